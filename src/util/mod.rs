@@ -1,0 +1,3 @@
+//! Pure helpers with no I/O: string matching, URL parsing, the clock and random hooks.
+pub mod clock;
+pub mod url;
