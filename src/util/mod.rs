@@ -1,3 +1,4 @@
 //! Pure helpers with no I/O: string matching, URL parsing, the clock and random hooks.
 pub mod clock;
+pub mod str;
 pub mod url;

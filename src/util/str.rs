@@ -1,0 +1,475 @@
+//! String helpers on byte slices, with Mongoose's semantics: `mg_strcmp`, `mg_strcasecmp`,
+//! `mg_match`, `mg_span`, `mg_str_to_num`.
+//!
+//! All functions are total: no input makes them panic. [`match_glob`] runs in O(n·m) time
+//! for any pattern, without recursion.
+
+use core::cmp::Ordering;
+
+fn ordering_to_int(o: Ordering) -> i32 {
+    match o {
+        Ordering::Less => -1,
+        Ordering::Equal => 0,
+        Ordering::Greater => 1,
+    }
+}
+
+/// `mg_strcmp`: compare bytes as unsigned values; when one string is a prefix of the other,
+/// the shorter is less. Returns -1, 0 or 1.
+pub fn strcmp(a: &[u8], b: &[u8]) -> i32 {
+    ordering_to_int(a.cmp(b))
+}
+
+/// `mg_strcasecmp`: like [`strcmp`], with ASCII letters compared case-insensitively.
+pub fn strcasecmp(a: &[u8], b: &[u8]) -> i32 {
+    let la = a.iter().map(u8::to_ascii_lowercase);
+    let lb = b.iter().map(u8::to_ascii_lowercase);
+    ordering_to_int(la.cmp(lb))
+}
+
+fn is_star(c: u8) -> bool {
+    c == b'*' || c == b'#'
+}
+
+fn is_wildcard(c: u8) -> bool {
+    c == b'?' || is_star(c)
+}
+
+/// Number of wildcard characters (`?`, `*`, `#`) in a pattern: the number of captures
+/// [`match_glob`] fills on success.
+pub fn wildcard_count(pattern: &[u8]) -> usize {
+    pattern.iter().filter(|&&c| is_wildcard(c)).count()
+}
+
+/// A wildcard on the current match path: at pattern index `pi`, it matched `s[start..end]`.
+#[derive(Clone, Copy)]
+struct Frame {
+    pi: usize,
+    /// Index among the `*`/`#` wildcards (for the memo); unused for `?`.
+    star: usize,
+    start: usize,
+    end: usize,
+}
+
+/// `mg_match`: does the whole of `s` match `pattern`?
+///
+/// Pattern syntax: `?` matches any one byte, `*` zero or more bytes except `/`, `#` zero or
+/// more bytes including `/`; any other byte matches itself.
+///
+/// Captures: every wildcard in the pattern (`?`, `*` and `#` alike, in pattern order) has
+/// one capture, an `(offset, len)` range of `s`. On a match, `caps[i]` receives the capture
+/// of the `i`-th wildcard for every `i < min(caps.len(), wildcard_count(pattern))`, and, if
+/// `caps` has room after them, `caps[wildcard_count(pattern)]` is set to `(0, 0)` to end
+/// the list. On no match, `caps` is left untouched. A short `caps` is never overrun.
+///
+/// When several splits match, each `*`/`#` takes as few bytes as it can, the leftmost
+/// wildcard first (the "lazy" captures Mongoose produces, e.g. `/#.txt` on `/a.txt/b.txt`
+/// captures `a.txt/b`).
+///
+/// Complexity: O(len(s) · len(pattern)) time; memory: one bit per (`*`/`#` wildcard,
+/// position in `s`), plus one small frame per wildcard. If that memory cannot be allocated
+/// the result is `false`.
+pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>) -> bool {
+    let stars = pattern.iter().filter(|&&c| is_star(c)).count();
+    let wilds = wildcard_count(pattern);
+    let cols = s.len() + 1;
+    // Visited (star, si) states: a state that failed once fails again, whatever the path.
+    let mut seen: Vec<u64> = Vec::new();
+    let cells = stars.saturating_mul(cols);
+    if cells > 0 {
+        if cells == usize::MAX || seen.try_reserve_exact(cells / 64 + 1).is_err() {
+            return false;
+        }
+        seen.resize(cells / 64 + 1, 0);
+    }
+    let mut frames: Vec<Frame> = Vec::new();
+    if frames.try_reserve_exact(wilds).is_err() {
+        return false;
+    }
+    // Returns true if (star, si) was already visited, marking it otherwise.
+    let mut visit = |star: usize, si: usize| -> bool {
+        let bit = star * cols + si;
+        let (w, m) = (bit / 64, 1u64 << (bit % 64));
+        let was = seen[w] & m != 0;
+        seen[w] |= m;
+        was
+    };
+
+    let (mut pi, mut si, mut star) = (0usize, 0usize, 0usize);
+    let matched = 'search: loop {
+        // Walk forward from (pi, si) until the pattern ends or something fails.
+        let ok = loop {
+            let Some(&pc) = pattern.get(pi) else {
+                break si == s.len();
+            };
+            if is_star(pc) {
+                if visit(star, si) {
+                    break false;
+                }
+                // Lazy: first try to let this wildcard match nothing more.
+                frames.push(Frame {
+                    pi,
+                    star,
+                    start: si,
+                    end: si,
+                });
+                pi += 1;
+                star += 1;
+            } else if si < s.len() && (pc == b'?' || pc == s[si]) {
+                if pc == b'?' {
+                    frames.push(Frame {
+                        pi,
+                        star,
+                        start: si,
+                        end: si + 1,
+                    });
+                }
+                pi += 1;
+                si += 1;
+            } else {
+                break false;
+            }
+        };
+        if ok {
+            break 'search true;
+        }
+        // Backtrack: grow the most recent `*`/`#` that can take one more byte.
+        loop {
+            let Some(mut f) = frames.pop() else {
+                break 'search false;
+            };
+            let pc = pattern[f.pi];
+            if pc == b'?' || f.end >= s.len() || (pc == b'*' && s[f.end] == b'/') {
+                continue;
+            }
+            f.end += 1;
+            if visit(f.star, f.end) {
+                continue;
+            }
+            frames.push(f);
+            pi = f.pi + 1;
+            star = f.star + 1;
+            si = f.end;
+            continue 'search;
+        }
+    };
+
+    if matched {
+        if let Some(caps) = caps {
+            // `frames` holds exactly one frame per wildcard, in pattern order.
+            for (cap, f) in caps.iter_mut().zip(frames.iter()) {
+                *cap = (f.start, f.end - f.start);
+            }
+            if let Some(last) = caps.get_mut(wilds) {
+                *last = (0, 0);
+            }
+        }
+    }
+    matched
+}
+
+/// `mg_span`: split `s` at the first `delim`. Returns `None` when `s` is empty; otherwise
+/// `(before, after)`, both without the delimiter. Without a delimiter, `before` is all of
+/// `s` and `after` is the empty slice at its end.
+pub fn span(s: &[u8], delim: u8) -> Option<(&[u8], &[u8])> {
+    if s.is_empty() {
+        return None;
+    }
+    Some(match s.iter().position(|&c| c == delim) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &s[s.len()..]),
+    })
+}
+
+/// `mg_str_to_num`: parse an unsigned integer that must fit in `width` bytes (1, 2, 4 or 8).
+///
+/// `base` is 2, 10 or 16, or 0 to choose from a prefix: `0x`/`0X` hex, `0b`/`0B` binary,
+/// else decimal. The whole string must be digits of the base (after the prefix, for base 0);
+/// no sign, no spaces, at least one digit. Returns `None` on bad input, an unsupported base
+/// or width, or overflow.
+pub fn str_to_num(s: &[u8], base: i32, width: usize) -> Option<u64> {
+    let max = match width {
+        1 => u64::from(u8::MAX),
+        2 => u64::from(u16::MAX),
+        4 => u64::from(u32::MAX),
+        8 => u64::MAX,
+        _ => return None,
+    };
+    let (radix, digits) = match base {
+        0 => match s {
+            [b'0', b'x' | b'X', rest @ ..] => (16, rest),
+            [b'0', b'b' | b'B', rest @ ..] => (2, rest),
+            _ => (10, s),
+        },
+        2 => (2, s),
+        10 => (10, s),
+        16 => (16, s),
+        _ => return None,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = u64::from((c as char).to_digit(radix)?);
+        v = v.checked_mul(u64::from(radix))?.checked_add(d)?;
+        if v > max {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps_of<'a>(s: &'a [u8], pattern: &[u8]) -> Option<Vec<&'a [u8]>> {
+        let mut caps = vec![(usize::MAX, usize::MAX); wildcard_count(pattern) + 1];
+        if !match_glob(s, pattern, Some(&mut caps)) {
+            assert!(caps.iter().all(|&c| c == (usize::MAX, usize::MAX)));
+            return None;
+        }
+        assert_eq!(caps.last(), Some(&(0, 0)));
+        caps.pop();
+        Some(caps.iter().map(|&(o, l)| &s[o..o + l]).collect())
+    }
+
+    #[test]
+    fn strcmp_semantics() {
+        assert_eq!(strcmp(b"", b""), 0);
+        assert_eq!(strcmp(b"a", b"a"), 0);
+        assert_eq!(strcmp(b"a", b"b"), -1);
+        assert_eq!(strcmp(b"b", b"a"), 1);
+        assert_eq!(strcmp(b"ab", b"a"), 1);
+        assert_eq!(strcmp(b"a", b"ab"), -1);
+        assert_eq!(strcmp(b"", b"a"), -1);
+        assert_eq!(strcmp(b"\xff", b"a"), 1, "bytes compare unsigned");
+        assert_eq!(strcasecmp(b"HeLLo", b"hello"), 0);
+        assert_eq!(strcasecmp(b"Content-Length", b"content-length"), 0);
+        assert_eq!(strcasecmp(b"a", b"B"), -1);
+        assert_eq!(strcasecmp(b"B", b"a"), 1);
+        assert_eq!(strcasecmp(b"ab", b"A"), 1);
+        assert_eq!(strcasecmp(b"", b""), 0);
+    }
+
+    #[test]
+    fn match_doc_examples() {
+        // Mongoose docs: hm->uri "/foo/bar" against "/*/*".
+        assert_eq!(
+            caps_of(b"/foo/bar", b"/*/*"),
+            Some(vec![&b"foo"[..], b"bar"])
+        );
+        assert_eq!(
+            caps_of(b"/api/foo/bar", b"/api/*/*"),
+            Some(vec![&b"foo"[..], b"bar"])
+        );
+        assert!(match_glob(b"/api/foo/bar", b"/api/#", None));
+        assert!(match_glob(b"/api/", b"/api/#", None));
+        assert!(!match_glob(b"/api", b"/api/#", None));
+        assert!(!match_glob(b"/api/foo/bar", b"/api/*", None));
+        assert!(match_glob(b"/api/foo", b"/api/*", None));
+    }
+
+    #[test]
+    fn match_semantics() {
+        assert!(match_glob(b"", b"", None));
+        assert!(match_glob(b"", b"*", None));
+        assert!(match_glob(b"", b"#", None));
+        assert!(!match_glob(b"", b"?", None));
+        assert!(!match_glob(b"a", b"", None));
+        assert!(match_glob(b"abc", b"a?c", None));
+        assert!(match_glob(b"a/c", b"a?c", None), "? matches /");
+        assert!(!match_glob(b"a/c", b"a*c", None));
+        assert!(match_glob(b"a/c", b"a#c", None));
+        assert!(match_glob(b"a.txt", b"*.txt", None));
+        assert!(!match_glob(b"a.txt", b"*.TXT", None), "case-sensitive");
+        assert_eq!(caps_of(b"abc", b"?#"), Some(vec![&b"a"[..], b"bc"]));
+        assert_eq!(caps_of(b"abc", b"**"), Some(vec![&b""[..], b"abc"]));
+        assert_eq!(
+            caps_of(b"/a.txt/b.txt", b"/#.txt"),
+            Some(vec![&b"a.txt/b"[..]])
+        );
+        assert_eq!(caps_of(b"x", b"x*"), Some(vec![&b""[..]]));
+        // Complete matching where a single-backtrack-point matcher gives up.
+        assert_eq!(caps_of(b"xa/ya", b"#a*"), Some(vec![&b"xa/y"[..], b""]));
+        assert_eq!(caps_of(b"ab", b"a*c"), None);
+    }
+
+    #[test]
+    fn match_caps_short_or_exact() {
+        let mut caps = [(9, 9); 2];
+        assert!(match_glob(b"/a/b/c", b"/*/*/*", Some(&mut caps)));
+        assert_eq!(caps, [(1, 1), (3, 1)]);
+        let mut caps = [(9, 9); 3];
+        assert!(match_glob(b"/a/b/c", b"/*/*/*", Some(&mut caps)));
+        assert_eq!(caps, [(1, 1), (3, 1), (5, 1)]);
+        let mut caps = [(9, 9); 5];
+        assert!(match_glob(b"/a/b/c", b"/*/*/*", Some(&mut caps)));
+        assert_eq!(caps, [(1, 1), (3, 1), (5, 1), (0, 0), (9, 9)]);
+        let mut none: [(usize, usize); 0] = [];
+        assert!(match_glob(b"/a", b"/*", Some(&mut none)));
+    }
+
+    #[test]
+    fn match_adversarial_is_fast() {
+        let s = vec![b'a'; 4000];
+        let mut p = b"*".repeat(200);
+        p.push(b'b');
+        let t = std::time::Instant::now();
+        assert!(!match_glob(&s, &p, None));
+        let mut p = b"#a".repeat(100);
+        p.extend_from_slice(b"b");
+        assert!(!match_glob(&s, &p, None));
+        let p = b"#".repeat(1000);
+        let mut caps = vec![(0, 0); 1001];
+        assert!(match_glob(&s, &p, Some(&mut caps)));
+        assert_eq!(caps[999], (0, 4000));
+        assert!(t.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn span_semantics() {
+        assert_eq!(span(b"", b','), None);
+        assert_eq!(span(b"a=1,b=2", b','), Some((&b"a=1"[..], &b"b=2"[..])));
+        assert_eq!(span(b"hello", b','), Some((&b"hello"[..], &b""[..])));
+        assert_eq!(span(b",x", b','), Some((&b""[..], &b"x"[..])));
+        assert_eq!(span(b"x,", b','), Some((&b"x"[..], &b""[..])));
+        // The documented loop: a=333,b=777,hello.
+        let mut s: &[u8] = b"a=333,b=777,hello";
+        let mut out = Vec::new();
+        while let Some((entry, rest)) = span(s, b',') {
+            let (k, v) = span(entry, b'=').unwrap();
+            out.push((k, v));
+            s = rest;
+        }
+        assert_eq!(
+            out,
+            vec![
+                (&b"a"[..], &b"333"[..]),
+                (&b"b"[..], &b"777"[..]),
+                (&b"hello"[..], &b""[..])
+            ]
+        );
+    }
+
+    #[test]
+    fn str_to_num_semantics() {
+        assert_eq!(str_to_num(b"123", 10, 4), Some(123));
+        assert_eq!(str_to_num(b"123", 0, 1), Some(123));
+        assert_eq!(str_to_num(b"256", 10, 1), None);
+        assert_eq!(str_to_num(b"255", 10, 1), Some(255));
+        assert_eq!(str_to_num(b"0xff", 0, 1), Some(255));
+        assert_eq!(str_to_num(b"0XFF", 0, 2), Some(255));
+        assert_eq!(str_to_num(b"0b101", 0, 8), Some(5));
+        assert_eq!(str_to_num(b"ff", 16, 8), Some(255));
+        assert_eq!(str_to_num(b"0xff", 16, 8), None);
+        assert_eq!(str_to_num(b"102", 2, 8), None);
+        assert_eq!(str_to_num(b"0x", 0, 8), None);
+        assert_eq!(str_to_num(b"", 10, 8), None);
+        assert_eq!(str_to_num(b"-1", 10, 8), None);
+        assert_eq!(str_to_num(b" 1", 10, 8), None);
+        assert_eq!(str_to_num(b"1", 8, 8), None);
+        assert_eq!(str_to_num(b"1", 10, 3), None);
+        assert_eq!(str_to_num(b"18446744073709551615", 10, 8), Some(u64::MAX));
+        assert_eq!(str_to_num(b"18446744073709551616", 10, 8), None);
+        assert_eq!(str_to_num(b"4294967296", 10, 4), None);
+        assert_eq!(str_to_num(b"65535", 10, 2), Some(65535));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Reference matcher: plain recursion, exponential, used only on tiny inputs. Tries
+        /// shorter wildcard matches first, leftmost wildcard first.
+        fn reference(s: &[u8], p: &[u8], base: usize, caps: &mut Vec<(usize, usize)>) -> bool {
+            match p.first() {
+                None => s.is_empty(),
+                Some(b'?') => {
+                    if s.is_empty() {
+                        return false;
+                    }
+                    caps.push((base, 1));
+                    if reference(&s[1..], &p[1..], base + 1, caps) {
+                        return true;
+                    }
+                    caps.pop();
+                    false
+                }
+                Some(&c @ (b'*' | b'#')) => {
+                    for k in 0..=s.len() {
+                        if k > 0 && c == b'*' && s[k - 1] == b'/' {
+                            break;
+                        }
+                        caps.push((base, k));
+                        if reference(&s[k..], &p[1..], base + k, caps) {
+                            return true;
+                        }
+                        caps.pop();
+                    }
+                    false
+                }
+                Some(&c) => {
+                    !s.is_empty() && s[0] == c && reference(&s[1..], &p[1..], base + 1, caps)
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn matches_reference(s in "[ab/]{0,8}", p in "[ab/*#?]{0,7}") {
+                let (s, p) = (s.as_bytes(), p.as_bytes());
+                let mut want = Vec::new();
+                let expect = reference(s, p, 0, &mut want);
+                let mut caps = vec![(usize::MAX, 0); wildcard_count(p) + 1];
+                prop_assert_eq!(match_glob(s, p, Some(&mut caps)), expect);
+                prop_assert_eq!(match_glob(s, p, None), expect);
+                if expect {
+                    want.push((0, 0));
+                    prop_assert_eq!(caps, want);
+                }
+            }
+
+            #[test]
+            fn match_never_panics(s in proptest::collection::vec(any::<u8>(), 0..40),
+                                  p in proptest::collection::vec(any::<u8>(), 0..20),
+                                  ncaps in 0usize..6) {
+                let mut caps = vec![(0, 0); ncaps];
+                if match_glob(&s, &p, Some(&mut caps)) {
+                    for &(o, l) in caps.iter() {
+                        prop_assert!(o + l <= s.len());
+                    }
+                }
+            }
+
+            #[test]
+            fn span_reassembles(s in "[a,b]{0,10}") {
+                let b = s.as_bytes();
+                match span(b, b',') {
+                    None => prop_assert!(b.is_empty()),
+                    Some((x, y)) => {
+                        prop_assert!(!x.contains(&b','));
+                        if x.len() < b.len() {
+                            prop_assert_eq!([x, b",", y].concat(), b.to_vec());
+                        } else {
+                            prop_assert!(y.is_empty());
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn str_to_num_matches_std(v in any::<u64>(), width in prop_oneof![Just(1usize), Just(2), Just(4), Just(8)]) {
+                let max = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
+                let expect = (v <= max).then_some(v);
+                prop_assert_eq!(str_to_num(v.to_string().as_bytes(), 10, width), expect);
+                prop_assert_eq!(str_to_num(format!("{v:x}").as_bytes(), 16, width), expect);
+                prop_assert_eq!(str_to_num(format!("0x{v:X}").as_bytes(), 0, width), expect);
+                prop_assert_eq!(str_to_num(format!("0b{v:b}").as_bytes(), 0, width), expect);
+            }
+        }
+    }
+}
