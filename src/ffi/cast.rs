@@ -1,0 +1,135 @@
+//! Every conversion of C-supplied memory into Rust values happens here.
+//!
+//! The contract for the caller (documented in the header preamble): a non-NULL pointer
+//! passed with a length points to at least that many readable bytes for the duration of
+//! the call; strings are NUL-terminated. Within that contract, nothing a C caller passes can
+//! make these helpers misbehave: NULL with a non-zero length is rejected, NULL with zero
+//! is an empty slice, and lengths over `isize::MAX` are rejected.
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+
+use crate::error::MG_ERR_INVALID;
+
+/// A byte slice from a (pointer, length) pair.
+pub fn slice<'a>(ptr: *const c_void, len: usize) -> Result<&'a [u8], c_int> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() || len > isize::MAX as usize {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: the caller promised `len` readable bytes at the non-NULL `ptr` for the
+    // duration of this call; the returned lifetime is bounded by the exported call.
+    Ok(unsafe { core::slice::from_raw_parts(ptr as *const u8, len) })
+}
+
+/// A mutable byte slice from a (pointer, length) pair, for output buffers.
+pub fn slice_mut<'a>(ptr: *mut c_void, len: usize) -> Result<&'a mut [u8], c_int> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() || len > isize::MAX as usize {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: the caller promised `len` writable bytes at `ptr`, not aliased during the call.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr as *mut u8, len) })
+}
+
+/// A NUL-terminated C string; NULL is an error.
+pub fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
+    if ptr.is_null() {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: the caller promised a NUL-terminated string at the non-NULL `ptr`.
+    Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// A NUL-terminated C string as bytes (without the NUL); NULL is an error.
+pub fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
+    cstr(ptr).map(CStr::to_bytes)
+}
+
+/// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
+pub fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
+    cstr(ptr)?.to_str().map_err(|_| MG_ERR_INVALID)
+}
+
+/// A shared reference to a C struct; NULL is an error.
+pub fn as_ref<'a, T>(ptr: *const T) -> Result<&'a T, c_int> {
+    // SAFETY: non-NULL pointers from C point to a valid, initialised T for the call.
+    unsafe { ptr.as_ref() }.ok_or(MG_ERR_INVALID)
+}
+
+/// Write an out-parameter. NULL is an error; the value is written only on success paths,
+/// because callers invoke this last.
+pub fn write_out<T>(ptr: *mut T, value: T) -> Result<(), c_int> {
+    if ptr.is_null() {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: non-NULL out-pointers from C point to writable storage for a T.
+    unsafe { ptr.write(value) };
+    Ok(())
+}
+
+/// Write an out-parameter if the pointer is not NULL (optional outputs).
+pub fn write_opt<T>(ptr: *mut T, value: T) {
+    if !ptr.is_null() {
+        // SAFETY: as in `write_out`.
+        unsafe { ptr.write(value) };
+    }
+}
+
+/// Bytes of an `mg_str` passed by value.
+pub fn mg_str_bytes<'a>(s: super::types::mg_str) -> Result<&'a [u8], c_int> {
+    slice(s.buf as *const c_void, s.len)
+}
+
+/// Bytes of an `mg_str`, treating (NULL, n) as empty instead of an error. For the string
+/// helpers that Mongoose defines as total functions (`mg_strcmp` and friends).
+pub fn mg_str_lenient<'a>(s: super::types::mg_str) -> &'a [u8] {
+    slice(s.buf as *const c_void, s.len).unwrap_or(&[])
+}
+
+/// Copy `src` into a C buffer of `cap` bytes, NUL-terminating it; returns the untruncated
+/// length (snprintf-like). `buf` may be NULL only when `cap` is 0.
+pub fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c_int> {
+    let out = slice_mut(buf as *mut c_void, cap)?;
+    if let Some(room) = cap.checked_sub(1) {
+        let n = room.min(src.len());
+        out[..n].copy_from_slice(&src[..n]);
+        out[n] = 0;
+    }
+    Ok(src.len())
+}
+
+/// Allocate `len` bytes with the C allocator (`malloc`): memory handed to C that the C caller
+/// frees with `free()` (e.g. `mg_strdup`). NULL when `len` is 0 or the allocation fails.
+/// Turn the result into a slice with [`slice_mut`] before writing to it.
+pub fn c_malloc(len: usize) -> *mut c_void {
+    if len == 0 || len > isize::MAX as usize {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: malloc with a non-zero size has no preconditions; NULL is handled by callers.
+    unsafe { libc::malloc(len) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_with_length_is_invalid_and_null_empty_is_empty() {
+        assert_eq!(slice(core::ptr::null(), 0).unwrap(), &[] as &[u8]);
+        assert_eq!(slice(core::ptr::null(), 1), Err(MG_ERR_INVALID));
+        assert_eq!(slice(b"x".as_ptr().cast(), usize::MAX), Err(MG_ERR_INVALID));
+        assert_eq!(cstr(core::ptr::null()), Err(MG_ERR_INVALID));
+    }
+
+    #[test]
+    fn copy_to_cbuf_truncates_and_terminates() {
+        let mut buf = [0x55 as c_char; 4];
+        assert_eq!(copy_to_cbuf(b"hello", buf.as_mut_ptr(), 4), Ok(5));
+        assert_eq!(&buf, &[b'h' as c_char, b'e' as c_char, b'l' as c_char, 0]);
+        assert_eq!(copy_to_cbuf(b"hello", core::ptr::null_mut(), 0), Ok(5));
+    }
+}

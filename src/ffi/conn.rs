@@ -1,0 +1,268 @@
+//! Connections: listen, connect, send, receive, close, and what firmware reads from
+//! Mongoose's `struct mg_connection` fields. All of these are owner-thread calls: from
+//! another thread they return `MG_ERR_WRONG_THREAD` (or the zero/NULL value) and do nothing.
+
+use core::ffi::{c_char, c_int, c_void};
+use std::net::SocketAddr;
+
+use super::registry::{self, set_last_error};
+use super::types::*;
+use super::{callback, cast, guard, guard_code};
+use crate::error::*;
+use crate::handle::Handle;
+use crate::mgr::State;
+use crate::util::url::Transport;
+
+fn to_handle(r: Result<Handle, c_int>) -> mg_conn {
+    match r {
+        Ok(h) => {
+            set_last_error(MG_OK);
+            mg_conn { h: h.raw() }
+        }
+        Err(e) => {
+            set_last_error(e);
+            mg_conn { h: 0 }
+        }
+    }
+}
+
+pub(crate) fn addr_to_c(a: Option<SocketAddr>) -> mg_addr {
+    let mut out = mg_addr::default();
+    match a {
+        Some(SocketAddr::V4(v4)) => {
+            out.ip[..4].copy_from_slice(&v4.ip().octets());
+            out.port = v4.port().to_be();
+        }
+        Some(SocketAddr::V6(v6)) => {
+            out.ip = v6.ip().octets();
+            out.port = v6.port().to_be();
+            out.scope_id = v6.scope_id() as u8;
+            out.is_ip6 = true;
+        }
+        None => {}
+    }
+    out
+}
+
+/// Listen on `url`: `tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; `http://`,
+/// `ws://`, `https://`... are TCP. Port 0 picks a free port (read it with `mg_conn_info`).
+/// The host must be an IP address, empty (any) or `localhost`. `fn(c, ev, ev_data)` gets
+/// `MG_EV_OPEN` now, and accepted connections inherit `fn` and `fn_data`.
+/// Returns the listener's handle, or `{0}` with `mg_last_error()` set: `MG_ERR_URL`,
+/// `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
+/// `MG_ERR_WRONG_THREAD`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_listen(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
+    guard(|| {
+        to_handle((|| {
+            let m = registry::mgr(mgr)?;
+            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+            m.listen(url, f, fn_data)
+        })())
+    })
+}
+
+/// Connect to `url` (`tcp://host:port`, `udp://...`, `http://...`; IPv6 as `[::1]`). Names are
+/// resolved on a helper thread, never blocking the loop. `fn` gets `MG_EV_OPEN` now, then
+/// `MG_EV_RESOLVE` (names only), then `MG_EV_CONNECT`, or `MG_EV_ERROR` then `MG_EV_CLOSE`.
+/// Data sent before the connection is established is queued. Returns the handle, or `{0}`
+/// with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),
+/// `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_connect(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
+    guard(|| {
+        to_handle((|| {
+            let m = registry::mgr(mgr)?;
+            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+            m.connect(url, f, fn_data)
+        })())
+    })
+}
+
+/// Queue `len` bytes at `buf` for sending (copied; the caller keeps `buf`). All or nothing:
+/// returns 0, or `MG_ERR_FULL` when the send buffer would pass `max_send` (backpressure:
+/// retry after `MG_EV_WRITE`), `MG_ERR_CLOSING` after `mg_close`, `MG_ERR_STALE`,
+/// `MG_ERR_INVALID` for (NULL, len > 0), `MG_ERR_UNSUPPORTED` on a TCP listener.
+/// On UDP the datagram is sent at once (`MG_ERR_IO`/`MG_ERR_FULL` if the socket refuses).
+/// NOTE for ports from Mongoose: 0 means success (Mongoose returned `true`). Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_send(c: mg_conn, buf: *const c_void, len: usize) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.send(h, cast::slice(buf, len)?)?;
+        Ok(MG_OK)
+    })
+}
+
+/// The received bytes not yet consumed (Mongoose's `c->recv.buf`/`c->recv.len`). The view
+/// stays valid until the current handler returns, or, outside handlers, until the next
+/// `mg_mgr_poll`. Empty `{NULL, 0}` for a stale handle. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
+    guard(|| {
+        let Ok((m, h)) = registry::conn(c) else {
+            return mg_str::EMPTY;
+        };
+        m.with(|core| {
+            core.conns
+                .get(h)
+                .map_or(mg_str::EMPTY, |conn| mg_str::from_bytes(conn.recv_pending()))
+        })
+    })
+}
+
+/// Mark the first `n` received bytes as consumed (Mongoose: `mg_iobuf_del(&c->recv, 0, n)`).
+/// Views from `mg_recv` stay valid until the handler returns. Returns 0, `MG_ERR_INVALID`
+/// when `n` is more than is pending (nothing consumed), `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_recv_consume(c: mg_conn, n: usize) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.with(|core| {
+            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            if n > conn.recv_pending().len() {
+                return Err(MG_ERR_INVALID);
+            }
+            conn.recv_off += n;
+            Ok(MG_OK)
+        })
+    })
+}
+
+/// Close now, discarding unsent data (Mongoose: `c->is_closing = 1`). The connection gets
+/// `MG_EV_CLOSE` at the end of the current poll iteration, then its handle goes stale.
+/// Idempotent. Returns 0 or `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_close(c: mg_conn) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.close(h)?;
+        Ok(MG_OK)
+    })
+}
+
+/// Close once everything queued has been sent (Mongoose: `c->is_draining = 1`).
+/// Returns 0 or `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_drain(c: mg_conn) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.drain(h)?;
+        Ok(MG_OK)
+    })
+}
+
+/// The `fn_data` given at listen/connect time (Mongoose's `c->fn_data`); NULL if stale.
+#[no_mangle]
+pub extern "C" fn mg_fn_data(c: mg_conn) -> *mut c_void {
+    guard(|| {
+        let Ok((m, h)) = registry::conn(c) else {
+            return core::ptr::null_mut();
+        };
+        m.with(|core| core.conns.get(h).map_or(core::ptr::null_mut(), |conn| conn.fn_data))
+    })
+}
+
+/// Replace the handler and its `fn_data` (Mongoose: `c->fn = ...; c->fn_data = ...`).
+/// Returns 0 or `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_set_handler(c: mg_conn, f: mg_event_handler_t, fn_data: *mut c_void) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.with(|core| {
+            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            conn.handler = f;
+            conn.fn_data = fn_data;
+            Ok(MG_OK)
+        })
+    })
+}
+
+/// `MG_DATA_SIZE` (32) bytes of zero-initialised storage owned by the connection, suitably
+/// aligned for any type (Mongoose's `c->data`). Valid until the connection's `MG_EV_CLOSE`
+/// handler returns. NULL if stale or out of memory. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_conn_data(c: mg_conn) -> *mut c_void {
+    guard(|| {
+        let Ok((m, h)) = registry::conn(c) else {
+            return core::ptr::null_mut();
+        };
+        m.with(|core| {
+            let Some(conn) = core.conns.get_mut(h) else {
+                return core::ptr::null_mut();
+            };
+            if conn.data.is_null() {
+                conn.data = callback::alloc_conn_data();
+            }
+            conn.data
+        })
+    })
+}
+
+/// The connection's id: unique for the life of the process (Mongoose's `c->id`), 0 if stale.
+#[no_mangle]
+pub extern "C" fn mg_conn_id(c: mg_conn) -> u64 {
+    guard(|| match registry::conn(c) {
+        Ok((_, h)) => h.serial(),
+        Err(_) => 0,
+    })
+}
+
+/// Fill `*out` with the connection's addresses, flags and buffer sizes. Returns 0,
+/// `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_INVALID` (NULL `out`). Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        let info = m.with(|core| {
+            let max_recv = core.limits.max_recv;
+            core.conns.get(h).map(|conn| mg_conn_info {
+                id: h.serial(),
+                loc: addr_to_c(conn.loc),
+                rem: addr_to_c(conn.rem),
+                fn_data: conn.fn_data,
+                recv_len: conn.recv_pending().len(),
+                send_len: conn.send_pending(),
+                is_listening: conn.state == State::Listening || (conn.transport == Transport::Udp && !conn.is_client),
+                is_client: conn.is_client,
+                is_accepted: conn.is_accepted,
+                is_udp: conn.transport == Transport::Udp,
+                is_tls: conn.tls,
+                is_websocket: false,
+                is_resolving: matches!(conn.state, State::Resolving { .. }),
+                is_connecting: conn.state == State::Connecting,
+                is_closing: conn.closing || conn.close_started,
+                is_draining: conn.draining,
+                is_full: conn.recv_pending().len() >= max_recv,
+            })
+        });
+        cast::write_out(out, info.ok_or(MG_ERR_STALE)?)?;
+        Ok(MG_OK)
+    })
+}
+
+/// Iterate a manager's connections (replaces walking `mgr->conns`): `mg_conn_next(mgr, {0})`
+/// is the first, `mg_conn_next(mgr, c)` the one after `c` (even if `c` has closed since),
+/// `{0}` at the end. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_conn_next(mgr: *mut mg_mgr, c: mg_conn) -> mg_conn {
+    guard(|| {
+        let Ok(m) = registry::mgr(mgr) else {
+            return mg_conn { h: 0 };
+        };
+        let after = Handle::from_raw(c.h);
+        mg_conn {
+            h: m.next_conn(after).map_or(0, Handle::raw),
+        }
+    })
+}

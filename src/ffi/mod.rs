@@ -1,0 +1,103 @@
+//! The C boundary.
+//!
+//! Rules every exported function follows:
+//! - The body runs inside [`guard`], the one panic boundary: a panic never unwinds into C;
+//!   the function returns the fallback of its return type ([`Fallback`]): `MG_ERR_INTERNAL`
+//!   for `int`, NULL for pointers, the zero handle, an empty `mg_str`.
+//! - Every pointer, length and string from C is turned into a Rust value by the helpers in
+//!   [`cast`] (the only place with `from_raw_parts` / pointer dereferences of C memory).
+//!   A (NULL, 0) pair is an empty slice; (NULL, n > 0) is `MG_ERR_INVALID`.
+//! - Out-parameters come last and are written only on success.
+//! - No Rust reference into manager state is held while C code runs (see `mgr::dispatch`).
+
+pub mod callback;
+pub mod cast;
+pub mod registry;
+pub mod types;
+
+pub mod conn;
+pub mod log;
+pub mod mgr;
+pub mod str;
+pub mod timer;
+pub mod url;
+pub mod util;
+
+use core::ffi::{c_char, c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub use types::*;
+
+/// The value an exported function returns when its body panicked.
+pub trait Fallback {
+    fn fallback() -> Self;
+}
+
+impl Fallback for c_int {
+    fn fallback() -> Self {
+        crate::error::MG_ERR_INTERNAL
+    }
+}
+impl Fallback for () {
+    fn fallback() -> Self {}
+}
+impl Fallback for bool {
+    fn fallback() -> Self {
+        false
+    }
+}
+macro_rules! zero_fallback {
+    ($($t:ty),*) => {$(
+        impl Fallback for $t {
+            fn fallback() -> Self {
+                0
+            }
+        }
+    )*};
+}
+zero_fallback!(u8, u16, u32, u64, usize, i64, isize);
+impl<T> Fallback for *mut T {
+    fn fallback() -> Self {
+        core::ptr::null_mut()
+    }
+}
+impl<T> Fallback for *const T {
+    fn fallback() -> Self {
+        core::ptr::null()
+    }
+}
+
+/// Run an exported function's body; a panic becomes the return type's fallback value.
+#[inline]
+pub fn guard<R: Fallback>(f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            crate::log::emit(
+                crate::log::LL_ERROR,
+                format_args!("internal error caught at the C boundary"),
+            );
+            R::fallback()
+        }
+    }
+}
+
+/// Like [`guard`] for bodies written with `?`: `Err(code)` becomes the negative code.
+#[inline]
+pub fn guard_code(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
+    guard(|| match f() {
+        Ok(v) => v,
+        Err(e) => e,
+    })
+}
+
+/// `mg_strerror(code)`: a static NUL-terminated message for any integer. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_strerror(code: c_int) -> *const c_char {
+    guard(|| crate::error::strerror_c(code).as_ptr())
+}
+
+#[allow(dead_code)]
+pub(crate) fn void_ptr_is_null(p: *const c_void) -> bool {
+    p.is_null()
+}

@@ -1,0 +1,142 @@
+//! Which managers exist, which thread owns each, and how a handle from C finds its manager.
+//!
+//! - Each thread keeps the list of managers it owns (the thread that called `mg_mgr_init`).
+//!   A connection handle is resolved by asking those managers, so a call made on a thread
+//!   that does not own the connection's manager can never touch it.
+//! - A process-wide list maps each live manager to its cross-thread half (`Shared`), for
+//!   `mg_wakeup` from any thread and to tell `MG_ERR_WRONG_THREAD` from `MG_ERR_STALE`.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use super::types::{mg_conn, mg_mgr};
+use crate::error::*;
+use crate::handle::Handle;
+use crate::mgr::wakeup::Shared;
+use crate::mgr::Mgr;
+
+extern crate alloc;
+
+std::thread_local! {
+    static OWNED: RefCell<Vec<*const Mgr>> = const { RefCell::new(Vec::new()) };
+    static LAST_ERROR: Cell<c_int> = const { Cell::new(0) };
+}
+
+static ALL: spin::Mutex<Vec<(usize, Arc<Shared>)>> = spin::Mutex::new(Vec::new());
+
+/// Record the error of the last call on this thread that returned a handle.
+pub fn set_last_error(code: c_int) {
+    LAST_ERROR.with(|e| e.set(code));
+}
+
+pub fn last_error() -> c_int {
+    LAST_ERROR.with(|e| e.get())
+}
+
+fn internal_slot(p: *mut mg_mgr) -> Result<&'static AtomicPtr<core::ffi::c_void>, c_int> {
+    if p.is_null() || !(p as usize).is_multiple_of(core::mem::align_of::<mg_mgr>()) {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: `p` is non-NULL and aligned and, by the API contract, points to a `struct
+    // mg_mgr` that outlives the call. Access to `internal` is atomic because `mg_wakeup`
+    // may read it from other threads while the owner initialises or frees the manager.
+    Ok(unsafe { AtomicPtr::from_ptr(core::ptr::addr_of_mut!((*p).internal)) })
+}
+
+/// Create a manager for the calling thread and store it in `*p`.
+pub fn init(p: *mut mg_mgr) -> Result<(), c_int> {
+    let slot = internal_slot(p)?;
+    let m = Mgr::new()?;
+    let shared = m.shared.clone();
+    let raw = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(m));
+    OWNED.with(|o| o.borrow_mut().push(raw));
+    ALL.lock().push((raw as usize, shared));
+    slot.store(raw.cast(), Ordering::Release);
+    Ok(())
+}
+
+/// The manager behind `p`, if the calling thread owns it.
+pub fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
+    let raw = internal_slot(p)?.load(Ordering::Acquire) as *const Mgr;
+    if raw.is_null() {
+        return Err(MG_ERR_INVALID);
+    }
+    if OWNED.with(|o| o.borrow().contains(&raw)) {
+        // SAFETY: `raw` is in this thread's list, so it is a live Box<Mgr> created by `init`
+        // on this thread; it is freed only by `free` on this thread, which refuses while
+        // the manager is busy, so no outer frame can be holding it.
+        return Ok(unsafe { &*raw });
+    }
+    if ALL.lock().iter().any(|(m, _)| *m == raw as usize) {
+        Err(MG_ERR_WRONG_THREAD)
+    } else {
+        Err(MG_ERR_INVALID)
+    }
+}
+
+/// Tear down the manager behind `p` (owner thread, not busy).
+pub fn free(p: *mut mg_mgr) -> Result<(), c_int> {
+    let m = mgr(p)?;
+    m.shutdown()?;
+    let raw = m as *const Mgr;
+    OWNED.with(|o| o.borrow_mut().retain(|x| *x != raw));
+    ALL.lock().retain(|(x, _)| *x != raw as usize);
+    internal_slot(p)?.store(core::ptr::null_mut(), Ordering::Release);
+    // SAFETY: `raw` came from Box::into_raw in `init`, is no longer reachable from any list
+    // or from `*p`, and no reference to it is alive (the manager was not busy).
+    drop(unsafe { alloc::boxed::Box::from_raw(raw as *mut Mgr) });
+    Ok(())
+}
+
+/// The cross-thread half of the manager behind `p`. Any thread.
+pub fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
+    let raw = internal_slot(p)?.load(Ordering::Acquire) as usize;
+    if raw == 0 {
+        return Err(MG_ERR_INVALID);
+    }
+    ALL.lock()
+        .iter()
+        .find(|(m, _)| *m == raw)
+        .map(|(_, s)| s.clone())
+        .ok_or(MG_ERR_INVALID)
+}
+
+/// The manager (owned by this thread) that holds connection `c`.
+pub fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
+    let h = Handle::from_raw(c.h).ok_or(MG_ERR_STALE)?;
+    let found = OWNED.with(|o| {
+        o.borrow().iter().copied().find(|raw| {
+            // SAFETY: as in `mgr`: entries of this thread's list are live managers.
+            unsafe { &**raw }.contains(h)
+        })
+    });
+    if let Some(raw) = found {
+        // SAFETY: as above.
+        return Ok((unsafe { &*raw }, h));
+    }
+    if ALL.lock().iter().any(|(_, s)| s.is_live(h)) {
+        Err(MG_ERR_WRONG_THREAD)
+    } else {
+        Err(MG_ERR_STALE)
+    }
+}
+
+/// Any manager owned by this thread that holds timer `t`.
+pub fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
+    let h = Handle::from_raw(t).ok_or(MG_ERR_STALE)?;
+    let found = OWNED.with(|o| {
+        o.borrow().iter().copied().find(|raw| {
+            // SAFETY: as in `mgr`.
+            unsafe { &**raw }.with(|core| core.timers.table.contains(h))
+        })
+    });
+    match found {
+        // SAFETY: as in `mgr`.
+        Some(raw) => Ok((unsafe { &*raw }, h)),
+        None if OWNED.with(|o| o.borrow().is_empty()) => Err(MG_ERR_WRONG_THREAD),
+        None => Err(MG_ERR_STALE),
+    }
+}

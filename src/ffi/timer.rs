@@ -1,0 +1,74 @@
+//! Timers: global ones (Mongoose's `mg_timer_add`) and ones owned by a connection, which are
+//! freed when it closes. Owner-thread calls.
+
+use core::ffi::{c_int, c_void};
+
+use super::registry::{self, set_last_error};
+use super::types::*;
+use super::{guard, guard_code};
+use crate::error::*;
+use crate::handle::Handle;
+use crate::mgr::timer::Callback;
+
+fn to_timer(r: Result<Handle, c_int>) -> mg_timer {
+    match r {
+        Ok(h) => {
+            set_last_error(MG_OK);
+            mg_timer { h: h.raw() }
+        }
+        Err(e) => {
+            set_last_error(e);
+            mg_timer { h: 0 }
+        }
+    }
+}
+
+/// Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
+/// `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT` (every `ms`), `MG_TIMER_RUN_NOW` (also
+/// at the next poll). A one-shot timer is freed after it fires; its handle then goes stale.
+/// Returns the timer's handle, or `{0}` with `mg_last_error()`: `MG_ERR_INVALID` (NULL
+/// `fn`, unknown flags), `MG_ERR_LIMIT`, `MG_ERR_WRONG_THREAD`. Owner thread.
+/// Differs from Mongoose: returns a handle, not a `struct mg_timer *`.
+#[no_mangle]
+pub extern "C" fn mg_timer_add(mgr: *mut mg_mgr, ms: u64, flags: u32, f: mg_timer_fn_t, arg: *mut c_void) -> mg_timer {
+    guard(|| {
+        to_timer((|| {
+            let m = registry::mgr(mgr)?;
+            f.ok_or(MG_ERR_INVALID)?;
+            m.timer_add(ms, flags, Callback::Global(f), arg, None)
+        })())
+    })
+}
+
+/// Like `mg_timer_add`, but the timer belongs to connection `c`: `fn(c, arg)` is called,
+/// and the timer is freed when `c` closes (before its `MG_EV_CLOSE` handler returns, it
+/// can no longer fire). Any number of timers per connection. Errors as `mg_timer_add`,
+/// plus `MG_ERR_STALE` for a closed connection. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_timer_add_conn(
+    c: mg_conn,
+    ms: u64,
+    flags: u32,
+    f: mg_conn_timer_fn_t,
+    arg: *mut c_void,
+) -> mg_timer {
+    guard(|| {
+        to_timer((|| {
+            let (m, h) = registry::conn(c)?;
+            f.ok_or(MG_ERR_INVALID)?;
+            m.timer_add(ms, flags, Callback::Conn(f), arg, Some(h))
+        })())
+    })
+}
+
+/// Cancel and free a timer; safe inside its own callback. Returns 0, or `MG_ERR_STALE` if it
+/// already fired (one-shot), was freed, or its connection closed. Owner thread.
+/// Differs from Mongoose: `mg_timer_free(&mgr->timers, t)` becomes `mg_timer_free(t)`.
+#[no_mangle]
+pub extern "C" fn mg_timer_free(t: mg_timer) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::timer(t.h)?;
+        m.timer_free(h)?;
+        Ok(MG_OK)
+    })
+}

@@ -1,0 +1,251 @@
+//! Types and constants shared with C. cbindgen turns these into `include/meerkat.h`.
+
+use core::ffi::{c_char, c_int, c_void};
+
+/// A string view: `len` bytes at `buf`, not necessarily NUL-terminated.
+///
+/// Ownership: an `mg_str` never owns its bytes. One received in an event's `ev_data` points
+/// into memory owned by meerkat and is valid until that handler returns. One returned by
+/// `mg_strdup` owns heap memory the caller frees with `free(s.buf)`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_str {
+    pub buf: *mut c_char,
+    pub len: usize,
+}
+
+impl mg_str {
+    pub const EMPTY: mg_str = mg_str {
+        buf: core::ptr::null_mut(),
+        len: 0,
+    };
+
+    /// A view of Rust bytes; the caller keeps `b` alive for as long as C may read it.
+    pub fn from_bytes(b: &[u8]) -> mg_str {
+        if b.is_empty() {
+            // Keep a non-NULL pointer when we have one, like Mongoose does for empty matches.
+            return mg_str {
+                buf: b.as_ptr() as *mut c_char,
+                len: 0,
+            };
+        }
+        mg_str {
+            buf: b.as_ptr() as *mut c_char,
+            len: b.len(),
+        }
+    }
+}
+
+impl super::Fallback for mg_str {
+    fn fallback() -> Self {
+        mg_str::EMPTY
+    }
+}
+
+/// An IPv4 or IPv6 address and port, laid out as in Mongoose 7.x.
+/// `ip` and `port` are in network byte order; IPv4 uses the first 4 bytes of `ip`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct mg_addr {
+    pub ip: [u8; 16],
+    pub port: u16,
+    pub scope_id: u8,
+    pub is_ip6: bool,
+}
+
+/// A connection handle: a 64-bit value (slot index + serial) that names one connection for
+/// ever. It replaces Mongoose's `struct mg_connection *`.
+///
+/// - `{0}` is never a valid handle.
+/// - Every call that takes a handle validates it in O(1); a handle whose connection is gone
+///   gets `MG_ERR_STALE` (or a zero/NULL result) and nothing happens.
+/// - A handle is never reissued: serials come from one process-wide counter that only
+///   increases. The counter has 48 bits: 2^48 - 1 = 281,474,976,710,655 connections and timers
+///   in the life of the process. At 100,000 new connections per second, every second, that is
+///   89 years; after it, opening fails with `MG_ERR_EXHAUSTED` rather than reuse a handle.
+///   The counter is 64-bit arithmetic under a spin lock, so this holds on 32-bit MCUs without
+///   64-bit atomics.
+/// - Handles are plain values: copy them, store them, pass them to other threads (where only
+///   `mg_wakeup` accepts them).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct mg_conn {
+    pub h: u64,
+}
+
+impl super::Fallback for mg_conn {
+    fn fallback() -> Self {
+        mg_conn { h: 0 }
+    }
+}
+
+/// A timer handle, with the same guarantees as `mg_conn`. `{0}` is never valid.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct mg_timer {
+    pub h: u64,
+}
+
+impl super::Fallback for mg_timer {
+    fn fallback() -> Self {
+        mg_timer { h: 0 }
+    }
+}
+
+/// The event manager. Allocated by the caller (usually on the stack or as a global), set up by
+/// `mg_mgr_init`, torn down by `mg_mgr_free`. Do not copy it. Fields other than `userdata`
+/// are private to meerkat.
+#[repr(C)]
+pub struct mg_mgr {
+    /// Private: meerkat's state, NULL before `mg_mgr_init` and after `mg_mgr_free`.
+    pub internal: *mut c_void,
+    /// Free for the application, as in Mongoose. meerkat never reads or writes it.
+    pub userdata: *mut c_void,
+}
+
+/// Event handler, as in Mongoose 7.x but with a connection handle as first argument.
+/// `ev_data` is owned by meerkat and valid until the handler returns.
+pub type mg_event_handler_t = Option<unsafe extern "C" fn(c: mg_conn, ev: c_int, ev_data: *mut c_void)>;
+
+/// Character output function used by the logging and printf families: called once per
+/// character with the `param` given alongside it.
+pub type mg_pfn_t = Option<unsafe extern "C" fn(ch: c_char, param: *mut c_void)>;
+
+/// Global timer callback, as in Mongoose: `fn(arg)`.
+pub type mg_timer_fn_t = Option<unsafe extern "C" fn(arg: *mut c_void)>;
+
+/// Connection-owned timer callback: receives the owning connection.
+pub type mg_conn_timer_fn_t = Option<unsafe extern "C" fn(c: mg_conn, arg: *mut c_void)>;
+
+// Events, with Mongoose 7.x numbers. `ev_data` for each is noted.
+/// Error. `ev_data`: `char *` message.
+pub const MG_EV_ERROR: c_int = 0;
+/// Connection created (listen, connect, accept). `ev_data`: NULL.
+pub const MG_EV_OPEN: c_int = 1;
+/// One `mg_mgr_poll` iteration. `ev_data`: `uint64_t *` milliseconds (`mg_millis()`).
+pub const MG_EV_POLL: c_int = 2;
+/// Host name resolved. `ev_data`: NULL.
+pub const MG_EV_RESOLVE: c_int = 3;
+/// Outbound connection established. `ev_data`: NULL.
+pub const MG_EV_CONNECT: c_int = 4;
+/// Inbound connection accepted. `ev_data`: NULL.
+pub const MG_EV_ACCEPT: c_int = 5;
+/// TLS handshake succeeded. `ev_data`: NULL.
+pub const MG_EV_TLS_HS: c_int = 6;
+/// Data received. `ev_data`: `long *` bytes read. The data: `mg_recv(c)`.
+pub const MG_EV_READ: c_int = 7;
+/// Data written. `ev_data`: `long *` bytes written.
+pub const MG_EV_WRITE: c_int = 8;
+/// Connection closed; delivered exactly once. `ev_data`: NULL.
+pub const MG_EV_CLOSE: c_int = 9;
+/// HTTP headers received. `ev_data`: `struct mg_http_message *`.
+pub const MG_EV_HTTP_HDRS: c_int = 10;
+/// Full HTTP request or response. `ev_data`: `struct mg_http_message *`.
+pub const MG_EV_HTTP_MSG: c_int = 11;
+/// WebSocket handshake done. `ev_data`: `struct mg_http_message *`.
+pub const MG_EV_WS_OPEN: c_int = 12;
+/// WebSocket message. `ev_data`: `struct mg_ws_message *`.
+pub const MG_EV_WS_MSG: c_int = 13;
+/// WebSocket control frame. `ev_data`: `struct mg_ws_message *`.
+pub const MG_EV_WS_CTL: c_int = 14;
+/// Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
+pub const MG_EV_WAKEUP: c_int = 19;
+/// First number free for application events.
+pub const MG_EV_USER: c_int = 20;
+
+/// Timer flag: fire once (default), then the timer is freed and its handle goes stale.
+pub const MG_TIMER_ONCE: u32 = 0;
+/// Timer flag: fire every period until freed.
+pub const MG_TIMER_REPEAT: u32 = 1;
+/// Timer flag: also fire at the first `mg_mgr_poll` after it is added.
+pub const MG_TIMER_RUN_NOW: u32 = 2;
+
+/// Bytes of per-connection user storage returned by `mg_conn_data` (Mongoose's `c->data`).
+pub const MG_DATA_SIZE: usize = 32;
+
+/// Log levels for `mg_log_set`, as in Mongoose.
+pub const MG_LL_NONE: c_int = 0;
+pub const MG_LL_ERROR: c_int = 1;
+pub const MG_LL_INFO: c_int = 2;
+pub const MG_LL_DEBUG: c_int = 3;
+pub const MG_LL_VERBOSE: c_int = 4;
+
+/// Called on the manager's thread with a payload that `mg_wakeup` accepted for a connection
+/// that closed before it could be delivered: ownership of the bytes comes back to the
+/// application. `data` is valid until the callback returns.
+pub type mg_undelivered_fn_t = Option<unsafe extern "C" fn(c: mg_conn, data: *mut mg_str, arg: *mut c_void)>;
+
+/// Runtime caps of a manager (`mg_mgr_get_limits` / `mg_mgr_set_limits`). Every buffer,
+/// queue and table is bounded by one of these (G5).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub struct mg_limits {
+    /// Live connections including listeners, 1..=65536 (default 1024). At the cap,
+    /// listeners stop accepting until a connection closes; `mg_connect` fails with `MG_ERR_LIMIT`.
+    pub max_conns: u32,
+    /// Bytes queued for sending per connection (default 1 MiB). `mg_send` beyond: `MG_ERR_FULL`.
+    pub max_send: usize,
+    /// Unconsumed received bytes per connection (default 1 MiB). At the cap, reading pauses.
+    pub max_recv: usize,
+    /// Messages waiting in the wakeup queue (default 4096). Beyond: `MG_ERR_FULL`.
+    pub wakeup_msgs: u32,
+    /// Payload bytes waiting in the wakeup queue (default 4 MiB). Beyond: `MG_ERR_FULL`.
+    pub wakeup_bytes: usize,
+    /// Live timers, 1..=65536 (default 4096). Beyond: `MG_ERR_LIMIT`.
+    pub max_timers: u32,
+    /// Host name resolution timeout in milliseconds (default 3000).
+    pub dns_timeout_ms: u32,
+}
+
+/// Counters of a manager (`mg_mgr_stats`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub struct mg_stats {
+    /// Connections alive now, listeners included.
+    pub live_conns: u32,
+    /// Timers alive now.
+    pub live_timers: u32,
+    pub accepted: u64,
+    pub connected: u64,
+    /// `MG_EV_CLOSE` events delivered.
+    pub closed: u64,
+    /// `mg_wakeup` calls that queued a message.
+    pub wakeups_accepted: u64,
+    /// Refused because the queue was full.
+    pub wakeups_rejected_full: u64,
+    /// Refused because the handle was stale.
+    pub wakeups_rejected_stale: u64,
+    /// Delivered as `MG_EV_WAKEUP`.
+    pub wakeups_delivered: u64,
+    /// Accepted but their connection closed first (reported to the undelivered callback).
+    pub wakeups_undelivered: u64,
+    /// Polls during which listeners were paused (connection cap or accept errors).
+    pub accept_paused: u64,
+}
+
+/// What Mongoose firmware reads from `struct mg_connection` fields (`mg_conn_info`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_conn_info {
+    /// Unique for the life of the process (Mongoose's `c->id`).
+    pub id: u64,
+    pub loc: mg_addr,
+    pub rem: mg_addr,
+    pub fn_data: *mut c_void,
+    /// Received bytes not yet consumed.
+    pub recv_len: usize,
+    /// Bytes queued for sending.
+    pub send_len: usize,
+    pub is_listening: bool,
+    pub is_client: bool,
+    pub is_accepted: bool,
+    pub is_udp: bool,
+    pub is_tls: bool,
+    pub is_websocket: bool,
+    pub is_resolving: bool,
+    pub is_connecting: bool,
+    pub is_closing: bool,
+    pub is_draining: bool,
+    /// The receive buffer is at its cap: reading is paused until data is consumed.
+    pub is_full: bool,
+}

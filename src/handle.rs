@@ -1,0 +1,353 @@
+//! Generational slot table: the heart of guarantee G1 (handles, not addresses).
+//!
+//! A [`Handle`] is 64 bits: the low [`SLOT_BITS`] bits are a slot index, the high bits a
+//! *serial*. Serials come from one counter shared by every table in the process and only
+//! increase, so:
+//! - the all-zero handle is never valid (serials start at 1);
+//! - a handle is never reissued, not even by another table (a handle from another manager
+//!   never resolves here);
+//! - validation is O(1): the slot's stored serial must equal the handle's.
+//!
+//! Every free path clears the slot's serial; the next occupant gets a fresh, larger one.
+//! When the counter would pass [`SERIAL_MAX`] (2^48 - 1), allocation fails with
+//! [`TableError::Exhausted`] instead of wrapping. The counter is a `u64` behind a spin lock,
+//! so this holds on 32-bit targets without 64-bit atomics.
+#![forbid(unsafe_code)]
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+extern crate alloc;
+
+/// Bits of a handle that hold the slot index.
+pub const SLOT_BITS: u32 = 16;
+/// The largest number of slots a table can have.
+pub const MAX_SLOTS: usize = 1 << SLOT_BITS;
+/// The largest serial ever issued.
+pub const SERIAL_MAX: u64 = (1u64 << (64 - SLOT_BITS)) - 1;
+
+/// A generational handle. Never zero.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Handle(u64);
+
+impl Handle {
+    /// Decode any `u64`. Zero and values with a zero serial are `None`; everything else is a
+    /// syntactically valid handle that may or may not resolve in a table.
+    pub fn from_raw(raw: u64) -> Option<Handle> {
+        if raw >> SLOT_BITS == 0 {
+            None
+        } else {
+            Some(Handle(raw))
+        }
+    }
+    pub fn raw(self) -> u64 {
+        self.0
+    }
+    pub fn slot(self) -> usize {
+        (self.0 & (MAX_SLOTS as u64 - 1)) as usize
+    }
+    /// The serial: unique for the life of the process (Mongoose's connection id).
+    pub fn serial(self) -> u64 {
+        self.0 >> SLOT_BITS
+    }
+    fn new(slot: usize, serial: u64) -> Handle {
+        debug_assert!(slot < MAX_SLOTS && (1..=SERIAL_MAX).contains(&serial));
+        Handle((serial << SLOT_BITS) | slot as u64)
+    }
+}
+
+/// Where serials come from.
+#[derive(Debug)]
+enum Serials {
+    /// The process-wide counter (production).
+    Global,
+    /// A private counter (tests of exhaustion).
+    Local(u64),
+}
+
+static NEXT_SERIAL: spin::Mutex<u64> = spin::Mutex::new(1);
+
+impl Serials {
+    fn next(&mut self) -> Option<u64> {
+        let take = |next: &mut u64| {
+            if *next > SERIAL_MAX {
+                return None;
+            }
+            let s = *next;
+            *next += 1;
+            Some(s)
+        };
+        match self {
+            Serials::Global => take(&mut NEXT_SERIAL.lock()),
+            Serials::Local(next) => take(next),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableError {
+    /// The table holds `capacity` live entries.
+    Full,
+    /// No serial left (see module docs).
+    Exhausted,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    /// Serial of the occupant, 0 when free.
+    serial: u64,
+    value: Option<T>,
+}
+
+/// A table of `T` addressed by [`Handle`]s.
+#[derive(Debug)]
+pub struct Table<T> {
+    slots: Vec<Slot<T>>,
+    /// Free slots, reused oldest first so a slot rests as long as possible.
+    free: VecDeque<u32>,
+    len: usize,
+    capacity: usize,
+    serials: Serials,
+}
+
+impl<T> Table<T> {
+    /// A table that holds at most `capacity` (clamped to `1..=MAX_SLOTS`) live entries.
+    pub fn new(capacity: usize) -> Self {
+        Table {
+            slots: Vec::new(),
+            free: VecDeque::new(),
+            len: 0,
+            capacity: capacity.clamp(1, MAX_SLOTS),
+            serials: Serials::Global,
+        }
+    }
+
+    /// A table with a private serial counter starting at `first` (for tests).
+    pub fn with_private_serials(capacity: usize, first: u64) -> Self {
+        let mut t = Self::new(capacity);
+        t.serials = Serials::Local(first.max(1));
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// Change the cap on live entries (clamped to `1..=MAX_SLOTS`); live entries stay.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.clamp(1, MAX_SLOTS);
+    }
+    pub fn is_full(&self) -> bool {
+        self.len >= self.capacity
+    }
+
+    pub fn insert(&mut self, value: T) -> Result<Handle, TableError> {
+        self.insert_with(|_| value)
+    }
+
+    /// Insert the value built by `f`, which is given the new entry's handle.
+    pub fn insert_with(&mut self, f: impl FnOnce(Handle) -> T) -> Result<Handle, TableError> {
+        if self.is_full() {
+            return Err(TableError::Full);
+        }
+        let index = match self.free.front() {
+            Some(&i) => i as usize,
+            None if self.slots.len() < MAX_SLOTS => self.slots.len(),
+            None => return Err(TableError::Full),
+        };
+        let serial = self.serials.next().ok_or(TableError::Exhausted)?;
+        if index == self.slots.len() {
+            self.slots.push(Slot { serial: 0, value: None });
+        } else {
+            self.free.pop_front();
+        }
+        let h = Handle::new(index, serial);
+        let slot = &mut self.slots[index];
+        slot.serial = serial;
+        slot.value = Some(f(h));
+        self.len += 1;
+        Ok(h)
+    }
+
+    pub fn contains(&self, h: Handle) -> bool {
+        self.get(h).is_some()
+    }
+
+    pub fn get(&self, h: Handle) -> Option<&T> {
+        let slot = self.slots.get(h.slot())?;
+        if slot.serial != h.serial() {
+            return None;
+        }
+        slot.value.as_ref()
+    }
+
+    pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
+        let slot = self.slots.get_mut(h.slot())?;
+        if slot.serial != h.serial() {
+            return None;
+        }
+        slot.value.as_mut()
+    }
+
+    /// Remove an entry; its handle (and every older one for that slot) never resolves again.
+    pub fn remove(&mut self, h: Handle) -> Option<T> {
+        let slot = self.slots.get_mut(h.slot())?;
+        if slot.serial != h.serial() || slot.value.is_none() {
+            return None;
+        }
+        slot.serial = 0;
+        let v = slot.value.take();
+        self.len -= 1;
+        self.free.push_back(h.slot() as u32);
+        v
+    }
+
+    /// Handles of all live entries, in slot order.
+    pub fn handles(&self) -> Vec<Handle> {
+        self.iter().map(|(h, _)| h).collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Handle, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Handle::new(i, s.serial), v)))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Handle, &mut T)> {
+        self.slots.iter_mut().enumerate().filter_map(|(i, s)| {
+            let serial = s.serial;
+            s.value.as_mut().map(|v| (Handle::new(i, serial), v))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn zero_and_serial_zero_never_decode() {
+        assert_eq!(Handle::from_raw(0), None);
+        assert_eq!(Handle::from_raw(5), None); // slot 5, serial 0
+        assert!(Handle::from_raw(1 << SLOT_BITS).is_some());
+    }
+
+    #[test]
+    fn removed_handle_is_stale_and_slot_gets_new_serial() {
+        let mut t = Table::with_private_serials(4, 1);
+        let a = t.insert("a").unwrap();
+        assert_eq!(t.remove(a), Some("a"));
+        assert_eq!(t.get(a), None);
+        assert_eq!(t.remove(a), None);
+        let b = t.insert("b").unwrap();
+        assert_eq!(a.slot(), b.slot());
+        assert!(b.serial() > a.serial());
+        assert_eq!(t.get(a), None);
+        assert_eq!(t.get(b), Some(&"b"));
+    }
+
+    #[test]
+    fn capacity_is_enforced() {
+        let mut t = Table::with_private_serials(2, 1);
+        let a = t.insert(1).unwrap();
+        t.insert(2).unwrap();
+        assert_eq!(t.insert(3), Err(TableError::Full));
+        t.remove(a);
+        assert!(t.insert(3).is_ok());
+    }
+
+    #[test]
+    fn exhaustion_fails_instead_of_wrapping() {
+        let mut t = Table::with_private_serials(8, SERIAL_MAX);
+        let last = t.insert(1).unwrap();
+        assert_eq!(last.serial(), SERIAL_MAX);
+        assert_eq!(t.insert(2), Err(TableError::Exhausted));
+        t.remove(last);
+        assert_eq!(t.insert(3), Err(TableError::Exhausted));
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn tables_share_the_global_counter() {
+        let mut a = Table::new(4);
+        let mut b = Table::new(4);
+        let ha = a.insert(1).unwrap();
+        let hb = b.insert(2).unwrap();
+        assert_ne!(ha.serial(), hb.serial());
+        assert_eq!(b.get(ha), None, "a handle from another table never resolves");
+        assert_eq!(a.get(hb), None);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert,
+        Remove(usize),
+        Get(usize),
+        Forge(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Insert),
+            2 => any::<usize>().prop_map(Op::Remove),
+            2 => any::<usize>().prop_map(Op::Get),
+            1 => any::<u64>().prop_map(Op::Forge),
+        ]
+    }
+
+    proptest! {
+        /// The table against a model that keeps every handle ever issued: live ones resolve
+        /// to their value, every removed one never resolves again, no handle is issued twice,
+        /// and forged values resolve only if they equal a live handle.
+        #[test]
+        fn behaves_like_model(ops in proptest::collection::vec(op(), 1..400), cap in 1usize..16) {
+            let mut t = Table::with_private_serials(cap, 1);
+            let mut live: HashMap<Handle, u32> = HashMap::new();
+            let mut ever: Vec<Handle> = Vec::new();
+            let mut next_val = 0u32;
+            for op in ops {
+                match op {
+                    Op::Insert => {
+                        let r = t.insert(next_val);
+                        if live.len() >= cap {
+                            prop_assert_eq!(r, Err(TableError::Full));
+                        } else {
+                            let h = r.unwrap();
+                            prop_assert!(!ever.contains(&h), "handle reissued");
+                            prop_assert!(h.raw() != 0);
+                            live.insert(h, next_val);
+                            ever.push(h);
+                        }
+                        next_val += 1;
+                    }
+                    Op::Remove(i) if !ever.is_empty() => {
+                        let h = ever[i % ever.len()];
+                        prop_assert_eq!(t.remove(h), live.remove(&h));
+                    }
+                    Op::Get(i) if !ever.is_empty() => {
+                        let h = ever[i % ever.len()];
+                        prop_assert_eq!(t.get(h), live.get(&h));
+                    }
+                    Op::Forge(raw) => {
+                        if let Some(h) = Handle::from_raw(raw) {
+                            prop_assert_eq!(t.get(h), live.get(&h));
+                        }
+                    }
+                    _ => {}
+                }
+                prop_assert_eq!(t.len(), live.len());
+                for h in &ever {
+                    prop_assert_eq!(t.get(*h), live.get(h));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Logging: a global level and a pluggable character sink, as in Mongoose (`mg_log_set`,
+//! `mg_log_set_fn`). Rust code logs through [`emit`]; the C macros `MG_ERROR(("..."))` etc.
+//! call `mg_log_prefix` and then `mg_log` (C shim), which writes through `mg_log_write`.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use crate::ffi::types::mg_pfn_t;
+
+pub const LL_NONE: c_int = 0;
+pub const LL_ERROR: c_int = 1;
+pub const LL_INFO: c_int = 2;
+pub const LL_DEBUG: c_int = 3;
+pub const LL_VERBOSE: c_int = 4;
+
+static LEVEL: AtomicI32 = AtomicI32::new(LL_ERROR);
+
+#[derive(Copy, Clone)]
+struct Sink {
+    f: mg_pfn_t,
+    param: *mut c_void,
+}
+// SAFETY: the sink is a C function pointer and an opaque parameter the application gave us;
+// the application promises (header docs) that its sink may be called from any thread that logs.
+unsafe impl Send for Sink {}
+
+static SINK: spin::Mutex<Sink> = spin::Mutex::new(Sink {
+    f: None,
+    param: core::ptr::null_mut(),
+});
+
+/// Set the global log level (`MG_LL_*`). Out-of-range values are clamped.
+pub fn set_level(level: c_int) {
+    LEVEL.store(level.clamp(LL_NONE, LL_VERBOSE), Ordering::Relaxed);
+}
+
+pub fn level() -> c_int {
+    LEVEL.load(Ordering::Relaxed)
+}
+
+pub fn enabled(level: c_int) -> bool {
+    level > LL_NONE && level <= LEVEL.load(Ordering::Relaxed)
+}
+
+/// Install a character sink; `None` restores the default (standard output).
+pub fn set_sink(f: mg_pfn_t, param: *mut c_void) {
+    *SINK.lock() = Sink { f, param };
+}
+
+/// Write raw bytes to the sink.
+pub fn write(bytes: &[u8]) {
+    let sink = *SINK.lock(); // copied out: the sink runs without our lock held
+    match sink.f {
+        Some(f) => {
+            for &b in bytes {
+                // SAFETY: the application installed `f` with `param` through mg_log_set_fn.
+                unsafe { f(b as c_char, sink.param) };
+            }
+        }
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(bytes);
+            if bytes.ends_with(b"\n") {
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+struct Line(heapless::String<512>);
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            // Over-long lines are cut rather than allocated.
+            if self.0.push(ch).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn level_name(level: c_int) -> &'static str {
+    match level {
+        LL_ERROR => "ERROR",
+        LL_INFO => "INFO",
+        LL_DEBUG => "DEBUG",
+        _ => "VERBOSE",
+    }
+}
+
+/// Write the line prefix (time, level, source location) if `level` is enabled.
+pub fn prefix(level: c_int, file: &str, line: c_int, func: &str) -> bool {
+    if !enabled(level) {
+        return false;
+    }
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let mut l = Line(heapless::String::new());
+    let _ = write!(
+        l,
+        "{:<8x} {} {}:{}:{} ",
+        crate::util::clock::millis(),
+        level_name(level),
+        base,
+        line,
+        func
+    );
+    write(l.0.as_bytes());
+    true
+}
+
+/// Log one line from Rust code.
+pub fn emit(level: c_int, args: fmt::Arguments<'_>) {
+    if !enabled(level) {
+        return;
+    }
+    let mut l = Line(heapless::String::new());
+    let _ = write!(l, "{:<8x} {} meerkat ", crate::util::clock::millis(), level_name(level));
+    let _ = l.write_fmt(args);
+    let _ = l.0.push_str("\r\n");
+    write(l.0.as_bytes());
+}
+
+/// `log!(LL_DEBUG, "fmt", args..)`.
+#[macro_export]
+macro_rules! mlog {
+    ($lvl:expr, $($arg:tt)*) => {
+        $crate::log::emit($lvl, format_args!($($arg)*))
+    };
+}

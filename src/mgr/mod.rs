@@ -1,0 +1,1071 @@
+//! The event manager: connections, the poll loop, timers, the wakeup queue and dispatch.
+//!
+//! Re-entrancy (G7) without undefined behaviour: all mutable state is in one
+//! `RefCell<Core>`. Every step of the loop borrows it, works, and *drops the borrow before*
+//! calling into C. C handlers then call back in (`mg_send`, `mg_close`, `mg_connect`, ...)
+//! and each of those borrows again. So no Rust reference into manager state is ever alive
+//! while C code runs. Memory that `ev_data` points to is either owned by the dispatching
+//! frame (wakeup payloads, error strings) or is a connection buffer that is never moved or
+//! shrunk while a handler may be reading it (receive data is only compacted in the read
+//! step, which never runs inside a handler: nested `mg_mgr_poll` is refused).
+//!
+//! Closing (G3): anything that ends a connection only *marks* it (`closing`, or `draining`
+//! to flush first). The close step at the end of every poll delivers exactly one
+//! `MG_EV_CLOSE`, then frees the slot, the owned timers and the socket.
+
+pub mod timer;
+pub mod wakeup;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::ffi::{c_int, c_long, c_void};
+use std::ffi::CString;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::thread::ThreadId;
+
+use crate::error::*;
+use crate::ffi::callback;
+use crate::ffi::types::*;
+use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
+use crate::sys::{self, Sock};
+use crate::util::url::{parse_endpoint, Transport};
+use timer::{Callback, Timers};
+use wakeup::{Msg, Shared};
+
+extern crate alloc;
+
+/// Runtime caps (G5). Each is bounded by a build-time constant where one applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Live connections, listeners included (≤ 65536). At the cap, listeners stop accepting.
+    pub max_conns: usize,
+    /// Bytes queued for sending per connection; `mg_send` beyond it fails with `MG_ERR_FULL`.
+    pub max_send: usize,
+    /// Unconsumed received bytes per connection; at the cap, reading pauses (backpressure).
+    pub max_recv: usize,
+    /// Messages waiting in the wakeup queue.
+    pub wakeup_msgs: usize,
+    /// Payload bytes waiting in the wakeup queue.
+    pub wakeup_bytes: usize,
+    /// Live timers.
+    pub max_timers: usize,
+    /// Host name resolution timeout.
+    pub dns_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_conns: 1024,
+            max_send: 1 << 20,
+            max_recv: 1 << 20,
+            wakeup_msgs: 4096,
+            wakeup_bytes: 4 << 20,
+            max_timers: 4096,
+            dns_timeout_ms: 3000,
+        }
+    }
+}
+
+/// Counters for tests and monitoring.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub accepted: u64,
+    pub connected: u64,
+    pub closed: u64,
+    pub wakeups_delivered: u64,
+    pub wakeups_undelivered: u64,
+    pub accept_paused: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Listening,
+    Resolving { deadline: u64 },
+    Connecting,
+    Open,
+}
+
+/// One connection (or listener).
+#[derive(Debug)]
+pub struct Conn {
+    pub handler: mg_event_handler_t,
+    pub fn_data: *mut c_void,
+    pub sock: Option<Sock>,
+    pub state: State,
+    pub transport: Transport,
+    pub tls: bool,
+    pub is_client: bool,
+    pub is_accepted: bool,
+    /// Close at the end of this poll, without flushing.
+    pub closing: bool,
+    /// Close once the send buffer is empty.
+    pub draining: bool,
+    /// The peer closed its side.
+    pub eof: bool,
+    /// `MG_EV_CLOSE` has been (or is being) delivered.
+    pub close_started: bool,
+    pub recv: Vec<u8>,
+    pub recv_off: usize,
+    pub send: Vec<u8>,
+    pub send_off: usize,
+    pub loc: Option<SocketAddr>,
+    pub rem: Option<SocketAddr>,
+    /// `MG_DATA_SIZE` bytes of user storage, allocated on first use (`mg_conn_data`).
+    pub data: *mut c_void,
+    pub timers: Vec<Handle>,
+    /// Accept errors (EMFILE...) pause a listener until this time.
+    pub paused_until: u64,
+}
+
+impl Conn {
+    fn new(handler: mg_event_handler_t, fn_data: *mut c_void, transport: Transport, state: State) -> Conn {
+        Conn {
+            handler,
+            fn_data,
+            sock: None,
+            state,
+            transport,
+            tls: false,
+            is_client: false,
+            is_accepted: false,
+            closing: false,
+            draining: false,
+            eof: false,
+            close_started: false,
+            recv: Vec::new(),
+            recv_off: 0,
+            send: Vec::new(),
+            send_off: 0,
+            loc: None,
+            rem: None,
+            data: core::ptr::null_mut(),
+            timers: Vec::new(),
+            paused_until: 0,
+        }
+    }
+    pub fn recv_pending(&self) -> &[u8] {
+        &self.recv[self.recv_off..]
+    }
+    pub fn send_pending(&self) -> usize {
+        self.send.len() - self.send_off
+    }
+    fn ready_to_close(&self) -> bool {
+        !self.close_started && (self.closing || ((self.draining || self.eof) && self.send_pending() == 0))
+    }
+    /// Drop consumed bytes from the front of the receive buffer. Only called from the read
+    /// step (never while a handler may hold a view of the buffer).
+    fn compact_recv(&mut self) {
+        if self.recv_off == self.recv.len() {
+            self.recv.clear();
+            if self.recv.capacity() > 16 * 1024 {
+                self.recv = Vec::new();
+            }
+        } else if self.recv_off > 0 {
+            self.recv.drain(..self.recv_off);
+        }
+        self.recv_off = 0;
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        callback::free_conn_data(self.data);
+    }
+}
+
+/// Everything the loop mutates. Borrowed only between calls into C.
+#[derive(Debug)]
+pub struct Core {
+    pub conns: Table<Conn>,
+    pub timers: Timers,
+    pub limits: Limits,
+    pub stats: Stats,
+    scratch: Vec<u8>,
+    pollfds: Vec<sys::PollFd>,
+    pollmap: Vec<Option<Handle>>,
+    pub undelivered: (mg_undelivered_fn_t, *mut c_void),
+    freeing: bool,
+}
+
+/// A manager. Lives in a `Box` that `mg_mgr.internal` points to.
+#[derive(Debug)]
+pub struct Mgr {
+    core: RefCell<Core>,
+    pub shared: Arc<Shared>,
+    owner: ThreadId,
+    /// >0 while `mg_mgr_poll` runs or a handler is being called.
+    busy: Cell<u32>,
+}
+
+struct Busy<'a>(&'a Cell<u32>);
+impl<'a> Busy<'a> {
+    fn enter(c: &'a Cell<u32>) -> Self {
+        c.set(c.get() + 1);
+        Busy(c)
+    }
+}
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}
+
+fn table_err(e: TableError) -> c_int {
+    match e {
+        TableError::Full => MG_ERR_LIMIT,
+        TableError::Exhausted => MG_ERR_EXHAUSTED,
+    }
+}
+
+fn io_err_to_code(e: &std::io::Error) -> c_int {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::PermissionDenied => {
+            MG_ERR_ADDR
+        }
+        _ => MG_ERR_IO,
+    }
+}
+
+const SCRATCH: usize = 16 * 1024;
+const ACCEPT_BATCH: usize = 64;
+const READS_PER_POLL: usize = 4;
+
+impl Mgr {
+    pub fn new() -> Result<Mgr, c_int> {
+        let limits = Limits::default();
+        let waker = sys::Waker::new().map_err(|_| MG_ERR_IO)?;
+        Ok(Mgr {
+            core: RefCell::new(Core {
+                conns: Table::new(limits.max_conns),
+                timers: Timers::new(limits.max_timers),
+                limits,
+                stats: Stats::default(),
+                scratch: vec![0; SCRATCH],
+                pollfds: Vec::new(),
+                pollmap: Vec::new(),
+                undelivered: (None, core::ptr::null_mut()),
+                freeing: false,
+            }),
+            shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
+            owner: std::thread::current().id(),
+            busy: Cell::new(0),
+        })
+    }
+
+    pub fn owner(&self) -> ThreadId {
+        self.owner
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.get() > 0
+    }
+
+    /// Borrow the state for a short, non-reentrant piece of work (never across a C call).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
+        f(&mut self.core.borrow_mut())
+    }
+
+    pub fn contains(&self, h: Handle) -> bool {
+        self.core.borrow().conns.contains(h)
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.core.borrow().limits
+    }
+
+    pub fn set_limits(&self, l: Limits) -> Result<(), c_int> {
+        if l.max_conns == 0
+            || l.max_conns > MAX_SLOTS
+            || l.max_send == 0
+            || l.max_recv == 0
+            || l.max_timers == 0
+            || l.max_timers > MAX_SLOTS
+        {
+            return Err(MG_ERR_INVALID);
+        }
+        let mut core = self.core.borrow_mut();
+        core.conns.set_capacity(l.max_conns);
+        core.timers.table.set_capacity(l.max_timers);
+        core.limits = l;
+        self.shared.set_caps(l.wakeup_msgs, l.wakeup_bytes);
+        Ok(())
+    }
+
+    // ---- dispatch -------------------------------------------------------------------
+
+    /// Call `h`'s handler. No borrow of the state is held during the call.
+    pub fn dispatch(&self, h: Handle, ev: c_int, ev_data: *mut c_void) {
+        let f = match self.core.borrow().conns.get(h) {
+            Some(c) => c.handler,
+            None => return,
+        };
+        let _busy = Busy::enter(&self.busy);
+        callback::call_event(f, h, ev, ev_data);
+    }
+
+    /// Deliver `MG_EV_ERROR` with a message, then mark the connection for closing.
+    pub fn fail(&self, h: Handle, msg: &str) {
+        crate::mlog!(crate::log::LL_DEBUG, "conn {}: {}", h.serial(), msg);
+        let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+        self.dispatch(h, MG_EV_ERROR, text.as_ptr() as *mut c_void);
+        if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+            c.closing = true;
+        }
+    }
+
+    fn insert_conn(&self, conn: Conn) -> Result<Handle, c_int> {
+        let mut core = self.core.borrow_mut();
+        if core.freeing {
+            return Err(MG_ERR_CLOSING);
+        }
+        let h = core.conns.insert(conn).map_err(table_err)?;
+        self.shared.set_live(h);
+        Ok(h)
+    }
+
+    // ---- listen / connect -----------------------------------------------------------
+
+    pub fn listen(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+        let ep = parse_endpoint(url)?;
+        let ip: IpAddr = match ep.host {
+            "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            h => h.parse().map_err(|_| MG_ERR_ADDR)?,
+        };
+        let addr = SocketAddr::new(ip, ep.port);
+        let sock = match ep.transport {
+            Transport::Tcp => sys::tcp_listen(addr, 128),
+            Transport::Udp => sys::udp_bind(addr),
+        }
+        .map_err(|e| {
+            crate::mlog!(crate::log::LL_ERROR, "listen {}: {}", url, e);
+            io_err_to_code(&e)
+        })?;
+        let state = if ep.transport == Transport::Udp {
+            State::Open
+        } else {
+            State::Listening
+        };
+        let mut conn = Conn::new(handler, fn_data, ep.transport, state);
+        conn.loc = sock.local_addr();
+        conn.sock = Some(sock);
+        conn.tls = ep.tls;
+        let h = self.insert_conn(conn)?;
+        self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
+        Ok(h)
+    }
+
+    pub fn connect(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+        let ep = parse_endpoint(url)?;
+        if ep.port == 0 {
+            return Err(MG_ERR_PORT);
+        }
+        if ep.host.is_empty() {
+            return Err(MG_ERR_URL);
+        }
+        let literal: Option<IpAddr> = ep.host.parse().ok();
+        let now = crate::util::clock::millis();
+        let dns_deadline = now.saturating_add(self.limits().dns_timeout_ms);
+        let state = if literal.is_some() {
+            State::Connecting
+        } else {
+            State::Resolving { deadline: dns_deadline }
+        };
+        let mut conn = Conn::new(handler, fn_data, ep.transport, state);
+        conn.is_client = true;
+        conn.tls = ep.tls;
+        let h = self.insert_conn(conn)?;
+        self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
+        match literal {
+            Some(ip) => self.start_connect(h, SocketAddr::new(ip, ep.port)),
+            None => {
+                let shared = self.shared.clone();
+                let host = ep.host.to_string();
+                let port = ep.port;
+                let spawned = std::thread::Builder::new().name("meerkat-dns".into()).spawn(move || {
+                    let r = sys::resolve(&host, port).map_err(|_| ());
+                    shared.push_internal(Msg::Resolved(h, r));
+                });
+                if spawned.is_err() {
+                    self.fail(h, "cannot start the resolver");
+                }
+            }
+        }
+        Ok(h)
+    }
+
+    fn start_connect(&self, h: Handle, addr: SocketAddr) {
+        let udp = match self.core.borrow().conns.get(h) {
+            Some(c) if !c.closing => c.transport == Transport::Udp,
+            _ => return,
+        };
+        let res = if udp {
+            sys::udp_connect(addr)
+        } else {
+            sys::tcp_connect(addr)
+        };
+        match res {
+            Ok(sock) => {
+                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                    c.loc = sock.local_addr();
+                    c.rem = Some(addr);
+                    c.sock = Some(sock);
+                    c.state = if udp { State::Open } else { State::Connecting };
+                }
+                if udp {
+                    self.core.borrow_mut().stats.connected += 1;
+                    self.dispatch(h, MG_EV_CONNECT, core::ptr::null_mut());
+                }
+            }
+            Err(e) => self.fail(h, &format!("connect to {addr} failed: {e}")),
+        }
+    }
+
+    fn on_resolved(&self, h: Handle, r: Result<Vec<SocketAddr>, ()>) {
+        let resolving = matches!(self.core.borrow().conns.get(h), Some(c) if matches!(c.state, State::Resolving { .. }) && !c.closing);
+        if !resolving {
+            return;
+        }
+        match r.ok().and_then(|v| v.into_iter().next()) {
+            Some(addr) => {
+                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                    c.state = State::Connecting;
+                }
+                self.dispatch(h, MG_EV_RESOLVE, core::ptr::null_mut());
+                self.start_connect(h, addr);
+            }
+            None => self.fail(h, "host name lookup failed"),
+        }
+    }
+
+    // ---- sending / closing (called from C through ffi) -----------------------------
+
+    pub fn send(&self, h: Handle, data: &[u8]) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let max_send = core.limits.max_send;
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        if c.closing || c.close_started {
+            return Err(MG_ERR_CLOSING);
+        }
+        match (&c.sock, c.state) {
+            (_, State::Listening) => Err(MG_ERR_UNSUPPORTED),
+            (Some(Sock::Udp(u)), _) => {
+                let r = match (c.is_client, c.rem) {
+                    (true, _) => u.send(data),
+                    (false, Some(rem)) => u.send_to(data, rem),
+                    (false, None) => return Err(MG_ERR_ADDR),
+                };
+                match r {
+                    Ok(n) if n == data.len() => Ok(()),
+                    Ok(_) => Err(MG_ERR_TOO_LARGE),
+                    Err(e) if sys::would_block(&e) => Err(MG_ERR_FULL),
+                    Err(_) => Err(MG_ERR_IO),
+                }
+            }
+            _ => {
+                if c.send_pending().saturating_add(data.len()) > max_send {
+                    return Err(MG_ERR_FULL);
+                }
+                if c.send_off > 0 && c.send_off == c.send.len() {
+                    c.send.clear();
+                    c.send_off = 0;
+                }
+                c.send.extend_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn close(&self, h: Handle) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        c.closing = true;
+        Ok(())
+    }
+
+    pub fn drain(&self, h: Handle) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        c.draining = true;
+        Ok(())
+    }
+
+    /// Deliver `MG_EV_CLOSE` (once) and free everything the connection owns.
+    fn close_now(&self, h: Handle) {
+        {
+            let mut core = self.core.borrow_mut();
+            let Some(c) = core.conns.get_mut(h) else { return };
+            if c.close_started {
+                return;
+            }
+            c.close_started = true;
+            c.closing = true;
+        }
+        self.dispatch(h, MG_EV_CLOSE, core::ptr::null_mut());
+        let (conn, orphans) = {
+            let mut core = self.core.borrow_mut();
+            let conn = core.conns.remove(h);
+            if let Some(c) = &conn {
+                for t in &c.timers {
+                    core.timers.remove(*t);
+                }
+            }
+            core.stats.closed += 1;
+            (conn, self.shared.set_dead(h))
+        };
+        drop(conn); // closes the socket and frees the user storage
+        for mut data in orphans {
+            self.report_undelivered(h, &mut data);
+        }
+    }
+
+    fn report_undelivered(&self, h: Handle, data: &mut [u8]) {
+        let (f, arg) = {
+            let mut core = self.core.borrow_mut();
+            core.stats.wakeups_undelivered += 1;
+            core.undelivered
+        };
+        crate::mlog!(
+            crate::log::LL_DEBUG,
+            "wakeup for closed conn {} not delivered ({} bytes)",
+            h.serial(),
+            data.len()
+        );
+        let mut s = mg_str::from_bytes(data);
+        let _busy = Busy::enter(&self.busy);
+        callback::call_undelivered(f, h, &mut s, arg);
+    }
+
+    // ---- timers -----------------------------------------------------------------------
+
+    pub fn timer_add(
+        &self,
+        ms: u64,
+        flags: u32,
+        cb: Callback,
+        arg: *mut c_void,
+        owner: Option<Handle>,
+    ) -> Result<Handle, c_int> {
+        if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW) != 0 {
+            return Err(MG_ERR_INVALID);
+        }
+        let now = crate::util::clock::millis();
+        let mut core = self.core.borrow_mut();
+        if let Some(o) = owner {
+            if !core.conns.get(o).is_some_and(|c| !c.close_started) {
+                return Err(MG_ERR_STALE);
+            }
+        }
+        let t = core.timers.add(now, ms, flags, cb, arg, owner).map_err(table_err)?;
+        if let Some(o) = owner {
+            if let Some(c) = core.conns.get_mut(o) {
+                c.timers.push(t);
+            }
+        }
+        Ok(t)
+    }
+
+    pub fn timer_free(&self, t: Handle) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let timer = core.timers.remove(t).ok_or(MG_ERR_STALE)?;
+        if let Some(o) = timer.owner {
+            if let Some(c) = core.conns.get_mut(o) {
+                c.timers.retain(|x| *x != t);
+            }
+        }
+        Ok(())
+    }
+
+    fn run_timers(&self, now: u64) {
+        let due = self.core.borrow_mut().timers.take_due(now);
+        for d in due {
+            if !self.core.borrow().timers.table.contains(d.h) {
+                continue; // freed by an earlier callback in this batch
+            }
+            {
+                let _busy = Busy::enter(&self.busy);
+                match d.cb {
+                    Callback::Global(f) => callback::call_timer(f, d.arg),
+                    Callback::Conn(f) => {
+                        if let Some(o) = d.owner {
+                            callback::call_conn_timer(f, o, d.arg);
+                        }
+                    }
+                }
+            }
+            let mut core = self.core.borrow_mut();
+            if let Some(Some(owner)) = core.timers.after_run(d.h, now) {
+                if let Some(c) = core.conns.get_mut(owner) {
+                    c.timers.retain(|x| *x != d.h);
+                }
+            }
+        }
+    }
+
+    // ---- the loop ---------------------------------------------------------------------
+
+    /// One iteration: wait up to `timeout_ms` for I/O, then deliver every event that is due.
+    pub fn poll(&self, timeout_ms: i32) -> Result<(), c_int> {
+        if self.is_busy() {
+            return Err(MG_ERR_BUSY);
+        }
+        let _busy = Busy::enter(&self.busy);
+        let now = crate::util::clock::millis();
+        let (mut fds, map) = self.build_pollset(now);
+        let timeout = self.poll_timeout(now, timeout_ms);
+        let polled = sys::poll(&mut fds, timeout);
+        let now = crate::util::clock::millis();
+        let mut woke = false;
+        if polled.is_ok() {
+            for (pfd, target) in fds.iter().zip(map.iter()) {
+                if pfd.revents == 0 {
+                    continue;
+                }
+                match target {
+                    None => woke = true,
+                    Some(h) => self.on_ready(*h, pfd.revents, now),
+                }
+            }
+        }
+        self.with(|core| {
+            core.pollfds = fds;
+            core.pollmap = map;
+        });
+        if woke || self.shared.pending() {
+            self.deliver_messages();
+        }
+        self.check_deadlines(now);
+        self.run_timers(now);
+        self.poll_event(now);
+        self.flush_all();
+        self.close_pending();
+        polled.map(|_| ()).map_err(|_| MG_ERR_IO)
+    }
+
+    fn build_pollset(&self, now: u64) -> (Vec<sys::PollFd>, Vec<Option<Handle>>) {
+        let mut core = self.core.borrow_mut();
+        let core = &mut *core;
+        let mut fds = core::mem::take(&mut core.pollfds);
+        let mut map = core::mem::take(&mut core.pollmap);
+        fds.clear();
+        map.clear();
+        fds.push(sys::pollfd(self.shared.waker_fd(), sys::POLLIN));
+        map.push(None);
+        let full = core.conns.is_full();
+        let max_recv = core.limits.max_recv;
+        let mut paused = false;
+        for (h, c) in core.conns.iter() {
+            let Some(sock) = &c.sock else { continue };
+            if c.closing {
+                continue;
+            }
+            let mut ev = 0;
+            match c.state {
+                State::Listening => {
+                    if full || c.paused_until > now {
+                        paused = true;
+                    } else {
+                        ev = sys::POLLIN;
+                    }
+                }
+                State::Connecting => ev = sys::POLLOUT,
+                State::Resolving { .. } => {}
+                State::Open => {
+                    if !c.eof && c.recv_pending().len() < max_recv {
+                        ev |= sys::POLLIN;
+                    }
+                    if c.send_pending() > 0 && c.transport == Transport::Tcp {
+                        ev |= sys::POLLOUT;
+                    }
+                }
+            }
+            if ev != 0 {
+                fds.push(sys::pollfd(sock.fd(), ev));
+                map.push(Some(h));
+            }
+        }
+        if paused {
+            core.stats.accept_paused += 1;
+        }
+        (fds, map)
+    }
+
+    fn poll_timeout(&self, now: u64, timeout_ms: i32) -> i32 {
+        let mut core = self.core.borrow_mut();
+        if core.conns.iter().any(|(_, c)| c.ready_to_close()) {
+            return 0;
+        }
+        let mut t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
+        let mut consider = |deadline: u64| {
+            t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
+        };
+        if let Some(d) = core.timers.next_deadline() {
+            consider(d);
+        }
+        let mut paused_min = None;
+        for (_, c) in core.conns.iter() {
+            if let State::Resolving { deadline } = c.state {
+                paused_min = Some(paused_min.map_or(deadline, |m: u64| m.min(deadline)));
+            }
+            if c.paused_until > now {
+                paused_min = Some(paused_min.map_or(c.paused_until, |m: u64| m.min(c.paused_until)));
+            }
+        }
+        if let Some(d) = paused_min {
+            consider(d);
+        }
+        if t == i64::MAX {
+            -1
+        } else {
+            t.clamp(0, i32::MAX as i64) as i32
+        }
+    }
+
+    fn on_ready(&self, h: Handle, revents: i16, now: u64) {
+        let Some((state, transport)) = self.core.borrow().conns.get(h).map(|c| (c.state, c.transport)) else {
+            return;
+        };
+        match (state, transport) {
+            (State::Listening, _) => self.accept_all(h, now),
+            (State::Connecting, _) => self.finish_connect(h),
+            (State::Open, Transport::Udp) => self.read_udp(h),
+            (State::Open, Transport::Tcp) => {
+                if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
+                    self.read_stream(h);
+                }
+                if revents & sys::POLLOUT != 0 {
+                    self.flush(h);
+                }
+            }
+            (State::Resolving { .. }, _) => {}
+        }
+    }
+
+    fn accept_all(&self, lh: Handle, now: u64) {
+        for _ in 0..ACCEPT_BATCH {
+            let accepted = {
+                let core = self.core.borrow();
+                if core.conns.is_full() || core.freeing {
+                    return;
+                }
+                let Some(l) = core.conns.get(lh) else { return };
+                let Some(Sock::Listener(sock)) = &l.sock else { return };
+                match sys::accept(sock) {
+                    Ok(Some((s, addr))) => Ok(Some((s, addr, l.handler, l.fn_data, l.tls))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            };
+            match accepted {
+                Ok(Some((stream, addr, handler, fn_data, tls))) => {
+                    let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
+                    conn.is_accepted = true;
+                    conn.tls = tls;
+                    conn.rem = Some(addr);
+                    conn.loc = stream.local_addr().ok();
+                    conn.sock = Some(Sock::Stream(stream));
+                    let Ok(h) = self.insert_conn(conn) else { return };
+                    self.with(|core| core.stats.accepted += 1);
+                    self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
+                    self.dispatch(h, MG_EV_ACCEPT, core::ptr::null_mut());
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    crate::mlog!(crate::log::LL_ERROR, "accept: {}", e);
+                    if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
+                        l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finish_connect(&self, h: Handle) {
+        let outcome = {
+            let core = self.core.borrow();
+            let Some(c) = core.conns.get(h) else { return };
+            let Some(sock) = &c.sock else { return };
+            match sock.take_error() {
+                Ok(None) => match sock.peer_addr() {
+                    Some(_) => Ok(sock.local_addr()),
+                    None => Err("connection refused".to_string()),
+                },
+                Ok(Some(e)) | Err(e) => Err(e.to_string()),
+            }
+        };
+        match outcome {
+            Ok(loc) => {
+                self.with(|core| {
+                    core.stats.connected += 1;
+                    if let Some(c) = core.conns.get_mut(h) {
+                        c.state = State::Open;
+                        c.loc = loc;
+                    }
+                });
+                self.dispatch(h, MG_EV_CONNECT, core::ptr::null_mut());
+            }
+            Err(msg) => self.fail(h, &format!("connect failed: {msg}")),
+        }
+    }
+
+    fn read_stream(&self, h: Handle) {
+        let (total, err) = {
+            let mut core = self.core.borrow_mut();
+            let core = &mut *core;
+            let max_recv = core.limits.max_recv;
+            let Some(c) = core.conns.get_mut(h) else { return };
+            c.compact_recv();
+            let Conn {
+                sock: Some(Sock::Stream(s)),
+                recv,
+                eof,
+                ..
+            } = c
+            else {
+                return;
+            };
+            let mut total = 0usize;
+            let mut err = None;
+            for _ in 0..READS_PER_POLL {
+                let room = max_recv.saturating_sub(recv.len()).min(core.scratch.len());
+                if room == 0 {
+                    break;
+                }
+                match sys::read(s, &mut core.scratch[..room]) {
+                    Ok(0) => {
+                        *eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        recv.extend_from_slice(&core.scratch[..n]);
+                        total += n;
+                        if n < room {
+                            break;
+                        }
+                    }
+                    Err(e) if sys::would_block(&e) => break,
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            (total, err)
+        };
+        if total > 0 {
+            let mut n = total as c_long;
+            self.dispatch(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
+        }
+        if let Some(e) = err {
+            self.fail(h, &e.to_string());
+        }
+    }
+
+    fn read_udp(&self, h: Handle) {
+        for _ in 0..16 {
+            let got = {
+                let mut core = self.core.borrow_mut();
+                let core = &mut *core;
+                let Some(c) = core.conns.get_mut(h) else { return };
+                let Some(Sock::Udp(u)) = &c.sock else { return };
+                match u.recv_from(&mut core.scratch) {
+                    Ok((n, from)) => {
+                        // One datagram per READ: what the handler left unconsumed is dropped.
+                        c.recv.clear();
+                        c.recv_off = 0;
+                        c.recv.extend_from_slice(&core.scratch[..n]);
+                        c.rem = Some(from);
+                        Ok(n)
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            match got {
+                Ok(n) => {
+                    let mut n = n as c_long;
+                    self.dispatch(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
+                }
+                Err(e) if sys::would_block(&e) => return,
+                Err(e) => {
+                    // ICMP errors on UDP are not fatal for a listener.
+                    crate::mlog!(crate::log::LL_DEBUG, "udp recv: {}", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn flush(&self, h: Handle) {
+        let (written, err) = {
+            let mut core = self.core.borrow_mut();
+            let Some(c) = core.conns.get_mut(h) else { return };
+            if c.state != State::Open || c.close_started {
+                return;
+            }
+            let Some(Sock::Stream(s)) = &c.sock else { return };
+            let mut written = 0usize;
+            let mut err = None;
+            while c.send_off < c.send.len() {
+                match sys::write(s, &c.send[c.send_off..]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        c.send_off += n;
+                        written += n;
+                    }
+                    Err(e) if sys::would_block(&e) => break,
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            if c.send_off == c.send.len() {
+                c.send.clear();
+                c.send_off = 0;
+                if c.send.capacity() > 64 * 1024 {
+                    c.send = Vec::new();
+                }
+            } else if c.send_off > 64 * 1024 {
+                c.send.drain(..c.send_off);
+                c.send_off = 0;
+            }
+            (written, err)
+        };
+        if written > 0 {
+            let mut n = written as c_long;
+            self.dispatch(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
+        }
+        if let Some(e) = err {
+            self.fail(h, &e.to_string());
+        }
+    }
+
+    fn flush_all(&self) {
+        let pending: Vec<Handle> = self
+            .core
+            .borrow()
+            .conns
+            .iter()
+            .filter(|(_, c)| c.send_pending() > 0 && c.state == State::Open && !c.closing)
+            .map(|(h, _)| h)
+            .collect();
+        for h in pending {
+            self.flush(h);
+        }
+    }
+
+    fn deliver_messages(&self) {
+        let msgs = self.shared.take_all();
+        for m in msgs {
+            match m {
+                Msg::ToConn(h, mut data) => {
+                    let alive = self.core.borrow().conns.get(h).is_some_and(|c| !c.close_started);
+                    if alive {
+                        self.with(|core| core.stats.wakeups_delivered += 1);
+                        let mut s = mg_str::from_bytes(&data);
+                        self.dispatch(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+                    } else {
+                        self.report_undelivered(h, &mut data);
+                    }
+                }
+                Msg::Broadcast(data) => {
+                    let handles = self.core.borrow().conns.handles();
+                    for h in handles {
+                        let mut s = mg_str::from_bytes(&data);
+                        self.dispatch(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+                    }
+                }
+                Msg::Resolved(h, r) => self.on_resolved(h, r),
+            }
+        }
+    }
+
+    fn check_deadlines(&self, now: u64) {
+        let expired: Vec<Handle> = self
+            .core
+            .borrow()
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing)
+            .map(|(h, _)| h)
+            .collect();
+        for h in expired {
+            self.fail(h, "host name lookup timed out");
+        }
+    }
+
+    fn poll_event(&self, now: u64) {
+        let handles = self.core.borrow().conns.handles();
+        for h in handles {
+            let mut t = now;
+            let skip = self.core.borrow().conns.get(h).is_none_or(|c| c.closing);
+            if !skip {
+                self.dispatch(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
+            }
+        }
+    }
+
+    fn close_pending(&self) {
+        loop {
+            let ready: Vec<Handle> = self
+                .core
+                .borrow()
+                .conns
+                .iter()
+                .filter(|(_, c)| c.ready_to_close())
+                .map(|(h, _)| h)
+                .collect();
+            if ready.is_empty() {
+                return;
+            }
+            for h in ready {
+                self.close_now(h);
+            }
+        }
+    }
+
+    /// Close everything (one `MG_EV_CLOSE` each), cancel timers, refuse further wakeups.
+    pub fn shutdown(&self) -> Result<(), c_int> {
+        if self.is_busy() {
+            return Err(MG_ERR_BUSY);
+        }
+        let _busy = Busy::enter(&self.busy);
+        self.with(|core| core.freeing = true);
+        loop {
+            let handles = self.core.borrow().conns.handles();
+            if handles.is_empty() {
+                break;
+            }
+            for h in handles {
+                self.close_now(h);
+            }
+        }
+        for m in self.shared.close() {
+            if let Msg::ToConn(h, mut data) = m {
+                self.report_undelivered(h, &mut data);
+            }
+        }
+        self.with(|core| {
+            for t in core.timers.table.handles() {
+                core.timers.remove(t);
+            }
+        });
+        Ok(())
+    }
+
+    pub fn stats(&self) -> (Stats, usize, usize) {
+        let core = self.core.borrow();
+        (core.stats, core.conns.len(), core.timers.table.len())
+    }
+
+    /// The live connection with the smallest slot index above `after`'s (all when `None`).
+    pub fn next_conn(&self, after: Option<Handle>) -> Option<Handle> {
+        let core = self.core.borrow();
+        let from = after.map_or(0, |h| h.slot() + 1);
+        let next = core.conns.iter().find(|(h, _)| h.slot() >= from).map(|(h, _)| h);
+        next
+    }
+}

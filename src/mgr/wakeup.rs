@@ -1,0 +1,247 @@
+//! The cross-thread side of a manager (G2): a bounded FIFO of messages for the loop, the
+//! mirror of live connection handles that lets other threads be told "stale" at once, and the
+//! self-pipe that wakes the loop. Everything here is behind one spin lock and is `Send + Sync`.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::ffi::c_int;
+use std::net::SocketAddr;
+
+use crate::error::{MG_ERR_CLOSING, MG_ERR_FULL, MG_ERR_STALE};
+use crate::handle::Handle;
+use crate::sys::Waker;
+
+extern crate alloc;
+
+/// A message for the loop thread.
+#[derive(Debug)]
+pub enum Msg {
+    /// `mg_wakeup`: bytes for one connection.
+    ToConn(Handle, Vec<u8>),
+    /// `mg_wakeup_all`: bytes for every connection alive at delivery.
+    Broadcast(Vec<u8>),
+    /// A resolver thread finished (internal; not subject to the caps).
+    Resolved(Handle, Result<Vec<SocketAddr>, ()>),
+}
+
+#[derive(Debug, Default)]
+pub struct QueueStats {
+    pub accepted: u64,
+    pub rejected_full: u64,
+    pub rejected_stale: u64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    msgs: VecDeque<Msg>,
+    /// Payload bytes of user messages in `msgs`.
+    bytes: usize,
+    /// User messages in `msgs`.
+    count: usize,
+    max_msgs: usize,
+    max_bytes: usize,
+    /// Serial of the live connection in each slot (0: none). Mirrors the loop's table.
+    live: Vec<u64>,
+    /// A wake byte is in the pipe and not yet drained.
+    signaled: bool,
+    /// The manager is being freed: everything is refused.
+    closed: bool,
+    stats: QueueStats,
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    inner: spin::Mutex<Inner>,
+    waker: Waker,
+}
+
+impl Shared {
+    pub fn new(waker: Waker, max_msgs: usize, max_bytes: usize) -> Shared {
+        Shared {
+            inner: spin::Mutex::new(Inner {
+                msgs: VecDeque::new(),
+                bytes: 0,
+                count: 0,
+                max_msgs,
+                max_bytes,
+                live: Vec::new(),
+                signaled: false,
+                closed: false,
+                stats: QueueStats::default(),
+            }),
+            waker,
+        }
+    }
+
+    pub fn waker_fd(&self) -> std::os::fd::RawFd {
+        self.waker.fd()
+    }
+
+    pub fn set_caps(&self, max_msgs: usize, max_bytes: usize) {
+        let mut q = self.inner.lock();
+        q.max_msgs = max_msgs;
+        q.max_bytes = max_bytes;
+    }
+
+    /// Is `h` a live connection of this manager (as of the last loop update)? Any thread.
+    pub fn is_live(&self, h: Handle) -> bool {
+        self.inner.lock().live.get(h.slot()) == Some(&h.serial())
+    }
+
+    /// Loop thread: a connection was created.
+    pub fn set_live(&self, h: Handle) {
+        let mut q = self.inner.lock();
+        if q.live.len() <= h.slot() {
+            q.live.resize(h.slot() + 1, 0);
+        }
+        q.live[h.slot()] = h.serial();
+    }
+
+    /// Loop thread: a connection is gone. Returns the messages that were queued for it, so
+    /// they can be reported undelivered (ownership goes back to the application's callback).
+    pub fn set_dead(&self, h: Handle) -> Vec<Vec<u8>> {
+        let mut q = self.inner.lock();
+        if q.live.get(h.slot()) == Some(&h.serial()) {
+            q.live[h.slot()] = 0;
+        }
+        let mut orphans = Vec::new();
+        if q.msgs.iter().any(|m| matches!(m, Msg::ToConn(t, _) if *t == h)) {
+            let mut keep = VecDeque::with_capacity(q.msgs.len());
+            while let Some(m) = q.msgs.pop_front() {
+                match m {
+                    Msg::ToConn(t, data) if t == h => {
+                        q.bytes -= data.len();
+                        q.count -= 1;
+                        orphans.push(data);
+                    }
+                    other => keep.push_back(other),
+                }
+            }
+            q.msgs = keep;
+        }
+        orphans
+    }
+
+    /// Any thread: queue bytes for one connection. Refused (with nothing queued) when the
+    /// handle is known to be stale, the queue is full, or the manager is being freed.
+    pub fn push_to(&self, h: Handle, data: &[u8]) -> Result<(), c_int> {
+        self.push_user(Some(h), data)
+    }
+
+    /// Any thread: queue bytes for every connection.
+    pub fn push_broadcast(&self, data: &[u8]) -> Result<(), c_int> {
+        self.push_user(None, data)
+    }
+
+    fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), c_int> {
+        let wake;
+        {
+            let mut q = self.inner.lock();
+            if q.closed {
+                return Err(MG_ERR_CLOSING);
+            }
+            if let Some(h) = target {
+                if q.live.get(h.slot()) != Some(&h.serial()) {
+                    q.stats.rejected_stale += 1;
+                    return Err(MG_ERR_STALE);
+                }
+            }
+            if q.count >= q.max_msgs || q.bytes.saturating_add(data.len()) > q.max_bytes {
+                q.stats.rejected_full += 1;
+                return Err(MG_ERR_FULL);
+            }
+            let payload = data.to_vec();
+            q.bytes += payload.len();
+            q.count += 1;
+            q.stats.accepted += 1;
+            q.msgs.push_back(match target {
+                Some(h) => Msg::ToConn(h, payload),
+                None => Msg::Broadcast(payload),
+            });
+            wake = !core::mem::replace(&mut q.signaled, true);
+        }
+        if wake {
+            self.waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Any thread (resolver): internal message, not subject to caps.
+    pub fn push_internal(&self, m: Msg) {
+        let wake;
+        {
+            let mut q = self.inner.lock();
+            if q.closed {
+                return;
+            }
+            q.msgs.push_back(m);
+            wake = !core::mem::replace(&mut q.signaled, true);
+        }
+        if wake {
+            self.waker.wake();
+        }
+    }
+
+    /// Any thread: make the loop's current or next poll return.
+    pub fn wake(&self) {
+        let wake = !core::mem::replace(&mut self.inner.lock().signaled, true);
+        if wake {
+            self.waker.wake();
+        }
+    }
+
+    /// Loop thread: take every queued message, in order.
+    pub fn take_all(&self) -> VecDeque<Msg> {
+        self.waker.drain();
+        let mut q = self.inner.lock();
+        q.signaled = false;
+        q.bytes = 0;
+        q.count = 0;
+        core::mem::take(&mut q.msgs)
+    }
+
+    /// Loop thread: has anything been queued since the last `take_all`?
+    pub fn pending(&self) -> bool {
+        !self.inner.lock().msgs.is_empty()
+    }
+
+    /// Loop thread, at `mg_mgr_free`: refuse everything from now on; return what was queued.
+    pub fn close(&self) -> VecDeque<Msg> {
+        let mut q = self.inner.lock();
+        q.closed = true;
+        q.live.clear();
+        core::mem::take(&mut q.msgs)
+    }
+
+    pub fn stats(&self) -> (u64, u64, u64) {
+        let q = self.inner.lock();
+        (q.stats.accepted, q.stats.rejected_full, q.stats.rejected_stale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(slot: u64, serial: u64) -> Handle {
+        Handle::from_raw((serial << crate::handle::SLOT_BITS) | slot).unwrap()
+    }
+
+    #[test]
+    fn stale_full_and_orphans() {
+        let s = Shared::new(Waker::new().unwrap(), 2, 10);
+        let a = h(0, 7);
+        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        s.set_live(a);
+        assert_eq!(s.push_to(a, b"1"), Ok(()));
+        assert_eq!(s.push_to(a, b"0123456789"), Err(MG_ERR_FULL), "byte cap");
+        assert_eq!(s.push_to(a, b"2"), Ok(()));
+        assert_eq!(s.push_to(a, b"3"), Err(MG_ERR_FULL), "message cap");
+        assert_eq!(s.push_to(h(0, 8), b"x"), Err(MG_ERR_STALE), "newer serial, same slot");
+        let orphans = s.set_dead(a);
+        assert_eq!(orphans, vec![b"1".to_vec(), b"2".to_vec()]);
+        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        assert!(s.take_all().is_empty());
+        assert_eq!(s.stats(), (2, 2, 3));
+    }
+}

@@ -1,0 +1,219 @@
+//! BSD sockets + poll(2) backend for Linux and other Unix-likes (also the shape of lwIP's API).
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+pub use libc::pollfd as PollFd;
+pub const POLLIN: i16 = libc::POLLIN;
+pub const POLLOUT: i16 = libc::POLLOUT;
+pub const POLLERR: i16 = libc::POLLERR;
+pub const POLLHUP: i16 = libc::POLLHUP;
+pub const POLLNVAL: i16 = libc::POLLNVAL;
+
+/// Milliseconds from CLOCK_MONOTONIC.
+pub fn monotonic_millis() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1000)
+        .wrapping_add(ts.tv_nsec as u64 / 1_000_000)
+}
+
+/// Fill `out` from the kernel's CSPRNG.
+pub fn random_bytes(out: &mut [u8]) {
+    let mut done = 0;
+    while done < out.len() {
+        let rest = &mut out[done..];
+        // SAFETY: `rest` is a valid writable buffer of `rest.len()` bytes.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n > 0 {
+            done += n as usize;
+        } else if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            // No CSPRNG: fall back to a time-seeded generator rather than fail (documented).
+            let mut x = monotonic_millis() ^ (rest.as_ptr() as u64) ^ 0x9E37_79B9_7F4A_7C15;
+            for b in rest.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            return;
+        }
+    }
+}
+
+/// Wait for readiness on `fds` for at most `timeout_ms` (negative: forever).
+pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
+    // SAFETY: `fds` is a valid, writable array of `fds.len()` pollfd structs.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    Ok(n as usize)
+}
+
+pub fn pollfd(fd: RawFd, events: i16) -> PollFd {
+    PollFd { fd, events, revents: 0 }
+}
+
+/// A socket owned by a connection.
+#[derive(Debug)]
+pub enum Sock {
+    Listener(TcpListener),
+    Stream(TcpStream),
+    Udp(UdpSocket),
+}
+
+impl Sock {
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Sock::Listener(s) => s.as_raw_fd(),
+            Sock::Stream(s) => s.as_raw_fd(),
+            Sock::Udp(s) => s.as_raw_fd(),
+        }
+    }
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Sock::Listener(s) => s.local_addr().ok(),
+            Sock::Stream(s) => s.local_addr().ok(),
+            Sock::Udp(s) => s.local_addr().ok(),
+        }
+    }
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Sock::Stream(s) => s.peer_addr().ok(),
+            Sock::Udp(s) => s.peer_addr().ok(),
+            Sock::Listener(_) => None,
+        }
+    }
+    /// The pending socket error (SO_ERROR), e.g. the outcome of a non-blocking connect.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Sock::Listener(s) => s.take_error(),
+            Sock::Stream(s) => s.take_error(),
+            Sock::Udp(s) => s.take_error(),
+        }
+    }
+}
+
+fn new_socket(addr: &SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
+    let s = Socket::new(Domain::for_address(*addr), ty, Some(proto))?;
+    s.set_nonblocking(true)?;
+    Ok(s)
+}
+
+pub fn tcp_listen(addr: SocketAddr, backlog: i32) -> io::Result<Sock> {
+    let s = new_socket(&addr, Type::STREAM, Protocol::TCP)?;
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    s.listen(backlog)?;
+    Ok(Sock::Listener(s.into()))
+}
+
+pub fn udp_bind(addr: SocketAddr) -> io::Result<Sock> {
+    let s = new_socket(&addr, Type::DGRAM, Protocol::UDP)?;
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    Ok(Sock::Udp(s.into()))
+}
+
+/// Start a non-blocking connect; completion is signalled by writability + `take_error`.
+pub fn tcp_connect(addr: SocketAddr) -> io::Result<Sock> {
+    let s = new_socket(&addr, Type::STREAM, Protocol::TCP)?;
+    s.set_tcp_nodelay(true)?;
+    match s.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(Sock::Stream(s.into()))
+}
+
+pub fn udp_connect(addr: SocketAddr) -> io::Result<Sock> {
+    let any: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse().unwrap()
+    } else {
+        "[::]:0".parse().unwrap()
+    };
+    let s = new_socket(&any, Type::DGRAM, Protocol::UDP)?;
+    s.connect(&addr.into())?;
+    Ok(Sock::Udp(s.into()))
+}
+
+/// Accept one pending connection, if any.
+pub fn accept(l: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+    match l.accept() {
+        Ok((s, a)) => {
+            s.set_nonblocking(true)?;
+            let _ = s.set_nodelay(true);
+            Ok(Some((s, a)))
+        }
+        Err(e) if would_block(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn would_block(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+}
+
+/// Read into `buf`: `Ok(0)` is end of stream; WouldBlock is an `Err` (check [`would_block`]).
+pub fn read(s: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    (&*s).read(buf)
+}
+
+pub fn write(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
+    (&*s).write(buf)
+}
+
+/// Abortive close on drop (RST instead of FIN), used by tests and by `mg_close` after errors.
+pub fn set_linger_zero(s: &TcpStream) {
+    let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::from_secs(0)));
+}
+
+/// Blocking name resolution (run on a resolver thread, never on the event loop).
+pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Ok((host, port).to_socket_addrs()?.collect())
+}
+
+/// The self-pipe that wakes `poll` from other threads.
+#[derive(Debug)]
+pub struct Waker {
+    rx: UnixStream,
+    tx: UnixStream,
+}
+
+impl Waker {
+    pub fn new() -> io::Result<Waker> {
+        let (rx, tx) = UnixStream::pair()?;
+        rx.set_nonblocking(true)?;
+        tx.set_nonblocking(true)?;
+        Ok(Waker { rx, tx })
+    }
+    pub fn fd(&self) -> RawFd {
+        self.rx.as_raw_fd()
+    }
+    /// Make the next (or current) `poll` return. Any thread.
+    pub fn wake(&self) {
+        // A full pipe already guarantees a wakeup, so WouldBlock is fine to ignore.
+        let _ = (&self.tx).write(&[1]);
+    }
+    /// Consume pending wake signals. Loop thread.
+    pub fn drain(&self) {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = (&self.rx).read(&mut buf) {
+            if n < buf.len() {
+                break;
+            }
+        }
+    }
+}
