@@ -256,14 +256,8 @@ mod tests {
     #[test]
     fn match_doc_examples() {
         // Mongoose docs: hm->uri "/foo/bar" against "/*/*".
-        assert_eq!(
-            caps_of(b"/foo/bar", b"/*/*"),
-            Some(vec![&b"foo"[..], b"bar"])
-        );
-        assert_eq!(
-            caps_of(b"/api/foo/bar", b"/api/*/*"),
-            Some(vec![&b"foo"[..], b"bar"])
-        );
+        assert_eq!(caps_of(b"/foo/bar", b"/*/*"), Some(vec![&b"foo"[..], b"bar"]));
+        assert_eq!(caps_of(b"/api/foo/bar", b"/api/*/*"), Some(vec![&b"foo"[..], b"bar"]));
         assert!(match_glob(b"/api/foo/bar", b"/api/#", None));
         assert!(match_glob(b"/api/", b"/api/#", None));
         assert!(!match_glob(b"/api", b"/api/#", None));
@@ -286,10 +280,7 @@ mod tests {
         assert!(!match_glob(b"a.txt", b"*.TXT", None), "case-sensitive");
         assert_eq!(caps_of(b"abc", b"?#"), Some(vec![&b"a"[..], b"bc"]));
         assert_eq!(caps_of(b"abc", b"**"), Some(vec![&b""[..], b"abc"]));
-        assert_eq!(
-            caps_of(b"/a.txt/b.txt", b"/#.txt"),
-            Some(vec![&b"a.txt/b"[..]])
-        );
+        assert_eq!(caps_of(b"/a.txt/b.txt", b"/#.txt"), Some(vec![&b"a.txt/b"[..]]));
         assert_eq!(caps_of(b"x", b"x*"), Some(vec![&b""[..]]));
         // Complete matching where a single-backtrack-point matcher gives up.
         assert_eq!(caps_of(b"xa/ya", b"#a*"), Some(vec![&b"xa/y"[..], b""]));
@@ -410,9 +401,7 @@ mod tests {
                     }
                     false
                 }
-                Some(&c) => {
-                    !s.is_empty() && s[0] == c && reference(&s[1..], &p[1..], base + 1, caps)
-                }
+                Some(&c) => !s.is_empty() && s[0] == c && reference(&s[1..], &p[1..], base + 1, caps),
             }
         }
 

@@ -113,9 +113,7 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v = digits
-        .iter()
-        .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+    let v = digits.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
     u16::try_from(v).ok()
 }
 
@@ -206,10 +204,7 @@ pub fn parse(url: &[u8]) -> UrlParts {
             p.bad_brackets = true;
         }
     } else {
-        host_end = hp
-            .iter()
-            .position(|&c| c == b':')
-            .map_or(auth_end, |i| host_start + i);
+        host_end = hp.iter().position(|&c| c == b':').map_or(auth_end, |i| host_start + i);
         if hp.iter().any(|&c| c == b']' || c == b'[') {
             p.bad_brackets = true;
         }
@@ -363,10 +358,7 @@ mod tests {
         let e = ep("tcp://0.0.0.0:1234");
         assert_eq!(e.transport, Transport::Tcp);
         assert!(!e.tls);
-        assert_eq!(
-            (e.scheme, e.host, e.port, e.port_given),
-            ("tcp", "0.0.0.0", 1234, true)
-        );
+        assert_eq!((e.scheme, e.host, e.port, e.port_given), ("tcp", "0.0.0.0", 1234, true));
 
         let e = ep("tcp://[::1]:1234");
         assert_eq!((e.host, e.port), ("::1", 1234));
@@ -460,10 +452,7 @@ mod tests {
         assert_eq!(url_host(b"https://my.example.org:1234"), b"my.example.org");
         assert_eq!(url_host(b"tcp://[::1]"), b"[::1]");
         assert_eq!(url_user(b"https://user:password@my.example.org"), b"user");
-        assert_eq!(
-            url_pass(b"https://user:password@my.example.org"),
-            b"password"
-        );
+        assert_eq!(url_pass(b"https://user:password@my.example.org"), b"password");
         let u = b"https://example.org/subdir/subsubdir";
         assert_eq!(&u[url_uri(u).unwrap()..], b"/subdir/subsubdir");
         assert_eq!(url_uri(b"https://example.org"), None);
@@ -482,14 +471,7 @@ mod tests {
         assert_eq!(url_port(b"ws://[::1]"), 80);
         assert_eq!(url_port(b"mqtt://h"), 1883);
         assert_eq!(url_port(b"mqtts://h"), 8883);
-        for s in [
-            "wss://x",
-            "mqtts://x",
-            "ssl://x",
-            "tls://x",
-            "rtsps://x",
-            "HTTPS://x",
-        ] {
+        for s in ["wss://x", "mqtts://x", "ssl://x", "tls://x", "rtsps://x", "HTTPS://x"] {
             assert!(url_is_ssl(s.as_bytes()), "{s}");
         }
         for s in ["", "https", "https:/x", "ws://x", "xhttps://x"] {
