@@ -263,6 +263,8 @@ mod tests {
         assert_eq!(bytes(s), b"hello");
         let s = mg_str(null());
         assert!(s.buf.is_null() && s.len == 0);
+        let s = mg_str_s(null());
+        assert!(s.buf.is_null() && s.len == 0);
         let s = mg_str_s(c"".as_ptr());
         assert!(!s.buf.is_null() && s.len == 0);
         let s = mg_str_n(c"hello".as_ptr(), 3);
