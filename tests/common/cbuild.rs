@@ -1,0 +1,89 @@
+//! Building C programs against the freshly built `libmeerkat.a`, as a firmware project would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Libraries a Rust staticlib needs from the system on Linux (`--print native-static-libs`).
+pub const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
+
+/// Path of `libmeerkat.a`, built (or found fresh) by `cargo build --lib` in this target dir.
+pub fn staticlib() -> PathBuf {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--lib", "--message-format=json-render-diagnostics"])
+            .output()
+            .expect("run cargo build --lib");
+        assert!(out.status.success(), "cargo build --lib failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .lines()
+            .filter(|l| l.contains("\"compiler-artifact\"") && l.contains("\"name\":\"meerkat\""))
+            .flat_map(|l| l.split('"').map(str::to_owned).collect::<Vec<_>>())
+            .find(|s| s.ends_with("libmeerkat.a"))
+            .map(PathBuf::from)
+            .expect("libmeerkat.a in cargo's output")
+    })
+    .clone()
+}
+
+/// Where test binaries go.
+pub fn out_dir() -> PathBuf {
+    let d = root().join("target").join("c-tests");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flavor {
+    /// -O1 -g, warnings as errors.
+    Plain,
+    /// AddressSanitizer + UndefinedBehaviorSanitizer, aborting on the first report.
+    Sanitized,
+}
+
+/// Compile `sources` (plus any extra flags) into `out_dir()/name`, linked with libmeerkat.a,
+/// under `-std=c99 -Wall -Wextra -Werror`. Panics with the compiler's output on failure.
+pub fn compile_c(name: &str, sources: &[&Path], extra: &[&str], flavor: Flavor) -> PathBuf {
+    let bin = out_dir().join(match flavor {
+        Flavor::Plain => name.to_string(),
+        Flavor::Sanitized => format!("{name}-asan"),
+    });
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-g"]);
+    match flavor {
+        Flavor::Plain => cmd.arg("-O1"),
+        Flavor::Sanitized => cmd.args([
+            "-O1",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+        ]),
+    };
+    cmd.arg("-I").arg(root().join("include"));
+    cmd.args(extra);
+    cmd.args(sources);
+    cmd.arg("-o").arg(&bin);
+    cmd.arg(staticlib());
+    cmd.args(NATIVE_LIBS);
+    let out = cmd.output().expect("run gcc (install gcc)");
+    assert!(
+        out.status.success(),
+        "gcc failed for {name}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
