@@ -11,7 +11,7 @@ use std::time::Duration;
 #[test]
 fn echo_server_with_std_client_and_event_order() {
     let mut m = Mgr::new();
-    let srv = Recorder { echo: true, ..Default::default() };
+    let srv = Recorder::echo();
     let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
     assert_ne!(l.h, 0);
     assert_eq!(srv.evs(l), vec![MG_EV_OPEN]);
@@ -30,22 +30,36 @@ fn echo_server_with_std_client_and_event_order() {
     m.poll_until(5, "echo and close", |_| srv.count(MG_EV_CLOSE) == 1);
     assert_eq!(t.join().unwrap(), b"hello meerkat");
     let accepted = srv.events.borrow().iter().find(|e| e.ev == MG_EV_ACCEPT).unwrap().conn;
-    let evs: Vec<_> = srv.events.borrow().iter().filter(|e| e.conn == accepted).map(|e| e.ev).filter(|e| *e != MG_EV_WRITE).collect();
+    let evs: Vec<_> = srv
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| e.conn == accepted)
+        .map(|e| e.ev)
+        .filter(|e| *e != MG_EV_WRITE)
+        .collect();
     assert_eq!(evs, vec![MG_EV_OPEN, MG_EV_ACCEPT, MG_EV_READ, MG_EV_CLOSE]);
     assert_eq!(m.live(), live0, "live count back after the client left");
-    assert_eq!(meerkat::ffi::conn::mg_send(mg_conn { h: accepted }, b"x".as_ptr().cast(), 1), meerkat::error::MG_ERR_STALE);
+    assert_eq!(
+        meerkat::ffi::conn::mg_send(mg_conn { h: accepted }, b"x".as_ptr().cast(), 1),
+        meerkat::error::MG_ERR_STALE
+    );
 }
 
 #[test]
 fn client_and_server_in_one_manager_over_ipv6() {
     let mut m = Mgr::new();
-    let srv = Recorder { echo: true, ..Default::default() };
+    let srv = Recorder::echo();
     let l = m.listen("tcp://[::1]:0", Some(record), srv.ptr());
     assert_ne!(l.h, 0, "listen on [::1]: {}", meerkat::ffi::mgr::mg_last_error());
-    let cli = Recorder::default();
+    let cli = Recorder::new();
     let c = m.connect(&format!("tcp://[::1]:{}", port(l)), Some(record), cli.ptr());
     assert_ne!(c.h, 0);
-    assert_eq!(meerkat::ffi::conn::mg_send(c, b"ping".as_ptr().cast(), 4), 0, "queued before connect");
+    assert_eq!(
+        meerkat::ffi::conn::mg_send(c, b"ping".as_ptr().cast(), 4),
+        0,
+        "queued before connect"
+    );
     m.poll_until(5, "echo back", |_| cli.data(c, MG_EV_READ) == b"ping");
     assert_eq!(&cli.evs(c)[..2], &[MG_EV_OPEN, MG_EV_CONNECT]);
     assert!(info(c).is_client && info(c).rem.is_ip6);
@@ -58,9 +72,9 @@ fn client_and_server_in_one_manager_over_ipv6() {
 #[test]
 fn connect_by_name_resolves_off_loop() {
     let mut m = Mgr::new();
-    let srv = Recorder { echo: true, ..Default::default() };
+    let srv = Recorder::echo();
     let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
-    let cli = Recorder::default();
+    let cli = Recorder::new();
     let c = m.connect(&format!("tcp://localhost:{}", port(l)), Some(record), cli.ptr());
     assert_ne!(c.h, 0);
     assert!(info(c).is_resolving);
@@ -74,8 +88,12 @@ fn connect_by_name_resolves_off_loop() {
 fn refused_connect_reports_error_then_one_close() {
     let mut m = Mgr::new();
     // A port with nothing listening: bind one, learn its number, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cli = Recorder::default();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cli = Recorder::new();
     let c = m.connect(&format!("tcp://127.0.0.1:{port}"), Some(record), cli.ptr());
     m.poll_until(5, "close", |_| cli.count(MG_EV_CLOSE) == 1);
     assert_eq!(cli.evs(c), vec![MG_EV_OPEN, MG_EV_ERROR, MG_EV_CLOSE]);
@@ -85,11 +103,13 @@ fn refused_connect_reports_error_then_one_close() {
 #[test]
 fn peer_reset_closes_exactly_once() {
     let mut m = Mgr::new();
-    let srv = Recorder::default();
+    let srv = Recorder::new();
     let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
     let client = TcpStream::connect(("127.0.0.1", port(l))).unwrap();
     m.poll_until(5, "accept", |_| srv.count(MG_EV_ACCEPT) == 1);
-    socket2::SockRef::from(&client).set_linger(Some(Duration::from_secs(0))).unwrap();
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::from_secs(0)))
+        .unwrap();
     drop(client); // RST
     m.poll_until(5, "close after RST", |_| srv.count(MG_EV_CLOSE) == 1);
     for _ in 0..5 {
@@ -102,10 +122,10 @@ fn peer_reset_closes_exactly_once() {
 #[test]
 fn udp_echo() {
     let mut m = Mgr::new();
-    let srv = Recorder { echo: true, ..Default::default() };
+    let srv = Recorder::echo();
     let l = m.listen("udp://127.0.0.1:0", Some(record), srv.ptr());
     assert_ne!(l.h, 0);
-    let cli = Recorder::default();
+    let cli = Recorder::new();
     let c = m.connect(&format!("udp://127.0.0.1:{}", port(l)), Some(record), cli.ptr());
     m.poll_until(5, "udp connect", |_| cli.count(MG_EV_CONNECT) == 1);
     assert_eq!(meerkat::ffi::conn::mg_send(c, b"dgram".as_ptr().cast(), 5), 0);

@@ -11,7 +11,7 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use crate::error::MG_ERR_INVALID;
 
 /// A byte slice from a (pointer, length) pair.
-pub fn slice<'a>(ptr: *const c_void, len: usize) -> Result<&'a [u8], c_int> {
+pub(crate) fn slice<'a>(ptr: *const c_void, len: usize) -> Result<&'a [u8], c_int> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -24,7 +24,7 @@ pub fn slice<'a>(ptr: *const c_void, len: usize) -> Result<&'a [u8], c_int> {
 }
 
 /// A mutable byte slice from a (pointer, length) pair, for output buffers.
-pub fn slice_mut<'a>(ptr: *mut c_void, len: usize) -> Result<&'a mut [u8], c_int> {
+pub(crate) fn slice_mut<'a>(ptr: *mut c_void, len: usize) -> Result<&'a mut [u8], c_int> {
     if len == 0 {
         return Ok(&mut []);
     }
@@ -36,7 +36,7 @@ pub fn slice_mut<'a>(ptr: *mut c_void, len: usize) -> Result<&'a mut [u8], c_int
 }
 
 /// A NUL-terminated C string; NULL is an error.
-pub fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
+pub(crate) fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
     if ptr.is_null() {
         return Err(MG_ERR_INVALID);
     }
@@ -45,24 +45,24 @@ pub fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
 }
 
 /// A NUL-terminated C string as bytes (without the NUL); NULL is an error.
-pub fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
+pub(crate) fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
     cstr(ptr).map(CStr::to_bytes)
 }
 
 /// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
-pub fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
+pub(crate) fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
     cstr(ptr)?.to_str().map_err(|_| MG_ERR_INVALID)
 }
 
 /// A shared reference to a C struct; NULL is an error.
-pub fn as_ref<'a, T>(ptr: *const T) -> Result<&'a T, c_int> {
+pub(crate) fn as_ref<'a, T>(ptr: *const T) -> Result<&'a T, c_int> {
     // SAFETY: non-NULL pointers from C point to a valid, initialised T for the call.
     unsafe { ptr.as_ref() }.ok_or(MG_ERR_INVALID)
 }
 
 /// Write an out-parameter. NULL is an error; the value is written only on success paths,
 /// because callers invoke this last.
-pub fn write_out<T>(ptr: *mut T, value: T) -> Result<(), c_int> {
+pub(crate) fn write_out<T>(ptr: *mut T, value: T) -> Result<(), c_int> {
     if ptr.is_null() {
         return Err(MG_ERR_INVALID);
     }
@@ -72,7 +72,7 @@ pub fn write_out<T>(ptr: *mut T, value: T) -> Result<(), c_int> {
 }
 
 /// Write an out-parameter if the pointer is not NULL (optional outputs).
-pub fn write_opt<T>(ptr: *mut T, value: T) {
+pub(crate) fn write_opt<T>(ptr: *mut T, value: T) {
     if !ptr.is_null() {
         // SAFETY: as in `write_out`.
         unsafe { ptr.write(value) };
@@ -80,19 +80,20 @@ pub fn write_opt<T>(ptr: *mut T, value: T) {
 }
 
 /// Bytes of an `mg_str` passed by value.
-pub fn mg_str_bytes<'a>(s: super::types::mg_str) -> Result<&'a [u8], c_int> {
+pub(crate) fn mg_str_bytes<'a>(s: super::types::mg_str) -> Result<&'a [u8], c_int> {
     slice(s.buf as *const c_void, s.len)
 }
 
 /// Bytes of an `mg_str`, treating (NULL, n) as empty instead of an error. For the string
 /// helpers that Mongoose defines as total functions (`mg_strcmp` and friends).
-pub fn mg_str_lenient<'a>(s: super::types::mg_str) -> &'a [u8] {
+pub(crate) fn mg_str_lenient<'a>(s: super::types::mg_str) -> &'a [u8] {
     slice(s.buf as *const c_void, s.len).unwrap_or(&[])
 }
 
 /// Copy `src` into a C buffer of `cap` bytes, NUL-terminating it; returns the untruncated
 /// length (snprintf-like). `buf` may be NULL only when `cap` is 0.
-pub fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c_int> {
+#[allow(dead_code)] // for the HTTP helpers that fill C buffers (mg_http_get_var)
+pub(crate) fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c_int> {
     let out = slice_mut(buf as *mut c_void, cap)?;
     if let Some(room) = cap.checked_sub(1) {
         let n = room.min(src.len());
@@ -105,7 +106,7 @@ pub fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c
 /// Allocate `len` bytes with the C allocator (`malloc`): memory handed to C that the C caller
 /// frees with `free()` (e.g. `mg_strdup`). NULL when `len` is 0 or the allocation fails.
 /// Turn the result into a slice with [`slice_mut`] before writing to it.
-pub fn c_malloc(len: usize) -> *mut c_void {
+pub(crate) fn c_malloc(len: usize) -> *mut c_void {
     if len == 0 || len > isize::MAX as usize {
         return core::ptr::null_mut();
     }

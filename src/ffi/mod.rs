@@ -10,9 +10,9 @@
 //! - Out-parameters come last and are written only on success.
 //! - No Rust reference into manager state is held while C code runs (see `mgr::dispatch`).
 
-pub mod callback;
-pub mod cast;
-pub mod registry;
+pub(crate) mod callback;
+pub(crate) mod cast;
+pub(crate) mod registry;
 pub mod types;
 
 pub mod conn;

@@ -28,11 +28,11 @@ std::thread_local! {
 static ALL: spin::Mutex<Vec<(usize, Arc<Shared>)>> = spin::Mutex::new(Vec::new());
 
 /// Record the error of the last call on this thread that returned a handle.
-pub fn set_last_error(code: c_int) {
+pub(crate) fn set_last_error(code: c_int) {
     LAST_ERROR.with(|e| e.set(code));
 }
 
-pub fn last_error() -> c_int {
+pub(crate) fn last_error() -> c_int {
     LAST_ERROR.with(|e| e.get())
 }
 
@@ -47,7 +47,7 @@ fn internal_slot(p: *mut mg_mgr) -> Result<&'static AtomicPtr<core::ffi::c_void>
 }
 
 /// Create a manager for the calling thread and store it in `*p`.
-pub fn init(p: *mut mg_mgr) -> Result<(), c_int> {
+pub(crate) fn init(p: *mut mg_mgr) -> Result<(), c_int> {
     let slot = internal_slot(p)?;
     let m = Mgr::new()?;
     let shared = m.shared.clone();
@@ -59,7 +59,7 @@ pub fn init(p: *mut mg_mgr) -> Result<(), c_int> {
 }
 
 /// The manager behind `p`, if the calling thread owns it.
-pub fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
+pub(crate) fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
     let raw = internal_slot(p)?.load(Ordering::Acquire) as *const Mgr;
     if raw.is_null() {
         return Err(MG_ERR_INVALID);
@@ -78,7 +78,7 @@ pub fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
 }
 
 /// Tear down the manager behind `p` (owner thread, not busy).
-pub fn free(p: *mut mg_mgr) -> Result<(), c_int> {
+pub(crate) fn free(p: *mut mg_mgr) -> Result<(), c_int> {
     let m = mgr(p)?;
     m.shutdown()?;
     let raw = m as *const Mgr;
@@ -92,7 +92,7 @@ pub fn free(p: *mut mg_mgr) -> Result<(), c_int> {
 }
 
 /// The cross-thread half of the manager behind `p`. Any thread.
-pub fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
+pub(crate) fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
     let raw = internal_slot(p)?.load(Ordering::Acquire) as usize;
     if raw == 0 {
         return Err(MG_ERR_INVALID);
@@ -105,7 +105,7 @@ pub fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
 }
 
 /// The manager (owned by this thread) that holds connection `c`.
-pub fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
+pub(crate) fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
     let h = Handle::from_raw(c.h).ok_or(MG_ERR_STALE)?;
     let found = OWNED.with(|o| {
         o.borrow().iter().copied().find(|raw| {
@@ -125,7 +125,7 @@ pub fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
 }
 
 /// Any manager owned by this thread that holds timer `t`.
-pub fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
+pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
     let h = Handle::from_raw(t).ok_or(MG_ERR_STALE)?;
     let found = OWNED.with(|o| {
         o.borrow().iter().copied().find(|raw| {

@@ -297,9 +297,10 @@ impl Mgr {
 
     /// Call `h`'s handler. No borrow of the state is held during the call.
     pub fn dispatch(&self, h: Handle, ev: c_int, ev_data: *mut c_void) {
+        // After mg_close (or a fatal error) the only event a connection still gets is CLOSE.
         let f = match self.core.borrow().conns.get(h) {
-            Some(c) => c.handler,
-            None => return,
+            Some(c) if !c.closing || ev == MG_EV_CLOSE => c.handler,
+            _ => return,
         };
         let _busy = Busy::enter(&self.busy);
         callback::call_event(f, h, ev, ev_data);
@@ -554,7 +555,7 @@ impl Mgr {
         let now = crate::util::clock::millis();
         let mut core = self.core.borrow_mut();
         if let Some(o) = owner {
-            if !core.conns.get(o).is_some_and(|c| !c.close_started) {
+            if core.conns.get(o).is_none_or(|c| c.close_started) {
                 return Err(MG_ERR_STALE);
             }
         }
@@ -962,7 +963,7 @@ impl Mgr {
         for m in msgs {
             match m {
                 Msg::ToConn(h, mut data) => {
-                    let alive = self.core.borrow().conns.get(h).is_some_and(|c| !c.close_started);
+                    let alive = self.core.borrow().conns.get(h).is_some_and(|c| !c.closing);
                     if alive {
                         self.with(|core| core.stats.wakeups_delivered += 1);
                         let mut s = mg_str::from_bytes(&data);

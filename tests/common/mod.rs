@@ -11,7 +11,10 @@ pub struct Mgr(pub Box<mg_mgr>);
 
 impl Mgr {
     pub fn new() -> Mgr {
-        let mut m = Box::new(mg_mgr { internal: std::ptr::null_mut(), userdata: std::ptr::null_mut() });
+        let mut m = Box::new(mg_mgr {
+            internal: std::ptr::null_mut(),
+            userdata: std::ptr::null_mut(),
+        });
         assert_eq!(meerkat::ffi::mgr::mg_mgr_init(&mut *m), 0);
         Mgr(m)
     }
@@ -55,7 +58,11 @@ impl Drop for Mgr {
 
 pub fn info(c: mg_conn) -> mg_conn_info {
     let mut i = std::mem::MaybeUninit::<mg_conn_info>::zeroed();
-    assert_eq!(meerkat::ffi::conn::mg_conn_info(c, i.as_mut_ptr()), 0, "mg_conn_info on a live conn");
+    assert_eq!(
+        meerkat::ffi::conn::mg_conn_info(c, i.as_mut_ptr()),
+        0,
+        "mg_conn_info on a live conn"
+    );
     // SAFETY: written on success.
     unsafe { i.assume_init() }
 }
@@ -91,14 +98,34 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder that outlives the manager (whose teardown still delivers MG_EV_CLOSE to it).
+    pub fn new() -> &'static Recorder {
+        Box::leak(Box::default())
+    }
+    pub fn echo() -> &'static Recorder {
+        Box::leak(Box::new(Recorder {
+            echo: true,
+            ..Default::default()
+        }))
+    }
     pub fn evs(&self, conn: mg_conn) -> Vec<c_int> {
-        self.events.borrow().iter().filter(|e| e.conn == conn.h).map(|e| e.ev).collect()
+        self.events
+            .borrow()
+            .iter()
+            .filter(|e| e.conn == conn.h)
+            .map(|e| e.ev)
+            .collect()
     }
     pub fn count(&self, ev: c_int) -> usize {
         self.events.borrow().iter().filter(|e| e.ev == ev).count()
     }
     pub fn data(&self, conn: mg_conn, ev: c_int) -> Vec<u8> {
-        self.events.borrow().iter().filter(|e| e.conn == conn.h && e.ev == ev).flat_map(|e| e.data.clone()).collect()
+        self.events
+            .borrow()
+            .iter()
+            .filter(|e| e.conn == conn.h && e.ev == ev)
+            .flat_map(|e| e.data.clone())
+            .collect()
     }
     pub fn ptr(&self) -> *mut c_void {
         self as *const Recorder as *mut c_void
@@ -109,7 +136,11 @@ pub unsafe extern "C" fn record(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     if ev == MG_EV_POLL {
         return;
     }
-    let r = unsafe { &*(meerkat::ffi::conn::mg_fn_data(c) as *const Recorder) };
+    let p = meerkat::ffi::conn::mg_fn_data(c) as *const Recorder;
+    if p.is_null() {
+        return;
+    }
+    let r = unsafe { &*p };
     let mut data = Vec::new();
     if ev == MG_EV_READ {
         data = recv_bytes(c);
@@ -121,7 +152,9 @@ pub unsafe extern "C" fn record(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
         let s = unsafe { &*(ev_data as *const mg_str) };
         data = unsafe { std::slice::from_raw_parts(s.buf as *const u8, s.len) }.to_vec();
     } else if ev == MG_EV_ERROR {
-        data = unsafe { std::ffi::CStr::from_ptr(ev_data as *const std::ffi::c_char) }.to_bytes().to_vec();
+        data = unsafe { std::ffi::CStr::from_ptr(ev_data as *const std::ffi::c_char) }
+            .to_bytes()
+            .to_vec();
     }
     r.events.borrow_mut().push(Ev { conn: c.h, ev, data });
 }

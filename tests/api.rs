@@ -1,0 +1,550 @@
+//! The C API's contracts for timers, wakeups, limits, threads and bad input, exercised through
+//! the exported functions exactly as C calls them.
+
+mod common;
+use common::*;
+use meerkat::error::*;
+use meerkat::ffi::conn::*;
+use meerkat::ffi::mgr::*;
+use meerkat::ffi::timer::*;
+use meerkat::ffi::*;
+use std::cell::RefCell;
+use std::ffi::{c_int, c_void, CString};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+// ---- timers --------------------------------------------------------------------------
+
+thread_local! {
+    static FIRED: RefCell<Vec<(usize, u64)>> = const { RefCell::new(Vec::new()) };
+    static TO_FREE: RefCell<Vec<mg_timer>> = const { RefCell::new(Vec::new()) };
+}
+
+unsafe extern "C" fn note(arg: *mut c_void) {
+    FIRED.with(|f| f.borrow_mut().push((arg as usize, meerkat::util::clock::millis())));
+}
+
+unsafe extern "C" fn note_and_free_listed(arg: *mut c_void) {
+    note(arg);
+    for t in TO_FREE.with(|l| l.borrow_mut().drain(..).collect::<Vec<_>>()) {
+        assert_eq!(mg_timer_free(t), 0);
+    }
+}
+
+fn fired(id: usize) -> usize {
+    FIRED.with(|f| f.borrow().iter().filter(|(a, _)| *a == id).count())
+}
+
+fn tag(n: usize) -> *mut c_void {
+    n as *mut c_void
+}
+
+#[test]
+fn timers_once_repeat_run_now_and_free_inside_callback() {
+    let mut m = Mgr::new();
+    let once = mg_timer_add(m.ptr(), 30, MG_TIMER_ONCE, Some(note), tag(1));
+    let rep = mg_timer_add(m.ptr(), 20, MG_TIMER_REPEAT, Some(note), tag(2));
+    let now = mg_timer_add(m.ptr(), 10_000, MG_TIMER_RUN_NOW, Some(note), tag(3));
+    assert!(once.h != 0 && rep.h != 0 && now.h != 0);
+    m.poll(0);
+    assert_eq!(fired(3), 1, "RUN_NOW fires at the first poll");
+    m.poll_until(5, "repeat fires 4 times", |_| fired(2) >= 4);
+    assert_eq!(fired(1), 1, "one-shot fired once");
+    assert_eq!(mg_timer_free(once), MG_ERR_STALE, "a fired one-shot timer is gone");
+    assert_eq!(mg_timer_free(rep), 0);
+    assert_eq!(mg_timer_free(rep), MG_ERR_STALE);
+    let n = fired(2);
+    std::thread::sleep(Duration::from_millis(50));
+    m.poll(0);
+    assert_eq!(fired(2), n, "a freed timer never fires again");
+
+    // A repeating timer that frees itself and another timer due in the same poll.
+    let victim = mg_timer_add(m.ptr(), 1, MG_TIMER_ONCE, Some(note), tag(5));
+    let selfish = mg_timer_add(
+        m.ptr(),
+        1,
+        MG_TIMER_REPEAT | MG_TIMER_RUN_NOW,
+        Some(note_and_free_listed),
+        tag(4),
+    );
+    TO_FREE.with(|l| l.borrow_mut().extend([selfish, victim]));
+    std::thread::sleep(Duration::from_millis(5));
+    m.poll(0);
+    m.poll(20);
+    assert_eq!(fired(4), 1);
+    assert_eq!(fired(5), 0, "freed by the other timer's callback before its turn");
+    assert_eq!(
+        m.stats().live_timers,
+        0,
+        "one-shot timers (RUN_NOW included) are freed after firing"
+    );
+}
+
+#[test]
+fn timer_bad_input() {
+    let mut m = Mgr::new();
+    assert_eq!(mg_timer_add(m.ptr(), 10, 0, None, std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_ERR_INVALID);
+    assert_eq!(mg_timer_add(m.ptr(), 10, 0x80, Some(note), std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_ERR_INVALID);
+    assert_eq!(
+        mg_timer_add(std::ptr::null_mut(), 10, 0, Some(note), std::ptr::null_mut()).h,
+        0
+    );
+    assert_eq!(mg_last_error(), MG_ERR_INVALID);
+    assert_eq!(mg_timer_free(mg_timer { h: 0 }), MG_ERR_STALE);
+    assert_eq!(mg_timer_free(mg_timer { h: u64::MAX }), MG_ERR_STALE);
+    assert_eq!(
+        mg_timer_add_conn(mg_conn { h: 12345 << 16 }, 10, 0, None, std::ptr::null_mut()).h,
+        0
+    );
+}
+
+unsafe extern "C" fn conn_tick(c: mg_conn, arg: *mut c_void) {
+    let n = unsafe { &mut *(arg as *mut u32) };
+    *n += 1;
+    assert_ne!(mg_conn_id(c), 0, "the owner is alive whenever its timer fires");
+}
+
+#[test]
+fn connection_timers_die_with_their_connection() {
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let mut ticks = [0u32; 3];
+    let timers: Vec<mg_timer> = (0..3)
+        .map(|i| {
+            mg_timer_add_conn(
+                l,
+                5,
+                MG_TIMER_REPEAT,
+                Some(conn_tick),
+                &mut ticks[i] as *mut u32 as *mut c_void,
+            )
+        })
+        .collect();
+    assert_eq!(m.stats().live_timers, 3);
+    m.poll_until(5, "ticks", |_| ticks.iter().all(|t| *t >= 2));
+    mg_close(l);
+    m.poll(0);
+    assert_eq!(m.stats().live_timers, 0, "closing the connection freed its timers");
+    for t in timers {
+        assert_eq!(mg_timer_free(t), MG_ERR_STALE);
+    }
+    let before = ticks;
+    std::thread::sleep(Duration::from_millis(20));
+    m.poll(0);
+    assert_eq!(ticks, before);
+    assert_eq!(mg_timer_add_conn(l, 5, 0, Some(conn_tick), std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_ERR_STALE);
+}
+
+// ---- wakeups ---------------------------------------------------------------------------
+
+unsafe extern "C" fn count_undelivered(_c: mg_conn, data: *mut mg_str, arg: *mut c_void) {
+    let v = unsafe { &mut *(arg as *mut Vec<Vec<u8>>) };
+    let s = unsafe { &*data };
+    v.push(unsafe { std::slice::from_raw_parts(s.buf as *const u8, s.len) }.to_vec());
+}
+
+struct SendPtr(*mut mg_mgr);
+unsafe impl Send for SendPtr {}
+
+#[test]
+fn wakeups_from_threads_arrive_in_order_only_to_their_target() {
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let port = port(l);
+    let clients: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    m.poll_until(5, "accept 4", |_| srv.count(MG_EV_ACCEPT) == 4);
+    let conns: Vec<mg_conn> = srv
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| e.ev == MG_EV_ACCEPT)
+        .map(|e| mg_conn { h: e.conn })
+        .collect();
+
+    let threads: Vec<_> = conns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let c = *c;
+            let mp = SendPtr(m.ptr());
+            std::thread::spawn(move || {
+                let mp = mp;
+                for j in 0..200u32 {
+                    let msg = format!("{i}:{j};");
+                    loop {
+                        match mg_wakeup(mp.0, c, msg.as_ptr().cast(), msg.len()) {
+                            0 => break,
+                            MG_ERR_FULL => std::thread::yield_now(),
+                            e => panic!("mg_wakeup: {e}"),
+                        }
+                    }
+                }
+                // Calls other than the wakeups are refused on this thread.
+                assert_eq!(mg_send(c, b"x".as_ptr().cast(), 1), MG_ERR_WRONG_THREAD);
+                assert_eq!(mg_close(c), MG_ERR_WRONG_THREAD);
+                assert_eq!(mg_mgr_poll(mp.0, 0), MG_ERR_WRONG_THREAD);
+                assert_eq!(mg_timer_add(mp.0, 1, 0, Some(note), std::ptr::null_mut()).h, 0);
+                assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
+            })
+        })
+        .collect();
+    m.poll_until(10, "all wakeups", |_| srv.count(MG_EV_WAKEUP) == 800);
+    for t in threads {
+        t.join().unwrap();
+    }
+    for (i, c) in conns.iter().enumerate() {
+        let got = String::from_utf8(srv.data(*c, MG_EV_WAKEUP)).unwrap();
+        let want: String = (0..200).map(|j| format!("{i}:{j};")).collect();
+        assert_eq!(
+            got, want,
+            "conn {i}: FIFO, complete, nothing from other threads' targets"
+        );
+    }
+    drop(clients);
+}
+
+#[test]
+fn wakeup_stale_full_undelivered_and_bad_input() {
+    let mut m = Mgr::new();
+    let mut undelivered: Vec<Vec<u8>> = Vec::new();
+    mg_mgr_set_undelivered_fn(
+        m.ptr(),
+        Some(count_undelivered),
+        &mut undelivered as *mut _ as *mut c_void,
+    );
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let limits = {
+        let mut l = mg_limits::default();
+        assert_eq!(mg_mgr_get_limits(m.ptr(), &mut l), 0);
+        l.wakeup_msgs = 3;
+        l
+    };
+    assert_eq!(mg_mgr_set_limits(m.ptr(), &limits), 0);
+    for i in 0..3u8 {
+        assert_eq!(mg_wakeup(m.ptr(), l, [i].as_ptr().cast(), 1), 0);
+    }
+    assert_eq!(mg_wakeup(m.ptr(), l, b"x".as_ptr().cast(), 1), MG_ERR_FULL);
+    // Accepted, then the target closes before delivery: handed back, not delivered.
+    mg_close(l);
+    m.poll(0);
+    assert_eq!(undelivered, vec![vec![0], vec![1], vec![2]]);
+    assert_eq!(srv.count(MG_EV_WAKEUP), 0);
+    assert_eq!(mg_wakeup(m.ptr(), l, b"x".as_ptr().cast(), 1), MG_ERR_STALE);
+    assert_eq!(
+        mg_wakeup(m.ptr(), mg_conn { h: 0 }, b"x".as_ptr().cast(), 1),
+        MG_ERR_STALE
+    );
+    assert_eq!(mg_wakeup(m.ptr(), l, std::ptr::null(), 5), MG_ERR_INVALID);
+    assert_eq!(
+        mg_wakeup(std::ptr::null_mut(), l, b"x".as_ptr().cast(), 1),
+        MG_ERR_INVALID
+    );
+    let s = m.stats();
+    assert_eq!(
+        (s.wakeups_accepted, s.wakeups_rejected_full, s.wakeups_undelivered),
+        (3, 1, 3)
+    );
+}
+
+#[test]
+fn wakeup_all_and_wakeup_loop() {
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let a = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let b = m.listen("udp://127.0.0.1:0", Some(record), srv.ptr());
+    assert_eq!(mg_wakeup_all(m.ptr(), b"all".as_ptr().cast(), 3), 0);
+    m.poll(1000);
+    assert_eq!(srv.data(a, MG_EV_WAKEUP), b"all");
+    assert_eq!(srv.data(b, MG_EV_WAKEUP), b"all");
+    let mp = SendPtr(m.ptr());
+    let t = std::thread::spawn(move || {
+        let mp = mp;
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(mg_wakeup_loop(mp.0), 0);
+    });
+    let start = std::time::Instant::now();
+    m.poll(5000);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "mg_wakeup_loop ended the poll early"
+    );
+    t.join().unwrap();
+}
+
+// ---- limits ----------------------------------------------------------------------------
+
+#[test]
+fn send_buffer_cap_gives_backpressure() {
+    let mut m = Mgr::new();
+    let mut lim = mg_limits::default();
+    mg_mgr_get_limits(m.ptr(), &mut lim);
+    lim.max_send = 1000;
+    assert_eq!(mg_mgr_set_limits(m.ptr(), &lim), 0);
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let cli = Recorder::new();
+    let c = m.connect(&format!("tcp://127.0.0.1:{}", port(l)), Some(record), cli.ptr());
+    let chunk = [7u8; 600];
+    assert_eq!(mg_send(c, chunk.as_ptr().cast(), 600), 0);
+    assert_eq!(
+        mg_send(c, chunk.as_ptr().cast(), 600),
+        MG_ERR_FULL,
+        "all or nothing at the cap"
+    );
+    assert_eq!(info(c).send_len, 600);
+    m.poll_until(5, "delivered", |_| {
+        srv.events
+            .borrow()
+            .iter()
+            .filter(|e| e.ev == MG_EV_READ)
+            .map(|e| e.data.len())
+            .sum::<usize>()
+            == 600
+    });
+    assert_eq!(mg_send(c, chunk.as_ptr().cast(), 600), 0, "room again after the flush");
+}
+
+#[test]
+fn connection_cap_pauses_accept_without_failing() {
+    let mut m = Mgr::new();
+    let mut lim = mg_limits::default();
+    mg_mgr_get_limits(m.ptr(), &mut lim);
+    lim.max_conns = 3; // the listener + 2
+    assert_eq!(mg_mgr_set_limits(m.ptr(), &lim), 0);
+    let srv = Recorder::echo();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let port = port(l);
+    let mut clients: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    m.poll_until(5, "two accepted", |_| srv.count(MG_EV_ACCEPT) == 2);
+    for _ in 0..10 {
+        m.poll(5);
+    }
+    assert_eq!(srv.count(MG_EV_ACCEPT), 2, "at the cap nothing more is accepted");
+    assert!(m.stats().accept_paused > 0);
+    let cli = Recorder::new();
+    assert_eq!(
+        m.connect(&format!("tcp://127.0.0.1:{port}"), Some(record), cli.ptr()).h,
+        0
+    );
+    assert_eq!(mg_last_error(), MG_ERR_LIMIT);
+    // Two clients leave: the waiting ones are accepted and served.
+    clients.drain(..2);
+    m.poll_until(5, "the others accepted", |_| srv.count(MG_EV_ACCEPT) == 4);
+    for c in clients.iter_mut() {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(b"hi").unwrap();
+    }
+    let t = std::thread::spawn(move || {
+        for mut c in clients {
+            let mut b = [0u8; 2];
+            c.read_exact(&mut b).unwrap();
+            assert_eq!(&b, b"hi");
+        }
+    });
+    m.poll_until(5, "served", |_| t.is_finished());
+    t.join().unwrap();
+}
+
+// ---- bad input -----------------------------------------------------------------------
+
+#[test]
+fn bad_urls_and_ports_get_their_codes() {
+    let mut m = Mgr::new();
+    let cases: &[(&str, c_int)] = &[
+        ("nonsense", MG_ERR_URL),
+        ("gopher://1.2.3.4:70", MG_ERR_URL),
+        ("tcp://127.0.0.1:99999", MG_ERR_PORT),
+        ("tcp://127.0.0.1:-1", MG_ERR_PORT),
+        ("tcp://127.0.0.1:", MG_ERR_PORT),
+        ("tcp://[::1:80", MG_ERR_URL),
+    ];
+    for (url, code) in cases {
+        assert_eq!(m.listen(url, Some(record), std::ptr::null_mut()).h, 0, "{url}");
+        assert_eq!(mg_last_error(), *code, "listen {url}");
+        assert_eq!(m.connect(url, Some(record), std::ptr::null_mut()).h, 0, "{url}");
+        assert_eq!(mg_last_error(), *code, "connect {url}");
+    }
+    assert_eq!(m.connect("tcp://127.0.0.1:0", Some(record), std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_ERR_PORT, "port 0 cannot be connected to");
+    assert_eq!(m.listen("tcp://8.8.8.8:80", Some(record), std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_ERR_ADDR, "not a local address");
+    assert_eq!(
+        mg_listen(m.ptr(), std::ptr::null(), Some(record), std::ptr::null_mut()).h,
+        0
+    );
+    assert_eq!(mg_last_error(), MG_ERR_URL);
+    let taken = m.listen("tcp://127.0.0.1:0", Some(record), std::ptr::null_mut());
+    assert_eq!(
+        m.listen(
+            &format!("tcp://127.0.0.1:{}", port(taken)),
+            Some(record),
+            std::ptr::null_mut()
+        )
+        .h,
+        0
+    );
+    assert_eq!(mg_last_error(), MG_ERR_ADDR, "port in use");
+    let bad = CString::new(vec![0xffu8, 0xfe]).unwrap();
+    assert_eq!(
+        mg_connect(m.ptr(), bad.as_ptr(), Some(record), std::ptr::null_mut()).h,
+        0
+    );
+    assert_eq!(m.live(), 1);
+}
+
+#[test]
+fn null_zero_forged_and_foreign_handles_are_refused() {
+    let mut a = Mgr::new();
+    let mut b = Mgr::new();
+    let rec = Recorder::new();
+    let la = a.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
+    let lb = b.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
+    // Handles of manager a are not live in manager b's table (and vice versa), but each
+    // manager resolves its own; forged ones resolve nowhere.
+    for forged in [
+        0u64,
+        1,
+        u64::MAX,
+        la.h ^ (1 << 20),
+        la.h + 1,
+        (la.h & 0xffff) | (999_999_999 << 16),
+    ] {
+        let c = mg_conn { h: forged };
+        assert_eq!(mg_send(c, b"x".as_ptr().cast(), 1), MG_ERR_STALE, "{forged:#x}");
+        assert_eq!(mg_close(c), MG_ERR_STALE);
+        assert_eq!(mg_drain(c), MG_ERR_STALE);
+        assert_eq!(mg_recv_consume(c, 0), MG_ERR_STALE);
+        assert!(mg_fn_data(c).is_null());
+        assert!(mg_conn_data(c).is_null());
+        assert_eq!(mg_conn_id(c), 0);
+        assert_eq!(mg_recv(c).len, 0);
+        assert_eq!(mg_set_handler(c, None, std::ptr::null_mut()), MG_ERR_STALE);
+        assert_eq!(mg_wakeup(a.ptr(), c, b"x".as_ptr().cast(), 1), MG_ERR_STALE);
+    }
+    assert_eq!(
+        mg_wakeup(a.ptr(), lb, b"x".as_ptr().cast(), 1),
+        MG_ERR_STALE,
+        "b's handle is not a's"
+    );
+    assert_eq!(mg_wakeup(b.ptr(), lb, b"x".as_ptr().cast(), 1), 0);
+    assert_eq!(mg_send(la, std::ptr::null(), 3), MG_ERR_INVALID);
+    assert_eq!(
+        mg_send(la, std::ptr::null(), 0),
+        MG_ERR_UNSUPPORTED,
+        "(NULL, 0) is empty; listeners cannot send"
+    );
+    assert_eq!(mg_recv_consume(la, 1), MG_ERR_INVALID, "more than pending");
+    assert_eq!(mg_conn_info(la, std::ptr::null_mut()), MG_ERR_INVALID);
+    // NULL and uninitialised managers.
+    assert_eq!(mg_mgr_poll(std::ptr::null_mut(), 0), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_free(std::ptr::null_mut()), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_init(std::ptr::null_mut()), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_stats(a.ptr(), std::ptr::null_mut()), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_set_limits(a.ptr(), std::ptr::null()), MG_ERR_INVALID);
+    let mut zeroed = mg_mgr {
+        internal: std::ptr::null_mut(),
+        userdata: std::ptr::null_mut(),
+    };
+    assert_eq!(mg_mgr_poll(&mut zeroed, 0), MG_ERR_INVALID);
+    let mut garbage = mg_mgr {
+        internal: 0xdead_bee0 as *mut c_void,
+        userdata: std::ptr::null_mut(),
+    };
+    assert_eq!(
+        mg_mgr_poll(&mut garbage, 0),
+        MG_ERR_INVALID,
+        "an unknown internal pointer is never dereferenced"
+    );
+    assert_eq!(mg_wakeup(&mut garbage, la, b"x".as_ptr().cast(), 1), MG_ERR_INVALID);
+    let mut lim = mg_limits::default();
+    mg_mgr_get_limits(a.ptr(), &mut lim);
+    lim.max_conns = 0;
+    assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID);
+    lim.max_conns = 70_000;
+    assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID);
+    // Freed manager: calls fail cleanly, the struct can be initialised again.
+    let mut c = Mgr::new();
+    let p = c.ptr();
+    assert_eq!(mg_mgr_free(p), 0);
+    assert_eq!(mg_mgr_poll(p, 0), MG_ERR_INVALID);
+    assert_eq!(mg_wakeup(p, la, b"x".as_ptr().cast(), 1), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_free(p), MG_ERR_INVALID);
+    assert_eq!(mg_mgr_init(p), 0);
+    assert!(!mg_strerror(MG_ERR_STALE).is_null());
+}
+
+#[test]
+fn manager_calls_from_another_thread_are_refused() {
+    let mut m = Mgr::new();
+    let rec = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
+    let mp = SendPtr(m.ptr());
+    std::thread::spawn(move || {
+        let mp = mp;
+        assert_eq!(mg_mgr_poll(mp.0, 0), MG_ERR_WRONG_THREAD);
+        assert_eq!(mg_mgr_free(mp.0), MG_ERR_WRONG_THREAD);
+        let mut s = mg_stats::default();
+        assert_eq!(mg_mgr_stats(mp.0, &mut s), MG_ERR_WRONG_THREAD);
+        let u = CString::new("tcp://127.0.0.1:0").unwrap();
+        assert_eq!(mg_listen(mp.0, u.as_ptr(), Some(record), std::ptr::null_mut()).h, 0);
+        assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
+        assert_eq!(mg_send(l, b"x".as_ptr().cast(), 1), MG_ERR_WRONG_THREAD);
+        assert!(mg_fn_data(l).is_null());
+        assert_eq!(
+            mg_wakeup(mp.0, l, b"ok".as_ptr().cast(), 2),
+            0,
+            "wakeups are for any thread"
+        );
+    })
+    .join()
+    .unwrap();
+    m.poll(100);
+    assert_eq!(rec.data(l, MG_EV_WAKEUP), b"ok");
+}
+
+// ---- re-entrancy from Rust handlers ----------------------------------------------------
+
+thread_local! {
+    static MGR: RefCell<*mut mg_mgr> = const { RefCell::new(std::ptr::null_mut()) };
+}
+
+unsafe extern "C" fn closes_everything_in_close(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    unsafe { record(c, ev, ev_data) };
+    let mgr = MGR.with(|m| *m.borrow());
+    if ev == MG_EV_CLOSE {
+        assert_eq!(mg_mgr_free(mgr), MG_ERR_BUSY);
+        assert_eq!(mg_mgr_poll(mgr, 0), MG_ERR_BUSY);
+        assert_eq!(mg_send(c, b"x".as_ptr().cast(), 1), MG_ERR_CLOSING);
+        let mut it = mg_conn_next(mgr, mg_conn { h: 0 });
+        while it.h != 0 {
+            mg_close(it);
+            it = mg_conn_next(mgr, it);
+        }
+    }
+}
+
+#[test]
+fn closing_the_last_connections_inside_close() {
+    let mut m = Mgr::new();
+    MGR.with(|x| *x.borrow_mut() = m.ptr());
+    let rec = Recorder::new();
+    let ls: Vec<mg_conn> = (0..5)
+        .map(|_| m.listen("tcp://127.0.0.1:0", Some(closes_everything_in_close), rec.ptr()))
+        .collect();
+    assert_eq!(m.live(), 5);
+    mg_close(ls[2]);
+    m.poll(0);
+    assert_eq!(m.live(), 0);
+    assert_eq!(rec.count(MG_EV_CLOSE), 5, "exactly one CLOSE each");
+}
