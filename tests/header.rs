@@ -65,10 +65,18 @@ fn header_compiles_as_c99_and_cpp() {
     let dir = std::env::temp_dir().join(format!("meerkat-header-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let c = dir.join("t.c");
-    std::fs::write(&c, "#include \"meerkat.h\"\n#include \"mongoose.h\"\nint main(void) { return 0; }\n").unwrap();
+    std::fs::write(
+        &c,
+        "#include \"meerkat.h\"\n#include \"mongoose.h\"\nint main(void) { return 0; }\n",
+    )
+    .unwrap();
     compile("gcc", &["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"], &c);
     let cpp = dir.join("t.cpp");
-    std::fs::write(&cpp, "#include \"meerkat.h\"\n#include \"mongoose.h\"\nint main() { return 0; }\n").unwrap();
+    std::fs::write(
+        &cpp,
+        "#include \"meerkat.h\"\n#include \"mongoose.h\"\nint main() { return 0; }\n",
+    )
+    .unwrap();
     compile("g++", &["-std=c++11", "-Wall", "-Wextra", "-Werror"], &cpp);
     let _ = std::fs::remove_dir_all(&dir);
 }
