@@ -109,7 +109,7 @@ fn nonces_never_cross_connections_under_churn() {
             let mp = SendPtr(m.ptr());
             std::thread::spawn(move || {
                 let mp = mp;
-                let mut rng = Rng(seed ^ (i as u64 + 1) * 0x9E37_79B9);
+                let mut rng = Rng(seed ^ ((i as u64 + 1) * 0x9E37_79B9));
                 loop {
                     let job = rx.lock().unwrap().recv_timeout(Duration::from_millis(50));
                     let (c, nonce) = match job {
