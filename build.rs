@@ -1,0 +1,34 @@
+//! Compiles the C shim (`src/shim/meerkat_shim.c`: the variadic printf family, `mg_log` and
+//! the `%M` printers, which stable Rust cannot define) into the crate. cc bundles it into the
+//! staticlib (`libmeerkat.a`) and links it into the rlib's test binaries.
+//!
+//! The shim is built with `-Wall -Wextra` as errors. A consumer whose C compiler warns about
+//! something ours does not (another vendor or version) can set `MEERKAT_SHIM_WERROR=0` to
+//! build anyway.
+
+fn main() {
+    const SHIM: &str = "src/shim/meerkat_shim.c";
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={SHIM}");
+    println!("cargo:rerun-if-changed=src/shim/trailer.h");
+    println!("cargo:rerun-if-changed=include/meerkat.h");
+    println!("cargo:rerun-if-env-changed=MEERKAT_SHIM_WERROR");
+
+    let werror = std::env::var("MEERKAT_SHIM_WERROR").map_or(true, |v| v != "0");
+    let root = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+
+    let mut build = cc::Build::new();
+    build
+        .file(root.join(SHIM))
+        .include(root.join("include"))
+        .include(root.join("src/shim"))
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(werror);
+    // MSVC has no C99 mode switch (its default accepts the shim); everyone else gets -std=c99.
+    if !build.get_compiler().is_like_msvc() {
+        build.std("c99");
+    }
+    build.compile("meerkat_shim");
+}

@@ -1,0 +1,893 @@
+/*
+ * meerkat C shim: the printf family, mg_log and the %M printers.
+ *
+ * Stable Rust cannot define C-variadic functions, so these live in C, compiled by build.rs
+ * into the meerkat crate (and therefore into libmeerkat.a). They reach the Rust core only
+ * through three exported functions: mg_send, mg_log_prefix and mg_log_write.
+ *
+ * Written from scratch for meerkat; it follows the documented behaviour of Mongoose 7.x's
+ * formatting functions (names, arguments, %m/%M/%Q extensions, printer output formats), not
+ * its code. The supported format language is described in trailer.h.
+ *
+ * Design:
+ * - One formatter core (mk_format) writes through a character sink that counts what it
+ *   produced; every public function is a wrapper choosing the sink.
+ * - Integers, characters, strings and the extensions are formatted here. Floating point,
+ *   %p and wide characters are delegated, one conversion at a time, to the C library's
+ *   snprintf (without the field width, which is applied here so a huge width never needs a
+ *   buffer). The converted text goes to a small stack buffer; only a conversion longer than
+ *   that (e.g. %.500f) takes a heap buffer. A float's decimal point is turned back into '.'
+ *   when the application's locale uses another one, so JSON stays JSON.
+ * - Strings are streamed straight from the argument: no length limit, no copy.
+ * - No global mutable state: every function is reentrant and thread-safe as long as the
+ *   output function it is given is.
+ */
+#include "meerkat.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Error codes returned by mg_printf, as numbered in src/error.rs (MG_ERR_*). Private names,
+ * so they cannot clash with the constants of the generated header. */
+#define MK_ERR_NOMEM (-13)
+#define MK_ERR_TOO_LARGE (-16)
+
+/* Stack buffer sizes. Kept small: these functions run on MCU task stacks. */
+#define MK_CONV_BUF 64   /* one delegated conversion (float, %p, %lc) */
+#define MK_PRINTF_BUF 256 /* mg_printf output before it moves to the heap */
+#define MK_LOG_BUF 128   /* mg_log chunk handed to mg_log_write */
+
+/* ------------------------------------------------------------------------------------- */
+/* Character sink                                                                        */
+
+struct mk_sink {
+  void (*out)(char, void *); /* NULL: count only */
+  void *param;
+  size_t n; /* characters produced so far */
+};
+
+static void mk_put(struct mk_sink *s, char c) {
+  if (s->out != NULL) s->out(c, s->param);
+  s->n++;
+}
+
+static void mk_write(struct mk_sink *s, const char *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) mk_put(s, p[i]);
+}
+
+static void mk_repeat(struct mk_sink *s, char c, size_t n) {
+  while (n-- > 0) mk_put(s, c);
+}
+
+/* An output function that forwards into a sink: given to %M printers, so that what they
+ * print is counted by the sink whatever number they return. */
+static void mk_sink_cb(char c, void *param) {
+  mk_put((struct mk_sink *) param, c);
+}
+
+static const char mk_hex_lower[] = "0123456789abcdef";
+static const char mk_hex_upper[] = "0123456789ABCDEF";
+
+static void mk_udec(struct mk_sink *s, unsigned long v) {
+  char tmp[3 * sizeof(unsigned long) + 1];
+  size_t i = sizeof(tmp);
+  do {
+    tmp[--i] = (char) ('0' + (int) (v % 10u));
+    v /= 10u;
+  } while (v != 0);
+  mk_write(s, tmp + i, sizeof(tmp) - i);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Conversion specifications                                                             */
+
+enum mk_len { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_Z, LEN_T, LEN_J, LEN_BIG_L };
+
+struct mk_spec {
+  bool left, plus, space, alt, zero;
+  size_t width; /* 0: none */
+  int prec;     /* < 0: none */
+  enum mk_len len;
+  char conv;
+};
+
+/* Emit pre, then `zeros` '0' characters, then body, padded with spaces to the field width
+ * (or with more zeros after pre when zero_pad, the '0' flag's rule). */
+static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pre, size_t plen,
+                     size_t zeros, const char *body, size_t blen, bool zero_pad) {
+  size_t total = plen + zeros + blen;
+  size_t pad = sp->width > total ? sp->width - total : 0;
+  if (zero_pad && !sp->left) {
+    zeros += pad;
+    pad = 0;
+  }
+  if (!sp->left) mk_repeat(s, ' ', pad);
+  mk_write(s, pre, plen);
+  mk_repeat(s, '0', zeros);
+  mk_write(s, body, blen);
+  if (sp->left) mk_repeat(s, ' ', pad);
+}
+
+/* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
+static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t mag, bool neg,
+                       bool is_signed) {
+  char digits[3 * sizeof(uintmax_t) + 1]; /* octal needs ceil(bits / 3) digits */
+  char pre[2];
+  size_t plen = 0, nd, zeros = 0, i = sizeof(digits);
+  unsigned base = 10;
+  const char *set = mk_hex_lower;
+  bool nonzero = mag != 0;
+
+  if (sp->conv == 'o') base = 8;
+  if (sp->conv == 'x' || sp->conv == 'X') base = 16;
+  if (sp->conv == 'X') set = mk_hex_upper;
+  while (mag != 0) {
+    digits[--i] = set[mag % base];
+    mag /= base;
+  }
+  nd = sizeof(digits) - i;
+  if (sp->prec >= 0) {
+    if ((size_t) sp->prec > nd) zeros = (size_t) sp->prec - nd;
+  } else if (nd == 0) {
+    zeros = 1; /* default precision 1: zero prints as "0" */
+  }
+  if (is_signed) {
+    if (neg) {
+      pre[plen++] = '-';
+    } else if (sp->plus) {
+      pre[plen++] = '+';
+    } else if (sp->space) {
+      pre[plen++] = ' ';
+    }
+  }
+  if (sp->alt && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
+  if (sp->alt && base == 16 && nonzero) {
+    pre[plen++] = '0';
+    pre[plen++] = sp->conv;
+  }
+  mk_field(s, sp, pre, plen, zeros, digits + i, nd, sp->zero && sp->prec < 0);
+}
+
+/* JSON string escaping of n bytes (no quotes). */
+static void mk_json_esc(struct mk_sink *s, const char *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) p[i];
+    char e = 0;
+    switch (c) {
+      case '"': e = '"'; break;
+      case '\\': e = '\\'; break;
+      case '\b': e = 'b'; break;
+      case '\f': e = 'f'; break;
+      case '\n': e = 'n'; break;
+      case '\r': e = 'r'; break;
+      case '\t': e = 't'; break;
+      default: break;
+    }
+    if (e != 0) {
+      mk_put(s, '\\');
+      mk_put(s, e);
+    } else if (c < 0x20) {
+      mk_write(s, "\\u00", 4);
+      mk_put(s, mk_hex_lower[c >> 4]);
+      mk_put(s, mk_hex_lower[c & 15]);
+    } else {
+      mk_put(s, (char) c);
+    }
+  }
+}
+
+static void mk_hex(struct mk_sink *s, const unsigned char *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    mk_put(s, mk_hex_lower[p[i] >> 4]);
+    mk_put(s, mk_hex_lower[p[i] & 15]);
+  }
+}
+
+static void mk_base64(struct mk_sink *s, const unsigned char *p, size_t n) {
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i;
+  for (i = 0; i + 2 < n; i += 3) {
+    unsigned long v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8) | p[i + 2];
+    mk_put(s, tbl[(v >> 18) & 63]);
+    mk_put(s, tbl[(v >> 12) & 63]);
+    mk_put(s, tbl[(v >> 6) & 63]);
+    mk_put(s, tbl[v & 63]);
+  }
+  if (n - i == 1) {
+    unsigned long v = (unsigned long) p[i] << 16;
+    mk_put(s, tbl[(v >> 18) & 63]);
+    mk_put(s, tbl[(v >> 12) & 63]);
+    mk_write(s, "==", 2);
+  } else if (n - i == 2) {
+    unsigned long v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8);
+    mk_put(s, tbl[(v >> 18) & 63]);
+    mk_put(s, tbl[(v >> 12) & 63]);
+    mk_put(s, tbl[(v >> 6) & 63]);
+    mk_put(s, '=');
+  }
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Conversions delegated to the C library                                                */
+
+enum mk_kind { K_DOUBLE, K_LDOUBLE, K_PTR, K_WCHAR, K_WSTR };
+
+union mk_val {
+  double d;
+  long double ld;
+  const void *p;
+  wint_t wc;
+  const wchar_t *ws;
+};
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+/* The format is built by mk_libc_conv from a parsed specification, and the argument has
+ * the type that specification names. */
+static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
+                       const union mk_val *v) {
+  switch (k) {
+    case K_DOUBLE: return snprintf(buf, size, f, v->d);
+    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
+    case K_PTR: return snprintf(buf, size, f, v->p);
+    case K_WCHAR: return snprintf(buf, size, f, v->wc);
+    case K_WSTR: return snprintf(buf, size, f, v->ws);
+  }
+  return -1;
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+static bool mk_is_digit(char c, bool hex) {
+  return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+}
+
+/* JSON and HTTP want '.' whatever LC_NUMERIC the application chose with setlocale: replace
+ * the radix character(s) of a formatted float ("1,5", "1\xd9\xab5" -> "1.5"). Found from the
+ * output's own shape ([sign] [0x] digits radix digits [exponent]), which needs no
+ * (thread-unsafe) locale query. Returns the new length. */
+static size_t mk_c_radix(char *buf, size_t n, char conv) {
+  bool hex = conv == 'a' || conv == 'A';
+  char exp1 = hex ? 'p' : 'e', exp2 = hex ? 'P' : 'E';
+  size_t i = 0, j;
+  if (i < n && (buf[i] == '-' || buf[i] == '+' || buf[i] == ' ')) i++;
+  if (hex && i + 1 < n && buf[i] == '0' && (buf[i + 1] == 'x' || buf[i + 1] == 'X')) i += 2;
+  j = i;
+  while (i < n && mk_is_digit(buf[i], hex)) i++;
+  if (i == j || i == n || buf[i] == '.' || buf[i] == exp1 || buf[i] == exp2) return n;
+  j = i;
+  while (j < n && !mk_is_digit(buf[j], hex) && buf[j] != exp1 && buf[j] != exp2) j++;
+  buf[i] = '.';
+  memmove(buf + i + 1, buf + j, n - j);
+  return n - (j - i) + 1;
+}
+
+/* Format one conversion with snprintf, without the field width (applied here, so the
+ * result stays short), then pad it. */
+static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_kind k,
+                         const union mk_val *v) {
+  char f[32], stackbuf[MK_CONV_BUF], *buf = stackbuf;
+  size_t fl = 0, n, plen = 0;
+  bool is_float = k == K_DOUBLE || k == K_LDOUBLE;
+  int r;
+
+  f[fl++] = '%';
+  if (is_float) {
+    if (sp->plus) f[fl++] = '+';
+    if (sp->space) f[fl++] = ' ';
+    if (sp->alt) f[fl++] = '#';
+  }
+  if (sp->prec >= 0 && (is_float || k == K_WSTR)) {
+    /* "." + at most 10 digits + length + conversion + NUL fit in the rest of f */
+    int w = snprintf(f + fl, sizeof(f) - fl, ".%d", sp->prec);
+    if (w > 0) fl += (size_t) w;
+  }
+  if (k == K_LDOUBLE) f[fl++] = 'L';
+  if (k == K_WCHAR || k == K_WSTR) f[fl++] = 'l';
+  f[fl++] = sp->conv;
+  f[fl] = '\0';
+
+  r = mk_libc_one(stackbuf, sizeof(stackbuf), f, k, v);
+  if (r < 0) return; /* encoding error: nothing to print */
+  n = (size_t) r;
+  if (n >= sizeof(stackbuf)) {
+    char *big = (char *) malloc(n + 1);
+    if (big != NULL && mk_libc_one(big, n + 1, f, k, v) == r) {
+      buf = big;
+    } else {
+      n = sizeof(stackbuf) - 1; /* out of memory: print what fitted */
+    }
+    if (buf != big) free(big);
+  }
+
+  if (is_float) {
+    /* The '0' flag pads after the sign and after a hex-float "0x", never inf or nan. */
+    bool zero_pad;
+    n = mk_c_radix(buf, n, sp->conv);
+    if (n > 0 && (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')) plen = 1;
+    if ((sp->conv == 'a' || sp->conv == 'A') && n >= plen + 2 && buf[plen] == '0' &&
+        (buf[plen + 1] == 'x' || buf[plen + 1] == 'X')) {
+      plen += 2;
+    }
+    zero_pad = sp->zero && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
+    mk_field(s, sp, buf, plen, 0, buf + plen, n - plen, zero_pad);
+  } else {
+    mk_field(s, sp, "", 0, 0, buf, n, false);
+  }
+  if (buf != stackbuf) free(buf);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* The formatter                                                                         */
+
+static size_t mk_parse_num(const char **pp) {
+  const char *p = *pp;
+  size_t v = 0;
+  while (*p >= '0' && *p <= '9') {
+    size_t d = (size_t) (*p - '0');
+    v = v > ((size_t) INT_MAX - d) / 10 ? (size_t) INT_MAX : v * 10 + d;
+    p++;
+  }
+  *pp = p;
+  return v;
+}
+
+static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
+  const char *p = fmt;
+  while (*p != '\0') {
+    const char *start;
+    struct mk_spec sp;
+
+    if (*p != '%') {
+      mk_put(s, *p++);
+      continue;
+    }
+    start = p++;
+    memset(&sp, 0, sizeof(sp));
+    sp.prec = -1;
+
+    for (;; p++) {
+      if (*p == '-') {
+        sp.left = true;
+      } else if (*p == '+') {
+        sp.plus = true;
+      } else if (*p == ' ') {
+        sp.space = true;
+      } else if (*p == '#') {
+        sp.alt = true;
+      } else if (*p == '0') {
+        sp.zero = true;
+      } else {
+        break;
+      }
+    }
+    if (*p == '*') {
+      int w = va_arg(*ap, int);
+      p++;
+      if (w < 0) {
+        sp.left = true;
+        sp.width = (size_t) (0u - (unsigned) w); /* -w, also for INT_MIN */
+      } else {
+        sp.width = (size_t) w;
+      }
+    } else {
+      sp.width = mk_parse_num(&p);
+    }
+    if (*p == '.') {
+      p++;
+      if (*p == '*') {
+        int pr = va_arg(*ap, int);
+        p++;
+        sp.prec = pr < 0 ? -1 : pr; /* negative: as if omitted */
+      } else {
+        sp.prec = (int) mk_parse_num(&p);
+      }
+    }
+    switch (*p) {
+      case 'h':
+        p++;
+        sp.len = LEN_H;
+        if (*p == 'h') {
+          p++;
+          sp.len = LEN_HH;
+        }
+        break;
+      case 'l':
+        p++;
+        sp.len = LEN_L;
+        if (*p == 'l') {
+          p++;
+          sp.len = LEN_LL;
+        }
+        break;
+      case 'z': p++; sp.len = LEN_Z; break;
+      case 't': p++; sp.len = LEN_T; break;
+      case 'j': p++; sp.len = LEN_J; break;
+      case 'L': p++; sp.len = LEN_BIG_L; break;
+      default: break;
+    }
+    sp.conv = *p;
+    if (sp.conv == '\0') { /* the format ends inside a specification: print it as is */
+      mk_write(s, start, (size_t) (p - start));
+      break;
+    }
+    p++;
+    if (sp.left) sp.zero = false; /* '-' overrides '0' */
+
+    switch (sp.conv) {
+      case 'd':
+      case 'i': {
+        intmax_t v;
+        switch (sp.len) {
+          case LEN_HH: v = (signed char) va_arg(*ap, int); break;
+          case LEN_H: v = (short) va_arg(*ap, int); break;
+          case LEN_L: v = va_arg(*ap, long); break;
+          case LEN_LL:
+          case LEN_BIG_L: v = va_arg(*ap, long long); break;
+          case LEN_Z: {
+            /* The signed type of size_t's width, read through size_t. */
+            size_t u = va_arg(*ap, size_t);
+            v = u > SIZE_MAX / 2 ? -(intmax_t) (SIZE_MAX - u) - 1 : (intmax_t) u;
+            break;
+          }
+          case LEN_T: v = va_arg(*ap, ptrdiff_t); break;
+          case LEN_J: v = va_arg(*ap, intmax_t); break;
+          default: v = va_arg(*ap, int); break;
+        }
+        mk_integer(s, &sp, v < 0 ? (uintmax_t) 0 - (uintmax_t) v : (uintmax_t) v, v < 0, true);
+        break;
+      }
+      case 'u':
+      case 'o':
+      case 'x':
+      case 'X': {
+        uintmax_t v;
+        switch (sp.len) {
+          case LEN_HH: v = (unsigned char) va_arg(*ap, unsigned int); break;
+          case LEN_H: v = (unsigned short) va_arg(*ap, unsigned int); break;
+          case LEN_L: v = va_arg(*ap, unsigned long); break;
+          case LEN_LL:
+          case LEN_BIG_L: v = va_arg(*ap, unsigned long long); break;
+          case LEN_Z: v = va_arg(*ap, size_t); break;
+          case LEN_T: v = (size_t) va_arg(*ap, ptrdiff_t); break; /* same width */
+          case LEN_J: v = va_arg(*ap, uintmax_t); break;
+          default: v = va_arg(*ap, unsigned int); break;
+        }
+        mk_integer(s, &sp, v, false, false);
+        break;
+      }
+      case 'c':
+        if (sp.len == LEN_L) {
+          union mk_val v;
+#if WINT_MAX < INT_MAX
+          v.wc = (wint_t) va_arg(*ap, int); /* a narrow wint_t is promoted to int */
+#else
+          v.wc = va_arg(*ap, wint_t);
+#endif
+          mk_libc_conv(s, &sp, K_WCHAR, &v);
+        } else {
+          char ch = (char) va_arg(*ap, int);
+          mk_field(s, &sp, "", 0, 0, &ch, 1, false);
+        }
+        break;
+      case 's':
+        if (sp.len == LEN_L) {
+          union mk_val v;
+          v.ws = va_arg(*ap, const wchar_t *);
+          mk_libc_conv(s, &sp, K_WSTR, &v);
+        } else {
+          const char *str = va_arg(*ap, const char *);
+          size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
+          if (str == NULL) str = "(null)";
+          while (n < limit && str[n] != '\0') n++;
+          mk_field(s, &sp, "", 0, 0, str, n, false);
+        }
+        break;
+      case 'e':
+      case 'E':
+      case 'f':
+      case 'F':
+      case 'g':
+      case 'G':
+      case 'a':
+      case 'A': {
+        union mk_val v;
+        if (sp.len == LEN_BIG_L) {
+          v.ld = va_arg(*ap, long double);
+          mk_libc_conv(s, &sp, K_LDOUBLE, &v);
+        } else {
+          v.d = va_arg(*ap, double);
+          mk_libc_conv(s, &sp, K_DOUBLE, &v);
+        }
+        break;
+      }
+      case 'p': {
+        union mk_val v;
+        v.p = va_arg(*ap, const void *);
+        mk_libc_conv(s, &sp, K_PTR, &v);
+        break;
+      }
+      case 'n':
+        (void) va_arg(*ap, void *); /* consumed, never written through */
+        break;
+      case '%':
+        mk_put(s, '%');
+        break;
+      case 'm':
+      case 'M': {
+        mg_pm_t fn = va_arg(*ap, mg_pm_t);
+        if (sp.conv == 'm') mk_put(s, '"');
+        if (fn != NULL) (void) fn(mk_sink_cb, s, ap);
+        if (sp.conv == 'm') mk_put(s, '"');
+        break;
+      }
+      case 'Q':
+      case 'q': {
+        const char *str = va_arg(*ap, const char *);
+        size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
+        if (str == NULL) {
+          if (sp.conv == 'Q') mk_write(s, "null", 4);
+          break;
+        }
+        while (n < limit && str[n] != '\0') n++;
+        if (sp.conv == 'Q') mk_put(s, '"');
+        mk_json_esc(s, str, n);
+        if (sp.conv == 'Q') mk_put(s, '"');
+        break;
+      }
+      case 'H':
+      case 'V': {
+        int n = va_arg(*ap, int);
+        const unsigned char *buf = va_arg(*ap, const unsigned char *);
+        mk_put(s, '"');
+        if (buf != NULL && n > 0) {
+          if (sp.conv == 'H') {
+            mk_hex(s, buf, (size_t) n);
+          } else {
+            mk_base64(s, buf, (size_t) n);
+          }
+        }
+        mk_put(s, '"');
+        break;
+      }
+      default: /* unknown: print the specification as written, consume nothing */
+        mk_write(s, start, (size_t) (p - start));
+        break;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Public API: generic output                                                            */
+
+size_t mg_vxprintf(void (*out)(char, void *), void *param, const char *fmt, va_list *ap) {
+  struct mk_sink s;
+  s.out = out;
+  s.param = param;
+  s.n = 0;
+  if (fmt != NULL && ap != NULL) mk_format(&s, fmt, ap);
+  return s.n;
+}
+
+size_t mg_xprintf(void (*out)(char, void *), void *param, const char *fmt, ...) {
+  size_t n;
+  va_list ap;
+  va_start(ap, fmt);
+  n = mg_vxprintf(out, param, fmt, &ap);
+  va_end(ap);
+  return n;
+}
+
+void mg_pfn_stdout(char c, void *param) {
+  (void) param;
+  putchar((unsigned char) c);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Public API: fixed buffer                                                              */
+
+struct mk_fixed {
+  char *buf;
+  size_t cap; /* bytes available for characters: len - 1 */
+  size_t pos;
+};
+
+static void mk_fixed_put(char c, void *param) {
+  struct mk_fixed *f = (struct mk_fixed *) param;
+  if (f->pos < f->cap) f->buf[f->pos] = c;
+  f->pos++;
+}
+
+size_t mg_vsnprintf(char *buf, size_t len, const char *fmt, va_list *ap) {
+  struct mk_fixed f;
+  size_t n;
+  if (buf == NULL) len = 0;
+  f.buf = buf;
+  f.cap = len > 0 ? len - 1 : 0;
+  f.pos = 0;
+  n = mg_vxprintf(mk_fixed_put, &f, fmt, ap);
+  if (len > 0) buf[n < f.cap ? n : f.cap] = '\0';
+  return n;
+}
+
+size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...) {
+  size_t n;
+  va_list ap;
+  va_start(ap, fmt);
+  n = mg_vsnprintf(buf, len, fmt, &ap);
+  va_end(ap);
+  return n;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Public API: growing buffer (heap strings, mg_printf)                                  */
+
+struct mk_dyn {
+  char *buf; /* starts as a caller's stack buffer, moves to the heap when it fills */
+  size_t len, cap;
+  bool heap, oom;
+};
+
+static void mk_dyn_put(char c, void *param) {
+  struct mk_dyn *d = (struct mk_dyn *) param;
+  if (d->oom) return;
+  if (d->len + 1 >= d->cap) { /* keep room for a terminating NUL */
+    size_t ncap = d->cap < 64 ? 128 : d->cap * 2;
+    char *nb;
+    if (d->cap > SIZE_MAX / 2) {
+      d->oom = true;
+      return;
+    }
+    nb = (char *) (d->heap ? realloc(d->buf, ncap) : malloc(ncap));
+    if (nb == NULL) {
+      d->oom = true;
+      return;
+    }
+    if (!d->heap) memcpy(nb, d->buf, d->len);
+    d->buf = nb;
+    d->cap = ncap;
+    d->heap = true;
+  }
+  d->buf[d->len++] = c;
+}
+
+static void mk_dyn_init(struct mk_dyn *d, char *stackbuf, size_t size) {
+  d->buf = stackbuf;
+  d->len = 0;
+  d->cap = size;
+  d->heap = false;
+  d->oom = false;
+}
+
+static void mk_dyn_free(struct mk_dyn *d) {
+  if (d->heap) free(d->buf);
+  d->buf = NULL;
+  d->heap = false;
+}
+
+char *mg_vmprintf(const char *fmt, va_list *ap) {
+  char stackbuf[MK_CONV_BUF];
+  struct mk_dyn d;
+  char *res;
+  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
+  mg_vxprintf(mk_dyn_put, &d, fmt, ap);
+  if (d.oom) {
+    mk_dyn_free(&d);
+    return NULL;
+  }
+  if (d.heap) {
+    d.buf[d.len] = '\0';
+    return d.buf; /* the caller frees it */
+  }
+  res = (char *) malloc(d.len + 1);
+  if (res != NULL) {
+    memcpy(res, d.buf, d.len);
+    res[d.len] = '\0';
+  }
+  return res;
+}
+
+char *mg_mprintf(const char *fmt, ...) {
+  char *res;
+  va_list ap;
+  va_start(ap, fmt);
+  res = mg_vmprintf(fmt, &ap);
+  va_end(ap);
+  return res;
+}
+
+int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  int rc;
+  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
+  mg_vxprintf(mk_dyn_put, &d, fmt, ap);
+  if (d.oom) {
+    rc = MK_ERR_NOMEM;
+  } else if (d.len > (size_t) INT_MAX) {
+    rc = MK_ERR_TOO_LARGE;
+  } else {
+    /* One call: the connection gets all of it or, on error, none of it. */
+    rc = mg_send(c, (const void *) d.buf, d.len);
+    if (rc >= 0) rc = (int) d.len;
+  }
+  mk_dyn_free(&d);
+  return rc;
+}
+
+int mg_printf(struct mg_conn c, const char *fmt, ...) {
+  int rc;
+  va_list ap;
+  va_start(ap, fmt);
+  rc = mg_vprintf(c, fmt, &ap);
+  va_end(ap);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Public API: logging                                                                   */
+
+struct mk_logbuf {
+  char buf[MK_LOG_BUF];
+  size_t len;
+};
+
+static void mk_log_flush(struct mk_logbuf *lb) {
+  if (lb->len > 0) mg_log_write((const void *) lb->buf, lb->len);
+  lb->len = 0;
+}
+
+static void mk_log_put(char c, void *param) {
+  struct mk_logbuf *lb = (struct mk_logbuf *) param;
+  lb->buf[lb->len++] = c;
+  if (lb->len == sizeof(lb->buf)) mk_log_flush(lb);
+}
+
+void mg_log(const char *fmt, ...) {
+  struct mk_logbuf lb;
+  va_list ap;
+  lb.len = 0;
+  va_start(ap, fmt);
+  mg_vxprintf(mk_log_put, &lb, fmt, &ap);
+  va_end(ap);
+  mk_log_put('\r', &lb);
+  mk_log_put('\n', &lb);
+  mk_log_flush(&lb);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* %M printers                                                                           */
+
+static void mk_ip4(struct mk_sink *s, const uint8_t *ip) {
+  int i;
+  for (i = 0; i < 4; i++) {
+    if (i > 0) mk_put(s, '.');
+    mk_udec(s, ip[i]);
+  }
+}
+
+/* Eight groups of lowercase hex without leading zeros, no "::" compression, in brackets:
+ * the form Mongoose 7.x prints. */
+static void mk_ip6(struct mk_sink *s, const uint8_t *ip) {
+  int i;
+  mk_put(s, '[');
+  for (i = 0; i < 8; i++) {
+    unsigned g = ((unsigned) ip[2 * i] << 8) | ip[2 * i + 1];
+    int shift;
+    bool started = false;
+    if (i > 0) mk_put(s, ':');
+    for (shift = 12; shift >= 0; shift -= 4) {
+      unsigned d = (g >> shift) & 15u;
+      if (d != 0 || started || shift == 0) {
+        mk_put(s, mk_hex_lower[d]);
+        started = true;
+      }
+    }
+  }
+  mk_put(s, ']');
+}
+
+static void mk_addr(struct mk_sink *s, const struct mg_addr *a, bool with_port) {
+  if (a == NULL) {
+    mk_write(s, "(null)", 6);
+    return;
+  }
+  if (a->is_ip6) {
+    mk_ip6(s, a->ip);
+  } else {
+    mk_ip4(s, a->ip);
+  }
+  if (with_port) {
+    const uint8_t *pb = (const uint8_t *) &a->port; /* network byte order */
+    mk_put(s, ':');
+    mk_udec(s, ((unsigned long) pb[0] << 8) | pb[1]);
+  }
+}
+
+#define MK_SINK(name, fn, arg) \
+  struct mk_sink name;         \
+  name.out = (fn);             \
+  name.param = (arg);          \
+  name.n = 0
+
+size_t mg_print_ip(void (*out)(char, void *), void *param, va_list *ap) {
+  MK_SINK(s, out, param);
+  mk_addr(&s, va_arg(*ap, const struct mg_addr *), false);
+  return s.n;
+}
+
+size_t mg_print_ip_port(void (*out)(char, void *), void *param, va_list *ap) {
+  MK_SINK(s, out, param);
+  mk_addr(&s, va_arg(*ap, const struct mg_addr *), true);
+  return s.n;
+}
+
+size_t mg_print_ip4(void (*out)(char, void *), void *param, va_list *ap) {
+  const uint8_t *ip = va_arg(*ap, const uint8_t *);
+  MK_SINK(s, out, param);
+  if (ip == NULL) {
+    mk_write(&s, "(null)", 6);
+  } else {
+    mk_ip4(&s, ip);
+  }
+  return s.n;
+}
+
+size_t mg_print_ip6(void (*out)(char, void *), void *param, va_list *ap) {
+  const uint8_t *ip = va_arg(*ap, const uint8_t *);
+  MK_SINK(s, out, param);
+  if (ip == NULL) {
+    mk_write(&s, "(null)", 6);
+  } else {
+    mk_ip6(&s, ip);
+  }
+  return s.n;
+}
+
+size_t mg_print_mac(void (*out)(char, void *), void *param, va_list *ap) {
+  const uint8_t *mac = va_arg(*ap, const uint8_t *);
+  int i;
+  MK_SINK(s, out, param);
+  if (mac == NULL) {
+    mk_write(&s, "(null)", 6);
+    return s.n;
+  }
+  for (i = 0; i < 6; i++) {
+    if (i > 0) mk_put(&s, ':');
+    mk_hex(&s, mac + i, 1);
+  }
+  return s.n;
+}
+
+size_t mg_print_esc(void (*out)(char, void *), void *param, va_list *ap) {
+  int len = va_arg(*ap, int);
+  const char *str = va_arg(*ap, const char *);
+  MK_SINK(s, out, param);
+  if (str != NULL) mk_json_esc(&s, str, len > 0 ? (size_t) len : strlen(str));
+  return s.n;
+}
+
+size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap) {
+  int len = va_arg(*ap, int);
+  const unsigned char *buf = va_arg(*ap, const unsigned char *);
+  MK_SINK(s, out, param);
+  if (buf != NULL && len > 0) mk_base64(&s, buf, (size_t) len);
+  return s.n;
+}
+
+size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap) {
+  int len = va_arg(*ap, int);
+  const unsigned char *buf = va_arg(*ap, const unsigned char *);
+  MK_SINK(s, out, param);
+  if (buf != NULL && len > 0) mk_hex(&s, buf, (size_t) len);
+  return s.n;
+}

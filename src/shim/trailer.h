@@ -1,0 +1,140 @@
+/*
+ * meerkat: printf family, logging macros and %M printers.
+ *
+ * This file is appended verbatim to the end of the generated include/meerkat.h, after the
+ * cbindgen part (which declares struct mg_str, struct mg_addr, struct mg_conn, mg_send,
+ * mg_log_prefix, mg_log_write and the MG_LL_* levels used below). The functions declared
+ * here are C (src/shim/meerkat_shim.c), because stable Rust cannot define variadic functions.
+ *
+ * Threads: every function here may be called from any thread, except mg_printf and
+ * mg_vprintf, which follow the rule of mg_send (the manager's thread; from another thread
+ * they return MG_ERR_WRONG_THREAD and send nothing). None of them keeps global state.
+ *
+ * Format strings. Standard C99 conversions with flags "-+ #0", field width, precision
+ * ("*" allowed for both) and length modifiers hh h l ll z t j L:
+ *   %d %i %u %o %x %X  integers, formatted by meerkat itself (so %lld, %zu and %jd work
+ *                      even with a C library that lacks them, e.g. newlib-nano)
+ *   %e %E %f %F %g %G %a %A   floating point, each conversion delegated to the C library's
+ *                      snprintf (so float output needs a C library with float printf);
+ *                      the decimal point is always '.', whatever setlocale(LC_NUMERIC)
+ *   %c %s %p %%        %s streams the string (any length, any width); a NULL %s prints
+ *                      "(null)"; %p is the C library's rendering
+ *   %n                 its pointer argument is consumed and NOT written (never a write
+ *                      through a format string)
+ * Extensions, as in Mongoose 7.x (width, flags and, except where noted, precision are
+ * ignored for these):
+ *   %M  arguments: an mg_pm_t printer followed by the printer's own arguments; the printer
+ *       reads them from the va_list it is given and prints through the output function.
+ *   %m  the same, wrapped in double quotes. With MG_ESC(str) it prints a JSON string.
+ *   %Q  argument: const char *; a double-quoted JSON string (", \, control characters
+ *       escaped; bytes >= 0x80 copied, so UTF-8 passes through). NULL prints null.
+ *       %.*Q takes an int length first and prints at most that many bytes (stopping
+ *       at a NUL, like %.*s).
+ *   %q  like %Q without the quotes; NULL prints nothing.
+ *   %H  arguments: int len, const void *buf; double-quoted lowercase hex (Mongoose 7.8).
+ *   %V  arguments: int len, const void *buf; double-quoted base64 (Mongoose 7.8).
+ * An unknown conversion is copied to the output as written and consumes no argument.
+ * Wide characters (%lc, %ls) are not supported: they print as written and consume nothing.
+ *
+ * Return values count every character produced, including the quotes of %m/%Q/%H/%V.
+ */
+#ifndef MEERKAT_TRAILER_H
+#define MEERKAT_TRAILER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A %M / %m printer: reads its own arguments from *ap, prints them through out(ch, param),
+ * returns the number of characters it printed (meerkat counts them itself as well, so a
+ * printer that returns a wrong number cannot corrupt snprintf-style lengths). */
+typedef size_t (*mg_pm_t)(void (*out)(char, void *), void *param, va_list *ap);
+
+/* Format through an output function called once per character. out may be NULL: nothing
+ * is printed and the length is returned. fmt or ap NULL prints nothing. Returns the number
+ * of characters produced. Any thread. */
+size_t mg_vxprintf(void (*out)(char, void *), void *param, const char *fmt, va_list *ap);
+size_t mg_xprintf(void (*out)(char, void *), void *param, const char *fmt, ...);
+
+/* snprintf semantics: writes at most len - 1 characters and a terminating NUL into buf
+ * when len > 0 (buf may be NULL only when len is 0); returns the length of the whole
+ * output, so a result >= len means it was truncated. Any thread. */
+size_t mg_vsnprintf(char *buf, size_t len, const char *fmt, va_list *ap);
+size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...);
+
+/* Format into a new NUL-terminated heap string. The caller owns it and releases it with
+ * free(). NULL when memory runs out. Any thread. */
+char *mg_vmprintf(const char *fmt, va_list *ap);
+char *mg_mprintf(const char *fmt, ...);
+
+/* Format and queue the result on connection c with a single mg_send call: either all of it
+ * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued
+ * (>= 0), or a negative MG_ERR_* code: mg_send's error, MG_ERR_NOMEM (-13) when the
+ * formatting buffer could not be allocated, MG_ERR_TOO_LARGE (-16) when the output exceeds
+ * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send. */
+int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap);
+int mg_printf(struct mg_conn c, const char *fmt, ...);
+
+/* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
+ * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix
+ * first and skip the call when the level is disabled. Any thread. */
+void mg_log(const char *fmt, ...);
+
+/* Output function for mg_xprintf and mg_log_set_fn: putchar(c). param is ignored. */
+void mg_pfn_stdout(char c, void *param);
+
+/* %M / %m printers. The arguments each one reads are listed. A NULL address or MAC prints
+ * "(null)"; a NULL buffer for esc, base64 or hex prints nothing. */
+/* const struct mg_addr *: IPv4 "1.2.3.4"; IPv6 "[2001:db8:0:0:0:0:0:1]" (eight groups,
+ * no "::" compression, as Mongoose 7.x prints it). */
+size_t mg_print_ip(void (*out)(char, void *), void *param, va_list *ap);
+/* const struct mg_addr *: "1.2.3.4:80", "[0:0:0:0:0:0:0:1]:80" (port in host order). */
+size_t mg_print_ip_port(void (*out)(char, void *), void *param, va_list *ap);
+/* const void * to 4 bytes (network order): "1.2.3.4". */
+size_t mg_print_ip4(void (*out)(char, void *), void *param, va_list *ap);
+/* const void * to 16 bytes: "[x:x:x:x:x:x:x:x]", as mg_print_ip prints IPv6. */
+size_t mg_print_ip6(void (*out)(char, void *), void *param, va_list *ap);
+/* const void * to 6 bytes: "aa:bb:cc:dd:ee:ff". */
+size_t mg_print_mac(void (*out)(char, void *), void *param, va_list *ap);
+/* int len, const char *str: JSON-escaped, without quotes (use %m, or MG_ESC, for a quoted
+ * JSON string). len > 0: exactly len bytes (a NUL among them prints as \u0000); 0 or
+ * negative: strlen(str). */
+size_t mg_print_esc(void (*out)(char, void *), void *param, va_list *ap);
+/* int len, const void *buf: standard base64 with '=' padding. */
+size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap);
+/* int len, const void *buf: lowercase hex, two digits per byte. */
+size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap);
+
+/* The three arguments that make %m print str as a JSON string:
+ * mg_snprintf(buf, len, "{%m:%d}", MG_ESC("id"), 1) gives {"id":1}. */
+#define MG_ESC(str) mg_print_esc, 0, (str)
+
+/* Logging macros, as in Mongoose: MG_INFO(("x=%d", x)); (note the double parentheses).
+ * The arguments are evaluated only when the level is enabled (mg_log_set). Define
+ * MG_ENABLE_LOG to 0 to compile every log statement out. */
+#if defined(MG_ENABLE_LOG) && MG_ENABLE_LOG == 0
+#define MG_LOG(level, args) \
+  do {                      \
+    if (0) mg_log args;     \
+  } while (0)
+#else
+#define MG_LOG(level, args)                                          \
+  do {                                                               \
+    if (mg_log_prefix((level), __FILE__, __LINE__, __func__)) mg_log args; \
+  } while (0)
+#endif
+#define MG_ERROR(args) MG_LOG(MG_LL_ERROR, args)
+#define MG_INFO(args) MG_LOG(MG_LL_INFO, args)
+#define MG_DEBUG(args) MG_LOG(MG_LL_DEBUG, args)
+#define MG_VERBOSE(args) MG_LOG(MG_LL_VERBOSE, args)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEERKAT_TRAILER_H */
