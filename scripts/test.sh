@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the header drift check and every test
+# (unit, property, loopback end-to-end, C examples under ASan/UBSan, CMake consumer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+mkdir -p target
+cargo test 2>&1 | tee target/test.log
+# Summarise: one closing line for the whole run.
+passed=$(grep -Eo '[0-9]+ passed' target/test.log | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
+echo "all test binaries: ${passed} passed, ${failed} failed"
