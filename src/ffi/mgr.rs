@@ -58,13 +58,19 @@ pub extern "C" fn mg_mgr_get_limits(mgr: *mut mg_mgr, out: *mut mg_limits) -> c_
                 wakeup_bytes: l.wakeup_bytes,
                 max_timers: l.max_timers as u32,
                 dns_timeout_ms: l.dns_timeout_ms.min(u32::MAX as u64) as u32,
+                http_max_headers: l.http_max_headers as u32,
+                http_max_head: l.http_max_head as u32,
+                http_max_body: l.http_max_body,
+                http_head_timeout_ms: l.http_head_timeout_ms.min(u32::MAX as u64) as u32,
+                http_idle_timeout_ms: l.http_idle_timeout_ms.min(u32::MAX as u64) as u32,
             },
         )?;
         Ok(MG_OK)
     })
 }
 
-/// Replace the manager's caps. Every field must be non-zero except `dns_timeout_ms`;
+/// Replace the manager's caps (read them with `mg_mgr_get_limits` first, change what you
+/// need). Every field must be non-zero except the timeouts, `http_max_head` at least 16;
 /// `max_conns` and `max_timers` at most 65536 (`MG_ERR_INVALID` otherwise, nothing changed).
 /// Lowering a cap below current use closes nothing: it applies to what comes next. Owner thread.
 #[no_mangle]
@@ -83,6 +89,11 @@ pub extern "C" fn mg_mgr_set_limits(mgr: *mut mg_mgr, limits: *const mg_limits) 
             wakeup_bytes: l.wakeup_bytes,
             max_timers: l.max_timers as usize,
             dns_timeout_ms: l.dns_timeout_ms as u64,
+            http_max_headers: l.http_max_headers as usize,
+            http_max_head: l.http_max_head as usize,
+            http_max_body: l.http_max_body,
+            http_head_timeout_ms: l.http_head_timeout_ms as u64,
+            http_idle_timeout_ms: l.http_idle_timeout_ms as u64,
         })?;
         Ok(MG_OK)
     })

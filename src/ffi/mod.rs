@@ -16,6 +16,7 @@ pub(crate) mod registry;
 pub mod types;
 
 pub mod conn;
+pub mod http;
 pub mod log;
 pub mod mgr;
 pub mod str;

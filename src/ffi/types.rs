@@ -195,6 +195,19 @@ pub struct mg_limits {
     pub max_timers: u32,
     /// Host name resolution timeout in milliseconds (default 3000).
     pub dns_timeout_ms: u32,
+    /// HTTP: most header fields in a request or response (default 64; more: `431`).
+    pub http_max_headers: u32,
+    /// HTTP: most bytes in a request or response head (default 8192; more: `431`). A
+    /// request-target longer than half of it gets `414`.
+    pub http_max_head: u32,
+    /// HTTP: largest body delivered whole in `MG_EV_HTTP_MSG` (default 1 MiB; more: `413`).
+    pub http_max_body: u64,
+    /// HTTP server: a request head must be complete this long after its first byte
+    /// (default 10000 ms; then `408` and close). Slowloris protection.
+    pub http_head_timeout_ms: u32,
+    /// HTTP server: a keep-alive connection with no request in progress is closed after
+    /// this long (default 30000 ms).
+    pub http_idle_timeout_ms: u32,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).
@@ -249,3 +262,45 @@ pub struct mg_conn_info {
     /// The receive buffer is at its cap: reading is paused until data is consumed.
     pub is_full: bool,
 }
+
+/// One HTTP header field: name and value point into the message (see `mg_http_message`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_http_header {
+    pub name: mg_str,
+    pub value: mg_str,
+}
+
+/// An HTTP request or response, as in Mongoose 7.x (`ev_data` of `MG_EV_HTTP_HDRS` and
+/// `MG_EV_HTTP_MSG`). Every `mg_str` points into memory owned by meerkat, valid until the
+/// handler returns: copy what you need to keep.
+///
+/// For a request: `method`, `uri` (path, URL-encoded as received), `query` (after `?`),
+/// `proto`. For a response: `method` is the protocol (`HTTP/1.1`), `uri` the status code
+/// (`200`) and `proto` the reason phrase, as in Mongoose (`mg_http_status(hm)` reads it).
+///
+/// Difference from Mongoose: `headers` points to an array of `num_headers` entries followed
+/// by one with `name.len == 0` (Mongoose: a fixed array of `MG_MAX_HTTP_HEADERS` with empty
+/// entries at the end). Loops written for Mongoose (`for (i = 0; i < MG_MAX_HTTP_HEADERS &&
+/// hm->headers[i].name.len > 0; i++)`) keep working; the number of headers is limited only
+/// by `mg_limits.http_max_headers` (more: `431`), never silently truncated.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_http_message {
+    pub method: mg_str,
+    pub uri: mg_str,
+    pub query: mg_str,
+    pub proto: mg_str,
+    pub headers: *mut mg_http_header,
+    pub num_headers: usize,
+    /// The body (de-chunked). Empty in `MG_EV_HTTP_HDRS`.
+    pub body: mg_str,
+    /// Request or status line plus headers, up to and including the empty line.
+    pub head: mg_str,
+    /// `head` followed by `body`.
+    pub message: mg_str,
+}
+
+/// The largest header count a loop in Mongoose style needs to allow for; the terminating
+/// empty entry always comes first in meerkat.
+pub const MG_MAX_HTTP_HEADERS: usize = 100;

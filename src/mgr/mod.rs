@@ -13,6 +13,8 @@
 //! to flush first). The close step at the end of every poll delivers exactly one
 //! `MG_EV_CLOSE`, then frees the slot, the owned timers and the socket.
 
+pub mod http;
+mod httpconn;
 pub mod timer;
 pub mod wakeup;
 
@@ -30,6 +32,7 @@ use crate::ffi::types::*;
 use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
 use crate::sys::{self, Sock};
 use crate::util::url::{parse_endpoint, Transport};
+use http::{HttpServer, Proto, ProtoKind};
 use timer::{Callback, Timers};
 use wakeup::{Msg, Shared};
 
@@ -52,6 +55,27 @@ pub struct Limits {
     pub max_timers: usize,
     /// Host name resolution timeout.
     pub dns_timeout_ms: u64,
+    /// HTTP: most header fields in a request or response (more: 431).
+    pub http_max_headers: usize,
+    /// HTTP: most bytes in a head (more: 431).
+    pub http_max_head: usize,
+    /// HTTP: largest body buffered for `MG_EV_HTTP_MSG` (more: 413).
+    pub http_max_body: u64,
+    /// HTTP server: a request head must arrive within this time from its first byte (408).
+    pub http_head_timeout_ms: u64,
+    /// HTTP server: an idle keep-alive connection is closed after this time.
+    pub http_idle_timeout_ms: u64,
+}
+
+impl Limits {
+    pub fn http(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            max_headers: self.http_max_headers,
+            max_head_bytes: self.http_max_head,
+            max_uri_bytes: (self.http_max_head / 2).max(16),
+            max_body: self.http_max_body,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -64,6 +88,11 @@ impl Default for Limits {
             wakeup_bytes: 4 << 20,
             max_timers: 4096,
             dns_timeout_ms: 3000,
+            http_max_headers: 64,
+            http_max_head: 8192,
+            http_max_body: 1 << 20,
+            http_head_timeout_ms: 10_000,
+            http_idle_timeout_ms: 30_000,
         }
     }
 }
@@ -117,6 +146,13 @@ pub struct Conn {
     pub timers: Vec<Handle>,
     /// Accept errors (EMFILE...) pause a listener until this time.
     pub paused_until: u64,
+    /// File segments queued after `send` (zero-copy file bodies), each followed by the bytes
+    /// queued after it.
+    pub files: alloc::collections::VecDeque<FileSeg>,
+    /// The protocol above TCP.
+    pub proto: Proto,
+    /// For listeners: the protocol of accepted connections.
+    pub accept_kind: ProtoKind,
 }
 
 impl Conn {
@@ -143,16 +179,40 @@ impl Conn {
             data: core::ptr::null_mut(),
             timers: Vec::new(),
             paused_until: 0,
+            files: alloc::collections::VecDeque::new(),
+            proto: Proto::Raw,
+            accept_kind: ProtoKind::Raw,
+        }
+    }
+    pub fn mark_proto_dirty(&mut self) {
+        match &mut self.proto {
+            Proto::HttpServer(hs) => hs.dirty = true,
+            Proto::HttpClient(hc) => hc.dirty = true,
+            Proto::Raw => {}
         }
     }
     pub fn recv_pending(&self) -> &[u8] {
         &self.recv[self.recv_off..]
     }
+    /// Everything still to be sent, file segments included.
     pub fn send_pending(&self) -> usize {
-        self.send.len() - self.send_off
+        let files: u64 = self.files.iter().map(|f| f.remaining + f.after.len() as u64).sum();
+        (self.send.len() - self.send_off).saturating_add(files.min(usize::MAX as u64) as usize)
+    }
+    /// Bytes held in memory for sending (what `max_send` caps).
+    pub fn send_buffered(&self) -> usize {
+        self.send.len() - self.send_off + self.files.iter().map(|f| f.after.len()).sum::<usize>()
     }
     fn ready_to_close(&self) -> bool {
-        !self.close_started && (self.closing || ((self.draining || self.eof) && self.send_pending() == 0))
+        !self.close_started
+            && (self.closing || ((self.draining || (self.eof && !self.holds_open())) && self.send_pending() == 0))
+    }
+    /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
+    fn holds_open(&self) -> bool {
+        match &self.proto {
+            Proto::HttpServer(hs) => hs.holds_open(),
+            _ => false,
+        }
     }
     /// Drop consumed bytes from the front of the receive buffer. Only called from the read
     /// step (never while a handler may hold a view of the buffer).
@@ -167,6 +227,15 @@ impl Conn {
         }
         self.recv_off = 0;
     }
+}
+
+/// A piece of a file to send, then the bytes that were queued after it.
+#[derive(Debug)]
+pub struct FileSeg {
+    pub file: std::fs::File,
+    pub offset: u64,
+    pub remaining: u64,
+    pub after: Vec<u8>,
 }
 
 impl Drop for Conn {
@@ -282,6 +351,8 @@ impl Mgr {
             || l.max_recv == 0
             || l.max_timers == 0
             || l.max_timers > MAX_SLOTS
+            || l.http_max_headers == 0
+            || l.http_max_head < 16
         {
             return Err(MG_ERR_INVALID);
         }
@@ -329,7 +400,20 @@ impl Mgr {
     // ---- listen / connect -----------------------------------------------------------
 
     pub fn listen(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+        self.listen_kind(url, handler, fn_data, ProtoKind::Raw)
+    }
+
+    pub fn listen_kind(
+        &self,
+        url: &str,
+        handler: mg_event_handler_t,
+        fn_data: *mut c_void,
+        kind: ProtoKind,
+    ) -> Result<Handle, c_int> {
         let ep = parse_endpoint(url)?;
+        if kind == ProtoKind::Http && ep.transport == Transport::Udp {
+            return Err(MG_ERR_URL);
+        }
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -353,13 +437,27 @@ impl Mgr {
         conn.loc = sock.local_addr();
         conn.sock = Some(sock);
         conn.tls = ep.tls;
+        conn.accept_kind = kind;
         let h = self.insert_conn(conn)?;
         self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
         Ok(h)
     }
 
     pub fn connect(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+        self.connect_kind(url, handler, fn_data, ProtoKind::Raw)
+    }
+
+    pub fn connect_kind(
+        &self,
+        url: &str,
+        handler: mg_event_handler_t,
+        fn_data: *mut c_void,
+        kind: ProtoKind,
+    ) -> Result<Handle, c_int> {
         let ep = parse_endpoint(url)?;
+        if kind == ProtoKind::Http && ep.transport == Transport::Udp {
+            return Err(MG_ERR_URL);
+        }
         if ep.port == 0 {
             return Err(MG_ERR_PORT);
         }
@@ -377,6 +475,9 @@ impl Mgr {
         let mut conn = Conn::new(handler, fn_data, ep.transport, state);
         conn.is_client = true;
         conn.tls = ep.tls;
+        if kind == ProtoKind::Http {
+            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(self.limits().http())));
+        }
         let h = self.insert_conn(conn)?;
         self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
         match literal {
@@ -466,16 +567,97 @@ impl Mgr {
                 }
             }
             _ => {
-                if c.send_pending().saturating_add(data.len()) > max_send {
+                if c.send_buffered().saturating_add(data.len()) > max_send {
                     return Err(MG_ERR_FULL);
                 }
                 if c.send_off > 0 && c.send_off == c.send.len() {
                     c.send.clear();
                     c.send_off = 0;
                 }
-                c.send.extend_from_slice(data);
+                let Conn { proto, send, files, .. } = c;
+                let out = match files.back_mut() {
+                    Some(f) => &mut f.after,
+                    None => send,
+                };
+                match proto {
+                    Proto::HttpServer(hs) => {
+                        let ev = hs.out.feed(data, out);
+                        if ev.close_after {
+                            hs.close_after = true;
+                        }
+                        if ev.complete {
+                            hs.answered = true;
+                            hs.dirty = true;
+                        }
+                    }
+                    Proto::HttpClient(hc) => {
+                        if data.starts_with(b"HEAD ") {
+                            hc.parser.set_request_method(b"HEAD");
+                        }
+                        out.extend_from_slice(data);
+                    }
+                    Proto::Raw => out.extend_from_slice(data),
+                }
                 Ok(())
             }
+        }
+    }
+
+    /// Queue an HTTP response whose body is `len` bytes of `file` from `offset`, sent with
+    /// `sendfile` where the OS has it. `head` is the complete head (it must frame the body,
+    /// e.g. with Content-Length). For a HEAD request only the head goes out. On a non-HTTP
+    /// connection the head and the file are simply queued.
+    pub fn send_file(&self, h: Handle, head: &[u8], file: Option<(std::fs::File, u64, u64)>) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let max_send = core.limits.max_send;
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        if c.closing || c.close_started {
+            return Err(MG_ERR_CLOSING);
+        }
+        if c.state == State::Listening || c.transport == Transport::Udp {
+            return Err(MG_ERR_UNSUPPORTED);
+        }
+        if c.send_buffered().saturating_add(head.len()) > max_send {
+            return Err(MG_ERR_FULL);
+        }
+        let Conn { proto, send, files, .. } = c;
+        let out = match files.back_mut() {
+            Some(f) => &mut f.after,
+            None => send,
+        };
+        let send_body = match proto {
+            Proto::HttpServer(hs) => {
+                let (ev, send_body) = hs.out.feed_head_external_body(head, out);
+                hs.close_after |= ev.close_after;
+                if ev.complete {
+                    hs.answered = true;
+                    hs.dirty = true;
+                }
+                send_body
+            }
+            _ => {
+                out.extend_from_slice(head);
+                true
+            }
+        };
+        if let (true, Some((file, offset, len))) = (send_body, file) {
+            if len > 0 {
+                files.push_back(FileSeg {
+                    file,
+                    offset,
+                    remaining: len,
+                    after: Vec::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The request a server connection is answering: (is HEAD, keep-alive, HTTP/1.0).
+    pub fn http_request_ctx(&self, h: Handle) -> Option<http::ReqCtx> {
+        match self.core.borrow().conns.get(h).map(|c| &c.proto) {
+            Some(Proto::HttpServer(hs)) => hs.ctx,
+            _ => None,
         }
     }
 
@@ -634,12 +816,14 @@ impl Mgr {
             core.pollfds = fds;
             core.pollmap = map;
         });
+        self.http_steps(now);
         if woke || self.shared.pending() {
             self.deliver_messages();
         }
         self.check_deadlines(now);
         self.run_timers(now);
         self.poll_event(now);
+        self.http_steps(now);
         self.flush_all();
         self.close_pending();
         polled.map(|_| ()).map_err(|_| MG_ERR_IO)
@@ -754,14 +938,18 @@ impl Mgr {
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
                 match sys::accept(sock) {
-                    Ok(Some((s, addr))) => Ok(Some((s, addr, l.handler, l.fn_data, l.tls))),
+                    Ok(Some((s, addr))) => Ok(Some((s, addr, l.handler, l.fn_data, l.tls, l.accept_kind))),
                     Ok(None) => Ok(None),
                     Err(e) => Err(e),
                 }
             };
             match accepted {
-                Ok(Some((stream, addr, handler, fn_data, tls))) => {
+                Ok(Some((stream, addr, handler, fn_data, tls, kind))) => {
                     let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
+                    if kind == ProtoKind::Http {
+                        let limits = self.limits().http();
+                        conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
+                    }
                     conn.is_accepted = true;
                     conn.tls = tls;
                     conn.rem = Some(addr);
@@ -819,6 +1007,7 @@ impl Mgr {
             let max_recv = core.limits.max_recv;
             let Some(c) = core.conns.get_mut(h) else { return };
             c.compact_recv();
+            c.mark_proto_dirty();
             let Conn {
                 sock: Some(Sock::Stream(s)),
                 recv,
@@ -909,11 +1098,41 @@ impl Mgr {
             let Some(Sock::Stream(s)) = &c.sock else { return };
             let mut written = 0usize;
             let mut err = None;
-            while c.send_off < c.send.len() {
-                match sys::write(s, &c.send[c.send_off..]) {
-                    Ok(0) => break,
+            loop {
+                if c.send_off < c.send.len() {
+                    match sys::write(s, &c.send[c.send_off..]) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            c.send_off += n;
+                            written += n;
+                            continue;
+                        }
+                        Err(e) if sys::would_block(&e) => break,
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let Some(f) = c.files.front_mut() else { break };
+                if f.remaining == 0 {
+                    let f = c.files.pop_front().expect("front exists");
+                    c.send = f.after;
+                    c.send_off = 0;
+                    continue;
+                }
+                let chunk = f.remaining.min(1 << 20) as usize;
+                match sys::sendfile(s, &f.file, &mut f.offset, chunk) {
+                    Ok(0) => {
+                        // The file is shorter than promised: the response cannot be completed.
+                        err = Some(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "file shrank while sending",
+                        ));
+                        break;
+                    }
                     Ok(n) => {
-                        c.send_off += n;
+                        f.remaining -= n as u64;
                         written += n;
                     }
                     Err(e) if sys::would_block(&e) => break,
@@ -996,6 +1215,7 @@ impl Mgr {
         for h in expired {
             self.fail(h, "host name lookup timed out");
         }
+        self.http_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {

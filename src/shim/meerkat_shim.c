@@ -734,6 +734,42 @@ int mg_printf(struct mg_conn c, const char *fmt, ...) {
 }
 
 /* ------------------------------------------------------------------------------------- */
+/* Public API: HTTP replies (the Rust core frames and queues them)                        */
+
+/* Declared here as well as in the generated header, so that the shim builds before the
+ * header is regenerated (the header generator needs the crate, which needs the shim). */
+int mg_http_reply_n(struct mg_conn c, int status, const char *headers, const char *body, size_t len);
+int mg_http_write_chunk(struct mg_conn c, const void *buf, size_t len);
+
+int mg_http_reply(struct mg_conn c, int status, const char *headers, const char *fmt, ...) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  int rc;
+  va_list ap;
+  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
+  va_start(ap, fmt);
+  if (fmt != NULL) mg_vxprintf(mk_dyn_put, &d, fmt, &ap);
+  va_end(ap);
+  rc = d.oom ? MK_ERR_NOMEM : mg_http_reply_n(c, status, headers, d.buf, d.len);
+  mk_dyn_free(&d);
+  return rc;
+}
+
+int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  int rc;
+  va_list ap;
+  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
+  va_start(ap, fmt);
+  if (fmt != NULL) mg_vxprintf(mk_dyn_put, &d, fmt, &ap);
+  va_end(ap);
+  rc = d.oom ? MK_ERR_NOMEM : mg_http_write_chunk(c, d.buf, d.len);
+  mk_dyn_free(&d);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* Public API: logging                                                                   */
 
 struct mk_logbuf {

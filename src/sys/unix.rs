@@ -217,3 +217,30 @@ impl Waker {
         }
     }
 }
+
+/// Send up to `count` bytes of `file` from `*offset` to the socket without copying them
+/// through user space where the OS can (Linux `sendfile`); advances `*offset`.
+/// WouldBlock is an `Err` (check [`would_block`]).
+pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count: usize) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut off = *offset as libc::off_t;
+        // SAFETY: both descriptors are open for the duration of the call and `off` is a
+        // valid, writable off_t.
+        let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        *offset = off as u64;
+        Ok(n as usize)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; count.min(64 * 1024)];
+        let n = file.read_at(&mut buf, *offset)?;
+        let w = (&*sock).write(&buf[..n])?;
+        *offset += w as u64;
+        Ok(w)
+    }
+}

@@ -1,0 +1,334 @@
+//! HTTP: listeners and clients, replies, and the helpers firmware uses on
+//! `struct mg_http_message`. Connection calls are owner-thread; the pure helpers on messages
+//! and strings may be called from any thread.
+
+use core::ffi::{c_char, c_int, c_void};
+
+use super::registry::{self, set_last_error};
+use super::types::*;
+use super::{cast, guard, guard_code};
+use crate::error::*;
+use crate::handle::Handle;
+use crate::http::{Header, Span};
+use crate::mgr::http::ProtoKind;
+
+fn to_handle(r: Result<Handle, c_int>) -> mg_conn {
+    match r {
+        Ok(h) => {
+            set_last_error(MG_OK);
+            mg_conn { h: h.raw() }
+        }
+        Err(e) => {
+            set_last_error(e);
+            mg_conn { h: 0 }
+        }
+    }
+}
+
+/// Listen for HTTP/1.1 on `url` (`http://0.0.0.0:8000`, `http://[::1]:0`...). Accepted
+/// connections get `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` for each request, one request at a
+/// time: the next pipelined request is read only after the response to the current one is
+/// complete (however and whenever it is sent). Framing errors are answered by meerkat with
+/// 400/413/414/431/501/505 (after earlier responses), then the connection closes.
+/// Returns the listener or `{0}` with `mg_last_error()` as for `mg_listen`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_listen(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
+    guard(|| {
+        to_handle((|| {
+            let m = registry::mgr(mgr)?;
+            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+            m.listen_kind(url, f, fn_data, ProtoKind::Http)
+        })())
+    })
+}
+
+/// Connect to an HTTP server at `url`; send the request with `mg_printf` in
+/// `MG_EV_CONNECT`. Responses arrive as `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` (in the
+/// message, `method` is the protocol, `uri` the status code, `proto` the reason). Bodies with
+/// Content-Length, chunked, or until the server closes. Returns the handle or `{0}` with
+/// `mg_last_error()` as for `mg_connect`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_connect(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
+    guard(|| {
+        to_handle((|| {
+            let m = registry::mgr(mgr)?;
+            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+            m.connect_kind(url, f, fn_data, ProtoKind::Http)
+        })())
+    })
+}
+
+/// The whole response `HTTP/1.1 <status> <reason>`, `headers` (may be NULL; each line ends
+/// with `\r\n`), Content-Length, the body. `Connection: close` is added when the request
+/// asked for it. Used by the C `mg_http_reply(c, status, headers, fmt, ...)`.
+pub(crate) fn reply_bytes(status: c_int, headers: &[u8], body: &[u8]) -> Vec<u8> {
+    let reason = crate::http::status_reason(status as u16);
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
+    out.extend_from_slice(headers);
+    out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Send a complete response with `len` body bytes at `body` (the non-variadic core of
+/// `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
+/// All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
+/// (NULL, len > 0)), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_reply_n(
+    c: mg_conn,
+    status: c_int,
+    headers: *const c_char,
+    body: *const c_char,
+    len: usize,
+) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        if !(100..=999).contains(&status) {
+            return Err(MG_ERR_INVALID);
+        }
+        let headers = if headers.is_null() {
+            &[][..]
+        } else {
+            cast::cstr_bytes(headers)?
+        };
+        let body = cast::slice(body as *const c_void, len)?;
+        m.send(h, &reply_bytes(status, headers, body))?;
+        Ok(MG_OK)
+    })
+}
+
+/// Send one chunk of a `Transfer-Encoding: chunked` response (`len` 0 ends the body).
+/// All or nothing. Returns 0 or a negative error as `mg_send`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_write_chunk(c: mg_conn, buf: *const c_void, len: usize) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        let data = cast::slice(buf, len)?;
+        let mut out = Vec::with_capacity(len + 16);
+        crate::http::write_chunk(&mut out, data);
+        m.send(h, &out)?;
+        Ok(MG_OK)
+    })
+}
+
+/// Headers of a message as (name, value) byte slices, stopping at `num_headers` or at the
+/// first empty name, whichever comes first.
+fn headers_of(hm: &mg_http_message) -> Vec<(&[u8], &[u8])> {
+    let mut out = Vec::new();
+    if hm.headers.is_null() {
+        return out;
+    }
+    for i in 0..hm.num_headers.min(4096) {
+        // SAFETY: `headers` points to `num_headers` entries (plus a terminator) per the
+        // documented layout; we stop at the first empty name like Mongoose loops do.
+        let hdr = unsafe { &*hm.headers.add(i) };
+        let Ok(name) = cast::mg_str_bytes(hdr.name) else { break };
+        if name.is_empty() {
+            break;
+        }
+        out.push((name, cast::mg_str_lenient(hdr.value)));
+    }
+    out
+}
+
+/// The value of the first header named `name` (case-insensitive), as a pointer into `hm`'s
+/// header array (valid as long as `hm` is); NULL if absent or on NULL arguments. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_get_header(hm: *mut mg_http_message, name: *const c_char) -> *mut mg_str {
+    guard(|| {
+        let (Ok(m), Ok(name)) = (cast::as_ref(hm as *const mg_http_message), cast::cstr_bytes(name)) else {
+            return core::ptr::null_mut();
+        };
+        if m.headers.is_null() {
+            return core::ptr::null_mut();
+        }
+        for (i, (n, _)) in headers_of(m).iter().enumerate() {
+            if n.eq_ignore_ascii_case(name) {
+                // SAFETY: `i` is within the entries `headers_of` read.
+                return unsafe { core::ptr::addr_of_mut!((*m.headers.add(i)).value) };
+            }
+        }
+        core::ptr::null_mut()
+    })
+}
+
+/// The status code of a response message (`atoi(hm->uri)`), or 0. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_status(hm: *const mg_http_message) -> c_int {
+    guard(|| {
+        let Ok(m) = cast::as_ref(hm) else { return 0 };
+        let uri = cast::mg_str_lenient(m.uri);
+        let digits: Vec<u8> = uri.iter().copied().take_while(u8::is_ascii_digit).take(9).collect();
+        core::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
+/// The raw (still URL-encoded) value of variable `name` in `buf` (`a=1&b=2`), or `{NULL, 0}`.
+/// Points into `buf`. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_var(buf: mg_str, name: mg_str) -> mg_str {
+    guard(|| {
+        let (Ok(b), Ok(n)) = (cast::mg_str_bytes(buf), cast::mg_str_bytes(name)) else {
+            return mg_str::EMPTY;
+        };
+        match crate::http::find_var(b, n) {
+            Some(sp) => mg_str::from_bytes(sp.get(b)),
+            None => mg_str::EMPTY,
+        }
+    })
+}
+
+/// Decode variable `name` of `buf` (a query string or form body) into `dst` (NUL-terminated).
+/// Returns the decoded length, or: -1 `buf`/`name` NULL or empty, -2 `dst` NULL or `dst_len`
+/// 0, -3 bad encoding or `dst` too small, -4 no such variable (Mongoose's codes); `dst` is
+/// an empty string on every error. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_get_var(buf: *const mg_str, name: *const c_char, dst: *mut c_char, dst_len: usize) -> c_int {
+    guard(|| {
+        let Ok(out) = cast::slice_mut(dst as *mut c_void, dst_len) else {
+            return -2;
+        };
+        if out.is_empty() {
+            return -2;
+        }
+        out[0] = 0;
+        let (Ok(b), Ok(n)) = (cast::as_ref(buf), cast::cstr_bytes(name)) else {
+            return -1;
+        };
+        let Ok(b) = cast::mg_str_bytes(*b) else { return -1 };
+        if b.is_empty() {
+            return -1;
+        }
+        let room = out.len() - 1;
+        match crate::http::get_var_into(b, n, &mut out[..room]) {
+            Ok(len) => {
+                out[len] = 0;
+                len as c_int
+            }
+            Err(crate::http::VarError::NotFound) => -4,
+            Err(_) => {
+                out[0] = 0;
+                -3
+            }
+        }
+    })
+}
+
+/// Credentials of a request (Mongoose's `mg_http_creds`): `Authorization: Basic` gives user
+/// and password; `Authorization: Bearer`, the `access_token` cookie or query variable give the
+/// password (token) only. Both outputs are NUL-terminated strings, empty when absent or when
+/// they do not fit. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_creds(
+    hm: *mut mg_http_message,
+    user: *mut c_char,
+    ulen: usize,
+    pass: *mut c_char,
+    plen: usize,
+) {
+    guard(|| {
+        let Ok(m) = cast::as_ref(hm as *const mg_http_message) else {
+            return;
+        };
+        // Lay the fields out in one buffer so the span-based helper can read them.
+        let mut buf = Vec::new();
+        let mut hdrs = Vec::new();
+        for (n, v) in headers_of(m) {
+            let ns = buf.len();
+            buf.extend_from_slice(n);
+            let vs = buf.len();
+            buf.extend_from_slice(v);
+            hdrs.push(Header {
+                name: Span::new(ns, vs),
+                value: Span::new(vs, buf.len()),
+            });
+        }
+        let q = cast::mg_str_lenient(m.query);
+        let qs = buf.len();
+        buf.extend_from_slice(q);
+        let query = (!q.is_empty()).then(|| Span::new(qs, buf.len()));
+        let creds = crate::http::creds(&buf, &hdrs, query);
+        for (src, dst, cap) in [(&creds.user, user, ulen), (&creds.pass, pass, plen)] {
+            if cap == 0 || dst.is_null() {
+                continue;
+            }
+            let v: &[u8] = if src.len() < cap { src } else { &[] };
+            let _ = cast::copy_to_cbuf(v, dst, cap);
+        }
+    })
+}
+
+/// Send an `Authorization: Basic` header line for `user:pass` (a client writes its request
+/// head, calls this, then ends the head). Returns 0 or a negative error as `mg_send`.
+#[no_mangle]
+pub extern "C" fn mg_http_bauth(c: mg_conn, user: *const c_char, pass: *const c_char) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        let mut up = cast::cstr_bytes(user)?.to_vec();
+        up.push(b':');
+        up.extend_from_slice(cast::cstr_bytes(pass)?);
+        let mut line = b"Authorization: Basic ".to_vec();
+        crate::http::base64_encode(&up, &mut line);
+        line.extend_from_slice(b"\r\n");
+        m.send(h, &line)?;
+        Ok(MG_OK)
+    })
+}
+
+/// Whether the request's URI matches `glob` (see `mg_match`). Older Mongoose API. Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_match_uri(hm: *const mg_http_message, glob: *const c_char) -> bool {
+    guard(|| {
+        let (Ok(m), Ok(g)) = (cast::as_ref(hm), cast::cstr_bytes(glob)) else {
+            return false;
+        };
+        crate::util::str::match_glob(cast::mg_str_lenient(m.uri), g, None)
+    })
+}
+
+/// One part of a `multipart/form-data` body.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_http_part {
+    pub name: mg_str,
+    pub filename: mg_str,
+    pub body: mg_str,
+}
+
+/// Parse the multipart part at `offset` of `body` (start with 0). Fills `*part` (may be NULL)
+/// with views into `body` and returns the offset of the next part, or 0 when there is none
+/// (end, malformed or incomplete). Any thread.
+#[no_mangle]
+pub extern "C" fn mg_http_next_multipart(body: mg_str, offset: usize, part: *mut mg_http_part) -> usize {
+    guard(|| {
+        let Ok(b) = cast::mg_str_bytes(body) else { return 0 };
+        match crate::http::next_multipart(b, offset) {
+            Some((next, p)) => {
+                cast::write_opt(
+                    part,
+                    mg_http_part {
+                        name: mg_str::from_bytes(p.name.get(b)),
+                        filename: mg_str::from_bytes(p.filename.get(b)),
+                        body: mg_str::from_bytes(p.body.get(b)),
+                    },
+                );
+                next
+            }
+            None => 0,
+        }
+    })
+}

@@ -1,0 +1,503 @@
+//! HTTP/1.1 on a connection: the glue between the sans-IO framers in [`crate::http`] and the
+//! manager (guarantee G4).
+//!
+//! Server side, one request at a time per connection: the next pipelined request is not
+//! parsed until the response to the current one is complete. That keeps responses in order
+//! even when they come later from another thread (through `mg_wakeup`), makes
+//! `Connection: close` exact (nothing after that request is ever parsed) and lets a malformed
+//! request be answered with its 4xx only after the earlier responses went out.
+//!
+//! "Complete" is judged on the bytes the application actually sends: every byte sent on a
+//! server connection passes through [`OutTracker`], which frames the outgoing response with
+//! the same response parser a client would use (Content-Length, chunked, 1xx interim,
+//! 101 switch, read-until-close). So `mg_http_reply`, chunked replies and hand-written
+//! `mg_printf` responses are all tracked alike. The tracker also adds `Connection: close`
+//! when the request asked for it (or HTTP/1.0 without keep-alive) and the application did
+//! not say so, adds `Connection: keep-alive` for HTTP/1.0 keep-alive, and drops the body of a
+//! response to `HEAD`.
+
+use alloc::vec::Vec;
+
+use crate::http::{
+    Body, Eof, HttpError, Limits as HttpLimits, RequestHead, RequestParser, ResponseHead, ResponseParser, Span, Step,
+    Version,
+};
+
+extern crate alloc;
+
+/// What the response being written answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReqCtx {
+    pub head_method: bool,
+    pub keep_alive: bool,
+    pub http10: bool,
+}
+
+/// What happened to the tracked response during one `feed`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OutEvents {
+    /// The response to the armed request is complete.
+    pub complete: bool,
+    /// The connection must close once this response is flushed.
+    pub close_after: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutMode {
+    /// No request to answer: bytes pass through untouched.
+    Idle,
+    /// Collecting the head of the response.
+    Head,
+    /// Inside the body; `discard` for responses to HEAD.
+    Body { discard: bool },
+    /// After `101 Switching Protocols` or an unparseable response: untracked for good.
+    Raw,
+}
+
+/// Frames outgoing response bytes (see the module docs).
+#[derive(Debug)]
+pub struct OutTracker {
+    parser: ResponseParser,
+    ctx: Option<ReqCtx>,
+    mode: OutMode,
+    pending: Vec<u8>,
+    /// Some byte of the current response was passed on.
+    pub started: bool,
+}
+
+fn out_limits() -> HttpLimits {
+    HttpLimits {
+        max_headers: 1024,
+        max_head_bytes: 256 * 1024,
+        max_uri_bytes: 256 * 1024,
+        max_body: u64::MAX,
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
+    value.is_some_and(|v| {
+        v.split(|b| *b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+    })
+}
+
+impl Default for OutTracker {
+    fn default() -> Self {
+        OutTracker {
+            parser: ResponseParser::new(out_limits()),
+            ctx: None,
+            mode: OutMode::Idle,
+            pending: Vec::new(),
+            started: false,
+        }
+    }
+}
+
+impl OutTracker {
+    /// Start tracking the response to a request.
+    pub fn arm(&mut self, ctx: ReqCtx) {
+        if self.mode == OutMode::Raw {
+            return;
+        }
+        self.parser = ResponseParser::new(out_limits());
+        self.ctx = Some(ctx);
+        self.mode = OutMode::Head;
+        self.started = false;
+    }
+
+    pub fn is_raw(&self) -> bool {
+        self.mode == OutMode::Raw
+    }
+
+    /// Pass `data` on to `out`, framing it. Bytes that cannot be framed yet (a partial head)
+    /// are held back until the rest arrives.
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) -> OutEvents {
+        let mut ev = OutEvents::default();
+        match self.mode {
+            OutMode::Idle | OutMode::Raw => {
+                out.extend_from_slice(data);
+                return ev;
+            }
+            _ => {}
+        }
+        self.pending.extend_from_slice(data);
+        let ctx = self.ctx.unwrap_or(ReqCtx {
+            head_method: false,
+            keep_alive: true,
+            http10: false,
+        });
+        let mut pos = 0;
+        loop {
+            let buf = &self.pending[pos..];
+            // An empty body still needs one more call to see its end.
+            if buf.is_empty() && !matches!(self.mode, OutMode::Body { .. }) {
+                break;
+            }
+            match self.mode {
+                OutMode::Head => {
+                    // Interim responses (100 Continue, 103) go out at once, untouched.
+                    if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
+                        match find(buf, b"\r\n\r\n") {
+                            Some(end) => {
+                                out.extend_from_slice(&buf[..end + 4]);
+                                self.started = true;
+                                pos += end + 4;
+                                continue;
+                            }
+                            None => break,
+                        }
+                    }
+                    match self.parser.parse(buf) {
+                        Ok(Step::NeedMore) => break,
+                        Ok(Step::Head { consumed, head }) => {
+                            self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
+                            self.started = true;
+                            pos += consumed;
+                            if head.status == 101 {
+                                self.mode = OutMode::Raw;
+                                ev.complete = true;
+                            } else if head.body == Body::None {
+                                self.finish(&mut ev);
+                            } else {
+                                self.mode = OutMode::Body {
+                                    discard: ctx.head_method,
+                                };
+                            }
+                        }
+                        Ok(_) => unreachable!("a response framer starts with a head"),
+                        Err(_) => {
+                            // Not a response we can frame: hand everything through and close
+                            // after it, since where it ends is unknown.
+                            out.extend_from_slice(buf);
+                            pos = self.pending.len();
+                            self.mode = OutMode::Raw;
+                            ev.complete = true;
+                            ev.close_after = true;
+                        }
+                    }
+                }
+                OutMode::Body { discard } => match self.parser.parse(buf) {
+                    Ok(Step::NeedMore) => break,
+                    Ok(Step::Body { consumed, .. }) => {
+                        if !discard {
+                            out.extend_from_slice(&buf[..consumed]);
+                        }
+                        pos += consumed;
+                    }
+                    Ok(Step::End { consumed, .. }) => {
+                        if !discard {
+                            out.extend_from_slice(&buf[..consumed]);
+                        }
+                        pos += consumed;
+                        self.finish(&mut ev);
+                    }
+                    Ok(Step::Head { .. }) => unreachable!("no head inside a body"),
+                    Err(_) => {
+                        out.extend_from_slice(buf);
+                        pos = self.pending.len();
+                        self.mode = OutMode::Raw;
+                        ev.complete = true;
+                        ev.close_after = true;
+                    }
+                },
+                OutMode::Idle | OutMode::Raw => {
+                    // The response ended inside this call: the rest is not part of any
+                    // response we know of; pass it through.
+                    out.extend_from_slice(buf);
+                    pos = self.pending.len();
+                }
+            }
+        }
+        self.pending.drain(..pos);
+        if self.pending.is_empty() && self.pending.capacity() > 4096 {
+            self.pending = Vec::new();
+        }
+        ev
+    }
+
+    /// A response whose body does not pass through here (a file sent with `sendfile`):
+    /// frame and forward `head` alone, then count the response as complete. Returns the
+    /// events and whether the body may be sent at all (not for HEAD, 1xx, 204, 304).
+    pub fn feed_head_external_body(&mut self, head: &[u8], out: &mut Vec<u8>) -> (OutEvents, bool) {
+        if self.mode != OutMode::Head {
+            out.extend_from_slice(head);
+            return (OutEvents::default(), true);
+        }
+        let head_method = self.ctx.is_some_and(|c| c.head_method);
+        let mut ev = self.feed(head, out);
+        let send_body = matches!(self.mode, OutMode::Body { .. }) && !head_method;
+        if matches!(self.mode, OutMode::Body { .. }) {
+            self.parser = ResponseParser::new(out_limits());
+            self.finish(&mut ev);
+        }
+        (ev, send_body)
+    }
+
+    fn finish(&mut self, ev: &mut OutEvents) {
+        ev.complete = true;
+        self.mode = OutMode::Idle;
+        self.ctx = None;
+    }
+
+    fn write_head(&self, raw: &[u8], head: &ResponseHead, ctx: ReqCtx, out: &mut Vec<u8>, ev: &mut OutEvents) {
+        let conn = head.header(raw, b"connection");
+        let says_close = has_token(conn, b"close");
+        let unframed = head.body == Body::UntilClose;
+        let mut extra: &[u8] = b"";
+        if (!ctx.keep_alive || unframed) && !says_close && head.status != 101 {
+            extra = b"Connection: close\r\n";
+        } else if ctx.keep_alive && ctx.http10 && !says_close && !has_token(conn, b"keep-alive") {
+            extra = b"Connection: keep-alive\r\n";
+        }
+        if !ctx.keep_alive || unframed || says_close {
+            ev.close_after = true;
+        }
+        let h = head.head.get(raw);
+        if extra.is_empty() || h.len() < 2 {
+            out.extend_from_slice(raw);
+        } else {
+            let split = head.head.end - 2; // before the final CRLF
+            out.extend_from_slice(&raw[..split]);
+            out.extend_from_slice(extra);
+            out.extend_from_slice(&raw[split..]);
+        }
+    }
+}
+
+/// Where a server connection is in its request/response cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for (the first byte of) the next request.
+    Idle,
+    /// Reading a request's head or body.
+    InMessage,
+    /// The whole request was delivered; waiting for the application's response.
+    Awaiting,
+}
+
+/// Per-connection state of an HTTP server connection.
+#[derive(Debug)]
+pub struct HttpServer {
+    pub parser: RequestParser,
+    pub phase: Phase,
+    pub ctx: Option<ReqCtx>,
+    /// The head and (buffered) body of the message being read; spans in `head` are
+    /// relative to its start.
+    pub msg: Vec<u8>,
+    pub head: Option<RequestHead>,
+    /// Body bytes are delivered as `MG_EV_HTTP_CHUNK` instead of buffered.
+    pub streaming: bool,
+    /// The response to the current request is complete.
+    pub answered: bool,
+    /// The response said (or implied) that the connection closes after it.
+    pub close_after: bool,
+    /// Bytes of `msg` that are the head (the body follows).
+    pub head_len: usize,
+    pub out: OutTracker,
+    /// Something happened that the step function should look at.
+    pub dirty: bool,
+    /// When the current phase began (for the timeouts).
+    pub since: u64,
+}
+
+impl HttpServer {
+    pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
+        HttpServer {
+            parser: RequestParser::new(limits),
+            phase: Phase::Idle,
+            ctx: None,
+            msg: Vec::new(),
+            head: None,
+            streaming: false,
+            answered: false,
+            close_after: false,
+            head_len: 0,
+            out: OutTracker::default(),
+            dirty: false,
+            since: now,
+        }
+    }
+
+    /// The connection must stay open though the peer finished sending: a response is owed.
+    pub fn holds_open(&self) -> bool {
+        self.phase == Phase::Awaiting && !self.answered
+    }
+}
+
+/// The context of a response to `head`.
+pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
+    ReqCtx {
+        head_method: head.method.get(msg) == b"HEAD",
+        keep_alive: head.keep_alive,
+        http10: head.version == Version::Http10,
+    }
+}
+
+/// The bytes of an error response the server sends on its own, then closes.
+pub fn error_response(e: &HttpError) -> Vec<u8> {
+    let reason = crate::http::status_reason(e.status);
+    let body = alloc::format!("{} {}: {}\n", e.status, reason, e.reason);
+    alloc::format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        e.status,
+        reason,
+        body.len(),
+        body
+    )
+    .into_bytes()
+}
+
+/// Per-connection state of an HTTP client connection.
+#[derive(Debug)]
+pub struct HttpClient {
+    pub parser: ResponseParser,
+    pub msg: Vec<u8>,
+    pub head: Option<ResponseHead>,
+    pub head_len: usize,
+    pub dirty: bool,
+}
+
+impl HttpClient {
+    pub fn new(limits: HttpLimits) -> HttpClient {
+        HttpClient {
+            parser: ResponseParser::new(limits),
+            msg: Vec::new(),
+            head: None,
+            head_len: 0,
+            dirty: false,
+        }
+    }
+}
+
+/// What a connection speaks above TCP.
+#[derive(Debug, Default)]
+pub enum Proto {
+    #[default]
+    Raw,
+    HttpServer(alloc::boxed::Box<HttpServer>),
+    HttpClient(alloc::boxed::Box<HttpClient>),
+}
+
+/// What a listener gives the connections it accepts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ProtoKind {
+    #[default]
+    Raw,
+    Http,
+}
+
+/// Unused by the server path; re-exported for the FFI layer that builds messages.
+pub type HeadSpan = Span;
+
+/// Outcome of end-of-stream on a client connection.
+pub fn client_eof(c: &mut HttpClient, unconsumed: usize) -> Result<Eof, HttpError> {
+    c.parser.finish_on_eof(unconsumed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(ctx: ReqCtx, pieces: &[&[u8]]) -> (Vec<u8>, OutEvents) {
+        let mut t = OutTracker::default();
+        t.arm(ctx);
+        let mut out = Vec::new();
+        let mut all = OutEvents::default();
+        for p in pieces {
+            let ev = t.feed(p, &mut out);
+            all.complete |= ev.complete;
+            all.close_after |= ev.close_after;
+        }
+        (out, all)
+    }
+
+    const KA: ReqCtx = ReqCtx {
+        head_method: false,
+        keep_alive: true,
+        http10: false,
+    };
+
+    #[test]
+    fn content_length_response_completes_across_pieces() {
+        let (out, ev) = track(KA, &[b"HTTP/1.1 200 OK\r\nContent-Len", b"gth: 5\r\n\r\nhel", b"lo"]);
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        assert!(ev.complete && !ev.close_after);
+    }
+
+    #[test]
+    fn incomplete_body_is_not_complete() {
+        let (_, ev) = track(KA, &[b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel"]);
+        assert!(!ev.complete);
+    }
+
+    #[test]
+    fn close_request_gets_connection_close() {
+        let ctx = ReqCtx {
+            keep_alive: false,
+            ..KA
+        };
+        let (out, ev) = track(ctx, &[b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
+        assert_eq!(
+            out,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        assert!(ev.complete && ev.close_after);
+    }
+
+    #[test]
+    fn http10_keep_alive_is_announced() {
+        let ctx = ReqCtx { http10: true, ..KA };
+        let (out, _) = track(ctx, &[b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
+        assert_eq!(
+            out,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn head_response_body_is_dropped() {
+        let ctx = ReqCtx {
+            head_method: true,
+            ..KA
+        };
+        let (out, ev) = track(ctx, &[b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"]);
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        assert!(ev.complete);
+    }
+
+    #[test]
+    fn chunked_completes_on_last_chunk_and_interim_passes_at_once() {
+        let mut t = OutTracker::default();
+        t.arm(KA);
+        let mut out = Vec::new();
+        assert!(!t.feed(b"HTTP/1.1 100 Continue\r\n\r\n", &mut out).complete);
+        assert_eq!(out, b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert!(
+            !t.feed(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+                &mut out
+            )
+            .complete
+        );
+        assert!(t.feed(b"0\r\n\r\n", &mut out).complete);
+        assert!(out.ends_with(b"3\r\nabc\r\n0\r\n\r\n"));
+    }
+
+    #[test]
+    fn unframed_response_closes_after() {
+        let (out, ev) = track(KA, &[b"HTTP/1.1 200 OK\r\n\r\nstream..."]);
+        assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nstream"));
+        assert!(ev.close_after && !ev.complete);
+    }
+
+    #[test]
+    fn garbage_passes_through_and_closes() {
+        let (out, ev) = track(KA, &[b"hello there\r\n\r\n"]);
+        assert_eq!(out, b"hello there\r\n\r\n");
+        assert!(ev.complete && ev.close_after);
+    }
+}

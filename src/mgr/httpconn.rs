@@ -1,0 +1,388 @@
+//! The manager's HTTP steps: run the framers over received bytes, deliver `MG_EV_HTTP_HDRS`
+//! and `MG_EV_HTTP_MSG`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
+
+use alloc::vec::Vec;
+use core::ffi::c_void;
+
+use super::http::{ctx_of, error_response, Phase, Proto};
+use super::{Conn, Mgr};
+use crate::ffi::types::*;
+use crate::handle::Handle;
+use crate::http::{Eof, Header, HttpError, Span, Step};
+
+extern crate alloc;
+
+enum Act {
+    Again,
+    Hdrs,
+    Msg,
+    Error(HttpError),
+    Done,
+}
+
+/// A `struct mg_http_message` over `msg`, plus the header array it points to (keep both
+/// alive for the dispatch).
+pub(crate) struct BuiltMessage {
+    pub hm: mg_http_message,
+    _headers: Vec<mg_http_header>,
+}
+
+fn s(msg: &[u8], span: Span) -> mg_str {
+    mg_str::from_bytes(span.get(msg))
+}
+
+/// Build the C view of a message. `line` is (method, uri, query, proto) as spans of `msg`.
+pub(crate) fn build_message(
+    msg: &[u8],
+    head: Span,
+    head_len: usize,
+    line: [Option<Span>; 4],
+    headers: &[Header],
+) -> BuiltMessage {
+    let mut hs: Vec<mg_http_header> = headers
+        .iter()
+        .map(|h| mg_http_header {
+            name: s(msg, h.name),
+            value: s(msg, h.value),
+        })
+        .collect();
+    hs.push(mg_http_header {
+        name: mg_str::EMPTY,
+        value: mg_str::EMPTY,
+    });
+    let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| s(msg, sp));
+    let body = msg.get(head_len..).unwrap_or(&[]);
+    let hm = mg_http_message {
+        method: field(line[0]),
+        uri: field(line[1]),
+        query: field(line[2]),
+        proto: field(line[3]),
+        headers: hs.as_mut_ptr(),
+        num_headers: headers.len(),
+        body: mg_str::from_bytes(body),
+        head: s(msg, head),
+        message: mg_str::from_bytes(msg.get(head.start..).unwrap_or(&[])),
+    };
+    BuiltMessage { hm, _headers: hs }
+}
+
+impl Mgr {
+    /// Run the HTTP machine of every connection that has something new, until none has.
+    pub(super) fn http_steps(&self, now: u64) {
+        for _ in 0..8 {
+            let dirty: Vec<Handle> = self
+                .core
+                .borrow()
+                .conns
+                .iter()
+                .filter(|(_, c)| match &c.proto {
+                    Proto::HttpServer(hs) => hs.dirty,
+                    Proto::HttpClient(hc) => hc.dirty,
+                    Proto::Raw => false,
+                })
+                .map(|(h, _)| h)
+                .collect();
+            if dirty.is_empty() {
+                return;
+            }
+            for h in dirty {
+                let server = matches!(
+                    self.core.borrow().conns.get(h).map(|c| &c.proto),
+                    Some(Proto::HttpServer(_))
+                );
+                if server {
+                    self.http_server_step(h, now);
+                } else {
+                    self.http_client_step(h);
+                }
+            }
+        }
+    }
+
+    fn http_server_step(&self, h: Handle, now: u64) {
+        loop {
+            let act = {
+                let mut core = self.core.borrow_mut();
+                let Some(c) = core.conns.get_mut(h) else { return };
+                if c.closing || c.close_started || c.draining {
+                    if let Proto::HttpServer(hs) = &mut c.proto {
+                        hs.dirty = false;
+                    }
+                    return;
+                }
+                let Conn {
+                    proto: Proto::HttpServer(hs),
+                    recv,
+                    recv_off,
+                    eof,
+                    draining,
+                    ..
+                } = c
+                else {
+                    return;
+                };
+                hs.dirty = false;
+                if hs.phase == Phase::Awaiting {
+                    if !hs.answered {
+                        return;
+                    }
+                    let keep = hs.ctx.is_some_and(|x| x.keep_alive) && !hs.close_after;
+                    hs.phase = Phase::Idle;
+                    hs.ctx = None;
+                    hs.since = now;
+                    if !keep {
+                        *draining = true;
+                        return;
+                    }
+                }
+                let data = &recv[*recv_off..];
+                match hs.parser.parse(data) {
+                    Ok(Step::NeedMore) => {
+                        if *eof {
+                            // The peer finished sending: a partial request is never delivered.
+                            Act::Done
+                        } else {
+                            if !data.is_empty() && hs.phase == Phase::Idle {
+                                hs.phase = Phase::InMessage;
+                                hs.since = now;
+                            }
+                            return;
+                        }
+                    }
+                    Ok(Step::Head { consumed, head }) => {
+                        hs.msg.clear();
+                        hs.msg.extend_from_slice(&data[..consumed]);
+                        hs.head_len = consumed;
+                        *recv_off += consumed;
+                        let ctx = ctx_of(&head, &hs.msg);
+                        hs.ctx = Some(ctx);
+                        hs.answered = false;
+                        hs.close_after = false;
+                        hs.out.arm(ctx);
+                        hs.head = Some(head);
+                        hs.phase = Phase::InMessage;
+                        hs.since = now;
+                        Act::Hdrs
+                    }
+                    Ok(Step::Body { consumed, data: span }) => {
+                        hs.msg.extend_from_slice(span.get(data));
+                        *recv_off += consumed;
+                        Act::Again
+                    }
+                    Ok(Step::End { consumed, .. }) => {
+                        *recv_off += consumed;
+                        hs.phase = Phase::Awaiting;
+                        hs.since = now;
+                        Act::Msg
+                    }
+                    Err(e) => Act::Error(e),
+                }
+            };
+            match act {
+                Act::Again => {}
+                Act::Done => {
+                    // Whatever was already answered still goes out before the close.
+                    if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                        c.draining = true;
+                    }
+                    return;
+                }
+                Act::Hdrs => {
+                    self.dispatch_request(h, MG_EV_HTTP_HDRS, false);
+                    self.maybe_continue(h);
+                }
+                Act::Msg => self.dispatch_request(h, MG_EV_HTTP_MSG, true),
+                Act::Error(e) => {
+                    crate::mlog!(crate::log::LL_DEBUG, "conn {}: bad request: {}", h.serial(), e);
+                    let mut core = self.core.borrow_mut();
+                    if let Some(c) = core.conns.get_mut(h) {
+                        let started = matches!(&c.proto, Proto::HttpServer(hs) if hs.out.started && !hs.answered);
+                        if !started {
+                            c.send.extend_from_slice(&error_response(&e));
+                        }
+                        c.draining = true;
+                        c.recv_off = c.recv.len(); // nothing after a bad request is read
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `Expect: 100-continue`: when the handler did not answer in `MG_EV_HTTP_HDRS`, tell the
+    /// client to send the body.
+    fn maybe_continue(&self, h: Handle) {
+        let mut core = self.core.borrow_mut();
+        let Some(c) = core.conns.get_mut(h) else { return };
+        if c.closing {
+            return;
+        }
+        let Conn {
+            proto: Proto::HttpServer(hs),
+            send,
+            ..
+        } = c
+        else {
+            return;
+        };
+        if hs.head.as_ref().is_some_and(|hd| hd.expect_continue) && !hs.out.started && !hs.answered {
+            send.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+    }
+
+    /// Deliver the current request; for `MG_EV_HTTP_MSG` the message is handed over for good.
+    fn dispatch_request(&self, h: Handle, ev: core::ffi::c_int, take: bool) {
+        let (msg, head, head_len) = {
+            let mut core = self.core.borrow_mut();
+            let Some(Conn {
+                proto: Proto::HttpServer(hs),
+                ..
+            }) = core.conns.get_mut(h)
+            else {
+                return;
+            };
+            let Some(head) = (if take { hs.head.take() } else { hs.head.clone() }) else {
+                return;
+            };
+            let msg = if take {
+                core::mem::take(&mut hs.msg)
+            } else {
+                hs.msg[..hs.head_len].to_vec()
+            };
+            (msg, head, hs.head_len)
+        };
+        let mut built = build_message(
+            &msg,
+            head.head,
+            head_len,
+            [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
+            &head.headers,
+        );
+        self.dispatch(h, ev, &mut built.hm as *mut mg_http_message as *mut c_void);
+    }
+
+    fn http_client_step(&self, h: Handle) {
+        loop {
+            enum C {
+                Hdrs,
+                Msg,
+                Again,
+                Fail(String),
+            }
+            let act = {
+                let mut core = self.core.borrow_mut();
+                let Some(c) = core.conns.get_mut(h) else { return };
+                let closing = c.closing || c.close_started;
+                let Conn {
+                    proto: Proto::HttpClient(hc),
+                    recv,
+                    recv_off,
+                    eof,
+                    ..
+                } = c
+                else {
+                    return;
+                };
+                hc.dirty = false;
+                if closing {
+                    return;
+                }
+                let data = &recv[*recv_off..];
+                match hc.parser.parse(data) {
+                    Ok(Step::NeedMore) => {
+                        if !*eof {
+                            return;
+                        }
+                        match hc.parser.finish_on_eof(data.len()) {
+                            Ok(Eof::Complete) => C::Msg,
+                            Ok(Eof::Clean) => return,
+                            Err(e) => C::Fail(format!("HTTP response cut short: {}", e.reason)),
+                        }
+                    }
+                    Ok(Step::Head { consumed, head }) => {
+                        hc.msg.clear();
+                        hc.msg.extend_from_slice(&data[..consumed]);
+                        hc.head_len = consumed;
+                        hc.head = Some(head);
+                        *recv_off += consumed;
+                        C::Hdrs
+                    }
+                    Ok(Step::Body { consumed, data: span }) => {
+                        hc.msg.extend_from_slice(span.get(data));
+                        *recv_off += consumed;
+                        C::Again
+                    }
+                    Ok(Step::End { consumed, .. }) => {
+                        *recv_off += consumed;
+                        C::Msg
+                    }
+                    Err(e) => C::Fail(format!("malformed HTTP response: {} {}", e.status, e.reason)),
+                }
+            };
+            match act {
+                C::Again => {}
+                C::Fail(msg) => {
+                    self.fail(h, &msg);
+                    return;
+                }
+                C::Hdrs | C::Msg => {
+                    let take = matches!(act, C::Msg);
+                    let got = {
+                        let mut core = self.core.borrow_mut();
+                        let Some(Conn {
+                            proto: Proto::HttpClient(hc),
+                            ..
+                        }) = core.conns.get_mut(h)
+                        else {
+                            return;
+                        };
+                        let head = if take { hc.head.take() } else { hc.head.clone() };
+                        let msg = if take {
+                            core::mem::take(&mut hc.msg)
+                        } else {
+                            hc.msg[..hc.head_len].to_vec()
+                        };
+                        head.map(|hd| (msg, hd, hc.head_len))
+                    };
+                    let Some((msg, head, head_len)) = got else { return };
+                    let mut built = build_message(
+                        &msg,
+                        head.head,
+                        head_len,
+                        [Some(head.proto), Some(head.code), None, Some(head.reason)],
+                        &head.headers,
+                    );
+                    let ev = if take { MG_EV_HTTP_MSG } else { MG_EV_HTTP_HDRS };
+                    self.dispatch(h, ev, &mut built.hm as *mut mg_http_message as *mut c_void);
+                    let eof = self.core.borrow().conns.get(h).is_none_or(|c| c.eof);
+                    if take && eof {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Slowloris protection: a request head that takes too long gets 408; an idle
+    /// keep-alive connection is closed.
+    pub(super) fn http_timeouts(&self, now: u64) {
+        let mut core = self.core.borrow_mut();
+        let (head_to, idle_to) = (core.limits.http_head_timeout_ms, core.limits.http_idle_timeout_ms);
+        for (_, c) in core.conns.iter_mut() {
+            if c.closing || c.draining {
+                continue;
+            }
+            let Proto::HttpServer(hs) = &c.proto else { continue };
+            let age = now.saturating_sub(hs.since);
+            match hs.phase {
+                Phase::InMessage if hs.head.is_none() && age > head_to => {
+                    let e = HttpError::new(408, "request head timed out");
+                    c.send.extend_from_slice(&error_response(&e));
+                    c.draining = true;
+                }
+                Phase::Idle if age > idle_to && c.recv_pending().is_empty() => c.closing = true,
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! HTTP/1.1 server framing (G4) over real sockets on 127.0.0.1: the exact bytes a client
+//! sends and the exact responses it gets back, in order, and when the connection closes.
+
+mod common;
+use common::*;
+use meerkat::ffi::conn::*;
+use meerkat::ffi::http::*;
+use meerkat::ffi::mgr::*;
+use meerkat::ffi::*;
+use std::ffi::{c_int, c_void, CString};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+fn s(m: mg_str) -> String {
+    if m.len == 0 {
+        return String::new();
+    }
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(m.buf as *const u8, m.len) }).into_owned()
+}
+
+struct Srv {
+    msgs: AtomicUsize,
+    /// When set, replies come from a worker thread through mg_wakeup.
+    worker: Option<Mutex<mpsc::Sender<(mg_conn, String)>>>,
+}
+
+fn describe(hm: &mg_http_message) -> String {
+    format!("{} {} q={} body={}", s(hm.method), s(hm.uri), s(hm.query), s(hm.body))
+}
+
+unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    let srv = unsafe { &*(mg_fn_data(c) as *const Srv) };
+    match ev {
+        MG_EV_HTTP_MSG => {
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            srv.msgs.fetch_add(1, Ordering::SeqCst);
+            let text = describe(hm);
+            match &srv.worker {
+                Some(w) => w.lock().unwrap().send((c, text)).unwrap(),
+                None => reply(c, &text),
+            }
+        }
+        MG_EV_WAKEUP => {
+            let d = unsafe { &*(ev_data as *const mg_str) };
+            reply(c, &s(*d));
+        }
+        _ => {}
+    }
+}
+
+fn reply(c: mg_conn, text: &str) {
+    let h = CString::new("Content-Type: text/plain\r\n").unwrap();
+    assert_eq!(mg_http_reply_n(c, 200, h.as_ptr(), text.as_ptr().cast(), text.len()), 0);
+}
+
+/// A server on its own thread; returns the port. The manager lives until the test ends.
+fn server(async_replies: bool) -> u16 {
+    let (ptx, prx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut m = Mgr::new();
+        if std::env::var_os("MG_DEBUG").is_some() {
+            meerkat::ffi::log::mg_log_set(4);
+        }
+        let mut lim = mg_limits::default();
+        mg_mgr_get_limits(m.ptr(), &mut lim);
+        lim.http_max_body = 1000;
+        lim.http_max_headers = 20;
+        lim.http_max_head = 2000;
+        lim.http_head_timeout_ms = 500;
+        mg_mgr_set_limits(m.ptr(), &lim);
+        let worker = if async_replies {
+            let (tx, rx) = mpsc::channel::<(mg_conn, String)>();
+            let mp = m.ptr() as usize;
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                for (c, text) in rx {
+                    n += 1;
+                    // Later requests get shorter delays: replies come back out of order.
+                    std::thread::sleep(Duration::from_millis(30u64.saturating_sub(n * 7 % 30)));
+                    mg_wakeup(mp as *mut mg_mgr, c, text.as_ptr().cast(), text.len());
+                }
+            });
+            Some(Mutex::new(tx))
+        } else {
+            None
+        };
+        let srv: &'static Srv = Box::leak(Box::new(Srv {
+            msgs: AtomicUsize::new(0),
+            worker,
+        }));
+        let u = CString::new("http://127.0.0.1:0").unwrap();
+        let l = mg_http_listen(m.ptr(), u.as_ptr(), Some(handler), srv as *const Srv as *mut c_void);
+        ptx.send(port(l)).unwrap();
+        let end = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < end {
+            m.poll(20);
+        }
+    });
+    prx.recv().unwrap()
+}
+
+/// Send `req`, read until the server closes (or `timeout`); return what came back and
+/// whether the server closed.
+fn exchange(port: u16, req: &[u8], timeout: Duration) -> (String, bool) {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(req).unwrap();
+    c.set_read_timeout(Some(timeout)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match c.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
+
+fn ok(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        body
+    )
+}
+
+fn ok_close(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        body
+    )
+}
+
+const SHORT: Duration = Duration::from_millis(400);
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let p = server(false);
+    let (got, closed) = exchange(p, b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: h\r\n\r\n", SHORT);
+    assert_eq!(
+        got,
+        ok("GET /a q=x=1 body=") + &ok("POST /b q= body=xyz") + &ok("GET /c q= body=")
+    );
+    assert!(!closed, "keep-alive connection stays open");
+}
+
+#[test]
+fn pipelined_replies_from_a_worker_thread_keep_request_order() {
+    let p = server(true);
+    let mut req = Vec::new();
+    for i in 0..5 {
+        req.extend_from_slice(format!("GET /{i} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes());
+    }
+    let (got, _) = exchange(p, &req, Duration::from_millis(1500));
+    let want: String = (0..5).map(|i| ok(&format!("GET /{i} q= body="))).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn connection_close_ends_the_conversation() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    assert_eq!(
+        got,
+        ok_close("GET /1 q= body="),
+        "nothing after Connection: close is answered"
+    );
+    assert!(closed);
+}
+
+#[test]
+fn connection_close_with_an_async_reply_still_closes() {
+    let p = server(true);
+    let (got, closed) = exchange(
+        p,
+        b"GET /1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGARBAGE\r\n\r\n",
+        Duration::from_secs(2),
+    );
+    assert_eq!(got, ok_close("GET /1 q= body="));
+    assert!(closed);
+}
+
+#[test]
+fn http10_closes_unless_keep_alive() {
+    let p = server(false);
+    let (got, closed) = exchange(p, b"GET /x HTTP/1.0\r\n\r\n", SHORT);
+    assert_eq!(got, ok_close("GET /x q= body="));
+    assert!(closed);
+    let (got, closed) = exchange(
+        p,
+        b"GET /y HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /z HTTP/1.0\r\n\r\n",
+        SHORT,
+    );
+    let ka = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 15\r\nConnection: keep-alive\r\n\r\nGET /y q= body=";
+    assert_eq!(got, ka.to_string() + &ok_close("GET /z q= body="));
+    assert!(closed);
+}
+
+#[test]
+fn malformed_request_after_valid_ones_gets_400_after_their_responses() {
+    let p = server(true);
+    let (got, closed) = exchange(
+        p,
+        b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost h\r\n\r\n",
+        Duration::from_secs(2),
+    );
+    let first = ok("GET /1 q= body=") + &ok("GET /2 q= body=");
+    assert!(got.starts_with(&first), "{got}");
+    assert!(got[first.len()..].starts_with("HTTP/1.1 400 Bad Request\r\n"), "{got}");
+    assert!(got.contains("Connection: close\r\n"));
+    assert!(closed);
+}
+
+fn status_of(req: &[u8]) -> (String, bool) {
+    let p = server(false);
+    let (got, closed) = exchange(p, req, SHORT);
+    (got.lines().next().unwrap_or("").to_string(), closed)
+}
+
+#[test]
+fn smuggling_vectors_and_limits_get_their_status_and_close() {
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "400",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+            "400",
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\nabcd", "400"),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\nabc", "400"),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551616\r\n\r\n",
+            "400",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551615\r\n\r\n",
+            "413",
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n", "413"),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "400",
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", "501"),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nHost : h\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", "400"),
+        (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", "505"),
+    ];
+    for (req, status) in cases {
+        let (line, closed) = status_of(req);
+        assert!(
+            line.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{:?} -> {line:?}",
+            String::from_utf8_lossy(req)
+        );
+        assert!(closed, "{:?} must close", String::from_utf8_lossy(req));
+    }
+    let mut many = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+    for i in 0..25 {
+        many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    assert!(
+        status_of(&many).0.starts_with("HTTP/1.1 431 "),
+        "more fields than the cap: 431, not a silent drop"
+    );
+    let long = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "a".repeat(1500));
+    assert!(status_of(long.as_bytes()).0.starts_with("HTTP/1.1 414 "));
+}
+
+#[test]
+fn accepted_forms() {
+    let p = server(false);
+    let (got, _) = exchange(
+        p,
+        b"\r\nPOST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n",
+        SHORT,
+    );
+    assert_eq!(
+        got,
+        ok("POST /c q= body=abcde"),
+        "leading CRLF, chunk extensions and trailers are fine"
+    );
+}
+
+#[test]
+fn body_cut_short_is_never_dispatched() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc",
+        Duration::from_millis(200),
+    );
+    assert_eq!(got, "");
+    assert!(!closed);
+    // Half-close from the client: the server sees EOF mid-body and closes without a reply.
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.write_all(b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
+        .unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).unwrap();
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+}
+
+#[test]
+fn head_gets_headers_only_and_half_closed_client_gets_its_reply() {
+    let p = server(false);
+    let (got, _) = exchange(p, b"HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n", SHORT);
+    assert_eq!(
+        got,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n\r\n"
+    );
+    let p = server(true);
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.write_all(b"GET /late HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out), ok("GET /late q= body="));
+}
+
+#[test]
+fn expect_100_continue() {
+    let p = server(false);
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    c.write_all(b"PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 25];
+    c.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.write_all(b"ok").unwrap();
+    let want = ok("PUT /u q= body=ok");
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn slow_head_gets_408() {
+    let p = server(false);
+    let (got, closed) = exchange(p, b"GET / HTTP/1.1\r\nHost: h\r\n", Duration::from_secs(3));
+    assert!(got.starts_with("HTTP/1.1 408 "), "{got}");
+    assert!(closed);
+}
