@@ -1,0 +1,799 @@
+//! Types and checks shared by the request and the response framers.
+//!
+//! Everything here is sans-IO: functions look at byte slices handed in by the caller and
+//! answer with [`Span`]s (offsets into those slices), facts and errors.
+
+use core::fmt;
+
+use super::Vec;
+
+/// A byte range `start..end` inside the buffer that was passed to the call that produced it.
+///
+/// Spans are plain offsets, so the FFI layer can point a C `struct mg_str` straight into its
+/// receive buffer without copying. A span is only meaningful together with the slice it was
+/// computed for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Offset one past the last byte (`end >= start`).
+    pub end: usize,
+}
+
+impl Span {
+    /// A span covering `start..end`.
+    pub const fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// An empty span positioned at `at`.
+    pub const fn empty_at(at: usize) -> Span {
+        Span { start: at, end: at }
+    }
+
+    /// Number of bytes covered.
+    pub const fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the span covers no byte.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of `buf` that this span covers; an empty slice if the span does not fit
+    /// `buf` (never panics).
+    pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// The same span moved `by` bytes to the right (saturating).
+    pub const fn shift(self, by: usize) -> Span {
+        Span {
+            start: self.start.saturating_add(by),
+            end: self.end.saturating_add(by),
+        }
+    }
+}
+
+/// One header (or trailer) field: the name and the value, as spans into the parsed buffer.
+///
+/// The value has optional whitespace (SP / HTAB) trimmed on both sides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// The field name, exactly as received (case preserved).
+    pub name: Span,
+    /// The field value without leading or trailing whitespace.
+    pub value: Span,
+}
+
+/// The HTTP version of a message. Only 1.0 and 1.1 are accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// `HTTP/1.0`
+    Http10,
+    /// `HTTP/1.1`
+    Http11,
+}
+
+impl Version {
+    /// `"HTTP/1.0"` or `"HTTP/1.1"`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How the body of a message is framed (RFC 9112 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Body {
+    /// No body at all (no framing header on a request; HEAD/1xx/204/304 responses; ...).
+    None,
+    /// Exactly this many bytes follow the head (`Content-Length`).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`; the parser hands out decoded data.
+    Chunked,
+    /// Responses only: the body runs until the server closes the connection.
+    UntilClose,
+}
+
+/// Caps applied while parsing (guarantee G5: bounded memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Most header fields accepted in one head (and trailer fields after a chunked body).
+    /// One more is a `431`, never a silent drop. Default 64.
+    pub max_headers: usize,
+    /// Most bytes a head may take, counting skipped leading empty lines, the request/status
+    /// line, the fields and the final empty line. Skipped interim (1xx) responses count
+    /// towards the final response's budget. Also caps a chunked body's trailer section.
+    /// Default 8192. Over it: `431`.
+    pub max_head_bytes: usize,
+    /// Longest request-target (path plus `?query`). Default 2048. Over it: `414`.
+    pub max_uri_bytes: usize,
+    /// Largest body accepted, in the streaming and in the buffered mode alike: a larger
+    /// `Content-Length` is a `413` as soon as the head is read; a chunked or read-until-close
+    /// body is a `413` as soon as its running size would pass the cap. Use `u64::MAX` to
+    /// stream bodies of any size. Default 1 MiB.
+    pub max_body: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_headers: 64,
+            max_head_bytes: 8192,
+            max_uri_bytes: 2048,
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+/// Why a message was rejected.
+///
+/// `status` is the HTTP status a server should answer with before closing the connection
+/// (400, 413, 414, 431, 501 or 505). `reason` is a short English diagnostic for logs; it is
+/// not the reason phrase of the status line (use [`crate::http::status_reason`] for that).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HttpError {
+    /// HTTP status code to answer with.
+    pub status: u16,
+    /// Diagnostic text (static, ASCII).
+    pub reason: &'static str,
+}
+
+impl HttpError {
+    /// A new error with this status and diagnostic.
+    pub const fn new(status: u16, reason: &'static str) -> HttpError {
+        HttpError { status, reason }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.reason)
+    }
+}
+
+pub(crate) const fn bad(reason: &'static str) -> HttpError {
+    HttpError::new(400, reason)
+}
+
+/// One result of feeding bytes to a framer.
+///
+/// The caller passes the bytes it has not yet consumed; each step says how many of them the
+/// parser consumed (`consumed`, never more than were passed). Spans are relative to the slice
+/// passed to that very call. `NeedMore` consumes nothing: call again with the same bytes plus
+/// whatever arrives next.
+///
+/// A message is always `Head`, then zero or more `Body`, then `End`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step<H> {
+    /// Nothing can be produced from these bytes; nothing was consumed.
+    NeedMore,
+    /// A complete head was read (`consumed` covers skipped leading empty lines or interim
+    /// responses too).
+    Head {
+        /// Bytes consumed from the start of the slice.
+        consumed: usize,
+        /// The parsed head; its spans point into the slice passed to this call.
+        head: H,
+    },
+    /// A piece of body data (decoded if chunked), never empty. `data` lies within
+    /// `0..consumed`; for chunked bodies `consumed` also covers the chunk framing before it.
+    Body {
+        /// Bytes consumed from the start of the slice.
+        consumed: usize,
+        /// The data, as a span of the slice passed to this call.
+        data: Span,
+    },
+    /// The message is complete (trailer fields, if any, were checked and discarded).
+    End {
+        /// Bytes consumed from the start of the slice (may be 0).
+        consumed: usize,
+        /// Whether the connection stays open for another message. When `false` the parser
+        /// is closed: it reads nothing more, and the caller must close the connection once
+        /// the response is flushed (guarantee G4).
+        keep_alive: bool,
+    },
+}
+
+impl<H> Step<H> {
+    /// Bytes consumed by this step (0 for `NeedMore`).
+    pub fn consumed(&self) -> usize {
+        match self {
+            Step::NeedMore => 0,
+            Step::Head { consumed, .. } | Step::Body { consumed, .. } | Step::End { consumed, .. } => *consumed,
+        }
+    }
+}
+
+/// What the end of the connection meant for the message in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Eof {
+    /// No message was in progress: a clean close.
+    Clean,
+    /// The close completed a read-until-close response body: dispatch it as complete.
+    Complete,
+}
+
+// ---------------------------------------------------------------------------------------
+// Byte helpers
+
+pub(crate) const fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `tchar` of RFC 9110 §5.6.2.
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
+        | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+/// Allowed in a field value (RFC 9110 §5.5): HTAB, visible ASCII, SP and obs-text.
+pub(crate) const fn is_field_vchar(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    if hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+pub(crate) fn trim_ows(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| !is_ows(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| !is_ows(b)).map_or(start, |p| p + 1);
+    &s[start..end.max(start)]
+}
+
+/// The span of `sub` inside `base`, if `sub` really is a sub-slice of `base`.
+pub(crate) fn span_of(base: &[u8], sub: &[u8]) -> Option<Span> {
+    let start = (sub.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+    let end = start.checked_add(sub.len())?;
+    if start <= base.len() && end <= base.len() {
+        Some(Span::new(start, end))
+    } else {
+        None
+    }
+}
+
+/// Trim OWS inside a span of `buf`.
+pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
+    let bytes = s.get(buf);
+    let lead = bytes.iter().position(|&b| !is_ows(b)).unwrap_or(bytes.len());
+    let trail = bytes[lead..].iter().rev().position(|&b| !is_ows(b)).unwrap_or(0);
+    Span::new(s.start + lead, s.end - trail)
+}
+
+/// Iterate over the comma-separated elements of a list value, trimmed, empty ones skipped.
+pub(crate) fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',').map(trim_ows).filter(|s| !s.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------
+// Incremental search hint
+
+/// Remembers how far a pattern search starting at `start` got without a match, so a
+/// byte-at-a-time peer does not make the parser rescan its whole buffer on every call.
+/// It is only a shortcut: it is reset whenever the parser consumes bytes, and a search that
+/// starts elsewhere ignores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Hint {
+    start: usize,
+    scanned: usize,
+}
+
+/// Find `\r\n\r\n` in `buf[start..limit_end]`; returns the offset one past it.
+pub(crate) fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Option<usize> {
+    let end = limit_end.min(buf.len());
+    let mut from = start;
+    if hint.start == start && hint.scanned > start {
+        from = hint.scanned.saturating_sub(3).max(start);
+    }
+    if from >= end {
+        return None;
+    }
+    match find(&buf[from..end], b"\r\n\r\n") {
+        Some(p) => Some(from + p + 4),
+        None => {
+            *hint = Hint { start, scanned: end };
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Head checks
+
+/// Checks the raw lines of a complete head or trailer block: every CR is followed by LF,
+/// every LF is preceded by CR (no bare CR, no bare LF) and no line starts with SP or HTAB
+/// (no obs-fold, RFC 9112 §5.2).
+pub(crate) fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
+    let mut line_start = true;
+    for (i, &b) in block.iter().enumerate() {
+        if line_start && is_ows(b) {
+            return Err(bad("obs-fold or whitespace at start of line"));
+        }
+        line_start = false;
+        match b {
+            b'\r' if block.get(i + 1) != Some(&b'\n') => {
+                return Err(bad("bare CR in head"));
+            }
+            b'\n' => {
+                if i == 0 || block[i - 1] != b'\r' {
+                    return Err(bad("bare LF in head"));
+                }
+                line_start = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Converts httparse's fields into spans of `buf`, trimming OWS off values and checking
+/// that no value holds a control character.
+pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Result<Vec<Header>, HttpError> {
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        let name = span_of(buf, f.name.as_bytes()).ok_or(bad("header name"))?;
+        if name.is_empty() || !f.name.bytes().all(is_tchar) {
+            return Err(bad("invalid header name"));
+        }
+        let value = match span_of(buf, f.value) {
+            Some(v) => v,
+            None if f.value.is_empty() => Span::empty_at(name.end),
+            None => return Err(bad("header value")),
+        };
+        let value = trim_span(buf, value);
+        if !value.get(buf).iter().all(|&b| is_field_vchar(b)) {
+            return Err(bad("control character in header value"));
+        }
+        out.push(Header { name, value });
+    }
+    Ok(out)
+}
+
+/// Maps an httparse error to our error; `TooManyHeaders` is 431.
+pub(crate) fn map_httparse(e: httparse::Error) -> HttpError {
+    match e {
+        httparse::Error::TooManyHeaders => HttpError::new(431, "too many header fields"),
+        httparse::Error::HeaderName => bad("invalid header name"),
+        httparse::Error::HeaderValue => bad("invalid header value"),
+        httparse::Error::NewLine => bad("invalid line ending"),
+        httparse::Error::Status => bad("invalid status line"),
+        httparse::Error::Token => bad("invalid token"),
+        httparse::Error::Version => bad("invalid HTTP version"),
+    }
+}
+
+/// Error for a protocol token that httparse refused as a version: a well-formed but
+/// unsupported `HTTP/x.y` is 505, anything else is 400.
+pub(crate) fn version_error(proto: &[u8]) -> HttpError {
+    if let Some(rest) = proto.strip_prefix(b"HTTP/") {
+        let mut parts = rest.splitn(2, |&b| b == b'.');
+        let major = parts.next().unwrap_or(&[]);
+        let minor = parts.next();
+        let digits = |s: &[u8]| !s.is_empty() && s.len() <= 3 && s.iter().all(u8::is_ascii_digit);
+        if digits(major) && minor.is_none_or(digits) {
+            return HttpError::new(505, "HTTP version not supported");
+        }
+    }
+    bad("invalid HTTP version")
+}
+
+/// Facts gathered from the framing-relevant fields of a head.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Fields {
+    /// The single Content-Length value, if one was present.
+    pub content_length: Option<u64>,
+    /// A Transfer-Encoding field was present (its codings end with a single `chunked`).
+    pub chunked: bool,
+    /// `Connection: close` seen.
+    pub close: bool,
+    /// `Connection: keep-alive` seen.
+    pub keep_alive: bool,
+    /// Number of Host fields.
+    pub hosts: usize,
+    /// `Expect: 100-continue` seen.
+    pub expect_continue: bool,
+}
+
+fn parse_decimal_u64(s: &[u8]) -> Result<u64, HttpError> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return Err(bad("Content-Length is not a number"));
+    }
+    let mut v: u64 = 0;
+    for &d in s {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or(bad("Content-Length overflows"))?;
+    }
+    Ok(v)
+}
+
+/// Examines Content-Length, Transfer-Encoding, Connection, Host and Expect.
+///
+/// Rejects (in this order): a Content-Length that is not a plain decimal number or
+/// overflows u64 (400); more than one Content-Length value, in several fields or a comma
+/// list, even identical (400, RFC 9110 §8.6 lets a recipient reject those); a malformed
+/// Transfer-Encoding list, `chunked` repeated or not last (400); both Content-Length and
+/// Transfer-Encoding (400, RFC 9112 §6.3 rule 3, a request smuggling vector); a transfer
+/// coding other than `chunked` (501).
+pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, HttpError> {
+    let mut f = Fields::default();
+    let mut cl_count = 0usize;
+    let mut te_present = false;
+    let mut te_codings = 0usize;
+    let mut te_chunked_seen = false;
+    let mut te_after_chunked = false;
+    let mut te_unknown = false;
+
+    for h in headers {
+        let name = h.name.get(buf);
+        let value = h.value.get(buf);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            // An empty value is an empty list: not a number.
+            if value.is_empty() {
+                return Err(bad("empty Content-Length"));
+            }
+            for item in value.split(|&b| b == b',') {
+                let v = parse_decimal_u64(trim_ows(item))?;
+                cl_count += 1;
+                f.content_length = Some(v);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            te_present = true;
+            for item in list_items(value) {
+                let coding = trim_ows(item.split(|&b| b == b';').next().unwrap_or(&[]));
+                if coding.is_empty() || !coding.iter().all(|&b| is_tchar(b)) {
+                    return Err(bad("malformed Transfer-Encoding"));
+                }
+                te_codings += 1;
+                if te_chunked_seen {
+                    te_after_chunked = true;
+                }
+                if coding.eq_ignore_ascii_case(b"chunked") {
+                    if te_chunked_seen {
+                        return Err(bad("chunked applied twice"));
+                    }
+                    if item.len() != coding.len() {
+                        return Err(bad("chunked takes no parameters"));
+                    }
+                    te_chunked_seen = true;
+                } else {
+                    te_unknown = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for item in list_items(value) {
+                if item.eq_ignore_ascii_case(b"close") {
+                    f.close = true;
+                } else if item.eq_ignore_ascii_case(b"keep-alive") {
+                    f.keep_alive = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"host") {
+            f.hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"expect") && value.eq_ignore_ascii_case(b"100-continue") {
+            f.expect_continue = true;
+        }
+    }
+    if cl_count > 1 {
+        return Err(bad("more than one Content-Length"));
+    }
+    if te_present {
+        if te_codings == 0 {
+            return Err(bad("empty Transfer-Encoding"));
+        }
+        if te_after_chunked {
+            return Err(bad("chunked is not the last transfer coding"));
+        }
+        if cl_count > 0 {
+            return Err(bad("both Content-Length and Transfer-Encoding"));
+        }
+        if te_unknown {
+            return Err(HttpError::new(501, "unsupported transfer coding"));
+        }
+        // Only `chunked`, exactly once, last.
+        f.chunked = true;
+    }
+    Ok(f)
+}
+
+// ---------------------------------------------------------------------------------------
+// Body reader (Content-Length, chunked, until-close)
+
+/// Longest chunk-size line accepted (size, extensions, without CRLF).
+pub(crate) const MAX_CHUNK_LINE: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChunkPhase {
+    Size,
+    Data(u64),
+    DataCrlf,
+    Trailers,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyState {
+    Length(u64),
+    Chunk(ChunkPhase),
+    UntilClose,
+}
+
+/// Outcome of one body step.
+pub(crate) enum BodyEvent {
+    NeedMore,
+    Data { consumed: usize, data: Span },
+    End { consumed: usize },
+}
+
+/// The body half of a message framer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BodyReader {
+    state: BodyState,
+    received: u64,
+}
+
+/// Parses a chunk-size line without its CRLF: `1*HEXDIG [ BWS ";" ext ]`.
+fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(bad("chunk size is not hex"));
+    }
+    let mut size: u64 = 0;
+    for &d in &line[..digits] {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            _ => d - b'A' + 10,
+        };
+        size = size
+            .checked_mul(16)
+            .map(|s| s | u64::from(v))
+            .ok_or(bad("chunk size overflows"))?;
+    }
+    let rest = &line[digits..];
+    if !rest.is_empty() {
+        // Chunk extensions: BWS ";" ... ; they are ignored, but may not hold control
+        // characters (which also rules out bare CR / LF).
+        let ext = &rest[rest.iter().position(|&b| !is_ows(b)).unwrap_or(rest.len())..];
+        if ext.first() != Some(&b';') {
+            return Err(bad("junk after chunk size"));
+        }
+        if !ext.iter().all(|&b| is_field_vchar(b)) {
+            return Err(bad("control character in chunk extension"));
+        }
+    }
+    Ok(size)
+}
+
+/// Validates a trailer section (`block` ends with the final CRLF CRLF... or is a lone CRLF).
+fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
+    check_raw_lines(block)?;
+    let mut fields = Vec::new();
+    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
+    match httparse::parse_headers(block, &mut fields) {
+        Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => {
+            convert_fields(block, parsed)?;
+            Ok(())
+        }
+        Ok(_) => Err(bad("malformed trailer section")),
+        Err(e) => Err(map_httparse(e)),
+    }
+}
+
+impl BodyReader {
+    /// A reader for a body with this framing.
+    pub(crate) fn new(body: Body) -> BodyReader {
+        let state = match body {
+            Body::None => BodyState::Length(0),
+            Body::Length(n) => BodyState::Length(n),
+            Body::Chunked => BodyState::Chunk(ChunkPhase::Size),
+            Body::UntilClose => BodyState::UntilClose,
+        };
+        BodyReader { state, received: 0 }
+    }
+
+    /// Whether the body reads until the connection closes.
+    pub(crate) fn until_close(&self) -> bool {
+        self.state == BodyState::UntilClose
+    }
+
+    /// Whether the body is already complete (only `End` is left to report).
+    pub(crate) fn complete(&self) -> bool {
+        self.state == BodyState::Length(0)
+    }
+
+    /// Advances over `buf`. Framing-only progress (chunk-size lines, CRLFs) is committed only
+    /// together with data or the end, so `NeedMore` never consumes anything.
+    pub(crate) fn step(&mut self, buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<BodyEvent, HttpError> {
+        let mut st = self.state;
+        let received = self.received;
+        let mut pos = 0usize;
+        loop {
+            let avail = &buf[pos..];
+            match st {
+                BodyState::Length(0) => {
+                    self.state = st;
+                    return Ok(BodyEvent::End { consumed: pos });
+                }
+                BodyState::Length(n) => {
+                    if avail.is_empty() {
+                        return Ok(BodyEvent::NeedMore);
+                    }
+                    let take = usize::try_from(n).unwrap_or(usize::MAX).min(avail.len());
+                    self.state = BodyState::Length(n - take as u64);
+                    self.received = received.saturating_add(take as u64);
+                    return Ok(BodyEvent::Data {
+                        consumed: pos + take,
+                        data: Span::new(pos, pos + take),
+                    });
+                }
+                BodyState::UntilClose => {
+                    if avail.is_empty() {
+                        return Ok(BodyEvent::NeedMore);
+                    }
+                    // Hand out data up to the cap, then fail: the same events whatever the
+                    // read sizes were.
+                    let allowance = limits.max_body.saturating_sub(received);
+                    let take = usize::try_from(allowance).unwrap_or(usize::MAX).min(avail.len());
+                    if take == 0 {
+                        return Err(HttpError::new(413, "body too large"));
+                    }
+                    self.received = received.saturating_add(take as u64);
+                    return Ok(BodyEvent::Data {
+                        consumed: pos + take,
+                        data: Span::new(pos, pos + take),
+                    });
+                }
+                BodyState::Chunk(ChunkPhase::Size) => {
+                    let lim = avail.len().min(MAX_CHUNK_LINE + 2);
+                    match find(&avail[..lim], b"\r\n") {
+                        None => {
+                            if avail.len() >= MAX_CHUNK_LINE + 2 {
+                                return Err(bad("chunk size line too long"));
+                            }
+                            return Ok(BodyEvent::NeedMore);
+                        }
+                        Some(e) => {
+                            let size = parse_chunk_line(&avail[..e])?;
+                            pos += e + 2;
+                            if size == 0 {
+                                st = BodyState::Chunk(ChunkPhase::Trailers);
+                            } else {
+                                if received.checked_add(size).is_none_or(|t| t > limits.max_body) {
+                                    return Err(HttpError::new(413, "body too large"));
+                                }
+                                st = BodyState::Chunk(ChunkPhase::Data(size));
+                            }
+                        }
+                    }
+                }
+                BodyState::Chunk(ChunkPhase::Data(n)) => {
+                    if avail.is_empty() {
+                        return Ok(BodyEvent::NeedMore);
+                    }
+                    let take = usize::try_from(n).unwrap_or(usize::MAX).min(avail.len());
+                    let left = n - take as u64;
+                    self.state = BodyState::Chunk(if left == 0 {
+                        ChunkPhase::DataCrlf
+                    } else {
+                        ChunkPhase::Data(left)
+                    });
+                    self.received = received.saturating_add(take as u64);
+                    return Ok(BodyEvent::Data {
+                        consumed: pos + take,
+                        data: Span::new(pos, pos + take),
+                    });
+                }
+                BodyState::Chunk(ChunkPhase::DataCrlf) => {
+                    match avail {
+                        [] | [b'\r'] => return Ok(BodyEvent::NeedMore),
+                        [b'\r', b'\n', ..] => {}
+                        _ => return Err(bad("missing CRLF after chunk data")),
+                    }
+                    pos += 2;
+                    st = BodyState::Chunk(ChunkPhase::Size);
+                }
+                BodyState::Chunk(ChunkPhase::Trailers) => {
+                    let end = match avail {
+                        [] | [b'\r'] => return Ok(BodyEvent::NeedMore),
+                        [b'\r', b'\n', ..] => pos + 2,
+                        [b'\r', ..] => return Err(bad("bare CR in trailer section")),
+                        _ => {
+                            let limit = pos.saturating_add(limits.max_head_bytes);
+                            match find_block_end(buf, pos, limit, hint) {
+                                Some(end) => {
+                                    check_trailers(&buf[pos..end], limits)?;
+                                    end
+                                }
+                                None if buf.len() >= limit => {
+                                    return Err(HttpError::new(431, "trailer section too large"))
+                                }
+                                None => return Ok(BodyEvent::NeedMore),
+                            }
+                        }
+                    };
+                    self.state = BodyState::Length(0);
+                    self.received = received;
+                    return Ok(BodyEvent::End { consumed: end });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_get_never_panics() {
+        let b = b"hello";
+        assert_eq!(Span::new(1, 3).get(b), b"el");
+        assert_eq!(Span::new(4, 9).get(b), b"");
+        assert_eq!(Span::new(3, 1).get(b), b"");
+        assert_eq!(Span::new(3, 1).len(), 0);
+        assert_eq!(Span::new(1, 2).shift(usize::MAX), Span::new(usize::MAX, usize::MAX));
+    }
+
+    #[test]
+    fn trim_and_find() {
+        assert_eq!(trim_ows(b" \t a b \t"), b"a b");
+        assert_eq!(trim_ows(b"   "), b"");
+        assert_eq!(find(b"abc\r\n\r\n", b"\r\n\r\n"), Some(3));
+        assert_eq!(find(b"ab", b"abc"), None);
+        assert_eq!(trim_span(b"x:  v  ", Span::new(2, 7)), Span::new(4, 5));
+        assert_eq!(trim_span(b"x:   ", Span::new(2, 5)), Span::new(5, 5));
+    }
+
+    #[test]
+    fn chunk_lines() {
+        assert_eq!(parse_chunk_line(b"5"), Ok(5));
+        assert_eq!(parse_chunk_line(b"fF"), Ok(255));
+        assert_eq!(parse_chunk_line(b"0000000000000000000000001"), Ok(1));
+        assert_eq!(parse_chunk_line(b"5;ext=1"), Ok(5));
+        assert_eq!(parse_chunk_line(b"5 ; ext=\"q\""), Ok(5));
+        assert_eq!(parse_chunk_line(b"ffffffffffffffff"), Ok(u64::MAX));
+        assert_eq!(parse_chunk_line(b"10000000000000000").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"x").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"5x").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"5 ").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"-5").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"0x5").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"5;a\rb").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"5;a\0").unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn raw_lines() {
+        assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\r\n\r\n").is_ok());
+        assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n").is_err());
+        assert!(check_raw_lines(b"GET / HTTP/1.1\nA: b\r\n\r\n").is_err());
+        assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n").is_err());
+        assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn version_errors() {
+        assert_eq!(version_error(b"HTTP/2.0").status, 505);
+        assert_eq!(version_error(b"HTTP/1.2").status, 505);
+        assert_eq!(version_error(b"HTTP/0.9").status, 505);
+        assert_eq!(version_error(b"HTTP/2").status, 505);
+        assert_eq!(version_error(b"HTTP/1.").status, 400);
+        assert_eq!(version_error(b"http/1.1").status, 400);
+        assert_eq!(version_error(b"HTTX/1.1").status, 400);
+        assert_eq!(version_error(b"").status, 400);
+    }
+}

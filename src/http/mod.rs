@@ -1,0 +1,51 @@
+//! Sans-IO HTTP/1.1 (RFC 9110 / RFC 9112) protocol machines: bytes in, events and bytes out.
+//!
+//! Nothing here touches a socket or the manager. The connection code feeds received bytes
+//! to a framer and acts on the [`Step`]s it returns; every position in a step is a [`Span`]
+//! (offsets into the slice given to that call), so the FFI layer can build Mongoose's
+//! `struct mg_http_message` pointing straight into its receive buffer.
+//!
+//! - [`request`]: [`RequestParser`] (server side, streaming, pipelining-aware) and
+//!   [`parse_whole`] (buffered, Mongoose's `MG_EV_HTTP_MSG` model).
+//! - [`response`]: [`ResponseParser`] (client side).
+//! - [`message`]: helpers behind `mg_http_get_header`, `mg_url_decode`, `mg_http_get_var`,
+//!   `mg_http_creds`, `mg_http_next_multipart`, `mg_http_write_chunk`, ...
+//!
+//! Request-line and field syntax is parsed by the `httparse` crate (a well-kept, fuzzed,
+//! zero-copy parser); this module adds the strictness RFC 9112 asks for against request
+//! smuggling (guarantee G4): it rejects Content-Length with Transfer-Encoding, several or
+//! malformed Content-Lengths, bad chunk framing, obs-fold, whitespace before the colon,
+//! bare CR or LF, control characters in values, a missing or repeated Host on HTTP/1.1,
+//! and it enforces the [`Limits`] (guarantee G5).
+//!
+//! Choices where the RFCs leave room (each has a test):
+//! - Lines end with CRLF only: a bare LF is rejected like a bare CR (RFC 9112 §2.2 lets a
+//!   recipient accept bare LF; rejecting it leaves no parser disagreement to exploit).
+//! - Any second Content-Length value is a 400, even an identical one (RFC 9110 §8.6).
+//! - A transfer coding other than `chunked` is a 501; `chunked` repeated or not last, or
+//!   Transfer-Encoding in HTTP/1.0, is a 400.
+//! - `max_body` applies to streamed bodies as well; set it to `u64::MAX` for no cap.
+//! - Trailer fields are checked like header fields, then discarded.
+//! - A request-target that is not UTF-8 is a 400 (httparse's rule); browsers percent-encode.
+//! - After an error a framer stays failed; after a non-keep-alive message it reads nothing.
+//!
+//! Only `core` and `alloc` are used, so the module can build without `std`.
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+use self::alloc::vec::Vec;
+
+mod common;
+#[doc(hidden)]
+pub mod drive;
+pub mod message;
+pub mod request;
+pub mod response;
+
+pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
+pub use message::{
+    base64_decode, base64_encode, creds, find_var, get_header, get_header_var, get_var, get_var_into, next_multipart,
+    status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError, Part, VarError,
+};
+pub use request::{parse_whole, RequestHead, RequestParser, RequestStep, WholeBody, WholeRequest};
+pub use response::{ResponseHead, ResponseParser, ResponseStep};

@@ -1,0 +1,1073 @@
+//! Server side: frames HTTP/1.1 requests out of a connection's receive buffer.
+//!
+//! [`RequestParser`] is a sans-IO state machine. The caller hands it the bytes it has not
+//! consumed yet and gets back one [`Step`] per call: the head, pieces of body data (decoded
+//! if chunked), the end of the message; then the next pipelined request. Bodies are never
+//! buffered by the parser. [`parse_whole`] is the buffered convenience for Mongoose's
+//! `MG_EV_HTTP_MSG` model.
+//!
+//! Typical loop (the receive buffer keeps what was not consumed):
+//!
+//! ```
+//! use meerkat::http::{RequestParser, Limits, Step};
+//! let mut p = RequestParser::new(Limits::default());
+//! let recv = b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+//! let mut pos = 0;
+//! let mut uris = Vec::new();
+//! loop {
+//!     let step = p.parse(&recv[pos..]).expect("valid");
+//!     if let Step::Head { head, .. } = &step {
+//!         uris.push(head.uri.get(&recv[pos..]).to_vec());
+//!     }
+//!     if step == Step::NeedMore { break; }
+//!     pos += step.consumed();
+//! }
+//! assert_eq!(uris, [b"/a".to_vec(), b"/b".to_vec()]);
+//! assert_eq!(pos, recv.len());
+//! ```
+
+use super::common::{
+    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, map_httparse, span_of, version_error,
+    Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
+};
+use super::Vec;
+
+/// The head of a request. All spans point into the slice passed to the
+/// [`RequestParser::parse`] call that returned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    /// From the request line to the final empty line inclusive (leading empty lines, which
+    /// were skipped, are not part of it).
+    pub head: Span,
+    /// The method token (any token is accepted; `GET`, `POST`, ...).
+    pub method: Span,
+    /// The request-target without its query: a path (`/a/b`), an absolute URI
+    /// (`http://h/a`), an authority (`h:443`) or `*`.
+    pub uri: Span,
+    /// The query after `?`, without the `?`; `None` when the target has no `?`.
+    pub query: Option<Span>,
+    /// The protocol token, `HTTP/1.0` or `HTTP/1.1`.
+    pub proto: Span,
+    /// Every header field, in order (names case preserved, values OWS-trimmed).
+    pub headers: Vec<Header>,
+    /// The HTTP version.
+    pub version: Version,
+    /// Whether the connection stays open after this request (RFC 9112 §9.3): HTTP/1.1
+    /// unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
+    pub keep_alive: bool,
+    /// How the body is framed: `None`, `Length` or `Chunked` (never `UntilClose`).
+    pub body: Body,
+    /// HTTP/1.1 request with `Expect: 100-continue`: the client waits for an interim
+    /// `100 Continue` (or a final status) before it sends the body.
+    pub expect_continue: bool,
+}
+
+impl RequestHead {
+    /// The value of the first header named `name` (ASCII case-insensitive), as bytes of `buf`
+    /// (the slice the head was parsed from).
+    pub fn header<'a>(&self, buf: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+        super::message::get_header(buf, &self.headers, name).map(|s| s.get(buf))
+    }
+
+    /// The same head with every span moved `by` bytes to the right, for a caller that wants
+    /// offsets relative to an enclosing buffer.
+    pub fn shifted(mut self, by: usize) -> RequestHead {
+        self.head = self.head.shift(by);
+        self.method = self.method.shift(by);
+        self.uri = self.uri.shift(by);
+        self.query = self.query.map(|q| q.shift(by));
+        self.proto = self.proto.shift(by);
+        for h in &mut self.headers {
+            h.name = h.name.shift(by);
+            h.value = h.value.shift(by);
+        }
+        self
+    }
+}
+
+/// A step of the request framer.
+pub type RequestStep = Step<RequestHead>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Head,
+    Body { reader: BodyReader, keep_alive: bool },
+    Closed,
+    Failed(HttpError),
+}
+
+/// Streaming, pipelining-aware HTTP/1.x request framer. See the [module docs](self).
+///
+/// After an error the parser stays failed and returns the same error on every call: the
+/// caller answers with `err.status` (once earlier responses went out) and closes. After
+/// a message whose `End` says `keep_alive: false`, the parser is closed and reads nothing.
+#[derive(Clone, Debug)]
+pub struct RequestParser {
+    limits: Limits,
+    state: State,
+    hint: Hint,
+}
+
+impl RequestParser {
+    /// A parser waiting for the first request, enforcing `limits`.
+    pub fn new(limits: Limits) -> RequestParser {
+        RequestParser {
+            limits,
+            state: State::Head,
+            hint: Hint::default(),
+        }
+    }
+
+    /// The limits this parser enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Feeds the not-yet-consumed bytes of the connection; returns one step.
+    ///
+    /// Contract: after `NeedMore`, the next call passes the same bytes followed by new
+    /// ones. After any other step, the next call starts `consumed` bytes further.
+    pub fn parse(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
+        let r = self.parse_inner(buf);
+        if let Err(e) = r {
+            self.state = State::Failed(e);
+        }
+        r
+    }
+
+    fn parse_inner(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
+        match &mut self.state {
+            State::Failed(e) => Err(*e),
+            State::Closed => Ok(Step::NeedMore),
+            State::Head => match parse_head(buf, &self.limits, &mut self.hint)? {
+                None => Ok(Step::NeedMore),
+                Some((consumed, head)) => {
+                    self.hint = Hint::default();
+                    self.state = State::Body {
+                        reader: BodyReader::new(head.body),
+                        keep_alive: head.keep_alive,
+                    };
+                    Ok(Step::Head { consumed, head })
+                }
+            },
+            State::Body { reader, keep_alive } => {
+                let keep_alive = *keep_alive;
+                match reader.step(buf, &self.limits, &mut self.hint)? {
+                    BodyEvent::NeedMore => Ok(Step::NeedMore),
+                    BodyEvent::Data { consumed, data } => {
+                        self.hint = Hint::default();
+                        Ok(Step::Body { consumed, data })
+                    }
+                    BodyEvent::End { consumed } => {
+                        self.hint = Hint::default();
+                        self.state = if keep_alive { State::Head } else { State::Closed };
+                        Ok(Step::End { consumed, keep_alive })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a head was returned and its message has not ended yet. If the peer closes
+    /// now, the request is incomplete and must not be dispatched as a whole message.
+    pub fn in_body(&self) -> bool {
+        matches!(self.state, State::Body { .. })
+    }
+
+    /// Whether the parser stopped reading: after a non-keep-alive message, after
+    /// [`finish_on_eof`](Self::finish_on_eof), or after an error.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed | State::Failed(_))
+    }
+
+    /// The error the parser failed with, if it did.
+    pub fn error(&self) -> Option<HttpError> {
+        match self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Tells the parser the peer closed the connection; `unconsumed` is how many received
+    /// bytes were never consumed (call [`parse`](Self::parse) until `NeedMore` first).
+    /// `Ok(Eof::Clean)` if no message was in progress; an error (status 400) if a head or
+    /// body was cut short. The parser is closed afterwards.
+    pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
+        let r = match &self.state {
+            State::Failed(e) => Err(*e),
+            State::Closed => Ok(Eof::Clean),
+            State::Head if unconsumed == 0 => Ok(Eof::Clean),
+            State::Head => Err(bad("connection closed inside a request head")),
+            State::Body { reader, .. } if reader.complete() => Ok(Eof::Complete),
+            State::Body { .. } => Err(bad("connection closed inside a request body")),
+        };
+        self.state = match r {
+            Err(e) => State::Failed(e),
+            Ok(_) => State::Closed,
+        };
+        r
+    }
+}
+
+/// The URI token of a (possibly incomplete) request line.
+fn uri_token_len(line: &[u8]) -> usize {
+    match line.iter().position(|&b| b == b' ') {
+        Some(sp) => {
+            let rest = &line[sp + 1..];
+            rest.iter().position(|&b| b == b' ').unwrap_or(rest.len())
+        }
+        None => 0,
+    }
+}
+
+/// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
+fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(usize, RequestHead)>, HttpError> {
+    // RFC 9112 §2.2: skip empty lines before the request line.
+    let mut i = 0;
+    while buf[i..].starts_with(b"\r\n") {
+        i += 2;
+    }
+    if i >= limits.max_head_bytes && i > 0 {
+        return Err(HttpError::new(431, "request head too large"));
+    }
+    match &buf[i..] {
+        [] | [b'\r'] => return Ok(None),
+        [b'\n', ..] => return Err(bad("bare LF before request line")),
+        _ => {}
+    }
+
+    // 414 as early as the request-target is known to be too long, complete head or not.
+    // Only the first `max_head_bytes` are looked at, so the verdict does not depend on how
+    // the bytes were split into reads.
+    let view = &buf[..buf.len().min(limits.max_head_bytes)];
+    if view.len().saturating_sub(i) > limits.max_uri_bytes {
+        let rest = &view[i..];
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(rest.len());
+        if uri_token_len(&rest[..line_end]) > limits.max_uri_bytes {
+            return Err(HttpError::new(414, "URI too long"));
+        }
+    }
+
+    let end = match find_block_end(buf, i, limits.max_head_bytes, hint) {
+        Some(end) => end,
+        None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "request head too large")),
+        None => return Ok(None),
+    };
+    let block = &buf[i..end];
+    check_raw_lines(block)?;
+    let line_end = i + find(block, b"\r\n").unwrap_or(0);
+
+    let mut fields = Vec::new();
+    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
+    let mut req = httparse::Request::new(&mut fields);
+    let n = match req.parse(block) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(bad("malformed request head")),
+        Err(httparse::Error::Version) => {
+            let line = &buf[i..line_end];
+            let proto = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+            return Err(version_error(proto));
+        }
+        Err(e) => return Err(map_httparse(e)),
+    };
+    if n != block.len() {
+        return Err(bad("malformed request head"));
+    }
+    let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
+        return Err(bad("malformed request line"));
+    };
+    let version = match minor {
+        0 => Version::Http10,
+        1 => Version::Http11,
+        _ => return Err(HttpError::new(505, "HTTP version not supported")),
+    };
+    let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
+    let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
+    if target.len() > limits.max_uri_bytes {
+        return Err(HttpError::new(414, "URI too long"));
+    }
+    if target.is_empty() {
+        return Err(bad("empty request target"));
+    }
+    let line = &buf[i..line_end];
+    let proto_start = line.iter().rposition(|&b| b == b' ').map_or(line_end, |p| i + p + 1);
+    let proto = Span::new(proto_start, line_end);
+
+    let (uri, query) = match target.get(buf).iter().position(|&b| b == b'?') {
+        Some(q) => (
+            Span::new(target.start, target.start + q),
+            Some(Span::new(target.start + q + 1, target.end)),
+        ),
+        None => (target, None),
+    };
+
+    let headers = convert_fields(buf, req.headers)?;
+    let f = analyze_fields(buf, &headers)?;
+    if version == Version::Http10 && f.chunked {
+        // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
+        return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+    }
+    match (version, f.hosts) {
+        (Version::Http11, 0) => return Err(bad("missing Host")),
+        (_, h) if h > 1 => return Err(bad("more than one Host")),
+        _ => {}
+    }
+    let body = if f.chunked {
+        Body::Chunked
+    } else if let Some(n) = f.content_length {
+        if n > limits.max_body {
+            return Err(HttpError::new(413, "body too large"));
+        }
+        Body::Length(n)
+    } else {
+        Body::None
+    };
+    let keep_alive = match version {
+        Version::Http11 => !f.close,
+        Version::Http10 => f.keep_alive && !f.close,
+    };
+    let head = RequestHead {
+        head: Span::new(i, end),
+        method,
+        uri,
+        query,
+        proto,
+        headers,
+        version,
+        keep_alive,
+        body,
+        expect_continue: version == Version::Http11 && f.expect_continue,
+    };
+    Ok(Some((end, head)))
+}
+
+/// A request whose head and body were all in one buffer (see [`parse_whole`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WholeRequest {
+    /// The head; spans are relative to the buffer given to `parse_whole`.
+    pub head: RequestHead,
+    /// The body.
+    pub body: WholeBody,
+    /// The body bytes as they were on the wire: for chunked bodies, the chunk framing and
+    /// trailers included; otherwise the same span as `WholeBody::Span`.
+    pub raw_body: Span,
+    /// Total bytes this request takes in the buffer (leading empty lines, head, body,
+    /// trailers). The next pipelined request starts there.
+    pub len: usize,
+}
+
+/// The body of a [`WholeRequest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WholeBody {
+    /// The body lies contiguously in the buffer (Content-Length or no body; empty span at
+    /// the end of the head when there is no body).
+    Span(Span),
+    /// A chunked body, decoded into its own buffer (at most `max_body` bytes).
+    Decoded(Vec<u8>),
+}
+
+impl WholeBody {
+    /// The body bytes: from `buf` (the slice given to `parse_whole`) or the decoded copy.
+    pub fn bytes<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
+        match self {
+            WholeBody::Span(s) => s.get(buf),
+            WholeBody::Decoded(v) => v,
+        }
+    }
+}
+
+/// Buffered mode (Mongoose's `MG_EV_HTTP_MSG`): when `buf` starts with a complete request
+/// (head and whole body), returns it; `Ok(None)` when more bytes are needed. The same rules
+/// and limits apply as in [`RequestParser`]; `413` when the body is over `max_body`.
+///
+/// Each call parses from scratch; for large bodies prefer the streaming parser.
+pub fn parse_whole(buf: &[u8], limits: &Limits) -> Result<Option<WholeRequest>, HttpError> {
+    let mut p = RequestParser::new(*limits);
+    let mut pos = 0usize;
+    let mut head: Option<RequestHead> = None;
+    let mut body_span: Option<Span> = None;
+    let mut decoded: Vec<u8> = Vec::new();
+    loop {
+        match p.parse(&buf[pos..])? {
+            Step::NeedMore => return Ok(None),
+            Step::Head { consumed, head: h } => {
+                head = Some(h.shifted(pos));
+                pos += consumed;
+            }
+            Step::Body { consumed, data } => {
+                let data = data.shift(pos);
+                if head.as_ref().is_some_and(|h| h.body == Body::Chunked) {
+                    decoded.extend_from_slice(data.get(buf));
+                } else {
+                    body_span = Some(match body_span {
+                        Some(s) => Span::new(s.start, data.end),
+                        None => data,
+                    });
+                }
+                pos += consumed;
+            }
+            Step::End { consumed, .. } => {
+                pos += consumed;
+                let Some(head) = head else {
+                    return Err(bad("internal: end without head"));
+                };
+                let raw_start = head.head.end;
+                let body = if head.body == Body::Chunked {
+                    WholeBody::Decoded(decoded)
+                } else {
+                    WholeBody::Span(body_span.unwrap_or(Span::empty_at(raw_start)))
+                };
+                return Ok(Some(WholeRequest {
+                    head,
+                    body,
+                    raw_body: Span::new(raw_start, pos),
+                    len: pos,
+                }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec;
+
+    fn lim() -> Limits {
+        Limits::default()
+    }
+
+    /// Feeds the whole buffer, returns the head and the step list (head excluded).
+    fn head_of(input: &[u8]) -> Result<RequestHead, HttpError> {
+        let mut p = RequestParser::new(lim());
+        match p.parse(input)? {
+            Step::Head { head, .. } => Ok(head),
+            other => panic!("expected head, got {other:?}"),
+        }
+    }
+
+    fn status_of(input: &[u8]) -> u16 {
+        status_with(input, lim())
+    }
+
+    /// Runs a whole buffer through the parser and returns the error status (0 if none).
+    fn status_with(input: &[u8], limits: Limits) -> u16 {
+        let mut p = RequestParser::new(limits);
+        let mut pos = 0;
+        for _ in 0..1000 {
+            match p.parse(&input[pos..]) {
+                Err(e) => return e.status,
+                Ok(Step::NeedMore) => return 0,
+                Ok(s) => pos += s.consumed(),
+            }
+        }
+        panic!("no progress")
+    }
+
+    /// Body bytes of the first request, fed whole.
+    fn body_of(input: &[u8]) -> Result<(Vec<u8>, usize), HttpError> {
+        let mut p = RequestParser::new(lim());
+        let mut pos = 0;
+        let mut body = Vec::new();
+        loop {
+            match p.parse(&input[pos..])? {
+                Step::NeedMore => panic!("incomplete"),
+                Step::Head { consumed, .. } => pos += consumed,
+                Step::Body { consumed, data } => {
+                    body.extend_from_slice(data.get(&input[pos..]));
+                    pos += consumed;
+                }
+                Step::End { consumed, .. } => return Ok((body, pos + consumed)),
+            }
+        }
+    }
+
+    #[test]
+    fn simple_get_ranges() {
+        let b = b"GET /path/x?a=1&b=2 HTTP/1.1\r\nHost: example.com\r\nX-Y:  z z \r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let Step::Head { consumed, head } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(consumed, b.len());
+        assert_eq!(head.head, Span::new(0, b.len()));
+        assert_eq!(head.method, Span::new(0, 3));
+        assert_eq!(head.uri, Span::new(4, 11));
+        assert_eq!(head.uri.get(b), b"/path/x");
+        assert_eq!(head.query, Some(Span::new(12, 19)));
+        assert_eq!(head.query.unwrap().get(b), b"a=1&b=2");
+        assert_eq!(head.proto.get(b), b"HTTP/1.1");
+        assert_eq!(head.proto, Span::new(20, 28));
+        assert_eq!(head.headers.len(), 2);
+        assert_eq!(head.headers[0].name.get(b), b"Host");
+        assert_eq!(head.headers[0].value.get(b), b"example.com");
+        assert_eq!(head.headers[1].name.get(b), b"X-Y");
+        assert_eq!(head.headers[1].value.get(b), b"z z");
+        assert_eq!(head.header(b, b"x-y"), Some(&b"z z"[..]));
+        assert_eq!(head.version, Version::Http11);
+        assert!(head.keep_alive);
+        assert_eq!(head.body, Body::None);
+        assert!(!head.expect_continue);
+        assert!(p.in_body());
+        assert_eq!(
+            p.parse(&b[consumed..]),
+            Ok(Step::End {
+                consumed: 0,
+                keep_alive: true
+            })
+        );
+        assert!(!p.in_body());
+        assert_eq!(p.parse(&b[consumed..]), Ok(Step::NeedMore));
+    }
+
+    #[test]
+    fn query_absent_and_empty() {
+        let b = b"GET /p HTTP/1.1\r\nHost: h\r\n\r\n";
+        assert_eq!(head_of(b).unwrap().query, None);
+        let b = b"GET /p? HTTP/1.1\r\nHost: h\r\n\r\n";
+        let h = head_of(b).unwrap();
+        assert_eq!(h.query, Some(Span::new(7, 7)));
+        assert_eq!(h.uri.get(b), b"/p");
+    }
+
+    #[test]
+    fn absolute_form_and_unknown_method_accepted() {
+        let b = b"PURGE http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n";
+        let h = head_of(b).unwrap();
+        assert_eq!(h.method.get(b), b"PURGE");
+        assert_eq!(h.uri.get(b), b"http://example.com/a");
+        assert_eq!(h.query.unwrap().get(b), b"b");
+        let b = b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n";
+        assert_eq!(head_of(b).unwrap().uri.get(b), b"*");
+    }
+
+    #[test]
+    fn need_more_consumes_nothing() {
+        let b = b"GET / HTTP/1.1\r\nHost: h\r\n\r";
+        let mut p = RequestParser::new(lim());
+        for k in 0..=b.len() {
+            assert_eq!(p.parse(&b[..k]), Ok(Step::NeedMore), "prefix {k}");
+        }
+        assert!(!p.in_body());
+        assert_eq!(p.finish_on_eof(b.len()).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn leading_empty_lines_skipped() {
+        let b = b"\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let Step::Head { consumed, head } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(consumed, b.len());
+        assert_eq!(head.head, Span::new(4, b.len()));
+        assert_eq!(head.method, Span::new(4, 7));
+        // A lone CR at the start waits for more.
+        let mut p = RequestParser::new(lim());
+        assert_eq!(p.parse(b"\r\n\r"), Ok(Step::NeedMore));
+        // A bare LF is not an empty line.
+        assert_eq!(status_of(b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        let ka = |s: &[u8]| head_of(s).unwrap().keep_alive;
+        assert!(ka(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n"));
+        assert!(!ka(
+            b"GET / HTTP/1.1\r\nHost: h\r\nConnection: x\r\nConnection: close\r\n\r\n"
+        ));
+        assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+        assert!(ka(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"));
+        assert_eq!(head_of(b"GET / HTTP/1.0\r\n\r\n").unwrap().version, Version::Http10);
+    }
+
+    #[test]
+    fn connection_close_stops_reading() {
+        // G4: the first request is answered; the malformed one after it is never parsed.
+        let b = b"GET /1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nBOGUS\r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let Step::Head { consumed, .. } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            p.parse(&b[consumed..]),
+            Ok(Step::End {
+                consumed: 0,
+                keep_alive: false
+            })
+        );
+        assert!(p.is_closed());
+        assert_eq!(p.parse(&b[consumed..]), Ok(Step::NeedMore));
+        assert_eq!(p.finish_on_eof(9), Ok(Eof::Clean));
+    }
+
+    #[test]
+    fn pipelined_error_comes_after_earlier_requests() {
+        let b = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let mut pos = 0;
+        let mut heads = 0;
+        let err = loop {
+            match p.parse(&b[pos..]) {
+                Ok(Step::Head { consumed, .. }) => {
+                    heads += 1;
+                    pos += consumed
+                }
+                Ok(s) => pos += s.consumed(),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(heads, 2);
+        assert_eq!(err.status, 400);
+        assert_eq!(p.error(), Some(err));
+        // Failed stays failed.
+        assert_eq!(p.parse(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"), Err(err));
+    }
+
+    #[test]
+    fn content_length_body() {
+        let b = b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET";
+        let (body, used) = body_of(b).unwrap();
+        assert_eq!(body, b"hello");
+        assert_eq!(used, b.len() - 3);
+        assert_eq!(head_of(b).unwrap().body, Body::Length(5));
+        // Zero length.
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(body_of(b).unwrap(), (vec![], b.len()));
+        // Leading zeros and OWS are fine.
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length:  007 \r\n\r\n1234567";
+        assert_eq!(body_of(b).unwrap().0, b"1234567");
+    }
+
+    #[test]
+    fn body_streams_in_pieces() {
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let Step::Head { consumed, .. } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(consumed, b.len());
+        assert_eq!(p.parse(b""), Ok(Step::NeedMore));
+        assert_eq!(
+            p.parse(b"abc"),
+            Ok(Step::Body {
+                consumed: 3,
+                data: Span::new(0, 3)
+            })
+        );
+        assert!(p.in_body());
+        // Peer closes mid-body: incomplete, never dispatched as complete.
+        let mut q = p.clone();
+        assert_eq!(q.finish_on_eof(0).unwrap_err().status, 400);
+        assert_eq!(
+            p.parse(b"defghijXYZ"),
+            Ok(Step::Body {
+                consumed: 7,
+                data: Span::new(0, 7)
+            })
+        );
+        assert_eq!(
+            p.parse(b"XYZ"),
+            Ok(Step::End {
+                consumed: 0,
+                keep_alive: true
+            })
+        );
+        assert!(!p.in_body());
+    }
+
+    #[test]
+    fn chunked_body() {
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+                  5\r\nhello\r\n6;ext=1;q=\"a b\"\r\n world\r\nA\r\n0123456789\r\n0\r\n\r\nNEXT";
+        assert_eq!(head_of(b).unwrap().body, Body::Chunked);
+        let (body, used) = body_of(b).unwrap();
+        assert_eq!(body, b"hello world0123456789");
+        assert_eq!(used, b.len() - 4);
+    }
+
+    #[test]
+    fn chunked_data_ranges_are_decoded() {
+        let head = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut p = RequestParser::new(lim());
+        let Step::Head { .. } = p.parse(head).unwrap() else {
+            panic!()
+        };
+        let b = b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        assert_eq!(
+            p.parse(b),
+            Ok(Step::Body {
+                consumed: 6,
+                data: Span::new(3, 6)
+            })
+        );
+        assert_eq!(
+            p.parse(&b[6..]),
+            Ok(Step::Body {
+                consumed: 7,
+                data: Span::new(5, 7)
+            })
+        );
+        assert_eq!(
+            p.parse(&b[13..]),
+            Ok(Step::End {
+                consumed: 7,
+                keep_alive: true
+            })
+        );
+    }
+
+    #[test]
+    fn chunked_trailers_and_case() {
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n\
+                  4\r\nwiki\r\n0;last\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n";
+        let (body, used) = body_of(b).unwrap();
+        assert_eq!(body, b"wiki");
+        assert_eq!(used, b.len());
+        // Malformed trailer.
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+                  0\r\nX : 1\r\n\r\n";
+        assert_eq!(status_of(b), 400);
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+                  0\r\nX: 1\r\n folded\r\n\r\n";
+        assert_eq!(status_of(b), 400);
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\rX";
+        assert_eq!(status_of(b), 400);
+        // Trailer section too large.
+        let mut b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+        for _ in 0..1000 {
+            b.extend_from_slice(b"X-A: aaaaaaaaaaaa\r\n");
+        }
+        assert_eq!(status_of(&b), 431);
+    }
+
+    #[test]
+    fn chunk_errors() {
+        let pre = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let st = |tail: &[u8]| {
+            let mut v = pre.to_vec();
+            v.extend_from_slice(tail);
+            status_of(&v)
+        };
+        assert_eq!(st(b"5\r\nhello\r\n0\r\n\r\n"), 0);
+        assert_eq!(st(b"g\r\nhello\r\n0\r\n\r\n"), 400); // not hex
+        assert_eq!(st(b"\r\nhello\r\n0\r\n\r\n"), 400); // empty size
+        assert_eq!(st(b"-1\r\nhello\r\n0\r\n\r\n"), 400);
+        assert_eq!(st(b"0x5\r\nhello\r\n0\r\n\r\n"), 400);
+        assert_eq!(st(b"5 \r\nhello\r\n0\r\n\r\n"), 400);
+        assert_eq!(st(b"10000000000000000\r\n"), 400); // overflows u64
+        assert_eq!(st(b"ffffffffffffffff\r\n"), 413); // u64::MAX is a size: too large
+        assert_eq!(st(b"5\r\nhelloXY0\r\n\r\n"), 400); // missing CRLF after data
+        assert_eq!(st(b"5\r\nhello\rX"), 400);
+        assert_eq!(st(b"5\r\nhello\n\r\n"), 400);
+        assert_eq!(st(b"5\nhello\r\n0\r\n\r\n"), 400); // bare LF after size
+        assert_eq!(st(b"5\rhello\r\n0\r\n\r\n"), 400); // bare CR after size
+        let mut long = vec![b'0'; MAX_CHUNK_LINE_FOR_TEST + 10];
+        long.extend_from_slice(b"\r\n");
+        assert_eq!(st(&long), 400); // size line too long
+                                    // Incomplete is not an error.
+        assert_eq!(st(b"5\r\nhel"), 0);
+        assert_eq!(st(b"5\r\nhello\r"), 0);
+        assert_eq!(st(b"5;ext"), 0);
+    }
+
+    const MAX_CHUNK_LINE_FOR_TEST: usize = super::super::common::MAX_CHUNK_LINE;
+
+    #[test]
+    fn chunked_body_cap() {
+        let limits = Limits { max_body: 8, ..lim() };
+        let pre = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut v = pre.to_vec();
+        v.extend_from_slice(b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n");
+        assert_eq!(status_with(&v, limits), 0);
+        let mut v = pre.to_vec();
+        v.extend_from_slice(b"5\r\nhello\r\n4\r\nabcd\r\n0\r\n\r\n");
+        assert_eq!(status_with(&v, limits), 413);
+    }
+
+    #[test]
+    fn smuggling_cl_te() {
+        assert_eq!(
+            status_of(
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\
+                  Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            ),
+            400
+        );
+        assert_eq!(
+            status_of(
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\
+                  Content-Length: 5\r\n\r\n0\r\n\r\n"
+            ),
+            400
+        );
+        // CL + an unsupported TE is still the smuggling 400, not 501.
+        assert_eq!(
+            status_of(
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\
+                  Transfer-Encoding: gzip\r\n\r\nhello"
+            ),
+            400
+        );
+    }
+
+    #[test]
+    fn content_length_rules() {
+        let st = |cl: &[u8]| {
+            let mut v = b"POST / HTTP/1.1\r\nHost: h\r\n".to_vec();
+            v.extend_from_slice(cl);
+            v.extend_from_slice(b"\r\n\r\nhello");
+            status_of(&v)
+        };
+        assert_eq!(st(b"Content-Length: 5"), 0);
+        assert_eq!(st(b"Content-Length: 5\r\nContent-Length: 6"), 400); // differ
+        assert_eq!(st(b"Content-Length: 5, 6"), 400); // differing list
+                                                      // Identical duplicates are rejected too (RFC 9110 §8.6 allows either).
+        assert_eq!(st(b"Content-Length: 5\r\nContent-Length: 5"), 400);
+        assert_eq!(st(b"Content-Length: 5, 5"), 400);
+        assert_eq!(st(b"Content-Length: +5"), 400);
+        assert_eq!(st(b"Content-Length: -5"), 400);
+        assert_eq!(st(b"Content-Length: 5 5"), 400);
+        assert_eq!(st(b"Content-Length: 0x5"), 400);
+        assert_eq!(st(b"Content-Length: 5.0"), 400);
+        assert_eq!(st(b"Content-Length:"), 400);
+        assert_eq!(st(b"Content-Length: ,5"), 400);
+        assert_eq!(st(b"Content-Length: 18446744073709551616"), 400); // overflow
+        assert_eq!(st(b"Content-Length: 99999999999999999999999"), 400);
+        // u64::MAX is a real size: over max_body, never "no body".
+        assert_eq!(st(b"Content-Length: 18446744073709551615"), 413);
+        assert_eq!(st(b"Content-Length: 1048577"), 413);
+        assert_eq!(st(b"Content-Length: 1048576"), 0);
+        let unlimited = Limits {
+            max_body: u64::MAX,
+            ..lim()
+        };
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551615\r\n\r\n";
+        let mut p = RequestParser::new(unlimited);
+        let Step::Head { head, .. } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(head.body, Body::Length(u64::MAX));
+    }
+
+    #[test]
+    fn transfer_encoding_rules() {
+        let st = |te: &[u8]| {
+            let mut v = b"POST / HTTP/1.1\r\nHost: h\r\n".to_vec();
+            v.extend_from_slice(te);
+            v.extend_from_slice(b"\r\n\r\n0\r\n\r\n");
+            status_of(&v)
+        };
+        assert_eq!(st(b"Transfer-Encoding: chunked"), 0);
+        assert_eq!(st(b"Transfer-Encoding: , chunked ,"), 0);
+        assert_eq!(st(b"Transfer-Encoding: gzip"), 501);
+        assert_eq!(st(b"Transfer-Encoding: gzip, chunked"), 501);
+        assert_eq!(st(b"Transfer-Encoding: identity"), 501);
+        assert_eq!(st(b"Transfer-Encoding: chunked, gzip"), 400); // chunked not last
+        assert_eq!(st(b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip"), 400);
+        assert_eq!(st(b"Transfer-Encoding: chunked, chunked"), 400); // repeated
+        assert_eq!(st(b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"), 400);
+        assert_eq!(st(b"Transfer-Encoding: chunked;a=b"), 400);
+        assert_eq!(st(b"Transfer-Encoding:"), 400);
+        assert_eq!(st(b"Transfer-Encoding: \"chunked\""), 400);
+        assert_eq!(st(b"Transfer-Encoding: xchunked"), 501);
+        // HTTP/1.0 with Transfer-Encoding: faulty framing.
+        assert_eq!(
+            status_of(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn header_syntax_rules() {
+        // obs-fold.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\n Host: h\r\n\r\n"), 400);
+        // Whitespace between name and colon.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
+        assert_eq!(
+            status_of(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length\t: 0\r\n\r\n"),
+            400
+        );
+        // Bare CR anywhere in the head.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET /\r HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\rHost: h\r\n\r\n"), 400);
+        // Bare LF.
+        assert_eq!(status_of(b"GET / HTTP/1.1\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n"), 400);
+        // Control characters in values.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x1bb\r\n\r\n"), 400);
+        // HTAB and obs-text are allowed.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\xe9\r\n\r\n"), 0);
+        // Missing colon / empty name.
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n"), 400);
+        // Request line shape.
+        assert_eq!(status_of(b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1 \r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET /\r\n\r\n"), 400);
+        assert_eq!(status_of(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn empty_value_allowed() {
+        let b = b"GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Sp:   \r\n\r\n";
+        let h = head_of(b).unwrap();
+        assert_eq!(h.headers[1].value.get(b), b"");
+        assert_eq!(h.headers[2].value.get(b), b"");
+        assert!(h.headers[1].value.start >= h.headers[1].name.end);
+    }
+
+    #[test]
+    fn host_rules() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / HTTP/1.0\r\n\r\n"), 0);
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0); // empty Host is allowed
+    }
+
+    #[test]
+    fn version_rules() {
+        assert_eq!(status_of(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
+        assert_eq!(status_of(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n"), 505);
+        assert_eq!(status_of(b"GET / HTTP/0.9\r\n\r\n"), 505);
+        assert_eq!(status_of(b"GET / HTTP/3\r\n\r\n"), 505);
+        assert_eq!(status_of(b"GET / http/1.1\r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"GET / FOO\r\nHost: h\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn expect_continue() {
+        let h = head_of(b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n").unwrap();
+        assert!(h.expect_continue);
+        // HTTP/1.0 expectations are ignored (RFC 9110 §10.1.1).
+        let h = head_of(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n").unwrap();
+        assert!(!h.expect_continue);
+    }
+
+    #[test]
+    fn limits_uri_414() {
+        let limits = Limits {
+            max_uri_bytes: 10,
+            ..lim()
+        };
+        assert_eq!(status_with(b"GET /123456789 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 0);
+        assert_eq!(status_with(b"GET /1234567890 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 414);
+        assert_eq!(status_with(b"GET /12345?7890 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 414);
+        // Detected before the head is complete.
+        assert_eq!(status_with(b"GET /1234567890", limits), 414);
+        // A URI longer than the whole head budget is still a 414, not a 431.
+        let mut v = b"GET /".to_vec();
+        v.extend(std::iter::repeat_n(b'a', 10_000));
+        assert_eq!(status_of(&v), 414);
+    }
+
+    #[test]
+    fn limits_head_431() {
+        let limits = Limits {
+            max_head_bytes: 64,
+            ..lim()
+        };
+        let ok = b"GET / HTTP/1.1\r\nHost: h\r\nX: 01234567890123456789012345678901\r\n\r\n";
+        assert_eq!(ok.len(), 64);
+        assert_eq!(status_with(ok, limits), 0);
+        let big = b"GET / HTTP/1.1\r\nHost: h\r\nX: 012345678901234567890123456789012\r\n\r\n";
+        assert_eq!(status_with(big, limits), 431);
+        assert_eq!(status_with(&big[..64], limits), 431);
+        assert_eq!(status_with(&big[..63], limits), 0);
+        // Endless empty lines count too.
+        assert_eq!(status_with(&[b'\r', b'\n'].repeat(40), limits), 431);
+    }
+
+    #[test]
+    fn limits_header_count_431() {
+        let limits = Limits {
+            max_headers: 3,
+            ..lim()
+        };
+        let ok = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
+        assert_eq!(status_with(ok, limits), 0);
+        let over = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert_eq!(status_with(over, limits), 431);
+        let mut v = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        for _ in 0..64 {
+            v.extend_from_slice(b"A: 1\r\n");
+        }
+        v.extend_from_slice(b"\r\n");
+        assert_eq!(status_of(&v), 431); // 65 fields > default 64
+    }
+
+    #[test]
+    fn parse_whole_length() {
+        let b = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET";
+        assert_eq!(parse_whole(&b[..10], &lim()), Ok(None));
+        assert_eq!(parse_whole(&b[..b.len() - 4], &lim()), Ok(None));
+        let w = parse_whole(b, &lim()).unwrap().unwrap();
+        assert_eq!(w.len, b.len() - 3);
+        assert_eq!(w.body, WholeBody::Span(Span::new(b.len() - 6, b.len() - 3)));
+        assert_eq!(w.body.bytes(b), b"abc");
+        assert_eq!(w.raw_body, Span::new(b.len() - 6, b.len() - 3));
+        assert_eq!(w.head.head, Span::new(0, b.len() - 6));
+        assert_eq!(w.head.uri.get(b), b"/x");
+    }
+
+    #[test]
+    fn parse_whole_no_body_and_leading_crlf() {
+        let b = b"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        let w = parse_whole(b, &lim()).unwrap().unwrap();
+        assert_eq!(w.len, b.len());
+        assert_eq!(w.head.head, Span::new(2, b.len()));
+        assert_eq!(w.body, WholeBody::Span(Span::empty_at(b.len())));
+    }
+
+    #[test]
+    fn parse_whole_chunked_and_errors() {
+        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+                  3\r\nabc\r\n1\r\nd\r\n0\r\nT: 1\r\n\r\nNEXT";
+        let w = parse_whole(b, &lim()).unwrap().unwrap();
+        assert_eq!(w.body, WholeBody::Decoded(b"abcd".to_vec()));
+        assert_eq!(w.len, b.len() - 4);
+        assert_eq!(w.raw_body.get(b), b"3\r\nabc\r\n1\r\nd\r\n0\r\nT: 1\r\n\r\n");
+        assert_eq!(parse_whole(&b[..b.len() - 6], &lim()), Ok(None));
+        let big = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+        let small = Limits { max_body: 4, ..lim() };
+        assert_eq!(parse_whole(big, &small).unwrap_err().status, 413);
+        assert_eq!(parse_whole(b"GET / HTTP/1.1\r\n\r\n", &lim()).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn three_pipelined_requests_every_split() {
+        let stream: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n\
+            POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody\
+            \r\nPUT /c?x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+            2\r\nab\r\n3;e\r\ncde\r\n0\r\nT: v\r\n\r\n";
+        let whole = crate::http::drive::request_events(stream, &[stream.len()], lim());
+        let n_heads = whole
+            .iter()
+            .filter(|e| matches!(e, crate::http::drive::Ev::Head(..)))
+            .count();
+        assert_eq!(n_heads, 3);
+        assert!(!whole.iter().any(|e| matches!(e, crate::http::drive::Ev::Err(_))));
+        for k in 0..=stream.len() {
+            let split = crate::http::drive::request_events(stream, &[k, stream.len() - k], lim());
+            assert_eq!(split, whole, "split at {k}");
+        }
+        let ones = vec![1; stream.len()];
+        assert_eq!(crate::http::drive::request_events(stream, &ones, lim()), whole);
+    }
+}

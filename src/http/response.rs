@@ -1,0 +1,588 @@
+//! Client side: frames HTTP/1.x responses out of a connection's receive buffer.
+//!
+//! [`ResponseParser`] has the same streaming shape as the request framer: one
+//! [`Step`] per call, `Head`, `Body`*, `End`. The body length follows RFC 9112 §6.3: a
+//! response to HEAD, any 1xx, 204 and 304 have no body; a 2xx to CONNECT opens a tunnel;
+//! then `Transfer-Encoding: chunked`; then `Content-Length`; otherwise the body runs until
+//! the server closes ([`Body::UntilClose`], completed by
+//! [`ResponseParser::finish_on_eof`]). Interim responses (100, 102, 103, ...) are skipped.
+
+use super::common::{
+    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, is_field_vchar, map_httparse,
+    version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
+};
+use super::Vec;
+
+/// The head of a response. All spans point into the slice passed to the
+/// [`ResponseParser::parse`] call that returned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// From the status line to the final empty line inclusive (skipped interim responses
+    /// are not part of it).
+    pub head: Span,
+    /// The protocol token, `HTTP/1.0` or `HTTP/1.1`.
+    pub proto: Span,
+    /// The three status digits.
+    pub code: Span,
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase (may be empty).
+    pub reason: Span,
+    /// Every header field, in order.
+    pub headers: Vec<Header>,
+    /// The HTTP version.
+    pub version: Version,
+    /// Whether the connection can carry another request/response after this one
+    /// (RFC 9112 §9.3). Always `false` for read-until-close bodies, `101 Switching
+    /// Protocols` and a tunnel opened by CONNECT.
+    pub keep_alive: bool,
+    /// How the body is framed.
+    pub body: Body,
+}
+
+impl ResponseHead {
+    /// The value of the first header named `name` (ASCII case-insensitive), as bytes of `buf`
+    /// (the slice the head was parsed from).
+    pub fn header<'a>(&self, buf: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+        super::message::get_header(buf, &self.headers, name).map(|s| s.get(buf))
+    }
+}
+
+/// A step of the response framer.
+pub type ResponseStep = Step<ResponseHead>;
+
+/// The kind of request a response answers, as far as framing cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Answering {
+    Other,
+    Head,
+    Connect,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Head,
+    Body { reader: BodyReader, keep_alive: bool },
+    Closed,
+    Failed(HttpError),
+}
+
+/// Streaming HTTP/1.x response framer. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct ResponseParser {
+    limits: Limits,
+    state: State,
+    hint: Hint,
+    answering: Answering,
+}
+
+impl ResponseParser {
+    /// A parser waiting for a response to a GET-like request, enforcing `limits`.
+    pub fn new(limits: Limits) -> ResponseParser {
+        ResponseParser {
+            limits,
+            state: State::Head,
+            hint: Hint::default(),
+            answering: Answering::Other,
+        }
+    }
+
+    /// Tells the parser which method the next response answers (`HEAD` responses have no
+    /// body; a 2xx answer to `CONNECT` is a tunnel). Stays in force until changed; call it
+    /// before the response's head is parsed.
+    pub fn set_request_method(&mut self, method: &[u8]) {
+        self.answering = if method == b"HEAD" {
+            Answering::Head
+        } else if method == b"CONNECT" {
+            Answering::Connect
+        } else {
+            Answering::Other
+        };
+    }
+
+    /// Feeds the not-yet-consumed bytes of the connection; returns one step. Same contract
+    /// as [`RequestParser::parse`](super::RequestParser::parse).
+    pub fn parse(&mut self, buf: &[u8]) -> Result<ResponseStep, HttpError> {
+        let r = self.parse_inner(buf);
+        if let Err(e) = r {
+            self.state = State::Failed(e);
+        }
+        r
+    }
+
+    fn parse_inner(&mut self, buf: &[u8]) -> Result<ResponseStep, HttpError> {
+        match &mut self.state {
+            State::Failed(e) => Err(*e),
+            State::Closed => Ok(Step::NeedMore),
+            State::Head => {
+                let mut start = 0usize;
+                loop {
+                    let Some((end, head)) = parse_head(buf, start, &self.limits, &mut self.hint, self.answering)?
+                    else {
+                        return Ok(Step::NeedMore);
+                    };
+                    if (100..200).contains(&head.status) && head.status != 101 {
+                        // Interim response: skip it, the final one follows.
+                        start = end;
+                        continue;
+                    }
+                    self.hint = Hint::default();
+                    self.state = State::Body {
+                        reader: BodyReader::new(head.body),
+                        keep_alive: head.keep_alive,
+                    };
+                    return Ok(Step::Head { consumed: end, head });
+                }
+            }
+            State::Body { reader, keep_alive } => {
+                let keep_alive = *keep_alive;
+                match reader.step(buf, &self.limits, &mut self.hint)? {
+                    BodyEvent::NeedMore => Ok(Step::NeedMore),
+                    BodyEvent::Data { consumed, data } => {
+                        self.hint = Hint::default();
+                        Ok(Step::Body { consumed, data })
+                    }
+                    BodyEvent::End { consumed } => {
+                        self.hint = Hint::default();
+                        self.state = if keep_alive { State::Head } else { State::Closed };
+                        Ok(Step::End { consumed, keep_alive })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a head was returned and its message has not ended yet.
+    pub fn in_body(&self) -> bool {
+        matches!(self.state, State::Body { .. })
+    }
+
+    /// Whether the parser stopped reading (non-keep-alive message done, EOF, or error).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed | State::Failed(_))
+    }
+
+    /// The error the parser failed with, if it did.
+    pub fn error(&self) -> Option<HttpError> {
+        match self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Tells the parser the server closed the connection; `unconsumed` is how many received
+    /// bytes were never consumed (call [`parse`](Self::parse) until `NeedMore` first).
+    ///
+    /// `Ok(Eof::Complete)`: a read-until-close body ended here, the response is complete.
+    /// `Ok(Eof::Clean)`: no response was in progress. An error (status 400) if a head, a
+    /// Content-Length body or a chunked body was cut short. The parser is closed afterwards.
+    pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
+        let r = match &self.state {
+            State::Failed(e) => Err(*e),
+            State::Closed => Ok(Eof::Clean),
+            State::Head if unconsumed == 0 => Ok(Eof::Clean),
+            State::Head => Err(bad("connection closed inside a response head")),
+            State::Body { reader, .. } if reader.until_close() || reader.complete() => Ok(Eof::Complete),
+            State::Body { .. } => Err(bad("connection closed inside a response body")),
+        };
+        self.state = match r {
+            Err(e) => State::Failed(e),
+            Ok(_) => State::Closed,
+        };
+        r
+    }
+}
+
+/// Parses a response head starting at `start`. `Ok(None)`: incomplete.
+fn parse_head(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+    hint: &mut Hint,
+    answering: Answering,
+) -> Result<Option<(usize, ResponseHead)>, HttpError> {
+    match &buf[start..] {
+        [] => return Ok(None),
+        [b'\r' | b'\n', ..] => return Err(bad("empty line before status line")),
+        _ => {}
+    }
+    let end = match find_block_end(buf, start, limits.max_head_bytes, hint) {
+        Some(end) => end,
+        None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "response head too large")),
+        None => return Ok(None),
+    };
+    let block = &buf[start..end];
+    check_raw_lines(block)?;
+    let line_end = start + find(block, b"\r\n").unwrap_or(0);
+    let line = &buf[start..line_end];
+
+    let mut fields = Vec::new();
+    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
+    let mut resp = httparse::Response::new(&mut fields);
+    let n = match resp.parse(block) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(bad("malformed response head")),
+        Err(httparse::Error::Version) => {
+            let proto = line.split(|&b| b == b' ').next().unwrap_or(&[]);
+            return Err(version_error(proto));
+        }
+        Err(e) => return Err(map_httparse(e)),
+    };
+    if n != block.len() {
+        return Err(bad("malformed response head"));
+    }
+    let (Some(minor), Some(status)) = (resp.version, resp.code) else {
+        return Err(bad("malformed status line"));
+    };
+    if status < 100 {
+        return Err(bad("invalid status code"));
+    }
+    let version = match minor {
+        0 => Version::Http10,
+        1 => Version::Http11,
+        _ => return Err(HttpError::new(505, "HTTP version not supported")),
+    };
+    // The status line is `HTTP/1.x SP 3DIGIT [SP reason]`, httparse checked the shape.
+    if line.len() < 12 {
+        return Err(bad("malformed status line"));
+    }
+    let proto = Span::new(start, start + 8);
+    let code = Span::new(start + 9, start + 12);
+    let reason = if line.len() > 12 {
+        Span::new(start + 13, line_end)
+    } else {
+        Span::empty_at(line_end)
+    };
+    if !reason.get(buf).iter().all(|&b| is_field_vchar(b)) {
+        return Err(bad("control character in reason phrase"));
+    }
+
+    let headers = convert_fields(buf, resp.headers)?;
+    let is_interim = (100..200).contains(&status) && status != 101;
+    let (body, keep_alive) = if is_interim {
+        // Interim responses are skipped whole; their fields do not frame anything.
+        (Body::None, true)
+    } else {
+        let f = analyze_fields(buf, &headers)?;
+        if version == Version::Http10 && f.chunked {
+            return Err(bad("Transfer-Encoding in an HTTP/1.0 response"));
+        }
+        let persistent = match version {
+            Version::Http11 => !f.close,
+            Version::Http10 => f.keep_alive && !f.close,
+        };
+        if status == 101 || (answering == Answering::Connect && (200..300).contains(&status)) {
+            // The connection now speaks another protocol (or is a tunnel).
+            (Body::None, false)
+        } else if answering == Answering::Head || status == 204 || status == 304 {
+            (Body::None, persistent)
+        } else if f.chunked {
+            (Body::Chunked, persistent)
+        } else if let Some(n) = f.content_length {
+            if n > limits.max_body {
+                return Err(HttpError::new(413, "body too large"));
+            }
+            (Body::Length(n), persistent)
+        } else {
+            (Body::UntilClose, false)
+        }
+    };
+    let head = ResponseHead {
+        head: Span::new(start, end),
+        proto,
+        code,
+        status,
+        reason,
+        headers,
+        version,
+        keep_alive,
+        body,
+    };
+    Ok(Some((end, head)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec;
+
+    fn lim() -> Limits {
+        Limits::default()
+    }
+
+    struct Out {
+        heads: Vec<ResponseHead>,
+        body: Vec<u8>,
+        ends: Vec<bool>,
+        err: Option<u16>,
+        used: usize,
+    }
+
+    fn run(p: &mut ResponseParser, b: &[u8]) -> Out {
+        let mut o = Out {
+            heads: vec![],
+            body: vec![],
+            ends: vec![],
+            err: None,
+            used: 0,
+        };
+        loop {
+            match p.parse(&b[o.used..]) {
+                Err(e) => {
+                    o.err = Some(e.status);
+                    return o;
+                }
+                Ok(Step::NeedMore) => return o,
+                Ok(Step::Head { consumed, head }) => {
+                    o.heads.push(head.clone());
+                    o.used += consumed;
+                }
+                Ok(Step::Body { consumed, data }) => {
+                    o.body.extend_from_slice(data.get(&b[o.used..]));
+                    o.used += consumed;
+                }
+                Ok(Step::End { consumed, keep_alive }) => {
+                    o.ends.push(keep_alive);
+                    o.used += consumed;
+                }
+            }
+        }
+    }
+
+    fn run_new(b: &[u8]) -> Out {
+        run(&mut ResponseParser::new(lim()), b)
+    }
+
+    #[test]
+    fn content_length_response_ranges() {
+        let b = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello";
+        let mut p = ResponseParser::new(lim());
+        let Step::Head { consumed, head } = p.parse(b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(consumed, b.len() - 5);
+        assert_eq!(head.head, Span::new(0, b.len() - 5));
+        assert_eq!(head.proto.get(b), b"HTTP/1.1");
+        assert_eq!(head.code.get(b), b"200");
+        assert_eq!(head.status, 200);
+        assert_eq!(head.reason.get(b), b"OK");
+        assert_eq!(head.headers.len(), 2);
+        assert_eq!(head.header(b, b"x"), Some(&b"y"[..]));
+        assert_eq!(head.body, Body::Length(5));
+        assert!(head.keep_alive);
+        let o = run(&mut p, &b[consumed..]);
+        assert_eq!(o.body, b"hello");
+        assert_eq!(o.ends, [true]);
+    }
+
+    #[test]
+    fn reason_phrases() {
+        let b = b"HTTP/1.1 404 Not  Found\r\nContent-Length: 0\r\n\r\n";
+        let o = run_new(b);
+        assert_eq!(o.heads[0].reason.get(b), b"Not  Found");
+        let b = b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n";
+        let o = run_new(b);
+        assert_eq!(o.heads[0].reason.get(b), b"");
+        let b = b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n";
+        let o = run_new(b);
+        assert_eq!(o.heads[0].reason, Span::empty_at(12));
+        assert_eq!(o.err, None);
+        assert_eq!(run_new(b"HTTP/1.1 200 O\x01K\r\n\r\n").err, Some(400));
+    }
+
+    #[test]
+    fn interim_responses_skipped() {
+        let b = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+                  HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        let o = run_new(b);
+        assert_eq!(o.heads.len(), 1);
+        assert_eq!(o.heads[0].status, 200);
+        assert_eq!(o.heads[0].head.start, 65);
+        assert_eq!(o.body, b"ok");
+        assert_eq!(o.used, b.len());
+        // An interim alone is not a response yet.
+        let mut p = ResponseParser::new(lim());
+        assert_eq!(p.parse(b"HTTP/1.1 100 Continue\r\n\r\n"), Ok(Step::NeedMore));
+    }
+
+    #[test]
+    fn no_body_statuses() {
+        for s in [&b"204 No Content"[..], b"304 Not Modified"] {
+            let mut v = b"HTTP/1.1 ".to_vec();
+            v.extend_from_slice(s);
+            v.extend_from_slice(b"\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            let o = run_new(&v);
+            assert_eq!(o.heads.len(), 2, "{s:?}");
+            assert_eq!(o.heads[0].body, Body::None);
+            assert_eq!(o.ends, [true, true]);
+        }
+    }
+
+    #[test]
+    fn head_request_has_no_body() {
+        let b = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 404 NF\r\nContent-Length: 0\r\n\r\n";
+        let mut p = ResponseParser::new(lim());
+        p.set_request_method(b"HEAD");
+        let o = run(&mut p, b);
+        assert_eq!(o.heads.len(), 2);
+        assert_eq!(o.heads[0].body, Body::None);
+        assert_eq!(o.used, b.len());
+        // Without HEAD the same bytes are a 100-byte body.
+        let o = run_new(b);
+        assert_eq!(o.heads[0].body, Body::Length(100));
+    }
+
+    #[test]
+    fn connect_tunnel_and_switching_protocols() {
+        let b = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01";
+        let mut p = ResponseParser::new(lim());
+        p.set_request_method(b"CONNECT");
+        let o = run(&mut p, b);
+        assert_eq!(o.heads[0].body, Body::None);
+        assert_eq!(o.ends, [false]);
+        assert_eq!(o.used, b.len() - 3); // tunnel bytes left for the caller
+        assert!(p.is_closed());
+        let b = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00";
+        let mut p = ResponseParser::new(lim());
+        let o = run(&mut p, b);
+        assert_eq!(o.heads[0].status, 101);
+        assert_eq!(o.ends, [false]);
+        assert_eq!(o.used, b.len() - 2);
+    }
+
+    #[test]
+    fn chunked_response() {
+        let b = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        let o = run_new(b);
+        assert_eq!(o.body, b"abc");
+        assert_eq!(o.ends, [true]);
+        assert_eq!(o.used, b.len());
+    }
+
+    #[test]
+    fn until_close_response() {
+        let b = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nsome data";
+        let mut p = ResponseParser::new(lim());
+        let o = run(&mut p, b);
+        assert_eq!(o.heads[0].body, Body::UntilClose);
+        assert!(!o.heads[0].keep_alive);
+        assert_eq!(o.body, b"some data");
+        assert!(o.ends.is_empty());
+        assert!(p.in_body());
+        assert_eq!(p.finish_on_eof(0), Ok(Eof::Complete));
+        assert!(p.is_closed());
+        // Until-close bodies are capped too.
+        let mut p = ResponseParser::new(Limits { max_body: 4, ..lim() });
+        assert_eq!(run(&mut p, b).err, Some(413));
+    }
+
+    #[test]
+    fn truncated_responses() {
+        let mut p = ResponseParser::new(lim());
+        let o = run(&mut p, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+        assert_eq!(o.body, b"abc");
+        assert_eq!(p.finish_on_eof(0).unwrap_err().status, 400);
+        let mut p = ResponseParser::new(lim());
+        run(&mut p, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab");
+        assert_eq!(p.finish_on_eof(0).unwrap_err().status, 400);
+        let mut p = ResponseParser::new(lim());
+        assert_eq!(p.finish_on_eof(0), Ok(Eof::Clean));
+        let mut p = ResponseParser::new(lim());
+        assert_eq!(p.parse(b"HTTP/1.1 2"), Ok(Step::NeedMore));
+        assert_eq!(p.finish_on_eof(10).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        let ka = |b: &[u8]| run_new(b).heads[0].keep_alive;
+        assert!(ka(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!ka(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        ));
+        assert!(!ka(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assert!(ka(
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"
+        ));
+    }
+
+    #[test]
+    fn smuggling_checks_apply() {
+        let st = |b: &[u8]| run_new(b).err;
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\n"), Some(400));
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), Some(501));
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nX : a\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), Some(400));
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            st(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n"),
+            Some(413)
+        );
+    }
+
+    #[test]
+    fn status_line_errors() {
+        let st = |b: &[u8]| run_new(b).err;
+        assert_eq!(st(b"HTTP/2.0 200 OK\r\n\r\n"), Some(505));
+        assert_eq!(st(b"HTTP/1.1 20 OK\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1 2000 OK\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1  200 OK\r\n\r\n"), Some(400));
+        assert_eq!(st(b"ICY 200 OK\r\n\r\n"), Some(400));
+        assert_eq!(st(b"\r\nHTTP/1.1 200 OK\r\n\r\n"), Some(400));
+        assert_eq!(st(b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), Some(400));
+    }
+
+    #[test]
+    fn limits() {
+        let small = Limits {
+            max_head_bytes: 40,
+            max_headers: 1,
+            ..lim()
+        };
+        let mut p = ResponseParser::new(small);
+        assert_eq!(run(&mut p, b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n").err, Some(431));
+        let mut p = ResponseParser::new(small);
+        assert_eq!(
+            run(&mut p, b"HTTP/1.1 200 OK\r\nA: 0123456789012345678901234\r\n\r\n").err,
+            Some(431)
+        );
+        // Interim responses count towards the final head's budget.
+        let mut p = ResponseParser::new(small);
+        let mut v = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(2);
+        v.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!(run(&mut p, &v).err, Some(431));
+    }
+
+    #[test]
+    fn pipelined_responses() {
+        let b = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\n\
+                  Transfer-Encoding: chunked\r\n\r\n1\r\nb\r\n0\r\n\r\nHTTP/1.1 204 N\r\n\r\n";
+        let o = run_new(b);
+        assert_eq!(o.heads.len(), 3);
+        assert_eq!(o.body, b"ab");
+        assert_eq!(o.ends, [true, true, true]);
+        assert_eq!(o.used, b.len());
+    }
+}
