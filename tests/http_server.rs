@@ -23,6 +23,7 @@ fn s(m: mg_str) -> String {
 
 struct Srv {
     msgs: AtomicUsize,
+    streamed: AtomicUsize,
     /// When set, replies come from a worker thread through mg_wakeup.
     worker: Option<Mutex<mpsc::Sender<(mg_conn, String)>>>,
 }
@@ -34,6 +35,22 @@ fn describe(hm: &mg_http_message) -> String {
 unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     let srv = unsafe { &*(mg_fn_data(c) as *const Srv) };
     match ev {
+        MG_EV_HTTP_HDRS => {
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            if s(hm.uri).starts_with("/stream") {
+                assert_eq!(mg_http_stream(c), 0);
+                srv.streamed.store(0, Ordering::SeqCst);
+            }
+        }
+        MG_EV_HTTP_CHUNK => {
+            let d = unsafe { &*(ev_data as *const mg_str) };
+            srv.streamed.fetch_add(d.len, Ordering::SeqCst);
+        }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/stream") => {
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
+            reply(c, &format!("streamed {}", srv.streamed.load(Ordering::SeqCst)));
+        }
         MG_EV_HTTP_MSG => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             srv.msgs.fetch_add(1, Ordering::SeqCst);
@@ -89,6 +106,7 @@ fn server(async_replies: bool) -> u16 {
         };
         let srv: &'static Srv = Box::leak(Box::new(Srv {
             msgs: AtomicUsize::new(0),
+            streamed: AtomicUsize::new(0),
             worker,
         }));
         let u = CString::new("http://127.0.0.1:0").unwrap();
@@ -360,4 +378,36 @@ fn slow_head_gets_408() {
     let (got, closed) = exchange(p, b"GET / HTTP/1.1\r\nHost: h\r\n", Duration::from_secs(3));
     assert!(got.starts_with("HTTP/1.1 408 "), "{got}");
     assert!(closed);
+}
+
+#[test]
+fn streamed_bodies_pass_any_size_in_bounded_memory() {
+    let p = server(false);
+    let size = 3 << 20; // far over http_max_body (1000 here)
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = vec![b'x'; size];
+    let mut req = format!("PUT /stream HTTP/1.1\r\nHost: h\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+    req.extend_from_slice(&body);
+    let w = std::thread::spawn(move || c.write_all(&req).map(|_| c));
+    let mut c = w.join().unwrap().unwrap();
+    let want = ok(&format!("streamed {size}"));
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+    // Chunked, streamed.
+    c.write_all(
+        b"POST /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n2\r\nef\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let want = ok("streamed 6");
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+    // The same size without streaming is refused with 413 at the head.
+    let (line, closed) = status_of(format!("PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: {size}\r\n\r\n").as_bytes());
+    assert!(line.starts_with("HTTP/1.1 413 "), "{line}");
+    assert!(closed);
+    let (line, _) = status_of(b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n");
+    assert!(line.is_empty() || line.starts_with("HTTP/1.1 413 "), "{line}");
 }

@@ -266,3 +266,22 @@ pub extern "C" fn mg_conn_next(mgr: *mut mg_mgr, c: mg_conn) -> mg_conn {
         }
     })
 }
+
+/// Stop (`paused` true) or resume reading from the connection: backpressure for a handler
+/// that cannot take more data now (e.g. a streamed upload going to slow storage). While
+/// paused no `MG_EV_READ`, `MG_EV_HTTP_*` is delivered for new data; the peer is slowed
+/// down by TCP flow control. Returns 0 or `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_recv_pause(c: mg_conn, paused: bool) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.with(|core| {
+            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            conn.paused = paused;
+            if !paused {
+                conn.mark_proto_dirty();
+            }
+            Ok(MG_OK)
+        })
+    })
+}

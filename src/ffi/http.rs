@@ -332,3 +332,26 @@ pub extern "C" fn mg_http_next_multipart(body: mg_str, offset: usize, part: *mut
         }
     })
 }
+
+/// Call in `MG_EV_HTTP_HDRS`: deliver this request's body in pieces as `MG_EV_HTTP_CHUNK`
+/// (`ev_data`: `struct mg_str *`, valid until the handler returns) instead of buffering it;
+/// `MG_EV_HTTP_MSG` follows with an empty body. `http_max_body` does not apply to a
+/// streamed body, so uploads of any size pass in bounded memory; use `mg_recv_pause` to push
+/// back. Returns 0, `MG_ERR_UNSUPPORTED` (not an HTTP server connection reading a request
+/// body), `MG_ERR_STALE`. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_stream(c: mg_conn) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.with(|core| {
+            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            match &mut conn.proto {
+                crate::mgr::http::Proto::HttpServer(hs) if hs.phase == crate::mgr::http::Phase::InMessage => {
+                    hs.streaming = true;
+                    Ok(MG_OK)
+                }
+                _ => Err(MG_ERR_UNSUPPORTED),
+            }
+        })
+    })
+}

@@ -148,6 +148,9 @@ pub const MG_EV_WS_OPEN: c_int = 12;
 pub const MG_EV_WS_MSG: c_int = 13;
 /// WebSocket control frame. `ev_data`: `struct mg_ws_message *`.
 pub const MG_EV_WS_CTL: c_int = 14;
+/// A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
+/// `ev_data`: `struct mg_str *`. (meerkat has no MQTT; this reuses that number.)
+pub const MG_EV_HTTP_CHUNK: c_int = 15;
 /// Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
 pub const MG_EV_WAKEUP: c_int = 19;
 /// First number free for application events.

@@ -291,6 +291,8 @@ pub struct HttpServer {
     pub head: Option<RequestHead>,
     /// Body bytes are delivered as `MG_EV_HTTP_CHUNK` instead of buffered.
     pub streaming: bool,
+    /// Largest body buffered for `MG_EV_HTTP_MSG` (streamed bodies have no cap).
+    pub max_body: u64,
     /// The response to the current request is complete.
     pub answered: bool,
     /// The response said (or implied) that the connection closes after it.
@@ -306,8 +308,15 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
+        // The framer itself does not cap bodies: a handler may stream a body of any size,
+        // so the cap for buffered bodies is enforced by the connection (413).
+        let framer = HttpLimits {
+            max_body: u64::MAX,
+            ..limits
+        };
         HttpServer {
-            parser: RequestParser::new(limits),
+            parser: RequestParser::new(framer),
+            max_body: limits.max_body,
             phase: Phase::Idle,
             ctx: None,
             msg: Vec::new(),

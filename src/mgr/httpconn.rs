@@ -15,6 +15,7 @@ extern crate alloc;
 enum Act {
     Again,
     Hdrs,
+    Chunk(Vec<u8>),
     Msg,
     Error(HttpError),
     Done,
@@ -104,7 +105,7 @@ impl Mgr {
             let act = {
                 let mut core = self.core.borrow_mut();
                 let Some(c) = core.conns.get_mut(h) else { return };
-                if c.closing || c.close_started || c.draining {
+                if c.closing || c.close_started || c.draining || c.paused {
                     if let Proto::HttpServer(hs) = &mut c.proto {
                         hs.dirty = false;
                     }
@@ -158,6 +159,7 @@ impl Mgr {
                         hs.ctx = Some(ctx);
                         hs.answered = false;
                         hs.close_after = false;
+                        hs.streaming = false;
                         hs.out.arm(ctx);
                         hs.head = Some(head);
                         hs.phase = Phase::InMessage;
@@ -165,9 +167,16 @@ impl Mgr {
                         Act::Hdrs
                     }
                     Ok(Step::Body { consumed, data: span }) => {
-                        hs.msg.extend_from_slice(span.get(data));
+                        let piece = span.get(data);
                         *recv_off += consumed;
-                        Act::Again
+                        if hs.streaming {
+                            Act::Chunk(piece.to_vec())
+                        } else if (hs.msg.len() - hs.head_len + piece.len()) as u64 > hs.max_body {
+                            Act::Error(HttpError::new(413, "body larger than http_max_body"))
+                        } else {
+                            hs.msg.extend_from_slice(piece);
+                            Act::Again
+                        }
                     }
                     Ok(Step::End { consumed, .. }) => {
                         *recv_off += consumed;
@@ -189,24 +198,57 @@ impl Mgr {
                 }
                 Act::Hdrs => {
                     self.dispatch_request(h, MG_EV_HTTP_HDRS, false);
+                    if let Some(e) = self.buffered_body_too_large(h) {
+                        self.http_error(h, e);
+                        return;
+                    }
                     self.maybe_continue(h);
+                }
+                Act::Chunk(mut piece) => {
+                    let mut s = mg_str::from_bytes(&piece);
+                    self.dispatch(h, MG_EV_HTTP_CHUNK, &mut s as *mut mg_str as *mut c_void);
+                    piece.clear();
                 }
                 Act::Msg => self.dispatch_request(h, MG_EV_HTTP_MSG, true),
                 Act::Error(e) => {
-                    crate::mlog!(crate::log::LL_DEBUG, "conn {}: bad request: {}", h.serial(), e);
-                    let mut core = self.core.borrow_mut();
-                    if let Some(c) = core.conns.get_mut(h) {
-                        let started = matches!(&c.proto, Proto::HttpServer(hs) if hs.out.started && !hs.answered);
-                        if !started {
-                            c.send.extend_from_slice(&error_response(&e));
-                        }
-                        c.draining = true;
-                        c.recv_off = c.recv.len(); // nothing after a bad request is read
-                    }
+                    self.http_error(h, e);
                     return;
                 }
             }
         }
+    }
+
+    /// Answer a framing error (unless a response already started) and close after it.
+    fn http_error(&self, h: Handle, e: HttpError) {
+        crate::mlog!(crate::log::LL_DEBUG, "conn {}: bad request: {}", h.serial(), e);
+        let mut core = self.core.borrow_mut();
+        if let Some(c) = core.conns.get_mut(h) {
+            let started = matches!(&c.proto, Proto::HttpServer(hs) if hs.out.started && !hs.answered);
+            if !started && !c.closing {
+                c.send.extend_from_slice(&error_response(&e));
+            }
+            c.draining = true;
+            c.recv_off = c.recv.len(); // nothing after a bad request is read
+        }
+    }
+
+    /// After `MG_EV_HTTP_HDRS`: a declared body over the cap is refused at once unless the
+    /// handler chose to stream it (or already answered).
+    fn buffered_body_too_large(&self, h: Handle) -> Option<HttpError> {
+        let core = self.core.borrow();
+        let Some(Conn {
+            proto: Proto::HttpServer(hs),
+            ..
+        }) = core.conns.get(h)
+        else {
+            return None;
+        };
+        let declared = match hs.head.as_ref()?.body {
+            crate::http::Body::Length(n) => n,
+            _ => return None,
+        };
+        (!hs.streaming && !hs.out.started && declared > hs.max_body)
+            .then(|| HttpError::new(413, "body larger than http_max_body"))
     }
 
     /// `Expect: 100-continue`: when the handler did not answer in `MG_EV_HTTP_HDRS`, tell the

@@ -149,6 +149,8 @@ pub struct Conn {
     /// File segments queued after `send` (zero-copy file bodies), each followed by the bytes
     /// queued after it.
     pub files: alloc::collections::VecDeque<FileSeg>,
+    /// Reading (and the protocol machine) paused by the application (`mg_recv_pause`).
+    pub paused: bool,
     /// The protocol above TCP.
     pub proto: Proto,
     /// For listeners: the protocol of accepted connections.
@@ -180,6 +182,7 @@ impl Conn {
             timers: Vec::new(),
             paused_until: 0,
             files: alloc::collections::VecDeque::new(),
+            paused: false,
             proto: Proto::Raw,
             accept_kind: ProtoKind::Raw,
         }
@@ -858,7 +861,7 @@ impl Mgr {
                 State::Connecting => ev = sys::POLLOUT,
                 State::Resolving { .. } => {}
                 State::Open => {
-                    if !c.eof && c.recv_pending().len() < max_recv {
+                    if !c.eof && !c.paused && c.recv_pending().len() < max_recv {
                         ev |= sys::POLLIN;
                     }
                     if c.send_pending() > 0 && c.transport == Transport::Tcp {
