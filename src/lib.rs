@@ -21,4 +21,5 @@ pub mod http;
 pub mod log;
 pub mod mgr;
 pub mod sys;
+pub mod tls;
 pub mod util;
