@@ -21,6 +21,7 @@ pub mod log;
 pub mod mgr;
 pub mod str;
 pub mod timer;
+pub mod tls;
 pub mod url;
 pub mod util;
 
