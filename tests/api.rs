@@ -126,8 +126,11 @@ fn connection_timers_die_with_their_connection() {
         .collect();
     assert_eq!(m.stats().live_timers, 3);
     m.poll_until(5, "ticks", |_| ticks.iter().all(|t| *t >= 2));
+    let at_close = ticks;
+    std::thread::sleep(Duration::from_millis(20)); // all three are due now
     mg_close(l);
     m.poll(0);
+    assert_eq!(ticks, at_close, "a closing connection's timers do not fire");
     assert_eq!(m.stats().live_timers, 0, "closing the connection freed its timers");
     for t in timers {
         assert_eq!(mg_timer_free(t), MG_ERR_STALE);

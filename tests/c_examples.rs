@@ -9,14 +9,9 @@
 //! Every wait is bounded; a child still running when a test fails is killed (`Child` guard).
 //! gcc is required (as for the other C tests): without it these tests fail, they do not skip.
 
-// tests/common/mod.rs does not declare `pub mod cbuild` (and is not this file's to edit), so
-// the build helpers are included directly. `rustfmt::skip`: formatting that file is its
-// owner's business, not a side effect of this one.
-#[rustfmt::skip]
-#[path = "common/cbuild.rs"]
-mod cbuild;
+mod common;
 
-use cbuild::{compile_c, free_port, root, Flavor};
+use common::cbuild::{compile_c, free_port, root, Flavor};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};

@@ -50,7 +50,8 @@ pub(crate) fn addr_to_c(a: Option<SocketAddr>) -> mg_addr {
 /// `MG_EV_OPEN` now, and accepted connections inherit `fn` and `fn_data`.
 /// Returns the listener's handle, or `{0}` with `mg_last_error()` set: `MG_ERR_URL`,
 /// `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
-/// `MG_ERR_WRONG_THREAD`. Owner thread.
+/// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while `mg_mgr_free` runs, e.g. from an
+/// `MG_EV_CLOSE` handler). Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_listen(
     mgr: *mut mg_mgr,
@@ -72,7 +73,8 @@ pub extern "C" fn mg_listen(
 /// `MG_EV_RESOLVE` (names only), then `MG_EV_CONNECT`, or `MG_EV_ERROR` then `MG_EV_CLOSE`.
 /// Data sent before the connection is established is queued. Returns the handle, or `{0}`
 /// with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),
-/// `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`. Owner thread.
+/// `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while
+/// `mg_mgr_free` runs). Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_connect(
     mgr: *mut mg_mgr,

@@ -40,10 +40,11 @@ pub extern "C" fn mg_timer_add(mgr: *mut mg_mgr, ms: u64, flags: u32, f: mg_time
     })
 }
 
-/// Like `mg_timer_add`, but the timer belongs to connection `c`: `fn(c, arg)` is called,
-/// and the timer is freed when `c` closes (before its `MG_EV_CLOSE` handler returns, it
-/// can no longer fire). Any number of timers per connection. Errors as `mg_timer_add`,
-/// plus `MG_ERR_STALE` for a closed connection. Owner thread.
+/// Like `mg_timer_add`, but the timer belongs to connection `c`: `fn(c, arg)` is called.
+/// Once `c` is closing (after `mg_close`, an error, or EOF) the timer no longer fires, and
+/// it is freed right after `c`'s `MG_EV_CLOSE` handler returns (inside that handler
+/// `mg_timer_free` on it still returns 0). Any number of timers per connection. Errors as
+/// `mg_timer_add`, plus `MG_ERR_STALE` for a connection that is gone or being closed. Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_timer_add_conn(
     c: mg_conn,

@@ -775,7 +775,11 @@ impl Mgr {
                 match d.cb {
                     Callback::Global(f) => callback::call_timer(f, d.arg),
                     Callback::Conn(f) => {
-                        if let Some(o) = d.owner {
+                        // Like every event, a connection's timers stop at mg_close.
+                        let owner_open = d
+                            .owner
+                            .filter(|o| self.core.borrow().conns.get(*o).is_some_and(|c| !c.closing));
+                        if let Some(o) = owner_open {
                             callback::call_conn_timer(f, o, d.arg);
                         }
                     }

@@ -2,6 +2,8 @@
 //! handlers that record the events they see.
 #![allow(dead_code)]
 
+pub mod cbuild;
+
 use meerkat::ffi::*;
 use std::cell::RefCell;
 use std::ffi::{c_int, c_void, CString};
