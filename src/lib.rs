@@ -20,6 +20,7 @@ pub mod handle;
 pub mod http;
 pub mod log;
 pub mod mgr;
+pub mod serve;
 pub mod sys;
 pub mod tls;
 pub mod util;

@@ -19,6 +19,7 @@ pub mod conn;
 pub mod http;
 pub mod log;
 pub mod mgr;
+pub mod serve;
 pub mod str;
 pub mod timer;
 pub mod tls;

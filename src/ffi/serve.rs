@@ -1,0 +1,209 @@
+//! Static files: `mg_http_serve_dir` and `mg_http_serve_file` with `struct
+//! mg_http_serve_opts`. The logic lives in [`crate::serve`]; this file only reads the C
+//! arguments and queues the reply on the connection.
+
+use core::ffi::{c_char, c_int, c_void};
+use std::path::PathBuf;
+
+use super::registry;
+use super::types::*;
+use super::{cast, guard_code};
+use crate::error::*;
+use crate::serve;
+
+/// Options of `mg_http_serve_dir` and `mg_http_serve_file`, laid out as in Mongoose 7.x.
+/// Every string is NUL-terminated, may be NULL unless noted, and is only read during the
+/// call (nothing is kept).
+///
+/// - `root_dir`: the web root (`mg_http_serve_dir` only; required there). Also a
+///   comma-separated list of `dir` (served at `/`) and `/prefix=dir` entries, e.g.
+///   `"/var/www,/static=/opt/static"`; the longest prefix matching whole path segments
+///   wins (Mongoose takes the last matching entry). Relative directories are relative to
+///   the process's working directory.
+/// - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
+///   sent as they are.
+/// - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
+///   be omitted). Text with an empty line, a bare CR or LF, or a line without a colon makes
+///   the call fail with `MG_ERR_INVALID`.
+/// - `mime_types`: extra content types, `"ext1=type1,ext2=type2"`, consulted before the
+///   built-in table (`html`, `css`, `js`, `json`, `svg`, `png`, `wasm`, `woff2`, ...;
+///   unknown extensions are `application/octet-stream`).
+/// - `page404`: a file sent (with status 404) when the path is not found. If it cannot be
+///   opened, a short text 404 is sent instead. Not confined to the web root.
+/// - `fs`: Mongoose's `struct mg_fs *`. Must be NULL (POSIX files); anything else makes the
+///   call fail with `MG_ERR_UNSUPPORTED`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_http_serve_opts {
+    pub root_dir: *const c_char,
+    pub ssi_pattern: *const c_char,
+    pub extra_headers: *const c_char,
+    pub mime_types: *const c_char,
+    pub page404: *const c_char,
+    pub fs: *mut c_void,
+}
+
+/// An optional C string as bytes: NULL is empty.
+fn opt_bytes<'a>(p: *const c_char) -> Result<&'a [u8], c_int> {
+    if p.is_null() {
+        Ok(&[])
+    } else {
+        cast::cstr_bytes(p)
+    }
+}
+
+/// The checked options (`opts` may be NULL: defaults).
+fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<serve::Options<'a>, c_int> {
+    let Some(o) = opts else {
+        return Ok(serve::Options::default());
+    };
+    if !o.fs.is_null() {
+        return Err(MG_ERR_UNSUPPORTED);
+    }
+    let extra = serve::extra_headers(opt_bytes(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
+    let page404 = match opt_bytes(o.page404)? {
+        [] => None,
+        p => Some(path_of(p)?),
+    };
+    Ok(serve::Options {
+        extra_headers: extra,
+        mime_types: opt_bytes(o.mime_types)?,
+        page404,
+    })
+}
+
+fn path_of(b: &[u8]) -> Result<PathBuf, c_int> {
+    serve::path::bytes_to_path(b).ok_or(MG_ERR_INVALID)
+}
+
+/// The request fields static serving looks at, read from `hm` (headers up to
+/// `num_headers` or the first entry with an empty name).
+fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
+    let m: &'a mg_http_message = cast::as_ref(hm as *const mg_http_message)?;
+    let mut headers = Vec::new();
+    if !m.headers.is_null() {
+        for i in 0..m.num_headers {
+            let hdr: &'a mg_http_header = cast::as_ref(m.headers.wrapping_add(i) as *const mg_http_header)?;
+            let name = cast::mg_str_bytes(hdr.name)?;
+            if name.is_empty() {
+                break;
+            }
+            headers.push((name, cast::mg_str_bytes(hdr.value)?));
+        }
+    }
+    Ok(serve::Request {
+        method: cast::mg_str_bytes(m.method)?,
+        uri: cast::mg_str_bytes(m.uri)?,
+        query: cast::mg_str_bytes(m.query)?,
+        headers,
+    })
+}
+
+/// Queue `r` on the connection.
+fn queue(c: mg_conn, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
+    let (m, h) = registry::conn(c)?;
+    crate::log::emit(
+        crate::log::LL_DEBUG,
+        format_args!(
+            "serve: {} {} -> {}",
+            String::from_utf8_lossy(req.method),
+            String::from_utf8_lossy(req.uri),
+            r.status
+        ),
+    );
+    match r.body {
+        serve::Body::Bytes(b) => {
+            let mut all = r.head;
+            all.extend_from_slice(&b);
+            m.send(h, &all)?;
+        }
+        serve::Body::File { file, offset, len } => m.send_file(h, &r.head, Some((file, offset, len)))?,
+    }
+    Ok(MG_OK)
+}
+
+/// Answer the request `hm` on `c` with the file its path names under `opts->root_dir`, as
+/// Mongoose's `mg_http_serve_dir` (see `struct mg_http_serve_opts`). Call it from the
+/// `MG_EV_HTTP_MSG` handler (or later, while the request is still unanswered).
+///
+/// - GET and HEAD only; other methods get `405` with `Allow: GET, HEAD`.
+/// - The path is URL-decoded; `..` segments (also as `%2e%2e` or `..%2f`), NUL bytes and
+///   backslashes get `400`. The resolved file must lie under the web root after symlinks
+///   are resolved; one that does not (a symlink leading out) gets `404`, as does a missing
+///   file or one that vanishes before it is opened. OS permission errors get `403`.
+/// - A directory without a trailing slash gets `301` to the slash form. With the slash,
+///   `index.html` or `index.htm` is served, else `403`: there are no directory listings.
+/// - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
+///   `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
+///   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
+///   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`.
+/// - GET with one `Range: bytes=a-b`, `a-` or `-n` gives `206` with `Content-Range`, or
+///   `416` with `Content-Range: bytes */<size>` when out of range. Several ranges (no
+///   multipart/byteranges) or a malformed header: the whole file with `200`. `If-Range`
+///   is honoured.
+/// - If `file.gz` exists next to `file`, responses carry `Vary: Accept-Encoding`; when the
+///   request's `Accept-Encoding` admits gzip, `file.gz` is sent with
+///   `Content-Encoding: gzip` and `file`'s Content-Type.
+/// - File bodies are sent from the file with `sendfile(2)`, never read into memory; for
+///   HEAD only the head is sent. `Connection: close` is added when the request asked for it.
+///
+/// Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
+/// `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_UNSUPPORTED`
+/// (`opts->fs` not NULL), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`,
+/// `MG_ERR_FULL` (the head does not fit in the send buffer); then nothing was sent. Mongoose
+/// returned void. Owner thread. `hm` and every string in `opts` are only read during the
+/// call; an open file being sent belongs to meerkat until it is sent or the connection
+/// closes.
+#[no_mangle]
+pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: *const mg_http_serve_opts) -> c_int {
+    guard_code(|| {
+        registry::conn(c)?;
+        let o = cast::as_ref(opts)?;
+        let root = cast::cstr_bytes(o.root_dir)?;
+        if root.is_empty() {
+            return Err(MG_ERR_INVALID);
+        }
+        let options = options(Some(o))?;
+        let req = request(hm)?;
+        let reply = serve::serve_dir(&req, root, &options);
+        queue(c, &req, reply)
+    })
+}
+
+/// Answer the request `hm` on `c` with the file at `path`, as Mongoose's
+/// `mg_http_serve_file`. `path` is chosen by the application and is not confined to any
+/// root (never build it from the request without checking it). Methods, headers,
+/// conditional requests, ranges, `.gz` siblings and sending work as for
+/// `mg_http_serve_dir`; a path that is missing or not a regular file gets `404` (or
+/// `opts->page404`). `opts` may be NULL (no extra headers or types); its `root_dir` is not
+/// used.
+///
+/// Returns 0 when a response was queued, or: `MG_ERR_INVALID` (NULL `hm` or `path`, empty
+/// `path`, bad `extra_headers`), `MG_ERR_UNSUPPORTED` (`opts->fs` not NULL),
+/// `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
+/// sent. Owner thread. Arguments are only read during the call.
+#[no_mangle]
+pub extern "C" fn mg_http_serve_file(
+    c: mg_conn,
+    hm: *mut mg_http_message,
+    path: *const c_char,
+    opts: *const mg_http_serve_opts,
+) -> c_int {
+    guard_code(|| {
+        registry::conn(c)?;
+        let o = if opts.is_null() {
+            None
+        } else {
+            Some(cast::as_ref(opts)?)
+        };
+        let options = options(o)?;
+        let path = cast::cstr_bytes(path)?;
+        if path.is_empty() {
+            return Err(MG_ERR_INVALID);
+        }
+        let path = path_of(path)?;
+        let req = request(hm)?;
+        let reply = serve::serve_file(&req, &path, &options);
+        queue(c, &req, reply)
+    })
+}

@@ -1,0 +1,256 @@
+//! Validators and conditional requests (RFC 9110 §8.8, §13), and `Accept-Encoding`.
+//!
+//! The entity tag is strong: `"<mtime seconds, hex>.<mtime nanoseconds, hex>-<size, hex>"`,
+//! with `-gz` appended inside the quotes for the precompressed representation, so the two
+//! representations of one file never share a tag. Preconditions are evaluated in the order of
+//! RFC 9110 §13.2.2: If-Match, If-Unmodified-Since (only without If-Match), If-None-Match,
+//! If-Modified-Since (only without If-None-Match, GET/HEAD only); If-Range is in
+//! [`if_range_allows`].
+
+/// The strong entity tag (with quotes) of a representation.
+pub fn etag(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> String {
+    let gz = if gzip { "-gz" } else { "" };
+    // Negative times (before 1970) print as two's complement: still unique and stable.
+    format!("\"{:x}.{:x}-{:x}{gz}\"", mtime_secs as u64, mtime_nanos, size)
+}
+
+/// The entity tags of an `If-Match` / `If-None-Match` list, as (weak, opaque-tag with
+/// quotes). `None` for `*`. Malformed members are skipped.
+fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {
+    if list.trim_ascii() == b"*" {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let c = list[i];
+        if c == b' ' || c == b'\t' || c == b',' {
+            i += 1;
+            continue;
+        }
+        let weak = list[i..].starts_with(b"W/");
+        let open = if weak { i + 2 } else { i };
+        if list.get(open) != Some(&b'"') {
+            // Not an entity-tag: skip to the next comma.
+            i = list[i..]
+                .iter()
+                .position(|&c| c == b',')
+                .map_or(list.len(), |p| i + p + 1);
+            continue;
+        }
+        match list[open + 1..].iter().position(|&c| c == b'"') {
+            Some(p) => {
+                let close = open + 1 + p;
+                out.push((weak, &list[open..=close]));
+                i = close + 1;
+            }
+            None => break,
+        }
+    }
+    Some(out)
+}
+
+/// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
+/// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
+pub fn list_matches(list: &[u8], tag: &str, weak: bool) -> bool {
+    match tags(list) {
+        None => true,
+        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag.as_bytes()),
+    }
+}
+
+/// The outcome of the preconditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Go on with the request (and maybe a range).
+    Proceed,
+    /// 304 Not Modified.
+    NotModified,
+    /// 412 Precondition Failed.
+    Failed,
+}
+
+/// The conditional header fields of a request (values combined when a field repeats).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Conditions<'a> {
+    pub if_match: Option<&'a [u8]>,
+    pub if_unmodified_since: Option<&'a [u8]>,
+    pub if_none_match: Option<&'a [u8]>,
+    pub if_modified_since: Option<&'a [u8]>,
+}
+
+/// Evaluate preconditions for a GET or HEAD of a representation with `tag` and last
+/// modification `mtime` (whole seconds). Unparseable dates are ignored, as RFC 9110 requires.
+pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
+    if let Some(v) = c.if_match {
+        if !list_matches(v, tag, false) {
+            return Outcome::Failed;
+        }
+    } else if let Some(d) = c.if_unmodified_since.and_then(super::date::parse) {
+        if mtime > d {
+            return Outcome::Failed;
+        }
+    }
+    if let Some(v) = c.if_none_match {
+        if list_matches(v, tag, true) {
+            return Outcome::NotModified;
+        }
+    } else if let Some(d) = c.if_modified_since.and_then(super::date::parse) {
+        if mtime <= d {
+            return Outcome::NotModified;
+        }
+    }
+    Outcome::Proceed
+}
+
+/// `If-Range` (RFC 9110 §13.1.5): whether the Range header may be honoured. An entity-tag
+/// must match strongly; a date must equal Last-Modified exactly. Anything else: no.
+pub fn if_range_allows(value: &[u8], tag: &str, mtime: i64) -> bool {
+    let v = value.trim_ascii();
+    if v.starts_with(b"\"") || v.starts_with(b"W/") {
+        return !v.starts_with(b"W/") && v == tag.as_bytes();
+    }
+    super::date::parse(v) == Some(mtime)
+}
+
+/// Whether an `Accept-Encoding` value admits gzip (RFC 9110 §12.5.3): `gzip` or `x-gzip`
+/// with a non-zero weight, or `*` with a non-zero weight when gzip is not listed. An absent
+/// header admits only the identity coding here (serving gzip to a client that did not ask
+/// for it breaks too many clients).
+pub fn accepts_gzip(value: Option<&[u8]>) -> bool {
+    let Some(v) = value else { return false };
+    let mut star = None;
+    for item in v.split(|&c| c == b',') {
+        let mut parts = item.split(|&c| c == b';');
+        let coding = parts.next().unwrap_or_default().trim_ascii();
+        let mut q = true;
+        for p in parts {
+            let p = p.trim_ascii();
+            if p.len() >= 2 && p[..2].eq_ignore_ascii_case(b"q=") {
+                q = qvalue_nonzero(p[2..].trim_ascii());
+            }
+        }
+        if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+            return q;
+        }
+        if coding == b"*" {
+            star = Some(q);
+        }
+    }
+    star.unwrap_or(false)
+}
+
+/// A qvalue is non-zero unless it is `0`, `0.`, `0.0`, `0.00` or `0.000`. Malformed: zero.
+fn qvalue_nonzero(q: &[u8]) -> bool {
+    match q.split_first() {
+        Some((b'1', rest)) => rest.is_empty() || (rest[0] == b'.' && rest[1..].iter().all(|&c| c == b'0')),
+        Some((b'0', rest)) => match rest.split_first() {
+            None => false,
+            Some((b'.', frac)) => {
+                frac.len() <= 3 && frac.iter().all(u8::is_ascii_digit) && frac.iter().any(|&c| c != b'0')
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAG: &str = "\"5f.0-10\"";
+
+    #[test]
+    fn etag_form() {
+        assert_eq!(etag(16, 95, 0, false), TAG);
+        assert_eq!(etag(16, 95, 7, true), "\"5f.7-10-gz\"");
+        assert_ne!(etag(16, 95, 0, false), etag(16, 95, 1, false));
+    }
+
+    #[test]
+    fn entity_tag_lists() {
+        assert!(list_matches(b"*", TAG, true));
+        assert!(list_matches(b"\"x\", \"5f.0-10\"", TAG, true));
+        assert!(list_matches(b"W/\"5f.0-10\"", TAG, true), "weak comparison");
+        assert!(!list_matches(b"W/\"5f.0-10\"", TAG, false), "strong comparison");
+        assert!(list_matches(b"\"a,b\",\"5f.0-10\"", TAG, false), "commas inside tags");
+        assert!(!list_matches(b"5f.0-10", TAG, true), "unquoted is not a tag");
+        assert!(!list_matches(b"\"5f.0-10", TAG, true));
+        assert!(list_matches(b"junk, \"5f.0-10\"", TAG, true));
+        assert!(!list_matches(b"", TAG, true));
+    }
+
+    #[test]
+    fn precondition_order() {
+        let lm = super::super::date::format(1000);
+        let earlier = super::super::date::format(999);
+        let c = |inm: Option<&'static [u8]>, ims: Option<&[u8]>| {
+            evaluate(
+                &Conditions {
+                    if_none_match: inm,
+                    if_modified_since: ims,
+                    ..Default::default()
+                },
+                TAG,
+                1000,
+            )
+        };
+        assert_eq!(c(None, None), Outcome::Proceed);
+        assert_eq!(c(Some(b"\"5f.0-10\""), None), Outcome::NotModified);
+        assert_eq!(c(None, Some(lm.as_bytes())), Outcome::NotModified);
+        assert_eq!(c(None, Some(earlier.as_bytes())), Outcome::Proceed);
+        assert_eq!(c(None, Some(b"not a date")), Outcome::Proceed);
+        // If-None-Match takes precedence over If-Modified-Since.
+        assert_eq!(c(Some(b"\"other\""), Some(lm.as_bytes())), Outcome::Proceed);
+        assert_eq!(c(Some(b"\"5f.0-10\""), Some(earlier.as_bytes())), Outcome::NotModified);
+
+        let m = |im: Option<&'static [u8]>, ius: Option<&[u8]>| {
+            evaluate(
+                &Conditions {
+                    if_match: im,
+                    if_unmodified_since: ius,
+                    ..Default::default()
+                },
+                TAG,
+                1000,
+            )
+        };
+        assert_eq!(m(Some(b"\"5f.0-10\""), None), Outcome::Proceed);
+        assert_eq!(m(Some(b"*"), None), Outcome::Proceed);
+        assert_eq!(m(Some(b"W/\"5f.0-10\""), None), Outcome::Failed);
+        assert_eq!(m(None, Some(earlier.as_bytes())), Outcome::Failed);
+        assert_eq!(m(None, Some(lm.as_bytes())), Outcome::Proceed);
+        assert_eq!(m(Some(b"\"5f.0-10\""), Some(earlier.as_bytes())), Outcome::Proceed);
+    }
+
+    #[test]
+    fn if_range() {
+        let lm = super::super::date::format(1000);
+        assert!(if_range_allows(TAG.as_bytes(), TAG, 1000));
+        assert!(!if_range_allows(b"\"other\"", TAG, 1000));
+        assert!(!if_range_allows(b"W/\"5f.0-10\"", TAG, 1000));
+        assert!(if_range_allows(lm.as_bytes(), TAG, 1000));
+        assert!(!if_range_allows(lm.as_bytes(), TAG, 1001));
+        assert!(!if_range_allows(b"garbage", TAG, 1000));
+    }
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(!accepts_gzip(None));
+        assert!(accepts_gzip(Some(b"gzip")));
+        assert!(accepts_gzip(Some(b"gzip, deflate, br")));
+        assert!(accepts_gzip(Some(b"br;q=1.0, GZIP;q=0.5")));
+        assert!(accepts_gzip(Some(b"x-gzip")));
+        assert!(accepts_gzip(Some(b"*")));
+        assert!(accepts_gzip(Some(b"*;q=0.1")));
+        assert!(!accepts_gzip(Some(b"gzip;q=0")));
+        assert!(!accepts_gzip(Some(b"gzip;q=0.000")));
+        assert!(!accepts_gzip(Some(b"gzip;q=0, *")), "explicit refusal beats *");
+        assert!(!accepts_gzip(Some(b"*;q=0")));
+        assert!(!accepts_gzip(Some(b"identity")));
+        assert!(!accepts_gzip(Some(b"")));
+        assert!(!accepts_gzip(Some(b"gzipper")));
+        assert!(accepts_gzip(Some(b"deflate, gzip ; q=0.001")));
+    }
+}

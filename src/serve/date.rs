@@ -1,0 +1,189 @@
+//! HTTP-date (RFC 9110 §5.6.7): formatting as IMF-fixdate, parsing all three forms a
+//! recipient must accept (IMF-fixdate, RFC 850, asctime). Times are seconds since the Unix
+//! epoch, UTC; leap seconds do not exist here (a `:60` second is read as `:59`).
+
+use core::fmt::Write as _;
+
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
+const LONG_DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (month 1..=12).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400; // 0..=399
+    let mp = (i64::from(m) + 9) % 12; // March = 0
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number from [`days_from_civil`]: (year, month 1..=12, day 1..=31).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for `secs` since the epoch (negative: before 1970).
+pub fn format(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let wd = DAYS[days.rem_euclid(7) as usize];
+    let mut s = String::with_capacity(29);
+    let _ = write!(
+        s,
+        "{wd}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    );
+    s
+}
+
+fn month(b: &[u8]) -> Option<u32> {
+    MONTHS.iter().position(|m| m.as_bytes() == b).map(|i| i as u32 + 1)
+}
+
+fn num(b: &[u8], digits: usize) -> Option<u32> {
+    if b.len() != digits || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
+}
+
+/// `HH:MM:SS` as seconds into the day.
+fn time(b: &[u8]) -> Option<i64> {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (num(&b[0..2], 2)?, num(&b[3..5], 2)?, num(&b[6..8], 2)?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s.min(59)))
+}
+
+fn assemble(y: i64, m: u32, d: u32, t: i64) -> Option<i64> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let max = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d == 0 || d > max {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + t)
+}
+
+/// Parse an HTTP-date in any of the three forms; `None` when it is not one (the caller then
+/// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
+pub fn parse(s: &[u8]) -> Option<i64> {
+    let s = s.trim_ascii();
+    let parts: Vec<&[u8]> = s.split(|&c| c == b' ').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
+            DAYS.iter().find(|x| x.as_bytes() == &wd[..3])?;
+            assemble(i64::from(num(y, 4)?), month(mon)?, num(d, 2)?, time(t)?)
+        }
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
+            LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
+            let f: Vec<&[u8]> = dmy.split(|&c| c == b'-').collect();
+            let [d, mon, y] = f.as_slice() else { return None };
+            let yy = i64::from(num(y, 2)?);
+            // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
+            // pivot is enough for conditional requests.
+            let y = if yy < 70 { 2000 + yy } else { 1900 + yy };
+            assemble(y, month(mon)?, num(d, 2)?, time(t)?)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [wd, mon, d, t, y] if wd.len() == 3 => {
+            DAYS.iter().find(|x| x.as_bytes() == *wd)?;
+            let d = if d.len() == 1 { num(d, 1)? } else { num(d, 2)? };
+            assemble(i64::from(num(y, 4)?), month(mon)?, d, time(t)?)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_imf_fixdate() {
+        assert_eq!(format(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(format(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(format(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(format(4_102_444_799), "Thu, 31 Dec 2099 23:59:59 GMT");
+        assert_eq!(format(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+    }
+
+    #[test]
+    fn parses_the_three_forms() {
+        assert_eq!(parse(b"Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse(b"Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse(b"Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse(b" Tue, 29 Feb 2000 00:00:00 GMT "), Some(951_782_400));
+    }
+
+    #[test]
+    fn round_trips() {
+        for t in [
+            0i64,
+            1,
+            59,
+            86_399,
+            86_400,
+            1_700_000_000,
+            2_000_000_000,
+            253_402_300_799,
+        ] {
+            assert_eq!(parse(format(t).as_bytes()), Some(t), "{}", format(t));
+        }
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for s in [
+            &b""[..],
+            b"yesterday",
+            b"Sun, 06 Nov 1994 08:49:37 UTC",
+            b"Sun, 31 Feb 1994 08:49:37 GMT",
+            b"Sun, 06 Foo 1994 08:49:37 GMT",
+            b"Sun, 06 Nov 1994 24:00:00 GMT",
+            b"Sun, 6 Nov 1994 08:49:37 GMT",
+            b"Xyz, 06 Nov 1994 08:49:37 GMT",
+            b"Sun, 06 Nov 1994 08:49 GMT",
+            b"Sunday, 06-Nov-1994 08:49:37 GMT",
+            b"Sun Nov 6 08:49:37 94",
+            b"\xff\xfe",
+        ] {
+            assert_eq!(parse(s), None, "{:?}", String::from_utf8_lossy(s));
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! From a request-target to a file system path that cannot leave the web root.
+//!
+//! Two layers, both needed:
+//! 1. Syntax ([`decode`]): the path is URL-decoded first, then split on `/`. After decoding,
+//!    a NUL byte, a backslash or a `..` segment rejects the request (so `%2e%2e`, `..%2f` and
+//!    `%5c` are refused like their plain forms); empty and `.` segments are dropped.
+//! 2. File system ([`confine`]): the joined path is canonicalized (symlinks resolved) and
+//!    must stay under the canonicalized root, so a symlink inside the root that points
+//!    outside it is refused as if the file did not exist.
+//!
+//! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
+//! `dir` (served at `/`) and `/prefix=dir` entries.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The request-target's path could not be turned into a safe relative path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPath;
+
+/// A decoded, normalized request path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UriPath {
+    /// Non-empty segments, none of them `.` or `..`, none containing `/`, `\` or NUL.
+    pub segments: Vec<Vec<u8>>,
+    /// The decoded path ended with `/` (always true for `/`).
+    pub trailing_slash: bool,
+}
+
+/// Decode and normalize the path of a request-target (origin-form `/a/b`, or absolute-form
+/// `http://host/a/b`, whose authority is skipped). See the module docs for what is refused.
+pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
+    let path = if raw.first() == Some(&b'/') {
+        raw
+    } else {
+        // absolute-form: scheme "://" authority path
+        let i = raw.windows(3).position(|w| w == b"://").ok_or(BadPath)?;
+        let rest = &raw[i + 3..];
+        match rest.iter().position(|&c| c == b'/') {
+            Some(j) => &rest[j..],
+            None => b"/",
+        }
+    };
+    let decoded = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    if decoded.iter().any(|&c| c == 0 || c == b'\\') {
+        return Err(BadPath);
+    }
+    let mut segments = Vec::new();
+    for seg in decoded.split(|&c| c == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => return Err(BadPath),
+            s => segments.push(s.to_vec()),
+        }
+    }
+    Ok(UriPath {
+        segments,
+        trailing_slash: decoded.ends_with(b"/"),
+    })
+}
+
+/// One entry of `root_dir`: URI prefix (as segments; empty for `/`) and directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub prefix: Vec<Vec<u8>>,
+    pub dir: Vec<u8>,
+}
+
+/// Parse Mongoose's `root_dir`: comma-separated `dir` or `/prefix=dir` entries. Entries with
+/// an empty directory, or a prefix that does not start with `/` or contains a `..` or `.`
+/// segment, are skipped. Prefixes are compared literally (not URL-decoded).
+pub fn parse_roots(spec: &[u8]) -> Vec<Mount> {
+    let mut out = Vec::new();
+    for entry in spec.split(|&c| c == b',') {
+        let (prefix, dir) = match entry.iter().position(|&c| c == b'=') {
+            Some(eq) => (&entry[..eq], &entry[eq + 1..]),
+            None => (&b"/"[..], entry),
+        };
+        if dir.is_empty() || prefix.first() != Some(&b'/') {
+            continue;
+        }
+        let segs: Vec<&[u8]> = prefix.split(|&c| c == b'/').filter(|s| !s.is_empty()).collect();
+        if segs.iter().any(|s| *s == b"." || *s == b"..") {
+            continue;
+        }
+        out.push(Mount {
+            prefix: segs.into_iter().map(<[u8]>::to_vec).collect(),
+            dir: dir.to_vec(),
+        });
+    }
+    out
+}
+
+/// The mount serving `p`: the one with the longest prefix (whole segments) that `p` starts
+/// with; among equal prefixes the last one listed. Returns it and the remaining segments.
+pub fn select<'m, 'p>(mounts: &'m [Mount], p: &'p UriPath) -> Option<(&'m Mount, &'p [Vec<u8>])> {
+    let mut best: Option<&Mount> = None;
+    for m in mounts {
+        if p.segments.starts_with(&m.prefix) && best.is_none_or(|b| m.prefix.len() >= b.prefix.len()) {
+            best = Some(m);
+        }
+    }
+    best.map(|m| (m, &p.segments[m.prefix.len()..]))
+}
+
+/// Bytes as a path (Unix paths are bytes; elsewhere they must be UTF-8).
+pub fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(b)))
+    }
+    #[cfg(not(unix))]
+    {
+        core::str::from_utf8(b).ok().map(PathBuf::from)
+    }
+}
+
+/// `dir` joined with `rest`.
+pub fn join(dir: &Path, rest: &[Vec<u8>]) -> Option<PathBuf> {
+    let mut p = dir.to_path_buf();
+    for s in rest {
+        p.push(bytes_to_path(s)?);
+    }
+    Some(p)
+}
+
+/// Why a path is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// Absent, not a directory where one was needed, or outside the root: 404.
+    NotFound,
+    /// The OS refused access: 403.
+    Forbidden,
+}
+
+pub(crate) fn miss_of(e: &io::Error) -> Miss {
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        Miss::Forbidden
+    } else {
+        Miss::NotFound
+    }
+}
+
+/// Canonicalize `p` and check that it lies under `root` (itself canonical). A path that
+/// escapes (through a symlink) is [`Miss::NotFound`], like one that does not exist.
+pub fn confine(p: &Path, root: &Path) -> Result<PathBuf, Miss> {
+    let c = fs::canonicalize(p).map_err(|e| miss_of(&e))?;
+    if c.starts_with(root) {
+        Ok(c)
+    } else {
+        crate::log::emit(
+            crate::log::LL_DEBUG,
+            format_args!("serve: {} resolves outside the web root", p.display()),
+        );
+        Err(Miss::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(p: &UriPath) -> Vec<&str> {
+        p.segments.iter().map(|s| core::str::from_utf8(s).unwrap()).collect()
+    }
+
+    #[test]
+    fn decodes_and_normalizes() {
+        let p = decode(b"/a/b%20c//./d.txt").unwrap();
+        assert_eq!(segs(&p), ["a", "b c", "d.txt"]);
+        assert!(!p.trailing_slash);
+        let p = decode(b"/").unwrap();
+        assert!(p.segments.is_empty() && p.trailing_slash);
+        let p = decode(b"/dir/").unwrap();
+        assert_eq!(segs(&p), ["dir"]);
+        assert!(p.trailing_slash);
+        // '+' is a plain character in a path.
+        assert_eq!(segs(&decode(b"/a+b").unwrap()), ["a+b"]);
+        // Double encoding stays literal.
+        assert_eq!(segs(&decode(b"/%252e%252e/x").unwrap()), ["%2e%2e", "x"]);
+        let p = decode(b"http://example.com/x/y").unwrap();
+        assert_eq!(segs(&p), ["x", "y"]);
+        assert_eq!(decode(b"http://example.com").unwrap(), decode(b"/").unwrap());
+    }
+
+    #[test]
+    fn refuses_traversal_and_bad_bytes() {
+        for raw in [
+            &b"/../secret"[..],
+            b"/%2e%2e/secret",
+            b"/%2E%2E/secret",
+            b"/..%2fsecret",
+            b"/..%2Fsecret",
+            b"/a/../../secret",
+            b"/a/..",
+            b"/.%2e/x",
+            b"/%00",
+            b"/a%00.html",
+            b"/..\\secret",
+            b"/a%5c..%5csecret",
+            b"/%zz",
+            b"/%2",
+            b"*",
+            b"",
+            b"secret",
+        ] {
+            assert_eq!(decode(raw), Err(BadPath), "{:?}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn roots_and_selection() {
+        let m = parse_roots(b"/srv/www,/static/=/srv/static,/api=/srv/api,bogus=/x,/empty=,/a/../b=/y");
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].prefix, Vec::<Vec<u8>>::new());
+        assert_eq!(m[0].dir, b"/srv/www");
+        assert_eq!(m[1].prefix, vec![b"static".to_vec()]);
+        assert_eq!(m[1].dir, b"/srv/static");
+
+        let p = decode(b"/static/css/x.css").unwrap();
+        let (mnt, rest) = select(&m, &p).unwrap();
+        assert_eq!(mnt.dir, b"/srv/static");
+        assert_eq!(rest, &[b"css".to_vec(), b"x.css".to_vec()]);
+
+        // Prefixes match whole segments only.
+        let p = decode(b"/staticky/x").unwrap();
+        assert_eq!(select(&m, &p).unwrap().0.dir, b"/srv/www");
+        // The prefix itself maps to the mounted directory.
+        let p = decode(b"/api").unwrap();
+        let (mnt, rest) = select(&m, &p).unwrap();
+        assert_eq!((mnt.dir.as_slice(), rest.len()), (&b"/srv/api"[..], 0));
+
+        // Without a "/" entry, unmatched paths have no mount.
+        let only = parse_roots(b"/x=/srv/x");
+        assert!(select(&only, &decode(b"/y").unwrap()).is_none());
+        // Equal prefixes: the last one wins.
+        let dup = parse_roots(b"/a,/b");
+        assert_eq!(select(&dup, &decode(b"/f").unwrap()).unwrap().0.dir, b"/b");
+    }
+
+    #[test]
+    fn confine_refuses_symlinks_out_of_root() {
+        let base = std::env::temp_dir().join(format!("meerkat-serve-path-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(base.join("root/sub")).unwrap();
+        fs::write(base.join("root/sub/f.txt"), b"in").unwrap();
+        fs::write(base.join("secret"), b"out").unwrap();
+        let root = fs::canonicalize(base.join("root")).unwrap();
+        assert!(confine(&root.join("sub/f.txt"), &root).is_ok());
+        assert_eq!(confine(&root.join("nope"), &root), Err(Miss::NotFound));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(base.join("secret"), base.join("root/out")).unwrap();
+            std::os::unix::fs::symlink(base.join("root/sub/f.txt"), base.join("root/in")).unwrap();
+            assert_eq!(confine(&root.join("out"), &root), Err(Miss::NotFound));
+            assert_eq!(
+                confine(&root.join("in"), &root).unwrap(),
+                root.join("sub/f.txt"),
+                "symlinks within the root are fine"
+            );
+        }
+        let _ = fs::remove_dir_all(&base);
+    }
+}

@@ -1,0 +1,316 @@
+//! Replies of `serve_dir` / `serve_file` on a real directory tree (no sockets).
+
+use super::*;
+use std::io::{Read, Seek, SeekFrom};
+
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(tag: &str) -> Tree {
+        let base = std::env::temp_dir().join(format!("meerkat-serve-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(base.join("www/sub")).unwrap();
+        fs::create_dir_all(base.join("www/empty")).unwrap();
+        fs::create_dir_all(base.join("other")).unwrap();
+        fs::write(base.join("www/hello.txt"), b"hello world\n").unwrap();
+        fs::write(base.join("www/app.js"), b"let x = 1;\n").unwrap();
+        fs::write(base.join("www/app.js.gz"), b"GZ-BYTES").unwrap();
+        fs::write(base.join("www/sub/index.html"), b"<h1>sub</h1>").unwrap();
+        fs::write(base.join("www/empty.bin"), b"").unwrap();
+        fs::write(base.join("other/o.txt"), b"other").unwrap();
+        fs::write(base.join("secret"), b"TOP SECRET").unwrap();
+        fs::write(base.join("404.html"), b"<p>missing</p>").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(base.join("secret"), base.join("www/escape")).unwrap();
+        Tree(base)
+    }
+    fn root(&self) -> Vec<u8> {
+        self.0.join("www").into_os_string().into_encoded_bytes()
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn get<'a>(uri: &'a str, headers: &[(&'a str, &'a str)]) -> Request<'a> {
+    Request {
+        method: b"GET",
+        uri: uri.as_bytes(),
+        query: b"",
+        headers: headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect(),
+    }
+}
+
+fn head_str(r: &Reply) -> String {
+    String::from_utf8(r.head.clone()).unwrap()
+}
+
+fn field(r: &Reply, name: &str) -> Option<String> {
+    head_str(r)
+        .split("\r\n")
+        .skip(1)
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
+fn body(r: Reply) -> Vec<u8> {
+    match r.body {
+        Body::Bytes(b) => b,
+        Body::File { mut file, offset, len } => {
+            file.seek(SeekFrom::Start(offset)).unwrap();
+            let mut v = Vec::new();
+            file.take(len).read_to_end(&mut v).unwrap();
+            v
+        }
+    }
+}
+
+#[test]
+fn plain_file() {
+    let t = Tree::new("plain");
+    let r = serve_dir(&get("/hello.txt", &[]), &t.root(), &Options::default());
+    assert_eq!(r.status, 200);
+    let h = head_str(&r);
+    assert!(h.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n"));
+    assert!(h.contains("\r\nAccept-Ranges: bytes\r\n"));
+    assert!(h.ends_with("\r\n\r\n"));
+    assert!(!h.contains("Vary"));
+    let tag = field(&r, "ETag").unwrap();
+    assert!(tag.starts_with('"') && tag.ends_with("-c\""), "{tag}");
+    assert!(date::parse(field(&r, "Last-Modified").unwrap().as_bytes()).is_some());
+    assert_eq!(body(r), b"hello world\n");
+}
+
+#[test]
+fn traversal_is_refused() {
+    let t = Tree::new("trav");
+    for uri in [
+        "/../secret",
+        "/%2e%2e/secret",
+        "/..%2fsecret",
+        "/sub/../../secret",
+        "/%00",
+        "/..\\secret",
+    ] {
+        let r = serve_dir(&get(uri, &[]), &t.root(), &Options::default());
+        assert_eq!(r.status, 400, "{uri}");
+        assert!(!body(r).windows(6).any(|w| w == b"SECRET"));
+    }
+    #[cfg(unix)]
+    {
+        let r = serve_dir(&get("/escape", &[]), &t.root(), &Options::default());
+        assert_eq!(r.status, 404);
+        assert_eq!(body(r), b"Not found\n");
+    }
+}
+
+#[test]
+fn directories() {
+    let t = Tree::new("dirs");
+    let mut req = get("/sub", &[]);
+    req.query = b"a=1";
+    let r = serve_dir(&req, &t.root(), &Options::default());
+    assert_eq!(r.status, 301);
+    assert_eq!(field(&r, "Location").unwrap(), "/sub/?a=1");
+    assert_eq!(field(&r, "Content-Length").unwrap(), "0");
+
+    let r = serve_dir(&get("/sub/", &[]), &t.root(), &Options::default());
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+    assert_eq!(body(r), b"<h1>sub</h1>");
+
+    let r = serve_dir(&get("/empty/", &[]), &t.root(), &Options::default());
+    assert_eq!(r.status, 403);
+
+    let r = serve_dir(&get("/hello.txt/", &[]), &t.root(), &Options::default());
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn not_found_page() {
+    let t = Tree::new("nf");
+    let opts = Options {
+        page404: Some(t.0.join("404.html")),
+        ..Default::default()
+    };
+    let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
+    assert_eq!(r.status, 404);
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+    assert_eq!(body(r), b"<p>missing</p>");
+    let opts = Options {
+        page404: Some(t.0.join("missing-404.html")),
+        ..Default::default()
+    };
+    let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
+    assert_eq!((r.status, body(r)), (404, b"Not found\n".to_vec()));
+}
+
+#[test]
+fn methods() {
+    let t = Tree::new("meth");
+    let mut req = get("/hello.txt", &[]);
+    req.method = b"POST";
+    let r = serve_dir(&req, &t.root(), &Options::default());
+    assert_eq!(r.status, 405);
+    assert_eq!(field(&r, "Allow").unwrap(), "GET, HEAD");
+    req.method = b"HEAD";
+    let r = serve_dir(&req, &t.root(), &Options::default());
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Length").unwrap(), "12");
+}
+
+#[test]
+fn conditionals_and_ranges() {
+    let t = Tree::new("cond");
+    let root = t.root();
+    let o = Options::default();
+    let r = serve_dir(&get("/hello.txt", &[]), &root, &o);
+    let tag = field(&r, "ETag").unwrap();
+    let lm = field(&r, "Last-Modified").unwrap();
+
+    let r = serve_dir(&get("/hello.txt", &[("If-None-Match", &tag)]), &root, &o);
+    assert_eq!(r.status, 304);
+    assert_eq!(field(&r, "ETag").unwrap(), tag);
+    assert!(field(&r, "Content-Length").is_none());
+    assert!(body(r).is_empty());
+    let r = serve_dir(&get("/hello.txt", &[("If-Modified-Since", &lm)]), &root, &o);
+    assert_eq!(r.status, 304);
+    let r = serve_dir(
+        &get("/hello.txt", &[("If-None-Match", "\"x\""), ("If-Modified-Since", &lm)]),
+        &root,
+        &o,
+    );
+    assert_eq!(r.status, 200, "If-None-Match takes precedence");
+    let r = serve_dir(&get("/hello.txt", &[("If-Match", "\"x\"")]), &root, &o);
+    assert_eq!(r.status, 412);
+
+    let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=6-")]), &root, &o);
+    assert_eq!(r.status, 206);
+    assert_eq!(field(&r, "Content-Range").unwrap(), "bytes 6-11/12");
+    assert_eq!(field(&r, "Content-Length").unwrap(), "6");
+    assert_eq!(body(r), b"world\n");
+    let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=-3")]), &root, &o);
+    assert_eq!(body(r), b"ld\n");
+    let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=12-")]), &root, &o);
+    assert_eq!(r.status, 416);
+    assert_eq!(field(&r, "Content-Range").unwrap(), "bytes */12");
+    let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=0-1,3-4")]), &root, &o);
+    assert_eq!(r.status, 200);
+    let r = serve_dir(
+        &get("/hello.txt", &[("Range", "bytes=0-1"), ("If-Range", &tag)]),
+        &root,
+        &o,
+    );
+    assert_eq!(r.status, 206);
+    let r = serve_dir(
+        &get("/hello.txt", &[("Range", "bytes=0-1"), ("If-Range", "\"old\"")]),
+        &root,
+        &o,
+    );
+    assert_eq!(r.status, 200);
+    let r = serve_dir(&get("/empty.bin", &[("Range", "bytes=0-")]), &root, &o);
+    assert_eq!(
+        (r.status, field(&r, "Content-Range").unwrap()),
+        (416, "bytes */0".into())
+    );
+    let r = serve_dir(&get("/empty.bin", &[]), &root, &o);
+    assert_eq!((r.status, field(&r, "Content-Length").unwrap()), (200, "0".into()));
+
+    let mut head = get("/hello.txt", &[("Range", "bytes=0-1")]);
+    head.method = b"HEAD";
+    assert_eq!(serve_dir(&head, &root, &o).status, 200, "Range is for GET only");
+}
+
+#[test]
+fn precompressed() {
+    let t = Tree::new("gz");
+    let root = t.root();
+    let o = Options::default();
+    let r = serve_dir(&get("/app.js", &[("Accept-Encoding", "br, gzip")]), &root, &o);
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Encoding").unwrap(), "gzip");
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(field(&r, "Vary").unwrap(), "Accept-Encoding");
+    let gz_tag = field(&r, "ETag").unwrap();
+    assert!(gz_tag.ends_with("-gz\""));
+    assert_eq!(body(r), b"GZ-BYTES");
+
+    let r = serve_dir(&get("/app.js", &[]), &root, &o);
+    assert!(field(&r, "Content-Encoding").is_none());
+    assert_eq!(field(&r, "Vary").unwrap(), "Accept-Encoding");
+    assert_ne!(field(&r, "ETag").unwrap(), gz_tag);
+    assert_eq!(body(r), b"let x = 1;\n");
+
+    // The gzip tag validates only the gzip representation.
+    let r = serve_dir(&get("/app.js", &[("If-None-Match", &gz_tag)]), &root, &o);
+    assert_eq!(r.status, 200);
+    let r = serve_dir(
+        &get("/app.js", &[("If-None-Match", &gz_tag), ("Accept-Encoding", "gzip")]),
+        &root,
+        &o,
+    );
+    assert_eq!(r.status, 304);
+    assert_eq!(field(&r, "Vary").unwrap(), "Accept-Encoding");
+}
+
+#[test]
+fn mounts_and_extra_headers() {
+    let t = Tree::new("mnt");
+    let spec = [
+        t.root(),
+        b",/o=".to_vec(),
+        t.0.join("other").into_os_string().into_encoded_bytes(),
+    ]
+    .concat();
+    let o = Options {
+        extra_headers: extra_headers(b"X-A: 1\r\nX-B: 2").unwrap(),
+        mime_types: b"txt=text/x-custom",
+        page404: None,
+    };
+    let r = serve_dir(&get("/o/o.txt", &[]), &spec, &o);
+    assert_eq!(r.status, 200);
+    assert!(head_str(&r).ends_with("X-A: 1\r\nX-B: 2\r\n\r\n"));
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/x-custom");
+    assert_eq!(body(r), b"other");
+    let r = serve_dir(&get("/hello.txt", &[]), &spec, &o);
+    assert_eq!(body(r), b"hello world\n");
+    let r = serve_dir(&get("/o/hello.txt", &[]), &spec, &o);
+    assert_eq!(r.status, 404);
+    assert!(
+        head_str(&r).ends_with("X-A: 1\r\nX-B: 2\r\n\r\n"),
+        "extra headers on errors too"
+    );
+}
+
+#[test]
+fn serve_file_ignores_roots() {
+    let t = Tree::new("file");
+    let r = serve_file(&get("/whatever", &[]), &t.0.join("secret"), &Options::default());
+    assert_eq!(r.status, 200);
+    assert_eq!(body(r), b"TOP SECRET");
+    let r = serve_file(&get("/x", &[]), &t.0.join("www"), &Options::default());
+    assert_eq!(r.status, 404, "a directory is not a file");
+    let r = serve_file(&get("/x", &[]), &t.0.join("nothing"), &Options::default());
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn extra_headers_validation() {
+    assert_eq!(extra_headers(b"").unwrap(), b"");
+    assert_eq!(extra_headers(b"A: b").unwrap(), b"A: b\r\n");
+    assert_eq!(extra_headers(b"A: b\r\nC: d\r\n").unwrap(), b"A: b\r\nC: d\r\n");
+    for bad in [
+        &b"A: b\r\n\r\nbody"[..],
+        b"A: b\nC: d",
+        b"A: b\rC: d",
+        b"no colon",
+        b": empty name",
+        b" A: folded",
+        b"\r\n",
+        b"A: b\0",
+    ] {
+        assert!(extra_headers(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
