@@ -200,6 +200,12 @@
 #define MG_EV_WS_CTL 14
 
 /*
+ A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
+ `ev_data`: `struct mg_str *`. (meerkat has no MQTT; this reuses that number.)
+ */
+#define MG_EV_HTTP_CHUNK 15
+
+/*
  Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
  */
 #define MG_EV_WAKEUP 19
@@ -242,6 +248,11 @@
 
 #define MG_LL_VERBOSE 4
 
+/*
+ The largest header count a loop in Mongoose style needs to allow for; the terminating
+ empty entry always comes first in meerkat.
+ */
+#define MG_MAX_HTTP_HEADERS 100
 
 
 
@@ -251,6 +262,19 @@
 
 
 
+
+
+/*
+ A client configuration built with rustls-ffi (`rustls_client_config_builder_build`).
+ Declared in `rustls.h`; opaque here.
+ */
+struct rustls_client_config;
+
+/*
+ A server configuration built with rustls-ffi (`rustls_server_config_builder_build`).
+ Declared in `rustls.h`; opaque here.
+ */
+struct rustls_server_config;
 
 /*
  A connection handle: a 64-bit value (slot index + serial) that names one connection for
@@ -353,6 +377,59 @@ struct mg_conn_info {
 };
 
 /*
+ One HTTP header field: name and value point into the message (see `mg_http_message`).
+ */
+struct mg_http_header {
+  struct mg_str name;
+  struct mg_str value;
+};
+
+/*
+ An HTTP request or response, as in Mongoose 7.x (`ev_data` of `MG_EV_HTTP_HDRS` and
+ `MG_EV_HTTP_MSG`). Every `mg_str` points into memory owned by meerkat, valid until the
+ handler returns: copy what you need to keep.
+
+ For a request: `method`, `uri` (path, URL-encoded as received), `query` (after `?`),
+ `proto`. For a response: `method` is the protocol (`HTTP/1.1`), `uri` the status code
+ (`200`) and `proto` the reason phrase, as in Mongoose (`mg_http_status(hm)` reads it).
+
+ Difference from Mongoose: `headers` points to an array of `num_headers` entries followed
+ by one with `name.len == 0` (Mongoose: a fixed array of `MG_MAX_HTTP_HEADERS` with empty
+ entries at the end). Loops written for Mongoose (`for (i = 0; i < MG_MAX_HTTP_HEADERS &&
+ hm->headers[i].name.len > 0; i++)`) keep working; the number of headers is limited only
+ by `mg_limits.http_max_headers` (more: `431`), never silently truncated.
+ */
+struct mg_http_message {
+  struct mg_str method;
+  struct mg_str uri;
+  struct mg_str query;
+  struct mg_str proto;
+  struct mg_http_header *headers;
+  size_t num_headers;
+  /*
+   The body (de-chunked). Empty in `MG_EV_HTTP_HDRS`.
+   */
+  struct mg_str body;
+  /*
+   Request or status line plus headers, up to and including the empty line.
+   */
+  struct mg_str head;
+  /*
+   `head` followed by `body`.
+   */
+  struct mg_str message;
+};
+
+/*
+ One part of a `multipart/form-data` body.
+ */
+struct mg_http_part {
+  struct mg_str name;
+  struct mg_str filename;
+  struct mg_str body;
+};
+
+/*
  Character output function used by the logging and printf families: called once per
  character with the `param` given alongside it.
  */
@@ -392,6 +469,34 @@ struct mg_limits {
    Host name resolution timeout in milliseconds (default 3000).
    */
   uint32_t dns_timeout_ms;
+  /*
+   HTTP: most header fields in a request or response (default 64; more: `431`).
+   */
+  uint32_t http_max_headers;
+  /*
+   HTTP: most bytes in a request or response head (default 8192; more: `431`). A
+   request-target longer than half of it gets `414`.
+   */
+  uint32_t http_max_head;
+  /*
+   HTTP: largest body delivered whole in `MG_EV_HTTP_MSG` (default 1 MiB; more: `413`).
+   */
+  uint64_t http_max_body;
+  /*
+   HTTP server: a request head must be complete this long after its first byte
+   (default 10000 ms; then `408` and close). Slowloris protection.
+   */
+  uint32_t http_head_timeout_ms;
+  /*
+   HTTP server: a keep-alive connection with no request in progress is closed after
+   this long (default 30000 ms).
+   */
+  uint32_t http_idle_timeout_ms;
+  /*
+   TLS: a handshake not finished this long after `mg_tls_init` fails the connection
+   (`MG_EV_ERROR` "TLS handshake timed out", then close; default 10000 ms).
+   */
+  uint32_t tls_handshake_timeout_ms;
 };
 
 /*
@@ -446,6 +551,38 @@ struct mg_stats {
 typedef void (*mg_undelivered_fn_t)(struct mg_conn c, struct mg_str *data, void *arg);
 
 /*
+ Options of `mg_http_serve_dir` and `mg_http_serve_file`, laid out as in Mongoose 7.x.
+ Every string is NUL-terminated, may be NULL unless noted, and is only read during the
+ call (nothing is kept).
+
+ - `root_dir`: the web root (`mg_http_serve_dir` only; required there). Also a
+   comma-separated list of `dir` (served at `/`) and `/prefix=dir` entries, e.g.
+   `"/var/www,/static=/opt/static"`; the longest prefix matching whole path segments
+   wins (Mongoose takes the last matching entry). Relative directories are relative to
+   the process's working directory.
+ - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
+   sent as they are.
+ - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
+   be omitted). Text with an empty line, a bare CR or LF, or a line without a colon makes
+   the call fail with `MG_ERR_INVALID`.
+ - `mime_types`: extra content types, `"ext1=type1,ext2=type2"`, consulted before the
+   built-in table (`html`, `css`, `js`, `json`, `svg`, `png`, `wasm`, `woff2`, ...;
+   unknown extensions are `application/octet-stream`).
+ - `page404`: a file sent (with status 404) when the path is not found. If it cannot be
+   opened, a short text 404 is sent instead. Not confined to the web root.
+ - `fs`: Mongoose's `struct mg_fs *`. Must be NULL (POSIX files); anything else makes the
+   call fail with `MG_ERR_UNSUPPORTED`.
+ */
+struct mg_http_serve_opts {
+  const char *root_dir;
+  const char *ssi_pattern;
+  const char *extra_headers;
+  const char *mime_types;
+  const char *page404;
+  void *fs;
+};
+
+/*
  A timer handle, with the same guarantees as `mg_conn`. `{0}` is never valid.
  */
 struct mg_timer {
@@ -461,6 +598,32 @@ typedef void (*mg_timer_fn_t)(void *arg);
  Connection-owned timer callback: receives the owning connection.
  */
 typedef void (*mg_conn_timer_fn_t)(struct mg_conn c, void *arg);
+
+/*
+ TLS options, as in Mongoose 7.x. Each `mg_str` may be PEM or DER (one certificate or key);
+ an empty one (`{NULL, 0}`) is unset. The bytes are read during the call only.
+
+ - Server (`mg_tls_init` in `MG_EV_ACCEPT`): `cert` and `key` are required (`key` may be
+   empty when `cert` holds the key too). With `ca`, clients must present a certificate
+   signed by it (mutual TLS).
+ - Client (`mg_tls_init` in `MG_EV_CONNECT`): `ca` lists the CAs trusted to sign the
+   server's certificate; it is required unless `skip_verification` is set (unlike Mongoose,
+   an empty `ca` does not mean "do not verify"). `name` is the name the certificate must be
+   valid for, also sent as SNI; when empty, the host of the URL is used. `cert` and `key`:
+   client certificate for mutual TLS.
+ - `skip_verification`: non-zero disables every check of the server's certificate and name.
+   For testing only: anyone on the path can then read and change the traffic.
+
+ Certificates and keys are parsed once: connections set up with the same bytes share one
+ configuration.
+ */
+struct mg_tls_opts {
+  struct mg_str ca;
+  struct mg_str cert;
+  struct mg_str key;
+  struct mg_str name;
+  int skip_verification;
+};
 
 #ifdef __cplusplus
 extern "C" {
@@ -478,7 +641,8 @@ const char *mg_strerror(int code);
  `MG_EV_OPEN` now, and accepted connections inherit `fn` and `fn_data`.
  Returns the listener's handle, or `{0}` with `mg_last_error()` set: `MG_ERR_URL`,
  `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
- `MG_ERR_WRONG_THREAD`. Owner thread.
+ `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while `mg_mgr_free` runs, e.g. from an
+ `MG_EV_CLOSE` handler). Owner thread.
  */
 struct mg_conn mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t f, void *fn_data);
 
@@ -488,7 +652,8 @@ struct mg_conn mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t
  `MG_EV_RESOLVE` (names only), then `MG_EV_CONNECT`, or `MG_EV_ERROR` then `MG_EV_CLOSE`.
  Data sent before the connection is established is queued. Returns the handle, or `{0}`
  with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),
- `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`. Owner thread.
+ `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while
+ `mg_mgr_free` runs). Owner thread.
  */
 struct mg_conn mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t f, void *fn_data);
 
@@ -512,7 +677,9 @@ struct mg_str mg_recv(struct mg_conn c);
 /*
  Mark the first `n` received bytes as consumed (Mongoose: `mg_iobuf_del(&c->recv, 0, n)`).
  Views from `mg_recv` stay valid until the handler returns. Returns 0, `MG_ERR_INVALID`
- when `n` is more than is pending (nothing consumed), `MG_ERR_STALE`. Owner thread.
+ when `n` is more than is pending (nothing consumed), `MG_ERR_STALE`, and
+ `MG_ERR_UNSUPPORTED` on HTTP connections, whose received bytes belong to the HTTP
+ machine (use `mg_http_stream` for bodies). Owner thread.
  */
 int mg_recv_consume(struct mg_conn c, size_t n);
 
@@ -564,6 +731,118 @@ int mg_conn_info(struct mg_conn c, struct mg_conn_info *out);
  `{0}` at the end. Owner thread.
  */
 struct mg_conn mg_conn_next(struct mg_mgr *mgr, struct mg_conn c);
+
+/*
+ Stop (`paused` true) or resume reading from the connection: backpressure for a handler
+ that cannot take more data now (e.g. a streamed upload going to slow storage). While
+ paused no `MG_EV_READ`, `MG_EV_HTTP_*` is delivered for new data; the peer is slowed
+ down by TCP flow control. Returns 0 or `MG_ERR_STALE`. Owner thread.
+ */
+int mg_recv_pause(struct mg_conn c, bool paused);
+
+/*
+ Listen for HTTP/1.1 on `url` (`http://0.0.0.0:8000`, `http://[::1]:0`...). Accepted
+ connections get `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` for each request, one request at a
+ time: the next pipelined request is read only after the response to the current one is
+ complete (however and whenever it is sent). Framing errors are answered by meerkat with
+ 400/413/414/431/501/505 (after earlier responses), then the connection closes.
+ Returns the listener or `{0}` with `mg_last_error()` as for `mg_listen`. Owner thread.
+ */
+struct mg_conn mg_http_listen(struct mg_mgr *mgr,
+                              const char *url,
+                              mg_event_handler_t f,
+                              void *fn_data);
+
+/*
+ Connect to an HTTP server at `url`; send the request with `mg_printf` in
+ `MG_EV_CONNECT`. Responses arrive as `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` (in the
+ message, `method` is the protocol, `uri` the status code, `proto` the reason). Bodies with
+ Content-Length, chunked, or until the server closes. Returns the handle or `{0}` with
+ `mg_last_error()` as for `mg_connect`. Owner thread.
+ */
+struct mg_conn mg_http_connect(struct mg_mgr *mgr,
+                               const char *url,
+                               mg_event_handler_t f,
+                               void *fn_data);
+
+/*
+ Send a complete response with `len` body bytes at `body` (the non-variadic core of
+ `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
+ All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
+ (NULL, len > 0)), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`. Owner thread.
+ */
+int mg_http_reply_n(struct mg_conn c,
+                    int status,
+                    const char *headers,
+                    const char *body,
+                    size_t len);
+
+/*
+ Send one chunk of a `Transfer-Encoding: chunked` response (`len` 0 ends the body).
+ All or nothing. Returns 0 or a negative error as `mg_send`. Owner thread.
+ */
+int mg_http_write_chunk(struct mg_conn c, const void *buf, size_t len);
+
+/*
+ The value of the first header named `name` (case-insensitive), as a pointer into `hm`'s
+ header array (valid as long as `hm` is); NULL if absent or on NULL arguments. Any thread.
+ */
+struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name);
+
+/*
+ The status code of a response message (`atoi(hm->uri)`), or 0. Any thread.
+ */
+int mg_http_status(const struct mg_http_message *hm);
+
+/*
+ The raw (still URL-encoded) value of variable `name` in `buf` (`a=1&b=2`), or `{NULL, 0}`.
+ Points into `buf`. Any thread.
+ */
+struct mg_str mg_http_var(struct mg_str buf, struct mg_str name);
+
+/*
+ Decode variable `name` of `buf` (a query string or form body) into `dst` (NUL-terminated).
+ Returns the decoded length, or: -1 `buf`/`name` NULL or empty, -2 `dst` NULL or `dst_len`
+ 0, -3 bad encoding or `dst` too small, -4 no such variable (Mongoose's codes); `dst` is
+ an empty string on every error. Any thread.
+ */
+int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len);
+
+/*
+ Credentials of a request (Mongoose's `mg_http_creds`): `Authorization: Basic` gives user
+ and password; `Authorization: Bearer`, the `access_token` cookie or query variable give the
+ password (token) only. Both outputs are NUL-terminated strings, empty when absent or when
+ they do not fit. Any thread.
+ */
+void mg_http_creds(struct mg_http_message *hm, char *user, size_t ulen, char *pass, size_t plen);
+
+/*
+ Send an `Authorization: Basic` header line for `user:pass` (a client writes its request
+ head, calls this, then ends the head). Returns 0 or a negative error as `mg_send`.
+ */
+int mg_http_bauth(struct mg_conn c, const char *user, const char *pass);
+
+/*
+ Whether the request's URI matches `glob` (see `mg_match`). Older Mongoose API. Any thread.
+ */
+bool mg_http_match_uri(const struct mg_http_message *hm, const char *glob);
+
+/*
+ Parse the multipart part at `offset` of `body` (start with 0). Fills `*part` (may be NULL)
+ with views into `body` and returns the offset of the next part, or 0 when there is none
+ (end, malformed or incomplete). Any thread.
+ */
+size_t mg_http_next_multipart(struct mg_str body, size_t offset, struct mg_http_part *part);
+
+/*
+ Call in `MG_EV_HTTP_HDRS`: deliver this request's body in pieces as `MG_EV_HTTP_CHUNK`
+ (`ev_data`: `struct mg_str *`, valid until the handler returns) instead of buffering it;
+ `MG_EV_HTTP_MSG` follows with an empty body. `http_max_body` does not apply to a
+ streamed body, so uploads of any size pass in bounded memory; use `mg_recv_pause` to push
+ back. Returns 0, `MG_ERR_UNSUPPORTED` (not an HTTP server connection reading a request
+ body), `MG_ERR_STALE`. Owner thread.
+ */
+int mg_http_stream(struct mg_conn c);
 
 /*
  `mg_log_set(level)`: set the global log level: `MG_LL_NONE` (0), `MG_LL_ERROR` (1, the
@@ -641,7 +920,8 @@ int mg_wakeup_init(struct mg_mgr *mgr);
 int mg_mgr_get_limits(struct mg_mgr *mgr, struct mg_limits *out);
 
 /*
- Replace the manager's caps. Every field must be non-zero except `dns_timeout_ms`;
+ Replace the manager's caps (read them with `mg_mgr_get_limits` first, change what you
+ need). Every field must be non-zero except the timeouts, `http_max_head` at least 16;
  `max_conns` and `max_timers` at most 65536 (`MG_ERR_INVALID` otherwise, nothing changed).
  Lowering a cap below current use closes nothing: it applies to what comes next. Owner thread.
  */
@@ -691,6 +971,63 @@ int mg_wakeup_loop(struct mg_mgr *mgr);
  `mg_connect`, `mg_timer_add`, ...) and failed with the zero handle. Any thread.
  */
 int mg_last_error(void);
+
+/*
+ Answer the request `hm` on `c` with the file its path names under `opts->root_dir`, as
+ Mongoose's `mg_http_serve_dir` (see `struct mg_http_serve_opts`). Call it from the
+ `MG_EV_HTTP_MSG` handler (or later, while the request is still unanswered).
+
+ - GET and HEAD only; other methods get `405` with `Allow: GET, HEAD`.
+ - The path is URL-decoded; `..` segments (also as `%2e%2e` or `..%2f`), NUL bytes and
+   backslashes get `400`. The resolved file must lie under the web root after symlinks
+   are resolved; one that does not (a symlink leading out) gets `404`, as does a missing
+   file or one that vanishes before it is opened. OS permission errors get `403`.
+ - A directory without a trailing slash gets `301` to the slash form. With the slash,
+   `index.html` or `index.htm` is served, else `403`: there are no directory listings.
+ - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
+   `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
+   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
+   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`.
+ - GET with one `Range: bytes=a-b`, `a-` or `-n` gives `206` with `Content-Range`, or
+   `416` with a `Content-Range` naming the file size (`bytes *` + `/` + size) when out of range. Several ranges (no
+   multipart/byteranges) or a malformed header: the whole file with `200`. `If-Range`
+   is honoured.
+ - If `file.gz` exists next to `file`, responses carry `Vary: Accept-Encoding`; when the
+   request's `Accept-Encoding` admits gzip, `file.gz` is sent with
+   `Content-Encoding: gzip` and `file`'s Content-Type.
+ - File bodies are sent from the file with `sendfile(2)`, never read into memory; for
+   HEAD only the head is sent. `Connection: close` is added when the request asked for it.
+
+ Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
+ `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_UNSUPPORTED`
+ (`opts->fs` not NULL), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`,
+ `MG_ERR_FULL` (the head does not fit in the send buffer); then nothing was sent. Mongoose
+ returned void. Owner thread. `hm` and every string in `opts` are only read during the
+ call; an open file being sent belongs to meerkat until it is sent or the connection
+ closes.
+ */
+int mg_http_serve_dir(struct mg_conn c,
+                      struct mg_http_message *hm,
+                      const struct mg_http_serve_opts *opts);
+
+/*
+ Answer the request `hm` on `c` with the file at `path`, as Mongoose's
+ `mg_http_serve_file`. `path` is chosen by the application and is not confined to any
+ root (never build it from the request without checking it). Methods, headers,
+ conditional requests, ranges, `.gz` siblings and sending work as for
+ `mg_http_serve_dir`; a path that is missing or not a regular file gets `404` (or
+ `opts->page404`). `opts` may be NULL (no extra headers or types); its `root_dir` is not
+ used.
+
+ Returns 0 when a response was queued, or: `MG_ERR_INVALID` (NULL `hm` or `path`, empty
+ `path`, bad `extra_headers`), `MG_ERR_UNSUPPORTED` (`opts->fs` not NULL),
+ `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
+ sent. Owner thread. Arguments are only read during the call.
+ */
+int mg_http_serve_file(struct mg_conn c,
+                       struct mg_http_message *hm,
+                       const char *path,
+                       const struct mg_http_serve_opts *opts);
 
 /*
  `mg_str(s)`: an `mg_str` viewing the NUL-terminated string `s` (length by `strlen`).
@@ -823,10 +1160,11 @@ struct mg_timer mg_timer_add(struct mg_mgr *mgr,
                              void *arg);
 
 /*
- Like `mg_timer_add`, but the timer belongs to connection `c`: `fn(c, arg)` is called,
- and the timer is freed when `c` closes (before its `MG_EV_CLOSE` handler returns, it
- can no longer fire). Any number of timers per connection. Errors as `mg_timer_add`,
- plus `MG_ERR_STALE` for a closed connection. Owner thread.
+ Like `mg_timer_add`, but the timer belongs to connection `c`: `fn(c, arg)` is called.
+ Once `c` is closing (after `mg_close`, an error, or EOF) the timer no longer fires, and
+ it is freed right after `c`'s `MG_EV_CLOSE` handler returns (inside that handler
+ `mg_timer_free` on it still returns 0). Any number of timers per connection. Errors as
+ `mg_timer_add`, plus `MG_ERR_STALE` for a connection that is gone or being closed. Owner thread.
  */
 struct mg_timer mg_timer_add_conn(struct mg_conn c,
                                   uint64_t ms,
@@ -840,6 +1178,65 @@ struct mg_timer mg_timer_add_conn(struct mg_conn c,
  Differs from Mongoose: `mg_timer_free(&mgr->timers, t)` becomes `mg_timer_free(t)`.
  */
 int mg_timer_free(struct mg_timer t);
+
+/*
+ Start TLS on connection `c` with Mongoose-style options (see `struct mg_tls_opts`). Call it
+ from `MG_EV_ACCEPT` for accepted connections or `MG_EV_CONNECT` for clients; on a
+ listener the options apply to every connection it accepts. When the handshake completes
+ the handler gets `MG_EV_TLS_HS`; data sent before that is held until then.
+
+ Returns 0, `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD` (nothing done), or an error that also
+ closes the connection (`MG_EV_ERROR` with a message saying what failed, then
+ `MG_EV_CLOSE`): `MG_ERR_INVALID` for NULL `opts`, a (NULL, n > 0) string, an unparsable
+ certificate or key, a key that does not match the certificate, a client without `ca` and
+ without `skip_verification`, a bad `name`. NOTE for ports from Mongoose: returns `int`
+ (Mongoose: `void`). Owner thread.
+ */
+int mg_tls_init(struct mg_conn c, const struct mg_tls_opts *opts);
+
+/*
+ Make meerkat's compiled-in crypto provider (ring by default; RustCrypto in pure-Rust builds)
+ rustls's process-wide default, unless one is already set. rustls-ffi's
+ `rustls_server_config_builder_new()` / `rustls_client_config_builder_new()` and
+ `rustls_certified_key_build()` need a default provider: with the ring build rustls-ffi
+ installs one itself; with the pure-Rust build call this first. Returns 0 when meerkat's
+ provider is the default, `MG_ERR_UNSUPPORTED` when another one was installed before.
+ Any thread.
+ */
+int mg_tls_init_provider(void);
+
+/*
+ Start TLS on connection `c` (an accepted connection, or a listener: then for each
+ connection it accepts) with a server configuration built by the rustls-ffi API. Gives
+ full control: versions, cipher suites, client verification, ALPN, SNI-based
+ certificate choice, session storage.
+
+ Ownership: meerkat takes its own reference to `cfg`; the caller may call
+ `rustls_server_config_free(cfg)` right after this returns. `cfg` must be NULL or a
+ live pointer returned by `rustls_server_config_builder_build()` of the rustls-ffi
+ linked into this library (anything else is undefined behaviour).
+
+ Returns 0, `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD` (nothing done), or an error that also
+ closes the connection with `MG_EV_ERROR`: `MG_ERR_INVALID` for a NULL `cfg` or a
+ client connection. Owner thread.
+ */
+int mg_tls_init_server_config(struct mg_conn c, const struct rustls_server_config *cfg);
+
+/*
+ Start TLS on client connection `c` with a client configuration built by the rustls-ffi
+ API. `name`: the name the server's certificate must be valid for (also sent as SNI);
+ empty means the host of the URL given to `mg_connect`.
+
+ Ownership: as for `mg_tls_init_server_config` (`rustls_client_config_free(cfg)` may
+ follow right after the call); `name` is read during the call only.
+
+ Returns 0, `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD` (nothing done), or an error that also
+ closes the connection with `MG_EV_ERROR`: `MG_ERR_INVALID` for a NULL `cfg`, a bad
+ `name`, or a server connection. Owner thread.
+ */
+int mg_tls_init_client_config(struct mg_conn c,
+                              const struct rustls_client_config *cfg,
+                              struct mg_str name);
 
 /*
  `mg_url_port(url)`: the port in `url`, else the scheme's default (`http`/`ws` 80,
@@ -1024,6 +1421,15 @@ int mg_printf(struct mg_conn c, const char *fmt, ...);
 /* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
  * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix
  * first and skip the call when the level is disabled. Any thread. */
+/* HTTP: a complete response with a printf-formatted body: status line, `headers` (NULL or
+ * "Name: value\r\n" lines), Content-Length, body. Connection: close is added when the
+ * request asked for it. All or nothing; returns 0 or a negative MG_ERR_* (Mongoose: void).
+ * Manager's thread. */
+int mg_http_reply(struct mg_conn c, int status, const char *headers, const char *fmt, ...);
+/* HTTP: one printf-formatted chunk of a chunked response; an empty result ends the body.
+ * Returns 0 or a negative MG_ERR_*. Manager's thread. */
+int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...);
+
 void mg_log(const char *fmt, ...);
 
 /* Output function for mg_xprintf and mg_log_set_fn: putchar(c). param is ignored. */

@@ -125,13 +125,18 @@ pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
 
 /// Mark the first `n` received bytes as consumed (Mongoose: `mg_iobuf_del(&c->recv, 0, n)`).
 /// Views from `mg_recv` stay valid until the handler returns. Returns 0, `MG_ERR_INVALID`
-/// when `n` is more than is pending (nothing consumed), `MG_ERR_STALE`. Owner thread.
+/// when `n` is more than is pending (nothing consumed), `MG_ERR_STALE`, and
+/// `MG_ERR_UNSUPPORTED` on HTTP connections, whose received bytes belong to the HTTP
+/// machine (use `mg_http_stream` for bodies). Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_recv_consume(c: mg_conn, n: usize) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
         m.with(|core| {
             let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            if !matches!(conn.proto, crate::mgr::http::Proto::Raw) {
+                return Err(MG_ERR_UNSUPPORTED);
+            }
             if n > conn.recv_pending().len() {
                 return Err(MG_ERR_INVALID);
             }
@@ -239,7 +244,7 @@ pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
                 is_client: conn.is_client,
                 is_accepted: conn.is_accepted,
                 is_udp: conn.transport == Transport::Udp,
-                is_tls: conn.tls,
+                is_tls: conn.has_tls(),
                 is_websocket: false,
                 is_resolving: matches!(conn.state, State::Resolving { .. }),
                 is_connecting: conn.state == State::Connecting,

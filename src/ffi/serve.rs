@@ -138,7 +138,7 @@ fn queue(c: mg_conn, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int,
 ///   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
 ///   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`.
 /// - GET with one `Range: bytes=a-b`, `a-` or `-n` gives `206` with `Content-Range`, or
-///   `416` with `Content-Range: bytes */<size>` when out of range. Several ranges (no
+///   `416` with a `Content-Range` naming the file size (`bytes *` + `/` + size) when out of range. Several ranges (no
 ///   multipart/byteranges) or a malformed header: the whole file with `200`. `If-Range`
 ///   is honoured.
 /// - If `file.gz` exists next to `file`, responses carry `Vary: Accept-Encoding`; when the

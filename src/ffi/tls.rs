@@ -61,10 +61,7 @@ fn install(m: &Mgr, h: Handle, setup: Result<TlsSetup, TlsError>) -> Result<c_in
         Ok(s) => s,
         Err(e) => return Err(fail(m, h, &e.message, MG_ERR_INVALID)),
     };
-    match tls::attach(m, h, setup) {
-        Ok(()) => Ok(MG_OK),
-        Err(code) => Err(fail(m, h, "TLS is not available on this connection", code)),
-    }
+    tls::attach(m, h, setup).map(|()| MG_OK)
 }
 
 fn bad_arg(what: &str) -> TlsError {
@@ -379,12 +376,8 @@ mod tests {
             key: s(p.server_key.as_bytes()),
             ..bad
         };
-        let rc = mg_tls_init(l, &good);
-        // TODO(lead): once `tls::attach` is wired this is MG_OK and no error is reported.
-        assert!(rc == MG_OK || rc == MG_ERR_UNSUPPORTED, "{rc}");
-        if rc == MG_ERR_UNSUPPORTED {
-            assert_eq!(take_errors().len(), 1);
-        }
+        assert_eq!(mg_tls_init(l, &good), MG_OK);
+        assert!(take_errors().is_empty(), "a good set-up reports nothing");
 
         // Stale handles: nothing happens.
         assert_eq!(mg_tls_init(mg_conn { h: 0 }, &good), MG_ERR_STALE);

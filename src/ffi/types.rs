@@ -211,6 +211,9 @@ pub struct mg_limits {
     /// HTTP server: a keep-alive connection with no request in progress is closed after
     /// this long (default 30000 ms).
     pub http_idle_timeout_ms: u32,
+    /// TLS: a handshake not finished this long after `mg_tls_init` fails the connection
+    /// (`MG_EV_ERROR` "TLS handshake timed out", then close; default 10000 ms).
+    pub tls_handshake_timeout_ms: u32,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).

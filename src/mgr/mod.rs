@@ -16,6 +16,7 @@
 pub mod http;
 mod httpconn;
 pub mod timer;
+mod tlsio;
 pub mod wakeup;
 
 use alloc::sync::Arc;
@@ -65,6 +66,8 @@ pub struct Limits {
     pub http_head_timeout_ms: u64,
     /// HTTP server: an idle keep-alive connection is closed after this time.
     pub http_idle_timeout_ms: u64,
+    /// A TLS handshake not finished this long after `mg_tls_init` fails the connection.
+    pub tls_handshake_timeout_ms: u64,
 }
 
 impl Limits {
@@ -93,6 +96,7 @@ impl Default for Limits {
             http_max_body: 1 << 20,
             http_head_timeout_ms: 10_000,
             http_idle_timeout_ms: 30_000,
+            tls_handshake_timeout_ms: crate::tls_default_handshake_timeout(),
         }
     }
 }
@@ -151,6 +155,16 @@ pub struct Conn {
     pub files: alloc::collections::VecDeque<FileSeg>,
     /// Reading (and the protocol machine) paused by the application (`mg_recv_pause`).
     pub paused: bool,
+    /// Host of the URL given to `mg_connect` (TLS server name by default).
+    pub url_host: Option<String>,
+    /// The TLS session between the socket and the plaintext buffers.
+    #[cfg(feature = "tls")]
+    pub tls_session: Option<crate::tls::TlsSession>,
+    /// Listeners: TLS for every accepted connection.
+    #[cfg(feature = "tls")]
+    pub tls_setup: Option<crate::tls::TlsSetup>,
+    /// When a TLS handshake that has not finished is abandoned.
+    pub tls_deadline: u64,
     /// The protocol above TCP.
     pub proto: Proto,
     /// For listeners: the protocol of accepted connections.
@@ -183,6 +197,12 @@ impl Conn {
             paused_until: 0,
             files: alloc::collections::VecDeque::new(),
             paused: false,
+            url_host: None,
+            #[cfg(feature = "tls")]
+            tls_session: None,
+            #[cfg(feature = "tls")]
+            tls_setup: None,
+            tls_deadline: u64::MAX,
             proto: Proto::Raw,
             accept_kind: ProtoKind::Raw,
         }
@@ -208,7 +228,31 @@ impl Conn {
     }
     fn ready_to_close(&self) -> bool {
         !self.close_started
-            && (self.closing || ((self.draining || (self.eof && !self.holds_open())) && self.send_pending() == 0))
+            && (self.closing
+                || ((self.draining || (self.eof && !self.holds_open()))
+                    && self.send_pending() == 0
+                    && !self.tls_pending_write()))
+    }
+    /// Ciphertext (handshake, alert, data) still waiting in the TLS session.
+    pub fn tls_pending_write(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            self.tls_wants_write()
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            false
+        }
+    }
+    pub fn has_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            self.tls_session.is_some() || self.tls_setup.is_some()
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            false
+        }
     }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
@@ -302,7 +346,7 @@ fn io_err_to_code(e: &std::io::Error) -> c_int {
 
 const SCRATCH: usize = 16 * 1024;
 const ACCEPT_BATCH: usize = 64;
-const READS_PER_POLL: usize = 4;
+pub(crate) const READS_PER_POLL: usize = 4;
 
 impl Mgr {
     pub fn new() -> Result<Mgr, c_int> {
@@ -478,6 +522,7 @@ impl Mgr {
         let mut conn = Conn::new(handler, fn_data, ep.transport, state);
         conn.is_client = true;
         conn.tls = ep.tls;
+        conn.url_host = Some(ep.host.to_string());
         if kind == ProtoKind::Http {
             conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(self.limits().http())));
         }
@@ -692,7 +737,12 @@ impl Mgr {
         self.dispatch(h, MG_EV_CLOSE, core::ptr::null_mut());
         let (conn, orphans) = {
             let mut core = self.core.borrow_mut();
-            let conn = core.conns.remove(h);
+            #[allow(unused_mut)]
+            let mut conn = core.conns.remove(h);
+            #[cfg(feature = "tls")]
+            if let Some(c) = conn.as_mut() {
+                Self::tls_goodbye(c);
+            }
             if let Some(c) = &conn {
                 for t in &c.timers {
                     core.timers.remove(*t);
@@ -823,6 +873,8 @@ impl Mgr {
             core.pollfds = fds;
             core.pollmap = map;
         });
+        #[cfg(feature = "tls")]
+        self.tls_drain_all();
         self.http_steps(now);
         if woke || self.shared.pending() {
             self.deliver_messages();
@@ -868,7 +920,7 @@ impl Mgr {
                     if !c.eof && !c.paused && c.recv_pending().len() < max_recv {
                         ev |= sys::POLLIN;
                     }
-                    if c.send_pending() > 0 && c.transport == Transport::Tcp {
+                    if (c.send_pending() > 0 || c.tls_pending_write()) && c.transport == Transport::Tcp {
                         ev |= sys::POLLOUT;
                     }
                 }
@@ -945,13 +997,19 @@ impl Mgr {
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
                 match sys::accept(sock) {
-                    Ok(Some((s, addr))) => Ok(Some((s, addr, l.handler, l.fn_data, l.tls, l.accept_kind))),
+                    Ok(Some((s, addr))) => {
+                        #[cfg(feature = "tls")]
+                        let setup = l.tls_setup.clone();
+                        #[cfg(not(feature = "tls"))]
+                        let setup = ();
+                        Ok(Some((s, addr, l.handler, l.fn_data, l.tls, l.accept_kind, setup)))
+                    }
                     Ok(None) => Ok(None),
                     Err(e) => Err(e),
                 }
             };
             match accepted {
-                Ok(Some((stream, addr, handler, fn_data, tls, kind))) => {
+                Ok(Some((stream, addr, handler, fn_data, tls, kind, _setup))) => {
                     let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
@@ -964,6 +1022,10 @@ impl Mgr {
                     conn.sock = Some(Sock::Stream(stream));
                     let Ok(h) = self.insert_conn(conn) else { return };
                     self.with(|core| core.stats.accepted += 1);
+                    #[cfg(feature = "tls")]
+                    if let Some(setup) = _setup {
+                        self.tls_on_accept(h, setup);
+                    }
                     self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
                     self.dispatch(h, MG_EV_ACCEPT, core::ptr::null_mut());
                 }
@@ -1008,6 +1070,10 @@ impl Mgr {
     }
 
     fn read_stream(&self, h: Handle) {
+        #[cfg(feature = "tls")]
+        if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
+            return self.tls_read(h);
+        }
         let (total, err) = {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
@@ -1096,6 +1162,14 @@ impl Mgr {
     }
 
     fn flush(&self, h: Handle) {
+        #[cfg(feature = "tls")]
+        if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
+            self.tls_flush(h);
+            if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                Self::tls_shrink(c);
+            }
+            return;
+        }
         let (written, err) = {
             let mut core = self.core.borrow_mut();
             let Some(c) = core.conns.get_mut(h) else { return };
@@ -1176,7 +1250,7 @@ impl Mgr {
             .borrow()
             .conns
             .iter()
-            .filter(|(_, c)| c.send_pending() > 0 && c.state == State::Open && !c.closing)
+            .filter(|(_, c)| (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing)
             .map(|(h, _)| h)
             .collect();
         for h in pending {
@@ -1222,6 +1296,8 @@ impl Mgr {
         for h in expired {
             self.fail(h, "host name lookup timed out");
         }
+        #[cfg(feature = "tls")]
+        self.tls_timeouts(now);
         self.http_timeouts(now);
     }
 

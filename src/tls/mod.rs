@@ -41,7 +41,7 @@ extern crate alloc;
 
 /// Suggested limit for a handshake to complete (the manager fails the connection with
 /// "TLS handshake timed out" after it), so a peer that stalls mid-handshake cannot hold a slot.
-pub(crate) const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+pub const HANDSHAKE_TIMEOUT_MS: u64 = crate::tls_default_handshake_timeout();
 
 /// Name of the compiled-in crypto provider (`"ring"` or `"rustcrypto"`), for logs and tests.
 pub const PROVIDER_NAME: &str = if cfg!(feature = "tls-ring") {
@@ -129,6 +129,9 @@ impl TlsSetup {
 /// Until then TLS is refused (`MG_ERR_UNSUPPORTED`), and the C API fails the connection
 /// rather than let it run in plaintext.
 pub fn attach(m: &Mgr, h: Handle, setup: TlsSetup) -> Result<(), c_int> {
-    let _ = (m, h, setup, HANDSHAKE_TIMEOUT_MS);
-    Err(crate::error::MG_ERR_UNSUPPORTED)
+    m.attach_tls(h, setup).map_err(|msg| {
+        // The reason reaches the handler as MG_EV_ERROR; the connection then closes.
+        m.fail(h, &msg);
+        crate::error::MG_ERR_INVALID
+    })
 }

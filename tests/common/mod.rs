@@ -146,6 +146,7 @@ pub unsafe extern "C" fn record(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     let mut data = Vec::new();
     if ev == MG_EV_READ {
         data = recv_bytes(c);
+        // Fails (harmlessly) on HTTP connections, whose bytes belong to the HTTP machine.
         meerkat::ffi::conn::mg_recv_consume(c, data.len());
         if r.echo {
             assert_eq!(meerkat::ffi::conn::mg_send(c, data.as_ptr().cast(), data.len()), 0);
