@@ -19,7 +19,12 @@ if [ ${#need[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "setup: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
+    # One `apt-get update` per machine boot is enough (tests call this script too).
+    stamp=/tmp/meerkat-apt-updated
+    if [ ! -e "$stamp" ]; then
+        $SUDO apt-get update -qq
+        touch "$stamp"
+    fi
     $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
