@@ -1,0 +1,1136 @@
+//! Real clients against the C examples on 127.0.0.1 (issue 3, item 8): curl (HTTP/1.0 and
+//! 1.1), ApacheBench, python h11 as a strict response parser, and headless Chromium driven
+//! by playwright-core. The server is `c-examples/http-server` (and `c-examples/file-upload`
+//! for a large upload), built against `libmeerkat.a` plain and, for curl and h11, also with
+//! ASan/UBSan; each test starts its own server on a free port, run from the example's own
+//! directory (so `web_root` is relative), killed by a guard if the test fails, and stopped
+//! with SIGTERM at the end, when it must exit cleanly (status 0, "bye", no sanitizer report).
+//!
+//! The tools are installed by the test itself when missing, so that a fresh CI machine runs
+//! it: `scripts/setup.sh curl apache2-utils chromium python3-venv` (Debian packages), h11
+//! with pip into the venv `target/pyenv`, playwright-core with npm into `target/node`. A tool
+//! that cannot be installed fails the test (it does not skip). The helper scripts live in
+//! `tests/real_clients/` (`h11_check.py`, `browser.mjs`).
+//!
+//! Every subprocess runs under a time limit (its process group is killed after it) and every
+//! loop is bounded.
+
+mod common;
+
+use common::cbuild::{compile_c, free_port, root, Flavor};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What a sanitizer prints when it finds something.
+const SANITIZER_MARKERS: &[&str] = &["Sanitizer", "runtime error:"];
+/// Debian packages the tests need; `scripts/setup.sh` installs the missing ones.
+const PACKAGES: &[&str] = &["curl", "apache2-utils", "chromium", "python3-venv"];
+/// How long one client invocation may run (curl, one h11 run, one ab run).
+const CLIENT_LIMIT: Duration = Duration::from_secs(30);
+
+// ---- paths, locks, tools -------------------------------------------------------------------
+
+fn target() -> PathBuf {
+    root().join("target")
+}
+
+fn work_dir() -> PathBuf {
+    let d = target().join("real_clients");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn example_dir(name: &str) -> PathBuf {
+    root().join("c-examples").join(name)
+}
+
+fn web_root() -> PathBuf {
+    example_dir("http-server").join("web_root")
+}
+
+fn web_file(name: &str) -> Vec<u8> {
+    std::fs::read(web_root().join(name)).unwrap_or_else(|e| panic!("read web_root/{name}: {e}"))
+}
+
+/// Run `f` holding an exclusive lock on a file under `target/real_clients`: installs and
+/// builds are shared between test threads and, under cargo-nextest, between processes.
+fn locked<T>(f: impl FnOnce() -> T) -> T {
+    static IN_PROCESS: Mutex<()> = Mutex::new(());
+    let _g = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    let lock = File::create(work_dir().join(".lock")).expect("create the lock file");
+    // SAFETY: flock(2) on a descriptor we own for the whole call; no memory is involved.
+    // (File::lock is newer than the crate's MSRV.) The lock goes with the descriptor.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(
+        rc,
+        0,
+        "flock target/real_clients/.lock: {}",
+        std::io::Error::last_os_error()
+    );
+    let r = f();
+    drop(lock);
+    r
+}
+
+/// Run `cmd` with stdin closed and stdout/stderr captured; after `limit` its whole process
+/// group is killed and the test fails, showing what it printed so far.
+fn run_limited(cmd: &mut Command, limit: Duration, what: &str) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let end = Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        if Instant::now() >= end {
+            kill_group(child.id());
+            let _ = child.wait();
+            let out = t_out.join().unwrap_or_default();
+            let err = t_err.join().unwrap_or_default();
+            panic!(
+                "{what}: still running after {limit:?}, killed\n--- stdout:\n{}\n--- stderr:\n{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // The process is gone; a grandchild that kept the pipes open is killed with its group.
+    kill_group(child.id());
+    Output {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    }
+}
+
+/// SIGKILL the process group led by `pid` (a child started with `process_group(0)`).
+fn kill_group(pid: u32) {
+    let pgid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+    // SAFETY: kill(2) on the process group of our own child; no memory is involved. ESRCH
+    // (already gone) is fine.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn describe(o: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout:\n{}\n--- stderr:\n{}",
+        o.status,
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+/// `scripts/setup.sh` with the packages above (idempotent; apt-get only when something is
+/// missing), then the tools that must answer. Fails the test with the reason otherwise.
+fn setup() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        locked(|| {
+            let out = run_limited(
+                Command::new(root().join("scripts/setup.sh")).args(PACKAGES),
+                Duration::from_secs(900),
+                "scripts/setup.sh",
+            );
+            assert!(
+                out.status.success(),
+                "scripts/setup.sh {} could not install what the real-client tests need:\n{}",
+                PACKAGES.join(" "),
+                describe(&out)
+            );
+        });
+        for (tool, args) in [
+            ("curl", &["--version"][..]),
+            ("ab", &["-V"][..]),
+            ("/usr/bin/chromium", &["--version"][..]),
+            ("python3", &["--version"][..]),
+            ("node", &["--version"][..]),
+            ("npm", &["--version"][..]),
+        ] {
+            let out = run_limited(Command::new(tool).args(args), Duration::from_secs(60), tool);
+            assert!(
+                out.status.success(),
+                "{tool} is not usable after scripts/setup.sh (node and npm come with the machine):\n{}",
+                describe(&out)
+            );
+        }
+    });
+}
+
+/// `target/pyenv/bin/python` with h11 importable: the venv and h11 are installed if missing.
+fn python_with_h11() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        setup();
+        let venv = target().join("pyenv");
+        let py = venv.join("bin/python");
+        let has_h11 = |py: &Path| {
+            py.exists()
+                && run_limited(
+                    Command::new(py).args(["-c", "import h11"]),
+                    Duration::from_secs(60),
+                    "python -c 'import h11'",
+                )
+                .status
+                .success()
+        };
+        locked(|| {
+            if has_h11(&py) {
+                return;
+            }
+            if !py.exists() {
+                let out = run_limited(
+                    Command::new("python3").arg("-m").arg("venv").arg(&venv),
+                    Duration::from_secs(120),
+                    "python3 -m venv target/pyenv",
+                );
+                assert!(
+                    out.status.success(),
+                    "cannot create the venv target/pyenv (python3-venv):\n{}",
+                    describe(&out)
+                );
+            }
+            let out = run_limited(
+                Command::new(&py)
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--disable-pip-version-check",
+                        "-q",
+                        "h11>=0.14,<1",
+                    ])
+                    .env("PIP_NO_INPUT", "1"),
+                Duration::from_secs(300),
+                "pip install h11",
+            );
+            assert!(
+                out.status.success(),
+                "cannot install h11 into target/pyenv with pip (is PyPI reachable?):\n{}",
+                describe(&out)
+            );
+            assert!(has_h11(&py), "h11 installed but not importable from {}", py.display());
+        });
+        py
+    })
+    .clone()
+}
+
+/// `target/node`, holding `node_modules/playwright-core` (installed with npm if missing).
+fn playwright_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        setup();
+        let dir = target().join("node");
+        let marker = dir.join("node_modules/playwright-core/package.json");
+        locked(|| {
+            if marker.exists() {
+                return;
+            }
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = run_limited(
+                Command::new("npm").arg("install").arg("--prefix").arg(&dir).args([
+                    "--no-audit",
+                    "--no-fund",
+                    "playwright-core@1",
+                ]),
+                Duration::from_secs(300),
+                "npm install playwright-core",
+            );
+            assert!(
+                out.status.success() && marker.exists(),
+                "cannot install playwright-core into target/node with npm (is the npm registry reachable?):\n{}",
+                describe(&out)
+            );
+        });
+        dir
+    })
+    .clone()
+}
+
+/// `c-examples/<name>/main.c` built once per flavor (per process; across processes the
+/// build runs under the lock).
+fn example(name: &str, flavor: Flavor) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<(String, bool), PathBuf>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let key = (name.to_string(), flavor == Flavor::Sanitized);
+    if let Some(p) = built.get(&key) {
+        return p.clone();
+    }
+    let src = example_dir(name).join("main.c");
+    let bin = locked(|| compile_c(&format!("realclients-{name}"), &[&src], &[], flavor));
+    built.insert(key, bin.clone());
+    bin
+}
+
+// ---- a server under test -------------------------------------------------------------------
+
+/// A running example. Dropping it kills the process; `stop` ends it with SIGTERM and checks
+/// that it exited cleanly.
+struct Server {
+    proc: Option<std::process::Child>,
+    url: String,
+    name: String,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stdout_thread: Option<JoinHandle<()>>,
+    stderr_thread: Option<JoinHandle<String>>,
+}
+
+impl Server {
+    /// Start `bin` in `dir` with `http://127.0.0.1:PORT` and `extra` arguments, and wait for
+    /// its "listening on" line. A port taken between `free_port` and the bind is retried.
+    fn start(name: &str, bin: &Path, dir: &Path, extra: &[&str]) -> Server {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let url = format!("http://127.0.0.1:{}", free_port());
+            let mut proc = Command::new(bin)
+                .current_dir(dir)
+                .arg(&url)
+                .args(extra)
+                .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
+                .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+            let (tx, lines) = mpsc::channel();
+            let out = proc.stdout.take().unwrap();
+            let stdout_thread = std::thread::spawn(move || {
+                for line in BufReader::new(out).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut err = proc.stderr.take().unwrap();
+            let stderr_thread = std::thread::spawn(move || {
+                let mut s = Vec::new();
+                let _ = err.read_to_end(&mut s);
+                text(&s)
+            });
+            let mut s = Server {
+                proc: Some(proc),
+                url: url.clone(),
+                name: name.to_string(),
+                lines,
+                seen: Vec::new(),
+                stdout_thread: Some(stdout_thread),
+                stderr_thread: Some(stderr_thread),
+            };
+            let end = Instant::now() + Duration::from_secs(20);
+            loop {
+                match s.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
+                    Ok(l) => {
+                        let up = l == format!("listening on {url}");
+                        s.seen.push(l);
+                        if up {
+                            return s;
+                        }
+                    }
+                    Err(e) => {
+                        let (status, stdout, stderr) = s.finish();
+                        failures.push(format!(
+                            "{name} did not print 'listening on {url}' ({e:?}); {status:?}\n{stdout}\n{stderr}"
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("could not start {name}:\n{}", failures.join("\n---\n"));
+    }
+
+    fn http_server(flavor: Flavor) -> Server {
+        let bin = example("http-server", flavor);
+        Server::start(
+            &format!("http-server ({flavor:?})"),
+            &bin,
+            &example_dir("http-server"),
+            &[],
+        )
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Kill (if running) and collect: (exit status, stdout, stderr).
+    fn finish(&mut self) -> (Option<ExitStatus>, String, String) {
+        let status = self.proc.take().map(|mut p| {
+            let _ = p.kill();
+            p.wait().expect("wait")
+        });
+        if let Some(t) = self.stdout_thread.take() {
+            let _ = t.join();
+        }
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        let stderr = self
+            .stderr_thread
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        (status, self.seen.join("\n"), stderr)
+    }
+
+    /// SIGTERM, then (bounded) wait: the program must exit with 0 after printing "bye", with
+    /// no sanitizer report. Returns its stdout lines.
+    fn stop(mut self) -> Vec<String> {
+        let mut proc = self.proc.take().expect("running");
+        let pid = libc::pid_t::try_from(proc.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill({pid}, SIGTERM)");
+        let end = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(s) = proc.try_wait().expect("try_wait") {
+                break Some(s);
+            }
+            if Instant::now() > end {
+                let _ = proc.kill();
+                let _ = proc.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let (_, stdout, stderr) = self.finish();
+        let report = format!(
+            "{}: status {status:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+            self.name
+        );
+        let status = status.unwrap_or_else(|| panic!("no exit 15 s after SIGTERM\n{report}"));
+        assert_eq!(status.code(), Some(0), "exit status after SIGTERM\n{report}");
+        assert_eq!(self.seen.last().map(String::as_str), Some("bye"), "{report}");
+        for m in SANITIZER_MARKERS {
+            assert!(!stderr.contains(m), "sanitizer report ({m}) on stderr\n{report}");
+        }
+        self.seen.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The `k=v` counters of the first line starting with `prefix`.
+fn counters(lines: &[String], prefix: &str) -> HashMap<String, u64> {
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?} in {lines:?}"));
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or_else(|_| panic!("counter {k}={v}"))))
+        .collect()
+}
+
+/// A directory under `target/real_clients`, emptied now and removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let d = work_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---- curl ----------------------------------------------------------------------------------
+
+/// `curl -sS --max-time 10 ARGS`; the exit status must be 0. Returns (stdout, stderr).
+fn curl(args: &[&str]) -> (String, String) {
+    let out = run_limited(
+        Command::new("curl").args(["-sS", "--max-time", "10"]).args(args),
+        CLIENT_LIMIT,
+        &format!("curl {}", args.join(" ")),
+    );
+    assert!(out.status.success(), "curl {}\n{}", args.join(" "), describe(&out));
+    (text(&out.stdout), text(&out.stderr))
+}
+
+fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
+
+/// Connections curl reports closing ("Closing connection" up to curl 8.9, "shutting down
+/// connection" after).
+fn closed(err: &str) -> usize {
+    count(err, "Closing connection") + count(err, "shutting down connection")
+}
+
+fn assert_file(path: &Path, want: &[u8], what: &str) {
+    let got = std::fs::read(path).unwrap_or_else(|e| panic!("{what}: read {}: {e}", path.display()));
+    assert!(
+        got == want,
+        "{what}: {} bytes, expected {} bytes; starts {:?}",
+        got.len(),
+        want.len(),
+        text(&got[..got.len().min(200)])
+    );
+}
+
+/// Deterministic bytes that do not compress (xorshift).
+fn noise(n: usize, mut seed: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(n + 8);
+    while v.len() < n {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        v.extend_from_slice(&seed.to_le_bytes());
+    }
+    v.truncate(n);
+    v
+}
+
+fn curl_checks(srv: &Server) {
+    let tmp = TempDir::new(&format!("curl-{}", srv.port()));
+    let out = |n: &str| tmp.path(n).to_string_lossy().into_owned();
+    let assets = [
+        ("/", "index.html"),
+        ("/style.css", "style.css"),
+        ("/app.js", "app.js"),
+        ("/logo.png", "logo.png"),
+    ];
+
+    // HTTP/1.1: four pages over one kept-alive connection.
+    let mut args: Vec<String> = vec!["--http1.1".into(), "-v".into()];
+    for (path, file) in assets {
+        args.extend([srv.url(path), "-o".into(), out(&format!("11-{file}"))]);
+    }
+    let (_, err) = curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        count(&err, "Connected to"),
+        1,
+        "HTTP/1.1: one connection for four pages\n{err}"
+    );
+    assert_eq!(
+        count(&err, "Re-using existing connection"),
+        3,
+        "HTTP/1.1 keep-alive reuse\n{err}"
+    );
+    assert_eq!(closed(&err), 0, "HTTP/1.1 keep-alive: nothing closes\n{err}");
+    for (_, file) in assets {
+        assert_file(
+            &tmp.path(&format!("11-{file}")),
+            &web_file(file),
+            &format!("HTTP/1.1 {file}"),
+        );
+    }
+
+    // HTTP/1.0 without keep-alive: the server closes after each response.
+    let mut args: Vec<String> = vec!["--http1.0".into(), "-v".into()];
+    for (path, file) in assets {
+        args.extend([srv.url(path), "-o".into(), out(&format!("10-{file}"))]);
+    }
+    let (_, err) = curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        count(&err, "Connected to"),
+        4,
+        "HTTP/1.0: one connection per page\n{err}"
+    );
+    assert_eq!(count(&err, "Re-using existing connection"), 0, "HTTP/1.0 closes\n{err}");
+    assert_eq!(closed(&err), 4, "HTTP/1.0: each connection closed\n{err}");
+    assert_eq!(
+        count(&err, "< Connection: keep-alive"),
+        0,
+        "HTTP/1.0 without keep-alive\n{err}"
+    );
+    for (_, file) in assets {
+        assert_file(
+            &tmp.path(&format!("10-{file}")),
+            &web_file(file),
+            &format!("HTTP/1.0 {file}"),
+        );
+    }
+
+    // HTTP/1.0 with "Connection: keep-alive" (what ab -k sends): kept alive, and said so.
+    let (_, err) = curl(&[
+        "--http1.0",
+        "-v",
+        "-H",
+        "Connection: keep-alive",
+        &srv.url("/style.css"),
+        "-o",
+        &out("10ka-1"),
+        &srv.url("/api/stats"),
+        "-o",
+        &out("10ka-2"),
+        &srv.url("/logo.png"),
+        "-o",
+        &out("10ka-3"),
+    ]);
+    assert_eq!(
+        count(&err, "Connected to"),
+        1,
+        "HTTP/1.0 keep-alive: one connection\n{err}"
+    );
+    assert_eq!(
+        count(&err, "Re-using existing connection"),
+        2,
+        "HTTP/1.0 keep-alive\n{err}"
+    );
+    assert_eq!(
+        count(&err, "< Connection: keep-alive"),
+        3,
+        "HTTP/1.0 keep-alive answers\n{err}"
+    );
+    assert_file(
+        &tmp.path("10ka-1"),
+        &web_file("style.css"),
+        "HTTP/1.0 keep-alive style.css",
+    );
+    assert_file(
+        &tmp.path("10ka-3"),
+        &web_file("logo.png"),
+        "HTTP/1.0 keep-alive logo.png",
+    );
+
+    // HEAD (-I), in both versions: the headers a GET would have, no body; then a GET on the
+    // same connection still parses (a stray HEAD body would corrupt it).
+    for v in ["--http1.1", "--http1.0"] {
+        for (path, file, ty) in [
+            ("/style.css", "style.css", "text/css"),
+            ("/logo.png", "logo.png", "image/png"),
+            ("/app.js", "app.js", "javascript"),
+        ] {
+            let (head, _) = curl(&[v, "-I", &srv.url(path)]);
+            let len = web_file(file).len();
+            assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{v} HEAD {path}:\n{head}");
+            assert!(
+                head.contains(&format!("Content-Length: {len}\r\n")),
+                "{v} HEAD {path}:\n{head}"
+            );
+            let ct = head.lines().find(|l| l.starts_with("Content-Type:")).unwrap_or("");
+            assert!(ct.contains(ty), "{v} HEAD {path}: {ct}\n{head}");
+        }
+    }
+    let (_, err) = curl(&[
+        "--http1.1",
+        "-v",
+        "-I",
+        &srv.url("/app.js"),
+        "--next",
+        "--http1.1",
+        "-v",
+        &srv.url("/app.js"),
+        "-o",
+        &out("after-head"),
+    ]);
+    assert_eq!(
+        count(&err, "Re-using existing connection"),
+        1,
+        "GET after HEAD reuses\n{err}"
+    );
+    assert_file(&tmp.path("after-head"), &web_file("app.js"), "GET after HEAD");
+
+    // Ranges.
+    for v in ["--http1.1", "--http1.0"] {
+        let app = web_file("app.js");
+        let (code, _) = curl(&[
+            v,
+            "-r",
+            "0-99",
+            "-o",
+            &out("r0"),
+            "-w",
+            "%{http_code}",
+            &srv.url("/app.js"),
+        ]);
+        assert_eq!(code, "206", "{v} -r 0-99");
+        assert_file(&tmp.path("r0"), &app[..100], &format!("{v} -r 0-99"));
+        let png = web_file("logo.png");
+        let (code, _) = curl(&[
+            v,
+            "-r",
+            "100-199",
+            "-o",
+            &out("r1"),
+            "-w",
+            "%{http_code}",
+            &srv.url("/logo.png"),
+        ]);
+        assert_eq!(code, "206", "{v} -r 100-199");
+        assert_file(&tmp.path("r1"), &png[100..200], &format!("{v} -r 100-199"));
+        let (code, _) = curl(&[
+            v,
+            "-r",
+            "-50",
+            "-o",
+            &out("r2"),
+            "-w",
+            "%{http_code}",
+            &srv.url("/logo.png"),
+        ]);
+        assert_eq!(code, "206", "{v} -r -50");
+        assert_file(&tmp.path("r2"), &png[png.len() - 50..], &format!("{v} -r -50"));
+        let (code, _) = curl(&[
+            v,
+            "-r",
+            "99999999-",
+            "-D",
+            &out("r3h"),
+            "-o",
+            &out("r3"),
+            "-w",
+            "%{http_code}",
+            &srv.url("/app.js"),
+        ]);
+        assert_eq!(code, "416", "{v} -r 99999999-");
+        let h = std::fs::read_to_string(tmp.path("r3h")).unwrap();
+        assert!(
+            h.contains(&format!("Content-Range: bytes */{}\r\n", app.len())),
+            "{v} 416:\n{h}"
+        );
+    }
+
+    // Uploads: --data-binary @file (JSON and a form) to POST /api/sum; -T (PUT) is 405 there
+    // and the connection goes on.
+    let json = tmp.path("sum.json");
+    std::fs::write(&json, br#"{"a":1.5,"b":2}"#).unwrap();
+    let form = tmp.path("sum.form");
+    std::fs::write(&form, b"a=40&b=2").unwrap();
+    let at = |p: &Path| format!("@{}", p.display());
+    for v in ["--http1.1", "--http1.0"] {
+        let (body, _) = curl(&[
+            v,
+            "--data-binary",
+            &at(&json),
+            "-H",
+            "Content-Type: application/json",
+            &srv.url("/api/sum"),
+        ]);
+        assert_eq!(body, r#"{"sum":3.5}"#, "{v} POST JSON");
+        let (body, _) = curl(&[v, "--data-binary", &at(&form), &srv.url("/api/sum")]);
+        assert_eq!(body, r#"{"sum":42}"#, "{v} POST form");
+    }
+    let (stdout, err) = curl(&[
+        "--http1.1",
+        "-v",
+        "-T",
+        &json.to_string_lossy(),
+        "-w",
+        " %{http_code}",
+        &srv.url("/api/sum"),
+        "--next",
+        "--http1.1",
+        "-v",
+        &srv.url("/api/echo?text=after-put"),
+    ]);
+    assert!(stdout.contains("405"), "PUT /api/sum: 405\n{stdout}\n{err}");
+    assert!(err.contains("< Allow: POST"), "PUT /api/sum: Allow\n{err}");
+    assert!(stdout.ends_with(r#"{"text":"after-put"}"#), "GET after PUT\n{stdout}");
+    assert_eq!(
+        count(&err, "Re-using existing connection"),
+        1,
+        "GET after PUT reuses\n{err}"
+    );
+
+    // Expect: 100-continue with a body the server wants: 100 Continue, then the answer,
+    // without waiting for curl's 1 s expect timeout.
+    let padded = tmp.path("padded.json");
+    std::fs::write(&padded, format!(r#"{{"a":20,{}"b":22}}"#, " ".repeat(900))).unwrap();
+    let (stdout, err) = curl(&[
+        "--http1.1",
+        "-v",
+        "-H",
+        "Expect: 100-continue",
+        "--expect100-timeout",
+        "5",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &at(&padded),
+        "-w",
+        "\n%{time_total}",
+        &srv.url("/api/sum"),
+    ]);
+    assert!(err.contains("< HTTP/1.1 100 Continue"), "Expect: 100-continue\n{err}");
+    let (body, secs) = stdout.rsplit_once('\n').unwrap();
+    assert_eq!(body, r#"{"sum":42}"#, "POST after 100 Continue\n{err}");
+    assert!(
+        secs.parse::<f64>().unwrap() < 4.0,
+        "100 Continue came late: {secs} s\n{err}"
+    );
+
+    // A large -T upload to an endpoint that cannot take it: 413 at once (no 100 Continue,
+    // the body is not read), then the connection closes.
+    let big = tmp.path("big.bin");
+    std::fs::write(&big, noise(3 << 20, 7)).unwrap();
+    let (stdout, err) = curl(&[
+        "--http1.1",
+        "-v",
+        "--expect100-timeout",
+        "5",
+        "-T",
+        &big.to_string_lossy(),
+        "-w",
+        "\n%{http_code} %{time_total}",
+        &srv.url("/api/sum"),
+    ]);
+    assert!(
+        err.contains("> Expect: 100-continue"),
+        "curl sends Expect for 3 MiB\n{err}"
+    );
+    assert!(
+        !err.contains("< HTTP/1.1 100 Continue"),
+        "no 100 Continue for a refused body\n{err}"
+    );
+    let (code, secs) = stdout.rsplit_once('\n').unwrap().1.split_once(' ').unwrap();
+    assert_eq!(code, "413", "3 MiB PUT /api/sum\n{stdout}\n{err}");
+    assert!(secs.parse::<f64>().unwrap() < 4.0, "413 came late: {secs} s\n{err}");
+    assert_eq!(closed(&err), 1, "closed after 413\n{err}");
+
+    // Status codes, and a query through --data-urlencode.
+    let code = |path: &str, extra: &[&str]| {
+        let mut a = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+        a.extend_from_slice(extra);
+        let u = srv.url(path);
+        a.push(&u);
+        curl(&a).0
+    };
+    assert_eq!(code("/nope.html", &[]), "404");
+    assert_eq!(code("/api/nope", &[]), "404");
+    assert_eq!(code("/api/stats", &["-X", "DELETE"]), "405");
+    assert_eq!(code("/style.css", &["-X", "POST", "-d", "x"]), "405");
+    let (body, _) = curl(&["-G", "--data-urlencode", "text=a b&c\"é", &srv.url("/api/echo")]);
+    assert_eq!(body, "{\"text\":\"a b&c\\\"é\"}");
+
+    // /api/slow from ten parallel connections: each gets its own reply.
+    let mut args: Vec<String> = vec!["--parallel".into(), "--parallel-max".into(), "10".into()];
+    for i in 0..10 {
+        args.extend([
+            srv.url(&format!("/api/slow?id=curl-{i}")),
+            "-o".into(),
+            out(&format!("slow-{i}")),
+        ]);
+    }
+    curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    for i in 0..10 {
+        let got = std::fs::read_to_string(tmp.path(&format!("slow-{i}"))).unwrap();
+        assert!(
+            got.starts_with(&format!("{{\"id\":\"curl-{i}\",\"delay_ms\":")),
+            "slow {i}: {got}"
+        );
+    }
+}
+
+fn curl_suite(flavor: Flavor) {
+    setup();
+    let srv = Server::http_server(flavor);
+    curl_checks(&srv);
+    let lines = srv.stop();
+    let c = counters(&lines, "slow:");
+    assert_eq!(c["replies"], 10, "{lines:?}");
+    assert_eq!(c["failed"], 0, "{lines:?}");
+}
+
+#[test]
+fn curl_http10_http11_keepalive_head_ranges_uploads() {
+    curl_suite(Flavor::Plain);
+}
+
+#[test]
+fn curl_against_sanitized_server() {
+    curl_suite(Flavor::Sanitized);
+}
+
+/// A large upload to a real upload endpoint (c-examples/file-upload, which streams to disk):
+/// curl sends `Expect: 100-continue`, gets `100 Continue`, and the saved file is the upload.
+#[test]
+fn curl_large_upload_with_expect_100_continue() {
+    setup();
+    let up = TempDir::new("uploads");
+    let bin = example("file-upload", Flavor::Plain);
+    let dir = up.0.to_string_lossy().into_owned();
+    let srv = Server::start("file-upload", &bin, &example_dir("file-upload"), &[&dir]);
+    let src = TempDir::new("upload-src");
+    let file = src.path("big.bin");
+    let data = noise(8 << 20, 99);
+    std::fs::write(&file, &data).unwrap();
+    let f = file.to_string_lossy().into_owned();
+    for (name, version) in [("one.bin", "--http1.1"), ("two.bin", "--http1.1")] {
+        let (stdout, err) = curl(&[
+            version,
+            "-v",
+            "--expect100-timeout",
+            "5",
+            "-T",
+            &f,
+            "-w",
+            "\n%{http_code} %{time_total}",
+            &srv.url(&format!("/upload/{name}")),
+        ]);
+        assert!(err.contains("> Expect: 100-continue"), "curl asks\n{err}");
+        assert!(err.contains("< HTTP/1.1 100 Continue"), "100 Continue\n{err}");
+        let (body, tail) = stdout.rsplit_once('\n').unwrap();
+        let (code, secs) = tail.split_once(' ').unwrap();
+        assert_eq!(code, "200", "{stdout}\n{err}");
+        assert_eq!(body, format!("{{\"saved\":\"{name}\",\"bytes\":{}}}", data.len()));
+        assert!(secs.parse::<f64>().unwrap() < 4.0, "100 Continue came late: {secs} s");
+        assert_file(&up.path(name), &data, &format!("uploaded {name}"));
+    }
+    // HTTP/1.0 has no 100 Continue; the body is just sent, and the connection closes.
+    let (stdout, err) = curl(&["--http1.0", "-v", "-T", &f, &srv.url("/upload/three.bin")]);
+    assert!(!err.contains("100 Continue"), "{err}");
+    assert_eq!(closed(&err), 1, "{err}");
+    assert_eq!(stdout, format!("{{\"saved\":\"three.bin\",\"bytes\":{}}}", data.len()));
+    assert_file(&up.path("three.bin"), &data, "uploaded three.bin");
+    let lines = srv.stop();
+    let c = counters(&lines, "uploads:");
+    assert_eq!((c["saved"], c["aborted"]), (3, 0), "{lines:?}");
+}
+
+// ---- ApacheBench ----------------------------------------------------------------------------
+
+/// `ab -s 5 ARGS` with a process time limit: (the report, its "Field: value" lines).
+fn ab(args: &[&str]) -> (String, HashMap<String, String>) {
+    let what = format!("ab {}", args.join(" "));
+    let out = run_limited(Command::new("ab").args(["-s", "5"]).args(args), CLIENT_LIMIT, &what);
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{what} (a hang on HTTP/1.0 ends in ab's -s 5 timeout)\n{report}"
+    );
+    let fields = report
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    (report, fields)
+}
+
+fn field<'a>(f: &'a HashMap<String, String>, k: &str, report: &str) -> &'a str {
+    f.get(k)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("no {k:?} in\n{report}"))
+}
+
+#[test]
+fn apachebench_http10_and_keepalive() {
+    setup();
+    let srv = Server::http_server(Flavor::Plain);
+    let echo = srv.url("/api/echo?text=meerkat");
+    let stats = srv.url("/api/stats");
+    let css = srv.url("/style.css");
+    let png = srv.url("/logo.png");
+    let echo_len = r#"{"text":"meerkat"}"#.len();
+    let css_len = web_file("style.css").len();
+    let png_len = web_file("logo.png").len();
+    let runs: [(&[&str], Option<usize>); 6] = [
+        (&["-n", "2000", "-c", "20", &stats], None),
+        (&["-n", "2000", "-c", "20", &echo], Some(echo_len)),
+        (&["-n", "2000", "-c", "20", &png], Some(png_len)),
+        (&["-k", "-n", "2000", "-c", "20", &stats], None),
+        (&["-k", "-n", "2000", "-c", "20", &echo], Some(echo_len)),
+        (&["-k", "-n", "2000", "-c", "20", &css], Some(css_len)),
+    ];
+    for (args, doc_len) in runs {
+        let (report, f) = ab(args);
+        let what = format!("ab {}", args.join(" "));
+        assert_eq!(field(&f, "Complete requests", &report), "2000", "{what}\n{report}");
+        assert!(!f.contains_key("Non-2xx responses"), "{what}\n{report}");
+        let failed = field(&f, "Failed requests", &report);
+        match doc_len {
+            Some(len) => {
+                // Fixed-size documents: nothing may fail at all.
+                assert_eq!(failed, "0", "{what}\n{report}");
+                assert_eq!(field(&f, "Document Length", &report), format!("{len} bytes"), "{what}");
+            }
+            None => {
+                // /api/stats changes length as its counters grow: ab counts that as a
+                // "Length" failure. Connect, receive and exceptions must still be 0.
+                if failed != "0" {
+                    let detail = report
+                        .lines()
+                        .skip_while(|l| !l.starts_with("Failed requests"))
+                        .nth(1)
+                        .unwrap_or("");
+                    assert!(
+                        detail.contains("(Connect: 0, Receive: 0, Length:") && detail.contains("Exceptions: 0)"),
+                        "{what}: {detail}\n{report}"
+                    );
+                }
+            }
+        }
+        if args[0] == "-k" {
+            assert_eq!(field(&f, "Keep-Alive requests", &report), "2000", "{what}\n{report}");
+        } else {
+            assert!(
+                f.get("Keep-Alive requests").is_none_or(|v| v == "0"),
+                "{what}: HTTP/1.0 without keep-alive\n{report}"
+            );
+        }
+    }
+    // Every connection is gone again: the listener, and the one asking.
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (body, _) = curl(&[&stats]);
+        let live: u64 = body
+            .split("\"live_conns\":")
+            .nth(1)
+            .and_then(|s| s.trim_end_matches('}').parse().ok())
+            .unwrap_or_else(|| panic!("stats: {body}"));
+        if live <= 2 {
+            break;
+        }
+        assert!(Instant::now() < end, "connections left after ab: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    srv.stop();
+}
+
+// ---- h11 -----------------------------------------------------------------------------------
+
+fn h11_suite(flavor: Flavor) {
+    let py = python_with_h11();
+    let srv = Server::http_server(flavor);
+    let script = root().join("tests/real_clients/h11_check.py");
+    let port = srv.port().to_string();
+    let out = run_limited(
+        Command::new(&py)
+            .arg(&script)
+            .args(["127.0.0.1", &port])
+            .arg(web_root()),
+        Duration::from_secs(60),
+        "h11_check.py",
+    );
+    let report = describe(&out);
+    assert!(
+        out.status.success(),
+        "h11_check.py against {} found protocol errors (exact bytes below)\n{report}",
+        srv.name
+    );
+    let last = text(&out.stdout);
+    let summary = last.lines().last().unwrap_or("");
+    let responses: u64 = summary
+        .split(" responses")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line\n{report}"));
+    assert!(responses >= 250, "only {responses} responses parsed\n{report}");
+    srv.stop();
+}
+
+#[test]
+fn h11_strict_parse_of_every_response() {
+    h11_suite(Flavor::Plain);
+}
+
+#[test]
+fn h11_strict_parse_sanitized_server() {
+    h11_suite(Flavor::Sanitized);
+}
+
+// ---- Chromium ------------------------------------------------------------------------------
+
+/// A number field of the browser script's one-line JSON summary.
+fn json_num(summary: &str, key: &str) -> u64 {
+    summary
+        .split(&format!("\"{key}\":"))
+        .nth(1)
+        .and_then(|s| s.split([',', '}']).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {summary}"))
+}
+
+#[test]
+fn chromium_reloads_with_slow_replies_keep_assets_intact() {
+    const LOADS: u64 = 30;
+    let node_dir = playwright_dir();
+    let srv = Server::http_server(Flavor::Plain);
+    let out_dir = work_dir();
+    let shot = out_dir.join("page.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = run_limited(
+        Command::new("node")
+            .arg(root().join("tests/real_clients/browser.mjs"))
+            .arg(&srv.url)
+            .arg(web_root())
+            .arg(&out_dir)
+            .arg(LOADS.to_string())
+            .arg(&node_dir),
+        Duration::from_secs(90),
+        "node browser.mjs",
+    );
+    let report = describe(&out);
+    assert!(out.status.success(), "browser checks failed\n{report}");
+    let summary = text(&out.stdout);
+    let summary = summary.lines().last().unwrap_or("");
+    assert_eq!(json_num(summary, "loads"), LOADS, "{report}");
+    // Each load: index.html, style.css, app.js and logo.png (twice: icon and image).
+    assert!(json_num(summary, "assetChecks") >= 4 * LOADS, "{report}");
+    // The loads that wait see 10 own replies each; the others leave them behind.
+    assert_eq!(json_num(summary, "slowOwn"), 10 * (LOADS / 2 + 1), "{report}");
+    // Keep-alive: far fewer connections than responses.
+    let conns = json_num(summary, "connections");
+    let reused = json_num(summary, "reusedResponses");
+    assert!(
+        conns > 0 && reused > 2 * conns,
+        "keep-alive reuse: {conns} connections, {reused} reused\n{report}"
+    );
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("screenshot {}: {e}\n{report}", shot.display()));
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "screenshot\n{report}"
+    );
+    // The server accounted for every /api/slow request it was given.
+    let lines = srv.stop();
+    let c = counters(&lines, "slow:");
+    assert_eq!(
+        c["requests"],
+        c["replies"] + c["stale"] + c["undelivered"] + c["dropped"] + c["failed"],
+        "{lines:?}"
+    );
+    assert_eq!(c["failed"], 0, "{lines:?}");
+    assert!(c["replies"] >= 10 * (LOADS / 2 + 1), "{lines:?}");
+}
