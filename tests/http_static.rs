@@ -651,3 +651,28 @@ fn big_file_is_byte_exact_with_keep_alive_and_pipelining() {
     assert_eq!(b.field("Connection"), Some("close"));
     assert!(c.closed());
 }
+
+/// Replies meerkat writes on its own (a 4xx for a bad pipelined request, `100 Continue`)
+/// queue behind a file body still being sent, never inside it.
+#[test]
+fn own_replies_never_land_inside_a_file_body() {
+    let big = &fixture().big;
+    let mut c = Client::new();
+    c.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nBad Header Line\r\n\r\n");
+    let r = c.response(false);
+    assert_eq!(r.status(), 200);
+    assert!(r.body == *big, "the file body is intact");
+    let e = c.response(false);
+    assert_eq!(e.status(), 400);
+    assert!(c.closed());
+
+    let mut c = Client::new();
+    c.send(
+        "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\nPOST /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\
+         Expect: 100-continue\r\n\r\n",
+    );
+    let r = c.response(false);
+    assert!(r.body == *big, "the file body is intact");
+    let cont = c.response(true);
+    assert_eq!(cont.status(), 100);
+}

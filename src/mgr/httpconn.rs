@@ -225,7 +225,7 @@ impl Mgr {
         if let Some(c) = core.conns.get_mut(h) {
             let started = matches!(&c.proto, Proto::HttpServer(hs) if hs.out.started && !hs.answered);
             if !started && !c.closing {
-                c.send.extend_from_slice(&error_response(&e));
+                c.out_buf().extend_from_slice(&error_response(&e));
             }
             c.draining = true;
             c.recv_off = c.recv.len(); // nothing after a bad request is read
@@ -259,16 +259,9 @@ impl Mgr {
         if c.closing {
             return;
         }
-        let Conn {
-            proto: Proto::HttpServer(hs),
-            send,
-            ..
-        } = c
-        else {
-            return;
-        };
+        let Proto::HttpServer(hs) = &c.proto else { return };
         if hs.head.as_ref().is_some_and(|hd| hd.expect_continue) && !hs.out.started && !hs.answered {
-            send.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            c.out_buf().extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
     }
 
@@ -419,7 +412,7 @@ impl Mgr {
             match hs.phase {
                 Phase::InMessage if hs.head.is_none() && age > head_to => {
                     let e = HttpError::new(408, "request head timed out");
-                    c.send.extend_from_slice(&error_response(&e));
+                    c.out_buf().extend_from_slice(&error_response(&e));
                     c.draining = true;
                 }
                 Phase::Idle if age > idle_to && c.recv_pending().is_empty() => c.closing = true,

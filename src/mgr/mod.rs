@@ -207,6 +207,14 @@ impl Conn {
             accept_kind: ProtoKind::Raw,
         }
     }
+    /// Where bytes queued now go: after the last queued file segment, if any, so that
+    /// everything reaches the peer in the order it was queued.
+    pub fn out_buf(&mut self) -> &mut Vec<u8> {
+        match self.files.back_mut() {
+            Some(f) => &mut f.after,
+            None => &mut self.send,
+        }
+    }
     pub fn mark_proto_dirty(&mut self) {
         match &mut self.proto {
             Proto::HttpServer(hs) => hs.dirty = true,
