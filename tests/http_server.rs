@@ -411,3 +411,36 @@ fn streamed_bodies_pass_any_size_in_bounded_memory() {
     let (line, _) = status_of(b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n");
     assert!(line.is_empty() || line.starts_with("HTTP/1.1 413 "), "{line}");
 }
+
+unsafe extern "C" fn refuse_in_hdrs(c: mg_conn, ev: c_int, _ev_data: *mut c_void) {
+    if ev == MG_EV_HTTP_HDRS {
+        let body = b"no\n";
+        assert_eq!(
+            mg_http_reply_n(c, 403, std::ptr::null(), body.as_ptr().cast(), body.len()),
+            0
+        );
+    }
+}
+
+#[test]
+fn an_early_answer_is_the_only_answer() {
+    // The handler refuses in MG_EV_HTTP_HDRS; the body is over http_max_body. The client
+    // must get the 403 alone, not a second (413) response it would take for the next one.
+    let mut m = Mgr::new();
+    let u = CString::new("http://127.0.0.1:0").unwrap();
+    let l = mg_http_listen(m.ptr(), u.as_ptr(), Some(refuse_in_hdrs), std::ptr::null_mut());
+    let p = port(l);
+    let t = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let _ = c.write_all(b"PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2097152\r\n\r\n");
+        let _ = c.write_all(&vec![b'x'; 64 * 1024]);
+        let mut out = Vec::new();
+        let _ = c.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    m.poll_until(10, "client done", |_| t.is_finished());
+    let got = t.join().unwrap();
+    assert!(got.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{got}");
+    assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "{got}");
+}

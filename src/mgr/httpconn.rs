@@ -223,8 +223,10 @@ impl Mgr {
         crate::mlog!(crate::log::LL_DEBUG, "conn {}: bad request: {}", h.serial(), e);
         let mut core = self.core.borrow_mut();
         if let Some(c) = core.conns.get_mut(h) {
-            let started = matches!(&c.proto, Proto::HttpServer(hs) if hs.out.started && !hs.answered);
-            if !started && !c.closing {
+            // The request being read already got (or is getting) its response from the
+            // handler: a second one would be taken as the answer to the next request.
+            let responded = matches!(&c.proto, Proto::HttpServer(hs) if hs.ctx.is_some() && hs.out.started);
+            if !responded && !c.closing {
                 c.out_buf().extend_from_slice(&error_response(&e));
             }
             c.draining = true;

@@ -17,12 +17,25 @@ pub fn staticlib() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
+        let mut cmd = Command::new(cargo);
+        // Drop what `cargo test` set for this test crate: build scripts of dependencies
+        // (ring, rustls-ffi) fingerprint some of it and would rebuild on every run.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            if (k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR") || k == "OUT_DIR" {
+                cmd.env_remove(&k);
+            }
+        }
+        let out = cmd
             .current_dir(root())
             .args(["build", "--lib", "--message-format=json-render-diagnostics"])
             .output()
             .expect("run cargo build --lib");
-        assert!(out.status.success(), "cargo build --lib failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "cargo build --lib failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         stdout
             .lines()
@@ -58,7 +71,14 @@ pub fn compile_c(name: &str, sources: &[&Path], extra: &[&str], flavor: Flavor) 
         Flavor::Sanitized => format!("{name}-asan"),
     });
     let mut cmd = Command::new("gcc");
-    cmd.args(["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-g"]);
+    cmd.args([
+        "-std=c99",
+        "-D_POSIX_C_SOURCE=200809L",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-g",
+    ]);
     match flavor {
         Flavor::Plain => cmd.arg("-O1"),
         Flavor::Sanitized => cmd.args([
@@ -85,5 +105,9 @@ pub fn compile_c(name: &str, sources: &[&Path], extra: &[&str], flavor: Flavor) 
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
