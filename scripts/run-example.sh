@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-name=${1:-tcp-echo}
+name=${1:-http-server}
 url=${2:-}
 cargo build --release --lib
 mkdir -p target/examples
