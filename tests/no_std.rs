@@ -12,5 +12,9 @@ fn portable_core_builds_without_std() {
         .arg(root.join("target/nostd"))
         .output()
         .expect("run cargo check");
-    assert!(out.status.success(), "no_std build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "no_std build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
