@@ -44,10 +44,17 @@ pub struct mg_tls_opts {
     pub skip_verification: c_int,
 }
 
-/// The connection's side, or `MG_ERR_STALE`.
-fn is_client(m: &Mgr, h: Handle) -> Result<bool, c_int> {
-    m.with(|core| core.conns.get(h).map(|c| c.is_client))
-        .ok_or(MG_ERR_STALE)
+/// The connection's side and whether it speaks HTTP, or `MG_ERR_STALE`.
+fn role(m: &Mgr, h: Handle) -> Result<(bool, bool), c_int> {
+    use crate::mgr::http::{Proto, ProtoKind};
+    m.with(|core| {
+        core.conns.get(h).map(|c| {
+            let http =
+                matches!(c.proto, Proto::HttpServer(_) | Proto::HttpClient(_)) || c.accept_kind == ProtoKind::Http;
+            (c.is_client, http)
+        })
+    })
+    .ok_or(MG_ERR_STALE)
 }
 
 /// Report a set-up failure the Mongoose way (`MG_EV_ERROR`, then close) and return its code.
@@ -82,7 +89,7 @@ fn name_from(s: mg_str) -> Result<Option<String>, TlsError> {
         .map_err(|_| bad_arg("name"))
 }
 
-fn setup_from_opts(opts: *const mg_tls_opts, client: bool) -> Result<TlsSetup, TlsError> {
+fn setup_from_opts(opts: *const mg_tls_opts, client: bool, http: bool) -> Result<TlsSetup, TlsError> {
     let o = cast::as_ref(opts).map_err(|_| TlsError::config("TLS: opts is NULL"))?;
     let name = name_from(o.name)?;
     let options = TlsOptions {
@@ -91,9 +98,9 @@ fn setup_from_opts(opts: *const mg_tls_opts, client: bool) -> Result<TlsSetup, T
         key: cast::mg_str_bytes(o.key).map_err(|_| bad_arg("key"))?,
         name: name.as_deref().unwrap_or(""),
         skip_verification: o.skip_verification != 0,
-        // Clients offer http/1.1 (harmless to non-HTTP servers); servers do not insist on
-        // it, so TLS clients of other protocols that offer ALPN are not refused.
-        alpn_http11: client,
+        // Clients offer http/1.1 (harmless to non-HTTP servers); HTTP servers select it. Other
+        // servers set no ALPN, so TLS clients of other protocols are not refused.
+        alpn_http11: client || http,
     };
     if client {
         let config = tls::client_config(&options)?;
@@ -121,8 +128,8 @@ fn setup_from_opts(opts: *const mg_tls_opts, client: bool) -> Result<TlsSetup, T
 pub extern "C" fn mg_tls_init(c: mg_conn, opts: *const mg_tls_opts) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        let client = is_client(m, h)?;
-        install(m, h, setup_from_opts(opts, client))
+        let (client, http) = role(m, h)?;
+        install(m, h, setup_from_opts(opts, client, http))
     })
 }
 
@@ -247,7 +254,7 @@ mod with_rustls_ffi {
     pub extern "C" fn mg_tls_init_server_config(c: mg_conn, cfg: *const rustls_server_config) -> c_int {
         guard_code(|| {
             let (m, h) = registry::conn(c)?;
-            let setup = if is_client(m, h)? {
+            let setup = if role(m, h)?.0 {
                 Err(TlsError::config(
                     "TLS: a server configuration was given for a client connection",
                 ))
@@ -272,7 +279,7 @@ mod with_rustls_ffi {
     pub extern "C" fn mg_tls_init_client_config(c: mg_conn, cfg: *const rustls_client_config, name: mg_str) -> c_int {
         guard_code(|| {
             let (m, h) = registry::conn(c)?;
-            let setup = if is_client(m, h)? {
+            let setup = if role(m, h)?.0 {
                 client_setup(cfg, name)
             } else {
                 Err(TlsError::config(

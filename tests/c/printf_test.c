@@ -71,6 +71,20 @@ int mg_send(struct mg_conn c, const void *buf, size_t len) {
   return 0;
 }
 
+/* The two HTTP helpers of the Rust core that mg_http_reply / mg_http_printf_chunk call. */
+static int g_reply_status;
+static char g_reply_headers[256];
+
+int mg_http_reply_n(struct mg_conn c, int status, const char *headers, const char *body, size_t len) {
+  g_reply_status = status;
+  snprintf(g_reply_headers, sizeof(g_reply_headers), "%s", headers == NULL ? "(null)" : headers);
+  return mg_send(c, body, len);
+}
+
+int mg_http_write_chunk(struct mg_conn c, const void *buf, size_t len) {
+  return mg_send(c, buf, len);
+}
+
 static int g_log_level = MG_LL_INFO;
 static int g_prefix_calls, g_prefix_level, g_prefix_line;
 static const char *g_prefix_file, *g_prefix_func;
@@ -863,6 +877,22 @@ static void *thread_body(void *arg) {
   return (void *) (intptr_t) bad;
 }
 
+static void test_http_reply(void) {
+  struct mg_conn c = {77};
+  g_send_fail = 0;
+  CHECK(mg_http_reply(c, 201, "X-A: b\r\n", "%s=%d", "n", 42) == 0);
+  CHECK(g_reply_status == 201);
+  CHECK(strcmp(g_reply_headers, "X-A: b\r\n") == 0);
+  CHECK(g_sent_len == 4 && strcmp(g_sent, "n=42") == 0);
+  CHECK(mg_http_reply(c, 204, NULL, "") == 0 && g_sent_len == 0);
+  CHECK(strcmp(g_reply_headers, "(null)") == 0);
+  CHECK(mg_http_printf_chunk(c, "%m", MG_ESC("q")) == 0);
+  CHECK(strcmp(g_sent, "\"q\"") == 0);
+  g_send_fail = -4;
+  CHECK(mg_http_reply(c, 200, "", "x") == -4);
+  g_send_fail = 0;
+}
+
 static void test_threads(void) {
   pthread_t t[4];
   long i, bad = 0;
@@ -891,6 +921,7 @@ int main(void) {
   test_mprintf();
   test_printf_conn();
   test_log();
+  test_http_reply();
   test_threads();
 
   n = mg_xprintf(mg_pfn_stdout, NULL, "pfn_stdout: %s %d\n", "ok", 42);
