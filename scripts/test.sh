@@ -12,6 +12,8 @@ cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 mkdir -p target
 cargo test 2>&1 | tee target/test.log
+echo "== TLS unit tests with the pure-Rust crypto provider (the ESP32 configuration)"
+cargo test --lib --no-default-features --features std,tls-rustcrypto tls 2>&1 | tee -a target/test.log
 # Summarise: one closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' target/test.log | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
