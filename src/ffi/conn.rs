@@ -5,25 +5,34 @@
 use core::ffi::{c_char, c_int, c_void};
 use std::net::SocketAddr;
 
-use super::registry::{self, set_last_error};
+use super::registry;
 use super::types::*;
 use super::{callback, cast, guard, guard_code};
 use crate::error::*;
 use crate::handle::Handle;
+use crate::mgr::http::ProtoKind;
 use crate::mgr::State;
 use crate::util::url::Transport;
 
-fn to_handle(r: Result<Handle, c_int>) -> mg_conn {
-    match r {
-        Ok(h) => {
-            set_last_error(MG_OK);
-            mg_conn { h: h.raw() }
+/// `mg_listen`/`mg_connect` and their HTTP forms.
+pub(crate) fn open(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+    listen: bool,
+    kind: ProtoKind,
+) -> mg_conn {
+    let r = (|| {
+        let m = registry::mgr(mgr)?;
+        let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+        if listen {
+            m.listen_kind(url, f, fn_data, kind)
+        } else {
+            m.connect_kind(url, f, fn_data, kind)
         }
-        Err(e) => {
-            set_last_error(e);
-            mg_conn { h: 0 }
-        }
-    }
+    })();
+    mg_conn { h: registry::issue(r) }
 }
 
 pub(crate) fn addr_to_c(a: Option<SocketAddr>) -> mg_addr {
@@ -59,13 +68,7 @@ pub extern "C" fn mg_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| {
-        to_handle((|| {
-            let m = registry::mgr(mgr)?;
-            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-            m.listen(url, f, fn_data)
-        })())
-    })
+    guard(|| open(mgr, url, f, fn_data, true, ProtoKind::Raw))
 }
 
 /// Connect to `url` (`tcp://host:port`, `udp://...`, `http://...`; IPv6 as `[::1]`). Names are
@@ -82,13 +85,7 @@ pub extern "C" fn mg_connect(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| {
-        to_handle((|| {
-            let m = registry::mgr(mgr)?;
-            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-            m.connect(url, f, fn_data)
-        })())
-    })
+    guard(|| open(mgr, url, f, fn_data, false, ProtoKind::Raw))
 }
 
 /// Queue `len` bytes at `buf` for sending (copied; the caller keeps `buf`). All or nothing:

@@ -4,26 +4,12 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
-use super::registry::{self, set_last_error};
+use super::registry;
 use super::types::*;
 use super::{cast, guard, guard_code};
 use crate::error::*;
-use crate::handle::Handle;
 use crate::http::{Header, Span};
 use crate::mgr::http::ProtoKind;
-
-fn to_handle(r: Result<Handle, c_int>) -> mg_conn {
-    match r {
-        Ok(h) => {
-            set_last_error(MG_OK);
-            mg_conn { h: h.raw() }
-        }
-        Err(e) => {
-            set_last_error(e);
-            mg_conn { h: 0 }
-        }
-    }
-}
 
 /// Listen for HTTP/1.1 on `url` (`http://0.0.0.0:8000`, `http://[::1]:0`...). Accepted
 /// connections get `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` for each request, one request at a
@@ -38,13 +24,7 @@ pub extern "C" fn mg_http_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| {
-        to_handle((|| {
-            let m = registry::mgr(mgr)?;
-            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-            m.listen_kind(url, f, fn_data, ProtoKind::Http)
-        })())
-    })
+    guard(|| super::conn::open(mgr, url, f, fn_data, true, ProtoKind::Http))
 }
 
 /// Connect to an HTTP server at `url`; send the request with `mg_printf` in
@@ -59,13 +39,7 @@ pub extern "C" fn mg_http_connect(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| {
-        to_handle((|| {
-            let m = registry::mgr(mgr)?;
-            let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-            m.connect_kind(url, f, fn_data, ProtoKind::Http)
-        })())
-    })
+    guard(|| super::conn::open(mgr, url, f, fn_data, false, ProtoKind::Http))
 }
 
 /// The whole response `HTTP/1.1 <status> <reason>`, `headers` (may be NULL; each line ends

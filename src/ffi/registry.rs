@@ -32,6 +32,21 @@ pub(crate) fn set_last_error(code: c_int) {
     LAST_ERROR.with(|e| e.set(code));
 }
 
+/// The raw value to return for a call that issues a handle (`{0}` on failure), recording
+/// the outcome for `mg_last_error`.
+pub(crate) fn issue(r: Result<Handle, c_int>) -> u64 {
+    match r {
+        Ok(h) => {
+            set_last_error(MG_OK);
+            h.raw()
+        }
+        Err(e) => {
+            set_last_error(e);
+            0
+        }
+    }
+}
+
 pub(crate) fn last_error() -> c_int {
     LAST_ERROR.with(|e| e.get())
 }

@@ -3,25 +3,11 @@
 
 use core::ffi::{c_int, c_void};
 
-use super::registry::{self, set_last_error};
+use super::registry;
 use super::types::*;
 use super::{guard, guard_code};
 use crate::error::*;
-use crate::handle::Handle;
 use crate::mgr::timer::Callback;
-
-fn to_timer(r: Result<Handle, c_int>) -> mg_timer {
-    match r {
-        Ok(h) => {
-            set_last_error(MG_OK);
-            mg_timer { h: h.raw() }
-        }
-        Err(e) => {
-            set_last_error(e);
-            mg_timer { h: 0 }
-        }
-    }
-}
 
 /// Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
 /// `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT` (every `ms`), `MG_TIMER_RUN_NOW` (also
@@ -31,12 +17,12 @@ fn to_timer(r: Result<Handle, c_int>) -> mg_timer {
 /// Differs from Mongoose: returns a handle, not a `struct mg_timer *`.
 #[no_mangle]
 pub extern "C" fn mg_timer_add(mgr: *mut mg_mgr, ms: u64, flags: u32, f: mg_timer_fn_t, arg: *mut c_void) -> mg_timer {
-    guard(|| {
-        to_timer((|| {
+    guard(|| mg_timer {
+        h: registry::issue((|| {
             let m = registry::mgr(mgr)?;
             f.ok_or(MG_ERR_INVALID)?;
             m.timer_add(ms, flags, Callback::Global(f), arg, None)
-        })())
+        })()),
     })
 }
 
@@ -53,12 +39,12 @@ pub extern "C" fn mg_timer_add_conn(
     f: mg_conn_timer_fn_t,
     arg: *mut c_void,
 ) -> mg_timer {
-    guard(|| {
-        to_timer((|| {
+    guard(|| mg_timer {
+        h: registry::issue((|| {
             let (m, h) = registry::conn(c)?;
             f.ok_or(MG_ERR_INVALID)?;
             m.timer_add(ms, flags, Callback::Conn(f), arg, Some(h))
-        })())
+        })()),
     })
 }
 
