@@ -71,22 +71,16 @@ impl Mgr {
     /// Run the HTTP machine of every connection that has something new, until none has.
     pub(super) fn http_steps(&self, now: u64) {
         for _ in 0..8 {
-            let dirty: Vec<Handle> = self
-                .core
-                .borrow()
-                .conns
-                .iter()
-                .filter(|(_, c)| match &c.proto {
-                    Proto::HttpServer(hs) => hs.dirty,
-                    Proto::HttpClient(hc) => hc.dirty,
-                    Proto::Raw => false,
-                })
-                .map(|(h, _)| h)
-                .collect();
+            let dirty = self.handles_where(|c| match &c.proto {
+                Proto::HttpServer(hs) => hs.dirty,
+                Proto::HttpClient(hc) => hc.dirty,
+                Proto::Raw => false,
+            });
             if dirty.is_empty() {
+                self.recycle(dirty);
                 return;
             }
-            for h in dirty {
+            for &h in dirty.iter() {
                 let server = matches!(
                     self.core.borrow().conns.get(h).map(|c| &c.proto),
                     Some(Proto::HttpServer(_))
@@ -97,6 +91,7 @@ impl Mgr {
                     self.http_client_step(h);
                 }
             }
+            self.recycle(dirty);
         }
     }
 

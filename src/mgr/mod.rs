@@ -307,6 +307,7 @@ pub struct Core {
     pub limits: Limits,
     pub stats: Stats,
     scratch: Vec<u8>,
+    handle_scratch: Vec<Handle>,
     pollfds: Vec<sys::PollFd>,
     pollmap: Vec<Option<Handle>>,
     pub undelivered: (mg_undelivered_fn_t, *mut c_void),
@@ -367,6 +368,7 @@ impl Mgr {
                 limits,
                 stats: Stats::default(),
                 scratch: vec![0; SCRATCH],
+                handle_scratch: Vec::new(),
                 pollfds: Vec::new(),
                 pollmap: Vec::new(),
                 undelivered: (None, core::ptr::null_mut()),
@@ -1252,18 +1254,30 @@ impl Mgr {
         }
     }
 
+    /// Handles of the connections that satisfy `pred`, in a vector reused across polls
+    /// (hand it back with [`Mgr::recycle`]).
+    fn handles_where(&self, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
+        let mut core = self.core.borrow_mut();
+        let mut v = core::mem::take(&mut core.handle_scratch);
+        v.clear();
+        v.extend(core.conns.iter().filter(|(_, c)| pred(c)).map(|(h, _)| h));
+        v
+    }
+
+    fn recycle(&self, v: Vec<Handle>) {
+        let mut core = self.core.borrow_mut();
+        if core.handle_scratch.capacity() < v.capacity() {
+            core.handle_scratch = v;
+        }
+    }
+
     fn flush_all(&self) {
-        let pending: Vec<Handle> = self
-            .core
-            .borrow()
-            .conns
-            .iter()
-            .filter(|(_, c)| (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing)
-            .map(|(h, _)| h)
-            .collect();
-        for h in pending {
+        let pending = self
+            .handles_where(|c| (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing);
+        for &h in pending.iter() {
             self.flush(h);
         }
+        self.recycle(pending);
     }
 
     fn deliver_messages(&self) {
@@ -1282,10 +1296,11 @@ impl Mgr {
                 }
                 Msg::Broadcast(data) => {
                     let handles = self.core.borrow().conns.handles();
-                    for h in handles {
+                    for &h in handles.iter() {
                         let mut s = mg_str::from_bytes(&data);
                         self.dispatch(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
                     }
+                    self.recycle(handles);
                 }
                 Msg::Resolved(h, r) => self.on_resolved(h, r),
             }
@@ -1293,49 +1308,40 @@ impl Mgr {
     }
 
     fn check_deadlines(&self, now: u64) {
-        let expired: Vec<Handle> = self
-            .core
-            .borrow()
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing)
-            .map(|(h, _)| h)
-            .collect();
-        for h in expired {
+        let expired =
+            self.handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
+        for &h in expired.iter() {
             self.fail(h, "host name lookup timed out");
         }
+        self.recycle(expired);
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {
-        let handles = self.core.borrow().conns.handles();
-        for h in handles {
+        let handles = self.handles_where(|c| !c.closing);
+        for &h in handles.iter() {
             let mut t = now;
             let skip = self.core.borrow().conns.get(h).is_none_or(|c| c.closing);
             if !skip {
                 self.dispatch(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
             }
         }
+        self.recycle(handles);
     }
 
     fn close_pending(&self) {
         loop {
-            let ready: Vec<Handle> = self
-                .core
-                .borrow()
-                .conns
-                .iter()
-                .filter(|(_, c)| c.ready_to_close())
-                .map(|(h, _)| h)
-                .collect();
+            let ready = self.handles_where(|c| c.ready_to_close());
             if ready.is_empty() {
+                self.recycle(ready);
                 return;
             }
-            for h in ready {
+            for &h in ready.iter() {
                 self.close_now(h);
             }
+            self.recycle(ready);
         }
     }
 
@@ -1351,9 +1357,10 @@ impl Mgr {
             if handles.is_empty() {
                 break;
             }
-            for h in handles {
+            for &h in handles.iter() {
                 self.close_now(h);
             }
+            self.recycle(handles);
         }
         for m in self.shared.close() {
             if let Msg::ToConn(h, mut data) = m {

@@ -148,17 +148,10 @@ impl Mgr {
     /// Plaintext can wait inside the session when `recv` was full; hand it over once there
     /// is room, without waiting for the socket.
     pub(super) fn tls_drain_all(&self) {
-        let candidates: Vec<Handle> = self
-            .core
-            .borrow()
-            .conns
-            .iter()
-            .filter(|(_, c)| {
-                c.tls_session.is_some() && !c.closing && !c.paused && c.recv_pending().len() < self.limits().max_recv
-            })
-            .map(|(h, _)| h)
-            .collect();
-        for h in candidates {
+        let max_recv = self.limits().max_recv;
+        let candidates = self
+            .handles_where(|c| c.tls_session.is_some() && !c.closing && !c.paused && c.recv_pending().len() < max_recv);
+        for &h in candidates.iter() {
             let got = {
                 let mut core = self.core.borrow_mut();
                 let core = &mut *core;
@@ -183,6 +176,7 @@ impl Mgr {
                 self.tls_deliver(h, got, false, None);
             }
         }
+        self.recycle(candidates);
     }
 
     /// Encrypt queued plaintext (and file segments) and write ciphertext to the socket.
@@ -299,19 +293,13 @@ impl Mgr {
 
     /// Handshakes that stall are ended.
     pub(super) fn tls_timeouts(&self, now: u64) {
-        let expired: Vec<Handle> = self
-            .core
-            .borrow()
-            .conns
-            .iter()
-            .filter(|(_, c)| {
-                !c.closing && c.tls_deadline <= now && c.tls_session.as_ref().is_some_and(|s| s.is_handshaking())
-            })
-            .map(|(h, _)| h)
-            .collect();
-        for h in expired {
+        let expired = self.handles_where(|c| {
+            !c.closing && c.tls_deadline <= now && c.tls_session.as_ref().is_some_and(|s| s.is_handshaking())
+        });
+        for &h in expired.iter() {
             self.fail(h, "TLS handshake timed out");
         }
+        self.recycle(expired);
     }
 
     /// Idle sessions give back their buffers.
