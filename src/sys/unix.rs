@@ -225,11 +225,20 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
     #[cfg(target_os = "linux")]
     {
         let mut off = *offset as libc::off_t;
+        // sendfile has no MSG_NOSIGNAL: to a peer that reset the connection it raises
+        // SIGPIPE, which kills a C program that did not ignore it. Block the signal for this
+        // thread around the call and take back the one it raised; the process-wide
+        // disposition is the application's and stays untouched.
+        let _guard = SigpipeBlock::new();
         // SAFETY: both descriptors are open for the duration of the call and `off` is a
         // valid, writable off_t.
         let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
         if n < 0 {
-            return Err(io::Error::last_os_error());
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EPIPE) {
+                _guard.consume_pending();
+            }
+            return Err(e);
         }
         *offset = off as u64;
         Ok(n as usize)
@@ -242,5 +251,42 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
         let w = (&*sock).write(&buf[..n])?;
         *offset += w as u64;
         Ok(w)
+    }
+}
+
+/// SIGPIPE blocked for the current thread while alive (see [`sendfile`]).
+#[cfg(target_os = "linux")]
+struct SigpipeBlock {
+    old: libc::sigset_t,
+    set: libc::sigset_t,
+}
+
+#[cfg(target_os = "linux")]
+impl SigpipeBlock {
+    fn new() -> SigpipeBlock {
+        // SAFETY: sigset_t is plain data; the libc calls only write into the two sets.
+        unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            let mut old: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            SigpipeBlock { old, set }
+        }
+    }
+
+    /// Take the SIGPIPE the failed write left pending, so unblocking does not deliver it.
+    fn consume_pending(&self) {
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `set` holds SIGPIPE only; a NULL info pointer is allowed.
+        unsafe { libc::sigtimedwait(&self.set, core::ptr::null_mut(), &zero) };
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for SigpipeBlock {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, core::ptr::null_mut()) };
     }
 }
