@@ -17,4 +17,4 @@ cargo test --lib --no-default-features --features std,tls-rustcrypto tls 2>&1 | 
 # Summarise: one closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' target/test.log | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
-echo "all test binaries: ${passed} passed, ${failed} failed"
+echo "summary: ${passed} passed, ${failed} failed"
