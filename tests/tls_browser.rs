@@ -19,12 +19,12 @@
 mod common;
 
 use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::proc::{describe, run_limited, text};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,72 +61,6 @@ fn locked<T>(f: impl FnOnce() -> T) -> T {
     let r = f();
     drop(lock);
     r
-}
-
-/// Run `cmd` with stdin closed and output captured; after `limit` its process group is
-/// killed and the test fails with what it printed so far.
-fn run_limited(cmd: &mut Command, limit: Duration, what: &str) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let end = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        if Instant::now() >= end {
-            kill_group(child.id());
-            let _ = child.wait();
-            panic!(
-                "{what}: still running after {limit:?}, killed\n--- stdout:\n{}\n--- stderr:\n{}",
-                text(&t_out.join().unwrap_or_default()),
-                text(&t_err.join().unwrap_or_default())
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    // A grandchild (Chromium) that kept the pipes open goes with the group.
-    kill_group(child.id());
-    Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
-}
-
-/// SIGKILL the process group led by `pid` (a child started with `process_group(0)`).
-fn kill_group(pid: u32) {
-    let pgid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
-    // SAFETY: kill(2) on the process group of our own child; no memory is involved. ESRCH
-    // (already gone) is fine.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 /// Chromium and openssl from `scripts/setup.sh`, node and npm from the machine, and

@@ -11,11 +11,11 @@
 mod common;
 
 use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::proc::{describe, run_limited_with_input, text};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -61,79 +61,6 @@ impl Drop for TempDir {
     }
 }
 
-/// SIGKILL the process group led by `pid` (a child started with `process_group(0)`).
-fn kill_group(pid: u32) {
-    let pgid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
-    // SAFETY: kill(2) on the process group of our own child; no memory is involved.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
-
-/// Run `cmd` (stdin: `input`) with output captured; after `limit` its process group is
-/// killed and the test fails with what it printed so far.
-fn run_limited(cmd: &mut Command, input: &[u8], limit: Duration, what: &str) -> Output {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let t_in = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-        // s_client reads stdin to EOF and would then close before the reply arrives: keep
-        // the pipe open a little (it is closed when the process is killed anyway).
-        std::thread::sleep(Duration::from_millis(1500));
-    });
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let end = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        if Instant::now() >= end {
-            kill_group(child.id());
-            let _ = child.wait();
-            panic!(
-                "{what}: still running after {limit:?}, killed\n--- stdout:\n{}\n--- stderr:\n{}",
-                text(&t_out.join().unwrap_or_default()),
-                text(&t_err.join().unwrap_or_default())
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    kill_group(child.id());
-    let _ = t_in.join();
-    Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
-}
-
 /// `scripts/setup.sh` with the packages above (retried: another process may hold the dpkg
 /// lock), then every tool must answer.
 fn setup() {
@@ -145,7 +72,7 @@ fn setup() {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_secs(10));
             }
-            let out = run_limited(
+            let out = run_limited_with_input(
                 Command::new(root().join("scripts/setup.sh")).args(PACKAGES),
                 b"",
                 Duration::from_secs(900),
@@ -168,7 +95,7 @@ fn setup() {
             ("testssl", &["--version"][..]),
             ("python3", &["--version"][..]),
         ] {
-            let out = run_limited(Command::new(tool).args(args), b"", Duration::from_secs(60), tool);
+            let out = run_limited_with_input(Command::new(tool).args(args), b"", Duration::from_secs(60), tool);
             assert!(
                 out.status.success(),
                 "{tool} is not usable after scripts/setup.sh:\n{}",
@@ -198,7 +125,7 @@ fn example(name: &str, flavor: Flavor) -> PathBuf {
 /// A self-signed certificate for localhost that nobody trusts (the "wrong CA").
 fn other_ca(dir: &TempDir) -> PathBuf {
     let cert = dir.path("other-ca.pem");
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("openssl")
             .args([
                 "req",
@@ -390,7 +317,7 @@ impl Drop for Server {
 /// curl over TLS to `https://localhost:PORT{path}` (localhost resolved to 127.0.0.1) with
 /// `ca` as the only trusted CA. Returns (exit code, stdout, stderr).
 fn curl(port: u16, ca: &Path, path: &str, extra: &[&str]) -> (i32, String, String) {
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("curl")
             .args(["-sS", "--max-time", "20", "--resolve"])
             .arg(format!("localhost:{port}:127.0.0.1"))
@@ -407,7 +334,7 @@ fn curl(port: u16, ca: &Path, path: &str, extra: &[&str]) -> (i32, String, Strin
 
 /// `openssl s_client` with one protocol version, an HTTP request on stdin.
 fn s_client(port: u16, version: &str) -> String {
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("openssl")
             .args(["s_client", "-connect"])
             .arg(format!("127.0.0.1:{port}"))
@@ -476,7 +403,7 @@ fn openssl_s_client_tls12_and_tls13() {
         assert!(out.contains("{\"hello\":\"TLS\""), "{flag}: no body\n{out}");
     }
     // Versions below TLS 1.2 are refused.
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("openssl")
             .args(["s_client", "-connect"])
             .arg(format!("127.0.0.1:{}", srv.port))
@@ -500,7 +427,7 @@ fn testssl_finds_no_weak_protocol_cipher_or_vulnerability() {
     let root_dir = web_root();
     let srv = Server::start(Flavor::Plain, &root_dir.0);
     let json = dir.path("testssl.json");
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("testssl")
             .args([
                 "-p",
@@ -567,7 +494,7 @@ fn resets_at_every_stage_leave_no_socket_behind() {
     setup();
     let root_dir = web_root();
     let srv = Server::start(Flavor::Sanitized, &root_dir.0);
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new("python3")
             .arg(root().join("tests/tls_real/rst_clients.py"))
             .arg(srv.port.to_string())
@@ -596,7 +523,7 @@ fn https_client_example_verifies_the_server() {
     let srv = Server::start(Flavor::Plain, &root_dir.0);
     let client = example("https-client", Flavor::Plain);
     for host in ["localhost", "127.0.0.1"] {
-        let out = run_limited(
+        let out = run_limited_with_input(
             Command::new(&client)
                 .arg(format!("https://{host}:{}/api/hello", srv.port))
                 .arg(test_cert()),
@@ -614,7 +541,7 @@ fn https_client_example_verifies_the_server() {
         );
     }
     let wrong = other_ca(&dir);
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new(&client)
             .arg(format!("https://localhost:{}/api/hello", srv.port))
             .arg(&wrong),
@@ -637,7 +564,7 @@ fn https_client_example_verifies_the_server() {
 fn rustls_ffi_config_example_talks_to_itself() {
     let bin = example("tls-rustls-ffi-config", Flavor::Plain);
     for mode in ["none", "optional", "required"] {
-        let out = run_limited(
+        let out = run_limited_with_input(
             Command::new(&bin)
                 .current_dir(example_dir("tls-rustls-ffi-config"))
                 .args(["../https-server/test-cert.pem", "../https-server/test-key.pem", mode]),
@@ -667,7 +594,7 @@ fn rustls_ffi_config_example_talks_to_itself() {
         assert!(text(&out.stderr).is_empty(), "{report}");
     }
     // With the default arguments (run from its directory) too.
-    let out = run_limited(
+    let out = run_limited_with_input(
         Command::new(&bin).current_dir(example_dir("tls-rustls-ffi-config")),
         b"",
         CLIENT_LIMIT,
