@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cbuild;
+pub mod example;
 pub mod proc;
 
 use meerkat::ffi::*;
