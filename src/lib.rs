@@ -24,8 +24,3 @@ pub mod serve;
 pub mod sys;
 pub mod tls;
 pub mod util;
-
-/// The default TLS handshake timeout (also when built without TLS, where it is unused).
-pub const fn tls_default_handshake_timeout() -> u64 {
-    10_000
-}

@@ -92,7 +92,6 @@ pub(crate) fn mg_str_lenient<'a>(s: super::types::mg_str) -> &'a [u8] {
 
 /// Copy `src` into a C buffer of `cap` bytes, NUL-terminating it; returns the untruncated
 /// length (snprintf-like). `buf` may be NULL only when `cap` is 0.
-#[allow(dead_code)] // for the HTTP helpers that fill C buffers (mg_http_get_var)
 pub(crate) fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c_int> {
     let out = slice_mut(buf as *mut c_void, cap)?;
     if let Some(room) = cap.checked_sub(1) {

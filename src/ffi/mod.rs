@@ -26,7 +26,7 @@ pub mod tls;
 pub mod url;
 pub mod util;
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use types::*;
@@ -98,9 +98,4 @@ pub fn guard_code(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
 #[no_mangle]
 pub extern "C" fn mg_strerror(code: c_int) -> *const c_char {
     guard(|| crate::error::strerror_c(code).as_ptr())
-}
-
-#[allow(dead_code)]
-pub(crate) fn void_ptr_is_null(p: *const c_void) -> bool {
-    p.is_null()
 }

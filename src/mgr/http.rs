@@ -19,8 +19,7 @@
 use alloc::vec::Vec;
 
 use crate::http::{
-    Body, Eof, HttpError, Limits as HttpLimits, RequestHead, RequestParser, ResponseHead, ResponseParser, Span, Step,
-    Version,
+    Body, HttpError, Limits as HttpLimits, RequestHead, RequestParser, ResponseHead, ResponseParser, Step, Version,
 };
 
 extern crate alloc;
@@ -401,14 +400,6 @@ pub enum ProtoKind {
     #[default]
     Raw,
     Http,
-}
-
-/// Unused by the server path; re-exported for the FFI layer that builds messages.
-pub type HeadSpan = Span;
-
-/// Outcome of end-of-stream on a client connection.
-pub fn client_eof(c: &mut HttpClient, unconsumed: usize) -> Result<Eof, HttpError> {
-    c.parser.finish_on_eof(unconsumed)
 }
 
 #[cfg(test)]

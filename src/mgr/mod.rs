@@ -96,7 +96,7 @@ impl Default for Limits {
             http_max_body: 1 << 20,
             http_head_timeout_ms: 10_000,
             http_idle_timeout_ms: 30_000,
-            tls_handshake_timeout_ms: crate::tls_default_handshake_timeout(),
+            tls_handshake_timeout_ms: 10_000,
         }
     }
 }

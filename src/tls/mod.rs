@@ -39,10 +39,6 @@ use crate::mgr::Mgr;
 
 extern crate alloc;
 
-/// Suggested limit for a handshake to complete (the manager fails the connection with
-/// "TLS handshake timed out" after it), so a peer that stalls mid-handshake cannot hold a slot.
-pub const HANDSHAKE_TIMEOUT_MS: u64 = crate::tls_default_handshake_timeout();
-
 /// Name of the compiled-in crypto provider (`"ring"` or `"rustcrypto"`), for logs and tests.
 pub const PROVIDER_NAME: &str = if cfg!(feature = "tls-ring") {
     "ring"
@@ -125,7 +121,7 @@ impl TlsSetup {
 /// `feed`/`take_plaintext` in `read_stream`, the send buffer through
 /// `write_plaintext`/`write_tls_to` in `flush`, deliver `MG_EV_TLS_HS` on
 /// `handshake_just_completed`, fail with the `TlsError` text as `MG_EV_ERROR`, send
-/// close_notify on close/drain, time out handshakes after [`HANDSHAKE_TIMEOUT_MS`].
+/// close_notify on close/drain, time out handshakes after `mg_limits.tls_handshake_timeout_ms`.
 /// Until then TLS is refused (`MG_ERR_UNSUPPORTED`), and the C API fails the connection
 /// rather than let it run in plaintext.
 pub fn attach(m: &Mgr, h: Handle, setup: TlsSetup) -> Result<(), c_int> {
