@@ -42,18 +42,6 @@ pub extern "C" fn mg_http_connect(
     guard(|| super::conn::open(mgr, url, f, fn_data, false, ProtoKind::Http))
 }
 
-/// The whole response `HTTP/1.1 <status> <reason>`, `headers` (may be NULL; each line ends
-/// with `\r\n`), Content-Length, the body. `Connection: close` is added when the request
-/// asked for it. Used by the C `mg_http_reply(c, status, headers, fmt, ...)`.
-pub(crate) fn reply_bytes(status: c_int, headers: &[u8], body: &[u8]) -> Vec<u8> {
-    let reason = crate::http::status_reason(status as u16);
-    let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
-    out.extend_from_slice(headers);
-    out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 /// Send a complete response with `len` body bytes at `body` (the non-variadic core of
 /// `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
 /// All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
@@ -77,7 +65,7 @@ pub extern "C" fn mg_http_reply_n(
             cast::cstr_bytes(headers)?
         };
         let body = cast::slice(body as *const c_void, len)?;
-        m.send(h, &reply_bytes(status, headers, body))?;
+        m.http_reply(h, status as u16, headers, body)?;
         Ok(MG_OK)
     })
 }

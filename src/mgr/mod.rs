@@ -661,6 +661,52 @@ impl Mgr {
         }
     }
 
+    /// `mg_http_reply`: queue a complete response (see [`http::reply_bytes`]). On a server
+    /// connection answering a request it is written straight into the send buffer by
+    /// [`http::OutTracker::reply`]; otherwise (or when that declines) it goes through
+    /// [`Mgr::send`] like any bytes. Same errors as `send`.
+    pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), c_int> {
+        {
+            let mut core = self.core.borrow_mut();
+            let max_send = core.limits.max_send;
+            let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+            if c.closing || c.close_started {
+                return Err(MG_ERR_CLOSING);
+            }
+            if c.transport == Transport::Tcp && c.state != State::Listening {
+                if let Proto::HttpServer(_) = c.proto {
+                    // What `send` would be handed: the whole reply, whatever the request.
+                    let digits = |n: usize| itoa::Buffer::new().format(n).len();
+                    let len = 9 + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
+                    let len = len + headers.len() + 16 + digits(body.len()) + 4;
+                    if c.send_buffered().saturating_add(len).saturating_add(body.len()) > max_send {
+                        return Err(MG_ERR_FULL);
+                    }
+                    if c.send_off > 0 && c.send_off == c.send.len() {
+                        c.send.clear();
+                        c.send_off = 0;
+                    }
+                    let Conn { proto, send, files, .. } = c;
+                    let out = match files.back_mut() {
+                        Some(f) => &mut f.after,
+                        None => send,
+                    };
+                    if let Proto::HttpServer(hs) = proto {
+                        if let Some(ev) = hs.out.reply(status, headers, body, out) {
+                            hs.close_after |= ev.close_after;
+                            if ev.complete {
+                                hs.answered = true;
+                                hs.dirty = true;
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        self.send(h, &http::reply_bytes(status, headers, body))
+    }
+
     /// Queue an HTTP response whose body is `len` bytes of `file` from `offset`, sent with
     /// `sendfile` where the OS has it. `head` is the complete head (it must frame the body,
     /// e.g. with Content-Length). For a HEAD request only the head goes out. On a non-HTTP
