@@ -283,7 +283,7 @@ pub extern "C" fn mg_recv_pause(c: mg_conn, paused: bool) -> c_int {
             let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
             conn.paused = paused;
             if !paused {
-                conn.mark_proto_dirty();
+                core.mark_dirty(h);
             }
             Ok(MG_OK)
         })

@@ -131,9 +131,24 @@ fn plain_reply_headers(headers: &[u8]) -> bool {
     true
 }
 
-/// RFC 9110 §5.6.2 token characters.
+/// RFC 9110 §5.6.2 token characters, as a table (this runs on every `mg_http_reply`).
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[b as usize]
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -399,6 +414,8 @@ pub struct HttpServer {
     /// relative to its start.
     pub msg: Vec<u8>,
     pub head: Option<RequestHead>,
+    /// The `struct mg_http_header` array of the last dispatch, kept for its allocation.
+    pub hdrs: Vec<crate::ffi::types::mg_http_header>,
     /// Body bytes are delivered as `MG_EV_HTTP_CHUNK` instead of buffered.
     pub streaming: bool,
     /// Largest body buffered for `MG_EV_HTTP_MSG` (streamed bodies have no cap).
@@ -431,6 +448,7 @@ impl HttpServer {
             ctx: None,
             msg: Vec::new(),
             head: None,
+            hdrs: Vec::new(),
             streaming: false,
             answered: false,
             close_after: false,

@@ -12,6 +12,10 @@ use crate::http::{Eof, Header, HttpError, Span, Step};
 
 extern crate alloc;
 
+/// Largest request buffer a server connection keeps for the next request (bigger ones, from
+/// large buffered bodies, are freed once the request is over).
+const MSG_KEEP: usize = 16 * 1024;
+
 enum Act {
     Again,
     Hdrs,
@@ -21,39 +25,34 @@ enum Act {
     Done,
 }
 
-/// A `struct mg_http_message` over `msg`, plus the header array it points to (keep both
-/// alive for the dispatch).
-pub(crate) struct BuiltMessage {
-    pub hm: mg_http_message,
-    _headers: Vec<mg_http_header>,
-}
-
 fn s(msg: &[u8], span: Span) -> mg_str {
     mg_str::from_bytes(span.get(msg))
 }
 
 /// Build the C view of a message. `line` is (method, uri, query, proto) as spans of `msg`.
+/// The header array is built in `hs` (cleared first, its allocation reused across requests):
+/// the result points into `msg` and `hs`, so both must outlive its use, unchanged.
 pub(crate) fn build_message(
     msg: &[u8],
     head: Span,
     head_len: usize,
     line: [Option<Span>; 4],
     headers: &[Header],
-) -> BuiltMessage {
-    let mut hs: Vec<mg_http_header> = headers
-        .iter()
-        .map(|h| mg_http_header {
-            name: s(msg, h.name),
-            value: s(msg, h.value),
-        })
-        .collect();
+    hs: &mut Vec<mg_http_header>,
+) -> mg_http_message {
+    hs.clear();
+    hs.reserve(headers.len() + 1);
+    hs.extend(headers.iter().map(|h| mg_http_header {
+        name: s(msg, h.name),
+        value: s(msg, h.value),
+    }));
     hs.push(mg_http_header {
         name: mg_str::EMPTY,
         value: mg_str::EMPTY,
     });
     let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| s(msg, sp));
     let body = msg.get(head_len..).unwrap_or(&[]);
-    let hm = mg_http_message {
+    mg_http_message {
         method: field(line[0]),
         uri: field(line[1]),
         query: field(line[2]),
@@ -63,28 +62,32 @@ pub(crate) fn build_message(
         body: mg_str::from_bytes(body),
         head: s(msg, head),
         message: mg_str::from_bytes(msg.get(head.start..).unwrap_or(&[])),
-    };
-    BuiltMessage { hm, _headers: hs }
+    }
 }
 
 impl Mgr {
-    /// Run the HTTP machine of every connection that has something new, until none has.
+    /// Run the HTTP machine of every connection that has something new (the handles on
+    /// `Core::dirty`), until none has. Steps can flag connections again (a response that
+    /// completes lets the next pipelined request be parsed); after 8 rounds whatever is
+    /// still flagged waits for the next poll.
     pub(super) fn http_steps(&self, now: u64) {
         for _ in 0..8 {
-            let dirty = self.handles_where(|c| match &c.proto {
-                Proto::HttpServer(hs) => hs.dirty,
-                Proto::HttpClient(hc) => hc.dirty,
-                Proto::Raw => false,
-            });
+            let dirty = {
+                let mut core = self.core.borrow_mut();
+                let mut spare = core::mem::take(&mut core.handle_scratch);
+                spare.clear();
+                core::mem::replace(&mut core.dirty, spare)
+            };
             if dirty.is_empty() {
                 self.recycle(dirty);
                 return;
             }
             for &h in dirty.iter() {
-                let server = matches!(
-                    self.core.borrow().conns.get(h).map(|c| &c.proto),
-                    Some(Proto::HttpServer(_))
-                );
+                let server = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
+                    Some(Proto::HttpServer(_)) => true,
+                    Some(Proto::HttpClient(_)) => false,
+                    _ => continue,
+                };
                 if server {
                     self.http_server_step(h, now);
                 } else {
@@ -262,9 +265,13 @@ impl Mgr {
         }
     }
 
-    /// Deliver the current request; for `MG_EV_HTTP_MSG` the message is handed over for good.
-    fn dispatch_request(&self, h: Handle, ev: core::ffi::c_int, take: bool) {
-        let (msg, head, head_len) = {
+    /// Deliver the current request. The message, its head and the header array are lent to
+    /// the handler: moved out of the connection for the call (no borrow of the state may be
+    /// held across it, and nothing else reads them meanwhile) and put back afterwards, so
+    /// their allocations serve the next request too. After `MG_EV_HTTP_MSG` (`done`) the
+    /// request is over: only the emptied buffers go back.
+    fn dispatch_request(&self, h: Handle, ev: core::ffi::c_int, done: bool) {
+        let (msg, head, head_len, mut hdrs) = {
             let mut core = self.core.borrow_mut();
             let Some(Conn {
                 proto: Proto::HttpServer(hs),
@@ -273,24 +280,43 @@ impl Mgr {
             else {
                 return;
             };
-            let Some(head) = (if take { hs.head.take() } else { hs.head.clone() }) else {
-                return;
-            };
-            let msg = if take {
-                core::mem::take(&mut hs.msg)
-            } else {
-                hs.msg[..hs.head_len].to_vec()
-            };
-            (msg, head, hs.head_len)
+            let Some(head) = hs.head.take() else { return };
+            (
+                core::mem::take(&mut hs.msg),
+                head,
+                hs.head_len,
+                core::mem::take(&mut hs.hdrs),
+            )
         };
-        let mut built = build_message(
+        let mut hm = build_message(
             &msg,
             head.head,
             head_len,
             [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
             &head.headers,
+            &mut hdrs,
         );
-        self.dispatch(h, ev, &mut built.hm as *mut mg_http_message as *mut c_void);
+        self.dispatch(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
+        let mut core = self.core.borrow_mut();
+        let Some(Conn {
+            proto: Proto::HttpServer(hs),
+            ..
+        }) = core.conns.get_mut(h)
+        else {
+            return;
+        };
+        hdrs.clear();
+        hs.hdrs = hdrs;
+        if done {
+            let mut msg = msg;
+            msg.clear();
+            if msg.capacity() <= MSG_KEEP {
+                hs.msg = msg;
+            }
+        } else {
+            hs.msg = msg;
+            hs.head = Some(head);
+        }
     }
 
     fn http_client_step(&self, h: Handle) {
@@ -377,15 +403,17 @@ impl Mgr {
                         head.map(|hd| (msg, hd, hc.head_len))
                     };
                     let Some((msg, head, head_len)) = got else { return };
-                    let mut built = build_message(
+                    let mut hdrs = Vec::new();
+                    let mut hm = build_message(
                         &msg,
                         head.head,
                         head_len,
                         [Some(head.proto), Some(head.code), None, Some(head.reason)],
                         &head.headers,
+                        &mut hdrs,
                     );
                     let ev = if take { MG_EV_HTTP_MSG } else { MG_EV_HTTP_HDRS };
-                    self.dispatch(h, ev, &mut built.hm as *mut mg_http_message as *mut c_void);
+                    self.dispatch(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
                     let eof = self.core.borrow().conns.get(h).is_none_or(|c| c.eof);
                     if take && eof {
                         return;

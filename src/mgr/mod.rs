@@ -215,12 +215,15 @@ impl Conn {
             None => &mut self.send,
         }
     }
-    pub fn mark_proto_dirty(&mut self) {
-        match &mut self.proto {
-            Proto::HttpServer(hs) => hs.dirty = true,
-            Proto::HttpClient(hc) => hc.dirty = true,
-            Proto::Raw => {}
-        }
+    /// Flag the protocol machine for a step; true if it was not flagged yet (then the
+    /// handle must go on [`Core::dirty`]: use [`Core::mark_dirty`]).
+    fn mark_proto_dirty(&mut self) -> bool {
+        let flag = match &mut self.proto {
+            Proto::HttpServer(hs) => &mut hs.dirty,
+            Proto::HttpClient(hc) => &mut hc.dirty,
+            Proto::Raw => return false,
+        };
+        !core::mem::replace(flag, true)
     }
     pub fn recv_pending(&self) -> &[u8] {
         &self.recv[self.recv_off..]
@@ -312,6 +315,23 @@ pub struct Core {
     pollmap: Vec<Option<Handle>>,
     pub undelivered: (mg_undelivered_fn_t, *mut c_void),
     freeing: bool,
+    /// Connections whose protocol machine (HTTP) has something new to look at: the work
+    /// list of [`Mgr::http_steps`], so that a poll does not scan every connection for it.
+    /// A handle is here iff its `dirty` flag is set (or the connection is gone).
+    pub dirty: Vec<Handle>,
+    /// The `now` of the last [`Mgr::check_deadlines`] scan.
+    deadlines_checked_at: u64,
+}
+
+impl Core {
+    /// Ask for `h`'s protocol machine to run at the next step (no-op for raw connections).
+    pub fn mark_dirty(&mut self, h: Handle) {
+        if let Some(c) = self.conns.get_mut(h) {
+            if c.mark_proto_dirty() {
+                self.dirty.push(h);
+            }
+        }
+    }
 }
 
 /// A manager. Lives in a `Box` that `mg_mgr.internal` points to.
@@ -322,6 +342,24 @@ pub struct Mgr {
     owner: ThreadId,
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
     busy: Cell<u32>,
+}
+
+/// What the connections say about how long the next `poll(2)` may wait.
+#[derive(Debug, Clone, Copy)]
+struct PollDue {
+    /// Some connection can be closed now: do not wait at all.
+    close_ready: bool,
+    /// Earliest name-lookup deadline or end of an accept pause (`u64::MAX`: none).
+    deadline: u64,
+}
+
+impl Default for PollDue {
+    fn default() -> Self {
+        PollDue {
+            close_ready: false,
+            deadline: u64::MAX,
+        }
+    }
 }
 
 struct Busy<'a>(&'a Cell<u32>);
@@ -373,6 +411,8 @@ impl Mgr {
                 pollmap: Vec::new(),
                 undelivered: (None, core::ptr::null_mut()),
                 freeing: false,
+                dirty: Vec::new(),
+                deadlines_checked_at: u64::MAX,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: std::thread::current().id(),
@@ -604,6 +644,7 @@ impl Mgr {
 
     pub fn send(&self, h: Handle, data: &[u8]) -> Result<(), c_int> {
         let mut core = self.core.borrow_mut();
+        let core = &mut *core;
         let max_send = core.limits.max_send;
         let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
         if c.closing || c.close_started {
@@ -645,7 +686,9 @@ impl Mgr {
                         }
                         if ev.complete {
                             hs.answered = true;
-                            hs.dirty = true;
+                            if !core::mem::replace(&mut hs.dirty, true) {
+                                core.dirty.push(h);
+                            }
                         }
                     }
                     Proto::HttpClient(hc) => {
@@ -668,6 +711,7 @@ impl Mgr {
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), c_int> {
         {
             let mut core = self.core.borrow_mut();
+            let core = &mut *core;
             let max_send = core.limits.max_send;
             let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
             if c.closing || c.close_started {
@@ -696,7 +740,9 @@ impl Mgr {
                             hs.close_after |= ev.close_after;
                             if ev.complete {
                                 hs.answered = true;
-                                hs.dirty = true;
+                                if !core::mem::replace(&mut hs.dirty, true) {
+                                    core.dirty.push(h);
+                                }
                             }
                             return Ok(());
                         }
@@ -713,6 +759,7 @@ impl Mgr {
     /// connection the head and the file are simply queued.
     pub fn send_file(&self, h: Handle, head: &[u8], file: Option<(std::fs::File, u64, u64)>) -> Result<(), c_int> {
         let mut core = self.core.borrow_mut();
+        let core = &mut *core;
         let max_send = core.limits.max_send;
         let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
         if c.closing || c.close_started {
@@ -735,7 +782,9 @@ impl Mgr {
                 hs.close_after |= ev.close_after;
                 if ev.complete {
                     hs.answered = true;
-                    hs.dirty = true;
+                    if !core::mem::replace(&mut hs.dirty, true) {
+                        core.dirty.push(h);
+                    }
                 }
                 send_body
             }
@@ -909,8 +958,8 @@ impl Mgr {
         }
         let _busy = Busy::enter(&self.busy);
         let now = crate::util::clock::millis();
-        let (mut fds, map) = self.build_pollset(now);
-        let timeout = self.poll_timeout(now, timeout_ms);
+        let (mut fds, map, due) = self.build_pollset(now);
+        let timeout = self.poll_timeout(now, timeout_ms, due);
         let polled = sys::poll(&mut fds, timeout);
         let now = crate::util::clock::millis();
         let mut woke = false;
@@ -944,7 +993,9 @@ impl Mgr {
         polled.map(|_| ()).map_err(|_| MG_ERR_IO)
     }
 
-    fn build_pollset(&self, now: u64) -> (Vec<sys::PollFd>, Vec<Option<Handle>>) {
+    /// The descriptors to poll and the handle behind each (`None`: the waker), plus what
+    /// the connections say about the poll timeout (see [`PollDue`]), in one pass.
+    fn build_pollset(&self, now: u64) -> (Vec<sys::PollFd>, Vec<Option<Handle>>, PollDue) {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut fds = core::mem::take(&mut core.pollfds);
@@ -956,7 +1007,21 @@ impl Mgr {
         let full = core.conns.is_full();
         let max_recv = core.limits.max_recv;
         let mut paused = false;
+        let mut due = PollDue::default();
         for (h, c) in core.conns.iter() {
+            if c.ready_to_close() {
+                due.close_ready = true;
+            }
+            let wake_at = match c.state {
+                State::Resolving { deadline } => deadline,
+                _ => u64::MAX,
+            };
+            let wake_at = if c.paused_until > now {
+                wake_at.min(c.paused_until)
+            } else {
+                wake_at
+            };
+            due.deadline = due.deadline.min(wake_at);
             let Some(sock) = &c.sock else { continue };
             if c.closing {
                 continue;
@@ -989,32 +1054,22 @@ impl Mgr {
         if paused {
             core.stats.accept_paused += 1;
         }
-        (fds, map)
+        (fds, map, due)
     }
 
-    fn poll_timeout(&self, now: u64, timeout_ms: i32) -> i32 {
-        let mut core = self.core.borrow_mut();
-        if core.conns.iter().any(|(_, c)| c.ready_to_close()) {
+    fn poll_timeout(&self, now: u64, timeout_ms: i32, due: PollDue) -> i32 {
+        if due.close_ready {
             return 0;
         }
         let mut t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
         let mut consider = |deadline: u64| {
             t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
         };
-        if let Some(d) = core.timers.next_deadline() {
+        if let Some(d) = self.core.borrow_mut().timers.next_deadline() {
             consider(d);
         }
-        let mut paused_min = None;
-        for (_, c) in core.conns.iter() {
-            if let State::Resolving { deadline } = c.state {
-                paused_min = Some(paused_min.map_or(deadline, |m: u64| m.min(deadline)));
-            }
-            if c.paused_until > now {
-                paused_min = Some(paused_min.map_or(c.paused_until, |m: u64| m.min(c.paused_until)));
-            }
-        }
-        if let Some(d) = paused_min {
-            consider(d);
+        if due.deadline != u64::MAX {
+            consider(due.deadline);
         }
         if t == i64::MAX {
             -1
@@ -1134,9 +1189,9 @@ impl Mgr {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
             let max_recv = core.limits.max_recv;
+            core.mark_dirty(h);
             let Some(c) = core.conns.get_mut(h) else { return };
             c.compact_recv();
-            c.mark_proto_dirty();
             let Conn {
                 sock: Some(Sock::Stream(s)),
                 recv,
@@ -1353,7 +1408,17 @@ impl Mgr {
         }
     }
 
+    /// Name-lookup, TLS-handshake and HTTP deadlines. They are kept in milliseconds, so one
+    /// look per millisecond is enough: a busy loop polling many times per millisecond does
+    /// not rescan every connection each time.
     fn check_deadlines(&self, now: u64) {
+        {
+            let mut core = self.core.borrow_mut();
+            if core.deadlines_checked_at == now {
+                return;
+            }
+            core.deadlines_checked_at = now;
+        }
         let expired =
             self.handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
         for &h in expired.iter() {

@@ -54,7 +54,7 @@ impl Mgr {
         }
         c.tls_session = Some(session);
         c.tls_deadline = now.saturating_add(timeout);
-        c.mark_proto_dirty();
+        core.mark_dirty(h);
         Ok(())
     }
 
@@ -71,9 +71,9 @@ impl Mgr {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
             let max_recv = core.limits.max_recv;
+            core.mark_dirty(h);
             let Some(c) = core.conns.get_mut(h) else { return };
             c.compact_recv();
-            c.mark_proto_dirty();
             let Conn {
                 sock: Some(Sock::Stream(s)),
                 tls_session: Some(sess),
@@ -170,9 +170,7 @@ impl Mgr {
                 sess.take_plaintext(recv, room).unwrap_or(0)
             };
             if got > 0 {
-                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                    c.mark_proto_dirty();
-                }
+                self.core.borrow_mut().mark_dirty(h);
                 self.tls_deliver(h, got, false, None);
             }
         }
