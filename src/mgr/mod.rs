@@ -169,6 +169,9 @@ pub struct Conn {
     pub proto: Proto,
     /// For listeners: the protocol of accepted connections.
     pub accept_kind: ProtoKind,
+    /// What the socket is registered for with the epoll poller (`POLLIN` / `POLLOUT` bits;
+    /// 0: not registered).
+    polled: i16,
 }
 
 impl Conn {
@@ -205,6 +208,7 @@ impl Conn {
             tls_deadline: u64::MAX,
             proto: Proto::Raw,
             accept_kind: ProtoKind::Raw,
+            polled: 0,
         }
     }
     /// Where bytes queued now go: after the last queued file segment, if any, so that
@@ -321,6 +325,11 @@ pub struct Core {
     pub dirty: Vec<Handle>,
     /// The `now` of the last [`Mgr::check_deadlines`] scan.
     deadlines_checked_at: u64,
+    poller: sys::Poller,
+    /// (token, revents) of the descriptors found ready by the last wait, reused.
+    ready: Vec<(u64, i16)>,
+    /// Connections whose epoll registration failed (they fail with `MG_EV_ERROR`).
+    poll_failed: Vec<(Handle, std::io::Error)>,
 }
 
 impl Core {
@@ -399,6 +408,10 @@ impl Mgr {
     pub fn new() -> Result<Mgr, c_int> {
         let limits = Limits::default();
         let waker = sys::Waker::new().map_err(|_| MG_ERR_IO)?;
+        let poller = sys::Poller::new();
+        poller
+            .update(waker.fd(), sys::WAKER_TOKEN, &mut 0, sys::POLLIN)
+            .map_err(|_| MG_ERR_IO)?;
         Ok(Mgr {
             core: RefCell::new(Core {
                 conns: Table::new(limits.max_conns),
@@ -413,6 +426,9 @@ impl Mgr {
                 freeing: false,
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
+                poller,
+                ready: Vec::new(),
+                poll_failed: Vec::new(),
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: std::thread::current().id(),
@@ -958,25 +974,42 @@ impl Mgr {
         }
         let _busy = Busy::enter(&self.busy);
         let now = crate::util::clock::millis();
-        let (mut fds, map, due) = self.build_pollset(now);
+        let (mut fds, map, mut due) = self.build_pollset(now);
+        let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
+        due.close_ready |= !failed.is_empty();
+        for (h, e) in failed {
+            self.fail(h, &format!("cannot watch the socket: {e}"));
+        }
         let timeout = self.poll_timeout(now, timeout_ms, due);
-        let polled = sys::poll(&mut fds, timeout);
+        let mut ready = self.with(|core| core::mem::take(&mut core.ready));
+        let polled = {
+            let mut core = self.core.borrow_mut();
+            if core.poller.is_epoll() {
+                core.poller.wait(timeout, &mut ready)
+            } else {
+                drop(core);
+                sys::poll(&mut fds, timeout).map(|_| {
+                    for (pfd, target) in fds.iter().zip(map.iter()) {
+                        if pfd.revents != 0 {
+                            ready.push((target.map_or(sys::WAKER_TOKEN, |h| h.raw()), pfd.revents));
+                        }
+                    }
+                })
+            }
+        };
         let now = crate::util::clock::millis();
         let mut woke = false;
-        if polled.is_ok() {
-            for (pfd, target) in fds.iter().zip(map.iter()) {
-                if pfd.revents == 0 {
-                    continue;
-                }
-                match target {
-                    None => woke = true,
-                    Some(h) => self.on_ready(*h, pfd.revents, now),
-                }
+        for &(token, revents) in ready.iter() {
+            match Handle::from_raw(token) {
+                Some(h) if token != sys::WAKER_TOKEN => self.on_ready(h, revents, now),
+                _ => woke = true,
             }
         }
+        ready.clear();
         self.with(|core| {
             core.pollfds = fds;
             core.pollmap = map;
+            core.ready = ready;
         });
         #[cfg(feature = "tls")]
         self.tls_drain_all();
@@ -1008,7 +1041,8 @@ impl Mgr {
         let max_recv = core.limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
-        for (h, c) in core.conns.iter() {
+        let epoll = core.poller.is_epoll();
+        for (h, c) in core.conns.iter_mut() {
             if c.ready_to_close() {
                 due.close_ready = true;
             }
@@ -1024,6 +1058,9 @@ impl Mgr {
             due.deadline = due.deadline.min(wake_at);
             let Some(sock) = &c.sock else { continue };
             if c.closing {
+                if epoll {
+                    let _ = core.poller.update(sock.fd(), h.raw(), &mut c.polled, 0);
+                }
                 continue;
             }
             let mut ev = 0;
@@ -1046,7 +1083,11 @@ impl Mgr {
                     }
                 }
             }
-            if ev != 0 {
+            if epoll {
+                if let Err(e) = core.poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
+                    core.poll_failed.push((h, e));
+                }
+            } else if ev != 0 {
                 fds.push(sys::pollfd(sock.fd(), ev));
                 map.push(Some(h));
             }

@@ -290,3 +290,201 @@ impl Drop for SigpipeBlock {
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, core::ptr::null_mut()) };
     }
 }
+
+/// Readiness notification. On Linux, epoll: registrations persist between polls, so a poll
+/// costs the kernel work for the ready descriptors only (with poll(2) every call sets up and
+/// tears down a wait on every descriptor). Elsewhere, or when epoll cannot be had, or when the
+/// environment variable `MEERKAT_POLLER=poll` is set at `mg_mgr_init` (the tests run both),
+/// plain poll(2) over the set built for each call.
+#[derive(Debug)]
+pub enum Poller {
+    #[cfg(target_os = "linux")]
+    Epoll {
+        ep: std::os::fd::OwnedFd,
+        events: Vec<libc::epoll_event>,
+    },
+    Poll,
+}
+
+/// Token of the waker in the epoll set (connection tokens are handles, never 0).
+pub const WAKER_TOKEN: u64 = 0;
+
+impl Poller {
+    pub fn new() -> Poller {
+        #[cfg(target_os = "linux")]
+        if std::env::var_os("MEERKAT_POLLER").is_none_or(|v| v != "poll") {
+            // SAFETY: plain syscall; the result is checked.
+            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+            if fd >= 0 {
+                // SAFETY: `fd` is a new descriptor that nothing else owns.
+                let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+                return Poller::Epoll { ep, events: Vec::new() };
+            }
+        }
+        Poller::Poll
+    }
+
+    pub fn is_epoll(&self) -> bool {
+        !matches!(self, Poller::Poll)
+    }
+
+    /// epoll: make `fd`'s registration ask for `want` (`POLLIN` / `POLLOUT` bits; 0 removes
+    /// it, so that a descriptor nobody reads cannot keep reporting HUP), given that `*have` is
+    /// what is registered now (0: nothing); `*have` follows. poll(2): nothing to do.
+    pub fn update(&self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Poller::Epoll { ep, .. } = self {
+            if *have == want {
+                return Ok(());
+            }
+            let mut ev = libc::epoll_event {
+                events: ((if want & POLLIN != 0 { libc::EPOLLIN } else { 0 })
+                    | (if want & POLLOUT != 0 { libc::EPOLLOUT } else { 0 })) as u32,
+                u64: token,
+            };
+            let epfd = ep.as_raw_fd();
+            let ctl = |op: libc::c_int, ev: &mut libc::epoll_event| {
+                // SAFETY: `epfd` and `fd` are open descriptors; `ev` is a valid event.
+                if unsafe { libc::epoll_ctl(epfd, op, fd, ev) } == 0 {
+                    Ok(())
+                } else {
+                    Err(io::Error::last_os_error())
+                }
+            };
+            let r = match (*have, want) {
+                (_, 0) => ctl(libc::EPOLL_CTL_DEL, &mut ev),
+                (0, _) => ctl(libc::EPOLL_CTL_ADD, &mut ev).or_else(|e| match e.raw_os_error() {
+                    Some(libc::EEXIST) => ctl(libc::EPOLL_CTL_MOD, &mut ev),
+                    _ => Err(e),
+                }),
+                _ => ctl(libc::EPOLL_CTL_MOD, &mut ev).or_else(|e| match e.raw_os_error() {
+                    Some(libc::ENOENT) => ctl(libc::EPOLL_CTL_ADD, &mut ev),
+                    _ => Err(e),
+                }),
+            };
+            // A descriptor already gone from the set is as good as removed.
+            let r = match r {
+                Err(e) if want == 0 && e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+                r => r,
+            };
+            if r.is_ok() {
+                *have = want;
+            }
+            return r;
+        }
+        let _ = (fd, token, have, want);
+        Ok(())
+    }
+
+    /// epoll: wait up to `timeout_ms` and append (token, poll-style revents) of every ready
+    /// registration to `ready`. Not for the poll(2) mode (use [`poll`]).
+    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Poller::Epoll { ep, events } = self {
+            if events.capacity() < 256 {
+                events.reserve_exact(256);
+            }
+            let cap = events.capacity().min(i32::MAX as usize);
+            // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is
+            // set to what it reports.
+            let n = unsafe { libc::epoll_wait(ep.as_raw_fd(), events.as_mut_ptr(), cap as i32, timeout_ms) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return if e.kind() == io::ErrorKind::Interrupted {
+                    Ok(())
+                } else {
+                    Err(e)
+                };
+            }
+            // SAFETY: the kernel initialised the first `n` (<= cap) entries.
+            unsafe { events.set_len(n as usize) };
+            for ev in events.iter() {
+                let (bits, token) = (ev.events, ev.u64);
+                let mut revents = 0;
+                for (e, p) in [
+                    (libc::EPOLLIN, POLLIN),
+                    (libc::EPOLLOUT, POLLOUT),
+                    (libc::EPOLLERR, POLLERR),
+                    (libc::EPOLLHUP, POLLHUP),
+                ] {
+                    if bits & e as u32 != 0 {
+                        revents |= p;
+                    }
+                }
+                ready.push((token, revents));
+            }
+            events.clear();
+            return Ok(());
+        }
+        let _ = (timeout_ms, ready);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    fn epoll() -> Poller {
+        let p = Poller::new();
+        assert!(p.is_epoll() || std::env::var_os("MEERKAT_POLLER").is_some());
+        p
+    }
+
+    #[test]
+    fn epoll_reports_readiness_by_token_and_forgets_removed_descriptors() {
+        let mut p = epoll();
+        if !p.is_epoll() {
+            return;
+        }
+        let (a, b) = UnixStream::pair().expect("pair");
+        let mut have = 0;
+        let mut ready = Vec::new();
+        p.update(a.as_raw_fd(), 42, &mut have, POLLIN).expect("add");
+        assert_eq!(have, POLLIN);
+        p.wait(0, &mut ready).expect("wait");
+        assert!(ready.is_empty(), "nothing to read yet: {ready:?}");
+        (&b).write_all(b"x").expect("write");
+        p.wait(1000, &mut ready).expect("wait");
+        assert_eq!(ready, [(42, POLLIN)]);
+        // Level-triggered: still readable, reported again; asking for POLLOUT too adds it.
+        ready.clear();
+        p.update(a.as_raw_fd(), 42, &mut have, POLLIN | POLLOUT).expect("mod");
+        p.wait(0, &mut ready).expect("wait");
+        assert_eq!(ready, [(42, POLLIN | POLLOUT)]);
+        // Interest 0 removes the registration: a hung-up peer no longer wakes the loop.
+        ready.clear();
+        p.update(a.as_raw_fd(), 42, &mut have, 0).expect("del");
+        assert_eq!(have, 0);
+        drop(b);
+        p.wait(0, &mut ready).expect("wait");
+        assert!(ready.is_empty(), "{ready:?}");
+        // Registering again works, and the hang-up shows.
+        p.update(a.as_raw_fd(), 7, &mut have, POLLIN).expect("re-add");
+        p.wait(1000, &mut ready).expect("wait");
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].0, 7);
+        assert!(ready[0].1 & (POLLIN | POLLHUP) != 0);
+    }
+
+    #[test]
+    fn a_closed_descriptor_leaves_the_set() {
+        let mut p = epoll();
+        if !p.is_epoll() {
+            return;
+        }
+        let (a, b) = UnixStream::pair().expect("pair");
+        let mut have = 0;
+        p.update(a.as_raw_fd(), 1, &mut have, POLLIN).expect("add");
+        drop(a);
+        (&b).write_all(b"x").ok();
+        let mut ready = Vec::new();
+        p.wait(0, &mut ready).expect("wait");
+        assert!(ready.is_empty(), "{ready:?}");
+        // Removing what the kernel already dropped is not an error.
+        let (c, _d) = UnixStream::pair().expect("pair");
+        let mut stale = POLLIN;
+        p.update(c.as_raw_fd(), 2, &mut stale, 0).expect("del of unregistered");
+        assert_eq!(stale, 0);
+    }
+}
