@@ -102,31 +102,36 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
 /// Content-Length, Transfer-Encoding or Connection. Anything else takes the general path,
 /// which decides what such a head means.
 fn plain_reply_headers(headers: &[u8]) -> bool {
-    let mut rest = headers;
+    // One pass over the bytes (this runs on every mg_http_reply).
+    let h = headers;
+    let mut i = 0;
     let mut lines = 0;
-    while !rest.is_empty() {
+    while i < h.len() {
         lines += 1;
-        let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
-            return false;
-        };
-        if lines > 64 || lf == 0 || rest[lf - 1] != b'\r' {
+        let start = i;
+        while i < h.len() && TCHAR[h[i] as usize] {
+            i += 1;
+        }
+        if lines > 64 || i == start || h.get(i) != Some(&b':') {
             return false;
         }
-        let line = &rest[..lf - 1];
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return false;
-        };
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        if name.is_empty()
-            || !name.iter().all(|&b| is_tchar(b))
-            || !value.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-            || name.eq_ignore_ascii_case(b"content-length")
-            || name.eq_ignore_ascii_case(b"transfer-encoding")
-            || name.eq_ignore_ascii_case(b"connection")
+        let name = &h[start..i];
+        if matches!(name.len(), 10 | 14 | 17)
+            && (name.eq_ignore_ascii_case(b"connection")
+                || name.eq_ignore_ascii_case(b"content-length")
+                || name.eq_ignore_ascii_case(b"transfer-encoding"))
         {
             return false;
         }
-        rest = &rest[lf + 1..];
+        i += 1;
+        // field-value: HTAB, SP, VCHAR, obs-text; no other control character.
+        while i < h.len() && (h[i] == b'\t' || (h[i] >= 0x20 && h[i] != 0x7f)) {
+            i += 1;
+        }
+        if h.get(i..i + 2) != Some(b"\r\n") {
+            return false;
+        }
+        i += 2;
     }
     true
 }
@@ -146,10 +151,6 @@ static TCHAR: [bool; 256] = {
     }
     t
 };
-
-fn is_tchar(b: u8) -> bool {
-    TCHAR[b as usize]
-}
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
