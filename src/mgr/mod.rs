@@ -408,7 +408,7 @@ impl Mgr {
     pub fn new() -> Result<Mgr, c_int> {
         let limits = Limits::default();
         let waker = sys::Waker::new().map_err(|_| MG_ERR_IO)?;
-        let poller = sys::Poller::new();
+        let poller = sys::Poller::open();
         poller
             .update(waker.fd(), sys::WAKER_TOKEN, &mut 0, sys::POLLIN)
             .map_err(|_| MG_ERR_IO)?;

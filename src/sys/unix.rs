@@ -310,7 +310,7 @@ pub enum Poller {
 pub const WAKER_TOKEN: u64 = 0;
 
 impl Poller {
-    pub fn new() -> Poller {
+    pub fn open() -> Poller {
         #[cfg(target_os = "linux")]
         if std::env::var_os("MEERKAT_POLLER").is_none_or(|v| v != "poll") {
             // SAFETY: plain syscall; the result is checked.
@@ -426,7 +426,7 @@ mod tests {
     use super::*;
 
     fn epoll() -> Poller {
-        let p = Poller::new();
+        let p = Poller::open();
         assert!(p.is_epoll() || std::env::var_os("MEERKAT_POLLER").is_some());
         p
     }
