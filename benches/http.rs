@@ -35,6 +35,8 @@
 //! scenario, default 3), `HTTP_BENCH_WARMUP` (warm-up seconds, default 1), `HTTP_BENCH_PEERS`
 //! (comma-separated, default `civetweb,mhd`; also `civetweb-ok`: CivetWeb answering hello
 //! through `mg_send_http_ok` + `mg_write`, which writes the head line by line),
+//! `HTTP_BENCH_EXTERNAL` (comma-separated `name=/path/to/binary`: prebuilt servers started
+//! like `meerkat_hello`, with `URL WEB_ROOT`, e.g. a Mongoose build made by hand),
 //! `HTTP_BENCH_ONLY` (comma-separated scenario keys, e.g. `hello-ka-200`; default all),
 //! `HTTP_BENCH_PIN` (`same`, the default: in the 1-connection scenarios the server and wrk
 //! are pinned to one CPU, because on this kind of VM a wakeup across CPUs costs tens of
@@ -64,6 +66,10 @@ struct Config {
     rounds: usize,
     warmup: u32,
     peers: Vec<String>,
+    /// Prebuilt servers from `HTTP_BENCH_EXTERNAL` (`name=/path/to/binary`), started like
+    /// `meerkat_hello` (`URL WEB_ROOT`): a way to measure a peer this repository does not build
+    /// (such as Mongoose itself) in the same run.
+    external: Vec<(String, PathBuf)>,
     only: Option<Vec<String>>,
     /// CPU to pin the server and wrk to in the 1-connection scenarios (`None`: no pinning).
     pin_one: Option<usize>,
@@ -156,6 +162,14 @@ fn main() {
         rounds: env_num("HTTP_BENCH_ROUNDS", 3usize).clamp(1, 100),
         warmup: env_num("HTTP_BENCH_WARMUP", 1u32).min(60),
         peers: env_list("HTTP_BENCH_PEERS").unwrap_or_else(|| vec!["civetweb".into(), "mhd".into()]),
+        external: env_list("HTTP_BENCH_EXTERNAL")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| {
+                let (name, bin) = e.split_once('=')?;
+                Some((name.to_owned(), PathBuf::from(bin)))
+            })
+            .collect(),
         only: env_list("HTTP_BENCH_ONLY"),
         pin_one: match std::env::var("HTTP_BENCH_PIN").as_deref() {
             Ok("none") => None,
@@ -819,6 +833,9 @@ fn measure(cfg: &Config, bins: &Bins, www: &(PathBuf, Vec<u8>), script: &Path, s
     let mut servers = vec![Server::start("meerkat", mk_bin, true, dir, true, cpu)?];
     for (name, bin) in &bins.peers {
         servers.push(Server::start(name, bin, false, dir, true, cpu)?);
+    }
+    for (name, bin) in &cfg.external {
+        servers.push(Server::start(name, bin, true, dir, true, cpu)?);
     }
     let want: &[u8] = if sc.is_static() { file } else { HELLO_BODY };
     for s in &servers {
