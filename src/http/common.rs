@@ -312,6 +312,19 @@ pub(crate) fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &
 // ---------------------------------------------------------------------------------------
 // Head checks
 
+/// Header slots kept on the stack while httparse parses a head: more than real clients and
+/// servers send (browsers: 10 to 20 fields). A head with more fields, when
+/// [`Limits::max_headers`] allows more, is parsed a second time with slots on the heap.
+pub(crate) const STACK_HEADERS: usize = 32;
+
+/// How many header slots a head needs so that httparse fails with `TooManyHeaders` exactly
+/// when it holds more than `max_headers` fields: `max_headers`, but never more than the
+/// block has bytes (a field line takes at least four), so a huge configured cap allocates
+/// nothing huge.
+pub(crate) fn heap_header_slots(max_headers: usize, block: &[u8]) -> usize {
+    max_headers.min(block.len())
+}
+
 /// Checks the raw lines of a complete head or trailer block: every CR is followed by LF,
 /// every LF is preceded by CR (no bare CR, no bare LF) and no line starts with SP or HTAB
 /// (no obs-fold, RFC 9112 §5.2).
@@ -580,15 +593,29 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 /// Validates a trailer section (`block` ends with the final CRLF CRLF... or is a lone CRLF).
 fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
     check_raw_lines(block)?;
-    let mut fields = Vec::new();
-    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
-    match httparse::parse_headers(block, &mut fields) {
-        Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => {
-            convert_fields(block, parsed)?;
-            Ok(())
+    // Same slot scheme as the heads (see `STACK_HEADERS`). httparse has no uninit variant of
+    // `parse_headers`, and trailers are rare, so these slots are simply initialized.
+    // `None`: more fields than slots.
+    fn parse<'b>(block: &'b [u8], fields: &mut [httparse::Header<'b>]) -> Option<Result<(), HttpError>> {
+        match httparse::parse_headers(block, fields) {
+            Err(httparse::Error::TooManyHeaders) => None,
+            Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => {
+                Some(convert_fields(block, parsed).map(drop))
+            }
+            Ok(_) => Some(Err(bad("malformed trailer section"))),
+            Err(e) => Some(Err(map_httparse(e))),
         }
-        Ok(_) => Err(bad("malformed trailer section")),
-        Err(e) => Err(map_httparse(e)),
+    }
+    let too_many = || Err(map_httparse(httparse::Error::TooManyHeaders));
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    match parse(block, &mut stack[..limits.max_headers.min(STACK_HEADERS)]) {
+        Some(r) => r,
+        None if limits.max_headers > STACK_HEADERS => {
+            let mut heap = Vec::new();
+            heap.resize(heap_header_slots(limits.max_headers, block), httparse::EMPTY_HEADER);
+            parse(block, &mut heap).unwrap_or_else(too_many)
+        }
+        None => too_many(),
     }
 }
 

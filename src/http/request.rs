@@ -26,9 +26,12 @@
 //! assert_eq!(pos, recv.len());
 //! ```
 
+use core::mem::MaybeUninit;
+
 use super::common::{
-    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, map_httparse, span_of, version_error,
-    Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, heap_header_slots, map_httparse,
+    span_of, version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
+    STACK_HEADERS,
 };
 use super::Vec;
 
@@ -260,10 +263,20 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
     check_raw_lines(block)?;
     let line_end = i + find(block, b"\r\n").unwrap_or(0);
 
-    let mut fields = Vec::new();
-    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
-    let mut req = httparse::Request::new(&mut fields);
-    let n = match req.parse(block) {
+    // Header slots on the stack; only a head with more fields than that, under a larger
+    // cap, is parsed again with slots on the heap (same verdict as one parse with
+    // `max_headers` slots: httparse stops at the first field that has no slot).
+    let mut stack = [MaybeUninit::uninit(); STACK_HEADERS];
+    let mut heap = Vec::new();
+    let mut req = httparse::Request::new(&mut []);
+    let mut parsed = req.parse_with_uninit_headers(block, &mut stack[..limits.max_headers.min(STACK_HEADERS)]);
+    if parsed == Err(httparse::Error::TooManyHeaders) && limits.max_headers > STACK_HEADERS {
+        let slots = heap_header_slots(limits.max_headers, block);
+        heap.reserve_exact(slots);
+        req = httparse::Request::new(&mut []);
+        parsed = req.parse_with_uninit_headers(block, &mut heap.spare_capacity_mut()[..slots]);
+    }
+    let n = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Err(bad("malformed request head")),
         Err(httparse::Error::Version) => {
@@ -1010,6 +1023,97 @@ mod tests {
         }
         v.extend_from_slice(b"\r\n");
         assert_eq!(status_of(&v), 431); // 65 fields > default 64
+    }
+
+    /// A GET with `n` fields (Host and `n - 1` others); field `bad`, if any, has a space in
+    /// its name.
+    fn head_with_fields(n: usize, bad: Option<usize>) -> Vec<u8> {
+        let mut v = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        for i in 2..=n {
+            let name = if Some(i) == bad { "X Bad" } else { "X-F" };
+            v.extend_from_slice(std::format!("{name}{i}: v\r\n").as_bytes());
+        }
+        v.extend_from_slice(b"\r\n");
+        v
+    }
+
+    #[test]
+    fn header_count_boundaries() {
+        // Around the stack slots (32) and around caps below, at and above them.
+        for cap in [0, 1, 3, 31, 32, 33, 40, 64, 100] {
+            let limits = Limits {
+                max_headers: cap,
+                max_head_bytes: 1 << 16,
+                ..lim()
+            };
+            let mut ns = std::vec![1, 2, 31, 32, 33, 34, 63, 64, 65, 99, 100, 101];
+            ns.extend([cap.saturating_sub(1), cap, cap + 1]);
+            for n in ns.into_iter().filter(|&n| n >= 1) {
+                let v = head_with_fields(n, None);
+                let mut p = RequestParser::new(limits);
+                match p.parse(&v) {
+                    Ok(Step::Head { head, consumed }) => {
+                        assert!(n <= cap, "cap {cap}, {n} fields accepted");
+                        assert_eq!(consumed, v.len());
+                        assert_eq!(head.headers.len(), n);
+                        let last = head.headers[n - 1];
+                        let want = if n == 1 { "Host".into() } else { std::format!("X-F{n}") };
+                        assert_eq!(last.name.get(&v), want.as_bytes());
+                    }
+                    Err(e) => {
+                        assert!(n > cap, "cap {cap}, {n} fields refused: {e}");
+                        assert_eq!(e.status, 431);
+                    }
+                    Ok(other) => panic!("cap {cap}, {n} fields: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn header_count_against_other_errors() {
+        let with_cap = |cap| Limits {
+            max_headers: cap,
+            max_head_bytes: 1 << 16,
+            ..lim()
+        };
+        // A bad field past the stack slots but within the cap: its own 400, not a 431.
+        assert_eq!(status_with(&head_with_fields(40, Some(35)), with_cap(64)), 400);
+        assert_eq!(status_with(&head_with_fields(70, Some(35)), with_cap(64)), 400);
+        assert_eq!(status_with(&head_with_fields(40, Some(35)), lim()), 400);
+        // Past the cap first: 431, whatever comes later.
+        assert_eq!(status_with(&head_with_fields(40, Some(35)), with_cap(32)), 431);
+        assert_eq!(status_with(&head_with_fields(70, Some(66)), with_cap(64)), 431);
+        assert_eq!(status_with(&head_with_fields(40, Some(35)), with_cap(33)), 431);
+        // httparse counts a field once it has parsed it: a bad field right after the cap is
+        // its own error.
+        assert_eq!(status_with(&head_with_fields(40, Some(34)), with_cap(33)), 400);
+        assert_eq!(status_with(&head_with_fields(40, Some(33)), with_cap(32)), 400);
+        // A huge cap is fine: the slots are bounded by the head's size.
+        assert_eq!(status_with(&head_with_fields(50, None), with_cap(usize::MAX)), 0);
+    }
+
+    #[test]
+    fn trailer_count_boundaries() {
+        let chunked = |trailers: usize| {
+            let mut v = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n".to_vec();
+            for i in 0..trailers {
+                v.extend_from_slice(std::format!("T{i}: v\r\n").as_bytes());
+            }
+            v.extend_from_slice(b"\r\n");
+            v
+        };
+        for cap in [3, 32, 40, 64, 100] {
+            let limits = Limits {
+                max_headers: cap,
+                max_head_bytes: 1 << 16,
+                ..lim()
+            };
+            for n in [1, 31, 32, 33, cap - 1, cap, cap + 1] {
+                let want = if n <= cap { 0 } else { 431 };
+                assert_eq!(status_with(&chunked(n), limits), want, "cap {cap}, {n} trailer fields");
+            }
+        }
     }
 
     #[test]

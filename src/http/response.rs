@@ -7,9 +7,12 @@
 //! the server closes ([`Body::UntilClose`], completed by
 //! [`ResponseParser::finish_on_eof`]). Interim responses (100, 102, 103, ...) are skipped.
 
+use core::mem::MaybeUninit;
+
 use super::common::{
-    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, is_field_vchar, map_httparse,
-    version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, heap_header_slots, is_field_vchar,
+    map_httparse, version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step,
+    Version, STACK_HEADERS,
 };
 use super::Vec;
 
@@ -216,10 +219,25 @@ fn parse_head(
     let line_end = start + find(block, b"\r\n").unwrap_or(0);
     let line = &buf[start..line_end];
 
-    let mut fields = Vec::new();
-    fields.resize(limits.max_headers, httparse::EMPTY_HEADER);
-    let mut resp = httparse::Response::new(&mut fields);
-    let n = match resp.parse(block) {
+    // Header slots: as in the request framer.
+    let mut stack = [MaybeUninit::uninit(); STACK_HEADERS];
+    let mut heap = Vec::new();
+    let mut resp = httparse::Response::new(&mut []);
+    // (httparse 1.10 has the uninit entry point for responses on `ParserConfig` only; the
+    // default config is the one `Response::parse` uses.)
+    let config = httparse::ParserConfig::default();
+    let mut parsed = config.parse_response_with_uninit_headers(
+        &mut resp,
+        block,
+        &mut stack[..limits.max_headers.min(STACK_HEADERS)],
+    );
+    if parsed == Err(httparse::Error::TooManyHeaders) && limits.max_headers > STACK_HEADERS {
+        let slots = heap_header_slots(limits.max_headers, block);
+        heap.reserve_exact(slots);
+        resp = httparse::Response::new(&mut []);
+        parsed = config.parse_response_with_uninit_headers(&mut resp, block, &mut heap.spare_capacity_mut()[..slots]);
+    }
+    let n = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Err(bad("malformed response head")),
         Err(httparse::Error::Version) => {
@@ -573,6 +591,43 @@ mod tests {
         let mut v = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(2);
         v.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
         assert_eq!(run(&mut p, &v).err, Some(431));
+    }
+
+    #[test]
+    fn header_count_boundaries() {
+        let resp = |n: usize| {
+            let mut v = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n".to_vec();
+            for i in 2..=n {
+                v.extend_from_slice(std::format!("X-F{i}: v\r\n").as_bytes());
+            }
+            v.extend_from_slice(b"\r\n");
+            v
+        };
+        for cap in [1, 3, 31, 32, 33, 40, 64, 100] {
+            let limits = Limits {
+                max_headers: cap,
+                max_head_bytes: 1 << 16,
+                ..lim()
+            };
+            for n in [1, 2, 31, 32, 33, 34, 64, 65, 100, 101, cap - 1, cap, cap + 1] {
+                let o = run(&mut ResponseParser::new(limits), &resp(n));
+                if n <= cap && n > 0 {
+                    assert_eq!(o.err, None, "cap {cap}, {n} fields");
+                    assert_eq!(o.heads[0].headers.len(), n);
+                } else if n > 0 {
+                    assert_eq!(o.err, Some(431), "cap {cap}, {n} fields");
+                }
+            }
+        }
+        // A bad field past the stack slots but within the cap is its own 400.
+        let mut v = resp(40);
+        v.splice(v.len() - 2..v.len() - 2, b"Bad Name: x\r\n".iter().copied());
+        assert_eq!(run_new(&v).err, Some(400));
+        let cap32 = Limits {
+            max_headers: 32,
+            ..lim()
+        };
+        assert_eq!(run(&mut ResponseParser::new(cap32), &v).err, Some(431));
     }
 
     #[test]
