@@ -237,14 +237,73 @@ pub(crate) const fn is_field_vchar(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
+macro_rules! byte_table {
+    ($f:ident) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = $f(i as u8);
+            i += 1;
+        }
+        t
+    }};
+}
+/// [`is_tchar`] and [`is_field_vchar`] as lookup tables: one load per byte in the loops
+/// that look at every byte of every field.
+static TCHAR: [bool; 256] = byte_table!(is_tchar);
+static FIELD_VCHAR: [bool; 256] = byte_table!(is_field_vchar);
+
+/// Whether every byte of `s` is a `tchar`.
+pub(crate) fn all_tchar(s: &[u8]) -> bool {
+    s.iter().all(|&b| TCHAR[usize::from(b)])
+}
+
+/// Whether every byte of `s` may appear in a field value. Eight bytes per step: values are
+/// most of a head's bytes.
+pub(crate) fn all_field_vchar(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    // Bit 7 of each byte of the result is set iff that byte of `x` is zero. Exact: the
+    // addition works on 7-bit lanes and cannot carry into the next byte.
+    const fn zero_bytes(x: u64) -> u64 {
+        !(((x & LOW7) + LOW7) | x) & HIGH
+    }
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_ne_bytes(b);
+        // Bit 7 set iff the byte is >= 0x20 (a 7-bit lane plus 0x60 reaches bit 7 exactly
+        // from 0x20 up; obs-text has bit 7 already).
+        let printable = (((x & LOW7) + 0x60 * ONES) | x) & HIGH;
+        let tab = zero_bytes(x ^ (u64::from(b'\t') * ONES));
+        let del = zero_bytes(x ^ (0x7f * ONES));
+        if (!(printable | tab) & HIGH) | del != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| FIELD_VCHAR[usize::from(b)])
+}
+
+/// The first occurrence of `needle` in `hay`. `memchr` skips to the candidates for the
+/// needle's first byte; the needles used here (`\r\n`, `\r\n\r\n`) are short, so the rest
+/// is compared in place.
+#[inline]
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return Some(0);
+    };
+    let last_start = hay.len().checked_sub(needle.len())?;
+    let mut from = 0;
+    while from <= last_start {
+        let p = from + memchr::memchr(first, &hay[from..=last_start])?;
+        if hay[p + 1..p + needle.len()] == *rest {
+            return Some(p);
+        }
+        from = p + 1;
     }
-    if hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+    None
 }
 
 pub(crate) fn trim_ows(s: &[u8]) -> &[u8] {
@@ -290,11 +349,18 @@ pub(crate) struct Hint {
     scanned: usize,
 }
 
+impl Hint {
+    /// Whether an earlier search from `start` got somewhere to resume from.
+    fn resumes(&self, start: usize) -> bool {
+        self.start == start && self.scanned > start
+    }
+}
+
 /// Find `\r\n\r\n` in `buf[start..limit_end]`; returns the offset one past it.
 pub(crate) fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Option<usize> {
     let end = limit_end.min(buf.len());
     let mut from = start;
-    if hint.start == start && hint.scanned > start {
+    if hint.resumes(start) {
         from = hint.scanned.saturating_sub(3).max(start);
     }
     if from >= end {
@@ -325,39 +391,137 @@ pub(crate) fn heap_header_slots(max_headers: usize, block: &[u8]) -> usize {
     max_headers.min(block.len())
 }
 
+const OBS_FOLD: HttpError = bad("obs-fold or whitespace at start of line");
+const BARE_CR: HttpError = bad("bare CR in head");
+const BARE_LF: HttpError = bad("bare LF in head");
+
 /// Checks the raw lines of a complete head or trailer block: every CR is followed by LF,
 /// every LF is preceded by CR (no bare CR, no bare LF) and no line starts with SP or HTAB
-/// (no obs-fold, RFC 9112 §5.2).
+/// (no obs-fold, RFC 9112 §5.2). Reports the first offending byte.
 pub(crate) fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
-    let mut line_start = true;
-    for (i, &b) in block.iter().enumerate() {
-        if line_start && is_ows(b) {
-            return Err(bad("obs-fold or whitespace at start of line"));
+    // Invariant: `pos` starts a line.
+    let mut pos = 0;
+    loop {
+        if block.get(pos).is_some_and(|&b| is_ows(b)) {
+            return Err(OBS_FOLD);
         }
-        line_start = false;
-        match b {
-            b'\r' if block.get(i + 1) != Some(&b'\n') => {
-                return Err(bad("bare CR in head"));
+        let Some(off) = memchr::memchr2(b'\r', b'\n', &block[pos..]) else {
+            return Ok(());
+        };
+        let p = pos + off;
+        // An LF found here is bare: the LF of a CRLF is stepped over below.
+        if block[p] == b'\n' {
+            return Err(BARE_LF);
+        }
+        if block.get(p + 1) != Some(&b'\n') {
+            return Err(BARE_CR);
+        }
+        pos = p + 2;
+    }
+}
+
+/// A complete head found by [`scan_head`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeadBlock {
+    /// Offset one past the final `\r\n\r\n`.
+    pub end: usize,
+    /// Offset of the CRLF that ends the first line.
+    pub line_end: usize,
+}
+
+/// Finds the end of a head that starts at `start` and checks its raw lines: the same answer
+/// as [`find_block_end`] (`Ok(None)` while the `\r\n\r\n` is not within
+/// `buf[start..limit_end]`), then [`check_raw_lines`] on the block, then the first CRLF.
+///
+/// One pass over the head in the usual case (the whole head arrived in one read): every CR
+/// and LF is visited in order, so the first `\r\n\r\n` and the first bad line ending are
+/// both found on the way. A raw-line error found before the head is complete is reported
+/// only once it is complete, as before. After a `NeedMore` the search resumes where it
+/// stopped, and the complete block is then checked separately.
+pub(crate) fn scan_head(
+    buf: &[u8],
+    start: usize,
+    limit_end: usize,
+    hint: &mut Hint,
+) -> Result<Option<HeadBlock>, HttpError> {
+    if hint.resumes(start) {
+        let Some(end) = find_block_end(buf, start, limit_end, hint) else {
+            return Ok(None);
+        };
+        let block = &buf[start..end];
+        check_raw_lines(block)?;
+        let line_end = start + find(block, b"\r\n").unwrap_or(0);
+        return Ok(Some(HeadBlock { end, line_end }));
+    }
+    let hay = &buf[..limit_end.min(buf.len())];
+    if start >= hay.len() {
+        return Ok(None);
+    }
+    // Invariants: `pos` starts a line; no `\r\n\r\n` starts before `pos`; the bytes before
+    // `pos` break no raw-line rule.
+    let mut pos = start;
+    let mut line_end = None;
+    let err = loop {
+        if hay.get(pos).is_some_and(|&b| is_ows(b)) {
+            break OBS_FOLD;
+        }
+        let Some(off) = memchr::memchr2(b'\r', b'\n', &hay[pos..]) else {
+            *hint = Hint {
+                start,
+                scanned: hay.len(),
+            };
+            return Ok(None);
+        };
+        let p = pos + off;
+        if hay[p] == b'\n' {
+            pos = p;
+            break BARE_LF;
+        }
+        match hay.get(p + 1) {
+            Some(b'\n') => {}
+            Some(_) => {
+                pos = p;
+                break BARE_CR;
             }
-            b'\n' => {
-                if i == 0 || block[i - 1] != b'\r' {
-                    return Err(bad("bare LF in head"));
-                }
-                line_start = true;
+            None => {
+                *hint = Hint {
+                    start,
+                    scanned: hay.len(),
+                };
+                return Ok(None);
             }
-            _ => {}
+        }
+        let line_end = *line_end.get_or_insert(p);
+        if hay.get(p + 2..p + 4) == Some(b"\r\n") {
+            return Ok(Some(HeadBlock { end: p + 4, line_end }));
+        }
+        pos = p + 2;
+    };
+    // The head is bad if it is complete: find its end (it lies after `pos`, where the error
+    // is) with the plain search.
+    match find(&hay[pos..], b"\r\n\r\n") {
+        Some(_) => Err(err),
+        None => {
+            *hint = Hint {
+                start,
+                scanned: hay.len(),
+            };
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// Converts httparse's fields into spans of `buf`, trimming OWS off values and checking
 /// that no value holds a control character.
+///
+/// httparse already enforces both character sets (names of `tchar`, values without CTLs)
+/// and trims the values; the checks are kept so that this framer's strictness does not
+/// depend on a dependency's internals, and cost a table load per byte.
 pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Result<Vec<Header>, HttpError> {
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
         let name = span_of(buf, f.name.as_bytes()).ok_or(bad("header name"))?;
-        if name.is_empty() || !f.name.bytes().all(is_tchar) {
+        if name.is_empty() || !all_tchar(f.name.as_bytes()) {
             return Err(bad("invalid header name"));
         }
         let value = match span_of(buf, f.value) {
@@ -366,7 +530,7 @@ pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Res
             None => return Err(bad("header value")),
         };
         let value = trim_span(buf, value);
-        if !value.get(buf).iter().all(|&b| is_field_vchar(b)) {
+        if !all_field_vchar(value.get(buf)) {
             return Err(bad("control character in header value"));
         }
         out.push(Header { name, value });
@@ -810,6 +974,143 @@ mod tests {
         assert!(check_raw_lines(b"GET / HTTP/1.1\nA: b\r\n\r\n").is_err());
         assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n").is_err());
         assert!(check_raw_lines(b"GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn field_vchar_words_match_the_byte_rule() {
+        // Every byte value in every lane of a word, the rest of the word a plain letter.
+        for lane in 0..8 {
+            for b in 0..=255u8 {
+                let mut w = [b'a'; 8];
+                w[lane] = b;
+                assert_eq!(all_field_vchar(&w), is_field_vchar(b), "byte {b:#x} in lane {lane}");
+                // The same in the tail handled byte by byte.
+                assert_eq!(all_field_vchar(&w[..lane + 1]), is_field_vchar(b));
+            }
+        }
+        // Neighbours that would carry or borrow in a naive word trick.
+        assert!(!all_field_vchar(b"\x00\x7f\x1f\x80\xff\t ~"));
+        assert!(all_field_vchar(b"\x80\xff\t ~\x20\x7e\xa0"));
+        assert!(!all_field_vchar(b"\xff\xff\xff\xff\xff\xff\xff\x7f"));
+        assert!(!all_field_vchar(b"\x7f\xff\xff\xff\xff\xff\xff\xff"));
+    }
+
+    /// The implementations these functions replaced: byte loops, kept as oracles.
+    mod oracle {
+        use super::super::*;
+
+        pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+            if needle.is_empty() {
+                return Some(0);
+            }
+            if hay.len() < needle.len() {
+                return None;
+            }
+            hay.windows(needle.len()).position(|w| w == needle)
+        }
+
+        pub fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
+            let mut line_start = true;
+            for (i, &b) in block.iter().enumerate() {
+                if line_start && is_ows(b) {
+                    return Err(bad("obs-fold or whitespace at start of line"));
+                }
+                line_start = false;
+                match b {
+                    b'\r' if block.get(i + 1) != Some(&b'\n') => {
+                        return Err(bad("bare CR in head"));
+                    }
+                    b'\n' => {
+                        if i == 0 || block[i - 1] != b'\r' {
+                            return Err(bad("bare LF in head"));
+                        }
+                        line_start = true;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+
+        /// What the framers did before `scan_head`: search the end, check the block, find
+        /// the first CRLF.
+        pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, HttpError> {
+            let end = limit_end.min(buf.len());
+            if start >= end {
+                return Ok(None);
+            }
+            let Some(p) = find(&buf[start..end], b"\r\n\r\n") else {
+                return Ok(None);
+            };
+            let end = start + p + 4;
+            let block = &buf[start..end];
+            check_raw_lines(block)?;
+            let line_end = start + find(block, b"\r\n").unwrap_or(0);
+            Ok(Some(HeadBlock { end, line_end }))
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use super::oracle;
+        use proptest::prelude::*;
+        extern crate std;
+        use std::vec::Vec as StdVec;
+
+        /// Mostly CRLF-terminated lines, with the bytes that matter to line scanning mixed in.
+        fn head_bytes(max: usize) -> impl Strategy<Value = StdVec<u8>> {
+            proptest::collection::vec(
+                prop_oneof![
+                    6 => Just(&b"\r\n"[..]),
+                    1 => Just(&b"\r\n\r\n"[..]),
+                    1 => Just(&b"\r"[..]),
+                    1 => Just(&b"\n"[..]),
+                    2 => Just(&b" "[..]),
+                    1 => Just(&b"\t"[..]),
+                    8 => Just(&b"a"[..]),
+                    1 => Just(&b":"[..]),
+                ],
+                0..max,
+            )
+            .prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+
+            #[test]
+            fn find_matches_oracle(hay in head_bytes(20), needle in head_bytes(3)) {
+                prop_assert_eq!(find(&hay, &needle), oracle::find(&hay, &needle));
+            }
+
+            #[test]
+            fn check_raw_lines_matches_oracle(block in head_bytes(30)) {
+                prop_assert_eq!(check_raw_lines(&block), oracle::check_raw_lines(&block));
+            }
+
+            /// Fresh, and resumed after a `None` on a prefix (the hint path): always the
+            /// oracle's answer for the bytes present.
+            #[test]
+            fn scan_head_matches_oracle(buf in head_bytes(36), start in 0usize..8, limit in 0usize..80,
+                                        cut in 0usize..80) {
+                let start = start.min(buf.len());
+                let mut hint = Hint::default();
+                prop_assert_eq!(scan_head(&buf, start, limit, &mut hint), oracle::scan_head(&buf, start, limit));
+                let cut = cut.clamp(start, buf.len());
+                let mut hint = Hint::default();
+                let first = scan_head(&buf[..cut], start, limit, &mut hint);
+                prop_assert_eq!(first, oracle::scan_head(&buf[..cut], start, limit));
+                if first == Ok(None) {
+                    prop_assert_eq!(scan_head(&buf, start, limit, &mut hint), oracle::scan_head(&buf, start, limit));
+                }
+            }
+
+            #[test]
+            fn field_vchar_matches_byte_rule(v in proptest::collection::vec(any::<u8>(), 0..40)) {
+                prop_assert_eq!(all_field_vchar(&v), v.iter().all(|&b| is_field_vchar(b)));
+                prop_assert_eq!(all_tchar(&v), v.iter().all(|&b| is_tchar(b)));
+            }
+        }
     }
 
     #[test]

@@ -29,9 +29,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, heap_header_slots, map_httparse,
-    span_of, version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version,
-    STACK_HEADERS,
+    analyze_fields, bad, convert_fields, heap_header_slots, map_httparse, scan_head, span_of, version_error, Body,
+    BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version, STACK_HEADERS,
 };
 use super::Vec;
 
@@ -245,23 +244,18 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
     let view = &buf[..buf.len().min(limits.max_head_bytes)];
     if view.len().saturating_sub(i) > limits.max_uri_bytes {
         let rest = &view[i..];
-        let line_end = rest
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(rest.len());
+        let line_end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
         if uri_token_len(&rest[..line_end]) > limits.max_uri_bytes {
             return Err(HttpError::new(414, "URI too long"));
         }
     }
 
-    let end = match find_block_end(buf, i, limits.max_head_bytes, hint) {
-        Some(end) => end,
+    let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint)? {
+        Some(b) => (b.end, b.line_end),
         None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "request head too large")),
         None => return Ok(None),
     };
     let block = &buf[i..end];
-    check_raw_lines(block)?;
-    let line_end = i + find(block, b"\r\n").unwrap_or(0);
 
     // Header slots on the stack; only a head with more fields than that, under a larger
     // cap, is parsed again with slots on the heap (same verdict as one parse with
@@ -306,10 +300,10 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         return Err(bad("empty request target"));
     }
     let line = &buf[i..line_end];
-    let proto_start = line.iter().rposition(|&b| b == b' ').map_or(line_end, |p| i + p + 1);
+    let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
     let proto = Span::new(proto_start, line_end);
 
-    let (uri, query) = match target.get(buf).iter().position(|&b| b == b'?') {
+    let (uri, query) = match memchr::memchr(b'?', target.get(buf)) {
         Some(q) => (
             Span::new(target.start, target.start + q),
             Some(Span::new(target.start + q + 1, target.end)),

@@ -10,9 +10,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, check_raw_lines, convert_fields, find, find_block_end, heap_header_slots, is_field_vchar,
-    map_httparse, version_error, Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step,
-    Version, STACK_HEADERS,
+    all_field_vchar, analyze_fields, bad, convert_fields, heap_header_slots, map_httparse, scan_head, version_error,
+    Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version, STACK_HEADERS,
 };
 use super::Vec;
 
@@ -209,14 +208,12 @@ fn parse_head(
         [b'\r' | b'\n', ..] => return Err(bad("empty line before status line")),
         _ => {}
     }
-    let end = match find_block_end(buf, start, limits.max_head_bytes, hint) {
-        Some(end) => end,
+    let (end, line_end) = match scan_head(buf, start, limits.max_head_bytes, hint)? {
+        Some(b) => (b.end, b.line_end),
         None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "response head too large")),
         None => return Ok(None),
     };
     let block = &buf[start..end];
-    check_raw_lines(block)?;
-    let line_end = start + find(block, b"\r\n").unwrap_or(0);
     let line = &buf[start..line_end];
 
     // Header slots: as in the request framer.
@@ -271,7 +268,7 @@ fn parse_head(
     } else {
         Span::empty_at(line_end)
     };
-    if !reason.get(buf).iter().all(|&b| is_field_vchar(b)) {
+    if !all_field_vchar(reason.get(buf)) {
         return Err(bad("control character in reason phrase"));
     }
 
