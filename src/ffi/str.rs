@@ -132,8 +132,16 @@ pub extern "C" fn mg_match(s: mg_str, pattern: mg_str, caps: *mut mg_str) -> boo
             return ustr::match_glob(sb, pb, None);
         }
         let n = ustr::wildcard_count(pb);
-        let mut ranges = vec![(0usize, 0usize); n];
-        if !ustr::match_glob(sb, pb, Some(&mut ranges)) {
+        // Routes have a few wildcards: their captures fit on the stack.
+        let mut small = [(0usize, 0usize); 16];
+        let mut big = Vec::new();
+        let ranges: &mut [(usize, usize)] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            big.resize(n, (0, 0));
+            &mut big
+        };
+        if !ustr::match_glob(sb, pb, Some(&mut *ranges)) {
             return false;
         }
         for (i, &(off, len)) in ranges.iter().enumerate() {
