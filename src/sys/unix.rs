@@ -307,7 +307,7 @@ pub enum Poller {
 }
 
 /// Token of the waker in the epoll set (connection tokens are handles, never 0).
-pub const WAKER_TOKEN: u64 = 0;
+pub(crate) const WAKER_TOKEN: u64 = 0;
 
 impl Poller {
     pub fn open() -> Poller {
