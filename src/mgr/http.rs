@@ -81,9 +81,26 @@ fn out_limits() -> HttpLimits {
 /// more `Name: value\r\n` lines), `Content-Length`, the body. [`OutTracker::reply`] writes
 /// the same bytes (plus the connection header the request calls for) without this copy.
 pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(reply_len(status, headers, body.len()));
+    write_reply_head(&mut out, status, headers, body.len(), b"");
+    out.extend_from_slice(body);
+    out
+}
+
+/// `reply_bytes(status, headers, body).len()`, without building it.
+pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
+    let digits = |n: usize| itoa::Buffer::new().format(n).len();
+    let status_line = "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
+    status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
+}
+
+/// The head of `mg_http_reply`'s response, through the final CRLF, with `extra` (a
+/// connection header line or nothing) after Content-Length, where the general path's
+/// [`OutTracker`] inserts it.
+fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: usize, extra: &[u8]) {
     let reason = crate::http::status_reason(status);
     let mut num = itoa::Buffer::new();
-    let mut out = Vec::with_capacity(64 + reason.len() + headers.len() + body.len());
+    out.reserve(64 + reason.len() + headers.len() + extra.len());
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(num.format(status).as_bytes());
     out.push(b' ');
@@ -91,10 +108,10 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(headers);
     out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(num.format(body.len()).as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(body);
-    out
+    out.extend_from_slice(num.format(body_len).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(extra);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Whether `headers` from `mg_http_reply` can skip the response framer: at most 64 lines,
@@ -320,22 +337,10 @@ impl OutTracker {
         } else {
             b""
         };
-        let reason = crate::http::status_reason(status);
-        let mut num = itoa::Buffer::new();
-        let body_out: &[u8] = if ctx.head_method { b"" } else { body };
-        out.reserve(64 + reason.len() + headers.len() + extra.len() + body_out.len());
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(num.format(status).as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(reason.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(headers);
-        out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(num.format(body.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(extra);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body_out);
+        write_reply_head(out, status, headers, body.len(), extra);
+        if !ctx.head_method {
+            out.extend_from_slice(body);
+        }
         self.started = true;
         let mut ev = OutEvents {
             complete: false,
@@ -458,6 +463,18 @@ impl HttpServer {
             dirty: false,
             since: now,
         }
+    }
+
+    /// Take in what the tracker saw of the application's bytes. True when the response just
+    /// completed and the connection was not flagged for a step yet: the caller puts it on
+    /// `Core::dirty` (the next pipelined request can now be read).
+    pub fn note_out(&mut self, ev: OutEvents) -> bool {
+        self.close_after |= ev.close_after;
+        if !ev.complete {
+            return false;
+        }
+        self.answered = true;
+        !core::mem::replace(&mut self.dirty, true)
     }
 
     /// The connection must stay open though the peer finished sending: a response is owed.
@@ -643,6 +660,10 @@ mod tests {
             String::from_utf8_lossy(headers)
         );
         assert_eq!(fast_ev, gen_ev);
+        assert_eq!(
+            reply_len(status, headers, body.len()),
+            reply_bytes(status, headers, body).len()
+        );
         assert_eq!((fast.mode, fast.ctx, fast.started), (gen.mode, gen.ctx, gen.started));
         true
     }

@@ -236,13 +236,7 @@ impl Mgr {
     /// handler chose to stream it (or already answered).
     fn buffered_body_too_large(&self, h: Handle) -> Option<HttpError> {
         let core = self.core.borrow();
-        let Some(Conn {
-            proto: Proto::HttpServer(hs),
-            ..
-        }) = core.conns.get(h)
-        else {
-            return None;
-        };
+        let hs = core.conns.get(h)?.http_server()?;
         let declared = match hs.head.as_ref()?.body {
             crate::http::Body::Length(n) => n,
             _ => return None,
@@ -273,11 +267,7 @@ impl Mgr {
     fn dispatch_request(&self, h: Handle, ev: core::ffi::c_int, done: bool) {
         let (msg, head, head_len, mut hdrs) = {
             let mut core = self.core.borrow_mut();
-            let Some(Conn {
-                proto: Proto::HttpServer(hs),
-                ..
-            }) = core.conns.get_mut(h)
-            else {
+            let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
                 return;
             };
             let Some(head) = hs.head.take() else { return };
@@ -298,11 +288,7 @@ impl Mgr {
         );
         self.dispatch(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
         let mut core = self.core.borrow_mut();
-        let Some(Conn {
-            proto: Proto::HttpServer(hs),
-            ..
-        }) = core.conns.get_mut(h)
-        else {
+        let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
             return;
         };
         hdrs.clear();

@@ -219,6 +219,37 @@ impl Conn {
             None => &mut self.send,
         }
     }
+    /// The HTTP server state, on a connection accepted by an HTTP listener.
+    pub fn http_server(&self) -> Option<&HttpServer> {
+        match &self.proto {
+            Proto::HttpServer(hs) => Some(hs),
+            _ => None,
+        }
+    }
+    pub fn http_server_mut(&mut self) -> Option<&mut HttpServer> {
+        match &mut self.proto {
+            Proto::HttpServer(hs) => Some(hs),
+            _ => None,
+        }
+    }
+    /// Room for `len` more bytes from the application (`max_send` caps what is held in
+    /// memory: all or nothing), and where they go: the protocol that frames them and
+    /// [`Conn::out_buf`], borrowed apart.
+    fn queue(&mut self, len: usize, max_send: usize) -> Result<(&mut Proto, &mut Vec<u8>), c_int> {
+        if self.send_buffered().saturating_add(len) > max_send {
+            return Err(MG_ERR_FULL);
+        }
+        if self.send_off > 0 && self.send_off == self.send.len() {
+            self.send.clear();
+            self.send_off = 0;
+        }
+        let Conn { proto, send, files, .. } = self;
+        let out = match files.back_mut() {
+            Some(f) => &mut f.after,
+            None => send,
+        };
+        Ok((proto, out))
+    }
     /// Flag the protocol machine for a step; true if it was not flagged yet (then the
     /// handle must go on [`Core::dirty`]: use [`Core::mark_dirty`]).
     fn mark_proto_dirty(&mut self) -> bool {
@@ -315,8 +346,6 @@ pub struct Core {
     pub stats: Stats,
     scratch: Vec<u8>,
     handle_scratch: Vec<Handle>,
-    pollfds: Vec<sys::PollFd>,
-    pollmap: Vec<Option<Handle>>,
     pub undelivered: (mg_undelivered_fn_t, *mut c_void),
     freeing: bool,
     /// Connections whose protocol machine (HTTP) has something new to look at: the work
@@ -384,6 +413,16 @@ impl Drop for Busy<'_> {
     }
 }
 
+/// The connection `h`, if the application may still queue bytes on it (`MG_ERR_STALE`,
+/// `MG_ERR_CLOSING` otherwise).
+fn writable(conns: &mut Table<Conn>, h: Handle) -> Result<&mut Conn, c_int> {
+    let c = conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+    if c.closing || c.close_started {
+        return Err(MG_ERR_CLOSING);
+    }
+    Ok(c)
+}
+
 fn table_err(e: TableError) -> c_int {
     match e {
         TableError::Full => MG_ERR_LIMIT,
@@ -408,10 +447,7 @@ impl Mgr {
     pub fn new() -> Result<Mgr, c_int> {
         let limits = Limits::default();
         let waker = sys::Waker::new().map_err(|_| MG_ERR_IO)?;
-        let poller = sys::Poller::open();
-        poller
-            .update(waker.fd(), sys::WAKER_TOKEN, &mut 0, sys::POLLIN)
-            .map_err(|_| MG_ERR_IO)?;
+        let poller = sys::Poller::open(waker.fd()).map_err(|_| MG_ERR_IO)?;
         Ok(Mgr {
             core: RefCell::new(Core {
                 conns: Table::new(limits.max_conns),
@@ -420,8 +456,6 @@ impl Mgr {
                 stats: Stats::default(),
                 scratch: vec![0; SCRATCH],
                 handle_scratch: Vec::new(),
-                pollfds: Vec::new(),
-                pollmap: Vec::new(),
                 undelivered: (None, core::ptr::null_mut()),
                 freeing: false,
                 dirty: Vec::new(),
@@ -662,10 +696,7 @@ impl Mgr {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-        if c.closing || c.close_started {
-            return Err(MG_ERR_CLOSING);
-        }
+        let c = writable(&mut core.conns, h)?;
         match (&c.sock, c.state) {
             (_, State::Listening) => Err(MG_ERR_UNSUPPORTED),
             (Some(Sock::Udp(u)), _) => {
@@ -682,29 +713,12 @@ impl Mgr {
                 }
             }
             _ => {
-                if c.send_buffered().saturating_add(data.len()) > max_send {
-                    return Err(MG_ERR_FULL);
-                }
-                if c.send_off > 0 && c.send_off == c.send.len() {
-                    c.send.clear();
-                    c.send_off = 0;
-                }
-                let Conn { proto, send, files, .. } = c;
-                let out = match files.back_mut() {
-                    Some(f) => &mut f.after,
-                    None => send,
-                };
+                let (proto, out) = c.queue(data.len(), max_send)?;
                 match proto {
                     Proto::HttpServer(hs) => {
                         let ev = hs.out.feed(data, out);
-                        if ev.close_after {
-                            hs.close_after = true;
-                        }
-                        if ev.complete {
-                            hs.answered = true;
-                            if !core::mem::replace(&mut hs.dirty, true) {
-                                core.dirty.push(h);
-                            }
+                        if hs.note_out(ev) {
+                            core.dirty.push(h);
                         }
                     }
                     Proto::HttpClient(hc) => {
@@ -729,39 +743,17 @@ impl Mgr {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
             let max_send = core.limits.max_send;
-            let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-            if c.closing || c.close_started {
-                return Err(MG_ERR_CLOSING);
-            }
-            if c.transport == Transport::Tcp && c.state != State::Listening {
-                if let Proto::HttpServer(_) = c.proto {
-                    // What `send` would be handed: the whole reply, whatever the request.
-                    let digits = |n: usize| itoa::Buffer::new().format(n).len();
-                    let len = 9 + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
-                    let len = len + headers.len() + 16 + digits(body.len()) + 4;
-                    if c.send_buffered().saturating_add(len).saturating_add(body.len()) > max_send {
-                        return Err(MG_ERR_FULL);
-                    }
-                    if c.send_off > 0 && c.send_off == c.send.len() {
-                        c.send.clear();
-                        c.send_off = 0;
-                    }
-                    let Conn { proto, send, files, .. } = c;
-                    let out = match files.back_mut() {
-                        Some(f) => &mut f.after,
-                        None => send,
-                    };
-                    if let Proto::HttpServer(hs) = proto {
-                        if let Some(ev) = hs.out.reply(status, headers, body, out) {
-                            hs.close_after |= ev.close_after;
-                            if ev.complete {
-                                hs.answered = true;
-                                if !core::mem::replace(&mut hs.dirty, true) {
-                                    core.dirty.push(h);
-                                }
-                            }
-                            return Ok(());
+            let c = writable(&mut core.conns, h)?;
+            let server = matches!(c.proto, Proto::HttpServer(_));
+            if server && c.transport == Transport::Tcp && c.state != State::Listening {
+                // Checked against what `send` would be handed: the whole reply.
+                let (proto, out) = c.queue(http::reply_len(status, headers, body.len()), max_send)?;
+                if let Proto::HttpServer(hs) = proto {
+                    if let Some(ev) = hs.out.reply(status, headers, body, out) {
+                        if hs.note_out(ev) {
+                            core.dirty.push(h);
                         }
+                        return Ok(());
                     }
                 }
             }
@@ -777,30 +769,16 @@ impl Mgr {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-        if c.closing || c.close_started {
-            return Err(MG_ERR_CLOSING);
-        }
+        let c = writable(&mut core.conns, h)?;
         if c.state == State::Listening || c.transport == Transport::Udp {
             return Err(MG_ERR_UNSUPPORTED);
         }
-        if c.send_buffered().saturating_add(head.len()) > max_send {
-            return Err(MG_ERR_FULL);
-        }
-        let Conn { proto, send, files, .. } = c;
-        let out = match files.back_mut() {
-            Some(f) => &mut f.after,
-            None => send,
-        };
+        let (proto, out) = c.queue(head.len(), max_send)?;
         let send_body = match proto {
             Proto::HttpServer(hs) => {
                 let (ev, send_body) = hs.out.feed_head_external_body(head, out);
-                hs.close_after |= ev.close_after;
-                if ev.complete {
-                    hs.answered = true;
-                    if !core::mem::replace(&mut hs.dirty, true) {
-                        core.dirty.push(h);
-                    }
+                if hs.note_out(ev) {
+                    core.dirty.push(h);
                 }
                 send_body
             }
@@ -811,7 +789,7 @@ impl Mgr {
         };
         if let (true, Some((file, offset, len))) = (send_body, file) {
             if len > 0 {
-                files.push_back(FileSeg {
+                c.files.push_back(FileSeg {
                     file,
                     offset,
                     remaining: len,
@@ -824,10 +802,7 @@ impl Mgr {
 
     /// The request a server connection is answering: (is HEAD, keep-alive, HTTP/1.0).
     pub fn http_request_ctx(&self, h: Handle) -> Option<http::ReqCtx> {
-        match self.core.borrow().conns.get(h).map(|c| &c.proto) {
-            Some(Proto::HttpServer(hs)) => hs.ctx,
-            _ => None,
-        }
+        self.core.borrow().conns.get(h)?.http_server()?.ctx
     }
 
     pub fn close(&self, h: Handle) -> Result<(), c_int> {
@@ -974,7 +949,7 @@ impl Mgr {
         }
         let _busy = Busy::enter(&self.busy);
         let now = crate::util::clock::millis();
-        let (mut fds, map, mut due) = self.build_pollset(now);
+        let mut due = self.prepare_poll(now);
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
         for (h, e) in failed {
@@ -982,21 +957,7 @@ impl Mgr {
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
         let mut ready = self.with(|core| core::mem::take(&mut core.ready));
-        let polled = {
-            let mut core = self.core.borrow_mut();
-            if core.poller.is_epoll() {
-                core.poller.wait(timeout, &mut ready)
-            } else {
-                drop(core);
-                sys::poll(&mut fds, timeout).map(|_| {
-                    for (pfd, target) in fds.iter().zip(map.iter()) {
-                        if pfd.revents != 0 {
-                            ready.push((target.map_or(sys::WAKER_TOKEN, |h| h.raw()), pfd.revents));
-                        }
-                    }
-                })
-            }
-        };
+        let polled = self.with(|core| core.poller.wait(timeout, &mut ready));
         let now = crate::util::clock::millis();
         let mut woke = false;
         for &(token, revents) in ready.iter() {
@@ -1006,11 +967,7 @@ impl Mgr {
             }
         }
         ready.clear();
-        self.with(|core| {
-            core.pollfds = fds;
-            core.pollmap = map;
-            core.ready = ready;
-        });
+        self.with(|core| core.ready = ready);
         #[cfg(feature = "tls")]
         self.tls_drain_all();
         self.http_steps(now);
@@ -1026,22 +983,16 @@ impl Mgr {
         polled.map(|_| ()).map_err(|_| MG_ERR_IO)
     }
 
-    /// The descriptors to poll and the handle behind each (`None`: the waker), plus what
-    /// the connections say about the poll timeout (see [`PollDue`]), in one pass.
-    fn build_pollset(&self, now: u64) -> (Vec<sys::PollFd>, Vec<Option<Handle>>, PollDue) {
+    /// Tell the poller what every socket waits for, and gather what the connections say
+    /// about the poll timeout (see [`PollDue`]), in one pass.
+    fn prepare_poll(&self, now: u64) -> PollDue {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
-        let mut fds = core::mem::take(&mut core.pollfds);
-        let mut map = core::mem::take(&mut core.pollmap);
-        fds.clear();
-        map.clear();
-        fds.push(sys::pollfd(self.shared.waker_fd(), sys::POLLIN));
-        map.push(None);
+        core.poller.begin();
         let full = core.conns.is_full();
         let max_recv = core.limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
-        let epoll = core.poller.is_epoll();
         for (h, c) in core.conns.iter_mut() {
             if c.ready_to_close() {
                 due.close_ready = true;
@@ -1057,14 +1008,9 @@ impl Mgr {
             };
             due.deadline = due.deadline.min(wake_at);
             let Some(sock) = &c.sock else { continue };
-            if c.closing {
-                if epoll {
-                    let _ = core.poller.update(sock.fd(), h.raw(), &mut c.polled, 0);
-                }
-                continue;
-            }
             let mut ev = 0;
             match c.state {
+                _ if c.closing => {}
                 State::Listening => {
                     if full || c.paused_until > now {
                         paused = true;
@@ -1083,19 +1029,14 @@ impl Mgr {
                     }
                 }
             }
-            if epoll {
-                if let Err(e) = core.poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
-                    core.poll_failed.push((h, e));
-                }
-            } else if ev != 0 {
-                fds.push(sys::pollfd(sock.fd(), ev));
-                map.push(Some(h));
+            if let Err(e) = core.poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
+                core.poll_failed.push((h, e));
             }
         }
         if paused {
             core.stats.accept_paused += 1;
         }
-        (fds, map, due)
+        due
     }
 
     fn poll_timeout(&self, now: u64, timeout_ms: i32, due: PollDue) -> i32 {

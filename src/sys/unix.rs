@@ -291,11 +291,21 @@ impl Drop for SigpipeBlock {
     }
 }
 
-/// Readiness notification. On Linux, epoll: registrations persist between polls, so a poll
-/// costs the kernel work for the ready descriptors only (with poll(2) every call sets up and
-/// tears down a wait on every descriptor). Elsewhere, or when epoll cannot be had, or when the
-/// environment variable `MEERKAT_POLLER=poll` is set at `mg_mgr_init` (the tests run both),
-/// plain poll(2) over the set built for each call.
+/// Readiness notification, one interface over two mechanisms. Each poll: [`begin`], then
+/// [`update`] for every socket with the interest it has now, then [`wait`].
+///
+/// - epoll (Linux): registrations persist between polls and `epoll_ctl` runs only when a
+///   socket's interest changes, so a poll costs the kernel work for the ready sockets only.
+/// - poll(2) (elsewhere, when epoll cannot be had, or when the environment variable
+///   `MEERKAT_POLLER=poll` is set at `mg_mgr_init`; the tests run both): the set is built
+///   anew for each call.
+///
+/// The waker is part of the set from the start, with token [`WAKER_TOKEN`]; connection
+/// tokens are handles, never 0.
+///
+/// [`begin`]: Poller::begin
+/// [`update`]: Poller::update
+/// [`wait`]: Poller::wait
 #[derive(Debug)]
 pub enum Poller {
     #[cfg(target_os = "linux")]
@@ -303,14 +313,19 @@ pub enum Poller {
         ep: std::os::fd::OwnedFd,
         events: Vec<libc::epoll_event>,
     },
-    Poll,
+    Poll {
+        waker: RawFd,
+        fds: Vec<PollFd>,
+        tokens: Vec<u64>,
+    },
 }
 
-/// Token of the waker in the epoll set (connection tokens are handles, never 0).
+/// Token of the waker (connection tokens are handles, never 0).
 pub(crate) const WAKER_TOKEN: u64 = 0;
 
 impl Poller {
-    pub fn open() -> Poller {
+    /// A poller whose set holds `waker` (readable: wake up).
+    pub fn open(waker: RawFd) -> io::Result<Poller> {
         #[cfg(target_os = "linux")]
         if std::env::var_os("MEERKAT_POLLER").is_none_or(|v| v != "poll") {
             // SAFETY: plain syscall; the result is checked.
@@ -318,125 +333,170 @@ impl Poller {
             if fd >= 0 {
                 // SAFETY: `fd` is a new descriptor that nothing else owns.
                 let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-                return Poller::Epoll { ep, events: Vec::new() };
+                let mut p = Poller::Epoll { ep, events: Vec::new() };
+                p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
+                return Ok(p);
             }
         }
-        Poller::Poll
+        Ok(Poller::Poll {
+            waker,
+            fds: Vec::new(),
+            tokens: Vec::new(),
+        })
     }
 
-    pub fn is_epoll(&self) -> bool {
-        !matches!(self, Poller::Poll)
+    /// Start describing the set for the next [`wait`](Poller::wait).
+    pub fn begin(&mut self) {
+        if let Poller::Poll { waker, fds, tokens } = self {
+            fds.clear();
+            tokens.clear();
+            fds.push(pollfd(*waker, POLLIN));
+            tokens.push(WAKER_TOKEN);
+        }
     }
 
-    /// epoll: make `fd`'s registration ask for `want` (`POLLIN` / `POLLOUT` bits; 0 removes
-    /// it, so that a descriptor nobody reads cannot keep reporting HUP), given that `*have` is
-    /// what is registered now (0: nothing); `*have` follows. poll(2): nothing to do.
-    pub fn update(&self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        if let Poller::Epoll { ep, .. } = self {
-            if *have == want {
-                return Ok(());
-            }
-            let mut ev = libc::epoll_event {
-                events: ((if want & POLLIN != 0 { libc::EPOLLIN } else { 0 })
-                    | (if want & POLLOUT != 0 { libc::EPOLLOUT } else { 0 })) as u32,
-                u64: token,
-            };
-            let epfd = ep.as_raw_fd();
-            let ctl = |op: libc::c_int, ev: &mut libc::epoll_event| {
-                // SAFETY: `epfd` and `fd` are open descriptors; `ev` is a valid event.
-                if unsafe { libc::epoll_ctl(epfd, op, fd, ev) } == 0 {
-                    Ok(())
-                } else {
-                    Err(io::Error::last_os_error())
+    /// Ask for `want` (`POLLIN` / `POLLOUT` bits; 0: nothing) on `fd` in the next wait.
+    /// `*have` is what epoll has registered for it (0: nothing) and follows the change;
+    /// interest 0 removes the registration, so that a socket nobody reads cannot keep
+    /// reporting HUP to a level-triggered set.
+    pub fn update(&mut self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll { ep, .. } => epoll_update(ep.as_raw_fd(), fd, token, have, want),
+            Poller::Poll { fds, tokens, .. } => {
+                if want != 0 {
+                    fds.push(pollfd(fd, want));
+                    tokens.push(token);
                 }
-            };
-            let r = match (*have, want) {
-                (_, 0) => ctl(libc::EPOLL_CTL_DEL, &mut ev),
-                (0, _) => ctl(libc::EPOLL_CTL_ADD, &mut ev).or_else(|e| match e.raw_os_error() {
-                    Some(libc::EEXIST) => ctl(libc::EPOLL_CTL_MOD, &mut ev),
-                    _ => Err(e),
-                }),
-                _ => ctl(libc::EPOLL_CTL_MOD, &mut ev).or_else(|e| match e.raw_os_error() {
-                    Some(libc::ENOENT) => ctl(libc::EPOLL_CTL_ADD, &mut ev),
-                    _ => Err(e),
-                }),
-            };
-            // A descriptor already gone from the set is as good as removed.
-            let r = match r {
-                Err(e) if want == 0 && e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-                r => r,
-            };
-            if r.is_ok() {
-                *have = want;
+                Ok(())
             }
-            return r;
         }
-        let _ = (fd, token, have, want);
-        Ok(())
     }
 
-    /// epoll: wait up to `timeout_ms` and append (token, poll-style revents) of every ready
-    /// registration to `ready`. Not for the poll(2) mode (use [`poll`]).
+    /// Wait up to `timeout_ms` (negative: no limit) and append (token, poll-style revents)
+    /// of every ready socket to `ready`.
     pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        if let Poller::Epoll { ep, events } = self {
-            if events.capacity() < 256 {
-                events.reserve_exact(256);
-            }
-            let cap = events.capacity().min(i32::MAX as usize);
-            // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is
-            // set to what it reports.
-            let n = unsafe { libc::epoll_wait(ep.as_raw_fd(), events.as_mut_ptr(), cap as i32, timeout_ms) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::Interrupted {
-                    Ok(())
-                } else {
-                    Err(e)
-                };
-            }
-            // SAFETY: the kernel initialised the first `n` (<= cap) entries.
-            unsafe { events.set_len(n as usize) };
-            for ev in events.iter() {
-                let (bits, token) = (ev.events, ev.u64);
-                let mut revents = 0;
-                for (e, p) in [
-                    (libc::EPOLLIN, POLLIN),
-                    (libc::EPOLLOUT, POLLOUT),
-                    (libc::EPOLLERR, POLLERR),
-                    (libc::EPOLLHUP, POLLHUP),
-                ] {
-                    if bits & e as u32 != 0 {
-                        revents |= p;
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll { ep, events } => epoll_wait(ep.as_raw_fd(), events, timeout_ms, ready),
+            Poller::Poll { fds, tokens, .. } => {
+                poll(fds, timeout_ms)?;
+                for (pfd, &token) in fds.iter().zip(tokens.iter()) {
+                    if pfd.revents != 0 {
+                        ready.push((token, pfd.revents));
                     }
                 }
-                ready.push((token, revents));
+                Ok(())
             }
-            events.clear();
-            return Ok(());
         }
-        let _ = (timeout_ms, ready);
-        Err(io::Error::from(io::ErrorKind::Unsupported))
     }
+}
+
+#[cfg(target_os = "linux")]
+fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
+    if *have == want {
+        return Ok(());
+    }
+    let mut ev = libc::epoll_event {
+        events: ((if want & POLLIN != 0 { libc::EPOLLIN } else { 0 })
+            | (if want & POLLOUT != 0 { libc::EPOLLOUT } else { 0 })) as u32,
+        u64: token,
+    };
+    let ctl = |op: libc::c_int, ev: &mut libc::epoll_event| {
+        // SAFETY: `epfd` and `fd` are open descriptors; `ev` is a valid event.
+        if unsafe { libc::epoll_ctl(epfd, op, fd, ev) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    let errno = |e: &io::Error| e.raw_os_error();
+    let r = match (*have, want) {
+        // A descriptor already gone from the set (closed) is as good as removed.
+        (_, 0) => ctl(libc::EPOLL_CTL_DEL, &mut ev).or_else(|e| match errno(&e) {
+            Some(libc::ENOENT) | Some(libc::EBADF) => Ok(()),
+            _ => Err(e),
+        }),
+        (0, _) => ctl(libc::EPOLL_CTL_ADD, &mut ev).or_else(|e| match errno(&e) {
+            Some(libc::EEXIST) => ctl(libc::EPOLL_CTL_MOD, &mut ev),
+            _ => Err(e),
+        }),
+        // The socket may have been replaced by a new one under the same registration.
+        _ => ctl(libc::EPOLL_CTL_MOD, &mut ev).or_else(|e| match errno(&e) {
+            Some(libc::ENOENT) => ctl(libc::EPOLL_CTL_ADD, &mut ev),
+            _ => Err(e),
+        }),
+    };
+    if r.is_ok() {
+        *have = want;
+    }
+    r
+}
+
+#[cfg(target_os = "linux")]
+fn epoll_wait(
+    epfd: RawFd,
+    events: &mut Vec<libc::epoll_event>,
+    timeout_ms: i32,
+    ready: &mut Vec<(u64, i16)>,
+) -> io::Result<()> {
+    if events.capacity() < 256 {
+        events.reserve_exact(256);
+    }
+    let cap = events.capacity().min(i32::MAX as usize);
+    // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is set to
+    // what it reports.
+    let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), cap as i32, timeout_ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(())
+        } else {
+            Err(e)
+        };
+    }
+    // SAFETY: the kernel initialised the first `n` (<= cap) entries.
+    unsafe { events.set_len(n as usize) };
+    for ev in events.iter() {
+        let (bits, token) = (ev.events, ev.u64);
+        let mut revents = 0;
+        for (e, p) in [
+            (libc::EPOLLIN, POLLIN),
+            (libc::EPOLLOUT, POLLOUT),
+            (libc::EPOLLERR, POLLERR),
+            (libc::EPOLLHUP, POLLHUP),
+        ] {
+            if bits & e as u32 != 0 {
+                revents |= p;
+            }
+        }
+        ready.push((token, revents));
+    }
+    events.clear();
+    Ok(())
 }
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
-    fn epoll() -> Poller {
-        let p = Poller::open();
-        assert!(p.is_epoll() || std::env::var_os("MEERKAT_POLLER").is_some());
-        p
+    /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
+    fn epoll() -> (Poller, (UnixStream, UnixStream)) {
+        let waker = UnixStream::pair().expect("pair");
+        // SAFETY: plain syscall; the result is checked.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
+        // SAFETY: `fd` is a new descriptor that nothing else owns.
+        let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let mut p = Poller::Epoll { ep, events: Vec::new() };
+        p.update(waker.0.as_raw_fd(), WAKER_TOKEN, &mut 0, POLLIN)
+            .expect("waker");
+        (p, waker)
     }
 
     #[test]
     fn epoll_reports_readiness_by_token_and_forgets_removed_descriptors() {
-        let mut p = epoll();
-        if !p.is_epoll() {
-            return;
-        }
+        let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
         let mut have = 0;
         let mut ready = Vec::new();
@@ -469,10 +529,7 @@ mod tests {
 
     #[test]
     fn a_closed_descriptor_leaves_the_set() {
-        let mut p = epoll();
-        if !p.is_epoll() {
-            return;
-        }
+        let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
         let mut have = 0;
         p.update(a.as_raw_fd(), 1, &mut have, POLLIN).expect("add");
@@ -486,5 +543,29 @@ mod tests {
         let mut stale = POLLIN;
         p.update(c.as_raw_fd(), 2, &mut stale, 0).expect("del of unregistered");
         assert_eq!(stale, 0);
+    }
+
+    #[test]
+    fn poll_mode_reports_the_set_built_for_this_wait() {
+        let (wr, ww) = UnixStream::pair().expect("pair");
+        let (a, b) = UnixStream::pair().expect("pair");
+        let mut p = Poller::Poll {
+            waker: wr.as_raw_fd(),
+            fds: Vec::new(),
+            tokens: Vec::new(),
+        };
+        let mut ready = Vec::new();
+        (&b).write_all(b"x").expect("write");
+        p.begin();
+        p.update(a.as_raw_fd(), 5, &mut 0, POLLIN).expect("update");
+        p.wait(1000, &mut ready).expect("wait");
+        assert_eq!(ready, [(5, POLLIN)]);
+        // Not asked for this time: not reported; the waker always is.
+        ready.clear();
+        (&ww).write_all(b"w").expect("wake");
+        p.begin();
+        p.update(a.as_raw_fd(), 5, &mut 0, 0).expect("update");
+        p.wait(1000, &mut ready).expect("wait");
+        assert_eq!(ready, [(WAKER_TOKEN, POLLIN)]);
     }
 }
