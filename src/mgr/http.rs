@@ -204,10 +204,6 @@ impl OutTracker {
         self.started = false;
     }
 
-    pub fn is_raw(&self) -> bool {
-        self.mode == OutMode::Raw
-    }
-
     /// Pass `data` on to `out`, framing it. Bytes that cannot be framed yet (a partial head)
     /// are held back until the rest arrives.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) -> OutEvents {

@@ -800,11 +800,6 @@ impl Mgr {
         Ok(())
     }
 
-    /// The request a server connection is answering: (is HEAD, keep-alive, HTTP/1.0).
-    pub fn http_request_ctx(&self, h: Handle) -> Option<http::ReqCtx> {
-        self.core.borrow().conns.get(h)?.http_server()?.ctx
-    }
-
     pub fn close(&self, h: Handle) -> Result<(), c_int> {
         let mut core = self.core.borrow_mut();
         let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;

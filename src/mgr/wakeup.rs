@@ -73,10 +73,6 @@ impl Shared {
         }
     }
 
-    pub fn waker_fd(&self) -> std::os::fd::RawFd {
-        self.waker.fd()
-    }
-
     pub fn set_caps(&self, max_msgs: usize, max_bytes: usize) {
         let mut q = self.inner.lock();
         q.max_msgs = max_msgs;

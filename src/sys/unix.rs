@@ -175,11 +175,6 @@ pub fn write(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
     (&*s).write(buf)
 }
 
-/// Abortive close on drop (RST instead of FIN), used by tests and by `mg_close` after errors.
-pub fn set_linger_zero(s: &TcpStream) {
-    let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::from_secs(0)));
-}
-
 /// Blocking name resolution (run on a resolver thread, never on the event loop).
 pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())
