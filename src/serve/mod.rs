@@ -98,7 +98,8 @@ pub struct Options<'a> {
 
 /// Check and normalize the application's `extra_headers`: zero or more `Name: value` lines,
 /// each ended by CRLF (a missing final CRLF is added). `None` when the text would break the
-/// response head: an empty line, a bare CR or LF, a line without a colon, a NUL.
+/// response head: an empty line, a bare CR or LF, a line without a colon or starting with
+/// whitespace, a NUL.
 pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
     let mut out = raw.to_vec();
     if out.is_empty() {
@@ -107,26 +108,15 @@ pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
-    let body = &out[..out.len() - 2];
-    for line in body.split(|&c| c == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let colon = line.iter().position(|&c| c == b':');
-        let bad = line.is_empty()
-            || line.iter().any(|&c| c == b'\r' || c == 0)
-            || colon.is_none_or(|p| p == 0)
-            || line[0] == b' '
-            || line[0] == b'\t';
+    // Without the final LF, every piece between LFs is a line plus the CR of its CRLF.
+    for line in out[..out.len() - 1].split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r")?; // else: a bare LF
+        let bad = line.iter().any(|&c| c == b'\r' || c == 0)
+            || line.iter().position(|&c| c == b':').is_none_or(|p| p == 0)
+            || matches!(line.first(), Some(b' ' | b'\t'));
         if bad {
             return None;
         }
-    }
-    // Every LF must be part of a CRLF.
-    if out
-        .iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'\n' && (i == 0 || out[i - 1] != b'\r'))
-    {
-        return None;
     }
     Some(out)
 }

@@ -310,6 +310,11 @@ fn extra_headers_validation() {
         b" A: folded",
         b"\r\n",
         b"A: b\0",
+        // A bare CR at the end, where the missing CRLF is added: "A: b\r\r\n".
+        b"A: b\r",
+        b"A: b\r\r\n",
+        b"A: b\r\nC: d\r",
+        b"A: b\n",
     ] {
         assert!(extra_headers(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
     }
