@@ -5,8 +5,7 @@
 //! (offsets into the slice given to that call), so the FFI layer can build Mongoose's
 //! `struct mg_http_message` pointing straight into its receive buffer.
 //!
-//! - [`request`]: [`RequestParser`] (server side, streaming, pipelining-aware) and
-//!   [`parse_whole`] (buffered, Mongoose's `MG_EV_HTTP_MSG` model).
+//! - [`request`]: [`RequestParser`] (server side, streaming, pipelining-aware).
 //! - [`response`]: [`ResponseParser`] (client side).
 //! - [`message`]: helpers behind `mg_http_get_header`, `mg_url_decode`, `mg_http_get_var`,
 //!   `mg_http_creds`, `mg_http_next_multipart`, `mg_http_write_chunk`, ...
@@ -47,5 +46,5 @@ pub use message::{
     base64_decode, base64_encode, creds, find_var, get_header, get_header_var, get_var, get_var_into, next_multipart,
     status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError, Part, VarError,
 };
-pub use request::{parse_whole, RequestHead, RequestParser, RequestStep, WholeBody, WholeRequest};
+pub use request::{RequestHead, RequestParser, RequestStep};
 pub use response::{ResponseHead, ResponseParser, ResponseStep};

@@ -3,8 +3,7 @@
 //! [`RequestParser`] is a sans-IO state machine. The caller hands it the bytes it has not
 //! consumed yet and gets back one [`Step`] per call: the head, pieces of body data (decoded
 //! if chunked), the end of the message; then the next pipelined request. Bodies are never
-//! buffered by the parser. [`parse_whole`] is the buffered convenience for Mongoose's
-//! `MG_EV_HTTP_MSG` model.
+//! buffered by the parser.
 //!
 //! Typical loop (the receive buffer keeps what was not consumed):
 //!
@@ -69,21 +68,6 @@ impl RequestHead {
     /// (the slice the head was parsed from).
     pub fn header<'a>(&self, buf: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
         super::message::get_header(buf, &self.headers, name).map(|s| s.get(buf))
-    }
-
-    /// The same head with every span moved `by` bytes to the right, for a caller that wants
-    /// offsets relative to an enclosing buffer.
-    pub fn shifted(mut self, by: usize) -> RequestHead {
-        self.head = self.head.shift(by);
-        self.method = self.method.shift(by);
-        self.uri = self.uri.shift(by);
-        self.query = self.query.map(|q| q.shift(by));
-        self.proto = self.proto.shift(by);
-        for h in &mut self.headers {
-            h.name = h.name.shift(by);
-            h.value = h.value.shift(by);
-        }
-        self
     }
 }
 
@@ -349,93 +333,6 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         expect_continue: version == Version::Http11 && f.expect_continue,
     };
     Ok(Some((end, head)))
-}
-
-/// A request whose head and body were all in one buffer (see [`parse_whole`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WholeRequest {
-    /// The head; spans are relative to the buffer given to `parse_whole`.
-    pub head: RequestHead,
-    /// The body.
-    pub body: WholeBody,
-    /// The body bytes as they were on the wire: for chunked bodies, the chunk framing and
-    /// trailers included; otherwise the same span as `WholeBody::Span`.
-    pub raw_body: Span,
-    /// Total bytes this request takes in the buffer (leading empty lines, head, body,
-    /// trailers). The next pipelined request starts there.
-    pub len: usize,
-}
-
-/// The body of a [`WholeRequest`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WholeBody {
-    /// The body lies contiguously in the buffer (Content-Length or no body; empty span at
-    /// the end of the head when there is no body).
-    Span(Span),
-    /// A chunked body, decoded into its own buffer (at most `max_body` bytes).
-    Decoded(Vec<u8>),
-}
-
-impl WholeBody {
-    /// The body bytes: from `buf` (the slice given to `parse_whole`) or the decoded copy.
-    pub fn bytes<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
-        match self {
-            WholeBody::Span(s) => s.get(buf),
-            WholeBody::Decoded(v) => v,
-        }
-    }
-}
-
-/// Buffered mode (Mongoose's `MG_EV_HTTP_MSG`): when `buf` starts with a complete request
-/// (head and whole body), returns it; `Ok(None)` when more bytes are needed. The same rules
-/// and limits apply as in [`RequestParser`]; `413` when the body is over `max_body`.
-///
-/// Each call parses from scratch; for large bodies prefer the streaming parser.
-pub fn parse_whole(buf: &[u8], limits: &Limits) -> Result<Option<WholeRequest>, HttpError> {
-    let mut p = RequestParser::new(*limits);
-    let mut pos = 0usize;
-    let mut head: Option<RequestHead> = None;
-    let mut body_span: Option<Span> = None;
-    let mut decoded: Vec<u8> = Vec::new();
-    loop {
-        match p.parse(&buf[pos..])? {
-            Step::NeedMore => return Ok(None),
-            Step::Head { consumed, head: h } => {
-                head = Some(h.shifted(pos));
-                pos += consumed;
-            }
-            Step::Body { consumed, data } => {
-                let data = data.shift(pos);
-                if head.as_ref().is_some_and(|h| h.body == Body::Chunked) {
-                    decoded.extend_from_slice(data.get(buf));
-                } else {
-                    body_span = Some(match body_span {
-                        Some(s) => Span::new(s.start, data.end),
-                        None => data,
-                    });
-                }
-                pos += consumed;
-            }
-            Step::End { consumed, .. } => {
-                pos += consumed;
-                let Some(head) = head else {
-                    return Err(bad("internal: end without head"));
-                };
-                let raw_start = head.head.end;
-                let body = if head.body == Body::Chunked {
-                    WholeBody::Decoded(decoded)
-                } else {
-                    WholeBody::Span(body_span.unwrap_or(Span::empty_at(raw_start)))
-                };
-                return Ok(Some(WholeRequest {
-                    head,
-                    body,
-                    raw_body: Span::new(raw_start, pos),
-                    len: pos,
-                }));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1108,44 +1005,6 @@ mod tests {
                 assert_eq!(status_with(&chunked(n), limits), want, "cap {cap}, {n} trailer fields");
             }
         }
-    }
-
-    #[test]
-    fn parse_whole_length() {
-        let b = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET";
-        assert_eq!(parse_whole(&b[..10], &lim()), Ok(None));
-        assert_eq!(parse_whole(&b[..b.len() - 4], &lim()), Ok(None));
-        let w = parse_whole(b, &lim()).unwrap().unwrap();
-        assert_eq!(w.len, b.len() - 3);
-        assert_eq!(w.body, WholeBody::Span(Span::new(b.len() - 6, b.len() - 3)));
-        assert_eq!(w.body.bytes(b), b"abc");
-        assert_eq!(w.raw_body, Span::new(b.len() - 6, b.len() - 3));
-        assert_eq!(w.head.head, Span::new(0, b.len() - 6));
-        assert_eq!(w.head.uri.get(b), b"/x");
-    }
-
-    #[test]
-    fn parse_whole_no_body_and_leading_crlf() {
-        let b = b"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
-        let w = parse_whole(b, &lim()).unwrap().unwrap();
-        assert_eq!(w.len, b.len());
-        assert_eq!(w.head.head, Span::new(2, b.len()));
-        assert_eq!(w.body, WholeBody::Span(Span::empty_at(b.len())));
-    }
-
-    #[test]
-    fn parse_whole_chunked_and_errors() {
-        let b = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
-                  3\r\nabc\r\n1\r\nd\r\n0\r\nT: 1\r\n\r\nNEXT";
-        let w = parse_whole(b, &lim()).unwrap().unwrap();
-        assert_eq!(w.body, WholeBody::Decoded(b"abcd".to_vec()));
-        assert_eq!(w.len, b.len() - 4);
-        assert_eq!(w.raw_body.get(b), b"3\r\nabc\r\n1\r\nd\r\n0\r\nT: 1\r\n\r\n");
-        assert_eq!(parse_whole(&b[..b.len() - 6], &lim()), Ok(None));
-        let big = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
-        let small = Limits { max_body: 4, ..lim() };
-        assert_eq!(parse_whole(big, &small).unwrap_err().status, 413);
-        assert_eq!(parse_whole(b"GET / HTTP/1.1\r\n\r\n", &lim()).unwrap_err().status, 400);
     }
 
     #[test]
