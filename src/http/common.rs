@@ -381,14 +381,35 @@ pub(crate) fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &
 /// Header slots kept on the stack while httparse parses a head: more than real clients and
 /// servers send (browsers: 10 to 20 fields). A head with more fields, when
 /// [`Limits::max_headers`] allows more, is parsed a second time with slots on the heap.
-pub(crate) const STACK_HEADERS: usize = 32;
+const STACK_HEADERS: usize = 32;
 
-/// How many header slots a head needs so that httparse fails with `TooManyHeaders` exactly
-/// when it holds more than `max_headers` fields: `max_headers`, but never more than the
-/// block has bytes (a field line takes at least four), so a huge configured cap allocates
-/// nothing huge.
-pub(crate) fn heap_header_slots(max_headers: usize, block: &[u8]) -> usize {
-    max_headers.min(block.len())
+/// httparse ran out of header slots: the head holds more fields than `max_headers`.
+const TOO_MANY_HEADERS: HttpError = HttpError::new(431, "too many header fields");
+
+/// Runs `parse` (httparse on a complete head or trailer block, then our checks) with header
+/// slots filled with `empty`: [`STACK_HEADERS`] of them on the stack (fewer if `max_headers`
+/// is lower); only when those run out (`parse` fails with the error [`map_httparse`] gives
+/// for `TooManyHeaders`) and `max_headers` allows more, once more with slots on the heap.
+/// The verdict is the one a single parse with `max_headers` slots would give, since
+/// httparse stops at the first field that has no slot.
+///
+/// The heap holds `max_headers` slots, but never more than the block has bytes (a field
+/// line takes at least four), so a huge configured cap allocates nothing huge.
+pub(crate) fn with_header_slots<T: Copy, R>(
+    max_headers: usize,
+    block: &[u8],
+    empty: T,
+    mut parse: impl FnMut(&mut [T]) -> Result<R, HttpError>,
+) -> Result<R, HttpError> {
+    let mut stack = [empty; STACK_HEADERS];
+    match parse(&mut stack[..max_headers.min(STACK_HEADERS)]) {
+        Err(TOO_MANY_HEADERS) if max_headers > STACK_HEADERS => {
+            let mut heap = Vec::new();
+            heap.resize(max_headers.min(block.len()), empty);
+            parse(&mut heap)
+        }
+        r => r,
+    }
 }
 
 const OBS_FOLD: HttpError = bad("obs-fold or whitespace at start of line");
@@ -541,7 +562,7 @@ pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Res
 /// Maps an httparse error to our error; `TooManyHeaders` is 431.
 pub(crate) fn map_httparse(e: httparse::Error) -> HttpError {
     match e {
-        httparse::Error::TooManyHeaders => HttpError::new(431, "too many header fields"),
+        httparse::Error::TooManyHeaders => TOO_MANY_HEADERS,
         httparse::Error::HeaderName => bad("invalid header name"),
         httparse::Error::HeaderValue => bad("invalid header value"),
         httparse::Error::NewLine => bad("invalid line ending"),
@@ -708,7 +729,7 @@ enum BodyState {
 }
 
 /// Outcome of one body step.
-pub(crate) enum BodyEvent {
+enum BodyEvent {
     NeedMore,
     Data { consumed: usize, data: Span },
     End { consumed: usize },
@@ -716,7 +737,7 @@ pub(crate) enum BodyEvent {
 
 /// The body half of a message framer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BodyReader {
+struct BodyReader {
     state: BodyState,
     received: u64,
 }
@@ -757,35 +778,23 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 /// Validates a trailer section (`block` ends with the final CRLF CRLF... or is a lone CRLF).
 fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
     check_raw_lines(block)?;
-    // Same slot scheme as the heads (see `STACK_HEADERS`). httparse has no uninit variant of
-    // `parse_headers`, and trailers are rare, so these slots are simply initialized.
-    // `None`: more fields than slots.
-    fn parse<'b>(block: &'b [u8], fields: &mut [httparse::Header<'b>]) -> Option<Result<(), HttpError>> {
-        match httparse::parse_headers(block, fields) {
-            Err(httparse::Error::TooManyHeaders) => None,
-            Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => {
-                Some(convert_fields(block, parsed).map(drop))
-            }
-            Ok(_) => Some(Err(bad("malformed trailer section"))),
-            Err(e) => Some(Err(map_httparse(e))),
-        }
-    }
-    let too_many = || Err(map_httparse(httparse::Error::TooManyHeaders));
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    match parse(block, &mut stack[..limits.max_headers.min(STACK_HEADERS)]) {
-        Some(r) => r,
-        None if limits.max_headers > STACK_HEADERS => {
-            let mut heap = Vec::new();
-            heap.resize(heap_header_slots(limits.max_headers, block), httparse::EMPTY_HEADER);
-            parse(block, &mut heap).unwrap_or_else(too_many)
-        }
-        None => too_many(),
-    }
+    // httparse has no uninit variant of `parse_headers`, and trailers are rare, so these
+    // slots are simply initialized.
+    with_header_slots(
+        limits.max_headers,
+        block,
+        httparse::EMPTY_HEADER,
+        |slots| match httparse::parse_headers(block, slots) {
+            Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => convert_fields(block, parsed).map(drop),
+            Ok(_) => Err(bad("malformed trailer section")),
+            Err(e) => Err(map_httparse(e)),
+        },
+    )
 }
 
 impl BodyReader {
     /// A reader for a body with this framing.
-    pub(crate) fn new(body: Body) -> BodyReader {
+    fn new(body: Body) -> BodyReader {
         let state = match body {
             Body::None => BodyState::Length(0),
             Body::Length(n) => BodyState::Length(n),
@@ -796,18 +805,18 @@ impl BodyReader {
     }
 
     /// Whether the body reads until the connection closes.
-    pub(crate) fn until_close(&self) -> bool {
+    fn until_close(&self) -> bool {
         self.state == BodyState::UntilClose
     }
 
     /// Whether the body is already complete (only `End` is left to report).
-    pub(crate) fn complete(&self) -> bool {
+    fn complete(&self) -> bool {
         self.state == BodyState::Length(0)
     }
 
     /// Advances over `buf`. Framing-only progress (chunk-size lines, CRLFs) is committed only
     /// together with data or the end, so `NeedMore` never consumes anything.
-    pub(crate) fn step(&mut self, buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<BodyEvent, HttpError> {
+    fn step(&mut self, buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<BodyEvent, HttpError> {
         let mut st = self.state;
         let received = self.received;
         let mut pos = 0usize;
@@ -921,6 +930,144 @@ impl BodyReader {
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Framer core (shared by the request and the response framer)
+
+/// What the framer core needs from a parsed head: its body framing, and whether the
+/// connection carries another message after this one.
+pub(crate) trait Framed {
+    fn framing(&self) -> (Body, bool);
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Head,
+    Body { reader: BodyReader, keep_alive: bool },
+    Closed,
+    Failed(HttpError),
+}
+
+/// The state machine both framers run: a head (parsed by the framer's own function), its
+/// body ([`BodyReader`]), `End`; then the next head if the message kept the connection
+/// alive, else nothing more. An error sticks: every later call returns it.
+#[derive(Clone, Debug)]
+pub(crate) struct FramerCore {
+    limits: Limits,
+    phase: Phase,
+    hint: Hint,
+}
+
+impl FramerCore {
+    pub(crate) fn new(limits: Limits) -> FramerCore {
+        FramerCore {
+            limits,
+            phase: Phase::Head,
+            hint: Hint::default(),
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// One step over `buf` (the contract of [`Step`]). When a head is due, `parse_head`
+    /// parses it from the start of `buf`: `Ok(None)` while it is incomplete, else the bytes
+    /// it took and the head.
+    pub(crate) fn parse<H: Framed>(
+        &mut self,
+        buf: &[u8],
+        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, HttpError>,
+    ) -> Result<Step<H>, HttpError> {
+        let r = self.step(buf, parse_head);
+        if let Err(e) = r {
+            self.phase = Phase::Failed(e);
+        }
+        r
+    }
+
+    fn step<H: Framed>(
+        &mut self,
+        buf: &[u8],
+        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, HttpError>,
+    ) -> Result<Step<H>, HttpError> {
+        match &mut self.phase {
+            Phase::Failed(e) => Err(*e),
+            Phase::Closed => Ok(Step::NeedMore),
+            Phase::Head => match parse_head(buf, &self.limits, &mut self.hint)? {
+                None => Ok(Step::NeedMore),
+                Some((consumed, head)) => {
+                    let (body, keep_alive) = head.framing();
+                    self.hint = Hint::default();
+                    self.phase = Phase::Body {
+                        reader: BodyReader::new(body),
+                        keep_alive,
+                    };
+                    Ok(Step::Head { consumed, head })
+                }
+            },
+            Phase::Body { reader, keep_alive } => {
+                let keep_alive = *keep_alive;
+                match reader.step(buf, &self.limits, &mut self.hint)? {
+                    BodyEvent::NeedMore => Ok(Step::NeedMore),
+                    BodyEvent::Data { consumed, data } => {
+                        self.hint = Hint::default();
+                        Ok(Step::Body { consumed, data })
+                    }
+                    BodyEvent::End { consumed } => {
+                        self.hint = Hint::default();
+                        self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
+                        Ok(Step::End { consumed, keep_alive })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a head was returned and its message has not ended yet.
+    pub(crate) fn in_body(&self) -> bool {
+        matches!(self.phase, Phase::Body { .. })
+    }
+
+    /// Whether the framer stopped reading: after a non-keep-alive message, after
+    /// [`finish_on_eof`](Self::finish_on_eof), or after an error.
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed | Phase::Failed(_))
+    }
+
+    /// The error the framer failed with, if it did.
+    pub(crate) fn error(&self) -> Option<HttpError> {
+        match self.phase {
+            Phase::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The peer closed the connection with `unconsumed` bytes never consumed. `Clean` when
+    /// no message was in progress, `Complete` when the close ends a read-until-close body
+    /// (or a body already complete); else the message was cut short: `cut_head` or
+    /// `cut_body`. The framer is closed (or failed) afterwards.
+    pub(crate) fn finish_on_eof(
+        &mut self,
+        unconsumed: usize,
+        cut_head: HttpError,
+        cut_body: HttpError,
+    ) -> Result<Eof, HttpError> {
+        let r = match &self.phase {
+            Phase::Failed(e) => Err(*e),
+            Phase::Closed => Ok(Eof::Clean),
+            Phase::Head if unconsumed == 0 => Ok(Eof::Clean),
+            Phase::Head => Err(cut_head),
+            Phase::Body { reader, .. } if reader.until_close() || reader.complete() => Ok(Eof::Complete),
+            Phase::Body { .. } => Err(cut_body),
+        };
+        self.phase = match r {
+            Err(e) => Phase::Failed(e),
+            Ok(_) => Phase::Closed,
+        };
+        r
     }
 }
 

@@ -28,8 +28,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, convert_fields, heap_header_slots, map_httparse, scan_head, span_of, version_error, Body,
-    BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version, STACK_HEADERS,
+    analyze_fields, bad, convert_fields, map_httparse, scan_head, span_of, version_error, with_header_slots, Body, Eof,
+    Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -74,12 +74,10 @@ impl RequestHead {
 /// A step of the request framer.
 pub type RequestStep = Step<RequestHead>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum State {
-    Head,
-    Body { reader: BodyReader, keep_alive: bool },
-    Closed,
-    Failed(HttpError),
+impl Framed for RequestHead {
+    fn framing(&self) -> (Body, bool) {
+        (self.body, self.keep_alive)
+    }
 }
 
 /// Streaming, pipelining-aware HTTP/1.x request framer. See the [module docs](self).
@@ -89,24 +87,20 @@ enum State {
 /// a message whose `End` says `keep_alive: false`, the parser is closed and reads nothing.
 #[derive(Clone, Debug)]
 pub struct RequestParser {
-    limits: Limits,
-    state: State,
-    hint: Hint,
+    core: FramerCore,
 }
 
 impl RequestParser {
     /// A parser waiting for the first request, enforcing `limits`.
     pub fn new(limits: Limits) -> RequestParser {
         RequestParser {
-            limits,
-            state: State::Head,
-            hint: Hint::default(),
+            core: FramerCore::new(limits),
         }
     }
 
     /// The limits this parser enforces.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        self.core.limits()
     }
 
     /// Feeds the not-yet-consumed bytes of the connection; returns one step.
@@ -114,64 +108,24 @@ impl RequestParser {
     /// Contract: after `NeedMore`, the next call passes the same bytes followed by new
     /// ones. After any other step, the next call starts `consumed` bytes further.
     pub fn parse(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
-        let r = self.parse_inner(buf);
-        if let Err(e) = r {
-            self.state = State::Failed(e);
-        }
-        r
-    }
-
-    fn parse_inner(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
-        match &mut self.state {
-            State::Failed(e) => Err(*e),
-            State::Closed => Ok(Step::NeedMore),
-            State::Head => match parse_head(buf, &self.limits, &mut self.hint)? {
-                None => Ok(Step::NeedMore),
-                Some((consumed, head)) => {
-                    self.hint = Hint::default();
-                    self.state = State::Body {
-                        reader: BodyReader::new(head.body),
-                        keep_alive: head.keep_alive,
-                    };
-                    Ok(Step::Head { consumed, head })
-                }
-            },
-            State::Body { reader, keep_alive } => {
-                let keep_alive = *keep_alive;
-                match reader.step(buf, &self.limits, &mut self.hint)? {
-                    BodyEvent::NeedMore => Ok(Step::NeedMore),
-                    BodyEvent::Data { consumed, data } => {
-                        self.hint = Hint::default();
-                        Ok(Step::Body { consumed, data })
-                    }
-                    BodyEvent::End { consumed } => {
-                        self.hint = Hint::default();
-                        self.state = if keep_alive { State::Head } else { State::Closed };
-                        Ok(Step::End { consumed, keep_alive })
-                    }
-                }
-            }
-        }
+        self.core.parse(buf, parse_head)
     }
 
     /// Whether a head was returned and its message has not ended yet. If the peer closes
     /// now, the request is incomplete and must not be dispatched as a whole message.
     pub fn in_body(&self) -> bool {
-        matches!(self.state, State::Body { .. })
+        self.core.in_body()
     }
 
     /// Whether the parser stopped reading: after a non-keep-alive message, after
     /// [`finish_on_eof`](Self::finish_on_eof), or after an error.
     pub fn is_closed(&self) -> bool {
-        matches!(self.state, State::Closed | State::Failed(_))
+        self.core.is_closed()
     }
 
     /// The error the parser failed with, if it did.
     pub fn error(&self) -> Option<HttpError> {
-        match self.state {
-            State::Failed(e) => Some(e),
-            _ => None,
-        }
+        self.core.error()
     }
 
     /// Tells the parser the peer closed the connection; `unconsumed` is how many received
@@ -179,19 +133,11 @@ impl RequestParser {
     /// `Ok(Eof::Clean)` if no message was in progress; an error (status 400) if a head or
     /// body was cut short. The parser is closed afterwards.
     pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
-        let r = match &self.state {
-            State::Failed(e) => Err(*e),
-            State::Closed => Ok(Eof::Clean),
-            State::Head if unconsumed == 0 => Ok(Eof::Clean),
-            State::Head => Err(bad("connection closed inside a request head")),
-            State::Body { reader, .. } if reader.complete() => Ok(Eof::Complete),
-            State::Body { .. } => Err(bad("connection closed inside a request body")),
-        };
-        self.state = match r {
-            Err(e) => State::Failed(e),
-            Ok(_) => State::Closed,
-        };
-        r
+        self.core.finish_on_eof(
+            unconsumed,
+            bad("connection closed inside a request head"),
+            bad("connection closed inside a request body"),
+        )
     }
 }
 
@@ -241,48 +187,38 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
     };
     let block = &buf[i..end];
 
-    // Header slots on the stack; only a head with more fields than that, under a larger
-    // cap, is parsed again with slots on the heap (same verdict as one parse with
-    // `max_headers` slots: httparse stops at the first field that has no slot).
-    let mut stack = [MaybeUninit::uninit(); STACK_HEADERS];
-    let mut heap = Vec::new();
-    let mut req = httparse::Request::new(&mut []);
-    let mut parsed = req.parse_with_uninit_headers(block, &mut stack[..limits.max_headers.min(STACK_HEADERS)]);
-    if parsed == Err(httparse::Error::TooManyHeaders) && limits.max_headers > STACK_HEADERS {
-        let slots = heap_header_slots(limits.max_headers, block);
-        heap.reserve_exact(slots);
-        req = httparse::Request::new(&mut []);
-        parsed = req.parse_with_uninit_headers(block, &mut heap.spare_capacity_mut()[..slots]);
-    }
-    let n = match parsed {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Err(bad("malformed request head")),
-        Err(httparse::Error::Version) => {
-            let line = &buf[i..line_end];
-            let proto = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
-            return Err(version_error(proto));
-        }
-        Err(e) => return Err(map_httparse(e)),
-    };
-    if n != block.len() {
-        return Err(bad("malformed request head"));
-    }
-    let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
-        return Err(bad("malformed request line"));
-    };
-    let version = match minor {
-        0 => Version::Http10,
-        1 => Version::Http11,
-        _ => return Err(HttpError::new(505, "HTTP version not supported")),
-    };
-    let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
-    let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
-    if target.len() > limits.max_uri_bytes {
-        return Err(HttpError::new(414, "URI too long"));
-    }
-    if target.is_empty() {
-        return Err(bad("empty request target"));
-    }
+    // The request line and the fields, checked.
+    let (method, target, version, headers) =
+        with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
+            let mut req = httparse::Request::new(&mut []);
+            match req.parse_with_uninit_headers(block, slots) {
+                Ok(httparse::Status::Complete(n)) if n == block.len() => {}
+                Ok(_) => return Err(bad("malformed request head")),
+                Err(httparse::Error::Version) => {
+                    let line = &buf[i..line_end];
+                    let proto = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+                    return Err(version_error(proto));
+                }
+                Err(e) => return Err(map_httparse(e)),
+            }
+            let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
+                return Err(bad("malformed request line"));
+            };
+            let version = match minor {
+                0 => Version::Http10,
+                1 => Version::Http11,
+                _ => return Err(HttpError::new(505, "HTTP version not supported")),
+            };
+            let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
+            let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
+            if target.len() > limits.max_uri_bytes {
+                return Err(HttpError::new(414, "URI too long"));
+            }
+            if target.is_empty() {
+                return Err(bad("empty request target"));
+            }
+            Ok((method, target, version, convert_fields(buf, req.headers)?))
+        })?;
     let line = &buf[i..line_end];
     let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
     let proto = Span::new(proto_start, line_end);
@@ -295,7 +231,6 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         None => (target, None),
     };
 
-    let headers = convert_fields(buf, req.headers)?;
     let f = analyze_fields(buf, &headers)?;
     if version == Version::Http10 && f.chunked {
         // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.

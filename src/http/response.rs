@@ -10,8 +10,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    all_field_vchar, analyze_fields, bad, convert_fields, heap_header_slots, map_httparse, scan_head, version_error,
-    Body, BodyEvent, BodyReader, Eof, Header, Hint, HttpError, Limits, Span, Step, Version, STACK_HEADERS,
+    all_field_vchar, analyze_fields, bad, convert_fields, map_httparse, scan_head, version_error, with_header_slots,
+    Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -61,20 +61,22 @@ enum Answering {
     Connect,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum State {
-    Head,
-    Body { reader: BodyReader, keep_alive: bool },
-    Closed,
-    Failed(HttpError),
+impl Framed for ResponseHead {
+    fn framing(&self) -> (Body, bool) {
+        (self.body, self.keep_alive)
+    }
+}
+
+/// An interim response (1xx other than `101 Switching Protocols`): skipped, the final
+/// response follows.
+fn is_interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
 }
 
 /// Streaming HTTP/1.x response framer. See the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct ResponseParser {
-    limits: Limits,
-    state: State,
-    hint: Hint,
+    core: FramerCore,
     answering: Answering,
 }
 
@@ -82,9 +84,7 @@ impl ResponseParser {
     /// A parser waiting for a response to a GET-like request, enforcing `limits`.
     pub fn new(limits: Limits) -> ResponseParser {
         ResponseParser {
-            limits,
-            state: State::Head,
-            hint: Hint::default(),
+            core: FramerCore::new(limits),
             answering: Answering::Other,
         }
     }
@@ -105,71 +105,34 @@ impl ResponseParser {
     /// Feeds the not-yet-consumed bytes of the connection; returns one step. Same contract
     /// as [`RequestParser::parse`](super::RequestParser::parse).
     pub fn parse(&mut self, buf: &[u8]) -> Result<ResponseStep, HttpError> {
-        let r = self.parse_inner(buf);
-        if let Err(e) = r {
-            self.state = State::Failed(e);
-        }
-        r
-    }
-
-    fn parse_inner(&mut self, buf: &[u8]) -> Result<ResponseStep, HttpError> {
-        match &mut self.state {
-            State::Failed(e) => Err(*e),
-            State::Closed => Ok(Step::NeedMore),
-            State::Head => {
-                let mut start = 0usize;
-                loop {
-                    let Some((end, head)) = parse_head(buf, start, &self.limits, &mut self.hint, self.answering)?
-                    else {
-                        return Ok(Step::NeedMore);
-                    };
-                    if (100..200).contains(&head.status) && head.status != 101 {
-                        // Interim response: skip it, the final one follows.
-                        start = end;
-                        continue;
-                    }
-                    self.hint = Hint::default();
-                    self.state = State::Body {
-                        reader: BodyReader::new(head.body),
-                        keep_alive: head.keep_alive,
-                    };
-                    return Ok(Step::Head { consumed: end, head });
+        let answering = self.answering;
+        self.core.parse(buf, |buf, limits, hint| {
+            let mut start = 0usize;
+            loop {
+                let Some((end, head)) = parse_head(buf, start, limits, hint, answering)? else {
+                    return Ok(None);
+                };
+                if !is_interim(head.status) {
+                    return Ok(Some((end, head)));
                 }
+                start = end;
             }
-            State::Body { reader, keep_alive } => {
-                let keep_alive = *keep_alive;
-                match reader.step(buf, &self.limits, &mut self.hint)? {
-                    BodyEvent::NeedMore => Ok(Step::NeedMore),
-                    BodyEvent::Data { consumed, data } => {
-                        self.hint = Hint::default();
-                        Ok(Step::Body { consumed, data })
-                    }
-                    BodyEvent::End { consumed } => {
-                        self.hint = Hint::default();
-                        self.state = if keep_alive { State::Head } else { State::Closed };
-                        Ok(Step::End { consumed, keep_alive })
-                    }
-                }
-            }
-        }
+        })
     }
 
     /// Whether a head was returned and its message has not ended yet.
     pub fn in_body(&self) -> bool {
-        matches!(self.state, State::Body { .. })
+        self.core.in_body()
     }
 
     /// Whether the parser stopped reading (non-keep-alive message done, EOF, or error).
     pub fn is_closed(&self) -> bool {
-        matches!(self.state, State::Closed | State::Failed(_))
+        self.core.is_closed()
     }
 
     /// The error the parser failed with, if it did.
     pub fn error(&self) -> Option<HttpError> {
-        match self.state {
-            State::Failed(e) => Some(e),
-            _ => None,
-        }
+        self.core.error()
     }
 
     /// Tells the parser the server closed the connection; `unconsumed` is how many received
@@ -179,19 +142,11 @@ impl ResponseParser {
     /// `Ok(Eof::Clean)`: no response was in progress. An error (status 400) if a head, a
     /// Content-Length body or a chunked body was cut short. The parser is closed afterwards.
     pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
-        let r = match &self.state {
-            State::Failed(e) => Err(*e),
-            State::Closed => Ok(Eof::Clean),
-            State::Head if unconsumed == 0 => Ok(Eof::Clean),
-            State::Head => Err(bad("connection closed inside a response head")),
-            State::Body { reader, .. } if reader.until_close() || reader.complete() => Ok(Eof::Complete),
-            State::Body { .. } => Err(bad("connection closed inside a response body")),
-        };
-        self.state = match r {
-            Err(e) => State::Failed(e),
-            Ok(_) => State::Closed,
-        };
-        r
+        self.core.finish_on_eof(
+            unconsumed,
+            bad("connection closed inside a response head"),
+            bad("connection closed inside a response body"),
+        )
     }
 }
 
@@ -216,65 +171,51 @@ fn parse_head(
     let block = &buf[start..end];
     let line = &buf[start..line_end];
 
-    // Header slots: as in the request framer.
-    let mut stack = [MaybeUninit::uninit(); STACK_HEADERS];
-    let mut heap = Vec::new();
-    let mut resp = httparse::Response::new(&mut []);
-    // (httparse 1.10 has the uninit entry point for responses on `ParserConfig` only; the
-    // default config is the one `Response::parse` uses.)
-    let config = httparse::ParserConfig::default();
-    let mut parsed = config.parse_response_with_uninit_headers(
-        &mut resp,
-        block,
-        &mut stack[..limits.max_headers.min(STACK_HEADERS)],
-    );
-    if parsed == Err(httparse::Error::TooManyHeaders) && limits.max_headers > STACK_HEADERS {
-        let slots = heap_header_slots(limits.max_headers, block);
-        heap.reserve_exact(slots);
-        resp = httparse::Response::new(&mut []);
-        parsed = config.parse_response_with_uninit_headers(&mut resp, block, &mut heap.spare_capacity_mut()[..slots]);
-    }
-    let n = match parsed {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Err(bad("malformed response head")),
-        Err(httparse::Error::Version) => {
-            let proto = line.split(|&b| b == b' ').next().unwrap_or(&[]);
-            return Err(version_error(proto));
-        }
-        Err(e) => return Err(map_httparse(e)),
-    };
-    if n != block.len() {
-        return Err(bad("malformed response head"));
-    }
-    let (Some(minor), Some(status)) = (resp.version, resp.code) else {
-        return Err(bad("malformed status line"));
-    };
-    if status < 100 {
-        return Err(bad("invalid status code"));
-    }
-    let version = match minor {
-        0 => Version::Http10,
-        1 => Version::Http11,
-        _ => return Err(HttpError::new(505, "HTTP version not supported")),
-    };
-    // The status line is `HTTP/1.x SP 3DIGIT [SP reason]`, httparse checked the shape.
-    if line.len() < 12 {
-        return Err(bad("malformed status line"));
-    }
+    // The status line and the fields, checked.
+    let (version, status, reason, headers) =
+        with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
+            let mut resp = httparse::Response::new(&mut []);
+            // (httparse 1.10 has the uninit entry point for responses on `ParserConfig` only;
+            // the default config is the one `Response::parse` uses.)
+            let config = httparse::ParserConfig::default();
+            match config.parse_response_with_uninit_headers(&mut resp, block, slots) {
+                Ok(httparse::Status::Complete(n)) if n == block.len() => {}
+                Ok(_) => return Err(bad("malformed response head")),
+                Err(httparse::Error::Version) => {
+                    let proto = line.split(|&b| b == b' ').next().unwrap_or(&[]);
+                    return Err(version_error(proto));
+                }
+                Err(e) => return Err(map_httparse(e)),
+            }
+            let (Some(minor), Some(status)) = (resp.version, resp.code) else {
+                return Err(bad("malformed status line"));
+            };
+            if status < 100 {
+                return Err(bad("invalid status code"));
+            }
+            let version = match minor {
+                0 => Version::Http10,
+                1 => Version::Http11,
+                _ => return Err(HttpError::new(505, "HTTP version not supported")),
+            };
+            // The status line is `HTTP/1.x SP 3DIGIT [SP reason]`, httparse checked the shape.
+            if line.len() < 12 {
+                return Err(bad("malformed status line"));
+            }
+            let reason = if line.len() > 12 {
+                Span::new(start + 13, line_end)
+            } else {
+                Span::empty_at(line_end)
+            };
+            if !all_field_vchar(reason.get(buf)) {
+                return Err(bad("control character in reason phrase"));
+            }
+            Ok((version, status, reason, convert_fields(buf, resp.headers)?))
+        })?;
     let proto = Span::new(start, start + 8);
     let code = Span::new(start + 9, start + 12);
-    let reason = if line.len() > 12 {
-        Span::new(start + 13, line_end)
-    } else {
-        Span::empty_at(line_end)
-    };
-    if !all_field_vchar(reason.get(buf)) {
-        return Err(bad("control character in reason phrase"));
-    }
 
-    let headers = convert_fields(buf, resp.headers)?;
-    let is_interim = (100..200).contains(&status) && status != 101;
-    let (body, keep_alive) = if is_interim {
+    let (body, keep_alive) = if is_interim(status) {
         // Interim responses are skipped whole; their fields do not frame anything.
         (Body::None, true)
     } else {
