@@ -137,8 +137,8 @@ fn url_decode_inner(src: &[u8], out: &mut [u8], form: bool) -> Result<usize, Dec
 
 /// URL-decodes `src` into `out` (`mg_url_decode`): `%XX` (either case) becomes one byte,
 /// `+` becomes a space when `form` is set. Returns the decoded length, or `None` if a `%`
-/// escape is malformed or `out` is too small. Unlike the C function this writes no NUL
-/// terminator: the C layer passes one byte less than its buffer and adds the NUL.
+/// escape is malformed or `out` is too small. No NUL terminator is written
+/// (`util::url::url_decode`, behind `mg_url_decode`, adds it).
 pub fn url_decode(src: &[u8], out: &mut [u8], form: bool) -> Option<usize> {
     url_decode_inner(src, out, form).ok()
 }

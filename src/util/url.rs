@@ -62,7 +62,7 @@ const SCHEMES: &[(&str, Transport, bool, u16)] = &[
 ///   over 65535. `:0` is accepted (`port_given` true, `port` 0).
 pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, c_int> {
     let b = url.as_bytes();
-    let sep = find(b, b"://").ok_or(MG_ERR_URL)?;
+    let sep = memchr::memmem::find(b, b"://").ok_or(MG_ERR_URL)?;
     let scheme = &url[..sep];
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
@@ -117,14 +117,6 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     u16::try_from(v).ok()
 }
 
-/// Position of the first occurrence of `needle` in `hay`.
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// The pieces of a URL, as byte ranges into it. Produced by [`parse`] for any input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UrlParts {
@@ -154,7 +146,7 @@ pub struct UrlParts {
 /// or runs up to the first `:`.
 pub fn parse(url: &[u8]) -> UrlParts {
     let mut p = UrlParts::default();
-    let auth_start = match find(url, b"://") {
+    let auth_start = match memchr::memmem::find(url, b"://") {
         Some(i) => {
             p.scheme = 0..i;
             i + 3
@@ -311,36 +303,11 @@ pub fn url_encode(src: &[u8], out: &mut [u8]) -> usize {
     }
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// `mg_url_decode`: decode `%XX` sequences (and `+` as space when `form`) from `src` into
 /// `out`, NUL-terminated. Returns the decoded length without the NUL, or `None` when a `%` is
 /// not followed by two hex digits or the result and its NUL do not fit in `out`.
 pub fn url_decode(src: &[u8], out: &mut [u8], form: bool) -> Option<usize> {
-    let mut i = 0;
-    let mut n = 0;
-    while i < src.len() {
-        let c = src[i];
-        let (byte, used) = if c == b'%' {
-            let hi = hex_val(*src.get(i + 1)?)?;
-            let lo = hex_val(*src.get(i + 2)?)?;
-            ((hi << 4) | lo, 3)
-        } else if form && c == b'+' {
-            (b' ', 1)
-        } else {
-            (c, 1)
-        };
-        *out.get_mut(n)? = byte;
-        n += 1;
-        i += used;
-    }
+    let n = crate::http::url_decode(src, out, form)?;
     *out.get_mut(n)? = 0;
     Some(n)
 }
