@@ -52,7 +52,7 @@ fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {
 
 /// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
 /// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
-pub fn list_matches(list: &[u8], tag: &str, weak: bool) -> bool {
+fn list_matches(list: &[u8], tag: &str, weak: bool) -> bool {
     match tags(list) {
         None => true,
         Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag.as_bytes()),
@@ -108,7 +108,8 @@ pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
 pub fn if_range_allows(value: &[u8], tag: &str, mtime: i64) -> bool {
     let v = value.trim_ascii();
     if v.starts_with(b"\"") || v.starts_with(b"W/") {
-        return !v.starts_with(b"W/") && v == tag.as_bytes();
+        // Our tag is strong: a weak tag never equals it.
+        return v == tag.as_bytes();
     }
     super::date::parse(v) == Some(mtime)
 }

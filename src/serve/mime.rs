@@ -6,7 +6,7 @@
 //! compound extension (`tar.gz=application/x-gtar`). Text types carry `charset=utf-8`.
 
 /// Type for names that match nothing.
-pub const DEFAULT: &str = "application/octet-stream";
+const DEFAULT: &str = "application/octet-stream";
 
 /// The built-in table, by last extension (lower case).
 const TABLE: &[(&str, &str)] = &[
@@ -90,7 +90,7 @@ fn valid_type(t: &[u8]) -> bool {
 }
 
 /// The built-in type for `name`'s last extension, if any.
-pub fn builtin(name: &[u8]) -> Option<&'static str> {
+fn builtin(name: &[u8]) -> Option<&'static str> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
     let ext = &name[dot + 1..];
     TABLE

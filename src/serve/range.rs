@@ -37,12 +37,11 @@ pub fn evaluate(value: &[u8], len: u64) -> Ranged {
     if !value[..eq].trim_ascii().eq_ignore_ascii_case(b"bytes") {
         return Ranged::Whole;
     }
-    let specs: Vec<&[u8]> = value[eq + 1..]
+    let mut specs = value[eq + 1..]
         .split(|&c| c == b',')
         .map(<[u8]>::trim_ascii)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let [spec] = specs.as_slice() else {
+        .filter(|s| !s.is_empty());
+    let (Some(spec), None) = (specs.next(), specs.next()) else {
         return Ranged::Whole; // none, or several: not supported, send it all
     };
     let Some(dash) = spec.iter().position(|&c| c == b'-') else {

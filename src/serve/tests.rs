@@ -319,3 +319,79 @@ fn extra_headers_validation() {
         assert!(extra_headers(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
     }
 }
+
+/// G6 for the header parsers here (they see raw request fields), and what each promises.
+mod props {
+    use super::super::{cond, date, extra_headers, mime, path, range};
+    use proptest::prelude::*;
+
+    fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(any::<u8>(), 0..max)
+    }
+
+    proptest! {
+        #[test]
+        fn date_parse_total_and_round_trips(s in bytes(40), t in 0i64..=253_402_300_799) {
+            if let Some(d) = date::parse(&s) {
+                prop_assert_eq!(date::parse(date::format(d).as_bytes()), Some(d));
+            }
+            prop_assert_eq!(date::parse(date::format(t).as_bytes()), Some(t));
+        }
+
+        #[test]
+        fn range_parts_lie_in_the_file(v in "[bytes= ,0-9-]{0,24}", raw in bytes(24), len in 0u64..50) {
+            for v in [v.as_bytes(), &raw[..]] {
+                if let range::Ranged::Part { start, end } = range::evaluate(v, len) {
+                    prop_assert!(start <= end && end < len, "{:?} on {len}: {start}-{end}", v);
+                }
+            }
+        }
+
+        #[test]
+        fn conditions_total(a in bytes(40), b in bytes(40), tag in "\"[0-9a-f.-]{1,12}\"", mtime: i64) {
+            let c = cond::Conditions {
+                if_match: Some(&a),
+                if_unmodified_since: Some(&b),
+                if_none_match: Some(&b),
+                if_modified_since: Some(&a),
+            };
+            let _ = cond::evaluate(&c, &tag, mtime);
+            let _ = cond::if_range_allows(&a, &tag, mtime);
+            let _ = cond::accepts_gzip(Some(&a));
+        }
+
+        #[test]
+        fn mime_types_fit_a_header(name in bytes(20), extra in "[a-z.=, /\r\n\t]{0,40}") {
+            let t = mime::lookup(&name, extra.as_bytes());
+            prop_assert!(!t.is_empty() && t.iter().all(|&c| c == b'\t' || (0x20..0x7f).contains(&c)));
+        }
+
+        #[test]
+        fn decoded_paths_are_safe(raw in "(/|%2[eEfF]|%5[cC]|%00|\\.|a|%)*", junk in bytes(20)) {
+            for raw in [raw.as_bytes(), &junk[..]] {
+                if let Ok(p) = path::decode(raw) {
+                    for s in &p.segments {
+                        prop_assert!(!s.is_empty() && s != b"." && s != b"..");
+                        prop_assert!(!s.iter().any(|&c| c == b'/' || c == b'\\' || c == 0));
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn accepted_extra_headers_are_crlf_lines(lines in proptest::collection::vec(
+            ("[A-Z ][a-z]{0,2}", ":? ?[a-z]{0,2}", prop_oneof![Just("\r\n"), Just("\r"), Just("\n"), Just(""), Just("\0")]),
+            0..4,
+        )) {
+            let raw: String = lines.iter().map(|(n, v, end)| format!("{n}{v}{end}")).collect();
+            if let Some(out) = extra_headers(raw.as_bytes()) {
+                prop_assert!(out.is_empty() || out.ends_with(b"\r\n"));
+                for (i, &c) in out.iter().enumerate() {
+                    prop_assert!(c != 0);
+                    prop_assert!(c != b'\r' || out.get(i + 1) == Some(&b'\n'), "bare CR in {:?}", out);
+                    prop_assert!(c != b'\n' || (i > 0 && out[i - 1] == b'\r'), "bare LF in {:?}", out);
+                }
+            }
+        }
+    }
+}
