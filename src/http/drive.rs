@@ -13,7 +13,7 @@ use super::Vec;
 
 /// One recorded event, with every offset relative to the start of the whole stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ev {
+pub(crate) enum Ev {
     /// A head: its spans in a fixed order, body framing, keep-alive, status (0 for requests).
     Head(Vec<Span>, Body, bool, u16),
     /// Body data (consecutive pieces merged).
@@ -173,12 +173,12 @@ fn run<F: Framer>(mut p: F, stream: &[u8], sizes: &[usize]) -> Vec<Ev> {
 }
 
 /// Feeds `stream` to a [`RequestParser`] in pieces of the given sizes; returns the events.
-pub fn request_events(stream: &[u8], sizes: &[usize], limits: Limits) -> Vec<Ev> {
+pub(crate) fn request_events(stream: &[u8], sizes: &[usize], limits: Limits) -> Vec<Ev> {
     run(RequestParser::new(limits), stream, sizes)
 }
 
 /// Feeds `stream` to a [`ResponseParser`] (answering `method`) in pieces; returns events.
-pub fn response_events(stream: &[u8], sizes: &[usize], limits: Limits, method: &[u8]) -> Vec<Ev> {
+pub(crate) fn response_events(stream: &[u8], sizes: &[usize], limits: Limits, method: &[u8]) -> Vec<Ev> {
     let mut p = ResponseParser::new(limits);
     p.set_request_method(method);
     run(p, stream, sizes)
@@ -416,32 +416,33 @@ mod tests {
             fuzz_response(&data);
         }
 
-        /// Mutated valid requests reach deeper states than random bytes.
+        /// Mutated valid messages reach deeper states than random bytes.
         #[test]
         fn fuzz_request_mutated(reqs in proptest::collection::vec(request_strategy(), 1..3),
-                                flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
-                                cfg in any::<[u8; 3]>()) {
-            let mut data = cfg.to_vec();
-            data.extend(reqs.concat());
-            let n = data.len();
-            for (at, b) in flips {
-                data[3 + at % (n - 3)] = b;
-            }
-            fuzz_request(&data);
+                                flips in flips(), cfg in any::<[u8; 3]>()) {
+            fuzz_request(&mutated(cfg, &reqs, &flips));
         }
 
         #[test]
         fn fuzz_response_mutated(resps in proptest::collection::vec(response_strategy(), 1..3),
-                                 flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
-                                 cfg in any::<[u8; 3]>()) {
-            let mut data = cfg.to_vec();
-            data.extend(resps.concat());
-            let n = data.len();
-            for (at, b) in flips {
-                data[3 + at % (n - 3)] = b;
-            }
-            fuzz_response(&data);
+                                 flips in flips(), cfg in any::<[u8; 3]>()) {
+            fuzz_response(&mutated(cfg, &resps, &flips));
         }
+    }
+
+    fn flips() -> impl Strategy<Value = StdVec<(usize, u8)>> {
+        proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4)
+    }
+
+    /// A fuzz input: the 3 setup bytes, then `msgs` with some bytes overwritten.
+    fn mutated(cfg: [u8; 3], msgs: &[StdVec<u8>], flips: &[(usize, u8)]) -> StdVec<u8> {
+        let mut data = cfg.to_vec();
+        data.extend(msgs.concat());
+        let n = data.len() - 3;
+        for &(at, b) in flips {
+            data[3 + at % n] = b;
+        }
+        data
     }
 
     #[test]
