@@ -226,14 +226,14 @@ pub(crate) const fn is_ows(b: u8) -> bool {
 }
 
 /// `tchar` of RFC 9110 §5.6.2.
-pub(crate) const fn is_tchar(b: u8) -> bool {
+const fn is_tchar(b: u8) -> bool {
     matches!(b,
         b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
         | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
 }
 
 /// Allowed in a field value (RFC 9110 §5.5): HTAB, visible ASCII, SP and obs-text.
-pub(crate) const fn is_field_vchar(b: u8) -> bool {
+const fn is_field_vchar(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
@@ -254,7 +254,7 @@ static TCHAR: [bool; 256] = byte_table!(is_tchar);
 static FIELD_VCHAR: [bool; 256] = byte_table!(is_field_vchar);
 
 /// Whether every byte of `s` is a `tchar`.
-pub(crate) fn all_tchar(s: &[u8]) -> bool {
+fn all_tchar(s: &[u8]) -> bool {
     s.iter().all(|&b| TCHAR[usize::from(b)])
 }
 
@@ -324,7 +324,7 @@ pub(crate) fn span_of(base: &[u8], sub: &[u8]) -> Option<Span> {
 }
 
 /// Trim OWS inside a span of `buf`.
-pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
+fn trim_span(buf: &[u8], s: Span) -> Span {
     let bytes = s.get(buf);
     let lead = bytes.iter().position(|&b| !is_ows(b)).unwrap_or(bytes.len());
     let trail = bytes[lead..].iter().rev().position(|&b| !is_ows(b)).unwrap_or(0);
@@ -332,7 +332,7 @@ pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
 }
 
 /// Iterate over the comma-separated elements of a list value, trimmed, empty ones skipped.
-pub(crate) fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
     v.split(|&b| b == b',').map(trim_ows).filter(|s| !s.is_empty())
 }
 
@@ -357,7 +357,7 @@ impl Hint {
 }
 
 /// Find `\r\n\r\n` in `buf[start..limit_end]`; returns the offset one past it.
-pub(crate) fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Option<usize> {
+fn find_block_end(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Option<usize> {
     let end = limit_end.min(buf.len());
     let mut from = start;
     if hint.resumes(start) {
@@ -419,7 +419,7 @@ const BARE_LF: HttpError = bad("bare LF in head");
 /// Checks the raw lines of a complete head or trailer block: every CR is followed by LF,
 /// every LF is preceded by CR (no bare CR, no bare LF) and no line starts with SP or HTAB
 /// (no obs-fold, RFC 9112 §5.2). Reports the first offending byte.
-pub(crate) fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
+fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
     // Invariant: `pos` starts a line.
     let mut pos = 0;
     loop {
