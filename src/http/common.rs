@@ -969,10 +969,6 @@ impl FramerCore {
         }
     }
 
-    pub(crate) fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// One step over `buf` (the contract of [`Step`]). When a head is due, `parse_head`
     /// parses it from the start of `buf`: `Ok(None)` while it is incomplete, else the bytes
     /// it took and the head.

@@ -98,11 +98,6 @@ impl RequestParser {
         }
     }
 
-    /// The limits this parser enforces.
-    pub fn limits(&self) -> &Limits {
-        self.core.limits()
-    }
-
     /// Feeds the not-yet-consumed bytes of the connection; returns one step.
     ///
     /// Contract: after `NeedMore`, the next call passes the same bytes followed by new
