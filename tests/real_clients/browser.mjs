@@ -14,41 +14,17 @@
 //
 // NODE_DIR holds node_modules/playwright-core. Prints a JSON summary on stdout; exits 1 when
 // any check failed (the failures are listed in the summary and on stderr), 2 on a timeout.
+// The pieces shared with tests/tls_browser/https_page.mjs are in tests/common/page.mjs.
 
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { args, assets, checkRendered, failures, launch, STEP_MS, watchdog } from '../common/page.mjs';
 
-const [base, webRoot, outDir, loadsArg, nodeDir] = process.argv.slice(2);
-if (!nodeDir) {
-  console.error('usage: node browser.mjs BASE_URL WEB_ROOT OUT_DIR LOADS NODE_DIR');
-  process.exit(2);
-}
-const LOADS = Number(loadsArg);
-const TOTAL_MS = 75000;
-const STEP_MS = 10000;
-
-const { chromium } = createRequire(path.join(path.resolve(nodeDir), 'package.json'))('playwright-core');
-
-const killer = setTimeout(() => {
-  console.error(`browser.mjs: not done after ${TOTAL_MS} ms`);
-  process.exit(2);
-}, TOTAL_MS);
-
-const ASSETS = {
-  '/': { file: 'index.html', types: ['text/html'] },
-  '/style.css': { file: 'style.css', types: ['text/css'] },
-  '/app.js': { file: 'app.js', types: ['text/javascript', 'application/javascript'] },
-  '/logo.png': { file: 'logo.png', types: ['image/png'] },
-};
-for (const a of Object.values(ASSETS)) a.bytes = fs.readFileSync(path.join(webRoot, a.file));
-
-const errors = [];
-const fail = (msg) => {
-  if (errors.length < 50) errors.push(msg);
-  console.error('FAIL ' + msg);
-};
+const { base, webRoot, outDir, loads, nodeDir } = args('browser.mjs', ['base', 'webRoot', 'outDir', 'loads', 'nodeDir']);
+const LOADS = Number(loads);
+const killer = watchdog('browser.mjs');
+const ASSETS = assets(webRoot);
+const { errors, fail } = failures();
 
 const summary = {
   loads: 0,
@@ -64,24 +40,8 @@ const summary = {
   errors,
 };
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 900 },
-});
+const { context, close } = await launch(nodeDir);
 summary.chromium = context.browser()?.version() ?? '';
-context.setDefaultTimeout(STEP_MS);
 const page = context.pages()[0] ?? (await context.newPage());
 const cdp = await context.newCDPSession(page);
 await cdp.send('Network.enable');
@@ -168,22 +128,6 @@ function checkResponse(load, r, seen) {
   fail(`${where}: unexpected request`);
 }
 
-// What the user sees: the CSS applied, the logo decoded, the script ran.
-async function checkRendered(load) {
-  const seen = await page.evaluate(() => {
-    const img = document.querySelector('header img');
-    return {
-      bg: getComputedStyle(document.body).backgroundColor,
-      img: img && img.complete ? img.naturalWidth : -1,
-      sheets: document.styleSheets.length,
-      rules: document.styleSheets[0] ? document.styleSheets[0].cssRules.length : 0,
-    };
-  });
-  if (seen.bg !== 'rgb(244, 239, 230)') fail(`load ${load}: body background ${seen.bg}: style.css not applied`);
-  if (seen.img !== 64) fail(`load ${load}: logo naturalWidth ${seen.img}: logo.png not decoded`);
-  if (seen.rules < 5) fail(`load ${load}: ${seen.rules} CSS rules`);
-}
-
 async function fireSlow() {
   await page.click('#slow-form button');
 }
@@ -219,7 +163,7 @@ try {
     await page.waitForFunction(() => document.getElementById('stats-state').textContent === 'live', null, {
       timeout: STEP_MS,
     });
-    await checkRendered(i);
+    await checkRendered(page, i, fail);
     await fireSlow();
     const abandon = i % 2 === 1 && i !== LOADS - 1;
     if (abandon) {
@@ -256,8 +200,7 @@ try {
   fail(`driver: ${e && e.stack ? e.stack : e}`);
 } finally {
   summary.connections = connIds.size;
-  await context.close().catch(() => {});
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
   clearTimeout(killer);
 }
 console.log(JSON.stringify(summary));

@@ -14,42 +14,25 @@
 //   node https_page.mjs BASE_URL WEB_ROOT OUT_DIR LOADS NODE_DIR SPKI
 //
 // NODE_DIR holds node_modules/playwright-core. Prints a JSON summary on stdout; exits 1 when
-// any check failed (listed in the summary and on stderr), 2 on a timeout.
+// any check failed (listed in the summary and on stderr), 2 on a timeout. The pieces shared
+// with tests/real_clients/browser.mjs are in tests/common/page.mjs.
 
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { args, assets, checkRendered, failures, launch, STEP_MS, watchdog } from '../common/page.mjs';
 
-const [base, webRoot, outDir, loadsArg, nodeDir, spki] = process.argv.slice(2);
-if (!spki) {
-  console.error('usage: node https_page.mjs BASE_URL WEB_ROOT OUT_DIR LOADS NODE_DIR SPKI');
-  process.exit(2);
-}
-const LOADS = Number(loadsArg);
-const TOTAL_MS = 75000;
-const STEP_MS = 10000;
-
-const { chromium } = createRequire(path.join(path.resolve(nodeDir), 'package.json'))('playwright-core');
-
-const killer = setTimeout(() => {
-  console.error(`https_page.mjs: not done after ${TOTAL_MS} ms`);
-  process.exit(2);
-}, TOTAL_MS);
-
-const ASSETS = {
-  '/': { file: 'index.html', types: ['text/html'] },
-  '/style.css': { file: 'style.css', types: ['text/css'] },
-  '/app.js': { file: 'app.js', types: ['text/javascript', 'application/javascript'] },
-  '/logo.png': { file: 'logo.png', types: ['image/png'] },
-};
-for (const a of Object.values(ASSETS)) a.bytes = fs.readFileSync(path.join(webRoot, a.file));
-
-const errors = [];
-const fail = (msg) => {
-  if (errors.length < 50) errors.push(msg);
-  console.error('FAIL ' + msg);
-};
+const { base, webRoot, outDir, loads, nodeDir, spki } = args('https_page.mjs', [
+  'base',
+  'webRoot',
+  'outDir',
+  'loads',
+  'nodeDir',
+  'spki',
+]);
+const LOADS = Number(loads);
+const killer = watchdog('https_page.mjs');
+const ASSETS = assets(webRoot);
+const { errors, fail } = failures();
 
 const summary = {
   loads: 0,
@@ -66,37 +49,10 @@ const summary = {
   errors,
 };
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-async function launch(extraArgs) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-chromium-tls-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [...ARGS, ...extraArgs],
-    viewport: { width: 1100, height: 900 },
-  });
-  context.setDefaultTimeout(STEP_MS);
-  const close = async () => {
-    await context.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  };
-  return { context, close };
-}
-
 const origin = new URL(base).origin;
 
 async function pinned() {
-  const { context, close } = await launch([`--ignore-certificate-errors-spki-list=${spki}`]);
+  const { context, close } = await launch(nodeDir, [`--ignore-certificate-errors-spki-list=${spki}`]);
   try {
     summary.chromium = context.browser()?.version() ?? '';
     const page = context.pages()[0] ?? (await context.newPage());
@@ -165,17 +121,8 @@ async function pinned() {
       // The icon request for logo.png can come after 'load': let the network settle so that
       // every body is read before the next reload (/api/stats is polled once a second).
       await page.waitForLoadState('networkidle', { timeout: STEP_MS }).catch(() => {});
-      // What the user sees: the CSS applied, the logo decoded.
-      const seen = await page.evaluate(() => {
-        const img = document.querySelector('header img');
-        return {
-          bg: getComputedStyle(document.body).backgroundColor,
-          img: img && img.complete ? img.naturalWidth : -1,
-          secure: window.isSecureContext,
-        };
-      });
-      if (seen.bg !== 'rgb(244, 239, 230)') fail(`load ${i}: body background ${seen.bg}: style.css not applied`);
-      if (seen.img !== 64) fail(`load ${i}: logo naturalWidth ${seen.img}: logo.png not decoded`);
+      // What the user sees: the CSS applied, the logo decoded, a secure context.
+      const seen = await checkRendered(page, i, fail);
       if (!seen.secure) fail(`load ${i}: not a secure context`);
 
       const done = await Promise.all(pending);
@@ -231,7 +178,7 @@ async function pinned() {
 
 // Without the pin the self-signed certificate must be refused.
 async function unpinned() {
-  const { context, close } = await launch([]);
+  const { context, close } = await launch(nodeDir);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     try {
