@@ -11,18 +11,12 @@
 
 mod common;
 
-use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::cbuild::{compile_c, example, free_port, root, Flavor};
+use common::data::pattern;
 use common::example::{Child, STEP};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-fn build(example: &str, flavor: Flavor) -> PathBuf {
-    let src = root().join("c-examples").join(example).join("main.c");
-    compile_c(&format!("example-{example}"), &[&src], &[], flavor)
-}
 
 fn connect(port: u16) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the example");
@@ -31,31 +25,11 @@ fn connect(port: u16) -> TcpStream {
     s
 }
 
-/// Deterministic pseudo-random bytes (xorshift), different for every `seed`.
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 // ---- tcp-echo --------------------------------------------------------------------------
 
 fn tcp_echo(flavor: Flavor) {
     const CLIENTS: usize = 32;
-    let bin = build("tcp-echo", flavor);
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let mut child = Child::start(&bin, &[&url]);
-    assert_eq!(
-        child.wait_line("listening", |l| l.starts_with("listening on")),
-        format!("listening on {url}")
-    );
+    let (child, port) = Child::server_with(&example("tcp-echo", flavor), "tcp", None, &[]);
 
     // Many clients at once, sizes from 0 bytes to past the socket buffers, written in
     // uneven chunks while the echo is read concurrently: every byte must come back, in order.
@@ -101,10 +75,7 @@ fn tcp_echo(flavor: Flavor) {
         c.join().expect("echo client");
     }
 
-    child.signal(libc::SIGTERM);
-    let f = child.finish();
-    f.assert_clean_exit();
-    assert_eq!(f.stdout.last().map(String::as_str), Some("bye"), "{}", f.describe());
+    let f = child.stop();
     // One MG_INFO line when each client was accepted, one when it closed.
     let accepted = f
         .stdout
@@ -189,23 +160,9 @@ fn mt_client(port: u16, id: usize, leave: Leave, nonce: u64) -> usize {
     }
 }
 
-fn counters(line: &str) -> HashMap<String, u64> {
-    line.split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or_else(|_| panic!("counter {k}={v}"))))
-        .collect()
-}
-
 fn multi_threaded(flavor: Flavor) {
     const CLIENTS: usize = 50;
-    let bin = build("multi-threaded", flavor);
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let mut child = Child::start(&bin, &[&url]);
-    assert_eq!(
-        child.wait_line("listening", |l| l.starts_with("listening on")),
-        format!("listening on {url}")
-    );
+    let (child, port) = Child::server_with(&example("multi-threaded", flavor), "tcp", None, &[]);
 
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -228,12 +185,8 @@ fn multi_threaded(flavor: Flavor) {
 
     // The early leavers' last requests are with the workers for at most 50 ms more.
     std::thread::sleep(Duration::from_millis(300));
-    child.signal(libc::SIGTERM);
-    let f = child.finish();
-    f.assert_clean_exit();
-    let n = f.stdout.len();
-    assert!(n >= 2 && f.stdout[n - 1] == "bye", "{}", f.describe());
-    let c = counters(&f.stdout[n - 2]);
+    let f = child.stop();
+    let c = f.counters("requests=");
     let get = |k: &str| {
         *c.get(k)
             .unwrap_or_else(|| panic!("counter {k} missing\n{}", f.describe()))
@@ -281,7 +234,7 @@ fn multi_threaded_sanitized() {
 // ---- timers ----------------------------------------------------------------------------
 
 fn timers(flavor: Flavor) {
-    let bin = build("timers", flavor);
+    let bin = example("timers", flavor);
     let url = format!("tcp://127.0.0.1:{}", free_port());
     let t0 = Instant::now();
     let f = Child::start(&bin, &[&url]).finish();

@@ -15,21 +15,19 @@
 //! (`MEERKAT_CARGO`) as `cargo test`, so they find `libmeerkat.a` already built (by
 //! `cbuild::staticlib()` here) and cost a fraction of a second each.
 
-// Only the C-build helpers are needed; tests/common/mod.rs does not export them (see
-// tests/c_examples.rs), so include the file directly.
-#[path = "common/cbuild.rs"]
-mod cbuild;
+mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::cbuild;
+use common::example::{Child, STEP};
+use common::proc::{describe, run_limited};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Longest wait for the example to print `listening on`, and for each socket operation.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one cmake run (configure, build, install) may take.
+const CMAKE_LIMIT: Duration = Duration::from_secs(600);
 
 /// The cargo target dir `cargo test` uses (where `libmeerkat.a` was just built).
 fn cargo_target_dir() -> PathBuf {
@@ -56,35 +54,25 @@ fn fresh_dir(name: &str) -> PathBuf {
 
 /// Fails (never skips) when cmake is missing.
 fn require_cmake() {
-    match Command::new("cmake").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "`cmake --version` failed ({}): {}",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!(
+    if let Err(e) = Command::new("cmake").arg("--version").output() {
+        panic!(
             "cmake not found on PATH ({e}): the CMake package tests need it. \
              Install it with scripts/setup.sh (or `apt-get install cmake`)."
-        ),
+        );
     }
 }
 
-/// Runs a cmake command; panics with its full output if it fails. Returns stdout.
+/// Runs a cmake command (bounded by `CMAKE_LIMIT`); panics with its full output if it
+/// fails. Returns stdout.
 fn cmake(what: &str, args: &[&str]) -> String {
-    let out = Command::new("cmake")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run cmake: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let out = run_limited(Command::new("cmake").args(args), CMAKE_LIMIT, what);
     assert!(
         out.status.success(),
-        "{what} failed ({}): cmake {}\n--- stdout\n{stdout}\n--- stderr\n{}",
-        out.status,
+        "{what} failed: cmake {}\n{}",
         args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
+        describe(&out)
     );
-    stdout
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `-D` options every configure here gets: shared cargo target dir, dev profile, same cargo.
@@ -130,127 +118,20 @@ fn mtime(p: &Path) -> SystemTime {
         .unwrap_or_else(|e| panic!("mtime of {}: {e}", p.display()))
 }
 
-/// A running example; killed and reaped on drop, also when an assertion fails.
-struct Server {
-    child: Child,
-    lines: Receiver<String>,
-    /// Everything it printed so far (stdout and stderr), for failure messages.
-    log: Vec<String>,
-}
-
-impl Server {
-    fn spawn(bin: &Path, url: &str) -> Server {
-        let mut child = Command::new(bin)
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().expect("piped stdout");
-        let err = child.stderr.take().expect("piped stderr");
-        for (stream, prefix) in [(Box::new(out) as Box<dyn Read + Send>, ""), (Box::new(err), "stderr: ")] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(format!("{prefix}{line}")).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Server {
-            child,
-            lines,
-            log: Vec::new(),
-        }
-    }
-
-    /// Waits for `listening on <url>`. Err(output) if the process exits first.
-    fn wait_listening(&mut self, url: &str) -> Result<(), String> {
-        let want = format!("listening on {url}");
-        let end = Instant::now() + START_TIMEOUT;
-        loop {
-            let left = end.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left.min(Duration::from_millis(200))) {
-                Ok(line) => {
-                    let done = line.contains(&want);
-                    self.log.push(line);
-                    if done {
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    if e == RecvTimeoutError::Disconnected {
-                        // Both pipes closed: the process is exiting; give it a moment.
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                    if let Some(status) = self.child.try_wait().expect("try_wait") {
-                        // Collect what is left of its output.
-                        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                            self.log.push(line);
-                        }
-                        return Err(format!(
-                            "exited with {status} before listening:\n{}",
-                            self.log.join("\n")
-                        ));
-                    }
-                    assert!(
-                        Instant::now() < end,
-                        "no `{want}` within {START_TIMEOUT:?}; output so far:\n{}",
-                        self.log.join("\n")
-                    );
-                }
-            }
-        }
-    }
-
-    fn output(&mut self) -> String {
-        while let Ok(line) = self.lines.try_recv() {
-            self.log.push(line);
-        }
-        self.log.join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the example on a free loopback port (a few tries, in case another process takes
-/// the port between probing and binding), then checks that it echoes.
+/// Starts the example on a free loopback port, checks that it echoes, and stops it with
+/// SIGTERM: it must exit with 0 after "bye".
 fn run_and_check_echo(bin: &Path) {
-    let mut failures = Vec::new();
-    for _ in 0..3 {
-        let port = cbuild::free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let mut server = Server::spawn(bin, &url);
-        match server.wait_listening(&url) {
-            Ok(()) => {
-                check_echo(port, &mut server);
-                return;
-            }
-            Err(e) => failures.push(e),
-        }
+    let (server, port) = Child::server_with(bin, "tcp", None, &[]);
+    if let Err(e) = check_echo(port) {
+        panic!("{e}\n{}", server.kill().describe());
     }
-    panic!(
-        "{} never started listening:\n{}",
-        bin.display(),
-        failures.join("\n---\n")
-    );
+    server.stop();
 }
 
-fn check_echo(port: u16, server: &mut Server) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
-        .unwrap_or_else(|e| panic!("connect to {addr}: {e}\n{}", server.output()));
-    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+fn check_echo(port: u16) -> Result<(), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect to port {port}: {e}"))?;
+    s.set_read_timeout(Some(STEP)).unwrap();
+    s.set_write_timeout(Some(STEP)).unwrap();
     // A greeting plus 64 KiB of patterned bytes: more than one read/write on each side.
     let mut sent = b"hello from a CMake consumer\n".to_vec();
     sent.extend((0..65536u32).map(|i| (i % 251) as u8));
@@ -262,18 +143,17 @@ fn check_echo(port: u16, server: &mut Server) {
             r.read_exact(&mut got).map(|()| got)
         })
     };
-    s.write_all(&sent)
-        .unwrap_or_else(|e| panic!("send to tcp-echo: {e}\n{}", server.output()));
+    s.write_all(&sent).map_err(|e| format!("send to tcp-echo: {e}"))?;
     let got = reader
         .join()
         .expect("reader thread")
-        .unwrap_or_else(|e| panic!("read the echo back: {e}\n{}", server.output()));
-    if let Some(i) = (0..sent.len()).find(|&i| got[i] != sent[i]) {
-        panic!(
-            "tcp-echo sent back different bytes (first difference at byte {i} of {})\n{}",
-            sent.len(),
-            server.output()
-        );
+        .map_err(|e| format!("read the echo back: {e}"))?;
+    match got.iter().zip(&sent).position(|(a, b)| a != b) {
+        Some(i) => Err(format!(
+            "tcp-echo sent back different bytes (first difference at byte {i} of {})",
+            sent.len()
+        )),
+        None => Ok(()),
     }
 }
 

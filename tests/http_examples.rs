@@ -12,53 +12,14 @@
 
 mod common;
 
-use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::cbuild::{example, free_port, root, Flavor};
+use common::data::{json_num, pattern, TempDir};
 use common::example::{Child, Finished, STEP};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-
-// ---- building and running the examples -------------------------------------------------
-
-/// Build `c-examples/<example>/main.c` once per flavor for this test binary (tests run in
-/// parallel and several need the same program: building it twice into one path would race).
-fn build(example: &str, flavor: Flavor) -> PathBuf {
-    type Slot = Arc<OnceLock<PathBuf>>;
-    static BUILT: OnceLock<Mutex<HashMap<(String, bool), Slot>>> = OnceLock::new();
-    let slot = BUILT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry((example.to_string(), flavor == Flavor::Sanitized))
-        .or_default()
-        .clone();
-    slot.get_or_init(|| {
-        let src = root().join("c-examples").join(example).join("main.c");
-        compile_c(&format!("httpex-{example}"), &[&src], &[], flavor)
-    })
-    .clone()
-}
-
-/// A directory removed when the guard goes (also when a test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("meerkat-httpex-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 // ---- a small HTTP/1.1 client -----------------------------------------------------------
 
@@ -234,34 +195,6 @@ fn json_esc(s: &[u8]) -> String {
     String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
 }
 
-/// The unsigned number after `"key":` in a flat JSON object.
-fn json_u64(body: &str, key: &str) -> u64 {
-    let at = body
-        .find(&format!("\"{key}\":"))
-        .unwrap_or_else(|| panic!("{key} in {body}"))
-        + key.len()
-        + 3;
-    body[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} is a number in {body}"))
-}
-
-/// Deterministic pseudo-random bytes (xorshift), different for every `seed`.
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// Reset the connection (RST instead of FIN) when it is dropped.
 fn set_rst(s: &TcpStream) {
     socket2::SockRef::from(s).set_linger(Some(Duration::ZERO)).unwrap();
@@ -285,7 +218,7 @@ fn web_file(name: &str) -> Vec<u8> {
 }
 
 fn start_http_server(flavor: Flavor) -> (Child, u16) {
-    let bin = build("http-server", flavor);
+    let bin = example("http-server", flavor);
     let root = web_root();
     let (mut child, port) = Child::server(&bin, &[root.to_str().unwrap()]);
     child.wait_line("serving", |l| l.starts_with("serving "));
@@ -370,13 +303,13 @@ fn http_server(flavor: Flavor) {
     }
     let (t1, t2) = (r1.text(), r2.text());
     assert_eq!(
-        json_u64(&t2, "requests"),
-        json_u64(&t1, "requests") + 1,
+        json_num(&t2, "requests"),
+        json_num(&t1, "requests") + 1,
         "{t1} then {t2}"
     );
-    assert!(json_u64(&t2, "uptime_ms") >= json_u64(&t1, "uptime_ms"));
+    assert!(json_num(&t2, "uptime_ms") >= json_num(&t1, "uptime_ms"));
     assert!(
-        json_u64(&t2, "live_conns") >= 2,
+        json_num(&t2, "live_conns") >= 2,
         "the listener and this connection: {t2}"
     );
 
@@ -440,7 +373,7 @@ fn http_server(flavor: Flavor) {
                     t.starts_with(&format!("{{\"id\":\"{id}\",\"delay_ms\":")),
                     "client {i} got {t}"
                 );
-                let delay = json_u64(&t, "delay_ms");
+                let delay = json_num(&t, "delay_ms");
                 assert!((50..=200).contains(&delay), "{t}");
                 // The server's millisecond clock may round the delay up by up to 2 ms.
                 assert!(
@@ -519,7 +452,7 @@ fn http_server_sanitized() {
 // ---- http-client -----------------------------------------------------------------------
 
 fn run_client(flavor: Flavor, args: &[&str]) -> Finished {
-    let bin = build("http-client", flavor);
+    let bin = example("http-client", flavor);
     let f = Child::start(&bin, args).finish();
     f.assert_no_sanitizer_report();
     f
@@ -536,7 +469,7 @@ fn http_client(flavor: Flavor) {
     assert_eq!(f.stdout[..3], ["status: 200", "headers: 4", ""], "{}", f.describe());
     assert_eq!(f.stdout.len(), 4, "{}", f.describe());
     assert!(f.stdout[3].starts_with("{\"uptime_ms\":"), "{}", f.describe());
-    assert!(json_u64(&f.stdout[3], "live_conns") >= 2);
+    assert!(json_num(&f.stdout[3], "live_conns") >= 2);
 
     let f = run_client(flavor, &[&format!("{base}/api/echo?text=hi%20there")]);
     assert_eq!(f.status.code(), Some(0), "{}", f.describe());
@@ -645,7 +578,7 @@ fn kv_client(port: u16, id: usize) {
 fn restful(flavor: Flavor) {
     const CLIENTS: usize = 24;
     const LEAVERS: usize = 8;
-    let bin = build("http-restful-server", flavor);
+    let bin = example("http-restful-server", flavor);
     let (child, port) = Child::server(&bin, &[]);
 
     // Errors, each made by a worker too.
@@ -793,13 +726,9 @@ fn multipart(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
 }
 
 fn file_upload(flavor: Flavor) {
-    let bin = build("file-upload", flavor);
-    let tag = match flavor {
-        Flavor::Plain => "plain",
-        Flavor::Sanitized => "asan",
-    };
-    let dir = TempDir::new(&format!("upload-{tag}"));
-    let (mut child, port) = Child::server(&bin, &[dir.0.to_str().unwrap()]);
+    let bin = example("file-upload", flavor);
+    let dir = TempDir::new("upload");
+    let (mut child, port) = Child::server(&bin, &[dir.dir().to_str().unwrap()]);
     child.wait_line("saving", |l| l.starts_with("saving to "));
 
     // The form.
@@ -812,7 +741,7 @@ fn file_upload(flavor: Flavor) {
     let big = pattern(nonce(), 20 * 1024 * 1024);
     let r = put_streamed(port, "/upload/big.bin", &big, false);
     r.assert_json(200, &format!("{{\"saved\":\"big.bin\",\"bytes\":{}}}", big.len()));
-    let saved = std::fs::read(dir.0.join("big.bin")).unwrap();
+    let saved = std::fs::read(dir.path("big.bin")).unwrap();
     assert!(
         saved.len() == big.len() && saved == big,
         "big.bin differs from what was sent"
@@ -832,13 +761,13 @@ fn file_upload(flavor: Flavor) {
         .collect();
     for (i, u) in uploads.into_iter().enumerate() {
         let data = u.join().expect("upload");
-        assert!(std::fs::read(dir.0.join(format!("part {i}.dat"))).unwrap() == data);
+        assert!(std::fs::read(dir.path(&format!("part {i}.dat"))).unwrap() == data);
     }
 
     // POST /upload?name=..., an empty file, and Expect: 100-continue.
     fetch(port, "POST", "/upload?name=hello.txt", &[], b"hello")
         .assert_json(200, "{\"saved\":\"hello.txt\",\"bytes\":5}");
-    assert_eq!(std::fs::read(dir.0.join("hello.txt")).unwrap(), b"hello");
+    assert_eq!(std::fs::read(dir.path("hello.txt")).unwrap(), b"hello");
     fetch(port, "PUT", "/upload/empty", &[], b"").assert_json(200, "{\"saved\":\"empty\",\"bytes\":0}");
     let mut c = Conn::open(port);
     c.send(b"PUT /upload/expect.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
@@ -866,7 +795,7 @@ fn file_upload(flavor: Flavor) {
         let r = fetch(port, method, path, &[], b"data");
         r.assert_json(400, "{\"error\":\"bad file name\"}");
     }
-    assert!(!dir.0.parent().unwrap().join("escape.txt").exists());
+    assert!(!dir.dir().parent().unwrap().join("escape.txt").exists());
     fetch(port, "GET", "/upload/big.bin", &[], b"")
         .assert_json(405, "{\"error\":\"PUT /upload/NAME or POST /upload?name=NAME\"}");
     get(port, "/nope").assert_json(404, "{\"error\":\"not found\"}");
@@ -887,8 +816,8 @@ fn file_upload(flavor: Flavor) {
         200,
         "{\"saved\":[{\"name\":\"a.txt\",\"bytes\":3},{\"name\":\"b.bin\",\"bytes\":100000}]}",
     );
-    assert_eq!(std::fs::read(dir.0.join("a.txt")).unwrap(), b"abc");
-    assert!(std::fs::read(dir.0.join("b.bin")).unwrap() == b_bin);
+    assert_eq!(std::fs::read(dir.path("a.txt")).unwrap(), b"abc");
+    assert!(std::fs::read(dir.path("b.bin")).unwrap() == b_bin);
     let only_text = multipart("q", &[("comment", None, b"hi")]);
     let ct_q = [("Content-Type", "multipart/form-data; boundary=q")];
     fetch(port, "POST", "/form", &ct_q, &only_text).assert_json(400, "{\"error\":\"no valid file in the form\"}");
@@ -913,8 +842,8 @@ fn file_upload(flavor: Flavor) {
     c.send(&vec![b'p'; 1024 * 1024]);
     // It is being written to a temporary file (so streaming started), then the client goes.
     let end = Instant::now() + STEP;
-    while !files_in(&dir.0).iter().any(|f| f.starts_with(".partial.bin.")) {
-        assert!(Instant::now() < end, "no temporary file: {:?}", files_in(&dir.0));
+    while !files_in(dir.dir()).iter().any(|f| f.starts_with(".partial.bin.")) {
+        assert!(Instant::now() < end, "no temporary file: {:?}", files_in(dir.dir()));
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(c);
@@ -932,8 +861,8 @@ fn file_upload(flavor: Flavor) {
         "part 3.dat",
     ];
     let end = Instant::now() + STEP;
-    while files_in(&dir.0) != want {
-        assert!(Instant::now() < end, "upload dir: {:?}", files_in(&dir.0));
+    while files_in(dir.dir()) != want {
+        assert!(Instant::now() < end, "upload dir: {:?}", files_in(dir.dir()));
         std::thread::sleep(Duration::from_millis(20));
     }
 
@@ -941,10 +870,7 @@ fn file_upload(flavor: Flavor) {
     let k = f.counters("uploads:");
     let ctx = f.describe();
     assert_eq!((k["saved"], k["aborted"]), (11, 1), "{ctx}");
-    let total: u64 = want
-        .iter()
-        .map(|n| std::fs::metadata(dir.0.join(n)).unwrap().len())
-        .sum();
+    let total: u64 = want.iter().map(|n| std::fs::metadata(dir.path(n)).unwrap().len()).sum();
     assert_eq!(k["bytes"], total, "{ctx}");
 }
 

@@ -1,9 +1,10 @@
 //! Building C programs against the freshly built `libmeerkat.a`, as a firmware project would.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -48,11 +49,32 @@ pub fn staticlib() -> PathBuf {
     .clone()
 }
 
-/// Where test binaries go.
+/// Where test binaries go: under this target dir's `tmp/`, so that test runs with different
+/// `CARGO_TARGET_DIR`s (several people, one checkout) do not overwrite each other's programs.
 pub fn out_dir() -> PathBuf {
-    let d = root().join("target").join("c-tests");
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-tests");
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// `c-examples/<name>/main.c`, built once per flavor for this test binary (as
+/// `<test crate>-<name>`): tests run in parallel and several start the same program, and
+/// building it twice into one path while another test runs it would race.
+pub fn example(name: &str, flavor: Flavor) -> PathBuf {
+    type Slot = Arc<OnceLock<PathBuf>>;
+    static BUILT: Mutex<BTreeMap<(String, bool), Slot>> = Mutex::new(BTreeMap::new());
+    let slot = BUILT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry((name.to_string(), flavor == Flavor::Sanitized))
+        .or_default()
+        .clone();
+    // The map's lock is released: different programs build in parallel.
+    slot.get_or_init(|| {
+        let src = root().join("c-examples").join(name).join("main.c");
+        compile_c(&format!("{}-{name}", env!("CARGO_CRATE_NAME")), &[&src], &[], flavor)
+    })
+    .clone()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

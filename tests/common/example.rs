@@ -1,5 +1,7 @@
 //! Running the C examples as separate processes: stdout read line by line, stderr
-//! collected, every wait bounded by [`STEP`], the process killed if a test fails.
+//! collected, every wait bounded by [`STEP`], the process killed if a test fails. Used by
+//! every test that starts an example server (c_examples, http_examples, real_clients,
+//! tls_real, tls_browser, cmake).
 #![allow(dead_code)]
 
 use super::cbuild::free_port;
@@ -87,7 +89,17 @@ impl Finished {
 
 impl Child {
     pub fn start(bin: &Path, args: &[&str]) -> Child {
-        let mut proc = Command::new(bin)
+        Child::spawn(bin, None, args)
+    }
+
+    /// Start `bin` with `args`, in `dir` when given (else in the test's directory), with the
+    /// sanitizers set to report leaks and stop at the first error.
+    pub fn spawn(bin: &Path, dir: Option<&Path>, args: &[&str]) -> Child {
+        let mut cmd = Command::new(bin);
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
+        let mut proc = cmd
             .args(args)
             .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -121,20 +133,55 @@ impl Child {
         }
     }
 
-    /// Start a server example on a free port and wait for its "listening on URL" line.
+    /// Start a server example on `http://127.0.0.1:PORT` (a free port) and wait for its
+    /// "listening on URL" line. `extra` arguments follow the URL.
     pub fn server(bin: &Path, extra: &[&str]) -> (Child, u16) {
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut args = vec![url.as_str()];
-        args.extend_from_slice(extra);
-        let mut child = Child::start(bin, &args);
-        let line = child.wait_line("listening", |l| l.starts_with("listening on"));
-        assert_eq!(line, format!("listening on {url}"));
-        (child, port)
+        Child::server_with(bin, "http", None, extra)
     }
 
-    /// The first stdout line (from now on) for which `pred` holds; fails after `STEP`.
+    /// [`Child::server`] with another URL scheme (`tcp`, `https`), run from `dir` when given.
+    /// A program that exits before "listening on" (another process took the port between
+    /// [`free_port`] and its bind) is started again on another port, twice at most.
+    pub fn server_with(bin: &Path, scheme: &str, dir: Option<&Path>, extra: &[&str]) -> (Child, u16) {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let url = format!("{scheme}://127.0.0.1:{port}");
+            let mut args = vec![url.as_str()];
+            args.extend_from_slice(extra);
+            let mut child = Child::spawn(bin, dir, &args);
+            match child.next_line("listening", |l| l.starts_with("listening on")) {
+                Some(line) => {
+                    assert_eq!(line, format!("listening on {url}"));
+                    return (child, port);
+                }
+                None => failures.push(child.finish().describe()),
+            }
+        }
+        panic!(
+            "{} exited three times before listening:\n{}",
+            bin.display(),
+            failures.join("\n---\n")
+        );
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.proc.id()
+    }
+
+    /// The first stdout line (from now on) for which `pred` holds; fails after `STEP` or
+    /// when stdout ends first.
     pub fn wait_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.next_line(what, pred).unwrap_or_else(|| {
+            panic!(
+                "waiting for {what}: stdout ended; got so far:\n{}",
+                self.seen.join("\n")
+            )
+        })
+    }
+
+    /// Like [`Child::wait_line`], but `None` when stdout ends (the program is exiting).
+    fn next_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> Option<String> {
         let end = Instant::now() + STEP;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -142,11 +189,12 @@ impl Child {
                 Ok(l) => {
                     self.seen.push(l.clone());
                     if pred(&l) {
-                        return l;
+                        return Some(l);
                     }
                 }
-                Err(e) => panic!(
-                    "waiting for {what} on stdout: {e:?}; got so far:\n{}",
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "no {what} on stdout after {STEP:?}; got so far:\n{}",
                     self.seen.join("\n")
                 ),
             }
@@ -194,6 +242,12 @@ impl Child {
             .map(|t| t.join().expect("stderr reader"))
             .unwrap_or_default();
         Finished { status, stdout, stderr }
+    }
+
+    /// SIGKILL, then collect what it printed (for a failure message).
+    pub fn kill(self) -> Finished {
+        self.signal(libc::SIGKILL);
+        self.finish()
     }
 
     /// SIGTERM, then wait for a clean exit.

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod cbuild;
+pub mod data;
 pub mod example;
 pub mod proc;
+pub mod tools;
 
 use meerkat::ffi::*;
 use std::cell::RefCell;
