@@ -17,36 +17,22 @@
 
 mod common;
 
-use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::cbuild::{example, root, Flavor};
+use common::data::{json_num, pattern, TempDir};
+use common::example::{Child, Finished};
 use common::proc::{describe, run_limited, text};
+use common::tools;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// What a sanitizer prints when it finds something.
-const SANITIZER_MARKERS: &[&str] = &["Sanitizer", "runtime error:"];
 /// Debian packages the tests need; `scripts/setup.sh` installs the missing ones.
 const PACKAGES: &[&str] = &["curl", "apache2-utils", "chromium", "python3-venv"];
 /// How long one client invocation may run (curl, one h11 run, one ab run).
 const CLIENT_LIMIT: Duration = Duration::from_secs(30);
 
-// ---- paths, locks, tools -------------------------------------------------------------------
-
-fn target() -> PathBuf {
-    root().join("target")
-}
-
-fn work_dir() -> PathBuf {
-    let d = target().join("real_clients");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+// ---- paths, tools --------------------------------------------------------------------------
 
 fn example_dir(name: &str) -> PathBuf {
     root().join("c-examples").join(name)
@@ -60,359 +46,52 @@ fn web_file(name: &str) -> Vec<u8> {
     std::fs::read(web_root().join(name)).unwrap_or_else(|e| panic!("read web_root/{name}: {e}"))
 }
 
-/// Run `f` holding an exclusive lock on a file under `target/real_clients`: installs and
-/// builds are shared between test threads and, under cargo-nextest, between processes.
-fn locked<T>(f: impl FnOnce() -> T) -> T {
-    static IN_PROCESS: Mutex<()> = Mutex::new(());
-    let _g = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
-    let lock = File::create(work_dir().join(".lock")).expect("create the lock file");
-    // SAFETY: flock(2) on a descriptor we own for the whole call; no memory is involved.
-    // (File::lock is newer than the crate's MSRV.) The lock goes with the descriptor.
-    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-    assert_eq!(
-        rc,
-        0,
-        "flock target/real_clients/.lock: {}",
-        std::io::Error::last_os_error()
-    );
-    let r = f();
-    drop(lock);
-    r
-}
-
-/// `scripts/setup.sh` with the packages above (idempotent; apt-get only when something is
-/// missing), then the tools that must answer. Fails the test with the reason otherwise.
+/// The packages above, then the tools that must answer.
 fn setup() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        locked(|| {
-            let out = run_limited(
-                Command::new(root().join("scripts/setup.sh")).args(PACKAGES),
-                Duration::from_secs(900),
-                "scripts/setup.sh",
-            );
-            assert!(
-                out.status.success(),
-                "scripts/setup.sh {} could not install what the real-client tests need:\n{}",
-                PACKAGES.join(" "),
-                describe(&out)
-            );
-        });
-        for (tool, args) in [
-            ("curl", &["--version"][..]),
-            ("ab", &["-V"][..]),
-            ("/usr/bin/chromium", &["--version"][..]),
-            ("python3", &["--version"][..]),
-            ("node", &["--version"][..]),
-            ("npm", &["--version"][..]),
-        ] {
-            let out = run_limited(Command::new(tool).args(args), Duration::from_secs(60), tool);
-            assert!(
-                out.status.success(),
-                "{tool} is not usable after scripts/setup.sh (node and npm come with the machine):\n{}",
-                describe(&out)
-            );
-        }
-    });
-}
-
-/// `target/pyenv/bin/python` with h11 importable: the venv and h11 are installed if missing.
-fn python_with_h11() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        setup();
-        let venv = target().join("pyenv");
-        let py = venv.join("bin/python");
-        let has_h11 = |py: &Path| {
-            py.exists()
-                && run_limited(
-                    Command::new(py).args(["-c", "import h11"]),
-                    Duration::from_secs(60),
-                    "python -c 'import h11'",
-                )
-                .status
-                .success()
-        };
-        locked(|| {
-            if has_h11(&py) {
-                return;
-            }
-            if !py.exists() {
-                let out = run_limited(
-                    Command::new("python3").arg("-m").arg("venv").arg(&venv),
-                    Duration::from_secs(120),
-                    "python3 -m venv target/pyenv",
-                );
-                assert!(
-                    out.status.success(),
-                    "cannot create the venv target/pyenv (python3-venv):\n{}",
-                    describe(&out)
-                );
-            }
-            let out = run_limited(
-                Command::new(&py)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--disable-pip-version-check",
-                        "-q",
-                        "h11>=0.14,<1",
-                    ])
-                    .env("PIP_NO_INPUT", "1"),
-                Duration::from_secs(300),
-                "pip install h11",
-            );
-            assert!(
-                out.status.success(),
-                "cannot install h11 into target/pyenv with pip (is PyPI reachable?):\n{}",
-                describe(&out)
-            );
-            assert!(has_h11(&py), "h11 installed but not importable from {}", py.display());
-        });
-        py
-    })
-    .clone()
-}
-
-/// `target/node`, holding `node_modules/playwright-core` (installed with npm if missing).
-fn playwright_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        setup();
-        let dir = target().join("node");
-        let marker = dir.join("node_modules/playwright-core/package.json");
-        locked(|| {
-            if marker.exists() {
-                return;
-            }
-            std::fs::create_dir_all(&dir).unwrap();
-            let out = run_limited(
-                Command::new("npm").arg("install").arg("--prefix").arg(&dir).args([
-                    "--no-audit",
-                    "--no-fund",
-                    "playwright-core@1",
-                ]),
-                Duration::from_secs(300),
-                "npm install playwright-core",
-            );
-            assert!(
-                out.status.success() && marker.exists(),
-                "cannot install playwright-core into target/node with npm (is the npm registry reachable?):\n{}",
-                describe(&out)
-            );
-        });
-        dir
-    })
-    .clone()
-}
-
-/// `c-examples/<name>/main.c` built once per flavor (per process; across processes the
-/// build runs under the lock).
-fn example(name: &str, flavor: Flavor) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<(String, bool), PathBuf>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let key = (name.to_string(), flavor == Flavor::Sanitized);
-    if let Some(p) = built.get(&key) {
-        return p.clone();
-    }
-    let src = example_dir(name).join("main.c");
-    let bin = locked(|| compile_c(&format!("realclients-{name}"), &[&src], &[], flavor));
-    built.insert(key, bin.clone());
-    bin
+    tools::setup(
+        PACKAGES,
+        &[
+            ("curl", &["--version"]),
+            ("ab", &["-V"]),
+            ("/usr/bin/chromium", &["--version"]),
+            ("python3", &["--version"]),
+            ("node", &["--version"]),
+            ("npm", &["--version"]),
+        ],
+    );
 }
 
 // ---- a server under test -------------------------------------------------------------------
 
-/// A running example. Dropping it kills the process; `stop` ends it with SIGTERM and checks
-/// that it exited cleanly.
+/// A running example, started from its own directory (so `web_root` is relative). Dropping
+/// it kills the process; `stop` ends it with SIGTERM and checks that it exited cleanly.
 struct Server {
-    proc: Option<std::process::Child>,
-    url: String,
+    child: Child,
+    port: u16,
     name: String,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    stdout_thread: Option<JoinHandle<()>>,
-    stderr_thread: Option<JoinHandle<String>>,
 }
 
 impl Server {
-    /// Start `bin` in `dir` with `http://127.0.0.1:PORT` and `extra` arguments, and wait for
-    /// its "listening on" line. A port taken between `free_port` and the bind is retried.
-    fn start(name: &str, bin: &Path, dir: &Path, extra: &[&str]) -> Server {
-        let mut failures = Vec::new();
-        for _ in 0..3 {
-            let url = format!("http://127.0.0.1:{}", free_port());
-            let mut proc = Command::new(bin)
-                .current_dir(dir)
-                .arg(&url)
-                .args(extra)
-                .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
-                .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-            let (tx, lines) = mpsc::channel();
-            let out = proc.stdout.take().unwrap();
-            let stdout_thread = std::thread::spawn(move || {
-                for line in BufReader::new(out).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut err = proc.stderr.take().unwrap();
-            let stderr_thread = std::thread::spawn(move || {
-                let mut s = Vec::new();
-                let _ = err.read_to_end(&mut s);
-                text(&s)
-            });
-            let mut s = Server {
-                proc: Some(proc),
-                url: url.clone(),
-                name: name.to_string(),
-                lines,
-                seen: Vec::new(),
-                stdout_thread: Some(stdout_thread),
-                stderr_thread: Some(stderr_thread),
-            };
-            let end = Instant::now() + Duration::from_secs(20);
-            loop {
-                match s.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
-                    Ok(l) => {
-                        let up = l == format!("listening on {url}");
-                        s.seen.push(l);
-                        if up {
-                            return s;
-                        }
-                    }
-                    Err(e) => {
-                        let (status, stdout, stderr) = s.finish();
-                        failures.push(format!(
-                            "{name} did not print 'listening on {url}' ({e:?}); {status:?}\n{stdout}\n{stderr}"
-                        ));
-                        break;
-                    }
-                }
-            }
+    fn start(name: &str, flavor: Flavor, extra: &[&str]) -> Server {
+        let (child, port) = Child::server_with(&example(name, flavor), "http", Some(&example_dir(name)), extra);
+        Server {
+            child,
+            port,
+            name: format!("{name} ({flavor:?})"),
         }
-        panic!("could not start {name}:\n{}", failures.join("\n---\n"));
     }
 
     fn http_server(flavor: Flavor) -> Server {
-        let bin = example("http-server", flavor);
-        Server::start(
-            &format!("http-server ({flavor:?})"),
-            &bin,
-            &example_dir("http-server"),
-            &[],
-        )
+        Server::start("http-server", flavor, &[])
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
+        format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    /// Kill (if running) and collect: (exit status, stdout, stderr).
-    fn finish(&mut self) -> (Option<ExitStatus>, String, String) {
-        let status = self.proc.take().map(|mut p| {
-            let _ = p.kill();
-            p.wait().expect("wait")
-        });
-        if let Some(t) = self.stdout_thread.take() {
-            let _ = t.join();
-        }
-        while let Ok(l) = self.lines.try_recv() {
-            self.seen.push(l);
-        }
-        let stderr = self
-            .stderr_thread
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
-        (status, self.seen.join("\n"), stderr)
-    }
-
-    /// SIGTERM, then (bounded) wait: the program must exit with 0 after printing "bye", with
-    /// no sanitizer report. Returns its stdout lines.
-    fn stop(mut self) -> Vec<String> {
-        let mut proc = self.proc.take().expect("running");
-        let pid = libc::pid_t::try_from(proc.id()).expect("pid fits pid_t");
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill({pid}, SIGTERM)");
-        let end = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = proc.try_wait().expect("try_wait") {
-                break Some(s);
-            }
-            if Instant::now() > end {
-                let _ = proc.kill();
-                let _ = proc.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let (_, stdout, stderr) = self.finish();
-        let report = format!(
-            "{}: status {status:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
-            self.name
-        );
-        let status = status.unwrap_or_else(|| panic!("no exit 15 s after SIGTERM\n{report}"));
-        assert_eq!(status.code(), Some(0), "exit status after SIGTERM\n{report}");
-        assert_eq!(self.seen.last().map(String::as_str), Some("bye"), "{report}");
-        for m in SANITIZER_MARKERS {
-            assert!(!stderr.contains(m), "sanitizer report ({m}) on stderr\n{report}");
-        }
-        self.seen.clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-/// The `k=v` counters of the first line starting with `prefix`.
-fn counters(lines: &[String], prefix: &str) -> HashMap<String, u64> {
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting with {prefix:?} in {lines:?}"));
-    line.split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or_else(|_| panic!("counter {k}={v}"))))
-        .collect()
-}
-
-/// A directory under `target/real_clients`, emptied now and removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let d = work_dir().join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    /// SIGTERM: exit status 0 after "bye", no sanitizer report.
+    fn stop(self) -> Finished {
+        self.child.stop()
     }
 }
 
@@ -450,21 +129,8 @@ fn assert_file(path: &Path, want: &[u8], what: &str) {
     );
 }
 
-/// Deterministic bytes that do not compress (xorshift).
-fn noise(n: usize, mut seed: u64) -> Vec<u8> {
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        v.extend_from_slice(&seed.to_le_bytes());
-    }
-    v.truncate(n);
-    v
-}
-
 fn curl_checks(srv: &Server) {
-    let tmp = TempDir::new(&format!("curl-{}", srv.port()));
+    let tmp = TempDir::new("curl");
     let out = |n: &str| tmp.path(n).to_string_lossy().into_owned();
     let assets = [
         ("/", "index.html"),
@@ -736,7 +402,7 @@ fn curl_checks(srv: &Server) {
     // A large -T upload to an endpoint that cannot take it: 413 at once (no 100 Continue,
     // the body is not read), then the connection closes.
     let big = tmp.path("big.bin");
-    std::fs::write(&big, noise(3 << 20, 7)).unwrap();
+    std::fs::write(&big, pattern(7, 3 << 20)).unwrap();
     let (stdout, err) = curl(&[
         "--http1.1",
         "-v",
@@ -799,10 +465,9 @@ fn curl_suite(flavor: Flavor) {
     setup();
     let srv = Server::http_server(flavor);
     curl_checks(&srv);
-    let lines = srv.stop();
-    let c = counters(&lines, "slow:");
-    assert_eq!(c["replies"], 10, "{lines:?}");
-    assert_eq!(c["failed"], 0, "{lines:?}");
+    let f = srv.stop();
+    let c = f.counters("slow:");
+    assert_eq!((c["replies"], c["failed"]), (10, 0), "{}", f.describe());
 }
 
 #[test]
@@ -821,12 +486,11 @@ fn curl_against_sanitized_server() {
 fn curl_large_upload_with_expect_100_continue() {
     setup();
     let up = TempDir::new("uploads");
-    let bin = example("file-upload", Flavor::Plain);
-    let dir = up.0.to_string_lossy().into_owned();
-    let srv = Server::start("file-upload", &bin, &example_dir("file-upload"), &[&dir]);
+    let dir = up.dir().to_string_lossy().into_owned();
+    let srv = Server::start("file-upload", Flavor::Plain, &[&dir]);
     let src = TempDir::new("upload-src");
     let file = src.path("big.bin");
-    let data = noise(8 << 20, 99);
+    let data = pattern(99, 8 << 20);
     std::fs::write(&file, &data).unwrap();
     let f = file.to_string_lossy().into_owned();
     for (name, version) in [("one.bin", "--http1.1"), ("two.bin", "--http1.1")] {
@@ -856,9 +520,9 @@ fn curl_large_upload_with_expect_100_continue() {
     assert_eq!(closed(&err), 1, "{err}");
     assert_eq!(stdout, format!("{{\"saved\":\"three.bin\",\"bytes\":{}}}", data.len()));
     assert_file(&up.path("three.bin"), &data, "uploaded three.bin");
-    let lines = srv.stop();
-    let c = counters(&lines, "uploads:");
-    assert_eq!((c["saved"], c["aborted"]), (3, 0), "{lines:?}");
+    let f = srv.stop();
+    let c = f.counters("uploads:");
+    assert_eq!((c["saved"], c["aborted"]), (3, 0), "{}", f.describe());
 }
 
 // ---- ApacheBench ----------------------------------------------------------------------------
@@ -946,12 +610,7 @@ fn apachebench_http10_and_keepalive() {
     let end = Instant::now() + Duration::from_secs(5);
     loop {
         let (body, _) = curl(&[&stats]);
-        let live: u64 = body
-            .split("\"live_conns\":")
-            .nth(1)
-            .and_then(|s| s.trim_end_matches('}').parse().ok())
-            .unwrap_or_else(|| panic!("stats: {body}"));
-        if live <= 2 {
+        if json_num(&body, "live_conns") <= 2 {
             break;
         }
         assert!(Instant::now() < end, "connections left after ab: {body}");
@@ -963,10 +622,11 @@ fn apachebench_http10_and_keepalive() {
 // ---- h11 -----------------------------------------------------------------------------------
 
 fn h11_suite(flavor: Flavor) {
-    let py = python_with_h11();
+    setup();
+    let py = tools::python_with("h11", "h11>=0.14,<1");
     let srv = Server::http_server(flavor);
     let script = root().join("tests/real_clients/h11_check.py");
-    let port = srv.port().to_string();
+    let port = srv.port.to_string();
     let out = run_limited(
         Command::new(&py)
             .arg(&script)
@@ -1005,64 +665,34 @@ fn h11_strict_parse_sanitized_server() {
 
 // ---- Chromium ------------------------------------------------------------------------------
 
-/// A number field of the browser script's one-line JSON summary.
-fn json_num(summary: &str, key: &str) -> u64 {
-    summary
-        .split(&format!("\"{key}\":"))
-        .nth(1)
-        .and_then(|s| s.split([',', '}']).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in {summary}"))
-}
-
 #[test]
 fn chromium_reloads_with_slow_replies_keep_assets_intact() {
     const LOADS: u64 = 30;
-    let node_dir = playwright_dir();
+    setup();
     let srv = Server::http_server(Flavor::Plain);
-    let out_dir = work_dir();
-    let shot = out_dir.join("page.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = run_limited(
-        Command::new("node")
-            .arg(root().join("tests/real_clients/browser.mjs"))
-            .arg(&srv.url)
-            .arg(web_root())
-            .arg(&out_dir)
-            .arg(LOADS.to_string())
-            .arg(&node_dir),
-        Duration::from_secs(90),
-        "node browser.mjs",
-    );
-    let report = describe(&out);
-    assert!(out.status.success(), "browser checks failed\n{report}");
-    let summary = text(&out.stdout);
-    let summary = summary.lines().last().unwrap_or("");
-    assert_eq!(json_num(summary, "loads"), LOADS, "{report}");
+    let run = tools::run_page_script("tests/real_clients/browser.mjs", &srv.url(""), LOADS, &[]);
+    let report = &run.report;
+    assert_eq!(run.num("loads"), LOADS, "{report}");
     // Each load: index.html, style.css, app.js and logo.png (twice: icon and image).
-    assert!(json_num(summary, "assetChecks") >= 4 * LOADS, "{report}");
+    assert!(run.num("assetChecks") >= 4 * LOADS, "{report}");
     // The loads that wait see 10 own replies each; the others leave them behind.
-    assert_eq!(json_num(summary, "slowOwn"), 10 * (LOADS / 2 + 1), "{report}");
+    assert_eq!(run.num("slowOwn"), 10 * (LOADS / 2 + 1), "{report}");
     // Keep-alive: far fewer connections than responses.
-    let conns = json_num(summary, "connections");
-    let reused = json_num(summary, "reusedResponses");
+    let conns = run.num("connections");
+    let reused = run.num("reusedResponses");
     assert!(
         conns > 0 && reused > 2 * conns,
         "keep-alive reuse: {conns} connections, {reused} reused\n{report}"
     );
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("screenshot {}: {e}\n{report}", shot.display()));
-    assert!(
-        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
-        "screenshot\n{report}"
-    );
     // The server accounted for every /api/slow request it was given.
-    let lines = srv.stop();
-    let c = counters(&lines, "slow:");
+    let f = srv.stop();
+    let c = f.counters("slow:");
+    let ctx = f.describe();
     assert_eq!(
         c["requests"],
         c["replies"] + c["stale"] + c["undelivered"] + c["dropped"] + c["failed"],
-        "{lines:?}"
+        "{ctx}"
     );
-    assert_eq!(c["failed"], 0, "{lines:?}");
-    assert!(c["replies"] >= 10 * (LOADS / 2 + 1), "{lines:?}");
+    assert_eq!(c["failed"], 0, "{ctx}");
+    assert!(c["replies"] >= 10 * (LOADS / 2 + 1), "{ctx}");
 }

@@ -10,22 +10,18 @@
 
 mod common;
 
-use common::cbuild::{compile_c, free_port, root, Flavor};
+use common::cbuild::{example, root, Flavor};
+use common::data::TempDir;
+use common::example::{Child, Finished};
 use common::proc::{describe, run_limited, run_limited_with_input, text};
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use common::tools;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const SANITIZER_MARKERS: &[&str] = &["Sanitizer", "runtime error:"];
-const PACKAGES: &[&str] = &["curl", "openssl", "testssl.sh", "python3"];
 const CLIENT_LIMIT: Duration = Duration::from_secs(30);
 
-// ---- paths, tools, builds ----------------------------------------------------------------
+// ---- paths, tools --------------------------------------------------------------------------
 
 fn example_dir(name: &str) -> PathBuf {
     root().join("c-examples").join(name)
@@ -35,90 +31,17 @@ fn test_cert() -> PathBuf {
     example_dir("https-server").join("test-cert.pem")
 }
 
-/// A fresh directory under `target/tls_real`, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let d = root().join("target").join("tls_real").join(format!(
-            "{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `scripts/setup.sh` with the packages above (retried: another process may hold the dpkg
-/// lock), then every tool must answer.
+/// `scripts/setup.sh curl openssl testssl.sh python3`, then every tool must answer.
 fn setup() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let mut last = String::new();
-        let mut ok = false;
-        for attempt in 0..5 {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_secs(10));
-            }
-            let out = run_limited(
-                Command::new(root().join("scripts/setup.sh")).args(PACKAGES),
-                Duration::from_secs(900),
-                "scripts/setup.sh",
-            );
-            if out.status.success() {
-                ok = true;
-                break;
-            }
-            last = describe(&out);
-        }
-        assert!(
-            ok,
-            "scripts/setup.sh {} could not install what the TLS tests need:\n{last}",
-            PACKAGES.join(" ")
-        );
-        for (tool, args) in [
-            ("curl", &["--version"][..]),
-            ("openssl", &["version"][..]),
-            ("testssl", &["--version"][..]),
-            ("python3", &["--version"][..]),
-        ] {
-            let out = run_limited(Command::new(tool).args(args), Duration::from_secs(60), tool);
-            assert!(
-                out.status.success(),
-                "{tool} is not usable after scripts/setup.sh:\n{}",
-                describe(&out)
-            );
-        }
-    });
-}
-
-/// `c-examples/<name>/main.c` built once per flavor (`rustls.h` is in `include/`).
-fn example(name: &str, flavor: Flavor) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<(String, bool), PathBuf>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let key = (name.to_string(), flavor == Flavor::Sanitized);
-    if let Some(p) = built.get(&key) {
-        return p.clone();
-    }
-    let src = example_dir(name).join("main.c");
-    let bin = compile_c(&format!("tlsreal-{name}"), &[&src], &[], flavor);
-    built.insert(key, bin.clone());
-    bin
+    tools::setup(
+        &["curl", "openssl", "testssl.sh", "python3"],
+        &[
+            ("curl", &["--version"]),
+            ("openssl", &["version"]),
+            ("testssl", &["--version"]),
+            ("python3", &["--version"]),
+        ],
+    );
 }
 
 /// A self-signed certificate for localhost that nobody trusts (the "wrong CA").
@@ -165,149 +88,24 @@ fn web_root() -> TempDir {
     d
 }
 
-/// A running https-server (test certificate). Dropping it kills the process.
-struct Server {
-    proc: Option<std::process::Child>,
-    port: u16,
-    name: String,
-    seen: Vec<String>,
-    lines: mpsc::Receiver<String>,
-    stdout_thread: Option<JoinHandle<()>>,
-    stderr_thread: Option<JoinHandle<String>>,
+/// `https-server https://127.0.0.1:PORT - ROOT` (the shipped test certificate) from its own
+/// directory. Dropping it kills the process.
+fn start_server(flavor: Flavor, root: &TempDir) -> (Child, u16) {
+    let dir = example_dir("https-server");
+    let root = root.dir().to_str().expect("UTF-8 path");
+    Child::server_with(&example("https-server", flavor), "https", Some(&dir), &["-", root])
 }
 
-impl Server {
-    fn start(flavor: Flavor, root_dir: &Path) -> Server {
-        let bin = example("https-server", flavor);
-        let name = format!("https-server ({flavor:?})");
-        let mut failures = Vec::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let url = format!("https://127.0.0.1:{port}");
-            let mut proc = Command::new(&bin)
-                .current_dir(example_dir("https-server"))
-                .arg(&url)
-                .arg("-")
-                .arg(root_dir)
-                .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
-                .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-            let (tx, lines) = mpsc::channel();
-            let out = proc.stdout.take().unwrap();
-            let stdout_thread = std::thread::spawn(move || {
-                for line in BufReader::new(out).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut err = proc.stderr.take().unwrap();
-            let stderr_thread = std::thread::spawn(move || {
-                let mut s = Vec::new();
-                let _ = err.read_to_end(&mut s);
-                text(&s)
-            });
-            let mut s = Server {
-                proc: Some(proc),
-                port,
-                name: name.clone(),
-                seen: Vec::new(),
-                lines,
-                stdout_thread: Some(stdout_thread),
-                stderr_thread: Some(stderr_thread),
-            };
-            let end = Instant::now() + Duration::from_secs(20);
-            loop {
-                match s.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
-                    Ok(l) => {
-                        let up = l == format!("listening on {url}");
-                        s.seen.push(l);
-                        if up {
-                            return s;
-                        }
-                    }
-                    Err(e) => {
-                        let (status, stdout, stderr) = s.finish();
-                        failures.push(format!("no 'listening on' ({e:?}); {status:?}\n{stdout}\n{stderr}"));
-                        break;
-                    }
-                }
-            }
-        }
-        panic!("could not start {name}:\n{}", failures.join("\n---\n"));
-    }
-
-    fn pid(&self) -> u32 {
-        self.proc.as_ref().expect("running").id()
-    }
-
-    /// Kill (if running) and collect: (exit status, stdout, stderr).
-    fn finish(&mut self) -> (Option<ExitStatus>, String, String) {
-        let status = self.proc.take().map(|mut p| {
-            let _ = p.kill();
-            p.wait().expect("wait")
-        });
-        if let Some(t) = self.stdout_thread.take() {
-            let _ = t.join();
-        }
-        while let Ok(l) = self.lines.try_recv() {
-            self.seen.push(l);
-        }
-        let stderr = self
-            .stderr_thread
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
-        (status, self.seen.join("\n"), stderr)
-    }
-
-    /// SIGTERM, then a bounded wait: exit 0 after "bye", no sanitizer report (with
-    /// LeakSanitizer on). Returns stdout.
-    fn stop(mut self) -> String {
-        let mut proc = self.proc.take().expect("running");
-        let pid = libc::pid_t::try_from(proc.id()).expect("pid fits pid_t");
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let end = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = proc.try_wait().expect("try_wait") {
-                break Some(s);
-            }
-            if Instant::now() > end {
-                let _ = proc.kill();
-                let _ = proc.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let (_, stdout, stderr) = self.finish();
-        let report = format!(
-            "{}: status {status:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
-            self.name
-        );
-        let status = status.unwrap_or_else(|| panic!("no exit 15 s after SIGTERM\n{report}"));
-        assert_eq!(status.code(), Some(0), "exit status after SIGTERM\n{report}");
-        assert!(stdout.ends_with("bye"), "{report}");
-        assert!(
-            stderr.contains("FOR TESTING ONLY"),
-            "no test-certificate warning\n{report}"
-        );
-        for m in SANITIZER_MARKERS {
-            assert!(!stderr.contains(m), "sanitizer report ({m})\n{report}");
-        }
-        stdout
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.finish();
-    }
+/// SIGTERM: exit 0 after "bye", no sanitizer report (LeakSanitizer on), and the warning
+/// that the test certificate is in use.
+fn stop(srv: Child) -> Finished {
+    let f = srv.stop();
+    assert!(
+        f.stderr.contains("FOR TESTING ONLY"),
+        "no test-certificate warning\n{}",
+        f.describe()
+    );
+    f
 }
 
 // ---- clients --------------------------------------------------------------------------------
@@ -354,40 +152,40 @@ fn curl_trusts_the_test_ca_and_rejects_another() {
     setup();
     let dir = TempDir::new("curl");
     let root_dir = web_root();
-    let srv = Server::start(Flavor::Plain, &root_dir.0);
-    let (code, body, err) = curl(srv.port, &test_cert(), "/api/hello", &["-i"]);
+    let (srv, port) = start_server(Flavor::Plain, &root_dir);
+    let (code, body, err) = curl(port, &test_cert(), "/api/hello", &["-i"]);
     assert_eq!(code, 0, "curl exit status; stderr: {err}");
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(body.ends_with("{\"hello\":\"TLS\",\"uri\":\"/api/hello\"}\n"), "{body}");
 
     // A static file, and the whole 20 MiB one (size and bytes).
-    let (code, body, err) = curl(srv.port, &test_cert(), "/hello.txt", &[]);
+    let (code, body, err) = curl(port, &test_cert(), "/hello.txt", &[]);
     assert_eq!((code, body.as_str()), (0, "hello, file\n"), "{err}");
     let got = dir.path("big.out");
-    let (code, _, err) = curl(srv.port, &test_cert(), "/big.bin", &["-o", got.to_str().unwrap()]);
+    let (code, _, err) = curl(port, &test_cert(), "/big.bin", &["-o", got.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let want = std::fs::read(root_dir.path("big.bin")).unwrap();
     assert!(std::fs::read(&got).unwrap() == want, "big.bin differs over TLS");
 
     // Another CA: verification fails (curl exit 60) and nothing is served.
     let wrong = other_ca(&dir);
-    let (code, body, err) = curl(srv.port, &wrong, "/api/hello", &[]);
+    let (code, body, err) = curl(port, &wrong, "/api/hello", &[]);
     assert_eq!(code, 60, "curl with a wrong CA: stdout {body:?} stderr {err}");
     assert!(body.is_empty(), "{body}");
 
     // Still serving afterwards.
-    let (code, _, err) = curl(srv.port, &test_cert(), "/api/hello", &[]);
+    let (code, _, err) = curl(port, &test_cert(), "/api/hello", &[]);
     assert_eq!(code, 0, "{err}");
-    srv.stop();
+    stop(srv);
 }
 
 #[test]
 fn openssl_s_client_tls12_and_tls13() {
     setup();
     let root_dir = web_root();
-    let srv = Server::start(Flavor::Plain, &root_dir.0);
+    let (srv, port) = start_server(Flavor::Plain, &root_dir);
     for (flag, proto) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
-        let out = s_client(srv.port, flag);
+        let out = s_client(port, flag);
         assert!(
             out.contains(&format!("Protocol  : {proto}")) || out.contains(&format!("New, {proto}, Cipher is")),
             "{flag}: protocol line for {proto} missing\n{out}"
@@ -405,7 +203,7 @@ fn openssl_s_client_tls12_and_tls13() {
     let out = run_limited(
         Command::new("openssl")
             .args(["s_client", "-connect"])
-            .arg(format!("127.0.0.1:{}", srv.port))
+            .arg(format!("127.0.0.1:{port}"))
             .args(["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-servername", "localhost"]),
         CLIENT_LIMIT,
         "openssl s_client -tls1_1",
@@ -415,7 +213,7 @@ fn openssl_s_client_tls12_and_tls13() {
         "TLS 1.1 not refused by the server\n{}",
         describe(&out)
     );
-    srv.stop();
+    stop(srv);
 }
 
 /// testssl.sh with protocols (-p), cipher categories (-s) and vulnerabilities (-U). Takes
@@ -427,7 +225,7 @@ fn testssl_finds_no_weak_protocol_cipher_or_vulnerability() {
     setup();
     let dir = TempDir::new("testssl");
     let root_dir = web_root();
-    let srv = Server::start(Flavor::Plain, &root_dir.0);
+    let (srv, port) = start_server(Flavor::Plain, &root_dir);
     let json = dir.path("testssl.json");
     let out = run_limited(
         Command::new("testssl")
@@ -445,7 +243,7 @@ fn testssl_finds_no_weak_protocol_cipher_or_vulnerability() {
                 "--jsonfile",
             ])
             .arg(&json)
-            .arg(format!("localhost:{}", srv.port)),
+            .arg(format!("localhost:{}", port)),
         Duration::from_secs(240),
         "testssl",
     );
@@ -487,18 +285,18 @@ fn testssl_finds_no_weak_protocol_cipher_or_vulnerability() {
             "testssl reports a vulnerability: {line}\n{findings}"
         );
     }
-    srv.stop();
+    stop(srv);
 }
 
 #[test]
 fn resets_at_every_stage_leave_no_socket_behind() {
     setup();
     let root_dir = web_root();
-    let srv = Server::start(Flavor::Sanitized, &root_dir.0);
+    let (srv, port) = start_server(Flavor::Sanitized, &root_dir);
     let out = run_limited(
         Command::new("python3")
             .arg(root().join("tests/tls_real/rst_clients.py"))
-            .arg(srv.port.to_string())
+            .arg(port.to_string())
             .arg(test_cert())
             .arg(srv.pid().to_string())
             .args(["/big.bin", "20"]),
@@ -512,7 +310,7 @@ fn resets_at_every_stage_leave_no_socket_behind() {
         describe(&out)
     );
     println!("{stdout}");
-    srv.stop();
+    stop(srv);
 }
 
 #[test]
@@ -520,12 +318,12 @@ fn https_client_example_verifies_the_server() {
     setup();
     let dir = TempDir::new("client");
     let root_dir = web_root();
-    let srv = Server::start(Flavor::Plain, &root_dir.0);
+    let (srv, port) = start_server(Flavor::Plain, &root_dir);
     let client = example("https-client", Flavor::Plain);
     for host in ["localhost", "127.0.0.1"] {
         let out = run_limited(
             Command::new(&client)
-                .arg(format!("https://{host}:{}/api/hello", srv.port))
+                .arg(format!("https://{host}:{}/api/hello", port))
                 .arg(test_cert()),
             CLIENT_LIMIT,
             "https-client",
@@ -542,7 +340,7 @@ fn https_client_example_verifies_the_server() {
     let wrong = other_ca(&dir);
     let out = run_limited(
         Command::new(&client)
-            .arg(format!("https://localhost:{}/api/hello", srv.port))
+            .arg(format!("https://localhost:{}/api/hello", port))
             .arg(&wrong),
         CLIENT_LIMIT,
         "https-client (wrong CA)",
@@ -555,7 +353,7 @@ fn https_client_example_verifies_the_server() {
         describe(&out)
     );
     assert!(text(&out.stdout).is_empty(), "{}", describe(&out));
-    srv.stop();
+    stop(srv);
 }
 
 #[test]
