@@ -8,6 +8,7 @@
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 
+use super::types::{mg_http_header, mg_http_message, mg_str};
 use crate::error::MG_ERR_INVALID;
 
 /// A byte slice from a (pointer, length) pair.
@@ -80,14 +81,26 @@ pub(crate) fn write_opt<T>(ptr: *mut T, value: T) {
 }
 
 /// Bytes of an `mg_str` passed by value.
-pub(crate) fn mg_str_bytes<'a>(s: super::types::mg_str) -> Result<&'a [u8], c_int> {
+pub(crate) fn mg_str_bytes<'a>(s: mg_str) -> Result<&'a [u8], c_int> {
     slice(s.buf as *const c_void, s.len)
 }
 
 /// Bytes of an `mg_str`, treating (NULL, n) as empty instead of an error. For the string
 /// helpers that Mongoose defines as total functions (`mg_strcmp` and friends).
-pub(crate) fn mg_str_lenient<'a>(s: super::types::mg_str) -> &'a [u8] {
+pub(crate) fn mg_str_lenient<'a>(s: mg_str) -> &'a [u8] {
     slice(s.buf as *const c_void, s.len).unwrap_or(&[])
+}
+
+/// The header entries of `hm`, in order: at most `num_headers` of them, ending before the
+/// first entry whose name is empty (meerkat's terminator, Mongoose's unused slots) or a
+/// (NULL, n) pair. A NULL `headers` array has none.
+pub(crate) fn http_headers<'a>(hm: &'a mg_http_message) -> impl Iterator<Item = &'a mg_http_header> {
+    let base = hm.headers as *const mg_http_header;
+    let n = if base.is_null() { 0 } else { hm.num_headers };
+    // By the documented layout, `headers` points to `num_headers` readable entries.
+    (0..n)
+        .map_while(move |i| as_ref(base.wrapping_add(i)).ok())
+        .take_while(|h| mg_str_bytes(h.name).is_ok_and(|name| !name.is_empty()))
 }
 
 /// Copy `src` into a C buffer of `cap` bytes, NUL-terminating it; returns the untruncated

@@ -84,26 +84,6 @@ pub extern "C" fn mg_http_write_chunk(c: mg_conn, buf: *const c_void, len: usize
     })
 }
 
-/// Headers of a message as (name, value) byte slices, stopping at `num_headers` or at the
-/// first empty name, whichever comes first.
-fn headers_of(hm: &mg_http_message) -> Vec<(&[u8], &[u8])> {
-    let mut out = Vec::new();
-    if hm.headers.is_null() {
-        return out;
-    }
-    for i in 0..hm.num_headers.min(4096) {
-        // SAFETY: `headers` points to `num_headers` entries (plus a terminator) per the
-        // documented layout; we stop at the first empty name like Mongoose loops do.
-        let hdr = unsafe { &*hm.headers.add(i) };
-        let Ok(name) = cast::mg_str_bytes(hdr.name) else { break };
-        if name.is_empty() {
-            break;
-        }
-        out.push((name, cast::mg_str_lenient(hdr.value)));
-    }
-    out
-}
-
 /// The value of the first header named `name` (case-insensitive), as a pointer into `hm`'s
 /// header array (valid as long as `hm` is); NULL if absent or on NULL arguments. Any thread.
 #[no_mangle]
@@ -112,16 +92,9 @@ pub extern "C" fn mg_http_get_header(hm: *mut mg_http_message, name: *const c_ch
         let (Ok(m), Ok(name)) = (cast::as_ref(hm as *const mg_http_message), cast::cstr_bytes(name)) else {
             return core::ptr::null_mut();
         };
-        if m.headers.is_null() {
-            return core::ptr::null_mut();
-        }
-        for (i, (n, _)) in headers_of(m).iter().enumerate() {
-            if n.eq_ignore_ascii_case(name) {
-                // SAFETY: `i` is within the entries `headers_of` read.
-                return unsafe { core::ptr::addr_of_mut!((*m.headers.add(i)).value) };
-            }
-        }
-        core::ptr::null_mut()
+        cast::http_headers(m)
+            .find(|h| cast::mg_str_lenient(h.name).eq_ignore_ascii_case(name))
+            .map_or(core::ptr::null_mut(), |h| core::ptr::addr_of!(h.value).cast_mut())
     })
 }
 
@@ -130,12 +103,12 @@ pub extern "C" fn mg_http_get_header(hm: *mut mg_http_message, name: *const c_ch
 pub extern "C" fn mg_http_status(hm: *const mg_http_message) -> c_int {
     guard(|| {
         let Ok(m) = cast::as_ref(hm) else { return 0 };
-        let uri = cast::mg_str_lenient(m.uri);
-        let digits: Vec<u8> = uri.iter().copied().take_while(u8::is_ascii_digit).take(9).collect();
-        core::str::from_utf8(&digits)
-            .ok()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(0)
+        // Nine digits at most: the value always fits in a c_int.
+        cast::mg_str_lenient(m.uri)
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .take(9)
+            .fold(0, |n, &d| n * 10 + c_int::from(d - b'0'))
     })
 }
 
@@ -209,7 +182,8 @@ pub extern "C" fn mg_http_creds(
         // Lay the fields out in one buffer so the span-based helper can read them.
         let mut buf = Vec::new();
         let mut hdrs = Vec::new();
-        for (n, v) in headers_of(m) {
+        for h in cast::http_headers(m) {
+            let (n, v) = (cast::mg_str_lenient(h.name), cast::mg_str_lenient(h.value));
             let ns = buf.len();
             buf.extend_from_slice(n);
             let vs = buf.len();
@@ -316,4 +290,121 @@ pub extern "C" fn mg_http_stream(c: mg_conn) -> c_int {
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::ptr::{null, null_mut};
+
+    fn ms(s: &[u8]) -> mg_str {
+        mg_str::from_bytes(s)
+    }
+
+    fn hdr(name: &[u8], value: &[u8]) -> mg_http_header {
+        mg_http_header {
+            name: ms(name),
+            value: ms(value),
+        }
+    }
+
+    fn message(headers: &mut [mg_http_header], num_headers: usize) -> mg_http_message {
+        mg_http_message {
+            method: ms(b"GET"),
+            uri: ms(b"/"),
+            query: mg_str::EMPTY,
+            proto: ms(b"HTTP/1.1"),
+            headers: headers.as_mut_ptr(),
+            num_headers,
+            body: mg_str::EMPTY,
+            head: mg_str::EMPTY,
+            message: mg_str::EMPTY,
+        }
+    }
+
+    #[test]
+    fn get_header_finds_the_entry_in_place() {
+        let mut hs = [
+            hdr(b"Host", b"x"),
+            hdr(b"Content-Type", b"text/plain"),
+            hdr(b"content-type", b"second"),
+            hdr(b"", b""),
+        ];
+        let mut m = message(&mut hs, 3);
+        let v = mg_http_get_header(&mut m, c"CONTENT-TYPE".as_ptr());
+        assert_eq!(
+            v as usize,
+            core::ptr::addr_of!(hs[1].value) as usize,
+            "points into the array"
+        );
+        assert!(mg_http_get_header(&mut m, c"Accept".as_ptr()).is_null());
+        assert!(mg_http_get_header(null_mut(), c"Host".as_ptr()).is_null());
+        assert!(mg_http_get_header(&mut m, null()).is_null());
+
+        // The first empty name ends the list, whatever num_headers says (Mongoose loops).
+        let mut hs = [hdr(b"A", b"1"), hdr(b"", b""), hdr(b"B", b"2")];
+        let mut m = message(&mut hs, 3);
+        assert!(mg_http_get_header(&mut m, c"B".as_ptr()).is_null());
+        // So does a (NULL, n) name; a NULL array has no headers.
+        hs[1].name = mg_str {
+            buf: null_mut(),
+            len: 4,
+        };
+        let mut m = message(&mut hs, 3);
+        assert!(mg_http_get_header(&mut m, c"B".as_ptr()).is_null());
+        assert!(!mg_http_get_header(&mut m, c"a".as_ptr()).is_null());
+        m.headers = null_mut();
+        assert!(mg_http_get_header(&mut m, c"A".as_ptr()).is_null());
+    }
+
+    #[test]
+    fn status_reads_the_leading_digits() {
+        let mut hs = [hdr(b"", b"")];
+        let mut m = message(&mut hs, 0);
+        for (uri, want) in [
+            (&b"200"[..], 200),
+            (b"404 x", 404),
+            (b"", 0),
+            (b"abc", 0),
+            (b"12345678901", 123_456_789),
+        ] {
+            m.uri = ms(uri);
+            assert_eq!(mg_http_status(&m), want, "{uri:?}");
+        }
+        m.uri = mg_str {
+            buf: null_mut(),
+            len: 3,
+        };
+        assert_eq!(mg_http_status(&m), 0);
+        assert_eq!(mg_http_status(null()), 0);
+    }
+
+    fn creds(m: &mut mg_http_message, ulen: usize, plen: usize) -> (Vec<u8>, Vec<u8>) {
+        let (mut user, mut pass) = (vec![0x55 as c_char; ulen], vec![0x55 as c_char; plen]);
+        mg_http_creds(m, user.as_mut_ptr(), ulen, pass.as_mut_ptr(), plen);
+        let text = |b: &[c_char]| -> Vec<u8> { b.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect() };
+        (text(&user), text(&pass))
+    }
+
+    #[test]
+    fn creds_from_basic_bearer_and_query() {
+        // "user:pa ss" in base64.
+        let mut hs = [hdr(b"Authorization", b"Basic dXNlcjpwYSBzcw=="), hdr(b"", b"")];
+        let mut m = message(&mut hs, 1);
+        assert_eq!(creds(&mut m, 16, 16), (b"user".to_vec(), b"pa ss".to_vec()));
+        assert_eq!(creds(&mut m, 16, 5), (b"user".to_vec(), Vec::new()), "too small: empty");
+
+        let mut hs = [hdr(b"authorization", b"Bearer tok"), hdr(b"", b"")];
+        let mut m = message(&mut hs, 1);
+        assert_eq!(creds(&mut m, 8, 8), (Vec::new(), b"tok".to_vec()));
+
+        let mut hs = [hdr(b"", b"")];
+        let mut m = message(&mut hs, 0);
+        m.query = ms(b"x=1&access_token=qt");
+        assert_eq!(creds(&mut m, 8, 8), (Vec::new(), b"qt".to_vec()));
+
+        // NULL message or outputs: nothing happens.
+        mg_http_creds(null_mut(), null_mut(), 4, null_mut(), 4);
+        mg_http_creds(&mut m, null_mut(), 4, null_mut(), 0);
+    }
 }

@@ -9,6 +9,8 @@ use super::registry;
 use super::types::*;
 use super::{cast, guard_code};
 use crate::error::*;
+use crate::handle::Handle;
+use crate::mgr::Mgr;
 use crate::serve;
 
 /// Options of `mg_http_serve_dir` and `mg_http_serve_file`, laid out as in Mongoose 7.x.
@@ -76,21 +78,12 @@ fn path_of(b: &[u8]) -> Result<PathBuf, c_int> {
     serve::path::bytes_to_path(b).ok_or(MG_ERR_INVALID)
 }
 
-/// The request fields static serving looks at, read from `hm` (headers up to
-/// `num_headers` or the first entry with an empty name).
+/// The request fields static serving looks at, read from `hm` (see [`cast::http_headers`]).
 fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
     let m: &'a mg_http_message = cast::as_ref(hm as *const mg_http_message)?;
-    let mut headers = Vec::new();
-    if !m.headers.is_null() {
-        for i in 0..m.num_headers {
-            let hdr: &'a mg_http_header = cast::as_ref(m.headers.wrapping_add(i) as *const mg_http_header)?;
-            let name = cast::mg_str_bytes(hdr.name)?;
-            if name.is_empty() {
-                break;
-            }
-            headers.push((name, cast::mg_str_bytes(hdr.value)?));
-        }
-    }
+    let headers = cast::http_headers(m)
+        .map(|h| Ok((cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?)))
+        .collect::<Result<Vec<_>, c_int>>()?;
     Ok(serve::Request {
         method: cast::mg_str_bytes(m.method)?,
         uri: cast::mg_str_bytes(m.uri)?,
@@ -99,9 +92,8 @@ fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
     })
 }
 
-/// Queue `r` on the connection.
-fn queue(c: mg_conn, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
-    let (m, h) = registry::conn(c)?;
+/// Queue `r` on connection `h` of `m`.
+fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
     crate::log::emit(
         crate::log::LL_DEBUG,
         format_args!(
@@ -157,7 +149,7 @@ fn queue(c: mg_conn, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int,
 #[no_mangle]
 pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: *const mg_http_serve_opts) -> c_int {
     guard_code(|| {
-        registry::conn(c)?;
+        let (m, h) = registry::conn(c)?;
         let o = cast::as_ref(opts)?;
         let root = cast::cstr_bytes(o.root_dir)?;
         if root.is_empty() {
@@ -166,7 +158,7 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         let options = options(Some(o))?;
         let req = request(hm)?;
         let reply = serve::serve_dir(&req, root, &options);
-        queue(c, &req, reply)
+        queue(m, h, &req, reply)
     })
 }
 
@@ -190,13 +182,8 @@ pub extern "C" fn mg_http_serve_file(
     opts: *const mg_http_serve_opts,
 ) -> c_int {
     guard_code(|| {
-        registry::conn(c)?;
-        let o = if opts.is_null() {
-            None
-        } else {
-            Some(cast::as_ref(opts)?)
-        };
-        let options = options(o)?;
+        let (m, h) = registry::conn(c)?;
+        let options = options(cast::as_ref(opts).ok())?;
         let path = cast::cstr_bytes(path)?;
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
@@ -204,6 +191,6 @@ pub extern "C" fn mg_http_serve_file(
         let path = path_of(path)?;
         let req = request(hm)?;
         let reply = serve::serve_file(&req, &path, &options);
-        queue(c, &req, reply)
+        queue(m, h, &req, reply)
     })
 }
