@@ -8,6 +8,7 @@
 //! (Mongoose's `mg_tls_init` returns `void`).
 #![cfg(feature = "tls")]
 
+use alloc::sync::Arc;
 use core::ffi::c_int;
 
 use super::registry;
@@ -16,7 +17,9 @@ use super::{cast, guard_code};
 use crate::error::*;
 use crate::handle::Handle;
 use crate::mgr::Mgr;
-use crate::tls::{self, TlsError, TlsOptions, TlsSetup};
+use crate::tls::{self, ClientConfig, TlsError, TlsOptions, TlsSetup};
+
+extern crate alloc;
 
 /// TLS options, as in Mongoose 7.x. Each `mg_str` may be PEM or DER (one certificate or key);
 /// an empty one (`{NULL, 0}`) is unset. The bytes are read during the call only.
@@ -57,18 +60,16 @@ fn role(m: &Mgr, h: Handle) -> Result<(bool, bool), c_int> {
     .ok_or(MG_ERR_STALE)
 }
 
-/// Report a set-up failure the Mongoose way (`MG_EV_ERROR`, then close) and return its code.
-fn fail(m: &Mgr, h: Handle, msg: &str, code: c_int) -> c_int {
-    m.fail(h, msg);
-    code
-}
-
+/// Put `setup` on the connection. Any failure is reported the Mongoose way (`MG_EV_ERROR`
+/// with the reason, then close) and returned as `MG_ERR_INVALID`.
 fn install(m: &Mgr, h: Handle, setup: Result<TlsSetup, TlsError>) -> Result<c_int, c_int> {
-    let setup = match setup {
-        Ok(s) => s,
-        Err(e) => return Err(fail(m, h, &e.message, MG_ERR_INVALID)),
-    };
-    tls::attach(m, h, setup).map(|()| MG_OK)
+    match setup.map_err(|e| e.message).and_then(|s| m.attach_tls(h, s)) {
+        Ok(()) => Ok(MG_OK),
+        Err(msg) => {
+            m.fail(h, &msg);
+            Err(MG_ERR_INVALID)
+        }
+    }
 }
 
 fn bad_arg(what: &str) -> TlsError {
@@ -89,25 +90,29 @@ fn name_from(s: mg_str) -> Result<Option<String>, TlsError> {
         .map_err(|_| bad_arg("name"))
 }
 
+/// A client set-up with `config` and the name in `name` (empty: the URL's host), checked now
+/// so that a bad name fails the `mg_tls_init*` call rather than the handshake.
+fn client_setup(config: Arc<ClientConfig>, name: mg_str) -> Result<TlsSetup, TlsError> {
+    let name = name_from(name)?;
+    if let Some(n) = &name {
+        tls::config::server_name(n)?;
+    }
+    Ok(TlsSetup::Client { config, name })
+}
+
 fn setup_from_opts(opts: *const mg_tls_opts, client: bool, http: bool) -> Result<TlsSetup, TlsError> {
     let o = cast::as_ref(opts).map_err(|_| TlsError::config("TLS: opts is NULL"))?;
-    let name = name_from(o.name)?;
     let options = TlsOptions {
         ca: cast::mg_str_bytes(o.ca).map_err(|_| bad_arg("ca"))?,
         cert: cast::mg_str_bytes(o.cert).map_err(|_| bad_arg("cert"))?,
         key: cast::mg_str_bytes(o.key).map_err(|_| bad_arg("key"))?,
-        name: name.as_deref().unwrap_or(""),
         skip_verification: o.skip_verification != 0,
         // Clients offer http/1.1 (harmless to non-HTTP servers); HTTP servers select it. Other
         // servers set no ALPN, so TLS clients of other protocols are not refused.
         alpn_http11: client || http,
     };
     if client {
-        let config = tls::client_config(&options)?;
-        if let Some(n) = &name {
-            tls::config::server_name(n)?;
-        }
-        Ok(TlsSetup::Client { config, name })
+        client_setup(tls::client_config(&options)?, o.name)
     } else {
         tls::server_config(&options).map(TlsSetup::Server)
     }
@@ -171,13 +176,10 @@ mod with_rustls_ffi {
     //! proves (it fails to build if rustls-ffi's `rustls` differs from ours). Re-read
     //! rustls-ffi's `ffi.rs`, `server.rs` and `client.rs` before changing either pin.
 
-    use alloc::sync::Arc;
     use core::ffi::c_int;
 
     use super::*;
-    use crate::tls::{ClientConfig, ServerConfig};
-
-    extern crate alloc;
+    use crate::tls::ServerConfig;
 
     // Compiles only when rustls-ffi's `rustls::HandshakeKind` is our `rustls::HandshakeKind`,
     // i.e. both crates link one and the same rustls.
@@ -214,15 +216,6 @@ mod with_rustls_ffi {
         // SAFETY: `p` came from `Arc::<T>::into_raw` (same `T`, same allocator: one build),
         // and we adopt exactly the reference taken just above.
         Ok(unsafe { Arc::from_raw(p) })
-    }
-
-    fn client_setup(cfg: *const rustls_client_config, name: mg_str) -> Result<TlsSetup, TlsError> {
-        let config = client_config_from_ffi(cfg)?;
-        let name = name_from(name)?;
-        if let Some(n) = &name {
-            tls::config::server_name(n)?;
-        }
-        Ok(TlsSetup::Client { config, name })
     }
 
     pub(crate) fn server_config_from_ffi(cfg: *const rustls_server_config) -> Result<Arc<ServerConfig>, TlsError> {
@@ -280,7 +273,7 @@ mod with_rustls_ffi {
         guard_code(|| {
             let (m, h) = registry::conn(c)?;
             let setup = if role(m, h)?.0 {
-                client_setup(cfg, name)
+                client_config_from_ffi(cfg).and_then(|config| client_setup(config, name))
             } else {
                 Err(TlsError::config(
                     "TLS: a client configuration was given for a server connection",
@@ -386,10 +379,86 @@ mod tests {
         assert_eq!(mg_tls_init(l, &good), MG_OK);
         assert!(take_errors().is_empty(), "a good set-up reports nothing");
 
+        // Clients: no CA and no skip_verification, or a name that is not a host name.
+        let c = client(&mut mgr);
+        assert_eq!(mg_tls_init(c, &good), MG_ERR_INVALID);
+        assert!(take_errors()[0].contains("no CA"));
+        let c = client(&mut mgr);
+        let bad_name = mg_tls_opts {
+            ca: s(p.ca.as_bytes()),
+            name: s(b"not a host!"),
+            ..good
+        };
+        assert_eq!(mg_tls_init(c, &bad_name), MG_ERR_INVALID);
+        assert!(take_errors()[0].contains("TLS name"));
+        let c = client(&mut mgr);
+        assert_eq!(
+            mg_tls_init(
+                c,
+                &mg_tls_opts {
+                    name: s(b"localhost\0"),
+                    ..bad_name
+                }
+            ),
+            MG_OK
+        );
+        assert!(take_errors().is_empty());
+
         // Stale handles: nothing happens.
         assert_eq!(mg_tls_init(mg_conn { h: 0 }, &good), MG_ERR_STALE);
         assert_eq!(mg_mgr_free(&mut mgr), MG_OK);
         assert_eq!(mg_tls_init(l, &good), MG_ERR_STALE);
+    }
+
+    /// A client connection that is never polled, so it stays in "connecting" quietly.
+    fn client(mgr: &mut mg_mgr) -> mg_conn {
+        let c = crate::ffi::conn::mg_connect(mgr, c"tcp://127.0.0.1:1".as_ptr(), Some(record), core::ptr::null_mut());
+        assert_ne!(c.h, 0);
+        c
+    }
+
+    /// The rustls-ffi entry points refuse a NULL configuration and a configuration for the
+    /// other side, and say so in `MG_EV_ERROR`.
+    #[cfg(feature = "tls-ffi")]
+    #[test]
+    fn rustls_ffi_entry_points_fail_closed() {
+        let mut mgr = mg_mgr {
+            internal: core::ptr::null_mut(),
+            userdata: core::ptr::null_mut(),
+        };
+        assert_eq!(mg_mgr_init(&mut mgr), MG_OK);
+        take_errors();
+        let l = listener(&mut mgr);
+        assert_eq!(mg_tls_init_server_config(l, core::ptr::null()), MG_ERR_INVALID);
+        assert!(take_errors()[0].contains("NULL"));
+        let l = listener(&mut mgr);
+        assert_eq!(
+            mg_tls_init_client_config(l, core::ptr::null(), mg_str::EMPTY),
+            MG_ERR_INVALID
+        );
+        assert!(take_errors()[0].contains("client configuration was given for a server"));
+        let c = client(&mut mgr);
+        assert_eq!(mg_tls_init_server_config(c, core::ptr::null()), MG_ERR_INVALID);
+        assert!(take_errors()[0].contains("server configuration was given for a client"));
+        let c = client(&mut mgr);
+        assert_eq!(
+            mg_tls_init_client_config(c, core::ptr::null(), mg_str::EMPTY),
+            MG_ERR_INVALID
+        );
+        assert!(take_errors()[0].contains("NULL"));
+        // The connection is closing: refused again, without a second MG_EV_ERROR; after the
+        // next poll it is gone.
+        assert_eq!(
+            mg_tls_init_client_config(c, core::ptr::null(), mg_str::EMPTY),
+            MG_ERR_INVALID
+        );
+        assert!(take_errors().is_empty());
+        assert_eq!(crate::ffi::mgr::mg_mgr_poll(&mut mgr, 0), MG_OK);
+        assert_eq!(
+            mg_tls_init_client_config(c, core::ptr::null(), mg_str::EMPTY),
+            MG_ERR_STALE
+        );
+        assert_eq!(mg_mgr_free(&mut mgr), MG_OK);
     }
 
     #[cfg(feature = "tls-ffi")]

@@ -51,9 +51,6 @@ pub struct TlsOptions<'a> {
     pub cert: &'a [u8],
     /// Our private key. When empty, `cert` is searched for a key (a combined PEM file).
     pub key: &'a [u8],
-    /// Client: the name to verify the server's certificate against, also sent as SNI. When
-    /// empty the host of the URL is used (see [`super::TlsSetup`]). Unused by servers.
-    pub name: &'a str,
     /// Client: do not verify the server's certificate or name at all (testing only: anyone
     /// on the path can read and change the traffic). Handshake signatures are still checked.
     pub skip_verification: bool,
@@ -275,11 +272,6 @@ pub fn client_config(o: &TlsOptions<'_>) -> Result<Arc<ClientConfig>, TlsError> 
         Cached::Client(c) => Ok(c),
         Cached::Server(_) => Err(TlsError::config("TLS: configuration cache mix-up")),
     }
-}
-
-/// Drop every cached configuration (connections keep theirs).
-pub fn clear_cache() {
-    CACHE.lock().clear();
 }
 
 // ---- skip_verification ------------------------------------------------------------------

@@ -5,8 +5,8 @@
 //!   `write_plaintext`, `take_ciphertext`, handshake/close edges). No sockets.
 //! - [`TlsOptions`], [`server_config`], [`client_config`]: configurations from Mongoose-style
 //!   options (PEM or DER), parsed once and shared through a small cache.
-//! - [`TlsSetup`] and [`attach`]: the seam through which the C API (`src/ffi/tls.rs`) hands a
-//!   configured session to the event manager.
+//! - [`TlsSetup`]: what the C API (`src/ffi/tls.rs`) hands to the event manager
+//!   (`Mgr::attach_tls`, `src/mgr/tlsio.rs`), which builds the session.
 //! - The crypto provider is chosen at build time: `tls-ring` (default) or `tls-rustcrypto`
 //!   (pure Rust; when both are enabled, ring is used). See [`provider`].
 #![cfg(feature = "tls")]
@@ -23,7 +23,6 @@ pub(crate) mod tests;
 
 use alloc::string::String;
 use alloc::sync::Arc;
-use core::ffi::c_int;
 use std::sync::OnceLock;
 
 pub use config::{client_config, server_config, TlsOptions, ALPN_HTTP11};
@@ -33,9 +32,6 @@ pub use rustls;
 pub use rustls::crypto::CryptoProvider;
 pub use rustls::{ClientConfig, ServerConfig};
 pub use session::TlsSession;
-
-use crate::handle::Handle;
-use crate::mgr::Mgr;
 
 extern crate alloc;
 
@@ -112,22 +108,4 @@ impl TlsSetup {
             },
         }
     }
-}
-
-/// The seam to the event manager: install TLS on connection `h`.
-///
-/// TODO(lead): wire into `src/mgr`: store the session in `Conn` (for a listener: keep the
-/// setup and build a server session per accepted connection), run socket bytes through
-/// `feed`/`take_plaintext` in `read_stream`, the send buffer through
-/// `write_plaintext`/`write_tls_to` in `flush`, deliver `MG_EV_TLS_HS` on
-/// `handshake_just_completed`, fail with the `TlsError` text as `MG_EV_ERROR`, send
-/// close_notify on close/drain, time out handshakes after `mg_limits.tls_handshake_timeout_ms`.
-/// Until then TLS is refused (`MG_ERR_UNSUPPORTED`), and the C API fails the connection
-/// rather than let it run in plaintext.
-pub fn attach(m: &Mgr, h: Handle, setup: TlsSetup) -> Result<(), c_int> {
-    m.attach_tls(h, setup).map_err(|msg| {
-        // The reason reaches the handler as MG_EV_ERROR; the connection then closes.
-        m.fail(h, &msg);
-        crate::error::MG_ERR_INVALID
-    })
 }
