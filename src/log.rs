@@ -8,11 +8,11 @@ use core::sync::atomic::{AtomicI32, Ordering};
 
 use crate::ffi::types::mg_pfn_t;
 
-pub const LL_NONE: c_int = 0;
-pub const LL_ERROR: c_int = 1;
-pub const LL_INFO: c_int = 2;
-pub const LL_DEBUG: c_int = 3;
-pub const LL_VERBOSE: c_int = 4;
+// The levels are the C API's `MG_LL_*`, under shorter names for Rust code.
+pub use crate::ffi::types::{
+    MG_LL_DEBUG as LL_DEBUG, MG_LL_ERROR as LL_ERROR, MG_LL_INFO as LL_INFO, MG_LL_NONE as LL_NONE,
+    MG_LL_VERBOSE as LL_VERBOSE,
+};
 
 static LEVEL: AtomicI32 = AtomicI32::new(LL_ERROR);
 

@@ -97,5 +97,5 @@ pub fn guard_code(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
 /// `mg_strerror(code)`: a static NUL-terminated message for any integer. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_strerror(code: c_int) -> *const c_char {
-    guard(|| crate::error::strerror_c(code).as_ptr())
+    guard(|| crate::error::strerror(code).as_ptr())
 }

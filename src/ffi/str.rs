@@ -10,11 +10,6 @@ use super::types::mg_str;
 use crate::util::str as ustr;
 use crate::util::url as uurl;
 
-/// View `bytes`, which lie inside the C memory the caller passed, as an `mg_str`.
-fn view(bytes: &[u8]) -> mg_str {
-    mg_str::from_bytes(bytes)
-}
-
 /// `mg_str(s)`: an `mg_str` viewing the NUL-terminated string `s` (length by `strlen`).
 ///
 /// Ownership: no copy is made; the result points at `s` and is valid as long as `s` is.
@@ -145,7 +140,7 @@ pub extern "C" fn mg_match(s: mg_str, pattern: mg_str, caps: *mut mg_str) -> boo
             return false;
         }
         for (i, &(off, len)) in ranges.iter().enumerate() {
-            cast::write_opt(caps.wrapping_add(i), view(&sb[off..off + len]));
+            cast::write_opt(caps.wrapping_add(i), mg_str::from_bytes(&sb[off..off + len]));
         }
         cast::write_opt(caps.wrapping_add(n), mg_str::EMPTY);
         true
@@ -168,8 +163,8 @@ pub extern "C" fn mg_span(s: mg_str, a: *mut mg_str, b: *mut mg_str, delim: c_ch
         };
         match ustr::span(sb, u8::from_ne_bytes(delim.to_ne_bytes())) {
             Some((first, rest)) => {
-                cast::write_opt(a, view(first));
-                cast::write_opt(b, view(rest));
+                cast::write_opt(a, mg_str::from_bytes(first));
+                cast::write_opt(b, mg_str::from_bytes(rest));
                 true
             }
             None => false,
@@ -191,13 +186,8 @@ pub extern "C" fn mg_str_to_num(s: mg_str, base: c_int, val: *mut c_void, val_le
         let Ok(sb) = cast::mg_str_bytes(s) else {
             return false;
         };
-        let Some(v) = ustr::str_to_num(sb, base, val_len) else {
-            return false;
-        };
-        if val.is_null() {
-            return false;
-        }
-        let Ok(out) = cast::slice_mut(val, val_len) else {
+        // `val_len` is 1, 2, 4 or 8 once parsing succeeded, so a NULL `val` is refused here.
+        let (Some(v), Ok(out)) = (ustr::str_to_num(sb, base, val_len), cast::slice_mut(val, val_len)) else {
             return false;
         };
         match val_len {

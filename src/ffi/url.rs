@@ -17,8 +17,7 @@ use crate::util::url as uurl;
 /// 0..=65535 gives 0. NULL `url` gives 0. Nothing is retained. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_url_port(url: *const c_char) -> u16 {
-    let port: usize = guard(|| cast::cstr_bytes(url).map_or(0, |u| usize::from(uurl::url_port(u))));
-    u16::try_from(port).unwrap_or(0)
+    guard(|| cast::cstr_bytes(url).map_or(0, uurl::url_port))
 }
 
 /// `mg_url_is_ssl(url)`: 1 if the scheme is `https`, `wss`, `mqtts`, `ssl`, `tls` or

@@ -96,19 +96,6 @@ impl TlsError {
             alloc::format!("TLS: protocol error: the peer sent invalid TLS data ({e})"),
         )
     }
-
-    /// True for errors about the peer's certificate (ours were rejected: see `PeerAlert`).
-    pub fn is_certificate_error(&self) -> bool {
-        matches!(
-            self.kind,
-            TlsErrorKind::UnknownCa
-                | TlsErrorKind::NameMismatch
-                | TlsErrorKind::Expired
-                | TlsErrorKind::NotYetValid
-                | TlsErrorKind::BadCertificate
-                | TlsErrorKind::NoPeerCertificate
-        )
-    }
 }
 
 fn classify_cert(ce: &CertificateError) -> (TlsErrorKind, String) {
