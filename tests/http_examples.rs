@@ -423,6 +423,18 @@ fn http_server(flavor: Flavor) {
     assert!(r.status == 200 && r.body == css, "{r:?}");
     drop(c);
 
+    // Every connection of the above is gone again (G3), the reset ones too: the server
+    // counts the listener and the connection asking.
+    let end = Instant::now() + STEP;
+    loop {
+        let stats = get(port, "/api/stats").text();
+        if json_num(&stats, "live_conns") == 2 {
+            break;
+        }
+        assert!(Instant::now() < end, "connections left behind: {stats}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
     std::thread::sleep(Duration::from_millis(300)); // the leavers' replies are due by now
     let f = child.stop();
     let k = f.counters("slow:");

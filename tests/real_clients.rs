@@ -270,60 +270,44 @@ fn curl_checks(srv: &Server) {
     );
     assert_file(&tmp.path("after-head"), &web_file("app.js"), "GET after HEAD");
 
-    // Ranges.
+    // Ranges: 206 with exactly the bytes asked for; past the end, 416 with the size.
+    let app = web_file("app.js");
+    let png = web_file("logo.png");
     for v in ["--http1.1", "--http1.0"] {
-        let app = web_file("app.js");
-        let (code, _) = curl(&[
-            v,
-            "-r",
-            "0-99",
-            "-o",
-            &out("r0"),
-            "-w",
-            "%{http_code}",
-            &srv.url("/app.js"),
-        ]);
-        assert_eq!(code, "206", "{v} -r 0-99");
-        assert_file(&tmp.path("r0"), &app[..100], &format!("{v} -r 0-99"));
-        let png = web_file("logo.png");
-        let (code, _) = curl(&[
-            v,
-            "-r",
-            "100-199",
-            "-o",
-            &out("r1"),
-            "-w",
-            "%{http_code}",
-            &srv.url("/logo.png"),
-        ]);
-        assert_eq!(code, "206", "{v} -r 100-199");
-        assert_file(&tmp.path("r1"), &png[100..200], &format!("{v} -r 100-199"));
-        let (code, _) = curl(&[
-            v,
-            "-r",
-            "-50",
-            "-o",
-            &out("r2"),
-            "-w",
-            "%{http_code}",
-            &srv.url("/logo.png"),
-        ]);
-        assert_eq!(code, "206", "{v} -r -50");
-        assert_file(&tmp.path("r2"), &png[png.len() - 50..], &format!("{v} -r -50"));
+        for (range, path, want) in [
+            ("0-99", "/app.js", &app[..100]),
+            ("100-199", "/logo.png", &png[100..200]),
+            ("-50", "/logo.png", &png[png.len() - 50..]),
+        ] {
+            // (curl creates the file only when bytes arrive: no stale file may stand in.)
+            let _ = std::fs::remove_file(tmp.path("range"));
+            let (code, _) = curl(&[
+                v,
+                "-r",
+                range,
+                "-o",
+                &out("range"),
+                "-w",
+                "%{http_code}",
+                &srv.url(path),
+            ]);
+            assert_eq!(code, "206", "{v} -r {range} {path}");
+            assert_file(&tmp.path("range"), want, &format!("{v} -r {range} {path}"));
+        }
         let (code, _) = curl(&[
             v,
             "-r",
             "99999999-",
             "-D",
-            &out("r3h"),
+            &out("r416h"),
             "-o",
-            &out("r3"),
+            &out("r416"),
             "-w",
             "%{http_code}",
             &srv.url("/app.js"),
         ]);
         assert_eq!(code, "416", "{v} -r 99999999-");
-        let h = std::fs::read_to_string(tmp.path("r3h")).unwrap();
+        let h = std::fs::read_to_string(tmp.path("r416h")).unwrap();
         assert!(
             h.contains(&format!("Content-Range: bytes */{}\r\n", app.len())),
             "{v} 416:\n{h}"
@@ -606,11 +590,11 @@ fn apachebench_http10_and_keepalive() {
             );
         }
     }
-    // Every connection is gone again: the listener, and the one asking.
+    // Every connection is gone again: what is left is the listener and the one asking.
     let end = Instant::now() + Duration::from_secs(5);
     loop {
         let (body, _) = curl(&[&stats]);
-        if json_num(&body, "live_conns") <= 2 {
+        if json_num(&body, "live_conns") == 2 {
             break;
         }
         assert!(Instant::now() < end, "connections left after ab: {body}");
