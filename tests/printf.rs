@@ -2,8 +2,9 @@
 //!
 //! `tests/c/printf_test.c` is compiled together with the shim by gcc, with warnings as errors
 //! and the address and undefined-behaviour sanitizers, then run. It carries its own test double
-//! for the three Rust functions the shim calls (`mg_send`, `mg_log_prefix`, `mg_log_write`),
-//! so what is tested is exactly the C code that ends up in `libmeerkat.a`. The C program
+//! for the Rust functions the shim and its logging macros call (`mg_send`, `mg_http_reply_n`,
+//! `mg_http_write_chunk`, `mg_log_prefix`, `mg_log_write`), so what is tested is exactly the
+//! C code that ends up in `libmeerkat.a`. The C program
 //! checks exact outputs (standard conversions differentially against the C library's
 //! `snprintf`) and reports "N passed, M failed".
 //!

@@ -3,7 +3,8 @@
  *
  * Stable Rust cannot define C-variadic functions, so these live in C, compiled by build.rs
  * into the meerkat crate (and therefore into libmeerkat.a). They reach the Rust core only
- * through three exported functions: mg_send, mg_log_prefix and mg_log_write.
+ * through its exported functions mg_send, mg_http_reply_n, mg_http_write_chunk and
+ * mg_log_write (the logging macros of trailer.h call mg_log_prefix themselves).
  *
  * Written from scratch for meerkat; it follows the documented behaviour of Mongoose 7.x's
  * formatting functions (names, arguments, %m/%M/%Q extensions, printer output formats), not
@@ -660,12 +661,15 @@ static void mk_dyn_put(char c, void *param) {
   d->buf[d->len++] = c;
 }
 
-static void mk_dyn_init(struct mk_dyn *d, char *stackbuf, size_t size) {
+/* Format into d, starting in the caller's stackbuf of size bytes. */
+static void mk_dyn_format(struct mk_dyn *d, char *stackbuf, size_t size, const char *fmt,
+                          va_list *ap) {
   d->buf = stackbuf;
   d->len = 0;
   d->cap = size;
   d->heap = false;
   d->oom = false;
+  mg_vxprintf(mk_dyn_put, d, fmt, ap);
 }
 
 static void mk_dyn_free(struct mk_dyn *d) {
@@ -678,8 +682,7 @@ char *mg_vmprintf(const char *fmt, va_list *ap) {
   char stackbuf[MK_CONV_BUF];
   struct mk_dyn d;
   char *res;
-  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
-  mg_vxprintf(mk_dyn_put, &d, fmt, ap);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, ap);
   if (d.oom) {
     mk_dyn_free(&d);
     return NULL;
@@ -709,8 +712,7 @@ int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
   int rc;
-  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
-  mg_vxprintf(mk_dyn_put, &d, fmt, ap);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, ap);
   if (d.oom) {
     rc = MK_ERR_NOMEM;
   } else if (d.len > (size_t) INT_MAX) {
@@ -746,9 +748,8 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
   struct mk_dyn d;
   int rc;
   va_list ap;
-  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
   va_start(ap, fmt);
-  if (fmt != NULL) mg_vxprintf(mk_dyn_put, &d, fmt, &ap);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);
   rc = d.oom ? MK_ERR_NOMEM : mg_http_reply_n(c, status, headers, d.buf, d.len);
   mk_dyn_free(&d);
@@ -760,9 +761,8 @@ int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...) {
   struct mk_dyn d;
   int rc;
   va_list ap;
-  mk_dyn_init(&d, stackbuf, sizeof(stackbuf));
   va_start(ap, fmt);
-  if (fmt != NULL) mg_vxprintf(mk_dyn_put, &d, fmt, &ap);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);
   rc = d.oom ? MK_ERR_NOMEM : mg_http_write_chunk(c, d.buf, d.len);
   mk_dyn_free(&d);
@@ -867,41 +867,37 @@ size_t mg_print_ip_port(void (*out)(char, void *), void *param, va_list *ap) {
   return s.n;
 }
 
-size_t mg_print_ip4(void (*out)(char, void *), void *param, va_list *ap) {
-  const uint8_t *ip = va_arg(*ap, const uint8_t *);
+/* The printers that take one pointer to raw bytes: NULL prints "(null)". */
+static size_t mk_print_raw(void (*out)(char, void *), void *param, va_list *ap,
+                           void (*print)(struct mk_sink *, const uint8_t *)) {
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
   MK_SINK(s, out, param);
-  if (ip == NULL) {
+  if (p == NULL) {
     mk_write(&s, "(null)", 6);
   } else {
-    mk_ip4(&s, ip);
+    print(&s, p);
   }
   return s.n;
+}
+
+static void mk_mac(struct mk_sink *s, const uint8_t *mac) {
+  int i;
+  for (i = 0; i < 6; i++) {
+    if (i > 0) mk_put(s, ':');
+    mk_hex(s, mac + i, 1);
+  }
+}
+
+size_t mg_print_ip4(void (*out)(char, void *), void *param, va_list *ap) {
+  return mk_print_raw(out, param, ap, mk_ip4);
 }
 
 size_t mg_print_ip6(void (*out)(char, void *), void *param, va_list *ap) {
-  const uint8_t *ip = va_arg(*ap, const uint8_t *);
-  MK_SINK(s, out, param);
-  if (ip == NULL) {
-    mk_write(&s, "(null)", 6);
-  } else {
-    mk_ip6(&s, ip);
-  }
-  return s.n;
+  return mk_print_raw(out, param, ap, mk_ip6);
 }
 
 size_t mg_print_mac(void (*out)(char, void *), void *param, va_list *ap) {
-  const uint8_t *mac = va_arg(*ap, const uint8_t *);
-  int i;
-  MK_SINK(s, out, param);
-  if (mac == NULL) {
-    mk_write(&s, "(null)", 6);
-    return s.n;
-  }
-  for (i = 0; i < 6; i++) {
-    if (i > 0) mk_put(&s, ':');
-    mk_hex(&s, mac + i, 1);
-  }
-  return s.n;
+  return mk_print_raw(out, param, ap, mk_mac);
 }
 
 size_t mg_print_esc(void (*out)(char, void *), void *param, va_list *ap) {
@@ -912,18 +908,20 @@ size_t mg_print_esc(void (*out)(char, void *), void *param, va_list *ap) {
   return s.n;
 }
 
-size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap) {
+/* The printers that take (int len, const void *buf): nothing for NULL or len <= 0. */
+static size_t mk_print_buf(void (*out)(char, void *), void *param, va_list *ap,
+                           void (*print)(struct mk_sink *, const unsigned char *, size_t)) {
   int len = va_arg(*ap, int);
   const unsigned char *buf = va_arg(*ap, const unsigned char *);
   MK_SINK(s, out, param);
-  if (buf != NULL && len > 0) mk_base64(&s, buf, (size_t) len);
+  if (buf != NULL && len > 0) print(&s, buf, (size_t) len);
   return s.n;
 }
 
+size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap) {
+  return mk_print_buf(out, param, ap, mk_base64);
+}
+
 size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap) {
-  int len = va_arg(*ap, int);
-  const unsigned char *buf = va_arg(*ap, const unsigned char *);
-  MK_SINK(s, out, param);
-  if (buf != NULL && len > 0) mk_hex(&s, buf, (size_t) len);
-  return s.n;
+  return mk_print_buf(out, param, ap, mk_hex);
 }

@@ -80,9 +80,6 @@ char *mg_mprintf(const char *fmt, ...);
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap);
 int mg_printf(struct mg_conn c, const char *fmt, ...);
 
-/* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
- * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix
- * first and skip the call when the level is disabled. Any thread. */
 /* HTTP: a complete response with a printf-formatted body: status line, `headers` (NULL or
  * "Name: value\r\n" lines), Content-Length, body. Connection: close is added when the
  * request asked for it. All or nothing; returns 0 or a negative MG_ERR_* (Mongoose: void).
@@ -92,6 +89,9 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
  * Returns 0 or a negative MG_ERR_*. Manager's thread. */
 int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...);
 
+/* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
+ * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix
+ * first and skip the call when the level is disabled. Any thread. */
 void mg_log(const char *fmt, ...);
 
 /* Output function for mg_xprintf and mg_log_set_fn: putchar(c). param is ignored. */

@@ -48,9 +48,9 @@ static void check_str(int line, const char *what, const char *got, size_t got_re
 }
 
 /* ===================================================================================== */
-/* TEST DOUBLE for the three Rust symbols the shim calls (mg_send, mg_log_prefix,        */
-/* mg_log_write). The real ones live in the Rust library; these capture what the shim    */
-/* hands over.                                                                           */
+/* TEST DOUBLE for the Rust symbols the shim calls (mg_send, mg_http_reply_n,           */
+/* mg_http_write_chunk, mg_log_write) and for mg_log_prefix, which the logging macros    */
+/* call. The real ones live in the Rust library; these capture what the shim hands over. */
 
 static char *g_sent;          /* bytes of the last successful mg_send */
 static size_t g_sent_len;
@@ -583,6 +583,9 @@ static void test_m_printers(void) {
   check_str(__LINE__, "hex", buf, n, "\"002001200220616263\"");
   n = mg_snprintf(buf, sizeof(buf), "%M", mg_print_hex, 4, "\xde\xad\xbe\xef");
   check_str(__LINE__, "hex 2", buf, n, "deadbeef");
+  n = mg_snprintf(buf, sizeof(buf), "%M|%M|%d", mg_print_hex, -1, "x", mg_print_hex, 2,
+                  (const char *) NULL, 5);
+  check_str(__LINE__, "hex empty", buf, n, "||5");
 
   /* Addresses (Mongoose's vectors, then more). */
   set_addr4(&a, 2, 0, 0, 1, 3);
@@ -619,6 +622,9 @@ static void test_m_printers(void) {
   check_str(__LINE__, "mac", buf, n, "MAC: aa:bb:cc:0d:0e:ff.");
   n = mg_snprintf(buf, sizeof(buf), "%M", mg_print_mac, (const uint8_t *) NULL);
   check_str(__LINE__, "mac NULL", buf, n, "(null)");
+  n = mg_snprintf(buf, sizeof(buf), "%M|%M|%d", mg_print_ip4, (const uint8_t *) NULL,
+                  mg_print_ip6, (const uint8_t *) NULL, 5);
+  check_str(__LINE__, "ip4/ip6 NULL", buf, n, "(null)|(null)|5");
 
   /* Custom printers: argument consumption, nesting, wrong return values. */
   n = mg_snprintf(buf, sizeof(buf), "r: %M, %d", pf_add, 1, 2, 7);
