@@ -43,14 +43,18 @@
 //! microseconds and varies with the host, which would swamp a ping-pong; `none`: no pinning).
 //! This is a benchmark, not a test: it reports, it does not assert the targets.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-type BenchResult<T> = Result<T, String>;
+use common::{env_num, load_average, pin_command, verdict, BenchResult, Server};
 
 // ---- configuration --------------------------------------------------------------------
 
@@ -73,10 +77,6 @@ struct Config {
     only: Option<Vec<String>>,
     /// CPU to pin the server and wrk to in the 1-connection scenarios (`None`: no pinning).
     pin_one: Option<usize>,
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn env_list(name: &str) -> Option<Vec<String>> {
@@ -173,7 +173,7 @@ fn main() {
         only: env_list("HTTP_BENCH_ONLY"),
         pin_one: match std::env::var("HTTP_BENCH_PIN").as_deref() {
             Ok("none") => None,
-            _ => first_allowed_cpu(),
+            _ => common::allowed_cpus().first().copied(),
         },
     };
     if let Err(e) = run(&cfg) {
@@ -183,18 +183,16 @@ fn main() {
 }
 
 fn run(cfg: &Config) -> BenchResult<()> {
-    setup();
-    let nofile = raise_nofile(4096)?;
+    common::setup(&["wrk", "libcivetweb-dev", "libmicrohttpd-dev"]);
+    let nofile = common::raise_nofile(4096)?;
     let bins = build_servers(&cfg.peers)?;
     let www = web_root(&bins.dir)?;
     let script = bins.dir.join("report.lua");
     std::fs::write(&script, WRK_SCRIPT).map_err(|e| format!("write {}: {e}", script.display()))?;
 
     println!(
-        "{} | {} | {} CPUs online | RLIMIT_NOFILE {nofile} | load average {}",
-        utc_now(),
-        cpu_model(),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "{} | RLIMIT_NOFILE {nofile} | load average {}",
+        common::machine(),
         load_average()
     );
     println!(
@@ -227,100 +225,7 @@ fn run(cfg: &Config) -> BenchResult<()> {
     Ok(())
 }
 
-/// `scripts/setup.sh` with the packages this benchmark needs (it installs the missing ones).
-/// A failure is reported, not fatal: what is still missing shows up when building.
-fn setup() {
-    let st = Command::new(root().join("scripts").join("setup.sh"))
-        .args(["wrk", "libcivetweb-dev", "libmicrohttpd-dev"])
-        .stdin(Stdio::null())
-        .status();
-    match st {
-        Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("warning: scripts/setup.sh exited with {s}; continuing"),
-        Err(e) => eprintln!("warning: cannot run scripts/setup.sh: {e}; continuing"),
-    }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn utc_now() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "date unknown".into())
-}
-
 // ---- building ---------------------------------------------------------------------------
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Libraries a Rust staticlib needs from the system on Linux (`--print native-static-libs`).
-const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
-
-/// `cargo build --release --lib`, and the path of the `libmeerkat.a` it produced.
-fn release_staticlib() -> BenchResult<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--lib",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err("cargo build --release --lib failed".into());
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("\"compiler-artifact\"") && l.contains("\"name\":\"meerkat\""))
-        .flat_map(|l| l.split('"').map(str::to_owned).collect::<Vec<_>>())
-        .find(|s| s.ends_with("libmeerkat.a"))
-        .map(PathBuf::from)
-        .ok_or_else(|| "no libmeerkat.a in cargo's output".into())
-}
-
-/// `gcc -O2 src -o out` followed by `link` (libraries, objects).
-fn gcc(src: &Path, out: &Path, link: &[&std::ffi::OsStr]) -> BenchResult<()> {
-    let mut cmd = Command::new("gcc");
-    cmd.args(["-std=c99", "-D_GNU_SOURCE", "-O2", "-g", "-Wall", "-Wextra", "-Werror"]);
-    cmd.arg("-I").arg(root().join("include"));
-    cmd.arg(src).arg("-o").arg(out).args(link);
-    let o = cmd.output().map_err(|e| format!("run gcc (install gcc): {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
-}
 
 struct Bins {
     /// Where the binaries, the web root and the wrk script live.
@@ -332,19 +237,24 @@ struct Bins {
     peers: Vec<(String, PathBuf)>,
 }
 
+/// [`common::gcc`] with `-g` (for `perf annotate` and callgrind on the servers) before `after`.
+fn gcc(src: &Path, out: &Path, after: &[&OsStr]) -> BenchResult<()> {
+    let mut args = vec![OsStr::new("-g")];
+    args.extend_from_slice(after);
+    common::gcc(src, out, &args)
+}
+
 fn build_servers(peers: &[String]) -> BenchResult<Bins> {
-    let lib = release_staticlib()?;
-    let dir = lib.parent().unwrap_or(Path::new(".")).join("bench-http");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-    let c = root().join("benches").join("c");
-    let mut meerkat_link = vec![lib.as_os_str()];
-    meerkat_link.extend(NATIVE_LIBS.iter().map(std::ffi::OsStr::new));
+    let lib = common::release_staticlib()?;
+    let dir = common::bench_dir(&lib, "bench-http")?;
+    let c = common::root().join("benches").join("c");
+    let meerkat_link = common::meerkat_link(&lib);
 
     let meerkat_hello = dir.join("meerkat_hello");
     gcc(&c.join("meerkat_hello.c"), &meerkat_hello, &meerkat_link)?;
     println!("meerkat: {} (with {})", meerkat_hello.display(), lib.display());
 
-    let example_src = root().join("c-examples").join("http-server").join("main.c");
+    let example_src = common::root().join("c-examples").join("http-server").join("main.c");
     let meerkat_example = if example_src.exists() {
         // A name of its own: nothing else on the machine should mistake it for theirs.
         let bin = dir.join("meerkat_http_server_example");
@@ -372,7 +282,7 @@ fn build_servers(peers: &[String]) -> BenchResult<Bins> {
             other => return Err(format!("unknown peer {other:?} (known: civetweb, civetweb-ok, mhd)")),
         };
         let bin = dir.join(format!("{}_hello", p.replace('-', "_")));
-        let link: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        let link: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         gcc(&c.join(src), &bin, &link)?;
         println!("{p}: {} ({})", bin.display(), package_version(p));
         built.push((p.clone(), bin));
@@ -418,76 +328,9 @@ fn web_root(dir: &Path) -> BenchResult<(PathBuf, Vec<u8>)> {
     Ok((www, data))
 }
 
-/// Raise the soft RLIMIT_NOFILE to at least `want` (up to the hard limit); returns it. The
-/// servers and wrk inherit it.
-fn raise_nofile(want: libc::rlim_t) -> BenchResult<libc::rlim_t> {
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `rl` is a valid, writable rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return Err("getrlimit(RLIMIT_NOFILE) failed".into());
-    }
-    if rl.rlim_cur < want {
-        rl.rlim_cur = want.min(rl.rlim_max);
-        // SAFETY: `rl` is a valid rlimit with rlim_cur <= rlim_max.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-            return Err("setrlimit(RLIMIT_NOFILE) failed".into());
-        }
-    }
-    if rl.rlim_cur < want {
-        return Err(format!(
-            "RLIMIT_NOFILE hard limit {} is below the {want} needed",
-            rl.rlim_max
-        ));
-    }
-    Ok(rl.rlim_cur)
-}
-
 // ---- the servers --------------------------------------------------------------------------
 
-/// A running server process; killed and reaped on drop.
-struct Server {
-    name: String,
-    child: Child,
-    port: u16,
-}
-
-/// The first CPU this process may run on.
-fn first_allowed_cpu() -> Option<usize> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set; sched_getaffinity writes at most
-    // size_of::<cpu_set_t>() bytes into it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; pid 0 is this thread.
-    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
-        return None;
-    }
-    // SAFETY: CPU_ISSET only reads the set, with an index below CPU_SETSIZE.
-    (0..libc::CPU_SETSIZE as usize).find(|&i| unsafe { libc::CPU_ISSET(i, &set) })
-}
-
-/// Make the child started by `cmd` run on `cpu` only (and all its threads, which inherit it).
-fn pin(cmd: &mut Command, cpu: Option<usize>) {
-    let Some(cpu) = cpu else { return };
-    // SAFETY: the closure runs in the child between fork and exec and only makes the
-    // sched_setaffinity system call on a set built on its own stack.
-    unsafe {
-        cmd.pre_exec(move || {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            Ok(())
-        });
-    }
-}
-
-/// A port that was free a moment ago (the kernel's choice for an ephemeral bind).
-fn free_port() -> BenchResult<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
+/// The servers: `common::Server`, started here, with their memory from `/proc/<pid>/status`.
 impl Server {
     /// Start `bin` with its listening argument (a URL for meerkat's programs, a port for the
     /// peers) and the web root, and wait until it accepts connections.
@@ -503,7 +346,7 @@ impl Server {
         ignore_sigpipe: bool,
         cpu: Option<usize>,
     ) -> BenchResult<Server> {
-        let port = free_port()?;
+        let port = common::free_port()?;
         let listen = if url_arg {
             format!("http://127.0.0.1:{port}")
         } else {
@@ -527,36 +370,14 @@ impl Server {
                 });
             }
         }
-        pin(&mut cmd, cpu);
+        pin_command(&mut cmd, cpu);
         let child = cmd.spawn().map_err(|e| format!("start {name}: {e}"))?;
-        let mut s = Server {
+        Server {
             name: name.to_owned(),
             child,
             port,
-        };
-        let end = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(st)) = s.child.try_wait() {
-                return Err(format!("{name} exited at start: {st}"));
-            }
-            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
-            {
-                return Ok(s);
-            }
-            if Instant::now() > end {
-                return Err(format!("{name} does not accept connections on port {port} after 10 s"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    /// utime + stime of all the server's threads, in clock ticks (`/proc/<pid>/stat`).
-    fn cpu_ticks(&self) -> Option<u64> {
-        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        // Fields after the command name, which is in parentheses: state is field 3, utime 14.
-        let rest = &s[s.rfind(')')? + 1..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        .wait_ready()
     }
 
     /// A `kB` field of `/proc/<pid>/status` (`VmHWM`, `VmRSS`), in KiB.
@@ -573,13 +394,6 @@ impl Server {
 
     fn threads(&self) -> Option<u64> {
         self.status_kib("Threads")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -664,7 +478,7 @@ struct Run {
 
 fn wrk(server: &Server, sc: &Scenario, secs: u32, script: &Path, cpu: Option<usize>) -> BenchResult<Run> {
     let mut cmd = Command::new("wrk");
-    pin(&mut cmd, cpu);
+    pin_command(&mut cmd, cpu);
     cmd.arg(format!("-t{}", sc.threads))
         .arg(format!("-c{}", sc.conns))
         .arg(format!("-d{secs}s"))
@@ -741,9 +555,8 @@ impl Tally {
     /// Server CPU time per request, microseconds.
     fn cpu_us(&self) -> Option<f64> {
         let ticks: u64 = self.runs.iter().map(|r| r.cpu_ticks).sum::<Option<u64>>()?;
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        (hz > 0 && self.requests() > 0).then(|| ticks as f64 * 1e6 / hz as f64 / self.requests() as f64)
+        let hz = common::clock_ticks_per_sec()?;
+        (self.requests() > 0).then(|| ticks as f64 * 1e6 / hz / self.requests() as f64)
     }
     fn errors(&self) -> u64 {
         self.runs.iter().flat_map(|r| r.errors).sum()
@@ -891,7 +704,6 @@ fn print_targets(results: &[Outcome]) {
         let o = results.iter().find(|o| o.key == key)?;
         Some((o.get("meerkat")?, o.get("civetweb")?))
     };
-    let verdict = |ok: bool| if ok { "MET" } else { "NOT MET" };
     let mut all = Vec::new();
 
     // 1. CPU per keep-alive request <= 0.35x CivetWeb's.
@@ -944,9 +756,5 @@ fn print_targets(results: &[Outcome]) {
         },
         None => println!("peak RSS at 200 keep-alive connections: not measured"),
     }
-    println!(
-        "{} of {} target checks met",
-        all.iter().filter(|&&m| m).count(),
-        all.len()
-    );
+    common::print_checks_met(&all);
 }
