@@ -17,96 +17,27 @@
 //! [`Pin`]), `ECHO_BENCH_IDLE` (idle connections, default 1000). See `benches/README.md`.
 //! This is a benchmark, not a test: it reports, it does not assert the targets.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/mod.rs"]
+mod common;
+#[path = "common/heap.rs"]
+mod heap;
+
 use std::ffi::{c_int, c_void, CString};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{connect, env_num, load_average, pin_to, BenchResult, Server, Tally};
+use heap::{c_heap_in_use, Mgr, CLIENT_LIVE, IN_CLIENT, LIVE};
 use meerkat::ffi::*;
-
-// ---- counting allocator ---------------------------------------------------------------
-
-/// Live bytes allocated through the Rust global allocator (all of meerkat's Rust heap).
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// The part of `LIVE` that threads marked as client threads allocated (and did not free).
-static CLIENT_LIVE: AtomicIsize = AtomicIsize::new(0);
-
-std::thread_local! {
-    /// Set on the load-generating thread of the heap measurement. A `const` thread-local of
-    /// a type without `Drop`: reading it never allocates, so it is safe inside the allocator.
-    static IN_CLIENT: Cell<bool> = const { Cell::new(false) };
-}
-
-struct Counting;
-
-fn account(delta: isize) {
-    LIVE.fetch_add(delta, Ordering::Relaxed);
-    if IN_CLIENT.try_with(|c| c.get()).unwrap_or(false) {
-        CLIENT_LIVE.fetch_add(delta, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; only counters are updated besides.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            account(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            account(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        account(-(layout.size() as isize));
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            account(new_size as isize - layout.size() as isize);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// Bytes in use in the C heap (every malloc arena plus mmap-ed blocks), Rust's and C's alike,
-/// when the C library can tell (glibc `mallinfo2`: `uordblks + hblkhd`).
-fn c_heap_in_use() -> Option<isize> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads allocator statistics.
-        let mi = unsafe { libc::mallinfo2() };
-        Some((mi.uordblks + mi.hblkhd) as isize)
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        None
-    }
-}
 
 // ---- configuration --------------------------------------------------------------------
 
 const MSG: usize = 64;
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const WARMUP: Duration = Duration::from_millis(500);
 const SERVERS: [&str; 2] = ["meerkat", "poll"];
 
@@ -155,45 +86,6 @@ impl Pin {
     }
 }
 
-/// The CPUs this process may run on.
-fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity writes at most
-    // size_of::<cpu_set_t>() bytes into it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return Vec::new();
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .collect()
-    }
-}
-
-/// Pin thread or process `pid` (0: the calling thread) to `cpu`.
-fn pin_to(pid: libc::pid_t, cpu: usize) -> BenchResult<()> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays within it (cpu comes
-    // from allowed_cpus, below CPU_SETSIZE); sched_setaffinity only reads it.
-    let rc = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if rc != 0 {
-        return Err(format!(
-            "sched_setaffinity({pid}, cpu {cpu}): {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-type BenchResult<T> = Result<T, String>;
-
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is expected.
     let slice = env_num("ECHO_BENCH_SLICE", 0.5f64).clamp(0.05, 10.0);
@@ -220,9 +112,9 @@ fn main() {
 }
 
 fn run(cfg: &Config) -> BenchResult<()> {
-    let nofile = raise_nofile((2 * cfg.idle + 256) as libc::rlim_t)?;
+    let nofile = common::raise_nofile((2 * cfg.idle + 256) as libc::rlim_t)?;
     let bins = build_servers()?;
-    let allowed = allowed_cpus();
+    let allowed = common::allowed_cpus();
     let (server_cpu, client_cpu) = cfg.pin.cpus(&allowed);
     let servers = [
         Server::start(SERVERS[0], &bins[0], server_cpu)?,
@@ -280,77 +172,17 @@ fn run(cfg: &Config) -> BenchResult<()> {
     Ok(())
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
-}
-
 // ---- building ---------------------------------------------------------------------------
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Libraries a Rust staticlib needs from the system on Linux (`--print native-static-libs`).
-const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
-
-/// `cargo build --release --lib`, and the path of the `libmeerkat.a` it produced.
-fn release_staticlib() -> BenchResult<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--lib",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err("cargo build --release --lib failed".into());
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("\"compiler-artifact\"") && l.contains("\"name\":\"meerkat\""))
-        .flat_map(|l| l.split('"').map(str::to_owned).collect::<Vec<_>>())
-        .find(|s| s.ends_with("libmeerkat.a"))
-        .map(PathBuf::from)
-        .ok_or_else(|| "no libmeerkat.a in cargo's output".into())
-}
-
-fn gcc(src: &Path, out: &Path, lib: Option<&Path>) -> BenchResult<()> {
-    let mut cmd = Command::new("gcc");
-    cmd.args(["-std=c99", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror"]);
-    cmd.arg("-I").arg(root().join("include"));
-    cmd.arg(src).arg("-o").arg(out);
-    if let Some(lib) = lib {
-        cmd.arg(lib).args(NATIVE_LIBS);
-    }
-    let o = cmd.output().map_err(|e| format!("run gcc (install gcc): {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
-}
 
 /// Build both servers; returns their binaries in `SERVERS` order (meerkat, poll).
 fn build_servers() -> BenchResult<[PathBuf; 2]> {
-    let lib = release_staticlib()?;
-    let dir = lib.parent().unwrap_or(Path::new(".")).join("bench-c");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-    let c = root().join("benches").join("c");
+    let lib = common::release_staticlib()?;
+    let dir = common::bench_dir(&lib, "bench-c")?;
+    let c = common::root().join("benches").join("c");
     let meerkat = dir.join("meerkat_echo");
     let poll = dir.join("poll_echo");
-    gcc(&c.join("meerkat_echo.c"), &meerkat, Some(&lib))?;
-    gcc(&c.join("poll_echo.c"), &poll, None)?;
+    common::gcc(&c.join("meerkat_echo.c"), &meerkat, &common::meerkat_link(&lib))?;
+    common::gcc(&c.join("poll_echo.c"), &poll, &[])?;
     println!(
         "servers: {} (with {}), {}",
         meerkat.display(),
@@ -360,41 +192,11 @@ fn build_servers() -> BenchResult<[PathBuf; 2]> {
     Ok([meerkat, poll])
 }
 
-/// Raise the soft RLIMIT_NOFILE to at least `want` (up to the hard limit); returns it.
-fn raise_nofile(want: libc::rlim_t) -> BenchResult<libc::rlim_t> {
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `rl` is a valid, writable rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return Err("getrlimit(RLIMIT_NOFILE) failed".into());
-    }
-    if rl.rlim_cur < want {
-        rl.rlim_cur = want.min(rl.rlim_max);
-        // SAFETY: `rl` is a valid rlimit with rlim_cur <= rlim_max.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-            return Err("setrlimit(RLIMIT_NOFILE) failed".into());
-        }
-    }
-    if rl.rlim_cur < want {
-        return Err(format!(
-            "RLIMIT_NOFILE hard limit {} is below the {want} needed",
-            rl.rlim_max
-        ));
-    }
-    Ok(rl.rlim_cur)
-}
-
 // ---- the servers --------------------------------------------------------------------------
 
-/// A running echo server process; killed and reaped on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
+/// The echo servers: `common::Server`, started here, with their CPU time from `schedstat`.
 impl Server {
+    /// Start `bin` and read the port it listens on from its first line of output.
     fn start(name: &str, bin: &Path, cpu: Option<usize>) -> BenchResult<Server> {
         // The servers also exit on their own (alarm) after 10 minutes.
         let mut child = Command::new(bin)
@@ -405,7 +207,11 @@ impl Server {
             .spawn()
             .map_err(|e| format!("start {name}: {e}"))?;
         let stdout = child.stdout.take();
-        let mut server = Server { child, port: 0 };
+        let mut server = Server {
+            name: name.to_owned(),
+            child,
+            port: 0,
+        };
         if let Some(cpu) = cpu {
             pin_to(server.child.id() as libc::pid_t, cpu)?;
         }
@@ -426,9 +232,7 @@ impl Server {
             .map_err(|_| format!("{name} printed {line:?}, not a port"))?;
         Ok(server)
     }
-}
 
-impl Server {
     /// CPU time the server has used so far, in nanoseconds (`/proc/<pid>/schedstat`; the
     /// servers are single-threaded), or `None` where that file does not exist.
     fn cpu_ns(&self) -> Option<u64> {
@@ -441,23 +245,7 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // ---- the load generator -------------------------------------------------------------------
-
-fn client(port: u16) -> BenchResult<TcpStream> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
-    s.set_nodelay(true).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-    Ok(s)
-}
 
 /// One client thread until `end`: its connections in round robin, each with one 64-byte
 /// message in flight: write to every connection, then read each echo back in full
@@ -494,7 +282,7 @@ struct Load {
 
 impl Load {
     fn open(port: u16, conns: usize, threads: usize) -> BenchResult<Load> {
-        let mut socks = (0..conns).map(|_| client(port)).collect::<BenchResult<Vec<_>>>()?;
+        let mut socks = (0..conns).map(|_| connect(port)).collect::<BenchResult<Vec<_>>>()?;
         let per = conns.div_ceil(threads);
         let mut groups = Vec::new();
         while !socks.is_empty() {
@@ -518,52 +306,22 @@ impl Load {
                 drive(socks, seq, end)
             }));
         }
-        let mut total = 0;
-        let mut failed = None;
-        for h in handles {
-            match h
-                .join()
-                .map_err(|_| "client thread panicked".to_string())
-                .and_then(|r| r)
-            {
-                Ok((socks, n)) => {
-                    self.groups.push(socks);
-                    total += n;
-                }
-                Err(e) => failed = Some(e),
-            }
-        }
+        let done = common::join_all(handles)?;
         let elapsed = start.elapsed();
-        self.seq = self.seq.wrapping_add(total);
-        match failed {
-            Some(e) => Err(e),
-            None => Ok((total, elapsed)),
+        let mut total = 0;
+        for (socks, n) in done {
+            self.groups.push(socks);
+            total += n;
         }
-    }
-}
-
-/// What one server did over all its slices at one connection count.
-#[derive(Default)]
-struct Tally {
-    rts: u64,
-    secs: f64,
-    cpu_ns: Option<u64>,
-    rates: Vec<f64>,
-}
-
-impl Tally {
-    fn rate(&self) -> f64 {
-        self.rts as f64 / self.secs
-    }
-    /// Server CPU time per round trip, microseconds.
-    fn cpu_us(&self) -> Option<f64> {
-        self.cpu_ns.map(|ns| ns as f64 / 1000.0 / self.rts as f64)
+        self.seq = self.seq.wrapping_add(total);
+        Ok((total, elapsed))
     }
 }
 
 struct Comparison {
     conns: usize,
     threads: usize,
+    /// meerkat's and poll's slices (operations are round trips).
     tally: [Tally; 2],
 }
 
@@ -632,24 +390,11 @@ fn compare(
     for l in &mut loads {
         l.run(WARMUP, cpu)?;
     }
-    let mut tally = [Tally::default(), Tally::default()];
-    for i in 0..slices {
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for s in order {
-            let cpu0 = servers[s].cpu_ns();
-            let (n, el) = loads[s].run(slice, cpu)?;
-            let cpu1 = servers[s].cpu_ns();
-            let t = &mut tally[s];
-            t.rts += n;
-            t.secs += el.as_secs_f64();
-            t.rates.push(n as f64 / el.as_secs_f64());
-            t.cpu_ns = match (i, t.cpu_ns, cpu0, cpu1) {
-                (0, _, Some(a), Some(b)) => Some(b.saturating_sub(a)),
-                (_, Some(acc), Some(a), Some(b)) => Some(acc + b.saturating_sub(a)),
-                _ => None,
-            };
-        }
-    }
+    let tally = common::alternate(
+        slices,
+        |s| loads[s].run(slice, cpu),
+        |s| servers[s].cpu_ns().map(|ns| ns as f64 / 1e9),
+    )?;
     Ok(Comparison { conns, threads, tally })
 }
 
@@ -668,53 +413,6 @@ unsafe extern "C" fn echo_handler(c: mg_conn, ev: c_int, _ev_data: *mut c_void) 
         if meerkat::ffi::conn::mg_send(c, r.buf as *const c_void, r.len) == 0 {
             meerkat::ffi::conn::mg_recv_consume(c, r.len);
         }
-    }
-}
-
-/// An in-process manager on this thread, freed on drop.
-struct Mgr(Box<mg_mgr>);
-
-impl Mgr {
-    fn new() -> BenchResult<Mgr> {
-        let mut m = Box::new(mg_mgr {
-            internal: std::ptr::null_mut(),
-            userdata: std::ptr::null_mut(),
-        });
-        if meerkat::ffi::mgr::mg_mgr_init(&mut *m) != 0 {
-            return Err("mg_mgr_init failed".into());
-        }
-        Ok(Mgr(m))
-    }
-    fn ptr(&mut self) -> *mut mg_mgr {
-        &mut *self.0
-    }
-    fn poll(&mut self, ms: i32) -> BenchResult<()> {
-        match meerkat::ffi::mgr::mg_mgr_poll(self.ptr(), ms) {
-            0 => Ok(()),
-            e => Err(format!("mg_mgr_poll: {e}")),
-        }
-    }
-    fn stats(&mut self) -> mg_stats {
-        let mut s = mg_stats::default();
-        meerkat::ffi::mgr::mg_mgr_stats(self.ptr(), &mut s);
-        s
-    }
-    /// Poll until `done` (checked between polls), for at most `secs`.
-    fn poll_until(&mut self, secs: u64, what: &str, mut done: impl FnMut(&mut Mgr) -> bool) -> BenchResult<()> {
-        let end = Instant::now() + Duration::from_secs(secs);
-        while !done(self) {
-            if Instant::now() > end {
-                return Err(format!("timed out: {what}"));
-            }
-            self.poll(5)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Mgr {
-    fn drop(&mut self) {
-        let _ = meerkat::ffi::mgr::mg_mgr_free(self.ptr());
     }
 }
 
@@ -753,7 +451,7 @@ fn idle_clients(port: u16, mut socks: Vec<TcpStream>, abort: &AtomicBool) -> Ben
         if abort.load(Ordering::Relaxed) {
             return Err("idle clients aborted".into());
         }
-        let mut s = client(port)?;
+        let mut s = connect(port)?;
         let mut msg = [b'x'; MSG];
         msg[..8].copy_from_slice(&(i as u64).to_le_bytes());
         s.write_all(&msg).map_err(|e| format!("idle write: {e}"))?;
@@ -774,16 +472,11 @@ fn heap_per_idle_conn(n: usize, touch_data: bool) -> BenchResult<HeapReport> {
     let mut m = Mgr::new()?;
     let url = CString::new("tcp://127.0.0.1:0").map_err(|e| e.to_string())?;
     let l = meerkat::ffi::conn::mg_listen(m.ptr(), url.as_ptr(), Some(echo_handler), std::ptr::null_mut());
-    let mut info = std::mem::MaybeUninit::<mg_conn_info>::zeroed();
-    if l.h == 0 || meerkat::ffi::conn::mg_conn_info(l, info.as_mut_ptr()) != 0 {
-        return Err("mg_listen failed".into());
-    }
-    // SAFETY: written by mg_conn_info on success.
-    let port = u16::from_be(unsafe { info.assume_init() }.loc.port);
+    let port = heap::listener_port(l, "mg_listen")?;
 
     // Warm up: one-time allocations (scratch buffers, first poll set) are not per connection.
     {
-        let warm: Vec<TcpStream> = (0..8).map(|_| client(port)).collect::<BenchResult<_>>()?;
+        let warm: Vec<TcpStream> = (0..8).map(|_| connect(port)).collect::<BenchResult<_>>()?;
         m.poll_until(10, "warm-up accepts", |m| m.stats().live_conns == 9)?;
         drop(warm);
         m.poll_until(10, "warm-up closes", |m| m.stats().live_conns == 1)?;
