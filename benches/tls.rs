@@ -40,83 +40,29 @@
 //! connections for the heap measurement, default 200).
 //! This is a benchmark, not a test: it reports, it does not assert the targets.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "common/mod.rs"]
+mod common;
+#[path = "common/heap.rs"]
+mod heap;
+
 use std::ffi::{c_int, c_void, CString};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{env_num, load_average, verdict, BenchResult, Server, Tally};
+use heap::{c_heap_in_use, Mgr, LIVE};
 use meerkat::ffi::*;
 use meerkat::tls::rustls;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-type BenchResult<T> = Result<T, String>;
-
-// ---- counting allocator ---------------------------------------------------------------
-
-/// Live bytes allocated through the Rust global allocator (all of meerkat's Rust heap).
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated besides.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// Bytes in use in the C heap (every malloc arena plus mmap-ed blocks), when glibc can tell.
-fn c_heap_in_use() -> Option<isize> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads allocator statistics.
-        let mi = unsafe { libc::mallinfo2() };
-        Some((mi.uordblks + mi.hblkhd) as isize)
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        None
-    }
-}
-
 // ---- configuration --------------------------------------------------------------------
 
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const HELLO_BODY: &[u8] = b"hello\n";
 const REQ_CLOSE: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 const REQ_KEEP: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -132,10 +78,6 @@ struct Config {
     threads: usize,
     conns: usize,
     idle: usize,
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn main() {
@@ -164,21 +106,19 @@ fn main() {
 }
 
 fn run(cfg: &Config) -> BenchResult<()> {
-    setup();
-    raise_nofile((2 * cfg.idle + cfg.conns + 256) as libc::rlim_t)?;
-    let lib = release_staticlib()?;
-    let dir = lib.parent().unwrap_or(Path::new(".")).join("bench-tls");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    common::setup(&["nginx", "openssl"]);
+    common::raise_nofile((2 * cfg.idle + cfg.conns + 256) as libc::rlim_t)?;
+    let lib = common::release_staticlib()?;
+    let dir = common::bench_dir(&lib, "bench-tls")?;
     let certs = Certs::generate(&dir)?;
     let mk_bin = dir.join("meerkat_https_hello");
-    gcc(&root().join("benches/c/meerkat_https_hello.c"), &mk_bin, &lib)?;
+    let src = common::root().join("benches/c/meerkat_https_hello.c");
+    common::gcc(&src, &mk_bin, &common::meerkat_link(&lib))?;
     let nginx_conf = nginx_config(&dir, &certs)?;
 
     println!(
-        "{} | {} | {} CPUs online | load average {} | {}",
-        utc_now(),
-        cpu_model(),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "{} | load average {} | {}",
+        common::machine(),
         load_average(),
         nginx_version()
     );
@@ -218,7 +158,6 @@ fn run(cfg: &Config) -> BenchResult<()> {
         "== targets (issue 4), against nginx measured in this run; load average now {} ==",
         load_average()
     );
-    let verdict = |ok: bool| if ok { "MET" } else { "NOT MET" };
     let mut met = Vec::new();
     for r in &results {
         let (mk, ng) = (&r.tally[0], &r.tally[1]);
@@ -244,58 +183,11 @@ fn run(cfg: &Config) -> BenchResult<()> {
         Some(b) => println!("  whole malloc heap (mallinfo2, chunk overhead included): {b} bytes per conn"),
         None => println!("  whole malloc heap: not measurable here"),
     }
-    println!(
-        "{} of {} target checks met",
-        met.iter().filter(|&&m| m).count(),
-        met.len()
-    );
+    common::print_checks_met(&met);
     Ok(())
 }
 
 // ---- environment ----------------------------------------------------------------------
-
-/// `scripts/setup.sh` with the packages this benchmark needs (it installs the missing ones).
-/// A failure is reported, not fatal: what is still missing shows up later.
-fn setup() {
-    let st = Command::new(root().join("scripts").join("setup.sh"))
-        .args(["nginx", "openssl"])
-        .stdin(Stdio::null())
-        .status();
-    match st {
-        Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("warning: scripts/setup.sh exited with {s}; continuing"),
-        Err(e) => eprintln!("warning: cannot run scripts/setup.sh: {e}; continuing"),
-    }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn utc_now() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "date unknown".into())
-}
 
 fn nginx_version() -> String {
     Command::new(NGINX)
@@ -307,82 +199,7 @@ fn nginx_version() -> String {
         .unwrap_or_else(|| "nginx version unknown".into())
 }
 
-/// Raise the soft RLIMIT_NOFILE to at least `want` (up to the hard limit).
-fn raise_nofile(want: libc::rlim_t) -> BenchResult<()> {
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `rl` is a valid, writable rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return Err("getrlimit(RLIMIT_NOFILE) failed".into());
-    }
-    if rl.rlim_cur < want {
-        rl.rlim_cur = want.min(rl.rlim_max);
-        // SAFETY: `rl` is a valid rlimit with rlim_cur <= rlim_max.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-            return Err("setrlimit(RLIMIT_NOFILE) failed".into());
-        }
-    }
-    Ok(())
-}
-
 // ---- building ---------------------------------------------------------------------------
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Libraries a Rust staticlib needs from the system on Linux (`--print native-static-libs`).
-const NATIVE_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
-
-/// `cargo build --release --lib`, and the path of the `libmeerkat.a` it produced.
-fn release_staticlib() -> BenchResult<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--lib",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err("cargo build --release --lib failed".into());
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("\"compiler-artifact\"") && l.contains("\"name\":\"meerkat\""))
-        .flat_map(|l| l.split('"').map(str::to_owned).collect::<Vec<_>>())
-        .find(|s| s.ends_with("libmeerkat.a"))
-        .map(PathBuf::from)
-        .ok_or_else(|| "no libmeerkat.a in cargo's output".into())
-}
-
-fn gcc(src: &Path, out: &Path, lib: &Path) -> BenchResult<()> {
-    let o = Command::new("gcc")
-        .args(["-std=c99", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(src)
-        .arg("-o")
-        .arg(out)
-        .arg(lib)
-        .args(NATIVE_LIBS)
-        .output()
-        .map_err(|e| format!("run gcc (install gcc): {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
-}
 
 /// The certificate and key both servers use.
 struct Certs {
@@ -448,7 +265,7 @@ const NGINX: &str = "/usr/sbin/nginx";
 
 /// Write the nginx configuration; returns its port and path.
 fn nginx_config(dir: &Path, certs: &Certs) -> BenchResult<(u16, PathBuf)> {
-    let port = free_port()?;
+    let port = common::free_port()?;
     let d = dir.display();
     let conf = format!(
         r#"# Generated by benches/tls.rs: one process, TLS on 127.0.0.1, "hello\n" for everything.
@@ -492,22 +309,10 @@ http {{
 
 // ---- the servers --------------------------------------------------------------------------
 
-/// A running server process; killed and reaped on drop.
-struct Server {
-    name: &'static str,
-    child: Child,
-    port: u16,
-}
-
-/// A port that was free a moment ago (the kernel's choice for an ephemeral bind).
-fn free_port() -> BenchResult<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
+/// The two servers: `common::Server`, started here.
 impl Server {
     fn start_meerkat(bin: &Path, certs: &Certs) -> BenchResult<Server> {
-        let port = free_port()?;
+        let port = common::free_port()?;
         // meerkat_https_hello also exits on its own (alarm) after 10 minutes.
         let child = Command::new(bin)
             .arg(format!("https://127.0.0.1:{port}"))
@@ -520,7 +325,7 @@ impl Server {
             .spawn()
             .map_err(|e| format!("start meerkat: {e}"))?;
         Server {
-            name: "meerkat",
+            name: "meerkat".into(),
             child,
             port,
         }
@@ -541,51 +346,11 @@ impl Server {
             .spawn()
             .map_err(|e| format!("start nginx ({NGINX}; install nginx): {e}"))?;
         Server {
-            name: "nginx",
+            name: "nginx".into(),
             child,
             port,
         }
         .wait_ready()
-    }
-
-    /// Wait until the server accepts TCP connections (10 s at most).
-    fn wait_ready(mut self) -> BenchResult<Server> {
-        let end = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return Err(format!("{} exited at start: {st}", self.name));
-            }
-            let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(self);
-            }
-            if Instant::now() > end {
-                return Err(format!(
-                    "{} does not accept connections on port {} after 10 s",
-                    self.name, self.port
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// utime + stime of all the server's threads, in seconds (`/proc/<pid>/stat`).
-    fn cpu_secs(&self) -> Option<f64> {
-        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        // Fields after the command name, which is in parentheses: state is field 3, utime 14.
-        let rest = &s[s.rfind(')')? + 1..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        (hz > 0).then(|| ticks as f64 / hz as f64)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -620,11 +385,7 @@ struct Https {
 
 impl Https {
     fn connect(port: u16, cfg: &Arc<ClientConfig>) -> BenchResult<Https> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let tcp = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
-        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-        tcp.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-        tcp.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+        let tcp = common::connect(port)?;
         let conn = ClientConnection::new(cfg.clone(), server_name()).map_err(|e| format!("TLS client: {e}"))?;
         Ok(Https {
             s: StreamOwned::new(conn, tcp),
@@ -786,73 +547,34 @@ impl Load {
     fn run(&mut self, dur: Duration, client: &Arc<ClientConfig>) -> BenchResult<(u64, Duration)> {
         let start = Instant::now();
         let end = start + dur;
-        let mut total = 0;
-        let mut failed = None;
-        if self.groups.is_empty() {
+        let total = if self.groups.is_empty() {
             let handles: Vec<_> = (0..self.threads)
                 .map(|_| {
                     let (port, client) = (self.port, client.clone());
                     std::thread::spawn(move || handshake_loop(port, client, end))
                 })
                 .collect();
-            for h in handles {
-                match h
-                    .join()
-                    .map_err(|_| "client thread panicked".to_string())
-                    .and_then(|r| r)
-                {
-                    Ok(n) => total += n,
-                    Err(e) => failed = Some(e),
-                }
-            }
+            common::join_all(handles)?.into_iter().sum()
         } else {
             let handles: Vec<_> = std::mem::take(&mut self.groups)
                 .into_iter()
                 .map(|g| std::thread::spawn(move || keepalive_loop(g, end)))
                 .collect();
-            for h in handles {
-                match h
-                    .join()
-                    .map_err(|_| "client thread panicked".to_string())
-                    .and_then(|r| r)
-                {
-                    Ok((g, n)) => {
-                        self.groups.push(g);
-                        total += n;
-                    }
-                    Err(e) => failed = Some(e),
-                }
+            let mut total = 0;
+            for (g, n) in common::join_all(handles)? {
+                self.groups.push(g);
+                total += n;
             }
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok((total, start.elapsed())),
-        }
-    }
-}
-
-/// What one server did over its measured runs of one scenario.
-#[derive(Default)]
-struct Tally {
-    ops: u64,
-    secs: f64,
-    cpu: Option<f64>,
-    rates: Vec<f64>,
-}
-
-impl Tally {
-    fn rate(&self) -> f64 {
-        self.ops as f64 / self.secs
-    }
-    /// Server CPU time per operation, microseconds.
-    fn cpu_us(&self) -> Option<f64> {
-        self.cpu.map(|c| c * 1e6 / self.ops as f64)
+            total
+        };
+        Ok((total, start.elapsed()))
     }
 }
 
 struct Comparison {
     scenario: Scenario,
     what: String,
+    /// meerkat's and nginx's measured runs.
     tally: [Tally; 2],
 }
 
@@ -894,27 +616,16 @@ fn compare(cfg: &Config, servers: &[Server; 2], client: &Arc<ClientConfig>, sc: 
             l.run(Duration::from_secs_f64(cfg.warmup), client)?;
         }
     }
-    let mut tally = [Tally::default(), Tally::default()];
     let dur = Duration::from_secs_f64(cfg.secs);
-    for round in 0..cfg.rounds {
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for s in order {
-            let c0 = servers[s].cpu_secs();
-            let (n, el) = loads[s]
+    let tally = common::alternate(
+        cfg.rounds,
+        |s| {
+            loads[s]
                 .run(dur, client)
-                .map_err(|e| format!("{}: {e}", servers[s].name))?;
-            let c1 = servers[s].cpu_secs();
-            let t = &mut tally[s];
-            t.ops += n;
-            t.secs += el.as_secs_f64();
-            t.rates.push(n as f64 / el.as_secs_f64());
-            t.cpu = match (round, t.cpu, c0, c1) {
-                (0, _, Some(a), Some(b)) => Some(b - a),
-                (_, Some(acc), Some(a), Some(b)) => Some(acc + b - a),
-                _ => None,
-            };
-        }
-    }
+                .map_err(|e| format!("{}: {e}", servers[s].name))
+        },
+        |s| servers[s].cpu_secs(),
+    )?;
     let what = match sc {
         Scenario::Handshake => format!("{} threads, connect + handshake + GET + close", cfg.threads),
         Scenario::KeepAlive => format!(
@@ -937,53 +648,6 @@ unsafe extern "C" fn hello_handler(c: mg_conn, ev: c_int, _ev_data: *mut c_void)
         let headers = c"Content-Type: text/plain\r\n";
         let _ =
             meerkat::ffi::http::mg_http_reply_n(c, 200, headers.as_ptr(), HELLO_BODY.as_ptr().cast(), HELLO_BODY.len());
-    }
-}
-
-/// An in-process manager on this thread, freed on drop.
-struct Mgr(Box<mg_mgr>);
-
-impl Mgr {
-    fn new() -> BenchResult<Mgr> {
-        let mut m = Box::new(mg_mgr {
-            internal: std::ptr::null_mut(),
-            userdata: std::ptr::null_mut(),
-        });
-        if meerkat::ffi::mgr::mg_mgr_init(&mut *m) != 0 {
-            return Err("mg_mgr_init failed".into());
-        }
-        Ok(Mgr(m))
-    }
-    fn ptr(&mut self) -> *mut mg_mgr {
-        &mut *self.0
-    }
-    fn poll(&mut self, ms: i32) -> BenchResult<()> {
-        match meerkat::ffi::mgr::mg_mgr_poll(self.ptr(), ms) {
-            0 => Ok(()),
-            e => Err(format!("mg_mgr_poll: {e}")),
-        }
-    }
-    fn stats(&mut self) -> mg_stats {
-        let mut s = mg_stats::default();
-        meerkat::ffi::mgr::mg_mgr_stats(self.ptr(), &mut s);
-        s
-    }
-    /// Poll until `done` (checked between polls), for at most `secs`.
-    fn poll_until(&mut self, secs: u64, what: &str, mut done: impl FnMut(&mut Mgr) -> bool) -> BenchResult<()> {
-        let end = Instant::now() + Duration::from_secs(secs);
-        while !done(self) {
-            if Instant::now() > end {
-                return Err(format!("timed out: {what}"));
-            }
-            self.poll(5)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Mgr {
-    fn drop(&mut self) {
-        let _ = meerkat::ffi::mgr::mg_mgr_free(self.ptr());
     }
 }
 
@@ -1118,12 +782,7 @@ fn heap_per_idle_tls(n: usize, certs: &Certs) -> BenchResult<HeapReport> {
     let mut m = Mgr::new()?;
     let url = CString::new("https://127.0.0.1:0").map_err(|e| e.to_string())?;
     let l = meerkat::ffi::http::mg_http_listen(m.ptr(), url.as_ptr(), Some(hello_handler), std::ptr::null_mut());
-    let mut info = std::mem::MaybeUninit::<mg_conn_info>::zeroed();
-    if l.h == 0 || meerkat::ffi::conn::mg_conn_info(l, info.as_mut_ptr()) != 0 {
-        return Err("mg_http_listen failed".into());
-    }
-    // SAFETY: written by mg_conn_info on success.
-    let port = u16::from_be(unsafe { info.assume_init() }.loc.port);
+    let port = heap::listener_port(l, "mg_http_listen")?;
     let opts = meerkat::ffi::tls::mg_tls_opts {
         ca: mg_str {
             buf: std::ptr::null_mut(),
