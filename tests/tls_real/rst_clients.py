@@ -195,12 +195,12 @@ def main():
     repeat = int(sys.argv[5]) if len(sys.argv) > 5 else 20
     modes = sys.argv[6:] or MODES
     c = Client(port, ca, pid)
-    c.healthy()
-    if wait_baseline(pid, 10**9) is None:
-        raise SystemExit("cannot read the server's fds")
-    time.sleep(0.2)
+    # Before any client: the listener (and whatever else the server keeps for itself).
     baseline = sockets_of(pid)
     c.baseline = baseline
+    c.healthy()
+    if wait_baseline(pid, baseline) is None:
+        raise SystemExit(f"the first health check's socket is still held (baseline {baseline})")
     print(f"baseline sockets {baseline}", flush=True)
     all_ok = True
     for mode in modes:
