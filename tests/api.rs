@@ -5,11 +5,15 @@ mod common;
 use common::*;
 use meerkat::error::*;
 use meerkat::ffi::conn::*;
+use meerkat::ffi::http::*;
 use meerkat::ffi::mgr::*;
+use meerkat::ffi::serve::*;
 use meerkat::ffi::timer::*;
+#[cfg(feature = "tls")]
+use meerkat::ffi::tls::*;
 use meerkat::ffi::*;
 use std::cell::RefCell;
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -424,17 +428,10 @@ fn null_zero_forged_and_foreign_handles_are_refused() {
         (la.h & 0xffff) | (999_999_999 << 16),
     ] {
         let c = mg_conn { h: forged };
-        assert_eq!(mg_send(c, b"x".as_ptr().cast(), 1), MG_ERR_STALE, "{forged:#x}");
-        assert_eq!(mg_close(c), MG_ERR_STALE);
-        assert_eq!(mg_drain(c), MG_ERR_STALE);
-        assert_eq!(mg_recv_consume(c, 0), MG_ERR_STALE);
-        assert!(mg_fn_data(c).is_null());
-        assert!(mg_conn_data(c).is_null());
-        assert_eq!(mg_conn_id(c), 0);
-        assert_eq!(mg_recv(c).len, 0);
-        assert_eq!(mg_set_handler(c, None, std::ptr::null_mut()), MG_ERR_STALE);
+        every_conn_call_is_refused(c, MG_ERR_STALE, &format!("forged {forged:#x}"));
         assert_eq!(mg_wakeup(a.ptr(), c, b"x".as_ptr().cast(), 1), MG_ERR_STALE);
     }
+    assert_eq!(a.live(), 1, "nothing was opened or closed");
     assert_eq!(
         mg_wakeup(a.ptr(), lb, b"x".as_ptr().cast(), 1),
         MG_ERR_STALE,
@@ -476,10 +473,13 @@ fn null_zero_forged_and_foreign_handles_are_refused() {
     assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID);
     lim.max_conns = 70_000;
     assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID);
-    // Freed manager: calls fail cleanly, the struct can be initialised again.
+    // Freed manager: calls fail cleanly, its connections are stale, the struct can be
+    // initialised again.
     let mut c = Mgr::new();
     let p = c.ptr();
+    let lc = c.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
     assert_eq!(mg_mgr_free(p), 0);
+    every_conn_call_is_refused(lc, MG_ERR_STALE, "connection of a freed manager");
     assert_eq!(mg_mgr_poll(p, 0), MG_ERR_INVALID);
     assert_eq!(mg_wakeup(p, la, b"x".as_ptr().cast(), 1), MG_ERR_INVALID);
     assert_eq!(mg_mgr_free(p), MG_ERR_INVALID);
@@ -487,33 +487,226 @@ fn null_zero_forged_and_foreign_handles_are_refused() {
     assert!(!mg_strerror(MG_ERR_STALE).is_null());
 }
 
+// ---- G1/G2: every call that takes a connection handle --------------------------------
+
+// The C shim's variadic calls, declared as C declares them.
+extern "C" {
+    fn mg_printf(c: mg_conn, fmt: *const c_char, ...) -> c_int;
+    fn mg_http_reply(c: mg_conn, status: c_int, headers: *const c_char, fmt: *const c_char, ...) -> c_int;
+    fn mg_http_printf_chunk(c: mg_conn, fmt: *const c_char, ...) -> c_int;
+}
+
+/// What a call that returns a value instead of an error code gave: the zero handle, NULL, 0
+/// or an empty `mg_str`. No call returns this number itself.
+const NOTHING: c_int = c_int::MIN;
+
+fn nothing_if(empty: bool) -> c_int {
+    if empty {
+        NOTHING
+    } else {
+        0
+    }
+}
+
+unsafe extern "C" fn conn_tick_noop(_c: mg_conn, _arg: *mut c_void) {}
+
+/// Every exported function that takes an `mg_conn`, with valid other arguments, so that the
+/// handle is the only thing that can make it fail. Error-code calls return their code;
+/// value calls return [`NOTHING`] for the empty value and 0 for anything else.
+fn conn_calls() -> Vec<(&'static str, fn(mg_conn) -> c_int)> {
+    let mut calls: Vec<(&'static str, fn(mg_conn) -> c_int)> = vec![
+        ("mg_send", |c| mg_send(c, b"x".as_ptr().cast(), 1)),
+        ("mg_recv", |c| nothing_if(mg_recv(c).len == 0)),
+        ("mg_recv_consume", |c| mg_recv_consume(c, 0)),
+        ("mg_recv_pause", |c| mg_recv_pause(c, true)),
+        ("mg_close", |c| mg_close(c)),
+        ("mg_drain", |c| mg_drain(c)),
+        ("mg_fn_data", |c| nothing_if(mg_fn_data(c).is_null())),
+        ("mg_set_handler", |c| mg_set_handler(c, None, std::ptr::null_mut())),
+        ("mg_conn_data", |c| nothing_if(mg_conn_data(c).is_null())),
+        ("mg_conn_id", |c| nothing_if(mg_conn_id(c) == 0)),
+        ("mg_conn_info", |c| {
+            let mut i = std::mem::MaybeUninit::<mg_conn_info>::zeroed();
+            mg_conn_info(c, i.as_mut_ptr())
+        }),
+        ("mg_timer_add_conn", |c| {
+            let t = mg_timer_add_conn(c, 10, MG_TIMER_ONCE, Some(conn_tick_noop), std::ptr::null_mut());
+            if t.h == 0 {
+                mg_last_error()
+            } else {
+                0
+            }
+        }),
+        ("mg_http_reply_n", |c| {
+            mg_http_reply_n(c, 200, std::ptr::null(), c"ok".as_ptr(), 2)
+        }),
+        ("mg_http_write_chunk", |c| {
+            mg_http_write_chunk(c, b"x".as_ptr().cast(), 1)
+        }),
+        ("mg_http_bauth", |c| mg_http_bauth(c, c"u".as_ptr(), c"p".as_ptr())),
+        ("mg_http_stream", |c| mg_http_stream(c)),
+        ("mg_http_serve_dir", |c| {
+            let mut hm = get_slash();
+            let opts = serve_opts();
+            mg_http_serve_dir(c, &mut hm, &opts)
+        }),
+        ("mg_http_serve_file", |c| {
+            let mut hm = get_slash();
+            mg_http_serve_file(c, &mut hm, c"Cargo.toml".as_ptr(), std::ptr::null())
+        }),
+        // SAFETY (the three below): the format and its arguments match.
+        ("mg_printf", |c| unsafe { mg_printf(c, c"%d".as_ptr(), 1 as c_int) }),
+        ("mg_http_reply", |c| unsafe {
+            mg_http_reply(c, 200, std::ptr::null(), c"%s".as_ptr(), c"ok".as_ptr())
+        }),
+        ("mg_http_printf_chunk", |c| unsafe {
+            mg_http_printf_chunk(c, c"%d".as_ptr(), 1 as c_int)
+        }),
+    ];
+    #[cfg(feature = "tls")]
+    calls.push(("mg_tls_init", |c| {
+        let opts = mg_tls_opts {
+            ca: mg_str::EMPTY,
+            cert: mg_str::EMPTY,
+            key: mg_str::EMPTY,
+            name: mg_str::EMPTY,
+            skip_verification: 1,
+        };
+        mg_tls_init(c, &opts)
+    }));
+    #[cfg(feature = "tls-ffi")]
+    calls.extend([
+        ("mg_tls_init_server_config", |c| {
+            mg_tls_init_server_config(c, std::ptr::null())
+        }),
+        ("mg_tls_init_client_config", |c| {
+            mg_tls_init_client_config(c, std::ptr::null(), mg_str::EMPTY)
+        }),
+    ] as [(&'static str, fn(mg_conn) -> c_int); 2]);
+    calls
+}
+
+fn get_slash() -> mg_http_message {
+    let s = |b: &'static [u8]| mg_str::from_bytes(b);
+    mg_http_message {
+        method: s(b"GET"),
+        uri: s(b"/"),
+        query: mg_str::EMPTY,
+        proto: s(b"HTTP/1.1"),
+        headers: std::ptr::null_mut(),
+        num_headers: 0,
+        body: mg_str::EMPTY,
+        head: mg_str::EMPTY,
+        message: mg_str::EMPTY,
+    }
+}
+
+fn serve_opts() -> mg_http_serve_opts {
+    mg_http_serve_opts {
+        root_dir: c".".as_ptr(),
+        ssi_pattern: std::ptr::null(),
+        extra_headers: std::ptr::null(),
+        mime_types: std::ptr::null(),
+        page404: std::ptr::null(),
+        fs: std::ptr::null_mut(),
+    }
+}
+
+/// Call everything in [`conn_calls`] on `c`; each must refuse with `code` (or give nothing).
+fn every_conn_call_is_refused(c: mg_conn, code: c_int, what: &str) {
+    for (name, call) in conn_calls() {
+        let rc = call(c);
+        assert!(rc == code || rc == NOTHING, "{what}: {name} returned {rc}, want {code}");
+    }
+}
+
+/// G2: from a thread that does not own the manager, every connection call returns
+/// MG_ERR_WRONG_THREAD (or nothing) and does nothing, whether or not that thread owns a
+/// manager of its own; so do the manager and timer calls.
 #[test]
-fn manager_calls_from_another_thread_are_refused() {
+fn every_owner_thread_call_refuses_other_threads() {
     let mut m = Mgr::new();
     let rec = Recorder::new();
     let l = m.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
-    let mp = SendPtr(m.ptr());
-    std::thread::spawn(move || {
-        let mp = mp;
-        assert_eq!(mg_mgr_poll(mp.0, 0), MG_ERR_WRONG_THREAD);
-        assert_eq!(mg_mgr_free(mp.0), MG_ERR_WRONG_THREAD);
-        let mut s = mg_stats::default();
-        assert_eq!(mg_mgr_stats(mp.0, &mut s), MG_ERR_WRONG_THREAD);
-        let u = CString::new("tcp://127.0.0.1:0").unwrap();
-        assert_eq!(mg_listen(mp.0, u.as_ptr(), Some(record), std::ptr::null_mut()).h, 0);
-        assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
-        assert_eq!(mg_send(l, b"x".as_ptr().cast(), 1), MG_ERR_WRONG_THREAD);
-        assert!(mg_fn_data(l).is_null());
-        assert_eq!(
-            mg_wakeup(mp.0, l, b"ok".as_ptr().cast(), 2),
-            0,
-            "wakeups are for any thread"
-        );
-    })
-    .join()
-    .unwrap();
-    m.poll(100);
-    assert_eq!(rec.data(l, MG_EV_WAKEUP), b"ok");
+    let hl = {
+        let u = CString::new("http://127.0.0.1:0").unwrap();
+        mg_http_listen(m.ptr(), u.as_ptr(), Some(record), rec.ptr())
+    };
+    let t = mg_timer_add(m.ptr(), 60_000, MG_TIMER_REPEAT, Some(note), std::ptr::null_mut());
+    assert!(l.h != 0 && hl.h != 0 && t.h != 0);
+    let before = (m.live(), m.stats().live_timers);
+
+    for own_manager in [false, true] {
+        let mp = SendPtr(m.ptr());
+        std::thread::spawn(move || {
+            let mp = mp;
+            let mut mine = own_manager.then(Mgr::new);
+            let what = if own_manager {
+                "thread with its own manager"
+            } else {
+                "other thread"
+            };
+            for c in [l, hl] {
+                for (name, call) in conn_calls() {
+                    let rc = call(c);
+                    assert!(
+                        rc == MG_ERR_WRONG_THREAD || rc == NOTHING,
+                        "{what}: {name} returned {rc}"
+                    );
+                }
+            }
+            assert_eq!(mg_mgr_poll(mp.0, 0), MG_ERR_WRONG_THREAD);
+            assert_eq!(mg_mgr_free(mp.0), MG_ERR_WRONG_THREAD);
+            assert_eq!(mg_wakeup_init(mp.0), MG_ERR_WRONG_THREAD);
+            let mut lim = mg_limits::default();
+            assert_eq!(mg_mgr_get_limits(mp.0, &mut lim), MG_ERR_WRONG_THREAD);
+            assert_eq!(mg_mgr_set_limits(mp.0, &lim), MG_ERR_WRONG_THREAD);
+            let mut st = mg_stats::default();
+            assert_eq!(mg_mgr_stats(mp.0, &mut st), MG_ERR_WRONG_THREAD);
+            assert_eq!(
+                mg_mgr_set_undelivered_fn(mp.0, None, std::ptr::null_mut()),
+                MG_ERR_WRONG_THREAD
+            );
+            assert_eq!(mg_conn_next(mp.0, mg_conn { h: 0 }).h, 0);
+            let u = c"tcp://127.0.0.1:0".as_ptr();
+            for open in [mg_listen, mg_connect, mg_http_listen, mg_http_connect] {
+                assert_eq!(open(mp.0, u, Some(record), std::ptr::null_mut()).h, 0);
+                assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
+            }
+            assert_eq!(mg_timer_add(mp.0, 1, 0, Some(note), std::ptr::null_mut()).h, 0);
+            assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
+            let rc = mg_timer_free(t);
+            if own_manager {
+                // Timer handles are not known across threads (only connection handles are),
+                // so a thread that owns a manager cannot tell this timer from a stale one.
+                assert!(rc == MG_ERR_WRONG_THREAD || rc == MG_ERR_STALE, "{rc}");
+            } else {
+                assert_eq!(rc, MG_ERR_WRONG_THREAD);
+            }
+            if let Some(mine) = mine.as_mut() {
+                assert_eq!(mine.live(), 0, "nothing landed in this thread's manager");
+            }
+            assert_eq!(
+                mg_wakeup(mp.0, l, b"ok".as_ptr().cast(), 2),
+                0,
+                "wakeups are for any thread"
+            );
+        })
+        .join()
+        .unwrap();
+    }
+
+    // Nothing happened on the owner's side: all still open, unchanged, working.
+    m.poll(0);
+    assert_eq!((m.live(), m.stats().live_timers), before);
+    assert_eq!(rec.count(MG_EV_CLOSE), 0);
+    assert_eq!(rec.data(l, MG_EV_WAKEUP), b"okok");
+    for c in [l, hl] {
+        let i = info(c);
+        assert!(!i.is_closing && !i.is_draining, "{i:?}");
+        assert_eq!(mg_fn_data(c), rec.ptr(), "handler data unchanged");
+    }
+    assert_eq!(mg_timer_free(t), 0, "the timer is still there");
 }
 
 // ---- re-entrancy from Rust handlers ----------------------------------------------------
