@@ -13,7 +13,7 @@ use meerkat::ffi::tls::*;
 use meerkat::ffi::*;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use std::ffi::{c_int, c_void, CString};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -129,6 +129,28 @@ unsafe extern "C" fn https_client(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     }
 }
 
+/// A client that trusts `ca` (it outlives the manager, like a `Recorder`).
+fn client(ca: &'static str) -> &'static Cli {
+    Box::leak(Box::new(Cli {
+        ca,
+        rec: Recorder::new(),
+        body: Default::default(),
+    }))
+}
+
+/// `GET /hello` from `cli` to the server on `port`, by name (`localhost`, verified).
+fn https_get(m: &mut Mgr, port: u16, cli: &'static Cli) -> mg_conn {
+    let u = CString::new(format!("https://localhost:{port}")).unwrap();
+    let c = mg_http_connect(
+        m.ptr(),
+        u.as_ptr(),
+        Some(https_client),
+        cli as *const Cli as *mut c_void,
+    );
+    assert_ne!(c.h, 0);
+    c
+}
+
 fn server(m: &mut Mgr, rec: &'static Recorder) -> u16 {
     let u = CString::new("https://127.0.0.1:0").unwrap();
     let l = mg_http_listen(m.ptr(), u.as_ptr(), Some(https_server), rec.ptr());
@@ -141,18 +163,8 @@ fn https_between_meerkat_client_and_server() {
     let mut m = Mgr::new();
     let srv = Recorder::new();
     let port = server(&mut m, srv);
-    let cli: &'static Cli = Box::leak(Box::new(Cli {
-        ca: &pki().ca,
-        rec: Recorder::new(),
-        body: Default::default(),
-    }));
-    let u = CString::new(format!("https://localhost:{port}")).unwrap();
-    let c = mg_http_connect(
-        m.ptr(),
-        u.as_ptr(),
-        Some(https_client),
-        cli as *const Cli as *mut c_void,
-    );
+    let cli = client(&pki().ca);
+    let c = https_get(&mut m, port, cli);
     m.poll_until(10, "client closed", |_| cli.rec.count(MG_EV_CLOSE) == 1);
     assert_eq!(*cli.body.borrow(), "secure /hello");
     let evs = cli.rec.evs(c);
@@ -168,18 +180,8 @@ fn unknown_ca_is_an_error_then_one_close() {
     let mut m = Mgr::new();
     let srv = Recorder::new();
     let port = server(&mut m, srv);
-    let cli: &'static Cli = Box::leak(Box::new(Cli {
-        ca: &pki().other_ca,
-        rec: Recorder::new(),
-        body: Default::default(),
-    }));
-    let u = CString::new(format!("https://localhost:{port}")).unwrap();
-    let c = mg_http_connect(
-        m.ptr(),
-        u.as_ptr(),
-        Some(https_client),
-        cli as *const Cli as *mut c_void,
-    );
+    let cli = client(&pki().other_ca);
+    let c = https_get(&mut m, port, cli);
     m.poll_until(10, "client closed", |_| cli.rec.count(MG_EV_CLOSE) == 1);
     let evs = cli.rec.evs(c);
     assert_eq!(&evs[evs.len() - 2..], &[MG_EV_ERROR, MG_EV_CLOSE]);
@@ -236,28 +238,75 @@ fn every_peer_disappearance_closes_the_server_side_once() {
     assert_eq!(m.live(), live0);
 }
 
+/// A TLS client on a plain blocking socket (meerkat's sans-IO session, no manager) that
+/// completes the handshake, sends `then` (e.g. half a request), and resets the connection.
+fn handshake_then_reset(port: u16, then: &[u8]) {
+    let cfg = meerkat::tls::client_config(&meerkat::tls::TlsOptions {
+        ca: pki().ca.as_bytes(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tls = meerkat::tls::TlsSession::client(cfg, "localhost").unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let mut out = Vec::new();
+        tls.take_ciphertext(&mut out);
+        s.write_all(&out).unwrap();
+        if !tls.is_handshaking() {
+            break;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the server hung up during the handshake");
+        tls.feed(&buf[..n]).unwrap();
+    }
+    tls.write_plaintext(then).unwrap();
+    let mut out = Vec::new();
+    tls.take_ciphertext(&mut out);
+    s.write_all(&out).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO)).unwrap();
+}
+
 #[test]
-fn reset_after_handshake_mid_request_and_idle_closes() {
-    // Real TLS clients (meerkat's own) that reset at points after the handshake.
+fn reset_after_the_handshake_idle_or_mid_request_closes_once() {
+    // The seed bug of G3: with TLS, a client's RST after the handshake must not leave the
+    // server side open.
     let mut m = Mgr::new();
     let srv = Recorder::new();
     let port = server(&mut m, srv);
     let live0 = m.live();
-    let cli: &'static Cli = Box::leak(Box::new(Cli {
-        ca: &pki().ca,
-        rec: Recorder::new(),
-        body: Default::default(),
-    }));
+    for (i, then) in [&b""[..], b"GET /hello HTTP/1.1\r\nHost: local"]
+        .into_iter()
+        .enumerate()
+    {
+        let t = std::thread::spawn(move || handshake_then_reset(port, then));
+        m.poll_until(5, "the server side closed after the reset", |_| {
+            srv.count(MG_EV_CLOSE) == i + 1
+        });
+        t.join().unwrap();
+        assert_eq!(srv.count(MG_EV_TLS_HS), i + 1, "the handshake had completed");
+    }
+    for _ in 0..5 {
+        m.poll(10);
+    }
+    assert_eq!(srv.count(MG_EV_CLOSE), 2, "exactly one CLOSE each");
+    assert_eq!(m.live(), live0);
+}
+
+#[test]
+fn client_close_right_after_the_handshake_closes_the_server_side() {
+    // meerkat's own client closes (close_notify, then FIN) before or while the reply is written.
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let port = server(&mut m, srv);
+    let live0 = m.live();
+    let cli = client(&pki().ca);
     for _ in 0..3 {
-        let u = CString::new(format!("https://localhost:{port}")).unwrap();
-        let c = mg_http_connect(
-            m.ptr(),
-            u.as_ptr(),
-            Some(https_client),
-            cli as *const Cli as *mut c_void,
-        );
+        let c = https_get(&mut m, port, cli);
         m.poll_until(10, "handshake", |_| cli.rec.evs(c).contains(&MG_EV_TLS_HS));
-        mg_close(c); // close_notify, then FIN, before (or while) the reply is written
+        mg_close(c);
     }
     m.poll_until(5, "server sides closed", |m| m.live() == live0);
     assert_eq!(srv.count(MG_EV_CLOSE), 3);

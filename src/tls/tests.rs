@@ -446,11 +446,14 @@ fn error_messages_read_well() {
     for (ccfg, scfg, name) in cases {
         let (mut c, mut s) = pair_with(ccfg, scfg, name);
         let _ = pump(&mut c, &mut s);
-        std::println!(
-            "client: {:?}\nserver: {:?}",
-            c.error().map(|e| &e.message),
-            s.error().map(|e| &e.message)
-        );
+        let (ce, se) = (c.error().map(|e| &e.message), s.error().map(|e| &e.message));
+        std::println!("client: {ce:?}\nserver: {se:?}");
+        // Both sides learn of the failure (one from the other's alert), in a sentence that
+        // says it is about TLS and what went wrong.
+        for m in [ce, se] {
+            let m = m.expect("both sides report the failure");
+            assert!(m.starts_with("TLS: ") && m.len() > 20, "{m}");
+        }
     }
 }
 
