@@ -200,7 +200,7 @@ int main(int argc, char *argv[]) {
   struct mg_conn lc;
   struct mg_conn_info info;
   char url[64];
-  int rc = 1;
+  int rc = 1, err;
 
   if (strcmp(mode, "none") != 0 && strcmp(mode, "optional") != 0 &&
       strcmp(mode, "required") != 0) {
@@ -227,8 +227,11 @@ int main(int argc, char *argv[]) {
     goto out;
   }
   lc = mg_http_listen(&mgr, "https://127.0.0.1:0", server_fn, NULL);
-  if (lc.h == 0 || mg_tls_init_server_config(lc, scfg) != 0 || mg_conn_info(lc, &info) != 0) {
-    fprintf(stderr, "cannot set up the server: %s\n", mg_strerror(mg_last_error()));
+  /* mg_last_error() is only for the calls that return a handle; the others return theirs. */
+  err = lc.h == 0 ? mg_last_error() : mg_tls_init_server_config(lc, scfg);
+  if (err == 0) err = mg_conn_info(lc, &info);
+  if (err != 0) {
+    fprintf(stderr, "cannot set up the server: %s\n", mg_strerror(err));
     mg_mgr_free(&mgr);
     goto out;
   }
