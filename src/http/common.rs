@@ -253,6 +253,11 @@ macro_rules! byte_table {
 static TCHAR: [bool; 256] = byte_table!(is_tchar);
 static FIELD_VCHAR: [bool; 256] = byte_table!(is_field_vchar);
 
+/// Whether `b` is a `tchar` (table look-up), for other modules that check tokens.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    TCHAR[usize::from(b)]
+}
+
 /// Whether every byte of `s` is a `tchar`.
 fn all_tchar(s: &[u8]) -> bool {
     s.iter().all(|&b| TCHAR[usize::from(b)])

@@ -41,6 +41,7 @@ pub mod message;
 pub mod request;
 pub mod response;
 
+pub(crate) use common::is_token_byte;
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
     base64_decode, base64_encode, creds, find_var, get_header, get_header_var, get_var, get_var_into, next_multipart,

@@ -126,7 +126,7 @@ fn plain_reply_headers(headers: &[u8]) -> bool {
     while i < h.len() {
         lines += 1;
         let start = i;
-        while i < h.len() && TCHAR[h[i] as usize] {
+        while i < h.len() && crate::http::is_token_byte(h[i]) {
             i += 1;
         }
         if lines > 64 || i == start || h.get(i) != Some(&b':') {
@@ -151,26 +151,6 @@ fn plain_reply_headers(headers: &[u8]) -> bool {
         i += 2;
     }
     true
-}
-
-/// RFC 9110 §5.6.2 token characters, as a table (this runs on every `mg_http_reply`).
-static TCHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
-            );
-        b += 1;
-    }
-    t
-};
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
@@ -232,7 +212,7 @@ impl OutTracker {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
-                        match find(buf, b"\r\n\r\n") {
+                        match memchr::memmem::find(buf, b"\r\n\r\n") {
                             Some(end) => {
                                 out.extend_from_slice(&buf[..end + 4]);
                                 self.started = true;
