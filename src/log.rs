@@ -69,13 +69,16 @@ pub fn write(bytes: &[u8]) {
     }
 }
 
-struct Line(heapless::String<512>);
+const LINE_MAX: usize = 512;
+
+/// One log line on the stack. Over-long text is cut rather than allocated, leaving room for
+/// the "\r\n" that ends the line.
+struct Line(heapless::String<LINE_MAX>);
 
 impl Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for ch in s.chars() {
-            // Over-long lines are cut rather than allocated.
-            if self.0.push(ch).is_err() {
+            if self.0.len() + ch.len_utf8() > LINE_MAX - 2 || self.0.push(ch).is_err() {
                 break;
             }
         }

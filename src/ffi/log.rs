@@ -120,4 +120,20 @@ mod tests {
         mg_log_write(b"\n".as_ptr().cast(), 1);
         assert_eq!(CAPTURED.lock().unwrap().len(), n, "sink restored to stdout");
     }
+
+    #[test]
+    fn an_over_long_rust_line_is_cut_but_still_ends_the_line() {
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        CAPTURED.lock().unwrap().clear();
+        mg_log_set_fn(Some(capture), 0x1234 as *mut c_void);
+        mg_log_set(crate::log::LL_ERROR);
+        crate::log::emit(crate::log::LL_ERROR, format_args!("{}", "x".repeat(2000)));
+        crate::log::emit(crate::log::LL_ERROR, format_args!("next"));
+        mg_log_set_fn(None, null_mut());
+        let out = String::from_utf8(CAPTURED.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = out.split_inclusive("\r\n").collect();
+        assert_eq!(lines.len(), 2, "{out:?}");
+        assert!(lines[0].len() <= 512 && lines[0].contains("xxx"), "{:?}", lines[0]);
+        assert!(lines[1].ends_with("meerkat next\r\n"), "{:?}", lines[1]);
+    }
 }
