@@ -967,8 +967,10 @@ int mg_wakeup_all(struct mg_mgr *mgr, const void *buf, size_t len);
 int mg_wakeup_loop(struct mg_mgr *mgr);
 
 /*
- The error code of the last call on this thread that returned a handle (`mg_listen`,
- `mg_connect`, `mg_timer_add`, ...) and failed with the zero handle. Any thread.
+ The outcome of the last call on this thread that returns a handle (`mg_listen`,
+ `mg_connect`, `mg_timer_add`, ...): 0 when it succeeded, else the error code explaining
+ its zero handle. Other calls return their error code themselves and leave this
+ unchanged. Any thread.
  */
 int mg_last_error(void);
 

@@ -402,12 +402,18 @@ fn bad_urls_and_ports_get_their_codes() {
         0
     );
     assert_eq!(mg_last_error(), MG_ERR_ADDR, "port in use");
+    assert_eq!(mg_close(taken), 0);
+    assert_eq!(mg_last_error(), MG_ERR_ADDR, "calls that return a code leave it alone");
+    assert_ne!(m.listen("tcp://127.0.0.1:0", Some(record), std::ptr::null_mut()).h, 0);
+    assert_eq!(mg_last_error(), MG_OK, "a success resets it");
     let bad = CString::new(vec![0xffu8, 0xfe]).unwrap();
     assert_eq!(
         mg_connect(m.ptr(), bad.as_ptr(), Some(record), std::ptr::null_mut()).h,
         0
     );
-    assert_eq!(m.live(), 1);
+    assert_eq!(mg_last_error(), MG_ERR_URL, "not UTF-8");
+    m.poll(0);
+    assert_eq!(m.live(), 1, "only the last listener: no failed call left a connection");
 }
 
 #[test]

@@ -182,8 +182,10 @@ pub extern "C" fn mg_wakeup_loop(mgr: *mut mg_mgr) -> c_int {
     })
 }
 
-/// The error code of the last call on this thread that returned a handle (`mg_listen`,
-/// `mg_connect`, `mg_timer_add`, ...) and failed with the zero handle. Any thread.
+/// The outcome of the last call on this thread that returns a handle (`mg_listen`,
+/// `mg_connect`, `mg_timer_add`, ...): 0 when it succeeded, else the error code explaining
+/// its zero handle. Other calls return their error code themselves and leave this
+/// unchanged. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_last_error() -> c_int {
     guard(registry::last_error)
