@@ -20,15 +20,9 @@ impl mg_str {
         len: 0,
     };
 
-    /// A view of Rust bytes; the caller keeps `b` alive for as long as C may read it.
+    /// A view of Rust bytes; the caller keeps `b` alive for as long as C may read it. An
+    /// empty view keeps its non-NULL pointer, as Mongoose's empty matches do.
     pub fn from_bytes(b: &[u8]) -> mg_str {
-        if b.is_empty() {
-            // Keep a non-NULL pointer when we have one, like Mongoose does for empty matches.
-            return mg_str {
-                buf: b.as_ptr() as *mut c_char,
-                len: 0,
-            };
-        }
         mg_str {
             buf: b.as_ptr() as *mut c_char,
             len: b.len(),

@@ -260,14 +260,8 @@ impl TlsSession {
     /// Move every byte waiting to be sent (handshake, records, alerts) to `out`; returns
     /// how many.
     pub fn take_ciphertext(&mut self, out: &mut Vec<u8>) -> usize {
-        let mut total = 0;
-        while self.conn.wants_write() {
-            match self.conn.write_tls(out) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => total += n,
-            }
-        }
-        total
+        // Writing into a Vec cannot fail or block.
+        self.write_tls_to(out).unwrap_or(0)
     }
 
     /// Write waiting ciphertext straight to `w` (a non-blocking socket). Returns the bytes
