@@ -1,5 +1,13 @@
 //! Helpers shared by the integration tests: a manager owned by the test thread, and
-//! handlers that record the events they see.
+//! handlers that record the events they see (here), and in the submodules:
+//!
+//! - `cbuild`: building C programs and the C examples against `libmeerkat.a`;
+//! - `example`: running an example as a process (`Child::server_with` starts a server on a
+//!   free port), output collected, killed when a test fails;
+//! - `proc`: running a tool with a time limit;
+//! - `tools`: installing the outside tools (apt, npm, pip) under one lock, and running the
+//!   Chromium scripts (which share `page.mjs`);
+//! - `data`: deterministic bytes, scratch directories, numbers from one-line JSON.
 #![allow(dead_code)]
 
 pub mod cbuild;
