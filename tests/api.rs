@@ -516,11 +516,15 @@ fn nothing_if(empty: bool) -> c_int {
 
 unsafe extern "C" fn conn_tick_noop(_c: mg_conn, _arg: *mut c_void) {}
 
+/// An exported function's name, and a call of it on a connection (see [`conn_calls`]).
+type ConnCall = (&'static str, fn(mg_conn) -> c_int);
+
 /// Every exported function that takes an `mg_conn`, with valid other arguments, so that the
 /// handle is the only thing that can make it fail. Error-code calls return their code;
 /// value calls return [`NOTHING`] for the empty value and 0 for anything else.
-fn conn_calls() -> Vec<(&'static str, fn(mg_conn) -> c_int)> {
-    let mut calls: Vec<(&'static str, fn(mg_conn) -> c_int)> = vec![
+fn conn_calls() -> Vec<ConnCall> {
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    let mut calls: Vec<ConnCall> = vec![
         ("mg_send", |c| mg_send(c, b"x".as_ptr().cast(), 1)),
         ("mg_recv", |c| nothing_if(mg_recv(c).len == 0)),
         ("mg_recv_consume", |c| mg_recv_consume(c, 0)),
@@ -588,7 +592,7 @@ fn conn_calls() -> Vec<(&'static str, fn(mg_conn) -> c_int)> {
         ("mg_tls_init_client_config", |c| {
             mg_tls_init_client_config(c, std::ptr::null(), mg_str::EMPTY)
         }),
-    ] as [(&'static str, fn(mg_conn) -> c_int); 2]);
+    ] as [ConnCall; 2]);
     calls
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn mg_str_lenient<'a>(s: mg_str) -> &'a [u8] {
 /// The header entries of `hm`, in order: at most `num_headers` of them, ending before the
 /// first entry whose name is empty (meerkat's terminator, Mongoose's unused slots) or a
 /// (NULL, n) pair. A NULL `headers` array has none.
-pub(crate) fn http_headers<'a>(hm: &'a mg_http_message) -> impl Iterator<Item = &'a mg_http_header> {
+pub(crate) fn http_headers(hm: &mg_http_message) -> impl Iterator<Item = &mg_http_header> {
     let base = hm.headers as *const mg_http_header;
     let n = if base.is_null() { 0 } else { hm.num_headers };
     // By the documented layout, `headers` points to `num_headers` readable entries.
