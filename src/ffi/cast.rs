@@ -50,6 +50,15 @@ pub(crate) fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
     cstr(ptr).map(CStr::to_bytes)
 }
 
+/// An optional NUL-terminated C string as bytes: NULL is empty.
+pub(crate) fn cstr_bytes_or_empty<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
+    if ptr.is_null() {
+        Ok(&[])
+    } else {
+        cstr_bytes(ptr)
+    }
+}
+
 /// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
 pub(crate) fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
     cstr(ptr)?.to_str().map_err(|_| MG_ERR_INVALID)

@@ -59,11 +59,7 @@ pub extern "C" fn mg_http_reply_n(
         if !(100..=999).contains(&status) {
             return Err(MG_ERR_INVALID);
         }
-        let headers = if headers.is_null() {
-            &[][..]
-        } else {
-            cast::cstr_bytes(headers)?
-        };
+        let headers = cast::cstr_bytes_or_empty(headers)?;
         let body = cast::slice(body as *const c_void, len)?;
         m.http_reply(h, status as u16, headers, body)?;
         Ok(MG_OK)
@@ -199,10 +195,8 @@ pub extern "C" fn mg_http_creds(
         let query = (!q.is_empty()).then(|| Span::new(qs, buf.len()));
         let creds = crate::http::creds(&buf, &hdrs, query);
         for (src, dst, cap) in [(&creds.user, user, ulen), (&creds.pass, pass, plen)] {
-            if cap == 0 || dst.is_null() {
-                continue;
-            }
             let v: &[u8] = if src.len() < cap { src } else { &[] };
+            // Nothing is written for cap 0 or a NULL dst (the Err is that case).
             let _ = cast::copy_to_cbuf(v, dst, cap);
         }
     })

@@ -45,15 +45,6 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// An optional C string as bytes: NULL is empty.
-fn opt_bytes<'a>(p: *const c_char) -> Result<&'a [u8], c_int> {
-    if p.is_null() {
-        Ok(&[])
-    } else {
-        cast::cstr_bytes(p)
-    }
-}
-
 /// The checked options (`opts` may be NULL: defaults).
 fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<serve::Options<'a>, c_int> {
     let Some(o) = opts else {
@@ -62,14 +53,14 @@ fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<serve::Options<'a
     if !o.fs.is_null() {
         return Err(MG_ERR_UNSUPPORTED);
     }
-    let extra = serve::extra_headers(opt_bytes(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
-    let page404 = match opt_bytes(o.page404)? {
+    let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
+    let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
         p => Some(path_of(p)?),
     };
     Ok(serve::Options {
         extra_headers: extra,
-        mime_types: opt_bytes(o.mime_types)?,
+        mime_types: cast::cstr_bytes_or_empty(o.mime_types)?,
         page404,
     })
 }
