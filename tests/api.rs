@@ -40,6 +40,11 @@ fn fired(id: usize) -> usize {
     FIRED.with(|f| f.borrow().iter().filter(|(a, _)| *a == id).count())
 }
 
+/// `mg_timer_free(t)` called from a new thread (that owns no manager).
+fn timer_free_elsewhere(t: mg_timer) -> c_int {
+    std::thread::spawn(move || mg_timer_free(t)).join().unwrap()
+}
+
 fn tag(n: usize) -> *mut c_void {
     n as *mut c_void
 }
@@ -55,9 +60,16 @@ fn timers_once_repeat_run_now_and_free_inside_callback() {
     assert_eq!(fired(3), 1, "RUN_NOW fires at the first poll");
     m.poll_until(5, "repeat fires 4 times", |_| fired(2) >= 4);
     assert_eq!(fired(1), 1, "one-shot fired once");
+    assert_eq!(
+        timer_free_elsewhere(rep),
+        MG_ERR_WRONG_THREAD,
+        "alive, in another thread's manager"
+    );
+    assert_eq!(timer_free_elsewhere(once), MG_ERR_STALE, "gone for every thread");
     assert_eq!(mg_timer_free(once), MG_ERR_STALE, "a fired one-shot timer is gone");
     assert_eq!(mg_timer_free(rep), 0);
     assert_eq!(mg_timer_free(rep), MG_ERR_STALE);
+    assert_eq!(timer_free_elsewhere(rep), MG_ERR_STALE);
     let n = fired(2);
     std::thread::sleep(Duration::from_millis(50));
     m.poll(0);
@@ -138,6 +150,7 @@ fn connection_timers_die_with_their_connection() {
     assert_eq!(m.stats().live_timers, 0, "closing the connection freed its timers");
     for t in timers {
         assert_eq!(mg_timer_free(t), MG_ERR_STALE);
+        assert_eq!(timer_free_elsewhere(t), MG_ERR_STALE, "gone for other threads too");
     }
     let before = ticks;
     std::thread::sleep(Duration::from_millis(20));
@@ -685,14 +698,7 @@ fn every_owner_thread_call_refuses_other_threads() {
             }
             assert_eq!(mg_timer_add(mp.0, 1, 0, Some(note), std::ptr::null_mut()).h, 0);
             assert_eq!(mg_last_error(), MG_ERR_WRONG_THREAD);
-            let rc = mg_timer_free(t);
-            if own_manager {
-                // Timer handles are not known across threads (only connection handles are),
-                // so a thread that owns a manager cannot tell this timer from a stale one.
-                assert!(rc == MG_ERR_WRONG_THREAD || rc == MG_ERR_STALE, "{rc}");
-            } else {
-                assert_eq!(rc, MG_ERR_WRONG_THREAD);
-            }
+            assert_eq!(mg_timer_free(t), MG_ERR_WRONG_THREAD, "{what}: mg_timer_free");
             if let Some(mine) = mine.as_mut() {
                 assert_eq!(mine.live(), 0, "nothing landed in this thread's manager");
             }

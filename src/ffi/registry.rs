@@ -151,7 +151,8 @@ pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
     match found {
         // SAFETY: as in `mgr`.
         Some(raw) => Ok((unsafe { &*raw }, h)),
-        None if OWNED.with(|o| o.borrow().is_empty()) => Err(MG_ERR_WRONG_THREAD),
+        // Alive in a manager of another thread (G2): the same answer as for connections.
+        None if ALL.lock().iter().any(|(_, s)| s.is_timer_live(h)) => Err(MG_ERR_WRONG_THREAD),
         None => Err(MG_ERR_STALE),
     }
 }

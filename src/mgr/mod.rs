@@ -837,6 +837,7 @@ impl Mgr {
             if let Some(c) = &conn {
                 for t in &c.timers {
                     core.timers.remove(*t);
+                    self.shared.set_timer_live(*t, false);
                 }
             }
             core.stats.closed += 1;
@@ -886,6 +887,7 @@ impl Mgr {
             }
         }
         let t = core.timers.add(now, ms, flags, cb, arg, owner).map_err(table_err)?;
+        self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
             if let Some(c) = core.conns.get_mut(o) {
                 c.timers.push(t);
@@ -897,6 +899,7 @@ impl Mgr {
     pub fn timer_free(&self, t: Handle) -> Result<(), c_int> {
         let mut core = self.core.borrow_mut();
         let timer = core.timers.remove(t).ok_or(MG_ERR_STALE)?;
+        self.shared.set_timer_live(t, false);
         if let Some(o) = timer.owner {
             if let Some(c) = core.conns.get_mut(o) {
                 c.timers.retain(|x| *x != t);
@@ -927,8 +930,10 @@ impl Mgr {
                 }
             }
             let mut core = self.core.borrow_mut();
-            if let Some(Some(owner)) = core.timers.after_run(d.h, now) {
-                if let Some(c) = core.conns.get_mut(owner) {
+            // Some(owner): a one-shot timer, gone now.
+            if let Some(owner) = core.timers.after_run(d.h, now) {
+                self.shared.set_timer_live(d.h, false);
+                if let Some(c) = owner.and_then(|o| core.conns.get_mut(o)) {
                     c.timers.retain(|x| *x != d.h);
                 }
             }

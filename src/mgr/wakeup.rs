@@ -42,11 +42,26 @@ struct Inner {
     max_bytes: usize,
     /// Serial of the live connection in each slot (0: none). Mirrors the loop's table.
     live: Vec<u64>,
+    /// The same for timers, so that a timer handle used from a thread that does not own
+    /// the manager is told `MG_ERR_WRONG_THREAD`, not `MG_ERR_STALE` (G2).
+    timers_live: Vec<u64>,
     /// A wake byte is in the pipe and not yet drained.
     signaled: bool,
     /// The manager is being freed: everything is refused.
     closed: bool,
     stats: QueueStats,
+}
+
+/// Record in a live mirror (serial per slot, 0: none) that `h` is alive or gone.
+fn mirror(slots: &mut Vec<u64>, h: Handle, live: bool) {
+    if live {
+        if slots.len() <= h.slot() {
+            slots.resize(h.slot() + 1, 0);
+        }
+        slots[h.slot()] = h.serial();
+    } else if slots.get(h.slot()) == Some(&h.serial()) {
+        slots[h.slot()] = 0;
+    }
 }
 
 #[derive(Debug)]
@@ -65,6 +80,7 @@ impl Shared {
                 max_msgs,
                 max_bytes,
                 live: Vec::new(),
+                timers_live: Vec::new(),
                 signaled: false,
                 closed: false,
                 stats: QueueStats::default(),
@@ -84,22 +100,28 @@ impl Shared {
         self.inner.lock().live.get(h.slot()) == Some(&h.serial())
     }
 
+    /// Is `t` a live timer of this manager? Any thread.
+    pub fn is_timer_live(&self, t: Handle) -> bool {
+        self.inner.lock().timers_live.get(t.slot()) == Some(&t.serial())
+    }
+
+    /// Loop thread: timer `t` was added (`true`) or is gone (`false`).
+    pub fn set_timer_live(&self, t: Handle, live: bool) {
+        let mut q = self.inner.lock();
+        mirror(&mut q.timers_live, t, live);
+    }
+
     /// Loop thread: a connection was created.
     pub fn set_live(&self, h: Handle) {
         let mut q = self.inner.lock();
-        if q.live.len() <= h.slot() {
-            q.live.resize(h.slot() + 1, 0);
-        }
-        q.live[h.slot()] = h.serial();
+        mirror(&mut q.live, h, true);
     }
 
     /// Loop thread: a connection is gone. Returns the messages that were queued for it, so
     /// they can be reported undelivered (ownership goes back to the application's callback).
     pub fn set_dead(&self, h: Handle) -> Vec<Vec<u8>> {
         let mut q = self.inner.lock();
-        if q.live.get(h.slot()) == Some(&h.serial()) {
-            q.live[h.slot()] = 0;
-        }
+        mirror(&mut q.live, h, false);
         let mut orphans = Vec::new();
         if q.msgs.iter().any(|m| matches!(m, Msg::ToConn(t, _) if *t == h)) {
             let mut keep = VecDeque::with_capacity(q.msgs.len());
@@ -206,6 +228,7 @@ impl Shared {
         let mut q = self.inner.lock();
         q.closed = true;
         q.live.clear();
+        q.timers_live.clear();
         core::mem::take(&mut q.msgs)
     }
 
