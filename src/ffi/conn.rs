@@ -129,17 +129,8 @@ pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
 pub extern "C" fn mg_recv_consume(c: mg_conn, n: usize) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        m.with(|core| {
-            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-            if !matches!(conn.proto, crate::mgr::http::Proto::Raw) {
-                return Err(MG_ERR_UNSUPPORTED);
-            }
-            if n > conn.recv_pending().len() {
-                return Err(MG_ERR_INVALID);
-            }
-            conn.recv_off += n;
-            Ok(MG_OK)
-        })
+        m.recv_consume(h, n)?;
+        Ok(MG_OK)
     })
 }
 
@@ -279,13 +270,7 @@ pub extern "C" fn mg_conn_next(mgr: *mut mg_mgr, c: mg_conn) -> mg_conn {
 pub extern "C" fn mg_recv_pause(c: mg_conn, paused: bool) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        m.with(|core| {
-            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-            conn.paused = paused;
-            if !paused {
-                core.mark_dirty(h);
-            }
-            Ok(MG_OK)
-        })
+        m.recv_pause(h, paused)?;
+        Ok(MG_OK)
     })
 }

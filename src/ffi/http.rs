@@ -273,16 +273,8 @@ pub extern "C" fn mg_http_next_multipart(body: mg_str, offset: usize, part: *mut
 pub extern "C" fn mg_http_stream(c: mg_conn) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        m.with(|core| {
-            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-            match &mut conn.proto {
-                crate::mgr::http::Proto::HttpServer(hs) if hs.phase == crate::mgr::http::Phase::InMessage => {
-                    hs.streaming = true;
-                    Ok(MG_OK)
-                }
-                _ => Err(MG_ERR_UNSUPPORTED),
-            }
-        })
+        m.http_stream(h)?;
+        Ok(MG_OK)
     })
 }
 

@@ -79,9 +79,6 @@ pub extern "C" fn mg_mgr_set_limits(mgr: *mut mg_mgr, limits: *const mg_limits) 
     guard_code(|| {
         let m = registry::mgr(mgr)?;
         let l = cast::as_ref(limits)?;
-        if l.wakeup_msgs == 0 || l.wakeup_bytes == 0 {
-            return Err(MG_ERR_INVALID);
-        }
         m.set_limits(crate::mgr::Limits {
             max_conns: l.max_conns as usize,
             max_send: l.max_send,

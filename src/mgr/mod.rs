@@ -498,6 +498,8 @@ impl Mgr {
             || l.max_recv == 0
             || l.max_timers == 0
             || l.max_timers > MAX_SLOTS
+            || l.wakeup_msgs == 0
+            || l.wakeup_bytes == 0
             || l.http_max_headers == 0
             || l.http_max_head < 16
         {
@@ -798,6 +800,45 @@ impl Mgr {
             }
         }
         Ok(())
+    }
+
+    /// `mg_recv_consume`: drop `n` received bytes the handler has dealt with. Raw
+    /// connections only: on an HTTP connection the protocol consumes what it parses.
+    pub fn recv_consume(&self, h: Handle, n: usize) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        if !matches!(c.proto, Proto::Raw) {
+            return Err(MG_ERR_UNSUPPORTED);
+        }
+        if n > c.recv_pending().len() {
+            return Err(MG_ERR_INVALID);
+        }
+        c.recv_off += n;
+        Ok(())
+    }
+
+    /// `mg_recv_pause`: stop or resume reading; resuming lets the protocol look at what is
+    /// already buffered.
+    pub fn recv_pause(&self, h: Handle, paused: bool) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        core.conns.get_mut(h).ok_or(MG_ERR_STALE)?.paused = paused;
+        if !paused {
+            core.mark_dirty(h);
+        }
+        Ok(())
+    }
+
+    /// `mg_http_stream`: deliver the body of the request being read as `MG_EV_HTTP_CHUNK`s.
+    pub fn http_stream(&self, h: Handle) -> Result<(), c_int> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        match c.http_server_mut() {
+            Some(hs) if hs.phase == http::Phase::InMessage => {
+                hs.streaming = true;
+                Ok(())
+            }
+            _ => Err(MG_ERR_UNSUPPORTED),
+        }
     }
 
     pub fn close(&self, h: Handle) -> Result<(), c_int> {
