@@ -494,10 +494,18 @@ fn null_zero_forged_and_foreign_handles_are_refused() {
     assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID);
     mg_mgr_get_limits(a.ptr(), &mut lim);
     lim.wakeup_msgs = 0;
-    assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID, "a wakeup queue of 0 messages");
+    assert_eq!(
+        mg_mgr_set_limits(a.ptr(), &lim),
+        MG_ERR_INVALID,
+        "a wakeup queue of 0 messages"
+    );
     mg_mgr_get_limits(a.ptr(), &mut lim);
     lim.wakeup_bytes = 0;
-    assert_eq!(mg_mgr_set_limits(a.ptr(), &lim), MG_ERR_INVALID, "a wakeup queue of 0 bytes");
+    assert_eq!(
+        mg_mgr_set_limits(a.ptr(), &lim),
+        MG_ERR_INVALID,
+        "a wakeup queue of 0 bytes"
+    );
     // Freed manager: calls fail cleanly, its connections are stale, the struct can be
     // initialised again.
     let mut c = Mgr::new();
