@@ -39,6 +39,7 @@ impl Mgr {
             return Err("TLS is not available on this connection".into());
         }
         if c.state == State::Listening {
+            c.tls = true;
             c.tls_setup = Some(setup);
             return Ok(());
         }
@@ -53,6 +54,7 @@ impl Mgr {
             session.feed(&early).map_err(|e| e.message)?;
         }
         c.tls_session = Some(session);
+        c.tls = true;
         c.tls_deadline = now.saturating_add(timeout);
         core.mark_dirty(h);
         Ok(())
