@@ -723,8 +723,8 @@ impl Mgr {
             (_, State::Listening) => Err(MG_ERR_UNSUPPORTED),
             (Some(Sock::Udp(u)), _) => {
                 let r = match (c.is_client, c.rem) {
-                    (true, _) => u.send(data),
-                    (false, Some(rem)) => u.send_to(data, rem),
+                    (true, _) => sys::udp_send(u, data),
+                    (false, Some(rem)) => sys::udp_send_to(u, data, rem),
                     (false, None) => return Err(MG_ERR_ADDR),
                 };
                 match r {

@@ -246,8 +246,7 @@ impl Mgr {
                         }
                     }
                 }
-                let mut sock: &std::net::TcpStream = s;
-                match sess.write_tls_to(&mut sock) {
+                match sess.write_tls_to(&mut sys::writer(s)) {
                     Ok(n) => progressed |= n > 0,
                     Err(e) if sys::would_block(&e) => break,
                     Err(e) => {
@@ -286,8 +285,7 @@ impl Mgr {
         };
         if sess.error().is_none() {
             sess.send_close_notify();
-            let mut sock: &std::net::TcpStream = s;
-            let _ = sess.write_tls_to(&mut sock);
+            let _ = sess.write_tls_to(&mut sys::writer(s));
         }
     }
 
