@@ -228,7 +228,8 @@ mod tls {
             s.set_recv_buffer_size(n).unwrap();
         }
         let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-        s.connect_timeout(&addr.into(), Duration::from_secs(5)).expect("connect");
+        s.connect_timeout(&addr.into(), Duration::from_secs(5))
+            .expect("connect");
         let s: TcpStream = s.into();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -255,7 +256,11 @@ mod tls {
         tls.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut buf = [0u8; 4096];
         let n = tls.read(&mut buf).expect("the start of the response");
-        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
         std::thread::sleep(Duration::from_millis(20));
         reset(tls.sock);
     }
@@ -294,7 +299,11 @@ mod tls {
         let port = srv.https;
         // The server works, and a big response arrives whole before anything is tried.
         let big = https_get(port, "/big.bin");
-        assert!(big.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&big[..big.len().min(200)]));
+        assert!(
+            big.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&big[..big.len().min(200)])
+        );
         assert!(big.ends_with(&[b'x'; 64]) && big.len() > BIG, "{} bytes", big.len());
 
         for i in 0..10 {
@@ -316,9 +325,17 @@ mod tls {
         // Still serving, over TLS and plain HTTP, and every dead connection is gone: the
         // live count comes back to the two listeners and the one asking.
         let r = https_get(port, "/small.txt");
-        assert!(r.starts_with(b"HTTP/1.1 200") && r.ends_with(b"\r\n\r\nsmall\n"), "{:?}", String::from_utf8_lossy(&r));
+        assert!(
+            r.starts_with(b"HTTP/1.1 200") && r.ends_with(b"\r\n\r\nsmall\n"),
+            "{:?}",
+            String::from_utf8_lossy(&r)
+        );
         let r = http_get(srv.http, "/small.txt");
-        assert!(r.starts_with(b"HTTP/1.1 200") && r.ends_with(b"\r\n\r\nsmall\n"), "{:?}", String::from_utf8_lossy(&r));
+        assert!(
+            r.starts_with(b"HTTP/1.1 200") && r.ends_with(b"\r\n\r\nsmall\n"),
+            "{:?}",
+            String::from_utf8_lossy(&r)
+        );
         let end = Instant::now() + Duration::from_secs(5);
         loop {
             let r = String::from_utf8_lossy(&https_get(port, "/stats")).into_owned();

@@ -366,10 +366,20 @@ fn is_tls_follows_the_url_scheme_and_the_mongoose_pattern_serves_https() {
     let mut m = Mgr::new();
     let tls_l = m.listen("https://127.0.0.1:0", None, std::ptr::null_mut());
     assert!(info(tls_l).is_tls, "https:// listener");
-    for url in ["wss://127.0.0.1:0", "tls://127.0.0.1:0", "mqtts://127.0.0.1:0", "ssl://127.0.0.1:0"] {
+    for url in [
+        "wss://127.0.0.1:0",
+        "tls://127.0.0.1:0",
+        "mqtts://127.0.0.1:0",
+        "ssl://127.0.0.1:0",
+    ] {
         assert!(info(m.listen(url, None, std::ptr::null_mut())).is_tls, "{url}");
     }
-    for url in ["http://127.0.0.1:0", "tcp://127.0.0.1:0", "ws://127.0.0.1:0", "udp://127.0.0.1:0"] {
+    for url in [
+        "http://127.0.0.1:0",
+        "tcp://127.0.0.1:0",
+        "ws://127.0.0.1:0",
+        "udp://127.0.0.1:0",
+    ] {
         assert!(!info(m.listen(url, None, std::ptr::null_mut())).is_tls, "{url}");
     }
     let u = CString::new("https://127.0.0.1:0").unwrap();
@@ -422,7 +432,10 @@ fn https_listener_without_tls_init_answers_no_plaintext() {
     let live0 = m.live();
     // A plaintext request (what an unguarded server would answer) and a real ClientHello.
     let hello_prefix = [0x16u8, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
-    for (i, req) in [&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], &hello_prefix[..]].into_iter().enumerate() {
+    for (i, req) in [&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], &hello_prefix[..]]
+        .into_iter()
+        .enumerate()
+    {
         let req = req.to_vec();
         let t = std::thread::spawn(move || {
             let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -439,7 +452,14 @@ fn https_listener_without_tls_init_answers_no_plaintext() {
             r.is_ok() || r == Err(std::io::ErrorKind::ConnectionReset),
             "the connection ends: {r:?}"
         );
-        let h = rec.events.borrow().iter().filter(|e| e.ev == MG_EV_ACCEPT).nth(i).unwrap().conn;
+        let h = rec
+            .events
+            .borrow()
+            .iter()
+            .filter(|e| e.ev == MG_EV_ACCEPT)
+            .nth(i)
+            .unwrap()
+            .conn;
         assert_refused(rec, h, &[MG_EV_OPEN, MG_EV_ACCEPT]);
     }
     assert_eq!(rec.count(MG_EV_HTTP_MSG), 0);

@@ -59,10 +59,7 @@ struct Srv {
 /// The C server on `http://127.0.0.1:A` and `https://127.0.0.1:B`, serving `www`.
 fn start(cert: &Path, key: &Path, www: &Path, forget: bool) -> Srv {
     let (http, https) = (free_port(), free_port());
-    let (hu, su) = (
-        format!("http://127.0.0.1:{http}"),
-        format!("https://127.0.0.1:{https}"),
-    );
+    let (hu, su) = (format!("http://127.0.0.1:{http}"), format!("https://127.0.0.1:{https}"));
     let mut args = vec![
         hu.clone(),
         su.clone(),
@@ -120,12 +117,20 @@ fn mongoose_pattern_serves_https_and_http() {
         ],
     );
     assert_eq!((code, body.as_str()), (0, "hello\n200"), "verified https: {err}");
-    srv.child.wait_line("the https connection was TLS", |l| l.ends_with(" accept tls=1"));
-    let (code, body, err) = curl(&format!("https://127.0.0.1:{https}/hello.txt"), &["-k", "-w", "%{http_code}"]);
+    srv.child
+        .wait_line("the https connection was TLS", |l| l.ends_with(" accept tls=1"));
+    let (code, body, err) = curl(
+        &format!("https://127.0.0.1:{https}/hello.txt"),
+        &["-k", "-w", "%{http_code}"],
+    );
     assert_eq!((code, body.as_str()), (0, "hello\n200"), "https -k: {err}");
-    let (code, body, err) = curl(&format!("http://127.0.0.1:{}/hello.txt", srv.http), &["-w", "%{http_code}"]);
+    let (code, body, err) = curl(
+        &format!("http://127.0.0.1:{}/hello.txt", srv.http),
+        &["-w", "%{http_code}"],
+    );
     assert_eq!((code, body.as_str()), (0, "hello\n200"), "http: {err}");
-    srv.child.wait_line("the http connection was not TLS", |l| l.ends_with(" accept tls=0"));
+    srv.child
+        .wait_line("the http connection was not TLS", |l| l.ends_with(" accept tls=0"));
     let f = srv.child.kill();
     assert!(!f.stdout.iter().any(|l| l.contains(" error ")), "{}", f.describe());
 }
@@ -142,9 +147,15 @@ fn forgotten_tls_init_answers_no_plaintext_and_reports_the_error() {
     s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let r = s.read_to_end(&mut got);
-    assert!(got.is_empty(), "plaintext went out: {:?}", String::from_utf8_lossy(&got));
     assert!(
-        r.is_ok() || r.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        got.is_empty(),
+        "plaintext went out: {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        r.is_ok()
+            || r.as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
         "closed: {r:?}"
     );
     // A real TLS client: the handshake fails, nothing like HTTP comes back.
@@ -173,7 +184,9 @@ fn forgotten_tls_init_answers_no_plaintext_and_reports_the_error() {
     }
     // The log (stdout by default, as in Mongoose) has it at error level.
     assert!(
-        f.stdout.iter().any(|l| l.contains("ERROR") && l.contains("TLS not set up")),
+        f.stdout
+            .iter()
+            .any(|l| l.contains("ERROR") && l.contains("TLS not set up")),
         "logged at error level: {}",
         f.describe()
     );
@@ -184,12 +197,35 @@ fn forgotten_tls_init_answers_no_plaintext_and_reports_the_error() {
 fn v1_pair(dir: &TempDir) -> (PathBuf, PathBuf) {
     let (key, csr, cert) = (dir.path("v1-key.pem"), dir.path("v1.csr"), dir.path("v1-cert.pem"));
     for args in [
-        vec!["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key.to_str().unwrap()],
         vec![
-            "req", "-new", "-key", key.to_str().unwrap(), "-subj", "/CN=localhost", "-out", csr.to_str().unwrap(),
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            key.to_str().unwrap(),
         ],
         vec![
-            "x509", "-req", "-days", "2", "-in", csr.to_str().unwrap(), "-signkey", key.to_str().unwrap(), "-out",
+            "req",
+            "-new",
+            "-key",
+            key.to_str().unwrap(),
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            csr.to_str().unwrap(),
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            csr.to_str().unwrap(),
+            "-signkey",
+            key.to_str().unwrap(),
+            "-out",
             cert.to_str().unwrap(),
         ],
     ] {
@@ -245,7 +281,11 @@ fn x509_v1_server_certificate_is_served() {
         &format!("https://127.0.0.1:{}/hello.txt", srv.https),
         &["-k", "-w", "%{http_code}"],
     );
-    assert_eq!((code, body.as_str()), (0, "hello\n200"), "https -k with a v1 certificate: {err}");
+    assert_eq!(
+        (code, body.as_str()),
+        (0, "hello\n200"),
+        "https -k with a v1 certificate: {err}"
+    );
     // OpenSSL verifies v1: trusting the certificate itself works too.
     let (code, body, err) = curl(
         &format!("https://localhost:{}/hello.txt", srv.https),
@@ -269,7 +309,12 @@ fn x509_v1_server_certificate_is_served() {
     m.poll_until(10, "the client failed and closed", |m| m.live() == 0);
     let errs = V1_ERRORS.lock().unwrap().clone();
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("X.509 v1") && errs[0].contains("regenerate it as v3"), "{}", errs[0]);
-    srv.child.wait_line("the server saw the client give up", |l| l.contains(" error "));
+    assert!(
+        errs[0].contains("X.509 v1") && errs[0].contains("regenerate it as v3"),
+        "{}",
+        errs[0]
+    );
+    srv.child
+        .wait_line("the server saw the client give up", |l| l.contains(" error "));
     drop(srv.child.kill());
 }

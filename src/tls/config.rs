@@ -157,7 +157,9 @@ fn certified_key(
 }
 
 fn key_mismatch() -> TlsError {
-    TlsError::config("TLS cert/key: the private key does not belong to the certificate (opts.key does not match opts.cert)")
+    TlsError::config(
+        "TLS cert/key: the private key does not belong to the certificate (opts.key does not match opts.cert)",
+    )
 }
 
 /// One DER element at the start of `b`: (tag, whole element, rest). Definite lengths of up
