@@ -364,6 +364,13 @@ struct mg_conn_info {
   bool is_client;
   bool is_accepted;
   bool is_udp;
+  /*
+   Mongoose's `c->is_tls`: the URL's scheme asks for TLS (`https`, `wss`, `mqtts`, `tls`,
+   `ssl`; an accepted connection has its listener's), or `mg_tls_init` set TLS up on it.
+   True in `MG_EV_ACCEPT` / `MG_EV_CONNECT` before TLS is set up: that is when to call
+   `mg_tls_init`. A connection with this flag that reaches reading or sending without
+   TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
+   */
   bool is_tls;
   bool is_websocket;
   bool is_resolving;

@@ -331,3 +331,158 @@ fn stalled_handshake_times_out() {
         .map(|e| String::from_utf8_lossy(&e.data).into_owned());
     assert_eq!(err.as_deref(), Some("TLS handshake timed out"));
 }
+
+// ---- is_tls follows the URL scheme (Mongoose's `c->is_tls`) -------------------------------
+
+/// What `mg_conn_info().is_tls` said at each event, by connection.
+static IS_TLS_SEEN: std::sync::Mutex<Vec<(u64, c_int, bool)>> = std::sync::Mutex::new(Vec::new());
+
+/// A server written the Mongoose way: `if (ev == MG_EV_ACCEPT && c->is_tls) mg_tls_init(...)`,
+/// ported as `mg_conn_info(c, &i); if (i.is_tls) ...`.
+unsafe extern "C" fn mongoose_style_server(c: mg_conn, ev: c_int, _ev_data: *mut c_void) {
+    if ev == MG_EV_ACCEPT {
+        let i = info(c);
+        IS_TLS_SEEN.lock().unwrap().push((c.h, ev, i.is_tls));
+        if i.is_tls {
+            let p = pki();
+            let opts = mg_tls_opts {
+                ca: mg_str::EMPTY,
+                cert: ms(&p.cert),
+                key: ms(&p.key),
+                name: mg_str::EMPTY,
+                skip_verification: 0,
+            };
+            assert_eq!(mg_tls_init(c, &opts), 0);
+        }
+    }
+    if ev == MG_EV_HTTP_MSG {
+        let body = "mongoose style";
+        mg_http_reply_n(c, 200, std::ptr::null(), body.as_ptr().cast(), body.len());
+    }
+}
+
+#[test]
+fn is_tls_follows_the_url_scheme_and_the_mongoose_pattern_serves_https() {
+    let mut m = Mgr::new();
+    let tls_l = m.listen("https://127.0.0.1:0", None, std::ptr::null_mut());
+    assert!(info(tls_l).is_tls, "https:// listener");
+    for url in [
+        "wss://127.0.0.1:0",
+        "tls://127.0.0.1:0",
+        "mqtts://127.0.0.1:0",
+        "ssl://127.0.0.1:0",
+    ] {
+        assert!(info(m.listen(url, None, std::ptr::null_mut())).is_tls, "{url}");
+    }
+    for url in [
+        "http://127.0.0.1:0",
+        "tcp://127.0.0.1:0",
+        "ws://127.0.0.1:0",
+        "udp://127.0.0.1:0",
+    ] {
+        assert!(!info(m.listen(url, None, std::ptr::null_mut())).is_tls, "{url}");
+    }
+    let u = CString::new("https://127.0.0.1:0").unwrap();
+    let l = mg_http_listen(m.ptr(), u.as_ptr(), Some(mongoose_style_server), std::ptr::null_mut());
+    let https_port = port(l);
+    // A client URL says it too, before any TLS is set up.
+    let cli = client(&pki().ca);
+    let c = https_get(&mut m, https_port, cli);
+    assert!(info(c).is_tls, "https:// client before mg_tls_init");
+    m.poll_until(10, "client closed", |_| cli.rec.count(MG_EV_CLOSE) == 1);
+    assert_eq!(*cli.body.borrow(), "mongoose style");
+    assert!(cli.rec.evs(c).contains(&MG_EV_TLS_HS));
+    let seen = IS_TLS_SEEN.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].2, "is_tls in MG_EV_ACCEPT on an https:// listener");
+    // A plain listener's connections are not TLS.
+    let rec = Recorder::new();
+    let plain = m.listen("tcp://127.0.0.1:0", Some(record), rec.ptr());
+    let _peer = TcpStream::connect(("127.0.0.1", port(plain))).unwrap();
+    m.poll_until(5, "accepted", |_| rec.count(MG_EV_ACCEPT) == 1);
+    let h = rec.events.borrow().iter().find(|e| e.ev == MG_EV_ACCEPT).unwrap().conn;
+    assert!(!info(mg_conn { h }).is_tls);
+}
+
+/// A server that forgets `mg_tls_init` on an https:// listener.
+fn forgetful_server(m: &mut Mgr) -> (&'static Recorder, u16) {
+    let rec = Recorder::new();
+    let u = CString::new("https://127.0.0.1:0").unwrap();
+    let l = mg_http_listen(m.ptr(), u.as_ptr(), Some(record), rec.ptr());
+    assert_ne!(l.h, 0);
+    (rec, port(l))
+}
+
+fn assert_refused(rec: &Recorder, conn: u64, first: &[c_int]) {
+    let c = mg_conn { h: conn };
+    let mut want = first.to_vec();
+    want.extend([MG_EV_ERROR, MG_EV_CLOSE]);
+    assert_eq!(rec.evs(c), want, "events of the refused connection");
+    let msg = String::from_utf8(rec.data(c, MG_EV_ERROR)).unwrap();
+    assert!(
+        msg.contains("TLS not set up") && msg.contains("mg_tls_init"),
+        "the error says what to do: {msg}"
+    );
+}
+
+#[test]
+fn https_listener_without_tls_init_answers_no_plaintext() {
+    let mut m = Mgr::new();
+    let (rec, port) = forgetful_server(&mut m);
+    let live0 = m.live();
+    // A plaintext request (what an unguarded server would answer) and a real ClientHello.
+    let hello_prefix = [0x16u8, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    for (i, req) in [&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], &hello_prefix[..]]
+        .into_iter()
+        .enumerate()
+    {
+        let req = req.to_vec();
+        let t = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(&req).unwrap();
+            let mut got = Vec::new();
+            let r = s.read_to_end(&mut got);
+            (r.map_err(|e| e.kind()), got)
+        });
+        m.poll_until(5, "refused and closed", |_| rec.count(MG_EV_CLOSE) == i + 1);
+        let (r, got) = t.join().unwrap();
+        assert!(got.is_empty(), "nothing goes out: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            r.is_ok() || r == Err(std::io::ErrorKind::ConnectionReset),
+            "the connection ends: {r:?}"
+        );
+        let h = rec
+            .events
+            .borrow()
+            .iter()
+            .filter(|e| e.ev == MG_EV_ACCEPT)
+            .nth(i)
+            .unwrap()
+            .conn;
+        assert_refused(rec, h, &[MG_EV_OPEN, MG_EV_ACCEPT]);
+    }
+    assert_eq!(rec.count(MG_EV_HTTP_MSG), 0);
+    assert_eq!(m.live(), live0);
+}
+
+#[test]
+fn https_client_without_tls_init_sends_nothing() {
+    let mut m = Mgr::new();
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = peer.local_addr().unwrap().port();
+    let rec = Recorder::new();
+    let c = m.connect(&format!("https://127.0.0.1:{port}"), Some(record), rec.ptr());
+    assert_ne!(c.h, 0);
+    m.poll_until(5, "connected", |_| rec.count(MG_EV_CONNECT) == 1);
+    let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_eq!(meerkat::ffi::conn::mg_send(c, req.as_ptr().cast(), req.len()), 0);
+    m.poll_until(5, "refused and closed", |_| rec.count(MG_EV_CLOSE) == 1);
+    assert_refused(rec, c.h, &[MG_EV_OPEN, MG_EV_CONNECT]);
+    let (mut s, _) = peer.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "nothing went out: {:?}", String::from_utf8_lossy(&got));
+    assert_eq!(m.live(), 0);
+}

@@ -232,7 +232,7 @@ pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
                 is_client: conn.is_client,
                 is_accepted: conn.is_accepted,
                 is_udp: conn.transport == Transport::Udp,
-                is_tls: conn.has_tls(),
+                is_tls: conn.is_tls(),
                 is_websocket: false,
                 is_resolving: matches!(conn.state, State::Resolving { .. }),
                 is_connecting: conn.state == State::Connecting,

@@ -253,6 +253,11 @@ pub struct mg_conn_info {
     pub is_client: bool,
     pub is_accepted: bool,
     pub is_udp: bool,
+    /// Mongoose's `c->is_tls`: the URL's scheme asks for TLS (`https`, `wss`, `mqtts`, `tls`,
+    /// `ssl`; an accepted connection has its listener's), or `mg_tls_init` set TLS up on it.
+    /// True in `MG_EV_ACCEPT` / `MG_EV_CONNECT` before TLS is set up: that is when to call
+    /// `mg_tls_init`. A connection with this flag that reaches reading or sending without
+    /// TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
     pub is_tls: bool,
     pub is_websocket: bool,
     pub is_resolving: bool,

@@ -128,6 +128,11 @@ pub struct Conn {
     pub sock: Option<Sock>,
     pub state: State,
     pub transport: Transport,
+    /// The connection speaks TLS: its URL's scheme asks for it (`https`, `wss`, `mqtts`,
+    /// `tls`, `ssl`; accepted connections take their listener's), or `mg_tls_init` put TLS
+    /// on it. This is Mongoose's `c->is_tls` (`mg_conn_info().is_tls`). Whether a session is
+    /// actually attached is [`Conn::tls_attached`]; a TLS connection without one is refused
+    /// before it reads or writes a byte ([`Conn::tls_missing`]).
     pub tls: bool,
     pub is_client: bool,
     pub is_accepted: bool,
@@ -290,7 +295,8 @@ impl Conn {
             false
         }
     }
-    pub fn has_tls(&self) -> bool {
+    /// A TLS session is attached (or, on a listener, set up for every accepted connection).
+    pub fn tls_attached(&self) -> bool {
         #[cfg(feature = "tls")]
         {
             self.tls_session.is_some() || self.tls_setup.is_some()
@@ -299,6 +305,20 @@ impl Conn {
         {
             false
         }
+    }
+    /// Mongoose's `c->is_tls`: the URL asked for TLS or TLS is attached.
+    pub fn is_tls(&self) -> bool {
+        self.tls || self.tls_attached()
+    }
+    /// The URL asked for TLS but the application did not set it up (`mg_tls_init` in
+    /// `MG_EV_ACCEPT` / `MG_EV_CONNECT` or on the listener): reading or sending now would
+    /// put plaintext where the peer expects TLS.
+    fn tls_missing(&self) -> bool {
+        #[cfg(feature = "tls")]
+        let session = self.tls_session.is_some();
+        #[cfg(not(feature = "tls"))]
+        let session = false;
+        self.tls && !session && self.state == State::Open && self.transport == Transport::Tcp
     }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
@@ -703,8 +723,8 @@ impl Mgr {
             (_, State::Listening) => Err(MG_ERR_UNSUPPORTED),
             (Some(Sock::Udp(u)), _) => {
                 let r = match (c.is_client, c.rem) {
-                    (true, _) => u.send(data),
-                    (false, Some(rem)) => u.send_to(data, rem),
+                    (true, _) => sys::udp_send(u, data),
+                    (false, Some(rem)) => sys::udp_send_to(u, data, rem),
                     (false, None) => return Err(MG_ERR_ADDR),
                 };
                 match r {
@@ -1203,7 +1223,36 @@ impl Mgr {
         }
     }
 
+    /// Refuse a TLS connection that reached reading or sending without a TLS session (see
+    /// [`Conn::tls_missing`]): an error event that says what to do, then the close. Nothing
+    /// has been read from or written to the socket. True if it was refused.
+    fn refuse_without_tls(&self, h: Handle) -> bool {
+        let missing = self
+            .core
+            .borrow()
+            .conns
+            .get(h)
+            .is_some_and(|c| c.tls_missing() && !c.closing);
+        if missing {
+            #[cfg(feature = "tls")]
+            let msg = "TLS not set up: the URL is https://, wss://, mqtts://, tls:// or ssl:// but \
+                       mg_tls_init() was not called (call it in MG_EV_ACCEPT or MG_EV_CONNECT when \
+                       mg_conn_info() says is_tls, or once on the listener); closing instead of \
+                       speaking plaintext";
+            #[cfg(not(feature = "tls"))]
+            let msg = "TLS not available: the URL is https://, wss://, mqtts://, tls:// or ssl:// \
+                       but this build of meerkat has no TLS (cargo feature `tls`); closing instead \
+                       of speaking plaintext";
+            crate::mlog!(crate::log::LL_ERROR, "conn {}: {}", h.serial(), msg);
+            self.fail(h, msg);
+        }
+        missing
+    }
+
     fn read_stream(&self, h: Handle) {
+        if self.refuse_without_tls(h) {
+            return;
+        }
         #[cfg(feature = "tls")]
         if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
             return self.tls_read(h);
@@ -1296,6 +1345,9 @@ impl Mgr {
     }
 
     fn flush(&self, h: Handle) {
+        if self.refuse_without_tls(h) {
+            return;
+        }
         #[cfg(feature = "tls")]
         if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
             self.tls_flush(h);

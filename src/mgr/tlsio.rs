@@ -39,6 +39,7 @@ impl Mgr {
             return Err("TLS is not available on this connection".into());
         }
         if c.state == State::Listening {
+            c.tls = true;
             c.tls_setup = Some(setup);
             return Ok(());
         }
@@ -53,6 +54,7 @@ impl Mgr {
             session.feed(&early).map_err(|e| e.message)?;
         }
         c.tls_session = Some(session);
+        c.tls = true;
         c.tls_deadline = now.saturating_add(timeout);
         core.mark_dirty(h);
         Ok(())
@@ -244,8 +246,7 @@ impl Mgr {
                         }
                     }
                 }
-                let mut sock: &std::net::TcpStream = s;
-                match sess.write_tls_to(&mut sock) {
+                match sess.write_tls_to(&mut sys::writer(s)) {
                     Ok(n) => progressed |= n > 0,
                     Err(e) if sys::would_block(&e) => break,
                     Err(e) => {
@@ -284,8 +285,7 @@ impl Mgr {
         };
         if sess.error().is_none() {
             sess.send_close_notify();
-            let mut sock: &std::net::TcpStream = s;
-            let _ = sess.write_tls_to(&mut sock);
+            let _ = sess.write_tls_to(&mut sys::writer(s));
         }
     }
 

@@ -108,6 +108,7 @@ impl Sock {
 fn new_socket(addr: &SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
     let s = Socket::new(Domain::for_address(*addr), ty, Some(proto))?;
     s.set_nonblocking(true)?;
+    no_sigpipe(&s)?;
     Ok(s)
 }
 
@@ -154,6 +155,7 @@ pub fn accept(l: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
     match l.accept() {
         Ok((s, a)) => {
             s.set_nonblocking(true)?;
+            no_sigpipe(&s)?;
             let _ = s.set_nodelay(true);
             Ok(Some((s, a)))
         }
@@ -171,8 +173,91 @@ pub fn read(s: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     (&*s).read(buf)
 }
 
+/// Write to a connected stream socket; never raises SIGPIPE (see [`SockWriter`]).
 pub fn write(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    (&*s).write(buf)
+    writer(s).write(buf)
+}
+
+/// Flags for every send on a socket: `MSG_NOSIGNAL` where the OS has it, so that writing to
+/// a peer that reset the connection returns `EPIPE` instead of killing the process with
+/// SIGPIPE. Apple systems have no such flag; there every socket gets `SO_NOSIGPIPE` instead
+/// (socket2 sets it on the sockets it creates, [`accept`] on accepted ones).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+)))]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// `SO_NOSIGPIPE` on the platforms that have it instead of `MSG_NOSIGNAL`.
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos",
+))]
+fn no_sigpipe<S: std::os::fd::AsFd>(s: &S) -> io::Result<()> {
+    socket2::SockRef::from(s).set_nosigpipe(true)
+}
+#[cfg(not(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos",
+)))]
+fn no_sigpipe<S: std::os::fd::AsFd>(_s: &S) -> io::Result<()> {
+    Ok(())
+}
+
+/// The one way bytes go out on a socket: an [`io::Write`] whose `write` is `send(2)` and
+/// whose `write_vectored` is `sendmsg(2)`, both with [`SEND_FLAGS`]. Hand it to code that
+/// wants a writer (rustls's `write_tls`, which writes with `write_vectored`): a plain
+/// `&TcpStream` would use `writev(2)` there, which has no `MSG_NOSIGNAL` and kills a
+/// program that leaves SIGPIPE at its default when the peer has reset the connection.
+#[derive(Debug)]
+pub struct SockWriter<'a>(socket2::SockRef<'a>);
+
+/// A [`SockWriter`] on `s`.
+pub fn writer(s: &TcpStream) -> SockWriter<'_> {
+    SockWriter(socket2::SockRef::from(s))
+}
+
+impl Write for SockWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.send_with_flags(buf, SEND_FLAGS)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        // sendmsg refuses more than IOV_MAX (1024 on Linux) pieces: send the first ones.
+        let bufs = &bufs[..bufs.len().min(1024)];
+        self.0.send_vectored_with_flags(bufs, SEND_FLAGS)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Send one datagram on a connected UDP socket (see [`SEND_FLAGS`]).
+pub fn udp_send(s: &UdpSocket, buf: &[u8]) -> io::Result<usize> {
+    socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
+}
+
+/// Send one datagram to `to` (see [`SEND_FLAGS`]).
+pub fn udp_send_to(s: &UdpSocket, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+    socket2::SockRef::from(s).send_to_with_flags(buf, &to.into(), SEND_FLAGS)
 }
 
 /// Blocking name resolution (run on a resolver thread, never on the event loop).
@@ -192,6 +277,7 @@ impl Waker {
         let (rx, tx) = UnixStream::pair()?;
         rx.set_nonblocking(true)?;
         tx.set_nonblocking(true)?;
+        no_sigpipe(&tx)?;
         Ok(Waker { rx, tx })
     }
     pub fn fd(&self) -> RawFd {
@@ -200,7 +286,8 @@ impl Waker {
     /// Make the next (or current) `poll` return. Any thread.
     pub fn wake(&self) {
         // A full pipe already guarantees a wakeup, so WouldBlock is fine to ignore.
-        let _ = (&self.tx).write(&[1]);
+        // Both ends live as long as `self`, so EPIPE cannot happen; the flags say so anyway.
+        let _ = socket2::SockRef::from(&self.tx).send_with_flags(&[1], SEND_FLAGS);
     }
     /// Consume pending wake signals. Loop thread.
     pub fn drain(&self) {
@@ -243,7 +330,7 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; count.min(64 * 1024)];
         let n = file.read_at(&mut buf, *offset)?;
-        let w = (&*sock).write(&buf[..n])?;
+        let w = write(sock, &buf[..n])?;
         *offset += w as u64;
         Ok(w)
     }

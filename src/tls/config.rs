@@ -123,6 +123,97 @@ fn cfg_err(what: &str, e: rustls::Error) -> TlsError {
     TlsError::config(alloc::format!("TLS {what}: {e}"))
 }
 
+/// Our certificate chain with its private key, checked to belong together. What rustls's
+/// `with_single_cert` does, except that an X.509 v1 certificate is accepted: webpki parses
+/// only v3 (and refuses v1 with `UnsupportedCertVersion`), but a server never verifies its
+/// own certificate, and Mongoose (with its TLS stacks) serves v1 ones, as in its
+/// device-dashboard tutorial. For those the key is checked against the certificate's
+/// SubjectPublicKeyInfo, read by [`v1_spki`].
+fn certified_key(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    p: &CryptoProvider,
+) -> Result<rustls::sign::CertifiedKey, TlsError> {
+    use rustls::{Error, InconsistentKeys};
+    let signing = p
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| cfg_err("cert/key", e))?;
+    let ck = rustls::sign::CertifiedKey::new(chain, signing);
+    match ck.keys_match() {
+        // A provider that cannot tell its public key: not checked (as rustls does).
+        Ok(()) | Err(Error::InconsistentKeys(InconsistentKeys::Unknown)) => Ok(ck),
+        Err(Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => Err(key_mismatch()),
+        Err(e) => {
+            let spki = ck.cert.first().and_then(|c| v1_spki(c.as_ref()));
+            match (spki, ck.key.public_key()) {
+                (Some(cert_spki), Some(key_spki)) if cert_spki == key_spki.as_ref() => Ok(ck),
+                (Some(_), Some(_)) => Err(key_mismatch()),
+                (Some(_), None) => Ok(ck),
+                (None, _) => Err(cfg_err("cert/key", e)),
+            }
+        }
+    }
+}
+
+fn key_mismatch() -> TlsError {
+    TlsError::config(
+        "TLS cert/key: the private key does not belong to the certificate (opts.key does not match opts.cert)",
+    )
+}
+
+/// One DER element at the start of `b`: (tag, whole element, rest). Definite lengths of up
+/// to four bytes only; `None` for anything malformed or truncated.
+fn der_next(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)? as usize;
+    let (len, head) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let bytes = b.get(2..2 + n)?;
+        (bytes.iter().fold(0usize, |acc, &x| (acc << 8) | x as usize), 2 + n)
+    };
+    let end = head.checked_add(len)?;
+    let whole = b.get(..end)?;
+    Some((tag, whole, &b[end..]))
+}
+
+/// The SubjectPublicKeyInfo (whole DER element) of an X.509 **v1** certificate: one whose
+/// TBSCertificate has no `[0] version` field (RFC 5280 §4.1). `None` for other versions or
+/// malformed input.
+pub(crate) fn v1_spki(cert: &[u8]) -> Option<&[u8]> {
+    const SEQUENCE: u8 = 0x30;
+    let (tag, cert, _) = der_next(cert)?;
+    if tag != SEQUENCE {
+        return None;
+    }
+    let (tag, tbs, _) = der_next(cert.get(header_len(cert)?..)?)?;
+    if tag != SEQUENCE {
+        return None;
+    }
+    let mut rest = tbs.get(header_len(tbs)?..)?;
+    // serialNumber, signature, issuer, validity, subject; a [0] version first means v2/v3.
+    for want in [0x02, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE] {
+        let (tag, _, r) = der_next(rest)?;
+        if tag != want {
+            return None;
+        }
+        rest = r;
+    }
+    let (tag, spki, _) = der_next(rest)?;
+    (tag == SEQUENCE).then_some(spki)
+}
+
+/// Length of the tag and length bytes of the DER element `el`.
+fn header_len(el: &[u8]) -> Option<usize> {
+    let first = *el.get(1)? as usize;
+    Some(if first < 0x80 { 2 } else { 2 + (first & 0x7f) })
+}
+
 /// Build a server configuration (no cache): our certificate and key; with `ca`, client
 /// certificates are required and verified (mutual TLS).
 pub fn build_server_config(o: &TlsOptions<'_>) -> Result<Arc<ServerConfig>, TlsError> {
@@ -130,6 +221,8 @@ pub fn build_server_config(o: &TlsOptions<'_>) -> Result<Arc<ServerConfig>, TlsE
         return Err(TlsError::config("TLS server: no certificate (opts.cert is empty)"));
     }
     let p = provider();
+    let (chain, key) = our_chain(o)?;
+    let certified = certified_key(chain, key, &p)?;
     let builder = ServerConfig::builder_with_provider(p.clone())
         .with_protocol_versions(VERSIONS)
         .map_err(|e| cfg_err("server", e))?;
@@ -141,10 +234,7 @@ pub fn build_server_config(o: &TlsOptions<'_>) -> Result<Arc<ServerConfig>, TlsE
             .map_err(|e| TlsError::config(alloc::format!("TLS ca: {e}")))?;
         builder.with_client_cert_verifier(verifier)
     };
-    let (chain, key) = our_chain(o)?;
-    let mut cfg = builder
-        .with_single_cert(chain, key)
-        .map_err(|e| cfg_err("cert/key", e))?;
+    let mut cfg = builder.with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
     cfg.session_storage = ServerSessionMemoryCache::new(SERVER_SESSION_CACHE);
     if o.alpn_http11 {
         cfg.alpn_protocols = alloc::vec![ALPN_HTTP11.to_vec()];

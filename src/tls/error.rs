@@ -121,6 +121,15 @@ fn classify_cert(ce: &CertificateError) -> (TlsErrorKind, String) {
             K::BadCertificate,
             "bad certificate: not valid for this purpose (extended key usage)".into(),
         ),
+        // webpki (rustls's verifier) parses X.509 v3 only; OpenSSL and mbedTLS also accept v1,
+        // so such certificates exist in the wild (Mongoose's device-dashboard tutorial).
+        C::Other(e) if alloc::format!("{e:?}").contains("UnsupportedCertVersion") => (
+            K::BadCertificate,
+            "bad certificate: the peer's certificate is X.509 v1, which cannot be verified \
+             (only v3 is supported): regenerate it as v3 (e.g. `openssl req -x509 ...`, which \
+             adds v3 extensions), or set skip_verification for testing"
+                .into(),
+        ),
         _ => (K::BadCertificate, "bad certificate".into()),
     }
 }

@@ -817,3 +817,37 @@ proptest! {
         let _ = s.feed_eof();
     }
 }
+
+#[test]
+fn v1_spki_reads_only_v1_certificates_and_never_panics() {
+    let p = pki();
+    let der = crate::tls::config::parse_certs("cert", p.server_cert.as_bytes()).unwrap();
+    let der = der[0].as_ref();
+    // A v3 certificate (rcgen makes v3): not v1, so not read.
+    assert_eq!(crate::tls::config::v1_spki(der), None);
+    // The same bytes with the `[0] version` element cut out of the TBSCertificate is v1:
+    // rebuild the two enclosing lengths (long form, two bytes, as certificates this size use).
+    assert_eq!((der[0], der[1], der[4], der[5], der[8]), (0x30, 0x82, 0x30, 0x82, 0xa0));
+    let ver_len = 2 + der[9] as usize;
+    let tbs_body = &der[8 + ver_len..8 + ((der[6] as usize) << 8 | der[7] as usize)];
+    let after_tbs = &der[8 + ((der[6] as usize) << 8 | der[7] as usize)..];
+    let mut tbs = vec![0x30, 0x82, (tbs_body.len() >> 8) as u8, tbs_body.len() as u8];
+    tbs.extend_from_slice(tbs_body);
+    let body_len = tbs.len() + after_tbs.len();
+    let mut v1 = vec![0x30, 0x82, (body_len >> 8) as u8, body_len as u8];
+    v1.extend_from_slice(&tbs);
+    v1.extend_from_slice(after_tbs);
+    let spki = crate::tls::config::v1_spki(&v1).expect("v1 SPKI");
+    assert_eq!(spki[0], 0x30);
+    let key = rcgen::KeyPair::from_pem(&p.server_key).unwrap();
+    assert_eq!(spki, key.public_key_der().as_slice(), "the certificate's public key");
+    // Truncated or damaged input: None, no panic.
+    for cut in 0..v1.len() {
+        assert_eq!(crate::tls::config::v1_spki(&v1[..cut]), None, "prefix {cut}");
+    }
+    for i in 0..64.min(v1.len()) {
+        let mut bad = v1.clone();
+        bad[i] ^= 0xff;
+        let _ = crate::tls::config::v1_spki(&bad);
+    }
+}
