@@ -489,7 +489,8 @@ struct mg_limits {
   uint32_t http_head_timeout_ms;
   /*
    HTTP server: a keep-alive connection with no request in progress is closed after
-   this long (default 30000 ms).
+   this long (default 30000 ms). A connection that has sent nothing since it was
+   accepted is closed after `http_head_timeout_ms` instead (counted from accept).
    */
   uint32_t http_idle_timeout_ms;
   /*
@@ -497,6 +498,20 @@ struct mg_limits {
    (`MG_EV_ERROR` "TLS handshake timed out", then close; default 10000 ms).
    */
   uint32_t tls_handshake_timeout_ms;
+  /*
+   HTTP body inactivity timeout in milliseconds (default 15000), counted from the last
+   byte received. Server: a request body (Content-Length or chunked, buffered or
+   streamed with `mg_http_stream`) that receives nothing for this long gets `408` (after
+   the responses to earlier pipelined requests; none if the handler already began to
+   answer) and the connection closes. Client (`mg_http_connect`): a response that
+   stops arriving after its first byte gets `MG_EV_ERROR` "HTTP response timed out"
+   and closes; the wait for the first byte is not limited (long polling). Time during
+   which reading is paused on our side (`mg_recv_pause`, or `max_recv` unconsumed
+   bytes) does not count: the clock restarts when reading resumes. Set by the
+   application through `mg_mgr_set_limits`; appended to this struct after
+   `tls_handshake_timeout_ms`.
+   */
+  uint32_t http_body_timeout_ms;
 };
 
 /*

@@ -64,8 +64,14 @@ pub struct Limits {
     pub http_max_body: u64,
     /// HTTP server: a request head must arrive within this time from its first byte (408).
     pub http_head_timeout_ms: u64,
-    /// HTTP server: an idle keep-alive connection is closed after this time.
+    /// HTTP server: an idle keep-alive connection is closed after this time. (A connection
+    /// that has not sent a byte since accept is under the head timeout instead.)
     pub http_idle_timeout_ms: u64,
+    /// HTTP: a request body (server: then 408 and close) or a response (client: then
+    /// `MG_EV_ERROR` and close) that receives no byte for this long is abandoned. Time
+    /// during which reading is paused on our side (`mg_recv_pause`, `max_recv`) does not
+    /// count: the clock restarts when reading resumes.
+    pub http_body_timeout_ms: u64,
     /// A TLS handshake not finished this long after `mg_tls_init` fails the connection.
     pub tls_handshake_timeout_ms: u64,
 }
@@ -96,6 +102,10 @@ impl Default for Limits {
             http_max_body: 1 << 20,
             http_head_timeout_ms: 10_000,
             http_idle_timeout_ms: 30_000,
+            // Longer than the head timeout: a body is application data that a slow or lossy
+            // link may pause on (TCP retransmission back-off alone reaches several seconds),
+            // and shorter than the idle timeout: a stalled upload holds a request's state.
+            http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
         }
     }
@@ -387,7 +397,7 @@ pub struct Mgr {
 struct PollDue {
     /// Some connection can be closed now: do not wait at all.
     close_ready: bool,
-    /// Earliest name-lookup deadline or end of an accept pause (`u64::MAX`: none).
+    /// Earliest name-lookup or HTTP deadline or end of an accept pause (`u64::MAX`: none).
     deadline: u64,
 }
 
@@ -1031,7 +1041,8 @@ impl Mgr {
         let core = &mut *core;
         core.poller.begin();
         let full = core.conns.is_full();
-        let max_recv = core.limits.max_recv;
+        let limits = core.limits;
+        let max_recv = limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
         for (h, c) in core.conns.iter_mut() {
@@ -1040,7 +1051,8 @@ impl Mgr {
             }
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
-                _ => u64::MAX,
+                // HTTP timeouts fire once the clock passes their deadline.
+                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
