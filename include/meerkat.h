@@ -441,8 +441,14 @@ typedef void (*mg_pfn_t)(char ch, void *param);
  */
 struct mg_limits {
   /*
-   Live connections including listeners, 1..=65536 (default 1024). At the cap,
-   listeners stop accepting until a connection closes; `mg_connect` fails with `MG_ERR_LIMIT`.
+   Live connections including listeners, 1..=65536 (default 1024). At the cap, a new
+   client waiting on a listener makes room as nginx does: the oldest accepted HTTP
+   connection that is idle keep-alive or has not sent a complete request head yet (no
+   request in progress, no response pending) is closed, with its one `MG_EV_CLOSE`
+   (counted in `mg_stats.evicted`). Listeners, client connections and raw TCP
+   connections accepted by `mg_listen` are never closed for this; when nothing can make
+   room, listeners stop accepting until a connection closes. `mg_connect` at the cap
+   fails with `MG_ERR_LIMIT`.
    */
   uint32_t max_conns;
   /*
@@ -556,6 +562,11 @@ struct mg_stats {
    Polls during which listeners were paused (connection cap or accept errors).
    */
   uint64_t accept_paused;
+  /*
+   Connections closed at the connection cap to make room for a new one (see
+   `mg_limits.max_conns`).
+   */
+  uint64_t evicted;
 };
 
 /*

@@ -1,7 +1,8 @@
-//! HTTP read timeouts, as a client on 127.0.0.1 sees them: a request body or a response that
-//! stops arriving is ended (`http_body_timeout_ms`), and a socket that sends nothing is under
-//! the head timeout from accept. Timeouts are set short so the suite stays fast; every wait
-//! is bounded.
+//! HTTP read timeouts and the connection cap, as a client on 127.0.0.1 sees them: a request
+//! body or a response that stops arriving is ended (`http_body_timeout_ms`), a socket that
+//! sends nothing is under the head timeout from accept, and at `max_conns` slow clients make
+//! room for a new one instead of locking it out. Timeouts are set short so the suite stays
+//! fast; every wait is bounded.
 
 mod common;
 use common::*;
@@ -364,4 +365,158 @@ fn client_response_that_stops_fails_the_connection() {
     let held = peer.join().unwrap();
     assert!(held < Duration::from_secs(4), "the peer saw the close after {held:?}");
     assert_eq!(m.live(), 0);
+}
+
+// ---- the connection cap -----------------------------------------------------------------
+
+/// Open `n` slow clients: every other one sends a partial head, the rest nothing.
+fn slow_clients(p: u16, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|i| {
+            let mut c = connect(p);
+            if i % 2 == 0 {
+                c.write_all(b"GET /slow HTTP/1.1\r\nHost: h\r\nX-Wait: ").unwrap();
+            }
+            c
+        })
+        .collect()
+}
+
+/// A normal request: the time until its 200 (`None`: not within `limit`).
+fn timed_request(p: u16, limit: Duration) -> Option<Duration> {
+    let t0 = Instant::now();
+    let mut c = connect(p);
+    c.write_all(b"GET /now HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (got, _, _) = read_to_close(&mut c, limit);
+    got.starts_with("HTTP/1.1 200 OK\r\n").then(|| t0.elapsed())
+}
+
+fn closed_by_server(c: &mut TcpStream) -> bool {
+    c.set_nonblocking(true).unwrap();
+    let mut b = [0u8; 64];
+    let r = match c.read(&mut b) {
+        Ok(0) => true,
+        Err(e) => e.kind() == ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    };
+    c.set_nonblocking(false).unwrap();
+    r
+}
+
+#[test]
+fn at_the_cap_slow_clients_make_room_for_a_new_one() {
+    const CAP: u32 = 64;
+    let (mut m, a, p) = http_server(|l| l.max_conns = CAP);
+    // More slow clients than slots (the default head timeout, 10 s, frees none of them).
+    let slow = std::thread::spawn(move || slow_clients(p, CAP as usize + 16));
+    let mut slow = serve(&mut m, 10, slow, |_| {});
+    // Let the server take in all it can.
+    let end = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < end {
+        m.poll(5);
+    }
+    assert_eq!(m.live(), CAP);
+    let normal = std::thread::spawn(move || timed_request(p, Duration::from_secs(3)));
+    let took = serve(&mut m, 10, normal, |_| {});
+    let took = took.expect("a normal client at the cap gets its 200");
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    let st = m.stats();
+    assert!(st.evicted >= 17, "evicted {}", st.evicted);
+    // The oldest went first: the newest slow client is still connected, the first is not.
+    let last = slow.len() - 1;
+    assert!(!closed_by_server(&mut slow[last]), "the newest slow client was evicted");
+    assert!(closed_by_server(&mut slow[0]), "the oldest slow client was kept");
+    // Every eviction was one MG_EV_CLOSE; all slots come back.
+    drop(slow);
+    m.poll_until(5, "all closed", |m| m.live() == 1);
+    let st = m.stats();
+    assert_eq!(st.closed, st.accepted);
+    assert_eq!(a.assert_closed_once() as u64, st.accepted);
+}
+
+#[test]
+fn at_the_cap_raw_tcp_and_busy_connections_are_never_evicted() {
+    // A raw listener's connections are the application's: at the cap nothing is closed to
+    // make room, the newcomer waits in the backlog.
+    let mut m = Mgr::new();
+    set_limits(&mut m, |l| l.max_conns = 4);
+    let r = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), r.ptr());
+    let p = port(l);
+    let clients = std::thread::spawn(move || (0..3).map(|_| connect(p)).collect::<Vec<_>>());
+    let mut clients = serve(&mut m, 5, clients, |_| {});
+    m.poll_until(2, "three accepted", |m| m.live() == 4);
+    let extra = std::thread::spawn(move || {
+        let mut c = connect(p);
+        read_to_close(&mut c, Duration::from_millis(400))
+    });
+    let (_, closed, _) = serve(&mut m, 5, extra, |_| {});
+    assert!(!closed);
+    assert_eq!(m.stats().evicted, 0);
+    assert_eq!(r.count(MG_EV_CLOSE), 0);
+    for c in clients.iter_mut() {
+        assert!(!closed_by_server(c));
+    }
+    // An HTTP connection waiting for its (late) response is busy: not evicted either.
+    let (mut m, _a, p) = http_server(|l| l.max_conns = 2);
+    let busy = std::thread::spawn(move || {
+        let mut c = connect(p);
+        c.write_all(b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab")
+            .unwrap();
+        c
+    });
+    let mut busy = serve(&mut m, 5, busy, |_| {});
+    m.poll_until(2, "accepted", |m| m.live() == 2);
+    let extra = std::thread::spawn(move || timed_request(p, Duration::from_millis(400)));
+    assert_eq!(serve(&mut m, 5, extra, |_| {}), None);
+    assert!(!closed_by_server(&mut busy));
+    assert_eq!(m.stats().evicted, 0);
+}
+
+fn raise_fd_limit(want: u64) -> bool {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+            return false;
+        }
+        if r.rlim_cur >= want {
+            return true;
+        }
+        if r.rlim_max < want {
+            return false;
+        }
+        r.rlim_cur = want;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &r) == 0
+    }
+}
+
+#[test]
+fn with_1100_slow_clients_at_default_limits_a_normal_request_is_answered_at_once() {
+    // Both ends of every connection live in this process: 2 descriptors each, and room.
+    if !raise_fd_limit(4096) {
+        eprintln!("SKIPPED: RLIMIT_NOFILE hard limit below 4096, cannot hold 1,100 clients");
+        return;
+    }
+    let (mut m, a, p) = http_server(|_| {});
+    let slow = std::thread::spawn(move || slow_clients(p, 1100));
+    let slow = serve(&mut m, 30, slow, |_| {});
+    let end = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < end {
+        m.poll(5);
+    }
+    assert_eq!(m.live(), 1024);
+    let normal = std::thread::spawn(move || timed_request(p, Duration::from_secs(5)));
+    let took = serve(&mut m, 10, normal, |_| {}).expect("answered at the cap");
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    drop(slow);
+    m.poll_until(10, "all closed", |m| m.live() == 1);
+    let st = m.stats();
+    assert!(st.evicted >= 77, "evicted {}", st.evicted);
+    assert_eq!(st.closed, st.accepted);
+    assert_eq!(a.assert_closed_once() as u64, st.accepted);
 }

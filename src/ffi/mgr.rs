@@ -122,6 +122,7 @@ pub extern "C" fn mg_mgr_stats(mgr: *mut mg_mgr, out: *mut mg_stats) -> c_int {
                 wakeups_delivered: s.wakeups_delivered,
                 wakeups_undelivered: s.wakeups_undelivered,
                 accept_paused: s.accept_paused,
+                evicted: s.evicted,
             },
         )?;
         Ok(MG_OK)

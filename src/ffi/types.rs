@@ -177,8 +177,14 @@ pub type mg_undelivered_fn_t = Option<unsafe extern "C" fn(c: mg_conn, data: *mu
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default)]
 pub struct mg_limits {
-    /// Live connections including listeners, 1..=65536 (default 1024). At the cap,
-    /// listeners stop accepting until a connection closes; `mg_connect` fails with `MG_ERR_LIMIT`.
+    /// Live connections including listeners, 1..=65536 (default 1024). At the cap, a new
+    /// client waiting on a listener makes room as nginx does: the oldest accepted HTTP
+    /// connection that is idle keep-alive or has not sent a complete request head yet (no
+    /// request in progress, no response pending) is closed, with its one `MG_EV_CLOSE`
+    /// (counted in `mg_stats.evicted`). Listeners, client connections and raw TCP
+    /// connections accepted by `mg_listen` are never closed for this; when nothing can make
+    /// room, listeners stop accepting until a connection closes. `mg_connect` at the cap
+    /// fails with `MG_ERR_LIMIT`.
     pub max_conns: u32,
     /// Bytes queued for sending per connection (default 1 MiB). `mg_send` beyond: `MG_ERR_FULL`.
     pub max_send: usize,
@@ -247,6 +253,9 @@ pub struct mg_stats {
     pub wakeups_undelivered: u64,
     /// Polls during which listeners were paused (connection cap or accept errors).
     pub accept_paused: u64,
+    /// Connections closed at the connection cap to make room for a new one (see
+    /// `mg_limits.max_conns`).
+    pub evicted: u64,
 }
 
 /// What Mongoose firmware reads from `struct mg_connection` fields (`mg_conn_info`).

@@ -344,6 +344,12 @@ impl OutTracker {
         (ev, send_body)
     }
 
+    /// After `101 Switching Protocols` (or bytes it could not frame) the connection no longer
+    /// carries HTTP/1.1 responses.
+    pub fn is_raw(&self) -> bool {
+        self.mode == OutMode::Raw
+    }
+
     fn finish(&mut self, ev: &mut OutEvents) {
         ev.complete = true;
         self.mode = OutMode::Idle;

@@ -42,7 +42,10 @@ extern crate alloc;
 /// Runtime caps (G5). Each is bounded by a build-time constant where one applies.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Live connections, listeners included (≤ 65536). At the cap, listeners stop accepting.
+    /// Live connections, listeners included (≤ 65536). At the cap, a listener with a
+    /// connection waiting makes room by closing the oldest accepted HTTP connection that
+    /// owes nothing (idle keep-alive, or no complete request head yet; see
+    /// [`Conn::eviction_age`]); when there is none, listeners stop accepting.
     pub max_conns: usize,
     /// Bytes queued for sending per connection; `mg_send` beyond it fails with `MG_ERR_FULL`.
     pub max_send: usize,
@@ -120,6 +123,8 @@ pub struct Stats {
     pub wakeups_delivered: u64,
     pub wakeups_undelivered: u64,
     pub accept_paused: u64,
+    /// Connections closed at the connection cap to make room for a new one.
+    pub evicted: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +320,42 @@ impl Conn {
         match &self.proto {
             Proto::HttpServer(hs) => hs.holds_open(),
             _ => false,
+        }
+    }
+    /// At the connection cap, may this connection be closed to make room for a new one, and
+    /// since when has it been in its current state (the oldest goes first)?
+    ///
+    /// Only an accepted HTTP server connection that owes nothing and to which nothing is
+    /// owed: between requests (idle keep-alive, or nothing received since accept, TLS
+    /// handshake included) or inside a request head not yet complete, with no response
+    /// bytes waiting to be sent, not paused by the application, no received bytes the
+    /// parser has not looked at yet (`dirty`), and still speaking HTTP/1.1 (not after a `101` upgrade). Such a
+    /// connection has not reached the application beyond `MG_EV_OPEN`/`MG_EV_ACCEPT` (or its
+    /// last request was answered in full), so closing it loses nothing the application
+    /// holds. Never a listener, a client connection, or a raw TCP connection accepted by
+    /// `mg_listen`: what those carry is the application's protocol, of which the manager
+    /// knows nothing (a raw connection that sent nothing may be waiting for a server-first
+    /// banner), so they are never evicted.
+    pub fn eviction_age(&self) -> Option<u64> {
+        if !self.is_accepted
+            || self.state != State::Open
+            || self.closing
+            || self.draining
+            || self.close_started
+            || self.paused
+            || self.send_pending() > 0
+            || self.tls_pending_write()
+        {
+            return None;
+        }
+        let hs = self.http_server()?;
+        if hs.dirty || hs.out.is_raw() {
+            return None;
+        }
+        match hs.phase {
+            http::Phase::Idle => Some(hs.since),
+            http::Phase::InMessage if hs.head.is_none() => Some(hs.since),
+            _ => None,
         }
     }
     /// Drop consumed bytes from the front of the receive buffer. Only called from the read
@@ -1040,7 +1081,8 @@ impl Mgr {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         core.poller.begin();
-        let full = core.conns.is_full();
+        // At the cap, listeners are watched only if a connection can make room (eviction).
+        let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
         let limits = core.limits;
         let max_recv = limits.max_recv;
         let mut paused = false;
@@ -1134,11 +1176,23 @@ impl Mgr {
     }
 
     fn accept_all(&self, lh: Handle, now: u64) {
+        // At the cap: the connections that may make room, oldest last (found once per call).
+        let mut victims: Option<Vec<(u64, Handle)>> = None;
         for _ in 0..ACCEPT_BATCH {
+            let mut victim = None;
             let accepted = {
                 let core = self.core.borrow();
-                if core.conns.is_full() || core.freeing {
+                if core.freeing {
                     return;
+                }
+                if core.conns.is_full() {
+                    let v = victims.get_or_insert_with(|| Self::oldest_evictable(&core.conns, ACCEPT_BATCH));
+                    // Still evictable? (An earlier MG_EV_CLOSE handler may have changed things.)
+                    victim = core::iter::from_fn(|| v.pop())
+                        .find(|&(_, h)| core.conns.get(h).and_then(Conn::eviction_age).is_some());
+                    if victim.is_none() {
+                        return;
+                    }
                 }
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
@@ -1156,6 +1210,9 @@ impl Mgr {
             };
             match accepted {
                 Ok(Some((stream, addr, handler, fn_data, tls, kind, _setup))) => {
+                    if let Some((_, v)) = victim {
+                        self.evict(v);
+                    }
                     let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
@@ -1185,6 +1242,34 @@ impl Mgr {
                 }
             }
         }
+    }
+
+    /// Up to `n` of the connections that [`Conn::eviction_age`] allows to close at the cap,
+    /// the oldest last. One pass over the table with a bounded heap: O(conns · log n).
+    fn oldest_evictable(conns: &Table<Conn>, n: usize) -> Vec<(u64, Handle)> {
+        let mut heap = alloc::collections::BinaryHeap::with_capacity(n + 1);
+        for (h, c) in conns.iter() {
+            if let Some(age) = c.eviction_age() {
+                heap.push((age, h));
+                if heap.len() > n {
+                    heap.pop(); // the youngest of them
+                }
+            }
+        }
+        let mut v = heap.into_sorted_vec();
+        v.reverse();
+        v
+    }
+
+    /// Close `h` now to make room at the connection cap (one `MG_EV_CLOSE`, slot freed).
+    fn evict(&self, h: Handle) {
+        crate::mlog!(
+            crate::log::LL_INFO,
+            "conn {}: closed to make room at the connection cap",
+            h.serial()
+        );
+        self.with(|core| core.stats.evicted += 1);
+        self.close_now(h);
     }
 
     fn finish_connect(&self, h: Handle) {
