@@ -64,6 +64,7 @@ pub extern "C" fn mg_mgr_get_limits(mgr: *mut mg_mgr, out: *mut mg_limits) -> c_
                 http_head_timeout_ms: l.http_head_timeout_ms.min(u32::MAX as u64) as u32,
                 http_idle_timeout_ms: l.http_idle_timeout_ms.min(u32::MAX as u64) as u32,
                 tls_handshake_timeout_ms: l.tls_handshake_timeout_ms.min(u32::MAX as u64) as u32,
+                http_body_timeout_ms: l.http_body_timeout_ms.min(u32::MAX as u64) as u32,
             },
         )?;
         Ok(MG_OK)
@@ -93,6 +94,7 @@ pub extern "C" fn mg_mgr_set_limits(mgr: *mut mg_mgr, limits: *const mg_limits) 
             http_head_timeout_ms: l.http_head_timeout_ms as u64,
             http_idle_timeout_ms: l.http_idle_timeout_ms as u64,
             tls_handshake_timeout_ms: l.tls_handshake_timeout_ms as u64,
+            http_body_timeout_ms: l.http_body_timeout_ms as u64,
         })?;
         Ok(MG_OK)
     })
@@ -120,6 +122,7 @@ pub extern "C" fn mg_mgr_stats(mgr: *mut mg_mgr, out: *mut mg_stats) -> c_int {
                 wakeups_delivered: s.wakeups_delivered,
                 wakeups_undelivered: s.wakeups_undelivered,
                 accept_paused: s.accept_paused,
+                evicted: s.evicted,
             },
         )?;
         Ok(MG_OK)

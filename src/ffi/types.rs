@@ -177,8 +177,14 @@ pub type mg_undelivered_fn_t = Option<unsafe extern "C" fn(c: mg_conn, data: *mu
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default)]
 pub struct mg_limits {
-    /// Live connections including listeners, 1..=65536 (default 1024). At the cap,
-    /// listeners stop accepting until a connection closes; `mg_connect` fails with `MG_ERR_LIMIT`.
+    /// Live connections including listeners, 1..=65536 (default 1024). At the cap, a new
+    /// client waiting on a listener makes room as nginx does: the oldest accepted HTTP
+    /// connection that is idle keep-alive or has not sent a complete request head yet (no
+    /// request in progress, no response pending) is closed, with its one `MG_EV_CLOSE`
+    /// (counted in `mg_stats.evicted`). Listeners, client connections and raw TCP
+    /// connections accepted by `mg_listen` are never closed for this; when nothing can make
+    /// room, listeners stop accepting until a connection closes. `mg_connect` at the cap
+    /// fails with `MG_ERR_LIMIT`.
     pub max_conns: u32,
     /// Bytes queued for sending per connection (default 1 MiB). `mg_send` beyond: `MG_ERR_FULL`.
     pub max_send: usize,
@@ -203,11 +209,24 @@ pub struct mg_limits {
     /// (default 10000 ms; then `408` and close). Slowloris protection.
     pub http_head_timeout_ms: u32,
     /// HTTP server: a keep-alive connection with no request in progress is closed after
-    /// this long (default 30000 ms).
+    /// this long (default 30000 ms). A connection that has sent nothing since it was
+    /// accepted is closed after `http_head_timeout_ms` instead (counted from accept).
     pub http_idle_timeout_ms: u32,
     /// TLS: a handshake not finished this long after `mg_tls_init` fails the connection
     /// (`MG_EV_ERROR` "TLS handshake timed out", then close; default 10000 ms).
     pub tls_handshake_timeout_ms: u32,
+    /// HTTP body inactivity timeout in milliseconds (default 15000), counted from the last
+    /// byte received. Server: a request body (Content-Length or chunked, buffered or
+    /// streamed with `mg_http_stream`) that receives nothing for this long gets `408` (after
+    /// the responses to earlier pipelined requests; none if the handler already began to
+    /// answer) and the connection closes. Client (`mg_http_connect`): a response that
+    /// stops arriving after its first byte gets `MG_EV_ERROR` "HTTP response timed out"
+    /// and closes; the wait for the first byte is not limited (long polling). Time during
+    /// which reading is paused on our side (`mg_recv_pause`, or `max_recv` unconsumed
+    /// bytes) does not count: the clock restarts when reading resumes. Set by the
+    /// application through `mg_mgr_set_limits`; appended to this struct after
+    /// `tls_handshake_timeout_ms`.
+    pub http_body_timeout_ms: u32,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).
@@ -234,6 +253,9 @@ pub struct mg_stats {
     pub wakeups_undelivered: u64,
     /// Polls during which listeners were paused (connection cap or accept errors).
     pub accept_paused: u64,
+    /// Connections closed at the connection cap to make room for a new one (see
+    /// `mg_limits.max_conns`).
+    pub evicted: u64,
 }
 
 /// What Mongoose firmware reads from `struct mg_connection` fields (`mg_conn_info`).

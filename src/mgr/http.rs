@@ -344,6 +344,12 @@ impl OutTracker {
         (ev, send_body)
     }
 
+    /// After `101 Switching Protocols` (or bytes it could not frame) the connection no longer
+    /// carries HTTP/1.1 responses.
+    pub fn is_raw(&self) -> bool {
+        self.mode == OutMode::Raw
+    }
+
     fn finish(&mut self, ev: &mut OutEvents) {
         ev.complete = true;
         self.mode = OutMode::Idle;
@@ -411,8 +417,14 @@ pub struct HttpServer {
     pub out: OutTracker,
     /// Something happened that the step function should look at.
     pub dirty: bool,
-    /// When the current phase began (for the timeouts).
+    /// When the current phase began (for the timeouts); in a body, when the last body byte
+    /// arrived (the body timeout measures inactivity).
     pub since: u64,
+    /// A byte of some request arrived on this connection. Until then an idle connection is
+    /// still in its first head phase (head timeout from accept), not keep-alive idle.
+    pub seen_request: bool,
+    /// Unparsed bytes the parser last asked more for: more of them than that is activity.
+    pub unparsed: usize,
 }
 
 impl HttpServer {
@@ -438,6 +450,8 @@ impl HttpServer {
             out: OutTracker::default(),
             dirty: false,
             since: now,
+            seen_request: false,
+            unparsed: 0,
         }
     }
 
@@ -490,6 +504,12 @@ pub struct HttpClient {
     pub head: Option<ResponseHead>,
     pub head_len: usize,
     pub dirty: bool,
+    /// A response is being read: some of it arrived, not all.
+    pub active: bool,
+    /// When the last byte of the response being read arrived (the body timeout).
+    pub since: u64,
+    /// Unparsed bytes the parser last asked more for.
+    pub unparsed: usize,
 }
 
 impl HttpClient {
@@ -500,6 +520,9 @@ impl HttpClient {
             head: None,
             head_len: 0,
             dirty: false,
+            active: false,
+            since: 0,
+            unparsed: 0,
         }
     }
 }

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::ffi::c_void;
 
 use super::http::{ctx_of, error_response, Phase, Proto};
-use super::{Conn, Mgr};
+use super::{Conn, Limits, Mgr};
 use crate::ffi::types::*;
 use crate::handle::Handle;
 use crate::http::{Eof, Header, HttpError, Span, Step};
@@ -93,7 +93,7 @@ impl Mgr {
                 if server {
                     self.http_server_step(h, now);
                 } else {
-                    self.http_client_step(h);
+                    self.http_client_step(h, now);
                 }
             }
             self.recycle(dirty);
@@ -146,7 +146,14 @@ impl Mgr {
                             if !data.is_empty() && hs.phase == Phase::Idle {
                                 hs.phase = Phase::InMessage;
                                 hs.since = now;
+                                hs.seen_request = true;
                             }
+                            // In a body, any new byte (even part of a chunk-size line) is
+                            // activity for the body timeout.
+                            if hs.head.is_some() && data.len() > hs.unparsed {
+                                hs.since = now;
+                            }
+                            hs.unparsed = data.len();
                             return;
                         }
                     }
@@ -164,11 +171,15 @@ impl Mgr {
                         hs.head = Some(head);
                         hs.phase = Phase::InMessage;
                         hs.since = now;
+                        hs.seen_request = true;
+                        hs.unparsed = 0;
                         Act::Hdrs
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         let piece = span.get(data);
                         *recv_off += consumed;
+                        hs.since = now;
+                        hs.unparsed = 0;
                         if hs.streaming {
                             Act::Chunk(piece.to_vec())
                         } else if (hs.msg.len() - hs.head_len + piece.len()) as u64 > hs.max_body {
@@ -182,6 +193,7 @@ impl Mgr {
                         *recv_off += consumed;
                         hs.phase = Phase::Awaiting;
                         hs.since = now;
+                        hs.unparsed = 0;
                         Act::Msg
                     }
                     Err(e) => Act::Error(e),
@@ -307,7 +319,7 @@ impl Mgr {
         }
     }
 
-    fn http_client_step(&self, h: Handle) {
+    fn http_client_step(&self, h: Handle, now: u64) {
         loop {
             enum C {
                 Hdrs,
@@ -337,10 +349,19 @@ impl Mgr {
                 match hc.parser.parse(data) {
                     Ok(Step::NeedMore) => {
                         if !*eof {
+                            // New bytes of a response: it is being read (body timeout).
+                            if data.len() > hc.unparsed {
+                                hc.active = true;
+                                hc.since = now;
+                            }
+                            hc.unparsed = data.len();
                             return;
                         }
                         match hc.parser.finish_on_eof(data.len()) {
-                            Ok(Eof::Complete) => C::Msg,
+                            Ok(Eof::Complete) => {
+                                hc.active = false;
+                                C::Msg
+                            }
                             Ok(Eof::Clean) => return,
                             Err(e) => C::Fail(format!("HTTP response cut short: {}", e.reason)),
                         }
@@ -351,15 +372,22 @@ impl Mgr {
                         hc.head_len = consumed;
                         hc.head = Some(head);
                         *recv_off += consumed;
+                        hc.active = true;
+                        hc.since = now;
+                        hc.unparsed = 0;
                         C::Hdrs
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         hc.msg.extend_from_slice(span.get(data));
                         *recv_off += consumed;
+                        hc.since = now;
+                        hc.unparsed = 0;
                         C::Again
                     }
                     Ok(Step::End { consumed, .. }) => {
                         *recv_off += consumed;
+                        hc.active = false;
+                        hc.unparsed = 0;
                         C::Msg
                     }
                     Err(e) => C::Fail(format!("malformed HTTP response: {} {}", e.status, e.reason)),
@@ -411,26 +439,107 @@ impl Mgr {
         }
     }
 
-    /// Slowloris protection: a request head that takes too long gets 408; an idle
-    /// keep-alive connection is closed.
+    /// Slowloris protection (the deadlines are those of [`http_due`]): a request head that
+    /// takes too long gets 408, a connection that sends nothing at all after accept is closed,
+    /// as is an idle keep-alive connection; a request body that stops gets 408, a response
+    /// that stops fails the client connection (`MG_EV_ERROR`). While reading is paused on
+    /// our side the clocks do not run: they restart when reading resumes.
     pub(super) fn http_timeouts(&self, now: u64) {
-        let mut core = self.core.borrow_mut();
-        let (head_to, idle_to) = (core.limits.http_head_timeout_ms, core.limits.http_idle_timeout_ms);
-        for (_, c) in core.conns.iter_mut() {
-            if c.closing || c.draining {
-                continue;
-            }
-            let Proto::HttpServer(hs) = &c.proto else { continue };
-            let age = now.saturating_sub(hs.since);
-            match hs.phase {
-                Phase::InMessage if hs.head.is_none() && age > head_to => {
-                    let e = HttpError::new(408, "request head timed out");
-                    c.out_buf().extend_from_slice(&error_response(&e));
-                    c.draining = true;
+        let mut stalled = Vec::new();
+        {
+            let mut core = self.core.borrow_mut();
+            let core = &mut *core;
+            let l = core.limits;
+            for (h, c) in core.conns.iter_mut() {
+                if matches!(c.proto, Proto::Raw) || c.closing || c.draining {
+                    continue;
                 }
-                Phase::Idle if age > idle_to && c.recv_pending().is_empty() => c.closing = true,
-                _ => {}
+                if reading_paused(c, &l) {
+                    match &mut c.proto {
+                        Proto::HttpServer(hs) => hs.since = now,
+                        Proto::HttpClient(hc) => hc.since = now,
+                        Proto::Raw => {}
+                    }
+                    continue;
+                }
+                let Some((at, due)) = http_due(c, &l) else { continue };
+                if now <= at {
+                    continue;
+                }
+                match due {
+                    Due::Fresh | Due::Idle => c.closing = true,
+                    Due::Head => {
+                        let e = HttpError::new(408, "request head timed out");
+                        c.out_buf().extend_from_slice(&error_response(&e));
+                        c.draining = true;
+                    }
+                    Due::Body => {
+                        // The earlier (pipelined) responses are queued before the 408 and go
+                        // out first; if the handler already began answering this request,
+                        // a 408 would be taken for the next response: just end after it.
+                        let responded = c.http_server().is_some_and(|hs| hs.out.started);
+                        if !responded {
+                            let e = HttpError::new(408, "request body timed out");
+                            c.out_buf().extend_from_slice(&error_response(&e));
+                        }
+                        c.draining = true;
+                        c.recv_off = c.recv.len();
+                    }
+                    Due::Response => stalled.push(h),
+                }
+            }
+        }
+        if !stalled.is_empty() {
+            let ms = self.core.borrow().limits.http_body_timeout_ms;
+            for h in stalled {
+                self.fail(h, &format!("HTTP response timed out: no data for {ms} ms"));
             }
         }
     }
+}
+
+/// Which HTTP read timeout a connection is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Due {
+    /// Accepted, not one byte received yet: the head timeout, from accept.
+    Fresh,
+    /// Keep-alive, between requests: the idle timeout.
+    Idle,
+    /// Inside a request head: the head timeout, from its first byte.
+    Head,
+    /// Inside a request body: the body timeout, from the last byte received.
+    Body,
+    /// Client, inside a response: the body timeout, from the last byte received.
+    Response,
+}
+
+/// Reading is paused on our side (`mg_recv_pause`, or `max_recv` unconsumed bytes): the
+/// peer is not the one keeping us waiting.
+fn reading_paused(c: &Conn, l: &Limits) -> bool {
+    c.paused || c.recv_pending().len() >= l.max_recv
+}
+
+/// The HTTP read timeout `c` is under: it fires once the clock passes the returned time.
+/// `None` while nothing is awaited from the peer (a response is owed by the application,
+/// the connection is closing or paused on our side, bytes wait to be parsed).
+pub(super) fn http_due(c: &Conn, l: &Limits) -> Option<(u64, Due)> {
+    if c.closing || c.draining || c.close_started || reading_paused(c, l) {
+        return None;
+    }
+    let (since, timeout, due) = match &c.proto {
+        Proto::HttpServer(hs) => {
+            let (timeout, due) = match hs.phase {
+                Phase::Idle if !c.recv_pending().is_empty() => return None,
+                Phase::Idle if !hs.seen_request => (l.http_head_timeout_ms, Due::Fresh),
+                Phase::Idle => (l.http_idle_timeout_ms, Due::Idle),
+                Phase::InMessage if hs.head.is_none() => (l.http_head_timeout_ms, Due::Head),
+                Phase::InMessage => (l.http_body_timeout_ms, Due::Body),
+                Phase::Awaiting => return None,
+            };
+            (hs.since, timeout, due)
+        }
+        Proto::HttpClient(hc) if hc.active => (hc.since, l.http_body_timeout_ms, Due::Response),
+        _ => return None,
+    };
+    Some((since.saturating_add(timeout), due))
 }

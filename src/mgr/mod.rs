@@ -42,7 +42,10 @@ extern crate alloc;
 /// Runtime caps (G5). Each is bounded by a build-time constant where one applies.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Live connections, listeners included (≤ 65536). At the cap, listeners stop accepting.
+    /// Live connections, listeners included (≤ 65536). At the cap, a listener with a
+    /// connection waiting makes room by closing the oldest accepted HTTP connection that
+    /// owes nothing (idle keep-alive, or no complete request head yet; see
+    /// [`Conn::eviction_age`]); when there is none, listeners stop accepting.
     pub max_conns: usize,
     /// Bytes queued for sending per connection; `mg_send` beyond it fails with `MG_ERR_FULL`.
     pub max_send: usize,
@@ -64,8 +67,14 @@ pub struct Limits {
     pub http_max_body: u64,
     /// HTTP server: a request head must arrive within this time from its first byte (408).
     pub http_head_timeout_ms: u64,
-    /// HTTP server: an idle keep-alive connection is closed after this time.
+    /// HTTP server: an idle keep-alive connection is closed after this time. (A connection
+    /// that has not sent a byte since accept is under the head timeout instead.)
     pub http_idle_timeout_ms: u64,
+    /// HTTP: a request body (server: then 408 and close) or a response (client: then
+    /// `MG_EV_ERROR` and close) that receives no byte for this long is abandoned. Time
+    /// during which reading is paused on our side (`mg_recv_pause`, `max_recv`) does not
+    /// count: the clock restarts when reading resumes.
+    pub http_body_timeout_ms: u64,
     /// A TLS handshake not finished this long after `mg_tls_init` fails the connection.
     pub tls_handshake_timeout_ms: u64,
 }
@@ -96,6 +105,10 @@ impl Default for Limits {
             http_max_body: 1 << 20,
             http_head_timeout_ms: 10_000,
             http_idle_timeout_ms: 30_000,
+            // Longer than the head timeout: a body is application data that a slow or lossy
+            // link may pause on (TCP retransmission back-off alone reaches several seconds),
+            // and shorter than the idle timeout: a stalled upload holds a request's state.
+            http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
         }
     }
@@ -110,6 +123,8 @@ pub struct Stats {
     pub wakeups_delivered: u64,
     pub wakeups_undelivered: u64,
     pub accept_paused: u64,
+    /// Connections closed at the connection cap to make room for a new one.
+    pub evicted: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +342,42 @@ impl Conn {
             _ => false,
         }
     }
+    /// At the connection cap, may this connection be closed to make room for a new one, and
+    /// since when has it been in its current state (the oldest goes first)?
+    ///
+    /// Only an accepted HTTP server connection that owes nothing and to which nothing is
+    /// owed: between requests (idle keep-alive, or nothing received since accept, TLS
+    /// handshake included) or inside a request head not yet complete, with no response
+    /// bytes waiting to be sent, not paused by the application, no received bytes the
+    /// parser has not looked at yet (`dirty`), and still speaking HTTP/1.1 (not after a `101` upgrade). Such a
+    /// connection has not reached the application beyond `MG_EV_OPEN`/`MG_EV_ACCEPT` (or its
+    /// last request was answered in full), so closing it loses nothing the application
+    /// holds. Never a listener, a client connection, or a raw TCP connection accepted by
+    /// `mg_listen`: what those carry is the application's protocol, of which the manager
+    /// knows nothing (a raw connection that sent nothing may be waiting for a server-first
+    /// banner), so they are never evicted.
+    pub fn eviction_age(&self) -> Option<u64> {
+        if !self.is_accepted
+            || self.state != State::Open
+            || self.closing
+            || self.draining
+            || self.close_started
+            || self.paused
+            || self.send_pending() > 0
+            || self.tls_pending_write()
+        {
+            return None;
+        }
+        let hs = self.http_server()?;
+        if hs.dirty || hs.out.is_raw() {
+            return None;
+        }
+        match hs.phase {
+            http::Phase::Idle => Some(hs.since),
+            http::Phase::InMessage if hs.head.is_none() => Some(hs.since),
+            _ => None,
+        }
+    }
     /// Drop consumed bytes from the front of the receive buffer. Only called from the read
     /// step (never while a handler may hold a view of the buffer).
     fn compact_recv(&mut self) {
@@ -407,7 +458,7 @@ pub struct Mgr {
 struct PollDue {
     /// Some connection can be closed now: do not wait at all.
     close_ready: bool,
-    /// Earliest name-lookup deadline or end of an accept pause (`u64::MAX`: none).
+    /// Earliest name-lookup or HTTP deadline or end of an accept pause (`u64::MAX`: none).
     deadline: u64,
 }
 
@@ -1050,8 +1101,10 @@ impl Mgr {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         core.poller.begin();
-        let full = core.conns.is_full();
-        let max_recv = core.limits.max_recv;
+        // At the cap, listeners are watched only if a connection can make room (eviction).
+        let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
+        let limits = core.limits;
+        let max_recv = limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
         for (h, c) in core.conns.iter_mut() {
@@ -1060,7 +1113,8 @@ impl Mgr {
             }
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
-                _ => u64::MAX,
+                // HTTP timeouts fire once the clock passes their deadline.
+                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -1142,11 +1196,23 @@ impl Mgr {
     }
 
     fn accept_all(&self, lh: Handle, now: u64) {
+        // At the cap: the connections that may make room, oldest last (found once per call).
+        let mut victims: Option<Vec<(u64, Handle)>> = None;
         for _ in 0..ACCEPT_BATCH {
+            let mut victim = None;
             let accepted = {
                 let core = self.core.borrow();
-                if core.conns.is_full() || core.freeing {
+                if core.freeing {
                     return;
+                }
+                if core.conns.is_full() {
+                    let v = victims.get_or_insert_with(|| Self::oldest_evictable(&core.conns, ACCEPT_BATCH));
+                    // Still evictable? (An earlier MG_EV_CLOSE handler may have changed things.)
+                    victim = core::iter::from_fn(|| v.pop())
+                        .find(|&(_, h)| core.conns.get(h).and_then(Conn::eviction_age).is_some());
+                    if victim.is_none() {
+                        return;
+                    }
                 }
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
@@ -1164,6 +1230,9 @@ impl Mgr {
             };
             match accepted {
                 Ok(Some((stream, addr, handler, fn_data, tls, kind, _setup))) => {
+                    if let Some((_, v)) = victim {
+                        self.evict(v);
+                    }
                     let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
@@ -1193,6 +1262,34 @@ impl Mgr {
                 }
             }
         }
+    }
+
+    /// Up to `n` of the connections that [`Conn::eviction_age`] allows to close at the cap,
+    /// the oldest last. One pass over the table with a bounded heap: O(conns · log n).
+    fn oldest_evictable(conns: &Table<Conn>, n: usize) -> Vec<(u64, Handle)> {
+        let mut heap = alloc::collections::BinaryHeap::with_capacity(n + 1);
+        for (h, c) in conns.iter() {
+            if let Some(age) = c.eviction_age() {
+                heap.push((age, h));
+                if heap.len() > n {
+                    heap.pop(); // the youngest of them
+                }
+            }
+        }
+        let mut v = heap.into_sorted_vec();
+        v.reverse();
+        v
+    }
+
+    /// Close `h` now to make room at the connection cap (one `MG_EV_CLOSE`, slot freed).
+    fn evict(&self, h: Handle) {
+        crate::mlog!(
+            crate::log::LL_INFO,
+            "conn {}: closed to make room at the connection cap",
+            h.serial()
+        );
+        self.with(|core| core.stats.evicted += 1);
+        self.close_now(h);
     }
 
     fn finish_connect(&self, h: Handle) {
