@@ -1,90 +1,80 @@
-//! Stable, numbered error codes shared by the Rust core and the C API.
-//!
-//! Codes are negative `int`s; `MG_OK` (0) is success. Numbers never change once
-//! released; new codes take new numbers. [`strerror`] is the one place that turns a code
-//! into a message, and any integer (including unknown ones) maps safely.
+//! The core's error type. It knows nothing of C: the numbered `MG_ERR_*` codes and their
+//! messages for C live at the boundary (`ffi::error`), which maps each variant to its stable
+//! number with one function.
+#![forbid(unsafe_code)]
 
-use core::ffi::c_int;
+use core::fmt;
 
-/// Success.
-pub const MG_OK: c_int = 0;
-/// An argument is invalid: a NULL pointer where one is required, a (NULL, n > 0) buffer,
-/// an uninitialised manager, unknown flags.
-pub const MG_ERR_INVALID: c_int = -1;
-/// The handle does not refer to a live object: it is zero, forged, from another manager,
-/// or its connection/timer has already been freed. Nothing was done.
-pub const MG_ERR_STALE: c_int = -2;
-/// The call was made from a thread that does not own the manager. Only the calls marked
-/// "any thread" in the header may be made from other threads.
-pub const MG_ERR_WRONG_THREAD: c_int = -3;
-/// A bounded buffer or queue is full (backpressure): nothing was queued, try again later.
-pub const MG_ERR_FULL: c_int = -4;
-/// A configured capacity is reached (connections, timers).
-pub const MG_ERR_LIMIT: c_int = -5;
-/// A URL does not parse or names an unsupported scheme.
-pub const MG_ERR_URL: c_int = -6;
-/// A port number is missing or out of range (1..=65535 to connect, 0..=65535 to listen).
-pub const MG_ERR_PORT: c_int = -7;
-/// An address could not be used: bind failed (in use, not available) or a name did not resolve.
-pub const MG_ERR_ADDR: c_int = -8;
-/// A socket or OS call failed.
-pub const MG_ERR_IO: c_int = -9;
-/// The connection is closing; no more data is accepted for it.
-pub const MG_ERR_CLOSING: c_int = -10;
-/// The call is not allowed while an event handler of this manager is running
-/// (`mg_mgr_poll` and `mg_mgr_free` from inside a handler).
-pub const MG_ERR_BUSY: c_int = -11;
-/// The handle space is exhausted (see the bound documented on `mg_conn`); never reached in practice.
-pub const MG_ERR_EXHAUSTED: c_int = -12;
-/// Memory allocation failed.
-pub const MG_ERR_NOMEM: c_int = -13;
-/// An internal error was caught at the C boundary; the call had no effect that can be relied on.
-pub const MG_ERR_INTERNAL: c_int = -14;
-/// The operation is not supported for this kind of connection (e.g. `mg_send` on a listener).
-pub const MG_ERR_UNSUPPORTED: c_int = -15;
-/// A value is too large for the destination (a buffer too small, a size over a limit).
-pub const MG_ERR_TOO_LARGE: c_int = -16;
-
-/// The message for an error code, NUL-terminated for C (`.to_str()` for Rust). Unknown codes
-/// (including positive numbers) get a generic text.
-pub fn strerror(code: c_int) -> &'static core::ffi::CStr {
-    match code {
-        MG_OK => c"success",
-        MG_ERR_INVALID => c"invalid argument",
-        MG_ERR_STALE => c"stale or unknown handle",
-        MG_ERR_WRONG_THREAD => c"called from a thread that does not own the manager",
-        MG_ERR_FULL => c"buffer or queue full",
-        MG_ERR_LIMIT => c"capacity limit reached",
-        MG_ERR_URL => c"malformed or unsupported URL",
-        MG_ERR_PORT => c"port missing or out of range",
-        MG_ERR_ADDR => c"address unavailable or unresolved",
-        MG_ERR_IO => c"socket or OS error",
-        MG_ERR_CLOSING => c"connection is closing",
-        MG_ERR_BUSY => c"not allowed inside an event handler",
-        MG_ERR_EXHAUSTED => c"handle space exhausted",
-        MG_ERR_NOMEM => c"out of memory",
-        MG_ERR_INTERNAL => c"internal error",
-        MG_ERR_UNSUPPORTED => c"operation not supported on this connection",
-        MG_ERR_TOO_LARGE => c"value too large",
-        _ => c"unknown error code",
-    }
+/// Why a call into the manager (or one of its helpers) did nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument is invalid (bad limits, unknown flags, more bytes than are pending...).
+    Invalid,
+    /// The handle does not refer to a live connection or timer (it closed, fired, or never
+    /// existed). Nothing was done.
+    Stale,
+    /// The call was made from a thread that does not own the manager.
+    WrongThread,
+    /// A bounded buffer or queue is full (backpressure): nothing was queued, try again later.
+    Full,
+    /// A configured capacity is reached (connections, timers).
+    Limit,
+    /// A URL does not parse or names an unsupported scheme.
+    Url,
+    /// A port number is missing or out of range.
+    Port,
+    /// An address could not be used: bind failed, or a name did not resolve.
+    Addr,
+    /// A socket or OS call failed.
+    Io,
+    /// The connection (or the manager) is closing; nothing more is accepted for it.
+    Closing,
+    /// Not allowed while an event handler of this manager runs (`poll`, `shutdown`).
+    Busy,
+    /// The handle space is exhausted (never reached in practice; see [`crate::handle`]).
+    Exhausted,
+    /// Memory allocation failed.
+    NoMem,
+    /// An internal error; the call had no effect that can be relied on.
+    Internal,
+    /// The operation is not supported for this kind of connection.
+    Unsupported,
+    /// A value is too large for its destination.
+    TooLarge,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_code_has_its_own_message() {
-        let unknown = strerror(i32::MIN);
-        assert_eq!(unknown, c"unknown error code");
-        assert_eq!(strerror(1), unknown);
-        let codes = MG_ERR_TOO_LARGE..=MG_OK;
-        let known: Vec<_> = codes.clone().map(strerror).collect();
-        for (code, m) in codes.zip(&known) {
-            assert_ne!(*m, unknown, "code {code} has no message");
-            assert_eq!(known.iter().filter(|k| *k == m).count(), 1, "{m:?} is shared");
+impl Error {
+    /// A short, static description.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Error::Invalid => "invalid argument",
+            Error::Stale => "stale or unknown handle",
+            Error::WrongThread => "called from a thread that does not own the manager",
+            Error::Full => "buffer or queue full",
+            Error::Limit => "capacity limit reached",
+            Error::Url => "malformed or unsupported URL",
+            Error::Port => "port missing or out of range",
+            Error::Addr => "address unavailable or unresolved",
+            Error::Io => "socket or OS error",
+            Error::Closing => "connection is closing",
+            Error::Busy => "not allowed inside an event handler",
+            Error::Exhausted => "handle space exhausted",
+            Error::NoMem => "out of memory",
+            Error::Internal => "internal error",
+            Error::Unsupported => "operation not supported on this connection",
+            Error::TooLarge => "value too large",
         }
-        assert_eq!(strerror(MG_ERR_STALE), c"stale or unknown handle");
     }
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// The result type of the core's fallible calls.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

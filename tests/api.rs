@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use meerkat::error::*;
 use meerkat::ffi::conn::*;
+use meerkat::ffi::error::*;
 use meerkat::ffi::http::*;
 use meerkat::ffi::mgr::*;
 use meerkat::ffi::serve::*;

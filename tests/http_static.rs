@@ -4,8 +4,8 @@
 
 mod common;
 use common::*;
-use meerkat::error::*;
 use meerkat::ffi::conn::*;
+use meerkat::ffi::error::*;
 use meerkat::ffi::http::*;
 use meerkat::ffi::serve::*;
 use meerkat::ffi::*;

@@ -7,8 +7,8 @@
 
 mod common;
 use common::*;
-use meerkat::error::*;
 use meerkat::ffi::conn::*;
+use meerkat::ffi::error::*;
 use meerkat::ffi::mgr::*;
 use meerkat::ffi::*;
 use std::ffi::{c_int, c_void};

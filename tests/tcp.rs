@@ -42,7 +42,7 @@ fn echo_server_with_std_client_and_event_order() {
     assert_eq!(m.live(), live0, "live count back after the client left");
     assert_eq!(
         meerkat::ffi::conn::mg_send(mg_conn { h: accepted }, b"x".as_ptr().cast(), 1),
-        meerkat::error::MG_ERR_STALE
+        meerkat::ffi::error::MG_ERR_STALE
     );
 }
 

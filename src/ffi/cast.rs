@@ -9,7 +9,7 @@
 use core::ffi::{c_char, c_int, c_void, CStr};
 
 use super::types::{mg_http_header, mg_http_message, mg_str};
-use crate::error::MG_ERR_INVALID;
+use crate::ffi::error::MG_ERR_INVALID;
 
 /// A byte slice from a (pointer, length) pair.
 pub(crate) fn slice<'a>(ptr: *const c_void, len: usize) -> Result<&'a [u8], c_int> {

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use super::registry;
 use super::types::*;
 use super::{callback, cast, guard, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::http::ProtoKind;
 use crate::mgr::State;
@@ -26,11 +26,11 @@ pub(crate) fn open(
     let r = (|| {
         let m = registry::mgr(mgr)?;
         let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-        if listen {
-            m.listen_kind(url, f, fn_data, kind)
+        Ok(if listen {
+            m.listen_kind(url, f, fn_data, kind)?
         } else {
-            m.connect_kind(url, f, fn_data, kind)
-        }
+            m.connect_kind(url, f, fn_data, kind)?
+        })
     })();
     mg_conn { h: registry::issue(r) }
 }

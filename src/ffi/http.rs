@@ -7,7 +7,7 @@ use core::ffi::{c_char, c_int, c_void};
 use super::registry;
 use super::types::*;
 use super::{cast, guard, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::http::{Header, Span};
 use crate::mgr::http::ProtoKind;
 

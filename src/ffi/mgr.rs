@@ -5,7 +5,7 @@ use core::ffi::{c_int, c_void};
 use super::registry;
 use super::types::*;
 use super::{cast, guard, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::handle::Handle;
 
 /// Set up `*mgr` for use on the calling thread, which becomes its owner: every other
@@ -24,7 +24,10 @@ pub extern "C" fn mg_mgr_init(mgr: *mut mg_mgr) -> c_int {
 /// (`MG_ERR_BUSY`). Returns 0 or a negative error.
 #[no_mangle]
 pub extern "C" fn mg_mgr_poll(mgr: *mut mg_mgr, ms: c_int) -> c_int {
-    guard_code(|| registry::mgr(mgr)?.poll(ms).map(|_| MG_OK))
+    guard_code(|| {
+        registry::mgr(mgr)?.poll(ms)?;
+        Ok(MG_OK)
+    })
 }
 
 /// Close every connection (each gets its one `MG_EV_CLOSE`), free every timer, report queued

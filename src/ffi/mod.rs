@@ -12,6 +12,7 @@
 
 pub(crate) mod callback;
 pub(crate) mod cast;
+pub mod error;
 pub(crate) mod registry;
 pub mod types;
 
@@ -29,6 +30,7 @@ pub mod util;
 use core::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+pub use error::*;
 pub use types::*;
 
 /// The value an exported function returns when its body panicked.
@@ -38,7 +40,7 @@ pub trait Fallback {
 
 impl Fallback for c_int {
     fn fallback() -> Self {
-        crate::error::MG_ERR_INTERNAL
+        crate::ffi::error::MG_ERR_INTERNAL
     }
 }
 impl Fallback for () {
@@ -97,5 +99,5 @@ pub fn guard_code(f: impl FnOnce() -> Result<c_int, c_int>) -> c_int {
 /// `mg_strerror(code)`: a static NUL-terminated message for any integer. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_strerror(code: c_int) -> *const c_char {
-    guard(|| crate::error::strerror(code).as_ptr())
+    guard(|| crate::ffi::error::strerror(code).as_ptr())
 }

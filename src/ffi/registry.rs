@@ -13,7 +13,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::types::{mg_conn, mg_mgr};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::wakeup::Shared;
 use crate::mgr::Mgr;

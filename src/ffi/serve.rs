@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::registry;
 use super::types::*;
 use super::{cast, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::Mgr;
 use crate::serve;

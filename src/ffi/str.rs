@@ -214,7 +214,7 @@ pub extern "C" fn mg_url_decode(s: *const c_char, n: usize, to: *mut c_char, to_
             return -1;
         };
         uurl::url_decode(src, out, form != 0)
-            .and_then(|len| c_int::try_from(len).ok())
+            .and_then(|len: usize| c_int::try_from(len).ok())
             .unwrap_or(-1)
     })
 }

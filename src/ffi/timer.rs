@@ -6,7 +6,7 @@ use core::ffi::{c_int, c_void};
 use super::registry;
 use super::types::*;
 use super::{guard, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::mgr::timer::Callback;
 
 /// Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
@@ -21,7 +21,7 @@ pub extern "C" fn mg_timer_add(mgr: *mut mg_mgr, ms: u64, flags: u32, f: mg_time
         h: registry::issue((|| {
             let m = registry::mgr(mgr)?;
             f.ok_or(MG_ERR_INVALID)?;
-            m.timer_add(ms, flags, Callback::Global(f), arg, None)
+            Ok(m.timer_add(ms, flags, Callback::Global(f), arg, None)?)
         })()),
     })
 }
@@ -43,7 +43,7 @@ pub extern "C" fn mg_timer_add_conn(
         h: registry::issue((|| {
             let (m, h) = registry::conn(c)?;
             f.ok_or(MG_ERR_INVALID)?;
-            m.timer_add(ms, flags, Callback::Conn(f), arg, Some(h))
+            Ok(m.timer_add(ms, flags, Callback::Conn(f), arg, Some(h))?)
         })()),
     })
 }

@@ -14,7 +14,7 @@ use core::ffi::c_int;
 use super::registry;
 use super::types::*;
 use super::{cast, guard_code};
-use crate::error::*;
+use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::Mgr;
 use crate::tls::{self, ClientConfig, TlsError, TlsOptions, TlsSetup};

@@ -27,7 +27,7 @@ use std::ffi::CString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::thread::ThreadId;
 
-use crate::error::*;
+use crate::error::Error;
 use crate::ffi::callback;
 use crate::ffi::types::*;
 use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
@@ -47,7 +47,7 @@ pub struct Limits {
     /// owes nothing (idle keep-alive, or no complete request head yet; see
     /// [`Conn::eviction_age`]); when there is none, listeners stop accepting.
     pub max_conns: usize,
-    /// Bytes queued for sending per connection; `mg_send` beyond it fails with `MG_ERR_FULL`.
+    /// Bytes queued for sending per connection; `mg_send` beyond it fails with `Error::Full`.
     pub max_send: usize,
     /// Unconsumed received bytes per connection; at the cap, reading pauses (backpressure).
     pub max_recv: usize,
@@ -255,9 +255,9 @@ impl Conn {
     /// Room for `len` more bytes from the application (`max_send` caps what is held in
     /// memory: all or nothing), and where they go: the protocol that frames them and
     /// [`Conn::out_buf`], borrowed apart.
-    fn queue(&mut self, len: usize, max_send: usize) -> Result<(&mut Proto, &mut Vec<u8>), c_int> {
+    fn queue(&mut self, len: usize, max_send: usize) -> Result<(&mut Proto, &mut Vec<u8>), Error> {
         if self.send_buffered().saturating_add(len) > max_send {
-            return Err(MG_ERR_FULL);
+            return Err(Error::Full);
         }
         if self.send_off > 0 && self.send_off == self.send.len() {
             self.send.clear();
@@ -484,29 +484,29 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// The connection `h`, if the application may still queue bytes on it (`MG_ERR_STALE`,
-/// `MG_ERR_CLOSING` otherwise).
-fn writable(conns: &mut Table<Conn>, h: Handle) -> Result<&mut Conn, c_int> {
-    let c = conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+/// The connection `h`, if the application may still queue bytes on it (`Error::Stale`,
+/// `Error::Closing` otherwise).
+fn writable(conns: &mut Table<Conn>, h: Handle) -> Result<&mut Conn, Error> {
+    let c = conns.get_mut(h).ok_or(Error::Stale)?;
     if c.closing || c.close_started {
-        return Err(MG_ERR_CLOSING);
+        return Err(Error::Closing);
     }
     Ok(c)
 }
 
-fn table_err(e: TableError) -> c_int {
+fn table_err(e: TableError) -> Error {
     match e {
-        TableError::Full => MG_ERR_LIMIT,
-        TableError::Exhausted => MG_ERR_EXHAUSTED,
+        TableError::Full => Error::Limit,
+        TableError::Exhausted => Error::Exhausted,
     }
 }
 
-fn io_err_to_code(e: &std::io::Error) -> c_int {
+fn io_err_to_code(e: &std::io::Error) -> Error {
     match e.kind() {
         std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::PermissionDenied => {
-            MG_ERR_ADDR
+            Error::Addr
         }
-        _ => MG_ERR_IO,
+        _ => Error::Io,
     }
 }
 
@@ -515,10 +515,10 @@ const ACCEPT_BATCH: usize = 64;
 pub(crate) const READS_PER_POLL: usize = 4;
 
 impl Mgr {
-    pub fn new() -> Result<Mgr, c_int> {
+    pub fn new() -> Result<Mgr, Error> {
         let limits = Limits::default();
-        let waker = sys::Waker::new().map_err(|_| MG_ERR_IO)?;
-        let poller = sys::Poller::open(waker.fd()).map_err(|_| MG_ERR_IO)?;
+        let waker = sys::Waker::new().map_err(|_| Error::Io)?;
+        let poller = sys::Poller::open(waker.fd()).map_err(|_| Error::Io)?;
         Ok(Mgr {
             core: RefCell::new(Core {
                 conns: Table::new(limits.max_conns),
@@ -562,7 +562,7 @@ impl Mgr {
         self.core.borrow().limits
     }
 
-    pub fn set_limits(&self, l: Limits) -> Result<(), c_int> {
+    pub fn set_limits(&self, l: Limits) -> Result<(), Error> {
         if l.max_conns == 0
             || l.max_conns > MAX_SLOTS
             || l.max_send == 0
@@ -574,7 +574,7 @@ impl Mgr {
             || l.http_max_headers == 0
             || l.http_max_head < 16
         {
-            return Err(MG_ERR_INVALID);
+            return Err(Error::Invalid);
         }
         let mut core = self.core.borrow_mut();
         core.conns.set_capacity(l.max_conns);
@@ -607,10 +607,10 @@ impl Mgr {
         }
     }
 
-    fn insert_conn(&self, conn: Conn) -> Result<Handle, c_int> {
+    fn insert_conn(&self, conn: Conn) -> Result<Handle, Error> {
         let mut core = self.core.borrow_mut();
         if core.freeing {
-            return Err(MG_ERR_CLOSING);
+            return Err(Error::Closing);
         }
         let h = core.conns.insert(conn).map_err(table_err)?;
         self.shared.set_live(h);
@@ -619,7 +619,7 @@ impl Mgr {
 
     // ---- listen / connect -----------------------------------------------------------
 
-    pub fn listen(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+    pub fn listen(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, Error> {
         self.listen_kind(url, handler, fn_data, ProtoKind::Raw)
     }
 
@@ -629,15 +629,15 @@ impl Mgr {
         handler: mg_event_handler_t,
         fn_data: *mut c_void,
         kind: ProtoKind,
-    ) -> Result<Handle, c_int> {
+    ) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
-            return Err(MG_ERR_URL);
+            return Err(Error::Url);
         }
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            h => h.parse().map_err(|_| MG_ERR_ADDR)?,
+            h => h.parse().map_err(|_| Error::Addr)?,
         };
         let addr = SocketAddr::new(ip, ep.port);
         let sock = match ep.transport {
@@ -663,7 +663,7 @@ impl Mgr {
         Ok(h)
     }
 
-    pub fn connect(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, c_int> {
+    pub fn connect(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, Error> {
         self.connect_kind(url, handler, fn_data, ProtoKind::Raw)
     }
 
@@ -673,16 +673,16 @@ impl Mgr {
         handler: mg_event_handler_t,
         fn_data: *mut c_void,
         kind: ProtoKind,
-    ) -> Result<Handle, c_int> {
+    ) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
-            return Err(MG_ERR_URL);
+            return Err(Error::Url);
         }
         if ep.port == 0 {
-            return Err(MG_ERR_PORT);
+            return Err(Error::Port);
         }
         if ep.host.is_empty() {
-            return Err(MG_ERR_URL);
+            return Err(Error::Url);
         }
         let literal: Option<IpAddr> = ep.host.parse().ok();
         let now = crate::util::clock::millis();
@@ -765,24 +765,24 @@ impl Mgr {
 
     // ---- sending / closing (called from C through ffi) -----------------------------
 
-    pub fn send(&self, h: Handle, data: &[u8]) -> Result<(), c_int> {
+    pub fn send(&self, h: Handle, data: &[u8]) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
         let c = writable(&mut core.conns, h)?;
         match (&c.sock, c.state) {
-            (_, State::Listening) => Err(MG_ERR_UNSUPPORTED),
+            (_, State::Listening) => Err(Error::Unsupported),
             (Some(Sock::Udp(u)), _) => {
                 let r = match (c.is_client, c.rem) {
                     (true, _) => sys::udp_send(u, data),
                     (false, Some(rem)) => sys::udp_send_to(u, data, rem),
-                    (false, None) => return Err(MG_ERR_ADDR),
+                    (false, None) => return Err(Error::Addr),
                 };
                 match r {
                     Ok(n) if n == data.len() => Ok(()),
-                    Ok(_) => Err(MG_ERR_TOO_LARGE),
-                    Err(e) if sys::would_block(&e) => Err(MG_ERR_FULL),
-                    Err(_) => Err(MG_ERR_IO),
+                    Ok(_) => Err(Error::TooLarge),
+                    Err(e) if sys::would_block(&e) => Err(Error::Full),
+                    Err(_) => Err(Error::Io),
                 }
             }
             _ => {
@@ -811,7 +811,7 @@ impl Mgr {
     /// connection answering a request it is written straight into the send buffer by
     /// [`http::OutTracker::reply`]; otherwise (or when that declines) it goes through
     /// [`Mgr::send`] like any bytes. Same errors as `send`.
-    pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), c_int> {
+    pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
@@ -838,13 +838,13 @@ impl Mgr {
     /// `sendfile` where the OS has it. `head` is the complete head (it must frame the body,
     /// e.g. with Content-Length). For a HEAD request only the head goes out. On a non-HTTP
     /// connection the head and the file are simply queued.
-    pub fn send_file(&self, h: Handle, head: &[u8], file: Option<(std::fs::File, u64, u64)>) -> Result<(), c_int> {
+    pub fn send_file(&self, h: Handle, head: &[u8], file: Option<(std::fs::File, u64, u64)>) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
         let c = writable(&mut core.conns, h)?;
         if c.state == State::Listening || c.transport == Transport::Udp {
-            return Err(MG_ERR_UNSUPPORTED);
+            return Err(Error::Unsupported);
         }
         let (proto, out) = c.queue(head.len(), max_send)?;
         let send_body = match proto {
@@ -875,14 +875,14 @@ impl Mgr {
 
     /// `mg_recv_consume`: drop `n` received bytes the handler has dealt with. Raw
     /// connections only: on an HTTP connection the protocol consumes what it parses.
-    pub fn recv_consume(&self, h: Handle, n: usize) -> Result<(), c_int> {
+    pub fn recv_consume(&self, h: Handle, n: usize) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
         if !matches!(c.proto, Proto::Raw) {
-            return Err(MG_ERR_UNSUPPORTED);
+            return Err(Error::Unsupported);
         }
         if n > c.recv_pending().len() {
-            return Err(MG_ERR_INVALID);
+            return Err(Error::Invalid);
         }
         c.recv_off += n;
         Ok(())
@@ -890,9 +890,9 @@ impl Mgr {
 
     /// `mg_recv_pause`: stop or resume reading; resuming lets the protocol look at what is
     /// already buffered.
-    pub fn recv_pause(&self, h: Handle, paused: bool) -> Result<(), c_int> {
+    pub fn recv_pause(&self, h: Handle, paused: bool) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        core.conns.get_mut(h).ok_or(MG_ERR_STALE)?.paused = paused;
+        core.conns.get_mut(h).ok_or(Error::Stale)?.paused = paused;
         if !paused {
             core.mark_dirty(h);
         }
@@ -900,28 +900,28 @@ impl Mgr {
     }
 
     /// `mg_http_stream`: deliver the body of the request being read as `MG_EV_HTTP_CHUNK`s.
-    pub fn http_stream(&self, h: Handle) -> Result<(), c_int> {
+    pub fn http_stream(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
         match c.http_server_mut() {
             Some(hs) if hs.phase == http::Phase::InMessage => {
                 hs.streaming = true;
                 Ok(())
             }
-            _ => Err(MG_ERR_UNSUPPORTED),
+            _ => Err(Error::Unsupported),
         }
     }
 
-    pub fn close(&self, h: Handle) -> Result<(), c_int> {
+    pub fn close(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
         c.closing = true;
         Ok(())
     }
 
-    pub fn drain(&self, h: Handle) -> Result<(), c_int> {
+    pub fn drain(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        let c = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
         c.draining = true;
         Ok(())
     }
@@ -987,15 +987,15 @@ impl Mgr {
         cb: Callback,
         arg: *mut c_void,
         owner: Option<Handle>,
-    ) -> Result<Handle, c_int> {
+    ) -> Result<Handle, Error> {
         if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW) != 0 {
-            return Err(MG_ERR_INVALID);
+            return Err(Error::Invalid);
         }
         let now = crate::util::clock::millis();
         let mut core = self.core.borrow_mut();
         if let Some(o) = owner {
             if core.conns.get(o).is_none_or(|c| c.close_started) {
-                return Err(MG_ERR_STALE);
+                return Err(Error::Stale);
             }
         }
         let t = core.timers.add(now, ms, flags, cb, arg, owner).map_err(table_err)?;
@@ -1008,9 +1008,9 @@ impl Mgr {
         Ok(t)
     }
 
-    pub fn timer_free(&self, t: Handle) -> Result<(), c_int> {
+    pub fn timer_free(&self, t: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
-        let timer = core.timers.remove(t).ok_or(MG_ERR_STALE)?;
+        let timer = core.timers.remove(t).ok_or(Error::Stale)?;
         self.shared.set_timer_live(t, false);
         if let Some(o) = timer.owner {
             if let Some(c) = core.conns.get_mut(o) {
@@ -1055,9 +1055,9 @@ impl Mgr {
     // ---- the loop ---------------------------------------------------------------------
 
     /// One iteration: wait up to `timeout_ms` for I/O, then deliver every event that is due.
-    pub fn poll(&self, timeout_ms: i32) -> Result<(), c_int> {
+    pub fn poll(&self, timeout_ms: i32) -> Result<(), Error> {
         if self.is_busy() {
-            return Err(MG_ERR_BUSY);
+            return Err(Error::Busy);
         }
         let _busy = Busy::enter(&self.busy);
         let now = crate::util::clock::millis();
@@ -1092,7 +1092,7 @@ impl Mgr {
         self.http_steps(now);
         self.flush_all();
         self.close_pending();
-        polled.map(|_| ()).map_err(|_| MG_ERR_IO)
+        polled.map(|_| ()).map_err(|_| Error::Io)
     }
 
     /// Tell the poller what every socket waits for, and gather what the connections say
@@ -1629,9 +1629,9 @@ impl Mgr {
     }
 
     /// Close everything (one `MG_EV_CLOSE` each), cancel timers, refuse further wakeups.
-    pub fn shutdown(&self) -> Result<(), c_int> {
+    pub fn shutdown(&self) -> Result<(), Error> {
         if self.is_busy() {
-            return Err(MG_ERR_BUSY);
+            return Err(Error::Busy);
         }
         let _busy = Busy::enter(&self.busy);
         self.with(|core| core.freeing = true);

@@ -4,10 +4,10 @@
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::ffi::c_int;
+
 use std::net::SocketAddr;
 
-use crate::error::{MG_ERR_CLOSING, MG_ERR_FULL, MG_ERR_STALE};
+use crate::error::Error;
 use crate::handle::Handle;
 use crate::sys::Waker;
 
@@ -43,7 +43,7 @@ struct Inner {
     /// Serial of the live connection in each slot (0: none). Mirrors the loop's table.
     live: Vec<u64>,
     /// The same for timers, so that a timer handle used from a thread that does not own
-    /// the manager is told `MG_ERR_WRONG_THREAD`, not `MG_ERR_STALE` (G2).
+    /// the manager is told `Error::WrongThread`, not `Error::Stale` (G2).
     timers_live: Vec<u64>,
     /// A wake byte is in the pipe and not yet drained.
     signaled: bool,
@@ -142,31 +142,31 @@ impl Shared {
 
     /// Any thread: queue bytes for one connection. Refused (with nothing queued) when the
     /// handle is known to be stale, the queue is full, or the manager is being freed.
-    pub fn push_to(&self, h: Handle, data: &[u8]) -> Result<(), c_int> {
+    pub fn push_to(&self, h: Handle, data: &[u8]) -> Result<(), Error> {
         self.push_user(Some(h), data)
     }
 
     /// Any thread: queue bytes for every connection.
-    pub fn push_broadcast(&self, data: &[u8]) -> Result<(), c_int> {
+    pub fn push_broadcast(&self, data: &[u8]) -> Result<(), Error> {
         self.push_user(None, data)
     }
 
-    fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), c_int> {
+    fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), Error> {
         let wake;
         {
             let mut q = self.inner.lock();
             if q.closed {
-                return Err(MG_ERR_CLOSING);
+                return Err(Error::Closing);
             }
             if let Some(h) = target {
                 if q.live.get(h.slot()) != Some(&h.serial()) {
                     q.stats.rejected_stale += 1;
-                    return Err(MG_ERR_STALE);
+                    return Err(Error::Stale);
                 }
             }
             if q.count >= q.max_msgs || q.bytes.saturating_add(data.len()) > q.max_bytes {
                 q.stats.rejected_full += 1;
-                return Err(MG_ERR_FULL);
+                return Err(Error::Full);
             }
             let payload = data.to_vec();
             q.bytes += payload.len();
@@ -250,16 +250,16 @@ mod tests {
     fn stale_full_and_orphans() {
         let s = Shared::new(Waker::new().unwrap(), 2, 10);
         let a = h(0, 7);
-        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        assert_eq!(s.push_to(a, b"x"), Err(Error::Stale));
         s.set_live(a);
         assert_eq!(s.push_to(a, b"1"), Ok(()));
-        assert_eq!(s.push_to(a, b"0123456789"), Err(MG_ERR_FULL), "byte cap");
+        assert_eq!(s.push_to(a, b"0123456789"), Err(Error::Full), "byte cap");
         assert_eq!(s.push_to(a, b"2"), Ok(()));
-        assert_eq!(s.push_to(a, b"3"), Err(MG_ERR_FULL), "message cap");
-        assert_eq!(s.push_to(h(0, 8), b"x"), Err(MG_ERR_STALE), "newer serial, same slot");
+        assert_eq!(s.push_to(a, b"3"), Err(Error::Full), "message cap");
+        assert_eq!(s.push_to(h(0, 8), b"x"), Err(Error::Stale), "newer serial, same slot");
         let orphans = s.set_dead(a);
         assert_eq!(orphans, vec![b"1".to_vec(), b"2".to_vec()]);
-        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        assert_eq!(s.push_to(a, b"x"), Err(Error::Stale));
         assert!(s.take_all().is_empty());
         assert_eq!(s.stats(), (2, 2, 3));
     }

@@ -4,10 +4,9 @@
 //! Everything here is a total function over bytes: no input makes it panic, and no input makes
 //! it allocate.
 
-use core::ffi::c_int;
 use core::ops::Range;
 
-use crate::error::{MG_ERR_PORT, MG_ERR_URL};
+use crate::error::Error;
 
 /// The transport a URL scheme selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,42 +54,42 @@ const SCHEMES: &[(&str, Transport, bool, u16)] = &[
 /// error: for a listener it means "any address"; the caller decides whether it needs a host.
 ///
 /// Errors:
-/// - `MG_ERR_URL`: no `://`, unknown scheme, unbalanced or misplaced IPv6 brackets, empty
+/// - `Error::Url`: no `://`, unknown scheme, unbalanced or misplaced IPv6 brackets, empty
 ///   brackets, a host with characters that cannot be in a host name or address (space,
 ///   control bytes, non-ASCII, `[`, `]`, `@`, `\`, ...).
-/// - `MG_ERR_PORT`: a `:` with nothing after it, a port that is not all digits, or a port
+/// - `Error::Port`: a `:` with nothing after it, a port that is not all digits, or a port
 ///   over 65535. `:0` is accepted (`port_given` true, `port` 0).
-pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, c_int> {
+pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let b = url.as_bytes();
-    let sep = memchr::memmem::find(b, b"://").ok_or(MG_ERR_URL)?;
+    let sep = memchr::memmem::find(b, b"://").ok_or(Error::Url)?;
     let scheme = &url[..sep];
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
         .find(|(name, ..)| name.eq_ignore_ascii_case(scheme))
-        .ok_or(MG_ERR_URL)?;
+        .ok_or(Error::Url)?;
     let parts = parse(b);
     if parts.bad_brackets {
-        return Err(MG_ERR_URL);
+        return Err(Error::Url);
     }
     let mut host = parts.host.clone();
     if parts.bracketed {
         host = host.start + 1..host.end - 1;
         if host.is_empty() || !b[host.clone()].iter().all(|&c| is_ip6_char(c)) {
-            return Err(MG_ERR_URL);
+            return Err(Error::Url);
         }
     } else if !b[host.clone()].iter().all(|&c| is_host_char(c)) {
-        return Err(MG_ERR_URL);
+        return Err(Error::Url);
     }
     let (port, port_given) = match parts.port {
         None => (default_port, false),
-        Some(r) => (parse_port(&b[r]).ok_or(MG_ERR_PORT)?, true),
+        Some(r) => (parse_port(&b[r]).ok_or(Error::Port)?, true),
     };
     Ok(Endpoint {
         transport,
         tls,
         scheme,
         // `host` is a range of ASCII bytes (checked above), hence on char boundaries.
-        host: url.get(host).ok_or(MG_ERR_URL)?,
+        host: url.get(host).ok_or(Error::Url)?,
         port,
         port_given,
     })
@@ -391,7 +390,7 @@ mod tests {
             "tcp://h\\x:1",
             "tcp://[::1 ]:1",
         ] {
-            assert_eq!(parse_endpoint(url), Err(MG_ERR_URL), "{url:?}");
+            assert_eq!(parse_endpoint(url), Err(Error::Url), "{url:?}");
         }
         for url in [
             "tcp://h:",
@@ -406,7 +405,7 @@ mod tests {
             "tcp://h:1:2",
             "tcp://h:99999999999999999999999",
         ] {
-            assert_eq!(parse_endpoint(url), Err(MG_ERR_PORT), "{url:?}");
+            assert_eq!(parse_endpoint(url), Err(Error::Port), "{url:?}");
         }
     }
 
