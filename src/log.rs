@@ -1,63 +1,55 @@
-//! Logging: a global level and a pluggable character sink, as in Mongoose (`mg_log_set`,
-//! `mg_log_set_fn`). Rust code logs through [`emit`]; the C macros `MG_ERROR(("..."))` etc.
-//! call `mg_log_prefix` and then `mg_log` (C shim), which writes through `mg_log_write`.
+//! Logging: a global level and a pluggable sink, as in Mongoose (`mg_log_set`,
+//! `mg_log_set_fn`, adapted in `ffi::log`). Rust code logs through [`emit`] (or the
+//! [`mlog!`](crate::mlog) macro); the C macros `MG_ERROR(("..."))` etc. call `mg_log_prefix`
+//! and then `mg_log` (C shim), which writes through `mg_log_write`.
 
-use core::ffi::{c_char, c_int, c_void};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use crate::ffi::types::mg_pfn_t;
-
-// The levels are the C API's `MG_LL_*`, under shorter names for Rust code.
-pub use crate::ffi::types::{
-    MG_LL_DEBUG as LL_DEBUG, MG_LL_ERROR as LL_ERROR, MG_LL_INFO as LL_INFO, MG_LL_NONE as LL_NONE,
-    MG_LL_VERBOSE as LL_VERBOSE,
-};
+/// Nothing is logged.
+pub const LL_NONE: i32 = 0;
+/// Errors only (the default).
+pub const LL_ERROR: i32 = 1;
+/// Errors and information.
+pub const LL_INFO: i32 = 2;
+/// Debugging detail.
+pub const LL_DEBUG: i32 = 3;
+/// Everything.
+pub const LL_VERBOSE: i32 = 4;
 
 static LEVEL: AtomicI32 = AtomicI32::new(LL_ERROR);
 
-#[derive(Copy, Clone)]
-struct Sink {
-    f: mg_pfn_t,
-    param: *mut c_void,
-}
-// SAFETY: the sink is a C function pointer and an opaque parameter the application gave us;
-// the application promises (header docs) that its sink may be called from any thread that logs.
-unsafe impl Send for Sink {}
+/// Where log output goes: called with each piece of a line (a prefix, a message, the line
+/// end), from whichever thread logs.
+pub type Sink = fn(&[u8]);
 
-static SINK: spin::Mutex<Sink> = spin::Mutex::new(Sink {
-    f: None,
-    param: core::ptr::null_mut(),
-});
+static SINK: spin::Mutex<Option<Sink>> = spin::Mutex::new(None);
 
-/// Set the global log level (`MG_LL_*`). Out-of-range values are clamped.
-pub fn set_level(level: c_int) {
+/// Set the global log level (`LL_*`). Out-of-range values are clamped.
+pub fn set_level(level: i32) {
     LEVEL.store(level.clamp(LL_NONE, LL_VERBOSE), Ordering::Relaxed);
 }
 
-pub fn level() -> c_int {
+/// The global log level.
+pub fn level() -> i32 {
     LEVEL.load(Ordering::Relaxed)
 }
 
-pub fn enabled(level: c_int) -> bool {
+/// Whether a message at `level` is written.
+pub fn enabled(level: i32) -> bool {
     level > LL_NONE && level <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// Install a character sink; `None` restores the default (standard output).
-pub fn set_sink(f: mg_pfn_t, param: *mut c_void) {
-    *SINK.lock() = Sink { f, param };
+/// Install a sink; `None` restores the default (standard output).
+pub fn set_sink(f: Option<Sink>) {
+    *SINK.lock() = f;
 }
 
 /// Write raw bytes to the sink.
 pub fn write(bytes: &[u8]) {
     let sink = *SINK.lock(); // copied out: the sink runs without our lock held
-    match sink.f {
-        Some(f) => {
-            for &b in bytes {
-                // SAFETY: the application installed `f` with `param` through mg_log_set_fn.
-                unsafe { f(b as c_char, sink.param) };
-            }
-        }
+    match sink {
+        Some(f) => f(bytes),
         None => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
@@ -86,7 +78,7 @@ impl Write for Line {
     }
 }
 
-fn level_name(level: c_int) -> &'static str {
+fn level_name(level: i32) -> &'static str {
     match level {
         LL_ERROR => "ERROR",
         LL_INFO => "INFO",
@@ -96,7 +88,7 @@ fn level_name(level: c_int) -> &'static str {
 }
 
 /// Write the line prefix (time, level, source location) if `level` is enabled.
-pub fn prefix(level: c_int, file: &str, line: c_int, func: &str) -> bool {
+pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
     if !enabled(level) {
         return false;
     }
@@ -116,7 +108,7 @@ pub fn prefix(level: c_int, file: &str, line: c_int, func: &str) -> bool {
 }
 
 /// Log one line from Rust code.
-pub fn emit(level: c_int, args: fmt::Arguments<'_>) {
+pub fn emit(level: i32, args: fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }

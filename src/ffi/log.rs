@@ -27,7 +27,40 @@ pub extern "C" fn mg_log_set(level: c_int) {
 /// thread-safe if several threads log. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_log_set_fn(f: mg_pfn_t, param: *mut c_void) {
-    guard(|| crate::log::set_sink(f, param))
+    guard(|| {
+        *C_SINK.lock() = CSink { f, param };
+        crate::log::set_sink(f.map(|_| c_sink as crate::log::Sink));
+    })
+}
+
+/// The C sink and its parameter, as given to `mg_log_set_fn`.
+#[derive(Copy, Clone)]
+struct CSink {
+    f: mg_pfn_t,
+    param: *mut c_void,
+}
+// SAFETY: the sink is a C function pointer and an opaque parameter the application gave us;
+// the application promises (header docs) that its sink may be called from any thread that logs.
+unsafe impl Send for CSink {}
+
+static C_SINK: spin::Mutex<CSink> = spin::Mutex::new(CSink {
+    f: None,
+    param: core::ptr::null_mut(),
+});
+
+/// The core's log sink while C has one installed: one call of the C sink per byte.
+fn c_sink(bytes: &[u8]) {
+    let sink = *C_SINK.lock(); // copied out: the sink runs without our lock held
+    match sink.f {
+        Some(f) => {
+            for &b in bytes {
+                // SAFETY: the application installed `f` with `param` through mg_log_set_fn.
+                unsafe { f(b as c_char, sink.param) };
+            }
+        }
+        // Replaced by NULL on another thread while this line was written: dropped.
+        None => {}
+    }
 }
 
 /// `mg_log_prefix(level, file, line, fname)`: called first by the C logging macros. Returns
@@ -64,6 +97,16 @@ pub extern "C" fn mg_log_write(buf: *const c_char, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn c_levels_are_the_core_levels() {
+        use super::super::types::*;
+        use crate::log::*;
+        assert_eq!(
+            [MG_LL_NONE, MG_LL_ERROR, MG_LL_INFO, MG_LL_DEBUG, MG_LL_VERBOSE],
+            [LL_NONE, LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE]
+        );
+    }
     use core::ptr::{null, null_mut};
 
     static CAPTURED: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());

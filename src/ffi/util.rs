@@ -2,6 +2,7 @@
 //! embedded host uses to supply its own clock and entropy source.
 
 use core::ffi::{c_char, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::cast;
 use super::guard;
@@ -24,7 +25,41 @@ pub extern "C" fn mg_millis() -> u64 {
 /// running timers makes their deadlines jump. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_set_millis_fn(f: Option<unsafe extern "C" fn() -> u64>) {
-    guard(|| clock::set_millis_fn(f))
+    guard(|| {
+        C_MILLIS.store(f.map_or(0, |f| f as usize), Ordering::Release);
+        clock::set_millis_fn(f.map(|_| c_millis as clock::MillisFn));
+    })
+}
+
+/// The C clock and random source, as function addresses (0: none).
+static C_MILLIS: AtomicUsize = AtomicUsize::new(0);
+static C_RANDOM: AtomicUsize = AtomicUsize::new(0);
+
+type CMillisFn = unsafe extern "C" fn() -> u64;
+type CRandomFn = unsafe extern "C" fn(buf: *mut c_void, len: usize);
+
+/// The core's clock when C installed one: calls it.
+fn c_millis() -> u64 {
+    let f = C_MILLIS.load(Ordering::Acquire);
+    if f == 0 {
+        return crate::sys::monotonic_millis(); // replaced concurrently
+    }
+    // SAFETY: only addresses of `CMillisFn`s are stored in C_MILLIS (mg_set_millis_fn).
+    let f: CMillisFn = unsafe { core::mem::transmute::<usize, CMillisFn>(f) };
+    // SAFETY: the host promised a callable clock function.
+    unsafe { f() }
+}
+
+/// The core's random source when C installed one: calls it.
+fn c_random(out: &mut [u8]) {
+    let f = C_RANDOM.load(Ordering::Acquire);
+    if f == 0 {
+        return crate::sys::random_bytes(out);
+    }
+    // SAFETY: only addresses of `CRandomFn`s are stored in C_RANDOM (mg_set_random_fn).
+    let f: CRandomFn = unsafe { core::mem::transmute::<usize, CRandomFn>(f) };
+    // SAFETY: `out` is a valid writable buffer of `out.len()` bytes.
+    unsafe { f(out.as_mut_ptr().cast(), out.len()) }
 }
 
 /// `mg_random(buf, len)`: fill `len` bytes at `buf` with random bytes (from the source set by
@@ -47,7 +82,10 @@ pub extern "C" fn mg_random(buf: *mut c_void, len: usize) -> bool {
 /// hardware RNG. `fn` must be callable from any thread. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_set_random_fn(f: Option<unsafe extern "C" fn(buf: *mut c_void, len: usize)>) {
-    guard(|| clock::set_random_fn(f))
+    guard(|| {
+        C_RANDOM.store(f.map_or(0, |f| f as usize), Ordering::Release);
+        clock::set_random_fn(f.map(|_| c_random as clock::RandomFn));
+    })
 }
 
 const ALNUM: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -1,46 +1,39 @@
 //! Monotonic millisecond clock and random bytes, both replaceable by an embedded host
-//! (`mg_set_millis_fn`, `mg_set_random_fn`).
+//! (in C: `mg_set_millis_fn`, `mg_set_random_fn`, adapted in `ffi::util`).
 
-use core::ffi::c_void;
-use core::sync::atomic::{AtomicUsize, Ordering};
+/// A host clock: monotonic milliseconds.
+pub type MillisFn = fn() -> u64;
+/// A host random source: fills the slice.
+pub type RandomFn = fn(&mut [u8]);
 
-/// Host clock: `uint64_t fn(void)`, monotonic milliseconds.
-pub type MillisFn = unsafe extern "C" fn() -> u64;
-/// Host random source: fills `len` bytes at `buf`.
-pub type RandomFn = unsafe extern "C" fn(buf: *mut c_void, len: usize);
+static MILLIS_FN: spin::Mutex<Option<MillisFn>> = spin::Mutex::new(None);
+static RANDOM_FN: spin::Mutex<Option<RandomFn>> = spin::Mutex::new(None);
 
-static MILLIS_FN: AtomicUsize = AtomicUsize::new(0);
-static RANDOM_FN: AtomicUsize = AtomicUsize::new(0);
-
+/// Use `f` as the clock for [`millis`] and every timer and timeout; `None` restores the
+/// default monotonic clock. Install it before creating a manager.
 pub fn set_millis_fn(f: Option<MillisFn>) {
-    MILLIS_FN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+    *MILLIS_FN.lock() = f;
 }
 
+/// Use `f` as the random source for [`random`]; `None` restores the operating system's.
 pub fn set_random_fn(f: Option<RandomFn>) {
-    RANDOM_FN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+    *RANDOM_FN.lock() = f;
 }
 
 /// Milliseconds from a monotonic clock (the host's, when one is installed).
 pub fn millis() -> u64 {
-    let f = MILLIS_FN.load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: only values stored by `set_millis_fn` from a valid `MillisFn` are non-zero.
-        let f: MillisFn = unsafe { core::mem::transmute::<usize, MillisFn>(f) };
-        // SAFETY: the host promised a callable clock function.
-        return unsafe { f() };
+    let f = *MILLIS_FN.lock(); // copied out: the host's clock runs without our lock held
+    match f {
+        Some(f) => f(),
+        None => crate::sys::monotonic_millis(),
     }
-    crate::sys::monotonic_millis()
 }
 
 /// Fill `out` with random bytes (the host's source, when one is installed).
 pub fn random(out: &mut [u8]) {
-    let f = RANDOM_FN.load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: only values stored by `set_random_fn` from a valid `RandomFn` are non-zero.
-        let f: RandomFn = unsafe { core::mem::transmute::<usize, RandomFn>(f) };
-        // SAFETY: `out` is a valid writable buffer of `out.len()` bytes.
-        unsafe { f(out.as_mut_ptr().cast(), out.len()) };
-        return;
+    let f = *RANDOM_FN.lock();
+    match f {
+        Some(f) => f(out),
+        None => crate::sys::random_bytes(out),
     }
-    crate::sys::random_bytes(out);
 }
