@@ -2,6 +2,7 @@
 //! `mg_log_set_fn`, adapted in `ffi::log`). Rust code logs through [`emit`] (or the
 //! [`mlog!`](crate::mlog) macro); the C macros `MG_ERROR(("..."))` etc. call `mg_log_prefix`
 //! and then `mg_log` (C shim), which writes through `mg_log_write`.
+#![forbid(unsafe_code)]
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicI32, Ordering};

@@ -1,49 +1,178 @@
-//! Calls from Rust into C: the only place the core invokes application function pointers,
-//! and the allocator for `mg_conn_data` storage (memory that C writes through raw pointers).
+//! Calls from Rust into C: a C event handler as an implementation of the core's
+//! [`Handler`] trait (the way rustls-ffi turns a C verifier callback into a rustls
+//! `ServerCertVerifier`), C timer and undelivered callbacks as core closures, and the
+//! `mg_conn_data` storage (memory that C writes through raw pointers) hung on a connection.
 
-use core::ffi::{c_int, c_void};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::cell::Cell;
+use core::ffi::{c_int, c_long, c_void};
+use std::ffi::CString;
 
 use super::types::*;
 use crate::handle::Handle;
+use crate::mgr::{Event, Handler, HttpMessage, Mgr, UndeliveredFn};
 
-pub(crate) fn call_event(f: mg_event_handler_t, h: Handle, ev: c_int, ev_data: *mut c_void) {
-    if let Some(f) = f {
-        // SAFETY: `f` was registered by the application as an event handler with this
-        // signature; `ev_data` is valid for the duration of the call (see mgr docs).
-        unsafe { f(mg_conn { h: h.raw() }, ev, ev_data) }
+extern crate alloc;
+
+/// A C event handler and its `fn_data` (Mongoose's `c->fn`, `c->fn_data`).
+pub(crate) struct CHandler {
+    pub f: mg_event_handler_t,
+    pub fn_data: *mut c_void,
+    /// The `struct mg_http_header` array of the last HTTP event, kept for its allocation
+    /// (lent out during a call; a nested call builds its own).
+    hdrs: Cell<Vec<mg_http_header>>,
+}
+
+impl CHandler {
+    pub fn new(f: mg_event_handler_t, fn_data: *mut c_void) -> CHandler {
+        CHandler {
+            f,
+            fn_data,
+            hdrs: Cell::new(Vec::new()),
+        }
+    }
+
+    /// The `fn_data` of `h`, if it is a C handler.
+    pub fn fn_data_of(h: &dyn Handler) -> *mut c_void {
+        (h as &dyn Any)
+            .downcast_ref::<CHandler>()
+            .map_or(core::ptr::null_mut(), |c| c.fn_data)
+    }
+
+    fn call(&self, h: Handle, ev: c_int, ev_data: *mut c_void) {
+        if let Some(f) = self.f {
+            // SAFETY: `f` was registered by the application as an event handler with this
+            // signature; `ev_data` is valid for the duration of the call (it points into this
+            // frame or into memory the event borrows).
+            unsafe { f(mg_conn { h: h.raw() }, ev, ev_data) }
+        }
+    }
+
+    /// Build `struct mg_http_message` over the core's view (once per event) and call.
+    fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>) {
+        let mut hdrs = self.hdrs.take();
+        hdrs.clear();
+        hdrs.reserve(m.num_headers() + 1);
+        hdrs.extend(m.headers().map(|(name, value)| mg_http_header {
+            name: mg_str::from_bytes(name),
+            value: mg_str::from_bytes(value),
+        }));
+        hdrs.push(mg_http_header {
+            name: mg_str::EMPTY,
+            value: mg_str::EMPTY,
+        });
+        let field = |i| m.line_field(i).map_or(mg_str::EMPTY, mg_str::from_bytes);
+        let mut hm = mg_http_message {
+            method: field(0),
+            uri: field(1),
+            query: field(2),
+            proto: field(3),
+            headers: hdrs.as_mut_ptr(),
+            num_headers: m.num_headers(),
+            body: mg_str::from_bytes(m.body()),
+            head: mg_str::from_bytes(m.head()),
+            message: mg_str::from_bytes(m.message()),
+        };
+        self.call(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
+        hdrs.clear();
+        self.hdrs.set(hdrs);
     }
 }
 
-pub(crate) fn call_timer(f: mg_timer_fn_t, arg: *mut c_void) {
-    if let Some(f) = f {
+impl Handler for CHandler {
+    fn handle(&self, _mgr: &Mgr, h: Handle, ev: Event<'_>) {
+        if self.f.is_none() {
+            return;
+        }
+        let null = core::ptr::null_mut();
+        match ev {
+            Event::Error(msg) => {
+                let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+                self.call(h, MG_EV_ERROR, text.as_ptr() as *mut c_void);
+            }
+            Event::Open => self.call(h, MG_EV_OPEN, null),
+            Event::Poll(now) => {
+                let mut t = now;
+                self.call(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
+            }
+            Event::Resolve => self.call(h, MG_EV_RESOLVE, null),
+            Event::Connect => self.call(h, MG_EV_CONNECT, null),
+            Event::Accept => self.call(h, MG_EV_ACCEPT, null),
+            Event::TlsHandshake => self.call(h, MG_EV_TLS_HS, null),
+            Event::Read(n) => {
+                let mut n = n as c_long;
+                self.call(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
+            }
+            Event::Write(n) => {
+                let mut n = n as c_long;
+                self.call(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
+            }
+            Event::Close => self.call(h, MG_EV_CLOSE, null),
+            Event::HttpHeaders(m) => self.call_http(h, MG_EV_HTTP_HDRS, m),
+            Event::HttpMessage(m) => self.call_http(h, MG_EV_HTTP_MSG, m),
+            Event::HttpChunk(data) => {
+                let mut s = mg_str::from_bytes(data);
+                self.call(h, MG_EV_HTTP_CHUNK, &mut s as *mut mg_str as *mut c_void);
+            }
+            Event::Wakeup(data) => {
+                let mut s = mg_str::from_bytes(data);
+                self.call(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+            }
+        }
+    }
+}
+
+/// `mg_timer_add`'s `fn(arg)` as a core timer callback.
+pub(crate) fn timer(f: unsafe extern "C" fn(*mut c_void), arg: *mut c_void) -> impl FnMut(&Mgr) + 'static {
+    move |_: &Mgr| {
         // SAFETY: registered by the application with `mg_timer_add` together with `arg`.
         unsafe { f(arg) }
     }
 }
 
-pub(crate) fn call_conn_timer(f: mg_conn_timer_fn_t, owner: Handle, arg: *mut c_void) {
-    if let Some(f) = f {
+/// `mg_timer_add_conn`'s `fn(c, arg)` as a core connection-timer callback.
+pub(crate) fn conn_timer(
+    f: unsafe extern "C" fn(mg_conn, *mut c_void),
+    arg: *mut c_void,
+) -> impl FnMut(&Mgr, Handle) + 'static {
+    move |_: &Mgr, owner: Handle| {
         // SAFETY: registered by the application with `mg_timer_add_conn` together with `arg`.
         unsafe { f(mg_conn { h: owner.raw() }, arg) }
     }
 }
 
-pub(crate) fn call_undelivered(f: mg_undelivered_fn_t, h: Handle, data: &mut mg_str, arg: *mut c_void) {
-    if let Some(f) = f {
+/// `mg_mgr_set_undelivered_fn`'s `fn(c, data, arg)` as the core's undelivered callback.
+pub(crate) fn undelivered(
+    f: unsafe extern "C" fn(mg_conn, *mut mg_str, *mut c_void),
+    arg: *mut c_void,
+) -> UndeliveredFn {
+    Box::new(move |_: &Mgr, h: Handle, data: Vec<u8>| {
+        let mut s = mg_str::from_bytes(&data);
         // SAFETY: registered with `mg_mgr_set_undelivered_fn`; `data` outlives the call.
-        unsafe { f(mg_conn { h: h.raw() }, data, arg) }
+        unsafe { f(mg_conn { h: h.raw() }, &mut s, arg) }
+    })
+}
+
+/// `MG_DATA_SIZE` zeroed bytes, 16-byte aligned (malloc's guarantee), hung on a connection
+/// (its `ext` slot) on first use of `mg_conn_data`, freed when the connection is dropped.
+pub(crate) struct ConnData(*mut c_void);
+
+impl ConnData {
+    pub fn alloc() -> Option<ConnData> {
+        // SAFETY: calloc with a non-zero size; the result is checked.
+        let p = unsafe { libc::calloc(1, MG_DATA_SIZE) };
+        (!p.is_null()).then_some(ConnData(p))
+    }
+    pub fn ptr(&self) -> *mut c_void {
+        self.0
     }
 }
 
-/// Zeroed `MG_DATA_SIZE` bytes, 16-byte aligned (malloc's guarantee), or NULL.
-pub(crate) fn alloc_conn_data() -> *mut c_void {
-    // SAFETY: calloc with a non-zero size; the result is checked by the caller.
-    unsafe { libc::calloc(1, MG_DATA_SIZE) }
-}
-
-pub(crate) fn free_conn_data(p: *mut c_void) {
-    if !p.is_null() {
-        // SAFETY: `p` came from `alloc_conn_data` and is freed exactly once (Conn::drop).
-        unsafe { libc::free(p) }
+impl Drop for ConnData {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` came from calloc in `alloc` and is freed exactly once, here.
+        unsafe { libc::free(self.0) }
     }
 }

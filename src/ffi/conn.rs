@@ -5,9 +5,10 @@
 use core::ffi::{c_char, c_int, c_void};
 use std::net::SocketAddr;
 
+use super::callback::{CHandler, ConnData};
 use super::registry;
 use super::types::*;
-use super::{callback, cast, guard, guard_code};
+use super::{cast, guard, guard_code};
 use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::http::ProtoKind;
@@ -26,10 +27,11 @@ pub(crate) fn open(
     let r = (|| {
         let m = registry::mgr(mgr)?;
         let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+        let handler = std::rc::Rc::new(CHandler::new(f, fn_data));
         Ok(if listen {
-            m.listen_kind(url, f, fn_data, kind)?
+            m.listen_with(url, handler, kind)?
         } else {
-            m.connect_kind(url, f, fn_data, kind)?
+            m.connect_with(url, handler, kind)?
         })
     })();
     mg_conn { h: registry::issue(r) }
@@ -164,7 +166,8 @@ pub extern "C" fn mg_fn_data(c: mg_conn) -> *mut c_void {
         let Ok((m, h)) = registry::conn(c) else {
             return core::ptr::null_mut();
         };
-        m.with(|core| core.conns.get(h).map_or(core::ptr::null_mut(), |conn| conn.fn_data))
+        m.handler(h)
+            .map_or(core::ptr::null_mut(), |f| CHandler::fn_data_of(&*f))
     })
 }
 
@@ -174,12 +177,8 @@ pub extern "C" fn mg_fn_data(c: mg_conn) -> *mut c_void {
 pub extern "C" fn mg_set_handler(c: mg_conn, f: mg_event_handler_t, fn_data: *mut c_void) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        m.with(|core| {
-            let conn = core.conns.get_mut(h).ok_or(MG_ERR_STALE)?;
-            conn.handler = f;
-            conn.fn_data = fn_data;
-            Ok(MG_OK)
-        })
+        m.set_handler(h, std::rc::Rc::new(CHandler::new(f, fn_data)))?;
+        Ok(MG_OK)
     })
 }
 
@@ -192,15 +191,19 @@ pub extern "C" fn mg_conn_data(c: mg_conn) -> *mut c_void {
         let Ok((m, h)) = registry::conn(c) else {
             return core::ptr::null_mut();
         };
-        m.with(|core| {
-            let Some(conn) = core.conns.get_mut(h) else {
-                return core::ptr::null_mut();
-            };
-            if conn.data.is_null() {
-                conn.data = callback::alloc_conn_data();
-            }
-            conn.data
-        })
+        let Ok(ext) = m.take_ext(h) else {
+            return core::ptr::null_mut();
+        };
+        let data = match ext.map(|e| e.downcast::<ConnData>()) {
+            Some(Ok(d)) => d,
+            _ => match ConnData::alloc() {
+                Some(d) => Box::new(d),
+                None => return core::ptr::null_mut(),
+            },
+        };
+        let p = data.ptr();
+        let _ = m.set_ext(h, Some(data));
+        p
     })
 }
 
@@ -219,13 +222,16 @@ pub extern "C" fn mg_conn_id(c: mg_conn) -> u64 {
 pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
+        let fn_data = m
+            .handler(h)
+            .map_or(core::ptr::null_mut(), |f| CHandler::fn_data_of(&*f));
         let info = m.with(|core| {
             let max_recv = core.limits.max_recv;
             core.conns.get(h).map(|conn| mg_conn_info {
                 id: h.serial(),
                 loc: addr_to_c(conn.loc),
                 rem: addr_to_c(conn.rem),
-                fn_data: conn.fn_data,
+                fn_data,
                 recv_len: conn.recv_pending().len(),
                 send_len: conn.send_pending(),
                 is_listening: conn.state == State::Listening || (conn.transport == Transport::Udp && !conn.is_client),

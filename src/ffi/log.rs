@@ -51,15 +51,12 @@ static C_SINK: spin::Mutex<CSink> = spin::Mutex::new(CSink {
 /// The core's log sink while C has one installed: one call of the C sink per byte.
 fn c_sink(bytes: &[u8]) {
     let sink = *C_SINK.lock(); // copied out: the sink runs without our lock held
-    match sink.f {
-        Some(f) => {
-            for &b in bytes {
-                // SAFETY: the application installed `f` with `param` through mg_log_set_fn.
-                unsafe { f(b as c_char, sink.param) };
-            }
+                               // None: replaced by NULL on another thread while this line was written; dropped.
+    if let Some(f) = sink.f {
+        for &b in bytes {
+            // SAFETY: the application installed `f` with `param` through mg_log_set_fn.
+            unsafe { f(b as c_char, sink.param) };
         }
-        // Replaced by NULL on another thread while this line was written: dropped.
-        None => {}
     }
 }
 

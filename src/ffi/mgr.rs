@@ -138,7 +138,7 @@ pub extern "C" fn mg_mgr_stats(mgr: *mut mg_mgr, out: *mut mg_stats) -> c_int {
 #[no_mangle]
 pub extern "C" fn mg_mgr_set_undelivered_fn(mgr: *mut mg_mgr, f: mg_undelivered_fn_t, arg: *mut c_void) -> c_int {
     guard_code(|| {
-        registry::mgr(mgr)?.with(|core| core.undelivered = (f, arg));
+        registry::mgr(mgr)?.set_undelivered(f.map(|f| super::callback::undelivered(f, arg)));
         Ok(MG_OK)
     })
 }

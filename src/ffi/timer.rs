@@ -3,11 +3,23 @@
 
 use core::ffi::{c_int, c_void};
 
+use super::callback;
 use super::registry;
 use super::types::*;
 use super::{guard, guard_code};
 use crate::ffi::error::*;
-use crate::mgr::timer::Callback;
+use crate::mgr::timer::TimerOpts;
+
+/// The core's options for `MG_TIMER_*` flags (`MG_ERR_INVALID` for unknown bits).
+fn opts(flags: u32) -> Result<TimerOpts, c_int> {
+    if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW) != 0 {
+        return Err(MG_ERR_INVALID);
+    }
+    Ok(TimerOpts {
+        repeat: flags & MG_TIMER_REPEAT != 0,
+        run_now: flags & MG_TIMER_RUN_NOW != 0,
+    })
+}
 
 /// Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
 /// `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT` (every `ms`), `MG_TIMER_RUN_NOW` (also
@@ -20,8 +32,8 @@ pub extern "C" fn mg_timer_add(mgr: *mut mg_mgr, ms: u64, flags: u32, f: mg_time
     guard(|| mg_timer {
         h: registry::issue((|| {
             let m = registry::mgr(mgr)?;
-            f.ok_or(MG_ERR_INVALID)?;
-            Ok(m.timer_add(ms, flags, Callback::Global(f), arg, None)?)
+            let f = f.ok_or(MG_ERR_INVALID)?;
+            Ok(m.timer_add(ms, opts(flags)?, callback::timer(f, arg))?)
         })()),
     })
 }
@@ -42,8 +54,8 @@ pub extern "C" fn mg_timer_add_conn(
     guard(|| mg_timer {
         h: registry::issue((|| {
             let (m, h) = registry::conn(c)?;
-            f.ok_or(MG_ERR_INVALID)?;
-            Ok(m.timer_add(ms, flags, Callback::Conn(f), arg, Some(h))?)
+            let f = f.ok_or(MG_ERR_INVALID)?;
+            Ok(m.timer_add_conn(h, ms, opts(flags)?, callback::conn_timer(f, arg))?)
         })()),
     })
 }

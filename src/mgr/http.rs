@@ -402,8 +402,6 @@ pub struct HttpServer {
     /// relative to its start.
     pub msg: Vec<u8>,
     pub head: Option<RequestHead>,
-    /// The `struct mg_http_header` array of the last dispatch, kept for its allocation.
-    pub hdrs: Vec<crate::ffi::types::mg_http_header>,
     /// Body bytes are delivered as `MG_EV_HTTP_CHUNK` instead of buffered.
     pub streaming: bool,
     /// Largest body buffered for `MG_EV_HTTP_MSG` (streamed bodies have no cap).
@@ -442,7 +440,6 @@ impl HttpServer {
             ctx: None,
             msg: Vec::new(),
             head: None,
-            hdrs: Vec::new(),
             streaming: false,
             answered: false,
             close_after: false,

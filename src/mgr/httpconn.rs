@@ -2,13 +2,11 @@
 //! and `MG_EV_HTTP_MSG`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
 
 use alloc::vec::Vec;
-use core::ffi::c_void;
 
 use super::http::{ctx_of, error_response, Phase, Proto};
-use super::{Conn, Limits, Mgr};
-use crate::ffi::types::*;
+use super::{Conn, Event, HttpMessage, Limits, Mgr};
 use crate::handle::Handle;
-use crate::http::{Eof, Header, HttpError, Span, Step};
+use crate::http::{Eof, HttpError, Step};
 
 extern crate alloc;
 
@@ -25,46 +23,6 @@ enum Act {
     Msg,
     Error(HttpError),
     Done,
-}
-
-fn s(msg: &[u8], span: Span) -> mg_str {
-    mg_str::from_bytes(span.get(msg))
-}
-
-/// Build the C view of a message. `line` is (method, uri, query, proto) as spans of `msg`.
-/// The header array is built in `hs` (cleared first, its allocation reused across requests):
-/// the result points into `msg` and `hs`, so both must outlive its use, unchanged.
-pub(crate) fn build_message(
-    msg: &[u8],
-    head: Span,
-    head_len: usize,
-    line: [Option<Span>; 4],
-    headers: &[Header],
-    hs: &mut Vec<mg_http_header>,
-) -> mg_http_message {
-    hs.clear();
-    hs.reserve(headers.len() + 1);
-    hs.extend(headers.iter().map(|h| mg_http_header {
-        name: s(msg, h.name),
-        value: s(msg, h.value),
-    }));
-    hs.push(mg_http_header {
-        name: mg_str::EMPTY,
-        value: mg_str::EMPTY,
-    });
-    let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| s(msg, sp));
-    let body = msg.get(head_len..).unwrap_or(&[]);
-    mg_http_message {
-        method: field(line[0]),
-        uri: field(line[1]),
-        query: field(line[2]),
-        proto: field(line[3]),
-        headers: hs.as_mut_ptr(),
-        num_headers: headers.len(),
-        body: mg_str::from_bytes(body),
-        head: s(msg, head),
-        message: mg_str::from_bytes(msg.get(head.start..).unwrap_or(&[])),
-    }
 }
 
 impl Mgr {
@@ -209,19 +167,15 @@ impl Mgr {
                     return;
                 }
                 Act::Hdrs => {
-                    self.dispatch_request(h, MG_EV_HTTP_HDRS, false);
+                    self.dispatch_request(h, false);
                     if let Some(e) = self.buffered_body_too_large(h) {
                         self.http_error(h, e);
                         return;
                     }
                     self.maybe_continue(h);
                 }
-                Act::Chunk(mut piece) => {
-                    let mut s = mg_str::from_bytes(&piece);
-                    self.dispatch(h, MG_EV_HTTP_CHUNK, &mut s as *mut mg_str as *mut c_void);
-                    piece.clear();
-                }
-                Act::Msg => self.dispatch_request(h, MG_EV_HTTP_MSG, true),
+                Act::Chunk(piece) => self.dispatch(h, Event::HttpChunk(&piece)),
+                Act::Msg => self.dispatch_request(h, true),
                 Act::Error(e) => {
                     self.http_error(h, e);
                     return;
@@ -273,40 +227,39 @@ impl Mgr {
         }
     }
 
-    /// Deliver the current request. The message, its head and the header array are lent to
-    /// the handler: moved out of the connection for the call (no borrow of the state may be
-    /// held across it, and nothing else reads them meanwhile) and put back afterwards, so
-    /// their allocations serve the next request too. After `MG_EV_HTTP_MSG` (`done`) the
-    /// request is over: only the emptied buffers go back.
-    fn dispatch_request(&self, h: Handle, ev: core::ffi::c_int, done: bool) {
-        let (msg, head, head_len, mut hdrs) = {
+    /// Deliver the current request (`HttpHeaders`, or `HttpMessage` when `done`). The
+    /// message and its head are lent to the handler: moved out of the connection for the call
+    /// (no borrow of the state may be held across it, and nothing else reads them meanwhile)
+    /// and put back afterwards, so their allocations serve the next request too. After
+    /// `HttpMessage` the request is over: only the emptied buffer goes back.
+    fn dispatch_request(&self, h: Handle, done: bool) {
+        let (msg, head, head_len) = {
             let mut core = self.core.borrow_mut();
             let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
                 return;
             };
             let Some(head) = hs.head.take() else { return };
-            (
-                core::mem::take(&mut hs.msg),
-                head,
-                hs.head_len,
-                core::mem::take(&mut hs.hdrs),
-            )
+            (core::mem::take(&mut hs.msg), head, hs.head_len)
         };
-        let mut hm = build_message(
+        let hm = HttpMessage::new(
             &msg,
             head.head,
             head_len,
             [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
             &head.headers,
-            &mut hdrs,
         );
-        self.dispatch(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
+        self.dispatch(
+            h,
+            if done {
+                Event::HttpMessage(&hm)
+            } else {
+                Event::HttpHeaders(&hm)
+            },
+        );
         let mut core = self.core.borrow_mut();
         let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
             return;
         };
-        hdrs.clear();
-        hs.hdrs = hdrs;
         if done {
             let mut msg = msg;
             msg.clear();
@@ -419,17 +372,21 @@ impl Mgr {
                         head.map(|hd| (msg, hd, hc.head_len))
                     };
                     let Some((msg, head, head_len)) = got else { return };
-                    let mut hdrs = Vec::new();
-                    let mut hm = build_message(
+                    let hm = HttpMessage::new(
                         &msg,
                         head.head,
                         head_len,
                         [Some(head.proto), Some(head.code), None, Some(head.reason)],
                         &head.headers,
-                        &mut hdrs,
                     );
-                    let ev = if take { MG_EV_HTTP_MSG } else { MG_EV_HTTP_HDRS };
-                    self.dispatch(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
+                    self.dispatch(
+                        h,
+                        if take {
+                            Event::HttpMessage(&hm)
+                        } else {
+                            Event::HttpHeaders(&hm)
+                        },
+                    );
                     let eof = self.core.borrow().conns.get(h).is_none_or(|c| c.eof);
                     if take && eof {
                         return;

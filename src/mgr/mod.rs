@@ -2,40 +2,46 @@
 //!
 //! Re-entrancy (G7) without undefined behaviour: all mutable state is in one
 //! `RefCell<Core>`. Every step of the loop borrows it, works, and *drops the borrow before*
-//! calling into C. C handlers then call back in (`mg_send`, `mg_close`, `mg_connect`, ...)
-//! and each of those borrows again. So no Rust reference into manager state is ever alive
-//! while C code runs. Memory that `ev_data` points to is either owned by the dispatching
-//! frame (wakeup payloads, error strings) or is a connection buffer that is never moved or
-//! shrunk while a handler may be reading it (receive data is only compacted in the read
-//! step, which never runs inside a handler: nested `mg_mgr_poll` is refused).
+//! calling a [`Handler`] (cloned out of the connection first) or a timer or undelivered
+//! callback (lent out of its slot for the call). Handlers then call back in ([`Mgr::send`],
+//! [`Mgr::close`], [`Mgr::connect`], ...) and each of those borrows again. So no Rust
+//! reference into manager state is ever alive while application code runs. The data an
+//! [`Event`] borrows is either owned by the dispatching frame (wakeup payloads, error
+//! strings) or is a connection buffer lent out of the connection for the call (HTTP
+//! messages), or is never moved or shrunk while a handler may be reading it (receive data is
+//! only compacted in the read step, which never runs inside a handler: nested [`Mgr::poll`]
+//! is refused with `Error::Busy`).
 //!
 //! Closing (G3): anything that ends a connection only *marks* it (`closing`, or `draining`
 //! to flush first). The close step at the end of every poll delivers exactly one
-//! `MG_EV_CLOSE`, then frees the slot, the owned timers and the socket.
+//! [`Event::Close`], then frees the slot, the owned timers and the socket.
+#![forbid(unsafe_code)]
 
+pub mod event;
 pub mod http;
 mod httpconn;
 pub mod timer;
 mod tlsio;
 pub mod wakeup;
 
+use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::cell::{Cell, RefCell};
-use core::ffi::{c_int, c_long, c_void};
-use std::ffi::CString;
+use core::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::thread::ThreadId;
 
 use crate::error::Error;
-use crate::ffi::callback;
-use crate::ffi::types::*;
 use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
 use crate::sys::{self, Sock};
 use crate::util::url::{parse_endpoint, Transport};
+pub use event::{Event, Handler, HttpMessage};
 use http::{HttpServer, Proto, ProtoKind};
-use timer::{Callback, Timers};
-use wakeup::{Msg, Shared};
+use timer::{Callback, TimerOpts, Timers};
+use wakeup::{Msg, Sender, Shared};
 
 extern crate alloc;
 
@@ -138,8 +144,8 @@ pub enum State {
 /// One connection (or listener).
 #[derive(Debug)]
 pub struct Conn {
-    pub handler: mg_event_handler_t,
-    pub fn_data: *mut c_void,
+    /// Called for every event (accepted connections share their listener's).
+    pub handler: Rc<dyn Handler>,
     pub sock: Option<Sock>,
     pub state: State,
     pub transport: Transport,
@@ -165,8 +171,9 @@ pub struct Conn {
     pub send_off: usize,
     pub loc: Option<SocketAddr>,
     pub rem: Option<SocketAddr>,
-    /// `MG_DATA_SIZE` bytes of user storage, allocated on first use (`mg_conn_data`).
-    pub data: *mut c_void,
+    /// Whatever the layer above hangs on the connection (the C API keeps `mg_conn_data`
+    /// storage here); the manager never looks inside. Dropped after `Event::Close`.
+    pub ext: Option<Box<dyn Any>>,
     pub timers: Vec<Handle>,
     /// Accept errors (EMFILE...) pause a listener until this time.
     pub paused_until: u64,
@@ -195,10 +202,9 @@ pub struct Conn {
 }
 
 impl Conn {
-    fn new(handler: mg_event_handler_t, fn_data: *mut c_void, transport: Transport, state: State) -> Conn {
+    fn new(handler: Rc<dyn Handler>, transport: Transport, state: State) -> Conn {
         Conn {
             handler,
-            fn_data,
             sock: None,
             state,
             transport,
@@ -215,7 +221,7 @@ impl Conn {
             send_off: 0,
             loc: None,
             rem: None,
-            data: core::ptr::null_mut(),
+            ext: None,
             timers: Vec::new(),
             paused_until: 0,
             files: alloc::collections::VecDeque::new(),
@@ -402,9 +408,15 @@ pub struct FileSeg {
     pub after: Vec<u8>,
 }
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        callback::free_conn_data(self.data);
+/// What [`Mgr::set_undelivered`] installs.
+pub type UndeliveredFn = Box<dyn FnMut(&Mgr, Handle, Vec<u8>)>;
+
+#[derive(Default)]
+struct Undelivered(Option<UndeliveredFn>);
+
+impl fmt::Debug for Undelivered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(callback)" } else { "None" })
     }
 }
 
@@ -417,7 +429,9 @@ pub struct Core {
     pub stats: Stats,
     scratch: Vec<u8>,
     handle_scratch: Vec<Handle>,
-    pub undelivered: (mg_undelivered_fn_t, *mut c_void),
+    undelivered: Undelivered,
+    /// [`Mgr::set_undelivered`] was called while the callback ran.
+    undelivered_changed: bool,
     freeing: bool,
     /// Connections whose protocol machine (HTTP) has something new to look at: the work
     /// list of [`Mgr::http_steps`], so that a poll does not scan every connection for it.
@@ -527,7 +541,8 @@ impl Mgr {
                 stats: Stats::default(),
                 scratch: vec![0; SCRATCH],
                 handle_scratch: Vec::new(),
-                undelivered: (None, core::ptr::null_mut()),
+                undelivered: Undelivered(None),
+                undelivered_changed: false,
                 freeing: false,
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
@@ -586,22 +601,23 @@ impl Mgr {
 
     // ---- dispatch -------------------------------------------------------------------
 
-    /// Call `h`'s handler. No borrow of the state is held during the call.
-    pub fn dispatch(&self, h: Handle, ev: c_int, ev_data: *mut c_void) {
-        // After mg_close (or a fatal error) the only event a connection still gets is CLOSE.
+    /// Call `h`'s handler. No borrow of the state is held during the call: the handler is
+    /// cloned out of the connection first (G7).
+    pub(crate) fn dispatch(&self, h: Handle, ev: Event<'_>) {
+        // After close (or a fatal error) the only event a connection still gets is Close.
         let f = match self.core.borrow().conns.get(h) {
-            Some(c) if !c.closing || ev == MG_EV_CLOSE => c.handler,
+            Some(c) if !c.closing || matches!(ev, Event::Close) => c.handler.clone(),
             _ => return,
         };
         let _busy = Busy::enter(&self.busy);
-        callback::call_event(f, h, ev, ev_data);
+        f.handle(self, h, ev);
     }
 
-    /// Deliver `MG_EV_ERROR` with a message, then mark the connection for closing.
+    /// Deliver [`Event::Error`] with `msg`, then mark the connection for closing (it gets its
+    /// [`Event::Close`] at the end of the poll).
     pub fn fail(&self, h: Handle, msg: &str) {
         crate::mlog!(crate::log::LL_DEBUG, "conn {}: {}", h.serial(), msg);
-        let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-        self.dispatch(h, MG_EV_ERROR, text.as_ptr() as *mut c_void);
+        self.dispatch(h, Event::Error(msg));
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.closing = true;
         }
@@ -619,17 +635,23 @@ impl Mgr {
 
     // ---- listen / connect -----------------------------------------------------------
 
-    pub fn listen(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, Error> {
-        self.listen_kind(url, handler, fn_data, ProtoKind::Raw)
+    /// Listen on `url` (`tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; port
+    /// 0 picks a free port, see [`Mgr::info`]). The host must be an IP address, empty (any)
+    /// or `localhost`. `handler` gets [`Event::Open`] now; accepted connections share it.
+    /// Errors: `Url`, `Port`, `Addr` (in use, not local), `Limit`, `Closing` (during
+    /// [`Mgr::shutdown`]).
+    pub fn listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
+        self.listen_with(url, Rc::new(handler), ProtoKind::Raw)
     }
 
-    pub fn listen_kind(
-        &self,
-        url: &str,
-        handler: mg_event_handler_t,
-        fn_data: *mut c_void,
-        kind: ProtoKind,
-    ) -> Result<Handle, Error> {
+    /// Like [`Mgr::listen`], for HTTP: accepted connections get [`Event::HttpHeaders`] and
+    /// [`Event::HttpMessage`] for each request; answer with [`Mgr::http_reply`].
+    pub fn http_listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
+        self.listen_with(url, Rc::new(handler), ProtoKind::Http)
+    }
+
+    /// [`Mgr::listen`] with a shared handler and a protocol.
+    pub fn listen_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -653,27 +675,33 @@ impl Mgr {
         } else {
             State::Listening
         };
-        let mut conn = Conn::new(handler, fn_data, ep.transport, state);
+        let mut conn = Conn::new(handler, ep.transport, state);
         conn.loc = sock.local_addr();
         conn.sock = Some(sock);
         conn.tls = ep.tls;
         conn.accept_kind = kind;
         let h = self.insert_conn(conn)?;
-        self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
+        self.dispatch(h, Event::Open);
         Ok(h)
     }
 
-    pub fn connect(&self, url: &str, handler: mg_event_handler_t, fn_data: *mut c_void) -> Result<Handle, Error> {
-        self.connect_kind(url, handler, fn_data, ProtoKind::Raw)
+    /// Connect to `url` (`tcp://host:port`, `udp://...`; IPv6 as `[::1]`). Names are resolved
+    /// on a helper thread, never blocking the loop. `handler` gets [`Event::Open`] now, then
+    /// [`Event::Resolve`] (names only), then [`Event::Connect`], or [`Event::Error`] then
+    /// [`Event::Close`]. Data sent before the connection is established is queued.
+    /// Errors: `Url`, `Port`, `Limit`, `Closing`.
+    pub fn connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
+        self.connect_with(url, Rc::new(handler), ProtoKind::Raw)
     }
 
-    pub fn connect_kind(
-        &self,
-        url: &str,
-        handler: mg_event_handler_t,
-        fn_data: *mut c_void,
-        kind: ProtoKind,
-    ) -> Result<Handle, Error> {
+    /// Like [`Mgr::connect`], for an HTTP client: send a request with [`Mgr::send`], get the
+    /// response as [`Event::HttpHeaders`] and [`Event::HttpMessage`].
+    pub fn http_connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
+        self.connect_with(url, Rc::new(handler), ProtoKind::Http)
+    }
+
+    /// [`Mgr::connect`] with a shared handler and a protocol.
+    pub fn connect_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -692,7 +720,7 @@ impl Mgr {
         } else {
             State::Resolving { deadline: dns_deadline }
         };
-        let mut conn = Conn::new(handler, fn_data, ep.transport, state);
+        let mut conn = Conn::new(handler, ep.transport, state);
         conn.is_client = true;
         conn.tls = ep.tls;
         conn.url_host = Some(ep.host.to_string());
@@ -700,7 +728,7 @@ impl Mgr {
             conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(self.limits().http())));
         }
         let h = self.insert_conn(conn)?;
-        self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
+        self.dispatch(h, Event::Open);
         match literal {
             Some(ip) => self.start_connect(h, SocketAddr::new(ip, ep.port)),
             None => {
@@ -739,7 +767,7 @@ impl Mgr {
                 }
                 if udp {
                     self.core.borrow_mut().stats.connected += 1;
-                    self.dispatch(h, MG_EV_CONNECT, core::ptr::null_mut());
+                    self.dispatch(h, Event::Connect);
                 }
             }
             Err(e) => self.fail(h, &format!("connect to {addr} failed: {e}")),
@@ -756,7 +784,7 @@ impl Mgr {
                 if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
                     c.state = State::Connecting;
                 }
-                self.dispatch(h, MG_EV_RESOLVE, core::ptr::null_mut());
+                self.dispatch(h, Event::Resolve);
                 self.start_connect(h, addr);
             }
             None => self.fail(h, "host name lookup failed"),
@@ -912,6 +940,43 @@ impl Mgr {
         }
     }
 
+    /// The handler of connection `h`.
+    pub fn handler(&self, h: Handle) -> Result<Rc<dyn Handler>, Error> {
+        let core = self.core.borrow();
+        Ok(core.conns.get(h).ok_or(Error::Stale)?.handler.clone())
+    }
+
+    /// Replace the handler of connection `h`; it takes effect with the next event.
+    pub fn set_handler(&self, h: Handle, handler: Rc<dyn Handler>) -> Result<(), Error> {
+        let old = {
+            let mut core = self.core.borrow_mut();
+            let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
+            core::mem::replace(&mut c.handler, handler)
+        };
+        drop(old); // with no borrow held
+        Ok(())
+    }
+
+    /// Take what hangs in connection `h`'s extension slot (user data of any type, dropped
+    /// after the connection's [`Event::Close`] unless taken), leaving it empty.
+    pub fn take_ext(&self, h: Handle) -> Result<Option<Box<dyn Any>>, Error> {
+        Ok(self.core.borrow_mut().conns.get_mut(h).ok_or(Error::Stale)?.ext.take())
+    }
+
+    /// Hang `v` in connection `h`'s extension slot; returns what was there.
+    pub fn set_ext(&self, h: Handle, v: Option<Box<dyn Any>>) -> Result<Option<Box<dyn Any>>, Error> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
+        Ok(core::mem::replace(&mut c.ext, v))
+    }
+
+    /// A [`Sender`]: messages to this manager's connections from any thread.
+    pub fn sender(&self) -> Sender {
+        Sender(self.shared.clone())
+    }
+
+    /// Close `h` now, discarding unsent data: it gets [`Event::Close`] at the end of the
+    /// current poll, then its handle goes stale. Idempotent. `Err(Stale)` if it is gone.
     pub fn close(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
@@ -919,6 +984,7 @@ impl Mgr {
         Ok(())
     }
 
+    /// Close `h` once everything queued has been sent.
     pub fn drain(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
@@ -937,8 +1003,8 @@ impl Mgr {
             c.close_started = true;
             c.closing = true;
         }
-        self.dispatch(h, MG_EV_CLOSE, core::ptr::null_mut());
-        let (conn, orphans) = {
+        self.dispatch(h, Event::Close);
+        let (conn, timers, orphans) = {
             let mut core = self.core.borrow_mut();
             #[allow(unused_mut)]
             let mut conn = core.conns.remove(h);
@@ -946,26 +1012,32 @@ impl Mgr {
             if let Some(c) = conn.as_mut() {
                 Self::tls_goodbye(c);
             }
+            let mut timers = Vec::new();
             if let Some(c) = &conn {
                 for t in &c.timers {
-                    core.timers.remove(*t);
+                    timers.extend(core.timers.remove(*t));
                     self.shared.set_timer_live(*t, false);
                 }
             }
             core.stats.closed += 1;
-            (conn, self.shared.set_dead(h))
+            (conn, timers, self.shared.set_dead(h))
         };
-        drop(conn); // closes the socket and frees the user storage
-        for mut data in orphans {
-            self.report_undelivered(h, &mut data);
+        // Closes the socket and drops what hung on the connection (its handler, `ext`, its
+        // timers' callbacks) with no borrow held: their destructors may call back in.
+        drop(conn);
+        drop(timers);
+        for data in orphans {
+            self.report_undelivered(h, data);
         }
     }
 
-    fn report_undelivered(&self, h: Handle, data: &mut [u8]) {
-        let (f, arg) = {
+    /// Hand a wakeup payload that cannot be delivered to the undelivered callback.
+    fn report_undelivered(&self, h: Handle, data: Vec<u8>) {
+        let f = {
             let mut core = self.core.borrow_mut();
             core.stats.wakeups_undelivered += 1;
-            core.undelivered
+            core.undelivered_changed = false;
+            core.undelivered.0.take()
         };
         crate::mlog!(
             crate::log::LL_DEBUG,
@@ -973,24 +1045,63 @@ impl Mgr {
             h.serial(),
             data.len()
         );
-        let mut s = mg_str::from_bytes(data);
-        let _busy = Busy::enter(&self.busy);
-        callback::call_undelivered(f, h, &mut s, arg);
+        let Some(mut f) = f else { return };
+        {
+            let _busy = Busy::enter(&self.busy);
+            f(self, h, data);
+        }
+        // Put it back unless the callback installed another one (or removed itself).
+        let mut core = self.core.borrow_mut();
+        if !core.undelivered_changed {
+            core.undelivered.0 = Some(f);
+            return;
+        }
+        drop(core);
+        drop(f);
+    }
+
+    /// Call `f(mgr, conn, payload)` on this thread for each message a [`Sender`] queued whose
+    /// connection closed before delivery (the payload is handed over); `None` stops that.
+    /// Without a callback such payloads are dropped (and counted in [`Stats`]).
+    pub fn set_undelivered(&self, f: Option<UndeliveredFn>) {
+        let old = self.with(|core| {
+            core.undelivered_changed = true;
+            core::mem::replace(&mut core.undelivered.0, f)
+        });
+        drop(old);
     }
 
     // ---- timers -----------------------------------------------------------------------
 
-    pub fn timer_add(
+    /// Call `f(mgr)` after `ms` milliseconds, from [`Mgr::poll`] (resolution: one poll),
+    /// once or every `ms` ([`TimerOpts`]). A one-shot timer is freed after it fires; its
+    /// handle then goes stale. Errors: `Limit` (`Limits::max_timers`).
+    pub fn timer_add(&self, ms: u64, opts: TimerOpts, f: impl FnMut(&Mgr) + 'static) -> Result<Handle, Error> {
+        self.timer_add_with(ms, opts, Callback::Global(Box::new(f)), None)
+    }
+
+    /// Like [`Mgr::timer_add`], for a timer that belongs to connection `conn`: `f(mgr, conn)`
+    /// is called. Once `conn` is closing the timer no longer fires, and it is freed right
+    /// after the connection's [`Event::Close`]. Any number per connection. Errors as
+    /// `timer_add`, and `Stale` for a connection that is gone or being closed.
+    pub fn timer_add_conn(
+        &self,
+        conn: Handle,
+        ms: u64,
+        opts: TimerOpts,
+        f: impl FnMut(&Mgr, Handle) + 'static,
+    ) -> Result<Handle, Error> {
+        self.timer_add_with(ms, opts, Callback::Conn(Box::new(f)), Some(conn))
+    }
+
+    /// Add a timer (`owner`: the connection it belongs to).
+    pub fn timer_add_with(
         &self,
         ms: u64,
-        flags: u32,
+        opts: TimerOpts,
         cb: Callback,
-        arg: *mut c_void,
         owner: Option<Handle>,
     ) -> Result<Handle, Error> {
-        if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW) != 0 {
-            return Err(Error::Invalid);
-        }
         let now = crate::util::clock::millis();
         let mut core = self.core.borrow_mut();
         if let Some(o) = owner {
@@ -998,7 +1109,7 @@ impl Mgr {
                 return Err(Error::Stale);
             }
         }
-        let t = core.timers.add(now, ms, flags, cb, arg, owner).map_err(table_err)?;
+        let t = core.timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
             if let Some(c) = core.conns.get_mut(o) {
@@ -1008,47 +1119,70 @@ impl Mgr {
         Ok(t)
     }
 
+    /// Cancel and free a timer; safe inside its own callback. `Err(Stale)` if it already
+    /// fired (one-shot), was freed, or its connection closed.
     pub fn timer_free(&self, t: Handle) -> Result<(), Error> {
-        let mut core = self.core.borrow_mut();
-        let timer = core.timers.remove(t).ok_or(Error::Stale)?;
-        self.shared.set_timer_live(t, false);
-        if let Some(o) = timer.owner {
-            if let Some(c) = core.conns.get_mut(o) {
-                c.timers.retain(|x| *x != t);
+        let timer = {
+            let mut core = self.core.borrow_mut();
+            let timer = core.timers.remove(t).ok_or(Error::Stale)?;
+            self.shared.set_timer_live(t, false);
+            if let Some(o) = timer.owner {
+                if let Some(c) = core.conns.get_mut(o) {
+                    c.timers.retain(|x| *x != t);
+                }
             }
-        }
+            timer
+        };
+        drop(timer); // its callback, with no borrow held
         Ok(())
     }
 
     fn run_timers(&self, now: u64) {
         let due = self.core.borrow_mut().timers.take_due(now);
         for d in due {
-            if !self.core.borrow().timers.table.contains(d.h) {
-                continue; // freed by an earlier callback in this batch
-            }
+            // Lent to the call; None: freed by an earlier callback in this batch.
+            let Some(mut cb) = self
+                .core
+                .borrow_mut()
+                .timers
+                .table
+                .get_mut(d.h)
+                .and_then(|t| t.cb.take())
+            else {
+                continue;
+            };
             {
                 let _busy = Busy::enter(&self.busy);
-                match d.cb {
-                    Callback::Global(f) => callback::call_timer(f, d.arg),
+                match &mut cb {
+                    Callback::Global(f) => f(self),
                     Callback::Conn(f) => {
-                        // Like every event, a connection's timers stop at mg_close.
+                        // Like every event, a connection's timers stop at close.
                         let owner_open = d
                             .owner
                             .filter(|o| self.core.borrow().conns.get(*o).is_some_and(|c| !c.closing));
                         if let Some(o) = owner_open {
-                            callback::call_conn_timer(f, o, d.arg);
+                            f(self, o);
                         }
                     }
                 }
             }
-            let mut core = self.core.borrow_mut();
-            // Some(owner): a one-shot timer, gone now.
-            if let Some(owner) = core.timers.after_run(d.h, now) {
-                self.shared.set_timer_live(d.h, false);
-                if let Some(c) = owner.and_then(|o| core.conns.get_mut(o)) {
-                    c.timers.retain(|x| *x != d.h);
+            let mut cb = Some(cb);
+            {
+                let mut core = self.core.borrow_mut();
+                if let Some(t) = core.timers.table.get_mut(d.h) {
+                    if t.repeat {
+                        t.cb = cb.take();
+                    }
+                }
+                // Some(owner): a one-shot timer, gone now.
+                if let Some(owner) = core.timers.after_run(d.h, now) {
+                    self.shared.set_timer_live(d.h, false);
+                    if let Some(c) = owner.and_then(|o| core.conns.get_mut(o)) {
+                        c.timers.retain(|x| *x != d.h);
+                    }
                 }
             }
+            drop(cb); // a one-shot's (or a freed timer's) callback, with no borrow held
         }
     }
 
@@ -1222,18 +1356,18 @@ impl Mgr {
                         let setup = l.tls_setup.clone();
                         #[cfg(not(feature = "tls"))]
                         let setup = ();
-                        Ok(Some((s, addr, l.handler, l.fn_data, l.tls, l.accept_kind, setup)))
+                        Ok(Some((s, addr, l.handler.clone(), l.tls, l.accept_kind, setup)))
                     }
                     Ok(None) => Ok(None),
                     Err(e) => Err(e),
                 }
             };
             match accepted {
-                Ok(Some((stream, addr, handler, fn_data, tls, kind, _setup))) => {
+                Ok(Some((stream, addr, handler, tls, kind, _setup))) => {
                     if let Some((_, v)) = victim {
                         self.evict(v);
                     }
-                    let mut conn = Conn::new(handler, fn_data, Transport::Tcp, State::Open);
+                    let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
                         conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
@@ -1249,8 +1383,8 @@ impl Mgr {
                     if let Some(setup) = _setup {
                         self.tls_on_accept(h, setup);
                     }
-                    self.dispatch(h, MG_EV_OPEN, core::ptr::null_mut());
-                    self.dispatch(h, MG_EV_ACCEPT, core::ptr::null_mut());
+                    self.dispatch(h, Event::Open);
+                    self.dispatch(h, Event::Accept);
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -1314,7 +1448,7 @@ impl Mgr {
                         c.loc = loc;
                     }
                 });
-                self.dispatch(h, MG_EV_CONNECT, core::ptr::null_mut());
+                self.dispatch(h, Event::Connect);
             }
             Err(msg) => self.fail(h, &format!("connect failed: {msg}")),
         }
@@ -1399,8 +1533,7 @@ impl Mgr {
             (total, err)
         };
         if total > 0 {
-            let mut n = total as c_long;
-            self.dispatch(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
+            self.dispatch(h, Event::Read(total));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
@@ -1427,10 +1560,7 @@ impl Mgr {
                 }
             };
             match got {
-                Ok(n) => {
-                    let mut n = n as c_long;
-                    self.dispatch(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
-                }
+                Ok(n) => self.dispatch(h, Event::Read(n)),
                 Err(e) if sys::would_block(&e) => return,
                 Err(e) => {
                     // ICMP errors on UDP are not fatal for a listener.
@@ -1519,8 +1649,7 @@ impl Mgr {
             (written, err)
         };
         if written > 0 {
-            let mut n = written as c_long;
-            self.dispatch(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
+            self.dispatch(h, Event::Write(written));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
@@ -1557,21 +1686,19 @@ impl Mgr {
         let msgs = self.shared.take_all();
         for m in msgs {
             match m {
-                Msg::ToConn(h, mut data) => {
+                Msg::ToConn(h, data) => {
                     let alive = self.core.borrow().conns.get(h).is_some_and(|c| !c.closing);
                     if alive {
                         self.with(|core| core.stats.wakeups_delivered += 1);
-                        let mut s = mg_str::from_bytes(&data);
-                        self.dispatch(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+                        self.dispatch(h, Event::Wakeup(&data));
                     } else {
-                        self.report_undelivered(h, &mut data);
+                        self.report_undelivered(h, data);
                     }
                 }
                 Msg::Broadcast(data) => {
                     let handles = self.core.borrow().conns.handles();
                     for &h in handles.iter() {
-                        let mut s = mg_str::from_bytes(&data);
-                        self.dispatch(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+                        self.dispatch(h, Event::Wakeup(&data));
                     }
                     self.recycle(handles);
                 }
@@ -1605,10 +1732,9 @@ impl Mgr {
     fn poll_event(&self, now: u64) {
         let handles = self.handles_where(|c| !c.closing);
         for &h in handles.iter() {
-            let mut t = now;
             let skip = self.core.borrow().conns.get(h).is_none_or(|c| c.closing);
             if !skip {
-                self.dispatch(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
+                self.dispatch(h, Event::Poll(now));
             }
         }
         self.recycle(handles);
@@ -1646,15 +1772,15 @@ impl Mgr {
             self.recycle(handles);
         }
         for m in self.shared.close() {
-            if let Msg::ToConn(h, mut data) = m {
-                self.report_undelivered(h, &mut data);
+            if let Msg::ToConn(h, data) = m {
+                self.report_undelivered(h, data);
             }
         }
-        self.with(|core| {
-            for t in core.timers.table.handles() {
-                core.timers.remove(t);
-            }
+        let timers: Vec<_> = self.with(|core| {
+            let handles = core.timers.table.handles();
+            handles.iter().filter_map(|t| core.timers.remove(*t)).collect()
         });
+        drop(timers); // callbacks dropped with no borrow held
         Ok(())
     }
 

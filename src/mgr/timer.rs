@@ -3,19 +3,58 @@
 //! Deadlines live in a min-heap with lazy deletion: an entry is acted on only if its timer
 //! still exists and was armed by that very entry (`arm` matches).
 
+use alloc::boxed::Box;
 use alloc::collections::BinaryHeap;
 use core::cmp::Reverse;
-use core::ffi::c_void;
+use core::fmt;
 
-use crate::ffi::types::{mg_conn_timer_fn_t, mg_timer_fn_t, MG_TIMER_REPEAT, MG_TIMER_RUN_NOW};
+use super::Mgr;
 use crate::handle::{Handle, Table};
 
 extern crate alloc;
 
-#[derive(Debug, Clone, Copy)]
+/// A manager's timer callback: called with the manager.
+pub type GlobalFn = Box<dyn FnMut(&Mgr)>;
+/// A connection's timer callback: called with the manager and the owning connection.
+pub type ConnFn = Box<dyn FnMut(&Mgr, Handle)>;
+
+/// What a timer calls.
 pub enum Callback {
-    Global(mg_timer_fn_t),
-    Conn(mg_conn_timer_fn_t),
+    /// A manager's timer.
+    Global(GlobalFn),
+    /// A connection's timer.
+    Conn(ConnFn),
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Callback::Global(_) => "Callback::Global",
+            Callback::Conn(_) => "Callback::Conn",
+        })
+    }
+}
+
+/// When a timer fires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimerOpts {
+    /// Fire every `ms` milliseconds until freed (else once, then the timer is freed).
+    pub repeat: bool,
+    /// Also fire at the next poll.
+    pub run_now: bool,
+}
+
+impl TimerOpts {
+    /// Once, after the delay.
+    pub const ONCE: TimerOpts = TimerOpts {
+        repeat: false,
+        run_now: false,
+    };
+    /// Every period, the first time after one period.
+    pub const REPEAT: TimerOpts = TimerOpts {
+        repeat: true,
+        run_now: false,
+    };
 }
 
 #[derive(Debug)]
@@ -24,8 +63,8 @@ pub struct Timer {
     pub repeat: bool,
     pub deadline: u64,
     pub arm: u64,
-    pub cb: Callback,
-    pub arg: *mut c_void,
+    /// `None` while it runs (lent to the call).
+    pub cb: Option<Callback>,
     pub owner: Option<Handle>,
 }
 
@@ -36,12 +75,10 @@ pub struct Timers {
     next_arm: u64,
 }
 
-/// A timer that is due: what to call, outside any borrow.
+/// A timer that is due.
 #[derive(Debug, Clone, Copy)]
 pub struct Due {
     pub h: Handle,
-    pub cb: Callback,
-    pub arg: *mut c_void,
     pub owner: Option<Handle>,
 }
 
@@ -58,26 +95,20 @@ impl Timers {
         &mut self,
         now: u64,
         ms: u64,
-        flags: u32,
+        opts: TimerOpts,
         cb: Callback,
-        arg: *mut c_void,
         owner: Option<Handle>,
     ) -> Result<Handle, crate::handle::TableError> {
         let period = ms.max(1);
-        let deadline = if flags & MG_TIMER_RUN_NOW != 0 {
-            now
-        } else {
-            now.saturating_add(ms)
-        };
+        let deadline = if opts.run_now { now } else { now.saturating_add(ms) };
         let arm = self.next_arm;
         self.next_arm += 1;
         let h = self.table.insert(Timer {
             period,
-            repeat: flags & MG_TIMER_REPEAT != 0,
+            repeat: opts.repeat,
             deadline,
             arm,
-            cb,
-            arg,
+            cb: Some(cb),
             owner,
         })?;
         self.heap.push(Reverse((deadline, arm, h.raw())));
@@ -118,12 +149,7 @@ impl Timers {
             }
             let h = Handle::from_raw(raw).expect("current entries hold valid handles");
             let t = self.table.get(h).expect("checked by is_current");
-            due.push(Due {
-                h,
-                cb: t.cb,
-                arg: t.arg,
-                owner: t.owner,
-            });
+            due.push(Due { h, owner: t.owner });
         }
         due
     }

@@ -6,11 +6,10 @@
 #![cfg(feature = "tls")]
 
 use alloc::vec::Vec;
-use core::ffi::{c_long, c_void};
 use std::os::unix::fs::FileExt;
 
+use super::Event;
 use super::{Conn, Mgr, State, READS_PER_POLL};
-use crate::ffi::types::*;
 use crate::handle::Handle;
 use crate::sys::{self, Sock};
 use crate::tls::{TlsErrorKind, TlsSetup};
@@ -134,11 +133,10 @@ impl Mgr {
 
     fn tls_deliver(&self, h: Handle, got: usize, hs: bool, err: Option<String>) {
         if hs {
-            self.dispatch(h, MG_EV_TLS_HS, core::ptr::null_mut());
+            self.dispatch(h, Event::TlsHandshake);
         }
         if got > 0 {
-            let mut n = got as c_long;
-            self.dispatch(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
+            self.dispatch(h, Event::Read(got));
         }
         if let Some(msg) = err {
             // The alert rustls queued (if any) goes out before the close.
@@ -265,8 +263,7 @@ impl Mgr {
             (written, err)
         };
         if written > 0 {
-            let mut n = written as c_long;
-            self.dispatch(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
+            self.dispatch(h, Event::Write(written));
         }
         if let Some(msg) = err {
             self.fail(h, &msg);

@@ -238,6 +238,36 @@ impl Shared {
     }
 }
 
+/// Sends messages to a manager's connections from any thread (G2). Get one with
+/// [`Mgr::sender`](super::Mgr::sender); clone it freely and move it to worker threads.
+///
+/// A message is delivered on the manager's thread as [`Event::Wakeup`](super::Event::Wakeup)
+/// to the connection it was sent to, and only to it; messages to one connection arrive in
+/// the order they were accepted. A message accepted for a connection that then closes before
+/// delivery is handed back to the manager's undelivered callback
+/// ([`Mgr::set_undelivered`](super::Mgr::set_undelivered)), never to another connection.
+#[derive(Debug, Clone)]
+pub struct Sender(pub(crate) alloc::sync::Arc<Shared>);
+
+impl Sender {
+    /// Queue a copy of `data` for connection `conn`. `Err(Stale)` when `conn` is known to be
+    /// closed, `Err(Full)` when the queue is at its cap (`Limits::wakeup_msgs`,
+    /// `wakeup_bytes`: retry later), `Err(Closing)` once the manager is shut down; nothing
+    /// is queued then.
+    pub fn send(&self, conn: Handle, data: &[u8]) -> Result<(), Error> {
+        self.0.push_to(conn, data)
+    }
+    /// Queue a copy of `data` for every connection alive when it is delivered (listeners
+    /// included). Errors as [`send`](Self::send), except `Stale`.
+    pub fn broadcast(&self, data: &[u8]) -> Result<(), Error> {
+        self.0.push_broadcast(data)
+    }
+    /// Make the manager's current or next poll return promptly, with no event.
+    pub fn wake(&self) {
+        self.0.wake()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

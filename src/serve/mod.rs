@@ -33,6 +33,7 @@
 //!   its own ETag (ranges then apply to the gzip bytes).
 //! - `extra_headers` appear in every response, error responses included.
 //! - SSI is not supported: `.shtml` files are sent as they are.
+#![forbid(unsafe_code)]
 
 pub mod cond;
 pub mod date;

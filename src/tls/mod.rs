@@ -9,6 +9,7 @@
 //!   (`Mgr::attach_tls`, `src/mgr/tlsio.rs`), which builds the session.
 //! - The crypto provider is chosen at build time: `tls-ring` (default) or `tls-rustcrypto`
 //!   (pure Rust; when both are enabled, ring is used). See [`provider`].
+#![forbid(unsafe_code)]
 #![cfg(feature = "tls")]
 
 #[cfg(not(any(feature = "tls-ring", feature = "tls-rustcrypto")))]

@@ -1,0 +1,178 @@
+//! What a connection's handler is told: [`Event`], the [`HttpMessage`] view, and the
+//! [`Handler`] trait.
+//!
+//! Events borrow their data from the dispatching frame (a wakeup payload, an error text) or
+//! from the connection's receive buffer (HTTP messages, chunks); the borrow ends when the
+//! handler returns. No borrow of manager state is alive while a handler runs, so a handler
+//! may call any [`Mgr`] method on any connection (G7).
+
+use core::any::Any;
+use core::fmt;
+
+use super::Mgr;
+use crate::handle::Handle;
+use crate::http::{Header, Span};
+
+/// One event on a connection, in the order Mongoose delivers them: `Open`, then
+/// `Resolve`/`Connect` (client) or `Accept` (server), `TlsHandshake`, any number of
+/// `Read`/`Write`/`Poll`/`Wakeup`/HTTP events, then exactly one `Close`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// Something failed; the connection closes after this (a `Close` follows).
+    Error(&'a str),
+    /// The connection (or listener) was created.
+    Open,
+    /// Once per [`Mgr::poll`] for every open connection, with the poll's time in milliseconds.
+    Poll(u64),
+    /// A client's host name was resolved.
+    Resolve,
+    /// A client connection is established.
+    Connect,
+    /// A server connection was accepted (its listener's handler was inherited).
+    Accept,
+    /// The TLS handshake completed.
+    TlsHandshake,
+    /// This many new bytes were received (see [`Mgr::recv`], [`Mgr::recv_consume`]).
+    Read(usize),
+    /// This many bytes were written to the socket.
+    Write(usize),
+    /// The connection is closing; its last event. Its handle goes stale after this.
+    Close,
+    /// An HTTP request (server) or response (client) head arrived; the body follows.
+    HttpHeaders(&'a HttpMessage<'a>),
+    /// A whole HTTP request (server) or response (client), body included.
+    HttpMessage(&'a HttpMessage<'a>),
+    /// A piece of a streamed request body (after [`Mgr::http_stream`] in `HttpHeaders`).
+    HttpChunk(&'a [u8]),
+    /// A message sent to this connection by a [`Waker`](super::wakeup::Waker) (or to every
+    /// connection, by [`Waker::broadcast`](super::wakeup::Waker::broadcast)).
+    Wakeup(&'a [u8]),
+}
+
+/// An HTTP request or response, borrowing the connection's receive buffer. For a response,
+/// [`method`](Self::method) is the protocol version, [`uri`](Self::uri) the status code and
+/// [`proto`](Self::proto) the reason phrase (Mongoose's convention).
+#[derive(Clone, Copy)]
+pub struct HttpMessage<'a> {
+    msg: &'a [u8],
+    head: Span,
+    head_len: usize,
+    line: [Option<Span>; 4],
+    headers: &'a [Header],
+}
+
+impl<'a> HttpMessage<'a> {
+    /// A view of `msg` (the head, then the body from `head_len`); `line` is (method, uri,
+    /// query, proto) as spans of `msg`.
+    pub(crate) fn new(
+        msg: &'a [u8],
+        head: Span,
+        head_len: usize,
+        line: [Option<Span>; 4],
+        headers: &'a [Header],
+    ) -> Self {
+        HttpMessage {
+            msg,
+            head,
+            head_len,
+            line,
+            headers,
+        }
+    }
+    fn field(&self, i: usize) -> &'a [u8] {
+        self.line_field(i).unwrap_or(&[])
+    }
+    /// Field `i` of (method, uri, query, proto); `None` when the message has none (a request
+    /// without a query, a response's query), which the C view shows as `{NULL, 0}`.
+    pub(crate) fn line_field(&self, i: usize) -> Option<&'a [u8]> {
+        self.line[i].map(|sp| sp.get(self.msg))
+    }
+    /// The request method (`GET`), or a response's protocol (`HTTP/1.1`).
+    pub fn method(&self) -> &'a [u8] {
+        self.field(0)
+    }
+    /// The request target without its query (`/a/b`), or a response's status code (`200`).
+    pub fn uri(&self) -> &'a [u8] {
+        self.field(1)
+    }
+    /// The query after `?` (empty when none).
+    pub fn query(&self) -> &'a [u8] {
+        self.field(2)
+    }
+    /// The request's protocol (`HTTP/1.1`), or a response's reason phrase (`OK`).
+    pub fn proto(&self) -> &'a [u8] {
+        self.field(3)
+    }
+    /// The header fields in the order received, as (name, value).
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let msg = self.msg;
+        self.headers.iter().map(move |h| (h.name.get(msg), h.value.get(msg)))
+    }
+    /// The number of header fields.
+    pub fn num_headers(&self) -> usize {
+        self.headers.len()
+    }
+    /// The value of the first header field called `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+    /// The body (de-chunked); empty in [`Event::HttpHeaders`].
+    pub fn body(&self) -> &'a [u8] {
+        self.msg.get(self.head_len..).unwrap_or(&[])
+    }
+    /// The head: the start line and the header fields.
+    pub fn head(&self) -> &'a [u8] {
+        self.head.get(self.msg)
+    }
+    /// The head and the body.
+    pub fn message(&self) -> &'a [u8] {
+        self.msg.get(self.head.start..).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for HttpMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = |b: &[u8]| alloc::string::String::from_utf8_lossy(b).into_owned();
+        f.debug_struct("HttpMessage")
+            .field("method", &s(self.method()))
+            .field("uri", &s(self.uri()))
+            .field("query", &s(self.query()))
+            .field("proto", &s(self.proto()))
+            .field("headers", &self.num_headers())
+            .field("body", &self.body().len())
+            .finish()
+    }
+}
+
+/// A connection's event handler. The manager holds it as an `Rc<dyn Handler>` per
+/// connection (accepted connections share their listener's) and calls it with no borrow of
+/// its own state alive, so the handler may call any [`Mgr`] method, on any connection,
+/// including ones that deliver events to this same handler before it returns (say,
+/// [`Mgr::fail`]). That is why it takes `&self`: keep mutable state in a `Cell`/`RefCell`
+/// and do not hold a `RefCell` borrow across calls into the manager.
+///
+/// Closures `Fn(&Mgr, Handle, Event<'_>)` are handlers.
+pub trait Handler: Any {
+    /// Handle one event on connection `conn`.
+    fn handle(&self, mgr: &Mgr, conn: Handle, ev: Event<'_>);
+}
+
+impl<F> Handler for F
+where
+    F: Fn(&Mgr, Handle, Event<'_>) + 'static,
+{
+    fn handle(&self, mgr: &Mgr, conn: Handle, ev: Event<'_>) {
+        self(mgr, conn, ev)
+    }
+}
+
+impl fmt::Debug for dyn Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("dyn Handler")
+    }
+}
+
+extern crate alloc;
