@@ -46,15 +46,19 @@ pub struct TimerOpts {
 
 impl TimerOpts {
     /// Once, after the delay.
-    pub const ONCE: TimerOpts = TimerOpts {
-        repeat: false,
-        run_now: false,
-    };
+    pub const fn once() -> TimerOpts {
+        TimerOpts {
+            repeat: false,
+            run_now: false,
+        }
+    }
     /// Every period, the first time after one period.
-    pub const REPEAT: TimerOpts = TimerOpts {
-        repeat: true,
-        run_now: false,
-    };
+    pub const fn repeat() -> TimerOpts {
+        TimerOpts {
+            repeat: true,
+            run_now: false,
+        }
+    }
 }
 
 #[derive(Debug)]
