@@ -94,8 +94,9 @@
 #define MG_ERR_CLOSING -10
 
 /*
- The call is not allowed while an event handler of this manager is running
- (`mg_mgr_poll` and `mg_mgr_free` from inside a handler).
+ The manager is in use: the call is not allowed while an event handler of this manager is
+ running (`mg_mgr_poll` and `mg_mgr_free` from inside a handler), or `mg_mgr_init` was
+ given a manager that is already initialised (call `mg_mgr_free` first).
  */
 #define MG_ERR_BUSY -11
 
@@ -701,9 +702,19 @@ struct mg_conn mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_
 int mg_send(struct mg_conn c, const void *buf, size_t len);
 
 /*
+ How many more bytes `mg_send` would accept on `c` now: `max_send` minus what is already
+ buffered for sending (on UDP, where a datagram goes out at once, `max_send`). Written to
+ `*room`. The printf family (`mg_printf`, `mg_http_reply`, `mg_http_printf_chunk`) uses it
+ to refuse output that cannot fit with `MG_ERR_FULL` before building it. Returns 0,
+ `MG_ERR_STALE`, `MG_ERR_CLOSING` after `mg_close`, `MG_ERR_UNSUPPORTED` on a TCP
+ listener, `MG_ERR_INVALID` (NULL `room`). Owner thread.
+ */
+int mg_send_room(struct mg_conn c, size_t *room);
+
+/*
  The received bytes not yet consumed (Mongoose's `c->recv.buf`/`c->recv.len`). The view
  stays valid until the current handler returns, or, outside handlers, until the next
- `mg_mgr_poll`. Empty `{NULL, 0}` for a stale handle. Owner thread.
+ `mg_mgr_poll`. `{NULL, 0}` when nothing is pending or for a stale handle. Owner thread.
  */
 struct mg_str mg_recv(struct mg_conn c);
 
@@ -920,7 +931,11 @@ void mg_log_write(const char *buf, size_t len);
  Set up `*mgr` for use on the calling thread, which becomes its owner: every other
  `mg_*` call on the manager or its connections must come from this thread (except
  `mg_wakeup`, `mg_wakeup_all`, `mg_wakeup_loop`). Returns 0, or `MG_ERR_INVALID` (NULL),
- `MG_ERR_IO` (no wakeup pipe). `mgr` must stay at the same address until `mg_mgr_free`.
+ `MG_ERR_IO` (no wakeup pipe), `MG_ERR_BUSY` when `*mgr` is already a live manager
+ (initialised at this address and not freed: call `mg_mgr_free` first; the live manager
+ is left untouched). `*mgr` need not be zeroed before the first call: an uninitialised
+ `struct mg_mgr` on the stack or as a global is never mistaken for a live one.
+ `mgr` must stay at the same address until `mg_mgr_free`.
  Unlike Mongoose there is no `mg_wakeup_init`: wakeups always work (it exists as a no-op).
  */
 int mg_mgr_init(struct mg_mgr *mgr);
@@ -1449,7 +1464,10 @@ char *mg_mprintf(const char *fmt, ...);
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued
  * (>= 0), or a negative MG_ERR_* code: mg_send's error, MG_ERR_NOMEM (-13) when the
  * formatting buffer could not be allocated, MG_ERR_TOO_LARGE (-16) when the output exceeds
- * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send. */
+ * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send.
+ * Bounded memory: at most mg_send_room(c) bytes are ever built; longer output (a huge
+ * field width, a long %s) is refused with MG_ERR_FULL (-4) before it is formatted further.
+ * mg_http_reply and mg_http_printf_chunk bound their body the same way. */
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap);
 int mg_printf(struct mg_conn c, const char *fmt, ...);
 

@@ -130,7 +130,12 @@ pub extern "C" fn mg_http_var(buf: mg_str, name: mg_str) -> mg_str {
 #[no_mangle]
 pub extern "C" fn mg_http_get_var(buf: *const mg_str, name: *const c_char, dst: *mut c_char, dst_len: usize) -> c_int {
     guard(|| {
-        let Ok(out) = cast::slice_mut(dst as *mut c_void, dst_len) else {
+        // The value is never longer than `buf`: `dst_len` bounds at most that many bytes + 1.
+        let need = cast::as_ref(buf)
+            .ok()
+            .and_then(|b| cast::mg_str_bytes(*b).ok())
+            .map_or(1, |b| b.len().saturating_add(1));
+        let Ok(out) = cast::out_buf(dst as *mut c_void, dst_len, need) else {
             return -2;
         };
         if out.is_empty() {

@@ -597,9 +597,11 @@ impl Mgr {
         callback::call_event(f, h, ev, ev_data);
     }
 
-    /// Deliver `MG_EV_ERROR` with a message, then mark the connection for closing.
+    /// Deliver `MG_EV_ERROR` with a message, then mark the connection for closing. Logged
+    /// at error level, "<id> <message>", as Mongoose's `mg_error` does: a client whose
+    /// connect fails must not exit silently.
     pub fn fail(&self, h: Handle, msg: &str) {
-        crate::mlog!(crate::log::LL_DEBUG, "conn {}: {}", h.serial(), msg);
+        crate::mlog!(crate::log::LL_ERROR, "{} {}", h.serial(), msg);
         let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
         self.dispatch(h, MG_EV_ERROR, text.as_ptr() as *mut c_void);
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
