@@ -1342,8 +1342,7 @@ impl Mgr {
             let msg = "TLS not available: the URL is https://, wss://, mqtts://, tls:// or ssl:// \
                        but this build of meerkat has no TLS (cargo feature `tls`); closing instead \
                        of speaking plaintext";
-            crate::mlog!(crate::log::LL_ERROR, "conn {}: {}", h.serial(), msg);
-            self.fail(h, msg);
+            self.fail(h, msg); // logs at error level
         }
         missing
     }
