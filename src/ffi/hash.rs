@@ -308,7 +308,11 @@ const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
 
 /// Decode standard base64 (padding optional); `None` if it is not base64.
 pub(crate) fn base64_decode_vec(text: &[u8]) -> Option<Vec<u8>> {
-    B64.decode(text).ok()
+    // `decode_slice` rather than `decode`: the crate's `alloc` feature stays off.
+    let mut out = vec![0u8; text.len().div_ceil(4) * 3];
+    let n = B64.decode_slice(text, &mut out).ok()?;
+    out.truncate(n);
+    Some(out)
 }
 
 /// `mg_base64_encode(p, n, buf, len)`: base64 (standard alphabet, `=` padded) of `n` bytes

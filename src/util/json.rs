@@ -221,6 +221,16 @@ fn step(path: &[u8], p: usize) -> Result<(Step<'_>, usize), Error> {
     }
 }
 
+/// Input ended where a value should start: an empty document has nothing (as in Mongoose),
+/// a truncated one is invalid.
+fn end_of_input(depth: usize) -> Error {
+    if depth == 0 {
+        Error::NotFound
+    } else {
+        Error::Invalid
+    }
+}
+
 /// `mg_json_get`: the span of the token at `path` in `json`.
 ///
 /// `path` starts with `$` (the root), then `.key` (a member whose raw key, between its quotes,
@@ -241,7 +251,7 @@ pub fn get(json: &[u8], path: &[u8]) -> Result<Range<usize>, Error> {
             Step::Index(_) => b'[',
         };
         match json.get(i) {
-            None => return Err(Error::NotFound),
+            None => return Err(end_of_input(depth)),
             Some(&c) if c == opener => {}
             Some(_) => {
                 skip_value(json, i, depth)?;
@@ -285,7 +295,7 @@ pub fn get(json: &[u8], path: &[u8]) -> Result<Range<usize>, Error> {
         }
     }
     if i >= json.len() {
-        return Err(Error::NotFound);
+        return Err(end_of_input(depth));
     }
     let end = skip_value(json, i, depth)?;
     Ok(i..end)
@@ -523,6 +533,8 @@ mod tests {
         assert_eq!(tok(b"", "$"), Err(Error::NotFound));
         assert_eq!(tok(b"  ", "$.a"), Err(Error::NotFound));
         assert_eq!(tok(b"{", "$"), Err(Error::Invalid));
+        assert_eq!(tok(b"{\"a\":", "$.a"), Err(Error::Invalid));
+        assert_eq!(tok(b"[1, ", "$[1]"), Err(Error::Invalid));
     }
 
     #[test]
