@@ -37,7 +37,10 @@ fn value() -> impl Strategy<Value = Value> {
 fn walk(v: &Value, path: String, out: &mut Vec<(String, Value)>) {
     out.push((path.clone(), v.clone()));
     match v {
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, format!("{path}[{i}]"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| walk(x, format!("{path}[{i}]"), out)),
         Value::Object(o) => o.iter().for_each(|(k, x)| walk(x, format!("{path}.{k}"), out)),
         _ => {}
     }

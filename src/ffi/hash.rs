@@ -75,7 +75,14 @@ const _: () = assert!(core::mem::size_of::<mg_sha384_ctx>() == round_u64(64 + 12
 
 const SHA1_IV: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
 const SHA256_IV: [u32; 8] = [
-    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
 ];
 const SHA384_IV: [u64; 8] = [
     0xcbbb_9d5d_c105_9ed8,
@@ -172,7 +179,9 @@ pub extern "C" fn mg_sha256_update(ctx: *mut mg_sha256_ctx, data: *const c_uchar
         let (Ok(c), Ok(d)) = (cast::as_mut(ctx), cast::slice(data.cast(), len)) else {
             return;
         };
-        codec::md_update(&mut c.buffer, u128::from(c.bits / 8), d, |b| sha256_block(&mut c.state, b));
+        codec::md_update(&mut c.buffer, u128::from(c.bits / 8), d, |b| {
+            sha256_block(&mut c.state, b)
+        });
         c.bits = c.bits.wrapping_add((d.len() as u64).wrapping_mul(8));
         c.len = (c.bits / 8 % 64) as u32;
     })
@@ -186,7 +195,9 @@ pub extern "C" fn mg_sha256_final(digest: *mut c_uchar, ctx: *mut mg_sha256_ctx)
         let (Ok(c), Ok(out)) = (cast::as_mut(ctx), cast::slice_mut(digest.cast(), 32)) else {
             return;
         };
-        codec::md_finish_be(&mut c.buffer, u128::from(c.bits / 8), 8, |b| sha256_block(&mut c.state, b));
+        codec::md_finish_be(&mut c.buffer, u128::from(c.bits / 8), 8, |b| {
+            sha256_block(&mut c.state, b)
+        });
         for (o, w) in out.chunks_exact_mut(4).zip(c.state) {
             o.copy_from_slice(&w.to_be_bytes());
         }
@@ -449,10 +460,16 @@ mod tests {
     #[test]
     fn sha1_fips180_vectors() {
         assert_eq!(sha1_stream(&[ABC]), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(sha1_stream(&[&TWO_BLOCK[..10], &TWO_BLOCK[10..]]), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        assert_eq!(
+            sha1_stream(&[&TWO_BLOCK[..10], &TWO_BLOCK[10..]]),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
         assert_eq!(sha1_stream(&[]), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         let million = vec![b'a'; 1_000_000];
-        assert_eq!(sha1_stream(&[&million[..333], &million[333..]]), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+        assert_eq!(
+            sha1_stream(&[&million[..333], &million[333..]]),
+            "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
+        );
     }
 
     #[test]
@@ -464,10 +481,16 @@ mod tests {
         mg_sha256_update(c, TWO_BLOCK[7..].as_ptr(), TWO_BLOCK.len() - 7);
         let mut d = [0u8; 32];
         mg_sha256_final(d.as_mut_ptr(), c);
-        assert_eq!(hex(&d), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        assert_eq!(
+            hex(&d),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
         let mut abc = *b"abc";
         mg_sha256(d.as_mut_ptr(), abc.as_mut_ptr(), 3);
-        assert_eq!(hex(&d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex(&d),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
 
         let mut c = core::mem::MaybeUninit::<mg_sha384_ctx>::zeroed();
         let c = c.as_mut_ptr();
@@ -523,29 +546,50 @@ mod tests {
         let mut key = [0x0bu8; 20];
         let mut data = *b"Hi There";
         mg_hmac_sha256(d.as_mut_ptr(), key.as_mut_ptr(), 20, data.as_mut_ptr(), 8);
-        assert_eq!(hex(&d), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        assert_eq!(
+            hex(&d),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
         let mut key = *b"Jefe";
         let mut data = *b"what do ya want for nothing?";
         mg_hmac_sha256(d.as_mut_ptr(), key.as_mut_ptr(), 4, data.as_mut_ptr(), data.len());
-        assert_eq!(hex(&d), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex(&d),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
         // Test case 6: a key longer than the block.
         let mut key = [0xaau8; 131];
         let mut data = *b"Test Using Larger Than Block-Size Key - Hash Key First";
         mg_hmac_sha256(d.as_mut_ptr(), key.as_mut_ptr(), 131, data.as_mut_ptr(), data.len());
-        assert_eq!(hex(&d), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        assert_eq!(
+            hex(&d),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
     }
 
     #[test]
     fn base64_rfc4648_and_limits() {
         let mut buf = [0x55 as c_char; 16];
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             let n = mg_base64_encode(i.as_ptr(), i.len(), buf.as_mut_ptr(), buf.len());
             assert_eq!(n, o.len());
-            assert_eq!(unsafe { core::ffi::CStr::from_ptr(buf.as_ptr()) }.to_bytes(), o.as_bytes());
+            assert_eq!(
+                unsafe { core::ffi::CStr::from_ptr(buf.as_ptr()) }.to_bytes(),
+                o.as_bytes()
+            );
             let mut back = [0 as c_char; 16];
             let k = mg_base64_decode(o.as_ptr().cast(), o.len(), back.as_mut_ptr(), back.len());
             assert_eq!(k, i.len());
-            assert_eq!(unsafe { core::ffi::CStr::from_ptr(back.as_ptr()) }.to_bytes(), i.as_bytes());
+            assert_eq!(
+                unsafe { core::ffi::CStr::from_ptr(back.as_ptr()) }.to_bytes(),
+                i.as_bytes()
+            );
         }
         // "foobar" needs 9 bytes with its NUL.
         assert_eq!(mg_base64_encode(b"foobar".as_ptr(), 6, buf.as_mut_ptr(), 8), 0);

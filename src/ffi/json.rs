@@ -328,7 +328,10 @@ mod tests {
         assert_eq!(mg_json_get(s(DOC), c"a".as_ptr(), null_mut()), MG_JSON_INVALID);
         assert_eq!(mg_json_get(s(b"[1,"), c"$".as_ptr(), null_mut()), MG_JSON_INVALID);
         assert_eq!(mg_json_get(s(DOC), null(), null_mut()), MG_JSON_INVALID);
-        let bad = mg_str { buf: null_mut(), len: 5 };
+        let bad = mg_str {
+            buf: null_mut(),
+            len: 5,
+        };
         assert_eq!(mg_json_get(bad, c"$".as_ptr(), null_mut()), MG_JSON_INVALID);
         assert_eq!(mg_json_get(mg_str::EMPTY, c"$".as_ptr(), null_mut()), MG_JSON_NOT_FOUND);
 
@@ -349,16 +352,31 @@ mod tests {
         assert_eq!(mg_json_get_long(s(DOC), c"$.t".as_ptr(), 7), 7);
         assert_eq!(mg_json_get_long(s(DOC), c"$.big".as_ptr(), 7), c_long::MAX);
 
-        assert_eq!(take(mg_json_get_str(s(DOC), c"$.a[1].b".as_ptr())).unwrap(), "xéy".as_bytes());
+        assert_eq!(
+            take(mg_json_get_str(s(DOC), c"$.a[1].b".as_ptr())).unwrap(),
+            "xéy".as_bytes()
+        );
         assert_eq!(take(mg_json_get_str(s(br#"{"e":""}"#), c"$.e".as_ptr())).unwrap(), b"");
         assert_eq!(take(mg_json_get_str(s(DOC), c"$.n".as_ptr())), None);
 
         let mut n = -1;
-        assert_eq!(take(mg_json_get_hex(s(DOC), c"$.h".as_ptr(), &mut n)).unwrap(), [0x0a, 0xff]);
+        assert_eq!(
+            take(mg_json_get_hex(s(DOC), c"$.h".as_ptr(), &mut n)).unwrap(),
+            [0x0a, 0xff]
+        );
         assert_eq!(n, 2);
-        assert_eq!(take(mg_json_get_hex(s(br#"["abc","zz"]"#), c"$[0]".as_ptr(), &mut n)), None);
-        assert_eq!(take(mg_json_get_hex(s(br#"["abc","zz"]"#), c"$[1]".as_ptr(), &mut n)), None);
-        assert_eq!(take(mg_json_get_b64(s(DOC), c"$.e".as_ptr(), &mut n)).unwrap(), b"hello");
+        assert_eq!(
+            take(mg_json_get_hex(s(br#"["abc","zz"]"#), c"$[0]".as_ptr(), &mut n)),
+            None
+        );
+        assert_eq!(
+            take(mg_json_get_hex(s(br#"["abc","zz"]"#), c"$[1]".as_ptr(), &mut n)),
+            None
+        );
+        assert_eq!(
+            take(mg_json_get_b64(s(DOC), c"$.e".as_ptr(), &mut n)).unwrap(),
+            b"hello"
+        );
         assert_eq!(n, 5);
         assert_eq!(take(mg_json_get_b64(s(br#""a*bc""#), c"$".as_ptr(), &mut n)), None);
     }
@@ -389,11 +407,31 @@ mod tests {
             if ofs == 0 {
                 break;
             }
-            got.push((cast::mg_str_bytes(k).unwrap().to_vec(), cast::mg_str_bytes(v).unwrap().to_vec()));
+            got.push((
+                cast::mg_str_bytes(k).unwrap().to_vec(),
+                cast::mg_str_bytes(v).unwrap().to_vec(),
+            ));
         }
-        assert_eq!(got, vec![(b"\"a\"".to_vec(), b"1".to_vec()), (b"\"b\"".to_vec(), b"[true]".to_vec())]);
+        assert_eq!(
+            got,
+            vec![
+                (b"\"a\"".to_vec(), b"1".to_vec()),
+                (b"\"b\"".to_vec(), b"[true]".to_vec())
+            ]
+        );
         assert_eq!(mg_json_next(s(b"[5]"), 0, &mut k, null_mut()), 2);
         assert!(k.buf.is_null() && k.len == 0);
-        assert_eq!(mg_json_next(mg_str { buf: null_mut(), len: 3 }, 0, null_mut(), null_mut()), 0);
+        assert_eq!(
+            mg_json_next(
+                mg_str {
+                    buf: null_mut(),
+                    len: 3
+                },
+                0,
+                null_mut(),
+                null_mut()
+            ),
+            0
+        );
     }
 }

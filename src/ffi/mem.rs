@@ -224,7 +224,12 @@ mod tests {
 
     #[test]
     fn iobuf_mongoose_semantics() {
-        let mut io = mg_iobuf { buf: null_mut(), size: 0, len: 0, align: 0 };
+        let mut io = mg_iobuf {
+            buf: null_mut(),
+            size: 0,
+            len: 0,
+            align: 0,
+        };
         assert!(mg_iobuf_init(&mut io, 10, 16));
         assert_eq!((io.size, io.len, io.align), (16, 0, 16));
         assert_eq!(mg_iobuf_add(&mut io, 0, b"world".as_ptr().cast(), 5), 5);
@@ -254,7 +259,12 @@ mod tests {
         assert_eq!((io.size, io.len, io.align), (0, 0, 16));
 
         // align 0: sized to fit, as Mongoose.
-        let mut io = mg_iobuf { buf: null_mut(), size: 0, len: 0, align: 0 };
+        let mut io = mg_iobuf {
+            buf: null_mut(),
+            size: 0,
+            len: 0,
+            align: 0,
+        };
         assert!(mg_iobuf_init(&mut io, 100, 0));
         assert_eq!(mg_iobuf_add(&mut io, 0, b"ab".as_ptr().cast(), 2), 2);
         assert_eq!(io.size, 2);
@@ -267,11 +277,21 @@ mod tests {
         assert_eq!(mg_iobuf_add(null_mut(), 0, b"x".as_ptr().cast(), 1), 0);
         assert_eq!(mg_iobuf_del(null_mut(), 0, 1), 0);
         mg_iobuf_free(null_mut());
-        let mut bad = mg_iobuf { buf: null_mut(), size: 8, len: 4, align: 0 };
+        let mut bad = mg_iobuf {
+            buf: null_mut(),
+            size: 8,
+            len: 4,
+            align: 0,
+        };
         assert_eq!(mg_iobuf_add(&mut bad, 0, b"x".as_ptr().cast(), 1), 0);
         assert_eq!(mg_iobuf_del(&mut bad, 0, 1), 0);
         assert!(!mg_iobuf_resize(&mut bad, 4));
-        let mut io = mg_iobuf { buf: null_mut(), size: 0, len: 0, align: 0 };
+        let mut io = mg_iobuf {
+            buf: null_mut(),
+            size: 0,
+            len: 0,
+            align: 0,
+        };
         assert_eq!(mg_iobuf_add(&mut io, 0, core::ptr::null(), 0), 0);
         assert_eq!(mg_iobuf_add(&mut io, 0, b"x".as_ptr().cast(), usize::MAX), 0);
         assert!(!mg_iobuf_resize(&mut mg_iobuf { align: 7, ..io }, usize::MAX));

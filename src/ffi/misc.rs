@@ -98,7 +98,10 @@ mod tests {
     fn byte_order() {
         assert_eq!(mg_ntohs(u16::from_ne_bytes([0x12, 0x34])), 0x1234);
         assert_eq!(mg_ntohl(u32::from_ne_bytes([1, 2, 3, 4])), 0x0102_0304);
-        assert_eq!(mg_ntohll(u64::from_ne_bytes([1, 2, 3, 4, 5, 6, 7, 8])), 0x0102_0304_0506_0708);
+        assert_eq!(
+            mg_ntohll(u64::from_ne_bytes([1, 2, 3, 4, 5, 6, 7, 8])),
+            0x0102_0304_0506_0708
+        );
         assert_eq!(mg_htons(0x1234).to_ne_bytes(), [0x12, 0x34]);
         assert_eq!(mg_htonl(0x0102_0304).to_ne_bytes(), [1, 2, 3, 4]);
         assert_eq!(mg_htonll(0x0102_0304_0506_0708).to_ne_bytes(), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -111,7 +114,10 @@ mod tests {
         assert!(mg_casecmp(c"ab".as_ptr(), core::ptr::null()) > 0);
         assert!(mg_path_is_sane(mg_str::from_bytes(b"/a/b.txt")));
         assert!(!mg_path_is_sane(mg_str::from_bytes(b"/a/../etc/passwd")));
-        assert!(!mg_path_is_sane(mg_str { buf: core::ptr::null_mut(), len: 2 }));
+        assert!(!mg_path_is_sane(mg_str {
+            buf: core::ptr::null_mut(),
+            len: 2
+        }));
         assert!(mg_path_is_sane(mg_str::EMPTY));
     }
 }

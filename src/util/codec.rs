@@ -6,12 +6,7 @@
 /// Feed `data` to a Merkle–Damgård hash whose state has seen `total` bytes so far; `buf`
 /// holds the `total % B` bytes not yet compressed. `compress` is given each full block.
 /// The caller adds `data.len()` to its total afterwards.
-pub fn md_update<const B: usize>(
-    buf: &mut [u8; B],
-    total: u128,
-    mut data: &[u8],
-    mut compress: impl FnMut(&[u8; B]),
-) {
+pub fn md_update<const B: usize>(buf: &mut [u8; B], total: u128, mut data: &[u8], mut compress: impl FnMut(&[u8; B])) {
     let pos = (total % B as u128) as usize;
     if pos > 0 {
         let take = (B - pos).min(data.len());
@@ -88,7 +83,7 @@ pub fn base64_final(buf: &mut [u8], n: usize) -> Option<usize> {
         return None;
     }
     let mut len = n;
-    if n % 4 != 0 {
+    if !n.is_multiple_of(4) {
         let before = n % 4;
         len = base64_update(0, buf, n)?;
         if before == 2 {
@@ -219,15 +214,19 @@ mod tests {
             let msg: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
             for split in [0, len / 3, len] {
                 let mut state = [
-                    0x6a09e667u32, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                    0x6a09e667u32,
+                    0xbb67ae85,
+                    0x3c6ef372,
+                    0xa54ff53a,
+                    0x510e527f,
+                    0x9b05688c,
+                    0x1f83d9ab,
                     0x5be0cd19,
                 ];
                 let mut buf = [0u8; 64];
                 let mut total = 0u128;
                 for part in [&msg[..split], &msg[split..]] {
-                    md_update(&mut buf, total, part, |b| {
-                        sha2::compress256(&mut state, &[(*b).into()])
-                    });
+                    md_update(&mut buf, total, part, |b| sha2::compress256(&mut state, &[(*b).into()]));
                     total += part.len() as u128;
                 }
                 md_finish_be(&mut buf, total, 8, |b| sha2::compress256(&mut state, &[(*b).into()]));
@@ -247,7 +246,15 @@ mod tests {
 
     #[test]
     fn path_sanity() {
-        for ok in ["", "a/b", "/a/b.c", "a/.b", "a/b..", "...x"[1..].trim_start_matches('.'), "\0../x"] {
+        for ok in [
+            "",
+            "a/b",
+            "/a/b.c",
+            "a/.b",
+            "a/b..",
+            "...x"[1..].trim_start_matches('.'),
+            "\0../x",
+        ] {
             assert!(path_is_sane(ok.as_bytes()), "{ok:?}");
         }
         for bad in ["..", "../a", "~/x", "a/../b", "a\\..\\b", "/..", "a/..x", "a\0b"] {
