@@ -38,38 +38,38 @@ pub extern "C" fn mg_path_is_sane(path: mg_str) -> bool {
 /// same operation. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_ntohs(net: u16) -> u16 {
-    u16::from_be(net)
+    guard(|| u16::from_be(net))
 }
 
 /// `mg_ntohl(net)`: a 32-bit value from network to host order. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_ntohl(net: u32) -> u32 {
-    u32::from_be(net)
+    guard(|| u32::from_be(net))
 }
 
 /// `mg_ntohll(net)`: a 64-bit value from network to host order. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_ntohll(net: u64) -> u64 {
-    u64::from_be(net)
+    guard(|| u64::from_be(net))
 }
 
 /// `mg_htons(host)`: a 16-bit value from host to network order (a macro in Mongoose; a
 /// function here). Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_htons(host: u16) -> u16 {
-    host.to_be()
+    guard(|| host.to_be())
 }
 
 /// `mg_htonl(host)`: a 32-bit value from host to network order. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_htonl(host: u32) -> u32 {
-    host.to_be()
+    guard(|| host.to_be())
 }
 
 /// `mg_htonll(host)`: a 64-bit value from host to network order. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_htonll(host: u64) -> u64 {
-    host.to_be()
+    guard(|| host.to_be())
 }
 
 /// `mg_hexdump(buf, len)`: write a hex dump of `len` bytes at `buf` to the log sink (the
