@@ -78,6 +78,14 @@ pub(crate) fn as_ref<'a, T>(ptr: *const T) -> Result<&'a T, c_int> {
     unsafe { ptr.as_ref() }.ok_or(MG_ERR_INVALID)
 }
 
+/// An exclusive reference to a C struct; NULL is an error. For the value types C owns and
+/// passes by pointer (`mg_iobuf`, hash contexts) whose fields are all integers or pointers
+/// checked again before use, so any bytes the caller left in them are a valid value.
+pub(crate) fn as_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T, c_int> {
+    // SAFETY: non-NULL pointers from C point to a valid T, not aliased during the call.
+    unsafe { ptr.as_mut() }.ok_or(MG_ERR_INVALID)
+}
+
 /// Write an out-parameter. NULL is an error; the value is written only on success paths,
 /// because callers invoke this last.
 pub(crate) fn write_out<T>(ptr: *mut T, value: T) -> Result<(), c_int> {
@@ -141,6 +149,29 @@ pub(crate) fn c_malloc(len: usize) -> *mut c_void {
     }
     // SAFETY: malloc with a non-zero size has no preconditions; NULL is handled by callers.
     unsafe { libc::malloc(len) }
+}
+
+/// `calloc(count, size)`: zeroed memory handed to C, freed with `free()` ([`c_free`]).
+/// NULL on overflow or when memory runs out (and possibly for a zero size).
+pub(crate) fn c_calloc(count: usize, size: usize) -> *mut c_void {
+    // SAFETY: calloc checks `count * size` for overflow itself and has no other precondition.
+    unsafe { libc::calloc(count, size) }
+}
+
+/// `free(p)`: release memory from `malloc`/`calloc` (NULL is a no-op). The caller passes only
+/// pointers the C allocator returned and that nothing else frees.
+pub(crate) fn c_free(p: *mut c_void) {
+    // SAFETY: by the caller's contract, `p` is NULL or a live allocation of the C allocator.
+    unsafe { libc::free(p) }
+}
+
+/// Zero `buf` with volatile writes the compiler cannot drop (for secrets, as `mg_bzero`).
+pub(crate) fn bzero_volatile(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        // SAFETY: `b` is a valid, exclusive reference to one byte.
+        unsafe { core::ptr::write_volatile(b, 0) };
+    }
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 #[cfg(test)]
