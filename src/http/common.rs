@@ -1012,6 +1012,11 @@ impl FramerCore {
         }
     }
 
+    /// Changes the body cap ([`Limits::max_body`]) from the next step on.
+    pub(crate) fn set_max_body(&mut self, max_body: u64) {
+        self.limits.max_body = max_body;
+    }
+
     /// Whether a head was returned and its message has not ended yet.
     pub(crate) fn in_body(&self) -> bool {
         matches!(self.phase, Phase::Body { .. })

@@ -106,6 +106,15 @@ impl RequestParser {
         self.core.parse(buf, parse_head)
     }
 
+    /// Changes [`Limits::max_body`] from the next call on: a connection that learns only
+    /// after the head whether a body is buffered (capped) or streamed (not) sets the cap for
+    /// that body here. A chunked body is refused (`413`) at the chunk-size line that would
+    /// take it past the cap, before any of that chunk's data; a `Content-Length` is checked
+    /// against the cap in force when the head is parsed.
+    pub fn set_max_body(&mut self, max_body: u64) {
+        self.core.set_max_body(max_body);
+    }
+
     /// Whether a head was returned and its message has not ended yet. If the peer closes
     /// now, the request is incomplete and must not be dispatched as a whole message.
     pub fn in_body(&self) -> bool {

@@ -417,8 +417,9 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
-        // The framer itself does not cap bodies: a handler may stream a body of any size,
-        // so the cap for buffered bodies is enforced by the connection (413).
+        // Heads are framed without a body cap: a handler may stream a body of any size. The
+        // cap for a buffered body is set on the framer once the handler has decided (see
+        // `http_server_step`) and checked against Content-Length after MG_EV_HTTP_HDRS.
         let framer = HttpLimits {
             max_body: u64::MAX,
             ..limits
