@@ -28,7 +28,7 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, convert_fields, is_token_byte, map_httparse, scan_head, span_of, version_error,
+    analyze_fields, bad, convert_fields, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
     with_header_slots, Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
@@ -189,6 +189,13 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         [] | [b'\r'] => return Ok(None),
         [b'\n', ..] => return Err(bad("bare LF before request line")),
         _ => {}
+    }
+
+    // Faults in the head are reported as soon as their byte is there (see `scan_head`), so
+    // the earliest decided byte wins whatever the reads were. The only fault that can come
+    // before the byte that makes the target too long is whitespace at the start.
+    if is_ows(buf[i]) {
+        return Err(bad("whitespace before the request line"));
     }
 
     // 414 as early as the request-target is known to be too long, complete head or not.
@@ -797,6 +804,25 @@ mod tests {
         };
         assert_eq!(status_of(&line(super::super::common::MAX_CHUNK_LINE)), 0);
         assert_eq!(status_of(&line(super::super::common::MAX_CHUNK_LINE + 1)), 400);
+    }
+
+    #[test]
+    fn an_early_fault_wins_over_a_later_414_in_any_split() {
+        // (Found by the fuzz proptest: fed whole, the 414 pre-check came first.)
+        let limits = Limits {
+            max_uri_bytes: 10,
+            ..lim()
+        };
+        let stream = b" GET /aaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n";
+        let whole = crate::http::drive::request_events(stream, &[stream.len()], limits);
+        assert_eq!(whole, [crate::http::drive::Ev::Err(400)]);
+        let ones = vec![1; stream.len()];
+        assert_eq!(crate::http::drive::request_events(stream, &ones, limits), whole);
+        // The target passes the cap before the fault: 414 either way.
+        let stream = b"GET /aaaaaaaaaaaaaaaaaaaa\n HTTP/1.1\r\n\r\n";
+        let whole = crate::http::drive::request_events(stream, &[stream.len()], limits);
+        assert_eq!(whole, [crate::http::drive::Ev::Err(414)]);
+        assert_eq!(crate::http::drive::request_events(stream, &ones, limits), whole);
     }
 
     #[test]
