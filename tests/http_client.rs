@@ -201,9 +201,15 @@ fn bare_lf_and_oversized_chunks_in_a_response_are_errors_at_once() {
         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\n", "400"),
         (b"HTTP/1.1 200 OK\nContent-Length: 2\n\n", "400"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\n", "400"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\n", "400"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\n",
+            "400",
+        ),
         // 2 MiB declared, over the default http_max_body (1 MiB); no data follows.
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n", "413"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n",
+            "413",
+        ),
     ];
     for &(reply, status) in cases {
         let t0 = std::time::Instant::now();

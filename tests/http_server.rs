@@ -46,6 +46,26 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             let d = unsafe { &*(ev_data as *const mg_str) };
             srv.streamed.fetch_add(d.len, Ordering::SeqCst);
         }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/hdr" => {
+            // Malformed headers are refused and send nothing; then a reply whose header
+            // lacks its CRLF, which is completed.
+            let mut codes = Vec::new();
+            for bad in [
+                c"X-A: 1\nX-B: 2\r\n",
+                c"X-A: 1\r\n\r\nsmuggled",
+                c"X-A : 1\r\n",
+                c"X-A: 1\r",
+                c"X-A: 1\r\n folded\r\n",
+                c"X-A: \x01\r\n",
+            ] {
+                codes.push(mg_http_reply_n(c, 200, bad.as_ptr(), c"x".as_ptr(), 1).to_string());
+            }
+            let body = codes.join(" ");
+            assert_eq!(
+                mg_http_reply_n(c, 200, c"X-A: 1".as_ptr(), body.as_ptr().cast(), body.len()),
+                0
+            );
+        }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/stream") => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
@@ -471,7 +491,10 @@ fn a_malformed_request_line_is_400_not_505() {
         let (line, closed, took) = timed(req, Duration::from_secs(2));
         let what = String::from_utf8_lossy(req);
         assert!(line.starts_with(&format!("HTTP/1.1 {status} ")), "{what:?} -> {line:?}");
-        assert!(closed && took < Duration::from_secs(1), "{what:?}: closed {closed}, {took:?}");
+        assert!(
+            closed && took < Duration::from_secs(1),
+            "{what:?}: closed {closed}, {took:?}"
+        );
     }
 }
 
@@ -483,7 +506,11 @@ fn a_declared_chunk_over_http_max_body_is_refused_at_its_size_line() {
     running.extend_from_slice(b"3e8\r\n");
     running.extend_from_slice(&[b'a'; 0x3e8]);
     running.extend_from_slice(b"\r\n1\r\n");
-    for req in [[&chunked[..], b"3e9\r\n"].concat(), [&chunked[..], b"200000\r\n"].concat(), running] {
+    for req in [
+        [&chunked[..], b"3e9\r\n"].concat(),
+        [&chunked[..], b"200000\r\n"].concat(),
+        running,
+    ] {
         let (line, closed, took) = timed(&req, Duration::from_secs(2));
         assert!(line.starts_with("HTTP/1.1 413 "), "{line:?}");
         assert!(closed, "413 closes");
@@ -539,4 +566,25 @@ fn an_early_answer_is_the_only_answer() {
     let got = t.join().unwrap();
     assert!(got.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{got}");
     assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "{got}");
+}
+
+#[test]
+fn mg_http_reply_refuses_malformed_headers_and_completes_a_missing_crlf() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    let codes = vec![meerkat::error::MG_ERR_INVALID.to_string(); 6].join(" ");
+    let one = format!(
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: {}\r\n\r\n{codes}",
+        codes.len()
+    );
+    assert_eq!(
+        got,
+        one.clone() + &one + &ok("GET /3 q= body="),
+        "each request answered once, framed"
+    );
+    assert!(!closed);
 }

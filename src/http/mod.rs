@@ -44,8 +44,9 @@ pub mod response;
 pub(crate) use common::is_token_byte;
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
-    base64_decode, base64_encode, creds, find_var, get_header, get_header_var, get_var, get_var_into, next_multipart,
-    status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError, Part, VarError,
+    base64_decode, base64_encode, check_header_lines, creds, find_var, get_header, get_header_var, get_var,
+    get_var_into, next_multipart, status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError,
+    Part, VarError,
 };
 pub use request::{RequestHead, RequestParser, RequestStep};
 pub use response::{ResponseHead, ResponseParser, ResponseStep};
