@@ -695,8 +695,9 @@ typedef void (*mg_undelivered_fn_t)(struct mg_conn c, struct mg_str *data, void 
  - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
    sent as they are.
  - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
-   be omitted). Text with an empty line, a bare CR or LF, or a line without a colon makes
-   the call fail with `MG_ERR_INVALID`.
+   be omitted). Text with an empty line, a bare CR or LF, a line without a colon, a name
+   that is not a token (`"A : b"`), a line starting with whitespace or a control character
+   makes the call fail with `MG_ERR_INVALID` (the rule `mg_http_reply`'s headers follow).
  - `mime_types`: extra content types, `"ext1=type1,ext2=type2"`, consulted before the
    built-in table (`html`, `css`, `js`, `json`, `svg`, `png`, `wasm`, `woff2`, ...;
    unknown extensions are `application/octet-stream`).
@@ -1021,9 +1022,14 @@ struct mg_conn mg_http_connect(struct mg_mgr *mgr,
 
 /*
  Send a complete response with `len` body bytes at `body` (the non-variadic core of
- `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
+ `mg_http_reply`). `headers` may be NULL or `""`, else zero or more `Name: value\r\n`
+ lines, checked as `mg_http_serve_opts.extra_headers` are: a missing final CRLF is added;
+ an empty line, a bare CR or LF, a name that is not a token (`"A : b"`), a line starting
+ with whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
+ (an error is logged, since Mongoose's `mg_http_reply` returns nothing to check).
  All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
- (NULL, len > 0)), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`. Owner thread.
+ (NULL, len > 0), bad `headers`), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.
+ Owner thread.
  */
 int mg_http_reply_n(struct mg_conn c,
                     int status,

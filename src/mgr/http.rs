@@ -87,6 +87,31 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `mg_http_reply`'s `headers`, checked as `serve`'s extra headers are
+/// ([`crate::http::check_header_lines`]): complete `Name: value\r\n` lines, the final CRLF
+/// added if it was left out. `MG_ERR_INVALID` when they would corrupt the response head;
+/// that is also logged as an error, since Mongoose's `mg_http_reply` returns nothing and
+/// ported programs do not look at the result.
+pub fn reply_headers(raw: &[u8]) -> Result<alloc::borrow::Cow<'_, [u8]>, core::ffi::c_int> {
+    match crate::http::check_header_lines(raw) {
+        Some(false) => Ok(alloc::borrow::Cow::Borrowed(raw)),
+        Some(true) => {
+            let mut v = Vec::with_capacity(raw.len() + 2);
+            v.extend_from_slice(raw);
+            v.extend_from_slice(b"\r\n");
+            Ok(alloc::borrow::Cow::Owned(v))
+        }
+        None => {
+            crate::mlog!(
+                crate::log::LL_ERROR,
+                "mg_http_reply: malformed headers, nothing sent: {:?}",
+                alloc::string::String::from_utf8_lossy(raw)
+            );
+            Err(crate::error::MG_ERR_INVALID)
+        }
+    }
+}
+
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
     let digits = |n: usize| itoa::Buffer::new().format(n).len();
@@ -429,8 +454,9 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
-        // The framer itself does not cap bodies: a handler may stream a body of any size,
-        // so the cap for buffered bodies is enforced by the connection (413).
+        // Heads are framed without a body cap: a handler may stream a body of any size. The
+        // cap for a buffered body is set on the framer once the handler has decided (see
+        // `http_server_step`) and checked against Content-Length after MG_EV_HTTP_HDRS.
         let framer = HttpLimits {
             max_body: u64::MAX,
             ..limits

@@ -812,8 +812,10 @@ impl Mgr {
     /// `mg_http_reply`: queue a complete response (see [`http::reply_bytes`]). On a server
     /// connection answering a request it is written straight into the send buffer by
     /// [`http::OutTracker::reply`]; otherwise (or when that declines) it goes through
-    /// [`Mgr::send`] like any bytes. Same errors as `send`.
+    /// [`Mgr::send`] like any bytes. Same errors as `send`, and `MG_ERR_INVALID` for
+    /// malformed `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), c_int> {
+        let headers = &*http::reply_headers(headers)?;
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
