@@ -286,6 +286,96 @@
 
 
 /*
+ Continuation frame (Mongoose's `WEBSOCKET_OP_CONTINUE`).
+ */
+#define WEBSOCKET_OP_CONTINUE 0
+
+/*
+ Text frame (`WEBSOCKET_OP_TEXT`).
+ */
+#define WEBSOCKET_OP_TEXT 1
+
+/*
+ Binary frame (`WEBSOCKET_OP_BINARY`).
+ */
+#define WEBSOCKET_OP_BINARY 2
+
+/*
+ Close frame (`WEBSOCKET_OP_CLOSE`).
+ */
+#define WEBSOCKET_OP_CLOSE 8
+
+/*
+ Ping frame (`WEBSOCKET_OP_PING`).
+ */
+#define WEBSOCKET_OP_PING 9
+
+/*
+ Pong frame (`WEBSOCKET_OP_PONG`).
+ */
+#define WEBSOCKET_OP_PONG 10
+
+/*
+ FIN bit of the first header byte, as in [`WsMessage::flags`].
+ */
+#define FLAG_FIN 128
+
+/*
+ RSV1 bit of the first header byte ("per-message compressed" under permessage-deflate).
+ */
+#define FLAG_RSV1 64
+
+/*
+ Longest possible frame header: 2 + 8 (64-bit length) + 4 (masking key).
+ */
+#define MAX_HEADER_LEN 14
+
+/*
+ Normal closure.
+ */
+#define NORMAL 1000
+
+/*
+ Endpoint going away.
+ */
+#define GOING_AWAY 1001
+
+/*
+ Protocol error.
+ */
+#define PROTOCOL_ERROR 1002
+
+/*
+ Unacceptable data type.
+ */
+#define UNSUPPORTED 1003
+
+/*
+ Data inconsistent with the message type (bad UTF-8, bad compressed data).
+ */
+#define INVALID_DATA 1007
+
+/*
+ Policy violation.
+ */
+#define POLICY 1008
+
+/*
+ Message too big.
+ */
+#define TOO_BIG 1009
+
+/*
+ Client expected an extension the server did not negotiate.
+ */
+#define EXTENSION 1010
+
+/*
+ Unexpected condition on the server.
+ */
+#define INTERNAL 1011
+
+/*
  A client configuration built with rustls-ffi (`rustls_client_config_builder_build`).
  Declared in `rustls.h`; opaque here.
  */
@@ -1023,9 +1113,9 @@ struct mg_conn mg_http_connect(struct mg_mgr *mgr,
 /*
  Send a complete response with `len` body bytes at `body` (the non-variadic core of
  `mg_http_reply`). `headers` may be NULL or `""`, else zero or more `Name: value\r\n`
- lines, checked as `mg_http_serve_opts.extra_headers` are: a missing final CRLF is added;
- an empty line, a bare CR or LF, a name that is not a token (`"A : b"`), a line starting
- with whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
+ lines, each ending in CRLF, the last one included: a missing final CRLF, an empty line,
+ a bare CR or LF, a name that is not a token (`"A : b"`), a line starting with
+ whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
  (an error is logged, since Mongoose's `mg_http_reply` returns nothing to check).
  All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
  (NULL, len > 0), bad `headers`), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.

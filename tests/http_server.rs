@@ -47,8 +47,8 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             srv.streamed.fetch_add(d.len, Ordering::SeqCst);
         }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/hdr" => {
-            // Malformed headers are refused and send nothing; then a reply whose header
-            // lacks its CRLF, which is completed.
+            // Malformed headers (a missing final CRLF included) are refused and send
+            // nothing; then a well-formed reply.
             let mut codes = Vec::new();
             for bad in [
                 c"X-A: 1\nX-B: 2\r\n",
@@ -57,12 +57,13 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
                 c"X-A: 1\r",
                 c"X-A: 1\r\n folded\r\n",
                 c"X-A: \x01\r\n",
+                c"X-A: 1",
             ] {
                 codes.push(mg_http_reply_n(c, 200, bad.as_ptr(), c"x".as_ptr(), 1).to_string());
             }
             let body = codes.join(" ");
             assert_eq!(
-                mg_http_reply_n(c, 200, c"X-A: 1".as_ptr(), body.as_ptr().cast(), body.len()),
+                mg_http_reply_n(c, 200, c"X-A: 1\r\n".as_ptr(), body.as_ptr().cast(), body.len()),
                 0
             );
         }
@@ -569,14 +570,14 @@ fn an_early_answer_is_the_only_answer() {
 }
 
 #[test]
-fn mg_http_reply_refuses_malformed_headers_and_completes_a_missing_crlf() {
+fn mg_http_reply_refuses_malformed_headers_and_sends_nothing() {
     let p = server(false);
     let (got, closed) = exchange(
         p,
         b"GET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
         SHORT,
     );
-    let codes = vec![meerkat::error::MG_ERR_INVALID.to_string(); 6].join(" ");
+    let codes = vec![meerkat::error::MG_ERR_INVALID.to_string(); 7].join(" ");
     let one = format!(
         "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: {}\r\n\r\n{codes}",
         codes.len()

@@ -44,9 +44,9 @@ pub extern "C" fn mg_http_connect(
 
 /// Send a complete response with `len` body bytes at `body` (the non-variadic core of
 /// `mg_http_reply`). `headers` may be NULL or `""`, else zero or more `Name: value\r\n`
-/// lines, checked as `mg_http_serve_opts.extra_headers` are: a missing final CRLF is added;
-/// an empty line, a bare CR or LF, a name that is not a token (`"A : b"`), a line starting
-/// with whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
+/// lines, each ending in CRLF, the last one included: a missing final CRLF, an empty line,
+/// a bare CR or LF, a name that is not a token (`"A : b"`), a line starting with
+/// whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
 /// (an error is logged, since Mongoose's `mg_http_reply` returns nothing to check).
 /// All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
 /// (NULL, len > 0), bad `headers`), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.

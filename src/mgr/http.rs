@@ -87,24 +87,25 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `mg_http_reply`'s `headers`, checked as `serve`'s extra headers are
-/// ([`crate::http::check_header_lines`]): complete `Name: value\r\n` lines, the final CRLF
-/// added if it was left out. `MG_ERR_INVALID` when they would corrupt the response head;
-/// that is also logged as an error, since Mongoose's `mg_http_reply` returns nothing and
-/// ported programs do not look at the result.
-pub fn reply_headers(raw: &[u8]) -> Result<alloc::borrow::Cow<'_, [u8]>, core::ffi::c_int> {
+/// `mg_http_reply`'s `headers`, checked with the rule of `serve`'s extra headers
+/// ([`crate::http::check_header_lines`]) but strictly: every line must be a complete
+/// `Name: value\r\n`, the last one included. `MG_ERR_INVALID`, nothing sent, when they are
+/// not (a missing CRLF would glue the next header onto the last one, as in
+/// `X-A: 1Content-Length: 4`); that is also logged as an error, since Mongoose's
+/// `mg_http_reply` returns nothing and ported programs do not look at the result.
+pub fn reply_headers(raw: &[u8]) -> Result<&[u8], core::ffi::c_int> {
     match crate::http::check_header_lines(raw) {
-        Some(false) => Ok(alloc::borrow::Cow::Borrowed(raw)),
-        Some(true) => {
-            let mut v = Vec::with_capacity(raw.len() + 2);
-            v.extend_from_slice(raw);
-            v.extend_from_slice(b"\r\n");
-            Ok(alloc::borrow::Cow::Owned(v))
-        }
-        None => {
+        Some(false) => Ok(raw),
+        found => {
+            let why = if found.is_some() {
+                "the last header line has no CRLF"
+            } else {
+                "not complete `Name: value` lines"
+            };
             crate::mlog!(
                 crate::log::LL_ERROR,
-                "mg_http_reply: malformed headers, nothing sent: {:?}",
+                "mg_http_reply: malformed headers ({}), nothing sent: {:?}",
+                why,
                 alloc::string::String::from_utf8_lossy(raw)
             );
             Err(crate::error::MG_ERR_INVALID)

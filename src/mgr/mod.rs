@@ -815,7 +815,7 @@ impl Mgr {
     /// [`Mgr::send`] like any bytes. Same errors as `send`, and `MG_ERR_INVALID` for
     /// malformed `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), c_int> {
-        let headers = &*http::reply_headers(headers)?;
+        let headers = http::reply_headers(headers)?;
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
