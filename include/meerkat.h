@@ -94,8 +94,9 @@
 #define MG_ERR_CLOSING -10
 
 /*
- The call is not allowed while an event handler of this manager is running
- (`mg_mgr_poll` and `mg_mgr_free` from inside a handler).
+ The manager is in use: the call is not allowed while an event handler of this manager is
+ running (`mg_mgr_poll` and `mg_mgr_free` from inside a handler), or `mg_mgr_init` was
+ given a manager that is already initialised (call `mg_mgr_free` first).
  */
 #define MG_ERR_BUSY -11
 
@@ -254,6 +255,25 @@
  */
 #define MG_MAX_HTTP_HEADERS 100
 
+/*
+ `mg_json_get`: nesting deeper than `MG_JSON_MAX_DEPTH` containers on the part scanned.
+ */
+#define MG_JSON_TOO_DEEP -1
+
+/*
+ `mg_json_get`: the part of the document scanned is not JSON, or the path is malformed.
+ */
+#define MG_JSON_INVALID -2
+
+/*
+ `mg_json_get`: nothing at that path.
+ */
+#define MG_JSON_NOT_FOUND -3
+
+/*
+ The deepest nesting of objects and arrays `mg_json_get` follows (fixed at build time).
+ */
+#define MG_JSON_MAX_DEPTH 30
 
 
 
@@ -263,6 +283,97 @@
 
 
 
+
+
+/*
+ Continuation frame (Mongoose's `WEBSOCKET_OP_CONTINUE`).
+ */
+#define WEBSOCKET_OP_CONTINUE 0
+
+/*
+ Text frame (`WEBSOCKET_OP_TEXT`).
+ */
+#define WEBSOCKET_OP_TEXT 1
+
+/*
+ Binary frame (`WEBSOCKET_OP_BINARY`).
+ */
+#define WEBSOCKET_OP_BINARY 2
+
+/*
+ Close frame (`WEBSOCKET_OP_CLOSE`).
+ */
+#define WEBSOCKET_OP_CLOSE 8
+
+/*
+ Ping frame (`WEBSOCKET_OP_PING`).
+ */
+#define WEBSOCKET_OP_PING 9
+
+/*
+ Pong frame (`WEBSOCKET_OP_PONG`).
+ */
+#define WEBSOCKET_OP_PONG 10
+
+/*
+ FIN bit of the first header byte, as in [`WsMessage::flags`].
+ */
+#define FLAG_FIN 128
+
+/*
+ RSV1 bit of the first header byte ("per-message compressed" under permessage-deflate).
+ */
+#define FLAG_RSV1 64
+
+/*
+ Longest possible frame header: 2 + 8 (64-bit length) + 4 (masking key).
+ */
+#define MAX_HEADER_LEN 14
+
+/*
+ Normal closure.
+ */
+#define NORMAL 1000
+
+/*
+ Endpoint going away.
+ */
+#define GOING_AWAY 1001
+
+/*
+ Protocol error.
+ */
+#define PROTOCOL_ERROR 1002
+
+/*
+ Unacceptable data type.
+ */
+#define UNSUPPORTED 1003
+
+/*
+ Data inconsistent with the message type (bad UTF-8, bad compressed data).
+ */
+#define INVALID_DATA 1007
+
+/*
+ Policy violation.
+ */
+#define POLICY 1008
+
+/*
+ Message too big.
+ */
+#define TOO_BIG 1009
+
+/*
+ Client expected an extension the server did not negotiate.
+ */
+#define EXTENSION 1010
+
+/*
+ Unexpected condition on the server.
+ */
+#define INTERNAL 1011
 
 /*
  A client configuration built with rustls-ffi (`rustls_client_config_builder_build`).
@@ -384,6 +495,68 @@ struct mg_conn_info {
 };
 
 /*
+ SHA-1 state (Mongoose 7.22 layout: 92 bytes). Fields are meerkat's own: do not read them.
+ */
+struct mg_sha1_ctx {
+  /*
+   Chaining state.
+   */
+  uint32_t state[5];
+  /*
+   Message length in bits: low word, high word.
+   */
+  uint32_t count[2];
+  /*
+   Bytes not yet compressed (the first `count / 8 % 64`).
+   */
+  unsigned char buffer[64];
+};
+
+/*
+ SHA-256 state (Mongoose 7.22 layout). Fields are meerkat's own: do not read them.
+ */
+struct mg_sha256_ctx {
+  /*
+   Chaining state.
+   */
+  uint32_t state[8];
+  /*
+   Message length in bits.
+   */
+  uint64_t bits;
+  /*
+   Bytes pending in `buffer` (informative; recomputed from `bits`).
+   */
+  uint32_t len;
+  /*
+   Bytes not yet compressed.
+   */
+  unsigned char buffer[64];
+};
+
+/*
+ SHA-384 state (Mongoose 7.22 layout). Fields are meerkat's own: do not read them.
+ */
+struct mg_sha384_ctx {
+  /*
+   Chaining state.
+   */
+  uint64_t state[8];
+  /*
+   Bytes not yet compressed.
+   */
+  uint8_t buffer[128];
+  /*
+   Message length in bits: low, high.
+   */
+  uint64_t bitlen[2];
+  /*
+   Bytes pending in `buffer` (informative; recomputed from `bitlen`).
+   */
+  uint32_t datalen;
+};
+
+/*
  One HTTP header field: name and value point into the message (see `mg_http_message`).
  */
 struct mg_http_header {
@@ -441,6 +614,22 @@ struct mg_http_part {
  character with the `param` given alongside it.
  */
 typedef void (*mg_pfn_t)(char ch, void *param);
+
+/*
+ A growable byte buffer (Mongoose 7.22 layout): `len` bytes used of `size` allocated at
+ `buf`, capacity always a multiple of `align` (when non-zero).
+
+ Ownership: the caller owns the struct and, through it, `buf`, which comes from
+ `mg_calloc`; release it with `mg_iobuf_free`. Initialise with `mg_iobuf_init` or `{0}`.
+ The functions check the struct they are given: a `buf` that is NULL with `size > 0` is
+ refused, and `len` is never taken beyond `size`.
+ */
+struct mg_iobuf {
+  unsigned char *buf;
+  size_t size;
+  size_t len;
+  size_t align;
+};
 
 /*
  Runtime caps of a manager (`mg_mgr_get_limits` / `mg_mgr_set_limits`). Every buffer,
@@ -596,8 +785,9 @@ typedef void (*mg_undelivered_fn_t)(struct mg_conn c, struct mg_str *data, void 
  - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
    sent as they are.
  - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
-   be omitted). Text with an empty line, a bare CR or LF, or a line without a colon makes
-   the call fail with `MG_ERR_INVALID`.
+   be omitted). Text with an empty line, a bare CR or LF, a line without a colon, a name
+   that is not a token (`"A : b"`), a line starting with whitespace or a control character
+   makes the call fail with `MG_ERR_INVALID` (the rule `mg_http_reply`'s headers follow).
  - `mime_types`: extra content types, `"ext1=type1,ext2=type2"`, consulted before the
    built-in table (`html`, `css`, `js`, `json`, `svg`, `png`, `wasm`, `woff2`, ...;
    unknown extensions are `application/octet-stream`).
@@ -701,9 +891,19 @@ struct mg_conn mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_
 int mg_send(struct mg_conn c, const void *buf, size_t len);
 
 /*
+ How many more bytes `mg_send` would accept on `c` now: `max_send` minus what is already
+ buffered for sending (on UDP, where a datagram goes out at once, `max_send`). Written to
+ `*room`. The printf family (`mg_printf`, `mg_http_reply`, `mg_http_printf_chunk`) uses it
+ to refuse output that cannot fit with `MG_ERR_FULL` before building it. Returns 0,
+ `MG_ERR_STALE`, `MG_ERR_CLOSING` after `mg_close`, `MG_ERR_UNSUPPORTED` on a TCP
+ listener, `MG_ERR_INVALID` (NULL `room`). Owner thread.
+ */
+int mg_send_room(struct mg_conn c, size_t *room);
+
+/*
  The received bytes not yet consumed (Mongoose's `c->recv.buf`/`c->recv.len`). The view
  stays valid until the current handler returns, or, outside handlers, until the next
- `mg_mgr_poll`. Empty `{NULL, 0}` for a stale handle. Owner thread.
+ `mg_mgr_poll`. `{NULL, 0}` when nothing is pending or for a stale handle. Owner thread.
  */
 struct mg_str mg_recv(struct mg_conn c);
 
@@ -774,6 +974,118 @@ struct mg_conn mg_conn_next(struct mg_mgr *mgr, struct mg_conn c);
 int mg_recv_pause(struct mg_conn c, bool paused);
 
 /*
+ `mg_sha1_init(ctx)`: start a SHA-1 hash. NULL is ignored. Thread: any thread.
+ */
+void mg_sha1_init(struct mg_sha1_ctx *ctx);
+
+/*
+ `mg_sha1_update(ctx, data, len)`: hash `len` more bytes at `data`. A NULL `ctx` or a
+ `(NULL, len > 0)` buffer does nothing. Not retained. Thread: any thread.
+ */
+void mg_sha1_update(struct mg_sha1_ctx *ctx, const unsigned char *data, size_t len);
+
+/*
+ `mg_sha1_final(digest, ctx)`: write the 20-byte SHA-1 of everything hashed to `digest`
+ and wipe `ctx` (call `mg_sha1_init` to reuse it). NULL arguments do nothing.
+ Thread: any thread.
+ */
+void mg_sha1_final(unsigned char *digest, struct mg_sha1_ctx *ctx);
+
+/*
+ `mg_sha256_init(ctx)`: start a SHA-256 hash. NULL is ignored. Thread: any thread.
+ */
+void mg_sha256_init(struct mg_sha256_ctx *ctx);
+
+/*
+ `mg_sha256_update(ctx, data, len)`: hash `len` more bytes at `data`. A NULL `ctx` or a
+ `(NULL, len > 0)` buffer does nothing. Not retained. Thread: any thread.
+ */
+void mg_sha256_update(struct mg_sha256_ctx *ctx, const unsigned char *data, size_t len);
+
+/*
+ `mg_sha256_final(digest, ctx)`: write the 32-byte SHA-256 to `digest` and wipe `ctx`.
+ NULL arguments do nothing. Thread: any thread.
+ */
+void mg_sha256_final(unsigned char *digest, struct mg_sha256_ctx *ctx);
+
+/*
+ `mg_sha256(dst, data, len)`: the 32-byte SHA-256 of `len` bytes at `data`, into `dst`.
+ A NULL `dst` or `(NULL, len > 0)` data does nothing. Thread: any thread.
+ */
+void mg_sha256(uint8_t *dst, uint8_t *data, size_t len);
+
+/*
+ `mg_hmac_sha256(dst, key, keysz, data, datasz)`: HMAC-SHA-256 (RFC 2104) of `data`
+ under `key` (any length), 32 bytes into `dst`. A NULL `dst` or a `(NULL, n > 0)` input
+ does nothing. Thread: any thread.
+ */
+void mg_hmac_sha256(uint8_t *dst, uint8_t *key, size_t keysz, uint8_t *data, size_t datasz);
+
+/*
+ `mg_sha384_init(ctx)`: start a SHA-384 hash. NULL is ignored. Thread: any thread.
+ */
+void mg_sha384_init(struct mg_sha384_ctx *ctx);
+
+/*
+ `mg_sha384_update(ctx, data, len)`: hash `len` more bytes at `data`. A NULL `ctx` or a
+ `(NULL, len > 0)` buffer does nothing. Not retained. Thread: any thread.
+ */
+void mg_sha384_update(struct mg_sha384_ctx *ctx, const uint8_t *data, size_t len);
+
+/*
+ `mg_sha384_final(digest, ctx)`: write the 48-byte SHA-384 to `digest` and wipe `ctx`.
+ NULL arguments do nothing. Thread: any thread.
+ */
+void mg_sha384_final(uint8_t *digest, struct mg_sha384_ctx *ctx);
+
+/*
+ `mg_sha384(dst, data, len)`: the 48-byte SHA-384 of `len` bytes at `data`, into `dst`.
+ A NULL `dst` or `(NULL, len > 0)` data does nothing. Thread: any thread.
+ */
+void mg_sha384(uint8_t *dst, uint8_t *data, size_t len);
+
+/*
+ `mg_base64_encode(p, n, buf, len)`: base64 (standard alphabet, `=` padded) of `n` bytes
+ at `p` into `buf`, NUL-terminated. Returns the text length, or 0 (and `buf[0]` set to
+ NUL when `len > 0`) if `buf` is smaller than `4 * ceil(n / 3) + 1` bytes or an argument
+ is `(NULL, n > 0)`. Thread: any thread.
+ */
+size_t mg_base64_encode(const unsigned char *p, size_t n, char *buf, size_t len);
+
+/*
+ `mg_base64_decode(src, n, dst, len)`: decode `n` base64 characters at `src` (standard
+ alphabet; `=` padding optional) into `dst`, NUL-terminated. Returns the decoded length, or
+ 0 (and `dst[0]` set to NUL when `len > 0`) for input that is not base64 or a `dst`
+ smaller than `n / 4 * 3 + 1` bytes (for unpadded input, room for the whole last group).
+ Mongoose 7.22 ignores an incomplete last group; meerkat decodes it. Thread: any thread.
+ */
+size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t len);
+
+/*
+ `mg_base64_update(ch, buf, n)`: streaming encoder. Append byte `ch` to the base64 text
+ being built in `buf`, of which `n` characters (the previous return value; 0 to start)
+ are complete. Returns the new `n`. Finish with `mg_base64_final`.
+
+ `buf` must have room for `n + 2` bytes (there is no length argument, as in Mongoose); a
+ NULL `buf` returns `n` unchanged. Thread: any thread.
+ */
+size_t mg_base64_update(unsigned char ch, char *buf, size_t n);
+
+/*
+ `mg_base64_final(buf, n)`: finish the text built by `mg_base64_update`: pad with `=` and
+ NUL-terminate. Returns the text length. `buf` must have room for `n` rounded up to a
+ multiple of 4, plus 1, bytes; a NULL `buf` returns 0. Thread: any thread.
+ */
+size_t mg_base64_final(char *buf, size_t n);
+
+/*
+ `mg_crc32(crc, buf, len)`: CRC-32 (the zlib/Ethernet polynomial 0xEDB88320, reflected)
+ of `len` bytes at `buf`, continuing from `crc` (0 to start; pass a previous result to
+ extend it). `(NULL, len > 0)` returns `crc` unchanged. Thread: any thread.
+ */
+uint32_t mg_crc32(uint32_t crc, const char *buf, size_t len);
+
+/*
  Listen for HTTP/1.1 on `url` (`http://0.0.0.0:8000`, `http://[::1]:0`...). Accepted
  connections get `MG_EV_HTTP_HDRS` and `MG_EV_HTTP_MSG` for each request, one request at a
  time: the next pipelined request is read only after the response to the current one is
@@ -800,9 +1112,14 @@ struct mg_conn mg_http_connect(struct mg_mgr *mgr,
 
 /*
  Send a complete response with `len` body bytes at `body` (the non-variadic core of
- `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
+ `mg_http_reply`). `headers` may be NULL or `""`, else zero or more `Name: value\r\n`
+ lines, each ending in CRLF, the last one included: a missing final CRLF, an empty line,
+ a bare CR or LF, a name that is not a token (`"A : b"`), a line starting with
+ whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
+ (an error is logged, since Mongoose's `mg_http_reply` returns nothing to check).
  All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
- (NULL, len > 0)), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`. Owner thread.
+ (NULL, len > 0), bad `headers`), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.
+ Owner thread.
  */
 int mg_http_reply_n(struct mg_conn c,
                     int status,
@@ -878,6 +1195,105 @@ size_t mg_http_next_multipart(struct mg_str body, size_t offset, struct mg_http_
 int mg_http_stream(struct mg_conn c);
 
 /*
+ `mg_json_get(json, path, &toklen)`: find the token at `path` in the JSON text `json`.
+
+ Returns its byte offset in `json.buf` (>= 0) and sets `*toklen` to its length (a string
+ token includes its quotes), or returns `MG_JSON_NOT_FOUND`, `MG_JSON_INVALID` (malformed
+ JSON before the token is found or inside it, a path not starting with `$`, a malformed
+ path, a NULL `path`, a `(NULL, n > 0)` `json`) or `MG_JSON_TOO_DEEP`. As in Mongoose,
+ `*toklen` is set to 0 first, so it is 0 on failure; `toklen` may be NULL.
+
+ Note: these codes are Mongoose's, not `MG_ERR_*` (`MG_JSON_TOO_DEEP` is -1 like
+ `MG_ERR_INVALID`). Text after the token is not looked at (see `docs/porting.md` for where
+ meerkat is stricter than Mongoose: RFC 8259 numbers, UTF-8 strings). A token beyond
+ `INT_MAX` bytes is `MG_JSON_INVALID`. Thread: any thread.
+ */
+int mg_json_get(struct mg_str json, const char *path, int *toklen);
+
+/*
+ `mg_json_get_tok(json, path)`: the token at `path`, as a view into `json` (not copied, not
+ NUL-terminated, valid as long as `json` is; strings keep their quotes and escapes).
+ `{NULL, 0}` when there is none or the JSON is invalid. Thread: any thread.
+ */
+struct mg_str mg_json_get_tok(struct mg_str json, const char *path);
+
+/*
+ `mg_json_get_num(json, path, &v)`: true if the token at `path` is a number, and then
+ `*v` is its value (correctly rounded; beyond the range of double, +/-infinity).
+ `v` may be NULL to test only. Thread: any thread.
+ */
+bool mg_json_get_num(struct mg_str json, const char *path, double *v);
+
+/*
+ `mg_json_get_bool(json, path, &v)`: true if the token at `path` is `true` or `false`,
+ and then `*v` is its value. `v` may be NULL to test only. Thread: any thread.
+ */
+bool mg_json_get_bool(struct mg_str json, const char *path, bool *v);
+
+/*
+ `mg_json_get_long(json, path, dflt)`: the number at `path` as a `long`, or `dflt` when
+ there is none. Integers that fit are exact (Mongoose goes through `double`); fractions are
+ truncated toward zero; values beyond `long` saturate at `LONG_MIN`/`LONG_MAX`.
+ Thread: any thread.
+ */
+long mg_json_get_long(struct mg_str json, const char *path, long dflt);
+
+/*
+ `mg_json_get_str(json, path)`: the string at `path`, unescaped (`\uXXXX` as UTF-8) into a
+ new NUL-terminated buffer.
+
+ Ownership: the caller frees the result with `free()` or `mg_free()`. NULL when the token
+ is missing or not a string, when it holds an unpaired surrogate escape, or when memory
+ runs out. An embedded `\u0000` ends the C string early. Thread: any thread.
+ */
+char *mg_json_get_str(struct mg_str json, const char *path);
+
+/*
+ `mg_json_get_hex(json, path, &len)`: decode the hex string at `path` (`"0aFF"`, either
+ case) into a new buffer of `*len` bytes, followed by a NUL that `*len` does not count.
+
+ Ownership: the caller frees the result with `free()` or `mg_free()`. NULL (and `*len`
+ untouched) when the token is missing, not a string, of odd length or not hex (Mongoose
+ returns a partly decoded buffer there), or when memory runs out. `len` may be NULL.
+ Thread: any thread.
+ */
+char *mg_json_get_hex(struct mg_str json, const char *path, int *len);
+
+/*
+ `mg_json_get_b64(json, path, &len)`: decode the base64 string at `path` (standard
+ alphabet, `=` padding optional) into a new buffer of `*len` bytes plus a NUL that `*len`
+ does not count.
+
+ Ownership: the caller frees the result with `free()` or `mg_free()`. NULL (and `*len`
+ untouched) when the token is missing, not a string or not base64, or when memory runs
+ out. `len` may be NULL. Thread: any thread.
+ */
+char *mg_json_get_b64(struct mg_str json, const char *path, int *len);
+
+/*
+ `mg_json_unescape(json, path, buf, len)` (Mongoose 7.22's form): unescape the string at
+ `path` into `buf` (`len` bytes) and NUL-terminate it.
+
+ Returns the number of bytes written without the NUL, or 0 when the token is missing or
+ not a string, when it does not fit with its NUL, or when it is empty (as Mongoose).
+ `\uXXXX` escapes become UTF-8 (Mongoose 7.22 writes only `\u00XX` as one raw byte).
+ On failure `buf[0]` is set to NUL when `len > 0`. `(NULL, len > 0)` writes nothing and
+ returns 0. Thread: any thread.
+ */
+size_t mg_json_unescape(struct mg_str json, const char *path, char *buf, size_t len);
+
+/*
+ `mg_json_next(obj, ofs, &key, &val)`: iterate over the object or array token `obj` (for
+ example from `mg_json_get_tok`). Start with `ofs` 0 and pass back what it returns; 0 means
+ there are no more entries (or `obj` is not an object or array, or is invalid there).
+
+ `*key` is set to the raw key token with its quotes for objects, to `{NULL, 0}` for arrays;
+ `*val` to the raw value token. Both are views into `obj`. `key` and `val` may be NULL.
+ Thread: any thread.
+ */
+size_t mg_json_next(struct mg_str obj, size_t ofs, struct mg_str *key, struct mg_str *val);
+
+/*
  `mg_log_set(level)`: set the global log level: `MG_LL_NONE` (0), `MG_LL_ERROR` (1, the
  default), `MG_LL_INFO` (2), `MG_LL_DEBUG` (3), `MG_LL_VERBOSE` (4). Values outside
  0..=4 are clamped into that range. Thread: any thread (takes effect for messages logged
@@ -917,10 +1333,72 @@ bool mg_log_prefix(int level, const char *file, int line, const char *fname);
 void mg_log_write(const char *buf, size_t len);
 
 /*
+ `mg_calloc(count, size)`: `calloc`. Memory meerkat hands out (`mg_json_get_str`,
+ `mg_strdup`, ...) comes from the same allocator, so `mg_free` and `free` are
+ interchangeable. NULL on overflow or when memory runs out. Thread: any thread.
+ */
+void *mg_calloc(size_t count, size_t size);
+
+/*
+ `mg_free(ptr)`: `free`. NULL does nothing. `ptr` must come from `mg_calloc`, `malloc`
+ or a meerkat call documented as returning memory the caller frees. Thread: any thread.
+ */
+void mg_free(void *ptr);
+
+/*
+ `mg_bzero(buf, len)`: zero `len` bytes at `buf` with writes the compiler cannot remove
+ (for keys and passwords). NULL does nothing. Thread: any thread.
+ */
+void mg_bzero(unsigned char *buf, size_t len);
+
+/*
+ `mg_iobuf_init(io, size, align)`: make `io` empty with the given alignment (0: none), then
+ allocate `size` bytes (rounded up to `align`). Whatever `io` held before is overwritten,
+ not freed. Returns false (leaving `io` empty) when memory runs out or `io` is NULL.
+ Thread: any thread.
+ */
+bool mg_iobuf_init(struct mg_iobuf *io, size_t size, size_t align);
+
+/*
+ `mg_iobuf_resize(io, new_size)`: reallocate to `new_size` rounded up to `io->align`,
+ keeping the first `min(len, new size)` bytes; 0 frees the buffer. The old memory is
+ zeroed before it is freed. Returns false (and `io` unchanged) when memory runs out or `io`
+ is NULL or inconsistent. Thread: any thread.
+ */
+bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size);
+
+/*
+ `mg_iobuf_free(io)`: zero and free the buffer; `buf`, `size` and `len` become 0 (`align`
+ is kept). NULL does nothing. Thread: any thread.
+ */
+void mg_iobuf_free(struct mg_iobuf *io);
+
+/*
+ `mg_iobuf_add(io, ofs, buf, len)`: insert `len` bytes at offset `ofs`, moving what was
+ there to the right; the buffer is resized to the new length rounded up to `align` (so,
+ as in Mongoose, with `align` 0 it shrinks to fit). A NULL `buf` reserves `len` zeroed
+ bytes. `buf` may point into `io`'s own data. An `ofs` beyond `len` is taken as `len`
+ (Mongoose would write past its allocation there). Returns `len`, or 0 when nothing was
+ added (out of memory, NULL or inconsistent `io`). Thread: any thread.
+ */
+size_t mg_iobuf_add(struct mg_iobuf *io, size_t ofs, const void *buf, size_t len);
+
+/*
+ `mg_iobuf_del(io, ofs, len)`: remove `len` bytes at offset `ofs` (both clamped to the
+ data), moving the rest left and zeroing the freed tail. The allocation is kept. Returns the
+ number of bytes removed; 0 for a NULL or inconsistent `io`. Thread: any thread.
+ */
+size_t mg_iobuf_del(struct mg_iobuf *io, size_t ofs, size_t len);
+
+/*
  Set up `*mgr` for use on the calling thread, which becomes its owner: every other
  `mg_*` call on the manager or its connections must come from this thread (except
  `mg_wakeup`, `mg_wakeup_all`, `mg_wakeup_loop`). Returns 0, or `MG_ERR_INVALID` (NULL),
- `MG_ERR_IO` (no wakeup pipe). `mgr` must stay at the same address until `mg_mgr_free`.
+ `MG_ERR_IO` (no wakeup pipe), `MG_ERR_BUSY` when `*mgr` is already a live manager
+ (initialised at this address and not freed: call `mg_mgr_free` first; the live manager
+ is left untouched). `*mgr` need not be zeroed before the first call: an uninitialised
+ `struct mg_mgr` on the stack or as a global is never mistaken for a live one.
+ `mgr` must stay at the same address until `mg_mgr_free`.
  Unlike Mongoose there is no `mg_wakeup_init`: wakeups always work (it exists as a no-op).
  */
 int mg_mgr_init(struct mg_mgr *mgr);
@@ -1006,6 +1484,61 @@ int mg_wakeup_loop(struct mg_mgr *mgr);
  unchanged. Any thread.
  */
 int mg_last_error(void);
+
+/*
+ `mg_casecmp(s1, s2)`: compare NUL-terminated strings with ASCII letters folded to lower
+ case: < 0, 0 or > 0 (the difference of the first differing folded bytes, as unsigned).
+ A NULL argument compares as the empty string (Mongoose would crash). Thread: any thread.
+ */
+int mg_casecmp(const char *s1, const char *s2);
+
+/*
+ `mg_path_is_sane(path)`: false for a path that could climb out of the directory it is
+ resolved in: starting with `~` or `..`, containing `/..` or `\..` (even as in `/..x`), or
+ containing a NUL byte. An empty path (or one starting with NUL) is sane; a `(NULL, n > 0)`
+ path is not. As Mongoose 7.22. Thread: any thread.
+ */
+bool mg_path_is_sane(struct mg_str path);
+
+/*
+ `mg_ntohs(net)`: a 16-bit value from network (big-endian) to host order. `mg_htons` is the
+ same operation. Thread: any thread.
+ */
+uint16_t mg_ntohs(uint16_t net);
+
+/*
+ `mg_ntohl(net)`: a 32-bit value from network to host order. Thread: any thread.
+ */
+uint32_t mg_ntohl(uint32_t net);
+
+/*
+ `mg_ntohll(net)`: a 64-bit value from network to host order. Thread: any thread.
+ */
+uint64_t mg_ntohll(uint64_t net);
+
+/*
+ `mg_htons(host)`: a 16-bit value from host to network order (a macro in Mongoose; a
+ function here). Thread: any thread.
+ */
+uint16_t mg_htons(uint16_t host);
+
+/*
+ `mg_htonl(host)`: a 32-bit value from host to network order. Thread: any thread.
+ */
+uint32_t mg_htonl(uint32_t host);
+
+/*
+ `mg_htonll(host)`: a 64-bit value from host to network order. Thread: any thread.
+ */
+uint64_t mg_htonll(uint64_t host);
+
+/*
+ `mg_hexdump(buf, len)`: write a hex dump of `len` bytes at `buf` to the log sink (the
+ `mg_log_set_fn` printer), whatever the log level, as Mongoose 7.22 does: per 16 bytes, the
+ offset, the bytes in hex and as ASCII, CRLF. `len` 0 or `(NULL, len > 0)` prints nothing.
+ Not retained. Thread: any thread.
+ */
+void mg_hexdump(const void *buf, size_t len);
 
 /*
  Answer the request `hm` on `c` with the file its path names under `opts->root_dir`, as
@@ -1449,7 +1982,10 @@ char *mg_mprintf(const char *fmt, ...);
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued
  * (>= 0), or a negative MG_ERR_* code: mg_send's error, MG_ERR_NOMEM (-13) when the
  * formatting buffer could not be allocated, MG_ERR_TOO_LARGE (-16) when the output exceeds
- * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send. */
+ * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send.
+ * Bounded memory: at most mg_send_room(c) bytes are ever built; longer output (a huge
+ * field width, a long %s) is refused with MG_ERR_FULL (-4) before it is formatted further.
+ * mg_http_reply and mg_http_printf_chunk bound their body the same way. */
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap);
 int mg_printf(struct mg_conn c, const char *fmt, ...);
 

@@ -30,7 +30,8 @@ pub enum Error {
     Io,
     /// The connection (or the manager) is closing; nothing more is accepted for it.
     Closing,
-    /// Not allowed while an event handler of this manager runs (`poll`, `shutdown`).
+    /// The manager is in use: not allowed while one of its event handlers runs (`poll`,
+    /// `shutdown`), or (C API) initialising a manager that is already initialised.
     Busy,
     /// The handle space is exhausted (never reached in practice; see [`crate::handle`]).
     Exhausted,
@@ -58,7 +59,7 @@ impl Error {
             Error::Addr => "address unavailable or unresolved",
             Error::Io => "socket or OS error",
             Error::Closing => "connection is closing",
-            Error::Busy => "not allowed inside an event handler",
+            Error::Busy => "manager busy: inside its event handler, or already initialised",
             Error::Exhausted => "handle space exhausted",
             Error::NoMem => "out of memory",
             Error::Internal => "internal error",

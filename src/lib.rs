@@ -9,6 +9,7 @@
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
 //! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). The only place with libc calls.
 //! - [`http`]: sans-IO HTTP/1.1 machines.
+//! - [`ws`]: sans-IO WebSocket machine (RFC 6455, permessage-deflate RFC 7692).
 //! - [`util`]: pure helpers (`mg_str`, `mg_match`, URLs).
 //! - [`ffi`]: the C boundary. Every exported function lives there, behind one panic boundary.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -24,3 +25,4 @@ pub mod serve;
 pub mod sys;
 pub mod tls;
 pub mod util;
+pub mod ws;

@@ -166,3 +166,60 @@ fn keep_alive_client_against_meerkat_server() {
     mg_close(c);
     m.poll_until(5, "both sides closed", |m| m.live() == 1);
 }
+
+/// A one-shot raw server that answers with `reply` and then keeps the connection open until
+/// the client closes it (at most 10 s): a response the client cannot finish must end in an
+/// error from the client, not in a wait for the server.
+fn held_server(reply: &'static [u8]) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let mut b = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut b) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&b[..n]),
+            }
+        }
+        s.write_all(reply).unwrap();
+        // Until the client closes (or the timeout).
+        while let Ok(n) = s.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn bare_lf_and_oversized_chunks_in_a_response_are_errors_at_once() {
+    let cases: &[(&'static [u8], &str)] = &[
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\n", "400"),
+        (b"HTTP/1.1 200 OK\nContent-Length: 2\n\n", "400"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\n", "400"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\n",
+            "400",
+        ),
+        // 2 MiB declared, over the default http_max_body (1 MiB); no data follows.
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n",
+            "413",
+        ),
+    ];
+    for &(reply, status) in cases {
+        let t0 = std::time::Instant::now();
+        let ev = fetch(held_server(reply), GET);
+        let took = t0.elapsed();
+        let what = String::from_utf8_lossy(reply);
+        let err = ev.iter().find(|e| e.0 == MG_EV_ERROR);
+        assert!(err.is_some_and(|e| e.1.contains(status)), "{what:?}: {ev:?}");
+        assert!(!ev.iter().any(|e| e.0 == MG_EV_HTTP_MSG), "{what:?}: {ev:?}");
+        assert_eq!(ev.last().unwrap().0, MG_EV_CLOSE);
+        assert!(took < std::time::Duration::from_secs(1), "{what:?}: took {took:?}");
+    }
+}

@@ -46,6 +46,27 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             let d = unsafe { &*(ev_data as *const mg_str) };
             srv.streamed.fetch_add(d.len, Ordering::SeqCst);
         }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/hdr" => {
+            // Malformed headers (a missing final CRLF included) are refused and send
+            // nothing; then a well-formed reply.
+            let mut codes = Vec::new();
+            for bad in [
+                c"X-A: 1\nX-B: 2\r\n",
+                c"X-A: 1\r\n\r\nsmuggled",
+                c"X-A : 1\r\n",
+                c"X-A: 1\r",
+                c"X-A: 1\r\n folded\r\n",
+                c"X-A: \x01\r\n",
+                c"X-A: 1",
+            ] {
+                codes.push(mg_http_reply_n(c, 200, bad.as_ptr(), c"x".as_ptr(), 1).to_string());
+            }
+            let body = codes.join(" ");
+            assert_eq!(
+                mg_http_reply_n(c, 200, c"X-A: 1\r\n".as_ptr(), body.as_ptr().cast(), body.len()),
+                0
+            );
+        }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/stream") => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
@@ -409,7 +430,110 @@ fn streamed_bodies_pass_any_size_in_bounded_memory() {
     assert!(line.starts_with("HTTP/1.1 413 "), "{line}");
     assert!(closed);
     let (line, _) = status_of(b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n");
-    assert!(line.is_empty() || line.starts_with("HTTP/1.1 413 "), "{line}");
+    assert!(line.starts_with("HTTP/1.1 413 "), "{line}");
+    // A streamed body may have chunks of any declared size.
+    let mut req = b"POST /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n".to_vec();
+    req.extend_from_slice(&[b'y'; 0x3e9]);
+    req.extend_from_slice(b"\r\n0\r\n\r\n");
+    let (got, _) = exchange(p, &req, SHORT);
+    assert_eq!(got, ok("streamed 1001"));
+}
+
+/// Send `req` and keep the connection open; return the first line of what came back, whether
+/// the server closed, and how long the answer took (bounded by `timeout`).
+fn timed(req: &[u8], timeout: Duration) -> (String, bool, Duration) {
+    let p = server(false);
+    let t0 = Instant::now();
+    let (got, closed) = exchange(p, req, timeout);
+    (got.lines().next().unwrap_or("").to_string(), closed, t0.elapsed())
+}
+
+#[test]
+fn a_head_ending_in_a_bare_lf_is_answered_at_once() {
+    // The server's head timeout is 500 ms: a 408 there, or nothing, is the hang this was.
+    for req in [
+        &b"GET /a HTTP/1.1\r\nHost: x\r\n\n"[..],
+        b"GET /a HTTP/1.1\nHost: x\n\n",
+        b"GET /a HTTP/1.1\r\nHost: x\n\r\n",
+        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n",
+        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: 1\r\n\n",
+    ] {
+        let (line, closed, took) = timed(req, Duration::from_secs(2));
+        let what = String::from_utf8_lossy(req);
+        assert!(line.starts_with("HTTP/1.1 400 "), "{what:?} -> {line:?}");
+        assert!(closed, "{what:?} must close");
+        assert!(took < Duration::from_secs(1), "{what:?} answered after {took:?}");
+    }
+    // After a pipelined request that was fine: its answer first, then the 400.
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\n",
+        Duration::from_secs(2),
+    );
+    let first = ok("GET /1 q= body=");
+    assert!(got.starts_with(&first), "{got}");
+    assert!(got[first.len()..].starts_with("HTTP/1.1 400 "), "{got}");
+    assert!(closed);
+}
+
+#[test]
+fn a_malformed_request_line_is_400_not_505() {
+    for (req, status) in [
+        (&b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"[..], "400"),
+        (b"GET /a HTTP/1.1 x\r\nHost: h\r\n\r\n", "400"),
+        (b"GET  /a HTTP/2.0\r\nHost: h\r\n\r\n", "400"),
+        (b"GET /a\r\nHost: h\r\n\r\n", "400"),
+        (b"GET /a HTTP/1.10\r\nHost: h\r\n\r\n", "400"),
+        (b"GET /a HTTP/1.2\r\nHost: h\r\n\r\n", "505"),
+        (b"GET /a HTTP/2.0\r\nHost: h\r\n\r\n", "505"),
+    ] {
+        let (line, closed, took) = timed(req, Duration::from_secs(2));
+        let what = String::from_utf8_lossy(req);
+        assert!(line.starts_with(&format!("HTTP/1.1 {status} ")), "{what:?} -> {line:?}");
+        assert!(
+            closed && took < Duration::from_secs(1),
+            "{what:?}: closed {closed}, {took:?}"
+        );
+    }
+}
+
+#[test]
+fn a_declared_chunk_over_http_max_body_is_refused_at_its_size_line() {
+    // http_max_body is 1000 here; 0x3e9 = 1001. No chunk data is ever sent.
+    let chunked = b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut running = chunked.to_vec();
+    running.extend_from_slice(b"3e8\r\n");
+    running.extend_from_slice(&[b'a'; 0x3e8]);
+    running.extend_from_slice(b"\r\n1\r\n");
+    for req in [
+        [&chunked[..], b"3e9\r\n"].concat(),
+        [&chunked[..], b"200000\r\n"].concat(),
+        running,
+    ] {
+        let (line, closed, took) = timed(&req, Duration::from_secs(2));
+        assert!(line.starts_with("HTTP/1.1 413 "), "{line:?}");
+        assert!(closed, "413 closes");
+        assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    }
+    // Exactly the cap is fine.
+    let mut req = chunked.to_vec();
+    req.extend_from_slice(b"3e8\r\n");
+    req.extend_from_slice(&[b'a'; 0x3e8]);
+    req.extend_from_slice(b"\r\n0\r\n\r\n");
+    let (line, _, _) = timed(&req, SHORT);
+    assert_eq!(line, "HTTP/1.1 200 OK");
+    // After an earlier pipelined request: its answer goes out first.
+    let p = server(false);
+    let mut req = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n".to_vec();
+    req.extend_from_slice(chunked);
+    req.extend_from_slice(b"3e9\r\n");
+    let (got, closed) = exchange(p, &req, Duration::from_secs(2));
+    let first = ok("GET /1 q= body=");
+    assert!(got.starts_with(&first), "{got}");
+    assert!(got[first.len()..].starts_with("HTTP/1.1 413 "), "{got}");
+    assert!(closed);
 }
 
 unsafe extern "C" fn refuse_in_hdrs(c: mg_conn, ev: c_int, _ev_data: *mut c_void) {
@@ -443,4 +567,25 @@ fn an_early_answer_is_the_only_answer() {
     let got = t.join().unwrap();
     assert!(got.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{got}");
     assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "{got}");
+}
+
+#[test]
+fn mg_http_reply_refuses_malformed_headers_and_sends_nothing() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /hdr HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    let codes = vec![meerkat::ffi::error::MG_ERR_INVALID.to_string(); 7].join(" ");
+    let one = format!(
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: {}\r\n\r\n{codes}",
+        codes.len()
+    );
+    assert_eq!(
+        got,
+        one.clone() + &one + &ok("GET /3 q= body="),
+        "each request answered once, framed"
+    );
+    assert!(!closed);
 }

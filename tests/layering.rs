@@ -16,6 +16,7 @@ const ROOTS: &[&str] = &[
     "serve/mod.rs",
     "tls/mod.rs",
     "util/mod.rs",
+    "ws/mod.rs",
 ];
 
 const FORBIDDEN: &[&str] = &[

@@ -1,5 +1,5 @@
-//! The handle table and the HTTP framers build in a `#![no_std]` crate (DESIGN: "The
-//! protocol machines and the handle table build without std").
+//! The handle table, the HTTP framers and the JSON scanner build in a `#![no_std]` crate
+//! (DESIGN: "The protocol machines and the handle table build without std").
 
 #[test]
 fn portable_core_builds_without_std() {

@@ -36,6 +36,14 @@ pub(crate) fn slice_mut<'a>(ptr: *mut c_void, len: usize) -> Result<&'a mut [u8]
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr as *mut u8, len) })
 }
 
+/// An output buffer of `cap` bytes of which a call writes at most `need`: the slice covers
+/// `min(cap, need)` bytes. C callers pass "big enough" sizes such as `SIZE_MAX` (Mongoose
+/// treats the size only as a bound); the bytes past what can be written are not claimed, so
+/// such a size is accepted instead of failing the `isize::MAX` check of [`slice_mut`].
+pub(crate) fn out_buf<'a>(ptr: *mut c_void, cap: usize, need: usize) -> Result<&'a mut [u8], c_int> {
+    slice_mut(ptr, cap.min(need))
+}
+
 /// A NUL-terminated C string; NULL is an error.
 pub(crate) fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
     if ptr.is_null() {
@@ -68,6 +76,14 @@ pub(crate) fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
 pub(crate) fn as_ref<'a, T>(ptr: *const T) -> Result<&'a T, c_int> {
     // SAFETY: non-NULL pointers from C point to a valid, initialised T for the call.
     unsafe { ptr.as_ref() }.ok_or(MG_ERR_INVALID)
+}
+
+/// An exclusive reference to a C struct; NULL is an error. For the value types C owns and
+/// passes by pointer (`mg_iobuf`, hash contexts) whose fields are all integers or pointers
+/// checked again before use, so any bytes the caller left in them are a valid value.
+pub(crate) fn as_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T, c_int> {
+    // SAFETY: non-NULL pointers from C point to a valid T, not aliased during the call.
+    unsafe { ptr.as_mut() }.ok_or(MG_ERR_INVALID)
 }
 
 /// Write an out-parameter. NULL is an error; the value is written only on success paths,
@@ -115,7 +131,7 @@ pub(crate) fn http_headers(hm: &mg_http_message) -> impl Iterator<Item = &mg_htt
 /// Copy `src` into a C buffer of `cap` bytes, NUL-terminating it; returns the untruncated
 /// length (snprintf-like). `buf` may be NULL only when `cap` is 0.
 pub(crate) fn copy_to_cbuf(src: &[u8], buf: *mut c_char, cap: usize) -> Result<usize, c_int> {
-    let out = slice_mut(buf as *mut c_void, cap)?;
+    let out = out_buf(buf as *mut c_void, cap, src.len().saturating_add(1))?;
     if let Some(room) = cap.checked_sub(1) {
         let n = room.min(src.len());
         out[..n].copy_from_slice(&src[..n]);
@@ -133,6 +149,29 @@ pub(crate) fn c_malloc(len: usize) -> *mut c_void {
     }
     // SAFETY: malloc with a non-zero size has no preconditions; NULL is handled by callers.
     unsafe { libc::malloc(len) }
+}
+
+/// `calloc(count, size)`: zeroed memory handed to C, freed with `free()` ([`c_free`]).
+/// NULL on overflow or when memory runs out (and possibly for a zero size).
+pub(crate) fn c_calloc(count: usize, size: usize) -> *mut c_void {
+    // SAFETY: calloc checks `count * size` for overflow itself and has no other precondition.
+    unsafe { libc::calloc(count, size) }
+}
+
+/// `free(p)`: release memory from `malloc`/`calloc` (NULL is a no-op). The caller passes only
+/// pointers the C allocator returned and that nothing else frees.
+pub(crate) fn c_free(p: *mut c_void) {
+    // SAFETY: by the caller's contract, `p` is NULL or a live allocation of the C allocator.
+    unsafe { libc::free(p) }
+}
+
+/// Zero `buf` with volatile writes the compiler cannot drop (for secrets, as `mg_bzero`).
+pub(crate) fn bzero_volatile(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        // SAFETY: `b` is a valid, exclusive reference to one byte.
+        unsafe { core::ptr::write_volatile(b, 0) };
+    }
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 #[cfg(test)]
@@ -153,5 +192,9 @@ mod tests {
         assert_eq!(copy_to_cbuf(b"hello", buf.as_mut_ptr(), 4), Ok(5));
         assert_eq!(&buf, &[b'h' as c_char, b'e' as c_char, b'l' as c_char, 0]);
         assert_eq!(copy_to_cbuf(b"hello", core::ptr::null_mut(), 0), Ok(5));
+        // A "large enough" size is a bound, not a claim on that much memory.
+        let mut big = [0x55 as c_char; 8];
+        assert_eq!(copy_to_cbuf(b"hi", big.as_mut_ptr(), usize::MAX), Ok(2));
+        assert_eq!(&big[..4], &[b'h' as c_char, b'i' as c_char, 0, 0x55]);
     }
 }

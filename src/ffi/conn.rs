@@ -105,9 +105,37 @@ pub extern "C" fn mg_send(c: mg_conn, buf: *const c_void, len: usize) -> c_int {
     })
 }
 
+/// How many more bytes `mg_send` would accept on `c` now: `max_send` minus what is already
+/// buffered for sending (on UDP, where a datagram goes out at once, `max_send`). Written to
+/// `*room`. The printf family (`mg_printf`, `mg_http_reply`, `mg_http_printf_chunk`) uses it
+/// to refuse output that cannot fit with `MG_ERR_FULL` before building it. Returns 0,
+/// `MG_ERR_STALE`, `MG_ERR_CLOSING` after `mg_close`, `MG_ERR_UNSUPPORTED` on a TCP
+/// listener, `MG_ERR_INVALID` (NULL `room`). Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_send_room(c: mg_conn, room: *mut usize) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        let r = m.with(|core| {
+            let max_send = core.limits.max_send;
+            let conn = core.conns.get(h).ok_or(MG_ERR_STALE)?;
+            if conn.closing || conn.close_started {
+                Err(MG_ERR_CLOSING)
+            } else if conn.state == State::Listening {
+                Err(MG_ERR_UNSUPPORTED)
+            } else if conn.transport == Transport::Udp {
+                Ok(max_send)
+            } else {
+                Ok(max_send.saturating_sub(conn.send_buffered()))
+            }
+        })?;
+        cast::write_out(room, r)?;
+        Ok(MG_OK)
+    })
+}
+
 /// The received bytes not yet consumed (Mongoose's `c->recv.buf`/`c->recv.len`). The view
 /// stays valid until the current handler returns, or, outside handlers, until the next
-/// `mg_mgr_poll`. Empty `{NULL, 0}` for a stale handle. Owner thread.
+/// `mg_mgr_poll`. `{NULL, 0}` when nothing is pending or for a stale handle. Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
     guard(|| {
@@ -117,7 +145,9 @@ pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
         m.with(|core| {
             core.conns
                 .get(h)
-                .map_or(mg_str::EMPTY, |conn| mg_str::from_bytes(conn.recv_pending()))
+                .map(|conn| conn.recv_pending())
+                .filter(|d| !d.is_empty())
+                .map_or(mg_str::EMPTY, mg_str::from_bytes)
         })
     })
 }

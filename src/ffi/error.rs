@@ -63,8 +63,9 @@ pub const MG_ERR_ADDR: c_int = -8;
 pub const MG_ERR_IO: c_int = -9;
 /// The connection is closing; no more data is accepted for it.
 pub const MG_ERR_CLOSING: c_int = -10;
-/// The call is not allowed while an event handler of this manager is running
-/// (`mg_mgr_poll` and `mg_mgr_free` from inside a handler).
+/// The manager is in use: the call is not allowed while an event handler of this manager is
+/// running (`mg_mgr_poll` and `mg_mgr_free` from inside a handler), or `mg_mgr_init` was
+/// given a manager that is already initialised (call `mg_mgr_free` first).
 pub const MG_ERR_BUSY: c_int = -11;
 /// The handle space is exhausted (see the bound documented on `mg_conn`); never reached in practice.
 pub const MG_ERR_EXHAUSTED: c_int = -12;
@@ -92,7 +93,7 @@ pub fn strerror(code: c_int) -> &'static core::ffi::CStr {
         MG_ERR_ADDR => c"address unavailable or unresolved",
         MG_ERR_IO => c"socket or OS error",
         MG_ERR_CLOSING => c"connection is closing",
-        MG_ERR_BUSY => c"not allowed inside an event handler",
+        MG_ERR_BUSY => c"manager busy: inside its event handler, or already initialised",
         MG_ERR_EXHAUSTED => c"handle space exhausted",
         MG_ERR_NOMEM => c"out of memory",
         MG_ERR_INTERNAL => c"internal error",

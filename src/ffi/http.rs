@@ -43,9 +43,14 @@ pub extern "C" fn mg_http_connect(
 }
 
 /// Send a complete response with `len` body bytes at `body` (the non-variadic core of
-/// `mg_http_reply`). `headers` may be NULL, else zero or more `Name: value\r\n` lines.
+/// `mg_http_reply`). `headers` may be NULL or `""`, else zero or more `Name: value\r\n`
+/// lines, each ending in CRLF, the last one included: a missing final CRLF, an empty line,
+/// a bare CR or LF, a name that is not a token (`"A : b"`), a line starting with
+/// whitespace or a control character fails with `MG_ERR_INVALID` and nothing is sent
+/// (an error is logged, since Mongoose's `mg_http_reply` returns nothing to check).
 /// All or nothing, like `mg_send`. Returns 0, `MG_ERR_INVALID` (status outside 100..=999,
-/// (NULL, len > 0)), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`. Owner thread.
+/// (NULL, len > 0), bad `headers`), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.
+/// Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_http_reply_n(
     c: mg_conn,
@@ -130,7 +135,12 @@ pub extern "C" fn mg_http_var(buf: mg_str, name: mg_str) -> mg_str {
 #[no_mangle]
 pub extern "C" fn mg_http_get_var(buf: *const mg_str, name: *const c_char, dst: *mut c_char, dst_len: usize) -> c_int {
     guard(|| {
-        let Ok(out) = cast::slice_mut(dst as *mut c_void, dst_len) else {
+        // The value is never longer than `buf`: `dst_len` bounds at most that many bytes + 1.
+        let need = cast::as_ref(buf)
+            .ok()
+            .and_then(|b| cast::mg_str_bytes(*b).ok())
+            .map_or(1, |b| b.len().saturating_add(1));
+        let Ok(out) = cast::out_buf(dst as *mut c_void, dst_len, need) else {
             return -2;
         };
         if out.is_empty() {

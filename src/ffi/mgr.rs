@@ -11,7 +11,11 @@ use crate::handle::Handle;
 /// Set up `*mgr` for use on the calling thread, which becomes its owner: every other
 /// `mg_*` call on the manager or its connections must come from this thread (except
 /// `mg_wakeup`, `mg_wakeup_all`, `mg_wakeup_loop`). Returns 0, or `MG_ERR_INVALID` (NULL),
-/// `MG_ERR_IO` (no wakeup pipe). `mgr` must stay at the same address until `mg_mgr_free`.
+/// `MG_ERR_IO` (no wakeup pipe), `MG_ERR_BUSY` when `*mgr` is already a live manager
+/// (initialised at this address and not freed: call `mg_mgr_free` first; the live manager
+/// is left untouched). `*mgr` need not be zeroed before the first call: an uninitialised
+/// `struct mg_mgr` on the stack or as a global is never mistaken for a live one.
+/// `mgr` must stay at the same address until `mg_mgr_free`.
 /// Unlike Mongoose there is no `mg_wakeup_init`: wakeups always work (it exists as a no-op).
 #[no_mangle]
 pub extern "C" fn mg_mgr_init(mgr: *mut mg_mgr) -> c_int {

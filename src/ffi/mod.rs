@@ -17,9 +17,13 @@ pub(crate) mod registry;
 pub mod types;
 
 pub mod conn;
+pub mod hash;
 pub mod http;
+pub mod json;
 pub mod log;
+pub mod mem;
 pub mod mgr;
+pub mod misc;
 pub mod serve;
 pub mod str;
 pub mod timer;

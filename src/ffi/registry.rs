@@ -5,6 +5,8 @@
 //!   that does not own the connection's manager can never touch it.
 //! - A process-wide list maps each live manager to its cross-thread half (`Shared`), for
 //!   `mg_wakeup` from any thread and to tell `MG_ERR_WRONG_THREAD` from `MG_ERR_STALE`.
+//!   It also records the address of the `struct mg_mgr` each was initialised in (its home),
+//!   which is how `mg_mgr_init` recognises a live manager (see [`init`]).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -25,7 +27,14 @@ std::thread_local! {
     static LAST_ERROR: Cell<c_int> = const { Cell::new(0) };
 }
 
-static ALL: spin::Mutex<Vec<(usize, Arc<Shared>)>> = spin::Mutex::new(Vec::new());
+/// Every live manager: (its `Box<Mgr>` address, the `struct mg_mgr` it lives in, its `Shared`).
+static ALL: spin::Mutex<Vec<Live>> = spin::Mutex::new(Vec::new());
+
+struct Live {
+    raw: usize,
+    home: usize,
+    shared: Arc<Shared>,
+}
 
 /// Record the error of the last call on this thread that returned a handle.
 pub(crate) fn set_last_error(code: c_int) {
@@ -62,13 +71,31 @@ fn internal_slot(p: *mut mg_mgr) -> Result<&'static AtomicPtr<core::ffi::c_void>
 }
 
 /// Create a manager for the calling thread and store it in `*p`.
+///
+/// `*p` may hold anything beforehand: C programs declare `struct mg_mgr mgr;` on the stack
+/// or as a global without zeroing it. It is a live manager, and refused with `MG_ERR_BUSY`,
+/// only when both halves agree: `p->internal` is the address of a manager that is in the
+/// registry (initialised and not freed) AND that manager was initialised at address `p`.
+/// Garbage cannot pass the second test, since the registry holds at most one live manager
+/// per home address; a stale copy of a live manager's pointer in another struct cannot
+/// either. (The one way to reach the refusal without an `mg_mgr_init` at `p` is a manager
+/// that was never freed before its struct went out of scope: it is still live, its sockets
+/// still open, so refusing is right.)
 pub(crate) fn init(p: *mut mg_mgr) -> Result<(), c_int> {
     let slot = internal_slot(p)?;
+    let old = slot.load(Ordering::Acquire) as usize;
+    if old != 0 && ALL.lock().iter().any(|l| l.raw == old && l.home == p as usize) {
+        return Err(MG_ERR_BUSY);
+    }
     let m = Mgr::new()?;
     let shared = m.shared.clone();
     let raw = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(m));
     OWNED.with(|o| o.borrow_mut().push(raw));
-    ALL.lock().push((raw as usize, shared));
+    ALL.lock().push(Live {
+        raw: raw as usize,
+        home: p as usize,
+        shared,
+    });
     slot.store(raw.cast(), Ordering::Release);
     Ok(())
 }
@@ -85,7 +112,7 @@ pub(crate) fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
         // the manager is busy, so no outer frame can be holding it.
         return Ok(unsafe { &*raw });
     }
-    if ALL.lock().iter().any(|(m, _)| *m == raw as usize) {
+    if ALL.lock().iter().any(|l| l.raw == raw as usize) {
         Err(MG_ERR_WRONG_THREAD)
     } else {
         Err(MG_ERR_INVALID)
@@ -98,7 +125,7 @@ pub(crate) fn free(p: *mut mg_mgr) -> Result<(), c_int> {
     m.shutdown()?;
     let raw = m as *const Mgr;
     OWNED.with(|o| o.borrow_mut().retain(|x| *x != raw));
-    ALL.lock().retain(|(x, _)| *x != raw as usize);
+    ALL.lock().retain(|l| l.raw != raw as usize);
     internal_slot(p)?.store(core::ptr::null_mut(), Ordering::Release);
     // SAFETY: `raw` came from Box::into_raw in `init`, is no longer reachable from any list
     // or from `*p`, and no reference to it is alive (the manager was not busy).
@@ -114,8 +141,8 @@ pub(crate) fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
     }
     ALL.lock()
         .iter()
-        .find(|(m, _)| *m == raw)
-        .map(|(_, s)| s.clone())
+        .find(|l| l.raw == raw)
+        .map(|l| l.shared.clone())
         .ok_or(MG_ERR_INVALID)
 }
 
@@ -132,7 +159,7 @@ pub(crate) fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
         // SAFETY: as above.
         return Ok((unsafe { &*raw }, h));
     }
-    if ALL.lock().iter().any(|(_, s)| s.is_live(h)) {
+    if ALL.lock().iter().any(|l| l.shared.is_live(h)) {
         Err(MG_ERR_WRONG_THREAD)
     } else {
         Err(MG_ERR_STALE)
@@ -152,7 +179,7 @@ pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
         // SAFETY: as in `mgr`.
         Some(raw) => Ok((unsafe { &*raw }, h)),
         // Alive in a manager of another thread (G2): the same answer as for connections.
-        None if ALL.lock().iter().any(|(_, s)| s.is_timer_live(h)) => Err(MG_ERR_WRONG_THREAD),
+        None if ALL.lock().iter().any(|l| l.shared.is_timer_live(h)) => Err(MG_ERR_WRONG_THREAD),
         None => Err(MG_ERR_STALE),
     }
 }

@@ -25,8 +25,9 @@ use crate::serve;
 /// - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
 ///   sent as they are.
 /// - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
-///   be omitted). Text with an empty line, a bare CR or LF, or a line without a colon makes
-///   the call fail with `MG_ERR_INVALID`.
+///   be omitted). Text with an empty line, a bare CR or LF, a line without a colon, a name
+///   that is not a token (`"A : b"`), a line starting with whitespace or a control character
+///   makes the call fail with `MG_ERR_INVALID` (the rule `mg_http_reply`'s headers follow).
 /// - `mime_types`: extra content types, `"ext1=type1,ext2=type2"`, consulted before the
 ///   built-in table (`html`, `css`, `js`, `json`, `svg`, `png`, `wasm`, `woff2`, ...;
 ///   unknown extensions are `application/octet-stream`).

@@ -210,7 +210,9 @@ pub extern "C" fn mg_str_to_num(s: mg_str, base: c_int, val: *mut c_void, val_le
 #[no_mangle]
 pub extern "C" fn mg_url_decode(s: *const c_char, n: usize, to: *mut c_char, to_len: usize, form: c_int) -> c_int {
     guard(|| {
-        let (Ok(src), Ok(out)) = (cast::slice(s.cast(), n), cast::slice_mut(to.cast(), to_len)) else {
+        // The decoded text is never longer than the input: `to_len` bounds at most n + 1 bytes.
+        let need = n.saturating_add(1);
+        let (Ok(src), Ok(out)) = (cast::slice(s.cast(), n), cast::out_buf(to.cast(), to_len, need)) else {
             return -1;
         };
         uurl::url_decode(src, out, form != 0)
@@ -229,7 +231,9 @@ pub extern "C" fn mg_url_decode(s: *const c_char, n: usize, to: *mut c_char, to_
 #[no_mangle]
 pub extern "C" fn mg_url_encode(s: *const c_char, n: usize, buf: *mut c_char, len: usize) -> usize {
     guard(|| {
-        let (Ok(src), Ok(out)) = (cast::slice(s.cast(), n), cast::slice_mut(buf.cast(), len)) else {
+        // Each byte becomes at most three: `len` bounds at most 3n + 1 bytes.
+        let need = n.saturating_mul(3).saturating_add(1);
+        let (Ok(src), Ok(out)) = (cast::slice(s.cast(), n), cast::out_buf(buf.cast(), len, need)) else {
             return 0;
         };
         uurl::url_encode(src, out)
@@ -417,5 +421,25 @@ mod tests {
         assert_eq!(mg_url_decode(null(), 5, out.as_mut_ptr(), out.len(), 0), -1);
         assert_eq!(mg_url_decode(src.as_ptr().cast(), 3, null_mut(), 10, 0), -1);
         assert_eq!(mg_url_decode(null(), 0, null_mut(), 0, 0), -1);
+
+        // A destination size of SIZE_MAX ("big enough") is a bound, not an error.
+        let mut out = [0x55 as c_char; 32];
+        let enc = b"a%20b+c";
+        assert_eq!(
+            mg_url_decode(enc.as_ptr().cast(), enc.len(), out.as_mut_ptr(), usize::MAX, 1),
+            5
+        );
+        assert_eq!(cast::slice(out.as_ptr().cast(), 7).unwrap(), b"a b c\0\x55");
+        assert_eq!(
+            mg_url_decode(enc.as_ptr().cast(), 0, out.as_mut_ptr(), usize::MAX, 0),
+            0
+        );
+        assert_eq!(out[0], 0);
+        let mut buf = [0x55 as c_char; 32];
+        assert_eq!(
+            mg_url_encode(b"a b".as_ptr().cast(), 3, buf.as_mut_ptr(), usize::MAX),
+            5
+        );
+        assert_eq!(cast::slice(buf.as_ptr().cast(), 7).unwrap(), b"a%20b\0\x55");
     }
 }

@@ -21,12 +21,16 @@ impl mg_str {
     };
 
     /// A view of Rust bytes; the caller keeps `b` alive for as long as C may read it. An
-    /// empty view keeps its non-NULL pointer, as Mongoose's empty matches do.
+    /// empty view that points into real memory (an empty part of a longer string) keeps its
+    /// pointer, as Mongoose's empty matches do. An empty slice that points nowhere (an empty
+    /// `Vec` or `&[]`: Rust's dangling address 1) becomes NULL, the value C code checks for.
     pub fn from_bytes(b: &[u8]) -> mg_str {
-        mg_str {
-            buf: b.as_ptr() as *mut c_char,
-            len: b.len(),
-        }
+        let buf = if b.is_empty() && b.as_ptr() == core::ptr::NonNull::<u8>::dangling().as_ptr() {
+            core::ptr::null_mut()
+        } else {
+            b.as_ptr() as *mut c_char
+        };
+        mg_str { buf, len: b.len() }
     }
 }
 
@@ -331,3 +335,24 @@ pub struct mg_http_message {
 /// The largest header count a loop in Mongoose style needs to allow for; the terminating
 /// empty entry always comes first in meerkat.
 pub const MG_MAX_HTTP_HEADERS: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_views_point_into_memory_or_are_null() {
+        // An empty Vec (an empty wakeup payload, an empty body) has Rust's dangling pointer
+        // (address 1): C must see NULL, never a pointer into nothing.
+        let v: Vec<u8> = Vec::new();
+        let s = mg_str::from_bytes(&v);
+        assert!(s.buf.is_null() && s.len == 0);
+        assert!(mg_str::from_bytes(&[]).buf.is_null());
+        // An empty part of a real string keeps its place (Mongoose's empty matches).
+        let text = b"abc";
+        let s = mg_str::from_bytes(&text[1..1]);
+        assert_eq!((s.buf as usize, s.len), (text.as_ptr() as usize + 1, 0));
+        let s = mg_str::from_bytes(&text[..]);
+        assert_eq!((s.buf as usize, s.len), (text.as_ptr() as usize, 3));
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! All functions are pure and panic-free for any input.
 
-use super::common::{is_ows, trim_ows, Header, Span};
+use super::common::{all_field_vchar, is_ows, is_token_byte, trim_ows, Header, Span};
 use super::Vec;
 
 /// The reason phrase for a status code (RFC 9110 names), or `""` for an unknown code
@@ -447,6 +447,35 @@ pub fn next_multipart(body: &[u8], offset: usize) -> Option<(usize, Part)> {
     Some((pos + end + 2, part))
 }
 
+/// Checks header lines an application hands in to be sent as they are (`mg_http_reply`'s
+/// `headers`, `extra_headers` of `mg_http_serve_opts`): zero or more `name: value` lines,
+/// each ended by CRLF, where the name is a token and the value holds HTAB, SP, visible ASCII
+/// and obs-text only. The final CRLF may be missing. `None` when the text would corrupt or
+/// smuggle into the response head: an empty line, a bare CR or LF, a name that is empty or
+/// not a token (whitespace before the colon), a line starting with whitespace (obs-fold), a
+/// control character. `Some(true)` when the final CRLF has to be added, `Some(false)` when
+/// the text is complete as it is (the empty text included).
+pub fn check_header_lines(raw: &[u8]) -> Option<bool> {
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let name = rest.iter().position(|&b| !is_token_byte(b)).unwrap_or(rest.len());
+        if name == 0 || rest.get(name) != Some(&b':') {
+            return None;
+        }
+        let after = &rest[name + 1..];
+        let value = memchr::memchr2(b'\r', b'\n', after).unwrap_or(after.len());
+        if !all_field_vchar(&after[..value]) {
+            return None;
+        }
+        rest = match &after[value..] {
+            [] => return Some(true),
+            [b'\r', b'\n', next @ ..] => next,
+            _ => return None,
+        };
+    }
+    Some(false)
+}
+
 /// Appends one chunk of a chunked body to `out`: `{hex len}\r\n{data}\r\n`; empty `data`
 /// writes the last chunk `0\r\n\r\n` (`mg_http_write_chunk`). Hex digits are lowercase.
 pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
@@ -470,6 +499,43 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn header_lines_an_application_sends() {
+        for (raw, want) in [
+            (&b""[..], Some(false)),
+            (b"Content-Type: text/plain\r\n", Some(false)),
+            (b"A: 1\r\nB:\r\nC: \tx y\xe9\r\n", Some(false)),
+            (b"X-A: 1", Some(true)),
+            (b"A: 1\r\nB: 2", Some(true)),
+            (b"A:", Some(true)),
+            (b"A: 1\r", None),
+            (b"A: 1\n", None),
+            (b"A: 1\nB: 2\r\n", None),
+            (b"A: 1\rB: 2\r\n", None),
+            (b"A: 1\r\n\r\n", None),
+            (b"A: 1\r\n\r\nbody", None),
+            (b"\r\n", None),
+            (b"A: 1\r\n B: 2\r\n", None),
+            (b"A: 1\r\n\tB: 2\r\n", None),
+            (b" A: 1\r\n", None),
+            (b"A : 1\r\n", None),
+            (b"Bad Name: 1\r\n", None),
+            (b": 1\r\n", None),
+            (b"NoColon\r\n", None),
+            (b"A: a\0b\r\n", None),
+            (b"A: a\x01b\r\n", None),
+            (b"A: a\x7fb\r\n", None),
+            (b"A(: 1\r\n", None),
+        ] {
+            assert_eq!(
+                check_header_lines(raw),
+                want,
+                "{:?}",
+                std::string::String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
     use super::*;
     extern crate std;
     use crate::http::{Limits, RequestParser, Step};

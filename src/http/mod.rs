@@ -19,7 +19,11 @@
 //!
 //! Choices where the RFCs leave room (each has a test):
 //! - Lines end with CRLF only: a bare LF is rejected like a bare CR (RFC 9112 §2.2 lets a
-//!   recipient accept bare LF; rejecting it leaves no parser disagreement to exploit).
+//!   recipient accept bare LF; rejecting it leaves no parser disagreement to exploit), and
+//!   as soon as it is seen: a head ending in `\n\n` is a 400 at once, not a wait for a
+//!   CRLF CRLF that never comes. The same holds for chunk-size lines and trailers.
+//! - A malformed request line (a stray space, a missing part) is a 400; 505 only for a
+//!   well-formed `HTTP/x.y` other than 1.0 and 1.1.
 //! - Any second Content-Length value is a 400, even an identical one (RFC 9110 §8.6).
 //! - A transfer coding other than `chunked` is a 501; `chunked` repeated or not last, or
 //!   Transfer-Encoding in HTTP/1.0, is a 400.
@@ -44,8 +48,9 @@ pub mod response;
 pub(crate) use common::is_token_byte;
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
-    base64_decode, base64_encode, creds, find_var, get_header, get_header_var, get_var, get_var_into, next_multipart,
-    status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError, Part, VarError,
+    base64_decode, base64_encode, check_header_lines, creds, find_var, get_header, get_header_var, get_var,
+    get_var_into, next_multipart, status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError,
+    Part, VarError,
 };
 pub use request::{RequestHead, RequestParser, RequestStep};
 pub use response::{ResponseHead, ResponseParser, ResponseStep};

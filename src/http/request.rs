@@ -28,8 +28,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, convert_fields, map_httparse, scan_head, span_of, version_error, with_header_slots, Body, Eof,
-    Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, bad, convert_fields, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
+    with_header_slots, Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -106,6 +106,15 @@ impl RequestParser {
         self.core.parse(buf, parse_head)
     }
 
+    /// Changes [`Limits::max_body`] from the next call on: a connection that learns only
+    /// after the head whether a body is buffered (capped) or streamed (not) sets the cap for
+    /// that body here. A chunked body is refused (`413`) at the chunk-size line that would
+    /// take it past the cap, before any of that chunk's data; a `Content-Length` is checked
+    /// against the cap in force when the head is parsed.
+    pub fn set_max_body(&mut self, max_body: u64) {
+        self.core.set_max_body(max_body);
+    }
+
     /// Whether a head was returned and its message has not ended yet. If the peer closes
     /// now, the request is incomplete and must not be dispatched as a whole message.
     pub fn in_body(&self) -> bool {
@@ -147,6 +156,25 @@ fn uri_token_len(line: &[u8]) -> usize {
     }
 }
 
+/// The error for a request line whose version httparse refused. httparse reads the method
+/// and the target up to the first SP after each and then expects `HTTP/1.x`, so it says
+/// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
+/// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
+/// is a malformed request line, `400`.
+fn request_line_version_error(line: &[u8]) -> HttpError {
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return bad("malformed request line");
+    };
+    let token = !method.is_empty() && method.iter().all(|&b| is_token_byte(b));
+    let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
+    if !token || !target_ok {
+        return bad("malformed request line");
+    }
+    version_error(proto)
+}
+
 /// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
 fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(usize, RequestHead)>, HttpError> {
     // RFC 9112 §2.2: skip empty lines before the request line.
@@ -161,6 +189,13 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         [] | [b'\r'] => return Ok(None),
         [b'\n', ..] => return Err(bad("bare LF before request line")),
         _ => {}
+    }
+
+    // Faults in the head are reported as soon as their byte is there (see `scan_head`), so
+    // the earliest decided byte wins whatever the reads were. The only fault that can come
+    // before the byte that makes the target too long is whitespace at the start.
+    if is_ows(buf[i]) {
+        return Err(bad("whitespace before the request line"));
     }
 
     // 414 as early as the request-target is known to be too long, complete head or not.
@@ -189,11 +224,7 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
             match req.parse_with_uninit_headers(block, slots) {
                 Ok(httparse::Status::Complete(n)) if n == block.len() => {}
                 Ok(_) => return Err(bad("malformed request head")),
-                Err(httparse::Error::Version) => {
-                    let line = &buf[i..line_end];
-                    let proto = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
-                    return Err(version_error(proto));
-                }
+                Err(httparse::Error::Version) => return Err(request_line_version_error(&buf[i..line_end])),
                 Err(e) => return Err(map_httparse(e)),
             }
             let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
@@ -720,6 +751,81 @@ mod tests {
     }
 
     #[test]
+    fn bare_lf_line_ends_are_refused_at_once() {
+        // Heads ending in a bare LF: 400 with nothing more to come (no NeedMore, which
+        // would leave the client waiting for the head timeout).
+        for head in [
+            &b"GET /a HTTP/1.1\r\nHost: x\r\n\n"[..],
+            b"GET /a HTTP/1.1\r\nHost: x\n\n",
+            b"GET /a HTTP/1.1\nHost: x\n\n",
+            b"GET /a HTTP/1.1\n\n",
+            b"GET /a HTTP/1.0\n",
+            b"GET /a HTTP/1.1\r\nHost: x\n",
+            b"GET /a HTTP/1.1\r\nHost: x\rY",
+            b"GET /a HTTP/1.1\r\n Host: x",
+            b"\r\nGET /a HTTP/1.1\r\nHost: x\r\n\n",
+            b"\r\rGET",
+        ] {
+            assert_eq!(status_of(head), 400, "{:?}", std::string::String::from_utf8_lossy(head));
+        }
+        // Chunk-size lines, chunk data ends and trailer sections: the same.
+        let chunked = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for rest in [
+            &b"5\n"[..],
+            b"5;ext\n",
+            b"5\rhello",
+            b"5\r\nhello\n",
+            b"0\n",
+            b"0\n\n",
+            b"0\r\n\n",
+            b"0\r\nT: v\n",
+            b"0\r\nT: v\r\n\n",
+            b"0\r\nT: v\r\n x",
+            b"5\r\nhello\r\n0\r\n\n",
+        ] {
+            let mut v = chunked.to_vec();
+            v.extend_from_slice(rest);
+            assert_eq!(status_of(&v), 400, "{:?}", std::string::String::from_utf8_lossy(rest));
+        }
+        // What is still incomplete is waited for.
+        for rest in [&b"5\r"[..], b"5;e", b"0\r\n", b"0\r\nT: v\r", b"0\r\nT: v\r\n\r"] {
+            let mut v = chunked.to_vec();
+            v.extend_from_slice(rest);
+            assert_eq!(status_of(&v), 0, "{:?}", std::string::String::from_utf8_lossy(rest));
+        }
+        // The longest chunk-size line is still accepted, one byte more is not.
+        let line = |n: usize| {
+            let mut v = chunked.to_vec();
+            v.push(b'1');
+            v.push(b';');
+            v.extend(std::iter::repeat_n(b'e', n - 2));
+            v.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+            v
+        };
+        assert_eq!(status_of(&line(super::super::common::MAX_CHUNK_LINE)), 0);
+        assert_eq!(status_of(&line(super::super::common::MAX_CHUNK_LINE + 1)), 400);
+    }
+
+    #[test]
+    fn an_early_fault_wins_over_a_later_414_in_any_split() {
+        // (Found by the fuzz proptest: fed whole, the 414 pre-check came first.)
+        let limits = Limits {
+            max_uri_bytes: 10,
+            ..lim()
+        };
+        let stream = b" GET /aaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n";
+        let whole = crate::http::drive::request_events(stream, &[stream.len()], limits);
+        assert_eq!(whole, [crate::http::drive::Ev::Err(400)]);
+        let ones = vec![1; stream.len()];
+        assert_eq!(crate::http::drive::request_events(stream, &ones, limits), whole);
+        // The target passes the cap before the fault: 414 either way.
+        let stream = b"GET /aaaaaaaaaaaaaaaaaaaa\n HTTP/1.1\r\n\r\n";
+        let whole = crate::http::drive::request_events(stream, &[stream.len()], limits);
+        assert_eq!(whole, [crate::http::drive::Ev::Err(414)]);
+        assert_eq!(crate::http::drive::request_events(stream, &ones, limits), whole);
+    }
+
+    #[test]
     fn header_syntax_rules() {
         // obs-fold.
         assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), 400);
@@ -780,9 +886,29 @@ mod tests {
         assert_eq!(status_of(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
         assert_eq!(status_of(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n"), 505);
         assert_eq!(status_of(b"GET / HTTP/0.9\r\n\r\n"), 505);
-        assert_eq!(status_of(b"GET / HTTP/3\r\n\r\n"), 505);
+        assert_eq!(status_of(b"GET / HTTP/3\r\n\r\n"), 400); // not HTTP/x.y
         assert_eq!(status_of(b"GET / http/1.1\r\nHost: h\r\n\r\n"), 400);
         assert_eq!(status_of(b"GET / FOO\r\nHost: h\r\n\r\n"), 400);
+        assert_eq!(status_of(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+        // A malformed request line is 400, though httparse calls it a version error.
+        for line in [
+            &b"GET /a b HTTP/1.1"[..],
+            b"GET /a b HTTP/2.0",
+            b"GET /a HTTP/1.1 x",
+            b"GET /a HTTP/1.1 ",
+            b"GET /a  HTTP/1.1",
+            b"GET  /a HTTP/2.0",
+            b"GET /a\tb HTTP/1.1",
+            b"GET /a\x7fb HTTP/1.1",
+            b"GET HTTP/1.1",
+            b"GET /a",
+            b"GET /a HTTP/1.1x",
+            b"GET /a HTTP/1.10",
+        ] {
+            let mut req = line.to_vec();
+            req.extend_from_slice(b"\r\nHost: h\r\n\r\n");
+            assert_eq!(status_of(&req), 400, "{:?}", std::string::String::from_utf8_lossy(line));
+        }
     }
 
     #[test]

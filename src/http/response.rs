@@ -311,6 +311,40 @@ mod tests {
     }
 
     #[test]
+    fn bare_lf_line_ends_are_refused_at_once() {
+        for b in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n"[..],
+            b"HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+            b"HTTP/1.1 200 OK\n",
+            b"HTTP/1.1 100 Continue\r\n\nHTTP/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n\n",
+        ] {
+            assert_eq!(
+                run_new(b).err,
+                Some(400),
+                "{:?}",
+                std::string::String::from_utf8_lossy(b)
+            );
+        }
+    }
+
+    #[test]
+    fn declared_chunk_over_the_cap_is_refused_at_its_size_line() {
+        let limits = Limits {
+            max_body: 1000,
+            ..lim()
+        };
+        let mut p = ResponseParser::new(limits);
+        let o = run(&mut p, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n");
+        assert_eq!((o.heads.len(), o.err), (1, Some(413)));
+        let mut p = ResponseParser::new(limits);
+        let o = run(&mut p, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n");
+        assert_eq!((o.heads.len(), o.err), (1, None));
+    }
+
+    #[test]
     fn content_length_response_ranges() {
         let b = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello";
         let mut p = ResponseParser::new(lim());

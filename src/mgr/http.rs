@@ -87,6 +87,32 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `mg_http_reply`'s `headers`, checked with the rule of `serve`'s extra headers
+/// ([`crate::http::check_header_lines`]) but strictly: every line must be a complete
+/// `Name: value\r\n`, the last one included. `MG_ERR_INVALID`, nothing sent, when they are
+/// not (a missing CRLF would glue the next header onto the last one, as in
+/// `X-A: 1Content-Length: 4`); that is also logged as an error, since Mongoose's
+/// `mg_http_reply` returns nothing and ported programs do not look at the result.
+pub fn reply_headers(raw: &[u8]) -> Result<&[u8], crate::error::Error> {
+    match crate::http::check_header_lines(raw) {
+        Some(false) => Ok(raw),
+        found => {
+            let why = if found.is_some() {
+                "the last header line has no CRLF"
+            } else {
+                "not complete `Name: value` lines"
+            };
+            crate::mlog!(
+                crate::log::LL_ERROR,
+                "mg_http_reply: malformed headers ({}), nothing sent: {:?}",
+                why,
+                alloc::string::String::from_utf8_lossy(raw)
+            );
+            Err(crate::error::Error::Invalid)
+        }
+    }
+}
+
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
     let digits = |n: usize| itoa::Buffer::new().format(n).len();
@@ -427,8 +453,9 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
-        // The framer itself does not cap bodies: a handler may stream a body of any size,
-        // so the cap for buffered bodies is enforced by the connection (413).
+        // Heads are framed without a body cap: a handler may stream a body of any size. The
+        // cap for a buffered body is set on the framer once the handler has decided (see
+        // `http_server_step`) and checked against Content-Length after MG_EV_HTTP_HDRS.
         let framer = HttpLimits {
             max_body: u64::MAX,
             ..limits

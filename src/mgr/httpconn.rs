@@ -94,6 +94,16 @@ impl Mgr {
                         return;
                     }
                 }
+                // Only a body buffered for MG_EV_HTTP_MSG has a cap, and whether it is
+                // buffered is known once the handler saw MG_EV_HTTP_HDRS (`head` is kept
+                // until the message is dispatched). With the cap in the framer, a chunk that
+                // would pass it is refused at its size line, not after its data came.
+                let cap = if hs.head.is_some() && !hs.streaming {
+                    hs.max_body
+                } else {
+                    u64::MAX
+                };
+                hs.parser.set_max_body(cap);
                 let data = &recv[*recv_off..];
                 match hs.parser.parse(data) {
                     Ok(Step::NeedMore) => {

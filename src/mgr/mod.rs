@@ -614,9 +614,10 @@ impl Mgr {
     }
 
     /// Deliver [`Event::Error`] with `msg`, then mark the connection for closing (it gets its
-    /// [`Event::Close`] at the end of the poll).
+    /// [`Event::Close`] at the end of the poll). Logged at error level, "<id> <message>", as
+    /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
     pub fn fail(&self, h: Handle, msg: &str) {
-        crate::mlog!(crate::log::LL_DEBUG, "conn {}: {}", h.serial(), msg);
+        crate::mlog!(crate::log::LL_ERROR, "{} {}", h.serial(), msg);
         self.dispatch(h, Event::Error(msg));
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.closing = true;
@@ -838,8 +839,10 @@ impl Mgr {
     /// `mg_http_reply`: queue a complete response (see [`http::reply_bytes`]). On a server
     /// connection answering a request it is written straight into the send buffer by
     /// [`http::OutTracker::reply`]; otherwise (or when that declines) it goes through
-    /// [`Mgr::send`] like any bytes. Same errors as `send`.
+    /// [`Mgr::send`] like any bytes. Same errors as `send`, and `Invalid` for malformed
+    /// `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
+        let headers = http::reply_headers(headers)?;
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
@@ -1474,8 +1477,7 @@ impl Mgr {
             let msg = "TLS not available: the URL is https://, wss://, mqtts://, tls:// or ssl:// \
                        but this build of meerkat has no TLS (cargo feature `tls`); closing instead \
                        of speaking plaintext";
-            crate::mlog!(crate::log::LL_ERROR, "conn {}: {}", h.serial(), msg);
-            self.fail(h, msg);
+            self.fail(h, msg); // logs at error level
         }
         missing
     }

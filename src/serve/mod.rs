@@ -97,27 +97,16 @@ pub struct Options<'a> {
     pub page404: Option<PathBuf>,
 }
 
-/// Check and normalize the application's `extra_headers`: zero or more `Name: value` lines,
-/// each ended by CRLF (a missing final CRLF is added). `None` when the text would break the
-/// response head: an empty line, a bare CR or LF, a line without a colon or starting with
-/// whitespace, a NUL.
+/// Check and normalize the application's `extra_headers` with
+/// [`crate::http::check_header_lines`] (the rule `mg_http_reply`'s headers follow too): zero
+/// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
+/// when the text would break the response head.
 pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = raw.to_vec();
-    if out.is_empty() {
-        return Some(out);
-    }
-    if !out.ends_with(b"\r\n") {
+    let add_crlf = crate::http::check_header_lines(raw)?;
+    let mut out = Vec::with_capacity(raw.len() + 2);
+    out.extend_from_slice(raw);
+    if add_crlf {
         out.extend_from_slice(b"\r\n");
-    }
-    // Without the final LF, every piece between LFs is a line plus the CR of its CRLF.
-    for line in out[..out.len() - 1].split(|&c| c == b'\n') {
-        let line = line.strip_suffix(b"\r")?; // else: a bare LF
-        let bad = line.iter().any(|&c| c == b'\r' || c == 0)
-            || line.iter().position(|&c| c == b':').is_none_or(|p| p == 0)
-            || matches!(line.first(), Some(b' ' | b'\t'));
-        if bad {
-            return None;
-        }
     }
     Some(out)
 }

@@ -315,6 +315,11 @@ fn extra_headers_validation() {
         b"A: b\r\r\n",
         b"A: b\r\nC: d\r",
         b"A: b\n",
+        // Names are tokens: no whitespace before the colon; values hold no control bytes.
+        b"A : b",
+        b"Bad Name: 1",
+        b"A: b\x01",
+        b"A: b\x7f\r\n",
     ] {
         assert!(extra_headers(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
     }

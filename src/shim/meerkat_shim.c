@@ -3,8 +3,8 @@
  *
  * Stable Rust cannot define C-variadic functions, so these live in C, compiled by build.rs
  * into the meerkat crate (and therefore into libmeerkat.a). They reach the Rust core only
- * through its exported functions mg_send, mg_http_reply_n, mg_http_write_chunk and
- * mg_log_write (the logging macros of trailer.h call mg_log_prefix themselves).
+ * through its exported functions mg_send, mg_send_room, mg_http_reply_n, mg_http_write_chunk
+ * and mg_log_write (the logging macros of trailer.h call mg_log_prefix themselves).
  *
  * Written from scratch for meerkat; it follows the documented behaviour of Mongoose 7.x's
  * formatting functions (names, arguments, %m/%M/%Q extensions, printer output formats), not
@@ -20,6 +20,12 @@
  *   that (e.g. %.500f) takes a heap buffer. A float's decimal point is turned back into '.'
  *   when the application's locale uses another one, so JSON stays JSON.
  * - Strings are streamed straight from the argument: no length limit, no copy.
+ * - A sink may have a limit: characters past it are counted but not handed to its output
+ *   function, and runs past it (a huge field width, a long conversion) are counted without
+ *   being produced. The calls that send (mg_printf, mg_http_reply, mg_http_printf_chunk)
+ *   set it to the connection's remaining send room (mg_send_room), so output that could not
+ *   be queued is refused with MG_ERR_FULL before it is built (G5: memory stays bounded by
+ *   max_send whatever the format asks for).
  * - No global mutable state: every function is reentrant and thread-safe as long as the
  *   output function it is given is.
  */
@@ -33,8 +39,13 @@
 
 /* Error codes returned by mg_printf, as numbered in src/error.rs (MG_ERR_*). Private names,
  * so they cannot clash with the constants of the generated header. */
+#define MK_ERR_FULL (-4)
 #define MK_ERR_NOMEM (-13)
 #define MK_ERR_TOO_LARGE (-16)
+
+/* Declared in the generated header too; repeated so that the shim builds before the header
+ * is regenerated (the header generator needs the crate, which needs the shim). */
+int mg_send_room(struct mg_conn c, size_t *room);
 
 /* Stack buffer sizes. Kept small: these functions run on MCU task stacks. */
 #define MK_CONV_BUF 64   /* one delegated conversion (float, %p, %lc) */
@@ -47,21 +58,33 @@
 struct mk_sink {
   void (*out)(char, void *); /* NULL: count only */
   void *param;
-  size_t n; /* characters produced so far */
+  size_t n;     /* characters produced so far (saturates at SIZE_MAX) */
+  size_t limit; /* characters past this many are counted, not output */
 };
 
+static void mk_count(struct mk_sink *s, size_t k) {
+  s->n = s->n > SIZE_MAX - k ? SIZE_MAX : s->n + k;
+}
+
+/* Whether output still goes to s->out: false for count-only sinks and past the limit. */
+static bool mk_live(const struct mk_sink *s) {
+  return s->out != NULL && s->n < s->limit;
+}
+
 static void mk_put(struct mk_sink *s, char c) {
-  if (s->out != NULL) s->out(c, s->param);
-  s->n++;
+  if (mk_live(s)) s->out(c, s->param);
+  mk_count(s, 1);
 }
 
 static void mk_write(struct mk_sink *s, const char *p, size_t n) {
   size_t i;
-  for (i = 0; i < n; i++) mk_put(s, p[i]);
+  for (i = 0; i < n && mk_live(s); i++) mk_put(s, p[i]);
+  mk_count(s, n - i);
 }
 
 static void mk_repeat(struct mk_sink *s, char c, size_t n) {
-  while (n-- > 0) mk_put(s, c);
+  for (; n > 0 && mk_live(s); n--) mk_put(s, c);
+  mk_count(s, n);
 }
 
 /* An output function that forwards into a sink: given to %M printers, so that what they
@@ -297,9 +320,26 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   f[fl++] = sp->conv;
   f[fl] = '\0';
 
+  if (is_float && sp->prec > 0 && s->out != NULL &&
+      (size_t) sp->prec > (s->n < s->limit ? s->limit - s->n : 0) &&
+      (sp->alt || (sp->conv != 'g' && sp->conv != 'G'))) {
+    /* %.Nf %.Ne %.Na (and %#.Ng) print at least N digits: past the sink's limit. The C
+     * library would allocate in proportion to N to produce them (glibc: 1 GB for
+     * N = 2e8), only for them to be discarded: count them instead. */
+    mk_count(s, (size_t) sp->prec > sp->width ? (size_t) sp->prec : sp->width);
+    return;
+  }
   r = mk_libc_one(stackbuf, sizeof(stackbuf), f, k, v);
   if (r < 0) return; /* encoding error: nothing to print */
   n = (size_t) r;
+  /* (n >= sizeof(stackbuf) > 16, so n - 16 does not wrap.) */
+  if (n >= sizeof(stackbuf) && s->out != NULL &&
+      n - 16 > (s->n < s->limit ? s->limit - s->n : 0)) {
+    /* Past the sink's limit whatever the radix fix below removes (a few bytes at most):
+     * what it would print is discarded, so count it without building it. */
+    mk_count(s, n > sp->width ? n : sp->width);
+    return;
+  }
   if (n >= sizeof(stackbuf)) {
     char *big = (char *) malloc(n + 1);
     if (big != NULL && mk_libc_one(big, n + 1, f, k, v) == r) {
@@ -570,13 +610,21 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
 /* ------------------------------------------------------------------------------------- */
 /* Public API: generic output                                                            */
 
-size_t mg_vxprintf(void (*out)(char, void *), void *param, const char *fmt, va_list *ap) {
+/* mg_vxprintf with a limit: at most `limit` characters reach `out`; the return value is
+ * the full length all the same. */
+static size_t mk_vxprintf_n(void (*out)(char, void *), void *param, size_t limit,
+                            const char *fmt, va_list *ap) {
   struct mk_sink s;
   s.out = out;
   s.param = param;
   s.n = 0;
+  s.limit = limit;
   if (fmt != NULL && ap != NULL) mk_format(&s, fmt, ap);
   return s.n;
+}
+
+size_t mg_vxprintf(void (*out)(char, void *), void *param, const char *fmt, va_list *ap) {
+  return mk_vxprintf_n(out, param, SIZE_MAX, fmt, ap);
 }
 
 size_t mg_xprintf(void (*out)(char, void *), void *param, const char *fmt, ...) {
@@ -661,15 +709,16 @@ static void mk_dyn_put(char c, void *param) {
   d->buf[d->len++] = c;
 }
 
-/* Format into d, starting in the caller's stackbuf of size bytes. */
-static void mk_dyn_format(struct mk_dyn *d, char *stackbuf, size_t size, const char *fmt,
-                          va_list *ap) {
+/* Format into d, starting in the caller's stackbuf of size bytes. At most `limit`
+ * characters are stored; returns the full length (more than `limit`: d holds a prefix). */
+static size_t mk_dyn_format(struct mk_dyn *d, char *stackbuf, size_t size, size_t limit,
+                            const char *fmt, va_list *ap) {
   d->buf = stackbuf;
   d->len = 0;
   d->cap = size;
   d->heap = false;
   d->oom = false;
-  mg_vxprintf(mk_dyn_put, d, fmt, ap);
+  return mk_vxprintf_n(mk_dyn_put, d, limit, fmt, ap);
 }
 
 static void mk_dyn_free(struct mk_dyn *d) {
@@ -682,7 +731,7 @@ char *mg_vmprintf(const char *fmt, va_list *ap) {
   char stackbuf[MK_CONV_BUF];
   struct mk_dyn d;
   char *res;
-  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, ap);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), SIZE_MAX, fmt, ap);
   if (d.oom) {
     mk_dyn_free(&d);
     return NULL;
@@ -711,9 +760,13 @@ char *mg_mprintf(const char *fmt, ...) {
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  int rc;
-  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, ap);
-  if (d.oom) {
+  size_t room, total;
+  int rc = mg_send_room(c, &room);
+  if (rc < 0) return rc; /* stale, closing, listener: nothing to format for */
+  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, ap);
+  if (total > room) {
+    rc = MK_ERR_FULL; /* would pass max_send: refused before it was built */
+  } else if (d.oom) {
     rc = MK_ERR_NOMEM;
   } else if (d.len > (size_t) INT_MAX) {
     rc = MK_ERR_TOO_LARGE;
@@ -743,15 +796,24 @@ int mg_printf(struct mg_conn c, const char *fmt, ...) {
 int mg_http_reply_n(struct mg_conn c, int status, const char *headers, const char *body, size_t len);
 int mg_http_write_chunk(struct mg_conn c, const void *buf, size_t len);
 
+/* The body of a reply or chunk can be no longer than the send room (its framing only adds
+ * to it): format at most that much, and refuse more with MG_ERR_FULL, as the Rust call
+ * would, without building it. The Rust call then checks the exact framed size. */
 int mg_http_reply(struct mg_conn c, int status, const char *headers, const char *fmt, ...) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  int rc;
+  size_t room, total;
+  int rc = mg_send_room(c, &room);
   va_list ap;
+  if (rc < 0) return rc;
   va_start(ap, fmt);
-  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, &ap);
+  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
   va_end(ap);
-  rc = d.oom ? MK_ERR_NOMEM : mg_http_reply_n(c, status, headers, d.buf, d.len);
+  if (total > room) {
+    rc = MK_ERR_FULL;
+  } else {
+    rc = d.oom ? MK_ERR_NOMEM : mg_http_reply_n(c, status, headers, d.buf, d.len);
+  }
   mk_dyn_free(&d);
   return rc;
 }
@@ -759,12 +821,18 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
 int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  int rc;
+  size_t room, total;
+  int rc = mg_send_room(c, &room);
   va_list ap;
+  if (rc < 0) return rc;
   va_start(ap, fmt);
-  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), fmt, &ap);
+  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
   va_end(ap);
-  rc = d.oom ? MK_ERR_NOMEM : mg_http_write_chunk(c, d.buf, d.len);
+  if (total > room) {
+    rc = MK_ERR_FULL;
+  } else {
+    rc = d.oom ? MK_ERR_NOMEM : mg_http_write_chunk(c, d.buf, d.len);
+  }
   mk_dyn_free(&d);
   return rc;
 }
@@ -853,7 +921,8 @@ static void mk_addr(struct mk_sink *s, const struct mg_addr *a, bool with_port) 
   struct mk_sink name;         \
   name.out = (fn);             \
   name.param = (arg);          \
-  name.n = 0
+  name.n = 0;                  \
+  name.limit = SIZE_MAX
 
 size_t mg_print_ip(void (*out)(char, void *), void *param, va_list *ap) {
   MK_SINK(s, out, param);

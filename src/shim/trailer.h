@@ -76,7 +76,10 @@ char *mg_mprintf(const char *fmt, ...);
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued
  * (>= 0), or a negative MG_ERR_* code: mg_send's error, MG_ERR_NOMEM (-13) when the
  * formatting buffer could not be allocated, MG_ERR_TOO_LARGE (-16) when the output exceeds
- * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send. */
+ * INT_MAX bytes. Unlike Mongoose (size_t), the return type is int. Thread: as mg_send.
+ * Bounded memory: at most mg_send_room(c) bytes are ever built; longer output (a huge
+ * field width, a long %s) is refused with MG_ERR_FULL (-4) before it is formatted further.
+ * mg_http_reply and mg_http_printf_chunk bound their body the same way. */
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap);
 int mg_printf(struct mg_conn c, const char *fmt, ...);
 

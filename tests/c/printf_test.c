@@ -48,8 +48,8 @@ static void check_str(int line, const char *what, const char *got, size_t got_re
 }
 
 /* ===================================================================================== */
-/* TEST DOUBLE for the Rust symbols the shim calls (mg_send, mg_http_reply_n,           */
-/* mg_http_write_chunk, mg_log_write) and for mg_log_prefix, which the logging macros    */
+/* TEST DOUBLE for the Rust symbols the shim calls (mg_send, mg_send_room,              */
+/* mg_http_reply_n, mg_http_write_chunk, mg_log_write) and for mg_log_prefix, which the logging macros    */
 /* call. The real ones live in the Rust library; these capture what the shim hands over. */
 
 static char *g_sent;          /* bytes of the last successful mg_send */
@@ -68,6 +68,20 @@ int mg_send(struct mg_conn c, const void *buf, size_t len) {
   if (len > 0) memcpy(g_sent, buf, len);
   g_sent[len] = '\0';
   g_sent_len = len;
+  return 0;
+}
+
+/* The send room the connection reports (mg_send_room): the printf family formats at most
+ * this much. g_room_fail, when non-zero, is returned instead (stale, closing...). */
+static size_t g_room = SIZE_MAX;
+static int g_room_fail;
+static int g_room_calls;
+
+int mg_send_room(struct mg_conn c, size_t *room) {
+  (void) c;
+  g_room_calls++;
+  if (g_room_fail != 0) return g_room_fail;
+  *room = g_room;
   return 0;
 }
 
@@ -899,6 +913,68 @@ static void test_http_reply(void) {
   g_send_fail = 0;
 }
 
+/* G5: output that cannot fit the send room is refused (MG_ERR_FULL, -4) before it is built:
+ * widths and precisions of INT_MAX would otherwise need gigabytes (the process grew to
+ * 2.3 GB before; under ASAN such an allocation aborts the test). */
+static int g_printer_calls;
+static size_t count_printer(void (*out)(char, void *), void *param, va_list *ap) {
+  size_t i, n = (size_t) va_arg(*ap, int);
+  g_printer_calls++;
+  for (i = 0; i < n; i++) out('p', param);
+  return n;
+}
+
+static void test_send_room_bound(void) {
+  struct mg_conn c = {78};
+  char pattern[101];
+  memset(pattern, 'r', 100);
+  pattern[100] = '\0';
+  g_send_fail = 0;
+  g_room = 100;
+
+  g_send_calls = 0;
+  CHECK(mg_printf(c, "%*d", INT_MAX, 1) == -4);
+  CHECK(mg_printf(c, "%-*d|", INT_MAX, 1) == -4);
+  CHECK(mg_printf(c, "%0*d%*d%*d", INT_MAX, 1, INT_MAX, 2, INT_MAX, 3) == -4);
+  CHECK(mg_printf(c, "%.*f", 100000000, 1.0) == -4); /* (INT_MAX: snprintf refuses it) */
+  CHECK(mg_printf(c, "%*.*f", INT_MAX, 3000, 1.0) == -4);
+  CHECK(mg_printf(c, "%.*d", INT_MAX, 1) == -4);
+  CHECK(mg_printf(c, "%M", count_printer, 1000000) == -4);
+  CHECK(mg_printf(c, "x%s", pattern) == -4); /* 101 > 100 */
+  CHECK(g_send_calls == 0);                   /* nothing was queued */
+  /* Exactly the room fits. */
+  CHECK(mg_printf(c, "%s", pattern) == 100 && g_send_calls == 1 && g_sent_len == 100);
+  CHECK(mg_printf(c, "%*d", 100, 7) == 100 && g_sent[99] == '7' && g_sent[0] == ' ');
+  CHECK(mg_printf(c, "%.*f", 97, 1.0) == 99 && strncmp(g_sent, "1.000", 5) == 0);
+
+  g_send_calls = 0;
+  CHECK(mg_http_reply(c, 200, "", "%*d", INT_MAX, 1) == -4);
+  CHECK(mg_http_reply(c, 200, "", "x%s", pattern) == -4);
+  CHECK(mg_http_printf_chunk(c, "%*d", INT_MAX, 1) == -4);
+  CHECK(g_send_calls == 0);
+  CHECK(mg_http_reply(c, 200, "", "%s", pattern) == 0 && g_sent_len == 100);
+  CHECK(mg_http_printf_chunk(c, "%s", pattern) == 0 && g_sent_len == 100);
+
+  /* The room cannot be read (stale handle, closing...): that error, nothing formatted. */
+  g_room_fail = -2;
+  g_printer_calls = 0;
+  g_send_calls = 0;
+  CHECK(mg_printf(c, "%M", count_printer, 1) == -2);
+  CHECK(mg_http_reply(c, 200, "", "%M", count_printer, 1) == -2);
+  CHECK(mg_http_printf_chunk(c, "%M", count_printer, 1) == -2);
+  CHECK(g_printer_calls == 0 && g_send_calls == 0);
+  g_room_fail = 0;
+
+  /* Unbounded sinks keep Mongoose's semantics: the full length comes back. */
+  CHECK(mg_snprintf(NULL, 0, "%*d", INT_MAX, 1) == (size_t) INT_MAX);
+  {
+    char small[8];
+    CHECK(mg_snprintf(small, sizeof(small), "%*d", 1000000, 5) == 1000000);
+    CHECK(strcmp(small, "       ") == 0);
+  }
+  g_room = SIZE_MAX;
+}
+
 static void test_threads(void) {
   pthread_t t[4];
   long i, bad = 0;
@@ -928,6 +1004,7 @@ int main(void) {
   test_printf_conn();
   test_log();
   test_http_reply();
+  test_send_room_bound();
   test_threads();
 
   n = mg_xprintf(mg_pfn_stdout, NULL, "pfn_stdout: %s %d\n", "ok", 42);

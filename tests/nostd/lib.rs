@@ -6,3 +6,5 @@
 pub mod handle;
 #[path = "../../src/http/mod.rs"]
 pub mod http;
+#[path = "../../src/util/json.rs"]
+pub mod json;
