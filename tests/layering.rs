@@ -4,7 +4,17 @@
 use std::path::{Path, PathBuf};
 
 /// The core: everything under `src/` except `ffi/`, `sys/`, `shim/` and `lib.rs`.
-const CORE: &[&str] = &["handle.rs", "error.rs", "log.rs", "mgr", "http", "serve", "tls", "util"];
+const CORE: &[&str] = &[
+    "handle.rs",
+    "error.rs",
+    "log.rs",
+    "mgr",
+    "http",
+    "serve",
+    "tls",
+    "util",
+    "ws",
+];
 
 /// Files that must carry `#![forbid(unsafe_code)]` (a module's root file covers its children).
 const ROOTS: &[&str] = &[
