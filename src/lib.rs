@@ -1,18 +1,55 @@
 //! meerkat: a memory-safe, Mongoose-compatible embedded networking library.
 //!
-//! The crate is built as `libmeerkat.a` with a C ABI (`include/meerkat.h`) and as an
-//! rlib for Rust tests. See `shared/DESIGN.md` in the steering repository for the
-//! guarantees G1–G7 this code is held to.
+//! The crate is built as `libmeerkat.a` with a C ABI (`include/meerkat.h`, the [`ffi`]
+//! module) and as an rlib with a Rust API, which the C ABI is a thin adapter over. See
+//! `docs/architecture.md` for the layers and the guarantees G1–G7 this code is held to.
 //!
-//! Layout (data flows one way: socket -> sys -> connection buffer -> protocol -> event -> ffi):
-//! - [`handle`]: generational slot table (G1), no unsafe.
+//! # The Rust API
+//!
+//! A [`Mgr`] (event manager) belongs to the thread that created it (it is neither `Send` nor
+//! `Sync`). It owns connections, named by [`ConnId`] handles that go stale, never dangling,
+//! when the connection closes (G1). [`Mgr::poll`] waits for I/O and delivers every due
+//! [`Event`] to the connection's [`Handler`] (any `Fn(&Mgr, ConnId, Event)` closure is one).
+//! A handler may call any `Mgr` method on any connection (G7). Other threads talk to the
+//! loop through a [`Sender`] (G2).
+//!
+//! ```no_run
+//! use meerkat::{ConnId, Event, Mgr};
+//!
+//! let mgr = Mgr::new()?;
+//! // An HTTP server: every request gets a small reply.
+//! mgr.http_listen("http://127.0.0.1:8000", |mgr: &Mgr, c: ConnId, ev: Event<'_>| {
+//!     if let Event::HttpMessage(req) = ev {
+//!         let body = if req.uri() == b"/" { &b"hello\n"[..] } else { &b"not here\n"[..] };
+//!         let status = if req.uri() == b"/" { 200 } else { 404 };
+//!         let _ = mgr.http_reply(c, status, b"Content-Type: text/plain\r\n", body);
+//!     }
+//! })?;
+//! loop {
+//!     mgr.poll(1000)?;
+//! }
+//! # Ok::<(), meerkat::Error>(())
+//! ```
+//!
+//! Timers ([`Mgr::timer_add`], [`Mgr::timer_add_conn`]) are closures; a connection's timers
+//! die with it. Errors are [`Error`]; the C API maps each to its stable `MG_ERR_*` number.
+//! See `examples/echo.rs` and `examples/http_server.rs`.
+//!
+//! # Layout
+//!
+//! Data flows one way: socket → [`sys`] → connection buffer → protocol machine → [`Event`]
+//! → handler (a Rust closure, or [`ffi`]'s adapter to a C function).
+//! - [`handle`]: generational slot table (G1).
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
-//! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). The only place with libc calls.
-//! - [`http`]: sans-IO HTTP/1.1 machines.
-//! - [`ws`]: sans-IO WebSocket machine (RFC 6455, permessage-deflate RFC 7692).
-//! - [`util`]: pure helpers (`mg_str`, `mg_match`, URLs).
-//! - [`ffi`]: the C boundary. Every exported function lives there, behind one panic boundary.
+//! - [`http`], [`ws`]: sans-IO HTTP/1.1 and WebSocket machines; [`serve`]: static files;
+//!   [`tls`]: rustls glue; [`util`]: pure helpers (string matching, URLs, clock hooks).
+//! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). With [`ffi`], the only place
+//!   with `unsafe`; every other module says `#![forbid(unsafe_code)]`.
+//! - [`ffi`]: the C boundary. Every exported function lives there, behind one panic
+//!   boundary. Nothing else imports it.
 #![deny(unsafe_op_in_unsafe_fn)]
+// Internal docs link to private helpers on purpose (read with --document-private-items).
+#![allow(rustdoc::private_intra_doc_links)]
 #![allow(non_camel_case_types)]
 
 pub mod error;
@@ -26,3 +63,16 @@ pub mod sys;
 pub mod tls;
 pub mod util;
 pub mod ws;
+
+pub use error::Error;
+pub use handle::Handle;
+pub use mgr::event::{Event, Handler, HttpMessage};
+pub use mgr::timer::TimerOpts;
+pub use mgr::wakeup::Sender;
+pub use mgr::{ConnInfo, Limits, Mgr, Stats};
+
+/// A connection's handle (slot + generation): cheap to copy, never reissued, stale once the
+/// connection has closed.
+pub type ConnId = Handle;
+/// A timer's handle.
+pub type TimerId = Handle;

@@ -255,29 +255,27 @@ pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
         let fn_data = m
             .handler(h)
             .map_or(core::ptr::null_mut(), |f| CHandler::fn_data_of(&*f));
-        let info = m.with(|core| {
-            let max_recv = core.limits.max_recv;
-            core.conns.get(h).map(|conn| mg_conn_info {
-                id: h.serial(),
-                loc: addr_to_c(conn.loc),
-                rem: addr_to_c(conn.rem),
-                fn_data,
-                recv_len: conn.recv_pending().len(),
-                send_len: conn.send_pending(),
-                is_listening: conn.state == State::Listening || (conn.transport == Transport::Udp && !conn.is_client),
-                is_client: conn.is_client,
-                is_accepted: conn.is_accepted,
-                is_udp: conn.transport == Transport::Udp,
-                is_tls: conn.is_tls(),
-                is_websocket: false,
-                is_resolving: matches!(conn.state, State::Resolving { .. }),
-                is_connecting: conn.state == State::Connecting,
-                is_closing: conn.closing || conn.close_started,
-                is_draining: conn.draining,
-                is_full: conn.recv_pending().len() >= max_recv,
-            })
-        });
-        cast::write_out(out, info.ok_or(MG_ERR_STALE)?)?;
+        let i = m.info(h)?;
+        let info = mg_conn_info {
+            id: i.id,
+            loc: addr_to_c(i.local),
+            rem: addr_to_c(i.remote),
+            fn_data,
+            recv_len: i.recv_len,
+            send_len: i.send_len,
+            is_listening: i.is_listening,
+            is_client: i.is_client,
+            is_accepted: i.is_accepted,
+            is_udp: i.is_udp,
+            is_tls: i.is_tls,
+            is_websocket: false,
+            is_resolving: i.is_resolving,
+            is_connecting: i.is_connecting,
+            is_closing: i.is_closing,
+            is_draining: i.is_draining,
+            is_full: i.is_full,
+        };
+        cast::write_out(out, info)?;
         Ok(MG_OK)
     })
 }

@@ -1,5 +1,5 @@
 //! Stable, numbered error codes of the C API, and the one mapping from the core's
-//! [`Error`](crate::Error) to them ([`code`]).
+//! [`Error`] to them ([`code`]).
 //!
 //! Codes are negative `int`s; `MG_OK` (0) is success. Numbers never change once
 //! released; new codes take new numbers. [`strerror`] is the one place that turns a code

@@ -33,7 +33,7 @@ pub enum Event<'a> {
     Accept,
     /// The TLS handshake completed.
     TlsHandshake,
-    /// This many new bytes were received (see [`Mgr::recv`], [`Mgr::recv_consume`]).
+    /// This many new bytes were received (see [`Mgr::read`]).
     Read(usize),
     /// This many bytes were written to the socket.
     Write(usize),
@@ -45,8 +45,8 @@ pub enum Event<'a> {
     HttpMessage(&'a HttpMessage<'a>),
     /// A piece of a streamed request body (after [`Mgr::http_stream`] in `HttpHeaders`).
     HttpChunk(&'a [u8]),
-    /// A message sent to this connection by a [`Waker`](super::wakeup::Waker) (or to every
-    /// connection, by [`Waker::broadcast`](super::wakeup::Waker::broadcast)).
+    /// A message sent to this connection by a [`Sender`](super::wakeup::Sender) (or to every
+    /// connection, by [`Sender::broadcast`](super::wakeup::Sender::broadcast)).
     Wakeup(&'a [u8]),
 }
 

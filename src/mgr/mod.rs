@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 use core::cell::{Cell, RefCell};
 use core::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::thread::ThreadId;
 
 use crate::error::Error;
@@ -118,6 +118,33 @@ impl Default for Limits {
             tls_handshake_timeout_ms: 10_000,
         }
     }
+}
+
+/// A connection's addresses and state ([`Mgr::info`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// Unique for the life of the process (the handle's serial; Mongoose's `c->id`).
+    pub id: u64,
+    /// The local address (a listener's bound address: read the port picked for port 0 here).
+    pub local: Option<SocketAddr>,
+    /// The peer's address (a UDP listener: the sender of the last datagram).
+    pub remote: Option<SocketAddr>,
+    /// Received bytes not consumed yet.
+    pub recv_len: usize,
+    /// Bytes still to be sent.
+    pub send_len: usize,
+    pub is_listening: bool,
+    pub is_client: bool,
+    pub is_accepted: bool,
+    pub is_udp: bool,
+    /// The URL asked for TLS, or TLS is attached.
+    pub is_tls: bool,
+    pub is_resolving: bool,
+    pub is_connecting: bool,
+    pub is_closing: bool,
+    pub is_draining: bool,
+    /// The receive buffer is at `max_recv`: reading is paused until bytes are consumed.
+    pub is_full: bool,
 }
 
 /// Counters for tests and monitoring.
@@ -467,6 +494,14 @@ pub struct Mgr {
     busy: Cell<u32>,
 }
 
+/// Dropping a manager shuts it down first ([`Mgr::shutdown`]): every connection gets its
+/// [`Event::Close`].
+impl Drop for Mgr {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
 /// What the connections say about how long the next `poll(2)` may wait.
 #[derive(Debug, Clone, Copy)]
 struct PollDue {
@@ -614,7 +649,7 @@ impl Mgr {
     }
 
     /// Deliver [`Event::Error`] with `msg`, then mark the connection for closing (it gets its
-    /// [`Event::Close`] at the end of the poll). Logged at error level, "<id> <message>", as
+    /// [`Event::Close`] at the end of the poll). Logged at error level, "`<id> <message>`", as
     /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
     pub fn fail(&self, h: Handle, msg: &str) {
         crate::mlog!(crate::log::LL_ERROR, "{} {}", h.serial(), msg);
@@ -902,6 +937,46 @@ impl Mgr {
             }
         }
         Ok(())
+    }
+
+    /// Move the received bytes not yet consumed to the end of `out` (they are consumed) and
+    /// return how many. Raw connections only (`Err(Unsupported)` on HTTP ones, whose bytes
+    /// belong to the HTTP machine); `Err(Stale)` for a connection that is gone.
+    pub fn read(&self, h: Handle, out: &mut Vec<u8>) -> Result<usize, Error> {
+        let mut core = self.core.borrow_mut();
+        let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
+        if !matches!(c.proto, Proto::Raw) {
+            return Err(Error::Unsupported);
+        }
+        let got = c.recv_pending();
+        out.extend_from_slice(got);
+        let n = got.len();
+        c.recv_off += n;
+        Ok(n)
+    }
+
+    /// What there is to know about connection `h` (addresses, state, buffered bytes).
+    pub fn info(&self, h: Handle) -> Result<ConnInfo, Error> {
+        let core = self.core.borrow();
+        let max_recv = core.limits.max_recv;
+        let c = core.conns.get(h).ok_or(Error::Stale)?;
+        Ok(ConnInfo {
+            id: h.serial(),
+            local: c.loc,
+            remote: c.rem,
+            recv_len: c.recv_pending().len(),
+            send_len: c.send_pending(),
+            is_listening: c.state == State::Listening || (c.transport == Transport::Udp && !c.is_client),
+            is_client: c.is_client,
+            is_accepted: c.is_accepted,
+            is_udp: c.transport == Transport::Udp,
+            is_tls: c.is_tls(),
+            is_resolving: matches!(c.state, State::Resolving { .. }),
+            is_connecting: c.state == State::Connecting,
+            is_closing: c.closing || c.close_started,
+            is_draining: c.draining,
+            is_full: c.recv_pending().len() >= max_recv,
+        })
     }
 
     /// `mg_recv_consume`: drop `n` received bytes the handler has dealt with. Raw
