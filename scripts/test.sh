@@ -15,7 +15,7 @@ echo "== cargo test"
 mkdir -p target
 cargo test 2>&1 | tee target/test.log
 echo "== the loop, TCP and HTTP tests again on the poll(2) backend (epoll is Linux's default)"
-MEERKAT_POLLER=poll cargo test --test poller --test tcp --test api --test http_server --test http_static --test http_client --test stress 2>&1 | tee -a target/test.log
+MEERKAT_POLLER=poll cargo test --test poller --test tcp --test api --test rust_api --test http_server --test http_static --test http_client --test stress 2>&1 | tee -a target/test.log
 echo "== TLS unit tests with the pure-Rust crypto provider (the ESP32 configuration)"
 cargo test --lib --no-default-features --features std,tls-rustcrypto tls 2>&1 | tee -a target/test.log
 # Summarise: one closing line for the whole run.

@@ -1,0 +1,272 @@
+//! The manager through its Rust API (no C): event order, G1 stale handles, G2 cross-thread
+//! messages and undelivered payloads, G3 one `Close` per connection, G7 re-entrant handlers,
+//! timers as closures, and the HTTP view. The C ABI keeps its own tests (tests/api.rs, ...).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use meerkat::{ConnId, Error, Event, Mgr, TimerOpts};
+
+type Log = Rc<RefCell<Vec<String>>>;
+type Returned = Rc<RefCell<Vec<(ConnId, Vec<u8>)>>>;
+
+fn name(ev: &Event<'_>) -> String {
+    match ev {
+        Event::Error(e) => format!("error {e}"),
+        Event::Open => "open".into(),
+        Event::Poll(_) => "poll".into(),
+        Event::Resolve => "resolve".into(),
+        Event::Connect => "connect".into(),
+        Event::Accept => "accept".into(),
+        Event::TlsHandshake => "tls".into(),
+        Event::Read(_) => "read".into(),
+        Event::Write(_) => "write".into(),
+        Event::Close => "close".into(),
+        Event::HttpHeaders(_) => "hdrs".into(),
+        Event::HttpMessage(m) => format!("msg {}", String::from_utf8_lossy(m.uri())),
+        Event::HttpChunk(_) => "chunk".into(),
+        Event::Wakeup(d) => format!("wakeup {}", String::from_utf8_lossy(d)),
+        _ => "other".into(),
+    }
+}
+
+fn poll_until(mgr: &Mgr, what: &str, mut done: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !done() {
+        assert!(t.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        mgr.poll(10).unwrap();
+    }
+}
+
+fn port_of(mgr: &Mgr, l: ConnId) -> u16 {
+    mgr.info(l).unwrap().local.unwrap().port()
+}
+
+#[test]
+fn echo_on_one_manager_events_in_order_and_live_count_back_to_zero() {
+    let mgr = Mgr::new().unwrap();
+    let closes = Rc::new(Cell::new(0));
+    let n = closes.clone();
+    let l = mgr
+        .listen(
+            "tcp://127.0.0.1:0",
+            move |mgr: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::Read(_) => {
+                    let mut buf = Vec::new();
+                    mgr.read(c, &mut buf).unwrap();
+                    mgr.send(c, &buf).unwrap();
+                }
+                Event::Close => n.set(n.get() + 1),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let url = format!("tcp://127.0.0.1:{}", port_of(&mgr, l));
+    let log: Log = Rc::default();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (lg, g) = (log.clone(), got.clone());
+    let c = mgr
+        .connect(&url, move |mgr: &Mgr, c: ConnId, ev: Event<'_>| {
+            if !matches!(ev, Event::Poll(_) | Event::Write(_) | Event::Read(_)) {
+                lg.borrow_mut().push(name(&ev));
+            }
+            match ev {
+                Event::Connect => mgr.send(c, b"ping").unwrap(),
+                Event::Read(_) => {
+                    mgr.read(c, &mut g.borrow_mut()).unwrap();
+                    if g.borrow().len() == 4 {
+                        mgr.close(c).unwrap();
+                    }
+                }
+                _ => {}
+            }
+        })
+        .unwrap();
+    poll_until(&mgr, "the client's close", || {
+        log.borrow().last().is_some_and(|e| e == "close")
+    });
+    assert_eq!(*got.borrow(), b"ping");
+    assert_eq!(*log.borrow(), ["open", "connect", "close"]);
+    // G1: the closed connection's handle is stale everywhere, and never comes back.
+    assert_eq!(mgr.send(c, b"x"), Err(Error::Stale));
+    assert_eq!(mgr.info(c).err(), Some(Error::Stale));
+    assert_eq!(mgr.close(c), Err(Error::Stale));
+    // The server side sees EOF and closes once.
+    poll_until(&mgr, "the server side's close", || closes.get() == 1);
+    mgr.close(l).unwrap();
+    poll_until(&mgr, "the listener's close", || closes.get() == 2);
+    mgr.poll(0).unwrap();
+    assert_eq!(mgr.stats().1, 0, "live connections back to zero");
+    assert_eq!(closes.get(), 2, "one Close per connection");
+}
+
+#[test]
+fn handlers_reenter_the_manager() {
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let lg = log.clone();
+    // A UDP listener is open at once: its handler opens another connection, fails itself
+    // (a nested Error event to this same handler before fail returns), and frees a timer.
+    let h = mgr
+        .listen("udp://127.0.0.1:0", move |mgr: &Mgr, c: ConnId, ev: Event<'_>| {
+            lg.borrow_mut().push(name(&ev));
+            if let Event::Open = ev {
+                let other = mgr
+                    .listen("tcp://127.0.0.1:0", |_: &Mgr, _: ConnId, _: Event<'_>| {})
+                    .unwrap();
+                let t = mgr.timer_add(1000, TimerOpts::once(), |_: &Mgr| {}).unwrap();
+                mgr.timer_free(t).unwrap();
+                mgr.close(other).unwrap();
+                mgr.fail(c, "given up");
+                lg.borrow_mut().push("after fail".into());
+            }
+        })
+        .unwrap();
+    assert_eq!(*log.borrow(), ["open", "error given up", "after fail"]);
+    assert_eq!(mgr.poll(0), Ok(()));
+    assert!(log.borrow().ends_with(&["close".to_string()]));
+    assert_eq!(mgr.send(h, b"x"), Err(Error::Stale));
+    // poll from inside a handler is refused, not re-entered.
+    let busy = Rc::new(Cell::new(None));
+    let b = busy.clone();
+    mgr.listen("udp://127.0.0.1:0", move |mgr: &Mgr, _: ConnId, ev: Event<'_>| {
+        if let Event::Open = ev {
+            b.set(Some(mgr.poll(0)));
+        }
+    })
+    .unwrap();
+    assert_eq!(busy.get(), Some(Err(Error::Busy)));
+}
+
+#[test]
+fn timers_are_closures_and_die_with_their_connection() {
+    let mgr = Mgr::new().unwrap();
+    let fired = Rc::new(Cell::new(0));
+    let f = fired.clone();
+    let repeat = mgr
+        .timer_add(1, TimerOpts::repeat(), move |_: &Mgr| f.set(f.get() + 1))
+        .unwrap();
+    poll_until(&mgr, "three ticks", || fired.get() >= 3);
+    mgr.timer_free(repeat).unwrap();
+    assert_eq!(mgr.timer_free(repeat), Err(Error::Stale));
+
+    let c = mgr
+        .listen("udp://127.0.0.1:0", |_: &Mgr, _: ConnId, _: Event<'_>| {})
+        .unwrap();
+    let owned = Rc::new(Cell::new(0));
+    let o = owned.clone();
+    let t = mgr
+        .timer_add_conn(c, 1, TimerOpts::repeat(), move |_: &Mgr, owner: ConnId| {
+            assert_eq!(owner, c);
+            o.set(o.get() + 1);
+        })
+        .unwrap();
+    poll_until(&mgr, "the connection's timer", || owned.get() >= 1);
+    mgr.close(c).unwrap();
+    mgr.poll(0).unwrap();
+    let after = owned.get();
+    assert_eq!(mgr.timer_free(t), Err(Error::Stale), "freed with its connection");
+    std::thread::sleep(Duration::from_millis(5));
+    mgr.poll(0).unwrap();
+    assert_eq!(owned.get(), after);
+    assert_eq!(
+        mgr.timer_add_conn(c, 1, TimerOpts::once(), |_: &Mgr, _: ConnId| {}),
+        Err(Error::Stale)
+    );
+
+    // A one-shot timer that frees itself from its own callback.
+    let slot: Rc<Cell<Option<ConnId>>> = Rc::default();
+    let result = Rc::new(Cell::new(None));
+    let (s, r) = (slot.clone(), result.clone());
+    let t = mgr
+        .timer_add(0, TimerOpts::once(), move |mgr: &Mgr| {
+            r.set(Some(mgr.timer_free(s.get().unwrap())))
+        })
+        .unwrap();
+    slot.set(Some(t));
+    poll_until(&mgr, "the one-shot", || result.get().is_some());
+    assert_eq!(result.get(), Some(Ok(())));
+}
+
+#[test]
+fn sender_delivers_by_handle_and_hands_back_what_it_cannot() {
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let lg = log.clone();
+    let c = mgr
+        .listen("udp://127.0.0.1:0", move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+            if let Event::Wakeup(_) = ev {
+                lg.borrow_mut().push(name(&ev));
+            }
+        })
+        .unwrap();
+    let back: Returned = Rc::default();
+    let b = back.clone();
+    mgr.set_undelivered(Some(Box::new(move |_: &Mgr, h: ConnId, data: Vec<u8>| {
+        b.borrow_mut().push((h, data))
+    })));
+    let sender = mgr.sender();
+    std::thread::spawn(move || {
+        sender.send(c, b"one").unwrap();
+        sender.send(c, b"two").unwrap();
+    })
+    .join()
+    .unwrap();
+    poll_until(&mgr, "two wakeups", || log.borrow().len() == 2);
+    assert_eq!(*log.borrow(), ["wakeup one", "wakeup two"], "FIFO per connection");
+
+    // Accepted, then the connection closes before delivery: handed back, never delivered.
+    let sender = mgr.sender();
+    sender.send(c, b"late").unwrap();
+    mgr.close(c).unwrap();
+    mgr.poll(0).unwrap();
+    assert_eq!(*back.borrow(), [(c, b"late".to_vec())]);
+    assert_eq!(log.borrow().len(), 2);
+    assert_eq!(sender.send(c, b"x"), Err(Error::Stale));
+    drop(mgr);
+    assert_eq!(sender.send(c, b"x"), Err(Error::Closing), "the manager is gone");
+}
+
+#[test]
+fn http_server_and_client_through_the_message_view() {
+    let mgr = Mgr::new().unwrap();
+    let l = mgr
+        .http_listen("http://127.0.0.1:0", |mgr: &Mgr, c: ConnId, ev: Event<'_>| {
+            if let Event::HttpMessage(req) = ev {
+                assert_eq!(req.method(), b"POST");
+                assert_eq!(req.uri(), b"/echo");
+                assert_eq!(req.query(), b"a=1");
+                assert_eq!(req.proto(), b"HTTP/1.1");
+                assert_eq!(req.header(b"x-test"), Some(&b"yes"[..]));
+                assert_eq!(req.headers().count(), req.num_headers());
+                let body = req.body().to_vec();
+                mgr.http_reply(c, 201, b"X-Reply: 1\r\n", &body).unwrap();
+            }
+        })
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}", port_of(&mgr, l));
+    let got = Rc::new(RefCell::new(None));
+    let g = got.clone();
+    mgr.http_connect(&url, move |mgr: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+        Event::Connect => {
+            let req = b"POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nX-Test: yes\r\nContent-Length: 5\r\n\r\nhello";
+            mgr.send(c, req).unwrap();
+        }
+        Event::HttpMessage(resp) => {
+            *g.borrow_mut() = Some((
+                resp.uri().to_vec(),
+                resp.header(b"X-REPLY").map(<[u8]>::to_vec),
+                resp.body().to_vec(),
+            ));
+            mgr.close(c).unwrap();
+        }
+        _ => {}
+    })
+    .unwrap();
+    poll_until(&mgr, "the response", || got.borrow().is_some());
+    assert_eq!(
+        got.borrow().clone().unwrap(),
+        (b"201".to_vec(), Some(b"1".to_vec()), b"hello".to_vec())
+    );
+}
