@@ -12,8 +12,6 @@ use super::{cast, guard, guard_code};
 use crate::ffi::error::*;
 use crate::handle::Handle;
 use crate::mgr::http::ProtoKind;
-use crate::mgr::State;
-use crate::util::url::Transport;
 
 /// `mg_listen`/`mg_connect` and their HTTP forms.
 pub(crate) fn open(
@@ -115,19 +113,7 @@ pub extern "C" fn mg_send(c: mg_conn, buf: *const c_void, len: usize) -> c_int {
 pub extern "C" fn mg_send_room(c: mg_conn, room: *mut usize) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        let r = m.with(|core| {
-            let max_send = core.limits.max_send;
-            let conn = core.conns.get(h).ok_or(MG_ERR_STALE)?;
-            if conn.closing || conn.close_started {
-                Err(MG_ERR_CLOSING)
-            } else if conn.state == State::Listening {
-                Err(MG_ERR_UNSUPPORTED)
-            } else if conn.transport == Transport::Udp {
-                Ok(max_send)
-            } else {
-                Ok(max_send.saturating_sub(conn.send_buffered()))
-            }
-        })?;
+        let r = m.send_room(h)?;
         cast::write_out(room, r)?;
         Ok(MG_OK)
     })
@@ -142,13 +128,15 @@ pub extern "C" fn mg_recv(c: mg_conn) -> mg_str {
         let Ok((m, h)) = registry::conn(c) else {
             return mg_str::EMPTY;
         };
-        m.with(|core| {
-            core.conns
-                .get(h)
-                .map(|conn| conn.recv_pending())
-                .filter(|d| !d.is_empty())
-                .map_or(mg_str::EMPTY, mg_str::from_bytes)
+        // The buffer is not moved while a handler may read it (see `mgr`'s module docs).
+        m.recv_peek(h, |d| {
+            if d.is_empty() {
+                mg_str::EMPTY
+            } else {
+                mg_str::from_bytes(d)
+            }
         })
+        .unwrap_or(mg_str::EMPTY)
     })
 }
 

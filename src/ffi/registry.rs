@@ -172,7 +172,7 @@ pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
     let found = OWNED.with(|o| {
         o.borrow().iter().copied().find(|raw| {
             // SAFETY: as in `mgr`.
-            unsafe { &**raw }.with(|core| core.timers.table.contains(h))
+            unsafe { &**raw }.has_timer(h)
         })
     });
     match found {

@@ -49,15 +49,8 @@ pub struct mg_tls_opts {
 
 /// The connection's side and whether it speaks HTTP, or `MG_ERR_STALE`.
 fn role(m: &Mgr, h: Handle) -> Result<(bool, bool), c_int> {
-    use crate::mgr::http::{Proto, ProtoKind};
-    m.with(|core| {
-        core.conns.get(h).map(|c| {
-            let http =
-                matches!(c.proto, Proto::HttpServer(_) | Proto::HttpClient(_)) || c.accept_kind == ProtoKind::Http;
-            (c.is_client, http)
-        })
-    })
-    .ok_or(MG_ERR_STALE)
+    let i = m.info(h)?;
+    Ok((i.is_client, i.is_http))
 }
 
 /// Put `setup` on the connection. Any failure is reported the Mongoose way (`MG_EV_ERROR`

@@ -139,6 +139,8 @@ pub struct ConnInfo {
     pub is_udp: bool,
     /// The URL asked for TLS, or TLS is attached.
     pub is_tls: bool,
+    /// It speaks HTTP (a listener: its accepted connections will).
+    pub is_http: bool,
     pub is_resolving: bool,
     pub is_connecting: bool,
     pub is_closing: bool,
@@ -600,7 +602,7 @@ impl Mgr {
     }
 
     /// Borrow the state for a short, non-reentrant piece of work (never across a C call).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
         f(&mut self.core.borrow_mut())
     }
 
@@ -955,6 +957,37 @@ impl Mgr {
         Ok(n)
     }
 
+    /// How many more bytes [`Mgr::send`] would accept on `h` now: `max_send` minus what is
+    /// already buffered (on UDP, where a datagram goes out at once, `max_send`). Errors:
+    /// `Stale`, `Closing` after [`Mgr::close`], `Unsupported` on a TCP listener.
+    pub fn send_room(&self, h: Handle) -> Result<usize, Error> {
+        let core = self.core.borrow();
+        let max_send = core.limits.max_send;
+        let c = core.conns.get(h).ok_or(Error::Stale)?;
+        if c.closing || c.close_started {
+            Err(Error::Closing)
+        } else if c.state == State::Listening {
+            Err(Error::Unsupported)
+        } else if c.transport == Transport::Udp {
+            Ok(max_send)
+        } else {
+            Ok(max_send.saturating_sub(c.send_buffered()))
+        }
+    }
+
+    /// Call `f` with the received bytes of `h` not consumed yet (without copying them).
+    /// `f` must not call back into the manager: its state is borrowed while `f` runs (a
+    /// call would panic). To take the bytes, use [`Mgr::read`].
+    pub fn recv_peek<R>(&self, h: Handle, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+        let core = self.core.borrow();
+        Ok(f(core.conns.get(h).ok_or(Error::Stale)?.recv_pending()))
+    }
+
+    /// Whether `t` is a live timer of this manager.
+    pub fn has_timer(&self, t: Handle) -> bool {
+        self.core.borrow().timers.table.contains(t)
+    }
+
     /// What there is to know about connection `h` (addresses, state, buffered bytes).
     pub fn info(&self, h: Handle) -> Result<ConnInfo, Error> {
         let core = self.core.borrow();
@@ -971,6 +1004,7 @@ impl Mgr {
             is_accepted: c.is_accepted,
             is_udp: c.transport == Transport::Udp,
             is_tls: c.is_tls(),
+            is_http: matches!(c.proto, Proto::HttpServer(_) | Proto::HttpClient(_)) || c.accept_kind == ProtoKind::Http,
             is_resolving: matches!(c.state, State::Resolving { .. }),
             is_connecting: c.state == State::Connecting,
             is_closing: c.closing || c.close_started,
