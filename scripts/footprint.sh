@@ -2,34 +2,101 @@
 # Flash and RAM footprint of the smallest meerkat that serves HTTP, measured the way firmware
 # engineers compare libraries: `size` on the stripped, linked program.
 #
-#   scripts/footprint.sh [FEATURES]      (default: the smallest build that serves HTTP)
+#   scripts/footprint.sh [--tls] [FEATURES]
 #
 # Builds libmeerkat.a with the `footprint` profile (opt-level s, LTO, one codegen unit,
-# panic = abort) and links, with -Os and section garbage collection:
-#   target/footprint/http-hello  from benches/c/meerkat_hello.c   (usage: URL WEB_ROOT)
-#   target/footprint/tcp-echo    from c-examples/tcp-echo/main.c
-# then prints text/data/bss of each and the largest contributors to the archive's text by
-# crate. benches/size (cargo bench --bench size) prints the same beside Mongoose's programs.
+# panic = abort) and links, with -Os, -ffunction-sections -fdata-sections -Wl,--gc-sections:
+#   target/footprint/http-hello   from benches/c/meerkat_hello.c   (usage: URL WEB_ROOT)
+#   target/footprint/tcp-echo     from c-examples/tcp-echo/main.c
+# With --tls (default features then `std,tls-rustcrypto`: rustls with the pure-Rust crypto
+# provider), instead, into target/footprint-tls/ (with a copy of its archive):
+#   target/footprint-tls/https-hello  from benches/c/meerkat_https_hello.c (URL CERT KEY)
+# Each program is linked unstripped into unstripped/ beside it and stripped with `strip`.
+# Prints text/data/bss of each stripped program, its ELF sections, and a breakdown of the
+# linked http-hello's (https-hello's) code by Rust crate::module, from `nm -S -C` on the
+# unstripped program. benches/size.rs (cargo bench --bench size) runs this script and prints
+# the same beside Mongoose's programs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-features=${1:-std}
-out=target/footprint
-mkdir -p "$out"
+
+tls=0
+if [ "${1:-}" = "--tls" ]; then
+    tls=1
+    shift
+fi
+if [ $tls = 1 ]; then
+    features=${1:-std,tls-rustcrypto}
+    out=target/footprint-tls
+    progs=(https-hello:benches/c/meerkat_https_hello.c)
+else
+    features=${1:-std}
+    out=target/footprint
+    progs=(http-hello:benches/c/meerkat_hello.c tcp-echo:c-examples/tcp-echo/main.c)
+fi
+mkdir -p "$out/unstripped"
 
 echo "== cargo build --profile footprint --no-default-features --features $features"
 cargo build --quiet --lib --profile footprint --no-default-features --features "$features"
 lib=target/footprint/libmeerkat.a
+# cargo keeps one libmeerkat.a per profile: the TLS build keeps a copy of its own.
+if [ $tls = 1 ]; then
+    cp "$lib" "$out/libmeerkat.a"
+    lib=$out/libmeerkat.a
+fi
 
 cc_flags=(-Os -std=c99 -D_POSIX_C_SOURCE=200809L -ffunction-sections -fdata-sections -Iinclude)
-ld_flags=(-Wl,--gc-sections -s "$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s -lc)
-gcc "${cc_flags[@]}" benches/c/meerkat_hello.c -o "$out/http-hello" "${ld_flags[@]}"
-gcc "${cc_flags[@]}" c-examples/tcp-echo/main.c -o "$out/tcp-echo" "${ld_flags[@]}"
+ld_flags=(-Wl,--gc-sections "$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s -lc)
+bins=()
+for p in "${progs[@]}"; do
+    name=${p%%:*}
+    src=${p#*:}
+    gcc "${cc_flags[@]}" "$src" -o "$out/unstripped/$name" "${ld_flags[@]}"
+    strip -o "$out/$name" "$out/unstripped/$name"
+    bins+=("$out/$name")
+done
 
 echo "== size (stripped, linked; bytes)"
-size "$out/http-hello" "$out/tcp-echo"
+size "${bins[@]}"
 
-echo "== archive text by crate (largest first; the linker keeps only what is reached)"
-size -A --common "$lib" 2>/dev/null | awk '
-  /^[^ ].*\(ex / { obj=$0; sub(/ .*/, "", obj); next }
-  $1 ~ /^\.text/ { t[obj]+=$2 }
-  END { for (o in t) printf "%10d %s\n", t[o], o }' | sort -rn | head -15 || true
+first=${progs[0]%%:*}
+echo "== $first: ELF sections (bytes; 'text' above is the sum of the read-only ones)"
+size -A "$out/$first" | awk '$2 > 0 && $1 ~ /^\./ { printf "  %-20s %8d\n", $1, $2 }'
+
+# Code by Rust crate::module: `nm -S -C` gives each function's size and demangled path in the
+# unstripped program, so only what the linker kept is counted. After LTO, inlined code counts
+# in its caller's module, and a generic instantiated for a meerkat type (e.g.
+# `<core::cell::RefCell<meerkat::..>>`) in the generic's crate. meerkat's C ABI entry points
+# (`mg_*`, Rust #[no_mangle] and the C shim) count as `meerkat::(C ABI)`; other symbols
+# without `::` are the program, libc start files and libgcc helpers.
+by_module() { # $1: unstripped program, $2: 1 = crate::module, 0 = crate
+    nm -S -C -t d --size-sort "$1" | awk -v mod="$2" '
+      $3 ~ /^[tTwW]$/ {
+        size = $2 + 0
+        name = $0
+        sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
+        sub(/^</, "", name)                  # <T as Trait>::f: the implementing type
+        sub(/^&(mut )?/, "", name)
+        if (name ~ /^[A-Za-z_0-9]+::/) {
+          n = split(name, part, "::")
+          key = part[1]
+          if (mod && (n > 2 || (n == 2 && part[1] == "meerkat"))) key = part[1] "::" part[2]
+          sub(/[<(\[ ].*$/, "", key)
+        } else if (name ~ /^(mg|mk)_/) {
+          key = mod ? "meerkat::(C ABI)" : "meerkat"
+        } else {
+          key = "(C: program, libc start files, libgcc)"
+        }
+        total[key] += size
+        all += size
+      }
+      END {
+        for (k in total) printf "%8d  %s\n", total[k], k
+        printf "%8d  == all function symbols\n", all
+      }' | sort -rn
+}
+echo "== $first: code by crate (function symbols of the linked program; bytes)"
+by_module "$out/unstripped/$first" 0 | head -20
+echo "== $first: code by crate::module (largest 40)"
+by_module "$out/unstripped/$first" 1 | sed -n '2,41p'
+echo "== $first: meerkat's own code by module"
+by_module "$out/unstripped/$first" 1 | grep ' meerkat' || true

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "meerkat.h"
+#include "bench_probe.h" /* -DBENCH_PROBE only: RAM probes for benches/size.rs */
 
 static void fn(struct mg_conn c, int ev, void *ev_data) {
   (void) ev_data;
@@ -34,5 +35,9 @@ int main(int argc, char **argv) {
   }
   printf("%d\n", ntohs(info.loc.port));
   fflush(stdout);
-  for (;;) mg_mgr_poll(&mgr, 50);
+  BENCH_PROBE_INIT();
+  for (;;) {
+    mg_mgr_poll(&mgr, 50);
+    BENCH_PROBE_POLL();
+  }
 }

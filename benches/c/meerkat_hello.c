@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "meerkat.h"
+#include "bench_probe.h" /* -DBENCH_PROBE only: RAM probes for benches/size.rs */
 
 static const char *s_root = ".";
 
@@ -46,5 +47,9 @@ int main(int argc, char **argv) {
   }
   printf("ready\n");
   fflush(stdout);
-  for (;;) mg_mgr_poll(&mgr, 1000);
+  BENCH_PROBE_INIT();
+  for (;;) {
+    mg_mgr_poll(&mgr, 1000);
+    BENCH_PROBE_POLL();
+  }
 }

@@ -400,3 +400,101 @@ pub fn join_all<T>(handles: Vec<JoinHandle<BenchResult<T>>>) -> BenchResult<Vec<
         None => Ok(done),
     }
 }
+
+// ---- HTTP/1.1 keep-alive client (one request in flight per connection) --------------------
+
+/// `GET path HTTP/1.1` with a Host header, as wrk sends it.
+pub fn http_get_request(path: &str, port: u16) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").into_bytes()
+}
+
+/// Read one whole HTTP/1.1 response with a Content-Length from `s` (nothing pipelined after
+/// it); returns (status, body length). `buf` is scratch space, reused between calls.
+pub fn read_http_response(s: &mut impl std::io::Read, buf: &mut Vec<u8>) -> BenchResult<(u16, usize)> {
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).map_err(|e| format!("read response: {e}"))?;
+        if n == 0 {
+            return Err("connection closed before the response head".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line: {head:?}"))?;
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .ok_or_else(|| format!("no Content-Length in {head:?}"))?;
+    while buf.len() < head_end + len {
+        let n = s.read(&mut chunk).map_err(|e| format!("read body: {e}"))?;
+        if n == 0 {
+            return Err("connection closed in the body".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    if buf.len() != head_end + len {
+        return Err("more bytes than one response (not expected: one request in flight)".into());
+    }
+    Ok((status, len))
+}
+
+/// A child's stdout, line by line through a thread, so that waiting for a line has a timeout.
+pub struct Lines(std::sync::mpsc::Receiver<String>);
+
+impl Lines {
+    pub fn new(out: std::process::ChildStdout) -> Lines {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(rx)
+    }
+    /// The next line that starts with `prefix` (others are skipped), within `secs`.
+    pub fn next_with(&self, prefix: &str, secs: u64) -> BenchResult<String> {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return Ok(l),
+                Ok(_) => {}
+                Err(_) => return Err(format!("no line starting with {prefix:?} within {secs} s")),
+            }
+        }
+    }
+}
+
+/// A 1 KiB file of pseudo-random bytes at `dir/www/static/1k.bin`; returns the web root.
+pub fn web_root_1k(dir: &Path) -> BenchResult<PathBuf> {
+    let www = dir.join("www");
+    let st = www.join("static");
+    std::fs::create_dir_all(&st).map_err(|e| format!("mkdir {}: {e}", st.display()))?;
+    let mut x: u32 = 0x9e37_79b9;
+    let bytes: Vec<u8> = (0..1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(st.join("1k.bin"), bytes).map_err(|e| format!("write 1k.bin: {e}"))?;
+    Ok(www)
+}
