@@ -428,9 +428,9 @@ pub struct HttpServer {
     /// relative to its start.
     pub msg: Vec<u8>,
     pub head: Option<RequestHead>,
-    /// Body bytes are delivered as `MG_EV_HTTP_CHUNK` instead of buffered.
+    /// Body bytes are delivered as `Event::HttpChunk` instead of buffered.
     pub streaming: bool,
-    /// Largest body buffered for `MG_EV_HTTP_MSG` (streamed bodies have no cap).
+    /// Largest body buffered for `Event::HttpMessage` (streamed bodies have no cap).
     pub max_body: u64,
     /// The response to the current request is complete.
     pub answered: bool,
@@ -455,7 +455,7 @@ impl HttpServer {
     pub fn new(limits: HttpLimits, now: u64) -> HttpServer {
         // Heads are framed without a body cap: a handler may stream a body of any size. The
         // cap for a buffered body is set on the framer once the handler has decided (see
-        // `http_server_step`) and checked against Content-Length after MG_EV_HTTP_HDRS.
+        // `http_server_step`) and checked against Content-Length after Event::HttpHeaders.
         let framer = HttpLimits {
             max_body: u64::MAX,
             ..limits

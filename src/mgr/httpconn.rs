@@ -1,5 +1,5 @@
-//! The manager's HTTP steps: run the framers over received bytes, deliver `MG_EV_HTTP_HDRS`
-//! and `MG_EV_HTTP_MSG`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
+//! The manager's HTTP steps: run the framers over received bytes, deliver `Event::HttpHeaders`
+//! and `Event::HttpMessage`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
 
 use alloc::vec::Vec;
 
@@ -94,8 +94,8 @@ impl Mgr {
                         return;
                     }
                 }
-                // Only a body buffered for MG_EV_HTTP_MSG has a cap, and whether it is
-                // buffered is known once the handler saw MG_EV_HTTP_HDRS (`head` is kept
+                // Only a body buffered for Event::HttpMessage has a cap, and whether it is
+                // buffered is known once the handler saw Event::HttpHeaders (`head` is kept
                 // until the message is dispatched). With the cap in the framer, a chunk that
                 // would pass it is refused at its size line, not after its data came.
                 let cap = if hs.head.is_some() && !hs.streaming {
@@ -210,7 +210,7 @@ impl Mgr {
         }
     }
 
-    /// After `MG_EV_HTTP_HDRS`: a declared body over the cap is refused at once unless the
+    /// After `Event::HttpHeaders`: a declared body over the cap is refused at once unless the
     /// handler chose to stream it (or already answered).
     fn buffered_body_too_large(&self, h: Handle) -> Option<HttpError> {
         let core = self.core.borrow();
@@ -223,7 +223,7 @@ impl Mgr {
             .then(|| HttpError::new(413, "body larger than http_max_body"))
     }
 
-    /// `Expect: 100-continue`: when the handler did not answer in `MG_EV_HTTP_HDRS`, tell the
+    /// `Expect: 100-continue`: when the handler did not answer in `Event::HttpHeaders`, tell the
     /// client to send the body.
     fn maybe_continue(&self, h: Handle) {
         let mut core = self.core.borrow_mut();
@@ -409,7 +409,7 @@ impl Mgr {
     /// Slowloris protection (the deadlines are those of [`http_due`]): a request head that
     /// takes too long gets 408, a connection that sends nothing at all after accept is closed,
     /// as is an idle keep-alive connection; a request body that stops gets 408, a response
-    /// that stops fails the client connection (`MG_EV_ERROR`). While reading is paused on
+    /// that stops fails the client connection (`Event::Error`). While reading is paused on
     /// our side the clocks do not run: they restart when reading resumes.
     pub(super) fn http_timeouts(&self, now: u64) {
         let mut stalled = Vec::new();

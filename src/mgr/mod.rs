@@ -69,7 +69,7 @@ pub struct Limits {
     pub http_max_headers: usize,
     /// HTTP: most bytes in a head (more: 431).
     pub http_max_head: usize,
-    /// HTTP: largest body buffered for `MG_EV_HTTP_MSG` (more: 413).
+    /// HTTP: largest body buffered for `Event::HttpMessage` (more: 413).
     pub http_max_body: u64,
     /// HTTP server: a request head must arrive within this time from its first byte (408).
     pub http_head_timeout_ms: u64,
@@ -77,7 +77,7 @@ pub struct Limits {
     /// that has not sent a byte since accept is under the head timeout instead.)
     pub http_idle_timeout_ms: u64,
     /// HTTP: a request body (server: then 408 and close) or a response (client: then
-    /// `MG_EV_ERROR` and close) that receives no byte for this long is abandoned. Time
+    /// `Event::Error` and close) that receives no byte for this long is abandoned. Time
     /// during which reading is paused on our side (`mg_recv_pause`, `max_recv`) does not
     /// count: the clock restarts when reading resumes.
     pub http_body_timeout_ms: u64,
@@ -192,7 +192,7 @@ pub struct Conn {
     pub draining: bool,
     /// The peer closed its side.
     pub eof: bool,
-    /// `MG_EV_CLOSE` has been (or is being) delivered.
+    /// `Event::Close` has been (or is being) delivered.
     pub close_started: bool,
     pub recv: Vec<u8>,
     pub recv_off: usize,
@@ -361,7 +361,7 @@ impl Conn {
         self.tls || self.tls_attached()
     }
     /// The URL asked for TLS but the application did not set it up (`mg_tls_init` in
-    /// `MG_EV_ACCEPT` / `MG_EV_CONNECT` or on the listener): reading or sending now would
+    /// `Event::Accept` / `Event::Connect` or on the listener): reading or sending now would
     /// put plaintext where the peer expects TLS.
     fn tls_missing(&self) -> bool {
         #[cfg(feature = "tls")]
@@ -385,7 +385,7 @@ impl Conn {
     /// handshake included) or inside a request head not yet complete, with no response
     /// bytes waiting to be sent, not paused by the application, no received bytes the
     /// parser has not looked at yet (`dirty`), and still speaking HTTP/1.1 (not after a `101` upgrade). Such a
-    /// connection has not reached the application beyond `MG_EV_OPEN`/`MG_EV_ACCEPT` (or its
+    /// connection has not reached the application beyond `Event::Open`/`Event::Accept` (or its
     /// last request was answered in full), so closing it loses nothing the application
     /// holds. Never a listener, a client connection, or a raw TCP connection accepted by
     /// `mg_listen`: what those carry is the application's protocol, of which the manager
@@ -471,7 +471,7 @@ pub struct Core {
     poller: sys::Poller,
     /// (token, revents) of the descriptors found ready by the last wait, reused.
     ready: Vec<(u64, i16)>,
-    /// Connections whose epoll registration failed (they fail with `MG_EV_ERROR`).
+    /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, std::io::Error)>,
 }
 
@@ -1039,7 +1039,7 @@ impl Mgr {
         Ok(())
     }
 
-    /// `mg_http_stream`: deliver the body of the request being read as `MG_EV_HTTP_CHUNK`s.
+    /// `mg_http_stream`: deliver the body of the request being read as `Event::HttpChunk`s.
     pub fn http_stream(&self, h: Handle) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let c = core.conns.get_mut(h).ok_or(Error::Stale)?;
@@ -1104,7 +1104,7 @@ impl Mgr {
         Ok(())
     }
 
-    /// Deliver `MG_EV_CLOSE` (once) and free everything the connection owns.
+    /// Deliver `Event::Close` (once) and free everything the connection owns.
     fn close_now(&self, h: Handle) {
         {
             let mut core = self.core.borrow_mut();
@@ -1453,7 +1453,7 @@ impl Mgr {
                 }
                 if core.conns.is_full() {
                     let v = victims.get_or_insert_with(|| Self::oldest_evictable(&core.conns, ACCEPT_BATCH));
-                    // Still evictable? (An earlier MG_EV_CLOSE handler may have changed things.)
+                    // Still evictable? (An earlier Event::Close handler may have changed things.)
                     victim = core::iter::from_fn(|| v.pop())
                         .find(|&(_, h)| core.conns.get(h).and_then(Conn::eviction_age).is_some());
                     if victim.is_none() {
@@ -1527,7 +1527,7 @@ impl Mgr {
         v
     }
 
-    /// Close `h` now to make room at the connection cap (one `MG_EV_CLOSE`, slot freed).
+    /// Close `h` now to make room at the connection cap (one `Event::Close`, slot freed).
     fn evict(&self, h: Handle) {
         crate::mlog!(
             crate::log::LL_INFO,
@@ -1865,7 +1865,7 @@ impl Mgr {
         }
     }
 
-    /// Close everything (one `MG_EV_CLOSE` each), cancel timers, refuse further wakeups.
+    /// Close everything (one `Event::Close` each), cancel timers, refuse further wakeups.
     pub fn shutdown(&self) -> Result<(), Error> {
         if self.is_busy() {
             return Err(Error::Busy);

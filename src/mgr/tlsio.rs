@@ -2,7 +2,7 @@
 //! connection's plaintext buffers (`recv`, `send`), so HTTP and everything else run over it
 //! unchanged. Every path to the end of a TLS connection (RST, FIN with or without
 //! close_notify, errors, handshake timeout, `mg_close`) goes through the same marking as
-//! plain TCP, so it ends with exactly one `MG_EV_CLOSE` (G3).
+//! plain TCP, so it ends with exactly one `Event::Close` (G3).
 #![cfg(feature = "tls")]
 
 use alloc::vec::Vec;
@@ -66,7 +66,7 @@ impl Mgr {
         }
     }
 
-    /// Read ciphertext, decrypt into `recv`, deliver `MG_EV_TLS_HS` / `MG_EV_READ`.
+    /// Read ciphertext, decrypt into `recv`, deliver `Event::TlsHandshake` / `Event::Read`.
     pub(super) fn tls_read(&self, h: Handle) {
         let (got, hs, err) = {
             let mut core = self.core.borrow_mut();
