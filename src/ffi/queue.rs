@@ -83,7 +83,9 @@ pub extern "C" fn mg_queue_init(qp: *mut mg_queue, buf: *mut c_char, size: usize
 /// `mg_queue_book(q, &buf, len)`: reserve room for a message of `len` bytes. Returns the
 /// number of bytes that can be written at `*buf`: if it is `>= len`, write the message there
 /// and commit it with `mg_queue_add(q, len)`; otherwise the queue is too full (nothing to
-/// undo). `buf` may be NULL (just asking); `*buf` is set whenever the return value is
+/// undo; try again after the consumer has taken messages; an empty queue always takes a
+/// message of up to `size - 8` bytes at the latest after the consumer's next
+/// `mg_queue_next`). `buf` may be NULL (just asking); `*buf` is set whenever the return value is
 /// non-zero. It points into the queue's buffer, valid until the matching `mg_queue_add`.
 /// A NULL or inconsistent `q` returns 0. Thread: the producer's.
 #[no_mangle]

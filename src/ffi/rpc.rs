@@ -148,6 +148,8 @@ fn err_fixed(r: *const mg_rpc_req, code: i32, message: impl FnOnce(&mut dyn FnMu
 /// matching prints error -32601 `"<method> not found"`. A response (`result` or `error`, no
 /// `method`) goes to the handler registered as `""`. Anything else prints error -32700 with
 /// the frame as message. NULL `r` does nothing. Thread: the list's.
+// `r` is only handed on to the C handler (and read through `cast`), never dereferenced here.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn mg_rpc_process(r: *mut mg_rpc_req) {
     guard(|| {

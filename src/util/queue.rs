@@ -42,14 +42,17 @@ fn room_at(size: usize, head: usize, tail: usize) -> usize {
     }
 }
 
-/// `mg_queue_book`: where a message of `len` bytes goes. Wraps only when the message does
-/// not fit before the end but does fit at the start; otherwise reports the room at `head`
-/// (less than `len` when it does not fit anywhere).
+/// `mg_queue_book`: where a message of `len` bytes goes. Wraps when the message does not
+/// fit before the end but does fit at the start, and also when the queue is empty away from
+/// the start (then nothing fits yet, but the consumer's next `mg_queue_next` follows the
+/// marker back to 0 and the whole buffer is free for the retry: without this, a message
+/// longer than the rest of the buffer would wait for ever on an idle consumer). Otherwise
+/// reports the room at `head` (less than `len` when it does not fit anywhere).
 pub fn book(size: usize, head: usize, tail: usize, len: usize) -> Booking {
     let here = room_at(size, head, tail);
     if head >= tail && here < len {
         let start = tail.saturating_sub(HDR + 1);
-        if tail > HDR && start >= len {
+        if (tail > HDR && start >= len) || (head == tail && tail > 0) {
             return Booking {
                 at: 0,
                 space: start,

@@ -31,10 +31,8 @@ pub fn classify(frame: &[u8]) -> Frame<'_> {
     if json::validate(frame).is_err() {
         return Frame::Invalid;
     }
-    if let Ok(tok) = json::get_tok(frame, b"$.method") {
-        if let [b'"', inner @ .., b'"'] = tok {
-            return Frame::Method(inner);
-        }
+    if let Ok([b'"', inner @ .., b'"']) = json::get_tok(frame, b"$.method") {
+        return Frame::Method(inner);
     }
     if json::get(frame, b"$.result").is_ok() || json::get(frame, b"$.error").is_ok() {
         return Frame::Response;
