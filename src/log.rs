@@ -14,7 +14,16 @@ pub use crate::ffi::types::{
     MG_LL_VERBOSE as LL_VERBOSE,
 };
 
-static LEVEL: AtomicI32 = AtomicI32::new(LL_ERROR);
+/// The global log level, exported to C as Mongoose's `int mg_log_level` (declared in the
+/// header trailer): firmware that reads it, or sets it directly instead of calling
+/// `mg_log_set`, keeps working. `AtomicI32` has the size and alignment of `int`. A direct
+/// C write is a plain store: do it before other threads log, or use `mg_log_set`.
+///
+/// cbindgen:ignore
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static mg_log_level: AtomicI32 = AtomicI32::new(LL_ERROR);
+use mg_log_level as LEVEL;
 
 #[derive(Copy, Clone)]
 struct Sink {
