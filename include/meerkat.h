@@ -275,6 +275,31 @@
  */
 #define MG_JSON_MAX_DEPTH 30
 
+/*
+ MQTT PUBLISH received (Mongoose 7.22 number; meerkat has no MQTT yet: never delivered).
+ */
+#define MG_EV_MQTT_MSG 16
+
+/*
+ MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_MQTT_OPEN 17
+
+/*
+ SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_SNTP_TIME 18
+
+/*
+ Timer flag (`mg_timer_poll` sets it): the timer's function was called at least once.
+ */
+#define MG_TIMER_CALLED 4
+
+/*
+ Timer flag: free a one-shot timer after it fires. For a list timer (`mg_timer_init`) the
+ timer is unlinked and released with `mg_free`, so it must come from `mg_calloc`/`malloc`.
+ */
+#define MG_TIMER_AUTODELETE 8
 
 
 
@@ -284,6 +309,47 @@
 
 
 
+
+
+/*
+ Bytes of a message's length prefix.
+ */
+#define HDR 4
+
+/*
+ JSON-RPC's "method not found" error code.
+ */
+#define METHOD_NOT_FOUND -32601
+
+/*
+ JSON-RPC's "parse error" code: what a frame that is neither a request nor a response gets.
+ */
+#define PARSE_ERROR -32700
+
+/*
+ Fire once (the default).
+ */
+#define ONCE 0
+
+/*
+ Fire every period.
+ */
+#define REPEAT 1
+
+/*
+ Also fire at the first poll.
+ */
+#define RUN_NOW 2
+
+/*
+ Set by the poll once the timer has fired.
+ */
+#define CALLED 4
+
+/*
+ A one-shot timer is unlinked and freed (`mg_free`) after it fires.
+ */
+#define AUTODELETE 8
 
 /*
  Continuation frame (Mongoose's `WEBSOCKET_OP_CONTINUE`).
@@ -616,6 +682,25 @@ struct mg_http_part {
 typedef void (*mg_pfn_t)(char ch, void *param);
 
 /*
+ MD5 state (Mongoose 7.22 layout: 88 bytes). Fields are meerkat's own: do not read them.
+ `mongoose.h` also declares the `mg_md5_ctx` typedef.
+ */
+struct mg_md5_ctx {
+  /*
+   Chaining state.
+   */
+  uint32_t buf[4];
+  /*
+   Message length in bits: low word, high word.
+   */
+  uint32_t bits[2];
+  /*
+   Bytes not yet compressed (the first `bits / 8 % 64`).
+   */
+  unsigned char in[64];
+};
+
+/*
  A growable byte buffer (Mongoose 7.22 layout): `len` bytes used of `size` allocated at
  `buf`, capacity always a multiple of `align` (when non-zero).
 
@@ -773,6 +858,80 @@ struct mg_stats {
 typedef void (*mg_undelivered_fn_t)(struct mg_conn c, struct mg_str *data, void *arg);
 
 /*
+ A lock-free single-producer single-consumer queue of messages in a caller buffer
+ (Mongoose 7.22 layout; Mongoose declares `head` and `tail` `volatile`).
+
+ Ownership: the caller owns the struct and `buf` (`size` bytes), which must stay valid
+ while the queue is used; meerkat keeps no pointer to either between calls. Once
+ producer and consumer run, `head` and `tail` must be changed only by these calls (they
+ use atomic operations on them). Each message costs 4 bytes of header, and 4 bytes of the
+ buffer are kept free, so a buffer of `size` bytes holds one message of at most
+ `size - 8` bytes.
+ */
+struct mg_queue {
+  char *buf;
+  size_t size;
+  /*
+   Read offset: written by the consumer.
+   */
+  size_t tail;
+  /*
+   Write offset: written by the producer.
+   */
+  size_t head;
+};
+
+/*
+ A JSON-RPC request being handled (Mongoose 7.22 layout). Fill `head`, `pfn`, `pfn_data`,
+ `req_data` and `frame`, then call `mg_rpc_process`; a handler receives it with `rpc` set.
+
+ Ownership: the caller's, as is everything it points to; meerkat keeps nothing after a
+ call. `frame` is read during `mg_rpc_process` and each reply call (it need not be
+ NUL-terminated). Output goes to `pfn(ch, pfn_data)`, e.g. `mg_pfn_iobuf` with a
+ `struct mg_iobuf *`; a NULL `pfn` discards it.
+ */
+struct mg_rpc_req {
+  /*
+   The handler list (so that a handler can process further requests on it).
+   */
+  struct mg_rpc **head;
+  /*
+   The handler that matched: set by `mg_rpc_process`.
+   */
+  struct mg_rpc *rpc;
+  mg_pfn_t pfn;
+  void *pfn_data;
+  /*
+   For the caller; meerkat never reads it.
+   */
+  void *req_data;
+  /*
+   The request or response text, e.g. `{"id":1,"method":"sum","params":[1,2]}`.
+   */
+  struct mg_str frame;
+};
+
+/*
+ A JSON-RPC handler signature: called with the request, whose `rpc->fn_data` is the
+ `handler_data` given to `mg_rpc_add`.
+ */
+typedef void (*mg_rpc_fn_t)(struct mg_rpc_req *r);
+
+/*
+ One registered handler (Mongoose 7.22 layout). Created by `mg_rpc_add`, freed by
+ `mg_rpc_del`; read-only for the caller.
+ */
+struct mg_rpc {
+  struct mg_rpc *next;
+  /*
+   The method glob (a NUL-terminated copy owned by the list).
+   */
+  struct mg_str method;
+  mg_rpc_fn_t fn;
+  void *fn_data;
+};
+
+/*
  Options of `mg_http_serve_dir` and `mg_http_serve_file`, laid out as in Mongoose 7.x.
  Every string is NUL-terminated, may be NULL unless noted, and is only read during the
  call (nothing is kept).
@@ -823,6 +982,39 @@ typedef void (*mg_timer_fn_t)(void *arg);
 typedef void (*mg_conn_timer_fn_t)(struct mg_conn c, void *arg);
 
 /*
+ An element of a timer list the caller owns and polls (Mongoose's `struct mg_timer`; see
+ the module notes: in meerkat that name is the manager timer's handle).
+
+ Ownership: the caller owns every element and the list head (`struct mg_list_timer *`,
+ NULL when empty). meerkat links and unlinks elements and, for `MG_TIMER_AUTODELETE`
+ one-shot timers only, frees them with `mg_free`. An element must stay valid while it is
+ linked. Fields are Mongoose's, with its meanings.
+ */
+struct mg_list_timer {
+  /*
+   Period in milliseconds.
+   */
+  uint64_t period_ms;
+  /*
+   Next expiry (0: not started).
+   */
+  uint64_t expire;
+  /*
+   `MG_TIMER_*` flags.
+   */
+  unsigned int flags;
+  /*
+   Called as `fn(arg)`.
+   */
+  mg_timer_fn_t fn;
+  void *arg;
+  /*
+   The next element, or NULL.
+   */
+  struct mg_list_timer *next;
+};
+
+/*
  TLS options, as in Mongoose 7.x. Each `mg_str` may be PEM or DER (one certificate or key);
  an empty one (`{NULL, 0}`) is unset. The bytes are read during the call only.
 
@@ -847,6 +1039,11 @@ struct mg_tls_opts {
   struct mg_str name;
   int skip_verification;
 };
+
+/*
+ The initial chaining value.
+ */
+#define IV { 1732584193, 4023233417, 2562383102, 271733878, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -1333,6 +1530,25 @@ bool mg_log_prefix(int level, const char *file, int line, const char *fname);
 void mg_log_write(const char *buf, size_t len);
 
 /*
+ `mg_md5_init(ctx)`: start an MD5 hash. NULL is ignored. Thread: any thread.
+ */
+void mg_md5_init(struct mg_md5_ctx *ctx);
+
+/*
+ `mg_md5_update(ctx, data, len)`: hash `len` more bytes at `data`. A NULL `ctx` or a
+ `(NULL, len > 0)` buffer does nothing. Not retained. Thread: any thread.
+ */
+void mg_md5_update(struct mg_md5_ctx *ctx, const unsigned char *data, size_t len);
+
+/*
+ `mg_md5_final(ctx, digest)`: write the 16-byte MD5 of everything hashed to `digest` and
+ wipe `ctx` (call `mg_md5_init` to reuse it). Note the argument order, Mongoose's: the
+ context first (the SHA calls take the digest first). NULL arguments do nothing.
+ Thread: any thread.
+ */
+void mg_md5_final(struct mg_md5_ctx *ctx, unsigned char *digest);
+
+/*
  `mg_calloc(count, size)`: `calloc`. Memory meerkat hands out (`mg_json_get_str`,
  `mg_strdup`, ...) comes from the same allocator, so `mg_free` and `free` are
  interchangeable. NULL on overflow or when memory runs out. Thread: any thread.
@@ -1541,6 +1757,129 @@ uint64_t mg_htonll(uint64_t host);
 void mg_hexdump(const void *buf, size_t len);
 
 /*
+ `mg_aton(str, &addr)`: parse an IP address without a port: `""` (0.0.0.0), `localhost`
+ (127.0.0.1, any case), dotted-quad IPv4 (leading zeros are decimal), or IPv6 in any
+ standard text form, optionally in brackets and with a `%N` scope id (0..=255), including
+ `::ffff:1.2.3.4`. On success sets `addr->ip` (network order; IPv4 in the first 4 bytes,
+ the rest zeroed), `addr->is_ip6` and `addr->scope_id` (0 when absent), leaves
+ `addr->port` alone, and returns true. Returns false, leaving `*addr` unchanged, for
+ anything else, a NULL `addr` or a `(NULL, n > 0)` `str`. Thread: any thread.
+ */
+bool mg_aton(struct mg_str s, struct mg_addr *addr);
+
+/*
+ `mg_check_ip_acl(acl, &remote_ip)`: is `remote_ip` allowed by `acl`, a comma-separated
+ list of `+a.b.c.d[/n]` (allow) and `-a.b.c.d[/n]` (deny) IPv4 entries? The last matching
+ entry decides; when none matches, an empty `acl` allows and any other denies. Returns 1
+ (allowed), 0 (denied), -1 (an entry without `+`/`-`, an IPv6 address, NULL `remote_ip`),
+ -2 (an entry whose network is not `a.b.c.d` or `a.b.c.d/n`, n <= 32).
+
+ Differences from Mongoose: the entry's network is masked too (`+10.1.2.3/8` allows
+ 10.0.0.0/8; Mongoose matched nothing), an entry must be exactly an address with an
+ optional prefix length (Mongoose's `sscanf` ignored trailing text), and an IPv4-mapped
+ IPv6 address (`::ffff:a.b.c.d`, what a dual-stack listener reports) is checked as its
+ IPv4 address. A `(NULL, n > 0)` `acl` gives -1. Thread: any thread.
+ */
+int mg_check_ip_acl(struct mg_str acl, const struct mg_addr *remote_ip);
+
+/*
+ `mg_pfn_iobuf(ch, param)`: output function that appends `ch` to the `struct mg_iobuf *`
+ `param`, growing it as needed (with `mg_iobuf_resize`, so the caller frees it with
+ `mg_iobuf_free`), and keeps the text NUL-terminated after `len`. Example:
+ `struct mg_iobuf io = {0}; mg_xprintf(mg_pfn_iobuf, &io, "%d", 42);` gives `io.buf`
+ "42", `io.len` 2. When memory runs out the character is dropped. NULL `param` does
+ nothing. Thread: any thread (one thread at a time per buffer).
+ */
+void mg_pfn_iobuf(char ch, void *param);
+
+/*
+ `mg_pfn_iobuf_noresize(ch, param)`: like `mg_pfn_iobuf` into a fixed buffer: characters
+ that do not fit (with the NUL) are dropped, the text stays NUL-terminated. Mongoose also
+ counts the terminating NUL in `len` once the buffer is full; meerkat does not.
+ Thread: any thread (one thread at a time per buffer).
+ */
+void mg_pfn_iobuf_noresize(char ch, void *param);
+
+/*
+ `mg_queue_init(q, buf, size)`: make `q` an empty queue over the `size` bytes at `buf`.
+ Call before the producer and consumer start. NULL `q` does nothing; a NULL `buf` makes a
+ queue that never accepts a message. Thread: any, before the queue is shared.
+ */
+void mg_queue_init(struct mg_queue *qp, char *buf, size_t size);
+
+/*
+ `mg_queue_book(q, &buf, len)`: reserve room for a message of `len` bytes. Returns the
+ number of bytes that can be written at `*buf`: if it is `>= len`, write the message there
+ and commit it with `mg_queue_add(q, len)`; otherwise the queue is too full (nothing to
+ undo; try again after the consumer has taken messages; an empty queue always takes a
+ message of up to `size - 8` bytes at the latest after the consumer's next
+ `mg_queue_next`). `buf` may be NULL (just asking); `*buf` is set whenever the return value is
+ non-zero. It points into the queue's buffer, valid until the matching `mg_queue_add`.
+ A NULL or inconsistent `q` returns 0. Thread: the producer's.
+ */
+size_t mg_queue_book(struct mg_queue *qp, char **buf, size_t len);
+
+/*
+ `mg_queue_add(q, len)`: commit the message of `len` bytes (`len` > 0) written at the
+ place `mg_queue_book(q, &buf, len)` gave; the consumer may see it from now on. A `len`
+ the booking did not make room for, 0, or a NULL/inconsistent `q` does nothing.
+ Thread: the producer's.
+ */
+void mg_queue_add(struct mg_queue *qp, size_t len);
+
+/*
+ `mg_queue_next(q, &buf)`: the length of the oldest message (0 when the queue is empty),
+ with `*buf` set to its first byte. The message stays in the queue until
+ `mg_queue_del(q, len)`; `*buf` is valid until then. `buf` may be NULL; it is written only
+ when the result is non-zero. A NULL or inconsistent `q` returns 0. Thread: the consumer's.
+ */
+size_t mg_queue_next(struct mg_queue *qp, char **buf);
+
+/*
+ `mg_queue_del(q, len)`: remove the oldest message, whose length `mg_queue_next` returned;
+ its bytes may be reused by the producer from now on. A `len` that is not that message's
+ length, an empty queue, or a NULL/inconsistent `q` does nothing. Thread: the consumer's.
+ */
+void mg_queue_del(struct mg_queue *qp, size_t len);
+
+/*
+ `mg_rpc_add(&head, method_pattern, handler, handler_data)`: register `handler` for the
+ methods matching the glob `method_pattern` (`mg_match` syntax: `*`, `#`, `?`), first in
+ the list, so a later registration wins over an earlier overlapping one. The pattern `""`
+ receives responses (frames with `result` or `error`). The pattern is copied; the entry is
+ allocated with `mg_calloc` and released by `mg_rpc_del`. Does nothing for a NULL `head`
+ or `handler`, a `(NULL, n > 0)` pattern, or when memory runs out (Mongoose: void).
+ Thread: the list's.
+ */
+void mg_rpc_add(struct mg_rpc **head,
+                struct mg_str method_pattern,
+                mg_rpc_fn_t handler,
+                void *handler_data);
+
+/*
+ `mg_rpc_del(&head, handler)`: unlink and free every entry whose handler is `handler`;
+ NULL removes all of them (do that to release a list). NULL `head` does nothing.
+ Thread: the list's.
+ */
+void mg_rpc_del(struct mg_rpc **head, mg_rpc_fn_t handler);
+
+/*
+ `mg_rpc_process(r)`: dispatch `r->frame`. A request (string `method`) goes to the first
+ handler whose pattern matches the method as written in the frame, with `r->rpc` set; none
+ matching prints error -32601 `"<method> not found"`. A response (`result` or `error`, no
+ `method`) goes to the handler registered as `""`. Anything else prints error -32700 with
+ the frame as message. NULL `r` does nothing. Thread: the list's.
+ */
+void mg_rpc_process(struct mg_rpc_req *r);
+
+/*
+ `mg_rpc_list(r)`: a handler that replies with the JSON array of the registered method
+ patterns (except `""`), most recent first: register it as
+ `mg_rpc_add(&head, mg_str("rpc.list"), mg_rpc_list, NULL)`. Thread: the list's.
+ */
+void mg_rpc_list(struct mg_rpc_req *r);
+
+/*
  Answer the request `hm` on `c` with the file its path names under `opts->root_dir`, as
  Mongoose's `mg_http_serve_dir` (see `struct mg_http_serve_opts`). Call it from the
  `MG_EV_HTTP_MSG` handler (or later, while the request is still unanswered).
@@ -1746,6 +2085,52 @@ struct mg_timer mg_timer_add_conn(struct mg_conn c,
  Differs from Mongoose: `mg_timer_free(&mgr->timers, t)` becomes `mg_timer_free(t)`.
  */
 int mg_timer_free(struct mg_timer t);
+
+/*
+ `mg_timer_expired(&expiration, period, now)`: true once `now` reaches `*expiration`, which
+ then advances by `period` (to `now + period` when more than a period was missed). Set
+ `*expiration` to 0 before the first call: that call starts the period and returns false.
+ A clock that went back by more than a period restarts it. The Mongoose idiom:
+ `static uint64_t t; if (mg_timer_expired(&t, 1000, mg_millis())) { ... }`.
+ NULL `expiration` returns false. Thread: any thread (the variable is the caller's).
+ */
+bool mg_timer_expired(uint64_t *expiration, uint64_t period, uint64_t now);
+
+/*
+ `mg_timer_init(&head, t, ms, flags, fn, arg)`: set up `*t` (every field) and link it
+ first in the list `*head`. `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT`,
+ `MG_TIMER_RUN_NOW` (also fire at the first poll), `MG_TIMER_AUTODELETE`. It fires from
+ `mg_timer_poll` only. NULL `head` or `t` does nothing; so does a `t` already in the list
+ (linking it twice would make a cycle). Ownership: see `struct mg_list_timer`; `arg` is
+ kept and passed to `fn`. Thread: the thread that polls the list.
+ */
+void mg_timer_init(struct mg_list_timer **head,
+                   struct mg_list_timer *t,
+                   uint64_t ms,
+                   unsigned int flags,
+                   mg_timer_fn_t f,
+                   void *arg);
+
+/*
+ `mg_list_timer_free(&head, t)`: unlink `t` from the list (Mongoose's two-argument
+ `mg_timer_free(&head, t)`). The memory of `t` stays the caller's: nothing is freed. A `t`
+ not in the list, or NULL arguments, do nothing. Safe inside a timer's own function.
+ Thread: the thread that polls the list.
+ */
+void mg_list_timer_free(struct mg_list_timer **head, struct mg_list_timer *t);
+
+/*
+ `mg_timer_poll(&head, now)`: fire the timers of the list that are due at `now` (the
+ caller's clock in milliseconds, usually `mg_millis()`), in list order. A repeating timer
+ fires at each expiry; a one-shot timer at its first expiry only (it then stays linked
+ and inert, or, with `MG_TIMER_AUTODELETE`, is unlinked and freed with `mg_free` after its
+ function returns); `MG_TIMER_RUN_NOW` also fires at the first poll.
+
+ A timer function may unlink (and free) its own timer and add new ones (first in the list:
+ they are not polled in this pass); it must not free other timers of the list during the
+ poll. NULL `head` does nothing. Thread: the caller's; meerkat keeps no state between polls.
+ */
+void mg_timer_poll(struct mg_list_timer **head, uint64_t now);
 
 /*
  Start TLS on connection `c` with Mongoose-style options (see `struct mg_tls_opts`). Call it
@@ -2028,9 +2413,52 @@ size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap);
 /* int len, const void *buf: lowercase hex, two digits per byte. */
 size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap);
 
+/* const void * to 8 bytes: "aa:bb:cc:dd:ee:ff:00:11" (an EUI-64; Mongoose reads a pointer
+ * too, although its header comment says uint64_t). */
+size_t mg_print_ieee64(void (*out)(char, void *), void *param, va_list *ap);
+/* int type, const void *addr: a link-layer address by Mongoose's enum mg_l2type: 0
+ * (Ethernet) and 2 (PPPoE) print a MAC as mg_print_mac, 1 (PPP) an EUI-64 as
+ * mg_print_ieee64, others nothing. Both arguments are always consumed. */
+size_t mg_print_l2addr(void (*out)(char, void *), void *param, va_list *ap);
+/* int len, const char *str: HTML-escaped (& < > " become entities). len > 0: len bytes;
+ * 0 or negative: strlen(str) (so MG_ESC(str) works; Mongoose printed nothing for 0).
+ * NULL prints nothing. */
+size_t mg_print_html_esc(void (*out)(char, void *), void *param, va_list *ap);
+
 /* The three arguments that make %m print str as a JSON string:
  * mg_snprintf(buf, len, "{%m:%d}", MG_ESC("id"), 1) gives {"id":1}. */
 #define MG_ESC(str) mg_print_esc, 0, (str)
+
+/* Format into a queue as one message (without the NUL): the mg_queue_book / mg_queue_add
+ * pair of the producer. Returns the message length, or 0 (nothing queued) when it is empty
+ * or does not fit. Thread: the queue's producer. */
+size_t mg_queue_printf(struct mg_queue *q, const char *fmt, ...);
+
+/* JSON-RPC replies, printed through r->pfn(ch, r->pfn_data):
+ * mg_rpc_ok:  {"id":<id>,"result":<fmt...>}  -- nothing for a request without "id"
+ *             (a notification). fmt NULL prints null.
+ * mg_rpc_err: {"id":<id>,"error":{"code":<code>,"message":<fmt...>}}  -- "id" left out
+ *             when the request has none. fmt NULL prints null.
+ * fmt is printed as is: it must produce JSON (e.g. "%m", MG_ESC("text") for a string, or
+ * "\"%s\"" with text that needs no escaping). r NULL does nothing. Thread: the list's. */
+void mg_rpc_ok(struct mg_rpc_req *r, const char *fmt, ...);
+void mg_rpc_vok(struct mg_rpc_req *r, const char *fmt, va_list *ap);
+void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...);
+void mg_rpc_verr(struct mg_rpc_req *r, int code, const char *fmt, va_list *ap);
+
+/* Mongoose's log level variable (the same value mg_log_set sets and mg_log_prefix checks):
+ * `if (mg_log_level >= MG_LL_DEBUG)` and `mg_log_level = MG_LL_INFO;` keep working. A
+ * direct assignment is not clamped and is a plain store: prefer mg_log_set() once other
+ * threads log. Default MG_LL_ERROR (Mongoose: MG_LL_DEBUG). */
+extern int mg_log_level;
+
+/* Four bytes as a 32-bit number, a first: MG_U32(1, 2, 3, 4) == 0x01020304. */
+#define MG_U32(a, b, c, d)                                               \
+  (((uint32_t) ((a) & 255) << 24) | ((uint32_t) ((b) & 255) << 16) |     \
+   ((uint32_t) ((c) & 255) << 8) | (uint32_t) ((d) & 255))
+/* An IPv4 address in network byte order, as stored in the first 4 bytes of mg_addr.ip:
+ * uint32_t ip = MG_IPV4(192, 168, 0, 1); memcmp(&ip, addr.ip, 4) == 0. */
+#define MG_IPV4(a, b, c, d) mg_htonl(MG_U32((a), (b), (c), (d)))
 
 /* Logging macros, as in Mongoose: MG_INFO(("x=%d", x)); (note the double parentheses).
  * The arguments are evaluated only when the level is enabled (mg_log_set). Define

@@ -66,5 +66,6 @@
 typedef struct mg_sha1_ctx mg_sha1_ctx;
 typedef struct mg_sha256_ctx mg_sha256_ctx;
 typedef struct mg_sha384_ctx mg_sha384_ctx;
+typedef struct mg_md5_ctx mg_md5_ctx;
 
 #endif

@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::Ordering;
 
 /// Nothing is logged.
 pub const LL_NONE: i32 = 0;
@@ -18,7 +18,10 @@ pub const LL_DEBUG: i32 = 3;
 /// Everything.
 pub const LL_VERBOSE: i32 = 4;
 
-static LEVEL: AtomicI32 = AtomicI32::new(LL_ERROR);
+/// The global log level. Its storage is `sys::mg_log_level`, a C-visible symbol (Mongoose's
+/// `int mg_log_level`), so that firmware that reads or sets it directly keeps working; the
+/// core only reads and writes it as an atomic.
+use crate::sys::mg_log_level as LEVEL;
 
 /// Where log output goes: called with each piece of a line (a prefix, a message, the line
 /// end), from whichever thread logs.

@@ -174,6 +174,56 @@ pub(crate) fn bzero_volatile(buf: &mut [u8]) {
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
+/// Read a `T` from C memory (a field of a C struct that no other thread writes during the
+/// call, e.g. `mg_queue`'s `buf` and `size`); NULL is an error. Reads a copy: no reference
+/// into the C memory is created.
+pub(crate) fn read<T: Copy>(ptr: *const T) -> Result<T, c_int> {
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: non-NULL pointers from C point to a valid, initialised T for the call.
+    Ok(unsafe { ptr.read() })
+}
+
+/// A `size_t` field of C memory shared between threads (`mg_queue`'s `head` and `tail`) as
+/// an `AtomicUsize`. NULL or misaligned is an error.
+///
+/// The C caller's contract (documented on `struct mg_queue`): while the structure is shared,
+/// the field is accessed only through meerkat's calls, which use atomic operations.
+pub(crate) fn atomic_usize<'a>(ptr: *mut usize) -> Result<&'a core::sync::atomic::AtomicUsize, c_int> {
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: a non-NULL, aligned pointer to a live `size_t` of the C caller's struct, valid
+    // for the call; AtomicUsize has the layout of usize, and by the contract above every
+    // concurrent access to it is atomic.
+    Ok(unsafe { core::sync::atomic::AtomicUsize::from_ptr(ptr) })
+}
+
+/// Read a native-endian `u32` at byte offset `off` of the C buffer `base` of `size` bytes,
+/// without forming a reference to the buffer (another thread may be writing other bytes of
+/// it). `None` when the 4 bytes are not inside the buffer.
+pub(crate) fn read_u32_at(base: *const u8, size: usize, off: usize) -> Option<u32> {
+    if base.is_null() || size > isize::MAX as usize || off.checked_add(4)? > size {
+        return None;
+    }
+    // SAFETY: `base` points to `size` readable bytes (the caller's buffer contract) and
+    // `off + 4 <= size`; an unaligned read of plain bytes. No other thread writes these
+    // bytes now: the queue protocol hands each region to one side at a time.
+    Some(unsafe { base.add(off).cast::<u32>().read_unaligned() })
+}
+
+/// Write a native-endian `u32` at byte offset `off` of the C buffer `base` of `size` bytes
+/// (see [`read_u32_at`]). False, writing nothing, when the 4 bytes are not inside it.
+pub(crate) fn write_u32_at(base: *mut u8, size: usize, off: usize, v: u32) -> bool {
+    if base.is_null() || size > isize::MAX as usize || off.checked_add(4).is_none_or(|e| e > size) {
+        return false;
+    }
+    // SAFETY: as in `read_u32_at`, for writable bytes the producer owns now.
+    unsafe { base.add(off).cast::<u32>().write_unaligned(v) };
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,8 @@ mod tests {
             [MG_LL_NONE, MG_LL_ERROR, MG_LL_INFO, MG_LL_DEBUG, MG_LL_VERBOSE],
             [LL_NONE, LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE]
         );
+        // sys::mg_log_level starts at LL_ERROR, written there as a literal.
+        assert_eq!(LL_ERROR, 1);
     }
     use core::ptr::{null, null_mut};
 

@@ -6,6 +6,10 @@
  * through its exported functions mg_send, mg_send_room, mg_http_reply_n, mg_http_write_chunk
  * and mg_log_write (the logging macros of trailer.h call mg_log_prefix themselves).
  *
+ * It also holds the other variadic and va_list calls: mg_queue_printf, and the JSON-RPC
+ * replies mg_rpc_ok/err/vok/verr, which print the head and tail that src/ffi/rpc.rs
+ * computes around the caller's format.
+ *
  * Written from scratch for meerkat; it follows the documented behaviour of Mongoose 7.x's
  * formatting functions (names, arguments, %m/%M/%Q extensions, printer output formats), not
  * its code. The supported format language is described in trailer.h.
@@ -46,6 +50,9 @@
 /* Declared in the generated header too; repeated so that the shim builds before the header
  * is regenerated (the header generator needs the crate, which needs the shim). */
 int mg_send_room(struct mg_conn c, size_t *room);
+/* src/ffi/rpc.rs: prints the head of a JSON-RPC reply; false when nothing is to be sent.
+ * Not in the public header. */
+bool mk_rpc_head(const struct mg_rpc_req *r, int is_err, int code);
 
 /* Stack buffer sizes. Kept small: these functions run on MCU task stacks. */
 #define MK_CONV_BUF 64   /* one delegated conversion (float, %p, %lc) */
@@ -993,4 +1000,104 @@ size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap) {
 
 size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap) {
   return mk_print_buf(out, param, ap, mk_hex);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* More %M printers (Mongoose 7.22)                                                      */
+
+static void mk_ieee64(struct mk_sink *s, const uint8_t *p) {
+  int i;
+  for (i = 0; i < 8; i++) {
+    if (i > 0) mk_put(s, ':');
+    mk_hex(s, p + i, 1);
+  }
+}
+
+size_t mg_print_ieee64(void (*out)(char, void *), void *param, va_list *ap) {
+  return mk_print_raw(out, param, ap, mk_ieee64);
+}
+
+/* Mongoose's enum mg_l2type: ETH 0, PPP 1, PPPoE 2, USER 3. */
+size_t mg_print_l2addr(void (*out)(char, void *), void *param, va_list *ap) {
+  int type = va_arg(*ap, int);
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
+  MK_SINK(s, out, param);
+  if (p == NULL) {
+    mk_write(&s, "(null)", 6);
+  } else if (type == 0 || type == 2) {
+    mk_mac(&s, p);
+  } else if (type == 1) {
+    mk_ieee64(&s, p);
+  }
+  return s.n;
+}
+
+size_t mg_print_html_esc(void (*out)(char, void *), void *param, va_list *ap) {
+  int len = va_arg(*ap, int);
+  const char *str = va_arg(*ap, const char *);
+  size_t i, n;
+  MK_SINK(s, out, param);
+  if (str == NULL) return 0;
+  n = len > 0 ? (size_t) len : strlen(str);
+  for (i = 0; i < n; i++) {
+    switch (str[i]) {
+      case '&': mk_write(&s, "&amp;", 5); break;
+      case '<': mk_write(&s, "&lt;", 4); break;
+      case '>': mk_write(&s, "&gt;", 4); break;
+      case '"': mk_write(&s, "&quot;", 6); break;
+      default: mk_put(&s, str[i]); break;
+    }
+  }
+  return s.n;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* mg_queue_printf and JSON-RPC replies: formatting around Rust calls                     */
+
+size_t mg_queue_printf(struct mg_queue *q, const char *fmt, ...) {
+  char *buf = NULL;
+  size_t len;
+  va_list ap;
+  va_start(ap, fmt);
+  len = mg_vsnprintf(NULL, 0, fmt, &ap);
+  va_end(ap);
+  /* Booked with room for the NUL that mg_vsnprintf writes; the message is len bytes. */
+  if (len == 0 || len == SIZE_MAX || mg_queue_book(q, &buf, len + 1) < len + 1) return 0;
+  va_start(ap, fmt);
+  mg_vsnprintf(buf, len + 1, fmt, &ap);
+  va_end(ap);
+  mg_queue_add(q, len);
+  return len;
+}
+
+/* The formatted part of a reply: fmt with ap, or null when fmt is NULL. */
+static void mk_rpc_body(struct mg_rpc_req *r, const char *fmt, va_list *ap, const char *tail) {
+  if (fmt == NULL) {
+    mg_xprintf(r->pfn, r->pfn_data, "null");
+  } else {
+    mg_vxprintf(r->pfn, r->pfn_data, fmt, ap);
+  }
+  mg_xprintf(r->pfn, r->pfn_data, "%s", tail);
+}
+
+void mg_rpc_vok(struct mg_rpc_req *r, const char *fmt, va_list *ap) {
+  if (mk_rpc_head(r, 0, 0)) mk_rpc_body(r, fmt, ap, "}");
+}
+
+void mg_rpc_ok(struct mg_rpc_req *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  mg_rpc_vok(r, fmt, &ap);
+  va_end(ap);
+}
+
+void mg_rpc_verr(struct mg_rpc_req *r, int code, const char *fmt, va_list *ap) {
+  if (mk_rpc_head(r, 1, code)) mk_rpc_body(r, fmt, ap, "}}");
+}
+
+void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  mg_rpc_verr(r, code, fmt, &ap);
+  va_end(ap);
 }

@@ -122,9 +122,52 @@ size_t mg_print_base64(void (*out)(char, void *), void *param, va_list *ap);
 /* int len, const void *buf: lowercase hex, two digits per byte. */
 size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap);
 
+/* const void * to 8 bytes: "aa:bb:cc:dd:ee:ff:00:11" (an EUI-64; Mongoose reads a pointer
+ * too, although its header comment says uint64_t). */
+size_t mg_print_ieee64(void (*out)(char, void *), void *param, va_list *ap);
+/* int type, const void *addr: a link-layer address by Mongoose's enum mg_l2type: 0
+ * (Ethernet) and 2 (PPPoE) print a MAC as mg_print_mac, 1 (PPP) an EUI-64 as
+ * mg_print_ieee64, others nothing. Both arguments are always consumed. */
+size_t mg_print_l2addr(void (*out)(char, void *), void *param, va_list *ap);
+/* int len, const char *str: HTML-escaped (& < > " become entities). len > 0: len bytes;
+ * 0 or negative: strlen(str) (so MG_ESC(str) works; Mongoose printed nothing for 0).
+ * NULL prints nothing. */
+size_t mg_print_html_esc(void (*out)(char, void *), void *param, va_list *ap);
+
 /* The three arguments that make %m print str as a JSON string:
  * mg_snprintf(buf, len, "{%m:%d}", MG_ESC("id"), 1) gives {"id":1}. */
 #define MG_ESC(str) mg_print_esc, 0, (str)
+
+/* Format into a queue as one message (without the NUL): the mg_queue_book / mg_queue_add
+ * pair of the producer. Returns the message length, or 0 (nothing queued) when it is empty
+ * or does not fit. Thread: the queue's producer. */
+size_t mg_queue_printf(struct mg_queue *q, const char *fmt, ...);
+
+/* JSON-RPC replies, printed through r->pfn(ch, r->pfn_data):
+ * mg_rpc_ok:  {"id":<id>,"result":<fmt...>}  -- nothing for a request without "id"
+ *             (a notification). fmt NULL prints null.
+ * mg_rpc_err: {"id":<id>,"error":{"code":<code>,"message":<fmt...>}}  -- "id" left out
+ *             when the request has none. fmt NULL prints null.
+ * fmt is printed as is: it must produce JSON (e.g. "%m", MG_ESC("text") for a string, or
+ * "\"%s\"" with text that needs no escaping). r NULL does nothing. Thread: the list's. */
+void mg_rpc_ok(struct mg_rpc_req *r, const char *fmt, ...);
+void mg_rpc_vok(struct mg_rpc_req *r, const char *fmt, va_list *ap);
+void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...);
+void mg_rpc_verr(struct mg_rpc_req *r, int code, const char *fmt, va_list *ap);
+
+/* Mongoose's log level variable (the same value mg_log_set sets and mg_log_prefix checks):
+ * `if (mg_log_level >= MG_LL_DEBUG)` and `mg_log_level = MG_LL_INFO;` keep working. A
+ * direct assignment is not clamped and is a plain store: prefer mg_log_set() once other
+ * threads log. Default MG_LL_ERROR (Mongoose: MG_LL_DEBUG). */
+extern int mg_log_level;
+
+/* Four bytes as a 32-bit number, a first: MG_U32(1, 2, 3, 4) == 0x01020304. */
+#define MG_U32(a, b, c, d)                                               \
+  (((uint32_t) ((a) & 255) << 24) | ((uint32_t) ((b) & 255) << 16) |     \
+   ((uint32_t) ((c) & 255) << 8) | (uint32_t) ((d) & 255))
+/* An IPv4 address in network byte order, as stored in the first 4 bytes of mg_addr.ip:
+ * uint32_t ip = MG_IPV4(192, 168, 0, 1); memcmp(&ip, addr.ip, 4) == 0. */
+#define MG_IPV4(a, b, c, d) mg_htonl(MG_U32((a), (b), (c), (d)))
 
 /* Logging macros, as in Mongoose: MG_INFO(("x=%d", x)); (note the double parentheses).
  * The arguments are evaluated only when the level is enabled (mg_log_set). Define

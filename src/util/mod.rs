@@ -1,8 +1,14 @@
 //! Pure helpers with no I/O: string matching, URL parsing, JSON lookup, hash padding and
-//! encodings, the clock and random hooks.
+//! encodings, MD5, address parsing and ACLs, JSON-RPC framing, the SPSC queue arithmetic,
+//! caller-driven timers, the clock and random hooks.
 #![forbid(unsafe_code)]
 pub mod clock;
 pub mod codec;
 pub mod json;
+pub mod md5;
+pub mod net;
+pub mod queue;
+pub mod rpc;
 pub mod str;
+pub mod timer;
 pub mod url;

@@ -8,3 +8,9 @@ pub mod handle;
 pub mod http;
 #[path = "../../src/util/json.rs"]
 pub mod json;
+#[path = "../../src/util/net.rs"]
+pub mod net;
+#[path = "../../src/util/queue.rs"]
+pub mod queue;
+#[path = "../../src/util/timer.rs"]
+pub mod timer;
