@@ -271,14 +271,18 @@ mod tests {
     fn capacity_boundary_is_exact_before_and_after_frees() {
         for cap in [1usize, 2, 3, 7, 64] {
             let mut t = Table::with_private_serials(cap, 1);
+            assert!(t.is_empty());
             let mut hs: Vec<Handle> = (0..cap).map(|i| t.insert(i).unwrap()).collect();
+            assert!(!t.is_empty());
             assert_eq!(t.len(), cap);
             assert!(t.is_full());
             assert_eq!(t.insert(usize::MAX), Err(TableError::Full), "cap {cap}");
             for freed in 1..=cap {
                 for h in hs.drain(..freed) {
                     assert!(t.remove(h).is_some());
+                    assert!(!t.contains(h));
                 }
+                assert_eq!(t.is_empty(), freed == cap);
                 assert_eq!(t.len(), cap - freed);
                 assert!(!t.is_full());
                 for i in 0..freed {
