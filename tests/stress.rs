@@ -94,6 +94,8 @@ fn nonce_of(payload: &[u8]) -> String {
 }
 
 type Log = Mutex<Vec<(u64, Vec<u8>)>>;
+/// For a client leaving while queued: tell it to go, hear that it is gone.
+type Vanish = (mpsc::Sender<()>, mpsc::Receiver<()>);
 
 #[derive(Default)]
 struct Shared {
@@ -113,7 +115,7 @@ struct Shared {
     /// Loop thread: connections parked in `MG_EV_POLL` until their worker has queued.
     parked: Mutex<HashMap<u64, mpsc::Receiver<()>>>,
     /// Clients leaving while queued: nonce -> (tell it to go, hear that it is gone).
-    vanish: Mutex<HashMap<String, (mpsc::Sender<()>, mpsc::Receiver<()>)>>,
+    vanish: Mutex<HashMap<String, Vanish>>,
 }
 
 struct Job {
