@@ -264,6 +264,78 @@ mod tests {
         assert!(t.insert(3).is_ok());
     }
 
+    /// The N-th insert succeeds and the N+1-th is `Full`, for several N; after any number of
+    /// frees exactly that many inserts succeed again, no more; `set_capacity` moves the
+    /// boundary without touching live entries.
+    #[test]
+    fn capacity_boundary_is_exact_before_and_after_frees() {
+        for cap in [1usize, 2, 3, 7, 64] {
+            let mut t = Table::with_private_serials(cap, 1);
+            assert!(t.is_empty());
+            let mut hs: Vec<Handle> = (0..cap).map(|i| t.insert(i).unwrap()).collect();
+            assert!(!t.is_empty());
+            assert_eq!(t.len(), cap);
+            assert!(t.is_full());
+            assert_eq!(t.insert(usize::MAX), Err(TableError::Full), "cap {cap}");
+            for freed in 1..=cap {
+                for h in hs.drain(..freed) {
+                    assert!(t.remove(h).is_some());
+                    assert!(!t.contains(h));
+                }
+                assert_eq!(t.is_empty(), freed == cap);
+                assert_eq!(t.len(), cap - freed);
+                assert!(!t.is_full());
+                for i in 0..freed {
+                    hs.push(t.insert(i).unwrap());
+                }
+                assert_eq!(
+                    t.insert(usize::MAX),
+                    Err(TableError::Full),
+                    "cap {cap} after {freed} freed"
+                );
+                assert_eq!(t.len(), cap);
+                assert!(hs.iter().all(|h| t.contains(*h)));
+            }
+        }
+        let mut t = Table::with_private_serials(3, 1);
+        let hs: Vec<Handle> = (0..3).map(|i| t.insert(i).unwrap()).collect();
+        t.set_capacity(2);
+        assert_eq!(t.capacity(), 2);
+        assert_eq!(t.len(), 3, "live entries stay");
+        t.remove(hs[0]);
+        assert_eq!(t.insert(9), Err(TableError::Full), "2 live, cap 2");
+        t.set_capacity(4);
+        assert!(t.insert(9).is_ok());
+        assert!(t.insert(10).is_ok());
+        assert_eq!(t.insert(11), Err(TableError::Full));
+        t.set_capacity(0);
+        assert_eq!(t.capacity(), 1, "clamped");
+        t.set_capacity(usize::MAX);
+        assert_eq!(t.capacity(), MAX_SLOTS, "clamped");
+    }
+
+    /// The slot count is capped at `MAX_SLOTS` even if the capacity check were to let more
+    /// through (it cannot, since capacity is clamped; this is the backstop that keeps a slot
+    /// index from spilling into the serial bits).
+    #[test]
+    fn slot_index_never_passes_max_slots() {
+        let mut t = Table::with_private_serials(MAX_SLOTS, 1);
+        t.capacity = MAX_SLOTS + 1; // bypass the clamp: test the second line of defence
+        let mut last = None;
+        for i in 0..MAX_SLOTS {
+            last = Some(t.insert(i as u32).unwrap());
+        }
+        let last = last.unwrap();
+        assert_eq!(last.slot(), MAX_SLOTS - 1);
+        assert_eq!(t.insert(0), Err(TableError::Full), "no slot index {MAX_SLOTS}");
+        assert_eq!(t.len(), MAX_SLOTS);
+        assert_eq!(t.remove(last), Some((MAX_SLOTS - 1) as u32));
+        let again = t.insert(7).unwrap();
+        assert_eq!(again.slot(), MAX_SLOTS - 1, "the freed slot is reused");
+        assert_eq!(t.insert(8), Err(TableError::Full));
+        assert_eq!(t.get(again), Some(&7));
+    }
+
     #[test]
     fn exhaustion_fails_instead_of_wrapping() {
         let mut t = Table::with_private_serials(8, SERIAL_MAX);

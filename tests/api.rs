@@ -300,6 +300,272 @@ fn wakeup_all_and_wakeup_loop() {
     t.join().unwrap();
 }
 
+/// The undelivered callback's view: (connection, payload), in the order handed back.
+unsafe extern "C" fn note_undelivered(c: mg_conn, data: *mut mg_str, arg: *mut c_void) {
+    let v = unsafe { &mut *(arg as *mut Vec<(u64, Vec<u8>)>) };
+    let s = unsafe { &*data };
+    v.push((
+        c.h,
+        unsafe { std::slice::from_raw_parts(s.buf as *const u8, s.len) }.to_vec(),
+    ));
+}
+
+fn set_wakeup_caps(m: &mut Mgr, msgs: u32, bytes: usize) {
+    let mut l = mg_limits::default();
+    assert_eq!(mg_mgr_get_limits(m.ptr(), &mut l), 0);
+    l.wakeup_msgs = msgs;
+    l.wakeup_bytes = bytes;
+    assert_eq!(mg_mgr_set_limits(m.ptr(), &l), 0);
+}
+
+fn wakeup(m: *mut mg_mgr, c: mg_conn, data: &[u8]) -> c_int {
+    mg_wakeup(m, c, data.as_ptr().cast(), data.len())
+}
+
+#[test]
+fn wakeup_byte_cap_holds_exactly_at_its_boundary() {
+    let mut m = Mgr::new();
+    set_wakeup_caps(&mut m, 100, 40);
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    assert_eq!(wakeup(m.ptr(), l, &[b'a'; 41]), MG_ERR_FULL, "one byte over the cap");
+    assert_eq!(
+        wakeup(m.ptr(), l, &[b'a'; 40]),
+        0,
+        "a payload that fills the cap exactly"
+    );
+    assert_eq!(wakeup(m.ptr(), l, b"b"), MG_ERR_FULL, "one byte more");
+    assert_eq!(
+        mg_wakeup_all(m.ptr(), b"b".as_ptr().cast(), 1),
+        MG_ERR_FULL,
+        "broadcasts count too"
+    );
+    m.poll_until(5, "delivered", |_| srv.count(MG_EV_WAKEUP) == 1);
+    assert_eq!(srv.data(l, MG_EV_WAKEUP), [b'a'; 40]);
+    // Delivered: the whole budget is back, exactly.
+    assert_eq!(wakeup(m.ptr(), l, &[b'c'; 25]), 0);
+    assert_eq!(wakeup(m.ptr(), l, &[b'd'; 16]), MG_ERR_FULL, "41 of 40");
+    assert_eq!(wakeup(m.ptr(), l, &[b'd'; 15]), 0, "40 of 40");
+    assert_eq!(wakeup(m.ptr(), l, b""), 0, "an empty message costs no bytes");
+    assert_eq!(wakeup(m.ptr(), l, b"e"), MG_ERR_FULL);
+    let s = m.stats();
+    assert_eq!((s.wakeups_accepted, s.wakeups_rejected_full), (4, 5));
+}
+
+/// What the timer callback of the next test does and sees.
+struct DieWithQueued {
+    mgr: *mut mg_mgr,
+    dying: mg_conn,
+    other: mg_conn,
+    codes: Vec<c_int>,
+}
+
+/// Runs on the loop thread after this poll delivered its wakeups: fill the queue to both
+/// caps (4 messages, 40 bytes) with one message for `other` and three for `dying`, then
+/// close `dying`, which ends at the end of this poll with its three still queued.
+unsafe extern "C" fn fill_then_close(arg: *mut c_void) {
+    let d = unsafe { &mut *(arg as *mut DieWithQueued) };
+    d.codes = vec![
+        wakeup(d.mgr, d.other, b"other-0..."),
+        wakeup(d.mgr, d.dying, b"dying-0..."),
+        wakeup(d.mgr, d.dying, b"dying-1..."),
+        wakeup(d.mgr, d.dying, b"dying-2..."),
+        wakeup(d.mgr, d.other, b""),
+    ];
+    assert_eq!(mg_close(d.dying), 0);
+}
+
+/// G2 + G5: a connection that closes with messages still queued hands them back (payloads
+/// intact, only its own), and returns exactly their share of the caps: no less (the queue
+/// would stay full for ever) and no more (the caps would stop holding).
+#[test]
+fn a_connection_dying_with_queued_wakeups_gives_back_exactly_their_budget() {
+    let mut m = Mgr::new();
+    set_wakeup_caps(&mut m, 4, 40);
+    let mut undelivered: Vec<(u64, Vec<u8>)> = Vec::new();
+    mg_mgr_set_undelivered_fn(
+        m.ptr(),
+        Some(note_undelivered),
+        &mut undelivered as *mut _ as *mut c_void,
+    );
+    let srv = Recorder::new();
+    let dying = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let other = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let mut d = DieWithQueued {
+        mgr: m.ptr(),
+        dying,
+        other,
+        codes: Vec::new(),
+    };
+    let t = mg_timer_add(
+        m.ptr(),
+        60_000,
+        MG_TIMER_RUN_NOW,
+        Some(fill_then_close),
+        &mut d as *mut DieWithQueued as *mut c_void,
+    );
+    assert_ne!(t.h, 0);
+    m.poll(0); // RUN_NOW without REPEAT: fires once, in this poll
+    assert_eq!(
+        d.codes,
+        vec![0, 0, 0, 0, MG_ERR_FULL],
+        "4 messages, 40 bytes: both caps full"
+    );
+    assert_eq!(srv.evs(dying).last(), Some(&MG_EV_CLOSE), "closed in that poll");
+    assert_eq!(
+        undelivered,
+        vec![
+            (dying.h, b"dying-0...".to_vec()),
+            (dying.h, b"dying-1...".to_vec()),
+            (dying.h, b"dying-2...".to_vec()),
+        ],
+        "its own three, in order, nothing of the other's"
+    );
+    assert_eq!(srv.count(MG_EV_WAKEUP), 0, "nothing delivered yet");
+    // One message (10 bytes) for `other` is still queued: exactly 3 messages and 30 bytes
+    // are free, before the loop takes the queue.
+    assert_eq!(wakeup(m.ptr(), other, b"other-1..."), 0);
+    assert_eq!(wakeup(m.ptr(), other, &[b'x'; 21]), MG_ERR_FULL, "41 of 40 bytes");
+    assert_eq!(wakeup(m.ptr(), other, b"other-2..."), 0);
+    assert_eq!(wakeup(m.ptr(), other, &[b'x'; 11]), MG_ERR_FULL, "41 of 40 bytes");
+    assert_eq!(wakeup(m.ptr(), other, b"other-3..."), 0, "40 of 40 bytes");
+    assert_eq!(wakeup(m.ptr(), other, b""), MG_ERR_FULL, "5 of 4 messages");
+    m.poll_until(5, "delivered", |_| srv.count(MG_EV_WAKEUP) == 4);
+    assert_eq!(
+        srv.data(other, MG_EV_WAKEUP),
+        b"other-0...other-1...other-2...other-3...",
+        "in order"
+    );
+    assert_eq!(undelivered.len(), 3, "nothing more handed back");
+    let s = m.stats();
+    assert_eq!(
+        (s.wakeups_accepted, s.wakeups_undelivered, s.wakeups_delivered),
+        (7, 3, 4)
+    );
+}
+
+/// `fn_data` is the manager: queue a wakeup for itself from its own `MG_EV_CLOSE`.
+unsafe extern "C" fn wakeup_self_in_close(c: mg_conn, ev: c_int, _ev_data: *mut c_void) {
+    if ev == MG_EV_CLOSE {
+        let mgr = mg_fn_data(c) as *mut mg_mgr;
+        assert_eq!(wakeup(mgr, c, b"sent in its own MG_EV_CLOSE"), 0);
+    }
+}
+
+/// Everything still queued when the owner calls `mg_mgr_free` reaches the undelivered
+/// callback with its connection and payload: every message, every byte, once.
+#[test]
+fn everything_queued_at_mgr_free_reaches_the_undelivered_callback() {
+    let mut m = Mgr::new();
+    let mut undelivered: Vec<(u64, Vec<u8>)> = Vec::new();
+    mg_mgr_set_undelivered_fn(
+        m.ptr(),
+        Some(note_undelivered),
+        &mut undelivered as *mut _ as *mut c_void,
+    );
+    let srv = Recorder::new();
+    let a = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    let b = m.listen("udp://127.0.0.1:0", Some(record), srv.ptr());
+    let cli = Recorder::new();
+    let c = m.connect(&format!("tcp://127.0.0.1:{}", port(a)), Some(record), cli.ptr());
+    m.poll_until(5, "connected and accepted", |_| {
+        cli.count(MG_EV_CONNECT) == 1 && srv.count(MG_EV_ACCEPT) == 1
+    });
+    let accepted = mg_conn {
+        h: srv.events.borrow().iter().find(|e| e.ev == MG_EV_ACCEPT).unwrap().conn,
+    };
+    let mp = m.ptr();
+    let d = m.listen("tcp://127.0.0.1:0", Some(wakeup_self_in_close), mp.cast());
+    let mut want: Vec<(u64, Vec<u8>)> = Vec::new();
+    for i in 0..5usize {
+        for (k, conn) in [a, b, c, accepted].into_iter().enumerate() {
+            let payload = vec![b'0' + k as u8; 1 + i * 7 + k * 100];
+            assert_eq!(wakeup(mp, conn, &payload), 0);
+            want.push((conn.h, payload));
+        }
+    }
+    assert_eq!(mg_wakeup_all(mp, b"to all".as_ptr().cast(), 6), 0);
+    want.push((d.h, b"sent in its own MG_EV_CLOSE".to_vec()));
+    assert_eq!(mg_mgr_free(mp), 0);
+    assert_eq!(
+        srv.count(MG_EV_WAKEUP) + cli.count(MG_EV_WAKEUP),
+        0,
+        "nothing delivered"
+    );
+    let bytes = |v: &[(u64, Vec<u8>)]| v.iter().map(|(_, p)| p.len()).sum::<usize>();
+    assert_eq!(
+        (undelivered.len(), bytes(&undelivered)),
+        (want.len(), bytes(&want)),
+        "count and bytes"
+    );
+    for conn in [a, b, c, accepted, d] {
+        let of = |v: &[(u64, Vec<u8>)]| v.iter().filter(|(h, _)| *h == conn.h).cloned().collect::<Vec<_>>();
+        assert_eq!(of(&undelivered), of(&want), "conn {:x}: its own, in order", conn.h);
+    }
+    assert_eq!(wakeup(mp, a, b"late"), MG_ERR_INVALID, "after mg_mgr_free");
+}
+
+/// The wake signal: a wakeup from another thread ends a long `mg_mgr_poll` at once, every
+/// time (not only the first), for `mg_wakeup` and `mg_wakeup_all` alike.
+#[test]
+fn a_wakeup_from_another_thread_ends_a_long_poll_at_once() {
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    for round in 0..6usize {
+        let mp = SendPtr(m.ptr());
+        let t = std::thread::spawn(move || {
+            let mp = mp;
+            std::thread::sleep(Duration::from_millis(30));
+            let msg = format!("round {round}");
+            let code = if round % 2 == 0 {
+                wakeup(mp.0, l, msg.as_bytes())
+            } else {
+                mg_wakeup_all(mp.0, msg.as_ptr().cast(), msg.len())
+            };
+            assert_eq!(code, 0);
+        });
+        let start = std::time::Instant::now();
+        while srv.count(MG_EV_WAKEUP) <= round {
+            m.poll(10_000);
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "round {round}: the wakeup did not end mg_mgr_poll(10000) ({:?})",
+                start.elapsed()
+            );
+        }
+        t.join().unwrap();
+    }
+    let want: String = (0..6).map(|r| format!("round {r}")).collect();
+    assert_eq!(srv.data(l, MG_EV_WAKEUP), want.as_bytes());
+}
+
+/// The same for the loop's internal messages: a name lookup finished on the resolver
+/// thread ends a long `mg_mgr_poll` at once (well before the 3 s DNS deadline).
+#[test]
+fn a_finished_name_lookup_ends_a_long_poll_at_once() {
+    let mut m = Mgr::new();
+    let srv = Recorder::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(record), srv.ptr());
+    for _ in 0..3 {
+        let cli = Recorder::new();
+        let start = std::time::Instant::now();
+        let c = m.connect(&format!("tcp://localhost:{}", port(l)), Some(record), cli.ptr());
+        assert_ne!(c.h, 0);
+        while cli.count(MG_EV_RESOLVE) == 0 {
+            m.poll(10_000);
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "the lookup did not end mg_mgr_poll(10000) ({:?}): {:?}",
+                start.elapsed(),
+                cli.evs(c)
+            );
+        }
+        assert_eq!(mg_close(c), 0);
+        m.poll(0);
+    }
+}
+
 // ---- limits ----------------------------------------------------------------------------
 
 #[test]

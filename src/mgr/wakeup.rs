@@ -293,4 +293,156 @@ mod tests {
         assert!(s.take_all().is_empty());
         assert_eq!(s.stats(), (2, 2, 3));
     }
+
+    fn payloads(msgs: VecDeque<Msg>) -> Vec<(Option<Handle>, Vec<u8>)> {
+        msgs.into_iter()
+            .map(|m| match m {
+                Msg::ToConn(h, d) => (Some(h), d),
+                Msg::Broadcast(d) => (None, d),
+                Msg::Resolved(h, r) => (Some(h), format!("resolved {}", r.is_ok()).into_bytes()),
+            })
+            .collect()
+    }
+
+    /// Both caps hold exactly at their boundary: a message that fills the byte cap to the
+    /// last byte is taken, one byte more is refused; the same after messages leave with a
+    /// dead connection (their budget comes back, exactly, no more) and after the loop takes
+    /// the queue.
+    #[test]
+    fn caps_are_exact_and_come_back_when_a_connection_dies() {
+        let s = Shared::new(Waker::new().unwrap(), 4, 40);
+        let (a, b) = (h(1, 10), h(2, 11));
+        s.set_live(a);
+        s.set_live(b);
+        assert_eq!(s.push_to(b, &[b'b'; 10]), Ok(()));
+        assert_eq!(s.push_to(a, &[b'a'; 10]), Ok(()));
+        assert_eq!(s.push_to(a, &[b'A'; 21]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_to(a, &[b'A'; 10]), Ok(()));
+        assert_eq!(s.push_to(b, &[b'B'; 10]), Ok(()), "40 of 40 bytes, 4 of 4 messages");
+        assert_eq!(s.push_to(b, b""), Err(MG_ERR_FULL), "message cap");
+        assert_eq!(s.push_broadcast(b""), Err(MG_ERR_FULL), "message cap, broadcast");
+
+        // `a` dies with two messages (20 bytes) queued: only its own are handed back.
+        assert_eq!(s.set_dead(a), vec![vec![b'a'; 10], vec![b'A'; 10]]);
+        assert_eq!(s.set_dead(a), Vec::<Vec<u8>>::new(), "once");
+        assert!(!s.is_live(a) && s.is_live(b));
+        // Exactly 2 messages and 20 bytes are free again.
+        assert_eq!(s.push_to(b, &[b'x'; 21]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_to(b, &[b'x'; 19]), Ok(()));
+        assert_eq!(s.push_to(b, &[b'y'; 2]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_broadcast(&[b'y'; 1]), Ok(()), "40 of 40 bytes");
+        assert_eq!(s.push_broadcast(b""), Err(MG_ERR_FULL), "5th message");
+        assert!(s.pending());
+        assert_eq!(
+            payloads(s.take_all()),
+            vec![
+                (Some(b), vec![b'b'; 10]),
+                (Some(b), vec![b'B'; 10]),
+                (Some(b), vec![b'x'; 19]),
+                (None, vec![b'y'; 1]),
+            ],
+            "the survivors, in order"
+        );
+        // Everything is free after the loop took the queue.
+        assert_eq!(s.push_to(b, &[b'z'; 40]), Ok(()));
+        assert_eq!(s.push_to(b, b""), Ok(()));
+        assert_eq!(s.push_to(b, b"1"), Err(MG_ERR_FULL));
+        assert_eq!(s.stats(), (8, 7, 0));
+    }
+
+    /// A connection dying with nothing queued takes nothing away from others.
+    #[test]
+    fn set_dead_of_an_idle_connection_keeps_the_queue() {
+        let s = Shared::new(Waker::new().unwrap(), 2, 10);
+        let (a, b) = (h(1, 20), h(2, 21));
+        s.set_live(a);
+        s.set_live(b);
+        assert_eq!(s.push_to(b, b"12345"), Ok(()));
+        assert!(s.set_dead(a).is_empty());
+        assert_eq!(s.push_to(b, b"12345"), Ok(()));
+        assert_eq!(s.push_to(b, b""), Err(MG_ERR_FULL), "the dead one gave nothing back");
+        assert_eq!(payloads(s.take_all()).len(), 2);
+    }
+
+    /// `pending` says whether anything (user or internal) waits for the loop.
+    #[test]
+    fn pending_follows_the_queue() {
+        let s = Shared::new(Waker::new().unwrap(), 8, 100);
+        let a = h(3, 30);
+        assert!(!s.pending());
+        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        assert!(!s.pending(), "a refused message is not pending");
+        s.set_live(a);
+        assert_eq!(s.push_to(a, b"x"), Ok(()));
+        assert!(s.pending());
+        assert_eq!(payloads(s.take_all()), vec![(Some(a), b"x".to_vec())]);
+        assert!(!s.pending());
+        s.push_internal(Msg::Resolved(a, Err(())));
+        assert!(s.pending(), "internal messages too");
+        assert_eq!(payloads(s.take_all()), vec![(Some(a), b"resolved false".to_vec())]);
+        assert!(!s.pending());
+        assert_eq!(s.push_broadcast(b"all"), Ok(()));
+        assert!(s.pending());
+        assert!(s.set_dead(a).is_empty(), "a broadcast is nobody's orphan");
+        assert!(s.pending());
+    }
+
+    /// Internal messages bypass the caps (a resolver result is never lost to a full queue)
+    /// and keep their place in the FIFO.
+    #[test]
+    fn internal_messages_ignore_the_caps_and_keep_order() {
+        let s = Shared::new(Waker::new().unwrap(), 1, 1);
+        let a = h(4, 40);
+        s.set_live(a);
+        assert_eq!(s.push_to(a, b"1"), Ok(()));
+        s.push_internal(Msg::Resolved(a, Ok(Vec::new())));
+        s.push_internal(Msg::Resolved(a, Err(())));
+        assert_eq!(
+            s.push_to(a, b""),
+            Err(MG_ERR_FULL),
+            "internal ones leave the caps alone"
+        );
+        assert_eq!(
+            payloads(s.take_all()),
+            vec![
+                (Some(a), b"1".to_vec()),
+                (Some(a), b"resolved true".to_vec()),
+                (Some(a), b"resolved false".to_vec()),
+            ]
+        );
+        assert_eq!(s.push_to(a, b"2"), Ok(()));
+    }
+
+    /// At `mg_mgr_free` everything still queued comes back, payloads intact and in order,
+    /// so the loop can hand each `ToConn` to the undelivered callback; then all is refused.
+    #[test]
+    fn close_returns_everything_queued_and_refuses_the_rest() {
+        let s = Shared::new(Waker::new().unwrap(), 8, 100);
+        let (a, b) = (h(5, 50), h(6, 51));
+        s.set_live(a);
+        s.set_live(b);
+        s.set_timer_live(h(0, 52), true);
+        assert_eq!(s.push_to(a, b"a1"), Ok(()));
+        assert_eq!(s.push_broadcast(b"all"), Ok(()));
+        assert_eq!(s.push_to(b, b"b1"), Ok(()));
+        s.push_internal(Msg::Resolved(b, Err(())));
+        assert_eq!(s.push_to(a, b"a2"), Ok(()));
+        assert_eq!(
+            payloads(s.close()),
+            vec![
+                (Some(a), b"a1".to_vec()),
+                (None, b"all".to_vec()),
+                (Some(b), b"b1".to_vec()),
+                (Some(b), b"resolved false".to_vec()),
+                (Some(a), b"a2".to_vec()),
+            ]
+        );
+        assert!(!s.pending());
+        assert!(!s.is_live(a) && !s.is_live(b) && !s.is_timer_live(h(0, 52)));
+        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_CLOSING));
+        assert_eq!(s.push_broadcast(b"x"), Err(MG_ERR_CLOSING));
+        s.push_internal(Msg::Resolved(a, Err(())));
+        assert!(!s.pending(), "internal messages are dropped after close");
+        assert!(s.close().is_empty());
+    }
 }
