@@ -316,22 +316,22 @@ mod tests {
         s.set_live(b);
         assert_eq!(s.push_to(b, &[b'b'; 10]), Ok(()));
         assert_eq!(s.push_to(a, &[b'a'; 10]), Ok(()));
-        assert_eq!(s.push_to(a, &[b'A'; 21]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_to(a, &[b'A'; 21]), Err(Error::Full), "41 of 40 bytes");
         assert_eq!(s.push_to(a, &[b'A'; 10]), Ok(()));
         assert_eq!(s.push_to(b, &[b'B'; 10]), Ok(()), "40 of 40 bytes, 4 of 4 messages");
-        assert_eq!(s.push_to(b, b""), Err(MG_ERR_FULL), "message cap");
-        assert_eq!(s.push_broadcast(b""), Err(MG_ERR_FULL), "message cap, broadcast");
+        assert_eq!(s.push_to(b, b""), Err(Error::Full), "message cap");
+        assert_eq!(s.push_broadcast(b""), Err(Error::Full), "message cap, broadcast");
 
         // `a` dies with two messages (20 bytes) queued: only its own are handed back.
         assert_eq!(s.set_dead(a), vec![vec![b'a'; 10], vec![b'A'; 10]]);
         assert_eq!(s.set_dead(a), Vec::<Vec<u8>>::new(), "once");
         assert!(!s.is_live(a) && s.is_live(b));
         // Exactly 2 messages and 20 bytes are free again.
-        assert_eq!(s.push_to(b, &[b'x'; 21]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_to(b, &[b'x'; 21]), Err(Error::Full), "41 of 40 bytes");
         assert_eq!(s.push_to(b, &[b'x'; 19]), Ok(()));
-        assert_eq!(s.push_to(b, &[b'y'; 2]), Err(MG_ERR_FULL), "41 of 40 bytes");
+        assert_eq!(s.push_to(b, &[b'y'; 2]), Err(Error::Full), "41 of 40 bytes");
         assert_eq!(s.push_broadcast(&[b'y'; 1]), Ok(()), "40 of 40 bytes");
-        assert_eq!(s.push_broadcast(b""), Err(MG_ERR_FULL), "5th message");
+        assert_eq!(s.push_broadcast(b""), Err(Error::Full), "5th message");
         assert!(s.pending());
         assert_eq!(
             payloads(s.take_all()),
@@ -346,7 +346,7 @@ mod tests {
         // Everything is free after the loop took the queue.
         assert_eq!(s.push_to(b, &[b'z'; 40]), Ok(()));
         assert_eq!(s.push_to(b, b""), Ok(()));
-        assert_eq!(s.push_to(b, b"1"), Err(MG_ERR_FULL));
+        assert_eq!(s.push_to(b, b"1"), Err(Error::Full));
         assert_eq!(s.stats(), (8, 7, 0));
     }
 
@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(s.push_to(b, b"12345"), Ok(()));
         assert!(s.set_dead(a).is_empty());
         assert_eq!(s.push_to(b, b"12345"), Ok(()));
-        assert_eq!(s.push_to(b, b""), Err(MG_ERR_FULL), "the dead one gave nothing back");
+        assert_eq!(s.push_to(b, b""), Err(Error::Full), "the dead one gave nothing back");
         assert_eq!(payloads(s.take_all()).len(), 2);
     }
 
@@ -370,7 +370,7 @@ mod tests {
         let s = Shared::new(Waker::new().unwrap(), 8, 100);
         let a = h(3, 30);
         assert!(!s.pending());
-        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_STALE));
+        assert_eq!(s.push_to(a, b"x"), Err(Error::Stale));
         assert!(!s.pending(), "a refused message is not pending");
         s.set_live(a);
         assert_eq!(s.push_to(a, b"x"), Ok(()));
@@ -399,7 +399,7 @@ mod tests {
         s.push_internal(Msg::Resolved(a, Err(())));
         assert_eq!(
             s.push_to(a, b""),
-            Err(MG_ERR_FULL),
+            Err(Error::Full),
             "internal ones leave the caps alone"
         );
         assert_eq!(
@@ -439,8 +439,8 @@ mod tests {
         );
         assert!(!s.pending());
         assert!(!s.is_live(a) && !s.is_live(b) && !s.is_timer_live(h(0, 52)));
-        assert_eq!(s.push_to(a, b"x"), Err(MG_ERR_CLOSING));
-        assert_eq!(s.push_broadcast(b"x"), Err(MG_ERR_CLOSING));
+        assert_eq!(s.push_to(a, b"x"), Err(Error::Closing));
+        assert_eq!(s.push_broadcast(b"x"), Err(Error::Closing));
         s.push_internal(Msg::Resolved(a, Err(())));
         assert!(!s.pending(), "internal messages are dropped after close");
         assert!(s.close().is_empty());
