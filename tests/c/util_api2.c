@@ -12,28 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (cond) {                                                          \
-      passed++;                                                          \
-    } else {                                                             \
-      failed++;                                                          \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
-    }                                                                    \
-  } while (0)
-
-#define CHECK_STR(got, want)                                                 \
-  do {                                                                       \
-    if (strcmp((got), (want)) == 0) {                                        \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      printf("FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, (got), \
-             (want));                                                        \
-    }                                                                        \
-  } while (0)
 
 /* ---- JSON-RPC ---------------------------------------------------------------------- */
 
@@ -344,6 +324,5 @@ int main(void) {
   test_queue();
   test_net();
   test_misc();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return CHECK_SUMMARY();
 }
