@@ -11,6 +11,7 @@
 //! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -158,6 +159,48 @@ pub fn confine(p: &Path, root: &Path) -> Result<PathBuf, Miss> {
     }
 }
 
+/// [`confine`] plus the file's metadata, cheaply when it can be: `root` is canonical, so
+/// when `p` is `root` followed by plain components none of which is a symlink (one `lstat`
+/// each, shallowest first, no allocation), `p` is its own canonical form and lies under
+/// `root`; a component that cannot be looked at fails as it would in `canonicalize`, which
+/// walks the same components. A symlink on the way (or a path not of that shape) takes
+/// [`confine`]'s way, so the answer is the same as `confine` then `metadata` would give.
+pub fn confine_stat<'p>(p: &'p Path, root: &Path) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
+    #[cfg(unix)]
+    {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let pb = p.as_os_str().as_bytes();
+        let rb = root.as_os_str().as_bytes();
+        if pb.len() > rb.len() && pb.starts_with(rb) && pb[rb.len()] == b'/' && !rb.is_empty() {
+            let mut clean = None;
+            let mut i = rb.len() + 1;
+            loop {
+                let end = memchr::memchr(b'/', &pb[i..]).map_or(pb.len(), |k| i + k);
+                let seg = &pb[i..end];
+                if seg.is_empty() || seg == b"." || seg == b".." {
+                    break;
+                }
+                let md = fs::symlink_metadata(OsStr::from_bytes(&pb[..end])).map_err(|e| miss_of(&e))?;
+                if md.file_type().is_symlink() {
+                    break;
+                }
+                if end == pb.len() {
+                    clean = Some(md);
+                    break;
+                }
+                i = end + 1;
+            }
+            if let Some(md) = clean {
+                return Ok((Cow::Borrowed(p), md));
+            }
+        }
+    }
+    let c = confine(p, root)?;
+    let md = fs::metadata(&c).map_err(|e| miss_of(&e))?;
+    Ok((Cow::Owned(c), md))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +298,18 @@ mod tests {
             std::os::unix::fs::symlink(base.join("secret"), base.join("root/out")).unwrap();
             std::os::unix::fs::symlink(base.join("root/sub/f.txt"), base.join("root/in")).unwrap();
             assert_eq!(confine(&root.join("out"), &root), Err(Miss::NotFound));
+            assert_eq!(confine_stat(&root.join("out"), &root).err(), Some(Miss::NotFound));
+            assert_eq!(
+                confine_stat(&root.join("in"), &root).unwrap().0,
+                root.join("sub/f.txt"),
+                "confine_stat follows a symlink as confine does"
+            );
+            assert!(confine_stat(&root.join("sub/f.txt"), &root).unwrap().1.is_file());
+            assert_eq!(confine_stat(&root.join("sub/nope"), &root).err(), Some(Miss::NotFound));
+            assert_eq!(
+                confine_stat(&root.join("sub/f.txt/x"), &root).err(),
+                Some(Miss::NotFound)
+            );
             assert_eq!(
                 confine(&root.join("in"), &root).unwrap(),
                 root.join("sub/f.txt"),
