@@ -308,7 +308,18 @@ fn find_gz(t: &Target<'_>) -> Option<PathBuf> {
     let gz = gz_sibling(t.requested);
     match t.root {
         Some(root) => {
-            let (c, md) = path::confine_stat(&gz, root).ok()?;
+            // The parent of `requested` was just walked when it came back unchanged.
+            let clean = if t.requested.as_os_str() == t.resolved.as_os_str() {
+                t.requested
+                    .as_os_str()
+                    .as_encoded_bytes()
+                    .iter()
+                    .rposition(|&b| b == b'/')
+                    .map_or(0, |k| k + 1)
+            } else {
+                0
+            };
+            let (c, md) = path::confine_stat_after(&gz, root, clean).ok()?;
             md.is_file().then(|| c.into_owned())
         }
         None => fs::metadata(&gz).ok().filter(fs::Metadata::is_file).map(|_| gz),

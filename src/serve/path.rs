@@ -120,6 +120,23 @@ pub fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
 
 /// `dir` joined with `rest`.
 pub fn join(dir: &Path, rest: &[Vec<u8>]) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        // What `push` does for plain relative segments, in one allocation.
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let d = dir.as_os_str().as_bytes();
+        if !d.is_empty() && rest.iter().all(|s| !s.is_empty() && !s.contains(&b'/')) {
+            let mut v = Vec::with_capacity(d.len() + rest.iter().map(|s| s.len() + 1).sum::<usize>() + 3);
+            v.extend_from_slice(d);
+            for s in rest {
+                if v.last() != Some(&b'/') {
+                    v.push(b'/');
+                }
+                v.extend_from_slice(s);
+            }
+            return Some(PathBuf::from(std::ffi::OsString::from_vec(v)));
+        }
+    }
     let mut p = dir.to_path_buf();
     for s in rest {
         p.push(bytes_to_path(s)?);
@@ -166,6 +183,15 @@ pub fn confine(p: &Path, root: &Path) -> Result<PathBuf, Miss> {
 /// walks the same components. A symlink on the way (or a path not of that shape) takes
 /// [`confine`]'s way, so the answer is the same as `confine` then `metadata` would give.
 pub fn confine_stat<'p>(p: &'p Path, root: &Path) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
+    confine_stat_after(p, root, 0)
+}
+
+/// [`confine_stat`] for a path whose first `known` bytes (up to and including a `/`) are
+/// already known to be `root` followed by directories that are not symlinks (the parent
+/// of a file [`confine_stat`] just borrowed back): those are not looked at again.
+pub fn confine_stat_after<'p>(p: &'p Path, root: &Path, known: usize) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
+    #[cfg(not(unix))]
+    let _ = known;
     #[cfg(unix)]
     {
         use std::ffi::OsStr;
@@ -175,6 +201,9 @@ pub fn confine_stat<'p>(p: &'p Path, root: &Path) -> Result<(Cow<'p, Path>, fs::
         if pb.len() > rb.len() && pb.starts_with(rb) && pb[rb.len()] == b'/' && !rb.is_empty() {
             let mut clean = None;
             let mut i = rb.len() + 1;
+            if known > i && known <= pb.len() && pb[known - 1] == b'/' {
+                i = known;
+            }
             loop {
                 let end = memchr::memchr(b'/', &pb[i..]).map_or(pb.len(), |k| i + k);
                 let seg = &pb[i..end];

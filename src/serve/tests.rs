@@ -429,3 +429,23 @@ fn allocation_free_formatters_match_the_formatting_ones() {
         assert_eq!(out, super::date::format(secs).as_bytes(), "{secs}");
     }
 }
+
+#[test]
+fn join_matches_pathbuf_push() {
+    use std::path::{Path, PathBuf};
+    for (dir, rest) in [
+        ("/srv/www", vec![b"a".to_vec(), b"b c.txt".to_vec()]),
+        ("/", vec![b"x".to_vec()]),
+        ("/srv/www/", vec![b"x".to_vec(), b"y".to_vec()]),
+        ("rel", vec![]),
+    ] {
+        let mut want = PathBuf::from(dir);
+        for s in &rest {
+            want.push(std::str::from_utf8(s).unwrap());
+        }
+        assert_eq!(
+            super::path::join(Path::new(dir), &rest).unwrap().as_os_str(),
+            want.as_os_str()
+        );
+    }
+}
