@@ -43,11 +43,16 @@ pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
             None => b"/",
         }
     };
-    let decoded = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    // Without a `%` the path decodes to itself: no copy.
+    let decoded: Cow<'_, [u8]> = if memchr::memchr(b'%', path).is_none() {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(crate::http::url_decode_vec(path, false).ok_or(BadPath)?)
+    };
     if decoded.iter().any(|&c| c == 0 || c == b'\\') {
         return Err(BadPath);
     }
-    let mut segments = Vec::new();
+    let mut segments = Vec::with_capacity(decoded.iter().filter(|&&c| c == b'/').count());
     for seg in decoded.split(|&c| c == b'/') {
         match seg {
             b"" | b"." => {}
