@@ -513,6 +513,19 @@ pub(crate) fn scan_head(
 /// depend on a dependency's internals, and cost a table load per byte.
 pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Result<Vec<Header>, HttpError> {
     let mut out = Vec::with_capacity(fields.len());
+    convert_fields_into(buf, fields, &mut out)?;
+    Ok(out)
+}
+
+/// [`convert_fields`] into `out` (cleared first), so that a caller that keeps the vector
+/// (the request parser, between requests) allocates nothing per head.
+pub(crate) fn convert_fields_into(
+    buf: &[u8],
+    fields: &[httparse::Header<'_>],
+    out: &mut Vec<Header>,
+) -> Result<(), HttpError> {
+    out.clear();
+    out.reserve(fields.len());
     for f in fields {
         let name = span_of(buf, f.name.as_bytes()).ok_or(bad("header name"))?;
         if name.is_empty() || !all_tchar(f.name.as_bytes()) {
@@ -529,7 +542,7 @@ pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Res
         }
         out.push(Header { name, value });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Maps an httparse error to our error; `TooManyHeaders` is 431.

@@ -28,7 +28,7 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    analyze_fields, bad, convert_fields, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
+    analyze_fields, bad, convert_fields_into, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
     with_header_slots, Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
@@ -88,13 +88,20 @@ impl Framed for RequestHead {
 #[derive(Clone, Debug)]
 pub struct RequestParser {
     core: FramerCore,
+    /// The header vector of a finished request, given back with [`recycle`](Self::recycle):
+    /// the next head is parsed into it, so a keep-alive connection allocates none per head.
+    spare: Vec<Header>,
 }
+
+/// A recycled header vector with more room than this is dropped rather than kept.
+const SPARE_KEEP: usize = 64;
 
 impl RequestParser {
     /// A parser waiting for the first request, enforcing `limits`.
     pub fn new(limits: Limits) -> RequestParser {
         RequestParser {
             core: FramerCore::new(limits),
+            spare: Vec::new(),
         }
     }
 
@@ -103,7 +110,16 @@ impl RequestParser {
     /// Contract: after `NeedMore`, the next call passes the same bytes followed by new
     /// ones. After any other step, the next call starts `consumed` bytes further.
     pub fn parse(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
-        self.core.parse(buf, parse_head)
+        let spare = &mut self.spare;
+        self.core.parse(buf, |b, l, h| parse_head(b, l, h, spare))
+    }
+
+    /// Gives back the header vector of a request that is over (`head.headers`), for the
+    /// next head to reuse.
+    pub fn recycle(&mut self, headers: Vec<Header>) {
+        if headers.capacity() <= SPARE_KEEP && headers.capacity() > self.spare.capacity() {
+            self.spare = headers;
+        }
     }
 
     /// Changes [`Limits::max_body`] from the next call on: a connection that learns only
@@ -176,7 +192,12 @@ fn request_line_version_error(line: &[u8]) -> HttpError {
 }
 
 /// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
-fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(usize, RequestHead)>, HttpError> {
+fn parse_head(
+    buf: &[u8],
+    limits: &Limits,
+    hint: &mut Hint,
+    spare: &mut Vec<Header>,
+) -> Result<Option<(usize, RequestHead)>, HttpError> {
     // RFC 9112 §2.2: skip empty lines before the request line.
     let mut i = 0;
     while buf[i..].starts_with(b"\r\n") {
@@ -218,33 +239,34 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
     let block = &buf[i..end];
 
     // The request line and the fields, checked.
-    let (method, target, version, headers) =
-        with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
-            let mut req = httparse::Request::new(&mut []);
-            match req.parse_with_uninit_headers(block, slots) {
-                Ok(httparse::Status::Complete(n)) if n == block.len() => {}
-                Ok(_) => return Err(bad("malformed request head")),
-                Err(httparse::Error::Version) => return Err(request_line_version_error(&buf[i..line_end])),
-                Err(e) => return Err(map_httparse(e)),
-            }
-            let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
-                return Err(bad("malformed request line"));
-            };
-            let version = match minor {
-                0 => Version::Http10,
-                1 => Version::Http11,
-                _ => return Err(HttpError::new(505, "HTTP version not supported")),
-            };
-            let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
-            let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
-            if target.len() > limits.max_uri_bytes {
-                return Err(HttpError::new(414, "URI too long"));
-            }
-            if target.is_empty() {
-                return Err(bad("empty request target"));
-            }
-            Ok((method, target, version, convert_fields(buf, req.headers)?))
-        })?;
+    let mut headers = core::mem::take(spare);
+    let (method, target, version) = with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
+        let mut req = httparse::Request::new(&mut []);
+        match req.parse_with_uninit_headers(block, slots) {
+            Ok(httparse::Status::Complete(n)) if n == block.len() => {}
+            Ok(_) => return Err(bad("malformed request head")),
+            Err(httparse::Error::Version) => return Err(request_line_version_error(&buf[i..line_end])),
+            Err(e) => return Err(map_httparse(e)),
+        }
+        let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
+            return Err(bad("malformed request line"));
+        };
+        let version = match minor {
+            0 => Version::Http10,
+            1 => Version::Http11,
+            _ => return Err(HttpError::new(505, "HTTP version not supported")),
+        };
+        let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
+        let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
+        if target.len() > limits.max_uri_bytes {
+            return Err(HttpError::new(414, "URI too long"));
+        }
+        if target.is_empty() {
+            return Err(bad("empty request target"));
+        }
+        convert_fields_into(buf, req.headers, &mut headers)?;
+        Ok((method, target, version))
+    })?;
     let line = &buf[i..line_end];
     let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
     let proto = Span::new(proto_start, line_end);
@@ -294,6 +316,30 @@ fn parse_head(buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<Option<(us
         expect_continue: version == Version::Http11 && f.expect_continue,
     };
     Ok(Some((end, head)))
+}
+
+#[cfg(test)]
+mod recycle_tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_header_vector_serves_the_next_head() {
+        let mut p = RequestParser::new(Limits::default());
+        let req = b"GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\n\r\n";
+        let Ok(Step::Head { consumed, head }) = p.parse(req) else {
+            panic!("head")
+        };
+        assert_eq!(consumed, req.len());
+        assert!(matches!(p.parse(&req[consumed..]), Ok(Step::End { .. })));
+        let first = head.headers.clone();
+        let ptr = head.headers.as_ptr();
+        p.recycle(head.headers);
+        let Ok(Step::Head { head, .. }) = p.parse(req) else {
+            panic!("second head")
+        };
+        assert_eq!(head.headers, first);
+        assert_eq!(head.headers.as_ptr(), ptr, "no new allocation");
+    }
 }
 
 #[cfg(test)]

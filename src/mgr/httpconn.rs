@@ -271,6 +271,7 @@ impl Mgr {
             return;
         };
         if done {
+            hs.parser.recycle(head.headers);
             let mut msg = msg;
             msg.clear();
             if msg.capacity() <= MSG_KEEP {

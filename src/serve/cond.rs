@@ -14,6 +14,54 @@ pub fn etag(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> String 
     format!("\"{:x}.{:x}-{:x}{gz}\"", mtime_secs as u64, mtime_nanos, size)
 }
 
+/// [`etag`] in a buffer on the stack: `"<hex>.<hex>-<hex>[-gz]"`, at most 47 bytes.
+pub struct ETag {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl core::ops::Deref for ETag {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ASCII is ever written.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl AsRef<[u8]> for ETag {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// [`etag`] without an allocation.
+pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETag {
+    let mut t = ETag { buf: [0; 48], len: 0 };
+    let mut put = |b: u8| {
+        t.buf[t.len] = b;
+        t.len += 1;
+    };
+    let hex = |put: &mut dyn FnMut(u8), n: u64| {
+        let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+        for k in (0..digits).rev() {
+            put(b"0123456789abcdef"[((n >> (4 * k)) & 0xf) as usize]);
+        }
+    };
+    put(b'"');
+    hex(&mut put, mtime_secs as u64);
+    put(b'.');
+    hex(&mut put, u64::from(mtime_nanos));
+    put(b'-');
+    hex(&mut put, size);
+    if gzip {
+        put(b'-');
+        put(b'g');
+        put(b'z');
+    }
+    put(b'"');
+    t
+}
+
 /// The entity tags of an `If-Match` / `If-None-Match` list, as (weak, opaque-tag with
 /// quotes). `None` for `*`. Malformed members are skipped.
 fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {

@@ -61,6 +61,36 @@ pub fn format(secs: i64) -> String {
     s
 }
 
+/// [`format`], appended to `out` without `fmt` or an allocation of its own (years
+/// 0..=9999; others go through [`format`]).
+pub fn format_to(secs: i64, out: &mut Vec<u8>) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        out.extend_from_slice(format(secs).as_bytes());
+        return;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    out.extend_from_slice(DAYS[days.rem_euclid(7) as usize].as_bytes());
+    out.extend_from_slice(b", ");
+    two(out, d);
+    out.push(b' ');
+    out.extend_from_slice(MONTHS[(m - 1) as usize].as_bytes());
+    out.push(b' ');
+    let y = y as u32;
+    two(out, y / 100);
+    two(out, y % 100);
+    out.push(b' ');
+    let rem = rem as u32;
+    two(out, rem / 3600);
+    out.push(b':');
+    two(out, rem / 60 % 60);
+    out.push(b':');
+    two(out, rem % 60);
+    out.extend_from_slice(b" GMT");
+}
+
 fn month(b: &[u8]) -> Option<u32> {
     MONTHS.iter().position(|m| m.as_bytes() == b).map(|i| i as u32 + 1)
 }

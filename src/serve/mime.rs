@@ -93,9 +93,10 @@ fn valid_type(t: &[u8]) -> bool {
 fn builtin(name: &[u8]) -> Option<&'static str> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
     let ext = &name[dot + 1..];
+    let first = ext.first()?.to_ascii_lowercase();
     TABLE
         .iter()
-        .find(|(e, _)| e.as_bytes().eq_ignore_ascii_case(ext))
+        .find(|(e, _)| e.len() == ext.len() && e.as_bytes()[0] == first && e.as_bytes().eq_ignore_ascii_case(ext))
         .map(|(_, t)| *t)
 }
 

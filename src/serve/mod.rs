@@ -134,7 +134,21 @@ struct Head(Vec<u8>);
 
 impl Head {
     fn new(status: u16) -> Head {
-        Head(format!("HTTP/1.1 {status} {}\r\n", crate::http::status_reason(status)).into_bytes())
+        // Room for a file response's fields, so the head is allocated once.
+        let mut v = Vec::with_capacity(256);
+        v.extend_from_slice(b"HTTP/1.1 ");
+        push_num(&mut v, u64::from(status));
+        v.push(b' ');
+        v.extend_from_slice(crate::http::status_reason(status).as_bytes());
+        v.extend_from_slice(b"\r\n");
+        Head(v)
+    }
+    fn field_num(&mut self, name: &str, n: u64) -> &mut Head {
+        self.0.extend_from_slice(name.as_bytes());
+        self.0.extend_from_slice(b": ");
+        push_num(&mut self.0, n);
+        self.0.extend_from_slice(b"\r\n");
+        self
     }
     fn field(&mut self, name: &str, value: impl AsRef<[u8]>) -> &mut Head {
         self.0.extend_from_slice(name.as_bytes());
@@ -151,10 +165,26 @@ impl Head {
 }
 
 /// A response with a short text body.
+/// `n` in decimal, appended to `out` (no `String` in between).
+fn push_num(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
 fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
     h.field("Content-Type", "text/plain; charset=utf-8");
-    h.field("Content-Length", body.len().to_string());
+    h.field_num("Content-Length", body.len() as u64);
     for (n, v) in fields {
         h.field(n, v);
     }
@@ -233,7 +263,7 @@ fn not_found(opts: &Options<'_>) -> Reply {
                 "Content-Type",
                 mime::lookup(p.as_os_str().as_encoded_bytes(), opts.mime_types),
             );
-            h.field("Content-Length", f.size.to_string());
+            h.field_num("Content-Length", f.size);
             return Reply {
                 status: 404,
                 head: h.end(opts),
@@ -276,11 +306,24 @@ fn gz_sibling(p: &Path) -> PathBuf {
 /// The precompressed sibling, if it is a regular file (inside the root, when there is one).
 fn find_gz(t: &Target<'_>) -> Option<PathBuf> {
     let gz = gz_sibling(t.requested);
-    let gz = match t.root {
-        Some(root) => path::confine(&gz, root).ok()?,
-        None => gz,
-    };
-    fs::metadata(&gz).ok().filter(fs::Metadata::is_file).map(|_| gz)
+    match t.root {
+        Some(root) => {
+            // The parent of `requested` was just walked when it came back unchanged.
+            let clean = if t.requested.as_os_str() == t.resolved.as_os_str() {
+                t.requested
+                    .as_os_str()
+                    .as_encoded_bytes()
+                    .iter()
+                    .rposition(|&b| b == b'/')
+                    .map_or(0, |k| k + 1)
+            } else {
+                0
+            };
+            let (c, md) = path::confine_stat_after(&gz, root, clean).ok()?;
+            md.is_file().then(|| c.into_owned())
+        }
+        None => fs::metadata(&gz).ok().filter(fs::Metadata::is_file).map(|_| gz),
+    }
 }
 
 /// Serve one regular file (the common tail of both entry points).
@@ -297,8 +340,7 @@ fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply
             Err(m) => return miss(m, opts),
         },
     };
-    let tag = cond::etag(f.size, f.mtime_secs, f.mtime_nanos, gzip);
-    let last_modified = date::format(f.mtime_secs);
+    let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
     let validators = |h: &mut Head| {
         if vary {
@@ -306,7 +348,9 @@ fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply
         }
         h.field("Accept-Ranges", "bytes");
         h.field("ETag", &tag);
-        h.field("Last-Modified", &last_modified);
+        h.0.extend_from_slice(b"Last-Modified: ");
+        date::format_to(f.mtime_secs, &mut h.0);
+        h.0.extend_from_slice(b"\r\n");
     };
 
     let inm = req.header_list("if-none-match");
@@ -357,7 +401,7 @@ fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply
     };
     let mut h = Head::new(status);
     h.field("Content-Type", ctype);
-    h.field("Content-Length", len.to_string());
+    h.field_num("Content-Length", len);
     if status == 206 {
         h.field(
             "Content-Range",
@@ -410,30 +454,36 @@ pub fn serve_dir(req: &Request<'_>, root_spec: &[u8], opts: &Options<'_>) -> Rep
     let Ok(p) = path::decode(req.uri) else {
         return text(400, &[], "Bad request\n", opts);
     };
-    let mounts = path::parse_roots(root_spec);
-    let Some((mount, rest)) = path::select(&mounts, &p) else {
+    let roots = roots_of(root_spec);
+    let Some((i, rest)) = select_index(&roots.mounts, &p) else {
         return not_found(opts);
     };
-    let root = match path::bytes_to_path(&mount.dir).map(fs::canonicalize) {
-        Some(Ok(r)) => r,
-        _ => {
-            crate::log::emit(
-                crate::log::LL_ERROR,
-                format_args!("serve: web root {} is not usable", String::from_utf8_lossy(&mount.dir)),
-            );
-            return not_found(opts);
-        }
+    let fresh;
+    let root: &Path = match &roots.canon[i] {
+        Some(r) => r,
+        None => match path::bytes_to_path(&roots.mounts[i].dir).map(fs::canonicalize) {
+            Some(Ok(r)) => {
+                fresh = r;
+                &fresh
+            }
+            _ => {
+                crate::log::emit(
+                    crate::log::LL_ERROR,
+                    format_args!(
+                        "serve: web root {} is not usable",
+                        String::from_utf8_lossy(&roots.mounts[i].dir)
+                    ),
+                );
+                return not_found(opts);
+            }
+        },
     };
-    let Some(joined) = path::join(&root, rest) else {
+    let Some(joined) = path::join(root, rest) else {
         return text(400, &[], "Bad request\n", opts);
     };
-    let canon = match path::confine(&joined, &root) {
+    let (canon, md) = match path::confine_stat(&joined, root) {
         Ok(c) => c,
         Err(m) => return miss(m, opts),
-    };
-    let md = match fs::metadata(&canon) {
-        Ok(md) => md,
-        Err(e) => return miss(path::miss_of(&e), opts),
     };
     if md.is_dir() {
         if !p.trailing_slash {
@@ -442,14 +492,14 @@ pub fn serve_dir(req: &Request<'_>, root_spec: &[u8], opts: &Options<'_>) -> Rep
         }
         for index in ["index.html", "index.htm"] {
             let requested = canon.join(index);
-            let Ok(resolved) = path::confine(&requested, &root) else {
+            let Ok((resolved, md)) = path::confine_stat(&requested, root) else {
                 continue;
             };
-            if fs::metadata(&resolved).is_ok_and(|m| m.is_file()) {
+            if md.is_file() {
                 let t = Target {
                     requested: &requested,
                     resolved: &resolved,
-                    root: Some(&root),
+                    root: Some(root),
                 };
                 return serve_regular(req, &t, opts);
             }
@@ -462,9 +512,58 @@ pub fn serve_dir(req: &Request<'_>, root_spec: &[u8], opts: &Options<'_>) -> Rep
     let t = Target {
         requested: &joined,
         resolved: &canon,
-        root: Some(&root),
+        root: Some(root),
     };
     serve_regular(req, &t, opts)
+}
+
+/// A `root_dir` parsed, with each mount's directory canonicalized (`None`: it was not
+/// usable then, and is tried again on each request).
+struct Roots {
+    spec: Vec<u8>,
+    mounts: Vec<path::Mount>,
+    canon: Vec<Option<PathBuf>>,
+}
+
+/// How many distinct `root_dir` strings a thread keeps parsed.
+const ROOTS_KEEP: usize = 8;
+
+std::thread_local! {
+    static ROOTS: core::cell::RefCell<Vec<std::rc::Rc<Roots>>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// `root_spec` parsed and its directories canonicalized, cached per thread by the spec's
+/// bytes: the root is resolved once, not on every request (`canonicalize` costs a
+/// `readlink` per component). Paths below it are still confined on every request.
+fn roots_of(root_spec: &[u8]) -> std::rc::Rc<Roots> {
+    ROOTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(r) = cache.iter().find(|r| r.spec == root_spec) {
+            return r.clone();
+        }
+        let mounts = path::parse_roots(root_spec);
+        let canon = mounts
+            .iter()
+            .map(|m| path::bytes_to_path(&m.dir).and_then(|d| fs::canonicalize(d).ok()))
+            .collect();
+        let r = std::rc::Rc::new(Roots {
+            spec: root_spec.to_vec(),
+            mounts,
+            canon,
+        });
+        if cache.len() >= ROOTS_KEEP {
+            cache.remove(0);
+        }
+        cache.push(r.clone());
+        r
+    })
+}
+
+/// [`path::select`], as an index into `mounts`.
+fn select_index<'p>(mounts: &[path::Mount], p: &'p path::UriPath) -> Option<(usize, &'p [Vec<u8>])> {
+    let (m, rest) = path::select(mounts, p)?;
+    let i = mounts.iter().position(|x| core::ptr::eq(x, m))?;
+    Some((i, rest))
 }
 
 /// `mg_http_serve_file`: serve the file at `path` (chosen by the application; not confined

@@ -11,6 +11,7 @@
 //! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -42,11 +43,16 @@ pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
             None => b"/",
         }
     };
-    let decoded = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    // Without a `%` the path decodes to itself: no copy.
+    let decoded: Cow<'_, [u8]> = if memchr::memchr(b'%', path).is_none() {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(crate::http::url_decode_vec(path, false).ok_or(BadPath)?)
+    };
     if decoded.iter().any(|&c| c == 0 || c == b'\\') {
         return Err(BadPath);
     }
-    let mut segments = Vec::new();
+    let mut segments = Vec::with_capacity(decoded.iter().filter(|&&c| c == b'/').count());
     for seg in decoded.split(|&c| c == b'/') {
         match seg {
             b"" | b"." => {}
@@ -119,6 +125,23 @@ pub fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
 
 /// `dir` joined with `rest`.
 pub fn join(dir: &Path, rest: &[Vec<u8>]) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        // What `push` does for plain relative segments, in one allocation.
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let d = dir.as_os_str().as_bytes();
+        if !d.is_empty() && rest.iter().all(|s| !s.is_empty() && !s.contains(&b'/')) {
+            let mut v = Vec::with_capacity(d.len() + rest.iter().map(|s| s.len() + 1).sum::<usize>() + 3);
+            v.extend_from_slice(d);
+            for s in rest {
+                if v.last() != Some(&b'/') {
+                    v.push(b'/');
+                }
+                v.extend_from_slice(s);
+            }
+            return Some(PathBuf::from(std::ffi::OsString::from_vec(v)));
+        }
+    }
     let mut p = dir.to_path_buf();
     for s in rest {
         p.push(bytes_to_path(s)?);
@@ -156,6 +179,60 @@ pub fn confine(p: &Path, root: &Path) -> Result<PathBuf, Miss> {
         );
         Err(Miss::NotFound)
     }
+}
+
+/// [`confine`] plus the file's metadata, cheaply when it can be: `root` is canonical, so
+/// when `p` is `root` followed by plain components none of which is a symlink (one `lstat`
+/// each, shallowest first, no allocation), `p` is its own canonical form and lies under
+/// `root`; a component that cannot be looked at fails as it would in `canonicalize`, which
+/// walks the same components. A symlink on the way (or a path not of that shape) takes
+/// [`confine`]'s way, so the answer is the same as `confine` then `metadata` would give.
+pub fn confine_stat<'p>(p: &'p Path, root: &Path) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
+    confine_stat_after(p, root, 0)
+}
+
+/// [`confine_stat`] for a path whose first `known` bytes (up to and including a `/`) are
+/// already known to be `root` followed by directories that are not symlinks (the parent
+/// of a file [`confine_stat`] just borrowed back): those are not looked at again.
+pub fn confine_stat_after<'p>(p: &'p Path, root: &Path, known: usize) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
+    #[cfg(not(unix))]
+    let _ = known;
+    #[cfg(unix)]
+    {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let pb = p.as_os_str().as_bytes();
+        let rb = root.as_os_str().as_bytes();
+        if pb.len() > rb.len() && pb.starts_with(rb) && pb[rb.len()] == b'/' && !rb.is_empty() {
+            let mut clean = None;
+            let mut i = rb.len() + 1;
+            if known > i && known <= pb.len() && pb[known - 1] == b'/' {
+                i = known;
+            }
+            loop {
+                let end = memchr::memchr(b'/', &pb[i..]).map_or(pb.len(), |k| i + k);
+                let seg = &pb[i..end];
+                if seg.is_empty() || seg == b"." || seg == b".." {
+                    break;
+                }
+                let md = fs::symlink_metadata(OsStr::from_bytes(&pb[..end])).map_err(|e| miss_of(&e))?;
+                if md.file_type().is_symlink() {
+                    break;
+                }
+                if end == pb.len() {
+                    clean = Some(md);
+                    break;
+                }
+                i = end + 1;
+            }
+            if let Some(md) = clean {
+                return Ok((Cow::Borrowed(p), md));
+            }
+        }
+    }
+    let c = confine(p, root)?;
+    let md = fs::metadata(&c).map_err(|e| miss_of(&e))?;
+    Ok((Cow::Owned(c), md))
 }
 
 #[cfg(test)]
@@ -255,6 +332,18 @@ mod tests {
             std::os::unix::fs::symlink(base.join("secret"), base.join("root/out")).unwrap();
             std::os::unix::fs::symlink(base.join("root/sub/f.txt"), base.join("root/in")).unwrap();
             assert_eq!(confine(&root.join("out"), &root), Err(Miss::NotFound));
+            assert_eq!(confine_stat(&root.join("out"), &root).err(), Some(Miss::NotFound));
+            assert_eq!(
+                confine_stat(&root.join("in"), &root).unwrap().0,
+                root.join("sub/f.txt"),
+                "confine_stat follows a symlink as confine does"
+            );
+            assert!(confine_stat(&root.join("sub/f.txt"), &root).unwrap().1.is_file());
+            assert_eq!(confine_stat(&root.join("sub/nope"), &root).err(), Some(Miss::NotFound));
+            assert_eq!(
+                confine_stat(&root.join("sub/f.txt/x"), &root).err(),
+                Some(Miss::NotFound)
+            );
             assert_eq!(
                 confine(&root.join("in"), &root).unwrap(),
                 root.join("sub/f.txt"),

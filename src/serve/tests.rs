@@ -400,3 +400,52 @@ mod props {
         }
     }
 }
+
+#[test]
+fn allocation_free_formatters_match_the_formatting_ones() {
+    for (size, s, ns, gz) in [
+        (0u64, 0i64, 0u32, false),
+        (1024, 1_700_000_000, 123_456_789, true),
+        (u64::MAX, -1, 999_999_999, false),
+        (15, i64::MIN, 1, true),
+    ] {
+        assert_eq!(
+            &*super::cond::etag_buf(size, s, ns, gz),
+            super::cond::etag(size, s, ns, gz)
+        );
+    }
+    for secs in [
+        0i64,
+        1,
+        86_399,
+        951_782_400,
+        1_700_000_000,
+        253_402_300_799,
+        -1,
+        -62_167_219_201,
+    ] {
+        let mut out = Vec::new();
+        super::date::format_to(secs, &mut out);
+        assert_eq!(out, super::date::format(secs).as_bytes(), "{secs}");
+    }
+}
+
+#[test]
+fn join_matches_pathbuf_push() {
+    use std::path::{Path, PathBuf};
+    for (dir, rest) in [
+        ("/srv/www", vec![b"a".to_vec(), b"b c.txt".to_vec()]),
+        ("/", vec![b"x".to_vec()]),
+        ("/srv/www/", vec![b"x".to_vec(), b"y".to_vec()]),
+        ("rel", vec![]),
+    ] {
+        let mut want = PathBuf::from(dir);
+        for s in &rest {
+            want.push(std::str::from_utf8(s).unwrap());
+        }
+        assert_eq!(
+            super::path::join(Path::new(dir), &rest).unwrap().as_os_str(),
+            want.as_os_str()
+        );
+    }
+}
