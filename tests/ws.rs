@@ -1,0 +1,158 @@
+//! WebSocket with real peers over 127.0.0.1 (issue 10): python `websockets` (installed with
+//! pip into `target/pyenv`) as a client against a C echo server written only with
+//! Mongoose's names (`tests/c/ws_echo_server.c`, built with ASan/UBSan), raw sockets for the
+//! handshake refusals, and meerkat's own client (`c-examples/websocket-client`) against a
+//! python `websockets` echo server. Every wait is bounded; children are killed by guards.
+
+mod common;
+
+use common::cbuild::{compile_c, example, free_port, root, Flavor};
+use common::data::json_num;
+use common::example::{Child, STEP};
+use common::proc::{describe, run_limited, text};
+use common::tools;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn python() -> PathBuf {
+    tools::setup(&["python3-venv"], &[("python3", &["--version"])]);
+    tools::python_with("websockets", "websockets>=13")
+}
+
+fn script(name: &str) -> PathBuf {
+    root().join("tests/ws").join(name)
+}
+
+fn echo_server_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        compile_c(
+            "ws_echo_server",
+            &[&root().join("tests/c/ws_echo_server.c")],
+            &[],
+            Flavor::Sanitized,
+        )
+    })
+    .clone()
+}
+
+/// Send `req` on a fresh connection and read until the server closes (bounded).
+fn raw_exchange(port: u16, req: &[u8]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(STEP)).unwrap();
+    s.write_all(req).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got)
+        .expect("the server closes after refusing the upgrade");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn python_client_against_mongoose_style_echo_server() {
+    let py = python();
+    let (child, port) = Child::server_with(&echo_server_bin(), "http", None, &[]);
+
+    let out = run_limited(
+        Command::new(&py)
+            .arg(script("client_check.py"))
+            .arg(format!("ws://127.0.0.1:{port}/ws")),
+        Duration::from_secs(60),
+        "client_check.py",
+    );
+    assert!(out.status.success(), "client_check.py failed:\n{}", describe(&out));
+    let json = text(&out.stdout);
+    for want in [
+        "\"extensions\": \"permessage-deflate",
+        "\"text\": \"hello, meerkat \\u00e9\\u20ac\"",
+        "\"binary_ok\": true",
+        "\"big_ok\": true",
+        "\"burst_ok\": true",
+        "\"fragmented\": \"fragmented message\"",
+        "\"pong\": true",
+    ] {
+        assert!(json.contains(want), "{want} not in {json}");
+    }
+    assert_eq!(json_num(&json, "big_len"), 1 << 20, "{json}");
+    assert_eq!(json_num(&json, "close_code"), 4000, "{json}");
+
+    // Not an upgrade: 400. Wrong version: 426 with the version we speak. Both then close.
+    let r = raw_exchange(port, b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400 "), "{r}");
+    let r = raw_exchange(
+        port,
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 12\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 426 "), "{r}");
+    assert!(r.contains("Sec-WebSocket-Version: 13\r\n"), "{r}");
+    // A good upgrade with a message in the same packet as the request: the bytes after the
+    // head go to the WebSocket (a masked "hi" text frame), then a masked close.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(STEP)).unwrap();
+    let mut req = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        .to_vec();
+    let key = [1u8, 2, 3, 4];
+    req.extend_from_slice(&[0x81, 0x82]);
+    req.extend_from_slice(&key);
+    req.extend(b"hi".iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    req.extend_from_slice(&[0x88, 0x82]);
+    req.extend_from_slice(&key);
+    req.extend([0x03u8, 0xe8].iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    s.write_all(&req).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).expect("closed after the close handshake");
+    let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
+    let head = String::from_utf8_lossy(&got[..head_end]);
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(
+        head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+        "{head}"
+    );
+    assert_eq!(&got[head_end..], &[0x81, 2, b'h', b'i', 0x88, 2, 0x03, 0xe8]);
+
+    let f = child.stop();
+    let stats = f
+        .stdout
+        .iter()
+        .find(|l| l.starts_with("opens="))
+        .expect("the stats line");
+    // Two upgrades, four connections each closed once; only the listener is left.
+    assert_eq!(stats, "opens=2 msgs=105 closes=4 live=1", "{}", f.describe());
+    f.assert_no_sanitizer_report();
+}
+
+#[test]
+fn meerkat_client_against_python_server() {
+    let py = python();
+    let port = free_port();
+    let mut server = Child::spawn(
+        &py,
+        None,
+        &[script("echo_server.py").to_str().unwrap(), &port.to_string()],
+    );
+    server.wait_line("listening", |l| l.starts_with("listening on"));
+    let client = example("websocket-client", Flavor::Sanitized);
+    let out = run_limited(
+        Command::new(&client).arg(format!("ws://127.0.0.1:{port}/echo")),
+        Duration::from_secs(30),
+        "websocket-client",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "websocket-client failed:\n{}", describe(&out));
+    for want in [
+        "connected\n",
+        "echo: hello from meerkat\n",
+        "binary echo: 100000 bytes ok\n",
+        "closed: 1000 done\n",
+        "live=0\n",
+    ] {
+        assert!(stdout.contains(want), "{want:?} not in:\n{}", describe(&out));
+    }
+    assert!(!text(&out.stderr).contains("Sanitizer"), "{}", describe(&out));
+    let _ = server.kill();
+}
