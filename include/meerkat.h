@@ -549,6 +549,10 @@ struct mg_conn_info {
    TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
    */
   bool is_tls;
+  /*
+   Mongoose's `c->is_websocket`: the WebSocket opening handshake completed (server: from
+   `mg_ws_upgrade` on; client: from `MG_EV_WS_OPEN` on).
+   */
   bool is_websocket;
   bool is_resolving;
   bool is_connecting;

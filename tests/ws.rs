@@ -156,3 +156,65 @@ fn meerkat_client_against_python_server() {
     assert!(!text(&out.stderr).contains("Sanitizer"), "{}", describe(&out));
     let _ = server.kill();
 }
+
+#[test]
+fn websocket_server_example_echoes_and_pushes_time() {
+    let py = python();
+    let dir = root().join("c-examples/websocket-server");
+    let (child, port) = Child::server_with(&example("websocket-server", Flavor::Sanitized), "http", Some(&dir), &[]);
+
+    // The page comes from web_root.
+    let page = raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+    assert!(page.contains("new WebSocket("), "{page}");
+
+    // meerkat's client example against meerkat's server example.
+    let client = example("websocket-client", Flavor::Sanitized);
+    let out = run_limited(
+        Command::new(&client).arg(format!("ws://127.0.0.1:{port}/websocket")),
+        Duration::from_secs(30),
+        "websocket-client",
+    );
+    assert!(out.status.success(), "websocket-client failed:\n{}", describe(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("echo: hello from meerkat\n"), "{}", describe(&out));
+    assert!(stdout.contains("binary echo: 100000 bytes ok\n"), "{}", describe(&out));
+
+    // A python client sees the pushed time and its echo.
+    let code = r#"
+import json, sys
+from websockets.sync.client import connect
+with connect(sys.argv[1], open_timeout=10) as ws:
+    ws.send("ping me")
+    seen = set()
+    for _ in range(10):
+        m = ws.recv(timeout=5)
+        if m == "ping me":
+            seen.add("echo")
+        elif isinstance(json.loads(m).get("time"), int):
+            seen.add("time")
+        if seen == {"echo", "time"}:
+            break
+    print(" ".join(sorted(seen)))
+"#;
+    let out = run_limited(
+        Command::new(&py).args(["-c", code, &format!("ws://127.0.0.1:{port}/websocket")]),
+        Duration::from_secs(30),
+        "python client",
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(text(&out.stdout).trim(), "echo time", "{}", describe(&out));
+
+    let f = child.stop();
+    let counts = f
+        .stdout
+        .iter()
+        .find(|l| l.starts_with("websockets "))
+        .expect("the counts line");
+    assert!(
+        counts.starts_with("websockets opened=2 closed=2 echoed=3 "),
+        "{}",
+        f.describe()
+    );
+    f.assert_no_sanitizer_report();
+}

@@ -289,6 +289,8 @@ pub struct mg_conn_info {
     /// `mg_tls_init`. A connection with this flag that reaches reading or sending without
     /// TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
     pub is_tls: bool,
+    /// Mongoose's `c->is_websocket`: the WebSocket opening handshake completed (server: from
+    /// `mg_ws_upgrade` on; client: from `MG_EV_WS_OPEN` on).
     pub is_websocket: bool,
     pub is_resolving: bool,
     pub is_connecting: bool,

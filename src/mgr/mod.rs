@@ -143,6 +143,8 @@ pub struct ConnInfo {
     pub is_udp: bool,
     /// The URL asked for TLS, or TLS is attached.
     pub is_tls: bool,
+    /// A WebSocket (after the opening handshake; Mongoose's `c->is_websocket`).
+    pub is_websocket: bool,
     /// It speaks HTTP (a listener: its accepted connections will).
     pub is_http: bool,
     pub is_resolving: bool,
@@ -1013,6 +1015,7 @@ impl Mgr {
             is_accepted: c.is_accepted,
             is_udp: c.transport == Transport::Udp,
             is_tls: c.is_tls(),
+            is_websocket: matches!(c.proto, Proto::Ws(_)),
             is_http: matches!(c.proto, Proto::HttpServer(_) | Proto::HttpClient(_)) || c.accept_kind == ProtoKind::Http,
             is_resolving: matches!(c.state, State::Resolving { .. }),
             is_connecting: c.state == State::Connecting,
