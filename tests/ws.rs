@@ -218,3 +218,48 @@ with connect(sys.argv[1], open_timeout=10) as ws:
     );
     f.assert_no_sanitizer_report();
 }
+
+/// A bounded Autobahn run in the suite: `kosoku` (PyPI) in fuzzingclient mode, groups 1–7
+/// (framing, pings, reserved bits, opcodes, fragmentation, UTF-8, closing: 246 cases, a few
+/// seconds), against the Mongoose-style echo server with ASan/UBSan and its limits raised
+/// to 64 MiB. Every case must be OK, NON-STRICT or INFORMATIONAL. (The whole suite, 517
+/// cases with 9.x performance and 12.x/13.x permessage-deflate, takes minutes on a release
+/// build and is run by hand: see the issue's report.)
+#[test]
+fn autobahn_groups_1_to_7_against_the_echo_server() {
+    let _ = python();
+    let kosoku = tools::python_with("kosoku", "kosoku").with_file_name("kosoku");
+    let (child, port) = Child::server_with(&echo_server_bin(), "http", None, &["big"]);
+    let out_dir = std::env::temp_dir().join(format!("meerkat-autobahn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let mut cmd = Command::new(&kosoku);
+    cmd.args(["-m", "fuzzingclient", "-p", "2", "-o"]).arg(&out_dir);
+    for g in 1..=7 {
+        cmd.args(["-i", &format!("{g}.*")]);
+    }
+    cmd.arg(format!("127.0.0.1:{port}"));
+    let out = run_limited(&mut cmd, Duration::from_secs(170), "kosoku");
+    let index = std::fs::read_to_string(out_dir.join("index.json"))
+        .unwrap_or_else(|e| panic!("no kosoku report ({e}):\n{}", describe(&out)));
+    let cases = index.matches("\"behavior\":").count();
+    let good = ["OK", "NON-STRICT", "INFORMATIONAL"];
+    let bad: Vec<&str> = index
+        .split("\"behavior\":")
+        .skip(1)
+        .filter(|s| {
+            let v = s.trim_start().trim_start_matches('"');
+            !good.iter().any(|g| v.starts_with(&format!("{g}\"")))
+        })
+        .collect();
+    assert!(cases >= 246, "{cases} cases in the report:\n{}", describe(&out));
+    assert!(bad.is_empty(), "{} cases not passed:\n{}", bad.len(), describe(&out));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let f = child.stop();
+    f.assert_no_sanitizer_report();
+    let stats = f
+        .stdout
+        .iter()
+        .find(|l| l.starts_with("opens="))
+        .expect("the stats line");
+    assert!(stats.ends_with(" live=1"), "{}", f.describe());
+}
