@@ -201,10 +201,24 @@
 #define MG_EV_WS_CTL 14
 
 /*
- A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
- `ev_data`: `struct mg_str *`. (meerkat has no MQTT; this reuses that number.)
+ MQTT command received (Mongoose 7.22 number; meerkat has no MQTT yet: never delivered).
  */
-#define MG_EV_HTTP_CHUNK 15
+#define MG_EV_MQTT_CMD 15
+
+/*
+ MQTT PUBLISH received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_MQTT_MSG 16
+
+/*
+ MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_MQTT_OPEN 17
+
+/*
+ SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_SNTP_TIME 18
 
 /*
  Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
@@ -212,9 +226,32 @@
 #define MG_EV_WAKEUP 19
 
 /*
- First number free for application events.
+ mDNS query received (Mongoose 7.22 number; never delivered by meerkat yet).
  */
-#define MG_EV_USER 20
+#define MG_EV_MDNS_REQ 20
+
+/*
+ mDNS response received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_MDNS_RESP 21
+
+/*
+ Modbus request received (Mongoose 7.22 number; never delivered by meerkat yet).
+ */
+#define MG_EV_MODBUS_REQ 22
+
+/*
+ A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
+ `ev_data`: `struct mg_str *`. meerkat's own events come after Mongoose 7.22's (0..=22).
+ */
+#define MG_EV_HTTP_CHUNK 23
+
+/*
+ First number free for application events: above every event meerkat has or will add
+ (its own events take 23..=99). Mongoose 7.22: 23; code that names `MG_EV_USER` rather
+ than its number is unaffected.
+ */
+#define MG_EV_USER 100
 
 /*
  Timer flag: fire once (default), then the timer is freed and its handle goes stale.
@@ -304,21 +341,6 @@
  The deepest nesting of objects and arrays `mg_json_get` follows (fixed at build time).
  */
 #define MG_JSON_MAX_DEPTH 30
-
-/*
- MQTT PUBLISH received (Mongoose 7.22 number; meerkat has no MQTT yet: never delivered).
- */
-#define MG_EV_MQTT_MSG 16
-
-/*
- MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
- */
-#define MG_EV_MQTT_OPEN 17
-
-/*
- SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
- */
-#define MG_EV_SNTP_TIME 18
 
 /*
  Timer flag (`mg_timer_poll` sets it): the timer's function was called at least once.

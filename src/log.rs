@@ -54,14 +54,8 @@ pub fn write(bytes: &[u8]) {
     let sink = *SINK.lock(); // copied out: the sink runs without our lock held
     match sink {
         Some(f) => f(bytes),
-        None => {
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(bytes);
-            if bytes.ends_with(b"\n") {
-                let _ = out.flush();
-            }
-        }
+        // Straight to fd 1, never raising SIGPIPE (a closed stdout loses the line).
+        None => crate::sys::write_stdout(bytes),
     }
 }
 

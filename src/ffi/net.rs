@@ -1,10 +1,6 @@
 //! Address helpers with Mongoose 7.22's names: `mg_aton` (text to `struct mg_addr`) and
 //! `mg_check_ip_acl` (Mongoose's `+a.b.c.d/n,-...` lists). The parsing is `util::net`.
 //! Pure functions: any thread, nothing retained.
-//!
-//! Also the event numbers of Mongoose 7.22 that meerkat does not deliver but that ported
-//! code names in its `switch` (MQTT and SNTP are another issue); those whose 7.22 numbers
-//! meerkat uses for something else today are not declared (see docs/porting.md §9).
 
 use core::ffi::c_int;
 
@@ -12,13 +8,6 @@ use super::cast;
 use super::guard;
 use super::types::{mg_addr, mg_str};
 use crate::util::net::{self, AclError};
-
-/// MQTT PUBLISH received (Mongoose 7.22 number; meerkat has no MQTT yet: never delivered).
-pub const MG_EV_MQTT_MSG: c_int = 16;
-/// MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
-pub const MG_EV_MQTT_OPEN: c_int = 17;
-/// SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
-pub const MG_EV_SNTP_TIME: c_int = 18;
 
 /// `mg_aton(str, &addr)`: parse an IP address without a port: `""` (0.0.0.0), `localhost`
 /// (127.0.0.1, any case), dotted-quad IPv4 (leading zeros are decimal), or IPv6 in any

@@ -146,13 +146,29 @@ pub const MG_EV_WS_OPEN: c_int = 12;
 pub const MG_EV_WS_MSG: c_int = 13;
 /// WebSocket control frame. `ev_data`: `struct mg_ws_message *`.
 pub const MG_EV_WS_CTL: c_int = 14;
-/// A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
-/// `ev_data`: `struct mg_str *`. (meerkat has no MQTT; this reuses that number.)
-pub const MG_EV_HTTP_CHUNK: c_int = 15;
+/// MQTT command received (Mongoose 7.22 number; meerkat has no MQTT yet: never delivered).
+pub const MG_EV_MQTT_CMD: c_int = 15;
+/// MQTT PUBLISH received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_MQTT_MSG: c_int = 16;
+/// MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_MQTT_OPEN: c_int = 17;
+/// SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_SNTP_TIME: c_int = 18;
 /// Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
 pub const MG_EV_WAKEUP: c_int = 19;
-/// First number free for application events.
-pub const MG_EV_USER: c_int = 20;
+/// mDNS query received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_MDNS_REQ: c_int = 20;
+/// mDNS response received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_MDNS_RESP: c_int = 21;
+/// Modbus request received (Mongoose 7.22 number; never delivered by meerkat yet).
+pub const MG_EV_MODBUS_REQ: c_int = 22;
+/// A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
+/// `ev_data`: `struct mg_str *`. meerkat's own events come after Mongoose 7.22's (0..=22).
+pub const MG_EV_HTTP_CHUNK: c_int = 23;
+/// First number free for application events: above every event meerkat has or will add
+/// (its own events take 23..=99). Mongoose 7.22: 23; code that names `MG_EV_USER` rather
+/// than its number is unaffected.
+pub const MG_EV_USER: c_int = 100;
 
 /// Timer flag: fire once (default), then the timer is freed and its handle goes stale.
 pub const MG_TIMER_ONCE: u32 = 0;

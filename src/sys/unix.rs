@@ -336,6 +336,35 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
     }
 }
 
+/// Write `bytes` (a log line) to standard output, all of it unless stdout fails. A closed
+/// pipe or terminal must not kill the program: like every other write of the library this
+/// never raises SIGPIPE (on Linux the signal is blocked for the thread around the write and
+/// the one it raised is taken back); the line is lost instead. Interrupted writes are
+/// retried; a non-blocking stdout that is full drops the rest of the line.
+pub fn write_stdout(bytes: &[u8]) {
+    #[cfg(target_os = "linux")]
+    let guard = SigpipeBlock::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // SAFETY: `rest` is a valid readable buffer of `rest.len()` bytes; fd 1 may be closed,
+        // which write(2) reports as EBADF.
+        let n = unsafe { libc::write(1, rest.as_ptr().cast(), rest.len()) };
+        if n > 0 {
+            rest = &rest[n as usize..];
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        if n < 0 && e.kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        #[cfg(target_os = "linux")]
+        if e.raw_os_error() == Some(libc::EPIPE) {
+            guard.consume_pending();
+        }
+        break;
+    }
+}
+
 /// SIGPIPE blocked for the current thread while alive (see [`sendfile`]).
 #[cfg(target_os = "linux")]
 struct SigpipeBlock {

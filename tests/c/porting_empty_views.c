@@ -4,16 +4,7 @@
  * Prints "N passed, M failed". */
 #include "mongoose.h"
 
-static int g_pass, g_fail;
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (cond) {                                                           \
-      g_pass++;                                                           \
-    } else {                                                              \
-      g_fail++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
-  } while (0)
+#include "check.h"
 
 static struct mg_mgr g_mgr;
 static int g_done, g_wakeups, g_reads;
@@ -80,6 +71,5 @@ int main(void) {
     CHECK(mg_http_get_var(&q, "x", out, SIZE_MAX) == 3 && strcmp(out, "1 2") == 0);
   }
 
-  printf("%d passed, %d failed\n", g_pass, g_fail);
-  return g_fail == 0 ? 0 : 1;
+  return CHECK_SUMMARY();
 }

@@ -3,16 +3,7 @@
  * never mistaken for a live manager. Prints "N passed, M failed". */
 #include "mongoose.h"
 
-static int g_pass, g_fail;
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (cond) {                                                           \
-      g_pass++;                                                           \
-    } else {                                                              \
-      g_fail++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
-  } while (0)
+#include "check.h"
 
 static struct mg_mgr g_mgr; /* a global: zeroed */
 static struct mg_mgr *g_other;
@@ -100,6 +91,5 @@ int main(void) {
   CHECK(mg_mgr_init(&m) == 0);
   CHECK(mg_mgr_free(&m) == 0);
 
-  printf("%d passed, %d failed\n", g_pass, g_fail);
-  return g_fail == 0 ? 0 : 1;
+  return CHECK_SUMMARY();
 }

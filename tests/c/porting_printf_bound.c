@@ -5,16 +5,7 @@
 #include "mongoose.h"
 #include <sys/resource.h>
 
-static int g_pass, g_fail;
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (cond) {                                                           \
-      g_pass++;                                                           \
-    } else {                                                              \
-      g_fail++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
-  } while (0)
+#include "check.h"
 
 int main(void) {
   struct mg_mgr mgr;
@@ -68,6 +59,5 @@ int main(void) {
   CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
   printf("maxrss_kb %ld\n", (long) ru.ru_maxrss);
   CHECK(ru.ru_maxrss < 64 * 1024); /* KiB on Linux: under 64 MB */
-  printf("%d passed, %d failed\n", g_pass, g_fail);
-  return g_fail == 0 ? 0 : 1;
+  return CHECK_SUMMARY();
 }

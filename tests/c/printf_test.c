@@ -22,17 +22,7 @@
 #include <string.h>
 #include <wchar.h>
 
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      g_pass++;                                                              \
-    } else {                                                                 \
-      g_fail++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                        \
-  } while (0)
+#include "check.h"
 
 /* Exact string, and a return value equal to its length. */
 static void check_str(int line, const char *what, const char *got, size_t got_ret,

@@ -12,28 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (cond) {                                                          \
-      passed++;                                                          \
-    } else {                                                             \
-      failed++;                                                          \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
-    }                                                                    \
-  } while (0)
-
-#define CHECK_STR(got, want)                                                 \
-  do {                                                                       \
-    if (strcmp((got), (want)) == 0) {                                        \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      printf("FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, (got), \
-             (want));                                                        \
-    }                                                                        \
-  } while (0)
 
 /* ---- JSON-RPC ---------------------------------------------------------------------- */
 
@@ -330,7 +310,9 @@ static void test_misc(void) {
   CHECK(MG_EV_CONNECT == 4 && MG_EV_ACCEPT == 5 && MG_EV_TLS_HS == 6 && MG_EV_READ == 7);
   CHECK(MG_EV_WRITE == 8 && MG_EV_CLOSE == 9 && MG_EV_HTTP_HDRS == 10 && MG_EV_HTTP_MSG == 11);
   CHECK(MG_EV_WS_OPEN == 12 && MG_EV_WS_MSG == 13 && MG_EV_WS_CTL == 14);
-  CHECK(MG_EV_MQTT_MSG == 16 && MG_EV_MQTT_OPEN == 17 && MG_EV_SNTP_TIME == 18);
+  CHECK(MG_EV_MQTT_CMD == 15 && MG_EV_MQTT_MSG == 16 && MG_EV_MQTT_OPEN == 17 && MG_EV_SNTP_TIME == 18);
+  CHECK(MG_EV_WAKEUP == 19 && MG_EV_MDNS_REQ == 20 && MG_EV_MDNS_RESP == 21 && MG_EV_MODBUS_REQ == 22);
+  CHECK(MG_EV_HTTP_CHUNK > MG_EV_MODBUS_REQ && MG_EV_USER > MG_EV_HTTP_CHUNK);
   CHECK(MG_EV_WAKEUP == 19);
 }
 
@@ -342,6 +324,5 @@ int main(void) {
   test_queue();
   test_net();
   test_misc();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return CHECK_SUMMARY();
 }
