@@ -10,6 +10,7 @@ use meerkat::{ConnId, Error, Event, Mgr, TimerOpts};
 
 type Log = Rc<RefCell<Vec<String>>>;
 type Returned = Rc<RefCell<Vec<(ConnId, Vec<u8>)>>>;
+type Messages = Rc<RefCell<Vec<(u8, Vec<u8>)>>>;
 
 fn name(ev: &Event<'_>) -> String {
     match ev {
@@ -306,7 +307,7 @@ fn websocket_server_and_client_on_one_manager() {
         .unwrap();
     let port = port_of(&mgr, l);
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let got: Rc<RefCell<Vec<(u8, Vec<u8>)>>> = Rc::default();
+    let got: Messages = Rc::default();
     let (clog, cgot) = (log.clone(), got.clone());
     let big2 = big.clone();
     let c = mgr
