@@ -371,3 +371,48 @@ fn websocket_server_and_client_on_one_manager() {
     assert_eq!(log.iter().filter(|e| *e == "c close").count(), 1, "{log:?}");
     assert_eq!(mgr.stats().1, 1, "only the listener is left");
 }
+
+/// An upgraded connection is under none of the HTTP timeouts: with head, idle and body
+/// timeouts of 100 ms, a WebSocket that stays silent for 600 ms is still open and echoes.
+#[test]
+fn websocket_is_not_under_http_timeouts() {
+    let mgr = Mgr::new().unwrap();
+    let mut l = mgr.limits();
+    l.http_head_timeout_ms = 100;
+    l.http_idle_timeout_ms = 100;
+    l.http_body_timeout_ms = 100;
+    mgr.set_limits(l).unwrap();
+    let lsn = mgr
+        .http_listen("http://127.0.0.1:0", |m: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+            Event::HttpMessage(hm) => m.ws_upgrade(c, hm, b"").unwrap(),
+            Event::WsMessage(wm) => {
+                m.ws_send(c, wm.opcode(), wm.data).unwrap();
+            }
+            _ => {}
+        })
+        .unwrap();
+    let port = port_of(&mgr, lsn);
+    let echoes = Rc::new(Cell::new(0));
+    let closed = Rc::new(Cell::new(false));
+    let (e2, c2) = (echoes.clone(), closed.clone());
+    let c = mgr
+        .ws_connect(
+            &format!("ws://127.0.0.1:{port}/"),
+            move |_: &Mgr, _: ConnId, ev: Event<'_>| match ev {
+                Event::WsMessage(_) => e2.set(e2.get() + 1),
+                Event::Close => c2.set(true),
+                _ => {}
+            },
+            b"",
+        )
+        .unwrap();
+    poll_until(&mgr, "open", || mgr.info(c).is_ok_and(|i| i.is_websocket));
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(600) {
+        mgr.poll(20).unwrap();
+    }
+    assert!(!closed.get(), "the WebSocket was closed by an HTTP timeout");
+    mgr.ws_send(c, meerkat::ws::WEBSOCKET_OP_TEXT, b"still here").unwrap();
+    poll_until(&mgr, "echo", || echoes.get() == 1);
+    assert_eq!(mgr.stats().1, 3);
+}
