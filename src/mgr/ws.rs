@@ -202,6 +202,7 @@ impl Mgr {
                 return Err(Error::Invalid);
             }
         };
+        #[allow(unused_mut)]
         let mut ext = Vec::new();
         #[cfg(feature = "ws-deflate")]
         let params = deflate::negotiate_server(
@@ -375,6 +376,7 @@ impl Mgr {
         kr.copy_from_slice(&random[..16]);
         let key = handshake::client_key(kr);
         let protocols = offered_protocols(extra_headers);
+        #[allow(unused_mut)]
         let mut ext = Vec::new();
         #[cfg(feature = "ws-deflate")]
         deflate::client_offer(&deflate_config(), &mut ext);
