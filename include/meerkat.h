@@ -287,6 +287,36 @@
 #define MG_LL_VERBOSE 4
 
 /*
+ WebSocket opcode: continuation frame (`mg_ws_wrap` of a fragment after the first).
+ */
+#define WEBSOCKET_OP_CONTINUE 0
+
+/*
+ WebSocket opcode: text message (must be UTF-8).
+ */
+#define WEBSOCKET_OP_TEXT 1
+
+/*
+ WebSocket opcode: binary message.
+ */
+#define WEBSOCKET_OP_BINARY 2
+
+/*
+ WebSocket opcode: close (payload: 2-byte status code in network order, then a reason).
+ */
+#define WEBSOCKET_OP_CLOSE 8
+
+/*
+ WebSocket opcode: ping (answered by meerkat with a pong automatically).
+ */
+#define WEBSOCKET_OP_PING 9
+
+/*
+ WebSocket opcode: pong.
+ */
+#define WEBSOCKET_OP_PONG 10
+
+/*
  The largest header count a loop in Mongoose style needs to allow for; the terminating
  empty entry always comes first in meerkat.
  */
@@ -372,36 +402,6 @@
  A one-shot timer is unlinked and freed (`mg_free`) after it fires.
  */
 #define AUTODELETE 8
-
-/*
- Continuation frame (Mongoose's `WEBSOCKET_OP_CONTINUE`).
- */
-#define WEBSOCKET_OP_CONTINUE 0
-
-/*
- Text frame (`WEBSOCKET_OP_TEXT`).
- */
-#define WEBSOCKET_OP_TEXT 1
-
-/*
- Binary frame (`WEBSOCKET_OP_BINARY`).
- */
-#define WEBSOCKET_OP_BINARY 2
-
-/*
- Close frame (`WEBSOCKET_OP_CLOSE`).
- */
-#define WEBSOCKET_OP_CLOSE 8
-
-/*
- Ping frame (`WEBSOCKET_OP_PING`).
- */
-#define WEBSOCKET_OP_PING 9
-
-/*
- Pong frame (`WEBSOCKET_OP_PONG`).
- */
-#define WEBSOCKET_OP_PONG 10
 
 /*
  FIN bit of the first header byte, as in [`WsMessage::flags`].
@@ -571,6 +571,10 @@ struct mg_conn_info {
    TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
    */
   bool is_tls;
+  /*
+   Mongoose's `c->is_websocket`: the WebSocket opening handshake completed (server: from
+   `mg_ws_upgrade` on; client: from `MG_EV_WS_OPEN` on).
+   */
   bool is_websocket;
   bool is_resolving;
   bool is_connecting;
@@ -821,6 +825,12 @@ struct mg_limits {
    `tls_handshake_timeout_ms`.
    */
   uint32_t http_body_timeout_ms;
+  /*
+   WebSocket: largest message delivered in `MG_EV_WS_MSG`, after reassembly of its
+   fragments and decompression (default 1 MiB; more: the connection is closed with
+   status 1009). Appended after `http_body_timeout_ms`.
+   */
+  size_t ws_max_message;
 };
 
 /*
@@ -1060,6 +1070,18 @@ struct mg_tls_opts {
   struct mg_str key;
   struct mg_str name;
   int skip_verification;
+};
+
+/*
+ A WebSocket message or control frame (`ev_data` of `MG_EV_WS_MSG` and `MG_EV_WS_CTL`), as
+ in Mongoose. `data` points into memory owned by meerkat, valid until the handler returns:
+ unmasked, reassembled from its fragments and decompressed. `flags` is the first byte of
+ the frame header with the RSV bits cleared: `flags & 0x0f` is the `WEBSOCKET_OP_*`,
+ `flags & 0x80` the FIN bit (always set: messages arrive whole).
+ */
+struct mg_ws_message {
+  struct mg_str data;
+  uint8_t flags;
 };
 
 /*
@@ -2305,6 +2327,71 @@ void mg_set_random_fn(void (*f)(void *buf, size_t len));
  */
 char *mg_random_str(char *buf, size_t len);
 
+/*
+ Accept a WebSocket upgrade (the non-variadic core of `mg_ws_upgrade`): call it in the
+ `MG_EV_HTTP_MSG` (or `MG_EV_HTTP_HDRS`) handler of the upgrade request `hm`. `headers` is
+ NULL or zero or more `Name: value\r\n` lines added to the `101` (for instance the
+ `Sec-WebSocket-Protocol` the server picked). permessage-deflate is negotiated when the
+ client offers it. No more HTTP is read on `c`; `MG_EV_WS_OPEN` (with a copy of `hm`
+ view) follows as soon as the current handler returns, then `MG_EV_WS_MSG` and
+ `MG_EV_WS_CTL`. WebSockets are under none of the HTTP timeouts.
+
+ Returns 0, or: `MG_ERR_INVALID` (not a valid upgrade: meerkat answered `400`, or `426` with
+ `Sec-WebSocket-Version: 13` for another version, and closes after it; or malformed
+ `headers`, nothing sent), `MG_ERR_UNSUPPORTED` (not inside the request's event, or a
+ response was already begun), `MG_ERR_FULL`, `MG_ERR_CLOSING`, `MG_ERR_STALE`.
+ (Mongoose's `mg_ws_upgrade` returns nothing.) Owner thread.
+ */
+int mg_ws_upgrade_n(struct mg_conn c,
+                    const struct mg_http_message *hm,
+                    const char *headers,
+                    size_t len);
+
+/*
+ Send `len` bytes at `buf` as one WebSocket message or control frame with opcode `op`
+ (`WEBSOCKET_OP_TEXT`, `_BINARY`, `_PING`, `_PONG`, `_CLOSE`; a control payload is at most
+ 125 bytes). Text and binary are compressed when permessage-deflate was negotiated; a
+ client masks. Sending `WEBSOCKET_OP_CLOSE` starts the closing handshake: nothing more may
+ be sent, and the connection closes when the peer's close arrives. All or nothing: the
+ payload must fit in the send room (`mg_send_room`; the frame header, at most 14 bytes,
+ comes on top).
+
+ Returns the number of bytes queued (frame header included), or `MG_ERR_FULL`,
+ `MG_ERR_INVALID` (bad `op`, control payload over 125, (NULL, len > 0)), `MG_ERR_CLOSING`
+ (closing handshake begun, or `mg_close`d), `MG_ERR_UNSUPPORTED` (not a WebSocket),
+ `MG_ERR_STALE`. Mongoose returns `size_t` (bytes queued, never an error); ported code that
+ ignores the result keeps working, code that adds it up must check for `< 0`. A frame over
+ `INT_MAX` bytes returns `INT_MAX`. Owner thread.
+ */
+int mg_ws_send(struct mg_conn c, const void *buf, size_t len, int op);
+
+/*
+ Turn the last `len` bytes queued on `c` (with `mg_send`/`mg_printf`, not yet written to
+ the socket) into one WebSocket frame with opcode `op`, compressed and masked as
+ `mg_ws_send` would. Returns the frame's length, or `MG_ERR_INVALID` (fewer than `len`
+ unsent bytes, bad `op`) and the errors of `mg_ws_send`. Mongoose returns the send buffer's
+ length (`size_t`). Owner thread.
+ */
+int mg_ws_wrap(struct mg_conn c, size_t len, int op);
+
+/*
+ Open a WebSocket client connection (the non-variadic core of `mg_ws_connect`): `url` is
+ `ws://host[:port][/path]` or `wss://...` (TLS: call `mg_tls_init` in `MG_EV_CONNECT`).
+ `headers` is NULL or zero or more `Name: value\r\n` lines added to the upgrade request
+ (a `Sec-WebSocket-Protocol` there is the subprotocols offered). permessage-deflate is
+ offered. Events: `MG_EV_OPEN`, `MG_EV_RESOLVE`, `MG_EV_CONNECT`, (`MG_EV_TLS_HS`), then
+ `MG_EV_WS_OPEN` with the server's `101` response as `struct mg_http_message *`, or
+ `MG_EV_ERROR` "WebSocket handshake failed..." then `MG_EV_CLOSE`. Returns the handle or
+ `{0}` with `mg_last_error()` as for `mg_connect` (`MG_ERR_URL` for another scheme than
+ ws, wss, http, https; `MG_ERR_INVALID` for malformed `headers`). Owner thread.
+ */
+struct mg_conn mg_ws_connect_n(struct mg_mgr *mgr,
+                               const char *url,
+                               mg_event_handler_t f,
+                               void *fn_data,
+                               const char *headers,
+                               size_t len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -2404,6 +2491,21 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
 /* HTTP: one printf-formatted chunk of a chunked response; an empty result ends the body.
  * Returns 0 or a negative MG_ERR_*. Manager's thread. */
 int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...);
+
+/* WebSocket (Mongoose 7.22 names; see docs/porting.md for the return types).
+ * mg_ws_upgrade: accept the upgrade request hm in its MG_EV_HTTP_MSG handler; fmt (NULL for
+ *   none) formats extra "Name: value\r\n" header lines for the 101. Returns 0 or a negative
+ *   MG_ERR_* (MG_ERR_INVALID: not an upgrade, answered 400/426) (Mongoose: void).
+ * mg_ws_printf / mg_ws_vprintf: a printf-formatted message with opcode op; returns the bytes
+ *   queued or a negative MG_ERR_* (Mongoose: size_t).
+ * mg_ws_connect: a ws:// or wss:// client; fmt (NULL for none) formats extra request header
+ *   lines. Returns the handle, {0} with mg_last_error() on failure.
+ * Manager's thread. */
+int mg_ws_upgrade(struct mg_conn c, struct mg_http_message *hm, const char *fmt, ...);
+int mg_ws_vprintf(struct mg_conn c, int op, const char *fmt, va_list *ap);
+int mg_ws_printf(struct mg_conn c, int op, const char *fmt, ...);
+struct mg_conn mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn,
+                             void *fn_data, const char *fmt, ...);
 
 /* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
  * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix

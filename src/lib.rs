@@ -66,7 +66,7 @@ pub mod ws;
 
 pub use error::Error;
 pub use handle::Handle;
-pub use mgr::event::{Event, Handler, HttpMessage};
+pub use mgr::event::{Event, Handler, HttpMessage, WsMessage};
 pub use mgr::timer::TimerOpts;
 pub use mgr::wakeup::Sender;
 pub use mgr::{ConnInfo, Limits, Mgr, Stats};

@@ -10,6 +10,7 @@ use meerkat::{ConnId, Error, Event, Mgr, TimerOpts};
 
 type Log = Rc<RefCell<Vec<String>>>;
 type Returned = Rc<RefCell<Vec<(ConnId, Vec<u8>)>>>;
+type Messages = Rc<RefCell<Vec<(u8, Vec<u8>)>>>;
 
 fn name(ev: &Event<'_>) -> String {
     match ev {
@@ -269,4 +270,149 @@ fn http_server_and_client_through_the_message_view() {
         got.borrow().clone().unwrap(),
         (b"201".to_vec(), Some(b"1".to_vec()), b"hello".to_vec())
     );
+}
+
+/// WebSocket through the Rust API: a server upgraded in `HttpMessage`, a client from
+/// `ws_connect` on the same manager; text, binary, a 300 KB message (compressed: deflate is
+/// negotiated both ways), `ws_wrap` of bytes queued with `send`, a ping answered
+/// automatically, then the client's close: echoed, and each side closes once.
+#[test]
+fn websocket_server_and_client_on_one_manager() {
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let slog = log.clone();
+    let l = mgr
+        .http_listen(
+            "http://127.0.0.1:0",
+            move |m: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::HttpMessage(hm) => {
+                    let ext = hm.header(b"Sec-WebSocket-Extensions").unwrap_or_default();
+                    slog.borrow_mut()
+                        .push(format!("s offer {}", String::from_utf8_lossy(ext)));
+                    m.ws_upgrade(c, hm, b"X-Hello: 1\r\n").unwrap();
+                    // Not a second time: the connection speaks WebSocket now.
+                    assert_eq!(m.ws_upgrade(c, hm, b""), Err(Error::Unsupported));
+                }
+                Event::WsOpen(hm) => slog
+                    .borrow_mut()
+                    .push(format!("s open {}", String::from_utf8_lossy(hm.uri()))),
+                Event::WsMessage(wm) => {
+                    m.ws_send(c, wm.opcode(), wm.data).unwrap();
+                }
+                Event::WsControl(wm) => slog.borrow_mut().push(format!("s ctl {}", wm.opcode())),
+                Event::Close if m.info(c).is_ok_and(|i| i.is_accepted) => slog.borrow_mut().push("s close".into()),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let port = port_of(&mgr, l);
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let got: Messages = Rc::default();
+    let (clog, cgot) = (log.clone(), got.clone());
+    let big2 = big.clone();
+    let c = mgr
+        .ws_connect(
+            &format!("ws://127.0.0.1:{port}/chat?x=1"),
+            move |m: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::WsOpen(hm) => {
+                    let ext = hm.header(b"Sec-WebSocket-Extensions").unwrap_or_default();
+                    clog.borrow_mut().push(format!(
+                        "c open {} {} {}",
+                        String::from_utf8_lossy(hm.uri()),
+                        String::from_utf8_lossy(hm.header(b"X-Hello").unwrap_or_default()),
+                        String::from_utf8_lossy(ext)
+                    ));
+                    m.ws_send(c, meerkat::ws::WEBSOCKET_OP_TEXT, b"hello").unwrap();
+                    m.ws_send(c, meerkat::ws::WEBSOCKET_OP_BINARY, &big2).unwrap();
+                    m.send(c, b"wrapped").unwrap();
+                    m.ws_wrap(c, 7, meerkat::ws::WEBSOCKET_OP_TEXT).unwrap();
+                    m.ws_send(c, meerkat::ws::WEBSOCKET_OP_PING, b"p").unwrap();
+                    assert_eq!(m.ws_send(c, 3, b"x"), Err(Error::Invalid));
+                }
+                Event::WsMessage(wm) => {
+                    cgot.borrow_mut().push((wm.opcode(), wm.data.to_vec()));
+                    if cgot.borrow().len() == 3 {
+                        m.ws_send(c, meerkat::ws::WEBSOCKET_OP_CLOSE, &[0x0f, 0xa0]).unwrap();
+                        assert_eq!(m.ws_send(c, 1, b"late"), Err(Error::Closing));
+                    }
+                }
+                Event::WsControl(wm) => clog
+                    .borrow_mut()
+                    .push(format!("c ctl {} {:?}", wm.opcode(), wm.close_code())),
+                Event::Close => clog.borrow_mut().push("c close".into()),
+                _ => {}
+            },
+            b"",
+        )
+        .unwrap();
+    poll_until(&mgr, "both closes", || {
+        let l = log.borrow();
+        l.iter().any(|e| e == "c close") && l.iter().any(|e| e == "s close")
+    });
+    assert!(!mgr.contains(c));
+    let got = got.borrow();
+    assert_eq!(got[0], (1, b"hello".to_vec()));
+    assert_eq!(got[1], (2, big));
+    assert_eq!(got[2], (1, b"wrapped".to_vec()));
+    let log = log.borrow();
+    let want = [
+        "s offer permessage-deflate; client_max_window_bits",
+        "s open /chat",
+        "c open 101 1 permessage-deflate",
+        "s ctl 9",
+        "c ctl 10 None",
+        "s ctl 8",
+        "c ctl 8 Some(4000)",
+    ];
+    for w in want {
+        assert!(log.iter().any(|e| e == w), "{w} not in {log:?}");
+    }
+    assert_eq!(log.iter().filter(|e| *e == "s close").count(), 1, "{log:?}");
+    assert_eq!(log.iter().filter(|e| *e == "c close").count(), 1, "{log:?}");
+    assert_eq!(mgr.stats().1, 1, "only the listener is left");
+}
+
+/// An upgraded connection is under none of the HTTP timeouts: with head, idle and body
+/// timeouts of 100 ms, a WebSocket that stays silent for 600 ms is still open and echoes.
+#[test]
+fn websocket_is_not_under_http_timeouts() {
+    let mgr = Mgr::new().unwrap();
+    let mut l = mgr.limits();
+    l.http_head_timeout_ms = 100;
+    l.http_idle_timeout_ms = 100;
+    l.http_body_timeout_ms = 100;
+    mgr.set_limits(l).unwrap();
+    let lsn = mgr
+        .http_listen("http://127.0.0.1:0", |m: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+            Event::HttpMessage(hm) => m.ws_upgrade(c, hm, b"").unwrap(),
+            Event::WsMessage(wm) => {
+                m.ws_send(c, wm.opcode(), wm.data).unwrap();
+            }
+            _ => {}
+        })
+        .unwrap();
+    let port = port_of(&mgr, lsn);
+    let echoes = Rc::new(Cell::new(0));
+    let closed = Rc::new(Cell::new(false));
+    let (e2, c2) = (echoes.clone(), closed.clone());
+    let c = mgr
+        .ws_connect(
+            &format!("ws://127.0.0.1:{port}/"),
+            move |_: &Mgr, _: ConnId, ev: Event<'_>| match ev {
+                Event::WsMessage(_) => e2.set(e2.get() + 1),
+                Event::Close => c2.set(true),
+                _ => {}
+            },
+            b"",
+        )
+        .unwrap();
+    poll_until(&mgr, "open", || mgr.info(c).is_ok_and(|i| i.is_websocket));
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(600) {
+        mgr.poll(20).unwrap();
+    }
+    assert!(!closed.get(), "the WebSocket was closed by an HTTP timeout");
+    mgr.ws_send(c, meerkat::ws::WEBSOCKET_OP_TEXT, b"still here").unwrap();
+    poll_until(&mgr, "echo", || echoes.get() == 1);
+    assert_eq!(mgr.stats().1, 3);
 }

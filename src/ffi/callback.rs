@@ -120,6 +120,22 @@ impl Handler for CHandler {
                 let mut s = mg_str::from_bytes(data);
                 self.call(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
             }
+            Event::WsOpen(m) => self.call_http(h, MG_EV_WS_OPEN, m),
+            Event::WsMessage(m) | Event::WsControl(m) => {
+                let mut wm = mg_ws_message {
+                    data: mg_str::from_bytes(m.data),
+                    flags: m.flags,
+                };
+                let ev = if matches!(ev, Event::WsMessage(_)) {
+                    MG_EV_WS_MSG
+                } else {
+                    MG_EV_WS_CTL
+                };
+                self.call(h, ev, &mut wm as *mut mg_ws_message as *mut c_void);
+            }
+            // Events of later protocols a C handler has no number for.
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
     }
 }

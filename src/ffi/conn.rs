@@ -256,7 +256,7 @@ pub extern "C" fn mg_conn_info(c: mg_conn, out: *mut mg_conn_info) -> c_int {
             is_accepted: i.is_accepted,
             is_udp: i.is_udp,
             is_tls: i.is_tls,
-            is_websocket: false,
+            is_websocket: i.is_websocket,
             is_resolving: i.is_resolving,
             is_connecting: i.is_connecting,
             is_closing: i.is_closing,

@@ -36,6 +36,7 @@ pub mod timer_list;
 pub mod tls;
 pub mod url;
 pub mod util;
+pub mod ws;
 
 use core::ffi::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};

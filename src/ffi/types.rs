@@ -247,6 +247,10 @@ pub struct mg_limits {
     /// application through `mg_mgr_set_limits`; appended to this struct after
     /// `tls_handshake_timeout_ms`.
     pub http_body_timeout_ms: u32,
+    /// WebSocket: largest message delivered in `MG_EV_WS_MSG`, after reassembly of its
+    /// fragments and decompression (default 1 MiB; more: the connection is closed with
+    /// status 1009). Appended after `http_body_timeout_ms`.
+    pub ws_max_message: usize,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).
@@ -301,6 +305,8 @@ pub struct mg_conn_info {
     /// `mg_tls_init`. A connection with this flag that reaches reading or sending without
     /// TLS gets `MG_EV_ERROR` ("TLS not set up...") and closes; it never speaks plaintext.
     pub is_tls: bool,
+    /// Mongoose's `c->is_websocket`: the WebSocket opening handshake completed (server: from
+    /// `mg_ws_upgrade` on; client: from `MG_EV_WS_OPEN` on).
     pub is_websocket: bool,
     pub is_resolving: bool,
     pub is_connecting: bool,
@@ -347,6 +353,31 @@ pub struct mg_http_message {
     /// `head` followed by `body`.
     pub message: mg_str,
 }
+
+/// A WebSocket message or control frame (`ev_data` of `MG_EV_WS_MSG` and `MG_EV_WS_CTL`), as
+/// in Mongoose. `data` points into memory owned by meerkat, valid until the handler returns:
+/// unmasked, reassembled from its fragments and decompressed. `flags` is the first byte of
+/// the frame header with the RSV bits cleared: `flags & 0x0f` is the `WEBSOCKET_OP_*`,
+/// `flags & 0x80` the FIN bit (always set: messages arrive whole).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct mg_ws_message {
+    pub data: mg_str,
+    pub flags: u8,
+}
+
+/// WebSocket opcode: continuation frame (`mg_ws_wrap` of a fragment after the first).
+pub const WEBSOCKET_OP_CONTINUE: c_int = 0;
+/// WebSocket opcode: text message (must be UTF-8).
+pub const WEBSOCKET_OP_TEXT: c_int = 1;
+/// WebSocket opcode: binary message.
+pub const WEBSOCKET_OP_BINARY: c_int = 2;
+/// WebSocket opcode: close (payload: 2-byte status code in network order, then a reason).
+pub const WEBSOCKET_OP_CLOSE: c_int = 8;
+/// WebSocket opcode: ping (answered by meerkat with a pong automatically).
+pub const WEBSOCKET_OP_PING: c_int = 9;
+/// WebSocket opcode: pong.
+pub const WEBSOCKET_OP_PONG: c_int = 10;
 
 /// The largest header count a loop in Mongoose style needs to allow for; the terminating
 /// empty entry always comes first in meerkat.

@@ -12,6 +12,7 @@ use core::fmt;
 use super::Mgr;
 use crate::handle::Handle;
 use crate::http::{Header, Span};
+pub use crate::ws::WsMessage;
 
 /// One event on a connection, in the order Mongoose delivers them: `Open`, then
 /// `Resolve`/`Connect` (client) or `Accept` (server), `TlsHandshake`, any number of
@@ -48,6 +49,15 @@ pub enum Event<'a> {
     /// A message sent to this connection by a [`Sender`](super::wakeup::Sender) (or to every
     /// connection, by [`Sender::broadcast`](super::wakeup::Sender::broadcast)).
     Wakeup(&'a [u8]),
+    /// A WebSocket is open. Server: the upgrade request [`Mgr::ws_upgrade`] accepted
+    /// (delivered right after the `HttpHeaders`/`HttpMessage` event in which it was called
+    /// returns); client ([`Mgr::ws_connect`]): the server's `101` response.
+    WsOpen(&'a HttpMessage<'a>),
+    /// A whole WebSocket message (text or binary; reassembled, decompressed, UTF-8 checked).
+    WsMessage(&'a WsMessage<'a>),
+    /// A WebSocket ping, pong or close frame (pings are already answered and a peer's close
+    /// already echoed when this is delivered).
+    WsControl(&'a WsMessage<'a>),
 }
 
 /// An HTTP request or response, borrowing the connection's receive buffer. For a response,
@@ -105,7 +115,7 @@ impl<'a> HttpMessage<'a> {
         self.field(3)
     }
     /// The header fields in the order received, as (name, value).
-    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + 'a {
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
         let msg = self.msg;
         self.headers.iter().map(move |h| (h.name.get(msg), h.value.get(msg)))
     }

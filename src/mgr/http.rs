@@ -449,6 +449,9 @@ pub struct HttpServer {
     pub seen_request: bool,
     /// Unparsed bytes the parser last asked more for: more of them than that is activity.
     pub unparsed: usize,
+    /// The current request is lent to the handler (`Event::HttpHeaders`/`HttpMessage` is
+    /// being delivered): the window in which `Mgr::ws_upgrade` may switch protocols.
+    pub lent: bool,
 }
 
 impl HttpServer {
@@ -476,6 +479,7 @@ impl HttpServer {
             since: now,
             seen_request: false,
             unparsed: 0,
+            lent: false,
         }
     }
 
@@ -558,6 +562,11 @@ pub enum Proto {
     Raw,
     HttpServer(alloc::boxed::Box<HttpServer>),
     HttpClient(alloc::boxed::Box<HttpClient>),
+    /// A WebSocket, after the opening handshake (server: `Mgr::ws_upgrade`; client: the
+    /// server's `101` was validated).
+    Ws(alloc::boxed::Box<super::ws::WsState>),
+    /// A WebSocket client waiting for the server's `101` (`Mgr::ws_connect`).
+    WsClient(alloc::boxed::Box<super::ws::WsClientHs>),
 }
 
 /// What a listener gives the connections it accepts.

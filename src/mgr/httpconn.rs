@@ -43,15 +43,18 @@ impl Mgr {
                 return;
             }
             for &h in dirty.iter() {
-                let server = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
-                    Some(Proto::HttpServer(_)) => true,
-                    Some(Proto::HttpClient(_)) => false,
+                let kind = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
+                    Some(Proto::HttpServer(_)) => 0,
+                    Some(Proto::HttpClient(_)) => 1,
+                    Some(Proto::Ws(_)) => 2,
+                    Some(Proto::WsClient(_)) => 3,
                     _ => continue,
                 };
-                if server {
-                    self.http_server_step(h, now);
-                } else {
-                    self.http_client_step(h, now);
+                match kind {
+                    0 => self.http_server_step(h, now),
+                    1 => self.http_client_step(h, now),
+                    2 => self.ws_step(h),
+                    _ => self.ws_client_step(h),
                 }
             }
             self.recycle(dirty);
@@ -258,6 +261,15 @@ impl Mgr {
             [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
             &head.headers,
         );
+        if let Some(hs) = self
+            .core
+            .borrow_mut()
+            .conns
+            .get_mut(h)
+            .and_then(|c| c.http_server_mut())
+        {
+            hs.lent = true;
+        }
         self.dispatch(
             h,
             if done {
@@ -266,10 +278,18 @@ impl Mgr {
                 Event::HttpHeaders(&hm)
             },
         );
+        if self.ws_take_open_pending(h) {
+            // `Mgr::ws_upgrade` switched the connection during that event: the upgrade
+            // request is the WebSocket's opening event, then the bytes that came after it.
+            self.dispatch(h, Event::WsOpen(&hm));
+            self.core.borrow_mut().mark_dirty(h);
+            return;
+        }
         let mut core = self.core.borrow_mut();
         let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
             return;
         };
+        hs.lent = false;
         if done {
             hs.parser.recycle(head.headers);
             let mut msg = msg;
@@ -419,14 +439,15 @@ impl Mgr {
             let core = &mut *core;
             let l = core.limits;
             for (h, c) in core.conns.iter_mut() {
-                if matches!(c.proto, Proto::Raw) || c.closing || c.draining {
+                if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_)) || c.closing || c.draining {
                     continue;
                 }
                 if reading_paused(c, &l) {
                     match &mut c.proto {
                         Proto::HttpServer(hs) => hs.since = now,
                         Proto::HttpClient(hc) => hc.since = now,
-                        Proto::Raw => {}
+                        // WebSockets are under no HTTP timeout (their keep-alive is their own).
+                        Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => {}
                     }
                     continue;
                 }

@@ -23,6 +23,7 @@ mod httpconn;
 pub mod timer;
 mod tlsio;
 pub mod wakeup;
+pub mod ws;
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -38,7 +39,7 @@ use crate::error::Error;
 use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
 use crate::sys::{self, Sock};
 use crate::util::url::{parse_endpoint, Transport};
-pub use event::{Event, Handler, HttpMessage};
+pub use event::{Event, Handler, HttpMessage, WsMessage};
 use http::{HttpServer, Proto, ProtoKind};
 use timer::{Callback, TimerOpts, Timers};
 use wakeup::{Msg, Sender, Shared};
@@ -83,6 +84,8 @@ pub struct Limits {
     pub http_body_timeout_ms: u64,
     /// A TLS handshake not finished this long after `mg_tls_init` fails the connection.
     pub tls_handshake_timeout_ms: u64,
+    /// WebSocket: largest message after reassembly and decompression (more: close 1009).
+    pub ws_max_message: usize,
 }
 
 impl Limits {
@@ -116,6 +119,7 @@ impl Default for Limits {
             // and shorter than the idle timeout: a stalled upload holds a request's state.
             http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
+            ws_max_message: 1 << 20,
         }
     }
 }
@@ -139,6 +143,8 @@ pub struct ConnInfo {
     pub is_udp: bool,
     /// The URL asked for TLS, or TLS is attached.
     pub is_tls: bool,
+    /// A WebSocket (after the opening handshake; Mongoose's `c->is_websocket`).
+    pub is_websocket: bool,
     /// It speaks HTTP (a listener: its accepted connections will).
     pub is_http: bool,
     pub is_resolving: bool,
@@ -311,6 +317,8 @@ impl Conn {
         let flag = match &mut self.proto {
             Proto::HttpServer(hs) => &mut hs.dirty,
             Proto::HttpClient(hc) => &mut hc.dirty,
+            Proto::Ws(ws) => &mut ws.dirty,
+            Proto::WsClient(wc) => &mut wc.dirty,
             Proto::Raw => return false,
         };
         !core::mem::replace(flag, true)
@@ -625,6 +633,7 @@ impl Mgr {
             || l.wakeup_bytes == 0
             || l.http_max_headers == 0
             || l.http_max_head < 16
+            || l.ws_max_message == 0
         {
             return Err(Error::Invalid);
         }
@@ -866,7 +875,9 @@ impl Mgr {
                         }
                         out.extend_from_slice(data);
                     }
-                    Proto::Raw => out.extend_from_slice(data),
+                    // Raw bytes on a WebSocket, as Mongoose's `mg_send` (framed later with
+                    // `mg_ws_wrap`, or already framed by the application).
+                    Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => out.extend_from_slice(data),
                 }
                 Ok(())
             }
@@ -1004,6 +1015,7 @@ impl Mgr {
             is_accepted: c.is_accepted,
             is_udp: c.transport == Transport::Udp,
             is_tls: c.is_tls(),
+            is_websocket: matches!(c.proto, Proto::Ws(_)),
             is_http: matches!(c.proto, Proto::HttpServer(_) | Proto::HttpClient(_)) || c.accept_kind == ProtoKind::Http,
             is_resolving: matches!(c.state, State::Resolving { .. }),
             is_connecting: c.state == State::Connecting,

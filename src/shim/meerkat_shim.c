@@ -845,6 +845,77 @@ int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...) {
 }
 
 /* ------------------------------------------------------------------------------------- */
+/* Public API: WebSocket (the Rust core validates, frames and queues)                      */
+
+int mg_ws_upgrade_n(struct mg_conn c, const struct mg_http_message *hm, const char *headers,
+                    size_t len);
+struct mg_conn mg_ws_connect_n(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn,
+                               void *fn_data, const char *headers, size_t len);
+int mg_ws_send(struct mg_conn c, const void *buf, size_t len, int op);
+
+int mg_ws_upgrade(struct mg_conn c, struct mg_http_message *hm, const char *fmt, ...) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  size_t room, total;
+  int rc;
+  va_list ap;
+  if (fmt == NULL) return mg_ws_upgrade_n(c, hm, NULL, 0);
+  rc = mg_send_room(c, &room);
+  if (rc < 0) return rc;
+  va_start(ap, fmt);
+  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
+  va_end(ap);
+  if (total > room) {
+    rc = MK_ERR_FULL;
+  } else {
+    rc = d.oom ? MK_ERR_NOMEM : mg_ws_upgrade_n(c, hm, d.buf, d.len);
+  }
+  mk_dyn_free(&d);
+  return rc;
+}
+
+int mg_ws_vprintf(struct mg_conn c, int op, const char *fmt, va_list *ap) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  size_t room, total;
+  int rc = mg_send_room(c, &room);
+  if (rc < 0) return rc;
+  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, ap);
+  if (total > room) {
+    rc = MK_ERR_FULL;
+  } else {
+    rc = d.oom ? MK_ERR_NOMEM : mg_ws_send(c, d.buf, d.len, op);
+  }
+  mk_dyn_free(&d);
+  return rc;
+}
+
+int mg_ws_printf(struct mg_conn c, int op, const char *fmt, ...) {
+  int rc;
+  va_list ap;
+  va_start(ap, fmt);
+  rc = mg_ws_vprintf(c, op, fmt, &ap);
+  va_end(ap);
+  return rc;
+}
+
+struct mg_conn mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn,
+                             void *fn_data, const char *fmt, ...) {
+  char stackbuf[MK_PRINTF_BUF];
+  struct mk_dyn d;
+  struct mg_conn res;
+  va_list ap;
+  if (fmt == NULL) return mg_ws_connect_n(mgr, url, fn, fn_data, NULL, 0);
+  va_start(ap, fmt);
+  mk_dyn_format(&d, stackbuf, sizeof(stackbuf), 64 * 1024, fmt, &ap);
+  va_end(ap);
+  /* Out of memory: headers (NULL, 1) make the Rust call fail with MG_ERR_INVALID. */
+  res = mg_ws_connect_n(mgr, url, fn, fn_data, d.oom ? NULL : d.buf, d.oom ? 1 : d.len);
+  mk_dyn_free(&d);
+  return res;
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* Public API: logging                                                                   */
 
 struct mk_logbuf {

@@ -92,6 +92,21 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
  * Returns 0 or a negative MG_ERR_*. Manager's thread. */
 int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...);
 
+/* WebSocket (Mongoose 7.22 names; see docs/porting.md for the return types).
+ * mg_ws_upgrade: accept the upgrade request hm in its MG_EV_HTTP_MSG handler; fmt (NULL for
+ *   none) formats extra "Name: value\r\n" header lines for the 101. Returns 0 or a negative
+ *   MG_ERR_* (MG_ERR_INVALID: not an upgrade, answered 400/426) (Mongoose: void).
+ * mg_ws_printf / mg_ws_vprintf: a printf-formatted message with opcode op; returns the bytes
+ *   queued or a negative MG_ERR_* (Mongoose: size_t).
+ * mg_ws_connect: a ws:// or wss:// client; fmt (NULL for none) formats extra request header
+ *   lines. Returns the handle, {0} with mg_last_error() on failure.
+ * Manager's thread. */
+int mg_ws_upgrade(struct mg_conn c, struct mg_http_message *hm, const char *fmt, ...);
+int mg_ws_vprintf(struct mg_conn c, int op, const char *fmt, va_list *ap);
+int mg_ws_printf(struct mg_conn c, int op, const char *fmt, ...);
+struct mg_conn mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn,
+                             void *fn_data, const char *fmt, ...);
+
 /* Write one log message through the log sink (mg_log_set_fn), followed by "\r\n". Normally
  * used through the MG_ERROR/MG_INFO/MG_DEBUG/MG_VERBOSE macros, which write the prefix
  * first and skip the call when the level is disabled. Any thread. */
