@@ -61,8 +61,8 @@ pub fn format(secs: i64) -> String {
     s
 }
 
-/// [`format`], appended to `out` without `fmt` or an allocation of its own (years
-/// 0..=9999; others go through [`format`]).
+/// [`format()`], appended to `out` without `fmt` or an allocation of its own (years
+/// 0..=9999; others go through [`format()`]).
 pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
