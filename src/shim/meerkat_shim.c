@@ -1027,12 +1027,17 @@ static size_t mk_print_raw(void (*out)(char, void *), void *param, va_list *ap,
   return s.n;
 }
 
-static void mk_mac(struct mk_sink *s, const uint8_t *mac) {
+/* `n` bytes as colon-separated hex pairs: a MAC (6), an EUI-64 (8). */
+static void mk_hex_colons(struct mk_sink *s, const uint8_t *p, int n) {
   int i;
-  for (i = 0; i < 6; i++) {
+  for (i = 0; i < n; i++) {
     if (i > 0) mk_put(s, ':');
-    mk_hex(s, mac + i, 1);
+    mk_hex(s, p + i, 1);
   }
+}
+
+static void mk_mac(struct mk_sink *s, const uint8_t *mac) {
+  mk_hex_colons(s, mac, 6);
 }
 
 size_t mg_print_ip4(void (*out)(char, void *), void *param, va_list *ap) {
@@ -1077,11 +1082,7 @@ size_t mg_print_hex(void (*out)(char, void *), void *param, va_list *ap) {
 /* More %M printers (Mongoose 7.22)                                                      */
 
 static void mk_ieee64(struct mk_sink *s, const uint8_t *p) {
-  int i;
-  for (i = 0; i < 8; i++) {
-    if (i > 0) mk_put(s, ':');
-    mk_hex(s, p + i, 1);
-  }
+  mk_hex_colons(s, p, 8);
 }
 
 size_t mg_print_ieee64(void (*out)(char, void *), void *param, va_list *ap) {
