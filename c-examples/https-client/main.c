@@ -15,7 +15,6 @@
  * TLS handshake fails (the MG_EV_ERROR message goes to stderr, e.g. an unknown CA or a name
  * mismatch); 2 when no complete response came within TIMEOUT_MS (default 5000).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +109,6 @@ int main(int argc, char *argv[]) {
     fprintf(stderr, "cannot read CA file %s\n", argv[2]);
     return 1;
   }
-  signal(SIGPIPE, SIG_IGN);
   if (mg_mgr_init(&mgr) != 0) {
     fprintf(stderr, "mg_mgr_init failed\n");
     free((void *) s_ca.buf);

@@ -134,7 +134,6 @@ int main(int argc, char *argv[]) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
 
   printf("listening on %s\n", url);
   printf("serving %s\n", s_root);
