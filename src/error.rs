@@ -46,26 +46,52 @@ pub enum Error {
 }
 
 impl Error {
+    /// Every variant, in the order of their C codes (`MG_ERR_*` -1, -2, ...).
+    pub const ALL: [Error; 16] = [
+        Error::Invalid,
+        Error::Stale,
+        Error::WrongThread,
+        Error::Full,
+        Error::Limit,
+        Error::Url,
+        Error::Port,
+        Error::Addr,
+        Error::Io,
+        Error::Closing,
+        Error::Busy,
+        Error::Exhausted,
+        Error::NoMem,
+        Error::Internal,
+        Error::Unsupported,
+        Error::TooLarge,
+    ];
+
+    /// A short, static description, NUL-terminated so that the C boundary can hand it out
+    /// as it is (`mg_strerror`).
+    pub fn as_cstr(self) -> &'static core::ffi::CStr {
+        match self {
+            Error::Invalid => c"invalid argument",
+            Error::Stale => c"stale or unknown handle",
+            Error::WrongThread => c"called from a thread that does not own the manager",
+            Error::Full => c"buffer or queue full",
+            Error::Limit => c"capacity limit reached",
+            Error::Url => c"malformed or unsupported URL",
+            Error::Port => c"port missing or out of range",
+            Error::Addr => c"address unavailable or unresolved",
+            Error::Io => c"socket or OS error",
+            Error::Closing => c"connection is closing",
+            Error::Busy => c"manager busy: inside its event handler, or already initialised",
+            Error::Exhausted => c"handle space exhausted",
+            Error::NoMem => c"out of memory",
+            Error::Internal => c"internal error",
+            Error::Unsupported => c"operation not supported on this connection",
+            Error::TooLarge => c"value too large",
+        }
+    }
+
     /// A short, static description.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Error::Invalid => "invalid argument",
-            Error::Stale => "stale or unknown handle",
-            Error::WrongThread => "called from a thread that does not own the manager",
-            Error::Full => "buffer or queue full",
-            Error::Limit => "capacity limit reached",
-            Error::Url => "malformed or unsupported URL",
-            Error::Port => "port missing or out of range",
-            Error::Addr => "address unavailable or unresolved",
-            Error::Io => "socket or OS error",
-            Error::Closing => "connection is closing",
-            Error::Busy => "manager busy: inside its event handler, or already initialised",
-            Error::Exhausted => "handle space exhausted",
-            Error::NoMem => "out of memory",
-            Error::Internal => "internal error",
-            Error::Unsupported => "operation not supported on this connection",
-            Error::TooLarge => "value too large",
-        }
+        self.as_cstr().to_str().unwrap_or("")
     }
 }
 
