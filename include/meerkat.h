@@ -364,106 +364,6 @@
 
 
 /*
- Bytes of a message's length prefix.
- */
-#define HDR 4
-
-/*
- JSON-RPC's "method not found" error code.
- */
-#define METHOD_NOT_FOUND -32601
-
-/*
- JSON-RPC's "parse error" code: what a frame that is neither a request nor a response gets.
- */
-#define PARSE_ERROR -32700
-
-/*
- Fire once (the default).
- */
-#define ONCE 0
-
-/*
- Fire every period.
- */
-#define REPEAT 1
-
-/*
- Also fire at the first poll.
- */
-#define RUN_NOW 2
-
-/*
- Set by the poll once the timer has fired.
- */
-#define CALLED 4
-
-/*
- A one-shot timer is unlinked and freed (`mg_free`) after it fires.
- */
-#define AUTODELETE 8
-
-/*
- FIN bit of the first header byte, as in [`WsMessage::flags`].
- */
-#define FLAG_FIN 128
-
-/*
- RSV1 bit of the first header byte ("per-message compressed" under permessage-deflate).
- */
-#define FLAG_RSV1 64
-
-/*
- Longest possible frame header: 2 + 8 (64-bit length) + 4 (masking key).
- */
-#define MAX_HEADER_LEN 14
-
-/*
- Normal closure.
- */
-#define NORMAL 1000
-
-/*
- Endpoint going away.
- */
-#define GOING_AWAY 1001
-
-/*
- Protocol error.
- */
-#define PROTOCOL_ERROR 1002
-
-/*
- Unacceptable data type.
- */
-#define UNSUPPORTED 1003
-
-/*
- Data inconsistent with the message type (bad UTF-8, bad compressed data).
- */
-#define INVALID_DATA 1007
-
-/*
- Policy violation.
- */
-#define POLICY 1008
-
-/*
- Message too big.
- */
-#define TOO_BIG 1009
-
-/*
- Client expected an extension the server did not negotiate.
- */
-#define EXTENSION 1010
-
-/*
- Unexpected condition on the server.
- */
-#define INTERNAL 1011
-
-/*
  A client configuration built with rustls-ffi (`rustls_client_config_builder_build`).
  Declared in `rustls.h`; opaque here.
  */
@@ -1084,10 +984,7 @@ struct mg_ws_message {
   uint8_t flags;
 };
 
-/*
- The initial chaining value.
- */
-#define IV { 1732584193, 4023233417, 2562383102, 271733878, }
+
 
 #ifdef __cplusplus
 extern "C" {

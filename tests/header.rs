@@ -80,3 +80,34 @@ fn header_compiles_as_c99_and_cpp() {
     compile("g++", &["-std=c++11", "-Wall", "-Wextra", "-Werror"], &cpp);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Everything the generated part of the header declares is named like Mongoose's API
+/// (`mg_`, `MG_`, `WEBSOCKET_`) or is a rustls-ffi type: a core constant that leaks in as
+/// `#define NORMAL 1000` or `#define INTERNAL 1011` would collide with firmware's own names.
+#[test]
+fn the_header_declares_only_prefixed_names() {
+    let generated = generate();
+    let allowed = |name: &str| {
+        ["mg_", "MG_", "WEBSOCKET_", "MEERKAT_", "rustls_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
+    let mut stray = Vec::new();
+    for line in generated.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let name = match words.as_slice() {
+            ["#define", name, ..] => *name,
+            ["struct", name, ..] | ["enum", name, ..] if !line.contains('(') => *name,
+            _ => continue,
+        };
+        let name = name.trim_end_matches([';', '{']);
+        if !allowed(name) {
+            stray.push(line.to_string());
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "unprefixed names in meerkat.h (exclude them in cbindgen.toml):\n{}",
+        stray.join("\n")
+    );
+}
