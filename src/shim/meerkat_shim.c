@@ -764,18 +764,29 @@ char *mg_mprintf(const char *fmt, ...) {
   return res;
 }
 
+/* Format for sending on `c` (G5): at most the send room of `c` is built, since what goes
+ * out can be no longer than that (framing only adds to it). Returns 0 with the output in
+ * `*d` (free it with mk_dyn_free), or a negative code with nothing to free: the call's
+ * error for a stale, closing or listening `c`, MK_ERR_FULL when the output would not fit
+ * (refused before it was built), MK_ERR_NOMEM. The Rust call that queues the output then
+ * checks its exact framed size. */
+static int mk_format_for(struct mg_conn c, struct mk_dyn *d, char *stackbuf, size_t stacklen,
+                         const char *fmt, va_list *ap) {
+  size_t room, total;
+  int rc = mg_send_room(c, &room);
+  if (rc < 0) return rc;
+  total = mk_dyn_format(d, stackbuf, stacklen, room, fmt, ap);
+  if (total <= room && !d->oom) return 0;
+  mk_dyn_free(d);
+  return total > room ? MK_ERR_FULL : MK_ERR_NOMEM;
+}
+
 int mg_vprintf(struct mg_conn c, const char *fmt, va_list *ap) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  size_t room, total;
-  int rc = mg_send_room(c, &room);
-  if (rc < 0) return rc; /* stale, closing, listener: nothing to format for */
-  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, ap);
-  if (total > room) {
-    rc = MK_ERR_FULL; /* would pass max_send: refused before it was built */
-  } else if (d.oom) {
-    rc = MK_ERR_NOMEM;
-  } else if (d.len > (size_t) INT_MAX) {
+  int rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, ap);
+  if (rc < 0) return rc;
+  if (d.len > (size_t) INT_MAX) {
     rc = MK_ERR_TOO_LARGE;
   } else {
     /* One call: the connection gets all of it or, on error, none of it. */
@@ -803,24 +814,16 @@ int mg_printf(struct mg_conn c, const char *fmt, ...) {
 int mg_http_reply_n(struct mg_conn c, int status, const char *headers, const char *body, size_t len);
 int mg_http_write_chunk(struct mg_conn c, const void *buf, size_t len);
 
-/* The body of a reply or chunk can be no longer than the send room (its framing only adds
- * to it): format at most that much, and refuse more with MG_ERR_FULL, as the Rust call
- * would, without building it. The Rust call then checks the exact framed size. */
 int mg_http_reply(struct mg_conn c, int status, const char *headers, const char *fmt, ...) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  size_t room, total;
-  int rc = mg_send_room(c, &room);
+  int rc;
   va_list ap;
-  if (rc < 0) return rc;
   va_start(ap, fmt);
-  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
+  rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);
-  if (total > room) {
-    rc = MK_ERR_FULL;
-  } else {
-    rc = d.oom ? MK_ERR_NOMEM : mg_http_reply_n(c, status, headers, d.buf, d.len);
-  }
+  if (rc < 0) return rc;
+  rc = mg_http_reply_n(c, status, headers, d.buf, d.len);
   mk_dyn_free(&d);
   return rc;
 }
@@ -828,18 +831,13 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
 int mg_http_printf_chunk(struct mg_conn c, const char *fmt, ...) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  size_t room, total;
-  int rc = mg_send_room(c, &room);
+  int rc;
   va_list ap;
-  if (rc < 0) return rc;
   va_start(ap, fmt);
-  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
+  rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);
-  if (total > room) {
-    rc = MK_ERR_FULL;
-  } else {
-    rc = d.oom ? MK_ERR_NOMEM : mg_http_write_chunk(c, d.buf, d.len);
-  }
+  if (rc < 0) return rc;
+  rc = mg_http_write_chunk(c, d.buf, d.len);
   mk_dyn_free(&d);
   return rc;
 }
@@ -856,20 +854,14 @@ int mg_ws_send(struct mg_conn c, const void *buf, size_t len, int op);
 int mg_ws_upgrade(struct mg_conn c, struct mg_http_message *hm, const char *fmt, ...) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  size_t room, total;
   int rc;
   va_list ap;
   if (fmt == NULL) return mg_ws_upgrade_n(c, hm, NULL, 0);
-  rc = mg_send_room(c, &room);
-  if (rc < 0) return rc;
   va_start(ap, fmt);
-  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, &ap);
+  rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);
-  if (total > room) {
-    rc = MK_ERR_FULL;
-  } else {
-    rc = d.oom ? MK_ERR_NOMEM : mg_ws_upgrade_n(c, hm, d.buf, d.len);
-  }
+  if (rc < 0) return rc;
+  rc = mg_ws_upgrade_n(c, hm, d.buf, d.len);
   mk_dyn_free(&d);
   return rc;
 }
@@ -877,15 +869,9 @@ int mg_ws_upgrade(struct mg_conn c, struct mg_http_message *hm, const char *fmt,
 int mg_ws_vprintf(struct mg_conn c, int op, const char *fmt, va_list *ap) {
   char stackbuf[MK_PRINTF_BUF];
   struct mk_dyn d;
-  size_t room, total;
-  int rc = mg_send_room(c, &room);
+  int rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, ap);
   if (rc < 0) return rc;
-  total = mk_dyn_format(&d, stackbuf, sizeof(stackbuf), room, fmt, ap);
-  if (total > room) {
-    rc = MK_ERR_FULL;
-  } else {
-    rc = d.oom ? MK_ERR_NOMEM : mg_ws_send(c, d.buf, d.len, op);
-  }
+  rc = mg_ws_send(c, d.buf, d.len, op);
   mk_dyn_free(&d);
   return rc;
 }
