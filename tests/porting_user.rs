@@ -15,6 +15,7 @@ use common::cbuild::{compile_c, free_port, root, Flavor};
 use common::data::TempDir;
 use common::example::Child;
 use common::proc::{describe, run_limited, text};
+use common::tls::client_hello;
 use common::tools;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -214,22 +215,6 @@ fn tls_by_is_tls_check_survives_resets_without_ignoring_sigpipe() {
     assert_eq!(code, 0, "curl after the resets failed: {err}");
     assert!(out.ends_with("\n200"), "{out:?}");
     srv.assert_alive_then_kill();
-}
-
-/// A TLS 1.2/1.3 ClientHello (from rustls, the bytes any client would send first).
-fn client_hello() -> Vec<u8> {
-    use std::sync::Arc;
-    let roots = rustls::RootCertStore::empty();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
-    let mut out = Vec::new();
-    conn.write_tls(&mut out).unwrap();
-    assert!(out.len() > 40 && out[0] == 0x16, "not a handshake record");
-    out
 }
 
 #[test]

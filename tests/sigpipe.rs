@@ -110,7 +110,7 @@ mod tls {
     use std::net::{Shutdown, TcpStream};
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Child, Command, Stdio};
-    use std::sync::{mpsc, Arc};
+    use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
     const BIG: usize = 1 << 20;
@@ -196,26 +196,7 @@ mod tls {
         }
     }
 
-    fn client_config() -> Arc<rustls::ClientConfig> {
-        meerkat::tls::client_config(&meerkat::tls::TlsOptions {
-            skip_verification: true,
-            ..Default::default()
-        })
-        .expect("client config")
-    }
-
-    fn tls_client() -> rustls::ClientConnection {
-        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        rustls::ClientConnection::new(client_config(), name).expect("client connection")
-    }
-
-    /// The bytes of a ClientHello.
-    fn client_hello() -> Vec<u8> {
-        let mut out = Vec::new();
-        tls_client().write_tls(&mut out).expect("ClientHello");
-        assert!(out.len() > 100 && out[0] == 22, "a handshake record");
-        out
-    }
+    use super::common::tls::{client_hello, tls_client};
 
     /// Close with a TCP RST (SO_LINGER {1, 0}).
     fn reset(s: TcpStream) {

@@ -7,13 +7,15 @@
 //! - `proc`: running a tool with a time limit;
 //! - `tools`: installing the outside tools (apt, npm, pip) under one lock, and running the
 //!   Chromium scripts (which share `page.mjs`);
-//! - `data`: deterministic bytes, scratch directories, numbers from one-line JSON.
+//! - `data`: deterministic bytes, scratch directories, numbers from one-line JSON;
+//! - `tls`: a trust-anything rustls client and its ClientHello, for clients that misbehave.
 #![allow(dead_code)]
 
 pub mod cbuild;
 pub mod data;
 pub mod example;
 pub mod proc;
+pub mod tls;
 pub mod tools;
 
 use meerkat::ffi::*;
