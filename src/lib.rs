@@ -47,10 +47,15 @@
 //!   with `unsafe`; every other module says `#![forbid(unsafe_code)]`.
 //! - [`ffi`]: the C boundary. Every exported function lives there, behind one panic
 //!   boundary. Nothing else imports it.
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 // Internal docs link to private helpers on purpose (read with --document-private-items).
 #![allow(rustdoc::private_intra_doc_links)]
 #![allow(non_camel_case_types)]
+
+extern crate alloc;
+
+mod prelude;
 
 pub mod error;
 pub mod ffi;

@@ -4,11 +4,11 @@
 //! `mg_conn_data` storage (memory that C writes through raw pointers) hung on a connection.
 
 use alloc::boxed::Box;
+use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::any::Any;
 use core::cell::Cell;
 use core::ffi::{c_int, c_long, c_void};
-use std::ffi::CString;
 
 use super::types::*;
 use crate::handle::Handle;

@@ -2,8 +2,9 @@
 //! Mongoose's `struct mg_connection` fields. All of these are owner-thread calls: from
 //! another thread they return `MG_ERR_WRONG_THREAD` (or the zero/NULL value) and do nothing.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use super::callback::{CHandler, ConnData};
 use super::registry;
@@ -25,7 +26,7 @@ pub(crate) fn open(
     let r = (|| {
         let m = registry::mgr(mgr)?;
         let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
-        let handler = std::rc::Rc::new(CHandler::new(f, fn_data));
+        let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
         Ok(if listen {
             m.listen_with(url, handler, kind)?
         } else {
@@ -195,7 +196,7 @@ pub extern "C" fn mg_fn_data(c: mg_conn) -> *mut c_void {
 pub extern "C" fn mg_set_handler(c: mg_conn, f: mg_event_handler_t, fn_data: *mut c_void) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        m.set_handler(h, std::rc::Rc::new(CHandler::new(f, fn_data)))?;
+        m.set_handler(h, alloc::rc::Rc::new(CHandler::new(f, fn_data)))?;
         Ok(MG_OK)
     })
 }

@@ -14,6 +14,7 @@
 //! assumes its cursor is in range, unchecked.) The buffer position is always derived from the
 //! length, never trusted. Contexts are value types: copying one forks the hash.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_uchar};
 
 use base64::Engine;

@@ -2,6 +2,7 @@
 //! `struct mg_http_message`. Connection calls are owner-thread; the pure helpers on messages
 //! and strings may be called from any thread.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
 
 use super::registry;

@@ -6,6 +6,7 @@
 //! and byte arrays they return are allocated with `malloc`: the caller frees them with
 //! `free()` or `mg_free()`.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_long};
 
 use super::cast;

@@ -5,6 +5,7 @@
 //! All of these may be called from any thread; an `mg_iobuf` belongs to its caller, who must
 //! not use one from two threads at once.
 
+use crate::prelude::*;
 use core::ffi::{c_uchar, c_void};
 
 use super::cast;

@@ -2,6 +2,7 @@
 //! mg_http_serve_opts`. The logic lives in [`crate::serve`]; this file only reads the C
 //! arguments and queues the reply on the connection.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
 

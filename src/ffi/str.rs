@@ -2,6 +2,7 @@
 //! number parsing and URL encoding. All of them are pure functions: callable from any
 //! thread, no state, no manager needed.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
 
 use super::cast;

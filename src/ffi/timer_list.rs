@@ -180,8 +180,8 @@ pub extern "C" fn mg_timer_poll(head: *mut *mut mg_list_timer, now: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::cell::Cell;
     use core::ptr::null_mut;
-    use std::cell::Cell;
 
     thread_local!(static FIRED: Cell<u32> = const { Cell::new(0) });
 

@@ -8,6 +8,7 @@
 //! (Mongoose's `mg_tls_init` returns `void`).
 #![cfg(feature = "tls")]
 
+use crate::prelude::*;
 use alloc::sync::Arc;
 use core::ffi::c_int;
 
@@ -279,8 +280,8 @@ mod with_rustls_ffi {
 
 #[cfg(test)]
 mod tests {
+    use core::cell::RefCell;
     use core::ffi::{c_char, c_int, c_void, CStr};
-    use std::cell::RefCell;
 
     use super::*;
     use crate::ffi::conn::mg_listen;

@@ -2,6 +2,7 @@
 //! and `mg_ws_connect`, are C in `src/shim/meerkat_shim.c` and call the `_n` functions here).
 //! All are owner-thread calls.
 
+use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
 
 use super::callback::CHandler;
@@ -114,7 +115,7 @@ pub extern "C" fn mg_ws_connect_n(
             } else {
                 cast::slice(headers as *const c_void, len)?
             };
-            let handler = std::rc::Rc::new(CHandler::new(f, fn_data));
+            let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
             Ok(m.ws_connect_with(url, handler, extra)?)
         })();
         mg_conn { h: registry::issue(r) }

@@ -1,6 +1,7 @@
 //! The manager's HTTP steps: run the framers over received bytes, deliver `Event::HttpHeaders`
 //! and `Event::HttpMessage`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
 
+use crate::prelude::*;
 use alloc::vec::Vec;
 
 use super::http::{ctx_of, error_response, Phase, Proto};

@@ -17,6 +17,7 @@
 //! [`Event::Close`], then frees the slot, the owned timers and the socket.
 #![forbid(unsafe_code)]
 
+use crate::prelude::*;
 pub mod event;
 pub mod http;
 mod httpconn;

@@ -5,6 +5,7 @@
 //! plain TCP, so it ends with exactly one `Event::Close` (G3).
 #![cfg(feature = "tls")]
 
+use crate::prelude::*;
 use alloc::vec::Vec;
 use std::os::unix::fs::FileExt;
 

@@ -5,7 +5,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use crate::error::Error;
 use crate::handle::Handle;

@@ -7,6 +7,7 @@
 //! If-Modified-Since (only without If-None-Match, GET/HEAD only); If-Range is in
 //! [`if_range_allows`].
 
+use crate::prelude::*;
 /// The strong entity tag (with quotes) of a representation.
 pub fn etag(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> String {
     let gz = if gzip { "-gz" } else { "" };

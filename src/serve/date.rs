@@ -2,6 +2,7 @@
 //! recipient must accept (IMF-fixdate, RFC 850, asctime). Times are seconds since the Unix
 //! epoch, UTC; leap seconds do not exist here (a `:60` second is read as `:59`).
 
+use crate::prelude::*;
 use core::fmt::Write as _;
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday

@@ -35,6 +35,7 @@
 //! - SSI is not supported: `.shtml` files are sent as they are.
 #![forbid(unsafe_code)]
 
+use crate::prelude::*;
 pub mod cond;
 pub mod date;
 pub mod mime;
@@ -529,13 +530,13 @@ struct Roots {
 const ROOTS_KEEP: usize = 8;
 
 std::thread_local! {
-    static ROOTS: core::cell::RefCell<Vec<std::rc::Rc<Roots>>> = const { core::cell::RefCell::new(Vec::new()) };
+    static ROOTS: core::cell::RefCell<Vec<alloc::rc::Rc<Roots>>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
 /// `root_spec` parsed and its directories canonicalized, cached per thread by the spec's
 /// bytes: the root is resolved once, not on every request (`canonicalize` costs a
 /// `readlink` per component). Paths below it are still confined on every request.
-fn roots_of(root_spec: &[u8]) -> std::rc::Rc<Roots> {
+fn roots_of(root_spec: &[u8]) -> alloc::rc::Rc<Roots> {
     ROOTS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(r) = cache.iter().find(|r| r.spec == root_spec) {
@@ -546,7 +547,7 @@ fn roots_of(root_spec: &[u8]) -> std::rc::Rc<Roots> {
             .iter()
             .map(|m| path::bytes_to_path(&m.dir).and_then(|d| fs::canonicalize(d).ok()))
             .collect();
-        let r = std::rc::Rc::new(Roots {
+        let r = alloc::rc::Rc::new(Roots {
             spec: root_spec.to_vec(),
             mounts,
             canon,

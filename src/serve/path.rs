@@ -11,7 +11,8 @@
 //! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
-use std::borrow::Cow;
+use crate::prelude::*;
+use alloc::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! BSD sockets + poll(2) backend for Linux and other Unix-likes (also the shape of lwIP's API).
 
+use crate::prelude::*;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};

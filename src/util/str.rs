@@ -4,6 +4,7 @@
 //! All functions are total: no input makes them panic. [`match_glob`] runs in O(n·m) time
 //! for any pattern, without recursion.
 
+use crate::prelude::*;
 use core::cmp::Ordering;
 
 fn ordering_to_int(o: Ordering) -> i32 {
