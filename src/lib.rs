@@ -43,6 +43,7 @@
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
 //! - [`http`], [`ws`]: sans-IO HTTP/1.1 and WebSocket machines; [`serve`]: static files;
 //!   [`tls`]: rustls glue; [`util`]: pure helpers (string matching, URLs, clock hooks).
+//! - [`fs`]: the file-system seam (Mongoose's `struct mg_fs` as a trait).
 //! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). With [`ffi`], the only place
 //!   with `unsafe`; every other module says `#![forbid(unsafe_code)]`.
 //! - [`ffi`]: the C boundary. Every exported function lives there, behind one panic
@@ -59,6 +60,7 @@ mod prelude;
 
 pub mod error;
 pub mod ffi;
+pub mod fs;
 pub mod handle;
 pub mod http;
 pub mod log;

@@ -1,0 +1,77 @@
+//! File systems: the seam between the static-file server (and uploads, `mg_file_*`) and
+//! wherever files live: the OS (`sys`'s POSIX implementation, Mongoose's `mg_fs_posix`), a
+//! web root packed into flash (Mongoose's `mg_fs_packed`), or a file system the firmware
+//! supplies (LittleFS, FatFS, ... through `struct mg_fs`, adapted in `ffi`).
+//!
+//! The trait is Mongoose's `struct mg_fs` in Rust terms: paths are bytes (no `std::path`),
+//! a file closes when dropped, and errors are [`Error`] values instead of zero returns.
+//! Implementations need not be thread-safe: a file system is used from the manager's thread.
+#![forbid(unsafe_code)]
+
+use crate::prelude::*;
+use crate::Error;
+
+/// Mongoose's `MG_FS_READ`: open for reading.
+pub const FS_READ: u32 = 1;
+/// Mongoose's `MG_FS_WRITE`: open for writing (create or truncate).
+pub const FS_WRITE: u32 = 2;
+/// Mongoose's `MG_FS_DIR`: in a stat result, the path is a directory.
+pub const FS_DIR: u32 = 4;
+
+/// What [`Fs::stat`] reports of a path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Size in bytes (0 for a directory).
+    pub size: u64,
+    /// Modification time, seconds since the Unix epoch (0 when unknown).
+    pub mtime: u64,
+    /// The path is a directory.
+    pub dir: bool,
+}
+
+/// An open file. Closing is dropping.
+pub trait File {
+    /// Reads up to `buf.len()` bytes; `Ok(0)` at end of file.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
+    /// Writes up to `buf.len()` bytes; returns how many were written.
+    fn write(&mut self, _buf: &[u8]) -> Result<usize, Error> {
+        Err(Error::Unsupported)
+    }
+    /// Moves the file position to `offset` bytes from the start.
+    fn seek(&mut self, offset: u64) -> Result<(), Error>;
+    /// The OS descriptor behind the file, where there is one: lets the server use
+    /// `sendfile(2)` instead of copying through a buffer.
+    fn raw_fd(&self) -> Option<i32> {
+        None
+    }
+}
+
+/// A file system (Mongoose's `struct mg_fs`).
+pub trait Fs {
+    /// Size, modification time and kind of `path`; `None` if it does not exist.
+    fn stat(&self, path: &[u8]) -> Option<Stat>;
+    /// Calls `f` with the name (not the path) of each entry of directory `dir`, without
+    /// `.` and `..`, in no particular order.
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8]));
+    /// Opens `path` with [`FS_READ`] or [`FS_WRITE`].
+    fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn File>, Error>;
+    /// Renames `from` to `to`.
+    fn rename(&self, _from: &[u8], _to: &[u8]) -> Result<(), Error> {
+        Err(Error::Unsupported)
+    }
+    /// Deletes the file `path`.
+    fn remove(&self, _path: &[u8]) -> Result<(), Error> {
+        Err(Error::Unsupported)
+    }
+    /// Creates directory `path`.
+    fn mkdir(&self, _path: &[u8]) -> Result<(), Error> {
+        Err(Error::Unsupported)
+    }
+    /// The canonical form of `path` with every symbolic link resolved, for file systems that
+    /// have links (POSIX `realpath`): the server uses it to keep a request inside its root.
+    /// `None` (the default) means the file system has no links, so the lexical check of the
+    /// request path (no `..` segment) already keeps it inside.
+    fn canonical(&self, _path: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
