@@ -58,6 +58,7 @@ extern crate alloc;
 
 mod prelude;
 
+pub mod dns;
 pub mod error;
 pub mod ffi;
 pub mod fs;
@@ -65,7 +66,9 @@ pub mod handle;
 pub mod http;
 pub mod log;
 pub mod mgr;
+pub mod modbus;
 pub mod serve;
+pub mod sntp;
 pub mod sys;
 pub mod tls;
 pub mod util;

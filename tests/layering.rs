@@ -14,6 +14,9 @@ const CORE: &[&str] = &[
     "tls",
     "util",
     "ws",
+    "dns",
+    "sntp",
+    "modbus",
 ];
 
 /// Files that must carry `#![forbid(unsafe_code)]` (a module's root file covers its children).
@@ -27,6 +30,9 @@ const ROOTS: &[&str] = &[
     "tls/mod.rs",
     "util/mod.rs",
     "ws/mod.rs",
+    "dns/mod.rs",
+    "sntp/mod.rs",
+    "modbus/mod.rs",
 ];
 
 const FORBIDDEN: &[&str] = &[
