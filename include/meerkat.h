@@ -216,7 +216,7 @@
 #define MG_EV_MQTT_OPEN 17
 
 /*
- SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
+ SNTP time received (`mg_sntp_connect`). `ev_data`: `uint64_t *`, Unix milliseconds.
  */
 #define MG_EV_SNTP_TIME 18
 
@@ -226,17 +226,17 @@
 #define MG_EV_WAKEUP 19
 
 /*
- mDNS query received (Mongoose 7.22 number; never delivered by meerkat yet).
+ mDNS query received (`mg_mdns_listen`). `ev_data`: `struct mg_mdns_req *`.
  */
 #define MG_EV_MDNS_REQ 20
 
 /*
- mDNS response received (Mongoose 7.22 number; never delivered by meerkat yet).
+ mDNS response received (`mg_mdns_listen`). `ev_data`: `struct mg_mdns_resp *`.
  */
 #define MG_EV_MDNS_RESP 21
 
 /*
- Modbus request received (Mongoose 7.22 number; never delivered by meerkat yet).
+ Modbus TCP request (`mg_modbus_listen`). `ev_data`: `struct mg_modbus_req *`.
  */
 #define MG_EV_MODBUS_REQ 22
 
@@ -323,6 +323,31 @@
 #define MG_MAX_HTTP_HEADERS 100
 
 /*
+ DNS record type A (IPv4 address).
+ */
+#define MG_DNS_RTYPE_A 1
+
+/*
+ DNS record type PTR.
+ */
+#define MG_DNS_RTYPE_PTR 12
+
+/*
+ DNS record type TXT.
+ */
+#define MG_DNS_RTYPE_TXT 16
+
+/*
+ DNS record type AAAA (IPv6 address).
+ */
+#define MG_DNS_RTYPE_AAAA 28
+
+/*
+ DNS record type SRV.
+ */
+#define MG_DNS_RTYPE_SRV 33
+
+/*
  `mg_json_get`: nesting deeper than `MG_JSON_MAX_DEPTH` containers on the part scanned.
  */
 #define MG_JSON_TOO_DEEP -1
@@ -341,6 +366,71 @@
  The deepest nesting of objects and arrays `mg_json_get` follows (fixed at build time).
  */
 #define MG_JSON_MAX_DEPTH 30
+
+/*
+ Read 1-2000 coils.
+ */
+#define MG_MODBUS_FUNC_READ_COILS 1
+
+/*
+ Read 1-2000 discrete inputs.
+ */
+#define MG_MODBUS_FUNC_READ_DISCRETE_INPUTS 2
+
+/*
+ Read 1-125 holding registers.
+ */
+#define MG_MODBUS_FUNC_READ_HOLDING_REGISTERS 3
+
+/*
+ Read 1-125 input registers.
+ */
+#define MG_MODBUS_FUNC_READ_INPUT_REGISTERS 4
+
+/*
+ Write one coil.
+ */
+#define MG_MODBUS_FUNC_WRITE_SINGLE_COIL 5
+
+/*
+ Write one holding register.
+ */
+#define MG_MODBUS_FUNC_WRITE_SINGLE_REGISTER 6
+
+/*
+ Write 1-1968 coils.
+ */
+#define MG_MODBUS_FUNC_WRITE_MULTIPLE_COILS 15
+
+/*
+ Write 1-123 holding registers.
+ */
+#define MG_MODBUS_FUNC_WRITE_MULTIPLE_REGISTERS 16
+
+/*
+ No error: send the normal response.
+ */
+#define MG_MODBUS_ERR_NONE 0
+
+/*
+ Exception 1: function not supported.
+ */
+#define MG_MODBUS_ERR_ILLEGAL_FUNCTION 1
+
+/*
+ Exception 2: address range out of bounds.
+ */
+#define MG_MODBUS_ERR_ILLEGAL_ADDRESS 2
+
+/*
+ Exception 3: value not accepted.
+ */
+#define MG_MODBUS_ERR_ILLEGAL_VALUE 3
+
+/*
+ Exception 4: device failure.
+ */
+#define MG_MODBUS_ERR_DEVICE_FAILURE 4
 
 /*
  Timer flag (`mg_timer_poll` sets it): the timer's function was called at least once.
@@ -484,6 +574,29 @@ struct mg_conn_info {
    The receive buffer is at its cap: reading is paused until data is consumed.
    */
   bool is_full;
+};
+
+/*
+ A parsed DNS message (`mg_dns_parse`), as in Mongoose 7.22: the transaction id (host
+ order), whether an A/AAAA answer was found and its address (`port` 0), and the first
+ question's name, NUL-terminated.
+ */
+struct mg_dns_message {
+  uint16_t txnid;
+  bool resolved;
+  struct mg_addr addr;
+  char name[256];
+};
+
+/*
+ One parsed record (`mg_dns_parse_rr`): its name's length at its offset, type, class
+ and RDATA length, host order.
+ */
+struct mg_dns_rr {
+  uint16_t nlen;
+  uint16_t atype;
+  uint16_t aclass;
+  uint16_t alen;
 };
 
 /*
@@ -984,6 +1097,88 @@ struct mg_ws_message {
   uint8_t flags;
 };
 
+/*
+ A DNS-SD service description (Mongoose's layout; meerkat does not build DNS-SD answers).
+ */
+struct mg_dnssd_record {
+  struct mg_str srvcproto;
+  struct mg_str txt;
+  uint16_t port;
+};
+
+/*
+ `ev_data` of `MG_EV_MDNS_REQ`. For an A query for the listener's own name `is_resp` is
+ already true. Set `is_resp` to answer an A query for another name, `respname` to answer
+ with another name, `addr` (an IPv4 `struct mg_addr` that stays valid until the handler
+ returns) to answer with another address than the local one. Answers for PTR/SRV/TXT
+ (`r`) are not built by meerkat (logged, nothing sent). `rr` and `reqname` point into
+ meerkat's memory, valid until the handler returns.
+ */
+struct mg_mdns_req {
+  struct mg_dns_rr *rr;
+  struct mg_dnssd_record *r;
+  struct mg_str reqname;
+  struct mg_str respname;
+  struct mg_addr *addr;
+  bool is_listing;
+  bool is_resp;
+  bool is_unicast;
+};
+
+/*
+ `ev_data` of `MG_EV_MDNS_RESP`: an A record from an mDNS response. Valid until the
+ handler returns.
+ */
+struct mg_mdns_resp {
+  struct mg_dns_rr *rr;
+  struct mg_str name;
+  struct mg_addr addr;
+  struct mg_dnssd_record sd;
+};
+
+/*
+ The values of a `struct mg_modbus_req` (Mongoose's anonymous union `u`).
+ */
+union mg_modbus_values {
+  /*
+   Coil functions (1, 2, 5, 15).
+   */
+  bool *bits;
+  /*
+   Register functions (3, 4, 6, 16).
+   */
+  uint16_t *regs;
+};
+
+/*
+ `ev_data` of `MG_EV_MODBUS_REQ`, as in Mongoose 7.22. For reads, `u.bits`/`u.regs`
+ point to `len` zeroed entries for the handler to fill; for writes they hold the values
+ received (`len` 1 for single writes). The arrays belong to meerkat and are valid until
+ the handler returns (do not free them). Set `error` to an `MG_MODBUS_ERR_*` code to
+ answer with an exception; the response is sent when the handler returns. Requests that
+ fail meerkat's checks (unknown function: 1; quantity, byte count or length wrong: 3;
+ range past 65535: 2) are answered with the exception without reaching the handler.
+ */
+struct mg_modbus_req {
+  uint8_t func;
+  uint8_t error;
+  uint16_t addr;
+  union mg_modbus_values u;
+  uint16_t len;
+};
+
+/*
+ The DNS header as on the wire (every field in network byte order), as in Mongoose.
+ */
+struct mg_dns_header {
+  uint16_t txnid;
+  uint16_t flags;
+  uint16_t num_questions;
+  uint16_t num_answers;
+  uint16_t num_authority_prs;
+  uint16_t num_other_prs;
+};
+
 
 
 #ifdef __cplusplus
@@ -1110,6 +1305,85 @@ struct mg_conn mg_conn_next(struct mg_mgr *mgr, struct mg_conn c);
  down by TCP flow control. Returns 0 or `MG_ERR_STALE`. Owner thread.
  */
 int mg_recv_pause(struct mg_conn c, bool paused);
+
+/*
+ `mg_dns_parse(buf, len, dm)`: parse a DNS message (at most 512 bytes, as Mongoose) into
+ `*dm`: `txnid`, the first question's `name`, and `resolved`/`addr` for the first A or
+ AAAA answer. Returns false (and leaves `*dm` alone) for a malformed or longer message
+ or a NULL argument. Any thread.
+ */
+bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm);
+
+/*
+ `mg_dns_parse_rr(buf, len, ofs, is_question, rr)`: parse the record at offset `ofs`
+ (a question: no TTL and data) into `*rr`. Returns its length in bytes (`ofs` plus it is
+ the next record), or 0 if it is malformed or runs past `len`. Any thread.
+ */
+size_t mg_dns_parse_rr(const uint8_t *buf,
+                       size_t len,
+                       size_t ofs,
+                       bool is_question,
+                       struct mg_dns_rr *rr);
+
+/*
+ `mg_resolve(c, url)`: (re)start resolving the host of `url` (`tcp://host:port`) for
+ client connection `c`, which must not be connected yet, with the manager's UDP resolver
+ (`mg_mgr_set_dns`); then `c` gets `MG_EV_RESOLVE` and connects to that address and
+ port. Mongoose calls this inside `mg_connect`; meerkat's `mg_connect` already resolves,
+ so calling it is only needed to redirect a connection. Returns 0, `MG_ERR_URL`,
+ `MG_ERR_PORT`, `MG_ERR_STALE`, `MG_ERR_UNSUPPORTED` (already resolved), or the error of
+ opening the DNS socket. Owner thread.
+ */
+int mg_resolve(struct mg_conn c, const char *url);
+
+/*
+ `mg_resolve_cancel(c)`: stop the UDP lookups for `c`; if `c` is still resolving it gets
+ `MG_EV_ERROR` ("host name lookup cancelled") and closes. Returns 0 or `MG_ERR_STALE`.
+ Owner thread.
+ */
+int mg_resolve_cancel(struct mg_conn c);
+
+/*
+ `mg_mgr_set_dns(mgr, dns4, dns6, use_dns6)`: what Mongoose firmware does by writing
+ `mgr.dns4.url`, `mgr.dns6.url` and `mgr.use_dns6`. `dns4`/`dns6` are `udp://IP:port`
+ (NULL keeps the current one; defaults `udp://8.8.8.8:53` and
+ `udp://[2001:4860:4860::8888]:53`); with `use_dns6` names are looked up as AAAA records
+ on `dns6`. From then on `mg_connect` on this manager resolves host names with meerkat's
+ UDP resolver (random transaction ids, replies checked against the question, the query
+ sent 3 times over `mg_limits.dns_timeout_ms`) instead of the system's. Without std it is
+ the only resolver. Returns 0, `MG_ERR_URL` (not `udp://` with an IP address and a port),
+ `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`. Owner thread.
+ */
+int mg_mgr_set_dns(struct mg_mgr *mgr, const char *dns4, const char *dns6, bool use_dns6);
+
+/*
+ `mg_mdns_listen(mgr, fn, fn_data)`: an mDNS responder on 224.0.0.251:5353 (the group is
+ joined). `fn_data` is the device's name as a NUL-terminated string (read now and kept
+ by meerkat; `fn_data` itself is also what `fn` is called with): A queries for
+ `name.local` are answered with the local address the asker reaches (or `addr` set in the
+ handler); with NULL every question goes to `fn` as `MG_EV_MDNS_REQ`. Responses arrive
+ as `MG_EV_MDNS_RESP`. Returns the listener's handle, or `{0}` with `mg_last_error()`
+ set. Owner thread.
+ */
+struct mg_conn mg_mdns_listen(struct mg_mgr *mgr, mg_event_handler_t f, void *fn_data);
+
+/*
+ `mg_mdns_listen_url(mgr, url, fn, fn_data)`: `mg_mdns_listen` on `url` instead of
+ the mDNS group, e.g. `udp://127.0.0.1:0` for a test that queries it by unicast (a
+ multicast address in `url` is joined). meerkat only. Owner thread.
+ */
+struct mg_conn mg_mdns_listen_url(struct mg_mgr *mgr,
+                                  const char *url,
+                                  mg_event_handler_t f,
+                                  void *fn_data);
+
+/*
+ `mg_mdns_query(c, name, rtype)`: send an mDNS question for `name` (e.g. `dev.local`)
+ of type `rtype` (`MG_DNS_RTYPE_A`) to 224.0.0.251:5353 from the mDNS listener `c`;
+ answers arrive as `MG_EV_MDNS_RESP`. Returns false on a bad name, a stale handle or a
+ send error. Owner thread.
+ */
+bool mg_mdns_query(struct mg_conn c, const char *name, unsigned int rtype);
 
 /*
  `mg_sha1_init(ctx)`: start a SHA-1 hash. NULL is ignored. Thread: any thread.
@@ -1698,6 +1972,18 @@ uint64_t mg_htonll(uint64_t host);
 void mg_hexdump(const void *buf, size_t len);
 
 /*
+ `mg_modbus_listen(mgr, url, fn, fn_data)`: a Modbus TCP server on `url`
+ (`tcp://0.0.0.0:502`). `fn` gets the usual connection events (not `MG_EV_READ` on
+ accepted connections: their bytes are Modbus frames) and `MG_EV_MODBUS_REQ` per
+ request. Returns the listener's handle, or `{0}` with `mg_last_error()` set (as
+ `mg_listen`). Owner thread.
+ */
+struct mg_conn mg_modbus_listen(struct mg_mgr *mgr,
+                                const char *url,
+                                mg_event_handler_t f,
+                                void *fn_data);
+
+/*
  `mg_aton(str, &addr)`: parse an IP address without a port: `""` (0.0.0.0), `localhost`
  (127.0.0.1, any case), dotted-quad IPv4 (leading zeros are decimal), or IPv6 in any
  standard text form, optionally in brackets and with a `%N` scope id (0..=255), including
@@ -1876,6 +2162,43 @@ int mg_http_serve_file(struct mg_conn c,
                        struct mg_http_message *hm,
                        const char *path,
                        const struct mg_http_serve_opts *opts);
+
+/*
+ `mg_sntp_connect(mgr, url, fn, fn_data)`: ask the SNTP server at `url` (NULL:
+ `udp://time.google.com:123`) for the time. The request goes out on `MG_EV_CONNECT`; a
+ reply is taken only if it is a server reply (mode 4) of version 3 or 4 from a
+ synchronised server (stratum 1..15, leap indicator not 3) echoing the request's
+ timestamp; others are ignored. Then the wall clock (`mg_now`) is set, `fn` gets
+ `MG_EV_SNTP_TIME` with `ev_data` a `uint64_t *` (Unix milliseconds), and the connection
+ closes. Without a good reply within 3 s: `MG_EV_ERROR` ("SNTP request timed out") and
+ close. `fn` may be NULL (only the clock is set). Returns the handle, or `{0}` with
+ `mg_last_error()` set (`MG_ERR_URL` for a non-`udp://` URL). Owner thread.
+ */
+struct mg_conn mg_sntp_connect(struct mg_mgr *mgr,
+                               const char *url,
+                               mg_event_handler_t f,
+                               void *fn_data);
+
+/*
+ `mg_sntp_request(c)`: send a new time request on the SNTP connection `c` (its reply
+ must echo this request). Returns 0, `MG_ERR_UNSUPPORTED` (not an SNTP connection),
+ `MG_ERR_STALE`, or `mg_send`'s errors. Owner thread.
+ */
+int mg_sntp_request(struct mg_conn c);
+
+/*
+ `mg_sntp_parse(buf, len)`: check an SNTP reply's header (at least 48 bytes, mode 4,
+ version 3 or 4, stratum 1..15, leap indicator not 3) and return its transmit time in
+ Unix milliseconds, or -1. It cannot check the origin timestamp (it has no request to
+ compare with; `mg_sntp_connect` does) and does not set the clock. Any thread.
+ */
+int64_t mg_sntp_parse(const uint8_t *buf, size_t len);
+
+/*
+ `mg_now()`: wall-clock Unix milliseconds once an SNTP reply set the clock; until then
+ the same as `mg_millis()` (as in Mongoose). Any thread.
+ */
+uint64_t mg_now(void);
 
 /*
  `mg_str(s)`: an `mg_str` viewing the NUL-terminated string `s` (length by `strlen`).

@@ -380,7 +380,7 @@ pub enum Outcome {
 
 /// What to do next for a [`Query`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step<'a> {
+pub enum QueryStep<'a> {
     /// Send this datagram to the server now, then call [`Query::poll`] again at `next`.
     Send(&'a [u8], u64),
     /// Nothing to send; call [`Query::poll`] again at this time (or when a datagram arrives).
@@ -441,21 +441,21 @@ impl Query {
     }
 
     /// What to do at `now`.
-    pub fn poll(&mut self, now: u64) -> Step<'_> {
+    pub fn poll(&mut self, now: u64) -> QueryStep<'_> {
         if self.done {
-            return Step::Done;
+            return QueryStep::Done;
         }
         if now >= self.deadline {
             self.done = true;
-            return Step::TimedOut;
+            return QueryStep::TimedOut;
         }
         if now >= self.next_send && self.sent < self.tries {
             self.sent += 1;
             self.next_send = now.saturating_add(self.interval).min(self.deadline);
             let next = if self.sent < self.tries { self.next_send } else { self.deadline };
-            return Step::Send(&self.packet, next);
+            return QueryStep::Send(&self.packet, next);
         }
-        Step::Wait(if self.sent < self.tries { self.next_send } else { self.deadline })
+        QueryStep::Wait(if self.sent < self.tries { self.next_send } else { self.deadline })
     }
 
     /// Look at a datagram from the server. `Err` when it is not the answer to this query
@@ -559,8 +559,8 @@ mod tests {
     #[test]
     fn answer_via_compression_and_cname() {
         let mut q = Query::new(b"Host.Example", TYPE_A, 7, 0, 3000, 3).unwrap();
-        assert!(matches!(q.poll(0), Step::Send(_, 1000)));
-        assert_eq!(q.poll(10), Step::Wait(1000));
+        assert!(matches!(q.poll(0), QueryStep::Send(_, 1000)));
+        assert_eq!(q.poll(10), QueryStep::Wait(1000));
         let m = reply(
             7,
             FLAG_QR | FLAG_RD,
@@ -569,7 +569,7 @@ mod tests {
             &[(b"", TYPE_CNAME, b"\x03www\xc0\x11"), (b"www.example", TYPE_A, &[10, 0, 0, 9])],
         );
         assert_eq!(q.on_reply(&m), Ok(Outcome::Answer("10.0.0.9".parse().unwrap())));
-        assert_eq!(q.poll(20), Step::Done);
+        assert_eq!(q.poll(20), QueryStep::Done);
     }
 
     #[test]
@@ -593,11 +593,11 @@ mod tests {
     #[test]
     fn rcode_truncation_and_retries() {
         let mut q = Query::new(b"x.y", TYPE_A, 1, 100, 300, 3).unwrap();
-        assert!(matches!(q.poll(100), Step::Send(_, 200)));
-        assert!(matches!(q.poll(200), Step::Send(_, 300)));
-        assert!(matches!(q.poll(300), Step::Send(_, 400)));
-        assert_eq!(q.poll(350), Step::Wait(400));
-        assert!(matches!(q.poll(400), Step::TimedOut));
+        assert!(matches!(q.poll(100), QueryStep::Send(_, 200)));
+        assert!(matches!(q.poll(200), QueryStep::Send(_, 300)));
+        assert!(matches!(q.poll(300), QueryStep::Send(_, 400)));
+        assert_eq!(q.poll(350), QueryStep::Wait(400));
+        assert!(matches!(q.poll(400), QueryStep::TimedOut));
         let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 300, 3).unwrap();
         assert_eq!(q.on_reply(&reply(1, FLAG_QR | 3, b"x.y", TYPE_A, &[])), Ok(Outcome::Rcode(3)));
         let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 300, 3).unwrap();

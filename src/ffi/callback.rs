@@ -36,6 +36,14 @@ impl CHandler {
 
     /// The `fn_data` of `h`, if it is a C handler.
     pub fn fn_data_of(h: &dyn Handler) -> *mut c_void {
+        let mut h = h;
+        // Protocol layers (SNTP, mDNS, Modbus) wrap the application's handler.
+        for _ in 0..4 {
+            match h.inner() {
+                Some(i) => h = i,
+                None => break,
+            }
+        }
         (h as &dyn Any)
             .downcast_ref::<CHandler>()
             .map_or(core::ptr::null_mut(), |c| c.fn_data)
@@ -133,6 +141,13 @@ impl Handler for CHandler {
                 };
                 self.call(h, ev, &mut wm as *mut mg_ws_message as *mut c_void);
             }
+            Event::SntpTime(t) => {
+                let mut t = t;
+                self.call(h, MG_EV_SNTP_TIME, &mut t as *mut u64 as *mut c_void);
+            }
+            Event::MdnsReq(r) => super::dns::call_mdns_req(r, |p| self.call(h, MG_EV_MDNS_REQ, p)),
+            Event::MdnsResp(r) => super::dns::call_mdns_resp(r, |p| self.call(h, MG_EV_MDNS_RESP, p)),
+            Event::ModbusReq(r) => super::modbus::call_modbus(r, |p| self.call(h, MG_EV_MODBUS_REQ, p)),
             // Events of later protocols a C handler has no number for.
             #[allow(unreachable_patterns)]
             _ => {}

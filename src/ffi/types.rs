@@ -152,15 +152,15 @@ pub const MG_EV_MQTT_CMD: c_int = 15;
 pub const MG_EV_MQTT_MSG: c_int = 16;
 /// MQTT CONNACK received (Mongoose 7.22 number; never delivered by meerkat yet).
 pub const MG_EV_MQTT_OPEN: c_int = 17;
-/// SNTP time received (Mongoose 7.22 number; never delivered by meerkat yet).
+/// SNTP time received (`mg_sntp_connect`). `ev_data`: `uint64_t *`, Unix milliseconds.
 pub const MG_EV_SNTP_TIME: c_int = 18;
 /// Data sent with `mg_wakeup`. `ev_data`: `struct mg_str *`.
 pub const MG_EV_WAKEUP: c_int = 19;
-/// mDNS query received (Mongoose 7.22 number; never delivered by meerkat yet).
+/// mDNS query received (`mg_mdns_listen`). `ev_data`: `struct mg_mdns_req *`.
 pub const MG_EV_MDNS_REQ: c_int = 20;
-/// mDNS response received (Mongoose 7.22 number; never delivered by meerkat yet).
+/// mDNS response received (`mg_mdns_listen`). `ev_data`: `struct mg_mdns_resp *`.
 pub const MG_EV_MDNS_RESP: c_int = 21;
-/// Modbus request received (Mongoose 7.22 number; never delivered by meerkat yet).
+/// Modbus TCP request (`mg_modbus_listen`). `ev_data`: `struct mg_modbus_req *`.
 pub const MG_EV_MODBUS_REQ: c_int = 22;
 /// A piece of a streamed HTTP request body (after `mg_http_stream` in `MG_EV_HTTP_HDRS`).
 /// `ev_data`: `struct mg_str *`. meerkat's own events come after Mongoose 7.22's (0..=22).

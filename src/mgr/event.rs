@@ -12,6 +12,7 @@ use core::fmt;
 use super::Mgr;
 use crate::handle::Handle;
 use crate::http::{Header, Span};
+use crate::prelude::*;
 pub use crate::ws::WsMessage;
 
 /// One event on a connection, in the order Mongoose delivers them: `Open`, then
@@ -58,6 +59,47 @@ pub enum Event<'a> {
     /// A WebSocket ping, pong or close frame (pings are already answered and a peer's close
     /// already echoed when this is delivered).
     WsControl(&'a WsMessage<'a>),
+    /// SNTP ([`Mgr::sntp_connect`]): the wall-clock time, Unix milliseconds, from a reply
+    /// that passed every check (the manager's wall clock, `mg_now`, is set to it).
+    SntpTime(u64),
+    /// mDNS ([`Mgr::mdns_listen`]): a query's first question. For an A query for the
+    /// listener's own name `is_resp` is already set; set it (and optionally `respname`,
+    /// `addr`) to answer other names.
+    MdnsReq(&'a MdnsRequest<'a>),
+    /// mDNS: an A record in a response (say, to [`Mgr::mdns_query`]).
+    MdnsResp(&'a MdnsResponse<'a>),
+    /// Modbus TCP ([`Mgr::modbus_listen`]): a checked request. Fill `bits`/`regs` for a
+    /// read, or set `error` to an exception code; the response goes out when the handler
+    /// returns.
+    ModbusReq(&'a core::cell::RefCell<crate::modbus::Request>),
+}
+
+/// An mDNS query as [`Event::MdnsReq`] shows it (Mongoose's `struct mg_mdns_req`).
+#[derive(Debug)]
+pub struct MdnsRequest<'a> {
+    /// The question's type and class (QU bit cleared).
+    pub rr: crate::dns::Rr,
+    /// The name asked for, without `.local`.
+    pub reqname: &'a [u8],
+    /// The asker wants a unicast answer (QU bit).
+    pub is_unicast: bool,
+    /// A DNS-SD services listing (`_services._dns-sd._udp`).
+    pub is_listing: bool,
+    /// Answer this question (preset for an A query for the listener's own name).
+    pub is_resp: core::cell::Cell<bool>,
+    /// The name to answer with (default: the listener's name).
+    pub respname: core::cell::RefCell<Option<Vec<u8>>>,
+    /// The address to answer with (default: the local address the asker reaches us on).
+    pub addr: core::cell::Cell<Option<core::net::Ipv4Addr>>,
+}
+
+/// An mDNS answer as [`Event::MdnsResp`] shows it (Mongoose's `struct mg_mdns_resp`).
+#[derive(Debug, Clone, Copy)]
+pub struct MdnsResponse<'a> {
+    pub rr: crate::dns::Rr,
+    /// The owner name, without `.local`.
+    pub name: &'a [u8],
+    pub addr: core::net::IpAddr,
 }
 
 /// An HTTP request or response, borrowing the connection's receive buffer. For a response,
@@ -168,6 +210,11 @@ impl fmt::Debug for HttpMessage<'_> {
 pub trait Handler: Any {
     /// Handle one event on connection `conn`.
     fn handle(&self, mgr: &Mgr, conn: Handle, ev: Event<'_>);
+    /// The application's handler, when this one is a protocol layer wrapped around it (SNTP,
+    /// mDNS, Modbus): what `mg_fn_data` looks into.
+    fn inner(&self) -> Option<&dyn Handler> {
+        None
+    }
 }
 
 impl<F> Handler for F

@@ -18,8 +18,12 @@
 #![forbid(unsafe_code)]
 
 use crate::prelude::*;
+pub mod dns;
 pub mod event;
 pub mod http;
+pub mod mdns;
+pub mod modbus;
+pub mod sntp;
 mod httpconn;
 pub mod timer;
 mod tlsio;
@@ -503,6 +507,8 @@ pub struct Mgr {
     owner: ThreadId,
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
     busy: Cell<u32>,
+    /// The UDP resolver's settings and lookups (`mgr/dns.rs`).
+    dns: RefCell<dns::DnsConf>,
 }
 
 /// Dropping a manager shuts it down first ([`Mgr::shutdown`]): every connection gets its
@@ -599,6 +605,7 @@ impl Mgr {
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: std::thread::current().id(),
             busy: Cell::new(0),
+            dns: RefCell::new(dns::DnsConf::default()),
         })
     }
 
@@ -779,6 +786,11 @@ impl Mgr {
         self.dispatch(h, Event::Open);
         match literal {
             Some(ip) => self.start_connect(h, SocketAddr::new(ip, ep.port)),
+            None if self.uses_udp_resolver() => {
+                if let Err(e) = self.resolve_udp(h, ep.host, ep.port) {
+                    self.fail(h, &format!("host name lookup failed: {e:?}"));
+                }
+            }
             None => {
                 let shared = self.shared.clone();
                 let host = ep.host.to_string();

@@ -261,6 +261,28 @@ pub fn udp_send_to(s: &UdpSocket, buf: &[u8], to: SocketAddr) -> io::Result<usiz
     socket2::SockRef::from(s).send_to_with_flags(buf, &to.into(), SEND_FLAGS)
 }
 
+/// Join the IPv4 multicast group `group` on the default interface (mDNS listeners), with
+/// multicast loopback on so that other programs on this host hear our answers.
+pub fn udp_join_multicast_v4(s: &Sock, group: std::net::Ipv4Addr) -> io::Result<()> {
+    let Sock::Udp(u) = s else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    u.join_multicast_v4(&group, &std::net::Ipv4Addr::UNSPECIFIED)?;
+    u.set_multicast_loop_v4(true)
+}
+
+/// The local address the system would send from to reach `peer` (no packet is sent).
+pub fn local_ip_for(peer: SocketAddr) -> Option<std::net::IpAddr> {
+    let any: SocketAddr = if peer.is_ipv4() {
+        "0.0.0.0:0".parse().ok()?
+    } else {
+        "[::]:0".parse().ok()?
+    };
+    let s = UdpSocket::bind(any).ok()?;
+    s.connect(peer).ok()?;
+    s.local_addr().ok().map(|a| a.ip())
+}
+
 /// Blocking name resolution (run on a resolver thread, never on the event loop).
 pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())

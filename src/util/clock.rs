@@ -37,3 +37,23 @@ pub fn random(out: &mut [u8]) {
         None => crate::sys::random_bytes(out),
     }
 }
+
+/// Unix milliseconds at `millis() == 0` once a time source (SNTP) has set the wall clock;
+/// 0 before (Mongoose's `mg_boot_timestamp_ms`).
+static BOOT_TIMESTAMP_MS: spin::Mutex<u64> = spin::Mutex::new(0);
+
+/// The wall clock is `unix_ms` at monotonic time `at` (from [`millis`]).
+pub fn set_wall_clock(unix_ms: u64, at: u64) {
+    *BOOT_TIMESTAMP_MS.lock() = unix_ms.saturating_sub(at);
+}
+
+/// Unix milliseconds at boot (monotonic 0), 0 until the wall clock was set.
+pub fn boot_timestamp_ms() -> u64 {
+    *BOOT_TIMESTAMP_MS.lock()
+}
+
+/// Wall-clock Unix milliseconds once set by [`set_wall_clock`]; until then the same as
+/// [`millis`] (Mongoose's `mg_now`).
+pub fn now_ms() -> u64 {
+    millis().saturating_add(boot_timestamp_ms())
+}
