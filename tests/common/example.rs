@@ -165,6 +165,18 @@ impl Child {
         );
     }
 
+    /// The next stdout line if one has arrived (kept for [`Child::finish`]), without waiting.
+    pub fn try_line(&mut self) -> Result<String, mpsc::TryRecvError> {
+        let l = self.lines.try_recv()?;
+        self.seen.push(l.clone());
+        Ok(l)
+    }
+
+    /// The process has exited.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.proc.try_wait(), Ok(Some(_)))
+    }
+
     pub fn pid(&self) -> u32 {
         self.proc.id()
     }

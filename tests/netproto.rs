@@ -1,0 +1,323 @@
+//! DNS, SNTP, mDNS and Modbus TCP on the manager (Rust API), each against a real peer on
+//! 127.0.0.1 that the test starts: a small Python DNS server (including forged replies that
+//! must be ignored), a Python SNTP responder (including replies that must be refused), a
+//! Python mDNS query, and pymodbus as the Modbus client (installed into target/pyenv).
+//! What is asserted is what a user sees: the events, in order, the address connected to,
+//! the bytes the peer got, and the live connection count back to where it was.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use common::cbuild::root;
+use common::example::Child;
+use meerkat::{ConnId, Event, Mgr};
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn python() -> std::path::PathBuf {
+    common::tools::python_with("pymodbus", "pymodbus==3.*")
+}
+
+fn script(name: &str) -> String {
+    root().join("tests/netproto").join(name).display().to_string()
+}
+
+/// Start a Python peer and read the port from its "port N" line.
+fn peer(args: &[&str]) -> (Child, u16) {
+    let py = python();
+    let mut child = Child::start(&py, args);
+    let line = child.wait_line("port", |l| l.starts_with("port "));
+    (child, line[5..].parse().unwrap())
+}
+
+fn poll_until(mgr: &Mgr, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !done() {
+        assert!(t.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        mgr.poll(10).unwrap();
+    }
+}
+
+fn live(mgr: &Mgr) -> usize {
+    mgr.stats().1
+}
+
+fn name(ev: &Event<'_>) -> String {
+    match ev {
+        Event::Error(e) => format!("error {e}"),
+        Event::Open => "open".into(),
+        Event::Resolve => "resolve".into(),
+        Event::Connect => "connect".into(),
+        Event::Close => "close".into(),
+        Event::SntpTime(t) => format!("time {t}"),
+        _ => "other".into(),
+    }
+}
+
+fn recorder(log: &Log) -> impl Fn(&Mgr, ConnId, Event<'_>) + 'static {
+    let log = log.clone();
+    move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+        if !matches!(ev, Event::Poll(_) | Event::Read(_) | Event::Write(_)) {
+            log.borrow_mut().push(name(&ev));
+        }
+    }
+}
+
+// ---- DNS -------------------------------------------------------------------------------
+
+#[test]
+fn dns_resolver_connects_and_ignores_forged_replies() {
+    let (mut server, dns_port) = peer(&[&script("dns_server.py")]);
+    let mgr = Mgr::new().unwrap();
+    let mut l = mgr.limits();
+    l.dns_timeout_ms = 900; // three tries, 300 ms apart
+    mgr.set_limits(l).unwrap();
+    mgr.set_dns(Some(&format!("udp://127.0.0.1:{dns_port}")), None, false).unwrap();
+    assert!(mgr.uses_udp_resolver());
+    let accepted: Log = Rc::new(RefCell::new(Vec::new()));
+    let acc = accepted.clone();
+    let listener = mgr
+        .listen("tcp://127.0.0.1:0", move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+            if matches!(ev, Event::Accept) {
+                acc.borrow_mut().push("accept".into());
+            }
+        })
+        .unwrap();
+    let port = mgr.info(listener).unwrap().local.unwrap().port();
+    let base = live(&mgr);
+
+    // Every name that resolves resolves to 127.0.0.1 (the listener); the forged replies say
+    // 127.0.0.66, where nothing listens: connecting there would fail the test.
+    for host in ["host", "cname", "slow", "spoof", "HoSt"] {
+        let log: Log = Rc::new(RefCell::new(Vec::new()));
+        let c = mgr.connect(&format!("tcp://{host}.test:{port}"), recorder(&log)).unwrap();
+        poll_until(&mgr, 5, &format!("{host}: connect"), || log.borrow().iter().any(|e| e == "connect" || e.starts_with("error")));
+        assert_eq!(*log.borrow(), ["open", "resolve", "connect"], "{host}");
+        let remote = mgr.info(c).unwrap().remote.unwrap();
+        assert_eq!(remote, format!("127.0.0.1:{port}").parse().unwrap(), "{host}");
+        mgr.close(c).unwrap();
+        poll_until(&mgr, 5, "close", || log.borrow().last().is_some_and(|e| e == "close"));
+    }
+    poll_until(&mgr, 5, "accepts", || accepted.borrow().len() == 5);
+
+    // Failures: each one error, then close.
+    for (host, err) in [
+        ("none", "error host name lookup failed: no such name"),
+        ("trunc", "error host name lookup failed: truncated reply"),
+        ("silent", "error host name lookup timed out"),
+    ] {
+        let log: Log = Rc::new(RefCell::new(Vec::new()));
+        let t = Instant::now();
+        mgr.connect(&format!("tcp://{host}.test:{port}"), recorder(&log)).unwrap();
+        poll_until(&mgr, 5, host, || log.borrow().last().is_some_and(|e| e == "close"));
+        assert_eq!(*log.borrow(), ["open", err, "close"], "{host}");
+        if host == "silent" {
+            assert!(t.elapsed() >= Duration::from_millis(800), "{host} gave up early");
+        }
+    }
+    poll_until(&mgr, 5, "DNS sockets closed", || live(&mgr) == base);
+
+    // Cancelling a lookup in flight: the connection fails and the DNS socket goes.
+    let log: Log = Rc::new(RefCell::new(Vec::new()));
+    let c = mgr.connect(&format!("tcp://silent.test:{port}"), recorder(&log)).unwrap();
+    mgr.poll(10).unwrap();
+    mgr.resolve_cancel(c).unwrap();
+    poll_until(&mgr, 5, "cancel", || log.borrow().last().is_some_and(|e| e == "close"));
+    assert_eq!(*log.borrow(), ["open", "error host name lookup cancelled", "close"]);
+    poll_until(&mgr, 5, "live back", || live(&mgr) == base);
+
+    // What the server saw: one query for most names, two for "slow" (the retry), three
+    // for "silent" (every try), each an A query.
+    drop(mgr);
+    let f = {
+        server.signal(libc::SIGTERM);
+        server.finish()
+    };
+    let count = |n: &str| f.stdout.iter().filter(|l| l.starts_with(&format!("query {n}.test 1 "))).count();
+    assert_eq!(count("host"), 2, "{}", f.describe()); // "host" and "HoSt"
+    assert_eq!(count("slow"), 2, "{}", f.describe());
+    assert_eq!(count("spoof"), 1, "{}", f.describe());
+    assert!(count("silent") >= 3 + 1, "{}", f.describe());
+}
+
+// ---- SNTP ------------------------------------------------------------------------------
+
+const T_MS: u64 = 1_700_000_000_123;
+
+#[test]
+fn sntp_takes_only_a_checked_reply() {
+    let (_server, port) = peer(&[&script("sntp_server.py"), "good"]);
+    let mgr = Mgr::new().unwrap();
+    let base = live(&mgr);
+    let log: Log = Rc::new(RefCell::new(Vec::new()));
+    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log))).unwrap();
+    poll_until(&mgr, 5, "SNTP", || log.borrow().last().is_some_and(|e| e == "close"));
+    let evs = log.borrow().clone();
+    assert_eq!(evs.len(), 4, "{evs:?}");
+    assert_eq!(evs[..2], ["open", "connect"]);
+    // The four bad replies came first (wrong mode, stratum 0, wrong origin, leap 3, each
+    // with another time): only the good one's time, plus at most half the round trip.
+    let t: u64 = evs[2].strip_prefix("time ").expect("one SNTP time").parse().unwrap();
+    assert!((T_MS..T_MS + 1000).contains(&t), "{t}");
+    assert_eq!(evs[3], "close");
+    let now = meerkat::util::clock::now_ms();
+    assert!((T_MS..T_MS + 5000).contains(&now), "mg_now {now}");
+    assert_eq!(live(&mgr), base);
+}
+
+#[test]
+fn sntp_with_only_bad_replies_times_out() {
+    let (_server, port) = peer(&[&script("sntp_server.py"), "bad"]);
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::new(RefCell::new(Vec::new()));
+    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log))).unwrap();
+    poll_until(&mgr, 6, "SNTP timeout", || log.borrow().last().is_some_and(|e| e == "close"));
+    assert_eq!(*log.borrow(), ["open", "connect", "error SNTP request timed out", "close"]);
+}
+
+// ---- mDNS ------------------------------------------------------------------------------
+
+#[test]
+fn mdns_answers_its_own_name_only() {
+    let mgr = Mgr::new().unwrap();
+    let reqs: Log = Rc::new(RefCell::new(Vec::new()));
+    let r = reqs.clone();
+    let l = mgr
+        .mdns_listen(
+            Some("udp://127.0.0.1:0"),
+            Some("meerkat-dev"),
+            Rc::new(move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+                if let Event::MdnsReq(q) = ev {
+                    r.borrow_mut().push(format!(
+                        "req {} type {} resp {}",
+                        String::from_utf8_lossy(q.reqname),
+                        q.rr.rtype,
+                        q.is_resp.get()
+                    ));
+                }
+            }),
+        )
+        .unwrap();
+    let port = mgr.info(l).unwrap().local.unwrap().port().to_string();
+    let py = python();
+    for (name, want) in [
+        ("meerkat-dev.local", "answer meerkat-dev.local 127.0.0.1 10"),
+        ("MEERKAT-DEV.local", "answer meerkat-dev.local 127.0.0.1 10"),
+        ("other.local", "no answer"),
+    ] {
+        let mut q = Child::start(&py, &[&script("mdns_query.py"), &port, name]);
+        let t = Instant::now();
+        let got = loop {
+            mgr.poll(10).unwrap();
+            if let Ok(l) = q.try_line() {
+                break l;
+            }
+            assert!(t.elapsed() < Duration::from_secs(5), "mdns_query {name}");
+        };
+        assert_eq!(got, want, "{name}");
+        let f = q.finish();
+        assert!(f.status.success(), "{}", f.describe());
+    }
+    assert_eq!(
+        *reqs.borrow(),
+        ["req meerkat-dev type 1 resp true", "req MEERKAT-DEV type 1 resp true"]
+    );
+}
+
+// ---- Modbus ----------------------------------------------------------------------------
+
+#[test]
+fn modbus_server_against_pymodbus() {
+    let mgr = Mgr::new().unwrap();
+    let writes: Log = Rc::new(RefCell::new(Vec::new()));
+    let w = writes.clone();
+    // A device with 100 holding registers (value 1000 + address until written), input
+    // registers 7, 8, ..., coils all off until written, discrete inputs 1, 0, 1.
+    let regs = Rc::new(RefCell::new((0..100u16).map(|a| 1000 + a).collect::<Vec<_>>()));
+    let coils = Rc::new(RefCell::new(vec![false; 100]));
+    let l = mgr
+        .modbus_listen(
+            "tcp://127.0.0.1:0",
+            Rc::new(move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+                let Event::ModbusReq(req) = ev else { return };
+                let mut r = req.borrow_mut();
+                let (a, n) = (r.addr as usize, r.len as usize);
+                if a + n > 100 {
+                    r.error = meerkat::modbus::ERR_ILLEGAL_ADDRESS;
+                    return;
+                }
+                match r.func {
+                    meerkat::modbus::READ_HOLDING_REGISTERS => r.regs.copy_from_slice(&regs.borrow()[a..a + n]),
+                    meerkat::modbus::READ_INPUT_REGISTERS => {
+                        for (i, v) in r.regs.iter_mut().enumerate() {
+                            *v = 7 + i as u16;
+                        }
+                    }
+                    meerkat::modbus::READ_COILS => r.bits.copy_from_slice(&coils.borrow()[a..a + n]),
+                    meerkat::modbus::READ_DISCRETE_INPUTS => {
+                        for (i, b) in r.bits.iter_mut().enumerate() {
+                            *b = i % 2 == 0;
+                        }
+                    }
+                    meerkat::modbus::WRITE_SINGLE_REGISTER | meerkat::modbus::WRITE_MULTIPLE_REGISTERS => {
+                        regs.borrow_mut()[a..a + n].copy_from_slice(&r.regs);
+                        w.borrow_mut().push(format!("regs {a} {:?}", r.regs));
+                    }
+                    _ => {
+                        coils.borrow_mut()[a..a + n].copy_from_slice(&r.bits);
+                        w.borrow_mut().push(format!("coils {a} {:?}", r.bits));
+                    }
+                }
+            }),
+        )
+        .unwrap();
+    let port = mgr.info(l).unwrap().local.unwrap().port().to_string();
+    let base = live(&mgr);
+    let mut client = Child::start(&python(), &[&script("modbus_client.py"), &port]);
+    let t = Instant::now();
+    loop {
+        mgr.poll(10).unwrap();
+        if client.try_line().is_ok_and(|l| l == "done") || client.exited() {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "pymodbus client");
+    }
+    let f = client.finish();
+    assert!(f.status.success(), "{}", f.describe());
+    let want = [
+        "read_holding regs 1010 1011 1012 1013",
+        "read_input regs 7 8",
+        "write_register regs 4242",
+        "read_back regs 4242",
+        "write_registers ok",
+        "write_coil bits 1",
+        "write_coils ok",
+        "read_coils bits 101100001",
+        "read_discrete bits 101",
+        "read_beyond exception 2",
+        // MBAP (tid 77, proto 0, len 3, unit 1), function 0x2b | 0x80, exception 1.
+        "raw_bad_function 004d0000000301ab01",
+        "raw_bad_count 004e00000003019003",
+        "raw_too_many 004f00000003018303",
+        "raw_bad_coil_value 005000000003018503",
+        "done",
+    ];
+    let got: Vec<&str> = f.stdout.iter().map(|s| s.as_str()).collect();
+    assert_eq!(got.len(), want.len(), "{}", f.describe());
+    for (g, w) in got.iter().zip(want) {
+        assert!(g.starts_with(w), "got {g:?}, want {w:?}\n{}", f.describe());
+    }
+    assert_eq!(
+        *writes.borrow(),
+        [
+            "regs 5 [4242]",
+            "regs 20 [1, 2, 3]",
+            "coils 3 [true]",
+            "coils 8 [true, false, true, true, false, false, false, false, true]"
+        ]
+    );
+    poll_until(&mgr, 5, "connections closed", || live(&mgr) == base);
+}
