@@ -305,3 +305,151 @@ fn reentrancy_sanitized() {
     // line only after every scenario ran, so this is a floor against a gutted program.
     assert!(passed >= 150, "only {passed} checks ran\n{}", f.describe());
 }
+
+// ---- sntp-time, mdns-responder, modbus-server ------------------------------------------
+
+fn netproto_script(name: &str) -> String {
+    root().join("tests/netproto").join(name).display().to_string()
+}
+
+/// A Python peer from tests/netproto (pymodbus installed into target/pyenv), with the
+/// port from its "port N" line when it prints one.
+fn python() -> std::path::PathBuf {
+    common::tools::python_with("pymodbus", "pymodbus==3.*")
+}
+
+fn sntp_time(flavor: Flavor) {
+    let mut server = Child::start(&python(), &[&netproto_script("sntp_server.py"), "good"]);
+    let port = server.wait_line("port", |l| l.starts_with("port "))[5..].to_string();
+    let url = format!("udp://127.0.0.1:{port}");
+    let f = Child::start(&example("sntp-time", flavor), &[&url]).finish();
+    f.assert_no_sanitizer_report();
+    assert!(f.status.success(), "{}", f.describe());
+    // The responder's good reply says 1700000000123 ms; the four bad ones before it say
+    // 1..4 ms past 1900 and must have been refused.
+    let t: u64 = f
+        .stdout
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("SNTP time: ")?
+                .strip_suffix(" ms since epoch")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no SNTP time line\n{}", f.describe()));
+    assert!(
+        (1_700_000_000_123..1_700_000_001_123).contains(&t),
+        "{t}\n{}",
+        f.describe()
+    );
+    let now: u64 = f
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("mg_now: ")?.parse().ok())
+        .unwrap_or_else(|| panic!("no mg_now line\n{}", f.describe()));
+    assert!((t..t + 1000).contains(&now), "{now}\n{}", f.describe());
+    assert_eq!(f.stdout.last().map(String::as_str), Some("bye"), "{}", f.describe());
+}
+
+#[test]
+fn sntp_time_plain() {
+    sntp_time(Flavor::Plain);
+}
+
+#[test]
+fn sntp_time_sanitized() {
+    sntp_time(Flavor::Sanitized);
+}
+
+fn mdns_responder(flavor: Flavor) {
+    let port = free_port();
+    let url = format!("udp://127.0.0.1:{port}");
+    let mut child = Child::start(&example("mdns-responder", flavor), &["meerkat-test", &url]);
+    child.wait_line("listening", |l| {
+        l == format!("mDNS responder for meerkat-test.local on {url}")
+    });
+    let py = python();
+    for (name, want) in [
+        ("meerkat-test.local", "answer meerkat-test.local 127.0.0.1 10"),
+        ("someone-else.local", "no answer"),
+    ] {
+        let f = Child::start(&py, &[&netproto_script("mdns_query.py"), &port.to_string(), name]).finish();
+        assert!(f.status.success(), "{}", f.describe());
+        assert_eq!(f.stdout, [want], "{name}: {}", f.describe());
+    }
+    child.wait_line("request", |l| l == "request meerkat-test");
+    let f = child.stop();
+    f.assert_no_sanitizer_report();
+    assert_eq!(
+        f.stdout.iter().filter(|l| l.starts_with("request")).count(),
+        1,
+        "{}",
+        f.describe()
+    );
+}
+
+#[test]
+fn mdns_responder_plain() {
+    mdns_responder(Flavor::Plain);
+}
+
+#[test]
+fn mdns_responder_sanitized() {
+    mdns_responder(Flavor::Sanitized);
+}
+
+fn modbus_server(flavor: Flavor) {
+    let (child, port) = Child::server_with(&example("modbus-server", flavor), "tcp", None, &[]);
+    let f = Child::start(&python(), &[&netproto_script("modbus_client.py"), &port.to_string()]).finish();
+    assert!(f.status.success(), "{}", f.describe());
+    let want = [
+        "read_holding regs 1010 1011 1012 1013",
+        "read_input regs 7 8",
+        "write_register regs 4242",
+        "read_back regs 4242",
+        "write_registers ok",
+        "write_coil bits 1",
+        "write_coils ok",
+        "read_coils bits 101100001",
+        "read_discrete bits 101",
+        "read_beyond exception 2",
+        "raw_bad_function 004d0000000301ab01",
+        "raw_bad_count 004e00000003019003",
+        "raw_too_many 004f00000003018303",
+        "raw_bad_coil_value 005000000003018503",
+        "done",
+    ];
+    assert_eq!(f.stdout.len(), want.len(), "{}", f.describe());
+    for (g, w) in f.stdout.iter().zip(want) {
+        assert!(g.starts_with(w), "got {g:?}, want {w:?}\n{}", f.describe());
+    }
+    let s = child.stop();
+    s.assert_no_sanitizer_report();
+    let writes: Vec<&str> = s
+        .stdout
+        .iter()
+        .filter(|l| l.starts_with("write"))
+        .map(|l| l.as_str())
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "write regs 5: 4242",
+            "write regs 20: 1 2 3",
+            "write coils 3: 1",
+            "write coils 8: 1 0 1 1 0 0 0 0 1"
+        ],
+        "{}",
+        s.describe()
+    );
+}
+
+#[test]
+fn modbus_server_plain() {
+    modbus_server(Flavor::Plain);
+}
+
+#[test]
+fn modbus_server_sanitized() {
+    modbus_server(Flavor::Sanitized);
+}

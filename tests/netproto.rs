@@ -75,7 +75,8 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
     let mut l = mgr.limits();
     l.dns_timeout_ms = 900; // three tries, 300 ms apart
     mgr.set_limits(l).unwrap();
-    mgr.set_dns(Some(&format!("udp://127.0.0.1:{dns_port}")), None, false).unwrap();
+    mgr.set_dns(Some(&format!("udp://127.0.0.1:{dns_port}")), None, false)
+        .unwrap();
     assert!(mgr.uses_udp_resolver());
     let accepted: Log = Rc::new(RefCell::new(Vec::new()));
     let acc = accepted.clone();
@@ -93,8 +94,12 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
     // 127.0.0.66, where nothing listens: connecting there would fail the test.
     for host in ["host", "cname", "slow", "spoof", "HoSt"] {
         let log: Log = Rc::new(RefCell::new(Vec::new()));
-        let c = mgr.connect(&format!("tcp://{host}.test:{port}"), recorder(&log)).unwrap();
-        poll_until(&mgr, 5, &format!("{host}: connect"), || log.borrow().iter().any(|e| e == "connect" || e.starts_with("error")));
+        let c = mgr
+            .connect(&format!("tcp://{host}.test:{port}"), recorder(&log))
+            .unwrap();
+        poll_until(&mgr, 5, &format!("{host}: connect"), || {
+            log.borrow().iter().any(|e| e == "connect" || e.starts_with("error"))
+        });
         assert_eq!(*log.borrow(), ["open", "resolve", "connect"], "{host}");
         let remote = mgr.info(c).unwrap().remote.unwrap();
         assert_eq!(remote, format!("127.0.0.1:{port}").parse().unwrap(), "{host}");
@@ -111,7 +116,8 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
     ] {
         let log: Log = Rc::new(RefCell::new(Vec::new()));
         let t = Instant::now();
-        mgr.connect(&format!("tcp://{host}.test:{port}"), recorder(&log)).unwrap();
+        mgr.connect(&format!("tcp://{host}.test:{port}"), recorder(&log))
+            .unwrap();
         poll_until(&mgr, 5, host, || log.borrow().last().is_some_and(|e| e == "close"));
         assert_eq!(*log.borrow(), ["open", err, "close"], "{host}");
         if host == "silent" {
@@ -122,7 +128,9 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
 
     // Cancelling a lookup in flight: the connection fails and the DNS socket goes.
     let log: Log = Rc::new(RefCell::new(Vec::new()));
-    let c = mgr.connect(&format!("tcp://silent.test:{port}"), recorder(&log)).unwrap();
+    let c = mgr
+        .connect(&format!("tcp://silent.test:{port}"), recorder(&log))
+        .unwrap();
     mgr.poll(10).unwrap();
     mgr.resolve_cancel(c).unwrap();
     poll_until(&mgr, 5, "cancel", || log.borrow().last().is_some_and(|e| e == "close"));
@@ -136,7 +144,12 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
         server.signal(libc::SIGTERM);
         server.finish()
     };
-    let count = |n: &str| f.stdout.iter().filter(|l| l.starts_with(&format!("query {n}.test 1 "))).count();
+    let count = |n: &str| {
+        f.stdout
+            .iter()
+            .filter(|l| l.starts_with(&format!("query {n}.test 1 ")))
+            .count()
+    };
     assert_eq!(count("host"), 2, "{}", f.describe()); // "host" and "HoSt"
     assert_eq!(count("slow"), 2, "{}", f.describe());
     assert_eq!(count("spoof"), 1, "{}", f.describe());
@@ -153,7 +166,8 @@ fn sntp_takes_only_a_checked_reply() {
     let mgr = Mgr::new().unwrap();
     let base = live(&mgr);
     let log: Log = Rc::new(RefCell::new(Vec::new()));
-    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log))).unwrap();
+    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log)))
+        .unwrap();
     poll_until(&mgr, 5, "SNTP", || log.borrow().last().is_some_and(|e| e == "close"));
     let evs = log.borrow().clone();
     assert_eq!(evs.len(), 4, "{evs:?}");
@@ -173,9 +187,15 @@ fn sntp_with_only_bad_replies_times_out() {
     let (_server, port) = peer(&[&script("sntp_server.py"), "bad"]);
     let mgr = Mgr::new().unwrap();
     let log: Log = Rc::new(RefCell::new(Vec::new()));
-    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log))).unwrap();
-    poll_until(&mgr, 6, "SNTP timeout", || log.borrow().last().is_some_and(|e| e == "close"));
-    assert_eq!(*log.borrow(), ["open", "connect", "error SNTP request timed out", "close"]);
+    mgr.sntp_connect(Some(&format!("udp://127.0.0.1:{port}")), Rc::new(recorder(&log)))
+        .unwrap();
+    poll_until(&mgr, 6, "SNTP timeout", || {
+        log.borrow().last().is_some_and(|e| e == "close")
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["open", "connect", "error SNTP request timed out", "close"]
+    );
 }
 
 // ---- mDNS ------------------------------------------------------------------------------

@@ -59,7 +59,14 @@ pub fn local_host(name: &Name) -> Option<&[u8]> {
 /// unicast query (from a port other than 5353) gets its id and question echoed and a short
 /// TTL (RFC 6762 §6.7); a proper mDNS query gets id 0, no question, and the cache-flush
 /// bit.
-pub fn answer_a(msg: &[u8], q: &Question, host: &[u8], ip: Ipv4Addr, legacy: bool, out: &mut Vec<u8>) -> Result<(), ParseError> {
+pub fn answer_a(
+    msg: &[u8],
+    q: &Question,
+    host: &[u8],
+    ip: Ipv4Addr,
+    legacy: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), ParseError> {
     let start = out.len();
     Header {
         id: if legacy { q.header.id } else { 0 },
@@ -106,7 +113,13 @@ pub enum Responded {
 
 /// The whole responder for a device called `host`: if `msg` is an A/ANY query for
 /// `host.local`, append the answer to `out`.
-pub fn respond(msg: &[u8], host: &[u8], ip: Ipv4Addr, legacy: bool, out: &mut Vec<u8>) -> Result<Responded, ParseError> {
+pub fn respond(
+    msg: &[u8],
+    host: &[u8],
+    ip: Ipv4Addr,
+    legacy: bool,
+    out: &mut Vec<u8>,
+) -> Result<Responded, ParseError> {
     let q = parse_query(msg)?;
     let ours = local_host(&q.name).is_some_and(|h| h.eq_ignore_ascii_case(host));
     if !ours || q.rr.rclass != CLASS_IN || !(q.rr.rtype == TYPE_A || q.rr.rtype == TYPE_ANY) {

@@ -102,7 +102,14 @@ impl Header {
         })
     }
     pub fn write(&self, out: &mut Vec<u8>) {
-        for v in [self.id, self.flags, self.qdcount, self.ancount, self.nscount, self.arcount] {
+        for v in [
+            self.id,
+            self.flags,
+            self.qdcount,
+            self.ancount,
+            self.nscount,
+            self.arcount,
+        ] {
             out.extend_from_slice(&v.to_be_bytes());
         }
     }
@@ -254,7 +261,8 @@ pub struct Rr {
 impl Rr {
     /// The RDATA (empty for a question).
     pub fn rdata<'a>(&self, msg: &'a [u8]) -> &'a [u8] {
-        msg.get(self.rdata_off..self.rdata_off + self.rdlen as usize).unwrap_or(&[])
+        msg.get(self.rdata_off..self.rdata_off + self.rdlen as usize)
+            .unwrap_or(&[])
     }
 }
 
@@ -452,10 +460,18 @@ impl Query {
         if now >= self.next_send && self.sent < self.tries {
             self.sent += 1;
             self.next_send = now.saturating_add(self.interval).min(self.deadline);
-            let next = if self.sent < self.tries { self.next_send } else { self.deadline };
+            let next = if self.sent < self.tries {
+                self.next_send
+            } else {
+                self.deadline
+            };
             return QueryStep::Send(&self.packet, next);
         }
-        QueryStep::Wait(if self.sent < self.tries { self.next_send } else { self.deadline })
+        QueryStep::Wait(if self.sent < self.tries {
+            self.next_send
+        } else {
+            self.deadline
+        })
     }
 
     /// Look at a datagram from the server. `Err` when it is not the answer to this query
@@ -551,7 +567,10 @@ mod tests {
     fn query_bytes() {
         let mut out = Vec::new();
         encode_query(0x1234, b"a.bc.", TYPE_A, &mut out).unwrap();
-        assert_eq!(out, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x02bc\x00\x00\x01\x00\x01");
+        assert_eq!(
+            out,
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x02bc\x00\x00\x01\x00\x01"
+        );
         assert_eq!(encode_query(1, b"a..b", TYPE_A, &mut out), Err(ParseError::BadName));
         assert_eq!(encode_query(1, &[b'x'; 64], TYPE_A, &mut out), Err(ParseError::TooLong));
     }
@@ -566,7 +585,10 @@ mod tests {
             FLAG_QR | FLAG_RD,
             b"host.example",
             TYPE_A,
-            &[(b"", TYPE_CNAME, b"\x03www\xc0\x11"), (b"www.example", TYPE_A, &[10, 0, 0, 9])],
+            &[
+                (b"", TYPE_CNAME, b"\x03www\xc0\x11"),
+                (b"www.example", TYPE_A, &[10, 0, 0, 9]),
+            ],
         );
         assert_eq!(q.on_reply(&m), Ok(Outcome::Answer("10.0.0.9".parse().unwrap())));
         assert_eq!(q.poll(20), QueryStep::Done);
@@ -578,14 +600,32 @@ mod tests {
         let _ = q.poll(0);
         let a: &[u8] = &[6, 6, 6, 6];
         // Wrong id, wrong name, wrong type, not a response.
-        assert_eq!(q.on_reply(&reply(8, FLAG_QR, b"host.example", TYPE_A, &[(b"", TYPE_A, a)])), Err(Ignored::NotOurs));
-        assert_eq!(q.on_reply(&reply(7, FLAG_QR, b"evil.example", TYPE_A, &[(b"", TYPE_A, a)])), Err(Ignored::NotOurs));
-        assert_eq!(q.on_reply(&reply(7, FLAG_QR, b"host.example", TYPE_AAAA, &[])), Err(Ignored::NotOurs));
-        assert_eq!(q.on_reply(&reply(7, 0, b"host.example", TYPE_A, &[(b"", TYPE_A, a)])), Err(Ignored::NotOurs));
+        assert_eq!(
+            q.on_reply(&reply(8, FLAG_QR, b"host.example", TYPE_A, &[(b"", TYPE_A, a)])),
+            Err(Ignored::NotOurs)
+        );
+        assert_eq!(
+            q.on_reply(&reply(7, FLAG_QR, b"evil.example", TYPE_A, &[(b"", TYPE_A, a)])),
+            Err(Ignored::NotOurs)
+        );
+        assert_eq!(
+            q.on_reply(&reply(7, FLAG_QR, b"host.example", TYPE_AAAA, &[])),
+            Err(Ignored::NotOurs)
+        );
+        assert_eq!(
+            q.on_reply(&reply(7, 0, b"host.example", TYPE_A, &[(b"", TYPE_A, a)])),
+            Err(Ignored::NotOurs)
+        );
         assert_eq!(q.on_reply(b"\x00\x07"), Err(Ignored::Malformed));
         // An answer for another owner name in the right reply is not taken.
         assert_eq!(
-            q.on_reply(&reply(7, FLAG_QR, b"host.example", TYPE_A, &[(b"other.example", TYPE_A, a)])),
+            q.on_reply(&reply(
+                7,
+                FLAG_QR,
+                b"host.example",
+                TYPE_A,
+                &[(b"other.example", TYPE_A, a)]
+            )),
             Ok(Outcome::NoData)
         );
     }
@@ -599,7 +639,10 @@ mod tests {
         assert_eq!(q.poll(350), QueryStep::Wait(400));
         assert!(matches!(q.poll(400), QueryStep::TimedOut));
         let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 300, 3).unwrap();
-        assert_eq!(q.on_reply(&reply(1, FLAG_QR | 3, b"x.y", TYPE_A, &[])), Ok(Outcome::Rcode(3)));
+        assert_eq!(
+            q.on_reply(&reply(1, FLAG_QR | 3, b"x.y", TYPE_A, &[])),
+            Ok(Outcome::Rcode(3))
+        );
         let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 300, 3).unwrap();
         let mut m = reply(1, FLAG_QR | FLAG_TC, b"x.y", TYPE_A, &[(b"", TYPE_A, &[1, 2, 3, 4])]);
         m.truncate(m.len() - 3);

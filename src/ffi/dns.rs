@@ -115,7 +115,9 @@ pub(crate) fn ip_to_c(ip: IpAddr) -> mg_addr {
 #[no_mangle]
 pub extern "C" fn mg_dns_parse(buf: *const u8, len: usize, dm: *mut mg_dns_message) -> bool {
     guard(|| {
-        let Ok(msg) = cast::slice(buf as *const c_void, len) else { return false };
+        let Ok(msg) = cast::slice(buf as *const c_void, len) else {
+            return false;
+        };
         if len > 512 || dm.is_null() {
             return false;
         }
@@ -138,9 +140,17 @@ pub extern "C" fn mg_dns_parse(buf: *const u8, len: usize, dm: *mut mg_dns_messa
 /// (a question: no TTL and data) into `*rr`. Returns its length in bytes (`ofs` plus it is
 /// the next record), or 0 if it is malformed or runs past `len`. Any thread.
 #[no_mangle]
-pub extern "C" fn mg_dns_parse_rr(buf: *const u8, len: usize, ofs: usize, is_question: bool, rr: *mut mg_dns_rr) -> usize {
+pub extern "C" fn mg_dns_parse_rr(
+    buf: *const u8,
+    len: usize,
+    ofs: usize,
+    is_question: bool,
+    rr: *mut mg_dns_rr,
+) -> usize {
     guard(|| {
-        let Ok(msg) = cast::slice(buf as *const c_void, len) else { return 0 };
+        let Ok(msg) = cast::slice(buf as *const c_void, len) else {
+            return 0;
+        };
         match dns::parse_rr(msg, ofs, is_question) {
             Ok((r, _, n)) if cast::write_out(rr, rr_to_c(&r)).is_ok() => n,
             _ => 0,
@@ -293,7 +303,8 @@ pub(crate) fn call_mdns_req(req: &crate::mgr::event::MdnsRequest<'_>, call: impl
     }
     if let Ok(a) = cast::read(c.addr as *const mg_addr) {
         if !a.is_ip6 {
-            req.addr.set(Some(core::net::Ipv4Addr::new(a.ip[0], a.ip[1], a.ip[2], a.ip[3])));
+            req.addr
+                .set(Some(core::net::Ipv4Addr::new(a.ip[0], a.ip[1], a.ip[2], a.ip[3])));
         }
     }
 }

@@ -70,7 +70,12 @@ pub struct mg_modbus_req {
 /// request. Returns the listener's handle, or `{0}` with `mg_last_error()` set (as
 /// `mg_listen`). Owner thread.
 #[no_mangle]
-pub extern "C" fn mg_modbus_listen(mgr: *mut mg_mgr, url: *const c_char, f: mg_event_handler_t, fn_data: *mut c_void) -> mg_conn {
+pub extern "C" fn mg_modbus_listen(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
     guard(|| {
         let r = (|| {
             let m = registry::mgr(mgr)?;
@@ -89,9 +94,13 @@ pub(crate) fn call_modbus(req: &RefCell<Request>, call: impl FnOnce(*mut c_void)
         error: r.error,
         addr: r.addr,
         u: if r.is_bits() {
-            mg_modbus_values { bits: r.bits.as_mut_ptr() }
+            mg_modbus_values {
+                bits: r.bits.as_mut_ptr(),
+            }
         } else {
-            mg_modbus_values { regs: r.regs.as_mut_ptr() }
+            mg_modbus_values {
+                regs: r.regs.as_mut_ptr(),
+            }
         },
         len: r.len,
     };

@@ -20,7 +20,12 @@ use crate::util::clock;
 /// close. `fn` may be NULL (only the clock is set). Returns the handle, or `{0}` with
 /// `mg_last_error()` set (`MG_ERR_URL` for a non-`udp://` URL). Owner thread.
 #[no_mangle]
-pub extern "C" fn mg_sntp_connect(mgr: *mut mg_mgr, url: *const c_char, f: mg_event_handler_t, fn_data: *mut c_void) -> mg_conn {
+pub extern "C" fn mg_sntp_connect(
+    mgr: *mut mg_mgr,
+    url: *const c_char,
+    f: mg_event_handler_t,
+    fn_data: *mut c_void,
+) -> mg_conn {
     guard(|| {
         let r = (|| {
             let m = registry::mgr(mgr)?;
@@ -54,7 +59,9 @@ pub extern "C" fn mg_sntp_request(c: mg_conn) -> c_int {
 #[no_mangle]
 pub extern "C" fn mg_sntp_parse(buf: *const u8, len: usize) -> i64 {
     guard(|| {
-        let Ok(b) = cast::slice(buf as *const c_void, len) else { return -1 };
+        let Ok(b) = cast::slice(buf as *const c_void, len) else {
+            return -1;
+        };
         crate::sntp::parse(b).map_or(-1, |t| i64::try_from(t).unwrap_or(-1))
     })
 }

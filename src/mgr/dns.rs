@@ -234,7 +234,11 @@ impl Mgr {
             return Err(Error::Port);
         }
         if !resolving(self, h) {
-            return Err(if self.contains(h) { Error::Unsupported } else { Error::Stale });
+            return Err(if self.contains(h) {
+                Error::Unsupported
+            } else {
+                Error::Stale
+            });
         }
         self.cancel_lookups(h);
         match ep.host.parse::<IpAddr>() {

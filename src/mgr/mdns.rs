@@ -49,7 +49,15 @@ impl MdnsLayer {
         }
     }
 
-    fn on_query(&self, mgr: &Mgr, c: Handle, d: &[u8], q: &mdns::Question, from: SocketAddr, local: Option<SocketAddr>) {
+    fn on_query(
+        &self,
+        mgr: &Mgr,
+        c: Handle,
+        d: &[u8],
+        q: &mdns::Question,
+        from: SocketAddr,
+        local: Option<SocketAddr>,
+    ) {
         let Some(host) = mdns::local_host(&q.name) else { return };
         if q.rr.rclass != dns::CLASS_IN && q.rr.rclass != 0xff {
             return;
@@ -93,15 +101,26 @@ impl MdnsLayer {
             return;
         }
         if !matches!(q.rr.rtype, dns::TYPE_A | dns::TYPE_ANY) {
-            crate::mlog!(crate::log::LL_INFO, "{} mDNS: DNS-SD answers are not supported", c.serial());
+            crate::mlog!(
+                crate::log::LL_INFO,
+                "{} mDNS: DNS-SD answers are not supported",
+                c.serial()
+            );
             return;
         }
-        let name = req.respname.take().or_else(|| self.name.clone()).unwrap_or_else(|| host.to_vec());
-        let ip = req.addr.get().or_else(|| match (local.map(|l| l.ip()), sys::local_ip_for(from)) {
-            (Some(IpAddr::V4(l)), _) if !l.is_unspecified() && !l.is_multicast() => Some(l),
-            (_, Some(IpAddr::V4(l))) => Some(l),
-            _ => None,
-        });
+        let name = req
+            .respname
+            .take()
+            .or_else(|| self.name.clone())
+            .unwrap_or_else(|| host.to_vec());
+        let ip = req
+            .addr
+            .get()
+            .or_else(|| match (local.map(|l| l.ip()), sys::local_ip_for(from)) {
+                (Some(IpAddr::V4(l)), _) if !l.is_unspecified() && !l.is_multicast() => Some(l),
+                (_, Some(IpAddr::V4(l))) => Some(l),
+                _ => None,
+            });
         let Some(ip) = ip else { return };
         let legacy = from.port() != mdns::MDNS_PORT;
         let mut out = Vec::new();
@@ -139,7 +158,12 @@ impl Mgr {
     /// `mg_mdns_listen`: answer mDNS A queries for `name.local` (`name`: `None` leaves every
     /// question to `handler`) on `url` (`None`: [`DEFAULT_URL`], joining the group; a
     /// unicast address such as `udp://127.0.0.1:0` works too and is how tests run).
-    pub fn mdns_listen(&self, url: Option<&str>, name: Option<&str>, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+    pub fn mdns_listen(
+        &self,
+        url: Option<&str>,
+        name: Option<&str>,
+        handler: Rc<dyn Handler>,
+    ) -> Result<Handle, Error> {
         let url = url.unwrap_or(DEFAULT_URL);
         if !url.starts_with("udp://") {
             return Err(Error::Url);
@@ -193,4 +217,3 @@ impl Mgr {
         }
     }
 }
-

@@ -82,7 +82,10 @@ pub struct Request {
 impl Request {
     /// A coil/discrete function (its values are `bits`), not a register one.
     pub fn is_bits(&self) -> bool {
-        matches!(self.func, READ_COILS | READ_DISCRETE_INPUTS | WRITE_SINGLE_COIL | WRITE_MULTIPLE_COILS)
+        matches!(
+            self.func,
+            READ_COILS | READ_DISCRETE_INPUTS | WRITE_SINGLE_COIL | WRITE_MULTIPLE_COILS
+        )
     }
 }
 
@@ -189,7 +192,11 @@ pub fn encode_exception(tid: u16, unit: u8, func: u8, code: u8, out: &mut Vec<u8
 /// `error` (or shrank the value arrays below `len`), otherwise the data.
 pub fn encode_response(tid: u16, unit: u8, req: &Request, out: &mut Vec<u8>) {
     let n = req.len as usize;
-    let short = if req.is_bits() { req.bits.len() < n } else { req.regs.len() < n };
+    let short = if req.is_bits() {
+        req.bits.len() < n
+    } else {
+        req.regs.len() < n
+    };
     if req.error != 0 || short {
         let code = if req.error != 0 { req.error } else { ERR_DEVICE_FAILURE };
         return encode_exception(tid, unit, req.func, code, out);
@@ -244,7 +251,10 @@ pub fn drive(data: &[u8]) {
         let mut out = Vec::new();
         match parse_frame(&rest[..n]) {
             Frame::Request { tid, unit, req } => {
-                assert_eq!(if req.is_bits() { req.bits.len() } else { req.regs.len() }, req.len as usize);
+                assert_eq!(
+                    if req.is_bits() { req.bits.len() } else { req.regs.len() },
+                    req.len as usize
+                );
                 encode_response(tid, unit, &req, &mut out)
             }
             Frame::Exception { tid, unit, func, code } => encode_exception(tid, unit, func, code, &mut out),
@@ -271,7 +281,9 @@ mod tests {
         let f = req(7, &[3, 0, 10, 0, 2]);
         assert_eq!(frame_len(&f[..8]), Ok(None));
         assert_eq!(frame_len(&f), Ok(Some(12)));
-        let Frame::Request { tid, unit, mut req } = parse_frame(&f) else { panic!() };
+        let Frame::Request { tid, unit, mut req } = parse_frame(&f) else {
+            panic!()
+        };
         assert_eq!((req.addr, req.len, req.regs.len()), (10, 2, 2));
         req.regs = vec![0x1234, 5];
         let mut out = Vec::new();
@@ -279,7 +291,9 @@ mod tests {
         assert_eq!(out, [0, 7, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0, 5]);
         // Write multiple coils: 10 coils in 2 bytes.
         let f = req_frame(&[15, 0, 1, 0, 10, 2, 0b1000_0001, 0b10]);
-        let Frame::Request { req, .. } = parse_frame(&f) else { panic!() };
+        let Frame::Request { req, .. } = parse_frame(&f) else {
+            panic!()
+        };
         assert_eq!(req.bits.iter().filter(|b| **b).count(), 3);
         assert!(req.bits[0] && req.bits[7] && req.bits[9]);
         // Exceptions.

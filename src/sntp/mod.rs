@@ -50,7 +50,9 @@ pub fn ntp_to_unix_ms(t: u64) -> Option<u64> {
         secs += 1 << 32; // era 1 (after 2036-02-07)
     }
     let frac_ms = ((t & 0xffff_ffff) * 1000) >> 32;
-    (secs.checked_sub(NTP_UNIX_OFFSET)?).checked_mul(1000)?.checked_add(frac_ms)
+    (secs.checked_sub(NTP_UNIX_OFFSET)?)
+        .checked_mul(1000)?
+        .checked_add(frac_ms)
 }
 
 /// Check a reply's header fields (everything but the origin echo) and return its transmit
@@ -133,14 +135,20 @@ mod tests {
         assert_eq!(req.on_reply(&reply(&p, 0x23, 2, t), 1040), Err(SntpError::Mode));
         assert_eq!(req.on_reply(&reply(&p, 0x24, 0, t), 1040), Err(SntpError::Stratum));
         assert_eq!(req.on_reply(&reply(&p, 0x24, 16, t), 1040), Err(SntpError::Stratum));
-        assert_eq!(req.on_reply(&reply(&p, 0xe4, 2, t), 1040), Err(SntpError::Unsynchronised));
+        assert_eq!(
+            req.on_reply(&reply(&p, 0xe4, 2, t), 1040),
+            Err(SntpError::Unsynchronised)
+        );
         assert_eq!(req.on_reply(&reply(&p, 0x14, 2, t), 1040), Err(SntpError::Version));
         let mut r = reply(&p, 0x24, 2, t);
         r[30] ^= 1;
         assert_eq!(req.on_reply(&r, 1040), Err(SntpError::Origin));
         assert_eq!(req.on_reply(&r[..47], 1040), Err(SntpError::Short));
         // A 2036+ timestamp (era 1).
-        assert_eq!(ntp_to_unix_ms(1 << 32), Some(((1u64 << 32) + 1 - NTP_UNIX_OFFSET) * 1000));
+        assert_eq!(
+            ntp_to_unix_ms(1 << 32),
+            Some(((1u64 << 32) + 1 - NTP_UNIX_OFFSET) * 1000)
+        );
     }
 
     proptest::proptest! {
