@@ -530,6 +530,29 @@ impl Query {
     }
 }
 
+/// Run every DNS parser over `data` and check what they return lies inside it: the logic
+/// of the `dns` fuzz target, also run by the property tests.
+pub fn drive(data: &[u8], off: usize, is_question: bool) {
+    let mut n = Name::default();
+    if let Ok(len) = read_name(data, off, &mut n) {
+        assert!(off + len <= data.len() && n.as_bytes().len() <= MAX_NAME);
+    }
+    if let Ok((rr, _, len)) = parse_rr(data, off, is_question) {
+        assert!(off + len <= data.len());
+        let _ = rr.rdata(data);
+        let _ = rr_addr(data, &rr);
+    }
+    let _ = parse_summary(data);
+    if let Ok(h) = Header::parse(data) {
+        if let Ok(mut q) = Query::new(b"a.example", TYPE_A, h.id, 0, 100, 1) {
+            let _ = q.on_reply(data);
+        }
+    }
+    let mut out = Vec::new();
+    let _ = mdns::respond(data, b"dev", core::net::Ipv4Addr::LOCALHOST, false, &mut out);
+    let _ = mdns::parse_query(data);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,32 +766,4 @@ mod tests {
             }
         }
     }
-
-    /// Every parser over `data` (shared with the fuzz target's logic).
-    pub(super) fn drive(data: &[u8], off: usize, q: bool) {
-        super::drive(data, off, q);
-    }
-}
-
-/// Run every DNS parser over `data` and check what they return lies inside it: the logic
-/// of the `dns` fuzz target, also run by the property tests.
-pub fn drive(data: &[u8], off: usize, is_question: bool) {
-    let mut n = Name::default();
-    if let Ok(len) = read_name(data, off, &mut n) {
-        assert!(off + len <= data.len() && n.as_bytes().len() <= MAX_NAME);
-    }
-    if let Ok((rr, _, len)) = parse_rr(data, off, is_question) {
-        assert!(off + len <= data.len());
-        let _ = rr.rdata(data);
-        let _ = rr_addr(data, &rr);
-    }
-    let _ = parse_summary(data);
-    if let Ok(h) = Header::parse(data) {
-        if let Ok(mut q) = Query::new(b"a.example", TYPE_A, h.id, 0, 100, 1) {
-            let _ = q.on_reply(data);
-        }
-    }
-    let mut out = Vec::new();
-    let _ = mdns::respond(data, b"dev", core::net::Ipv4Addr::LOCALHOST, false, &mut out);
-    let _ = mdns::parse_query(data);
 }

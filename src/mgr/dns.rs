@@ -149,10 +149,8 @@ impl Handler for DnsLayer {
                 let _ = mgr.read(udp, &mut d);
                 self.on_reply(mgr, udp, &d);
             }
-            Event::Error(e) => {
-                if resolving(mgr, self.target) {
-                    mgr.fail(self.target, &format!("host name lookup failed: {e}"));
-                }
+            Event::Error(e) if resolving(mgr, self.target) => {
+                mgr.fail(self.target, &format!("host name lookup failed: {e}"));
             }
             Event::Close => mgr.dns.borrow_mut().pending.retain(|&(_, u)| u != udp),
             _ => {}

@@ -109,6 +109,16 @@ impl Request {
     }
 }
 
+/// The logic of the `sntp` fuzz target (also run by the property tests): every entry point
+/// over `data`, none may panic.
+pub fn drive(data: &[u8], now: u64, sent: u64) {
+    let _ = parse(data);
+    let nonce = data.get(24..32).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
+    let (req, p) = Request::new(sent, nonce);
+    assert_eq!(p.len(), PACKET_LEN);
+    let _ = req.on_reply(data, now);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,14 +169,4 @@ mod tests {
             drive(&data, now, sent);
         }
     }
-}
-
-/// The logic of the `sntp` fuzz target (also run by the property tests): every entry point
-/// over `data`, none may panic.
-pub fn drive(data: &[u8], now: u64, sent: u64) {
-    let _ = parse(data);
-    let nonce = data.get(24..32).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
-    let (req, p) = Request::new(sent, nonce);
-    assert_eq!(p.len(), PACKET_LEN);
-    let _ = req.on_reply(data, now);
 }

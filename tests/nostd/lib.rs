@@ -14,3 +14,14 @@ pub mod net;
 pub mod queue;
 #[path = "../../src/util/timer.rs"]
 pub mod timer;
+
+extern crate alloc;
+#[path = "../../src/prelude.rs"]
+mod prelude;
+
+#[path = "../../src/dns/mod.rs"]
+pub mod dns;
+#[path = "../../src/modbus/mod.rs"]
+pub mod modbus;
+#[path = "../../src/sntp/mod.rs"]
+pub mod sntp;
