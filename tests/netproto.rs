@@ -51,6 +51,7 @@ fn name(ev: &Event<'_>) -> String {
         Event::Open => "open".into(),
         Event::Resolve => "resolve".into(),
         Event::Connect => "connect".into(),
+        Event::Accept => "accept".into(),
         Event::Close => "close".into(),
         Event::SntpTime(t) => format!("time {t}"),
         _ => "other".into(),
@@ -340,4 +341,126 @@ fn modbus_server_against_pymodbus() {
         ]
     );
     poll_until(&mgr, 5, "connections closed", || live(&mgr) == base);
+}
+
+// ---- the C ABI -------------------------------------------------------------------------
+
+mod c_abi {
+    use super::*;
+    use common::{record, Recorder};
+    use meerkat::ffi::dns::*;
+    use meerkat::ffi::sntp::*;
+    use meerkat::ffi::*;
+    use std::ffi::CString;
+
+    /// `mg_mgr_set_dns` switches `mg_connect` to the UDP resolver: a C handler sees
+    /// OPEN, RESOLVE, CONNECT, and `mg_fn_data` works on SNTP connections (a layer over it).
+    #[test]
+    fn connect_through_mg_mgr_set_dns_and_sntp_from_c() {
+        let (_server, dns_port) = peer(&[&script("dns_server.py")]);
+        let (_sntp, sntp_port) = peer(&[&script("sntp_server.py"), "good"]);
+        let mut m = common::Mgr::new();
+        let dns = CString::new(format!("udp://127.0.0.1:{dns_port}")).unwrap();
+        assert_eq!(
+            meerkat::ffi::dns::mg_mgr_set_dns(m.ptr(), dns.as_ptr(), std::ptr::null(), false),
+            0
+        );
+        let bad = CString::new("udp://dns.example:53").unwrap();
+        assert_eq!(
+            mg_mgr_set_dns(m.ptr(), bad.as_ptr(), std::ptr::null(), false),
+            MG_ERR_URL
+        );
+        let rec = Recorder::new();
+        let l = m.listen("tcp://127.0.0.1:0", None, std::ptr::null_mut());
+        let port = common::port(l);
+        let c = m.connect(&format!("tcp://cname.test:{port}"), Some(record), rec.ptr());
+        m.poll_until(5, "connect", |_| rec.evs(c).contains(&MG_EV_CONNECT));
+        assert_eq!(rec.evs(c), [MG_EV_OPEN, MG_EV_RESOLVE, MG_EV_CONNECT]);
+        // Not an SNTP connection; stale and NULL arguments.
+        assert_eq!(mg_sntp_request(c), MG_ERR_UNSUPPORTED);
+        assert_eq!(mg_resolve(c, std::ptr::null()), MG_ERR_URL);
+        let url = CString::new(format!("tcp://host.test:{port}")).unwrap();
+        assert_eq!(mg_resolve(c, url.as_ptr()), MG_ERR_UNSUPPORTED); // already connected
+        assert_eq!(mg_resolve(mg_conn { h: 12345 }, url.as_ptr()), MG_ERR_STALE);
+        assert_eq!(mg_resolve_cancel(mg_conn { h: 0 }), MG_ERR_STALE);
+
+        let srec = Recorder::new();
+        let surl = CString::new(format!("udp://127.0.0.1:{sntp_port}")).unwrap();
+        let s = mg_sntp_connect(m.ptr(), surl.as_ptr(), Some(record), srec.ptr());
+        assert_ne!(s.h, 0);
+        m.poll_until(5, "SNTP", |_| srec.evs(s).contains(&MG_EV_CLOSE));
+        assert_eq!(srec.evs(s), [MG_EV_OPEN, MG_EV_CONNECT, MG_EV_SNTP_TIME, MG_EV_CLOSE]);
+        let now = mg_now();
+        assert!((1_700_000_000_123..1_700_000_010_000).contains(&now), "{now}");
+        let tcp = CString::new("tcp://127.0.0.1:123").unwrap();
+        assert_eq!(mg_sntp_connect(m.ptr(), tcp.as_ptr(), None, std::ptr::null_mut()).h, 0);
+        assert_eq!(meerkat::ffi::mgr::mg_last_error(), MG_ERR_URL);
+    }
+
+    #[test]
+    fn parsers_refuse_bad_input_without_crashing() {
+        let mut dm = std::mem::MaybeUninit::<mg_dns_message>::zeroed();
+        assert!(!mg_dns_parse(std::ptr::null(), 10, dm.as_mut_ptr()));
+        assert!(!mg_dns_parse(b"\0\x01".as_ptr(), 2, dm.as_mut_ptr()));
+        assert!(!mg_dns_parse([0u8; 12].as_ptr(), 12, std::ptr::null_mut()));
+        // A reply for a.b with one A answer, its owner a pointer to the question.
+        let msg = b"\x12\x34\x81\x80\0\x01\0\x01\0\0\0\0\x01a\x01b\0\0\x01\0\x01\xc0\x0c\0\x01\0\x01\0\0\0\x3c\0\x04\x0a\0\0\x01";
+        assert!(mg_dns_parse(msg.as_ptr(), msg.len(), dm.as_mut_ptr()));
+        // SAFETY: written on success.
+        let dm = unsafe { dm.assume_init() };
+        assert_eq!(dm.txnid, 0x1234);
+        assert!(dm.resolved);
+        assert_eq!(&dm.addr.ip[..4], &[10, 0, 0, 1]);
+        let name: Vec<u8> = dm.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        assert_eq!(name, b"a.b");
+        let mut big = msg.to_vec();
+        big.resize(513, 0);
+        let mut dm2 = std::mem::MaybeUninit::<mg_dns_message>::zeroed();
+        assert!(
+            !mg_dns_parse(big.as_ptr(), big.len(), dm2.as_mut_ptr()),
+            "over 512 bytes"
+        );
+        let mut rr = mg_dns_rr::default();
+        assert_eq!(mg_dns_parse_rr(msg.as_ptr(), msg.len(), 12, true, &mut rr), 9);
+        assert_eq!((rr.nlen, rr.atype, rr.aclass), (5, 1, 1));
+        assert_eq!(mg_dns_parse_rr(msg.as_ptr(), msg.len(), 21, false, &mut rr), 16);
+        assert_eq!((rr.nlen, rr.alen), (2, 4));
+        assert_eq!(mg_dns_parse_rr(msg.as_ptr(), msg.len(), 30, false, &mut rr), 0);
+        assert_eq!(mg_dns_parse_rr(msg.as_ptr(), msg.len(), 9999, false, &mut rr), 0);
+        assert_eq!(mg_dns_parse_rr(std::ptr::null(), 5, 0, false, &mut rr), 0);
+        assert_eq!(
+            mg_dns_parse_rr(msg.as_ptr(), msg.len(), 12, true, std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(mg_sntp_parse(std::ptr::null(), 48), -1);
+        assert_eq!(mg_sntp_parse([0u8; 47].as_ptr(), 47), -1);
+        let mut p = [0u8; 48];
+        p[0] = 0x24;
+        p[1] = 1;
+        p[40..44].copy_from_slice(&(1_700_000_000u32 + 2_208_988_800u32).to_be_bytes());
+        assert_eq!(mg_sntp_parse(p.as_ptr(), 48), 1_700_000_000_000);
+        p[1] = 0;
+        assert_eq!(mg_sntp_parse(p.as_ptr(), 48), -1);
+    }
+}
+
+/// A byte stream that is not Modbus TCP closes the connection: one error, one close.
+#[test]
+fn modbus_framing_error_closes_the_connection() {
+    use std::io::{Read, Write};
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::new(RefCell::new(Vec::new()));
+    let l = mgr.modbus_listen("tcp://127.0.0.1:0", Rc::new(recorder(&log))).unwrap();
+    let port = mgr.info(l).unwrap().local.unwrap().port();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    poll_until(&mgr, 5, "close", || log.borrow().last().is_some_and(|e| e == "close"));
+    // The listener's OPEN, then the connection's OPEN, ACCEPT, ERROR, CLOSE.
+    assert_eq!(
+        *log.borrow(),
+        ["open", "open", "accept", "error Modbus framing error", "close"]
+    );
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap_or(0), 0, "nothing sent back");
 }
