@@ -1204,7 +1204,8 @@ struct mg_conn mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t
 
 /*
  Connect to `url` (`tcp://host:port`, `udp://...`, `http://...`; IPv6 as `[::1]`). Names are
- resolved on a helper thread, never blocking the loop. `fn` gets `MG_EV_OPEN` now, then
+ resolved on a helper thread (after `mg_mgr_set_dns`: by meerkat's UDP resolver), never
+ blocking the loop. `fn` gets `MG_EV_OPEN` now, then
  `MG_EV_RESOLVE` (names only), then `MG_EV_CONNECT`, or `MG_EV_ERROR` then `MG_EV_CLOSE`.
  Data sent before the connection is established is queued. Returns the handle, or `{0}`
  with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),

@@ -43,6 +43,9 @@
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
 //! - [`http`], [`ws`]: sans-IO HTTP/1.1 and WebSocket machines; [`serve`]: static files;
 //!   [`tls`]: rustls glue; [`util`]: pure helpers (string matching, URLs, clock hooks).
+//! - [`dns`] (with mDNS), [`sntp`], [`modbus`]: sans-IO DNS/mDNS, SNTP and Modbus TCP
+//!   machines; the manager drives them (`Mgr::set_dns`, `Mgr::sntp_connect`,
+//!   `Mgr::mdns_listen`, `Mgr::modbus_listen`).
 //! - [`fs`]: the file-system seam (Mongoose's `struct mg_fs` as a trait).
 //! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). With [`ffi`], the only place
 //!   with `unsafe`; every other module says `#![forbid(unsafe_code)]`.

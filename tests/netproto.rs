@@ -218,6 +218,9 @@ fn mdns_answers_its_own_name_only() {
                         q.rr.rtype,
                         q.is_resp.get()
                     ));
+                } else if let Event::MdnsResp(a) = ev {
+                    r.borrow_mut()
+                        .push(format!("resp {} {}", String::from_utf8_lossy(a.name), a.addr));
                 }
             }),
         )
@@ -246,6 +249,25 @@ fn mdns_answers_its_own_name_only() {
         *reqs.borrow(),
         ["req meerkat-dev type 1 resp true", "req MEERKAT-DEV type 1 resp true"]
     );
+
+    // An mDNS response (another device announcing itself) reaches the handler as
+    // MdnsResp; a forged one that is cut short does not.
+    let resp = r#"
+import socket, struct, sys
+name = b"\x07printer\x05local\x00"
+rr = name + struct.pack("!HHIH", 1, 0x8001, 120, 4) + bytes([10, 9, 8, 7])
+good = struct.pack("!HHHHHH", 0, 0x8400, 0, 1, 0, 0) + rr
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(good[:-2], ("127.0.0.1", int(sys.argv[1])))
+s.sendto(good, ("127.0.0.1", int(sys.argv[1])))
+"#;
+    let f = Child::start(&py, &["-c", resp, &port]).finish();
+    assert!(f.status.success(), "{}", f.describe());
+    poll_until(&mgr, 5, "mDNS response", || reqs.borrow().len() == 3);
+    for _ in 0..10 {
+        mgr.poll(10).unwrap();
+    }
+    assert_eq!(reqs.borrow()[2..], ["resp printer 10.9.8.7"], "the cut one is dropped");
 }
 
 // ---- Modbus ----------------------------------------------------------------------------

@@ -741,7 +741,8 @@ impl Mgr {
     }
 
     /// Connect to `url` (`tcp://host:port`, `udp://...`; IPv6 as `[::1]`). Names are resolved
-    /// on a helper thread, never blocking the loop. `handler` gets [`Event::Open`] now, then
+    /// on a helper thread, or by the UDP resolver after [`Mgr::set_dns`] (`mgr/dns.rs`),
+    /// never blocking the loop. `handler` gets [`Event::Open`] now, then
     /// [`Event::Resolve`] (names only), then [`Event::Connect`], or [`Event::Error`] then
     /// [`Event::Close`]. Data sent before the connection is established is queued.
     /// Errors: `Url`, `Port`, `Limit`, `Closing`.
