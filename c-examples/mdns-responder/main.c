@@ -1,7 +1,7 @@
 /*
  * mdns-responder: answer "NAME.local" mDNS queries with this machine's address.
  *
- *   ./mdns-responder NAME [URL]     default URL: the mDNS group (mg_mdns_listen)
+ *   ./mdns-responder [NAME] [URL]   defaults: meerkat, the mDNS group (mg_mdns_listen)
  *
  * Prints "mDNS responder for NAME.local on URL" once listening, one "request NAME" line per
  * A query for our name (answered by meerkat: mg_mdns_listen's fn_data is the name), and
@@ -33,16 +33,22 @@ static void fn(struct mg_conn c, int ev, void *ev_data) {
 }
 
 int main(int argc, char *argv[]) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s NAME [URL]\n", argv[0]);
-    return 2;
-  }
-  char *name = argv[1];
+  char *name = "meerkat";
+  const char *url = NULL;
   struct mg_mgr mgr;
+  int i;
+
+  for (i = 1; i < argc; i++) { /* a URL has "://", anything else is the name */
+    if (strstr(argv[i], "://") != NULL) {
+      url = argv[i];
+    } else {
+      name = argv[i];
+    }
+  }
 
   mg_log_set(MG_LL_INFO);
   if (mg_mgr_init(&mgr) != 0) return 1;
-  struct mg_conn c = argc > 2 ? mg_mdns_listen_url(&mgr, argv[2], fn, name) : mg_mdns_listen(&mgr, fn, name);
+  struct mg_conn c = url != NULL ? mg_mdns_listen_url(&mgr, url, fn, name) : mg_mdns_listen(&mgr, fn, name);
   if (c.h == 0) {
     fprintf(stderr, "cannot listen for mDNS: %s\n", mg_strerror(mg_last_error()));
     mg_mgr_free(&mgr);
@@ -53,7 +59,7 @@ int main(int argc, char *argv[]) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  printf("mDNS responder for %s.local on %s\n", name, argc > 2 ? argv[2] : "udp://224.0.0.251:5353");
+  printf("mDNS responder for %s.local on %s\n", name, url != NULL ? url : "udp://224.0.0.251:5353");
   fflush(stdout);
   while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
   if (mg_mgr_free(&mgr) != 0) return 1;

@@ -551,6 +551,7 @@ pub fn drive(data: &[u8], off: usize, is_question: bool) {
     let mut out = Vec::new();
     let _ = mdns::respond(data, b"dev", core::net::Ipv4Addr::LOCALHOST, false, &mut out);
     let _ = mdns::parse_query(data);
+    let _ = mdns::parse_a_response(data);
 }
 
 #[cfg(test)]

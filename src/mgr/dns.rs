@@ -196,6 +196,16 @@ impl Mgr {
     /// Start resolving `host` for client connection `h` (in `State::Resolving`) with the
     /// UDP resolver; on success it gets [`Event::Resolve`] and connects to port `port`.
     pub fn resolve_udp(&self, h: Handle, host: &str, port: u16) -> Result<(), Error> {
+        if host.eq_ignore_ascii_case("localhost") {
+            // As Mongoose (and /etc/hosts): never asked of a server.
+            let ip: IpAddr = if self.dns.borrow().use_dns6 {
+                core::net::Ipv6Addr::LOCALHOST.into()
+            } else {
+                core::net::Ipv4Addr::LOCALHOST.into()
+            };
+            self.on_resolved(h, Ok(vec![SocketAddr::new(ip, port)]));
+            return Ok(());
+        }
         let (server, qtype) = {
             let d = self.dns.borrow();
             if d.use_dns6 {
