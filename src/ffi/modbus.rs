@@ -87,15 +87,21 @@ pub extern "C" fn mg_modbus_listen(
 }
 
 /// Call a C handler with `MG_EV_MODBUS_REQ` over `req`, taking back what it set.
+///
+/// Coils are lent to C as bytes (0/1), never as Rust `bool`s: C may write any byte into
+/// them (a `memcpy` from a `uint8_t` array), which would be an invalid `bool` in Rust;
+/// any non-zero byte reads back as on.
 pub(crate) fn call_modbus(req: &RefCell<Request>, call: impl FnOnce(*mut c_void)) {
     let mut r = req.borrow_mut();
+    let mut bytes: alloc::vec::Vec<u8> = r.bits.iter().map(|&b| u8::from(b)).collect();
+    let bits = r.is_bits();
     let mut c = mg_modbus_req {
         func: r.func,
         error: r.error,
         addr: r.addr,
-        u: if r.is_bits() {
+        u: if bits {
             mg_modbus_values {
-                bits: r.bits.as_mut_ptr(),
+                bits: bytes.as_mut_ptr() as *mut bool,
             }
         } else {
             mg_modbus_values {
@@ -105,7 +111,12 @@ pub(crate) fn call_modbus(req: &RefCell<Request>, call: impl FnOnce(*mut c_void)
         len: r.len,
     };
     call(&mut c as *mut mg_modbus_req as *mut c_void);
-    // The arrays were written in place; only `error` is read back (the handler may not
-    // change `len`, `func` or the pointers: Mongoose frees what it allocated).
+    // The arrays were written in place; `error` is read back (the handler may not change
+    // `len`, `func` or the pointers: Mongoose frees what it allocated).
     r.error = c.error;
+    if bits {
+        for (b, &v) in r.bits.iter_mut().zip(&bytes) {
+            *b = v != 0;
+        }
+    }
 }
