@@ -16,6 +16,13 @@
 //!
 //! Nothing here touches a socket, a clock or a random source: the transaction id and `now`
 //! come from the caller. Only `core` and `alloc`.
+//!
+//! Written here rather than taken from a DNS crate: what is needed is small (one question,
+//! A/AAAA/CNAME answers, an mDNS A responder), Mongoose's `mg_dns_parse_rr` reports the
+//! owner name's length at its offset (`nlen`), which the no_std crates (`simple-dns`,
+//! `dns-parser`) do not expose, and the anti-poisoning checks and the backward-only
+//! compression rule are the point of the module; a general parser would add flash for
+//! record types a device never reads.
 #![forbid(unsafe_code)]
 
 extern crate alloc;

@@ -130,14 +130,13 @@ impl Handler for DnsLayer {
                     repeat: true,
                     run_now: false,
                 };
-                let target = self.target;
+                // The timer finds this layer through the connection (it dies with it).
                 let t = mgr.timer_add_conn(udp, every, repeat, move |mgr: &Mgr, udp: Handle| {
                     if let Ok(h) = mgr.handler(udp) {
                         if let Some(l) = (&*h as &dyn core::any::Any).downcast_ref::<DnsLayer>() {
                             l.step(mgr, udp);
                         }
                     }
-                    let _ = target;
                 });
                 if t.is_err() {
                     let _ = mgr.close(udp);

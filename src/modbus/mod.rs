@@ -10,6 +10,11 @@
 //! frame whose MBAP header is not Modbus (protocol id not 0, length outside 2..=254) is a
 //! framing error: the connection cannot be resynchronised and is closed. Only `core` and
 //! `alloc`.
+//!
+//! Not `rmodbus` (a no_std Modbus crate): its server owns the register storage (a fixed
+//! context the crate sizes), while Mongoose's model lends each request to the application,
+//! which keeps its own data; the framing and checks for eight functions are a few hundred
+//! lines.
 #![forbid(unsafe_code)]
 
 extern crate alloc;
