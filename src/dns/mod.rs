@@ -763,6 +763,33 @@ mod tests {
             }
 
             #[test]
+            fn forged_replies_never_answer(id in any::<u16>(), fid in any::<u16>(), same_id in any::<bool>(),
+                                           name in label(), fname in label(), same_name in any::<bool>(),
+                                           ftype in prop_oneof![Just(TYPE_A), Just(TYPE_AAAA), any::<u16>()],
+                                           addr in any::<[u8; 4]>()) {
+                // A reply that differs from the query in id, name or type is never taken,
+                // whatever it answers; one that matches in all three is.
+                let fid = if same_id { id } else { fid };
+                let fname = if same_name { name.to_ascii_uppercase() } else { fname };
+                let mut q = Query::new(&name, TYPE_A, id, 0, 1000, 1).unwrap();
+                let _ = q.poll(0);
+                let mut m = Vec::new();
+                Header { id: fid, flags: FLAG_QR, qdcount: 1, ancount: 1, ..Header::default() }.write(&mut m);
+                encode_name(&fname, &mut m).unwrap();
+                m.extend_from_slice(&ftype.to_be_bytes());
+                m.extend_from_slice(&CLASS_IN.to_be_bytes());
+                m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+                m.extend_from_slice(&addr);
+                let same = fid == id && fname.eq_ignore_ascii_case(&name) && ftype == TYPE_A;
+                let r = q.on_reply(&m);
+                if same {
+                    prop_assert_eq!(r, Ok(Outcome::Answer(IpAddr::from(addr))));
+                } else {
+                    prop_assert_eq!(r, Err(Ignored::NotOurs));
+                }
+            }
+
+            #[test]
             fn names_round_trip(labels in proptest::collection::vec(label(), 1..8)) {
                 let name = labels.join(&b'.');
                 prop_assume!(name.len() <= MAX_NAME);
