@@ -99,3 +99,9 @@ unsafe impl GlobalAlloc for CAlloc {
 
 #[global_allocator]
 static ALLOC: CAlloc = CAlloc;
+
+/// The precompiled `core`/`alloc` of stable Rust are built for unwinding and name this
+/// symbol in their unwind tables. With `panic = "abort"` nothing ever unwinds, so it is
+/// never called; it only has to exist for the link (std defines it otherwise).
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
