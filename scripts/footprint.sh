@@ -39,7 +39,9 @@ fi
 mkdir -p "$out/unstripped"
 
 echo "== cargo build --profile footprint --no-default-features${features:+ --features $features}"
-cargo build --quiet --lib --profile footprint --no-default-features ${features:+--features "$features"}
+# No unwind tables: with panic = abort nothing unwinds (the precompiled core/alloc keep theirs).
+RUSTFLAGS="${RUSTFLAGS:-} -C force-unwind-tables=no" \
+    cargo build --quiet --lib --profile footprint --no-default-features ${features:+--features "$features"}
 lib=target/footprint/libmeerkat.a
 # cargo keeps one libmeerkat.a per profile: the TLS build keeps a copy of its own.
 if [ $tls = 1 ]; then
@@ -47,7 +49,9 @@ if [ $tls = 1 ]; then
     lib=$out/libmeerkat.a
 fi
 
-cc_flags=(-Os -std=c99 -D_POSIX_C_SOURCE=200809L -ffunction-sections -fdata-sections -Iinclude)
+# As firmware is linked: not position-independent (no dynamic relocations), no unwind tables.
+# benches/size.rs builds Mongoose's programs with the same flags.
+cc_flags=(-Os -std=c99 -D_POSIX_C_SOURCE=200809L -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -no-pie -Iinclude)
 ld_flags=(-Wl,--gc-sections "$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s -lc)
 bins=()
 for p in "${progs[@]}"; do

@@ -238,7 +238,7 @@ impl OutTracker {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
-                        match memchr::memmem::find(buf, b"\r\n\r\n") {
+                        match crate::util::str::find(buf, b"\r\n\r\n") {
                             Some(end) => {
                                 out.extend_from_slice(&buf[..end + 4]);
                                 self.started = true;

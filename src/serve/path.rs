@@ -35,7 +35,7 @@ pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
         raw
     } else {
         // absolute-form: scheme "://" authority path
-        let i = memchr::memmem::find(raw, b"://").ok_or(BadPath)?;
+        let i = crate::util::str::find(raw, b"://").ok_or(BadPath)?;
         let rest = &raw[i + 3..];
         match rest.iter().position(|&c| c == b'/') {
             Some(j) => &rest[j..],
