@@ -750,7 +750,7 @@ impl Mgr {
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            h => h.parse().map_err(|_| Error::Addr)?,
+            h => crate::util::net::parse_ip(h).ok_or(Error::Addr)?,
         };
         let addr = SocketAddr::new(ip, ep.port);
         let sock = match ep.transport {
@@ -803,7 +803,7 @@ impl Mgr {
         if ep.host.is_empty() {
             return Err(Error::Url);
         }
-        let literal: Option<IpAddr> = ep.host.parse().ok();
+        let literal: Option<IpAddr> = crate::util::net::parse_ip(ep.host);
         let now = crate::util::clock::millis();
         let dns_deadline = now.saturating_add(self.limits().dns_timeout_ms);
         let state = if literal.is_some() {
