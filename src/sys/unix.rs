@@ -617,6 +617,8 @@ fn cpath(path: &[u8]) -> Option<Vec<u8>> {
     Some(v)
 }
 
+// The field types differ between C libraries and word sizes: the casts are needed elsewhere.
+#[allow(clippy::unnecessary_cast)]
 fn stat_of(st: &libc::stat) -> crate::fs::Stat {
     let dir = (st.st_mode & libc::S_IFMT) == libc::S_IFDIR;
     #[cfg(not(target_os = "espidf"))]
