@@ -104,9 +104,9 @@ pub fn reply_headers(raw: &[u8]) -> Result<&[u8], crate::error::Error> {
             };
             crate::mlog!(
                 crate::log::LL_ERROR,
-                "mg_http_reply: malformed headers ({}), nothing sent: {:?}",
+                "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
                 why,
-                alloc::string::String::from_utf8_lossy(raw)
+                raw.escape_ascii() // escaped as Debug would, without its Unicode tables
             );
             Err(crate::error::Error::Invalid)
         }

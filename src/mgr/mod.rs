@@ -877,7 +877,9 @@ impl Mgr {
                     self.dispatch(h, Event::Connect);
                 }
             }
-            Err(e) => self.fail(h, &format!("connect to {addr} failed: {e}")),
+            // The address is in mg_conn_info; formatting it here would link core::net's
+            // IPv4/IPv6 Display code (~5 KiB) into every firmware image.
+            Err(e) => self.fail(h, &format!("connect failed: {e}")),
         }
     }
 
