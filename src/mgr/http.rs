@@ -524,9 +524,17 @@ pub fn error_response(e: &HttpError) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A protocol's step function (`Mgr::http_steps` calls it for a connection with new bytes).
+/// The machines other than the HTTP server are reached only through the pointer their
+/// constructor stores, never named by the loop: a program that never creates an HTTP client
+/// or a WebSocket links none of their code (the footprint build's http-hello).
+pub type StepFn = fn(&super::Mgr, crate::handle::Handle, u64);
+
 /// Per-connection state of an HTTP client connection.
 #[derive(Debug)]
 pub struct HttpClient {
+    /// `Mgr::http_client_step`.
+    pub step: StepFn,
     pub parser: ResponseParser,
     pub msg: Vec<u8>,
     pub head: Option<ResponseHead>,
@@ -541,8 +549,9 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(limits: HttpLimits) -> HttpClient {
+    pub fn new(limits: HttpLimits, step: StepFn) -> HttpClient {
         HttpClient {
+            step,
             parser: ResponseParser::new(limits),
             msg: Vec::new(),
             head: None,

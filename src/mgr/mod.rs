@@ -816,7 +816,10 @@ impl Mgr {
         conn.tls = ep.tls;
         conn.url_host = Some(ep.host.to_string());
         if kind == ProtoKind::Http {
-            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(self.limits().http())));
+            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(
+                self.limits().http(),
+                |m, h, now| m.http_client_step(h, now),
+            )));
         }
         let h = self.insert_conn(conn)?;
         self.dispatch(h, Event::Open);
