@@ -509,6 +509,9 @@ pub struct Mgr {
     core: RefCell<Core>,
     pub shared: Arc<Shared>,
     owner: ThreadId,
+    /// The `now` of the last `Mgr::poll_at`, once the manager is driven by it (`None`: by
+    /// `Mgr::poll`, whose clock is read where a time is needed between polls).
+    external_now: Cell<Option<u64>>,
     /// Web roots served from recently (static files, `crate::serve`).
     serve_roots: RefCell<crate::serve::RootCache>,
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
@@ -635,6 +638,7 @@ impl Mgr {
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
             serve_roots: RefCell::new(crate::serve::RootCache::default()),
+            external_now: Cell::new(None),
             busy: Cell::new(0),
         })
     }
@@ -804,7 +808,7 @@ impl Mgr {
             return Err(Error::Url);
         }
         let literal: Option<IpAddr> = crate::util::net::parse_ip(ep.host);
-        let now = crate::util::clock::millis();
+        let now = self.now();
         let dns_deadline = now.saturating_add(self.limits().dns_timeout_ms);
         let state = if literal.is_some() {
             State::Connecting
@@ -1296,7 +1300,7 @@ impl Mgr {
         cb: Callback,
         owner: Option<Handle>,
     ) -> Result<Handle, Error> {
-        let now = crate::util::clock::millis();
+        let now = self.now();
         let mut core = self.core.borrow_mut();
         if let Some(o) = owner {
             if core.conns.get(o).is_none_or(|c| c.close_started) {
@@ -1396,7 +1400,18 @@ impl Mgr {
     /// becomes ready during the wait is handled as of `now` too. A platform that waits
     /// outside the manager passes `timeout_ms = 0`.
     pub fn poll_at(&self, now: u64, timeout_ms: i32) -> Result<(), Error> {
+        self.external_now.set(Some(now));
         self.poll_clocked(timeout_ms, &|| now)
+    }
+
+    /// The time for a deadline set between polls (a new timer, a connect's name lookup): the
+    /// last `poll_at`'s `now` once the manager is driven by `poll_at` (so that everything
+    /// shares the caller's clock), else the platform clock that `poll` reads.
+    pub(crate) fn now(&self) -> u64 {
+        match self.external_now.get() {
+            Some(now) => now,
+            None => crate::util::clock::millis(),
+        }
     }
 
     fn poll_clocked(&self, timeout_ms: i32, clock: &dyn Fn() -> u64) -> Result<(), Error> {

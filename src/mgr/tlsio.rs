@@ -28,7 +28,7 @@ impl Mgr {
     /// accepts from now on; otherwise on this connection, which must not have exchanged
     /// plaintext yet.
     pub fn attach_tls(&self, h: Handle, setup: TlsSetup) -> Result<(), String> {
-        let now = crate::util::clock::millis();
+        let now = self.now();
         let mut core = self.core.borrow_mut();
         let timeout = core.limits.tls_handshake_timeout_ms;
         let Some(c) = core.conns.get_mut(h) else {
