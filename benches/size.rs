@@ -4,7 +4,8 @@
 //! 1. Flash: runs `scripts/footprint.sh` (and `scripts/footprint.sh --tls` unless
 //!    `SIZE_BENCH_TLS=0`) and, when `SIZE_BENCH_MONGOOSE=/path/to/mongoose` (a checkout with
 //!    mongoose.c and mongoose.h) is given, builds Mongoose's same programs with the same flags
-//!    (`-Os -ffunction-sections -fdata-sections -Wl,--gc-sections`, stripped) in a temporary
+//!    (`-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -no-pie
+//!    -Wl,--gc-sections`, stripped) in a temporary
 //!    directory: `benches/c/mongoose_hello.c` (http-hello), `benches/c/mongoose_echo.c`
 //!    (tcp-echo), `benches/c/mongoose_https_hello.c` with `-DMG_TLS=MG_TLS_BUILTIN`
 //!    (https-hello). Prints `size` of each side by side and meerkat/Mongoose.
@@ -92,6 +93,9 @@ fn gcc_os(src: &Path, out: &Path, extra: &[&std::ffi::OsStr], post: &[&std::ffi:
             "-D_GNU_SOURCE",
             "-ffunction-sections",
             "-fdata-sections",
+            // As scripts/footprint.sh links meerkat's: as firmware is (no PIE, no unwind tables).
+            "-fno-asynchronous-unwind-tables",
+            "-no-pie",
             "-w",
         ])
         .args(extra)

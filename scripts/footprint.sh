@@ -5,7 +5,10 @@
 #   scripts/footprint.sh [--tls] [FEATURES]
 #
 # Builds libmeerkat.a with the `footprint` profile (opt-level s, LTO, one codegen unit,
-# panic = abort) and links, with -Os, -ffunction-sections -fdata-sections -Wl,--gc-sections:
+# panic = abort) and, by default, without std (`--no-default-features`: the no_std + alloc
+# crate over the libc backend, with the C abort and allocator hooks of the shim; FEATURES
+# adds features, e.g. `std` for the std build) and links, with -Os, -ffunction-sections
+# -fdata-sections -Wl,--gc-sections:
 #   target/footprint/http-hello   from benches/c/meerkat_hello.c   (usage: URL WEB_ROOT)
 #   target/footprint/tcp-echo     from c-examples/tcp-echo/main.c
 # With --tls (default features then `std,tls-rustcrypto`: rustls with the pure-Rust crypto
@@ -29,14 +32,16 @@ if [ $tls = 1 ]; then
     out=target/footprint-tls
     progs=(https-hello:benches/c/meerkat_https_hello.c)
 else
-    features=${1:-std}
+    features=${1:-}
     out=target/footprint
     progs=(http-hello:benches/c/meerkat_hello.c tcp-echo:c-examples/tcp-echo/main.c)
 fi
 mkdir -p "$out/unstripped"
 
-echo "== cargo build --profile footprint --no-default-features --features $features"
-cargo build --quiet --lib --profile footprint --no-default-features --features "$features"
+echo "== cargo build --profile footprint --no-default-features${features:+ --features $features}"
+# No unwind tables: with panic = abort nothing unwinds (the precompiled core/alloc keep theirs).
+RUSTFLAGS="${RUSTFLAGS:-} -C force-unwind-tables=no" \
+    cargo build --quiet --lib --profile footprint --no-default-features ${features:+--features "$features"}
 lib=target/footprint/libmeerkat.a
 # cargo keeps one libmeerkat.a per profile: the TLS build keeps a copy of its own.
 if [ $tls = 1 ]; then
@@ -44,7 +49,9 @@ if [ $tls = 1 ]; then
     lib=$out/libmeerkat.a
 fi
 
-cc_flags=(-Os -std=c99 -D_POSIX_C_SOURCE=200809L -ffunction-sections -fdata-sections -Iinclude)
+# As firmware is linked: not position-independent (no dynamic relocations), no unwind tables.
+# benches/size.rs builds Mongoose's programs with the same flags.
+cc_flags=(-Os -std=c99 -D_POSIX_C_SOURCE=200809L -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -no-pie -Iinclude)
 ld_flags=(-Wl,--gc-sections "$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s -lc)
 bins=()
 for p in "${progs[@]}"; do

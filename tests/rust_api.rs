@@ -416,3 +416,27 @@ fn websocket_is_not_under_http_timeouts() {
     poll_until(&mgr, "echo", || echoes.get() == 1);
     assert_eq!(mgr.stats().1, 3);
 }
+
+/// Time is passed in (smoltcp's `poll(now)`): a manager driven by `poll_at` runs its timers
+/// on the caller's clock only, whatever the platform clock says.
+#[test]
+fn poll_at_runs_timers_on_the_callers_clock() {
+    let mgr = Mgr::new().unwrap();
+    // A clock far from the platform's: timers must follow it, not the real time.
+    let base = 5_000_000_000u64;
+    mgr.poll_at(base, 0).unwrap();
+    let fired = Rc::new(Cell::new(0));
+    let f = fired.clone();
+    mgr.timer_add(500, TimerOpts::repeat(), move |_: &Mgr| f.set(f.get() + 1))
+        .unwrap();
+    mgr.poll_at(base + 499, 0).unwrap();
+    assert_eq!(fired.get(), 0, "not due at +499 ms");
+    mgr.poll_at(base + 500, 0).unwrap();
+    assert_eq!(fired.get(), 1, "due at +500 ms");
+    // Real time passing does not matter; the caller's clock standing still means no firing.
+    std::thread::sleep(Duration::from_millis(30));
+    mgr.poll_at(base + 500, 0).unwrap();
+    assert_eq!(fired.get(), 1);
+    mgr.poll_at(base + 1000, 0).unwrap();
+    assert_eq!(fired.get(), 2, "repeats on the caller's clock");
+}

@@ -5,9 +5,10 @@
  * usage: meerkat_hello URL WEB_ROOT [max_seconds]
  *   GET /static/...   a file from WEB_ROOT (mg_http_serve_dir; /static/x is WEB_ROOT/static/x)
  *   anything else     200 "hello\n" (text/plain)
- * Prints "ready" on stdout once listening, then serves until killed (or max_seconds pass:
- * alarm()).
+ * Prints "ready" on stdout once listening, then serves until SIGTERM or SIGINT (then frees
+ * the manager, prints "bye" and exits 0), or until max_seconds pass (alarm()).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 #include "bench_probe.h" /* -DBENCH_PROBE only: RAM probes for benches/size.rs */
 
 static const char *s_root = ".";
+static volatile sig_atomic_t s_signo; /* set by the signal handler, read by the loop */
+
+static void on_signal(int signo) {
+  s_signo = signo;
+}
 
 static void fn(struct mg_conn c, int ev, void *ev_data) {
   if (ev == MG_EV_HTTP_MSG) {
@@ -39,6 +45,8 @@ int main(int argc, char **argv) {
   }
   s_root = argv[2];
   alarm(argc > 3 ? (unsigned) atoi(argv[3]) : 600);
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
   struct mg_mgr mgr;
   if (mg_mgr_init(&mgr) != 0) return 1;
   if (mg_http_listen(&mgr, argv[1], fn, NULL).h == 0) {
@@ -48,8 +56,11 @@ int main(int argc, char **argv) {
   printf("ready\n");
   fflush(stdout);
   BENCH_PROBE_INIT();
-  for (;;) {
+  while (s_signo == 0) {
     mg_mgr_poll(&mgr, 1000);
     BENCH_PROBE_POLL();
   }
+  mg_mgr_free(&mgr);
+  printf("bye\n");
+  return 0;
 }

@@ -15,23 +15,25 @@ use crate::handle::Handle;
 use crate::mgr::http::ProtoKind;
 
 /// `mg_listen`/`mg_connect` and their HTTP forms.
+/// What [`open`] does with the URL.
+pub(crate) type OpenFn =
+    fn(&crate::mgr::Mgr, &str, alloc::rc::Rc<dyn crate::mgr::Handler>, ProtoKind) -> Result<Handle, crate::Error>;
+
 pub(crate) fn open(
     mgr: *mut mg_mgr,
     url: *const c_char,
     f: mg_event_handler_t,
     fn_data: *mut c_void,
-    listen: bool,
+    // `Mgr::listen_with` or `Mgr::connect_with`: a parameter, not a flag, so that a program
+    // that only listens does not link the client side.
+    op: OpenFn,
     kind: ProtoKind,
 ) -> mg_conn {
     let r = (|| {
         let m = registry::mgr(mgr)?;
         let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
         let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
-        Ok(if listen {
-            m.listen_with(url, handler, kind)?
-        } else {
-            m.connect_with(url, handler, kind)?
-        })
+        Ok(op(m, url, handler, kind)?)
     })();
     mg_conn { h: registry::issue(r) }
 }
@@ -69,7 +71,7 @@ pub extern "C" fn mg_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| open(mgr, url, f, fn_data, true, ProtoKind::Raw))
+    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::listen_with, ProtoKind::Raw))
 }
 
 /// Connect to `url` (`tcp://host:port`, `udp://...`, `http://...`; IPv6 as `[::1]`). Names are
@@ -87,7 +89,7 @@ pub extern "C" fn mg_connect(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| open(mgr, url, f, fn_data, false, ProtoKind::Raw))
+    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::connect_with, ProtoKind::Raw))
 }
 
 /// Queue `len` bytes at `buf` for sending (copied; the caller keeps `buf`). All or nothing:

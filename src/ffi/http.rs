@@ -25,7 +25,7 @@ pub extern "C" fn mg_http_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| super::conn::open(mgr, url, f, fn_data, true, ProtoKind::Http))
+    guard(|| super::conn::open(mgr, url, f, fn_data, crate::mgr::Mgr::listen_with, ProtoKind::Http))
 }
 
 /// Connect to an HTTP server at `url`; send the request with `mg_printf` in
@@ -40,7 +40,7 @@ pub extern "C" fn mg_http_connect(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| super::conn::open(mgr, url, f, fn_data, false, ProtoKind::Http))
+    guard(|| super::conn::open(mgr, url, f, fn_data, crate::mgr::Mgr::connect_with, ProtoKind::Http))
 }
 
 /// Send a complete response with `len` body bytes at `body` (the non-variadic core of

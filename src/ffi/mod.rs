@@ -42,7 +42,11 @@ pub mod util;
 pub mod ws;
 
 use core::ffi::{c_char, c_int};
+#[cfg(feature = "std")]
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+#[cfg(all(not(feature = "std"), not(test)))]
+mod nostd;
 
 pub use error::*;
 pub use types::*;
@@ -87,6 +91,16 @@ impl<T> Fallback for *const T {
 }
 
 /// Run an exported function's body; a panic becomes the return type's fallback value.
+/// Without std there is no unwinding: a panic ends in the panic handler (`ffi/nostd.rs`),
+/// which calls the C hook `mg_abort_hook`.
+#[cfg(not(feature = "std"))]
+#[inline]
+pub fn guard<R: Fallback>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Run an exported function's body; a panic becomes the return type's fallback value.
+#[cfg(feature = "std")]
 #[inline]
 pub fn guard<R: Fallback>(f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {

@@ -10,7 +10,6 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
@@ -22,9 +21,81 @@ use crate::mgr::Mgr;
 
 extern crate alloc;
 
-std::thread_local! {
-    static OWNED: RefCell<Vec<*const Mgr>> = const { RefCell::new(Vec::new()) };
-    static LAST_ERROR: Cell<c_int> = const { Cell::new(0) };
+/// Per-thread state: the managers the calling thread owns and its last error. With std, in
+/// thread-locals; without std, in spin-locked process-wide lists keyed by the thread's
+/// identity from `sys` (`pthread_self`), which the owner check of G2 needs anyway.
+#[cfg(feature = "std")]
+mod per_thread {
+    use super::*;
+    use core::cell::{Cell, RefCell};
+
+    std::thread_local! {
+        static OWNED: RefCell<Vec<*const Mgr>> = const { RefCell::new(Vec::new()) };
+        static LAST_ERROR: Cell<c_int> = const { Cell::new(0) };
+    }
+
+    pub fn set_last_error(code: c_int) {
+        LAST_ERROR.with(|e| e.set(code));
+    }
+    pub fn last_error() -> c_int {
+        LAST_ERROR.with(|e| e.get())
+    }
+    pub fn own(raw: *const Mgr) {
+        OWNED.with(|o| o.borrow_mut().push(raw));
+    }
+    pub fn disown(raw: *const Mgr) {
+        OWNED.with(|o| o.borrow_mut().retain(|x| *x != raw));
+    }
+    /// The first manager of this thread for which `f` holds.
+    pub fn find(mut f: impl FnMut(*const Mgr) -> bool) -> Option<*const Mgr> {
+        OWNED.with(|o| o.borrow().iter().copied().find(|&raw| f(raw)))
+    }
+}
+
+#[cfg(not(feature = "std"))]
+mod per_thread {
+    use super::*;
+    use crate::sys::{thread_id, ThreadId};
+
+    /// (owner thread, `Box<Mgr>` address) of every live manager.
+    static OWNED: spin::Mutex<Vec<(ThreadId, usize)>> = spin::Mutex::new(Vec::new());
+    /// The last error of the threads that made handle-issuing calls lately: a fixed table
+    /// (firmware has few threads); the oldest entry makes room for a new thread.
+    static LAST_ERROR: spin::Mutex<heapless::Vec<(ThreadId, c_int), 16>> = spin::Mutex::new(heapless::Vec::new());
+
+    pub fn set_last_error(code: c_int) {
+        let me = thread_id();
+        let mut t = LAST_ERROR.lock();
+        if let Some(e) = t.iter_mut().find(|e| e.0 == me) {
+            e.1 = code;
+            return;
+        }
+        if t.is_full() {
+            t.remove(0);
+        }
+        let _ = t.push((me, code));
+    }
+    pub fn last_error() -> c_int {
+        let me = thread_id();
+        LAST_ERROR.lock().iter().find(|e| e.0 == me).map_or(0, |e| e.1)
+    }
+    pub fn own(raw: *const Mgr) {
+        OWNED.lock().push((thread_id(), raw as usize));
+    }
+    pub fn disown(raw: *const Mgr) {
+        OWNED.lock().retain(|e| e.1 != raw as usize);
+    }
+    /// The first manager of this thread for which `f` holds. `f` runs with the list locked:
+    /// it only looks at the manager (no C code runs, nothing re-enters the registry).
+    pub fn find(mut f: impl FnMut(*const Mgr) -> bool) -> Option<*const Mgr> {
+        let me = thread_id();
+        OWNED
+            .lock()
+            .iter()
+            .filter(|e| e.0 == me)
+            .map(|e| e.1 as *const Mgr)
+            .find(|&raw| f(raw))
+    }
 }
 
 /// Every live manager: (its `Box<Mgr>` address, the `struct mg_mgr` it lives in, its `Shared`).
@@ -38,7 +109,7 @@ struct Live {
 
 /// Record the error of the last call on this thread that returned a handle.
 pub(crate) fn set_last_error(code: c_int) {
-    LAST_ERROR.with(|e| e.set(code));
+    per_thread::set_last_error(code);
 }
 
 /// The raw value to return for a call that issues a handle (`{0}` on failure), recording
@@ -57,7 +128,7 @@ pub(crate) fn issue(r: Result<Handle, c_int>) -> u64 {
 }
 
 pub(crate) fn last_error() -> c_int {
-    LAST_ERROR.with(|e| e.get())
+    per_thread::last_error()
 }
 
 fn internal_slot(p: *mut mg_mgr) -> Result<&'static AtomicPtr<core::ffi::c_void>, c_int> {
@@ -90,7 +161,7 @@ pub(crate) fn init(p: *mut mg_mgr) -> Result<(), c_int> {
     let m = Mgr::new()?;
     let shared = m.shared.clone();
     let raw = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(m));
-    OWNED.with(|o| o.borrow_mut().push(raw));
+    per_thread::own(raw);
     ALL.lock().push(Live {
         raw: raw as usize,
         home: p as usize,
@@ -106,7 +177,7 @@ pub(crate) fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
     if raw.is_null() {
         return Err(MG_ERR_INVALID);
     }
-    if OWNED.with(|o| o.borrow().contains(&raw)) {
+    if per_thread::find(|x| x == raw).is_some() {
         // SAFETY: `raw` is in this thread's list, so it is a live Box<Mgr> created by `init`
         // on this thread; it is freed only by `free` on this thread, which refuses while
         // the manager is busy, so no outer frame can be holding it.
@@ -124,7 +195,7 @@ pub(crate) fn free(p: *mut mg_mgr) -> Result<(), c_int> {
     let m = mgr(p)?;
     m.shutdown()?;
     let raw = m as *const Mgr;
-    OWNED.with(|o| o.borrow_mut().retain(|x| *x != raw));
+    per_thread::disown(raw);
     ALL.lock().retain(|l| l.raw != raw as usize);
     internal_slot(p)?.store(core::ptr::null_mut(), Ordering::Release);
     // SAFETY: `raw` came from Box::into_raw in `init`, is no longer reachable from any list
@@ -149,11 +220,9 @@ pub(crate) fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
 /// The manager (owned by this thread) that holds connection `c`.
 pub(crate) fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
     let h = Handle::from_raw(c.h).ok_or(MG_ERR_STALE)?;
-    let found = OWNED.with(|o| {
-        o.borrow().iter().copied().find(|raw| {
-            // SAFETY: as in `mgr`: entries of this thread's list are live managers.
-            unsafe { &**raw }.contains(h)
-        })
+    let found = per_thread::find(|raw| {
+        // SAFETY: as in `mgr`: entries of this thread's list are live managers.
+        unsafe { &*raw }.contains(h)
     });
     if let Some(raw) = found {
         // SAFETY: as above.
@@ -169,11 +238,9 @@ pub(crate) fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
 /// Any manager owned by this thread that holds timer `t`.
 pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
     let h = Handle::from_raw(t).ok_or(MG_ERR_STALE)?;
-    let found = OWNED.with(|o| {
-        o.borrow().iter().copied().find(|raw| {
-            // SAFETY: as in `mgr`.
-            unsafe { &**raw }.has_timer(h)
-        })
+    let found = per_thread::find(|raw| {
+        // SAFETY: as in `mgr`.
+        unsafe { &*raw }.has_timer(h)
     });
     match found {
         // SAFETY: as in `mgr`.

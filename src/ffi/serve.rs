@@ -4,7 +4,6 @@
 
 use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
-use std::path::PathBuf;
 
 use super::registry;
 use super::types::*;
@@ -58,17 +57,13 @@ fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<serve::Options<'a
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
     let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
-        p => Some(path_of(p)?),
+        p => Some(p.to_vec()),
     };
     Ok(serve::Options {
         extra_headers: extra,
         mime_types: cast::cstr_bytes_or_empty(o.mime_types)?,
         page404,
     })
-}
-
-fn path_of(b: &[u8]) -> Result<PathBuf, c_int> {
-    serve::path::bytes_to_path(b).ok_or(MG_ERR_INVALID)
 }
 
 /// The request fields static serving looks at, read from `hm` (see [`cast::http_headers`]).
@@ -150,7 +145,7 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         }
         let options = options(Some(o))?;
         let req = request(hm)?;
-        let reply = serve::serve_dir(&req, root, &options);
+        let reply = serve::serve_dir(&req, &crate::sys::PosixFs, &mut m.serve_roots(), root, &options);
         queue(m, h, &req, reply)
     })
 }
@@ -181,9 +176,8 @@ pub extern "C" fn mg_http_serve_file(
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
         }
-        let path = path_of(path)?;
         let req = request(hm)?;
-        let reply = serve::serve_file(&req, &path, &options);
+        let reply = serve::serve_file(&req, &crate::sys::PosixFs, path, &options);
         queue(m, h, &req, reply)
     })
 }

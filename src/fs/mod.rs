@@ -17,16 +17,29 @@ pub const FS_READ: u32 = 1;
 pub const FS_WRITE: u32 = 2;
 /// Mongoose's `MG_FS_DIR`: in a stat result, the path is a directory.
 pub const FS_DIR: u32 = 4;
+/// With [`FS_READ`]: do not follow a final symbolic link (the static server opens paths it
+/// already resolved; a link appearing there was put in after the check). A hint: file
+/// systems without links ignore it.
+pub const FS_NOFOLLOW: u32 = 8;
 
 /// What [`Fs::stat`] reports of a path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     /// Size in bytes (0 for a directory).
     pub size: u64,
-    /// Modification time, seconds since the Unix epoch (0 when unknown).
-    pub mtime: u64,
+    /// Modification time, seconds since the Unix epoch (negative before it; 0 when unknown).
+    pub mtime: i64,
+    /// The sub-second part of the modification time, in nanoseconds (0 when unknown). With
+    /// `size` and `mtime` it makes the static server's ETag.
+    pub mtime_nanos: u32,
     /// The path is a directory.
     pub dir: bool,
+    /// The path is a regular file (not a directory, FIFO, device...): the only kind the
+    /// static server sends.
+    pub regular: bool,
+    /// The file's identity where the file system has one (POSIX: device and inode), else 0:
+    /// tells a directory replaced by another apart from the same one.
+    pub id: u64,
 }
 
 /// An open file. Closing is dropping.
@@ -44,6 +57,12 @@ pub trait File {
     fn raw_fd(&self) -> Option<i32> {
         None
     }
+    /// What the open file is (`fstat`): the static server takes size and time from the file
+    /// it opened, so a file replaced between a path check and the open cannot mislead it.
+    /// `None` (the default): the server asks [`Fs::stat`] for the path instead.
+    fn stat(&self) -> Option<Stat> {
+        None
+    }
 }
 
 /// A file system (Mongoose's `struct mg_fs`).
@@ -53,7 +72,9 @@ pub trait Fs {
     /// Calls `f` with the name (not the path) of each entry of directory `dir`, without
     /// `.` and `..`, in no particular order.
     fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8]));
-    /// Opens `path` with [`FS_READ`] or [`FS_WRITE`].
+    /// Opens `path` with [`FS_READ`] or [`FS_WRITE`]. A file the platform refuses to open
+    /// for lack of permission is `Err(Error::Unsupported)` (the static server answers 403);
+    /// any other failure `Err(Error::Io)` or another error (404).
     fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn File>, Error>;
     /// Renames `from` to `to`.
     fn rename(&self, _from: &[u8], _to: &[u8]) -> Result<(), Error> {
@@ -73,5 +94,10 @@ pub trait Fs {
     /// request path (no `..` segment) already keeps it inside.
     fn canonical(&self, _path: &[u8]) -> Option<Vec<u8>> {
         None
+    }
+    /// Does this file system have symbolic links (so paths must go through
+    /// [`Fs::canonical`], whose `None` then means "does not resolve")? Default: no.
+    fn has_links(&self) -> bool {
+        false
     }
 }

@@ -104,9 +104,9 @@ pub fn reply_headers(raw: &[u8]) -> Result<&[u8], crate::error::Error> {
             };
             crate::mlog!(
                 crate::log::LL_ERROR,
-                "mg_http_reply: malformed headers ({}), nothing sent: {:?}",
+                "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
                 why,
-                alloc::string::String::from_utf8_lossy(raw)
+                raw.escape_ascii() // escaped as Debug would, without its Unicode tables
             );
             Err(crate::error::Error::Invalid)
         }
@@ -238,7 +238,7 @@ impl OutTracker {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
-                        match memchr::memmem::find(buf, b"\r\n\r\n") {
+                        match crate::util::str::find(buf, b"\r\n\r\n") {
                             Some(end) => {
                                 out.extend_from_slice(&buf[..end + 4]);
                                 self.started = true;
@@ -524,9 +524,17 @@ pub fn error_response(e: &HttpError) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A protocol's step function (`Mgr::http_steps` calls it for a connection with new bytes).
+/// The machines other than the HTTP server are reached only through the pointer their
+/// constructor stores, never named by the loop: a program that never creates an HTTP client
+/// or a WebSocket links none of their code (the footprint build's http-hello).
+pub type StepFn = fn(&super::Mgr, crate::handle::Handle, u64);
+
 /// Per-connection state of an HTTP client connection.
 #[derive(Debug)]
 pub struct HttpClient {
+    /// `Mgr::http_client_step`.
+    pub step: StepFn,
     pub parser: ResponseParser,
     pub msg: Vec<u8>,
     pub head: Option<ResponseHead>,
@@ -541,8 +549,9 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(limits: HttpLimits) -> HttpClient {
+    pub fn new(limits: HttpLimits, step: StepFn) -> HttpClient {
         HttpClient {
+            step,
             parser: ResponseParser::new(limits),
             msg: Vec::new(),
             head: None,

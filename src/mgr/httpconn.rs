@@ -44,18 +44,17 @@ impl Mgr {
                 return;
             }
             for &h in dirty.iter() {
-                let kind = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
-                    Some(Proto::HttpServer(_)) => 0,
-                    Some(Proto::HttpClient(_)) => 1,
-                    Some(Proto::Ws(_)) => 2,
-                    Some(Proto::WsClient(_)) => 3,
+                // Other machines through their stored step (see `http::StepFn`).
+                let step = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
+                    Some(Proto::HttpServer(_)) => None,
+                    Some(Proto::HttpClient(hc)) => Some(hc.step),
+                    Some(Proto::Ws(ws)) => Some(ws.step),
+                    Some(Proto::WsClient(wc)) => Some(wc.step),
                     _ => continue,
                 };
-                match kind {
-                    0 => self.http_server_step(h, now),
-                    1 => self.http_client_step(h, now),
-                    2 => self.ws_step(h),
-                    _ => self.ws_client_step(h),
+                match step {
+                    None => self.http_server_step(h, now),
+                    Some(step) => step(self, h, now),
                 }
             }
             self.recycle(dirty);
@@ -304,7 +303,7 @@ impl Mgr {
         }
     }
 
-    fn http_client_step(&self, h: Handle, now: u64) {
+    pub(super) fn http_client_step(&self, h: Handle, now: u64) {
         loop {
             enum C {
                 Hdrs,

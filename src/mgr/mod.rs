@@ -38,11 +38,10 @@ use core::any::Any;
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::thread::ThreadId;
 
 use crate::error::Error;
 use crate::handle::{Handle, Table, TableError, MAX_SLOTS};
-use crate::sys::{self, Sock};
+use crate::sys::{self, Sock, ThreadId};
 use crate::util::url::{parse_endpoint, Transport};
 pub use event::{Event, Handler, HttpMessage, WsMessage};
 use http::{HttpServer, Proto, ProtoKind};
@@ -442,12 +441,21 @@ impl Conn {
 }
 
 /// A piece of a file to send, then the bytes that were queued after it.
-#[derive(Debug)]
 pub struct FileSeg {
-    pub file: std::fs::File,
+    pub file: Box<dyn crate::fs::File>,
     pub offset: u64,
     pub remaining: u64,
     pub after: Vec<u8>,
+}
+
+impl fmt::Debug for FileSeg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSeg")
+            .field("offset", &self.offset)
+            .field("remaining", &self.remaining)
+            .field("after", &self.after.len())
+            .finish()
+    }
 }
 
 /// What [`Mgr::set_undelivered`] installs.
@@ -485,7 +493,7 @@ pub struct Core {
     /// (token, revents) of the descriptors found ready by the last wait, reused.
     ready: Vec<(u64, i16)>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
-    poll_failed: Vec<(Handle, std::io::Error)>,
+    poll_failed: Vec<(Handle, sys::Errno)>,
 }
 
 impl Core {
@@ -505,6 +513,11 @@ pub struct Mgr {
     core: RefCell<Core>,
     pub shared: Arc<Shared>,
     owner: ThreadId,
+    /// The `now` of the last `Mgr::poll_at`, once the manager is driven by it (`None`: by
+    /// `Mgr::poll`, whose clock is read where a time is needed between polls).
+    external_now: Cell<Option<u64>>,
+    /// Web roots served from recently (static files, `crate::serve`).
+    serve_roots: RefCell<crate::serve::RootCache>,
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
     busy: Cell<u32>,
     /// The UDP resolver's settings and lookups (`mgr/dns.rs`).
@@ -567,13 +580,39 @@ fn table_err(e: TableError) -> Error {
     }
 }
 
-fn io_err_to_code(e: &std::io::Error) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::PermissionDenied => {
-            Error::Addr
-        }
-        _ => Error::Io,
+fn io_err_to_code(e: &sys::Errno) -> Error {
+    if sys::is_addr_error(e) {
+        Error::Addr
+    } else {
+        Error::Io
     }
+}
+
+/// Why [`send_file_chunk`] sent nothing.
+enum FileSendError {
+    Sock(sys::Errno),
+    File,
+}
+
+/// Send up to `chunk` bytes of `f` from `f.offset` (advanced by what went out): with
+/// `sendfile` when the file has a descriptor and the OS the call, else read into `buf` and
+/// written (a file the socket did not take in full is read again from the new offset).
+/// `Ok(0)`: the file ended early.
+fn send_file_chunk(s: &sys::Fd, f: &mut FileSeg, chunk: usize, buf: &mut [u8]) -> Result<usize, FileSendError> {
+    if sys::HAS_SENDFILE {
+        if let Some(fd) = f.file.raw_fd() {
+            return sys::sendfile(s, fd, &mut f.offset, chunk).map_err(FileSendError::Sock);
+        }
+    }
+    let n = chunk.min(buf.len());
+    f.file.seek(f.offset).map_err(|_| FileSendError::File)?;
+    let got = f.file.read(&mut buf[..n]).map_err(|_| FileSendError::File)?;
+    if got == 0 {
+        return Ok(0);
+    }
+    let w = sys::write(s, &buf[..got]).map_err(FileSendError::Sock)?;
+    f.offset += w as u64;
+    Ok(w)
 }
 
 const SCRATCH: usize = 16 * 1024;
@@ -603,7 +642,9 @@ impl Mgr {
                 poll_failed: Vec::new(),
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
-            owner: std::thread::current().id(),
+            owner: sys::thread_id(),
+            serve_roots: RefCell::new(crate::serve::RootCache::default()),
+            external_now: Cell::new(None),
             busy: Cell::new(0),
             dns: RefCell::new(dns::DnsConf::default()),
         })
@@ -611,6 +652,12 @@ impl Mgr {
 
     pub fn owner(&self) -> ThreadId {
         self.owner
+    }
+
+    /// The parsed, canonical web roots of this manager's static file serving
+    /// ([`crate::serve::serve_dir`]). Borrowed only for the call that serves a request.
+    pub fn serve_roots(&self) -> core::cell::RefMut<'_, crate::serve::RootCache> {
+        self.serve_roots.borrow_mut()
     }
 
     pub fn is_busy(&self) -> bool {
@@ -714,7 +761,7 @@ impl Mgr {
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            h => h.parse().map_err(|_| Error::Addr)?,
+            h => crate::util::net::parse_ip(h).ok_or(Error::Addr)?,
         };
         let addr = SocketAddr::new(ip, ep.port);
         let sock = match ep.transport {
@@ -768,8 +815,8 @@ impl Mgr {
         if ep.host.is_empty() {
             return Err(Error::Url);
         }
-        let literal: Option<IpAddr> = ep.host.parse().ok();
-        let now = crate::util::clock::millis();
+        let literal: Option<IpAddr> = crate::util::net::parse_ip(ep.host);
+        let now = self.now();
         let dns_deadline = now.saturating_add(self.limits().dns_timeout_ms);
         let state = if literal.is_some() {
             State::Connecting
@@ -781,7 +828,10 @@ impl Mgr {
         conn.tls = ep.tls;
         conn.url_host = Some(ep.host.to_string());
         if kind == ProtoKind::Http {
-            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(self.limits().http())));
+            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(
+                self.limits().http(),
+                |m, h, now| m.http_client_step(h, now),
+            )));
         }
         let h = self.insert_conn(conn)?;
         self.dispatch(h, Event::Open);
@@ -793,19 +843,35 @@ impl Mgr {
                 }
             }
             None => {
-                let shared = self.shared.clone();
-                let host = ep.host.to_string();
-                let port = ep.port;
-                let spawned = std::thread::Builder::new().name("meerkat-dns".into()).spawn(move || {
-                    let r = sys::resolve(&host, port).map_err(|_| ());
-                    shared.push_internal(Msg::Resolved(h, r));
-                });
-                if spawned.is_err() {
-                    self.fail(h, "cannot start the resolver");
-                }
+                self.start_resolve(h, ep.host, ep.port);
             }
         }
         Ok(h)
+    }
+
+    /// Resolve `host` for connection `h` (std: on a helper thread running the C library's
+    /// resolver); the answer arrives as `Msg::Resolved` through the wakeup queue.
+    #[cfg(feature = "std")]
+    fn start_resolve(&self, h: Handle, host: &str, port: u16) {
+        let shared = self.shared.clone();
+        let host = host.to_string();
+        let spawned = std::thread::Builder::new().name("meerkat-dns".into()).spawn(move || {
+            let r = sys::resolve(&host, port).map_err(|_| ());
+            shared.push_internal(Msg::Resolved(h, r));
+        });
+        if spawned.is_err() {
+            self.fail(h, "cannot start the resolver");
+        }
+    }
+
+    /// Resolve `host` for connection `h` without std: there are no threads to block in
+    /// `getaddrinfo`, so names go to the sans-IO DNS client (`src/dns`) over a UDP
+    /// connection of this manager (Mongoose's `mg_mgr.dns4`; see `mgr/dns.rs`).
+    #[cfg(not(feature = "std"))]
+    fn start_resolve(&self, h: Handle, host: &str, port: u16) {
+        if self.resolve_udp(h, host, port).is_err() {
+            self.fail(h, "host name lookup failed");
+        }
     }
 
     fn start_connect(&self, h: Handle, addr: SocketAddr) {
@@ -831,7 +897,9 @@ impl Mgr {
                     self.dispatch(h, Event::Connect);
                 }
             }
-            Err(e) => self.fail(h, &format!("connect to {addr} failed: {e}")),
+            // The address is in mg_conn_info; formatting it here would link core::net's
+            // IPv4/IPv6 Display code (~5 KiB) into every firmware image.
+            Err(e) => self.fail(h, &format!("connect failed: {e}")),
         }
     }
 
@@ -931,7 +999,12 @@ impl Mgr {
     /// `sendfile` where the OS has it. `head` is the complete head (it must frame the body,
     /// e.g. with Content-Length). For a HEAD request only the head goes out. On a non-HTTP
     /// connection the head and the file are simply queued.
-    pub fn send_file(&self, h: Handle, head: &[u8], file: Option<(std::fs::File, u64, u64)>) -> Result<(), Error> {
+    pub fn send_file(
+        &self,
+        h: Handle,
+        head: &[u8],
+        file: Option<(Box<dyn crate::fs::File>, u64, u64)>,
+    ) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
@@ -1240,7 +1313,7 @@ impl Mgr {
         cb: Callback,
         owner: Option<Handle>,
     ) -> Result<Handle, Error> {
-        let now = crate::util::clock::millis();
+        let now = self.now();
         let mut core = self.core.borrow_mut();
         if let Some(o) = owner {
             if core.conns.get(o).is_none_or(|c| c.close_started) {
@@ -1327,12 +1400,39 @@ impl Mgr {
     // ---- the loop ---------------------------------------------------------------------
 
     /// One iteration: wait up to `timeout_ms` for I/O, then deliver every event that is due.
+    /// The time comes from the platform clock (`sys::monotonic_millis`, or the host's clock
+    /// installed with `mg_set_millis_fn`), read before and after the wait; see
+    /// [`Mgr::poll_at`] to pass it in instead.
     pub fn poll(&self, timeout_ms: i32) -> Result<(), Error> {
+        self.poll_clocked(timeout_ms, &crate::util::clock::millis)
+    }
+
+    /// One iteration at time `now` (milliseconds of a monotonic clock the caller owns,
+    /// smoltcp's `poll(now)`): deadlines and timers are checked against `now`, the wait is
+    /// at most `timeout_ms` and ends early at the next deadline relative to `now`, and what
+    /// becomes ready during the wait is handled as of `now` too. A platform that waits
+    /// outside the manager passes `timeout_ms = 0`.
+    pub fn poll_at(&self, now: u64, timeout_ms: i32) -> Result<(), Error> {
+        self.external_now.set(Some(now));
+        self.poll_clocked(timeout_ms, &|| now)
+    }
+
+    /// The time for a deadline set between polls (a new timer, a connect's name lookup): the
+    /// last `poll_at`'s `now` once the manager is driven by `poll_at` (so that everything
+    /// shares the caller's clock), else the platform clock that `poll` reads.
+    pub(crate) fn now(&self) -> u64 {
+        match self.external_now.get() {
+            Some(now) => now,
+            None => crate::util::clock::millis(),
+        }
+    }
+
+    fn poll_clocked(&self, timeout_ms: i32, clock: &dyn Fn() -> u64) -> Result<(), Error> {
         if self.is_busy() {
             return Err(Error::Busy);
         }
         let _busy = Busy::enter(&self.busy);
-        let now = crate::util::clock::millis();
+        let now = clock();
         let mut due = self.prepare_poll(now);
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
@@ -1342,7 +1442,7 @@ impl Mgr {
         let timeout = self.poll_timeout(now, timeout_ms, due);
         let mut ready = self.with(|core| core::mem::take(&mut core.ready));
         let polled = self.with(|core| core.poller.wait(timeout, &mut ready));
-        let now = crate::util::clock::millis();
+        let now = clock();
         let mut woke = false;
         for &(token, revents) in ready.iter() {
             match Handle::from_raw(token) {
@@ -1513,8 +1613,9 @@ impl Mgr {
                     conn.is_accepted = true;
                     conn.tls = tls;
                     conn.rem = Some(addr);
-                    conn.loc = stream.local_addr().ok();
-                    conn.sock = Some(Sock::Stream(stream));
+                    let sock = Sock::Stream(stream);
+                    conn.loc = sock.local_addr();
+                    conn.sock = Some(sock);
                     let Ok(h) = self.insert_conn(conn) else { return };
                     self.with(|core| core.stats.accepted += 1);
                     #[cfg(feature = "tls")]
@@ -1684,7 +1785,7 @@ impl Mgr {
                 let core = &mut *core;
                 let Some(c) = core.conns.get_mut(h) else { return };
                 let Some(Sock::Udp(u)) = &c.sock else { return };
-                match u.recv_from(&mut core.scratch) {
+                match sys::udp_recv_from(u, &mut core.scratch) {
                     Ok((n, from)) => {
                         // One datagram per READ: what the handler left unconsumed is dropped.
                         c.recv.clear();
@@ -1722,7 +1823,8 @@ impl Mgr {
         }
         let (written, err) = {
             let mut core = self.core.borrow_mut();
-            let Some(c) = core.conns.get_mut(h) else { return };
+            let Core { conns, scratch, .. } = &mut *core;
+            let Some(c) = conns.get_mut(h) else { return };
             if c.state != State::Open || c.close_started {
                 return;
             }
@@ -1740,7 +1842,7 @@ impl Mgr {
                         }
                         Err(e) if sys::would_block(&e) => break,
                         Err(e) => {
-                            err = Some(e);
+                            err = Some(e.to_string());
                             break;
                         }
                     }
@@ -1753,22 +1855,23 @@ impl Mgr {
                     continue;
                 }
                 let chunk = f.remaining.min(1 << 20) as usize;
-                match sys::sendfile(s, &f.file, &mut f.offset, chunk) {
+                match send_file_chunk(s, f, chunk, scratch) {
                     Ok(0) => {
                         // The file is shorter than promised: the response cannot be completed.
-                        err = Some(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "file shrank while sending",
-                        ));
+                        err = Some("file shrank while sending".to_string());
                         break;
                     }
                     Ok(n) => {
                         f.remaining -= n as u64;
                         written += n;
                     }
-                    Err(e) if sys::would_block(&e) => break,
-                    Err(e) => {
-                        err = Some(e);
+                    Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
+                    Err(FileSendError::Sock(e)) => {
+                        err = Some(e.to_string());
+                        break;
+                    }
+                    Err(FileSendError::File) => {
+                        err = Some("reading the file failed".to_string());
                         break;
                     }
                 }

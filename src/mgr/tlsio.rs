@@ -7,7 +7,6 @@
 
 use crate::prelude::*;
 use alloc::vec::Vec;
-use std::os::unix::fs::FileExt;
 
 use super::Event;
 use super::{Conn, Mgr, State, READS_PER_POLL};
@@ -29,7 +28,7 @@ impl Mgr {
     /// accepts from now on; otherwise on this connection, which must not have exchanged
     /// plaintext yet.
     pub fn attach_tls(&self, h: Handle, setup: TlsSetup) -> Result<(), String> {
-        let now = crate::util::clock::millis();
+        let now = self.now();
         let mut core = self.core.borrow_mut();
         let timeout = core.limits.tls_handshake_timeout_ms;
         let Some(c) = core.conns.get_mut(h) else {
@@ -222,7 +221,8 @@ impl Mgr {
                         continue;
                     }
                     filebuf.resize(f.remaining.min(16 * 1024) as usize, 0);
-                    match f.file.read_at(&mut filebuf, f.offset) {
+                    let got = f.file.seek(f.offset).and_then(|()| f.file.read(&mut filebuf));
+                    match got {
                         Ok(0) => {
                             err = Some("file shrank while sending".into());
                             break;
@@ -240,14 +240,21 @@ impl Mgr {
                             }
                         },
                         Err(e) => {
-                            err = Some(format!("reading file: {e}"));
+                            err = Some(format!("reading file: {e:?}"));
                             break;
                         }
                     }
                 }
                 match sess.write_tls_to(&mut sys::writer(s)) {
                     Ok(n) => progressed |= n > 0,
-                    Err(e) if sys::would_block(&e) => break,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                        ) =>
+                    {
+                        break
+                    }
                     Err(e) => {
                         err = Some(format!("TLS connection: {e}"));
                         break;

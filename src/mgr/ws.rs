@@ -40,6 +40,8 @@ extern crate alloc;
 
 /// Per-connection state of an open WebSocket.
 pub struct WsState {
+    /// `Mgr::ws_step` (see [`super::http::StepFn`]).
+    pub step: super::http::StepFn,
     pub conn: WsConn,
     /// Received bytes wait for [`Mgr::ws_step`].
     pub dirty: bool,
@@ -52,6 +54,7 @@ pub struct WsState {
 impl WsState {
     fn new(conn: WsConn, open_pending: bool) -> WsState {
         WsState {
+            step: |m, h, _| m.ws_step(h),
             conn,
             dirty: false,
             open_pending,
@@ -72,6 +75,8 @@ impl fmt::Debug for WsState {
 
 /// A WebSocket client waiting for the server's `101`.
 pub struct WsClientHs {
+    /// `Mgr::ws_client_step` (see [`super::http::StepFn`]).
+    pub step: super::http::StepFn,
     pub dirty: bool,
     key: [u8; 24],
     /// Subprotocols offered (from the application's `Sec-WebSocket-Protocol` header).
@@ -396,6 +401,7 @@ impl Mgr {
         if let Some(c) = core.conns.get_mut(h) {
             if !c.closing {
                 c.proto = Proto::WsClient(Box::new(WsClientHs {
+                    step: |m, h, _| m.ws_client_step(h),
                     dirty: false,
                     key,
                     protocols,

@@ -42,9 +42,7 @@ pub mod mime;
 pub mod path;
 pub mod range;
 
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use crate::fs::{File, Fs, Stat, FS_NOFOLLOW, FS_READ};
 
 use path::Miss;
 
@@ -95,7 +93,7 @@ pub struct Options<'a> {
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
-    pub page404: Option<PathBuf>,
+    pub page404: Option<Vec<u8>>,
 }
 
 /// Check and normalize the application's `extra_headers` with
@@ -113,12 +111,24 @@ pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The body of a [`Reply`].
-#[derive(Debug)]
 pub enum Body {
     /// Bytes sent right after the head.
     Bytes(Vec<u8>),
     /// `len` bytes of `file` from `offset`.
-    File { file: File, offset: u64, len: u64 },
+    File { file: Box<dyn File>, offset: u64, len: u64 },
+}
+
+impl core::fmt::Debug for Body {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Body::Bytes(b) => f.debug_tuple("Bytes").field(&b.len()).finish(),
+            Body::File { offset, len, .. } => f
+                .debug_struct("File")
+                .field("offset", offset)
+                .field("len", len)
+                .finish(),
+        }
+    }
 }
 
 /// A complete response.
@@ -205,65 +215,46 @@ fn method_allowed(req: &Request<'_>, opts: &Options<'_>) -> Option<Reply> {
 
 /// An open regular file with its size and modification time.
 struct Opened {
-    file: File,
+    file: Box<dyn File>,
     size: u64,
     mtime_secs: i64,
     mtime_nanos: u32,
 }
 
-/// Open `p` for reading without blocking (a FIFO swapped in would otherwise hang the event
-/// loop) and, when `nofollow`, without following a final symlink (`p` is canonical, so one
-/// appearing there was put in after the check). Size and time come from the open file, so a
-/// file that vanishes after resolution is simply not found.
-fn open_regular(p: &Path, nofollow: bool) -> Result<Opened, Miss> {
-    let mut o = fs::OpenOptions::new();
-    o.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut flags = libc::O_NONBLOCK;
-        if nofollow {
-            flags |= libc::O_NOFOLLOW;
-        }
-        o.custom_flags(flags);
+fn miss_of(e: crate::Error) -> Miss {
+    if e == crate::Error::Unsupported {
+        Miss::Forbidden
+    } else {
+        Miss::NotFound
     }
-    #[cfg(not(unix))]
-    let _ = nofollow;
-    let file = o.open(p).map_err(|e| path::miss_of(&e))?;
-    let md = file.metadata().map_err(|e| path::miss_of(&e))?;
-    if !md.is_file() {
+}
+
+/// Open `p` for reading (the POSIX file system opens without blocking: a FIFO swapped in
+/// would otherwise hang the event loop) and, when `nofollow`, without following a final
+/// symlink (`p` is canonical, so one appearing there was put in after the check). Size and
+/// time come from the open file where the file system can say, so a file that vanishes or
+/// changes kind after resolution is simply not found.
+fn open_regular(fs: &dyn Fs, p: &[u8], nofollow: bool) -> Result<Opened, Miss> {
+    let flags = if nofollow { FS_READ | FS_NOFOLLOW } else { FS_READ };
+    let file = fs.open(p, flags).map_err(miss_of)?;
+    let st: Stat = file.stat().or_else(|| fs.stat(p)).ok_or(Miss::NotFound)?;
+    if !st.regular {
         return Err(Miss::NotFound);
     }
-    let (mtime_secs, mtime_nanos) = match md.modified().map(|t| t.duration_since(UNIX_EPOCH)) {
-        Ok(Ok(d)) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
-        Ok(Err(before)) => {
-            // Before 1970: floor to whole seconds, nanoseconds counted forward from there.
-            let d = before.duration();
-            let s = -i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            match d.subsec_nanos() {
-                0 => (s, 0),
-                n => (s - 1, 1_000_000_000 - n),
-            }
-        }
-        Err(_) => (0, 0),
-    };
     Ok(Opened {
-        size: md.len(),
+        size: st.size,
         file,
-        mtime_secs,
-        mtime_nanos,
+        mtime_secs: st.mtime,
+        mtime_nanos: st.mtime_nanos,
     })
 }
 
 /// 404: the application's page when it has one, else text.
-fn not_found(opts: &Options<'_>) -> Reply {
+fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
     if let Some(p) = &opts.page404 {
-        if let Ok(f) = open_regular(p, false) {
+        if let Ok(f) = open_regular(fs, p, false) {
             let mut h = Head::new(404);
-            h.field(
-                "Content-Type",
-                mime::lookup(p.as_os_str().as_encoded_bytes(), opts.mime_types),
-            );
+            h.field("Content-Type", mime::lookup(p, opts.mime_types));
             h.field_num("Content-Length", f.size);
             return Reply {
                 status: 404,
@@ -279,9 +270,9 @@ fn not_found(opts: &Options<'_>) -> Reply {
     text(404, &[], "Not found\n", opts)
 }
 
-fn miss(m: Miss, opts: &Options<'_>) -> Reply {
+fn miss(fs: &dyn Fs, m: Miss, opts: &Options<'_>) -> Reply {
     match m {
-        Miss::NotFound => not_found(opts),
+        Miss::NotFound => not_found(fs, opts),
         Miss::Forbidden => text(403, &[], "Forbidden\n", opts),
     }
 }
@@ -290,55 +281,43 @@ fn miss(m: Miss, opts: &Options<'_>) -> Reply {
 struct Target<'p> {
     /// The path as requested (before symlinks are resolved): its name gives the
     /// Content-Type, and `.gz` is looked for next to it.
-    requested: &'p Path,
+    requested: &'p [u8],
     /// The path to open (canonical for `serve_dir`).
-    resolved: &'p Path,
+    resolved: &'p [u8],
     /// For `serve_dir`: the canonical root that everything must stay in.
-    root: Option<&'p Path>,
-}
-
-/// `p` with `.gz` appended to its last component.
-fn gz_sibling(p: &Path) -> PathBuf {
-    let mut s = p.as_os_str().to_os_string();
-    s.push(".gz");
-    PathBuf::from(s)
+    root: Option<&'p [u8]>,
 }
 
 /// The precompressed sibling, if it is a regular file (inside the root, when there is one).
-fn find_gz(t: &Target<'_>) -> Option<PathBuf> {
-    let gz = gz_sibling(t.requested);
+/// A plain `stat` first: the sibling is usually absent, and then nothing is resolved.
+fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
+    let mut gz = Vec::with_capacity(t.requested.len() + 3);
+    gz.extend_from_slice(t.requested);
+    gz.extend_from_slice(b".gz");
+    if !fs.stat(&gz)?.regular {
+        return None;
+    }
     match t.root {
         Some(root) => {
-            // The parent of `requested` was just walked when it came back unchanged.
-            let clean = if t.requested.as_os_str() == t.resolved.as_os_str() {
-                t.requested
-                    .as_os_str()
-                    .as_encoded_bytes()
-                    .iter()
-                    .rposition(|&b| b == b'/')
-                    .map_or(0, |k| k + 1)
-            } else {
-                0
-            };
-            let (c, md) = path::confine_stat_after(&gz, root, clean).ok()?;
-            md.is_file().then(|| c.into_owned())
+            let (c, st) = path::confine_stat(fs, &gz, root).ok()?;
+            st.regular.then(|| c.into_owned())
         }
-        None => fs::metadata(&gz).ok().filter(fs::Metadata::is_file).map(|_| gz),
+        None => Some(gz),
     }
 }
 
 /// Serve one regular file (the common tail of both entry points).
-fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply {
-    let ctype = mime::lookup(t.requested.as_os_str().as_encoded_bytes(), opts.mime_types);
-    let gz = find_gz(t);
+fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
+    let ctype = mime::lookup(t.requested, opts.mime_types);
+    let gz = find_gz(fs, t);
     let vary = gz.is_some();
     let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
     let nofollow = t.root.is_some();
-    let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(&g, nofollow).ok()) {
+    let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(fs, &g, nofollow).ok()) {
         Some(f) => (f, true),
-        None => match open_regular(t.resolved, nofollow) {
+        None => match open_regular(fs, t.resolved, nofollow) {
             Ok(f) => (f, false),
-            Err(m) => return miss(m, opts),
+            Err(m) => return miss(fs, m, opts),
         },
     };
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
@@ -391,23 +370,22 @@ fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply
         range::Ranged::Whole => (200, 0, f.size),
         range::Ranged::Part { start, end } => (206, start, end - start + 1),
         range::Ranged::Unsatisfiable => {
-            let cr = format!("bytes */{}", f.size);
-            return text(
-                416,
-                &[("Content-Range", cr.as_bytes())],
-                "Range not satisfiable\n",
-                opts,
-            );
+            let mut cr = b"bytes */".to_vec();
+            push_num(&mut cr, f.size);
+            return text(416, &[("Content-Range", &cr)], "Range not satisfiable\n", opts);
         }
     };
     let mut h = Head::new(status);
     h.field("Content-Type", ctype);
     h.field_num("Content-Length", len);
     if status == 206 {
-        h.field(
-            "Content-Range",
-            format!("bytes {}-{}/{}", offset, offset + len - 1, f.size),
-        );
+        let mut cr = b"bytes ".to_vec();
+        push_num(&mut cr, offset);
+        cr.push(b'-');
+        push_num(&mut cr, offset + len - 1);
+        cr.push(b'/');
+        push_num(&mut cr, f.size);
+        h.field("Content-Range", cr);
     }
     if gzip {
         h.field("Content-Encoding", "gzip");
@@ -427,13 +405,14 @@ fn serve_regular(req: &Request<'_>, t: &Target<'_>, opts: &Options<'_>) -> Reply
 /// The `Location` of the slash redirect: the target as received, `/`, the query. Bytes that
 /// cannot appear in a header value are percent-encoded (the parser should not let them in).
 fn slash_location(req: &Request<'_>) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut loc = Vec::with_capacity(req.uri.len() + req.query.len() + 2);
     let mut push = |s: &[u8]| {
         for &c in s {
             if (0x21..0x7f).contains(&c) {
                 loc.push(c);
             } else {
-                loc.extend_from_slice(format!("%{c:02X}").as_bytes());
+                loc.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
             }
         }
     };
@@ -447,117 +426,135 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
 }
 
 /// `mg_http_serve_dir`: serve the file the request's path names under `root_spec`
-/// (Mongoose's `root_dir`, see [`path::parse_roots`]).
-pub fn serve_dir(req: &Request<'_>, root_spec: &[u8], opts: &Options<'_>) -> Reply {
+/// (Mongoose's `root_dir`, see [`path::parse_roots`]) from `fs`. `roots` keeps the parsed,
+/// canonical roots between requests (one per manager).
+pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spec: &[u8], opts: &Options<'_>) -> Reply {
     if let Some(r) = method_allowed(req, opts) {
         return r;
     }
     let Ok(p) = path::decode(req.uri) else {
         return text(400, &[], "Bad request\n", opts);
     };
-    let roots = roots_of(root_spec);
+    let roots = roots.get(root_spec);
     let Some((i, rest)) = select_index(&roots.mounts, &p) else {
-        return not_found(opts);
+        return not_found(fs, opts);
     };
-    let fresh;
-    let root: &Path = match &roots.canon[i] {
-        Some(r) => r,
-        None => match path::bytes_to_path(&roots.mounts[i].dir).map(fs::canonicalize) {
-            Some(Ok(r)) => {
-                fresh = r;
-                &fresh
-            }
-            _ => {
-                crate::log::emit(
-                    crate::log::LL_ERROR,
-                    format_args!(
-                        "serve: web root {} is not usable",
-                        String::from_utf8_lossy(&roots.mounts[i].dir)
-                    ),
-                );
-                return not_found(opts);
-            }
-        },
+    let Some(root) = roots.root(fs, i) else {
+        crate::log::emit(
+            crate::log::LL_ERROR,
+            format_args!(
+                "serve: web root {} is not usable",
+                String::from_utf8_lossy(&roots.mounts[i].dir)
+            ),
+        );
+        return not_found(fs, opts);
     };
-    let Some(joined) = path::join(root, rest) else {
-        return text(400, &[], "Bad request\n", opts);
-    };
-    let (canon, md) = match path::confine_stat(&joined, root) {
+    let root: &[u8] = &root;
+    let joined = path::join(root, rest);
+    let (canon, st) = match path::confine_stat(fs, &joined, root) {
         Ok(c) => c,
-        Err(m) => return miss(m, opts),
+        Err(m) => return miss(fs, m, opts),
     };
-    if md.is_dir() {
+    if st.dir {
         if !p.trailing_slash {
             let loc = slash_location(req);
             return text(301, &[("Location", &loc)], "", opts);
         }
-        for index in ["index.html", "index.htm"] {
-            let requested = canon.join(index);
-            let Ok((resolved, md)) = path::confine_stat(&requested, root) else {
+        for index in [&b"index.html"[..], b"index.htm"] {
+            let requested = path::join(&canon, &[index.to_vec()]);
+            let Ok((resolved, st)) = path::confine_stat(fs, &requested, root) else {
                 continue;
             };
-            if md.is_file() {
+            if st.regular {
                 let t = Target {
                     requested: &requested,
                     resolved: &resolved,
                     root: Some(root),
                 };
-                return serve_regular(req, &t, opts);
+                return serve_regular(req, fs, &t, opts);
             }
         }
         return text(403, &[], "Forbidden\n", opts);
     }
     if p.trailing_slash {
-        return not_found(opts); // "/file.txt/"
+        return not_found(fs, opts); // "/file.txt/"
     }
     let t = Target {
         requested: &joined,
         resolved: &canon,
         root: Some(root),
     };
-    serve_regular(req, &t, opts)
+    serve_regular(req, fs, &t, opts)
 }
 
-/// A `root_dir` parsed, with each mount's directory canonicalized (`None`: it was not
-/// usable then, and is tried again on each request).
+/// A `root_dir` parsed, with each mount's directory canonicalized: (canonical path, the
+/// directory's stat when it was resolved), `None` when it was not usable then.
 struct Roots {
     spec: Vec<u8>,
     mounts: Vec<path::Mount>,
-    canon: Vec<Option<PathBuf>>,
+    canon: Vec<Option<(Vec<u8>, Stat)>>,
 }
 
-/// How many distinct `root_dir` strings a thread keeps parsed.
+impl Roots {
+    /// Mount `i`'s canonical directory. It is resolved again when a `stat` of the mount's
+    /// directory (following links) no longer matches the one taken when it was resolved:
+    /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
+    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<Vec<u8>> {
+        let dir = &self.mounts[i].dir;
+        let now = fs.stat(dir);
+        if let (Some((c, then)), Some(st)) = (&self.canon[i], now) {
+            if *then == st {
+                return Some(c.clone());
+            }
+        }
+        let st = now.filter(|s| s.dir)?;
+        let c = if fs.has_links() {
+            fs.canonical(dir)?
+        } else {
+            dir.clone()
+        };
+        self.canon[i] = Some((c.clone(), st));
+        Some(c)
+    }
+}
+
+/// How many distinct `root_dir` strings a [`RootCache`] keeps parsed.
 const ROOTS_KEEP: usize = 8;
 
-std::thread_local! {
-    static ROOTS: core::cell::RefCell<Vec<alloc::rc::Rc<Roots>>> = const { core::cell::RefCell::new(Vec::new()) };
+/// The web roots a manager served from recently, parsed and canonicalized, keyed by the
+/// `root_dir` string: the root is resolved once (`realpath` costs a `readlink` per
+/// component), not on every request, and resolved again when its `stat` changes. Paths
+/// below it are confined on every request.
+#[derive(Default)]
+pub struct RootCache {
+    entries: Vec<Roots>,
 }
 
-/// `root_spec` parsed and its directories canonicalized, cached per thread by the spec's
-/// bytes: the root is resolved once, not on every request (`canonicalize` costs a
-/// `readlink` per component). Paths below it are still confined on every request.
-fn roots_of(root_spec: &[u8]) -> alloc::rc::Rc<Roots> {
-    ROOTS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(r) = cache.iter().find(|r| r.spec == root_spec) {
-            return r.clone();
+impl core::fmt::Debug for RootCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RootCache")
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+impl RootCache {
+    fn get(&mut self, root_spec: &[u8]) -> &mut Roots {
+        if let Some(i) = self.entries.iter().position(|r| r.spec == root_spec) {
+            return &mut self.entries[i];
         }
         let mounts = path::parse_roots(root_spec);
-        let canon = mounts
-            .iter()
-            .map(|m| path::bytes_to_path(&m.dir).and_then(|d| fs::canonicalize(d).ok()))
-            .collect();
-        let r = alloc::rc::Rc::new(Roots {
+        let canon = mounts.iter().map(|_| None).collect();
+        if self.entries.len() >= ROOTS_KEEP {
+            self.entries.remove(0);
+        }
+        self.entries.push(Roots {
             spec: root_spec.to_vec(),
             mounts,
             canon,
         });
-        if cache.len() >= ROOTS_KEEP {
-            cache.remove(0);
-        }
-        cache.push(r.clone());
-        r
-    })
+        self.entries.last_mut().expect("just pushed")
+    }
 }
 
 /// [`path::select`], as an index into `mounts`.
@@ -567,9 +564,9 @@ fn select_index<'p>(mounts: &[path::Mount], p: &'p path::UriPath) -> Option<(usi
     Some((i, rest))
 }
 
-/// `mg_http_serve_file`: serve the file at `path` (chosen by the application; not confined
-/// to any root), with the same headers, conditionals, ranges and `.gz` handling.
-pub fn serve_file(req: &Request<'_>, path: &Path, opts: &Options<'_>) -> Reply {
+/// `mg_http_serve_file`: serve the file at `path` of `fs` (chosen by the application; not
+/// confined to any root), with the same headers, conditionals, ranges and `.gz` handling.
+pub fn serve_file(req: &Request<'_>, fs: &dyn Fs, path: &[u8], opts: &Options<'_>) -> Reply {
     if let Some(r) = method_allowed(req, opts) {
         return r;
     }
@@ -578,7 +575,7 @@ pub fn serve_file(req: &Request<'_>, path: &Path, opts: &Options<'_>) -> Reply {
         resolved: path,
         root: None,
     };
-    serve_regular(req, &t, opts)
+    serve_regular(req, fs, &t, opts)
 }
 
 #[cfg(test)]

@@ -11,11 +11,9 @@
 //! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
+use crate::fs::{Fs, Stat};
 use crate::prelude::*;
 use alloc::borrow::Cow;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
 
 /// The request-target's path could not be turned into a safe relative path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +35,7 @@ pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
         raw
     } else {
         // absolute-form: scheme "://" authority path
-        let i = memchr::memmem::find(raw, b"://").ok_or(BadPath)?;
+        let i = crate::util::str::find(raw, b"://").ok_or(BadPath)?;
         let rest = &raw[i + 3..];
         match rest.iter().position(|&c| c == b'/') {
             Some(j) => &rest[j..],
@@ -111,43 +109,17 @@ pub fn select<'m, 'p>(mounts: &'m [Mount], p: &'p UriPath) -> Option<(&'m Mount,
     best.map(|m| (m, &p.segments[m.prefix.len()..]))
 }
 
-/// Bytes as a path (Unix paths are bytes; elsewhere they must be UTF-8).
-pub fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Some(PathBuf::from(std::ffi::OsStr::from_bytes(b)))
-    }
-    #[cfg(not(unix))]
-    {
-        core::str::from_utf8(b).ok().map(PathBuf::from)
-    }
-}
-
-/// `dir` joined with `rest`.
-pub fn join(dir: &Path, rest: &[Vec<u8>]) -> Option<PathBuf> {
-    #[cfg(unix)]
-    {
-        // What `push` does for plain relative segments, in one allocation.
-        use std::os::unix::ffi::{OsStrExt, OsStringExt};
-        let d = dir.as_os_str().as_bytes();
-        if !d.is_empty() && rest.iter().all(|s| !s.is_empty() && !s.contains(&b'/')) {
-            let mut v = Vec::with_capacity(d.len() + rest.iter().map(|s| s.len() + 1).sum::<usize>() + 3);
-            v.extend_from_slice(d);
-            for s in rest {
-                if v.last() != Some(&b'/') {
-                    v.push(b'/');
-                }
-                v.extend_from_slice(s);
-            }
-            return Some(PathBuf::from(std::ffi::OsString::from_vec(v)));
-        }
-    }
-    let mut p = dir.to_path_buf();
+/// `dir` joined with `rest` by `/` (the segments are plain names: no `/`, `.` or `..`).
+pub fn join(dir: &[u8], rest: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(dir.len() + rest.iter().map(|s| s.len() + 1).sum::<usize>() + 12);
+    v.extend_from_slice(dir);
     for s in rest {
-        p.push(bytes_to_path(s)?);
+        if v.last().is_some_and(|&c| c != b'/') {
+            v.push(b'/');
+        }
+        v.extend_from_slice(s);
     }
-    Some(p)
+    v
 }
 
 /// Why a path is not served.
@@ -159,81 +131,41 @@ pub enum Miss {
     Forbidden,
 }
 
-pub(crate) fn miss_of(e: &io::Error) -> Miss {
-    if e.kind() == io::ErrorKind::PermissionDenied {
-        Miss::Forbidden
-    } else {
-        Miss::NotFound
-    }
+/// Is `p` `root` or below it (whole components)?
+pub fn under(p: &[u8], root: &[u8]) -> bool {
+    p.starts_with(root) && (p.len() == root.len() || root.ends_with(b"/") || p[root.len()] == b'/')
 }
 
-/// Canonicalize `p` and check that it lies under `root` (itself canonical). A path that
-/// escapes (through a symlink) is [`Miss::NotFound`], like one that does not exist.
-pub fn confine(p: &Path, root: &Path) -> Result<PathBuf, Miss> {
-    let c = fs::canonicalize(p).map_err(|e| miss_of(&e))?;
-    if c.starts_with(root) {
-        Ok(c)
+/// The form of `p` to open, checked to lie under `root` (canonical): on a file system with
+/// links, `p` with every link resolved (one [`Fs::canonical`]), which must stay under
+/// `root`; a path that escapes (through a symlink) is [`Miss::NotFound`], like one that does
+/// not exist. On a file system without links, `p` itself (the request path was already
+/// checked lexically: no `..`).
+pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]>, Miss> {
+    if !fs.has_links() {
+        return if under(p, root) {
+            Ok(Cow::Borrowed(p))
+        } else {
+            Err(Miss::NotFound)
+        };
+    }
+    let c = fs.canonical(p).ok_or(Miss::NotFound)?;
+    if under(&c, root) {
+        Ok(if c == p { Cow::Borrowed(p) } else { Cow::Owned(c) })
     } else {
         crate::log::emit(
             crate::log::LL_DEBUG,
-            format_args!("serve: {} resolves outside the web root", p.display()),
+            format_args!("serve: {} resolves outside the web root", String::from_utf8_lossy(p)),
         );
         Err(Miss::NotFound)
     }
 }
 
-/// [`confine`] plus the file's metadata, cheaply when it can be: `root` is canonical, so
-/// when `p` is `root` followed by plain components none of which is a symlink (one `lstat`
-/// each, shallowest first, no allocation), `p` is its own canonical form and lies under
-/// `root`; a component that cannot be looked at fails as it would in `canonicalize`, which
-/// walks the same components. A symlink on the way (or a path not of that shape) takes
-/// [`confine`]'s way, so the answer is the same as `confine` then `metadata` would give.
-pub fn confine_stat<'p>(p: &'p Path, root: &Path) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
-    confine_stat_after(p, root, 0)
-}
-
-/// [`confine_stat`] for a path whose first `known` bytes (up to and including a `/`) are
-/// already known to be `root` followed by directories that are not symlinks (the parent
-/// of a file [`confine_stat`] just borrowed back): those are not looked at again.
-pub fn confine_stat_after<'p>(p: &'p Path, root: &Path, known: usize) -> Result<(Cow<'p, Path>, fs::Metadata), Miss> {
-    #[cfg(not(unix))]
-    let _ = known;
-    #[cfg(unix)]
-    {
-        use std::ffi::OsStr;
-        use std::os::unix::ffi::OsStrExt;
-        let pb = p.as_os_str().as_bytes();
-        let rb = root.as_os_str().as_bytes();
-        if pb.len() > rb.len() && pb.starts_with(rb) && pb[rb.len()] == b'/' && !rb.is_empty() {
-            let mut clean = None;
-            let mut i = rb.len() + 1;
-            if known > i && known <= pb.len() && pb[known - 1] == b'/' {
-                i = known;
-            }
-            loop {
-                let end = memchr::memchr(b'/', &pb[i..]).map_or(pb.len(), |k| i + k);
-                let seg = &pb[i..end];
-                if seg.is_empty() || seg == b"." || seg == b".." {
-                    break;
-                }
-                let md = fs::symlink_metadata(OsStr::from_bytes(&pb[..end])).map_err(|e| miss_of(&e))?;
-                if md.file_type().is_symlink() {
-                    break;
-                }
-                if end == pb.len() {
-                    clean = Some(md);
-                    break;
-                }
-                i = end + 1;
-            }
-            if let Some(md) = clean {
-                return Ok((Cow::Borrowed(p), md));
-            }
-        }
-    }
-    let c = confine(p, root)?;
-    let md = fs::metadata(&c).map_err(|e| miss_of(&e))?;
-    Ok((Cow::Owned(c), md))
+/// [`confine`] plus what the path is.
+pub fn confine_stat<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<(Cow<'p, [u8]>, Stat), Miss> {
+    let c = confine(fs, p, root)?;
+    let st = fs.stat(&c).ok_or(Miss::NotFound)?;
+    Ok((c, st))
 }
 
 #[cfg(test)]
@@ -320,37 +252,42 @@ mod tests {
 
     #[test]
     fn confine_refuses_symlinks_out_of_root() {
+        use std::fs;
+        let fs_ = crate::sys::PosixFs;
         let base = std::env::temp_dir().join(format!("meerkat-serve-path-{}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
         fs::create_dir_all(base.join("root/sub")).unwrap();
         fs::write(base.join("root/sub/f.txt"), b"in").unwrap();
         fs::write(base.join("secret"), b"out").unwrap();
-        let root = fs::canonicalize(base.join("root")).unwrap();
-        assert!(confine(&root.join("sub/f.txt"), &root).is_ok());
-        assert_eq!(confine(&root.join("nope"), &root), Err(Miss::NotFound));
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(base.join("secret"), base.join("root/out")).unwrap();
-            std::os::unix::fs::symlink(base.join("root/sub/f.txt"), base.join("root/in")).unwrap();
-            assert_eq!(confine(&root.join("out"), &root), Err(Miss::NotFound));
-            assert_eq!(confine_stat(&root.join("out"), &root).err(), Some(Miss::NotFound));
-            assert_eq!(
-                confine_stat(&root.join("in"), &root).unwrap().0,
-                root.join("sub/f.txt"),
-                "confine_stat follows a symlink as confine does"
-            );
-            assert!(confine_stat(&root.join("sub/f.txt"), &root).unwrap().1.is_file());
-            assert_eq!(confine_stat(&root.join("sub/nope"), &root).err(), Some(Miss::NotFound));
-            assert_eq!(
-                confine_stat(&root.join("sub/f.txt/x"), &root).err(),
-                Some(Miss::NotFound)
-            );
-            assert_eq!(
-                confine(&root.join("in"), &root).unwrap(),
-                root.join("sub/f.txt"),
-                "symlinks within the root are fine"
-            );
-        }
+        let b = |p: std::path::PathBuf| p.into_os_string().into_encoded_bytes();
+        let root = b(fs::canonicalize(base.join("root")).unwrap());
+        let at = |rel: &str| {
+            let mut v = root.clone();
+            v.push(b'/');
+            v.extend_from_slice(rel.as_bytes());
+            v
+        };
+        assert!(confine(&fs_, &at("sub/f.txt"), &root).is_ok());
+        assert_eq!(confine(&fs_, &at("nope"), &root), Err(Miss::NotFound));
+        std::os::unix::fs::symlink(base.join("secret"), base.join("root/out")).unwrap();
+        std::os::unix::fs::symlink(base.join("root/sub/f.txt"), base.join("root/in")).unwrap();
+        assert_eq!(confine(&fs_, &at("out"), &root), Err(Miss::NotFound));
+        assert_eq!(confine_stat(&fs_, &at("out"), &root).err(), Some(Miss::NotFound));
+        assert_eq!(
+            &*confine_stat(&fs_, &at("in"), &root).unwrap().0,
+            &at("sub/f.txt")[..],
+            "symlinks within the root are followed"
+        );
+        assert!(confine_stat(&fs_, &at("sub/f.txt"), &root).unwrap().1.regular);
+        assert_eq!(confine_stat(&fs_, &at("sub/nope"), &root).err(), Some(Miss::NotFound));
+        assert_eq!(
+            confine_stat(&fs_, &at("sub/f.txt/x"), &root).err(),
+            Some(Miss::NotFound)
+        );
+        // A sibling directory whose name starts with the root's is not under it.
+        assert!(!under(b"/srv/www2/x", b"/srv/www"));
+        assert!(under(b"/srv/www/x", b"/srv/www"));
+        assert!(under(b"/x", b"/"));
         let _ = fs::remove_dir_all(&base);
     }
 }

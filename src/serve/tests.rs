@@ -1,7 +1,22 @@
 //! Replies of `serve_dir` / `serve_file` on a real directory tree (no sockets).
 
 use super::*;
-use std::io::{Read, Seek, SeekFrom};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// [`super::serve_dir`] on the OS file system with a fresh root cache.
+fn serve_dir(req: &Request<'_>, root: &[u8], opts: &Options<'_>) -> Reply {
+    super::serve_dir(req, &crate::sys::PosixFs, &mut RootCache::default(), root, opts)
+}
+
+/// [`super::serve_file`] on the OS file system.
+fn serve_file(req: &Request<'_>, path: &Path, opts: &Options<'_>) -> Reply {
+    super::serve_file(req, &crate::sys::PosixFs, path.as_os_str().as_encoded_bytes(), opts)
+}
+
+fn bytes(p: PathBuf) -> Vec<u8> {
+    p.into_os_string().into_encoded_bytes()
+}
 
 struct Tree(PathBuf);
 
@@ -59,9 +74,14 @@ fn body(r: Reply) -> Vec<u8> {
     match r.body {
         Body::Bytes(b) => b,
         Body::File { mut file, offset, len } => {
-            file.seek(SeekFrom::Start(offset)).unwrap();
-            let mut v = Vec::new();
-            file.take(len).read_to_end(&mut v).unwrap();
+            file.seek(offset).unwrap();
+            let mut v = vec![0u8; len as usize];
+            let mut got = 0;
+            while got < v.len() {
+                let n = file.read(&mut v[got..]).unwrap();
+                assert!(n > 0, "file ended early");
+                got += n;
+            }
             v
         }
     }
@@ -132,7 +152,7 @@ fn directories() {
 fn not_found_page() {
     let t = Tree::new("nf");
     let opts = Options {
-        page404: Some(t.0.join("404.html")),
+        page404: Some(bytes(t.0.join("404.html"))),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
@@ -140,7 +160,7 @@ fn not_found_page() {
     assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
     assert_eq!(body(r), b"<p>missing</p>");
     let opts = Options {
-        page404: Some(t.0.join("missing-404.html")),
+        page404: Some(bytes(t.0.join("missing-404.html"))),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
@@ -432,7 +452,6 @@ fn allocation_free_formatters_match_the_formatting_ones() {
 
 #[test]
 fn join_matches_pathbuf_push() {
-    use std::path::{Path, PathBuf};
     for (dir, rest) in [
         ("/srv/www", vec![b"a".to_vec(), b"b c.txt".to_vec()]),
         ("/", vec![b"x".to_vec()]),
@@ -443,9 +462,33 @@ fn join_matches_pathbuf_push() {
         for s in &rest {
             want.push(std::str::from_utf8(s).unwrap());
         }
-        assert_eq!(
-            super::path::join(Path::new(dir), &rest).unwrap().as_os_str(),
-            want.as_os_str()
-        );
+        assert_eq!(super::path::join(dir.as_bytes(), &rest), bytes(want));
     }
+}
+
+#[test]
+fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
+    let t = Tree::new("rootcache");
+    let site = bytes(t.0.join("site"));
+    std::os::unix::fs::symlink(t.0.join("www"), t.0.join("site")).unwrap();
+    let mut cache = RootCache::default();
+    let fs_ = crate::sys::PosixFs;
+    let mut get_at = |uri: &str| {
+        let r = super::serve_dir(&get(uri, &[]), &fs_, &mut cache, &site, &Options::default());
+        (r.status, body(r), cache.entries.len())
+    };
+    assert_eq!(get_at("/hello.txt"), (200, b"hello world\n".to_vec(), 1));
+    assert_eq!(get_at("/hello.txt"), (200, b"hello world\n".to_vec(), 1));
+    // The root re-pointed: its stat changes, it is resolved again, the new tree is served.
+    fs::remove_file(t.0.join("site")).unwrap();
+    std::os::unix::fs::symlink(t.0.join("other"), t.0.join("site")).unwrap();
+    assert_eq!(get_at("/o.txt"), (200, b"other".to_vec(), 1));
+    assert_eq!(get_at("/hello.txt").0, 404);
+    // Gone: 404; back: served.
+    fs::remove_file(t.0.join("site")).unwrap();
+    assert_eq!(get_at("/o.txt").0, 404);
+    std::os::unix::fs::symlink(t.0.join("www"), t.0.join("site")).unwrap();
+    assert_eq!(get_at("/hello.txt").0, 200);
+    let cached = cache.entries[0].canon[0].as_ref().map(|c| c.0.clone());
+    assert_eq!(cached, Some(bytes(fs::canonicalize(t.0.join("www")).unwrap())));
 }

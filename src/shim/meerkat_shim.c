@@ -1159,3 +1159,27 @@ void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...) {
   mg_rpc_verr(r, code, fmt, &ap);
   va_end(ap);
 }
+
+/* ---- platform hooks (see the header trailer) ------------------------------------------ */
+
+#include <errno.h>
+
+/* errno of the calling thread, for the libc backend (src/sys/unix.rs): where errno lives
+ * differs between C libraries (glibc, musl, newlib, the BSDs), the C compiler knows. */
+int mk_errno(void);
+int mk_errno(void) { return errno; }
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MK_WEAK __attribute__((weak))
+#else
+#define MK_WEAK
+#endif
+
+MK_WEAK void mg_abort_hook(const char *msg, size_t len) {
+  (void) msg;
+  (void) len;
+  abort();
+}
+MK_WEAK void *mg_alloc_hook(size_t size) { return malloc(size); }
+MK_WEAK void *mg_realloc_hook(void *ptr, size_t size) { return realloc(ptr, size); }
+MK_WEAK void mg_free_hook(void *ptr) { free(ptr); }

@@ -203,6 +203,20 @@ extern int mg_log_level;
 #define MG_DEBUG(args) MG_LOG(MG_LL_DEBUG, args)
 #define MG_VERBOSE(args) MG_LOG(MG_LL_VERBOSE, args)
 
+/* Platform hooks of the no_std build (libmeerkat.a built without the `std` feature, as
+ * scripts/footprint.sh does). Each is defined weak in the library; firmware overrides one by
+ * defining a function with the same name and signature.
+ * - mg_abort_hook: called once on an internal error the library cannot recover from (a Rust
+ *   panic), with a message (not NUL-terminated); must not return. Default: abort().
+ * - mg_alloc_hook / mg_realloc_hook / mg_free_hook: every heap allocation of the library
+ *   (for example heap_caps_malloc(size, MALLOC_CAP_8BIT) on ESP-IDF). Defaults: malloc,
+ *   realloc, free. The library asks for larger alignments itself, over these.
+ * In the std build the Rust standard library provides both and the hooks are unused. */
+void mg_abort_hook(const char *msg, size_t len);
+void *mg_alloc_hook(size_t size);
+void *mg_realloc_hook(void *ptr, size_t size);
+void mg_free_hook(void *ptr);
+
 #ifdef __cplusplus
 }
 #endif

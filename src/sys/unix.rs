@@ -1,12 +1,13 @@
-//! BSD sockets + poll(2) backend for Linux and other Unix-likes (also the shape of lwIP's API).
+//! The libc backend: BSD sockets over raw descriptors, poll(2) (epoll on Linux), a wakeup
+//! pipe, POSIX files; through the `libc` crate only, so it builds without std. Written to
+//! the subset lwIP/newlib offer (as on ESP-IDF): what only Linux has (epoll, sendfile,
+//! getrandom, pipe2, accept4) is `cfg`'d and has a portable fallback.
 
 use crate::prelude::*;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
+use core::ffi::c_int;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use super::{Errno, Result};
 
 pub use libc::pollfd as PollFd;
 pub const POLLIN: i16 = libc::POLLIN;
@@ -15,174 +16,386 @@ pub const POLLERR: i16 = libc::POLLERR;
 pub const POLLHUP: i16 = libc::POLLHUP;
 pub const POLLNVAL: i16 = libc::POLLNVAL;
 
+/// A descriptor number.
+pub type RawFd = c_int;
+
+extern "C" {
+    /// `errno` of the calling thread (src/shim/meerkat_shim.c: the C library knows where it
+    /// lives, which differs between glibc, musl, newlib and the BSDs).
+    fn mk_errno() -> c_int;
+}
+
+impl Errno {
+    /// `errno` now.
+    pub fn last() -> Errno {
+        // SAFETY: reads the calling thread's errno; no arguments.
+        Errno(unsafe { mk_errno() })
+    }
+}
+
+/// Is `e` "try again later" (EAGAIN/EWOULDBLOCK, or EINTR)?
+pub fn would_block(e: &Errno) -> bool {
+    e.0 == libc::EAGAIN || e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR
+}
+
+/// Is `e` about the address (in use, not available, not permitted), not the socket?
+pub fn is_addr_error(e: &Errno) -> bool {
+    e.0 == libc::EADDRINUSE || e.0 == libc::EADDRNOTAVAIL || e.0 == libc::EACCES || e.0 == libc::EPERM
+}
+
+/// `Ok(r)` when `r >= 0`, else `errno`.
+fn cvt(r: isize) -> Result<usize> {
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+fn cvt_i(r: c_int) -> Result<c_int> {
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
+}
+
+/// An owned descriptor, closed when dropped.
+#[derive(Debug)]
+pub struct Fd(RawFd);
+
+impl Fd {
+    pub fn raw(&self) -> RawFd {
+        self.0
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is a descriptor this value owns; nothing uses it after this.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// The calling thread's identity (G2): `pthread_self()` as an integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ThreadId(usize);
+
+/// The calling thread's [`ThreadId`].
+pub fn thread_id() -> ThreadId {
+    // SAFETY: pthread_self has no preconditions.
+    ThreadId(unsafe { libc::pthread_self() } as usize)
+}
+
 /// Milliseconds from CLOCK_MONOTONIC.
 pub fn monotonic_millis() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported on Linux.
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     (ts.tv_sec as u64)
         .wrapping_mul(1000)
         .wrapping_add(ts.tv_nsec as u64 / 1_000_000)
 }
 
-/// Fill `out` from the kernel's CSPRNG.
+/// Fill `out` from the kernel's CSPRNG (`getrandom` on Linux). Where there is none (or it
+/// fails), a time-seeded xorshift generator fills it instead rather than failing: not
+/// cryptographic, documented as such (firmware installs its own with `mg_set_random_fn`).
 pub fn random_bytes(out: &mut [u8]) {
     let mut done = 0;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     while done < out.len() {
         let rest = &mut out[done..];
         // SAFETY: `rest` is a valid writable buffer of `rest.len()` bytes.
         let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
         if n > 0 {
             done += n as usize;
-        } else if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            // No CSPRNG: fall back to a time-seeded generator rather than fail (documented).
-            let mut x = monotonic_millis() ^ (rest.as_ptr() as u64) ^ 0x9E37_79B9_7F4A_7C15;
-            for b in rest.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = x as u8;
-            }
-            return;
+        } else if Errno::last().0 != libc::EINTR {
+            break;
         }
+    }
+    let rest = &mut out[done..];
+    let mut x = monotonic_millis() ^ (rest.as_ptr() as usize as u64) ^ 0x9E37_79B9_7F4A_7C15;
+    for b in rest.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
     }
 }
 
 /// Wait for readiness on `fds` for at most `timeout_ms` (negative: forever).
-pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> io::Result<usize> {
+pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> Result<usize> {
     // SAFETY: `fds` is a valid, writable array of `fds.len()` pollfd structs.
     let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(0);
-        }
-        return Err(e);
+    match cvt_i(n) {
+        Ok(n) => Ok(n as usize),
+        Err(e) if e.0 == libc::EINTR => Ok(0),
+        Err(e) => Err(e),
     }
-    Ok(n as usize)
 }
 
 pub fn pollfd(fd: RawFd, events: i16) -> PollFd {
     PollFd { fd, events, revents: 0 }
 }
 
+// ---- addresses --------------------------------------------------------------------------
+
+/// `a` as a sockaddr and its length.
+fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
+    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+    let len = match a {
+        SocketAddr::V4(v4) => {
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = v4.port().to_be();
+            sin.sin_addr = libc::in_addr {
+                s_addr: u32::from_ne_bytes(v4.ip().octets()),
+            };
+            core::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            // SAFETY: as above, for sockaddr_in6.
+            let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = v6.port().to_be();
+            sin6.sin6_flowinfo = v6.flowinfo();
+            sin6.sin6_addr = libc::in6_addr {
+                s6_addr: v6.ip().octets(),
+            };
+            sin6.sin6_scope_id = v6.scope_id();
+            core::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (ss, len as libc::socklen_t)
+}
+
+/// The address in `ss` (IPv4 or IPv6).
+fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match c_int::from(ss.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6 = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+type NameFn = unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> c_int;
+
+fn sock_name(fd: RawFd, f: NameFn) -> Option<SocketAddr> {
+    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size; `f` writes at most that.
+    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: see above.
+    let r = unsafe { f(fd, (&mut ss as *mut libc::sockaddr_storage).cast(), &mut len) };
+    if r < 0 {
+        return None;
+    }
+    from_sockaddr(&ss)
+}
+
+// ---- sockets ----------------------------------------------------------------------------
+
 /// A socket owned by a connection.
 #[derive(Debug)]
 pub enum Sock {
-    Listener(TcpListener),
-    Stream(TcpStream),
-    Udp(UdpSocket),
+    Listener(Fd),
+    Stream(Fd),
+    Udp(Fd),
 }
 
 impl Sock {
     pub fn fd(&self) -> RawFd {
         match self {
-            Sock::Listener(s) => s.as_raw_fd(),
-            Sock::Stream(s) => s.as_raw_fd(),
-            Sock::Udp(s) => s.as_raw_fd(),
+            Sock::Listener(s) | Sock::Stream(s) | Sock::Udp(s) => s.0,
         }
     }
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        match self {
-            Sock::Listener(s) => s.local_addr().ok(),
-            Sock::Stream(s) => s.local_addr().ok(),
-            Sock::Udp(s) => s.local_addr().ok(),
-        }
+        sock_name(self.fd(), libc::getsockname)
     }
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         match self {
-            Sock::Stream(s) => s.peer_addr().ok(),
-            Sock::Udp(s) => s.peer_addr().ok(),
             Sock::Listener(_) => None,
+            _ => sock_name(self.fd(), libc::getpeername),
         }
     }
     /// The pending socket error (SO_ERROR), e.g. the outcome of a non-blocking connect.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        match self {
-            Sock::Listener(s) => s.take_error(),
-            Sock::Stream(s) => s.take_error(),
-            Sock::Udp(s) => s.take_error(),
-        }
+    pub fn take_error(&self) -> Result<Option<Errno>> {
+        let mut v: c_int = 0;
+        let mut len = core::mem::size_of::<c_int>() as libc::socklen_t;
+        // SAFETY: `v` is a writable int of `len` bytes.
+        cvt_i(unsafe {
+            libc::getsockopt(
+                self.fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&mut v as *mut c_int).cast(),
+                &mut len,
+            )
+        })?;
+        Ok((v != 0).then_some(Errno(v)))
     }
 }
 
-fn new_socket(addr: &SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
-    let s = Socket::new(Domain::for_address(*addr), ty, Some(proto))?;
-    s.set_nonblocking(true)?;
-    no_sigpipe(&s)?;
-    Ok(s)
+fn set_int_opt(fd: RawFd, level: c_int, name: c_int, v: c_int) -> Result<()> {
+    // SAFETY: `v` is a readable int of the size passed.
+    cvt_i(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&v as *const c_int).cast(),
+            core::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    })
+    .map(|_| ())
 }
 
-pub fn tcp_listen(addr: SocketAddr, backlog: i32) -> io::Result<Sock> {
-    let s = new_socket(&addr, Type::STREAM, Protocol::TCP)?;
-    s.set_reuse_address(true)?;
-    s.bind(&addr.into())?;
-    s.listen(backlog)?;
-    Ok(Sock::Listener(s.into()))
+/// Non-blocking and close-on-exec, for a descriptor that was not created so.
+#[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+fn set_nonblock_cloexec(fd: RawFd) -> Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with integer arguments.
+    unsafe {
+        let fl = cvt_i(libc::fcntl(fd, libc::F_GETFL))?;
+        cvt_i(libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK))?;
+        #[cfg(not(target_os = "espidf"))]
+        {
+            let fd_fl = cvt_i(libc::fcntl(fd, libc::F_GETFD))?;
+            cvt_i(libc::fcntl(fd, libc::F_SETFD, fd_fl | libc::FD_CLOEXEC))?;
+        }
+    }
+    Ok(())
 }
 
-pub fn udp_bind(addr: SocketAddr) -> io::Result<Sock> {
-    let s = new_socket(&addr, Type::DGRAM, Protocol::UDP)?;
-    s.set_reuse_address(true)?;
-    s.bind(&addr.into())?;
-    Ok(Sock::Udp(s.into()))
+/// `SO_NOSIGPIPE` on the platforms that have it instead of `MSG_NOSIGNAL`.
+#[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+fn no_sigpipe(_fd: RawFd) -> Result<()> {
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "tvos",
+        target_os = "watchos",
+        target_os = "visionos",
+    ))]
+    set_int_opt(_fd, libc::SOL_SOCKET, libc::SO_NOSIGPIPE, 1)?;
+    Ok(())
+}
+
+fn new_socket(addr: &SocketAddr, ty: c_int) -> Result<Fd> {
+    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: plain syscall; the result is checked.
+        let fd = cvt_i(unsafe { libc::socket(domain, ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
+        Ok(Fd(fd))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // SAFETY: plain syscall; the result is checked.
+        let fd = Fd(cvt_i(unsafe { libc::socket(domain, ty, 0) })?);
+        set_nonblock_cloexec(fd.0)?;
+        no_sigpipe(fd.0)?;
+        Ok(fd)
+    }
+}
+
+fn bind(fd: &Fd, addr: &SocketAddr) -> Result<()> {
+    let (ss, len) = to_sockaddr(addr);
+    // SAFETY: `ss` holds a sockaddr of `len` bytes.
+    cvt_i(unsafe { libc::bind(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
+}
+
+pub fn tcp_listen(addr: SocketAddr, backlog: i32) -> Result<Sock> {
+    let s = new_socket(&addr, libc::SOCK_STREAM)?;
+    set_int_opt(s.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    bind(&s, &addr)?;
+    // SAFETY: plain syscall on a descriptor we own.
+    cvt_i(unsafe { libc::listen(s.0, backlog) })?;
+    Ok(Sock::Listener(s))
+}
+
+pub fn udp_bind(addr: SocketAddr) -> Result<Sock> {
+    let s = new_socket(&addr, libc::SOCK_DGRAM)?;
+    set_int_opt(s.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    bind(&s, &addr)?;
+    Ok(Sock::Udp(s))
+}
+
+fn connect(fd: &Fd, addr: &SocketAddr) -> Result<()> {
+    let (ss, len) = to_sockaddr(addr);
+    // SAFETY: `ss` holds a sockaddr of `len` bytes.
+    cvt_i(unsafe { libc::connect(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
 }
 
 /// Start a non-blocking connect; completion is signalled by writability + `take_error`.
-pub fn tcp_connect(addr: SocketAddr) -> io::Result<Sock> {
-    let s = new_socket(&addr, Type::STREAM, Protocol::TCP)?;
-    s.set_tcp_nodelay(true)?;
-    match s.connect(&addr.into()) {
+pub fn tcp_connect(addr: SocketAddr) -> Result<Sock> {
+    let s = new_socket(&addr, libc::SOCK_STREAM)?;
+    let _ = set_int_opt(s.0, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    match connect(&s, &addr) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) if e.0 == libc::EINPROGRESS || would_block(&e) => {}
         Err(e) => return Err(e),
     }
-    Ok(Sock::Stream(s.into()))
+    Ok(Sock::Stream(s))
 }
 
-pub fn udp_connect(addr: SocketAddr) -> io::Result<Sock> {
-    let any: SocketAddr = if addr.is_ipv4() {
-        "0.0.0.0:0".parse().unwrap()
-    } else {
-        "[::]:0".parse().unwrap()
-    };
-    let s = new_socket(&any, Type::DGRAM, Protocol::UDP)?;
-    s.connect(&addr.into())?;
-    Ok(Sock::Udp(s.into()))
+pub fn udp_connect(addr: SocketAddr) -> Result<Sock> {
+    let s = new_socket(&addr, libc::SOCK_DGRAM)?;
+    connect(&s, &addr)?;
+    Ok(Sock::Udp(s))
 }
 
 /// Accept one pending connection, if any.
-pub fn accept(l: &TcpListener) -> io::Result<Option<(TcpStream, SocketAddr)>> {
-    match l.accept() {
-        Ok((s, a)) => {
-            s.set_nonblocking(true)?;
-            no_sigpipe(&s)?;
-            let _ = s.set_nodelay(true);
-            Ok(Some((s, a)))
-        }
-        Err(e) if would_block(&e) => Ok(None),
-        Err(e) => Err(e),
+pub fn accept(l: &Fd) -> Result<Option<(Fd, SocketAddr)>> {
+    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
+    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let p = (&mut ss as *mut libc::sockaddr_storage).cast();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: `p` points to `len` writable bytes.
+    let r = unsafe { libc::accept4(l.0, p, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // SAFETY: `p` points to `len` writable bytes.
+    let r = unsafe { libc::accept(l.0, p, &mut len) };
+    let fd = match cvt_i(r) {
+        Ok(fd) => Fd(fd),
+        Err(e) if would_block(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        set_nonblock_cloexec(fd.0)?;
+        no_sigpipe(fd.0)?;
     }
-}
-
-pub fn would_block(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+    let _ = set_int_opt(fd.0, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    let addr = from_sockaddr(&ss).unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+    Ok(Some((fd, addr)))
 }
 
 /// Read into `buf`: `Ok(0)` is end of stream; WouldBlock is an `Err` (check [`would_block`]).
-pub fn read(s: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
-    (&*s).read(buf)
-}
-
-/// Write to a connected stream socket; never raises SIGPIPE (see [`SockWriter`]).
-pub fn write(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    writer(s).write(buf)
+pub fn read(s: &Fd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: `buf` is a valid writable buffer of `buf.len()` bytes.
+    cvt(unsafe { libc::recv(s.0, buf.as_mut_ptr().cast(), buf.len(), 0) })
 }
 
 /// Flags for every send on a socket: `MSG_NOSIGNAL` where the OS has it, so that writing to
 /// a peer that reset the connection returns `EPIPE` instead of killing the process with
-/// SIGPIPE. Apple systems have no such flag; there every socket gets `SO_NOSIGPIPE` instead
-/// (socket2 sets it on the sockets it creates, [`accept`] on accepted ones).
+/// SIGPIPE. Apple systems have no such flag; there every socket gets `SO_NOSIGPIPE` instead.
 #[cfg(any(
     target_os = "linux",
     target_os = "android",
@@ -191,7 +404,7 @@ pub fn write(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
     target_os = "netbsd",
     target_os = "openbsd",
 ))]
-const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+const SEND_FLAGS: c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -200,133 +413,196 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
     target_os = "netbsd",
     target_os = "openbsd",
 )))]
-const SEND_FLAGS: libc::c_int = 0;
+const SEND_FLAGS: c_int = 0;
 
-/// `SO_NOSIGPIPE` on the platforms that have it instead of `MSG_NOSIGNAL`.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-))]
-fn no_sigpipe<S: std::os::fd::AsFd>(s: &S) -> io::Result<()> {
-    socket2::SockRef::from(s).set_nosigpipe(true)
-}
-#[cfg(not(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-)))]
-fn no_sigpipe<S: std::os::fd::AsFd>(_s: &S) -> io::Result<()> {
-    Ok(())
+/// Write to a connected stream socket; never raises SIGPIPE (see [`SEND_FLAGS`]).
+pub fn write(s: &Fd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: `buf` is a valid readable buffer of `buf.len()` bytes.
+    cvt(unsafe { libc::send(s.0, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) })
 }
 
-/// The one way bytes go out on a socket: an [`io::Write`] whose `write` is `send(2)` and
-/// whose `write_vectored` is `sendmsg(2)`, both with [`SEND_FLAGS`]. Hand it to code that
-/// wants a writer (rustls's `write_tls`, which writes with `write_vectored`): a plain
-/// `&TcpStream` would use `writev(2)` there, which has no `MSG_NOSIGNAL` and kills a
-/// program that leaves SIGPIPE at its default when the peer has reset the connection.
+/// Send one datagram on a connected UDP socket (see [`SEND_FLAGS`]).
+pub fn udp_send(s: &Fd, buf: &[u8]) -> Result<usize> {
+    write(s, buf)
+}
+
+/// Send one datagram to `to` (see [`SEND_FLAGS`]).
+pub fn udp_send_to(s: &Fd, buf: &[u8], to: SocketAddr) -> Result<usize> {
+    let (ss, len) = to_sockaddr(&to);
+    // SAFETY: `buf` is readable for its length; `ss` holds a sockaddr of `len` bytes.
+    cvt(unsafe {
+        libc::sendto(
+            s.0,
+            buf.as_ptr().cast(),
+            buf.len(),
+            SEND_FLAGS,
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    })
+}
+
+/// Receive one datagram and its sender.
+pub fn udp_recv_from(s: &Fd, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
+    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
+    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `buf` is writable for its length; `ss` has room for `len` bytes.
+    let n = cvt(unsafe {
+        libc::recvfrom(
+            s.0,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    let from = from_sockaddr(&ss).unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+    Ok((n, from))
+}
+
+/// The one way rustls writes to a socket: an `io::Write` whose `write` is `send(2)` and
+/// whose `write_vectored` is `sendmsg(2)`, both with [`SEND_FLAGS`] (a plain `writev(2)` has
+/// no `MSG_NOSIGNAL` and kills a program that leaves SIGPIPE at its default when the peer
+/// has reset the connection). std only, as TLS is.
+#[cfg(feature = "std")]
 #[derive(Debug)]
-pub struct SockWriter<'a>(socket2::SockRef<'a>);
+pub struct SockWriter<'a>(&'a Fd);
 
 /// A [`SockWriter`] on `s`.
-pub fn writer(s: &TcpStream) -> SockWriter<'_> {
-    SockWriter(socket2::SockRef::from(s))
+#[cfg(feature = "std")]
+pub fn writer(s: &Fd) -> SockWriter<'_> {
+    SockWriter(s)
 }
 
-impl Write for SockWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.send_with_flags(buf, SEND_FLAGS)
+#[cfg(feature = "std")]
+impl std::io::Write for SockWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        write(self.0, buf).map_err(|e| std::io::Error::from_raw_os_error(e.0))
     }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
         // sendmsg refuses more than IOV_MAX (1024 on Linux) pieces: send the first ones.
         let bufs = &bufs[..bufs.len().min(1024)];
-        self.0.send_vectored_with_flags(bufs, SEND_FLAGS)
+        // SAFETY: zeroed msghdr is valid; IoSlice is ABI-compatible with iovec on Unix.
+        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len() as _;
+        // SAFETY: `msg` describes readable buffers that outlive the call.
+        let n = unsafe { libc::sendmsg(self.0 .0, &msg, SEND_FLAGS) };
+        cvt(n).map_err(|e| std::io::Error::from_raw_os_error(e.0))
     }
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
 
-/// Send one datagram on a connected UDP socket (see [`SEND_FLAGS`]).
-pub fn udp_send(s: &UdpSocket, buf: &[u8]) -> io::Result<usize> {
-    socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
-}
-
-/// Send one datagram to `to` (see [`SEND_FLAGS`]).
-pub fn udp_send_to(s: &UdpSocket, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
-    socket2::SockRef::from(s).send_to_with_flags(buf, &to.into(), SEND_FLAGS)
+/// std's `io::Error` for an [`Errno`] (std builds: rustls and the resolver speak it).
+#[cfg(feature = "std")]
+pub fn io_error(e: Errno) -> std::io::Error {
+    std::io::Error::from_raw_os_error(e.0)
 }
 
 /// Join the IPv4 multicast group `group` on the default interface (mDNS listeners), with
 /// multicast loopback on so that other programs on this host hear our answers.
-pub fn udp_join_multicast_v4(s: &Sock, group: std::net::Ipv4Addr) -> io::Result<()> {
+pub fn udp_join_multicast_v4(s: &Sock, group: core::net::Ipv4Addr) -> Result<()> {
     let Sock::Udp(u) = s else {
-        return Err(io::ErrorKind::InvalidInput.into());
+        return Err(Errno(libc::EINVAL));
     };
-    u.join_multicast_v4(&group, &std::net::Ipv4Addr::UNSPECIFIED)?;
-    u.set_multicast_loop_v4(true)
+    let mreq = libc::ip_mreq {
+        imr_multiaddr: libc::in_addr { s_addr: u32::from_ne_bytes(group.octets()) },
+        imr_interface: libc::in_addr { s_addr: 0 },
+    };
+    // SAFETY: `mreq` is a readable ip_mreq of the size passed.
+    cvt_i(unsafe {
+        libc::setsockopt(
+            u.0,
+            libc::IPPROTO_IP,
+            libc::IP_ADD_MEMBERSHIP,
+            (&mreq as *const libc::ip_mreq).cast(),
+            core::mem::size_of::<libc::ip_mreq>() as libc::socklen_t,
+        )
+    })?;
+    set_int_opt(u.0, libc::IPPROTO_IP, libc::IP_MULTICAST_LOOP, 1)
 }
 
 /// The local address the system would send from to reach `peer` (no packet is sent).
-pub fn local_ip_for(peer: SocketAddr) -> Option<std::net::IpAddr> {
-    let any: SocketAddr = if peer.is_ipv4() {
-        "0.0.0.0:0".parse().ok()?
-    } else {
-        "[::]:0".parse().ok()?
-    };
-    let s = UdpSocket::bind(any).ok()?;
-    s.connect(peer).ok()?;
-    s.local_addr().ok().map(|a| a.ip())
+pub fn local_ip_for(peer: SocketAddr) -> Option<core::net::IpAddr> {
+    let s = udp_connect(peer).ok()?;
+    s.local_addr().map(|a| a.ip())
 }
 
-/// Blocking name resolution (run on a resolver thread, never on the event loop).
-pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+/// Blocking name resolution (run on a resolver thread, never on the event loop). std only:
+/// without std, names go to the sans-IO DNS client (see `Mgr::resolve_without_std`).
+#[cfg(feature = "std")]
+pub fn resolve(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    use std::net::ToSocketAddrs;
     Ok((host, port).to_socket_addrs()?.collect())
 }
 
-/// The self-pipe that wakes `poll` from other threads.
+// ---- waker ------------------------------------------------------------------------------
+
+/// The self-pipe that wakes `poll` from other threads. (lwIP has no pipes: an ESP-IDF port
+/// uses its eventfd VFS or a loopback UDP pair here.)
 #[derive(Debug)]
 pub struct Waker {
-    rx: UnixStream,
-    tx: UnixStream,
+    rx: Fd,
+    tx: Fd,
 }
 
 impl Waker {
-    pub fn new() -> io::Result<Waker> {
-        let (rx, tx) = UnixStream::pair()?;
-        rx.set_nonblocking(true)?;
-        tx.set_nonblocking(true)?;
-        no_sigpipe(&tx)?;
-        Ok(Waker { rx, tx })
+    pub fn new() -> Result<Waker> {
+        let mut fds = [0 as c_int; 2];
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: `fds` has room for the two descriptors.
+        cvt_i(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        // SAFETY: `fds` has room for the two descriptors.
+        cvt_i(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+        let w = Waker {
+            rx: Fd(fds[0]),
+            tx: Fd(fds[1]),
+        };
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            set_nonblock_cloexec(w.rx.0)?;
+            set_nonblock_cloexec(w.tx.0)?;
+        }
+        Ok(w)
     }
     pub fn fd(&self) -> RawFd {
-        self.rx.as_raw_fd()
+        self.rx.0
     }
     /// Make the next (or current) `poll` return. Any thread.
     pub fn wake(&self) {
-        // A full pipe already guarantees a wakeup, so WouldBlock is fine to ignore.
-        // Both ends live as long as `self`, so EPIPE cannot happen; the flags say so anyway.
-        let _ = socket2::SockRef::from(&self.tx).send_with_flags(&[1], SEND_FLAGS);
+        // A full pipe already guarantees a wakeup, so EAGAIN is fine to ignore. Both ends
+        // live as long as `self`, so EPIPE (and SIGPIPE) cannot happen.
+        // SAFETY: writes one byte from a valid buffer.
+        let _ = unsafe { libc::write(self.tx.0, [1u8].as_ptr().cast(), 1) };
     }
     /// Consume pending wake signals. Loop thread.
     pub fn drain(&self) {
         let mut buf = [0u8; 64];
-        while let Ok(n) = (&self.rx).read(&mut buf) {
-            if n < buf.len() {
+        loop {
+            // SAFETY: `buf` is writable for its length.
+            let n = unsafe { libc::read(self.rx.0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n < buf.len() as isize {
                 break;
             }
         }
     }
 }
 
-/// Send up to `count` bytes of `file` from `*offset` to the socket without copying them
-/// through user space where the OS can (Linux `sendfile`); advances `*offset`.
-/// WouldBlock is an `Err` (check [`would_block`]).
-pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count: usize) -> io::Result<usize> {
+// ---- files ------------------------------------------------------------------------------
+
+/// `sendfile(2)` is available: [`sendfile`] moves file bytes without a copy.
+pub const HAS_SENDFILE: bool = cfg!(target_os = "linux");
+
+/// Send up to `count` bytes of the file `fd` from `*offset` to the socket without copying
+/// them through user space (Linux `sendfile`); advances `*offset`. WouldBlock is an `Err`
+/// (check [`would_block`]). Elsewhere ([`HAS_SENDFILE`] false) it fails with ENOSYS and the
+/// manager reads and writes instead.
+pub fn sendfile(sock: &Fd, fd: RawFd, offset: &mut u64, count: usize) -> Result<usize> {
     #[cfg(target_os = "linux")]
     {
         let mut off = *offset as libc::off_t;
@@ -334,14 +610,14 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
         // SIGPIPE, which kills a C program that did not ignore it. Block the signal for this
         // thread around the call and take back the one it raised; the process-wide
         // disposition is the application's and stays untouched.
-        let _guard = SigpipeBlock::new();
+        let guard = SigpipeBlock::new();
         // SAFETY: both descriptors are open for the duration of the call and `off` is a
         // valid, writable off_t.
-        let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
+        let n = unsafe { libc::sendfile(sock.0, fd, &mut off, count) };
         if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EPIPE) {
-                _guard.consume_pending();
+            let e = Errno::last();
+            if e.0 == libc::EPIPE {
+                guard.consume_pending();
             }
             return Err(e);
         }
@@ -350,14 +626,184 @@ pub fn sendfile(sock: &TcpStream, file: &std::fs::File, offset: &mut u64, count:
     }
     #[cfg(not(target_os = "linux"))]
     {
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; count.min(64 * 1024)];
-        let n = file.read_at(&mut buf, *offset)?;
-        let w = write(sock, &buf[..n])?;
-        *offset += w as u64;
-        Ok(w)
+        let _ = (sock, fd, offset, count);
+        Err(Errno(libc::ENOSYS))
     }
 }
+
+/// The OS file system (Mongoose's `mg_fs_posix`) behind [`crate::fs::Fs`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PosixFs;
+
+/// A NUL-terminated copy of `path` (`None`: it holds a NUL).
+fn cpath(path: &[u8]) -> Option<Vec<u8>> {
+    if path.contains(&0) {
+        return None;
+    }
+    let mut v = Vec::with_capacity(path.len() + 1);
+    v.extend_from_slice(path);
+    v.push(0);
+    Some(v)
+}
+
+// The field types differ between C libraries and word sizes: the casts are needed elsewhere.
+#[allow(clippy::unnecessary_cast)]
+fn stat_of(st: &libc::stat) -> crate::fs::Stat {
+    let dir = (st.st_mode & libc::S_IFMT) == libc::S_IFDIR;
+    #[cfg(not(target_os = "espidf"))]
+    let nanos = st.st_mtime_nsec as u32;
+    #[cfg(target_os = "espidf")]
+    let nanos = 0;
+    crate::fs::Stat {
+        size: if dir { 0 } else { st.st_size as u64 },
+        mtime: st.st_mtime as i64,
+        mtime_nanos: nanos,
+        dir,
+        regular: (st.st_mode & libc::S_IFMT) == libc::S_IFREG,
+        id: (st.st_ino as u64) ^ (st.st_dev as u64).rotate_left(32),
+    }
+}
+
+fn fs_err(e: Errno) -> crate::Error {
+    if e.0 == libc::EACCES || e.0 == libc::EPERM {
+        crate::Error::Unsupported // "refused": serve answers 403
+    } else {
+        crate::Error::Io
+    }
+}
+
+/// An open POSIX file.
+#[derive(Debug)]
+pub struct PosixFile(Fd);
+
+impl crate::fs::File for PosixFile {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, crate::Error> {
+        loop {
+            // SAFETY: `buf` is writable for its length.
+            match cvt(unsafe { libc::read(self.0 .0, buf.as_mut_ptr().cast(), buf.len()) }) {
+                Err(e) if e.0 == libc::EINTR => continue,
+                r => return r.map_err(fs_err),
+            }
+        }
+    }
+    fn write(&mut self, buf: &[u8]) -> core::result::Result<usize, crate::Error> {
+        // SAFETY: `buf` is readable for its length.
+        cvt(unsafe { libc::write(self.0 .0, buf.as_ptr().cast(), buf.len()) }).map_err(fs_err)
+    }
+    fn seek(&mut self, offset: u64) -> core::result::Result<(), crate::Error> {
+        // SAFETY: plain syscall on a descriptor we own.
+        let r = unsafe { libc::lseek(self.0 .0, offset as libc::off_t, libc::SEEK_SET) };
+        if r < 0 {
+            Err(fs_err(Errno::last()))
+        } else {
+            Ok(())
+        }
+    }
+    fn raw_fd(&self) -> Option<i32> {
+        Some(self.0 .0)
+    }
+    fn stat(&self) -> Option<crate::fs::Stat> {
+        // SAFETY: zeroed stat is valid and fstat writes into it.
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        // SAFETY: see above.
+        (unsafe { libc::fstat(self.0 .0, &mut st) } == 0).then(|| stat_of(&st))
+    }
+}
+
+impl crate::fs::Fs for PosixFs {
+    fn stat(&self, path: &[u8]) -> Option<crate::fs::Stat> {
+        let p = cpath(path)?;
+        // SAFETY: zeroed stat is valid; `p` is NUL-terminated.
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        // SAFETY: see above.
+        (unsafe { libc::stat(p.as_ptr().cast(), &mut st) } == 0).then(|| stat_of(&st))
+    }
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
+        let Some(p) = cpath(dir) else { return };
+        // SAFETY: `p` is NUL-terminated.
+        let d = unsafe { libc::opendir(p.as_ptr().cast()) };
+        if d.is_null() {
+            return;
+        }
+        loop {
+            // SAFETY: `d` is an open DIR stream.
+            let e = unsafe { libc::readdir(d) };
+            if e.is_null() {
+                break;
+            }
+            // SAFETY: readdir returns an entry whose d_name is NUL-terminated.
+            let name = unsafe { core::ffi::CStr::from_ptr((*e).d_name.as_ptr()) }.to_bytes();
+            if name != b"." && name != b".." {
+                f(name);
+            }
+        }
+        // SAFETY: `d` is open and closed once.
+        unsafe { libc::closedir(d) };
+    }
+    fn open(&self, path: &[u8], flags: u32) -> core::result::Result<Box<dyn crate::fs::File>, crate::Error> {
+        let p = cpath(path).ok_or(crate::Error::Invalid)?;
+        // Non-blocking: a FIFO put where a file was expected must not hang the loop.
+        let mode = if flags & crate::fs::FS_WRITE != 0 {
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC
+        } else {
+            libc::O_RDONLY | libc::O_NONBLOCK
+        };
+        #[cfg(not(target_os = "espidf"))]
+        let mode = if flags & crate::fs::FS_NOFOLLOW != 0 {
+            mode | libc::O_NOFOLLOW
+        } else {
+            mode
+        };
+        #[cfg(not(target_os = "espidf"))]
+        let mode = mode | libc::O_CLOEXEC;
+        // SAFETY: `p` is NUL-terminated.
+        let fd = cvt_i(unsafe { libc::open(p.as_ptr().cast(), mode, 0o644 as libc::c_uint) }).map_err(fs_err)?;
+        Ok(Box::new(PosixFile(Fd(fd))))
+    }
+    fn rename(&self, from: &[u8], to: &[u8]) -> core::result::Result<(), crate::Error> {
+        let (a, b) = (
+            cpath(from).ok_or(crate::Error::Invalid)?,
+            cpath(to).ok_or(crate::Error::Invalid)?,
+        );
+        // SAFETY: both are NUL-terminated.
+        cvt_i(unsafe { libc::rename(a.as_ptr().cast(), b.as_ptr().cast()) })
+            .map(|_| ())
+            .map_err(fs_err)
+    }
+    fn remove(&self, path: &[u8]) -> core::result::Result<(), crate::Error> {
+        let p = cpath(path).ok_or(crate::Error::Invalid)?;
+        // SAFETY: NUL-terminated.
+        cvt_i(unsafe { libc::unlink(p.as_ptr().cast()) })
+            .map(|_| ())
+            .map_err(fs_err)
+    }
+    fn mkdir(&self, path: &[u8]) -> core::result::Result<(), crate::Error> {
+        let p = cpath(path).ok_or(crate::Error::Invalid)?;
+        // SAFETY: NUL-terminated.
+        cvt_i(unsafe { libc::mkdir(p.as_ptr().cast(), 0o755) })
+            .map(|_| ())
+            .map_err(fs_err)
+    }
+    fn has_links(&self) -> bool {
+        true
+    }
+    fn canonical(&self, path: &[u8]) -> Option<Vec<u8>> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated; a NULL buffer makes realpath allocate the result,
+        // which is copied and freed here.
+        unsafe {
+            let r = libc::realpath(p.as_ptr().cast(), core::ptr::null_mut());
+            if r.is_null() {
+                return None;
+            }
+            let v = core::ffi::CStr::from_ptr(r).to_bytes().to_vec();
+            libc::free(r.cast());
+            Some(v)
+        }
+    }
+}
+
+// ---- stdout and SIGPIPE -----------------------------------------------------------------
 
 /// Write `bytes` (a log line) to standard output, all of it unless stdout fails. A closed
 /// pipe or terminal must not kill the program: like every other write of the library this
@@ -376,12 +822,12 @@ pub fn write_stdout(bytes: &[u8]) {
             rest = &rest[n as usize..];
             continue;
         }
-        let e = io::Error::last_os_error();
-        if n < 0 && e.kind() == io::ErrorKind::Interrupted {
+        let e = Errno::last();
+        if n < 0 && e.0 == libc::EINTR {
             continue;
         }
         #[cfg(target_os = "linux")]
-        if e.raw_os_error() == Some(libc::EPIPE) {
+        if e.0 == libc::EPIPE {
             guard.consume_pending();
         }
         break;
@@ -425,6 +871,8 @@ impl Drop for SigpipeBlock {
     }
 }
 
+// ---- poller -----------------------------------------------------------------------------
+
 /// Readiness notification, one interface over two mechanisms. Each poll: [`begin`], then
 /// [`update`] for every socket with the interest it has now, then [`wait`].
 ///
@@ -443,10 +891,7 @@ impl Drop for SigpipeBlock {
 #[derive(Debug)]
 pub enum Poller {
     #[cfg(target_os = "linux")]
-    Epoll {
-        ep: std::os::fd::OwnedFd,
-        events: Vec<libc::epoll_event>,
-    },
+    Epoll { ep: Fd, events: Vec<libc::epoll_event> },
     Poll {
         waker: RawFd,
         fds: Vec<PollFd>,
@@ -457,17 +902,28 @@ pub enum Poller {
 /// Token of the waker (connection tokens are handles, never 0).
 pub(crate) const WAKER_TOKEN: u64 = 0;
 
+/// `MEERKAT_POLLER=poll` is set in the environment.
+#[cfg(target_os = "linux")]
+fn poll_forced() -> bool {
+    // SAFETY: the name is NUL-terminated; the result is read at once, not kept.
+    unsafe {
+        let v = libc::getenv(c"MEERKAT_POLLER".as_ptr());
+        !v.is_null() && core::ffi::CStr::from_ptr(v).to_bytes() == b"poll"
+    }
+}
+
 impl Poller {
     /// A poller whose set holds `waker` (readable: wake up).
-    pub fn open(waker: RawFd) -> io::Result<Poller> {
+    pub fn open(waker: RawFd) -> Result<Poller> {
         #[cfg(target_os = "linux")]
-        if std::env::var_os("MEERKAT_POLLER").is_none_or(|v| v != "poll") {
+        if !poll_forced() {
             // SAFETY: plain syscall; the result is checked.
             let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
             if fd >= 0 {
-                // SAFETY: `fd` is a new descriptor that nothing else owns.
-                let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-                let mut p = Poller::Epoll { ep, events: Vec::new() };
+                let mut p = Poller::Epoll {
+                    ep: Fd(fd),
+                    events: Vec::new(),
+                };
                 p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
                 return Ok(p);
             }
@@ -493,10 +949,10 @@ impl Poller {
     /// `*have` is what epoll has registered for it (0: nothing) and follows the change;
     /// interest 0 removes the registration, so that a socket nobody reads cannot keep
     /// reporting HUP to a level-triggered set.
-    pub fn update(&mut self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
+    pub fn update(&mut self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
         match self {
             #[cfg(target_os = "linux")]
-            Poller::Epoll { ep, .. } => epoll_update(ep.as_raw_fd(), fd, token, have, want),
+            Poller::Epoll { ep, .. } => epoll_update(ep.0, fd, token, have, want),
             Poller::Poll { fds, tokens, .. } => {
                 if want != 0 {
                     fds.push(pollfd(fd, want));
@@ -509,10 +965,10 @@ impl Poller {
 
     /// Wait up to `timeout_ms` (negative: no limit) and append (token, poll-style revents)
     /// of every ready socket to `ready`.
-    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> io::Result<()> {
+    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> Result<()> {
         match self {
             #[cfg(target_os = "linux")]
-            Poller::Epoll { ep, events } => epoll_wait(ep.as_raw_fd(), events, timeout_ms, ready),
+            Poller::Epoll { ep, events } => epoll_wait(ep.0, events, timeout_ms, ready),
             Poller::Poll { fds, tokens, .. } => {
                 poll(fds, timeout_ms)?;
                 for (pfd, &token) in fds.iter().zip(tokens.iter()) {
@@ -527,7 +983,7 @@ impl Poller {
 }
 
 #[cfg(target_os = "linux")]
-fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -> io::Result<()> {
+fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
     if *have == want {
         return Ok(());
     }
@@ -536,28 +992,23 @@ fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -
             | (if want & POLLOUT != 0 { libc::EPOLLOUT } else { 0 })) as u32,
         u64: token,
     };
-    let ctl = |op: libc::c_int, ev: &mut libc::epoll_event| {
+    let ctl = |op: c_int, ev: &mut libc::epoll_event| {
         // SAFETY: `epfd` and `fd` are open descriptors; `ev` is a valid event.
-        if unsafe { libc::epoll_ctl(epfd, op, fd, ev) } == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        cvt_i(unsafe { libc::epoll_ctl(epfd, op, fd, ev) }).map(|_| ())
     };
-    let errno = |e: &io::Error| e.raw_os_error();
     let r = match (*have, want) {
         // A descriptor already gone from the set (closed) is as good as removed.
-        (_, 0) => ctl(libc::EPOLL_CTL_DEL, &mut ev).or_else(|e| match errno(&e) {
-            Some(libc::ENOENT) | Some(libc::EBADF) => Ok(()),
+        (_, 0) => ctl(libc::EPOLL_CTL_DEL, &mut ev).or_else(|e| match e.0 {
+            libc::ENOENT | libc::EBADF => Ok(()),
             _ => Err(e),
         }),
-        (0, _) => ctl(libc::EPOLL_CTL_ADD, &mut ev).or_else(|e| match errno(&e) {
-            Some(libc::EEXIST) => ctl(libc::EPOLL_CTL_MOD, &mut ev),
+        (0, _) => ctl(libc::EPOLL_CTL_ADD, &mut ev).or_else(|e| match e.0 {
+            libc::EEXIST => ctl(libc::EPOLL_CTL_MOD, &mut ev),
             _ => Err(e),
         }),
         // The socket may have been replaced by a new one under the same registration.
-        _ => ctl(libc::EPOLL_CTL_MOD, &mut ev).or_else(|e| match errno(&e) {
-            Some(libc::ENOENT) => ctl(libc::EPOLL_CTL_ADD, &mut ev),
+        _ => ctl(libc::EPOLL_CTL_MOD, &mut ev).or_else(|e| match e.0 {
+            libc::ENOENT => ctl(libc::EPOLL_CTL_ADD, &mut ev),
             _ => Err(e),
         }),
     };
@@ -573,7 +1024,7 @@ fn epoll_wait(
     events: &mut Vec<libc::epoll_event>,
     timeout_ms: i32,
     ready: &mut Vec<(u64, i16)>,
-) -> io::Result<()> {
+) -> Result<()> {
     if events.capacity() < 256 {
         events.reserve_exact(256);
     }
@@ -581,14 +1032,11 @@ fn epoll_wait(
     // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is set to
     // what it reports.
     let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), cap as i32, timeout_ms) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(())
-        } else {
-            Err(e)
-        };
-    }
+    let n = match cvt_i(n) {
+        Ok(n) => n,
+        Err(e) if e.0 == libc::EINTR => return Ok(()),
+        Err(e) => return Err(e),
+    };
     // SAFETY: the kernel initialised the first `n` (<= cap) entries.
     unsafe { events.set_len(n as usize) };
     for ev in events.iter() {
@@ -613,6 +1061,9 @@ fn epoll_wait(
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+    use std::io::{self, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
 
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
     fn epoll() -> (Poller, (UnixStream, UnixStream)) {
@@ -620,9 +1071,10 @@ mod tests {
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
-        // SAFETY: `fd` is a new descriptor that nothing else owns.
-        let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let mut p = Poller::Epoll { ep, events: Vec::new() };
+        let mut p = Poller::Epoll {
+            ep: Fd(fd),
+            events: Vec::new(),
+        };
         p.update(waker.0.as_raw_fd(), WAKER_TOKEN, &mut 0, POLLIN)
             .expect("waker");
         (p, waker)

@@ -61,7 +61,7 @@ const SCHEMES: &[(&str, Transport, bool, u16)] = &[
 ///   over 65535. `:0` is accepted (`port_given` true, `port` 0).
 pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let b = url.as_bytes();
-    let sep = memchr::memmem::find(b, b"://").ok_or(Error::Url)?;
+    let sep = crate::util::str::find(b, b"://").ok_or(Error::Url)?;
     let scheme = &url[..sep];
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
@@ -145,7 +145,7 @@ pub struct UrlParts {
 /// or runs up to the first `:`.
 pub fn parse(url: &[u8]) -> UrlParts {
     let mut p = UrlParts::default();
-    let auth_start = match memchr::memmem::find(url, b"://") {
+    let auth_start = match crate::util::str::find(url, b"://") {
         Some(i) => {
             p.scheme = 0..i;
             i + 3
