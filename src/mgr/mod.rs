@@ -900,7 +900,7 @@ impl Mgr {
             let server = matches!(c.proto, Proto::HttpServer(_));
             if server && c.transport == Transport::Tcp && c.state != State::Listening {
                 // Checked against what `send` would be handed: the whole reply.
-                let (proto, out) = c.queue(http::reply_len(status, headers, body.len()), max_send)?;
+                let (proto, out) = c.queue(http::reply_len(status, headers.bytes(), body.len()), max_send)?;
                 if let Proto::HttpServer(hs) = proto {
                     if let Some(ev) = hs.out.reply(status, headers, body, out) {
                         if hs.note_out(ev) {
@@ -911,7 +911,7 @@ impl Mgr {
                 }
             }
         }
-        self.send(h, &http::reply_bytes(status, headers, body))
+        self.send(h, &http::reply_bytes(status, headers.bytes(), body))
     }
 
     /// Queue an HTTP response whose body is `len` bytes of `file` from `offset`, sent with
