@@ -258,6 +258,12 @@ pub(crate) fn is_token_byte(b: u8) -> bool {
     TCHAR[usize::from(b)]
 }
 
+/// Whether `b` may appear in a field value (table look-up), for other modules that check
+/// header text.
+pub(crate) fn is_field_vchar_byte(b: u8) -> bool {
+    FIELD_VCHAR[usize::from(b)]
+}
+
 /// Whether every byte of `s` is a `tchar`.
 fn all_tchar(s: &[u8]) -> bool {
     s.iter().all(|&b| TCHAR[usize::from(b)])

@@ -104,6 +104,30 @@ impl<'a> ReplyHeaders<'a> {
     }
 }
 
+/// The last header text [`reply_headers`] accepted (up to 64 bytes) and its verdict. A
+/// program passes the same few literal header strings on every reply; the same bytes get
+/// the same verdict, so they are compared instead of checked again.
+#[derive(Debug, Default)]
+pub struct ReplyHeadersMemo {
+    text: heapless::Vec<u8, 64>,
+    plain: bool,
+}
+
+impl ReplyHeadersMemo {
+    /// [`reply_headers`], remembering an accepted text for the next call.
+    pub fn check<'a>(&mut self, raw: &'a [u8]) -> Result<ReplyHeaders<'a>, crate::error::Error> {
+        if !self.text.is_empty() && self.text.as_slice() == raw {
+            return Ok(ReplyHeaders { raw, plain: self.plain });
+        }
+        let checked = reply_headers(raw)?;
+        if let Ok(text) = heapless::Vec::from_slice(raw) {
+            self.text = text;
+            self.plain = checked.plain;
+        }
+        Ok(checked)
+    }
+}
+
 /// `mg_http_reply`'s `headers`, checked with the rule of `serve`'s extra headers
 /// ([`crate::http::check_header_lines`]) but strictly: every line must be a complete
 /// `Name: value\r\n`, the last one included. `MG_ERR_INVALID`, nothing sent, when they are
@@ -123,10 +147,10 @@ pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error
             return Ok(ReplyHeaders { raw, plain });
         }
         lines += 1;
-        let name = rest
-            .iter()
-            .position(|&b| !crate::http::is_token_byte(b))
-            .unwrap_or(rest.len());
+        let mut name = 0;
+        while name < rest.len() && crate::http::is_token_byte(rest[name]) {
+            name += 1;
+        }
         if name == 0 || rest.get(name) != Some(&b':') {
             break "not complete `Name: value` lines";
         }
@@ -139,14 +163,13 @@ pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error
                 plain = false;
             }
         }
-        let after = &rest[name + 1..];
-        // A value ends at its CR; an LF (or any other control byte) before it is refused
-        // by the value check.
-        let value = memchr::memchr(b'\r', after).unwrap_or(after.len());
-        if !crate::http::all_field_vchar(&after[..value]) {
-            break "not complete `Name: value` lines";
+        // The value runs to the first byte that may not be in one (a table load per byte,
+        // values are short); that byte must be the CR of a CRLF.
+        let mut end = name + 1;
+        while end < rest.len() && crate::http::is_field_vchar_byte(rest[end]) {
+            end += 1;
         }
-        rest = match &after[value..] {
+        rest = match &rest[end..] {
             [] => break "the last header line has no CRLF",
             [b'\r', b'\n', next @ ..] => next,
             _ => break "not complete `Name: value` lines",
@@ -164,9 +187,18 @@ pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error
     Err(crate::error::Error::Invalid)
 }
 
+/// Decimal digits of `n`.
+fn digits(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
-    let digits = |n: usize| itoa::Buffer::new().format(n).len();
     let status_line = "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
     status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
 }
@@ -175,18 +207,41 @@ pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
 /// connection header line or nothing) after Content-Length, where the general path's
 /// [`OutTracker`] inserts it.
 fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: usize, extra: &[u8]) {
-    let reason = crate::http::status_reason(status);
+    let reason = crate::http::status_reason(status).as_bytes();
+    // The fixed parts go together through a stack buffer: one copy into `out` for the
+    // status line and one for Content-Length (this runs on every reply).
+    let mut line = [0u8; 64];
+    let mut n = 0;
+    let mut put = |buf: &mut [u8; 64], s: &[u8]| {
+        buf[n..n + s.len()].copy_from_slice(s);
+        n += s.len();
+    };
     let mut num = itoa::Buffer::new();
     out.reserve(64 + reason.len() + headers.len() + extra.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(num.format(status).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    if reason.len() <= 32 {
+        put(&mut line, b"HTTP/1.1 ");
+        put(&mut line, num.format(status).as_bytes());
+        put(&mut line, b" ");
+        put(&mut line, reason);
+        put(&mut line, b"\r\n");
+        out.extend_from_slice(&line[..n]);
+    } else {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(num.format(status).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(reason);
+        out.extend_from_slice(b"\r\n");
+    }
     out.extend_from_slice(headers);
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(num.format(body_len).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    n = 0;
+    let mut put = |buf: &mut [u8; 64], s: &[u8]| {
+        buf[n..n + s.len()].copy_from_slice(s);
+        n += s.len();
+    };
+    put(&mut line, b"Content-Length: ");
+    put(&mut line, num.format(body_len).as_bytes());
+    put(&mut line, b"\r\n");
+    out.extend_from_slice(&line[..n]);
     out.extend_from_slice(extra);
     out.extend_from_slice(b"\r\n");
 }
@@ -713,6 +768,26 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(raw)
             );
+        }
+    }
+
+    /// The memo gives every text the verdict `reply_headers` gives it, whatever came before.
+    #[test]
+    fn reply_headers_memo_gives_the_same_verdicts() {
+        let texts: [&[u8]; 6] = [
+            b"Content-Type: text/plain\r\n",
+            b"Content-Type: text/plain\r\n",
+            b"Connection: close\r\n",
+            b"Content-Type: text/plain",
+            b"",
+            b"Content-Type: text/plain\r\n",
+        ];
+        let mut memo = ReplyHeadersMemo::default();
+        for _ in 0..2 {
+            for t in texts {
+                let want = reply_headers(t).map(|h| h.plain);
+                assert_eq!(memo.check(t).map(|h| h.plain), want, "{:?}", String::from_utf8_lossy(t));
+            }
         }
     }
 

@@ -482,6 +482,8 @@ pub struct Core {
     ready: Vec<(u64, i16)>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, std::io::Error)>,
+    /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
+    reply_headers: http::ReplyHeadersMemo,
 }
 
 impl Core {
@@ -595,6 +597,7 @@ impl Mgr {
                 poller,
                 ready: Vec::new(),
                 poll_failed: Vec::new(),
+                reply_headers: http::ReplyHeadersMemo::default(),
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: std::thread::current().id(),
@@ -891,7 +894,7 @@ impl Mgr {
     /// [`Mgr::send`] like any bytes. Same errors as `send`, and `Invalid` for malformed
     /// `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
-        let headers = http::reply_headers(headers)?;
+        let headers = self.core.borrow_mut().reply_headers.check(headers)?;
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
