@@ -225,7 +225,8 @@ static FAST: [u8; 256] = {
 /// with its exact errors. What this accepts, the full path accepts with the same result
 /// (property-tested below); it only saves the second and third passes over the bytes.
 fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<FastHead> {
-    let class = |i: usize| buf.get(i).map_or(0, |&b| FAST[usize::from(b)]);
+    // A byte's class; 0 past the end (the loops stop there).
+    let class = |i: usize| if i < buf.len() { FAST[usize::from(buf[i])] } else { 0 };
     let mut i = 0;
     while class(i) & 1 != 0 {
         i += 1;

@@ -329,11 +329,18 @@ impl Conn {
     }
     /// Everything still to be sent, file segments included.
     pub fn send_pending(&self) -> usize {
+        // Asked for every connection on every poll: no file queued is the usual case.
+        if self.files.is_empty() {
+            return self.send.len() - self.send_off;
+        }
         let files: u64 = self.files.iter().map(|f| f.remaining + f.after.len() as u64).sum();
         (self.send.len() - self.send_off).saturating_add(files.min(usize::MAX as u64) as usize)
     }
     /// Bytes held in memory for sending (what `max_send` caps).
     pub fn send_buffered(&self) -> usize {
+        if self.files.is_empty() {
+            return self.send.len() - self.send_off;
+        }
         self.send.len() - self.send_off + self.files.iter().map(|f| f.after.len()).sum::<usize>()
     }
     fn ready_to_close(&self) -> bool {
