@@ -253,9 +253,8 @@ fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<F
     i += 11;
     headers.clear();
     loop {
-        match buf.get(i..i + 2)? {
-            b"\r\n" => break,
-            _ => {}
+        if buf.get(i..i + 2)? == b"\r\n" {
+            break;
         }
         let n0 = i;
         while class(i) & 1 != 0 {
@@ -1298,7 +1297,12 @@ mod fast_head_tests {
         let b = scan_head(buf, 0, limits.max_head_bytes, &mut Hint::default())
             .expect("full path refused what the fast path took")
             .expect("full path found no end");
-        assert_eq!((b.end, b.line_end), (end, line_end), "{:?}", String::from_utf8_lossy(buf));
+        assert_eq!(
+            (b.end, b.line_end),
+            (end, line_end),
+            "{:?}",
+            String::from_utf8_lossy(buf)
+        );
         let mut full_hdrs = Vec::new();
         let full = full_request_line_and_fields(buf, 0, b.end, b.line_end, limits, &mut full_hdrs)
             .expect("full path refused what the fast path took");

@@ -757,9 +757,21 @@ mod tests {
     #[test]
     fn reply_headers_accepts_what_check_header_lines_calls_complete() {
         for raw in [
-            &b""[..], b"Content-Type: text/plain\r\n", b"A: 1\r\nB:\r\nC: \tx y\xe9\r\n", b"X-A: 1",
-            b"A: 1\r\nB: 2", b"A:", b"A: 1\r", b"A: 1\n", b"A: 1\nB: 2\r\n", b"A: 1\rB: 2\r\n",
-            b"A: 1\r\n\r\n", b"\r\n", b"A: 1\r\n B: 2\r\n", b"A : 1\r\n", b"A: \x7f\r\n",
+            &b""[..],
+            b"Content-Type: text/plain\r\n",
+            b"A: 1\r\nB:\r\nC: \tx y\xe9\r\n",
+            b"X-A: 1",
+            b"A: 1\r\nB: 2",
+            b"A:",
+            b"A: 1\r",
+            b"A: 1\n",
+            b"A: 1\nB: 2\r\n",
+            b"A: 1\rB: 2\r\n",
+            b"A: 1\r\n\r\n",
+            b"\r\n",
+            b"A: 1\r\n B: 2\r\n",
+            b"A : 1\r\n",
+            b"A: \x7f\r\n",
             b"Connection: close\r\n",
         ] {
             assert_eq!(
