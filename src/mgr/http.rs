@@ -114,17 +114,17 @@ pub struct ReplyHeadersMemo {
 }
 
 impl ReplyHeadersMemo {
-    /// [`reply_headers`], remembering an accepted text for the next call.
-    pub fn check<'a>(&mut self, raw: &'a [u8]) -> Result<ReplyHeaders<'a>, crate::error::Error> {
-        if !self.text.is_empty() && self.text.as_slice() == raw {
-            return Ok(ReplyHeaders { raw, plain: self.plain });
-        }
-        let checked = reply_headers(raw)?;
-        if let Ok(text) = heapless::Vec::from_slice(raw) {
+    /// The verdict on `raw` if it is the text remembered.
+    pub fn lookup<'a>(&self, raw: &'a [u8]) -> Option<ReplyHeaders<'a>> {
+        (!self.text.is_empty() && self.text.as_slice() == raw).then_some(ReplyHeaders { raw, plain: self.plain })
+    }
+
+    /// Remember an accepted text (one of up to 64 bytes) for [`lookup`](Self::lookup).
+    pub fn remember(&mut self, checked: ReplyHeaders<'_>) {
+        if let Ok(text) = heapless::Vec::from_slice(checked.raw) {
             self.text = text;
             self.plain = checked.plain;
         }
-        Ok(checked)
     }
 }
 
@@ -203,46 +203,62 @@ pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
     status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
 }
 
+/// The status lines replies use most, whole (the same bytes [`write_reply_head`] would
+/// format, checked by a test): one copy instead of formatting the code and the reason.
+fn common_status_line(status: u16) -> Option<&'static [u8]> {
+    Some(match status {
+        200 => b"HTTP/1.1 200 OK\r\n",
+        201 => b"HTTP/1.1 201 Created\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        302 => b"HTTP/1.1 302 Found\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        401 => b"HTTP/1.1 401 Unauthorized\r\n",
+        403 => b"HTTP/1.1 403 Forbidden\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        500 => b"HTTP/1.1 500 Internal Server Error\r\n",
+        _ => return None,
+    })
+}
+
 /// The head of `mg_http_reply`'s response, through the final CRLF, with `extra` (a
 /// connection header line or nothing) after Content-Length, where the general path's
 /// [`OutTracker`] inserts it.
 fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: usize, extra: &[u8]) {
-    let reason = crate::http::status_reason(status).as_bytes();
-    // The fixed parts go together through a stack buffer: one copy into `out` for the
-    // status line and one for Content-Length (this runs on every reply).
-    let mut line = [0u8; 64];
-    let mut n = 0;
-    let mut put = |buf: &mut [u8; 64], s: &[u8]| {
-        buf[n..n + s.len()].copy_from_slice(s);
-        n += s.len();
-    };
-    let mut num = itoa::Buffer::new();
-    out.reserve(64 + reason.len() + headers.len() + extra.len());
-    if reason.len() <= 32 {
-        put(&mut line, b"HTTP/1.1 ");
-        put(&mut line, num.format(status).as_bytes());
-        put(&mut line, b" ");
-        put(&mut line, reason);
-        put(&mut line, b"\r\n");
-        out.extend_from_slice(&line[..n]);
-    } else {
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(num.format(status).as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(reason);
-        out.extend_from_slice(b"\r\n");
+    out.reserve(96 + headers.len() + extra.len());
+    match common_status_line(status) {
+        Some(line) => out.extend_from_slice(line),
+        None => write_status_line(out, status),
     }
     out.extend_from_slice(headers);
-    n = 0;
-    let mut put = |buf: &mut [u8; 64], s: &[u8]| {
-        buf[n..n + s.len()].copy_from_slice(s);
-        n += s.len();
-    };
-    put(&mut line, b"Content-Length: ");
-    put(&mut line, num.format(body_len).as_bytes());
-    put(&mut line, b"\r\n");
-    out.extend_from_slice(&line[..n]);
+    // "Content-Length: <digits>\r\n" assembled right-aligned on the stack (digits from
+    // the right, then the name before them): one copy into `out`.
+    const NAME: &[u8; 16] = b"Content-Length: ";
+    let mut line = [0u8; 16 + 20 + 2];
+    let mut at = line.len() - 2;
+    line[at..].copy_from_slice(b"\r\n");
+    let mut n = body_len;
+    loop {
+        at -= 1;
+        line[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at -= NAME.len();
+    line[at..at + NAME.len()].copy_from_slice(NAME);
+    out.extend_from_slice(&line[at..]);
     out.extend_from_slice(extra);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `HTTP/1.1 <status> <reason>\r\n`.
+fn write_status_line(out: &mut Vec<u8>, status: u16) {
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(num.format(status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(crate::http::status_reason(status).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -783,6 +799,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn common_status_lines_are_the_formatted_ones() {
+        for status in 100u16..=999 {
+            if let Some(line) = common_status_line(status) {
+                let mut want = Vec::new();
+                write_status_line(&mut want, status);
+                assert_eq!(line, &want[..], "{status}");
+            }
+        }
+    }
+
     /// The memo gives every text the verdict `reply_headers` gives it, whatever came before.
     #[test]
     fn reply_headers_memo_gives_the_same_verdicts() {
@@ -798,7 +825,11 @@ mod tests {
         for _ in 0..2 {
             for t in texts {
                 let want = reply_headers(t).map(|h| h.plain);
-                assert_eq!(memo.check(t).map(|h| h.plain), want, "{:?}", String::from_utf8_lossy(t));
+                let got = match memo.lookup(t) {
+                    Some(h) => Ok(h),
+                    None => reply_headers(t).inspect(|&h| memo.remember(h)),
+                };
+                assert_eq!(got.map(|h| h.plain), want, "{:?}", String::from_utf8_lossy(t));
             }
         }
     }

@@ -19,7 +19,11 @@ const MSG_KEEP: usize = 2 * 1024;
 
 enum Act {
     Again,
-    Hdrs,
+    /// A head: deliver `Event::HttpHeaders`; `body_checks` when the head declares a body
+    /// length or expects `100 Continue` (only then is there anything to check after it).
+    Hdrs {
+        body_checks: bool,
+    },
     Chunk(Vec<u8>),
     Msg,
     Error(HttpError),
@@ -140,12 +144,13 @@ impl Mgr {
                         hs.close_after = false;
                         hs.streaming = false;
                         hs.out.arm(ctx);
+                        let body_checks = matches!(head.body, crate::http::Body::Length(_)) || head.expect_continue;
                         hs.head = Some(head);
                         hs.phase = Phase::InMessage;
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
-                        Act::Hdrs
+                        Act::Hdrs { body_checks }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         let piece = span.get(data);
@@ -180,8 +185,11 @@ impl Mgr {
                     }
                     return;
                 }
-                Act::Hdrs => {
+                Act::Hdrs { body_checks } => {
                     self.dispatch_request(h, false);
+                    if !body_checks {
+                        continue;
+                    }
                     if let Some(e) = self.buffered_body_too_large(h) {
                         self.http_error(h, e);
                         return;

@@ -901,7 +901,17 @@ impl Mgr {
     /// [`Mgr::send`] like any bytes. Same errors as `send`, and `Invalid` for malformed
     /// `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
-        let headers = self.core.borrow_mut().reply_headers.check(headers)?;
+        // Checked with no borrow held: a refusal is logged, and the log sink may be the
+        // application's.
+        let memo = self.core.borrow().reply_headers.lookup(headers);
+        let headers = match memo {
+            Some(checked) => checked,
+            None => {
+                let checked = http::reply_headers(headers)?;
+                self.core.borrow_mut().reply_headers.remember(checked);
+                checked
+            }
+        };
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
