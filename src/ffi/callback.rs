@@ -12,6 +12,7 @@ use core::ffi::{c_int, c_long, c_void};
 
 use super::types::*;
 use crate::handle::Handle;
+use crate::http::Span;
 use crate::mgr::{Event, Handler, HttpMessage, Mgr, UndeliveredFn};
 
 extern crate alloc;
@@ -61,12 +62,20 @@ impl CHandler {
     /// Build `struct mg_http_message` over the core's view (once per event) and call.
     fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>) {
         let mut hdrs = self.hdrs.take();
+        let (msg, fields) = m.raw_headers();
         hdrs.clear();
-        hdrs.reserve(m.num_headers() + 1);
-        hdrs.extend(m.headers().map(|(name, value)| mg_http_header {
-            name: mg_str::from_bytes(name),
-            value: mg_str::from_bytes(value),
-        }));
+        hdrs.reserve(fields.len() + 1);
+        // A span outside `msg` (never made by the parser) shows as empty, as `Span::get`.
+        let view = |sp: Span| match msg.get(sp.start..sp.end) {
+            Some(b) => mg_str::from_bytes(b),
+            None => mg_str::EMPTY,
+        };
+        for f in fields {
+            hdrs.push(mg_http_header {
+                name: view(f.name),
+                value: view(f.value),
+            });
+        }
         hdrs.push(mg_http_header {
             name: mg_str::EMPTY,
             value: mg_str::EMPTY,
@@ -78,7 +87,7 @@ impl CHandler {
             query: field(2),
             proto: field(3),
             headers: hdrs.as_mut_ptr(),
-            num_headers: m.num_headers(),
+            num_headers: fields.len(),
             body: mg_str::from_bytes(m.body()),
             head: mg_str::from_bytes(m.head()),
             message: mg_str::from_bytes(m.message()),

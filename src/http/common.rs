@@ -226,7 +226,7 @@ pub(crate) const fn is_ows(b: u8) -> bool {
 }
 
 /// `tchar` of RFC 9110 §5.6.2.
-const fn is_tchar(b: u8) -> bool {
+pub(crate) const fn is_tchar(b: u8) -> bool {
     matches!(b,
         b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
         | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
@@ -256,6 +256,12 @@ static FIELD_VCHAR: [bool; 256] = byte_table!(is_field_vchar);
 /// Whether `b` is a `tchar` (table look-up), for other modules that check tokens.
 pub(crate) fn is_token_byte(b: u8) -> bool {
     TCHAR[usize::from(b)]
+}
+
+/// Whether `b` may appear in a field value (table look-up), for other modules that check
+/// header text.
+pub(crate) fn is_field_vchar_byte(b: u8) -> bool {
+    FIELD_VCHAR[usize::from(b)]
 }
 
 /// Whether every byte of `s` is a `tchar`.

@@ -45,7 +45,7 @@ pub mod message;
 pub mod request;
 pub mod response;
 
-pub(crate) use common::is_token_byte;
+pub(crate) use common::{is_field_vchar_byte, is_token_byte};
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
     base64_decode, base64_encode, check_header_lines, creds, find_var, get_header, get_header_var, get_var,

@@ -191,6 +191,108 @@ fn request_line_version_error(line: &[u8]) -> HttpError {
     version_error(proto)
 }
 
+/// What [`fast_head`] found: the head's end, its first line's end, method, target, version.
+type FastHead = (usize, usize, Span, Span, Version);
+
+/// Byte classes of [`fast_head`]: 1 a `tchar`, 2 may be in a request target (visible
+/// ASCII), 4 may be in a field value (visible ASCII, SP, HTAB). A subset of what the full
+/// path accepts, in ASCII only.
+static FAST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if super::common::is_tchar(b) {
+            c |= 1;
+        }
+        if b > b' ' && b < 0x7f {
+            c |= 2 | 4;
+        }
+        if b == b' ' || b == b'\t' {
+            c |= 4;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// The usual request head in one pass: `token SP target SP HTTP/1.x CRLF`, then
+/// `token ":" value CRLF` lines with ASCII values that are not empty once trimmed, then the
+/// empty line, all within the limits. `None` for anything else (a head not complete yet
+/// included): the full path ([`scan_head`], httparse, the field checks) then decides,
+/// with its exact errors. What this accepts, the full path accepts with the same result
+/// (property-tested below); it only saves the second and third passes over the bytes.
+fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<FastHead> {
+    // A byte's class; 0 past the end (the loops stop there).
+    let class = |i: usize| if i < buf.len() { FAST[usize::from(buf[i])] } else { 0 };
+    let mut i = 0;
+    while class(i) & 1 != 0 {
+        i += 1;
+    }
+    if i == 0 || buf.get(i) != Some(&b' ') {
+        return None;
+    }
+    let method = Span::new(0, i);
+    i += 1;
+    let t0 = i;
+    while class(i) & 2 != 0 {
+        i += 1;
+    }
+    let target = Span::new(t0, i);
+    if target.is_empty() || target.len() > limits.max_uri_bytes || buf.get(i) != Some(&b' ') {
+        return None;
+    }
+    let version = match buf.get(i + 1..i + 11)? {
+        b"HTTP/1.1\r\n" => Version::Http11,
+        b"HTTP/1.0\r\n" => Version::Http10,
+        _ => return None,
+    };
+    let line_end = i + 9;
+    i += 11;
+    headers.clear();
+    loop {
+        if buf.get(i..i + 2)? == b"\r\n" {
+            break;
+        }
+        let n0 = i;
+        while class(i) & 1 != 0 {
+            i += 1;
+        }
+        if i == n0 || buf.get(i) != Some(&b':') || headers.len() >= limits.max_headers {
+            return None;
+        }
+        let name = Span::new(n0, i);
+        i += 1;
+        let v0 = i;
+        while class(i) & 4 != 0 {
+            i += 1;
+        }
+        if buf.get(i..i + 2)? != b"\r\n" {
+            return None;
+        }
+        let mut vs = v0;
+        let mut ve = i;
+        while vs < ve && is_ows(buf[vs]) {
+            vs += 1;
+        }
+        while ve > vs && is_ows(buf[ve - 1]) {
+            ve -= 1;
+        }
+        if vs == ve {
+            return None;
+        }
+        headers.push(Header {
+            name,
+            value: Span::new(vs, ve),
+        });
+        i += 2;
+    }
+    let end = i + 2;
+    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, version))
+}
+
 /// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
 fn parse_head(
     buf: &[u8],
@@ -231,16 +333,51 @@ fn parse_head(
         }
     }
 
-    let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint)? {
-        Some(b) => (b.end, b.line_end),
-        None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "request head too large")),
-        None => return Ok(None),
-    };
-    let block = &buf[i..end];
-
-    // The request line and the fields, checked.
     let mut headers = core::mem::take(spare);
-    let (method, target, version) = with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
+    // The usual head in one pass, on the first look at it only (a head that arrives in
+    // pieces is scanned incrementally by `scan_head`, never rescanned from its start).
+    let fast = if i == 0 && *hint == Hint::default() {
+        fast_head(buf, limits, &mut headers)
+    } else {
+        None
+    };
+    let (end, line_end, method, target, version) = match fast {
+        Some(f) => f,
+        None => {
+            let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint) {
+                Ok(Some(b)) => (b.end, b.line_end),
+                Ok(None) if buf.len() >= limits.max_head_bytes => {
+                    *spare = headers;
+                    return Err(HttpError::new(431, "request head too large"));
+                }
+                Ok(None) => {
+                    *spare = headers;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    *spare = headers;
+                    return Err(e);
+                }
+            };
+            let (method, target, version) = full_request_line_and_fields(buf, i, end, line_end, limits, &mut headers)?;
+            (end, line_end, method, target, version)
+        }
+    };
+    head_from_parts(buf, i, end, line_end, method, target, version, headers, limits).map(|head| Some((end, head)))
+}
+
+/// The full path's request line and fields: httparse over the complete head `buf[i..end]`,
+/// then our checks ([`convert_fields_into`]).
+fn full_request_line_and_fields(
+    buf: &[u8],
+    i: usize,
+    end: usize,
+    line_end: usize,
+    limits: &Limits,
+    headers: &mut Vec<Header>,
+) -> Result<(Span, Span, Version), HttpError> {
+    let block = &buf[i..end];
+    with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
         let mut req = httparse::Request::new(&mut []);
         match req.parse_with_uninit_headers(block, slots) {
             Ok(httparse::Status::Complete(n)) if n == block.len() => {}
@@ -264,9 +401,24 @@ fn parse_head(
         if target.is_empty() {
             return Err(bad("empty request target"));
         }
-        convert_fields_into(buf, req.headers, &mut headers)?;
+        convert_fields_into(buf, req.headers, headers)?;
         Ok((method, target, version))
-    })?;
+    })
+}
+
+/// The rest of a request head once its line and fields are known (both paths).
+#[allow(clippy::too_many_arguments)]
+fn head_from_parts(
+    buf: &[u8],
+    i: usize,
+    end: usize,
+    line_end: usize,
+    method: Span,
+    target: Span,
+    version: Version,
+    headers: Vec<Header>,
+    limits: &Limits,
+) -> Result<RequestHead, HttpError> {
     let line = &buf[i..line_end];
     let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
     let proto = Span::new(proto_start, line_end);
@@ -315,7 +467,7 @@ fn parse_head(
         body,
         expect_continue: version == Version::Http11 && f.expect_continue,
     };
-    Ok(Some((end, head)))
+    Ok(head)
 }
 
 #[cfg(test)]
@@ -1128,5 +1280,119 @@ mod tests {
         }
         let ones = vec![1; stream.len()];
         assert_eq!(crate::http::drive::request_events(stream, &ones, lim()), whole);
+    }
+}
+
+#[cfg(test)]
+mod fast_head_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whatever the one-pass path accepts, the full path accepts with the same result.
+    fn agrees(buf: &[u8], limits: &Limits) {
+        let mut fast_hdrs = Vec::new();
+        let Some((end, line_end, method, target, version)) = fast_head(buf, limits, &mut fast_hdrs) else {
+            return;
+        };
+        let b = scan_head(buf, 0, limits.max_head_bytes, &mut Hint::default())
+            .expect("full path refused what the fast path took")
+            .expect("full path found no end");
+        assert_eq!(
+            (b.end, b.line_end),
+            (end, line_end),
+            "{:?}",
+            String::from_utf8_lossy(buf)
+        );
+        let mut full_hdrs = Vec::new();
+        let full = full_request_line_and_fields(buf, 0, b.end, b.line_end, limits, &mut full_hdrs)
+            .expect("full path refused what the fast path took");
+        assert_eq!(full, (method, target, version), "{:?}", String::from_utf8_lossy(buf));
+        assert_eq!(full_hdrs, fast_hdrs, "{:?}", String::from_utf8_lossy(buf));
+    }
+
+    #[test]
+    fn the_usual_heads_take_the_fast_path_and_agree() {
+        let l = Limits::default();
+        for h in [
+            &b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"[..],
+            b"POST /a?b=c HTTP/1.0\r\nContent-Length: 3\r\nX:  a b \t\r\n\r\nabc",
+            b"GET * HTTP/1.1\r\nHost: h\r\nA:\tq\r\n\r\n",
+        ] {
+            let mut v = Vec::new();
+            assert!(fast_head(h, &l, &mut v).is_some(), "{:?}", String::from_utf8_lossy(h));
+            agrees(h, &l);
+        }
+        for h in [
+            &b"GET /hello HTTP/1.1\r\nHost: x\r\n"[..],
+            b"GET /hello HTTP/1.1\r\nHost:\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost : x\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\n Host: x\r\n\r\n",
+            b"GET /hello HTTP/1.1\nHost: x\r\n\r\n",
+            b"GET /h\xe9 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /hello HTTP/1.2\r\nHost: x\r\n\r\n",
+            b"\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+        ] {
+            let mut v = Vec::new();
+            assert!(fast_head(h, &l, &mut v).is_none(), "{:?}", String::from_utf8_lossy(h));
+        }
+        // Limits: one header too many, a target or a head one byte too long.
+        let h = b"GET /abc HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n";
+        let mut v = Vec::new();
+        let lim = |max_headers, max_uri_bytes, max_head_bytes| Limits {
+            max_headers,
+            max_uri_bytes,
+            max_head_bytes,
+            ..Limits::default()
+        };
+        assert!(fast_head(h, &lim(2, 4, h.len()), &mut v).is_some());
+        assert!(fast_head(h, &lim(1, 4, h.len()), &mut v).is_none());
+        assert!(fast_head(h, &lim(2, 3, h.len()), &mut v).is_none());
+        assert!(fast_head(h, &lim(2, 4, h.len() - 1), &mut v).is_none());
+    }
+
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"GET".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"/a?b".to_vec()),
+            Just(b"HTTP/1.1".to_vec()),
+            Just(b"HTTP/1.0".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"Host: x".to_vec()),
+            Just(b"Content-Length: 1".to_vec()),
+            Just(b"A:".to_vec()),
+            Just(b"\t".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b":".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..3),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_full_path(
+            pieces in proptest::collection::vec(piece(), 0..24),
+            max_headers in 1usize..6,
+            max_uri_bytes in 1usize..16,
+        ) {
+            let mut buf = b"GET /x HTTP/1.1\r\n".to_vec();
+            for p in &pieces {
+                buf.extend_from_slice(p);
+            }
+            buf.extend_from_slice(b"\r\n\r\n");
+            let l = Limits { max_headers, max_uri_bytes, ..Limits::default() };
+            agrees(&buf, &l);
+            agrees(&buf[17..], &l);
+            // A whole request through the parser: the same step as with the full path only.
+            let mut p = RequestParser::new(l);
+            let fast = p.parse(&buf);
+            let mut q = RequestParser::new(l);
+            // Byte 0 first: the head is then parsed by the full path (resumed scan).
+            let _ = q.parse(&buf[..1]);
+            let full = q.parse(&buf);
+            prop_assert_eq!(format!("{fast:?}"), format!("{full:?}"));
+        }
     }
 }

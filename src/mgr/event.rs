@@ -156,6 +156,11 @@ impl<'a> HttpMessage<'a> {
     pub fn proto(&self) -> &'a [u8] {
         self.field(3)
     }
+    /// The message bytes and the spans into them of its header fields: for an adapter that
+    /// converts every field (the C view), without a bounds-checked lookup per field.
+    pub(crate) fn raw_headers(&self) -> (&'a [u8], &'a [Header]) {
+        (self.msg, self.headers)
+    }
     /// The header fields in the order received, as (name, value).
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
         let msg = self.msg;

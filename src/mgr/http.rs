@@ -87,96 +87,179 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `mg_http_reply`'s `headers` once checked by [`reply_headers`]: complete
+/// `Name: value\r\n` lines, and whether the reply fast path may write them as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyHeaders<'a> {
+    raw: &'a [u8],
+    /// At most 64 lines, none of them Content-Length, Transfer-Encoding or Connection:
+    /// [`OutTracker::reply`] may write them without the response framer.
+    plain: bool,
+}
+
+impl<'a> ReplyHeaders<'a> {
+    /// The checked text.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+}
+
+/// The last header text [`reply_headers`] accepted (up to 64 bytes) and its verdict. A
+/// program passes the same few literal header strings on every reply; the same bytes get
+/// the same verdict, so they are compared instead of checked again.
+#[derive(Debug, Default)]
+pub struct ReplyHeadersMemo {
+    text: heapless::Vec<u8, 64>,
+    plain: bool,
+}
+
+impl ReplyHeadersMemo {
+    /// The verdict on `raw` if it is the text remembered.
+    pub fn lookup<'a>(&self, raw: &'a [u8]) -> Option<ReplyHeaders<'a>> {
+        (!self.text.is_empty() && self.text.as_slice() == raw).then_some(ReplyHeaders { raw, plain: self.plain })
+    }
+
+    /// Remember an accepted text (one of up to 64 bytes) for [`lookup`](Self::lookup).
+    pub fn remember(&mut self, checked: ReplyHeaders<'_>) {
+        if let Ok(text) = heapless::Vec::from_slice(checked.raw) {
+            self.text = text;
+            self.plain = checked.plain;
+        }
+    }
+}
+
 /// `mg_http_reply`'s `headers`, checked with the rule of `serve`'s extra headers
 /// ([`crate::http::check_header_lines`]) but strictly: every line must be a complete
 /// `Name: value\r\n`, the last one included. `MG_ERR_INVALID`, nothing sent, when they are
 /// not (a missing CRLF would glue the next header onto the last one, as in
 /// `X-A: 1Content-Length: 4`); that is also logged as an error, since Mongoose's
 /// `mg_http_reply` returns nothing and ported programs do not look at the result.
-pub fn reply_headers(raw: &[u8]) -> Result<&[u8], crate::error::Error> {
-    match crate::http::check_header_lines(raw) {
-        Some(false) => Ok(raw),
-        found => {
-            let why = if found.is_some() {
-                "the last header line has no CRLF"
-            } else {
-                "not complete `Name: value` lines"
-            };
-            crate::mlog!(
-                crate::log::LL_ERROR,
-                "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
-                why,
-                raw.escape_ascii() // escaped as Debug would, without its Unicode tables
-            );
-            Err(crate::error::Error::Invalid)
+///
+/// One pass (this runs on every `mg_http_reply`), which also finds whether the lines may
+/// skip the response framer (see [`ReplyHeaders`]), so the fast path does not look at them
+/// again.
+pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
+    let mut rest = raw;
+    let mut lines = 0usize;
+    let mut plain = true;
+    let fault = loop {
+        if rest.is_empty() {
+            return Ok(ReplyHeaders { raw, plain });
         }
+        lines += 1;
+        let mut name = 0;
+        while name < rest.len() && crate::http::is_token_byte(rest[name]) {
+            name += 1;
+        }
+        if name == 0 || rest.get(name) != Some(&b':') {
+            break "not complete `Name: value` lines";
+        }
+        if matches!(name, 10 | 14 | 17) {
+            let n = &rest[..name];
+            if n.eq_ignore_ascii_case(b"connection")
+                || n.eq_ignore_ascii_case(b"content-length")
+                || n.eq_ignore_ascii_case(b"transfer-encoding")
+            {
+                plain = false;
+            }
+        }
+        // The value runs to the first byte that may not be in one (a table load per byte,
+        // values are short); that byte must be the CR of a CRLF.
+        let mut end = name + 1;
+        while end < rest.len() && crate::http::is_field_vchar_byte(rest[end]) {
+            end += 1;
+        }
+        rest = match &rest[end..] {
+            [] => break "the last header line has no CRLF",
+            [b'\r', b'\n', next @ ..] => next,
+            _ => break "not complete `Name: value` lines",
+        };
+        if lines == 64 {
+            plain = false;
+        }
+    };
+    crate::mlog!(
+        crate::log::LL_ERROR,
+        "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
+        fault,
+        raw.escape_ascii() // escaped as Debug would, without its Unicode tables
+    );
+    Err(crate::error::Error::Invalid)
+}
+
+/// Decimal digits of `n`.
+fn digits(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
     }
+    d
 }
 
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
-    let digits = |n: usize| itoa::Buffer::new().format(n).len();
     let status_line = "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
     status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
+}
+
+/// The status lines replies use most, whole (the same bytes [`write_reply_head`] would
+/// format, checked by a test): one copy instead of formatting the code and the reason.
+fn common_status_line(status: u16) -> Option<&'static [u8]> {
+    Some(match status {
+        200 => b"HTTP/1.1 200 OK\r\n",
+        201 => b"HTTP/1.1 201 Created\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        302 => b"HTTP/1.1 302 Found\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        401 => b"HTTP/1.1 401 Unauthorized\r\n",
+        403 => b"HTTP/1.1 403 Forbidden\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        500 => b"HTTP/1.1 500 Internal Server Error\r\n",
+        _ => return None,
+    })
 }
 
 /// The head of `mg_http_reply`'s response, through the final CRLF, with `extra` (a
 /// connection header line or nothing) after Content-Length, where the general path's
 /// [`OutTracker`] inserts it.
 fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: usize, extra: &[u8]) {
-    let reason = crate::http::status_reason(status);
-    let mut num = itoa::Buffer::new();
-    out.reserve(64 + reason.len() + headers.len() + extra.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(num.format(status).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    out.reserve(96 + headers.len() + extra.len());
+    match common_status_line(status) {
+        Some(line) => out.extend_from_slice(line),
+        None => write_status_line(out, status),
+    }
     out.extend_from_slice(headers);
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(num.format(body_len).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    // "Content-Length: <digits>\r\n" assembled right-aligned on the stack (digits from
+    // the right, then the name before them): one copy into `out`.
+    const NAME: &[u8; 16] = b"Content-Length: ";
+    let mut line = [0u8; 16 + 20 + 2];
+    let mut at = line.len() - 2;
+    line[at..].copy_from_slice(b"\r\n");
+    let mut n = body_len;
+    loop {
+        at -= 1;
+        line[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at -= NAME.len();
+    line[at..at + NAME.len()].copy_from_slice(NAME);
+    out.extend_from_slice(&line[at..]);
     out.extend_from_slice(extra);
     out.extend_from_slice(b"\r\n");
 }
 
-/// Whether `headers` from `mg_http_reply` can skip the response framer: at most 64 lines,
-/// each `token ":" field-value CRLF` (no bare CR or LF, no control characters), none of them
-/// Content-Length, Transfer-Encoding or Connection. Anything else takes the general path,
-/// which decides what such a head means.
-fn plain_reply_headers(headers: &[u8]) -> bool {
-    // One pass over the bytes (this runs on every mg_http_reply).
-    let h = headers;
-    let mut i = 0;
-    let mut lines = 0;
-    while i < h.len() {
-        lines += 1;
-        let start = i;
-        while i < h.len() && crate::http::is_token_byte(h[i]) {
-            i += 1;
-        }
-        if lines > 64 || i == start || h.get(i) != Some(&b':') {
-            return false;
-        }
-        let name = &h[start..i];
-        if matches!(name.len(), 10 | 14 | 17)
-            && (name.eq_ignore_ascii_case(b"connection")
-                || name.eq_ignore_ascii_case(b"content-length")
-                || name.eq_ignore_ascii_case(b"transfer-encoding"))
-        {
-            return false;
-        }
-        i += 1;
-        // field-value: HTAB, SP, VCHAR, obs-text; no other control character.
-        while i < h.len() && (h[i] == b'\t' || (h[i] >= 0x20 && h[i] != 0x7f)) {
-            i += 1;
-        }
-        if h.get(i..i + 2) != Some(b"\r\n") {
-            return false;
-        }
-        i += 2;
-    }
-    true
+/// `HTTP/1.1 <status> <reason>\r\n`.
+fn write_status_line(out: &mut Vec<u8>, status: u16) {
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(num.format(status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(crate::http::status_reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
@@ -324,14 +407,21 @@ impl OutTracker {
     /// no request armed or part of a head already written, a status with its own framing
     /// rules (1xx, 204, 304), or `headers` that are not plain `Name: value\r\n` lines or that
     /// speak of framing or of the connection.
-    pub fn reply(&mut self, status: u16, headers: &[u8], body: &[u8], out: &mut Vec<u8>) -> Option<OutEvents> {
+    pub fn reply(
+        &mut self,
+        status: u16,
+        headers: ReplyHeaders<'_>,
+        body: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Option<OutEvents> {
         if self.mode != OutMode::Head || !self.pending.is_empty() {
             return None;
         }
         let ctx = self.ctx?;
-        if !(200..=999).contains(&status) || status == 204 || status == 304 || !plain_reply_headers(headers) {
+        if !(200..=999).contains(&status) || status == 204 || status == 304 || !headers.plain {
             return None;
         }
+        let headers = headers.raw;
         let extra: &[u8] = if !ctx.keep_alive {
             b"Connection: close\r\n"
         } else if ctx.http10 {
@@ -682,12 +772,83 @@ mod tests {
         assert!(ev.close_after && !ev.complete);
     }
 
+    /// `OutTracker::reply` on unchecked header text: `None` where `reply_headers` refuses it.
+    fn reply_raw(t: &mut OutTracker, status: u16, headers: &[u8], body: &[u8], out: &mut Vec<u8>) -> Option<OutEvents> {
+        let headers = reply_headers(headers).ok()?;
+        t.reply(status, headers, body, out)
+    }
+
+    /// `reply_headers` agrees with `check_header_lines` on what it accepts.
+    #[test]
+    fn reply_headers_accepts_what_check_header_lines_calls_complete() {
+        for raw in [
+            &b""[..],
+            b"Content-Type: text/plain\r\n",
+            b"A: 1\r\nB:\r\nC: \tx y\xe9\r\n",
+            b"X-A: 1",
+            b"A: 1\r\nB: 2",
+            b"A:",
+            b"A: 1\r",
+            b"A: 1\n",
+            b"A: 1\nB: 2\r\n",
+            b"A: 1\rB: 2\r\n",
+            b"A: 1\r\n\r\n",
+            b"\r\n",
+            b"A: 1\r\n B: 2\r\n",
+            b"A : 1\r\n",
+            b"A: \x7f\r\n",
+            b"Connection: close\r\n",
+        ] {
+            assert_eq!(
+                reply_headers(raw).is_ok(),
+                crate::http::check_header_lines(raw) == Some(false),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn common_status_lines_are_the_formatted_ones() {
+        for status in 100u16..=999 {
+            if let Some(line) = common_status_line(status) {
+                let mut want = Vec::new();
+                write_status_line(&mut want, status);
+                assert_eq!(line, &want[..], "{status}");
+            }
+        }
+    }
+
+    /// The memo gives every text the verdict `reply_headers` gives it, whatever came before.
+    #[test]
+    fn reply_headers_memo_gives_the_same_verdicts() {
+        let texts: [&[u8]; 6] = [
+            b"Content-Type: text/plain\r\n",
+            b"Content-Type: text/plain\r\n",
+            b"Connection: close\r\n",
+            b"Content-Type: text/plain",
+            b"",
+            b"Content-Type: text/plain\r\n",
+        ];
+        let mut memo = ReplyHeadersMemo::default();
+        for _ in 0..2 {
+            for t in texts {
+                let want = reply_headers(t).map(|h| h.plain);
+                let got = match memo.lookup(t) {
+                    Some(h) => Ok(h),
+                    None => reply_headers(t).inspect(|&h| memo.remember(h)),
+                };
+                assert_eq!(got.map(|h| h.plain), want, "{:?}", String::from_utf8_lossy(t));
+            }
+        }
+    }
+
     /// The reply fast path writes exactly what the general path makes of `reply_bytes`.
     fn fast_equals_general(status: u16, headers: &[u8], body: &[u8], ctx: ReqCtx) -> bool {
         let mut fast = OutTracker::default();
         fast.arm(ctx);
         let mut fast_out = b"earlier".to_vec();
-        let Some(fast_ev) = fast.reply(status, headers, body, &mut fast_out) else {
+        let Some(fast_ev) = reply_raw(&mut fast, status, headers, body, &mut fast_out) else {
             return false;
         };
         let mut gen = OutTracker::default();
@@ -750,7 +911,7 @@ mod tests {
             let mut t = OutTracker::default();
             t.arm(KA);
             let mut out = Vec::new();
-            t.reply(status, headers, b"x", &mut out).is_none() && out.is_empty()
+            reply_raw(&mut t, status, headers, b"x", &mut out).is_none() && out.is_empty()
         };
         for status in [100, 101, 103, 199, 204, 304] {
             assert!(decline(status, b""), "{status}");
@@ -772,10 +933,10 @@ mod tests {
         }
         // Not armed, or a head already begun by mg_printf: the general path frames it.
         let mut t = OutTracker::default();
-        assert!(t.reply(200, b"", b"", &mut Vec::new()).is_none());
+        assert!(reply_raw(&mut t, 200, b"", b"", &mut Vec::new()).is_none());
         t.arm(KA);
         t.feed(b"HTTP/1.1 200 OK\r\n", &mut Vec::new());
-        assert!(t.reply(200, b"", b"", &mut Vec::new()).is_none());
+        assert!(reply_raw(&mut t, 200, b"", b"", &mut Vec::new()).is_none());
     }
 
     proptest::proptest! {
@@ -794,6 +955,10 @@ mod tests {
         ) {
             let headers: String = headers.concat();
             let ctx = ReqCtx { head_method, keep_alive, http10 };
+            proptest::prop_assert_eq!(
+                reply_headers(headers.as_bytes()).is_ok(),
+                crate::http::check_header_lines(headers.as_bytes()) == Some(false)
+            );
             // Declining is always allowed; accepting must give the general path's bytes.
             fast_equals_general(status, headers.as_bytes(), &body, ctx);
         }

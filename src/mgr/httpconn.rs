@@ -19,7 +19,11 @@ const MSG_KEEP: usize = 2 * 1024;
 
 enum Act {
     Again,
-    Hdrs,
+    /// A head: deliver `Event::HttpHeaders`; `body_checks` when the head declares a body
+    /// length or expects `100 Continue` (only then is there anything to check after it).
+    Hdrs {
+        body_checks: bool,
+    },
     Chunk(Vec<u8>),
     Msg,
     Error(HttpError),
@@ -139,12 +143,13 @@ impl Mgr {
                         hs.close_after = false;
                         hs.streaming = false;
                         hs.out.arm(ctx);
+                        let body_checks = matches!(head.body, crate::http::Body::Length(_)) || head.expect_continue;
                         hs.head = Some(head);
                         hs.phase = Phase::InMessage;
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
-                        Act::Hdrs
+                        Act::Hdrs { body_checks }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         let piece = span.get(data);
@@ -179,8 +184,11 @@ impl Mgr {
                     }
                     return;
                 }
-                Act::Hdrs => {
+                Act::Hdrs { body_checks } => {
                     self.dispatch_request(h, false);
+                    if !body_checks {
+                        continue;
+                    }
                     if let Some(e) = self.buffered_body_too_large(h) {
                         self.http_error(h, e);
                         return;
@@ -246,12 +254,16 @@ impl Mgr {
     /// and put back afterwards, so their allocations serve the next request too. After
     /// `HttpMessage` the request is over: only the emptied buffer goes back.
     fn dispatch_request(&self, h: Handle, done: bool) {
+        // One look at the connection before the event and one after (this runs twice per
+        // request): take the message out and mark it lent; then put it back, or see that
+        // the handler switched the connection to a WebSocket.
         let (msg, head, head_len) = {
             let mut core = self.core.borrow_mut();
             let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
                 return;
             };
             let Some(head) = hs.head.take() else { return };
+            hs.lent = true;
             (core::mem::take(&mut hs.msg), head, hs.head_len)
         };
         let hm = HttpMessage::new(
@@ -261,15 +273,6 @@ impl Mgr {
             [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
             &head.headers,
         );
-        if let Some(hs) = self
-            .core
-            .borrow_mut()
-            .conns
-            .get_mut(h)
-            .and_then(|c| c.http_server_mut())
-        {
-            hs.lent = true;
-        }
         self.dispatch(
             h,
             if done {
@@ -278,28 +281,34 @@ impl Mgr {
                 Event::HttpHeaders(&hm)
             },
         );
-        if self.ws_take_open_pending(h) {
-            // `Mgr::ws_upgrade` switched the connection during that event: the upgrade
-            // request is the WebSocket's opening event, then the bytes that came after it.
+        let ws_open = {
+            let mut core = self.core.borrow_mut();
+            match core.conns.get_mut(h).map(|c| &mut c.proto) {
+                Some(Proto::HttpServer(hs)) => {
+                    hs.lent = false;
+                    if done {
+                        hs.parser.recycle(head.headers);
+                        let mut msg = msg;
+                        msg.clear();
+                        if msg.capacity() <= MSG_KEEP {
+                            hs.msg = msg;
+                        }
+                    } else {
+                        hs.msg = msg;
+                        hs.head = Some(head);
+                    }
+                    return;
+                }
+                // `Mgr::ws_upgrade` switched the connection during that event.
+                Some(Proto::Ws(ws)) => core::mem::replace(&mut ws.open_pending, false),
+                _ => false,
+            }
+        };
+        if ws_open {
+            // The upgrade request is the WebSocket's opening event, then the bytes that
+            // came after it.
             self.dispatch(h, Event::WsOpen(&hm));
             self.core.borrow_mut().mark_dirty(h);
-            return;
-        }
-        let mut core = self.core.borrow_mut();
-        let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
-            return;
-        };
-        hs.lent = false;
-        if done {
-            hs.parser.recycle(head.headers);
-            let mut msg = msg;
-            msg.clear();
-            if msg.capacity() <= MSG_KEEP {
-                hs.msg = msg;
-            }
-        } else {
-            hs.msg = msg;
-            hs.head = Some(head);
         }
     }
 

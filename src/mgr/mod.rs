@@ -332,11 +332,18 @@ impl Conn {
     }
     /// Everything still to be sent, file segments included.
     pub fn send_pending(&self) -> usize {
+        // Asked for every connection on every poll: no file queued is the usual case.
+        if self.files.is_empty() {
+            return self.send.len() - self.send_off;
+        }
         let files: u64 = self.files.iter().map(|f| f.remaining + f.after.len() as u64).sum();
         (self.send.len() - self.send_off).saturating_add(files.min(usize::MAX as u64) as usize)
     }
     /// Bytes held in memory for sending (what `max_send` caps).
     pub fn send_buffered(&self) -> usize {
+        if self.files.is_empty() {
+            return self.send.len() - self.send_off;
+        }
         self.send.len() - self.send_off + self.files.iter().map(|f| f.after.len()).sum::<usize>()
     }
     fn ready_to_close(&self) -> bool {
@@ -494,6 +501,8 @@ pub struct Core {
     ready: Vec<(u64, i16)>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, sys::Errno)>,
+    /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
+    reply_headers: http::ReplyHeadersMemo,
 }
 
 impl Core {
@@ -640,6 +649,7 @@ impl Mgr {
                 poller,
                 ready: Vec::new(),
                 poll_failed: Vec::new(),
+                reply_headers: http::ReplyHeadersMemo::default(),
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
@@ -972,7 +982,17 @@ impl Mgr {
     /// [`Mgr::send`] like any bytes. Same errors as `send`, and `Invalid` for malformed
     /// `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
-        let headers = http::reply_headers(headers)?;
+        // Checked with no borrow held: a refusal is logged, and the log sink may be the
+        // application's.
+        let memo = self.core.borrow().reply_headers.lookup(headers);
+        let headers = match memo {
+            Some(checked) => checked,
+            None => {
+                let checked = http::reply_headers(headers)?;
+                self.core.borrow_mut().reply_headers.remember(checked);
+                checked
+            }
+        };
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
@@ -981,7 +1001,7 @@ impl Mgr {
             let server = matches!(c.proto, Proto::HttpServer(_));
             if server && c.transport == Transport::Tcp && c.state != State::Listening {
                 // Checked against what `send` would be handed: the whole reply.
-                let (proto, out) = c.queue(http::reply_len(status, headers, body.len()), max_send)?;
+                let (proto, out) = c.queue(http::reply_len(status, headers.bytes(), body.len()), max_send)?;
                 if let Proto::HttpServer(hs) = proto {
                     if let Some(ev) = hs.out.reply(status, headers, body, out) {
                         if hs.note_out(ev) {
@@ -992,7 +1012,7 @@ impl Mgr {
                 }
             }
         }
-        self.send(h, &http::reply_bytes(status, headers, body))
+        self.send(h, &http::reply_bytes(status, headers.bytes(), body))
     }
 
     /// Queue an HTTP response whose body is `len` bytes of `file` from `offset`, sent with

@@ -250,14 +250,6 @@ impl Mgr {
         Ok(())
     }
 
-    /// The connection was switched by `ws_upgrade` and `Event::WsOpen` is still owed.
-    pub(super) fn ws_take_open_pending(&self, h: Handle) -> bool {
-        match self.core.borrow_mut().conns.get_mut(h).map(|c| &mut c.proto) {
-            Some(Proto::Ws(ws)) => core::mem::replace(&mut ws.open_pending, false),
-            _ => false,
-        }
-    }
-
     /// Send a WebSocket message or control frame (Mongoose's `mg_ws_send`): `op` is a
     /// `WEBSOCKET_OP_*` (text, binary, ping, pong, close; control payloads ≤ 125 bytes). Text
     /// and binary messages are compressed when permessage-deflate was negotiated. Sending a

@@ -819,6 +819,13 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
   struct mk_dyn d;
   int rc;
   va_list ap;
+  /* A body with no conversion in it (the common "hello\n" or a fixed JSON text) is its own
+   * output: handed to the core as it is, without formatting it into a buffer. The core
+   * checks its framed size against the send room (MK_ERR_FULL) and the connection's state
+   * exactly as it does for formatted output, so the result is the same. */
+  if (fmt != NULL && strchr(fmt, '%') == NULL) {
+    return mg_http_reply_n(c, status, headers, fmt, strlen(fmt));
+  }
   va_start(ap, fmt);
   rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, &ap);
   va_end(ap);

@@ -25,6 +25,7 @@
 //! | `tcp_listen`, `tcp_connect`, `accept` | non-blocking TCP (connect completes on writability) |
 //! | `read`, `write` | stream I/O; writes never raise SIGPIPE (`MSG_NOSIGNAL` / `SO_NOSIGPIPE`) |
 //! | `udp_bind`, `udp_connect`, `udp_send`, `udp_send_to`, `udp_recv_from` | datagrams |
+//! | `udp_join_multicast_v4`, `local_ip_for` | mDNS: join a group; the local address a peer is reached from |
 //! | `Poller` (`open`, `begin`, `update`, `wait`), `POLLIN`.. | readiness: epoll on Linux, poll(2) elsewhere |
 //! | `Waker` (`new`, `fd`, `wake`, `drain`) | wakes a `wait` from another thread |
 //! | `monotonic_millis` | the platform clock; read only by `Mgr::poll`, which passes it to `Mgr::poll_at` |

@@ -112,6 +112,12 @@ pub fn udp_send_to(_s: &Fd, _buf: &[u8], _to: SocketAddr) -> Result<usize> {
 pub fn udp_recv_from(_s: &Fd, _buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
     Err(Errno::UNSUPPORTED)
 }
+pub fn udp_join_multicast_v4(_s: &Sock, _group: core::net::Ipv4Addr) -> Result<()> {
+    Err(Errno::UNSUPPORTED)
+}
+pub fn local_ip_for(_peer: SocketAddr) -> Option<core::net::IpAddr> {
+    None
+}
 
 /// std's `io::Error` for an [`Errno`].
 #[cfg(feature = "std")]
