@@ -2289,6 +2289,37 @@ struct mg_conn mg_ws_connect_n(struct mg_mgr *mgr,
                                const char *headers,
                                size_t len);
 
+/*
+ Send one WebSocket message to connection `c` from **any thread** (the WebSocket-aware
+ `mg_wakeup`): `op` is `WEBSOCKET_OP_TEXT` or `_BINARY` (or `_PING`, `_PONG`, `_CLOSE` with
+ at most 125 bytes). The `len` bytes at `buf` are copied before returning. On the owner
+ thread the message is framed (compressed if negotiated) by one `mg_ws_send`, so it arrives
+ whole, after every message accepted before it for `c`, and never interleaved with another
+ message's frames; no event is delivered for it. If `c` closes, starts its closing
+ handshake, or has no send room for the whole message (a peer that stopped reading) by
+ then, the payload goes to the undelivered callback (`mg_mgr_set_undelivered_fn`) instead,
+ never to another connection.
+
+ Returns 0 when queued, or (nothing queued): `MG_ERR_STALE` (`c` is known to be closed),
+ `MG_ERR_UNSUPPORTED` (`c` is alive but not a WebSocket yet), `MG_ERR_INVALID` (bad `op`,
+ control payload over 125, (NULL, len > 0), NULL or freed manager), `MG_ERR_FULL` (the
+ wakeup queue is at `wakeup_msgs`/`wakeup_bytes`: retry later), `MG_ERR_CLOSING` (the
+ manager is being freed). Not in Mongoose, where a worker calls `mg_wakeup` and the
+ `MG_EV_WAKEUP` handler calls `mg_ws_send`; that still works, this saves the handler.
+ */
+int mg_ws_wakeup(struct mg_mgr *mgr, struct mg_conn c, const void *buf, size_t len, int op);
+
+/*
+ Send one WebSocket message to every connection of `mgr` that is a WebSocket at the time
+ of the call (accepted and client ones alike), from **any thread**, in one call. Returns
+ how many connections that is (0: none, nothing queued), or an error of `mg_ws_wakeup`
+ (except `MG_ERR_STALE` and `MG_ERR_UNSUPPORTED`), nothing queued. Each of them gets the
+ message whole as with `mg_ws_wakeup`, or its copy of the payload goes to the undelivered
+ callback, so delivered + undelivered always equals the count returned. The queue holds
+ one copy of the payload (charged to `wakeup_bytes` with 8 bytes per recipient).
+ */
+int mg_ws_wakeup_all(struct mg_mgr *mgr, const void *buf, size_t len, int op);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

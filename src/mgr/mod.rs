@@ -1157,7 +1157,7 @@ impl Mgr {
     }
 
     /// Hand a wakeup payload that cannot be delivered to the undelivered callback.
-    fn report_undelivered(&self, h: Handle, data: Vec<u8>) {
+    pub(super) fn report_undelivered(&self, h: Handle, data: Vec<u8>) {
         let f = {
             let mut core = self.core.borrow_mut();
             core.stats.wakeups_undelivered += 1;
@@ -1827,6 +1827,7 @@ impl Mgr {
                     self.recycle(handles);
                 }
                 Msg::Resolved(h, r) => self.on_resolved(h, r),
+                m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
             }
         }
     }
@@ -1895,10 +1896,8 @@ impl Mgr {
             }
             self.recycle(handles);
         }
-        for m in self.shared.close() {
-            if let Msg::ToConn(h, data) = m {
-                self.report_undelivered(h, data);
-            }
+        for (h, data) in self.shared.close().into_iter().flat_map(Msg::into_undelivered) {
+            self.report_undelivered(h, data);
         }
         let timers: Vec<_> = self.with(|core| {
             let handles = core.timers.table.handles();

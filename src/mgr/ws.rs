@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::http::{Proto, ProtoKind};
+use super::wakeup::Msg;
 use super::{writable, Conn, Event, Handler, HttpMessage, Mgr};
 use crate::error::Error;
 use crate::handle::Handle;
@@ -241,8 +242,46 @@ impl Mgr {
         }
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.proto = Proto::Ws(Box::new(WsState::new(conn, true)));
+            self.shared.set_ws(h);
         }
         Ok(())
+    }
+
+    /// Loop thread: send a WebSocket message another thread queued ([`Sender::ws_send`],
+    /// [`Sender::ws_broadcast`]) with one [`Mgr::ws_send`] per recipient; a recipient that
+    /// cannot take it whole (closed, closing, send buffer without room) gets it reported to
+    /// the undelivered callback instead.
+    ///
+    /// [`Sender::ws_send`]: super::Sender::ws_send
+    /// [`Sender::ws_broadcast`]: super::Sender::ws_broadcast
+    pub(super) fn ws_deliver(&self, m: Msg) {
+        let (op, data, to) = match m {
+            Msg::WsTo(h, op, data) => (op, data, alloc::vec![h]),
+            Msg::WsAll(op, data, to) => (op, data, to),
+            _ => return,
+        };
+        let last = to.len().saturating_sub(1);
+        let mut data = Some(data);
+        for (i, h) in to.into_iter().enumerate() {
+            let payload = data.as_deref().unwrap_or_default();
+            match self.ws_send(h, op, payload) {
+                Ok(_) => self.with(|core| core.stats.wakeups_delivered += 1),
+                Err(e) => {
+                    crate::mlog!(
+                        crate::log::LL_DEBUG,
+                        "WebSocket message for conn {} not delivered: {:?}",
+                        h.serial(),
+                        e
+                    );
+                    let copy = if i == last {
+                        data.take().unwrap_or_default()
+                    } else {
+                        payload.to_vec()
+                    };
+                    self.report_undelivered(h, copy);
+                }
+            }
+        }
     }
 
     /// The connection was switched by `ws_upgrade` and `Event::WsOpen` is still owed.
@@ -472,6 +511,7 @@ impl Mgr {
                                 conn.enable_deflate(&cfg, &p);
                             }
                             c.proto = Proto::Ws(Box::new(WsState::new(conn, false)));
+                            self.shared.set_ws(h);
                             Out::Open(msg, head)
                         }
                         Err(e) => Out::Fail(alloc::format!("WebSocket handshake failed: {e:?}")),
