@@ -731,6 +731,30 @@ struct mg_limits {
    status 1009). Appended after `http_body_timeout_ms`.
    */
   size_t ws_max_message;
+  /*
+   WebSocket keep-alive: send a ping after this many milliseconds without a frame from
+   the peer (default 0: never; Mongoose sends no pings). Appended after `ws_max_message`,
+   as are the three fields below.
+   */
+  uint32_t ws_ping_interval_ms;
+  /*
+   WebSocket keep-alive: after a ping, the peer must send something (its pong or any
+   frame) within this many milliseconds (default 10000), else `MG_EV_ERROR` "WebSocket
+   peer did not answer a ping" and close. 0: no limit (as for the two below).
+   */
+  uint32_t ws_pong_timeout_ms;
+  /*
+   WebSocket: once a close was sent (`mg_ws_send(c, .., WEBSOCKET_OP_CLOSE)`, or by
+   meerkat on a protocol error), the peer's close and the last frames' delivery must be
+   done within this many milliseconds (default 5000), else the connection is closed.
+   */
+  uint32_t ws_close_timeout_ms;
+  /*
+   WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be done
+   this many milliseconds after `mg_ws_connect` (default 10000), else `MG_EV_ERROR`
+   "WebSocket handshake timed out" and close.
+   */
+  uint32_t ws_handshake_timeout_ms;
 };
 
 /*

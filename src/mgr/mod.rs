@@ -87,6 +87,17 @@ pub struct Limits {
     pub tls_handshake_timeout_ms: u64,
     /// WebSocket: largest message after reassembly and decompression (more: close 1009).
     pub ws_max_message: usize,
+    /// WebSocket keep-alive: ping after this long without a frame from the peer (0: never).
+    pub ws_ping_interval_ms: u64,
+    /// WebSocket keep-alive: after a ping, the peer must send something (a pong, any frame)
+    /// within this long, else the connection fails as dead.
+    pub ws_pong_timeout_ms: u64,
+    /// WebSocket: once the closing handshake began (a close sent, or a protocol error), the
+    /// peer has this long to answer and the last frames to drain; then the connection closes.
+    pub ws_close_timeout_ms: u64,
+    /// WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be
+    /// done this long after `ws_connect`, else the connection fails.
+    pub ws_handshake_timeout_ms: u64,
 }
 
 impl Limits {
@@ -121,6 +132,10 @@ impl Default for Limits {
             http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
             ws_max_message: 1 << 20,
+            ws_ping_interval_ms: 0,
+            ws_pong_timeout_ms: 10_000,
+            ws_close_timeout_ms: 5_000,
+            ws_handshake_timeout_ms: 10_000,
         }
     }
 }
@@ -1373,7 +1388,9 @@ impl Mgr {
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
                 // HTTP timeouts fire once the clock passes their deadline.
-                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
+                _ => httpconn::http_due(c, &limits)
+                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
+                    .min(ws::ws_due(c)),
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -1852,6 +1869,7 @@ impl Mgr {
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
+        self.ws_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {
