@@ -20,10 +20,7 @@ mod common;
 
 use common::cbuild::{example, root, Flavor};
 use common::example::Child;
-use common::proc::{describe, run_limited, text};
 use common::tools;
-use std::process::Command;
-use std::time::Duration;
 
 const LOADS: u64 = 10;
 
