@@ -16,6 +16,8 @@
 //! per connection, as wrk does), `callgrind_control -d` (dump). Instructions per request =
 //! the dump's total Ir / requests. Allocations per request = calls to malloc, calloc and
 //! realloc in the dump / requests (Rust's allocator calls malloc too).
+#[path = "common/callgrind.rs"]
+mod callgrind;
 #[path = "common/mod.rs"]
 mod common;
 
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use callgrind::{control, parse_callgrind};
 use common::{env_num, load_average, verdict, BenchResult, Server};
 
 const CONNS: usize = 50;
@@ -238,21 +241,6 @@ fn measure(p: &Prog, www: &Path, dir: &Path, path: &str, rounds: usize) -> Bench
     Ok((ir as f64 / n as f64, allocs as f64 / n as f64))
 }
 
-fn control(pid: &str, what: &str) -> BenchResult<()> {
-    let o = Command::new("callgrind_control")
-        .args([what, pid])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("callgrind_control: {e}"))?;
-    if !o.status.success() || !String::from_utf8_lossy(&o.stdout).contains("OK") {
-        return Err(format!(
-            "callgrind_control {what} {pid}: {}",
-            String::from_utf8_lossy(&o.stdout)
-        ));
-    }
-    Ok(())
-}
-
 /// `rounds` requests on each connection, one in flight per connection, from THREADS threads;
 /// returns the number of requests completed (every response checked: 200 and a body).
 fn load(conns: &mut Vec<TcpStream>, port: u16, path: &str, rounds: usize) -> BenchResult<u64> {
@@ -289,41 +277,4 @@ fn load(conns: &mut Vec<TcpStream>, port: u16, path: &str, rounds: usize) -> Ben
     }
     std::thread::sleep(Duration::from_millis(20));
     Ok(total)
-}
-
-/// (total Ir, calls to malloc/calloc/realloc) in a callgrind dump.
-fn parse_callgrind(text: &str) -> BenchResult<(u64, u64)> {
-    let mut names = std::collections::HashMap::<String, String>::new();
-    let mut total = None;
-    let mut allocs = 0u64;
-    let mut callee_is_alloc = false;
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("totals:").or_else(|| line.strip_prefix("summary:")) {
-            if total.is_none() || line.starts_with("totals:") {
-                total = rest.split_whitespace().next().and_then(|v| v.parse::<u64>().ok());
-            }
-        } else if let Some(spec) = line.strip_prefix("cfn=").or_else(|| line.strip_prefix("fn=")) {
-            // Compressed names: "(id) name" defines id, "(id)" refers to it.
-            let name = match spec.strip_prefix('(').and_then(|s| s.split_once(')')) {
-                Some((id, rest)) if !rest.trim().is_empty() => {
-                    names.insert(id.to_string(), rest.trim().to_string());
-                    rest.trim().to_string()
-                }
-                Some((id, _)) => names.get(id).cloned().unwrap_or_default(),
-                None => spec.trim().to_string(),
-            };
-            let base = name.split('\'').next().unwrap_or("");
-            callee_is_alloc = line.starts_with("cfn=") && matches!(base, "malloc" | "calloc" | "realloc");
-        } else if let Some(rest) = line.strip_prefix("calls=") {
-            if callee_is_alloc {
-                allocs += rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0);
-            }
-            callee_is_alloc = false;
-        }
-    }
-    Ok((total.ok_or("no totals in the callgrind dump")?, allocs))
 }

@@ -834,6 +834,30 @@ struct mg_limits {
    status 1009). Appended after `http_body_timeout_ms`.
    */
   size_t ws_max_message;
+  /*
+   WebSocket keep-alive: send a ping after this many milliseconds without a frame from
+   the peer (default 0: never; Mongoose sends no pings). Appended after `ws_max_message`,
+   as are the three fields below.
+   */
+  uint32_t ws_ping_interval_ms;
+  /*
+   WebSocket keep-alive: after a ping, the peer must send something (its pong or any
+   frame) within this many milliseconds (default 10000), else `MG_EV_ERROR` "WebSocket
+   peer did not answer a ping" and close. 0: no limit (as for the two below).
+   */
+  uint32_t ws_pong_timeout_ms;
+  /*
+   WebSocket: once a close was sent (`mg_ws_send(c, .., WEBSOCKET_OP_CLOSE)`, or by
+   meerkat on a protocol error), the peer's close and the last frames' delivery must be
+   done within this many milliseconds (default 5000), else the connection is closed.
+   */
+  uint32_t ws_close_timeout_ms;
+  /*
+   WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be done
+   this many milliseconds after `mg_ws_connect` (default 10000), else `MG_EV_ERROR`
+   "WebSocket handshake timed out" and close.
+   */
+  uint32_t ws_handshake_timeout_ms;
 };
 
 /*
@@ -2604,6 +2628,37 @@ struct mg_conn mg_ws_connect_n(struct mg_mgr *mgr,
                                void *fn_data,
                                const char *headers,
                                size_t len);
+
+/*
+ Send one WebSocket message to connection `c` from **any thread** (the WebSocket-aware
+ `mg_wakeup`): `op` is `WEBSOCKET_OP_TEXT` or `_BINARY` (or `_PING`, `_PONG`, `_CLOSE` with
+ at most 125 bytes). The `len` bytes at `buf` are copied before returning. On the owner
+ thread the message is framed (compressed if negotiated) by one `mg_ws_send`, so it arrives
+ whole, after every message accepted before it for `c`, and never interleaved with another
+ message's frames; no event is delivered for it. If `c` closes, starts its closing
+ handshake, or has no send room for the whole message (a peer that stopped reading) by
+ then, the payload goes to the undelivered callback (`mg_mgr_set_undelivered_fn`) instead,
+ never to another connection.
+
+ Returns 0 when queued, or (nothing queued): `MG_ERR_STALE` (`c` is known to be closed),
+ `MG_ERR_UNSUPPORTED` (`c` is alive but not a WebSocket yet), `MG_ERR_INVALID` (bad `op`,
+ control payload over 125, (NULL, len > 0), NULL or freed manager), `MG_ERR_FULL` (the
+ wakeup queue is at `wakeup_msgs`/`wakeup_bytes`: retry later), `MG_ERR_CLOSING` (the
+ manager is being freed). Not in Mongoose, where a worker calls `mg_wakeup` and the
+ `MG_EV_WAKEUP` handler calls `mg_ws_send`; that still works, this saves the handler.
+ */
+int mg_ws_wakeup(struct mg_mgr *mgr, struct mg_conn c, const void *buf, size_t len, int op);
+
+/*
+ Send one WebSocket message to every connection of `mgr` that is a WebSocket at the time
+ of the call (accepted and client ones alike), from **any thread**, in one call. Returns
+ how many connections that is (0: none, nothing queued), or an error of `mg_ws_wakeup`
+ (except `MG_ERR_STALE` and `MG_ERR_UNSUPPORTED`), nothing queued. Each of them gets the
+ message whole as with `mg_ws_wakeup`, or its copy of the payload goes to the undelivered
+ callback, so delivered + undelivered always equals the count returned. The queue holds
+ one copy of the payload (charged to `wakeup_bytes` with 8 bytes per recipient).
+ */
+int mg_ws_wakeup_all(struct mg_mgr *mgr, const void *buf, size_t len, int op);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -440,3 +440,120 @@ fn poll_at_runs_timers_on_the_callers_clock() {
     mgr.poll_at(base + 1000, 0).unwrap();
     assert_eq!(fired.get(), 2, "repeats on the caller's clock");
 }
+
+/// WebSocket sends from another thread by handle (`Sender::ws_send`, `ws_broadcast`): a
+/// worker streams 200 numbered text messages to one client and broadcasts twice; they arrive
+/// whole and in order, the broadcast reaches every WebSocket (accepted and client ones, not
+/// the HTTP listener) and says how many; a handle that is not a WebSocket is refused with `Unsupported`, a bad opcode with
+/// `Invalid`; after the client closes, its handle is `Stale`, and messages accepted just
+/// before it went are handed to the undelivered callback, so accepted == received + returned.
+#[test]
+fn websocket_sends_from_a_thread_by_handle() {
+    use meerkat::ws::{WEBSOCKET_OP_CONTINUE, WEBSOCKET_OP_TEXT};
+    let mgr = Mgr::new().unwrap();
+    let opened: Rc<RefCell<Vec<ConnId>>> = Rc::default();
+    let o2 = opened.clone();
+    let l = mgr
+        .http_listen(
+            "http://127.0.0.1:0",
+            move |m: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::HttpMessage(hm) => m.ws_upgrade(c, hm, b"").unwrap(),
+                Event::WsOpen(_) => o2.borrow_mut().push(c),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let port = port_of(&mgr, l);
+    let got: Messages = Rc::default();
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let g = got.clone();
+        clients.push(
+            mgr.ws_connect(
+                &format!("ws://127.0.0.1:{port}/"),
+                move |_: &Mgr, _: ConnId, ev: Event<'_>| {
+                    if let Event::WsMessage(wm) = ev {
+                        g.borrow_mut().push((wm.opcode(), wm.data.to_vec()));
+                    }
+                },
+                b"",
+            )
+            .unwrap(),
+        );
+    }
+    poll_until(&mgr, "two WebSockets", || opened.borrow().len() == 2);
+    let returned: Returned = Rc::default();
+    let r2 = returned.clone();
+    mgr.set_undelivered(Some(Box::new(move |_: &Mgr, h: ConnId, data: Vec<u8>| {
+        r2.borrow_mut().push((h, data));
+    })));
+    let sender = mgr.sender();
+    assert_eq!(
+        sender.ws_send(l, WEBSOCKET_OP_TEXT, b"x"),
+        Err(Error::Unsupported),
+        "a listener"
+    );
+    let target = opened.borrow()[0];
+    assert_eq!(sender.ws_send(target, WEBSOCKET_OP_CONTINUE, b"x"), Err(Error::Invalid));
+    let s2 = sender.clone();
+    let worker = std::thread::spawn(move || {
+        let mut n = 0;
+        for i in 0..200 {
+            let msg = format!("m{i:03} {}", "a".repeat(i));
+            while let Err(e) = s2.ws_send(target, WEBSOCKET_OP_TEXT, msg.as_bytes()) {
+                assert_eq!(e, Error::Full);
+                std::thread::yield_now();
+            }
+            n += 1;
+            if i == 50 || i == 150 {
+                // Four WebSockets: two accepted, two clients (all on this manager). The
+                // wakeup queue may be full of the messages above: that is said, not lost.
+                loop {
+                    match s2.ws_broadcast(WEBSOCKET_OP_TEXT, b"to all") {
+                        Err(Error::Full) => std::thread::yield_now(),
+                        r => break assert_eq!(r, Ok(4)),
+                    }
+                }
+            }
+        }
+        n
+    });
+    poll_until(&mgr, "everything", || got.borrow().len() == 200 + 4);
+    assert_eq!(worker.join().unwrap(), 200);
+    // The server sent to the accepted side; both clients are on this manager. The one whose
+    // server side is `target` got the 200 in order (and its two broadcasts among them).
+    let got = got.borrow();
+    let numbered: Vec<&Vec<u8>> = got.iter().map(|(_, d)| d).filter(|d| d.starts_with(b"m")).collect();
+    assert_eq!(numbered.len(), 200);
+    for (i, d) in numbered.iter().enumerate() {
+        assert_eq!(
+            **d,
+            format!("m{i:03} {}", "a".repeat(i)).into_bytes(),
+            "message {i} whole and in order"
+        );
+    }
+    // The clients got the server sides' copies (what the clients sent is not recorded).
+    assert_eq!(
+        got.iter().filter(|(_, d)| d == b"to all").count(),
+        4,
+        "two broadcasts, two clients"
+    );
+    drop(got);
+    // The other server-side WebSocket goes away with messages accepted for it just before.
+    let other = opened.borrow()[1];
+    for i in 0..3 {
+        sender
+            .ws_send(other, WEBSOCKET_OP_TEXT, format!("late {i}").as_bytes())
+            .unwrap();
+    }
+    mgr.close(other).unwrap();
+    poll_until(&mgr, "the three returned", || returned.borrow().len() == 3);
+    assert_eq!(sender.ws_send(other, WEBSOCKET_OP_TEXT, b"x"), Err(Error::Stale));
+    let returned = returned.borrow();
+    assert!(returned.iter().all(|(h, _)| *h == other));
+    assert_eq!(
+        returned.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(),
+        vec![b"late 0".to_vec(), b"late 1".to_vec(), b"late 2".to_vec()]
+    );
+    let _ = clients;
+}

@@ -20,10 +20,7 @@ mod common;
 
 use common::cbuild::{example, root, Flavor};
 use common::example::Child;
-use common::proc::{describe, run_limited, text};
 use common::tools;
-use std::process::Command;
-use std::time::Duration;
 
 const LOADS: u64 = 10;
 
@@ -40,41 +37,10 @@ fn setup() {
     );
 }
 
-/// Base64 of the SHA-256 of the test certificate's SubjectPublicKeyInfo (DER), the form
-/// `--ignore-certificate-errors-spki-list` takes.
-fn test_cert_spki() -> String {
-    let cert = root().join("c-examples/https-server/test-cert.pem");
-    let out = run_limited(
-        Command::new("bash")
-            .arg("-c")
-            .arg(
-                "set -euo pipefail; openssl x509 -in \"$1\" -pubkey -noout \
-                 | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A",
-            )
-            .arg("spki")
-            .arg(&cert),
-        Duration::from_secs(30),
-        "openssl (SPKI hash)",
-    );
-    assert!(
-        out.status.success(),
-        "SPKI hash of {}\n{}",
-        cert.display(),
-        describe(&out)
-    );
-    let spki = text(&out.stdout).trim().to_string();
-    assert!(
-        spki.len() == 44 && spki.ends_with('='),
-        "not a base64 SHA-256: {spki:?}\n{}",
-        describe(&out)
-    );
-    spki
-}
-
 #[test]
 fn chromium_loads_the_https_page_pinned_to_the_test_certificate() {
     setup();
-    let spki = test_cert_spki();
+    let spki = tools::test_cert_spki();
     // `https-server https://127.0.0.1:PORT -`: the shipped test pair, the default web root
     // (../http-server/web_root), run from its own directory.
     let dir = root().join("c-examples/https-server");

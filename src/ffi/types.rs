@@ -251,6 +251,22 @@ pub struct mg_limits {
     /// fragments and decompression (default 1 MiB; more: the connection is closed with
     /// status 1009). Appended after `http_body_timeout_ms`.
     pub ws_max_message: usize,
+    /// WebSocket keep-alive: send a ping after this many milliseconds without a frame from
+    /// the peer (default 0: never; Mongoose sends no pings). Appended after `ws_max_message`,
+    /// as are the three fields below.
+    pub ws_ping_interval_ms: u32,
+    /// WebSocket keep-alive: after a ping, the peer must send something (its pong or any
+    /// frame) within this many milliseconds (default 10000), else `MG_EV_ERROR` "WebSocket
+    /// peer did not answer a ping" and close. 0: no limit (as for the two below).
+    pub ws_pong_timeout_ms: u32,
+    /// WebSocket: once a close was sent (`mg_ws_send(c, .., WEBSOCKET_OP_CLOSE)`, or by
+    /// meerkat on a protocol error), the peer's close and the last frames' delivery must be
+    /// done within this many milliseconds (default 5000), else the connection is closed.
+    pub ws_close_timeout_ms: u32,
+    /// WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be done
+    /// this many milliseconds after `mg_ws_connect` (default 10000), else `MG_EV_ERROR`
+    /// "WebSocket handshake timed out" and close.
+    pub ws_handshake_timeout_ms: u32,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).

@@ -1,6 +1,7 @@
 //! WebSocket: Mongoose's `mg_ws_*` calls (the variadic ones, `mg_ws_upgrade`, `mg_ws_printf`
 //! and `mg_ws_connect`, are C in `src/shim/meerkat_shim.c` and call the `_n` functions here).
-//! All are owner-thread calls.
+//! All are owner-thread calls except `mg_ws_wakeup` and `mg_ws_wakeup_all`, which any thread
+//! may call.
 
 use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
@@ -10,6 +11,7 @@ use super::registry;
 use super::types::*;
 use super::{cast, guard, guard_code};
 use crate::ffi::error::*;
+use crate::handle::Handle;
 
 /// Accept a WebSocket upgrade (the non-variadic core of `mg_ws_upgrade`): call it in the
 /// `MG_EV_HTTP_MSG` (or `MG_EV_HTTP_HDRS`) handler of the upgrade request `hm`. `headers` is
@@ -119,5 +121,51 @@ pub extern "C" fn mg_ws_connect_n(
             Ok(m.ws_connect_with(url, handler, extra)?)
         })();
         mg_conn { h: registry::issue(r) }
+    })
+}
+
+/// Send one WebSocket message to connection `c` from **any thread** (the WebSocket-aware
+/// `mg_wakeup`): `op` is `WEBSOCKET_OP_TEXT` or `_BINARY` (or `_PING`, `_PONG`, `_CLOSE` with
+/// at most 125 bytes). The `len` bytes at `buf` are copied before returning. On the owner
+/// thread the message is framed (compressed if negotiated) by one `mg_ws_send`, so it arrives
+/// whole, after every message accepted before it for `c`, and never interleaved with another
+/// message's frames; no event is delivered for it. If `c` closes, starts its closing
+/// handshake, or has no send room for the whole message (a peer that stopped reading) by
+/// then, the payload goes to the undelivered callback (`mg_mgr_set_undelivered_fn`) instead,
+/// never to another connection.
+///
+/// Returns 0 when queued, or (nothing queued): `MG_ERR_STALE` (`c` is known to be closed),
+/// `MG_ERR_UNSUPPORTED` (`c` is alive but not a WebSocket yet), `MG_ERR_INVALID` (bad `op`,
+/// control payload over 125, (NULL, len > 0), NULL or freed manager), `MG_ERR_FULL` (the
+/// wakeup queue is at `wakeup_msgs`/`wakeup_bytes`: retry later), `MG_ERR_CLOSING` (the
+/// manager is being freed). Not in Mongoose, where a worker calls `mg_wakeup` and the
+/// `MG_EV_WAKEUP` handler calls `mg_ws_send`; that still works, this saves the handler.
+#[no_mangle]
+pub extern "C" fn mg_ws_wakeup(mgr: *mut mg_mgr, c: mg_conn, buf: *const c_void, len: usize, op: c_int) -> c_int {
+    guard_code(|| {
+        let shared = registry::shared(mgr)?;
+        let data = cast::slice(buf, len)?;
+        let op = u8::try_from(op).map_err(|_| MG_ERR_INVALID)?;
+        let h = Handle::from_raw(c.h).ok_or(MG_ERR_STALE)?;
+        shared.push_ws(h, op, data)?;
+        Ok(MG_OK)
+    })
+}
+
+/// Send one WebSocket message to every connection of `mgr` that is a WebSocket at the time
+/// of the call (accepted and client ones alike), from **any thread**, in one call. Returns
+/// how many connections that is (0: none, nothing queued), or an error of `mg_ws_wakeup`
+/// (except `MG_ERR_STALE` and `MG_ERR_UNSUPPORTED`), nothing queued. Each of them gets the
+/// message whole as with `mg_ws_wakeup`, or its copy of the payload goes to the undelivered
+/// callback, so delivered + undelivered always equals the count returned. The queue holds
+/// one copy of the payload (charged to `wakeup_bytes` with 8 bytes per recipient).
+#[no_mangle]
+pub extern "C" fn mg_ws_wakeup_all(mgr: *mut mg_mgr, buf: *const c_void, len: usize, op: c_int) -> c_int {
+    guard_code(|| {
+        let shared = registry::shared(mgr)?;
+        let data = cast::slice(buf, len)?;
+        let op = u8::try_from(op).map_err(|_| MG_ERR_INVALID)?;
+        let n = shared.push_ws_all(op, data)?;
+        Ok(n.min(c_int::MAX as usize) as c_int)
     })
 }

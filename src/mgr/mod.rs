@@ -90,6 +90,17 @@ pub struct Limits {
     pub tls_handshake_timeout_ms: u64,
     /// WebSocket: largest message after reassembly and decompression (more: close 1009).
     pub ws_max_message: usize,
+    /// WebSocket keep-alive: ping after this long without a frame from the peer (0: never).
+    pub ws_ping_interval_ms: u64,
+    /// WebSocket keep-alive: after a ping, the peer must send something (a pong, any frame)
+    /// within this long, else the connection fails as dead.
+    pub ws_pong_timeout_ms: u64,
+    /// WebSocket: once the closing handshake began (a close sent, or a protocol error), the
+    /// peer has this long to answer and the last frames to drain; then the connection closes.
+    pub ws_close_timeout_ms: u64,
+    /// WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be
+    /// done this long after `ws_connect`, else the connection fails.
+    pub ws_handshake_timeout_ms: u64,
 }
 
 impl Limits {
@@ -124,6 +135,10 @@ impl Default for Limits {
             http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
             ws_max_message: 1 << 20,
+            ws_ping_interval_ms: 0,
+            ws_pong_timeout_ms: 10_000,
+            ws_close_timeout_ms: 5_000,
+            ws_handshake_timeout_ms: 10_000,
         }
     }
 }
@@ -1263,7 +1278,7 @@ impl Mgr {
     }
 
     /// Hand a wakeup payload that cannot be delivered to the undelivered callback.
-    fn report_undelivered(&self, h: Handle, data: Vec<u8>) {
+    pub(super) fn report_undelivered(&self, h: Handle, data: Vec<u8>) {
         let f = {
             let mut core = self.core.borrow_mut();
             core.stats.wakeups_undelivered += 1;
@@ -1506,7 +1521,9 @@ impl Mgr {
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
                 // HTTP timeouts fire once the clock passes their deadline.
-                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
+                _ => httpconn::http_due(c, &limits)
+                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
+                    .min(ws::ws_due(c)),
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -1963,6 +1980,7 @@ impl Mgr {
                     self.recycle(handles);
                 }
                 Msg::Resolved(h, r) => self.on_resolved(h, r),
+                m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
             }
         }
     }
@@ -1987,6 +2005,7 @@ impl Mgr {
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
+        self.ws_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {
@@ -2031,10 +2050,8 @@ impl Mgr {
             }
             self.recycle(handles);
         }
-        for m in self.shared.close() {
-            if let Msg::ToConn(h, data) = m {
-                self.report_undelivered(h, data);
-            }
+        for (h, data) in self.shared.close().into_iter().flat_map(Msg::into_undelivered) {
+            self.report_undelivered(h, data);
         }
         let timers: Vec<_> = self.with(|core| {
             let handles = core.timers.table.handles();

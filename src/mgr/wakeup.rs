@@ -1,6 +1,13 @@
 //! The cross-thread side of a manager (G2): a bounded FIFO of messages for the loop, the
 //! mirror of live connection handles that lets other threads be told "stale" at once, and the
 //! self-pipe that wakes the loop. Everything here is behind one spin lock and is `Send + Sync`.
+//!
+//! WebSocket sends from other threads ([`Sender::ws_send`], [`Sender::ws_broadcast`]) go
+//! through the same queue: the message is framed on the loop thread by one `ws_send`, all or
+//! nothing, so it arrives whole and in queue order, never interleaved with another message's
+//! frames. A second mirror records which live connections are WebSockets, so that a broadcast
+//! can name its recipients (and count them) when it is accepted, and every recipient that
+//! cannot take it at delivery is reported to the undelivered callback, one by one.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -22,6 +29,46 @@ pub enum Msg {
     Broadcast(Vec<u8>),
     /// A resolver thread finished (internal; not subject to the caps).
     Resolved(Handle, Result<Vec<SocketAddr>, ()>),
+    /// `mg_ws_wakeup`: one WebSocket message (opcode, payload) for one connection.
+    WsTo(Handle, u8, Vec<u8>),
+    /// `mg_ws_wakeup_all`: one WebSocket message (opcode, payload) for each of the listed
+    /// connections (the WebSockets that were open when it was accepted).
+    WsAll(u8, Vec<u8>, Vec<Handle>),
+}
+
+impl Msg {
+    /// Payload bytes charged to the queue's byte cap: the payload, and for a broadcast its
+    /// list of recipients too (it is memory held by the queue as well).
+    fn charge(&self) -> usize {
+        match self {
+            Msg::ToConn(_, d) | Msg::Broadcast(d) | Msg::WsTo(_, _, d) => d.len(),
+            Msg::WsAll(_, d, to) => d
+                .len()
+                .saturating_add(to.len().saturating_mul(core::mem::size_of::<Handle>())),
+            Msg::Resolved(..) => 0,
+        }
+    }
+
+    /// The (connection, payload) pairs of this message that can no longer be delivered when
+    /// the manager is freed: what goes to the undelivered callback.
+    pub fn into_undelivered(self) -> Vec<(Handle, Vec<u8>)> {
+        match self {
+            Msg::ToConn(h, d) | Msg::WsTo(h, _, d) => alloc::vec![(h, d)],
+            Msg::WsAll(_, d, to) => to.into_iter().map(|h| (h, d.clone())).collect(),
+            Msg::Broadcast(_) | Msg::Resolved(..) => Vec::new(),
+        }
+    }
+}
+
+/// Is `op` something a thread may send to a WebSocket: a text or binary message, or a ping,
+/// pong or close with at most 125 bytes (RFC 6455 §5.5)?
+fn ws_sendable(op: u8, len: usize) -> bool {
+    use crate::ws::{WEBSOCKET_OP_BINARY, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_PING, WEBSOCKET_OP_PONG, WEBSOCKET_OP_TEXT};
+    match op {
+        WEBSOCKET_OP_TEXT | WEBSOCKET_OP_BINARY => true,
+        WEBSOCKET_OP_PING | WEBSOCKET_OP_PONG | WEBSOCKET_OP_CLOSE => len <= 125,
+        _ => false,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +92,9 @@ struct Inner {
     /// The same for timers, so that a timer handle used from a thread that does not own
     /// the manager is told `Error::WrongThread`, not `Error::Stale` (G2).
     timers_live: Vec<u64>,
+    /// Raw handle of the live WebSocket in each slot (0: none): the recipients of a
+    /// WebSocket broadcast, and what a WebSocket send by handle is checked against.
+    ws: Vec<u64>,
     /// A wake byte is in the pipe and not yet drained.
     signaled: bool,
     /// The manager is being freed: everything is refused.
@@ -81,6 +131,7 @@ impl Shared {
                 max_bytes,
                 live: Vec::new(),
                 timers_live: Vec::new(),
+                ws: Vec::new(),
                 signaled: false,
                 closed: false,
                 stats: QueueStats::default(),
@@ -117,20 +168,53 @@ impl Shared {
         mirror(&mut q.live, h, true);
     }
 
+    /// Loop thread: connection `h` is now a WebSocket (upgraded, or a client's `101` was
+    /// accepted): WebSocket sends by handle and broadcasts reach it from now on.
+    pub fn set_ws(&self, h: Handle) {
+        let mut q = self.inner.lock();
+        if q.live.get(h.slot()) != Some(&h.serial()) {
+            return;
+        }
+        if q.ws.len() <= h.slot() {
+            q.ws.resize(h.slot() + 1, 0);
+        }
+        q.ws[h.slot()] = h.raw();
+    }
+
     /// Loop thread: a connection is gone. Returns the messages that were queued for it, so
     /// they can be reported undelivered (ownership goes back to the application's callback).
+    /// A broadcast that named it loses it from its recipients and gives back a copy.
     pub fn set_dead(&self, h: Handle) -> Vec<Vec<u8>> {
         let mut q = self.inner.lock();
         mirror(&mut q.live, h, false);
+        if q.ws.get(h.slot()) == Some(&h.raw()) {
+            q.ws[h.slot()] = 0;
+        }
         let mut orphans = Vec::new();
-        if q.msgs.iter().any(|m| matches!(m, Msg::ToConn(t, _) if *t == h)) {
+        let mine = |m: &Msg| match m {
+            Msg::ToConn(t, _) | Msg::WsTo(t, _, _) => *t == h,
+            Msg::WsAll(_, _, to) => to.contains(&h),
+            _ => false,
+        };
+        if q.msgs.iter().any(mine) {
             let mut keep = VecDeque::with_capacity(q.msgs.len());
             while let Some(m) = q.msgs.pop_front() {
                 match m {
-                    Msg::ToConn(t, data) if t == h => {
+                    Msg::ToConn(t, data) | Msg::WsTo(t, _, data) if t == h => {
                         q.bytes -= data.len();
                         q.count -= 1;
                         orphans.push(data);
+                    }
+                    Msg::WsAll(op, data, mut to) if to.contains(&h) => {
+                        to.retain(|&t| t != h);
+                        q.bytes -= core::mem::size_of::<Handle>();
+                        orphans.push(data.clone());
+                        if to.is_empty() {
+                            q.bytes -= data.len();
+                            q.count -= 1;
+                        } else {
+                            keep.push_back(Msg::WsAll(op, data, to));
+                        }
                     }
                     other => keep.push_back(other),
                 }
@@ -138,6 +222,76 @@ impl Shared {
             q.msgs = keep;
         }
         orphans
+    }
+
+    /// Any thread: queue one WebSocket message for connection `h`. Refused (nothing queued)
+    /// as [`push_to`](Self::push_to), and `Unsupported` when `h` is alive but not a
+    /// WebSocket, `Invalid` for an opcode that is not text, binary, or a control frame of at
+    /// most 125 bytes.
+    pub fn push_ws(&self, h: Handle, op: u8, data: &[u8]) -> Result<(), Error> {
+        if !ws_sendable(op, data.len()) {
+            return Err(Error::Invalid);
+        }
+        self.push_msg(|q| {
+            if q.live.get(h.slot()) != Some(&h.serial()) {
+                q.stats.rejected_stale += 1;
+                return Err(Error::Stale);
+            }
+            if q.ws.get(h.slot()) != Some(&h.raw()) {
+                return Err(Error::Unsupported);
+            }
+            Ok(Msg::WsTo(h, op, data.to_vec()))
+        })
+        .map(|_| ())
+    }
+
+    /// Any thread: queue one WebSocket message for every connection that is a WebSocket now.
+    /// Returns how many that is (0: nothing queued); each of them later gets the message
+    /// whole or is reported to the undelivered callback. Errors as [`push_ws`](Self::push_ws)
+    /// except `Stale` and `Unsupported`.
+    pub fn push_ws_all(&self, op: u8, data: &[u8]) -> Result<usize, Error> {
+        if !ws_sendable(op, data.len()) {
+            return Err(Error::Invalid);
+        }
+        self.push_msg(|q| {
+            let to: Vec<Handle> = q.ws.iter().filter_map(|&raw| Handle::from_raw(raw)).collect();
+            Ok(Msg::WsAll(op, data.to_vec(), to))
+        })
+    }
+
+    /// Queue the message `make` builds under the lock, within the caps. Returns its number
+    /// of recipients (0 for an empty broadcast, which is not queued).
+    fn push_msg(&self, make: impl FnOnce(&mut Inner) -> Result<Msg, Error>) -> Result<usize, Error> {
+        let wake;
+        let n;
+        {
+            let mut q = self.inner.lock();
+            if q.closed {
+                return Err(Error::Closing);
+            }
+            let m = make(&mut q)?;
+            n = match &m {
+                Msg::WsAll(_, _, to) => to.len(),
+                _ => 1,
+            };
+            if n == 0 {
+                return Ok(0);
+            }
+            let charge = m.charge();
+            if q.count >= q.max_msgs || q.bytes.saturating_add(charge) > q.max_bytes {
+                q.stats.rejected_full += 1;
+                return Err(Error::Full);
+            }
+            q.bytes += charge;
+            q.count += 1;
+            q.stats.accepted += 1;
+            q.msgs.push_back(m);
+            wake = !core::mem::replace(&mut q.signaled, true);
+        }
+        if wake {
+            self.waker.wake();
+        }
+        Ok(n)
     }
 
     /// Any thread: queue bytes for one connection. Refused (with nothing queued) when the
@@ -152,36 +306,15 @@ impl Shared {
     }
 
     fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), Error> {
-        let wake;
-        {
-            let mut q = self.inner.lock();
-            if q.closed {
-                return Err(Error::Closing);
+        self.push_msg(|q| match target {
+            Some(h) if q.live.get(h.slot()) != Some(&h.serial()) => {
+                q.stats.rejected_stale += 1;
+                Err(Error::Stale)
             }
-            if let Some(h) = target {
-                if q.live.get(h.slot()) != Some(&h.serial()) {
-                    q.stats.rejected_stale += 1;
-                    return Err(Error::Stale);
-                }
-            }
-            if q.count >= q.max_msgs || q.bytes.saturating_add(data.len()) > q.max_bytes {
-                q.stats.rejected_full += 1;
-                return Err(Error::Full);
-            }
-            let payload = data.to_vec();
-            q.bytes += payload.len();
-            q.count += 1;
-            q.stats.accepted += 1;
-            q.msgs.push_back(match target {
-                Some(h) => Msg::ToConn(h, payload),
-                None => Msg::Broadcast(payload),
-            });
-            wake = !core::mem::replace(&mut q.signaled, true);
-        }
-        if wake {
-            self.waker.wake();
-        }
-        Ok(())
+            Some(h) => Ok(Msg::ToConn(h, data.to_vec())),
+            None => Ok(Msg::Broadcast(data.to_vec())),
+        })
+        .map(|_| ())
     }
 
     /// Any thread (resolver): internal message, not subject to caps.
@@ -229,6 +362,7 @@ impl Shared {
         q.closed = true;
         q.live.clear();
         q.timers_live.clear();
+        q.ws.clear();
         core::mem::take(&mut q.msgs)
     }
 
@@ -262,6 +396,33 @@ impl Sender {
     pub fn broadcast(&self, data: &[u8]) -> Result<(), Error> {
         self.0.push_broadcast(data)
     }
+    /// Queue one WebSocket message (`op`: [`WEBSOCKET_OP_TEXT`](crate::ws::WEBSOCKET_OP_TEXT)
+    /// or `_BINARY`, or a ping, pong or close of at most 125 bytes) for connection `conn`,
+    /// which must be a WebSocket (Mongoose-style C name: `mg_ws_wakeup`). It is framed (and
+    /// compressed, if negotiated) on the manager's thread by one
+    /// [`Mgr::ws_send`](super::Mgr::ws_send) and so arrives whole, after every message
+    /// accepted before it for `conn`, never interleaved with another message's frames. No
+    /// event is delivered for it. If it cannot be sent there (the connection closed or began
+    /// its closing handshake, or its send buffer has no room for the message: a peer that
+    /// does not read), its payload goes to the undelivered callback
+    /// ([`Mgr::set_undelivered`](super::Mgr::set_undelivered)) instead.
+    ///
+    /// Errors (nothing queued): `Stale` (`conn` is known to be closed), `Unsupported` (alive
+    /// but not a WebSocket), `Invalid` (bad opcode, control payload over 125 bytes), `Full`
+    /// (queue at its cap: retry later), `Closing` (the manager is shut down).
+    pub fn ws_send(&self, conn: Handle, op: u8, data: &[u8]) -> Result<(), Error> {
+        self.0.push_ws(conn, op, data)
+    }
+
+    /// Queue one WebSocket message for every connection of the manager that is a WebSocket
+    /// now (servers' and clients' alike), in one call; returns how many that is (0: none,
+    /// nothing queued). Each of them gets the message as with [`ws_send`](Self::ws_send), or
+    /// its copy is reported to the undelivered callback; the queue holds one copy of the
+    /// payload for all of them. Errors as `ws_send`, except `Stale` and `Unsupported`.
+    pub fn ws_broadcast(&self, op: u8, data: &[u8]) -> Result<usize, Error> {
+        self.0.push_ws_all(op, data)
+    }
+
     /// Make the manager's current or next poll return promptly, with no event.
     pub fn wake(&self) {
         self.0.wake()
@@ -300,6 +461,8 @@ mod tests {
                 Msg::ToConn(h, d) => (Some(h), d),
                 Msg::Broadcast(d) => (None, d),
                 Msg::Resolved(h, r) => (Some(h), format!("resolved {}", r.is_ok()).into_bytes()),
+                Msg::WsTo(h, op, d) => (Some(h), [&[b'w', op][..], &d].concat()),
+                Msg::WsAll(op, d, to) => (None, [&[b'W', op, to.len() as u8][..], &d].concat()),
             })
             .collect()
     }
@@ -444,5 +607,59 @@ mod tests {
         s.push_internal(Msg::Resolved(a, Err(())));
         assert!(!s.pending(), "internal messages are dropped after close");
         assert!(s.close().is_empty());
+    }
+
+    /// WebSocket sends: refused unless the handle is a live WebSocket; a broadcast names the
+    /// WebSockets alive at the call, counts them, and a recipient that dies hands back its
+    /// copy while the others keep theirs; the caps count a broadcast once (plus its list).
+    #[test]
+    fn ws_sends_and_broadcasts() {
+        use crate::ws::{WEBSOCKET_OP_CONTINUE, WEBSOCKET_OP_PING, WEBSOCKET_OP_TEXT as T};
+        let s = Shared::new(Waker::new().unwrap(), 8, 200);
+        let (a, b, c) = (h(1, 60), h(2, 61), h(3, 62));
+        assert_eq!(s.push_ws(a, T, b"x"), Err(Error::Stale));
+        s.set_live(a);
+        s.set_live(b);
+        s.set_live(c);
+        assert_eq!(s.push_ws(a, T, b"x"), Err(Error::Unsupported), "not a WebSocket yet");
+        assert_eq!(s.push_ws_all(T, b"x"), Ok(0), "no WebSocket: nothing queued");
+        assert!(!s.pending());
+        s.set_ws(a);
+        s.set_ws(b);
+        s.set_ws(h(4, 63)); // not live: ignored
+        assert_eq!(s.push_ws(a, WEBSOCKET_OP_CONTINUE, b"x"), Err(Error::Invalid));
+        assert_eq!(s.push_ws(a, WEBSOCKET_OP_PING, &[0; 126]), Err(Error::Invalid));
+        assert_eq!(s.push_ws(a, WEBSOCKET_OP_PING, &[0; 125]), Ok(()));
+        assert_eq!(s.push_ws(a, T, b"a1"), Ok(()));
+        assert_eq!(s.push_ws_all(T, b"all"), Ok(2), "a and b, not c");
+        assert_eq!(s.push_ws(b, T, b"b1"), Ok(()));
+        assert_eq!(s.push_ws(c, T, b"c"), Err(Error::Unsupported));
+        // b dies: its own message and its copy of the broadcast come back, in queue order.
+        assert_eq!(s.set_dead(b), vec![b"all".to_vec(), b"b1".to_vec()]);
+        assert_eq!(s.push_ws(b, T, b"x"), Err(Error::Stale));
+        assert_eq!(s.push_ws_all(T, b"y"), Ok(1), "only a is left");
+        assert_eq!(
+            payloads(s.take_all()),
+            vec![
+                (Some(a), [&b"w"[..], &[WEBSOCKET_OP_PING], &[0; 125]].concat()),
+                (Some(a), b"w\x01a1".to_vec()),
+                (None, b"W\x01\x01all".to_vec()),
+                (None, b"W\x01\x01y".to_vec()),
+            ]
+        );
+        // The last recipient of a broadcast dying takes the broadcast out of the caps.
+        let s = Shared::new(Waker::new().unwrap(), 1, 100);
+        s.set_live(a);
+        s.set_ws(a);
+        assert_eq!(s.push_ws_all(T, &[1; 92]), Ok(1), "92 + 8 = 100 bytes");
+        assert_eq!(s.push_ws(a, T, b""), Err(Error::Full));
+        assert_eq!(s.set_dead(a), vec![vec![1; 92]]);
+        assert!(!s.pending());
+        s.set_live(b);
+        s.set_ws(b);
+        assert_eq!(s.push_ws(b, T, &[2; 100]), Ok(()), "all room is back");
+        // At close, a broadcast is one undelivered payload per recipient.
+        let m = Msg::WsAll(T, b"z".to_vec(), vec![a, b]);
+        assert_eq!(m.into_undelivered(), vec![(a, b"z".to_vec()), (b, b"z".to_vec())]);
     }
 }

@@ -25,12 +25,14 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::http::{Proto, ProtoKind};
+use super::wakeup::Msg;
 use super::{writable, Conn, Event, Handler, HttpMessage, Mgr};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::http::{ResponseParser, Step};
 #[cfg(feature = "ws-deflate")]
 use crate::ws::deflate::{self, DeflateConfig};
+use crate::ws::keepalive::{KeepAlive, KeepAliveAction};
 use crate::ws::{
     handshake, Config, Role, SendError, State as WsPhase, WsConn, WEBSOCKET_OP_BINARY, WEBSOCKET_OP_CLOSE,
     WEBSOCKET_OP_CONTINUE, WEBSOCKET_OP_PING, WEBSOCKET_OP_PONG, WEBSOCKET_OP_TEXT,
@@ -49,6 +51,12 @@ pub struct WsState {
     pub open_pending: bool,
     /// Lent to the handler for messages the machine reassembled (kept for its allocation).
     lend: Vec<u8>,
+    /// Keep-alive (`ws_ping_interval_ms`), set up at the first deadline scan.
+    keepalive: Option<KeepAlive>,
+    /// Bytes arrived since the last deadline scan (the peer is alive).
+    rx_seen: bool,
+    /// When the closing handshake (or the drain after it) must be over.
+    close_deadline: Option<u64>,
 }
 
 impl WsState {
@@ -59,6 +67,9 @@ impl WsState {
             dirty: false,
             open_pending,
             lend: Vec::new(),
+            keepalive: None,
+            rx_seen: false,
+            close_deadline: None,
         }
     }
 }
@@ -84,6 +95,9 @@ pub struct WsClientHs {
     parser: ResponseParser,
     /// Seed of the masking keys of the connection to be.
     seed: [u8; 16],
+    /// When the opening handshake must be done (0: not set yet; set at the first deadline
+    /// scan after `ws_connect`, so no clock is read here).
+    deadline: u64,
 }
 
 impl fmt::Debug for WsClientHs {
@@ -102,6 +116,28 @@ fn deflate_config() -> DeflateConfig {
     DeflateConfig {
         min_compress_len: 0,
         ..DeflateConfig::default()
+    }
+}
+
+/// When the WebSocket deadlines of `c` next need a look ([`Mgr::ws_timeouts`]); `u64::MAX`
+/// for none. Used by the poll to bound its wait.
+pub(super) fn ws_due(c: &Conn) -> u64 {
+    match &c.proto {
+        Proto::Ws(ws) => {
+            let ka = ws.keepalive.as_ref().map_or(u64::MAX, KeepAlive::poll_at);
+            ka.min(ws.close_deadline.unwrap_or(u64::MAX))
+        }
+        Proto::WsClient(wc) if wc.deadline != 0 => wc.deadline,
+        _ => u64::MAX,
+    }
+}
+
+/// A timeout in milliseconds where 0 means none.
+fn or_never(ms: u64) -> u64 {
+    if ms == 0 {
+        u64::MAX
+    } else {
+        ms
     }
 }
 
@@ -246,8 +282,131 @@ impl Mgr {
         }
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.proto = Proto::Ws(Box::new(WsState::new(conn, true)));
+            self.shared.set_ws(h);
         }
         Ok(())
+    }
+
+    /// Loop thread: send a WebSocket message another thread queued ([`Sender::ws_send`],
+    /// [`Sender::ws_broadcast`]) with one [`Mgr::ws_send`] per recipient; a recipient that
+    /// cannot take it whole (closed, closing, send buffer without room) gets it reported to
+    /// the undelivered callback instead.
+    ///
+    /// [`Sender::ws_send`]: super::Sender::ws_send
+    /// [`Sender::ws_broadcast`]: super::Sender::ws_broadcast
+    pub(super) fn ws_deliver(&self, m: Msg) {
+        let (op, data, to) = match m {
+            Msg::WsTo(h, op, data) => (op, data, alloc::vec![h]),
+            Msg::WsAll(op, data, to) => (op, data, to),
+            _ => return,
+        };
+        let last = to.len().saturating_sub(1);
+        let mut data = Some(data);
+        for (i, h) in to.into_iter().enumerate() {
+            let payload = data.as_deref().unwrap_or_default();
+            match self.ws_send(h, op, payload) {
+                Ok(_) => self.with(|core| core.stats.wakeups_delivered += 1),
+                Err(e) => {
+                    crate::mlog!(
+                        crate::log::LL_DEBUG,
+                        "WebSocket message for conn {} not delivered: {:?}",
+                        h.serial(),
+                        e
+                    );
+                    let copy = if i == last {
+                        data.take().unwrap_or_default()
+                    } else {
+                        payload.to_vec()
+                    };
+                    self.report_undelivered(h, copy);
+                }
+            }
+        }
+    }
+
+    /// The WebSocket deadlines, once per millisecond: keep-alive pings and the dead-peer
+    /// timeout (`ws_ping_interval_ms`, `ws_pong_timeout_ms`), the closing-handshake timeout
+    /// (`ws_close_timeout_ms`) and the client's opening-handshake timeout
+    /// (`ws_handshake_timeout_ms`). A timeout of 0 is none.
+    pub(super) fn ws_timeouts(&self, now: u64) {
+        let mut failed: Vec<(Handle, &'static str)> = Vec::new();
+        {
+            let mut core = self.core.borrow_mut();
+            let core = &mut *core;
+            let l = core.limits;
+            for (h, c) in core.conns.iter_mut() {
+                let Conn {
+                    proto,
+                    closing,
+                    draining,
+                    send,
+                    send_off,
+                    files,
+                    ..
+                } = c;
+                if *closing {
+                    continue;
+                }
+                match proto {
+                    Proto::WsClient(wc) if l.ws_handshake_timeout_ms > 0 => {
+                        if wc.deadline == 0 {
+                            wc.deadline = now.saturating_add(l.ws_handshake_timeout_ms).max(1);
+                        } else if now >= wc.deadline {
+                            failed.push((h, "WebSocket handshake timed out"));
+                        }
+                    }
+                    Proto::Ws(ws) => {
+                        if *draining || ws.conn.state() != WsPhase::Open {
+                            ws.keepalive = None;
+                            match ws.close_deadline {
+                                None => ws.close_deadline = Some(now.saturating_add(or_never(l.ws_close_timeout_ms))),
+                                Some(d) if now >= d => {
+                                    crate::mlog!(
+                                        crate::log::LL_DEBUG,
+                                        "conn {}: WebSocket closing handshake timed out",
+                                        h.serial()
+                                    );
+                                    *closing = true;
+                                }
+                                Some(_) => {}
+                            }
+                            continue;
+                        }
+                        if l.ws_ping_interval_ms == 0 {
+                            ws.keepalive = None;
+                            continue;
+                        }
+                        let ka = ws.keepalive.get_or_insert_with(|| {
+                            KeepAlive::new(l.ws_ping_interval_ms, or_never(l.ws_pong_timeout_ms), now)
+                        });
+                        if core::mem::take(&mut ws.rx_seen) {
+                            ka.on_receive(now);
+                        }
+                        match ka.poll(now) {
+                            KeepAliveAction::Idle => {}
+                            KeepAliveAction::SendPing => {
+                                if *send_off > 0 && *send_off == send.len() {
+                                    send.clear();
+                                    *send_off = 0;
+                                }
+                                let out = match files.back_mut() {
+                                    Some(f) => &mut f.after,
+                                    None => send,
+                                };
+                                // A 2-byte frame (6 from a client) once per interval: over
+                                // `max_send` by that much at most.
+                                let _ = ws.conn.send(out, WEBSOCKET_OP_PING, b"");
+                            }
+                            KeepAliveAction::Dead => failed.push((h, "WebSocket peer did not answer a ping")),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (h, msg) in failed {
+            self.fail(h, msg);
+        }
     }
 
     /// Send a WebSocket message or control frame (Mongoose's `mg_ws_send`): `op` is a
@@ -399,6 +558,7 @@ impl Mgr {
                     protocols,
                     parser: ResponseParser::new(http_limits),
                     seed: random[16..].try_into().unwrap_or([0; 16]),
+                    deadline: 0,
                 }));
                 c.out_buf().extend_from_slice(&req);
             }
@@ -470,6 +630,7 @@ impl Mgr {
                                 conn.enable_deflate(&cfg, &p);
                             }
                             c.proto = Proto::Ws(Box::new(WsState::new(conn, false)));
+                            self.shared.set_ws(h);
                             Out::Open(msg, head)
                         }
                         Err(e) => Out::Fail(alloc::format!("WebSocket handshake failed: {e:?}")),
@@ -523,6 +684,9 @@ impl Mgr {
                 ws.dirty = false;
                 if stop {
                     return;
+                }
+                if *recv_off < recv.len() {
+                    ws.rx_seen = true;
                 }
                 if matches!(ws.conn.state(), WsPhase::Closed | WsPhase::Failed) {
                     // Flush the last frames (close echo, error close), then close.

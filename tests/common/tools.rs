@@ -211,3 +211,34 @@ pub fn run_page_script(script: &str, base_url: &str, loads: u64, extra: &[&str])
     );
     PageRun { summary, report }
 }
+
+/// Base64 of the SHA-256 of the test certificate's SubjectPublicKeyInfo (DER), the form
+/// `--ignore-certificate-errors-spki-list` takes.
+pub fn test_cert_spki() -> String {
+    let cert = root().join("c-examples/https-server/test-cert.pem");
+    let out = run_limited(
+        Command::new("bash")
+            .arg("-c")
+            .arg(
+                "set -euo pipefail; openssl x509 -in \"$1\" -pubkey -noout \
+                 | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A",
+            )
+            .arg("spki")
+            .arg(&cert),
+        Duration::from_secs(30),
+        "openssl (SPKI hash)",
+    );
+    assert!(
+        out.status.success(),
+        "SPKI hash of {}\n{}",
+        cert.display(),
+        describe(&out)
+    );
+    let spki = super::proc::text(&out.stdout).trim().to_string();
+    assert!(
+        spki.len() == 44 && spki.ends_with('='),
+        "not a base64 SHA-256: {spki:?}\n{}",
+        describe(&out)
+    );
+    spki
+}
