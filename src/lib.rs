@@ -65,6 +65,7 @@ pub mod handle;
 pub mod http;
 pub mod log;
 pub mod mgr;
+pub mod mqtt;
 pub mod serve;
 pub mod sys;
 pub mod tls;

@@ -14,6 +14,7 @@ const CORE: &[&str] = &[
     "tls",
     "util",
     "ws",
+    "mqtt",
 ];
 
 /// Files that must carry `#![forbid(unsafe_code)]` (a module's root file covers its children).
@@ -27,6 +28,7 @@ const ROOTS: &[&str] = &[
     "tls/mod.rs",
     "util/mod.rs",
     "ws/mod.rs",
+    "mqtt/mod.rs",
 ];
 
 const FORBIDDEN: &[&str] = &[
