@@ -73,6 +73,7 @@ pub extern "C" fn mg_mgr_get_limits(mgr: *mut mg_mgr, out: *mut mg_limits) -> c_
                 tls_handshake_timeout_ms: l.tls_handshake_timeout_ms.min(u32::MAX as u64) as u32,
                 http_body_timeout_ms: l.http_body_timeout_ms.min(u32::MAX as u64) as u32,
                 ws_max_message: l.ws_max_message,
+                mqtt_max_packet: l.mqtt_max_packet,
             },
         )?;
         Ok(MG_OK)
@@ -104,6 +105,7 @@ pub extern "C" fn mg_mgr_set_limits(mgr: *mut mg_mgr, limits: *const mg_limits) 
             tls_handshake_timeout_ms: l.tls_handshake_timeout_ms as u64,
             http_body_timeout_ms: l.http_body_timeout_ms as u64,
             ws_max_message: l.ws_max_message,
+            mqtt_max_packet: l.mqtt_max_packet,
         })?;
         Ok(MG_OK)
     })

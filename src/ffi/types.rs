@@ -251,6 +251,11 @@ pub struct mg_limits {
     /// fragments and decompression (default 1 MiB; more: the connection is closed with
     /// status 1009). Appended after `http_body_timeout_ms`.
     pub ws_max_message: usize,
+    /// MQTT: largest packet received, fixed header included (default 1 MiB, at least 2; a
+    /// packet is also bounded by `max_recv`). A bigger one gets `MG_EV_ERROR` and the
+    /// connection closes, as soon as its fixed header says its size. Appended after
+    /// `ws_max_message` (Mongoose has no such cap).
+    pub mqtt_max_packet: usize,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).

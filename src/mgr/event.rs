@@ -12,6 +12,7 @@ use core::fmt;
 use super::Mgr;
 use crate::handle::Handle;
 use crate::http::{Header, Span};
+pub use crate::mqtt::Message as MqttMessage;
 pub use crate::ws::WsMessage;
 
 /// One event on a connection, in the order Mongoose delivers them: `Open`, then
@@ -58,6 +59,14 @@ pub enum Event<'a> {
     /// A WebSocket ping, pong or close frame (pings are already answered and a peer's close
     /// already echoed when this is delivered).
     WsControl(&'a WsMessage<'a>),
+    /// MQTT client: the broker's CONNACK arrived, with its return (3.1.1) or reason (5) code;
+    /// 0 is success, anything else closes the connection after this packet's events.
+    MqttOpen(u8),
+    /// MQTT: a PUBLISH arrived (already acknowledged for QoS 1/2; a QoS 2 retransmission of
+    /// a message not yet released is not delivered twice).
+    MqttMsg(&'a MqttMessage<'a>),
+    /// MQTT: every packet received, after `MqttOpen`/`MqttMsg` for CONNACK/PUBLISH.
+    MqttCmd(&'a MqttMessage<'a>),
 }
 
 /// An HTTP request or response, borrowing the connection's receive buffer. For a response,

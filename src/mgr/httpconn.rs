@@ -49,12 +49,14 @@ impl Mgr {
                     Some(Proto::HttpClient(_)) => 1,
                     Some(Proto::Ws(_)) => 2,
                     Some(Proto::WsClient(_)) => 3,
+                    Some(Proto::Mqtt(_)) => 4,
                     _ => continue,
                 };
                 match kind {
                     0 => self.http_server_step(h, now),
                     1 => self.http_client_step(h, now),
                     2 => self.ws_step(h),
+                    4 => self.mqtt_step(h, now),
                     _ => self.ws_client_step(h),
                 }
             }
@@ -440,7 +442,10 @@ impl Mgr {
             let core = &mut *core;
             let l = core.limits;
             for (h, c) in core.conns.iter_mut() {
-                if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_)) || c.closing || c.draining {
+                if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_))
+                    || c.closing
+                    || c.draining
+                {
                     continue;
                 }
                 if reading_paused(c, &l) {
@@ -448,7 +453,7 @@ impl Mgr {
                         Proto::HttpServer(hs) => hs.since = now,
                         Proto::HttpClient(hc) => hc.since = now,
                         // WebSockets are under no HTTP timeout (their keep-alive is their own).
-                        Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => {}
+                        Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_) => {}
                     }
                     continue;
                 }

@@ -21,6 +21,7 @@ use crate::prelude::*;
 pub mod event;
 pub mod http;
 mod httpconn;
+pub mod mqtt;
 pub mod timer;
 mod tlsio;
 pub mod wakeup;
@@ -87,6 +88,9 @@ pub struct Limits {
     pub tls_handshake_timeout_ms: u64,
     /// WebSocket: largest message after reassembly and decompression (more: close 1009).
     pub ws_max_message: usize,
+    /// MQTT: largest packet, fixed header included (more: `Event::Error`, close). Packets
+    /// are also bounded by `max_recv`.
+    pub mqtt_max_packet: usize,
 }
 
 impl Limits {
@@ -121,6 +125,7 @@ impl Default for Limits {
             http_body_timeout_ms: 15_000,
             tls_handshake_timeout_ms: 10_000,
             ws_max_message: 1 << 20,
+            mqtt_max_packet: 1 << 20,
         }
     }
 }
@@ -320,6 +325,7 @@ impl Conn {
             Proto::HttpClient(hc) => &mut hc.dirty,
             Proto::Ws(ws) => &mut ws.dirty,
             Proto::WsClient(wc) => &mut wc.dirty,
+            Proto::Mqtt(m) => &mut m.dirty,
             Proto::Raw => return false,
         };
         !core::mem::replace(flag, true)
@@ -482,6 +488,8 @@ pub struct Core {
     ready: Vec<(u64, i16)>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, std::io::Error)>,
+    /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
+    pub mqtt_id: u16,
 }
 
 impl Core {
@@ -595,6 +603,7 @@ impl Mgr {
                 poller,
                 ready: Vec::new(),
                 poll_failed: Vec::new(),
+                mqtt_id: 0,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: std::thread::current().id(),
@@ -635,6 +644,7 @@ impl Mgr {
             || l.http_max_headers == 0
             || l.http_max_head < 16
             || l.ws_max_message == 0
+            || l.mqtt_max_packet < 2
         {
             return Err(Error::Invalid);
         }
@@ -878,7 +888,7 @@ impl Mgr {
                     }
                     // Raw bytes on a WebSocket, as Mongoose's `mg_send` (framed later with
                     // `mg_ws_wrap`, or already framed by the application).
-                    Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => out.extend_from_slice(data),
+                    Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_) => out.extend_from_slice(data),
                 }
                 Ok(())
             }
@@ -1375,6 +1385,7 @@ impl Mgr {
                 // HTTP timeouts fire once the clock passes their deadline.
                 _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
             };
+            let wake_at = wake_at.min(mqtt::due_at(c));
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
             } else {
@@ -1496,6 +1507,8 @@ impl Mgr {
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
                         conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
+                    } else if kind == ProtoKind::Mqtt {
+                        conn.proto = mqtt::accepted_proto();
                     }
                     conn.is_accepted = true;
                     conn.tls = tls;
@@ -1827,6 +1840,7 @@ impl Mgr {
                     self.recycle(handles);
                 }
                 Msg::Resolved(h, r) => self.on_resolved(h, r),
+                Msg::MqttPub(h, data) => self.mqtt_deliver(h, data),
             }
         }
     }
@@ -1851,6 +1865,7 @@ impl Mgr {
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
+        self.mqtt_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {
@@ -1896,7 +1911,7 @@ impl Mgr {
             self.recycle(handles);
         }
         for m in self.shared.close() {
-            if let Msg::ToConn(h, data) = m {
+            if let Msg::ToConn(h, data) | Msg::MqttPub(h, data) = m {
                 self.report_undelivered(h, data);
             }
         }

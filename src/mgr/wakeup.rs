@@ -22,6 +22,9 @@ pub enum Msg {
     Broadcast(Vec<u8>),
     /// A resolver thread finished (internal; not subject to the caps).
     Resolved(Handle, Result<Vec<SocketAddr>, ()>),
+    /// `mg_mqtt_pub_wakeup` / [`Sender::mqtt_pub`]: a PUBLISH for one MQTT connection (same
+    /// FIFO and caps as `ToConn`; handed back as undelivered the same way).
+    MqttPub(Handle, Vec<u8>),
 }
 
 #[derive(Debug, Default)]
@@ -123,11 +126,14 @@ impl Shared {
         let mut q = self.inner.lock();
         mirror(&mut q.live, h, false);
         let mut orphans = Vec::new();
-        if q.msgs.iter().any(|m| matches!(m, Msg::ToConn(t, _) if *t == h)) {
+        if q.msgs
+            .iter()
+            .any(|m| matches!(m, Msg::ToConn(t, _) | Msg::MqttPub(t, _) if *t == h))
+        {
             let mut keep = VecDeque::with_capacity(q.msgs.len());
             while let Some(m) = q.msgs.pop_front() {
                 match m {
-                    Msg::ToConn(t, data) if t == h => {
+                    Msg::ToConn(t, data) | Msg::MqttPub(t, data) if t == h => {
                         q.bytes -= data.len();
                         q.count -= 1;
                         orphans.push(data);
@@ -143,15 +149,20 @@ impl Shared {
     /// Any thread: queue bytes for one connection. Refused (with nothing queued) when the
     /// handle is known to be stale, the queue is full, or the manager is being freed.
     pub fn push_to(&self, h: Handle, data: &[u8]) -> Result<(), Error> {
-        self.push_user(Some(h), data)
+        self.push_user(Some(h), data, false)
+    }
+
+    /// Any thread: queue an MQTT PUBLISH for connection `h` (as `push_to`).
+    pub fn push_mqtt(&self, h: Handle, packet: &[u8]) -> Result<(), Error> {
+        self.push_user(Some(h), packet, true)
     }
 
     /// Any thread: queue bytes for every connection.
     pub fn push_broadcast(&self, data: &[u8]) -> Result<(), Error> {
-        self.push_user(None, data)
+        self.push_user(None, data, false)
     }
 
-    fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), Error> {
+    fn push_user(&self, target: Option<Handle>, data: &[u8], mqtt: bool) -> Result<(), Error> {
         let wake;
         {
             let mut q = self.inner.lock();
@@ -173,6 +184,7 @@ impl Shared {
             q.count += 1;
             q.stats.accepted += 1;
             q.msgs.push_back(match target {
+                Some(h) if mqtt => Msg::MqttPub(h, payload),
                 Some(h) => Msg::ToConn(h, payload),
                 None => Msg::Broadcast(payload),
             });
@@ -266,6 +278,10 @@ impl Sender {
     pub fn wake(&self) {
         self.0.wake()
     }
+    /// Queue an encoded MQTT PUBLISH for `conn` (see `Sender::mqtt_pub` in `mgr/mqtt.rs`).
+    pub(crate) fn push_mqtt(&self, conn: Handle, packet: Vec<u8>) -> Result<(), Error> {
+        self.0.push_mqtt(conn, &packet)
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +313,7 @@ mod tests {
     fn payloads(msgs: VecDeque<Msg>) -> Vec<(Option<Handle>, Vec<u8>)> {
         msgs.into_iter()
             .map(|m| match m {
-                Msg::ToConn(h, d) => (Some(h), d),
+                Msg::ToConn(h, d) | Msg::MqttPub(h, d) => (Some(h), d),
                 Msg::Broadcast(d) => (None, d),
                 Msg::Resolved(h, r) => (Some(h), format!("resolved {}", r.is_ok()).into_bytes()),
             })

@@ -84,6 +84,14 @@ impl Session {
         self.last_rx = now;
     }
 
+    /// Take the keep-alive schedule (interval, role, last traffic) of `other`.
+    pub fn take_schedule(&mut self, other: &Session) {
+        self.keepalive_ms = other.keepalive_ms;
+        self.pings = other.pings;
+        self.last_tx = other.last_tx;
+        self.last_rx = other.last_rx;
+    }
+
     /// Bytes went out at `now`.
     pub fn sent(&mut self, now: u64) {
         self.last_tx = now;
