@@ -133,6 +133,21 @@ impl Handler for CHandler {
                 };
                 self.call(h, ev, &mut wm as *mut mg_ws_message as *mut c_void);
             }
+            Event::MqttOpen(code) => {
+                // Mongoose documents `int *` and passes a pointer to its `uint8_t`: an
+                // `int` holding the code reads right both ways (on little-endian targets).
+                let mut code = code as c_int;
+                self.call(h, MG_EV_MQTT_OPEN, &mut code as *mut c_int as *mut c_void);
+            }
+            Event::MqttMsg(m) | Event::MqttCmd(m) => {
+                let mut mm = super::mqtt::mg_mqtt_message::from_core(m);
+                let ev = if matches!(ev, Event::MqttMsg(_)) {
+                    MG_EV_MQTT_MSG
+                } else {
+                    MG_EV_MQTT_CMD
+                };
+                self.call(h, ev, &mut mm as *mut _ as *mut c_void);
+            }
             // Events of later protocols a C handler has no number for.
             #[allow(unreachable_patterns)]
             _ => {}

@@ -25,6 +25,7 @@ pub mod md5;
 pub mod mem;
 pub mod mgr;
 pub mod misc;
+pub mod mqtt;
 pub mod net;
 pub mod print;
 pub mod queue;
