@@ -12,6 +12,7 @@
 //! - `qos1`: subscribed at QoS 1 to the topic it publishes to, `MQTT_BENCH_QOS1` (2000)
 //!   round trips: PUBLISH, PUBACK, the message back, our PUBACK, the next PUBLISH: round
 //!   trips per second.
+//!
 //! Each scenario runs `MQTT_BENCH_ROUNDS` (3) times per client, alternating the order; the
 //! best round counts. mosquitto runs with `set_tcp_nodelay true` (otherwise its PUBACK and
 //! the forwarded PUBLISH meet Nagle and delayed ACKs, and both clients measure 40 ms timers).

@@ -41,7 +41,7 @@
 //! → handler (a Rust closure, or [`ffi`]'s adapter to a C function).
 //! - [`handle`]: generational slot table (G1).
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
-//! - [`http`], [`ws`]: sans-IO HTTP/1.1 and WebSocket machines; [`serve`]: static files;
+//! - [`http`], [`ws`], [`mqtt`]: sans-IO HTTP/1.1, WebSocket and MQTT 3.1.1/5 machines; [`serve`]: static files;
 //!   [`tls`]: rustls glue; [`util`]: pure helpers (string matching, URLs, clock hooks).
 //! - [`fs`]: the file-system seam (Mongoose's `struct mg_fs` as a trait).
 //! - [`sys`]: the OS backend (BSD sockets, poll, wakeup pipe). With [`ffi`], the only place

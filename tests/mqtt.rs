@@ -331,6 +331,9 @@ enum Ev {
 
 type Log = Rc<RefCell<Vec<(Handle, Ev)>>>;
 
+/// A received property: (id, integer value, key, value).
+type OwnedProp = (u8, u32, Vec<u8>, Vec<u8>);
+
 fn recorder(log: &Log) -> impl Fn(&Mgr, Handle, Event<'_>) + 'static {
     let log = log.clone();
     move |_m: &Mgr, h: Handle, ev: Event<'_>| {
@@ -812,7 +815,7 @@ fn mqtt5_properties_and_refused_connack() {
     let broker = mosquitto(0, None);
     let m = Mgr::new().unwrap();
     let log: Log = Rc::default();
-    let props_seen: Rc<RefCell<Vec<(u8, u32, Vec<u8>, Vec<u8>)>>> = Rc::default();
+    let props_seen: Rc<RefCell<Vec<OwnedProp>>> = Rc::default();
     let ps = props_seen.clone();
     let rec = recorder(&log);
     let url = format!("mqtt://127.0.0.1:{}", broker.port);
