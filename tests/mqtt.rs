@@ -923,3 +923,91 @@ fn mqtt5_properties_and_refused_connack() {
     let l2 = log2.borrow().clone();
     assert!(matches!(l2[0].1, Ev::Open(code) if code >= 0x80), "{l2:?}");
 }
+
+// ---- the C API from other threads ---------------------------------------------------------------
+
+mod c_threads {
+    use super::*;
+    use meerkat::ffi::mgr::mg_last_error;
+    use meerkat::ffi::mqtt::*;
+    use meerkat::ffi::*;
+    use std::ffi::{c_int, c_void, CString};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+
+    static SUBACKED: AtomicBool = AtomicBool::new(false);
+    static GOT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn opts(topic: &'static [u8], message: &[u8], qos: u8) -> mg_mqtt_opts {
+        mg_mqtt_opts {
+            user: mg_str::EMPTY,
+            pass: mg_str::EMPTY,
+            client_id: mg_str::EMPTY,
+            topic: mg_str::from_bytes(topic),
+            message: mg_str::from_bytes(message),
+            qos,
+            version: 4,
+            keepalive: 0,
+            retransmit_id: 0,
+            retain: false,
+            clean: true,
+            props: std::ptr::null_mut(),
+            num_props: 0,
+            will_props: std::ptr::null_mut(),
+            num_will_props: 0,
+        }
+    }
+
+    unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+        if ev == MG_EV_MQTT_OPEN {
+            let o = opts(b"ct/t", b"", 1);
+            assert!(mg_mqtt_sub(c, &o) > 0);
+        } else if ev == MG_EV_MQTT_CMD {
+            // SAFETY: ev_data of MG_EV_MQTT_CMD is a struct mg_mqtt_message *.
+            let mm = unsafe { &*(ev_data as *const mg_mqtt_message) };
+            if mm.cmd == 9 {
+                SUBACKED.store(true, Ordering::SeqCst);
+            }
+        } else if ev == MG_EV_MQTT_MSG {
+            // SAFETY: as above; data points into meerkat's buffer for this call.
+            let mm = unsafe { &*(ev_data as *const mg_mqtt_message) };
+            let d = unsafe { std::slice::from_raw_parts(mm.data.buf as *const u8, mm.data.len) };
+            GOT.lock().unwrap().push(String::from_utf8_lossy(d).into_owned());
+        }
+    }
+
+    /// `mg_mqtt_pub_wakeup` from a worker thread: 200 messages arrive in order; the owner-thread
+    /// `mg_mqtt_pub` called from the worker does nothing and says `MG_ERR_WRONG_THREAD`.
+    #[test]
+    fn mg_mqtt_pub_wakeup_from_a_worker_thread() {
+        let broker = mosquitto(0, None);
+        let mut m = common::Mgr::new();
+        let url = CString::new(format!("mqtt://127.0.0.1:{}", broker.port)).unwrap();
+        let o = opts(b"", b"", 0);
+        let c = mg_mqtt_connect(m.ptr(), url.as_ptr(), &o, Some(handler), std::ptr::null_mut());
+        assert_ne!(c.h, 0);
+        m.poll_until(10, "SUBACK", |_| SUBACKED.load(Ordering::SeqCst));
+        let mgr = m.ptr() as usize;
+        let worker = std::thread::spawn(move || {
+            let o = opts(b"ct/t", b"from the wrong thread", 1);
+            assert_eq!(mg_mqtt_pub(c, &o), 0);
+            assert_eq!(mg_last_error(), meerkat::ffi::error::MG_ERR_WRONG_THREAD);
+            for i in 0..200 {
+                let msg = format!("w{i}");
+                let o = opts(b"ct/t", msg.as_bytes(), 1);
+                loop {
+                    match mg_mqtt_pub_wakeup(mgr as *mut mg_mgr, c, &o) {
+                        0 => break,
+                        e if e == meerkat::ffi::error::MG_ERR_FULL => std::thread::sleep(Duration::from_millis(1)),
+                        e => panic!("mg_mqtt_pub_wakeup: {e}"),
+                    }
+                }
+            }
+        });
+        m.poll_until(20, "200 messages", |_| GOT.lock().unwrap().len() >= 200);
+        worker.join().unwrap();
+        let got = GOT.lock().unwrap().clone();
+        let want: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+        assert_eq!(got, want);
+    }
+}

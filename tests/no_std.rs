@@ -1,4 +1,4 @@
-//! The handle table, the HTTP framers and the JSON scanner build in a `#![no_std]` crate
+//! The handle table, the HTTP framers, the JSON scanner and the MQTT machine build in a `#![no_std]` crate
 //! (DESIGN: "The protocol machines and the handle table build without std").
 
 #[test]

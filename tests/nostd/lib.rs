@@ -14,3 +14,9 @@ pub mod net;
 pub mod queue;
 #[path = "../../src/util/timer.rs"]
 pub mod timer;
+
+extern crate alloc;
+#[path = "../../src/prelude.rs"]
+mod prelude;
+#[path = "../../src/mqtt/mod.rs"]
+pub mod mqtt;
