@@ -1,5 +1,6 @@
-//! The handle table, the HTTP framers, the JSON scanner and the MQTT machine build in a `#![no_std]` crate
-//! (DESIGN: "The protocol machines and the handle table build without std").
+//! The handle table, the HTTP framers, the JSON scanner and the MQTT machine build in a
+//! `#![no_std]` crate (DESIGN: "The protocol machines and the handle table build without
+//! std").
 
 #[test]
 fn portable_core_builds_without_std() {
