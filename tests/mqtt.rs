@@ -924,6 +924,164 @@ fn mqtt5_properties_and_refused_connack() {
     assert!(matches!(l2[0].1, Ev::Open(code) if code >= 0x80), "{l2:?}");
 }
 
+/// Will, retained messages and a persistent session, as mosquitto implements them for our
+/// CONNECT flags: a client that vanishes without DISCONNECT has its will published; a
+/// retained message reaches a later subscriber with RETAIN set; a client that reconnects
+/// with `clean: false` gets CONNACK "session present" and the QoS 1 message published
+/// while it was away.
+#[test]
+fn will_retain_and_persistent_session_through_mosquitto() {
+    let broker = mosquitto(0, None);
+    let url = format!("mqtt://127.0.0.1:{}", broker.port);
+    let m = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let retained: Rc<RefCell<Vec<(String, bool)>>> = Rc::default();
+    let r2 = retained.clone();
+    let rec = recorder(&log);
+    let watcher_handler = move |mm: &Mgr, h: Handle, ev: Event<'_>| {
+        if let Event::MqttMsg(msg) = ev {
+            r2.borrow_mut()
+                .push((String::from_utf8_lossy(msg.data).into_owned(), msg.retain()));
+        }
+        rec(mm, h, ev)
+    };
+    let open = |log: &Log, n: usize| count(log, |e| *e == Ev::Open(0)) >= n;
+
+    // A retained message, published before anyone subscribes.
+    let plog: Log = Rc::default();
+    let p = m
+        .mqtt_connect(
+            &url,
+            &MqttOpts {
+                client_id: b"publisher",
+                clean: true,
+                ..MqttOpts::default()
+            },
+            recorder(&plog),
+        )
+        .unwrap();
+    poll_until(&m, 10, "publisher CONNACK", || open(&plog, 1));
+    m.mqtt_pub(
+        p,
+        &MqttOpts {
+            topic: b"wr/retained",
+            message: b"kept",
+            qos: 1,
+            retain: true,
+            ..MqttOpts::default()
+        },
+    )
+    .unwrap();
+    poll_until(&m, 10, "PUBACK", || {
+        count(&plog, |e| matches!(e, Ev::Cmd(mq::PUBACK, ..))) == 1
+    });
+
+    // A watcher subscribes to everything under wr/: it gets the retained message at once.
+    let w = m
+        .mqtt_connect(
+            &url,
+            &MqttOpts {
+                client_id: b"watcher",
+                clean: true,
+                ..MqttOpts::default()
+            },
+            watcher_handler,
+        )
+        .unwrap();
+    poll_until(&m, 10, "watcher CONNACK", || open(&log, 1));
+    m.mqtt_sub(
+        w,
+        &MqttOpts {
+            topic: b"wr/#",
+            qos: 1,
+            ..MqttOpts::default()
+        },
+    )
+    .unwrap();
+    poll_until(&m, 10, "the retained message", || !retained.borrow().is_empty());
+    assert_eq!(retained.borrow()[0], ("kept".to_string(), true));
+
+    // A client with a will vanishes (closed without DISCONNECT): the broker publishes it.
+    let dlog: Log = Rc::default();
+    let d = m
+        .mqtt_connect(
+            &url,
+            &MqttOpts {
+                client_id: b"doomed",
+                topic: b"wr/will",
+                message: b"doomed is gone",
+                qos: 1,
+                clean: true,
+                ..MqttOpts::default()
+            },
+            recorder(&dlog),
+        )
+        .unwrap();
+    poll_until(&m, 10, "doomed CONNACK", || open(&dlog, 1));
+    m.close(d).unwrap();
+    poll_until(&m, 10, "the will", || {
+        retained.borrow().iter().any(|(t, r)| t == "doomed is gone" && !r)
+    });
+
+    // Persistent session: subscribe with clean=false, leave, a message comes meanwhile,
+    // come back with clean=false.
+    let slog: Log = Rc::default();
+    let sess = MqttOpts {
+        client_id: b"sleeper",
+        clean: false,
+        ..MqttOpts::default()
+    };
+    let s1 = m.mqtt_connect(&url, &sess, recorder(&slog)).unwrap();
+    poll_until(&m, 10, "sleeper CONNACK", || open(&slog, 1));
+    m.mqtt_sub(
+        s1,
+        &MqttOpts {
+            topic: b"wr/mail",
+            qos: 1,
+            ..MqttOpts::default()
+        },
+    )
+    .unwrap();
+    poll_until(&m, 10, "sleeper SUBACK", || {
+        count(&slog, |e| matches!(e, Ev::Cmd(mq::SUBACK, ..))) == 1
+    });
+    m.mqtt_disconnect(s1, None).unwrap();
+    m.drain(s1).unwrap();
+    poll_until(&m, 10, "sleeper gone", || count(&slog, |e| *e == Ev::Close) == 1);
+    m.mqtt_pub(
+        p,
+        &MqttOpts {
+            topic: b"wr/mail",
+            message: b"while you slept",
+            qos: 1,
+            ..MqttOpts::default()
+        },
+    )
+    .unwrap();
+    poll_until(&m, 10, "PUBACK", || {
+        count(&plog, |e| matches!(e, Ev::Cmd(mq::PUBACK, ..))) == 2
+    });
+    let present = Rc::new(RefCell::new(None));
+    let pr = present.clone();
+    let rec2 = recorder(&slog);
+    m.mqtt_connect(&url, &sess, move |mm: &Mgr, h: Handle, ev: Event<'_>| {
+        if let Event::MqttCmd(msg) = ev {
+            if msg.cmd == mq::CONNACK {
+                *pr.borrow_mut() = msg.dgram.get(2).copied();
+            }
+        }
+        rec2(mm, h, ev)
+    })
+    .unwrap();
+    poll_until(&m, 10, "the message kept for the sleeper", || {
+        slog.borrow()
+            .iter()
+            .any(|(_, e)| matches!(e, Ev::Msg(t, d, 1, _) if t == "wr/mail" && d == b"while you slept"))
+    });
+    assert_eq!(*present.borrow(), Some(1), "CONNACK says session present");
+    assert_eq!(count(&log, |e| matches!(e, Ev::Error(_))), 0, "{:?}", log.borrow());
+}
+
 // ---- the C API from other threads ---------------------------------------------------------------
 
 mod c_threads {

@@ -455,7 +455,7 @@ impl Mgr {
                 }
             };
             // Automatic replies and session bookkeeping.
-            let (deliver, connack, retransmit) = {
+            let (deliver, connack) = {
                 let mut core = self.core.borrow_mut();
                 let Some(c) = core.conns.get_mut(h) else { return };
                 let Conn {
@@ -474,7 +474,6 @@ impl Mgr {
                 m.session.received(now);
                 let before = out.len();
                 let mut connack = None;
-                let mut retransmit = false;
                 match &p {
                     Packet::Connect(cn) => {
                         m.session.version = if cn.level == 5 { 5 } else { 4 };
@@ -482,8 +481,7 @@ impl Mgr {
                     }
                     Packet::Connack { code, .. } => {
                         connack = Some(*code);
-                        retransmit = *code == 0 && core::mem::take(&mut m.resume);
-                        if retransmit {
+                        if *code == 0 && core::mem::take(&mut m.resume) {
                             m.session.retransmit(out);
                         }
                     }
@@ -493,9 +491,8 @@ impl Mgr {
                 if out.len() != before {
                     m.session.sent(now);
                 }
-                (deliver, connack, retransmit)
+                (deliver, connack)
             };
-            let _ = retransmit;
             if let Some(code) = connack {
                 self.dispatch(h, Event::MqttOpen(code));
             }
