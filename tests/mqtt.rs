@@ -310,12 +310,37 @@ fn paho_clients_through_the_broker_example() {
             describe(&out)
         );
     }
+    // A client that sends a malformed packet after its CONNECT: the broker example sees one
+    // MG_EV_ERROR and one MG_EV_CLOSE for it, and the socket is closed.
+    let mut child = child;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut connect = Vec::new();
+    mq::packet::Connect {
+        level: 4,
+        clean: true,
+        client_id: b"bad",
+        ..Default::default()
+    }
+    .encode(&mut connect);
+    s.write_all(&connect).unwrap();
+    let mut connack = [0u8; 4];
+    s.read_exact(&mut connack).unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00]);
+    s.write_all(&[0x30, 0x05, 0x00, 0x09, b'a', b'b', b'c']).unwrap(); // topic past the end
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "nothing after CONNACK: {rest:?}");
+    child.wait_line("the error", |l| l.starts_with("error: malformed MQTT packet"));
+    child.wait_line("the close", |l| l == "client closed");
     let f = child.stop();
     f.assert_no_sanitizer_report();
     let n = |line: &str| f.stdout.iter().filter(|l| *l == line).count();
-    assert_eq!(n("client connected, MQTT version 4"), 2, "{}", f.describe());
+    assert_eq!(n("client connected, MQTT version 4"), 3, "{}", f.describe());
     assert_eq!(n("client connected, MQTT version 5"), 2, "{}", f.describe());
-    assert_eq!(n("client closed"), 4, "{}", f.describe());
+    assert_eq!(n("client closed"), 5, "{}", f.describe());
+    let errors = f.stdout.iter().filter(|l| l.starts_with("error: ")).count();
+    assert_eq!(errors, 1, "{}", f.describe());
 }
 
 // ---- the Rust API: recorded events -----------------------------------------------------------
