@@ -93,6 +93,30 @@ impl fmt::Debug for MqttState {
     }
 }
 
+/// The packet-handling half of the glue, reached through function pointers that only
+/// [`Mgr::mqtt_connect_with`] and [`Mgr::mqtt_listen_with`] install: the manager's hooks
+/// (`mqtt_step`, `mqtt_deliver`) name no codec or session code, so a program that never
+/// opens an MQTT connection does not link it (`--gc-sections` drops it; about 14 KB of
+/// text at `-Os`).
+#[derive(Clone, Copy)]
+struct Ops {
+    step: fn(&Mgr, Handle, u64),
+    deliver: fn(&Mgr, Handle, Vec<u8>),
+}
+
+static OPS: spin::Mutex<Option<Ops>> = spin::Mutex::new(None);
+
+fn install_ops() {
+    *OPS.lock() = Some(Ops {
+        step: |m, h, now| m.mqtt_step_impl(h, now),
+        deliver: |m, h, packet| m.mqtt_deliver_impl(h, packet),
+    });
+}
+
+fn ops() -> Option<Ops> {
+    *OPS.lock()
+}
+
 /// The new protocol state of a connection accepted by an MQTT listener.
 pub(super) fn accepted_proto() -> Proto {
     Proto::Mqtt(Box::new(MqttState::new(4)))
@@ -139,6 +163,7 @@ impl Mgr {
 
     /// [`Mgr::mqtt_connect`] with a shared handler.
     pub fn mqtt_connect_with(&self, url: &str, opts: &MqttOpts<'_>, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+        install_ops();
         let h = self.connect_with(url, handler, ProtoKind::Raw)?;
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             if !c.closing {
@@ -190,11 +215,12 @@ impl Mgr {
     /// replies); the broker logic (CONNACK, SUBACK, forwarding) is the application's, as in
     /// Mongoose's `mqtt-server` tutorial. The protocol version is taken from CONNECT.
     pub fn mqtt_listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(handler), ProtoKind::Mqtt)
+        self.mqtt_listen_with(url, Rc::new(handler))
     }
 
     /// [`Mgr::mqtt_listen`] with a shared handler.
     pub fn mqtt_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+        install_ops();
         self.listen_with(url, handler, ProtoKind::Mqtt)
     }
 
@@ -418,8 +444,16 @@ impl Mgr {
         self.mqtt_with(h, out.len(), |_, o, _| o.extend_from_slice(&out))
     }
 
-    /// Frame, answer and deliver what `h` received, one packet at a time.
+    /// Frame, answer and deliver what `h` received (through [`Ops`]).
     pub(super) fn mqtt_step(&self, h: Handle, now: u64) {
+        match ops() {
+            Some(o) => (o.step)(self, h, now),
+            None => self.fail(h, "MQTT is not set up on this manager"),
+        }
+    }
+
+    /// Frame, answer and deliver what `h` received, one packet at a time.
+    fn mqtt_step_impl(&self, h: Handle, now: u64) {
         loop {
             // Take the receive buffer out (parsing and the handler then need no borrow).
             let (buf, off, version, max) = {
@@ -569,6 +603,13 @@ impl Mgr {
     /// A PUBLISH queued by another thread ([`Sender::mqtt_pub`]) reached the loop: send it
     /// with a packet id, or hand it back as undelivered.
     pub(super) fn mqtt_deliver(&self, h: Handle, packet: Vec<u8>) {
+        match ops() {
+            Some(o) => (o.deliver)(self, h, packet),
+            None => self.report_undelivered(h, packet),
+        }
+    }
+
+    fn mqtt_deliver_impl(&self, h: Handle, packet: Vec<u8>) {
         let sent = (|| {
             let version = self.mqtt_version(h)?;
             let Ok(Packet::Publish(p)) = Packet::decode(&packet, 4) else {
