@@ -13,9 +13,10 @@
  *   mg_last_error(). Mongoose calls that returned bool now return int: test `< 0`.
  * - Threads: a manager belongs to the thread that called mg_mgr_init. Every call on it,
  *   its connections or its timers must come from that thread, except mg_wakeup,
- *   mg_wakeup_all and mg_wakeup_loop, which any thread may call; from another thread they
- *   return MG_ERR_WRONG_THREAD and do nothing. String, URL, printf, logging, clock and
- *   random helpers may be called from any thread.
+ *   mg_wakeup_all, mg_wakeup_loop and mg_mqtt_pub_wakeup, which any thread may call; from
+ *   another thread they return MG_ERR_WRONG_THREAD and do nothing. String, URL, printf,
+ *   logging, clock and random helpers, mg_mqtt_parse and mg_mqtt_next_prop may be called
+ *   from any thread.
  * - Memory: a pointer passed in (a buffer with its length, a string) is only read during
  *   the call; nothing keeps it afterwards unless the function says so (fn_data, arg).
  *   A (NULL, 0) buffer is empty; (NULL, n > 0) is MG_ERR_INVALID. Data given to an event
