@@ -9,7 +9,7 @@
 //! - `qos0`: publish `MQTT_BENCH_QOS0` (200000) QoS 0 messages of 64 bytes as fast as the
 //!   send buffer drains (kept under 256 KiB), then one QoS 1 message whose PUBACK says the
 //!   broker has read them all: messages per second.
-//! - `qos1`: subscribed at QoS 1 to the topic it publishes to, `MQTT_BENCH_QOS1` (2000)
+//! - `qos1`: subscribed at QoS 1 to the topic it publishes to, `MQTT_BENCH_QOS1` (5000)
 //!   round trips: PUBLISH, PUBACK, the message back, our PUBACK, the next PUBLISH: round
 //!   trips per second.
 //!
@@ -170,7 +170,7 @@ fn run() -> BenchResult<()> {
     let mongoose = std::env::var_os("MQTT_BENCH_MONGOOSE").map(PathBuf::from);
     let rounds = env_num("MQTT_BENCH_ROUNDS", 3usize).clamp(1, 50);
     let n0 = env_num("MQTT_BENCH_QOS0", 200_000u64).max(1);
-    let n1 = env_num("MQTT_BENCH_QOS1", 2_000u64).max(1);
+    let n1 = env_num("MQTT_BENCH_QOS1", 5_000u64).max(1);
 
     let lib = common::release_staticlib()?;
     let dir = common::bench_dir(&lib, "mqtt-bench")?;
