@@ -13,9 +13,10 @@
  *   mg_last_error(). Mongoose calls that returned bool now return int: test `< 0`.
  * - Threads: a manager belongs to the thread that called mg_mgr_init. Every call on it,
  *   its connections or its timers must come from that thread, except mg_wakeup,
- *   mg_wakeup_all and mg_wakeup_loop, which any thread may call; from another thread they
- *   return MG_ERR_WRONG_THREAD and do nothing. String, URL, printf, logging, clock and
- *   random helpers may be called from any thread.
+ *   mg_wakeup_all, mg_wakeup_loop and mg_mqtt_pub_wakeup, which any thread may call; from
+ *   another thread they return MG_ERR_WRONG_THREAD and do nothing. String, URL, printf,
+ *   logging, clock and random helpers, mg_mqtt_parse and mg_mqtt_next_prop may be called
+ *   from any thread.
  * - Memory: a pointer passed in (a buffer with its length, a string) is only read during
  *   the call; nothing keeps it afterwards unless the function says so (fn_data, arg).
  *   A (NULL, 0) buffer is empty; (NULL, n > 0) is MG_ERR_INVALID. Data given to an event
@@ -858,6 +859,13 @@ struct mg_limits {
    "WebSocket handshake timed out" and close.
    */
   uint32_t ws_handshake_timeout_ms;
+  /*
+   MQTT: largest packet received, fixed header included (default 1 MiB, at least 2; a
+   packet is also bounded by `max_recv`). A bigger one gets `MG_EV_ERROR` and the
+   connection closes, as soon as its fixed header says its size. Appended after
+   `ws_handshake_timeout_ms` (Mongoose has no such cap).
+   */
+  size_t mqtt_max_packet;
 };
 
 /*
@@ -915,6 +923,126 @@ struct mg_stats {
  application. `data` is valid until the callback returns.
  */
 typedef void (*mg_undelivered_fn_t)(struct mg_conn c, struct mg_str *data, void *arg);
+
+/*
+ One MQTT 5 property (Mongoose's `struct mg_mqtt_prop`): `id` is an `MQTT_PROP_*`; `iv`
+ the value of byte, two-byte, four-byte and variable-integer properties; `val` the
+ string or binary value; `key` the name of a user property (with its value in `val`).
+ Filled by `mg_mqtt_next_prop` with views into the message; given by the application in
+ `mg_mqtt_opts.props` (read during the call only).
+ */
+struct mg_mqtt_prop {
+  uint8_t id;
+  uint32_t iv;
+  struct mg_str key;
+  struct mg_str val;
+};
+
+/*
+ Options of `mg_mqtt_connect`, `mg_mqtt_login`, `mg_mqtt_pub`, `mg_mqtt_sub`,
+ `mg_mqtt_unsub` and `mg_mqtt_disconnect` (Mongoose's `struct mg_mqtt_opts`, same
+ layout). Zero it and set what the call uses. Everything is read during the call only
+ (copied into the send buffer).
+ */
+struct mg_mqtt_opts {
+  /*
+   CONNECT: user name; empty: none.
+   */
+  struct mg_str user;
+  /*
+   CONNECT: password; empty: none.
+   */
+  struct mg_str pass;
+  /*
+   CONNECT: client id; empty: 20 random characters.
+   */
+  struct mg_str client_id;
+  /*
+   CONNECT: will topic (empty: no will); PUBLISH, SUBSCRIBE, UNSUBSCRIBE: the topic.
+   */
+  struct mg_str topic;
+  /*
+   CONNECT: will payload; PUBLISH: the payload.
+   */
+  struct mg_str message;
+  /*
+   QoS 0, 1 or 2 (CONNECT: of the will).
+   */
+  uint8_t qos;
+  /*
+   4 (MQTT 3.1.1; also for 0) or 5.
+   */
+  uint8_t version;
+  /*
+   CONNECT: keep-alive in seconds (0: none). meerkat then also pings when idle and fails
+   a silent broker (see `mg_mqtt_connect`).
+   */
+  uint16_t keepalive;
+  /*
+   PUBLISH: 0 for a new message; the id an earlier `mg_mqtt_pub` returned to send that
+   message again (DUP set, same id).
+   */
+  uint16_t retransmit_id;
+  /*
+   PUBLISH, and CONNECT's will: retain.
+   */
+  bool retain;
+  /*
+   CONNECT: clean session.
+   */
+  bool clean;
+  /*
+   MQTT 5: properties of the packet (NULL if none).
+   */
+  struct mg_mqtt_prop *props;
+  size_t num_props;
+  /*
+   MQTT 5 CONNECT: will properties (NULL if none).
+   */
+  struct mg_mqtt_prop *will_props;
+  size_t num_will_props;
+};
+
+/*
+ A received MQTT packet (`ev_data` of `MG_EV_MQTT_MSG` and `MG_EV_MQTT_CMD`; filled by
+ `mg_mqtt_parse`), Mongoose's `struct mg_mqtt_message`. `topic`, `data` and `dgram` point
+ into meerkat's receive buffer, valid until the handler returns.
+ */
+struct mg_mqtt_message {
+  /*
+   PUBLISH: the topic.
+   */
+  struct mg_str topic;
+  /*
+   PUBLISH: the payload.
+   */
+  struct mg_str data;
+  /*
+   The whole packet, fixed header included.
+   */
+  struct mg_str dgram;
+  /*
+   Packet id (PUBLISH with QoS > 0, the acks, SUBSCRIBE/SUBACK, UNSUBSCRIBE/UNSUBACK).
+   */
+  uint16_t id;
+  /*
+   Packet type (`MQTT_CMD_*`).
+   */
+  uint8_t cmd;
+  /*
+   PUBLISH: QoS.
+   */
+  uint8_t qos;
+  /*
+   CONNACK: return code (0: accepted); MQTT 5 acks: the reason code.
+   */
+  uint8_t ack;
+  /*
+   MQTT 5: offset of the properties in `dgram`, and their size.
+   */
+  size_t props_start;
+  size_t props_size;
+};
 
 /*
  A lock-free single-producer single-consumer queue of messages in a caller buffer
@@ -1999,6 +2127,123 @@ struct mg_conn mg_modbus_listen(struct mg_mgr *mgr,
                                 const char *url,
                                 mg_event_handler_t f,
                                 void *fn_data);
+
+/*
+ Open an MQTT client connection to `url` (`mqtt://host[:port]`, port 1883 by default, or
+ `mqtts://host[:port]`, 8883, with TLS: call `mg_tls_init` in `MG_EV_CONNECT` as for any
+ TLS client) and queue CONNECT built from `opts` (NULL: MQTT 3.1.1, random client id, no
+ keep-alive). Events: `MG_EV_OPEN`, `MG_EV_RESOLVE`, `MG_EV_CONNECT`, (`MG_EV_TLS_HS`),
+ then `MG_EV_MQTT_OPEN` when CONNACK arrives (`ev_data`: `int *` with its code; 0 is
+ success, any other closes the connection after this packet's events), `MG_EV_MQTT_MSG`
+ for each PUBLISH (already acknowledged: PUBACK for QoS 1, PUBREC for QoS 2) and
+ `MG_EV_MQTT_CMD` for every packet (`struct mg_mqtt_message *`). A malformed packet or one
+ over `mg_limits.mqtt_max_packet` gives one `MG_EV_ERROR` then `MG_EV_CLOSE`. With
+ `opts->keepalive` set, meerkat sends PINGREQ whenever nothing was sent for that long and
+ fails the connection ("MQTT keep-alive timed out") when nothing came from the broker for
+ 1.5 times that (Mongoose leaves both to the application). Returns the handle or `{0}`
+ with `mg_last_error()` as for `mg_connect`. Owner thread.
+ */
+struct mg_conn mg_mqtt_connect(struct mg_mgr *mgr,
+                               const char *url,
+                               const struct mg_mqtt_opts *opts,
+                               mg_event_handler_t f,
+                               void *fn_data);
+
+/*
+ Listen for MQTT clients on `url` (`mqtt://0.0.0.0:1883`). Every packet an accepted
+ client sends is delivered as `MG_EV_MQTT_CMD` (PUBLISH also as `MG_EV_MQTT_MSG`, after
+ the automatic PUBACK/PUBREC); the protocol version is taken from the client's CONNECT.
+ Answering CONNECT, SUBSCRIBE and PINGREQ and forwarding messages is the application's
+ (see `c-examples/mqtt-broker`), as in Mongoose. Returns the handle or `{0}` with
+ `mg_last_error()` as for `mg_listen`. Owner thread.
+ */
+struct mg_conn mg_mqtt_listen(struct mg_mgr *mgr,
+                              const char *url,
+                              mg_event_handler_t f,
+                              void *fn_data);
+
+/*
+ Queue CONNECT on `c` (done by `mg_mqtt_connect`; for logging in again). Sets the
+ connection's protocol version and keep-alive from `opts`. Returns 0, or `MG_ERR_FULL`,
+ `MG_ERR_TOO_LARGE`, `MG_ERR_INVALID`, `MG_ERR_UNSUPPORTED` (not an MQTT connection),
+ `MG_ERR_CLOSING`, `MG_ERR_STALE` (Mongoose returns nothing). Owner thread.
+ */
+int mg_mqtt_login(struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Queue PUBLISH of `opts->message` to `opts->topic` at `opts->qos` with `opts->retain`
+ (MQTT 5: `opts->props`). Returns the packet id: 0 for QoS 0, a new id (counted per
+ manager, never 0) for QoS 1/2, or `opts->retransmit_id` when set (the message is sent
+ again with DUP). On failure returns 0 with `mg_last_error()` set (`MG_ERR_FULL` when the
+ send buffer cannot take it: retry later; `MG_ERR_UNSUPPORTED`, `MG_ERR_STALE`,
+ `MG_ERR_INVALID`...); Mongoose closes the connection with "OOM" instead. Owner thread.
+ */
+uint16_t mg_mqtt_pub(struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Any thread: publish on MQTT connection `c` of `mgr` through the loop, as `mg_wakeup`
+ sends bytes: same FIFO (in order with `mg_wakeup` messages to `c`), caps and errors
+ (`MG_ERR_STALE`, `MG_ERR_FULL`, `MG_ERR_CLOSING`; `MG_ERR_INVALID` for a bad topic or QoS).
+ Uses `opts->topic`, `opts->message`, `opts->qos`, `opts->retain`; the loop gives QoS 1/2
+ messages their id. When `c` closes before the message is sent, the undelivered callback
+ (`mg_mgr_set_undelivered_fn`) gets the PUBLISH packet as MQTT 3.1.1 bytes (parse it with
+ `mg_mqtt_parse`). Returns 0 when queued. (Not in Mongoose.)
+ */
+int mg_mqtt_pub_wakeup(struct mg_mgr *mgr, struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Queue SUBSCRIBE to `opts->topic` (a filter; `+` and `#` wildcards) at `opts->qos`.
+ Returns the packet id (> 0), or a negative `MG_ERR_*` (Mongoose returns nothing).
+ Owner thread.
+ */
+int mg_mqtt_sub(struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Queue UNSUBSCRIBE from `opts->topic`. Returns the packet id or a negative `MG_ERR_*`.
+ Owner thread.
+ */
+int mg_mqtt_unsub(struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Queue a fixed header (`cmd << 4 | flags`, remaining length `len`); send the body with
+ `mg_send`. Returns 0 or a negative `MG_ERR_*` (`MG_ERR_INVALID` for `cmd` or `flags` over
+ 15 or `len` over 268435455). Owner thread.
+ */
+int mg_mqtt_send_header(struct mg_conn c, uint8_t cmd, uint8_t flags, uint32_t len);
+
+/*
+ Queue PINGREQ. Returns 0 or a negative `MG_ERR_*`. Owner thread.
+ */
+int mg_mqtt_ping(struct mg_conn c);
+
+/*
+ Queue PINGRESP (a broker's answer to PINGREQ). Returns 0 or a negative `MG_ERR_*`.
+ Owner thread.
+ */
+int mg_mqtt_pong(struct mg_conn c);
+
+/*
+ Queue DISCONNECT (MQTT 5: reason 0 and `opts->props`; `opts` may be NULL). The
+ connection stays open: close it with `mg_close`/`mg_drain` (the broker closes too).
+ Returns 0 or a negative `MG_ERR_*`. Owner thread.
+ */
+int mg_mqtt_disconnect(struct mg_conn c, const struct mg_mqtt_opts *opts);
+
+/*
+ Frame the packet at the start of `buf` (`len` bytes) for protocol `version` (4 or 5) into
+ `*m` (views into `buf`). Returns `MQTT_OK` (0), `MQTT_INCOMPLETE` (1: need more bytes) or
+ `MQTT_MALFORMED` (2; also for NULL `m`, or (NULL, len > 0)). meerkat checks the whole
+ packet (reserved flags, every length, UTF-8 topics, MQTT 5 properties), where Mongoose
+ checks lengths only. Any thread (pure).
+ */
+int mg_mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, struct mg_mqtt_message *m);
+
+/*
+ Walk the MQTT 5 properties of `msg`: start with `ofs` 0 and pass back what it returns.
+ Fills `*prop` (views into `msg->dgram`) and returns the next offset, or 0 at the end (or
+ for a malformed property, NULL pointers). Any thread (pure).
+ */
+size_t mg_mqtt_next_prop(struct mg_mqtt_message *msg, struct mg_mqtt_prop *prop, size_t ofs);
 
 /*
  `mg_aton(str, &addr)`: parse an IP address without a port: `""` (0.0.0.0), `localhost`

@@ -41,7 +41,7 @@
 //! → handler (a Rust closure, or [`ffi`]'s adapter to a C function).
 //! - [`handle`]: generational slot table (G1).
 //! - [`mgr`]: event manager: connections, poll loop, timers, wakeup queue, dispatch.
-//! - [`http`], [`ws`]: sans-IO HTTP/1.1 and WebSocket machines; [`serve`]: static files;
+//! - [`http`], [`ws`], [`mqtt`]: sans-IO HTTP/1.1, WebSocket and MQTT 3.1.1/5 machines; [`serve`]: static files;
 //!   [`tls`]: rustls glue; [`util`]: pure helpers (string matching, URLs, clock hooks).
 //! - [`dns`] (with mDNS), [`sntp`], [`modbus`]: sans-IO DNS/mDNS, SNTP and Modbus TCP
 //!   machines; the manager drives them (`Mgr::set_dns`, `Mgr::sntp_connect`,
@@ -70,6 +70,7 @@ pub mod http;
 pub mod log;
 pub mod mgr;
 pub mod modbus;
+pub mod mqtt;
 pub mod serve;
 pub mod sntp;
 pub mod sys;

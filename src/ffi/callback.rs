@@ -157,6 +157,21 @@ impl Handler for CHandler {
             Event::MdnsReq(r) => super::dns::call_mdns_req(r, |p| self.call(h, MG_EV_MDNS_REQ, p)),
             Event::MdnsResp(r) => super::dns::call_mdns_resp(r, |p| self.call(h, MG_EV_MDNS_RESP, p)),
             Event::ModbusReq(r) => super::modbus::call_modbus(r, |p| self.call(h, MG_EV_MODBUS_REQ, p)),
+            Event::MqttOpen(code) => {
+                // Mongoose documents `int *` and passes a pointer to its `uint8_t`: an
+                // `int` holding the code reads right both ways (on little-endian targets).
+                let mut code = code as c_int;
+                self.call(h, MG_EV_MQTT_OPEN, &mut code as *mut c_int as *mut c_void);
+            }
+            Event::MqttMsg(m) | Event::MqttCmd(m) => {
+                let mut mm = super::mqtt::mg_mqtt_message::from_core(m);
+                let ev = if matches!(ev, Event::MqttMsg(_)) {
+                    MG_EV_MQTT_MSG
+                } else {
+                    MG_EV_MQTT_CMD
+                };
+                self.call(h, ev, &mut mm as *mut _ as *mut c_void);
+            }
             // Events of later protocols a C handler has no number for.
             #[allow(unreachable_patterns)]
             _ => {}

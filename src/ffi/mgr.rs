@@ -77,6 +77,7 @@ pub extern "C" fn mg_mgr_get_limits(mgr: *mut mg_mgr, out: *mut mg_limits) -> c_
                 ws_pong_timeout_ms: l.ws_pong_timeout_ms.min(u32::MAX as u64) as u32,
                 ws_close_timeout_ms: l.ws_close_timeout_ms.min(u32::MAX as u64) as u32,
                 ws_handshake_timeout_ms: l.ws_handshake_timeout_ms.min(u32::MAX as u64) as u32,
+                mqtt_max_packet: l.mqtt_max_packet,
             },
         )?;
         Ok(MG_OK)
@@ -112,6 +113,7 @@ pub extern "C" fn mg_mgr_set_limits(mgr: *mut mg_mgr, limits: *const mg_limits) 
             ws_pong_timeout_ms: l.ws_pong_timeout_ms as u64,
             ws_close_timeout_ms: l.ws_close_timeout_ms as u64,
             ws_handshake_timeout_ms: l.ws_handshake_timeout_ms as u64,
+            mqtt_max_packet: l.mqtt_max_packet,
         })?;
         Ok(MG_OK)
     })

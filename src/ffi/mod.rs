@@ -27,6 +27,7 @@ pub mod mem;
 pub mod mgr;
 pub mod misc;
 pub mod modbus;
+pub mod mqtt;
 pub mod net;
 pub mod print;
 pub mod queue;

@@ -267,6 +267,11 @@ pub struct mg_limits {
     /// this many milliseconds after `mg_ws_connect` (default 10000), else `MG_EV_ERROR`
     /// "WebSocket handshake timed out" and close.
     pub ws_handshake_timeout_ms: u32,
+    /// MQTT: largest packet received, fixed header included (default 1 MiB, at least 2; a
+    /// packet is also bounded by `max_recv`). A bigger one gets `MG_EV_ERROR` and the
+    /// connection closes, as soon as its fixed header says its size. Appended after
+    /// `ws_handshake_timeout_ms` (Mongoose has no such cap).
+    pub mqtt_max_packet: usize,
 }
 
 /// Counters of a manager (`mg_mgr_stats`).

@@ -13,6 +13,7 @@ use super::Mgr;
 use crate::handle::Handle;
 use crate::http::{Header, Span};
 use crate::prelude::*;
+pub use crate::mqtt::Message as MqttMessage;
 pub use crate::ws::WsMessage;
 
 /// One event on a connection, in the order Mongoose delivers them: `Open`, then
@@ -72,6 +73,14 @@ pub enum Event<'a> {
     /// read, or set `error` to an exception code; the response goes out when the handler
     /// returns.
     ModbusReq(&'a core::cell::RefCell<crate::modbus::Request>),
+    /// MQTT client: the broker's CONNACK arrived, with its return (3.1.1) or reason (5) code;
+    /// 0 is success, anything else closes the connection after this packet's events.
+    MqttOpen(u8),
+    /// MQTT: a PUBLISH arrived (already acknowledged for QoS 1/2; a QoS 2 retransmission of
+    /// a message not yet released is not delivered twice).
+    MqttMsg(&'a MqttMessage<'a>),
+    /// MQTT: every packet received, after `MqttOpen`/`MqttMsg` for CONNACK/PUBLISH.
+    MqttCmd(&'a MqttMessage<'a>),
 }
 
 /// An mDNS query as [`Event::MdnsReq`] shows it (Mongoose's `struct mg_mdns_req`).

@@ -666,6 +666,8 @@ pub enum Proto {
     Ws(alloc::boxed::Box<super::ws::WsState>),
     /// A WebSocket client waiting for the server's `101` (`Mgr::ws_connect`).
     WsClient(alloc::boxed::Box<super::ws::WsClientHs>),
+    /// MQTT (`Mgr::mqtt_connect`, or accepted by `Mgr::mqtt_listen`).
+    Mqtt(alloc::boxed::Box<super::mqtt::MqttState>),
 }
 
 /// What a listener gives the connections it accepts.
@@ -674,6 +676,7 @@ pub enum ProtoKind {
     #[default]
     Raw,
     Http,
+    Mqtt,
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ impl Mgr {
                     Some(Proto::HttpClient(hc)) => Some(hc.step),
                     Some(Proto::Ws(ws)) => Some(ws.step),
                     Some(Proto::WsClient(wc)) => Some(wc.step),
+                    // Its codec and session through the pointers `mqtt_connect` installed.
+                    Some(Proto::Mqtt(_)) => Some(Mgr::mqtt_step as super::http::StepFn),
                     _ => continue,
                 };
                 match step {
@@ -448,7 +450,10 @@ impl Mgr {
             let core = &mut *core;
             let l = core.limits;
             for (h, c) in core.conns.iter_mut() {
-                if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_)) || c.closing || c.draining {
+                if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_))
+                    || c.closing
+                    || c.draining
+                {
                     continue;
                 }
                 if reading_paused(c, &l) {
@@ -456,7 +461,7 @@ impl Mgr {
                         Proto::HttpServer(hs) => hs.since = now,
                         Proto::HttpClient(hc) => hc.since = now,
                         // WebSockets are under no HTTP timeout (their keep-alive is their own).
-                        Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => {}
+                        Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_) => {}
                     }
                     continue;
                 }

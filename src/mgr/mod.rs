@@ -25,6 +25,7 @@ mod httpconn;
 pub mod mdns;
 pub mod modbus;
 pub mod sntp;
+pub mod mqtt;
 pub mod timer;
 mod tlsio;
 pub mod wakeup;
@@ -101,6 +102,9 @@ pub struct Limits {
     /// WebSocket client: the opening handshake (connect, TLS, the server's `101`) must be
     /// done this long after `ws_connect`, else the connection fails.
     pub ws_handshake_timeout_ms: u64,
+    /// MQTT: largest packet, fixed header included (more: `Event::Error`, close). Packets
+    /// are also bounded by `max_recv`.
+    pub mqtt_max_packet: usize,
 }
 
 impl Limits {
@@ -139,6 +143,7 @@ impl Default for Limits {
             ws_pong_timeout_ms: 10_000,
             ws_close_timeout_ms: 5_000,
             ws_handshake_timeout_ms: 10_000,
+            mqtt_max_packet: 1 << 20,
         }
     }
 }
@@ -338,6 +343,7 @@ impl Conn {
             Proto::HttpClient(hc) => &mut hc.dirty,
             Proto::Ws(ws) => &mut ws.dirty,
             Proto::WsClient(wc) => &mut wc.dirty,
+            Proto::Mqtt(m) => &mut m.dirty,
             Proto::Raw => return false,
         };
         !core::mem::replace(flag, true)
@@ -518,6 +524,8 @@ pub struct Core {
     poll_failed: Vec<(Handle, sys::Errno)>,
     /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
     reply_headers: http::ReplyHeadersMemo,
+    /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
+    pub mqtt_id: u16,
 }
 
 impl Core {
@@ -665,6 +673,7 @@ impl Mgr {
                 ready: Vec::new(),
                 poll_failed: Vec::new(),
                 reply_headers: http::ReplyHeadersMemo::default(),
+                mqtt_id: 0,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
@@ -714,6 +723,7 @@ impl Mgr {
             || l.http_max_headers == 0
             || l.http_max_head < 16
             || l.ws_max_message == 0
+            || l.mqtt_max_packet < 2
         {
             return Err(Error::Invalid);
         }
@@ -984,7 +994,7 @@ impl Mgr {
                     }
                     // Raw bytes on a WebSocket, as Mongoose's `mg_send` (framed later with
                     // `mg_ws_wrap`, or already framed by the application).
-                    Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) => out.extend_from_slice(data),
+                    Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_) => out.extend_from_slice(data),
                 }
                 Ok(())
             }
@@ -1525,6 +1535,7 @@ impl Mgr {
                     .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
                     .min(ws::ws_due(c)),
             };
+            let wake_at = wake_at.min(mqtt::due_at(c));
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
             } else {
@@ -1646,6 +1657,8 @@ impl Mgr {
                     if kind == ProtoKind::Http {
                         let limits = self.limits().http();
                         conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
+                    } else if kind == ProtoKind::Mqtt {
+                        conn.proto = mqtt::accepted_proto();
                     }
                     conn.is_accepted = true;
                     conn.tls = tls;
@@ -1981,6 +1994,7 @@ impl Mgr {
                 }
                 Msg::Resolved(h, r) => self.on_resolved(h, r),
                 m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
+                Msg::MqttPub(h, data) => self.mqtt_deliver(h, data),
             }
         }
     }
@@ -2006,6 +2020,7 @@ impl Mgr {
         self.tls_timeouts(now);
         self.http_timeouts(now);
         self.ws_timeouts(now);
+        self.mqtt_timeouts(now);
     }
 
     fn poll_event(&self, now: u64) {

@@ -34,6 +34,9 @@ pub enum Msg {
     /// `mg_ws_wakeup_all`: one WebSocket message (opcode, payload) for each of the listed
     /// connections (the WebSockets that were open when it was accepted).
     WsAll(u8, Vec<u8>, Vec<Handle>),
+    /// `mg_mqtt_pub_wakeup` / [`Sender::mqtt_pub`]: a PUBLISH for one MQTT connection (same
+    /// FIFO and caps as `ToConn`; handed back as undelivered the same way).
+    MqttPub(Handle, Vec<u8>),
 }
 
 impl Msg {
@@ -41,7 +44,7 @@ impl Msg {
     /// list of recipients too (it is memory held by the queue as well).
     fn charge(&self) -> usize {
         match self {
-            Msg::ToConn(_, d) | Msg::Broadcast(d) | Msg::WsTo(_, _, d) => d.len(),
+            Msg::ToConn(_, d) | Msg::Broadcast(d) | Msg::WsTo(_, _, d) | Msg::MqttPub(_, d) => d.len(),
             Msg::WsAll(_, d, to) => d
                 .len()
                 .saturating_add(to.len().saturating_mul(core::mem::size_of::<Handle>())),
@@ -53,7 +56,7 @@ impl Msg {
     /// the manager is freed: what goes to the undelivered callback.
     pub fn into_undelivered(self) -> Vec<(Handle, Vec<u8>)> {
         match self {
-            Msg::ToConn(h, d) | Msg::WsTo(h, _, d) => alloc::vec![(h, d)],
+            Msg::ToConn(h, d) | Msg::WsTo(h, _, d) | Msg::MqttPub(h, d) => alloc::vec![(h, d)],
             Msg::WsAll(_, d, to) => to.into_iter().map(|h| (h, d.clone())).collect(),
             Msg::Broadcast(_) | Msg::Resolved(..) => Vec::new(),
         }
@@ -192,7 +195,7 @@ impl Shared {
         }
         let mut orphans = Vec::new();
         let mine = |m: &Msg| match m {
-            Msg::ToConn(t, _) | Msg::WsTo(t, _, _) => *t == h,
+            Msg::ToConn(t, _) | Msg::WsTo(t, _, _) | Msg::MqttPub(t, _) => *t == h,
             Msg::WsAll(_, _, to) => to.contains(&h),
             _ => false,
         };
@@ -200,7 +203,7 @@ impl Shared {
             let mut keep = VecDeque::with_capacity(q.msgs.len());
             while let Some(m) = q.msgs.pop_front() {
                 match m {
-                    Msg::ToConn(t, data) | Msg::WsTo(t, _, data) if t == h => {
+                    Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
                         q.bytes -= data.len();
                         q.count -= 1;
                         orphans.push(data);
@@ -297,20 +300,26 @@ impl Shared {
     /// Any thread: queue bytes for one connection. Refused (with nothing queued) when the
     /// handle is known to be stale, the queue is full, or the manager is being freed.
     pub fn push_to(&self, h: Handle, data: &[u8]) -> Result<(), Error> {
-        self.push_user(Some(h), data)
+        self.push_user(Some(h), data, false)
+    }
+
+    /// Any thread: queue an MQTT PUBLISH for connection `h` (as `push_to`).
+    pub fn push_mqtt(&self, h: Handle, packet: &[u8]) -> Result<(), Error> {
+        self.push_user(Some(h), packet, true)
     }
 
     /// Any thread: queue bytes for every connection.
     pub fn push_broadcast(&self, data: &[u8]) -> Result<(), Error> {
-        self.push_user(None, data)
+        self.push_user(None, data, false)
     }
 
-    fn push_user(&self, target: Option<Handle>, data: &[u8]) -> Result<(), Error> {
+    fn push_user(&self, target: Option<Handle>, data: &[u8], mqtt: bool) -> Result<(), Error> {
         self.push_msg(|q| match target {
             Some(h) if q.live.get(h.slot()) != Some(&h.serial()) => {
                 q.stats.rejected_stale += 1;
                 Err(Error::Stale)
             }
+            Some(h) if mqtt => Ok(Msg::MqttPub(h, data.to_vec())),
             Some(h) => Ok(Msg::ToConn(h, data.to_vec())),
             None => Ok(Msg::Broadcast(data.to_vec())),
         })
@@ -427,6 +436,10 @@ impl Sender {
     pub fn wake(&self) {
         self.0.wake()
     }
+    /// Queue an encoded MQTT PUBLISH for `conn` (see `Sender::mqtt_pub` in `mgr/mqtt.rs`).
+    pub(crate) fn push_mqtt(&self, conn: Handle, packet: Vec<u8>) -> Result<(), Error> {
+        self.0.push_mqtt(conn, &packet)
+    }
 }
 
 #[cfg(test)]
@@ -458,7 +471,7 @@ mod tests {
     fn payloads(msgs: VecDeque<Msg>) -> Vec<(Option<Handle>, Vec<u8>)> {
         msgs.into_iter()
             .map(|m| match m {
-                Msg::ToConn(h, d) => (Some(h), d),
+                Msg::ToConn(h, d) | Msg::MqttPub(h, d) => (Some(h), d),
                 Msg::Broadcast(d) => (None, d),
                 Msg::Resolved(h, r) => (Some(h), format!("resolved {}", r.is_ok()).into_bytes()),
                 Msg::WsTo(h, op, d) => (Some(h), [&[b'w', op][..], &d].concat()),
