@@ -16,6 +16,7 @@ pub mod error;
 pub(crate) mod registry;
 pub mod types;
 
+pub mod compat;
 pub mod conn;
 pub mod hash;
 pub mod http;

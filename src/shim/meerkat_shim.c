@@ -1159,3 +1159,17 @@ void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...) {
   mg_rpc_verr(r, code, fmt, &ap);
   va_end(ap);
 }
+
+/* mg_error(c, fmt, ...): format the message, then (in Rust) log it at error level, give the
+ * handler MG_EV_ERROR with it and close the connection, as Mongoose. */
+void mk_error(struct mg_conn c, const char *msg);
+
+void mg_error(struct mg_conn c, const char *fmt, ...) {
+  char *msg;
+  va_list ap;
+  va_start(ap, fmt);
+  msg = mg_vmprintf(fmt == NULL ? "" : fmt, &ap);
+  va_end(ap);
+  mk_error(c, msg == NULL ? "out of memory" : msg);
+  free(msg);
+}

@@ -71,6 +71,10 @@ size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...);
  * free(). NULL when memory runs out. Any thread. */
 char *mg_vmprintf(const char *fmt, va_list *ap);
 char *mg_mprintf(const char *fmt, ...);
+/* Fail connection c: log the printf-formatted message at error level (with the connection's
+ * id), call its handler with MG_EV_ERROR and the message as ev_data, and close it (the
+ * handler then gets MG_EV_CLOSE as usual). As Mongoose's mg_error. Owner thread. */
+void mg_error(struct mg_conn c, const char *fmt, ...);
 
 /* Format and queue the result on connection c with a single mg_send call: either all of it
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued

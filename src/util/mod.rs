@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod codec;
 pub mod json;
+pub mod jwt;
 pub mod md5;
 pub mod net;
 pub mod queue;
