@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  Success.
@@ -323,6 +324,26 @@
 #define MG_MAX_HTTP_HEADERS 100
 
 /*
+ Mongoose's `MG_FS_READ`: open for reading; in a stat result, the path exists.
+ */
+#define MG_FS_READ 1
+
+/*
+ Mongoose's `MG_FS_WRITE`: open for writing (create or truncate).
+ */
+#define MG_FS_WRITE 2
+
+/*
+ Mongoose's `MG_FS_DIR`: in a stat result, the path is a directory.
+ */
+#define MG_FS_DIR 4
+
+/*
+ Mongoose's `MG_FS_EXCL`: with `MG_FS_WRITE`, fail if the file exists.
+ */
+#define MG_FS_EXCL 8
+
+/*
  `mg_json_get`: nesting deeper than `MG_JSON_MAX_DEPTH` containers on the part scanned.
  */
 #define MG_JSON_TOO_DEEP -1
@@ -558,6 +579,74 @@ struct mg_conn_info {
    The receive buffer is at its cap: reading is paused until data is consumed.
    */
   bool is_full;
+};
+
+/*
+ `fn(name, arg)`, called by `mg_fs.ls` for each directory entry.
+ */
+typedef void (*mg_fs_ls_fn)(const char *name, void *arg);
+
+/*
+ A file system as a table of functions (Mongoose 7.22's `struct mg_fs`, same layout).
+ Fill every member to plug in a file system of your own; a NULL member makes that
+ operation fail.
+ */
+struct mg_fs {
+  /*
+   Stat: `MG_FS_*` flags (0 if `path` does not exist); `size`, `mtime` may be NULL.
+   */
+  int (*st)(const char *path, size_t *size, time_t *mtime);
+  /*
+   List a directory: `fn(name, arg)` for each entry.
+   */
+  void (*ls)(const char *path, mg_fs_ls_fn f, void *arg);
+  /*
+   Open with `MG_FS_*` flags; an opaque file, or NULL.
+   */
+  void *(*op)(const char *path, int flags);
+  /*
+   Close.
+   */
+  void (*cl)(void *fd);
+  /*
+   Read up to `len` bytes; how many were read (0 at the end).
+   */
+  size_t (*rd)(void *fd, void *buf, size_t len);
+  /*
+   Write `len` bytes; how many were written.
+   */
+  size_t (*wr)(void *fd, const void *buf, size_t len);
+  /*
+   Seek to `offset` from the start; the new position.
+   */
+  size_t (*sk)(void *fd, size_t offset);
+  /*
+   Rename.
+   */
+  bool (*mv)(const char *from, const char *to);
+  /*
+   Delete a file.
+   */
+  bool (*rm)(const char *path);
+  /*
+   Create a directory.
+   */
+  bool (*mkd)(const char *path);
+};
+
+/*
+ An open file of `mg_fs_open` (Mongoose's `struct mg_fd`): the file system's own handle and
+ the file system. Free it with `mg_fs_close`.
+ */
+struct mg_fd {
+  /*
+   The handle `fs->op` returned.
+   */
+  void *fd;
+  /*
+   The file system it belongs to.
+   */
+  struct mg_fs *fs;
 };
 
 /*
@@ -1014,11 +1103,45 @@ struct mg_ws_message {
   uint8_t flags;
 };
 
+/*
+ One file of a packed web root (Mongoose 7.22's `struct mg_mem_file`), as `scripts/pack.py`
+ generates them in `mg_packed_files[]`.
+ */
+struct mg_mem_file {
+  /*
+   Absolute path, such as `/web_root/index.html`; NULL ends the table.
+   */
+  const char *path;
+  /*
+   Contents.
+   */
+  const unsigned char *data;
+  /*
+   Size in bytes.
+   */
+  size_t size;
+  /*
+   Modification time (0 when unknown).
+   */
+  time_t mtime;
+};
+
 
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ The read-only file system over `mg_mem_files` (Mongoose 7.22's `mg_fs_packed`): pass
+ `&mg_fs_packed` as `opts.fs` or to `mg_fs_open`/`mg_file_read`.
+ */
+extern struct mg_fs mg_fs_packed;
+
+/*
+ The operating system's file system through the C library (Mongoose 7.22's `mg_fs_posix`).
+ */
+extern struct mg_fs mg_fs_posix;
 
 /*
  `mg_strerror(code)`: a static NUL-terminated message for any integer. Any thread.
@@ -1249,6 +1372,45 @@ struct mg_conn mg_conn_next(struct mg_mgr *mgr, struct mg_conn c);
  down by TCP flow control. Returns 0 or `MG_ERR_STALE`. Owner thread.
  */
 int mg_recv_pause(struct mg_conn c, bool paused);
+
+/*
+ `mg_unpacked(path)`: the contents of the packed file `path` in `mg_mem_files` (not a copy),
+ or `{NULL, 0}`. Any thread.
+ */
+struct mg_str mg_unpacked(const char *path);
+
+/*
+ `mg_fs_open(fs, path, flags)`: open `path` in `fs` with `MG_FS_*` flags. A `struct mg_fd`
+ to pass to `fs->rd(fd->fd, ...)` etc. and to free with `mg_fs_close`, or NULL. Any thread
+ (as the file system allows).
+ */
+struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags);
+
+/*
+ `mg_fs_close(fd)`: close a file of `mg_fs_open` and free `fd`. NULL is ignored. Any thread.
+ */
+void mg_fs_close(struct mg_fd *fd);
+
+/*
+ `mg_fs_ls(fs, path, buf, len)`: iterate over directory `path`. Start with `buf` holding an
+ empty string; each call puts the name of the next entry in `buf` (NUL-terminated,
+ truncated to `len - 1` bytes) and returns true, or returns false when there are no more.
+ As Mongoose: the position is the name in `buf`, so entries must have distinct names.
+ */
+bool mg_fs_ls(struct mg_fs *fs, const char *path, char *buf, size_t len);
+
+/*
+ `mg_file_read(fs, path)`: the whole file in memory from `malloc`, NUL-terminated (free it
+ with `mg_free` or `free`), or `{NULL, 0}`. Any thread (as the file system allows).
+ */
+struct mg_str mg_file_read(struct mg_fs *fs, const char *path);
+
+/*
+ `mg_file_write(fs, path, buf, len)`: replace `path` with `len` bytes, atomically: written to
+ a temporary file next to it, then renamed over it. False on any failure (the temporary
+ file is removed). Any thread (as the file system allows).
+ */
+bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
 
 /*
  `mg_sha1_init(ctx)`: start a SHA-1 hash. NULL is ignored. Thread: any thread.
@@ -2512,6 +2674,13 @@ char *mg_mprintf(const char *fmt, ...);
  * id), call its handler with MG_EV_ERROR and the message as ev_data, and close it (the
  * handler then gets MG_EV_CLOSE as usual). As Mongoose's mg_error. Owner thread. */
 void mg_error(struct mg_conn c, const char *fmt, ...);
+
+/* File systems (Mongoose 7.22): the packed web root that mg_fs_packed serves. Activate the
+ * table scripts/pack.py generated with `mg_mem_files = mg_packed_files;`. */
+extern const struct mg_mem_file *mg_mem_files;
+extern const struct mg_mem_file mg_packed_files[];
+/* Write the printf-formatted text to path (atomically, as mg_file_write). */
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);
 
 /* Format and queue the result on connection c with a single mg_send call: either all of it
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued

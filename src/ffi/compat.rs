@@ -419,7 +419,8 @@ pub extern "C" fn mg_call(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
 pub extern "C" fn mk_error(c: mg_conn, msg: *const c_char) {
     guard(|| {
         let text = cast::cstr_bytes_or_empty(msg).unwrap_or_default();
-        crate::mlog!(crate::log::LL_ERROR, "{} {}", c.h, alloc::string::String::from_utf8_lossy(text));
+        let id = super::conn::mg_conn_id(c);
+        crate::mlog!(crate::log::LL_ERROR, "{} {}", id, alloc::string::String::from_utf8_lossy(text));
         if registry::conn(c).is_err() {
             return;
         }

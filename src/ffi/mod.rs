@@ -18,6 +18,7 @@ pub mod types;
 
 pub mod compat;
 pub mod conn;
+pub mod fs;
 pub mod hash;
 pub mod http;
 pub mod json;

@@ -8,6 +8,8 @@
 //! Implementations need not be thread-safe: a file system is used from the manager's thread.
 #![forbid(unsafe_code)]
 
+pub mod packed;
+
 use crate::prelude::*;
 use crate::Error;
 

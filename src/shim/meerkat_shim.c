@@ -1173,3 +1173,20 @@ void mg_error(struct mg_conn c, const char *fmt, ...) {
   mk_error(c, msg == NULL ? "out of memory" : msg);
   free(msg);
 }
+
+/* mg_file_printf(fs, path, fmt, ...): mg_file_write of the formatted text. */
+struct mg_fs;
+bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
+
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...) {
+  char *text;
+  bool ok;
+  va_list ap;
+  va_start(ap, fmt);
+  text = mg_vmprintf(fmt == NULL ? "" : fmt, &ap);
+  va_end(ap);
+  if (text == NULL) return false;
+  ok = mg_file_write(fs, path, text, strlen(text));
+  free(text);
+  return ok;
+}

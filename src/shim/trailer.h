@@ -76,6 +76,13 @@ char *mg_mprintf(const char *fmt, ...);
  * handler then gets MG_EV_CLOSE as usual). As Mongoose's mg_error. Owner thread. */
 void mg_error(struct mg_conn c, const char *fmt, ...);
 
+/* File systems (Mongoose 7.22): the packed web root that mg_fs_packed serves. Activate the
+ * table scripts/pack.py generated with `mg_mem_files = mg_packed_files;`. */
+extern const struct mg_mem_file *mg_mem_files;
+extern const struct mg_mem_file mg_packed_files[];
+/* Write the printf-formatted text to path (atomically, as mg_file_write). */
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);
+
 /* Format and queue the result on connection c with a single mg_send call: either all of it
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued
  * (>= 0), or a negative MG_ERR_* code: mg_send's error, MG_ERR_NOMEM (-13) when the
