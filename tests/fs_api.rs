@@ -85,7 +85,10 @@ fn pack_gzip_stores_name_gz() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(&out.stdout[..2], b"\x1f\x8b", "not gzip");
     let gunzip = Command::new("python3")
-        .args(["-c", "import gzip,sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))"])
+        .args([
+            "-c",
+            "import gzip,sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -354,7 +354,10 @@ fn parse(s: &[u8], hm: &mut mg_http_message) -> c_int {
             name: mg_str::from_bytes(h.name.as_bytes()),
             value: mg_str::from_bytes(h.value),
         }));
-        v.push(mg_http_header { name: mg_str::EMPTY, value: mg_str::EMPTY });
+        v.push(mg_http_header {
+            name: mg_str::EMPTY,
+            value: mg_str::EMPTY,
+        });
         hm.headers = v.as_mut_ptr();
         hm.num_headers = headers.len();
     });
@@ -369,8 +372,14 @@ fn parse(s: &[u8], hm: &mut mg_http_message) -> c_int {
         hm.query = mg_str::EMPTY;
     }
     hm.head = mg_str::from_bytes(head);
-    hm.body = mg_str { buf: body_ptr as *mut c_char, len: body_len };
-    hm.message = mg_str { buf: s.as_ptr() as *mut c_char, len: head_len.saturating_add(body_len) };
+    hm.body = mg_str {
+        buf: body_ptr as *mut c_char,
+        len: body_len,
+    };
+    hm.message = mg_str {
+        buf: s.as_ptr() as *mut c_char,
+        len: head_len.saturating_add(body_len),
+    };
     n
 }
 
@@ -420,11 +429,112 @@ pub extern "C" fn mk_error(c: mg_conn, msg: *const c_char) {
     guard(|| {
         let text = cast::cstr_bytes_or_empty(msg).unwrap_or_default();
         let id = super::conn::mg_conn_id(c);
-        crate::mlog!(crate::log::LL_ERROR, "{} {}", id, alloc::string::String::from_utf8_lossy(text));
+        crate::mlog!(
+            crate::log::LL_ERROR,
+            "{} {}",
+            id,
+            alloc::string::String::from_utf8_lossy(text)
+        );
         if registry::conn(c).is_err() {
             return;
         }
         mg_call(c, MG_EV_ERROR, msg as *mut c_void);
         let _ = super::conn::mg_close(c);
+    })
+}
+
+/// Reply with `status` and a text body (the upload's outcome); errors go to the log only, as
+/// Mongoose's `mg_http_reply` returns nothing.
+fn reply(c: mg_conn, status: c_int, body: &[u8]) {
+    let _ = super::http::mg_http_reply_n(c, status, c"".as_ptr(), body.as_ptr().cast(), body.len());
+}
+
+/// `mg_http_upload(c, hm, fs, dir, max_size)`: store one piece of an upload sent as
+/// `POST /upload?file=NAME&offset=N` with the piece as the body (Mongoose's chunked upload
+/// protocol): `dir/NAME` in `fs` is created at offset 0 (replacing an existing file) and
+/// appended to at the offset where it ends. Replies 200 with the new size, or 400 with the
+/// reason; returns the new size, or -1 no `file`, -2 a `file` that is not a sane path, -3 a
+/// bad `offset`, -4 more than `max_size`, -5 an offset other than the file's size, -6 the file
+/// cannot be opened (as Mongoose). An empty body replies 200 with 0 and writes nothing.
+/// Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_upload(
+    c: mg_conn,
+    hm: *mut mg_http_message,
+    fs: *mut super::fs::mg_fs,
+    dir: *const c_char,
+    max_size: usize,
+) -> core::ffi::c_long {
+    use crate::fs::{Fs, FS_WRITE};
+    guard(|| {
+        let (Ok(m), Some(cfs), Ok(dir)) = (
+            cast::as_ref(hm.cast_const()),
+            super::fs::CFs::from_ptr(fs),
+            cast::cstr_bytes(dir),
+        ) else {
+            return -6;
+        };
+        let query = cast::mg_str_lenient(m.query);
+        let body = cast::mg_str_lenient(m.body);
+        let file = crate::http::get_var(query, b"file").unwrap_or_default();
+        let offset: Option<u64> = match crate::http::get_var(query, b"offset") {
+            None => Some(0),
+            Some(v) => core::str::from_utf8(&v).ok().and_then(|v| v.trim().parse().ok()),
+        };
+        let mut path = dir.to_vec();
+        path.push(b'/');
+        path.extend_from_slice(&file);
+        let shown = alloc::string::String::from_utf8_lossy(&path).into_owned();
+        if body.is_empty() {
+            reply(c, 200, b"0");
+            return 0;
+        }
+        if file.is_empty() {
+            reply(c, 400, b"file required");
+            return -1;
+        }
+        if !codec::path_is_sane(&file) || file.contains(&b'/') || file.contains(&b'\\') {
+            reply(
+                c,
+                400,
+                alloc::format!("{}: invalid file", alloc::string::String::from_utf8_lossy(&file)).as_bytes(),
+            );
+            return -2;
+        }
+        let Some(offset) = offset else {
+            reply(c, 400, b"offset required");
+            return -3;
+        };
+        if offset.saturating_add(body.len() as u64) > max_size as u64 {
+            reply(
+                c,
+                400,
+                alloc::format!("{shown}: over max size of {max_size}").as_bytes(),
+            );
+            return -4;
+        }
+        if offset == 0 {
+            let _ = cfs.remove(&path);
+        }
+        let current = cfs.stat(&path).map_or(0, |s| s.size);
+        if offset > 0 && current != offset {
+            reply(c, 400, alloc::format!("{shown}: offset mismatch").as_bytes());
+            return -5;
+        }
+        let Ok(mut f) = cfs.open(&path, FS_WRITE) else {
+            reply(c, 400, alloc::format!("open({shown})").as_bytes());
+            return -6;
+        };
+        let mut n = 0;
+        while n < body.len() {
+            match f.write(&body[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        drop(f);
+        let total = offset + n as u64;
+        reply(c, 200, alloc::format!("{total}").as_bytes());
+        core::ffi::c_long::try_from(total).unwrap_or(core::ffi::c_long::MAX)
     })
 }

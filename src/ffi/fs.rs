@@ -23,7 +23,7 @@ extern crate alloc;
 
 /// Mongoose's `MG_FS_READ`: open for reading; in a stat result, the path exists.
 pub const MG_FS_READ: c_int = 1;
-/// Mongoose's `MG_FS_WRITE`: open for writing (create or truncate).
+/// Mongoose's `MG_FS_WRITE`: open for writing (`mg_fs_posix`: created if missing, appended to).
 pub const MG_FS_WRITE: c_int = 2;
 /// Mongoose's `MG_FS_DIR`: in a stat result, the path is a directory.
 pub const MG_FS_DIR: c_int = 4;
@@ -130,7 +130,11 @@ impl Table for CTable {
         let e = unsafe { *self.base.add(i) };
         let path = unsafe { CStr::from_ptr(e.path) }.to_bytes();
         let data: &'static [u8] = cast::slice(e.data.cast(), e.size).ok()?;
-        Some(Entry { path, data, mtime: u64::try_from(e.mtime).unwrap_or(0) })
+        Some(Entry {
+            path,
+            data,
+            mtime: u64::try_from(e.mtime).unwrap_or(0),
+        })
     }
 }
 
@@ -142,7 +146,9 @@ pub extern "C" fn mg_unpacked(path: *const c_char) -> mg_str {
         let Ok(p) = cast::cstr_bytes(path) else {
             return mg_str::EMPTY;
         };
-        Packed::new(CTable::current()).find(p).map_or(mg_str::EMPTY, |e| mg_str::from_bytes(e.data))
+        Packed::new(CTable::current())
+            .find(p)
+            .map_or(mg_str::EMPTY, |e| mg_str::from_bytes(e.data))
     })
 }
 
@@ -291,7 +297,11 @@ unsafe extern "C" fn posix_st(path: *const c_char, size: *mut usize, mtime: *mut
             return 0;
         }
         let dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-        let s = Stat { size: if dir { 0 } else { st.st_size as u64 }, mtime: st.st_mtime.max(0) as u64, dir };
+        let s = Stat {
+            size: if dir { 0 } else { st.st_size as u64 },
+            mtime: st.st_mtime.max(0) as u64,
+            dir,
+        };
         stat_flags(Some(s), size, mtime) | if dir { 0 } else { MG_FS_WRITE }
     })
 }
@@ -326,15 +336,19 @@ unsafe extern "C" fn posix_op(path: *const c_char, flags: c_int) -> *mut c_void 
         if cast::cstr_bytes(path).is_err() {
             return core::ptr::null_mut();
         }
+        // As Mongoose: writing appends to the file (created if missing), so that chunked
+        // uploads (mg_http_upload) continue it; mg_file_write writes a fresh temporary file.
         let write = flags & MG_FS_WRITE != 0;
-        let read = flags & MG_FS_READ != 0;
-        let oflags = match (read, write) {
-            (true, true) => libc::O_RDWR | libc::O_CREAT,
-            (false, true) => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-            _ => libc::O_RDONLY,
-        } | if write && flags & MG_FS_EXCL != 0 { libc::O_EXCL } else { 0 }
-            | libc::O_CLOEXEC;
-        let mode: &CStr = if write && read { c"r+b" } else if write { c"wb" } else { c"rb" };
+        let oflags = if write {
+            libc::O_RDWR | libc::O_CREAT | libc::O_APPEND
+        } else {
+            libc::O_RDONLY
+        } | if write && flags & MG_FS_EXCL != 0 {
+            libc::O_EXCL
+        } else {
+            0
+        } | libc::O_CLOEXEC;
+        let mode: &CStr = if write { c"a+b" } else { c"rb" };
         // SAFETY: `path` is NUL-terminated; the descriptor is handed to fdopen or closed.
         let fd = unsafe { libc::open(path, oflags, 0o644 as libc::c_uint) };
         if fd < 0 {
@@ -529,7 +543,11 @@ impl Fs for CFs {
         let flags = unsafe { st(p.as_ptr().cast(), &mut size, &mut mtime) };
         (flags != 0).then(|| {
             let dir = flags & MG_FS_DIR != 0;
-            Stat { size: if dir { 0 } else { size as u64 }, mtime: u64::try_from(mtime).unwrap_or(0), dir }
+            Stat {
+                size: if dir { 0 } else { size as u64 },
+                mtime: u64::try_from(mtime).unwrap_or(0),
+                dir,
+            }
         })
     }
 
@@ -546,7 +564,8 @@ impl Fs for CFs {
     fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn File>, Error> {
         let op = self.fs.op.ok_or(Error::Unsupported)?;
         let p = c_path(path).ok_or(Error::Invalid)?;
-        let cflags = (if flags & FS_READ != 0 { MG_FS_READ } else { 0 }) | if flags & FS_WRITE != 0 { MG_FS_WRITE } else { 0 };
+        let cflags =
+            (if flags & FS_READ != 0 { MG_FS_READ } else { 0 }) | if flags & FS_WRITE != 0 { MG_FS_WRITE } else { 0 };
         // SAFETY: `p` is NUL-terminated.
         let fd = unsafe { op(p.as_ptr().cast(), cflags) };
         if fd.is_null() {
@@ -559,7 +578,9 @@ impl Fs for CFs {
         let mv = self.fs.mv.ok_or(Error::Unsupported)?;
         let (a, b) = (c_path(from).ok_or(Error::Invalid)?, c_path(to).ok_or(Error::Invalid)?);
         // SAFETY: both NUL-terminated.
-        unsafe { mv(a.as_ptr().cast(), b.as_ptr().cast()) }.then_some(()).ok_or(Error::Io)
+        unsafe { mv(a.as_ptr().cast(), b.as_ptr().cast()) }
+            .then_some(())
+            .ok_or(Error::Io)
     }
 
     fn remove(&self, path: &[u8]) -> Result<(), Error> {
@@ -634,7 +655,11 @@ pub extern "C" fn mg_fs_close(fd: *mut mg_fd) {
 #[no_mangle]
 pub extern "C" fn mg_fs_ls(fs: *mut mg_fs, path: *const c_char, buf: *mut c_char, len: usize) -> bool {
     guard(|| {
-        let (Some(cfs), Ok(p), Ok(out)) = (CFs::from_ptr(fs), cast::cstr_bytes(path), cast::slice_mut(buf.cast(), len)) else {
+        let (Some(cfs), Ok(p), Ok(out)) = (
+            CFs::from_ptr(fs),
+            cast::cstr_bytes(path),
+            cast::slice_mut(buf.cast(), len),
+        ) else {
             return false;
         };
         if out.is_empty() {
@@ -700,7 +725,10 @@ pub extern "C" fn mg_file_read(fs: *mut mg_fs, path: *const c_char) -> mg_str {
             }
         }
         out[n] = 0;
-        mg_str { buf: buf.cast(), len: n }
+        mg_str {
+            buf: buf.cast(),
+            len: n,
+        }
     })
 }
 

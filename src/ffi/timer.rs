@@ -5,10 +5,10 @@ use core::ffi::{c_int, c_void};
 
 use super::callback;
 use super::registry;
+use super::timer_list::MG_TIMER_AUTODELETE;
 use super::types::*;
 use super::{guard, guard_code};
 use crate::ffi::error::*;
-use super::timer_list::MG_TIMER_AUTODELETE;
 use crate::mgr::timer::TimerOpts;
 
 /// The core's options for `MG_TIMER_*` flags (`MG_ERR_INVALID` for unknown bits).

@@ -97,11 +97,17 @@ impl File for Reader {
 impl<T: Table> Fs for Packed<T> {
     fn stat(&self, path: &[u8]) -> Option<Stat> {
         if let Some(e) = self.find(path) {
-            return Some(Stat { size: e.data.len() as u64, mtime: e.mtime, dir: false });
+            return Some(Stat {
+                size: e.data.len() as u64,
+                mtime: e.mtime,
+                dir: false,
+            });
         }
-        self.entries()
-            .any(|e| under(path, e.path).is_some())
-            .then_some(Stat { size: 0, mtime: 0, dir: true })
+        self.entries().any(|e| under(path, e.path).is_some()).then_some(Stat {
+            size: 0,
+            mtime: 0,
+            dir: true,
+        })
     }
 
     fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
@@ -133,9 +139,21 @@ mod tests {
     use super::*;
 
     static FILES: [Entry; 3] = [
-        Entry { path: b"/web/index.html", data: b"<h1>hi</h1>", mtime: 1_700_000_000 },
-        Entry { path: b"/web/css/a.css", data: b"a{}", mtime: 0 },
-        Entry { path: b"/web/css/b.css.gz", data: b"\x1f\x8b", mtime: 0 },
+        Entry {
+            path: b"/web/index.html",
+            data: b"<h1>hi</h1>",
+            mtime: 1_700_000_000,
+        },
+        Entry {
+            path: b"/web/css/a.css",
+            data: b"a{}",
+            mtime: 0,
+        },
+        Entry {
+            path: b"/web/css/b.css.gz",
+            data: b"\x1f\x8b",
+            mtime: 0,
+        },
     ];
 
     fn fs() -> Packed<&'static [Entry]> {
@@ -145,7 +163,14 @@ mod tests {
     #[test]
     fn stat_files_and_implied_directories() {
         let fs = fs();
-        assert_eq!(fs.stat(b"/web/index.html"), Some(Stat { size: 11, mtime: 1_700_000_000, dir: false }));
+        assert_eq!(
+            fs.stat(b"/web/index.html"),
+            Some(Stat {
+                size: 11,
+                mtime: 1_700_000_000,
+                dir: false
+            })
+        );
         assert!(fs.stat(b"/web").unwrap().dir);
         assert!(fs.stat(b"/web/css").unwrap().dir);
         assert!(fs.stat(b"/web/").unwrap().dir);

@@ -129,7 +129,11 @@ pub fn timegm(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) ->
     }
     // Days from 1970-01-01 to the first of the month: count years from March so that the
     // leap day is the last day of the counted year.
-    let (y, m) = if month <= 2 { (u64::from(year) - 1, u64::from(month) + 9) } else { (u64::from(year), u64::from(month) - 3) };
+    let (y, m) = if month <= 2 {
+        (u64::from(year) - 1, u64::from(month) + 9)
+    } else {
+        (u64::from(year), u64::from(month) - 3)
+    };
     let days_to_year = 365 * y + y / 4 - y / 100 + y / 400;
     let days_in_year = (153 * m + 2) / 5;
     // 719_468: the same count for 1970-03-01 minus the 59 days of January and February 1970.

@@ -137,7 +137,9 @@ fn decode(part: &[u8]) -> Result<Vec<u8>, Refused> {
     // Tolerate the padding some encoders leave (Mongoose's decoder stops at '=').
     let end = part.iter().position(|&b| b == b'=').unwrap_or(part.len());
     let mut out = vec![0u8; end / 4 * 3 + 3];
-    let n = URL_SAFE_NO_PAD.decode_slice(&part[..end], &mut out).map_err(|_| Refused::Malformed)?;
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(&part[..end], &mut out)
+        .map_err(|_| Refused::Malformed)?;
     out.truncate(n);
     Ok(out)
 }
@@ -231,7 +233,11 @@ mod tests {
 
     #[test]
     fn sign_then_verify_both_algorithms() {
-        let c = Claims { claims: b"{\"sub\":\"admin\"}", header: b"", kid: b"k1" };
+        let c = Claims {
+            claims: b"{\"sub\":\"admin\"}",
+            header: b"",
+            kid: b"k1",
+        };
         let t = sign(&c, Key::Hs256(b"secret")).unwrap();
         let parts: Vec<&[u8]> = t.split(|&b| b == b'.').collect();
         assert_eq!(unb64(parts[0]), b"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}");
