@@ -329,7 +329,7 @@
 #define MG_FS_READ 1
 
 /*
- Mongoose's `MG_FS_WRITE`: open for writing (create or truncate).
+ Mongoose's `MG_FS_WRITE`: open for writing (`mg_fs_posix`: created if missing, appended to).
  */
 #define MG_FS_WRITE 2
 
@@ -503,6 +503,59 @@ struct mg_conn {
 };
 
 /*
+ `fn(name, arg)`, called by `mg_fs.ls` for each directory entry.
+ */
+typedef void (*mg_fs_ls_fn)(const char *name, void *arg);
+
+/*
+ A file system as a table of functions (Mongoose 7.22's `struct mg_fs`, same layout).
+ Fill every member to plug in a file system of your own; a NULL member makes that
+ operation fail.
+ */
+struct mg_fs {
+  /*
+   Stat: `MG_FS_*` flags (0 if `path` does not exist); `size`, `mtime` may be NULL.
+   */
+  int (*st)(const char *path, size_t *size, time_t *mtime);
+  /*
+   List a directory: `fn(name, arg)` for each entry.
+   */
+  void (*ls)(const char *path, mg_fs_ls_fn f, void *arg);
+  /*
+   Open with `MG_FS_*` flags; an opaque file, or NULL.
+   */
+  void *(*op)(const char *path, int flags);
+  /*
+   Close.
+   */
+  void (*cl)(void *fd);
+  /*
+   Read up to `len` bytes; how many were read (0 at the end).
+   */
+  size_t (*rd)(void *fd, void *buf, size_t len);
+  /*
+   Write `len` bytes; how many were written.
+   */
+  size_t (*wr)(void *fd, const void *buf, size_t len);
+  /*
+   Seek to `offset` from the start; the new position.
+   */
+  size_t (*sk)(void *fd, size_t offset);
+  /*
+   Rename.
+   */
+  bool (*mv)(const char *from, const char *to);
+  /*
+   Delete a file.
+   */
+  bool (*rm)(const char *path);
+  /*
+   Create a directory.
+   */
+  bool (*mkd)(const char *path);
+};
+
+/*
  The event manager. Allocated by the caller (usually on the stack or as a global), set up by
  `mg_mgr_init`, torn down by `mg_mgr_free`. Do not copy it. Fields other than `userdata`
  are private to meerkat.
@@ -579,59 +632,6 @@ struct mg_conn_info {
    The receive buffer is at its cap: reading is paused until data is consumed.
    */
   bool is_full;
-};
-
-/*
- `fn(name, arg)`, called by `mg_fs.ls` for each directory entry.
- */
-typedef void (*mg_fs_ls_fn)(const char *name, void *arg);
-
-/*
- A file system as a table of functions (Mongoose 7.22's `struct mg_fs`, same layout).
- Fill every member to plug in a file system of your own; a NULL member makes that
- operation fail.
- */
-struct mg_fs {
-  /*
-   Stat: `MG_FS_*` flags (0 if `path` does not exist); `size`, `mtime` may be NULL.
-   */
-  int (*st)(const char *path, size_t *size, time_t *mtime);
-  /*
-   List a directory: `fn(name, arg)` for each entry.
-   */
-  void (*ls)(const char *path, mg_fs_ls_fn f, void *arg);
-  /*
-   Open with `MG_FS_*` flags; an opaque file, or NULL.
-   */
-  void *(*op)(const char *path, int flags);
-  /*
-   Close.
-   */
-  void (*cl)(void *fd);
-  /*
-   Read up to `len` bytes; how many were read (0 at the end).
-   */
-  size_t (*rd)(void *fd, void *buf, size_t len);
-  /*
-   Write `len` bytes; how many were written.
-   */
-  size_t (*wr)(void *fd, const void *buf, size_t len);
-  /*
-   Seek to `offset` from the start; the new position.
-   */
-  size_t (*sk)(void *fd, size_t offset);
-  /*
-   Rename.
-   */
-  bool (*mv)(const char *from, const char *to);
-  /*
-   Delete a file.
-   */
-  bool (*rm)(const char *path);
-  /*
-   Create a directory.
-   */
-  bool (*mkd)(const char *path);
 };
 
 /*
@@ -1256,6 +1256,22 @@ int mg_http_parse(const char *s, size_t len, struct mg_http_message *hm);
  C one. Owner thread.
  */
 void mg_call(struct mg_conn c, int ev, void *ev_data);
+
+/*
+ `mg_http_upload(c, hm, fs, dir, max_size)`: store one piece of an upload sent as
+ `POST /upload?file=NAME&offset=N` with the piece as the body (Mongoose's chunked upload
+ protocol): `dir/NAME` in `fs` is created at offset 0 (replacing an existing file) and
+ appended to at the offset where it ends. Replies 200 with the new size, or 400 with the
+ reason; returns the new size, or -1 no `file`, -2 a `file` that is not a sane path, -3 a
+ bad `offset`, -4 more than `max_size`, -5 an offset other than the file's size, -6 the file
+ cannot be opened (as Mongoose). An empty body replies 200 with 0 and writes nothing.
+ Owner thread.
+ */
+long mg_http_upload(struct mg_conn c,
+                    struct mg_http_message *hm,
+                    struct mg_fs *fs,
+                    const char *dir,
+                    size_t max_size);
 
 /*
  Listen on `url`: `tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; `http://`,
