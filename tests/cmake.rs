@@ -289,7 +289,9 @@ fn installed_package_found_with_find_package() {
     );
     assert!(out.status.success(), "make with pkg-config failed:\n{}", describe(&out));
     let cflags = run_limited(
-        Command::new("pkg-config").args(["--cflags", "--libs", "meerkat"]).env("PKG_CONFIG_PATH", &pc_dir),
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "meerkat"])
+            .env("PKG_CONFIG_PATH", &pc_dir),
         Duration::from_secs(30),
         "pkg-config",
     );
