@@ -1274,6 +1274,15 @@ long mg_http_upload(struct mg_conn c,
                     size_t max_size);
 
 /*
+ `mg_http_serve_ssi(c, root, fullpath)`: reply 200 with the HTML file `fullpath` after
+ expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
+ `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
+ `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
+ `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+ */
+void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath);
+
+/*
  Listen on `url`: `tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; `http://`,
  `ws://`, `https://`... are TCP. Port 0 picks a free port (read it with `mg_conn_info`).
  The host must be an IP address, empty (any) or `localhost`. `fn(c, ev, ev_data)` gets

@@ -538,3 +538,49 @@ pub extern "C" fn mg_http_upload(
         core::ffi::c_long::try_from(total).unwrap_or(core::ffi::c_long::MAX)
     })
 }
+
+/// All of the file at `path` in `fs`, or `None`.
+fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
+    let st = fs.stat(path).filter(|s| !s.dir)?;
+    let mut f = fs.open(path, crate::fs::FS_READ).ok()?;
+    let mut out = alloc::vec![0u8; usize::try_from(st.size).ok()?];
+    let mut n = 0;
+    while n < out.len() {
+        match f.read(&mut out[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    out.truncate(n);
+    Some(out)
+}
+
+/// `mg_http_serve_ssi(c, root, fullpath)`: reply 200 with the HTML file `fullpath` after
+/// expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
+/// `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
+/// `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
+/// `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *const c_char) {
+    guard(|| {
+        let (Ok(root), Ok(path)) = (cast::cstr_bytes_or_empty(root), cast::cstr_bytes(fullpath)) else {
+            reply(c, 404, b"Not found\n");
+            return;
+        };
+        let Some(fs) = super::fs::CFs::from_ptr(&raw const super::fs::mg_fs_posix) else {
+            return;
+        };
+        match crate::util::ssi::expand(path, root, &mut |p| read_all(&fs, p)) {
+            Some(body) => {
+                let _ = super::http::mg_http_reply_n(
+                    c,
+                    200,
+                    c"Content-Type: text/html; charset=utf-8\r\n".as_ptr(),
+                    body.as_ptr().cast(),
+                    body.len(),
+                );
+            }
+            None => reply(c, 404, b"Not found\n"),
+        }
+    })
+}

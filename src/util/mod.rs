@@ -10,6 +10,7 @@ pub mod md5;
 pub mod net;
 pub mod queue;
 pub mod rpc;
+pub mod ssi;
 pub mod str;
 pub mod timer;
 pub mod url;
