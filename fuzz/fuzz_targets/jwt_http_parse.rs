@@ -1,4 +1,5 @@
-//! Arbitrary bytes as a JWT (`meerkat::util::jwt::verify`, HS256 and ES256) and as an HTTP
+//! Arbitrary bytes as an SSI page whose every include is the page itself (`util::ssi`: no
+//! panic, output and reads bounded by `ssi::MAX_INCLUDES`), as a JWT (`meerkat::util::jwt::verify`, HS256 and ES256) and as an HTTP
 //! head for `mg_http_parse` / `mg_http_get_request_len`: no panic, and every string
 //! `mg_http_parse` returns (but the body, which is the declared length as in Mongoose) lies
 //! inside the input.
@@ -7,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use meerkat::ffi::compat::{mg_http_get_request_len, mg_http_parse};
 use meerkat::ffi::*;
-use meerkat::util::jwt;
+use meerkat::util::{jwt, ssi};
 
 // RFC 7515 A.3's public key (x || y).
 const PUB: [u8; 64] = [
@@ -18,6 +19,14 @@ const PUB: [u8; 64] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
+    let mut reads = 0usize;
+    let out = ssi::expand(b"/p", b"", &mut |_| {
+        reads += 1;
+        Some(data.to_vec())
+    });
+    // At most MAX_INCLUDES copies of the page are pasted in.
+    assert!(out.is_some_and(|o| o.len() <= data.len() * (ssi::MAX_INCLUDES + 1)));
+    assert!(reads <= ssi::MAX_INCLUDES + 1);
     let _ = jwt::verify(data, jwt::Key::Hs256(b"secret"));
     let _ = jwt::verify(data, jwt::Key::Es256(&PUB));
 

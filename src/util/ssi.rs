@@ -10,6 +10,10 @@ use crate::prelude::*;
 /// How deep includes nest (Mongoose's `MG_MAX_SSI_DEPTH`).
 pub const MAX_DEPTH: usize = 5;
 
+/// Most includes expanded for one page (a page including itself twice per level would
+/// otherwise cost 2^5 reads, one with many tags far more); later ones are dropped.
+pub const MAX_INCLUDES: usize = 64;
+
 /// The longest directive looked at; a longer `<!--#` tag is copied as text.
 const MAX_TAG: usize = 1024;
 
@@ -22,7 +26,8 @@ fn directive<'a>(tag: &'a [u8], kind: &[u8]) -> Option<&'a [u8]> {
 
 /// The expansion of the file at `path`, or `None` if it cannot be read.
 pub fn expand(path: &[u8], root: &[u8], read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
-    expand_at(path, root, read, 0)
+    let mut budget = MAX_INCLUDES;
+    expand_at(path, root, read, 0, &mut budget)
 }
 
 fn expand_at(
@@ -30,6 +35,7 @@ fn expand_at(
     root: &[u8],
     read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>,
     depth: usize,
+    budget: &mut usize,
 ) -> Option<Vec<u8>> {
     let text = read(path)?;
     let mut out = Vec::with_capacity(text.len());
@@ -65,8 +71,9 @@ fn expand_at(
         };
         match target {
             Some((t, name)) => {
-                if depth < MAX_DEPTH && crate::util::codec::path_is_sane(name) {
-                    if let Some(inner) = expand_at(&t, root, read, depth + 1) {
+                if depth < MAX_DEPTH && *budget > 0 && crate::util::codec::path_is_sane(name) {
+                    *budget -= 1;
+                    if let Some(inner) = expand_at(&t, root, read, depth + 1, budget) {
                         out.extend_from_slice(&inner);
                     }
                 }
@@ -111,6 +118,19 @@ mod tests {
         let m = files();
         let out = expand(b"/r/loop.html", b"/r", &mut reader(&m)).unwrap();
         assert_eq!(out, b"LLLLLL");
+    }
+
+    #[test]
+    fn includes_per_page_are_bounded() {
+        let mut reads = 0;
+        let mut read = |_: &[u8]| {
+            reads += 1;
+            // Three includes per level: 364 reads without the budget.
+            Some(b"x<!--#include file=\"a\" --><!--#include file=\"a\" --><!--#include file=\"a\" -->".to_vec())
+        };
+        let out = expand(b"/f", b"", &mut read).unwrap();
+        assert_eq!(reads, MAX_INCLUDES + 1);
+        assert_eq!(out.len(), MAX_INCLUDES + 1);
     }
 
     #[test]
