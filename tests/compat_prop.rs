@@ -99,7 +99,9 @@ proptest! {
     fn http_parse_any_bytes(data in proptest::collection::vec(any::<u8>(), 0..200)) {
         let mut hm: mg_http_message = unsafe { std::mem::zeroed() };
         let r = mg_http_parse(data.as_ptr().cast(), data.len(), &mut hm);
-        prop_assert_eq!(r, mg_http_get_request_len(data.as_ptr(), data.len()));
+        let n = mg_http_get_request_len(data.as_ptr(), data.len());
+        // The same head length, or -1 for a complete head that is not a request or response.
+        prop_assert!(r == n || (n > 0 && r == -1));
         if r > 0 {
             let end = data.as_ptr() as usize + data.len();
             for s in [hm.method, hm.uri, hm.query, hm.proto, hm.head] {

@@ -34,7 +34,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(n <= data.len() as i32);
     let mut hm: mg_http_message = unsafe { std::mem::zeroed() };
     let r = mg_http_parse(data.as_ptr().cast(), data.len(), &mut hm);
-    assert_eq!(r, n);
+    // The same head length, or -1 for a complete head that is not a request or response.
+    assert!(r == n || (n > 0 && r == -1));
     if r > 0 {
         let range = data.as_ptr_range();
         for s in [hm.method, hm.uri, hm.query, hm.proto, hm.head] {
