@@ -25,7 +25,7 @@ fn b64url_ref(data: &[u8]) -> String {
 }
 
 fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn timegm_ref(y: u32, m: u32, d: u32) -> u64 {

@@ -364,7 +364,7 @@ fn parse(s: &[u8], hm: &mut mg_http_message) -> c_int {
     hm.method = mg_str::from_bytes(line[0]);
     hm.uri = mg_str::from_bytes(line[1]);
     hm.query = mg_str::from_bytes(line[2]);
-    hm.proto = mg_str::from_bytes(if is_response { line[3] } else { line[3] });
+    hm.proto = mg_str::from_bytes(line[3]);
     if is_response {
         // Mongoose's response layout: method = protocol, uri = status code, proto = reason.
         hm.method = mg_str::from_bytes(line[0]);
@@ -402,6 +402,8 @@ pub extern "C" fn mg_http_parse(s: *const c_char, len: usize, hm: *mut mg_http_m
 /// `mg_call(c, ev, ev_data)`: call `c`'s event handler with `ev` and `ev_data` now, as
 /// Mongoose does. Nothing happens for a stale handle or a connection whose handler is not a
 /// C one. Owner thread.
+// `ev_data` is never dereferenced here: it is handed to the application's handler as is.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn mg_call(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     guard(|| {

@@ -603,6 +603,8 @@ impl Fs for CFs {
 /// `mg_fs_open(fs, path, flags)`: open `path` in `fs` with `MG_FS_*` flags. A `struct mg_fd`
 /// to pass to `fs->rd(fd->fd, ...)` etc. and to free with `mg_fs_close`, or NULL. Any thread
 /// (as the file system allows).
+// `path` is checked to be a C string before it goes to the file system's `op`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn mg_fs_open(fs: *mut mg_fs, path: *const c_char, flags: c_int) -> *mut mg_fd {
     guard(|| {
