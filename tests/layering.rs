@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 const CORE: &[&str] = &[
     "handle.rs",
     "error.rs",
+    "fs",
     "log.rs",
     "mgr",
+    "prelude.rs",
     "http",
     "serve",
     "tls",
@@ -20,8 +22,10 @@ const CORE: &[&str] = &[
 const ROOTS: &[&str] = &[
     "handle.rs",
     "error.rs",
+    "fs/mod.rs",
     "log.rs",
     "mgr/mod.rs",
+    "prelude.rs",
     "http/mod.rs",
     "serve/mod.rs",
     "tls/mod.rs",
