@@ -2,7 +2,7 @@
 //!
 //! - `add_subdirectory`: `tests/cmake/consumer` vendors the repository and builds
 //!   `c-examples/tcp-echo` against `meerkat::meerkat`; the binary must echo, and must relink
-//!   when `libmeerkat.a` changes;
+//!   when `libmeerkat.a` changes; it also packs a web root with `meerkat_pack()` (gzip);
 //! - `find_package`: the library is configured, built and installed (`cmake --install`) to a
 //!   prefix, then `tests/cmake/find-package` finds it there with
 //!   `find_package(meerkat CONFIG REQUIRED)` and builds the same example, which must echo.
@@ -176,6 +176,18 @@ fn add_subdirectory_consumer_builds_echoes_and_relinks() {
     build("build tests/cmake/consumer", &build_dir);
     let bin = echo_binary(&build_dir);
     run_and_check_echo(&bin);
+
+    // meerkat_pack() turned tests/cmake/consumer/web_root into packed_fs.c (gzip): the
+    // program finds each file as NAME.gz, not as NAME.
+    let packed = build_dir.join("packed");
+    let out = run_limited(&mut Command::new(&packed), Duration::from_secs(30), "packed");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{}", describe(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "/web/index.html 0", "{text}");
+    let gz: u64 = lines[1].strip_prefix("/web/css/style.css.gz ").expect(&text).parse().unwrap();
+    assert!(gz > 20, "{text}");
+    assert_eq!(lines[2], "/web/css/style.css 0", "{text}");
 
     // A rebuilt libmeerkat.a must relink the consumer. Stand in for a rebuild by making the
     // archive newer than the binary (cargo still sees its output fresh: nothing recompiles).
