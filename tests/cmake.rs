@@ -185,7 +185,11 @@ fn add_subdirectory_consumer_builds_echoes_and_relinks() {
     assert!(out.status.success(), "{}", describe(&out));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "/web/index.html 0", "{text}");
-    let gz: u64 = lines[1].strip_prefix("/web/css/style.css.gz ").expect(&text).parse().unwrap();
+    let gz: u64 = lines[1]
+        .strip_prefix("/web/css/style.css.gz ")
+        .expect(&text)
+        .parse()
+        .unwrap();
     assert!(gz > 20, "{text}");
     assert_eq!(lines[2], "/web/css/style.css 0", "{text}");
 

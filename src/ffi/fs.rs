@@ -451,6 +451,13 @@ pub static mut mg_fs_posix: mg_fs = mg_fs {
 
 /// A C `struct mg_fs` as the core's [`Fs`]: what the static-file server uses for the `fs`
 /// field of `mg_http_serve_opts`. Every call goes through the table's function pointers.
+///
+/// Hooking it into `mg_http_serve_dir`/`_file` (src/ffi/serve.rs): with `opts.fs` non-NULL,
+/// `CFs::from_ptr(opts.fs.cast())` gives the file system to pass as `&dyn Fs`; when
+/// `CFs::is_posix(ptr)`, the server may use its own POSIX implementation instead (same
+/// files, plus `sendfile`). NULL keeps today's behaviour (POSIX). For `mg_fs_packed`, a
+/// gzip-packed file exists only as `NAME.gz`: look that up when `NAME` is missing and the
+/// client accepts gzip, as Mongoose does.
 pub struct CFs {
     fs: mg_fs,
 }
