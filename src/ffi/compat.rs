@@ -153,49 +153,57 @@ fn out_with_nul(data: &[u8], buf: *mut c_char, len: usize) -> usize {
     data.len()
 }
 
-fn jwt_sign(opts: *const mg_jwt_opts, buf: *mut c_char, len: usize, es: bool) -> usize {
-    let Ok(o) = cast::as_ref(opts) else {
-        return 0;
-    };
-    let Some(c) = jwt_claims(o) else {
-        return 0;
-    };
-    let key = if es {
-        match cast::slice(o.private_key.cast(), 32) {
-            Ok(k) => jwt::Key::Es256(k),
-            Err(_) => return 0,
-        }
-    } else {
-        match cast::mg_str_bytes(o.secret) {
-            Ok(s) => jwt::Key::Hs256(s),
-            Err(_) => return 0,
-        }
-    };
-    jwt::sign(&c, key).map_or(0, |t| out_with_nul(&t, buf, len))
-}
-
-fn jwt_verify(token: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: usize, es: bool) -> usize {
-    let (Ok(o), Ok(t)) = (cast::as_ref(opts), cast::mg_str_bytes(token)) else {
-        return 0;
-    };
-    let key = if es {
-        match cast::slice(o.public_key.cast(), 64) {
-            Ok(k) => jwt::Key::Es256(k),
-            Err(_) => return 0,
-        }
-    } else {
-        match cast::mg_str_bytes(o.secret) {
-            Ok(s) => jwt::Key::Hs256(s),
-            Err(_) => return 0,
-        }
-    };
-    match jwt::verify(t, key) {
-        Ok(claims) => out_with_nul(&claims, buf, len),
-        Err(_) => {
+fn jwt_out(token: Option<Vec<u8>>, buf: *mut c_char, len: usize) -> usize {
+    match token {
+        Some(t) => out_with_nul(&t, buf, len),
+        None => {
             let _ = out_with_nul(b"", buf, len);
             0
         }
     }
+}
+
+// One function per algorithm and direction, so that a program calling only the HS256 ones
+// links without P-256 (most of the JWT code).
+
+fn jwt_sign_hs256(opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
+    let Ok(o) = cast::as_ref(opts) else {
+        return 0;
+    };
+    let (Some(c), Ok(secret)) = (jwt_claims(o), cast::mg_str_bytes(o.secret)) else {
+        return 0;
+    };
+    jwt_out(Some(jwt::sign_hs256(&c, secret)), buf, len)
+}
+
+fn jwt_sign_es256(opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
+    let Ok(o) = cast::as_ref(opts) else {
+        return 0;
+    };
+    let (Some(c), Ok(key)) = (jwt_claims(o), cast::slice(o.private_key.cast(), 32)) else {
+        return 0;
+    };
+    jwt_out(jwt::sign_es256(&c, key), buf, len)
+}
+
+fn jwt_verify_hs256(token: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
+    let (Ok(o), Ok(t)) = (cast::as_ref(opts), cast::mg_str_bytes(token)) else {
+        return 0;
+    };
+    let Ok(secret) = cast::mg_str_bytes(o.secret) else {
+        return 0;
+    };
+    jwt_out(jwt::verify_hs256(t, secret).ok(), buf, len)
+}
+
+fn jwt_verify_es256(token: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
+    let (Ok(o), Ok(t)) = (cast::as_ref(opts), cast::mg_str_bytes(token)) else {
+        return 0;
+    };
+    let Ok(key) = cast::slice(o.public_key.cast(), 64) else {
+        return 0;
+    };
+    jwt_out(jwt::verify_es256(t, key).ok(), buf, len)
 }
 
 /// `mg_jwt_sign_hs256(opts, buf, len)`: a compact JWT of `opts->claims` signed with HMAC-SHA-256
@@ -203,7 +211,7 @@ fn jwt_verify(token: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: us
 /// is `{"alg":"HS256","typ":"JWT"}` plus `kid` and `opts->header` when given. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_jwt_sign_hs256(opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
-    guard(|| jwt_sign(opts, buf, len, false))
+    guard(|| jwt_sign_hs256(opts, buf, len))
 }
 
 /// `mg_jwt_verify_hs256(jwt, opts, buf, len)`: check an HS256 token against `opts->secret`
@@ -211,7 +219,7 @@ pub extern "C" fn mg_jwt_sign_hs256(opts: *const mg_jwt_opts, buf: *mut c_char, 
 /// and their length. 0 on any failure. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_jwt_verify_hs256(jwt: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
-    guard(|| jwt_verify(jwt, opts, buf, len, false))
+    guard(|| jwt_verify_hs256(jwt, opts, buf, len))
 }
 
 /// `mg_jwt_sign_es256(opts, buf, len)`: as `mg_jwt_sign_hs256` with ECDSA P-256 and the
@@ -219,14 +227,14 @@ pub extern "C" fn mg_jwt_verify_hs256(jwt: mg_str, opts: *const mg_jwt_opts, buf
 /// available whatever the TLS build (Mongoose: MG_TLS_BUILTIN only). Any thread.
 #[no_mangle]
 pub extern "C" fn mg_jwt_sign_es256(opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
-    guard(|| jwt_sign(opts, buf, len, true))
+    guard(|| jwt_sign_es256(opts, buf, len))
 }
 
 /// `mg_jwt_verify_es256(jwt, opts, buf, len)`: as `mg_jwt_verify_hs256` with the 64-byte
 /// (`x || y`) `opts->public_key`. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_jwt_verify_es256(jwt: mg_str, opts: *const mg_jwt_opts, buf: *mut c_char, len: usize) -> usize {
-    guard(|| jwt_verify(jwt, opts, buf, len, true))
+    guard(|| jwt_verify_es256(jwt, opts, buf, len))
 }
 
 /// `mg_http_get_header_var(s, v)`: the value of `v` in a header value such as

@@ -36,15 +36,6 @@ pub enum Key<'a> {
     Es256(&'a [u8]),
 }
 
-impl Key<'_> {
-    fn alg(&self) -> &'static str {
-        match self {
-            Key::Hs256(_) => "HS256",
-            Key::Es256(_) => "ES256",
-        }
-    }
-}
-
 /// JSON string escaping for the key id (quotes, backslashes and control bytes).
 fn push_json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
@@ -103,22 +94,33 @@ fn hs256(secret: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// A compact JWT for `c` signed with `key`, or `None` for an unusable ES256 private key.
+/// (Firmware that signs one way only calls [`sign_hs256`] or [`sign_es256`], so that the
+/// linker can leave the other algorithm's code out: P-256 is most of it.)
 pub fn sign(c: &Claims<'_>, key: Key<'_>) -> Option<Vec<u8>> {
-    let mut out = signing_input(key.alg(), c);
     match key {
-        Key::Hs256(secret) => {
-            let sig = hs256(secret, &out);
-            out.push(b'.');
-            b64(&mut out, &sig);
-        }
-        Key::Es256(private) => {
-            use p256::ecdsa::signature::Signer;
-            let sk = p256::ecdsa::SigningKey::from_slice(private).ok()?;
-            let sig: p256::ecdsa::Signature = sk.sign(&out);
-            out.push(b'.');
-            b64(&mut out, &sig.to_bytes());
-        }
+        Key::Hs256(secret) => Some(sign_hs256(c, secret)),
+        Key::Es256(private) => sign_es256(c, private),
     }
+}
+
+/// A compact JWT for `c` signed with HMAC-SHA-256 and `secret`.
+pub fn sign_hs256(c: &Claims<'_>, secret: &[u8]) -> Vec<u8> {
+    let mut out = signing_input("HS256", c);
+    let sig = hs256(secret, &out);
+    out.push(b'.');
+    b64(&mut out, &sig);
+    out
+}
+
+/// A compact JWT for `c` signed with ECDSA P-256 (RFC 6979 nonces) and the 32-byte private
+/// scalar `private`, or `None` if it is not a valid key.
+pub fn sign_es256(c: &Claims<'_>, private: &[u8]) -> Option<Vec<u8>> {
+    use p256::ecdsa::signature::Signer;
+    let sk = p256::ecdsa::SigningKey::from_slice(private).ok()?;
+    let mut out = signing_input("ES256", c);
+    let sig: p256::ecdsa::Signature = sk.sign(&out);
+    out.push(b'.');
+    b64(&mut out, &sig.to_bytes());
     Some(out)
 }
 
@@ -146,6 +148,15 @@ fn decode(part: &[u8]) -> Result<Vec<u8>, Refused> {
 
 /// Check `jwt` with `key`; the decoded claims on success.
 pub fn verify(jwt: &[u8], key: Key<'_>) -> Result<Vec<u8>, Refused> {
+    match key {
+        Key::Hs256(secret) => verify_hs256(jwt, secret),
+        Key::Es256(public) => verify_es256(jwt, public),
+    }
+}
+
+/// The parts of a compact token: the signed input, the payload and the decoded signature,
+/// once the header names `alg`.
+fn split<'a>(jwt: &'a [u8], alg: &str) -> Result<(&'a [u8], &'a [u8], Vec<u8>), Refused> {
     let mut parts = jwt.splitn(3, |&b| b == b'.');
     let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Refused::Malformed);
@@ -154,38 +165,41 @@ pub fn verify(jwt: &[u8], key: Key<'_>) -> Result<Vec<u8>, Refused> {
         return Err(Refused::Malformed);
     }
     let header = decode(h)?;
-    let alg = crate::util::json::get_tok(&header, b"$.alg").map_err(|_| Refused::Algorithm)?;
-    if alg.len() != key.alg().len() + 2 || &alg[1..alg.len() - 1] != key.alg().as_bytes() {
+    let tok = crate::util::json::get_tok(&header, b"$.alg").map_err(|_| Refused::Algorithm)?;
+    if tok.len() != alg.len() + 2 || &tok[1..tok.len() - 1] != alg.as_bytes() {
         return Err(Refused::Algorithm);
     }
-    let sig = decode(s)?;
-    let input = &jwt[..h.len() + 1 + p.len()];
-    let ok = match key {
-        Key::Hs256(secret) => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|_| Refused::Signature)?;
-            mac.update(input);
-            mac.verify_slice(&sig).is_ok()
+    Ok((&jwt[..h.len() + 1 + p.len()], p, decode(s)?))
+}
+
+/// Check an HS256 `jwt` with `secret`; the decoded claims on success.
+pub fn verify_hs256(jwt: &[u8], secret: &[u8]) -> Result<Vec<u8>, Refused> {
+    let (input, payload, sig) = split(jwt, "HS256")?;
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|_| Refused::Signature)?;
+    mac.update(input);
+    // Constant-time comparison.
+    mac.verify_slice(&sig).map_err(|_| Refused::Signature)?;
+    decode(payload)
+}
+
+/// Check an ES256 `jwt` with a public key (64 bytes `x || y`, or 65 with the `0x04` prefix);
+/// the decoded claims on success.
+pub fn verify_es256(jwt: &[u8], public: &[u8]) -> Result<Vec<u8>, Refused> {
+    use p256::ecdsa::signature::Verifier;
+    let (input, payload, sig) = split(jwt, "ES256")?;
+    let mut sec1 = [0u8; 65];
+    let point: &[u8] = match public.len() {
+        64 => {
+            sec1[0] = 4;
+            sec1[1..].copy_from_slice(public);
+            &sec1
         }
-        Key::Es256(public) => {
-            use p256::ecdsa::signature::Verifier;
-            let mut sec1 = [0u8; 65];
-            let point: &[u8] = match public.len() {
-                64 => {
-                    sec1[0] = 4;
-                    sec1[1..].copy_from_slice(public);
-                    &sec1
-                }
-                _ => public,
-            };
-            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| Refused::Signature)?;
-            let sig = p256::ecdsa::Signature::from_slice(&sig).map_err(|_| Refused::Signature)?;
-            vk.verify(input, &sig).is_ok()
-        }
+        _ => public,
     };
-    if !ok {
-        return Err(Refused::Signature);
-    }
-    decode(p)
+    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| Refused::Signature)?;
+    let sig = p256::ecdsa::Signature::from_slice(&sig).map_err(|_| Refused::Signature)?;
+    vk.verify(input, &sig).map_err(|_| Refused::Signature)?;
+    decode(payload)
 }
 
 #[cfg(test)]
