@@ -108,7 +108,18 @@ pub extern "C" fn mg_timegm(year: c_uint, month: c_uint, day: c_uint, hour: c_ui
 /// handler. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_delayms(ms: c_uint) {
-    guard(|| std::thread::sleep(core::time::Duration::from_millis(u64::from(ms))))
+    guard(|| {
+        #[cfg(feature = "std")]
+        std::thread::sleep(core::time::Duration::from_millis(u64::from(ms)));
+        // Without an OS to sleep on: wait on the clock, as Mongoose does.
+        #[cfg(not(feature = "std"))]
+        {
+            let end = crate::util::clock::millis().saturating_add(u64::from(ms));
+            while crate::util::clock::millis() < end {
+                core::hint::spin_loop();
+            }
+        }
+    })
 }
 
 /// Mongoose's `struct mg_jwt_opts`.
@@ -286,9 +297,27 @@ pub extern "C" fn mg_http_get_request_len(buf: *const c_uchar, buf_len: usize) -
     guard(|| cast::slice(buf.cast(), buf_len).map_or(-1, request_len))
 }
 
+#[cfg(feature = "std")]
 std::thread_local! {
     /// The header array of the last `mg_http_parse` on this thread (`hm->headers` points here).
     static PARSE_HEADERS: core::cell::RefCell<Vec<mg_http_header>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `f` on the header array `hm->headers` will point to: per thread with `std`, one for
+/// the program without (firmware without threads).
+#[cfg(feature = "std")]
+fn with_parse_headers<R>(f: impl FnOnce(&mut Vec<mg_http_header>) -> R) -> R {
+    PARSE_HEADERS.with(|cell| f(&mut cell.borrow_mut()))
+}
+
+#[cfg(not(feature = "std"))]
+fn with_parse_headers<R>(f: impl FnOnce(&mut Vec<mg_http_header>) -> R) -> R {
+    struct Headers(Vec<mg_http_header>);
+    // SAFETY: the array holds pointers into callers' buffers that meerkat never reads
+    // through; the lock only serialises replacing it.
+    unsafe impl Send for Headers {}
+    static HEADERS: spin::Mutex<Headers> = spin::Mutex::new(Headers(Vec::new()));
+    f(&mut HEADERS.lock().0)
 }
 
 fn parse(s: &[u8], hm: &mut mg_http_message) -> c_int {
@@ -355,8 +384,7 @@ fn parse(s: &[u8], hm: &mut mg_http_message) -> c_int {
         _ => 0,
     };
     let body_ptr = s[head_len..].as_ptr();
-    PARSE_HEADERS.with(|cell| {
-        let mut v = cell.borrow_mut();
+    with_parse_headers(|v| {
         v.clear();
         v.extend(headers.iter().map(|h| mg_http_header {
             name: mg_str::from_bytes(h.name.as_bytes()),
