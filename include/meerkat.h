@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  Success.
@@ -349,6 +350,26 @@
 #define MG_DNS_RTYPE_SRV 33
 
 /*
+ Mongoose's `MG_FS_READ`: open for reading; in a stat result, the path exists.
+ */
+#define MG_FS_READ 1
+
+/*
+ Mongoose's `MG_FS_WRITE`: open for writing (`mg_fs_posix`: created if missing, appended to).
+ */
+#define MG_FS_WRITE 2
+
+/*
+ Mongoose's `MG_FS_DIR`: in a stat result, the path is a directory.
+ */
+#define MG_FS_DIR 4
+
+/*
+ Mongoose's `MG_FS_EXCL`: with `MG_FS_WRITE`, fail if the file exists.
+ */
+#define MG_FS_EXCL 8
+
+/*
  `mg_json_get`: nesting deeper than `MG_JSON_MAX_DEPTH` containers on the part scanned.
  */
 #define MG_JSON_TOO_DEEP -1
@@ -457,6 +478,92 @@ struct rustls_client_config;
 struct rustls_server_config;
 
 /*
+ A string view: `len` bytes at `buf`, not necessarily NUL-terminated.
+
+ Ownership: an `mg_str` never owns its bytes. One received in an event's `ev_data` points
+ into memory owned by meerkat and is valid until that handler returns. One returned by
+ `mg_strdup` owns heap memory the caller frees with `free(s.buf)`.
+ */
+struct mg_str {
+  char *buf;
+  size_t len;
+};
+
+/*
+ Mongoose's `struct mg_jwt_opts`.
+ */
+struct mg_jwt_opts {
+  /*
+   The JSON payload.
+   */
+  struct mg_str claims;
+  /*
+   Extra protected-header members, without braces; `alg` and `typ` are set.
+   */
+  struct mg_str header;
+  /*
+   Key ID (`kid`) for the protected header, or empty.
+   */
+  struct mg_str kid;
+  /*
+   HS256 secret.
+   */
+  struct mg_str secret;
+  /*
+   ES256 private key: 32 bytes, big-endian.
+   */
+  const uint8_t *private_key;
+  /*
+   ES256 public key: 64 bytes, `x || y`.
+   */
+  const uint8_t *public_key;
+};
+
+/*
+ One HTTP header field: name and value point into the message (see `mg_http_message`).
+ */
+struct mg_http_header {
+  struct mg_str name;
+  struct mg_str value;
+};
+
+/*
+ An HTTP request or response, as in Mongoose 7.x (`ev_data` of `MG_EV_HTTP_HDRS` and
+ `MG_EV_HTTP_MSG`). Every `mg_str` points into memory owned by meerkat, valid until the
+ handler returns: copy what you need to keep.
+
+ For a request: `method`, `uri` (path, URL-encoded as received), `query` (after `?`),
+ `proto`. For a response: `method` is the protocol (`HTTP/1.1`), `uri` the status code
+ (`200`) and `proto` the reason phrase, as in Mongoose (`mg_http_status(hm)` reads it).
+
+ Difference from Mongoose: `headers` points to an array of `num_headers` entries followed
+ by one with `name.len == 0` (Mongoose: a fixed array of `MG_MAX_HTTP_HEADERS` with empty
+ entries at the end). Loops written for Mongoose (`for (i = 0; i < MG_MAX_HTTP_HEADERS &&
+ hm->headers[i].name.len > 0; i++)`) keep working; the number of headers is limited only
+ by `mg_limits.http_max_headers` (more: `431`), never silently truncated.
+ */
+struct mg_http_message {
+  struct mg_str method;
+  struct mg_str uri;
+  struct mg_str query;
+  struct mg_str proto;
+  struct mg_http_header *headers;
+  size_t num_headers;
+  /*
+   The body (de-chunked). Empty in `MG_EV_HTTP_HDRS`.
+   */
+  struct mg_str body;
+  /*
+   Request or status line plus headers, up to and including the empty line.
+   */
+  struct mg_str head;
+  /*
+   `head` followed by `body`.
+   */
+  struct mg_str message;
+};
+
+/*
  A connection handle: a 64-bit value (slot index + serial) that names one connection for
  ever. It replaces Mongoose's `struct mg_connection *`.
 
@@ -474,6 +581,59 @@ struct rustls_server_config;
  */
 struct mg_conn {
   uint64_t h;
+};
+
+/*
+ `fn(name, arg)`, called by `mg_fs.ls` for each directory entry.
+ */
+typedef void (*mg_fs_ls_fn)(const char *name, void *arg);
+
+/*
+ A file system as a table of functions (Mongoose 7.22's `struct mg_fs`, same layout).
+ Fill every member to plug in a file system of your own; a NULL member makes that
+ operation fail.
+ */
+struct mg_fs {
+  /*
+   Stat: `MG_FS_*` flags (0 if `path` does not exist); `size`, `mtime` may be NULL.
+   */
+  int (*st)(const char *path, size_t *size, time_t *mtime);
+  /*
+   List a directory: `fn(name, arg)` for each entry.
+   */
+  void (*ls)(const char *path, mg_fs_ls_fn f, void *arg);
+  /*
+   Open with `MG_FS_*` flags; an opaque file, or NULL.
+   */
+  void *(*op)(const char *path, int flags);
+  /*
+   Close.
+   */
+  void (*cl)(void *fd);
+  /*
+   Read up to `len` bytes; how many were read (0 at the end).
+   */
+  size_t (*rd)(void *fd, void *buf, size_t len);
+  /*
+   Write `len` bytes; how many were written.
+   */
+  size_t (*wr)(void *fd, const void *buf, size_t len);
+  /*
+   Seek to `offset` from the start; the new position.
+   */
+  size_t (*sk)(void *fd, size_t offset);
+  /*
+   Rename.
+   */
+  bool (*mv)(const char *from, const char *to);
+  /*
+   Delete a file.
+   */
+  bool (*rm)(const char *path);
+  /*
+   Create a directory.
+   */
+  bool (*mkd)(const char *path);
 };
 
 /*
@@ -497,18 +657,6 @@ struct mg_mgr {
  `ev_data` is owned by meerkat and valid until the handler returns.
  */
 typedef void (*mg_event_handler_t)(struct mg_conn c, int ev, void *ev_data);
-
-/*
- A string view: `len` bytes at `buf`, not necessarily NUL-terminated.
-
- Ownership: an `mg_str` never owns its bytes. One received in an event's `ev_data` points
- into memory owned by meerkat and is valid until that handler returns. One returned by
- `mg_strdup` owns heap memory the caller frees with `free(s.buf)`.
- */
-struct mg_str {
-  char *buf;
-  size_t len;
-};
 
 /*
  An IPv4 or IPv6 address and port, laid out as in Mongoose 7.x.
@@ -591,6 +739,21 @@ struct mg_dns_rr {
 };
 
 /*
+ An open file of `mg_fs_open` (Mongoose's `struct mg_fd`): the file system's own handle and
+ the file system. Free it with `mg_fs_close`.
+ */
+struct mg_fd {
+  /*
+   The handle `fs->op` returned.
+   */
+  void *fd;
+  /*
+   The file system it belongs to.
+   */
+  struct mg_fs *fs;
+};
+
+/*
  SHA-1 state (Mongoose 7.22 layout: 92 bytes). Fields are meerkat's own: do not read them.
  */
 struct mg_sha1_ctx {
@@ -650,50 +813,6 @@ struct mg_sha384_ctx {
    Bytes pending in `buffer` (informative; recomputed from `bitlen`).
    */
   uint32_t datalen;
-};
-
-/*
- One HTTP header field: name and value point into the message (see `mg_http_message`).
- */
-struct mg_http_header {
-  struct mg_str name;
-  struct mg_str value;
-};
-
-/*
- An HTTP request or response, as in Mongoose 7.x (`ev_data` of `MG_EV_HTTP_HDRS` and
- `MG_EV_HTTP_MSG`). Every `mg_str` points into memory owned by meerkat, valid until the
- handler returns: copy what you need to keep.
-
- For a request: `method`, `uri` (path, URL-encoded as received), `query` (after `?`),
- `proto`. For a response: `method` is the protocol (`HTTP/1.1`), `uri` the status code
- (`200`) and `proto` the reason phrase, as in Mongoose (`mg_http_status(hm)` reads it).
-
- Difference from Mongoose: `headers` points to an array of `num_headers` entries followed
- by one with `name.len == 0` (Mongoose: a fixed array of `MG_MAX_HTTP_HEADERS` with empty
- entries at the end). Loops written for Mongoose (`for (i = 0; i < MG_MAX_HTTP_HEADERS &&
- hm->headers[i].name.len > 0; i++)`) keep working; the number of headers is limited only
- by `mg_limits.http_max_headers` (more: `431`), never silently truncated.
- */
-struct mg_http_message {
-  struct mg_str method;
-  struct mg_str uri;
-  struct mg_str query;
-  struct mg_str proto;
-  struct mg_http_header *headers;
-  size_t num_headers;
-  /*
-   The body (de-chunked). Empty in `MG_EV_HTTP_HDRS`.
-   */
-  struct mg_str body;
-  /*
-   Request or status line plus headers, up to and including the empty line.
-   */
-  struct mg_str head;
-  /*
-   `head` followed by `body`.
-   */
-  struct mg_str message;
 };
 
 /*
@@ -1240,6 +1359,29 @@ struct mg_ws_message {
 };
 
 /*
+ One file of a packed web root (Mongoose 7.22's `struct mg_mem_file`), as `scripts/pack.py`
+ generates them in `mg_packed_files[]`.
+ */
+struct mg_mem_file {
+  /*
+   Absolute path, such as `/web_root/index.html`; NULL ends the table.
+   */
+  const char *path;
+  /*
+   Contents.
+   */
+  const unsigned char *data;
+  /*
+   Size in bytes.
+   */
+  size_t size;
+  /*
+   Modification time (0 when unknown).
+   */
+  time_t mtime;
+};
+
+/*
  A DNS-SD service description (Mongoose's layout; meerkat does not build DNS-SD answers).
  */
 struct mg_dnssd_record {
@@ -1330,9 +1472,154 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ The read-only file system over `mg_mem_files` (Mongoose 7.22's `mg_fs_packed`): pass
+ `&mg_fs_packed` as `opts.fs` or to `mg_fs_open`/`mg_file_read`.
+ */
+extern struct mg_fs mg_fs_packed;
+
+/*
+ The operating system's file system through the C library (Mongoose 7.22's `mg_fs_posix`).
+ */
+extern struct mg_fs mg_fs_posix;
+
+/*
  `mg_strerror(code)`: a static NUL-terminated message for any integer. Any thread.
  */
 const char *mg_strerror(int code);
+
+/*
+ `mg_base64url_encode(p, n, buf, len)`: base64url (RFC 4648 §5, no padding) of `n` bytes
+ into `buf`, NUL-terminated. Returns the text length, or 0 if `buf` cannot hold it and its
+ NUL (`buf` is then an empty string when `len > 0`). As Mongoose. Any thread.
+ */
+size_t mg_base64url_encode(const unsigned char *p, size_t n, char *buf, size_t len);
+
+/*
+ `mg_base64url_decode(src, n, dst, len)`: decode base64url text (padding optional, decoding
+ stops at the first `=`) into `dst`, NUL-terminated. Returns the decoded length, or 0 on a
+ bad character, a bad length, or too small a `dst` (`dst` is then an empty string). As
+ Mongoose. Any thread.
+ */
+size_t mg_base64url_decode(const char *src, size_t n, char *dst, size_t len);
+
+/*
+ `mg_crc16(crc, buf, len)`: CRC-16/IBM-SDLC (X.25) of `len` bytes continued from `crc` (0 to
+ start), as Mongoose. Any thread.
+ */
+uint16_t mg_crc16(uint16_t crc, const char *buf, size_t len);
+
+/*
+ `mg_memeq(a, b, n)`: whether `n` bytes are equal, in time that depends only on `n` (for
+ comparing secrets). False if a pointer is NULL and `n > 0`. Any thread.
+ */
+bool mg_memeq(const void *a, const void *b, size_t n);
+
+/*
+ `mg_timegm(year, month, day, hour, min, sec)`: seconds since the Unix epoch of a UTC date,
+ `month` 1-12. 0 for a year before 1970 or a month outside 1-12. Any thread.
+ */
+uint64_t mg_timegm(unsigned int year,
+                   unsigned int month,
+                   unsigned int day,
+                   unsigned int hour,
+                   unsigned int min,
+                   unsigned int sec);
+
+/*
+ `mg_delayms(ms)`: block the calling thread for at least `ms` milliseconds. Difference from
+ Mongoose: the thread sleeps instead of busy-waiting on `mg_millis()`. Not in an event
+ handler. Any thread.
+ */
+void mg_delayms(unsigned int ms);
+
+/*
+ `mg_jwt_sign_hs256(opts, buf, len)`: a compact JWT of `opts->claims` signed with HMAC-SHA-256
+ and `opts->secret`, NUL-terminated in `buf`. Its length, or 0 if it does not fit. The header
+ is `{"alg":"HS256","typ":"JWT"}` plus `kid` and `opts->header` when given. Any thread.
+ */
+size_t mg_jwt_sign_hs256(const struct mg_jwt_opts *opts, char *buf, size_t len);
+
+/*
+ `mg_jwt_verify_hs256(jwt, opts, buf, len)`: check an HS256 token against `opts->secret`
+ (and that its header says HS256); on success the decoded claims, NUL-terminated, in `buf`
+ and their length. 0 on any failure. Any thread.
+ */
+size_t mg_jwt_verify_hs256(struct mg_str jwt,
+                           const struct mg_jwt_opts *opts,
+                           char *buf,
+                           size_t len);
+
+/*
+ `mg_jwt_sign_es256(opts, buf, len)`: as `mg_jwt_sign_hs256` with ECDSA P-256 and the
+ 32-byte `opts->private_key` (deterministic signatures, RFC 6979). Difference from Mongoose:
+ available whatever the TLS build (Mongoose: MG_TLS_BUILTIN only). Any thread.
+ */
+size_t mg_jwt_sign_es256(const struct mg_jwt_opts *opts, char *buf, size_t len);
+
+/*
+ `mg_jwt_verify_es256(jwt, opts, buf, len)`: as `mg_jwt_verify_hs256` with the 64-byte
+ (`x || y`) `opts->public_key`. Any thread.
+ */
+size_t mg_jwt_verify_es256(struct mg_str jwt,
+                           const struct mg_jwt_opts *opts,
+                           char *buf,
+                           size_t len);
+
+/*
+ `mg_http_get_header_var(s, v)`: the value of `v` in a header value such as
+ `Content-Type: multipart/form-data; boundary=xyz` (`s` the header value, `v` "boundary"),
+ without quotes; `{NULL, 0}` if absent. Points into `s`. Any thread.
+ */
+struct mg_str mg_http_get_header_var(struct mg_str s, struct mg_str v);
+
+/*
+ `mg_http_get_request_len(buf, len)`: the length of the HTTP head at the start of `buf`
+ (where the body starts), 0 if the head is incomplete, -1 if `buf` cannot be HTTP. Any
+ thread.
+ */
+int mg_http_get_request_len(const unsigned char *buf, size_t buf_len);
+
+/*
+ `mg_http_parse(s, len, hm)`: parse the HTTP request or response head at the start of `s`
+ into `hm`. Returns the head's length, 0 if it is incomplete, -1 if it is not HTTP.
+ `hm`'s strings point into `s`. As in Mongoose, `hm->body.len` is the Content-Length even
+ when fewer bytes have arrived: check `hm->message.len <= len` before reading the body.
+ Difference from Mongoose: `hm->headers` points to a per-thread array that the next
+ `mg_http_parse` on the same thread reuses (Mongoose: an array inside `hm`). Any thread.
+ */
+int mg_http_parse(const char *s, size_t len, struct mg_http_message *hm);
+
+/*
+ `mg_call(c, ev, ev_data)`: call `c`'s event handler with `ev` and `ev_data` now, as
+ Mongoose does. Nothing happens for a stale handle or a connection whose handler is not a
+ C one. Owner thread.
+ */
+void mg_call(struct mg_conn c, int ev, void *ev_data);
+
+/*
+ `mg_http_upload(c, hm, fs, dir, max_size)`: store one piece of an upload sent as
+ `POST /upload?file=NAME&offset=N` with the piece as the body (Mongoose's chunked upload
+ protocol): `dir/NAME` in `fs` is created at offset 0 (replacing an existing file) and
+ appended to at the offset where it ends. Replies 200 with the new size, or 400 with the
+ reason; returns the new size, or -1 no `file`, -2 a `file` that is not a sane path, -3 a
+ bad `offset`, -4 more than `max_size`, -5 an offset other than the file's size, -6 the file
+ cannot be opened (as Mongoose). An empty body replies 200 with 0 and writes nothing.
+ Owner thread.
+ */
+long mg_http_upload(struct mg_conn c,
+                    struct mg_http_message *hm,
+                    struct mg_fs *fs,
+                    const char *dir,
+                    size_t max_size);
+
+/*
+ `mg_http_serve_ssi(c, root, fullpath)`: reply 200 with the HTML file `fullpath` after
+ expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
+ `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
+ `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
+ `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+ */
+void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath);
 
 /*
  Listen on `url`: `tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; `http://`,
@@ -1529,6 +1816,45 @@ struct mg_conn mg_mdns_listen_url(struct mg_mgr *mgr,
  send error. Owner thread.
  */
 bool mg_mdns_query(struct mg_conn c, const char *name, unsigned int rtype);
+
+/*
+ `mg_unpacked(path)`: the contents of the packed file `path` in `mg_mem_files` (not a copy),
+ or `{NULL, 0}`. Any thread.
+ */
+struct mg_str mg_unpacked(const char *path);
+
+/*
+ `mg_fs_open(fs, path, flags)`: open `path` in `fs` with `MG_FS_*` flags. A `struct mg_fd`
+ to pass to `fs->rd(fd->fd, ...)` etc. and to free with `mg_fs_close`, or NULL. Any thread
+ (as the file system allows).
+ */
+struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags);
+
+/*
+ `mg_fs_close(fd)`: close a file of `mg_fs_open` and free `fd`. NULL is ignored. Any thread.
+ */
+void mg_fs_close(struct mg_fd *fd);
+
+/*
+ `mg_fs_ls(fs, path, buf, len)`: iterate over directory `path`. Start with `buf` holding an
+ empty string; each call puts the name of the next entry in `buf` (NUL-terminated,
+ truncated to `len - 1` bytes) and returns true, or returns false when there are no more.
+ As Mongoose: the position is the name in `buf`, so entries must have distinct names.
+ */
+bool mg_fs_ls(struct mg_fs *fs, const char *path, char *buf, size_t len);
+
+/*
+ `mg_file_read(fs, path)`: the whole file in memory from `malloc`, NUL-terminated (free it
+ with `mg_free` or `free`), or `{NULL, 0}`. Any thread (as the file system allows).
+ */
+struct mg_str mg_file_read(struct mg_fs *fs, const char *path);
+
+/*
+ `mg_file_write(fs, path, buf, len)`: replace `path` with `len` bytes, atomically: written to
+ a temporary file next to it, then renamed over it. False on any failure (the temporary
+ file is removed). Any thread (as the file system allows).
+ */
+bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
 
 /*
  `mg_sha1_init(ctx)`: start a SHA-1 hash. NULL is ignored. Thread: any thread.
@@ -2581,7 +2907,8 @@ size_t mg_url_encode(const char *s, size_t n, char *buf, size_t len);
 /*
  Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
  `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT` (every `ms`), `MG_TIMER_RUN_NOW` (also
- at the next poll). A one-shot timer is freed after it fires; its handle then goes stale.
+ at the next poll), `MG_TIMER_AUTODELETE` (accepted, no effect: a one-shot timer is freed
+ after it fires anyway; its handle then goes stale).
  Returns the timer's handle, or `{0}` with `mg_last_error()`: `MG_ERR_INVALID` (NULL
  `fn`, unknown flags), `MG_ERR_LIMIT`, `MG_ERR_WRONG_THREAD`. Owner thread.
  Differs from Mongoose: returns a handle, not a `struct mg_timer *`.
@@ -2984,6 +3311,17 @@ size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...);
  * free(). NULL when memory runs out. Any thread. */
 char *mg_vmprintf(const char *fmt, va_list *ap);
 char *mg_mprintf(const char *fmt, ...);
+/* Fail connection c: log the printf-formatted message at error level (with the connection's
+ * id), call its handler with MG_EV_ERROR and the message as ev_data, and close it (the
+ * handler then gets MG_EV_CLOSE as usual). As Mongoose's mg_error. Owner thread. */
+void mg_error(struct mg_conn c, const char *fmt, ...);
+
+/* File systems (Mongoose 7.22): the packed web root that mg_fs_packed serves. Activate the
+ * table scripts/pack.py generated with `mg_mem_files = mg_packed_files;`. */
+extern const struct mg_mem_file *mg_mem_files;
+extern const struct mg_mem_file mg_packed_files[];
+/* Write the printf-formatted text to path (atomically, as mg_file_write). */
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);
 
 /* Format and queue the result on connection c with a single mg_send call: either all of it
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued

@@ -62,6 +62,171 @@
 #endif
 #endif
 
+/* ---- Mongoose 7.22's build options, as meerkat is built. They describe meerkat; defining
+ * one differently before this header changes nothing but the value your own #if sees
+ * (docs/porting-names.md). */
+#ifndef MG_ENABLE_SOCKET
+#define MG_ENABLE_SOCKET 1 /* the OS's (or lwIP's) BSD sockets */
+#endif
+#ifndef MG_ENABLE_MD5
+#define MG_ENABLE_MD5 1
+#endif
+#ifndef MG_ENABLE_ASSERT
+#define MG_ENABLE_ASSERT 0
+#endif
+#ifndef MG_ENABLE_CHACHA20
+#define MG_ENABLE_CHACHA20 0 /* a built-in TLS option; rustls chooses its ciphers itself */
+#endif
+#ifndef MG_ENABLE_CUSTOM_CALLOC
+#define MG_ENABLE_CUSTOM_CALLOC 0 /* meerkat allocates with the C library's allocator */
+#endif
+#ifndef MG_ENABLE_CUSTOM_LOG
+#define MG_ENABLE_CUSTOM_LOG 0 /* redirect output with mg_log_set_fn() instead */
+#endif
+#ifndef MG_ENABLE_CUSTOM_MILLIS
+#define MG_ENABLE_CUSTOM_MILLIS 0 /* supply the clock with mg_set_millis_fn() instead */
+#endif
+#ifndef MG_ENABLE_CUSTOM_RANDOM
+#define MG_ENABLE_CUSTOM_RANDOM 0 /* supply randomness with mg_set_random_fn() instead */
+#endif
+#ifndef MG_ENABLE_FATFS
+#define MG_ENABLE_FATFS 0 /* pass your own struct mg_fs over FatFS */
+#endif
+#ifndef MG_ENABLE_LFS
+#define MG_ENABLE_LFS 0 /* pass your own struct mg_fs over LittleFS */
+#endif
+#ifndef MG_ENABLE_PROFILE
+#define MG_ENABLE_PROFILE 0
+#endif
+#ifndef MG_ENABLE_LOG
+#define MG_ENABLE_LOG 1
+#endif
+#ifndef MG_HTTP_INDEX
+#define MG_HTTP_INDEX "index.html"
+#endif
+#ifndef MG_IPV6_V6ONLY
+#define MG_IPV6_V6ONLY 0
+#endif
+#ifndef MG_MAX_RECV_SIZE
+#define MG_MAX_RECV_SIZE (3UL * 1024UL * 1024UL)
+#endif
+#ifndef MG_SOCKET_ERRNO
+#define MG_SOCKET_ERRNO errno
+#endif
+#define MG___FUNC__ __func__
+
+/* TLS implementations as Mongoose numbers them. meerkat's TLS is rustls, built in when the
+ * library has the `tls` feature (MG_TLS is declared in meerkat.h). */
+#define MG_TLS_NONE 0
+#define MG_TLS_MBED 1
+#define MG_TLS_OPENSSL 2
+#define MG_TLS_BUILTIN 3
+#define MG_TLS_CUSTOM 4
+#define MG_TLS_WOLFSSL 5
+/* True when a certificate or key buffer is DER rather than PEM (a DER SEQUENCE, 0x30). */
+#define MG_IS_DER(buf) (*(const unsigned char *) (buf) == 0x30)
+
+/* DSCP code points for mg_dscp(): class selector, assured forwarding, expedited. */
+#define MG_DSCP_CS(cls) ((cls) * 8)
+#define MG_DSCP_AF(cls, drop) ((cls) * 8 + (drop) * 2)
+#define MG_DSCP_EF 46
+
+/* Profiling (MG_ENABLE_PROFILE) is not in meerkat: the macros compile to nothing. */
+#define MG_PROF_INIT(c)
+#define MG_PROF_FREE(c)
+#define MG_PROF_ADD(c, name)
+#define MG_PROF_DUMP(c)
+
+/* ---- Byte and bit helpers with Mongoose's names. */
+#define MG_U8P(p) ((uint8_t *) (p))
+/* The four bytes of an IPv4 address for "%d.%d.%d.%d". */
+#define MG_IPADDR_PARTS(p) MG_U8P(p)[0], MG_U8P(p)[1], MG_U8P(p)[2], MG_U8P(p)[3]
+/* A braced initialiser of 16 bytes from eight 16-bit groups: uint8_t a[16] = MG_IPV6(...). */
+#define MG_IPV6(g0, g1, g2, g3, g4, g5, g6, g7)                                         \
+  {                                                                                     \
+    (uint8_t) ((g0) >> 8), (uint8_t) (g0), (uint8_t) ((g1) >> 8), (uint8_t) (g1),       \
+        (uint8_t) ((g2) >> 8), (uint8_t) (g2), (uint8_t) ((g3) >> 8), (uint8_t) (g3),   \
+        (uint8_t) ((g4) >> 8), (uint8_t) (g4), (uint8_t) ((g5) >> 8), (uint8_t) (g5),   \
+        (uint8_t) ((g6) >> 8), (uint8_t) (g6), (uint8_t) ((g7) >> 8), (uint8_t) (g7)    \
+  }
+/* Big-endian loads and stores at any alignment. */
+#define MG_LOAD_BE16(p) ((uint16_t) ((MG_U8P(p)[0] << 8) | MG_U8P(p)[1]))
+#define MG_LOAD_BE24(p) \
+  (((uint32_t) MG_U8P(p)[0] << 16) | ((uint32_t) MG_U8P(p)[1] << 8) | MG_U8P(p)[2])
+#define MG_LOAD_BE32(p) (((uint32_t) MG_LOAD_BE16(p) << 16) | MG_LOAD_BE16(MG_U8P(p) + 2))
+#define MG_LOAD_BE64(p) (((uint64_t) MG_LOAD_BE32(p) << 32) | MG_LOAD_BE32(MG_U8P(p) + 4))
+#define MG_STORE_BE16(p, n)                              \
+  do {                                                   \
+    MG_U8P(p)[0] = (uint8_t) (((uint16_t) (n)) >> 8);    \
+    MG_U8P(p)[1] = (uint8_t) (n);                        \
+  } while (0)
+#define MG_STORE_BE24(p, n)                              \
+  do {                                                   \
+    MG_U8P(p)[0] = (uint8_t) (((uint32_t) (n)) >> 16);   \
+    MG_STORE_BE16(MG_U8P(p) + 1, (uint16_t) (n));        \
+  } while (0)
+#define MG_STORE_BE32(p, n)                                      \
+  do {                                                           \
+    MG_STORE_BE16((p), (uint16_t) (((uint32_t) (n)) >> 16));     \
+    MG_STORE_BE16(MG_U8P(p) + 2, (uint16_t) (n));                \
+  } while (0)
+#define MG_STORE_BE64(p, n)                                      \
+  do {                                                           \
+    MG_STORE_BE32((p), (uint32_t) (((uint64_t) (n)) >> 32));     \
+    MG_STORE_BE32(MG_U8P(p) + 4, (uint32_t) (n));                \
+  } while (0)
+#define MG_ROUND_UP(x, a) ((a) == 0 ? (x) : (((x) + (a) - 1) / (a)) * (a))
+#define MG_ROUND_DOWN(x, a) ((a) == 0 ? (x) : ((x) / (a)) * (a))
+#define MG_BIT(n) ((uint32_t) 1U << (n))
+#define MG_SET_BITS(reg, clear, set) ((reg) = ((reg) & ~(clear)) | (set))
+/* A memory-mapped 32-bit register (firmware's own drivers). */
+#define MG_REG(addr) (*(volatile uint32_t *) (addr))
+
+/* Barriers and interrupt masking for firmware's drivers. On other CPUs than ARM (and
+ * RH850), MG_DSB is a compiler and memory barrier and the IRQ macros do nothing. */
+#if defined(__arm__) || defined(__thumb__) || defined(__aarch64__)
+#define MG_DSB() __asm__ __volatile__("dsb 0xf" ::: "memory")
+#else
+#define MG_DSB() __sync_synchronize()
+#endif
+#if (defined(__arm__) || defined(__thumb__)) && !defined(__linux__)
+#define MG_ARM_DISABLE_IRQ() __asm__ __volatile__("cpsid i" ::: "memory")
+#define MG_ARM_ENABLE_IRQ() __asm__ __volatile__("cpsie i" ::: "memory")
+#else
+#define MG_ARM_DISABLE_IRQ()
+#define MG_ARM_ENABLE_IRQ()
+#endif
+#if defined(__RH850__) || defined(__v850__)
+#define MG_RH850_DISABLE_IRQ() __asm__ __volatile__("di" ::: "memory")
+#define MG_RH850_ENABLE_IRQ() __asm__ __volatile__("ei" ::: "memory")
+#else
+#define MG_RH850_DISABLE_IRQ()
+#define MG_RH850_ENABLE_IRQ()
+#endif
+
+/* Singly linked lists through a `next` member, as Mongoose's firmware keeps its own. */
+#define LIST_ADD_HEAD(type, head, elem) \
+  do {                                  \
+    type *mk_e_ = (elem);               \
+    mk_e_->next = *(head);              \
+    *(head) = mk_e_;                    \
+  } while (0)
+#define LIST_ADD_TAIL(type, head, elem)                         \
+  do {                                                          \
+    type **mk_p_;                                               \
+    for (mk_p_ = (head); *mk_p_ != NULL; mk_p_ = &(*mk_p_)->next) \
+      ;                                                         \
+    (elem)->next = NULL;                                        \
+    *mk_p_ = (elem);                                            \
+  } while (0)
+#define LIST_DELETE(type, head, elem)                                    \
+  do {                                                                   \
+    type **mk_p_;                                                        \
+    for (mk_p_ = (head); *mk_p_ != NULL && *mk_p_ != (elem); mk_p_ = &(*mk_p_)->next) \
+      ;                                                                  \
+    if (*mk_p_ != NULL) *mk_p_ = (elem)->next;                           \
+  } while (0)
+
 /* Mongoose declares the hash contexts as typedefs; meerkat.h declares the same structs. */
 typedef struct mg_sha1_ctx mg_sha1_ctx;
 typedef struct mg_sha256_ctx mg_sha256_ctx;

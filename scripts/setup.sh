@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need=()
-for pair in gcc:gcc g++:g++ make:make cmake:cmake curl:curl pkg-config:pkg-config; do
+for pair in gcc:gcc g++:g++ make:make cmake:cmake curl:curl pkg-config:pkg-config ctags:universal-ctags; do
     cmd=${pair%%:*}
     pkg=${pair##*:}
     command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")

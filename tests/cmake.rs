@@ -2,10 +2,13 @@
 //!
 //! - `add_subdirectory`: `tests/cmake/consumer` vendors the repository and builds
 //!   `c-examples/tcp-echo` against `meerkat::meerkat`; the binary must echo, and must relink
-//!   when `libmeerkat.a` changes;
+//!   when `libmeerkat.a` changes; it also packs a web root with `meerkat_pack()` (gzip);
 //! - `find_package`: the library is configured, built and installed (`cmake --install`) to a
 //!   prefix, then `tests/cmake/find-package` finds it there with
 //!   `find_package(meerkat CONFIG REQUIRED)` and builds the same example, which must echo.
+//!
+//! - `pkg-config`: the same install, found by `pkg-config --cflags --libs meerkat` from a plain
+//!   Makefile (`tests/cmake/pkg-config/Makefile`) building `c-examples/tcp-echo`, which must echo.
 //!
 //! Needs `cmake` on PATH (`scripts/setup.sh` installs it): without it the tests fail, they do
 //! not skip. Work happens in `<target>/cmake-tests/`.
@@ -174,6 +177,22 @@ fn add_subdirectory_consumer_builds_echoes_and_relinks() {
     let bin = echo_binary(&build_dir);
     run_and_check_echo(&bin);
 
+    // meerkat_pack() turned tests/cmake/consumer/web_root into packed_fs.c (gzip): the
+    // program finds each file as NAME.gz, not as NAME.
+    let packed = build_dir.join("packed");
+    let out = run_limited(&mut Command::new(&packed), Duration::from_secs(30), "packed");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{}", describe(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "/web/index.html 0", "{text}");
+    let gz: u64 = lines[1]
+        .strip_prefix("/web/css/style.css.gz ")
+        .expect(&text)
+        .parse()
+        .unwrap();
+    assert!(gz > 20, "{text}");
+    assert_eq!(lines[2], "/web/css/style.css 0", "{text}");
+
     // A rebuilt libmeerkat.a must relink the consumer. Stand in for a rebuild by making the
     // archive newer than the binary (cargo still sees its output fresh: nothing recompiles).
     let lib = cbuild::staticlib();
@@ -259,4 +278,66 @@ fn installed_package_found_with_find_package() {
     build("build tests/cmake/find-package", &consumer);
     run_and_check_echo(&echo_binary(&consumer));
     eprintln!("find_package consumer: {:?}", started.elapsed());
+
+    // The same install through pkg-config: a plain Makefile builds c-examples/tcp-echo with
+    // `pkg-config --cflags --libs meerkat`, and the binary must echo.
+    let pc_dir = std::fs::read_dir(&prefix)
+        .expect("read prefix")
+        .map(|e| e.expect("dir entry").path())
+        .flat_map(|d| walk_for(&d, "meerkat.pc"))
+        .next()
+        .unwrap_or_else(|| panic!("no meerkat.pc under {prefix_str}"));
+    let pc_dir = pc_dir.parent().unwrap().to_path_buf();
+    let pc = std::fs::read_to_string(pc_dir.join("meerkat.pc")).unwrap();
+    assert!(pc.contains(&format!("Version: {}", env!("CARGO_PKG_VERSION"))), "{pc}");
+    let make_dir = fresh_dir("pkg-config");
+    let bin = make_dir.join("tcp-echo");
+    let out = run_limited(
+        Command::new("make")
+            .arg("-f")
+            .arg(root.join("tests/cmake/pkg-config/Makefile"))
+            .arg(format!("SRC={}", root.join("c-examples/tcp-echo/main.c").display()))
+            .arg(format!("OUT={}", bin.display()))
+            .env("PKG_CONFIG_PATH", &pc_dir)
+            .current_dir(&make_dir),
+        CMAKE_LIMIT,
+        "make (pkg-config)",
+    );
+    assert!(out.status.success(), "make with pkg-config failed:\n{}", describe(&out));
+    let cflags = run_limited(
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "meerkat"])
+            .env("PKG_CONFIG_PATH", &pc_dir),
+        Duration::from_secs(30),
+        "pkg-config",
+    );
+    let flags = String::from_utf8_lossy(&cflags.stdout).to_string();
+    // The include directory (pkg-config leaves `${pcfiledir}/../..` as it is) is the
+    // installed one.
+    let inc = flags
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("-I"))
+        .unwrap_or_else(|| panic!("no -I in pkg-config's output: {flags}"));
+    assert_eq!(
+        std::fs::canonicalize(inc).unwrap(),
+        std::fs::canonicalize(prefix.join("include/meerkat")).unwrap(),
+        "pkg-config: {flags}"
+    );
+    run_and_check_echo(&bin);
+}
+
+/// Files named `name` under `dir`, depth first.
+fn walk_for(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                found.extend(walk_for(&p, name));
+            } else if p.file_name().is_some_and(|n| n == name) {
+                found.push(p);
+            }
+        }
+    }
+    found
 }

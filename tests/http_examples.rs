@@ -902,3 +902,87 @@ fn file_upload_plain() {
 fn file_upload_sanitized() {
     file_upload(Flavor::Sanitized);
 }
+
+// ---- json-rpc ------------------------------------------------------------------------------
+
+fn rpc(port: u16, frame: &str) -> Resp {
+    fetch(
+        port,
+        "POST",
+        "/rpc",
+        &[("Content-Type", "application/json")],
+        frame.as_bytes(),
+    )
+}
+
+fn json_rpc(flavor: Flavor) {
+    let bin = example("json-rpc", flavor);
+    let (child, port) = Child::server(&bin, &[]);
+
+    rpc(port, r#"{"id":1,"method":"sum","params":[2,40]}"#).assert_json(200, r#"{"id":1,"result":42}"#);
+    rpc(port, r#"{"id":2,"method":"sum","params":[1.5,-3]}"#).assert_json(200, r#"{"id":2,"result":-1.5}"#);
+    rpc(port, r#"{"id":3,"method":"sum","params":["x"]}"#).assert_json(
+        200,
+        r#"{"id":3,"error":{"code":-32602,"message":"expected [number, number]"}}"#,
+    );
+    rpc(port, r#"{"id":4,"method":"counter.inc"}"#).assert_json(200, r#"{"id":4,"result":1}"#);
+    rpc(port, r#"{"id":5,"method":"counter.inc","params":[10]}"#).assert_json(200, r#"{"id":5,"result":11}"#);
+    // A notification changes state and gets no body.
+    let r = rpc(port, r#"{"method":"counter.inc","params":[100]}"#);
+    assert_eq!((r.status, r.text()), (204, String::new()));
+    rpc(port, r#"{"id":6,"method":"counter.get"}"#).assert_json(200, r#"{"id":6,"result":111}"#);
+    rpc(port, r#"{"id":7,"method":"nope"}"#)
+        .assert_json(200, r#"{"id":7,"error":{"code":-32601,"message":"nope not found"}}"#);
+    let r = rpc(port, "{not json");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("-32700"), "{r:?}");
+    let r = rpc(port, r#"{"id":8,"method":"rpc.list"}"#);
+    assert_eq!(r.status, 200);
+    for m in ["sum", "counter.inc", "counter.get", "login", "whoami", "rpc.list"] {
+        assert!(r.text().contains(&format!("\"{m}\"")), "{m} not listed: {r:?}");
+    }
+
+    // Login: a JWT whose signature the server checks.
+    rpc(
+        port,
+        r#"{"id":9,"method":"login","params":{"user":"admin","pass":"nope"}}"#,
+    )
+    .assert_json(200, r#"{"id":9,"error":{"code":401,"message":"bad credentials"}}"#);
+    let r = rpc(
+        port,
+        r#"{"id":10,"method":"login","params":{"user":"admin","pass":"secret"}}"#,
+    );
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    let token = text
+        .split("\"token\":\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("a token");
+    assert_eq!(token.split('.').count(), 3, "{text}");
+    rpc(
+        port,
+        &format!(r#"{{"id":11,"method":"whoami","params":{{"token":"{token}"}}}}"#),
+    )
+    .assert_json(200, r#"{"id":11,"result":"admin"}"#);
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    rpc(
+        port,
+        &format!(r#"{{"id":12,"method":"whoami","params":{{"token":"{forged}"}}}}"#),
+    )
+    .assert_json(200, r#"{"id":12,"error":{"code":401,"message":"invalid token"}}"#);
+
+    assert_eq!(get(port, "/rpc").status, 404);
+    let f = child.stop();
+    assert!(f.stdout.iter().any(|l| l == "calls=14"), "{}", f.describe());
+}
+
+#[test]
+fn json_rpc_plain() {
+    json_rpc(Flavor::Plain);
+}
+
+#[test]
+fn json_rpc_sanitized() {
+    json_rpc(Flavor::Sanitized);
+}

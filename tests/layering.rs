@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 const CORE: &[&str] = &[
     "handle.rs",
     "error.rs",
+    "fs",
     "log.rs",
     "mgr",
-    "fs",
     "prelude.rs",
     "http",
     "serve",
@@ -26,9 +26,9 @@ const CORE: &[&str] = &[
 const ROOTS: &[&str] = &[
     "handle.rs",
     "error.rs",
+    "fs/mod.rs",
     "log.rs",
     "mgr/mod.rs",
-    "fs/mod.rs",
     "prelude.rs",
     "http/mod.rs",
     "serve/mod.rs",

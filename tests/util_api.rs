@@ -6,7 +6,9 @@
 //!
 //! `tests/c/util_api2.c` does the same for the second part: JSON-RPC, MD5, the caller-driven
 //! timers, the SPSC queue with a producer thread, `mg_aton`, `mg_check_ip_acl`, `MG_IPV4`,
-//! the `%M` printers, `mg_log_level` and the 7.22 event numbers.
+//! the `%M` printers, `mg_log_level` and the 7.22 event numbers; `tests/c/util_api3.c` JWT
+//! (RFC 7515 examples), base64url, CRC-16, `mg_memeq`, `mg_timegm`, `mg_http_parse`, the byte
+//! macros, `mg_call`, `mg_error` and `MG_TIMER_AUTODELETE`.
 //!
 //! gcc is required: without it these tests fail, they do not skip.
 
@@ -59,4 +61,14 @@ fn util_api2_from_c() {
 #[test]
 fn util_api2_from_c_sanitized() {
     run_program("util_api2", 70, Flavor::Sanitized);
+}
+
+#[test]
+fn util_api3_from_c() {
+    run_program("util_api3", 70, Flavor::Plain);
+}
+
+#[test]
+fn util_api3_from_c_sanitized() {
+    run_program("util_api3", 70, Flavor::Sanitized);
 }

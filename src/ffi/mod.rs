@@ -16,8 +16,10 @@ pub mod error;
 pub(crate) mod registry;
 pub mod types;
 
+pub mod compat;
 pub mod conn;
 pub mod dns;
+pub mod fs;
 pub mod hash;
 pub mod http;
 pub mod json;

@@ -5,14 +5,17 @@ use core::ffi::{c_int, c_void};
 
 use super::callback;
 use super::registry;
+use super::timer_list::MG_TIMER_AUTODELETE;
 use super::types::*;
 use super::{guard, guard_code};
 use crate::ffi::error::*;
 use crate::mgr::timer::TimerOpts;
 
 /// The core's options for `MG_TIMER_*` flags (`MG_ERR_INVALID` for unknown bits).
+/// `MG_TIMER_AUTODELETE` is accepted and changes nothing: a one-shot timer is freed after it
+/// fires anyway, and a repeating one lives until `mg_timer_free` or `mg_mgr_free`.
 fn opts(flags: u32) -> Result<TimerOpts, c_int> {
-    if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW) != 0 {
+    if flags & !(MG_TIMER_REPEAT | MG_TIMER_RUN_NOW | MG_TIMER_AUTODELETE) != 0 {
         return Err(MG_ERR_INVALID);
     }
     Ok(TimerOpts {
@@ -23,7 +26,8 @@ fn opts(flags: u32) -> Result<TimerOpts, c_int> {
 
 /// Call `fn(arg)` after `ms` milliseconds, from `mg_mgr_poll` (resolution: one poll).
 /// `flags`: `MG_TIMER_ONCE` (0), `MG_TIMER_REPEAT` (every `ms`), `MG_TIMER_RUN_NOW` (also
-/// at the next poll). A one-shot timer is freed after it fires; its handle then goes stale.
+/// at the next poll), `MG_TIMER_AUTODELETE` (accepted, no effect: a one-shot timer is freed
+/// after it fires anyway; its handle then goes stale).
 /// Returns the timer's handle, or `{0}` with `mg_last_error()`: `MG_ERR_INVALID` (NULL
 /// `fn`, unknown flags), `MG_ERR_LIMIT`, `MG_ERR_WRONG_THREAD`. Owner thread.
 /// Differs from Mongoose: returns a handle, not a `struct mg_timer *`.

@@ -8,6 +8,9 @@
 //! Implementations need not be thread-safe: a file system is used from the manager's thread.
 #![forbid(unsafe_code)]
 
+pub mod listing;
+pub mod packed;
+
 use crate::prelude::*;
 use crate::Error;
 

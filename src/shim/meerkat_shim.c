@@ -1167,6 +1167,37 @@ void mg_rpc_err(struct mg_rpc_req *r, int code, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* mg_error(c, fmt, ...): format the message, then (in Rust) log it at error level, give the
+ * handler MG_EV_ERROR with it and close the connection, as Mongoose. */
+void mk_error(struct mg_conn c, const char *msg);
+
+void mg_error(struct mg_conn c, const char *fmt, ...) {
+  char *msg;
+  va_list ap;
+  va_start(ap, fmt);
+  msg = mg_vmprintf(fmt == NULL ? "" : fmt, &ap);
+  va_end(ap);
+  mk_error(c, msg == NULL ? "out of memory" : msg);
+  free(msg);
+}
+
+/* mg_file_printf(fs, path, fmt, ...): mg_file_write of the formatted text. */
+struct mg_fs;
+bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
+
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...) {
+  char *text;
+  bool ok;
+  va_list ap;
+  va_start(ap, fmt);
+  text = mg_vmprintf(fmt == NULL ? "" : fmt, &ap);
+  va_end(ap);
+  if (text == NULL) return false;
+  ok = mg_file_write(fs, path, text, strlen(text));
+  free(text);
+  return ok;
+}
+
 /* ---- platform hooks (see the header trailer) ------------------------------------------ */
 
 #include <errno.h>

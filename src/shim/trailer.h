@@ -71,6 +71,17 @@ size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...);
  * free(). NULL when memory runs out. Any thread. */
 char *mg_vmprintf(const char *fmt, va_list *ap);
 char *mg_mprintf(const char *fmt, ...);
+/* Fail connection c: log the printf-formatted message at error level (with the connection's
+ * id), call its handler with MG_EV_ERROR and the message as ev_data, and close it (the
+ * handler then gets MG_EV_CLOSE as usual). As Mongoose's mg_error. Owner thread. */
+void mg_error(struct mg_conn c, const char *fmt, ...);
+
+/* File systems (Mongoose 7.22): the packed web root that mg_fs_packed serves. Activate the
+ * table scripts/pack.py generated with `mg_mem_files = mg_packed_files;`. */
+extern const struct mg_mem_file *mg_mem_files;
+extern const struct mg_mem_file mg_packed_files[];
+/* Write the printf-formatted text to path (atomically, as mg_file_write). */
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);
 
 /* Format and queue the result on connection c with a single mg_send call: either all of it
  * is queued or none of it (under the send-buffer cap). Returns the number of bytes queued

@@ -107,6 +107,40 @@ pub fn crc32(crc: u32, data: &[u8]) -> u32 {
     d.finalize()
 }
 
+/// CRC-16/IBM-SDLC (X.25: polynomial 0x1021 reflected, all-ones start and final XOR), as
+/// Mongoose's `mg_crc16` computes it; the 16-entry table variant keeps flash small.
+const CRC16: crc::Crc<u16, crc::Table<1>> = crc::Crc::<u16, crc::Table<1>>::new(&crc::CRC_16_IBM_SDLC);
+
+/// `mg_crc16(crc, buf, len)`: the CRC-16/IBM-SDLC of `data` continued from `crc`, the CRC of
+/// the data before it (0 to start). `crc16(0, b"123456789") == 0x906E`.
+pub fn crc16(crc: u16, data: &[u8]) -> u16 {
+    let mut d = CRC16.digest_with_initial((!crc).reverse_bits());
+    d.update(data);
+    d.finalize()
+}
+
+/// `mg_timegm(year, month, day, hour, min, sec)`: seconds since 1970-01-01 00:00:00 UTC of a
+/// proleptic Gregorian date, `month` 1-12 and `day` 1-31. 0 for a year before 1970 (as
+/// Mongoose) or a month outside 1-12 (Mongoose reads out of bounds there). Days and times
+/// beyond their range carry over arithmetically (day 32 of January is 1 February).
+pub fn timegm(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> u64 {
+    if year < 1970 || !(1..=12).contains(&month) {
+        return 0;
+    }
+    // Days from 1970-01-01 to the first of the month: count years from March so that the
+    // leap day is the last day of the counted year.
+    let (y, m) = if month <= 2 {
+        (u64::from(year) - 1, u64::from(month) + 9)
+    } else {
+        (u64::from(year), u64::from(month) - 3)
+    };
+    let days_to_year = 365 * y + y / 4 - y / 100 + y / 400;
+    let days_in_year = (153 * m + 2) / 5;
+    // 719_468: the same count for 1970-03-01 minus the 59 days of January and February 1970.
+    let days = days_to_year + days_in_year + u64::from(day) - 1 - 719_468;
+    days * 86_400 + u64::from(hour) * 3600 + u64::from(min) * 60 + u64::from(sec)
+}
+
 fn nibble(v: u8) -> u8 {
     b"0123456789abcdef"[usize::from(v & 15)]
 }
@@ -160,6 +194,26 @@ pub fn casecmp(a: &[u8], b: &[u8]) -> i32 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn crc16_check_value_and_continuation() {
+        // The catalogue's check value of CRC-16/IBM-SDLC.
+        assert_eq!(crc16(0, b"123456789"), 0x906E);
+        assert_eq!(crc16(crc16(0, b"1234"), b"56789"), 0x906E);
+        assert_eq!(crc16(0, b""), 0);
+    }
+
+    #[test]
+    fn timegm_known_dates() {
+        assert_eq!(timegm(1970, 1, 1, 0, 0, 0), 0);
+        assert_eq!(timegm(2000, 2, 29, 12, 0, 0), 951_825_600);
+        assert_eq!(timegm(2038, 1, 19, 3, 14, 8), 2_147_483_648);
+        assert_eq!(timegm(2024, 12, 31, 23, 59, 59), 1_735_689_599);
+        assert_eq!(timegm(2100, 3, 1, 0, 0, 0), 4_107_542_400);
+        assert_eq!(timegm(1969, 12, 31, 0, 0, 0), 0);
+        assert_eq!(timegm(2020, 13, 1, 0, 0, 0), 0);
+        assert_eq!(timegm(2020, 0, 1, 0, 0, 0), 0);
+    }
     use super::*;
 
     #[test]

@@ -5,10 +5,12 @@
 pub mod clock;
 pub mod codec;
 pub mod json;
+pub mod jwt;
 pub mod md5;
 pub mod net;
 pub mod queue;
 pub mod rpc;
+pub mod ssi;
 pub mod str;
 pub mod timer;
 pub mod url;

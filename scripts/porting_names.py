@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Mongoose 7.22's public names against meerkat's headers (issue #11).
+
+Two steps:
+
+  extract MONGOOSE_DIR   Runs ctags over Mongoose's amalgamated mongoose.h (the names) and its
+                         src/*.h (which area each name belongs to) and writes
+                         scripts/data/mongoose-7.22-names.txt: one "name kind area" line each.
+                         Only names are recorded, never Mongoose's code. Needs Mongoose's
+                         source; run it once per Mongoose release.
+  table [--check]        Runs ctags over include/meerkat.h and include/mongoose.h, reads the
+                         name list and the notes (scripts/data/porting-notes.txt), and writes
+                         docs/porting-names.md; --check compares instead of writing and exits 1
+                         on a difference. Prints the coverage either way.
+
+A name counts as provided when ctags finds it (any kind) in meerkat's headers. The notes give,
+per name or per area, the documented difference or the reason a name is not provided.
+"""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NAMES = os.path.join(ROOT, "scripts", "data", "mongoose-7.22-names.txt")
+NOTES = os.path.join(ROOT, "scripts", "data", "porting-notes.txt")
+TABLE = os.path.join(ROOT, "docs", "porting-names.md")
+HEADERS = [os.path.join(ROOT, "include", "meerkat.h"), os.path.join(ROOT, "include", "mongoose.h")]
+
+# ctags kinds counted as public names: prototypes, inline functions, macros, structs, unions,
+# typedefs, enum names, enumerators, extern variables.
+KINDS = "pfdsutgex"
+
+# Areas the issue leaves out of the count (other issues, or hardware meerkat does not drive).
+EXCLUDED = {
+    "tcpip": "Mongoose's built-in TCP/IP stack (meerkat uses the OS or lwIP sockets)",
+    "drivers": "drivers of the built-in TCP/IP stack",
+    "ota": "OTA firmware update",
+    "ws": "WebSocket (its own issue; meerkat's WebSocket names are in meerkat.h)",
+    "mqtt": "MQTT (another issue)",
+    "sntp": "SNTP (another issue)",
+    "dns": "DNS/mDNS (another issue)",
+    "modbus": "Modbus (another issue)",
+    "arch": "platform selection (MG_ARCH_*) and the platform's own headers",
+}
+
+# Mongoose source header -> area. Anything not listed is its own area (the header's stem).
+AREA_OF_HEADER = {
+    "net_builtin.h": "tcpip", "l2.h": "tcpip", "bsd.h": "tcpip", "net_ft.h": "tcpip",
+    "net_lwip.h": "tcpip", "net_rl.h": "tcpip", "wifi.h": "drivers", "os_freertos.h": "arch",
+    "ota.h": "ota", "flash.h": "ota", "ws.h": "ws", "mqtt.h": "mqtt", "sntp.h": "sntp",
+    "dns.h": "dns", "modbus.h": "modbus", "license.h": "arch",
+}
+
+
+def ctags(path):
+    """(name, kind) pairs that ctags finds in a C header."""
+    out = subprocess.run(
+        ["ctags", "-x", "--language-force=C", "--c-kinds=" + KINDS, "--_xformat=%N %K", path],
+        check=True, capture_output=True, text=True).stdout
+    pairs = []
+    for line in out.splitlines():
+        name, kind = line.split()
+        if name.startswith("__anon"):
+            continue
+        pairs.append((name, kind))
+    return pairs
+
+
+# Names that live in a general header but belong to an area (by name).
+AREA_OF_NAME = [
+    (r"MG_TCPIP_.*|MG_ENABLE_TCPIP.*|MG_ENABLE_FREERTOS_TCP|MG_ENABLE_BSD_.*|MG_ENABLE_LWIP"
+     r"|MG_ENABLE_RL|MG_ENABLE_WINSOCK|mg_multicast_restore", "tcpip"),
+    (r"MG_SET_WIFI_CONFIG|MG_SET_MAC_ADDRESS", "drivers"),
+    (r"mg_http_start_ota|MG_ENABLE_OTA.*", "ota"),
+    (r"mg_dns", "dns"),
+]
+
+
+def area_for(header):
+    base = os.path.basename(header)
+    if "/drivers/" in header:
+        return "drivers"
+    if base.startswith("arch"):
+        return "arch"
+    return AREA_OF_HEADER.get(base, base[:-2])
+
+
+def extract(mongoose_dir):
+    src = os.path.join(mongoose_dir, "src")
+    where = {}
+    headers = sorted(os.path.join(src, f) for f in os.listdir(src) if f.endswith(".h"))
+    drv = os.path.join(src, "drivers")
+    headers += sorted(os.path.join(drv, f) for f in os.listdir(drv) if f.endswith(".h"))
+    for h in headers:
+        for name, _ in ctags(h):
+            where.setdefault(name, area_for(h))
+    seen = {}
+    for name, kind in ctags(os.path.join(mongoose_dir, "mongoose.h")):
+        if name in seen:
+            continue
+        # Include guards and names outside Mongoose's namespace (AF_INET, assert, ...) are the
+        # platform's, not Mongoose's API.
+        if kind == "macro" and re.fullmatch(r"MG_.*_H|_?_?[A-Z0-9_]*_H_?_?", name):
+            continue
+        if not re.match(r"(?i)mg_|mongoose|LIST_", name):
+            continue
+        area = where.get(name, "arch")
+        for pat, a in AREA_OF_NAME:
+            if re.fullmatch(pat, name):
+                area = a
+        seen[name] = (kind, area)
+    with open(NAMES, "w") as f:
+        f.write("# Mongoose 7.22 public names (ctags over mongoose.h; area from src/*.h).\n")
+        f.write("# Generated by scripts/porting_names.py extract; names only.\n")
+        for name in sorted(seen, key=lambda n: (seen[n][1], n)):
+            kind, area = seen[name]
+            f.write(f"{name} {kind} {area}\n")
+    print(f"{len(seen)} names written to {os.path.relpath(NAMES, ROOT)}")
+
+
+def read_names():
+    rows = []
+    with open(NAMES) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, kind, area = line.split()
+            rows.append((name, kind, area))
+    return rows
+
+
+def read_notes():
+    """Notes file: `name-or-@area | diff | text` (a documented difference of a provided name)
+    or `name-or-@area | no | text` (the reason a name is not provided)."""
+    notes = {}
+    with open(NOTES) as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            parts = [p.strip() for p in line.split("|", 2)]
+            if len(parts) != 3 or parts[1] not in ("diff", "no"):
+                sys.exit(f"{NOTES}:{n}: expected `name | diff|no | text`")
+            notes[parts[0]] = (parts[1], parts[2])
+    return notes
+
+
+def table(check):
+    rows = read_names()
+    notes = read_notes()
+    ours = set()
+    for h in HEADERS:
+        ours.update(name for name, _ in ctags(h))
+    counted = [r for r in rows if r[2] not in EXCLUDED]
+    provided = [r for r in counted if r[0] in ours]
+    pct = 100.0 * len(provided) / len(counted)
+    # The same without the primitives of Mongoose's own TLS stack (uECC, RSA, AES-GCM, ...),
+    # which a port to meerkat's rustls-based TLS cannot use, and the 7.22 dashboard framework.
+    inner = [r for r in counted if not r[2].startswith("tls_") and r[2] != "dash"]
+    inner_have = [r for r in inner if r[0] in ours]
+    pct2 = 100.0 * len(inner_have) / len(inner)
+    funcs = [r for r in counted if r[1] in ("prototype", "function")]
+    funcs_have = [r for r in funcs if r[0] in ours]
+    pct3 = 100.0 * len(funcs_have) / len(funcs)
+    lines = [
+        "# Mongoose 7.22 names in meerkat",
+        "",
+        "<!-- Generated by scripts/porting_names.py from scripts/data/mongoose-7.22-names.txt,",
+        "     scripts/data/porting-notes.txt and include/*.h; tests/porting_names.rs checks it. -->",
+        "",
+        "Every public name of Mongoose 7.22's `mongoose.h` (as ctags lists them: functions,",
+        "macros, structs, typedefs, enumerators, extern variables), whether meerkat's headers",
+        "declare it, and the difference or the reason where there is one. See",
+        "[porting.md](porting.md) for the before/after of each difference.",
+        "",
+        f"**Coverage: {len(provided)} of {len(counted)} names ({pct:.1f}%)** outside the areas",
+        "below, which are left out of the count as issue #11 defines it. Functions alone:",
+        f"{len(funcs_have)} of {len(funcs)} ({pct3:.1f}%). Leaving out also the primitives of",
+        "Mongoose's own TLS stack (`tls_*` areas: uECC, RSA, AES-GCM, ChaCha20, X25519, which",
+        "meerkat's rustls-based TLS has no use for) and 7.22's dashboard framework (`dash`):",
+        f"{len(inner_have)} of {len(inner)} ({pct2:.1f}%).",
+        "",
+        "Left out of every count:",
+        "",
+    ]
+    for area, why in EXCLUDED.items():
+        n = sum(1 for r in rows if r[2] == area)
+        lines.append(f"- `{area}` ({n} names): {why}")
+    lines.append("")
+    missing_reason = []
+    for area in sorted({r[2] for r in counted}):
+        lines += [f"## {area}", "", "| Name | Kind | In meerkat | Note |", "|---|---|---|---|"]
+        for name, kind, a in sorted(r for r in counted if r[2] == area):
+            note = notes.get(name) or notes.get("@" + area)
+            if name in ours:
+                status = "yes"
+                text = note[1] if note and note[0] == "diff" else ""
+                if text:
+                    status = "yes, differs"
+            else:
+                status = "no"
+                text = note[1] if note and note[0] == "no" else ""
+                if not text:
+                    missing_reason.append(name)
+            lines.append(f"| `{name}` | {kind} | {status} | {text} |")
+        lines.append("")
+    lines += ["## Left out of the count", ""]
+    for area in EXCLUDED:
+        names = sorted(r[0] for r in rows if r[2] == area)
+        have = [n for n in names if n in ours]
+        lines.append(f"- `{area}`: {len(names)} names, {len(have)} declared by meerkat.")
+    lines.append("")
+    text = "\n".join(lines)
+    print(f"coverage: {len(provided)}/{len(counted)} = {pct:.1f}% (issue #11's definition)")
+    print(f"functions only: {len(funcs_have)}/{len(funcs)} = {pct3:.1f}%")
+    print(f"without tls_* and dash: {len(inner_have)}/{len(inner)} = {pct2:.1f}%")
+    if missing_reason:
+        print(f"{len(missing_reason)} names not provided and without a reason in the notes:")
+        print("  " + " ".join(missing_reason))
+    if check:
+        old = open(TABLE).read() if os.path.exists(TABLE) else ""
+        if old != text:
+            sys.exit("docs/porting-names.md is out of date: run scripts/porting_names.py table")
+        if missing_reason:
+            sys.exit("every name not provided needs a reason in scripts/data/porting-notes.txt")
+    else:
+        with open(TABLE, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "extract":
+        extract(sys.argv[2])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "table":
+        table("--check" in sys.argv[2:])
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,185 @@
+//! Directory listings for the static-file server (Mongoose's `MG_ENABLE_DIRLIST` page): an
+//! HTML table of a directory's entries with their modification time and size, over any
+//! [`Fs`]. Directories come first, then files, each group in byte order of the names; a
+//! `..` row leads to the parent except at `/`. Names are HTML-escaped in text and
+//! percent-encoded in links. Difference from Mongoose's page: no script, so the columns do
+//! not sort on click.
+
+use super::Fs;
+use crate::prelude::*;
+
+fn push_html(out: &mut Vec<u8>, s: &[u8]) {
+    for &b in s {
+        match b {
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'"' => out.extend_from_slice(b"&quot;"),
+            b'\'' => out.extend_from_slice(b"&#39;"),
+            _ => out.push(b),
+        }
+    }
+}
+
+fn push_url(out: &mut Vec<u8>, s: &[u8]) {
+    for &b in s {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b);
+        } else {
+            out.push(b'%');
+            out.push(b"0123456789ABCDEF"[usize::from(b >> 4)]);
+            out.push(b"0123456789ABCDEF"[usize::from(b & 15)]);
+        }
+    }
+}
+
+fn push_num(out: &mut Vec<u8>, v: u64, width: usize) {
+    let s = format!("{v:0width$}");
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of seconds since the Unix epoch.
+fn push_date(out: &mut Vec<u8>, t: u64) {
+    let (days, secs) = (t / 86_400, t % 86_400);
+    // Civil date from days since 1970-01-01, with years counted from March (leap day last).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    push_num(out, year, 4);
+    out.push(b'-');
+    push_num(out, month, 2);
+    out.push(b'-');
+    push_num(out, day, 2);
+    out.push(b' ');
+    push_num(out, secs / 3600, 2);
+    out.push(b':');
+    push_num(out, secs / 60 % 60, 2);
+    out.push(b':');
+    push_num(out, secs % 60, 2);
+}
+
+/// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
+/// title; links are relative, so `uri` should end with `/`).
+pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    fs.list(dir, &mut |n| names.push(n.to_vec()));
+    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = names
+        .into_iter()
+        .filter_map(|n| {
+            let mut p = dir.to_vec();
+            if !p.ends_with(b"/") {
+                p.push(b'/');
+            }
+            p.extend_from_slice(&n);
+            let st = fs.stat(&p)?;
+            Some((!st.dir, n, st.mtime.max(0) as u64, st.size))
+        })
+        .collect();
+    rows.sort();
+    let mut out = Vec::with_capacity(512 + rows.len() * 128);
+    out.extend_from_slice(b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
+    push_html(&mut out, uri);
+    out.extend_from_slice(
+        b"</title><style>th,td{text-align:left;padding-right:1em;font-family:monospace}</style></head>\
+          <body><h1>Index of ",
+    );
+    push_html(&mut out, uri);
+    out.extend_from_slice(b"</h1><table><thead><tr><th>Name</th><th>Modified</th><th>Size</th></tr></thead><tbody>\n");
+    if uri != b"/" {
+        out.extend_from_slice(b"<tr><td><a href=\"../\">..</a></td><td></td><td>[DIR]</td></tr>\n");
+    }
+    for (is_file, name, mtime, size) in rows {
+        out.extend_from_slice(b"<tr><td><a href=\"");
+        push_url(&mut out, &name);
+        if !is_file {
+            out.push(b'/');
+        }
+        out.extend_from_slice(b"\">");
+        push_html(&mut out, &name);
+        if !is_file {
+            out.push(b'/');
+        }
+        out.extend_from_slice(b"</a></td><td>");
+        push_date(&mut out, mtime);
+        out.extend_from_slice(b"</td><td>");
+        if is_file {
+            push_num(&mut out, size, 1);
+        } else {
+            out.extend_from_slice(b"[DIR]");
+        }
+        out.extend_from_slice(b"</td></tr>\n");
+    }
+    out.extend_from_slice(b"</tbody></table></body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::packed::{Entry, Packed};
+
+    static FILES: [Entry; 4] = [
+        Entry {
+            path: b"/www/b.txt",
+            data: b"12345",
+            mtime: 951_825_600,
+        },
+        Entry {
+            path: b"/www/a <&>.html",
+            data: b"",
+            mtime: 0,
+        },
+        Entry {
+            path: b"/www/sub/x",
+            data: b"x",
+            mtime: 2_147_483_648,
+        },
+        Entry {
+            path: b"/www/css/y",
+            data: b"y",
+            mtime: 0,
+        },
+    ];
+
+    #[test]
+    fn dates_invert_timegm() {
+        let mut t = 0u64;
+        while t < 1 << 34 {
+            let mut d = Vec::new();
+            push_date(&mut d, t);
+            let d = core::str::from_utf8(&d).unwrap();
+            let n = |r: core::ops::Range<usize>| d[r].parse::<u32>().unwrap();
+            let back = crate::util::codec::timegm(n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
+            assert_eq!(back, t, "{d}");
+            t += 7_777_777;
+        }
+    }
+
+    #[test]
+    fn rows_sorted_escaped_and_dated() {
+        let fs = Packed::new(&FILES[..]);
+        let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/")).unwrap();
+        assert!(page.contains("<title>Index of /files/&lt;x&gt;/</title>"), "{page}");
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+        assert_eq!(
+            rows,
+            [
+                "<tr><td><a href=\"../\">..</a></td><td></td><td>[DIR]</td></tr>",
+                // Packed directories have no time of their own.
+                "<tr><td><a href=\"css/\">css/</a></td><td>1970-01-01 00:00:00</td><td>[DIR]</td></tr>",
+                "<tr><td><a href=\"sub/\">sub/</a></td><td>1970-01-01 00:00:00</td><td>[DIR]</td></tr>",
+                "<tr><td><a href=\"a%20%3C%26%3E.html\">a &lt;&amp;&gt;.html</a></td><td>1970-01-01 00:00:00</td><td>0</td></tr>",
+                "<tr><td><a href=\"b.txt\">b.txt</a></td><td>2000-02-29 12:00:00</td><td>5</td></tr>",
+            ]
+        );
+        let sub = String::from_utf8(html(&fs, b"/www/sub", b"/")).unwrap();
+        assert!(sub.contains("<td>2038-01-19 03:14:08</td><td>1</td>"), "{sub}");
+        assert!(!sub.contains("href=\"../\""), "{sub}");
+    }
+}
