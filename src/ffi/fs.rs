@@ -554,6 +554,8 @@ impl Fs for CFs {
             let dir = flags & MG_FS_DIR != 0;
             Stat {
                 size: if dir { 0 } else { size as u64 },
+                // `time_t` is 32 bits on some targets (older newlib).
+                #[allow(clippy::unnecessary_cast)]
                 mtime: mtime as i64,
                 dir,
                 // `struct mg_fs` tells directories from files only.

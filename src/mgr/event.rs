@@ -12,8 +12,8 @@ use core::fmt;
 use super::Mgr;
 use crate::handle::Handle;
 use crate::http::{Header, Span};
-use crate::prelude::*;
 pub use crate::mqtt::Message as MqttMessage;
+use crate::prelude::*;
 pub use crate::ws::WsMessage;
 
 /// One event on a connection, in the order Mongoose delivers them: `Open`, then

@@ -510,7 +510,9 @@ pub fn udp_join_multicast_v4(s: &Sock, group: core::net::Ipv4Addr) -> Result<()>
         return Err(Errno(libc::EINVAL));
     };
     let mreq = libc::ip_mreq {
-        imr_multiaddr: libc::in_addr { s_addr: u32::from_ne_bytes(group.octets()) },
+        imr_multiaddr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(group.octets()),
+        },
         imr_interface: libc::in_addr { s_addr: 0 },
     };
     // SAFETY: `mreq` is a readable ip_mreq of the size passed.

@@ -154,9 +154,12 @@ pub fn verify(jwt: &[u8], key: Key<'_>) -> Result<Vec<u8>, Refused> {
     }
 }
 
+/// A compact token's signed input, payload and decoded signature.
+type Parts<'a> = (&'a [u8], &'a [u8], Vec<u8>);
+
 /// The parts of a compact token: the signed input, the payload and the decoded signature,
 /// once the header names `alg`.
-fn split<'a>(jwt: &'a [u8], alg: &str) -> Result<(&'a [u8], &'a [u8], Vec<u8>), Refused> {
+fn split<'a>(jwt: &'a [u8], alg: &str) -> Result<Parts<'a>, Refused> {
     let mut parts = jwt.splitn(3, |&b| b == b'.');
     let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Refused::Malformed);
