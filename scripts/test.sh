@@ -13,7 +13,7 @@ echo "== cargo doc (no warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 echo "== cargo test"
 mkdir -p target
-cargo test 2>&1 | tee target/test.log
+cargo test --no-fail-fast 2>&1 | tee target/test.log
 echo "== the loop, TCP and HTTP tests again on the poll(2) backend (epoll is Linux's default)"
 MEERKAT_POLLER=poll cargo test --test poller --test tcp --test api --test rust_api --test http_server --test http_static --test http_client --test stress 2>&1 | tee -a target/test.log
 echo "== TLS unit tests with the pure-Rust crypto provider (the ESP32 configuration)"
