@@ -158,7 +158,9 @@ fn dns_resolver_connects_and_ignores_forged_replies() {
     assert_eq!(count("slow"), 2, "{}", f.describe());
     assert_eq!(count("spoof"), 1, "{}", f.describe());
     assert!(!f.stdout.iter().any(|l| l.contains("localhost")), "{}", f.describe());
-    assert_eq!(count("silent"), 3 + 1, "{}", f.describe());
+    // Three tries for the lookup that timed out, and the cancelled one's first try, unless
+    // the server was stopped before it read that datagram (seen under load).
+    assert!((3..=4).contains(&count("silent")), "{}", f.describe());
 }
 
 // ---- SNTP ------------------------------------------------------------------------------
