@@ -10,14 +10,16 @@
 //!   byte; the login refused and accepted (Basic credentials, then the cookie or a Bearer
 //!   token), a tampered token refused, a viewer refused changes; the JSON API's values
 //!   (settings round-trip with a quote in a name); a firmware image uploaded in pieces
-//!   lands in the directory equal to what was sent.
+//!   lands in the directory equal to what was sent; and headless Chromium using the page
+//!   (login, a setting, a firmware file through the form).
 
 mod common;
 
 use common::cbuild::{compile_c, example, out_dir, root, Flavor};
 use common::data::{pattern, TempDir};
 use common::example::Child;
-use common::proc::{describe, run_limited};
+use common::proc::{describe, run_limited, text};
+use common::tools;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -336,4 +338,43 @@ fn device_dashboard_plain() {
 #[test]
 fn device_dashboard_sanitized() {
     dashboard(Flavor::Sanitized);
+}
+
+/// Headless Chromium logs in on the dashboard page, switches the LED on and uploads a
+/// firmware file through the page's form (`tests/fs_browser/dashboard_page.mjs`); the image
+/// lands equal to the file the browser was given. Tools as in `ws_browser.rs`.
+#[test]
+fn device_dashboard_in_chromium() {
+    tools::setup(
+        &["chromium"],
+        &[
+            ("/usr/bin/chromium", &["--version"]),
+            ("node", &["--version"]),
+            ("npm", &["--version"]),
+        ],
+    );
+    let bin = dashboard_bin(Flavor::Sanitized);
+    let t = TempDir::new("dashboard-chromium");
+    let fw_dir = t.path("fw");
+    let (child, port) = Child::server(&bin, &[fw_dir.to_str().unwrap()]);
+    // Three pieces of 256 KiB as the page sends them, the last one short.
+    let size = 600_000usize;
+    let out = run_limited(
+        Command::new("node")
+            .arg(root().join("tests/fs_browser/dashboard_page.mjs"))
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(tools::playwright_dir())
+            .arg(size.to_string()),
+        Duration::from_secs(90),
+        "dashboard_page.mjs",
+    );
+    assert!(out.status.success(), "browser checks failed\n{}", describe(&out));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("\"who\":\"admin\""), "{summary}");
+    assert!(summary.contains("\"led\":\"on\""), "{summary}");
+    let want: Vec<u8> = (0..size).map(|i| ((i * 7 + 3) & 0xff) as u8).collect();
+    assert_eq!(std::fs::read(fw_dir.join("fw-browser.bin")).unwrap(), want);
+    let f = child.stop();
+    f.assert_no_sanitizer_report();
+    assert_eq!(f.counters("requests=")["logins"], 1, "{}", f.describe());
 }

@@ -97,8 +97,8 @@ static void login(struct mg_conn c, struct mg_http_message *hm) {
   mg_http_creds(hm, user, sizeof(user), pass, sizeof(pass));
   u = find_user(user, pass);
   if (u == NULL) {
-    mg_http_reply(c, 401, JSON "WWW-Authenticate: Basic realm=\"device\"\r\n", "{%m:%m}\n",
-                  MG_ESC("error"), MG_ESC("bad credentials"));
+    /* No WWW-Authenticate: a browser would open its own password dialog over the page's. */
+    mg_http_reply(c, 401, JSON, "{%m:%m}\n", MG_ESC("error"), MG_ESC("bad credentials"));
     return;
   }
   mg_snprintf(claims, sizeof(claims), "{%m:%m,%m:%ld}", MG_ESC("sub"), MG_ESC(u->name),
