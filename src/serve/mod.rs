@@ -530,9 +530,10 @@ fn serve_path(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>
 /// Includes past the budget are dropped; a page whose own file exceeds it is `404`.
 pub const SSI_MAX_BYTES: u64 = 1 << 20;
 
-/// All of the regular file `p` of `fs`, if it fits in `budget` (which it is taken from).
+/// All of the regular file `p` of `fs` (canonical: a final link put there since is not
+/// followed), if it fits in `budget` (which it is taken from).
 fn read_all(fs: &dyn Fs, p: &[u8], budget: &mut u64) -> Option<Vec<u8>> {
-    let mut f = open_regular(fs, p, false).ok()?;
+    let mut f = open_regular(fs, p, true).ok()?;
     if f.size > *budget {
         return None;
     }
