@@ -2770,8 +2770,9 @@ void mg_rpc_list(struct mg_rpc_req *r);
 
  Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
  `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_STALE`,
- `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head, or a listing or SSI
- page, does not fit in the send buffer); then nothing was sent. Mongoose
+ `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head does not fit in the
+ send buffer); then nothing was sent. A listing or SSI page larger than the send buffer
+ is sent from memory as the socket takes it. Mongoose
  returned void. Owner thread. `hm` and every string in `opts` are only read during the
  call; an open file being sent belongs to meerkat until it is sent or the connection
  closes.

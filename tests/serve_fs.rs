@@ -5,7 +5,8 @@
 //! redirect, `mg_http_serve_file`), the OS's files through `mg_fs_posix` and through NULL
 //! (same bytes; a symlink leading out of the root is neither served nor listed; escaped
 //! names in listings), server-side includes, and a `struct mg_fs` the program supplies
-//! (files, listings, ranges; every file it opened is closed). Plain and under ASan + UBSan.
+//! (files, listings, ranges; every file it opened is closed); a listing larger than the
+//! send buffer arrives whole. Plain and under ASan + UBSan.
 
 mod common;
 
@@ -57,6 +58,18 @@ fn get(port: u16, target: &str, headers: &[&str]) -> Resp {
         assert_eq!(n.parse::<usize>().unwrap(), r.body.len(), "{target}: {}", r.head);
     }
     r
+}
+
+/// The response to a HEAD request, whole (it must carry no body).
+fn head(port: u16, target: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "HEAD {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let text = String::from_utf8(all).unwrap();
+    assert!(text.ends_with("\r\n\r\n"), "a body after HEAD: {text}");
+    text
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -112,6 +125,10 @@ fn trees(tag: &str) -> PathBuf {
     )
     .unwrap();
     std::fs::write(d.join("inc/part.html"), "PART").unwrap();
+    std::fs::create_dir_all(d.join("many")).unwrap();
+    for i in 0..400 {
+        std::fs::write(d.join(format!("many/file-with-a-longish-name-{i:04}.txt")), "x").unwrap();
+    }
     std::fs::write(dir.join("secret.txt"), "SECRET").unwrap();
     std::os::unix::fs::symlink(dir.join("secret.txt"), d.join("docs/leak")).unwrap();
     dir
@@ -204,6 +221,16 @@ fn serve_fs(flavor: Flavor) {
     let r = get(port, "/x/docs/a%20b%26%3Cc%3E.txt", &[]);
     assert_eq!((r.status, r.text().as_str()), (200, "odd name"));
     assert_eq!(get(port, "/n/docs/", &[]).text().replace("/n/", "/x/"), page);
+
+    // A listing far larger than the server's 16 KiB send buffer arrives whole.
+    let r = get(port, "/x/many/", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() > 40_000, "{}", r.body.len());
+    let page = r.text();
+    assert_eq!(page.matches("<a href=\"file-with-a-longish-name-").count(), 400);
+    assert!(page.ends_with("</tbody></table></body></html>\n"), "{page}");
+    let r = head(port, "/x/many/");
+    assert!(r.contains("Content-Length: "), "{r}");
 
     // Server-side includes for files matching ssi_pattern; the symlink out is dropped.
     let r = get(port, "/s/page.shtml", &[]);

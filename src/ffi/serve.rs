@@ -137,6 +137,12 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
         ),
     );
     match r.body {
+        // A body larger than the send buffer has room for (a listing of a big directory)
+        // is sent from memory as the socket takes it, like a file.
+        serve::Body::Bytes(b) if r.head.len() + b.len() > m.send_room(h)? => {
+            let len = b.len() as u64;
+            m.send_file(h, &r.head, Some((Box::new(crate::fs::Memory::new(b)), 0, len)))?
+        }
         serve::Body::Bytes(b) => {
             let mut all = r.head;
             all.extend_from_slice(&b);
@@ -182,8 +188,9 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///
 /// Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
 /// `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_STALE`,
-/// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head, or a listing or SSI
-/// page, does not fit in the send buffer); then nothing was sent. Mongoose
+/// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head does not fit in the
+/// send buffer); then nothing was sent. A listing or SSI page larger than the send buffer
+/// is sent from memory as the socket takes it. Mongoose
 /// returned void. Owner thread. `hm` and every string in `opts` are only read during the
 /// call; an open file being sent belongs to meerkat until it is sent or the connection
 /// closes.

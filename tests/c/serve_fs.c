@@ -14,7 +14,7 @@
  *   /u/...      the program's own file system (root_dir "/u=/mem")
  *   /quit       stop: prints "user fs: opened=N closed=M" then "bye"
  *
- * Prints "listening on URL" when ready.
+ * The manager's send buffer is capped at 16 KiB. Prints "listening on URL" when ready.
  */
 #include "mongoose.h"
 
@@ -201,6 +201,13 @@ int main(int argc, char *argv[]) {
   mg_snprintf(s_posix_s, sizeof(s_posix_s), "/s=%s", argv[2]);
   mg_mem_files = mg_packed_files;
   mg_mgr_init(&mgr);
+  /* A small send buffer: listings larger than it must still arrive whole. */
+  {
+    struct mg_limits l;
+    mg_mgr_get_limits(&mgr, &l);
+    l.max_send = 16384;
+    if (mg_mgr_set_limits(&mgr, &l) != 0) return 1;
+  }
   if (mg_http_listen(&mgr, argv[1], fn, NULL).h == 0) {
     fprintf(stderr, "cannot listen on %s\n", argv[1]);
     return 1;
