@@ -865,14 +865,6 @@ impl Mgr {
         sys::set_dscp(sock, dscp).map_err(|_| Error::Unsupported)
     }
 
-    /// The DSCP code point connection `h` sends with (what [`Mgr::set_dscp`] set).
-    pub fn dscp(&self, h: Handle) -> Result<u8, Error> {
-        let core = self.core.borrow();
-        let c = core.conns.get(h).ok_or(Error::Stale)?;
-        let sock = c.sock.as_ref().ok_or(Error::Unsupported)?;
-        sys::dscp(sock).map_err(|_| Error::Unsupported)
-    }
-
     /// Connect to `url` (`tcp://host:port`, `udp://...`; IPv6 as `[::1]`). Names are resolved
     /// on a helper thread, or by the UDP resolver after [`Mgr::set_dns`] (`mgr/dns.rs`),
     /// never blocking the loop. `handler` gets [`Event::Open`] now, then

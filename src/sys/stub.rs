@@ -109,9 +109,7 @@ pub fn adopt_stream(_fd: RawFd) -> Result<Sock> {
 pub fn set_dscp(_s: &Sock, _dscp: u8) -> Result<()> {
     Err(Errno::UNSUPPORTED)
 }
-pub fn dscp(_s: &Sock) -> Result<u8> {
-    Err(Errno::UNSUPPORTED)
-}
+
 pub fn write(_s: &Fd, _buf: &[u8]) -> Result<usize> {
     Err(Errno::UNSUPPORTED)
 }

@@ -418,29 +418,22 @@ pub fn adopt_stream(fd: RawFd) -> Result<Sock> {
 }
 
 /// Set the DSCP code point (0..=63) of the IP packets the socket sends: `IP_TOS` (IPv4)
-/// or `IPV6_TCLASS` (IPv6) with the two ECN bits left 0. Fails with ENOTSOCK or
-/// EAFNOSUPPORT on what is not an IP socket.
+/// or `IPV6_TCLASS` (IPv6) with the two ECN bits left 0. Fails with EAFNOSUPPORT on what
+/// is not an IP socket (a pipe, a Unix socket; IPv6 on ESP-IDF).
 pub fn set_dscp(s: &Sock, dscp: u8) -> Result<()> {
-    let tos = c_int::from(dscp & 0x3f) << 2;
-    match sock_name(s.fd(), libc::getsockname) {
-        Some(SocketAddr::V4(_)) => set_int_opt(s.fd(), libc::IPPROTO_IP, libc::IP_TOS, tos),
-        Some(SocketAddr::V6(_)) => set_int_opt(s.fd(), libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tos),
-        None => Err(Errno(libc::EAFNOSUPPORT)),
-    }
+    let (level, name) = dscp_option(s)?;
+    set_int_opt(s.fd(), level, name, c_int::from(dscp & 0x3f) << 2)
 }
 
-/// Read back what [`set_dscp`] set (for tests): the DSCP of an IPv4 or IPv6 socket.
-pub fn dscp(s: &Sock) -> Result<u8> {
-    let (level, name) = match sock_name(s.fd(), libc::getsockname) {
-        Some(SocketAddr::V4(_)) => (libc::IPPROTO_IP, libc::IP_TOS),
-        Some(SocketAddr::V6(_)) => (libc::IPPROTO_IPV6, libc::IPV6_TCLASS),
-        None => return Err(Errno(libc::EAFNOSUPPORT)),
-    };
-    let mut v: c_int = 0;
-    let mut len = core::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: `v` is a writable int of `len` bytes.
-    cvt_i(unsafe { libc::getsockopt(s.fd(), level, name, (&mut v as *mut c_int).cast(), &mut len) })?;
-    Ok((v >> 2) as u8 & 0x3f)
+/// The (level, option) that holds the traffic class of socket `s`. newlib (ESP-IDF) has
+/// no `IPV6_TCLASS`: there IPv6 sockets are refused.
+fn dscp_option(s: &Sock) -> Result<(c_int, c_int)> {
+    match sock_name(s.fd(), libc::getsockname) {
+        Some(SocketAddr::V4(_)) => Ok((libc::IPPROTO_IP, libc::IP_TOS)),
+        #[cfg(not(target_os = "espidf"))]
+        Some(SocketAddr::V6(_)) => Ok((libc::IPPROTO_IPV6, libc::IPV6_TCLASS)),
+        _ => Err(Errno(libc::EAFNOSUPPORT)),
+    }
 }
 
 /// Flags for every send on a socket: `MSG_NOSIGNAL` where the OS has it, so that writing to

@@ -3,7 +3,7 @@
  * program made itself (one end of a socketpair, both ends of pipes, a TCP socket it
  * connected) become connections of the manager: bytes arriving are MG_EV_READ in
  * mg_recv, mg_send writes to them, the far end closing gives MG_EV_CLOSE, and mg_dscp sets
- * the socket's IP_TOS as getsockopt then reads it. Default signal handling (a pipe whose
+ * the socket's IP_TOS / IPV6_TCLASS as getsockopt then reads it. Default signal handling (a pipe whose
  * reader left must not kill the program). Prints "N passed, M failed". Run by
  * tests/wrapfd.rs.
  */
@@ -12,6 +12,10 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
+
+#ifndef IPV6_TCLASS
+#define IPV6_TCLASS 67 /* Linux; hidden by -std=c99 in some glibc versions */
+#endif
 
 #include "check.h"
 
@@ -130,30 +134,57 @@ static void test_refused(struct mg_mgr *mgr) {
   CHECK(c.h == 0);
 }
 
-static void test_dscp(struct mg_mgr *mgr) {
-  struct seen s;
-  struct sockaddr_in sin;
-  socklen_t len = sizeof(sin);
-  int l = socket(AF_INET, SOCK_STREAM, 0), fd = socket(AF_INET, SOCK_STREAM, 0), tos = 0, a;
-  struct mg_conn c;
-  memset(&s, 0, sizeof(s));
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK(bind(l, (struct sockaddr *) &sin, sizeof(sin)) == 0 && listen(l, 1) == 0);
-  CHECK(getsockname(l, (struct sockaddr *) &sin, &len) == 0);
-  CHECK(connect(fd, (struct sockaddr *) &sin, sizeof(sin)) == 0);
+/* A connected TCP pair on the loopback of `family`: the client end in *fd, the accepted
+ * end returned (and the listener closed). */
+static int tcp_pair(int family, int *fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  int l = socket(family, SOCK_STREAM, 0), a;
+  memset(&ss, 0, sizeof(ss));
+  if (family == AF_INET) {
+    struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof(*sin);
+  } else {
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_loopback;
+    len = sizeof(*sin6);
+  }
+  CHECK(bind(l, (struct sockaddr *) &ss, len) == 0 && listen(l, 1) == 0);
+  CHECK(getsockname(l, (struct sockaddr *) &ss, &len) == 0);
+  *fd = socket(family, SOCK_STREAM, 0);
+  CHECK(connect(*fd, (struct sockaddr *) &ss, len) == 0);
   a = accept(l, NULL, NULL);
   CHECK(a >= 0);
+  close(l);
+  return a;
+}
+
+/* The traffic class as the OS reports it: IP_TOS on IPv4, IPV6_TCLASS on IPv6. */
+static int traffic_class(int family, int fd) {
+  int v = -1;
+  socklen_t len = sizeof(v);
+  if (family == AF_INET) {
+    CHECK(getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &len) == 0);
+  } else {
+    CHECK(getsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, &len) == 0);
+  }
+  return v;
+}
+
+static void test_dscp(struct mg_mgr *mgr, int family) {
+  struct seen s;
+  int fd = -1, a = tcp_pair(family, &fd);
+  struct mg_conn c;
+  memset(&s, 0, sizeof(s));
   c = mg_wrapfd(mgr, fd, fn, &s);
   CHECK(c.h != 0);
   CHECK(mg_dscp(c, MG_DSCP_EF) == 0);
-  len = sizeof(tos);
-  CHECK(getsockopt(fd, IPPROTO_IP, IP_TOS, &tos, &len) == 0);
-  CHECK(tos == MG_DSCP_EF << 2);
+  CHECK(traffic_class(family, fd) == MG_DSCP_EF << 2);
   CHECK(mg_dscp(c, MG_DSCP_AF(4, 1)) == 0);
-  len = sizeof(tos);
-  CHECK(getsockopt(fd, IPPROTO_IP, IP_TOS, &tos, &len) == 0 && tos == 34 << 2);
+  CHECK(traffic_class(family, fd) == 34 << 2);
   CHECK(mg_dscp(c, 64) == MG_ERR_INVALID);
   /* Still a working connection. */
   CHECK(write(a, "ping", 4) == 4);
@@ -163,7 +194,6 @@ static void test_dscp(struct mg_mgr *mgr) {
   poll_until(mgr, &s.closed, 1);
   CHECK(s.closed == 1);
   close(a);
-  close(l);
   CHECK(mg_dscp(c, 0) == MG_ERR_STALE);
 }
 
@@ -173,7 +203,8 @@ int main(void) {
   test_socketpair(&mgr);
   test_pipes(&mgr);
   test_refused(&mgr);
-  test_dscp(&mgr);
+  test_dscp(&mgr, AF_INET);
+  test_dscp(&mgr, AF_INET6);
   mg_mgr_free(&mgr);
   return CHECK_SUMMARY();
 }
