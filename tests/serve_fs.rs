@@ -2,8 +2,8 @@
 //! (`tests/c/serve_fs.c`, Mongoose's names through mongoose.h), over 127.0.0.1: a web root
 //! packed by `scripts/pack.py` served through `mg_fs_packed` (Content-Type, a gzip-only file
 //! sent to clients that accept gzip and 404 to others, directory listings and the slash
-//! redirect, `mg_http_serve_file`), the OS's files through `mg_fs_posix` and through NULL
-//! (same bytes; a symlink leading out of the root is neither served nor listed; escaped
+//! redirect, `mg_http_serve_file`), the OS's files through `mg_fs_posix`, a copy of it and
+//! NULL (same bytes; a symlink leading out of the root is neither served nor listed; escaped
 //! names in listings), server-side includes, and a `struct mg_fs` the program supplies
 //! (files, listings, ranges; every file it opened is closed); a listing larger than the
 //! send buffer arrives whole. Plain and under ASan + UBSan.
@@ -208,6 +208,11 @@ fn serve_fs(flavor: Flavor) {
         (b.status, &b.body, b.header("ETag"))
     );
     assert_eq!(get(port, "/x/docs/leak", &[]).status, 404);
+    // A copy of mg_fs_posix is the OS's files too: links resolved (the way out closed),
+    // the same ETag.
+    assert_eq!(get(port, "/c/docs/leak", &[]).status, 404);
+    let c = get(port, "/c/hello.txt", &[]);
+    assert_eq!((&c.body, c.header("ETag")), (&a.body, a.header("ETag")));
     assert_eq!(get(port, "/x/docs", &[]).status, 301);
     let r = get(port, "/x/docs/", &[]);
     assert_eq!(r.status, 200);

@@ -41,10 +41,11 @@ use crate::serve;
 /// - `page404`: a file sent (with status 404) when the path is not found. If it cannot be
 ///   opened, a short text 404 is sent instead. Not confined to the web root.
 /// - `fs`: Mongoose's `struct mg_fs *`, the file system every path is looked up in
-///   (`root_dir`, `page404`, the path of `mg_http_serve_file`). NULL or `&mg_fs_posix`: the
-///   operating system's files, with symbolic links resolved and confined to the web root and
-///   files sent with `sendfile(2)`. `&mg_fs_packed`: the web root packed into the program by
-///   `scripts/pack.py` (`mg_mem_files`), e.g. `root_dir = "/web_root"`. Any other: the
+///   (`root_dir`, `page404`, the path of `mg_http_serve_file`). NULL or `&mg_fs_posix` (or
+///   a copy of it): the operating system's files, with symbolic links resolved and confined
+///   to the web root and files sent with `sendfile(2)`. `&mg_fs_packed` (or a copy): the web
+///   root packed into the program by `scripts/pack.py` (`mg_mem_files`), e.g.
+///   `root_dir = "/web_root"`. Any other: the
 ///   program's own `struct mg_fs` (LittleFS, FatFS, ...), whose table is read at each call.
 ///   A `struct mg_fs` cannot say that it has symbolic links: its paths are confined to the
 ///   web root lexically (no `..` segment), so a file system with links must not let them

@@ -10,6 +10,7 @@
  *   /p/...      packed web root (root_dir "/p=/web", fs &mg_fs_packed)
  *   /f          mg_http_serve_file of the packed /web/z.txt
  *   /x/...      DIR through &mg_fs_posix       /n/...  DIR with fs NULL
+ *   /c/...      DIR through a copy of mg_fs_posix
  *   /s/...      DIR with ssi_pattern "#.shtml" through &mg_fs_posix
  *   /u/...      the program's own file system (root_dir "/u=/mem")
  *   /quit       stop: prints "user fs: opened=N closed=M" then "bye"
@@ -149,7 +150,8 @@ static struct mg_fs s_memfs = {mem_st, mem_ls, mem_op, mem_cl, mem_rd, mem_wr, m
 
 /* ---- The server. */
 
-static char s_posix_x[600], s_posix_n[600], s_posix_s[600];
+static char s_posix_x[600], s_posix_n[600], s_posix_s[600], s_posix_c[600];
+static struct mg_fs s_posix_copy; /* a copy of mg_fs_posix, as firmware may keep one */
 static int s_done;
 
 static void fn(struct mg_conn c, int ev, void *ev_data) {
@@ -171,6 +173,10 @@ static void fn(struct mg_conn c, int ev, void *ev_data) {
     } else if (mg_match(hm->uri, mg_str("/x/#"), NULL)) {
       opts.root_dir = s_posix_x;
       opts.fs = &mg_fs_posix;
+      mg_http_serve_dir(c, hm, &opts);
+    } else if (mg_match(hm->uri, mg_str("/c/#"), NULL)) {
+      opts.root_dir = s_posix_c;
+      opts.fs = &s_posix_copy;
       mg_http_serve_dir(c, hm, &opts);
     } else if (mg_match(hm->uri, mg_str("/n/#"), NULL)) {
       opts.root_dir = s_posix_n;
@@ -199,6 +205,8 @@ int main(int argc, char *argv[]) {
   mg_snprintf(s_posix_x, sizeof(s_posix_x), "/x=%s", argv[2]);
   mg_snprintf(s_posix_n, sizeof(s_posix_n), "/n=%s", argv[2]);
   mg_snprintf(s_posix_s, sizeof(s_posix_s), "/s=%s", argv[2]);
+  mg_snprintf(s_posix_c, sizeof(s_posix_c), "/c=%s", argv[2]);
+  s_posix_copy = mg_fs_posix;
   mg_mem_files = mg_packed_files;
   mg_mgr_init(&mgr);
   /* A small send buffer: listings larger than it must still arrive whole. */
