@@ -1247,8 +1247,12 @@ struct mg_rpc {
    `"/var/www,/static=/opt/static"`; the longest prefix matching whole path segments
    wins (Mongoose takes the last matching entry). Relative directories are relative to
    the process's working directory.
- - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
-   sent as they are.
+ - `ssi_pattern`: a Mongoose glob (`mg_match`: `*` within a path segment, `#` across
+   segments, `?` one byte) matched against the file's path (web root + request path), e.g.
+   `"#.shtml"`. `mg_http_serve_dir` sends a matching file as `text/html` after expanding
+   its server-side includes as `mg_http_serve_ssi` does, reading included files from the
+   same file system, confined to the web root, at most 1 MiB of files per page. NULL or
+   empty: no SSI.
  - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
    be omitted). Text with an empty line, a bare CR or LF, a line without a colon, a name
    that is not a token (`"A : b"`), a line starting with whitespace or a control character
@@ -1258,8 +1262,19 @@ struct mg_rpc {
    unknown extensions are `application/octet-stream`).
  - `page404`: a file sent (with status 404) when the path is not found. If it cannot be
    opened, a short text 404 is sent instead. Not confined to the web root.
- - `fs`: Mongoose's `struct mg_fs *`. Must be NULL (POSIX files); anything else makes the
-   call fail with `MG_ERR_UNSUPPORTED`.
+ - `fs`: Mongoose's `struct mg_fs *`, the file system every path is looked up in
+   (`root_dir`, `page404`, the path of `mg_http_serve_file`). NULL or `&mg_fs_posix` (or
+   a copy of it): the operating system's files, with symbolic links resolved and confined
+   to the web root and files sent with `sendfile(2)`. `&mg_fs_packed` (or a copy): the web
+   root packed into the program by `scripts/pack.py` (`mg_mem_files`), e.g.
+   `root_dir = "/web_root"`. Any other: the
+   program's own `struct mg_fs` (LittleFS, FatFS, ...), whose table is read at each call.
+   A `struct mg_fs` cannot say that it has symbolic links: its paths are confined to the
+   web root lexically (no `..` segment), so a file system with links must not let them
+   lead out. Its `st` tells directories from files only (anything not a directory is
+   served as a file), it gives no ETag nanoseconds, and its functions run on the
+   manager's thread, also while a file is being sent from `mg_mgr_poll`: they must not
+   call meerkat's functions.
  */
 struct mg_http_serve_opts {
   const char *root_dir;
@@ -1644,6 +1659,32 @@ struct mg_conn mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t
  `mg_mgr_free` runs). Owner thread.
  */
 struct mg_conn mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t f, void *fn_data);
+
+/*
+ Adopt `fd`, an open stream descriptor of the program's (a connected socket, one end of a
+ `socketpair`, the read or write end of a pipe), as a connection of `mgr` (Mongoose's
+ `mg_wrapfd`). The descriptor is made non-blocking and belongs to meerkat from now on: it
+ is closed when the connection closes (at end of stream, on an error, `mg_close`,
+ `mg_mgr_free`); do not close it yourself. `fn` gets `MG_EV_OPEN` now, then `MG_EV_READ`
+ as bytes arrive (read them with `mg_recv`), `MG_EV_WRITE` as `mg_send` data goes out, and
+ `MG_EV_CLOSE`. Writes never raise SIGPIPE on sockets; on a pipe they are made with
+ SIGPIPE blocked for the call (Linux). No TLS, no protocol: a raw connection, as
+ `mg_listen`'s `tcp://`. Returns the handle, or `{0}` with `mg_last_error()` set:
+ `MG_ERR_INVALID` (`fd` is not an open descriptor; then it is not closed), `MG_ERR_LIMIT`,
+ `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (while `mg_mgr_free` runs); on these the
+ descriptor stays the caller's. Owner thread.
+ */
+struct mg_conn mg_wrapfd(struct mg_mgr *mgr, int fd, mg_event_handler_t f, void *fn_data);
+
+/*
+ Set the DSCP code point (0..=63: `MG_DSCP_EF`, `MG_DSCP_AF(c, d)`, `MG_DSCP_CS(c)`) of the
+ IP packets `c` sends: `IP_TOS` on IPv4, `IPV6_TCLASS` on IPv6, value `dscp << 2`
+ (Mongoose's `mg_dscp`). Returns 0, or `MG_ERR_INVALID` (`dscp` above 63), `MG_ERR_STALE`,
+ `MG_ERR_UNSUPPORTED` (no socket yet, while a host name resolves; not an IP socket, e.g.
+ a wrapped `socketpair`), `MG_ERR_WRONG_THREAD`. NOTE for ports from Mongoose: 0 means
+ success. Owner thread.
+ */
+int mg_dscp(struct mg_conn c, uint8_t dscp);
 
 /*
  Queue `len` bytes at `buf` for sending (copied; the caller keeps `buf`). All or nothing:
@@ -2705,7 +2746,12 @@ void mg_rpc_list(struct mg_rpc_req *r);
    are resolved; one that does not (a symlink leading out) gets `404`, as does a missing
    file or one that vanishes before it is opened. OS permission errors get `403`.
  - A directory without a trailing slash gets `301` to the slash form. With the slash,
-   `index.html` or `index.htm` is served, else `403`: there are no directory listings.
+   `index.html`, `index.htm` or `index.shtml` is served, else (when there is no
+   `index.html.gz` either) the directory listing: `200`, `text/html; charset=utf-8`, a
+   table of the entries (directories first, then files, by name; modification time in
+   UTC and size), names HTML-escaped and links percent-encoded, a `..` row except at `/`.
+   Entries that are symbolic links leading out of the web root are left out. Difference
+   from Mongoose: no script, so the columns do not sort on click.
  - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
    `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
    `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
@@ -2716,14 +2762,18 @@ void mg_rpc_list(struct mg_rpc_req *r);
    is honoured.
  - If `file.gz` exists next to `file`, responses carry `Vary: Accept-Encoding`; when the
    request's `Accept-Encoding` admits gzip, `file.gz` is sent with
-   `Content-Encoding: gzip` and `file`'s Content-Type.
- - File bodies are sent from the file with `sendfile(2)`, never read into memory; for
-   HEAD only the head is sent. `Connection: close` is added when the request asked for it.
+   `Content-Encoding: gzip` and `file`'s Content-Type. When only `file.gz` exists (a web
+   root packed with `pack.py -z`), clients that admit gzip get it so, others `404`, as in
+   Mongoose.
+ - File bodies are sent from the file with `sendfile(2)` (other file systems: read in
+   chunks as the socket takes them), never read into memory whole; for HEAD only the
+   head is sent. `Connection: close` is added when the request asked for it.
 
  Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
- `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_UNSUPPORTED`
- (`opts->fs` not NULL), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`,
- `MG_ERR_FULL` (the head does not fit in the send buffer); then nothing was sent. Mongoose
+ `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_STALE`,
+ `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head does not fit in the
+ send buffer); then nothing was sent. A listing or SSI page larger than the send buffer
+ is sent from memory as the socket takes it. Mongoose
  returned void. Owner thread. `hm` and every string in `opts` are only read during the
  call; an open file being sent belongs to meerkat until it is sent or the connection
  closes.
@@ -2742,8 +2792,7 @@ int mg_http_serve_dir(struct mg_conn c,
  used.
 
  Returns 0 when a response was queued, or: `MG_ERR_INVALID` (NULL `hm` or `path`, empty
- `path`, bad `extra_headers`), `MG_ERR_UNSUPPORTED` (`opts->fs` not NULL),
- `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
+ `path`, bad `extra_headers`), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
  sent. Owner thread. Arguments are only read during the call.
  */
 int mg_http_serve_file(struct mg_conn c,

@@ -92,6 +92,45 @@ pub extern "C" fn mg_connect(
     guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::connect_with, ProtoKind::Raw))
 }
 
+/// Adopt `fd`, an open stream descriptor of the program's (a connected socket, one end of a
+/// `socketpair`, the read or write end of a pipe), as a connection of `mgr` (Mongoose's
+/// `mg_wrapfd`). The descriptor is made non-blocking and belongs to meerkat from now on: it
+/// is closed when the connection closes (at end of stream, on an error, `mg_close`,
+/// `mg_mgr_free`); do not close it yourself. `fn` gets `MG_EV_OPEN` now, then `MG_EV_READ`
+/// as bytes arrive (read them with `mg_recv`), `MG_EV_WRITE` as `mg_send` data goes out, and
+/// `MG_EV_CLOSE`. Writes never raise SIGPIPE on sockets; on a pipe they are made with
+/// SIGPIPE blocked for the call (Linux). No TLS, no protocol: a raw connection, as
+/// `mg_listen`'s `tcp://`. Returns the handle, or `{0}` with `mg_last_error()` set:
+/// `MG_ERR_INVALID` (`fd` is not an open descriptor; then it is not closed), `MG_ERR_LIMIT`,
+/// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (while `mg_mgr_free` runs); on these the
+/// descriptor stays the caller's. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_wrapfd(mgr: *mut mg_mgr, fd: c_int, f: mg_event_handler_t, fn_data: *mut c_void) -> mg_conn {
+    guard(|| {
+        let r = (|| {
+            let m = registry::mgr(mgr)?;
+            let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
+            Ok(m.wrap_fd(fd, handler)?)
+        })();
+        mg_conn { h: registry::issue(r) }
+    })
+}
+
+/// Set the DSCP code point (0..=63: `MG_DSCP_EF`, `MG_DSCP_AF(c, d)`, `MG_DSCP_CS(c)`) of the
+/// IP packets `c` sends: `IP_TOS` on IPv4, `IPV6_TCLASS` on IPv6, value `dscp << 2`
+/// (Mongoose's `mg_dscp`). Returns 0, or `MG_ERR_INVALID` (`dscp` above 63), `MG_ERR_STALE`,
+/// `MG_ERR_UNSUPPORTED` (no socket yet, while a host name resolves; not an IP socket, e.g.
+/// a wrapped `socketpair`), `MG_ERR_WRONG_THREAD`. NOTE for ports from Mongoose: 0 means
+/// success. Owner thread.
+#[no_mangle]
+pub extern "C" fn mg_dscp(c: mg_conn, dscp: u8) -> c_int {
+    guard_code(|| {
+        let (m, h) = registry::conn(c)?;
+        m.set_dscp(h, dscp)?;
+        Ok(MG_OK)
+    })
+}
+
 /// Queue `len` bytes at `buf` for sending (copied; the caller keeps `buf`). All or nothing:
 /// returns 0, or `MG_ERR_FULL` when the send buffer would pass `max_send` (backpressure:
 /// retry after `MG_EV_WRITE`), `MG_ERR_CLOSING` after `mg_close`, `MG_ERR_STALE`,

@@ -454,12 +454,9 @@ pub static mut mg_fs_posix: mg_fs = mg_fs {
 /// A C `struct mg_fs` as the core's [`Fs`]: what the static-file server uses for the `fs`
 /// field of `mg_http_serve_opts`. Every call goes through the table's function pointers.
 ///
-/// Hooking it into `mg_http_serve_dir`/`_file` (src/ffi/serve.rs): with `opts.fs` non-NULL,
-/// `CFs::from_ptr(opts.fs.cast())` gives the file system to pass as `&dyn Fs`; when
-/// `CFs::is_posix(ptr)`, the server may use its own POSIX implementation instead (same
-/// files, plus `sendfile`). NULL keeps today's behaviour (POSIX). For `mg_fs_packed`, a
-/// gzip-packed file exists only as `NAME.gz`: look that up when `NAME` is missing and the
-/// client accepts gzip, as Mongoose does.
+/// `mg_http_serve_dir`/`_file` (src/ffi/serve.rs) use it for an `opts.fs` that is neither
+/// `mg_fs_posix` (served by `sys::PosixFs`, with `sendfile`) nor `mg_fs_packed` (the core's
+/// [`Packed`] over `mg_mem_files`).
 pub struct CFs {
     fs: mg_fs,
 }
@@ -483,10 +480,28 @@ impl CFs {
         cast::read(fs).ok().map(|fs| CFs { fs })
     }
 
-    /// Whether `fs` is `&mg_fs_posix`, for a server that prefers its own POSIX implementation
-    /// (`sendfile`) for it.
+    /// Whether `fs` is `&mg_fs_posix`, or a copy of it (`struct mg_fs my = mg_fs_posix;`):
+    /// the server uses its own POSIX implementation for it, which resolves symbolic links
+    /// (a copy taken through [`CFs`] would be confined lexically only) and has `sendfile`.
     pub fn is_posix(fs: *const mg_fs) -> bool {
         core::ptr::eq(fs, &raw const mg_fs_posix)
+            || cast::read(fs).is_ok_and(|t| {
+                // Addresses of functions of this crate, not generic: each has one.
+                t.st.map(|f| f as *const () as usize) == Some(posix_st as *const () as usize)
+                    && t.op.map(|f| f as *const () as usize) == Some(posix_op as *const () as usize)
+                    && t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize)
+            })
+    }
+
+    /// Whether `fs` is `&mg_fs_packed` (or a copy of it), which the server reads as the
+    /// core's [`Packed`] over `mg_mem_files` without going through C calls.
+    pub fn is_packed(fs: *const mg_fs) -> bool {
+        core::ptr::eq(fs, &raw const mg_fs_packed)
+            || cast::read(fs).is_ok_and(|t| {
+                t.st.map(|f| f as *const () as usize) == Some(packed_st as *const () as usize)
+                    && t.op.map(|f| f as *const () as usize) == Some(packed_op as *const () as usize)
+                    && t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize)
+            })
     }
 }
 

@@ -9,6 +9,9 @@ use super::registry;
 use super::types::*;
 use super::{cast, guard_code};
 use crate::ffi::error::*;
+use crate::ffi::fs::{mg_fs, CFs, CTable};
+use crate::fs::packed::Packed;
+use crate::fs::Fs;
 use crate::handle::Handle;
 use crate::mgr::Mgr;
 use crate::serve;
@@ -22,8 +25,12 @@ use crate::serve;
 ///   `"/var/www,/static=/opt/static"`; the longest prefix matching whole path segments
 ///   wins (Mongoose takes the last matching entry). Relative directories are relative to
 ///   the process's working directory.
-/// - `ssi_pattern`: ignored. Server-side includes are not supported; `.shtml` files are
-///   sent as they are.
+/// - `ssi_pattern`: a Mongoose glob (`mg_match`: `*` within a path segment, `#` across
+///   segments, `?` one byte) matched against the file's path (web root + request path), e.g.
+///   `"#.shtml"`. `mg_http_serve_dir` sends a matching file as `text/html` after expanding
+///   its server-side includes as `mg_http_serve_ssi` does, reading included files from the
+///   same file system, confined to the web root, at most 1 MiB of files per page. NULL or
+///   empty: no SSI.
 /// - `extra_headers`: `Name: value\r\n` lines added to every response (the final CRLF may
 ///   be omitted). Text with an empty line, a bare CR or LF, a line without a colon, a name
 ///   that is not a token (`"A : b"`), a line starting with whitespace or a control character
@@ -33,8 +40,19 @@ use crate::serve;
 ///   unknown extensions are `application/octet-stream`).
 /// - `page404`: a file sent (with status 404) when the path is not found. If it cannot be
 ///   opened, a short text 404 is sent instead. Not confined to the web root.
-/// - `fs`: Mongoose's `struct mg_fs *`. Must be NULL (POSIX files); anything else makes the
-///   call fail with `MG_ERR_UNSUPPORTED`.
+/// - `fs`: Mongoose's `struct mg_fs *`, the file system every path is looked up in
+///   (`root_dir`, `page404`, the path of `mg_http_serve_file`). NULL or `&mg_fs_posix` (or
+///   a copy of it): the operating system's files, with symbolic links resolved and confined
+///   to the web root and files sent with `sendfile(2)`. `&mg_fs_packed` (or a copy): the web
+///   root packed into the program by `scripts/pack.py` (`mg_mem_files`), e.g.
+///   `root_dir = "/web_root"`. Any other: the
+///   program's own `struct mg_fs` (LittleFS, FatFS, ...), whose table is read at each call.
+///   A `struct mg_fs` cannot say that it has symbolic links: its paths are confined to the
+///   web root lexically (no `..` segment), so a file system with links must not let them
+///   lead out. Its `st` tells directories from files only (anything not a directory is
+///   served as a file), it gives no ETag nanoseconds, and its functions run on the
+///   manager's thread, also while a file is being sent from `mg_mgr_poll`: they must not
+///   call meerkat's functions.
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct mg_http_serve_opts {
@@ -46,24 +64,52 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// The checked options (`opts` may be NULL: defaults).
-fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<serve::Options<'a>, c_int> {
-    let Some(o) = opts else {
-        return Ok(serve::Options::default());
-    };
-    if !o.fs.is_null() {
-        return Err(MG_ERR_UNSUPPORTED);
+/// The file system `opts.fs` names.
+enum FsChoice {
+    Posix,
+    Packed(Packed<CTable>),
+    C(CFs),
+}
+
+impl FsChoice {
+    fn of(fs: *mut c_void) -> Result<FsChoice, c_int> {
+        let fs = fs.cast_const().cast::<mg_fs>();
+        if fs.is_null() || CFs::is_posix(fs) {
+            Ok(FsChoice::Posix)
+        } else if CFs::is_packed(fs) {
+            Ok(FsChoice::Packed(Packed::new(CTable::current())))
+        } else {
+            CFs::from_ptr(fs).map(FsChoice::C).ok_or(MG_ERR_INVALID)
+        }
     }
+
+    fn get(&self) -> &dyn Fs {
+        match self {
+            FsChoice::Posix => &crate::sys::PosixFs,
+            FsChoice::Packed(p) => p,
+            FsChoice::C(c) => c,
+        }
+    }
+}
+
+/// The checked options (`opts` may be NULL: defaults) and the file system they name.
+fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'a>, FsChoice), c_int> {
+    let Some(o) = opts else {
+        return Ok((serve::Options::default(), FsChoice::Posix));
+    };
+    let fs = FsChoice::of(o.fs)?;
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
     let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
         p => Some(p.to_vec()),
     };
-    Ok(serve::Options {
+    let options = serve::Options {
         extra_headers: extra,
         mime_types: cast::cstr_bytes_or_empty(o.mime_types)?,
         page404,
-    })
+        ssi_pattern: cast::cstr_bytes_or_empty(o.ssi_pattern)?,
+    };
+    Ok((options, fs))
 }
 
 /// The request fields static serving looks at, read from `hm` (see [`cast::http_headers`]).
@@ -92,6 +138,12 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
         ),
     );
     match r.body {
+        // A body larger than the send buffer has room for (a listing of a big directory)
+        // is sent from memory as the socket takes it, like a file.
+        serve::Body::Bytes(b) if r.head.len() + b.len() > m.send_room(h)? => {
+            let len = b.len() as u64;
+            m.send_file(h, &r.head, Some((Box::new(crate::fs::Memory::new(b)), 0, len)))?
+        }
         serve::Body::Bytes(b) => {
             let mut all = r.head;
             all.extend_from_slice(&b);
@@ -112,7 +164,12 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///   are resolved; one that does not (a symlink leading out) gets `404`, as does a missing
 ///   file or one that vanishes before it is opened. OS permission errors get `403`.
 /// - A directory without a trailing slash gets `301` to the slash form. With the slash,
-///   `index.html` or `index.htm` is served, else `403`: there are no directory listings.
+///   `index.html`, `index.htm` or `index.shtml` is served, else (when there is no
+///   `index.html.gz` either) the directory listing: `200`, `text/html; charset=utf-8`, a
+///   table of the entries (directories first, then files, by name; modification time in
+///   UTC and size), names HTML-escaped and links percent-encoded, a `..` row except at `/`.
+///   Entries that are symbolic links leading out of the web root are left out. Difference
+///   from Mongoose: no script, so the columns do not sort on click.
 /// - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
 ///   `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
 ///   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
@@ -123,14 +180,18 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///   is honoured.
 /// - If `file.gz` exists next to `file`, responses carry `Vary: Accept-Encoding`; when the
 ///   request's `Accept-Encoding` admits gzip, `file.gz` is sent with
-///   `Content-Encoding: gzip` and `file`'s Content-Type.
-/// - File bodies are sent from the file with `sendfile(2)`, never read into memory; for
-///   HEAD only the head is sent. `Connection: close` is added when the request asked for it.
+///   `Content-Encoding: gzip` and `file`'s Content-Type. When only `file.gz` exists (a web
+///   root packed with `pack.py -z`), clients that admit gzip get it so, others `404`, as in
+///   Mongoose.
+/// - File bodies are sent from the file with `sendfile(2)` (other file systems: read in
+///   chunks as the socket takes them), never read into memory whole; for HEAD only the
+///   head is sent. `Connection: close` is added when the request asked for it.
 ///
 /// Returns 0 when a response was queued (whatever its status), or: `MG_ERR_INVALID` (NULL
-/// `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_UNSUPPORTED`
-/// (`opts->fs` not NULL), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`,
-/// `MG_ERR_FULL` (the head does not fit in the send buffer); then nothing was sent. Mongoose
+/// `hm`, `opts` or `root_dir`, empty `root_dir`, bad `extra_headers`), `MG_ERR_STALE`,
+/// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL` (the head does not fit in the
+/// send buffer); then nothing was sent. A listing or SSI page larger than the send buffer
+/// is sent from memory as the socket takes it. Mongoose
 /// returned void. Owner thread. `hm` and every string in `opts` are only read during the
 /// call; an open file being sent belongs to meerkat until it is sent or the connection
 /// closes.
@@ -143,9 +204,9 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         if root.is_empty() {
             return Err(MG_ERR_INVALID);
         }
-        let options = options(Some(o))?;
+        let (options, fs) = options(Some(o))?;
         let req = request(hm)?;
-        let reply = serve::serve_dir(&req, &crate::sys::PosixFs, &mut m.serve_roots(), root, &options);
+        let reply = serve::serve_dir(&req, fs.get(), &mut m.serve_roots(), root, &options);
         queue(m, h, &req, reply)
     })
 }
@@ -159,8 +220,7 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
 /// used.
 ///
 /// Returns 0 when a response was queued, or: `MG_ERR_INVALID` (NULL `hm` or `path`, empty
-/// `path`, bad `extra_headers`), `MG_ERR_UNSUPPORTED` (`opts->fs` not NULL),
-/// `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
+/// `path`, bad `extra_headers`), `MG_ERR_STALE`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING`, `MG_ERR_FULL`; then nothing was
 /// sent. Owner thread. Arguments are only read during the call.
 #[no_mangle]
 pub extern "C" fn mg_http_serve_file(
@@ -171,13 +231,13 @@ pub extern "C" fn mg_http_serve_file(
 ) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        let options = options(cast::as_ref(opts).ok())?;
+        let (options, fs) = options(cast::as_ref(opts).ok())?;
         let path = cast::cstr_bytes(path)?;
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
         }
         let req = request(hm)?;
-        let reply = serve::serve_file(&req, &crate::sys::PosixFs, path, &options);
+        let reply = serve::serve_file(&req, fs.get(), path, &options);
         queue(m, h, &req, reply)
     })
 }

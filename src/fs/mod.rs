@@ -104,3 +104,32 @@ pub trait Fs {
         false
     }
 }
+
+/// A file in memory: bytes already built (a directory listing, an SSI page) handed to code
+/// that sends files, so that a body larger than a connection's send buffer goes out as the
+/// socket takes it instead of being refused.
+pub struct Memory {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl Memory {
+    pub fn new(data: Vec<u8>) -> Memory {
+        Memory { data, pos: 0 }
+    }
+}
+
+impl File for Memory {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+
+    fn seek(&mut self, offset: u64) -> Result<(), Error> {
+        self.pos = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        Ok(())
+    }
+}

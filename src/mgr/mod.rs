@@ -822,6 +822,49 @@ impl Mgr {
         Ok(h)
     }
 
+    /// Adopt `fd`, an open stream descriptor the application made (a connected socket, one
+    /// end of a `socketpair`, a pipe), as a connection (Mongoose's `mg_wrapfd`): it is made
+    /// non-blocking and belongs to the connection from now on (closed with it). `handler`
+    /// gets [`Event::Open`] now, then [`Event::Read`] as bytes arrive; [`Mgr::send`] writes
+    /// to it; end of stream closes it. Errors: `Invalid` (not an open descriptor; `fd` is
+    /// not closed), `Limit`, `Closing` (then `fd` stays the caller's too).
+    pub fn wrap_fd(&self, fd: i32, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+        let sock = sys::adopt_stream(fd).map_err(|_| Error::Invalid)?;
+        let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
+        conn.loc = sock.local_addr();
+        conn.rem = sock.peer_addr();
+        // The socket joins the connection once it is in the table: a refused insert must
+        // not close the caller's descriptor.
+        let h = match self.insert_conn(conn) {
+            Ok(h) => h,
+            Err(e) => {
+                if let Sock::Stream(fd) = sock {
+                    let _ = fd.into_raw();
+                }
+                return Err(e);
+            }
+        };
+        if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+            c.sock = Some(sock);
+        }
+        self.dispatch(h, Event::Open);
+        Ok(h)
+    }
+
+    /// Set the DSCP code point (0..=63, e.g. 46 for expedited forwarding) of the IP packets
+    /// connection `h` sends (Mongoose's `mg_dscp`). Errors: `Stale`, `Invalid` (above 63),
+    /// `Unsupported` (no socket yet, while a name resolves; not an IP socket, as a wrapped
+    /// `socketpair`; or the platform refuses).
+    pub fn set_dscp(&self, h: Handle, dscp: u8) -> Result<(), Error> {
+        if dscp > 63 {
+            return Err(Error::Invalid);
+        }
+        let core = self.core.borrow();
+        let c = core.conns.get(h).ok_or(Error::Stale)?;
+        let sock = c.sock.as_ref().ok_or(Error::Unsupported)?;
+        sys::set_dscp(sock, dscp).map_err(|_| Error::Unsupported)
+    }
+
     /// Connect to `url` (`tcp://host:port`, `udp://...`; IPv6 as `[::1]`). Names are resolved
     /// on a helper thread, or by the UDP resolver after [`Mgr::set_dns`] (`mgr/dns.rs`),
     /// never blocking the loop. `handler` gets [`Event::Open`] now, then

@@ -14,8 +14,9 @@
 //!   symlink that leads out of the root is `404`, as is a missing file. A file opened and
 //!   found not to be a regular file (FIFO, device) is `404`; an OS permission error is `403`.
 //! - Directories: a directory URI without a trailing slash gets `301` to the slash form
-//!   (query kept). With the slash, `index.html` then `index.htm` are served; with neither,
-//!   `403` (directory listings are not implemented).
+//!   (query kept). With the slash, `index.html`, `index.htm` then `index.shtml` are served
+//!   (or `index.html` from `index.html.gz` alone, see below); with none of them, the
+//!   directory listing ([`crate::fs::listing`]) with `200`.
 //! - `404` serves `page404` (with status 404 and the page's type) when set and readable,
 //!   else a short text body.
 //! - Headers of a file response: `Content-Type` ([`mime`]), `Content-Length`,
@@ -30,9 +31,14 @@
 //! - Precompressed files: when `file.gz` exists next to `file` (and inside the root), every
 //!   response for `file` carries `Vary: Accept-Encoding`; when the request's Accept-Encoding
 //!   admits gzip, `file.gz` is sent with `Content-Encoding: gzip`, `file`'s Content-Type and
-//!   its own ETag (ranges then apply to the gzip bytes).
+//!   its own ETag (ranges then apply to the gzip bytes). `file.gz` alone (a web root packed
+//!   with `pack.py -z`) serves `file` to clients that admit gzip, and is `404` to others, as
+//!   in Mongoose.
+//! - Server-side includes: a file whose path (root joined with the request path) matches
+//!   `ssi_pattern` (Mongoose's glob, [`crate::util::str::match_glob`]) is sent as
+//!   `text/html` after [`crate::util::ssi::expand`], its includes read from the same file
+//!   system and confined to the root like requests.
 //! - `extra_headers` appear in every response, error responses included.
-//! - SSI is not supported: `.shtml` files are sent as they are.
 #![forbid(unsafe_code)]
 
 use crate::prelude::*;
@@ -94,6 +100,9 @@ pub struct Options<'a> {
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
     pub page404: Option<Vec<u8>>,
+    /// Mongoose's glob of the paths expanded as server-side includes (`serve_dir` only);
+    /// empty: none.
+    pub ssi_pattern: &'a [u8],
 }
 
 /// Check and normalize the application's `extra_headers` with
@@ -282,8 +291,9 @@ struct Target<'p> {
     /// The path as requested (before symlinks are resolved): its name gives the
     /// Content-Type, and `.gz` is looked for next to it.
     requested: &'p [u8],
-    /// The path to open (canonical for `serve_dir`).
-    resolved: &'p [u8],
+    /// The path to open (canonical for `serve_dir`); `None` when only `requested.gz`
+    /// may exist.
+    resolved: Option<&'p [u8]>,
     /// For `serve_dir`: the canonical root that everything must stay in.
     root: Option<&'p [u8]>,
 }
@@ -315,9 +325,10 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
     let nofollow = t.root.is_some();
     let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(fs, &g, nofollow).ok()) {
         Some(f) => (f, true),
-        None => match open_regular(fs, t.resolved, nofollow) {
-            Ok(f) => (f, false),
-            Err(m) => return miss(fs, m, opts),
+        None => match t.resolved.map(|r| open_regular(fs, r, nofollow)) {
+            Some(Ok(f)) => (f, false),
+            Some(Err(m)) => return miss(fs, m, opts),
+            None => return not_found(fs, opts),
         },
     };
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
@@ -435,7 +446,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Ok(p) = path::decode(req.uri) else {
         return text(400, &[], "Bad request\n", opts);
     };
-    let roots = roots.get(root_spec);
+    let roots = roots.get(root_spec, fs.has_links());
     let Some((i, rest)) = select_index(&roots.mounts, &p) else {
         return not_found(fs, opts);
     };
@@ -453,6 +464,15 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let joined = path::join(root, rest);
     let (canon, st) = match path::confine_stat(fs, &joined, root) {
         Ok(c) => c,
+        // Only `file.gz` may exist (a web root packed with `pack.py -z`).
+        Err(Miss::NotFound) if !p.trailing_slash => {
+            let t = Target {
+                requested: &joined,
+                resolved: None,
+                root: Some(root),
+            };
+            return serve_regular(req, fs, &t, opts);
+        }
         Err(m) => return miss(fs, m, opts),
     };
     if st.dir {
@@ -460,7 +480,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             let loc = slash_location(req);
             return text(301, &[("Location", &loc)], "", opts);
         }
-        for index in [&b"index.html"[..], b"index.htm"] {
+        for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
             let requested = path::join(&canon, &[index.to_vec()]);
             let Ok((resolved, st)) = path::confine_stat(fs, &requested, root) else {
                 continue;
@@ -468,29 +488,138 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             if st.regular {
                 let t = Target {
                     requested: &requested,
-                    resolved: &resolved,
+                    resolved: Some(&resolved),
                     root: Some(root),
                 };
-                return serve_regular(req, fs, &t, opts);
+                return serve_path(req, fs, &t, opts);
             }
         }
-        return text(403, &[], "Forbidden\n", opts);
+        let index = path::join(&canon, &[b"index.html".to_vec()]);
+        let t = Target {
+            requested: &index,
+            resolved: None,
+            root: Some(root),
+        };
+        if find_gz(fs, &t).is_some() {
+            return serve_regular(req, fs, &t, opts);
+        }
+        return listing(fs, &canon, root, &p, opts);
     }
     if p.trailing_slash {
         return not_found(fs, opts); // "/file.txt/"
     }
     let t = Target {
         requested: &joined,
-        resolved: &canon,
+        resolved: Some(&canon),
         root: Some(root),
     };
-    serve_regular(req, fs, &t, opts)
+    serve_path(req, fs, &t, opts)
+}
+
+/// A regular file found by `serve_dir`: expanded as SSI when its path matches
+/// `ssi_pattern`, else sent as it is.
+fn serve_path(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
+    if !opts.ssi_pattern.is_empty() && crate::util::str::match_glob(t.requested, opts.ssi_pattern, None) {
+        return ssi(fs, t, opts);
+    }
+    serve_regular(req, fs, t, opts)
+}
+
+/// Most bytes of files read for one SSI page (its includes together): a page is built in
+/// memory, so a file system holding a huge file must not make it grow without bound.
+/// Includes past the budget are dropped; a page whose own file exceeds it is `404`.
+pub const SSI_MAX_BYTES: u64 = 1 << 20;
+
+/// All of the regular file `p` of `fs` (canonical: a final link put there since is not
+/// followed), if it fits in `budget` (which it is taken from).
+fn read_all(fs: &dyn Fs, p: &[u8], budget: &mut u64) -> Option<Vec<u8>> {
+    let mut f = open_regular(fs, p, true).ok()?;
+    if f.size > *budget {
+        return None;
+    }
+    let mut out = vec![0u8; usize::try_from(f.size).ok()?];
+    let mut n = 0;
+    while n < out.len() {
+        match f.file.read(&mut out[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    out.truncate(n);
+    *budget -= n as u64;
+    Some(out)
+}
+
+/// The SSI expansion of `t` ([`crate::util::ssi`]) as a `200 text/html` page; included
+/// files are read from `fs` and confined to the root like request paths.
+fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
+    let root = t.root.unwrap_or_default();
+    let mut budget = SSI_MAX_BYTES;
+    let mut read = |p: &[u8]| -> Option<Vec<u8>> {
+        let c = path::confine(fs, p, root).ok()?;
+        read_all(fs, &c, &mut budget)
+    };
+    let Some(body) = crate::util::ssi::expand(t.resolved.unwrap_or(t.requested), root, &mut read) else {
+        return not_found(fs, opts);
+    };
+    let mut h = Head::new(200);
+    h.field("Content-Type", "text/html; charset=utf-8");
+    h.field_num("Content-Length", body.len() as u64);
+    Reply {
+        status: 200,
+        head: h.end(opts),
+        body: Body::Bytes(body),
+    }
+}
+
+/// `fs` as the listing of a directory sees it: entries that lead out of `root` (through a
+/// symbolic link) are left out, so the page does not show what the server would refuse.
+struct Confined<'a> {
+    fs: &'a dyn Fs,
+    root: &'a [u8],
+}
+
+impl Fs for Confined<'_> {
+    fn stat(&self, p: &[u8]) -> Option<Stat> {
+        self.fs.stat(p)
+    }
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
+        self.fs.list(dir, &mut |name| {
+            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, &[name.to_vec()]), self.root).is_ok() {
+                f(name);
+            }
+        });
+    }
+    fn open(&self, p: &[u8], flags: u32) -> Result<Box<dyn File>, crate::Error> {
+        self.fs.open(p, flags)
+    }
+}
+
+/// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
+fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
+    let mut uri = b"/".to_vec();
+    for s in &p.segments {
+        uri.extend_from_slice(s);
+        uri.push(b'/');
+    }
+    let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
+    let mut h = Head::new(200);
+    h.field("Content-Type", "text/html; charset=utf-8");
+    h.field_num("Content-Length", body.len() as u64);
+    Reply {
+        status: 200,
+        head: h.end(opts),
+        body: Body::Bytes(body),
+    }
 }
 
 /// A `root_dir` parsed, with each mount's directory canonicalized: (canonical path, the
 /// directory's stat when it was resolved), `None` when it was not usable then.
 struct Roots {
     spec: Vec<u8>,
+    /// Whether the roots were resolved on a file system with links: the same `root_dir`
+    /// served from another kind of file system is another entry.
+    links: bool,
     mounts: Vec<path::Mount>,
     canon: Vec<Option<(Vec<u8>, Stat)>>,
 }
@@ -539,8 +668,12 @@ impl core::fmt::Debug for RootCache {
 }
 
 impl RootCache {
-    fn get(&mut self, root_spec: &[u8]) -> &mut Roots {
-        if let Some(i) = self.entries.iter().position(|r| r.spec == root_spec) {
+    fn get(&mut self, root_spec: &[u8], links: bool) -> &mut Roots {
+        if let Some(i) = self
+            .entries
+            .iter()
+            .position(|r| r.spec == root_spec && r.links == links)
+        {
             return &mut self.entries[i];
         }
         let mounts = path::parse_roots(root_spec);
@@ -550,6 +683,7 @@ impl RootCache {
         }
         self.entries.push(Roots {
             spec: root_spec.to_vec(),
+            links,
             mounts,
             canon,
         });
@@ -572,7 +706,7 @@ pub fn serve_file(req: &Request<'_>, fs: &dyn Fs, path: &[u8], opts: &Options<'_
     }
     let t = Target {
         requested: path,
-        resolved: path,
+        resolved: Some(path),
         root: None,
     };
     serve_regular(req, fs, &t, opts)

@@ -141,8 +141,17 @@ fn directories() {
     assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
     assert_eq!(body(r), b"<h1>sub</h1>");
 
+    // No index: the listing, without the symlink that leads out of the root.
     let r = serve_dir(&get("/empty/", &[]), &t.root(), &Options::default());
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+    let page = String::from_utf8(body(r)).unwrap();
+    assert!(page.contains("<title>Index of /empty/</title>"), "{page}");
+    let r = serve_dir(&get("/", &[]), &t.root(), &Options::default());
+    let page = String::from_utf8(body(r)).unwrap();
+    assert!(page.contains("<a href=\"hello.txt\">hello.txt</a>"), "{page}");
+    assert!(page.contains("<a href=\"sub/\">sub/</a>"), "{page}");
+    assert!(!page.contains("escape"), "{page}");
 
     let r = serve_dir(&get("/hello.txt/", &[]), &t.root(), &Options::default());
     assert_eq!(r.status, 404);
@@ -288,6 +297,7 @@ fn mounts_and_extra_headers() {
         extra_headers: extra_headers(b"X-A: 1\r\nX-B: 2").unwrap(),
         mime_types: b"txt=text/x-custom",
         page404: None,
+        ssi_pattern: b"",
     };
     let r = serve_dir(&get("/o/o.txt", &[]), &spec, &o);
     assert_eq!(r.status, 200);
@@ -491,4 +501,92 @@ fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
     assert_eq!(get_at("/hello.txt").0, 200);
     let cached = cache.entries[0].canon[0].as_ref().map(|c| c.0.clone());
     assert_eq!(cached, Some(bytes(fs::canonicalize(t.0.join("www")).unwrap())));
+}
+
+/// A packed web root with a gzip-only file, an SSI page and a directory without index.
+static PACKED: [crate::fs::packed::Entry; 5] = [
+    crate::fs::packed::Entry {
+        path: b"/web/index.html.gz",
+        data: b"\x1f\x8bINDEX",
+        mtime: 1_700_000_000,
+    },
+    crate::fs::packed::Entry {
+        path: b"/web/app.js.gz",
+        data: b"\x1f\x8bAPP",
+        mtime: 1_700_000_000,
+    },
+    crate::fs::packed::Entry {
+        path: b"/web/page.shtml",
+        data: b"<p><!--#include file=\"inc/part.txt\" -->|<!--#include virtual=\"/inc/part.txt\" --></p>",
+        mtime: 0,
+    },
+    crate::fs::packed::Entry {
+        path: b"/web/inc/part.txt",
+        data: b"PART",
+        mtime: 0,
+    },
+    crate::fs::packed::Entry {
+        path: b"/web/inc/more.txt",
+        data: b"more",
+        mtime: 0,
+    },
+];
+
+#[test]
+fn packed_gzip_only_files() {
+    let fs = crate::fs::packed::Packed::new(&PACKED[..]);
+    let mut cache = RootCache::default();
+    let gz = [("Accept-Encoding", "gzip, deflate")];
+    let r = super::serve_dir(&get("/app.js", &gz), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Encoding").unwrap(), "gzip");
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(body(r), b"\x1f\x8bAPP");
+    let r = super::serve_dir(&get("/app.js", &[]), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(r.status, 404);
+    let r = super::serve_dir(&get("/", &gz), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+    assert_eq!(body(r), b"\x1f\x8bINDEX");
+    let r = super::serve_dir(&get("/inc/", &[]), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8(body(r)).unwrap();
+    assert!(page.contains("<a href=\"more.txt\">more.txt</a>"), "{page}");
+    let r = super::serve_dir(&get("/inc", &[]), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(r.status, 301);
+    assert_eq!(field(&r, "Location").unwrap(), "/inc/");
+}
+
+#[test]
+fn ssi_pattern_expands_matching_files() {
+    let fs = crate::fs::packed::Packed::new(&PACKED[..]);
+    let mut cache = RootCache::default();
+    let opts = Options {
+        ssi_pattern: b"#.shtml",
+        ..Default::default()
+    };
+    let r = super::serve_dir(&get("/page.shtml", &[]), &fs, &mut cache, b"/web", &opts);
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+    assert_eq!(body(r), b"<p>PART|PART</p>");
+    // Not matching: sent as it is.
+    let r = super::serve_dir(&get("/page.shtml", &[]), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(body(r), PACKED[2].data);
+}
+
+#[test]
+fn ssi_includes_stay_in_the_root() {
+    let t = Tree::new("ssi");
+    fs::write(
+        t.0.join("www/p.shtml"),
+        b"[<!--#include file=\"escape\" -->][<!--#include file=\"hello.txt\" -->]",
+    )
+    .unwrap();
+    let opts = Options {
+        ssi_pattern: b"#.shtml",
+        ..Default::default()
+    };
+    let r = serve_dir(&get("/p.shtml", &[]), &t.root(), &opts);
+    assert_eq!(r.status, 200);
+    assert_eq!(body(r), b"[][hello world\n]");
 }

@@ -23,7 +23,9 @@
 //! | `RawFd`, `Fd` | a descriptor number; an owned descriptor, closed on drop |
 //! | `Sock` | a connection's socket: `Listener(Fd)`, `Stream(Fd)`, `Udp(Fd)`, with `fd`, `local_addr`, `peer_addr`, `take_error` |
 //! | `tcp_listen`, `tcp_connect`, `accept` | non-blocking TCP (connect completes on writability) |
-//! | `read`, `write` | stream I/O; writes never raise SIGPIPE (`MSG_NOSIGNAL` / `SO_NOSIGPIPE`) |
+//! | `read`, `write` | stream I/O; writes never raise SIGPIPE (`MSG_NOSIGNAL` / `SO_NOSIGPIPE`); a pipe works too |
+//! | `adopt_stream`, `Fd::into_raw` | an application's descriptor as a connection's stream (`mg_wrapfd`) |
+//! | `set_dscp` | the DSCP code point of an IP socket's packets (`mg_dscp`) |
 //! | `udp_bind`, `udp_connect`, `udp_send`, `udp_send_to`, `udp_recv_from` | datagrams |
 //! | `udp_join_multicast_v4`, `local_ip_for` | mDNS: join a group; the local address a peer is reached from |
 //! | `Poller` (`open`, `begin`, `update`, `wait`), `POLLIN`.. | readiness: epoll on Linux, poll(2) elsewhere |

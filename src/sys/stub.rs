@@ -37,6 +37,9 @@ impl Fd {
     pub fn raw(&self) -> RawFd {
         self.0
     }
+    pub fn into_raw(self) -> RawFd {
+        self.0
+    }
 }
 
 /// The calling thread's identity: a stub platform has one thread.
@@ -100,6 +103,13 @@ pub fn accept(_l: &Fd) -> Result<Option<(Fd, SocketAddr)>> {
 pub fn read(_s: &Fd, _buf: &mut [u8]) -> Result<usize> {
     Err(Errno::UNSUPPORTED)
 }
+pub fn adopt_stream(_fd: RawFd) -> Result<Sock> {
+    Err(Errno::UNSUPPORTED)
+}
+pub fn set_dscp(_s: &Sock, _dscp: u8) -> Result<()> {
+    Err(Errno::UNSUPPORTED)
+}
+
 pub fn write(_s: &Fd, _buf: &[u8]) -> Result<usize> {
     Err(Errno::UNSUPPORTED)
 }

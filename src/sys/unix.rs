@@ -68,6 +68,12 @@ impl Fd {
     pub fn raw(&self) -> RawFd {
         self.0
     }
+    /// Give the descriptor back without closing it.
+    pub fn into_raw(self) -> RawFd {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
 }
 
 impl Drop for Fd {
@@ -388,9 +394,46 @@ pub fn accept(l: &Fd) -> Result<Option<(Fd, SocketAddr)>> {
 }
 
 /// Read into `buf`: `Ok(0)` is end of stream; WouldBlock is an `Err` (check [`would_block`]).
+/// A descriptor that is not a socket (a pipe adopted by [`adopt_stream`]) is read with
+/// read(2).
 pub fn read(s: &Fd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: `buf` is a valid writable buffer of `buf.len()` bytes.
-    cvt(unsafe { libc::recv(s.0, buf.as_mut_ptr().cast(), buf.len(), 0) })
+    match cvt(unsafe { libc::recv(s.0, buf.as_mut_ptr().cast(), buf.len(), 0) }) {
+        // SAFETY: as above.
+        Err(e) if e.0 == libc::ENOTSOCK => cvt(unsafe { libc::read(s.0, buf.as_mut_ptr().cast(), buf.len()) }),
+        r => r,
+    }
+}
+
+/// Adopt `fd`, an open descriptor of a stream (a socket, one end of a `socketpair`, a pipe)
+/// as a connection's socket (Mongoose's `mg_wrapfd`): made non-blocking and close-on-exec;
+/// closed when the returned value is dropped ([`Fd::into_raw`] gives it back). A descriptor
+/// that is not open fails with EBADF.
+pub fn adopt_stream(fd: RawFd) -> Result<Sock> {
+    if fd < 0 {
+        return Err(Errno(libc::EBADF));
+    }
+    set_nonblock_cloexec(fd)?;
+    Ok(Sock::Stream(Fd(fd)))
+}
+
+/// Set the DSCP code point (0..=63) of the IP packets the socket sends: `IP_TOS` (IPv4)
+/// or `IPV6_TCLASS` (IPv6) with the two ECN bits left 0. Fails with EAFNOSUPPORT on what
+/// is not an IP socket (a pipe, a Unix socket; IPv6 on ESP-IDF).
+pub fn set_dscp(s: &Sock, dscp: u8) -> Result<()> {
+    let (level, name) = dscp_option(s)?;
+    set_int_opt(s.fd(), level, name, c_int::from(dscp & 0x3f) << 2)
+}
+
+/// The (level, option) that holds the traffic class of socket `s`. newlib (ESP-IDF) has
+/// no `IPV6_TCLASS`: there IPv6 sockets are refused.
+fn dscp_option(s: &Sock) -> Result<(c_int, c_int)> {
+    match sock_name(s.fd(), libc::getsockname) {
+        Some(SocketAddr::V4(_)) => Ok((libc::IPPROTO_IP, libc::IP_TOS)),
+        #[cfg(not(target_os = "espidf"))]
+        Some(SocketAddr::V6(_)) => Ok((libc::IPPROTO_IPV6, libc::IPV6_TCLASS)),
+        _ => Err(Errno(libc::EAFNOSUPPORT)),
+    }
 }
 
 /// Flags for every send on a socket: `MSG_NOSIGNAL` where the OS has it, so that writing to
@@ -415,10 +458,28 @@ const SEND_FLAGS: c_int = libc::MSG_NOSIGNAL;
 )))]
 const SEND_FLAGS: c_int = 0;
 
-/// Write to a connected stream socket; never raises SIGPIPE (see [`SEND_FLAGS`]).
+/// Write to a connected stream socket; never raises SIGPIPE (see [`SEND_FLAGS`]). A
+/// descriptor that is not a socket (a pipe adopted by [`adopt_stream`]) is written with
+/// write(2), with SIGPIPE blocked for the call on Linux (as for [`sendfile`]).
 pub fn write(s: &Fd, buf: &[u8]) -> Result<usize> {
     // SAFETY: `buf` is a valid readable buffer of `buf.len()` bytes.
-    cvt(unsafe { libc::send(s.0, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) })
+    match cvt(unsafe { libc::send(s.0, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) }) {
+        Err(e) if e.0 == libc::ENOTSOCK => write_not_socket(s, buf),
+        r => r,
+    }
+}
+
+#[cold]
+fn write_not_socket(s: &Fd, buf: &[u8]) -> Result<usize> {
+    #[cfg(target_os = "linux")]
+    let guard = SigpipeBlock::new();
+    // SAFETY: `buf` is a valid readable buffer of `buf.len()` bytes.
+    let r = cvt(unsafe { libc::write(s.0, buf.as_ptr().cast(), buf.len()) });
+    #[cfg(target_os = "linux")]
+    if matches!(r, Err(Errno(libc::EPIPE))) {
+        guard.consume_pending();
+    }
+    r
 }
 
 /// Send one datagram on a connected UDP socket (see [`SEND_FLAGS`]).
