@@ -526,6 +526,8 @@ pub struct Core {
     reply_headers: http::ReplyHeadersMemo,
     /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
     pub mqtt_id: u16,
+    /// Installed by the first WebSocket on this manager (see [`ws::WsHooks`]).
+    ws_hooks: Option<ws::WsHooks>,
 }
 
 impl Core {
@@ -674,6 +676,7 @@ impl Mgr {
                 poll_failed: Vec::new(),
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
+                ws_hooks: None,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),

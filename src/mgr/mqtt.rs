@@ -102,6 +102,7 @@ impl fmt::Debug for MqttState {
 struct Ops {
     step: fn(&Mgr, Handle, u64),
     deliver: fn(&Mgr, Handle, Vec<u8>),
+    timeouts: fn(&Mgr, u64),
 }
 
 static OPS: spin::Mutex<Option<Ops>> = spin::Mutex::new(None);
@@ -110,6 +111,7 @@ fn install_ops() {
     *OPS.lock() = Some(Ops {
         step: |m, h, now| m.mqtt_step_impl(h, now),
         deliver: |m, h, packet| m.mqtt_deliver_impl(h, packet),
+        timeouts: |m, now| m.mqtt_timeouts_impl(now),
     });
 }
 
@@ -564,6 +566,13 @@ impl Mgr {
 
     /// Keep-alive: ping idle brokers, fail silent peers.
     pub(super) fn mqtt_timeouts(&self, now: u64) {
+        // No MQTT connection can exist before the first `mqtt_connect`/`mqtt_listen`.
+        if let Some(o) = ops() {
+            (o.timeouts)(self, now);
+        }
+    }
+
+    fn mqtt_timeouts_impl(&self, now: u64) {
         let due = self.handles_where(|c| !c.closing && due_at(c) <= now.saturating_add(1));
         for &h in due.iter() {
             let what = {
