@@ -528,6 +528,8 @@ pub struct Core {
     pub mqtt_id: u16,
     /// Installed by the first WebSocket on this manager (see [`ws::WsHooks`]).
     ws_hooks: Option<ws::WsHooks>,
+    /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
+    http_hooks: Option<httpconn::HttpHooks>,
 }
 
 impl Core {
@@ -677,6 +679,7 @@ impl Mgr {
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
                 ws_hooks: None,
+                http_hooks: None,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
@@ -781,7 +784,7 @@ impl Mgr {
     /// Errors: `Url`, `Port`, `Addr` (in use, not local), `Limit`, `Closing` (during
     /// [`Mgr::shutdown`]).
     pub fn listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(handler), ProtoKind::Raw)
+        self.open_listener(url, Rc::new(handler), ProtoKind::Raw)
     }
 
     /// Like [`Mgr::listen`], for HTTP: accepted connections get [`Event::HttpHeaders`] and
@@ -792,6 +795,20 @@ impl Mgr {
 
     /// [`Mgr::listen`] with a shared handler and a protocol.
     pub fn listen_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        if kind == ProtoKind::Http {
+            self.install_http();
+        }
+        self.open_listener(url, handler, kind)
+    }
+
+    /// The HTTP machines on this manager (see [`httpconn::HttpHooks`]). Called only where
+    /// HTTP is asked for, never on the path of a plain [`Mgr::listen`]/[`Mgr::connect`].
+    fn install_http(&self) {
+        self.core.borrow_mut().http_hooks = Some(httpconn::HTTP_HOOKS);
+    }
+
+    /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
+    pub(crate) fn open_listener(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -832,7 +849,7 @@ impl Mgr {
     /// [`Event::Close`]. Data sent before the connection is established is queued.
     /// Errors: `Url`, `Port`, `Limit`, `Closing`.
     pub fn connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.connect_with(url, Rc::new(handler), ProtoKind::Raw)
+        self.open_client(url, Rc::new(handler), ProtoKind::Raw)
     }
 
     /// Like [`Mgr::connect`], for an HTTP client: send a request with [`Mgr::send`], get the
@@ -843,6 +860,14 @@ impl Mgr {
 
     /// [`Mgr::connect`] with a shared handler and a protocol.
     pub fn connect_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        if kind == ProtoKind::Http {
+            self.install_http();
+        }
+        self.open_client(url, handler, kind)
+    }
+
+    /// [`Mgr::connect_with`] without installing anything: for `ProtoKind::Raw`.
+    pub(crate) fn open_client(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -984,9 +1009,11 @@ impl Mgr {
                 let (proto, out) = c.queue(data.len(), max_send)?;
                 match proto {
                     Proto::HttpServer(hs) => {
-                        let ev = hs.out.feed(data, out);
-                        if hs.note_out(ev) {
-                            core.dirty.push(h);
+                        // Installed: the connection was accepted by an HTTP listener.
+                        if let Some(k) = core.http_hooks {
+                            if (k.feed)(hs, data, out) {
+                                core.dirty.push(h);
+                            }
                         }
                     }
                     Proto::HttpClient(hc) => {
@@ -1658,8 +1685,11 @@ impl Mgr {
                     }
                     let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
-                        let limits = self.limits().http();
-                        conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
+                        // Installed by the listen that made `kind` Http.
+                        let hooks = self.core.borrow().http_hooks;
+                        if let Some(k) = hooks {
+                            conn.proto = (k.accepted)(self.limits().http(), now);
+                        }
                     } else if kind == ProtoKind::Mqtt {
                         conn.proto = mqtt::accepted_proto();
                     }

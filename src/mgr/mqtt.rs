@@ -166,7 +166,7 @@ impl Mgr {
     /// [`Mgr::mqtt_connect`] with a shared handler.
     pub fn mqtt_connect_with(&self, url: &str, opts: &MqttOpts<'_>, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
         install_ops();
-        let h = self.connect_with(url, handler, ProtoKind::Raw)?;
+        let h = self.open_client(url, handler, ProtoKind::Raw)?;
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             if !c.closing {
                 c.proto = Proto::Mqtt(Box::new(MqttState::new(version_of(opts.version))));
@@ -223,7 +223,7 @@ impl Mgr {
     /// [`Mgr::mqtt_listen`] with a shared handler.
     pub fn mqtt_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
         install_ops();
-        self.listen_with(url, handler, ProtoKind::Mqtt)
+        self.open_listener(url, handler, ProtoKind::Mqtt)
     }
 
     /// Run `f` with `h`'s MQTT state and send buffer (all or nothing: `need` bytes must fit

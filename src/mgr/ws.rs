@@ -586,7 +586,7 @@ impl Mgr {
             extra_headers,
         );
         let http_limits = self.limits().http();
-        let h = self.connect_with(url, handler, ProtoKind::Raw)?;
+        let h = self.open_client(url, handler, ProtoKind::Raw)?;
         let mut core = self.core.borrow_mut();
         core.ws_hooks = Some(WS_HOOKS);
         if let Some(c) = core.conns.get_mut(h) {
