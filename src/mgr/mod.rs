@@ -530,7 +530,13 @@ pub struct Core {
     ws_hooks: Option<ws::WsHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
+    /// [`Mgr::on_resolved`], installed by the first name lookup on a helper thread: the loop
+    /// names no connect code, so a program that only listens does not link it.
+    on_resolved: Option<ResolvedFn>,
 }
+
+/// What the loop calls with a `Msg::Resolved` (see `Core::on_resolved`).
+type ResolvedFn = fn(&Mgr, Handle, Result<Vec<SocketAddr>, ()>);
 
 impl Core {
     /// Ask for `h`'s protocol machine to run at the next step (no-op for raw connections).
@@ -680,6 +686,7 @@ impl Mgr {
                 mqtt_id: 0,
                 ws_hooks: None,
                 http_hooks: None,
+                on_resolved: None,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
@@ -916,6 +923,7 @@ impl Mgr {
     /// resolver); the answer arrives as `Msg::Resolved` through the wakeup queue.
     #[cfg(feature = "std")]
     fn start_resolve(&self, h: Handle, host: &str, port: u16) {
+        self.core.borrow_mut().on_resolved = Some(|m, h, r| m.on_resolved(h, r));
         let shared = self.shared.clone();
         let host = host.to_string();
         let spawned = std::thread::Builder::new().name("meerkat-dns".into()).spawn(move || {
@@ -2025,7 +2033,13 @@ impl Mgr {
                     }
                     self.recycle(handles);
                 }
-                Msg::Resolved(h, r) => self.on_resolved(h, r),
+                Msg::Resolved(h, r) => {
+                    // Only `start_resolve`, which installs it, sends this message.
+                    let f = self.core.borrow().on_resolved;
+                    if let Some(f) = f {
+                        f(self, h, r);
+                    }
+                }
                 m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
                 Msg::MqttPub(h, data) => self.mqtt_deliver(h, data),
             }
