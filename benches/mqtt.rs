@@ -18,10 +18,10 @@
 //! the forwarded PUBLISH meet Nagle and delayed ACKs, and both clients measure 40 ms timers).
 //!
 //! Flash cost: `benches/c/mqtt_size.c` built with and without its MQTT calls (`-DWITH_MQTT`)
-//! at `-Os -ffunction-sections -fdata-sections -Wl,--gc-sections`, stripped, against the
-//! footprint `libmeerkat.a` (`cargo build --profile footprint --no-default-features
-//! --features std`, as `scripts/footprint.sh` builds it) and against Mongoose: the text
-//! difference is what MQTT costs.
+//! at `-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -no-pie
+//! -Wl,--gc-sections`, stripped, against the archive `scripts/footprint.sh` links (no_std,
+//! `target/footprint/libmeerkat-nounwind.a`) and against Mongoose: the text difference is
+//! what MQTT costs.
 //!
 //! Run: `MQTT_BENCH_MONGOOSE=/path/to/mongoose cargo bench --bench mqtt`. It calls
 //! `scripts/setup.sh mosquitto`. A benchmark, not a test: it reports, it does not assert.
@@ -232,28 +232,26 @@ fn run() -> BenchResult<()> {
     }
     drop(broker);
 
-    // Flash cost of MQTT.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
+    // Flash cost of MQTT, on the archive that scripts/footprint.sh builds and links (no_std,
+    // opt-level z, unwind tables removed), with its link flags on both sides.
+    let st = Command::new(common::root().join("scripts/footprint.sh"))
         .current_dir(common::root())
-        .args([
-            "build",
-            "--quiet",
-            "--lib",
-            "--profile",
-            "footprint",
-            "--no-default-features",
-            "--features",
-            "std",
-        ])
+        .stdout(Stdio::null())
         .status()
-        .map_err(|e| format!("run cargo: {e}"))?;
+        .map_err(|e| format!("run scripts/footprint.sh: {e}"))?;
     if !st.success() {
-        return Err("cargo build --profile footprint failed".into());
+        return Err("scripts/footprint.sh failed".into());
     }
-    let flib = common::root().join("target/footprint/libmeerkat.a");
+    let flib = common::root().join("target/footprint/libmeerkat-nounwind.a");
     let src = common::root().join("benches/c/mqtt_size.c");
-    let os = ["-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"];
+    let os = [
+        "-Os",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-fno-asynchronous-unwind-tables",
+        "-no-pie",
+        "-Wl,--gc-sections",
+    ];
     let mut sizes = Vec::new();
     for with in [false, true] {
         let out = dir.join(if with { "size_mqtt" } else { "size_tcp" });

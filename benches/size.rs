@@ -189,10 +189,10 @@ fn run() -> BenchResult<()> {
 
     let mut met = Vec::new();
     println!();
-    println!("== flash: stripped, linked programs (-Os, sections GC'd), bytes; meerkat footprint profile (opt-level s, LTO, panic=abort) ==");
+    println!("== flash: stripped, linked programs (-Os, sections GC'd), bytes; meerkat footprint profile (opt-level z, LTO, panic=abort, unwind tables removed) ==");
     println!(
-        "{:<12} {:>9} {:>7} {:>6}   {:>9} {:>7} {:>6}   {:>10}",
-        "program", "meerkat", "data", "bss", "mongoose", "data", "bss", "text ratio"
+        "{:<12} {:>9} {:>7} {:>6}   {:>9} {:>7} {:>6}   {:>10} {:>17}",
+        "program", "meerkat", "data", "bss", "mongoose", "data", "bss", "text ratio", "text+data ratio"
     );
     let mut hello_ratio = None;
     for (name, bin) in &progs {
@@ -208,12 +208,14 @@ fn run() -> BenchResult<()> {
         if *name == "http-hello" {
             hello_ratio = ratio;
         }
+        let flash = g.map(|g| (m.text + m.data) as f64 / (g.text + g.data) as f64);
         println!(
-            "{name:<12} {:>9} {:>7} {:>6}   {gs}   {:>10}",
+            "{name:<12} {:>9} {:>7} {:>6}   {gs}   {:>10} {:>17}",
             m.text,
             m.data,
             m.bss,
-            ratio.map_or("-".into(), |r| format!("{r:.2}x"))
+            ratio.map_or("-".into(), |r| format!("{r:.2}x")),
+            flash.map_or("-".into(), |r| format!("{r:.2}x"))
         );
     }
     println!(

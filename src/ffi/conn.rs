@@ -24,7 +24,8 @@ pub(crate) fn open(
     url: *const c_char,
     f: mg_event_handler_t,
     fn_data: *mut c_void,
-    // `Mgr::listen_with` or `Mgr::connect_with`: a parameter, not a flag, so that a program
+    // `Mgr::listen_with`/`Mgr::connect_with` (HTTP: they install the HTTP machines) or
+    // `Mgr::open_listener`/`Mgr::open_client` (raw): a parameter, not a flag, so that a program
     // that only listens does not link the client side.
     op: OpenFn,
     kind: ProtoKind,
@@ -71,7 +72,7 @@ pub extern "C" fn mg_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::listen_with, ProtoKind::Raw))
+    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::open_listener, ProtoKind::Raw))
 }
 
 /// Connect to `url` (`tcp://host:port`, `udp://...`, `http://...`; IPv6 as `[::1]`). Names are
@@ -89,7 +90,7 @@ pub extern "C" fn mg_connect(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::connect_with, ProtoKind::Raw))
+    guard(|| open(mgr, url, f, fn_data, crate::mgr::Mgr::open_client, ProtoKind::Raw))
 }
 
 /// Adopt `fd`, an open stream descriptor of the program's (a connected socket, one end of a

@@ -227,7 +227,7 @@ impl Mgr {
             port,
             query: RefCell::new(query),
         };
-        let udp = self.connect_with(&server, Rc::new(layer), ProtoKind::Raw)?;
+        let udp = self.open_client(&server, Rc::new(layer), ProtoKind::Raw)?;
         self.dns.borrow_mut().pending.push((h, udp));
         Ok(())
     }

@@ -4,10 +4,10 @@
 use crate::prelude::*;
 use alloc::vec::Vec;
 
-use super::http::{ctx_of, error_response, Phase, Proto};
+use super::http::{ctx_of, error_response, HttpServer, Phase, Proto};
 use super::{Conn, Event, HttpMessage, Limits, Mgr};
 use crate::handle::Handle;
-use crate::http::{Eof, HttpError, Step};
+use crate::http::{Eof, HttpError, Limits as HttpLimits, Step};
 
 extern crate alloc;
 
@@ -16,6 +16,34 @@ extern crate alloc;
 /// head; small because every idle keep-alive connection holds it (G5: the echo benchmark's
 /// whole idle connection is under 600 bytes).
 const MSG_KEEP: usize = 2 * 1024;
+
+/// The HTTP work of the loop (the server's request machine, the server and client
+/// timeouts, the response framer that [`Mgr::send`] feeds, a server connection's state at
+/// accept), reached through the function pointers that only [`Mgr::listen_with`] and
+/// [`Mgr::connect_with`] install for [`ProtoKind::Http`] (as `mg_http_listen` and
+/// `mg_http_connect` do): the loop names none of it, so a program without HTTP (tcp-echo)
+/// does not link the HTTP framers (`--gc-sections` drops them).
+///
+/// [`ProtoKind::Http`]: super::http::ProtoKind::Http
+#[derive(Clone, Copy, Debug)]
+pub struct HttpHooks {
+    pub(super) accepted: fn(HttpLimits, u64) -> Proto,
+    pub(super) step: fn(&Mgr, Handle, u64),
+    pub(super) timeouts: fn(&Mgr, u64),
+    /// Bytes [`Mgr::send`] queues on a server connection, through its response framer;
+    /// true when the connection must be stepped again.
+    pub(super) feed: fn(&mut HttpServer, &[u8], &mut Vec<u8>) -> bool,
+}
+
+pub(super) const HTTP_HOOKS: HttpHooks = HttpHooks {
+    accepted: |limits, now| Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now))),
+    step: |m, h, now| m.http_server_step(h, now),
+    timeouts: |m, now| m.http_timeouts_impl(now),
+    feed: |hs, data, out| {
+        let ev = hs.out.feed(data, out);
+        hs.note_out(ev)
+    },
+};
 
 enum Act {
     Again,
@@ -47,6 +75,7 @@ impl Mgr {
                 self.recycle(dirty);
                 return;
             }
+            let server_step = self.core.borrow().http_hooks.map(|k| k.step);
             for &h in dirty.iter() {
                 // Other machines through their stored step (see `http::StepFn`).
                 let step = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
@@ -58,9 +87,9 @@ impl Mgr {
                     Some(Proto::Mqtt(_)) => Some(Mgr::mqtt_step as super::http::StepFn),
                     _ => continue,
                 };
-                match step {
-                    None => self.http_server_step(h, now),
-                    Some(step) => step(self, h, now),
+                // An HTTP server connection exists only once `HTTP_HOOKS` are installed.
+                if let Some(step) = step.or(server_step) {
+                    step(self, h, now);
                 }
             }
             self.recycle(dirty);
@@ -444,6 +473,13 @@ impl Mgr {
     /// that stops fails the client connection (`Event::Error`). While reading is paused on
     /// our side the clocks do not run: they restart when reading resumes.
     pub(super) fn http_timeouts(&self, now: u64) {
+        let hooks = self.core.borrow().http_hooks;
+        if let Some(k) = hooks {
+            (k.timeouts)(self, now);
+        }
+    }
+
+    fn http_timeouts_impl(&self, now: u64) {
         let mut stalled = Vec::new();
         {
             let mut core = self.core.borrow_mut();

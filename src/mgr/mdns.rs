@@ -172,7 +172,7 @@ impl Mgr {
             inner: handler,
             name: name.map(|n| n.as_bytes().to_vec()),
         };
-        let h = self.listen_with(url, Rc::new(layer), ProtoKind::Raw)?;
+        let h = self.open_listener(url, Rc::new(layer), ProtoKind::Raw)?;
         let group = match self.info(h)?.local {
             Some(SocketAddr::V4(a)) if a.ip().is_multicast() => Some(*a.ip()),
             _ => None,

@@ -526,7 +526,17 @@ pub struct Core {
     reply_headers: http::ReplyHeadersMemo,
     /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
     pub mqtt_id: u16,
+    /// Installed by the first WebSocket on this manager (see [`ws::WsHooks`]).
+    ws_hooks: Option<ws::WsHooks>,
+    /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
+    http_hooks: Option<httpconn::HttpHooks>,
+    /// [`Mgr::on_resolved`], installed by the first name lookup on a helper thread: the loop
+    /// names no connect code, so a program that only listens does not link it.
+    on_resolved: Option<ResolvedFn>,
 }
+
+/// What the loop calls with a `Msg::Resolved` (see `Core::on_resolved`).
+type ResolvedFn = fn(&Mgr, Handle, Result<Vec<SocketAddr>, ()>);
 
 impl Core {
     /// Ask for `h`'s protocol machine to run at the next step (no-op for raw connections).
@@ -674,6 +684,9 @@ impl Mgr {
                 poll_failed: Vec::new(),
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
+                ws_hooks: None,
+                http_hooks: None,
+                on_resolved: None,
             }),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
             owner: sys::thread_id(),
@@ -778,7 +791,7 @@ impl Mgr {
     /// Errors: `Url`, `Port`, `Addr` (in use, not local), `Limit`, `Closing` (during
     /// [`Mgr::shutdown`]).
     pub fn listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(handler), ProtoKind::Raw)
+        self.open_listener(url, Rc::new(handler), ProtoKind::Raw)
     }
 
     /// Like [`Mgr::listen`], for HTTP: accepted connections get [`Event::HttpHeaders`] and
@@ -789,6 +802,20 @@ impl Mgr {
 
     /// [`Mgr::listen`] with a shared handler and a protocol.
     pub fn listen_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        if kind == ProtoKind::Http {
+            self.install_http();
+        }
+        self.open_listener(url, handler, kind)
+    }
+
+    /// The HTTP machines on this manager (see [`httpconn::HttpHooks`]). Called only where
+    /// HTTP is asked for, never on the path of a plain [`Mgr::listen`]/[`Mgr::connect`].
+    fn install_http(&self) {
+        self.core.borrow_mut().http_hooks = Some(httpconn::HTTP_HOOKS);
+    }
+
+    /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
+    pub(crate) fn open_listener(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -872,7 +899,7 @@ impl Mgr {
     /// [`Event::Close`]. Data sent before the connection is established is queued.
     /// Errors: `Url`, `Port`, `Limit`, `Closing`.
     pub fn connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.connect_with(url, Rc::new(handler), ProtoKind::Raw)
+        self.open_client(url, Rc::new(handler), ProtoKind::Raw)
     }
 
     /// Like [`Mgr::connect`], for an HTTP client: send a request with [`Mgr::send`], get the
@@ -883,6 +910,14 @@ impl Mgr {
 
     /// [`Mgr::connect`] with a shared handler and a protocol.
     pub fn connect_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        if kind == ProtoKind::Http {
+            self.install_http();
+        }
+        self.open_client(url, handler, kind)
+    }
+
+    /// [`Mgr::connect_with`] without installing anything: for `ProtoKind::Raw`.
+    pub(crate) fn open_client(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         if kind == ProtoKind::Http && ep.transport == Transport::Udp {
             return Err(Error::Url);
@@ -931,6 +966,7 @@ impl Mgr {
     /// resolver); the answer arrives as `Msg::Resolved` through the wakeup queue.
     #[cfg(feature = "std")]
     fn start_resolve(&self, h: Handle, host: &str, port: u16) {
+        self.core.borrow_mut().on_resolved = Some(|m, h, r| m.on_resolved(h, r));
         let shared = self.shared.clone();
         let host = host.to_string();
         let spawned = std::thread::Builder::new().name("meerkat-dns".into()).spawn(move || {
@@ -1024,9 +1060,11 @@ impl Mgr {
                 let (proto, out) = c.queue(data.len(), max_send)?;
                 match proto {
                     Proto::HttpServer(hs) => {
-                        let ev = hs.out.feed(data, out);
-                        if hs.note_out(ev) {
-                            core.dirty.push(h);
+                        // Installed: the connection was accepted by an HTTP listener.
+                        if let Some(k) = core.http_hooks {
+                            if (k.feed)(hs, data, out) {
+                                core.dirty.push(h);
+                            }
                         }
                     }
                     Proto::HttpClient(hc) => {
@@ -1698,8 +1736,11 @@ impl Mgr {
                     }
                     let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
-                        let limits = self.limits().http();
-                        conn.proto = Proto::HttpServer(alloc::boxed::Box::new(HttpServer::new(limits, now)));
+                        // Installed by the listen that made `kind` Http.
+                        let hooks = self.core.borrow().http_hooks;
+                        if let Some(k) = hooks {
+                            conn.proto = (k.accepted)(self.limits().http(), now);
+                        }
                     } else if kind == ProtoKind::Mqtt {
                         conn.proto = mqtt::accepted_proto();
                     }
@@ -2035,7 +2076,13 @@ impl Mgr {
                     }
                     self.recycle(handles);
                 }
-                Msg::Resolved(h, r) => self.on_resolved(h, r),
+                Msg::Resolved(h, r) => {
+                    // Only `start_resolve`, which installs it, sends this message.
+                    let f = self.core.borrow().on_resolved;
+                    if let Some(f) = f {
+                        f(self, h, r);
+                    }
+                }
                 m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
                 Msg::MqttPub(h, data) => self.mqtt_deliver(h, data),
             }

@@ -66,6 +66,6 @@ impl Mgr {
     /// `mg_modbus_listen`: serve Modbus TCP on `url` (`tcp://0.0.0.0:502`); `handler` gets
     /// the listener's and connections' events and [`Event::ModbusReq`] per request.
     pub fn modbus_listen(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(ModbusLayer { inner: handler }), ProtoKind::Raw)
+        self.open_listener(url, Rc::new(ModbusLayer { inner: handler }), ProtoKind::Raw)
     }
 }

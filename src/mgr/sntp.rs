@@ -82,7 +82,7 @@ impl Mgr {
             req: Cell::new(None),
             deadline: Cell::new(clock::millis().saturating_add(TIMEOUT_MS)),
         };
-        self.connect_with(url, Rc::new(layer), ProtoKind::Raw)
+        self.open_client(url, Rc::new(layer), ProtoKind::Raw)
     }
 
     /// `mg_sntp_request`: send a (new) time request on an SNTP connection; the reply must

@@ -40,6 +40,23 @@ use crate::ws::{
 
 extern crate alloc;
 
+/// The loop's WebSocket work that is not per received byte (queued sends from other
+/// threads, keep-alive and closing deadlines), reached through the function pointers that
+/// only [`Mgr::ws_upgrade_parts`] and [`Mgr::ws_connect`] install on their manager (as
+/// [`super::http::StepFn`] is for received bytes): the poll loop names no WebSocket code, so
+/// a program that never opens a WebSocket does not link the frame encoder, the keep-alive
+/// machine or permessage-deflate (`--gc-sections` drops them).
+#[derive(Clone, Copy, Debug)]
+pub struct WsHooks {
+    deliver: fn(&Mgr, Msg),
+    timeouts: fn(&Mgr, u64),
+}
+
+const WS_HOOKS: WsHooks = WsHooks {
+    deliver: |m, msg| m.ws_deliver_impl(msg),
+    timeouts: |m, now| m.ws_timeouts_impl(now),
+};
+
 /// Per-connection state of an open WebSocket.
 pub struct WsState {
     /// `Mgr::ws_step` (see [`super::http::StepFn`]).
@@ -280,9 +297,11 @@ impl Mgr {
         if let Some(p) = params {
             conn.enable_deflate(&deflate_config(), &p);
         }
-        if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+        let mut core = self.core.borrow_mut();
+        if let Some(c) = core.conns.get_mut(h) {
             c.proto = Proto::Ws(Box::new(WsState::new(conn, true)));
             self.shared.set_ws(h);
+            core.ws_hooks = Some(WS_HOOKS);
         }
         Ok(())
     }
@@ -295,6 +314,19 @@ impl Mgr {
     /// [`Sender::ws_send`]: super::Sender::ws_send
     /// [`Sender::ws_broadcast`]: super::Sender::ws_broadcast
     pub(super) fn ws_deliver(&self, m: Msg) {
+        let hooks = self.core.borrow().ws_hooks;
+        match hooks {
+            Some(o) => (o.deliver)(self, m),
+            // No WebSocket was ever opened on this manager: none of the recipients is one.
+            None => {
+                for (h, data) in m.into_undelivered() {
+                    self.report_undelivered(h, data);
+                }
+            }
+        }
+    }
+
+    fn ws_deliver_impl(&self, m: Msg) {
         let (op, data, to) = match m {
             Msg::WsTo(h, op, data) => (op, data, alloc::vec![h]),
             Msg::WsAll(op, data, to) => (op, data, to),
@@ -329,6 +361,13 @@ impl Mgr {
     /// (`ws_close_timeout_ms`) and the client's opening-handshake timeout
     /// (`ws_handshake_timeout_ms`). A timeout of 0 is none.
     pub(super) fn ws_timeouts(&self, now: u64) {
+        let hooks = self.core.borrow().ws_hooks;
+        if let Some(o) = hooks {
+            (o.timeouts)(self, now);
+        }
+    }
+
+    fn ws_timeouts_impl(&self, now: u64) {
         let mut failed: Vec<(Handle, &'static str)> = Vec::new();
         {
             let mut core = self.core.borrow_mut();
@@ -547,8 +586,9 @@ impl Mgr {
             extra_headers,
         );
         let http_limits = self.limits().http();
-        let h = self.connect_with(url, handler, ProtoKind::Raw)?;
+        let h = self.open_client(url, handler, ProtoKind::Raw)?;
         let mut core = self.core.borrow_mut();
+        core.ws_hooks = Some(WS_HOOKS);
         if let Some(c) = core.conns.get_mut(h) {
             if !c.closing {
                 c.proto = Proto::WsClient(Box::new(WsClientHs {

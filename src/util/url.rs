@@ -62,7 +62,10 @@ const SCHEMES: &[(&str, Transport, bool, u16)] = &[
 pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let b = url.as_bytes();
     let sep = crate::util::str::find(b, b"://").ok_or(Error::Url)?;
-    let scheme = &url[..sep];
+    // `sep` is where the ASCII `://` starts, hence a char boundary: `get` never fails here,
+    // and unlike `&url[..sep]` it links no panic path (whose message formatting, with char
+    // escaping and Unicode tables, is about 4 KB of flash).
+    let scheme = url.get(..sep).ok_or(Error::Url)?;
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
         .find(|(name, ..)| name.eq_ignore_ascii_case(scheme))
