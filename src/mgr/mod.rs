@@ -1050,6 +1050,29 @@ impl Mgr {
         head: &[u8],
         file: Option<(Box<dyn crate::fs::File>, u64, u64)>,
     ) -> Result<(), Error> {
+        self.send_file_with(h, head, file, false)
+    }
+
+    /// [`Mgr::send_file`] for a head its maker knows to be plain ([`http::plain_head`]: one
+    /// Content-Length equal to the file's length, no Connection or Transfer-Encoding, as
+    /// `serve` builds them): written without parsing it back
+    /// ([`http::OutTracker::head_known`]).
+    pub(crate) fn send_file_plain(
+        &self,
+        h: Handle,
+        head: &[u8],
+        file: (Box<dyn crate::fs::File>, u64, u64),
+    ) -> Result<(), Error> {
+        self.send_file_with(h, head, Some(file), true)
+    }
+
+    fn send_file_with(
+        &self,
+        h: Handle,
+        head: &[u8],
+        file: Option<(Box<dyn crate::fs::File>, u64, u64)>,
+        plain: bool,
+    ) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
@@ -1060,7 +1083,14 @@ impl Mgr {
         let (proto, out) = c.queue(head.len(), max_send)?;
         let send_body = match proto {
             Proto::HttpServer(hs) => {
-                let (ev, send_body) = hs.out.feed_head_external_body(head, out);
+                let known = match &file {
+                    Some((_, _, len)) if plain => hs.out.head_known(head, *len, out),
+                    _ => None,
+                };
+                let (ev, send_body) = match known {
+                    Some(k) => k,
+                    None => hs.out.feed_head_external_body(head, out),
+                };
                 if hs.note_out(ev) {
                     core.dirty.push(h);
                 }

@@ -492,3 +492,34 @@ fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
     let cached = cache.entries[0].canon[0].as_ref().map(|c| c.0.clone());
     assert_eq!(cached, Some(bytes(fs::canonicalize(t.0.join("www")).unwrap())));
 }
+
+/// `Reply::plain` (the head may skip the response framer) is said of file replies only, and
+/// not when the application's extra headers speak of framing or of the connection.
+#[test]
+fn file_replies_are_plain_unless_extra_headers_frame() {
+    let t = Tree::new("plain");
+    let root = t.root();
+    for (extra, plain) in [
+        (&b""[..], true),
+        (b"X-A: 1\r\nCache-Control: no-cache", true),
+        (b"X-A: 1\r\nconnection: close", false),
+        (b"Content-Length: 3", false),
+        (b"Transfer-Encoding: chunked\r\n", false),
+    ] {
+        let o = Options {
+            extra_headers: extra_headers(extra).unwrap(),
+            ..Options::default()
+        };
+        let r = serve_dir(&get("/hello.txt", &[]), &root, &o);
+        assert_eq!(
+            (r.status, r.plain),
+            (200, plain),
+            "{:?}",
+            String::from_utf8_lossy(extra)
+        );
+        let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=0-1")]), &root, &o);
+        assert_eq!((r.status, r.plain), (206, plain));
+        let r = serve_dir(&get("/missing", &[]), &root, &o);
+        assert_eq!((r.status, r.plain), (404, false), "a text body");
+    }
+}
