@@ -465,23 +465,28 @@ fn websocket_sends_from_a_thread_by_handle() {
         .unwrap();
     let port = port_of(&mgr, l);
     let got: Messages = Rc::default();
+    let clients_open = Rc::new(Cell::new(0));
     let mut clients = Vec::new();
     for _ in 0..2 {
         let g = got.clone();
+        let co = clients_open.clone();
         clients.push(
             mgr.ws_connect(
                 &format!("ws://127.0.0.1:{port}/"),
-                move |_: &Mgr, _: ConnId, ev: Event<'_>| {
-                    if let Event::WsMessage(wm) = ev {
-                        g.borrow_mut().push((wm.opcode(), wm.data.to_vec()));
-                    }
+                move |_: &Mgr, _: ConnId, ev: Event<'_>| match ev {
+                    Event::WsMessage(wm) => g.borrow_mut().push((wm.opcode(), wm.data.to_vec())),
+                    Event::WsOpen(_) => co.set(co.get() + 1),
+                    _ => {}
                 },
                 b"",
             )
             .unwrap(),
         );
     }
-    poll_until(&mgr, "two WebSockets", || opened.borrow().len() == 2);
+    // Both ends of both: the broadcasts below count four WebSockets.
+    poll_until(&mgr, "two WebSockets", || {
+        opened.borrow().len() == 2 && clients_open.get() == 2
+    });
     let returned: Returned = Rc::default();
     let r2 = returned.clone();
     mgr.set_undelivered(Some(Box::new(move |_: &Mgr, h: ConnId, data: Vec<u8>| {
