@@ -117,10 +117,14 @@ pub fn emit(level: i32, args: fmt::Arguments<'_>) {
     write(l.0.as_bytes());
 }
 
-/// `log!(LL_DEBUG, "fmt", args..)`.
+/// `log!(LL_DEBUG, "fmt", args..)`. The level is checked first: the arguments are not
+/// evaluated for a line that is not written.
 #[macro_export]
 macro_rules! mlog {
-    ($lvl:expr, $($arg:tt)*) => {
-        $crate::log::emit($lvl, format_args!($($arg)*))
-    };
+    ($lvl:expr, $($arg:tt)*) => {{
+        let lvl = $lvl;
+        if $crate::log::enabled(lvl) {
+            $crate::log::emit(lvl, format_args!($($arg)*))
+        }
+    }};
 }

@@ -128,15 +128,18 @@ fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
 
 /// Queue `r` on connection `h` of `m`.
 fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
-    crate::log::emit(
-        crate::log::LL_DEBUG,
-        format_args!(
-            "serve: {} {} -> {}",
-            String::from_utf8_lossy(req.method),
-            String::from_utf8_lossy(req.uri),
-            r.status
-        ),
-    );
+    // The arguments are made (UTF-8 checked) only when the line is written.
+    if crate::log::enabled(crate::log::LL_DEBUG) {
+        crate::log::emit(
+            crate::log::LL_DEBUG,
+            format_args!(
+                "serve: {} {} -> {}",
+                String::from_utf8_lossy(req.method),
+                String::from_utf8_lossy(req.uri),
+                r.status
+            ),
+        );
+    }
     match r.body {
         // A body larger than the send buffer has room for (a listing of a big directory)
         // is sent from memory as the socket takes it, like a file.
@@ -149,6 +152,7 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
             all.extend_from_slice(&b);
             m.send(h, &all)?;
         }
+        serve::Body::File { file, offset, len } if r.plain => m.send_file_plain(h, &r.head, (file, offset, len))?,
         serve::Body::File { file, offset, len } => m.send_file(h, &r.head, Some((file, offset, len)))?,
     }
     Ok(MG_OK)

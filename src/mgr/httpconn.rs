@@ -143,6 +143,12 @@ impl Mgr {
                 };
                 hs.parser.set_max_body(cap);
                 let data = &recv[*recv_off..];
+                if data.is_empty() && hs.phase == Phase::Idle && !*eof {
+                    // Between requests with nothing received: the framer could only say
+                    // NeedMore (this is the step after each response completes).
+                    hs.unparsed = 0;
+                    return;
+                }
                 match hs.parser.parse(data) {
                     Ok(Step::NeedMore) => {
                         if *eof {
@@ -562,7 +568,13 @@ fn reading_paused(c: &Conn, l: &Limits) -> bool {
 /// `None` while nothing is awaited from the peer (a response is owed by the application,
 /// the connection is closing or paused on our side, bytes wait to be parsed).
 pub(super) fn http_due(c: &Conn, l: &Limits) -> Option<(u64, Due)> {
-    if c.closing || c.draining || c.close_started || reading_paused(c, l) {
+    // Asked for every connection on every poll: most are not HTTP ones waiting for bytes.
+    if !matches!(&c.proto, Proto::HttpServer(_) | Proto::HttpClient(_))
+        || c.closing
+        || c.draining
+        || c.close_started
+        || reading_paused(c, l)
+    {
         return None;
     }
     let (since, timeout, due) = match &c.proto {

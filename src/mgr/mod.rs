@@ -630,6 +630,17 @@ fn io_err_to_code(e: &sys::Errno) -> Error {
     }
 }
 
+/// How a connection's bytes travel ([`Mgr::io_route`]).
+enum Route {
+    /// A TLS connection without a TLS session: refused (failed) instead.
+    Refused,
+    /// Through the TLS session.
+    #[cfg(feature = "tls")]
+    Tls,
+    /// Straight to the socket.
+    Plain,
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -1131,6 +1142,29 @@ impl Mgr {
         head: &[u8],
         file: Option<(Box<dyn crate::fs::File>, u64, u64)>,
     ) -> Result<(), Error> {
+        self.send_file_with(h, head, file, false)
+    }
+
+    /// [`Mgr::send_file`] for a head its maker knows to be plain ([`http::plain_head`]: one
+    /// Content-Length equal to the file's length, no Connection or Transfer-Encoding, as
+    /// `serve` builds them): written without parsing it back
+    /// ([`http::OutTracker::head_known`]).
+    pub(crate) fn send_file_plain(
+        &self,
+        h: Handle,
+        head: &[u8],
+        file: (Box<dyn crate::fs::File>, u64, u64),
+    ) -> Result<(), Error> {
+        self.send_file_with(h, head, Some(file), true)
+    }
+
+    fn send_file_with(
+        &self,
+        h: Handle,
+        head: &[u8],
+        file: Option<(Box<dyn crate::fs::File>, u64, u64)>,
+        plain: bool,
+    ) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let max_send = core.limits.max_send;
@@ -1141,7 +1175,14 @@ impl Mgr {
         let (proto, out) = c.queue(head.len(), max_send)?;
         let send_body = match proto {
             Proto::HttpServer(hs) => {
-                let (ev, send_body) = hs.out.feed_head_external_body(head, out);
+                let known = match &file {
+                    Some((_, _, len)) if plain => hs.out.head_known(head, *len, out),
+                    _ => None,
+                };
+                let (ev, send_body) = match known {
+                    Some(k) => k,
+                    None => hs.out.feed_head_external_body(head, out),
+                };
                 if hs.note_out(ev) {
                     core.dirty.push(h);
                 }
@@ -1827,16 +1868,18 @@ impl Mgr {
         }
     }
 
-    /// Refuse a TLS connection that reached reading or sending without a TLS session (see
-    /// [`Conn::tls_missing`]): an error event that says what to do, then the close. Nothing
-    /// has been read from or written to the socket. True if it was refused.
-    fn refuse_without_tls(&self, h: Handle) -> bool {
-        let missing = self
-            .core
-            .borrow()
-            .conns
-            .get(h)
-            .is_some_and(|c| c.tls_missing() && !c.closing);
+    /// How the bytes of `h` travel, found with one look at the connection before reading or
+    /// flushing. A TLS connection that got there without a TLS session (see
+    /// [`Conn::tls_missing`]) is refused: an error event that says what to do, then the
+    /// close; nothing has been read from or written to the socket.
+    fn io_route(&self, h: Handle) -> Route {
+        let (missing, _session) = match self.core.borrow().conns.get(h) {
+            #[cfg(feature = "tls")]
+            Some(c) => (c.tls_missing() && !c.closing, c.tls_session.is_some()),
+            #[cfg(not(feature = "tls"))]
+            Some(c) => (c.tls_missing() && !c.closing, false),
+            None => (false, false),
+        };
         if missing {
             #[cfg(feature = "tls")]
             let msg = "TLS not set up: the URL is https://, wss://, mqtts://, tls:// or ssl:// but \
@@ -1848,17 +1891,21 @@ impl Mgr {
                        but this build of meerkat has no TLS (cargo feature `tls`); closing instead \
                        of speaking plaintext";
             self.fail(h, msg); // logs at error level
+            return Route::Refused;
         }
-        missing
+        #[cfg(feature = "tls")]
+        if _session {
+            return Route::Tls;
+        }
+        Route::Plain
     }
 
     fn read_stream(&self, h: Handle) {
-        if self.refuse_without_tls(h) {
-            return;
-        }
-        #[cfg(feature = "tls")]
-        if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
-            return self.tls_read(h);
+        match self.io_route(h) {
+            Route::Refused => return,
+            #[cfg(feature = "tls")]
+            Route::Tls => return self.tls_read(h),
+            Route::Plain => {}
         }
         let (total, err) = {
             let mut core = self.core.borrow_mut();
@@ -1944,16 +1991,17 @@ impl Mgr {
     }
 
     fn flush(&self, h: Handle) {
-        if self.refuse_without_tls(h) {
-            return;
-        }
-        #[cfg(feature = "tls")]
-        if self.core.borrow().conns.get(h).is_some_and(|c| c.tls_session.is_some()) {
-            self.tls_flush(h);
-            if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                Self::tls_shrink(c);
+        match self.io_route(h) {
+            Route::Refused => return,
+            #[cfg(feature = "tls")]
+            Route::Tls => {
+                self.tls_flush(h);
+                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                    Self::tls_shrink(c);
+                }
+                return;
             }
-            return;
+            Route::Plain => {}
         }
         let (written, err) = {
             let mut core = self.core.borrow_mut();
@@ -2116,10 +2164,9 @@ impl Mgr {
     fn poll_event(&self, now: u64) {
         let handles = self.handles_where(|c| !c.closing);
         for &h in handles.iter() {
-            let skip = self.core.borrow().conns.get(h).is_none_or(|c| c.closing);
-            if !skip {
-                self.dispatch(h, Event::Poll(now));
-            }
+            // A connection closed by an earlier handler in this loop is skipped by
+            // `dispatch` itself (after close only `Event::Close` is delivered).
+            self.dispatch(h, Event::Poll(now));
         }
         self.recycle(handles);
     }

@@ -734,6 +734,10 @@ impl Mgr {
                     *recv_off = recv.len();
                     return;
                 }
+                if *recv_off == recv.len() && ws.conn.is_idle() {
+                    // Nothing left to feed (the usual look after a delivered message).
+                    return;
+                }
                 if *send_off > 0 && *send_off == send.len() {
                     send.clear();
                     *send_off = 0;

@@ -147,6 +147,23 @@ pub struct Reply {
     /// Status line and header fields, ending with the empty line.
     pub head: Vec<u8>,
     pub body: Body,
+    /// The head frames the body by exactly one `Content-Length` equal to its length and has
+    /// no `Connection` or `Transfer-Encoding` field (the application's `extra_headers`
+    /// included), so the connection may write it without parsing it back
+    /// (`Mgr::send_file_plain`). Only file bodies say so.
+    pub plain: bool,
+}
+
+/// Whether `extra` (checked `Name: value\r\n` lines, [`extra_headers`]) leaves the framing
+/// and the connection alone: none of its names is `Connection`, `Content-Length` or
+/// `Transfer-Encoding`.
+fn frames_nothing(extra: &[u8]) -> bool {
+    extra.split(|&b| b == b'\n').all(|line| {
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        !(name.eq_ignore_ascii_case(b"connection")
+            || name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"transfer-encoding"))
+    })
 }
 
 /// Response head builder.
@@ -212,6 +229,7 @@ fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -
         status,
         head: h.end(opts),
         body: Body::Bytes(body.as_bytes().to_vec()),
+        plain: false,
     }
 }
 
@@ -273,6 +291,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
                     offset: 0,
                     len: f.size,
                 },
+                plain: frames_nothing(&opts.extra_headers),
             };
         }
     }
@@ -361,6 +380,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
                 status: 304,
                 head: h.end(opts),
                 body: Body::Bytes(Vec::new()),
+                plain: false,
             };
         }
         cond::Outcome::Failed => return text(412, &[], "Precondition failed\n", opts),
@@ -410,6 +430,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
             offset,
             len,
         },
+        plain: frames_nothing(&opts.extra_headers),
     }
 }
 
@@ -569,6 +590,7 @@ fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
         status: 200,
         head: h.end(opts),
         body: Body::Bytes(body),
+        plain: false,
     }
 }
 
@@ -610,6 +632,7 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
         status: 200,
         head: h.end(opts),
         body: Body::Bytes(body),
+        plain: false,
     }
 }
 

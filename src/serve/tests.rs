@@ -590,3 +590,34 @@ fn ssi_includes_stay_in_the_root() {
     assert_eq!(r.status, 200);
     assert_eq!(body(r), b"[][hello world\n]");
 }
+
+/// `Reply::plain` (the head may skip the response framer) is said of file replies only, and
+/// not when the application's extra headers speak of framing or of the connection.
+#[test]
+fn file_replies_are_plain_unless_extra_headers_frame() {
+    let t = Tree::new("plain");
+    let root = t.root();
+    for (extra, plain) in [
+        (&b""[..], true),
+        (b"X-A: 1\r\nCache-Control: no-cache", true),
+        (b"X-A: 1\r\nconnection: close", false),
+        (b"Content-Length: 3", false),
+        (b"Transfer-Encoding: chunked\r\n", false),
+    ] {
+        let o = Options {
+            extra_headers: extra_headers(extra).unwrap(),
+            ..Options::default()
+        };
+        let r = serve_dir(&get("/hello.txt", &[]), &root, &o);
+        assert_eq!(
+            (r.status, r.plain),
+            (200, plain),
+            "{:?}",
+            String::from_utf8_lossy(extra)
+        );
+        let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=0-1")]), &root, &o);
+        assert_eq!((r.status, r.plain), (206, plain));
+        let r = serve_dir(&get("/missing", &[]), &root, &o);
+        assert_eq!((r.status, r.plain), (404, false), "a text body");
+    }
+}

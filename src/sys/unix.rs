@@ -698,15 +698,41 @@ pub fn sendfile(sock: &Fd, fd: RawFd, offset: &mut u64, count: usize) -> Result<
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PosixFs;
 
+/// A NUL-terminated copy of a path for a system call: on the stack when it is short (the
+/// paths a static file request names: a static file request makes several of these, and a
+/// heap copy each cost more than the call's own user-space work), on the heap beyond.
+#[allow(clippy::large_enum_variant)] // the point: a short path is copied onto the stack
+enum CPath {
+    Stack([u8; CPATH_STACK]),
+    Heap(Vec<u8>),
+}
+
+/// Paths shorter than this (NUL included) are copied on the stack.
+const CPATH_STACK: usize = 256;
+
+impl CPath {
+    fn as_ptr(&self) -> *const u8 {
+        match self {
+            CPath::Stack(b) => b.as_ptr(),
+            CPath::Heap(v) => v.as_ptr(),
+        }
+    }
+}
+
 /// A NUL-terminated copy of `path` (`None`: it holds a NUL).
-fn cpath(path: &[u8]) -> Option<Vec<u8>> {
+fn cpath(path: &[u8]) -> Option<CPath> {
     if path.contains(&0) {
         return None;
+    }
+    if path.len() < CPATH_STACK {
+        let mut b = [0u8; CPATH_STACK];
+        b[..path.len()].copy_from_slice(path);
+        return Some(CPath::Stack(b));
     }
     let mut v = Vec::with_capacity(path.len() + 1);
     v.extend_from_slice(path);
     v.push(0);
-    Some(v)
+    Some(CPath::Heap(v))
 }
 
 // The field types differ between C libraries and word sizes: the casts are needed elsewhere.
@@ -1127,6 +1153,34 @@ mod tests {
     use std::io::{self, Write};
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
+
+    /// Paths reach the system calls whole whether they are copied on the stack (short) or
+    /// on the heap (from `CPATH_STACK` bytes on), and one with a NUL is refused.
+    #[test]
+    fn paths_short_and_long_name_the_same_file() {
+        use crate::fs::Fs;
+        let dir = std::env::temp_dir().join(format!("meerkat-cpath-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("f"), b"12345").unwrap();
+        let short = dir.join("f").into_os_string().into_encoded_bytes();
+        let mut long = dir.clone().into_os_string().into_encoded_bytes();
+        while long.len() < CPATH_STACK + 10 {
+            long.extend_from_slice(b"/.");
+        }
+        long.extend_from_slice(b"/f");
+        for p in [&short, &long] {
+            assert_eq!(PosixFs.stat(p).map(|s| s.size), Some(5), "{} bytes", p.len());
+            assert!(PosixFs.open(p, crate::fs::FS_READ).is_ok());
+        }
+        let edge = [&long[..CPATH_STACK - 1], &long[..CPATH_STACK]];
+        for p in edge {
+            // Ends inside the "/." padding: the directory itself.
+            let p = p.strip_suffix(b"/").unwrap_or(p);
+            assert!(PosixFs.stat(p).is_some_and(|s| s.dir), "{} bytes", p.len());
+        }
+        assert!(PosixFs.stat(b"/tmp\0x").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
     fn epoll() -> (Poller, (UnixStream, UnixStream)) {

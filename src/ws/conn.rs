@@ -293,6 +293,12 @@ impl WsConn {
         self.state
     }
 
+    /// Whether [`feed`](Self::feed) with no input would do nothing at all: no delivered
+    /// message to let go of (the caller may skip that call).
+    pub const fn is_idle(&self) -> bool {
+        !self.delivered
+    }
+
     /// Whether permessage-deflate is in use.
     pub const fn is_compressed(&self) -> bool {
         #[cfg(feature = "ws-deflate")]

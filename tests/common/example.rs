@@ -99,15 +99,24 @@ impl Child {
         if let Some(dir) = dir {
             cmd.current_dir(dir);
         }
-        let mut proc = cmd
-            .args(args)
+        cmd.args(args)
             .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+            .stderr(Stdio::piped());
+        // ETXTBSY: a process forked by another test thread while a binary was being written
+        // may hold its write descriptor until it execs; that passes within moments.
+        let mut tries = 0;
+        let mut proc = loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r.unwrap_or_else(|e| panic!("start {}: {e}", bin.display())),
+            }
+        };
         let (tx, lines) = mpsc::channel();
         let out = proc.stdout.take().unwrap();
         let stdout_thread = std::thread::spawn(move || {
