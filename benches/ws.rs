@@ -3,7 +3,7 @@
 //!
 //! Servers: `benches/c/meerkat_ws.c` (release `libmeerkat.a`) and `benches/c/mongoose_ws.c`
 //! with `mongoose.c` from `INSN_BENCH_MONGOOSE` (a Mongoose checkout with mongoose.c and
-//! mongoose.h, e.g. /work/scratch/mongoose; built in a temporary directory, never copied into
+//! mongoose.h, e.g. a checkout of cesanta/mongoose at 7.22; built in a temporary directory, never copied into
 //! the repository), both `gcc -O2`. The client offers no permessage-deflate (Mongoose has
 //! none), so both send plain frames.
 //!

@@ -9,7 +9,8 @@ first second and behaves according to its mode:
   hello_fin / hello_rst / silent_fin / silent_rst
               vanish mid-stream at a random time: FIN without a close frame, or RST
               (SO_LINGER 0), with or without having said hello;
-  stall       says hello with a 4 KiB receive buffer, never reads, then vanishes with RST.
+  stall       says hello with a 4 KiB receive buffer and no compression, never reads, then
+              vanishes with RST near the end.
 Every chunk is checked: "to=N" must name this client (and only greeted clients get any),
 "seq" must increase, the length and every pattern byte must match (nothing torn). A client
 that stays checks that "end id=i accepted=A undelivered=U" names it and that it received
@@ -86,12 +87,17 @@ async def client(i, mode):
         sock.setblocking(False)
         host, port = url.split("//")[1].split(":")
         await loop.sock_connect(sock, (host, int(port)))
-    ws = await connect(uri, sock=sock, compression="deflate", max_size=1 << 20, max_queue=4,
+    # A staller offers no compression: the chunks' filler deflates to almost nothing, and its
+    # point is to fill the server's send buffer with what it never reads.
+    ws = await connect(uri, sock=sock, compression=None if mode == "stall" else "deflate",
+                       max_size=1 << 20, max_queue=4,
                        open_timeout=15, close_timeout=5, ping_interval=None)
     if greeted:
         await ws.send(f"hello {i}")
     if mode == "stall":
-        await asyncio.sleep(rng.uniform(seconds * 0.5, seconds - 0.3))
+        # Stalled for most of the run, so that what is sent to it overflows the kernel's
+        # buffers and the server's max_send even when a loaded machine sends slowly.
+        await asyncio.sleep(rng.uniform(seconds * 0.8, seconds - 0.3))
         vanish(ws, True)
         out["vanished"] += 1
         return
