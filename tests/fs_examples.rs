@@ -157,7 +157,21 @@ fn web_root() -> PathBuf {
 
 /// The dashboard with its web root packed by pack.py (as meerkat_pack does in its
 /// CMakeLists.txt: names /web_root/...).
+/// Built once per flavour and test process: two tests use the sanitized build, and a second
+/// link to the same path would replace the file while the first test starts it.
 fn dashboard_bin(flavor: Flavor) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let key = format!("{flavor:?}");
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = built.iter().find(|(k, _)| *k == key) {
+        return p.clone();
+    }
+    let p = build_dashboard(flavor);
+    built.push((key, p.clone()));
+    p
+}
+
+fn build_dashboard(flavor: Flavor) -> PathBuf {
     let packed = out_dir().join(format!("dashboard-packed-{flavor:?}.c"));
     let st = Command::new("python3")
         .arg(root().join("scripts/pack.py"))
