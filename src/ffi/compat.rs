@@ -52,27 +52,9 @@ pub extern "C" fn mg_base64url_encode(p: *const c_uchar, n: usize, buf: *mut c_c
 #[no_mangle]
 pub extern "C" fn mg_base64url_decode(src: *const c_char, n: usize, dst: *mut c_char, len: usize) -> usize {
     guard(|| {
-        let Ok(out) = cast::slice_mut(dst.cast(), len) else {
-            return 0;
-        };
-        let Some(room) = len.checked_sub(1) else {
-            return 0;
-        };
-        out[0] = 0;
-        let Ok(input) = cast::slice(src.cast(), n) else {
-            return 0;
-        };
-        let end = input.iter().position(|&b| b == b'=').unwrap_or(input.len());
-        match B64URL.decode_slice(&input[..end], &mut out[..room]) {
-            Ok(k) => {
-                out[k] = 0;
-                k
-            }
-            Err(_) => {
-                out[0] = 0;
-                0
-            }
-        }
+        super::hash::decode_to_c(&B64URL, src, n, dst, len, |t| {
+            &t[..t.iter().position(|&b| b == b'=').unwrap_or(t.len())]
+        })
     })
 }
 

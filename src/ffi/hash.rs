@@ -364,28 +364,40 @@ pub extern "C" fn mg_base64_encode(p: *const c_uchar, n: usize, buf: *mut c_char
 /// Mongoose 7.22 ignores an incomplete last group; meerkat decodes it. Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_base64_decode(src: *const c_char, n: usize, dst: *mut c_char, len: usize) -> usize {
-    guard(|| {
-        let Ok(out) = cast::slice_mut(dst.cast(), len) else {
-            return 0;
-        };
-        let Some(room) = len.checked_sub(1) else {
-            return 0;
-        };
-        out[0] = 0;
-        let Ok(input) = cast::slice(src.cast(), n) else {
-            return 0;
-        };
-        match B64.decode_slice(input, &mut out[..room]) {
-            Ok(k) => {
-                out[k] = 0;
-                k
-            }
-            Err(_) => {
-                out[0] = 0;
-                0
-            }
+    guard(|| decode_to_c(&B64, src, n, dst, len, |t| t))
+}
+
+/// The body of `mg_base64_decode` and `mg_base64url_decode`: decode the `n` characters at
+/// `src` (after `trim`) with `engine` into `dst` of `len` bytes, NUL-terminated; the decoded
+/// length, or 0 with `dst` an empty string (bad input, too small a `dst`, NULL arguments).
+pub(super) fn decode_to_c<E: Engine>(
+    engine: &E,
+    src: *const c_char,
+    n: usize,
+    dst: *mut c_char,
+    len: usize,
+    trim: fn(&[u8]) -> &[u8],
+) -> usize {
+    let Ok(out) = cast::slice_mut(dst.cast(), len) else {
+        return 0;
+    };
+    let Some(room) = len.checked_sub(1) else {
+        return 0;
+    };
+    out[0] = 0;
+    let Ok(input) = cast::slice(src.cast(), n) else {
+        return 0;
+    };
+    match engine.decode_slice(trim(input), &mut out[..room]) {
+        Ok(k) => {
+            out[k] = 0;
+            k
         }
-    })
+        Err(_) => {
+            out[0] = 0;
+            0
+        }
+    }
 }
 
 /// `mg_base64_update(ch, buf, n)`: streaming encoder. Append byte `ch` to the base64 text
