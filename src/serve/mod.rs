@@ -583,15 +583,7 @@ fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
     let Some(body) = crate::util::ssi::expand(t.resolved.unwrap_or(t.requested), root, &mut read) else {
         return not_found(fs, opts);
     };
-    let mut h = Head::new(200);
-    h.field("Content-Type", "text/html; charset=utf-8");
-    h.field_num("Content-Length", body.len() as u64);
-    Reply {
-        status: 200,
-        head: h.end(opts),
-        body: Body::Bytes(body),
-        plain: false,
-    }
+    html_page(body, opts)
 }
 
 /// `fs` as the listing of a directory sees it: entries that lead out of `root` (through a
@@ -625,6 +617,11 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
         uri.push(b'/');
     }
     let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
+    html_page(body, opts)
+}
+
+/// A generated page (SSI expansion, directory listing): `200 text/html` from memory.
+fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(200);
     h.field("Content-Type", "text/html; charset=utf-8");
     h.field_num("Content-Length", body.len() as u64);
