@@ -105,18 +105,7 @@ impl Child {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // ETXTBSY: a process forked by another test thread while a binary was being written
-        // may hold its write descriptor until it execs; that passes within moments.
-        let mut tries = 0;
-        let mut proc = loop {
-            match cmd.spawn() {
-                Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                r => break r.unwrap_or_else(|e| panic!("start {}: {e}", bin.display())),
-            }
-        };
+        let mut proc = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
         let (tx, lines) = mpsc::channel();
         let out = proc.stdout.take().unwrap();
         let stdout_thread = std::thread::spawn(move || {
