@@ -336,29 +336,7 @@ fn modbus_server_against_pymodbus() {
     }
     let f = client.finish();
     assert!(f.status.success(), "{}", f.describe());
-    let want = [
-        "read_holding regs 1010 1011 1012 1013",
-        "read_input regs 7 8",
-        "write_register regs 4242",
-        "read_back regs 4242",
-        "write_registers ok",
-        "write_coil bits 1",
-        "write_coils ok",
-        "read_coils bits 101100001",
-        "read_discrete bits 101",
-        "read_beyond exception 2",
-        // MBAP (tid 77, proto 0, len 3, unit 1), function 0x2b | 0x80, exception 1.
-        "raw_bad_function 004d0000000301ab01",
-        "raw_bad_count 004e00000003019003",
-        "raw_too_many 004f00000003018303",
-        "raw_bad_coil_value 005000000003018503",
-        "done",
-    ];
-    let got: Vec<&str> = f.stdout.iter().map(|s| s.as_str()).collect();
-    assert_eq!(got.len(), want.len(), "{}", f.describe());
-    for (g, w) in got.iter().zip(want) {
-        assert!(g.starts_with(w), "got {g:?}, want {w:?}\n{}", f.describe());
-    }
+    common::data::assert_modbus_transcript(&f.stdout, &|| f.describe());
     assert_eq!(
         *writes.borrow(),
         [

@@ -60,3 +60,31 @@ pub fn json_num(json: &str, key: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no number for {key} in {json}"))
 }
+
+/// What `tests/netproto/modbus_client.py` (pymodbus) prints against a Modbus server holding
+/// the registers and coils of `c-examples/modbus-server` (the Rust test's server holds the
+/// same): one line per request, each a prefix of the line expected.
+pub fn assert_modbus_transcript(lines: &[String], describe: &dyn Fn() -> String) {
+    const WANT: [&str; 15] = [
+        "read_holding regs 1010 1011 1012 1013",
+        "read_input regs 7 8",
+        "write_register regs 4242",
+        "read_back regs 4242",
+        "write_registers ok",
+        "write_coil bits 1",
+        "write_coils ok",
+        "read_coils bits 101100001",
+        "read_discrete bits 101",
+        "read_beyond exception 2",
+        // MBAP (tid 77, proto 0, len 3, unit 1), function 0x2b | 0x80, exception 1.
+        "raw_bad_function 004d0000000301ab01",
+        "raw_bad_count 004e00000003019003",
+        "raw_too_many 004f00000003018303",
+        "raw_bad_coil_value 005000000003018503",
+        "done",
+    ];
+    assert_eq!(lines.len(), WANT.len(), "{}", describe());
+    for (g, w) in lines.iter().zip(WANT) {
+        assert!(g.starts_with(w), "got {g:?}, want {w:?}\n{}", describe());
+    }
+}
