@@ -11,6 +11,7 @@ Names (under .test):
   none      NXDOMAIN
   trunc     TC set, no answer
   silent    never answered
+  hold      never answered (the lookup the test cancels)
 """
 import socket
 import struct
