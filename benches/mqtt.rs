@@ -91,30 +91,6 @@ fn mosquitto(dir: &Path) -> BenchResult<Broker> {
     Ok(b)
 }
 
-fn build_mongoose(m: &Path, src: &Path, out: &Path, extra: &[&str]) -> BenchResult<()> {
-    if !m.join("mongoose.c").is_file() || !m.join("mongoose.h").is_file() {
-        return Err(format!("{}: no mongoose.c and mongoose.h there", m.display()));
-    }
-    let o = Command::new("gcc")
-        .args(extra)
-        .args(["-w", "-I"])
-        .arg(m)
-        .arg(src)
-        .arg(m.join("mongoose.c"))
-        .arg("-o")
-        .arg(out)
-        .output()
-        .map_err(|e| format!("run gcc: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
-}
-
 /// One run: (elapsed seconds, count).
 fn run_client(bin: &Path, port: u16, mode: &str, n: u64) -> BenchResult<(f64, u64)> {
     let url = format!("mqtt://127.0.0.1:{port}");
@@ -185,7 +161,7 @@ fn run() -> BenchResult<()> {
     match &mongoose {
         Some(m) => {
             let mg = dir.join("mongoose_mqtt");
-            build_mongoose(m, &common::root().join("benches/c/mongoose_mqtt.c"), &mg, &["-O2"])?;
+            common::gcc_with_mongoose(m, &common::root().join("benches/c/mongoose_mqtt.c"), &mg, &["-O2"])?;
             clients.push(("mongoose", mg));
         }
         None => println!("mongoose: skipped: set MQTT_BENCH_MONGOOSE=/path/to/mongoose (mongoose.c, mongoose.h)"),
@@ -325,7 +301,7 @@ fn run() -> BenchResult<()> {
             if with {
                 flags.push("-DWITH_MQTT");
             }
-            build_mongoose(m, &src, &out, &flags)?;
+            common::gcc_with_mongoose(m, &src, &out, &flags)?;
             strip(&out)?;
             ms.push(text_size(&out)?);
         }

@@ -75,7 +75,7 @@ fn run() -> BenchResult<()> {
     match std::env::var_os("INSN_BENCH_MONGOOSE") {
         Some(m) => progs.push(Prog {
             name: "mongoose",
-            bin: build_mongoose(Path::new(&m))?,
+            bin: common::build_mongoose_prog(Path::new(&m), "mongoose_ws")?,
         }),
         None => println!("mongoose: skipped: set INSN_BENCH_MONGOOSE=/path/to/mongoose (mongoose.c, mongoose.h)"),
     }
@@ -169,33 +169,6 @@ fn run() -> BenchResult<()> {
     }
     common::print_checks_met(&met);
     Ok(())
-}
-
-/// `gcc -O2 mongoose_ws.c mongoose.c` in a temporary directory (never in the repository).
-fn build_mongoose(m: &Path) -> BenchResult<PathBuf> {
-    if !m.join("mongoose.c").is_file() || !m.join("mongoose.h").is_file() {
-        return Err(format!(
-            "INSN_BENCH_MONGOOSE={}: no mongoose.c and mongoose.h there",
-            m.display()
-        ));
-    }
-    let dir = std::env::temp_dir().join("meerkat-bench-mongoose");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-    let out = dir.join("mongoose_ws");
-    let o = Command::new("gcc")
-        .args(["-O2", "-w", "-I"])
-        .arg(m)
-        .arg(common::root().join("benches/c/mongoose_ws.c"))
-        .arg(m.join("mongoose.c"))
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .map_err(|e| format!("run gcc: {e}"))?;
-    if !o.status.success() {
-        return Err(format!("gcc mongoose_ws:\n{}", String::from_utf8_lossy(&o.stderr)));
-    }
-    println!("mongoose: {} (mongoose.c from {})", out.display(), m.display());
-    Ok(out)
 }
 
 /// Start `p` on a free port (under callgrind when asked, writing `out`) and wait for it.

@@ -498,3 +498,41 @@ pub fn web_root_1k(dir: &Path) -> BenchResult<PathBuf> {
     std::fs::write(st.join("1k.bin"), bytes).map_err(|e| format!("write 1k.bin: {e}"))?;
     Ok(www)
 }
+
+/// `gcc EXTRA -w -I MONGOOSE SRC MONGOOSE/mongoose.c -o OUT`: a benchmark's Mongoose program,
+/// built from the checkout the user points at (never copied into the repository).
+pub fn gcc_with_mongoose(m: &Path, src: &Path, out: &Path, extra: &[&str]) -> BenchResult<()> {
+    if !m.join("mongoose.c").is_file() || !m.join("mongoose.h").is_file() {
+        return Err(format!("{}: no mongoose.c and mongoose.h there", m.display()));
+    }
+    let o = Command::new("gcc")
+        .args(extra)
+        .args(["-w", "-I"])
+        .arg(m)
+        .arg(src)
+        .arg(m.join("mongoose.c"))
+        .arg("-o")
+        .arg(out)
+        .output()
+        .map_err(|e| format!("run gcc: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "gcc {}:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// `gcc -O2` of `benches/c/NAME.c` with Mongoose from `m` into a temporary directory.
+pub fn build_mongoose_prog(m: &Path, name: &str) -> BenchResult<PathBuf> {
+    let dir = std::env::temp_dir().join("meerkat-bench-mongoose");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    let out = dir.join(name);
+    let c = root().join("benches/c");
+    let include = format!("-I{}", c.display());
+    gcc_with_mongoose(m, &c.join(format!("{name}.c")), &out, &["-O2", &include])?;
+    println!("mongoose: {} (mongoose.c from {})", out.display(), m.display());
+    Ok(out)
+}
