@@ -407,7 +407,8 @@ pub enum QueryStep<'a> {
 }
 
 /// One question to one server. `tries` datagrams are spread evenly over `timeout_ms`
-/// (the first at once); after the last interval the query times out.
+/// (the first at once, the others at fixed offsets from the start, however late the
+/// polls come); after the last interval the query times out.
 #[derive(Debug, Clone)]
 pub struct Query {
     id: u16,
@@ -416,6 +417,7 @@ pub struct Query {
     name: Name,
     sent: u32,
     tries: u32,
+    start: u64,
     next_send: u64,
     interval: u64,
     deadline: u64,
@@ -438,6 +440,7 @@ impl Query {
             name: n,
             sent: 0,
             tries,
+            start: now,
             next_send: now,
             interval: (timeout_ms / u64::from(tries)).max(1),
             deadline: now.saturating_add(timeout_ms),
@@ -466,7 +469,12 @@ impl Query {
         }
         if now >= self.next_send && self.sent < self.tries {
             self.sent += 1;
-            self.next_send = now.saturating_add(self.interval).min(self.deadline);
+            // On the schedule fixed at the start, so a late poll does not push the
+            // remaining tries past the deadline.
+            let at = self
+                .start
+                .saturating_add(self.interval.saturating_mul(u64::from(self.sent)));
+            self.next_send = at.min(self.deadline);
             let next = if self.sent < self.tries {
                 self.next_send
             } else {
@@ -669,6 +677,13 @@ mod tests {
         assert!(matches!(q.poll(300), QueryStep::Send(_, 400)));
         assert_eq!(q.poll(350), QueryStep::Wait(400));
         assert!(matches!(q.poll(400), QueryStep::TimedOut));
+        // Late polls (a loaded host) do not push the last try past the deadline: the
+        // tries keep their offsets from the start.
+        let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 900, 3).unwrap();
+        assert!(matches!(q.poll(0), QueryStep::Send(_, 300)));
+        assert!(matches!(q.poll(450), QueryStep::Send(_, 600)));
+        assert!(matches!(q.poll(700), QueryStep::Send(_, 900)));
+        assert!(matches!(q.poll(900), QueryStep::TimedOut));
         let mut q = Query::new(b"x.y", TYPE_A, 1, 0, 300, 3).unwrap();
         assert_eq!(
             q.on_reply(&reply(1, FLAG_QR | 3, b"x.y", TYPE_A, &[])),
