@@ -3,7 +3,9 @@
 //! client: the pieces land in order in the file, and each refusal (no file, a path that is
 //! not sane, over the size cap, an offset that does not match) gets its 400 and writes
 //! nothing. The live connection count goes back to zero. Also `mg_http_serve_ssi` over the
-//! same kind of server: includes expanded, a climbing include dropped, a missing file 404.
+//! same kind of server: includes expanded, a climbing include and one through a symbolic link
+//! out of the root dropped, a missing file 404. A link out of the upload directory is never
+//! written through.
 
 mod common;
 
@@ -52,6 +54,10 @@ fn chunked_upload_to_posix_fs() {
     let dir = out_dir().join("upload-test");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // A link in the upload directory that leads out of it: never written through.
+    let outside = out_dir().join("upload-outside.txt");
+    std::fs::write(&outside, "keep").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("link.bin")).unwrap();
     let cdir = CString::new(dir.to_str().unwrap()).unwrap();
     let mut m = Mgr::new();
     let u = CString::new("http://127.0.0.1:0").unwrap();
@@ -67,6 +73,8 @@ fn chunked_upload_to_posix_fs() {
             post(port, "/upload?file=..%2Fevil&offset=0", "x"),
             post(port, "/upload?file=a.txt&offset=zz", "x"),
             post(port, "/upload?file=a.txt", ""),
+            post(port, "/upload?file=link.bin&offset=4", "more"),
+            post(port, "/upload?file=link.bin&offset=0", "new"),
         ]
     });
     m.poll_until(20, "the client's requests", |_| client.is_finished());
@@ -80,6 +88,9 @@ fn chunked_upload_to_posix_fs() {
     assert_eq!(r[5], (400, "../evil: invalid file".into()));
     assert_eq!(r[6], (400, "offset required".into()));
     assert_eq!(r[7], (200, "0".into()));
+    assert_eq!(r[8], (400, "link.bin: invalid file".into()));
+    assert_eq!(r[9], (400, "link.bin: invalid file".into()));
+    assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
     assert_eq!(std::fs::read(dir.join("fw.bin")).unwrap(), b"hello world");
     assert!(!out_dir().join("evil").exists());
     assert!(!dir.join("a.txt").exists());
@@ -108,12 +119,14 @@ fn server_side_includes() {
     std::fs::create_dir_all(dir.join("root/inc")).unwrap();
     std::fs::write(
         dir.join("root/index.shtml"),
-        "<h1><!--#include file=\"inc/title.html\" --></h1><!--#include virtual=\"/inc/foot.html\" --><!--#include file=\"../secret\" -->",
+        "<h1><!--#include file=\"inc/title.html\" --></h1><!--#include virtual=\"/inc/foot.html\" --><!--#include file=\"../secret\" --><!--#include file=\"inc/leak.html\" --><!--#include virtual=\"/inc/leak.html\" -->",
     )
     .unwrap();
     std::fs::write(dir.join("root/inc/title.html"), "Hello").unwrap();
     std::fs::write(dir.join("root/inc/foot.html"), "<footer>f</footer>").unwrap();
     std::fs::write(dir.join("secret"), "SECRET").unwrap();
+    // A link under the root that leads out of it: its include is dropped both ways.
+    std::os::unix::fs::symlink(dir.join("secret"), dir.join("root/inc/leak.html")).unwrap();
     let croot = CString::new(dir.join("root").to_str().unwrap()).unwrap();
     let mut m = Mgr::new();
     let u = CString::new("http://127.0.0.1:0").unwrap();

@@ -475,7 +475,8 @@ fn reply(c: mg_conn, status: c_int, body: &[u8]) {
 /// appended to at the offset where it ends. Replies 200 with the new size, or 400 with the
 /// reason; returns the new size, or -1 no `file`, -2 a `file` that is not a sane path, -3 a
 /// bad `offset`, -4 more than `max_size`, -5 an offset other than the file's size, -6 the file
-/// cannot be opened (as Mongoose). An empty body replies 200 with 0 and writes nothing.
+/// cannot be opened (as Mongoose). Unlike Mongoose, a symbolic link at `dir/NAME` that leads
+/// out of `dir` is not written through (-2). An empty body replies 200 with 0 and writes nothing.
 /// Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_http_upload(
@@ -487,13 +488,17 @@ pub extern "C" fn mg_http_upload(
 ) -> core::ffi::c_long {
     use crate::fs::{Fs, FS_WRITE};
     guard(|| {
-        let (Ok(m), Some(cfs), Ok(dir)) = (
+        let (Ok(m), Some(cfs), Ok(choice), Ok(dir)) = (
             cast::as_ref(hm.cast_const()),
             super::fs::CFs::from_ptr(fs),
+            super::serve::FsChoice::of(fs.cast()),
             cast::cstr_bytes(dir),
         ) else {
             return -6;
         };
+        // Written through the C table (MG_FS_WRITE appends); links are resolved by the
+        // file system the table names (mg_fs_posix: meerkat's own, which has links).
+        let links = choice.get();
         let query = cast::mg_str_lenient(m.query);
         let body = cast::mg_str_lenient(m.body);
         let file = crate::http::get_var(query, b"file").unwrap_or_default();
@@ -525,6 +530,21 @@ pub extern "C" fn mg_http_upload(
             reply(c, 400, b"offset required");
             return -3;
         };
+        // A symbolic link already at `dir/NAME` that leads out of `dir` is not written
+        // through (mg_fs_posix resolves links; other file systems have none).
+        if links.has_links() && links.stat(&path).is_some() {
+            let inside = links
+                .canonical(dir)
+                .is_some_and(|root| crate::serve::path::confine(links, &path, &root).is_ok());
+            if !inside {
+                reply(
+                    c,
+                    400,
+                    alloc::format!("{}: invalid file", alloc::string::String::from_utf8_lossy(&file)).as_bytes(),
+                );
+                return -2;
+            }
+        }
         if offset.saturating_add(body.len() as u64) > max_size as u64 {
             reply(
                 c,
@@ -578,8 +598,10 @@ fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
 /// `mg_http_serve_ssi(c, root, fullpath)`: reply 200 with the HTML file `fullpath` after
 /// expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
 /// `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
-/// `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
-/// `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+/// `meerkat::util::ssi`), read through `mg_fs_posix`; an included file whose path leads out
+/// of `root` through a symbolic link is left out, as `mg_http_serve_dir` refuses it.
+/// Differences from Mongoose: a missing `fullpath` gets 404 (Mongoose failed the connection
+/// with "OOM"); Mongoose follows links out of the root. Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *const c_char) {
     guard(|| {
@@ -587,10 +609,21 @@ pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *
             reply(c, 404, b"Not found\n");
             return;
         };
-        let Some(fs) = super::fs::CFs::from_ptr(&raw const super::fs::mg_fs_posix) else {
-            return;
+        use crate::fs::Fs;
+        let fs = &crate::sys::PosixFs;
+        // Included files must stay under the root with links resolved, as for
+        // mg_http_serve_dir (the include names were already checked for `..`). Without a
+        // root, the page's own directory.
+        let top_dir = &path[..path.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+        let base = fs.canonical(if root.is_empty() { top_dir } else { root });
+        let mut read = |p: &[u8]| -> Option<Vec<u8>> {
+            if p == path {
+                return read_all(fs, p);
+            }
+            let c = crate::serve::path::confine(fs, p, base.as_deref()?).ok()?;
+            read_all(fs, &c)
         };
-        match crate::util::ssi::expand(path, root, &mut |p| read_all(&fs, p)) {
+        match crate::util::ssi::expand(path, root, &mut read) {
             Some(body) => {
                 let _ = super::http::mg_http_reply_n(
                     c,

@@ -64,15 +64,17 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// The file system `opts.fs` names.
-enum FsChoice {
+/// The file system a `struct mg_fs *` names: meerkat's own POSIX and packed ones for
+/// `mg_fs_posix`/`mg_fs_packed` (the POSIX one resolves symbolic links, so paths can be
+/// confined to a root), otherwise the C table.
+pub(crate) enum FsChoice {
     Posix,
     Packed(Packed<CTable>),
     C(CFs),
 }
 
 impl FsChoice {
-    fn of(fs: *mut c_void) -> Result<FsChoice, c_int> {
+    pub(crate) fn of(fs: *mut c_void) -> Result<FsChoice, c_int> {
         let fs = fs.cast_const().cast::<mg_fs>();
         if fs.is_null() || CFs::is_posix(fs) {
             Ok(FsChoice::Posix)
@@ -83,7 +85,7 @@ impl FsChoice {
         }
     }
 
-    fn get(&self) -> &dyn Fs {
+    pub(crate) fn get(&self) -> &dyn Fs {
         match self {
             FsChoice::Posix => &crate::sys::PosixFs,
             FsChoice::Packed(p) => p,
