@@ -1362,6 +1362,12 @@ struct mg_tls_opts {
 };
 
 /*
+ The outcome callback of `mg_http_start_upload`: `err` is NULL on success, otherwise a
+ NUL-terminated reason valid for the call.
+ */
+typedef void (*mg_upload_fn)(struct mg_conn c, const char *err);
+
+/*
  A WebSocket message or control frame (`ev_data` of `MG_EV_WS_MSG` and `MG_EV_WS_CTL`), as
  in Mongoose. `data` points into memory owned by meerkat, valid until the handler returns:
  unmasked, reassembled from its fragments and decompressed. `flags` is the first byte of
@@ -1618,7 +1624,8 @@ void mg_call(struct mg_conn c, int ev, void *ev_data);
  appended to at the offset where it ends. Replies 200 with the new size, or 400 with the
  reason; returns the new size, or -1 no `file`, -2 a `file` that is not a sane path, -3 a
  bad `offset`, -4 more than `max_size`, -5 an offset other than the file's size, -6 the file
- cannot be opened (as Mongoose). An empty body replies 200 with 0 and writes nothing.
+ cannot be opened (as Mongoose). Unlike Mongoose, a symbolic link at `dir/NAME` that leads
+ out of `dir` is not written through (-2). An empty body replies 200 with 0 and writes nothing.
  Owner thread.
  */
 long mg_http_upload(struct mg_conn c,
@@ -1631,8 +1638,10 @@ long mg_http_upload(struct mg_conn c,
  `mg_http_serve_ssi(c, root, fullpath)`: reply 200 with the HTML file `fullpath` after
  expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
  `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
- `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
- `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+ `meerkat::util::ssi`), read through `mg_fs_posix`; an included file whose path leads out
+ of `root` through a symbolic link is left out, as `mg_http_serve_dir` refuses it.
+ Differences from Mongoose: a missing `fullpath` gets 404 (Mongoose failed the connection
+ with "OOM"); Mongoose follows links out of the root. Owner thread.
  */
 void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath);
 
@@ -3092,6 +3101,27 @@ int mg_tls_init_server_config(struct mg_conn c, const struct rustls_server_confi
 int mg_tls_init_client_config(struct mg_conn c,
                               const struct rustls_client_config *cfg,
                               struct mg_str name);
+
+/*
+ `mg_http_start_upload(c, hm, name, dir, fs, fn)`: store the body of the request `hm` as
+ `dir/name` in `fs` (opened with `MG_FS_WRITE`: `mg_fs_posix` creates or appends, as in
+ Mongoose). Call it in `MG_EV_HTTP_HDRS`: the body is then streamed to the file as it
+ arrives, whatever its size, and `fn(c, NULL)` runs once it is all written, or
+ `fn(c, reason)` on failure ("bad name", "open failed", "write error", "connection
+ closed", or the text of `MG_EV_ERROR`). Called in `MG_EV_HTTP_MSG`, the body already read
+ is written at once. `fn` NULL: reply 200 "ok\n", or 500 with the reason. Meanwhile the
+ handler keeps getting every other event (`MG_EV_CLOSE` included) but not
+ `MG_EV_HTTP_CHUNK` or this request's `MG_EV_HTTP_MSG`; the next request on the
+ connection reaches it as usual. Differences from Mongoose: `name` must be a sane path
+ (no `..`), and on `mg_fs_posix` an existing `dir/name` that is a symbolic link leading
+ out of `dir` is refused ("bad name"). Owner thread.
+ */
+void mg_http_start_upload(struct mg_conn c,
+                          struct mg_http_message *hm,
+                          struct mg_str name,
+                          struct mg_str dir,
+                          struct mg_fs *fs,
+                          mg_upload_fn cb);
 
 /*
  `mg_url_port(url)`: the port in `url`, else the scheme's default (`http`/`ws` 80,

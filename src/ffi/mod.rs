@@ -40,6 +40,7 @@ pub mod str;
 pub mod timer;
 pub mod timer_list;
 pub mod tls;
+pub mod upload;
 pub mod url;
 pub mod util;
 pub mod ws;
