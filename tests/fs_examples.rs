@@ -126,7 +126,7 @@ fn file_server(flavor: Flavor) {
     assert_eq!(std::fs::read(share.join("image.bin")).unwrap(), data);
     let page = curl(&[&format!("{base}/")]).text();
     assert!(page.contains("<a href=\"image.bin\">image.bin</a>"), "{page}");
-    assert!(page.contains("<td>300000</td>"), "{page}");
+    assert!(page.contains("<td data-k=\"300000\">300000</td>"), "{page}");
     let r = curl(&[&format!("{base}/image.bin")]);
     assert_eq!((r.status, r.body == data), (200, true));
     let r = curl(&["--data-binary", "x", &format!("{base}/upload?file=..%2Fevil&offset=0")]);
@@ -147,6 +147,54 @@ fn file_server_plain() {
 #[test]
 fn file_server_sanitized() {
     file_server(Flavor::Sanitized);
+}
+
+/// Headless Chromium sorts a listing of the file server by a click on a column head
+/// (`tests/fs_browser/listing_page.mjs`): by size both ways, then by name; `..` stays on top
+/// and directories before files. Tools as in `ws_browser.rs`.
+#[test]
+fn file_server_listing_sorts_in_chromium() {
+    tools::setup(
+        &["chromium"],
+        &[
+            ("/usr/bin/chromium", &["--version"]),
+            ("node", &["--version"]),
+            ("npm", &["--version"]),
+        ],
+    );
+    let bin = example("file-server", Flavor::Plain);
+    let t = TempDir::new("file-server-chromium");
+    let share = t.path("share");
+    std::fs::create_dir_all(share.join("sub/zdir")).unwrap();
+    std::fs::create_dir_all(share.join("sub/adir")).unwrap();
+    for (name, len) in [("b.txt", 30), ("c.txt", 2), ("a.txt", 400)] {
+        std::fs::write(share.join("sub").join(name), vec![b'x'; len]).unwrap();
+    }
+    let (child, port) = Child::server(&bin, &[share.to_str().unwrap()]);
+    let out = run_limited(
+        Command::new("node")
+            .arg(root().join("tests/fs_browser/listing_page.mjs"))
+            .arg(format!("http://127.0.0.1:{port}/sub/"))
+            .arg(tools::playwright_dir()),
+        Duration::from_secs(90),
+        "listing_page.mjs",
+    );
+    assert!(out.status.success(), "browser checks failed\n{}", describe(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = |k: &str| -> Vec<String> {
+        summary[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(rows("loaded"), ["..", "adir/", "zdir/", "a.txt", "b.txt", "c.txt"]);
+    // Directories have no size: they stay first, in the order they had.
+    assert_eq!(rows("size"), ["..", "adir/", "zdir/", "c.txt", "b.txt", "a.txt"]);
+    assert_eq!(rows("sizeDesc"), ["..", "adir/", "zdir/", "a.txt", "b.txt", "c.txt"]);
+    assert_eq!(rows("name"), ["..", "adir/", "zdir/", "a.txt", "b.txt", "c.txt"]);
+    child.stop();
 }
 
 // ---- device-dashboard ------------------------------------------------------------------

@@ -2,8 +2,9 @@
 //! HTML table of a directory's entries with their modification time and size, over any
 //! [`Fs`]. Directories come first, then files, each group in byte order of the names; a
 //! `..` row leads to the parent except at `/`. Names are HTML-escaped in text and
-//! percent-encoded in links. Difference from Mongoose's page: no script, so the columns do
-//! not sort on click.
+//! percent-encoded in links. As on Mongoose's page, a click on a column head sorts the rows
+//! by it (again: the other way), directories first; the script is meerkat's own ([`SORT_JS`]):
+//! rows carry the directory flag and cells the number they sort by.
 
 use super::Fs;
 use crate::prelude::*;
@@ -64,6 +65,20 @@ fn push_date(out: &mut Vec<u8>, t: u64) {
     push_num(out, secs % 60, 2);
 }
 
+/// The page's sorting script: a click on a `data-col` head sorts the rows of `#tb` that have
+/// `data-dir` (not the `..` row) by that column (the name's text, or the cell's `data-k`
+/// number), directories first; a second click on the same head reverses.
+const SORT_JS: &[u8] = b"<script>document.addEventListener('click',function(e){\
+var c=e.target.getAttribute&&e.target.getAttribute('data-col');if(c==null)return;\
+e.preventDefault();var tb=document.getElementById('tb');\
+var o=tb.getAttribute('data-col')===c&&tb.getAttribute('data-ord')==='1'?-1:1;\
+var rows=Array.prototype.filter.call(tb.rows,function(r){return r.hasAttribute('data-dir');});\
+rows.sort(function(a,b){var d=b.getAttribute('data-dir')-a.getAttribute('data-dir');if(d)return d;\
+var x=a.cells[c],y=b.cells[c];return o*(c==='0'?x.textContent.localeCompare(y.textContent):\
+x.getAttribute('data-k')-y.getAttribute('data-k'));});\
+rows.forEach(function(r){tb.appendChild(r);});tb.setAttribute('data-col',c);tb.setAttribute('data-ord',o);});\
+</script>";
+
 /// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
 /// title; links are relative, so `uri` should end with `/`).
 pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
@@ -85,17 +100,27 @@ pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(512 + rows.len() * 128);
     out.extend_from_slice(b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
     push_html(&mut out, uri);
+    out.extend_from_slice(b"</title>");
+    out.extend_from_slice(SORT_JS);
     out.extend_from_slice(
-        b"</title><style>th,td{text-align:left;padding-right:1em;font-family:monospace}</style></head>\
+        b"<style>th,td{text-align:left;padding-right:1em;font-family:monospace}</style></head>\
           <body><h1>Index of ",
     );
     push_html(&mut out, uri);
-    out.extend_from_slice(b"</h1><table><thead><tr><th>Name</th><th>Modified</th><th>Size</th></tr></thead><tbody>\n");
+    out.extend_from_slice(
+        b"</h1><table><thead><tr><th><a href=\"#\" data-col=\"0\">Name</a></th>\
+          <th><a href=\"#\" data-col=\"1\">Modified</a></th><th><a href=\"#\" data-col=\"2\">Size</a></th>\
+          </tr></thead><tbody id=\"tb\">\n",
+    );
     if uri != b"/" {
         out.extend_from_slice(b"<tr><td><a href=\"../\">..</a></td><td></td><td>[DIR]</td></tr>\n");
     }
     for (is_file, name, mtime, size) in rows {
-        out.extend_from_slice(b"<tr><td><a href=\"");
+        out.extend_from_slice(if is_file {
+            b"<tr data-dir=\"0\"><td><a href=\""
+        } else {
+            b"<tr data-dir=\"1\"><td><a href=\""
+        });
         push_url(&mut out, &name);
         if !is_file {
             out.push(b'/');
@@ -105,13 +130,17 @@ pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
         if !is_file {
             out.push(b'/');
         }
-        out.extend_from_slice(b"</a></td><td>");
+        out.extend_from_slice(b"</a></td><td data-k=\"");
+        push_num(&mut out, mtime, 1);
+        out.extend_from_slice(b"\">");
         push_date(&mut out, mtime);
-        out.extend_from_slice(b"</td><td>");
         if is_file {
+            out.extend_from_slice(b"</td><td data-k=\"");
+            push_num(&mut out, size, 1);
+            out.extend_from_slice(b"\">");
             push_num(&mut out, size, 1);
         } else {
-            out.extend_from_slice(b"[DIR]");
+            out.extend_from_slice(b"</td><td data-k=\"-1\">[DIR]");
         }
         out.extend_from_slice(b"</td></tr>\n");
     }
@@ -166,20 +195,23 @@ mod tests {
         let fs = Packed::new(&FILES[..]);
         let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/")).unwrap();
         assert!(page.contains("<title>Index of /files/&lt;x&gt;/</title>"), "{page}");
-        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("<tr")).collect();
         assert_eq!(
             rows,
             [
                 "<tr><td><a href=\"../\">..</a></td><td></td><td>[DIR]</td></tr>",
                 // Packed directories have no time of their own.
-                "<tr><td><a href=\"css/\">css/</a></td><td>1970-01-01 00:00:00</td><td>[DIR]</td></tr>",
-                "<tr><td><a href=\"sub/\">sub/</a></td><td>1970-01-01 00:00:00</td><td>[DIR]</td></tr>",
-                "<tr><td><a href=\"a%20%3C%26%3E.html\">a &lt;&amp;&gt;.html</a></td><td>1970-01-01 00:00:00</td><td>0</td></tr>",
-                "<tr><td><a href=\"b.txt\">b.txt</a></td><td>2000-02-29 12:00:00</td><td>5</td></tr>",
+                "<tr data-dir=\"1\"><td><a href=\"css/\">css/</a></td><td data-k=\"0\">1970-01-01 00:00:00</td><td data-k=\"-1\">[DIR]</td></tr>",
+                "<tr data-dir=\"1\"><td><a href=\"sub/\">sub/</a></td><td data-k=\"0\">1970-01-01 00:00:00</td><td data-k=\"-1\">[DIR]</td></tr>",
+                "<tr data-dir=\"0\"><td><a href=\"a%20%3C%26%3E.html\">a &lt;&amp;&gt;.html</a></td><td data-k=\"0\">1970-01-01 00:00:00</td><td data-k=\"0\">0</td></tr>",
+                "<tr data-dir=\"0\"><td><a href=\"b.txt\">b.txt</a></td><td data-k=\"951825600\">2000-02-29 12:00:00</td><td data-k=\"5\">5</td></tr>",
             ]
         );
         let sub = String::from_utf8(html(&fs, b"/www/sub", b"/")).unwrap();
-        assert!(sub.contains("<td>2038-01-19 03:14:08</td><td>1</td>"), "{sub}");
+        assert!(
+            sub.contains("<td data-k=\"2147483648\">2038-01-19 03:14:08</td><td data-k=\"1\">1</td>"),
+            "{sub}"
+        );
         assert!(!sub.contains("href=\"../\""), "{sub}");
     }
 }
