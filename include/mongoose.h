@@ -50,6 +50,103 @@
 
 #include "meerkat.h"
 
+/* ---- Platform selection, with Mongoose 7.22's numbers, so that firmware can test
+ * `#if MG_ARCH == MG_ARCH_ESP32` as before. meerkat itself is built for the platform its
+ * Rust target names; MG_ARCH only describes it. Guessed as Mongoose guesses it (Unix,
+ * Windows), and ESP-IDF (ESP_PLATFORM) is MG_ARCH_ESP32; anything else is MG_ARCH_CUSTOM
+ * unless the build defines MG_ARCH. meerkat reads no mongoose_config.h. */
+#define MG_ARCH_CUSTOM 0
+#define MG_ARCH_UNIX 1
+#define MG_ARCH_WIN32 2
+#define MG_ARCH_ESP32 3
+#define MG_ARCH_ESP8266 4
+#define MG_ARCH_FREERTOS 5
+#define MG_ARCH_THREADX 6
+#define MG_ARCH_ZEPHYR 7
+#define MG_ARCH_ARMGCC 8
+#define MG_ARCH_CMSIS_RTOS1 9
+#define MG_ARCH_TIRTOS 10
+#define MG_ARCH_PICOSDK 11
+#define MG_ARCH_ARMCC 12
+#define MG_ARCH_CMSIS_RTOS2 13
+#define MG_ARCH_RTTHREAD 14
+#define MG_ARCH_ARMCGT 15
+#define MG_ARCH_CUBE 16
+#define MG_ARCH_MCUXPRESSO 17
+#define MG_ARCH_NEWLIB MG_ARCH_ARMGCC
+#ifndef MG_ARCH
+#if defined(ESP_PLATFORM)
+#define MG_ARCH MG_ARCH_ESP32
+#elif defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#define MG_ARCH MG_ARCH_UNIX
+#elif defined(_WIN32)
+#define MG_ARCH MG_ARCH_WIN32
+#else
+#define MG_ARCH MG_ARCH_CUSTOM
+#endif
+#endif
+#ifndef MG_ENABLE_FREERTOS
+#define MG_ENABLE_FREERTOS 0 /* meerkat runs on the platform's threads and sockets */
+#endif
+
+/* 1 on a big-endian CPU (a compile-time constant where the compiler says; Mongoose
+ * computes it at run time). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
+#define MG_BIG_ENDIAN (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#else
+#define MG_BIG_ENDIAN (*(const uint16_t *) (const void *) "\x01\x00" != 1)
+#endif
+
+/* Paths and sockets as the platform has them (meerkat's libc backend: BSD sockets). */
+#ifndef MG_DIRSEP
+#define MG_DIRSEP '/'
+#endif
+#ifndef MG_SOCKET_TYPE
+#define MG_SOCKET_TYPE int
+#endif
+#ifndef MG_INVALID_SOCKET
+#define MG_INVALID_SOCKET (-1)
+#endif
+/* For a BSD socket call's return value `rc` (with errno set on failure): the error,
+ * "would block / in progress", "reset by the peer". */
+#ifndef MG_SOCK_ERR
+#define MG_SOCK_ERR(rc) ((rc) < 0 ? errno : 0)
+#endif
+#ifndef MG_SOCK_PENDING
+#define MG_SOCK_PENDING(rc) \
+  (((rc) < 0) && (errno == EINPROGRESS || errno == EWOULDBLOCK || errno == EAGAIN))
+#endif
+#ifndef MG_SOCK_RESET
+#define MG_SOCK_RESET(rc) (((rc) < 0) && (errno == EPIPE || errno == ECONNRESET))
+#endif
+/* The backlog mg_listen gives listen(2). */
+#define MG_SOCK_LISTEN_BACKLOG_SIZE 128
+/* Mongoose's I/O buffer step; meerkat sizes its buffers with struct mg_limits, so this is
+ * only the value programs size their own buffers with (Mongoose's default per platform). */
+#ifndef MG_IO_SIZE
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__)) || \
+    defined(_WIN32)
+#define MG_IO_SIZE 16384
+#else
+#define MG_IO_SIZE 512
+#endif
+#endif
+/* Put a function in fast RAM on MCUs that have it: nothing in meerkat's builds. */
+#ifndef MG_IRAM
+#define MG_IRAM
+#endif
+/* One character of log output (Mongoose's default log sink). */
+#ifndef MG_PUTCHAR
+#define MG_PUTCHAR(x) putchar(x)
+#endif
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__)) || \
+    defined(ESP_PLATFORM)
+/* mkdir(2), as Mongoose wraps it for platforms whose mkdir takes other arguments. */
+static inline int mg_mkdir(const char *path, mode_t mode) {
+  return mkdir(path, mode);
+}
+#endif
+
 /* The Mongoose API version whose names and semantics meerkat follows. */
 #define MG_VERSION "7.22"
 
@@ -67,6 +164,28 @@
  * (docs/porting-names.md). */
 #ifndef MG_ENABLE_SOCKET
 #define MG_ENABLE_SOCKET 1 /* the OS's (or lwIP's) BSD sockets */
+#endif
+#ifndef MG_ENABLE_EPOLL
+#ifdef __linux__
+#define MG_ENABLE_EPOLL 1 /* epoll(7) on Linux (MEERKAT_POLLER=poll in the environment: poll) */
+#else
+#define MG_ENABLE_EPOLL 0
+#endif
+#endif
+#ifndef MG_ENABLE_POLL
+#define MG_ENABLE_POLL 1 /* poll(2) elsewhere, and on Linux when asked */
+#endif
+#ifndef MG_ENABLE_IPV6
+#define MG_ENABLE_IPV6 1 /* IPv6 addresses in URLs ("tcp://[::1]:80") */
+#endif
+#ifndef MG_ENABLE_DIRLIST
+#define MG_ENABLE_DIRLIST 1 /* mg_http_serve_dir lists directories without an index */
+#endif
+#ifndef MG_ENABLE_SSI
+#define MG_ENABLE_SSI 1 /* ssi_pattern and mg_http_serve_ssi */
+#endif
+#ifndef MG_ENABLE_POSIX_FS
+#define MG_ENABLE_POSIX_FS 1 /* mg_fs_posix (where the platform has files) */
 #endif
 #ifndef MG_ENABLE_MD5
 #define MG_ENABLE_MD5 1
@@ -123,6 +242,11 @@
 #define MG_TLS_BUILTIN 3
 #define MG_TLS_CUSTOM 4
 #define MG_TLS_WOLFSSL 5
+/* meerkat's TLS is rustls: none of Mongoose's backends, so "custom". In a build without
+ * TLS, mg_tls_init fails with MG_ERR_UNSUPPORTED. */
+#ifndef MG_TLS
+#define MG_TLS MG_TLS_CUSTOM
+#endif
 /* True when a certificate or key buffer is DER rather than PEM (a DER SEQUENCE, 0x30). */
 #define MG_IS_DER(buf) (*(const unsigned char *) (buf) == 0x30)
 

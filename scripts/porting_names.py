@@ -41,7 +41,6 @@ EXCLUDED = {
     "sntp": "SNTP (another issue)",
     "dns": "DNS/mDNS (another issue)",
     "modbus": "Modbus (another issue)",
-    "arch": "platform selection (MG_ARCH_*) and the platform's own headers",
 }
 
 # Mongoose source header -> area. Anything not listed is its own area (the header's stem).
@@ -71,8 +70,9 @@ def ctags(path):
 AREA_OF_NAME = [
     (r"MG_TCPIP_.*|MG_ENABLE_TCPIP.*|MG_ENABLE_FREERTOS_TCP|MG_ENABLE_BSD_.*|MG_ENABLE_LWIP"
      r"|MG_ENABLE_RL|MG_ENABLE_WINSOCK|mg_multicast_restore", "tcpip"),
-    (r"MG_SET_WIFI_CONFIG|MG_SET_MAC_ADDRESS", "drivers"),
-    (r"mg_http_start_ota|MG_ENABLE_OTA.*", "ota"),
+    (r"MG_SET_WIFI_CONFIG|MG_SET_MAC_ADDRESS|MG_ENABLE_DRIVER_.*|MG_IMXRT_.*|MG_ETH_RAM|MG_IWDG"
+     r"|MG_OCOTP_FUSES", "drivers"),
+    (r"mg_http_start_ota|MG_ENABLE_OTA.*|MG_OTA|MG_OTA_.*|mg_ota_.*", "ota"),
     (r"mg_dns", "dns"),
 ]
 
@@ -126,6 +126,10 @@ def read_names():
             if line.startswith("#") or not line.strip():
                 continue
             name, kind, area = line.split()
+            # The name patterns apply to a list extracted before they were added, too.
+            for pat, a in AREA_OF_NAME:
+                if re.fullmatch(pat, name):
+                    area = a
             rows.append((name, kind, area))
     return rows
 

@@ -80,6 +80,29 @@ fn mongoose_h_brings_in_the_system_headers() {
     }
 }
 
+/// Mongoose 7.22's platform macros (MG_ARCH and its values, MG_BIG_ENDIAN, MG_DIRSEP,
+/// mg_mkdir, MG_SOCK_* on a real socket, MG_TLS, MG_IRAM, MG_PUTCHAR) compile and mean on
+/// Linux what they mean in Mongoose.
+#[test]
+fn platform_macros_describe_the_platform() {
+    let bin = compile_c("porting-arch", &[&c_test("porting_arch")], &[], Flavor::Plain);
+    let dir = common::cbuild::out_dir().join("porting-arch-dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run_limited(
+        Command::new(&bin).arg(&dir),
+        Duration::from_secs(30),
+        "porting-arch",
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        text(&out.stdout),
+        "arch unix\ntls yes\nendian-agrees 1\nmkdir 0 1\nio-size-positive 1\niram 42\n\
+         pending 1 reset 0 err-set 1\nsuccess-err 0\n!\narch ok\n"
+    );
+    assert!(dir.join("new-dir").is_dir());
+}
+
 /// Item 8: a failed connect is logged at error level by default (it was debug-only, so a
 /// ported client exited without a word).
 #[test]
