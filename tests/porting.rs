@@ -89,11 +89,7 @@ fn platform_macros_describe_the_platform() {
     let dir = common::cbuild::out_dir().join("porting-arch-dir");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = run_limited(
-        Command::new(&bin).arg(&dir),
-        Duration::from_secs(30),
-        "porting-arch",
-    );
+    let out = run_limited(Command::new(&bin).arg(&dir), Duration::from_secs(30), "porting-arch");
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(
         text(&out.stdout),
