@@ -412,6 +412,35 @@ fn guest(flavor: Flavor) {
     child.stop();
 }
 
+/// Sessions: at most 10 per dashboard; unused for `session_auto_expiration_seconds` (1 s
+/// here) they end, the cookie stops working, and room is made for new ones.
+#[test]
+fn dashboard_sessions_expire_and_are_capped() {
+    let src = root().join("tests/c/dash_server.c");
+    let bin = compile_c("dash_server-short-Plain", &[&src], &[], Flavor::Plain);
+    let dir = TempDir::new("dash-short");
+    let dir_s = dir.dir().to_str().unwrap().to_string();
+    let (mut child, port) = Child::server_with(&bin, "http", None, &[&dir_s, "short"]);
+    child.wait_line("initial state", |l| l.starts_with("state speed=10 "));
+    let login = |user: &str, pass: &str| req(port, "GET", "/api/login", &[("Authorization", &basic(user, pass))], b"");
+    let admin = cookie_of(&login("admin", "secret"));
+    for i in 1..=9 {
+        let r = login(&format!("u{i}"), "p");
+        assert_eq!(r.body, format!("{{\"user\":\"u{i}\",\"level\":2}}\n"));
+    }
+    // The 11th user is refused; the admin logging in again reuses its session.
+    assert_eq!(login("u10", "p").status, 403);
+    let again = cookie_of(&login("admin", "secret"));
+    assert_eq!(again, admin);
+    let r = req(port, "GET", "/api/get/users", &[("Cookie", &admin)], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "2\n"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = req(port, "GET", "/api/get/users", &[("Cookie", &admin)], b"");
+    assert_eq!((r.status, r.body.as_str()), (403, "Not Authorised\n"));
+    assert_eq!(login("u10", "p").status, 200);
+    child.stop();
+}
+
 #[test]
 fn dashboard_guest_from_c() {
     guest(Flavor::Plain);

@@ -112,8 +112,10 @@ pub struct mg_dash {
     pub upload_fs: *mut mg_fs,
 }
 
-/// Sessions (`*mut mg_dash_user` as addresses), and the guests meerkat allocated.
-static USERS: spin::Mutex<Vec<usize>> = spin::Mutex::new(Vec::new());
+/// Sessions as (`*mut mg_dash_user`, its `*mut mg_dash`) addresses: the dashboard is kept
+/// beside the session so that finding a dashboard's sessions never reads the memory of
+/// sessions another thread's dashboard owns. And the guests meerkat allocated.
+static USERS: spin::Mutex<Vec<(usize, usize)>> = spin::Mutex::new(Vec::new());
 static GUESTS: spin::Mutex<Vec<usize>> = spin::Mutex::new(Vec::new());
 
 /// A dashboard WebSocket: its connection handle and session (0 once the session ended).
@@ -373,8 +375,8 @@ fn expiry(dash: &mg_dash) -> u64 {
 fn users_of(dash: *mut mg_dash) -> Vec<*mut mg_dash_user> {
     let list = USERS.lock().clone();
     list.into_iter()
-        .map(user_ptr)
-        .filter(|&u| cast::read(u).is_ok_and(|u| u.dash == dash))
+        .filter(|&(_, d)| d == dash as usize)
+        .map(|(u, _)| user_ptr(u))
         .collect()
 }
 
@@ -392,7 +394,7 @@ fn delete_user(u: *mut mg_dash_user) {
     for conn in closing {
         let _ = super::conn::mg_close(mg_conn { h: conn });
     }
-    USERS.lock().retain(|&a| a != u as usize);
+    USERS.lock().retain(|&(a, _)| a != u as usize);
     cast::c_free(u.cast());
 }
 
@@ -500,7 +502,7 @@ fn authenticate(dash: *mut mg_dash, hm: *mut mg_http_message) -> *mut mg_dash_us
     let token = if ah { random_token().to_vec() } else { pass };
     let u = new_user(dash, &d, &name, &token, level);
     if !u.is_null() {
-        USERS.lock().push(u as usize);
+        USERS.lock().push((u as usize, dash as usize));
     }
     u
 }

@@ -3,8 +3,8 @@
 // set over a directory, an authenticate callback and a custom handler that changes a value
 // and calls mg_dash_send_change. Driven by tests/dash.rs.
 //
-// Usage: dash_server URL DIR [guest]. "guest": no authenticate callback (every client is
-// the guest). Prints "listening on URL", then "state ..." whenever the
+// Usage: dash_server URL DIR [guest|short]. "guest": no authenticate callback (every
+// client is the guest); "short": sessions expire after 1 s. Prints "listening on URL", then "state ..." whenever the
 // bound variables change, "live N" whenever the live connection count changes, and "bye"
 // after SIGTERM.
 #include "mongoose.h"
@@ -118,6 +118,7 @@ static int authenticate(char *user, size_t userlen, const char *pass) {
   (void) userlen;
   if (strcmp(user, "admin") == 0 && strcmp(pass, "secret") == 0) return 7;
   if (strcmp(user, "viewer") == 0 && strcmp(pass, "look") == 0) return 1;
+  if (user[0] == 'u' && strcmp(pass, "p") == 0) return 2;  // u1, u2...: many users
   return 0;
 }
 
@@ -155,6 +156,7 @@ int main(int argc, char *argv[]) {
   signal(SIGTERM, on_signal);
   mg_mgr_init(&s_mgr);
   s_dash.authenticate = argc > 3 && strcmp(argv[3], "guest") == 0 ? NULL : authenticate;
+  if (argc > 3 && strcmp(argv[3], "short") == 0) s_dash.session_auto_expiration_seconds = 1;
   MG_DASH_ADD_FIELD_SET(&s_dash, &s_settings);
   MG_DASH_ADD_FIELD_SET(&s_dash, &s_users_set);
   MG_DASH_ADD_FIELD_SET(&s_dash, &s_files);
