@@ -159,6 +159,12 @@ fn dash(flavor: Flavor) {
     // No session: the API is refused, /api/hi is open.
     let r = req(port, "GET", "/api/get", &[], b"");
     assert_eq!((r.status, r.body.as_str()), (403, "Not Authorised\n"));
+    let r = req(port, "GET", "/api/websocket", &[("Upgrade", "websocket")], b"");
+    assert_eq!((r.status, r.body.as_str()), (403, "Not Authorised\n"));
+    // "/" serves /dashboard.html of the packed file system, without a session.
+    let r = req(port, "GET", "/", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "<html>dashboard</html>\n"));
+    assert_eq!(r.header("Content-Type").as_deref(), Some("text/html; charset=utf-8"));
     let r = req(port, "GET", "/api/hi", &[], b"");
     assert_eq!((r.status, r.body.as_str()), (200, "hi\n"));
     let r = req(

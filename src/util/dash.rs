@@ -459,6 +459,24 @@ mod tests {
 
     const C: CSizes = CSizes { int: 4, bool_: 1 };
 
+    proptest::proptest! {
+        /// Whatever a client sends, a string or raw value fits its variable with the NUL, a
+        /// string holds no NUL, and nothing panics.
+        #[test]
+        fn values_always_fit(tok in proptest::collection::vec(proptest::sample::select(b"\"\\u0a1{}[]:,.e-x ".to_vec()), 0..40),
+                             ty in 0u32..7, size in 0usize..24) {
+            let Some(ty) = ValType::from_raw(ty) else { return Ok(()) };
+            match parse_value(&tok, ty, size, C) {
+                Ok(Parsed::Str(v)) => proptest::prop_assert!(v.len() < size && !v.contains(&0)),
+                Ok(Parsed::Raw(v)) => proptest::prop_assert!(v.len() < size),
+                _ => {}
+            }
+            let _ = members(&tok);
+            let _ = member(&tok, b"a");
+            let _ = route(b"POST", &tok);
+        }
+    }
+
     #[test]
     fn routes_in_mongoose_order() {
         assert_eq!(route(b"GET", b"/api/hi"), Route::Hi);

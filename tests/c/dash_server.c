@@ -124,6 +124,13 @@ static int authenticate(char *user, size_t userlen, const char *pass) {
 
 static struct mg_dash s_dash;
 
+// The packed web root that "/" serves /dashboard.html from (scripts/pack.py makes these)
+static const unsigned char s_html[] = "<html>dashboard</html>\n";
+static const struct mg_mem_file s_packed[] = {
+    {"/dashboard.html", s_html, sizeof(s_html) - 1, 0},
+    {NULL, NULL, 0, 0},
+};
+
 // Custom handler: the device changes a value by itself and tells the dashboards
 static void bump(struct mg_conn c, int ev, void *ev_data) {
   (void) ev_data;
@@ -155,6 +162,7 @@ int main(int argc, char *argv[]) {
   s_dir = argv[2];
   signal(SIGTERM, on_signal);
   mg_mgr_init(&s_mgr);
+  mg_mem_files = s_packed;
   s_dash.authenticate = argc > 3 && strcmp(argv[3], "guest") == 0 ? NULL : authenticate;
   if (argc > 3 && strcmp(argv[3], "short") == 0) s_dash.session_auto_expiration_seconds = 1;
   MG_DASH_ADD_FIELD_SET(&s_dash, &s_settings);
