@@ -408,4 +408,14 @@ enum { MQTT_PROP_TYPE_BYTE, MQTT_PROP_TYPE_STRING, MQTT_PROP_TYPE_STRING_PAIR,
        MQTT_PROP_TYPE_SHORT };
 enum { MQTT_OK, MQTT_INCOMPLETE, MQTT_MALFORMED };
 
+/* Mongoose 7.22 declares these for its CMSIS-pack application modules, which define them
+ * (the library does not): declared here too, so that such modules keep compiling. meerkat
+ * defines none of them. 7.22 also declares `extern struct mg_mgr g_mgr;`, which is not
+ * repeated here: firmware often has its own `static struct mg_mgr g_mgr`, which that
+ * declaration would break. */
+extern void mg_dash_init(struct mg_mgr *);
+extern void mg_dash_poll(struct mg_mgr *);
+extern void mg_mqtt_init(struct mg_mgr *);
+extern void mg_mqtt_poll(struct mg_mgr *);
+
 #endif

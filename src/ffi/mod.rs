@@ -18,6 +18,7 @@ pub mod types;
 
 pub mod compat;
 pub mod conn;
+pub mod dash;
 pub mod dns;
 pub mod fs;
 pub mod hash;

@@ -214,6 +214,141 @@ extern int mg_log_level;
 #define MG_DEBUG(args) MG_LOG(MG_LL_DEBUG, args)
 #define MG_VERBOSE(args) MG_LOG(MG_LL_VERBOSE, args)
 
+/* Device dashboard (Mongoose 7.22's mg_dash; src/ffi/dash.rs). Field sets bind JSON keys
+ * to C variables; mg_dash_ev_handler, given to mg_http_listen with a struct mg_dash * as
+ * fn_data, serves them over REST endpoints and WebSocket change notifications (routes and
+ * differences: docs/porting.md, "Device dashboard"). Declared here by hand because cbindgen
+ * cannot spell C enums in struct fields and callback parameters. Layouts and names are
+ * 7.22's. Ownership: the dash, its sets, fields, variables and custom handlers are the
+ * firmware's and must outlive the listener; sessions (struct mg_dash_user) are meerkat's,
+ * read-only for the firmware, valid during the callback they are passed to. Threads: the
+ * manager's; callbacks run on it and may call any mg_* function. */
+#ifndef MG_DASH_MAX_USER_NAME
+#define MG_DASH_MAX_USER_NAME 32 /* meerkat is built with 32: do not change it */
+#endif
+
+#ifndef MG_HTTP_ADDR
+#if defined(__unix__) || defined(__unix) || defined(__APPLE__) || defined(_WIN32)
+#define MG_HTTP_ADDR "http://0.0.0.0:8000"
+#define MG_HTTPS_ADDR "https://0.0.0.0:8443"
+#define MG_MODBUS_ADDR "tcp://0.0.0.0:8502"
+#else
+#define MG_HTTP_ADDR "http://0.0.0.0:80"
+#define MG_HTTPS_ADDR "https://0.0.0.0:443"
+#define MG_MODBUS_ADDR "tcp://0.0.0.0:502"
+#endif
+#endif
+
+/* Kept for source compatibility; meerkat bounds responses by mg_limits instead. */
+#ifndef MG_DASH_MAX_SEND_BUF_SIZE
+#define MG_DASH_MAX_SEND_BUF_SIZE (2048 * 5)
+#endif
+
+/* C type of a value bound to a dashboard field. */
+enum mg_val_type {
+  MG_VAL_INT,    /* int */
+  MG_VAL_UINT64, /* uint64_t */
+  MG_VAL_BOOL,   /* bool */
+  MG_VAL_DBL,    /* double; printed with 2 decimals */
+  MG_VAL_STR,    /* NUL-terminated string of value_size bytes at most (NUL included) */
+  MG_VAL_RAW     /* pre-formatted JSON, copied verbatim */
+};
+
+/* A field: binds the JSON key name to the variable at value. value_size is sizeof the
+ * variable; a write must match it (an int field needs sizeof(int)...); 0 makes it
+ * read-only. A string longer than value_size - 1 is refused (400), never truncated. */
+struct mg_field {
+  const char *name;
+  enum mg_val_type type;
+  void *value;
+  size_t value_size;
+};
+
+/* Operation passed to a field set's callback. MG_DASH_ADD: the fields hold the values of a
+ * new element to append; return false to refuse it. */
+enum mg_dash_op { MG_DASH_READ, MG_DASH_WRITE, MG_DASH_DELETE, MG_DASH_ADD };
+
+struct mg_dash;
+
+/* A session (or the guest, when authenticate is NULL). */
+struct mg_dash_user {
+  struct mg_dash_user *next; /* unused by meerkat (its list is internal) */
+  char name[MG_DASH_MAX_USER_NAME];
+  char token[21]; /* the session token, sent as the access_token cookie */
+  int level;      /* what authenticate returned (guest: 9) */
+  uint64_t expire; /* mg_millis() at which the session ends unless used again */
+  struct mg_dash *dash;
+};
+
+/* A named group of fields. index non-NULL: an array set (*index is the element the
+ * callback loads or stores; for a size query the framework sets it to -1 and the callback
+ * sets the size; the callback sets -1 to end an iteration). get_dir non-NULL: a file
+ * array over the dashboard's upload_fs (see mg_dash_dir_read). fn may be NULL (always
+ * allowed). */
+struct mg_field_set {
+  const char *name;
+  struct mg_field *fields; /* ends with an entry whose name is NULL */
+  bool (*fn)(enum mg_dash_op op, struct mg_dash_user *u);
+  int *index;
+  bool (*get_dir)(const struct mg_dash_user *u, char *buf, size_t len);
+  struct mg_field_set *next;
+};
+
+/* A handler for other URIs (mg_match pattern), called with MG_EV_HTTP_MSG. */
+struct mg_dash_custom_handler {
+  struct mg_dash_custom_handler *next;
+  struct mg_str uri_pattern;
+  mg_event_handler_t handler;
+  void *handler_data; /* not passed to the handler (as in 7.22): mg_fn_data(c) is the dash */
+};
+
+/* A dashboard. authenticate(user, userlen, pass) checks a password (or token) and may fill
+ * in user; it returns the access level, <= 0 to refuse. NULL: no login, every client is the
+ * guest. session_auto_expiration_seconds: 0 means an hour. upload_fs: NULL means
+ * mg_fs_posix. */
+struct mg_dash {
+  struct mg_field_set *sets;
+  struct mg_dash_custom_handler *custom_handlers;
+  int (*authenticate)(char *user, size_t userlen, const char *pass);
+  int session_auto_expiration_seconds;
+  struct mg_dash_user *guest;
+  struct mg_fs *upload_fs;
+};
+
+/* meerkat reads enum fields as C ints: fail the build where enums are smaller
+ * (-fshort-enums). */
+typedef char mg_dash_enum_is_int_[sizeof(enum mg_val_type) == sizeof(int) ? 1 : -1];
+
+#define MG_DASH_ADD_FIELD_SET(dash_, set_) \
+  do {                                     \
+    (set_)->next = (dash_)->sets;          \
+    (dash_)->sets = (set_);                \
+  } while (0)
+
+#define MG_DASH_REGISTER_CUSTOM_HANDLER(dash_, uri_, fn_, data_) \
+  do {                                                           \
+    static struct mg_dash_custom_handler ch_;                    \
+    ch_.next = (dash_)->custom_handlers;                         \
+    ch_.uri_pattern = mg_str(uri_);                              \
+    ch_.handler = (fn_);                                         \
+    ch_.handler_data = (data_);                                  \
+    (dash_)->custom_handlers = &ch_;                             \
+  } while (0)
+
+/* The dashboard's event handler: mg_http_listen(&mgr, url, mg_dash_ev_handler, &dash).
+ * Owner thread. */
+void mg_dash_ev_handler(struct mg_conn c, int ev, void *ev_data);
+
+/* Notify the manager's dashboard WebSockets that set changed: an array set with
+ * *set->index < 0 sends its new size, an array set its element *set->index, a scalar set
+ * its values ({"method":"change","params":{...}}). Owner thread. */
+void mg_dash_send_change(struct mg_mgr *mgr, struct mg_field_set *set);
+
+/* Default reader of file-array sets: element *set->index of get_dir's directory (name into
+ * the MG_VAL_STR field "name", size into a field "size"), -1 past the end; with
+ * *set->index == -1 on entry, the number of entries. Owner thread. */
+bool mg_dash_dir_read(struct mg_field_set *set, struct mg_dash_user *u);
+
 /* Platform hooks of the no_std build (libmeerkat.a built without the `std` feature, as
  * scripts/footprint.sh does). Each is defined weak in the library; firmware overrides one by
  * defining a function with the same name and signature.

@@ -1,9 +1,10 @@
 //! Pure helpers with no I/O: string matching, URL parsing, JSON lookup, hash padding and
 //! encodings, MD5, address parsing and ACLs, JSON-RPC framing, the SPSC queue arithmetic,
-//! caller-driven timers, the clock and random hooks.
+//! caller-driven timers, the clock and random hooks, the device dashboard's protocol.
 #![forbid(unsafe_code)]
 pub mod clock;
 pub mod codec;
+pub mod dash;
 pub mod json;
 pub mod jwt;
 pub mod md5;
