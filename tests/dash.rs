@@ -368,6 +368,20 @@ fn dash(flavor: Flavor) {
     assert_eq!((r.status, r.body.as_str()), (200, "true"));
     assert!(!dir.path("notes.txt").exists());
     assert_eq!(ws.message(), "{\"method\":\"change\",\"params\":{\"files\":0}}");
+    // Uploads are streamed into the file (mg_http_start_upload): 3 MiB past the default
+    // http_max_body of 1 MiB; a second upload replaces the file.
+    let big: Vec<u8> = (0..3usize << 20).map(|i| (i % 251) as u8).collect();
+    let r = req(port, "POST", "/fs/files/big.bin", &a, &big);
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    assert!(std::fs::read(dir.path("big.bin")).unwrap() == big, "big.bin differs");
+    assert_eq!(ws.message(), "{\"method\":\"change\",\"params\":{\"files\":1}}");
+    let r = req(port, "PUT", "/fs/files/big.bin", &a, b"short");
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    assert_eq!(std::fs::read(dir.path("big.bin")).unwrap(), b"short");
+    assert_eq!(ws.message(), "{\"method\":\"change\",\"params\":{\"files\":1}}");
+    let r = req(port, "DELETE", "/fs/files/big.bin", &a, b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "true"));
+    assert_eq!(ws.message(), "{\"method\":\"change\",\"params\":{\"files\":0}}");
 
     // Logout ends the session: the cookie is cleared and no longer accepted, and the
     // session's WebSocket is closed.

@@ -126,6 +126,13 @@ struct Socket {
 }
 static SOCKETS: spin::Mutex<Vec<Socket>> = spin::Mutex::new(Vec::new());
 
+/// Connections whose current request was answered in `MG_EV_HTTP_HDRS` (a file upload that
+/// was refused or could not start): their `MG_EV_HTTP_MSG` is skipped.
+static ANSWERED: spin::Mutex<Vec<u64>> = spin::Mutex::new(Vec::new());
+/// The connection whose upload `mg_http_start_upload` is starting (0: none): an outcome
+/// reported during that call means the upload never started.
+static STARTING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 const SIZES: CSizes = CSizes {
     int: core::mem::size_of::<c_int>(),
     bool_: core::mem::size_of::<bool>(),
@@ -671,6 +678,27 @@ impl Req {
     }
 }
 
+/// `MG_EV_HTTP_HDRS`: a file upload starts here (streamed); everything else waits for the
+/// whole request.
+fn handle_hdrs(c: mg_conn, dash_ptr: *mut mg_dash, hm_ptr: *mut mg_http_message) {
+    let (Ok(hm), Ok(dash)) = (cast::read(hm_ptr.cast_const()), cast::read(dash_ptr)) else {
+        return;
+    };
+    let method = cast::mg_str_lenient(hm.method);
+    let Route::File { set, name } = core_dash::route(method, cast::mg_str_lenient(hm.uri)) else {
+        return;
+    };
+    if !(method.eq_ignore_ascii_case(b"POST") || method.eq_ignore_ascii_case(b"PUT")) {
+        return;
+    }
+    let u = authenticate(dash_ptr, hm_ptr);
+    let r = Req { c, hm: hm_ptr, dash, u };
+    if let Err((status, body)) = start_upload(&r, set, name) {
+        r.json(status, body);
+        ANSWERED.lock().push(c.h);
+    }
+}
+
 fn handle_msg(c: mg_conn, dash_ptr: *mut mg_dash, hm_ptr: *mut mg_http_message, ev_data: *mut c_void) {
     let (Ok(hm), Ok(dash)) = (cast::read(hm_ptr.cast_const()), cast::read(dash_ptr)) else {
         return;
@@ -918,6 +946,80 @@ fn delete(r: &Req, name: &[u8], from: &[u8], to: Option<&[u8]>) {
     }
 }
 
+/// `POST`/`PUT /fs/SET/NAME`, in `MG_EV_HTTP_HDRS`: the checks of [`file`], then the body
+/// streamed into the file (`mg_http_start_upload`, so its size is not bound by
+/// `http_max_body`), replacing it; [`upload_done`] answers. `Err`: the refusal to answer.
+fn start_upload(r: &Req, set_name_: &[u8], name: &[u8]) -> Result<(), (u16, &'static [u8])> {
+    let Some((_, s)) = find_set(&r.dash, set_name_).filter(|(_, s)| s.get_dir.is_some()) else {
+        return Err((404, b"Not Found\n"));
+    };
+    if r.u.is_null() {
+        return Err((403, b"Not Authorised\n"));
+    }
+    let name = crate::http::url_decode_vec(name, false).unwrap_or_default();
+    if !core_dash::file_name_ok(&name) {
+        return Err((400, b"Bad file name\n"));
+    }
+    set_file_name(&s, &name);
+    if !call_fn(&s, OP_WRITE, r.u) {
+        return Err((403, b"Not Authorised\n"));
+    }
+    let Some(dir) = call_get_dir(&s, r.u) else {
+        return Err((500, b"Upload dir error\n"));
+    };
+    let fs = upload_fs(&r.dash);
+    if let Some(cfs) = CFs::from_ptr(fs) {
+        let mut path = dir.clone();
+        path.push(b'/');
+        path.extend_from_slice(&name);
+        let _ = cfs.remove(&path); // the upload replaces the file (MG_FS_WRITE appends)
+    }
+    STARTING.store(r.c.h, core::sync::atomic::Ordering::Relaxed);
+    super::upload::mg_http_start_upload(
+        r.c,
+        r.hm,
+        mg_str::from_bytes(&name),
+        mg_str::from_bytes(&dir),
+        fs,
+        Some(upload_done),
+    );
+    STARTING.store(0, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// The outcome of a dashboard upload: `200 ok` and a change message for every file set, or
+/// `500` with the reason.
+unsafe extern "C" fn upload_done(c: mg_conn, err: *const c_char) {
+    guard(|| {
+        if STARTING.load(core::sync::atomic::Ordering::Relaxed) == c.h {
+            ANSWERED.lock().push(c.h);
+        }
+        let reply = |status: u16, headers: &[u8], body: &[u8]| {
+            if let Ok((m, h)) = registry::conn(c) {
+                let _ = m.http_reply(h, status, headers, body);
+            }
+        };
+        if !err.is_null() {
+            let why = cast::cstr_bytes_or_empty(err).unwrap_or_default();
+            let mut body = b"Write error: ".to_vec();
+            body.extend_from_slice(why);
+            body.push(b'\n');
+            return reply(500, core_dash::JSON_HEADERS, &body);
+        }
+        reply(200, b"", b"ok\n");
+        let dash = super::conn::mg_fn_data(c).cast::<mg_dash>();
+        let (Ok(d), Ok((m, _))) = (cast::read(dash), registry::conn(c)) else {
+            return;
+        };
+        for q in sets(&d) {
+            if let Some(t) = cast::read(q).ok().filter(|t| t.get_dir.is_some()) {
+                set_index(&t, -1);
+                send_change(m, q);
+            }
+        }
+    })
+}
+
 fn file(r: &Req, method: &[u8], set_name_: &[u8], name: &[u8], body: &[u8]) {
     let Some((p, s)) = find_set(&r.dash, set_name_).filter(|(_, s)| s.get_dir.is_some()) else {
         return r.json(404, b"Not Found\n");
@@ -1012,10 +1114,11 @@ fn listener_closed(dash: *mut mg_dash) {
 /// The dashboard's event handler (Mongoose 7.22: `mg_dash_ev_handler`): pass it to
 /// `mg_http_listen` with a `struct mg_dash *` as `fn_data`. Serves the REST endpoints (see
 /// docs/porting.md, "Device dashboard"), upgrades `/api/websocket` for change notifications,
-/// and calls the dashboard's custom handlers for other URIs. Differences from 7.22: every
-/// request is answered in `MG_EV_HTTP_MSG` (uploads are whole bodies, up to
-/// `mg_limits.http_max_body`); malformed JSON, values that do not fit their variable and
-/// unknown sets are refused with `400`/`404` and change nothing. Owner thread.
+/// and calls the dashboard's custom handlers for other URIs. File uploads start in
+/// `MG_EV_HTTP_HDRS` and are streamed into the file (any size, as in 7.22); every other
+/// request is answered in `MG_EV_HTTP_MSG` (7.22 answered login and refusals earlier).
+/// Difference from 7.22: malformed JSON, values that do not fit their variable and unknown
+/// sets are refused with `400`/`404` and change nothing. Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_dash_ev_handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     guard(|| {
@@ -1023,10 +1126,21 @@ pub extern "C" fn mg_dash_ev_handler(c: mg_conn, ev: c_int, ev_data: *mut c_void
         if dash.is_null() {
             return;
         }
-        if ev == MG_EV_HTTP_MSG {
-            handle_msg(c, dash, ev_data.cast(), ev_data);
+        if ev == MG_EV_HTTP_HDRS {
+            handle_hdrs(c, dash, ev_data.cast());
+        } else if ev == MG_EV_HTTP_MSG {
+            let skip = {
+                let mut a = ANSWERED.lock();
+                let before = a.len();
+                a.retain(|&h| h != c.h);
+                a.len() != before
+            };
+            if !skip {
+                handle_msg(c, dash, ev_data.cast(), ev_data);
+            }
         } else if ev == MG_EV_CLOSE {
             SOCKETS.lock().retain(|s| s.conn != c.h);
+            ANSWERED.lock().retain(|&h| h != c.h);
             let listening = registry::conn(c).is_ok_and(|(m, h)| m.info(h).is_ok_and(|i| i.is_listening));
             if listening {
                 listener_closed(dash);
