@@ -51,17 +51,20 @@ pub fn equal(a: &[Word], b: &[Word]) -> bool {
     a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The sign of `a - b`: -1, 0 or 1.
+/// The sign of `a - b`: -1, 0 or 1 (every word read, no allocation: it runs once per bit in
+/// [`mmod`]).
 pub fn cmp(a: &[Word], b: &[Word]) -> i8 {
-    let mut t = vec![0; a.len()];
-    let borrow = sub(&mut t, a, b);
-    if borrow != 0 {
-        -1
-    } else if is_zero(&t) {
-        0
-    } else {
-        1
+    let mut r = 0;
+    for (x, y) in a.iter().zip(b).rev() {
+        if r == 0 {
+            r = match x.cmp(y) {
+                core::cmp::Ordering::Greater => 1,
+                core::cmp::Ordering::Less => -1,
+                core::cmp::Ordering::Equal => 0,
+            };
+        }
     }
+    r
 }
 
 /// `v >>= 1`.
@@ -380,5 +383,72 @@ mod tests {
         assert_eq!(b[0], 1);
         assert_eq!(b[15], 0x10);
         assert_eq!(v[0] & 0xff, 0x10);
+    }
+
+    /// Words of a u64 (one word, or two on 32-bit targets).
+    fn w64(x: u64) -> Vec<Word> {
+        words_from_be(&x.to_be_bytes())
+    }
+    fn to64(v: &[Word]) -> u64 {
+        let mut b = [0u8; 8];
+        to_bytes(&mut b, v);
+        u64::from_be_bytes(b)
+    }
+
+    proptest::proptest! {
+        /// Against u128 arithmetic: add/sub with carry, mult, cmp, num_bits, rshift1, and the
+        /// modular operations with an odd modulus.
+        #[test]
+        fn agrees_with_u128(a: u64, b: u64, m in 3u64..) {
+            let m = m | 1;
+            let (aw, bw, mw) = (w64(a), w64(b), w64(m));
+            let n = aw.len();
+            let mut r = vec![0; n];
+            let carry = add(&mut r, &aw, &bw);
+            let (s, c) = a.overflowing_add(b);
+            proptest::prop_assert_eq!((to64(&r), carry == 1), (s, c));
+            let borrow = sub(&mut r, &aw, &bw);
+            let (d, bo) = a.overflowing_sub(b);
+            proptest::prop_assert_eq!((to64(&r), borrow == 1), (d, bo));
+            let mut p = vec![0; 2 * n];
+            mult(&mut p, &aw, &bw);
+            let full = u128::from(a) * u128::from(b);
+            let mut pb = [0u8; 16];
+            to_bytes(&mut pb, &p);
+            proptest::prop_assert_eq!(u128::from_be_bytes(pb), full);
+            proptest::prop_assert_eq!(cmp(&aw, &bw), a.cmp(&b) as i8);
+            proptest::prop_assert_eq!(num_bits(&aw), 64 - a.leading_zeros() as usize);
+            let mut sh = aw.clone();
+            rshift1(&mut sh);
+            proptest::prop_assert_eq!(to64(&sh), a >> 1);
+            // mod
+            let mut x = vec![0; n];
+            mmod(&mut x, &p, &mw);
+            proptest::prop_assert_eq!(u128::from(to64(&x)), full % u128::from(m));
+            let (ar, br) = (a % m, b % m);
+            let (arw, brw) = (w64(ar), w64(br));
+            mod_add(&mut x, &arw, &brw, &mw);
+            proptest::prop_assert_eq!(u128::from(to64(&x)), (u128::from(ar) + u128::from(br)) % u128::from(m));
+            mod_sub(&mut x, &arw, &brw, &mw);
+            proptest::prop_assert_eq!(u128::from(to64(&x)), (u128::from(ar) + u128::from(m) - u128::from(br)) % u128::from(m));
+            mod_mult(&mut x, &aw, &bw, &mw);
+            proptest::prop_assert_eq!(u128::from(to64(&x)), full % u128::from(m));
+            mod_inv(&mut x, &aw, &mw);
+            let inv = u128::from(to64(&x));
+            let g = gcd(ar, m);
+            if ar == 0 {
+                proptest::prop_assert_eq!(inv, 0);
+            } else {
+                proptest::prop_assert!(inv < u128::from(m));
+                proptest::prop_assert_eq!(inv * u128::from(ar) % u128::from(m), u128::from(g) % u128::from(m));
+            }
+        }
+    }
+
+    fn gcd(mut a: u64, mut b: u64) -> u64 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
     }
 }
