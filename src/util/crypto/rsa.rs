@@ -7,7 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::{Limb, Uint, U1024, U1536, U2048, U3072, U4096};
+use crypto_bigint::{Limb, Uint, U1024, U2048, U4096};
 use sha2::Digest;
 
 use super::vli;
@@ -59,17 +59,15 @@ fn pow_n<const L: usize>(m: &[u8], e: &[u8], x: &[u8], out: &mut [u8]) -> bool {
 }
 
 /// `out = x ^ e mod m` for an odd `m` and `x < m`, `out` as long as `m`; any sizes up to
-/// 4096 bits (the callers check Mongoose's limits). False for an even modulus.
+/// 4096 bits (the callers check Mongoose's limits). False for an even modulus. Three widths
+/// only (1024: CRT halves of 2048-bit keys; 2048; 4096): each width is a copy of the
+/// Montgomery code in flash, and 3072-bit keys are rare.
 fn pow(m: &[u8], e: &[u8], x: &[u8], out: &mut [u8]) -> bool {
     let bits = m.len() * 8;
     if bits <= 1024 {
         pow_n::<{ U1024::LIMBS }>(m, e, x, out)
-    } else if bits <= 1536 {
-        pow_n::<{ U1536::LIMBS }>(m, e, x, out)
     } else if bits <= 2048 {
         pow_n::<{ U2048::LIMBS }>(m, e, x, out)
-    } else if bits <= 3072 {
-        pow_n::<{ U3072::LIMBS }>(m, e, x, out)
     } else if bits <= MAX_BITS {
         pow_n::<{ U4096::LIMBS }>(m, e, x, out)
     } else {
