@@ -562,7 +562,7 @@ typedef uint64_t mg_uecc_dword_t;
 #define MG_TIMER_AUTODELETE 8
 
 /*
- A curve (opaque; compare with `mg_uecc_secp256r1()` / `mg_uecc_secp384r1()`).
+ A curve (opaque): get one from `mg_uecc_secp256r1()` or `mg_uecc_secp384r1()`.
  */
 struct MG_UECC_Curve_t;
 

@@ -26,9 +26,11 @@ use crate::util::crypto::{aead, ecc, ecc::Curve, rsa, vli, x25519};
 /// in the header's prelude, with Mongoose's platform detection.
 pub type mg_uecc_word_t = vli::Word;
 
-/// A curve (opaque; compare with `mg_uecc_secp256r1()` / `mg_uecc_secp384r1()`).
+/// A curve (opaque): get one from `mg_uecc_secp256r1()` or `mg_uecc_secp384r1()`.
+// Holds the constants only: the arithmetic is reached through `CURVES`, which the accessor
+// fills, so that a program links the curves it asks for and no other.
 pub struct MG_UECC_Curve_t {
-    curve: Curve,
+    index: usize,
     p: &'static [vli::Word],
     n: &'static [vli::Word],
     g: &'static [vli::Word],
@@ -66,35 +68,62 @@ const fn point_words<const W: usize, const W2: usize>(xy: &[u8]) -> [vli::Word; 
 }
 
 static SECP256R1: MG_UECC_Curve_t = MG_UECC_Curve_t {
-    curve: Curve::P256,
+    index: 0,
     p: &P256_P,
     n: &P256_N,
     g: &P256_G,
     b: &P256_B,
 };
 static SECP384R1: MG_UECC_Curve_t = MG_UECC_Curve_t {
-    curve: Curve::P384,
+    index: 1,
     p: &P384_P,
     n: &P384_N,
     g: &P384_G,
     b: &P384_B,
 };
 
-/// The curve behind a handle, without reading C memory: only meerkat's two pointers count.
-fn curve_of(c: MG_UECC_Curve) -> Option<&'static MG_UECC_Curve_t> {
-    [&SECP256R1, &SECP384R1].into_iter().find(|k| core::ptr::eq(*k, c))
+/// The arithmetic of each curve whose accessor has been called (the only way to hold its
+/// handle).
+static CURVES: spin::Mutex<[Option<Curve>; 2]> = spin::Mutex::new([None, None]);
+
+/// A curve handle's constants and arithmetic, without reading C memory: only meerkat's two
+/// pointers count.
+struct Known {
+    curve: Curve,
+    p: &'static [vli::Word],
+    n: &'static [vli::Word],
+    g: &'static [vli::Word],
+    b: &'static [vli::Word],
+}
+
+fn curve_of(c: MG_UECC_Curve) -> Option<Known> {
+    let k = [&SECP256R1, &SECP384R1].into_iter().find(|k| core::ptr::eq(*k, c))?;
+    let curve = CURVES.lock()[k.index]?;
+    Some(Known {
+        curve,
+        p: k.p,
+        n: k.n,
+        g: k.g,
+        b: k.b,
+    })
 }
 
 /// `mg_uecc_secp256r1()`: the NIST P-256 curve handle. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_uecc_secp256r1() -> MG_UECC_Curve {
-    &SECP256R1
+    guard(|| {
+        CURVES.lock()[0] = Some(Curve::P256);
+        &SECP256R1 as MG_UECC_Curve
+    })
 }
 
 /// `mg_uecc_secp384r1()`: the NIST P-384 curve handle. Any thread.
 #[no_mangle]
 pub extern "C" fn mg_uecc_secp384r1() -> MG_UECC_Curve {
-    &SECP384R1
+    guard(|| {
+        CURVES.lock()[1] = Some(Curve::P384);
+        &SECP384R1 as MG_UECC_Curve
+    })
 }
 
 /// micro-ecc's random-number callback: fill `size` bytes at `dest`, return 1, or 0 when it
@@ -805,7 +834,7 @@ pub extern "C" fn mg_uecc_curve_b(curve: MG_UECC_Curve) -> *const mg_uecc_word_t
     guard(|| curve_of(curve).map_or(core::ptr::null(), |c| c.b.as_ptr()))
 }
 
-fn point_bytes(c: &MG_UECC_Curve_t, point: *const mg_uecc_word_t) -> Result<Vec<u8>, c_int> {
+fn point_bytes(c: &Known, point: *const mg_uecc_word_t) -> Result<Vec<u8>, c_int> {
     let w = c.p.len();
     let pw = cast::copy_in(point, 2 * w)?;
     let n = c.curve.bytes();
@@ -820,7 +849,7 @@ fn point_bytes(c: &MG_UECC_Curve_t, point: *const mg_uecc_word_t) -> Result<Vec<
 #[no_mangle]
 pub extern "C" fn mg_uecc_valid_point(point: *const mg_uecc_word_t, curve: MG_UECC_Curve) -> c_int {
     guard(|| match curve_of(curve) {
-        Some(c) => point_bytes(c, point).map_or(0, |xy| ecc::valid_public(c.curve, &xy).into()),
+        Some(c) => point_bytes(&c, point).map_or(0, |xy| ecc::valid_public(c.curve, &xy).into()),
         None => 0,
     })
 }
@@ -841,7 +870,7 @@ pub extern "C" fn mg_uecc_point_mult(
             return Ok(());
         };
         let n = c.curve.bytes();
-        let xy = point_bytes(c, point)?;
+        let xy = point_bytes(&c, point)?;
         let kw = cast::copy_in(scalar, c.n.len())?;
         let mut k = vec![0u8; n];
         vli::to_bytes(&mut k, &kw);

@@ -18,23 +18,57 @@ use p256::elliptic_curve::{Field, PrimeField};
 /// Tries at drawing a random scalar or an RFC 6979 `k` (micro-ecc's `MG_UECC_RNG_MAX_TRIES`).
 pub const MAX_TRIES: usize = 64;
 
-/// The curves: Mongoose 7.22's `MG_UECC_SUPPORTS_secp256r1` and `_secp384r1` are 1, the
-/// others 0.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Curve {
-    /// NIST P-256 (secp256r1).
-    P256,
-    /// NIST P-384 (secp384r1).
-    P384,
+/// A curve: its size and its operations, as function pointers. [`Curve::P256`] and
+/// [`Curve::P384`] (the two curves Mongoose 7.22 enables) are the only values; a program
+/// links the arithmetic of the curves it names, no other (firmware that only uses P-256
+/// does not carry P-384's 40 KB).
+#[derive(Clone, Copy)]
+pub struct Curve(&'static Ops);
+
+/// `(private, k, hash, signature) -> ok`.
+type SignFn = fn(&[u8], &[u8], &[u8], &mut [u8]) -> bool;
+
+/// One curve's operations (see the functions of this module for what each does).
+pub struct Ops {
+    bytes: usize,
+    valid_private: fn(&[u8]) -> bool,
+    valid_public: fn(&[u8]) -> bool,
+    public: fn(&[u8], &mut [u8]) -> bool,
+    ecdh: fn(&[u8], &[u8], &mut [u8]) -> bool,
+    sign_with_k: SignFn,
+    verify: fn(&[u8], &[u8], &[u8]) -> bool,
+    decompress: fn(&[u8], &mut [u8]) -> bool,
+    mul: fn(&[u8], &[u8], &mut [u8]) -> bool,
+    hash_octets: fn(&[u8], &mut [u8]),
+    params: &'static Params,
 }
 
 impl Curve {
+    /// NIST P-256 (secp256r1).
+    pub const P256: Curve = Curve(&p256ops::OPS);
+    /// NIST P-384 (secp384r1).
+    pub const P384: Curve = Curve(&p384ops::OPS);
+
     /// Bytes of a coordinate, of a private key and of the order (equal on these curves).
     pub const fn bytes(self) -> usize {
-        match self {
-            Curve::P256 => 32,
-            Curve::P384 => 48,
-        }
+        self.0.bytes
+    }
+
+    /// The curve's constants.
+    pub const fn params(self) -> &'static Params {
+        self.0.params
+    }
+}
+
+impl PartialEq for Curve {
+    fn eq(&self, other: &Curve) -> bool {
+        core::ptr::eq(self.0, other.0)
+    }
+}
+
+impl core::fmt::Debug for Curve {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "P-{}", self.0.bytes * 8)
     }
 }
 
@@ -92,12 +126,26 @@ fn bits2field(hash: &[u8], out: &mut [u8]) {
 }
 
 macro_rules! curve_ops {
-    ($m:ident, $krate:ident, $C:ty, $N:expr) => {
+    ($m:ident, $krate:ident, $C:ty, $N:expr, $params:expr) => {
         mod $m {
             use super::*;
             use $krate::{AffinePoint, EncodedPoint, FieldBytes, ProjectivePoint, Scalar};
 
             pub const N: usize = $N;
+
+            pub static OPS: Ops = Ops {
+                bytes: N,
+                valid_private: |b| scalar(b).is_some(),
+                valid_public: |b| point(b).is_some(),
+                public,
+                ecdh,
+                sign_with_k,
+                verify,
+                decompress,
+                mul,
+                hash_octets,
+                params: &$params,
+            };
 
             pub fn scalar(b: &[u8]) -> Option<Scalar> {
                 if b.len() != N {
@@ -214,32 +262,17 @@ macro_rules! curve_ops {
     };
 }
 
-curve_ops!(p256ops, p256, p256::NistP256, 32);
-curve_ops!(p384ops, p384, p384::NistP384, 48);
-
-macro_rules! dispatch {
-    ($curve:expr, $f:ident($($a:expr),*)) => {
-        match $curve {
-            Curve::P256 => p256ops::$f($($a),*),
-            Curve::P384 => p384ops::$f($($a),*),
-        }
-    };
-}
+curve_ops!(p256ops, p256, p256::NistP256, 32, P256);
+curve_ops!(p384ops, p384, p384::NistP384, 48, P384);
 
 /// Whether `private` (N bytes) is a valid private key: 1 <= d < n.
 pub fn valid_private(curve: Curve, private: &[u8]) -> bool {
-    match curve {
-        Curve::P256 => p256ops::scalar(private).is_some(),
-        Curve::P384 => p384ops::scalar(private).is_some(),
-    }
+    (curve.0.valid_private)(private)
 }
 
 /// Whether `public` (X || Y) is a point of the curve (not the identity, coordinates < p).
 pub fn valid_public(curve: Curve, public: &[u8]) -> bool {
-    match curve {
-        Curve::P256 => p256ops::point(public).is_some(),
-        Curve::P384 => p384ops::point(public).is_some(),
-    }
+    (curve.0.valid_public)(public)
 }
 
 /// A random private key from `rng` (which fills a buffer, or says it cannot): N bytes in
@@ -258,7 +291,7 @@ pub fn random_scalar(curve: Curve, rng: &mut dyn FnMut(&mut [u8]) -> bool, out: 
 
 /// `public = private * G`; false for an invalid private key.
 pub fn compute_public(curve: Curve, private: &[u8], public: &mut [u8]) -> bool {
-    dispatch!(curve, public(private, public))
+    (curve.0.public)(private, public)
 }
 
 /// A new key pair from `rng`.
@@ -268,7 +301,7 @@ pub fn make_key(curve: Curve, rng: &mut dyn FnMut(&mut [u8]) -> bool, public: &m
 
 /// ECDH: the X coordinate of `private * public`; false for an invalid key of either kind.
 pub fn shared_secret(curve: Curve, public: &[u8], private: &[u8], secret: &mut [u8]) -> bool {
-    dispatch!(curve, ecdh(public, private, secret))
+    (curve.0.ecdh)(public, private, secret)
 }
 
 /// `compressed = 0x02 | (Y & 1), X` (no validation, as micro-ecc).
@@ -280,7 +313,7 @@ pub fn compress(curve: Curve, public: &[u8], compressed: &mut [u8]) {
 
 /// X || Y from a compressed key; false when it is not a point of the curve.
 pub fn decompress(curve: Curve, compressed: &[u8], public: &mut [u8]) -> bool {
-    dispatch!(curve, decompress(compressed, public))
+    (curve.0.decompress)(compressed, public)
 }
 
 /// ECDSA signature r || s of `hash` with a random `k` from `rng`.
@@ -293,7 +326,7 @@ pub fn sign(curve: Curve, private: &[u8], hash: &[u8], rng: &mut dyn FnMut(&mut 
         if !random_scalar(curve, rng, &mut k) {
             return false;
         }
-        if dispatch!(curve, sign_with_k(private, &k[..curve.bytes()], hash, sig)) {
+        if (curve.0.sign_with_k)(private, &k[..curve.bytes()], hash, sig) {
             return true;
         }
     }
@@ -308,7 +341,7 @@ pub fn sign_deterministic(curve: Curve, private: &[u8], hash: &[u8], h: &dyn Has
         return false;
     }
     let mut h1 = [0u8; 48];
-    dispatch!(curve, hash_octets(hash, &mut h1));
+    (curve.0.hash_octets)(hash, &mut h1);
     let h1 = &h1[..n];
     let mut k = [0u8; MAX_HASH];
     let mut v = [1u8; MAX_HASH];
@@ -330,7 +363,7 @@ pub fn sign_deterministic(curve: Curve, private: &[u8], hash: &[u8], h: &dyn Has
             cand[got..got + take].copy_from_slice(&v[..take]);
             got += take;
         }
-        if dispatch!(curve, sign_with_k(private, &cand, hash, sig)) {
+        if (curve.0.sign_with_k)(private, &cand, hash, sig) {
             return true;
         }
         hmac(h, &k[..rs], &[&v[..rs], &[0]], &mut t);
@@ -343,13 +376,13 @@ pub fn sign_deterministic(curve: Curve, private: &[u8], hash: &[u8], h: &dyn Has
 
 /// Whether `sig` (r || s) is a valid ECDSA signature of `hash` by `public`.
 pub fn verify(curve: Curve, public: &[u8], hash: &[u8], sig: &[u8]) -> bool {
-    dispatch!(curve, verify(public, hash, sig))
+    (curve.0.verify)(public, hash, sig)
 }
 
 /// `out = k * point` (X || Y each); `k` is N bytes, reduced mod n. False when the point is
 /// not on the curve or the product is the identity.
 pub fn point_mult(curve: Curve, point: &[u8], k: &[u8], out: &mut [u8]) -> bool {
-    dispatch!(curve, mul(point, k, out))
+    (curve.0.mul)(point, k, out)
 }
 
 /// The curves' constants (big-endian): p, n, b, G (X || Y).
@@ -407,14 +440,6 @@ const fn hex64(s: &[u8]) -> [u8; 64] {
 }
 const fn hex96(s: &[u8]) -> [u8; 96] {
     hexn::<96>(s)
-}
-
-/// The constants of `curve`.
-pub const fn params(curve: Curve) -> &'static Params {
-    match curve {
-        Curve::P256 => &P256,
-        Curve::P384 => &P384,
-    }
 }
 
 #[cfg(test)]
