@@ -53,6 +53,21 @@ static void finish_sha256(const MG_UECC_HashContext *base, uint8_t *out) {
   mg_sha256_final(out, &c->ctx);
 }
 
+typedef struct {
+  MG_UECC_HashContext uECC;
+  mg_sha384_ctx ctx;
+} sha384_hash_ctx;
+
+static void init_sha384(const MG_UECC_HashContext *base) {
+  mg_sha384_init(&((sha384_hash_ctx *) base)->ctx);
+}
+static void update_sha384(const MG_UECC_HashContext *base, const uint8_t *m, unsigned n) {
+  mg_sha384_update(&((sha384_hash_ctx *) base)->ctx, m, n);
+}
+static void finish_sha384(const MG_UECC_HashContext *base, uint8_t *out) {
+  mg_sha384_final(out, &((sha384_hash_ctx *) base)->ctx);
+}
+
 static int failing_rng(uint8_t *dest, unsigned size) {
   (void) dest, (void) size;
   return 0;
@@ -193,6 +208,50 @@ static void test_uecc(void) {
     CHECK(mg_uecc_sign(k1, hh, 48, sg, c3) == 1);
     CHECK(mg_uecc_verify(p1, hh, 48, sg, c3) == 1);
     CHECK(mg_uecc_verify(p2, hh, 48, sg, c3) == 0);
+  }
+
+  /* RFC 6979 A.2.6 (P-384, SHA-384, "sample" and "test") with the caller's SHA-384. */
+  {
+    MG_UECC_Curve c3 = mg_uecc_secp384r1();
+    sha384_hash_ctx h3;
+    uint8_t k[48], q[96], hh[48], sg[96], t3[48 + 48 + 128];
+    unhex("6b9d3dad2e1b8c1c05b19875b6659f4de23c3b667bf297ba9aa47740787137d896d5724e4c70a825f872c9ea60d2edf5", k);
+    CHECK(mg_uecc_compute_public_key(k, q, c3) == 1);
+    memset(&h3, 0, sizeof(h3));
+    h3.uECC.init_hash = init_sha384;
+    h3.uECC.update_hash = update_sha384;
+    h3.uECC.finish_hash = finish_sha384;
+    h3.uECC.block_size = 128;
+    h3.uECC.result_size = 48;
+    h3.uECC.tmp = t3;
+    mg_sha384(hh, (uint8_t *) "sample", 6);
+    CHECK(mg_uecc_sign_deterministic(k, hh, 48, &h3.uECC, sg, c3) == 1);
+    CHECK(eqhex(sg, 96,
+                "94edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c81a648152e44acf96e36dd1e80fabe46"
+                "99ef4aeb15f178cea1fe40db2603138f130e740a19624526203b6351d0a3a94fa329c145786e679e7b82c71a38628ac8"));
+    CHECK(mg_uecc_verify(q, hh, 48, sg, c3) == 1);
+    mg_sha384(hh, (uint8_t *) "test", 4);
+    CHECK(mg_uecc_sign_deterministic(k, hh, 48, &h3.uECC, sg, c3) == 1);
+    CHECK(eqhex(sg, 96,
+                "8203b63d3c853e8d77227fb377bcf7b7b772e97892a80f36ab775d509d7a5feb0542a7f0812998da8f1dd3ca3cf023db"
+                "ddd0760448d42d8a43af45af836fce4de8be06b485e9b61b827c2f13173923e06a739f040649a667bf3b828246baa5a5"));
+    CHECK(mg_uecc_verify(q, hh, 48, sg, c3) == 1);
+    CHECK(mg_uecc_verify(q, hh, 48, sg, c) == 0); /* wrong curve: sizes differ, still no crash */
+  }
+
+  /* FIPS 186-4 SigVer, P-384 with a SHA-256 hash (shorter than the order: left-padded). */
+  {
+    uint8_t q[96], hh[32], sg[96];
+    unhex("0400193b21f07cd059826e9453d3e96dd145041c97d49ff6b7047f86bb0b0439e909274cb9c282bfab88674c0765bc75"
+          "f70d89c52acbc70468d2c5ae75c76d7f69b76af62dcf95e99eba5dd11adf8f42ec9a425b0c5ec98e2f234a926b82a147",
+          q);
+    unhex("b11db00cdaf53286d4483f38cd02785948477ed7ebc2ad609054551da0ab0359978c61851788aa2ec3267946d440e878"
+          "16007873c5b0604ce68112a8fee973e8e2b6e3319c683a762ff5065a076512d7c98b27e74b7887671048ac027df8cbf2",
+          sg);
+    unhex("bbbd0a5f645d3fda10e288d172b299455f9dff00e0fbc2833e18cd017d7f3ed1", hh);
+    CHECK(mg_uecc_verify(q, hh, 32, sg, mg_uecc_secp384r1()) == 1);
+    hh[31] ^= 1;
+    CHECK(mg_uecc_verify(q, hh, 32, sg, mg_uecc_secp384r1()) == 0);
   }
 }
 
