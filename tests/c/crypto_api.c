@@ -2,9 +2,9 @@
  * Mongoose 7.22's built-in TLS primitives through mongoose.h, as firmware calls them, checked
  * against published answers: micro-ecc over P-256 (RFC 6979 A.2.5 signatures, NIST CAVS ECDH,
  * compression) and P-384, the mg_uecc_vli_* integer helpers, AES-GCM (the GCM spec's test
- * cases), ChaCha20-Poly1305 (RFC 8439 2.8.2), X25519 (RFC 7748 5.2 and 6.1) and RSA (a key
- * and signatures made by openssl in tests/crypto_api.rs, passed in rsa_vectors.h). Bad input
- * must give the documented failure. Prints "N passed, M failed".
+ * cases), ChaCha20-Poly1305 (RFC 8439 2.8.2), X25519 (RFC 7748 5.2 and 6.1) and RSA (2048-
+ * and 3072-bit keys and signatures made by openssl in tests/crypto_api.rs, passed in
+ * rsa_vectors.h). Bad input must give the documented failure. Prints "N passed, M failed".
  */
 #include "mongoose.h"
 
@@ -508,14 +508,19 @@ static void test_x25519(void) {
 
 /* ---- RSA (vectors from openssl, see tests/crypto_api.rs) */
 
-static void test_rsa(void) {
+struct rsa_key {
+  const char *n, *e, *d, *p, *q, *dp, *dq, *qinv, *sig, *pss;
+  size_t bytes;
+};
+
+static void test_rsa(const struct rsa_key *k) {
   uint8_t n[512], e[8], d[512], p[260], q[260], dp[260], dq[260], qi[260];
   uint8_t msg[64], h[32], sig[512], pss[512], em[512], out[512];
-  size_t nn = unhex(RSA_N, n), en = unhex(RSA_E, e), dn = unhex(RSA_D, d);
-  size_t pn = unhex(RSA_P, p), qn = unhex(RSA_Q, q), dpn = unhex(RSA_DP, dp);
-  size_t dqn = unhex(RSA_DQ, dq), qin = unhex(RSA_QINV, qi);
+  size_t nn = unhex(k->n, n), en = unhex(k->e, e), dn = unhex(k->d, d);
+  size_t pn = unhex(k->p, p), qn = unhex(k->q, q), dpn = unhex(k->dp, dp);
+  size_t dqn = unhex(k->dq, dq), qin = unhex(k->qinv, qi);
   size_t mn = unhex(RSA_MSG, msg);
-  CHECK(nn == 256 && unhex(RSA_SIG_PKCS1, sig) == nn && unhex(RSA_SIG_PSS, pss) == nn);
+  CHECK(nn == k->bytes && unhex(k->sig, sig) == nn && unhex(k->pss, pss) == nn);
   mg_sha256(h, msg, mn);
 
   /* Public operation, then the encodings. */
@@ -546,18 +551,18 @@ static void test_rsa(void) {
   /* Known small answer on this modulus: 2^3 = 8; 2^(n's length) wraps below n. */
   memset(msg, 0, sizeof(msg));
   {
-    uint8_t two[256], three[1] = {3};
+    uint8_t two[512], three[1] = {3};
     memset(two, 0, sizeof(two));
-    two[255] = 2;
+    two[nn - 1] = 2;
     CHECK(mg_rsa_mod_pow(n, nn, three, 1, two, nn, out, nn) == 0);
-    CHECK(out[255] == 8 && out[254] == 0 && out[0] == 0);
+    CHECK(out[nn - 1] == 8 && out[nn - 2] == 0 && out[0] == 0);
     /* msg >= mod, even modulus, short modulus, wrong out size: -1 and out zeroed. */
     memset(out, 0x77, nn);
-    CHECK(mg_rsa_mod_pow(n, nn, three, 1, n, nn, out, nn) == -1 && out[0] == 0 && out[255] == 0);
+    CHECK(mg_rsa_mod_pow(n, nn, three, 1, n, nn, out, nn) == -1 && out[0] == 0 && out[nn - 1] == 0);
     n[nn - 1] ^= 1;
     CHECK(mg_rsa_mod_pow(n, nn, three, 1, two, nn, out, nn) == -1);
     n[nn - 1] ^= 1;
-    CHECK(mg_rsa_mod_pow(n + 128, 128, three, 1, two + 128, 128, out, 128) == -1);
+    CHECK(mg_rsa_mod_pow(n + nn - 128, 128, three, 1, two + nn - 128, 128, out, 128) == -1);
     CHECK(mg_rsa_mod_pow(n, nn, three, 1, two, nn, out, nn - 1) == -1);
     CHECK(mg_rsa_mod_pow(n, nn, three, 1, two, nn, NULL, nn) == -1);
   }
@@ -574,6 +579,13 @@ int main(void) {
   test_gcm();
   test_chacha();
   test_x25519();
-  test_rsa();
+  {
+    static const struct rsa_key k2048 = {RSA_N, RSA_E, RSA_D, RSA_P, RSA_Q, RSA_DP, RSA_DQ,
+                                         RSA_QINV, RSA_SIG_PKCS1, RSA_SIG_PSS, 256};
+    static const struct rsa_key k3072 = {RSA3_N, RSA3_E, RSA3_D, RSA3_P, RSA3_Q, RSA3_DP, RSA3_DQ,
+                                         RSA3_QINV, RSA3_SIG_PKCS1, RSA3_SIG_PSS, 384};
+    test_rsa(&k2048);
+    test_rsa(&k3072);
+  }
   return CHECK_SUMMARY();
 }
