@@ -21,6 +21,12 @@ use super::guard;
 use crate::prelude::*;
 use crate::util::clock;
 use crate::util::crypto::{aead, ecc, ecc::Curve, rsa, vli, x25519};
+use zeroize::Zeroizing;
+
+/// A copy of secret C memory (a private key, a symmetric key, plaintext), wiped when dropped.
+fn secret_in(ptr: *const u8, n: usize) -> Result<Zeroizing<Vec<u8>>, c_int> {
+    cast::copy_in(ptr, n).map(Zeroizing::new)
+}
 
 /// A micro-ecc word (`MG_UECC_WORD_SIZE` bytes: 8 on x86-64 and AArch64, else 4); declared
 /// in the header's prelude, with Mongoose's platform detection.
@@ -192,7 +198,7 @@ fn with_curve(curve: MG_UECC_Curve, f: impl FnOnce(Curve, usize) -> Result<bool,
 #[no_mangle]
 pub extern "C" fn mg_uecc_make_key(public_key: *mut u8, private_key: *mut u8, curve: MG_UECC_Curve) -> c_int {
     with_curve(curve, |c, n| {
-        let (mut pk, mut sk) = (vec![0u8; 2 * n], vec![0u8; n]);
+        let (mut pk, mut sk) = (vec![0u8; 2 * n], Zeroizing::new(vec![0u8; n]));
         if !ecc::make_key(c, &mut rng(), &mut pk, &mut sk) {
             return Ok(false);
         }
@@ -215,8 +221,8 @@ pub extern "C" fn mg_uecc_shared_secret(
 ) -> c_int {
     with_curve(curve, |c, n| {
         let pk = cast::copy_in(public_key, 2 * n)?;
-        let sk = cast::copy_in(private_key, n)?;
-        let mut out = vec![0u8; n];
+        let sk = secret_in(private_key, n)?;
+        let mut out = Zeroizing::new(vec![0u8; n]);
         if !ecc::shared_secret(c, &pk, &sk, &mut out) {
             return Ok(false);
         }
@@ -273,7 +279,7 @@ pub extern "C" fn mg_uecc_compute_public_key(
     curve: MG_UECC_Curve,
 ) -> c_int {
     with_curve(curve, |c, n| {
-        let sk = cast::copy_in(private_key, n)?;
+        let sk = secret_in(private_key, n)?;
         let mut out = vec![0u8; 2 * n];
         if !ecc::compute_public(c, &sk, &mut out) {
             return Ok(false);
@@ -296,7 +302,7 @@ pub extern "C" fn mg_uecc_sign(
     curve: MG_UECC_Curve,
 ) -> c_int {
     with_curve(curve, |c, n| {
-        let sk = cast::copy_in(private_key, n)?;
+        let sk = secret_in(private_key, n)?;
         let h = cast::copy_in(message_hash, hash_size as usize)?;
         let mut sig = vec![0u8; 2 * n];
         if !ecc::sign(c, &sk, &h, &mut rng(), &mut sig) {
@@ -386,7 +392,7 @@ pub extern "C" fn mg_uecc_sign_deterministic(
     curve: MG_UECC_Curve,
 ) -> c_int {
     with_curve(curve, |c, n| {
-        let sk = cast::copy_in(private_key, n)?;
+        let sk = secret_in(private_key, n)?;
         let h = cast::copy_in(message_hash, hash_size as usize)?;
         let ctx = cast::as_ref(hash_context)?;
         let (Some(init), Some(update), Some(finish)) = (ctx.init_hash, ctx.update_hash, ctx.finish_hash) else {
@@ -949,8 +955,8 @@ fn gcm(
 ) -> c_int {
     guard(|| {
         let run = || -> Result<bool, c_int> {
-            let mut data = cast::copy_in(input, input_length)?;
-            let k = cast::copy_in(key, key_len)?;
+            let mut data = secret_in(input, input_length)?;
+            let k = secret_in(key, key_len)?;
             let n = cast::copy_in(iv, iv_len)?;
             let a = cast::copy_in(aead, aead_len)?;
             if encrypt {
@@ -1052,9 +1058,9 @@ fn overlap(a: *const u8, alen: usize, b: *const u8, blen: usize) -> bool {
     a < b.saturating_add(blen) && b < a.saturating_add(alen)
 }
 
-fn array<const N: usize>(p: *const u8) -> Result<[u8; N], c_int> {
-    let v = cast::copy_in(p, N)?;
-    let mut a = [0u8; N];
+fn array<const N: usize>(p: *const u8) -> Result<Zeroizing<[u8; N]>, c_int> {
+    let v = secret_in(p, N)?;
+    let mut a = Zeroizing::new([0u8; N]);
     a.copy_from_slice(&v);
     Ok(a)
 }
@@ -1081,7 +1087,7 @@ pub extern "C" fn mg_chacha20_poly1305_encrypt(
             }
             let (k, n) = (array::<32>(key)?, array::<12>(nonce)?);
             let a = cast::copy_in(ad, ad_size)?;
-            let mut data = cast::copy_in(plain_text, plain_text_size)?;
+            let mut data = secret_in(plain_text, plain_text_size)?;
             let tag = aead::chacha_encrypt(&k, &n, &a, &mut data).map_err(|_| -1)?;
             data.extend_from_slice(&tag);
             cast::copy_out(cipher_text, &data)?;
@@ -1114,7 +1120,7 @@ pub extern "C" fn mg_chacha20_poly1305_decrypt(
             }
             let (k, n) = (array::<32>(key)?, array::<12>(nonce)?);
             let a = cast::copy_in(ad, ad_size)?;
-            let mut data = cast::copy_in(cipher_text, cipher_text_size)?;
+            let mut data = Zeroizing::new(cast::copy_in(cipher_text, cipher_text_size)?);
             let mut tag = [0u8; 16];
             tag.copy_from_slice(&data[len..]);
             data.truncate(len);
@@ -1146,7 +1152,8 @@ pub extern "C" fn mg_tls_x25519(out: *mut u8, scalar: *const u8, x1: *const u8, 
         let run = || -> Result<bool, c_int> {
             let (s, u) = (array::<32>(scalar)?, array::<32>(x1)?);
             let (r, ok) = x25519::x25519(&s, &u, clamp != 0);
-            cast::copy_out(out, &r)?;
+            let r = Zeroizing::new(r);
+            cast::copy_out(out, &r[..])?;
             Ok(ok)
         };
         match run() {
@@ -1229,7 +1236,7 @@ pub extern "C" fn mg_rsa_crt_sign(
         }
         let run = || -> Result<bool, c_int> {
             let e = cast::copy_in(em, em_len)?;
-            let (dp, dq) = (cast::copy_in(dP, dP_len)?, cast::copy_in(dQ, dQ_len)?);
+            let (dp, dq) = (secret_in(dP, dP_len)?, secret_in(dQ, dQ_len)?);
             let (pp, qq, qi) = (
                 cast::copy_in(p, p_len)?,
                 cast::copy_in(q, q_len)?,

@@ -14,6 +14,7 @@ use ecdsa::Signature;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
 use p256::elliptic_curve::{Field, PrimeField};
+use zeroize::Zeroize;
 
 /// Tries at drawing a random scalar or an RFC 6979 `k` (micro-ecc's `MG_UECC_RNG_MAX_TRIES`).
 pub const MAX_TRIES: usize = 64;
@@ -111,6 +112,8 @@ fn hmac(h: &dyn Hasher, key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
     h.update(&pad[..bs]);
     h.update(&inner[..rs]);
     h.finish(&mut out[..rs]);
+    pad.zeroize();
+    inner.zeroize();
 }
 
 /// micro-ecc's bits2int for byte-sized orders: the hash's leftmost N bytes, or the hash
@@ -321,9 +324,9 @@ pub fn sign(curve: Curve, private: &[u8], hash: &[u8], rng: &mut dyn FnMut(&mut 
     if !valid_private(curve, private) {
         return false;
     }
-    let mut k = [0u8; 48];
+    let mut k = zeroize::Zeroizing::new([0u8; 48]);
     for _ in 0..MAX_TRIES {
-        if !random_scalar(curve, rng, &mut k) {
+        if !random_scalar(curve, rng, &mut k[..]) {
             return false;
         }
         if (curve.0.sign_with_k)(private, &k[..curve.bytes()], hash, sig) {
@@ -343,21 +346,22 @@ pub fn sign_deterministic(curve: Curve, private: &[u8], hash: &[u8], h: &dyn Has
     let mut h1 = [0u8; 48];
     (curve.0.hash_octets)(hash, &mut h1);
     let h1 = &h1[..n];
-    let mut k = [0u8; MAX_HASH];
-    let mut v = [1u8; MAX_HASH];
-    let mut t = [0u8; MAX_HASH];
+    // K, V and the candidates derive from the private key: wiped on every return.
+    let mut k = zeroize::Zeroizing::new([0u8; MAX_HASH]);
+    let mut v = zeroize::Zeroizing::new([1u8; MAX_HASH]);
+    let mut t = zeroize::Zeroizing::new([0u8; MAX_HASH]);
     k[..rs].fill(0);
     for sep in [0u8, 1] {
-        hmac(h, &k[..rs], &[&v[..rs], &[sep], private, h1], &mut t);
+        hmac(h, &k[..rs], &[&v[..rs], &[sep], private, h1], &mut t[..]);
         k[..rs].copy_from_slice(&t[..rs]);
-        hmac(h, &k[..rs], &[&v[..rs]], &mut t);
+        hmac(h, &k[..rs], &[&v[..rs]], &mut t[..]);
         v[..rs].copy_from_slice(&t[..rs]);
     }
-    let mut cand = vec![0u8; n];
+    let mut cand = zeroize::Zeroizing::new(vec![0u8; n]);
     for _ in 0..MAX_TRIES {
         let mut got = 0;
         while got < n {
-            hmac(h, &k[..rs], &[&v[..rs]], &mut t);
+            hmac(h, &k[..rs], &[&v[..rs]], &mut t[..]);
             v[..rs].copy_from_slice(&t[..rs]);
             let take = rs.min(n - got);
             cand[got..got + take].copy_from_slice(&v[..take]);
@@ -366,9 +370,9 @@ pub fn sign_deterministic(curve: Curve, private: &[u8], hash: &[u8], h: &dyn Has
         if (curve.0.sign_with_k)(private, &cand, hash, sig) {
             return true;
         }
-        hmac(h, &k[..rs], &[&v[..rs], &[0]], &mut t);
+        hmac(h, &k[..rs], &[&v[..rs], &[0]], &mut t[..]);
         k[..rs].copy_from_slice(&t[..rs]);
-        hmac(h, &k[..rs], &[&v[..rs]], &mut t);
+        hmac(h, &k[..rs], &[&v[..rs]], &mut t[..]);
         v[..rs].copy_from_slice(&t[..rs]);
     }
     false
