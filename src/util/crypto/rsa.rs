@@ -11,6 +11,7 @@ use crypto_bigint::{Limb, Uint, U1024, U2048, U4096};
 use sha2::Digest;
 
 use super::vli;
+use zeroize::Zeroizing;
 
 /// Largest modulus, bits (Mongoose's `BR_MAX_RSA_SIZE`).
 pub const MAX_BITS: usize = 4096;
@@ -28,7 +29,7 @@ fn load<const L: usize>(b: &[u8]) -> Option<Uint<L>> {
     if b.len() > size {
         return None;
     }
-    let mut buf = vec![0u8; size];
+    let mut buf = Zeroizing::new(vec![0u8; size]);
     buf[size - b.len()..].copy_from_slice(b);
     Some(Uint::<L>::from_be_slice(&buf))
 }
@@ -124,8 +125,18 @@ pub fn crt_sign(em: &[u8], key: &CrtKey<'_>, sig: &mut [u8]) -> bool {
     ok
 }
 
-fn words(b: &[u8], n: usize) -> Vec<vli::Word> {
-    let mut v = vec![0; n];
+/// Zeroed words, wiped when dropped (the CRT's intermediates derive from the private key).
+fn zw(n: usize) -> Zeroizing<Vec<vli::Word>> {
+    Zeroizing::new(vec![0; n])
+}
+
+/// Zeroed bytes, wiped when dropped.
+fn zb(n: usize) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(vec![0u8; n])
+}
+
+fn words(b: &[u8], n: usize) -> Zeroizing<Vec<vli::Word>> {
+    let mut v = zw(n);
     vli::from_bytes(&mut v, b);
     v
 }
@@ -154,46 +165,46 @@ fn crt_sign_inner(em: &[u8], key: &CrtKey<'_>, sig: &mut [u8]) -> bool {
     // Everything as words of a common width w, products of 2w.
     let w = xlen.div_ceil(vli::WORD_BYTES) + 1;
     let (pw, qw) = (words(p, w), words(q, w));
-    let mut n = vec![0; 2 * w];
+    let mut n = zw(2 * w);
     vli::mult(&mut n, &pw, &qw);
     if vli::num_bits(&n).div_ceil(8) != xlen {
         return false;
     }
-    let mut x = vec![0u8; xlen];
+    let mut x = zb(xlen);
     x[xlen - em.len()..].copy_from_slice(em);
     let xw = words(&x, 2 * w);
     if vli::cmp(&xw, &n) >= 0 {
         return false;
     }
     // s1 = (x mod p) ^ dP mod p, s2 = (x mod q) ^ dQ mod q
-    let mut t = vec![0; w];
-    let mut xp = vec![0u8; p.len()];
+    let mut t = zw(w);
+    let mut xp = zb(p.len());
     vli::mmod(&mut t, &xw, &pw);
     vli::to_bytes(&mut xp, &t);
-    let mut xq = vec![0u8; q.len()];
+    let mut xq = zb(q.len());
     vli::mmod(&mut t, &xw, &qw);
     vli::to_bytes(&mut xq, &t);
-    let mut s1 = vec![0u8; p.len()];
-    let mut s2 = vec![0u8; q.len()];
+    let mut s1 = zb(p.len());
+    let mut s2 = zb(q.len());
     if !pow(p, dp, &xp, &mut s1) || !pow(q, dq, &xq, &mut s2) {
         return false;
     }
     // h = qInv * (s1 - s2) mod p; s = s2 + q * h
     let (s1w, s2w) = (words(&s1, w), words(&s2, w));
-    let mut s2p = vec![0; w];
+    let mut s2p = zw(w);
     vli::mmod(&mut s2p, &s2w, &pw);
-    let mut diff = vec![0; w];
+    let mut diff = zw(w);
     vli::mod_sub(&mut diff, &s1w, &s2p, &pw);
-    let mut qi = vec![0; w];
+    let mut qi = zw(w);
     vli::mmod(&mut qi, &words(qinv, w), &pw);
-    let mut h = vec![0; w];
+    let mut h = zw(w);
     vli::mod_mult(&mut h, &qi, &diff, &pw);
-    let mut qh = vec![0; 2 * w];
+    let mut qh = zw(2 * w);
     vli::mult(&mut qh, &qw, &h);
-    let mut s = vec![0; 2 * w];
+    let mut s = zw(2 * w);
     vli::add(&mut s, &qh, &words(&s2, 2 * w));
     // Fault check: s must reduce to s1 mod p and to s2 mod q.
-    let mut c = vec![0; w];
+    let mut c = zw(w);
     vli::mmod(&mut c, &s, &pw);
     let good_p = vli::equal(&c, &s1w);
     vli::mmod(&mut c, &s, &qw);
