@@ -380,6 +380,21 @@ static void test_vli(void) {
     words_from(t, "0000000000000000000000000000000000000000000000000000000000000001", 32);
     CHECK(mg_uecc_generate_random_int(r, t, (wordcount_t) nw) == 0); /* nothing in (0, 1) */
   }
+
+  /* NULL, unknown curves and negative counts: failure values, nothing written, no crash. */
+  mg_uecc_vli_set(r, a, (wordcount_t) nw);
+  CHECK(mg_uecc_vli_add(NULL, a, a, (wordcount_t) nw) == 0);
+  CHECK(mg_uecc_vli_cmp(NULL, a, (wordcount_t) nw) == 0);
+  mg_uecc_vli_mult(p2, NULL, a, (wordcount_t) nw);
+  mg_uecc_vli_modInv(r, a, NULL, (wordcount_t) nw);
+  mg_uecc_vli_clear(r, -3);
+  CHECK(mg_uecc_vli_equal(r, a, (wordcount_t) nw) == 1);
+  CHECK(mg_uecc_vli_testBit(a, -1) == 0 && mg_uecc_vli_numBits(NULL, 4) == 0);
+  CHECK(mg_uecc_valid_point(NULL, c) == 0 && mg_uecc_valid_point(mg_uecc_curve_G(c), NULL) == 0);
+  mg_uecc_point_mult(r, mg_uecc_curve_G(c), a, (MG_UECC_Curve) (void *) a);
+  mg_uecc_vli_mod_sqrt(r, NULL);
+  CHECK(mg_uecc_vli_equal(r, a, (wordcount_t) nw) == 1);
+  CHECK(mg_uecc_generate_random_int(NULL, mg_uecc_curve_n(c), (wordcount_t) nw) == 0);
 }
 
 /* ---- AES-GCM (McGrew and Viega, "The Galois/Counter Mode of Operation", test cases) */
