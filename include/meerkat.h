@@ -36,6 +36,102 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#define mg_uecc_arch_other 0
+#define mg_uecc_x86 1
+#define mg_uecc_x86_64 2
+#define mg_uecc_arm 3
+#define mg_uecc_arm_thumb 4
+#define mg_uecc_arm_thumb2 5
+#define mg_uecc_arm64 6
+#define mg_uecc_avr 7
+#ifndef MG_UECC_PLATFORM
+#if defined(__AVR__) && __AVR__
+#define MG_UECC_PLATFORM mg_uecc_avr
+#elif defined(__thumb2__) || defined(_M_ARMT)
+#define MG_UECC_PLATFORM mg_uecc_arm_thumb2
+#elif defined(__thumb__)
+#define MG_UECC_PLATFORM mg_uecc_arm_thumb
+#elif defined(__arm__) || defined(_M_ARM)
+#define MG_UECC_PLATFORM mg_uecc_arm
+#elif defined(__aarch64__)
+#define MG_UECC_PLATFORM mg_uecc_arm64
+#elif defined(__i386__) || defined(_M_IX86) || defined(_X86_) || defined(__I86__)
+#define MG_UECC_PLATFORM mg_uecc_x86
+#elif defined(__amd64__) || defined(_M_X64)
+#define MG_UECC_PLATFORM mg_uecc_x86_64
+#else
+#define MG_UECC_PLATFORM mg_uecc_arch_other
+#endif
+#endif
+#if defined(__x86_64__) || defined(__amd64__) || defined(_M_X64) || defined(__aarch64__)
+#define MG_UECC_LIB_WORD_SIZE_ 8
+#else
+#define MG_UECC_LIB_WORD_SIZE_ 4
+#endif
+#ifndef MG_UECC_WORD_SIZE
+#define MG_UECC_WORD_SIZE MG_UECC_LIB_WORD_SIZE_
+#endif
+#if MG_UECC_WORD_SIZE != MG_UECC_LIB_WORD_SIZE_
+#error "meerkat: MG_UECC_WORD_SIZE is fixed by the target (8 on x86-64 and AArch64, else 4)"
+#endif
+#if MG_UECC_WORD_SIZE == 8
+typedef uint64_t mg_uecc_word_t;
+#define MG_UECC_WORD_BITS 64
+#define MG_UECC_WORD_BITS_SHIFT 6
+#define MG_UECC_WORD_BITS_MASK 0x03F
+#else
+typedef uint32_t mg_uecc_word_t;
+typedef uint64_t mg_uecc_dword_t;
+#define MG_UECC_WORD_BITS 32
+#define MG_UECC_WORD_BITS_SHIFT 5
+#define MG_UECC_WORD_BITS_MASK 0x01F
+#endif
+/* Accepted for compatibility; they select nothing in meerkat (RustCrypto's arithmetic). */
+#ifndef MG_UECC_ARM_USE_UMAAL
+#define MG_UECC_ARM_USE_UMAAL 0
+#endif
+#ifndef MG_UECC_OPTIMIZATION_LEVEL
+#define MG_UECC_OPTIMIZATION_LEVEL 2
+#endif
+#ifndef MG_UECC_SQUARE_FUNC
+#define MG_UECC_SQUARE_FUNC 0
+#endif
+#ifndef MG_UECC_VLI_NATIVE_LITTLE_ENDIAN
+#define MG_UECC_VLI_NATIVE_LITTLE_ENDIAN 0
+#endif
+#if MG_UECC_VLI_NATIVE_LITTLE_ENDIAN
+#error "meerkat: keys and signatures are big-endian bytes (MG_UECC_VLI_NATIVE_LITTLE_ENDIAN 0)"
+#endif
+/* The curves meerkat provides: Mongoose 7.22's defaults. */
+#ifndef MG_UECC_SUPPORTS_secp160r1
+#define MG_UECC_SUPPORTS_secp160r1 0
+#endif
+#ifndef MG_UECC_SUPPORTS_secp192r1
+#define MG_UECC_SUPPORTS_secp192r1 0
+#endif
+#ifndef MG_UECC_SUPPORTS_secp224r1
+#define MG_UECC_SUPPORTS_secp224r1 0
+#endif
+#ifndef MG_UECC_SUPPORTS_secp256k1
+#define MG_UECC_SUPPORTS_secp256k1 0
+#endif
+#ifndef MG_UECC_SUPPORTS_secp256r1
+#define MG_UECC_SUPPORTS_secp256r1 1
+#endif
+#ifndef MG_UECC_SUPPORTS_secp384r1
+#define MG_UECC_SUPPORTS_secp384r1 1
+#endif
+#if MG_UECC_SUPPORTS_secp160r1 || MG_UECC_SUPPORTS_secp192r1 || MG_UECC_SUPPORTS_secp224r1 || MG_UECC_SUPPORTS_secp256k1
+#error "meerkat: only secp256r1 and secp384r1 are provided"
+#endif
+#ifndef MG_UECC_SUPPORT_COMPRESSED_POINT
+#define MG_UECC_SUPPORT_COMPRESSED_POINT 1
+#endif
+/* The mg_uecc_vli_* functions are always built (Mongoose: only with this set to 1). */
+#ifndef MG_UECC_ENABLE_VLI_API
+#define MG_UECC_ENABLE_VLI_API 1
+#endif
+
 
 /*
  Success.
@@ -466,6 +562,11 @@
 #define MG_TIMER_AUTODELETE 8
 
 /*
+ A curve (opaque): get one from `mg_uecc_secp256r1()` or `mg_uecc_secp384r1()`.
+ */
+struct MG_UECC_Curve_t;
+
+/*
  A client configuration built with rustls-ffi (`rustls_client_config_builder_build`).
  Declared in `rustls.h`; opaque here.
  */
@@ -713,6 +814,53 @@ struct mg_conn_info {
    The receive buffer is at its cap: reading is paused until data is consumed.
    */
   bool is_full;
+};
+
+/*
+ A curve handle: one of the pointers `mg_uecc_secp256r1()` and `mg_uecc_secp384r1()`
+ return. Any other value is refused by every function.
+ */
+typedef const struct MG_UECC_Curve_t *MG_UECC_Curve;
+
+/*
+ micro-ecc's random-number callback: fill `size` bytes at `dest`, return 1, or 0 when it
+ cannot.
+ */
+typedef int (*MG_UECC_RNG_Function)(uint8_t *dest, unsigned int size);
+
+/*
+ micro-ecc's hash interface for `mg_uecc_sign_deterministic`: the three callbacks receive
+ the pointer to this struct the caller passed (so a caller's larger struct that begins with
+ it reaches its own hash state). `block_size` and `result_size` are the hash's (64 and 32
+ for SHA-256; at most 128 and 64). meerkat does not use `tmp` (it keeps K and V itself).
+ */
+struct MG_UECC_HashContext {
+  /*
+   Start a hash.
+   */
+  void (*init_hash)(const struct MG_UECC_HashContext *context);
+  /*
+   Hash `message_size` more bytes.
+   */
+  void (*update_hash)(const struct MG_UECC_HashContext *context,
+                      const uint8_t *message,
+                      unsigned int message_size);
+  /*
+   Write `result_size` bytes of digest.
+   */
+  void (*finish_hash)(const struct MG_UECC_HashContext *context, uint8_t *hash_result);
+  /*
+   The hash's block size in bytes.
+   */
+  unsigned int block_size;
+  /*
+   The hash's output size in bytes.
+   */
+  unsigned int result_size;
+  /*
+   micro-ecc's scratch buffer (2 * result_size + block_size bytes); unused by meerkat.
+   */
+  uint8_t *tmp;
 };
 
 /*
@@ -1787,6 +1935,519 @@ struct mg_conn mg_conn_next(struct mg_mgr *mgr, struct mg_conn c);
  down by TCP flow control. Returns 0 or `MG_ERR_STALE`. Owner thread.
  */
 int mg_recv_pause(struct mg_conn c, bool paused);
+
+/*
+ `mg_uecc_secp256r1()`: the NIST P-256 curve handle. Any thread.
+ */
+MG_UECC_Curve mg_uecc_secp256r1(void);
+
+/*
+ `mg_uecc_secp384r1()`: the NIST P-384 curve handle. Any thread.
+ */
+MG_UECC_Curve mg_uecc_secp384r1(void);
+
+/*
+ `mg_uecc_set_rng(fn)`: the random source of `mg_uecc_make_key`, `mg_uecc_sign` and
+ `mg_uecc_generate_random_int`; NULL (the default) uses `mg_random` (the operating
+ system's source or the one `mg_set_random_fn` installed). Process-wide; any thread.
+ */
+void mg_uecc_set_rng(MG_UECC_RNG_Function rng_function);
+
+/*
+ `mg_uecc_get_rng()`: the function `mg_uecc_set_rng` installed, or NULL. Any thread.
+ */
+MG_UECC_RNG_Function mg_uecc_get_rng(void);
+
+/*
+ `mg_uecc_curve_private_key_size(curve)`: 32 or 48; 0 for an unknown curve. Any thread.
+ */
+int mg_uecc_curve_private_key_size(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_public_key_size(curve)`: 64 or 96 (X || Y); 0 for an unknown curve.
+ */
+int mg_uecc_curve_public_key_size(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_make_key(public_key, private_key, curve)`: a new key pair from the RNG
+ (`mg_uecc_set_rng`, else `mg_random`): `public_key` gets 2N bytes (X || Y, big-endian),
+ `private_key` N bytes (N = 32 for secp256r1). 1 on success, 0 on failure (RNG failure,
+ NULL, unknown curve); outputs are written only on success.
+ */
+int mg_uecc_make_key(uint8_t *public_key, uint8_t *private_key, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_shared_secret(public_key, private_key, secret, curve)`: ECDH; `secret` gets the
+ N-byte X coordinate of `private_key * public_key`. 1 on success; 0 when the public key is
+ not a point of the curve or the private key is not in 1..n-1 (micro-ecc computes with an
+ invalid public key; meerkat refuses it), or for NULL/unknown curve.
+ */
+int mg_uecc_shared_secret(const uint8_t *public_key,
+                          const uint8_t *private_key,
+                          uint8_t *secret,
+                          MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_compress(public_key, compressed, curve)`: `compressed` (N + 1 bytes) gets 0x02
+ or 0x03 (Y's parity) followed by X. No validation, as micro-ecc. NULL does nothing.
+ */
+void mg_uecc_compress(const uint8_t *public_key, uint8_t *compressed, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_decompress(compressed, public_key, curve)`: `public_key` (2N bytes) gets X || Y
+ of the compressed key. When `compressed` is not a point of the curve (bad prefix, X with
+ no square root) `public_key` is zero-filled, which `mg_uecc_valid_public_key` rejects
+ (micro-ecc writes a meaningless point). NULL does nothing.
+ */
+void mg_uecc_decompress(const uint8_t *compressed, uint8_t *public_key, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_valid_public_key(public_key, curve)`: 1 when X || Y is a point of the curve
+ (coordinates below p, not the point at infinity), else 0.
+ */
+int mg_uecc_valid_public_key(const uint8_t *public_key, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_compute_public_key(private_key, public_key, curve)`: `public_key` (2N bytes) =
+ `private_key * G`. 1 on success, 0 when the private key is not in 1..n-1.
+ */
+int mg_uecc_compute_public_key(const uint8_t *private_key,
+                               uint8_t *public_key,
+                               MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_sign(private_key, message_hash, hash_size, signature, curve)`: ECDSA signature
+ r || s (2N bytes, big-endian) of the hash (its leftmost N bytes when longer; left-padded
+ when shorter) with a random k from the RNG. 1 on success, 0 on failure (invalid private
+ key, RNG failure, NULL, unknown curve); `signature` is written only on success.
+ */
+int mg_uecc_sign(const uint8_t *private_key,
+                 const uint8_t *message_hash,
+                 unsigned int hash_size,
+                 uint8_t *signature,
+                 MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_sign_deterministic(private_key, message_hash, hash_size, hash_context,
+ signature, curve)`: ECDSA with RFC 6979's deterministic k, its HMAC built on the caller's
+ hash. The signatures are RFC 6979's (its published test vectors); Mongoose's micro-ecc
+ reads the generated k in native word order and so signs with a different, equally valid
+ k. 1 on success; 0 for an invalid private key, a context with a NULL callback or sizes
+ out of range, NULL, unknown curve.
+ */
+int mg_uecc_sign_deterministic(const uint8_t *private_key,
+                               const uint8_t *message_hash,
+                               unsigned int hash_size,
+                               const struct MG_UECC_HashContext *hash_context,
+                               uint8_t *signature,
+                               MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_verify(public_key, message_hash, hash_size, signature, curve)`: 1 when the
+ signature r || s is valid for the hash and key; 0 otherwise (also for a public key off
+ the curve, r or s outside 1..n-1, NULL, unknown curve).
+ */
+int mg_uecc_verify(const uint8_t *public_key,
+                   const uint8_t *message_hash,
+                   unsigned int hash_size,
+                   const uint8_t *signature,
+                   MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_vli_clear(vli, num_words)`: `vli = 0`.
+ */
+void mg_uecc_vli_clear(mg_uecc_word_t *vli, int8_t num_words);
+
+/*
+ `mg_uecc_vli_isZero(vli, num_words)`: 1 when `vli == 0`, else 0.
+ */
+mg_uecc_word_t mg_uecc_vli_isZero(const mg_uecc_word_t *vli, int8_t num_words);
+
+/*
+ `mg_uecc_vli_testBit(vli, bit)`: non-zero (the bit's value in its word) when bit `bit`
+ is set. A negative `bit` gives 0.
+ */
+mg_uecc_word_t mg_uecc_vli_testBit(const mg_uecc_word_t *vli, int16_t bit);
+
+/*
+ `mg_uecc_vli_numBits(vli, max_words)`: the number of significant bits.
+ */
+int16_t mg_uecc_vli_numBits(const mg_uecc_word_t *vli, int8_t max_words);
+
+/*
+ `mg_uecc_vli_set(dest, src, num_words)`: `dest = src`.
+ */
+void mg_uecc_vli_set(mg_uecc_word_t *dest, const mg_uecc_word_t *src, int8_t num_words);
+
+/*
+ `mg_uecc_vli_equal(left, right, num_words)`: 1 when equal, else 0 (every word read).
+ */
+mg_uecc_word_t mg_uecc_vli_equal(const mg_uecc_word_t *left,
+                                 const mg_uecc_word_t *right,
+                                 int8_t num_words);
+
+/*
+ `mg_uecc_vli_cmp(left, right, num_words)`: the sign of `left - right` (-1, 0, 1).
+ */
+int8_t mg_uecc_vli_cmp(const mg_uecc_word_t *left, const mg_uecc_word_t *right, int8_t num_words);
+
+/*
+ `mg_uecc_vli_rshift1(vli, num_words)`: `vli >>= 1`.
+ */
+void mg_uecc_vli_rshift1(mg_uecc_word_t *vli, int8_t num_words);
+
+/*
+ `mg_uecc_vli_add(result, left, right, num_words)`: `result = left + right`; returns the
+ carry. In place is fine.
+ */
+mg_uecc_word_t mg_uecc_vli_add(mg_uecc_word_t *result,
+                               const mg_uecc_word_t *left,
+                               const mg_uecc_word_t *right,
+                               int8_t num_words);
+
+/*
+ `mg_uecc_vli_sub(result, left, right, num_words)`: `result = left - right`; returns the
+ borrow. In place is fine.
+ */
+mg_uecc_word_t mg_uecc_vli_sub(mg_uecc_word_t *result,
+                               const mg_uecc_word_t *left,
+                               const mg_uecc_word_t *right,
+                               int8_t num_words);
+
+/*
+ `mg_uecc_vli_mult(result, left, right, num_words)`: `result = left * right`; `result`
+ has `2 * num_words` words.
+ */
+void mg_uecc_vli_mult(mg_uecc_word_t *result,
+                      const mg_uecc_word_t *left,
+                      const mg_uecc_word_t *right,
+                      int8_t num_words);
+
+/*
+ `mg_uecc_vli_square(result, left, num_words)`: `result = left^2` (`2 * num_words` words).
+ */
+void mg_uecc_vli_square(mg_uecc_word_t *result, const mg_uecc_word_t *left, int8_t num_words);
+
+/*
+ `mg_uecc_vli_modAdd(result, left, right, mod, num_words)`: `(left + right) % mod`, for
+ `left, right < mod`.
+ */
+void mg_uecc_vli_modAdd(mg_uecc_word_t *result,
+                        const mg_uecc_word_t *left,
+                        const mg_uecc_word_t *right,
+                        const mg_uecc_word_t *mod,
+                        int8_t num_words);
+
+/*
+ `mg_uecc_vli_modSub(result, left, right, mod, num_words)`: `(left - right) % mod`, for
+ `left, right < mod`.
+ */
+void mg_uecc_vli_modSub(mg_uecc_word_t *result,
+                        const mg_uecc_word_t *left,
+                        const mg_uecc_word_t *right,
+                        const mg_uecc_word_t *mod,
+                        int8_t num_words);
+
+/*
+ `mg_uecc_vli_mmod(result, product, mod, num_words)`: `result = product % mod`, `product`
+ having `2 * num_words` words (not modified). Any non-zero modulus; 0 for a zero one.
+ */
+void mg_uecc_vli_mmod(mg_uecc_word_t *result,
+                      mg_uecc_word_t *product,
+                      const mg_uecc_word_t *mod,
+                      int8_t num_words);
+
+/*
+ `mg_uecc_vli_modMult(result, left, right, mod, num_words)`: `(left * right) % mod`.
+ */
+void mg_uecc_vli_modMult(mg_uecc_word_t *result,
+                         const mg_uecc_word_t *left,
+                         const mg_uecc_word_t *right,
+                         const mg_uecc_word_t *mod,
+                         int8_t num_words);
+
+/*
+ `mg_uecc_vli_modSquare(result, left, mod, num_words)`: `left^2 % mod`.
+ */
+void mg_uecc_vli_modSquare(mg_uecc_word_t *result,
+                           const mg_uecc_word_t *left,
+                           const mg_uecc_word_t *mod,
+                           int8_t num_words);
+
+/*
+ `mg_uecc_vli_modInv(result, input, mod, num_words)`: `1 / input % mod` for an odd
+ modulus (the curve's p or n); 0 for a zero input or an even modulus.
+ */
+void mg_uecc_vli_modInv(mg_uecc_word_t *result,
+                        const mg_uecc_word_t *input,
+                        const mg_uecc_word_t *mod,
+                        int8_t num_words);
+
+/*
+ `mg_uecc_vli_mmod_fast(result, product, curve)`: `product % p` (`product` has twice the
+ curve's words). Same result as `mg_uecc_vli_mmod` with the curve's p.
+ */
+void mg_uecc_vli_mmod_fast(mg_uecc_word_t *result, mg_uecc_word_t *product, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_vli_modMult_fast(result, left, right, curve)`: `(left * right) % p`.
+ */
+void mg_uecc_vli_modMult_fast(mg_uecc_word_t *result,
+                              const mg_uecc_word_t *left,
+                              const mg_uecc_word_t *right,
+                              MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_vli_modSquare_fast(result, left, curve)`: `left^2 % p`.
+ */
+void mg_uecc_vli_modSquare_fast(mg_uecc_word_t *result,
+                                const mg_uecc_word_t *left,
+                                MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_vli_mod_sqrt(a, curve)`: `a = sqrt(a) % p` (a square root when `a` is a
+ quadratic residue).
+ */
+void mg_uecc_vli_mod_sqrt(mg_uecc_word_t *a, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_vli_nativeToBytes(bytes, num_bytes, native)`: `num_bytes` big-endian bytes of
+ the integer.
+ */
+void mg_uecc_vli_nativeToBytes(uint8_t *bytes, int num_bytes, const mg_uecc_word_t *native);
+
+/*
+ `mg_uecc_vli_bytesToNative(native, bytes, num_bytes)`: the integer from `num_bytes`
+ big-endian bytes (the `ceil(num_bytes / MG_UECC_WORD_SIZE)` words it covers are written).
+ */
+void mg_uecc_vli_bytesToNative(mg_uecc_word_t *native, const uint8_t *bytes, int num_bytes);
+
+/*
+ `mg_uecc_curve_num_words(curve)`: words of a coordinate; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_words(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_num_bytes(curve)`: bytes of a coordinate; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_bytes(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_num_bits(curve)`: bits of p; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_bits(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_num_n_words(curve)`: words of the order n; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_n_words(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_num_n_bytes(curve)`: bytes of the order n; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_n_bytes(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_num_n_bits(curve)`: bits of the order n; 0 for an unknown curve. Any thread.
+ */
+unsigned int mg_uecc_curve_num_n_bits(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_p(curve)`: the field prime p in native words (static, read-only); NULL for an unknown
+ curve. Any thread.
+ */
+const mg_uecc_word_t *mg_uecc_curve_p(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_n(curve)`: the group order n in native words (static, read-only); NULL for an unknown
+ curve. Any thread.
+ */
+const mg_uecc_word_t *mg_uecc_curve_n(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_G(curve)`: the generator, X's words then Y's, in native words (static, read-only); NULL for an unknown
+ curve. Any thread.
+ */
+const mg_uecc_word_t *mg_uecc_curve_G(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_curve_b(curve)`: the coefficient b in native words (static, read-only); NULL for an unknown
+ curve. Any thread.
+ */
+const mg_uecc_word_t *mg_uecc_curve_b(MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_valid_point(point, curve)`: 1 when the point (X's words then Y's) is on the
+ curve, not at infinity, with coordinates below p; else 0.
+ */
+int mg_uecc_valid_point(const mg_uecc_word_t *point, MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_point_mult(result, point, scalar, curve)`: `result = scalar * point` (points as
+ X's words then Y's; `scalar` has `mg_uecc_curve_num_n_words` words and is reduced mod n).
+ When the point is not on the curve or the product is the point at infinity, `result` is
+ zero-filled.
+ */
+void mg_uecc_point_mult(mg_uecc_word_t *result,
+                        const mg_uecc_word_t *point,
+                        const mg_uecc_word_t *scalar,
+                        MG_UECC_Curve curve);
+
+/*
+ `mg_uecc_generate_random_int(random, top, num_words)`: a random integer in 1..top-1 from
+ the RNG (`mg_uecc_set_rng`, else `mg_random`), by rejection (at most 64 draws). 1 on
+ success, 0 on failure (RNG failure, `top` <= 1, NULL); `random` is written only on
+ success.
+ */
+int mg_uecc_generate_random_int(mg_uecc_word_t *random,
+                                const mg_uecc_word_t *top,
+                                int8_t num_words);
+
+/*
+ `mg_gcm_initialize()`: nothing to set up in meerkat (Mongoose builds its AES tables);
+ returns 0. Calling it is harmless and optional.
+ */
+int mg_gcm_initialize(void);
+
+/*
+ `mg_aes_gcm_encrypt(output, input, input_length, key, key_len, iv, iv_len, aead,
+ aead_len, tag, tag_len)`: AES-GCM (key of 16, 24 or 32 bytes, any non-empty IV):
+ `output` gets the `input_length` bytes of ciphertext (it may be `input`), `tag` the first
+ `tag_len` (at most 16) bytes of the tag over `aead` and the ciphertext. 0 on success, -1
+ for a bad key, IV or tag length or NULL (Mongoose computes with an unset key instead).
+ No `mg_gcm_initialize` needed.
+ */
+int mg_aes_gcm_encrypt(unsigned char *output,
+                       const unsigned char *input,
+                       size_t input_length,
+                       const unsigned char *key,
+                       size_t key_len,
+                       const unsigned char *iv,
+                       size_t iv_len,
+                       unsigned char *aead,
+                       size_t aead_len,
+                       unsigned char *tag,
+                       size_t tag_len);
+
+/*
+ `mg_aes_gcm_decrypt(output, input, input_length, key, key_len, iv, iv_len, aead,
+ aead_len, tag, tag_len)`: checks the `tag_len`-byte tag (1 to 16) in constant time, then
+ writes the plaintext to `output`. 0 on success; -1 when the tag does not match (wrong
+ key, IV or aead, altered data), for bad lengths or NULL, and then `output` is untouched
+ (Mongoose writes the unauthenticated plaintext first, and accepts a 0-byte tag).
+ */
+int mg_aes_gcm_decrypt(unsigned char *output,
+                       const unsigned char *input,
+                       size_t input_length,
+                       const unsigned char *key,
+                       size_t key_len,
+                       const unsigned char *iv,
+                       size_t iv_len,
+                       unsigned char *aead,
+                       size_t aead_len,
+                       const unsigned char *tag,
+                       size_t tag_len);
+
+/*
+ `mg_chacha20_poly1305_encrypt(cipher_text, key, nonce, ad, ad_size, plain_text,
+ plain_text_size)`: RFC 8439 AEAD with a 32-byte key and 12-byte nonce; `cipher_text`
+ gets the ciphertext followed by the 16-byte tag. Returns `plain_text_size + 16`, or
+ `(size_t) -1` when the buffers overlap (as Mongoose) or for NULL.
+ */
+size_t mg_chacha20_poly1305_encrypt(uint8_t *cipher_text,
+                                    const uint8_t *key,
+                                    const uint8_t *nonce,
+                                    const uint8_t *ad,
+                                    size_t ad_size,
+                                    const uint8_t *plain_text,
+                                    size_t plain_text_size);
+
+/*
+ `mg_chacha20_poly1305_decrypt(plain_text, key, nonce, ad, ad_size, cipher_text,
+ cipher_text_size)`: checks the tag (the last 16 bytes of `cipher_text`), then writes the
+ `cipher_text_size - 16` bytes of plaintext. Returns that length, or `(size_t) -1` when
+ the tag does not match, the input is shorter than a tag (Mongoose underflows), the
+ buffers overlap, or for NULL; `plain_text` is then untouched.
+ */
+size_t mg_chacha20_poly1305_decrypt(uint8_t *plain_text,
+                                    const uint8_t *key,
+                                    const uint8_t *nonce,
+                                    const uint8_t *ad,
+                                    size_t ad_size,
+                                    const uint8_t *cipher_text,
+                                    size_t cipher_text_size);
+
+/*
+ `mg_tls_x25519(out, scalar, x1, clamp)`: X25519 (RFC 7748), `out = scalar * x1`, all
+ 32-byte little-endian. With `clamp` non-zero the scalar is clamped and the result must
+ not be zero (a low-order `x1`): 0 on success, -1 then (`out` still written, as
+ Mongoose). With `clamp` zero the scalar's 256 bits are used as given and 0 is returned.
+ -1 for NULL.
+ */
+int mg_tls_x25519(uint8_t *out, const uint8_t *scalar, const uint8_t *x1, int clamp);
+
+/*
+ `mg_rsa_mod_pow(mod, modsz, exp, expsz, msg, msgsz, out, outsz)`: `out = msg ^ exp mod
+ mod`, big-endian, constant time in the exponent's value. Mongoose's limits, after leading
+ zeros of `mod` and `exp` are ignored: an odd modulus of 256 to 512 bytes (2048 to 4096
+ bits), `exp` not longer, `msgsz` and `outsz` equal to the modulus' length, `msg < mod`.
+ 0 on success; -1 otherwise, with `out` zero-filled (when not NULL).
+ */
+int mg_rsa_mod_pow(const uint8_t *mod,
+                   size_t modsz,
+                   const uint8_t *exp,
+                   size_t expsz,
+                   const uint8_t *msg,
+                   size_t msgsz,
+                   uint8_t *out,
+                   size_t outsz);
+
+/*
+ `mg_rsa_crt_sign(em, em_len, dP, dP_len, dQ, dQ_len, p, p_len, q, q_len, qInv, qInv_len,
+ signature, sig_len)`: the RSA private-key operation on `em` (left-padded to `sig_len`,
+ which must be the byte length of n = p * q) by the CRT, with the result checked against
+ both primes. Limits as Mongoose: primes of 128 to 260 bytes, CRT exponents and qInv no
+ longer than their prime, `em` below n. 0 on success; -1 otherwise, `signature`
+ zero-filled.
+ */
+int mg_rsa_crt_sign(const uint8_t *em,
+                    size_t em_len,
+                    const uint8_t *dP,
+                    size_t dP_len,
+                    const uint8_t *dQ,
+                    size_t dQ_len,
+                    const uint8_t *p,
+                    size_t p_len,
+                    const uint8_t *q,
+                    size_t q_len,
+                    const uint8_t *qInv,
+                    size_t qInv_len,
+                    uint8_t *signature,
+                    size_t sig_len);
+
+/*
+ `mg_rsa_pkcs_verify(em, nlen, hash, hashlen)`: whether `em` (the `nlen`-byte result of
+ the public-key operation, e.g. `mg_rsa_mod_pow` with e) is the RSASSA-PKCS1-v1_5
+ encoding of the SHA-256 (`hashlen` 32) or SHA-384 (48) `hash`.
+ */
+bool mg_rsa_pkcs_verify(const uint8_t *em, size_t nlen, const uint8_t *hash, size_t hashlen);
+
+/*
+ `mg_rsa_verify(em, nlen, mhash)`: whether `em` (the `nlen`-byte result of the public-key
+ operation, 66 to 512 bytes) is a valid RSASSA-PSS encoding (SHA-256, MGF1-SHA-256,
+ 32-byte salt: TLS 1.3's rsa_pss_rsae_sha256) of the 32-byte hash `mhash`. Out-of-range
+ lengths give false (Mongoose 7.22 returns true for them: `return -1` in a bool function).
+ */
+bool mg_rsa_verify(const uint8_t *em, size_t nlen, const uint8_t *mhash);
+
+/*
+ `mg_uecc_parse_private_key(key, buf, len)`: the 32-byte P-256 private scalar of `key`,
+ an `EC PRIVATE KEY` (SEC 1) or `PRIVATE KEY` (PKCS #8) in PEM, or either in DER, into
+ `buf`. Returns 32, or 0 when `buf` is NULL, `len` < 32, or the key is not a P-256 private
+ key (another curve, malformed, encrypted). Mongoose declares it with its built-in TLS;
+ here it comes with the `crypto` feature, for keys used with `mg_uecc_sign`. Any thread.
+ */
+size_t mg_uecc_parse_private_key(struct mg_str key, uint8_t *buf, size_t len);
 
 /*
  `mg_dns_parse(buf, len, dm)`: parse a DNS message (at most 512 bytes, as Mongoose) into

@@ -418,4 +418,20 @@ extern void mg_dash_poll(struct mg_mgr *);
 extern void mg_mqtt_init(struct mg_mgr *);
 extern void mg_mqtt_poll(struct mg_mgr *);
 
+/* ---- Mongoose's built-in TLS primitives (meerkat.h declares the mg_* functions; feature
+ * `crypto`): the unprefixed names of their headers. */
+#define X25519_BYTES 32
+#ifdef __cplusplus
+extern "C" const uint8_t X25519_BASE_POINT[X25519_BYTES];
+#else
+extern const uint8_t X25519_BASE_POINT[X25519_BYTES];
+#endif
+#define RFC_8439_TAG_SIZE (16)
+#define RFC_8439_KEY_SIZE (32)
+#define RFC_8439_NONCE_SIZE (12)
+typedef int8_t wordcount_t;
+typedef int16_t bitcount_t;
+typedef int8_t cmpresult_t;
+typedef struct MG_UECC_HashContext MG_UECC_HashContext;
+
 #endif

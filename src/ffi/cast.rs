@@ -224,6 +224,39 @@ pub(crate) fn write_u32_at(base: *mut u8, size: usize, off: usize, v: u32) -> bo
     true
 }
 
+/// A copy of `n` values of C memory at `ptr` (NULL or misaligned with `n > 0`: an error).
+/// For inputs that may overlap an output (micro-ecc's "can modify in place"): the copy is
+/// taken before anything is written, and no reference into the C memory outlives this call.
+#[cfg_attr(not(feature = "crypto"), allow(dead_code))]
+pub(crate) fn copy_in<T: Copy>(ptr: *const T, n: usize) -> Result<alloc::vec::Vec<T>, c_int> {
+    if n == 0 {
+        return Ok(alloc::vec::Vec::new());
+    }
+    if ptr.is_null() || !ptr.is_aligned() || n > isize::MAX as usize / core::mem::size_of::<T>().max(1) {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: the caller promised `n` readable, initialised values at the non-NULL, aligned
+    // `ptr` for the duration of the call; the slice is copied and dropped here.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, n) }.to_vec())
+}
+
+/// Write `src` to C memory at `ptr` (NULL or misaligned with a non-empty `src`: an error).
+/// No Rust reference to the destination is created, so it may be memory an input was copied
+/// from with [`copy_in`].
+#[cfg_attr(not(feature = "crypto"), allow(dead_code))]
+pub(crate) fn copy_out<T: Copy>(ptr: *mut T, src: &[T]) -> Result<(), c_int> {
+    if src.is_empty() {
+        return Ok(());
+    }
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(MG_ERR_INVALID);
+    }
+    // SAFETY: the caller promised `src.len()` writable values at `ptr`; `src` is Rust-owned
+    // memory, so the two do not overlap.
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), ptr, src.len()) };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,8 @@ pub mod types;
 
 pub mod compat;
 pub mod conn;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod dash;
 pub mod dns;
 pub mod fs;
@@ -83,7 +85,12 @@ macro_rules! zero_fallback {
         }
     )*};
 }
-zero_fallback!(u8, u16, u32, u64, usize, i64, isize);
+zero_fallback!(u8, u16, u32, u64, usize, i8, i16, i64, isize);
+impl<T> Fallback for Option<T> {
+    fn fallback() -> Self {
+        None
+    }
+}
 impl<T> Fallback for *mut T {
     fn fallback() -> Self {
         core::ptr::null_mut()

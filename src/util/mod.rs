@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 pub mod clock;
 pub mod codec;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod dash;
 pub mod json;
 pub mod jwt;
