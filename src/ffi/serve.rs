@@ -128,14 +128,16 @@ fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
 
 /// Queue `r` on connection `h` of `m`.
 fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
-    // The arguments are made (UTF-8 checked) only when the line is written.
+    // The arguments are made only when the line is written. Bytes are shown escaped
+    // (`escape_ascii`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
+    // which was 1 KB of a static server's text for log lines alone.
     if crate::log::enabled(crate::log::LL_DEBUG) {
         crate::log::emit(
             crate::log::LL_DEBUG,
             format_args!(
                 "serve: {} {} -> {}",
-                String::from_utf8_lossy(req.method),
-                String::from_utf8_lossy(req.uri),
+                req.method.escape_ascii(),
+                req.uri.escape_ascii(),
                 r.status
             ),
         );

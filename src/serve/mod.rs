@@ -474,10 +474,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Some(root) = roots.root(fs, i) else {
         crate::log::emit(
             crate::log::LL_ERROR,
-            format_args!(
-                "serve: web root {} is not usable",
-                String::from_utf8_lossy(&roots.mounts[i].dir)
-            ),
+            format_args!("serve: web root {} is not usable", roots.mounts[i].dir.escape_ascii()),
         );
         return not_found(fs, opts);
     };
