@@ -1632,7 +1632,9 @@ long mg_http_upload(struct mg_conn c,
  expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
  `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
  `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
- `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+ `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Built without the `ssi`
+ feature (on by default): replies `501 SSI not enabled`, as Mongoose does without
+ `MG_ENABLE_SSI`. Owner thread.
  */
 void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath);
 

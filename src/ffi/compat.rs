@@ -560,6 +560,7 @@ pub extern "C" fn mg_http_upload(
 }
 
 /// All of the file at `path` in `fs`, or `None`.
+#[cfg(feature = "ssi")]
 fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
     let st = fs.stat(path).filter(|s| !s.dir)?;
     let mut f = fs.open(path, crate::fs::FS_READ).ok()?;
@@ -579,9 +580,17 @@ fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
 /// expanding its server-side includes (`<!--#include file="..." -->` relative to the file,
 /// `<!--#include virtual="..." -->` relative to `root`, 5 levels deep; see
 /// `meerkat::util::ssi`), read through `mg_fs_posix`. Difference from Mongoose: a missing
-/// `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Owner thread.
+/// `fullpath` gets 404 (Mongoose failed the connection with "OOM"). Built without the `ssi`
+/// feature (on by default): replies `501 SSI not enabled`, as Mongoose does without
+/// `MG_ENABLE_SSI`. Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *const c_char) {
+    #[cfg(not(feature = "ssi"))]
+    guard(|| {
+        let _ = (root, fullpath);
+        reply(c, 501, b"SSI not enabled\n");
+    });
+    #[cfg(feature = "ssi")]
     guard(|| {
         let (Ok(root), Ok(path)) = (cast::cstr_bytes_or_empty(root), cast::cstr_bytes(fullpath)) else {
             reply(c, 404, b"Not found\n");
