@@ -1813,18 +1813,21 @@ impl Mgr {
     }
 
     /// Up to `n` of the connections that [`Conn::eviction_age`] allows to close at the cap,
-    /// the oldest last. One pass over the table with a bounded heap: O(conns · log n).
+    /// the oldest last. One pass over the table keeping the `n` oldest in a sorted array
+    /// (binary search, then a shift of at most `n` entries; `n` is [`ACCEPT_BATCH`]): a
+    /// second `BinaryHeap` type beside the timers' cost 0.9 KB of code.
     fn oldest_evictable(conns: &Table<Conn>, n: usize) -> Vec<(u64, Handle)> {
-        let mut heap = alloc::collections::BinaryHeap::with_capacity(n + 1);
+        let mut v: Vec<(u64, Handle)> = Vec::with_capacity(n + 1);
         for (h, c) in conns.iter() {
             if let Some(age) = c.eviction_age() {
-                heap.push((age, h));
-                if heap.len() > n {
-                    heap.pop(); // the youngest of them
+                let e = (age, h);
+                let i = v.partition_point(|x| *x < e); // oldest first, for now
+                if i < n {
+                    v.insert(i, e);
+                    v.truncate(n); // the youngest goes
                 }
             }
         }
-        let mut v = heap.into_sorted_vec();
         v.reverse();
         v
     }
