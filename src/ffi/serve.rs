@@ -64,28 +64,54 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// The file system `opts.fs` names.
+/// The file system `opts.fs` names, each as [`ReadOnly`].
 enum FsChoice {
-    Posix,
-    Packed(Packed<CTable>),
-    C(CFs),
+    Posix(ReadOnly<crate::sys::PosixFs>),
+    Packed(ReadOnly<Packed<CTable>>),
+    C(ReadOnly<CFs>),
+}
+
+/// `T` with the reading half of [`Fs`] only, as the server uses it: the `dyn Fs` table the
+/// server is handed then names none of `T`'s writing methods (rename, remove, mkdir), which
+/// a program that only serves files would otherwise link (1.1 KB for POSIX and C file
+/// systems).
+struct ReadOnly<T>(T);
+
+impl<T: Fs> Fs for ReadOnly<T> {
+    fn stat(&self, path: &[u8]) -> Option<crate::fs::Stat> {
+        self.0.stat(path)
+    }
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
+        self.0.list(dir, f)
+    }
+    fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn crate::fs::File>, crate::Error> {
+        self.0.open(path, flags)
+    }
+    fn canonical(&self, path: &[u8]) -> Option<Vec<u8>> {
+        self.0.canonical(path)
+    }
+    fn has_links(&self) -> bool {
+        self.0.has_links()
+    }
 }
 
 impl FsChoice {
     fn of(fs: *mut c_void) -> Result<FsChoice, c_int> {
         let fs = fs.cast_const().cast::<mg_fs>();
         if fs.is_null() || CFs::is_posix(fs) {
-            Ok(FsChoice::Posix)
+            Ok(FsChoice::Posix(ReadOnly(crate::sys::PosixFs)))
         } else if CFs::is_packed(fs) {
-            Ok(FsChoice::Packed(Packed::new(CTable::current())))
+            Ok(FsChoice::Packed(ReadOnly(Packed::new(CTable::current()))))
         } else {
-            CFs::from_ptr(fs).map(FsChoice::C).ok_or(MG_ERR_INVALID)
+            CFs::from_ptr(fs)
+                .map(|c| FsChoice::C(ReadOnly(c)))
+                .ok_or(MG_ERR_INVALID)
         }
     }
 
     fn get(&self) -> &dyn Fs {
         match self {
-            FsChoice::Posix => &crate::sys::PosixFs,
+            FsChoice::Posix(p) => p,
             FsChoice::Packed(p) => p,
             FsChoice::C(c) => c,
         }
@@ -95,7 +121,10 @@ impl FsChoice {
 /// The checked options (`opts` may be NULL: defaults) and the file system they name.
 fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'a>, FsChoice), c_int> {
     let Some(o) = opts else {
-        return Ok((serve::Options::default(), FsChoice::Posix));
+        return Ok((
+            serve::Options::default(),
+            FsChoice::Posix(ReadOnly(crate::sys::PosixFs)),
+        ));
     };
     let fs = FsChoice::of(o.fs)?;
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
