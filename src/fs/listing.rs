@@ -68,14 +68,15 @@ fn push_date(out: &mut Vec<u8>, t: u64) {
 /// code instead of core's sorts (the stable one was 4.5 KB of http-hello's text, for this
 /// one call). Unstable, which cannot show here: no two rows have the same name.
 fn heapsort<T: Ord>(v: &mut [T]) {
-    // Moves v[root] down the max-heap v[..end].
+    // Moves v[root] down the max-heap v[..end] (end <= v.len()).
     fn sift<T: Ord>(v: &mut [T], mut root: usize, end: usize) {
+        let Some(v) = v.get_mut(..end) else { return };
         loop {
             let mut child = 2 * root + 1;
-            if child >= end {
+            if child >= v.len() {
                 return;
             }
-            if child + 1 < end && v[child] < v[child + 1] {
+            if child + 1 < v.len() && v[child] < v[child + 1] {
                 child += 1;
             }
             if v[root] >= v[child] {
