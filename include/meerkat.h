@@ -1789,7 +1789,9 @@ long mg_http_upload(struct mg_conn c,
  `meerkat::util::ssi`), read through `mg_fs_posix`; an included file whose path leads out
  of `root` through a symbolic link is left out, as `mg_http_serve_dir` refuses it.
  Differences from Mongoose: a missing `fullpath` gets 404 (Mongoose failed the connection
- with "OOM"); Mongoose follows links out of the root. Owner thread.
+ with "OOM"); Mongoose follows links out of the root. Built without the `ssi` feature (on
+ by default): replies `501 SSI not enabled`, as Mongoose does without `MG_ENABLE_SSI`.
+ Owner thread.
  */
 void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath);
 

@@ -67,10 +67,14 @@ struct Line(heapless::String<LINE_MAX>);
 
 impl Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for ch in s.chars() {
-            if self.0.len() + ch.len_utf8() > LINE_MAX - 2 || self.0.push(ch).is_err() {
-                break;
-            }
+        // Whole characters that fit, copied at once (`get`, not indexing: a str slice's
+        // panic path links core's character-escaping tables).
+        let mut n = s.len().min((LINE_MAX - 2).saturating_sub(self.0.len()));
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        if let Some(part) = s.get(..n) {
+            let _ = self.0.push_str(part);
         }
         Ok(())
     }
@@ -127,4 +131,24 @@ macro_rules! mlog {
             $crate::log::emit(lvl, format_args!($($arg)*))
         }
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_whole_characters_and_room_for_the_line_end() {
+        let mut l = Line(heapless::String::new());
+        let _ = write!(l, "ab{}", 7);
+        assert_eq!(l.0.as_str(), "ab7");
+        // 3-byte characters from an odd offset: the cut falls inside one of them.
+        let long = "€".repeat(LINE_MAX);
+        let _ = l.write_str(&long);
+        assert!(l.0.len() <= LINE_MAX - 2 && l.0.len() > LINE_MAX - 5, "{}", l.0.len());
+        assert!(l.0.as_str()[3..].chars().all(|c| c == '€'));
+        assert!(l.0.push_str("\r\n").is_ok());
+        let _ = l.write_str("more");
+        assert!(l.0.ends_with("€\r\n"));
+    }
 }

@@ -161,3 +161,56 @@ fn the_no_std_archive_serves_http_from_a_c_program() {
 
     child.stop(); // SIGTERM: mg_mgr_free, "bye", exit status 0
 }
+
+/// Built without default features there are no server-side includes (feature `ssi`): a file
+/// matching `ssi_pattern`, and `mg_http_serve_ssi`, get `501 SSI not enabled` (as Mongoose
+/// without `MG_ENABLE_SSI`), while the directory's listing (names in order) and its plain
+/// files are served as usual.
+#[test]
+fn the_no_std_archive_has_no_ssi_but_lists_directories() {
+    {
+        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
+        cargo("build", &[]);
+    }
+    let lib = target_dir().join("footprint/libmeerkat.a");
+    let bin = target_dir().join("nostd-serve");
+    link(&root().join("tests/c/nostd_serve.c"), &bin, &lib);
+
+    let www = TempDir::new("nostd-serve");
+    let page = "<p><!--#include virtual=\"/b.txt\" --></p>";
+    for (name, data) in [("page.shtml", page), ("b.txt", "bee"), ("a.txt", "a"), ("c.txt", "sea")] {
+        std::fs::write(www.path(name), data).expect("write file");
+    }
+    std::fs::create_dir_all(www.path("sub")).expect("mkdir");
+
+    let port = common::cbuild::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = www.dir().to_str().expect("utf-8 temp path").to_string();
+    let mut child = Child::start(&bin, &[&url, &dir]);
+    child.wait_line("ready", |l| l == "ready");
+
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let (status, body) = get(&mut s, "/page.shtml");
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).trim()),
+        (501, "SSI not enabled")
+    );
+    let (status, body) = get(&mut s, "/ssi/page.shtml");
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).trim()),
+        (501, "SSI not enabled")
+    );
+    assert_eq!(get(&mut s, "/b.txt"), (200, b"bee".to_vec()));
+    let (status, body) = get(&mut s, "/");
+    assert_eq!(status, 200);
+    let page = String::from_utf8_lossy(&body);
+    // Directories first, then files, each by name.
+    let order: Vec<usize> = ["\"sub/\"", "\"a.txt\"", "\"b.txt\"", "\"c.txt\"", "\"page.shtml\""]
+        .iter()
+        .map(|n| page.find(n).unwrap_or_else(|| panic!("{n} not in the listing: {page}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "listing out of order: {page}");
+    drop(s);
+    child.kill();
+}

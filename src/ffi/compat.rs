@@ -580,6 +580,7 @@ pub extern "C" fn mg_http_upload(
 }
 
 /// All of the file at `path` in `fs`, or `None`.
+#[cfg(feature = "ssi")]
 fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
     let st = fs.stat(path).filter(|s| !s.dir)?;
     let mut f = fs.open(path, crate::fs::FS_READ).ok()?;
@@ -601,9 +602,17 @@ fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
 /// `meerkat::util::ssi`), read through `mg_fs_posix`; an included file whose path leads out
 /// of `root` through a symbolic link is left out, as `mg_http_serve_dir` refuses it.
 /// Differences from Mongoose: a missing `fullpath` gets 404 (Mongoose failed the connection
-/// with "OOM"); Mongoose follows links out of the root. Owner thread.
+/// with "OOM"); Mongoose follows links out of the root. Built without the `ssi` feature (on
+/// by default): replies `501 SSI not enabled`, as Mongoose does without `MG_ENABLE_SSI`.
+/// Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *const c_char) {
+    #[cfg(not(feature = "ssi"))]
+    guard(|| {
+        let _ = (root, fullpath);
+        reply(c, 501, b"SSI not enabled\n");
+    });
+    #[cfg(feature = "ssi")]
     guard(|| {
         let (Ok(root), Ok(path)) = (cast::cstr_bytes_or_empty(root), cast::cstr_bytes(fullpath)) else {
             reply(c, 404, b"Not found\n");

@@ -483,25 +483,26 @@ impl CFs {
     /// Whether `fs` is `&mg_fs_posix`, or a copy of it (`struct mg_fs my = mg_fs_posix;`):
     /// the server uses its own POSIX implementation for it, which resolves symbolic links
     /// (a copy taken through [`CFs`] would be confined lexically only) and has `sendfile`.
+    /// Only the three entries are compared, also for the original: naming `mg_fs_posix`
+    /// here would link all of its functions into every program that serves files.
     pub fn is_posix(fs: *const mg_fs) -> bool {
-        core::ptr::eq(fs, &raw const mg_fs_posix)
-            || cast::read(fs).is_ok_and(|t| {
-                // Addresses of functions of this crate, not generic: each has one.
-                t.st.map(|f| f as *const () as usize) == Some(posix_st as *const () as usize)
-                    && t.op.map(|f| f as *const () as usize) == Some(posix_op as *const () as usize)
-                    && t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize)
-            })
+        cast::read(fs).is_ok_and(|t| {
+            // Addresses of functions of this crate, not generic: each has one.
+            t.st.map(|f| f as *const () as usize) == Some(posix_st as *const () as usize)
+                && t.op.map(|f| f as *const () as usize) == Some(posix_op as *const () as usize)
+                && t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize)
+        })
     }
 
     /// Whether `fs` is `&mg_fs_packed` (or a copy of it), which the server reads as the
     /// core's [`Packed`] over `mg_mem_files` without going through C calls.
+    /// As [`CFs::is_posix`], by the entries only.
     pub fn is_packed(fs: *const mg_fs) -> bool {
-        core::ptr::eq(fs, &raw const mg_fs_packed)
-            || cast::read(fs).is_ok_and(|t| {
-                t.st.map(|f| f as *const () as usize) == Some(packed_st as *const () as usize)
-                    && t.op.map(|f| f as *const () as usize) == Some(packed_op as *const () as usize)
-                    && t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize)
-            })
+        cast::read(fs).is_ok_and(|t| {
+            t.st.map(|f| f as *const () as usize) == Some(packed_st as *const () as usize)
+                && t.op.map(|f| f as *const () as usize) == Some(packed_op as *const () as usize)
+                && t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize)
+        })
     }
 }
 

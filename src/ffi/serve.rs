@@ -64,30 +64,56 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// The file system a `struct mg_fs *` names: meerkat's own POSIX and packed ones for
-/// `mg_fs_posix`/`mg_fs_packed` (the POSIX one resolves symbolic links, so paths can be
-/// confined to a root), otherwise the C table.
+/// The file system a `struct mg_fs *` names, each as [`ReadOnly`]: meerkat's own POSIX and
+/// packed ones for `mg_fs_posix`/`mg_fs_packed` (the POSIX one resolves symbolic links, so
+/// paths can be confined to a root), otherwise the C table.
 pub(crate) enum FsChoice {
-    Posix,
-    Packed(Packed<CTable>),
-    C(CFs),
+    Posix(ReadOnly<crate::sys::PosixFs>),
+    Packed(ReadOnly<Packed<CTable>>),
+    C(ReadOnly<CFs>),
+}
+
+/// `T` with the reading half of [`Fs`] only, as the server uses it: the `dyn Fs` table the
+/// server is handed then names none of `T`'s writing methods (rename, remove, mkdir), which
+/// a program that only serves files would otherwise link (1.1 KB for POSIX and C file
+/// systems).
+pub(crate) struct ReadOnly<T>(T);
+
+impl<T: Fs> Fs for ReadOnly<T> {
+    fn stat(&self, path: &[u8]) -> Option<crate::fs::Stat> {
+        self.0.stat(path)
+    }
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
+        self.0.list(dir, f)
+    }
+    fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn crate::fs::File>, crate::Error> {
+        self.0.open(path, flags)
+    }
+    fn canonical(&self, path: &[u8]) -> Option<Vec<u8>> {
+        self.0.canonical(path)
+    }
+    fn has_links(&self) -> bool {
+        self.0.has_links()
+    }
 }
 
 impl FsChoice {
     pub(crate) fn of(fs: *mut c_void) -> Result<FsChoice, c_int> {
         let fs = fs.cast_const().cast::<mg_fs>();
         if fs.is_null() || CFs::is_posix(fs) {
-            Ok(FsChoice::Posix)
+            Ok(FsChoice::Posix(ReadOnly(crate::sys::PosixFs)))
         } else if CFs::is_packed(fs) {
-            Ok(FsChoice::Packed(Packed::new(CTable::current())))
+            Ok(FsChoice::Packed(ReadOnly(Packed::new(CTable::current()))))
         } else {
-            CFs::from_ptr(fs).map(FsChoice::C).ok_or(MG_ERR_INVALID)
+            CFs::from_ptr(fs)
+                .map(|c| FsChoice::C(ReadOnly(c)))
+                .ok_or(MG_ERR_INVALID)
         }
     }
 
     pub(crate) fn get(&self) -> &dyn Fs {
         match self {
-            FsChoice::Posix => &crate::sys::PosixFs,
+            FsChoice::Posix(p) => p,
             FsChoice::Packed(p) => p,
             FsChoice::C(c) => c,
         }
@@ -97,7 +123,10 @@ impl FsChoice {
 /// The checked options (`opts` may be NULL: defaults) and the file system they name.
 fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'a>, FsChoice), c_int> {
     let Some(o) = opts else {
-        return Ok((serve::Options::default(), FsChoice::Posix));
+        return Ok((
+            serve::Options::default(),
+            FsChoice::Posix(ReadOnly(crate::sys::PosixFs)),
+        ));
     };
     let fs = FsChoice::of(o.fs)?;
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
@@ -130,14 +159,16 @@ fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
 
 /// Queue `r` on connection `h` of `m`.
 fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
-    // The arguments are made (UTF-8 checked) only when the line is written.
+    // The arguments are made only when the line is written. Bytes are shown escaped
+    // (`escape_ascii`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
+    // which was 1 KB of a static server's text for log lines alone.
     if crate::log::enabled(crate::log::LL_DEBUG) {
         crate::log::emit(
             crate::log::LL_DEBUG,
             format_args!(
                 "serve: {} {} -> {}",
-                String::from_utf8_lossy(req.method),
-                String::from_utf8_lossy(req.uri),
+                req.method.escape_ascii(),
+                req.uri.escape_ascii(),
                 r.status
             ),
         );

@@ -79,6 +79,37 @@ x.getAttribute('data-k')-y.getAttribute('data-k'));});\
 rows.forEach(function(r){tb.appendChild(r);});tb.setAttribute('data-col',c);tb.setAttribute('data-ord',o);});\
 </script>";
 
+/// Sorts `v` ascending. In place and O(n log n), like `slice::sort_unstable`, in ~200 bytes of
+/// code instead of core's sorts (the stable one was 4.5 KB of http-hello's text, for this
+/// one call). Unstable, which cannot show here: no two rows have the same name.
+fn heapsort<T: Ord>(v: &mut [T]) {
+    // Moves v[root] down the max-heap v[..end] (end <= v.len()).
+    fn sift<T: Ord>(v: &mut [T], mut root: usize, end: usize) {
+        let Some(v) = v.get_mut(..end) else { return };
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= v.len() {
+                return;
+            }
+            if child + 1 < v.len() && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
 /// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
 /// title; links are relative, so `uri` should end with `/`).
 pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
@@ -96,7 +127,7 @@ pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
             Some((!st.dir, n, st.mtime.max(0) as u64, st.size))
         })
         .collect();
-    rows.sort();
+    heapsort(&mut rows);
     let mut out = Vec::with_capacity(512 + rows.len() * 128);
     out.extend_from_slice(b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
     push_html(&mut out, uri);
@@ -175,6 +206,23 @@ mod tests {
             mtime: 0,
         },
     ];
+
+    #[test]
+    fn heapsort_sorts_like_sort() {
+        let mut seed = 12345u32;
+        for n in 0..70 {
+            let mut v: Vec<u32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    seed >> 26 // small range: duplicates too
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort();
+            heapsort(&mut v);
+            assert_eq!(v, want, "n = {n}");
+        }
+    }
 
     #[test]
     fn dates_invert_timegm() {

@@ -3,7 +3,6 @@
 //! epoch, UTC; leap seconds do not exist here (a `:60` second is read as `:59`).
 
 use crate::prelude::*;
-use core::fmt::Write as _;
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
 const LONG_DAYS: [&str; 7] = [
@@ -44,34 +43,28 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT` for `secs` since the epoch (negative: before 1970).
+/// The first and the last second an HTTP-date can show (its year has four digits):
+/// 0000-01-01 00:00:00 and 9999-12-31 23:59:59.
+const FIRST: i64 = -62_167_219_200;
+const LAST: i64 = 253_402_300_799;
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for `secs` since the epoch (negative: before 1970),
+/// clamped to the years 0000..=9999 that the format can show.
 pub fn format(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let wd = DAYS[days.rem_euclid(7) as usize];
-    let mut s = String::with_capacity(29);
-    let _ = write!(
-        s,
-        "{wd}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        MONTHS[(m - 1) as usize],
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
-    s
+    let mut out = Vec::with_capacity(29);
+    format_to(secs, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// [`format()`], appended to `out` without `fmt` or an allocation of its own (years
-/// 0..=9999; others go through [`format()`]).
+/// [`format()`], appended to `out` without `fmt` or an allocation of its own. A time
+/// outside the years 0000..=9999 is shown as the nearest one inside: a later time as the
+/// last second of 9999 (a client's `If-Modified-Since` with it then never yields a `304`
+/// for the file), rather than a five-digit year that no recipient parses.
 pub fn format_to(secs: i64, out: &mut Vec<u8>) {
+    let secs = secs.clamp(FIRST, LAST);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        out.extend_from_slice(format(secs).as_bytes());
-        return;
-    }
     let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
     out.extend_from_slice(DAYS[days.rem_euclid(7) as usize].as_bytes());
     out.extend_from_slice(b", ");
@@ -172,6 +165,13 @@ mod tests {
         assert_eq!(format(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(format(4_102_444_799), "Thu, 31 Dec 2099 23:59:59 GMT");
         assert_eq!(format(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+        // Four-digit years only: the ends of 0000..=9999 and beyond them.
+        assert_eq!(format(FIRST), "Sat, 01 Jan 0000 00:00:00 GMT");
+        assert_eq!(format(FIRST - 1), "Sat, 01 Jan 0000 00:00:00 GMT");
+        assert_eq!(format(LAST), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(format(LAST + 1), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(format(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(format(i64::MIN), "Sat, 01 Jan 0000 00:00:00 GMT");
     }
 
     #[test]

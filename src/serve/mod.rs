@@ -37,7 +37,8 @@
 //! - Server-side includes: a file whose path (root joined with the request path) matches
 //!   `ssi_pattern` (Mongoose's glob, [`crate::util::str::match_glob`]) is sent as
 //!   `text/html` after [`crate::util::ssi::expand`], its includes read from the same file
-//!   system and confined to the root like requests.
+//!   system and confined to the root like requests. Without the `ssi` feature (on by
+//!   default) such a file gets `501` instead.
 //! - `extra_headers` appear in every response, error responses included.
 #![forbid(unsafe_code)]
 
@@ -474,10 +475,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Some(root) = roots.root(fs, i) else {
         crate::log::emit(
             crate::log::LL_ERROR,
-            format_args!(
-                "serve: web root {} is not usable",
-                String::from_utf8_lossy(&roots.mounts[i].dir)
-            ),
+            format_args!("serve: web root {} is not usable", roots.mounts[i].dir.escape_ascii()),
         );
         return not_found(fs, opts);
     };
@@ -549,10 +547,12 @@ fn serve_path(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>
 /// Most bytes of files read for one SSI page (its includes together): a page is built in
 /// memory, so a file system holding a huge file must not make it grow without bound.
 /// Includes past the budget are dropped; a page whose own file exceeds it is `404`.
+#[cfg(feature = "ssi")]
 pub const SSI_MAX_BYTES: u64 = 1 << 20;
 
 /// All of the regular file `p` of `fs` (canonical: a final link put there since is not
 /// followed), if it fits in `budget` (which it is taken from).
+#[cfg(feature = "ssi")]
 fn read_all(fs: &dyn Fs, p: &[u8], budget: &mut u64) -> Option<Vec<u8>> {
     let mut f = open_regular(fs, p, true).ok()?;
     if f.size > *budget {
@@ -573,6 +573,7 @@ fn read_all(fs: &dyn Fs, p: &[u8], budget: &mut u64) -> Option<Vec<u8>> {
 
 /// The SSI expansion of `t` ([`crate::util::ssi`]) as a `200 text/html` page; included
 /// files are read from `fs` and confined to the root like request paths.
+#[cfg(feature = "ssi")]
 fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
     let root = t.root.unwrap_or_default();
     let mut budget = SSI_MAX_BYTES;
@@ -584,6 +585,12 @@ fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
         return not_found(fs, opts);
     };
     html_page(body, opts)
+}
+
+/// Without the `ssi` feature: `501`, as Mongoose built without `MG_ENABLE_SSI` answers.
+#[cfg(not(feature = "ssi"))]
+fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
+    text(501, &[], "SSI not enabled\n", opts)
 }
 
 /// `fs` as the listing of a directory sees it: entries that lead out of `root` (through a

@@ -155,7 +155,7 @@ pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]
     } else {
         crate::log::emit(
             crate::log::LL_DEBUG,
-            format_args!("serve: {} resolves outside the web root", String::from_utf8_lossy(p)),
+            format_args!("serve: {} resolves outside the web root", p.escape_ascii()),
         );
         Err(Miss::NotFound)
     }

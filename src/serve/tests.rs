@@ -557,6 +557,7 @@ fn packed_gzip_only_files() {
     assert_eq!(field(&r, "Location").unwrap(), "/inc/");
 }
 
+#[cfg(feature = "ssi")]
 #[test]
 fn ssi_pattern_expands_matching_files() {
     let fs = crate::fs::packed::Packed::new(&PACKED[..]);
@@ -574,6 +575,24 @@ fn ssi_pattern_expands_matching_files() {
     assert_eq!(body(r), PACKED[2].data);
 }
 
+/// Without the `ssi` feature a matching file is `501`, as in Mongoose without SSI.
+#[cfg(not(feature = "ssi"))]
+#[test]
+fn ssi_pattern_without_the_feature_is_501() {
+    let fs = crate::fs::packed::Packed::new(&PACKED[..]);
+    let mut cache = RootCache::default();
+    let opts = Options {
+        ssi_pattern: b"#.shtml",
+        ..Default::default()
+    };
+    let r = super::serve_dir(&get("/page.shtml", &[]), &fs, &mut cache, b"/web", &opts);
+    assert_eq!(r.status, 501);
+    assert_eq!(body(r), b"SSI not enabled\n");
+    let r = super::serve_dir(&get("/page.shtml", &[]), &fs, &mut cache, b"/web", &Options::default());
+    assert_eq!(body(r), PACKED[2].data);
+}
+
+#[cfg(feature = "ssi")]
 #[test]
 fn ssi_includes_stay_in_the_root() {
     let t = Tree::new("ssi");

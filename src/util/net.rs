@@ -112,16 +112,17 @@ pub fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
             }
         }
         Some(i) => {
-            let (head, tail) = (&s[..i], &s[i + 2..]);
-            let mut h = [0u16; 8];
+            // The head's groups go straight to the front; the tail's are moved to the end
+            // (by iterators: no index arithmetic, so no bounds-check panics).
+            let nh = v6_groups(s.get(..i)?, &mut words, false)?;
             let mut t = [0u16; 8];
-            let nh = v6_groups(head, &mut h, false)?;
-            let nt = v6_groups(tail, &mut t, true)?;
+            let nt = v6_groups(s.get(i + 2..)?, &mut t, true)?;
             if nh + nt > 7 {
                 return None;
             }
-            words[..nh].copy_from_slice(&h[..nh]);
-            words[8 - nt..].copy_from_slice(&t[..nt]);
+            for (w, x) in words.iter_mut().rev().zip(t.iter().take(nt).rev()) {
+                *w = *x;
+            }
         }
     }
     let mut out = [0u8; 16];
