@@ -8,7 +8,8 @@
 //! P-384 one for `mg_uecc_parse_private_key`. Built with `-Wall -Wextra -Werror`, plain and under
 //! ASan + UBSan.
 //!
-//! gcc and openssl are required: without them these tests fail, they do not skip.
+//! gcc is required and openssl is installed by `scripts/setup.sh openssl` when missing:
+//! without them these tests fail, they do not skip.
 
 mod common;
 
@@ -72,6 +73,7 @@ fn hex(b: &[u8]) -> String {
 fn vectors() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        common::tools::setup(&["openssl"], &[("openssl", &["version"])]);
         let dir = out_dir().join(format!("crypto-vectors-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("msg.bin"), MSG).unwrap();
