@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::cbuild::{compile_c, out_dir, root, Flavor};
+use common::cbuild::{compile_c, out_dir, root, run_checks, Flavor};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -184,22 +184,7 @@ fn run(flavor: Flavor) {
     let src = root().join("tests/c/crypto_api.c");
     let inc = format!("-I{}", vectors().display());
     let bin = compile_c(&format!("crypto_api-{flavor:?}"), &[&src], &[&inc], flavor);
-    let out = Command::new(&bin)
-        .env("ASAN_OPTIONS", "halt_on_error=1:detect_leaks=1")
-        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-        .output()
-        .expect("run crypto_api");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = format!(
-        "status {}\n--- stdout\n{stdout}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{report}");
-    let verdict = stdout.lines().find(|l| l.ends_with(" failed")).expect("a verdict line");
-    assert!(verdict.ends_with(", 0 failed"), "{report}");
-    let passed: u32 = verdict.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 200, "only {passed} checks ran:\n{report}");
+    run_checks(&mut Command::new(&bin), "crypto_api", 200);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::cbuild::{compile_c, out_dir, root, Flavor};
+use common::cbuild::{compile_c, out_dir, root, run_checks, Flavor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -54,14 +54,7 @@ fn fs_api(flavor: Flavor) {
     pack(&dir, &[], &packed);
     let src = root().join("tests/c/fs_api.c");
     let bin = compile_c(&format!("fs_api-{flavor:?}"), &[&src, &packed], &[], flavor);
-    let out = run(&bin, &[&dir.join("posix")], None);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = format!("{}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{report}");
-    let verdict = stdout.lines().find(|l| l.ends_with(" failed")).expect("a verdict line");
-    assert!(verdict.ends_with(", 0 failed"), "{report}");
-    let passed: u32 = verdict.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 38, "only {passed} checks ran:\n{report}");
+    run_checks(Command::new(&bin).arg(dir.join("posix")), "fs_api", 38);
 }
 
 #[test]

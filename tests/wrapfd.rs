@@ -7,28 +7,13 @@
 
 mod common;
 
-use common::cbuild::{compile_c, root, Flavor};
-use common::proc::{describe, run_limited};
+use common::cbuild::{compile_c, root, run_checks, Flavor};
 use std::process::Command;
-use std::time::Duration;
 
 fn wrapfd(flavor: Flavor) {
     let src = root().join("tests/c/wrapfd.c");
     let bin = compile_c(&format!("wrapfd-{flavor:?}"), &[&src], &[], flavor);
-    let out = run_limited(
-        Command::new(&bin)
-            .env("ASAN_OPTIONS", "halt_on_error=1:detect_leaks=1")
-            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"),
-        Duration::from_secs(60),
-        "wrapfd",
-    );
-    let report = describe(&out);
-    assert!(out.status.success(), "{report}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let verdict = stdout.lines().find(|l| l.ends_with(" failed")).expect("a verdict line");
-    assert!(verdict.ends_with(", 0 failed"), "{report}");
-    let passed: u32 = verdict.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 35, "only {passed} checks ran:\n{report}");
+    run_checks(&mut Command::new(&bin), "wrapfd", 35);
 }
 
 #[test]

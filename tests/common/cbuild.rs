@@ -133,3 +133,23 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Run a C program built on `tests/c/check.h` (sanitizers set to stop at their first
+/// report), with a time limit, and assert its verdict line: `N passed, 0 failed` with N at
+/// least `min`. Its stdout, for further checks.
+pub fn run_checks(cmd: &mut Command, what: &str, min: u32) -> String {
+    cmd.env("ASAN_OPTIONS", "halt_on_error=1:detect_leaks=1")
+        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+    let out = super::proc::run_limited(cmd, std::time::Duration::from_secs(120), what);
+    let report = super::proc::describe(&out);
+    assert!(out.status.success(), "{report}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let verdict = stdout
+        .lines()
+        .find(|l| l.ends_with(" failed"))
+        .unwrap_or_else(|| panic!("{what}: no verdict line\n{report}"));
+    assert!(verdict.ends_with(", 0 failed"), "{report}");
+    let passed: u32 = verdict.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(passed >= min, "{what}: only {passed} checks ran\n{report}");
+    stdout
+}
