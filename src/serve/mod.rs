@@ -320,18 +320,29 @@ struct Target<'p> {
 /// The precompressed sibling, if it is a regular file (inside the root, when there is one).
 /// A plain `stat` first: the sibling is usually absent, and then nothing is resolved.
 fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
-    let mut gz = Vec::with_capacity(t.requested.len() + 3);
-    gz.extend_from_slice(t.requested);
-    gz.extend_from_slice(b".gz");
-    if !fs.stat(&gz)?.regular {
+    // The name is built on the stack when short (the sibling is usually absent: no heap
+    // copy for a name only asked about).
+    let n = t.requested.len() + 3;
+    let mut stack = [0u8; 256];
+    let mut heap = Vec::new();
+    let gz: &mut [u8] = if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, 0);
+        &mut heap
+    };
+    gz[..n - 3].copy_from_slice(t.requested);
+    gz[n - 3..].copy_from_slice(b".gz");
+    let gz: &[u8] = gz;
+    if !fs.stat(gz)?.regular {
         return None;
     }
     match t.root {
         Some(root) => {
-            let (c, st) = path::confine_stat(fs, &gz, root).ok()?;
+            let (c, st) = path::confine_stat(fs, gz, root).ok()?;
             st.regular.then(|| c.into_owned())
         }
-        None => Some(gz),
+        None => Some(gz.to_vec()),
     }
 }
 

@@ -860,6 +860,24 @@ impl crate::fs::Fs for PosixFs {
     fn has_links(&self) -> bool {
         true
     }
+    /// On Linux the result is resolved into a `PATH_MAX` buffer on the stack (not
+    /// initialised: realpath writes the NUL-terminated path), saving the C library's heap
+    /// copy of it on each static file request; elsewhere (small task stacks) realpath
+    /// allocates the result.
+    #[cfg(target_os = "linux")]
+    fn canonical(&self, path: &[u8]) -> Option<Vec<u8>> {
+        let mut buf = core::mem::MaybeUninit::<[libc::c_char; libc::PATH_MAX as usize]>::uninit();
+        // SAFETY: `p` is NUL-terminated and `buf` has the PATH_MAX bytes realpath may write;
+        // on success it returns `buf`, holding a NUL-terminated path.
+        unsafe {
+            let r = with_cpath(path, |p| libc::realpath(p, buf.as_mut_ptr().cast()))?;
+            if r.is_null() {
+                return None;
+            }
+            Some(core::ffi::CStr::from_ptr(r).to_bytes().to_vec())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
     fn canonical(&self, path: &[u8]) -> Option<Vec<u8>> {
         // SAFETY: `p` is NUL-terminated; a NULL buffer makes realpath allocate the result,
         // which is copied and freed here.
