@@ -110,6 +110,9 @@ pub struct Options<'a> {
 /// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
 /// when the text would break the response head.
 pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() {
+        return Some(Vec::new()); // the usual case: no allocation
+    }
     let add_crlf = crate::http::check_header_lines(raw)?;
     let mut out = Vec::with_capacity(raw.len() + 2);
     out.extend_from_slice(raw);
@@ -492,7 +495,6 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         );
         return not_found(fs, opts);
     };
-    let root: &[u8] = &root;
     let joined = path::join(root, rest);
     let (canon, st) = match path::confine_stat(fs, &joined, root) {
         Ok(c) => c,
@@ -659,22 +661,20 @@ impl Roots {
     /// Mount `i`'s canonical directory. It is resolved again when a `stat` of the mount's
     /// directory (following links) no longer matches the one taken when it was resolved:
     /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
-    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<Vec<u8>> {
+    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
         let dir = &self.mounts[i].dir;
         let now = fs.stat(dir);
-        if let (Some((c, then)), Some(st)) = (&self.canon[i], now) {
-            if *then == st {
-                return Some(c.clone());
-            }
+        let fresh = matches!((&self.canon[i], now), (Some((_, then)), Some(st)) if *then == st);
+        if !fresh {
+            let st = now.filter(|s| s.dir)?;
+            let c = if fs.has_links() {
+                fs.canonical(dir)?
+            } else {
+                dir.clone()
+            };
+            self.canon[i] = Some((c, st));
         }
-        let st = now.filter(|s| s.dir)?;
-        let c = if fs.has_links() {
-            fs.canonical(dir)?
-        } else {
-            dir.clone()
-        };
-        self.canon[i] = Some((c.clone(), st));
-        Some(c)
+        self.canon[i].as_ref().map(|(c, _)| c.as_slice())
     }
 }
 
