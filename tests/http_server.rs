@@ -32,11 +32,30 @@ fn describe(hm: &mg_http_message) -> String {
     format!("{} {} q={} body={}", s(hm.method), s(hm.uri), s(hm.query), s(hm.body))
 }
 
+/// The target and every header field of `hm`, as the C view shows them.
+fn head_view(hm: &mg_http_message) -> String {
+    let mut v = s(hm.uri);
+    v.push(' ');
+    for i in 0..hm.num_headers {
+        let f = unsafe { &*hm.headers.add(i) };
+        v += &format!("{}: {}|", s(f.name), s(f.value));
+    }
+    v
+}
+
+thread_local! {
+    /// What MG_EV_HTTP_HDRS showed of the last `/tag` request (one server per thread).
+    static TAG_HDRS: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     let srv = unsafe { &*(mg_fn_data(c) as *const Srv) };
     match ev {
         MG_EV_HTTP_HDRS => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            if s(hm.uri).starts_with("/tag") {
+                TAG_HDRS.with(|t| *t.borrow_mut() = head_view(hm));
+            }
             if s(hm.uri).starts_with("/stream") {
                 assert_eq!(mg_http_stream(c), 0);
                 srv.streamed.store(0, Ordering::SeqCst);
@@ -71,6 +90,12 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
             reply(c, &format!("streamed {}", srv.streamed.load(Ordering::SeqCst)));
+        }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/tag") => {
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            let v = head_view(hm);
+            let same = TAG_HDRS.with(|t| *t.borrow() == v);
+            reply(c, &format!("{v} body={} same={same}", hm.body.len));
         }
         MG_EV_HTTP_MSG => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
@@ -186,6 +211,39 @@ fn pipelined_requests_are_answered_in_order() {
         ok("GET /a q=x=1 body=") + &ok("POST /b q= body=xyz") + &ok("GET /c q= body=")
     );
     assert!(!closed, "keep-alive connection stays open");
+}
+
+/// MG_EV_HTTP_HDRS and MG_EV_HTTP_MSG show each request its own head (the C view is built
+/// once per request and reused between the two events): pipelined requests with as many
+/// fields as each other but other values, then one whose body comes after its head in
+/// pieces (the buffered message grows between the two events).
+#[test]
+fn headers_and_message_events_show_each_request_its_own_head() {
+    let p = server(false);
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.write_all(
+        b"GET /tag1 HTTP/1.1\r\nHost: h\r\nX-Tag: aaa\r\n\r\nGET /tag22 HTTP/1.1\r\nHost: hh\r\nX-Tag: b\r\n\r\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    c.write_all(b"POST /tag3 HTTP/1.1\r\nHost: h\r\nX-Tag: cc\r\nContent-Length: 900\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    c.write_all(&[b'z'; 300]).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    c.write_all(&[b'z'; 600]).unwrap();
+    c.set_read_timeout(Some(SHORT)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = c.read(&mut buf) {
+        out.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        ok("/tag1 Host: h|X-Tag: aaa| body=0 same=true")
+            + &ok("/tag22 Host: hh|X-Tag: b| body=0 same=true")
+            + &ok("/tag3 Host: h|X-Tag: cc|Content-Length: 900| body=900 same=true")
+    );
 }
 
 #[test]

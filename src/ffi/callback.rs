@@ -23,7 +23,20 @@ pub(crate) struct CHandler {
     /// The `struct mg_http_header` array of the last HTTP event, kept for its allocation
     /// (lent out during a call; a nested call builds its own).
     hdrs: Cell<Vec<mg_http_header>>,
+    /// What `hdrs` and `hm` were built for (see [`BuiltFor`]; id 0: nothing), so that
+    /// `MG_EV_HTTP_MSG` right after `MG_EV_HTTP_HDRS` of the same request reuses both.
+    built_for: Cell<BuiltFor>,
+    /// The `mg_http_message` last built (its body and message are set per event).
+    hm: Cell<mg_http_message>,
 }
+
+/// What a built `mg_http_message` was built from: the connection and the message's number
+/// on it ([`HttpMessage::id`]: `HttpHeaders` and `HttpMessage` of one request share it, no
+/// other message has it), where the message bytes and its header spans are (the body is
+/// appended after the head, which moves it when the buffer grows), and how many fields.
+type BuiltFor = (u64, u64, *const u8, *const crate::http::Header, usize);
+
+const NOT_BUILT: BuiltFor = (0, 0, core::ptr::null(), core::ptr::null(), 0);
 
 impl CHandler {
     pub fn new(f: mg_event_handler_t, fn_data: *mut c_void) -> CHandler {
@@ -31,6 +44,18 @@ impl CHandler {
             f,
             fn_data,
             hdrs: Cell::new(Vec::new()),
+            built_for: Cell::new(NOT_BUILT),
+            hm: Cell::new(mg_http_message {
+                method: mg_str::EMPTY,
+                uri: mg_str::EMPTY,
+                query: mg_str::EMPTY,
+                proto: mg_str::EMPTY,
+                headers: core::ptr::null_mut(),
+                num_headers: 0,
+                body: mg_str::EMPTY,
+                head: mg_str::EMPTY,
+                message: mg_str::EMPTY,
+            }),
         }
     }
 
@@ -58,42 +83,60 @@ impl CHandler {
         }
     }
 
-    /// Build `struct mg_http_message` over the core's view (once per event) and call.
+    /// Build `struct mg_http_message` over the core's view and call. Built once per request:
+    /// `MG_EV_HTTP_MSG` reuses what `MG_EV_HTTP_HDRS` built for the same head (as Mongoose
+    /// passes one parsed message to both when the body is there); body and message are
+    /// set for each event.
     fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>) {
         let mut hdrs = self.hdrs.take();
         let (msg, fields) = m.raw_headers();
-        hdrs.clear();
-        hdrs.reserve(fields.len() + 1);
-        // A span outside `msg` (never made by the parser) shows as empty, as `Span::get`.
-        let view = |sp: Span| match msg.get(sp.start..sp.end) {
-            Some(b) => mg_str::from_bytes(b),
-            None => mg_str::EMPTY,
-        };
-        for f in fields {
+        let key = (h.raw(), m.id(), msg.as_ptr(), fields.as_ptr(), fields.len());
+        let reuse = ev == MG_EV_HTTP_MSG && m.id() != 0 && self.built_for.replace(NOT_BUILT) == key;
+        let mut hm = if reuse {
+            self.hm.get()
+        } else {
+            self.built_for.set(NOT_BUILT);
+            hdrs.clear();
+            hdrs.reserve(fields.len() + 1);
+            // A span outside `msg` (never made by the parser) shows as empty, as `Span::get`.
+            let view = |sp: Span| match msg.get(sp.start..sp.end) {
+                Some(b) => mg_str::from_bytes(b),
+                None => mg_str::EMPTY,
+            };
+            for f in fields {
+                hdrs.push(mg_http_header {
+                    name: view(f.name),
+                    value: view(f.value),
+                });
+            }
             hdrs.push(mg_http_header {
-                name: view(f.name),
-                value: view(f.value),
+                name: mg_str::EMPTY,
+                value: mg_str::EMPTY,
             });
-        }
-        hdrs.push(mg_http_header {
-            name: mg_str::EMPTY,
-            value: mg_str::EMPTY,
-        });
-        let field = |i| m.line_field(i).map_or(mg_str::EMPTY, mg_str::from_bytes);
-        let mut hm = mg_http_message {
-            method: field(0),
-            uri: field(1),
-            query: field(2),
-            proto: field(3),
-            headers: hdrs.as_mut_ptr(),
-            num_headers: fields.len(),
-            body: mg_str::from_bytes(m.body()),
-            head: mg_str::from_bytes(m.head()),
-            message: mg_str::from_bytes(m.message()),
+            let field = |i| m.line_field(i).map_or(mg_str::EMPTY, mg_str::from_bytes);
+            let hm = mg_http_message {
+                method: field(0),
+                uri: field(1),
+                query: field(2),
+                proto: field(3),
+                headers: hdrs.as_mut_ptr(),
+                num_headers: fields.len(),
+                body: mg_str::EMPTY,
+                head: mg_str::from_bytes(m.head()),
+                message: mg_str::EMPTY,
+            };
+            self.hm.set(hm);
+            hm
         };
+        hm.body = mg_str::from_bytes(m.body());
+        hm.message = mg_str::from_bytes(m.message());
         self.call(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
-        hdrs.clear();
+        // A nested HTTP event (from a call the handler made) took an empty array and built
+        // its own: what is put back last is described by what is set with it. The array
+        // and `hm` are those of this event, unless a nested one built its own after ours.
+        let own = self.hm.get().headers == hdrs.as_mut_ptr();
         self.hdrs.set(hdrs);
+        self.built_for.set(if own { key } else { NOT_BUILT });
     }
 }
 

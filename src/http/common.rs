@@ -626,8 +626,20 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
 
     for h in headers {
         let name = h.name.get(buf);
+        // The names looked for differ in length: most fields are passed over on it alone.
+        let known = match name.len() {
+            4 => name.eq_ignore_ascii_case(b"host"),
+            6 => name.eq_ignore_ascii_case(b"expect"),
+            10 => name.eq_ignore_ascii_case(b"connection"),
+            14 => name.eq_ignore_ascii_case(b"content-length"),
+            17 => name.eq_ignore_ascii_case(b"transfer-encoding"),
+            _ => false,
+        };
+        if !known {
+            continue;
+        }
         let value = h.value.get(buf);
-        if name.eq_ignore_ascii_case(b"content-length") {
+        if name.len() == 14 {
             // An empty value is an empty list: not a number.
             if value.is_empty() {
                 return Err(bad("empty Content-Length"));
@@ -637,7 +649,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                 cl_count += 1;
                 f.content_length = Some(v);
             }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if name.len() == 17 {
             te_present = true;
             for item in list_items(value) {
                 let coding = trim_ows(item.split(|&b| b == b';').next().unwrap_or(&[]));
@@ -660,7 +672,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                     te_unknown = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if name.len() == 10 {
             for item in list_items(value) {
                 if item.eq_ignore_ascii_case(b"close") {
                     f.close = true;
@@ -668,9 +680,9 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                     f.keep_alive = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"host") {
+        } else if name.len() == 4 {
             f.hosts += 1;
-        } else if name.eq_ignore_ascii_case(b"expect") && value.eq_ignore_ascii_case(b"100-continue") {
+        } else if value.eq_ignore_ascii_case(b"100-continue") {
             f.expect_continue = true;
         }
     }

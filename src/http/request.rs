@@ -191,8 +191,9 @@ fn request_line_version_error(line: &[u8]) -> HttpError {
     version_error(proto)
 }
 
-/// What [`fast_head`] found: the head's end, its first line's end, method, target, version.
-type FastHead = (usize, usize, Span, Span, Version);
+/// What [`fast_head`] found: the head's end, its first line's end, method, target, protocol,
+/// version.
+type FastHead = (usize, usize, Span, Span, Span, Version);
 
 /// Byte classes of [`fast_head`]: 1 a `tchar`, 2 may be in a request target (visible
 /// ASCII), 4 may be in a field value (visible ASCII, SP, HTAB). A subset of what the full
@@ -250,6 +251,7 @@ fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<F
         _ => return None,
     };
     let line_end = i + 9;
+    let proto = Span::new(i + 1, line_end);
     i += 11;
     headers.clear();
     loop {
@@ -290,7 +292,7 @@ fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<F
         i += 2;
     }
     let end = i + 2;
-    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, version))
+    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, proto, version))
 }
 
 /// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
@@ -341,8 +343,8 @@ fn parse_head(
     } else {
         None
     };
-    let (end, line_end, method, target, version) = match fast {
-        Some(f) => f,
+    let (end, method, target, proto, version) = match fast {
+        Some((end, _, method, target, proto, version)) => (end, method, target, proto, version),
         None => {
             let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint) {
                 Ok(Some(b)) => (b.end, b.line_end),
@@ -360,10 +362,12 @@ fn parse_head(
                 }
             };
             let (method, target, version) = full_request_line_and_fields(buf, i, end, line_end, limits, &mut headers)?;
-            (end, line_end, method, target, version)
+            let line = &buf[i..line_end];
+            let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
+            (end, method, target, Span::new(proto_start, line_end), version)
         }
     };
-    head_from_parts(buf, i, end, line_end, method, target, version, headers, limits).map(|head| Some((end, head)))
+    head_from_parts(buf, i, end, method, target, proto, version, headers, limits).map(|head| Some((end, head)))
 }
 
 /// The full path's request line and fields: httparse over the complete head `buf[i..end]`,
@@ -412,18 +416,21 @@ fn head_from_parts(
     buf: &[u8],
     i: usize,
     end: usize,
-    line_end: usize,
     method: Span,
     target: Span,
+    proto: Span,
     version: Version,
     headers: Vec<Header>,
     limits: &Limits,
 ) -> Result<RequestHead, HttpError> {
-    let line = &buf[i..line_end];
-    let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
-    let proto = Span::new(proto_start, line_end);
-
-    let (uri, query) = match memchr::memchr(b'?', target.get(buf)) {
+    let t = target.get(buf);
+    // The usual target is a short path: a plain loop beats memchr's setup there.
+    let q = if t.len() <= 64 {
+        t.iter().position(|&b| b == b'?')
+    } else {
+        memchr::memchr(b'?', t)
+    };
+    let (uri, query) = match q {
         Some(q) => (
             Span::new(target.start, target.start + q),
             Some(Span::new(target.start + q + 1, target.end)),
@@ -1291,7 +1298,7 @@ mod fast_head_tests {
     /// Whatever the one-pass path accepts, the full path accepts with the same result.
     fn agrees(buf: &[u8], limits: &Limits) {
         let mut fast_hdrs = Vec::new();
-        let Some((end, line_end, method, target, version)) = fast_head(buf, limits, &mut fast_hdrs) else {
+        let Some((end, line_end, method, target, proto, version)) = fast_head(buf, limits, &mut fast_hdrs) else {
             return;
         };
         let b = scan_head(buf, 0, limits.max_head_bytes, &mut Hint::default())
@@ -1307,6 +1314,15 @@ mod fast_head_tests {
         let full = full_request_line_and_fields(buf, 0, b.end, b.line_end, limits, &mut full_hdrs)
             .expect("full path refused what the fast path took");
         assert_eq!(full, (method, target, version), "{:?}", String::from_utf8_lossy(buf));
+        // The full path's protocol: after the request line's last SP.
+        let line = &buf[..b.line_end];
+        let proto_start = memchr::memrchr(b' ', line).map_or(b.line_end, |p| p + 1);
+        assert_eq!(
+            proto,
+            Span::new(proto_start, b.line_end),
+            "{:?}",
+            String::from_utf8_lossy(buf)
+        );
         assert_eq!(full_hdrs, fast_hdrs, "{:?}", String::from_utf8_lossy(buf));
     }
 

@@ -121,6 +121,9 @@ pub struct HttpMessage<'a> {
     head_len: usize,
     line: [Option<Span>; 4],
     headers: &'a [Header],
+    /// Which message of its connection this is (see [`numbered`](Self::numbered)); 0: not
+    /// numbered.
+    id: u64,
 }
 
 impl<'a> HttpMessage<'a> {
@@ -139,7 +142,18 @@ impl<'a> HttpMessage<'a> {
             head_len,
             line,
             headers,
+            id: 0,
         }
+    }
+    /// Numbers the message: `HttpHeaders` and `HttpMessage` of one request carry the same
+    /// non-zero `id`, which no other message of the connection has, so an adapter may reuse
+    /// between them what it derived from the head (the C view's header array).
+    pub(crate) fn numbered(self, id: u64) -> Self {
+        HttpMessage { id, ..self }
+    }
+    /// See [`numbered`](Self::numbered); 0 when not numbered.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
     fn field(&self, i: usize) -> &'a [u8] {
         self.line_field(i).unwrap_or(&[])

@@ -186,6 +186,7 @@ impl Mgr {
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
+                        hs.requests += 1;
                         Act::Hdrs { body_checks }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
@@ -294,14 +295,14 @@ impl Mgr {
         // One look at the connection before the event and one after (this runs twice per
         // request): take the message out and mark it lent; then put it back, or see that
         // the handler switched the connection to a WebSocket.
-        let (msg, head, head_len) = {
+        let (msg, head, head_len, id) = {
             let mut core = self.core.borrow_mut();
             let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
                 return;
             };
             let Some(head) = hs.head.take() else { return };
             hs.lent = true;
-            (core::mem::take(&mut hs.msg), head, hs.head_len)
+            (core::mem::take(&mut hs.msg), head, hs.head_len, hs.requests)
         };
         let hm = HttpMessage::new(
             &msg,
@@ -309,7 +310,8 @@ impl Mgr {
             head_len,
             [Some(head.method), Some(head.uri), head.query, Some(head.proto)],
             &head.headers,
-        );
+        )
+        .numbered(id);
         self.dispatch(
             h,
             if done {

@@ -2053,7 +2053,13 @@ impl Mgr {
                 let Some(f) = c.files.front_mut() else { break };
                 if f.remaining == 0 {
                     let f = c.files.pop_front().expect("front exists");
-                    c.send = f.after;
+                    // `send` is drained here: it keeps its allocation (for the next
+                    // response's head) unless bytes were queued after the file.
+                    if f.after.is_empty() {
+                        c.send.clear();
+                    } else {
+                        c.send = f.after;
+                    }
                     c.send_off = 0;
                     continue;
                 }

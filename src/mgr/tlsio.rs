@@ -216,7 +216,13 @@ impl Mgr {
                 } else if let Some(f) = files.front_mut() {
                     if f.remaining == 0 {
                         let f = files.pop_front().expect("front exists");
-                        *send = f.after;
+                        // `send` is drained: it keeps its allocation unless bytes were
+                        // queued after the file.
+                        if f.after.is_empty() {
+                            send.clear();
+                        } else {
+                            *send = f.after;
+                        }
                         *send_off = 0;
                         continue;
                     }

@@ -111,6 +111,9 @@ pub struct Options<'a> {
 /// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
 /// when the text would break the response head.
 pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() {
+        return Some(Vec::new()); // the usual case: no allocation
+    }
     let add_crlf = crate::http::check_header_lines(raw)?;
     let mut out = Vec::with_capacity(raw.len() + 2);
     out.extend_from_slice(raw);
@@ -321,18 +324,29 @@ struct Target<'p> {
 /// The precompressed sibling, if it is a regular file (inside the root, when there is one).
 /// A plain `stat` first: the sibling is usually absent, and then nothing is resolved.
 fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
-    let mut gz = Vec::with_capacity(t.requested.len() + 3);
-    gz.extend_from_slice(t.requested);
-    gz.extend_from_slice(b".gz");
-    if !fs.stat(&gz)?.regular {
+    // The name is built on the stack when short (the sibling is usually absent: no heap
+    // copy for a name only asked about).
+    let n = t.requested.len() + 3;
+    let mut stack = [0u8; 256];
+    let mut heap = Vec::new();
+    let gz: &mut [u8] = if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, 0);
+        &mut heap
+    };
+    gz[..n - 3].copy_from_slice(t.requested);
+    gz[n - 3..].copy_from_slice(b".gz");
+    let gz: &[u8] = gz;
+    if !fs.stat(gz)?.regular {
         return None;
     }
     match t.root {
         Some(root) => {
-            let (c, st) = path::confine_stat(fs, &gz, root).ok()?;
+            let (c, st) = path::confine_stat(fs, gz, root).ok()?;
             st.regular.then(|| c.into_owned())
         }
-        None => Some(gz),
+        None => Some(gz.to_vec()),
     }
 }
 
@@ -479,7 +493,6 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         );
         return not_found(fs, opts);
     };
-    let root: &[u8] = &root;
     let joined = path::join(root, rest);
     let (canon, st) = match path::confine_stat(fs, &joined, root) {
         Ok(c) => c,
@@ -655,22 +668,20 @@ impl Roots {
     /// Mount `i`'s canonical directory. It is resolved again when a `stat` of the mount's
     /// directory (following links) no longer matches the one taken when it was resolved:
     /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
-    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<Vec<u8>> {
+    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
         let dir = &self.mounts[i].dir;
         let now = fs.stat(dir);
-        if let (Some((c, then)), Some(st)) = (&self.canon[i], now) {
-            if *then == st {
-                return Some(c.clone());
-            }
+        let fresh = matches!((&self.canon[i], now), (Some((_, then)), Some(st)) if *then == st);
+        if !fresh {
+            let st = now.filter(|s| s.dir)?;
+            let c = if fs.has_links() {
+                fs.canonical(dir)?
+            } else {
+                dir.clone()
+            };
+            self.canon[i] = Some((c, st));
         }
-        let st = now.filter(|s| s.dir)?;
-        let c = if fs.has_links() {
-            fs.canonical(dir)?
-        } else {
-            dir.clone()
-        };
-        self.canon[i] = Some((c.clone(), st));
-        Some(c)
+        self.canon[i].as_ref().map(|(c, _)| c.as_slice())
     }
 }
 

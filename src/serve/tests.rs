@@ -282,6 +282,16 @@ fn precompressed() {
     );
     assert_eq!(r.status, 304);
     assert_eq!(field(&r, "Vary").unwrap(), "Accept-Encoding");
+
+    // A path too long for the name's stack copy finds its sibling the same way.
+    let long = "d".repeat(240);
+    fs::create_dir_all(t.0.join("www").join(&long)).unwrap();
+    fs::write(t.0.join("www").join(&long).join("app.js.gz"), b"LONG-GZ").unwrap();
+    let uri = format!("/{long}/app.js");
+    let r = serve_dir(&get(&uri, &[("Accept-Encoding", "gzip")]), &root, &o);
+    assert_eq!(r.status, 200);
+    assert_eq!(field(&r, "Content-Encoding").unwrap(), "gzip");
+    assert_eq!(body(r), b"LONG-GZ");
 }
 
 #[test]
