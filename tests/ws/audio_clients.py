@@ -26,6 +26,8 @@ import sys
 from websockets.asyncio.client import connect
 
 url, clients, seconds, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+# An optional fifth argument gives every client that one mode (e.g. "stall").
+only_mode = sys.argv[5] if len(sys.argv) > 5 else None
 rng = random.Random(seed)
 errors = []
 out = {"chunks": 0, "bcasts": 0, "ends": 0, "stayers": 0, "vanished": 0, "modes": {}}
@@ -84,6 +86,9 @@ async def client(i, mode):
     if mode == "stall":
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        # Small segments: the server's kernel sizes its send buffer by segment size (64 KiB
+        # on loopback, which let it soak up megabytes for a reader that never reads).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
         sock.setblocking(False)
         host, port = url.split("//")[1].split(":")
         await loop.sock_connect(sock, (host, int(port)))
@@ -138,7 +143,7 @@ async def guarded(i, mode):
 
 
 async def main():
-    modes = [MODES[rng.randrange(len(MODES))] for _ in range(clients)]
+    modes = [only_mode or MODES[rng.randrange(len(MODES))] for _ in range(clients)]
     for m in modes:
         out["modes"][m] = out["modes"].get(m, 0) + 1
     out["stayers"] = sum(1 for m in modes if m in ("hello", "silent"))
