@@ -105,23 +105,23 @@ pub trait Fs {
     }
 }
 
-/// A file in memory: bytes already built (a directory listing, an SSI page) handed to code
-/// that sends files, so that a body larger than a connection's send buffer goes out as the
-/// socket takes it instead of being refused.
-pub struct Memory {
-    data: Vec<u8>,
+/// A file in memory: a cursor over bytes, owned (`Vec<u8>`: a directory listing or an SSI
+/// page built for one reply, handed to code that sends files so that a body larger than a
+/// connection's send buffer goes out as the socket takes it) or static (a packed file).
+pub struct Memory<B: AsRef<[u8]> = Vec<u8>> {
+    data: B,
     pos: usize,
 }
 
-impl Memory {
-    pub fn new(data: Vec<u8>) -> Memory {
+impl<B: AsRef<[u8]>> Memory<B> {
+    pub fn new(data: B) -> Memory<B> {
         Memory { data, pos: 0 }
     }
 }
 
-impl File for Memory {
+impl<B: AsRef<[u8]>> File for Memory<B> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
+        let rest = self.data.as_ref().get(self.pos..).unwrap_or_default();
         let n = rest.len().min(buf.len());
         buf[..n].copy_from_slice(&rest[..n]);
         self.pos += n;
@@ -129,7 +129,9 @@ impl File for Memory {
     }
 
     fn seek(&mut self, offset: u64) -> Result<(), Error> {
-        self.pos = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        self.pos = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.data.as_ref().len());
         Ok(())
     }
 }

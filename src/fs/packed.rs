@@ -73,27 +73,6 @@ impl<T: Table> Packed<T> {
     }
 }
 
-/// An open packed file: a cursor over its bytes.
-struct Reader {
-    data: &'static [u8],
-    pos: usize,
-}
-
-impl File for Reader {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-
-    fn seek(&mut self, offset: u64) -> Result<(), Error> {
-        self.pos = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
-        Ok(())
-    }
-}
-
 impl<T: Table> Fs for Packed<T> {
     fn stat(&self, path: &[u8]) -> Option<Stat> {
         if let Some(e) = self.find(path) {
@@ -131,7 +110,7 @@ impl<T: Table> Fs for Packed<T> {
             return Err(Error::Unsupported);
         }
         let e = self.find(path).ok_or(Error::Invalid)?;
-        Ok(Box::new(Reader { data: e.data, pos: 0 }))
+        Ok(Box::new(super::Memory::new(e.data)))
     }
 }
 
