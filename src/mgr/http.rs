@@ -984,29 +984,7 @@ mod tests {
 
     #[test]
     fn reply_fast_path_matches_general_path() {
-        let ctxs = [
-            KA,
-            ReqCtx {
-                keep_alive: false,
-                ..KA
-            },
-            ReqCtx { http10: true, ..KA },
-            ReqCtx {
-                http10: true,
-                keep_alive: false,
-                ..KA
-            },
-            ReqCtx {
-                head_method: true,
-                ..KA
-            },
-            ReqCtx {
-                head_method: true,
-                keep_alive: false,
-                ..KA
-            },
-        ];
-        for ctx in ctxs {
+        for ctx in CTXS {
             for status in [200u16, 201, 302, 400, 404, 418, 500, 599, 999] {
                 for headers in [&b""[..], b"Content-Type: text/plain\r\n", b"A: 1\r\nB:\r\nC: \tx y\r\n"] {
                     for body in [&b""[..], b"hello\n", &[0u8; 3000][..]] {
@@ -1104,7 +1082,8 @@ mod tests {
         true
     }
 
-    const CTXS: [ReqCtx; 5] = [
+    /// The request contexts a response is framed for: keep-alive or not, HTTP/1.0, HEAD.
+    const CTXS: [ReqCtx; 7] = [
         KA,
         ReqCtx {
             keep_alive: false,
@@ -1112,7 +1091,17 @@ mod tests {
         },
         ReqCtx { http10: true, ..KA },
         ReqCtx {
+            http10: true,
+            keep_alive: false,
+            ..KA
+        },
+        ReqCtx {
             head_method: true,
+            ..KA
+        },
+        ReqCtx {
+            head_method: true,
+            keep_alive: false,
             ..KA
         },
         ReqCtx {
