@@ -239,38 +239,35 @@ fn run() -> BenchResult<()> {
         if with {
             cmd.arg("-DWITH_MQTT");
         }
-        let o = cmd
-            .arg(&src)
-            .arg("-o")
-            .arg(&out)
-            .arg(&flib)
-            .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s", "-lc"])
-            .output()
-            .map_err(|e| format!("run gcc: {e}"))?;
-        if !o.status.success() {
-            return Err(format!("gcc mqtt_size:\n{}", String::from_utf8_lossy(&o.stderr)));
-        }
+        cmd.arg(&src).arg("-o").arg(&out).arg(&flib).args([
+            "-lpthread",
+            "-ldl",
+            "-lm",
+            "-lrt",
+            "-lutil",
+            "-lgcc_s",
+            "-lc",
+        ]);
+        common::run_gcc(&mut cmd, "mqtt_size")?;
         strip(&out)?;
         sizes.push(text_size(&out)?);
     }
     // What of MQTT a program without MQTT calls still links (symbols naming mqtt, from the
     // unstripped TCP client): the manager's hooks, not the codec (see `Ops` in mgr/mqtt.rs).
     let unstripped = dir.join("size_tcp_unstripped");
-    let o = Command::new("gcc")
-        .args(["-std=c99", "-D_GNU_SOURCE"])
-        .args(os)
-        .arg("-I")
-        .arg(common::root().join("include"))
-        .arg(&src)
-        .arg("-o")
-        .arg(&unstripped)
-        .arg(&flib)
-        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s", "-lc"])
-        .output()
-        .map_err(|e| format!("run gcc: {e}"))?;
-    if !o.status.success() {
-        return Err(format!("gcc mqtt_size:\n{}", String::from_utf8_lossy(&o.stderr)));
-    }
+    common::run_gcc(
+        Command::new("gcc")
+            .args(["-std=c99", "-D_GNU_SOURCE"])
+            .args(os)
+            .arg("-I")
+            .arg(common::root().join("include"))
+            .arg(&src)
+            .arg("-o")
+            .arg(&unstripped)
+            .arg(&flib)
+            .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s", "-lc"]),
+        "mqtt_size",
+    )?;
     let nm = Command::new("nm")
         .args(["-S", "-C"])
         .arg(&unstripped)

@@ -86,37 +86,30 @@ fn sh(args: &[&str]) -> BenchResult<()> {
 /// gcc `src` (+ `extra` sources and flags) with the footprint flags; stripped. `extra` comes
 /// first, so that a Mongoose `-I` wins over meerkat's `include/mongoose.h`.
 fn gcc_os(src: &Path, out: &Path, extra: &[&std::ffi::OsStr], post: &[&std::ffi::OsStr]) -> BenchResult<()> {
-    let o = Command::new("gcc")
-        .args([
-            "-Os",
-            "-std=gnu99",
-            "-D_GNU_SOURCE",
-            "-ffunction-sections",
-            "-fdata-sections",
-            // As scripts/footprint.sh links meerkat's: as firmware is (no PIE, no unwind tables).
-            "-fno-asynchronous-unwind-tables",
-            "-no-pie",
-            "-w",
-        ])
-        .args(extra)
-        .arg("-I")
-        .arg(common::root().join("include"))
-        .arg("-I")
-        .arg(common::root().join("benches/c"))
-        .arg(src)
-        .args(post)
-        .args(["-Wl,--gc-sections", "-s", "-o"])
-        .arg(out)
-        .output()
-        .map_err(|e| format!("run gcc: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
+    common::run_gcc(
+        Command::new("gcc")
+            .args([
+                "-Os",
+                "-std=gnu99",
+                "-D_GNU_SOURCE",
+                "-ffunction-sections",
+                "-fdata-sections",
+                // As scripts/footprint.sh links meerkat's: as firmware is (no PIE, no unwind tables).
+                "-fno-asynchronous-unwind-tables",
+                "-no-pie",
+                "-w",
+            ])
+            .args(extra)
+            .arg("-I")
+            .arg(common::root().join("include"))
+            .arg("-I")
+            .arg(common::root().join("benches/c"))
+            .arg(src)
+            .args(post)
+            .args(["-Wl,--gc-sections", "-s", "-o"])
+            .arg(out),
+        &src.display().to_string(),
+    )
 }
 
 fn run() -> BenchResult<()> {

@@ -174,27 +174,30 @@ pub fn meerkat_link(lib: &Path) -> Vec<&OsStr> {
     v
 }
 
+/// Run a gcc command line; its diagnostics in the error when it fails (`what`: the program
+/// it builds).
+pub fn run_gcc(cmd: &mut Command, what: &str) -> BenchResult<()> {
+    let o = cmd.output().map_err(|e| format!("run gcc (install gcc): {e}"))?;
+    if !o.status.success() {
+        return Err(format!("gcc {what}:\n{}", String::from_utf8_lossy(&o.stderr)));
+    }
+    Ok(())
+}
+
 /// `gcc -std=c99 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I include src -o out` followed by
 /// `after` (flags, libraries, objects).
 pub fn gcc(src: &Path, out: &Path, after: &[&OsStr]) -> BenchResult<()> {
-    let o = Command::new("gcc")
-        .args(["-std=c99", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(src)
-        .arg("-o")
-        .arg(out)
-        .args(after)
-        .output()
-        .map_err(|e| format!("run gcc (install gcc): {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
+    run_gcc(
+        Command::new("gcc")
+            .args(["-std=c99", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(src)
+            .arg("-o")
+            .arg(out)
+            .args(after),
+        &src.display().to_string(),
+    )
 }
 
 // ---- CPU placement ------------------------------------------------------------------------
@@ -505,24 +508,17 @@ pub fn gcc_with_mongoose(m: &Path, src: &Path, out: &Path, extra: &[&str]) -> Be
     if !m.join("mongoose.c").is_file() || !m.join("mongoose.h").is_file() {
         return Err(format!("{}: no mongoose.c and mongoose.h there", m.display()));
     }
-    let o = Command::new("gcc")
-        .args(extra)
-        .args(["-w", "-I"])
-        .arg(m)
-        .arg(src)
-        .arg(m.join("mongoose.c"))
-        .arg("-o")
-        .arg(out)
-        .output()
-        .map_err(|e| format!("run gcc: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "gcc {}:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(())
+    run_gcc(
+        Command::new("gcc")
+            .args(extra)
+            .args(["-w", "-I"])
+            .arg(m)
+            .arg(src)
+            .arg(m.join("mongoose.c"))
+            .arg("-o")
+            .arg(out),
+        &src.display().to_string(),
+    )
 }
 
 /// `gcc -O2` of `benches/c/NAME.c` with Mongoose from `m` into a temporary directory.
