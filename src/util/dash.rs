@@ -347,26 +347,7 @@ pub fn parse_value(tok: &[u8], ty: ValType, size: usize, c: CSizes) -> Result<Pa
 
 /// Append `s` as a JSON string (quotes included), escaped as Mongoose's `%m`/`MG_ESC` does.
 pub fn json_str(out: &mut Vec<u8>, s: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b if b < 0x20 => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
-            }
-            b => out.push(b),
-        }
-    }
-    out.push(b'"');
+    crate::util::rpc::quote(out, s);
 }
 
 /// Append a value as JSON: integers in decimal, doubles with 2 decimals (`%.2f`; a

@@ -36,27 +36,6 @@ pub enum Key<'a> {
     Es256(&'a [u8]),
 }
 
-/// JSON string escaping for the key id (quotes, backslashes and control bytes).
-fn push_json_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(b"0123456789abcdef"[usize::from(b >> 4)]);
-                out.push(b"0123456789abcdef"[usize::from(b & 15)]);
-            }
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
-}
-
 fn b64(out: &mut Vec<u8>, data: &[u8]) {
     let start = out.len();
     out.resize(start + data.len().div_ceil(3) * 4, 0);
@@ -72,7 +51,7 @@ fn signing_input(alg: &str, c: &Claims<'_>) -> Vec<u8> {
     header.extend_from_slice(b"\",\"typ\":\"JWT\"");
     if !c.kid.is_empty() {
         header.extend_from_slice(b",\"kid\":");
-        push_json_str(&mut header, c.kid);
+        crate::util::rpc::quote(&mut header, c.kid);
     }
     if !c.header.is_empty() {
         header.push(b',');

@@ -70,6 +70,13 @@ pub fn err_head(id: Option<&[u8]>, code: i32, out: &mut impl FnMut(&[u8])) {
 pub const ERR_TAIL: &[u8] = b"}}";
 pub const OK_TAIL: &[u8] = b"}";
 
+/// `s` as a JSON string, quotes included, appended to `out` (see [`escape`]).
+pub fn quote(out: &mut alloc::vec::Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    escape(s, &mut |b| out.extend_from_slice(b));
+    out.push(b'"');
+}
+
 /// `s` as the contents of a JSON string: `"`, `\` and control characters escaped.
 pub fn escape(s: &[u8], out: &mut impl FnMut(&[u8])) {
     let mut start = 0;
