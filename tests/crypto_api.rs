@@ -65,6 +65,15 @@ fn key_fields(text: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The field `name` of `openssl pkey -text` output (see [`key_fields`]).
+fn key_field(text: &str, name: &str) -> Vec<u8> {
+    key_fields(text)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("{name} in:\n{text}"))
+        .1
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -100,15 +109,7 @@ fn vectors() -> &'static PathBuf {
                 ],
             );
             assert_eq!((sig.len(), pss.len()), (bits / 8, bits / 8));
-            let fields = key_fields(&text);
-            let get = |name: &str| {
-                fields
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .unwrap_or_else(|| panic!("{name} in:\n{text}"))
-                    .1
-                    .clone()
-            };
+            let get = |name: &str| key_field(&text, name);
             for (c, name) in [
                 ("N", "modulus"),
                 ("E", "publicExponent"),
@@ -153,15 +154,7 @@ fn vectors() -> &'static PathBuf {
         );
         let der = openssl(&dir, &["pkey", "-in", "ec.pem", "-outform", "DER"]);
         let text = String::from_utf8(openssl(&dir, &["pkey", "-in", "ec.pem", "-text", "-noout"])).unwrap();
-        let fields = key_fields(&text);
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .unwrap_or_else(|| panic!("{name}: {text}"))
-                .1
-                .clone()
-        };
+        let field = |name: &str| key_field(&text, name);
         let mut private = vec![0u8; 32 - field("priv").len()];
         private.extend_from_slice(&field("priv"));
         let public = field("pub");
