@@ -129,9 +129,10 @@ static SOCKETS: spin::Mutex<Vec<Socket>> = spin::Mutex::new(Vec::new());
 /// Connections whose current request was answered in `MG_EV_HTTP_HDRS` (a file upload that
 /// was refused or could not start): their `MG_EV_HTTP_MSG` is skipped.
 static ANSWERED: spin::Mutex<Vec<u64>> = spin::Mutex::new(Vec::new());
-/// The connection whose upload `mg_http_start_upload` is starting (0: none): an outcome
-/// reported during that call means the upload never started.
-static STARTING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+/// Connections whose upload `mg_http_start_upload` is starting right now (one per manager
+/// thread at most; handles are unique across managers): an outcome reported during that call
+/// means the upload never started.
+static STARTING: spin::Mutex<Vec<u64>> = spin::Mutex::new(Vec::new());
 
 const SIZES: CSizes = CSizes {
     int: core::mem::size_of::<c_int>(),
@@ -974,7 +975,7 @@ fn start_upload(r: &Req, set_name_: &[u8], name: &[u8]) -> Result<(), (u16, &'st
         path.extend_from_slice(&name);
         let _ = cfs.remove(&path); // the upload replaces the file (MG_FS_WRITE appends)
     }
-    STARTING.store(r.c.h, core::sync::atomic::Ordering::Relaxed);
+    STARTING.lock().push(r.c.h);
     super::upload::mg_http_start_upload(
         r.c,
         r.hm,
@@ -983,7 +984,7 @@ fn start_upload(r: &Req, set_name_: &[u8], name: &[u8]) -> Result<(), (u16, &'st
         fs,
         Some(upload_done),
     );
-    STARTING.store(0, core::sync::atomic::Ordering::Relaxed);
+    STARTING.lock().retain(|&h| h != r.c.h);
     Ok(())
 }
 
@@ -991,7 +992,7 @@ fn start_upload(r: &Req, set_name_: &[u8], name: &[u8]) -> Result<(), (u16, &'st
 /// `500` with the reason.
 unsafe extern "C" fn upload_done(c: mg_conn, err: *const c_char) {
     guard(|| {
-        if STARTING.load(core::sync::atomic::Ordering::Relaxed) == c.h {
+        if STARTING.lock().contains(&c.h) {
             ANSWERED.lock().push(c.h);
         }
         let reply = |status: u16, headers: &[u8], body: &[u8]| {
