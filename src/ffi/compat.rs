@@ -565,13 +565,7 @@ pub extern "C" fn mg_http_upload(
             reply(c, 400, alloc::format!("open({shown})").as_bytes());
             return -6;
         };
-        let mut n = 0;
-        while n < body.len() {
-            match f.write(&body[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
+        let n = f.write_all(body);
         drop(f);
         let total = offset + n as u64;
         reply(c, 200, alloc::format!("{total}").as_bytes());
@@ -585,13 +579,7 @@ fn read_all(fs: &dyn crate::fs::Fs, path: &[u8]) -> Option<Vec<u8>> {
     let st = fs.stat(path).filter(|s| !s.dir)?;
     let mut f = fs.open(path, crate::fs::FS_READ).ok()?;
     let mut out = alloc::vec![0u8; usize::try_from(st.size).ok()?];
-    let mut n = 0;
-    while n < out.len() {
-        match f.read(&mut out[n..]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
-        }
-    }
+    let n = f.read_full(&mut out);
     out.truncate(n);
     Some(out)
 }

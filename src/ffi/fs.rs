@@ -749,13 +749,7 @@ pub extern "C" fn mg_file_read(fs: *mut mg_fs, path: *const c_char) -> mg_str {
         let Ok(out) = cast::slice_mut(buf.cast(), cap) else {
             return mg_str::EMPTY;
         };
-        let mut n = 0;
-        while n < size {
-            match f.read(&mut out[n..size]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
+        let n = f.read_full(&mut out[..size]);
         out[n] = 0;
         mg_str {
             buf: buf.cast(),
@@ -788,16 +782,7 @@ pub extern "C" fn mg_file_write(fs: *mut mg_fs, path: *const c_char, buf: *const
         };
         let tmp = temp_name(p);
         let written = match cfs.open(&tmp, FS_WRITE) {
-            Ok(mut f) => {
-                let mut n = 0;
-                while n < data.len() {
-                    match f.write(&data[n..]) {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => n += k,
-                    }
-                }
-                n == data.len()
-            }
+            Ok(mut f) => f.write_all(data) == data.len(),
             Err(_) => return false,
         };
         if written && cfs.rename(&tmp, p).is_ok() {

@@ -72,17 +72,11 @@ impl Handler for Upload {
     fn handle(&self, mgr: &Mgr, h: Handle, ev: Event<'_>) {
         match ev {
             Event::HttpChunk(data) => {
-                let mut failed = false;
-                if let Some(f) = self.file.borrow_mut().as_mut() {
-                    let mut n = 0;
-                    while n < data.len() {
-                        match f.write(&data[n..]) {
-                            Ok(0) | Err(_) => break,
-                            Ok(k) => n += k,
-                        }
-                    }
-                    failed = n < data.len();
-                }
+                let failed = self
+                    .file
+                    .borrow_mut()
+                    .as_mut()
+                    .is_some_and(|f| f.write_all(data) < data.len());
                 if failed {
                     // The rest of the body is read and dropped; the request ends as usual.
                     self.finish(h, Some(c"write error"));
@@ -178,13 +172,7 @@ pub extern "C" fn mg_http_start_upload(
         }
         // Not streaming (called in MG_EV_HTTP_MSG): the body is all here.
         let body = cast::as_ref(hm.cast_const()).map_or(&[][..], |hm| cast::mg_str_lenient(hm.body));
-        let mut n = 0;
-        while n < body.len() {
-            match file.write(&body[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
+        let n = file.write_all(body);
         drop(file);
         report(cb, h, (n < body.len()).then_some(c"write error"));
     })

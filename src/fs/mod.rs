@@ -55,6 +55,29 @@ pub trait File {
     }
     /// Moves the file position to `offset` bytes from the start.
     fn seek(&mut self, offset: u64) -> Result<(), Error>;
+    /// Reads until `buf` is full, the file ends or a read fails: how many bytes were read.
+    fn read_full(&mut self, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.read(&mut buf[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        n
+    }
+    /// Writes `buf` until all of it is written, the file takes no more or a write fails: how
+    /// many bytes were written.
+    fn write_all(&mut self, buf: &[u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.write(&buf[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        n
+    }
     /// The OS descriptor behind the file, where there is one: lets the server use
     /// `sendfile(2)` instead of copying through a buffer.
     fn raw_fd(&self) -> Option<i32> {

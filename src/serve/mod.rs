@@ -572,13 +572,7 @@ fn read_all(fs: &dyn Fs, p: &[u8], budget: &mut u64) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = vec![0u8; usize::try_from(f.size).ok()?];
-    let mut n = 0;
-    while n < out.len() {
-        match f.file.read(&mut out[n..]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
-        }
-    }
+    let n = f.file.read_full(&mut out);
     out.truncate(n);
     *budget -= n as u64;
     Some(out)
