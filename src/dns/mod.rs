@@ -418,7 +418,6 @@ pub struct Query {
     sent: u32,
     tries: u32,
     start: u64,
-    next_send: u64,
     interval: u64,
     deadline: u64,
     done: bool,
@@ -441,7 +440,6 @@ impl Query {
             sent: 0,
             tries,
             start: now,
-            next_send: now,
             interval: (timeout_ms / u64::from(tries)).max(1),
             deadline: now.saturating_add(timeout_ms),
             done: false,
@@ -467,26 +465,29 @@ impl Query {
             self.done = true;
             return QueryStep::TimedOut;
         }
-        if now >= self.next_send && self.sent < self.tries {
+        if self.sent < self.tries && now >= self.next_send() {
             self.sent += 1;
-            // On the schedule fixed at the start, so a late poll does not push the
-            // remaining tries past the deadline.
-            let at = self
-                .start
-                .saturating_add(self.interval.saturating_mul(u64::from(self.sent)));
-            self.next_send = at.min(self.deadline);
-            let next = if self.sent < self.tries {
-                self.next_send
-            } else {
-                self.deadline
-            };
-            return QueryStep::Send(&self.packet, next);
+            return QueryStep::Send(&self.packet, self.next_wake());
         }
-        QueryStep::Wait(if self.sent < self.tries {
-            self.next_send
+        QueryStep::Wait(self.next_wake())
+    }
+
+    /// When try number `sent + 1` is due: on the schedule fixed at the start, so a late poll
+    /// does not push the remaining tries past the deadline.
+    fn next_send(&self) -> u64 {
+        let at = self
+            .start
+            .saturating_add(self.interval.saturating_mul(u64::from(self.sent)));
+        at.min(self.deadline)
+    }
+
+    /// The next time `poll` has something to do: the next try, or the deadline after the last.
+    fn next_wake(&self) -> u64 {
+        if self.sent < self.tries {
+            self.next_send()
         } else {
             self.deadline
-        })
+        }
     }
 
     /// Look at a datagram from the server. `Err` when it is not the answer to this query
