@@ -382,6 +382,15 @@ fn dash(flavor: Flavor) {
     let r = req(port, "DELETE", "/fs/files/big.bin", &a, b"");
     assert_eq!((r.status, r.body.as_str()), (200, "true"));
     assert_eq!(ws.message(), "{\"method\":\"change\",\"params\":{\"files\":0}}");
+    // An upload that cannot start (the name is a directory there: opening it fails inside
+    // mg_http_start_upload) is answered once, with the reason, and nothing is written.
+    std::fs::create_dir_all(dir.path("adir/sub")).unwrap();
+    let r = req(port, "POST", "/fs/files/adir", &a, b"data");
+    assert_eq!((r.status, r.body.as_str()), (500, "Write error: open failed\n"));
+    let r = req(port, "GET", "/api/get/settings", &a, b"");
+    assert_eq!(r.status, 200, "the server goes on");
+    assert!(dir.path("adir/sub").is_dir());
+    std::fs::remove_dir_all(dir.path("adir")).unwrap();
 
     // Logout ends the session: the cookie is cleared and no longer accepted, and the
     // session's WebSocket is closed.
