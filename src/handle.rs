@@ -108,6 +108,9 @@ pub struct Table<T> {
     len: usize,
     capacity: usize,
     serials: Serials,
+    /// The serial of the last entry inserted (0: none yet). Serials only increase, so an
+    /// entry inserted after this was read has a larger one.
+    newest: u64,
 }
 
 impl<T> Table<T> {
@@ -119,6 +122,7 @@ impl<T> Table<T> {
             len: 0,
             capacity: capacity.clamp(1, MAX_SLOTS),
             serials: Serials::Global,
+            newest: 0,
         }
     }
 
@@ -167,6 +171,7 @@ impl<T> Table<T> {
             self.free.pop_front();
         }
         let h = Handle::new(index, serial);
+        self.newest = serial;
         let slot = &mut self.slots[index];
         slot.serial = serial;
         slot.value = Some(f(h));
@@ -212,6 +217,24 @@ impl<T> Table<T> {
         self.iter().map(|(h, _)| h).collect()
     }
 
+    /// The serial of the entry inserted last (0: none yet): every entry inserted later has a
+    /// larger one. With [`Table::slot_count`] and [`Table::at`], a walk over the entries that
+    /// were there at one moment, without copying their handles out.
+    pub fn newest_serial(&self) -> u64 {
+        self.newest
+    }
+
+    /// How many slots the table has (live or free): indexes for [`Table::at`].
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The live entry in slot `i`, with its handle.
+    pub fn at(&self, i: usize) -> Option<(Handle, &T)> {
+        let s = self.slots.get(i)?;
+        s.value.as_ref().map(|v| (Handle::new(i, s.serial), v))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (Handle, &T)> {
         self.slots
             .iter()
@@ -252,6 +275,29 @@ mod tests {
         assert!(b.serial() > a.serial());
         assert_eq!(t.get(a), None);
         assert_eq!(t.get(b), Some(&"b"));
+    }
+
+    #[test]
+    fn a_walk_by_slot_and_newest_serial_sees_only_the_entries_present_at_its_start() {
+        let mut t = Table::with_private_serials(8, 1);
+        assert_eq!(t.newest_serial(), 0);
+        let a = t.insert("a").unwrap();
+        let b = t.insert("b").unwrap();
+        let (n, newest) = (t.slot_count(), t.newest_serial());
+        assert_eq!(newest, b.serial());
+        // During the walk: `a` goes and its slot is reused, a new slot is added.
+        t.remove(a);
+        let c = t.insert("c").unwrap();
+        let d = t.insert("d").unwrap();
+        assert_eq!((c.slot(), d.slot()), (a.slot(), 2));
+        let seen: Vec<_> = (0..n)
+            .filter_map(|i| t.at(i))
+            .filter(|(h, _)| h.serial() <= newest)
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(seen, ["b"]);
+        assert_eq!(t.at(d.slot()), Some((d, &"d")));
+        assert_eq!(t.at(99), None);
     }
 
     #[test]

@@ -141,28 +141,21 @@ impl CHandler {
 }
 
 impl Handler for CHandler {
+    /// The events that every connection gets on every poll or read (`MG_EV_POLL`,
+    /// `MG_EV_READ`, `MG_EV_WRITE`), those without data and the HTTP request (built by
+    /// [`CHandler::call_http`]) are passed here; the others in [`CHandler::handle_data`],
+    /// out of line: its stack frame (the error text, the WebSocket and MQTT messages) cost
+    /// every `MG_EV_POLL` ~20 instructions of prologue and epilogue.
     fn handle(&self, _mgr: &Mgr, h: Handle, ev: Event<'_>) {
         if self.f.is_none() {
             return;
         }
         let null = core::ptr::null_mut();
         match ev {
-            Event::Error(msg) => {
-                // NUL-terminated, inner NULs as spaces (a byte map: `str::replace` and
-                // `CString::new`'s checks were 0.4 KB of every program's text).
-                let mut text: Vec<u8> = msg.bytes().map(|b| if b == 0 { b' ' } else { b }).collect();
-                text.push(0);
-                self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
-            }
-            Event::Open => self.call(h, MG_EV_OPEN, null),
             Event::Poll(now) => {
                 let mut t = now;
                 self.call(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
             }
-            Event::Resolve => self.call(h, MG_EV_RESOLVE, null),
-            Event::Connect => self.call(h, MG_EV_CONNECT, null),
-            Event::Accept => self.call(h, MG_EV_ACCEPT, null),
-            Event::TlsHandshake => self.call(h, MG_EV_TLS_HS, null),
             Event::Read(n) => {
                 let mut n = n as c_long;
                 self.call(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
@@ -171,9 +164,31 @@ impl Handler for CHandler {
                 let mut n = n as c_long;
                 self.call(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
             }
+            Event::Open => self.call(h, MG_EV_OPEN, null),
+            Event::Resolve => self.call(h, MG_EV_RESOLVE, null),
+            Event::Connect => self.call(h, MG_EV_CONNECT, null),
+            Event::Accept => self.call(h, MG_EV_ACCEPT, null),
+            Event::TlsHandshake => self.call(h, MG_EV_TLS_HS, null),
             Event::Close => self.call(h, MG_EV_CLOSE, null),
             Event::HttpHeaders(m) => self.call_http(h, MG_EV_HTTP_HDRS, m),
             Event::HttpMessage(m) => self.call_http(h, MG_EV_HTTP_MSG, m),
+            _ => self.handle_data(h, ev),
+        }
+    }
+}
+
+impl CHandler {
+    /// The events with data to build for C (see [`CHandler::handle`]).
+    #[inline(never)]
+    fn handle_data(&self, h: Handle, ev: Event<'_>) {
+        match ev {
+            Event::Error(msg) => {
+                // NUL-terminated, inner NULs as spaces (a byte map: `str::replace` and
+                // `CString::new`'s checks were 0.4 KB of every program's text).
+                let mut text: Vec<u8> = msg.bytes().map(|b| if b == 0 { b' ' } else { b }).collect();
+                text.push(0);
+                self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
+            }
             Event::HttpChunk(data) => {
                 let mut s = mg_str::from_bytes(data);
                 self.call(h, MG_EV_HTTP_CHUNK, &mut s as *mut mg_str as *mut c_void);

@@ -517,6 +517,13 @@ pub struct Core {
     pub dirty: Vec<Handle>,
     /// The `now` of the last [`Mgr::check_deadlines`] scan.
     deadlines_checked_at: u64,
+    /// A connection of this manager has looked up a host name (`State::Resolving`): until
+    /// then the lookup-deadline scan would find nothing and is skipped.
+    resolving_seen: bool,
+    /// A TLS session was attached on this manager: until then the per-poll TLS passes
+    /// (plaintext drain, handshake deadlines) would find nothing and are skipped.
+    #[cfg(feature = "tls")]
+    pub(super) tls_seen: bool,
     poller: sys::Poller,
     /// (token, revents) of the descriptors found ready by the last wait, reused.
     ready: Vec<(u64, i16)>,
@@ -708,6 +715,9 @@ impl Mgr {
                 freeing: false,
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
+                resolving_seen: false,
+                #[cfg(feature = "tls")]
+                tls_seen: false,
                 poller,
                 ready: Vec::new(),
                 poll_failed: Vec::new(),
@@ -976,6 +986,9 @@ impl Mgr {
             )));
         }
         let h = self.insert_conn(conn)?;
+        if literal.is_none() {
+            self.with(|core| core.resolving_seen = true);
+        }
         self.dispatch(h, Event::Open);
         match literal {
             Some(ip) => self.start_connect(h, SocketAddr::new(ip, ep.port)),
@@ -2175,12 +2188,14 @@ impl Mgr {
             }
             core.deadlines_checked_at = now;
         }
-        let expired =
-            self.handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
-        for &h in expired.iter() {
-            self.fail(h, "host name lookup timed out");
+        if self.core.borrow().resolving_seen {
+            let expired = self
+                .handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
+            for &h in expired.iter() {
+                self.fail(h, "host name lookup timed out");
+            }
+            self.recycle(expired);
         }
-        self.recycle(expired);
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
@@ -2188,14 +2203,26 @@ impl Mgr {
         self.mqtt_timeouts(now);
     }
 
+    /// `Event::Poll` to every connection that was open when this began and is still open
+    /// when its turn comes, in slot order. One walk over the slots, each looked at once: a
+    /// connection opened by a handler meanwhile has a serial above `newest` (or a slot past
+    /// `n`) and waits for the next poll; `closing` is never cleared, so one closed by an
+    /// earlier handler is skipped, as `dispatch` would.
     fn poll_event(&self, now: u64) {
-        let handles = self.handles_where(|c| !c.closing);
-        for &h in handles.iter() {
-            // A connection closed by an earlier handler in this loop is skipped by
-            // `dispatch` itself (after close only `Event::Close` is delivered).
-            self.dispatch(h, Event::Poll(now));
+        let (n, newest) = {
+            let core = self.core.borrow();
+            (core.conns.slot_count(), core.conns.newest_serial())
+        };
+        for i in 0..n {
+            let target = match self.core.borrow().conns.at(i) {
+                Some((h, c)) if h.serial() <= newest && !c.closing => Some((h, c.handler.clone())),
+                _ => None,
+            };
+            if let Some((h, f)) = target {
+                let _busy = Busy::enter(&self.busy);
+                f.handle(self, h, Event::Poll(now));
+            }
         }
-        self.recycle(handles);
     }
 
     fn close_pending(&self) {

@@ -55,6 +55,7 @@ impl Mgr {
         c.tls_session = Some(session);
         c.tls = true;
         c.tls_deadline = now.saturating_add(timeout);
+        core.tls_seen = true;
         core.mark_dirty(h);
         Ok(())
     }
@@ -148,6 +149,9 @@ impl Mgr {
     /// Plaintext can wait inside the session when `recv` was full; hand it over once there
     /// is room, without waiting for the socket.
     pub(super) fn tls_drain_all(&self) {
+        if !self.core.borrow().tls_seen {
+            return;
+        }
         let max_recv = self.limits().max_recv;
         let candidates = self
             .handles_where(|c| c.tls_session.is_some() && !c.closing && !c.paused && c.recv_pending().len() < max_recv);
@@ -302,6 +306,9 @@ impl Mgr {
 
     /// Handshakes that stall are ended.
     pub(super) fn tls_timeouts(&self, now: u64) {
+        if !self.core.borrow().tls_seen {
+            return;
+        }
         let expired = self.handles_where(|c| {
             !c.closing && c.tls_deadline <= now && c.tls_session.as_ref().is_some_and(|s| s.is_handshaking())
         });
