@@ -321,6 +321,40 @@ fn keep_alive_after_a_response_keeps_the_idle_timeout() {
     serve(&mut m, 10, client, |_| {});
 }
 
+#[test]
+fn a_shorter_idle_timeout_set_later_applies_to_connections_already_idle() {
+    // Long timeouts first: the manager may then skip its timeout scans for a while, and
+    // new limits must end that.
+    let (mut m, _a, p) = http_server(|l| {
+        l.http_head_timeout_ms = 60_000;
+        l.http_idle_timeout_ms = 60_000;
+    });
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = answered.clone();
+    let client = std::thread::spawn(move || {
+        let mut c = connect(p);
+        c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+        let want = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngot 0";
+        let mut got = vec![0u8; want.len()];
+        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), want);
+        flag.store(true, Ordering::SeqCst);
+        let (extra, closed, took) = read_to_close(&mut c, Duration::from_secs(3));
+        assert!(closed && extra.is_empty(), "closed {closed} after {took:?}, {extra:?}");
+    });
+    let mut lowered = false;
+    serve(&mut m, 10, client, |m| {
+        if !lowered && answered.load(Ordering::SeqCst) {
+            // Let a few polls (and timeout scans) pass with the long timeouts first.
+            std::thread::sleep(Duration::from_millis(50));
+            m.poll(5);
+            set_limits(m, |l| l.http_idle_timeout_ms = 300);
+            lowered = true;
+        }
+    });
+}
+
 unsafe extern "C" fn client_fn(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     if ev == MG_EV_CONNECT {
         let req = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";

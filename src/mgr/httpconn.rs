@@ -487,12 +487,24 @@ impl Mgr {
         }
     }
 
+    /// The scan of every connection, skipped while `Core::http_quiet_until` says that it
+    /// would find nothing to do (see there); each scan that finds no connection paused on
+    /// our side sets it again.
     fn http_timeouts_impl(&self, now: u64) {
         let mut stalled = Vec::new();
         {
             let mut core = self.core.borrow_mut();
             let core = &mut *core;
+            if now < core.http_quiet_until {
+                return;
+            }
             let l = core.limits;
+            // A deadline set after this scan is `since + timeout` with `since >= now`.
+            let shortest = l
+                .http_head_timeout_ms
+                .min(l.http_idle_timeout_ms)
+                .min(l.http_body_timeout_ms);
+            let mut quiet_until = now.saturating_add(shortest).saturating_add(1);
             for (h, c) in core.conns.iter_mut() {
                 if matches!(c.proto, Proto::Raw | Proto::Ws(_) | Proto::WsClient(_) | Proto::Mqtt(_))
                     || c.closing
@@ -501,6 +513,8 @@ impl Mgr {
                     continue;
                 }
                 if reading_paused(c, &l) {
+                    // Its clocks restart from each scan: scan every millisecond meanwhile.
+                    quiet_until = 0;
                     match &mut c.proto {
                         Proto::HttpServer(hs) => hs.since = now,
                         Proto::HttpClient(hc) => hc.since = now,
@@ -511,6 +525,7 @@ impl Mgr {
                 }
                 let Some((at, due)) = http_due(c, &l) else { continue };
                 if now <= at {
+                    quiet_until = quiet_until.min(at.saturating_add(1));
                     continue;
                 }
                 match due {
@@ -535,6 +550,7 @@ impl Mgr {
                     Due::Response => stalled.push(h),
                 }
             }
+            core.http_quiet_until = quiet_until;
         }
         if !stalled.is_empty() {
             let ms = self.core.borrow().limits.http_body_timeout_ms;

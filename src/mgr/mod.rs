@@ -517,6 +517,17 @@ pub struct Core {
     pub dirty: Vec<Handle>,
     /// The `now` of the last [`Mgr::check_deadlines`] scan.
     deadlines_checked_at: u64,
+    /// The HTTP timeouts scan ([`Mgr::http_timeouts`]) has nothing to do before this time
+    /// (0: scan at the next millisecond). Set by each scan that finds no HTTP connection
+    /// paused on our side (whose clocks the scan restarts) to the earliest deadline it
+    /// saw, or the scan's `now` plus the shortest HTTP timeout if earlier: every deadline
+    /// set after a scan is `since + timeout` with `since` the `now` of a later step
+    /// (accept, a request begins, a response completes, bytes arrive), and nothing moves a
+    /// deadline earlier except what resets this to 0: new limits, `recv_pause`, and a read
+    /// that leaves `max_recv` unconsumed bytes (reading paused). With `poll_at`, `now` must
+    /// not go back. [`Mgr::prepare_poll`] relies on it too (HTTP deadlines that cannot
+    /// shorten the wait are not computed).
+    pub(super) http_quiet_until: u64,
     /// A connection of this manager has looked up a host name (`State::Resolving`): until
     /// then the lookup-deadline scan would find nothing and is skipped.
     resolving_seen: bool,
@@ -715,6 +726,7 @@ impl Mgr {
                 freeing: false,
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
+                http_quiet_until: 0,
                 resolving_seen: false,
                 #[cfg(feature = "tls")]
                 tls_seen: false,
@@ -783,6 +795,7 @@ impl Mgr {
         core.conns.set_capacity(l.max_conns);
         core.timers.table.set_capacity(l.max_timers);
         core.limits = l;
+        core.http_quiet_until = 0;
         self.shared.set_caps(l.wakeup_msgs, l.wakeup_bytes);
         Ok(())
     }
@@ -1330,6 +1343,7 @@ impl Mgr {
     pub fn recv_pause(&self, h: Handle, paused: bool) -> Result<(), Error> {
         let mut core = self.core.borrow_mut();
         core.conns.get_mut(h).ok_or(Error::Stale)?.paused = paused;
+        core.http_quiet_until = 0;
         if !paused {
             core.mark_dirty(h);
         }
@@ -1631,7 +1645,7 @@ impl Mgr {
         }
         let _busy = Busy::enter(&self.busy);
         let now = clock();
-        let mut due = self.prepare_poll(now);
+        let mut due = self.prepare_poll(now, timeout_ms);
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
         for (h, e) in failed {
@@ -1667,10 +1681,13 @@ impl Mgr {
 
     /// Tell the poller what every socket waits for, and gather what the connections say
     /// about the poll timeout (see [`PollDue`]), in one pass.
-    fn prepare_poll(&self, now: u64) -> PollDue {
+    fn prepare_poll(&self, now: u64, timeout_ms: i32) -> PollDue {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         core.poller.begin();
+        // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
+        // this wait, the HTTP deadlines cannot shorten it and are not looked at.
+        let http_far = timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64);
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
         let limits = core.limits;
@@ -1684,6 +1701,7 @@ impl Mgr {
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
                 // HTTP timeouts fire once the clock passes their deadline.
+                _ if http_far => ws::ws_due(c),
                 _ => httpconn::http_due(c, &limits)
                     .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
                     .min(ws::ws_due(c)),
@@ -1982,6 +2000,9 @@ impl Mgr {
                         break;
                     }
                 }
+            }
+            if recv.len() >= max_recv {
+                core.http_quiet_until = 0; // reading paused (see there)
             }
             (total, err)
         };

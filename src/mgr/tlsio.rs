@@ -127,6 +127,9 @@ impl Mgr {
             if sess.peer_closed() {
                 *eof = true;
             }
+            if recv.len() >= max_recv {
+                core.http_quiet_until = 0; // reading paused (see `Core::http_quiet_until`)
+            }
             (got, sess.handshake_just_completed(), err)
         };
         self.tls_deliver(h, got, hs, err);
@@ -171,7 +174,11 @@ impl Mgr {
                     continue;
                 };
                 let room = max_recv.saturating_sub(recv.len());
-                sess.take_plaintext(recv, room).unwrap_or(0)
+                let got = sess.take_plaintext(recv, room).unwrap_or(0);
+                if recv.len() >= max_recv {
+                    core.http_quiet_until = 0; // reading paused (see `Core::http_quiet_until`)
+                }
+                got
             };
             if got > 0 {
                 self.core.borrow_mut().mark_dirty(h);
