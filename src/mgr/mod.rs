@@ -1688,6 +1688,8 @@ impl Mgr {
         // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
         // this wait, the HTTP deadlines cannot shorten it and are not looked at.
         let http_far = timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64);
+        // No WebSocket connection exists before its hooks are installed.
+        let ws_on = core.ws_hooks.is_some();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
         let limits = core.limits;
@@ -1701,12 +1703,21 @@ impl Mgr {
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
                 // HTTP timeouts fire once the clock passes their deadline.
-                _ if http_far => ws::ws_due(c),
-                _ => httpconn::http_due(c, &limits)
-                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
-                    .min(ws::ws_due(c)),
+                _ => {
+                    let ws = if ws_on { ws::ws_due(c) } else { u64::MAX };
+                    if http_far {
+                        ws
+                    } else {
+                        httpconn::http_due(c, &limits)
+                            .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
+                            .min(ws)
+                    }
+                }
             };
-            let wake_at = wake_at.min(mqtt::due_at(c));
+            let wake_at = match c.proto {
+                Proto::Mqtt(_) => wake_at.min(mqtt::due_at(c)),
+                _ => wake_at,
+            };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
             } else {
