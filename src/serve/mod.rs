@@ -483,7 +483,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return text(400, &[], "Bad request\n", opts);
     };
     let roots = roots.get(root_spec, fs.has_links());
-    let Some((i, rest)) = select_index(&roots.mounts, &p) else {
+    let Some((i, rest)) = path::select(&roots.mounts, &p) else {
         return not_found(fs, opts);
     };
     let Some(root) = roots.root(fs, i) else {
@@ -513,7 +513,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             return text(301, &[("Location", &loc)], "", opts);
         }
         for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
-            let requested = path::join(&canon, &[index.to_vec()]);
+            let requested = path::join(&canon, index);
             let Ok((resolved, st)) = path::confine_stat(fs, &requested, root) else {
                 continue;
             };
@@ -526,7 +526,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
                 return serve_path(req, fs, &t, opts);
             }
         }
-        let index = path::join(&canon, &[b"index.html".to_vec()]);
+        let index = path::join(&canon, b"index.html");
         let t = Target {
             requested: &index,
             resolved: None,
@@ -613,7 +613,7 @@ impl Fs for Confined<'_> {
     }
     fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
         self.fs.list(dir, &mut |name| {
-            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, &[name.to_vec()]), self.root).is_ok() {
+            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, name), self.root).is_ok() {
                 f(name);
             }
         });
@@ -625,9 +625,10 @@ impl Fs for Confined<'_> {
 
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
-    let mut uri = b"/".to_vec();
-    for s in &p.segments {
-        uri.extend_from_slice(s);
+    let mut uri = Vec::with_capacity(p.path.len() + 2);
+    uri.push(b'/');
+    if !p.path.is_empty() {
+        uri.extend_from_slice(&p.path);
         uri.push(b'/');
     }
     let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
@@ -721,13 +722,6 @@ impl RootCache {
         });
         self.entries.last_mut().expect("just pushed")
     }
-}
-
-/// [`path::select`], as an index into `mounts`.
-fn select_index<'p>(mounts: &[path::Mount], p: &'p path::UriPath) -> Option<(usize, &'p [Vec<u8>])> {
-    let (m, rest) = path::select(mounts, p)?;
-    let i = mounts.iter().position(|x| core::ptr::eq(x, m))?;
-    Some((i, rest))
 }
 
 /// `mg_http_serve_file`: serve the file at `path` of `fs` (chosen by the application; not
