@@ -49,25 +49,43 @@ fn inner(p: &[u8]) -> &[u8] {
     p.strip_suffix(b"/").unwrap_or(p)
 }
 
-/// Check a decoded path (starting with `/`): a NUL, a backslash or a `..` segment is
-/// [`BadPath`]. `Ok(true)` when [`inner`] of it is already normalized (no empty or `.`
-/// segment in between).
-fn check(p: &[u8]) -> Result<bool, BadPath> {
-    if p.iter().any(|&c| c == 0 || c == b'\\') {
-        return Err(BadPath);
-    }
-    let mut normal = true;
+/// What [`check`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// [`inner`] of the path is already normalized (no empty or `.` segment in between).
+    Normal,
+    /// It has empty or `.` segments to drop ([`compact`]).
+    Messy,
+    /// It has a `%` (only when `%` is not plain): decode it, then check again.
+    Encoded,
+}
+
+/// Check a path starting with `/`, in one pass: a NUL, a backslash or a `..` segment is
+/// [`BadPath`]. With `percent` plain (a decoded path), a `%` is a byte like another;
+/// otherwise the first `%` ends the pass with [`Shape::Encoded`] (what comes after it is
+/// checked once decoded).
+fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
     let rest = inner(p);
-    if !rest.is_empty() {
-        for seg in rest.split(|&c| c == b'/') {
-            match seg {
-                b".." => return Err(BadPath),
-                b"" | b"." => normal = false,
-                _ => {}
+    let mut shape = Shape::Normal;
+    let mut start = 0;
+    // The end of `rest` closes the last segment like a `/`.
+    for i in 0..=rest.len() {
+        match rest.get(i).copied().unwrap_or(b'/') {
+            b'/' => {
+                match rest.get(start..i).unwrap_or_default() {
+                    b".." => return Err(BadPath),
+                    b"" if rest.is_empty() => {}
+                    b"" | b"." => shape = Shape::Messy,
+                    _ => {}
+                }
+                start = i + 1;
             }
+            b'%' if !percent_plain => return Ok(Shape::Encoded),
+            0 | b'\\' => return Err(BadPath),
+            _ => {}
         }
     }
-    Ok(normal)
+    Ok(shape)
 }
 
 /// Normalize a [`check`]ed path in place: empty and `.` segments dropped, segments joined by
@@ -114,21 +132,22 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
         }
     };
     // Without a `%` the path decodes to itself: no copy unless it needs normalizing.
-    if memchr::memchr(b'%', path).is_none() {
-        let trailing_slash = path.ends_with(b"/");
-        let normal = check(path)?;
-        let path = if normal {
-            Cow::Borrowed(inner(path))
-        } else {
-            let mut v = path.to_vec();
-            compact(&mut v);
-            Cow::Owned(v)
-        };
-        return Ok(UriPath { path, trailing_slash });
-    }
-    let mut v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    let trailing_slash = path.ends_with(b"/");
+    let mut v = match check(path, false)? {
+        Shape::Normal => {
+            return Ok(UriPath {
+                path: Cow::Borrowed(inner(path)),
+                trailing_slash,
+            })
+        }
+        Shape::Messy => path.to_vec(),
+        Shape::Encoded => {
+            let v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+            check(&v, true)?;
+            v
+        }
+    };
     let trailing_slash = v.ends_with(b"/");
-    check(&v)?;
     compact(&mut v);
     Ok(UriPath {
         path: Cow::Owned(v),
