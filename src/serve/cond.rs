@@ -35,31 +35,39 @@ impl AsRef<[u8]> for ETag {
     }
 }
 
+impl ETag {
+    fn push(&mut self, b: u8) {
+        if let Some(c) = self.buf.get_mut(self.len) {
+            *c = b;
+            self.len += 1;
+        }
+    }
+
+    /// `n` in lower-case hex, without leading zeros.
+    fn hex(&mut self, n: u64) {
+        let mut k = (64 - n.leading_zeros()).div_ceil(4).max(1);
+        while k > 0 {
+            k -= 1;
+            self.push(b"0123456789abcdef"[((n >> (4 * k)) & 0xf) as usize]);
+        }
+    }
+}
+
 /// [`etag`] without an allocation.
 pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETag {
     let mut t = ETag { buf: [0; 48], len: 0 };
-    let mut put = |b: u8| {
-        t.buf[t.len] = b;
-        t.len += 1;
-    };
-    let hex = |put: &mut dyn FnMut(u8), n: u64| {
-        let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
-        for k in (0..digits).rev() {
-            put(b"0123456789abcdef"[((n >> (4 * k)) & 0xf) as usize]);
-        }
-    };
-    put(b'"');
-    hex(&mut put, mtime_secs as u64);
-    put(b'.');
-    hex(&mut put, u64::from(mtime_nanos));
-    put(b'-');
-    hex(&mut put, size);
+    t.push(b'"');
+    t.hex(mtime_secs as u64);
+    t.push(b'.');
+    t.hex(u64::from(mtime_nanos));
+    t.push(b'-');
+    t.hex(size);
     if gzip {
-        put(b'-');
-        put(b'g');
-        put(b'z');
+        t.push(b'-');
+        t.push(b'g');
+        t.push(b'z');
     }
-    put(b'"');
+    t.push(b'"');
     t
 }
 
@@ -101,10 +109,10 @@ fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {
 
 /// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
 /// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
-fn list_matches(list: &[u8], tag: &str, weak: bool) -> bool {
+fn list_matches(list: &[u8], tag: &[u8], weak: bool) -> bool {
     match tags(list) {
         None => true,
-        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag.as_bytes()),
+        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag),
     }
 }
 
@@ -130,7 +138,7 @@ pub struct Conditions<'a> {
 
 /// Evaluate preconditions for a GET or HEAD of a representation with `tag` and last
 /// modification `mtime` (whole seconds). Unparseable dates are ignored, as RFC 9110 requires.
-pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
+pub fn evaluate(c: &Conditions<'_>, tag: &[u8], mtime: i64) -> Outcome {
     if let Some(v) = c.if_match {
         if !list_matches(v, tag, false) {
             return Outcome::Failed;
@@ -154,11 +162,11 @@ pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
 
 /// `If-Range` (RFC 9110 §13.1.5): whether the Range header may be honoured. An entity-tag
 /// must match strongly; a date must equal Last-Modified exactly. Anything else: no.
-pub fn if_range_allows(value: &[u8], tag: &str, mtime: i64) -> bool {
+pub fn if_range_allows(value: &[u8], tag: &[u8], mtime: i64) -> bool {
     let v = value.trim_ascii();
     if v.starts_with(b"\"") || v.starts_with(b"W/") {
         // Our tag is strong: a weak tag never equals it.
-        return v == tag.as_bytes();
+        return v == tag;
     }
     super::date::parse(v) == Some(mtime)
 }
@@ -209,11 +217,11 @@ fn qvalue_nonzero(q: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    const TAG: &str = "\"5f.0-10\"";
+    const TAG: &[u8] = b"\"5f.0-10\"";
 
     #[test]
     fn etag_form() {
-        assert_eq!(etag(16, 95, 0, false), TAG);
+        assert_eq!(etag(16, 95, 0, false).as_bytes(), TAG);
         assert_eq!(etag(16, 95, 7, true), "\"5f.7-10-gz\"");
         assert_ne!(etag(16, 95, 0, false), etag(16, 95, 1, false));
     }
@@ -277,7 +285,7 @@ mod tests {
     #[test]
     fn if_range() {
         let lm = super::super::date::format(1000);
-        assert!(if_range_allows(TAG.as_bytes(), TAG, 1000));
+        assert!(if_range_allows(TAG, TAG, 1000));
         assert!(!if_range_allows(b"\"other\"", TAG, 1000));
         assert!(!if_range_allows(b"W/\"5f.0-10\"", TAG, 1000));
         assert!(if_range_allows(lm.as_bytes(), TAG, 1000));

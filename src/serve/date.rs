@@ -14,6 +14,11 @@ const LONG_DAYS: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
+/// [`DAYS`] and [`MONTHS`] as bytes, for formatting without bounds checks.
+const DAY3: [[u8; 3]; 7] = [*b"Thu", *b"Fri", *b"Sat", *b"Sun", *b"Mon", *b"Tue", *b"Wed"];
+const MON3: [[u8; 3]; 12] = [
+    *b"Jan", *b"Feb", *b"Mar", *b"Apr", *b"May", *b"Jun", *b"Jul", *b"Aug", *b"Sep", *b"Oct", *b"Nov", *b"Dec",
+];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -63,26 +68,24 @@ pub fn format(secs: i64) -> String {
 pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     let secs = secs.clamp(FIRST, LAST);
     let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
+    let rem = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
-    let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-    out.extend_from_slice(DAYS[days.rem_euclid(7) as usize].as_bytes());
-    out.extend_from_slice(b", ");
-    two(out, d);
-    out.push(b' ');
-    out.extend_from_slice(MONTHS[(m - 1) as usize].as_bytes());
-    out.push(b' ');
     let y = y as u32;
-    two(out, y / 100);
-    two(out, y % 100);
-    out.push(b' ');
-    let rem = rem as u32;
-    two(out, rem / 3600);
-    out.push(b':');
-    two(out, rem / 60 % 60);
-    out.push(b':');
-    two(out, rem % 60);
-    out.extend_from_slice(b" GMT");
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let day = DAY3[days.rem_euclid(7) as usize % 7];
+    let mon = MON3[(m as usize + 11) % 12];
+    let (h, mi, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    // One copy into `out` (room checked once), not one per piece.
+    #[rustfmt::skip]
+    let text: [u8; 29] = [
+        day[0], day[1], day[2], b',', b' ',
+        digit(d / 10), digit(d), b' ',
+        mon[0], mon[1], mon[2], b' ',
+        digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), b' ',
+        digit(h / 10), digit(h), b':', digit(mi / 10), digit(mi), b':', digit(s / 10), digit(s),
+        b' ', b'G', b'M', b'T',
+    ];
+    out.extend_from_slice(&text);
 }
 
 fn month(b: &[u8]) -> Option<u32> {

@@ -177,9 +177,12 @@ impl Head {
     fn new(status: u16) -> Head {
         // Room for a file response's fields, so the head is allocated once.
         let mut v = Vec::with_capacity(256);
-        v.extend_from_slice(b"HTTP/1.1 ");
-        push_num(&mut v, u64::from(status));
-        v.push(b' ');
+        // The statuses used here have three digits.
+        let mut line = *b"HTTP/1.1 000 ";
+        line[9] = b'0' + (status / 100 % 10) as u8;
+        line[10] = b'0' + (status / 10 % 10) as u8;
+        line[11] = b'0' + (status % 10) as u8;
+        v.extend_from_slice(&line);
         v.extend_from_slice(crate::http::status_reason(status).as_bytes());
         v.extend_from_slice(b"\r\n");
         Head(v)
@@ -386,7 +389,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
         if_none_match: inm.as_deref(),
         if_modified_since: req.header("if-modified-since"),
     };
-    match cond::evaluate(&conditions, &tag, f.mtime_secs) {
+    match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
         cond::Outcome::Proceed => {}
         cond::Outcome::NotModified => {
             let mut h = Head::new(304);
@@ -406,7 +409,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
         if let Some(r) = req.header("range") {
             let allowed = req
                 .header("if-range")
-                .is_none_or(|v| cond::if_range_allows(v, &tag, f.mtime_secs));
+                .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
             if allowed {
                 ranged = range::evaluate(r, f.size);
             }

@@ -400,8 +400,8 @@ mod props {
                 if_none_match: Some(&b),
                 if_modified_since: Some(&a),
             };
-            let _ = cond::evaluate(&c, &tag, mtime);
-            let _ = cond::if_range_allows(&a, &tag, mtime);
+            let _ = cond::evaluate(&c, tag.as_bytes(), mtime);
+            let _ = cond::if_range_allows(&a, tag.as_bytes(), mtime);
             let _ = cond::accepts_gzip(Some(&a));
         }
 
