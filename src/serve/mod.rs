@@ -62,7 +62,7 @@ pub struct Request<'a> {
     /// The query string (after `?`), as received; kept in redirects.
     pub query: &'a [u8],
     /// Header fields in order, (name, value).
-    pub headers: Vec<(&'a [u8], &'a [u8])>,
+    pub headers: &'a [(&'a [u8], &'a [u8])],
 }
 
 impl<'a> Request<'a> {

@@ -55,7 +55,7 @@ fn get<'a>(uri: &'a str, headers: &[(&'a str, &'a str)]) -> Request<'a> {
         method: b"GET",
         uri: uri.as_bytes(),
         query: b"",
-        headers: headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect(),
+        headers: Vec::leak(headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect()),
     }
 }
 
