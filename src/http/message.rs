@@ -145,7 +145,7 @@ pub fn url_decode(src: &[u8], out: &mut [u8], form: bool) -> Option<usize> {
 
 /// [`url_decode`] into a new vector (never longer than `src`).
 pub fn url_decode_vec(src: &[u8], form: bool) -> Option<Vec<u8>> {
-    let mut v: Vec<u8> = core::iter::repeat_n(0u8, src.len()).collect();
+    let mut v = alloc::vec![0u8; src.len()];
     let n = url_decode_inner(src, &mut v, form).ok()?;
     v.truncate(n);
     Some(v)

@@ -125,12 +125,26 @@ fn assemble(y: i64, m: u32, d: u32, t: i64) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86_400 + t)
 }
 
+/// The pieces of `s` between `sep`s (empty ones left out when `skip_empty`), in an array on
+/// the stack; `None` when there are more than 6 (no form of HTTP-date has more).
+fn pieces(s: &[u8], sep: u8, skip_empty: bool) -> Option<([&[u8]; 6], usize)> {
+    let mut out: [&[u8]; 6] = [&[]; 6];
+    let mut n = 0;
+    for p in s.split(|&c| c == sep) {
+        if skip_empty && p.is_empty() {
+            continue;
+        }
+        *out.get_mut(n)? = p;
+        n += 1;
+    }
+    Some((out, n))
+}
+
 /// Parse an HTTP-date in any of the three forms; `None` when it is not one (the caller then
 /// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
 pub fn parse(s: &[u8]) -> Option<i64> {
-    let s = s.trim_ascii();
-    let parts: Vec<&[u8]> = s.split(|&c| c == b' ').filter(|p| !p.is_empty()).collect();
-    match parts.as_slice() {
+    let (parts, n) = pieces(s.trim_ascii(), b' ', true)?;
+    match parts.get(..n)? {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
         [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
             DAYS.iter().find(|x| x.as_bytes() == &wd[..3])?;
@@ -139,8 +153,8 @@ pub fn parse(s: &[u8]) -> Option<i64> {
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
         [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
             LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
-            let f: Vec<&[u8]> = dmy.split(|&c| c == b'-').collect();
-            let [d, mon, y] = f.as_slice() else { return None };
+            let (f, n) = pieces(dmy, b'-', false)?;
+            let [d, mon, y] = f.get(..n)? else { return None };
             let yy = i64::from(num(y, 2)?);
             // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
             // pivot is enough for conditional requests.
@@ -183,6 +197,22 @@ mod tests {
         assert_eq!(parse(b"Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
         assert_eq!(parse(b"Sun Nov  6 08:49:37 1994"), Some(784_111_777));
         assert_eq!(parse(b" Tue, 29 Feb 2000 00:00:00 GMT "), Some(951_782_400));
+        // Runs of spaces separate like one; anything else out of shape is no date.
+        assert_eq!(parse(b"Sun,  06   Nov 1994 08:49:37    GMT"), Some(784_111_777));
+        for bad in [
+            &b"Sun, 06 Nov 1994 08:49:37 GMT x"[..],
+            b"Sun, 06 Nov 1994 08:49:37 GMT x y z",
+            b"Sun, 06 Nov 1994 08:49:37",
+            b"Sunday, 06--Nov-94 08:49:37 GMT",
+            b"Sunday, 06-Nov-94- 08:49:37 GMT",
+            b"Sunday, 06-Nov 08:49:37 GMT",
+            b"Sunday, -06-Nov-94 08:49:37 GMT",
+            b"Sun Nov 6 08:49:37 1994 x",
+            b"",
+            b" ",
+        ] {
+            assert_eq!(parse(bad), None, "{:?}", bad.escape_ascii().to_string());
+        }
     }
 
     #[test]
