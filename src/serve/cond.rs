@@ -35,40 +35,42 @@ impl AsRef<[u8]> for ETag {
     }
 }
 
-impl ETag {
-    fn push(&mut self, b: u8) {
-        if let Some(c) = self.buf.get_mut(self.len) {
-            *c = b;
-            self.len += 1;
+/// `n` in lower-case hex without leading zeros, written into `buf` from `at`; returns where
+/// it ends (at most 16 digits: the caller leaves room).
+fn hex_at(buf: &mut [u8; 48], at: usize, n: u64) -> usize {
+    let end = at + (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    let (mut n, mut i) = (n, end);
+    while i > at {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b"0123456789abcdef"[(n & 0xf) as usize];
         }
+        n >>= 4;
     }
-
-    /// `n` in lower-case hex, without leading zeros.
-    fn hex(&mut self, n: u64) {
-        let mut k = (64 - n.leading_zeros()).div_ceil(4).max(1);
-        while k > 0 {
-            k -= 1;
-            self.push(b"0123456789abcdef"[((n >> (4 * k)) & 0xf) as usize]);
-        }
-    }
+    end
 }
 
 /// [`etag`] without an allocation.
 pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETag {
-    let mut t = ETag { buf: [0; 48], len: 0 };
-    t.push(b'"');
-    t.hex(mtime_secs as u64);
-    t.push(b'.');
-    t.hex(u64::from(mtime_nanos));
-    t.push(b'-');
-    t.hex(size);
+    // At most 1 + 16 + 1 + 8 + 1 + 16 + 3 + 1 = 47 bytes.
+    let mut buf = [b'"'; 48];
+    // Positions are bounded as above; `get_mut` keeps panics out all the same.
+    let put = |buf: &mut [u8; 48], at: usize, s: &[u8]| {
+        if let Some(d) = buf.get_mut(at..at + s.len()) {
+            d.copy_from_slice(s);
+        }
+        at + s.len()
+    };
+    let mut at = hex_at(&mut buf, 1, mtime_secs as u64);
+    at = put(&mut buf, at, b".");
+    at = hex_at(&mut buf, at, u64::from(mtime_nanos));
+    at = put(&mut buf, at, b"-");
+    at = hex_at(&mut buf, at, size);
     if gzip {
-        t.push(b'-');
-        t.push(b'g');
-        t.push(b'z');
+        at = put(&mut buf, at, b"-gz");
     }
-    t.push(b'"');
-    t
+    // buf[at] is already the closing quote.
+    ETag { buf, len: at + 1 }
 }
 
 /// The entity tags of an `If-Match` / `If-None-Match` list, as (weak, opaque-tag with

@@ -65,27 +65,41 @@ enum Shape {
 /// otherwise the first `%` ends the pass with [`Shape::Encoded`] (what comes after it is
 /// checked once decoded).
 fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
+    // The bytes that need a look, as bits of a mask (all are below 0x60).
+    const SPECIAL: u128 = 1 << b'/' | 1 << b'%' | 1 << 0 | 1 << b'\\';
     let rest = inner(p);
     let mut shape = Shape::Normal;
     let mut start = 0;
-    // The end of `rest` closes the last segment like a `/`.
-    for i in 0..=rest.len() {
-        match rest.get(i).copied().unwrap_or(b'/') {
+    for (i, &c) in rest.iter().enumerate() {
+        if c > b'\\' || SPECIAL & (1 << c) == 0 {
+            continue;
+        }
+        match c {
             b'/' => {
-                match rest.get(start..i).unwrap_or_default() {
-                    b".." => return Err(BadPath),
-                    b"" if rest.is_empty() => {}
-                    b"" | b"." => shape = Shape::Messy,
-                    _ => {}
-                }
+                segment(rest.get(start..i).unwrap_or_default(), &mut shape)?;
                 start = i + 1;
             }
-            b'%' if !percent_plain => return Ok(Shape::Encoded),
-            0 | b'\\' => return Err(BadPath),
-            _ => {}
+            b'%' if percent_plain => {}
+            b'%' => return Ok(Shape::Encoded),
+            _ => return Err(BadPath), // NUL, backslash
         }
     }
+    if !rest.is_empty() {
+        segment(rest.get(start..).unwrap_or_default(), &mut shape)?;
+    }
     Ok(shape)
+}
+
+/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path messy.
+fn segment(seg: &[u8], shape: &mut Shape) -> Result<(), BadPath> {
+    match seg {
+        b".." => Err(BadPath),
+        b"" | b"." => {
+            *shape = Shape::Messy;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Normalize a [`check`]ed path in place: empty and `.` segments dropped, segments joined by
