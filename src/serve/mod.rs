@@ -183,7 +183,7 @@ impl Head {
         line[10] = b'0' + (status / 10 % 10) as u8;
         line[11] = b'0' + (status % 10) as u8;
         v.extend_from_slice(&line);
-        v.extend_from_slice(crate::http::status_reason(status).as_bytes());
+        v.extend_from_slice(crate::http::status_reason_bytes(status));
         v.extend_from_slice(b"\r\n");
         Head(v)
     }
