@@ -362,6 +362,20 @@ fn not_modified_via_etag_and_via_if_modified_since() {
     assert!(got.ends_with("\r\n\r\nhello world\n"), "{got}");
     let got = once("GET /hello.txt HTTP/1.1", "If-Modified-Since: whenever\r\n");
     assert!(got.ends_with("\r\n\r\nhello world\n"), "{got}");
+    // Fields beyond the first 16 (the adapter keeps that many on the stack, then moves them
+    // to the heap) are seen, also one list split over fields on both sides of the 16th.
+    for before in [14, 15, 16, 17, 40] {
+        let filler: String = (0..before).map(|i| format!("X-Filler-{i}: {i}\r\n")).collect();
+        assert_eq!(
+            once(
+                "GET /hello.txt HTTP/1.1",
+                &format!("{filler}If-None-Match: \"nope\"\r\nIf-None-Match: {etag}\r\n")
+            ),
+            want,
+            "after {before} other fields (with Host: {} before it)",
+            before + 1
+        );
+    }
 }
 
 #[test]

@@ -143,17 +143,60 @@ fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'
     Ok((options, fs))
 }
 
-/// The request fields static serving looks at, read from `hm` (see [`cast::http_headers`]).
-fn request<'a>(hm: *mut mg_http_message) -> Result<serve::Request<'a>, c_int> {
-    let m: &'a mg_http_message = cast::as_ref(hm as *const mg_http_message)?;
-    let headers = cast::http_headers(m)
-        .map(|h| Ok((cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?)))
-        .collect::<Result<Vec<_>, c_int>>()?;
+/// A header field: (name, value).
+type Field<'a> = (&'a [u8], &'a [u8]);
+
+/// How many header fields [`Fields`] keeps on the stack (512 bytes) before it moves them
+/// to the heap.
+const STACK_FIELDS: usize = 16;
+
+/// The header fields of a request as `serve::Request` borrows them: on the stack when
+/// there are few (the usual case: no allocation per request), else in a vector.
+struct Fields<'a> {
+    stack: [Field<'a>; STACK_FIELDS],
+    n: usize,
+    heap: Vec<Field<'a>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `m` (see [`cast::http_headers`]).
+    fn of(m: &'a mg_http_message) -> Result<Fields<'a>, c_int> {
+        let mut f = Fields {
+            stack: [(&[], &[]); STACK_FIELDS],
+            n: 0,
+            heap: Vec::new(),
+        };
+        for h in cast::http_headers(m) {
+            let field = (cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?);
+            if let Some(slot) = f.stack.get_mut(f.n) {
+                *slot = field;
+                f.n += 1;
+            } else {
+                if f.heap.is_empty() {
+                    f.heap.extend_from_slice(&f.stack);
+                }
+                f.heap.push(field);
+            }
+        }
+        Ok(f)
+    }
+
+    fn all(&self) -> &[Field<'a>] {
+        if self.heap.is_empty() {
+            self.stack.get(..self.n).unwrap_or_default()
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// The request fields static serving looks at, read from `m`, with its header `fields`.
+fn request<'a>(m: &'a mg_http_message, fields: &'a [Field<'a>]) -> Result<serve::Request<'a>, c_int> {
     Ok(serve::Request {
         method: cast::mg_str_bytes(m.method)?,
         uri: cast::mg_str_bytes(m.uri)?,
         query: cast::mg_str_bytes(m.query)?,
-        headers,
+        headers: fields,
     })
 }
 
@@ -242,7 +285,9 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
             return Err(MG_ERR_INVALID);
         }
         let (options, fs) = options(Some(o))?;
-        let req = request(hm)?;
+        let hm = cast::as_ref(hm as *const mg_http_message)?;
+        let fields = Fields::of(hm)?;
+        let req = request(hm, fields.all())?;
         let reply = serve::serve_dir(&req, fs.get(), &mut m.serve_roots(), root, &options);
         queue(m, h, &req, reply)
     })
@@ -273,7 +318,9 @@ pub extern "C" fn mg_http_serve_file(
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
         }
-        let req = request(hm)?;
+        let hm = cast::as_ref(hm as *const mg_http_message)?;
+        let fields = Fields::of(hm)?;
+        let req = request(hm, fields.all())?;
         let reply = serve::serve_file(&req, fs.get(), path, &options);
         queue(m, h, &req, reply)
     })

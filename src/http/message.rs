@@ -7,74 +7,137 @@
 use super::common::{all_field_vchar, is_ows, is_token_byte, trim_ows, Header, Span};
 use super::Vec;
 
+/// Reason phrases (RFC 9110 names) by status code, ascending, as written; only the packed
+/// form below ([`CODES`], [`REASON_TEXT`], [`REASON_ENDS`]) is in the program (a `match`
+/// over the codes was 700 bytes of code beside the strings).
+const REASONS: &[(u16, &str)] = &[
+    (100, "Continue"),
+    (101, "Switching Protocols"),
+    (102, "Processing"),
+    (103, "Early Hints"),
+    (200, "OK"),
+    (201, "Created"),
+    (202, "Accepted"),
+    (203, "Non-Authoritative Information"),
+    (204, "No Content"),
+    (205, "Reset Content"),
+    (206, "Partial Content"),
+    (207, "Multi-Status"),
+    (208, "Already Reported"),
+    (226, "IM Used"),
+    (300, "Multiple Choices"),
+    (301, "Moved Permanently"),
+    (302, "Found"),
+    (303, "See Other"),
+    (304, "Not Modified"),
+    (305, "Use Proxy"),
+    (307, "Temporary Redirect"),
+    (308, "Permanent Redirect"),
+    (400, "Bad Request"),
+    (401, "Unauthorized"),
+    (402, "Payment Required"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (405, "Method Not Allowed"),
+    (406, "Not Acceptable"),
+    (407, "Proxy Authentication Required"),
+    (408, "Request Timeout"),
+    (409, "Conflict"),
+    (410, "Gone"),
+    (411, "Length Required"),
+    (412, "Precondition Failed"),
+    (413, "Content Too Large"),
+    (414, "URI Too Long"),
+    (415, "Unsupported Media Type"),
+    (416, "Range Not Satisfiable"),
+    (417, "Expectation Failed"),
+    (418, "I'm a teapot"),
+    (421, "Misdirected Request"),
+    (422, "Unprocessable Content"),
+    (423, "Locked"),
+    (424, "Failed Dependency"),
+    (425, "Too Early"),
+    (426, "Upgrade Required"),
+    (428, "Precondition Required"),
+    (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"),
+    (451, "Unavailable For Legal Reasons"),
+    (500, "Internal Server Error"),
+    (501, "Not Implemented"),
+    (502, "Bad Gateway"),
+    (503, "Service Unavailable"),
+    (504, "Gateway Timeout"),
+    (505, "HTTP Version Not Supported"),
+    (506, "Variant Also Negotiates"),
+    (507, "Insufficient Storage"),
+    (508, "Loop Detected"),
+    (510, "Not Extended"),
+    (511, "Network Authentication Required"),
+];
+
+const NR: usize = REASONS.len();
+
+/// Bytes of all reason phrases together.
+const fn reason_bytes() -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < NR {
+        n += REASONS[i].1.len();
+        i += 1;
+    }
+    n
+}
+
+const NRB: usize = reason_bytes();
+
+/// The codes (checked ascending), the phrases back to back, and where each ends.
+const fn pack_reasons() -> ([u16; NR], [u8; NRB], [u16; NR]) {
+    let mut codes = [0u16; NR];
+    let mut text = [0u8; NRB];
+    let mut ends = [0u16; NR];
+    let (mut at, mut i) = (0, 0);
+    while i < NR {
+        assert!(i == 0 || REASONS[i - 1].0 < REASONS[i].0, "codes ascending");
+        codes[i] = REASONS[i].0;
+        let b = REASONS[i].1.as_bytes();
+        let mut k = 0;
+        while k < b.len() {
+            text[at + k] = b[k];
+            k += 1;
+        }
+        at += b.len();
+        ends[i] = at as u16;
+        i += 1;
+    }
+    (codes, text, ends)
+}
+
+const PACKED_REASONS: ([u16; NR], [u8; NRB], [u16; NR]) = pack_reasons();
+/// The status codes with a phrase, ascending.
+static CODES: [u16; NR] = PACKED_REASONS.0;
+/// The phrases, back to back.
+static REASON_TEXT: [u8; NRB] = PACKED_REASONS.1;
+/// Where each phrase of [`REASON_TEXT`] ends.
+static REASON_ENDS: [u16; NR] = PACKED_REASONS.2;
+
+/// [`status_reason`] as bytes, as the status lines are written (no UTF-8 check).
+pub fn status_reason_bytes(status: u16) -> &'static [u8] {
+    let Ok(i) = CODES.binary_search(&status) else {
+        return b"";
+    };
+    let start = match i.checked_sub(1) {
+        Some(p) => REASON_ENDS.get(p).copied().unwrap_or(0),
+        None => 0,
+    };
+    let end = REASON_ENDS.get(i).copied().unwrap_or(0);
+    REASON_TEXT
+        .get(usize::from(start)..usize::from(end))
+        .unwrap_or_default()
+}
+
 /// The reason phrase for a status code (RFC 9110 names), or `""` for an unknown code
 /// (an empty reason phrase is valid in a status line, RFC 9112 §4).
 pub fn status_reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        102 => "Processing",
-        103 => "Early Hints",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-Authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        207 => "Multi-Status",
-        208 => "Already Reported",
-        226 => "IM Used",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        305 => "Use Proxy",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        418 => "I'm a teapot",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Content",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        425 => "Too Early",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        506 => "Variant Also Negotiates",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        510 => "Not Extended",
-        511 => "Network Authentication Required",
-        _ => "",
-    }
+    core::str::from_utf8(status_reason_bytes(status)).unwrap_or_default()
 }
 
 /// The value span of the first field in `headers` whose name equals `name` ASCII
@@ -145,7 +208,7 @@ pub fn url_decode(src: &[u8], out: &mut [u8], form: bool) -> Option<usize> {
 
 /// [`url_decode`] into a new vector (never longer than `src`).
 pub fn url_decode_vec(src: &[u8], form: bool) -> Option<Vec<u8>> {
-    let mut v: Vec<u8> = core::iter::repeat_n(0u8, src.len()).collect();
+    let mut v = alloc::vec![0u8; src.len()];
     let n = url_decode_inner(src, &mut v, form).ok()?;
     v.truncate(n);
     Some(v)
@@ -555,6 +618,12 @@ mod tests {
             415, 416, 429, 431, 500, 501, 502, 503, 504, 505,
         ] {
             assert!(!status_reason(s).is_empty(), "{s}");
+        }
+        // The packed table answers as the written one, and nothing for other codes.
+        for s in 0..=u16::MAX {
+            let want = REASONS.iter().find(|(c, _)| *c == s).map_or("", |(_, t)| *t);
+            assert_eq!(status_reason(s), want, "{s}");
+            assert_eq!(status_reason_bytes(s), want.as_bytes());
         }
     }
 

@@ -49,8 +49,8 @@ pub(crate) use common::{is_field_vchar_byte, is_token_byte};
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
     base64_decode, base64_encode, check_header_lines, creds, find_var, get_header, get_header_var, get_var,
-    get_var_into, next_multipart, status_reason, url_decode, url_decode_vec, write_chunk, Credentials, DecodeError,
-    Part, VarError,
+    get_var_into, next_multipart, status_reason, status_reason_bytes, url_decode, url_decode_vec, write_chunk,
+    Credentials, DecodeError, Part, VarError,
 };
 pub use request::{RequestHead, RequestParser, RequestStep};
 pub use response::{ResponseHead, ResponseParser, ResponseStep};

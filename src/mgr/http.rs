@@ -199,7 +199,8 @@ fn digits(mut n: usize) -> usize {
 
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
-    let status_line = "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason(status).len() + 2;
+    let status_line =
+        "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason_bytes(status).len() + 2;
     status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
 }
 
@@ -258,7 +259,7 @@ fn write_status_line(out: &mut Vec<u8>, status: u16) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(num.format(status).as_bytes());
     out.push(b' ');
-    out.extend_from_slice(crate::http::status_reason(status).as_bytes());
+    out.extend_from_slice(crate::http::status_reason_bytes(status));
     out.extend_from_slice(b"\r\n");
 }
 

@@ -35,32 +35,42 @@ impl AsRef<[u8]> for ETag {
     }
 }
 
+/// `n` in lower-case hex without leading zeros, written into `buf` from `at`; returns where
+/// it ends (at most 16 digits: the caller leaves room).
+fn hex_at(buf: &mut [u8; 48], at: usize, n: u64) -> usize {
+    let end = at + (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    let (mut n, mut i) = (n, end);
+    while i > at {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b"0123456789abcdef"[(n & 0xf) as usize];
+        }
+        n >>= 4;
+    }
+    end
+}
+
 /// [`etag`] without an allocation.
 pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETag {
-    let mut t = ETag { buf: [0; 48], len: 0 };
-    let mut put = |b: u8| {
-        t.buf[t.len] = b;
-        t.len += 1;
-    };
-    let hex = |put: &mut dyn FnMut(u8), n: u64| {
-        let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
-        for k in (0..digits).rev() {
-            put(b"0123456789abcdef"[((n >> (4 * k)) & 0xf) as usize]);
+    // At most 1 + 16 + 1 + 8 + 1 + 16 + 3 + 1 = 47 bytes.
+    let mut buf = [b'"'; 48];
+    // Positions are bounded as above; `get_mut` keeps panics out all the same.
+    let put = |buf: &mut [u8; 48], at: usize, s: &[u8]| {
+        if let Some(d) = buf.get_mut(at..at + s.len()) {
+            d.copy_from_slice(s);
         }
+        at + s.len()
     };
-    put(b'"');
-    hex(&mut put, mtime_secs as u64);
-    put(b'.');
-    hex(&mut put, u64::from(mtime_nanos));
-    put(b'-');
-    hex(&mut put, size);
+    let mut at = hex_at(&mut buf, 1, mtime_secs as u64);
+    at = put(&mut buf, at, b".");
+    at = hex_at(&mut buf, at, u64::from(mtime_nanos));
+    at = put(&mut buf, at, b"-");
+    at = hex_at(&mut buf, at, size);
     if gzip {
-        put(b'-');
-        put(b'g');
-        put(b'z');
+        at = put(&mut buf, at, b"-gz");
     }
-    put(b'"');
-    t
+    // buf[at] is already the closing quote.
+    ETag { buf, len: at + 1 }
 }
 
 /// The entity tags of an `If-Match` / `If-None-Match` list, as (weak, opaque-tag with
@@ -101,10 +111,10 @@ fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {
 
 /// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
 /// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
-fn list_matches(list: &[u8], tag: &str, weak: bool) -> bool {
+fn list_matches(list: &[u8], tag: &[u8], weak: bool) -> bool {
     match tags(list) {
         None => true,
-        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag.as_bytes()),
+        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag),
     }
 }
 
@@ -130,7 +140,7 @@ pub struct Conditions<'a> {
 
 /// Evaluate preconditions for a GET or HEAD of a representation with `tag` and last
 /// modification `mtime` (whole seconds). Unparseable dates are ignored, as RFC 9110 requires.
-pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
+pub fn evaluate(c: &Conditions<'_>, tag: &[u8], mtime: i64) -> Outcome {
     if let Some(v) = c.if_match {
         if !list_matches(v, tag, false) {
             return Outcome::Failed;
@@ -154,11 +164,11 @@ pub fn evaluate(c: &Conditions<'_>, tag: &str, mtime: i64) -> Outcome {
 
 /// `If-Range` (RFC 9110 §13.1.5): whether the Range header may be honoured. An entity-tag
 /// must match strongly; a date must equal Last-Modified exactly. Anything else: no.
-pub fn if_range_allows(value: &[u8], tag: &str, mtime: i64) -> bool {
+pub fn if_range_allows(value: &[u8], tag: &[u8], mtime: i64) -> bool {
     let v = value.trim_ascii();
     if v.starts_with(b"\"") || v.starts_with(b"W/") {
         // Our tag is strong: a weak tag never equals it.
-        return v == tag.as_bytes();
+        return v == tag;
     }
     super::date::parse(v) == Some(mtime)
 }
@@ -209,11 +219,11 @@ fn qvalue_nonzero(q: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    const TAG: &str = "\"5f.0-10\"";
+    const TAG: &[u8] = b"\"5f.0-10\"";
 
     #[test]
     fn etag_form() {
-        assert_eq!(etag(16, 95, 0, false), TAG);
+        assert_eq!(etag(16, 95, 0, false).as_bytes(), TAG);
         assert_eq!(etag(16, 95, 7, true), "\"5f.7-10-gz\"");
         assert_ne!(etag(16, 95, 0, false), etag(16, 95, 1, false));
     }
@@ -277,7 +287,7 @@ mod tests {
     #[test]
     fn if_range() {
         let lm = super::super::date::format(1000);
-        assert!(if_range_allows(TAG.as_bytes(), TAG, 1000));
+        assert!(if_range_allows(TAG, TAG, 1000));
         assert!(!if_range_allows(b"\"other\"", TAG, 1000));
         assert!(!if_range_allows(b"W/\"5f.0-10\"", TAG, 1000));
         assert!(if_range_allows(lm.as_bytes(), TAG, 1000));

@@ -14,6 +14,11 @@ const LONG_DAYS: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
+/// [`DAYS`] and [`MONTHS`] as bytes, for formatting without bounds checks.
+const DAY3: [[u8; 3]; 7] = [*b"Thu", *b"Fri", *b"Sat", *b"Sun", *b"Mon", *b"Tue", *b"Wed"];
+const MON3: [[u8; 3]; 12] = [
+    *b"Jan", *b"Feb", *b"Mar", *b"Apr", *b"May", *b"Jun", *b"Jul", *b"Aug", *b"Sep", *b"Oct", *b"Nov", *b"Dec",
+];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -63,26 +68,24 @@ pub fn format(secs: i64) -> String {
 pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     let secs = secs.clamp(FIRST, LAST);
     let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
+    let rem = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
-    let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-    out.extend_from_slice(DAYS[days.rem_euclid(7) as usize].as_bytes());
-    out.extend_from_slice(b", ");
-    two(out, d);
-    out.push(b' ');
-    out.extend_from_slice(MONTHS[(m - 1) as usize].as_bytes());
-    out.push(b' ');
     let y = y as u32;
-    two(out, y / 100);
-    two(out, y % 100);
-    out.push(b' ');
-    let rem = rem as u32;
-    two(out, rem / 3600);
-    out.push(b':');
-    two(out, rem / 60 % 60);
-    out.push(b':');
-    two(out, rem % 60);
-    out.extend_from_slice(b" GMT");
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let day = DAY3[days.rem_euclid(7) as usize % 7];
+    let mon = MON3[(m as usize + 11) % 12];
+    let (h, mi, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    // One copy into `out` (room checked once), not one per piece.
+    #[rustfmt::skip]
+    let text: [u8; 29] = [
+        day[0], day[1], day[2], b',', b' ',
+        digit(d / 10), digit(d), b' ',
+        mon[0], mon[1], mon[2], b' ',
+        digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), b' ',
+        digit(h / 10), digit(h), b':', digit(mi / 10), digit(mi), b':', digit(s / 10), digit(s),
+        b' ', b'G', b'M', b'T',
+    ];
+    out.extend_from_slice(&text);
 }
 
 fn month(b: &[u8]) -> Option<u32> {
@@ -122,12 +125,26 @@ fn assemble(y: i64, m: u32, d: u32, t: i64) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86_400 + t)
 }
 
+/// The pieces of `s` between `sep`s (empty ones left out when `skip_empty`), in an array on
+/// the stack; `None` when there are more than 6 (no form of HTTP-date has more).
+fn pieces(s: &[u8], sep: u8, skip_empty: bool) -> Option<([&[u8]; 6], usize)> {
+    let mut out: [&[u8]; 6] = [&[]; 6];
+    let mut n = 0;
+    for p in s.split(|&c| c == sep) {
+        if skip_empty && p.is_empty() {
+            continue;
+        }
+        *out.get_mut(n)? = p;
+        n += 1;
+    }
+    Some((out, n))
+}
+
 /// Parse an HTTP-date in any of the three forms; `None` when it is not one (the caller then
 /// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
 pub fn parse(s: &[u8]) -> Option<i64> {
-    let s = s.trim_ascii();
-    let parts: Vec<&[u8]> = s.split(|&c| c == b' ').filter(|p| !p.is_empty()).collect();
-    match parts.as_slice() {
+    let (parts, n) = pieces(s.trim_ascii(), b' ', true)?;
+    match parts.get(..n)? {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
         [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
             DAYS.iter().find(|x| x.as_bytes() == &wd[..3])?;
@@ -136,8 +153,8 @@ pub fn parse(s: &[u8]) -> Option<i64> {
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
         [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
             LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
-            let f: Vec<&[u8]> = dmy.split(|&c| c == b'-').collect();
-            let [d, mon, y] = f.as_slice() else { return None };
+            let (f, n) = pieces(dmy, b'-', false)?;
+            let [d, mon, y] = f.get(..n)? else { return None };
             let yy = i64::from(num(y, 2)?);
             // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
             // pivot is enough for conditional requests.
@@ -180,6 +197,22 @@ mod tests {
         assert_eq!(parse(b"Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
         assert_eq!(parse(b"Sun Nov  6 08:49:37 1994"), Some(784_111_777));
         assert_eq!(parse(b" Tue, 29 Feb 2000 00:00:00 GMT "), Some(951_782_400));
+        // Runs of spaces separate like one; anything else out of shape is no date.
+        assert_eq!(parse(b"Sun,  06   Nov 1994 08:49:37    GMT"), Some(784_111_777));
+        for bad in [
+            &b"Sun, 06 Nov 1994 08:49:37 GMT x"[..],
+            b"Sun, 06 Nov 1994 08:49:37 GMT x y z",
+            b"Sun, 06 Nov 1994 08:49:37",
+            b"Sunday, 06--Nov-94 08:49:37 GMT",
+            b"Sunday, 06-Nov-94- 08:49:37 GMT",
+            b"Sunday, 06-Nov 08:49:37 GMT",
+            b"Sunday, -06-Nov-94 08:49:37 GMT",
+            b"Sun Nov 6 08:49:37 1994 x",
+            b"",
+            b" ",
+        ] {
+            assert_eq!(parse(bad), None, "{:?}", bad.escape_ascii().to_string());
+        }
     }
 
     #[test]

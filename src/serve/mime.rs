@@ -8,7 +8,8 @@
 /// Type for names that match nothing.
 const DEFAULT: &str = "application/octet-stream";
 
-/// The built-in table, by last extension (lower case).
+/// The built-in table, by last extension (lower case, at most 8 bytes), as written; only
+/// the packed form below ([`KEYS`], [`TYPE_OF`], [`TEXT`], [`ENDS`]) is in the program.
 const TABLE: &[(&str, &str)] = &[
     ("html", "text/html; charset=utf-8"),
     ("htm", "text/html; charset=utf-8"),
@@ -18,7 +19,6 @@ const TABLE: &[(&str, &str)] = &[
     ("mjs", "text/javascript; charset=utf-8"),
     ("json", "application/json"),
     ("map", "application/json"),
-    ("webmanifest", "application/manifest+json"),
     ("txt", "text/plain; charset=utf-8"),
     ("log", "text/plain; charset=utf-8"),
     ("md", "text/markdown; charset=utf-8"),
@@ -77,6 +77,126 @@ const TABLE: &[(&str, &str)] = &[
     ("der", "application/x-x509-ca-cert"),
 ];
 
+/// The one built-in extension longer than 8 bytes, and its type.
+const LONG: (&[u8], &[u8]) = (b"webmanifest", b"application/manifest+json");
+
+const N: usize = TABLE.len();
+
+/// An extension of 1..=8 bytes as a number: its bytes lower-cased, little-endian.
+const fn key(ext: &[u8]) -> u64 {
+    let mut k = 0u64;
+    let mut i = 0;
+    while i < ext.len() {
+        k |= (ext[i].to_ascii_lowercase() as u64) << (8 * i);
+        i += 1;
+    }
+    k
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Index into [`TABLE`] of the first entry with the same type as entry `i`.
+const fn first_of(i: usize) -> usize {
+    let mut j = 0;
+    while !str_eq(TABLE[j].1, TABLE[i].1) {
+        j += 1;
+    }
+    j
+}
+
+/// Number of distinct types, and their bytes together.
+const fn distinct() -> (usize, usize) {
+    let (mut n, mut bytes, mut i) = (0, 0, 0);
+    while i < N {
+        if first_of(i) == i {
+            n += 1;
+            bytes += TABLE[i].1.len();
+        }
+        i += 1;
+    }
+    (n, bytes)
+}
+
+const NT: usize = distinct().0;
+const NB: usize = distinct().1;
+
+/// The distinct types, back to back, and where each ends; entry `i` of [`TABLE`] has type
+/// number `type_no(i)`.
+const fn pack() -> ([u8; NB], [u16; NT], [u8; N]) {
+    let mut text = [0u8; NB];
+    let mut ends = [0u16; NT];
+    let mut no = [0u8; N];
+    let (mut t, mut at, mut i) = (0, 0, 0);
+    while i < N {
+        let f = first_of(i);
+        if f == i {
+            let b = TABLE[i].1.as_bytes();
+            let mut k = 0;
+            while k < b.len() {
+                text[at + k] = b[k];
+                k += 1;
+            }
+            at += b.len();
+            ends[t] = at as u16;
+            no[i] = t as u8;
+            t += 1;
+        } else {
+            no[i] = no[f];
+        }
+        i += 1;
+    }
+    (text, ends, no)
+}
+
+const PACKED: ([u8; NB], [u16; NT], [u8; N]) = pack();
+/// The distinct types, back to back.
+static TEXT: [u8; NB] = PACKED.0;
+/// Where each type of [`TEXT`] ends.
+static ENDS: [u16; NT] = PACKED.1;
+
+/// The extensions' [`key`]s, ascending, and the type number of each.
+const fn sorted() -> ([u64; N], [u8; N]) {
+    let mut keys = [0u64; N];
+    let mut types = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        let e = TABLE[i].0.as_bytes();
+        assert!(!e.is_empty() && e.len() <= 8, "built-in extensions have 1..=8 bytes");
+        let (k, t) = (key(e), PACKED.2[i]);
+        // Insertion sort.
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            types[j] = types[j - 1];
+            j -= 1;
+        }
+        assert!(j == 0 || keys[j - 1] != k, "an extension is listed twice");
+        keys[j] = k;
+        types[j] = t;
+        i += 1;
+    }
+    (keys, types)
+}
+
+const SORTED: ([u64; N], [u8; N]) = sorted();
+/// Built-in extensions as [`key`]s, ascending.
+static KEYS: [u64; N] = SORTED.0;
+/// The type number (into [`ENDS`]) of each of [`KEYS`].
+static TYPE_OF: [u8; N] = SORTED.1;
+
 /// Whether `name` ends with `.ext` (ASCII case-insensitive); `ext` is non-empty.
 fn has_ext(name: &[u8], ext: &[u8]) -> bool {
     name.len() > ext.len()
@@ -89,15 +209,24 @@ fn valid_type(t: &[u8]) -> bool {
     !t.is_empty() && t.iter().all(|&c| c == b' ' || c == b'\t' || (0x21..0x7f).contains(&c))
 }
 
-/// The built-in type for `name`'s last extension, if any.
-fn builtin(name: &[u8]) -> Option<&'static str> {
+/// The built-in type for `name`'s last extension, if any: a binary search of the
+/// extension's [`key`].
+fn builtin(name: &[u8]) -> Option<&'static [u8]> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
-    let ext = &name[dot + 1..];
-    let first = ext.first()?.to_ascii_lowercase();
-    TABLE
-        .iter()
-        .find(|(e, _)| e.len() == ext.len() && e.as_bytes()[0] == first && e.as_bytes().eq_ignore_ascii_case(ext))
-        .map(|(_, t)| *t)
+    let ext = name.get(dot + 1..)?;
+    if ext.is_empty() || ext.len() > 8 {
+        return ext.eq_ignore_ascii_case(LONG.0).then_some(LONG.1);
+    }
+    if ext.contains(&0) {
+        return None; // would read as a shorter extension
+    }
+    let i = KEYS.binary_search(&key(ext)).ok()?;
+    let t = usize::from(*TYPE_OF.get(i)?);
+    let start = match t.checked_sub(1) {
+        Some(p) => usize::from(*ENDS.get(p)?),
+        None => 0,
+    };
+    TEXT.get(start..usize::from(*ENDS.get(t)?))
 }
 
 /// The type of `name` (a file name or path; only its end matters): the first matching entry
@@ -116,7 +245,7 @@ pub fn lookup<'a>(name: &[u8], extra: &'a [u8]) -> &'a [u8] {
             return ty;
         }
     }
-    builtin(name).unwrap_or(DEFAULT).as_bytes()
+    builtin(name).unwrap_or(DEFAULT.as_bytes())
 }
 
 #[cfg(test)]
@@ -133,6 +262,34 @@ mod tests {
         assert_eq!(lookup(b"x.tar.gz", b""), b"application/gzip");
         assert_eq!(lookup(b"photo.JPeG", b""), b"image/jpeg");
         assert_eq!(lookup(b"x.svg", b""), b"image/svg+xml");
+    }
+
+    #[test]
+    fn packed_table_answers_as_the_written_one() {
+        for (ext, ty) in TABLE
+            .iter()
+            .copied()
+            .chain([("webmanifest", "application/manifest+json")])
+        {
+            for name in [format!("a.{ext}"), format!("/d/x.y.{}", ext.to_ascii_uppercase())] {
+                assert_eq!(lookup(name.as_bytes(), b""), ty.as_bytes(), "{name}");
+            }
+            // A byte more or less is another extension.
+            for near in [format!("a.{ext}x"), format!("a.x{ext}"), format!("a.{}", &ext[1..])] {
+                let want = TABLE
+                    .iter()
+                    .chain([&("webmanifest", "")])
+                    .find(|(e, _)| near.ends_with(&format!(".{e}")));
+                if want.is_none() {
+                    assert_eq!(lookup(near.as_bytes(), b""), DEFAULT.as_bytes(), "{near}");
+                }
+            }
+        }
+        assert_eq!(lookup(b"a.WebManifest", b""), b"application/manifest+json");
+        assert_eq!(lookup(b"a.webmanifests", b""), DEFAULT.as_bytes());
+        assert_eq!(lookup(b"a.gz\0", b""), DEFAULT.as_bytes());
+        assert_eq!(lookup(b"a.\0", b""), DEFAULT.as_bytes());
+        assert_eq!(lookup(b"a.tarball12", b""), DEFAULT.as_bytes());
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub struct Request<'a> {
     /// The query string (after `?`), as received; kept in redirects.
     pub query: &'a [u8],
     /// Header fields in order, (name, value).
-    pub headers: Vec<(&'a [u8], &'a [u8])>,
+    pub headers: &'a [(&'a [u8], &'a [u8])],
 }
 
 impl<'a> Request<'a> {
@@ -177,10 +177,13 @@ impl Head {
     fn new(status: u16) -> Head {
         // Room for a file response's fields, so the head is allocated once.
         let mut v = Vec::with_capacity(256);
-        v.extend_from_slice(b"HTTP/1.1 ");
-        push_num(&mut v, u64::from(status));
-        v.push(b' ');
-        v.extend_from_slice(crate::http::status_reason(status).as_bytes());
+        // The statuses used here have three digits.
+        let mut line = *b"HTTP/1.1 000 ";
+        line[9] = b'0' + (status / 100 % 10) as u8;
+        line[10] = b'0' + (status / 10 % 10) as u8;
+        line[11] = b'0' + (status % 10) as u8;
+        v.extend_from_slice(&line);
+        v.extend_from_slice(crate::http::status_reason_bytes(status));
         v.extend_from_slice(b"\r\n");
         Head(v)
     }
@@ -386,7 +389,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
         if_none_match: inm.as_deref(),
         if_modified_since: req.header("if-modified-since"),
     };
-    match cond::evaluate(&conditions, &tag, f.mtime_secs) {
+    match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
         cond::Outcome::Proceed => {}
         cond::Outcome::NotModified => {
             let mut h = Head::new(304);
@@ -406,7 +409,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<
         if let Some(r) = req.header("range") {
             let allowed = req
                 .header("if-range")
-                .is_none_or(|v| cond::if_range_allows(v, &tag, f.mtime_secs));
+                .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
             if allowed {
                 ranged = range::evaluate(r, f.size);
             }
@@ -483,7 +486,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return text(400, &[], "Bad request\n", opts);
     };
     let roots = roots.get(root_spec, fs.has_links());
-    let Some((i, rest)) = select_index(&roots.mounts, &p) else {
+    let Some((i, rest)) = path::select(&roots.mounts, &p) else {
         return not_found(fs, opts);
     };
     let Some(root) = roots.root(fs, i) else {
@@ -513,7 +516,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             return text(301, &[("Location", &loc)], "", opts);
         }
         for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
-            let requested = path::join(&canon, &[index.to_vec()]);
+            let requested = path::join(&canon, index);
             let Ok((resolved, st)) = path::confine_stat(fs, &requested, root) else {
                 continue;
             };
@@ -526,7 +529,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
                 return serve_path(req, fs, &t, opts);
             }
         }
-        let index = path::join(&canon, &[b"index.html".to_vec()]);
+        let index = path::join(&canon, b"index.html");
         let t = Target {
             requested: &index,
             resolved: None,
@@ -613,7 +616,7 @@ impl Fs for Confined<'_> {
     }
     fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
         self.fs.list(dir, &mut |name| {
-            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, &[name.to_vec()]), self.root).is_ok() {
+            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, name), self.root).is_ok() {
                 f(name);
             }
         });
@@ -625,9 +628,10 @@ impl Fs for Confined<'_> {
 
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
-    let mut uri = b"/".to_vec();
-    for s in &p.segments {
-        uri.extend_from_slice(s);
+    let mut uri = Vec::with_capacity(p.path.len() + 2);
+    uri.push(b'/');
+    if !p.path.is_empty() {
+        uri.extend_from_slice(&p.path);
         uri.push(b'/');
     }
     let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
@@ -721,13 +725,6 @@ impl RootCache {
         });
         self.entries.last_mut().expect("just pushed")
     }
-}
-
-/// [`path::select`], as an index into `mounts`.
-fn select_index<'p>(mounts: &[path::Mount], p: &'p path::UriPath) -> Option<(usize, &'p [Vec<u8>])> {
-    let (m, rest) = path::select(mounts, p)?;
-    let i = mounts.iter().position(|x| core::ptr::eq(x, m))?;
-    Some((i, rest))
 }
 
 /// `mg_http_serve_file`: serve the file at `path` of `fs` (chosen by the application; not

@@ -19,56 +19,161 @@ use alloc::borrow::Cow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadPath;
 
-/// A decoded, normalized request path.
+/// A decoded, normalized request path, kept in one buffer: its segments joined by single
+/// `/`s, with no leading or trailing `/` (empty for `/`). Borrowed from the request-target
+/// when that is already in this form (no `%`, no empty or `.` segment), as most are.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UriPath {
-    /// Non-empty segments, none of them `.` or `..`, none containing `/`, `\` or NUL.
-    pub segments: Vec<Vec<u8>>,
+pub struct UriPath<'a> {
+    /// Non-empty segments, none of them `.` or `..`, none containing `\` or NUL, separated
+    /// by one `/`.
+    pub path: Cow<'a, [u8]>,
     /// The decoded path ended with `/` (always true for `/`).
     pub trailing_slash: bool,
 }
 
+impl UriPath<'_> {
+    /// The segments, in order (none for `/`).
+    pub fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        segments(&self.path)
+    }
+}
+
+/// The segments of a normalized path (`a/b`; empty: none).
+fn segments(p: &[u8]) -> impl Iterator<Item = &[u8]> {
+    p.split(|&c| c == b'/').filter(|s| !s.is_empty())
+}
+
+/// `p` (decoded, starting with `/`) without its first and its last `/`.
+fn inner(p: &[u8]) -> &[u8] {
+    let p = p.strip_prefix(b"/").unwrap_or(p);
+    p.strip_suffix(b"/").unwrap_or(p)
+}
+
+/// What [`check`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// [`inner`] of the path is already normalized (no empty or `.` segment in between).
+    Normal,
+    /// It has empty or `.` segments to drop ([`compact`]).
+    Messy,
+    /// It has a `%` (only when `%` is not plain): decode it, then check again.
+    Encoded,
+}
+
+/// Check a path starting with `/`, in one pass: a NUL, a backslash or a `..` segment is
+/// [`BadPath`]. With `percent` plain (a decoded path), a `%` is a byte like another;
+/// otherwise the first `%` ends the pass with [`Shape::Encoded`] (what comes after it is
+/// checked once decoded).
+fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
+    // The bytes that need a look, as bits of a mask (all are below 0x60).
+    const SPECIAL: u128 = 1 << b'/' | 1 << b'%' | 1 << 0 | 1 << b'\\';
+    let rest = inner(p);
+    let mut shape = Shape::Normal;
+    let mut start = 0;
+    for (i, &c) in rest.iter().enumerate() {
+        if c > b'\\' || SPECIAL & (1 << c) == 0 {
+            continue;
+        }
+        match c {
+            b'/' => {
+                segment(rest.get(start..i).unwrap_or_default(), &mut shape)?;
+                start = i + 1;
+            }
+            b'%' if percent_plain => {}
+            b'%' => return Ok(Shape::Encoded),
+            _ => return Err(BadPath), // NUL, backslash
+        }
+    }
+    if !rest.is_empty() {
+        segment(rest.get(start..).unwrap_or_default(), &mut shape)?;
+    }
+    Ok(shape)
+}
+
+/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path messy.
+fn segment(seg: &[u8], shape: &mut Shape) -> Result<(), BadPath> {
+    match seg {
+        b".." => Err(BadPath),
+        b"" | b"." => {
+            *shape = Shape::Messy;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Normalize a [`check`]ed path in place: empty and `.` segments dropped, segments joined by
+/// one `/`, no leading or trailing `/`.
+fn compact(v: &mut Vec<u8>) {
+    let n = v.len();
+    let (mut r, mut w) = (0, 0);
+    // Invariant: w <= r, and w < r once a segment was kept (a separator was read for it and
+    // not written), so the `/` written at `w` never overwrites bytes not yet read.
+    while r < n {
+        let end = v
+            .get(r..)
+            .and_then(|s| s.iter().position(|&c| c == b'/'))
+            .map_or(n, |j| r + j);
+        let seg = end - r;
+        if !(seg == 0 || (seg == 1 && v.get(r) == Some(&b'.'))) {
+            if w > 0 {
+                if let Some(c) = v.get_mut(w) {
+                    *c = b'/';
+                }
+                w += 1;
+            }
+            v.copy_within(r..end, w);
+            w += seg;
+        }
+        r = end + 1;
+    }
+    v.truncate(w);
+}
+
 /// Decode and normalize the path of a request-target (origin-form `/a/b`, or absolute-form
 /// `http://host/a/b`, whose authority is skipped). See the module docs for what is refused.
-pub fn decode(raw: &[u8]) -> Result<UriPath, BadPath> {
+/// One allocation at most, none for a path that needs no decoding or normalizing.
+pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
     let path = if raw.first() == Some(&b'/') {
         raw
     } else {
         // absolute-form: scheme "://" authority path
         let i = crate::util::str::find(raw, b"://").ok_or(BadPath)?;
-        let rest = &raw[i + 3..];
+        let rest = raw.get(i + 3..).unwrap_or_default();
         match rest.iter().position(|&c| c == b'/') {
-            Some(j) => &rest[j..],
+            Some(j) => rest.get(j..).unwrap_or(b"/"),
             None => b"/",
         }
     };
-    // Without a `%` the path decodes to itself: no copy.
-    let decoded: Cow<'_, [u8]> = if memchr::memchr(b'%', path).is_none() {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(crate::http::url_decode_vec(path, false).ok_or(BadPath)?)
-    };
-    if decoded.iter().any(|&c| c == 0 || c == b'\\') {
-        return Err(BadPath);
-    }
-    let mut segments = Vec::with_capacity(decoded.iter().filter(|&&c| c == b'/').count());
-    for seg in decoded.split(|&c| c == b'/') {
-        match seg {
-            b"" | b"." => {}
-            b".." => return Err(BadPath),
-            s => segments.push(s.to_vec()),
+    // Without a `%` the path decodes to itself: no copy unless it needs normalizing.
+    let trailing_slash = path.ends_with(b"/");
+    let mut v = match check(path, false)? {
+        Shape::Normal => {
+            return Ok(UriPath {
+                path: Cow::Borrowed(inner(path)),
+                trailing_slash,
+            })
         }
-    }
+        Shape::Messy => path.to_vec(),
+        Shape::Encoded => {
+            let v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+            check(&v, true)?;
+            v
+        }
+    };
+    let trailing_slash = v.ends_with(b"/");
+    compact(&mut v);
     Ok(UriPath {
-        segments,
-        trailing_slash: decoded.ends_with(b"/"),
+        path: Cow::Owned(v),
+        trailing_slash,
     })
 }
 
-/// One entry of `root_dir`: URI prefix (as segments; empty for `/`) and directory.
+/// One entry of `root_dir`: URI prefix (normalized like [`UriPath::path`]: segments joined
+/// by `/`; empty for `/`) and directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
-    pub prefix: Vec<Vec<u8>>,
+    pub prefix: Vec<u8>,
     pub dir: Vec<u8>,
 }
 
@@ -82,42 +187,64 @@ pub fn parse_roots(spec: &[u8]) -> Vec<Mount> {
             Some(eq) => (&entry[..eq], &entry[eq + 1..]),
             None => (&b"/"[..], entry),
         };
-        if dir.is_empty() || prefix.first() != Some(&b'/') {
+        if dir.is_empty() || prefix.first() != Some(&b'/') || segments(prefix).any(|s| s == b"." || s == b"..") {
             continue;
         }
-        let segs: Vec<&[u8]> = prefix.split(|&c| c == b'/').filter(|s| !s.is_empty()).collect();
-        if segs.iter().any(|s| *s == b"." || *s == b"..") {
-            continue;
+        let mut norm = Vec::with_capacity(prefix.len());
+        for s in segments(prefix) {
+            if !norm.is_empty() {
+                norm.push(b'/');
+            }
+            norm.extend_from_slice(s);
         }
         out.push(Mount {
-            prefix: segs.into_iter().map(<[u8]>::to_vec).collect(),
+            prefix: norm,
             dir: dir.to_vec(),
         });
     }
     out
 }
 
-/// The mount serving `p`: the one with the longest prefix (whole segments) that `p` starts
-/// with; among equal prefixes the last one listed. Returns it and the remaining segments.
-pub fn select<'m, 'p>(mounts: &'m [Mount], p: &'p UriPath) -> Option<(&'m Mount, &'p [Vec<u8>])> {
-    let mut best: Option<&Mount> = None;
-    for m in mounts {
-        if p.segments.starts_with(&m.prefix) && best.is_none_or(|b| m.prefix.len() >= b.prefix.len()) {
-            best = Some(m);
-        }
+/// The rest of `path` below `prefix` (both normalized), when `prefix` is whole segments at
+/// its start.
+fn below<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
+    if prefix.is_empty() {
+        return Some(path);
     }
-    best.map(|m| (m, &p.segments[m.prefix.len()..]))
+    let rest = path.strip_prefix(prefix)?;
+    match rest.split_first() {
+        None => Some(rest),
+        Some((b'/', r)) => Some(r),
+        Some(_) => None,
+    }
 }
 
-/// `dir` joined with `rest` by `/` (the segments are plain names: no `/`, `.` or `..`).
-pub fn join(dir: &[u8], rest: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(dir.len() + rest.iter().map(|s| s.len() + 1).sum::<usize>() + 12);
+/// The mount serving `p`: the one with the longest prefix (whole segments) that `p` starts
+/// with; among equal prefixes the last one listed. Returns its index and the rest of the
+/// path below its prefix (normalized).
+pub fn select<'p>(mounts: &[Mount], p: &'p UriPath<'_>) -> Option<(usize, &'p [u8])> {
+    let mut best: Option<(usize, &[u8])> = None;
+    for (i, m) in mounts.iter().enumerate() {
+        if let Some(rest) = below(&p.path, &m.prefix) {
+            // A longer prefix leaves a shorter rest.
+            if best.is_none_or(|(_, r)| rest.len() <= r.len()) {
+                best = Some((i, rest));
+            }
+        }
+    }
+    best
+}
+
+/// `dir` joined with `rest` (a normalized path: plain names separated by `/`, no `.` or
+/// `..`) by `/`.
+pub fn join(dir: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(dir.len() + rest.len() + 1 + 12);
     v.extend_from_slice(dir);
-    for s in rest {
+    if !rest.is_empty() {
         if v.last().is_some_and(|&c| c != b'/') {
             v.push(b'/');
         }
-        v.extend_from_slice(s);
+        v.extend_from_slice(rest);
     }
     v
 }
@@ -172,8 +299,46 @@ pub fn confine_stat<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<(Cow<'p
 mod tests {
     use super::*;
 
-    fn segs(p: &UriPath) -> Vec<&str> {
-        p.segments.iter().map(|s| core::str::from_utf8(s).unwrap()).collect()
+    fn segs<'a>(p: &'a UriPath<'_>) -> Vec<&'a str> {
+        p.segments().map(|s| core::str::from_utf8(s).unwrap()).collect()
+    }
+
+    /// The decoder before paths were kept in one buffer (a vector per segment): the model
+    /// the one-buffer decoder must agree with.
+    fn model(raw: &[u8]) -> Result<(Vec<Vec<u8>>, bool), BadPath> {
+        let path = if raw.first() == Some(&b'/') {
+            raw
+        } else {
+            let i = crate::util::str::find(raw, b"://").ok_or(BadPath)?;
+            let rest = &raw[i + 3..];
+            match rest.iter().position(|&c| c == b'/') {
+                Some(j) => &rest[j..],
+                None => b"/",
+            }
+        };
+        let decoded = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+        if decoded.iter().any(|&c| c == 0 || c == b'\\') {
+            return Err(BadPath);
+        }
+        let mut segments = Vec::new();
+        for seg in decoded.split(|&c| c == b'/') {
+            match seg {
+                b"" | b"." => {}
+                b".." => return Err(BadPath),
+                s => segments.push(s.to_vec()),
+            }
+        }
+        Ok((segments, decoded.ends_with(b"/")))
+    }
+
+    fn agrees(raw: &[u8]) {
+        let new = decode(raw).map(|p| (p.segments().map(<[u8]>::to_vec).collect::<Vec<_>>(), p.trailing_slash));
+        assert_eq!(new, model(raw), "{:?}", raw.escape_ascii().to_string());
+        if let Ok(p) = decode(raw) {
+            // One buffer, normalized: no leading, trailing or doubled separator.
+            assert!(!p.path.starts_with(b"/") && !p.path.ends_with(b"/"));
+            assert!(!p.path.windows(2).any(|w| w == b"//"));
+        }
     }
 
     #[test]
@@ -182,7 +347,7 @@ mod tests {
         assert_eq!(segs(&p), ["a", "b c", "d.txt"]);
         assert!(!p.trailing_slash);
         let p = decode(b"/").unwrap();
-        assert!(p.segments.is_empty() && p.trailing_slash);
+        assert!(p.segments().next().is_none() && p.path.is_empty() && p.trailing_slash);
         let p = decode(b"/dir/").unwrap();
         assert_eq!(segs(&p), ["dir"]);
         assert!(p.trailing_slash);
@@ -193,6 +358,88 @@ mod tests {
         let p = decode(b"http://example.com/x/y").unwrap();
         assert_eq!(segs(&p), ["x", "y"]);
         assert_eq!(decode(b"http://example.com").unwrap(), decode(b"/").unwrap());
+        // A path already in normal form is not copied.
+        assert!(matches!(
+            decode(b"/static/1k.bin").unwrap().path,
+            Cow::Borrowed(b"static/1k.bin")
+        ));
+        assert!(matches!(decode(b"/dir/").unwrap().path, Cow::Borrowed(b"dir")));
+        assert_eq!(&*decode(b"//a/./b//").unwrap().path, b"a/b");
+    }
+
+    #[test]
+    fn one_buffer_decoding_agrees_with_per_segment_decoding() {
+        let long_dots = "/./".repeat(3000);
+        let long_name = format!("/{}/x", "a".repeat(9000));
+        let long_enc = format!("/{}", "%2f%61".repeat(2000));
+        let long_up = format!("{}/../x", "/a".repeat(2000));
+        for raw in [
+            &b"/"[..],
+            b"//",
+            b"///",
+            b"/.",
+            b"/./",
+            b"/a",
+            b"/a/",
+            b"/a//b",
+            b"/a/./b/.",
+            b"/a/.b/..c/...",
+            // Encoded slashes separate segments after decoding, and count as a trailing one.
+            b"/a%2fb",
+            b"/a%2Fb%2F",
+            b"/%2f%2f",
+            b"/a%2f%2e%2fb",
+            b"/a%2f%2e%2e%2fb",
+            b"/%2e",
+            b"/%2e%2f",
+            // `..` in every spelling.
+            b"/..",
+            b"/../",
+            b"/a/..",
+            b"/a/../b",
+            b"/%2e%2e",
+            b"/%2e.",
+            b"/.%2E/",
+            // NUL and backslash, plain and encoded.
+            b"/%00",
+            b"/a%00",
+            b"/%00/..",
+            b"/a\\b",
+            b"/a%5cb",
+            b"/a%5C",
+            b"/%",
+            b"/%4",
+            b"/%g0",
+            b"http://h",
+            b"http://h/",
+            b"http://h/a//./b/",
+            b"http://h/%2e%2e/x",
+            b"x",
+            b"",
+            long_dots.as_bytes(),
+            long_name.as_bytes(),
+            long_enc.as_bytes(),
+            long_up.as_bytes(),
+        ] {
+            agrees(raw);
+        }
+        assert_eq!(
+            &*decode(long_enc.as_bytes()).unwrap().path,
+            "a/".repeat(2000).trim_end_matches('/').as_bytes()
+        );
+        assert_eq!(decode(long_up.as_bytes()), Err(BadPath));
+        assert_eq!(decode(long_dots.as_bytes()).unwrap(), decode(b"/").unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_agrees_with_the_model(raw in "(/|%2[eEfF]|%5[cC]|%00|%41|\\.|a|%|:)*", junk in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            agrees(raw.as_bytes());
+            agrees(&junk);
+            let mut slash = b"/".to_vec();
+            slash.extend_from_slice(&junk);
+            agrees(&slash);
+        }
     }
 
     #[test]
@@ -224,30 +471,37 @@ mod tests {
     fn roots_and_selection() {
         let m = parse_roots(b"/srv/www,/static/=/srv/static,/api=/srv/api,bogus=/x,/empty=,/a/../b=/y");
         assert_eq!(m.len(), 3);
-        assert_eq!(m[0].prefix, Vec::<Vec<u8>>::new());
+        assert_eq!(m[0].prefix, b"");
         assert_eq!(m[0].dir, b"/srv/www");
-        assert_eq!(m[1].prefix, vec![b"static".to_vec()]);
+        assert_eq!(m[1].prefix, b"static");
         assert_eq!(m[1].dir, b"/srv/static");
 
         let p = decode(b"/static/css/x.css").unwrap();
-        let (mnt, rest) = select(&m, &p).unwrap();
-        assert_eq!(mnt.dir, b"/srv/static");
-        assert_eq!(rest, &[b"css".to_vec(), b"x.css".to_vec()]);
+        let (i, rest) = select(&m, &p).unwrap();
+        assert_eq!(m[i].dir, b"/srv/static");
+        assert_eq!(rest, b"css/x.css");
 
         // Prefixes match whole segments only.
         let p = decode(b"/staticky/x").unwrap();
-        assert_eq!(select(&m, &p).unwrap().0.dir, b"/srv/www");
+        assert_eq!(m[select(&m, &p).unwrap().0].dir, b"/srv/www");
         // The prefix itself maps to the mounted directory.
         let p = decode(b"/api").unwrap();
-        let (mnt, rest) = select(&m, &p).unwrap();
-        assert_eq!((mnt.dir.as_slice(), rest.len()), (&b"/srv/api"[..], 0));
+        let (i, rest) = select(&m, &p).unwrap();
+        assert_eq!((m[i].dir.as_slice(), rest.len()), (&b"/srv/api"[..], 0));
+        // Prefixes are normalized like paths.
+        let deep = parse_roots(b"/srv/www,//a//b/=/srv/ab,/a/./b=/srv/dot");
+        assert_eq!((deep.len(), &deep[1].prefix[..]), (2, &b"a/b"[..]));
+        let p = decode(b"/a/b/c").unwrap();
+        assert_eq!(select(&deep, &p), Some((1, &b"c"[..])));
+        let p = decode(b"/a/bc").unwrap();
+        assert_eq!(select(&deep, &p), Some((0, &b"a/bc"[..])));
 
         // Without a "/" entry, unmatched paths have no mount.
         let only = parse_roots(b"/x=/srv/x");
         assert!(select(&only, &decode(b"/y").unwrap()).is_none());
         // Equal prefixes: the last one wins.
         let dup = parse_roots(b"/a,/b");
-        assert_eq!(select(&dup, &decode(b"/f").unwrap()).unwrap().0.dir, b"/b");
+        assert_eq!(dup[select(&dup, &decode(b"/f").unwrap()).unwrap().0].dir, b"/b");
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn get<'a>(uri: &'a str, headers: &[(&'a str, &'a str)]) -> Request<'a> {
         method: b"GET",
         uri: uri.as_bytes(),
         query: b"",
-        headers: headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect(),
+        headers: Vec::leak(headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect()),
     }
 }
 
@@ -400,8 +400,8 @@ mod props {
                 if_none_match: Some(&b),
                 if_modified_since: Some(&a),
             };
-            let _ = cond::evaluate(&c, &tag, mtime);
-            let _ = cond::if_range_allows(&a, &tag, mtime);
+            let _ = cond::evaluate(&c, tag.as_bytes(), mtime);
+            let _ = cond::if_range_allows(&a, tag.as_bytes(), mtime);
             let _ = cond::accepts_gzip(Some(&a));
         }
 
@@ -415,7 +415,9 @@ mod props {
         fn decoded_paths_are_safe(raw in "(/|%2[eEfF]|%5[cC]|%00|\\.|a|%)*", junk in bytes(20)) {
             for raw in [raw.as_bytes(), &junk[..]] {
                 if let Ok(p) = path::decode(raw) {
-                    for s in &p.segments {
+                    prop_assert!(!p.path.starts_with(b"/") && !p.path.ends_with(b"/"));
+                    prop_assert!(!p.path.windows(2).any(|w| w == b"//"));
+                    for s in p.segments() {
                         prop_assert!(!s.is_empty() && s != b"." && s != b"..");
                         prop_assert!(!s.iter().any(|&c| c == b'/' || c == b'\\' || c == 0));
                     }
@@ -482,7 +484,7 @@ fn join_matches_pathbuf_push() {
         for s in &rest {
             want.push(std::str::from_utf8(s).unwrap());
         }
-        assert_eq!(super::path::join(dir.as_bytes(), &rest), bytes(want));
+        assert_eq!(super::path::join(dir.as_bytes(), &rest.join(&b'/')), bytes(want));
     }
 }
 
