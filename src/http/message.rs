@@ -98,13 +98,7 @@ const fn pack_reasons() -> ([u16; NR], [u8; NRB], [u16; NR]) {
     while i < NR {
         assert!(i == 0 || REASONS[i - 1].0 < REASONS[i].0, "codes ascending");
         codes[i] = REASONS[i].0;
-        let b = REASONS[i].1.as_bytes();
-        let mut k = 0;
-        while k < b.len() {
-            text[at + k] = b[k];
-            k += 1;
-        }
-        at += b.len();
+        at = crate::util::str::put_at(&mut text, at, REASONS[i].1.as_bytes());
         ends[i] = at as u16;
         i += 1;
     }

@@ -143,13 +143,7 @@ const fn pack() -> ([u8; NB], [u16; NT], [u8; N]) {
     while i < N {
         let f = first_of(i);
         if f == i {
-            let b = TABLE[i].1.as_bytes();
-            let mut k = 0;
-            while k < b.len() {
-                text[at + k] = b[k];
-                k += 1;
-            }
-            at += b.len();
+            at = crate::util::str::put_at(&mut text, at, TABLE[i].1.as_bytes());
             ends[t] = at as u16;
             no[i] = t as u8;
             t += 1;
