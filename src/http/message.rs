@@ -6,9 +6,10 @@
 
 use super::common::{all_field_vchar, is_ows, is_token_byte, trim_ows, Header, Span};
 use super::Vec;
+use crate::util::packed::Packed;
 
 /// Reason phrases (RFC 9110 names) by status code, ascending, as written; only the packed
-/// form below ([`CODES`], [`REASON_TEXT`], [`REASON_ENDS`]) is in the program (a `match`
+/// form below ([`CODES`], [`PHRASES`]) is in the program (a `match`
 /// over the codes was 700 bytes of code beside the strings).
 const REASONS: &[(u16, &str)] = &[
     (100, "Continue"),
@@ -89,43 +90,40 @@ const fn reason_bytes() -> usize {
 
 const NRB: usize = reason_bytes();
 
-/// The codes (checked ascending), the phrases back to back, and where each ends.
-const fn pack_reasons() -> ([u16; NR], [u8; NRB], [u16; NR]) {
+/// The codes of [`REASONS`] (checked ascending).
+const fn codes() -> [u16; NR] {
     let mut codes = [0u16; NR];
-    let mut text = [0u8; NRB];
-    let mut ends = [0u16; NR];
-    let (mut at, mut i) = (0, 0);
+    let mut i = 0;
     while i < NR {
         assert!(i == 0 || REASONS[i - 1].0 < REASONS[i].0, "codes ascending");
         codes[i] = REASONS[i].0;
-        at = crate::util::str::put_at(&mut text, at, REASONS[i].1.as_bytes());
-        ends[i] = at as u16;
         i += 1;
     }
-    (codes, text, ends)
+    codes
 }
 
-const PACKED_REASONS: ([u16; NR], [u8; NRB], [u16; NR]) = pack_reasons();
+/// The phrases of [`REASONS`], in the same order.
+const fn phrases() -> Packed<NR, NRB> {
+    let mut p = Packed::empty();
+    let mut i = 0;
+    while i < NR {
+        p = p.with(REASONS[i].1.as_bytes());
+        i += 1;
+    }
+    p
+}
+
 /// The status codes with a phrase, ascending.
-static CODES: [u16; NR] = PACKED_REASONS.0;
-/// The phrases, back to back.
-static REASON_TEXT: [u8; NRB] = PACKED_REASONS.1;
-/// Where each phrase of [`REASON_TEXT`] ends.
-static REASON_ENDS: [u16; NR] = PACKED_REASONS.2;
+static CODES: [u16; NR] = codes();
+/// The phrase of each of [`CODES`].
+static PHRASES: Packed<NR, NRB> = phrases();
 
 /// [`status_reason`] as bytes, as the status lines are written (no UTF-8 check).
 pub fn status_reason_bytes(status: u16) -> &'static [u8] {
-    let Ok(i) = CODES.binary_search(&status) else {
-        return b"";
-    };
-    let start = match i.checked_sub(1) {
-        Some(p) => REASON_ENDS.get(p).copied().unwrap_or(0),
-        None => 0,
-    };
-    let end = REASON_ENDS.get(i).copied().unwrap_or(0);
-    REASON_TEXT
-        .get(usize::from(start)..usize::from(end))
-        .unwrap_or_default()
+    match CODES.binary_search(&status) {
+        Ok(i) => PHRASES.get(i),
+        Err(_) => b"",
+    }
 }
 
 /// The reason phrase for a status code (RFC 9110 names), or `""` for an unknown code

@@ -5,11 +5,13 @@
 //! the file name, ASCII case-insensitive, on a `.` boundary, so an option entry may name a
 //! compound extension (`tar.gz=application/x-gtar`). Text types carry `charset=utf-8`.
 
+use crate::util::packed::Packed;
+
 /// Type for names that match nothing.
 const DEFAULT: &str = "application/octet-stream";
 
 /// The built-in table, by last extension (lower case, at most 8 bytes), as written; only
-/// the packed form below ([`KEYS`], [`TYPE_OF`], [`TEXT`], [`ENDS`]) is in the program.
+/// the packed form below ([`KEYS`], [`TYPE_OF`], [`TYPES`]) is in the program.
 const TABLE: &[(&str, &str)] = &[
     ("html", "text/html; charset=utf-8"),
     ("htm", "text/html; charset=utf-8"),
@@ -133,18 +135,16 @@ const fn distinct() -> (usize, usize) {
 const NT: usize = distinct().0;
 const NB: usize = distinct().1;
 
-/// The distinct types, back to back, and where each ends; entry `i` of [`TABLE`] has type
-/// number `type_no(i)`.
-const fn pack() -> ([u8; NB], [u16; NT], [u8; N]) {
-    let mut text = [0u8; NB];
-    let mut ends = [0u16; NT];
+/// The distinct types, in order of first appearance, and the type number of each entry of
+/// [`TABLE`].
+const fn pack() -> (Packed<NT, NB>, [u8; N]) {
+    let mut types = Packed::empty();
     let mut no = [0u8; N];
-    let (mut t, mut at, mut i) = (0, 0, 0);
+    let (mut t, mut i) = (0, 0);
     while i < N {
         let f = first_of(i);
         if f == i {
-            at = crate::util::str::put_at(&mut text, at, TABLE[i].1.as_bytes());
-            ends[t] = at as u16;
+            types = types.with(TABLE[i].1.as_bytes());
             no[i] = t as u8;
             t += 1;
         } else {
@@ -152,14 +152,12 @@ const fn pack() -> ([u8; NB], [u16; NT], [u8; N]) {
         }
         i += 1;
     }
-    (text, ends, no)
+    (types, no)
 }
 
-const PACKED: ([u8; NB], [u16; NT], [u8; N]) = pack();
-/// The distinct types, back to back.
-static TEXT: [u8; NB] = PACKED.0;
-/// Where each type of [`TEXT`] ends.
-static ENDS: [u16; NT] = PACKED.1;
+const PACKED: (Packed<NT, NB>, [u8; N]) = pack();
+/// The distinct types, by type number.
+static TYPES: Packed<NT, NB> = PACKED.0;
 
 /// The extensions' [`key`]s, ascending, and the type number of each.
 const fn sorted() -> ([u64; N], [u8; N]) {
@@ -169,7 +167,7 @@ const fn sorted() -> ([u64; N], [u8; N]) {
     while i < N {
         let e = TABLE[i].0.as_bytes();
         assert!(!e.is_empty() && e.len() <= 8, "built-in extensions have 1..=8 bytes");
-        let (k, t) = (key(e), PACKED.2[i]);
+        let (k, t) = (key(e), PACKED.1[i]);
         // Insertion sort.
         let mut j = i;
         while j > 0 && keys[j - 1] > k {
@@ -188,7 +186,7 @@ const fn sorted() -> ([u64; N], [u8; N]) {
 const SORTED: ([u64; N], [u8; N]) = sorted();
 /// Built-in extensions as [`key`]s, ascending.
 static KEYS: [u64; N] = SORTED.0;
-/// The type number (into [`ENDS`]) of each of [`KEYS`].
+/// The type number (into [`TYPES`]) of each of [`KEYS`].
 static TYPE_OF: [u8; N] = SORTED.1;
 
 /// Whether `name` ends with `.ext` (ASCII case-insensitive); `ext` is non-empty.
@@ -215,12 +213,7 @@ fn builtin(name: &[u8]) -> Option<&'static [u8]> {
         return None; // would read as a shorter extension
     }
     let i = KEYS.binary_search(&key(ext)).ok()?;
-    let t = usize::from(*TYPE_OF.get(i)?);
-    let start = match t.checked_sub(1) {
-        Some(p) => usize::from(*ENDS.get(p)?),
-        None => 0,
-    };
-    TEXT.get(start..usize::from(*ENDS.get(t)?))
+    Some(TYPES.get(usize::from(*TYPE_OF.get(i)?)))
 }
 
 /// The type of `name` (a file name or path; only its end matters): the first matching entry

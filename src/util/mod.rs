@@ -11,6 +11,7 @@ pub mod json;
 pub mod jwt;
 pub mod md5;
 pub mod net;
+pub mod packed;
 pub mod queue;
 pub mod rpc;
 pub mod ssi;

@@ -7,17 +7,6 @@
 use crate::prelude::*;
 use core::cmp::Ordering;
 
-/// Copies `b` into `dst` at `at` and returns where it ends: for tables packed at compile
-/// time (the status phrases, the MIME types), whose text is laid out back to back.
-pub const fn put_at(dst: &mut [u8], at: usize, b: &[u8]) -> usize {
-    let mut k = 0;
-    while k < b.len() {
-        dst[at + k] = b[k];
-        k += 1;
-    }
-    at + b.len()
-}
-
 /// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
 /// for the short separators the framers look for (`://`, CRLFCRLF). Smaller than
 /// `memchr::memmem`, whose searchers (two-way, Rabin-Karp, prefilters) cost about 8 KiB of
