@@ -11,6 +11,7 @@ use meerkat::{ConnId, Error, Event, Mgr, TimerOpts};
 type Log = Rc<RefCell<Vec<String>>>;
 type Returned = Rc<RefCell<Vec<(ConnId, Vec<u8>)>>>;
 type Messages = Rc<RefCell<Vec<(u8, Vec<u8>)>>>;
+type BoxedHandler = Box<dyn Fn(&Mgr, ConnId, Event<'_>)>;
 
 fn name(ev: &Event<'_>) -> String {
     match ev {
@@ -562,4 +563,57 @@ fn websocket_sends_from_a_thread_by_handle() {
         vec![b"late 0".to_vec(), b"late 1".to_vec(), b"late 2".to_vec()]
     );
     let _ = clients;
+}
+
+#[test]
+fn poll_reaches_the_connections_open_when_it_began_and_still_open_at_their_turn() {
+    let mgr = Mgr::new().unwrap();
+    // Per name: Poll events seen, and the events after the first poll in order.
+    let polls: Rc<RefCell<std::collections::HashMap<&'static str, u32>>> = Rc::default();
+    let log: Log = Rc::default();
+    let counter = |who: &'static str| -> BoxedHandler {
+        let (p, lg) = (polls.clone(), log.clone());
+        Box::new(move |_: &Mgr, _: ConnId, ev: Event<'_>| match ev {
+            Event::Poll(_) => *p.borrow_mut().entry(who).or_default() += 1,
+            Event::Close => lg.borrow_mut().push(format!("{who} close")),
+            _ => {}
+        })
+    };
+    let listen = |h: BoxedHandler| mgr.listen("tcp://127.0.0.1:0", h).unwrap();
+    let _x0 = listen(counter("x0"));
+    // `a` is polled before `gap`'s slot, `b` and `c`: on its first poll it opens `d` (which
+    // takes the slot `gap` leaves, after `a` in the walk) and closes `c`.
+    let c_id: Rc<Cell<Option<ConnId>>> = Rc::default();
+    let armed = Rc::new(Cell::new(false));
+    let (cc, on_d, arm) = (c_id.clone(), counter("d"), armed.clone());
+    let on_d = RefCell::new(Some(on_d));
+    let on_a = counter("a");
+    let a = listen(Box::new(move |mgr: &Mgr, id: ConnId, ev: Event<'_>| {
+        if matches!(ev, Event::Poll(_)) && arm.get() {
+            if let Some(h) = on_d.borrow_mut().take() {
+                mgr.listen("tcp://127.0.0.1:0", h).unwrap();
+                mgr.close(cc.get().unwrap()).unwrap();
+            }
+        }
+        on_a(mgr, id, ev);
+    }));
+    let gap = listen(counter("gap"));
+    let _b = listen(counter("b"));
+    c_id.set(Some(listen(counter("c"))));
+    mgr.close(gap).unwrap();
+    poll_until(&mgr, "gap closed", || log.borrow().iter().any(|e| e == "gap close"));
+    polls.borrow_mut().clear();
+    log.borrow_mut().clear();
+
+    armed.set(true);
+    mgr.poll(0).unwrap();
+    let got = |who| polls.borrow().get(who).copied().unwrap_or(0);
+    assert_eq!((got("x0"), got("a"), got("b")), (1, 1, 1), "{:?}", polls.borrow());
+    assert_eq!(got("c"), 0, "closed by an earlier handler in the same poll, yet polled");
+    assert_eq!(got("d"), 0, "opened during the poll, yet polled in it");
+    assert_eq!(*log.borrow(), ["c close"]);
+    mgr.poll(0).unwrap();
+    assert_eq!((got("a"), got("d")), (2, 1), "{:?}", polls.borrow());
+    mgr.close(a).unwrap();
+    mgr.poll(0).unwrap();
 }

@@ -2236,23 +2236,19 @@ impl Mgr {
     }
 
     /// `Event::Poll` to every connection that was open when this began and is still open
-    /// when its turn comes, in slot order. One walk over the slots, each looked at once: a
-    /// connection opened by a handler meanwhile has a serial above `newest` (or a slot past
-    /// `n`) and waits for the next poll; `closing` is never cleared, so one closed by an
-    /// earlier handler is skipped, as `dispatch` would.
+    /// when its turn comes, in slot order. One walk over the slots, without copying their
+    /// handles out first: a connection opened by a handler meanwhile has a serial above
+    /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
+    /// handler is skipped by `dispatch` (after close only `Event::Close` is delivered).
     fn poll_event(&self, now: u64) {
         let (n, newest) = {
             let core = self.core.borrow();
             (core.conns.slot_count(), core.conns.newest_serial())
         };
         for i in 0..n {
-            let target = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest && !c.closing => Some((h, c.handler.clone())),
-                _ => None,
-            };
-            if let Some((h, f)) = target {
-                let _busy = Busy::enter(&self.busy);
-                f.handle(self, h, Event::Poll(now));
+            let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
+            if let Some(h) = h.filter(|h| h.serial() <= newest) {
+                self.dispatch(h, Event::Poll(now));
             }
         }
     }
