@@ -4,7 +4,9 @@
 
 use crate::prelude::*;
 
-const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
+/// Day names by days since 1970-01-01 modulo 7 (it was a Thursday), as bytes: formatting
+/// copies them without bounds checks, parsing compares them.
+const DAYS: [[u8; 3]; 7] = [*b"Thu", *b"Fri", *b"Sat", *b"Sun", *b"Mon", *b"Tue", *b"Wed"];
 const LONG_DAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
@@ -14,13 +16,8 @@ const LONG_DAYS: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-/// [`DAYS`] and [`MONTHS`] as bytes, for formatting without bounds checks.
-const DAY3: [[u8; 3]; 7] = [*b"Thu", *b"Fri", *b"Sat", *b"Sun", *b"Mon", *b"Tue", *b"Wed"];
-const MON3: [[u8; 3]; 12] = [
+const MONTHS: [[u8; 3]; 12] = [
     *b"Jan", *b"Feb", *b"Mar", *b"Apr", *b"May", *b"Jun", *b"Jul", *b"Aug", *b"Sep", *b"Oct", *b"Nov", *b"Dec",
-];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1..=12).
@@ -72,8 +69,8 @@ pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     let (y, m, d) = civil_from_days(days);
     let y = y as u32;
     let digit = |n: u32| b'0' + (n % 10) as u8;
-    let day = DAY3[days.rem_euclid(7) as usize % 7];
-    let mon = MON3[(m as usize + 11) % 12];
+    let day = DAYS[days.rem_euclid(7) as usize % 7];
+    let mon = MONTHS[(m as usize + 11) % 12];
     let (h, mi, s) = (rem / 3600, rem / 60 % 60, rem % 60);
     // One copy into `out` (room checked once), not one per piece.
     #[rustfmt::skip]
@@ -89,7 +86,7 @@ pub fn format_to(secs: i64, out: &mut Vec<u8>) {
 }
 
 fn month(b: &[u8]) -> Option<u32> {
-    MONTHS.iter().position(|m| m.as_bytes() == b).map(|i| i as u32 + 1)
+    MONTHS.iter().position(|m| m[..] == *b).map(|i| i as u32 + 1)
 }
 
 fn num(b: &[u8], digits: usize) -> Option<u32> {
@@ -147,7 +144,7 @@ pub fn parse(s: &[u8]) -> Option<i64> {
     match parts.get(..n)? {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
         [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
-            DAYS.iter().find(|x| x.as_bytes() == &wd[..3])?;
+            DAYS.iter().find(|x| x[..] == wd[..3])?;
             assemble(i64::from(num(y, 4)?), month(mon)?, num(d, 2)?, time(t)?)
         }
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
@@ -163,7 +160,7 @@ pub fn parse(s: &[u8]) -> Option<i64> {
         }
         // asctime: Sun Nov  6 08:49:37 1994
         [wd, mon, d, t, y] if wd.len() == 3 => {
-            DAYS.iter().find(|x| x.as_bytes() == *wd)?;
+            DAYS.iter().find(|x| x[..] == **wd)?;
             let d = if d.len() == 1 { num(d, 1)? } else { num(d, 2)? };
             assemble(i64::from(num(y, 4)?), month(mon)?, d, time(t)?)
         }
