@@ -298,6 +298,18 @@ fn a_socket_that_sends_nothing_is_under_the_head_timeout() {
     assert_eq!(a.assert_closed_once(), 1);
 }
 
+/// A keep-alive connection whose first request (`GET /`) got the test server's 200 in full.
+fn first_request_answered(p: u16) -> TcpStream {
+    let mut c = connect(p);
+    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    let want = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngot 0";
+    let mut got = vec![0u8; want.len()];
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+    c
+}
+
 #[test]
 fn keep_alive_after_a_response_keeps_the_idle_timeout() {
     let (mut m, _a, p) = http_server(|l| {
@@ -305,13 +317,7 @@ fn keep_alive_after_a_response_keeps_the_idle_timeout() {
         l.http_idle_timeout_ms = 1000;
     });
     let client = std::thread::spawn(move || {
-        let mut c = connect(p);
-        c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
-        let want = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngot 0";
-        let mut got = vec![0u8; want.len()];
-        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        c.read_exact(&mut got).unwrap();
-        assert_eq!(String::from_utf8_lossy(&got), want);
+        let mut c = first_request_answered(p);
         // Past the head timeout, well before the idle one: still open.
         let (extra, closed, _) = read_to_close(&mut c, Duration::from_millis(600));
         assert!(!closed && extra.is_empty(), "closed {closed}, {extra:?}");
@@ -332,13 +338,7 @@ fn a_shorter_idle_timeout_set_later_applies_to_connections_already_idle() {
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = answered.clone();
     let client = std::thread::spawn(move || {
-        let mut c = connect(p);
-        c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
-        let want = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngot 0";
-        let mut got = vec![0u8; want.len()];
-        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        c.read_exact(&mut got).unwrap();
-        assert_eq!(String::from_utf8_lossy(&got), want);
+        let mut c = first_request_answered(p);
         flag.store(true, Ordering::SeqCst);
         let (extra, closed, took) = read_to_close(&mut c, Duration::from_secs(3));
         assert!(closed && extra.is_empty(), "closed {closed} after {took:?}, {extra:?}");
