@@ -95,6 +95,9 @@ impl<T: Fs> Fs for ReadOnly<T> {
     fn has_links(&self) -> bool {
         self.0.has_links()
     }
+    fn open_beneath(&self, root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
+        self.0.open_beneath(root, rel)
+    }
 }
 
 impl FsChoice {

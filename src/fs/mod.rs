@@ -126,6 +126,32 @@ pub trait Fs {
     fn has_links(&self) -> bool {
         false
     }
+    /// Opens `root/rel` for reading in one step that also confines it, where the platform
+    /// can have that proven by the OS: `root` is a canonical directory path (no link in it,
+    /// no `.` or `..`), `rel` a normalized relative path below it (plain names joined by
+    /// single `/`s; empty for `root` itself). [`Beneath::Opened`] only when no component of
+    /// `root` or `rel` is a symbolic link, so that `root/rel` is the path's canonical form
+    /// (what [`Fs::canonical`] would return) and lies under `root`. The default, for file
+    /// systems that cannot tell: [`Beneath::Unknown`] (the caller confines with
+    /// [`Fs::canonical`]).
+    fn open_beneath(&self, _root: &[u8], _rel: &[u8]) -> Beneath {
+        Beneath::Unknown
+    }
+}
+
+/// What [`Fs::open_beneath`] found.
+pub enum Beneath {
+    /// `root/rel` is open, with what it is (a directory opens too; the file system opened it
+    /// as [`Fs::open`] does with [`FS_READ`]). It is its own canonical path, so it lies under
+    /// `root`.
+    Opened(Box<dyn File>, Stat),
+    /// `root/rel` does not exist: a component is missing, or is not a directory where one is
+    /// needed, and no link came before it (so [`Fs::canonical`] would not resolve it either).
+    Absent,
+    /// Not decided here: the file system cannot open this way, a component is a symbolic
+    /// link, access was refused, or any other error. The caller confines with
+    /// [`Fs::canonical`] as if this had not been asked.
+    Unknown,
 }
 
 /// A file in memory: a cursor over bytes, owned (`Vec<u8>`: a directory listing or an SSI

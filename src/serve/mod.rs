@@ -11,7 +11,9 @@
 //! - Methods: GET and HEAD; anything else is `405` with `Allow: GET, HEAD`.
 //! - Paths ([`path`]): URL-decoded, then `..` segments, NUL and backslashes are refused with
 //!   `400`; the result is canonicalized and must stay under the canonicalized web root: a
-//!   symlink that leads out of the root is `404`, as is a missing file. A file opened and
+//!   symlink that leads out of the root is `404`, as is a missing file (the same for index
+//!   files and `.gz` siblings; a path without links is proven canonical by the kernel where
+//!   it can, [`path::confine_open`], and sent from the file opened to prove it). A file opened and
 //!   found not to be a regular file (FIFO, device) is `404`; an OS permission error is `403`.
 //! - Directories: a directory URI without a trailing slash gets `301` to the slash form
 //!   (query kept). With the slash, `index.html`, `index.htm` then `index.shtml` are served
@@ -272,6 +274,11 @@ fn open_regular(fs: &dyn Fs, p: &[u8], nofollow: bool) -> Result<Opened, Miss> {
     let flags = if nofollow { FS_READ | FS_NOFOLLOW } else { FS_READ };
     let file = fs.open(p, flags).map_err(miss_of)?;
     let st: Stat = file.stat().or_else(|| fs.stat(p)).ok_or(Miss::NotFound)?;
+    regular(file, st)
+}
+
+/// An open file with what it is, if it is a regular file.
+fn regular(file: Box<dyn File>, st: Stat) -> Result<Opened, Miss> {
     if !st.regular {
         return Err(Miss::NotFound);
     }
@@ -281,6 +288,20 @@ fn open_regular(fs: &dyn Fs, p: &[u8], nofollow: bool) -> Result<Opened, Miss> {
         mtime_secs: st.mtime,
         mtime_nanos: st.mtime_nanos,
     })
+}
+
+/// `resolved` (see [`Target`]) as an open regular file: the one confining it opened, or
+/// opened now.
+fn open_resolved(
+    fs: &dyn Fs,
+    resolved: &[u8],
+    opened: Option<(Box<dyn File>, Stat)>,
+    nofollow: bool,
+) -> Result<Opened, Miss> {
+    match opened {
+        Some((file, st)) => regular(file, st),
+        None => open_regular(fs, resolved, nofollow),
+    }
 }
 
 /// 404: the application's page when it has one, else text.
@@ -322,6 +343,8 @@ struct Target<'p> {
     resolved: Option<&'p [u8]>,
     /// For `serve_dir`: the canonical root that everything must stay in.
     root: Option<&'p [u8]>,
+    /// `resolved`, already open, when confining it opened it ([`path::confine_open`]).
+    opened: Option<(Box<dyn File>, Stat)>,
 }
 
 /// The precompressed sibling, if it is a regular file (inside the root, when there is one).
@@ -345,24 +368,27 @@ fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
         return None;
     }
     match t.root {
+        // Confined as the file is; the sibling is opened again only when it is sent (most
+        // requests only ask whether it exists, for `Vary`).
         Some(root) => {
-            let (c, st) = path::confine_stat(fs, gz, root).ok()?;
-            st.regular.then(|| c.into_owned())
+            let f = path::confine_open(fs, gz, root).ok()?;
+            f.stat.regular.then(|| f.path.into_owned())
         }
         None => Some(gz.to_vec()),
     }
 }
 
 /// Serve one regular file (the common tail of both entry points).
-fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
+fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'_>) -> Reply {
     let ctype = mime::lookup(t.requested, opts.mime_types);
-    let gz = find_gz(fs, t);
+    let gz = find_gz(fs, &t);
     let vary = gz.is_some();
     let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
     let nofollow = t.root.is_some();
-    let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(fs, &g, nofollow).ok()) {
+    let gz = gz.filter(|_| want_gz);
+    let (f, gzip) = match gz.and_then(|g| open_regular(fs, &g, nofollow).ok()) {
         Some(f) => (f, true),
-        None => match t.resolved.map(|r| open_regular(fs, r, nofollow)) {
+        None => match t.resolved.map(|r| open_resolved(fs, r, t.opened, nofollow)) {
             Some(Ok(f)) => (f, false),
             Some(Err(m)) => return miss(fs, m, opts),
             None => return not_found(fs, opts),
@@ -497,36 +523,43 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return not_found(fs, opts);
     };
     let joined = path::join(root, rest);
-    let (canon, st) = match path::confine_stat(fs, &joined, root) {
-        Ok(c) => c,
+    let path::Found {
+        path: canon,
+        stat: st,
+        file,
+    } = match path::confine_open(fs, &joined, root) {
+        Ok(f) => f,
         // Only `file.gz` may exist (a web root packed with `pack.py -z`).
         Err(Miss::NotFound) if !p.trailing_slash => {
             let t = Target {
                 requested: &joined,
                 resolved: None,
                 root: Some(root),
+                opened: None,
             };
-            return serve_regular(req, fs, &t, opts);
+            return serve_regular(req, fs, t, opts);
         }
         Err(m) => return miss(fs, m, opts),
     };
     if st.dir {
+        drop(file);
         if !p.trailing_slash {
             let loc = slash_location(req);
             return text(301, &[("Location", &loc)], "", opts);
         }
         for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
             let requested = path::join(&canon, index);
-            let Ok((resolved, st)) = path::confine_stat(fs, &requested, root) else {
+            let Ok(found) = path::confine_open(fs, &requested, root) else {
                 continue;
             };
-            if st.regular {
+            if found.stat.regular {
                 let t = Target {
                     requested: &requested,
-                    resolved: Some(&resolved),
+                    resolved: Some(&found.path),
                     root: Some(root),
+                    opened: found.file.map(|f| (f, found.stat)),
                 };
-                return serve_path(req, fs, &t, opts);
+                return serve_path(req, fs, t, opts);
             }
         }
         let index = path::join(&canon, b"index.html");
@@ -534,9 +567,10 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             requested: &index,
             resolved: None,
             root: Some(root),
+            opened: None,
         };
         if find_gz(fs, &t).is_some() {
-            return serve_regular(req, fs, &t, opts);
+            return serve_regular(req, fs, t, opts);
         }
         return listing(fs, &canon, root, &p, opts);
     }
@@ -547,15 +581,16 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         requested: &joined,
         resolved: Some(&canon),
         root: Some(root),
+        opened: file.map(|f| (f, st)),
     };
-    serve_path(req, fs, &t, opts)
+    serve_path(req, fs, t, opts)
 }
 
 /// A regular file found by `serve_dir`: expanded as SSI when its path matches
 /// `ssi_pattern`, else sent as it is.
-fn serve_path(req: &Request<'_>, fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
+fn serve_path(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'_>) -> Reply {
     if !opts.ssi_pattern.is_empty() && crate::util::str::match_glob(t.requested, opts.ssi_pattern, None) {
-        return ssi(fs, t, opts);
+        return ssi(fs, &t, opts);
     }
     serve_regular(req, fs, t, opts)
 }
@@ -737,8 +772,9 @@ pub fn serve_file(req: &Request<'_>, fs: &dyn Fs, path: &[u8], opts: &Options<'_
         requested: path,
         resolved: Some(path),
         root: None,
+        opened: None,
     };
-    serve_regular(req, fs, &t, opts)
+    serve_regular(req, fs, t, opts)
 }
 
 #[cfg(test)]

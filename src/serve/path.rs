@@ -6,12 +6,15 @@
 //!    `%5c` are refused like their plain forms); empty and `.` segments are dropped.
 //! 2. File system ([`confine`]): the joined path is canonicalized (symlinks resolved) and
 //!    must stay under the canonicalized root, so a symlink inside the root that points
-//!    outside it is refused as if the file did not exist.
+//!    outside it is refused as if the file did not exist. Where the file system can have
+//!    the OS open a path only if it has no link in it ([`Fs::open_beneath`]: `openat2` on
+//!    Linux), [`confine_open`] does that first: the path is then its own canonical form,
+//!    and is served from the file opened to prove it; paths with links are canonicalized.
 //!
 //! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
-use crate::fs::{Fs, Stat};
+use crate::fs::{Beneath, File, Fs, Stat};
 use crate::prelude::*;
 use alloc::borrow::Cow;
 
@@ -293,6 +296,49 @@ pub fn confine_stat<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<(Cow<'p
     let c = confine(fs, p, root)?;
     let st = fs.stat(&c).ok_or(Miss::NotFound)?;
     Ok((c, st))
+}
+
+/// A path [`confine_open`] kept inside the root.
+pub struct Found<'p> {
+    /// The path to open (canonical on a file system with links).
+    pub path: Cow<'p, [u8]>,
+    /// What it is.
+    pub stat: Stat,
+    /// The path, already open for reading, when the file system opened it to confine it.
+    pub file: Option<Box<dyn File>>,
+}
+
+/// [`confine_stat`], in one step where the file system can open a path and prove it
+/// canonical at once ([`Fs::open_beneath`]: `openat2` on Linux); then the path is served
+/// from that open file. `p` is `root` joined with a normalized path ([`join`]); `root` is
+/// canonical. Otherwise, and whenever the file system cannot decide (a symbolic link on the
+/// way, an old kernel, ...), [`confine_stat`]: the same paths are served or refused either
+/// way.
+pub fn confine_open<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Found<'p>, Miss> {
+    if let Some(rel) = rel_below(p, root) {
+        match fs.open_beneath(root, rel) {
+            Beneath::Opened(file, stat) => {
+                return Ok(Found {
+                    path: Cow::Borrowed(p),
+                    stat,
+                    file: Some(file),
+                })
+            }
+            Beneath::Absent => return Err(Miss::NotFound),
+            Beneath::Unknown => {}
+        }
+    }
+    let (path, stat) = confine_stat(fs, p, root)?;
+    Ok(Found { path, stat, file: None })
+}
+
+/// `p` relative to `root` (empty for `root` itself) when it lies under it.
+fn rel_below<'p>(p: &'p [u8], root: &[u8]) -> Option<&'p [u8]> {
+    if !under(p, root) {
+        return None;
+    }
+    let rest = p.get(root.len()..).unwrap_or_default();
+    Some(rest.strip_prefix(b"/").unwrap_or(rest))
 }
 
 #[cfg(test)]
