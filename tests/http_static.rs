@@ -76,6 +76,23 @@ fn build_tree(dir: &Path, big: &[u8]) {
     std::fs::write(dir.join("404.html"), b"<p>no such page</p>\n").unwrap();
     std::os::unix::fs::symlink(dir.join("secret"), www.join("escape")).unwrap();
     std::os::unix::fs::symlink(dir.join("files"), www.join("outdir")).unwrap();
+    // Links of every kind, under /links/ (see links_in_the_root_are_followed_and_out_of_it_not).
+    let l = www.join("links");
+    std::fs::create_dir_all(l.join("idx")).unwrap();
+    std::fs::write(l.join("idx/index.htm"), b"<p>htm</p>").unwrap();
+    std::fs::write(l.join("page.js"), b"plain page").unwrap();
+    std::fs::write(l.join("in.js"), b"plain in").unwrap();
+    let link = |to: &Path, at: &str| std::os::unix::fs::symlink(to, l.join(at)).unwrap();
+    link(Path::new("../a/b.txt"), "rel-in.txt");
+    link(&www.join("a/b.txt"), "abs-in.txt");
+    link(Path::new("../../secret"), "rel-out");
+    link(&dir.join("secret"), "abs-out");
+    link(Path::new("../sub"), "dir-in");
+    link(Path::new("../../files"), "dir-out");
+    link(Path::new("../../www/sub"), "back");
+    link(&dir.join("secret"), "page.js.gz");
+    link(Path::new("../app.js.gz"), "in.js.gz");
+    link(&dir.join("secret"), "idx/index.html");
 }
 
 unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
@@ -511,6 +528,76 @@ fn traversal_attempts_are_refused_without_leaking() {
     assert!(!got.contains("SECRET"));
     // Inside the root, a plain subdirectory file is fine.
     assert!(once("GET /a/b.txt HTTP/1.1", "").ends_with("\r\n\r\nin a"));
+}
+
+/// Symbolic links: followed while they stay in the root (relative or absolute, to files and
+/// directories, through `..` that leaves and re-enters it), not found when they lead out
+/// (for the request, an index file or a `.gz` sibling), with the same bytes as any other
+/// file or miss. (The kernel confines link-free paths; paths with links take the
+/// `realpath` path: both are crossed here.)
+#[test]
+fn links_in_the_root_are_followed_and_out_of_it_not() {
+    let (b_etag, b_lm) = validators("a/b.txt", false);
+    for target in ["/a/b.txt", "/links/rel-in.txt", "/links/abs-in.txt"] {
+        let got = once(&format!("GET {target} HTTP/1.1"), "");
+        let want = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 4\r\n\
+             Accept-Ranges: bytes\r\nETag: {b_etag}\r\nLast-Modified: {b_lm}\r\n{EXTRA}\
+             Connection: close\r\n\r\nin a"
+        );
+        assert_eq!(got, want, "{target}");
+    }
+    for target in ["/links/dir-in/", "/links/dir-in/index.html", "/links/back/index.html"] {
+        let got = once(&format!("GET {target} HTTP/1.1"), "");
+        assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{target}: {got}");
+        assert!(got.ends_with("\r\n\r\n<h1>sub index</h1>\n"), "{target}: {got}");
+    }
+    let got = once("GET /links/dir-in HTTP/1.1", "");
+    assert_eq!(
+        got,
+        text_reply("301 Moved Permanently", "Location: /links/dir-in/\r\n", "")
+    );
+    for target in [
+        "/links/rel-out",
+        "/links/abs-out",
+        "/links/dir-out/f.txt",
+        "/links/dir-out/",
+        "/links/rel-in.txt/",
+    ] {
+        let got = once(&format!("GET {target} HTTP/1.1"), "");
+        assert!(got.starts_with("HTTP/1.1 404 Not Found\r\n"), "{target}: {got}");
+        assert!(got.ends_with("<p>no such page</p>\n"), "{target}: {got}");
+        assert!(!got.contains("SECRET") && !got.contains("mounted"), "{target}: {got}");
+    }
+    // An index file leading out is skipped for the next one.
+    let got = once("GET /links/idx/ HTTP/1.1", "");
+    assert!(
+        got.starts_with("HTTP/1.1 200 OK\r\n") && got.ends_with("\r\n\r\n<p>htm</p>"),
+        "{got}"
+    );
+    // A `.gz` sibling leading out is not there (no Vary); one linked inside is served.
+    let got = once("GET /links/page.js HTTP/1.1", "Accept-Encoding: gzip\r\n");
+    assert!(
+        got.starts_with("HTTP/1.1 200 OK\r\n") && got.ends_with("\r\n\r\nplain page"),
+        "{got}"
+    );
+    assert!(!got.contains("Vary") && !got.contains("SECRET"), "{got}");
+    let got = once("GET /links/in.js HTTP/1.1", "Accept-Encoding: gzip\r\n");
+    assert!(
+        got.contains("\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n"),
+        "{got}"
+    );
+    assert!(got.ends_with("\r\n\r\n\x1f\u{fffd}\x08\x00GZIPPED-APP-JS"), "{got:?}");
+    // The listing shows the links that stay inside only.
+    let got = once("GET /links/ HTTP/1.1", "");
+    assert!(
+        got.contains("<a href=\"rel-in.txt\">rel-in.txt</a>") && got.contains("dir-in/"),
+        "{got}"
+    );
+    assert!(
+        !got.contains("rel-out") && !got.contains("abs-out") && !got.contains("dir-out"),
+        "{got}"
+    );
 }
 
 #[test]

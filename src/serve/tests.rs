@@ -652,3 +652,166 @@ fn file_replies_are_plain_unless_extra_headers_frame() {
         assert_eq!((r.status, r.plain), (404, false), "a text body");
     }
 }
+
+/// `PosixFs` with its `open_beneath` replaced: the three ways a path below the root is
+/// confined on Linux (`openat2`; the walk used without it; `realpath` alone, as before
+/// `open_beneath`, and for every path with a link).
+#[cfg(target_os = "linux")]
+struct Tier(Option<OpenBeneath>);
+
+/// An `open_beneath` (root, path below it).
+#[cfg(target_os = "linux")]
+type OpenBeneath = fn(&[u8], &[u8]) -> crate::fs::Beneath;
+
+#[cfg(target_os = "linux")]
+impl Fs for Tier {
+    fn stat(&self, p: &[u8]) -> Option<Stat> {
+        crate::sys::PosixFs.stat(p)
+    }
+    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
+        crate::sys::PosixFs.list(dir, f)
+    }
+    fn open(&self, p: &[u8], flags: u32) -> Result<Box<dyn File>, crate::Error> {
+        crate::sys::PosixFs.open(p, flags)
+    }
+    fn canonical(&self, p: &[u8]) -> Option<Vec<u8>> {
+        crate::sys::PosixFs.canonical(p)
+    }
+    fn has_links(&self) -> bool {
+        true
+    }
+    fn open_beneath(&self, root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
+        match self.0 {
+            Some(f) => f(root, rel),
+            None => crate::fs::Beneath::Unknown,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn tiers() -> [(&'static str, Tier); 3] {
+    [
+        ("openat2", Tier(Some(|r, l| crate::sys::PosixFs.open_beneath(r, l)))),
+        ("walk", Tier(Some(crate::sys::open_walk_for_tests))),
+        ("realpath", Tier(None)),
+    ]
+}
+
+/// Links inside the root are followed, links out of it (to files, to directories, relative
+/// or absolute, for a request, an index file or a `.gz` sibling) are not found, whichever
+/// way the path was confined: the kernel's (`openat2`, or the walk without it) or
+/// `realpath`'s. The replies are the same bytes.
+#[cfg(target_os = "linux")]
+#[test]
+fn every_way_of_confining_serves_the_same_files() {
+    use std::os::unix::fs::symlink;
+    let t = Tree::new("tiers");
+    let w = t.0.join("www/links");
+    fs::create_dir_all(w.join("idx")).unwrap();
+    fs::write(w.join("app.js"), b"plain app").unwrap();
+    fs::write(w.join("in.js"), b"plain in").unwrap();
+    fs::write(w.join("idx/index.htm"), b"<p>htm</p>").unwrap();
+    symlink("../hello.txt", w.join("rel-in")).unwrap();
+    symlink(t.0.join("www/hello.txt"), w.join("abs-in")).unwrap();
+    symlink("../../secret", w.join("rel-out")).unwrap();
+    symlink(t.0.join("secret"), w.join("abs-out")).unwrap();
+    symlink("../sub", w.join("dir-in")).unwrap();
+    symlink("../../other", w.join("dir-out")).unwrap();
+    symlink(t.0.join("other"), w.join("dir-out-abs")).unwrap();
+    symlink("../../www/sub", w.join("back")).unwrap();
+    symlink(t.0.join("secret"), w.join("app.js.gz")).unwrap();
+    symlink("../app.js.gz", w.join("in.js.gz")).unwrap();
+    symlink(t.0.join("secret"), w.join("idx/index.html")).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(w.join("fifo")).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let gz = [("Accept-Encoding", "gzip")];
+    // (target, header fields, status, a text the body contains)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: &[Case<'_>] = &[
+        ("/hello.txt", &[], 200, "hello world\n"),
+        ("/sub/", &[], 200, "<h1>sub</h1>"),
+        ("/sub", &[], 301, ""),
+        ("/", &[], 200, "hello.txt"),
+        ("/nope", &[], 404, "Not found\n"),
+        ("/hello.txt/x", &[], 404, "Not found\n"),
+        ("/hello.txt/", &[], 404, "Not found\n"),
+        ("/sub/../hello.txt", &[], 400, "Bad request\n"),
+        ("/links/rel-in", &[], 200, "hello world\n"),
+        ("/links/abs-in", &[], 200, "hello world\n"),
+        ("/links/rel-in/", &[], 404, "Not found\n"),
+        ("/links/rel-out", &[], 404, "Not found\n"),
+        ("/links/abs-out", &[], 404, "Not found\n"),
+        ("/escape", &[], 404, "Not found\n"),
+        ("/links/dir-in/", &[], 200, "<h1>sub</h1>"),
+        ("/links/dir-in/index.html", &[], 200, "<h1>sub</h1>"),
+        ("/links/dir-in", &[], 301, ""),
+        ("/links/back/index.html", &[], 200, "<h1>sub</h1>"),
+        ("/links/dir-out/o.txt", &[], 404, "Not found\n"),
+        ("/links/dir-out/", &[], 404, "Not found\n"),
+        ("/links/dir-out-abs/o.txt", &[], 404, "Not found\n"),
+        ("/links/app.js", &gz, 200, "plain app"),
+        ("/links/in.js", &gz, 200, "GZ-BYTES"),
+        ("/links/in.js", &[], 200, "plain in"),
+        ("/app.js", &gz, 200, "GZ-BYTES"),
+        ("/links/idx/", &[], 200, "<p>htm</p>"),
+        ("/links/fifo", &[], 404, "Not found\n"),
+        ("/links/", &[], 200, "rel-in"),
+    ];
+    let mut replies: Vec<Vec<(u16, String, Vec<u8>)>> = Vec::new();
+    for (name, fs_) in tiers() {
+        let mut cache = RootCache::default();
+        let mut got = Vec::new();
+        for &(uri, headers, status, text) in cases {
+            let r = super::serve_dir(&get(uri, headers), &fs_, &mut cache, &t.root(), &Options::default());
+            let (st, head) = (r.status, head_str(&r));
+            let b = body(r);
+            let s = String::from_utf8_lossy(&b);
+            assert_eq!(st, status, "{name}: {uri}: {head}{s}");
+            assert!(s.contains(text), "{name}: {uri}: {s}");
+            assert!(!s.contains("SECRET") && !s.contains("other"), "{name}: {uri}: {s}");
+            // The sibling `.gz` is announced only when it is served from inside the root.
+            assert_eq!(
+                head.contains("Vary"),
+                uri.ends_with("in.js") || uri == "/app.js",
+                "{name}: {uri}"
+            );
+            got.push((st, head, b));
+        }
+        // The listing leaves out what leads out of the root.
+        let listing = String::from_utf8(got.last().unwrap().2.clone()).unwrap();
+        assert!(
+            !listing.contains("rel-out") && !listing.contains("dir-out"),
+            "{listing}"
+        );
+        replies.push(got);
+    }
+    assert!(replies[1] == replies[0] && replies[2] == replies[0]);
+}
+
+/// The root is confined on every request, not only when it was cached: a root moved away
+/// and replaced by a link to its new place (whose `stat`, through the link, has not
+/// changed) is refused, as `realpath` refuses it, whichever way paths are confined.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_root_turned_into_a_link_is_seen_on_the_next_request() {
+    for (name, fs_) in tiers() {
+        let t = Tree::new(&format!("rootlink-{name}"));
+        let root = bytes(fs::canonicalize(t.0.join("www")).unwrap());
+        let mut cache = RootCache::default();
+        let r = super::serve_dir(&get("/hello.txt", &[]), &fs_, &mut cache, &root, &Options::default());
+        assert_eq!(r.status, 200, "{name}");
+        let before = cache.entries[0].canon[0].clone().unwrap();
+        fs::rename(t.0.join("www"), t.0.join("moved")).unwrap();
+        std::os::unix::fs::symlink(t.0.join("moved"), t.0.join("www")).unwrap();
+        assert_eq!(fs_.stat(&root), Some(before.1), "{name}: the cached stat still matches");
+        let r = super::serve_dir(&get("/hello.txt", &[]), &fs_, &mut cache, &root, &Options::default());
+        assert_eq!(r.status, 404, "{name}");
+        let r = super::serve_dir(&get("/sub/", &[]), &fs_, &mut cache, &root, &Options::default());
+        assert_eq!(r.status, 404, "{name}");
+        // Back in place: served again.
+        fs::remove_file(t.0.join("www")).unwrap();
+        fs::rename(t.0.join("moved"), t.0.join("www")).unwrap();
+        let r = super::serve_dir(&get("/hello.txt", &[]), &fs_, &mut cache, &root, &Options::default());
+        assert_eq!(r.status, 200, "{name}");
+    }
+}

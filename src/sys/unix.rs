@@ -694,6 +694,223 @@ pub fn sendfile(sock: &Fd, fd: RawFd, offset: &mut u64, count: usize) -> Result<
     }
 }
 
+/// `openat2` is not available (`ENOSYS` before Linux 5.6 and under tools that do not know
+/// it, such as valgrind before 3.21; `EPERM` from a seccomp filter): [`open_beneath`] walks.
+#[cfg(target_os = "linux")]
+static NO_OPENAT2: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// [`PosixFs`]'s `open_beneath` on Linux: `root/rel` opened for reading (non-blocking, as
+/// `open`: a FIFO put where a file was expected must not hang the loop) only if the kernel
+/// met no symbolic link in `root` or `rel`, so that `root/rel` is its own canonical path and
+/// lies under `root`; done again on every request, so a root moved, replaced or turned into
+/// a link is seen as `realpath` sees it. Links, including those that stay inside the root,
+/// are left to the caller's `realpath` path ([`Beneath::Unknown`]), as is every error
+/// except a name that is not there ([`Beneath::Absent`]: `realpath` would fail too).
+///
+/// With [`openat2`] (Linux 5.6 on): the root opened with `RESOLVE_NO_SYMLINKS`, the file
+/// below it with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS` (`ELOOP` on any link, `EXDEV` on
+/// any escape). Without it: [`open_walk`]. Either saves `realpath`'s `readlink` of every
+/// component.
+#[cfg(target_os = "linux")]
+fn open_beneath(root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
+    use crate::fs::Beneath;
+    use core::sync::atomic::Ordering::Relaxed;
+    const NO_LINKS: u64 = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    let mut b = [0u8; CPATH_STACK];
+    let Some((r, n)) = root_rel(&mut b, root, rel) else {
+        return Beneath::Unknown;
+    };
+    if NO_OPENAT2.load(Relaxed) {
+        return open_walk(&mut b, n);
+    }
+    // The root, NUL-terminated in place (`/` itself: a static one).
+    b[r] = 0;
+    let root_c: &[u8] = if r == 0 { b"/\0" } else { &b };
+    let dir = match openat2(
+        libc::AT_FDCWD,
+        root_c,
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        NO_LINKS,
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e.0 == libc::ENOSYS || e.0 == libc::EPERM => {
+            NO_OPENAT2.store(true, Relaxed);
+            if r < n {
+                b[r] = b'/';
+            }
+            return open_walk(&mut b, n);
+        }
+        Err(_) => return Beneath::Unknown,
+    };
+    let rel_c: &[u8] = if r == n {
+        b".\0"
+    } else {
+        b.get(r + 1..).unwrap_or_default()
+    };
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    // ENOTDIR: a component is not a directory (a link would have been ELOOP first).
+    match openat2(dir.0, rel_c, flags, NO_LINKS | libc::RESOLVE_BENEATH) {
+        Ok(fd) => opened(fd),
+        Err(e) if e.0 == libc::ENOENT || e.0 == libc::ENOTDIR => Beneath::Absent,
+        Err(_) => Beneath::Unknown,
+    }
+}
+
+/// Writes `root/rel` (`root` alone when `rel` is empty) into `b`, NUL-terminated: the
+/// length of the root part (0 for `/`) and of the whole. `None` when it does not fit, is
+/// `/` itself, is not absolute or holds a NUL.
+#[cfg(target_os = "linux")]
+fn root_rel(b: &mut [u8; CPATH_STACK], root: &[u8], rel: &[u8]) -> Option<(usize, usize)> {
+    // `root` is canonical: it starts with `/` and ends with one only when it is `/`.
+    let root = root.strip_suffix(b"/").unwrap_or(root);
+    let n = if rel.is_empty() {
+        root.len()
+    } else {
+        root.len() + 1 + rel.len()
+    };
+    if n >= CPATH_STACK || n == 0 || !(root.is_empty() || root.starts_with(b"/")) {
+        return None;
+    }
+    b[..root.len()].copy_from_slice(root);
+    if !rel.is_empty() {
+        b[root.len()] = b'/';
+        b[root.len() + 1..n].copy_from_slice(rel);
+    }
+    // SAFETY: `b` is NUL-terminated: zeroed past `n`.
+    (unsafe { libc::strlen(b.as_ptr().cast()) } == n).then_some((root.len(), n))
+}
+
+/// `fd` as [`crate::fs::Beneath::Opened`], with its `fstat`.
+#[cfg(target_os = "linux")]
+fn opened(fd: Fd) -> crate::fs::Beneath {
+    let f = PosixFile(fd);
+    match crate::fs::File::stat(&f) {
+        Some(st) => crate::fs::Beneath::Opened(Box::new(f), st),
+        None => crate::fs::Beneath::Unknown,
+    }
+}
+
+/// [`open_beneath`] without `openat2`: the path `b[..n]` ([`root_rel`]) opened one
+/// component at a time from `/`, each with `O_NOFOLLOW` below the directory opened before it
+/// (directories as `O_PATH`, which needs no read permission, like `realpath`). A link as the
+/// last component fails with `ELOOP`, one before it is opened as itself and the next step
+/// fails with `ENOTDIR`: both [`crate::fs::Beneath::Unknown`], like every error but
+/// `ENOENT`, and a `.` or `..` component.
+#[cfg(target_os = "linux")]
+fn open_walk(b: &mut [u8; CPATH_STACK], n: usize) -> crate::fs::Beneath {
+    use crate::fs::Beneath;
+    let at = |dir: RawFd, name: &[u8], flags: c_int| -> Result<Fd> {
+        // SAFETY: `name` ends with a NUL (the walk writes one at the end of each name).
+        cvt_i(unsafe { libc::openat(dir, name.as_ptr().cast(), flags) }).map(Fd)
+    };
+    let dir_flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let Ok(mut dir) = at(libc::AT_FDCWD, b"/\0", dir_flags | libc::O_DIRECTORY) else {
+        return Beneath::Unknown;
+    };
+    // b[0] is the leading `/`; each name ends at a `/` or at the NUL at `n`.
+    let mut start = 1;
+    loop {
+        let i = name_end(b, start);
+        let last = i == n;
+        if matches!(b.get(start..i), None | Some(b"" | b"." | b"..")) {
+            return Beneath::Unknown; // not in normal form
+        }
+        b[i] = 0;
+        let flags = if last {
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC
+        } else {
+            dir_flags
+        };
+        let fd = match at(dir.0, b.get(start..).unwrap_or_default(), flags) {
+            Ok(fd) => fd,
+            Err(e) if e.0 == libc::ENOENT => return Beneath::Absent,
+            Err(_) => return Beneath::Unknown,
+        };
+        if last {
+            return opened(fd);
+        }
+        dir = fd;
+        start = i + 1;
+    }
+}
+
+/// [`open_walk`] of `root/rel`, for the tests that compare it with `openat2` and with
+/// `realpath`.
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn open_walk_for_tests(root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
+    let mut b = [0u8; CPATH_STACK];
+    match root_rel(&mut b, root, rel) {
+        Some((_, n)) => open_walk(&mut b, n),
+        None => crate::fs::Beneath::Unknown,
+    }
+}
+
+/// The index of the first `/` or NUL in `b` from `i` on (`b` ends with a NUL), eight bytes
+/// at a time: in a word, the lowest byte flagged by `(x - 0x01..) & !x & 0x80..` is its
+/// lowest zero byte (a borrow only flags bytes above a zero), and `x ^ 0x2f..` has a zero
+/// byte where `x` has a `/`. A name costs a few instructions instead of a few per byte.
+#[cfg(target_os = "linux")]
+fn name_end(b: &[u8; CPATH_STACK], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SLASHES: u64 = ONES * b'/' as u64;
+    while let Some(w) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        let y = x ^ SLASHES;
+        let hit = ((x.wrapping_sub(ONES) & !x) | (y.wrapping_sub(ONES) & !y)) & HIGH;
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while b.get(i).is_some_and(|&c| c != b'/' && c != 0) {
+        i += 1;
+    }
+    i
+}
+
+/// Linux's `struct open_how` (`linux/openat2.h`; the libc crate's is `non_exhaustive`).
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// `openat2(dirfd, path, {flags, resolve})`, by its system call number (not every C
+/// library wraps it). Retried on `EINTR`.
+#[cfg(target_os = "linux")]
+fn openat2(dirfd: RawFd, path: &[u8], flags: c_int, resolve: u64) -> Result<Fd> {
+    let how = OpenHow {
+        flags: flags as u64,
+        mode: 0,
+        resolve,
+    };
+    loop {
+        // SAFETY: `path` holds a NUL (the callers' paths are NUL-terminated), `how` is a
+        // valid `open_how` of the size passed; the kernel only reads both.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const OpenHow,
+                core::mem::size_of::<OpenHow>(),
+            )
+        };
+        if r >= 0 {
+            return Ok(Fd(r as RawFd));
+        }
+        let e = Errno::last();
+        if e.0 != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
 /// The OS file system (Mongoose's `mg_fs_posix`) behind [`crate::fs::Fs`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PosixFs;
@@ -865,6 +1082,12 @@ impl crate::fs::Fs for PosixFs {
     }
     fn has_links(&self) -> bool {
         true
+    }
+    /// Linux: the kernel resolves the path and refuses any symbolic link on the way, so an
+    /// open file is proven to be at its canonical path, under the root ([`open_beneath`]).
+    #[cfg(target_os = "linux")]
+    fn open_beneath(&self, root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
+        open_beneath(root, rel)
     }
     /// On Linux the result is resolved into a `PATH_MAX` buffer on the stack (not
     /// initialised: realpath writes the NUL-terminated path), saving the C library's heap
@@ -1187,6 +1410,104 @@ mod tests {
         }
         assert!(PosixFs.stat(b"/tmp\0x").is_none());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What `open_beneath` answered, in short: `Opened` with the file's kind, or the verdict.
+    fn kind(b: crate::fs::Beneath) -> &'static str {
+        use crate::fs::Beneath;
+        match b {
+            Beneath::Opened(_, st) if st.regular => "file",
+            Beneath::Opened(_, st) if st.dir => "dir",
+            Beneath::Opened(..) => "other",
+            Beneath::Absent => "absent",
+            Beneath::Unknown => "unknown",
+        }
+    }
+
+    /// Both ways of opening below a root (`openat2`, and the walk used without it) open only
+    /// paths with no symbolic link on the way and leave every link (inside the root or out)
+    /// to `realpath`; a missing name is absent. A FIFO opens without blocking.
+    #[test]
+    fn open_beneath_opens_only_link_free_paths() {
+        use std::os::unix::fs::symlink;
+        let base = std::env::temp_dir().join(format!("meerkat-beneath-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(base.join("www/sub")).unwrap();
+        std::fs::create_dir_all(base.join("real")).unwrap();
+        std::fs::write(base.join("www/f.txt"), b"in").unwrap();
+        std::fs::write(base.join("www/sub/g.txt"), b"in").unwrap();
+        std::fs::write(base.join("secret"), b"out").unwrap();
+        symlink("f.txt", base.join("www/rel-in")).unwrap();
+        symlink(base.join("www/f.txt"), base.join("www/abs-in")).unwrap();
+        symlink("../secret", base.join("www/rel-out")).unwrap();
+        symlink(base.join("secret"), base.join("www/abs-out")).unwrap();
+        symlink("sub", base.join("www/dir-in")).unwrap();
+        symlink("nowhere", base.join("www/dangling")).unwrap();
+        symlink(base.join("real"), base.join("linked-root")).unwrap();
+        let fifo = std::ffi::CString::new(base.join("www/fifo").into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let root = std::fs::canonicalize(base.join("www"))
+            .unwrap()
+            .into_os_string()
+            .into_encoded_bytes();
+        let linked = std::fs::canonicalize(&base)
+            .unwrap()
+            .join("linked-root")
+            .into_os_string()
+            .into_encoded_bytes();
+        type Tier = fn(&[u8], &[u8]) -> crate::fs::Beneath;
+        let openat2_tier: Tier = |root, rel| {
+            NO_OPENAT2.store(false, core::sync::atomic::Ordering::Relaxed);
+            open_beneath(root, rel)
+        };
+        for (name, tier) in [("openat2", openat2_tier), ("walk", open_walk_for_tests as Tier)] {
+            for (rel, want) in [
+                ("f.txt", "file"),
+                ("sub/g.txt", "file"),
+                ("sub", "dir"),
+                ("", "dir"),
+                ("fifo", "other"),
+                ("nope", "absent"),
+                ("sub/nope", "absent"),
+                ("nope/g.txt", "absent"),
+                ("rel-in", "unknown"),
+                ("abs-in", "unknown"),
+                ("rel-out", "unknown"),
+                ("abs-out", "unknown"),
+                ("dir-in", "unknown"),
+                ("dir-in/g.txt", "unknown"),
+                ("dangling", "unknown"),
+                ("../secret", "unknown"),
+                ("sub/../../secret", "unknown"),
+                ("f.txt\0x", "unknown"),
+            ] {
+                // Run apart: a FIFO opened blocking would hang its caller.
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (root, rel2) = (root.clone(), rel.as_bytes().to_vec());
+                std::thread::spawn(move || tx.send(kind(tier(&root, &rel2))));
+                let got = rx
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .expect("open blocked");
+                assert_eq!(got, want, "{name}: {rel:?}");
+            }
+            // A file as a directory: absent to openat2 (ENOTDIR), left to realpath by the
+            // walk (where ENOTDIR may also be a link); both end in 404.
+            let got = kind(tier(&root, b"f.txt/x"));
+            assert_eq!(got, if name == "walk" { "unknown" } else { "absent" });
+            // The root itself behind a link: not decided here (realpath decides).
+            std::fs::write(base.join("real/h.txt"), b"x").unwrap();
+            assert_eq!(kind(tier(&linked, b"h.txt")), "unknown", "{name}");
+            assert_eq!(kind(tier(&linked, b"")), "unknown", "{name}");
+        }
+        // The root `/`.
+        assert_eq!(kind(open_walk_for_tests(b"/", b"")), "unknown");
+        let rel = root.strip_prefix(b"/").unwrap().to_vec();
+        let mut f = rel.clone();
+        f.extend_from_slice(b"/f.txt");
+        assert_eq!(kind(open_walk_for_tests(b"/", &f)), "file");
+        assert_eq!(kind(open_beneath(b"/", &f)), "file");
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
