@@ -2239,16 +2239,22 @@ impl Mgr {
     /// when its turn comes, in slot order. One walk over the slots, without copying their
     /// handles out first: a connection opened by a handler meanwhile has a serial above
     /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
-    /// handler is skipped by `dispatch` (after close only `Event::Close` is delivered).
+    /// handler is skipped (after close only `Event::Close` is delivered, as `dispatch`
+    /// rules). Each slot is looked at once: its handler is cloned out in the same borrow
+    /// that finds the connection, then called with no borrow held (G7), as `dispatch` does;
+    /// `poll_clocked`, the only caller, holds the manager busy throughout.
     fn poll_event(&self, now: u64) {
         let (n, newest) = {
             let core = self.core.borrow();
             (core.conns.slot_count(), core.conns.newest_serial())
         };
         for i in 0..n {
-            let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
-            if let Some(h) = h.filter(|h| h.serial() <= newest) {
-                self.dispatch(h, Event::Poll(now));
+            let found = match self.core.borrow().conns.at(i) {
+                Some((h, c)) if h.serial() <= newest && !c.closing => Some((h, c.handler.clone())),
+                _ => None,
+            };
+            if let Some((h, f)) = found {
+                f.handle(self, h, Event::Poll(now));
             }
         }
     }
