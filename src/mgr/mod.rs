@@ -410,6 +410,15 @@ impl Conn {
         let session = false;
         self.tls && !session && self.state == State::Open && self.transport == Transport::Tcp
     }
+    /// Neither TLS asked for nor a TLS session: bytes go straight to the socket, what
+    /// [`Mgr::io_route`] would say ([`Route::Plain`]) without asking it.
+    fn plain_io(&self) -> bool {
+        #[cfg(feature = "tls")]
+        let session = self.tls_session.is_some();
+        #[cfg(not(feature = "tls"))]
+        let session = false;
+        !self.tls && !session
+    }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
         match &self.proto {
@@ -1964,15 +1973,28 @@ impl Mgr {
     }
 
     fn read_stream(&self, h: Handle) {
-        match self.io_route(h) {
-            Route::Refused => return,
-            #[cfg(feature = "tls")]
-            Route::Tls => return self.tls_read(h),
-            Route::Plain => {}
-        }
+        self.read_routed(h, false)
+    }
+
+    /// [`Mgr::read_stream`]; `routed` as for [`Mgr::flush_routed`].
+    fn read_routed(&self, h: Handle, routed: bool) {
         let (total, err) = {
-            let mut core = self.core.borrow_mut();
-            let core = &mut *core;
+            let mut guard = self.core.borrow_mut();
+            match guard.conns.get(h) {
+                None => return,
+                Some(c) if !routed && !c.plain_io() => {
+                    drop(guard);
+                    match self.io_route(h) {
+                        Route::Refused => {}
+                        #[cfg(feature = "tls")]
+                        Route::Tls => self.tls_read(h),
+                        Route::Plain => self.read_routed(h, true),
+                    }
+                    return;
+                }
+                Some(_) => {}
+            }
+            let core = &mut *guard;
             let max_recv = core.limits.max_recv;
             core.mark_dirty(h);
             let Some(c) = core.conns.get_mut(h) else { return };
@@ -2057,22 +2079,32 @@ impl Mgr {
     }
 
     fn flush(&self, h: Handle) {
-        match self.io_route(h) {
-            Route::Refused => return,
-            #[cfg(feature = "tls")]
-            Route::Tls => {
-                self.tls_flush(h);
-                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                    Self::tls_shrink(c);
-                }
-                return;
-            }
-            Route::Plain => {}
-        }
+        self.flush_routed(h, false)
+    }
+
+    /// [`Mgr::flush`]; `routed`: [`Mgr::io_route`] said [`Route::Plain`]. A connection
+    /// without TLS (the usual case, [`Conn::plain_io`]) is recognised in the same look
+    /// that writes; the others are routed first.
+    fn flush_routed(&self, h: Handle, routed: bool) {
         let (written, err) = {
             let mut core = self.core.borrow_mut();
             let Core { conns, scratch, .. } = &mut *core;
             let Some(c) = conns.get_mut(h) else { return };
+            if !routed && !c.plain_io() {
+                drop(core);
+                match self.io_route(h) {
+                    Route::Refused => {}
+                    #[cfg(feature = "tls")]
+                    Route::Tls => {
+                        self.tls_flush(h);
+                        if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                            Self::tls_shrink(c);
+                        }
+                    }
+                    Route::Plain => self.flush_routed(h, true),
+                }
+                return;
+            }
             if c.state != State::Open || c.close_started {
                 return;
             }
