@@ -819,6 +819,14 @@ impl Mgr {
             Some(c) if !c.closing || matches!(ev, Event::Close) => c.handler.clone(),
             _ => return,
         };
+        self.deliver(h, &f, ev);
+    }
+
+    /// Call `f`, the handler of `h` cloned out of the connection under [`Mgr::dispatch`]'s
+    /// rule (after close only `Event::Close`), with no borrow of the state held (G7). For
+    /// callers that found the connection already (reading, flushing), so that the event
+    /// costs no second look.
+    fn deliver(&self, h: Handle, f: &Rc<dyn Handler>, ev: Event<'_>) {
         let _busy = Busy::enter(&self.busy);
         f.handle(self, h, ev);
     }
@@ -1978,7 +1986,7 @@ impl Mgr {
 
     /// [`Mgr::read_stream`]; `routed` as for [`Mgr::flush_routed`].
     fn read_routed(&self, h: Handle, routed: bool) {
-        let (total, err) = {
+        let (total, err, f) = {
             let mut guard = self.core.borrow_mut();
             match guard.conns.get(h) {
                 None => return,
@@ -2003,6 +2011,8 @@ impl Mgr {
                 sock: Some(Sock::Stream(s)),
                 recv,
                 eof,
+                handler,
+                closing,
                 ..
             } = c
             else {
@@ -2037,10 +2047,12 @@ impl Mgr {
             if recv.len() >= max_recv {
                 core.http_quiet_until = 0; // reading paused (see there)
             }
-            (total, err)
+            // The handler for Event::Read, found in this look (the rule of `dispatch`).
+            let f = (total > 0 && !*closing).then(|| handler.clone());
+            (total, err, f)
         };
-        if total > 0 {
-            self.dispatch(h, Event::Read(total));
+        if let Some(f) = f {
+            self.deliver(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
@@ -2086,7 +2098,7 @@ impl Mgr {
     /// without TLS (the usual case, [`Conn::plain_io`]) is recognised in the same look
     /// that writes; the others are routed first.
     fn flush_routed(&self, h: Handle, routed: bool) {
-        let (written, err) = {
+        let (written, err, f) = {
             let mut core = self.core.borrow_mut();
             let Core { conns, scratch, .. } = &mut *core;
             let Some(c) = conns.get_mut(h) else { return };
@@ -2172,10 +2184,12 @@ impl Mgr {
                 c.send.drain(..c.send_off);
                 c.send_off = 0;
             }
-            (written, err)
+            // The handler for Event::Write, found in this look (the rule of `dispatch`).
+            let f = (written > 0 && !c.closing).then(|| c.handler.clone());
+            (written, err, f)
         };
-        if written > 0 {
-            self.dispatch(h, Event::Write(written));
+        if let Some(f) = f {
+            self.deliver(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
