@@ -617,3 +617,52 @@ fn poll_reaches_the_connections_open_when_it_began_and_still_open_at_their_turn(
     mgr.close(a).unwrap();
     mgr.poll(0).unwrap();
 }
+
+/// A connection closed by a handler earlier in the same poll gets no `Read` for the bytes
+/// that poll found on it (after close only `Close` is delivered): both clients' bytes are
+/// waiting when the poll begins, and whichever connection reads first closes the other.
+#[test]
+fn a_connection_closed_earlier_in_the_poll_gets_no_read() {
+    use std::io::Write;
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let conns: Rc<RefCell<Vec<ConnId>>> = Rc::default();
+    let (lg, cs) = (log.clone(), conns.clone());
+    let l = mgr
+        .listen(
+            "tcp://127.0.0.1:0",
+            move |mgr: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::Accept => cs.borrow_mut().push(c),
+                Event::Read(_) => {
+                    lg.borrow_mut().push(format!("read {}", c.serial()));
+                    for &o in cs.borrow().iter().filter(|&&o| o != c) {
+                        mgr.close(o).unwrap();
+                    }
+                }
+                Event::Close => lg.borrow_mut().push(format!("close {}", c.serial())),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let port = port_of(&mgr, l);
+    let mut a = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut b = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    poll_until(&mgr, "both accepted", || conns.borrow().len() == 2);
+    a.write_all(b"x").unwrap();
+    b.write_all(b"y").unwrap();
+    std::thread::sleep(Duration::from_millis(100)); // both readable before the next wait
+    mgr.poll(0).unwrap();
+    let events = log.borrow().clone();
+    assert_eq!(events.iter().filter(|e| e.starts_with("read")).count(), 1, "{events:?}");
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("close")).count(),
+        1,
+        "{events:?}"
+    );
+    mgr.close(l).unwrap();
+    let ids: Vec<ConnId> = conns.borrow().clone();
+    for c in ids {
+        let _ = mgr.close(c);
+    }
+    mgr.poll(0).unwrap();
+}

@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::any::Any;
 use core::cell::Cell;
-use core::ffi::{c_int, c_long, c_void};
+use core::ffi::{c_char, c_int, c_long, c_void};
 
 use super::types::*;
 use crate::handle::Handle;
@@ -89,8 +89,10 @@ impl CHandler {
     /// set for each event.
     fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>) {
         let mut hdrs = self.hdrs.take();
-        let (msg, fields) = m.raw_headers();
-        let key = (h.raw(), m.id(), msg.as_ptr(), fields.as_ptr(), fields.len());
+        let raw = m.raw();
+        let fields = raw.headers;
+        let v = Views::new(raw.msg);
+        let key = (h.raw(), m.id(), raw.msg.as_ptr(), fields.as_ptr(), fields.len());
         let reuse = ev == MG_EV_HTTP_MSG && m.id() != 0 && self.built_for.replace(NOT_BUILT) == key;
         let mut hm = if reuse {
             self.hm.get()
@@ -98,38 +100,31 @@ impl CHandler {
             self.built_for.set(NOT_BUILT);
             hdrs.clear();
             hdrs.reserve(fields.len() + 1);
-            // A span outside `msg` (never made by the parser) shows as empty, as `Span::get`.
-            let view = |sp: Span| match msg.get(sp.start..sp.end) {
-                Some(b) => mg_str::from_bytes(b),
-                None => mg_str::EMPTY,
-            };
-            for f in fields {
-                hdrs.push(mg_http_header {
-                    name: view(f.name),
-                    value: view(f.value),
-                });
-            }
+            hdrs.extend(fields.iter().map(|f| mg_http_header {
+                name: v.span(f.name),
+                value: v.span(f.value),
+            }));
             hdrs.push(mg_http_header {
                 name: mg_str::EMPTY,
                 value: mg_str::EMPTY,
             });
-            let field = |i| m.line_field(i).map_or(mg_str::EMPTY, mg_str::from_bytes);
+            let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| v.span(sp));
             let hm = mg_http_message {
-                method: field(0),
-                uri: field(1),
-                query: field(2),
-                proto: field(3),
+                method: field(raw.line[0]),
+                uri: field(raw.line[1]),
+                query: field(raw.line[2]),
+                proto: field(raw.line[3]),
                 headers: hdrs.as_mut_ptr(),
                 num_headers: fields.len(),
                 body: mg_str::EMPTY,
-                head: mg_str::from_bytes(m.head()),
+                head: v.span(raw.head),
                 message: mg_str::EMPTY,
             };
             self.hm.set(hm);
             hm
         };
-        hm.body = mg_str::from_bytes(m.body());
-        hm.message = mg_str::from_bytes(m.message());
+        hm.body = v.from(raw.head_len);
+        hm.message = v.from(raw.head.start);
         self.call(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
         // A nested HTTP event (from a call the handler made) took an empty array and built
         // its own: what is put back last is described by what is set with it. The array
@@ -137,6 +132,44 @@ impl CHandler {
         let own = self.hm.get().headers == hdrs.as_mut_ptr();
         self.hdrs.set(hdrs);
         self.built_for.set(if own { key } else { NOT_BUILT });
+    }
+}
+
+/// The parts of a message's bytes as `mg_str`s, each with one bounds check: the same views
+/// as `mg_str::from_bytes(span.get(msg))` (a span that does not fit `msg` is `{NULL, 0}`,
+/// an empty part of real bytes keeps its address, an empty message without an address is
+/// NULL), without building a slice and testing it for Rust's dangling address per part.
+#[derive(Clone, Copy)]
+struct Views {
+    base: *const u8,
+    len: usize,
+}
+
+impl Views {
+    fn new(msg: &[u8]) -> Views {
+        Views {
+            base: mg_str::from_bytes(msg).buf as *const u8,
+            len: msg.len(),
+        }
+    }
+
+    /// `msg[sp]`.
+    #[inline]
+    fn span(self, sp: Span) -> mg_str {
+        if sp.start <= sp.end && sp.end <= self.len {
+            mg_str {
+                buf: self.base.wrapping_add(sp.start) as *mut c_char,
+                len: sp.end - sp.start,
+            }
+        } else {
+            mg_str::EMPTY
+        }
+    }
+
+    /// `msg[at..]`.
+    #[inline]
+    fn from(self, at: usize) -> mg_str {
+        self.span(Span::new(at, self.len))
     }
 }
 
@@ -289,5 +322,44 @@ impl Drop for ConnData {
     fn drop(&mut self) {
         // SAFETY: `self.0` came from calloc in `alloc` and is freed exactly once, here.
         unsafe { libc::free(self.0) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Views` gives what `mg_str::from_bytes(span.get(msg))` gives, for spans inside,
+    /// at the end of, reversed or past a message, and for messages with and without an
+    /// address.
+    #[test]
+    fn views_are_the_slices_views() {
+        let text = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody".to_vec();
+        let longer = b"abc";
+        let msgs: [&[u8]; 4] = [&text, &[], &Vec::new(), &longer[1..1]];
+        for msg in msgs {
+            let v = Views::new(msg);
+            let n = msg.len();
+            let mut spans = vec![
+                (0, 0),
+                (0, n),
+                (n, n),
+                (n, n + 1),
+                (n + 1, n + 2),
+                (3, 1),
+                (usize::MAX, usize::MAX),
+            ];
+            if n > 4 {
+                spans.extend([(1, 4), (4, 4), (2, n - 1)]);
+            }
+            for (a, b) in spans {
+                let want = mg_str::from_bytes(Span::new(a, b).get(msg));
+                let got = v.span(Span::new(a, b));
+                assert_eq!((got.buf, got.len), (want.buf, want.len), "span {a}..{b} of {msg:?}");
+                let want = mg_str::from_bytes(msg.get(a..).unwrap_or(&[]));
+                let got = v.from(a);
+                assert_eq!((got.buf, got.len), (want.buf, want.len), "from {a} of {msg:?}");
+            }
+        }
     }
 }

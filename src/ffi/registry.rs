@@ -31,6 +31,10 @@ mod per_thread {
 
     std::thread_local! {
         static OWNED: RefCell<Vec<*const Mgr>> = const { RefCell::new(Vec::new()) };
+        /// The manager `find` found last (NULL: none), always one of `OWNED`'s: looked at
+        /// first, since a program's calls nearly always go to the same manager. A plain
+        /// `Cell` with no destructor, so reading it costs no lazy-initialisation check.
+        static LAST: Cell<*const Mgr> = const { Cell::new(core::ptr::null()) };
         static LAST_ERROR: Cell<c_int> = const { Cell::new(0) };
     }
 
@@ -45,10 +49,23 @@ mod per_thread {
     }
     pub fn disown(raw: *const Mgr) {
         OWNED.with(|o| o.borrow_mut().retain(|x| *x != raw));
+        if LAST.get() == raw {
+            LAST.set(core::ptr::null());
+        }
     }
-    /// The first manager of this thread for which `f` holds.
+    /// The first manager of this thread for which `f` holds. (The callers' `f` holds for at
+    /// most one manager: a handle resolves in one table only, see `handle.rs`; so trying
+    /// the last one found first gives the same answer.)
     pub fn find(mut f: impl FnMut(*const Mgr) -> bool) -> Option<*const Mgr> {
-        OWNED.with(|o| o.borrow().iter().copied().find(|&raw| f(raw)))
+        let last = LAST.get();
+        if !last.is_null() && f(last) {
+            return Some(last);
+        }
+        let found = OWNED.with(|o| o.borrow().iter().copied().find(|&raw| f(raw)));
+        if let Some(raw) = found {
+            LAST.set(raw);
+        }
+        found
     }
 }
 

@@ -156,12 +156,7 @@ impl<'a> HttpMessage<'a> {
         self.id
     }
     fn field(&self, i: usize) -> &'a [u8] {
-        self.line_field(i).unwrap_or(&[])
-    }
-    /// Field `i` of (method, uri, query, proto); `None` when the message has none (a request
-    /// without a query, a response's query), which the C view shows as `{NULL, 0}`.
-    pub(crate) fn line_field(&self, i: usize) -> Option<&'a [u8]> {
-        self.line[i].map(|sp| sp.get(self.msg))
+        self.line[i].map_or(&[], |sp| sp.get(self.msg))
     }
     /// The request method (`GET`), or a response's protocol (`HTTP/1.1`).
     pub fn method(&self) -> &'a [u8] {
@@ -179,10 +174,16 @@ impl<'a> HttpMessage<'a> {
     pub fn proto(&self) -> &'a [u8] {
         self.field(3)
     }
-    /// The message bytes and the spans into them of its header fields: for an adapter that
-    /// converts every field (the C view), without a bounds-checked lookup per field.
-    pub(crate) fn raw_headers(&self) -> (&'a [u8], &'a [Header]) {
-        (self.msg, self.headers)
+    /// The message bytes and the spans into them: for an adapter that converts every part
+    /// (the C view) with one bounds check per span instead of a slice per accessor.
+    pub(crate) fn raw(&self) -> RawMessage<'a> {
+        RawMessage {
+            msg: self.msg,
+            head: self.head,
+            head_len: self.head_len,
+            line: self.line,
+            headers: self.headers,
+        }
     }
     /// The header fields in the order received, as (name, value).
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone + 'a {
@@ -211,6 +212,19 @@ impl<'a> HttpMessage<'a> {
     pub fn message(&self) -> &'a [u8] {
         self.msg.get(self.head.start..).unwrap_or(&[])
     }
+}
+
+/// [`HttpMessage`]'s parts as spans of its bytes ([`HttpMessage::raw`]): `line` is (method,
+/// uri, query, proto), `None` where the message has none; the body starts at `head_len`, the
+/// message (head and body) at `head.start`. A span that does not fit `msg` reads as empty
+/// (as [`Span::get`]).
+#[derive(Clone, Copy)]
+pub(crate) struct RawMessage<'a> {
+    pub msg: &'a [u8],
+    pub head: Span,
+    pub head_len: usize,
+    pub line: [Option<Span>; 4],
+    pub headers: &'a [Header],
 }
 
 impl fmt::Debug for HttpMessage<'_> {

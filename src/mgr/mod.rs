@@ -410,6 +410,15 @@ impl Conn {
         let session = false;
         self.tls && !session && self.state == State::Open && self.transport == Transport::Tcp
     }
+    /// Neither TLS asked for nor a TLS session: bytes go straight to the socket, what
+    /// [`Mgr::io_route`] would say ([`Route::Plain`]) without asking it.
+    fn plain_io(&self) -> bool {
+        #[cfg(feature = "tls")]
+        let session = self.tls_session.is_some();
+        #[cfg(not(feature = "tls"))]
+        let session = false;
+        !self.tls && !session
+    }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
         match &self.proto {
@@ -810,6 +819,14 @@ impl Mgr {
             Some(c) if !c.closing || matches!(ev, Event::Close) => c.handler.clone(),
             _ => return,
         };
+        self.deliver(h, &f, ev);
+    }
+
+    /// Call `f`, the handler of `h` cloned out of the connection under [`Mgr::dispatch`]'s
+    /// rule (after close only `Event::Close`), with no borrow of the state held (G7). For
+    /// callers that found the connection already (reading, flushing), so that the event
+    /// costs no second look.
+    fn deliver(&self, h: Handle, f: &Rc<dyn Handler>, ev: Event<'_>) {
         let _busy = Busy::enter(&self.busy);
         f.handle(self, h, ev);
     }
@@ -1964,15 +1981,28 @@ impl Mgr {
     }
 
     fn read_stream(&self, h: Handle) {
-        match self.io_route(h) {
-            Route::Refused => return,
-            #[cfg(feature = "tls")]
-            Route::Tls => return self.tls_read(h),
-            Route::Plain => {}
-        }
-        let (total, err) = {
-            let mut core = self.core.borrow_mut();
-            let core = &mut *core;
+        self.read_routed(h, false)
+    }
+
+    /// [`Mgr::read_stream`]; `routed` as for [`Mgr::flush_routed`].
+    fn read_routed(&self, h: Handle, routed: bool) {
+        let (total, err, f) = {
+            let mut guard = self.core.borrow_mut();
+            match guard.conns.get(h) {
+                None => return,
+                Some(c) if !routed && !c.plain_io() => {
+                    drop(guard);
+                    match self.io_route(h) {
+                        Route::Refused => {}
+                        #[cfg(feature = "tls")]
+                        Route::Tls => self.tls_read(h),
+                        Route::Plain => self.read_routed(h, true),
+                    }
+                    return;
+                }
+                Some(_) => {}
+            }
+            let core = &mut *guard;
             let max_recv = core.limits.max_recv;
             core.mark_dirty(h);
             let Some(c) = core.conns.get_mut(h) else { return };
@@ -1981,6 +2011,8 @@ impl Mgr {
                 sock: Some(Sock::Stream(s)),
                 recv,
                 eof,
+                handler,
+                closing,
                 ..
             } = c
             else {
@@ -2015,10 +2047,12 @@ impl Mgr {
             if recv.len() >= max_recv {
                 core.http_quiet_until = 0; // reading paused (see there)
             }
-            (total, err)
+            // The handler for Event::Read, found in this look (the rule of `dispatch`).
+            let f = (total > 0 && !*closing).then(|| handler.clone());
+            (total, err, f)
         };
-        if total > 0 {
-            self.dispatch(h, Event::Read(total));
+        if let Some(f) = f {
+            self.deliver(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
@@ -2057,22 +2091,32 @@ impl Mgr {
     }
 
     fn flush(&self, h: Handle) {
-        match self.io_route(h) {
-            Route::Refused => return,
-            #[cfg(feature = "tls")]
-            Route::Tls => {
-                self.tls_flush(h);
-                if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                    Self::tls_shrink(c);
-                }
-                return;
-            }
-            Route::Plain => {}
-        }
-        let (written, err) = {
+        self.flush_routed(h, false)
+    }
+
+    /// [`Mgr::flush`]; `routed`: [`Mgr::io_route`] said [`Route::Plain`]. A connection
+    /// without TLS (the usual case, [`Conn::plain_io`]) is recognised in the same look
+    /// that writes; the others are routed first.
+    fn flush_routed(&self, h: Handle, routed: bool) {
+        let (written, err, f) = {
             let mut core = self.core.borrow_mut();
             let Core { conns, scratch, .. } = &mut *core;
             let Some(c) = conns.get_mut(h) else { return };
+            if !routed && !c.plain_io() {
+                drop(core);
+                match self.io_route(h) {
+                    Route::Refused => {}
+                    #[cfg(feature = "tls")]
+                    Route::Tls => {
+                        self.tls_flush(h);
+                        if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
+                            Self::tls_shrink(c);
+                        }
+                    }
+                    Route::Plain => self.flush_routed(h, true),
+                }
+                return;
+            }
             if c.state != State::Open || c.close_started {
                 return;
             }
@@ -2140,10 +2184,12 @@ impl Mgr {
                 c.send.drain(..c.send_off);
                 c.send_off = 0;
             }
-            (written, err)
+            // The handler for Event::Write, found in this look (the rule of `dispatch`).
+            let f = (written > 0 && !c.closing).then(|| c.handler.clone());
+            (written, err, f)
         };
-        if written > 0 {
-            self.dispatch(h, Event::Write(written));
+        if let Some(f) = f {
+            self.deliver(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
             self.fail(h, &e.to_string());
@@ -2239,16 +2285,22 @@ impl Mgr {
     /// when its turn comes, in slot order. One walk over the slots, without copying their
     /// handles out first: a connection opened by a handler meanwhile has a serial above
     /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
-    /// handler is skipped by `dispatch` (after close only `Event::Close` is delivered).
+    /// handler is skipped (after close only `Event::Close` is delivered, as `dispatch`
+    /// rules). Each slot is looked at once: its handler is cloned out in the same borrow
+    /// that finds the connection, then called with no borrow held (G7), as `dispatch` does;
+    /// `poll_clocked`, the only caller, holds the manager busy throughout.
     fn poll_event(&self, now: u64) {
         let (n, newest) = {
             let core = self.core.borrow();
             (core.conns.slot_count(), core.conns.newest_serial())
         };
         for i in 0..n {
-            let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
-            if let Some(h) = h.filter(|h| h.serial() <= newest) {
-                self.dispatch(h, Event::Poll(now));
+            let found = match self.core.borrow().conns.at(i) {
+                Some((h, c)) if h.serial() <= newest && !c.closing => Some((h, c.handler.clone())),
+                _ => None,
+            };
+            if let Some((h, f)) = found {
+                f.handle(self, h, Event::Poll(now));
             }
         }
     }

@@ -96,19 +96,35 @@ const STACK_SEEN_WORDS: usize = 32;
 /// `false`.
 pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>) -> bool {
     // The literal bytes before the first and after the last wildcard match the ends of `s`
-    // or nothing does: check them first, then search only between them.
-    let Some(first) = pattern.iter().position(|&c| is_wildcard(c)) else {
-        if s != pattern {
-            return false;
+    // or nothing does: check them first, then search only between them. The first ones are
+    // compared while looking for the first wildcard, so that a route differing early
+    // (`/hello` against `/static/#`) is refused after a few bytes.
+    let mut first = 0;
+    loop {
+        match pattern.get(first) {
+            Some(&c) if is_wildcard(c) => break,
+            Some(&c) => {
+                if s.get(first) != Some(&c) {
+                    return false;
+                }
+                first += 1;
+            }
+            // No wildcard: `pattern` is a prefix of `s`, so they are equal if as long.
+            None => {
+                if s.len() != pattern.len() {
+                    return false;
+                }
+                if let Some(end) = caps.and_then(|c| c.first_mut()) {
+                    *end = (0, 0);
+                }
+                return true;
+            }
         }
-        if let Some(end) = caps.and_then(|c| c.first_mut()) {
-            *end = (0, 0);
-        }
-        return true;
-    };
+    }
     let last = pattern.iter().rposition(|&c| is_wildcard(c)).unwrap_or(first);
     let (head, mid, tail) = (&pattern[..first], &pattern[first..=last], &pattern[last + 1..]);
-    if s.len() < head.len() + tail.len() || !s.starts_with(head) || !s.ends_with(tail) {
+    // `s` starts with `head` (compared above).
+    if s.len() < head.len() + tail.len() || !s.ends_with(tail) {
         return false;
     }
     let sub = &s[head.len()..s.len() - tail.len()];
