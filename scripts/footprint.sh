@@ -42,15 +42,22 @@ else
 fi
 mkdir -p "$out/unstripped"
 
-echo "== cargo rustc --profile footprint --no-default-features${features:+ --features $features}"
+echo "== cargo rustc --crate-type staticlib --profile footprint --no-default-features${features:+ --features $features}"
+# --crate-type staticlib: Cargo.toml's [lib] is `staticlib` and `rlib`, and for a mix of crate
+# types Cargo does not run LTO (it passes no `-C lto` and bundles every dependency's own
+# object code: core, alloc, the crypto crates' rodata), whatever the profile says. Built
+# alone, the staticlib gets the fat LTO of the footprint profile: http-hello's stripped text
+# 160,206 -> 135,495 bytes, tcp-echo's 83,506 -> 65,595 (benches/README.md, 2026-12-04).
 # No unwind tables: with panic = abort nothing unwinds (the precompiled core/alloc keep theirs).
 # Static relocation model, as firmware targets have by default (thumbv7em-none-eabi, ...): no
 # GOT, and tables of pointers are read-only data instead of .data.rel.ro, which `size` counts
-# as data (RAM). On http-hello: text +6.7 KB, data -10.7 KB, text + data -4.0 KB. Given to
+# as data (RAM). On http-hello: text +6.7 KB, data -10.7 KB, text + data -4.0 KB before LTO
+# ran (see --crate-type below); with LTO: text 133,827 -> 134,823 B (+996), data 2,640 ->
+# 1,120 B (-1,520), text + data -524 B (2026-12-04). Given to
 # meerkat's own rustc only (`cargo rustc`; LTO generates all the code there): in RUSTFLAGS it
 # would reach the proc macros of the TLS build, which must be position-independent.
 RUSTFLAGS="${RUSTFLAGS:-} -C force-unwind-tables=no" \
-    cargo rustc --quiet --lib --profile footprint --no-default-features ${features:+--features "$features"} \
+    cargo rustc --quiet --lib --crate-type staticlib --profile footprint --no-default-features ${features:+--features "$features"} \
     -- -C relocation-model=static
 lib=target/footprint/libmeerkat.a
 # cargo keeps one libmeerkat.a per profile: the TLS build keeps a copy of its own.

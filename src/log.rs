@@ -121,6 +121,40 @@ pub fn emit(level: i32, args: fmt::Arguments<'_>) {
     write(l.0.as_bytes());
 }
 
+/// Bytes in a log line, escaped as `<[u8]>::escape_ascii` (and `{:?}` of a byte string) shows
+/// them: printable ASCII as it is, `\t` `\r` `\n` `\\` `\'` `\"`, anything else `\xNN`
+/// (lowercase hex). Its own loop rather than core's `EscapeAscii` display, which is 534 bytes
+/// of a static server's text (http-hello, footprint build) for log lines alone.
+#[derive(Clone, Copy)]
+pub struct Escaped<'a>(pub &'a [u8]);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &b in self.0 {
+            let esc = match b {
+                b'\t' => 't',
+                b'\r' => 'r',
+                b'\n' => 'n',
+                b'\\' | b'\'' | b'"' => b as char,
+                0x20..=0x7e => {
+                    f.write_char(b as char)?;
+                    continue;
+                }
+                _ => {
+                    f.write_str("\\x")?;
+                    f.write_char(HEX[usize::from(b >> 4)] as char)?;
+                    f.write_char(HEX[usize::from(b & 15)] as char)?;
+                    continue;
+                }
+            };
+            f.write_char('\\')?;
+            f.write_char(esc)?;
+        }
+        Ok(())
+    }
+}
+
 /// `log!(LL_DEBUG, "fmt", args..)`. The level is checked first: the arguments are not
 /// evaluated for a line that is not written.
 #[macro_export]
@@ -136,6 +170,21 @@ macro_rules! mlog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_bytes_show_as_escape_ascii_shows_them() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(Escaped(&all).to_string(), all.escape_ascii().to_string());
+        for s in [
+            &b""[..],
+            b"GET /a b",
+            b"\"q\" 'x' \\ \t\r\n\0\x7f\x80\xff",
+            "\u{e9}t\u{e9}".as_bytes(),
+        ] {
+            assert_eq!(Escaped(s).to_string(), s.escape_ascii().to_string(), "{s:?}");
+        }
+        assert_eq!(Escaped(b"a\x01\"").to_string(), "a\\x01\\\"");
+    }
 
     #[test]
     fn lines_keep_whole_characters_and_room_for_the_line_end() {

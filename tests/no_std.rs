@@ -1,6 +1,7 @@
-//! The real crate without std (issue #9): `cargo build --no-default-features --profile
-//! footprint` gives a `#![no_std]` + alloc `libmeerkat.a` (libc backend, C abort and
-//! allocator hooks); the stub OS backend alone compiles (the sys seam is complete); and the
+//! The real crate without std (issue #9): `cargo rustc --lib --crate-type staticlib
+//! --no-default-features --profile footprint` (as the README says: the fat LTO build; Cargo
+//! runs no LTO for `cargo build`'s two crate types) gives a `#![no_std]` + alloc
+//! `libmeerkat.a` (libc backend, C abort and allocator hooks); the stub OS backend alone compiles (the sys seam is complete); and the
 //! no_std archive linked into a C program serves HTTP to a real client over 127.0.0.1.
 //!
 //! The builds use their own target directory (`target/nostd-test`), so they stay
@@ -24,20 +25,15 @@ fn target_dir() -> PathBuf {
     root().join("target/nostd-test")
 }
 
-/// `cargo CMD --lib --profile footprint --no-default-features [--features F]`, asserted
-/// to succeed.
-fn cargo(cmd: &str, features: &[&str]) {
+/// `cargo CMD --quiet --lib [ARGS] --profile footprint --no-default-features [--features
+/// F]`, asserted to succeed.
+fn cargo(cmd: &str, args: &[&str], features: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = Command::new(cargo);
     c.current_dir(root())
-        .args([
-            cmd,
-            "--quiet",
-            "--lib",
-            "--profile",
-            "footprint",
-            "--no-default-features",
-        ])
+        .args([cmd, "--quiet", "--lib"])
+        .args(args)
+        .args(["--profile", "footprint", "--no-default-features"])
         .arg("--target-dir")
         .arg(target_dir());
     if !features.is_empty() {
@@ -58,7 +54,7 @@ static CARGO: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn the_stub_backend_alone_compiles() {
     let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-    cargo("check", &["sys-stub"]);
+    cargo("check", &[], &["sys-stub"]);
 }
 
 /// Link `src` with the no_std archive as firmware would (-Os, sections collected).
@@ -130,7 +126,7 @@ fn get(s: &mut TcpStream, path: &str) -> (u16, Vec<u8>) {
 fn the_no_std_archive_serves_http_from_a_c_program() {
     {
         let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("build", &[]);
+        cargo("rustc", &["--crate-type", "staticlib"], &[]);
     }
     let lib = target_dir().join("footprint/libmeerkat.a");
     let bin = target_dir().join("nostd-http-hello");
@@ -170,7 +166,7 @@ fn the_no_std_archive_serves_http_from_a_c_program() {
 fn the_no_std_archive_has_no_ssi_but_lists_directories() {
     {
         let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("build", &[]);
+        cargo("rustc", &["--crate-type", "staticlib"], &[]);
     }
     let lib = target_dir().join("footprint/libmeerkat.a");
     let bin = target_dir().join("nostd-serve");

@@ -177,8 +177,9 @@ impl Handler for CHandler {
     /// The events that every connection gets on every poll or read (`MG_EV_POLL`,
     /// `MG_EV_READ`, `MG_EV_WRITE`), those without data and the HTTP request (built by
     /// [`CHandler::call_http`]) are passed here; the others in [`CHandler::handle_data`],
-    /// out of line: its stack frame (the error text, the WebSocket and MQTT messages) cost
-    /// every `MG_EV_POLL` ~20 instructions of prologue and epilogue.
+    /// out of line: its stack frame (the error text) cost every `MG_EV_POLL` ~20
+    /// instructions of prologue and epilogue (the WebSocket, MQTT, SNTP, mDNS and Modbus
+    /// events go on from there to `proto_event`, when installed: see `PROTO_EVENTS`).
     fn handle(&self, _mgr: &Mgr, h: Handle, ev: Event<'_>) {
         if self.f.is_none() {
             return;
@@ -230,45 +231,75 @@ impl CHandler {
                 let mut s = mg_str::from_bytes(data);
                 self.call(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
             }
-            Event::WsOpen(m) => self.call_http(h, MG_EV_WS_OPEN, m),
-            Event::WsMessage(m) | Event::WsControl(m) => {
-                let mut wm = mg_ws_message {
-                    data: mg_str::from_bytes(m.data),
-                    flags: m.flags,
-                };
-                let ev = if matches!(ev, Event::WsMessage(_)) {
-                    MG_EV_WS_MSG
-                } else {
-                    MG_EV_WS_CTL
-                };
-                self.call(h, ev, &mut wm as *mut mg_ws_message as *mut c_void);
+            // The WebSocket, MQTT, SNTP, mDNS and Modbus events: converted by
+            // `proto_event` once a call that starts one of those protocols installed it.
+            _ => {
+                if let Some(f) = PROTO_EVENTS.get() {
+                    f(self, h, ev);
+                }
             }
-            Event::SntpTime(t) => {
-                let mut t = t;
-                self.call(h, MG_EV_SNTP_TIME, &mut t as *mut u64 as *mut c_void);
-            }
-            Event::MdnsReq(r) => super::dns::call_mdns_req(r, |p| self.call(h, MG_EV_MDNS_REQ, p)),
-            Event::MdnsResp(r) => super::dns::call_mdns_resp(r, |p| self.call(h, MG_EV_MDNS_RESP, p)),
-            Event::ModbusReq(r) => super::modbus::call_modbus(r, |p| self.call(h, MG_EV_MODBUS_REQ, p)),
-            Event::MqttOpen(code) => {
-                // Mongoose documents `int *` and passes a pointer to its `uint8_t`: an
-                // `int` holding the code reads right both ways (on little-endian targets).
-                let mut code = code as c_int;
-                self.call(h, MG_EV_MQTT_OPEN, &mut code as *mut c_int as *mut c_void);
-            }
-            Event::MqttMsg(m) | Event::MqttCmd(m) => {
-                let mut mm = super::mqtt::mg_mqtt_message::from_core(m);
-                let ev = if matches!(ev, Event::MqttMsg(_)) {
-                    MG_EV_MQTT_MSG
-                } else {
-                    MG_EV_MQTT_CMD
-                };
-                self.call(h, ev, &mut mm as *mut _ as *mut c_void);
-            }
-            // Events of later protocols a C handler has no number for.
-            #[allow(unreachable_patterns)]
-            _ => {}
         }
+    }
+}
+
+/// How a C handler gets the events of the protocols that only some programs start: the
+/// function that builds their `ev_data` ([`proto_event`]), installed by the calls that
+/// start those protocols ([`install_proto_events`]: `mg_ws_upgrade`, `mg_ws_connect`,
+/// `mg_mqtt_connect`, `mg_mqtt_listen`, `mg_sntp_connect`, `mg_mdns_listen`,
+/// `mg_modbus_listen`), before any of their events can exist. A program that calls none of
+/// them links none of that code (as `mgr::ws::WsHooks` for the core's side): http-hello
+/// and tcp-echo of the footprint build -1.5 KB. Set once per process, never unset.
+static PROTO_EVENTS: spin::Once<ProtoEventFn> = spin::Once::new();
+
+type ProtoEventFn = fn(&CHandler, Handle, Event<'_>);
+
+/// Route the WebSocket, MQTT, SNTP, mDNS and Modbus events to C handlers from now on (see
+/// [`PROTO_EVENTS`]). Every call that starts one of those protocols calls this first.
+pub(crate) fn install_proto_events() {
+    PROTO_EVENTS.call_once(|| proto_event as ProtoEventFn);
+}
+
+/// The events with data of the protocols behind [`PROTO_EVENTS`], for C.
+fn proto_event(c: &CHandler, h: Handle, ev: Event<'_>) {
+    match ev {
+        Event::WsOpen(m) => c.call_http(h, MG_EV_WS_OPEN, m),
+        Event::WsMessage(m) | Event::WsControl(m) => {
+            let mut wm = mg_ws_message {
+                data: mg_str::from_bytes(m.data),
+                flags: m.flags,
+            };
+            let ev = if matches!(ev, Event::WsMessage(_)) {
+                MG_EV_WS_MSG
+            } else {
+                MG_EV_WS_CTL
+            };
+            c.call(h, ev, &mut wm as *mut mg_ws_message as *mut c_void);
+        }
+        Event::SntpTime(t) => {
+            let mut t = t;
+            c.call(h, MG_EV_SNTP_TIME, &mut t as *mut u64 as *mut c_void);
+        }
+        Event::MdnsReq(r) => super::dns::call_mdns_req(r, |p| c.call(h, MG_EV_MDNS_REQ, p)),
+        Event::MdnsResp(r) => super::dns::call_mdns_resp(r, |p| c.call(h, MG_EV_MDNS_RESP, p)),
+        Event::ModbusReq(r) => super::modbus::call_modbus(r, |p| c.call(h, MG_EV_MODBUS_REQ, p)),
+        Event::MqttOpen(code) => {
+            // Mongoose documents `int *` and passes a pointer to its `uint8_t`: an
+            // `int` holding the code reads right both ways (on little-endian targets).
+            let mut code = code as c_int;
+            c.call(h, MG_EV_MQTT_OPEN, &mut code as *mut c_int as *mut c_void);
+        }
+        Event::MqttMsg(m) | Event::MqttCmd(m) => {
+            let mut mm = super::mqtt::mg_mqtt_message::from_core(m);
+            let ev = if matches!(ev, Event::MqttMsg(_)) {
+                MG_EV_MQTT_MSG
+            } else {
+                MG_EV_MQTT_CMD
+            };
+            c.call(h, ev, &mut mm as *mut _ as *mut c_void);
+        }
+        // The events converted in `CHandler::handle` and `handle_data`, and events of
+        // later protocols a C handler has no number for.
+        _ => {}
     }
 }
 

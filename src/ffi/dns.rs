@@ -251,6 +251,7 @@ fn mdns_listen(mgr: *mut mg_mgr, url: *const c_char, f: mg_event_handler_t, fn_d
             Some(cast::cstr_utf8(fn_data as *const c_char)?)
         };
         let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
+        super::callback::install_proto_events();
         Ok(m.mdns_listen(url, name, handler)?)
     })();
     mg_conn { h: registry::issue(r) }

@@ -80,6 +80,7 @@ pub extern "C" fn mg_modbus_listen(
         let r = (|| {
             let m = registry::mgr(mgr)?;
             let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
+            super::callback::install_proto_events();
             Ok(m.modbus_listen(url, alloc::rc::Rc::new(CHandler::new(f, fn_data)))?)
         })();
         mg_conn { h: registry::issue(r) }

@@ -187,6 +187,7 @@ pub extern "C" fn mg_mqtt_connect(
             let m = registry::mgr(mgr)?;
             let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
             let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
+            super::callback::install_proto_events();
             with_opts(opts, |o| Ok(m.mqtt_connect_with(url, o, handler)?))
         })();
         mg_conn { h: registry::issue(r) }
@@ -211,6 +212,7 @@ pub extern "C" fn mg_mqtt_listen(
             let m = registry::mgr(mgr)?;
             let url = cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?;
             let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
+            super::callback::install_proto_events();
             Ok(m.mqtt_listen_with(url, handler)?)
         })();
         mg_conn { h: registry::issue(r) }

@@ -206,15 +206,15 @@ fn request<'a>(m: &'a mg_http_message, fields: &'a [Field<'a>]) -> Result<serve:
 /// Queue `r` on connection `h` of `m`.
 fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Result<c_int, c_int> {
     // The arguments are made only when the line is written. Bytes are shown escaped
-    // (`escape_ascii`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
+    // (`log::Escaped`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
     // which was 1 KB of a static server's text for log lines alone.
     if crate::log::enabled(crate::log::LL_DEBUG) {
         crate::log::emit(
             crate::log::LL_DEBUG,
             format_args!(
                 "serve: {} {} -> {}",
-                req.method.escape_ascii(),
-                req.uri.escape_ascii(),
+                crate::log::Escaped(req.method),
+                crate::log::Escaped(req.uri),
                 r.status
             ),
         );

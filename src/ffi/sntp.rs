@@ -34,6 +34,7 @@ pub extern "C" fn mg_sntp_connect(
             } else {
                 Some(cast::cstr_utf8(url).map_err(|_| MG_ERR_URL)?)
             };
+            super::callback::install_proto_events();
             Ok(m.sntp_connect(url, alloc::rc::Rc::new(CHandler::new(f, fn_data)))?)
         })();
         mg_conn { h: registry::issue(r) }

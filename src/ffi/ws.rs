@@ -39,6 +39,7 @@ pub extern "C" fn mg_ws_upgrade_n(c: mg_conn, hm: *const mg_http_message, header
         let fields: Vec<(&[u8], &[u8])> = cast::http_headers(hm)
             .map(|f| (cast::mg_str_lenient(f.name), cast::mg_str_lenient(f.value)))
             .collect();
+        super::callback::install_proto_events();
         m.ws_upgrade_parts(
             h,
             cast::mg_str_lenient(hm.method),
@@ -118,6 +119,7 @@ pub extern "C" fn mg_ws_connect_n(
                 cast::slice(headers as *const c_void, len)?
             };
             let handler = alloc::rc::Rc::new(CHandler::new(f, fn_data));
+            super::callback::install_proto_events();
             Ok(m.ws_connect_with(url, handler, extra)?)
         })();
         mg_conn { h: registry::issue(r) }

@@ -182,7 +182,7 @@ pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error
         crate::log::LL_ERROR,
         "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
         fault,
-        raw.escape_ascii() // escaped as Debug would, without its Unicode tables
+        crate::log::Escaped(raw) // escaped as Debug would, without its Unicode tables
     );
     Err(crate::error::Error::Invalid)
 }

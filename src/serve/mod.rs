@@ -518,7 +518,10 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Some(root) = roots.root(fs, i) else {
         crate::log::emit(
             crate::log::LL_ERROR,
-            format_args!("serve: web root {} is not usable", roots.mounts[i].dir.escape_ascii()),
+            format_args!(
+                "serve: web root {} is not usable",
+                crate::log::Escaped(&roots.mounts[i].dir)
+            ),
         );
         return not_found(fs, opts);
     };

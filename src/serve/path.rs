@@ -285,7 +285,7 @@ pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]
     } else {
         crate::log::emit(
             crate::log::LL_DEBUG,
-            format_args!("serve: {} resolves outside the web root", p.escape_ascii()),
+            format_args!("serve: {} resolves outside the web root", crate::log::Escaped(p)),
         );
         Err(Miss::NotFound)
     }
