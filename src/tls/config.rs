@@ -64,13 +64,44 @@ fn trim_nul(b: &[u8]) -> &[u8] {
     &b[..end]
 }
 
+/// The bytes of a certificate, key or CA given as `b`: C callers may pass a string with its
+/// terminating NUL(s), so trailing NULs are dropped, except where they belong to DER data.
+/// DER is self-delimiting (its outer element's header gives the length) and may well end in
+/// a 0x00 byte (the last byte of a signature or public key: 1 in 256 of them), so for DER
+/// the extent comes from that header, and only NULs after it are dropped.
+pub(super) fn material(b: &[u8]) -> &[u8] {
+    let t = trim_nul(b);
+    if t.is_empty() || is_pem(t) {
+        return t;
+    }
+    match der_extent(b) {
+        Some(n) if n >= t.len() => b.get(..n).unwrap_or(t),
+        _ => t,
+    }
+}
+
+/// The length of the DER element `b` starts with (its header and contents), from its
+/// header: `None` if the header is cut short or uses an indefinite or over-long length.
+fn der_extent(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let k = usize::from(first & 0x7f);
+    if k == 0 || k > 4 {
+        return None;
+    }
+    let len = b.get(2..2 + k)?.iter().fold(0usize, |a, &d| a << 8 | usize::from(d));
+    len.checked_add(2 + k)
+}
+
 fn is_pem(b: &[u8]) -> bool {
     b.windows(10).any(|w| w == b"-----BEGIN")
 }
 
 /// Parse a certificate chain (PEM: every CERTIFICATE block, in order; DER: one certificate).
 pub fn parse_certs(what: &str, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let b = trim_nul(bytes);
+    let b = material(bytes);
     if b.is_empty() {
         return Err(TlsError::config(alloc::format!("TLS {what}: empty")));
     }
@@ -91,7 +122,7 @@ pub fn parse_certs(what: &str, bytes: &[u8]) -> Result<Vec<CertificateDer<'stati
 /// Parse a private key (PEM: the first PRIVATE KEY / EC PRIVATE KEY / RSA PRIVATE KEY block;
 /// DER: PKCS#8, SEC1 or PKCS#1).
 pub fn parse_key(bytes: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let b = trim_nul(bytes);
+    let b = material(bytes);
     if b.is_empty() {
         return Err(TlsError::config("TLS key: empty"));
     }
@@ -315,7 +346,7 @@ fn cache_key(kind: u8, o: &TlsOptions<'_>) -> Vec<u8> {
     let mut ctx = hash.start();
     ctx.update(&[kind, u8::from(o.skip_verification) | (u8::from(o.alpn_http11) << 1)]);
     for f in [o.ca, o.cert, o.key] {
-        let f = trim_nul(f);
+        let f = material(f);
         ctx.update(&(f.len() as u64).to_le_bytes());
         ctx.update(f);
     }

@@ -851,3 +851,56 @@ fn v1_spki_reads_only_v1_certificates_and_never_panics() {
         let _ = crate::tls::config::v1_spki(&bad);
     }
 }
+
+#[test]
+fn trailing_nuls_are_dropped_but_not_the_last_byte_of_der() {
+    use super::config::material;
+    // SEQUENCE { INTEGER 0 }: DER whose last byte is 0x00.
+    let der = [0x30, 0x03, 0x02, 0x01, 0x00];
+    assert_eq!(material(&der), &der[..]);
+    assert_eq!(material(&[&der[..], b"\0\0"].concat()), &der[..]);
+    // Long-form length (0x81 0x80: 128 content bytes), ending in 0x00.
+    let mut long = alloc::vec![0x30, 0x81, 0x80];
+    long.extend(core::iter::repeat_n(0x00, 128));
+    long[3] = 0x04;
+    assert_eq!(material(&[&long[..], b"\0"].concat()), &long[..]);
+    // PEM (and anything else) loses its trailing NULs only.
+    assert_eq!(material(b"-----BEGIN X-----\n\0\0"), b"-----BEGIN X-----\n");
+    assert_eq!(material(b"\0\0"), b"");
+    // A header that claims less than the non-NUL bytes (not DER): trailing NULs dropped.
+    assert_eq!(material(&[0x30, 0x01, 0x05, 0x06, 0x00]), &[0x30, 0x01, 0x05, 0x06]);
+}
+
+/// A DER certificate and a DER key that each end in a 0x00 byte (1 in 256 do: the last byte
+/// of an ECDSA signature, of a public key) are used whole: the server starts and handshakes.
+/// (Trimming C's trailing NULs off DER made such a certificate fail to parse now and then.)
+#[test]
+fn der_certificate_and_key_ending_in_a_zero_byte_work() {
+    let ca = make_ca("zero-ending CA");
+    let key = (0..20_000)
+        .map(|_| KeyPair::generate().unwrap())
+        .find(|k| k.serialize_der().last() == Some(&0))
+        .expect("a key whose DER ends in 0x00 within 20,000 tries");
+    let mut p = CertificateParams::new(alloc::vec!["localhost".to_string()]).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "localhost");
+    p.extended_key_usages = alloc::vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = (0..20_000)
+        .map(|_| p.clone().signed_by(&key, &ca.0, &ca.1).unwrap())
+        .find(|c| c.der().last() == Some(&0))
+        .expect("a signature ending in 0x00 within 20,000 tries");
+    let scfg = build_server_config(&TlsOptions {
+        cert: cert.der(),
+        key: &key.serialize_der(),
+        ..Default::default()
+    })
+    .unwrap();
+    let ca_pem = ca.0.pem();
+    let ccfg = build_client_config(&TlsOptions {
+        ca: ca_pem.as_bytes(),
+        ..Default::default()
+    })
+    .unwrap();
+    let (mut c, mut s) = pair_with(ccfg, scfg, "localhost");
+    pump(&mut c, &mut s).unwrap();
+    assert!(!s.is_handshaking());
+}
