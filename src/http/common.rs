@@ -577,7 +577,7 @@ pub(crate) fn version_error(proto: &[u8]) -> HttpError {
 }
 
 /// Facts gathered from the framing-relevant fields of a head.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Fields {
     /// The single Content-Length value, if one was present.
     pub content_length: Option<u64>,
