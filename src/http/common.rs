@@ -1027,7 +1027,13 @@ impl FramerCore {
             },
             Phase::Body { reader, keep_alive } => {
                 let keep_alive = *keep_alive;
-                match reader.step(buf, &self.limits, &mut self.hint)? {
+                // A message without a body (most requests) ends here, without the call.
+                let ev = if reader.complete() {
+                    BodyEvent::End { consumed: 0 }
+                } else {
+                    reader.step(buf, &self.limits, &mut self.hint)?
+                };
+                match ev {
                     BodyEvent::NeedMore => Ok(Step::NeedMore),
                     BodyEvent::Data { consumed, data } => {
                         self.hint = Hint::default();
