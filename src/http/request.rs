@@ -458,6 +458,7 @@ fn full_request_line_and_fields(
 /// The rest of a request head once its line and fields are known (both paths). `fields`:
 /// what [`analyze_fields`] would say of `headers`, when [`fast_head`] already knows it.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn head_from_parts(
     buf: &[u8],
     i: usize,
