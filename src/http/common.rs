@@ -807,12 +807,12 @@ impl BodyReader {
 
     /// Whether the body reads until the connection closes.
     fn until_close(&self) -> bool {
-        self.state == BodyState::UntilClose
+        matches!(self.state, BodyState::UntilClose)
     }
 
     /// Whether the body is already complete (only `End` is left to report).
     fn complete(&self) -> bool {
-        self.state == BodyState::Length(0)
+        matches!(self.state, BodyState::Length(0))
     }
 
     /// Advances over `buf`. Framing-only progress (chunk-size lines, CRLFs) is committed only
