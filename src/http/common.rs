@@ -577,7 +577,7 @@ pub(crate) fn version_error(proto: &[u8]) -> HttpError {
 }
 
 /// Facts gathered from the framing-relevant fields of a head.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Fields {
     /// The single Content-Length value, if one was present.
     pub content_length: Option<u64>,
@@ -807,12 +807,12 @@ impl BodyReader {
 
     /// Whether the body reads until the connection closes.
     fn until_close(&self) -> bool {
-        self.state == BodyState::UntilClose
+        matches!(self.state, BodyState::UntilClose)
     }
 
     /// Whether the body is already complete (only `End` is left to report).
     fn complete(&self) -> bool {
-        self.state == BodyState::Length(0)
+        matches!(self.state, BodyState::Length(0))
     }
 
     /// Advances over `buf`. Framing-only progress (chunk-size lines, CRLFs) is committed only
@@ -1027,7 +1027,13 @@ impl FramerCore {
             },
             Phase::Body { reader, keep_alive } => {
                 let keep_alive = *keep_alive;
-                match reader.step(buf, &self.limits, &mut self.hint)? {
+                // A message without a body (most requests) ends here, without the call.
+                let ev = if reader.complete() {
+                    BodyEvent::End { consumed: 0 }
+                } else {
+                    reader.step(buf, &self.limits, &mut self.hint)?
+                };
+                match ev {
                     BodyEvent::NeedMore => Ok(Step::NeedMore),
                     BodyEvent::Data { consumed, data } => {
                         self.hint = Hint::default();

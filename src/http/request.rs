@@ -29,7 +29,7 @@ use core::mem::MaybeUninit;
 
 use super::common::{
     analyze_fields, bad, convert_fields_into, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
-    with_header_slots, Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
+    with_header_slots, Body, Eof, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -192,83 +192,124 @@ fn request_line_version_error(line: &[u8]) -> HttpError {
 }
 
 /// What [`fast_head`] found: the head's end, its first line's end, method, target, protocol,
-/// version.
-type FastHead = (usize, usize, Span, Span, Span, Version);
+/// version, and the framing fields when no field but `Host` bears on them (`None`: the
+/// fields must go through [`analyze_fields`]).
+type FastHead = (usize, usize, Span, Span, Span, Version, Option<Fields>);
 
-/// Byte classes of [`fast_head`]: 1 a `tchar`, 2 may be in a request target (visible
-/// ASCII), 4 may be in a field value (visible ASCII, SP, HTAB). A subset of what the full
-/// path accepts, in ASCII only.
-static FAST: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Which bytes are `tchar`s (method and field names in [`fast_head`]).
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
-        let b = i as u8;
-        let mut c = 0;
-        if super::common::is_tchar(b) {
-            c |= 1;
-        }
-        if b > b' ' && b < 0x7f {
-            c |= 2 | 4;
-        }
-        if b == b' ' || b == b'\t' {
-            c |= 4;
-        }
-        t[i] = c;
+        t[i] = super::common::is_tchar(i as u8);
         i += 1;
     }
     t
 };
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+/// `0x80` in every byte of a word.
+const HIGH: u64 = ONES << 7;
+
+/// The 8 bytes of `buf` from `i` on as a little-endian word; `None` when fewer are left.
+#[inline(always)]
+fn word_at(buf: &[u8], i: usize) -> Option<u64> {
+    let w: [u8; 8] = buf.get(i..i.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
+/// From `i` on, the first byte of `buf` that is not in `lo..=0x7e` (`buf.len()` if none),
+/// eight bytes at a time while eight are left. In a word, a byte below `lo` sets its top bit
+/// in `below` (a borrow only travels up from such a byte; the bytes `0x80 + lo` and over
+/// that `below` sets too are above `0x7e`) and a byte above `0x7e` in `above` (a carry only
+/// travels up from `0xff`, itself above), so the lowest top bit set is the first such
+/// byte. `lo` is at most `0x7e`.
+#[inline(always)]
+fn skip_range(buf: &[u8], mut i: usize, lo: u8) -> usize {
+    while let Some(w) = word_at(buf, i) {
+        let below = w.wrapping_sub(ONES * u64::from(lo)) & HIGH;
+        let above = (w.wrapping_add(ONES) | w) & HIGH;
+        let out = below | above;
+        if out != 0 {
+            return i + (out.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && (lo..=0x7e).contains(&buf[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// From `i` on, the first byte of `buf` that is not a `tchar` (`buf.len()` if none).
+#[inline(always)]
+fn skip_tchars(buf: &[u8], i: usize) -> usize {
+    let rest = buf.get(i..).unwrap_or(&[]);
+    i + rest.iter().position(|&b| !TCHAR[usize::from(b)]).unwrap_or(rest.len())
+}
 
 /// The usual request head in one pass: `token SP target SP HTTP/1.x CRLF`, then
 /// `token ":" value CRLF` lines with ASCII values that are not empty once trimmed, then the
 /// empty line, all within the limits. `None` for anything else (a head not complete yet
 /// included): the full path ([`scan_head`], httparse, the field checks) then decides,
 /// with its exact errors. What this accepts, the full path accepts with the same result
-/// (property-tested below); it only saves the second and third passes over the bytes.
+/// (property-tested below); it only saves the second and third passes over the bytes, and
+/// the walk of [`analyze_fields`] when no field could change the framing (`Host` aside,
+/// counted here: names of the lengths [`analyze_fields`] looks at send the head there).
 fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<FastHead> {
-    // A byte's class; 0 past the end (the loops stop there).
-    let class = |i: usize| if i < buf.len() { FAST[usize::from(buf[i])] } else { 0 };
-    let mut i = 0;
-    while class(i) & 1 != 0 {
-        i += 1;
-    }
+    let mut i = skip_tchars(buf, 0);
     if i == 0 || buf.get(i) != Some(&b' ') {
         return None;
     }
     let method = Span::new(0, i);
     i += 1;
     let t0 = i;
-    while class(i) & 2 != 0 {
-        i += 1;
-    }
+    i = skip_range(buf, i, 0x21);
     let target = Span::new(t0, i);
     if target.is_empty() || target.len() > limits.max_uri_bytes || buf.get(i) != Some(&b' ') {
         return None;
     }
-    let version = match buf.get(i + 1..i + 11)? {
-        b"HTTP/1.1\r\n" => Version::Http11,
-        b"HTTP/1.0\r\n" => Version::Http10,
+    let version = match word_at(buf, i + 1)? {
+        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
+        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
         _ => return None,
     };
     let line_end = i + 9;
+    if buf.get(line_end..line_end + 2)? != b"\r\n" {
+        return None;
+    }
     let proto = Span::new(i + 1, line_end);
-    i += 11;
+    i = line_end + 2;
     headers.clear();
+    let mut hosts = 0;
+    let mut plain = true;
     loop {
         if buf.get(i..i + 2)? == b"\r\n" {
             break;
         }
         let n0 = i;
-        while class(i) & 1 != 0 {
-            i += 1;
-        }
+        i = skip_tchars(buf, i);
         if i == n0 || buf.get(i) != Some(&b':') || headers.len() >= limits.max_headers {
             return None;
         }
         let name = Span::new(n0, i);
+        match name.get(buf) {
+            // ASCII letters only: setting bit 5 folds the case, and no other byte folds
+            // onto a letter.
+            &[a, b, c, d] => {
+                hosts += usize::from(u32::from_le_bytes([a, b, c, d]) | 0x2020_2020 == u32::from_le_bytes(*b"host"))
+            }
+            n => plain &= !matches!(n.len(), 6 | 10 | 14 | 17),
+        }
         i += 1;
         let v0 = i;
-        while class(i) & 4 != 0 {
+        // Visible ASCII and SP, and HTAB.
+        loop {
+            i = skip_range(buf, i, 0x20);
+            if buf.get(i) != Some(&b'\t') {
+                break;
+            }
             i += 1;
         }
         if buf.get(i..i + 2)? != b"\r\n" {
@@ -292,7 +333,11 @@ fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<F
         i += 2;
     }
     let end = i + 2;
-    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, proto, version))
+    let fields = plain.then_some(Fields {
+        hosts,
+        ..Fields::default()
+    });
+    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, proto, version, fields))
 }
 
 /// Parses a request head at the start of `buf`. `Ok(None)`: incomplete.
@@ -343,8 +388,8 @@ fn parse_head(
     } else {
         None
     };
-    let (end, method, target, proto, version) = match fast {
-        Some((end, _, method, target, proto, version)) => (end, method, target, proto, version),
+    let (end, method, target, proto, version, fields) = match fast {
+        Some((end, _, method, target, proto, version, fields)) => (end, method, target, proto, version, fields),
         None => {
             let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint) {
                 Ok(Some(b)) => (b.end, b.line_end),
@@ -364,10 +409,10 @@ fn parse_head(
             let (method, target, version) = full_request_line_and_fields(buf, i, end, line_end, limits, &mut headers)?;
             let line = &buf[i..line_end];
             let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
-            (end, method, target, Span::new(proto_start, line_end), version)
+            (end, method, target, Span::new(proto_start, line_end), version, None)
         }
     };
-    head_from_parts(buf, i, end, method, target, proto, version, headers, limits).map(|head| Some((end, head)))
+    head_from_parts(buf, i, end, method, target, proto, version, headers, fields, limits).map(|head| Some((end, head)))
 }
 
 /// The full path's request line and fields: httparse over the complete head `buf[i..end]`,
@@ -410,8 +455,10 @@ fn full_request_line_and_fields(
     })
 }
 
-/// The rest of a request head once its line and fields are known (both paths).
+/// The rest of a request head once its line and fields are known (both paths). `fields`:
+/// what [`analyze_fields`] would say of `headers`, when [`fast_head`] already knows it.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn head_from_parts(
     buf: &[u8],
     i: usize,
@@ -421,6 +468,7 @@ fn head_from_parts(
     proto: Span,
     version: Version,
     headers: Vec<Header>,
+    fields: Option<Fields>,
     limits: &Limits,
 ) -> Result<RequestHead, HttpError> {
     let t = target.get(buf);
@@ -438,7 +486,10 @@ fn head_from_parts(
         None => (target, None),
     };
 
-    let f = analyze_fields(buf, &headers)?;
+    let f = match fields {
+        Some(f) => f,
+        None => analyze_fields(buf, &headers)?,
+    };
     if version == Version::Http10 && f.chunked {
         // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
         return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
@@ -1298,7 +1349,8 @@ mod fast_head_tests {
     /// Whatever the one-pass path accepts, the full path accepts with the same result.
     fn agrees(buf: &[u8], limits: &Limits) {
         let mut fast_hdrs = Vec::new();
-        let Some((end, line_end, method, target, proto, version)) = fast_head(buf, limits, &mut fast_hdrs) else {
+        let Some((end, line_end, method, target, proto, version, fields)) = fast_head(buf, limits, &mut fast_hdrs)
+        else {
             return;
         };
         let b = scan_head(buf, 0, limits.max_head_bytes, &mut Hint::default())
@@ -1324,6 +1376,15 @@ mod fast_head_tests {
             String::from_utf8_lossy(buf)
         );
         assert_eq!(full_hdrs, fast_hdrs, "{:?}", String::from_utf8_lossy(buf));
+        // The framing facts it kept, when it kept them, are those of the fields' analysis.
+        if let Some(f) = fields {
+            assert_eq!(
+                Ok(f),
+                analyze_fields(buf, &full_hdrs),
+                "{:?}",
+                String::from_utf8_lossy(buf)
+            );
+        }
     }
 
     #[test]
@@ -1377,6 +1438,13 @@ mod fast_head_tests {
             Just(b"\r\n".to_vec()),
             Just(b"Host: x".to_vec()),
             Just(b"Content-Length: 1".to_vec()),
+            Just(b"hOsT: y".to_vec()),
+            Just(b"Connection: close".to_vec()),
+            Just(b"Transfer-Encoding: chunked".to_vec()),
+            Just(b"Expect: 100-continue".to_vec()),
+            Just(b"Accept: */*".to_vec()),
+            Just(b"Hosts: z".to_vec()),
+            Just(b"0123456789abcdef".to_vec()),
             Just(b"A:".to_vec()),
             Just(b"\t".to_vec()),
             Just(b"\r".to_vec()),
@@ -1387,6 +1455,18 @@ mod fast_head_tests {
     }
 
     proptest! {
+        /// The word-at-a-time scan stops where a byte-by-byte one does.
+        #[test]
+        fn skip_range_stops_at_the_first_byte_out_of_range(
+            buf in proptest::collection::vec(prop_oneof![8 => 0x20u8..0x7f, 1 => any::<u8>(), 1 => Just(0xffu8), 1 => Just(0x7fu8), 1 => Just(b'\t')], 0..40),
+            from in 0usize..40,
+            lo in prop_oneof![Just(0x20u8), Just(0x21u8)],
+        ) {
+            let from = from.min(buf.len());
+            let naive = from + buf[from..].iter().position(|b| !(lo..=0x7e).contains(b)).unwrap_or(buf.len() - from);
+            prop_assert_eq!(skip_range(&buf, from, lo), naive);
+        }
+
         #[test]
         fn fast_path_agrees_with_the_full_path(
             pieces in proptest::collection::vec(piece(), 0..24),
