@@ -464,6 +464,7 @@ impl Conn {
     }
     /// Drop consumed bytes from the front of the receive buffer. Only called from the read
     /// step (never while a handler may hold a view of the buffer).
+    #[inline]
     fn compact_recv(&mut self) {
         if self.recv_off == self.recv.len() {
             self.recv.clear();
@@ -1988,24 +1989,24 @@ impl Mgr {
     fn read_routed(&self, h: Handle, routed: bool) {
         let (total, err, f) = {
             let mut guard = self.core.borrow_mut();
-            match guard.conns.get(h) {
-                None => return,
-                Some(c) if !routed && !c.plain_io() => {
-                    drop(guard);
-                    match self.io_route(h) {
-                        Route::Refused => {}
-                        #[cfg(feature = "tls")]
-                        Route::Tls => self.tls_read(h),
-                        Route::Plain => self.read_routed(h, true),
-                    }
-                    return;
-                }
-                Some(_) => {}
-            }
+            // One look at the connection for the route, the dirty flag and the reads
+            // (`Core::mark_dirty` would look again).
             let core = &mut *guard;
-            let max_recv = core.limits.max_recv;
-            core.mark_dirty(h);
             let Some(c) = core.conns.get_mut(h) else { return };
+            if !routed && !c.plain_io() {
+                drop(guard);
+                match self.io_route(h) {
+                    Route::Refused => {}
+                    #[cfg(feature = "tls")]
+                    Route::Tls => self.tls_read(h),
+                    Route::Plain => self.read_routed(h, true),
+                }
+                return;
+            }
+            let max_recv = core.limits.max_recv;
+            if c.mark_proto_dirty() {
+                core.dirty.push(h);
+            }
             c.compact_recv();
             let Conn {
                 sock: Some(Sock::Stream(s)),
