@@ -149,7 +149,8 @@ impl Mgr {
                     hs.unparsed = 0;
                     return;
                 }
-                match hs.parser.parse(data) {
+                // The head goes straight into `hs.head` (no move of it through the step).
+                match hs.parser.parse_into(data, &mut hs.head) {
                     Ok(Step::NeedMore) => {
                         if *eof {
                             // The peer finished sending: a partial request is never delivered.
@@ -169,19 +170,19 @@ impl Mgr {
                             return;
                         }
                     }
-                    Ok(Step::Head { consumed, head }) => {
+                    Ok(Step::Head { consumed, .. }) => {
+                        let Some(head) = hs.head.as_ref() else { return };
                         hs.msg.clear();
                         hs.msg.extend_from_slice(&data[..consumed]);
                         hs.head_len = consumed;
                         *recv_off += consumed;
-                        let ctx = ctx_of(&head, &hs.msg);
+                        let ctx = ctx_of(head, &hs.msg);
                         hs.ctx = Some(ctx);
                         hs.answered = false;
                         hs.close_after = false;
                         hs.streaming = false;
                         hs.out.arm(ctx);
                         let body_checks = matches!(head.body, crate::http::Body::Length(_)) || head.expect_continue;
-                        hs.head = Some(head);
                         hs.phase = Phase::InMessage;
                         hs.since = now;
                         hs.seen_request = true;
