@@ -419,6 +419,13 @@ impl Conn {
         let session = false;
         !self.tls && !session
     }
+    /// The handler to call with `ev`, cloned out so that no borrow of the state is held
+    /// while it runs (G7); `None` once the connection is closing: after close (or a fatal
+    /// error) the only event a connection still gets is `Close`. Every delivery asks this,
+    /// so the rule is written once.
+    fn handler_for(&self, ev: &Event<'_>) -> Option<Rc<dyn Handler>> {
+        (!self.closing || matches!(ev, Event::Close)).then(|| self.handler.clone())
+    }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
         match &self.proto {
@@ -815,16 +822,14 @@ impl Mgr {
     /// Call `h`'s handler. No borrow of the state is held during the call: the handler is
     /// cloned out of the connection first (G7).
     pub(crate) fn dispatch(&self, h: Handle, ev: Event<'_>) {
-        // After close (or a fatal error) the only event a connection still gets is Close.
-        let f = match self.core.borrow().conns.get(h) {
-            Some(c) if !c.closing || matches!(ev, Event::Close) => c.handler.clone(),
-            _ => return,
+        let Some(f) = self.core.borrow().conns.get(h).and_then(|c| c.handler_for(&ev)) else {
+            return;
         };
         self.deliver(h, &f, ev);
     }
 
-    /// Call `f`, the handler of `h` cloned out of the connection under [`Mgr::dispatch`]'s
-    /// rule (after close only `Event::Close`), with no borrow of the state held (G7). For
+    /// Call `f`, the handler of `h` cloned out of the connection by [`Conn::handler_for`],
+    /// with no borrow of the state held (G7). For
     /// callers that found the connection already (reading, flushing), so that the event
     /// costs no second look.
     fn deliver(&self, h: Handle, f: &Rc<dyn Handler>, ev: Event<'_>) {
@@ -2012,10 +2017,8 @@ impl Mgr {
                 sock: Some(Sock::Stream(s)),
                 recv,
                 eof,
-                handler,
-                closing,
                 ..
-            } = c
+            } = &mut *c
             else {
                 return;
             };
@@ -2048,8 +2051,12 @@ impl Mgr {
             if recv.len() >= max_recv {
                 core.http_quiet_until = 0; // reading paused (see there)
             }
-            // The handler for Event::Read, found in this look (the rule of `dispatch`).
-            let f = (total > 0 && !*closing).then(|| handler.clone());
+            // The handler for Event::Read, found in this look.
+            let f = if total > 0 {
+                c.handler_for(&Event::Read(total))
+            } else {
+                None
+            };
             (total, err, f)
         };
         if let Some(f) = f {
@@ -2185,8 +2192,12 @@ impl Mgr {
                 c.send.drain(..c.send_off);
                 c.send_off = 0;
             }
-            // The handler for Event::Write, found in this look (the rule of `dispatch`).
-            let f = (written > 0 && !c.closing).then(|| c.handler.clone());
+            // The handler for Event::Write, found in this look.
+            let f = if written > 0 {
+                c.handler_for(&Event::Write(written))
+            } else {
+                None
+            };
             (written, err, f)
         };
         if let Some(f) = f {
@@ -2286,8 +2297,8 @@ impl Mgr {
     /// when its turn comes, in slot order. One walk over the slots, without copying their
     /// handles out first: a connection opened by a handler meanwhile has a serial above
     /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
-    /// handler is skipped (after close only `Event::Close` is delivered, as `dispatch`
-    /// rules). Each slot is looked at once: its handler is cloned out in the same borrow
+    /// handler is skipped (after close only `Event::Close` is delivered, [`Conn::handler_for`]
+    /// says). Each slot is looked at once: its handler is cloned out in the same borrow
     /// that finds the connection, then called with no borrow held (G7), as `dispatch` does;
     /// `poll_clocked`, the only caller, holds the manager busy throughout.
     fn poll_event(&self, now: u64) {
@@ -2297,7 +2308,7 @@ impl Mgr {
         };
         for i in 0..n {
             let found = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest && !c.closing => Some((h, c.handler.clone())),
+                Some((h, c)) if h.serial() <= newest => c.handler_for(&Event::Poll(now)).map(|f| (h, f)),
                 _ => None,
             };
             if let Some((h, f)) = found {
