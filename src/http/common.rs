@@ -265,7 +265,7 @@ pub(crate) fn is_field_vchar_byte(b: u8) -> bool {
 }
 
 /// Whether every byte of `s` is a `tchar`.
-fn all_tchar(s: &[u8]) -> bool {
+pub(crate) fn all_tchar(s: &[u8]) -> bool {
     s.iter().all(|&b| TCHAR[usize::from(b)])
 }
 
@@ -335,7 +335,7 @@ pub(crate) fn span_of(base: &[u8], sub: &[u8]) -> Option<Span> {
 }
 
 /// Trim OWS inside a span of `buf`.
-fn trim_span(buf: &[u8], s: Span) -> Span {
+pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
     let bytes = s.get(buf);
     let lead = bytes.iter().position(|&b| !is_ows(b)).unwrap_or(bytes.len());
     let trail = bytes[lead..].iter().rev().position(|&b| !is_ows(b)).unwrap_or(0);
@@ -380,43 +380,8 @@ impl Hint {
 // ---------------------------------------------------------------------------------------
 // Head checks
 
-/// Header slots kept on the stack while httparse parses a head: more than real clients and
-/// servers send (browsers: 10 to 20 fields). A head with more fields, when
-/// [`Limits::max_headers`] allows more, is parsed a second time with slots on the heap.
-const STACK_HEADERS: usize = 32;
-
-/// httparse ran out of header slots: the head holds more fields than `max_headers`.
-const TOO_MANY_HEADERS: HttpError = HttpError::new(431, "too many header fields");
-
-/// Runs `parse` (httparse on a complete head or trailer block, then our checks) with header
-/// slots filled with `empty`: [`STACK_HEADERS`] of them on the stack (fewer if `max_headers`
-/// is lower); only when those run out (`parse` fails with the error [`map_httparse`] gives
-/// for `TooManyHeaders`) and `max_headers` allows more, once more with slots on the heap.
-/// The verdict is the one a single parse with `max_headers` slots would give, since
-/// httparse stops at the first field that has no slot.
-///
-/// The heap holds `max_headers` slots, but never more than the block has bytes (a field
-/// line takes at least four), so a huge configured cap allocates nothing huge.
-///
-/// Always inlined: then `empty = MaybeUninit::uninit()` fills nothing; called, it writes
-/// the whole stack array on every head (about 130 instructions a head, under callgrind).
-#[inline(always)]
-pub(crate) fn with_header_slots<T: Copy, R>(
-    max_headers: usize,
-    block: &[u8],
-    empty: T,
-    mut parse: impl FnMut(&mut [T]) -> Result<R, HttpError>,
-) -> Result<R, HttpError> {
-    let mut stack = [empty; STACK_HEADERS];
-    match parse(&mut stack[..max_headers.min(STACK_HEADERS)]) {
-        Err(TOO_MANY_HEADERS) if max_headers > STACK_HEADERS => {
-            let mut heap = Vec::new();
-            heap.resize(max_headers.min(block.len()), empty);
-            parse(&mut heap)
-        }
-        r => r,
-    }
-}
+/// One field more than [`Limits::max_headers`].
+pub(crate) const TOO_MANY_HEADERS: HttpError = HttpError::new(431, "too many header fields");
 
 const OBS_FOLD: HttpError = bad("obs-fold or whitespace at start of line");
 const BARE_CR: HttpError = bad("bare CR in head");
@@ -511,56 +476,189 @@ pub(crate) fn scan_head(
     }
 }
 
-/// Converts httparse's fields into spans of `buf`, trimming OWS off values and checking
-/// that no value holds a control character.
-///
-/// httparse already enforces both character sets (names of `tchar`, values without CTLs)
-/// and trims the values; the checks are kept so that this framer's strictness does not
-/// depend on a dependency's internals, and cost a table load per byte.
-pub(crate) fn convert_fields(buf: &[u8], fields: &[httparse::Header<'_>]) -> Result<Vec<Header>, HttpError> {
-    let mut out = Vec::with_capacity(fields.len());
-    convert_fields_into(buf, fields, &mut out)?;
-    Ok(out)
+/// Where a head's syntax walk ([`walk_fields`], the request line's walk) stopped short. The
+/// kinds are those httparse (the crate these walks replaced, kept as the tests' and fuzz
+/// target's oracle: `drive::oracle`) reports, so a refused head gets the same reason text on
+/// the wire as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// The bytes end before the head does.
+    More,
+    /// A method or request-target byte out of place (httparse's `Token`).
+    Token,
+    /// Not `HTTP/1.0` or `HTTP/1.1` (httparse's `Version`).
+    Version,
+    /// The request line does not end with CRLF after the version (`NewLine`).
+    NewLine,
+    /// A status line without three digits, or a control character in its reason (`Status`).
+    Status,
+    /// A field line that does not start with a `tchar` name and a colon (`HeaderName`).
+    HeaderName,
+    /// A control character in a field value (`HeaderValue`).
+    HeaderValue,
+    /// One field more than [`Limits::max_headers`] (`TooManyHeaders`).
+    TooMany,
 }
 
-/// [`convert_fields`] into `out` (cleared first), so that a caller that keeps the vector
-/// (the request parser, between requests) allocates nothing per head.
-pub(crate) fn convert_fields_into(
-    buf: &[u8],
-    fields: &[httparse::Header<'_>],
-    out: &mut Vec<Header>,
-) -> Result<(), HttpError> {
-    out.clear();
-    out.reserve(fields.len());
-    for f in fields {
-        let name = span_of(buf, f.name.as_bytes()).ok_or(bad("header name"))?;
-        if name.is_empty() || !all_tchar(f.name.as_bytes()) {
-            return Err(bad("invalid header name"));
+impl Fault {
+    /// The error for this fault; `more` is the one for a block that ends too early (which a
+    /// block [`scan_head`] found complete never does).
+    pub(crate) fn error(self, more: HttpError) -> HttpError {
+        match self {
+            Fault::More => more,
+            Fault::TooMany => TOO_MANY_HEADERS,
+            Fault::HeaderName => bad("invalid header name"),
+            Fault::HeaderValue => bad("invalid header value"),
+            Fault::NewLine => bad("invalid line ending"),
+            Fault::Status => bad("invalid status line"),
+            Fault::Token => bad("invalid token"),
+            Fault::Version => bad("invalid HTTP version"),
         }
-        let value = match span_of(buf, f.value) {
-            Some(v) => v,
-            None if f.value.is_empty() => Span::empty_at(name.end),
-            None => return Err(bad("header value")),
-        };
-        let value = trim_span(buf, value);
-        if !all_field_vchar(value.get(buf)) {
-            return Err(bad("control character in header value"));
-        }
-        out.push(Header { name, value });
     }
-    Ok(())
 }
 
-/// Maps an httparse error to our error; `TooManyHeaders` is 431.
-pub(crate) fn map_httparse(e: httparse::Error) -> HttpError {
-    match e {
-        httparse::Error::TooManyHeaders => TOO_MANY_HEADERS,
-        httparse::Error::HeaderName => bad("invalid header name"),
-        httparse::Error::HeaderValue => bad("invalid header value"),
-        httparse::Error::NewLine => bad("invalid line ending"),
-        httparse::Error::Status => bad("invalid status line"),
-        httparse::Error::Token => bad("invalid token"),
-        httparse::Error::Version => bad("invalid HTTP version"),
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+/// `0x80` in every byte of a word.
+const HIGH: u64 = ONES << 7;
+
+/// The 8 bytes of `buf` from `i` on as a little-endian word; `None` when fewer are left.
+#[inline(always)]
+pub(crate) fn word_at(buf: &[u8], i: usize) -> Option<u64> {
+    let w: [u8; 8] = buf.get(i..i.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
+/// From `i` on, the first byte of `buf` that is not in `lo..=0x7e` (`buf.len()` if none),
+/// eight bytes at a time while eight are left. In a word, a byte below `lo` sets its top bit
+/// in `below` (a borrow only travels up from such a byte; the bytes `0x80 + lo` and over
+/// that `below` sets too are above `0x7e`) and a byte above `0x7e` in `above` (a carry only
+/// travels up from `0xff`, itself above), so the lowest top bit set is the first such
+/// byte. `lo` is at most `0x7e`.
+#[inline(always)]
+pub(crate) fn skip_range(buf: &[u8], mut i: usize, lo: u8) -> usize {
+    while let Some(w) = word_at(buf, i) {
+        let below = w.wrapping_sub(ONES * u64::from(lo)) & HIGH;
+        let above = (w.wrapping_add(ONES) | w) & HIGH;
+        let out = below | above;
+        if out != 0 {
+            return i + (out.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && (lo..=0x7e).contains(&buf[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// From `i` on, the first byte of `buf` that is neither in `lo..=0x7e` nor obs-text
+/// (`0x80..`), nor HTAB when `tab`: the request-target's bytes (`lo = 0x21`) and a field
+/// value's (`lo = 0x20`, `tab`). Word at a time over the ASCII run, a byte at a time past
+/// the rare others. Out of line: the walks call it only past the usual ASCII run.
+#[inline(never)]
+pub(crate) fn skip_text(buf: &[u8], mut i: usize, lo: u8, tab: bool) -> usize {
+    loop {
+        i = skip_range(buf, i, lo);
+        match buf.get(i) {
+            Some(&b) if b >= 0x80 || (tab && b == b'\t') => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// From `i` on, the first byte of `buf` that is not a `tchar` (`buf.len()` if none).
+#[inline(always)]
+pub(crate) fn skip_tchars(buf: &[u8], i: usize) -> usize {
+    let rest = buf.get(i..).unwrap_or(&[]);
+    i + rest.iter().position(|&b| !TCHAR[usize::from(b)]).unwrap_or(rest.len())
+}
+
+/// The fault where `buf[i..]` should start with CRLF and does not: [`Fault::More`] if the
+/// bytes end first (nothing, or a CR last), else `fault`.
+#[cold]
+pub(crate) fn crlf_fault(buf: &[u8], i: usize, fault: Fault) -> Fault {
+    match buf.get(i..) {
+        None | Some([] | [b'\r']) => Fault::More,
+        Some(_) => fault,
+    }
+}
+
+/// What [`walk_fields`] found: the end of the block (past the empty line's CRLF), the
+/// number of `Host` fields, and whether no field but `Host` bears on the framing (names of
+/// the lengths [`analyze_fields`] looks at clear it).
+pub(crate) type WalkedFields = (usize, usize, bool);
+
+/// The field lines of a head or trailer section from `i` (the start of a line) to the
+/// empty line that ends them, each as `token ":" OWS value OWS CRLF` with a value of HTAB,
+/// SP, visible ASCII and obs-text: names and trimmed values pushed into `headers` (cleared
+/// first), at most `max_headers` of them. Refuses as httparse did, at the same byte and
+/// with the same kind of fault (property-tested and fuzzed against it): an empty value
+/// spans nothing at its line's CR, a field past `max_headers` is [`Fault::TooMany`] once
+/// its line was read. On a block whose raw lines [`scan_head`] checked, a bare CR or LF
+/// and whitespace first on a line (obs-fold) cannot occur; met elsewhere they are faults.
+#[inline(always)]
+pub(crate) fn walk_fields(
+    buf: &[u8],
+    mut i: usize,
+    max_headers: usize,
+    headers: &mut Vec<Header>,
+) -> Result<WalkedFields, Fault> {
+    headers.clear();
+    let mut hosts = 0;
+    let mut plain = true;
+    loop {
+        match buf.get(i..i + 2) {
+            Some(b"\r\n") => return Ok((i + 2, hosts, plain)),
+            Some([b'\r', _]) => return Err(Fault::NewLine),
+            Some(_) => {}
+            None if buf.get(i).is_some_and(|&b| b != b'\r') => {}
+            None => return Err(Fault::More),
+        }
+        let n0 = i;
+        i = skip_tchars(buf, i);
+        if i == n0 {
+            return Err(Fault::HeaderName);
+        }
+        match buf.get(i) {
+            Some(b':') => {}
+            Some(_) => return Err(Fault::HeaderName),
+            None => return Err(Fault::More),
+        }
+        let name = Span::new(n0, i);
+        match name.get(buf) {
+            // ASCII letters only: setting bit 5 folds the case, and no other byte folds
+            // onto a letter.
+            &[a, b, c, d] => {
+                hosts += usize::from(u32::from_le_bytes([a, b, c, d]) | 0x2020_2020 == u32::from_le_bytes(*b"host"))
+            }
+            n => plain &= !matches!(n.len(), 6 | 10 | 14 | 17),
+        }
+        i += 1;
+        while buf.get(i).is_some_and(|&b| is_ows(b)) {
+            i += 1;
+        }
+        let vs = i;
+        i = skip_range(buf, i, 0x20);
+        if buf.get(i) != Some(&b'\r') {
+            // HTAB or obs-text in the value (or a fault): the rare way.
+            i = skip_text(buf, i, 0x20, true);
+        }
+        if buf.get(i..i + 2) != Some(b"\r\n") {
+            return Err(crlf_fault(buf, i, Fault::HeaderValue));
+        }
+        if headers.len() >= max_headers {
+            return Err(Fault::TooMany);
+        }
+        let mut ve = i;
+        while ve > vs && is_ows(buf[ve - 1]) {
+            ve -= 1;
+        }
+        headers.push(Header {
+            name,
+            value: Span::new(vs, ve),
+        });
+        i += 2;
     }
 }
 
@@ -778,19 +876,13 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 
 /// Validates the fields of a trailer section whose raw lines [`scan_head`] checked (`block`
 /// ends with the final CRLF CRLF).
-fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
-    // httparse has no uninit variant of `parse_headers`, and trailers are rare, so these
-    // slots are simply initialized.
-    with_header_slots(
-        limits.max_headers,
-        block,
-        httparse::EMPTY_HEADER,
-        |slots| match httparse::parse_headers(block, slots) {
-            Ok(httparse::Status::Complete((n, parsed))) if n == block.len() => convert_fields(block, parsed).map(drop),
-            Ok(_) => Err(bad("malformed trailer section")),
-            Err(e) => Err(map_httparse(e)),
-        },
-    )
+pub(crate) fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
+    // Trailers are rare: the walk's vector allocates only when there are some.
+    match walk_fields(block, 0, limits.max_headers, &mut Vec::new()) {
+        Ok((n, ..)) if n == block.len() => Ok(()),
+        Ok(_) => Err(bad("malformed trailer section")),
+        Err(f) => Err(f.error(bad("malformed trailer section"))),
+    }
 }
 
 impl BodyReader {

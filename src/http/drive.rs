@@ -232,7 +232,8 @@ fn fuzz_setup(data: &[u8]) -> Option<(Limits, Vec<usize>, &[u8], u8)> {
 }
 
 /// Fuzz target body for `http_request`: the stream parsed whole and parsed in arbitrary
-/// splits must give the same events, and every invariant must hold.
+/// splits must give the same events, every invariant must hold, and the first head gets
+/// the verdict of the httparse oracle ([`super::oracle::compare_request`]).
 pub fn fuzz_request(data: &[u8]) {
     let Some((limits, sizes, stream, _)) = fuzz_setup(data) else {
         return;
@@ -240,6 +241,8 @@ pub fn fuzz_request(data: &[u8]) {
     let whole = request_events(stream, &[stream.len()], limits);
     let split = request_events(stream, &sizes, limits);
     assert_eq!(whole, split, "split feeding changed the events");
+    // The first head's verdict, head or exact error, is httparse's (the oracle).
+    super::oracle::compare_request(stream, limits, sizes.first().copied().unwrap_or(0));
 }
 
 /// Fuzz target body for `http_response`: same as [`fuzz_request`] for responses; the
@@ -256,6 +259,8 @@ pub fn fuzz_response(data: &[u8]) {
     let whole = response_events(stream, &[stream.len()], limits, method);
     let split = response_events(stream, &sizes, limits, method);
     assert_eq!(whole, split, "split feeding changed the events");
+    // The first head's status line and fields get the verdict of the httparse oracle.
+    super::oracle::compare_response(stream, limits);
 }
 
 #[cfg(test)]

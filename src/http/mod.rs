@@ -10,12 +10,15 @@
 //! - [`message`]: helpers behind `mg_http_get_header`, `mg_url_decode`, `mg_http_get_var`,
 //!   `mg_http_creds`, `mg_http_next_multipart`, `mg_http_write_chunk`, ...
 //!
-//! Request-line and field syntax is parsed by the `httparse` crate (a well-kept, fuzzed,
-//! zero-copy parser); this module adds the strictness RFC 9112 asks for against request
-//! smuggling (guarantee G4): it rejects Content-Length with Transfer-Encoding, several or
-//! malformed Content-Lengths, bad chunk framing, obs-fold, whitespace before the colon,
-//! bare CR or LF, control characters in values, a missing or repeated Host on HTTP/1.1,
-//! and it enforces the [`Limits`] (guarantee G5).
+//! Request lines, status lines and fields are parsed by the framers' own one-pass walks
+//! (word-at-a-time over the usual bytes); the `httparse` crate (well kept, fuzzed) that
+//! parsed them before is their oracle: [`oracle`] keeps the old httparse path, and the
+//! property tests and the `http_request`/`http_response` fuzz targets assert the same verdict
+//! (head, spans, or status and diagnostic) on any bytes. The framers add the strictness
+//! RFC 9112 asks for against request smuggling (guarantee G4): they reject Content-Length
+//! with Transfer-Encoding, several or malformed Content-Lengths, bad chunk framing, obs-fold,
+//! whitespace before the colon, bare CR or LF, control characters in values, a missing or
+//! repeated Host on HTTP/1.1, and they enforce the [`Limits`] (guarantee G5).
 //!
 //! Choices where the RFCs leave room (each has a test):
 //! - Lines end with CRLF only: a bare LF is rejected like a bare CR (RFC 9112 §2.2 lets a
@@ -29,7 +32,8 @@
 //!   Transfer-Encoding in HTTP/1.0, is a 400.
 //! - `max_body` applies to streamed bodies as well; set it to `u64::MAX` for no cap.
 //! - Trailer fields are checked like header fields, then discarded.
-//! - A request-target that is not UTF-8 is a 400 (httparse's rule); browsers percent-encode.
+//! - A request-target that is not UTF-8 is a 400 (httparse's rule, kept); browsers
+//!   percent-encode.
 //! - After an error a framer stays failed; after a non-keep-alive message it reads nothing.
 //!
 //! Only `core` and `alloc` are used, so the module can build without `std`.
@@ -42,6 +46,8 @@ mod common;
 #[doc(hidden)]
 pub mod drive;
 pub mod message;
+#[doc(hidden)]
+pub mod oracle;
 pub mod request;
 pub mod response;
 

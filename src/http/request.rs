@@ -25,11 +25,10 @@
 //! assert_eq!(pos, recv.len());
 //! ```
 
-use core::mem::MaybeUninit;
-
 use super::common::{
-    analyze_fields, bad, convert_fields_into, is_ows, is_token_byte, map_httparse, scan_head, span_of, version_error,
-    with_header_slots, Body, Eof, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, bad, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text,
+    version_error, walk_fields, word_at, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits,
+    Span, Step, Version,
 };
 use super::Vec;
 
@@ -205,7 +204,7 @@ fn uri_token_len(line: &[u8]) -> usize {
 /// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
 /// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
 /// is a malformed request line, `400`.
-fn request_line_version_error(line: &[u8]) -> HttpError {
+pub(crate) fn request_line_version_error(line: &[u8]) -> HttpError {
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -219,153 +218,66 @@ fn request_line_version_error(line: &[u8]) -> HttpError {
     version_error(proto)
 }
 
-/// What [`fast_head`] found: the head's end, its first line's end, method, target, protocol,
-/// version, and the framing fields when no field but `Host` bears on them (`None`: the
-/// fields must go through [`analyze_fields`]).
-type FastHead = (usize, usize, Span, Span, Span, Version, Option<Fields>);
+/// What [`walk_head`] found: the head's end, its first line's end, method, target,
+/// protocol, version, and the framing fields when no field but `Host` bears on them (`None`:
+/// the fields must go through [`analyze_fields`]).
+type WalkedHead = (usize, usize, Span, Span, Span, Version, Option<Fields>);
 
-/// Which bytes are `tchar`s (method and field names in [`fast_head`]).
-static TCHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = super::common::is_tchar(i as u8);
-        i += 1;
-    }
-    t
-};
-
-/// `0x01` in every byte of a word.
-const ONES: u64 = u64::from_le_bytes([1; 8]);
-/// `0x80` in every byte of a word.
-const HIGH: u64 = ONES << 7;
-
-/// The 8 bytes of `buf` from `i` on as a little-endian word; `None` when fewer are left.
+/// The request head that starts at `start`, in one pass: `token SP target SP HTTP/1.x CRLF`
+/// (a target of visible ASCII and obs-text that is UTF-8), then the field lines
+/// ([`walk_fields`], at most `max_headers`) and the empty line; headers into `headers`.
+/// Stops at the first byte out of place with httparse's kind of fault (the crate this
+/// replaced, kept as the oracle of the property tests and the fuzz target).
+///
+/// Two uses: first, on the bytes of a first look at a head, as they are (the usual head in
+/// one pass; whatever it refuses, for lack of bytes or not, goes the other way); then, by
+/// the full path, on a complete head whose raw lines [`scan_head`] checked and whose
+/// first checks [`line_start`] made. What it accepts has clean raw lines and passes those
+/// first checks, so both ways give one verdict (property-tested). The limits on the head's
+/// and the target's length are the caller's.
 #[inline(always)]
-fn word_at(buf: &[u8], i: usize) -> Option<u64> {
-    let w: [u8; 8] = buf.get(i..i.checked_add(8)?)?.try_into().ok()?;
-    Some(u64::from_le_bytes(w))
-}
-
-/// From `i` on, the first byte of `buf` that is not in `lo..=0x7e` (`buf.len()` if none),
-/// eight bytes at a time while eight are left. In a word, a byte below `lo` sets its top bit
-/// in `below` (a borrow only travels up from such a byte; the bytes `0x80 + lo` and over
-/// that `below` sets too are above `0x7e`) and a byte above `0x7e` in `above` (a carry only
-/// travels up from `0xff`, itself above), so the lowest top bit set is the first such
-/// byte. `lo` is at most `0x7e`.
-#[inline(always)]
-fn skip_range(buf: &[u8], mut i: usize, lo: u8) -> usize {
-    while let Some(w) = word_at(buf, i) {
-        let below = w.wrapping_sub(ONES * u64::from(lo)) & HIGH;
-        let above = (w.wrapping_add(ONES) | w) & HIGH;
-        let out = below | above;
-        if out != 0 {
-            return i + (out.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
+fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Header>) -> Result<WalkedHead, Fault> {
+    let mut i = skip_tchars(buf, start);
+    match buf.get(i) {
+        Some(b' ') if i > start => {}
+        None => return Err(Fault::More),
+        Some(_) => return Err(Fault::Token),
     }
-    while i < buf.len() && (lo..=0x7e).contains(&buf[i]) {
-        i += 1;
-    }
-    i
-}
-
-/// From `i` on, the first byte of `buf` that is not a `tchar` (`buf.len()` if none).
-#[inline(always)]
-fn skip_tchars(buf: &[u8], i: usize) -> usize {
-    let rest = buf.get(i..).unwrap_or(&[]);
-    i + rest.iter().position(|&b| !TCHAR[usize::from(b)]).unwrap_or(rest.len())
-}
-
-/// The usual request head in one pass: `token SP target SP HTTP/1.x CRLF`, then
-/// `token ":" value CRLF` lines with ASCII values that are not empty once trimmed, then the
-/// empty line, all within the limits. `None` for anything else (a head not complete yet
-/// included): the full path ([`scan_head`], httparse, the field checks) then decides,
-/// with its exact errors. What this accepts, the full path accepts with the same result
-/// (property-tested below); it only saves the second and third passes over the bytes, and
-/// the walk of [`analyze_fields`] when no field could change the framing (`Host` aside,
-/// counted here: names of the lengths [`analyze_fields`] looks at send the head there).
-fn fast_head(buf: &[u8], limits: &Limits, headers: &mut Vec<Header>) -> Option<FastHead> {
-    let mut i = skip_tchars(buf, 0);
-    if i == 0 || buf.get(i) != Some(&b' ') {
-        return None;
-    }
-    let method = Span::new(0, i);
+    let method = Span::new(start, i);
     i += 1;
     let t0 = i;
     i = skip_range(buf, i, 0x21);
-    let target = Span::new(t0, i);
-    if target.is_empty() || target.len() > limits.max_uri_bytes || buf.get(i) != Some(&b' ') {
-        return None;
+    if buf.get(i) != Some(&b' ') || i == t0 {
+        // Obs-text in the target (or a fault): the rare way.
+        i = skip_text(buf, i, 0x21, false);
+        match buf.get(i) {
+            Some(b' ') if i > t0 => {}
+            None => return Err(Fault::More),
+            Some(_) => return Err(Fault::Token),
+        }
+        if core::str::from_utf8(&buf[t0..i]).is_err() {
+            return Err(Fault::Token);
+        }
     }
-    let version = match word_at(buf, i + 1)? {
-        w if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
-        w if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
-        _ => return None,
+    let target = Span::new(t0, i);
+    let version = match word_at(buf, i + 1) {
+        Some(w) if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
+        Some(w) if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
+        // Fewer than 8 bytes left, all of them the start of a version httparse takes.
+        None if b"HTTP/1.".starts_with(buf.get(i + 1..).unwrap_or(&[])) => return Err(Fault::More),
+        _ => return Err(Fault::Version),
     };
     let line_end = i + 9;
-    if buf.get(line_end..line_end + 2)? != b"\r\n" {
-        return None;
+    if buf.get(line_end..line_end + 2) != Some(b"\r\n") {
+        return Err(crlf_fault(buf, line_end, Fault::NewLine));
     }
     let proto = Span::new(i + 1, line_end);
-    i = line_end + 2;
-    headers.clear();
-    let mut hosts = 0;
-    let mut plain = true;
-    loop {
-        if buf.get(i..i + 2)? == b"\r\n" {
-            break;
-        }
-        let n0 = i;
-        i = skip_tchars(buf, i);
-        if i == n0 || buf.get(i) != Some(&b':') || headers.len() >= limits.max_headers {
-            return None;
-        }
-        let name = Span::new(n0, i);
-        match name.get(buf) {
-            // ASCII letters only: setting bit 5 folds the case, and no other byte folds
-            // onto a letter.
-            &[a, b, c, d] => {
-                hosts += usize::from(u32::from_le_bytes([a, b, c, d]) | 0x2020_2020 == u32::from_le_bytes(*b"host"))
-            }
-            n => plain &= !matches!(n.len(), 6 | 10 | 14 | 17),
-        }
-        i += 1;
-        let v0 = i;
-        // Visible ASCII and SP, and HTAB.
-        loop {
-            i = skip_range(buf, i, 0x20);
-            if buf.get(i) != Some(&b'\t') {
-                break;
-            }
-            i += 1;
-        }
-        if buf.get(i..i + 2)? != b"\r\n" {
-            return None;
-        }
-        let mut vs = v0;
-        let mut ve = i;
-        while vs < ve && is_ows(buf[vs]) {
-            vs += 1;
-        }
-        while ve > vs && is_ows(buf[ve - 1]) {
-            ve -= 1;
-        }
-        if vs == ve {
-            return None;
-        }
-        headers.push(Header {
-            name,
-            value: Span::new(vs, ve),
-        });
-        i += 2;
-    }
-    let end = i + 2;
+    let (end, hosts, plain) = walk_fields(buf, line_end + 2, max_headers, headers)?;
     let fields = plain.then_some(Fields {
         hosts,
         ..Fields::default()
     });
-    (end <= limits.max_head_bytes).then_some((end, line_end, method, target, proto, version, fields))
+    Ok((end, line_end, method, target, proto, version, fields))
 }
 
 /// Parses a request head at the start of `buf` into `slot` (replacing what it held) and
@@ -379,17 +291,16 @@ fn parse_head(
 ) -> Result<Option<(usize, Framing)>, HttpError> {
     // The usual head in one pass, on the first look at it only (a head that arrives in
     // pieces is scanned incrementally by `scan_head`, never rescanned from its start).
-    // What `fast_head` accepts starts with a method token and has a target within
-    // `max_uri_bytes`, so none of the full path's first checks (leading empty lines,
-    // whitespace, 414) could have refused it: they run for the full path only.
-    let fast = if *hint == Hint::default() {
-        fast_head(buf, limits, spare)
-    } else {
-        None
+    // What the walk accepts from byte 0 starts with a method token, so none of the full
+    // path's first checks (leading empty lines, whitespace, 414 with the target's length
+    // checked here) could have refused it: they run for the full path only.
+    let fast = match *hint == Hint::default() {
+        true => walk_head(buf, 0, limits.max_headers, spare).ok(),
+        false => None,
     };
-    let (i, end, method, target, proto, version, fields) = match fast {
-        Some((end, _, method, target, proto, version, fields)) => (0, end, method, target, proto, version, fields),
-        None => {
+    let (i, (end, _, method, target, proto, version, fields)) = match fast {
+        Some(h) if h.0 <= limits.max_head_bytes && h.3.len() <= limits.max_uri_bytes => (0, h),
+        _ => {
             let Some(i) = line_start(buf, limits)? else {
                 return Ok(None);
             };
@@ -400,10 +311,16 @@ fn parse_head(
                 }
                 None => return Ok(None),
             };
-            let (method, target, version) = full_request_line_and_fields(buf, i, end, line_end, limits, spare)?;
-            let line = &buf[i..line_end];
-            let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
-            (i, end, method, target, Span::new(proto_start, line_end), version, None)
+            let h = match walk_head(&buf[..end], i, limits.max_headers, spare) {
+                Ok(h) if h.0 == end => h,
+                Ok(_) => return Err(bad("malformed request head")),
+                Err(Fault::Version) => return Err(request_line_version_error(&buf[i..line_end])),
+                Err(f) => return Err(f.error(bad("malformed request head"))),
+            };
+            if h.3.len() > limits.max_uri_bytes {
+                return Err(HttpError::new(414, "URI too long"));
+            }
+            (i, h)
         }
     };
     // One call of the always-inlined `head_from_parts` for both paths (two cost 700 B).
@@ -418,7 +335,7 @@ fn parse_head(
 /// request line (RFC 9112 §2.2) and refuses what is wrong before the line's end is there
 /// (too many empty lines, a bare LF, whitespace first, a target over `max_uri_bytes`).
 /// The request line's start; `Ok(None)` while nothing but empty lines came.
-fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
+pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
     // RFC 9112 §2.2: skip empty lines before the request line.
     let mut i = 0;
     while buf[i..].starts_with(b"\r\n") {
@@ -455,51 +372,11 @@ fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
     Ok(Some(i))
 }
 
-/// The full path's request line and fields: httparse over the complete head `buf[i..end]`,
-/// then our checks ([`convert_fields_into`]).
-fn full_request_line_and_fields(
-    buf: &[u8],
-    i: usize,
-    end: usize,
-    line_end: usize,
-    limits: &Limits,
-    headers: &mut Vec<Header>,
-) -> Result<(Span, Span, Version), HttpError> {
-    let block = &buf[i..end];
-    with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
-        let mut req = httparse::Request::new(&mut []);
-        match req.parse_with_uninit_headers(block, slots) {
-            Ok(httparse::Status::Complete(n)) if n == block.len() => {}
-            Ok(_) => return Err(bad("malformed request head")),
-            Err(httparse::Error::Version) => return Err(request_line_version_error(&buf[i..line_end])),
-            Err(e) => return Err(map_httparse(e)),
-        }
-        let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
-            return Err(bad("malformed request line"));
-        };
-        let version = match minor {
-            0 => Version::Http10,
-            1 => Version::Http11,
-            _ => return Err(HttpError::new(505, "HTTP version not supported")),
-        };
-        let method = span_of(buf, method.as_bytes()).ok_or(bad("method"))?;
-        let target = span_of(buf, path.as_bytes()).ok_or(bad("request target"))?;
-        if target.len() > limits.max_uri_bytes {
-            return Err(HttpError::new(414, "URI too long"));
-        }
-        if target.is_empty() {
-            return Err(bad("empty request target"));
-        }
-        convert_fields_into(buf, req.headers, headers)?;
-        Ok((method, target, version))
-    })
-}
-
 /// The rest of a request head once its line and fields are known (both paths). `fields`:
-/// what [`analyze_fields`] would say of `headers`, when [`fast_head`] already knows it.
+/// what [`analyze_fields`] would say of `headers`, when [`walk_head`] already knows it.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn head_from_parts(
+pub(crate) fn head_from_parts(
     buf: &[u8],
     i: usize,
     end: usize,
@@ -1431,17 +1308,27 @@ mod tests {
 }
 
 #[cfg(test)]
-mod fast_head_tests {
+mod walk_tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Whatever the one-pass path accepts, the full path accepts with the same result.
+    /// Whatever the one-pass walk accepts from byte 0, the full path (`line_start`,
+    /// `scan_head`, the walk on the complete head) accepts with the same result, and so
+    /// does the oracle (httparse); on everything else the parser and the oracle give the
+    /// same verdict too (`oracle::compare_request`).
     fn agrees(buf: &[u8], limits: &Limits) {
+        for split in [0, 1, buf.len() / 2] {
+            super::super::oracle::compare_request(buf, *limits, split);
+        }
         let mut fast_hdrs = Vec::new();
-        let Some((end, line_end, method, target, proto, version, fields)) = fast_head(buf, limits, &mut fast_hdrs)
+        let Ok((end, line_end, method, target, proto, version, fields)) =
+            walk_head(buf, 0, limits.max_headers, &mut fast_hdrs)
         else {
             return;
         };
+        if end > limits.max_head_bytes || target.len() > limits.max_uri_bytes {
+            return;
+        }
         let b = scan_head(buf, 0, limits.max_head_bytes, &mut Hint::default())
             .expect("full path refused what the fast path took")
             .expect("full path found no end");
@@ -1452,9 +1339,13 @@ mod fast_head_tests {
             String::from_utf8_lossy(buf)
         );
         let mut full_hdrs = Vec::new();
-        let full = full_request_line_and_fields(buf, 0, b.end, b.line_end, limits, &mut full_hdrs)
-            .expect("full path refused what the fast path took");
-        assert_eq!(full, (method, target, version), "{:?}", String::from_utf8_lossy(buf));
+        let full = walk_head(&buf[..b.end], 0, limits.max_headers, &mut full_hdrs);
+        assert_eq!(
+            full,
+            Ok((end, line_end, method, target, proto, version, fields)),
+            "{:?}",
+            String::from_utf8_lossy(buf)
+        );
         // The full path's protocol: after the request line's last SP.
         let line = &buf[..b.line_end];
         let proto_start = memchr::memrchr(b' ', line).map_or(b.line_end, |p| p + 1);
@@ -1484,6 +1375,12 @@ mod fast_head_tests {
         }
     }
 
+    /// Whether the one-pass walk takes `h` whole under `l`.
+    fn fast(h: &[u8], l: &Limits) -> bool {
+        let mut v = Vec::new();
+        walk_head(h, 0, l.max_headers, &mut v).is_ok_and(|w| w.0 <= l.max_head_bytes && w.3.len() <= l.max_uri_bytes)
+    }
+
     #[test]
     fn the_usual_heads_take_the_fast_path_and_agree() {
         let l = Limits::default();
@@ -1491,14 +1388,16 @@ mod fast_head_tests {
             &b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"[..],
             b"POST /a?b=c HTTP/1.0\r\nContent-Length: 3\r\nX:  a b \t\r\n\r\nabc",
             b"GET * HTTP/1.1\r\nHost: h\r\nA:\tq\r\n\r\n",
+            // What the full path alone took before: empty values, obs-text, a UTF-8 target.
+            b"GET /hello HTTP/1.1\r\nHost:\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\r\nA: \t \r\nB: caf\xe9\r\n\r\n",
+            b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
         ] {
-            let mut v = Vec::new();
-            assert!(fast_head(h, &l, &mut v).is_some(), "{:?}", String::from_utf8_lossy(h));
+            assert!(fast(h, &l), "{:?}", String::from_utf8_lossy(h));
             agrees(h, &l);
         }
         for h in [
             &b"GET /hello HTTP/1.1\r\nHost: x\r\n"[..],
-            b"GET /hello HTTP/1.1\r\nHost:\r\n\r\n",
             b"GET /hello HTTP/1.1\r\nHost : x\r\n\r\n",
             b"GET /hello HTTP/1.1\r\n Host: x\r\n\r\n",
             b"GET /hello HTTP/1.1\nHost: x\r\n\r\n",
@@ -1506,23 +1405,36 @@ mod fast_head_tests {
             b"GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",
             b"GET /hello HTTP/1.2\r\nHost: x\r\n\r\n",
             b"\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\x00y\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\x7f\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\ry\r\n\r\n",
+            b"GET /hello HTTP/1.1\r\nHost: x\r\n\n",
+            b"GET /hello HTTP/1.1 \r\nHost: x\r\n\r\n",
         ] {
-            let mut v = Vec::new();
-            assert!(fast_head(h, &l, &mut v).is_none(), "{:?}", String::from_utf8_lossy(h));
+            assert!(!fast(h, &l), "{:?}", String::from_utf8_lossy(h));
+            agrees(h, &l);
         }
         // Limits: one header too many, a target or a head one byte too long.
         let h = b"GET /abc HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n";
-        let mut v = Vec::new();
         let lim = |max_headers, max_uri_bytes, max_head_bytes| Limits {
             max_headers,
             max_uri_bytes,
             max_head_bytes,
             ..Limits::default()
         };
-        assert!(fast_head(h, &lim(2, 4, h.len()), &mut v).is_some());
-        assert!(fast_head(h, &lim(1, 4, h.len()), &mut v).is_none());
-        assert!(fast_head(h, &lim(2, 3, h.len()), &mut v).is_none());
-        assert!(fast_head(h, &lim(2, 4, h.len() - 1), &mut v).is_none());
+        assert!(fast(h, &lim(2, 4, h.len())));
+        assert!(!fast(h, &lim(1, 4, h.len())));
+        assert!(!fast(h, &lim(2, 3, h.len())));
+        assert!(!fast(h, &lim(2, 4, h.len() - 1)));
+        for l in [
+            lim(2, 4, h.len()),
+            lim(1, 4, h.len()),
+            lim(2, 3, h.len()),
+            lim(2, 4, h.len() - 1),
+            lim(0, 4, 99),
+        ] {
+            agrees(h, &l);
+        }
     }
 
     fn piece() -> impl Strategy<Value = Vec<u8>> {
@@ -1586,6 +1498,36 @@ mod fast_head_tests {
             let _ = q.parse(&buf[..1]);
             let full = q.parse(&buf);
             prop_assert_eq!(format!("{fast:?}"), format!("{full:?}"));
+        }
+
+        /// Any bytes, with the pieces of a head and the bytes that decide faults (CTLs,
+        /// DEL, obs-text, bare CR and LF, SP, HTAB, NUL) frequent: the parser gives the
+        /// oracle's verdict (httparse), head or exact error, whole and split.
+        #[test]
+        fn the_parser_agrees_with_the_httparse_oracle(
+            pieces in proptest::collection::vec(prop_oneof![
+                4 => piece(),
+                1 => proptest::collection::vec(prop_oneof![Just(0u8), Just(0x7f), Just(0x80), Just(0xc3), Just(0xa9),
+                    Just(0xff), Just(b'\r'), Just(b'\n'), Just(b' '), Just(b'\t'), Just(0x01), Just(b'"')], 1..3),
+            ], 0..24),
+            lead in 0usize..3,
+            max_headers in 0usize..5,
+            max_uri_bytes in 1usize..16,
+            max_head_bytes in 8usize..200,
+            split in 0usize..200,
+        ) {
+            let mut buf = b"\r\n".repeat(lead);
+            buf.extend_from_slice(b"GET /x HTTP/1.1\r\n");
+            let at = buf.len();
+            for p in &pieces {
+                buf.extend_from_slice(p);
+            }
+            let l = Limits { max_headers, max_uri_bytes, max_head_bytes, ..Limits::default() };
+            super::super::oracle::compare_request(&buf, l, split);
+            super::super::oracle::compare_request(&buf[at..], l, split);
+            buf.extend_from_slice(b"\r\n\r\n");
+            super::super::oracle::compare_request(&buf, l, split);
+            super::super::oracle::compare_request(&buf[at..], l, split);
         }
     }
 }

@@ -7,11 +7,9 @@
 //! the server closes ([`Body::UntilClose`], completed by
 //! [`ResponseParser::finish_on_eof`]). Interim responses (100, 102, 103, ...) are skipped.
 
-use core::mem::MaybeUninit;
-
 use super::common::{
-    all_field_vchar, analyze_fields, bad, convert_fields, map_httparse, scan_head, version_error, with_header_slots,
-    Body, Eof, Framed, FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, bad, scan_head, skip_text, version_error, walk_fields, word_at, Body, Eof, Fault, Framed,
+    FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -168,50 +166,8 @@ fn parse_head(
         None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "response head too large")),
         None => return Ok(None),
     };
-    let block = &buf[start..end];
-    let line = &buf[start..line_end];
-
     // The status line and the fields, checked.
-    let (version, status, reason, headers) =
-        with_header_slots(limits.max_headers, block, MaybeUninit::uninit(), |slots| {
-            let mut resp = httparse::Response::new(&mut []);
-            // (httparse 1.10 has the uninit entry point for responses on `ParserConfig` only;
-            // the default config is the one `Response::parse` uses.)
-            let config = httparse::ParserConfig::default();
-            match config.parse_response_with_uninit_headers(&mut resp, block, slots) {
-                Ok(httparse::Status::Complete(n)) if n == block.len() => {}
-                Ok(_) => return Err(bad("malformed response head")),
-                Err(httparse::Error::Version) => {
-                    let proto = line.split(|&b| b == b' ').next().unwrap_or(&[]);
-                    return Err(version_error(proto));
-                }
-                Err(e) => return Err(map_httparse(e)),
-            }
-            let (Some(minor), Some(status)) = (resp.version, resp.code) else {
-                return Err(bad("malformed status line"));
-            };
-            if status < 100 {
-                return Err(bad("invalid status code"));
-            }
-            let version = match minor {
-                0 => Version::Http10,
-                1 => Version::Http11,
-                _ => return Err(HttpError::new(505, "HTTP version not supported")),
-            };
-            // The status line is `HTTP/1.x SP 3DIGIT [SP reason]`, httparse checked the shape.
-            if line.len() < 12 {
-                return Err(bad("malformed status line"));
-            }
-            let reason = if line.len() > 12 {
-                Span::new(start + 13, line_end)
-            } else {
-                Span::empty_at(line_end)
-            };
-            if !all_field_vchar(reason.get(buf)) {
-                return Err(bad("control character in reason phrase"));
-            }
-            Ok((version, status, reason, convert_fields(buf, resp.headers)?))
-        })?;
+    let (version, status, reason, headers) = line_and_fields(buf, start, end, line_end, limits)?;
     let proto = Span::new(start, start + 8);
     let code = Span::new(start + 9, start + 12);
 
@@ -255,6 +211,71 @@ fn parse_head(
         body,
     };
     Ok(Some((end, head)))
+}
+
+/// What a response head's status line and fields are ([`status_line_and_fields`]), or the
+/// error for them, as the framer reports it.
+#[allow(clippy::type_complexity)]
+pub(crate) fn line_and_fields(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    line_end: usize,
+    limits: &Limits,
+) -> Result<(Version, u16, Span, Vec<Header>), HttpError> {
+    match status_line_and_fields(buf, start, end, limits) {
+        Ok(h) if h.1 < 100 => Err(bad("invalid status code")),
+        Ok(h) => Ok(h),
+        Err(Fault::Version) => {
+            let proto = buf[start..line_end].split(|&b| b == b' ').next().unwrap_or(&[]);
+            Err(version_error(proto))
+        }
+        Err(f) => Err(f.error(bad("malformed response head"))),
+    }
+}
+
+/// The status line and fields of the complete response head `buf[start..end]`, whose raw
+/// lines [`scan_head`] checked: `HTTP/1.x SP 3DIGIT`, then SP and a reason phrase (HTAB, SP,
+/// visible ASCII, obs-text) or the line's end, then the fields ([`walk_fields`]). Refuses as
+/// httparse did (the crate this replaced, the oracle of the tests: `oracle::response_line_and_fields`),
+/// with its kind of fault.
+fn status_line_and_fields(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    limits: &Limits,
+) -> Result<(Version, u16, Span, Vec<Header>), Fault> {
+    let buf = &buf[..end];
+    let version = match word_at(buf, start) {
+        Some(w) if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
+        Some(w) if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
+        _ => return Err(Fault::Version),
+    };
+    if buf.get(start + 8) != Some(&b' ') {
+        return Err(Fault::Version);
+    }
+    let mut status = 0u16;
+    for i in start + 9..start + 12 {
+        match buf.get(i) {
+            Some(&d) if d.is_ascii_digit() => status = status * 10 + u16::from(d - b'0'),
+            _ => return Err(Fault::Status),
+        }
+    }
+    let mut i = start + 12;
+    let mut reason = Span::empty_at(i);
+    if buf.get(i) == Some(&b' ') {
+        i = skip_text(buf, i + 1, 0x20, true);
+        reason = Span::new(start + 13, i);
+    }
+    if buf.get(i..i + 2) != Some(b"\r\n") {
+        return Err(Fault::Status);
+    }
+    let mut headers = Vec::new();
+    let (n, ..) = walk_fields(buf, i + 2, limits.max_headers, &mut headers)?;
+    match n == end {
+        true => Ok((version, status, reason, headers)),
+        false => Err(Fault::More),
+    }
 }
 
 #[cfg(test)]
@@ -611,5 +632,92 @@ mod tests {
         assert_eq!(o.body, b"ab");
         assert_eq!(o.ends, [true, true, true]);
         assert_eq!(o.used, b.len());
+    }
+}
+
+#[cfg(test)]
+mod oracle_tests {
+    use super::*;
+    use proptest::prelude::*;
+    extern crate std;
+    use std::vec::Vec as StdVec;
+
+    fn piece() -> impl Strategy<Value = StdVec<u8>> {
+        prop_oneof![
+            Just(b"HTTP/1.1".to_vec()),
+            Just(b"HTTP/1.0".to_vec()),
+            Just(b"HTTP/2.0".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"200".to_vec()),
+            Just(b"099".to_vec()),
+            Just(b"1x".to_vec()),
+            Just(b"OK".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"Content-Length: 1".to_vec()),
+            Just(b"A:".to_vec()),
+            Just(b"X-Y: a b".to_vec()),
+            Just(b":".to_vec()),
+            Just(b"\t".to_vec()),
+            proptest::collection::vec(
+                prop_oneof![
+                    Just(0u8),
+                    Just(0x7f),
+                    Just(0x80),
+                    Just(0xff),
+                    Just(b'\r'),
+                    Just(b'\n'),
+                    Just(0x01)
+                ],
+                1..3
+            ),
+        ]
+    }
+
+    /// Status line and fields as the httparse oracle has them, head or exact error.
+    fn agrees(buf: &[u8], max_headers: usize) {
+        let l = Limits {
+            max_headers,
+            ..Limits::default()
+        };
+        crate::http::oracle::compare_response(buf, l);
+    }
+
+    #[test]
+    fn status_lines_agree_with_the_oracle() {
+        for h in [
+            &b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n"[..],
+            b"HTTP/1.1 200\r\n\r\n",
+            b"HTTP/1.1 200 \r\n\r\n",
+            b"HTTP/1.0 404 Not  Found\t\xe9\r\nB:\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 200 O\x01K\r\n\r\n",
+            b"HTTP/1.1 200OK\r\n\r\n",
+            b"HTTP/1.2 200 OK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"HTTP/1.1 099 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA : 1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n",
+            b"HTTX\r\n\r\n",
+        ] {
+            for m in [0, 1, 4] {
+                agrees(h, m);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn status_line_and_fields_agree_with_the_oracle(
+            pieces in proptest::collection::vec(piece(), 0..20),
+            max_headers in 0usize..4,
+        ) {
+            let mut buf = pieces.concat();
+            agrees(&buf, max_headers);
+            buf.extend_from_slice(b"\r\n\r\n");
+            agrees(&buf, max_headers);
+            let mut full = b"HTTP/1.1 200 OK\r\n".to_vec();
+            full.extend_from_slice(&buf);
+            agrees(&full, max_headers);
+        }
     }
 }
