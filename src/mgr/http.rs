@@ -57,6 +57,10 @@ enum OutMode {
 #[derive(Debug)]
 pub struct OutTracker {
     parser: ResponseParser,
+    /// A request was armed since `parser` last framed a byte: it is made new before it
+    /// frames one (`arm` itself does not, since a reply through [`reply`](Self::reply) or
+    /// [`head_known`](Self::head_known), the usual way, never asks it).
+    fresh: bool,
     ctx: Option<ReqCtx>,
     mode: OutMode,
     pending: Vec<u8>,
@@ -345,6 +349,7 @@ impl Default for OutTracker {
     fn default() -> Self {
         OutTracker {
             parser: ResponseParser::new(out_limits()),
+            fresh: false,
             ctx: None,
             mode: OutMode::Idle,
             pending: Vec::new(),
@@ -359,7 +364,7 @@ impl OutTracker {
         if self.mode == OutMode::Raw {
             return;
         }
-        self.parser = ResponseParser::new(out_limits());
+        self.fresh = true;
         self.ctx = Some(ctx);
         self.mode = OutMode::Head;
         self.started = false;
@@ -375,6 +380,9 @@ impl OutTracker {
                 return ev;
             }
             _ => {}
+        }
+        if core::mem::take(&mut self.fresh) {
+            self.parser = ResponseParser::new(out_limits());
         }
         self.pending.extend_from_slice(data);
         let ctx = self.ctx.unwrap_or(ReqCtx {
@@ -864,6 +872,46 @@ mod tests {
         let (out, ev) = track(ctx, &[b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"]);
         assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
         assert!(ev.complete);
+    }
+
+    /// Every armed request gets a response framer of its own, though `arm` leaves making
+    /// it to the first fed byte: a framer the last response left closed (`Connection:
+    /// close`), in a body or failed frames the next response from scratch.
+    #[test]
+    fn each_armed_request_is_framed_from_scratch() {
+        for first in [
+            &b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        ] {
+            let mut t = OutTracker::default();
+            t.arm(KA);
+            let mut out = Vec::new();
+            t.feed(first, &mut out);
+            // The next request is answered by `reply` (no framer) and then by fed bytes.
+            for via_reply in [false, true] {
+                t.arm(KA);
+                if via_reply {
+                    let h = reply_headers(b"").unwrap();
+                    assert!(t.reply(200, h, b"ok", &mut Vec::new()).is_some());
+                    t.arm(KA);
+                }
+                let mut out = Vec::new();
+                let ev = t.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", &mut out);
+                if t.is_raw() {
+                    // A framing error made the connection raw for good: that one may not recover.
+                    break;
+                }
+                assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", "{first:?}");
+                assert_eq!(
+                    ev,
+                    OutEvents {
+                        complete: true,
+                        close_after: false
+                    }
+                );
+            }
+        }
     }
 
     #[test]
