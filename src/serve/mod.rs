@@ -210,23 +210,12 @@ impl Head {
     }
 }
 
-/// A response with a short text body.
-/// `n` in decimal, appended to `out` (no `String` in between).
+/// `n` in decimal, appended to `out` (the listing's writer: one copy of the code).
 fn push_num(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    crate::fs::listing::push_num(out, n, 1);
 }
 
+/// A response with a short text body.
 fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
     h.field("Content-Type", "text/plain; charset=utf-8");
