@@ -176,11 +176,7 @@ impl<B: AsRef<[u8]>> Memory<B> {
 
 impl<B: AsRef<[u8]>> File for Memory<B> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let rest = self.data.as_ref().get(self.pos..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
+        Ok(read_at(self.data.as_ref(), &mut self.pos, buf))
     }
 
     fn seek(&mut self, offset: u64) -> Result<(), Error> {
@@ -188,5 +184,48 @@ impl<B: AsRef<[u8]>> File for Memory<B> {
             .unwrap_or(usize::MAX)
             .min(self.data.as_ref().len());
         Ok(())
+    }
+}
+
+/// [`Memory::read`] for every `B`: one copy of the code, not one per kind of buffer.
+#[inline(never)]
+fn read_at(data: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
+    let rest = data.get(*pos..).unwrap_or_default();
+    let n = rest.len().min(buf.len());
+    if let (Some(d), Some(s)) = (buf.get_mut(..n), rest.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    *pos += n;
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_reads_in_pieces_and_seeks() {
+        let data = b"0123456789";
+        let files: [Box<dyn File>; 2] = [Box::new(Memory::new(data.to_vec())), Box::new(Memory::new(&data[..]))];
+        for mut f in files {
+            let mut buf = [0u8; 4];
+            assert_eq!(f.read(&mut buf), Ok(4));
+            assert_eq!(&buf, b"0123");
+            assert_eq!(f.read(&mut buf), Ok(4));
+            assert_eq!(&buf, b"4567");
+            assert_eq!(f.read(&mut buf), Ok(2));
+            assert_eq!(&buf[..2], b"89");
+            assert_eq!(f.read(&mut buf), Ok(0), "end of file");
+            f.seek(7).unwrap();
+            let mut all = [0u8; 16];
+            assert_eq!(f.read_full(&mut all), 3);
+            assert_eq!(&all[..3], b"789");
+            f.seek(u64::MAX).unwrap();
+            assert_eq!(f.read(&mut buf), Ok(0), "past the end");
+            f.seek(0).unwrap();
+            assert_eq!(f.read(&mut []), Ok(0));
+            assert_eq!(f.read_full(&mut all), 10);
+            assert_eq!(&all[..10], data);
+        }
     }
 }
