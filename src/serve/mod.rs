@@ -196,11 +196,16 @@ impl Head {
         self.0.extend_from_slice(b"\r\n");
         self
     }
-    fn field(&mut self, name: &str, value: impl AsRef<[u8]>) -> &mut Head {
+    fn field(&mut self, name: &str, value: &[u8]) -> &mut Head {
         self.0.extend_from_slice(name.as_bytes());
         self.0.extend_from_slice(b": ");
-        self.0.extend_from_slice(value.as_ref());
+        self.0.extend_from_slice(value);
         self.0.extend_from_slice(b"\r\n");
+        self
+    }
+    /// A whole `Name: value\r\n` line known in advance.
+    fn line(&mut self, line: &[u8]) -> &mut Head {
+        self.0.extend_from_slice(line);
         self
     }
     fn end(mut self, opts: &Options<'_>) -> Vec<u8> {
@@ -218,7 +223,7 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
 /// A response with a short text body.
 fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
-    h.field("Content-Type", "text/plain; charset=utf-8");
+    h.line(b"Content-Type: text/plain; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
     for (n, v) in fields {
         h.field(n, v);
@@ -387,10 +392,10 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
 
     let validators = |h: &mut Head| {
         if vary {
-            h.field("Vary", "Accept-Encoding");
+            h.line(b"Vary: Accept-Encoding\r\n");
         }
-        h.field("Accept-Ranges", "bytes");
-        h.field("ETag", &tag);
+        h.line(b"Accept-Ranges: bytes\r\n");
+        h.field("ETag", tag.as_ref());
         h.0.extend_from_slice(b"Last-Modified: ");
         date::format_to(f.mtime_secs, &mut h.0);
         h.0.extend_from_slice(b"\r\n");
@@ -449,10 +454,10 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         push_num(&mut cr, offset + len - 1);
         cr.push(b'/');
         push_num(&mut cr, f.size);
-        h.field("Content-Range", cr);
+        h.field("Content-Range", &cr);
     }
     if gzip {
-        h.field("Content-Encoding", "gzip");
+        h.line(b"Content-Encoding: gzip\r\n");
     }
     validators(&mut h);
     Reply {
@@ -668,7 +673,7 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
 /// A generated page (SSI expansion, directory listing): `200 text/html` from memory.
 fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(200);
-    h.field("Content-Type", "text/html; charset=utf-8");
+    h.line(b"Content-Type: text/html; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
     Reply {
         status: 200,
