@@ -58,21 +58,13 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: u64, width: usize) {
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of seconds since the Unix epoch.
 fn push_date(out: &mut Vec<u8>, t: u64) {
     let (days, secs) = (t / 86_400, t % 86_400);
-    // Civil date from days since 1970-01-01, with years counted from March (leap day last).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    push_num(out, year, 4);
+    // Days of a u64 of seconds fit an i64, and their year is positive.
+    let (year, month, day) = super::civil_from_days(days as i64);
+    push_num(out, year as u64, 4);
     out.push(b'-');
-    push_num(out, month, 2);
+    push_num(out, u64::from(month), 2);
     out.push(b'-');
-    push_num(out, day, 2);
+    push_num(out, u64::from(day), 2);
     out.push(b' ');
     push_num(out, secs / 3600, 2);
     out.push(b':');

@@ -97,6 +97,23 @@ impl dyn File + '_ {
     }
 }
 
+/// The proleptic Gregorian date of day `z` since 1970-01-01 (negative: before):
+/// (year, month 1..=12, day 1..=31); years are counted from March inside (leap day last).
+/// One copy for the two calendars a static server shows: HTTP dates (`serve::date`, whose
+/// `days_from_civil` is the inverse) and the directory listing's.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 /// A file system (Mongoose's `struct mg_fs`).
 pub trait Fs {
     /// Size, modification time and kind of `path`; `None` if it does not exist.
