@@ -236,11 +236,15 @@ fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -
     }
 }
 
-fn method_allowed(req: &Request<'_>, opts: &Options<'_>) -> Option<Reply> {
-    if req.method == b"GET" || req.method == b"HEAD" {
-        return None;
-    }
-    Some(text(405, &[("Allow", b"GET, HEAD")], "Method not allowed\n", opts))
+/// Whether static serving answers `req`'s method (GET and HEAD); else [`not_allowed`].
+fn method_allowed(req: &Request<'_>) -> bool {
+    req.method == b"GET" || req.method == b"HEAD"
+}
+
+/// `405` for a method other than GET and HEAD. (The check is a test at the call, the reply
+/// built here: not an `Option<Reply>` copied out on every request.)
+fn not_allowed(opts: &Options<'_>) -> Reply {
+    text(405, &[("Allow", b"GET, HEAD")], "Method not allowed\n", opts)
 }
 
 /// An open regular file with its size and modification time.
@@ -499,8 +503,8 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
 /// (Mongoose's `root_dir`, see [`path::parse_roots`]) from `fs`. `roots` keeps the parsed,
 /// canonical roots between requests (one per manager).
 pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spec: &[u8], opts: &Options<'_>) -> Reply {
-    if let Some(r) = method_allowed(req, opts) {
-        return r;
+    if !method_allowed(req) {
+        return not_allowed(opts);
     }
     let Ok(p) = path::decode(req.uri) else {
         return text(400, &[], "Bad request\n", opts);
@@ -762,8 +766,8 @@ impl RootCache {
 /// `mg_http_serve_file`: serve the file at `path` of `fs` (chosen by the application; not
 /// confined to any root), with the same headers, conditionals, ranges and `.gz` handling.
 pub fn serve_file(req: &Request<'_>, fs: &dyn Fs, path: &[u8], opts: &Options<'_>) -> Reply {
-    if let Some(r) = method_allowed(req, opts) {
-        return r;
+    if !method_allowed(req) {
+        return not_allowed(opts);
     }
     let t = Target {
         requested: path,
