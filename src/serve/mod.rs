@@ -288,20 +288,6 @@ fn regular(file: Box<dyn File>, st: Stat) -> Result<Opened, Miss> {
     })
 }
 
-/// `resolved` (see [`Target`]) as an open regular file: the one confining it opened, or
-/// opened now.
-fn open_resolved(
-    fs: &dyn Fs,
-    resolved: &[u8],
-    opened: Option<(Box<dyn File>, Stat)>,
-    nofollow: bool,
-) -> Result<Opened, Miss> {
-    match opened {
-        Some((file, st)) => regular(file, st),
-        None => open_regular(fs, resolved, nofollow),
-    }
-}
-
 /// 404: the application's page when it has one, else text.
 fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
     if let Some(p) = &opts.page404 {
@@ -383,14 +369,21 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let vary = gz.is_some();
     let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
     let nofollow = t.root.is_some();
-    let gz = gz.filter(|_| want_gz);
-    let (f, gzip) = match gz.and_then(|g| open_regular(fs, &g, nofollow).ok()) {
+    // The sibling when the client takes gzip and it opens, else the file itself (absent
+    // when only the sibling exists: 404), as confining it opened it or opened now.
+    let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(fs, &g, nofollow).ok()) {
         Some(f) => (f, true),
-        None => match t.resolved.map(|r| open_resolved(fs, r, t.opened, nofollow)) {
-            Some(Ok(f)) => (f, false),
-            Some(Err(m)) => return miss(fs, m, opts),
-            None => return not_found(fs, opts),
-        },
+        None => {
+            let r = match (t.resolved, t.opened) {
+                (None, _) => Err(Miss::NotFound),
+                (Some(_), Some((file, st))) => regular(file, st),
+                (Some(r), None) => open_regular(fs, r, nofollow),
+            };
+            match r {
+                Ok(f) => (f, false),
+                Err(m) => return miss(fs, m, opts),
+            }
+        }
     };
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 

@@ -336,6 +336,45 @@ fn serve_file_ignores_roots() {
     assert_eq!(r.status, 404);
 }
 
+/// A file system that has every path as a regular file and refuses to open any: the OS's
+/// permission error (`Unsupported` at the `Fs` seam).
+struct Refusing;
+
+impl Fs for Refusing {
+    fn stat(&self, _p: &[u8]) -> Option<Stat> {
+        Some(Stat {
+            size: 1,
+            regular: true,
+            ..Stat::default()
+        })
+    }
+    fn list(&self, _dir: &[u8], _f: &mut dyn FnMut(&[u8])) {}
+    fn open(&self, _p: &[u8], _flags: u32) -> Result<Box<dyn File>, crate::Error> {
+        Err(crate::Error::Unsupported)
+    }
+}
+
+#[test]
+fn a_file_the_os_refuses_is_403_and_one_it_cannot_find_404() {
+    let r = super::serve_file(&get("/x", &[]), &Refusing, b"/x", &Options::default());
+    assert_eq!((r.status, body(r)), (403, b"Forbidden\n".to_vec()));
+    // The same through the `.gz` sibling: it is not opened (refused), the file is (refused).
+    let r = super::serve_file(
+        &get("/x", &[("Accept-Encoding", "gzip")]),
+        &Refusing,
+        b"/x",
+        &Options::default(),
+    );
+    assert_eq!(r.status, 403);
+    let t = Tree::new("refuse");
+    let r = serve_file(
+        &get("/x", &[("Accept-Encoding", "gzip")]),
+        &t.0.join("nothing"),
+        &Options::default(),
+    );
+    assert_eq!((r.status, body(r)), (404, b"Not found\n".to_vec()));
+}
+
 #[test]
 fn extra_headers_validation() {
     assert_eq!(extra_headers(b"").unwrap(), b"");
