@@ -135,7 +135,7 @@ fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
     let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
-        p => Some(p.to_vec()),
+        p => Some(p),
     };
     let options = serve::Options {
         extra_headers: extra,

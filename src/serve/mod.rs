@@ -102,7 +102,7 @@ pub struct Options<'a> {
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
-    pub page404: Option<Vec<u8>>,
+    pub page404: Option<&'a [u8]>,
     /// Mongoose's glob of the paths expanded as server-side includes (`serve_dir` only);
     /// empty: none.
     pub ssi_pattern: &'a [u8],
@@ -290,7 +290,7 @@ fn regular(file: Box<dyn File>, st: Stat) -> Result<Opened, Miss> {
 
 /// 404: the application's page when it has one, else text.
 fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
-    if let Some(p) = &opts.page404 {
+    if let Some(p) = opts.page404 {
         if let Ok(f) = open_regular(fs, p, false) {
             let mut h = Head::new(404);
             h.field("Content-Type", mime::lookup(p, opts.mime_types));

@@ -160,16 +160,18 @@ fn directories() {
 #[test]
 fn not_found_page() {
     let t = Tree::new("nf");
+    let page = bytes(t.0.join("404.html"));
     let opts = Options {
-        page404: Some(bytes(t.0.join("404.html"))),
+        page404: Some(&page),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
     assert_eq!(r.status, 404);
     assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
     assert_eq!(body(r), b"<p>missing</p>");
+    let missing = bytes(t.0.join("missing-404.html"));
     let opts = Options {
-        page404: Some(bytes(t.0.join("missing-404.html"))),
+        page404: Some(&missing),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
