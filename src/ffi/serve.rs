@@ -162,26 +162,31 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// The fields of `m` (see [`cast::http_headers`]).
-    fn of(m: &'a mg_http_message) -> Result<Fields<'a>, c_int> {
-        let mut f = Fields {
+    /// No fields yet.
+    fn new() -> Fields<'a> {
+        Fields {
             stack: [(&[], &[]); STACK_FIELDS],
             n: 0,
             heap: Vec::new(),
-        };
+        }
+    }
+
+    /// Adds the fields of `m` (see [`cast::http_headers`]). Filled where the caller keeps
+    /// it, not returned: the 512-byte array is not copied out of a `Result`.
+    fn fill(&mut self, m: &'a mg_http_message) -> Result<(), c_int> {
         for h in cast::http_headers(m) {
             let field = (cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?);
-            if let Some(slot) = f.stack.get_mut(f.n) {
+            if let Some(slot) = self.stack.get_mut(self.n) {
                 *slot = field;
-                f.n += 1;
+                self.n += 1;
             } else {
-                if f.heap.is_empty() {
-                    f.heap.extend_from_slice(&f.stack);
+                if self.heap.is_empty() {
+                    self.heap.extend_from_slice(&self.stack);
                 }
-                f.heap.push(field);
+                self.heap.push(field);
             }
         }
-        Ok(f)
+        Ok(())
     }
 
     fn all(&self) -> &[Field<'a>] {
@@ -289,7 +294,8 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         }
         let (options, fs) = options(Some(o))?;
         let hm = cast::as_ref(hm as *const mg_http_message)?;
-        let fields = Fields::of(hm)?;
+        let mut fields = Fields::new();
+        fields.fill(hm)?;
         let req = request(hm, fields.all())?;
         let reply = serve::serve_dir(&req, fs.get(), &mut m.serve_roots(), root, &options);
         queue(m, h, &req, reply)
@@ -322,7 +328,8 @@ pub extern "C" fn mg_http_serve_file(
             return Err(MG_ERR_INVALID);
         }
         let hm = cast::as_ref(hm as *const mg_http_message)?;
-        let fields = Fields::of(hm)?;
+        let mut fields = Fields::new();
+        fields.fill(hm)?;
         let req = request(hm, fields.all())?;
         let reply = serve::serve_file(&req, fs.get(), path, &options);
         queue(m, h, &req, reply)
