@@ -123,27 +123,20 @@ impl FsChoice {
     }
 }
 
-/// The checked options (`opts` may be NULL: defaults) and the file system they name.
-fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'a>, FsChoice), c_int> {
-    let Some(o) = opts else {
-        return Ok((
-            serve::Options::default(),
-            FsChoice::Posix(ReadOnly(crate::sys::PosixFs)),
-        ));
-    };
-    let fs = FsChoice::of(o.fs)?;
+/// The checked options (the file system they name is [`FsChoice::of`] `o.fs`, asked for
+/// first; apart, so that neither is moved out of a tuple in a `Result`).
+fn options(o: &mg_http_serve_opts) -> Result<serve::Options<'_>, c_int> {
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
     let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
         p => Some(p),
     };
-    let options = serve::Options {
+    Ok(serve::Options {
         extra_headers: extra,
         mime_types: cast::cstr_bytes_or_empty(o.mime_types)?,
         page404,
         ssi_pattern: cast::cstr_bytes_or_empty(o.ssi_pattern)?,
-    };
-    Ok((options, fs))
+    })
 }
 
 /// A header field: (name, value).
@@ -292,7 +285,8 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         if root.is_empty() {
             return Err(MG_ERR_INVALID);
         }
-        let (options, fs) = options(Some(o))?;
+        let fs = FsChoice::of(o.fs)?;
+        let options = options(o)?;
         let hm = cast::as_ref(hm as *const mg_http_message)?;
         let mut fields = Fields::new();
         fields.fill(hm)?;
@@ -322,7 +316,12 @@ pub extern "C" fn mg_http_serve_file(
 ) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        let (options, fs) = options(cast::as_ref(opts).ok())?;
+        // NULL `opts`: the defaults, on the OS's files.
+        let o = cast::as_ref(opts).ok();
+        let fs = o.map_or(Ok(FsChoice::Posix(ReadOnly(crate::sys::PosixFs))), |o| {
+            FsChoice::of(o.fs)
+        })?;
+        let options = o.map_or(Ok(serve::Options::default()), options)?;
         let path = cast::cstr_bytes(path)?;
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
