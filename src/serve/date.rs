@@ -142,31 +142,37 @@ fn pieces(s: &[u8], sep: u8, skip_empty: bool) -> Option<([&[u8]; 6], usize)> {
 /// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
 pub fn parse(s: &[u8]) -> Option<i64> {
     let (parts, n) = pieces(s.trim_ascii(), b' ', true)?;
-    // Each form gives (year, month name, day, time); one tail checks and assembles them.
-    let (y, mon, d, t) = match *parts.get(..n)? {
+    // Each form gives its pieces: year (and whether it has two digits), month name, day
+    // (and how many digits it may have), time; one tail checks and assembles them.
+    let (y, short, mon, d, dn, t) = match *parts.get(..n)? {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
         [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
             DAYS.iter().find(|x| x[..] == wd[..3])?;
-            (i64::from(num(y, 4)?), mon, num(d, 2)?, t)
+            (y, false, mon, d, 2, t)
         }
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
         [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
             LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
             let (f, n) = pieces(dmy, b'-', false)?;
             let &[d, mon, y] = f.get(..n)? else { return None };
-            let yy = i64::from(num(y, 2)?);
-            // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
-            // pivot is enough for conditional requests.
-            (if yy < 70 { 2000 + yy } else { 1900 + yy }, mon, num(d, 2)?, t)
+            (y, true, mon, d, 2, t)
         }
         // asctime: Sun Nov  6 08:49:37 1994
         [wd, mon, d, t, y] if wd.len() == 3 => {
             DAYS.iter().find(|x| x[..] == *wd)?;
-            (i64::from(num(y, 4)?), mon, num(d, if d.len() == 1 { 1 } else { 2 })?, t)
+            (y, false, mon, d, if d.len() == 1 { 1 } else { 2 }, t)
         }
         _ => return None,
     };
-    assemble(y, month(mon)?, d, time(t)?)
+    let y = i64::from(num(y, if short { 2 } else { 4 })?);
+    // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed pivot
+    // is enough for conditional requests.
+    let y = match (short, y < 70) {
+        (false, _) => y,
+        (true, true) => 2000 + y,
+        (true, false) => 1900 + y,
+    };
+    assemble(y, month(mon)?, num(d, dn)?, time(t)?)
 }
 
 #[cfg(test)]
@@ -197,6 +203,13 @@ mod tests {
         assert_eq!(parse(b" Tue, 29 Feb 2000 00:00:00 GMT "), Some(951_782_400));
         // Runs of spaces separate like one; anything else out of shape is no date.
         assert_eq!(parse(b"Sun,  06   Nov 1994 08:49:37    GMT"), Some(784_111_777));
+        // RFC 850's two-digit years: 70..=99 are 19xx, 00..=69 20xx; the other forms need four.
+        assert_eq!(parse(b"Saturday, 01-Jan-00 00:00:00 GMT"), Some(946_684_800));
+        assert_eq!(parse(b"Wednesday, 31-Dec-69 23:59:59 GMT"), Some(3_155_759_999));
+        assert_eq!(parse(b"Thursday, 01-Jan-70 00:00:00 GMT"), Some(0));
+        assert_eq!(parse(b"Sun, 06 Nov 94 08:49:37 GMT"), None);
+        assert_eq!(parse(b"Sun Nov 06 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse(b"Sun Nov 006 08:49:37 1994"), None);
         for bad in [
             &b"Sun, 06 Nov 1994 08:49:37 GMT x"[..],
             b"Sun, 06 Nov 1994 08:49:37 GMT x y z",
