@@ -696,9 +696,10 @@ impl Roots {
     /// directory (following links) no longer matches the one taken when it was resolved:
     /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
     fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
-        let dir = &self.mounts[i].dir;
+        let dir = &self.mounts.get(i)?.dir;
+        let slot = self.canon.get_mut(i)?;
         let now = fs.stat(dir);
-        let fresh = matches!((&self.canon[i], now), (Some((_, then)), Some(st)) if *then == st);
+        let fresh = matches!((&*slot, now), (Some((_, then)), Some(st)) if *then == st);
         if !fresh {
             let st = now.filter(|s| s.dir)?;
             let c = if fs.has_links() {
@@ -706,9 +707,9 @@ impl Roots {
             } else {
                 dir.clone()
             };
-            self.canon[i] = Some((c, st));
+            *slot = Some((c, st));
         }
-        self.canon[i].as_ref().map(|(c, _)| c.as_slice())
+        slot.as_ref().map(|(c, _)| c.as_slice())
     }
 }
 
