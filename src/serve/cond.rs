@@ -100,7 +100,7 @@ fn list_matches(list: &[u8], tag: &[u8], weak: bool) -> bool {
             break;
         };
         let close = open + 1 + p;
-        if (weak || !is_weak) && list.get(open..=close) == Some(tag) {
+        if (weak || !is_weak) && list.get(open..=close).is_some_and(|t| t == tag) {
             return true;
         }
         i = close + 1;
