@@ -123,27 +123,20 @@ impl FsChoice {
     }
 }
 
-/// The checked options (`opts` may be NULL: defaults) and the file system they name.
-fn options<'a>(opts: Option<&'a mg_http_serve_opts>) -> Result<(serve::Options<'a>, FsChoice), c_int> {
-    let Some(o) = opts else {
-        return Ok((
-            serve::Options::default(),
-            FsChoice::Posix(ReadOnly(crate::sys::PosixFs)),
-        ));
-    };
-    let fs = FsChoice::of(o.fs)?;
+/// The checked options (the file system they name is [`FsChoice::of`] `o.fs`, asked for
+/// first; apart, so that neither is moved out of a tuple in a `Result`).
+fn options(o: &mg_http_serve_opts) -> Result<serve::Options<'_>, c_int> {
     let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)?).ok_or(MG_ERR_INVALID)?;
     let page404 = match cast::cstr_bytes_or_empty(o.page404)? {
         [] => None,
-        p => Some(p.to_vec()),
+        p => Some(p),
     };
-    let options = serve::Options {
+    Ok(serve::Options {
         extra_headers: extra,
         mime_types: cast::cstr_bytes_or_empty(o.mime_types)?,
         page404,
         ssi_pattern: cast::cstr_bytes_or_empty(o.ssi_pattern)?,
-    };
-    Ok((options, fs))
+    })
 }
 
 /// A header field: (name, value).
@@ -162,26 +155,31 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// The fields of `m` (see [`cast::http_headers`]).
-    fn of(m: &'a mg_http_message) -> Result<Fields<'a>, c_int> {
-        let mut f = Fields {
+    /// No fields yet.
+    fn new() -> Fields<'a> {
+        Fields {
             stack: [(&[], &[]); STACK_FIELDS],
             n: 0,
             heap: Vec::new(),
-        };
+        }
+    }
+
+    /// Adds the fields of `m` (see [`cast::http_headers`]). Filled where the caller keeps
+    /// it, not returned: the 512-byte array is not copied out of a `Result`.
+    fn fill(&mut self, m: &'a mg_http_message) -> Result<(), c_int> {
         for h in cast::http_headers(m) {
             let field = (cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?);
-            if let Some(slot) = f.stack.get_mut(f.n) {
+            if let Some(slot) = self.stack.get_mut(self.n) {
                 *slot = field;
-                f.n += 1;
+                self.n += 1;
             } else {
-                if f.heap.is_empty() {
-                    f.heap.extend_from_slice(&f.stack);
+                if self.heap.is_empty() {
+                    self.heap.extend_from_slice(&self.stack);
                 }
-                f.heap.push(field);
+                self.heap.push(field);
             }
         }
-        Ok(f)
+        Ok(())
     }
 
     fn all(&self) -> &[Field<'a>] {
@@ -287,9 +285,11 @@ pub extern "C" fn mg_http_serve_dir(c: mg_conn, hm: *mut mg_http_message, opts: 
         if root.is_empty() {
             return Err(MG_ERR_INVALID);
         }
-        let (options, fs) = options(Some(o))?;
+        let fs = FsChoice::of(o.fs)?;
+        let options = options(o)?;
         let hm = cast::as_ref(hm as *const mg_http_message)?;
-        let fields = Fields::of(hm)?;
+        let mut fields = Fields::new();
+        fields.fill(hm)?;
         let req = request(hm, fields.all())?;
         let reply = serve::serve_dir(&req, fs.get(), &mut m.serve_roots(), root, &options);
         queue(m, h, &req, reply)
@@ -316,13 +316,19 @@ pub extern "C" fn mg_http_serve_file(
 ) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        let (options, fs) = options(cast::as_ref(opts).ok())?;
+        // NULL `opts`: the defaults, on the OS's files.
+        let o = cast::as_ref(opts).ok();
+        let fs = o.map_or(Ok(FsChoice::Posix(ReadOnly(crate::sys::PosixFs))), |o| {
+            FsChoice::of(o.fs)
+        })?;
+        let options = o.map_or(Ok(serve::Options::default()), options)?;
         let path = cast::cstr_bytes(path)?;
         if path.is_empty() {
             return Err(MG_ERR_INVALID);
         }
         let hm = cast::as_ref(hm as *const mg_http_message)?;
-        let fields = Fields::of(hm)?;
+        let mut fields = Fields::new();
+        fields.fill(hm)?;
         let req = request(hm, fields.all())?;
         let reply = serve::serve_file(&req, fs.get(), path, &options);
         queue(m, h, &req, reply)

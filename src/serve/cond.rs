@@ -73,49 +73,39 @@ pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETa
     ETag { buf, len: at + 1 }
 }
 
-/// The entity tags of an `If-Match` / `If-None-Match` list, as (weak, opaque-tag with
-/// quotes). `None` for `*`. Malformed members are skipped.
-fn tags(list: &[u8]) -> Option<Vec<(bool, &[u8])>> {
+/// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
+/// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
+/// The members are entity-tags (`"..."` or `W/"..."`, commas allowed inside the quotes);
+/// a malformed member is skipped to the next comma, and an unclosed quote ends the list.
+/// One pass, nothing collected.
+fn list_matches(list: &[u8], tag: &[u8], weak: bool) -> bool {
     if list.trim_ascii() == b"*" {
-        return None;
+        return true;
     }
-    let mut out = Vec::new();
     let mut i = 0;
-    while i < list.len() {
-        let c = list[i];
+    while let Some(&c) = list.get(i) {
         if c == b' ' || c == b'\t' || c == b',' {
             i += 1;
             continue;
         }
-        let weak = list[i..].starts_with(b"W/");
-        let open = if weak { i + 2 } else { i };
+        let rest = list.get(i..).unwrap_or_default();
+        let is_weak = rest.starts_with(b"W/");
+        let open = if is_weak { i + 2 } else { i };
         if list.get(open) != Some(&b'"') {
             // Not an entity-tag: skip to the next comma.
-            i = list[i..]
-                .iter()
-                .position(|&c| c == b',')
-                .map_or(list.len(), |p| i + p + 1);
+            i = rest.iter().position(|&c| c == b',').map_or(list.len(), |p| i + p + 1);
             continue;
         }
-        match list[open + 1..].iter().position(|&c| c == b'"') {
-            Some(p) => {
-                let close = open + 1 + p;
-                out.push((weak, &list[open..=close]));
-                i = close + 1;
-            }
-            None => break,
+        let Some(p) = list.get(open + 1..).and_then(|r| r.iter().position(|&c| c == b'"')) else {
+            break;
+        };
+        let close = open + 1 + p;
+        if (weak || !is_weak) && list.get(open..=close).is_some_and(|t| t == tag) {
+            return true;
         }
+        i = close + 1;
     }
-    Some(out)
-}
-
-/// Whether `list` (an If-Match / If-None-Match value) matches our strong `tag`. `weak`
-/// selects weak comparison (If-None-Match) over strong comparison (If-Match). `*` matches.
-fn list_matches(list: &[u8], tag: &[u8], weak: bool) -> bool {
-    match tags(list) {
-        None => true,
-        Some(t) => t.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag),
-    }
+    false
 }
 
 /// The outcome of the preconditions.
@@ -239,6 +229,84 @@ mod tests {
         assert!(!list_matches(b"\"5f.0-10", TAG, true));
         assert!(list_matches(b"junk, \"5f.0-10\"", TAG, true));
         assert!(!list_matches(b"", TAG, true));
+        assert!(list_matches(b" * ", TAG, false));
+        assert!(!list_matches(b"*, \"x\"", TAG, true), "* only alone");
+        assert!(
+            !list_matches(b"\"x\", \"5f.0-", TAG, true),
+            "an unclosed quote ends the list"
+        );
+        assert!(
+            !list_matches(b"\"x, \"5f.0-10\"", TAG, true),
+            "the quote opened first closes first"
+        );
+        assert!(
+            list_matches(b"\"x\"W/\"5f.0-10\"", TAG, true),
+            "members need no comma between them"
+        );
+        assert!(!list_matches(b"W/\"x\", W/", TAG, true));
+    }
+
+    /// The list matcher before it was one pass: the tags collected, then compared.
+    fn model(list: &[u8], tag: &[u8], weak: bool) -> bool {
+        if list.trim_ascii() == b"*" {
+            return true;
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            let c = list[i];
+            if c == b' ' || c == b'\t' || c == b',' {
+                i += 1;
+                continue;
+            }
+            let w = list[i..].starts_with(b"W/");
+            let open = if w { i + 2 } else { i };
+            if list.get(open) != Some(&b'"') {
+                i = list[i..]
+                    .iter()
+                    .position(|&c| c == b',')
+                    .map_or(list.len(), |p| i + p + 1);
+                continue;
+            }
+            match list[open + 1..].iter().position(|&c| c == b'"') {
+                Some(p) => {
+                    let close = open + 1 + p;
+                    out.push((w, &list[open..=close]));
+                    i = close + 1;
+                }
+                None => break,
+            }
+        }
+        out.iter().any(|&(w, opaque)| (weak || !w) && opaque == tag)
+    }
+
+    #[test]
+    fn entity_tag_lists_match_as_the_model() {
+        // Every list of up to five pieces from these, both comparisons.
+        let pieces: [&[u8]; 9] = [b"\"5f.0-10\"", b"W/", b"\"", b",", b" ", b"*", b"x", b"\"x\"", b"\t"];
+        let mut lists: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut n = 0;
+        for _ in 0..5 {
+            let end = lists.len();
+            for i in n..end {
+                for p in pieces {
+                    let mut l = lists[i].clone();
+                    l.extend_from_slice(p);
+                    lists.push(l);
+                }
+            }
+            n = end;
+        }
+        for l in &lists {
+            for weak in [false, true] {
+                assert_eq!(
+                    list_matches(l, TAG, weak),
+                    model(l, TAG, weak),
+                    "{:?} {weak}",
+                    l.escape_ascii().to_string()
+                );
+            }
+        }
     }
 
     #[test]

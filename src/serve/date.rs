@@ -31,19 +31,9 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The date of a day number from [`days_from_civil`]: (year, month 1..=12, day 1..=31).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+// The date of a day number from `days_from_civil` (its inverse), shared with the directory
+// listing's dates.
+use crate::fs::civil_from_days;
 
 /// The first and the last second an HTTP-date can show (its year has four digits):
 /// 0000-01-01 00:00:00 and 9999-12-31 23:59:59.
@@ -67,21 +57,32 @@ pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
-    let y = y as u32;
-    let digit = |n: u32| b'0' + (n % 10) as u8;
-    let day = DAYS[days.rem_euclid(7) as usize % 7];
-    let mon = MONTHS[(m as usize + 11) % 12];
-    let (h, mi, s) = (rem / 3600, rem / 60 % 60, rem % 60);
-    // One copy into `out` (room checked once), not one per piece.
-    #[rustfmt::skip]
-    let text: [u8; 29] = [
-        day[0], day[1], day[2], b',', b' ',
-        digit(d / 10), digit(d), b' ',
-        mon[0], mon[1], mon[2], b' ',
-        digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), b' ',
-        digit(h / 10), digit(h), b':', digit(mi / 10), digit(mi), b':', digit(s / 10), digit(s),
-        b' ', b'G', b'M', b'T',
-    ];
+    // A template, patched: the names copied in, the numbers written digit by digit (one
+    // loop each, not fourteen inlined divisions).
+    let mut text = *b"Thu, 00 Jan 0000 00:00:00 GMT";
+    let put = |text: &mut [u8; 29], at: usize, name: &[u8; 3]| {
+        if let Some(t) = text.get_mut(at..at + 3) {
+            t.copy_from_slice(name);
+        }
+    };
+    put(&mut text, 0, &DAYS[days.rem_euclid(7) as usize % 7]);
+    put(&mut text, 8, &MONTHS[(m as usize + 11) % 12]);
+    // (last digit's place, value, digits): year, day, hours, minutes, seconds.
+    for (end, v, n) in [
+        (15, y as u32, 4),
+        (6, d, 2),
+        (18, rem / 3600, 2),
+        (21, rem / 60 % 60, 2),
+        (24, rem % 60, 2),
+    ] {
+        let mut v = v;
+        for i in 0..n {
+            if let Some(t) = text.get_mut(end - i) {
+                *t = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    }
     out.extend_from_slice(&text);
 }
 
@@ -141,31 +142,37 @@ fn pieces(s: &[u8], sep: u8, skip_empty: bool) -> Option<([&[u8]; 6], usize)> {
 /// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
 pub fn parse(s: &[u8]) -> Option<i64> {
     let (parts, n) = pieces(s.trim_ascii(), b' ', true)?;
-    match parts.get(..n)? {
+    // Each form gives its pieces: year (and whether it has two digits), month name, day
+    // (and how many digits it may have), time; one tail checks and assembles them.
+    let (y, short, mon, d, dn, t) = match *parts.get(..n)? {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
         [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
             DAYS.iter().find(|x| x[..] == wd[..3])?;
-            assemble(i64::from(num(y, 4)?), month(mon)?, num(d, 2)?, time(t)?)
+            (y, false, mon, d, 2, t)
         }
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
         [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
             LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
             let (f, n) = pieces(dmy, b'-', false)?;
-            let [d, mon, y] = f.get(..n)? else { return None };
-            let yy = i64::from(num(y, 2)?);
-            // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
-            // pivot is enough for conditional requests.
-            let y = if yy < 70 { 2000 + yy } else { 1900 + yy };
-            assemble(y, month(mon)?, num(d, 2)?, time(t)?)
+            let &[d, mon, y] = f.get(..n)? else { return None };
+            (y, true, mon, d, 2, t)
         }
         // asctime: Sun Nov  6 08:49:37 1994
         [wd, mon, d, t, y] if wd.len() == 3 => {
-            DAYS.iter().find(|x| x[..] == **wd)?;
-            let d = if d.len() == 1 { num(d, 1)? } else { num(d, 2)? };
-            assemble(i64::from(num(y, 4)?), month(mon)?, d, time(t)?)
+            DAYS.iter().find(|x| x[..] == *wd)?;
+            (y, false, mon, d, if d.len() == 1 { 1 } else { 2 }, t)
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    let y = i64::from(num(y, if short { 2 } else { 4 })?);
+    // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed pivot
+    // is enough for conditional requests.
+    let y = match (short, y < 70) {
+        (false, _) => y,
+        (true, true) => 2000 + y,
+        (true, false) => 1900 + y,
+    };
+    assemble(y, month(mon)?, num(d, dn)?, time(t)?)
 }
 
 #[cfg(test)]
@@ -196,6 +203,13 @@ mod tests {
         assert_eq!(parse(b" Tue, 29 Feb 2000 00:00:00 GMT "), Some(951_782_400));
         // Runs of spaces separate like one; anything else out of shape is no date.
         assert_eq!(parse(b"Sun,  06   Nov 1994 08:49:37    GMT"), Some(784_111_777));
+        // RFC 850's two-digit years: 70..=99 are 19xx, 00..=69 20xx; the other forms need four.
+        assert_eq!(parse(b"Saturday, 01-Jan-00 00:00:00 GMT"), Some(946_684_800));
+        assert_eq!(parse(b"Wednesday, 31-Dec-69 23:59:59 GMT"), Some(3_155_759_999));
+        assert_eq!(parse(b"Thursday, 01-Jan-70 00:00:00 GMT"), Some(0));
+        assert_eq!(parse(b"Sun, 06 Nov 94 08:49:37 GMT"), None);
+        assert_eq!(parse(b"Sun Nov 06 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse(b"Sun Nov 006 08:49:37 1994"), None);
         for bad in [
             &b"Sun, 06 Nov 1994 08:49:37 GMT x"[..],
             b"Sun, 06 Nov 1994 08:49:37 GMT x y z",

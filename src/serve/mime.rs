@@ -79,20 +79,35 @@ const TABLE: &[(&str, &str)] = &[
     ("der", "application/x-x509-ca-cert"),
 ];
 
-/// The one built-in extension longer than 8 bytes, and its type.
+/// The one built-in extension longer than [`KEY_MAX`] bytes, and its type.
 const LONG: (&[u8], &[u8]) = (b"webmanifest", b"application/manifest+json");
 
 const N: usize = TABLE.len();
 
-/// An extension of 1..=8 bytes as a number: its bytes lower-cased, little-endian.
-const fn key(ext: &[u8]) -> u64 {
-    let mut k = 0u64;
+/// The longest extension that has a [`key`].
+const KEY_MAX: usize = 5;
+
+/// An extension of 1..=[`KEY_MAX`] letters and digits (ASCII, either case) as a number: six
+/// bits a byte (`a`..`z` 1..=26, `0`..`9` 27..=36), little-endian, so a key fits in 30 bits
+/// (half the table of a byte a byte) and no two extensions share one. `None` for any other
+/// byte or length: no built-in extension has it.
+const fn key(ext: &[u8]) -> Option<u32> {
+    if ext.is_empty() || ext.len() > KEY_MAX {
+        return None;
+    }
+    let mut k = 0u32;
     let mut i = 0;
     while i < ext.len() {
-        k |= (ext[i].to_ascii_lowercase() as u64) << (8 * i);
+        let c = ext[i].to_ascii_lowercase();
+        let code = match c {
+            b'a'..=b'z' => c - b'a' + 1,
+            b'0'..=b'9' => c - b'0' + 27,
+            _ => return None,
+        };
+        k |= (code as u32) << (6 * i);
         i += 1;
     }
-    k
+    Some(k)
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -160,14 +175,16 @@ const PACKED: (Packed<NT, NB>, [u8; N]) = pack();
 static TYPES: Packed<NT, NB> = PACKED.0;
 
 /// The extensions' [`key`]s, ascending, and the type number of each.
-const fn sorted() -> ([u64; N], [u8; N]) {
-    let mut keys = [0u64; N];
+const fn sorted() -> ([u32; N], [u8; N]) {
+    let mut keys = [0u32; N];
     let mut types = [0u8; N];
     let mut i = 0;
     while i < N {
         let e = TABLE[i].0.as_bytes();
-        assert!(!e.is_empty() && e.len() <= 8, "built-in extensions have 1..=8 bytes");
-        let (k, t) = (key(e), PACKED.1[i]);
+        let Some(k) = key(e) else {
+            panic!("built-in extensions have 1..=KEY_MAX letters and digits");
+        };
+        let t = PACKED.1[i];
         // Insertion sort.
         let mut j = i;
         while j > 0 && keys[j - 1] > k {
@@ -183,9 +200,9 @@ const fn sorted() -> ([u64; N], [u8; N]) {
     (keys, types)
 }
 
-const SORTED: ([u64; N], [u8; N]) = sorted();
+const SORTED: ([u32; N], [u8; N]) = sorted();
 /// Built-in extensions as [`key`]s, ascending.
-static KEYS: [u64; N] = SORTED.0;
+static KEYS: [u32; N] = SORTED.0;
 /// The type number (into [`TYPES`]) of each of [`KEYS`].
 static TYPE_OF: [u8; N] = SORTED.1;
 
@@ -206,13 +223,10 @@ fn valid_type(t: &[u8]) -> bool {
 fn builtin(name: &[u8]) -> Option<&'static [u8]> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
     let ext = name.get(dot + 1..)?;
-    if ext.is_empty() || ext.len() > 8 {
+    if ext.len() > KEY_MAX {
         return ext.eq_ignore_ascii_case(LONG.0).then_some(LONG.1);
     }
-    if ext.contains(&0) {
-        return None; // would read as a shorter extension
-    }
-    let i = KEYS.binary_search(&key(ext)).ok()?;
+    let i = KEYS.binary_search(&key(ext)?).ok()?;
     Some(TYPES.get(usize::from(*TYPE_OF.get(i)?)))
 }
 
@@ -277,6 +291,64 @@ mod tests {
         assert_eq!(lookup(b"a.gz\0", b""), DEFAULT.as_bytes());
         assert_eq!(lookup(b"a.\0", b""), DEFAULT.as_bytes());
         assert_eq!(lookup(b"a.tarball12", b""), DEFAULT.as_bytes());
+    }
+
+    /// The built-in table searched the plain way: the last extension compared with each.
+    fn model(name: &[u8]) -> &'static [u8] {
+        let ext = name.rsplit(|&c| c == b'.').next().filter(|_| name.contains(&b'.'));
+        ext.and_then(|ext| {
+            TABLE
+                .iter()
+                .copied()
+                .chain([("webmanifest", "application/manifest+json")])
+                .find(|(e, _)| e.as_bytes().eq_ignore_ascii_case(ext))
+        })
+        .map_or(DEFAULT.as_bytes(), |(_, t)| t.as_bytes())
+    }
+
+    #[test]
+    fn keys_answer_as_the_model() {
+        // Every built-in extension with each byte replaced by every byte value, and cut.
+        for (ext, _) in TABLE {
+            for i in 0..ext.len() {
+                for b in 0..=255u8 {
+                    let mut name = b"f.".to_vec();
+                    name.extend_from_slice(ext.as_bytes());
+                    name[2 + i] = b;
+                    assert_eq!(
+                        lookup(&name, b""),
+                        model(&name),
+                        "{:?}",
+                        name.escape_ascii().to_string()
+                    );
+                    name.truncate(2 + i + 1);
+                    assert_eq!(
+                        lookup(&name, b""),
+                        model(&name),
+                        "{:?}",
+                        name.escape_ascii().to_string()
+                    );
+                }
+            }
+        }
+        // Every extension of up to two bytes from letters, digits and a few others.
+        let bytes: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').chain(*b"AZ-_.\0 \xff`{/:@[").collect();
+        for &a in &bytes {
+            for &b in &bytes {
+                for name in [
+                    vec![b'x', b'.', a],
+                    vec![b'x', b'.', a, b],
+                    vec![b'x', b'.', a, b, b'z', b'z', b'z', b'z'],
+                ] {
+                    assert_eq!(
+                        lookup(&name, b""),
+                        model(&name),
+                        "{:?}",
+                        name.escape_ascii().to_string()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub struct Options<'a> {
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
-    pub page404: Option<Vec<u8>>,
+    pub page404: Option<&'a [u8]>,
     /// Mongoose's glob of the paths expanded as server-side includes (`serve_dir` only);
     /// empty: none.
     pub ssi_pattern: &'a [u8],
@@ -196,11 +196,16 @@ impl Head {
         self.0.extend_from_slice(b"\r\n");
         self
     }
-    fn field(&mut self, name: &str, value: impl AsRef<[u8]>) -> &mut Head {
+    fn field(&mut self, name: &str, value: &[u8]) -> &mut Head {
         self.0.extend_from_slice(name.as_bytes());
         self.0.extend_from_slice(b": ");
-        self.0.extend_from_slice(value.as_ref());
+        self.0.extend_from_slice(value);
         self.0.extend_from_slice(b"\r\n");
+        self
+    }
+    /// A whole `Name: value\r\n` line known in advance.
+    fn line(&mut self, line: &[u8]) -> &mut Head {
+        self.0.extend_from_slice(line);
         self
     }
     fn end(mut self, opts: &Options<'_>) -> Vec<u8> {
@@ -210,26 +215,15 @@ impl Head {
     }
 }
 
-/// A response with a short text body.
-/// `n` in decimal, appended to `out` (no `String` in between).
+/// `n` in decimal, appended to `out` (the listing's writer: one copy of the code).
 fn push_num(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    crate::fs::listing::push_num(out, n, 1);
 }
 
+/// A response with a short text body.
 fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
-    h.field("Content-Type", "text/plain; charset=utf-8");
+    h.line(b"Content-Type: text/plain; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
     for (n, v) in fields {
         h.field(n, v);
@@ -242,11 +236,15 @@ fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -
     }
 }
 
-fn method_allowed(req: &Request<'_>, opts: &Options<'_>) -> Option<Reply> {
-    if req.method == b"GET" || req.method == b"HEAD" {
-        return None;
-    }
-    Some(text(405, &[("Allow", b"GET, HEAD")], "Method not allowed\n", opts))
+/// Whether static serving answers `req`'s method (GET and HEAD); else [`not_allowed`].
+fn method_allowed(req: &Request<'_>) -> bool {
+    req.method == b"GET" || req.method == b"HEAD"
+}
+
+/// `405` for a method other than GET and HEAD. (The check is a test at the call, the reply
+/// built here: not an `Option<Reply>` copied out on every request.)
+fn not_allowed(opts: &Options<'_>) -> Reply {
+    text(405, &[("Allow", b"GET, HEAD")], "Method not allowed\n", opts)
 }
 
 /// An open regular file with its size and modification time.
@@ -290,23 +288,9 @@ fn regular(file: Box<dyn File>, st: Stat) -> Result<Opened, Miss> {
     })
 }
 
-/// `resolved` (see [`Target`]) as an open regular file: the one confining it opened, or
-/// opened now.
-fn open_resolved(
-    fs: &dyn Fs,
-    resolved: &[u8],
-    opened: Option<(Box<dyn File>, Stat)>,
-    nofollow: bool,
-) -> Result<Opened, Miss> {
-    match opened {
-        Some((file, st)) => regular(file, st),
-        None => open_regular(fs, resolved, nofollow),
-    }
-}
-
 /// 404: the application's page when it has one, else text.
 fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
-    if let Some(p) = &opts.page404 {
+    if let Some(p) = opts.page404 {
         if let Ok(f) = open_regular(fs, p, false) {
             let mut h = Head::new(404);
             h.field("Content-Type", mime::lookup(p, opts.mime_types));
@@ -385,23 +369,30 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let vary = gz.is_some();
     let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
     let nofollow = t.root.is_some();
-    let gz = gz.filter(|_| want_gz);
-    let (f, gzip) = match gz.and_then(|g| open_regular(fs, &g, nofollow).ok()) {
+    // The sibling when the client takes gzip and it opens, else the file itself (absent
+    // when only the sibling exists: 404), as confining it opened it or opened now.
+    let (f, gzip) = match gz.filter(|_| want_gz).and_then(|g| open_regular(fs, &g, nofollow).ok()) {
         Some(f) => (f, true),
-        None => match t.resolved.map(|r| open_resolved(fs, r, t.opened, nofollow)) {
-            Some(Ok(f)) => (f, false),
-            Some(Err(m)) => return miss(fs, m, opts),
-            None => return not_found(fs, opts),
-        },
+        None => {
+            let r = match (t.resolved, t.opened) {
+                (None, _) => Err(Miss::NotFound),
+                (Some(_), Some((file, st))) => regular(file, st),
+                (Some(r), None) => open_regular(fs, r, nofollow),
+            };
+            match r {
+                Ok(f) => (f, false),
+                Err(m) => return miss(fs, m, opts),
+            }
+        }
     };
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
     let validators = |h: &mut Head| {
         if vary {
-            h.field("Vary", "Accept-Encoding");
+            h.line(b"Vary: Accept-Encoding\r\n");
         }
-        h.field("Accept-Ranges", "bytes");
-        h.field("ETag", &tag);
+        h.line(b"Accept-Ranges: bytes\r\n");
+        h.field("ETag", tag.as_ref());
         h.0.extend_from_slice(b"Last-Modified: ");
         date::format_to(f.mtime_secs, &mut h.0);
         h.0.extend_from_slice(b"\r\n");
@@ -460,10 +451,10 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         push_num(&mut cr, offset + len - 1);
         cr.push(b'/');
         push_num(&mut cr, f.size);
-        h.field("Content-Range", cr);
+        h.field("Content-Range", &cr);
     }
     if gzip {
-        h.field("Content-Encoding", "gzip");
+        h.line(b"Content-Encoding: gzip\r\n");
     }
     validators(&mut h);
     Reply {
@@ -505,8 +496,8 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
 /// (Mongoose's `root_dir`, see [`path::parse_roots`]) from `fs`. `roots` keeps the parsed,
 /// canonical roots between requests (one per manager).
 pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spec: &[u8], opts: &Options<'_>) -> Reply {
-    if let Some(r) = method_allowed(req, opts) {
-        return r;
+    if !method_allowed(req) {
+        return not_allowed(opts);
     }
     let Ok(p) = path::decode(req.uri) else {
         return text(400, &[], "Bad request\n", opts);
@@ -679,7 +670,7 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
 /// A generated page (SSI expansion, directory listing): `200 text/html` from memory.
 fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(200);
-    h.field("Content-Type", "text/html; charset=utf-8");
+    h.line(b"Content-Type: text/html; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
     Reply {
         status: 200,
@@ -705,9 +696,10 @@ impl Roots {
     /// directory (following links) no longer matches the one taken when it was resolved:
     /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
     fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
-        let dir = &self.mounts[i].dir;
+        let dir = &self.mounts.get(i)?.dir;
+        let slot = self.canon.get_mut(i)?;
         let now = fs.stat(dir);
-        let fresh = matches!((&self.canon[i], now), (Some((_, then)), Some(st)) if *then == st);
+        let fresh = matches!((&*slot, now), (Some((_, then)), Some(st)) if *then == st);
         if !fresh {
             let st = now.filter(|s| s.dir)?;
             let c = if fs.has_links() {
@@ -715,9 +707,9 @@ impl Roots {
             } else {
                 dir.clone()
             };
-            self.canon[i] = Some((c, st));
+            *slot = Some((c, st));
         }
-        self.canon[i].as_ref().map(|(c, _)| c.as_slice())
+        slot.as_ref().map(|(c, _)| c.as_slice())
     }
 }
 
@@ -768,8 +760,8 @@ impl RootCache {
 /// `mg_http_serve_file`: serve the file at `path` of `fs` (chosen by the application; not
 /// confined to any root), with the same headers, conditionals, ranges and `.gz` handling.
 pub fn serve_file(req: &Request<'_>, fs: &dyn Fs, path: &[u8], opts: &Options<'_>) -> Reply {
-    if let Some(r) = method_allowed(req, opts) {
-        return r;
+    if !method_allowed(req) {
+        return not_allowed(opts);
     }
     let t = Target {
         requested: path,

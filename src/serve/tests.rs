@@ -160,16 +160,18 @@ fn directories() {
 #[test]
 fn not_found_page() {
     let t = Tree::new("nf");
+    let page = bytes(t.0.join("404.html"));
     let opts = Options {
-        page404: Some(bytes(t.0.join("404.html"))),
+        page404: Some(&page),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
     assert_eq!(r.status, 404);
     assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
     assert_eq!(body(r), b"<p>missing</p>");
+    let missing = bytes(t.0.join("missing-404.html"));
     let opts = Options {
-        page404: Some(bytes(t.0.join("missing-404.html"))),
+        page404: Some(&missing),
         ..Default::default()
     };
     let r = serve_dir(&get("/nope", &[]), &t.root(), &opts);
@@ -334,6 +336,45 @@ fn serve_file_ignores_roots() {
     assert_eq!(r.status, 404, "a directory is not a file");
     let r = serve_file(&get("/x", &[]), &t.0.join("nothing"), &Options::default());
     assert_eq!(r.status, 404);
+}
+
+/// A file system that has every path as a regular file and refuses to open any: the OS's
+/// permission error (`Unsupported` at the `Fs` seam).
+struct Refusing;
+
+impl Fs for Refusing {
+    fn stat(&self, _p: &[u8]) -> Option<Stat> {
+        Some(Stat {
+            size: 1,
+            regular: true,
+            ..Stat::default()
+        })
+    }
+    fn list(&self, _dir: &[u8], _f: &mut dyn FnMut(&[u8])) {}
+    fn open(&self, _p: &[u8], _flags: u32) -> Result<Box<dyn File>, crate::Error> {
+        Err(crate::Error::Unsupported)
+    }
+}
+
+#[test]
+fn a_file_the_os_refuses_is_403_and_one_it_cannot_find_404() {
+    let r = super::serve_file(&get("/x", &[]), &Refusing, b"/x", &Options::default());
+    assert_eq!((r.status, body(r)), (403, b"Forbidden\n".to_vec()));
+    // The same through the `.gz` sibling: it is not opened (refused), the file is (refused).
+    let r = super::serve_file(
+        &get("/x", &[("Accept-Encoding", "gzip")]),
+        &Refusing,
+        b"/x",
+        &Options::default(),
+    );
+    assert_eq!(r.status, 403);
+    let t = Tree::new("refuse");
+    let r = serve_file(
+        &get("/x", &[("Accept-Encoding", "gzip")]),
+        &t.0.join("nothing"),
+        &Options::default(),
+    );
+    assert_eq!((r.status, body(r)), (404, b"Not found\n".to_vec()));
 }
 
 #[test]
