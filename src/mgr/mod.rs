@@ -841,7 +841,7 @@ impl Mgr {
     /// [`Event::Close`] at the end of the poll). Logged at error level, "`<id> <message>`", as
     /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
     pub fn fail(&self, h: Handle, msg: &str) {
-        crate::mlog!(crate::log::LL_ERROR, "{} {}", h.serial(), msg);
+        crate::mlog!(crate::log::LL_ERROR; h.serial(), " ", msg);
         self.dispatch(h, Event::Error(msg));
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.closing = true;
@@ -906,7 +906,7 @@ impl Mgr {
             Transport::Udp => sys::udp_bind(addr),
         }
         .map_err(|e| {
-            crate::mlog!(crate::log::LL_ERROR, "listen {}: {}", url, e);
+            crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
             io_err_to_code(&e)
         })?;
         let state = if ep.transport == Transport::Udp {
@@ -1486,10 +1486,12 @@ impl Mgr {
             core.undelivered.0.take()
         };
         crate::mlog!(
-            crate::log::LL_DEBUG,
-            "wakeup for closed conn {} not delivered ({} bytes)",
+            crate::log::LL_DEBUG;
+            "wakeup for closed conn ",
             h.serial(),
-            data.len()
+            " not delivered (",
+            data.len(),
+            " bytes)"
         );
         let Some(mut f) = f else { return };
         {
@@ -1885,7 +1887,7 @@ impl Mgr {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    crate::mlog!(crate::log::LL_ERROR, "accept: {}", e);
+                    crate::mlog!(crate::log::LL_ERROR; "accept: ", e);
                     if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
                         l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
                     }
@@ -1918,9 +1920,10 @@ impl Mgr {
     /// Close `h` now to make room at the connection cap (one `Event::Close`, slot freed).
     fn evict(&self, h: Handle) {
         crate::mlog!(
-            crate::log::LL_INFO,
-            "conn {}: closed to make room at the connection cap",
-            h.serial()
+            crate::log::LL_INFO;
+            "conn ",
+            h.serial(),
+            ": closed to make room at the connection cap"
         );
         self.with(|core| core.stats.evicted += 1);
         self.close_now(h);
@@ -2091,7 +2094,7 @@ impl Mgr {
                 Err(e) if sys::would_block(&e) => return,
                 Err(e) => {
                     // ICMP errors on UDP are not fatal for a listener.
-                    crate::mlog!(crate::log::LL_DEBUG, "udp recv: {}", e);
+                    crate::mlog!(crate::log::LL_DEBUG; "udp recv: ", e);
                     return;
                 }
             }
