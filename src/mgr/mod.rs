@@ -1091,7 +1091,7 @@ impl Mgr {
             }
             // The address is in mg_conn_info; formatting it here would link core::net's
             // IPv4/IPv6 Display code (~5 KiB) into every firmware image.
-            Err(e) => self.fail(h, &format!("connect failed: {e}")),
+            Err(e) => self.fail(h, &crate::log::string(&[&"connect failed: ", &e])),
         }
     }
 
@@ -1674,7 +1674,7 @@ impl Mgr {
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
         for (h, e) in failed {
-            self.fail(h, &format!("cannot watch the socket: {e}"));
+            self.fail(h, &crate::log::string(&[&"cannot watch the socket: ", &e]));
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
         let mut ready = self.with(|core| core::mem::take(&mut core.ready));
@@ -1937,9 +1937,9 @@ impl Mgr {
             match sock.take_error() {
                 Ok(None) => match sock.peer_addr() {
                     Some(_) => Ok(sock.local_addr()),
-                    None => Err("connection refused".to_string()),
+                    None => Err(String::from("connect failed: connection refused")),
                 },
-                Ok(Some(e)) | Err(e) => Err(e.to_string()),
+                Ok(Some(e)) | Err(e) => Err(crate::log::string(&[&"connect failed: ", &e])),
             }
         };
         match outcome {
@@ -1953,7 +1953,7 @@ impl Mgr {
                 });
                 self.dispatch(h, Event::Connect);
             }
-            Err(msg) => self.fail(h, &format!("connect failed: {msg}")),
+            Err(msg) => self.fail(h, &msg),
         }
     }
 
@@ -2066,7 +2066,7 @@ impl Mgr {
             self.deliver(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
-            self.fail(h, &e.to_string());
+            self.fail(h, &crate::log::string(&[&e]));
         }
     }
 
@@ -2145,7 +2145,7 @@ impl Mgr {
                         }
                         Err(e) if sys::would_block(&e) => break,
                         Err(e) => {
-                            err = Some(e.to_string());
+                            err = Some(crate::log::string(&[&e]));
                             break;
                         }
                     }
@@ -2167,7 +2167,7 @@ impl Mgr {
                 match send_file_chunk(s, f, chunk, scratch) {
                     Ok(0) => {
                         // The file is shorter than promised: the response cannot be completed.
-                        err = Some("file shrank while sending".to_string());
+                        err = Some(String::from("file shrank while sending"));
                         break;
                     }
                     Ok(n) => {
@@ -2176,11 +2176,11 @@ impl Mgr {
                     }
                     Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
                     Err(FileSendError::Sock(e)) => {
-                        err = Some(e.to_string());
+                        err = Some(crate::log::string(&[&e]));
                         break;
                     }
                     Err(FileSendError::File) => {
-                        err = Some("reading the file failed".to_string());
+                        err = Some(String::from("reading the file failed"));
                         break;
                     }
                 }
@@ -2207,7 +2207,7 @@ impl Mgr {
             self.deliver(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
-            self.fail(h, &e.to_string());
+            self.fail(h, &e);
         }
     }
 
