@@ -569,10 +569,7 @@ impl Mgr {
         if !stalled.is_empty() {
             let ms = self.core.borrow().limits.http_body_timeout_ms;
             for h in stalled {
-                self.fail(
-                    h,
-                    &crate::log::string(&[&"HTTP response timed out: no data for ", &ms, &" ms"]),
-                );
+                self.fail_with(h, &[&"HTTP response timed out: no data for ", &ms, &" ms"]);
             }
         }
     }

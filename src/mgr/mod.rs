@@ -848,6 +848,11 @@ impl Mgr {
         }
     }
 
+    /// [`Mgr::fail`] with the message made of `parts` (built here, once for every caller).
+    fn fail_with(&self, h: Handle, parts: &[&dyn crate::log::Put]) {
+        self.fail(h, &crate::log::string(parts));
+    }
+
     fn insert_conn(&self, conn: Conn) -> Result<Handle, Error> {
         let mut core = self.core.borrow_mut();
         if core.freeing {
@@ -1091,7 +1096,7 @@ impl Mgr {
             }
             // The address is in mg_conn_info; formatting it here would link core::net's
             // IPv4/IPv6 Display code (~5 KiB) into every firmware image.
-            Err(e) => self.fail(h, &crate::log::string(&[&"connect failed: ", &e])),
+            Err(e) => self.fail_with(h, &[&"connect failed: ", &e]),
         }
     }
 
@@ -1674,7 +1679,7 @@ impl Mgr {
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
         for (h, e) in failed {
-            self.fail(h, &crate::log::string(&[&"cannot watch the socket: ", &e]));
+            self.fail_with(h, &[&"cannot watch the socket: ", &e]);
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
         let mut ready = self.with(|core| core::mem::take(&mut core.ready));
@@ -1937,9 +1942,9 @@ impl Mgr {
             match sock.take_error() {
                 Ok(None) => match sock.peer_addr() {
                     Some(_) => Ok(sock.local_addr()),
-                    None => Err(String::from("connect failed: connection refused")),
+                    None => Err(None), // refused
                 },
-                Ok(Some(e)) | Err(e) => Err(crate::log::string(&[&"connect failed: ", &e])),
+                Ok(Some(e)) | Err(e) => Err(Some(e)),
             }
         };
         match outcome {
@@ -1953,7 +1958,8 @@ impl Mgr {
                 });
                 self.dispatch(h, Event::Connect);
             }
-            Err(msg) => self.fail(h, &msg),
+            Err(Some(e)) => self.fail_with(h, &[&"connect failed: ", &e]),
+            Err(None) => self.fail(h, "connect failed: connection refused"),
         }
     }
 
@@ -2066,7 +2072,7 @@ impl Mgr {
             self.deliver(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
-            self.fail(h, &crate::log::string(&[&e]));
+            self.fail_with(h, &[&e]);
         }
     }
 
