@@ -4,6 +4,7 @@
 //! and then `mg_log` (C shim), which writes through `mg_log_write`.
 #![forbid(unsafe_code)]
 
+use alloc::string::String;
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
 
@@ -61,12 +62,174 @@ pub fn write(bytes: &[u8]) {
 
 const LINE_MAX: usize = 512;
 
+/// Where the pieces of a text go: a log line (cut at 510 bytes, see [`Line`]) or a `String`
+/// (for an [`Event::Error`](crate::mgr::Event::Error) message, [`string`]).
+pub trait Out {
+    /// Append `s`.
+    fn text(&mut self, s: &str);
+}
+
+/// A value that writes itself into a log line or a message without `core::fmt`: texts,
+/// decimal numbers, [`Escaped`] bytes, the core's error types (their static texts). Its
+/// output is what `{}` would show (`Dbg` and `Disp` go through `core::fmt` for what has no
+/// such form). `core::fmt` (`Formatter::pad`, `pad_integral`, the integer `Display`s,
+/// `fmt::write`) is about 3 KB of a firmware image that nothing else in a plain HTTP server
+/// needs: log lines and the poll loop's error texts are written with this instead.
+pub trait Put {
+    /// Write `self` into `out`.
+    fn put(&self, out: &mut dyn Out);
+}
+
+impl Put for &str {
+    fn put(&self, out: &mut dyn Out) {
+        out.text(self)
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The digits of `n` in base `radix` (10 or 16, lowercase), written at the end of `buf`.
+fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    while let Some(b) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
+        *b = HEX[(n % radix) as usize & 15];
+        i -= 1;
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default()
+}
+
+impl Put for u64 {
+    fn put(&self, out: &mut dyn Out) {
+        out.text(digits(*self, 10, &mut [0; 20]))
+    }
+}
+
+impl Put for i64 {
+    fn put(&self, out: &mut dyn Out) {
+        if *self < 0 {
+            out.text("-");
+        }
+        self.unsigned_abs().put(out)
+    }
+}
+
+/// Unsigned integers as `{}` shows them (through `u64`: one copy of the digit loop).
+macro_rules! put_via {
+    ($wide:ty: $($t:ty),*) => {$(
+        impl Put for $t {
+            fn put(&self, out: &mut dyn Out) {
+                <$wide>::from(*self).put(out)
+            }
+        }
+    )*};
+}
+put_via!(u64: u8, u16, u32);
+put_via!(i64: i32);
+
+impl Put for usize {
+    fn put(&self, out: &mut dyn Out) {
+        (*self as u64).put(out) // usize is at most 64 bits on every target Rust supports
+    }
+}
+
+impl Put for crate::error::Error {
+    fn put(&self, out: &mut dyn Out) {
+        out.text(self.as_str())
+    }
+}
+
+impl Put for crate::http::HttpError {
+    /// `"<status> <reason>"`, as its `Display` shows it.
+    fn put(&self, out: &mut dyn Out) {
+        self.status.put(out);
+        out.text(" ");
+        out.text(self.reason);
+    }
+}
+
+impl Put for crate::sys::Errno {
+    /// As its `Display` shows it: with std, the C library's text and number
+    /// (`std::io::Error`'s, through `core::fmt`, which std links anyway); without,
+    /// `os error N`.
+    fn put(&self, out: &mut dyn Out) {
+        if *self == crate::sys::Errno::UNSUPPORTED {
+            return out.text(crate::sys::Errno::UNSUPPORTED_TEXT);
+        }
+        #[cfg(feature = "std")]
+        Disp(self).put(out);
+        #[cfg(not(feature = "std"))]
+        os_error(self.0, out);
+    }
+}
+
+/// `os error N`: how an [`Errno`](crate::sys::Errno) shows without std.
+#[cfg_attr(feature = "std", allow(dead_code))] // tested with std
+fn os_error(n: i32, out: &mut dyn Out) {
+    out.text("os error ");
+    n.put(out);
+}
+
+/// A `Display` value through `core::fmt` (for what has no fmt-free form, e.g. addresses):
+/// links `core::fmt` into the programs that reach it.
+pub struct Disp<'a>(pub &'a dyn fmt::Display);
+
+/// A `Debug` value through `core::fmt` (`{:?}`), for the protocol layers' log lines:
+/// links `core::fmt` into the programs that reach it.
+pub struct Dbg<'a>(pub &'a dyn fmt::Debug);
+
+/// `core::fmt` output into an [`Out`], piece by piece.
+struct FmtOut<'a>(&'a mut dyn Out);
+
+impl fmt::Write for FmtOut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.text(s);
+        Ok(())
+    }
+}
+
+impl Put for Disp<'_> {
+    fn put(&self, out: &mut dyn Out) {
+        let _ = write!(FmtOut(out), "{}", self.0);
+    }
+}
+
+impl Put for Dbg<'_> {
+    fn put(&self, out: &mut dyn Out) {
+        let _ = write!(FmtOut(out), "{:?}", self.0);
+    }
+}
+
+impl Put for fmt::Arguments<'_> {
+    fn put(&self, out: &mut dyn Out) {
+        let _ = FmtOut(out).write_fmt(*self);
+    }
+}
+
+impl Out for String {
+    fn text(&mut self, s: &str) {
+        self.push_str(s)
+    }
+}
+
+/// The pieces joined into a `String` (an error message for [`Mgr::fail`](crate::mgr::Mgr::fail)).
+pub fn string(parts: &[&dyn Put]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        p.put(&mut s);
+    }
+    s
+}
+
 /// One log line on the stack. Over-long text is cut rather than allocated, leaving room for
-/// the "\r\n" that ends the line.
+/// the "\r\n" that ends the line: each piece keeps the whole characters that fit.
 struct Line(heapless::String<LINE_MAX>);
 
-impl Write for Line {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+impl Out for Line {
+    fn text(&mut self, s: &str) {
         // Whole characters that fit, copied at once (`get`, not indexing: a str slice's
         // panic path links core's character-escaping tables).
         let mut n = s.len().min((LINE_MAX - 2).saturating_sub(self.0.len()));
@@ -76,7 +239,22 @@ impl Write for Line {
         if let Some(part) = s.get(..n) {
             let _ = self.0.push_str(part);
         }
-        Ok(())
+    }
+}
+
+impl Line {
+    /// A line that starts with the time `now` in hexadecimal, left-aligned in 8 columns
+    /// (`{:<8x}`), and the level's name: `"2a       INFO "`.
+    fn start(level: i32, now: u64) -> Line {
+        let mut l = Line(heapless::String::new());
+        let mut buf = [0; 20];
+        let hex = digits(now, 16, &mut buf);
+        l.text(hex);
+        l.text("       ".get(hex.len().min(8) - 1..).unwrap_or_default());
+        l.text(" ");
+        l.text(level_name(level));
+        l.text(" ");
+        l
     }
 }
 
@@ -94,31 +272,47 @@ pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
     if !enabled(level) {
         return false;
     }
-    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    let mut l = Line(heapless::String::new());
-    let _ = write!(
-        l,
-        "{:<8x} {} {}:{}:{} ",
-        crate::util::clock::millis(),
-        level_name(level),
-        base,
-        line,
-        func
+    write(
+        prefix_line(level, crate::util::clock::millis(), file, line, func)
+            .0
+            .as_bytes(),
     );
-    write(l.0.as_bytes());
     true
 }
 
-/// Log one line from Rust code.
-pub fn emit(level: i32, args: fmt::Arguments<'_>) {
+/// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix).
+fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let mut l = Line::start(level, now);
+    for p in [&base as &dyn Put, &":", &line, &":", &func, &" "] {
+        p.put(&mut l);
+    }
+    l
+}
+
+/// Log one line from Rust code: `"<time> <LEVEL> meerkat "`, the pieces, `"\r\n"`. The
+/// [`mlog!`](crate::mlog) macro calls it.
+pub fn put_line(level: i32, parts: &[&dyn Put]) {
     if !enabled(level) {
         return;
     }
-    let mut l = Line(heapless::String::new());
-    let _ = write!(l, "{:<8x} {} meerkat ", crate::util::clock::millis(), level_name(level));
-    let _ = l.write_fmt(args);
+    write(rust_line(level, crate::util::clock::millis(), parts).0.as_bytes());
+}
+
+fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
+    let mut l = Line::start(level, now);
+    l.text("meerkat ");
+    for p in parts {
+        p.put(&mut l);
+    }
     let _ = l.0.push_str("\r\n");
-    write(l.0.as_bytes());
+    l
+}
+
+/// Log one line from Rust code formatted with `core::fmt` (`format_args!`), as [`put_line`]
+/// does: links `core::fmt` into the program; [`put_line`] and [`mlog!`](crate::mlog) do not.
+pub fn emit(level: i32, args: fmt::Arguments<'_>) {
+    put_line(level, &[&args]);
 }
 
 /// Bytes in a log line, escaped as `<[u8]>::escape_ascii` (and `{:?}` of a byte string) shows
@@ -128,41 +322,63 @@ pub fn emit(level: i32, args: fmt::Arguments<'_>) {
 #[derive(Clone, Copy)]
 pub struct Escaped<'a>(pub &'a [u8]);
 
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+impl Put for Escaped<'_> {
+    fn put(&self, out: &mut dyn Out) {
         for &b in self.0 {
-            let esc = match b {
-                b'\t' => 't',
-                b'\r' => 'r',
-                b'\n' => 'n',
-                b'\\' | b'\'' | b'"' => b as char,
+            let mut e = [b'\\', b, 0, 0];
+            let n = match b {
+                b'\t' | b'\r' | b'\n' => {
+                    e[1] = match b {
+                        b'\t' => b't',
+                        b'\r' => b'r',
+                        _ => b'n',
+                    };
+                    2
+                }
+                b'\\' | b'\'' | b'"' => 2,
                 0x20..=0x7e => {
-                    f.write_char(b as char)?;
-                    continue;
+                    e[0] = b;
+                    1
                 }
                 _ => {
-                    f.write_str("\\x")?;
-                    f.write_char(HEX[usize::from(b >> 4)] as char)?;
-                    f.write_char(HEX[usize::from(b & 15)] as char)?;
-                    continue;
+                    e[1] = b'x';
+                    e[2] = HEX[usize::from(b >> 4)];
+                    e[3] = HEX[usize::from(b & 15)];
+                    4
                 }
             };
-            f.write_char('\\')?;
-            f.write_char(esc)?;
+            out.text(core::str::from_utf8(e.get(..n).unwrap_or_default()).unwrap_or_default());
         }
-        Ok(())
     }
 }
 
-/// `log!(LL_DEBUG, "fmt", args..)`. The level is checked first: the arguments are not
-/// evaluated for a line that is not written.
+/// `{}` in `format_args!` (for [`emit`]'s callers).
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct ToFmt<'a, 'b>(&'a mut fmt::Formatter<'b>, fmt::Result);
+        impl Out for ToFmt<'_, '_> {
+            fn text(&mut self, s: &str) {
+                if self.1.is_ok() {
+                    self.1 = self.0.write_str(s);
+                }
+            }
+        }
+        let mut o = ToFmt(f, Ok(()));
+        self.put(&mut o);
+        o.1
+    }
+}
+
+/// `mlog!(LEVEL; piece, piece, ...)`: one log line of the pieces (each a [`Put`]: `"text"`,
+/// numbers, [`Escaped`], errors; [`Dbg`]/[`Disp`] for `core::fmt`), without `core::fmt`.
+/// The level is checked first: the pieces are not evaluated for a line that is not written.
+/// (A `;` after the level, so that a `format!`-style call does not compile.)
 #[macro_export]
 macro_rules! mlog {
-    ($lvl:expr, $($arg:tt)*) => {{
+    ($lvl:expr; $($part:expr),+ $(,)?) => {{
         let lvl = $lvl;
         if $crate::log::enabled(lvl) {
-            $crate::log::emit(lvl, format_args!($($arg)*))
+            $crate::log::put_line(lvl, &[$(&$part as &dyn $crate::log::Put),+])
         }
     }};
 }
@@ -170,10 +386,18 @@ macro_rules! mlog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+
+    fn show(p: &dyn Put) -> String {
+        string(&[p])
+    }
 
     #[test]
     fn escaped_bytes_show_as_escape_ascii_shows_them() {
         let all: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(show(&Escaped(&all)), all.escape_ascii().to_string());
         assert_eq!(Escaped(&all).to_string(), all.escape_ascii().to_string());
         for s in [
             &b""[..],
@@ -181,23 +405,128 @@ mod tests {
             b"\"q\" 'x' \\ \t\r\n\0\x7f\x80\xff",
             "\u{e9}t\u{e9}".as_bytes(),
         ] {
+            assert_eq!(show(&Escaped(s)), s.escape_ascii().to_string(), "{s:?}");
             assert_eq!(Escaped(s).to_string(), s.escape_ascii().to_string(), "{s:?}");
         }
-        assert_eq!(Escaped(b"a\x01\"").to_string(), "a\\x01\\\"");
+        assert_eq!(show(&Escaped(b"a\x01\"")), "a\\x01\\\"");
+    }
+
+    #[test]
+    fn numbers_and_errors_show_as_display_shows_them() {
+        for v in [0, 1, 9, 10, 99, 100, 65_535, 1 << 32, u64::MAX - 1, u64::MAX] {
+            assert_eq!(show(&v), v.to_string());
+            assert_eq!(show(&(v as usize)), (v as usize).to_string());
+            assert_eq!(show(&(v as u32)), (v as u32).to_string());
+            assert_eq!(show(&(v as u16)), (v as u16).to_string());
+            assert_eq!(show(&(v as u8)), (v as u8).to_string());
+        }
+        for v in [0, 1, -1, 10, -10, i64::MIN, i64::MAX] {
+            assert_eq!(show(&v), v.to_string());
+            assert_eq!(show(&(v as i32)), (v as i32).to_string());
+        }
+        for n in [0, 2, 104, -1, i32::MIN, i32::MAX] {
+            let mut s = String::new();
+            os_error(n, &mut s);
+            assert_eq!(s, format!("os error {n}"));
+            let e = crate::sys::Errno(n);
+            assert_eq!(show(&e), e.to_string());
+        }
+        let e = crate::sys::Errno::UNSUPPORTED;
+        assert_eq!(show(&e), e.to_string());
+        for e in crate::error::Error::ALL {
+            assert_eq!(show(&e), e.to_string());
+        }
+        let e = crate::http::HttpError::new(431, "too many headers");
+        assert_eq!(show(&e), e.to_string());
+        assert_eq!(show(&e), "431 too many headers");
+        assert_eq!(show(&Dbg(&Some(3))), "Some(3)");
+        assert_eq!(show(&Disp(&"x")), "x");
+        assert_eq!(show(&format_args!("{}-{:?}", 1, "q")), "1-\"q\"");
+    }
+
+    #[test]
+    fn the_time_is_hex_left_aligned_in_eight_columns() {
+        for now in [0, 1, 0xf, 0x10, 0x2a, 0xfff_ffff, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
+            for level in [LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE] {
+                let want = format!("{:<8x} {} ", now, level_name(level));
+                assert_eq!(Line::start(level, now).0.as_str(), want);
+            }
+        }
+        assert_eq!(Line::start(LL_INFO, 0x2a).0.as_str(), "2a       INFO ");
+        assert_eq!(Line::start(LL_ERROR, 0x1_2345_6789).0.as_str(), "123456789 ERROR ");
+    }
+
+    #[test]
+    fn prefixes_and_lines_are_the_bytes_the_format_strings_made() {
+        // The C prefix, as `"{:<8x} {} {}:{}:{} "` made it.
+        assert_eq!(
+            prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").0.as_str(),
+            "1b3      INFO main.c:42:main "
+        );
+        for (file, line, func) in [("x.c", 0, "f"), ("", -7, ""), ("d/\u{e9}.c", i32::MAX, "\u{20ac}")] {
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let want = format!("{:<8x} {} {}:{}:{} ", 77u64, "DEBUG", base, line, func);
+            assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).0.as_str(), want);
+        }
+        // Rust lines: "{:<8x} {} meerkat " + the message + "\r\n".
+        let e = crate::http::HttpError::new(400, "bad header name");
+        let l = rust_line(LL_DEBUG, 0xabc, &[&"conn ", &7u64, &": bad request: ", &e]);
+        assert_eq!(
+            l.0.as_str(),
+            "abc      DEBUG meerkat conn 7: bad request: 400 bad header name\r\n"
+        );
+        let raw = b"X-A: \x01\"\r\n";
+        let l = rust_line(
+            LL_ERROR,
+            0,
+            &[
+                &"mg_http_reply: malformed headers (",
+                &"bad",
+                &"), nothing sent: \"",
+                &Escaped(raw),
+                &"\"",
+            ],
+        );
+        assert_eq!(
+            l.0.as_str(),
+            "0        ERROR meerkat mg_http_reply: malformed headers (bad), nothing sent: \"X-A: \\x01\\\"\\r\\n\"\r\n"
+        );
+        let l = rust_line(
+            LL_ERROR,
+            5,
+            &[&123u64, &" ", &"connect failed: ", &crate::sys::Errno(111)],
+        );
+        let want = format!(
+            "5        ERROR meerkat 123 connect failed: {}\r\n",
+            crate::sys::Errno(111)
+        );
+        assert_eq!(l.0.as_str(), want);
     }
 
     #[test]
     fn lines_keep_whole_characters_and_room_for_the_line_end() {
         let mut l = Line(heapless::String::new());
-        let _ = write!(l, "ab{}", 7);
+        l.text("ab");
+        7u8.put(&mut l);
         assert_eq!(l.0.as_str(), "ab7");
         // 3-byte characters from an odd offset: the cut falls inside one of them.
         let long = "€".repeat(LINE_MAX);
-        let _ = l.write_str(&long);
+        l.text(&long);
         assert!(l.0.len() <= LINE_MAX - 2 && l.0.len() > LINE_MAX - 5, "{}", l.0.len());
         assert!(l.0.as_str()[3..].chars().all(|c| c == '€'));
+        // A later, shorter piece still fills the room left.
+        let before = l.0.len();
+        l.text("xyz");
+        assert_eq!(l.0.len(), (before + 3).min(LINE_MAX - 2));
         assert!(l.0.push_str("\r\n").is_ok());
-        let _ = l.write_str("more");
-        assert!(l.0.ends_with("€\r\n"));
+        l.text("more");
+        assert!(l.0.ends_with("\r\n"));
+        // A whole over-long line: cut, still ended; the same bytes through `core::fmt`.
+        let big = "x".repeat(2000);
+        let a = rust_line(LL_ERROR, 1, &[&"é", &big.as_str(), &"€"]);
+        let b = rust_line(LL_ERROR, 1, &[&format_args!("é{}€", big)]);
+        assert_eq!(a.0.len(), LINE_MAX);
+        assert!(a.0.ends_with("xx\r\n"));
+        assert_eq!(a.0, b.0);
     }
 }

@@ -97,6 +97,10 @@ fn refused_connect_reports_error_then_one_close() {
     let c = m.connect(&format!("tcp://127.0.0.1:{port}"), Some(record), cli.ptr());
     m.poll_until(5, "close", |_| cli.count(MG_EV_CLOSE) == 1);
     assert_eq!(cli.evs(c), vec![MG_EV_OPEN, MG_EV_ERROR, MG_EV_CLOSE]);
+    // The text: "connect failed: " and the OS error as std shows it.
+    let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+    let msg = String::from_utf8(cli.data(c, MG_EV_ERROR)).unwrap();
+    assert_eq!(msg, format!("connect failed: {refused}"));
     assert_eq!(m.live(), 0);
 }
 

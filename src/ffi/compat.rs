@@ -449,12 +449,7 @@ pub extern "C" fn mk_error(c: mg_conn, msg: *const c_char) {
     guard(|| {
         let text = cast::cstr_bytes_or_empty(msg).unwrap_or_default();
         let id = super::conn::mg_conn_id(c);
-        crate::mlog!(
-            crate::log::LL_ERROR,
-            "{} {}",
-            id,
-            alloc::string::String::from_utf8_lossy(text)
-        );
+        crate::mlog!(crate::log::LL_ERROR; id, " ", &*alloc::string::String::from_utf8_lossy(text));
         if registry::conn(c).is_err() {
             return;
         }

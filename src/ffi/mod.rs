@@ -118,10 +118,7 @@ pub fn guard<R: Fallback>(f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(_) => {
-            crate::log::emit(
-                crate::log::LL_ERROR,
-                format_args!("internal error caught at the C boundary"),
-            );
+            crate::mlog!(crate::log::LL_ERROR; "internal error caught at the C boundary");
             R::fallback()
         }
     }

@@ -57,10 +57,10 @@ fn report(cb: mg_upload_fn, h: Handle, err: Option<&core::ffi::CStr>) {
 fn default_cb(c: mg_conn, err: Option<&core::ffi::CStr>) {
     let text = err.map_or(&b"ok"[..], |e| e.to_bytes());
     crate::mlog!(
-        crate::log::LL_INFO,
-        "{} {}",
+        crate::log::LL_INFO;
         super::conn::mg_conn_id(c),
-        alloc::string::String::from_utf8_lossy(text)
+        " ",
+        &*alloc::string::String::from_utf8_lossy(text)
     );
     let mut body: Vec<u8> = text.to_vec();
     body.push(b'\n');

@@ -95,7 +95,7 @@ impl DnsLayer {
         };
         if let Some(p) = send {
             if let Err(e) = mgr.send(udp, &p) {
-                crate::mlog!(crate::log::LL_INFO, "{} DNS send: {:?}", udp.serial(), e);
+                crate::mlog!(crate::log::LL_INFO; udp.serial(), " DNS send: ", crate::log::Dbg(&e));
             }
         }
     }
@@ -104,7 +104,7 @@ impl DnsLayer {
         let r = self.query.borrow_mut().on_reply(d);
         let out = match r {
             Err(why) => {
-                crate::mlog!(crate::log::LL_INFO, "{} DNS reply ignored: {:?}", udp.serial(), why);
+                crate::mlog!(crate::log::LL_INFO; udp.serial(), " DNS reply ignored: ", crate::log::Dbg(&why));
                 return;
             }
             Ok(o) => o,

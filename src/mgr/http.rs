@@ -183,10 +183,12 @@ pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error
         }
     };
     crate::mlog!(
-        crate::log::LL_ERROR,
-        "mg_http_reply: malformed headers ({}), nothing sent: \"{}\"",
+        crate::log::LL_ERROR;
+        "mg_http_reply: malformed headers (",
         fault,
-        crate::log::Escaped(raw) // escaped as Debug would, without its Unicode tables
+        "), nothing sent: \"",
+        crate::log::Escaped(raw), // escaped as Debug would, without its Unicode tables
+        "\""
     );
     Err(crate::error::Error::Invalid)
 }

@@ -248,7 +248,7 @@ impl Mgr {
 
     /// Answer a framing error (unless a response already started) and close after it.
     fn http_error(&self, h: Handle, e: HttpError) {
-        crate::mlog!(crate::log::LL_DEBUG, "conn {}: bad request: {}", h.serial(), e);
+        crate::mlog!(crate::log::LL_DEBUG; "conn ", h.serial(), ": bad request: ", e);
         let mut core = self.core.borrow_mut();
         if let Some(c) = core.conns.get_mut(h) {
             // The request being read already got (or is getting) its response from the
@@ -569,7 +569,7 @@ impl Mgr {
         if !stalled.is_empty() {
             let ms = self.core.borrow().limits.http_body_timeout_ms;
             for h in stalled {
-                self.fail(h, &format!("HTTP response timed out: no data for {ms} ms"));
+                self.fail_with(h, &[&"HTTP response timed out: no data for ", &ms, &" ms"]);
             }
         }
     }

@@ -101,11 +101,7 @@ impl MdnsLayer {
             return;
         }
         if !matches!(q.rr.rtype, dns::TYPE_A | dns::TYPE_ANY) {
-            crate::mlog!(
-                crate::log::LL_INFO,
-                "{} mDNS: DNS-SD answers are not supported",
-                c.serial()
-            );
+            crate::mlog!(crate::log::LL_INFO; c.serial(), " mDNS: DNS-SD answers are not supported");
             return;
         }
         let name = req
@@ -133,7 +129,14 @@ impl MdnsLayer {
             SocketAddr::new(IpAddr::V4(mdns::MDNS_ADDR), mdns::MDNS_PORT)
         };
         if let Err(e) = mgr.send_to(c, &out, to) {
-            crate::mlog!(crate::log::LL_INFO, "{} mDNS answer to {}: {:?}", c.serial(), to, e);
+            crate::mlog!(
+                crate::log::LL_INFO;
+                c.serial(),
+                " mDNS answer to ",
+                crate::log::Disp(&to),
+                ": ",
+                crate::log::Dbg(&e)
+            );
         }
     }
 }

@@ -841,11 +841,16 @@ impl Mgr {
     /// [`Event::Close`] at the end of the poll). Logged at error level, "`<id> <message>`", as
     /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
     pub fn fail(&self, h: Handle, msg: &str) {
-        crate::mlog!(crate::log::LL_ERROR, "{} {}", h.serial(), msg);
+        crate::mlog!(crate::log::LL_ERROR; h.serial(), " ", msg);
         self.dispatch(h, Event::Error(msg));
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             c.closing = true;
         }
+    }
+
+    /// [`Mgr::fail`] with the message made of `parts` (built here, once for every caller).
+    fn fail_with(&self, h: Handle, parts: &[&dyn crate::log::Put]) {
+        self.fail(h, &crate::log::string(parts));
     }
 
     fn insert_conn(&self, conn: Conn) -> Result<Handle, Error> {
@@ -906,7 +911,7 @@ impl Mgr {
             Transport::Udp => sys::udp_bind(addr),
         }
         .map_err(|e| {
-            crate::mlog!(crate::log::LL_ERROR, "listen {}: {}", url, e);
+            crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
             io_err_to_code(&e)
         })?;
         let state = if ep.transport == Transport::Udp {
@@ -1091,7 +1096,7 @@ impl Mgr {
             }
             // The address is in mg_conn_info; formatting it here would link core::net's
             // IPv4/IPv6 Display code (~5 KiB) into every firmware image.
-            Err(e) => self.fail(h, &format!("connect failed: {e}")),
+            Err(e) => self.fail_with(h, &[&"connect failed: ", &e]),
         }
     }
 
@@ -1486,10 +1491,12 @@ impl Mgr {
             core.undelivered.0.take()
         };
         crate::mlog!(
-            crate::log::LL_DEBUG,
-            "wakeup for closed conn {} not delivered ({} bytes)",
+            crate::log::LL_DEBUG;
+            "wakeup for closed conn ",
             h.serial(),
-            data.len()
+            " not delivered (",
+            data.len(),
+            " bytes)"
         );
         let Some(mut f) = f else { return };
         {
@@ -1672,7 +1679,7 @@ impl Mgr {
         let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
         due.close_ready |= !failed.is_empty();
         for (h, e) in failed {
-            self.fail(h, &format!("cannot watch the socket: {e}"));
+            self.fail_with(h, &[&"cannot watch the socket: ", &e]);
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
         let mut ready = self.with(|core| core::mem::take(&mut core.ready));
@@ -1885,7 +1892,7 @@ impl Mgr {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    crate::mlog!(crate::log::LL_ERROR, "accept: {}", e);
+                    crate::mlog!(crate::log::LL_ERROR; "accept: ", e);
                     if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
                         l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
                     }
@@ -1918,9 +1925,10 @@ impl Mgr {
     /// Close `h` now to make room at the connection cap (one `Event::Close`, slot freed).
     fn evict(&self, h: Handle) {
         crate::mlog!(
-            crate::log::LL_INFO,
-            "conn {}: closed to make room at the connection cap",
-            h.serial()
+            crate::log::LL_INFO;
+            "conn ",
+            h.serial(),
+            ": closed to make room at the connection cap"
         );
         self.with(|core| core.stats.evicted += 1);
         self.close_now(h);
@@ -1934,9 +1942,9 @@ impl Mgr {
             match sock.take_error() {
                 Ok(None) => match sock.peer_addr() {
                     Some(_) => Ok(sock.local_addr()),
-                    None => Err("connection refused".to_string()),
+                    None => Err(None), // refused
                 },
-                Ok(Some(e)) | Err(e) => Err(e.to_string()),
+                Ok(Some(e)) | Err(e) => Err(Some(e)),
             }
         };
         match outcome {
@@ -1950,7 +1958,8 @@ impl Mgr {
                 });
                 self.dispatch(h, Event::Connect);
             }
-            Err(msg) => self.fail(h, &format!("connect failed: {msg}")),
+            Err(Some(e)) => self.fail_with(h, &[&"connect failed: ", &e]),
+            Err(None) => self.fail(h, "connect failed: connection refused"),
         }
     }
 
@@ -2063,7 +2072,7 @@ impl Mgr {
             self.deliver(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
-            self.fail(h, &e.to_string());
+            self.fail_with(h, &[&e]);
         }
     }
 
@@ -2091,7 +2100,7 @@ impl Mgr {
                 Err(e) if sys::would_block(&e) => return,
                 Err(e) => {
                     // ICMP errors on UDP are not fatal for a listener.
-                    crate::mlog!(crate::log::LL_DEBUG, "udp recv: {}", e);
+                    crate::mlog!(crate::log::LL_DEBUG; "udp recv: ", e);
                     return;
                 }
             }
@@ -2142,7 +2151,7 @@ impl Mgr {
                         }
                         Err(e) if sys::would_block(&e) => break,
                         Err(e) => {
-                            err = Some(e.to_string());
+                            err = Some(crate::log::string(&[&e]));
                             break;
                         }
                     }
@@ -2164,7 +2173,7 @@ impl Mgr {
                 match send_file_chunk(s, f, chunk, scratch) {
                     Ok(0) => {
                         // The file is shorter than promised: the response cannot be completed.
-                        err = Some("file shrank while sending".to_string());
+                        err = Some(String::from("file shrank while sending"));
                         break;
                     }
                     Ok(n) => {
@@ -2173,11 +2182,11 @@ impl Mgr {
                     }
                     Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
                     Err(FileSendError::Sock(e)) => {
-                        err = Some(e.to_string());
+                        err = Some(crate::log::string(&[&e]));
                         break;
                     }
                     Err(FileSendError::File) => {
-                        err = Some("reading the file failed".to_string());
+                        err = Some(String::from("reading the file failed"));
                         break;
                     }
                 }
@@ -2204,7 +2213,7 @@ impl Mgr {
             self.deliver(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
-            self.fail(h, &e.to_string());
+            self.fail(h, &e);
         }
     }
 

@@ -541,9 +541,9 @@ impl Mgr {
             self.mqtt_restore(h, buf, used);
             if let Some(code) = connack.filter(|&c| c != 0) {
                 crate::mlog!(
-                    crate::log::LL_ERROR,
-                    "{} MQTT connection refused, CONNACK code {}",
+                    crate::log::LL_ERROR;
                     h.serial(),
+                    " MQTT connection refused, CONNACK code ",
                     code
                 );
                 if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {

@@ -45,12 +45,14 @@ impl Handler for SntpLayer {
                 match req.on_reply(&d, now) {
                     Ok(t) => {
                         clock::set_wall_clock(t, now);
-                        crate::mlog!(crate::log::LL_DEBUG, "{} SNTP time {} ms", c.serial(), t);
+                        crate::mlog!(crate::log::LL_DEBUG; c.serial(), " SNTP time ", t, " ms");
                         self.req.set(None);
                         self.inner.handle(mgr, c, Event::SntpTime(t));
                         let _ = mgr.close(c);
                     }
-                    Err(e) => crate::mlog!(crate::log::LL_INFO, "{} SNTP reply refused: {:?}", c.serial(), e),
+                    Err(e) => {
+                        crate::mlog!(crate::log::LL_INFO; c.serial(), " SNTP reply refused: ", crate::log::Dbg(&e))
+                    }
                 }
             }
             Event::Poll(now) => {

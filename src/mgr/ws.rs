@@ -340,10 +340,11 @@ impl Mgr {
                 Ok(_) => self.with(|core| core.stats.wakeups_delivered += 1),
                 Err(e) => {
                     crate::mlog!(
-                        crate::log::LL_DEBUG,
-                        "WebSocket message for conn {} not delivered: {:?}",
+                        crate::log::LL_DEBUG;
+                        "WebSocket message for conn ",
                         h.serial(),
-                        e
+                        " not delivered: ",
+                        crate::log::Dbg(&e)
                     );
                     let copy = if i == last {
                         data.take().unwrap_or_default()
@@ -401,9 +402,10 @@ impl Mgr {
                                 None => ws.close_deadline = Some(now.saturating_add(or_never(l.ws_close_timeout_ms))),
                                 Some(d) if now >= d => {
                                     crate::mlog!(
-                                        crate::log::LL_DEBUG,
-                                        "conn {}: WebSocket closing handshake timed out",
-                                        h.serial()
+                                        crate::log::LL_DEBUG;
+                                        "conn ",
+                                        h.serial(),
+                                        ": WebSocket closing handshake timed out"
                                     );
                                     *closing = true;
                                 }
@@ -774,10 +776,12 @@ impl Mgr {
                 match outcome {
                     Err(e) => {
                         crate::mlog!(
-                            crate::log::LL_DEBUG,
-                            "conn {}: WebSocket protocol error {:?}, closing with {}",
+                            crate::log::LL_DEBUG;
+                            "conn ",
                             h.serial(),
-                            e.kind,
+                            ": WebSocket protocol error ",
+                            crate::log::Dbg(&e.kind),
+                            ", closing with ",
                             e.code
                         );
                         *draining = true;

@@ -70,6 +70,8 @@ pub struct Errno(pub i32);
 impl Errno {
     /// The backend does not implement the operation (the stub backend's only answer).
     pub const UNSUPPORTED: Errno = Errno(i32::MIN);
+    /// How [`Errno::UNSUPPORTED`] shows.
+    pub const UNSUPPORTED_TEXT: &'static str = "operation not supported by this platform backend";
 }
 
 impl fmt::Debug for Errno {
@@ -81,7 +83,7 @@ impl fmt::Debug for Errno {
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if *self == Errno::UNSUPPORTED {
-            return f.write_str("operation not supported by this platform backend");
+            return f.write_str(Errno::UNSUPPORTED_TEXT);
         }
         #[cfg(feature = "std")]
         {
