@@ -207,15 +207,7 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
     // (`log::Escaped`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
     // which was 1 KB of a static server's text for log lines alone.
     if crate::log::enabled(crate::log::LL_DEBUG) {
-        crate::log::emit(
-            crate::log::LL_DEBUG,
-            format_args!(
-                "serve: {} {} -> {}",
-                crate::log::Escaped(req.method),
-                crate::log::Escaped(req.uri),
-                r.status
-            ),
-        );
+        crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(req.method), " ", crate::log::Escaped(req.uri), " -> ", r.status);
     }
     match r.body {
         // A body larger than the send buffer has room for (a listing of a big directory)

@@ -729,14 +729,17 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
 /// The bytes of an error response the server sends on its own, then closes.
 pub fn error_response(e: &HttpError) -> Vec<u8> {
     let reason = crate::http::status_reason(e.status);
-    let body = alloc::format!("{} {}: {}\n", e.status, reason, e.reason);
-    alloc::format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        e.status,
-        reason,
-        body.len(),
-        body
-    )
+    let body = crate::log::string(&[&e.status, &" ", &reason, &": ", &e.reason, &"\n"]);
+    crate::log::string(&[
+        &"HTTP/1.1 ",
+        &e.status,
+        &" ",
+        &reason,
+        &"\r\nContent-Type: text/plain\r\nContent-Length: ",
+        &body.len(),
+        &"\r\nConnection: close\r\n\r\n",
+        &body.as_str(),
+    ])
     .into_bytes()
 }
 

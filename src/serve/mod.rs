@@ -507,13 +507,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return not_found(fs, opts);
     };
     let Some(root) = roots.root(fs, i) else {
-        crate::log::emit(
-            crate::log::LL_ERROR,
-            format_args!(
-                "serve: web root {} is not usable",
-                crate::log::Escaped(&roots.mounts[i].dir)
-            ),
-        );
+        crate::mlog!(crate::log::LL_ERROR; "serve: web root ", crate::log::Escaped(&roots.mounts[i].dir), " is not usable");
         return not_found(fs, opts);
     };
     let joined = path::join(root, rest);

@@ -283,10 +283,7 @@ pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]
     if under(&c, root) {
         Ok(if c == p { Cow::Borrowed(p) } else { Cow::Owned(c) })
     } else {
-        crate::log::emit(
-            crate::log::LL_DEBUG,
-            format_args!("serve: {} resolves outside the web root", crate::log::Escaped(p)),
-        );
+        crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(p), " resolves outside the web root");
         Err(Miss::NotFound)
     }
 }
