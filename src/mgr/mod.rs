@@ -589,7 +589,7 @@ pub(crate) struct ProtoHooks {
     /// When one of the protocol's connections next needs [`ProtoHooks::timeouts`]
     /// (`u64::MAX`: never): the poll waits no longer. One pass over the connections, so a
     /// program without the protocol pays nothing per connection.
-    pub(super) due: fn(&Table<Conn>) -> u64,
+    pub(super) due: fn(&Table<Conn>, &Limits) -> u64,
     /// The protocol's deadlines on every connection (keep-alive, handshake and closing
     /// timeouts), once per millisecond.
     pub(super) timeouts: fn(&Mgr, u64),
@@ -1748,10 +1748,10 @@ impl Mgr {
         // The WebSocket and MQTT deadlines, through their hooks: no such connection exists
         // before its protocol's hooks are installed.
         if let Some(k) = core.ws_hooks {
-            due.deadline = (k.due)(&core.conns);
+            due.deadline = (k.due)(&core.conns, &limits);
         }
         if let Some(k) = core.mqtt_hooks {
-            due.deadline = due.deadline.min((k.due)(&core.conns));
+            due.deadline = due.deadline.min((k.due)(&core.conns, &limits));
         }
         for (h, c) in core.conns.iter_mut() {
             if c.ready_to_close() {

@@ -103,7 +103,7 @@ impl fmt::Debug for MqttState {
 /// that never opens an MQTT connection does not link it (`--gc-sections` drops it: MQTT's
 /// calls add 23.8 KB of text to a TCP client in the footprint build, benches/README.md).
 const MQTT_HOOKS: ProtoHooks = ProtoHooks {
-    due: |conns| conns.iter().map(|(_, c)| due_at(c)).min().unwrap_or(u64::MAX),
+    due: |conns, _| conns.iter().map(|(_, c)| due_at(c)).min().unwrap_or(u64::MAX),
     timeouts: |m, now| m.mqtt_timeouts_impl(now),
     deliver: |m, msg| {
         if let Msg::MqttPub(h, packet) = msg {

@@ -47,7 +47,7 @@ extern crate alloc;
 /// no WebSocket code, so a program that never opens a WebSocket does not link the frame
 /// encoder, the keep-alive machine or permessage-deflate (`--gc-sections` drops them).
 const WS_HOOKS: ProtoHooks = ProtoHooks {
-    due: |conns| conns.iter().map(|(_, c)| ws_due(c)).min().unwrap_or(u64::MAX),
+    due: |conns, l| conns.iter().map(|(_, c)| ws_due(c, l)).min().unwrap_or(u64::MAX),
     timeouts: |m, now| m.ws_timeouts_impl(now),
     deliver: |m, msg| m.ws_deliver_impl(msg),
     accepted: None,
@@ -133,14 +133,19 @@ fn deflate_config() -> DeflateConfig {
 }
 
 /// When the WebSocket deadlines of `c` next need a look (`Mgr::ws_timeouts_impl`);
-/// `u64::MAX` for none. Used by the poll to bound its wait (`ProtoHooks::due`).
-fn ws_due(c: &Conn) -> u64 {
+/// `u64::MAX` for none. Used by the poll to bound its wait (`ProtoHooks::due`). A deadline
+/// that applies but is not set up yet (the keep-alive of a new WebSocket, the closing
+/// timeout once the closing handshake began, a client's handshake timeout) is set up by
+/// the next scan, so it is due now (0): else a poll that may wait for ever (`poll(-1)`)
+/// with a silent peer would never start it.
+fn ws_due(c: &Conn, l: &super::Limits) -> u64 {
+    if c.closing {
+        return u64::MAX; // the scan leaves it alone; it closes at the end of this poll
+    }
     match &c.proto {
-        Proto::Ws(ws) => {
-            let ka = ws.keepalive.as_ref().map_or(u64::MAX, KeepAlive::poll_at);
-            ka.min(ws.close_deadline.unwrap_or(u64::MAX))
-        }
-        Proto::WsClient(wc) if wc.deadline != 0 => wc.deadline,
+        Proto::Ws(ws) if c.draining || ws.conn.state() != WsPhase::Open => ws.close_deadline.unwrap_or(0),
+        Proto::Ws(ws) if l.ws_ping_interval_ms > 0 => ws.keepalive.as_ref().map_or(0, KeepAlive::poll_at),
+        Proto::WsClient(wc) if l.ws_handshake_timeout_ms > 0 => wc.deadline,
         _ => u64::MAX,
     }
 }
