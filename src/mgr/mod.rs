@@ -545,9 +545,15 @@ pub struct Core {
     /// not go back. [`Mgr::prepare_poll`] relies on it too (HTTP deadlines that cannot
     /// shorten the wait are not computed).
     pub(super) http_quiet_until: u64,
-    /// A connection of this manager has looked up a host name (`State::Resolving`): until
-    /// then the lookup-deadline scan would find nothing and is skipped.
-    resolving_seen: bool,
+    /// [`Mgr::lookup_timeouts`], installed when a connection of this manager first looks up
+    /// a host name (`State::Resolving`): until then the lookup-deadline scan would find
+    /// nothing and is skipped, and a program that never connects by name does not link it.
+    lookup_timeouts: Option<fn(&Mgr, u64)>,
+    /// [`Mgr::finish_connect`], installed by the first client connection
+    /// ([`Mgr::open_client`], before any connection is `State::Connecting`): the end of a TCP
+    /// connect (`SO_ERROR`, the addresses, `Event::Connect` or the "connect failed" error) is
+    /// not linked into a program that only listens.
+    on_connected: Option<fn(&Mgr, Handle)>,
     /// A TLS session was attached on this manager: until then the per-poll TLS passes
     /// (plaintext drain, handshake deadlines) would find nothing and are skipped.
     #[cfg(feature = "tls")]
@@ -771,7 +777,8 @@ impl Mgr {
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
                 http_quiet_until: 0,
-                resolving_seen: false,
+                lookup_timeouts: None,
+                on_connected: None,
                 #[cfg(feature = "tls")]
                 tls_seen: false,
                 poller,
@@ -1049,9 +1056,10 @@ impl Mgr {
                 |m, h, now| m.http_client_step(h, now),
             )));
         }
+        self.with(|core| core.on_connected = Some(|m, h| m.finish_connect(h)));
         let h = self.insert_conn(conn)?;
         if literal.is_none() {
-            self.with(|core| core.resolving_seen = true);
+            self.with(|core| core.lookup_timeouts = Some(|m, now| m.lookup_timeouts(now)));
         }
         self.dispatch(h, Event::Open);
         match literal {
@@ -1828,7 +1836,13 @@ impl Mgr {
         };
         match (state, transport) {
             (State::Listening, _) => self.accept_all(h, now),
-            (State::Connecting, _) => self.finish_connect(h),
+            (State::Connecting, _) => {
+                // Installed by `open_client`, the only maker of connecting connections.
+                let f = self.core.borrow().on_connected;
+                if let Some(f) = f {
+                    f(self, h);
+                }
+            }
             (State::Open, Transport::Udp) => self.read_udp(h),
             (State::Open, Transport::Tcp) => {
                 if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
@@ -2303,13 +2317,9 @@ impl Mgr {
             }
             core.deadlines_checked_at = now;
         }
-        if self.core.borrow().resolving_seen {
-            let expired = self
-                .handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
-            for &h in expired.iter() {
-                self.fail(h, "host name lookup timed out");
-            }
-            self.recycle(expired);
+        let lookups = self.core.borrow().lookup_timeouts;
+        if let Some(f) = lookups {
+            f(self, now);
         }
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
@@ -2346,6 +2356,17 @@ impl Mgr {
         for (h, data) in m.into_undelivered() {
             self.report_undelivered(h, data);
         }
+    }
+
+    /// Fail the connections whose host name lookup took longer than `dns_timeout_ms`
+    /// (`Core::lookup_timeouts`).
+    fn lookup_timeouts(&self, now: u64) {
+        let expired =
+            self.handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
+        for &h in expired.iter() {
+            self.fail(h, "host name lookup timed out");
+        }
+        self.recycle(expired);
     }
 
     /// `Event::Poll` to every connection that was open when this began and is still open
