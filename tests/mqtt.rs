@@ -603,9 +603,13 @@ fn keepalive_pings_then_fails_a_silent_broker() {
     };
     m.mqtt_connect(&format!("mqtt://127.0.0.1:{port}"), &opts, recorder(&log))
         .unwrap();
-    poll_until(&m, 10, "close after the keep-alive timeout", || {
-        count(&log, |e| *e == Ev::Close) == 1
-    });
+    // Polls that may wait 20 s: the keep-alive deadlines themselves must cut the wait short
+    // (the broker is silent after CONNACK), as with poll(-1) in firmware.
+    let end = Instant::now() + Duration::from_secs(30);
+    while count(&log, |e| *e == Ev::Close) == 0 {
+        assert!(Instant::now() < end, "timed out waiting for the close");
+        m.poll(20_000).unwrap();
+    }
     let (ping, after, closed) = broker.join().unwrap();
     assert_eq!(ping, [0xc0, 0x00], "PINGREQ");
     assert!(
@@ -619,6 +623,57 @@ fn keepalive_pings_then_fails_a_silent_broker() {
         matches!(&l[2].1, Ev::Error(t) if t.contains("keep-alive timed out")),
         "{l:?}"
     );
+}
+
+/// A PUBLISH queued by another thread (`Sender::mqtt_pub`) for a connection that does not
+/// speak MQTT is handed to the undelivered callback at the next poll, with no event: on a
+/// manager where MQTT was never started, and on one where it was (an MQTT listener).
+#[test]
+fn publishing_to_a_connection_without_mqtt_is_reported_undelivered() {
+    for with_mqtt in [false, true] {
+        let m = Mgr::new().unwrap();
+        if with_mqtt {
+            m.mqtt_listen("mqtt://127.0.0.1:0", |_: &Mgr, _: Handle, _: Event<'_>| {})
+                .unwrap();
+        }
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let ev2 = events.clone();
+        let udp = m
+            .listen("udp://127.0.0.1:0", move |_: &Mgr, _: Handle, ev: Event<'_>| {
+                if !matches!(ev, Event::Poll(_)) {
+                    ev2.borrow_mut().push(format!("{ev:?}"));
+                }
+            })
+            .unwrap();
+        let lost = Rc::new(RefCell::new(Vec::new()));
+        let lost2 = lost.clone();
+        m.set_undelivered(Some(Box::new(move |_m: &Mgr, h: Handle, data: Vec<u8>| {
+            lost2.borrow_mut().push((h, data))
+        })));
+        let before = events.borrow().len();
+        let tx = m.sender();
+        std::thread::spawn(move || tx.mqtt_pub(udp, b"t", b"payload", 0, false))
+            .join()
+            .unwrap()
+            .unwrap();
+        m.poll(1000).unwrap();
+        let lost = lost.borrow();
+        assert_eq!(lost.len(), 1, "with_mqtt {with_mqtt}: reported undelivered");
+        assert_eq!(lost[0].0, udp);
+        let p = mq::Packet::decode(&lost[0].1, 4).unwrap();
+        assert!(
+            matches!(
+                p,
+                mq::Packet::Publish(mq::packet::Publish {
+                    topic: b"t",
+                    payload: b"payload",
+                    ..
+                })
+            ),
+            "{p:?}"
+        );
+        assert_eq!(events.borrow().len(), before, "no event: {:?}", events.borrow());
+    }
 }
 
 /// The broker drops the connection before acknowledging two QoS 1 messages and a QoS 2

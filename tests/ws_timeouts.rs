@@ -18,11 +18,17 @@ type Log = Rc<RefCell<Vec<String>>>;
 
 const BOUND: Duration = Duration::from_secs(10);
 
-fn poll_until(mgr: &Mgr, what: &str, mut done: impl FnMut() -> bool) {
+fn poll_until(mgr: &Mgr, what: &str, done: impl FnMut() -> bool) {
+    poll_with(mgr, 5, what, done)
+}
+
+/// `poll_until` with polls of up to `ms`: with 20 s, the manager's own deadlines must cut
+/// each wait short (a peer that says nothing wakes no poll), as with `poll(-1)` in firmware.
+fn poll_with(mgr: &Mgr, ms: i32, what: &str, mut done: impl FnMut() -> bool) {
     let t = Instant::now();
     while !done() {
         assert!(t.elapsed() < BOUND, "timed out waiting for {what}");
-        mgr.poll(5).unwrap();
+        mgr.poll(ms).unwrap();
     }
 }
 
@@ -162,6 +168,38 @@ fn keepalive_pings_and_drops_a_peer_that_stops_answering() {
     assert_eq!(mgr.stats().1, 1, "only the listener is left");
 }
 
+/// The keep-alive deadline cuts a long poll short: with a silent peer and polls that may
+/// wait 20 s (as firmware polls with -1), the ping still goes out after about one interval.
+#[test]
+fn keepalive_ping_wakes_a_long_poll() {
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let port = server(&mgr, &log, |l| {
+        l.ws_ping_interval_ms = 200;
+        l.ws_pong_timeout_ms = 10_000;
+    });
+    let (tx, rx) = mpsc::channel();
+    let peer = thread::spawn(move || {
+        let mut s = raw_client(port);
+        tx.send(Instant::now()).unwrap();
+        let (op, _) = read_frame(&mut s).unwrap();
+        tx.send(Instant::now()).unwrap();
+        op // the socket closes here
+    });
+    poll_until(&mgr, "the WebSocket open", || log.borrow().iter().any(|e| e == "open"));
+    let opened = rx.recv_timeout(BOUND).unwrap();
+    let mut pinged = None;
+    poll_with(&mgr, 20_000, "the ping", || {
+        pinged = pinged.or(rx.try_recv().ok());
+        pinged.is_some()
+    });
+    let pinged = pinged.unwrap();
+    assert_eq!(peer.join().unwrap(), 9, "a ping");
+    let after = pinged.duration_since(opened);
+    assert!(after < Duration::from_secs(5), "ping after {after:?}");
+    poll_until(&mgr, "close", || log.borrow().iter().any(|e| e == "close"));
+}
+
 /// Without keep-alive (the default), a silent peer is left alone: no ping, no close.
 #[test]
 fn no_pings_by_default() {
@@ -195,22 +233,28 @@ fn no_pings_by_default() {
 /// `Event::Close` and no error.
 #[test]
 fn close_handshake_times_out_when_the_peer_never_answers() {
-    let mgr = Mgr::new().unwrap();
-    let log: Log = Rc::default();
-    let port = server(&mgr, &log, |l| l.ws_close_timeout_ms = 100);
-    let peer = thread::spawn(move || {
-        let mut s = raw_client(port);
-        s.write_all(&frame(WEBSOCKET_OP_TEXT, b"close me")).unwrap();
-        let (op, p) = read_frame(&mut s).unwrap();
-        assert_eq!((op, p), (8, vec![0x03, 0xe8]), "the server's close");
-        // No answer: wait for the server to give up.
-        until_eof(&mut s)
-    });
-    poll_until(&mgr, "close", || log.borrow().iter().any(|e| e == "close"));
-    assert_eq!(peer.join().unwrap(), Vec::<u8>::new(), "nothing after the close");
-    let log = log.borrow();
-    assert_eq!(*log, vec!["open", "msg close me", "close"], "no error, one close");
-    assert_eq!(mgr.stats().1, 1);
+    for ms in [5, 20_000] {
+        let mgr = Mgr::new().unwrap();
+        let log: Log = Rc::default();
+        let port = server(&mgr, &log, |l| l.ws_close_timeout_ms = 100);
+        let peer = thread::spawn(move || {
+            let mut s = raw_client(port);
+            s.write_all(&frame(WEBSOCKET_OP_TEXT, b"close me")).unwrap();
+            let (op, p) = read_frame(&mut s).unwrap();
+            assert_eq!((op, p), (8, vec![0x03, 0xe8]), "the server's close");
+            // No answer: wait for the server to give up.
+            until_eof(&mut s)
+        });
+        poll_with(&mgr, ms, "close", || log.borrow().iter().any(|e| e == "close"));
+        assert_eq!(peer.join().unwrap(), Vec::<u8>::new(), "nothing after the close");
+        let log = log.borrow();
+        assert_eq!(
+            *log,
+            vec!["open", "msg close me", "close"],
+            "polls of {ms} ms: no error, one close"
+        );
+        assert_eq!(mgr.stats().1, 1);
+    }
 }
 
 /// A client waiting for `101` from a server that accepts and then says nothing fails after
@@ -231,6 +275,7 @@ fn client_gives_up_on_a_server_that_never_answers_the_upgrade() {
         let _ = rx.recv_timeout(BOUND);
         req
     });
+    // Polls that may wait 20 s: the handshake deadline must cut them short.
     let mgr = Mgr::new().unwrap();
     let mut l = mgr.limits();
     l.ws_handshake_timeout_ms = 150;
@@ -249,7 +294,7 @@ fn client_gives_up_on_a_server_that_never_answers_the_upgrade() {
         b"",
     )
     .unwrap();
-    poll_until(&mgr, "close", || log.borrow().iter().any(|e| e == "close"));
+    poll_with(&mgr, 20_000, "close", || log.borrow().iter().any(|e| e == "close"));
     tx.send(()).unwrap();
     let req = peer.join().unwrap();
     assert!(req.starts_with(b"GET / HTTP/1.1\r\n"), "the upgrade request was sent");

@@ -247,7 +247,7 @@ impl CHandler {
 /// start those protocols ([`install_proto_events`]: `mg_ws_upgrade`, `mg_ws_connect`,
 /// `mg_mqtt_connect`, `mg_mqtt_listen`, `mg_sntp_connect`, `mg_mdns_listen`,
 /// `mg_modbus_listen`), before any of their events can exist. A program that calls none of
-/// them links none of that code (as `mgr::ws::WsHooks` for the core's side): http-hello
+/// them links none of that code (as `mgr::ProtoHooks` for the core's side): http-hello
 /// and tcp-echo of the footprint build -1.5 KB. Set once per process, never unset.
 static PROTO_EVENTS: spin::Once<ProtoEventFn> = spin::Once::new();
 

@@ -39,10 +39,11 @@ pub const DEFAULT_DNS6: &str = "udp://[2001:4860:4860::8888]:53";
 /// A manager's resolver settings and lookups in flight.
 #[derive(Debug)]
 pub struct DnsConf {
-    /// IPv4 server (`udp://IP:53`; the host must be an address).
-    pub dns4: String,
-    /// IPv6 server.
-    pub dns6: String,
+    /// IPv4 server (`udp://IP:53`; the host must be an address). `None`: [`DEFAULT_DNS4`]
+    /// (kept as a constant, so that a manager that never resolves allocates nothing for it).
+    pub dns4: Option<String>,
+    /// IPv6 server. `None`: [`DEFAULT_DNS6`].
+    pub dns6: Option<String>,
     /// Ask `dns6` for AAAA records instead of `dns4` for A records.
     pub use_dns6: bool,
     /// [`Mgr::connect`] resolves with this resolver rather than the system's.
@@ -51,11 +52,22 @@ pub struct DnsConf {
     pending: Vec<(Handle, Handle)>,
 }
 
+impl DnsConf {
+    /// The server to ask and the record type to ask it for.
+    fn server(&self) -> (&str, u16) {
+        if self.use_dns6 {
+            (self.dns6.as_deref().unwrap_or(DEFAULT_DNS6), dns::TYPE_AAAA)
+        } else {
+            (self.dns4.as_deref().unwrap_or(DEFAULT_DNS4), dns::TYPE_A)
+        }
+    }
+}
+
 impl Default for DnsConf {
     fn default() -> Self {
         DnsConf {
-            dns4: DEFAULT_DNS4.to_string(),
-            dns6: DEFAULT_DNS6.to_string(),
+            dns4: None,
+            dns6: None,
             use_dns6: false,
             use_udp: !cfg!(feature = "std"),
             pending: Vec::new(),
@@ -170,10 +182,10 @@ impl Mgr {
         }
         let mut d = self.dns.borrow_mut();
         if let Some(u) = dns4 {
-            d.dns4 = u.to_string();
+            d.dns4 = Some(u.to_string());
         }
         if let Some(u) = dns6 {
-            d.dns6 = u.to_string();
+            d.dns6 = Some(u.to_string());
         }
         d.use_dns6 = use_dns6;
         d.use_udp = true;
@@ -207,11 +219,8 @@ impl Mgr {
         }
         let (server, qtype) = {
             let d = self.dns.borrow();
-            if d.use_dns6 {
-                (d.dns6.clone(), dns::TYPE_AAAA)
-            } else {
-                (d.dns4.clone(), dns::TYPE_A)
-            }
+            let (server, qtype) = d.server();
+            (server.to_string(), qtype)
         };
         let mut id = [0u8; 2];
         clock::random(&mut id);
@@ -280,5 +289,24 @@ impl Mgr {
         for u in udps {
             let _ = self.close(u);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mongoose's servers until `set_dns` names others; `None` keeps the current one.
+    #[test]
+    fn default_servers_until_set() {
+        let m = Mgr::new().unwrap();
+        assert_eq!(m.dns.borrow().server(), (DEFAULT_DNS4, dns::TYPE_A));
+        m.set_dns(None, None, true).unwrap();
+        assert_eq!(m.dns.borrow().server(), (DEFAULT_DNS6, dns::TYPE_AAAA));
+        m.set_dns(Some("udp://127.0.0.1:5300"), Some("udp://[::1]:5300"), false)
+            .unwrap();
+        assert_eq!(m.dns.borrow().server(), ("udp://127.0.0.1:5300", dns::TYPE_A));
+        m.set_dns(None, None, true).unwrap();
+        assert_eq!(m.dns.borrow().server(), ("udp://[::1]:5300", dns::TYPE_AAAA));
     }
 }

@@ -83,8 +83,7 @@ impl Mgr {
                     Some(Proto::HttpClient(hc)) => Some(hc.step),
                     Some(Proto::Ws(ws)) => Some(ws.step),
                     Some(Proto::WsClient(wc)) => Some(wc.step),
-                    // Its codec and session through the pointers `mqtt_connect` installed.
-                    Some(Proto::Mqtt(_)) => Some(Mgr::mqtt_step as super::http::StepFn),
+                    Some(Proto::Mqtt(m)) => Some(m.step),
                     _ => continue,
                 };
                 // An HTTP server connection exists only once `HTTP_HOOKS` are installed.

@@ -545,9 +545,15 @@ pub struct Core {
     /// not go back. [`Mgr::prepare_poll`] relies on it too (HTTP deadlines that cannot
     /// shorten the wait are not computed).
     pub(super) http_quiet_until: u64,
-    /// A connection of this manager has looked up a host name (`State::Resolving`): until
-    /// then the lookup-deadline scan would find nothing and is skipped.
-    resolving_seen: bool,
+    /// [`Mgr::lookup_timeouts`], installed when a connection of this manager first looks up
+    /// a host name (`State::Resolving`): until then the lookup-deadline scan would find
+    /// nothing and is skipped, and a program that never connects by name does not link it.
+    lookup_timeouts: Option<fn(&Mgr, u64)>,
+    /// [`Mgr::finish_connect`], installed by the first client connection
+    /// ([`Mgr::open_client`], before any connection is `State::Connecting`): the end of a TCP
+    /// connect (`SO_ERROR`, the addresses, `Event::Connect` or the "connect failed" error) is
+    /// not linked into a program that only listens.
+    on_connected: Option<fn(&Mgr, Handle)>,
     /// A TLS session was attached on this manager: until then the per-poll TLS passes
     /// (plaintext drain, handshake deadlines) would find nothing and are skipped.
     #[cfg(feature = "tls")]
@@ -561,8 +567,10 @@ pub struct Core {
     reply_headers: http::ReplyHeadersMemo,
     /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
     pub mqtt_id: u16,
-    /// Installed by the first WebSocket on this manager (see [`ws::WsHooks`]).
-    ws_hooks: Option<ws::WsHooks>,
+    /// Installed by the first WebSocket on this manager (see [`ProtoHooks`]).
+    ws_hooks: Option<ProtoHooks>,
+    /// Installed by the first MQTT client or listener on this manager (see [`ProtoHooks`]).
+    mqtt_hooks: Option<ProtoHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
     /// [`Mgr::on_resolved`], installed by the first name lookup on a helper thread: the loop
@@ -572,6 +580,31 @@ pub struct Core {
 
 /// What the loop calls with a `Msg::Resolved` (see `Core::on_resolved`).
 type ResolvedFn = fn(&Mgr, Handle, Result<Vec<SocketAddr>, ()>);
+
+/// The loop's work for a protocol that only a call of its own starts (WebSocket:
+/// [`Mgr::ws_upgrade`], [`Mgr::ws_connect`]; MQTT: [`Mgr::mqtt_connect`],
+/// [`Mgr::mqtt_listen`]), beside its receive step, which its connection state carries
+/// ([`http::StepFn`]): those calls install these functions on their manager
+/// (`Core::ws_hooks`, `Core::mqtt_hooks`) before any connection of theirs exists, and the
+/// loop calls only what is installed. So the poll loop, the accept path and the wakeup
+/// queue name none of the protocol's code, and a program that never starts it (a plain
+/// HTTP server) does not link its deadlines, its queued sends or its state's constructor
+/// (`--gc-sections` drops them). HTTP stays direct: its hooks are [`httpconn::HttpHooks`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProtoHooks {
+    /// When one of the protocol's connections next needs [`ProtoHooks::timeouts`]
+    /// (`u64::MAX`: never): the poll waits no longer. One pass over the connections, so a
+    /// program without the protocol pays nothing per connection.
+    pub(super) due: fn(&Table<Conn>, &Limits) -> u64,
+    /// The protocol's deadlines on every connection (keep-alive, handshake and closing
+    /// timeouts), once per millisecond.
+    pub(super) timeouts: fn(&Mgr, u64),
+    /// A message another thread queued for this protocol's connections (`Msg::WsTo`,
+    /// `Msg::WsAll`, `Msg::MqttPub`): send it, or report it undelivered.
+    pub(super) deliver: fn(&Mgr, Msg),
+    /// The state of a connection accepted by a listener of [`ProtoKind`] `Mqtt`.
+    pub(super) accepted: Option<fn() -> Proto>,
+}
 
 impl Core {
     /// Ask for `h`'s protocol machine to run at the next step (no-op for raw connections).
@@ -744,7 +777,8 @@ impl Mgr {
                 dirty: Vec::new(),
                 deadlines_checked_at: u64::MAX,
                 http_quiet_until: 0,
-                resolving_seen: false,
+                lookup_timeouts: None,
+                on_connected: None,
                 #[cfg(feature = "tls")]
                 tls_seen: false,
                 poller,
@@ -753,6 +787,7 @@ impl Mgr {
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
                 ws_hooks: None,
+                mqtt_hooks: None,
                 http_hooks: None,
                 on_resolved: None,
             })),
@@ -1026,9 +1061,10 @@ impl Mgr {
                 |m, h, now| m.http_client_step(h, now),
             )));
         }
+        self.with(|core| core.on_connected = Some(|m, h| m.finish_connect(h)));
         let h = self.insert_conn(conn)?;
         if literal.is_none() {
-            self.with(|core| core.resolving_seen = true);
+            self.with(|core| core.lookup_timeouts = Some(|m, now| m.lookup_timeouts(now)));
         }
         self.dispatch(h, Event::Open);
         match literal {
@@ -1718,14 +1754,20 @@ impl Mgr {
         // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
         // this wait, the HTTP deadlines cannot shorten it and are not looked at.
         let http_far = timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64);
-        // No WebSocket connection exists before its hooks are installed.
-        let ws_on = core.ws_hooks.is_some();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
         let limits = core.limits;
         let max_recv = limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
+        // The WebSocket and MQTT deadlines, through their hooks: no such connection exists
+        // before its protocol's hooks are installed.
+        if let Some(k) = core.ws_hooks {
+            due.deadline = (k.due)(&core.conns, &limits);
+        }
+        if let Some(k) = core.mqtt_hooks {
+            due.deadline = due.deadline.min((k.due)(&core.conns, &limits));
+        }
         for (h, c) in core.conns.iter_mut() {
             if c.ready_to_close() {
                 due.close_ready = true;
@@ -1733,20 +1775,8 @@ impl Mgr {
             let wake_at = match c.state {
                 State::Resolving { deadline } => deadline,
                 // HTTP timeouts fire once the clock passes their deadline.
-                _ => {
-                    let ws = if ws_on { ws::ws_due(c) } else { u64::MAX };
-                    if http_far {
-                        ws
-                    } else {
-                        httpconn::http_due(c, &limits)
-                            .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
-                            .min(ws)
-                    }
-                }
-            };
-            let wake_at = match c.proto {
-                Proto::Mqtt(_) => wake_at.min(mqtt::due_at(c)),
-                _ => wake_at,
+                _ if http_far => u64::MAX,
+                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -1813,7 +1843,13 @@ impl Mgr {
         };
         match (state, transport) {
             (State::Listening, _) => self.accept_all(h, now),
-            (State::Connecting, _) => self.finish_connect(h),
+            (State::Connecting, _) => {
+                // Installed by `open_client`, the only maker of connecting connections.
+                let f = self.core.borrow().on_connected;
+                if let Some(f) = f {
+                    f(self, h);
+                }
+            }
             (State::Open, Transport::Udp) => self.read_udp(h),
             (State::Open, Transport::Tcp) => {
                 if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
@@ -1873,7 +1909,11 @@ impl Mgr {
                             conn.proto = (k.accepted)(self.limits().http(), now);
                         }
                     } else if kind == ProtoKind::Mqtt {
-                        conn.proto = mqtt::accepted_proto();
+                        // Installed by the `mqtt_listen` that made `kind` Mqtt.
+                        let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
+                        if let Some(f) = accepted {
+                            conn.proto = f();
+                        }
                     }
                     conn.is_accepted = true;
                     conn.tls = tls;
@@ -2270,8 +2310,7 @@ impl Mgr {
                         f(self, h, r);
                     }
                 }
-                m @ (Msg::WsTo(..) | Msg::WsAll(..)) => self.ws_deliver(m),
-                Msg::MqttPub(h, data) => self.mqtt_deliver(h, data),
+                m @ (Msg::WsTo(..) | Msg::WsAll(..) | Msg::MqttPub(..)) => self.proto_deliver(m),
             }
         }
     }
@@ -2287,19 +2326,56 @@ impl Mgr {
             }
             core.deadlines_checked_at = now;
         }
-        if self.core.borrow().resolving_seen {
-            let expired = self
-                .handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
-            for &h in expired.iter() {
-                self.fail(h, "host name lookup timed out");
-            }
-            self.recycle(expired);
+        let lookups = self.core.borrow().lookup_timeouts;
+        if let Some(f) = lookups {
+            f(self, now);
         }
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
         self.http_timeouts(now);
-        self.ws_timeouts(now);
-        self.mqtt_timeouts(now);
+        // WebSocket, then MQTT: only where they were started (see `ProtoHooks`).
+        let (ws, mqtt) = self.with(|core| (core.ws_hooks, core.mqtt_hooks));
+        if let Some(k) = ws {
+            (k.timeouts)(self, now);
+        }
+        if let Some(k) = mqtt {
+            (k.timeouts)(self, now);
+        }
+    }
+
+    /// A WebSocket or MQTT message another thread queued, to its protocol's hooks. Without
+    /// them no connection of that protocol was ever opened here, so none of the recipients
+    /// is one: each (connection, payload) goes to the undelivered callback.
+    fn proto_deliver(&self, m: Msg) {
+        let hooks = self.with(|core| match m {
+            Msg::MqttPub(..) => core.mqtt_hooks,
+            _ => core.ws_hooks,
+        });
+        match hooks {
+            Some(k) => (k.deliver)(self, m),
+            None => self.report_msg_undelivered(m),
+        }
+    }
+
+    /// Hand every (connection, payload) of `m` to the undelivered callback (see
+    /// [`Msg::into_undelivered`]). One copy of the loop, for the wakeup queue at shutdown and
+    /// [`Mgr::proto_deliver`].
+    #[inline(never)]
+    fn report_msg_undelivered(&self, m: Msg) {
+        for (h, data) in m.into_undelivered() {
+            self.report_undelivered(h, data);
+        }
+    }
+
+    /// Fail the connections whose host name lookup took longer than `dns_timeout_ms`
+    /// (`Core::lookup_timeouts`).
+    fn lookup_timeouts(&self, now: u64) {
+        let expired =
+            self.handles_where(|c| matches!(c.state, State::Resolving { deadline } if deadline <= now) && !c.closing);
+        for &h in expired.iter() {
+            self.fail(h, "host name lookup timed out");
+        }
+        self.recycle(expired);
     }
 
     /// `Event::Poll` to every connection that was open when this began and is still open
@@ -2357,8 +2433,8 @@ impl Mgr {
             }
             self.recycle(handles);
         }
-        for (h, data) in self.shared.close().into_iter().flat_map(Msg::into_undelivered) {
-            self.report_undelivered(h, data);
+        for m in self.shared.close() {
+            self.report_msg_undelivered(m);
         }
         let timers: Vec<_> = self.with(|core| {
             let handles = core.timers.table.handles();

@@ -26,8 +26,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::http::{Proto, ProtoKind};
-use super::wakeup::Sender;
-use super::{writable, Conn, Event, Handler, Mgr};
+use super::wakeup::{Msg, Sender};
+use super::{writable, Conn, Event, Handler, Mgr, ProtoHooks};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::mqtt::packet::{Connect, Publish, Will};
@@ -69,6 +69,8 @@ pub struct MqttOpts<'a> {
 
 /// Per-connection MQTT state.
 pub struct MqttState {
+    /// `Mgr::mqtt_step_impl` (see [`super::http::StepFn`]).
+    pub step: super::http::StepFn,
     pub dirty: bool,
     pub session: Session,
     /// Client: retransmit the session's unacknowledged messages after a CONNACK.
@@ -78,6 +80,7 @@ pub struct MqttState {
 impl MqttState {
     fn new(version: u8) -> MqttState {
         MqttState {
+            step: |m, h, now| m.mqtt_step_impl(h, now),
             dirty: false,
             session: Session::new(version),
             resume: false,
@@ -93,39 +96,33 @@ impl fmt::Debug for MqttState {
     }
 }
 
-/// The packet-handling half of the glue, reached through function pointers that only
-/// [`Mgr::mqtt_connect_with`] and [`Mgr::mqtt_listen_with`] install: the manager's hooks
-/// (`mqtt_step`, `mqtt_deliver`, `mqtt_timeouts`) name no codec or session code, so a program that never
-/// opens an MQTT connection does not link it (`--gc-sections` drops it: MQTT's calls add
-/// 23.8 KB of text to a TCP client in the footprint build, benches/README.md).
-#[derive(Clone, Copy)]
-struct Ops {
-    step: fn(&Mgr, Handle, u64),
-    deliver: fn(&Mgr, Handle, Vec<u8>),
-    timeouts: fn(&Mgr, u64),
-}
+/// The packet-handling half of the glue, reached through the functions that only
+/// [`Mgr::mqtt_connect_with`] and [`Mgr::mqtt_listen_with`] install on their manager (see
+/// [`ProtoHooks`]; received packets go through the step each [`MqttState`] carries): the poll
+/// loop, the accept path and the wakeup queue name no codec or session code, so a program
+/// that never opens an MQTT connection does not link it (`--gc-sections` drops it: MQTT's
+/// calls add 23.8 KB of text to a TCP client in the footprint build, benches/README.md).
+const MQTT_HOOKS: ProtoHooks = ProtoHooks {
+    due: |conns, _| conns.iter().map(|(_, c)| due_at(c)).min().unwrap_or(u64::MAX),
+    timeouts: |m, now| m.mqtt_timeouts_impl(now),
+    deliver: |m, msg| {
+        if let Msg::MqttPub(h, packet) = msg {
+            m.mqtt_deliver_impl(h, packet);
+        }
+    },
+    // The version is taken from CONNECT.
+    accepted: Some(|| Proto::Mqtt(Box::new(MqttState::new(4)))),
+};
 
-static OPS: spin::Mutex<Option<Ops>> = spin::Mutex::new(None);
-
-fn install_ops() {
-    *OPS.lock() = Some(Ops {
-        step: |m, h, now| m.mqtt_step_impl(h, now),
-        deliver: |m, h, packet| m.mqtt_deliver_impl(h, packet),
-        timeouts: |m, now| m.mqtt_timeouts_impl(now),
-    });
-}
-
-fn ops() -> Option<Ops> {
-    *OPS.lock()
-}
-
-/// The new protocol state of a connection accepted by an MQTT listener.
-pub(super) fn accepted_proto() -> Proto {
-    Proto::Mqtt(Box::new(MqttState::new(4)))
+impl Mgr {
+    /// MQTT's hooks on this manager, before its first MQTT connection exists.
+    fn install_mqtt(&self) {
+        self.core.borrow_mut().mqtt_hooks = Some(MQTT_HOOKS);
+    }
 }
 
 /// When the keep-alive schedule of `c` next needs a look (`u64::MAX`: never).
-pub(super) fn due_at(c: &Conn) -> u64 {
+fn due_at(c: &Conn) -> u64 {
     match &c.proto {
         Proto::Mqtt(m) if !c.closing => m.session.next_due().saturating_add(1),
         _ => u64::MAX,
@@ -165,7 +162,7 @@ impl Mgr {
 
     /// [`Mgr::mqtt_connect`] with a shared handler.
     pub fn mqtt_connect_with(&self, url: &str, opts: &MqttOpts<'_>, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
-        install_ops();
+        self.install_mqtt();
         let h = self.open_client(url, handler, ProtoKind::Raw)?;
         if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
             if !c.closing {
@@ -222,7 +219,7 @@ impl Mgr {
 
     /// [`Mgr::mqtt_listen`] with a shared handler.
     pub fn mqtt_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
-        install_ops();
+        self.install_mqtt();
         self.open_listener(url, handler, ProtoKind::Mqtt)
     }
 
@@ -446,15 +443,8 @@ impl Mgr {
         self.mqtt_with(h, out.len(), |_, o, _| o.extend_from_slice(&out))
     }
 
-    /// Frame, answer and deliver what `h` received (through [`Ops`]).
-    pub(super) fn mqtt_step(&self, h: Handle, now: u64) {
-        match ops() {
-            Some(o) => (o.step)(self, h, now),
-            None => self.fail(h, "MQTT is not set up on this manager"),
-        }
-    }
-
-    /// Frame, answer and deliver what `h` received, one packet at a time.
+    /// Frame, answer and deliver what `h` received, one packet at a time (the step of
+    /// [`MqttState`]).
     fn mqtt_step_impl(&self, h: Handle, now: u64) {
         loop {
             // Take the receive buffer out (parsing and the handler then need no borrow).
@@ -565,13 +555,6 @@ impl Mgr {
     }
 
     /// Keep-alive: ping idle brokers, fail silent peers.
-    pub(super) fn mqtt_timeouts(&self, now: u64) {
-        // No MQTT connection can exist before the first `mqtt_connect`/`mqtt_listen`.
-        if let Some(o) = ops() {
-            (o.timeouts)(self, now);
-        }
-    }
-
     fn mqtt_timeouts_impl(&self, now: u64) {
         let due = self.handles_where(|c| !c.closing && due_at(c) <= now.saturating_add(1));
         for &h in due.iter() {
@@ -610,14 +593,7 @@ impl Mgr {
     }
 
     /// A PUBLISH queued by another thread ([`Sender::mqtt_pub`]) reached the loop: send it
-    /// with a packet id, or hand it back as undelivered.
-    pub(super) fn mqtt_deliver(&self, h: Handle, packet: Vec<u8>) {
-        match ops() {
-            Some(o) => (o.deliver)(self, h, packet),
-            None => self.report_undelivered(h, packet),
-        }
-    }
-
+    /// with a packet id, or hand it back as undelivered (`ProtoHooks::deliver`).
     fn mqtt_deliver_impl(&self, h: Handle, packet: Vec<u8>) {
         let sent = (|| {
             let version = self.mqtt_version(h)?;

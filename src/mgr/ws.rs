@@ -26,7 +26,7 @@ use core::fmt;
 
 use super::http::{Proto, ProtoKind};
 use super::wakeup::Msg;
-use super::{writable, Conn, Event, Handler, HttpMessage, Mgr};
+use super::{writable, Conn, Event, Handler, HttpMessage, Mgr, ProtoHooks};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::http::{ResponseParser, Step};
@@ -41,20 +41,16 @@ use crate::ws::{
 extern crate alloc;
 
 /// The loop's WebSocket work that is not per received byte (queued sends from other
-/// threads, keep-alive and closing deadlines), reached through the function pointers that
-/// only [`Mgr::ws_upgrade_parts`] and [`Mgr::ws_connect`] install on their manager (as
-/// [`super::http::StepFn`] is for received bytes): the poll loop names no WebSocket code, so
-/// a program that never opens a WebSocket does not link the frame encoder, the keep-alive
-/// machine or permessage-deflate (`--gc-sections` drops them).
-#[derive(Clone, Copy, Debug)]
-pub struct WsHooks {
-    deliver: fn(&Mgr, Msg),
-    timeouts: fn(&Mgr, u64),
-}
-
-const WS_HOOKS: WsHooks = WsHooks {
-    deliver: |m, msg| m.ws_deliver_impl(msg),
+/// threads, keep-alive and closing deadlines), reached through the functions that only
+/// [`Mgr::ws_upgrade_parts`] and [`Mgr::ws_connect`] install on their manager (as
+/// [`super::http::StepFn`] is for received bytes; see [`ProtoHooks`]): the poll loop names
+/// no WebSocket code, so a program that never opens a WebSocket does not link the frame
+/// encoder, the keep-alive machine or permessage-deflate (`--gc-sections` drops them).
+const WS_HOOKS: ProtoHooks = ProtoHooks {
+    due: |conns, l| conns.iter().map(|(_, c)| ws_due(c, l)).min().unwrap_or(u64::MAX),
     timeouts: |m, now| m.ws_timeouts_impl(now),
+    deliver: |m, msg| m.ws_deliver_impl(msg),
+    accepted: None,
 };
 
 /// Per-connection state of an open WebSocket.
@@ -136,15 +132,20 @@ fn deflate_config() -> DeflateConfig {
     }
 }
 
-/// When the WebSocket deadlines of `c` next need a look ([`Mgr::ws_timeouts`]); `u64::MAX`
-/// for none. Used by the poll to bound its wait.
-pub(super) fn ws_due(c: &Conn) -> u64 {
+/// When the WebSocket deadlines of `c` next need a look (`Mgr::ws_timeouts_impl`);
+/// `u64::MAX` for none. Used by the poll to bound its wait (`ProtoHooks::due`). A deadline
+/// that applies but is not set up yet (the keep-alive of a new WebSocket, the closing
+/// timeout once the closing handshake began, a client's handshake timeout) is set up by
+/// the next scan, so it is due now (0): else a poll that may wait for ever (`poll(-1)`)
+/// with a silent peer would never start it.
+fn ws_due(c: &Conn, l: &super::Limits) -> u64 {
+    if c.closing {
+        return u64::MAX; // the scan leaves it alone; it closes at the end of this poll
+    }
     match &c.proto {
-        Proto::Ws(ws) => {
-            let ka = ws.keepalive.as_ref().map_or(u64::MAX, KeepAlive::poll_at);
-            ka.min(ws.close_deadline.unwrap_or(u64::MAX))
-        }
-        Proto::WsClient(wc) if wc.deadline != 0 => wc.deadline,
+        Proto::Ws(ws) if c.draining || ws.conn.state() != WsPhase::Open => ws.close_deadline.unwrap_or(0),
+        Proto::Ws(ws) if l.ws_ping_interval_ms > 0 => ws.keepalive.as_ref().map_or(0, KeepAlive::poll_at),
+        Proto::WsClient(wc) if l.ws_handshake_timeout_ms > 0 => wc.deadline,
         _ => u64::MAX,
     }
 }
@@ -309,23 +310,10 @@ impl Mgr {
     /// Loop thread: send a WebSocket message another thread queued ([`Sender::ws_send`],
     /// [`Sender::ws_broadcast`]) with one [`Mgr::ws_send`] per recipient; a recipient that
     /// cannot take it whole (closed, closing, send buffer without room) gets it reported to
-    /// the undelivered callback instead.
+    /// the undelivered callback instead (`ProtoHooks::deliver`).
     ///
     /// [`Sender::ws_send`]: super::Sender::ws_send
     /// [`Sender::ws_broadcast`]: super::Sender::ws_broadcast
-    pub(super) fn ws_deliver(&self, m: Msg) {
-        let hooks = self.core.borrow().ws_hooks;
-        match hooks {
-            Some(o) => (o.deliver)(self, m),
-            // No WebSocket was ever opened on this manager: none of the recipients is one.
-            None => {
-                for (h, data) in m.into_undelivered() {
-                    self.report_undelivered(h, data);
-                }
-            }
-        }
-    }
-
     fn ws_deliver_impl(&self, m: Msg) {
         let (op, data, to) = match m {
             Msg::WsTo(h, op, data) => (op, data, alloc::vec![h]),
@@ -357,17 +345,10 @@ impl Mgr {
         }
     }
 
-    /// The WebSocket deadlines, once per millisecond: keep-alive pings and the dead-peer
-    /// timeout (`ws_ping_interval_ms`, `ws_pong_timeout_ms`), the closing-handshake timeout
-    /// (`ws_close_timeout_ms`) and the client's opening-handshake timeout
-    /// (`ws_handshake_timeout_ms`). A timeout of 0 is none.
-    pub(super) fn ws_timeouts(&self, now: u64) {
-        let hooks = self.core.borrow().ws_hooks;
-        if let Some(o) = hooks {
-            (o.timeouts)(self, now);
-        }
-    }
-
+    /// The WebSocket deadlines, once per millisecond (`ProtoHooks::timeouts`): keep-alive
+    /// pings and the dead-peer timeout (`ws_ping_interval_ms`, `ws_pong_timeout_ms`), the
+    /// closing-handshake timeout (`ws_close_timeout_ms`) and the client's opening-handshake
+    /// timeout (`ws_handshake_timeout_ms`). A timeout of 0 is none.
     fn ws_timeouts_impl(&self, now: u64) {
         let mut failed: Vec<(Handle, &'static str)> = Vec::new();
         {
