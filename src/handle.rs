@@ -96,8 +96,14 @@ pub enum TableError {
 struct Slot<T> {
     /// Serial of the occupant, 0 when free.
     serial: u64,
+    /// One bit per walk that skips what did not change (see [`Table::walk_changed`]): set
+    /// when the entry is inserted or lent out mutably, cleared by that walk.
+    changed: u8,
     value: Option<T>,
 }
+
+/// Every bit of [`Slot::changed`].
+const ALL_CHANGED: u8 = u8::MAX;
 
 /// A table of `T` addressed by [`Handle`]s.
 #[derive(Debug)]
@@ -166,7 +172,11 @@ impl<T> Table<T> {
         };
         let serial = self.serials.next().ok_or(TableError::Exhausted)?;
         if index == self.slots.len() {
-            self.slots.push(Slot { serial: 0, value: None });
+            self.slots.push(Slot {
+                serial: 0,
+                changed: 0,
+                value: None,
+            });
         } else {
             self.free.pop_front();
         }
@@ -174,6 +184,7 @@ impl<T> Table<T> {
         self.newest = serial;
         let slot = &mut self.slots[index];
         slot.serial = serial;
+        slot.changed = ALL_CHANGED;
         slot.value = Some(f(h));
         self.len += 1;
         Ok(h)
@@ -191,11 +202,14 @@ impl<T> Table<T> {
         slot.value.as_ref()
     }
 
+    /// The entry of `h`, lent mutably: it counts as changed for every walk
+    /// ([`Table::walk_changed`]).
     pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
         let slot = self.slots.get_mut(h.slot())?;
         if slot.serial != h.serial() {
             return None;
         }
+        slot.changed = ALL_CHANGED;
         slot.value.as_mut()
     }
 
@@ -242,11 +256,40 @@ impl<T> Table<T> {
             .filter_map(|(i, s)| s.value.as_ref().map(|v| (Handle::new(i, s.serial), v)))
     }
 
+    /// Every entry, lent mutably: each counts as changed for every walk
+    /// ([`Table::walk_changed`]).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Handle, &mut T)> {
         self.slots.iter_mut().enumerate().filter_map(|(i, s)| {
             let serial = s.serial;
+            s.changed = ALL_CHANGED;
             s.value.as_mut().map(|v| (Handle::new(i, serial), v))
         })
+    }
+
+    /// Every entry, with whether it changed since the last walk with the same `bit` (one
+    /// bit of a `u8`, one per walk): inserted, or lent out by [`Table::get_mut`] or
+    /// [`Table::iter_mut`] since, or kept marked by that walk. The walk clears its bit,
+    /// unless `f` returns true (keep it: look again next time), and leaves the others.
+    /// An entry can be changed only through those calls (this is the only other one that
+    /// lends it mutably, and it marks nothing), so a walk that skips what did not change
+    /// misses no change. `f` may write to the entry only what no walk's question depends on.
+    #[inline]
+    pub fn walk_changed(&mut self, bit: u8, mut f: impl FnMut(Handle, &mut T, bool) -> bool) {
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if let Some(v) = s.value.as_mut() {
+                let changed = s.changed & bit != 0;
+                let keep = f(Handle::new(i, s.serial), v, changed);
+                s.changed = if keep { s.changed | bit } else { s.changed & !bit };
+            }
+        }
+    }
+
+    /// Count every entry as changed for every walk (for a change that is not in the
+    /// entries, such as the limits a walk's question reads).
+    pub fn mark_all_changed(&mut self) {
+        for s in self.slots.iter_mut() {
+            s.changed = ALL_CHANGED;
+        }
     }
 }
 
@@ -261,6 +304,46 @@ mod tests {
         assert_eq!(Handle::from_raw(0), None);
         assert_eq!(Handle::from_raw(5), None); // slot 5, serial 0
         assert!(Handle::from_raw(1 << SLOT_BITS).is_some());
+    }
+
+    /// A walk (`walk_changed`) sees an entry as changed iff it was inserted, lent out by
+    /// `get_mut`/`iter_mut`, or kept by that walk since the walk's last look; each walk has
+    /// its own bit; `get`, `at`, `iter` and the walks themselves mark nothing.
+    #[test]
+    fn walks_see_every_change_made_through_a_mutable_loan_and_nothing_else() {
+        let mut t: Table<u32> = Table::with_private_serials(8, 1);
+        let a = t.insert(1).unwrap();
+        let b = t.insert(2).unwrap();
+        let seen = |t: &mut Table<u32>, bit: u8, keep: Option<Handle>| {
+            let mut v = Vec::new();
+            t.walk_changed(bit, |h, _, changed| {
+                if changed {
+                    v.push(h);
+                }
+                Some(h) == keep
+            });
+            v
+        };
+        assert_eq!(seen(&mut t, 1, None), [a, b], "inserted");
+        assert_eq!(seen(&mut t, 1, None), [], "nothing changed since");
+        let _ = (t.get(a), t.at(0), t.iter().count(), t.contains(b));
+        assert_eq!(seen(&mut t, 1, None), [], "read-only access");
+        *t.get_mut(b).unwrap() += 1;
+        assert_eq!(seen(&mut t, 1, Some(b)), [b], "get_mut");
+        assert_eq!(seen(&mut t, 1, None), [b], "kept by the walk");
+        assert_eq!(seen(&mut t, 1, None), []);
+        assert_eq!(seen(&mut t, 2, None), [a, b], "another walk's bit is its own");
+        for (_, v) in t.iter_mut() {
+            *v += 1;
+        }
+        assert_eq!(seen(&mut t, 1, None), [a, b], "iter_mut");
+        t.mark_all_changed();
+        assert_eq!(seen(&mut t, 2, None), [a, b], "mark_all_changed");
+        assert!(t.get_mut(Handle::new(0, 99)).is_none());
+        assert_eq!(seen(&mut t, 2, None), [], "a stale handle marks nothing");
+        t.remove(a).unwrap();
+        let c = t.insert(3).unwrap();
+        assert_eq!(seen(&mut t, 2, None), [c], "the slot's new entry");
     }
 
     #[test]

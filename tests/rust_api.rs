@@ -666,3 +666,94 @@ fn a_connection_closed_earlier_in_the_poll_gets_no_read() {
     }
     mgr.poll(0).unwrap();
 }
+
+/// What the application changes between polls on connections that were idle for several
+/// polls takes effect at the next poll, without waiting for its timeout: the loop skips
+/// the connections that did not change since it last looked at them (every change marks
+/// one), so a change it did not see would leave a socket watched for what it was before
+/// (no `POLLOUT` for queued bytes, no `POLLIN` after a pause ends) or a close undone until
+/// the wait's end. Each step is one `poll(2000)` that must end well before 2 s.
+#[test]
+fn changes_between_polls_to_idle_connections_take_effect_at_the_next_poll() {
+    use std::io::{Read, Write};
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let conns: Rc<RefCell<Vec<ConnId>>> = Rc::default();
+    let (lg, cs) = (log.clone(), conns.clone());
+    let l = mgr
+        .listen(
+            "tcp://127.0.0.1:0",
+            move |mgr: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::Accept => cs.borrow_mut().push(c),
+                Event::Read(_) => {
+                    let mut buf = Vec::new();
+                    mgr.read(c, &mut buf).unwrap();
+                    lg.borrow_mut().push(format!("read {}", String::from_utf8_lossy(&buf)));
+                }
+                Event::Close => lg.borrow_mut().push(format!("close {}", c.serial())),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let port = port_of(&mgr, l);
+    let mut a = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut b = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    poll_until(&mgr, "both accepted", || conns.borrow().len() == 2);
+    let (ca, cb) = (conns.borrow()[0], conns.borrow()[1]);
+    let idle = || {
+        for _ in 0..3 {
+            mgr.poll(1).unwrap();
+        }
+    };
+    let one_poll = |what: &str| {
+        let t = Instant::now();
+        mgr.poll(2000).unwrap();
+        assert!(
+            t.elapsed() < Duration::from_millis(1000),
+            "{what}: the poll waited {:?}",
+            t.elapsed()
+        );
+    };
+
+    // Bytes queued between polls go out in the next one.
+    idle();
+    mgr.send(ca, b"ping").unwrap();
+    one_poll("send");
+    let mut got = [0u8; 4];
+    a.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"ping");
+
+    // Reading paused between polls: the bytes stay unread; resumed: read at the next poll.
+    idle();
+    mgr.recv_pause(cb, true).unwrap();
+    b.write_all(b"x").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    mgr.poll(50).unwrap();
+    assert!(
+        !log.borrow().iter().any(|e| e.starts_with("read")),
+        "{:?}",
+        log.borrow()
+    );
+    idle();
+    mgr.recv_pause(cb, false).unwrap();
+    one_poll("recv_pause(false)");
+    assert!(log.borrow().iter().any(|e| e == "read x"), "{:?}", log.borrow());
+
+    // Closed between polls: closed in the next one, the peer sees EOF.
+    idle();
+    mgr.close(ca).unwrap();
+    one_poll("close");
+    assert!(
+        log.borrow().iter().any(|e| *e == format!("close {}", ca.serial())),
+        "{:?}",
+        log.borrow()
+    );
+    assert_eq!(a.read(&mut got).unwrap(), 0, "EOF after the close");
+
+    mgr.close(cb).unwrap();
+    mgr.close(l).unwrap();
+    mgr.poll(0).unwrap();
+    assert_eq!(mgr.stats().1, 0);
+}

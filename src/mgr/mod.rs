@@ -758,6 +758,12 @@ const SCRATCH: usize = 16 * 1024;
 const ACCEPT_BATCH: usize = 64;
 pub(crate) const READS_PER_POLL: usize = 4;
 
+/// The walks over every connection on every poll that skip the connections that did not
+/// change since they last looked (their bits in `Table::walk_changed`).
+const WALK_PREPARE: u8 = 1;
+const WALK_FLUSH: u8 = 2;
+const WALK_CLOSE: u8 = 4;
+
 impl Mgr {
     pub fn new() -> Result<Mgr, Error> {
         let limits = Limits::default();
@@ -848,6 +854,8 @@ impl Mgr {
         core.timers.table.set_capacity(l.max_timers);
         core.limits = l;
         core.http_quiet_until = 0;
+        // `max_recv` decides what a socket is watched for: every walk looks again.
+        core.conns.mark_all_changed();
         self.shared.set_caps(l.wakeup_msgs, l.wakeup_bytes);
         Ok(())
     }
@@ -1753,7 +1761,9 @@ impl Mgr {
         core.poller.begin();
         // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
         // this wait, the HTTP deadlines cannot shorten it and are not looked at.
-        let http_far = timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64);
+        // (Without the HTTP hooks no connection speaks HTTP: there is no HTTP deadline.)
+        let http_far = core.http_hooks.is_none()
+            || (timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64));
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && !core.conns.iter().any(|(_, c)| c.eviction_age().is_some());
         let limits = core.limits;
@@ -1761,22 +1771,48 @@ impl Mgr {
         let mut paused = false;
         let mut due = PollDue::default();
         // The WebSocket and MQTT deadlines, through their hooks: no such connection exists
-        // before its protocol's hooks are installed.
+        // before its protocol's hooks are installed. (A pass of their own over the table, so
+        // the walk below may skip unchanged connections without missing one.)
         if let Some(k) = core.ws_hooks {
             due.deadline = (k.due)(&core.conns, &limits);
         }
         if let Some(k) = core.mqtt_hooks {
             due.deadline = due.deadline.min((k.due)(&core.conns, &limits));
         }
-        for (h, c) in core.conns.iter_mut() {
+        // An open connection that did not change since the last poll looked at it (see
+        // `Table::walk_changed`: every change lends it out mutably) answers as it did then:
+        // not ready to close (`close_pending` closed every connection that was, and only a
+        // change makes one ready), the same interest (what epoll has registered: a function
+        // of the connection and `max_recv`, whose change marks every connection) and the
+        // same deadlines: none but the HTTP ones (not needed while `http_far`). poll(2) is told
+        // every socket on every poll, so there nothing is skipped.
+        let skip_unchanged = http_far && core.poller.keeps_interest();
+        let Core {
+            conns,
+            poller,
+            poll_failed,
+            ..
+        } = &mut *core;
+        conns.walk_changed(WALK_PREPARE, |h, c, changed| {
+            // (An open connection's own deadlines are all HTTP ones: the WebSocket and MQTT
+            // deadlines came from their hooks above.)
+            if !changed && skip_unchanged && c.state == State::Open && c.paused_until <= now {
+                return false;
+            }
             if c.ready_to_close() {
                 due.close_ready = true;
             }
-            let wake_at = match c.state {
-                State::Resolving { deadline } => deadline,
-                // HTTP timeouts fire once the clock passes their deadline.
-                _ if http_far => u64::MAX,
-                _ => httpconn::http_due(c, &limits).map_or(u64::MAX, |(at, _)| at.saturating_add(1)),
+            let (wake_at, http) = match c.state {
+                State::Resolving { deadline } => (deadline, false),
+                _ => (u64::MAX, true),
+            };
+            // HTTP timeouts fire once the clock passes their deadline.
+            let wake_at = if http && !http_far {
+                httpconn::http_due(c, &limits)
+                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
+                    .min(wake_at)
+            } else {
+                wake_at
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -1784,7 +1820,7 @@ impl Mgr {
                 wake_at
             };
             due.deadline = due.deadline.min(wake_at);
-            let Some(sock) = &c.sock else { continue };
+            let Some(sock) = &c.sock else { return false };
             let mut ev = 0;
             match c.state {
                 _ if c.closing => {}
@@ -1806,10 +1842,11 @@ impl Mgr {
                     }
                 }
             }
-            if let Err(e) = core.poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
-                core.poll_failed.push((h, e));
+            if let Err(e) = poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
+                poll_failed.push((h, e));
             }
-        }
+            false
+        });
         if paused {
             core.stats.accept_paused += 1;
         }
@@ -2274,9 +2311,30 @@ impl Mgr {
         }
     }
 
+    /// Handles of the connections that satisfy `pred`, asking only those that changed since
+    /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
+    /// must depend on nothing but the connection. In a vector reused across polls (hand it
+    /// back with [`Mgr::recycle`]).
+    #[inline(always)]
+    fn changed_where(&self, bit: u8, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
+        let mut core = self.core.borrow_mut();
+        let core = &mut *core;
+        let mut v = core::mem::take(&mut core.handle_scratch);
+        v.clear();
+        core.conns.walk_changed(bit, |h, c, changed| {
+            let hit = changed && pred(c);
+            if hit {
+                v.push(h);
+            }
+            hit
+        });
+        v
+    }
+
     fn flush_all(&self) {
-        let pending = self
-            .handles_where(|c| (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing);
+        let pending = self.changed_where(WALK_FLUSH, |c| {
+            (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing
+        });
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2404,7 +2462,7 @@ impl Mgr {
 
     fn close_pending(&self) {
         loop {
-            let ready = self.handles_where(|c| c.ready_to_close());
+            let ready = self.changed_where(WALK_CLOSE, |c| c.ready_to_close());
             if ready.is_empty() {
                 self.recycle(ready);
                 return;

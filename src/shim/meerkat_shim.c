@@ -41,6 +41,21 @@
 #include <string.h>
 #include <wchar.h>
 
+/* mk_find_pct(s): where the first '%' of s is, or its terminating NUL: one pass for "is
+ * there a conversion" and "how long is it" (mg_http_reply's literal bodies). strchrnul, a
+ * GNU extension that glibc and newlib (ESP-IDF) have, declared here since their headers
+ * show it only with _GNU_SOURCE (which would change other declarations); elsewhere
+ * strchr, then strlen when there is no '%'. */
+#if defined(__GLIBC__) || defined(__NEWLIB__)
+char *strchrnul(const char *s, int c);
+#define mk_find_pct(s) ((const char *) strchrnul((s), '%'))
+#else
+static const char *mk_find_pct(const char *s) {
+  const char *p = strchr(s, '%');
+  return p != NULL ? p : s + strlen(s);
+}
+#endif
+
 /* Error codes returned by mg_printf, as numbered in src/error.rs (MG_ERR_*). Private names,
  * so they cannot clash with the constants of the generated header. */
 #define MK_ERR_FULL (-4)
@@ -823,8 +838,9 @@ int mg_http_reply(struct mg_conn c, int status, const char *headers, const char 
    * output: handed to the core as it is, without formatting it into a buffer. The core
    * checks its framed size against the send room (MK_ERR_FULL) and the connection's state
    * exactly as it does for formatted output, so the result is the same. */
-  if (fmt != NULL && strchr(fmt, '%') == NULL) {
-    return mg_http_reply_n(c, status, headers, fmt, strlen(fmt));
+  if (fmt != NULL) {
+    const char *end = mk_find_pct(fmt);
+    if (*end == '\0') return mg_http_reply_n(c, status, headers, fmt, (size_t) (end - fmt));
   }
   va_start(ap, fmt);
   rc = mk_format_for(c, &d, stackbuf, sizeof(stackbuf), fmt, &ap);

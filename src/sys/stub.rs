@@ -208,6 +208,12 @@ impl Poller {
     pub fn open(_waker: RawFd) -> Result<Poller> {
         Err(Errno::UNSUPPORTED)
     }
+    /// Whether interest asked for stays asked for (epoll), or every socket is passed
+    /// before every wait (poll(2)): a new backend's answer decides whether the loop may
+    /// skip the sockets that did not change.
+    pub fn keeps_interest(&self) -> bool {
+        false
+    }
     pub fn begin(&mut self) {}
     pub fn update(&mut self, _fd: RawFd, _token: u64, _have: &mut i16, _want: i16) -> Result<()> {
         Err(Errno::UNSUPPORTED)

@@ -1244,6 +1244,18 @@ impl Poller {
         })
     }
 
+    /// Whether what [`update`](Poller::update) asked for stays asked for without being
+    /// asked again (epoll's registrations); false when every socket must be passed to
+    /// `update` before every wait (poll(2)'s set, rebuilt by [`begin`](Poller::begin)).
+    #[inline]
+    pub fn keeps_interest(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll { .. } => true,
+            Poller::Poll { .. } => false,
+        }
+    }
+
     /// Start describing the set for the next [`wait`](Poller::wait).
     pub fn begin(&mut self) {
         if let Poller::Poll { waker, fds, tokens } = self {

@@ -943,6 +943,15 @@ static void test_http_reply(void) {
   CHECK(g_sent_len == 4 && strcmp(g_sent, "n=42") == 0);
   CHECK(mg_http_reply(c, 204, NULL, "") == 0 && g_sent_len == 0);
   CHECK(strcmp(g_reply_headers, "(null)") == 0);
+  /* Bodies without a conversion go out as they are, with their exact length (found in the
+   * same pass that looks for '%'), short or longer than a vector block; a '%' anywhere,
+   * even far in, sends the body through the formatter. */
+  CHECK(mg_http_reply(c, 200, "", "hello\n") == 0 && g_sent_len == 6 && strcmp(g_sent, "hello\n") == 0);
+  CHECK(mg_http_reply(c, 200, "", "0123456789abcdefghijklmnopqrstuvwxyz{}[]<>!?") == 0 && g_sent_len == 44 &&
+        strcmp(g_sent, "0123456789abcdefghijklmnopqrstuvwxyz{}[]<>!?") == 0);
+  CHECK(mg_http_reply(c, 200, "", "0123456789abcdefghijklmnopqrstuvwxyz: 50%%") == 0 && g_sent_len == 41 &&
+        strcmp(g_sent, "0123456789abcdefghijklmnopqrstuvwxyz: 50%") == 0);
+  CHECK(mg_http_reply(c, 200, "", "%%") == 0 && g_sent_len == 1 && strcmp(g_sent, "%") == 0);
   CHECK(mg_http_printf_chunk(c, "%m", MG_ESC("q")) == 0);
   CHECK(strcmp(g_sent, "\"q\"") == 0);
   g_send_fail = -4;
