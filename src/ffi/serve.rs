@@ -241,8 +241,9 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///   `index.html.gz` either) the directory listing: `200`, `text/html; charset=utf-8`, a
 ///   table of the entries (directories first, then files, by name; modification time in
 ///   UTC and size), names HTML-escaped and links percent-encoded, a `..` row except at `/`.
-///   Entries that are symbolic links leading out of the web root are left out. Difference
-///   from Mongoose: no script, so the columns do not sort on click.
+///   Entries that are symbolic links leading out of the web root are left out. A small
+///   script of meerkat's own sorts the rows when a column head is clicked, as Mongoose's
+///   listing does.
 /// - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
 ///   `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
 ///   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
