@@ -573,6 +573,10 @@ pub struct Core {
     mqtt_hooks: Option<ProtoHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
+    /// The timer pass ([`TimerPass`]), installed by the first timer added to this manager
+    /// ([`Mgr::timer_add_with`]): until then there is no timer to run or wait for, and a
+    /// program that never adds one does not link the pass.
+    timer_pass: Option<TimerPass>,
     /// [`Mgr::on_resolved`], installed by the first name lookup on a helper thread: the loop
     /// names no connect code, so a program that only listens does not link it.
     on_resolved: Option<ResolvedFn>,
@@ -604,6 +608,20 @@ pub(crate) struct ProtoHooks {
     pub(super) deliver: fn(&Mgr, Msg),
     /// The state of a connection accepted by a listener of [`ProtoKind`] `Mqtt`.
     pub(super) accepted: Option<fn() -> Proto>,
+}
+
+/// The loop's work for timers: [`Mgr::timer_add_with`] installs it (`Core::timer_pass`)
+/// with the first timer, so that the poll loop names none of the timer heap's code (the
+/// due timers' run, the re-arming, the earliest deadline) and a program that never adds a
+/// timer (a plain HTTP server) does not link it. Read at each use, as the hooks above, so a
+/// timer added by a handler during a poll that began without the pass is treated as before:
+/// run by that poll's timer step if added before it, and bounding the next poll's wait.
+#[derive(Clone, Copy, Debug)]
+struct TimerPass {
+    /// Run every timer due at `now` ([`Mgr::run_timers`]).
+    run: fn(&Mgr, u64),
+    /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
+    next: fn(&mut Timers) -> Option<u64>,
 }
 
 impl Core {
@@ -795,6 +813,7 @@ impl Mgr {
                 ws_hooks: None,
                 mqtt_hooks: None,
                 http_hooks: None,
+                timer_pass: None,
                 on_resolved: None,
             })),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
@@ -1607,6 +1626,10 @@ impl Mgr {
             }
         }
         let t = core.timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
+        core.timer_pass = Some(TimerPass {
+            run: |m, now| m.run_timers(now),
+            next: Timers::next_deadline,
+        });
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
             if let Some(c) = core.conns.get_mut(o) {
@@ -1745,7 +1768,11 @@ impl Mgr {
             self.deliver_messages();
         }
         self.check_deadlines(now);
-        self.run_timers(now);
+        // Installed by the first timer (see `TimerPass`).
+        let timers = self.core.borrow().timer_pass;
+        if let Some(p) = timers {
+            (p.run)(self, now);
+        }
         self.poll_event(now);
         self.http_steps(now);
         self.flush_all();
@@ -1861,7 +1888,11 @@ impl Mgr {
         let mut consider = |deadline: u64| {
             t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
         };
-        if let Some(d) = self.core.borrow_mut().timers.next_deadline() {
+        let next = {
+            let mut core = self.core.borrow_mut();
+            core.timer_pass.and_then(|p| (p.next)(&mut core.timers))
+        };
+        if let Some(d) = next {
             consider(d);
         }
         if due.deadline != u64::MAX {
