@@ -554,6 +554,10 @@ pub struct Core {
     /// connect (`SO_ERROR`, the addresses, `Event::Connect` or the "connect failed" error) is
     /// not linked into a program that only listens.
     on_connected: Option<fn(&Mgr, Handle)>,
+    /// The datagram read and send ([`UdpHooks`]), installed where a UDP socket is opened
+    /// ([`Mgr::udp_bind`] for `udp://` listeners, [`Mgr::start_connect`] for UDP clients):
+    /// the HTTP listen path opens none, so a plain HTTP server does not link them.
+    udp: Option<UdpHooks>,
     /// A TLS session was attached on this manager: until then the per-poll TLS passes
     /// (plaintext drain, handshake deadlines) would find nothing and are skipped.
     #[cfg(feature = "tls")]
@@ -608,6 +612,15 @@ pub(crate) struct ProtoHooks {
     pub(super) deliver: fn(&Mgr, Msg),
     /// The state of a connection accepted by a listener of [`ProtoKind`] `Mqtt`.
     pub(super) accepted: Option<fn() -> Proto>,
+}
+
+/// What only UDP connections need (see `Core::udp`).
+#[derive(Clone, Copy, Debug)]
+struct UdpHooks {
+    /// Read the datagrams waiting on a ready UDP connection ([`Mgr::read_udp`]).
+    read: fn(&Mgr, Handle),
+    /// Send one datagram on a UDP connection ([`udp_send`]).
+    send: fn(&Conn, &[u8]) -> Result<(), Error>,
 }
 
 /// The loop's work for timers: [`Mgr::timer_add_with`] installs it (`Core::timer_pass`)
@@ -745,6 +758,25 @@ enum Route {
     Plain,
 }
 
+/// Send `data` as one datagram on UDP connection `c` (see `UdpHooks`): to its peer, or for
+/// a listener to the sender of the last datagram read.
+fn udp_send(c: &Conn, data: &[u8]) -> Result<(), Error> {
+    let Some(Sock::Udp(u)) = &c.sock else {
+        return Err(Error::Io);
+    };
+    let r = match (c.is_client, c.rem) {
+        (true, _) => sys::udp_send(u, data),
+        (false, Some(rem)) => sys::udp_send_to(u, data, rem),
+        (false, None) => return Err(Error::Addr),
+    };
+    match r {
+        Ok(n) if n == data.len() => Ok(()),
+        Ok(_) => Err(Error::TooLarge),
+        Err(e) if sys::would_block(&e) => Err(Error::Full),
+        Err(_) => Err(Error::Io),
+    }
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -803,6 +835,7 @@ impl Mgr {
                 http_quiet_until: 0,
                 lookup_timeouts: None,
                 on_connected: None,
+                udp: None,
                 #[cfg(feature = "tls")]
                 tls_seen: false,
                 poller,
@@ -939,13 +972,21 @@ impl Mgr {
     /// Like [`Mgr::listen`], for HTTP: accepted connections get [`Event::HttpHeaders`] and
     /// [`Event::HttpMessage`] for each request; answer with [`Mgr::http_reply`].
     pub fn http_listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(handler), ProtoKind::Http)
+        self.http_listen_with(url, Rc::new(handler))
+    }
+
+    /// [`Mgr::http_listen`] with a shared handler. TCP only (a `udp://` URL is `Url`), so
+    /// that a program whose only listeners are HTTP ones does not link the UDP read path
+    /// (see [`Mgr::bind_listener`]).
+    pub fn http_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+        self.install_http();
+        self.bind_listener(url, handler, ProtoKind::Http, None)
     }
 
     /// [`Mgr::listen`] with a shared handler and a protocol.
     pub fn listen_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         if kind == ProtoKind::Http {
-            self.install_http();
+            return self.http_listen_with(url, handler);
         }
         self.open_listener(url, handler, kind)
     }
@@ -957,20 +998,49 @@ impl Mgr {
     }
 
     /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
+    /// `udp://` URLs open a UDP socket ([`Mgr::udp_bind`]).
     pub(crate) fn open_listener(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        self.bind_listener(url, handler, kind, Some(Mgr::udp_bind))
+    }
+
+    /// Open a UDP listener's socket, and install the UDP hooks (`Core::udp`) first: only
+    /// here and in [`Mgr::start_connect`] is a UDP socket opened.
+    fn udp_bind(&self, addr: SocketAddr) -> Result<Sock, sys::Errno> {
+        self.install_udp();
+        sys::udp_bind(addr)
+    }
+
+    /// The UDP hooks on this manager (see `Core::udp`).
+    fn install_udp(&self) {
+        self.core.borrow_mut().udp = Some(UdpHooks {
+            read: |m, h| m.read_udp(h),
+            send: udp_send,
+        });
+    }
+
+    /// Listen on `url`; a `udp://` one with `udp` (`Url` if `None`: the HTTP listen path,
+    /// which so names no UDP code).
+    fn bind_listener(
+        &self,
+        url: &str,
+        handler: Rc<dyn Handler>,
+        kind: ProtoKind,
+        udp: Option<fn(&Mgr, SocketAddr) -> Result<Sock, sys::Errno>>,
+    ) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
-        if kind == ProtoKind::Http && ep.transport == Transport::Udp {
-            return Err(Error::Url);
-        }
+        let udp = match (ep.transport, udp) {
+            (Transport::Udp, None) => return Err(Error::Url),
+            (_, udp) => udp,
+        };
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
             h => crate::util::net::parse_ip(h).ok_or(Error::Addr)?,
         };
         let addr = SocketAddr::new(ip, ep.port);
-        let sock = match ep.transport {
-            Transport::Tcp => sys::tcp_listen(addr, 128),
-            Transport::Udp => sys::udp_bind(addr),
+        let sock = match (ep.transport, udp) {
+            (Transport::Udp, Some(bind)) => bind(self, addr),
+            _ => sys::tcp_listen(addr, 128),
         }
         .map_err(|e| {
             crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
@@ -1140,6 +1210,7 @@ impl Mgr {
             _ => return,
         };
         let res = if udp {
+            self.install_udp();
             sys::udp_connect(addr)
         } else {
             sys::tcp_connect(addr)
@@ -1189,19 +1260,8 @@ impl Mgr {
         let c = writable(&mut core.conns, h)?;
         match (&c.sock, c.state) {
             (_, State::Listening) => Err(Error::Unsupported),
-            (Some(Sock::Udp(u)), _) => {
-                let r = match (c.is_client, c.rem) {
-                    (true, _) => sys::udp_send(u, data),
-                    (false, Some(rem)) => sys::udp_send_to(u, data, rem),
-                    (false, None) => return Err(Error::Addr),
-                };
-                match r {
-                    Ok(n) if n == data.len() => Ok(()),
-                    Ok(_) => Err(Error::TooLarge),
-                    Err(e) if sys::would_block(&e) => Err(Error::Full),
-                    Err(_) => Err(Error::Io),
-                }
-            }
+            // Installed with the socket (`Mgr::install_udp`).
+            (Some(Sock::Udp(_)), _) => core.udp.map_or(Err(Error::Io), |k| (k.send)(c, data)),
             _ => {
                 let (proto, out) = c.queue(data.len(), max_send)?;
                 match proto {
@@ -1918,7 +1978,13 @@ impl Mgr {
                     f(self, h);
                 }
             }
-            (State::Open, Transport::Udp) => self.read_udp(h),
+            (State::Open, Transport::Udp) => {
+                // Installed where UDP sockets are opened (`Mgr::install_udp`).
+                let hooks = self.core.borrow().udp;
+                if let Some(k) = hooks {
+                    (k.read)(self, h);
+                }
+            }
             (State::Open, Transport::Tcp) => {
                 if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
                     self.read_stream(h);
