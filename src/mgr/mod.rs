@@ -1600,8 +1600,11 @@ impl Mgr {
         // timers' callbacks) with no borrow held: their destructors may call back in.
         drop(conn);
         drop(timers);
-        for data in orphans {
-            self.report_undelivered(h, data);
+        // Only queued messages make orphans, and the first one queued installed this.
+        if !orphans.is_empty() {
+            if let Some(d) = self.shared.delivery() {
+                (d.orphans)(self, h, orphans);
+            }
         }
     }
 
@@ -1825,7 +1828,13 @@ impl Mgr {
         self.tls_drain_all();
         self.http_steps(now);
         if woke || self.shared.pending() {
-            self.deliver_messages();
+            // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
+            let msgs = self.shared.take_all();
+            if !msgs.is_empty() {
+                if let Some(d) = self.shared.delivery() {
+                    (d.deliver)(self, msgs);
+                }
+            }
         }
         self.check_deadlines(now);
         // Installed by the first timer (see `TimerPass`).
@@ -2438,8 +2447,8 @@ impl Mgr {
         self.recycle(pending);
     }
 
-    fn deliver_messages(&self) {
-        let msgs = self.shared.take_all();
+    /// Deliver the messages other threads queued (through `wakeup::Delivery`).
+    fn deliver_messages(&self, msgs: alloc::collections::VecDeque<Msg>) {
         for m in msgs {
             match m {
                 Msg::ToConn(h, data) => {
@@ -2588,8 +2597,11 @@ impl Mgr {
             }
             self.recycle(handles);
         }
-        for m in self.shared.close() {
-            self.report_msg_undelivered(m);
+        let left = self.shared.close();
+        if !left.is_empty() {
+            if let Some(d) = self.shared.delivery() {
+                (d.leftovers)(self, left);
+            }
         }
         let timers: Vec<_> = self.with(|core| {
             let handles = core.timers.table.handles();
