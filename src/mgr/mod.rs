@@ -614,6 +614,9 @@ pub(crate) struct ProtoHooks {
     pub(super) accepted: Option<fn() -> Proto>,
 }
 
+/// What opens a `udp://` listener's socket ([`Mgr::udp_bind`]; see [`Mgr::bind_listener`]).
+type UdpBindFn = fn(&Mgr, SocketAddr) -> Result<Sock, sys::Errno>;
+
 /// What only UDP connections need (see `Core::udp`).
 #[derive(Clone, Copy, Debug)]
 struct UdpHooks {
@@ -1025,7 +1028,7 @@ impl Mgr {
         url: &str,
         handler: Rc<dyn Handler>,
         kind: ProtoKind,
-        udp: Option<fn(&Mgr, SocketAddr) -> Result<Sock, sys::Errno>>,
+        udp: Option<UdpBindFn>,
     ) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
         let udp = match (ep.transport, udp) {
