@@ -418,6 +418,40 @@ fn websocket_is_not_under_http_timeouts() {
     assert_eq!(mgr.stats().1, 3);
 }
 
+/// Timer callbacks are dropped when their timers go, and what they captured with them: a
+/// connection's at its close, every other one at shutdown.
+#[test]
+fn timer_callbacks_are_released_at_close_and_at_shutdown() {
+    let mgr = Mgr::new().unwrap();
+    let token = Rc::new(());
+    let (a, b) = (token.clone(), token.clone());
+    mgr.timer_add(60_000, TimerOpts::repeat(), move |_: &Mgr| {
+        let _ = &a;
+    })
+    .unwrap();
+    let c = mgr
+        .listen("tcp://127.0.0.1:0", |_: &Mgr, _: ConnId, _: Event<'_>| {})
+        .unwrap();
+    mgr.timer_add_conn(c, 60_000, TimerOpts::repeat(), move |_: &Mgr, _: ConnId| {
+        let _ = &b;
+    })
+    .unwrap();
+    assert_eq!((Rc::strong_count(&token), mgr.stats().2), (3, 2));
+    mgr.close(c).unwrap();
+    mgr.poll(0).unwrap();
+    assert_eq!(
+        (Rc::strong_count(&token), mgr.stats().2),
+        (2, 1),
+        "the connection's timer went with it"
+    );
+    mgr.shutdown().unwrap();
+    assert_eq!(
+        (Rc::strong_count(&token), mgr.stats().2),
+        (1, 0),
+        "shutdown freed the rest"
+    );
+}
+
 /// A manager's first timers are added by handlers while every poll may wait 5 s: a
 /// connection's timer from its first `Event::Poll` (after that poll's timer step, in a poll
 /// that began with no timer on the manager), then a global one from that timer's callback.

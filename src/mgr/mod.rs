@@ -638,6 +638,10 @@ struct TimerPass {
     run: fn(&Mgr, u64),
     /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
     next: fn(&mut Timers) -> Option<u64>,
+    /// Take the timers a closing connection owns out of the table ([`Timers::take_owned`]).
+    take_owned: fn(&mut Timers, &Shared, &[Handle]) -> Vec<timer::Timer>,
+    /// Take every timer out of the table, at shutdown ([`Timers::take_all`]).
+    take_all: fn(&mut Timers) -> Vec<timer::Timer>,
 }
 
 impl Core {
@@ -1589,13 +1593,11 @@ impl Mgr {
             if let Some(c) = conn.as_mut() {
                 Self::tls_goodbye(c);
             }
-            let mut timers = Vec::new();
-            if let Some(c) = &conn {
-                for t in &c.timers {
-                    timers.extend(core.timers.remove(*t));
-                    self.shared.set_timer_live(*t, false);
-                }
-            }
+            // A connection owns timers only once the first timer installed the pass.
+            let timers = match (&conn, core.timer_pass) {
+                (Some(c), Some(p)) if !c.timers.is_empty() => (p.take_owned)(&mut core.timers, &self.shared, &c.timers),
+                _ => Vec::new(),
+            };
             core.stats.closed += 1;
             (conn, timers, self.shared.set_dead(h))
         };
@@ -1695,6 +1697,8 @@ impl Mgr {
         core.timer_pass = Some(TimerPass {
             run: |m, now| m.run_timers(now),
             next: Timers::next_deadline,
+            take_owned: Timers::take_owned,
+            take_all: Timers::take_all,
         });
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
@@ -2606,11 +2610,12 @@ impl Mgr {
                 (d.leftovers)(self, left);
             }
         }
-        let timers: Vec<_> = self.with(|core| {
-            let handles = core.timers.table.handles();
-            handles.iter().filter_map(|t| core.timers.remove(*t)).collect()
-        });
-        drop(timers); // callbacks dropped with no borrow held
+        // Timers exist only once the first one installed the pass.
+        let pass = self.core.borrow().timer_pass;
+        if let Some(p) = pass {
+            let timers = self.with(|core| (p.take_all)(&mut core.timers));
+            drop(timers); // callbacks dropped with no borrow held
+        }
         Ok(())
     }
 
