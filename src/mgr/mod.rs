@@ -627,9 +627,9 @@ struct UdpHooks {
 }
 
 /// The loop's work for timers: [`Mgr::timer_add_with`] installs it (`Core::timer_pass`)
-/// with the first timer, so that the poll loop names none of the timer heap's code (the
-/// due timers' run, the re-arming, the earliest deadline) and a program that never adds a
-/// timer (a plain HTTP server) does not link it. Read at each use, as the hooks above, so a
+/// with the first timer, so that the loop names none of the timer heap's code (the due
+/// timers' run, the re-arming, the earliest deadline, freeing timers at close and shutdown)
+/// and a program that never adds a timer (a plain HTTP server) does not link it. Read at each use, as the hooks above, so a
 /// timer added by a handler during a poll that began without the pass is treated as before:
 /// run by that poll's timer step if added before it, and bounding the next poll's wait.
 #[derive(Clone, Copy, Debug)]
@@ -983,8 +983,8 @@ impl Mgr {
     }
 
     /// [`Mgr::http_listen`] with a shared handler. TCP only (a `udp://` URL is `Url`), so
-    /// that a program whose only listeners are HTTP ones does not link the UDP read path
-    /// (see [`Mgr::bind_listener`]).
+    /// that a program whose only listeners are HTTP ones does not link the UDP code (see
+    /// [`Mgr::bind_listener`]).
     pub fn http_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
         self.install_http();
         self.bind_listener(url, handler, ProtoKind::Http, None)
