@@ -418,6 +418,93 @@ fn websocket_is_not_under_http_timeouts() {
     assert_eq!(mgr.stats().1, 3);
 }
 
+/// Timer callbacks are dropped when their timers go, and what they captured with them: a
+/// connection's at its close, every other one at shutdown.
+#[test]
+fn timer_callbacks_are_released_at_close_and_at_shutdown() {
+    let mgr = Mgr::new().unwrap();
+    let token = Rc::new(());
+    let (a, b) = (token.clone(), token.clone());
+    mgr.timer_add(60_000, TimerOpts::repeat(), move |_: &Mgr| {
+        let _ = &a;
+    })
+    .unwrap();
+    let c = mgr
+        .listen("tcp://127.0.0.1:0", |_: &Mgr, _: ConnId, _: Event<'_>| {})
+        .unwrap();
+    mgr.timer_add_conn(c, 60_000, TimerOpts::repeat(), move |_: &Mgr, _: ConnId| {
+        let _ = &b;
+    })
+    .unwrap();
+    assert_eq!((Rc::strong_count(&token), mgr.stats().2), (3, 2));
+    mgr.close(c).unwrap();
+    mgr.poll(0).unwrap();
+    assert_eq!(
+        (Rc::strong_count(&token), mgr.stats().2),
+        (2, 1),
+        "the connection's timer went with it"
+    );
+    mgr.shutdown().unwrap();
+    assert_eq!(
+        (Rc::strong_count(&token), mgr.stats().2),
+        (1, 0),
+        "shutdown freed the rest"
+    );
+}
+
+/// A manager's first timers are added by handlers while every poll may wait 5 s: a
+/// connection's timer from its first `Event::Poll` (after that poll's timer step, in a poll
+/// that began with no timer on the manager), then a global one from that timer's callback.
+/// Each bounds the next poll's wait: both fire after their delay, not at the next I/O (there
+/// is none: the client stays silent).
+#[test]
+fn timers_added_by_handlers_during_long_polls_fire_on_time() {
+    let mgr = Mgr::new().unwrap();
+    type Fired = Rc<RefCell<Vec<(&'static str, Duration)>>>;
+    let fired: Fired = Rc::default();
+    let accepted: Rc<Cell<Option<ConnId>>> = Rc::default();
+    let (f, a) = (fired.clone(), accepted.clone());
+    let l = mgr
+        .listen(
+            "tcp://127.0.0.1:0",
+            move |mgr: &Mgr, c: ConnId, ev: Event<'_>| match ev {
+                Event::Accept => a.set(Some(c)),
+                Event::Poll(_) if a.get() == Some(c) => {
+                    a.set(None);
+                    let f = f.clone();
+                    let added = Instant::now();
+                    mgr.timer_add_conn(c, 150, TimerOpts::once(), move |mgr: &Mgr, _: ConnId| {
+                        f.borrow_mut().push(("conn", added.elapsed()));
+                        let f = f.clone();
+                        let added = Instant::now();
+                        mgr.timer_add(100, TimerOpts::once(), move |_: &Mgr| {
+                            f.borrow_mut().push(("global", added.elapsed()))
+                        })
+                        .unwrap();
+                    })
+                    .unwrap();
+                }
+                _ => {}
+            },
+        )
+        .unwrap();
+    let _client = std::net::TcpStream::connect(("127.0.0.1", port_of(&mgr, l))).unwrap();
+    let start = Instant::now();
+    while fired.borrow().len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "timers late: {:?}",
+            fired.borrow()
+        );
+        mgr.poll(5000).unwrap();
+    }
+    let fired = fired.borrow();
+    assert_eq!(fired.iter().map(|f| f.0).collect::<Vec<_>>(), ["conn", "global"]);
+    assert!(fired[0].1 >= Duration::from_millis(150), "{fired:?}");
+    assert!(fired[1].1 >= Duration::from_millis(100), "{fired:?}");
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+}
+
 /// Time is passed in (smoltcp's `poll(now)`): a manager driven by `poll_at` runs its timers
 /// on the caller's clock only, whatever the platform clock says.
 #[test]

@@ -123,6 +123,58 @@ fn peer_reset_closes_exactly_once() {
     assert_eq!(m.live(), 1);
 }
 
+/// A manager whose only UDP socket is a client's (`mg_connect`, no `udp://` listener): its
+/// datagrams go out and the answers come back as `MG_EV_READ` (the UDP read and send are
+/// set up where a UDP socket is opened, the client's connect included). The peer is a std
+/// socket.
+#[test]
+fn udp_client_alone_on_its_manager() {
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut m = Mgr::new();
+    let cli = Recorder::new();
+    let url = format!("udp://127.0.0.1:{}", peer.local_addr().unwrap().port());
+    let c = m.connect(&url, Some(record), cli.ptr());
+    assert_ne!(c.h, 0);
+    m.poll_until(5, "udp connect", |_| cli.count(MG_EV_CONNECT) == 1);
+    assert_eq!(meerkat::ffi::conn::mg_send(c, b"ping".as_ptr().cast(), 4), 0);
+    let mut buf = [0u8; 16];
+    let (n, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ping");
+    peer.send_to(b"pong", from).unwrap();
+    m.poll_until(5, "the answer", |_| cli.data(c, MG_EV_READ) == b"pong");
+}
+
+/// HTTP runs over TCP: `mg_http_listen` refuses a `udp://` URL (`MG_ERR_URL`, nothing
+/// opened), as `Mgr::http_listen` does, and a raw `udp://` listener on the same manager
+/// still works.
+#[test]
+fn http_listen_refuses_udp_urls() {
+    let mut m = Mgr::new();
+    let srv = Recorder::echo();
+    let u = std::ffi::CString::new("udp://127.0.0.1:0").unwrap();
+    let h = meerkat::ffi::http::mg_http_listen(m.ptr(), u.as_ptr(), Some(record), srv.ptr());
+    assert_eq!(h.h, 0);
+    assert_eq!(meerkat::ffi::mgr::mg_last_error(), MG_ERR_URL);
+    assert_eq!(m.live(), 0);
+    assert!(srv.events.borrow().is_empty(), "no MG_EV_OPEN");
+    let rust = meerkat::Mgr::new().unwrap();
+    let refused = rust.http_listen(
+        "udp://127.0.0.1:0",
+        |_: &meerkat::Mgr, _: meerkat::ConnId, _: meerkat::Event<'_>| {},
+    );
+    assert_eq!(refused, Err(meerkat::Error::Url));
+    let l = m.listen("udp://127.0.0.1:0", Some(record), srv.ptr());
+    assert_ne!(l.h, 0);
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    peer.send_to(b"dgram", ("127.0.0.1", port(l))).unwrap();
+    m.poll_until(5, "the echo", |_| srv.data(l, MG_EV_READ) == b"dgram");
+    let mut buf = [0u8; 16];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"dgram");
+}
+
 #[test]
 fn udp_echo() {
     let mut m = Mgr::new();

@@ -24,7 +24,7 @@ pub(crate) fn open(
     url: *const c_char,
     f: mg_event_handler_t,
     fn_data: *mut c_void,
-    // `Mgr::listen_with`/`Mgr::connect_with` (HTTP: they install the HTTP machines) or
+    // `Mgr::http_listen_with`/`Mgr::connect_with` (HTTP: they install the HTTP machines) or
     // `Mgr::open_listener`/`Mgr::open_client` (raw): a parameter, not a flag, so that a program
     // that only listens does not link the client side.
     op: OpenFn,

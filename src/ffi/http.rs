@@ -25,7 +25,16 @@ pub extern "C" fn mg_http_listen(
     f: mg_event_handler_t,
     fn_data: *mut c_void,
 ) -> mg_conn {
-    guard(|| super::conn::open(mgr, url, f, fn_data, crate::mgr::Mgr::listen_with, ProtoKind::Http))
+    guard(|| {
+        super::conn::open(
+            mgr,
+            url,
+            f,
+            fn_data,
+            |m, url, h, _| m.http_listen_with(url, h),
+            ProtoKind::Http,
+        )
+    })
 }
 
 /// Connect to an HTTP server at `url`; send the request with `mg_printf` in

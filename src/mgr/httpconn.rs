@@ -19,7 +19,7 @@ const MSG_KEEP: usize = 2 * 1024;
 
 /// The HTTP work of the loop (the server's request machine, the server and client
 /// timeouts, the response framer that [`Mgr::send`] feeds, a server connection's state at
-/// accept), reached through the function pointers that only [`Mgr::listen_with`] and
+/// accept), reached through the function pointers that only [`Mgr::http_listen_with`] and
 /// [`Mgr::connect_with`] install for [`ProtoKind::Http`] (as `mg_http_listen` and
 /// `mg_http_connect` do): the loop names none of it, so a program without HTTP (tcp-echo)
 /// does not link the HTTP framers (`--gc-sections` drops them).

@@ -554,6 +554,10 @@ pub struct Core {
     /// connect (`SO_ERROR`, the addresses, `Event::Connect` or the "connect failed" error) is
     /// not linked into a program that only listens.
     on_connected: Option<fn(&Mgr, Handle)>,
+    /// The datagram read and send ([`UdpHooks`]), installed where a UDP socket is opened
+    /// ([`Mgr::udp_bind`] for `udp://` listeners, [`Mgr::start_connect`] for UDP clients):
+    /// the HTTP listen path opens none, so a plain HTTP server does not link them.
+    udp: Option<UdpHooks>,
     /// A TLS session was attached on this manager: until then the per-poll TLS passes
     /// (plaintext drain, handshake deadlines) would find nothing and are skipped.
     #[cfg(feature = "tls")]
@@ -573,6 +577,10 @@ pub struct Core {
     mqtt_hooks: Option<ProtoHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
+    /// The timer pass ([`TimerPass`]), installed by the first timer added to this manager
+    /// ([`Mgr::timer_add_with`]): until then there is no timer to run or wait for, and a
+    /// program that never adds one does not link the pass.
+    timer_pass: Option<TimerPass>,
     /// [`Mgr::on_resolved`], installed by the first name lookup on a helper thread: the loop
     /// names no connect code, so a program that only listens does not link it.
     on_resolved: Option<ResolvedFn>,
@@ -604,6 +612,36 @@ pub(crate) struct ProtoHooks {
     pub(super) deliver: fn(&Mgr, Msg),
     /// The state of a connection accepted by a listener of [`ProtoKind`] `Mqtt`.
     pub(super) accepted: Option<fn() -> Proto>,
+}
+
+/// What opens a `udp://` listener's socket ([`Mgr::udp_bind`]; see [`Mgr::bind_listener`]).
+type UdpBindFn = fn(&Mgr, SocketAddr) -> Result<Sock, sys::Errno>;
+
+/// What only UDP connections need (see `Core::udp`).
+#[derive(Clone, Copy, Debug)]
+struct UdpHooks {
+    /// Read the datagrams waiting on a ready UDP connection ([`Mgr::read_udp`]).
+    read: fn(&Mgr, Handle),
+    /// Send one datagram on a UDP connection ([`udp_send`]).
+    send: fn(&Conn, &[u8]) -> Result<(), Error>,
+}
+
+/// The loop's work for timers: [`Mgr::timer_add_with`] installs it (`Core::timer_pass`)
+/// with the first timer, so that the loop names none of the timer heap's code (the due
+/// timers' run, the re-arming, the earliest deadline, freeing timers at close and shutdown)
+/// and a program that never adds a timer (a plain HTTP server) does not link it. Read at each use, as the hooks above, so a
+/// timer added by a handler during a poll that began without the pass is treated as before:
+/// run by that poll's timer step if added before it, and bounding the next poll's wait.
+#[derive(Clone, Copy, Debug)]
+struct TimerPass {
+    /// Run every timer due at `now` ([`Mgr::run_timers`]).
+    run: fn(&Mgr, u64),
+    /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
+    next: fn(&mut Timers) -> Option<u64>,
+    /// Take the timers a closing connection owns out of the table ([`Timers::take_owned`]).
+    take_owned: fn(&mut Timers, &Shared, &[Handle]) -> Vec<timer::Timer>,
+    /// Take every timer out of the table, at shutdown ([`Timers::take_all`]).
+    take_all: fn(&mut Timers) -> Vec<timer::Timer>,
 }
 
 impl Core {
@@ -727,6 +765,25 @@ enum Route {
     Plain,
 }
 
+/// Send `data` as one datagram on UDP connection `c` (see `UdpHooks`): to its peer, or for
+/// a listener to the sender of the last datagram read.
+fn udp_send(c: &Conn, data: &[u8]) -> Result<(), Error> {
+    let Some(Sock::Udp(u)) = &c.sock else {
+        return Err(Error::Io);
+    };
+    let r = match (c.is_client, c.rem) {
+        (true, _) => sys::udp_send(u, data),
+        (false, Some(rem)) => sys::udp_send_to(u, data, rem),
+        (false, None) => return Err(Error::Addr),
+    };
+    match r {
+        Ok(n) if n == data.len() => Ok(()),
+        Ok(_) => Err(Error::TooLarge),
+        Err(e) if sys::would_block(&e) => Err(Error::Full),
+        Err(_) => Err(Error::Io),
+    }
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -785,6 +842,7 @@ impl Mgr {
                 http_quiet_until: 0,
                 lookup_timeouts: None,
                 on_connected: None,
+                udp: None,
                 #[cfg(feature = "tls")]
                 tls_seen: false,
                 poller,
@@ -795,6 +853,7 @@ impl Mgr {
                 ws_hooks: None,
                 mqtt_hooks: None,
                 http_hooks: None,
+                timer_pass: None,
                 on_resolved: None,
             })),
             shared: Arc::new(Shared::new(waker, limits.wakeup_msgs, limits.wakeup_bytes)),
@@ -920,13 +979,21 @@ impl Mgr {
     /// Like [`Mgr::listen`], for HTTP: accepted connections get [`Event::HttpHeaders`] and
     /// [`Event::HttpMessage`] for each request; answer with [`Mgr::http_reply`].
     pub fn http_listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
-        self.listen_with(url, Rc::new(handler), ProtoKind::Http)
+        self.http_listen_with(url, Rc::new(handler))
+    }
+
+    /// [`Mgr::http_listen`] with a shared handler. TCP only (a `udp://` URL is `Url`), so
+    /// that a program whose only listeners are HTTP ones does not link the UDP code (see
+    /// [`Mgr::bind_listener`]).
+    pub fn http_listen_with(&self, url: &str, handler: Rc<dyn Handler>) -> Result<Handle, Error> {
+        self.install_http();
+        self.bind_listener(url, handler, ProtoKind::Http, None)
     }
 
     /// [`Mgr::listen`] with a shared handler and a protocol.
     pub fn listen_with(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
         if kind == ProtoKind::Http {
-            self.install_http();
+            return self.http_listen_with(url, handler);
         }
         self.open_listener(url, handler, kind)
     }
@@ -938,20 +1005,49 @@ impl Mgr {
     }
 
     /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
+    /// `udp://` URLs open a UDP socket ([`Mgr::udp_bind`]).
     pub(crate) fn open_listener(&self, url: &str, handler: Rc<dyn Handler>, kind: ProtoKind) -> Result<Handle, Error> {
+        self.bind_listener(url, handler, kind, Some(Mgr::udp_bind))
+    }
+
+    /// Open a UDP listener's socket, and install the UDP hooks (`Core::udp`) first: only
+    /// here and in [`Mgr::start_connect`] is a UDP socket opened.
+    fn udp_bind(&self, addr: SocketAddr) -> Result<Sock, sys::Errno> {
+        self.install_udp();
+        sys::udp_bind(addr)
+    }
+
+    /// The UDP hooks on this manager (see `Core::udp`).
+    fn install_udp(&self) {
+        self.core.borrow_mut().udp = Some(UdpHooks {
+            read: |m, h| m.read_udp(h),
+            send: udp_send,
+        });
+    }
+
+    /// Listen on `url`; a `udp://` one with `udp` (`Url` if `None`: the HTTP listen path,
+    /// which so names no UDP code).
+    fn bind_listener(
+        &self,
+        url: &str,
+        handler: Rc<dyn Handler>,
+        kind: ProtoKind,
+        udp: Option<UdpBindFn>,
+    ) -> Result<Handle, Error> {
         let ep = parse_endpoint(url)?;
-        if kind == ProtoKind::Http && ep.transport == Transport::Udp {
-            return Err(Error::Url);
-        }
+        let udp = match (ep.transport, udp) {
+            (Transport::Udp, None) => return Err(Error::Url),
+            (_, udp) => udp,
+        };
         let ip: IpAddr = match ep.host {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
             h => crate::util::net::parse_ip(h).ok_or(Error::Addr)?,
         };
         let addr = SocketAddr::new(ip, ep.port);
-        let sock = match ep.transport {
-            Transport::Tcp => sys::tcp_listen(addr, 128),
-            Transport::Udp => sys::udp_bind(addr),
+        let sock = match (ep.transport, udp) {
+            (Transport::Udp, Some(bind)) => bind(self, addr),
+            _ => sys::tcp_listen(addr, 128),
         }
         .map_err(|e| {
             crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
@@ -1121,6 +1217,7 @@ impl Mgr {
             _ => return,
         };
         let res = if udp {
+            self.install_udp();
             sys::udp_connect(addr)
         } else {
             sys::tcp_connect(addr)
@@ -1170,19 +1267,8 @@ impl Mgr {
         let c = writable(&mut core.conns, h)?;
         match (&c.sock, c.state) {
             (_, State::Listening) => Err(Error::Unsupported),
-            (Some(Sock::Udp(u)), _) => {
-                let r = match (c.is_client, c.rem) {
-                    (true, _) => sys::udp_send(u, data),
-                    (false, Some(rem)) => sys::udp_send_to(u, data, rem),
-                    (false, None) => return Err(Error::Addr),
-                };
-                match r {
-                    Ok(n) if n == data.len() => Ok(()),
-                    Ok(_) => Err(Error::TooLarge),
-                    Err(e) if sys::would_block(&e) => Err(Error::Full),
-                    Err(_) => Err(Error::Io),
-                }
-            }
+            // Installed with the socket (`Mgr::install_udp`).
+            (Some(Sock::Udp(_)), _) => core.udp.map_or(Err(Error::Io), |k| (k.send)(c, data)),
             _ => {
                 let (proto, out) = c.queue(data.len(), max_send)?;
                 match proto {
@@ -1507,13 +1593,11 @@ impl Mgr {
             if let Some(c) = conn.as_mut() {
                 Self::tls_goodbye(c);
             }
-            let mut timers = Vec::new();
-            if let Some(c) = &conn {
-                for t in &c.timers {
-                    timers.extend(core.timers.remove(*t));
-                    self.shared.set_timer_live(*t, false);
-                }
-            }
+            // A connection owns timers only once the first timer installed the pass.
+            let timers = match (&conn, core.timer_pass) {
+                (Some(c), Some(p)) if !c.timers.is_empty() => (p.take_owned)(&mut core.timers, &self.shared, &c.timers),
+                _ => Vec::new(),
+            };
             core.stats.closed += 1;
             (conn, timers, self.shared.set_dead(h))
         };
@@ -1521,8 +1605,11 @@ impl Mgr {
         // timers' callbacks) with no borrow held: their destructors may call back in.
         drop(conn);
         drop(timers);
-        for data in orphans {
-            self.report_undelivered(h, data);
+        // Only queued messages make orphans, and the first one queued installed this.
+        if !orphans.is_empty() {
+            if let Some(d) = self.shared.delivery() {
+                (d.orphans)(self, h, orphans);
+            }
         }
     }
 
@@ -1607,6 +1694,12 @@ impl Mgr {
             }
         }
         let t = core.timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
+        core.timer_pass = Some(TimerPass {
+            run: |m, now| m.run_timers(now),
+            next: Timers::next_deadline,
+            take_owned: Timers::take_owned,
+            take_all: Timers::take_all,
+        });
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
             if let Some(c) = core.conns.get_mut(o) {
@@ -1742,10 +1835,20 @@ impl Mgr {
         self.tls_drain_all();
         self.http_steps(now);
         if woke || self.shared.pending() {
-            self.deliver_messages();
+            // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
+            let msgs = self.shared.take_all();
+            if !msgs.is_empty() {
+                if let Some(d) = self.shared.delivery() {
+                    (d.deliver)(self, msgs);
+                }
+            }
         }
         self.check_deadlines(now);
-        self.run_timers(now);
+        // Installed by the first timer (see `TimerPass`).
+        let timers = self.core.borrow().timer_pass;
+        if let Some(p) = timers {
+            (p.run)(self, now);
+        }
         self.poll_event(now);
         self.http_steps(now);
         self.flush_all();
@@ -1861,7 +1964,11 @@ impl Mgr {
         let mut consider = |deadline: u64| {
             t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
         };
-        if let Some(d) = self.core.borrow_mut().timers.next_deadline() {
+        let next = {
+            let mut core = self.core.borrow_mut();
+            core.timer_pass.and_then(|p| (p.next)(&mut core.timers))
+        };
+        if let Some(d) = next {
             consider(d);
         }
         if due.deadline != u64::MAX {
@@ -1887,7 +1994,13 @@ impl Mgr {
                     f(self, h);
                 }
             }
-            (State::Open, Transport::Udp) => self.read_udp(h),
+            (State::Open, Transport::Udp) => {
+                // Installed where UDP sockets are opened (`Mgr::install_udp`).
+                let hooks = self.core.borrow().udp;
+                if let Some(k) = hooks {
+                    (k.read)(self, h);
+                }
+            }
             (State::Open, Transport::Tcp) => {
                 if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
                     self.read_stream(h);
@@ -2341,8 +2454,8 @@ impl Mgr {
         self.recycle(pending);
     }
 
-    fn deliver_messages(&self) {
-        let msgs = self.shared.take_all();
+    /// Deliver the messages other threads queued (through `wakeup::Delivery`).
+    fn deliver_messages(&self, msgs: alloc::collections::VecDeque<Msg>) {
         for m in msgs {
             match m {
                 Msg::ToConn(h, data) => {
@@ -2491,14 +2604,18 @@ impl Mgr {
             }
             self.recycle(handles);
         }
-        for m in self.shared.close() {
-            self.report_msg_undelivered(m);
+        let left = self.shared.close();
+        if !left.is_empty() {
+            if let Some(d) = self.shared.delivery() {
+                (d.leftovers)(self, left);
+            }
         }
-        let timers: Vec<_> = self.with(|core| {
-            let handles = core.timers.table.handles();
-            handles.iter().filter_map(|t| core.timers.remove(*t)).collect()
-        });
-        drop(timers); // callbacks dropped with no borrow held
+        // Timers exist only once the first one installed the pass.
+        let pass = self.core.borrow().timer_pass;
+        if let Some(p) = pass {
+            let timers = self.with(|core| (p.take_all)(&mut core.timers));
+            drop(timers); // callbacks dropped with no borrow held
+        }
         Ok(())
     }
 

@@ -8,8 +8,10 @@ use alloc::collections::BinaryHeap;
 use core::cmp::Reverse;
 use core::fmt;
 
+use super::wakeup::Shared;
 use super::Mgr;
 use crate::handle::{Handle, Table};
+use alloc::vec::Vec;
 
 extern crate alloc;
 
@@ -121,6 +123,23 @@ impl Timers {
 
     pub fn remove(&mut self, h: Handle) -> Option<Timer> {
         self.table.remove(h)
+    }
+
+    /// Take `owned` (a closing connection's timers) out of the table and out of `shared`'s
+    /// live mirror; their callbacks are dropped by the caller with no borrow held.
+    pub fn take_owned(&mut self, shared: &Shared, owned: &[Handle]) -> Vec<Timer> {
+        let mut timers = Vec::new();
+        for t in owned {
+            timers.extend(self.remove(*t));
+            shared.set_timer_live(*t, false);
+        }
+        timers
+    }
+
+    /// Take every timer out of the table (the manager shuts down).
+    pub fn take_all(&mut self) -> Vec<Timer> {
+        let handles = self.table.handles();
+        handles.iter().filter_map(|t| self.remove(*t)).collect()
     }
 
     /// The earliest deadline of a live timer, dropping dead heap entries on the way.

@@ -18,6 +18,8 @@ use crate::error::Error;
 use crate::handle::Handle;
 use crate::sys::Waker;
 
+use super::Mgr;
+
 extern crate alloc;
 
 /// A message for the loop thread.
@@ -103,7 +105,82 @@ struct Inner {
     /// The manager is being freed: everything is refused.
     closed: bool,
     stats: QueueStats,
+    /// The loop's side of the queue, set with the first message queued (see [`Delivery`]).
+    delivery: Option<Delivery>,
 }
+
+/// What the loop does with queued messages: deliver them ([`Mgr::deliver_messages`]), and
+/// hand to the undelivered callback those of a connection that closed first and those
+/// still queued when the manager is freed. Set by the first message queued ([`Shared::push_msg`],
+/// [`Shared::push_internal`]), from whatever thread queued it: until then the queue is empty
+/// and the loop only drains the waker, so a program that never queues a message (no
+/// `mg_wakeup`, no `Sender`, no name lookup on a helper thread) does not link the delivery.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Delivery {
+    /// Deliver what [`Shared::take_all`] took, in order.
+    pub(super) deliver: fn(&Mgr, VecDeque<Msg>),
+    /// Take the payloads queued for a connection that closed out of the queue
+    /// ([`Shared::set_dead`]).
+    take_orphans: fn(&mut Inner, Handle) -> Vec<Vec<u8>>,
+    /// Hand those payloads to the undelivered callback.
+    pub(super) orphans: fn(&Mgr, Handle, Vec<Vec<u8>>),
+    /// What [`Shared::close`] gave back when the manager is freed.
+    pub(super) leftovers: fn(&Mgr, VecDeque<Msg>),
+}
+
+/// The payloads queued for `h`, taken out of the queue ([`Shared::set_dead`], through
+/// [`Delivery::take_orphans`]); a broadcast that named it loses it from its recipients
+/// and gives back a copy.
+fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
+    let mut orphans = Vec::new();
+    let mine = |m: &Msg| match m {
+        Msg::ToConn(t, _) | Msg::WsTo(t, _, _) | Msg::MqttPub(t, _) => *t == h,
+        Msg::WsAll(_, _, to) => to.contains(&h),
+        _ => false,
+    };
+    if q.msgs.iter().any(mine) {
+        let mut keep = VecDeque::with_capacity(q.msgs.len());
+        while let Some(m) = q.msgs.pop_front() {
+            match m {
+                Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
+                    q.bytes -= data.len();
+                    q.count -= 1;
+                    orphans.push(data);
+                }
+                Msg::WsAll(op, data, mut to) if to.contains(&h) => {
+                    to.retain(|&t| t != h);
+                    q.bytes -= core::mem::size_of::<Handle>();
+                    orphans.push(data.clone());
+                    if to.is_empty() {
+                        q.bytes -= data.len();
+                        q.count -= 1;
+                    } else {
+                        keep.push_back(Msg::WsAll(op, data, to));
+                    }
+                }
+                other => keep.push_back(other),
+            }
+        }
+        q.msgs = keep;
+    }
+    orphans
+}
+
+/// The loop's side of the queue (see [`Delivery`]).
+const DELIVERY: Delivery = Delivery {
+    deliver: |m, msgs| m.deliver_messages(msgs),
+    take_orphans,
+    orphans: |m, h, orphans| {
+        for data in orphans {
+            m.report_undelivered(h, data);
+        }
+    },
+    leftovers: |m, msgs| {
+        for msg in msgs {
+            m.report_msg_undelivered(msg);
+        }
+    },
+};
 
 /// Record in a live mirror (serial per slot, 0: none) that `h` is alive or gone.
 fn mirror(slots: &mut Vec<u64>, h: Handle, live: bool) {
@@ -138,6 +215,7 @@ impl Shared {
                 signaled: false,
                 closed: false,
                 stats: QueueStats::default(),
+                delivery: None,
             }),
             waker,
         }
@@ -193,38 +271,11 @@ impl Shared {
         if q.ws.get(h.slot()) == Some(&h.raw()) {
             q.ws[h.slot()] = 0;
         }
-        let mut orphans = Vec::new();
-        let mine = |m: &Msg| match m {
-            Msg::ToConn(t, _) | Msg::WsTo(t, _, _) | Msg::MqttPub(t, _) => *t == h,
-            Msg::WsAll(_, _, to) => to.contains(&h),
-            _ => false,
-        };
-        if q.msgs.iter().any(mine) {
-            let mut keep = VecDeque::with_capacity(q.msgs.len());
-            while let Some(m) = q.msgs.pop_front() {
-                match m {
-                    Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
-                        q.bytes -= data.len();
-                        q.count -= 1;
-                        orphans.push(data);
-                    }
-                    Msg::WsAll(op, data, mut to) if to.contains(&h) => {
-                        to.retain(|&t| t != h);
-                        q.bytes -= core::mem::size_of::<Handle>();
-                        orphans.push(data.clone());
-                        if to.is_empty() {
-                            q.bytes -= data.len();
-                            q.count -= 1;
-                        } else {
-                            keep.push_back(Msg::WsAll(op, data, to));
-                        }
-                    }
-                    other => keep.push_back(other),
-                }
-            }
-            q.msgs = keep;
+        // Only queued messages make orphans, and the first one queued set `delivery`.
+        match q.delivery {
+            Some(d) => (d.take_orphans)(&mut q, h),
+            None => Vec::new(),
         }
-        orphans
     }
 
     /// Any thread: queue one WebSocket message for connection `h`. Refused (nothing queued)
@@ -288,6 +339,7 @@ impl Shared {
             q.bytes += charge;
             q.count += 1;
             q.stats.accepted += 1;
+            q.delivery = Some(DELIVERY);
             q.msgs.push_back(m);
             wake = !core::mem::replace(&mut q.signaled, true);
         }
@@ -334,6 +386,7 @@ impl Shared {
             if q.closed {
                 return;
             }
+            q.delivery = Some(DELIVERY);
             q.msgs.push_back(m);
             wake = !core::mem::replace(&mut q.signaled, true);
         }
@@ -358,6 +411,11 @@ impl Shared {
         q.bytes = 0;
         q.count = 0;
         core::mem::take(&mut q.msgs)
+    }
+
+    /// Loop thread: what to do with queued messages; `None` while none was ever queued.
+    pub(super) fn delivery(&self) -> Option<Delivery> {
+        self.inner.lock().delivery
     }
 
     /// Loop thread: has anything been queued since the last `take_all`?
