@@ -2450,12 +2450,20 @@ impl Mgr {
             (core.conns.slot_count(), core.conns.newest_serial())
         };
         for i in 0..n {
+            // A handler with a `PollCall` (a C handler) is called through it: no `Rc` clone,
+            // no trait call (this runs for every connection on every poll). A closing
+            // connection gets nothing (`Conn::handler_for`'s rule for `Poll`).
             let found = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest => c.handler_for(&Event::Poll(now)).map(|f| (h, f)),
+                Some((h, c)) if h.serial() <= newest && !c.closing => match c.handler.poll_call() {
+                    Some(p) => Some((h, Ok(p))),
+                    None => Some((h, Err(c.handler.clone()))),
+                },
                 _ => None,
             };
-            if let Some((h, f)) = found {
-                f.handle(self, h, Event::Poll(now));
+            match found {
+                Some((h, Ok(p))) => (p.f)(p.arg, h, now),
+                Some((h, Err(f))) => f.handle(self, h, Event::Poll(now)),
+                None => {}
             }
         }
     }
