@@ -332,7 +332,7 @@ impl Mgr {
         };
         let hm = HttpMessage::new(&msg, span, head_len, parts, &headers).numbered(id);
         if let Some(f) = f {
-            self.deliver(
+            self.deliver_in_poll(
                 h,
                 &f,
                 if done {

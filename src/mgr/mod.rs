@@ -880,6 +880,15 @@ impl Mgr {
         f.handle(self, h, ev);
     }
 
+    /// [`Mgr::deliver`] from inside [`Mgr::poll`], which holds the manager busy for the
+    /// whole iteration: the read, the flush and the HTTP step (their only callers are in
+    /// `poll_clocked`), four events a request.
+    #[inline(always)]
+    fn deliver_in_poll(&self, h: Handle, f: &Rc<dyn Handler>, ev: Event<'_>) {
+        debug_assert!(self.is_busy(), "delivered outside a poll");
+        f.handle(self, h, ev);
+    }
+
     /// Deliver [`Event::Error`] with `msg`, then mark the connection for closing (it gets its
     /// [`Event::Close`] at the end of the poll). Logged at error level, "`<id> <message>`", as
     /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
@@ -2146,7 +2155,7 @@ impl Mgr {
             (total, err, f)
         };
         if let Some(f) = f {
-            self.deliver(h, &f, Event::Read(total));
+            self.deliver_in_poll(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
             self.fail_with(h, &[&e]);
@@ -2287,7 +2296,7 @@ impl Mgr {
             (written, err, f)
         };
         if let Some(f) = f {
-            self.deliver(h, &f, Event::Write(written));
+            self.deliver_in_poll(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
             self.fail(h, &e);
