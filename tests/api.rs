@@ -1040,3 +1040,53 @@ fn closing_the_last_connections_inside_close() {
     assert_eq!(m.live(), 0);
     assert_eq!(rec.count(MG_EV_CLOSE), 5, "exactly one CLOSE each");
 }
+
+// ---- MG_EV_POLL ----------------------------------------------------------------------
+
+thread_local! {
+    /// (connection, the u64 `MG_EV_POLL` carried) for every `MG_EV_POLL` seen.
+    static POLLS: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+    /// A connection to close from the next `MG_EV_POLL` that `poll_and_close` gets.
+    static TO_CLOSE: RefCell<Option<mg_conn>> = const { RefCell::new(None) };
+}
+
+unsafe extern "C" fn poll_and_close(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    if ev == MG_EV_POLL {
+        let t = unsafe { *(ev_data as *const u64) };
+        POLLS.with(|p| p.borrow_mut().push((c.h, t)));
+        if let Some(victim) = TO_CLOSE.with(|v| v.borrow_mut().take()) {
+            assert_eq!(mg_close(victim), 0);
+        }
+    }
+}
+
+/// C handlers get `MG_EV_POLL` through the poll walk's direct call: once per poll for every
+/// open connection, in the order they were opened, each with the poll's time in
+/// milliseconds; not a connection closed by an earlier handler in the same poll, nor one
+/// without a handler; the next poll, the same for what is left.
+#[test]
+fn every_open_connection_gets_one_poll_event_per_poll_with_its_time() {
+    let mut m = Mgr::new();
+    let url = "tcp://127.0.0.1:0";
+    let a = m.listen(url, Some(poll_and_close), std::ptr::null_mut());
+    let b = m.listen(url, Some(poll_and_close), std::ptr::null_mut());
+    let none = m.listen(url, None, std::ptr::null_mut());
+    let c = m.listen(url, Some(poll_and_close), std::ptr::null_mut());
+    assert!(a.h != 0 && b.h != 0 && none.h != 0 && c.h != 0);
+    let take = || POLLS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let before = meerkat::util::clock::millis();
+    m.poll(0);
+    let after = meerkat::util::clock::millis();
+    let got = take();
+    assert_eq!(got.iter().map(|e| e.0).collect::<Vec<_>>(), vec![a.h, b.h, c.h]);
+    let t = got[0].1;
+    assert!(before <= t && t <= after, "{before} <= {t} <= {after}");
+    assert!(got.iter().all(|e| e.1 == t), "one time for the whole poll: {got:?}");
+    // `a` closes `b` in its MG_EV_POLL: `b` gets none in that poll, `c` still does.
+    TO_CLOSE.with(|v| *v.borrow_mut() = Some(b));
+    m.poll(0);
+    assert_eq!(take().iter().map(|e| e.0).collect::<Vec<_>>(), vec![a.h, c.h]);
+    m.poll(0);
+    assert_eq!(take().iter().map(|e| e.0).collect::<Vec<_>>(), vec![a.h, c.h]);
+    assert_eq!(m.live(), 3, "b closed");
+}

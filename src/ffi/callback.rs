@@ -12,6 +12,7 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 use super::types::*;
 use crate::handle::Handle;
 use crate::http::Span;
+use crate::mgr::event::PollCall;
 use crate::mgr::{Event, Handler, HttpMessage, Mgr, UndeliveredFn};
 
 extern crate alloc;
@@ -209,6 +210,28 @@ impl Handler for CHandler {
             _ => self.handle_data(h, ev),
         }
     }
+
+    /// `MG_EV_POLL` straight to the C function (see `c_poll`): the poll walk clones no
+    /// `Rc` and makes no call of `handle` for it. Without a function: `None`, and `handle`
+    /// ignores the event.
+    fn poll_call(&self) -> Option<PollCall> {
+        self.f.map(|f| PollCall {
+            f: c_poll,
+            arg: f as usize,
+        })
+    }
+}
+
+/// [`CHandler`]'s `Event::Poll` (see [`crate::mgr::event::PollCall`]): `arg` is the C
+/// function, as [`CHandler::poll_call`] made it.
+fn c_poll(arg: usize, h: Handle, now: u64) {
+    // SAFETY: `arg` is only ever the address of a non-null `mg_event_handler_t` function,
+    // paired with this function by `CHandler::poll_call` (only the crate makes a
+    // `PollCall`); the application registered it as an event handler with this signature.
+    let f: unsafe extern "C" fn(mg_conn, c_int, *mut c_void) = unsafe { core::mem::transmute(arg) };
+    let mut t = now;
+    // SAFETY: as in `CHandler::call`: `&mut t` is valid for the call.
+    unsafe { f(mg_conn { h: h.raw() }, MG_EV_POLL, &mut t as *mut u64 as *mut c_void) }
 }
 
 impl CHandler {

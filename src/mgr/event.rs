@@ -257,6 +257,27 @@ pub trait Handler: Any {
     fn inner(&self) -> Option<&dyn Handler> {
         None
     }
+    /// [`Event::Poll`] as a plain call that holds nothing of the handler (see [`PollCall`]),
+    /// for the handlers that have one: the C adapter. `None` (the default): `handle` gets
+    /// `Event::Poll`. Only the crate can make a `PollCall`.
+    #[doc(hidden)]
+    fn poll_call(&self) -> Option<PollCall> {
+        None
+    }
+}
+
+/// What a handler does with [`Event::Poll`], as a function and its argument copied out of
+/// the handler ([`Handler::poll_call`]): the poll walk, which delivers `Event::Poll` to every
+/// connection on every poll, calls `f(arg, conn, now)` with no borrow held (G7), without
+/// cloning the handler's `Rc` (nothing of the handler is used, so it need not be kept alive
+/// for the call) and without a trait call per connection. Made only by the crate (the C
+/// adapter: `arg` is the C function, `f` calls it as `MG_EV_POLL`), so `f` always gets the
+/// `arg` it was made with.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct PollCall {
+    pub(crate) f: fn(usize, Handle, u64),
+    pub(crate) arg: usize,
 }
 
 impl<F> Handler for F

@@ -79,6 +79,11 @@ impl Mgr {
             for &h in dirty.iter() {
                 // Other machines through their stored step (see `http::StepFn`).
                 let step = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
+                    // Flagged, then stepped since (the step clears the flag and runs until
+                    // nothing is left to do, and only a set flag is ever put on the list): a
+                    // response queued by a handler during the step flags it again, and the
+                    // step's next round already took it.
+                    Some(Proto::HttpServer(hs)) if !hs.dirty => continue,
                     Some(Proto::HttpServer(_)) => None,
                     Some(Proto::HttpClient(hc)) => Some(hc.step),
                     Some(Proto::Ws(ws)) => Some(ws.step),
@@ -300,11 +305,13 @@ impl Mgr {
         // One look at the connection before the event and one after (this runs twice per
         // request): take the message out and mark it lent; then put it back, or see that
         // the handler switched the connection to a WebSocket.
-        let (msg, headers, span, parts, head_len, id) = {
+        // The handler is cloned out in the first look too (as `dispatch` would, in a look
+        // of its own): `None` once the connection is closing (`Conn::handler_for`).
+        let (msg, headers, span, parts, head_len, id, f) = {
             let mut core = self.core.borrow_mut();
-            let Some(hs) = core.conns.get_mut(h).and_then(|c| c.http_server_mut()) else {
-                return;
-            };
+            let Some(c) = core.conns.get_mut(h) else { return };
+            let f = (!c.closing).then(|| c.handler.clone());
+            let Proto::HttpServer(hs) = &mut c.proto else { return };
             let Some(head) = hs.head.as_mut() else { return };
             let headers = core::mem::take(&mut head.headers);
             let span = head.head;
@@ -320,17 +327,21 @@ impl Mgr {
                 parts,
                 hs.head_len,
                 hs.requests,
+                f,
             )
         };
         let hm = HttpMessage::new(&msg, span, head_len, parts, &headers).numbered(id);
-        self.dispatch(
-            h,
-            if done {
-                Event::HttpMessage(&hm)
-            } else {
-                Event::HttpHeaders(&hm)
-            },
-        );
+        if let Some(f) = f {
+            self.deliver_in_poll(
+                h,
+                &f,
+                if done {
+                    Event::HttpMessage(&hm)
+                } else {
+                    Event::HttpHeaders(&hm)
+                },
+            );
+        }
         let ws_open = {
             let mut core = self.core.borrow_mut();
             match core.conns.get_mut(h).map(|c| &mut c.proto) {

@@ -939,6 +939,15 @@ impl Mgr {
         f.handle(self, h, ev);
     }
 
+    /// [`Mgr::deliver`] from inside [`Mgr::poll`], which holds the manager busy for the
+    /// whole iteration: the read, the flush and the HTTP step (their only callers are in
+    /// `poll_clocked`), four events a request.
+    #[inline(always)]
+    fn deliver_in_poll(&self, h: Handle, f: &Rc<dyn Handler>, ev: Event<'_>) {
+        debug_assert!(self.is_busy(), "delivered outside a poll");
+        f.handle(self, h, ev);
+    }
+
     /// Deliver [`Event::Error`] with `msg`, then mark the connection for closing (it gets its
     /// [`Event::Close`] at the end of the poll). Logged at error level, "`<id> <message>`", as
     /// Mongoose's `mg_error` does: a client whose connect fails must not exit silently.
@@ -2259,7 +2268,7 @@ impl Mgr {
             (total, err, f)
         };
         if let Some(f) = f {
-            self.deliver(h, &f, Event::Read(total));
+            self.deliver_in_poll(h, &f, Event::Read(total));
         }
         if let Some(e) = err {
             self.fail_with(h, &[&e]);
@@ -2400,7 +2409,7 @@ impl Mgr {
             (written, err, f)
         };
         if let Some(f) = f {
-            self.deliver(h, &f, Event::Write(written));
+            self.deliver_in_poll(h, &f, Event::Write(written));
         }
         if let Some(e) = err {
             self.fail(h, &e);
@@ -2563,12 +2572,20 @@ impl Mgr {
             (core.conns.slot_count(), core.conns.newest_serial())
         };
         for i in 0..n {
+            // A handler with a `PollCall` (a C handler) is called through it: no `Rc` clone,
+            // no trait call (this runs for every connection on every poll). A closing
+            // connection gets nothing (`Conn::handler_for`'s rule for `Poll`).
             let found = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest => c.handler_for(&Event::Poll(now)).map(|f| (h, f)),
+                Some((h, c)) if h.serial() <= newest && !c.closing => match c.handler.poll_call() {
+                    Some(p) => Some((h, Ok(p))),
+                    None => Some((h, Err(c.handler.clone()))),
+                },
                 _ => None,
             };
-            if let Some((h, f)) = found {
-                f.handle(self, h, Event::Poll(now));
+            match found {
+                Some((h, Ok(p))) => (p.f)(p.arg, h, now),
+                Some((h, Err(f))) => f.handle(self, h, Event::Poll(now)),
+                None => {}
             }
         }
     }
