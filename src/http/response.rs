@@ -159,6 +159,12 @@ fn parse_head(
     match &buf[start..] {
         [] => return Ok(None),
         [b'\r' | b'\n', ..] => return Err(bad("empty line before status line")),
+        // Bytes that cannot grow into a status line are refused now, not once a head's end
+        // arrives that may never come (a body written after an interim status, a peer that
+        // does not speak HTTP): the caller learns at once that the bytes do not frame.
+        rest if !b"HTTP/".starts_with(&rest[..rest.len().min(5)]) => {
+            return Err(bad("response does not start with HTTP/"))
+        }
         _ => {}
     }
     let (end, line_end) = match scan_head(buf, start, limits.max_head_bytes, hint)? {
@@ -345,6 +351,41 @@ mod tests {
             assert_eq!(
                 run_new(b).err,
                 Some(400),
+                "{:?}",
+                std::string::String::from_utf8_lossy(b)
+            );
+        }
+    }
+
+    /// Bytes that cannot begin a status line are refused as soon as they arrive (a body
+    /// written after an interim status was held back waiting for a head's end), while a
+    /// true prefix of one waits for more.
+    #[test]
+    fn bytes_that_cannot_begin_a_status_line_are_refused_at_once() {
+        for b in [
+            &b"x"[..],
+            b"HTTQ",
+            b"http/1.1 200 OK",
+            b"HTTP/1.1 102 Processing\r\n\r\nx",
+        ] {
+            assert_eq!(
+                run_new(b).err,
+                Some(400),
+                "{:?}",
+                std::string::String::from_utf8_lossy(b)
+            );
+        }
+        for b in [
+            &b"H"[..],
+            b"HTTP",
+            b"HTTP/",
+            b"HTTP/1.1 200",
+            b"HTTP/1.1 100 Continue\r\n\r\nHT",
+        ] {
+            let o = run_new(b);
+            assert_eq!(
+                (o.err, o.heads.len()),
+                (None, 0),
                 "{:?}",
                 std::string::String::from_utf8_lossy(b)
             );
