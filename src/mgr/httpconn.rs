@@ -361,24 +361,16 @@ impl Mgr {
                 let mut core = self.core.borrow_mut();
                 let Some(c) = core.conns.get_mut(h) else { return };
                 let stop = c.closing | c.close_started | c.draining | c.paused;
-                let Conn {
-                    proto,
-                    recv,
-                    recv_off,
-                    handler,
-                    ..
-                } = c;
+                let Conn { proto, handler, .. } = c;
                 match proto {
                     Proto::HttpServer(hs) => {
                         if let (Some(now), false) = (end.take(), stop) {
-                            // The step's next round, as `http_server_step` makes it (but
-                            // for the body cap it sets before each parse: a message without
-                            // a body ends without looking at it).
+                            // The step's next round, as `http_server_step` makes it: the
+                            // framer's `End { consumed: 0 }` (`end_complete` is what its
+                            // `parse_into` would do; a message without a body ends without
+                            // looking at the bytes or at the body cap set before a parse).
                             hs.dirty = false;
-                            if let Ok(Step::End { consumed, .. }) =
-                                hs.parser.parse_into(&recv[*recv_off..], &mut hs.head)
-                            {
-                                *recv_off += consumed;
+                            if hs.parser.end_complete().is_some() {
                                 hs.phase = Phase::Awaiting;
                                 hs.since = now;
                                 hs.unparsed = 0;
