@@ -844,3 +844,142 @@ fn changes_between_polls_to_idle_connections_take_effect_at_the_next_poll() {
     mgr.poll(0).unwrap();
     assert_eq!(mgr.stats().1, 0);
 }
+
+/// For a request without a body, what the handler does in `HttpHeaders` decides what
+/// follows, as the HTTP step's next round would (the manager delivers `HttpMessage` in the
+/// same look when nothing stops it): nothing or an early reply, then `HttpMessage`; a
+/// replaced handler gets it; paused, no `HttpMessage` until reading resumes; closed, none;
+/// upgraded to a WebSocket, `WsOpen` instead. Each response goes out once.
+#[test]
+fn what_a_handler_does_in_the_headers_of_a_bodyless_request_decides_what_follows() {
+    use std::io::{Read, Write};
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let paused: Rc<RefCell<Vec<ConnId>>> = Rc::default();
+    let (lg, ps) = (log.clone(), paused.clone());
+    let l = mgr
+        .http_listen("http://127.0.0.1:0", move |m: &Mgr, c: ConnId, ev: Event<'_>| {
+            let uri = match ev {
+                Event::HttpHeaders(hm) | Event::HttpMessage(hm) | Event::WsOpen(hm) => {
+                    String::from_utf8_lossy(hm.uri()).into_owned()
+                }
+                _ => return,
+            };
+            let kind = match ev {
+                Event::HttpHeaders(_) => "hdrs",
+                Event::HttpMessage(_) => "msg",
+                _ => "wsopen",
+            };
+            lg.borrow_mut().push(format!("{kind} {uri}"));
+            match (ev, uri.as_str()) {
+                (Event::HttpHeaders(_), "/early") => m.http_reply(c, 200, b"", b"early").unwrap(),
+                (Event::HttpHeaders(_), "/pause") => {
+                    m.recv_pause(c, true).unwrap();
+                    ps.borrow_mut().push(c);
+                }
+                (Event::HttpHeaders(_), "/close") => m.close(c).unwrap(),
+                (Event::HttpHeaders(hm), "/ws") => m.ws_upgrade(c, hm, b"").unwrap(),
+                (Event::HttpHeaders(_), "/swap") => {
+                    let lg = lg.clone();
+                    let f = move |m: &Mgr, c: ConnId, ev: Event<'_>| {
+                        if let Event::HttpMessage(hm) = ev {
+                            lg.borrow_mut()
+                                .push(format!("new msg {}", String::from_utf8_lossy(hm.uri())));
+                            m.http_reply(c, 200, b"", b"swapped").unwrap();
+                        }
+                    };
+                    m.set_handler(c, Rc::new(f)).unwrap();
+                }
+                (Event::HttpMessage(_), "/early") => {}
+                (Event::HttpMessage(_), _) => m.http_reply(c, 200, b"", uri.as_bytes()).unwrap(),
+                _ => {}
+            }
+        })
+        .unwrap();
+    let port = port_of(&mgr, l);
+    let ask = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let extra = if path == "/ws" {
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        } else {
+            ""
+        };
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").unwrap();
+        s.set_nonblocking(true).unwrap();
+        s
+    };
+    // Reads what has come so far; true once the peer closed.
+    let drain = |s: &mut std::net::TcpStream, got: &mut Vec<u8>| {
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => return false,
+            }
+        }
+    };
+    let paths = ["/plain", "/early", "/swap", "/close", "/ws", "/pause"];
+    let mut socks: Vec<_> = paths.iter().map(|p| (ask(p), Vec::new(), false)).collect();
+    let complete = |got: &[u8]| {
+        let t = String::from_utf8_lossy(got);
+        t.find("\r\n\r\n").is_some_and(|i| {
+            let len = t
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            t.len() >= i + 4 + len
+        })
+    };
+    poll_until(&mgr, "the answers", || {
+        for (s, got, eof) in socks.iter_mut() {
+            *eof |= drain(s, got);
+        }
+        let s = &socks;
+        complete(&s[0].1) && complete(&s[1].1) && complete(&s[2].1) && s[3].2 && s[4].1.starts_with(b"HTTP/1.1 101")
+    });
+    // The paused request gets no HttpMessage while paused, whatever the polls.
+    for _ in 0..5 {
+        mgr.poll(10).unwrap();
+    }
+    assert!(!log.borrow().iter().any(|e| e == "msg /pause"), "{:?}", log.borrow());
+    assert!(socks[5].1.is_empty());
+    let c = paused.borrow()[0];
+    mgr.recv_pause(c, false).unwrap();
+    poll_until(&mgr, "the paused request's answer", || {
+        let (s, got, _) = &mut socks[5];
+        drain(s, got);
+        complete(got)
+    });
+    for _ in 0..3 {
+        mgr.poll(10).unwrap();
+    }
+    let body = |got: &[u8]| {
+        let t = String::from_utf8_lossy(got).into_owned();
+        assert_eq!(t.matches("HTTP/1.1 200").count(), 1, "one response: {t}");
+        t[t.find("\r\n\r\n").unwrap() + 4..].to_string()
+    };
+    assert_eq!(body(&socks[0].1), "/plain");
+    assert_eq!(body(&socks[1].1), "early");
+    assert_eq!(body(&socks[2].1), "swapped");
+    assert!(socks[3].1.is_empty(), "closed in HttpHeaders: no response");
+    assert_eq!(body(&socks[5].1), "/pause");
+    let mut log = log.borrow().clone();
+    log.sort();
+    let mut want = vec![
+        "hdrs /plain",
+        "msg /plain",
+        "hdrs /early",
+        "msg /early",
+        "hdrs /swap",
+        "new msg /swap",
+        "hdrs /close",
+        "hdrs /ws",
+        "wsopen /ws",
+        "hdrs /pause",
+        "msg /pause",
+    ];
+    want.sort();
+    assert_eq!(log, want);
+}

@@ -1141,6 +1141,24 @@ impl FramerCore {
         }
     }
 
+    /// The end of a message whose body is already complete (after the head of a message
+    /// without one, only `End { consumed: 0, .. }` is left to report): the state the next
+    /// step would leave, without the step. `Some(keep_alive)` as that `End` would say, or
+    /// `None` with nothing changed when the next step would report something else.
+    #[inline]
+    pub(crate) fn end_complete(&mut self) -> Option<bool> {
+        let Phase::Body { reader, keep_alive } = &self.phase else {
+            return None;
+        };
+        if !reader.complete() {
+            return None;
+        }
+        let keep_alive = *keep_alive;
+        self.hint = Hint::default();
+        self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
+        Some(keep_alive)
+    }
+
     /// Changes the body cap ([`Limits::max_body`]) from the next step on.
     pub(crate) fn set_max_body(&mut self, max_body: u64) {
         self.limits.max_body = max_body;

@@ -158,6 +158,14 @@ impl RequestParser {
         self.core.set_max_body(max_body);
     }
 
+    /// After a head whose message has no body left: what the next [`parse`](Self::parse)
+    /// would do (return `Step::End { consumed: 0, keep_alive }`), without the call;
+    /// `Some(keep_alive)`. `None`, and nothing changed, when it would return anything else.
+    #[inline]
+    pub(crate) fn end_complete(&mut self) -> Option<bool> {
+        self.core.end_complete()
+    }
+
     /// Whether a head was returned and its message has not ended yet. If the peer closes
     /// now, the request is incomplete and must not be dispatched as a whole message.
     pub fn in_body(&self) -> bool {
@@ -526,6 +534,60 @@ mod tests {
 
     fn lim() -> Limits {
         Limits::default()
+    }
+
+    /// `end_complete` after a head is the `End { consumed: 0 }` that `parse` would return
+    /// next (same keep-alive, and the same steps for the bytes after it), and is `None`
+    /// with nothing changed whenever `parse` would return anything else.
+    #[test]
+    fn end_complete_is_the_next_parse_when_that_is_an_empty_end() {
+        let next = b"GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+        let heads: [&[u8]; 7] = [
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET / HTTP/1.0\r\n\r\n",
+            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ];
+        for head in heads {
+            let mut input = head.to_vec();
+            input.extend_from_slice(next);
+            let (mut a, mut b) = (RequestParser::new(lim()), RequestParser::new(lim()));
+            let consumed = match (a.parse(&input).unwrap(), b.parse(&input).unwrap()) {
+                (Step::Head { consumed, .. }, Step::Head { consumed: c2, .. }) if consumed == c2 => consumed,
+                other => panic!("{other:?}"),
+            };
+            let rest = &input[consumed..];
+            let by_parse = a.parse(rest).unwrap();
+            let ended = b.end_complete();
+            match (&by_parse, ended) {
+                (
+                    Step::End {
+                        consumed: 0,
+                        keep_alive,
+                    },
+                    Some(k),
+                ) => assert_eq!(*keep_alive, k),
+                (Step::End { consumed: 0, .. }, None) => panic!("{head:?}: End not taken"),
+                (_, Some(_)) => panic!("{head:?}: ended where parse gave {by_parse:?}"),
+                (_, None) => {
+                    // Nothing changed: b's next parse is what a's was.
+                    assert_eq!(
+                        format!("{:?}", b.parse(rest)),
+                        format!("{:?}", Ok::<_, HttpError>(by_parse))
+                    );
+                    continue;
+                }
+            }
+            // The same from here on.
+            assert_eq!(
+                format!("{:?}", a.parse(&rest[0..])),
+                format!("{:?}", b.parse(&rest[0..]))
+            );
+            assert_eq!((a.is_closed(), a.in_body()), (b.is_closed(), b.in_body()));
+        }
     }
 
     /// Feeds the whole buffer, returns the head and the step list (head excluded).

@@ -701,14 +701,18 @@ impl HttpServer {
 
     /// Take in what the tracker saw of the application's bytes. True when the response just
     /// completed and the connection was not flagged for a step yet: the caller puts it on
-    /// `Core::dirty` (the next pipelined request can now be read).
+    /// `Core::dirty` (the next pipelined request can now be read). Not while the request is
+    /// lent to a handler (`lent`: its step is running and makes another round when the
+    /// handler returns, which takes the answer; the only exception, a body refused with
+    /// `413`, ends the connection): no flag and no list entry, which the next loop of
+    /// `http_steps` would only find done (~30 instructions a request).
     pub fn note_out(&mut self, ev: OutEvents) -> bool {
         self.close_after |= ev.close_after;
         if !ev.complete {
             return false;
         }
         self.answered = true;
-        !core::mem::replace(&mut self.dirty, true)
+        !self.lent && !core::mem::replace(&mut self.dirty, true)
     }
 
     /// The connection must stay open though the peer finished sending: a response is owed.
