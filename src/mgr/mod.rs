@@ -424,7 +424,13 @@ impl Conn {
     /// error) the only event a connection still gets is `Close`. Every delivery asks this,
     /// so the rule is written once.
     fn handler_for(&self, ev: &Event<'_>) -> Option<Rc<dyn Handler>> {
-        (!self.closing || matches!(ev, Event::Close)).then(|| self.handler.clone())
+        (self.takes_events() || matches!(ev, Event::Close)).then(|| self.handler.clone())
+    }
+    /// Whether any event but `Close` still goes to the handler (the rule of
+    /// [`Conn::handler_for`], for the paths that deliver without building the event first:
+    /// the poll walk's direct call, the HTTP request's look).
+    pub(super) fn takes_events(&self) -> bool {
+        !self.closing
     }
     /// A protocol still owes the peer something (an HTTP response), so EOF does not close yet.
     fn holds_open(&self) -> bool {
@@ -2574,9 +2580,9 @@ impl Mgr {
         for i in 0..n {
             // A handler with a `PollCall` (a C handler) is called through it: no `Rc` clone,
             // no trait call (this runs for every connection on every poll). A closing
-            // connection gets nothing (`Conn::handler_for`'s rule for `Poll`).
+            // connection gets nothing (`Conn::takes_events`).
             let found = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest && !c.closing => match c.handler.poll_call() {
+                Some((h, c)) if h.serial() <= newest && c.takes_events() => match c.handler.poll_call() {
                     Some(p) => Some((h, Ok(p))),
                     None => Some((h, Err(c.handler.clone()))),
                 },
