@@ -13,8 +13,6 @@ use meerkat::ffi::http::*;
 use meerkat::ffi::serve::*;
 use meerkat::ffi::*;
 use std::ffi::{c_int, c_void, CString};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -125,22 +123,9 @@ fn server(root: &str, extra: &str) -> u16 {
     prx.recv().unwrap()
 }
 
-/// Send `req`, read until the server closes (or 300 ms pass without it); what came back
-/// and whether the server closed.
-fn exchange(port: u16, req: &str) -> (String, bool) {
-    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.write_all(req.as_bytes()).unwrap();
-    c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    let closed = loop {
-        match c.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(_) => break false,
-        }
-    };
-    (String::from_utf8_lossy(&out).into_owned(), closed)
+/// [`exchange`] with `req` as text, waiting at most 300 ms for more.
+fn ask(port: u16, req: &str) -> (String, bool) {
+    exchange(port, req.as_bytes(), Duration::from_millis(300))
 }
 
 /// The request flavours a response is framed for, each followed by a pipelined request
@@ -166,13 +151,13 @@ fn replies_the_parser_framed_go_out_as_the_same_bytes_sent_by_hand() {
             .iter()
             .zip(requests(&format!("/raw/{n}")))
         {
-            let got = exchange(port, req_reply);
-            let want = exchange(port, &req_raw);
+            let got = ask(port, req_reply);
+            let want = ask(port, &req_raw);
             assert_eq!(got, want, "case {n} {case:?}: {req_reply:?}");
         }
     }
     for (req_reply, req_raw) in requests("/early/reply").iter().zip(requests("/early/raw")) {
-        assert_eq!(exchange(port, req_reply), exchange(port, &req_raw), "{req_reply:?}");
+        assert_eq!(ask(port, req_reply), ask(port, &req_raw), "{req_reply:?}");
     }
 }
 
@@ -181,7 +166,7 @@ fn some_replies_on_the_wire() {
     let port = server(".", "");
     // A second Content-Length: the bytes as given, then close (nothing after is parsed).
     assert_eq!(
-        exchange(
+        ask(
             port,
             "GET /reply/5 HTTP/1.1\r\nHost: x\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"
         ),
@@ -194,7 +179,7 @@ fn some_replies_on_the_wire() {
     // for HEAD), and the next request is answered.
     let no_content = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n";
     assert_eq!(
-        exchange(
+        ask(
             port,
             "HEAD /reply/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"
         ),
@@ -205,7 +190,7 @@ fn some_replies_on_the_wire() {
     );
     // The application's Connection: close is kept as it is, and closes.
     assert_eq!(
-        exchange(
+        ask(
             port,
             "GET /reply/7 HTTP/1.1\r\nHost: x\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"
         ),
@@ -216,7 +201,7 @@ fn some_replies_on_the_wire() {
     );
     // An HTTP/1.0 keep-alive request: Connection: keep-alive added to a 304.
     assert_eq!(
-        exchange(
+        ask(
             port,
             "GET /reply/2 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
         ),
@@ -227,7 +212,7 @@ fn some_replies_on_the_wire() {
     );
     // Early hints, then the response.
     assert_eq!(
-        exchange(
+        ask(
             port,
             "GET /early/reply HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         ),
@@ -247,7 +232,7 @@ fn some_replies_on_the_wire() {
 fn a_body_after_an_interim_status_goes_out_and_closes() {
     let port = server(".", "");
     assert_eq!(
-        exchange(
+        ask(
             port,
             "GET /interim-body HTTP/1.1\r\nHost: x\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"
         ),
@@ -262,7 +247,7 @@ fn static_heads_with_extra_headers_that_speak_of_framing() {
     std::fs::write(dir.join("static/f.txt"), "abc").unwrap();
     let root = dir.display().to_string();
     let etag = |port: u16| {
-        let (r, _) = exchange(
+        let (r, _) = ask(
             port,
             "HEAD /static/f.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         );
@@ -272,7 +257,7 @@ fn static_heads_with_extra_headers_that_speak_of_framing() {
     // Connection: close among the extra headers: kept, no second one added, closes.
     let port = server(&root, "Connection: close\r\n");
     let tag = etag(port);
-    let (r, closed) = exchange(
+    let (r, closed) = ask(
         port,
         &format!("GET /static/f.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: {tag}\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"),
     );
@@ -282,14 +267,14 @@ fn static_heads_with_extra_headers_that_speak_of_framing() {
         "{r}"
     );
     assert!(closed);
-    let (r, closed) = exchange(port, "GET /static/f.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=5-\r\n\r\n");
+    let (r, closed) = ask(port, "GET /static/f.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=5-\r\n\r\n");
     assert!(r.starts_with("HTTP/1.1 416 Range Not Satisfiable\r\n"), "{r}");
     assert!(r.ends_with("Connection: close\r\n\r\nRange not satisfiable\n"), "{r}");
     assert!(closed);
     // Content-Length among them: a second one, so the response goes out as it is and the
     // connection closes (a file is then not sent).
     let port = server(&root, "Content-Length: 3\r\n");
-    let (r, closed) = exchange(
+    let (r, closed) = ask(
         port,
         "GET /static/f.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n",
     );
@@ -298,7 +283,7 @@ fn static_heads_with_extra_headers_that_speak_of_framing() {
     assert!(closed);
     // On a 304 no Content-Length is built: the extra one stands alone, keep-alive goes on.
     let tag = etag(port);
-    let (r, closed) = exchange(
+    let (r, closed) = ask(
         port,
         &format!("GET /static/f.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: {tag}\r\n\r\nGET /reply/0 HTTP/1.1\r\nHost: x\r\n\r\n"),
     );

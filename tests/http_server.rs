@@ -166,24 +166,6 @@ fn server(async_replies: bool) -> u16 {
     prx.recv().unwrap()
 }
 
-/// Send `req`, read until the server closes (or `timeout`); return what came back and
-/// whether the server closed.
-fn exchange(port: u16, req: &[u8], timeout: Duration) -> (String, bool) {
-    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.write_all(req).unwrap();
-    c.set_read_timeout(Some(timeout)).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    let closed = loop {
-        match c.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(_) => break false,
-        }
-    };
-    (String::from_utf8_lossy(&out).into_owned(), closed)
-}
-
 fn ok(body: &str) -> String {
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}",

@@ -175,3 +175,22 @@ pub unsafe extern "C" fn record(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     }
     r.events.borrow_mut().push(Ev { conn: c.h, ev, data });
 }
+
+/// Send `req` on a new connection to 127.0.0.1:`port`, read until the server closes (or
+/// `timeout` passes with nothing read); what came back and whether the server closed.
+pub fn exchange(port: u16, req: &[u8], timeout: std::time::Duration) -> (String, bool) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(req).unwrap();
+    c.set_read_timeout(Some(timeout)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match c.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
