@@ -88,19 +88,7 @@ impl Put for &str {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// The digits of `n` in base `radix` (10 or 16, lowercase), written at the end of `buf`.
-fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    while let Some(b) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
-        *b = HEX[(n % radix) as usize & 15];
-        i -= 1;
-        n /= radix;
-        if n == 0 {
-            break;
-        }
-    }
-    core::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default()
-}
+use crate::util::str::digits;
 
 impl Put for u64 {
     fn put(&self, out: &mut dyn Out) {

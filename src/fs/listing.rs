@@ -35,24 +35,13 @@ fn push_url(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// `v` in decimal, with leading zeros to at least `width` digits (at most 20), appended to
-/// `out`. No `format!`: core's formatting machinery for a padded number was ~600 bytes of a
-/// static server's code over the listing's nine calls.
+/// `out` ([`crate::util::str::digits`]). No `format!`: core's formatting machinery for a
+/// padded number was ~600 bytes of a static server's code over the listing's nine calls.
 pub(crate) fn push_num(out: &mut Vec<u8>, v: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut i = digits.len();
-    let mut n = v;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let start = i.min(digits.len().saturating_sub(width));
-    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+    let mut buf = [0; 20];
+    let d = crate::util::str::digits(v, 10, &mut buf);
+    out.resize(out.len() + width.min(20).saturating_sub(d.len()), b'0');
+    out.extend_from_slice(d.as_bytes());
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of seconds since the Unix epoch.

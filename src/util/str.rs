@@ -7,6 +7,24 @@
 use crate::prelude::*;
 use core::cmp::Ordering;
 
+/// The digits of `n` in base `radix` (10 or 16, lowercase; taken into 10..=16, so that
+/// 20 bytes always hold them), written at the end of `buf`. Without core's formatting, which
+/// a firmware image would otherwise link for its log lines and listings alone.
+pub fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let radix = radix.clamp(10, 16);
+    let mut i = buf.len();
+    while let Some(b) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
+        *b = HEX[(n % radix) as usize & 15];
+        i -= 1;
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default()
+}
+
 /// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
 /// for the short separators the framers look for (`://`, CRLFCRLF). Smaller than
 /// `memchr::memmem`, whose searchers (two-way, Rabin-Karp, prefilters) cost about 8 KiB of
@@ -346,6 +364,20 @@ pub fn str_to_num(s: &[u8], base: i32, width: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_what_format_writes() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 1 << 32, u64::MAX - 1, u64::MAX] {
+            assert_eq!(digits(n, 10, &mut [0; 20]), format!("{n}"));
+            assert_eq!(digits(n, 16, &mut [0; 20]), format!("{n:x}"));
+        }
+        assert_eq!(
+            digits(u64::MAX, 2, &mut [0; 20]),
+            format!("{}", u64::MAX),
+            "under 10 is 10"
+        );
+        assert_eq!(digits(255, 99, &mut [0; 20]), "ff", "over 16 is 16");
+    }
 
     proptest::proptest! {
         #[test]
