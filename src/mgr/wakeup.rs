@@ -111,7 +111,7 @@ struct Inner {
 
 /// What the loop does with queued messages: deliver them ([`Mgr::deliver_messages`]), and
 /// hand to the undelivered callback those of a connection that closed first and those
-/// still queued when the manager is freed. Set by the first message queued ([`Shared::push_msg`],
+/// still queued when the manager is freed. Set by the first message queued (`Inner::push`, for [`Shared::push_msg`] and
 /// [`Shared::push_internal`]), from whatever thread queued it: until then the queue is empty
 /// and the loop only drains the waker, so a program that never queues a message (no
 /// `mg_wakeup`, no `Sender`, no name lookup on a helper thread) does not link the delivery.
@@ -181,6 +181,17 @@ const DELIVERY: Delivery = Delivery {
         }
     },
 };
+
+impl Inner {
+    /// Queue `m` (caps already checked) with the loop's side of the queue, which the first
+    /// message installs (see [`Delivery`]); whether the waker must be signaled (it was not
+    /// since the last `take_all`).
+    fn push(&mut self, m: Msg) -> bool {
+        self.delivery = Some(DELIVERY);
+        self.msgs.push_back(m);
+        !core::mem::replace(&mut self.signaled, true)
+    }
+}
 
 /// Record in a live mirror (serial per slot, 0: none) that `h` is alive or gone.
 fn mirror(slots: &mut Vec<u64>, h: Handle, live: bool) {
@@ -339,9 +350,7 @@ impl Shared {
             q.bytes += charge;
             q.count += 1;
             q.stats.accepted += 1;
-            q.delivery = Some(DELIVERY);
-            q.msgs.push_back(m);
-            wake = !core::mem::replace(&mut q.signaled, true);
+            wake = q.push(m);
         }
         if wake {
             self.waker.wake();
@@ -386,9 +395,7 @@ impl Shared {
             if q.closed {
                 return;
             }
-            q.delivery = Some(DELIVERY);
-            q.msgs.push_back(m);
-            wake = !core::mem::replace(&mut q.signaled, true);
+            wake = q.push(m);
         }
         if wake {
             self.waker.wake();
