@@ -324,9 +324,63 @@ enum Cached {
     Client(Arc<ClientConfig>),
 }
 
-/// Entries keyed by a SHA-2 digest of the options (so no second copy of private keys is
-/// kept), most recently used last.
-static CACHE: spin::Mutex<Vec<(Vec<u8>, Cached)>> = spin::Mutex::new(Vec::new());
+/// Built configurations keyed by a SHA-2 digest of the options (so no second copy of private
+/// keys is kept), most recently used last, at most [`CONFIG_CACHE_SIZE`].
+pub(crate) struct ConfigCache(spin::Mutex<Vec<(Vec<u8>, Cached)>>);
+
+/// The process's cache, behind [`server_config`] and [`client_config`].
+static CACHE: ConfigCache = ConfigCache::new();
+
+impl ConfigCache {
+    pub(crate) const fn new() -> Self {
+        ConfigCache(spin::Mutex::new(Vec::new()))
+    }
+
+    fn get(
+        &self,
+        kind: u8,
+        o: &TlsOptions<'_>,
+        build: impl FnOnce() -> Result<Cached, TlsError>,
+    ) -> Result<Cached, TlsError> {
+        let key = cache_key(kind, o);
+        if key.is_empty() {
+            return build();
+        }
+        {
+            let mut c = self.0.lock();
+            if let Some(i) = c.iter().position(|(k, _)| *k == key) {
+                let e = c.remove(i);
+                let v = e.1.clone();
+                c.push(e);
+                return Ok(v);
+            }
+        }
+        // Built outside the lock: parsing keys takes time and may (in theory) panic.
+        let v = build()?;
+        let mut c = self.0.lock();
+        if c.len() >= CONFIG_CACHE_SIZE {
+            c.remove(0);
+        }
+        c.push((key, v.clone()));
+        Ok(v)
+    }
+
+    /// [`server_config`] through this cache.
+    pub(crate) fn server(&self, o: &TlsOptions<'_>) -> Result<Arc<ServerConfig>, TlsError> {
+        match self.get(b'S', o, || build_server_config(o).map(Cached::Server))? {
+            Cached::Server(c) => Ok(c),
+            Cached::Client(_) => Err(TlsError::config("TLS: configuration cache mix-up")),
+        }
+    }
+
+    /// [`client_config`] through this cache.
+    pub(crate) fn client(&self, o: &TlsOptions<'_>) -> Result<Arc<ClientConfig>, TlsError> {
+        match self.get(b'C', o, || build_client_config(o).map(Cached::Client))? {
+            Cached::Client(c) => Ok(c),
+            Cached::Server(_) => Err(TlsError::config("TLS: configuration cache mix-up")),
+        }
+    }
+}
 
 fn cache_key(kind: u8, o: &TlsOptions<'_>) -> Vec<u8> {
     let p = provider();
@@ -353,46 +407,16 @@ fn cache_key(kind: u8, o: &TlsOptions<'_>) -> Vec<u8> {
     ctx.finish().as_ref().to_vec()
 }
 
-fn cached(kind: u8, o: &TlsOptions<'_>, build: impl FnOnce() -> Result<Cached, TlsError>) -> Result<Cached, TlsError> {
-    let key = cache_key(kind, o);
-    if key.is_empty() {
-        return build();
-    }
-    {
-        let mut c = CACHE.lock();
-        if let Some(i) = c.iter().position(|(k, _)| *k == key) {
-            let e = c.remove(i);
-            let v = e.1.clone();
-            c.push(e);
-            return Ok(v);
-        }
-    }
-    // Built outside the lock: parsing keys takes time and may (in theory) panic.
-    let v = build()?;
-    let mut c = CACHE.lock();
-    if c.len() >= CONFIG_CACHE_SIZE {
-        c.remove(0);
-    }
-    c.push((key, v.clone()));
-    Ok(v)
-}
-
 /// A server configuration for these options: the same options give the same `Arc` (while it
 /// is among the last [`CONFIG_CACHE_SIZE`] used), so certificates and keys are parsed once.
 pub fn server_config(o: &TlsOptions<'_>) -> Result<Arc<ServerConfig>, TlsError> {
-    match cached(b'S', o, || build_server_config(o).map(Cached::Server))? {
-        Cached::Server(c) => Ok(c),
-        Cached::Client(_) => Err(TlsError::config("TLS: configuration cache mix-up")),
-    }
+    CACHE.server(o)
 }
 
 /// A client configuration for these options (cached like [`server_config`]; the name is not
 /// part of it, it is given per connection).
 pub fn client_config(o: &TlsOptions<'_>) -> Result<Arc<ClientConfig>, TlsError> {
-    match cached(b'C', o, || build_client_config(o).map(Cached::Client))? {
-        Cached::Client(c) => Ok(c),
-        Cached::Server(_) => Err(TlsError::config("TLS: configuration cache mix-up")),
-    }
+    CACHE.client(o)
 }
 
 // ---- skip_verification ------------------------------------------------------------------

@@ -10,7 +10,7 @@ use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 
-use super::config::{build_client_config, build_server_config, client_config, server_config, TlsOptions};
+use super::config::{build_client_config, build_server_config, client_config, server_config, ConfigCache, TlsOptions};
 use super::*;
 
 extern crate alloc;
@@ -738,31 +738,37 @@ fn der_and_combined_pem_inputs_work() {
 
 #[test]
 fn configs_are_cached_by_content() {
+    // A cache of its own: the process's one is shared with the tests running beside this one,
+    // which could push an entry out between two look-ups.
+    let cache = ConfigCache::new();
     let p = pki();
-    let a = server_config(&server_opts(p)).unwrap();
-    let b = server_config(&server_opts(p)).unwrap();
+    let a = cache.server(&server_opts(p)).unwrap();
+    let b = cache.server(&server_opts(p)).unwrap();
     assert!(Arc::ptr_eq(&a, &b), "same bytes, same config");
     let with_nul = String::new() + &p.server_cert + "\0";
-    let c = server_config(&TlsOptions {
-        cert: with_nul.as_bytes(),
-        ..server_opts(p)
-    })
-    .unwrap();
+    let c = cache
+        .server(&TlsOptions {
+            cert: with_nul.as_bytes(),
+            ..server_opts(p)
+        })
+        .unwrap();
     assert!(Arc::ptr_eq(&a, &c), "trailing NULs do not matter");
-    let d = server_config(&TlsOptions {
-        ca: p.ca.as_bytes(),
-        ..server_opts(p)
-    })
-    .unwrap();
+    let d = cache
+        .server(&TlsOptions {
+            ca: p.ca.as_bytes(),
+            ..server_opts(p)
+        })
+        .unwrap();
     assert!(!Arc::ptr_eq(&a, &d));
-    let x = client_config(&client_opts(p)).unwrap();
-    let y = client_config(&client_opts(p)).unwrap();
+    let x = cache.client(&client_opts(p)).unwrap();
+    let y = cache.client(&client_opts(p)).unwrap();
     assert!(Arc::ptr_eq(&x, &y));
-    let z = client_config(&TlsOptions {
-        alpn_http11: false,
-        ..client_opts(p)
-    })
-    .unwrap();
+    let z = cache
+        .client(&TlsOptions {
+            alpn_http11: false,
+            ..client_opts(p)
+        })
+        .unwrap();
     assert!(!Arc::ptr_eq(&x, &z));
 }
 
