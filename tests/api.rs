@@ -75,8 +75,10 @@ fn timers_once_repeat_run_now_and_free_inside_callback() {
     m.poll(0);
     assert_eq!(fired(2), n, "a freed timer never fires again");
 
-    // A repeating timer that frees itself and another timer due in the same poll.
-    let victim = mg_timer_add(m.ptr(), 1, MG_TIMER_ONCE, Some(note), tag(5));
+    // A repeating timer that frees itself and another timer due in the same poll. The
+    // RUN_NOW one is added first, so it is due first however long the machine takes between
+    // the two calls (added second, a loaded machine could take over 1 ms and make the victim
+    // due first).
     let selfish = mg_timer_add(
         m.ptr(),
         1,
@@ -84,6 +86,7 @@ fn timers_once_repeat_run_now_and_free_inside_callback() {
         Some(note_and_free_listed),
         tag(4),
     );
+    let victim = mg_timer_add(m.ptr(), 1, MG_TIMER_ONCE, Some(note), tag(5));
     TO_FREE.with(|l| l.borrow_mut().extend([selfish, victim]));
     std::thread::sleep(Duration::from_millis(5));
     m.poll(0);
