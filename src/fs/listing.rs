@@ -64,17 +64,15 @@ fn push_date(out: &mut Vec<u8>, t: u64) {
 
 /// The page's sorting script: a click on a `data-col` head sorts the rows of `#tb` that have
 /// `data-dir` (not the `..` row) by that column (the name's text, or the cell's `data-k`
-/// number), directories first; a second click on the same head reverses.
-const SORT_JS: &[u8] = b"<script>document.addEventListener('click',function(e){\
-var c=e.target.getAttribute&&e.target.getAttribute('data-col');if(c==null)return;\
-e.preventDefault();var tb=document.getElementById('tb');\
-var o=tb.getAttribute('data-col')===c&&tb.getAttribute('data-ord')==='1'?-1:1;\
-var rows=Array.prototype.filter.call(tb.rows,function(r){return r.hasAttribute('data-dir');});\
-rows.sort(function(a,b){var d=b.getAttribute('data-dir')-a.getAttribute('data-dir');if(d)return d;\
-var x=a.cells[c],y=b.cells[c];return o*(c==='0'?x.textContent.localeCompare(y.textContent):\
-x.getAttribute('data-k')-y.getAttribute('data-k'));});\
-rows.forEach(function(r){tb.appendChild(r);});tb.setAttribute('data-col',c);tb.setAttribute('data-ord',o);});\
-</script>";
+/// number), directories first; a second click on the same head reverses. (The last column and
+/// order are kept in the script's variables `C` and `O`.)
+const SORT_JS: &[u8] = b"<script>var C,O;document.onclick=function(e){var t=e.target,\
+g=function(n,a){return n.getAttribute('data-'+a)},c=t.getAttribute&&g(t,'col');if(c==null)return;\
+e.preventDefault();var b=document.getElementById('tb'),o=C===c&&O>0?-1:1;C=c;O=o;\
+[].filter.call(b.rows,function(r){return r.hasAttribute('data-dir')}).sort(function(x,y){\
+var d=g(y,'dir')-g(x,'dir');x=x.cells[c];y=y.cells[c];\
+return d||o*(c==='0'?x.textContent.localeCompare(y.textContent):g(x,'k')-g(y,'k'))})\
+.forEach(function(r){b.appendChild(r)})}</script>";
 
 /// Sorts `v` ascending by `less` (a strict "comes before"). In place and O(n log n), like
 /// `slice::sort_unstable_by`, in ~200 bytes of code instead of core's sorts (the stable one
