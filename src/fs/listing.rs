@@ -111,18 +111,20 @@ fn heapsort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
 pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
     let mut names: Vec<Vec<u8>> = Vec::new();
     fs.list(dir, &mut |n| names.push(n.to_vec()));
-    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = names
-        .into_iter()
-        .filter_map(|n| {
-            let mut p = dir.to_vec();
-            if !p.ends_with(b"/") {
-                p.push(b'/');
-            }
-            p.extend_from_slice(&n);
-            let st = fs.stat(&p)?;
-            Some((!st.dir, n, st.mtime.max(0) as u64, st.size))
-        })
-        .collect();
+    // Each entry's path: the directory's, then the name (one buffer for all of them).
+    let mut p = dir.to_vec();
+    if !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    let base = p.len();
+    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = Vec::with_capacity(names.len());
+    for n in names {
+        p.truncate(base);
+        p.extend_from_slice(&n);
+        if let Some(st) = fs.stat(&p) {
+            rows.push((!st.dir, n, st.mtime.max(0) as u64, st.size));
+        }
+    }
     // By kind, then name: the names of a directory differ, so the rest of a row never decides.
     heapsort(&mut rows, |a, b| (a.0, &a.1) < (b.0, &b.1));
     let mut out = Vec::with_capacity(512 + rows.len() * 128);
