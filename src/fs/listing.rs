@@ -109,20 +109,27 @@ fn heapsort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
 /// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
 /// title; links are relative, so `uri` should end with `/`).
 pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    fs.list(dir, &mut |n| names.push(n.to_vec()));
+    // (is a file, name, time, size): the names first, then each one's stat (not while the
+    // directory is being listed), rows of entries gone since left out.
+    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = Vec::new();
+    fs.list(dir, &mut |n| rows.push((false, n.to_vec(), 0, 0)));
     // Each entry's path: the directory's, then the name (one buffer for all of them).
     let mut p = dir.to_vec();
     if !p.ends_with(b"/") {
         p.push(b'/');
     }
     let base = p.len();
-    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = Vec::with_capacity(names.len());
-    for n in names {
+    let mut i = 0;
+    while let Some(row) = rows.get_mut(i) {
         p.truncate(base);
-        p.extend_from_slice(&n);
-        if let Some(st) = fs.stat(&p) {
-            rows.push((!st.dir, n, st.mtime.max(0) as u64, st.size));
+        p.extend_from_slice(&row.1);
+        match fs.stat(&p) {
+            Some(st) => {
+                (row.0, row.2, row.3) = (!st.dir, st.mtime.max(0) as u64, st.size);
+                i += 1;
+            }
+            // The order does not matter yet: the rows are sorted below.
+            None => drop(rows.swap_remove(i)),
         }
     }
     // By kind, then name: the names of a directory differ, so the rest of a row never decides.
