@@ -107,10 +107,11 @@ fn heapsort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
 }
 
 /// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
-/// title; links are relative, so `uri` should end with `/`).
-pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
+/// title; links are relative, so `uri` should end with `/`). Entries whose path (`dir/name`)
+/// `keep` refuses are left out.
+pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8], keep: &dyn Fn(&[u8]) -> bool) -> Vec<u8> {
     // (is a file, name, time, size): the names first, then each one's stat (not while the
-    // directory is being listed), rows of entries gone since left out.
+    // directory is being listed), rows of entries gone since (or not kept) left out.
     let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = Vec::new();
     fs.list(dir, &mut |n| rows.push((false, n.to_vec(), 0, 0)));
     // Each entry's path: the directory's, then the name (one buffer for all of them).
@@ -123,7 +124,7 @@ pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
     while let Some(row) = rows.get_mut(i) {
         p.truncate(base);
         p.extend_from_slice(&row.1);
-        match fs.stat(&p) {
+        match fs.stat(&p).filter(|_| keep(&p)) {
             Some(st) => {
                 (row.0, row.2, row.3) = (!st.dir, st.mtime.max(0) as u64, st.size);
                 i += 1;
@@ -262,7 +263,7 @@ mod tests {
     #[test]
     fn rows_sorted_escaped_and_dated() {
         let fs = Packed::new(&FILES[..]);
-        let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/")).unwrap();
+        let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/", &|_| true)).unwrap();
         assert!(page.contains("<title>Index of /files/&lt;x&gt;/</title>"), "{page}");
         let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("<tr")).collect();
         assert_eq!(
@@ -276,7 +277,7 @@ mod tests {
                 "<tr data-dir=\"0\"><td><a href=\"b.txt\">b.txt</a></td><td data-k=\"951825600\">2000-02-29 12:00:00</td><td data-k=\"5\">5</td></tr>",
             ]
         );
-        let sub = String::from_utf8(html(&fs, b"/www/sub", b"/")).unwrap();
+        let sub = String::from_utf8(html(&fs, b"/www/sub", b"/", &|_| true)).unwrap();
         assert!(
             sub.contains("<td data-k=\"2147483648\">2038-01-19 03:14:08</td><td data-k=\"1\">1</td>"),
             "{sub}"

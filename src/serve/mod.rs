@@ -622,29 +622,6 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
     text(501, &[], "SSI not enabled\n", opts)
 }
 
-/// `fs` as the listing of a directory sees it: entries that lead out of `root` (through a
-/// symbolic link) are left out, so the page does not show what the server would refuse.
-struct Confined<'a> {
-    fs: &'a dyn Fs,
-    root: &'a [u8],
-}
-
-impl Fs for Confined<'_> {
-    fn stat(&self, p: &[u8]) -> Option<Stat> {
-        self.fs.stat(p)
-    }
-    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
-        self.fs.list(dir, &mut |name| {
-            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, name), self.root).is_ok() {
-                f(name);
-            }
-        });
-    }
-    fn open(&self, p: &[u8], flags: u32) -> Result<Box<dyn File>, crate::Error> {
-        self.fs.open(p, flags)
-    }
-}
-
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
     let mut uri = Vec::with_capacity(p.path.len() + 2);
@@ -653,7 +630,10 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
         uri.extend_from_slice(&p.path);
         uri.push(b'/');
     }
-    let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
+    // Entries that lead out of `root` (through a symbolic link) are left out, so the page
+    // does not show what the server would refuse.
+    let keep = |p: &[u8]| !fs.has_links() || path::confine(fs, p, root).is_ok();
+    let body = crate::fs::listing::html(fs, dir, &uri, &keep);
     html_page(body, opts)
 }
 
