@@ -210,16 +210,15 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
         crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(req.method), " ", crate::log::Escaped(req.uri), " -> ", r.status);
     }
     match r.body {
-        // A body larger than the send buffer has room for (a listing of a big directory)
-        // is sent from memory as the socket takes it, like a file.
-        serve::Body::Bytes(b) if r.head.len() + b.len() > m.send_room(h)? => {
-            let len = b.len() as u64;
-            m.send_file(h, &r.head, Some((Box::new(crate::fs::Memory::new(b)), 0, len)))?
-        }
+        // A body in memory (an error text, a listing, an SSI page) is sent as the socket
+        // takes it, like a file: one way for any length, none copied next to the head.
         serve::Body::Bytes(b) => {
-            let mut all = r.head;
-            all.extend_from_slice(&b);
-            m.send(h, &all)?;
+            let len = b.len() as u64;
+            let body: Option<(Box<dyn crate::fs::File>, u64, u64)> = match len {
+                0 => None,
+                _ => Some((Box::new(crate::fs::Memory::new(b)), 0, len)),
+            };
+            m.send_file(h, &r.head, body)?
         }
         serve::Body::File { file, offset, len } if r.plain => m.send_file_plain(h, &r.head, (file, offset, len))?,
         serve::Body::File { file, offset, len } => m.send_file(h, &r.head, Some((file, offset, len)))?,

@@ -64,17 +64,15 @@ fn push_date(out: &mut Vec<u8>, t: u64) {
 
 /// The page's sorting script: a click on a `data-col` head sorts the rows of `#tb` that have
 /// `data-dir` (not the `..` row) by that column (the name's text, or the cell's `data-k`
-/// number), directories first; a second click on the same head reverses.
-const SORT_JS: &[u8] = b"<script>document.addEventListener('click',function(e){\
-var c=e.target.getAttribute&&e.target.getAttribute('data-col');if(c==null)return;\
-e.preventDefault();var tb=document.getElementById('tb');\
-var o=tb.getAttribute('data-col')===c&&tb.getAttribute('data-ord')==='1'?-1:1;\
-var rows=Array.prototype.filter.call(tb.rows,function(r){return r.hasAttribute('data-dir');});\
-rows.sort(function(a,b){var d=b.getAttribute('data-dir')-a.getAttribute('data-dir');if(d)return d;\
-var x=a.cells[c],y=b.cells[c];return o*(c==='0'?x.textContent.localeCompare(y.textContent):\
-x.getAttribute('data-k')-y.getAttribute('data-k'));});\
-rows.forEach(function(r){tb.appendChild(r);});tb.setAttribute('data-col',c);tb.setAttribute('data-ord',o);});\
-</script>";
+/// number), directories first; a second click on the same head reverses. (The last column and
+/// order are kept in the script's variables `C` and `O`.)
+const SORT_JS: &[u8] = b"<script>var C,O;document.onclick=function(e){var t=e.target,\
+g=function(n,a){return n.getAttribute('data-'+a)},c=t.getAttribute&&g(t,'col');if(c==null)return;\
+e.preventDefault();var b=document.getElementById('tb'),o=C===c&&O>0?-1:1;C=c;O=o;\
+[].filter.call(b.rows,function(r){return r.hasAttribute('data-dir')}).sort(function(x,y){\
+var d=g(y,'dir')-g(x,'dir');x=x.cells[c];y=y.cells[c];\
+return d||o*(c==='0'?x.textContent.localeCompare(y.textContent):g(x,'k')-g(y,'k'))})\
+.forEach(function(r){b.appendChild(r)})}</script>";
 
 /// Sorts `v` ascending by `less` (a strict "comes before"). In place and O(n log n), like
 /// `slice::sort_unstable_by`, in ~200 bytes of code instead of core's sorts (the stable one
@@ -109,22 +107,32 @@ fn heapsort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
 }
 
 /// The listing page of directory `dir` in `fs`, reached at URL path `uri` (shown in the
-/// title; links are relative, so `uri` should end with `/`).
-pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8]) -> Vec<u8> {
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    fs.list(dir, &mut |n| names.push(n.to_vec()));
-    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = names
-        .into_iter()
-        .filter_map(|n| {
-            let mut p = dir.to_vec();
-            if !p.ends_with(b"/") {
-                p.push(b'/');
+/// title; links are relative, so `uri` should end with `/`). Entries whose path (`dir/name`)
+/// `keep` refuses are left out.
+pub fn html(fs: &dyn Fs, dir: &[u8], uri: &[u8], keep: &dyn Fn(&[u8]) -> bool) -> Vec<u8> {
+    // (is a file, name, time, size): the names first, then each one's stat (not while the
+    // directory is being listed), rows of entries gone since (or not kept) left out.
+    let mut rows: Vec<(bool, Vec<u8>, u64, u64)> = Vec::new();
+    fs.list(dir, &mut |n| rows.push((false, n.to_vec(), 0, 0)));
+    // Each entry's path: the directory's, then the name (one buffer for all of them).
+    let mut p = dir.to_vec();
+    if !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    let base = p.len();
+    let mut i = 0;
+    while let Some(row) = rows.get_mut(i) {
+        p.truncate(base);
+        p.extend_from_slice(&row.1);
+        match fs.stat(&p).filter(|_| keep(&p)) {
+            Some(st) => {
+                (row.0, row.2, row.3) = (!st.dir, st.mtime.max(0) as u64, st.size);
+                i += 1;
             }
-            p.extend_from_slice(&n);
-            let st = fs.stat(&p)?;
-            Some((!st.dir, n, st.mtime.max(0) as u64, st.size))
-        })
-        .collect();
+            // The order does not matter yet: the rows are sorted below.
+            None => drop(rows.swap_remove(i)),
+        }
+    }
     // By kind, then name: the names of a directory differ, so the rest of a row never decides.
     heapsort(&mut rows, |a, b| (a.0, &a.1) < (b.0, &b.1));
     let mut out = Vec::with_capacity(512 + rows.len() * 128);
@@ -255,7 +263,7 @@ mod tests {
     #[test]
     fn rows_sorted_escaped_and_dated() {
         let fs = Packed::new(&FILES[..]);
-        let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/")).unwrap();
+        let page = String::from_utf8(html(&fs, b"/www", b"/files/<x>/", &|_| true)).unwrap();
         assert!(page.contains("<title>Index of /files/&lt;x&gt;/</title>"), "{page}");
         let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("<tr")).collect();
         assert_eq!(
@@ -269,7 +277,7 @@ mod tests {
                 "<tr data-dir=\"0\"><td><a href=\"b.txt\">b.txt</a></td><td data-k=\"951825600\">2000-02-29 12:00:00</td><td data-k=\"5\">5</td></tr>",
             ]
         );
-        let sub = String::from_utf8(html(&fs, b"/www/sub", b"/")).unwrap();
+        let sub = String::from_utf8(html(&fs, b"/www/sub", b"/", &|_| true)).unwrap();
         assert!(
             sub.contains("<td data-k=\"2147483648\">2038-01-19 03:14:08</td><td data-k=\"1\">1</td>"),
             "{sub}"

@@ -86,29 +86,6 @@ pub fn format_to(secs: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(&text);
 }
 
-fn month(b: &[u8]) -> Option<u32> {
-    MONTHS.iter().position(|m| m[..] == *b).map(|i| i as u32 + 1)
-}
-
-fn num(b: &[u8], digits: usize) -> Option<u32> {
-    if b.len() != digits || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
-}
-
-/// `HH:MM:SS` as seconds into the day.
-fn time(b: &[u8]) -> Option<i64> {
-    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
-        return None;
-    }
-    let (h, m, s) = (num(&b[0..2], 2)?, num(&b[3..5], 2)?, num(&b[6..8], 2)?);
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s.min(59)))
-}
-
 fn assemble(y: i64, m: u32, d: u32, t: i64) -> Option<i64> {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let max = match m {
@@ -123,56 +100,78 @@ fn assemble(y: i64, m: u32, d: u32, t: i64) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86_400 + t)
 }
 
-/// The pieces of `s` between `sep`s (empty ones left out when `skip_empty`), in an array on
-/// the stack; `None` when there are more than 6 (no form of HTTP-date has more).
-fn pieces(s: &[u8], sep: u8, skip_empty: bool) -> Option<([&[u8]; 6], usize)> {
-    let mut out: [&[u8]; 6] = [&[]; 6];
-    let mut n = 0;
-    for p in s.split(|&c| c == sep) {
-        if skip_empty && p.is_empty() {
-            continue;
-        }
-        *out.get_mut(n)? = p;
-        n += 1;
-    }
-    Some((out, n))
-}
+/// The three forms an HTTP-date may take, as patterns for [`parse_form`]: `' '` is one or
+/// more spaces; `w` a day name (`Sun`), `W` a long one (`Sunday`), `b` a month name; `Y` a
+/// year of four digits, `y` one of two; `D` a day of two digits, `E` of one or two; `h`,
+/// `m`, `s` the time's two-digit fields; any other byte stands for itself.
+const FORMS: [&[u8]; 3] = [
+    b"w, D b Y h:m:s GMT", // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    b"W, D-b-y h:m:s GMT", // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+    b"w b E h:m:s Y",      // asctime: Sun Nov  6 08:49:37 1994
+];
 
 /// Parse an HTTP-date in any of the three forms; `None` when it is not one (the caller then
 /// ignores the header field, as RFC 9110 §13.1.3 and §13.1.4 require).
 pub fn parse(s: &[u8]) -> Option<i64> {
-    let (parts, n) = pieces(s.trim_ascii(), b' ', true)?;
-    // Each form gives its pieces: year (and whether it has two digits), month name, day
-    // (and how many digits it may have), time; one tail checks and assembles them.
-    let (y, short, mon, d, dn, t) = match *parts.get(..n)? {
-        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-        [wd, d, mon, y, t, b"GMT"] if wd.len() == 4 && wd.ends_with(b",") => {
-            DAYS.iter().find(|x| x[..] == wd[..3])?;
-            (y, false, mon, d, 2, t)
+    let s = s.trim_ascii();
+    FORMS.iter().find_map(|f| parse_form(s, f))
+}
+
+/// `s` read as the pattern `form` (one of [`FORMS`]): one loop over the pattern, its fields
+/// (year, month, day, hour, minute, second) checked and assembled at the end.
+fn parse_form(s: &[u8], form: &[u8]) -> Option<i64> {
+    let mut f = [0u32; 6];
+    let mut i = 0;
+    for &p in form {
+        let rest = s.get(i..)?;
+        // Numbers: (field, fewest digits, most digits).
+        let (slot, min, max) = match p {
+            b'Y' => (0, 4, 4),
+            b'y' => (0, 2, 2),
+            b'D' => (2, 2, 2),
+            b'E' => (2, 1, 2),
+            b'h' => (3, 2, 2),
+            b'm' => (4, 2, 2),
+            b's' => (5, 2, 2),
+            _ => {
+                let n = match p {
+                    b' ' => rest.iter().take_while(|&&c| c == b' ').count(),
+                    b'w' => DAYS.iter().find(|d| rest.starts_with(&d[..]))?.len(),
+                    b'W' => LONG_DAYS.iter().find(|d| rest.starts_with(d.as_bytes()))?.len(),
+                    b'b' => {
+                        let m = MONTHS.iter().position(|m| rest.starts_with(m))?;
+                        f[1] = m as u32 + 1;
+                        3
+                    }
+                    _ => usize::from(rest.first() == Some(&p)),
+                };
+                if n == 0 {
+                    return None;
+                }
+                i += n;
+                continue;
+            }
+        };
+        let n = rest.iter().take(max).take_while(|c| c.is_ascii_digit()).count();
+        if n < min {
+            return None;
         }
-        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
-        [wd, dmy, t, b"GMT"] if wd.ends_with(b",") => {
-            LONG_DAYS.iter().find(|x| x.as_bytes() == &wd[..wd.len() - 1])?;
-            let (f, n) = pieces(dmy, b'-', false)?;
-            let &[d, mon, y] = f.get(..n)? else { return None };
-            (y, true, mon, d, 2, t)
+        let mut v = rest.iter().take(n).fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
+        if p == b'y' {
+            // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed
+            // pivot is enough for conditional requests.
+            v += if v < 70 { 2000 } else { 1900 };
         }
-        // asctime: Sun Nov  6 08:49:37 1994
-        [wd, mon, d, t, y] if wd.len() == 3 => {
-            DAYS.iter().find(|x| x[..] == *wd)?;
-            (y, false, mon, d, if d.len() == 1 { 1 } else { 2 }, t)
-        }
-        _ => return None,
-    };
-    let y = i64::from(num(y, if short { 2 } else { 4 })?);
-    // Two-digit years: RFC 9110 says to read them as within 50 years of now; a fixed pivot
-    // is enough for conditional requests.
-    let y = match (short, y < 70) {
-        (false, _) => y,
-        (true, true) => 2000 + y,
-        (true, false) => 1900 + y,
-    };
-    assemble(y, month(mon)?, num(d, dn)?, time(t)?)
+        f[slot] = v;
+        i += n;
+    }
+    let [y, m, d, hh, mm, ss] = f;
+    if i != s.len() || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // No leap seconds here: `:60` is read as `:59`.
+    let t = i64::from(hh) * 3600 + i64::from(mm) * 60 + i64::from(ss.min(59));
+    assemble(i64::from(y), m, d, t)
 }
 
 #[cfg(test)]

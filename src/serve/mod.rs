@@ -387,17 +387,6 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     };
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
-    let validators = |h: &mut Head| {
-        if vary {
-            h.line(b"Vary: Accept-Encoding\r\n");
-        }
-        h.line(b"Accept-Ranges: bytes\r\n");
-        h.field("ETag", tag.as_ref());
-        h.0.extend_from_slice(b"Last-Modified: ");
-        date::format_to(f.mtime_secs, &mut h.0);
-        h.0.extend_from_slice(b"\r\n");
-    };
-
     let inm = req.header_list("if-none-match");
     let im = req.header_list("if-match");
     let conditions = cond::Conditions {
@@ -406,66 +395,73 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         if_none_match: inm.as_deref(),
         if_modified_since: req.header("if-modified-since"),
     };
-    match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
-        cond::Outcome::Proceed => {}
-        cond::Outcome::NotModified => {
-            let mut h = Head::new(304);
-            validators(&mut h);
-            return Reply {
-                status: 304,
-                head: h.end(opts),
-                body: Body::Bytes(Vec::new()),
-                plain: false,
-            };
-        }
+    // (status, offset, length) of what is sent: a `304` sends nothing but the validators.
+    let (status, offset, len) = match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
         cond::Outcome::Failed => return text(412, &[], "Precondition failed\n", opts),
-    }
-
-    let mut ranged = range::Ranged::Whole;
-    if req.method == b"GET" {
-        if let Some(r) = req.header("range") {
-            let allowed = req
-                .header("if-range")
-                .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
-            if allowed {
-                ranged = range::evaluate(r, f.size);
+        cond::Outcome::NotModified => (304, 0, 0),
+        cond::Outcome::Proceed => {
+            let mut ranged = range::Ranged::Whole;
+            if req.method == b"GET" {
+                if let Some(r) = req.header("range") {
+                    let allowed = req
+                        .header("if-range")
+                        .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
+                    if allowed {
+                        ranged = range::evaluate(r, f.size);
+                    }
+                }
             }
-        }
-    }
-    let (status, offset, len) = match ranged {
-        range::Ranged::Whole => (200, 0, f.size),
-        range::Ranged::Part { start, end } => (206, start, end - start + 1),
-        range::Ranged::Unsatisfiable => {
-            let mut cr = b"bytes */".to_vec();
-            push_num(&mut cr, f.size);
-            return text(416, &[("Content-Range", &cr)], "Range not satisfiable\n", opts);
+            match ranged {
+                range::Ranged::Whole => (200, 0, f.size),
+                range::Ranged::Part { start, end } => (206, start, end - start + 1),
+                range::Ranged::Unsatisfiable => {
+                    let mut cr = b"bytes */".to_vec();
+                    push_num(&mut cr, f.size);
+                    return text(416, &[("Content-Range", &cr)], "Range not satisfiable\n", opts);
+                }
+            }
         }
     };
     let mut h = Head::new(status);
-    h.field("Content-Type", ctype);
-    h.field_num("Content-Length", len);
-    if status == 206 {
-        let mut cr = b"bytes ".to_vec();
-        push_num(&mut cr, offset);
-        cr.push(b'-');
-        push_num(&mut cr, offset + len - 1);
-        cr.push(b'/');
-        push_num(&mut cr, f.size);
-        h.field("Content-Range", &cr);
+    let sent = status != 304;
+    if sent {
+        h.field("Content-Type", ctype);
+        h.field_num("Content-Length", len);
+        if status == 206 {
+            let mut cr = b"bytes ".to_vec();
+            push_num(&mut cr, offset);
+            cr.push(b'-');
+            push_num(&mut cr, offset + len - 1);
+            cr.push(b'/');
+            push_num(&mut cr, f.size);
+            h.field("Content-Range", &cr);
+        }
+        if gzip {
+            h.line(b"Content-Encoding: gzip\r\n");
+        }
     }
-    if gzip {
-        h.line(b"Content-Encoding: gzip\r\n");
+    // The validators.
+    if vary {
+        h.line(b"Vary: Accept-Encoding\r\n");
     }
-    validators(&mut h);
+    h.line(b"Accept-Ranges: bytes\r\n");
+    h.field("ETag", tag.as_ref());
+    h.0.extend_from_slice(b"Last-Modified: ");
+    date::format_to(f.mtime_secs, &mut h.0);
+    h.0.extend_from_slice(b"\r\n");
     Reply {
         status,
         head: h.end(opts),
-        body: Body::File {
-            file: f.file,
-            offset,
-            len,
+        body: if sent {
+            Body::File {
+                file: f.file,
+                offset,
+                len,
+            }
+        } else {
+            Body::Bytes(Vec::new())
         },
-        plain: frames_nothing(&opts.extra_headers),
+        plain: sent && frames_nothing(&opts.extra_headers),
     }
 }
 
@@ -626,29 +622,6 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
     text(501, &[], "SSI not enabled\n", opts)
 }
 
-/// `fs` as the listing of a directory sees it: entries that lead out of `root` (through a
-/// symbolic link) are left out, so the page does not show what the server would refuse.
-struct Confined<'a> {
-    fs: &'a dyn Fs,
-    root: &'a [u8],
-}
-
-impl Fs for Confined<'_> {
-    fn stat(&self, p: &[u8]) -> Option<Stat> {
-        self.fs.stat(p)
-    }
-    fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
-        self.fs.list(dir, &mut |name| {
-            if !self.fs.has_links() || path::confine(self.fs, &path::join(dir, name), self.root).is_ok() {
-                f(name);
-            }
-        });
-    }
-    fn open(&self, p: &[u8], flags: u32) -> Result<Box<dyn File>, crate::Error> {
-        self.fs.open(p, flags)
-    }
-}
-
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
     let mut uri = Vec::with_capacity(p.path.len() + 2);
@@ -657,7 +630,10 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
         uri.extend_from_slice(&p.path);
         uri.push(b'/');
     }
-    let body = crate::fs::listing::html(&Confined { fs, root }, dir, &uri);
+    // Entries that lead out of `root` (through a symbolic link) are left out, so the page
+    // does not show what the server would refuse.
+    let keep = |p: &[u8]| !fs.has_links() || path::confine(fs, p, root).is_ok();
+    let body = crate::fs::listing::html(fs, dir, &uri, &keep);
     html_page(body, opts)
 }
 

@@ -193,13 +193,9 @@ pub fn parse_roots(spec: &[u8]) -> Vec<Mount> {
         if dir.is_empty() || prefix.first() != Some(&b'/') || segments(prefix).any(|s| s == b"." || s == b"..") {
             continue;
         }
-        let mut norm = Vec::with_capacity(prefix.len());
-        for s in segments(prefix) {
-            if !norm.is_empty() {
-                norm.push(b'/');
-            }
-            norm.extend_from_slice(s);
-        }
+        // Its segments joined by single `/`s (it has no `.` segment to drop).
+        let mut norm = prefix.to_vec();
+        compact(&mut norm);
         out.push(Mount {
             prefix: norm,
             dir: dir.to_vec(),
