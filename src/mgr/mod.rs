@@ -261,6 +261,7 @@ pub struct Conn {
 }
 
 impl Conn {
+    #[inline(never)]
     fn new(handler: Rc<dyn Handler>, transport: Transport, state: State) -> Conn {
         Conn {
             handler,
@@ -2587,15 +2588,30 @@ impl Mgr {
             let core = self.core.borrow();
             (core.conns.slot_count(), core.conns.newest_serial())
         };
+        // The last handler asked for its `PollCall` and the answer (a handler's answer never
+        // changes, see `Handler::poll_call`): the accepted connections of a listener share
+        // its handler, so most connections cost a pointer comparison instead of a trait
+        // call. The `Rc` is held so that the address cannot be reused meanwhile.
+        let mut memo: Option<(Rc<dyn Handler>, Option<event::PollCall>)> = None;
         for i in 0..n {
             // A handler with a `PollCall` (a C handler) is called through it: no `Rc` clone,
             // no trait call (this runs for every connection on every poll). A closing
             // connection gets nothing (`Conn::takes_events`).
             let found = match self.core.borrow().conns.at(i) {
-                Some((h, c)) if h.serial() <= newest && c.takes_events() => match c.handler.poll_call() {
-                    Some(p) => Some((h, Ok(p))),
-                    None => Some((h, Err(c.handler.clone()))),
-                },
+                Some((h, c)) if h.serial() <= newest && c.takes_events() => {
+                    let call = match &memo {
+                        Some((f, call)) if Rc::ptr_eq(f, &c.handler) => *call,
+                        _ => {
+                            let call = c.handler.poll_call();
+                            memo = Some((c.handler.clone(), call));
+                            call
+                        }
+                    };
+                    match call {
+                        Some(p) => Some((h, Ok(p))),
+                        None => Some((h, Err(c.handler.clone()))),
+                    }
+                }
                 _ => None,
             };
             match found {
@@ -2604,6 +2620,7 @@ impl Mgr {
                 None => {}
             }
         }
+        drop(memo); // with no borrow held
     }
 
     fn close_pending(&self) {
