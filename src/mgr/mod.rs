@@ -2644,15 +2644,16 @@ impl Mgr {
         }
         let _busy = Busy::enter(&self.busy);
         self.with(|core| core.freeing = true);
-        loop {
-            let handles = self.core.borrow().conns.handles();
-            if handles.is_empty() {
-                break;
+        // In slot order, by index (no copy of the handles: `freeing` refuses new
+        // connections, and each `close_now` removes its own), until none is left.
+        while !self.core.borrow().conns.is_empty() {
+            let n = self.core.borrow().conns.slot_count();
+            for i in 0..n {
+                let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
+                if let Some(h) = h {
+                    self.close_now(h);
+                }
             }
-            for &h in handles.iter() {
-                self.close_now(h);
-            }
-            self.recycle(handles);
         }
         let left = self.shared.close();
         if !left.is_empty() {
