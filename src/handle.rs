@@ -279,7 +279,10 @@ impl<T> Table<T> {
             if let Some(v) = s.value.as_mut() {
                 let changed = s.changed & bit != 0;
                 let keep = f(Handle::new(i, s.serial), v, changed);
-                s.changed = if keep { s.changed | bit } else { s.changed & !bit };
+                // Written only when it changes: most entries were not changed and are not kept.
+                if keep != changed {
+                    s.changed ^= bit;
+                }
             }
         }
     }

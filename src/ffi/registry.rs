@@ -175,9 +175,9 @@ pub(crate) fn init(p: *mut mg_mgr) -> Result<(), c_int> {
     if old != 0 && ALL.lock().iter().any(|l| l.raw == old && l.home == p as usize) {
         return Err(MG_ERR_BUSY);
     }
-    let m = Mgr::new()?;
+    let m = Mgr::new_boxed()?;
     let shared = m.shared.clone();
-    let raw = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(m));
+    let raw = alloc::boxed::Box::into_raw(m);
     per_thread::own(raw);
     ALL.lock().push(Live {
         raw: raw as usize,

@@ -259,7 +259,8 @@ pub trait Handler: Any {
     }
     /// [`Event::Poll`] as a plain call that holds nothing of the handler (see [`PollCall`]),
     /// for the handlers that have one: the C adapter. `None` (the default): `handle` gets
-    /// `Event::Poll`. Only the crate can make a `PollCall`.
+    /// `Event::Poll`. Only the crate can make a `PollCall`. The answer must not change for
+    /// the life of the handler: the poll walk asks once for connections sharing a handler.
     #[doc(hidden)]
     fn poll_call(&self) -> Option<PollCall> {
         None

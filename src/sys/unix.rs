@@ -1315,9 +1315,9 @@ fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -
     if *have == want {
         return Ok(());
     }
+    // `want` holds POLLIN / POLLOUT only, which are EPOLLIN / EPOLLOUT (see `epoll_wait`).
     let mut ev = libc::epoll_event {
-        events: ((if want & POLLIN != 0 { libc::EPOLLIN } else { 0 })
-            | (if want & POLLOUT != 0 { libc::EPOLLOUT } else { 0 })) as u32,
+        events: (want & (POLLIN | POLLOUT)) as u16 as u32,
         u64: token,
     };
     let ctl = |op: c_int, ev: &mut libc::epoll_event| {
@@ -1367,20 +1367,17 @@ fn epoll_wait(
     };
     // SAFETY: the kernel initialised the first `n` (<= cap) entries.
     unsafe { events.set_len(n as usize) };
+    // Linux gives the epoll bits the values of the poll(2) ones (checked below).
+    const MASK: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32;
+    const _: () = assert!(
+        libc::EPOLLIN as i16 == POLLIN
+            && libc::EPOLLOUT as i16 == POLLOUT
+            && libc::EPOLLERR as i16 == POLLERR
+            && libc::EPOLLHUP as i16 == POLLHUP
+    );
     for ev in events.iter() {
         let (bits, token) = (ev.events, ev.u64);
-        let mut revents = 0;
-        for (e, p) in [
-            (libc::EPOLLIN, POLLIN),
-            (libc::EPOLLOUT, POLLOUT),
-            (libc::EPOLLERR, POLLERR),
-            (libc::EPOLLHUP, POLLHUP),
-        ] {
-            if bits & e as u32 != 0 {
-                revents |= p;
-            }
-        }
-        ready.push((token, revents));
+        ready.push((token, (bits & MASK) as i16));
     }
     events.clear();
     Ok(())

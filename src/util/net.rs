@@ -47,87 +47,101 @@ pub fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
     parts.next().is_none().then_some(out)
 }
 
-/// The dotted IPv4 tail of an IPv6 address, as `core::net` reads it: four decimal parts of
-/// one to three digits, at most 255, no leading zero.
-fn parse_v4_tail(s: &[u8]) -> Option<[u8; 4]> {
-    let mut out = [0u8; 4];
-    let mut parts = s.split(|&c| c == b'.');
-    for o in out.iter_mut() {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+// The IPv6 and IP literal parsers below read what `core::net`'s parsers read, the same way
+// (its grammar, transcribed: a cursor over the bytes, each piece read whole or not at all),
+// in a fraction of its code, which the footprint build would otherwise carry for `Mgr::listen`.
+
+/// A number at `s[*i..]`, as `core::net` reads one: 1 to `max` digits of `radix` (more is an
+/// error), at most `limit`; in decimal, no leading zero before another digit. Moves `*i`
+/// past the digits (callers read from a copy of their cursor, so a failure moves nothing).
+fn number(s: &[u8], i: &mut usize, radix: u32, max: usize, limit: u32) -> Option<u32> {
+    let start = *i;
+    let mut v = 0u32;
+    while let Some(d) = s.get(*i).and_then(|&c| (c as char).to_digit(radix)) {
+        v = v * radix + d;
+        *i += 1;
+        if *i - start > max {
             return None;
         }
-        let mut v: u32 = 0;
-        for &c in part {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u32::from(c - b'0');
-        }
-        *o = u8::try_from(v).ok()?;
     }
-    parts.next().is_none().then_some(out)
+    let n = *i - start;
+    if n == 0 || v > limit || (radix == 10 && n > 1 && s[start] == b'0') {
+        return None;
+    }
+    Some(v)
 }
 
-/// Groups of an IPv6 address between `::`s, into `out` (16-bit words); the last group of
-/// the address (`last`) may be a dotted IPv4 tail worth two words. Returns the words written.
-fn v6_groups(s: &[u8], out: &mut [u16; 8], last: bool) -> Option<usize> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let mut n = 0;
-    let mut groups = s.split(|&c| c == b':').peekable();
-    while let Some(g) = groups.next() {
-        if last && groups.peek().is_none() && g.contains(&b'.') {
-            let v4 = parse_v4_tail(g)?;
-            if n + 2 > out.len() {
+/// A dotted-quad IPv4 address at `s[*i..]` as `core::net` reads it (four decimal parts of
+/// one to three digits, at most 255, no leading zero); `*i` moves past it only if it is one.
+fn v4_at(s: &[u8], i: &mut usize) -> Option<[u8; 4]> {
+    let mut j = *i;
+    let mut out = [0u8; 4];
+    for (k, o) in out.iter_mut().enumerate() {
+        if k > 0 {
+            if s.get(j) != Some(&b'.') {
                 return None;
             }
-            out[n] = u16::from_be_bytes([v4[0], v4[1]]);
-            out[n + 1] = u16::from_be_bytes([v4[2], v4[3]]);
-            return Some(n + 2);
+            j += 1;
         }
-        if g.is_empty() || g.len() > 4 || n == out.len() {
-            return None;
-        }
-        let mut v: u16 = 0;
-        for &c in g {
-            v = (v << 4) | u16::from((c as char).to_digit(16)? as u8);
-        }
-        out[n] = v;
-        n += 1;
+        *o = number(s, &mut j, 10, 3, 255)? as u8;
     }
-    Some(n)
+    *i = j;
+    Some(out)
 }
 
 /// IPv6 in any RFC 4291 text form (`::` for one or more zero groups, a dotted IPv4 tail),
-/// accepting exactly what `core::net::Ipv6Addr`'s parser accepts, in a fraction of its code
-/// (which the footprint build would otherwise carry for this and `Mgr::listen`).
+/// accepting exactly what `core::net::Ipv6Addr`'s parser accepts: groups of 1 to 4 hex
+/// digits separated by `:`, at most one `::`, the last group possibly a dotted IPv4 address
+/// (worth two), eight groups in all or at most seven with the `::`. One pass: the groups go
+/// to the front, then those after the `::` move to the end.
 pub fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
-    let mut words = [0u16; 8];
-    match crate::util::str::find(s, b"::") {
-        None => {
-            if v6_groups(s, &mut words, true)? != 8 {
-                return None;
-            }
+    let mut out = [0u8; 16];
+    let mut n = 0; // bytes written
+    let mut gap = None; // where the `::` is, in bytes
+    let mut i = 0;
+    if s.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+    }
+    while i < s.len() || gap != Some(n) {
+        let mut after = i;
+        if let Some(v4) = v4_at(s, &mut after) {
+            // An IPv4 address ends the text.
+            out.get_mut(n..n + 4)?.copy_from_slice(&v4);
+            n += 4;
+            i = after;
+            break;
         }
-        Some(i) => {
-            // The head's groups go straight to the front; the tail's are moved to the end
-            // (by iterators: no index arithmetic, so no bounds-check panics).
-            let nh = v6_groups(s.get(..i)?, &mut words, false)?;
-            let mut t = [0u16; 8];
-            let nt = v6_groups(s.get(i + 2..)?, &mut t, true)?;
-            if nh + nt > 7 {
+        let g = number(s, &mut i, 16, 4, 0xffff)? as u16;
+        out.get_mut(n..n + 2)?.copy_from_slice(&g.to_be_bytes());
+        n += 2;
+        if i == s.len() {
+            break;
+        }
+        if s[i] != b':' {
+            return None;
+        }
+        i += 1;
+        if s.get(i) == Some(&b':') {
+            if gap.is_some() {
                 return None;
             }
-            for (w, x) in words.iter_mut().rev().zip(t.iter().take(nt).rev()) {
-                *w = *x;
-            }
+            gap = Some(n);
+            i += 1;
         }
     }
-    let mut out = [0u8; 16];
-    for (o, w) in out.chunks_exact_mut(2).zip(words) {
-        o.copy_from_slice(&w.to_be_bytes());
+    if i != s.len() {
+        return None;
+    }
+    match gap {
+        None if n == 16 => {}
+        Some(g) if n <= 14 => {
+            // The groups after the `::` go to the end; zeros where they were.
+            let tail = n - g;
+            out.copy_within(g..n, 16 - tail);
+            out[g..16 - tail].fill(0);
+        }
+        _ => return None,
     }
     Some(out)
 }
@@ -136,10 +150,12 @@ pub fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
 /// port or scope: `core::net::IpAddr::from_str` without its code size.
 pub fn parse_ip(s: &str) -> Option<core::net::IpAddr> {
     let b = s.as_bytes();
-    if let Some(v4) = parse_v4_tail(b) {
-        return Some(core::net::IpAddr::from(v4));
+    let mut i = 0;
+    match v4_at(b, &mut i) {
+        // An address that starts with an IPv4 one is no IPv6 one: the whole text or nothing.
+        Some(v4) => (i == b.len()).then(|| core::net::IpAddr::from(v4)),
+        None => parse_ipv6(b).map(core::net::IpAddr::from),
     }
-    parse_ipv6(b).map(core::net::IpAddr::from)
 }
 
 /// `mg_aton`: the empty string (0.0.0.0, IPv4), `localhost` (any case; 127.0.0.1),
