@@ -535,7 +535,8 @@ pub extern "C" fn mg_http_upload(
                 reply(
                     c,
                     400,
-                    crate::log::string(&[&&*alloc::string::String::from_utf8_lossy(&file), &": invalid file"]).as_bytes(),
+                    crate::log::string(&[&&*alloc::string::String::from_utf8_lossy(&file), &": invalid file"])
+                        .as_bytes(),
                 );
                 return -2;
             }
@@ -553,11 +554,19 @@ pub extern "C" fn mg_http_upload(
         }
         let current = cfs.stat(&path).map_or(0, |s| s.size);
         if offset > 0 && current != offset {
-            reply(c, 400, crate::log::string(&[&shown.as_str(), &": offset mismatch"]).as_bytes());
+            reply(
+                c,
+                400,
+                crate::log::string(&[&shown.as_str(), &": offset mismatch"]).as_bytes(),
+            );
             return -5;
         }
         let Ok(mut f) = cfs.open(&path, FS_WRITE) else {
-            reply(c, 400, crate::log::string(&[&"open(", &shown.as_str(), &")"]).as_bytes());
+            reply(
+                c,
+                400,
+                crate::log::string(&[&"open(", &shown.as_str(), &")"]).as_bytes(),
+            );
             return -6;
         };
         let n = f.write_all(body);
