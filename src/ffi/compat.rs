@@ -517,7 +517,7 @@ pub extern "C" fn mg_http_upload(
             reply(
                 c,
                 400,
-                alloc::format!("{}: invalid file", alloc::string::String::from_utf8_lossy(&file)).as_bytes(),
+                crate::log::string(&[&&*alloc::string::String::from_utf8_lossy(&file), &": invalid file"]).as_bytes(),
             );
             return -2;
         }
@@ -535,7 +535,8 @@ pub extern "C" fn mg_http_upload(
                 reply(
                     c,
                     400,
-                    alloc::format!("{}: invalid file", alloc::string::String::from_utf8_lossy(&file)).as_bytes(),
+                    crate::log::string(&[&&*alloc::string::String::from_utf8_lossy(&file), &": invalid file"])
+                        .as_bytes(),
                 );
                 return -2;
             }
@@ -544,7 +545,7 @@ pub extern "C" fn mg_http_upload(
             reply(
                 c,
                 400,
-                alloc::format!("{shown}: over max size of {max_size}").as_bytes(),
+                crate::log::string(&[&shown.as_str(), &": over max size of ", &max_size]).as_bytes(),
             );
             return -4;
         }
@@ -553,11 +554,19 @@ pub extern "C" fn mg_http_upload(
         }
         let current = cfs.stat(&path).map_or(0, |s| s.size);
         if offset > 0 && current != offset {
-            reply(c, 400, alloc::format!("{shown}: offset mismatch").as_bytes());
+            reply(
+                c,
+                400,
+                crate::log::string(&[&shown.as_str(), &": offset mismatch"]).as_bytes(),
+            );
             return -5;
         }
         let Ok(mut f) = cfs.open(&path, FS_WRITE) else {
-            reply(c, 400, alloc::format!("open({shown})").as_bytes());
+            reply(
+                c,
+                400,
+                crate::log::string(&[&"open(", &shown.as_str(), &")"]).as_bytes(),
+            );
             return -6;
         };
         let n = f.write_all(body);

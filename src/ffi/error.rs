@@ -81,13 +81,16 @@ pub const MG_ERR_TOO_LARGE: c_int = -16;
 /// The message for an error code, NUL-terminated for C (`.to_str()` for Rust). Unknown codes
 /// (including positive numbers) get a generic text.
 pub fn strerror(c: c_int) -> &'static core::ffi::CStr {
-    match c {
-        MG_OK => c"success",
-        _ => Error::ALL
-            .iter()
-            .find(|e| code(**e) == c)
-            .map_or(c"unknown error code", |e| e.as_cstr()),
-    }
+    // TEXTS: 0 success, 1..=16 MG_ERR_INVALID..MG_ERR_TOO_LARGE, 17 unknown.
+    let i = if (MG_ERR_TOO_LARGE..=MG_OK).contains(&c) {
+        c.unsigned_abs()
+    } else {
+        17
+    };
+    let t = crate::error::TEXTS.get(i as usize);
+    // SAFETY: every entry of TEXTS ends with its only NUL (checked when it is built, at
+    // compile time, in crate::error); `get` returns a whole entry, NUL included.
+    unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(t) }
 }
 
 #[cfg(test)]

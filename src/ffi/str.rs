@@ -2,7 +2,6 @@
 //! number parsing and URL encoding. All of them are pure functions: callable from any
 //! thread, no state, no manager needed.
 
-use crate::prelude::*;
 use core::ffi::{c_char, c_int, c_void};
 
 use super::cast;
@@ -125,26 +124,19 @@ pub extern "C" fn mg_match(s: mg_str, pattern: mg_str, caps: *mut mg_str) -> boo
             return false;
         };
         if caps.is_null() {
-            return ustr::match_glob(sb, pb, None);
+            return ustr::glob(sb, pb, &mut |_, _, _| {});
         }
-        let n = ustr::wildcard_count(pb);
-        // Routes have a few wildcards: their captures fit on the stack.
-        let mut small = [(0usize, 0usize); 16];
-        let mut big = Vec::new();
-        let ranges: &mut [(usize, usize)] = if n <= small.len() {
-            &mut small[..n]
-        } else {
-            big.resize(n, (0, 0));
-            &mut big
-        };
-        if !ustr::match_glob(sb, pb, Some(&mut *ranges)) {
-            return false;
+        // Each capture straight into the caller's array, once the match is known.
+        let mut n = 0;
+        let matched = ustr::glob(sb, pb, &mut |i, off, len| {
+            let got = sb.get(off..off + len).unwrap_or_default();
+            cast::write_opt(caps.wrapping_add(i), mg_str::from_bytes(got));
+            n = i + 1;
+        });
+        if matched {
+            cast::write_opt(caps.wrapping_add(n), mg_str::EMPTY);
         }
-        for (i, &(off, len)) in ranges.iter().enumerate() {
-            cast::write_opt(caps.wrapping_add(i), mg_str::from_bytes(&sb[off..off + len]));
-        }
-        cast::write_opt(caps.wrapping_add(n), mg_str::EMPTY);
-        true
+        matched
     })
 }
 
@@ -244,6 +236,7 @@ pub extern "C" fn mg_url_encode(s: *const c_char, n: usize, buf: *mut c_char, le
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use core::ptr::{null, null_mut};
 
     fn bytes<'a>(s: mg_str) -> &'a [u8] {

@@ -42,6 +42,22 @@ impl Upload {
     }
 }
 
+/// What an upload's outcome callback is told on failure, NUL-terminated, back to back: one
+/// table of its own rather than `c"..."` literals, which LLVM pools with every other
+/// NUL-terminated literal of the library into one section that a linker keeps whole (see
+/// `crate::error::TEXTS`).
+const WHY: &[u8] = b"write error\0connection closed\0open failed\0bad name\0";
+const WRITE_ERROR: usize = 0;
+const CONNECTION_CLOSED: usize = 1;
+const OPEN_FAILED: usize = 2;
+const BAD_NAME: usize = 3;
+
+/// Entry `n` of [`WHY`].
+fn why(n: usize) -> &'static core::ffi::CStr {
+    let start = WHY.split(|&b| b == 0).take(n).map(|s| s.len() + 1).sum::<usize>();
+    core::ffi::CStr::from_bytes_until_nul(WHY.get(start..).unwrap_or_default()).unwrap_or_default()
+}
+
 fn report(cb: mg_upload_fn, h: Handle, err: Option<&core::ffi::CStr>) {
     let c = mg_conn { h: h.raw() };
     let e = err.map_or(core::ptr::null(), |e| e.as_ptr());
@@ -79,7 +95,7 @@ impl Handler for Upload {
                     .is_some_and(|f| f.write_all(data) < data.len());
                 if failed {
                     // The rest of the body is read and dropped; the request ends as usual.
-                    self.finish(h, Some(c"write error"));
+                    self.finish(h, Some(why(WRITE_ERROR)));
                 }
             }
             Event::HttpMessage(_) => {
@@ -94,7 +110,7 @@ impl Handler for Upload {
                 self.inner.handle(mgr, h, Event::Error(msg));
             }
             Event::Close => {
-                self.finish(h, Some(c"connection closed"));
+                self.finish(h, Some(why(CONNECTION_CLOSED)));
                 self.inner.handle(mgr, h, Event::Close);
             }
             other => self.inner.handle(mgr, h, other),
@@ -135,10 +151,10 @@ pub extern "C" fn mg_http_start_upload(
         };
         let (name, dir) = (cast::mg_str_lenient(name), cast::mg_str_lenient(dir));
         let (Some(cfs), Ok(choice)) = (super::fs::CFs::from_ptr(fs), super::serve::FsChoice::of(fs.cast())) else {
-            return report(cb, h, Some(c"open failed"));
+            return report(cb, h, Some(why(OPEN_FAILED)));
         };
         if name.is_empty() || !codec::path_is_sane(name) {
-            return report(cb, h, Some(c"bad name"));
+            return report(cb, h, Some(why(BAD_NAME)));
         }
         let mut path = dir.to_vec();
         if !path.is_empty() && !path.ends_with(b"/") {
@@ -151,11 +167,11 @@ pub extern "C" fn mg_http_start_upload(
                 .canonical(if dir.is_empty() { b"." } else { dir })
                 .is_some_and(|root| crate::serve::path::confine(links, &path, &root).is_ok());
             if !inside {
-                return report(cb, h, Some(c"bad name"));
+                return report(cb, h, Some(why(BAD_NAME)));
             }
         }
         let Ok(mut file) = cfs.open(&path, FS_WRITE) else {
-            return report(cb, h, Some(c"open failed"));
+            return report(cb, h, Some(why(OPEN_FAILED)));
         };
         if m.http_stream(h).is_ok() {
             let Ok(inner) = m.handler(h) else {
@@ -174,6 +190,19 @@ pub extern "C" fn mg_http_start_upload(
         let body = cast::as_ref(hm.cast_const()).map_or(&[][..], |hm| cast::mg_str_lenient(hm.body));
         let n = file.write_all(body);
         drop(file);
-        report(cb, h, (n < body.len()).then_some(c"write error"));
+        report(cb, h, (n < body.len()).then_some(why(WRITE_ERROR)));
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_come_back_by_number() {
+        assert_eq!(why(WRITE_ERROR), c"write error");
+        assert_eq!(why(CONNECTION_CLOSED), c"connection closed");
+        assert_eq!(why(OPEN_FAILED), c"open failed");
+        assert_eq!(why(BAD_NAME), c"bad name");
+    }
 }

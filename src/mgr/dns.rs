@@ -161,7 +161,7 @@ impl Handler for DnsLayer {
                 self.on_reply(mgr, udp, &d);
             }
             Event::Error(e) if resolving(mgr, self.target) => {
-                mgr.fail(self.target, &format!("host name lookup failed: {e}"));
+                mgr.fail_with(self.target, &[&"host name lookup failed: ", &e]);
             }
             Event::Close => mgr.dns.borrow_mut().pending.retain(|&(_, u)| u != udp),
             _ => {}

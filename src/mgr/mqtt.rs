@@ -171,7 +171,7 @@ impl Mgr {
         }
         // A failure here (an oversized CONNECT) fails the connection, as in Mongoose.
         if let Err(e) = self.mqtt_login(h, opts) {
-            self.fail(h, &format!("MQTT CONNECT not sent: {e}"));
+            self.fail_with(h, &[&"MQTT CONNECT not sent: ", &e]);
         }
         Ok(h)
     }
@@ -476,7 +476,7 @@ impl Mgr {
                 Err(e) => {
                     let len = buf.len();
                     self.mqtt_restore(h, buf, len);
-                    self.fail(h, &e.to_string());
+                    self.fail_with(h, &[&e]);
                     return;
                 }
             };

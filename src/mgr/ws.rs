@@ -656,15 +656,18 @@ impl Mgr {
                             self.shared.set_ws(h);
                             Out::Open(msg, head)
                         }
-                        Err(e) => Out::Fail(alloc::format!("WebSocket handshake failed: {e:?}")),
+                        Err(e) => Out::Fail(crate::log::string(&[
+                            &"WebSocket handshake failed: ",
+                            &crate::log::Dbg(&e),
+                        ])),
                     }
                 }
                 Ok(_) => Out::Fail("WebSocket handshake failed: unexpected response".into()),
-                Err(e) => Out::Fail(alloc::format!(
-                    "WebSocket handshake failed: malformed response: {} {}",
-                    e.status,
-                    e.reason
-                )),
+                // "<status> <reason>": the HttpError's own text.
+                Err(e) => Out::Fail(crate::log::string(&[
+                    &"WebSocket handshake failed: malformed response: ",
+                    &e,
+                ])),
             }
         };
         match out {

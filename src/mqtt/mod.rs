@@ -58,12 +58,27 @@ pub enum ParseError {
     TooLarge(usize),
 }
 
+/// The `Event::Error` text, without `core::fmt` (whose format templates LLVM would pool with
+/// every program's read-only strings).
+impl crate::log::Put for ParseError {
+    fn put(&self, out: &mut dyn crate::log::Out) {
+        match self {
+            ParseError::Malformed(why) => {
+                out.text("malformed MQTT packet: ");
+                out.text(why);
+            }
+            ParseError::TooLarge(n) => {
+                out.text("MQTT packet of ");
+                n.put(out);
+                out.text(" bytes is over the size limit");
+            }
+        }
+    }
+}
+
 impl core::fmt::Display for ParseError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            ParseError::Malformed(why) => write!(f, "malformed MQTT packet: {why}"),
-            ParseError::TooLarge(n) => write!(f, "MQTT packet of {n} bytes is over the size limit"),
-        }
+        f.write_str(&crate::log::string(&[self]))
     }
 }
 

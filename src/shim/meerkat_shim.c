@@ -200,23 +200,15 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
 
 /* JSON string escaping of n bytes (no quotes). */
 static void mk_json_esc(struct mk_sink *s, const char *p, size_t n) {
-  size_t i;
+  static const char from[7] = {'"', '\\', '\b', '\f', '\n', '\r', '\t'};
+  static const char to[7] = {'"', '\\', 'b', 'f', 'n', 'r', 't'};
+  size_t i, k;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char) p[i];
-    char e = 0;
-    switch (c) {
-      case '"': e = '"'; break;
-      case '\\': e = '\\'; break;
-      case '\b': e = 'b'; break;
-      case '\f': e = 'f'; break;
-      case '\n': e = 'n'; break;
-      case '\r': e = 'r'; break;
-      case '\t': e = 't'; break;
-      default: break;
-    }
-    if (e != 0) {
+    for (k = 0; k < sizeof(from) && from[k] != (char) c; k++) continue;
+    if (k < sizeof(from)) {
       mk_put(s, '\\');
-      mk_put(s, e);
+      mk_put(s, to[k]);
     } else if (c < 0x20) {
       mk_write(s, "\\u00", 4);
       mk_put(s, mk_hex_lower[c >> 4]);
@@ -238,24 +230,14 @@ static void mk_hex(struct mk_sink *s, const unsigned char *p, size_t n) {
 static void mk_base64(struct mk_sink *s, const unsigned char *p, size_t n) {
   static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t i;
-  for (i = 0; i + 2 < n; i += 3) {
-    unsigned long v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8) | p[i + 2];
-    mk_put(s, tbl[(v >> 18) & 63]);
-    mk_put(s, tbl[(v >> 12) & 63]);
-    mk_put(s, tbl[(v >> 6) & 63]);
-    mk_put(s, tbl[v & 63]);
-  }
-  if (n - i == 1) {
+  /* Three bytes (or the last one or two, zero-filled) give four characters, of which a
+   * short group prints k + 1 and pads the rest with '='. */
+  for (i = 0; i < n; i += 3) {
+    size_t k = n - i < 3 ? n - i : 3, j;
     unsigned long v = (unsigned long) p[i] << 16;
-    mk_put(s, tbl[(v >> 18) & 63]);
-    mk_put(s, tbl[(v >> 12) & 63]);
-    mk_write(s, "==", 2);
-  } else if (n - i == 2) {
-    unsigned long v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8);
-    mk_put(s, tbl[(v >> 18) & 63]);
-    mk_put(s, tbl[(v >> 12) & 63]);
-    mk_put(s, tbl[(v >> 6) & 63]);
-    mk_put(s, '=');
+    if (k > 1) v |= (unsigned long) p[i + 1] << 8;
+    if (k > 2) v |= p[i + 2];
+    for (j = 0; j < 4; j++) mk_put(s, j <= k ? tbl[(v >> (18 - 6 * j)) & 63] : '=');
   }
 }
 
@@ -488,44 +470,37 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
 
     switch (sp.conv) {
       case 'd':
-      case 'i': {
-        intmax_t v;
-        switch (sp.len) {
-          case LEN_HH: v = (signed char) va_arg(*ap, int); break;
-          case LEN_H: v = (short) va_arg(*ap, int); break;
-          case LEN_L: v = va_arg(*ap, long); break;
-          case LEN_LL:
-          case LEN_BIG_L: v = va_arg(*ap, long long); break;
-          case LEN_Z: {
-            /* The signed type of size_t's width, read through size_t. */
-            size_t u = va_arg(*ap, size_t);
-            v = u > SIZE_MAX / 2 ? -(intmax_t) (SIZE_MAX - u) - 1 : (intmax_t) u;
-            break;
-          }
-          case LEN_T: v = va_arg(*ap, ptrdiff_t); break;
-          case LEN_J: v = va_arg(*ap, intmax_t); break;
-          default: v = va_arg(*ap, int); break;
-        }
-        mk_integer(s, &sp, v < 0 ? (uintmax_t) 0 - (uintmax_t) v : (uintmax_t) v, v < 0, true);
-        break;
-      }
+      case 'i':
       case 'u':
       case 'o':
       case 'x':
       case 'X': {
-        uintmax_t v;
+        /* One read for both signednesses (va_arg of the unsigned type of the argument's
+         * width), then the value is cut to that width (hh: char, h: short) and, for %d and
+         * %i, taken as two's complement: its sign and magnitude. */
+        bool is_signed = sp.conv == 'd' || sp.conv == 'i';
+        uintmax_t v, top, mask;
+        size_t bytes;
         switch (sp.len) {
-          case LEN_HH: v = (unsigned char) va_arg(*ap, unsigned int); break;
-          case LEN_H: v = (unsigned short) va_arg(*ap, unsigned int); break;
-          case LEN_L: v = va_arg(*ap, unsigned long); break;
+          case LEN_L: v = va_arg(*ap, unsigned long); bytes = sizeof(long); break;
           case LEN_LL:
-          case LEN_BIG_L: v = va_arg(*ap, unsigned long long); break;
-          case LEN_Z: v = va_arg(*ap, size_t); break;
-          case LEN_T: v = (size_t) va_arg(*ap, ptrdiff_t); break; /* same width */
-          case LEN_J: v = va_arg(*ap, uintmax_t); break;
-          default: v = va_arg(*ap, unsigned int); break;
+          case LEN_BIG_L: v = va_arg(*ap, unsigned long long); bytes = sizeof(long long); break;
+          case LEN_Z:
+          case LEN_T: v = va_arg(*ap, size_t); bytes = sizeof(size_t); break; /* same width */
+          case LEN_J: v = va_arg(*ap, uintmax_t); bytes = sizeof(uintmax_t); break;
+          default:
+            v = va_arg(*ap, unsigned int);
+            bytes = sp.len == LEN_HH ? 1 : sp.len == LEN_H ? sizeof(short) : sizeof(int);
+            break;
         }
-        mk_integer(s, &sp, v, false, false);
+        top = (uintmax_t) 1 << (bytes * CHAR_BIT - 1);
+        mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
+        v &= mask;
+        if (is_signed && (v & top) != 0) {
+          mk_integer(s, &sp, (0 - v) & mask, true, true);
+        } else {
+          mk_integer(s, &sp, v, false, is_signed);
+        }
         break;
       }
       case 'c':

@@ -403,7 +403,9 @@ pub fn login_headers(token: &[u8], tls: bool) -> Vec<u8> {
 pub fn login_body(user: &[u8], level: i32) -> Vec<u8> {
     let mut b = b"{\"user\":".to_vec();
     json_str(&mut b, user);
-    b.extend_from_slice(format!(",\"level\":{level}}}\n").as_bytes());
+    b.extend_from_slice(b",\"level\":");
+    b.extend_from_slice(crate::log::string(&[&level]).as_bytes());
+    b.extend_from_slice(b"}\n");
     b
 }
 

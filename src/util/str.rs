@@ -113,6 +113,28 @@ const STACK_SEEN_WORDS: usize = 32;
 /// patterns never allocate; beyond, it is allocated, and if that fails the result is
 /// `false`.
 pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>) -> bool {
+    let Some(caps) = caps else {
+        return glob(s, pattern, &mut |_, _, _| {});
+    };
+    let mut n = 0;
+    let matched = glob(s, pattern, &mut |i, off, len| {
+        if let Some(c) = caps.get_mut(i) {
+            *c = (off, len);
+        }
+        n = i + 1;
+    });
+    if matched {
+        if let Some(end) = caps.get_mut(n) {
+            *end = (0, 0);
+        }
+    }
+    matched
+}
+
+/// [`match_glob`] handing the captures to `cap` (`cap(i, offset, len)` for the `i`-th
+/// wildcard, in order, once the match is known): one copy of the matcher for the callers
+/// that keep `(offset, len)` ranges and for `mg_match`, which writes `mg_str`s.
+pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) -> bool {
     // The literal bytes before the first and after the last wildcard match the ends of `s`
     // or nothing does: check them first, then search only between them. The first ones are
     // compared while looking for the first wildcard, so that a route differing early
@@ -129,13 +151,7 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
             }
             // No wildcard: `pattern` is a prefix of `s`, so they are equal if as long.
             None => {
-                if s.len() != pattern.len() {
-                    return false;
-                }
-                if let Some(end) = caps.and_then(|c| c.first_mut()) {
-                    *end = (0, 0);
-                }
-                return true;
+                return s.len() == pattern.len();
             }
         }
     }
@@ -155,7 +171,7 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
             _ => sub.len() == 1,
         };
         if matched {
-            write_caps(caps, &[(head.len(), sub.len())]);
+            cap(0, head.len(), sub.len());
         }
         return matched;
     }
@@ -183,44 +199,24 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
     if !search(sub, mid, stars, seen) {
         return false;
     }
-    if let Some(caps) = caps {
-        // Walk `mid` again to turn the stars' ranges and the `?` positions into captures.
-        let (mut si, mut k, mut i) = (0usize, 0usize, 0usize);
-        for &pc in mid {
-            let cap = if is_star(pc) {
-                let st = stars[k];
-                k += 1;
-                si = st.end;
-                Some((st.start, st.end - st.start))
-            } else {
-                si += 1;
-                (pc == b'?').then_some((si - 1, 1))
-            };
-            if let Some((off, len)) = cap {
-                if let Some(c) = caps.get_mut(i) {
-                    *c = (head.len() + off, len);
-                }
-                i += 1;
-            }
-        }
-        if let Some(end) = caps.get_mut(i) {
-            *end = (0, 0);
+    // Walk `mid` again to turn the stars' ranges and the `?` positions into captures.
+    let (mut si, mut k, mut i) = (0usize, 0usize, 0usize);
+    for &pc in mid {
+        let got = if is_star(pc) {
+            let st = stars[k];
+            k += 1;
+            si = st.end;
+            Some((st.start, st.end - st.start))
+        } else {
+            si += 1;
+            (pc == b'?').then_some((si - 1, 1))
+        };
+        if let Some((off, len)) = got {
+            cap(i, head.len() + off, len);
+            i += 1;
         }
     }
     true
-}
-
-/// Writes captures and the `(0, 0)` end mark as far as `caps` has room.
-fn write_caps(caps: Option<&mut [(usize, usize)]>, got: &[(usize, usize)]) {
-    let Some(caps) = caps else {
-        return;
-    };
-    for (c, &g) in caps.iter_mut().zip(got) {
-        *c = g;
-    }
-    if let Some(end) = caps.get_mut(got.len()) {
-        *end = (0, 0);
-    }
 }
 
 /// The backtracking search behind [`match_glob`]: does all of `s` match `p`? Lazy: each
