@@ -333,6 +333,12 @@ unsafe extern "C" fn posix_ls(path: *const c_char, f: mg_fs_ls_fn, arg: *mut c_v
     })
 }
 
+// fdopen's modes, NUL-terminated, as statics rather than c"..." literals: LLVM pools every
+// NUL-terminated literal of the library into one `.rodata.str1.1`, which GNU ld keeps whole
+// as soon as one is used (scripts/merge_pools.py lists the pools).
+static MODE_APPEND: [u8; 4] = *b"a+b\0";
+static MODE_READ: [u8; 3] = *b"rb\0";
+
 unsafe extern "C" fn posix_op(path: *const c_char, flags: c_int) -> *mut c_void {
     guard(|| {
         if cast::cstr_bytes(path).is_err() {
@@ -350,13 +356,13 @@ unsafe extern "C" fn posix_op(path: *const c_char, flags: c_int) -> *mut c_void 
         } else {
             0
         } | libc::O_CLOEXEC;
-        let mode: &CStr = if write { c"a+b" } else { c"rb" };
+        let mode: &[u8] = if write { &MODE_APPEND } else { &MODE_READ };
         // SAFETY: `path` is NUL-terminated; the descriptor is handed to fdopen or closed.
         let fd = unsafe { libc::open(path, oflags, 0o644 as libc::c_uint) };
         if fd < 0 {
             return core::ptr::null_mut();
         }
-        let fp = unsafe { libc::fdopen(fd, mode.as_ptr()) };
+        let fp = unsafe { libc::fdopen(fd, mode.as_ptr().cast()) };
         if fp.is_null() {
             unsafe { libc::close(fd) };
         }

@@ -734,7 +734,7 @@ fn open_beneath(root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
     }
     // The root, NUL-terminated in place (`/` itself: a static one).
     b[r] = 0;
-    let root_c: &[u8] = if r == 0 { b"/\0" } else { &b };
+    let root_c: &[u8] = if r == 0 { &ROOT_C } else { &b };
     let dir = match openat2(
         libc::AT_FDCWD,
         root_c,
@@ -752,7 +752,7 @@ fn open_beneath(root: &[u8], rel: &[u8]) -> crate::fs::Beneath {
         Err(_) => return Beneath::Unknown,
     };
     let rel_c: &[u8] = if r == n {
-        b".\0"
+        &DOT_C
     } else {
         b.get(r + 1..).unwrap_or_default()
     };
@@ -813,7 +813,7 @@ fn open_walk(b: &mut [u8; CPATH_STACK], n: usize) -> crate::fs::Beneath {
         cvt_i(unsafe { libc::openat(dir, name.as_ptr().cast(), flags) }).map(Fd)
     };
     let dir_flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    let Ok(mut dir) = at(libc::AT_FDCWD, b"/\0", dir_flags | libc::O_DIRECTORY) else {
+    let Ok(mut dir) = at(libc::AT_FDCWD, &ROOT_C, dir_flags | libc::O_DIRECTORY) else {
         return Beneath::Unknown;
     };
     // b[0] is the leading `/`; each name ends at a `/` or at the NUL at `n`.
@@ -1212,11 +1212,19 @@ pub enum Poller {
 pub(crate) const WAKER_TOKEN: u64 = 0;
 
 /// `MEERKAT_POLLER=poll` is set in the environment.
+/// NUL-terminated names as statics rather than `b"..\0"`/`c".."` literals: LLVM pools every
+/// NUL-terminated literal of the library into one `.rodata.str1.1`, which GNU ld keeps whole as
+/// soon as one is used, other protocols' texts included (scripts/merge_pools.py lists it).
+static ROOT_C: [u8; 2] = *b"/\0";
+static DOT_C: [u8; 2] = *b".\0";
+#[cfg(target_os = "linux")]
+static POLLER_VAR: [u8; 15] = *b"MEERKAT_POLLER\0";
+
 #[cfg(target_os = "linux")]
 fn poll_forced() -> bool {
     // SAFETY: the name is NUL-terminated; the result is read at once, not kept.
     unsafe {
-        let v = libc::getenv(c"MEERKAT_POLLER".as_ptr());
+        let v = libc::getenv(POLLER_VAR.as_ptr().cast());
         !v.is_null() && core::ffi::CStr::from_ptr(v).to_bytes() == b"poll"
     }
 }
@@ -1470,7 +1478,7 @@ mod tests {
         // Where the kernel or a seccomp filter refuses openat2 (ENOSYS/EPERM), `open_beneath`
         // walks too: only the walk's answers can be checked then.
         let have_openat2 = !matches!(
-            openat2(libc::AT_FDCWD, b"/\0", libc::O_PATH | libc::O_CLOEXEC, 0),
+            openat2(libc::AT_FDCWD, &ROOT_C, libc::O_PATH | libc::O_CLOEXEC, 0),
             Err(e) if e.0 == libc::ENOSYS || e.0 == libc::EPERM
         );
         let tiers = [("openat2", openat2_tier), ("walk", open_walk_for_tests as Tier)];
