@@ -662,6 +662,18 @@ pub(crate) fn walk_fields(
     }
 }
 
+/// [`walk_fields`] out of line, for the walks off the request path (response heads,
+/// trailer sections): one copy of it for them all.
+#[inline(never)]
+pub(crate) fn walk_fields_outlined(
+    buf: &[u8],
+    i: usize,
+    max_headers: usize,
+    headers: &mut Vec<Header>,
+) -> Result<WalkedFields, Fault> {
+    walk_fields(buf, i, max_headers, headers)
+}
+
 /// Error for a protocol token that httparse refused as a version: a well-formed but
 /// unsupported `HTTP/x.y` (RFC 9112 §2.3: `HTTP/` DIGIT `.` DIGIT) is 505, anything else is
 /// 400.
@@ -878,7 +890,7 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 /// ends with the final CRLF CRLF).
 pub(crate) fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
     // Trailers are rare: the walk's vector allocates only when there are some.
-    match walk_fields(block, 0, limits.max_headers, &mut Vec::new()) {
+    match walk_fields_outlined(block, 0, limits.max_headers, &mut Vec::new()) {
         Ok((n, ..)) if n == block.len() => Ok(()),
         Ok(_) => Err(bad("malformed trailer section")),
         Err(f) => Err(f.error(bad("malformed trailer section"))),
