@@ -342,11 +342,6 @@ pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
     Span::new(s.start + lead, s.end - trail)
 }
 
-/// Iterate over the comma-separated elements of a list value, trimmed, empty ones skipped.
-fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    v.split(|&b| b == b',').map(trim_ows).filter(|s| !s.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------
 // Incremental search hint
 
@@ -737,39 +732,58 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
     for h in headers {
         let name = h.name.get(buf);
         // The names looked for differ in length: most fields are passed over on it alone.
-        let known = match name.len() {
-            4 => name.eq_ignore_ascii_case(b"host"),
-            6 => name.eq_ignore_ascii_case(b"expect"),
-            10 => name.eq_ignore_ascii_case(b"connection"),
-            14 => name.eq_ignore_ascii_case(b"content-length"),
-            17 => name.eq_ignore_ascii_case(b"transfer-encoding"),
-            _ => false,
+        let known: &[u8] = match name.len() {
+            4 => b"host",
+            6 => b"expect",
+            10 => b"connection",
+            14 => b"content-length",
+            17 => b"transfer-encoding",
+            _ => continue,
         };
-        if !known {
+        if !name.eq_ignore_ascii_case(known) {
             continue;
         }
         let value = h.value.get(buf);
-        if name.len() == 14 {
+        match name.len() {
+            4 => {
+                f.hosts += 1;
+                continue;
+            }
+            6 => {
+                f.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+                continue;
+            }
             // An empty value is an empty list: not a number.
-            if value.is_empty() {
-                return Err(bad("empty Content-Length"));
-            }
-            for item in value.split(|&b| b == b',') {
-                let v = parse_decimal_u64(trim_ows(item))?;
+            14 if value.is_empty() => return Err(bad("empty Content-Length")),
+            17 => te_present = true,
+            _ => {}
+        }
+        // The comma-separated items, OWS-trimmed: every one of a Content-Length list (an
+        // empty one is not a number), the others' non-empty ones.
+        let mut rest = Some(value);
+        while let Some(r) = rest {
+            let (item, next) = match memchr::memchr(b',', r) {
+                Some(p) => (&r[..p], Some(&r[p + 1..])),
+                None => (r, None),
+            };
+            rest = next;
+            let item = trim_ows(item);
+            if name.len() == 14 {
+                f.content_length = Some(parse_decimal_u64(item)?);
                 cl_count += 1;
-                f.content_length = Some(v);
-            }
-        } else if name.len() == 17 {
-            te_present = true;
-            for item in list_items(value) {
-                let coding = trim_ows(item.split(|&b| b == b';').next().unwrap_or(&[]));
-                if coding.is_empty() || !coding.iter().all(|&b| is_tchar(b)) {
+            } else if item.is_empty() {
+                // Empty list elements are allowed and ignored (RFC 9110 §5.6.1).
+                continue;
+            } else if name.len() == 10 {
+                f.close |= item.eq_ignore_ascii_case(b"close");
+                f.keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
+            } else {
+                let coding = trim_ows(&item[..memchr::memchr(b';', item).unwrap_or(item.len())]);
+                if coding.is_empty() || !all_tchar(coding) {
                     return Err(bad("malformed Transfer-Encoding"));
                 }
                 te_codings += 1;
-                if te_chunked_seen {
-                    te_after_chunked = true;
-                }
+                te_after_chunked |= te_chunked_seen;
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if te_chunked_seen {
                         return Err(bad("chunked applied twice"));
@@ -782,18 +796,6 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                     te_unknown = true;
                 }
             }
-        } else if name.len() == 10 {
-            for item in list_items(value) {
-                if item.eq_ignore_ascii_case(b"close") {
-                    f.close = true;
-                } else if item.eq_ignore_ascii_case(b"keep-alive") {
-                    f.keep_alive = true;
-                }
-            }
-        } else if name.len() == 4 {
-            f.hosts += 1;
-        } else if value.eq_ignore_ascii_case(b"100-continue") {
-            f.expect_continue = true;
         }
     }
     if cl_count > 1 {
