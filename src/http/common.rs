@@ -1131,26 +1131,40 @@ impl FramerCore {
                     Ok(Step::Head { consumed, head })
                 }
             },
-            Phase::Body { reader, keep_alive } => {
-                let keep_alive = *keep_alive;
-                // A message without a body (most requests) ends here, without the call.
-                let ev = if reader.complete() {
-                    BodyEvent::End { consumed: 0 }
-                } else {
-                    reader.step(buf, &self.limits, &mut self.hint)?
-                };
-                match ev {
-                    BodyEvent::NeedMore => Ok(Step::NeedMore),
-                    BodyEvent::Data { consumed, data } => {
-                        self.hint = Hint::default();
-                        Ok(Step::Body { consumed, data })
-                    }
-                    BodyEvent::End { consumed } => {
-                        self.hint = Hint::default();
-                        self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
-                        Ok(Step::End { consumed, keep_alive })
-                    }
-                }
+            Phase::Body { .. } => Ok(match self.body_step(buf)? {
+                Step::NeedMore => Step::NeedMore,
+                Step::Body { consumed, data } => Step::Body { consumed, data },
+                Step::End { consumed, keep_alive } => Step::End { consumed, keep_alive },
+                Step::Head { head, .. } => match head {},
+            }),
+        }
+    }
+
+    /// The body phase of [`step`](Self::step), the same for every kind of head: out of
+    /// line, one copy for both framers (the usual request has no body: its end comes
+    /// through [`end_complete`](Self::end_complete)).
+    #[inline(never)]
+    fn body_step(&mut self, buf: &[u8]) -> Result<Step<core::convert::Infallible>, HttpError> {
+        let Phase::Body { reader, keep_alive } = &mut self.phase else {
+            return Ok(Step::NeedMore);
+        };
+        let keep_alive = *keep_alive;
+        // A message without a body ends here, without the call.
+        let ev = if reader.complete() {
+            BodyEvent::End { consumed: 0 }
+        } else {
+            reader.step(buf, &self.limits, &mut self.hint)?
+        };
+        match ev {
+            BodyEvent::NeedMore => Ok(Step::NeedMore),
+            BodyEvent::Data { consumed, data } => {
+                self.hint = Hint::default();
+                Ok(Step::Body { consumed, data })
+            }
+            BodyEvent::End { consumed } => {
+                self.hint = Hint::default();
+                self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
+                Ok(Step::End { consumed, keep_alive })
             }
         }
     }
