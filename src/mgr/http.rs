@@ -730,21 +730,20 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
     }
 }
 
-/// The bytes of an error response the server sends on its own, then closes.
-pub fn error_response(e: &HttpError) -> Vec<u8> {
-    let reason = crate::http::status_reason(e.status);
-    let body = crate::log::string(&[&e.status, &" ", &reason, &": ", &e.reason, &"\n"]);
-    crate::log::string(&[
-        &"HTTP/1.1 ",
-        &e.status,
-        &" ",
-        &reason,
-        &"\r\nContent-Type: text/plain\r\nContent-Length: ",
-        &body.len(),
-        &"\r\nConnection: close\r\n\r\n",
-        &body.as_str(),
-    ])
-    .into_bytes()
+/// Appends to `out` the error response the server sends on its own, then closes:
+/// `HTTP/1.1 <status> <reason>`, `Content-Type: text/plain`, `Content-Length`,
+/// `Connection: close`, and the body `<status> <reason>: <diagnostic>\n` (the head written
+/// by [`write_reply_head`], as `mg_http_reply`'s).
+pub fn write_error_response(out: &mut Vec<u8>, e: &HttpError) {
+    let reason = crate::http::status_reason_bytes(e.status);
+    let mut num = itoa::Buffer::new();
+    let code = num.format(e.status).as_bytes();
+    let body = [code, b" ", reason, b": ", e.reason.as_bytes(), b"\n"];
+    let len = body.iter().map(|p| p.len()).sum();
+    write_reply_head(out, e.status, b"Content-Type: text/plain\r\n", len, b"Connection: close\r\n");
+    for p in body {
+        out.extend_from_slice(p);
+    }
 }
 
 /// A protocol's step function (`Mgr::http_steps` calls it for a connection with new bytes).
