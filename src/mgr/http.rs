@@ -139,48 +139,14 @@ impl ReplyHeadersMemo {
 /// `X-A: 1Content-Length: 4`); that is also logged as an error, since Mongoose's
 /// `mg_http_reply` returns nothing and ported programs do not look at the result.
 ///
-/// One pass (this runs on every `mg_http_reply`), which also finds whether the lines may
-/// skip the response framer (see [`ReplyHeaders`]), so the fast path does not look at them
-/// again.
+/// One pass, [`check_header_lines`](crate::http::check_header_lines)'s own (the two checks
+/// were written twice), which also finds whether the lines may skip the response framer
+/// (see [`ReplyHeaders`]), so the fast path does not look at them again.
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
-    let mut rest = raw;
-    let mut lines = 0usize;
-    let mut plain = true;
-    let fault = loop {
-        if rest.is_empty() {
-            return Ok(ReplyHeaders { raw, plain });
-        }
-        lines += 1;
-        let mut name = 0;
-        while name < rest.len() && crate::http::is_token_byte(rest[name]) {
-            name += 1;
-        }
-        if name == 0 || rest.get(name) != Some(&b':') {
-            break "not complete `Name: value` lines";
-        }
-        if matches!(name, 10 | 14 | 17) {
-            let n = &rest[..name];
-            if n.eq_ignore_ascii_case(b"connection")
-                || n.eq_ignore_ascii_case(b"content-length")
-                || n.eq_ignore_ascii_case(b"transfer-encoding")
-            {
-                plain = false;
-            }
-        }
-        // The value runs to the first byte that may not be in one (a table load per byte,
-        // values are short); that byte must be the CR of a CRLF.
-        let mut end = name + 1;
-        while end < rest.len() && crate::http::is_field_vchar_byte(rest[end]) {
-            end += 1;
-        }
-        rest = match &rest[end..] {
-            [] => break "the last header line has no CRLF",
-            [b'\r', b'\n', next @ ..] => next,
-            _ => break "not complete `Name: value` lines",
-        };
-        if lines == 64 {
-            plain = false;
-        }
+    let fault = match crate::http::message::header_lines(raw) {
+        Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
+        Some((true, _)) => "the last header line has no CRLF",
+        None => "not complete `Name: value` lines",
     };
     crate::mlog!(
         crate::log::LL_ERROR;
