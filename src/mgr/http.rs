@@ -365,7 +365,7 @@ impl OutTracker {
             if buf.is_empty() && !matches!(self.mode, OutMode::Body { .. }) {
                 break;
             }
-            match self.mode {
+            let discard = match self.mode {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
@@ -379,64 +379,54 @@ impl OutTracker {
                             None => break,
                         }
                     }
-                    match self.parser.parse(buf) {
-                        Ok(Step::NeedMore) => break,
-                        Ok(Step::Head { consumed, head }) => {
-                            self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
-                            self.started = true;
-                            pos += consumed;
-                            if head.status == 101 {
-                                self.mode = OutMode::Raw;
-                                ev.complete = true;
-                            } else if head.body == Body::None {
-                                self.finish(&mut ev);
-                            } else {
-                                self.mode = OutMode::Body {
-                                    discard: ctx.head_method,
-                                };
-                            }
-                        }
-                        Ok(_) => unreachable!("a response framer starts with a head"),
-                        Err(_) => {
-                            // Not a response we can frame: hand everything through and close
-                            // after it, since where it ends is unknown.
-                            out.extend_from_slice(buf);
-                            pos = self.pending.len();
-                            self.mode = OutMode::Raw;
-                            ev.complete = true;
-                            ev.close_after = true;
-                        }
-                    }
+                    false
                 }
-                OutMode::Body { discard } => match self.parser.parse(buf) {
-                    Ok(Step::NeedMore) => break,
-                    Ok(Step::Body { consumed, .. }) => {
-                        if !discard {
-                            out.extend_from_slice(&buf[..consumed]);
-                        }
-                        pos += consumed;
-                    }
-                    Ok(Step::End { consumed, .. }) => {
-                        if !discard {
-                            out.extend_from_slice(&buf[..consumed]);
-                        }
-                        pos += consumed;
-                        self.finish(&mut ev);
-                    }
-                    Ok(Step::Head { .. }) => unreachable!("no head inside a body"),
-                    Err(_) => {
-                        out.extend_from_slice(buf);
-                        pos = self.pending.len();
-                        self.mode = OutMode::Raw;
-                        ev.complete = true;
-                        ev.close_after = true;
-                    }
-                },
+                OutMode::Body { discard } => discard,
                 OutMode::Idle | OutMode::Raw => {
                     // The response ended inside this call: the rest is not part of any
                     // response we know of; pass it through.
                     out.extend_from_slice(buf);
                     pos = self.pending.len();
+                    continue;
+                }
+            };
+            match self.parser.parse(buf) {
+                Ok(Step::NeedMore) => break,
+                Ok(Step::Head { consumed, head }) => {
+                    self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
+                    self.started = true;
+                    pos += consumed;
+                    if head.status == 101 {
+                        self.mode = OutMode::Raw;
+                        ev.complete = true;
+                    } else if head.body == Body::None {
+                        self.finish(&mut ev);
+                    } else {
+                        self.mode = OutMode::Body {
+                            discard: ctx.head_method,
+                        };
+                    }
+                }
+                // A head comes first, then only body steps: the framer is new for each
+                // response (`arm`).
+                Ok(step) => {
+                    let consumed = step.consumed();
+                    if !discard {
+                        out.extend_from_slice(&buf[..consumed]);
+                    }
+                    pos += consumed;
+                    if matches!(step, Step::End { .. }) {
+                        self.finish(&mut ev);
+                    }
+                }
+                Err(_) => {
+                    // Not a response we can frame: hand everything through and close
+                    // after it, since where it ends is unknown.
+                    out.extend_from_slice(buf);
+                    pos = self.pending.len();
+                    self.mode = OutMode::Raw;
+                    ev.complete = true;
+                    ev.close_after = true;
                 }
             }
         }
