@@ -696,7 +696,13 @@ pub fn write_error_response(out: &mut Vec<u8>, e: &HttpError) {
     let code = num.format(e.status).as_bytes();
     let body = [code, b" ", reason, b": ", e.reason.as_bytes(), b"\n"];
     let len = body.iter().map(|p| p.len()).sum();
-    write_reply_head(out, e.status, b"Content-Type: text/plain\r\n", len, b"Connection: close\r\n");
+    write_reply_head(
+        out,
+        e.status,
+        b"Content-Type: text/plain\r\n",
+        len,
+        b"Connection: close\r\n",
+    );
     for p in body {
         out.extend_from_slice(p);
     }
