@@ -142,6 +142,7 @@ impl ReplyHeadersMemo {
 /// One pass, [`check_header_lines`](crate::http::check_header_lines)'s own (the two checks
 /// were written twice), which also finds whether the lines may skip the response framer
 /// (see [`ReplyHeaders`]), so the fast path does not look at them again.
+#[inline(never)]
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
     let fault = match crate::http::message::header_lines(raw) {
         Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
