@@ -946,6 +946,26 @@ mod tests {
         }
     }
 
+    /// The server's own error reply, byte for byte (as `error_response` formatted it before
+    /// `write_reply_head` wrote it): status line, type, length, close, the body.
+    #[test]
+    fn error_response_bytes() {
+        let mut out = b"earlier".to_vec();
+        write_error_response(&mut out, &HttpError::new(408, "request head timed out"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "earlierHTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n\
+             Connection: close\r\n\r\n408 Request Timeout: request head timed out\n"
+        );
+        let mut out = Vec::new();
+        write_error_response(&mut out, &HttpError::new(400, "missing Host"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\
+             Connection: close\r\n\r\n400 Bad Request: missing Host\n"
+        );
+    }
+
     #[test]
     fn common_status_lines_are_the_formatted_ones() {
         for status in 100u16..=999 {
