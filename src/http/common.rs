@@ -342,11 +342,6 @@ pub(crate) fn trim_span(buf: &[u8], s: Span) -> Span {
     Span::new(s.start + lead, s.end - trail)
 }
 
-/// Iterate over the comma-separated elements of a list value, trimmed, empty ones skipped.
-fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    v.split(|&b| b == b',').map(trim_ows).filter(|s| !s.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------
 // Incremental search hint
 
@@ -662,6 +657,18 @@ pub(crate) fn walk_fields(
     }
 }
 
+/// [`walk_fields`] out of line, for the walks off the request path (response heads,
+/// trailer sections): one copy of it for them all.
+#[inline(never)]
+pub(crate) fn walk_fields_outlined(
+    buf: &[u8],
+    i: usize,
+    max_headers: usize,
+    headers: &mut Vec<Header>,
+) -> Result<WalkedFields, Fault> {
+    walk_fields(buf, i, max_headers, headers)
+}
+
 /// Error for a protocol token that httparse refused as a version: a well-formed but
 /// unsupported `HTTP/x.y` (RFC 9112 §2.3: `HTTP/` DIGIT `.` DIGIT) is 505, anything else is
 /// 400.
@@ -725,39 +732,58 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
     for h in headers {
         let name = h.name.get(buf);
         // The names looked for differ in length: most fields are passed over on it alone.
-        let known = match name.len() {
-            4 => name.eq_ignore_ascii_case(b"host"),
-            6 => name.eq_ignore_ascii_case(b"expect"),
-            10 => name.eq_ignore_ascii_case(b"connection"),
-            14 => name.eq_ignore_ascii_case(b"content-length"),
-            17 => name.eq_ignore_ascii_case(b"transfer-encoding"),
-            _ => false,
+        let known: &[u8] = match name.len() {
+            4 => b"host",
+            6 => b"expect",
+            10 => b"connection",
+            14 => b"content-length",
+            17 => b"transfer-encoding",
+            _ => continue,
         };
-        if !known {
+        if !name.eq_ignore_ascii_case(known) {
             continue;
         }
         let value = h.value.get(buf);
-        if name.len() == 14 {
+        match name.len() {
+            4 => {
+                f.hosts += 1;
+                continue;
+            }
+            6 => {
+                f.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+                continue;
+            }
             // An empty value is an empty list: not a number.
-            if value.is_empty() {
-                return Err(bad("empty Content-Length"));
-            }
-            for item in value.split(|&b| b == b',') {
-                let v = parse_decimal_u64(trim_ows(item))?;
+            14 if value.is_empty() => return Err(bad("empty Content-Length")),
+            17 => te_present = true,
+            _ => {}
+        }
+        // The comma-separated items, OWS-trimmed: every one of a Content-Length list (an
+        // empty one is not a number), the others' non-empty ones.
+        let mut rest = Some(value);
+        while let Some(r) = rest {
+            let (item, next) = match memchr::memchr(b',', r) {
+                Some(p) => (&r[..p], Some(&r[p + 1..])),
+                None => (r, None),
+            };
+            rest = next;
+            let item = trim_ows(item);
+            if name.len() == 14 {
+                f.content_length = Some(parse_decimal_u64(item)?);
                 cl_count += 1;
-                f.content_length = Some(v);
-            }
-        } else if name.len() == 17 {
-            te_present = true;
-            for item in list_items(value) {
-                let coding = trim_ows(item.split(|&b| b == b';').next().unwrap_or(&[]));
-                if coding.is_empty() || !coding.iter().all(|&b| is_tchar(b)) {
+            } else if item.is_empty() {
+                // Empty list elements are allowed and ignored (RFC 9110 §5.6.1).
+                continue;
+            } else if name.len() == 10 {
+                f.close |= item.eq_ignore_ascii_case(b"close");
+                f.keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
+            } else {
+                let coding = trim_ows(&item[..memchr::memchr(b';', item).unwrap_or(item.len())]);
+                if coding.is_empty() || !all_tchar(coding) {
                     return Err(bad("malformed Transfer-Encoding"));
                 }
                 te_codings += 1;
-                if te_chunked_seen {
-                    te_after_chunked = true;
-                }
+                te_after_chunked |= te_chunked_seen;
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if te_chunked_seen {
                         return Err(bad("chunked applied twice"));
@@ -770,18 +796,6 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                     te_unknown = true;
                 }
             }
-        } else if name.len() == 10 {
-            for item in list_items(value) {
-                if item.eq_ignore_ascii_case(b"close") {
-                    f.close = true;
-                } else if item.eq_ignore_ascii_case(b"keep-alive") {
-                    f.keep_alive = true;
-                }
-            }
-        } else if name.len() == 4 {
-            f.hosts += 1;
-        } else if value.eq_ignore_ascii_case(b"100-continue") {
-            f.expect_continue = true;
         }
     }
     if cl_count > 1 {
@@ -878,7 +892,7 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 /// ends with the final CRLF CRLF).
 pub(crate) fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
     // Trailers are rare: the walk's vector allocates only when there are some.
-    match walk_fields(block, 0, limits.max_headers, &mut Vec::new()) {
+    match walk_fields_outlined(block, 0, limits.max_headers, &mut Vec::new()) {
         Ok((n, ..)) if n == block.len() => Ok(()),
         Ok(_) => Err(bad("malformed trailer section")),
         Err(f) => Err(f.error(bad("malformed trailer section"))),
@@ -1117,26 +1131,40 @@ impl FramerCore {
                     Ok(Step::Head { consumed, head })
                 }
             },
-            Phase::Body { reader, keep_alive } => {
-                let keep_alive = *keep_alive;
-                // A message without a body (most requests) ends here, without the call.
-                let ev = if reader.complete() {
-                    BodyEvent::End { consumed: 0 }
-                } else {
-                    reader.step(buf, &self.limits, &mut self.hint)?
-                };
-                match ev {
-                    BodyEvent::NeedMore => Ok(Step::NeedMore),
-                    BodyEvent::Data { consumed, data } => {
-                        self.hint = Hint::default();
-                        Ok(Step::Body { consumed, data })
-                    }
-                    BodyEvent::End { consumed } => {
-                        self.hint = Hint::default();
-                        self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
-                        Ok(Step::End { consumed, keep_alive })
-                    }
-                }
+            Phase::Body { .. } => Ok(match self.body_step(buf)? {
+                Step::NeedMore => Step::NeedMore,
+                Step::Body { consumed, data } => Step::Body { consumed, data },
+                Step::End { consumed, keep_alive } => Step::End { consumed, keep_alive },
+                Step::Head { head, .. } => match head {},
+            }),
+        }
+    }
+
+    /// The body phase of [`step`](Self::step), the same for every kind of head: out of
+    /// line, one copy for both framers (the usual request has no body: its end comes
+    /// through [`end_complete`](Self::end_complete)).
+    #[inline(never)]
+    fn body_step(&mut self, buf: &[u8]) -> Result<Step<core::convert::Infallible>, HttpError> {
+        let Phase::Body { reader, keep_alive } = &mut self.phase else {
+            return Ok(Step::NeedMore);
+        };
+        let keep_alive = *keep_alive;
+        // A message without a body ends here, without the call.
+        let ev = if reader.complete() {
+            BodyEvent::End { consumed: 0 }
+        } else {
+            reader.step(buf, &self.limits, &mut self.hint)?
+        };
+        match ev {
+            BodyEvent::NeedMore => Ok(Step::NeedMore),
+            BodyEvent::Data { consumed, data } => {
+                self.hint = Hint::default();
+                Ok(Step::Body { consumed, data })
+            }
+            BodyEvent::End { consumed } => {
+                self.hint = Hint::default();
+                self.phase = if keep_alive { Phase::Head } else { Phase::Closed };
+                Ok(Step::End { consumed, keep_alive })
             }
         }
     }

@@ -511,24 +511,41 @@ pub fn next_multipart(body: &[u8], offset: usize) -> Option<(usize, Part)> {
 /// control character. `Some(true)` when the final CRLF has to be added, `Some(false)` when
 /// the text is complete as it is (the empty text included).
 pub fn check_header_lines(raw: &[u8]) -> Option<bool> {
+    header_lines(raw).map(|(add_crlf, _)| add_crlf)
+}
+
+/// [`check_header_lines`], and whether the lines are plain: fewer than 64 of them, none
+/// named Content-Length, Transfer-Encoding or Connection (what `mg_http_reply`'s fast
+/// path may write as it is).
+pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
     let mut rest = raw;
+    let mut lines = 0usize;
+    let mut plain = true;
     while !rest.is_empty() {
         let name = rest.iter().position(|&b| !is_token_byte(b)).unwrap_or(rest.len());
         if name == 0 || rest.get(name) != Some(&b':') {
             return None;
         }
+        let n = &rest[..name];
+        if n.eq_ignore_ascii_case(b"connection")
+            || n.eq_ignore_ascii_case(b"content-length")
+            || n.eq_ignore_ascii_case(b"transfer-encoding")
+        {
+            plain = false;
+        }
+        lines += 1;
         let after = &rest[name + 1..];
         let value = memchr::memchr2(b'\r', b'\n', after).unwrap_or(after.len());
         if !all_field_vchar(&after[..value]) {
             return None;
         }
         rest = match &after[value..] {
-            [] => return Some(true),
+            [] => return Some((true, plain && lines < 64)),
             [b'\r', b'\n', next @ ..] => next,
             _ => return None,
         };
     }
-    Some(false)
+    Some((false, plain && lines < 64))
 }
 
 /// Appends one chunk of a chunked body to `out`: `{hex len}\r\n{data}\r\n`; empty `data`

@@ -8,7 +8,7 @@
 //! [`ResponseParser::finish_on_eof`]). Interim responses (100, 102, 103, ...) are skipped.
 
 use super::common::{
-    analyze_fields, bad, scan_head, skip_text, version_error, walk_fields, word_at, Body, Eof, Fault, Framed,
+    analyze_fields, bad, scan_head, skip_text, version_error, walk_fields_outlined, word_at, Body, Eof, Fault, Framed,
     FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
@@ -277,7 +277,7 @@ fn status_line_and_fields(
         return Err(Fault::Status);
     }
     let mut headers = Vec::new();
-    let (n, ..) = walk_fields(buf, i + 2, limits.max_headers, &mut headers)?;
+    let (n, ..) = walk_fields_outlined(buf, i + 2, limits.max_headers, &mut headers)?;
     match n == end {
         true => Ok((version, status, reason, headers)),
         false => Err(Fault::More),

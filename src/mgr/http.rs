@@ -139,48 +139,15 @@ impl ReplyHeadersMemo {
 /// `X-A: 1Content-Length: 4`); that is also logged as an error, since Mongoose's
 /// `mg_http_reply` returns nothing and ported programs do not look at the result.
 ///
-/// One pass (this runs on every `mg_http_reply`), which also finds whether the lines may
-/// skip the response framer (see [`ReplyHeaders`]), so the fast path does not look at them
-/// again.
+/// One pass, [`check_header_lines`](crate::http::check_header_lines)'s own (the two checks
+/// were written twice), which also finds whether the lines may skip the response framer
+/// (see [`ReplyHeaders`]), so the fast path does not look at them again.
+#[inline(never)]
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
-    let mut rest = raw;
-    let mut lines = 0usize;
-    let mut plain = true;
-    let fault = loop {
-        if rest.is_empty() {
-            return Ok(ReplyHeaders { raw, plain });
-        }
-        lines += 1;
-        let mut name = 0;
-        while name < rest.len() && crate::http::is_token_byte(rest[name]) {
-            name += 1;
-        }
-        if name == 0 || rest.get(name) != Some(&b':') {
-            break "not complete `Name: value` lines";
-        }
-        if matches!(name, 10 | 14 | 17) {
-            let n = &rest[..name];
-            if n.eq_ignore_ascii_case(b"connection")
-                || n.eq_ignore_ascii_case(b"content-length")
-                || n.eq_ignore_ascii_case(b"transfer-encoding")
-            {
-                plain = false;
-            }
-        }
-        // The value runs to the first byte that may not be in one (a table load per byte,
-        // values are short); that byte must be the CR of a CRLF.
-        let mut end = name + 1;
-        while end < rest.len() && crate::http::is_field_vchar_byte(rest[end]) {
-            end += 1;
-        }
-        rest = match &rest[end..] {
-            [] => break "the last header line has no CRLF",
-            [b'\r', b'\n', next @ ..] => next,
-            _ => break "not complete `Name: value` lines",
-        };
-        if lines == 64 {
-            plain = false;
-        }
+    let fault = match crate::http::message::header_lines(raw) {
+        Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
+        Some((true, _)) => "the last header line has no CRLF",
+        None => "not complete `Name: value` lines",
     };
     crate::mlog!(
         crate::log::LL_ERROR;
@@ -399,7 +366,7 @@ impl OutTracker {
             if buf.is_empty() && !matches!(self.mode, OutMode::Body { .. }) {
                 break;
             }
-            match self.mode {
+            let discard = match self.mode {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
@@ -413,64 +380,54 @@ impl OutTracker {
                             None => break,
                         }
                     }
-                    match self.parser.parse(buf) {
-                        Ok(Step::NeedMore) => break,
-                        Ok(Step::Head { consumed, head }) => {
-                            self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
-                            self.started = true;
-                            pos += consumed;
-                            if head.status == 101 {
-                                self.mode = OutMode::Raw;
-                                ev.complete = true;
-                            } else if head.body == Body::None {
-                                self.finish(&mut ev);
-                            } else {
-                                self.mode = OutMode::Body {
-                                    discard: ctx.head_method,
-                                };
-                            }
-                        }
-                        Ok(_) => unreachable!("a response framer starts with a head"),
-                        Err(_) => {
-                            // Not a response we can frame: hand everything through and close
-                            // after it, since where it ends is unknown.
-                            out.extend_from_slice(buf);
-                            pos = self.pending.len();
-                            self.mode = OutMode::Raw;
-                            ev.complete = true;
-                            ev.close_after = true;
-                        }
-                    }
+                    false
                 }
-                OutMode::Body { discard } => match self.parser.parse(buf) {
-                    Ok(Step::NeedMore) => break,
-                    Ok(Step::Body { consumed, .. }) => {
-                        if !discard {
-                            out.extend_from_slice(&buf[..consumed]);
-                        }
-                        pos += consumed;
-                    }
-                    Ok(Step::End { consumed, .. }) => {
-                        if !discard {
-                            out.extend_from_slice(&buf[..consumed]);
-                        }
-                        pos += consumed;
-                        self.finish(&mut ev);
-                    }
-                    Ok(Step::Head { .. }) => unreachable!("no head inside a body"),
-                    Err(_) => {
-                        out.extend_from_slice(buf);
-                        pos = self.pending.len();
-                        self.mode = OutMode::Raw;
-                        ev.complete = true;
-                        ev.close_after = true;
-                    }
-                },
+                OutMode::Body { discard } => discard,
                 OutMode::Idle | OutMode::Raw => {
                     // The response ended inside this call: the rest is not part of any
                     // response we know of; pass it through.
                     out.extend_from_slice(buf);
                     pos = self.pending.len();
+                    continue;
+                }
+            };
+            match self.parser.parse(buf) {
+                Ok(Step::NeedMore) => break,
+                Ok(Step::Head { consumed, head }) => {
+                    self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
+                    self.started = true;
+                    pos += consumed;
+                    if head.status == 101 {
+                        self.mode = OutMode::Raw;
+                        ev.complete = true;
+                    } else if head.body == Body::None {
+                        self.finish(&mut ev);
+                    } else {
+                        self.mode = OutMode::Body {
+                            discard: ctx.head_method,
+                        };
+                    }
+                }
+                // A head comes first, then only body steps: the framer is new for each
+                // response (`arm`).
+                Ok(step) => {
+                    let consumed = step.consumed();
+                    if !discard {
+                        out.extend_from_slice(&buf[..consumed]);
+                    }
+                    pos += consumed;
+                    if matches!(step, Step::End { .. }) {
+                        self.finish(&mut ev);
+                    }
+                }
+                Err(_) => {
+                    // Not a response we can frame: hand everything through and close
+                    // after it, since where it ends is unknown.
+                    out.extend_from_slice(buf);
+                    pos = self.pending.len();
+                    self.mode = OutMode::Raw;
+                    ev.complete = true;
+                    ev.close_after = true;
                 }
             }
         }
@@ -730,21 +687,26 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
     }
 }
 
-/// The bytes of an error response the server sends on its own, then closes.
-pub fn error_response(e: &HttpError) -> Vec<u8> {
-    let reason = crate::http::status_reason(e.status);
-    let body = crate::log::string(&[&e.status, &" ", &reason, &": ", &e.reason, &"\n"]);
-    crate::log::string(&[
-        &"HTTP/1.1 ",
-        &e.status,
-        &" ",
-        &reason,
-        &"\r\nContent-Type: text/plain\r\nContent-Length: ",
-        &body.len(),
-        &"\r\nConnection: close\r\n\r\n",
-        &body.as_str(),
-    ])
-    .into_bytes()
+/// Appends to `out` the error response the server sends on its own, then closes:
+/// `HTTP/1.1 <status> <reason>`, `Content-Type: text/plain`, `Content-Length`,
+/// `Connection: close`, and the body `<status> <reason>: <diagnostic>\n` (the head written
+/// by [`write_reply_head`], as `mg_http_reply`'s).
+pub fn write_error_response(out: &mut Vec<u8>, e: &HttpError) {
+    let reason = crate::http::status_reason_bytes(e.status);
+    let mut num = itoa::Buffer::new();
+    let code = num.format(e.status).as_bytes();
+    let body = [code, b" ", reason, b": ", e.reason.as_bytes(), b"\n"];
+    let len = body.iter().map(|p| p.len()).sum();
+    write_reply_head(
+        out,
+        e.status,
+        b"Content-Type: text/plain\r\n",
+        len,
+        b"Connection: close\r\n",
+    );
+    for p in body {
+        out.extend_from_slice(p);
+    }
 }
 
 /// A protocol's step function (`Mgr::http_steps` calls it for a connection with new bytes).
@@ -982,6 +944,26 @@ mod tests {
                 String::from_utf8_lossy(raw)
             );
         }
+    }
+
+    /// The server's own error reply, byte for byte (as `error_response` formatted it before
+    /// `write_reply_head` wrote it): status line, type, length, close, the body.
+    #[test]
+    fn error_response_bytes() {
+        let mut out = b"earlier".to_vec();
+        write_error_response(&mut out, &HttpError::new(408, "request head timed out"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "earlierHTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n\
+             Connection: close\r\n\r\n408 Request Timeout: request head timed out\n"
+        );
+        let mut out = Vec::new();
+        write_error_response(&mut out, &HttpError::new(400, "missing Host"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\
+             Connection: close\r\n\r\n400 Bad Request: missing Host\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::prelude::*;
 use alloc::vec::Vec;
 
-use super::http::{ctx_of, error_response, HttpServer, Phase, Proto};
+use super::http::{ctx_of, write_error_response, HttpServer, Phase, Proto};
 use super::{Conn, Event, HttpMessage, Limits, Mgr};
 use crate::handle::Handle;
 use crate::http::{Eof, HttpError, Limits as HttpLimits, Step};
@@ -270,7 +270,7 @@ impl Mgr {
             // handler: a second one would be taken as the answer to the next request.
             let responded = matches!(&c.proto, Proto::HttpServer(hs) if hs.ctx.is_some() && hs.out.started);
             if !responded && !c.closing {
-                c.out_buf().extend_from_slice(&error_response(&e));
+                write_error_response(c.out_buf(), &e);
             }
             c.draining = true;
             c.recv_off = c.recv.len(); // nothing after a bad request is read
@@ -599,7 +599,7 @@ impl Mgr {
                     Due::Fresh | Due::Idle => c.closing = true,
                     Due::Head => {
                         let e = HttpError::new(408, "request head timed out");
-                        c.out_buf().extend_from_slice(&error_response(&e));
+                        write_error_response(c.out_buf(), &e);
                         c.draining = true;
                     }
                     Due::Body => {
@@ -609,7 +609,7 @@ impl Mgr {
                         let responded = c.http_server().is_some_and(|hs| hs.out.started);
                         if !responded {
                             let e = HttpError::new(408, "request body timed out");
-                            c.out_buf().extend_from_slice(&error_response(&e));
+                            write_error_response(c.out_buf(), &e);
                         }
                         c.draining = true;
                         c.recv_off = c.recv.len();
