@@ -146,14 +146,16 @@ impl ReplyHeadersMemo {
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
     let fault = match crate::http::message::header_lines(raw) {
         Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
-        Some((true, _)) => "the last header line has no CRLF",
-        None => "not complete `Name: value` lines",
+        // Each with the line's next piece: alone, both are exactly 32 bytes, and LLVM pools
+        // 32-byte literals into one `.rodata.cst32` that GNU ld keeps whole (864 B, other
+        // protocols' constants included) when one piece is used (scripts/merge_pools.py).
+        Some((true, _)) => "the last header line has no CRLF), nothing sent: \"",
+        None => "not complete `Name: value` lines), nothing sent: \"",
     };
     crate::mlog!(
         crate::log::LL_ERROR;
         "mg_http_reply: malformed headers (",
         fault,
-        "), nothing sent: \"",
         crate::log::Escaped(raw), // escaped as Debug would, without its Unicode tables
         "\""
     );
@@ -182,11 +184,15 @@ pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
 
 /// The status lines replies use most, whole (the same bytes [`write_reply_head`] would
 /// format, checked by a test): one copy instead of formatting the code and the reason.
+/// A static, not a literal: 32 bytes long, the literal would keep LLVM's `.rodata.cst32` pool
+/// (see [`reply_headers`]).
+static MOVED_PERMANENTLY: [u8; 32] = *b"HTTP/1.1 301 Moved Permanently\r\n";
+
 fn common_status_line(status: u16) -> Option<&'static [u8]> {
     Some(match status {
         200 => b"HTTP/1.1 200 OK\r\n",
         201 => b"HTTP/1.1 201 Created\r\n",
-        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        301 => &MOVED_PERMANENTLY,
         302 => b"HTTP/1.1 302 Found\r\n",
         400 => b"HTTP/1.1 400 Bad Request\r\n",
         401 => b"HTTP/1.1 401 Unauthorized\r\n",
