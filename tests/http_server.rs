@@ -60,6 +60,21 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
                 assert_eq!(mg_http_stream(c), 0);
                 srv.streamed.store(0, Ordering::SeqCst);
             }
+            if s(hm.uri) == "/swap" {
+                // MG_EV_HTTP_MSG goes to the new handler.
+                assert_eq!(mg_set_handler(c, Some(swapped), mg_fn_data(c)), 0);
+            }
+            if s(hm.uri) == "/scribble" {
+                // What the handler writes into the message here is not what
+                // MG_EV_HTTP_MSG sees: that gets the view as built.
+                let hm = unsafe { &mut *(ev_data as *mut mg_http_message) };
+                hm.method = hm.uri;
+                hm.uri = hm.proto;
+                hm.query = hm.proto;
+                hm.num_headers = 0;
+                hm.headers = std::ptr::null_mut();
+                hm.body = hm.head;
+            }
         }
         MG_EV_HTTP_CHUNK => {
             let d = unsafe { &*(ev_data as *const mg_str) };
@@ -111,6 +126,14 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             reply(c, &s(*d));
         }
         _ => {}
+    }
+}
+
+/// The handler `/swap` installs in MG_EV_HTTP_HDRS.
+unsafe extern "C" fn swapped(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    if ev == MG_EV_HTTP_MSG {
+        let hm = unsafe { &*(ev_data as *const mg_http_message) };
+        reply(c, &format!("swapped {}", describe(hm)));
     }
 }
 
@@ -196,7 +219,7 @@ fn pipelined_requests_are_answered_in_order() {
 }
 
 /// MG_EV_HTTP_HDRS and MG_EV_HTTP_MSG show each request its own head (the C view is built
-/// once per request and reused between the two events): pipelined requests with as many
+/// once for both events of a request without a body): pipelined requests with as many
 /// fields as each other but other values, then one whose body comes after its head in
 /// pieces (the buffered message grows between the two events).
 #[test]
@@ -226,6 +249,24 @@ fn headers_and_message_events_show_each_request_its_own_head() {
             + &ok("/tag22 Host: hh|X-Tag: b| body=0 same=true")
             + &ok("/tag3 Host: h|X-Tag: cc|Content-Length: 900| body=900 same=true")
     );
+}
+
+/// A request without a body gets MG_EV_HTTP_HDRS and MG_EV_HTTP_MSG from one view of it:
+/// what the handler wrote into the `struct mg_http_message` in the first is not seen in the
+/// second, and a handler installed in the first gets the second.
+#[test]
+fn a_bodyless_request_s_events_share_one_view_and_follow_a_new_handler() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /scribble?a=b HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\nGET /swap HTTP/1.1\r\nHost: h\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    assert_eq!(
+        got,
+        ok("GET /scribble q=a=b body=") + &ok("swapped GET /swap q= body=") + &ok("swapped GET /after q= body=")
+    );
+    assert!(!closed);
 }
 
 #[test]

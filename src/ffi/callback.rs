@@ -24,20 +24,7 @@ pub(crate) struct CHandler {
     /// The `struct mg_http_header` array of the last HTTP event, kept for its allocation
     /// (lent out during a call; a nested call builds its own).
     hdrs: Cell<Vec<mg_http_header>>,
-    /// What `hdrs` and `hm` were built for (see [`BuiltFor`]; id 0: nothing), so that
-    /// `MG_EV_HTTP_MSG` right after `MG_EV_HTTP_HDRS` of the same request reuses both.
-    built_for: Cell<BuiltFor>,
-    /// The `mg_http_message` last built (its body and message are set per event).
-    hm: Cell<mg_http_message>,
 }
-
-/// What a built `mg_http_message` was built from: the connection and the message's number
-/// on it ([`HttpMessage::id`]: `HttpHeaders` and `HttpMessage` of one request share it, no
-/// other message has it), where the message bytes and its header spans are (the body is
-/// appended after the head, which moves it when the buffer grows), and how many fields.
-type BuiltFor = (u64, u64, *const u8, *const crate::http::Header, usize);
-
-const NOT_BUILT: BuiltFor = (0, 0, core::ptr::null(), core::ptr::null(), 0);
 
 impl CHandler {
     pub fn new(f: mg_event_handler_t, fn_data: *mut c_void) -> CHandler {
@@ -45,18 +32,6 @@ impl CHandler {
             f,
             fn_data,
             hdrs: Cell::new(Vec::new()),
-            built_for: Cell::new(NOT_BUILT),
-            hm: Cell::new(mg_http_message {
-                method: mg_str::EMPTY,
-                uri: mg_str::EMPTY,
-                query: mg_str::EMPTY,
-                proto: mg_str::EMPTY,
-                headers: core::ptr::null_mut(),
-                num_headers: 0,
-                body: mg_str::EMPTY,
-                head: mg_str::EMPTY,
-                message: mg_str::EMPTY,
-            }),
         }
     }
 
@@ -84,55 +59,68 @@ impl CHandler {
         }
     }
 
-    /// Build `struct mg_http_message` over the core's view and call. Built once per request:
-    /// `MG_EV_HTTP_MSG` reuses what `MG_EV_HTTP_HDRS` built for the same head (as Mongoose
-    /// passes one parsed message to both when the body is there); body and message are
-    /// set for each event.
-    fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>) {
-        let mut hdrs = self.hdrs.take();
-        let raw = m.raw();
-        let fields = raw.headers;
-        let v = Views::new(raw.msg);
-        let key = (h.raw(), m.id(), raw.msg.as_ptr(), fields.as_ptr(), fields.len());
-        let reuse = ev == MG_EV_HTTP_MSG && m.id() != 0 && self.built_for.replace(NOT_BUILT) == key;
-        let mut hm = if reuse {
-            self.hm.get()
-        } else {
-            self.built_for.set(NOT_BUILT);
-            hdrs.clear();
-            hdrs.reserve(fields.len() + 1);
-            hdrs.extend(fields.iter().map(|f| mg_http_header {
-                name: v.span(f.name),
-                value: v.span(f.value),
-            }));
-            hdrs.push(mg_http_header {
-                name: mg_str::EMPTY,
-                value: mg_str::EMPTY,
-            });
-            let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| v.span(sp));
-            let hm = mg_http_message {
-                method: field(raw.line[0]),
-                uri: field(raw.line[1]),
-                query: field(raw.line[2]),
-                proto: field(raw.line[3]),
-                headers: hdrs.as_mut_ptr(),
-                num_headers: fields.len(),
-                body: mg_str::EMPTY,
-                head: v.span(raw.head),
-                message: mg_str::EMPTY,
-            };
-            self.hm.set(hm);
-            hm
+    /// Build `struct mg_http_message` over the core's view and call with `ev`. With `next`
+    /// (a bodyless request's `MG_EV_HTTP_HDRS`, see [`Handler::handle_http`]): then, if
+    /// `next()` says so, call again with `MG_EV_HTTP_MSG` and the view built for both (the
+    /// adapter's part of a request: about 200 instructions a `GET` less than a build per
+    /// event). What the handler wrote into the `struct mg_http_message` in the first call
+    /// is not seen in the second (it got a copy); the header array is the same. The array
+    /// is lent out for the calls (a nested HTTP event builds its own), and kept for its
+    /// allocation.
+    fn call_http(&self, h: Handle, ev: c_int, m: &HttpMessage<'_>, next: Option<&mut dyn FnMut() -> bool>) {
+        let Some(f) = self.f else {
+            if let Some(next) = next {
+                next();
+            }
+            return;
         };
-        hm.body = v.from(raw.head_len);
-        hm.message = v.from(raw.head.start);
-        self.call(h, ev, &mut hm as *mut mg_http_message as *mut c_void);
-        // A nested HTTP event (from a call the handler made) took an empty array and built
-        // its own: what is put back last is described by what is set with it. The array
-        // and `hm` are those of this event, unless a nested one built its own after ours.
-        let own = self.hm.get().headers == hdrs.as_mut_ptr();
+        let mut hdrs = self.hdrs.take();
+        let mut built = view(&mut hdrs, m);
+        let c = mg_conn { h: h.raw() };
+        // The first call gets a copy, so that the second gets the view as built.
+        let mut hm = built;
+        // SAFETY: `f` was registered by the application as an event handler with this
+        // signature; `hm` and the array it points to outlive the call.
+        unsafe { f(c, ev, &mut hm as *mut mg_http_message as *mut c_void) };
+        if next.is_some_and(|next| next()) {
+            // SAFETY: as above.
+            unsafe { f(c, MG_EV_HTTP_MSG, &mut built as *mut mg_http_message as *mut c_void) };
+        }
         self.hdrs.set(hdrs);
-        self.built_for.set(if own { key } else { NOT_BUILT });
+    }
+}
+
+/// The C view of `m`, its header array built in `hdrs`.
+fn view(hdrs: &mut Vec<mg_http_header>, m: &HttpMessage<'_>) -> mg_http_message {
+    let raw = m.raw();
+    let fields = raw.headers;
+    let v = Views::new(raw.msg);
+    // The fields, then the empty one that ends the array (one exact reservation).
+    hdrs.clear();
+    hdrs.resize(
+        fields.len() + 1,
+        mg_http_header {
+            name: mg_str::EMPTY,
+            value: mg_str::EMPTY,
+        },
+    );
+    for (slot, f) in hdrs.iter_mut().zip(fields) {
+        *slot = mg_http_header {
+            name: v.span(f.name),
+            value: v.span(f.value),
+        };
+    }
+    let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| v.span(sp));
+    mg_http_message {
+        method: field(raw.line[0]),
+        uri: field(raw.line[1]),
+        query: field(raw.line[2]),
+        proto: field(raw.line[3]),
+        headers: hdrs.as_mut_ptr(),
+        num_headers: fields.len(),
+        body: v.from(raw.head_len),
+        head: v.span(raw.head),
+        message: v.from(raw.head.start),
     }
 }
 
@@ -205,8 +193,14 @@ impl Handler for CHandler {
             Event::Accept => self.call(h, MG_EV_ACCEPT, null),
             Event::TlsHandshake => self.call(h, MG_EV_TLS_HS, null),
             Event::Close => self.call(h, MG_EV_CLOSE, null),
-            Event::HttpHeaders(m) => self.call_http(h, MG_EV_HTTP_HDRS, m),
-            Event::HttpMessage(m) => self.call_http(h, MG_EV_HTTP_MSG, m),
+            Event::HttpHeaders(m) | Event::HttpMessage(m) => {
+                let num = if matches!(ev, Event::HttpMessage(_)) {
+                    MG_EV_HTTP_MSG
+                } else {
+                    MG_EV_HTTP_HDRS
+                };
+                self.call_http(h, num, m, None)
+            }
             _ => self.handle_data(h, ev),
         }
     }
@@ -219,6 +213,12 @@ impl Handler for CHandler {
             f: c_poll,
             arg: f as usize,
         })
+    }
+
+    /// A server request's HTTP events with one view (see [`CHandler::call_http`]).
+    fn handle_http(&self, _mgr: &Mgr, h: Handle, m: &HttpMessage<'_>, msg: bool, next: &mut dyn FnMut() -> bool) {
+        let ev = if msg { MG_EV_HTTP_MSG } else { MG_EV_HTTP_HDRS };
+        self.call_http(h, ev, m, (!msg).then_some(next));
     }
 }
 
@@ -246,13 +246,14 @@ impl CHandler {
                 text.push(0);
                 self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
             }
-            Event::HttpChunk(data) => {
+            Event::HttpChunk(data) | Event::Wakeup(data) => {
+                let num = if matches!(ev, Event::Wakeup(_)) {
+                    MG_EV_WAKEUP
+                } else {
+                    MG_EV_HTTP_CHUNK
+                };
                 let mut s = mg_str::from_bytes(data);
-                self.call(h, MG_EV_HTTP_CHUNK, &mut s as *mut mg_str as *mut c_void);
-            }
-            Event::Wakeup(data) => {
-                let mut s = mg_str::from_bytes(data);
-                self.call(h, MG_EV_WAKEUP, &mut s as *mut mg_str as *mut c_void);
+                self.call(h, num, &mut s as *mut mg_str as *mut c_void);
             }
             // The WebSocket, MQTT, SNTP, mDNS and Modbus events: converted by
             // `proto_event` once a call that starts one of those protocols installed it.
@@ -285,7 +286,7 @@ pub(crate) fn install_proto_events() {
 /// The events with data of the protocols behind [`PROTO_EVENTS`], for C.
 fn proto_event(c: &CHandler, h: Handle, ev: Event<'_>) {
     match ev {
-        Event::WsOpen(m) => c.call_http(h, MG_EV_WS_OPEN, m),
+        Event::WsOpen(m) => c.call_http(h, MG_EV_WS_OPEN, m, None),
         Event::WsMessage(m) | Event::WsControl(m) => {
             let mut wm = mg_ws_message {
                 data: mg_str::from_bytes(m.data),

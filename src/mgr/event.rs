@@ -121,9 +121,6 @@ pub struct HttpMessage<'a> {
     head_len: usize,
     line: [Option<Span>; 4],
     headers: &'a [Header],
-    /// Which message of its connection this is (see [`numbered`](Self::numbered)); 0: not
-    /// numbered.
-    id: u64,
 }
 
 impl<'a> HttpMessage<'a> {
@@ -142,18 +139,7 @@ impl<'a> HttpMessage<'a> {
             head_len,
             line,
             headers,
-            id: 0,
         }
-    }
-    /// Numbers the message: `HttpHeaders` and `HttpMessage` of one request carry the same
-    /// non-zero `id`, which no other message of the connection has, so an adapter may reuse
-    /// between them what it derived from the head (the C view's header array).
-    pub(crate) fn numbered(self, id: u64) -> Self {
-        HttpMessage { id, ..self }
-    }
-    /// See [`numbered`](Self::numbered); 0 when not numbered.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
     }
     fn field(&self, i: usize) -> &'a [u8] {
         self.line[i].map_or(&[], |sp| sp.get(self.msg))
@@ -264,6 +250,24 @@ pub trait Handler: Any {
     #[doc(hidden)]
     fn poll_call(&self) -> Option<PollCall> {
         None
+    }
+    /// A server request's [`Event::HttpMessage`] (`msg`) or [`Event::HttpHeaders`]; after
+    /// `HttpHeaders`, its `HttpMessage` too if `next()` says so: `next` is the server's look
+    /// between the two (a request without a body is whole with its head; what the handler
+    /// did in `HttpHeaders`, a reply, close, pause, upgrade or another handler, decides what
+    /// follows). `true`: `HttpMessage` is due, to this handler; `false`: not now (the
+    /// server's next step decides, and delivers it to the connection's handler then). The
+    /// default is those calls; the C adapter builds its view of the request once for both.
+    #[doc(hidden)]
+    fn handle_http(&self, mgr: &Mgr, conn: Handle, m: &HttpMessage<'_>, msg: bool, next: &mut dyn FnMut() -> bool) {
+        if msg {
+            self.handle(mgr, conn, Event::HttpMessage(m));
+        } else {
+            self.handle(mgr, conn, Event::HttpHeaders(m));
+            if next() {
+                self.handle(mgr, conn, Event::HttpMessage(m));
+            }
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 //! and `Event::HttpMessage`, answer framing errors, enforce the HTTP timeouts. See `http.rs`.
 
 use crate::prelude::*;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::http::{ctx_of, write_error_response, HttpServer, Phase, Proto};
-use super::{Conn, Event, HttpMessage, Limits, Mgr};
+use super::{Conn, Event, Handler, HttpMessage, Limits, Mgr};
 use crate::handle::Handle;
 use crate::http::{Eof, HttpError, Limits as HttpLimits, Step};
 
@@ -313,20 +314,20 @@ impl Mgr {
     /// request). For `HttpMessage` the request is over: the head is gone from the start of
     /// the call, and only the emptied buffers go back.
     ///
-    /// `end` (the step's time), for the head of a request without a body: when the handler
-    /// leaves the connection as the step's next round would find it able to go on (open,
-    /// not paused, not draining, still HTTP), that round's work is done here, in the look
-    /// that follows `HttpHeaders`: the framer's end of the message (it cannot be anything
-    /// else after such a head), then `HttpMessage` with the same lent buffers (one take and
-    /// put-back, one round of the step fewer: ~100 instructions a `GET`). Otherwise the
-    /// buffers go back as for `HttpHeaders` alone and the step's next round decides.
+    /// `end` (the step's time), for the head of a request without a body: the handler gets
+    /// `HttpHeaders` and then, in the same call ([`Handler::handle_http`]: the C adapter
+    /// builds its view once for both), `HttpMessage` with the same lent buffers, when the
+    /// look between (`bodyless_next`) finds the connection as the step's next round
+    /// would find it able to go on, and does that round's work (one take and put-back, one
+    /// round of the step fewer). Otherwise the buffers go back as for `HttpHeaders` alone
+    /// and the step's next round decides.
     fn dispatch_request(&self, h: Handle, done: bool, end: Option<u64>) {
         // One look at the connection before the event and one after (this runs twice per
         // request): take the message out and mark it lent; then put it back, or see that
         // the handler switched the connection to a WebSocket.
         // The handler is cloned out in the first look too (as `dispatch` would, in a look
         // of its own): `None` once the connection is closing (`Conn::takes_events`).
-        let (msg, headers, span, parts, head_len, id, mut f) = {
+        let (msg, headers, span, parts, head_len, f) = {
             let mut core = self.core.borrow_mut();
             let Some(c) = core.conns.get_mut(h) else { return };
             let f = c.takes_events().then(|| c.handler.clone());
@@ -339,83 +340,88 @@ impl Mgr {
                 hs.head = None;
             }
             hs.lent = true;
-            (
-                core::mem::take(&mut hs.msg),
-                headers,
-                span,
-                parts,
-                hs.head_len,
-                hs.requests,
-                f,
-            )
+            (core::mem::take(&mut hs.msg), headers, span, parts, hs.head_len, f)
         };
-        let hm = HttpMessage::new(&msg, span, head_len, parts, &headers).numbered(id);
+        let hm = HttpMessage::new(&msg, span, head_len, parts, &headers);
         let mut done = done;
-        let mut end = end;
-        loop {
-            if let Some(f) = f.take() {
-                self.deliver_in_poll(
-                    h,
-                    &f,
-                    if done {
-                        Event::HttpMessage(&hm)
-                    } else {
-                        Event::HttpHeaders(&hm)
-                    },
-                );
-            }
-            let ws_open = {
-                let mut core = self.core.borrow_mut();
-                let Some(c) = core.conns.get_mut(h) else { return };
-                let stop = step_stops(c);
-                let Conn { proto, handler, .. } = c;
-                match proto {
-                    Proto::HttpServer(hs) => {
-                        if let (Some(now), false) = (end.take(), stop) {
-                            // The step's next round, as `http_server_step` makes it: the
-                            // framer's `End { consumed: 0 }` (`end_complete` is what its
-                            // `parse_into` would do; a message without a body ends without
-                            // looking at the bytes or at the body cap set before a parse).
-                            hs.dirty = false;
-                            if hs.parser.end_complete().is_some() {
-                                hs.phase = Phase::Awaiting;
-                                hs.since = now;
-                                hs.unparsed = 0;
-                                hs.head = None;
-                                done = true;
-                                f = Some(handler.clone());
-                                continue;
-                            }
-                        }
-                        hs.lent = false;
-                        if done {
-                            hs.parser.recycle(headers);
-                            let mut msg = msg;
-                            msg.clear();
-                            if msg.capacity() <= MSG_KEEP {
-                                hs.msg = msg;
-                            }
-                        } else {
-                            hs.msg = msg;
-                            if let Some(head) = hs.head.as_mut() {
-                                head.headers = headers;
-                            }
-                        }
-                        return;
-                    }
-                    // `Mgr::ws_upgrade` switched the connection during that event.
-                    Proto::Ws(ws) => core::mem::replace(&mut ws.open_pending, false),
-                    _ => false,
-                }
-            };
-            if ws_open {
-                // The upgrade request is the WebSocket's opening event, then the bytes that
-                // came after it.
-                self.dispatch(h, Event::WsOpen(&hm));
-                self.core.borrow_mut().mark_dirty(h);
-            }
-            return;
+        if let Some(f) = &f {
+            // `HttpHeaders` of a head without a body: then (decided by `bodyless_next`, the
+            // look between) its `HttpMessage`, in the same call of the handler.
+            debug_assert!(self.is_busy(), "delivered outside a poll");
+            f.handle_http(self, h, &hm, done, &mut || {
+                end.is_some_and(|now| self.bodyless_next(h, now, f, &mut done))
+            });
         }
+        let ws_open = {
+            let mut core = self.core.borrow_mut();
+            let Some(c) = core.conns.get_mut(h) else { return };
+            match &mut c.proto {
+                Proto::HttpServer(hs) => {
+                    hs.lent = false;
+                    if done {
+                        hs.parser.recycle(headers);
+                        let mut msg = msg;
+                        msg.clear();
+                        if msg.capacity() <= MSG_KEEP {
+                            hs.msg = msg;
+                        }
+                    } else {
+                        hs.msg = msg;
+                        if let Some(head) = hs.head.as_mut() {
+                            head.headers = headers;
+                        }
+                    }
+                    return;
+                }
+                // `Mgr::ws_upgrade` switched the connection during that event.
+                Proto::Ws(ws) => core::mem::replace(&mut ws.open_pending, false),
+                _ => false,
+            }
+        };
+        if ws_open {
+            // The upgrade request is the WebSocket's opening event, then the bytes that
+            // came after it.
+            self.dispatch(h, Event::WsOpen(&hm));
+            self.core.borrow_mut().mark_dirty(h);
+        }
+    }
+
+    /// The look between a bodyless request's `HttpHeaders` (delivered to `f`) and its
+    /// `HttpMessage` (see [`Handler::handle_http`]). When the handler left the connection
+    /// as the step's next round would find it able to go on (open, not paused, not
+    /// draining, still HTTP, still with `f` as its handler), that round's work is done
+    /// here: the framer's `End { consumed: 0 }` (`end_complete` is what its `parse_into`
+    /// would do; a message without a body ends without looking at the bytes or at the
+    /// body cap set before a parse), the request is over (`*done`), and `HttpMessage` goes
+    /// to `f` (`true`). Otherwise `false`, and the step's next round decides (with a new
+    /// handler, that round delivers `HttpMessage` to it).
+    fn bodyless_next(&self, h: Handle, now: u64, f: &Rc<dyn Handler>, done: &mut bool) -> bool {
+        let mut core = self.core.borrow_mut();
+        let Some(c) = core.conns.get_mut(h) else { return false };
+        if step_stops(c) {
+            return false;
+        }
+        let Conn {
+            proto: Proto::HttpServer(hs),
+            handler,
+            ..
+        } = c
+        else {
+            return false;
+        };
+        if !Rc::ptr_eq(handler, f) {
+            return false;
+        }
+        hs.dirty = false;
+        if hs.parser.end_complete().is_none() {
+            return false;
+        }
+        hs.phase = Phase::Awaiting;
+        hs.since = now;
+        hs.unparsed = 0;
+        hs.head = None;
+        *done = true;
+        true
     }
 
     pub(super) fn http_client_step(&self, h: Handle, now: u64) {
