@@ -627,9 +627,6 @@ pub struct HttpServer {
     /// The current request is lent to the handler (`Event::HttpHeaders`/`HttpMessage` is
     /// being delivered): the window in which `Mgr::ws_upgrade` may switch protocols.
     pub lent: bool,
-    /// Request heads framed on this connection: the current request's number
-    /// ([`HttpMessage::numbered`](super::HttpMessage::numbered)).
-    pub requests: u64,
 }
 
 impl HttpServer {
@@ -658,7 +655,6 @@ impl HttpServer {
             seen_request: false,
             unparsed: 0,
             lent: false,
-            requests: 0,
         }
     }
 

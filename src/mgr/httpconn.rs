@@ -205,7 +205,6 @@ impl Mgr {
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
-                        hs.requests += 1;
                         Act::Hdrs { body_checks, bodyless }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
