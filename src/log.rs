@@ -86,7 +86,7 @@ impl Put for &str {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+use crate::util::str::HEX_LOWER as HEX;
 
 use crate::util::str::digits;
 

@@ -279,7 +279,7 @@ fn is_unreserved(c: u8) -> bool {
 /// the NUL, or 0 when the result and its NUL do not fit (then the content of `out` is
 /// unspecified but stays within `out`).
 pub fn url_encode(src: &[u8], out: &mut [u8]) -> usize {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    use crate::util::str::HEX_UPPER as HEX;
     let mut n = 0;
     for &c in src {
         let need = if is_unreserved(c) { 1 } else { 3 };
