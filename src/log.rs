@@ -86,7 +86,7 @@ impl Put for &str {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+use crate::util::str::HEX_LOWER as HEX;
 
 use crate::util::str::digits;
 
@@ -246,12 +246,28 @@ impl Line {
     }
 }
 
+/// The level names, [`rust_line`]'s `"meerkat "` and the log texts of 4, 8, 16 or 32 bytes
+/// that a plain server logs, sliced out of one literal at compile time: alone, each would be
+/// a literal of that size, which LLVM puts with every other constant of that size of the
+/// library (other protocols' texts, SIMD constants) into one `.rodata.cst4/8/16/32` that GNU
+/// ld keeps whole when one piece is used (scripts/merge_pools.py).
+const LINE_TEXTS: &str = "ERRORINFODEBUGVERBOSEmeerkat accept: ";
+
+/// `LINE_TEXTS[at..end]`, at compile time.
+const fn line_text(at: usize, end: usize) -> &'static str {
+    LINE_TEXTS.split_at(end).0.split_at(at).1
+}
+
+const MEERKAT: &str = line_text(21, 29);
+/// `"accept: "` (see [`LINE_TEXTS`]).
+pub(crate) const ACCEPT: &str = line_text(29, 37);
+
 fn level_name(level: i32) -> &'static str {
     match level {
-        LL_ERROR => "ERROR",
-        LL_INFO => "INFO",
-        LL_DEBUG => "DEBUG",
-        _ => "VERBOSE",
+        LL_ERROR => const { line_text(0, 5) },
+        LL_INFO => const { line_text(5, 9) },
+        LL_DEBUG => const { line_text(9, 14) },
+        _ => const { line_text(14, 21) },
     }
 }
 
@@ -289,7 +305,7 @@ pub fn put_line(level: i32, parts: &[&dyn Put]) {
 
 fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
     let mut l = Line::start(level, now);
-    l.text("meerkat ");
+    l.text(MEERKAT);
     for p in parts {
         p.put(&mut l);
     }

@@ -5,14 +5,13 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::any::Any;
 use core::cell::Cell;
 use core::ffi::{c_char, c_int, c_long, c_void};
 
 use super::types::*;
 use crate::handle::Handle;
 use crate::http::Span;
-use crate::mgr::event::PollCall;
+use crate::mgr::event::{AdapterData, PollCall};
 use crate::mgr::{Event, Handler, HttpMessage, Mgr, UndeliveredFn};
 
 extern crate alloc;
@@ -35,7 +34,8 @@ impl CHandler {
         }
     }
 
-    /// The `fn_data` of `h`, if it is a C handler.
+    /// The `fn_data` of `h`, if it is a C handler (its [`Handler::adapter`]; not a
+    /// downcast: see why `Handler` is not `Any`).
     pub fn fn_data_of(h: &dyn Handler) -> *mut c_void {
         let mut h = h;
         // Protocol layers (SNTP, mDNS, Modbus) wrap the application's handler.
@@ -45,9 +45,16 @@ impl CHandler {
                 None => break,
             }
         }
-        (h as &dyn Any)
-            .downcast_ref::<CHandler>()
-            .map_or(core::ptr::null_mut(), |c| c.fn_data)
+        h.adapter().map_or(core::ptr::null_mut(), |a| a.data as *mut c_void)
+    }
+
+    /// The C function of `h`, if it is a C handler with one (its [`Handler::adapter`]).
+    pub fn fn_of(h: &dyn Handler) -> mg_event_handler_t {
+        let f = h.adapter()?.f;
+        // SAFETY: a non-zero `f` of an `AdapterData` is only ever the address of the
+        // `mg_event_handler_t` function of a `CHandler` (only the crate makes one, in
+        // `CHandler::adapter`); the application registered it with this signature.
+        (f != 0).then(|| unsafe { core::mem::transmute::<usize, unsafe extern "C" fn(mg_conn, c_int, *mut c_void)>(f) })
     }
 
     fn call(&self, h: Handle, ev: c_int, ev_data: *mut c_void) {
@@ -208,6 +215,13 @@ impl Handler for CHandler {
     /// `MG_EV_POLL` straight to the C function (see `c_poll`): the poll walk clones no
     /// `Rc` and makes no call of `handle` for it. Without a function: `None`, and `handle`
     /// ignores the event.
+    fn adapter(&self) -> Option<AdapterData> {
+        Some(AdapterData {
+            f: self.f.map_or(0, |f| f as usize),
+            data: self.fn_data as usize,
+        })
+    }
+
     fn poll_call(&self) -> Option<PollCall> {
         self.f.map(|f| PollCall {
             f: c_poll,

@@ -4,7 +4,6 @@
 //! `mg_http_get_header_var`), and `mg_call` / `mg_error` on a connection handle.
 
 use alloc::vec::Vec;
-use core::any::Any;
 use core::ffi::{c_char, c_int, c_uchar, c_uint, c_void};
 
 use base64::Engine;
@@ -431,7 +430,7 @@ pub extern "C" fn mg_call(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
         let Ok(handler) = m.handler(h) else {
             return;
         };
-        if let Some(f) = (&*handler as &dyn Any).downcast_ref::<CHandler>().and_then(|ch| ch.f) {
+        if let Some(f) = CHandler::fn_of(&*handler) {
             // SAFETY: `f` was registered by the application as an event handler with this
             // signature; `ev_data` is the caller's, passed through as Mongoose does. No
             // meerkat borrow is held across the call (the handler may call back in).

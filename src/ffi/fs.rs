@@ -771,8 +771,8 @@ fn temp_name(path: &[u8]) -> Vec<u8> {
     let mut v = path.to_vec();
     v.extend_from_slice(b"..");
     for b in r {
-        v.push(b"0123456789abcdef"[usize::from(b >> 4)]);
-        v.push(b"0123456789abcdef"[usize::from(b & 15)]);
+        v.push(crate::util::str::HEX_LOWER[usize::from(b >> 4)]);
+        v.push(crate::util::str::HEX_LOWER[usize::from(b & 15)]);
     }
     v
 }

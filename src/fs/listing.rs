@@ -28,8 +28,8 @@ fn push_url(out: &mut Vec<u8>, s: &[u8]) {
             out.push(b);
         } else {
             out.push(b'%');
-            out.push(b"0123456789ABCDEF"[usize::from(b >> 4)]);
-            out.push(b"0123456789ABCDEF"[usize::from(b & 15)]);
+            out.push(crate::util::str::HEX_UPPER[usize::from(b >> 4)]);
+            out.push(crate::util::str::HEX_UPPER[usize::from(b & 15)]);
         }
     }
 }

@@ -556,7 +556,7 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     let mut i = digits.len();
     loop {
         i -= 1;
-        digits[i] = b"0123456789abcdef"[(n & 15) as usize];
+        digits[i] = crate::util::str::HEX_LOWER[(n & 15) as usize];
         n >>= 4;
         if n == 0 {
             break;

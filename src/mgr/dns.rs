@@ -133,6 +133,11 @@ impl DnsLayer {
 }
 
 impl Handler for DnsLayer {
+    /// Found again through the connection by its downcast (see `Handler::layer`).
+    fn layer(&self) -> Option<&dyn core::any::Any> {
+        Some(self)
+    }
+
     fn handle(&self, mgr: &Mgr, udp: Handle, ev: Event<'_>) {
         match ev {
             Event::Connect => {
@@ -145,7 +150,7 @@ impl Handler for DnsLayer {
                 // The timer finds this layer through the connection (it dies with it).
                 let t = mgr.timer_add_conn(udp, every, repeat, move |mgr: &Mgr, udp: Handle| {
                     if let Ok(h) = mgr.handler(udp) {
-                        if let Some(l) = (&*h as &dyn core::any::Any).downcast_ref::<DnsLayer>() {
+                        if let Some(l) = h.layer().and_then(|l| l.downcast_ref::<DnsLayer>()) {
                             l.step(mgr, udp);
                         }
                     }

@@ -235,12 +235,30 @@ impl fmt::Debug for HttpMessage<'_> {
 /// and do not hold a `RefCell` borrow across calls into the manager.
 ///
 /// Closures `Fn(&Mgr, Handle, Event<'_>)` are handlers.
-pub trait Handler: Any {
+///
+/// Not `Any`: that would put `Any::type_id` in every handler's vtable, and a `TypeId` is a
+/// 16-byte constant that LLVM pools with every other 16-byte constant of the library into one
+/// `.rodata.cst16`, which GNU ld keeps whole (~1 KB) when one piece is used
+/// (scripts/merge_pools.py). The crate tells its own handlers apart by the hidden methods
+/// [`Handler::adapter`] (the C adapter) and [`Handler::layer`] (protocol layers).
+pub trait Handler: 'static {
     /// Handle one event on connection `conn`.
     fn handle(&self, mgr: &Mgr, conn: Handle, ev: Event<'_>);
     /// The application's handler, when this one is a protocol layer wrapped around it (SNTP,
     /// mDNS, Modbus): what `mg_fn_data` looks into.
     fn inner(&self) -> Option<&dyn Handler> {
+        None
+    }
+    /// The C adapter's function and argument (see [`AdapterData`]): `None` (the default)
+    /// for every other handler. Only the crate can make an `AdapterData`.
+    #[doc(hidden)]
+    fn adapter(&self) -> Option<AdapterData> {
+        None
+    }
+    /// The crate's protocol layers (DNS, SNTP) as `Any`, for their own downcasts: `None`
+    /// (the default) for every other handler.
+    #[doc(hidden)]
+    fn layer(&self) -> Option<&dyn Any> {
         None
     }
     /// [`Event::Poll`] as a plain call that holds nothing of the handler (see [`PollCall`]),
@@ -283,6 +301,16 @@ pub trait Handler: Any {
 pub struct PollCall {
     pub(crate) f: fn(usize, Handle, u64),
     pub(crate) arg: usize,
+}
+
+/// What the C adapter's handler is, as addresses ([`Handler::adapter`]): the C function
+/// (0 for none) and its `fn_data`. Made only by the crate (the C adapter), so no other
+/// handler can pass for it; read only there.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct AdapterData {
+    pub(crate) f: usize,
+    pub(crate) data: usize,
 }
 
 impl<F> Handler for F

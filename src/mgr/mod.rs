@@ -2106,7 +2106,8 @@ impl Mgr {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    crate::mlog!(crate::log::LL_ERROR; "accept: ", e);
+                    // "accept: ", out of the log's one literal (see `log::LINE_TEXTS`).
+                    crate::mlog!(crate::log::LL_ERROR; crate::log::ACCEPT, e);
                     if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
                         l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
                     }

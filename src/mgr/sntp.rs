@@ -29,6 +29,11 @@ struct SntpLayer {
 }
 
 impl Handler for SntpLayer {
+    /// Found again through the connection by its downcast (see `Handler::layer`).
+    fn layer(&self) -> Option<&dyn core::any::Any> {
+        Some(self)
+    }
+
     fn handle(&self, mgr: &Mgr, c: Handle, ev: Event<'_>) {
         match ev {
             Event::Connect => {
@@ -91,7 +96,7 @@ impl Mgr {
     /// echo this request's timestamp. `Err(Unsupported)` on other connections.
     pub fn sntp_request(&self, c: Handle) -> Result<(), Error> {
         let h = self.handler(c)?;
-        let Some(layer) = (&*h as &dyn core::any::Any).downcast_ref::<SntpLayer>() else {
+        let Some(layer) = h.layer().and_then(|l| l.downcast_ref::<SntpLayer>()) else {
             return Err(Error::Unsupported);
         };
         let mut nonce = [0u8; 8];

@@ -43,7 +43,7 @@ fn hex_at(buf: &mut [u8; 48], at: usize, n: u64) -> usize {
     while i > at {
         i -= 1;
         if let Some(b) = buf.get_mut(i) {
-            *b = b"0123456789abcdef"[(n & 0xf) as usize];
+            *b = crate::util::str::HEX_LOWER[(n & 0xf) as usize];
         }
         n >>= 4;
     }
@@ -53,7 +53,10 @@ fn hex_at(buf: &mut [u8; 48], at: usize, n: u64) -> usize {
 /// [`etag`] without an allocation.
 pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETag {
     // At most 1 + 16 + 1 + 8 + 1 + 16 + 3 + 1 = 47 bytes.
-    let mut buf = [b'"'; 48];
+    // Zeroed, the quotes put in by hand: `[b'"'; 48]` is filled from a 16-byte splat of `"`
+    // in LLVM's `.rodata.cst16` pool (see `crate::util::str::HEX_LOWER`).
+    let mut buf = [0u8; 48];
+    buf[0] = b'"';
     // Positions are bounded as above; `get_mut` keeps panics out all the same.
     let put = |buf: &mut [u8; 48], at: usize, s: &[u8]| {
         if let Some(d) = buf.get_mut(at..at + s.len()) {
@@ -69,7 +72,9 @@ pub fn etag_buf(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> ETa
     if gzip {
         at = put(&mut buf, at, b"-gz");
     }
-    // buf[at] is already the closing quote.
+    if let Some(b) = buf.get_mut(at) {
+        *b = b'"';
+    }
     ETag { buf, len: at + 1 }
 }
 

@@ -221,7 +221,7 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
 }
 
 /// A response with a short text body.
-fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -> Reply {
+fn text(status: u16, fields: &[(&str, &[u8])], body: &[u8], opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
     h.line(b"Content-Type: text/plain; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
@@ -231,7 +231,7 @@ fn text(status: u16, fields: &[(&str, &[u8])], body: &str, opts: &Options<'_>) -
     Reply {
         status,
         head: h.end(opts),
-        body: Body::Bytes(body.as_bytes().to_vec()),
+        body: Body::Bytes(body.to_vec()),
         plain: false,
     }
 }
@@ -244,7 +244,7 @@ fn method_allowed(req: &Request<'_>) -> bool {
 /// `405` for a method other than GET and HEAD. (The check is a test at the call, the reply
 /// built here: not an `Option<Reply>` copied out on every request.)
 fn not_allowed(opts: &Options<'_>) -> Reply {
-    text(405, &[("Allow", b"GET, HEAD")], "Method not allowed\n", opts)
+    text(405, &[("Allow", b"GET, HEAD")], b"Method not allowed\n", opts)
 }
 
 /// An open regular file with its size and modification time.
@@ -307,13 +307,13 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
             };
         }
     }
-    text(404, &[], "Not found\n", opts)
+    text(404, &[], b"Not found\n", opts)
 }
 
 fn miss(fs: &dyn Fs, m: Miss, opts: &Options<'_>) -> Reply {
     match m {
         Miss::NotFound => not_found(fs, opts),
-        Miss::Forbidden => text(403, &[], "Forbidden\n", opts),
+        Miss::Forbidden => text(403, &[], b"Forbidden\n", opts),
     }
 }
 
@@ -397,7 +397,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     };
     // (status, offset, length) of what is sent: a `304` sends nothing but the validators.
     let (status, offset, len) = match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
-        cond::Outcome::Failed => return text(412, &[], "Precondition failed\n", opts),
+        cond::Outcome::Failed => return text(412, &[], b"Precondition failed\n", opts),
         cond::Outcome::NotModified => (304, 0, 0),
         cond::Outcome::Proceed => {
             let mut ranged = range::Ranged::Whole;
@@ -417,7 +417,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
                 range::Ranged::Unsatisfiable => {
                     let mut cr = b"bytes */".to_vec();
                     push_num(&mut cr, f.size);
-                    return text(416, &[("Content-Range", &cr)], "Range not satisfiable\n", opts);
+                    return text(416, &[("Content-Range", &cr)], b"Range not satisfiable\n", opts);
                 }
             }
         }
@@ -468,7 +468,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
 /// The `Location` of the slash redirect: the target as received, `/`, the query. Bytes that
 /// cannot appear in a header value are percent-encoded (the parser should not let them in).
 fn slash_location(req: &Request<'_>) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    use crate::util::str::HEX_UPPER as HEX;
     let mut loc = Vec::with_capacity(req.uri.len() + req.query.len() + 2);
     let mut push = |s: &[u8]| {
         for &c in s {
@@ -496,14 +496,18 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return not_allowed(opts);
     }
     let Ok(p) = path::decode(req.uri) else {
-        return text(400, &[], "Bad request\n", opts);
+        return text(400, &[], b"Bad request\n", opts);
     };
     let roots = roots.get(root_spec, fs.has_links());
     let Some((i, rest)) = path::select(&roots.mounts, &p) else {
         return not_found(fs, opts);
     };
     let Some(root) = roots.root(fs, i) else {
-        crate::mlog!(crate::log::LL_ERROR; "serve: web root ", crate::log::Escaped(&roots.mounts[i].dir), " is not usable");
+        // The first piece printable ASCII, so `Escaped` writes it as it is: a static, because a
+        // 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
+        // `crate::util::str::HEX_LOWER`).
+        static WEB_ROOT: [u8; 16] = *b"serve: web root ";
+        crate::mlog!(crate::log::LL_ERROR; crate::log::Escaped(&WEB_ROOT), crate::log::Escaped(&roots.mounts[i].dir), " is not usable");
         return not_found(fs, opts);
     };
     let joined = path::join(root, rest);
@@ -529,7 +533,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         drop(file);
         if !p.trailing_slash {
             let loc = slash_location(req);
-            return text(301, &[("Location", &loc)], "", opts);
+            return text(301, &[("Location", &loc)], b"", opts);
         }
         for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
             let requested = path::join(&canon, index);
@@ -619,7 +623,10 @@ fn ssi(fs: &dyn Fs, t: &Target<'_>, opts: &Options<'_>) -> Reply {
 /// Without the `ssi` feature: `501`, as Mongoose built without `MG_ENABLE_SSI` answers.
 #[cfg(not(feature = "ssi"))]
 fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
-    text(501, &[], "SSI not enabled\n", opts)
+    // A static: a 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
+    // `crate::util::str::HEX_LOWER`).
+    static SSI_OFF: [u8; 16] = *b"SSI not enabled\n";
+    text(501, &[], &SSI_OFF, opts)
 }
 
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.

@@ -142,7 +142,7 @@ pub fn timegm(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) ->
 }
 
 fn nibble(v: u8) -> u8 {
-    b"0123456789abcdef"[usize::from(v & 15)]
+    crate::util::str::HEX_LOWER[usize::from(v & 15)]
 }
 
 /// Width of one [`hexdump_line`].

@@ -94,7 +94,7 @@ pub fn escape(s: &[u8], out: &mut impl FnMut(&[u8])) {
         };
         out(&s[start..i]);
         if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
+            use crate::util::str::HEX_LOWER as HEX;
             out(&[
                 b'\\',
                 b'u',

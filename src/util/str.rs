@@ -7,15 +7,24 @@
 use crate::prelude::*;
 use core::cmp::Ordering;
 
+/// The hex digits, for every table lookup of the library (indexed by a nibble). Not 16-byte
+/// literals nor 16-byte statics: LLVM puts every 16-byte constant of the library (other
+/// protocols' texts, SIMD constants), and a constant static identical to one, into one
+/// `.rodata.cst16`, which GNU ld keeps whole (~1 KB) as soon as one piece is used
+/// (scripts/merge_pools.py). Two NULs of padding make an 18-byte static, a section of its
+/// own (one NUL would make it a C string, pooled in `.rodata.str1.1`).
+pub static HEX_LOWER: [u8; 18] = *b"0123456789abcdef\0\0";
+/// Uppercase, as percent-encoding writes them (see [`HEX_LOWER`]).
+pub static HEX_UPPER: [u8; 18] = *b"0123456789ABCDEF\0\0";
+
 /// The digits of `n` in base `radix` (10 or 16, lowercase; taken into 10..=16, so that
 /// 20 bytes always hold them), written at the end of `buf`. Without core's formatting, which
 /// a firmware image would otherwise link for its log lines and listings alone.
 pub fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let radix = radix.clamp(10, 16);
     let mut i = buf.len();
     while let Some(b) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
-        *b = HEX[(n % radix) as usize & 15];
+        *b = HEX_LOWER[(n % radix) as usize & 15];
         i -= 1;
         n /= radix;
         if n == 0 {

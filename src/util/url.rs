@@ -32,17 +32,27 @@ pub struct Endpoint<'a> {
 }
 
 /// Schemes `parse_endpoint` accepts: (name, transport, tls, default port).
-const SCHEMES: &[(&str, Transport, bool, u16)] = &[
-    ("tcp", Transport::Tcp, false, 0),
-    ("udp", Transport::Udp, false, 0),
-    ("http", Transport::Tcp, false, 80),
-    ("ws", Transport::Tcp, false, 80),
-    ("https", Transport::Tcp, true, 443),
-    ("wss", Transport::Tcp, true, 443),
-    ("tls", Transport::Tcp, true, 0),
-    ("ssl", Transport::Tcp, true, 0),
-    ("mqtt", Transport::Tcp, false, 1883),
-    ("mqtts", Transport::Tcp, true, 8883),
+/// The scheme names, sliced out of one literal ([`name`]): alone, `"http"` and `"mqtt"` are
+/// 4-byte literals, which LLVM puts with every other 4-byte constant of the library into one
+/// `.rodata.cst4` that GNU ld keeps whole when one piece is used (scripts/merge_pools.py).
+const NAMES: &[u8] = b"tcpudphttpwshttpswsstlssslmqttmqtts";
+
+/// `NAMES[at..end]`, at compile time.
+const fn name(at: usize, end: usize) -> &'static [u8] {
+    NAMES.split_at(end).0.split_at(at).1
+}
+
+const SCHEMES: &[(&[u8], Transport, bool, u16)] = &[
+    (name(0, 3), Transport::Tcp, false, 0),      // tcp
+    (name(3, 6), Transport::Udp, false, 0),      // udp
+    (name(6, 10), Transport::Tcp, false, 80),    // http
+    (name(10, 12), Transport::Tcp, false, 80),   // ws
+    (name(12, 17), Transport::Tcp, true, 443),   // https
+    (name(17, 20), Transport::Tcp, true, 443),   // wss
+    (name(20, 23), Transport::Tcp, true, 0),     // tls
+    (name(23, 26), Transport::Tcp, true, 0),     // ssl
+    (name(26, 30), Transport::Tcp, false, 1883), // mqtt
+    (name(30, 35), Transport::Tcp, true, 8883),  // mqtts
 ];
 
 /// Parse a Mongoose-style URL for `mg_listen` / `mg_connect`.
@@ -68,7 +78,7 @@ pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let scheme = url.get(..sep).ok_or(Error::Url)?;
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
-        .find(|(name, ..)| name.eq_ignore_ascii_case(scheme))
+        .find(|(name, ..)| name.eq_ignore_ascii_case(scheme.as_bytes()))
         .ok_or(Error::Url)?;
     let parts = parse(b);
     if parts.bad_brackets {
@@ -279,7 +289,7 @@ fn is_unreserved(c: u8) -> bool {
 /// the NUL, or 0 when the result and its NUL do not fit (then the content of `out` is
 /// unspecified but stays within `out`).
 pub fn url_encode(src: &[u8], out: &mut [u8]) -> usize {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    use crate::util::str::HEX_UPPER as HEX;
     let mut n = 0;
     for &c in src {
         let need = if is_unreserved(c) { 1 } else { 3 };
@@ -525,7 +535,7 @@ mod tests {
             ) {
                 let (scheme, transport, tls, default_port) = SCHEMES[si];
                 let h = if v6 { format!("[{host}]") } else { host.clone() };
-                let mut url = format!("{scheme}://");
+                let mut url = format!("{}://", std::str::from_utf8(scheme).unwrap());
                 if let Some(u) = &user { url.push_str(u); url.push('@'); }
                 url.push_str(&h);
                 if let Some(p) = port { url.push_str(&format!(":{p}")); }
