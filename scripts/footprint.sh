@@ -89,13 +89,34 @@ for p in "${progs[@]}"; do
         IFS=, read -r -a extra <<<"${src#*:}"
         src=${src%%:*}
     fi
-    gcc "${cc_flags[@]}" "${extra[@]}" "$src" -o "$out/unstripped/$name" "${ld_flags[@]}"
+    # --print-gc-sections: what the linker dropped, for the pools report below.
+    gcc "${cc_flags[@]}" "${extra[@]}" "$src" -o "$out/unstripped/$name" "${ld_flags[@]}" \
+        -Wl,--print-gc-sections 2>"$out/unstripped/$name.gc"
     strip -o "$out/$name" "$out/unstripped/$name"
     bins+=("$out/$name")
 done
 
 echo "== size (stripped, linked; bytes)"
 size "${bins[@]}"
+
+# LLVM's merged-constant pools (.rodata.cst4/8/16/32, .rodata.str1.1: every 4/8/16/32-byte
+# or NUL-terminated constant of the library in one section each) are kept whole by GNU ld as
+# soon as one piece is used, other protocols' texts included; the code keeps them unused
+# (statics, not such literals), and this shows when a change brings one back.
+echo "== merged-constant pools kept whole (scripts/merge_pools.py; bytes, live = used by the program)"
+objs=$(mktemp -d)
+(cd "$objs" && ar x "$OLDPWD/$lib" $(ar t "$OLDPWD/$lib" | grep '^meerkat-'))
+set -- "$objs"/meerkat-*.o
+for p in "${progs[@]}"; do
+    name=${p%%:*}
+    if [ $# -ne 1 ] || [ ! -f "$1" ] || ! command -v python3 >/dev/null; then
+        echo "  $name: not measured (needs python3 and one LTO object)"
+        continue
+    fi
+    kept=$(python3 scripts/merge_pools.py "$1" "$out/unstripped/$name.gc" | grep 'live [1-9]' || true)
+    echo "${kept:-none}" | sed "s/^/  $name: /"
+done
+rm -rf "$objs"
 
 first=${progs[0]%%:*}
 echo "== $first: ELF sections (bytes; 'text' above is the sum of the read-only ones)"

@@ -8,6 +8,8 @@ into one `.rodata.str1.1`: `-fdata-sections` does not split SHF_MERGE sections. 
 --gc-sections keeps such a section whole as soon as one piece is referenced (lld drops the
 dead pieces), so a program carries every protocol's short texts. This lists each pool's
 pieces as LIVE (referenced from a section the link kept) or dead, with their referrers.
+scripts/footprint.sh runs it on every program it links and prints the pools each keeps; by
+hand (-v lists every piece):
 
   scripts/footprint.sh        # builds target/footprint/libmeerkat-nounwind.a
   gcc <footprint.sh's flags> benches/c/meerkat_hello.c -o /tmp/x \\
