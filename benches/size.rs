@@ -6,7 +6,9 @@
 //!    mongoose.c and mongoose.h) is given, builds Mongoose's same programs with the same flags
 //!    (`-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -no-pie
 //!    -Wl,--gc-sections`, stripped) in a temporary
-//!    directory: `benches/c/mongoose_hello.c` (http-hello), `benches/c/mongoose_echo.c`
+//!    directory: `benches/c/mongoose_hello.c` (http-hello, with `-DMG_ENABLE_DIRLIST=0` as
+//!    meerkat's footprint build has no listings; also with Unix's default, printed below the
+//!    table), `benches/c/mongoose_echo.c`
 //!    (tcp-echo), `benches/c/mongoose_https_hello.c` with `-DMG_TLS=MG_TLS_BUILTIN`
 //!    (https-hello). Prints `size` of each side by side and meerkat/Mongoose.
 //! 2. RAM, meerkat in this process (counting allocator, `common/heap.rs`): Rust heap held per
@@ -163,7 +165,17 @@ fn run() -> BenchResult<()> {
         let mc = m.join("mongoose.c");
         let base = [std::ffi::OsStr::new(&inc)];
         let post = [mc.as_os_str()];
-        gcc_os(&c.join("mongoose_hello.c"), &mdir.join("http-hello"), &base, &post)?;
+        // Without directory listings, like meerkat's footprint build (no feature `dirlist`):
+        // MG_ENABLE_DIRLIST is 0 by default on Mongoose's embedded architectures, 1 only on
+        // Unix and Windows. The default-flags program is kept for its figure.
+        let nodir = [std::ffi::OsStr::new("-DMG_ENABLE_DIRLIST=0"), base[0]];
+        gcc_os(&c.join("mongoose_hello.c"), &mdir.join("http-hello"), &nodir, &post)?;
+        gcc_os(
+            &c.join("mongoose_hello.c"),
+            &mdir.join("http-hello-dirlist"),
+            &base,
+            &post,
+        )?;
         gcc_os(&c.join("mongoose_echo.c"), &mdir.join("tcp-echo"), &base, &post)?;
         let tls = [std::ffi::OsStr::new("-DMG_TLS=MG_TLS_BUILTIN"), base[0]];
         gcc_os(
@@ -214,6 +226,15 @@ fn run() -> BenchResult<()> {
     println!(
         "  (https-hello: meerkat with rustls + rustls-rustcrypto; Mongoose with its built-in TLS, MG_TLS_BUILTIN)"
     );
+    if mongoose.is_some() {
+        // Like for like: meerkat's footprint build has no directory listings (feature
+        // `dirlist` off), so Mongoose's http-hello above is built with -DMG_ENABLE_DIRLIST=0.
+        let d = size_of(&mdir.join("http-hello-dirlist"))?;
+        println!(
+            "  (http-hello: Mongoose with -DMG_ENABLE_DIRLIST=0, as meerkat without `dirlist`; with Unix's default MG_ENABLE_DIRLIST=1: text {}, data {}, bss {})",
+            d.text, d.data, d.bss
+        );
+    }
     if let Some(r) = hello_ratio {
         met.push(r <= 2.0);
         println!(

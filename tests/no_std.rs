@@ -87,7 +87,13 @@ fn link(src: &Path, out: &Path, lib: &Path) {
 /// One HTTP/1.1 request on a kept-alive connection: (status, body), framed by
 /// Content-Length.
 fn get(s: &mut TcpStream, path: &str) -> (u16, Vec<u8>) {
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("send request");
+    let (status, _, body) = request(s, path, "");
+    (status, body)
+}
+
+/// [`get`] with more header `fields` (`Name: value\r\n` lines): (status, head, body).
+fn request(s: &mut TcpStream, path: &str, fields: &str) -> (u16, String, Vec<u8>) {
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{fields}\r\n").expect("send request");
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -111,6 +117,8 @@ fn get(s: &mut TcpStream, path: &str) -> (u16, Vec<u8>) {
             n.eq_ignore_ascii_case("content-length")
                 .then(|| v.trim().parse().ok())?
         })
+        // A 304 has no body (nor a Content-Length).
+        .or((status == 304).then_some(0))
         .unwrap_or_else(|| panic!("no Content-Length: {head}"));
     let mut body = buf[head_end..].to_vec();
     while body.len() < len {
@@ -119,7 +127,7 @@ fn get(s: &mut TcpStream, path: &str) -> (u16, Vec<u8>) {
         body.extend_from_slice(&chunk[..n]);
     }
     assert_eq!(body.len(), len, "more than Content-Length bytes");
-    (status, body)
+    (status, head, body)
 }
 
 #[test]
@@ -160,10 +168,13 @@ fn the_no_std_archive_serves_http_from_a_c_program() {
 
 /// Built without default features there are no server-side includes (feature `ssi`): a file
 /// matching `ssi_pattern`, and `mg_http_serve_ssi`, get `501 SSI not enabled` (as Mongoose
-/// without `MG_ENABLE_SSI`), while the directory's listing (names in order) and its plain
-/// files are served as usual.
+/// without `MG_ENABLE_SSI`); no directory listings (feature `dirlist`): a directory without
+/// an index file gets `403 Forbidden` (as Mongoose without `MG_ENABLE_DIRLIST`); no HTTP
+/// dates (feature `http-dates`): no `Last-Modified`, If-Modified-Since and
+/// If-Unmodified-Since ignored, an If-Range date never matches, while ETags validate as
+/// usual. Plain files are served as usual.
 #[test]
-fn the_no_std_archive_has_no_ssi_but_lists_directories() {
+fn the_no_std_archive_has_no_ssi_listings_or_dates() {
     {
         let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
         cargo("rustc", &["--crate-type", "staticlib"], &[]);
@@ -197,16 +208,41 @@ fn the_no_std_archive_has_no_ssi_but_lists_directories() {
         (status, String::from_utf8_lossy(&body).trim()),
         (501, "SSI not enabled")
     );
-    assert_eq!(get(&mut s, "/b.txt"), (200, b"bee".to_vec()));
-    let (status, body) = get(&mut s, "/");
-    assert_eq!(status, 200);
-    let page = String::from_utf8_lossy(&body);
-    // Directories first, then files, each by name.
-    let order: Vec<usize> = ["\"sub/\"", "\"a.txt\"", "\"b.txt\"", "\"c.txt\"", "\"page.shtml\""]
-        .iter()
-        .map(|n| page.find(n).unwrap_or_else(|| panic!("{n} not in the listing: {page}")))
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "listing out of order: {page}");
+    let (status, head, body) = request(&mut s, "/b.txt", "");
+    assert_eq!((status, &body[..]), (200, &b"bee"[..]));
+    assert!(!head.to_ascii_lowercase().contains("last-modified"), "{head}");
+    let tag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("ETag: "))
+        .unwrap_or_else(|| panic!("no ETag: {head}"))
+        .to_string();
+    assert_eq!(request(&mut s, "/b.txt", &format!("If-None-Match: {tag}\r\n")).0, 304);
+    assert_eq!(request(&mut s, "/b.txt", "If-Match: \"other\"\r\n").0, 412);
+    let late = "Fri, 31 Dec 9999 23:59:59 GMT";
+    let early = "Thu, 01 Jan 1970 00:00:00 GMT";
+    assert_eq!(
+        request(&mut s, "/b.txt", &format!("If-Modified-Since: {late}\r\n")).0,
+        200
+    );
+    assert_eq!(
+        request(&mut s, "/b.txt", &format!("If-Unmodified-Since: {early}\r\n")).0,
+        200
+    );
+    let range = "Range: bytes=0-1\r\n";
+    let (status, _, body) = request(&mut s, "/b.txt", &format!("{range}If-Range: {tag}\r\n"));
+    assert_eq!((status, &body[..]), (206, &b"be"[..]));
+    assert_eq!(
+        request(&mut s, "/b.txt", &format!("{range}If-Range: {late}\r\n")).0,
+        200
+    );
+    for dir in ["/", "/sub/"] {
+        let (status, body) = get(&mut s, dir);
+        assert_eq!(
+            (status, String::from_utf8_lossy(&body).trim()),
+            (403, "Forbidden"),
+            "{dir}"
+        );
+    }
     drop(s);
     child.kill();
 }

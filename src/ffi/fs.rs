@@ -489,14 +489,16 @@ impl CFs {
     /// Whether `fs` is `&mg_fs_posix`, or a copy of it (`struct mg_fs my = mg_fs_posix;`):
     /// the server uses its own POSIX implementation for it, which resolves symbolic links
     /// (a copy taken through [`CFs`] would be confined lexically only) and has `sendfile`.
-    /// Only the three entries are compared, also for the original: naming `mg_fs_posix`
-    /// here would link all of its functions into every program that serves files.
+    /// Only the entries the server calls are compared (`st`, `op`, and `ls` where it lists
+    /// directories: feature `dirlist`), also for the original: naming `mg_fs_posix` here
+    /// would link all of its functions into every program that serves files.
     pub fn is_posix(fs: *const mg_fs) -> bool {
         cast::read(fs).is_ok_and(|t| {
             // Addresses of functions of this crate, not generic: each has one.
             t.st.map(|f| f as *const () as usize) == Some(posix_st as *const () as usize)
                 && t.op.map(|f| f as *const () as usize) == Some(posix_op as *const () as usize)
-                && t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize)
+                && (cfg!(not(feature = "dirlist"))
+                    || t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize))
         })
     }
 
@@ -507,7 +509,8 @@ impl CFs {
         cast::read(fs).is_ok_and(|t| {
             t.st.map(|f| f as *const () as usize) == Some(packed_st as *const () as usize)
                 && t.op.map(|f| f as *const () as usize) == Some(packed_op as *const () as usize)
-                && t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize)
+                && (cfg!(not(feature = "dirlist"))
+                    || t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize))
         })
     }
 }

@@ -83,9 +83,14 @@ impl<T: Fs> Fs for ReadOnly<T> {
     fn stat(&self, path: &[u8]) -> Option<crate::fs::Stat> {
         self.0.stat(path)
     }
+    /// Only the directory listing lists: without the `dirlist` feature the server's view
+    /// names none of `T`'s listing code.
+    #[cfg(feature = "dirlist")]
     fn list(&self, dir: &[u8], f: &mut dyn FnMut(&[u8])) {
         self.0.list(dir, f)
     }
+    #[cfg(not(feature = "dirlist"))]
+    fn list(&self, _dir: &[u8], _f: &mut dyn FnMut(&[u8])) {}
     fn open(&self, path: &[u8], flags: u32) -> Result<Box<dyn crate::fs::File>, crate::Error> {
         self.0.open(path, flags)
     }
@@ -242,11 +247,14 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///   UTC and size), names HTML-escaped and links percent-encoded, a `..` row except at `/`.
 ///   Entries that are symbolic links leading out of the web root are left out. A small
 ///   script of meerkat's own sorts the rows when a column head is clicked, as Mongoose's
-///   listing does.
+///   listing does. Built without the `dirlist` feature (on by default): `403 Forbidden`
+///   instead of the listing, as Mongoose without `MG_ENABLE_DIRLIST`.
 /// - Responses carry `Content-Type`, `Content-Length`, `Accept-Ranges: bytes`, a strong
 ///   `ETag` (`"<mtime s>.<mtime ns>-<size>"` in hex) and `Last-Modified`, then
 ///   `extra_headers`; no `Date`. `If-None-Match` (takes precedence) and
-///   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`.
+///   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`. Built
+///   without the `http-dates` feature (on by default; Mongoose has no dates): no
+///   `Last-Modified`, the two date fields ignored, an `If-Range` date never matching.
 /// - GET with one `Range: bytes=a-b`, `a-` or `-n` gives `206` with `Content-Range`, or
 ///   `416` with a `Content-Range` naming the file size (`bytes *` + `/` + size) when out of range. Several ranges (no
 ///   multipart/byteranges) or a malformed header: the whole file with `200`. `If-Range`

@@ -34,15 +34,7 @@ fn push_url(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// `v` in decimal, with leading zeros to at least `width` digits (at most 20), appended to
-/// `out` ([`crate::util::str::digits`]). No `format!`: core's formatting machinery for a
-/// padded number was ~600 bytes of a static server's code over the listing's nine calls.
-pub(crate) fn push_num(out: &mut Vec<u8>, v: u64, width: usize) {
-    let mut buf = [0; 20];
-    let d = crate::util::str::digits(v, 10, &mut buf);
-    out.resize(out.len() + width.min(20).saturating_sub(d.len()), b'0');
-    out.extend_from_slice(d.as_bytes());
-}
+use super::push_num;
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of seconds since the Unix epoch.
 fn push_date(out: &mut Vec<u8>, t: u64) {

@@ -8,6 +8,7 @@
 //! Implementations need not be thread-safe: a file system is used from the manager's thread.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "dirlist")]
 pub mod listing;
 pub mod packed;
 
@@ -97,10 +98,22 @@ impl dyn File + '_ {
     }
 }
 
+/// `v` in decimal, with leading zeros to at least `width` digits (at most 20), appended to
+/// `out` ([`crate::util::str::digits`]): the static server's numbers (lengths, ranges) and
+/// the listing's. No `format!`: core's formatting machinery for a padded number was ~600
+/// bytes of a static server's code over the listing's nine calls.
+pub(crate) fn push_num(out: &mut Vec<u8>, v: u64, width: usize) {
+    let mut buf = [0; 20];
+    let d = crate::util::str::digits(v, 10, &mut buf);
+    out.resize(out.len() + width.min(20).saturating_sub(d.len()), b'0');
+    out.extend_from_slice(d.as_bytes());
+}
+
 /// The proleptic Gregorian date of day `z` since 1970-01-01 (negative: before):
 /// (year, month 1..=12, day 1..=31); years are counted from March inside (leap day last).
 /// One copy for the two calendars a static server shows: HTTP dates (`serve::date`, whose
 /// `days_from_civil` is the inverse) and the directory listing's.
+#[cfg(any(feature = "dirlist", feature = "http-dates"))]
 pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);

@@ -128,44 +128,63 @@ pub enum Outcome {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Conditions<'a> {
     pub if_match: Option<&'a [u8]>,
+    /// Without the `http-dates` feature the date fields are not looked at (nor kept).
+    #[cfg(feature = "http-dates")]
     pub if_unmodified_since: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
+    #[cfg(feature = "http-dates")]
     pub if_modified_since: Option<&'a [u8]>,
 }
 
 /// Evaluate preconditions for a GET or HEAD of a representation with `tag` and last
-/// modification `mtime` (whole seconds). Unparseable dates are ignored, as RFC 9110 requires.
+/// modification `mtime` (whole seconds). Unparseable dates are ignored, as RFC 9110 requires
+/// (without the `http-dates` feature, all dates are).
 pub fn evaluate(c: &Conditions<'_>, tag: &[u8], mtime: i64) -> Outcome {
     if let Some(v) = c.if_match {
         if !list_matches(v, tag, false) {
             return Outcome::Failed;
         }
-    } else if let Some(d) = c.if_unmodified_since.and_then(super::date::parse) {
-        if mtime > d {
-            return Outcome::Failed;
+    } else {
+        #[cfg(feature = "http-dates")]
+        if let Some(d) = c.if_unmodified_since.and_then(super::date::parse) {
+            if mtime > d {
+                return Outcome::Failed;
+            }
         }
     }
     if let Some(v) = c.if_none_match {
         if list_matches(v, tag, true) {
             return Outcome::NotModified;
         }
-    } else if let Some(d) = c.if_modified_since.and_then(super::date::parse) {
-        if mtime <= d {
-            return Outcome::NotModified;
+    } else {
+        #[cfg(feature = "http-dates")]
+        if let Some(d) = c.if_modified_since.and_then(super::date::parse) {
+            if mtime <= d {
+                return Outcome::NotModified;
+            }
         }
     }
+    #[cfg(not(feature = "http-dates"))]
+    let _ = mtime;
     Outcome::Proceed
 }
 
 /// `If-Range` (RFC 9110 §13.1.5): whether the Range header may be honoured. An entity-tag
-/// must match strongly; a date must equal Last-Modified exactly. Anything else: no.
+/// must match strongly; a date must equal Last-Modified exactly (without the `http-dates`
+/// feature there is no Last-Modified, so a date never does). Anything else: no.
 pub fn if_range_allows(value: &[u8], tag: &[u8], mtime: i64) -> bool {
     let v = value.trim_ascii();
     if v.starts_with(b"\"") || v.starts_with(b"W/") {
         // Our tag is strong: a weak tag never equals it.
         return v == tag;
     }
-    super::date::parse(v) == Some(mtime)
+    #[cfg(not(feature = "http-dates"))]
+    return {
+        let _ = mtime;
+        false
+    };
+    #[cfg(feature = "http-dates")]
+    return super::date::parse(v) == Some(mtime);
 }
 
 /// Whether an `Accept-Encoding` value admits gzip (RFC 9110 §12.5.3): `gzip` or `x-gzip`
@@ -314,6 +333,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "http-dates")]
     #[test]
     fn precondition_order() {
         let lm = super::super::date::format(1000);
@@ -359,13 +379,37 @@ mod tests {
 
     #[test]
     fn if_range() {
+        #[cfg(feature = "http-dates")]
         let lm = super::super::date::format(1000);
+        #[cfg(not(feature = "http-dates"))]
+        let lm = "Thu, 01 Jan 1970 00:16:40 GMT";
         assert!(if_range_allows(TAG, TAG, 1000));
         assert!(!if_range_allows(b"\"other\"", TAG, 1000));
         assert!(!if_range_allows(b"W/\"5f.0-10\"", TAG, 1000));
-        assert!(if_range_allows(lm.as_bytes(), TAG, 1000));
+        // Without the feature there is no Last-Modified: a date never matches.
+        assert_eq!(if_range_allows(lm.as_bytes(), TAG, 1000), cfg!(feature = "http-dates"));
         assert!(!if_range_allows(lm.as_bytes(), TAG, 1001));
         assert!(!if_range_allows(b"garbage", TAG, 1000));
+    }
+
+    /// Without the `http-dates` feature only the entity-tag fields count.
+    #[cfg(not(feature = "http-dates"))]
+    #[test]
+    fn preconditions_by_entity_tag_alone() {
+        let c = |im: Option<&'static [u8]>, inm: Option<&'static [u8]>| {
+            evaluate(
+                &Conditions {
+                    if_match: im,
+                    if_none_match: inm,
+                },
+                TAG,
+                1000,
+            )
+        };
+        assert_eq!(c(None, None), Outcome::Proceed);
+        assert_eq!(c(None, Some(b"\"5f.0-10\"")), Outcome::NotModified);
+        assert_eq!(c(Some(b"\"other\""), None), Outcome::Failed);
+        assert_eq!(c(Some(b"*"), Some(b"\"other\"")), Outcome::Proceed);
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! - Directories: a directory URI without a trailing slash gets `301` to the slash form
 //!   (query kept). With the slash, `index.html`, `index.htm` then `index.shtml` are served
 //!   (or `index.html` from `index.html.gz` alone, see below); with none of them, the
-//!   directory listing ([`crate::fs::listing`]) with `200`.
+//!   directory listing (`crate::fs::listing`) with `200`; without the `dirlist` feature (on
+//!   by default) `403`, as Mongoose built without `MG_ENABLE_DIRLIST` answers.
 //! - `404` serves `page404` (with status 404 and the page's type) when set and readable,
 //!   else a short text body.
 //! - Headers of a file response: `Content-Type` ([`mime`]), `Content-Length`,
@@ -27,6 +28,9 @@
 //!   `mg_http_reply` sends none either).
 //! - Conditional requests ([`cond`]): If-Match / If-Unmodified-Since → `412`;
 //!   If-None-Match (weak comparison, takes precedence) / If-Modified-Since → `304`.
+//!   Without the `http-dates` feature (on by default; Mongoose has no dates at all): no
+//!   `Last-Modified`, If-Unmodified-Since and If-Modified-Since are ignored, an `If-Range`
+//!   date never matches (`date` is left out).
 //! - Ranges ([`range`]), GET only: one range → `206` with `Content-Range`; unsatisfiable →
 //!   `416` with `Content-Range: bytes */len`; several ranges or bad syntax → whole file `200`.
 //!   `If-Range` with a non-matching validator → whole file `200`.
@@ -46,6 +50,7 @@
 
 use crate::prelude::*;
 pub mod cond;
+#[cfg(feature = "http-dates")]
 pub mod date;
 pub mod mime;
 pub mod path;
@@ -217,7 +222,7 @@ impl Head {
 
 /// `n` in decimal, appended to `out` (the listing's writer: one copy of the code).
 fn push_num(out: &mut Vec<u8>, n: u64) {
-    crate::fs::listing::push_num(out, n, 1);
+    crate::fs::push_num(out, n, 1);
 }
 
 /// A response with a short text body.
@@ -391,8 +396,10 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let im = req.header_list("if-match");
     let conditions = cond::Conditions {
         if_match: im.as_deref(),
+        #[cfg(feature = "http-dates")]
         if_unmodified_since: req.header("if-unmodified-since"),
         if_none_match: inm.as_deref(),
+        #[cfg(feature = "http-dates")]
         if_modified_since: req.header("if-modified-since"),
     };
     // (status, offset, length) of what is sent: a `304` sends nothing but the validators.
@@ -446,9 +453,12 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     }
     h.line(b"Accept-Ranges: bytes\r\n");
     h.field("ETag", tag.as_ref());
-    h.0.extend_from_slice(b"Last-Modified: ");
-    date::format_to(f.mtime_secs, &mut h.0);
-    h.0.extend_from_slice(b"\r\n");
+    #[cfg(feature = "http-dates")]
+    {
+        h.0.extend_from_slice(b"Last-Modified: ");
+        date::format_to(f.mtime_secs, &mut h.0);
+        h.0.extend_from_slice(b"\r\n");
+    }
     Reply {
         status,
         head: h.end(opts),
@@ -630,6 +640,7 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
 }
 
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
+#[cfg(feature = "dirlist")]
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
     let mut uri = Vec::with_capacity(p.path.len() + 2);
     uri.push(b'/');
@@ -644,7 +655,15 @@ fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Optio
     html_page(body, opts)
 }
 
+/// Without the `dirlist` feature: `403`, as Mongoose built without `MG_ENABLE_DIRLIST`
+/// answers for a directory without an index file.
+#[cfg(not(feature = "dirlist"))]
+fn listing(fs: &dyn Fs, _dir: &[u8], _root: &[u8], _p: &path::UriPath, opts: &Options<'_>) -> Reply {
+    miss(fs, Miss::Forbidden, opts)
+}
+
 /// A generated page (SSI expansion, directory listing): `200 text/html` from memory.
+#[cfg(any(feature = "ssi", feature = "dirlist"))]
 fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     let mut h = Head::new(200);
     h.line(b"Content-Type: text/html; charset=utf-8\r\n");

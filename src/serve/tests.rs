@@ -99,7 +99,10 @@ fn plain_file() {
     assert!(!h.contains("Vary"));
     let tag = field(&r, "ETag").unwrap();
     assert!(tag.starts_with('"') && tag.ends_with("-c\""), "{tag}");
+    #[cfg(feature = "http-dates")]
     assert!(date::parse(field(&r, "Last-Modified").unwrap().as_bytes()).is_some());
+    #[cfg(not(feature = "http-dates"))]
+    assert!(field(&r, "Last-Modified").is_none(), "{h}");
     assert_eq!(body(r), b"hello world\n");
 }
 
@@ -143,15 +146,24 @@ fn directories() {
 
     // No index: the listing, without the symlink that leads out of the root.
     let r = serve_dir(&get("/empty/", &[]), &t.root(), &Options::default());
-    assert_eq!(r.status, 200);
-    assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
-    let page = String::from_utf8(body(r)).unwrap();
-    assert!(page.contains("<title>Index of /empty/</title>"), "{page}");
-    let r = serve_dir(&get("/", &[]), &t.root(), &Options::default());
-    let page = String::from_utf8(body(r)).unwrap();
-    assert!(page.contains("<a href=\"hello.txt\">hello.txt</a>"), "{page}");
-    assert!(page.contains("<a href=\"sub/\">sub/</a>"), "{page}");
-    assert!(!page.contains("escape"), "{page}");
+    #[cfg(not(feature = "dirlist"))]
+    assert_eq!(
+        (r.status, body(r)),
+        (403, b"Forbidden\n".to_vec()),
+        "as Mongoose without MG_ENABLE_DIRLIST"
+    );
+    #[cfg(feature = "dirlist")]
+    {
+        assert_eq!(r.status, 200);
+        assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
+        let page = String::from_utf8(body(r)).unwrap();
+        assert!(page.contains("<title>Index of /empty/</title>"), "{page}");
+        let r = serve_dir(&get("/", &[]), &t.root(), &Options::default());
+        let page = String::from_utf8(body(r)).unwrap();
+        assert!(page.contains("<a href=\"hello.txt\">hello.txt</a>"), "{page}");
+        assert!(page.contains("<a href=\"sub/\">sub/</a>"), "{page}");
+        assert!(!page.contains("escape"), "{page}");
+    }
 
     let r = serve_dir(&get("/hello.txt/", &[]), &t.root(), &Options::default());
     assert_eq!(r.status, 404);
@@ -199,21 +211,46 @@ fn conditionals_and_ranges() {
     let o = Options::default();
     let r = serve_dir(&get("/hello.txt", &[]), &root, &o);
     let tag = field(&r, "ETag").unwrap();
-    let lm = field(&r, "Last-Modified").unwrap();
 
     let r = serve_dir(&get("/hello.txt", &[("If-None-Match", &tag)]), &root, &o);
     assert_eq!(r.status, 304);
     assert_eq!(field(&r, "ETag").unwrap(), tag);
     assert!(field(&r, "Content-Length").is_none());
+    #[cfg(feature = "http-dates")]
+    let lm = field(&r, "Last-Modified").unwrap();
     assert!(body(r).is_empty());
-    let r = serve_dir(&get("/hello.txt", &[("If-Modified-Since", &lm)]), &root, &o);
-    assert_eq!(r.status, 304);
-    let r = serve_dir(
-        &get("/hello.txt", &[("If-None-Match", "\"x\""), ("If-Modified-Since", &lm)]),
-        &root,
-        &o,
-    );
-    assert_eq!(r.status, 200, "If-None-Match takes precedence");
+    #[cfg(feature = "http-dates")]
+    {
+        let r = serve_dir(&get("/hello.txt", &[("If-Modified-Since", &lm)]), &root, &o);
+        assert_eq!(r.status, 304);
+        let r = serve_dir(
+            &get("/hello.txt", &[("If-None-Match", "\"x\""), ("If-Modified-Since", &lm)]),
+            &root,
+            &o,
+        );
+        assert_eq!(r.status, 200, "If-None-Match takes precedence");
+        let r = serve_dir(
+            &get("/hello.txt", &[("Range", "bytes=0-1"), ("If-Range", &lm)]),
+            &root,
+            &o,
+        );
+        assert_eq!(r.status, 206);
+    }
+    // Without the feature the date fields are ignored, and an If-Range date never matches.
+    #[cfg(not(feature = "http-dates"))]
+    for (name, value) in [
+        ("If-Modified-Since", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ] {
+        let r = serve_dir(&get("/hello.txt", &[(name, value)]), &root, &o);
+        assert_eq!(r.status, 200, "{name}");
+        let r = serve_dir(
+            &get("/hello.txt", &[("Range", "bytes=0-1"), ("If-Range", value)]),
+            &root,
+            &o,
+        );
+        assert_eq!(r.status, 200, "If-Range {value}");
+    }
     let r = serve_dir(&get("/hello.txt", &[("If-Match", "\"x\"")]), &root, &o);
     assert_eq!(r.status, 412);
 
@@ -408,7 +445,9 @@ fn extra_headers_validation() {
 
 /// G6 for the header parsers here (they see raw request fields), and what each promises.
 mod props {
-    use super::super::{cond, date, extra_headers, mime, path, range};
+    #[cfg(feature = "http-dates")]
+    use super::super::date;
+    use super::super::{cond, extra_headers, mime, path, range};
     use proptest::prelude::*;
 
     fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -416,6 +455,7 @@ mod props {
     }
 
     proptest! {
+        #[cfg(feature = "http-dates")]
         #[test]
         fn date_parse_total_and_round_trips(s in bytes(40), t in 0i64..=253_402_300_799) {
             if let Some(d) = date::parse(&s) {
@@ -437,8 +477,10 @@ mod props {
         fn conditions_total(a in bytes(40), b in bytes(40), tag in "\"[0-9a-f.-]{1,12}\"", mtime: i64) {
             let c = cond::Conditions {
                 if_match: Some(&a),
+                #[cfg(feature = "http-dates")]
                 if_unmodified_since: Some(&b),
                 if_none_match: Some(&b),
+                #[cfg(feature = "http-dates")]
                 if_modified_since: Some(&a),
             };
             let _ = cond::evaluate(&c, tag.as_bytes(), mtime);
@@ -497,6 +539,7 @@ fn allocation_free_formatters_match_the_formatting_ones() {
             super::cond::etag(size, s, ns, gz)
         );
     }
+    #[cfg(feature = "http-dates")]
     for secs in [
         0i64,
         1,
@@ -602,9 +645,14 @@ fn packed_gzip_only_files() {
     assert_eq!(field(&r, "Content-Type").unwrap(), "text/html; charset=utf-8");
     assert_eq!(body(r), b"\x1f\x8bINDEX");
     let r = super::serve_dir(&get("/inc/", &[]), &fs, &mut cache, b"/web", &Options::default());
-    assert_eq!(r.status, 200);
-    let page = String::from_utf8(body(r)).unwrap();
-    assert!(page.contains("<a href=\"more.txt\">more.txt</a>"), "{page}");
+    #[cfg(feature = "dirlist")]
+    {
+        assert_eq!(r.status, 200);
+        let page = String::from_utf8(body(r)).unwrap();
+        assert!(page.contains("<a href=\"more.txt\">more.txt</a>"), "{page}");
+    }
+    #[cfg(not(feature = "dirlist"))]
+    assert_eq!(r.status, 403);
     let r = super::serve_dir(&get("/inc", &[]), &fs, &mut cache, b"/web", &Options::default());
     assert_eq!(r.status, 301);
     assert_eq!(field(&r, "Location").unwrap(), "/inc/");
@@ -766,13 +814,20 @@ fn every_way_of_confining_serves_the_same_files() {
     let made = std::process::Command::new("mkfifo").arg(w.join("fifo")).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
     let gz = [("Accept-Encoding", "gzip")];
+    // A directory without an index: its listing, or 403 without the feature.
+    const LIST: u16 = if cfg!(feature = "dirlist") { 200 } else { 403 };
+    const LISTED: &str = if cfg!(feature = "dirlist") {
+        "hello.txt"
+    } else {
+        "Forbidden\n"
+    };
     // (target, header fields, status, a text the body contains)
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
     let cases: &[Case<'_>] = &[
         ("/hello.txt", &[], 200, "hello world\n"),
         ("/sub/", &[], 200, "<h1>sub</h1>"),
         ("/sub", &[], 301, ""),
-        ("/", &[], 200, "hello.txt"),
+        ("/", &[], LIST, LISTED),
         ("/nope", &[], 404, "Not found\n"),
         ("/hello.txt/x", &[], 404, "Not found\n"),
         ("/hello.txt/", &[], 404, "Not found\n"),
@@ -796,7 +851,7 @@ fn every_way_of_confining_serves_the_same_files() {
         ("/app.js", &gz, 200, "GZ-BYTES"),
         ("/links/idx/", &[], 200, "<p>htm</p>"),
         ("/links/fifo", &[], 404, "Not found\n"),
-        ("/links/", &[], 200, "rel-in"),
+        ("/links/", &[], LIST, if LIST == 200 { "rel-in" } else { LISTED }),
     ];
     let mut replies: Vec<Vec<(u16, String, Vec<u8>)>> = Vec::new();
     for (name, fs_) in tiers() {
@@ -819,7 +874,9 @@ fn every_way_of_confining_serves_the_same_files() {
             got.push((st, head, b));
         }
         // The listing leaves out what leads out of the root.
+        #[cfg(feature = "dirlist")]
         let listing = String::from_utf8(got.last().unwrap().2.clone()).unwrap();
+        #[cfg(feature = "dirlist")]
         assert!(
             !listing.contains("rel-out") && !listing.contains("dir-out"),
             "{listing}"

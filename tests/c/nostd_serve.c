@@ -1,7 +1,8 @@
 /*
  * nostd_serve.c: a directory served with an SSI pattern, for the archive built without
  * default features (tests/no_std.rs): that build has no server-side includes (feature `ssi`),
- * so a matching file gets 501, while listings and plain files are served as usual.
+ * so a matching file gets 501, and no directory listings (feature `dirlist`), so a directory
+ * without an index gets 403, while plain files are served as usual.
  *
  * usage: nostd_serve URL DIR
  *   /ssi/...   mg_http_serve_ssi(DIR, DIR/...)
