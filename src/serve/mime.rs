@@ -235,7 +235,8 @@ fn builtin(name: &[u8]) -> Option<&'static [u8]> {
 /// skipped; an extension may be written with a leading dot), else the built-in table, else
 /// [`DEFAULT`].
 pub fn lookup<'a>(name: &[u8], extra: &'a [u8]) -> &'a [u8] {
-    for entry in extra.split(|&c| c == b',') {
+    let mut rest = extra;
+    while let Some(entry) = super::cond::piece(&mut rest, b',') {
         let Some(eq) = entry.iter().position(|&c| c == b'=') else {
             continue;
         };

@@ -37,12 +37,19 @@ pub fn evaluate(value: &[u8], len: u64) -> Ranged {
     if !value[..eq].trim_ascii().eq_ignore_ascii_case(b"bytes") {
         return Ranged::Whole;
     }
-    let mut specs = value[eq + 1..]
-        .split(|&c| c == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|s| !s.is_empty());
-    let (Some(spec), None) = (specs.next(), specs.next()) else {
-        return Ranged::Whole; // none, or several: not supported, send it all
+    let mut specs = &value[eq + 1..];
+    let mut one = None;
+    while let Some(s) = super::cond::piece(&mut specs, b',') {
+        if s.is_empty() {
+            continue;
+        }
+        if one.is_some() {
+            return Ranged::Whole; // several: not supported, send it all
+        }
+        one = Some(s);
+    }
+    let Some(spec) = one else {
+        return Ranged::Whole; // none
     };
     let Some(dash) = spec.iter().position(|&c| c == b'-') else {
         return Ranged::Whole;
