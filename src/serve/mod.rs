@@ -683,8 +683,8 @@ struct Roots {
     /// Whether the roots were resolved on a file system with links: the same `root_dir`
     /// served from another kind of file system is another entry.
     links: bool,
+    /// Each with its canonical directory once resolved ([`path::Mount::canon`]).
     mounts: Vec<path::Mount>,
-    canon: Vec<Option<(Vec<u8>, Stat)>>,
 }
 
 impl Roots {
@@ -692,20 +692,19 @@ impl Roots {
     /// directory (following links) no longer matches the one taken when it was resolved:
     /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
     fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
-        let dir = &self.mounts.get(i)?.dir;
-        let slot = self.canon.get_mut(i)?;
-        let now = fs.stat(dir);
-        let fresh = matches!((&*slot, now), (Some((_, then)), Some(st)) if *then == st);
+        let m = self.mounts.get_mut(i)?;
+        let now = fs.stat(&m.dir);
+        let fresh = matches!((&m.canon, now), (Some((_, then)), Some(st)) if *then == st);
         if !fresh {
             let st = now.filter(|s| s.dir)?;
             let c = if fs.has_links() {
-                fs.canonical(dir)?
+                fs.canonical(&m.dir)?
             } else {
-                dir.clone()
+                m.dir.clone()
             };
-            *slot = Some((c, st));
+            m.canon = Some((c, st));
         }
-        slot.as_ref().map(|(c, _)| c.as_slice())
+        m.canon.as_ref().map(|(c, _)| c.as_slice())
     }
 }
 
@@ -739,7 +738,6 @@ impl RootCache {
             return &mut self.entries[i];
         }
         let mounts = path::parse_roots(root_spec);
-        let canon = mounts.iter().map(|_| None).collect();
         if self.entries.len() >= ROOTS_KEEP {
             self.entries.remove(0);
         }
@@ -747,7 +745,6 @@ impl RootCache {
             spec: root_spec.to_vec(),
             links,
             mounts,
-            canon,
         });
         self.entries.last_mut().expect("just pushed")
     }

@@ -178,6 +178,9 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
 pub struct Mount {
     pub prefix: Vec<u8>,
     pub dir: Vec<u8>,
+    /// `dir` canonicalized, with its `stat` when it was (the server's cache of it; `None`
+    /// from [`parse_roots`], and while the directory is not usable).
+    pub canon: Option<(Vec<u8>, Stat)>,
 }
 
 /// Parse Mongoose's `root_dir`: comma-separated `dir` or `/prefix=dir` entries. Entries with
@@ -199,6 +202,7 @@ pub fn parse_roots(spec: &[u8]) -> Vec<Mount> {
         out.push(Mount {
             prefix: norm,
             dir: dir.to_vec(),
+            canon: None,
         });
     }
     out
