@@ -460,9 +460,9 @@ pub static mut mg_fs_posix: mg_fs = mg_fs {
 /// A C `struct mg_fs` as the core's [`Fs`]: what the static-file server uses for the `fs`
 /// field of `mg_http_serve_opts`. Every call goes through the table's function pointers.
 ///
-/// `mg_http_serve_dir`/`_file` (src/ffi/serve.rs) use it for an `opts.fs` that is neither
-/// `mg_fs_posix` (served by `sys::PosixFs`, with `sendfile`) nor `mg_fs_packed` (the core's
-/// [`Packed`] over `mg_mem_files`).
+/// `mg_http_serve_dir`/`_file` (src/ffi/serve.rs) use it for an `opts.fs` other than
+/// `mg_fs_posix` (served by `sys::PosixFs`, with `sendfile`): `mg_fs_packed` too, whose
+/// functions read the core's [`Packed`] over `mg_mem_files`.
 pub struct CFs {
     fs: mg_fs,
 }
@@ -499,18 +499,6 @@ impl CFs {
                 && t.op.map(|f| f as *const () as usize) == Some(posix_op as *const () as usize)
                 && (cfg!(not(feature = "dirlist"))
                     || t.ls.map(|f| f as *const () as usize) == Some(posix_ls as *const () as usize))
-        })
-    }
-
-    /// Whether `fs` is `&mg_fs_packed` (or a copy of it), which the server reads as the
-    /// core's [`Packed`] over `mg_mem_files` without going through C calls.
-    /// As [`CFs::is_posix`], by the entries only.
-    pub fn is_packed(fs: *const mg_fs) -> bool {
-        cast::read(fs).is_ok_and(|t| {
-            t.st.map(|f| f as *const () as usize) == Some(packed_st as *const () as usize)
-                && t.op.map(|f| f as *const () as usize) == Some(packed_op as *const () as usize)
-                && (cfg!(not(feature = "dirlist"))
-                    || t.ls.map(|f| f as *const () as usize) == Some(packed_ls as *const () as usize))
         })
     }
 }

@@ -9,8 +9,7 @@ use super::registry;
 use super::types::*;
 use super::{cast, guard_code};
 use crate::ffi::error::*;
-use crate::ffi::fs::{mg_fs, CFs, CTable};
-use crate::fs::packed::Packed;
+use crate::ffi::fs::{mg_fs, CFs};
 use crate::fs::Fs;
 use crate::handle::Handle;
 use crate::mgr::Mgr;
@@ -64,12 +63,14 @@ pub struct mg_http_serve_opts {
     pub fs: *mut c_void,
 }
 
-/// The file system a `struct mg_fs *` names, each as [`ReadOnly`]: meerkat's own POSIX and
-/// packed ones for `mg_fs_posix`/`mg_fs_packed` (the POSIX one resolves symbolic links, so
-/// paths can be confined to a root), otherwise the C table.
+/// The file system a `struct mg_fs *` names, each as [`ReadOnly`]: meerkat's own POSIX one
+/// for `mg_fs_posix` (it resolves symbolic links, so paths can be confined to a root, and
+/// sends with `sendfile`), otherwise the C table: `mg_fs_packed` too, whose functions are
+/// the core's [`crate::fs::packed::Packed`] over `mg_mem_files` (not a variant of its own:
+/// recognising it named that code in every program that serves files, 1 KB of
+/// http-hello's text, where only the programs that pass `&mg_fs_packed` need it).
 pub(crate) enum FsChoice {
     Posix(ReadOnly<crate::sys::PosixFs>),
-    Packed(ReadOnly<Packed<CTable>>),
     C(ReadOnly<CFs>),
 }
 
@@ -110,8 +111,6 @@ impl FsChoice {
         let fs = fs.cast_const().cast::<mg_fs>();
         if fs.is_null() || CFs::is_posix(fs) {
             Ok(FsChoice::Posix(ReadOnly(crate::sys::PosixFs)))
-        } else if CFs::is_packed(fs) {
-            Ok(FsChoice::Packed(ReadOnly(Packed::new(CTable::current()))))
         } else {
             CFs::from_ptr(fs)
                 .map(|c| FsChoice::C(ReadOnly(c)))
@@ -122,7 +121,6 @@ impl FsChoice {
     pub(crate) fn get(&self) -> &dyn Fs {
         match self {
             FsChoice::Posix(p) => p,
-            FsChoice::Packed(p) => p,
             FsChoice::C(c) => c,
         }
     }
