@@ -718,6 +718,9 @@ const ROOTS_KEEP: usize = 8;
 #[derive(Default)]
 pub struct RootCache {
     entries: Vec<Roots>,
+    /// How many entries were added: once [`ROOTS_KEEP`] are kept, entry `added % ROOTS_KEEP`
+    /// is the oldest, replaced by the next one (first in, first out, nothing moved).
+    added: usize,
 }
 
 impl core::fmt::Debug for RootCache {
@@ -737,16 +740,19 @@ impl RootCache {
         {
             return &mut self.entries[i];
         }
-        let mounts = path::parse_roots(root_spec);
-        if self.entries.len() >= ROOTS_KEEP {
-            self.entries.remove(0);
-        }
-        self.entries.push(Roots {
+        let roots = Roots {
             spec: root_spec.to_vec(),
             links,
-            mounts,
-        });
-        self.entries.last_mut().expect("just pushed")
+            mounts: path::parse_roots(root_spec),
+        };
+        let i = self.added % ROOTS_KEEP;
+        self.added = self.added.wrapping_add(1);
+        match self.entries.get_mut(i) {
+            Some(old) => *old = roots,
+            None => self.entries.push(roots),
+        }
+        let last = self.entries.len() - 1;
+        &mut self.entries[i.min(last)]
     }
 }
 
