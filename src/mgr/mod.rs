@@ -1370,20 +1370,11 @@ impl Mgr {
         self.send_file_with(h, head, file, false)
     }
 
-    /// [`Mgr::send_file`] for a head its maker knows to be plain ([`http::plain_head`]: one
-    /// Content-Length equal to the file's length, no Connection or Transfer-Encoding, as
-    /// `serve` builds them): written without parsing it back
-    /// ([`http::OutTracker::head_known`]).
-    pub(crate) fn send_file_plain(
-        &self,
-        h: Handle,
-        head: &[u8],
-        file: (Box<dyn crate::fs::File>, u64, u64),
-    ) -> Result<(), Error> {
-        self.send_file_with(h, head, Some(file), true)
-    }
-
-    fn send_file_with(
+    /// [`Mgr::send_file`], and with `plain` for a head its maker knows to be plain
+    /// ([`http::plain_head`]: one Content-Length equal to the file's length, no Connection or
+    /// Transfer-Encoding, as `serve` builds them): written without parsing it back
+    /// ([`http::OutTracker::head_known`]). The static server's one call for every reply.
+    pub(crate) fn send_file_with(
         &self,
         h: Handle,
         head: &[u8],

@@ -161,7 +161,7 @@ pub struct Reply {
     /// The head frames the body by exactly one `Content-Length` equal to its length and has
     /// no `Connection` or `Transfer-Encoding` field (the application's `extra_headers`
     /// included), so the connection may write it without parsing it back
-    /// (`Mgr::send_file_plain`). Only file bodies say so.
+    /// (`Mgr::send_file_with`). Only file bodies say so.
     pub plain: bool,
 }
 
