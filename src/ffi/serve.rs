@@ -152,8 +152,8 @@ const STACK_FIELDS: usize = 16;
 /// The header fields of a request as `serve::Request` borrows them: on the stack when
 /// there are few (the usual case: no allocation per request), else in a vector.
 struct Fields<'a> {
-    stack: [Field<'a>; STACK_FIELDS],
-    n: usize,
+    /// Filled as far as there are fields (nothing written up front, unlike an array).
+    stack: heapless::Vec<Field<'a>, STACK_FIELDS>,
     heap: Vec<Field<'a>>,
 }
 
@@ -161,33 +161,30 @@ impl<'a> Fields<'a> {
     /// No fields yet.
     fn new() -> Fields<'a> {
         Fields {
-            stack: [(&[], &[]); STACK_FIELDS],
-            n: 0,
+            stack: heapless::Vec::new(),
             heap: Vec::new(),
         }
     }
 
     /// Adds the fields of `m` (see [`cast::http_headers`]). Filled where the caller keeps
-    /// it, not returned: the 512-byte array is not copied out of a `Result`.
+    /// it, not returned: the 512-byte vector is not copied out of a `Result`.
     fn fill(&mut self, m: &'a mg_http_message) -> Result<(), c_int> {
         for h in cast::http_headers(m) {
             let field = (cast::mg_str_bytes(h.name)?, cast::mg_str_bytes(h.value)?);
-            if let Some(slot) = self.stack.get_mut(self.n) {
-                *slot = field;
-                self.n += 1;
-            } else {
-                if self.heap.is_empty() {
-                    self.heap.extend_from_slice(&self.stack);
-                }
-                self.heap.push(field);
+            if self.heap.is_empty() && self.stack.push(field).is_ok() {
+                continue;
             }
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack);
+            }
+            self.heap.push(field);
         }
         Ok(())
     }
 
     fn all(&self) -> &[Field<'a>] {
         if self.heap.is_empty() {
-            self.stack.get(..self.n).unwrap_or_default()
+            &self.stack
         } else {
             &self.heap
         }
