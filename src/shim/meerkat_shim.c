@@ -41,6 +41,24 @@
 #include <string.h>
 #include <wchar.h>
 
+/* Out of line: a helper called from several places stays one copy (the compiler would
+ * inline it into each at -Os). */
+#if defined(__GNUC__) || defined(__clang__)
+#define MK_NOINLINE __attribute__((noinline))
+#else
+#define MK_NOINLINE
+#endif
+
+/* The place of c in set (a C string), or -1 (also for c == '\0'). In place of strchr,
+ * which firmware would link for this alone. */
+MK_NOINLINE static int mk_find(const char *set, char c) {
+  int i;
+  for (i = 0; c != '\0' && set[i] != '\0'; i++) {
+    if (set[i] == c) return i;
+  }
+  return -1;
+}
+
 /* mk_find_pct(s): where the first '%' of s is, or its terminating NUL: one pass for "is
  * there a conversion" and "how long is it" (mg_http_reply's literal bodies). strchrnul, a
  * GNU extension that glibc and newlib (ESP-IDF) have, declared here since their headers
@@ -131,10 +149,21 @@ static void mk_udec(struct mk_sink *s, unsigned long v) {
 /* ------------------------------------------------------------------------------------- */
 /* Conversion specifications                                                             */
 
-enum mk_len { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_Z, LEN_T, LEN_J, LEN_BIG_L };
+/* The length modifiers, numbered as their letters' places in mk_len_chars (plus 6 for the
+ * doubled hh and ll). */
+enum mk_len { LEN_NONE, LEN_H, LEN_L, LEN_Z, LEN_T, LEN_J, LEN_BIG_L, LEN_HH, LEN_LL };
+static const char mk_len_chars[] = "hlztjL";
+/* The size of the integer each length modifier names (t: as z, the same width). */
+static const unsigned char mk_len_bytes[] = {sizeof(int),       sizeof(short),     sizeof(long),
+                                             sizeof(size_t),    sizeof(size_t),    sizeof(uintmax_t),
+                                             sizeof(long long), 1,                 sizeof(long long)};
+
+/* The flags, numbered as their characters' places in mk_flag_chars. */
+enum { F_LEFT, F_PLUS, F_SPACE, F_ALT, F_ZERO };
+static const char mk_flag_chars[] = "-+ #0";
 
 struct mk_spec {
-  bool left, plus, space, alt, zero;
+  bool f[5]; /* F_LEFT ... F_ZERO */
   size_t width; /* 0: none */
   int prec;     /* < 0: none */
   enum mk_len len;
@@ -147,15 +176,15 @@ static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pr
                      size_t zeros, const char *body, size_t blen, bool zero_pad) {
   size_t total = plen + zeros + blen;
   size_t pad = sp->width > total ? sp->width - total : 0;
-  if (zero_pad && !sp->left) {
+  if (zero_pad && !sp->f[F_LEFT]) {
     zeros += pad;
     pad = 0;
   }
-  if (!sp->left) mk_repeat(s, ' ', pad);
+  if (!sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
   mk_write(s, pre, plen);
   mk_repeat(s, '0', zeros);
   mk_write(s, body, blen);
-  if (sp->left) mk_repeat(s, ' ', pad);
+  if (sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
 }
 
 /* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
@@ -184,18 +213,18 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
   if (is_signed) {
     if (neg) {
       pre[plen++] = '-';
-    } else if (sp->plus) {
+    } else if (sp->f[F_PLUS]) {
       pre[plen++] = '+';
-    } else if (sp->space) {
+    } else if (sp->f[F_SPACE]) {
       pre[plen++] = ' ';
     }
   }
-  if (sp->alt && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
-  if (sp->alt && base == 16 && nonzero) {
+  if (sp->f[F_ALT] && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
+  if (sp->f[F_ALT] && base == 16 && nonzero) {
     pre[plen++] = '0';
     pre[plen++] = sp->conv;
   }
-  mk_field(s, sp, pre, plen, zeros, digits + i, nd, sp->zero && sp->prec < 0);
+  mk_field(s, sp, pre, plen, zeros, digits + i, nd, sp->f[F_ZERO] && sp->prec < 0);
 }
 
 /* JSON string escaping of n bytes (no quotes). */
@@ -310,9 +339,10 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
 
   f[fl++] = '%';
   if (is_float) {
-    if (sp->plus) f[fl++] = '+';
-    if (sp->space) f[fl++] = ' ';
-    if (sp->alt) f[fl++] = '#';
+    int i;
+    for (i = F_PLUS; i <= F_ALT; i++) {
+      if (sp->f[i]) f[fl++] = mk_flag_chars[i];
+    }
   }
   if (sp->prec >= 0 && (is_float || k == K_WSTR)) {
     /* "." + at most 10 digits + length + conversion + NUL fit in the rest of f */
@@ -326,7 +356,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
 
   if (is_float && sp->prec > 0 && s->out != NULL &&
       (size_t) sp->prec > (s->n < s->limit ? s->limit - s->n : 0) &&
-      (sp->alt || (sp->conv != 'g' && sp->conv != 'G'))) {
+      (sp->f[F_ALT] || (sp->conv != 'g' && sp->conv != 'G'))) {
     /* %.Nf %.Ne %.Na (and %#.Ng) print at least N digits: past the sink's limit. The C
      * library would allocate in proportion to N to produce them (glibc: 1 GB for
      * N = 2e8), only for them to be discarded: count them instead. */
@@ -363,7 +393,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
         (buf[plen + 1] == 'x' || buf[plen + 1] == 'X')) {
       plen += 2;
     }
-    zero_pad = sp->zero && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
+    zero_pad = sp->f[F_ZERO] && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
     mk_field(s, sp, buf, plen, 0, buf + plen, n - plen, zero_pad);
   } else {
     mk_field(s, sp, "", 0, 0, buf, n, false);
@@ -374,16 +404,51 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
 /* ------------------------------------------------------------------------------------- */
 /* The formatter                                                                         */
 
-static size_t mk_parse_num(const char **pp) {
+/* A field width or precision at *pp: `*` takes the next int argument, else the digits
+ * there (none: 0), their value capped at INT_MAX. */
+static uintmax_t mk_uarg(va_list *ap, enum mk_len len);
+
+static int mk_num(const char **pp, va_list *ap) {
   const char *p = *pp;
-  size_t v = 0;
+  int v = 0;
+  if (*p == '*') {
+    *pp = p + 1;
+    return (int) mk_uarg(ap, LEN_NONE);
+  }
   while (*p >= '0' && *p <= '9') {
-    size_t d = (size_t) (*p - '0');
-    v = v > ((size_t) INT_MAX - d) / 10 ? (size_t) INT_MAX : v * 10 + d;
-    p++;
+    int d = *p++ - '0';
+    v = v > (INT_MAX - d) / 10 ? INT_MAX : v * 10 + d;
   }
   *pp = p;
   return v;
+}
+
+/* The next integer argument, of the unsigned type of the width `len` names (hh and h: the
+ * promoted unsigned int; the caller cuts it to width). One place for every integer read
+ * (conversions, `*` widths and precisions, %c, the lengths of %H and %V). */
+MK_NOINLINE static uintmax_t mk_uarg(va_list *ap, enum mk_len len) {
+  switch (len) {
+    case LEN_L: return va_arg(*ap, unsigned long);
+    case LEN_LL:
+    case LEN_BIG_L: return va_arg(*ap, unsigned long long);
+    case LEN_Z:
+    case LEN_T: return va_arg(*ap, size_t); /* same width */
+    case LEN_J: return va_arg(*ap, uintmax_t);
+    default: return va_arg(*ap, unsigned int);
+  }
+}
+
+/* The next pointer argument of a conversion that takes a pointer to characters or to void
+ * (%s %q %Q %H %V %p %n: reading one as the other is allowed by C99 7.15.1.1). */
+MK_NOINLINE static const char *mk_parg(va_list *ap) {
+  return va_arg(*ap, const char *);
+}
+
+/* The bytes of str to print: up to its NUL, at most prec of them (prec < 0: no limit). */
+static size_t mk_strnlen(const char *str, int prec) {
+  size_t n = 0, limit = prec >= 0 ? (size_t) prec : (size_t) -1;
+  while (n < limit && str[n] != '\0') n++;
+  return n;
 }
 
 static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
@@ -391,6 +456,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
   while (*p != '\0') {
     const char *start;
     struct mk_spec sp;
+    int w, i;
 
     if (*p != '%') {
       mk_put(s, *p++);
@@ -400,65 +466,29 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
     memset(&sp, 0, sizeof(sp));
     sp.prec = -1;
 
-    for (;; p++) {
-      if (*p == '-') {
-        sp.left = true;
-      } else if (*p == '+') {
-        sp.plus = true;
-      } else if (*p == ' ') {
-        sp.space = true;
-      } else if (*p == '#') {
-        sp.alt = true;
-      } else if (*p == '0') {
-        sp.zero = true;
-      } else {
-        break;
-      }
-    }
-    if (*p == '*') {
-      int w = va_arg(*ap, int);
+    while ((i = mk_find(mk_flag_chars, *p)) >= 0) {
+      sp.f[i] = true;
       p++;
-      if (w < 0) {
-        sp.left = true;
-        sp.width = (size_t) (0u - (unsigned) w); /* -w, also for INT_MIN */
-      } else {
-        sp.width = (size_t) w;
-      }
+    }
+    w = mk_num(&p, ap);
+    if (w < 0) { /* a negative `*` width: '-' flag and its magnitude (also for INT_MIN) */
+      sp.f[F_LEFT] = true;
+      sp.width = (size_t) (0u - (unsigned) w);
     } else {
-      sp.width = mk_parse_num(&p);
+      sp.width = (size_t) w;
     }
     if (*p == '.') {
       p++;
-      if (*p == '*') {
-        int pr = va_arg(*ap, int);
-        p++;
-        sp.prec = pr < 0 ? -1 : pr; /* negative: as if omitted */
-      } else {
-        sp.prec = (int) mk_parse_num(&p);
-      }
+      w = mk_num(&p, ap);
+      sp.prec = w < 0 ? -1 : w; /* negative `*`: as if omitted */
     }
-    switch (*p) {
-      case 'h':
+    if ((i = mk_find(mk_len_chars, *p)) >= 0) {
+      sp.len = (enum mk_len) (i + 1);
+      p++;
+      if (sp.len <= LEN_L && *p == p[-1]) { /* hh, ll */
+        sp.len = (enum mk_len) (sp.len + (LEN_HH - LEN_H));
         p++;
-        sp.len = LEN_H;
-        if (*p == 'h') {
-          p++;
-          sp.len = LEN_HH;
-        }
-        break;
-      case 'l':
-        p++;
-        sp.len = LEN_L;
-        if (*p == 'l') {
-          p++;
-          sp.len = LEN_LL;
-        }
-        break;
-      case 'z': p++; sp.len = LEN_Z; break;
-      case 't': p++; sp.len = LEN_T; break;
-      case 'j': p++; sp.len = LEN_J; break;
-      case 'L': p++; sp.len = LEN_BIG_L; break;
-      default: break;
+      }
     }
     sp.conv = *p;
     if (sp.conv == '\0') { /* the format ends inside a specification: print it as is */
@@ -466,7 +496,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       break;
     }
     p++;
-    if (sp.left) sp.zero = false; /* '-' overrides '0' */
+    if (sp.f[F_LEFT]) sp.f[F_ZERO] = false; /* '-' overrides '0' */
 
     switch (sp.conv) {
       case 'd':
@@ -475,26 +505,13 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       case 'o':
       case 'x':
       case 'X': {
-        /* One read for both signednesses (va_arg of the unsigned type of the argument's
-         * width), then the value is cut to that width (hh: char, h: short) and, for %d and
-         * %i, taken as two's complement: its sign and magnitude. */
+        /* One read for both signednesses (the unsigned type of the argument's width), then
+         * the value is cut to that width (hh: char, h: short) and, for %d and %i, taken as
+         * two's complement: its sign and magnitude. */
         bool is_signed = sp.conv == 'd' || sp.conv == 'i';
-        uintmax_t v, top, mask;
-        size_t bytes;
-        switch (sp.len) {
-          case LEN_L: v = va_arg(*ap, unsigned long); bytes = sizeof(long); break;
-          case LEN_LL:
-          case LEN_BIG_L: v = va_arg(*ap, unsigned long long); bytes = sizeof(long long); break;
-          case LEN_Z:
-          case LEN_T: v = va_arg(*ap, size_t); bytes = sizeof(size_t); break; /* same width */
-          case LEN_J: v = va_arg(*ap, uintmax_t); bytes = sizeof(uintmax_t); break;
-          default:
-            v = va_arg(*ap, unsigned int);
-            bytes = sp.len == LEN_HH ? 1 : sp.len == LEN_H ? sizeof(short) : sizeof(int);
-            break;
-        }
-        top = (uintmax_t) 1 << (bytes * CHAR_BIT - 1);
-        mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
+        uintmax_t v = mk_uarg(ap, sp.len);
+        uintmax_t top = (uintmax_t) 1 << (mk_len_bytes[sp.len] * CHAR_BIT - 1);
+        uintmax_t mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
         v &= mask;
         if (is_signed && (v & top) != 0) {
           mk_integer(s, &sp, (0 - v) & mask, true, true);
@@ -513,7 +530,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
 #endif
           mk_libc_conv(s, &sp, K_WCHAR, &v);
         } else {
-          char ch = (char) va_arg(*ap, int);
+          char ch = (char) mk_uarg(ap, LEN_NONE);
           mk_field(s, &sp, "", 0, 0, &ch, 1, false);
         }
         break;
@@ -523,11 +540,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           v.ws = va_arg(*ap, const wchar_t *);
           mk_libc_conv(s, &sp, K_WSTR, &v);
         } else {
-          const char *str = va_arg(*ap, const char *);
-          size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
+          const char *str = mk_parg(ap);
           if (str == NULL) str = "(null)";
-          while (n < limit && str[n] != '\0') n++;
-          mk_field(s, &sp, "", 0, 0, str, n, false);
+          mk_field(s, &sp, "", 0, 0, str, mk_strnlen(str, sp.prec), false);
         }
         break;
       case 'e':
@@ -550,51 +565,48 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       }
       case 'p': {
         union mk_val v;
-        v.p = va_arg(*ap, const void *);
+        v.p = mk_parg(ap);
         mk_libc_conv(s, &sp, K_PTR, &v);
         break;
       }
       case 'n':
-        (void) va_arg(*ap, void *); /* consumed, never written through */
+        (void) mk_parg(ap); /* consumed, never written through */
         break;
       case '%':
         mk_put(s, '%');
         break;
       case 'm':
-      case 'M': {
-        mg_pm_t fn = va_arg(*ap, mg_pm_t);
-        if (sp.conv == 'm') mk_put(s, '"');
-        if (fn != NULL) (void) fn(mk_sink_cb, s, ap);
-        if (sp.conv == 'm') mk_put(s, '"');
-        break;
-      }
+      case 'M':
       case 'Q':
-      case 'q': {
-        const char *str = va_arg(*ap, const char *);
-        size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
-        if (str == NULL) {
-          if (sp.conv == 'Q') mk_write(s, "null", 4);
-          break;
-        }
-        while (n < limit && str[n] != '\0') n++;
-        if (sp.conv == 'Q') mk_put(s, '"');
-        mk_json_esc(s, str, n);
-        if (sp.conv == 'Q') mk_put(s, '"');
-        break;
-      }
+      case 'q':
       case 'H':
       case 'V': {
-        int n = va_arg(*ap, int);
-        const unsigned char *buf = va_arg(*ap, const unsigned char *);
-        mk_put(s, '"');
-        if (buf != NULL && n > 0) {
-          if (sp.conv == 'H') {
-            mk_hex(s, buf, (size_t) n);
-          } else {
-            mk_base64(s, buf, (size_t) n);
+        /* The extensions: %m %M call a printer, %Q %q print a string JSON-escaped, %H %V
+         * bytes in hex and base64; %m %Q %H %V in double quotes. A NULL string: %Q prints
+         * null, %q nothing. */
+        bool quote = sp.conv != 'M' && sp.conv != 'q';
+        mg_pm_t fn = NULL;
+        const char *str = NULL;
+        int n = 0;
+        if (sp.conv == 'm' || sp.conv == 'M') {
+          fn = va_arg(*ap, mg_pm_t);
+        } else {
+          if (sp.conv == 'H' || sp.conv == 'V') n = (int) mk_uarg(ap, LEN_NONE);
+          str = mk_parg(ap);
+          if (str == NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+            if (sp.conv == 'Q') mk_write(s, "null", 4);
+            break;
           }
         }
-        mk_put(s, '"');
+        if (quote) mk_put(s, '"');
+        if (fn != NULL) {
+          (void) fn(mk_sink_cb, s, ap);
+        } else if (str != NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+          mk_json_esc(s, str, mk_strnlen(str, sp.prec));
+        } else if (str != NULL && n > 0) {
+          (sp.conv == 'H' ? mk_hex : mk_base64)(s, (const unsigned char *) str, (size_t) n);
+        }
+        if (quote) mk_put(s, '"');
         break;
       }
       default: /* unknown: print the specification as written, consume nothing */
