@@ -304,28 +304,25 @@ static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
 #pragma GCC diagnostic pop
 #endif
 
-static bool mk_is_digit(char c, bool hex) {
-  return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-}
-
-/* JSON and HTTP want '.' whatever LC_NUMERIC the application chose with setlocale: replace
- * the radix character(s) of a formatted float ("1,5", "1\xd9\xab5" -> "1.5"). Found from the
- * output's own shape ([sign] [0x] digits radix digits [exponent]), which needs no
- * (thread-unsafe) locale query. Returns the new length. */
-static size_t mk_c_radix(char *buf, size_t n, char conv) {
-  bool hex = conv == 'a' || conv == 'A';
-  char exp1 = hex ? 'p' : 'e', exp2 = hex ? 'P' : 'E';
-  size_t i = 0, j;
-  if (i < n && (buf[i] == '-' || buf[i] == '+' || buf[i] == ' ')) i++;
-  if (hex && i + 1 < n && buf[i] == '0' && (buf[i + 1] == 'x' || buf[i + 1] == 'X')) i += 2;
-  j = i;
-  while (i < n && mk_is_digit(buf[i], hex)) i++;
-  if (i == j || i == n || buf[i] == '.' || buf[i] == exp1 || buf[i] == exp2) return n;
-  j = i;
-  while (j < n && !mk_is_digit(buf[j], hex) && buf[j] != exp1 && buf[j] != exp2) j++;
-  buf[i] = '.';
-  memmove(buf + i + 1, buf + j, n - j);
-  return n - (j - i) + 1;
+/* JSON and HTTP want '.' whatever LC_NUMERIC the application chose with setlocale: the
+ * locale's radix text ("," or the two bytes of U+066B...), found as what the C library
+ * puts between the 1 and the 5 of 1.5 (no thread-unsafe locale query), is replaced by '.'
+ * where it first occurs in buf's n characters (a formatted float has one at most: its
+ * other characters are a sign, digits, "0x", an exponent, "inf" or "nan"). Returns the new
+ * length. */
+static size_t mk_c_radix(char *buf, size_t n) {
+  char r[16];
+  int k = snprintf(r, sizeof(r), "%.1f", 1.5) - 2; /* the radix is r[1] .. r[k] */
+  size_t i;
+  if (k <= 0 || k > (int) sizeof(r) - 3 || (k == 1 && r[1] == '.')) return n;
+  for (i = 0; i + (size_t) k <= n; i++) {
+    if (memcmp(buf + i, r + 1, (size_t) k) == 0) {
+      buf[i] = '.';
+      memmove(buf + i + 1, buf + i + k, n - i - (size_t) k);
+      return n - (size_t) k + 1;
+    }
+  }
+  return n;
 }
 
 /* Format one conversion with snprintf, without the field width (applied here, so the
@@ -387,7 +384,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   if (is_float) {
     /* The '0' flag pads after the sign and after a hex-float "0x", never inf or nan. */
     bool zero_pad;
-    n = mk_c_radix(buf, n, sp->conv);
+    n = mk_c_radix(buf, n);
     if (n > 0 && (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')) plen = 1;
     if ((sp->conv == 'a' || sp->conv == 'A') && n >= plen + 2 && buf[plen] == '0' &&
         (buf[plen + 1] == 'x' || buf[plen + 1] == 'X')) {
