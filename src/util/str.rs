@@ -198,7 +198,9 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
             }
         }
     }
-    // The walk: once to know, once to report (nothing is reported on no match).
+    // The walk: once to know, once to report (nothing is reported on no match). Once the
+    // first star has its bytes, the rows say that the rest matches: the first walk stops
+    // there.
     for report in [false, true] {
         let (mut si, mut j, mut i) = (0, 0, 0);
         for &pc in pattern {
@@ -209,6 +211,10 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
                         return false;
                     }
                     si += 1;
+                }
+                if !report {
+                    si = n;
+                    break;
                 }
                 j += 1;
             } else {
