@@ -273,6 +273,30 @@ static void mk_base64(struct mk_sink *s, const unsigned char *p, size_t n) {
 /* ------------------------------------------------------------------------------------- */
 /* Conversions delegated to the C library                                                */
 
+/* %lc, %ls (wide characters) and the L length of the float conversions (long double), as
+ * the C library prints them: the `printf-wide` cargo feature (on by default; build.rs
+ * defines MK_NO_PRINTF_WIDE without it). Mongoose's printf has none of them. Without it,
+ * such a conversion consumes its argument and prints its specification as written
+ * ("%ls", "%.3Lf"), so the output shows what is missing and the arguments after it
+ * stay in step. */
+#ifdef MK_NO_PRINTF_WIDE
+#define MK_PRINTF_WIDE 0
+#else
+#define MK_PRINTF_WIDE 1
+#endif
+
+/* %Q and %q (a string JSON-escaped, in quotes or not), %H and %V (bytes in hex and base64,
+ * in quotes): the `printf-json` cargo feature (on by default; build.rs defines
+ * MK_NO_PRINTF_JSON without it). Mongoose 7.x's printf has none of them (its %m with
+ * mg_print_esc, mg_print_hex and mg_print_base64 does the same, and is always there).
+ * Without it, such a conversion consumes its arguments and prints its specification as
+ * written ("%Q"). */
+#ifdef MK_NO_PRINTF_JSON
+#define MK_PRINTF_JSON 0
+#else
+#define MK_PRINTF_JSON 1
+#endif
+
 enum mk_kind { K_DOUBLE, K_LDOUBLE, K_PTR, K_WCHAR, K_WSTR };
 
 union mk_val {
@@ -293,10 +317,14 @@ static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
                        const union mk_val *v) {
   switch (k) {
     case K_DOUBLE: return snprintf(buf, size, f, v->d);
-    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
     case K_PTR: return snprintf(buf, size, f, v->p);
+#if MK_PRINTF_WIDE
+    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
     case K_WCHAR: return snprintf(buf, size, f, v->wc);
     case K_WSTR: return snprintf(buf, size, f, v->ws);
+#else
+    default: break;
+#endif
   }
   return -1;
 }
@@ -346,8 +374,10 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
     int w = snprintf(f + fl, sizeof(f) - fl, ".%d", sp->prec);
     if (w > 0) fl += (size_t) w;
   }
+#if MK_PRINTF_WIDE
   if (k == K_LDOUBLE) f[fl++] = 'L';
   if (k == K_WCHAR || k == K_WSTR) f[fl++] = 'l';
+#endif
   f[fl++] = sp->conv;
   f[fl] = '\0';
 
@@ -519,6 +549,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       }
       case 'c':
         if (sp.len == LEN_L) {
+#if MK_PRINTF_WIDE
           union mk_val v;
 #if WINT_MAX < INT_MAX
           v.wc = (wint_t) va_arg(*ap, int); /* a narrow wint_t is promoted to int */
@@ -526,6 +557,10 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           v.wc = va_arg(*ap, wint_t);
 #endif
           mk_libc_conv(s, &sp, K_WCHAR, &v);
+#else
+          (void) mk_uarg(ap, LEN_NONE); /* wint_t: an unsigned int or int where promoted */
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
           char ch = (char) mk_uarg(ap, LEN_NONE);
           mk_field(s, &sp, "", 0, 0, &ch, 1, false);
@@ -533,9 +568,14 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         break;
       case 's':
         if (sp.len == LEN_L) {
+#if MK_PRINTF_WIDE
           union mk_val v;
           v.ws = va_arg(*ap, const wchar_t *);
           mk_libc_conv(s, &sp, K_WSTR, &v);
+#else
+          (void) mk_parg(ap); /* a pointer, not looked at */
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
           const char *str = mk_parg(ap);
           if (str == NULL) str = "(null)";
@@ -553,7 +593,11 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         union mk_val v;
         if (sp.len == LEN_BIG_L) {
           v.ld = va_arg(*ap, long double);
+#if MK_PRINTF_WIDE
           mk_libc_conv(s, &sp, K_LDOUBLE, &v);
+#else
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
           v.d = va_arg(*ap, double);
           mk_libc_conv(s, &sp, K_DOUBLE, &v);
@@ -590,6 +634,10 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         } else {
           if (sp.conv == 'H' || sp.conv == 'V') n = (int) mk_uarg(ap, LEN_NONE);
           str = mk_parg(ap);
+          if (!MK_PRINTF_JSON) { /* not built: the arguments consumed, the spec as written */
+            mk_write(s, start, (size_t) (p - start));
+            break;
+          }
           if (str == NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
             if (sp.conv == 'Q') mk_write(s, "null", 4);
             break;
