@@ -359,6 +359,8 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
                          const union mk_val *v) {
   char f[32], stackbuf[MK_CONV_BUF], *buf = stackbuf;
   size_t fl = 0, n, plen = 0;
+  /* What the sink still hands to its output (a count-only sink: no limit). */
+  size_t room = s->out == NULL ? SIZE_MAX : s->n < s->limit ? s->limit - s->n : 0;
   bool is_float = k == K_DOUBLE || k == K_LDOUBLE;
   int r;
 
@@ -381,8 +383,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   f[fl++] = sp->conv;
   f[fl] = '\0';
 
-  if (is_float && sp->prec > 0 && s->out != NULL &&
-      (size_t) sp->prec > (s->n < s->limit ? s->limit - s->n : 0) &&
+  if (is_float && sp->prec > 0 && (size_t) sp->prec > room &&
       (sp->f[F_ALT] || (sp->conv != 'g' && sp->conv != 'G'))) {
     /* %.Nf %.Ne %.Na (and %#.Ng) print at least N digits: past the sink's limit. The C
      * library would allocate in proportion to N to produce them (glibc: 1 GB for
@@ -394,8 +395,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   if (r < 0) return; /* encoding error: nothing to print */
   n = (size_t) r;
   /* (n >= sizeof(stackbuf) > 16, so n - 16 does not wrap.) */
-  if (n >= sizeof(stackbuf) && s->out != NULL &&
-      n - 16 > (s->n < s->limit ? s->limit - s->n : 0)) {
+  if (n >= sizeof(stackbuf) && n - 16 > room) {
     /* Past the sink's limit whatever the radix fix below removes (a few bytes at most):
      * what it would print is discarded, so count it without building it. */
     mk_count(s, n > sp->width ? n : sp->width);
@@ -415,9 +415,9 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
     /* The '0' flag pads after the sign and after a hex-float "0x", never inf or nan. */
     bool zero_pad;
     n = mk_c_radix(buf, n);
-    if (n > 0 && (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')) plen = 1;
-    if ((sp->conv == 'a' || sp->conv == 'A') && n >= plen + 2 && buf[plen] == '0' &&
-        (buf[plen + 1] == 'x' || buf[plen + 1] == 'X')) {
+    if (n > 0 && mk_find("+- ", buf[0]) >= 0) plen = 1;
+    if ((sp->conv | 0x20) == 'a' && n >= plen + 2 && buf[plen] == '0' &&
+        (buf[plen + 1] | 0x20) == 'x') {
       plen += 2;
     }
     zero_pad = sp->f[F_ZERO] && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
