@@ -116,16 +116,16 @@ static void mk_put(struct mk_sink *s, char c) {
   mk_count(s, 1);
 }
 
-static void mk_write(struct mk_sink *s, const char *p, size_t n) {
+/* n characters: p[0 .. n), or c n times when p is NULL. What is past the sink's limit is
+ * counted, not produced. */
+static void mk_run(struct mk_sink *s, const char *p, char c, size_t n) {
   size_t i;
-  for (i = 0; i < n && mk_live(s); i++) mk_put(s, p[i]);
+  for (i = 0; i < n && mk_live(s); i++) mk_put(s, p != NULL ? p[i] : c);
   mk_count(s, n - i);
 }
 
-static void mk_repeat(struct mk_sink *s, char c, size_t n) {
-  for (; n > 0 && mk_live(s); n--) mk_put(s, c);
-  mk_count(s, n);
-}
+#define mk_write(s, p, n) mk_run((s), (p), 0, (n))
+#define mk_repeat(s, c, n) mk_run((s), NULL, (c), (n))
 
 /* An output function that forwards into a sink: given to %M printers, so that what they
  * print is counted by the sink whatever number they return. */
@@ -539,12 +539,10 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         uintmax_t v = mk_uarg(ap, sp.len);
         uintmax_t top = (uintmax_t) 1 << (mk_len_bytes[sp.len] * CHAR_BIT - 1);
         uintmax_t mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
+        bool neg;
         v &= mask;
-        if (is_signed && (v & top) != 0) {
-          mk_integer(s, &sp, (0 - v) & mask, true, true);
-        } else {
-          mk_integer(s, &sp, v, false, is_signed);
-        }
+        neg = is_signed && (v & top) != 0;
+        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, is_signed);
         break;
       }
       case 'c':
