@@ -30,5 +30,13 @@ fn main() {
     if !build.get_compiler().is_like_msvc() {
         build.std("c99");
     }
+    // %lc, %ls and long double floats; %Q, %q, %H and %V (see the shim and Cargo.toml's
+    // `printf-wide` and `printf-json`).
+    if std::env::var_os("CARGO_FEATURE_PRINTF_WIDE").is_none() {
+        build.define("MK_NO_PRINTF_WIDE", None);
+    }
+    if std::env::var_os("CARGO_FEATURE_PRINTF_JSON").is_none() {
+        build.define("MK_NO_PRINTF_JSON", None);
+    }
     build.compile("meerkat_shim");
 }

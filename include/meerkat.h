@@ -4020,7 +4020,11 @@ int mg_ws_wakeup_all(struct mg_mgr *mgr, const void *buf, size_t len, int op);
  *   %H  arguments: int len, const void *buf; double-quoted lowercase hex (Mongoose 7.8).
  *   %V  arguments: int len, const void *buf; double-quoted base64 (Mongoose 7.8).
  * An unknown conversion is copied to the output as written and consumes no argument.
- * Wide characters (%lc, %ls) are not supported: they print as written and consume nothing.
+ * Two cargo features, on by default, build conversions Mongoose's printf does not have:
+ * `printf-wide` the wide characters (%lc, %ls) and the L floats (long double, e.g. %Lf),
+ * delegated to the C library; `printf-json` %Q, %q, %H and %V (%m with mg_print_esc,
+ * mg_print_hex, mg_print_base64 does the same). In a build without one (the footprint
+ * build has neither), its conversions consume their arguments and print as written.
  *
  * Return values count every character produced, including the quotes of %m/%Q/%H/%V.
  */

@@ -146,3 +146,45 @@ fn c_printf_shim_on_32_bit_if_available() {
     );
     run_and_check(&exe);
 }
+
+/// The shim as build.rs compiles it without the `printf-wide` and `printf-json` features
+/// (`MK_NO_PRINTF_WIDE`, `MK_NO_PRINTF_JSON`; the footprint build): `tests/c/printf_minimal.c`
+/// checks that `%lc`, `%ls`, the long double floats, `%Q`, `%q`, `%H` and `%V` print their
+/// specification as written, consuming their arguments, and that the other conversions are
+/// unchanged.
+#[test]
+fn c_printf_shim_without_printf_features() {
+    require_gcc();
+    let root = root();
+    let exe = out_dir("printf_minimal").join("printf_minimal");
+    let out = Command::new("gcc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+        .args(["-DMK_NO_PRINTF_WIDE", "-DMK_NO_PRINTF_JSON"])
+        // Only the formatting functions are linked: nothing calls the Rust functions.
+        .args(["-ffunction-sections", "-Wl,--gc-sections"])
+        .arg("-I")
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(root.join("src/shim"))
+        .arg(root.join("tests/c/printf_minimal.c"))
+        .arg(root.join("src/shim/meerkat_shim.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-lm")
+        .output()
+        .expect("failed to start gcc");
+    assert!(
+        out.status.success(),
+        "compiling tests/c/printf_minimal.c + the shim failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe).output().expect("run printf_minimal");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && stdout == "ok\n",
+        "printf_minimal failed: {}\n{stdout}{}",
+        run.status,
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

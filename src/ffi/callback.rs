@@ -254,10 +254,17 @@ impl CHandler {
     fn handle_data(&self, h: Handle, ev: Event<'_>) {
         match ev {
             Event::Error(msg) => {
-                // NUL-terminated, inner NULs as spaces (a byte map: `str::replace` and
-                // `CString::new`'s checks were 0.4 KB of every program's text).
-                let mut text: Vec<u8> = msg.bytes().map(|b| if b == 0 { b' ' } else { b }).collect();
+                // NUL-terminated, inner NULs as spaces, blanked in place (`str::replace`
+                // and `CString::new`'s checks were 0.4 KB of every program's text, an
+                // iterator's `collect` 43 B more than this).
+                let mut text = Vec::with_capacity(msg.len() + 1);
+                text.extend_from_slice(msg.as_bytes());
                 text.push(0);
+                for b in &mut text[..msg.len()] {
+                    if *b == 0 {
+                        *b = b' ';
+                    }
+                }
                 self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
             }
             Event::HttpChunk(data) | Event::Wakeup(data) => {

@@ -41,6 +41,24 @@
 #include <string.h>
 #include <wchar.h>
 
+/* Out of line: a helper called from several places stays one copy (the compiler would
+ * inline it into each at -Os). */
+#if defined(__GNUC__) || defined(__clang__)
+#define MK_NOINLINE __attribute__((noinline))
+#else
+#define MK_NOINLINE
+#endif
+
+/* The place of c in set (a C string), or -1 (also for c == '\0'). In place of strchr,
+ * which firmware would link for this alone. */
+MK_NOINLINE static int mk_find(const char *set, char c) {
+  int i;
+  for (i = 0; c != '\0' && set[i] != '\0'; i++) {
+    if (set[i] == c) return i;
+  }
+  return -1;
+}
+
 /* mk_find_pct(s): where the first '%' of s is, or its terminating NUL: one pass for "is
  * there a conversion" and "how long is it" (mg_http_reply's literal bodies). strchrnul, a
  * GNU extension that glibc and newlib (ESP-IDF) have, declared here since their headers
@@ -98,16 +116,16 @@ static void mk_put(struct mk_sink *s, char c) {
   mk_count(s, 1);
 }
 
-static void mk_write(struct mk_sink *s, const char *p, size_t n) {
+/* n characters: p[0 .. n), or c n times when p is NULL. What is past the sink's limit is
+ * counted, not produced. */
+static void mk_run(struct mk_sink *s, const char *p, char c, size_t n) {
   size_t i;
-  for (i = 0; i < n && mk_live(s); i++) mk_put(s, p[i]);
+  for (i = 0; i < n && mk_live(s); i++) mk_put(s, p != NULL ? p[i] : c);
   mk_count(s, n - i);
 }
 
-static void mk_repeat(struct mk_sink *s, char c, size_t n) {
-  for (; n > 0 && mk_live(s); n--) mk_put(s, c);
-  mk_count(s, n);
-}
+#define mk_write(s, p, n) mk_run((s), (p), 0, (n))
+#define mk_repeat(s, c, n) mk_run((s), NULL, (c), (n))
 
 /* An output function that forwards into a sink: given to %M printers, so that what they
  * print is counted by the sink whatever number they return. */
@@ -131,10 +149,21 @@ static void mk_udec(struct mk_sink *s, unsigned long v) {
 /* ------------------------------------------------------------------------------------- */
 /* Conversion specifications                                                             */
 
-enum mk_len { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_Z, LEN_T, LEN_J, LEN_BIG_L };
+/* The length modifiers, numbered as their letters' places in mk_len_chars (plus 6 for the
+ * doubled hh and ll). */
+enum mk_len { LEN_NONE, LEN_H, LEN_L, LEN_Z, LEN_T, LEN_J, LEN_BIG_L, LEN_HH, LEN_LL };
+static const char mk_len_chars[] = "hlztjL";
+/* The size of the integer each length modifier names (t: as z, the same width). */
+static const unsigned char mk_len_bytes[] = {sizeof(int),       sizeof(short),     sizeof(long),
+                                             sizeof(size_t),    sizeof(size_t),    sizeof(uintmax_t),
+                                             sizeof(long long), 1,                 sizeof(long long)};
+
+/* The flags, numbered as their characters' places in mk_flag_chars. */
+enum { F_LEFT, F_PLUS, F_SPACE, F_ALT, F_ZERO };
+static const char mk_flag_chars[] = "-+ #0";
 
 struct mk_spec {
-  bool left, plus, space, alt, zero;
+  bool f[5]; /* F_LEFT ... F_ZERO */
   size_t width; /* 0: none */
   int prec;     /* < 0: none */
   enum mk_len len;
@@ -147,15 +176,15 @@ static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pr
                      size_t zeros, const char *body, size_t blen, bool zero_pad) {
   size_t total = plen + zeros + blen;
   size_t pad = sp->width > total ? sp->width - total : 0;
-  if (zero_pad && !sp->left) {
+  if (zero_pad && !sp->f[F_LEFT]) {
     zeros += pad;
     pad = 0;
   }
-  if (!sp->left) mk_repeat(s, ' ', pad);
+  if (!sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
   mk_write(s, pre, plen);
   mk_repeat(s, '0', zeros);
   mk_write(s, body, blen);
-  if (sp->left) mk_repeat(s, ' ', pad);
+  if (sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
 }
 
 /* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
@@ -184,18 +213,18 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
   if (is_signed) {
     if (neg) {
       pre[plen++] = '-';
-    } else if (sp->plus) {
+    } else if (sp->f[F_PLUS]) {
       pre[plen++] = '+';
-    } else if (sp->space) {
+    } else if (sp->f[F_SPACE]) {
       pre[plen++] = ' ';
     }
   }
-  if (sp->alt && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
-  if (sp->alt && base == 16 && nonzero) {
+  if (sp->f[F_ALT] && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
+  if (sp->f[F_ALT] && base == 16 && nonzero) {
     pre[plen++] = '0';
     pre[plen++] = sp->conv;
   }
-  mk_field(s, sp, pre, plen, zeros, digits + i, nd, sp->zero && sp->prec < 0);
+  mk_field(s, sp, pre, plen, zeros, digits + i, nd, sp->f[F_ZERO] && sp->prec < 0);
 }
 
 /* JSON string escaping of n bytes (no quotes). */
@@ -244,6 +273,30 @@ static void mk_base64(struct mk_sink *s, const unsigned char *p, size_t n) {
 /* ------------------------------------------------------------------------------------- */
 /* Conversions delegated to the C library                                                */
 
+/* %lc, %ls (wide characters) and the L length of the float conversions (long double), as
+ * the C library prints them: the `printf-wide` cargo feature (on by default; build.rs
+ * defines MK_NO_PRINTF_WIDE without it). Mongoose's printf has none of them. Without it,
+ * such a conversion consumes its argument and prints its specification as written
+ * ("%ls", "%.3Lf"), so the output shows what is missing and the arguments after it
+ * stay in step. */
+#ifdef MK_NO_PRINTF_WIDE
+#define MK_PRINTF_WIDE 0
+#else
+#define MK_PRINTF_WIDE 1
+#endif
+
+/* %Q and %q (a string JSON-escaped, in quotes or not), %H and %V (bytes in hex and base64,
+ * in quotes): the `printf-json` cargo feature (on by default; build.rs defines
+ * MK_NO_PRINTF_JSON without it). Mongoose 7.x's printf has none of them (its %m with
+ * mg_print_esc, mg_print_hex and mg_print_base64 does the same, and is always there).
+ * Without it, such a conversion consumes its arguments and prints its specification as
+ * written ("%Q"). */
+#ifdef MK_NO_PRINTF_JSON
+#define MK_PRINTF_JSON 0
+#else
+#define MK_PRINTF_JSON 1
+#endif
+
 enum mk_kind { K_DOUBLE, K_LDOUBLE, K_PTR, K_WCHAR, K_WSTR };
 
 union mk_val {
@@ -264,10 +317,14 @@ static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
                        const union mk_val *v) {
   switch (k) {
     case K_DOUBLE: return snprintf(buf, size, f, v->d);
-    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
     case K_PTR: return snprintf(buf, size, f, v->p);
+#if MK_PRINTF_WIDE
+    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
     case K_WCHAR: return snprintf(buf, size, f, v->wc);
     case K_WSTR: return snprintf(buf, size, f, v->ws);
+#else
+    default: break;
+#endif
   }
   return -1;
 }
@@ -275,28 +332,25 @@ static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
 #pragma GCC diagnostic pop
 #endif
 
-static bool mk_is_digit(char c, bool hex) {
-  return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-}
-
-/* JSON and HTTP want '.' whatever LC_NUMERIC the application chose with setlocale: replace
- * the radix character(s) of a formatted float ("1,5", "1\xd9\xab5" -> "1.5"). Found from the
- * output's own shape ([sign] [0x] digits radix digits [exponent]), which needs no
- * (thread-unsafe) locale query. Returns the new length. */
-static size_t mk_c_radix(char *buf, size_t n, char conv) {
-  bool hex = conv == 'a' || conv == 'A';
-  char exp1 = hex ? 'p' : 'e', exp2 = hex ? 'P' : 'E';
-  size_t i = 0, j;
-  if (i < n && (buf[i] == '-' || buf[i] == '+' || buf[i] == ' ')) i++;
-  if (hex && i + 1 < n && buf[i] == '0' && (buf[i + 1] == 'x' || buf[i + 1] == 'X')) i += 2;
-  j = i;
-  while (i < n && mk_is_digit(buf[i], hex)) i++;
-  if (i == j || i == n || buf[i] == '.' || buf[i] == exp1 || buf[i] == exp2) return n;
-  j = i;
-  while (j < n && !mk_is_digit(buf[j], hex) && buf[j] != exp1 && buf[j] != exp2) j++;
-  buf[i] = '.';
-  memmove(buf + i + 1, buf + j, n - j);
-  return n - (j - i) + 1;
+/* JSON and HTTP want '.' whatever LC_NUMERIC the application chose with setlocale: the
+ * locale's radix text ("," or the two bytes of U+066B...), found as what the C library
+ * puts between the 1 and the 5 of 1.5 (no thread-unsafe locale query), is replaced by '.'
+ * where it first occurs in buf's n characters (a formatted float has one at most: its
+ * other characters are a sign, digits, "0x", an exponent, "inf" or "nan"). Returns the new
+ * length. */
+static size_t mk_c_radix(char *buf, size_t n) {
+  char r[16];
+  int k = snprintf(r, sizeof(r), "%.1f", 1.5) - 2; /* the radix is r[1] .. r[k] */
+  size_t i;
+  if (k <= 0 || k > (int) sizeof(r) - 3 || (k == 1 && r[1] == '.')) return n;
+  for (i = 0; i + (size_t) k <= n; i++) {
+    if (memcmp(buf + i, r + 1, (size_t) k) == 0) {
+      buf[i] = '.';
+      memmove(buf + i + 1, buf + i + k, n - i - (size_t) k);
+      return n - (size_t) k + 1;
+    }
+  }
+  return n;
 }
 
 /* Format one conversion with snprintf, without the field width (applied here, so the
@@ -305,28 +359,32 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
                          const union mk_val *v) {
   char f[32], stackbuf[MK_CONV_BUF], *buf = stackbuf;
   size_t fl = 0, n, plen = 0;
+  /* What the sink still hands to its output (a count-only sink: no limit). */
+  size_t room = s->out == NULL ? SIZE_MAX : s->n < s->limit ? s->limit - s->n : 0;
   bool is_float = k == K_DOUBLE || k == K_LDOUBLE;
   int r;
 
   f[fl++] = '%';
   if (is_float) {
-    if (sp->plus) f[fl++] = '+';
-    if (sp->space) f[fl++] = ' ';
-    if (sp->alt) f[fl++] = '#';
+    int i;
+    for (i = F_PLUS; i <= F_ALT; i++) {
+      if (sp->f[i]) f[fl++] = mk_flag_chars[i];
+    }
   }
   if (sp->prec >= 0 && (is_float || k == K_WSTR)) {
     /* "." + at most 10 digits + length + conversion + NUL fit in the rest of f */
     int w = snprintf(f + fl, sizeof(f) - fl, ".%d", sp->prec);
     if (w > 0) fl += (size_t) w;
   }
+#if MK_PRINTF_WIDE
   if (k == K_LDOUBLE) f[fl++] = 'L';
   if (k == K_WCHAR || k == K_WSTR) f[fl++] = 'l';
+#endif
   f[fl++] = sp->conv;
   f[fl] = '\0';
 
-  if (is_float && sp->prec > 0 && s->out != NULL &&
-      (size_t) sp->prec > (s->n < s->limit ? s->limit - s->n : 0) &&
-      (sp->alt || (sp->conv != 'g' && sp->conv != 'G'))) {
+  if (is_float && sp->prec > 0 && (size_t) sp->prec > room &&
+      (sp->f[F_ALT] || (sp->conv != 'g' && sp->conv != 'G'))) {
     /* %.Nf %.Ne %.Na (and %#.Ng) print at least N digits: past the sink's limit. The C
      * library would allocate in proportion to N to produce them (glibc: 1 GB for
      * N = 2e8), only for them to be discarded: count them instead. */
@@ -337,8 +395,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   if (r < 0) return; /* encoding error: nothing to print */
   n = (size_t) r;
   /* (n >= sizeof(stackbuf) > 16, so n - 16 does not wrap.) */
-  if (n >= sizeof(stackbuf) && s->out != NULL &&
-      n - 16 > (s->n < s->limit ? s->limit - s->n : 0)) {
+  if (n >= sizeof(stackbuf) && n - 16 > room) {
     /* Past the sink's limit whatever the radix fix below removes (a few bytes at most):
      * what it would print is discarded, so count it without building it. */
     mk_count(s, n > sp->width ? n : sp->width);
@@ -357,13 +414,13 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   if (is_float) {
     /* The '0' flag pads after the sign and after a hex-float "0x", never inf or nan. */
     bool zero_pad;
-    n = mk_c_radix(buf, n, sp->conv);
-    if (n > 0 && (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')) plen = 1;
-    if ((sp->conv == 'a' || sp->conv == 'A') && n >= plen + 2 && buf[plen] == '0' &&
-        (buf[plen + 1] == 'x' || buf[plen + 1] == 'X')) {
+    n = mk_c_radix(buf, n);
+    if (n > 0 && mk_find("+- ", buf[0]) >= 0) plen = 1;
+    if ((sp->conv | 0x20) == 'a' && n >= plen + 2 && buf[plen] == '0' &&
+        (buf[plen + 1] | 0x20) == 'x') {
       plen += 2;
     }
-    zero_pad = sp->zero && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
+    zero_pad = sp->f[F_ZERO] && n > plen && buf[plen] >= '0' && buf[plen] <= '9';
     mk_field(s, sp, buf, plen, 0, buf + plen, n - plen, zero_pad);
   } else {
     mk_field(s, sp, "", 0, 0, buf, n, false);
@@ -374,16 +431,51 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
 /* ------------------------------------------------------------------------------------- */
 /* The formatter                                                                         */
 
-static size_t mk_parse_num(const char **pp) {
+/* A field width or precision at *pp: `*` takes the next int argument, else the digits
+ * there (none: 0), their value capped at INT_MAX. */
+static uintmax_t mk_uarg(va_list *ap, enum mk_len len);
+
+static int mk_num(const char **pp, va_list *ap) {
   const char *p = *pp;
-  size_t v = 0;
+  int v = 0;
+  if (*p == '*') {
+    *pp = p + 1;
+    return (int) mk_uarg(ap, LEN_NONE);
+  }
   while (*p >= '0' && *p <= '9') {
-    size_t d = (size_t) (*p - '0');
-    v = v > ((size_t) INT_MAX - d) / 10 ? (size_t) INT_MAX : v * 10 + d;
-    p++;
+    int d = *p++ - '0';
+    v = v > (INT_MAX - d) / 10 ? INT_MAX : v * 10 + d;
   }
   *pp = p;
   return v;
+}
+
+/* The next integer argument, of the unsigned type of the width `len` names (hh and h: the
+ * promoted unsigned int; the caller cuts it to width). One place for every integer read
+ * (conversions, `*` widths and precisions, %c, the lengths of %H and %V). */
+MK_NOINLINE static uintmax_t mk_uarg(va_list *ap, enum mk_len len) {
+  switch (len) {
+    case LEN_L: return va_arg(*ap, unsigned long);
+    case LEN_LL:
+    case LEN_BIG_L: return va_arg(*ap, unsigned long long);
+    case LEN_Z:
+    case LEN_T: return va_arg(*ap, size_t); /* same width */
+    case LEN_J: return va_arg(*ap, uintmax_t);
+    default: return va_arg(*ap, unsigned int);
+  }
+}
+
+/* The next pointer argument of a conversion that takes a pointer to characters or to void
+ * (%s %q %Q %H %V %p %n: reading one as the other is allowed by C99 7.15.1.1). */
+MK_NOINLINE static const char *mk_parg(va_list *ap) {
+  return va_arg(*ap, const char *);
+}
+
+/* The bytes of str to print: up to its NUL, at most prec of them (prec < 0: no limit). */
+static size_t mk_strnlen(const char *str, int prec) {
+  size_t n = 0, limit = prec >= 0 ? (size_t) prec : (size_t) -1;
+  while (n < limit && str[n] != '\0') n++;
+  return n;
 }
 
 static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
@@ -391,6 +483,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
   while (*p != '\0') {
     const char *start;
     struct mk_spec sp;
+    int w, i;
 
     if (*p != '%') {
       mk_put(s, *p++);
@@ -400,65 +493,29 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
     memset(&sp, 0, sizeof(sp));
     sp.prec = -1;
 
-    for (;; p++) {
-      if (*p == '-') {
-        sp.left = true;
-      } else if (*p == '+') {
-        sp.plus = true;
-      } else if (*p == ' ') {
-        sp.space = true;
-      } else if (*p == '#') {
-        sp.alt = true;
-      } else if (*p == '0') {
-        sp.zero = true;
-      } else {
-        break;
-      }
-    }
-    if (*p == '*') {
-      int w = va_arg(*ap, int);
+    while ((i = mk_find(mk_flag_chars, *p)) >= 0) {
+      sp.f[i] = true;
       p++;
-      if (w < 0) {
-        sp.left = true;
-        sp.width = (size_t) (0u - (unsigned) w); /* -w, also for INT_MIN */
-      } else {
-        sp.width = (size_t) w;
-      }
+    }
+    w = mk_num(&p, ap);
+    if (w < 0) { /* a negative `*` width: '-' flag and its magnitude (also for INT_MIN) */
+      sp.f[F_LEFT] = true;
+      sp.width = (size_t) (0u - (unsigned) w);
     } else {
-      sp.width = mk_parse_num(&p);
+      sp.width = (size_t) w;
     }
     if (*p == '.') {
       p++;
-      if (*p == '*') {
-        int pr = va_arg(*ap, int);
-        p++;
-        sp.prec = pr < 0 ? -1 : pr; /* negative: as if omitted */
-      } else {
-        sp.prec = (int) mk_parse_num(&p);
-      }
+      w = mk_num(&p, ap);
+      sp.prec = w < 0 ? -1 : w; /* negative `*`: as if omitted */
     }
-    switch (*p) {
-      case 'h':
+    if ((i = mk_find(mk_len_chars, *p)) >= 0) {
+      sp.len = (enum mk_len) (i + 1);
+      p++;
+      if (sp.len <= LEN_L && *p == p[-1]) { /* hh, ll */
+        sp.len = (enum mk_len) (sp.len + (LEN_HH - LEN_H));
         p++;
-        sp.len = LEN_H;
-        if (*p == 'h') {
-          p++;
-          sp.len = LEN_HH;
-        }
-        break;
-      case 'l':
-        p++;
-        sp.len = LEN_L;
-        if (*p == 'l') {
-          p++;
-          sp.len = LEN_LL;
-        }
-        break;
-      case 'z': p++; sp.len = LEN_Z; break;
-      case 't': p++; sp.len = LEN_T; break;
-      case 'j': p++; sp.len = LEN_J; break;
-      case 'L': p++; sp.len = LEN_BIG_L; break;
-      default: break;
+      }
     }
     sp.conv = *p;
     if (sp.conv == '\0') { /* the format ends inside a specification: print it as is */
@@ -466,7 +523,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       break;
     }
     p++;
-    if (sp.left) sp.zero = false; /* '-' overrides '0' */
+    if (sp.f[F_LEFT]) sp.f[F_ZERO] = false; /* '-' overrides '0' */
 
     switch (sp.conv) {
       case 'd':
@@ -475,36 +532,22 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       case 'o':
       case 'x':
       case 'X': {
-        /* One read for both signednesses (va_arg of the unsigned type of the argument's
-         * width), then the value is cut to that width (hh: char, h: short) and, for %d and
-         * %i, taken as two's complement: its sign and magnitude. */
+        /* One read for both signednesses (the unsigned type of the argument's width), then
+         * the value is cut to that width (hh: char, h: short) and, for %d and %i, taken as
+         * two's complement: its sign and magnitude. */
         bool is_signed = sp.conv == 'd' || sp.conv == 'i';
-        uintmax_t v, top, mask;
-        size_t bytes;
-        switch (sp.len) {
-          case LEN_L: v = va_arg(*ap, unsigned long); bytes = sizeof(long); break;
-          case LEN_LL:
-          case LEN_BIG_L: v = va_arg(*ap, unsigned long long); bytes = sizeof(long long); break;
-          case LEN_Z:
-          case LEN_T: v = va_arg(*ap, size_t); bytes = sizeof(size_t); break; /* same width */
-          case LEN_J: v = va_arg(*ap, uintmax_t); bytes = sizeof(uintmax_t); break;
-          default:
-            v = va_arg(*ap, unsigned int);
-            bytes = sp.len == LEN_HH ? 1 : sp.len == LEN_H ? sizeof(short) : sizeof(int);
-            break;
-        }
-        top = (uintmax_t) 1 << (bytes * CHAR_BIT - 1);
-        mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
+        uintmax_t v = mk_uarg(ap, sp.len);
+        uintmax_t top = (uintmax_t) 1 << (mk_len_bytes[sp.len] * CHAR_BIT - 1);
+        uintmax_t mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
+        bool neg;
         v &= mask;
-        if (is_signed && (v & top) != 0) {
-          mk_integer(s, &sp, (0 - v) & mask, true, true);
-        } else {
-          mk_integer(s, &sp, v, false, is_signed);
-        }
+        neg = is_signed && (v & top) != 0;
+        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, is_signed);
         break;
       }
       case 'c':
         if (sp.len == LEN_L) {
+#if MK_PRINTF_WIDE
           union mk_val v;
 #if WINT_MAX < INT_MAX
           v.wc = (wint_t) va_arg(*ap, int); /* a narrow wint_t is promoted to int */
@@ -512,22 +555,29 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           v.wc = va_arg(*ap, wint_t);
 #endif
           mk_libc_conv(s, &sp, K_WCHAR, &v);
+#else
+          (void) mk_uarg(ap, LEN_NONE); /* wint_t: an unsigned int or int where promoted */
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
-          char ch = (char) va_arg(*ap, int);
+          char ch = (char) mk_uarg(ap, LEN_NONE);
           mk_field(s, &sp, "", 0, 0, &ch, 1, false);
         }
         break;
       case 's':
         if (sp.len == LEN_L) {
+#if MK_PRINTF_WIDE
           union mk_val v;
           v.ws = va_arg(*ap, const wchar_t *);
           mk_libc_conv(s, &sp, K_WSTR, &v);
+#else
+          (void) mk_parg(ap); /* a pointer, not looked at */
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
-          const char *str = va_arg(*ap, const char *);
-          size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
+          const char *str = mk_parg(ap);
           if (str == NULL) str = "(null)";
-          while (n < limit && str[n] != '\0') n++;
-          mk_field(s, &sp, "", 0, 0, str, n, false);
+          mk_field(s, &sp, "", 0, 0, str, mk_strnlen(str, sp.prec), false);
         }
         break;
       case 'e':
@@ -541,7 +591,11 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         union mk_val v;
         if (sp.len == LEN_BIG_L) {
           v.ld = va_arg(*ap, long double);
+#if MK_PRINTF_WIDE
           mk_libc_conv(s, &sp, K_LDOUBLE, &v);
+#else
+          mk_write(s, start, (size_t) (p - start));
+#endif
         } else {
           v.d = va_arg(*ap, double);
           mk_libc_conv(s, &sp, K_DOUBLE, &v);
@@ -550,51 +604,52 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       }
       case 'p': {
         union mk_val v;
-        v.p = va_arg(*ap, const void *);
+        v.p = mk_parg(ap);
         mk_libc_conv(s, &sp, K_PTR, &v);
         break;
       }
       case 'n':
-        (void) va_arg(*ap, void *); /* consumed, never written through */
+        (void) mk_parg(ap); /* consumed, never written through */
         break;
       case '%':
         mk_put(s, '%');
         break;
       case 'm':
-      case 'M': {
-        mg_pm_t fn = va_arg(*ap, mg_pm_t);
-        if (sp.conv == 'm') mk_put(s, '"');
-        if (fn != NULL) (void) fn(mk_sink_cb, s, ap);
-        if (sp.conv == 'm') mk_put(s, '"');
-        break;
-      }
+      case 'M':
       case 'Q':
-      case 'q': {
-        const char *str = va_arg(*ap, const char *);
-        size_t n = 0, limit = sp.prec >= 0 ? (size_t) sp.prec : (size_t) -1;
-        if (str == NULL) {
-          if (sp.conv == 'Q') mk_write(s, "null", 4);
-          break;
-        }
-        while (n < limit && str[n] != '\0') n++;
-        if (sp.conv == 'Q') mk_put(s, '"');
-        mk_json_esc(s, str, n);
-        if (sp.conv == 'Q') mk_put(s, '"');
-        break;
-      }
+      case 'q':
       case 'H':
       case 'V': {
-        int n = va_arg(*ap, int);
-        const unsigned char *buf = va_arg(*ap, const unsigned char *);
-        mk_put(s, '"');
-        if (buf != NULL && n > 0) {
-          if (sp.conv == 'H') {
-            mk_hex(s, buf, (size_t) n);
-          } else {
-            mk_base64(s, buf, (size_t) n);
+        /* The extensions: %m %M call a printer, %Q %q print a string JSON-escaped, %H %V
+         * bytes in hex and base64; %m %Q %H %V in double quotes. A NULL string: %Q prints
+         * null, %q nothing. */
+        bool quote = sp.conv != 'M' && sp.conv != 'q';
+        mg_pm_t fn = NULL;
+        const char *str = NULL;
+        int n = 0;
+        if (sp.conv == 'm' || sp.conv == 'M') {
+          fn = va_arg(*ap, mg_pm_t);
+        } else {
+          if (sp.conv == 'H' || sp.conv == 'V') n = (int) mk_uarg(ap, LEN_NONE);
+          str = mk_parg(ap);
+          if (!MK_PRINTF_JSON) { /* not built: the arguments consumed, the spec as written */
+            mk_write(s, start, (size_t) (p - start));
+            break;
+          }
+          if (str == NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+            if (sp.conv == 'Q') mk_write(s, "null", 4);
+            break;
           }
         }
-        mk_put(s, '"');
+        if (quote) mk_put(s, '"');
+        if (fn != NULL) {
+          (void) fn(mk_sink_cb, s, ap);
+        } else if (str != NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+          mk_json_esc(s, str, mk_strnlen(str, sp.prec));
+        } else if (str != NULL && n > 0) {
+          (sp.conv == 'H' ? mk_hex : mk_base64)(s, (const unsigned char *) str, (size_t) n);
+        }
+        if (quote) mk_put(s, '"');
         break;
       }
       default: /* unknown: print the specification as written, consume nothing */

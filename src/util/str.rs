@@ -86,19 +86,9 @@ pub fn wildcard_count(pattern: &[u8]) -> usize {
     pattern.iter().filter(|&&c| is_wildcard(c)).count()
 }
 
-/// A `*` or `#` on the current match path: the wildcard at pattern index `pi` matched
-/// `s[start..end]`.
-#[derive(Clone, Copy, Default)]
-struct Star {
-    pi: usize,
-    start: usize,
-    end: usize,
-}
-
-/// Stars and memo bits [`match_glob`] keeps on the stack; a pattern that needs more uses
-/// the heap.
-const STACK_STARS: usize = 16;
-const STACK_SEEN_WORDS: usize = 32;
+/// Memo words [`glob`] keeps on the stack; a pattern and subject that need more use the
+/// heap.
+const STACK_WORDS: usize = 32;
 
 /// `mg_match`: does the whole of `s` match `pattern`?
 ///
@@ -116,11 +106,9 @@ const STACK_SEEN_WORDS: usize = 32;
 /// captures `a.txt/b`).
 ///
 /// Complexity: O(len(s) · len(pattern)) time; memory: one bit per (`*`/`#` wildcard,
-/// position in `s`), plus one small record per `*`/`#`. That memory is on the stack for up
-/// to 16 `*`/`#` and 2048 bits (for instance 4 of them against 500 bytes of `s`, not
-/// counting the literal bytes before the first and after the last wildcard), so routing
-/// patterns never allocate; beyond, it is allocated, and if that fails the result is
-/// `false`.
+/// position in `s`). That memory is on the stack for up to 2048 bits (for instance 4
+/// `*`/`#` against 511 bytes of `s`), so routing patterns never allocate; beyond, it is
+/// allocated, and if that fails the result is `false`.
 pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>) -> bool {
     let Some(caps) = caps else {
         return glob(s, pattern, &mut |_, _, _| {});
@@ -143,175 +131,110 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
 /// [`match_glob`] handing the captures to `cap` (`cap(i, offset, len)` for the `i`-th
 /// wildcard, in order, once the match is known): one copy of the matcher for the callers
 /// that keep `(offset, len)` ranges and for `mg_match`, which writes `mg_str`s.
+///
+/// No backtracking: one pass from the pattern's end back to its first `*`/`#` computes, for
+/// every `*`/`#`, the positions of `s` from which the rest of the pattern after it matches
+/// the rest of `s` (a row of bits); then a walk from the start gives each `*`/`#` the
+/// fewest bytes that reach such a position, which is the lazy, leftmost-first split.
 pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) -> bool {
-    // The literal bytes before the first and after the last wildcard match the ends of `s`
-    // or nothing does: check them first, then search only between them. The first ones are
-    // compared while looking for the first wildcard, so that a route differing early
-    // (`/hello` against `/static/#`) is refused after a few bytes.
-    let mut first = 0;
-    loop {
-        match pattern.get(first) {
-            Some(&c) if is_wildcard(c) => break,
-            Some(&c) => {
-                if s.get(first) != Some(&c) {
-                    return false;
-                }
-                first += 1;
-            }
-            // No wildcard: `pattern` is a prefix of `s`, so they are equal if as long.
-            None => {
-                return s.len() == pattern.len();
-            }
+    // The literal bytes before the first wildcard first, so that a route differing early
+    // (`/hello` against `/static/#`) is refused after a few bytes, before any set-up.
+    for (i, &c) in pattern.iter().enumerate() {
+        if is_wildcard(c) {
+            break;
         }
-    }
-    let last = pattern.iter().rposition(|&c| is_wildcard(c)).unwrap_or(first);
-    let (head, mid, tail) = (&pattern[..first], &pattern[first..=last], &pattern[last + 1..]);
-    // `s` starts with `head` (compared above).
-    if s.len() < head.len() + tail.len() || !s.ends_with(tail) {
-        return false;
-    }
-    let sub = &s[head.len()..s.len() - tail.len()];
-
-    // One wildcard between the literals (`/api/#`, `*.txt`): no search.
-    if let [w] = mid {
-        let matched = match w {
-            b'#' => true,
-            b'*' => !sub.contains(&b'/'),
-            _ => sub.len() == 1,
-        };
-        if matched {
-            cap(0, head.len(), sub.len());
-        }
-        return matched;
-    }
-
-    let nstars = mid.iter().filter(|&&c| is_star(c)).count();
-    let cells = nstars.saturating_mul(sub.len() + 1);
-    let words = cells / 64 + 1;
-    let mut stack_stars = [Star::default(); STACK_STARS];
-    let mut stack_seen = [0u64; STACK_SEEN_WORDS];
-    let mut heap_stars = Vec::new();
-    let mut heap_seen = Vec::new();
-    let (stars, seen) = if nstars <= STACK_STARS && words <= STACK_SEEN_WORDS {
-        (&mut stack_stars[..nstars], &mut stack_seen[..words])
-    } else {
-        if cells == usize::MAX
-            || heap_seen.try_reserve_exact(words).is_err()
-            || heap_stars.try_reserve_exact(nstars).is_err()
-        {
+        if s.get(i) != Some(&c) {
             return false;
         }
-        heap_seen.resize(words, 0);
-        heap_stars.resize(nstars, Star::default());
-        (&mut heap_stars[..], &mut heap_seen[..])
-    };
-    if !search(sub, mid, stars, seen) {
-        return false;
     }
-    // Walk `mid` again to turn the stars' ranges and the `?` positions into captures.
-    let (mut si, mut k, mut i) = (0usize, 0usize, 0usize);
-    for &pc in mid {
-        let got = if is_star(pc) {
-            let st = stars[k];
-            k += 1;
-            si = st.end;
-            Some((st.start, st.end - st.start))
+    let n = s.len();
+    let cols = n + 1;
+    let nstars = pattern.iter().filter(|&&c| is_star(c)).count();
+    let words = nstars.saturating_mul(cols) / 64 + 1;
+    let mut stack = [0u64; STACK_WORDS];
+    let mut heap = Vec::new();
+    let bits: &mut [u64] = if words <= STACK_WORDS {
+        &mut stack
+    } else {
+        if heap.try_reserve_exact(words).is_err() {
+            return false;
+        }
+        heap.resize(words, 0);
+        &mut heap
+    };
+    let get = |bits: &[u64], b: usize| bits.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 != 0);
+    let set = |bits: &mut [u64], b: usize, v: bool| {
+        if let Some(w) = bits.get_mut(b / 64) {
+            *w = *w & !(1 << (b % 64)) | u64::from(v) << (b % 64);
+        }
+    };
+    // Row `j` (bits `j * cols ..`): where the pattern after the `j`-th `*`/`#` can start.
+    // Built from the end: the last row starts as "at the end of `s`" (zeroed, one bit set)
+    // and goes back through the literals after the last star; at star `j` the row before
+    // it is derived, and so on down to the first star.
+    let mut j = nstars;
+    if let Some(last) = j.checked_sub(1) {
+        set(bits, last * cols + n, true);
+    }
+    for &pc in pattern.iter().rev() {
+        let Some(row) = j.checked_sub(1) else { break };
+        let at = row * cols;
+        if is_star(pc) {
+            if row == 0 {
+                break;
+            }
+            // From si: either the rest starts here, or this star takes s[si] too.
+            let mut acc = false;
+            for si in (0..cols).rev() {
+                acc = get(bits, at + si) || (acc && (pc == b'#' || s.get(si) != Some(&b'/')));
+                set(bits, at - cols + si, acc);
+            }
+            j = row;
         } else {
-            si += 1;
-            (pc == b'?').then_some((si - 1, 1))
-        };
-        if let Some((off, len)) = got {
-            cap(i, head.len() + off, len);
-            i += 1;
+            // In place, upwards: bit si + 1 is read before it is rewritten.
+            for si in 0..cols {
+                let v = s.get(si).is_some_and(|&b| pc == b'?' || pc == b) && get(bits, at + si + 1);
+                set(bits, at + si, v);
+            }
+        }
+    }
+    // The walk: once to know, once to report (nothing is reported on no match). Once the
+    // first star has its bytes, the rows say that the rest matches: the first walk stops
+    // there.
+    for report in [false, true] {
+        let (mut si, mut j, mut i) = (0, 0, 0);
+        for &pc in pattern {
+            let start = si;
+            if is_star(pc) {
+                while !get(bits, j * cols + si) {
+                    if si >= n || (pc == b'*' && s[si] == b'/') {
+                        return false;
+                    }
+                    si += 1;
+                }
+                if !report {
+                    si = n;
+                    break;
+                }
+                j += 1;
+            } else {
+                match s.get(si) {
+                    Some(&b) if pc == b'?' || pc == b => si += 1,
+                    _ => return false,
+                }
+            }
+            if is_wildcard(pc) {
+                if report {
+                    cap(i, start, si - start);
+                }
+                i += 1;
+            }
+        }
+        if si != n {
+            return false;
         }
     }
     true
-}
-
-/// The backtracking search behind [`match_glob`]: does all of `s` match `p`? Lazy: each
-/// `*`/`#` first matches nothing, and on a failure the most recent one that can take one
-/// more byte does. `stars` has one slot per `*`/`#` of `p` (on success they hold the
-/// match); `seen` holds `stars.len() × (s.len() + 1)` zeroed bits, one per (star, position)
-/// state: a state that failed once fails again, whatever the path, so no state is explored
-/// twice.
-fn search(s: &[u8], p: &[u8], stars: &mut [Star], seen: &mut [u64]) -> bool {
-    let cols = s.len() + 1;
-    // Returns true if (star, si) was already visited, marking it otherwise.
-    let mut visit = |star: usize, si: usize| -> bool {
-        let bit = star * cols + si;
-        let (w, m) = (bit / 64, 1u64 << (bit % 64));
-        let was = seen[w] & m != 0;
-        seen[w] |= m;
-        was
-    };
-    // `k`: how many stars the current path went through.
-    let (mut pi, mut si, mut k) = (0usize, 0usize, 0usize);
-    loop {
-        // Walk forward from (pi, si) until the pattern ends or something fails.
-        let ok = loop {
-            let Some(&pc) = p.get(pi) else {
-                break si == s.len();
-            };
-            if is_star(pc) {
-                if visit(k, si) {
-                    break false;
-                }
-                stars[k] = Star { pi, start: si, end: si };
-                k += 1;
-                pi += 1;
-            } else if si < s.len() && (pc == b'?' || pc == s[si]) {
-                pi += 1;
-                si += 1;
-            } else {
-                break false;
-            }
-        };
-        if ok {
-            return true;
-        }
-        // Backtrack: grow the most recent star that can take one more byte.
-        'backtrack: loop {
-            let Some(last) = k.checked_sub(1) else {
-                return false;
-            };
-            k = last;
-            let st = &mut stars[k];
-            let star = p[st.pi];
-            let after = match p.get(st.pi + 1) {
-                None => After::End,
-                Some(&c) if is_wildcard(c) => After::Wildcard,
-                Some(&c) => After::Byte(c),
-            };
-            loop {
-                if st.end >= s.len() || (star == b'*' && s[st.end] == b'/') {
-                    continue 'backtrack;
-                }
-                st.end += 1;
-                if visit(k, st.end) {
-                    continue 'backtrack;
-                }
-                // A position where the byte after the star cannot match fails as soon as
-                // the walk starts: mark it (done) and grow on, without the walk.
-                match after {
-                    After::Byte(c) if s.get(st.end) != Some(&c) => continue,
-                    After::End if st.end < s.len() => continue,
-                    _ => break,
-                }
-            }
-            (pi, si) = (st.pi + 1, st.end);
-            k += 1;
-            break;
-        }
-    }
-}
-
-/// What follows a star in the pattern, for [`search`]: a literal byte or the pattern's end
-/// decide at once whether a walk from a given position fails; a wildcard does not.
-#[derive(Clone, Copy)]
-enum After {
-    Byte(u8),
-    End,
-    Wildcard,
 }
 
 /// `mg_span`: split `s` at the first `delim`. Returns `None` when `s` is empty; otherwise
@@ -410,6 +333,240 @@ mod tests {
         assert_eq!(caps.last(), Some(&(0, 0)));
         caps.pop();
         Some(caps.iter().map(|&(o, l)| &s[o..o + l]).collect())
+    }
+
+    /// The backtracking implementation `glob` replaced (a memoised search, kept as an
+    /// oracle for the captures it gave).
+    mod prev {
+        use super::super::{is_star, is_wildcard};
+
+        /// A `*` or `#` on the current match path: the wildcard at pattern index `pi` matched
+        /// `s[start..end]`.
+        #[derive(Clone, Copy, Default)]
+        struct Star {
+            pi: usize,
+            start: usize,
+            end: usize,
+        }
+
+        /// Stars and memo bits [`match_glob`] keeps on the stack; a pattern that needs more uses
+        /// the heap.
+        const STACK_STARS: usize = 16;
+        const STACK_SEEN_WORDS: usize = 32;
+
+        /// `mg_match`: does the whole of `s` match `pattern`?
+        ///
+        /// Pattern syntax: `?` matches any one byte, `*` zero or more bytes except `/`, `#` zero or
+        /// more bytes including `/`; any other byte matches itself.
+        ///
+        /// Captures: every wildcard in the pattern (`?`, `*` and `#` alike, in pattern order) has
+        /// one capture, an `(offset, len)` range of `s`. On a match, `caps[i]` receives the capture
+        /// of the `i`-th wildcard for every `i < min(caps.len(), wildcard_count(pattern))`, and, if
+        /// `caps` has room after them, `caps[wildcard_count(pattern)]` is set to `(0, 0)` to end
+        /// the list. On no match, `caps` is left untouched. A short `caps` is never overrun.
+        ///
+        /// When several splits match, each `*`/`#` takes as few bytes as it can, the leftmost
+        /// wildcard first (the "lazy" captures Mongoose produces, e.g. `/#.txt` on `/a.txt/b.txt`
+        /// captures `a.txt/b`).
+        ///
+        /// Complexity: O(len(s) · len(pattern)) time; memory: one bit per (`*`/`#` wildcard,
+        /// position in `s`), plus one small record per `*`/`#`. That memory is on the stack for up
+        /// to 16 `*`/`#` and 2048 bits (for instance 4 of them against 500 bytes of `s`, not
+        /// counting the literal bytes before the first and after the last wildcard), so routing
+        /// patterns never allocate; beyond, it is allocated, and if that fails the result is
+        /// `false`.
+        pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>) -> bool {
+            let Some(caps) = caps else {
+                return glob(s, pattern, &mut |_, _, _| {});
+            };
+            let mut n = 0;
+            let matched = glob(s, pattern, &mut |i, off, len| {
+                if let Some(c) = caps.get_mut(i) {
+                    *c = (off, len);
+                }
+                n = i + 1;
+            });
+            if matched {
+                if let Some(end) = caps.get_mut(n) {
+                    *end = (0, 0);
+                }
+            }
+            matched
+        }
+
+        /// [`match_glob`] handing the captures to `cap` (`cap(i, offset, len)` for the `i`-th
+        /// wildcard, in order, once the match is known): one copy of the matcher for the callers
+        /// that keep `(offset, len)` ranges and for `mg_match`, which writes `mg_str`s.
+        pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) -> bool {
+            // The literal bytes before the first and after the last wildcard match the ends of `s`
+            // or nothing does: check them first, then search only between them. The first ones are
+            // compared while looking for the first wildcard, so that a route differing early
+            // (`/hello` against `/static/#`) is refused after a few bytes.
+            let mut first = 0;
+            loop {
+                match pattern.get(first) {
+                    Some(&c) if is_wildcard(c) => break,
+                    Some(&c) => {
+                        if s.get(first) != Some(&c) {
+                            return false;
+                        }
+                        first += 1;
+                    }
+                    // No wildcard: `pattern` is a prefix of `s`, so they are equal if as long.
+                    None => {
+                        return s.len() == pattern.len();
+                    }
+                }
+            }
+            let last = pattern.iter().rposition(|&c| is_wildcard(c)).unwrap_or(first);
+            let (head, mid, tail) = (&pattern[..first], &pattern[first..=last], &pattern[last + 1..]);
+            // `s` starts with `head` (compared above).
+            if s.len() < head.len() + tail.len() || !s.ends_with(tail) {
+                return false;
+            }
+            let sub = &s[head.len()..s.len() - tail.len()];
+
+            // One wildcard between the literals (`/api/#`, `*.txt`): no search.
+            if let [w] = mid {
+                let matched = match w {
+                    b'#' => true,
+                    b'*' => !sub.contains(&b'/'),
+                    _ => sub.len() == 1,
+                };
+                if matched {
+                    cap(0, head.len(), sub.len());
+                }
+                return matched;
+            }
+
+            let nstars = mid.iter().filter(|&&c| is_star(c)).count();
+            let cells = nstars.saturating_mul(sub.len() + 1);
+            let words = cells / 64 + 1;
+            let mut stack_stars = [Star::default(); STACK_STARS];
+            let mut stack_seen = [0u64; STACK_SEEN_WORDS];
+            let mut heap_stars = Vec::new();
+            let mut heap_seen = Vec::new();
+            let (stars, seen) = if nstars <= STACK_STARS && words <= STACK_SEEN_WORDS {
+                (&mut stack_stars[..nstars], &mut stack_seen[..words])
+            } else {
+                if cells == usize::MAX
+                    || heap_seen.try_reserve_exact(words).is_err()
+                    || heap_stars.try_reserve_exact(nstars).is_err()
+                {
+                    return false;
+                }
+                heap_seen.resize(words, 0);
+                heap_stars.resize(nstars, Star::default());
+                (&mut heap_stars[..], &mut heap_seen[..])
+            };
+            if !search(sub, mid, stars, seen) {
+                return false;
+            }
+            // Walk `mid` again to turn the stars' ranges and the `?` positions into captures.
+            let (mut si, mut k, mut i) = (0usize, 0usize, 0usize);
+            for &pc in mid {
+                let got = if is_star(pc) {
+                    let st = stars[k];
+                    k += 1;
+                    si = st.end;
+                    Some((st.start, st.end - st.start))
+                } else {
+                    si += 1;
+                    (pc == b'?').then_some((si - 1, 1))
+                };
+                if let Some((off, len)) = got {
+                    cap(i, head.len() + off, len);
+                    i += 1;
+                }
+            }
+            true
+        }
+
+        /// The backtracking search behind [`match_glob`]: does all of `s` match `p`? Lazy: each
+        /// `*`/`#` first matches nothing, and on a failure the most recent one that can take one
+        /// more byte does. `stars` has one slot per `*`/`#` of `p` (on success they hold the
+        /// match); `seen` holds `stars.len() × (s.len() + 1)` zeroed bits, one per (star, position)
+        /// state: a state that failed once fails again, whatever the path, so no state is explored
+        /// twice.
+        fn search(s: &[u8], p: &[u8], stars: &mut [Star], seen: &mut [u64]) -> bool {
+            let cols = s.len() + 1;
+            // Returns true if (star, si) was already visited, marking it otherwise.
+            let mut visit = |star: usize, si: usize| -> bool {
+                let bit = star * cols + si;
+                let (w, m) = (bit / 64, 1u64 << (bit % 64));
+                let was = seen[w] & m != 0;
+                seen[w] |= m;
+                was
+            };
+            // `k`: how many stars the current path went through.
+            let (mut pi, mut si, mut k) = (0usize, 0usize, 0usize);
+            loop {
+                // Walk forward from (pi, si) until the pattern ends or something fails.
+                let ok = loop {
+                    let Some(&pc) = p.get(pi) else {
+                        break si == s.len();
+                    };
+                    if is_star(pc) {
+                        if visit(k, si) {
+                            break false;
+                        }
+                        stars[k] = Star { pi, start: si, end: si };
+                        k += 1;
+                        pi += 1;
+                    } else if si < s.len() && (pc == b'?' || pc == s[si]) {
+                        pi += 1;
+                        si += 1;
+                    } else {
+                        break false;
+                    }
+                };
+                if ok {
+                    return true;
+                }
+                // Backtrack: grow the most recent star that can take one more byte.
+                'backtrack: loop {
+                    let Some(last) = k.checked_sub(1) else {
+                        return false;
+                    };
+                    k = last;
+                    let st = &mut stars[k];
+                    let star = p[st.pi];
+                    let after = match p.get(st.pi + 1) {
+                        None => After::End,
+                        Some(&c) if is_wildcard(c) => After::Wildcard,
+                        Some(&c) => After::Byte(c),
+                    };
+                    loop {
+                        if st.end >= s.len() || (star == b'*' && s[st.end] == b'/') {
+                            continue 'backtrack;
+                        }
+                        st.end += 1;
+                        if visit(k, st.end) {
+                            continue 'backtrack;
+                        }
+                        // A position where the byte after the star cannot match fails as soon as
+                        // the walk starts: mark it (done) and grow on, without the walk.
+                        match after {
+                            After::Byte(c) if s.get(st.end) != Some(&c) => continue,
+                            After::End if st.end < s.len() => continue,
+                            _ => break,
+                        }
+                    }
+                    (pi, si) = (st.pi + 1, st.end);
+                    k += 1;
+                    break;
+                }
+            }
+        }
+
+        /// What follows a star in the pattern, for [`search`]: a literal byte or the pattern's end
+        /// decide at once whether a walk from a given position fails; a wildcard does not.
+        #[derive(Clone, Copy)]
+        enum After {
+            Byte(u8),
+            End,
+            Wildcard,
+        }
     }
 
     /// The allocating implementation `match_glob` replaced, kept as an oracle.
@@ -661,7 +818,7 @@ mod tests {
 
     mod props {
         use super::super::*;
-        use super::oracle;
+        use super::{oracle, prev};
         use proptest::prelude::*;
 
         /// Reference matcher: plain recursion, exponential, used only on tiny inputs. Tries
@@ -694,6 +851,36 @@ mod tests {
                     false
                 }
                 Some(&c) => !s.is_empty() && s[0] == c && reference(&s[1..], &p[1..], base + 1, caps),
+            }
+        }
+
+        type Glob = fn(&[u8], &[u8], &mut dyn FnMut(usize, usize, usize)) -> bool;
+
+        /// What `f` answers and every capture it reports, in order.
+        fn calls(f: Glob, s: &[u8], p: &[u8]) -> (bool, Vec<(usize, usize, usize)>) {
+            let mut got = Vec::new();
+            let m = f(s, p, &mut |i, o, l| got.push((i, o, l)));
+            (m, got)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(100_000))]
+
+            /// The same answer and the same captures, reported in the same order, as the
+            /// backtracking matcher `glob` replaced (kept in `prev`), on random patterns and
+            /// subjects; and `match_glob`'s `caps` writes for every `caps` length.
+            #[test]
+            fn matches_prev(s in "[ab/.]{0,20}", p in "[ab/.*#?]{0,12}", extra in 0usize..3) {
+                let (s, p) = (s.as_bytes(), p.as_bytes());
+                let want = calls(prev::glob, s, p);
+                prop_assert_eq!(calls(glob, s, p), want.clone());
+                prop_assert_eq!(match_glob(s, p, None), want.0);
+                for n in 0..=wildcard_count(p) + extra {
+                    let mut want = vec![(usize::MAX, 7); n];
+                    let mut got = want.clone();
+                    prop_assert_eq!(prev::match_glob(s, p, Some(&mut want)), match_glob(s, p, Some(&mut got)));
+                    prop_assert_eq!(got, want);
+                }
             }
         }
 
@@ -742,6 +929,23 @@ mod tests {
                 let expect = oracle::match_glob(&s, &p, Some(&mut want));
                 prop_assert_eq!(match_glob(&s, &p, Some(&mut got)), expect);
                 prop_assert_eq!(got, want);
+            }
+
+            /// Large subjects and many stars (the heap memo), against the backtracking
+            /// matcher `glob` replaced.
+            #[test]
+            fn matches_prev_large(head in "[ab/]{0,3}", s in "[ab/]{0,700}", tail in "[ab/]{0,3}",
+                                  p in "[ab/*#?]{1,40}") {
+                let s = [head.as_bytes(), s.as_bytes(), tail.as_bytes()].concat();
+                let p = [head.as_bytes(), p.as_bytes(), tail.as_bytes()].concat();
+                prop_assert_eq!(calls(glob, &s, &p), calls(prev::glob, &s, &p));
+            }
+
+            /// Any bytes: `glob` and `prev` agree (stars, `/` and literals drawn often).
+            #[test]
+            fn matches_prev_any_bytes(s in proptest::collection::vec(prop_oneof![Just(b'/'), Just(b'a'), any::<u8>()], 0..16),
+                                      p in proptest::collection::vec(prop_oneof![Just(b'*'), Just(b'#'), Just(b'?'), Just(b'/'), Just(b'a'), any::<u8>()], 0..10)) {
+                prop_assert_eq!(calls(glob, &s, &p), calls(prev::glob, &s, &p));
             }
 
             #[test]

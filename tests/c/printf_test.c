@@ -542,6 +542,18 @@ static void test_json_q(void) {
   n = mg_snprintf(buf, sizeof(buf), "%V,%V,%V,%V", 1, "0\n\xfeg", 2, "0\n\xfeg", 3, "0\n\xfeg",
                   4, "0\n\xfeg");
   check_str(__LINE__, "%V", buf, n, "\"MA==\",\"MAo=\",\"MAr+\",\"MAr+Zw==\"");
+  /* The extensions share their argument reads and quoting: NULLs, negative lengths, and a
+   * width or precision where only %q/%Q use the precision. */
+  n = mg_snprintf(buf, sizeof(buf), "%m|%M|%V|%H|%d", (mg_pm_t) NULL, (mg_pm_t) NULL, -1, "x", 2,
+                  (void *) NULL, 7);
+  check_str(__LINE__, "extensions NULL", buf, n, "\"\"||\"\"|\"\"|7");
+  n = mg_snprintf(buf, sizeof(buf), "%.1q|%5Q|%-4.2Q|%3q|%8V|%d", "ab", "x", "abc", (const char *) NULL,
+                  1, "0", 9);
+  check_str(__LINE__, "extensions width", buf, n, "a|\"x\"|\"ab\"||\"MA==\"|9");
+  /* Length modifiers that do not double, or double thrice: the conversion is unknown and
+   * printed as written, consuming nothing. */
+  n = mg_snprintf(buf, sizeof(buf), "%lhd|%zzd|%LLd|%lll|%hhh|%d", 5);
+  check_str(__LINE__, "odd lengths", buf, n, "%lhd|%zzd|%LLd|%lll|%hhh|5");
 }
 
 /* A %M printer that adds two int arguments. */
