@@ -27,8 +27,8 @@
 
 use super::common::{
     analyze_fields, bad, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text,
-    version_error, walk_fields, word_at, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits,
-    Span, Step, Version,
+    version_error, walk_fields, walk_fields_outlined, word_at, Body, Eof, Fault, Fields, Framed, FramerCore, Header,
+    Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -243,8 +243,18 @@ type WalkedHead = (usize, usize, Span, Span, Span, Version, Option<Fields>);
 /// first checks [`line_start`] made. What it accepts has clean raw lines and passes those
 /// first checks, so both ways give one verdict (property-tested). The limits on the head's
 /// and the target's length are the caller's.
+///
+/// `FAST`: the field lines walked by the inlined [`walk_fields`] (the first look, `/hello`'s
+/// path); else by [`walk_fields_outlined`], the copy the response framer and the trailer
+/// check call (the full path, off the usual request's way: one copy of the field walk
+/// fewer in the server step).
 #[inline(always)]
-fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Header>) -> Result<WalkedHead, Fault> {
+fn walk_head<const FAST: bool>(
+    buf: &[u8],
+    start: usize,
+    max_headers: usize,
+    headers: &mut Vec<Header>,
+) -> Result<WalkedHead, Fault> {
     let mut i = skip_tchars(buf, start);
     match buf.get(i) {
         Some(b' ') if i > start => {}
@@ -280,7 +290,10 @@ fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Hea
         return Err(crlf_fault(buf, line_end, Fault::NewLine));
     }
     let proto = Span::new(i + 1, line_end);
-    let (end, hosts, plain) = walk_fields(buf, line_end + 2, max_headers, headers)?;
+    let (end, hosts, plain) = match FAST {
+        true => walk_fields(buf, line_end + 2, max_headers, headers)?,
+        false => walk_fields_outlined(buf, line_end + 2, max_headers, headers)?,
+    };
     let fields = plain.then_some(Fields {
         hosts,
         ..Fields::default()
@@ -303,7 +316,7 @@ fn parse_head(
     // path's first checks (leading empty lines, whitespace, 414 with the target's length
     // checked here) could have refused it: they run for the full path only.
     let fast = match *hint == Hint::default() {
-        true => walk_head(buf, 0, limits.max_headers, spare).ok(),
+        true => walk_head::<true>(buf, 0, limits.max_headers, spare).ok(),
         false => None,
     };
     let (i, (end, _, method, target, proto, version, fields)) = match fast {
@@ -319,7 +332,7 @@ fn parse_head(
                 }
                 None => return Ok(None),
             };
-            let h = match walk_head(&buf[..end], i, limits.max_headers, spare) {
+            let h = match walk_head::<false>(&buf[..end], i, limits.max_headers, spare) {
                 Ok(h) if h.0 == end => h,
                 Ok(_) => return Err(bad("malformed request head")),
                 Err(Fault::Version) => return Err(request_line_version_error(&buf[i..line_end])),
@@ -1384,7 +1397,7 @@ mod walk_tests {
         }
         let mut fast_hdrs = Vec::new();
         let Ok((end, line_end, method, target, proto, version, fields)) =
-            walk_head(buf, 0, limits.max_headers, &mut fast_hdrs)
+            walk_head::<true>(buf, 0, limits.max_headers, &mut fast_hdrs)
         else {
             return;
         };
@@ -1401,7 +1414,7 @@ mod walk_tests {
             String::from_utf8_lossy(buf)
         );
         let mut full_hdrs = Vec::new();
-        let full = walk_head(&buf[..b.end], 0, limits.max_headers, &mut full_hdrs);
+        let full = walk_head::<false>(&buf[..b.end], 0, limits.max_headers, &mut full_hdrs);
         assert_eq!(
             full,
             Ok((end, line_end, method, target, proto, version, fields)),
@@ -1440,7 +1453,8 @@ mod walk_tests {
     /// Whether the one-pass walk takes `h` whole under `l`.
     fn fast(h: &[u8], l: &Limits) -> bool {
         let mut v = Vec::new();
-        walk_head(h, 0, l.max_headers, &mut v).is_ok_and(|w| w.0 <= l.max_head_bytes && w.3.len() <= l.max_uri_bytes)
+        walk_head::<true>(h, 0, l.max_headers, &mut v)
+            .is_ok_and(|w| w.0 <= l.max_head_bytes && w.3.len() <= l.max_uri_bytes)
     }
 
     #[test]
