@@ -26,9 +26,9 @@
 //! ```
 
 use super::common::{
-    analyze_fields, bad, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text,
-    version_error, walk_fields, walk_fields_outlined, word_at, Body, Eof, Fault, Fields, Framed, FramerCore, Header,
-    Hint, HttpError, Limits, Span, Step, Version,
+    analyze_fields, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text, version_error,
+    walk_fields, walk_fields_outlined, word_at, Bad, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint,
+    HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
 
@@ -121,22 +121,20 @@ impl RequestParser {
     /// ones. After any other step, the next call starts `consumed` bytes further.
     pub fn parse(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
         let spare = &mut self.spare;
-        self.core.parse(buf, |b, l, h| {
-            let mut slot = None;
-            // `parse_head` fills `slot` whenever it returns a head.
-            Ok(parse_head(b, l, h, spare, &mut slot)?.and_then(|(consumed, _)| Some((consumed, slot?))))
-        })
+        self.core
+            .parse(buf, |b, l, h| {
+                let mut slot = None;
+                // `parse_head` fills `slot` whenever it returns a head.
+                Ok(parse_head(b, l, h, spare, &mut slot)?.and_then(|(consumed, _)| Some((consumed, slot?))))
+            })
+            .map_err(HttpError::from)
     }
 
     /// [`parse`](Self::parse) with the head written into `slot` (replacing what it held)
     /// instead of returned: `Step::Head` then carries only the head's framing. A server
     /// connection keeps the head in its state; this saves the moves of the ~140-byte head
     /// out of the step and into that state (about 60 instructions a request).
-    pub(crate) fn parse_into(
-        &mut self,
-        buf: &[u8],
-        slot: &mut Option<RequestHead>,
-    ) -> Result<Step<Framing>, HttpError> {
+    pub(crate) fn parse_into(&mut self, buf: &[u8], slot: &mut Option<RequestHead>) -> Result<Step<Framing>, Bad> {
         let spare = &mut self.spare;
         self.core.parse(buf, |b, l, h| parse_head(b, l, h, spare, slot))
     }
@@ -180,7 +178,7 @@ impl RequestParser {
 
     /// The error the parser failed with, if it did.
     pub fn error(&self) -> Option<HttpError> {
-        self.core.error()
+        self.core.error().map(HttpError::from)
     }
 
     /// Tells the parser the peer closed the connection; `unconsumed` is how many received
@@ -188,11 +186,9 @@ impl RequestParser {
     /// `Ok(Eof::Clean)` if no message was in progress; an error (status 400) if a head or
     /// body was cut short. The parser is closed afterwards.
     pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
-        self.core.finish_on_eof(
-            unconsumed,
-            bad("connection closed inside a request head"),
-            bad("connection closed inside a request body"),
-        )
+        self.core
+            .finish_on_eof(unconsumed, Bad::ClosedInRequestHead, Bad::ClosedInRequestBody)
+            .map_err(HttpError::from)
     }
 }
 
@@ -212,16 +208,16 @@ fn uri_token_len(line: &[u8]) -> usize {
 /// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
 /// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
 /// is a malformed request line, `400`.
-pub(crate) fn request_line_version_error(line: &[u8]) -> HttpError {
+pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return bad("malformed request line");
+        return Bad::MalformedRequestLine;
     };
     let token = !method.is_empty() && method.iter().all(|&b| is_token_byte(b));
     let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
     if !token || !target_ok {
-        return bad("malformed request line");
+        return Bad::MalformedRequestLine;
     }
     version_error(proto)
 }
@@ -309,7 +305,7 @@ fn parse_head(
     hint: &mut Hint,
     spare: &mut Vec<Header>,
     slot: &mut Option<RequestHead>,
-) -> Result<Option<(usize, Framing)>, HttpError> {
+) -> Result<Option<(usize, Framing)>, Bad> {
     // The usual head in one pass, on the first look at it only (a head that arrives in
     // pieces is scanned incrementally by `scan_head`, never rescanned from its start).
     // What the walk accepts from byte 0 starts with a method token, so none of the full
@@ -327,19 +323,17 @@ fn parse_head(
             };
             let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint)? {
                 Some(b) => (b.end, b.line_end),
-                None if buf.len() >= limits.max_head_bytes => {
-                    return Err(HttpError::new(431, "request head too large"))
-                }
+                None if buf.len() >= limits.max_head_bytes => return Err(Bad::RequestHeadTooLarge),
                 None => return Ok(None),
             };
             let h = match walk_head::<false>(&buf[..end], i, limits.max_headers, spare) {
                 Ok(h) if h.0 == end => h,
-                Ok(_) => return Err(bad("malformed request head")),
+                Ok(_) => return Err(Bad::MalformedRequestHead),
                 Err(Fault::Version) => return Err(request_line_version_error(&buf[i..line_end])),
-                Err(f) => return Err(f.error(bad("malformed request head"))),
+                Err(f) => return Err(f.error(Bad::MalformedRequestHead)),
             };
             if h.3.len() > limits.max_uri_bytes {
-                return Err(HttpError::new(414, "URI too long"));
+                return Err(Bad::UriTooLong);
             }
             (i, h)
         }
@@ -356,18 +350,18 @@ fn parse_head(
 /// request line (RFC 9112 §2.2) and refuses what is wrong before the line's end is there
 /// (too many empty lines, a bare LF, whitespace first, a target over `max_uri_bytes`).
 /// The request line's start; `Ok(None)` while nothing but empty lines came.
-pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
+pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, Bad> {
     // RFC 9112 §2.2: skip empty lines before the request line.
     let mut i = 0;
     while buf[i..].starts_with(b"\r\n") {
         i += 2;
     }
     if i >= limits.max_head_bytes && i > 0 {
-        return Err(HttpError::new(431, "request head too large"));
+        return Err(Bad::RequestHeadTooLarge);
     }
     match &buf[i..] {
         [] | [b'\r'] => return Ok(None),
-        [b'\n', ..] => return Err(bad("bare LF before request line")),
+        [b'\n', ..] => return Err(Bad::BareLfBeforeLine),
         _ => {}
     }
 
@@ -375,7 +369,7 @@ pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, H
     // the earliest decided byte wins whatever the reads were. The only fault that can come
     // before the byte that makes the target too long is whitespace at the start.
     if is_ows(buf[i]) {
-        return Err(bad("whitespace before the request line"));
+        return Err(Bad::WhitespaceBeforeLine);
     }
 
     // 414 as early as the request-target is known to be too long, complete head or not.
@@ -386,7 +380,7 @@ pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, H
         let rest = &view[i..];
         let line_end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
         if uri_token_len(&rest[..line_end]) > limits.max_uri_bytes {
-            return Err(HttpError::new(414, "URI too long"));
+            return Err(Bad::UriTooLong);
         }
     }
 
@@ -408,7 +402,7 @@ pub(crate) fn head_from_parts(
     headers: Vec<Header>,
     fields: Option<Fields>,
     limits: &Limits,
-) -> Result<RequestHead, HttpError> {
+) -> Result<RequestHead, Bad> {
     let t = target.get(buf);
     // The usual target is a short path: a plain loop beats memchr's setup there.
     let q = if t.len() <= 64 {
@@ -430,18 +424,18 @@ pub(crate) fn head_from_parts(
     };
     if version == Version::Http10 && f.chunked {
         // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-        return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+        return Err(Bad::TeInHttp10Request);
     }
     match (version, f.hosts) {
-        (Version::Http11, 0) => return Err(bad("missing Host")),
-        (_, h) if h > 1 => return Err(bad("more than one Host")),
+        (Version::Http11, 0) => return Err(Bad::MissingHost),
+        (_, h) if h > 1 => return Err(Bad::ManyHosts),
         _ => {}
     }
     let body = if f.chunked {
         Body::Chunked
     } else if let Some(n) = f.content_length {
         if n > limits.max_body {
-            return Err(HttpError::new(413, "body too large"));
+            return Err(Bad::BodyTooLarge);
         }
         Body::Length(n)
     } else {
