@@ -26,9 +26,9 @@
 //! ```
 
 use super::common::{
-    analyze_fields, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text, version_error,
-    walk_fields, walk_fields_outlined, word_at, Bad, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint,
-    HttpError, Limits, Span, Step, Version,
+    analyze_fields, crlf_fault, is_ows, scan_head, skip_range, skip_tchars, skip_text, version_error, walk_fields,
+    walk_fields_outlined, word_at, Bad, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits,
+    Span, Step, Version,
 };
 use super::Vec;
 
@@ -215,17 +215,15 @@ fn uri_token_len(line: &[u8]) -> usize {
 /// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
 /// is a malformed request line, `400`.
 pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
-    let mut parts = line.split(|&b| b == b' ');
-    let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Bad::MalformedRequestLine;
-    };
-    let token = !method.is_empty() && method.iter().all(|&b| is_token_byte(b));
-    let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
-    if !token || !target_ok {
-        return Bad::MalformedRequestLine;
+    // `token SP target SP proto`: the method's tchars, then the target's visible bytes
+    // (`skip_text`'s 0x21..=0x7e and obs-text), each followed by an SP; then a protocol
+    // without one (the walk's own pieces: one copy fewer of a line split, cold code).
+    let m = skip_tchars(line, 0);
+    let t = skip_text(line, m + 1, 0x21, false);
+    match (line.get(m), line.get(t), line.get(t + 1..)) {
+        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && !proto.contains(&b' ') => version_error(proto),
+        _ => Bad::MalformedRequestLine,
     }
-    version_error(proto)
 }
 
 /// What [`walk_head`] found: the head's end, its first line's end, method, target,
@@ -1380,6 +1378,76 @@ mod tests {
         }
         let ones = vec![1; stream.len()];
         assert_eq!(crate::http::drive::request_events(stream, &ones, lim()), whole);
+    }
+}
+
+#[cfg(test)]
+mod version_error_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `request_line_version_error` was: the line split at every SP.
+    fn by_split(line: &[u8]) -> Bad {
+        let mut parts = line.split(|&b| b == b' ');
+        let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Bad::MalformedRequestLine;
+        };
+        let token = !method.is_empty() && method.iter().all(|&b| crate::http::is_token_byte(b));
+        let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
+        if !token || !target_ok {
+            return Bad::MalformedRequestLine;
+        }
+        version_error(proto)
+    }
+
+    #[test]
+    fn request_line_version_errors() {
+        for line in [
+            &b"GET / HTTP/2.0"[..],
+            b"GET /a b HTTP/1.1",
+            b"GET  / HTTP/2.0",
+            b"GET / HTTP/2.0 ",
+            b" GET / HTTP/2.0",
+            b"G@T / HTTP/2.0",
+            b"GET /\x7f HTTP/2.0",
+            b"GET /\xff HTTP/2.0",
+            b"GET /\t HTTP/2.0",
+            b"GET / HTTP/2",
+            b"GET /",
+            b"GET ",
+            b"",
+        ] {
+            assert_eq!(request_line_version_error(line), by_split(line), "{line:?}");
+        }
+        assert_eq!(request_line_version_error(b"GET / HTTP/2.0"), Bad::VersionNotSupported);
+        assert_eq!(
+            request_line_version_error(b"GET /a b HTTP/1.1"),
+            Bad::MalformedRequestLine
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn request_line_version_error_is_the_split_rule(
+            parts in proptest::collection::vec(prop_oneof![
+                4 => Just(&b" "[..]),
+                3 => Just(&b"GET"[..]),
+                3 => Just(&b"/a"[..]),
+                3 => Just(&b"HTTP/2.0"[..]),
+                1 => Just(&b"HTTP/1.1"[..]),
+                1 => Just(&b"\x7f"[..]),
+                1 => Just(&b"\xc3\xa9"[..]),
+                1 => Just(&b"\t"[..]),
+                1 => Just(&b"@"[..]),
+                1 => Just(&b"\x00"[..]),
+            ], 0..8)
+        ) {
+            let line = parts.concat();
+            prop_assert_eq!(request_line_version_error(&line), by_split(&line));
+        }
     }
 }
 
