@@ -269,7 +269,14 @@ static BAD_TEXTS: Packed<NBAD, NBAD_BYTES> = {
     let mut p = Packed::empty();
     let mut i = 0;
     while i < NBAD {
-        p = p.with(BAD_LIST[i].1.as_bytes());
+        let text = BAD_LIST[i].1.as_bytes();
+        let mut k = 0;
+        while k < text.len() {
+            // Logged as they are (`log::Escaped` passes these bytes through unchanged).
+            assert!(text[k] >= 0x20 && text[k] <= 0x7e && !matches!(text[k], b'\\' | b'\'' | b'"'));
+            k += 1;
+        }
+        p = p.with(text);
         i += 1;
     }
     p

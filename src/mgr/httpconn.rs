@@ -51,7 +51,9 @@ impl crate::log::Put for Bad {
     fn put(&self, out: &mut dyn crate::log::Out) {
         self.status().put(out);
         out.text(" ");
-        out.text(self.text());
+        // The bytes as they are (the texts are printable ASCII without quotes or
+        // backslashes, checked where the table is built): no UTF-8 check linked for it.
+        crate::log::Escaped(self.text_bytes()).put(out);
     }
 }
 
