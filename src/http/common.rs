@@ -726,8 +726,12 @@ pub(crate) type WalkedFields = (usize, usize, bool);
 /// spans nothing at its line's CR, a field past `max_headers` is [`Fault::TooMany`] once
 /// its line was read. On a block whose raw lines [`scan_head`] checked, a bare CR or LF
 /// and whitespace first on a line (obs-fold) cannot occur; met elsewhere they are faults.
+///
+/// `FAST` (the request's first look, `/hello`'s path): a value's usual ASCII run is skipped
+/// inline, eight bytes at a time, and [`skip_text`] called only past it; else (the copy out
+/// of line, [`walk_fields_outlined`]) [`skip_text`] does it all, the same bytes skipped.
 #[inline(always)]
-pub(crate) fn walk_fields(
+pub(crate) fn walk_fields<const FAST: bool>(
     buf: &[u8],
     mut i: usize,
     max_headers: usize,
@@ -768,8 +772,10 @@ pub(crate) fn walk_fields(
             i += 1;
         }
         let vs = i;
-        i = skip_range(buf, i, 0x20);
-        if buf.get(i) != Some(&b'\r') {
+        if FAST {
+            i = skip_range(buf, i, 0x20);
+        }
+        if !FAST || buf.get(i) != Some(&b'\r') {
             // HTAB or obs-text in the value (or a fault): the rare way.
             i = skip_text(buf, i, 0x20, true);
         }
@@ -800,7 +806,7 @@ pub(crate) fn walk_fields_outlined(
     max_headers: usize,
     headers: &mut Vec<Header>,
 ) -> Result<WalkedFields, Fault> {
-    walk_fields(buf, i, max_headers, headers)
+    walk_fields::<false>(buf, i, max_headers, headers)
 }
 
 /// Error for a protocol token that httparse refused as a version: a well-formed but

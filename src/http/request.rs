@@ -291,7 +291,7 @@ fn walk_head<const FAST: bool>(
     }
     let proto = Span::new(i + 1, line_end);
     let (end, hosts, plain) = match FAST {
-        true => walk_fields(buf, line_end + 2, max_headers, headers)?,
+        true => walk_fields::<true>(buf, line_end + 2, max_headers, headers)?,
         false => walk_fields_outlined(buf, line_end + 2, max_headers, headers)?,
     };
     let fields = plain.then_some(Fields {

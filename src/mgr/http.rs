@@ -698,18 +698,22 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
 pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
     let status = e.status();
     let reason = crate::http::status_reason_bytes(status);
-    let mut num = itoa::Buffer::new();
-    let code = num.format(status).as_bytes();
-    let body = [code, b" ", reason, b": ", e.text_bytes(), b"\n"];
-    let len = body.iter().map(|p| p.len()).sum();
+    let text = e.text_bytes();
+    // The status has three digits (every `Bad`'s is in 400..=505): no formatter.
+    let code = [
+        b'0' + (status / 100) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+        b' ',
+    ];
     write_reply_head(
         out,
         status,
         b"Content-Type: text/plain\r\n",
-        len,
+        code.len() + reason.len() + 2 + text.len() + 1,
         b"Connection: close\r\n",
     );
-    for p in body {
+    for p in [&code[..], reason, b": ", text, b"\n"] {
         out.extend_from_slice(p);
     }
 }
