@@ -264,8 +264,11 @@ fn walk_head<const FAST: bool>(
     let method = Span::new(start, i);
     i += 1;
     let t0 = i;
-    i = skip_range(buf, i, 0x21);
-    if buf.get(i) != Some(&b' ') || i == t0 {
+    // As in `walk_fields`: the out-of-line `skip_text` alone when not `FAST`.
+    if FAST {
+        i = skip_range(buf, i, 0x21);
+    }
+    if !FAST || buf.get(i) != Some(&b' ') || i == t0 {
         // Obs-text in the target (or a fault): the rare way.
         i = skip_text(buf, i, 0x21, false);
         match buf.get(i) {
