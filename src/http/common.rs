@@ -1026,7 +1026,7 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, Bad> {
         if ext.first() != Some(&b';') {
             return Err(Bad::JunkAfterChunkSize);
         }
-        if !ext.iter().all(|&b| is_field_vchar(b)) {
+        if skip_text(ext, 0, 0x20, true) != ext.len() {
             return Err(Bad::ChunkExtControl);
         }
     }
