@@ -6,6 +6,7 @@
 use core::fmt;
 
 use super::Vec;
+use crate::util::packed::Packed;
 
 /// A byte range `start..end` inside the buffer that was passed to the call that produced it.
 ///
@@ -156,8 +157,146 @@ impl fmt::Display for HttpError {
     }
 }
 
-pub(crate) const fn bad(reason: &'static str) -> HttpError {
-    HttpError::new(400, reason)
+impl From<Bad> for HttpError {
+    /// The public form of a framer's error: its status and text.
+    fn from(b: Bad) -> HttpError {
+        HttpError::new(b.status(), b.text())
+    }
+}
+
+/// The framers' errors ([`HttpError`]'s status and text) by variant: `(variant, status,
+/// text)`, the statuses ascending. Inside the crate an error is one byte (a [`Bad`]), which
+/// every parsing function returns and every caller passes on in a register; the table of
+/// texts ([`BAD_TEXTS`]) and statuses ([`BAD_STATUS`]) makes it an [`HttpError`] where the
+/// public API returns one, and gives the server's error replies their bytes.
+macro_rules! bad_codes {
+    ($($v:ident = $status:literal, $text:literal;)*) => {
+        /// An error of the framers as one byte: see [`bad_codes`] (and [`HttpError`], whose
+        /// status and text it stands for).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub(crate) enum Bad {
+            $(
+                #[doc = $text]
+                $v,
+            )*
+        }
+        const BAD_LIST: &[(u16, &str)] = &[$(($status, $text),)*];
+    };
+}
+
+bad_codes! {
+    ClNotNumber = 400, "Content-Length is not a number";
+    ClOverflows = 400, "Content-Length overflows";
+    TeInHttp10Request = 400, "Transfer-Encoding in an HTTP/1.0 request";
+    TeInHttp10Response = 400, "Transfer-Encoding in an HTTP/1.0 response";
+    BareCrChunkLine = 400, "bare CR in chunk size line";
+    BareCrHead = 400, "bare CR in head";
+    BareCrTrailers = 400, "bare CR in trailer section";
+    BareLfBeforeLine = 400, "bare LF before request line";
+    BareLfChunkLine = 400, "bare LF in chunk size line";
+    BareLfHead = 400, "bare LF in head";
+    ClAndTe = 400, "both Content-Length and Transfer-Encoding";
+    ChunkNotHex = 400, "chunk size is not hex";
+    ChunkLineTooLong = 400, "chunk size line too long";
+    ChunkOverflows = 400, "chunk size overflows";
+    ChunkedTwice = 400, "chunked applied twice";
+    ChunkedNotLast = 400, "chunked is not the last transfer coding";
+    ChunkedParams = 400, "chunked takes no parameters";
+    ClosedInRequestBody = 400, "connection closed inside a request body";
+    ClosedInRequestHead = 400, "connection closed inside a request head";
+    ClosedInResponseBody = 400, "connection closed inside a response body";
+    ClosedInResponseHead = 400, "connection closed inside a response head";
+    ChunkExtControl = 400, "control character in chunk extension";
+    EmptyCl = 400, "empty Content-Length";
+    EmptyTe = 400, "empty Transfer-Encoding";
+    EmptyLineBeforeStatus = 400, "empty line before status line";
+    InvalidVersion = 400, "invalid HTTP version";
+    InvalidHeaderName = 400, "invalid header name";
+    InvalidHeaderValue = 400, "invalid header value";
+    InvalidLineEnding = 400, "invalid line ending";
+    InvalidStatusCode = 400, "invalid status code";
+    InvalidStatusLine = 400, "invalid status line";
+    InvalidToken = 400, "invalid token";
+    JunkAfterChunkSize = 400, "junk after chunk size";
+    MalformedTe = 400, "malformed Transfer-Encoding";
+    MalformedRequestHead = 400, "malformed request head";
+    MalformedRequestLine = 400, "malformed request line";
+    MalformedResponseHead = 400, "malformed response head";
+    MalformedTrailers = 400, "malformed trailer section";
+    MissingChunkCrlf = 400, "missing CRLF after chunk data";
+    MissingHost = 400, "missing Host";
+    ManyCl = 400, "more than one Content-Length";
+    ManyHosts = 400, "more than one Host";
+    ObsFold = 400, "obs-fold or whitespace at start of line";
+    NotHttpResponse = 400, "response does not start with HTTP/";
+    WhitespaceBeforeLine = 400, "whitespace before the request line";
+    HeadTimedOut = 408, "request head timed out";
+    BodyTimedOut = 408, "request body timed out";
+    BodyTooLarge = 413, "body too large";
+    BodyOverMaxBody = 413, "body larger than http_max_body";
+    UriTooLong = 414, "URI too long";
+    TooManyHeaders = 431, "too many header fields";
+    RequestHeadTooLarge = 431, "request head too large";
+    ResponseHeadTooLarge = 431, "response head too large";
+    TrailersTooLarge = 431, "trailer section too large";
+    UnsupportedCoding = 501, "unsupported transfer coding";
+    VersionNotSupported = 505, "HTTP version not supported";
+}
+
+const NBAD: usize = BAD_LIST.len();
+const NBAD_BYTES: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < NBAD {
+        n += BAD_LIST[i].1.len();
+        i += 1;
+    }
+    n
+};
+/// Each [`Bad`]'s status, less 400 (all are 400..=505).
+static BAD_STATUS: [u8; NBAD] = {
+    let mut t = [0u8; NBAD];
+    let mut i = 0;
+    while i < NBAD {
+        assert!(BAD_LIST[i].0 >= 400 && BAD_LIST[i].0 < 400 + 256);
+        t[i] = (BAD_LIST[i].0 - 400) as u8;
+        i += 1;
+    }
+    t
+};
+/// Each [`Bad`]'s text.
+static BAD_TEXTS: Packed<NBAD, NBAD_BYTES> = {
+    let mut p = Packed::empty();
+    let mut i = 0;
+    while i < NBAD {
+        let text = BAD_LIST[i].1.as_bytes();
+        let mut k = 0;
+        while k < text.len() {
+            // Logged as they are (`log::Escaped` passes these bytes through unchanged).
+            assert!(text[k] >= 0x20 && text[k] <= 0x7e && !matches!(text[k], b'\\' | b'\'' | b'"'));
+            k += 1;
+        }
+        p = p.with(text);
+        i += 1;
+    }
+    p
+};
+
+impl Bad {
+    /// The HTTP status to answer with.
+    pub(crate) fn status(self) -> u16 {
+        400 + u16::from(BAD_STATUS[self as usize])
+    }
+
+    /// The diagnostic (ASCII), as bytes.
+    pub(crate) fn text_bytes(self) -> &'static [u8] {
+        BAD_TEXTS.get(self as usize)
+    }
+
+    /// The diagnostic (ASCII).
+    pub(crate) fn text(self) -> &'static str {
+        core::str::from_utf8(self.text_bytes()).unwrap_or("")
+    }
 }
 
 /// One result of feeding bytes to a framer.
@@ -376,11 +515,11 @@ impl Hint {
 // Head checks
 
 /// One field more than [`Limits::max_headers`].
-pub(crate) const TOO_MANY_HEADERS: HttpError = HttpError::new(431, "too many header fields");
+pub(crate) const TOO_MANY_HEADERS: Bad = Bad::TooManyHeaders;
 
-const OBS_FOLD: HttpError = bad("obs-fold or whitespace at start of line");
-const BARE_CR: HttpError = bad("bare CR in head");
-const BARE_LF: HttpError = bad("bare LF in head");
+const OBS_FOLD: Bad = Bad::ObsFold;
+const BARE_CR: Bad = Bad::BareCrHead;
+const BARE_LF: Bad = Bad::BareLfHead;
 
 /// A complete head found by [`scan_head`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,12 +543,7 @@ pub(crate) struct HeadBlock {
 ///
 /// One pass over the head in the usual case (the whole head arrived in one read); after a
 /// `NeedMore` the scan resumes where it stopped (see [`Hint`]).
-pub(crate) fn scan_head(
-    buf: &[u8],
-    start: usize,
-    limit_end: usize,
-    hint: &mut Hint,
-) -> Result<Option<HeadBlock>, HttpError> {
+pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Result<Option<HeadBlock>, Bad> {
     let hay = &buf[..limit_end.min(buf.len())];
     if start >= hay.len() {
         return Ok(None);
@@ -498,16 +632,16 @@ pub(crate) enum Fault {
 impl Fault {
     /// The error for this fault; `more` is the one for a block that ends too early (which a
     /// block [`scan_head`] found complete never does).
-    pub(crate) fn error(self, more: HttpError) -> HttpError {
+    pub(crate) fn error(self, more: Bad) -> Bad {
         match self {
             Fault::More => more,
             Fault::TooMany => TOO_MANY_HEADERS,
-            Fault::HeaderName => bad("invalid header name"),
-            Fault::HeaderValue => bad("invalid header value"),
-            Fault::NewLine => bad("invalid line ending"),
-            Fault::Status => bad("invalid status line"),
-            Fault::Token => bad("invalid token"),
-            Fault::Version => bad("invalid HTTP version"),
+            Fault::HeaderName => Bad::InvalidHeaderName,
+            Fault::HeaderValue => Bad::InvalidHeaderValue,
+            Fault::NewLine => Bad::InvalidLineEnding,
+            Fault::Status => Bad::InvalidStatusLine,
+            Fault::Token => Bad::InvalidToken,
+            Fault::Version => Bad::InvalidVersion,
         }
     }
 }
@@ -592,8 +726,12 @@ pub(crate) type WalkedFields = (usize, usize, bool);
 /// spans nothing at its line's CR, a field past `max_headers` is [`Fault::TooMany`] once
 /// its line was read. On a block whose raw lines [`scan_head`] checked, a bare CR or LF
 /// and whitespace first on a line (obs-fold) cannot occur; met elsewhere they are faults.
+///
+/// `FAST` (the request's first look, `/hello`'s path): a value's usual ASCII run is skipped
+/// inline, eight bytes at a time, and [`skip_text`] called only past it; else (the copy out
+/// of line, [`walk_fields_outlined`]) [`skip_text`] does it all, the same bytes skipped.
 #[inline(always)]
-pub(crate) fn walk_fields(
+pub(crate) fn walk_fields<const FAST: bool>(
     buf: &[u8],
     mut i: usize,
     max_headers: usize,
@@ -634,8 +772,10 @@ pub(crate) fn walk_fields(
             i += 1;
         }
         let vs = i;
-        i = skip_range(buf, i, 0x20);
-        if buf.get(i) != Some(&b'\r') {
+        if FAST {
+            i = skip_range(buf, i, 0x20);
+        }
+        if !FAST || buf.get(i) != Some(&b'\r') {
             // HTAB or obs-text in the value (or a fault): the rare way.
             i = skip_text(buf, i, 0x20, true);
         }
@@ -666,18 +806,18 @@ pub(crate) fn walk_fields_outlined(
     max_headers: usize,
     headers: &mut Vec<Header>,
 ) -> Result<WalkedFields, Fault> {
-    walk_fields(buf, i, max_headers, headers)
+    walk_fields::<false>(buf, i, max_headers, headers)
 }
 
 /// Error for a protocol token that httparse refused as a version: a well-formed but
 /// unsupported `HTTP/x.y` (RFC 9112 §2.3: `HTTP/` DIGIT `.` DIGIT) is 505, anything else is
 /// 400.
-pub(crate) fn version_error(proto: &[u8]) -> HttpError {
+pub(crate) fn version_error(proto: &[u8]) -> Bad {
     match proto {
         [b'H', b'T', b'T', b'P', b'/', x, b'.', y] if x.is_ascii_digit() && y.is_ascii_digit() => {
-            HttpError::new(505, "HTTP version not supported")
+            Bad::VersionNotSupported
         }
-        _ => bad("invalid HTTP version"),
+        _ => Bad::InvalidVersion,
     }
 }
 
@@ -698,16 +838,16 @@ pub(crate) struct Fields {
     pub expect_continue: bool,
 }
 
-fn parse_decimal_u64(s: &[u8]) -> Result<u64, HttpError> {
+fn parse_decimal_u64(s: &[u8]) -> Result<u64, Bad> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
-        return Err(bad("Content-Length is not a number"));
+        return Err(Bad::ClNotNumber);
     }
     let mut v: u64 = 0;
     for &d in s {
         v = v
             .checked_mul(10)
             .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or(bad("Content-Length overflows"))?;
+            .ok_or(Bad::ClOverflows)?;
     }
     Ok(v)
 }
@@ -720,7 +860,7 @@ fn parse_decimal_u64(s: &[u8]) -> Result<u64, HttpError> {
 /// Transfer-Encoding list, `chunked` repeated or not last (400); both Content-Length and
 /// Transfer-Encoding (400, RFC 9112 §6.3 rule 3, a request smuggling vector); a transfer
 /// coding other than `chunked` (501).
-pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, HttpError> {
+pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, Bad> {
     let mut f = Fields::default();
     let mut cl_count = 0usize;
     let mut te_present = false;
@@ -732,15 +872,20 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
     for h in headers {
         let name = h.name.get(buf);
         // The names looked for differ in length: most fields are passed over on it alone.
-        let known: &[u8] = match name.len() {
-            4 => b"host",
-            6 => b"expect",
-            10 => b"connection",
-            14 => b"content-length",
-            17 => b"transfer-encoding",
+        // One text and one comparison for all five (a literal each were five calls).
+        static KNOWN: [u8; 51] = *b"hostexpectconnectioncontent-lengthtransfer-encoding";
+        let at = match name.len() {
+            4 => 0,
+            6 => 4,
+            10 => 10,
+            14 => 20,
+            17 => 34,
             _ => continue,
         };
-        if !name.eq_ignore_ascii_case(known) {
+        if !KNOWN
+            .get(at..at + name.len())
+            .is_some_and(|known| name.eq_ignore_ascii_case(known))
+        {
             continue;
         }
         let value = h.value.get(buf);
@@ -754,7 +899,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
                 continue;
             }
             // An empty value is an empty list: not a number.
-            14 if value.is_empty() => return Err(bad("empty Content-Length")),
+            14 if value.is_empty() => return Err(Bad::EmptyCl),
             17 => te_present = true,
             _ => {}
         }
@@ -780,16 +925,16 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
             } else {
                 let coding = trim_ows(&item[..memchr::memchr(b';', item).unwrap_or(item.len())]);
                 if coding.is_empty() || !all_tchar(coding) {
-                    return Err(bad("malformed Transfer-Encoding"));
+                    return Err(Bad::MalformedTe);
                 }
                 te_codings += 1;
                 te_after_chunked |= te_chunked_seen;
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     if te_chunked_seen {
-                        return Err(bad("chunked applied twice"));
+                        return Err(Bad::ChunkedTwice);
                     }
                     if item.len() != coding.len() {
-                        return Err(bad("chunked takes no parameters"));
+                        return Err(Bad::ChunkedParams);
                     }
                     te_chunked_seen = true;
                 } else {
@@ -799,20 +944,20 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, H
         }
     }
     if cl_count > 1 {
-        return Err(bad("more than one Content-Length"));
+        return Err(Bad::ManyCl);
     }
     if te_present {
         if te_codings == 0 {
-            return Err(bad("empty Transfer-Encoding"));
+            return Err(Bad::EmptyTe);
         }
         if te_after_chunked {
-            return Err(bad("chunked is not the last transfer coding"));
+            return Err(Bad::ChunkedNotLast);
         }
         if cl_count > 0 {
-            return Err(bad("both Content-Length and Transfer-Encoding"));
+            return Err(Bad::ClAndTe);
         }
         if te_unknown {
-            return Err(HttpError::new(501, "unsupported transfer coding"));
+            return Err(Bad::UnsupportedCoding);
         }
         // Only `chunked`, exactly once, last.
         f.chunked = true;
@@ -856,10 +1001,10 @@ struct BodyReader {
 }
 
 /// Parses a chunk-size line without its CRLF: `1*HEXDIG [ BWS ";" ext ]`.
-fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
+fn parse_chunk_line(line: &[u8]) -> Result<u64, Bad> {
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     if digits == 0 {
-        return Err(bad("chunk size is not hex"));
+        return Err(Bad::ChunkNotHex);
     }
     let mut size: u64 = 0;
     for &d in &line[..digits] {
@@ -871,7 +1016,7 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
         size = size
             .checked_mul(16)
             .map(|s| s | u64::from(v))
-            .ok_or(bad("chunk size overflows"))?;
+            .ok_or(Bad::ChunkOverflows)?;
     }
     let rest = &line[digits..];
     if !rest.is_empty() {
@@ -879,10 +1024,10 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
         // characters (which also rules out bare CR / LF).
         let ext = &rest[rest.iter().position(|&b| !is_ows(b)).unwrap_or(rest.len())..];
         if ext.first() != Some(&b';') {
-            return Err(bad("junk after chunk size"));
+            return Err(Bad::JunkAfterChunkSize);
         }
-        if !ext.iter().all(|&b| is_field_vchar(b)) {
-            return Err(bad("control character in chunk extension"));
+        if skip_text(ext, 0, 0x20, true) != ext.len() {
+            return Err(Bad::ChunkExtControl);
         }
     }
     Ok(size)
@@ -890,12 +1035,12 @@ fn parse_chunk_line(line: &[u8]) -> Result<u64, HttpError> {
 
 /// Validates the fields of a trailer section whose raw lines [`scan_head`] checked (`block`
 /// ends with the final CRLF CRLF).
-pub(crate) fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), HttpError> {
+pub(crate) fn check_trailers(block: &[u8], limits: &Limits) -> Result<(), Bad> {
     // Trailers are rare: the walk's vector allocates only when there are some.
     match walk_fields_outlined(block, 0, limits.max_headers, &mut Vec::new()) {
         Ok((n, ..)) if n == block.len() => Ok(()),
-        Ok(_) => Err(bad("malformed trailer section")),
-        Err(f) => Err(f.error(bad("malformed trailer section"))),
+        Ok(_) => Err(Bad::MalformedTrailers),
+        Err(f) => Err(f.error(Bad::MalformedTrailers)),
     }
 }
 
@@ -923,7 +1068,7 @@ impl BodyReader {
 
     /// Advances over `buf`. Framing-only progress (chunk-size lines, CRLFs) is committed only
     /// together with data or the end, so `NeedMore` never consumes anything.
-    fn step(&mut self, buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<BodyEvent, HttpError> {
+    fn step(&mut self, buf: &[u8], limits: &Limits, hint: &mut Hint) -> Result<BodyEvent, Bad> {
         let mut st = self.state;
         let received = self.received;
         let mut pos = 0usize;
@@ -955,7 +1100,7 @@ impl BodyReader {
                     let allowance = limits.max_body.saturating_sub(received);
                     let take = usize::try_from(allowance).unwrap_or(usize::MAX).min(avail.len());
                     if take == 0 {
-                        return Err(HttpError::new(413, "body too large"));
+                        return Err(Bad::BodyTooLarge);
                     }
                     self.received = received.saturating_add(take as u64);
                     return Ok(BodyEvent::Data {
@@ -969,11 +1114,11 @@ impl BodyReader {
                     // otherwise wait for a timeout).
                     let lim = avail.len().min(MAX_CHUNK_LINE + 2);
                     let crlf = match memchr::memchr2(b'\r', b'\n', &avail[..lim]) {
-                        Some(e) if avail[e] == b'\n' => return Err(bad("bare LF in chunk size line")),
+                        Some(e) if avail[e] == b'\n' => return Err(Bad::BareLfChunkLine),
                         Some(e) => match avail.get(e + 1) {
                             Some(b'\n') if e <= MAX_CHUNK_LINE => Some(e),
-                            Some(b'\n') => return Err(bad("chunk size line too long")),
-                            Some(_) => return Err(bad("bare CR in chunk size line")),
+                            Some(b'\n') => return Err(Bad::ChunkLineTooLong),
+                            Some(_) => return Err(Bad::BareCrChunkLine),
                             None => None,
                         },
                         None => None,
@@ -981,7 +1126,7 @@ impl BodyReader {
                     match crlf {
                         None => {
                             if avail.len() >= MAX_CHUNK_LINE + 2 {
-                                return Err(bad("chunk size line too long"));
+                                return Err(Bad::ChunkLineTooLong);
                             }
                             return Ok(BodyEvent::NeedMore);
                         }
@@ -992,7 +1137,7 @@ impl BodyReader {
                                 st = BodyState::Chunk(ChunkPhase::Trailers);
                             } else {
                                 if received.checked_add(size).is_none_or(|t| t > limits.max_body) {
-                                    return Err(HttpError::new(413, "body too large"));
+                                    return Err(Bad::BodyTooLarge);
                                 }
                                 st = BodyState::Chunk(ChunkPhase::Data(size));
                             }
@@ -1020,7 +1165,7 @@ impl BodyReader {
                     match avail {
                         [] | [b'\r'] => return Ok(BodyEvent::NeedMore),
                         [b'\r', b'\n', ..] => {}
-                        _ => return Err(bad("missing CRLF after chunk data")),
+                        _ => return Err(Bad::MissingChunkCrlf),
                     }
                     pos += 2;
                     st = BodyState::Chunk(ChunkPhase::Size);
@@ -1029,7 +1174,7 @@ impl BodyReader {
                     let end = match avail {
                         [] | [b'\r'] => return Ok(BodyEvent::NeedMore),
                         [b'\r', b'\n', ..] => pos + 2,
-                        [b'\r', ..] => return Err(bad("bare CR in trailer section")),
+                        [b'\r', ..] => return Err(Bad::BareCrTrailers),
                         _ => {
                             let limit = pos.saturating_add(limits.max_head_bytes);
                             // A fault (a bare LF, say) is refused at once, as in a head.
@@ -1038,9 +1183,7 @@ impl BodyReader {
                                     check_trailers(&buf[pos..end], limits)?;
                                     end
                                 }
-                                None if buf.len() >= limit => {
-                                    return Err(HttpError::new(431, "trailer section too large"))
-                                }
+                                None if buf.len() >= limit => return Err(Bad::TrailersTooLarge),
                                 None => return Ok(BodyEvent::NeedMore),
                             }
                         }
@@ -1068,7 +1211,7 @@ enum Phase {
     Head,
     Body { reader: BodyReader, keep_alive: bool },
     Closed,
-    Failed(HttpError),
+    Failed(Bad),
 }
 
 /// The state machine both framers run: a head (parsed by the framer's own function), its
@@ -1101,8 +1244,8 @@ impl FramerCore {
     pub(crate) fn parse<H: Framed>(
         &mut self,
         buf: &[u8],
-        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, HttpError>,
-    ) -> Result<Step<H>, HttpError> {
+        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, Bad>,
+    ) -> Result<Step<H>, Bad> {
         let r = self.step(buf, parse_head);
         if let Err(e) = r {
             self.phase = Phase::Failed(e);
@@ -1114,8 +1257,8 @@ impl FramerCore {
     fn step<H: Framed>(
         &mut self,
         buf: &[u8],
-        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, HttpError>,
-    ) -> Result<Step<H>, HttpError> {
+        parse_head: impl FnOnce(&[u8], &Limits, &mut Hint) -> Result<Option<(usize, H)>, Bad>,
+    ) -> Result<Step<H>, Bad> {
         match &mut self.phase {
             Phase::Failed(e) => Err(*e),
             Phase::Closed => Ok(Step::NeedMore),
@@ -1144,7 +1287,7 @@ impl FramerCore {
     /// line, one copy for both framers (the usual request has no body: its end comes
     /// through [`end_complete`](Self::end_complete)).
     #[inline(never)]
-    fn body_step(&mut self, buf: &[u8]) -> Result<Step<core::convert::Infallible>, HttpError> {
+    fn body_step(&mut self, buf: &[u8]) -> Result<Step<core::convert::Infallible>, Bad> {
         let Phase::Body { reader, keep_alive } = &mut self.phase else {
             return Ok(Step::NeedMore);
         };
@@ -1204,7 +1347,7 @@ impl FramerCore {
     }
 
     /// The error the framer failed with, if it did.
-    pub(crate) fn error(&self) -> Option<HttpError> {
+    pub(crate) fn error(&self) -> Option<Bad> {
         match self.phase {
             Phase::Failed(e) => Some(e),
             _ => None,
@@ -1215,12 +1358,7 @@ impl FramerCore {
     /// no message was in progress, `Complete` when the close ends a read-until-close body
     /// (or a body already complete); else the message was cut short: `cut_head` or
     /// `cut_body`. The framer is closed (or failed) afterwards.
-    pub(crate) fn finish_on_eof(
-        &mut self,
-        unconsumed: usize,
-        cut_head: HttpError,
-        cut_body: HttpError,
-    ) -> Result<Eof, HttpError> {
+    pub(crate) fn finish_on_eof(&mut self, unconsumed: usize, cut_head: Bad, cut_body: Bad) -> Result<Eof, Bad> {
         let r = match &self.phase {
             Phase::Failed(e) => Err(*e),
             Phase::Closed => Ok(Eof::Clean),
@@ -1269,19 +1407,19 @@ mod tests {
         assert_eq!(parse_chunk_line(b"5;ext=1"), Ok(5));
         assert_eq!(parse_chunk_line(b"5 ; ext=\"q\""), Ok(5));
         assert_eq!(parse_chunk_line(b"ffffffffffffffff"), Ok(u64::MAX));
-        assert_eq!(parse_chunk_line(b"10000000000000000").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"x").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"5x").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"5 ").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"-5").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"0x5").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"5;a\rb").unwrap_err().status, 400);
-        assert_eq!(parse_chunk_line(b"5;a\0").unwrap_err().status, 400);
+        assert_eq!(parse_chunk_line(b"10000000000000000").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"x").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"5x").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"5 ").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"-5").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"0x5").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"5;a\rb").unwrap_err().status(), 400);
+        assert_eq!(parse_chunk_line(b"5;a\0").unwrap_err().status(), 400);
     }
 
     /// `scan_head` on a whole buffer from 0: `Ok(Some(end))`, `Ok(None)` or the error.
-    fn scan(b: &[u8]) -> Result<Option<usize>, HttpError> {
+    fn scan(b: &[u8]) -> Result<Option<usize>, Bad> {
         scan_head(b, 0, usize::MAX, &mut Hint::default()).map(|o| o.map(|h| h.end))
     }
 
@@ -1359,20 +1497,20 @@ mod tests {
             hay.windows(needle.len()).position(|w| w == needle)
         }
 
-        pub fn check_raw_lines(block: &[u8]) -> Result<(), HttpError> {
+        pub fn check_raw_lines(block: &[u8]) -> Result<(), Bad> {
             let mut line_start = true;
             for (i, &b) in block.iter().enumerate() {
                 if line_start && is_ows(b) {
-                    return Err(bad("obs-fold or whitespace at start of line"));
+                    return Err(Bad::ObsFold);
                 }
                 line_start = false;
                 match b {
                     b'\r' if block.get(i + 1) != Some(&b'\n') => {
-                        return Err(bad("bare CR in head"));
+                        return Err(Bad::BareCrHead);
                     }
                     b'\n' => {
                         if i == 0 || block[i - 1] != b'\r' {
-                            return Err(bad("bare LF in head"));
+                            return Err(Bad::BareLfHead);
                         }
                         line_start = true;
                     }
@@ -1385,7 +1523,7 @@ mod tests {
         /// What the framers did before faults were reported early: search the end
         /// (`\r\n\r\n`), check the complete block, find the first CRLF. A head that this
         /// finds complete gets the same verdict from `scan_head`.
-        pub fn scan_complete_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, HttpError> {
+        pub fn scan_complete_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, Bad> {
             let end = limit_end.min(buf.len());
             if start >= end {
                 return Ok(None);
@@ -1402,7 +1540,7 @@ mod tests {
 
         /// `scan_head` as a byte loop: the first fault or the first empty line after the
         /// first line, whichever comes first; `None` if neither is within reach.
-        pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, HttpError> {
+        pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, Bad> {
             let hay = &buf[..limit_end.min(buf.len())];
             let mut line_start = start;
             let mut first = None;
@@ -1410,10 +1548,10 @@ mod tests {
             while i < hay.len() {
                 let b = hay[i];
                 if i == line_start && is_ows(b) {
-                    return Err(bad("obs-fold or whitespace at start of line"));
+                    return Err(Bad::ObsFold);
                 }
                 match b {
-                    b'\n' => return Err(bad("bare LF in head")),
+                    b'\n' => return Err(Bad::BareLfHead),
                     b'\r' => match hay.get(i + 1) {
                         None => return Ok(None),
                         Some(b'\n') => {
@@ -1426,7 +1564,7 @@ mod tests {
                             line_start = i;
                             continue;
                         }
-                        Some(_) => return Err(bad("bare CR in head")),
+                        Some(_) => return Err(Bad::BareCrHead),
                     },
                     _ => {}
                 }
@@ -1518,16 +1656,16 @@ mod tests {
 
     #[test]
     fn version_errors() {
-        assert_eq!(version_error(b"HTTP/2.0").status, 505);
-        assert_eq!(version_error(b"HTTP/1.2").status, 505);
-        assert_eq!(version_error(b"HTTP/0.9").status, 505);
-        assert_eq!(version_error(b"HTTP/2").status, 400);
-        assert_eq!(version_error(b"HTTP/1.10").status, 400);
-        assert_eq!(version_error(b"HTTP/10.0").status, 400);
-        assert_eq!(version_error(b"HTTP/1.1 ").status, 400);
-        assert_eq!(version_error(b"HTTP/1.").status, 400);
-        assert_eq!(version_error(b"http/1.1").status, 400);
-        assert_eq!(version_error(b"HTTX/1.1").status, 400);
-        assert_eq!(version_error(b"").status, 400);
+        assert_eq!(version_error(b"HTTP/2.0").status(), 505);
+        assert_eq!(version_error(b"HTTP/1.2").status(), 505);
+        assert_eq!(version_error(b"HTTP/0.9").status(), 505);
+        assert_eq!(version_error(b"HTTP/2").status(), 400);
+        assert_eq!(version_error(b"HTTP/1.10").status(), 400);
+        assert_eq!(version_error(b"HTTP/10.0").status(), 400);
+        assert_eq!(version_error(b"HTTP/1.1 ").status(), 400);
+        assert_eq!(version_error(b"HTTP/1.").status(), 400);
+        assert_eq!(version_error(b"http/1.1").status(), 400);
+        assert_eq!(version_error(b"HTTX/1.1").status(), 400);
+        assert_eq!(version_error(b"").status(), 400);
     }
 }

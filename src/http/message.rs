@@ -4,7 +4,7 @@
 //!
 //! All functions are pure and panic-free for any input.
 
-use super::common::{all_field_vchar, is_ows, is_token_byte, trim_ows, Header, Span};
+use super::common::{is_ows, is_token_byte, trim_ows, Header, Span};
 use super::Vec;
 use crate::util::packed::Packed;
 
@@ -535,10 +535,9 @@ pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
         }
         lines += 1;
         let after = &rest[name + 1..];
-        let value = memchr::memchr2(b'\r', b'\n', after).unwrap_or(after.len());
-        if !all_field_vchar(&after[..value]) {
-            return None;
-        }
+        // The value's bytes (HTAB, SP, visible ASCII, obs-text), then the line's end: any
+        // other byte (a bare CR or LF, a control character) stops it short of a CRLF.
+        let value = super::common::skip_text(after, 0, 0x20, true);
         rest = match &after[value..] {
             [] => return Some((true, plain && lines < 64)),
             [b'\r', b'\n', next @ ..] => next,
@@ -613,6 +612,63 @@ mod tests {
     use crate::http::{Limits, RequestParser, Step};
     use proptest::prelude::*;
     use std::vec;
+
+    /// What `header_lines` was: each value up to the first CR or LF, checked whole.
+    fn header_lines_by_memchr(raw: &[u8]) -> Option<(bool, bool)> {
+        let mut rest = raw;
+        let mut lines = 0usize;
+        let mut plain = true;
+        while !rest.is_empty() {
+            let name = rest.iter().position(|&b| !is_token_byte(b)).unwrap_or(rest.len());
+            if name == 0 || rest.get(name) != Some(&b':') {
+                return None;
+            }
+            let n = &rest[..name];
+            if n.eq_ignore_ascii_case(b"connection")
+                || n.eq_ignore_ascii_case(b"content-length")
+                || n.eq_ignore_ascii_case(b"transfer-encoding")
+            {
+                plain = false;
+            }
+            lines += 1;
+            let after = &rest[name + 1..];
+            let value = memchr::memchr2(b'\r', b'\n', after).unwrap_or(after.len());
+            if !crate::http::common::all_field_vchar(&after[..value]) {
+                return None;
+            }
+            rest = match &after[value..] {
+                [] => return Some((true, plain && lines < 64)),
+                [b'\r', b'\n', next @ ..] => next,
+                _ => return None,
+            };
+        }
+        Some((false, plain && lines < 64))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn header_lines_are_the_memchr_rule(
+            parts in proptest::collection::vec(prop_oneof![
+                4 => Just(&b"X-A"[..]),
+                2 => Just(&b"Connection"[..]),
+                4 => Just(&b": "[..]),
+                4 => Just(&b"v a"[..]),
+                4 => Just(&b"\r\n"[..]),
+                1 => Just(&b"\r"[..]),
+                1 => Just(&b"\n"[..]),
+                1 => Just(&b"\t"[..]),
+                1 => Just(&b"\xe9\x80"[..]),
+                1 => Just(&b"\x00"[..]),
+                1 => Just(&b"\x7f"[..]),
+                1 => Just(&b"0123456789abcdef"[..]),
+            ], 0..12)
+        ) {
+            let raw = parts.concat();
+            prop_assert_eq!(header_lines(&raw), header_lines_by_memchr(&raw));
+        }
+    }
 
     #[test]
     fn reasons() {

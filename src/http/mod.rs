@@ -51,7 +51,7 @@ pub mod oracle;
 pub mod request;
 pub mod response;
 
-pub(crate) use common::{is_field_vchar_byte, is_token_byte};
+pub(crate) use common::{is_field_vchar_byte, is_token_byte, Bad};
 pub use common::{Body, Eof, Header, HttpError, Limits, Span, Step, Version};
 pub use message::{
     base64_decode, base64_encode, check_header_lines, creds, find_var, get_header, get_header_var, get_var,

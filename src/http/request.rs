@@ -26,8 +26,8 @@
 //! ```
 
 use super::common::{
-    analyze_fields, bad, crlf_fault, is_ows, is_token_byte, scan_head, skip_range, skip_tchars, skip_text,
-    version_error, walk_fields, word_at, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits,
+    analyze_fields, crlf_fault, is_ows, scan_head, skip_range, skip_tchars, skip_text, version_error, walk_fields,
+    walk_fields_outlined, word_at, Bad, Body, Eof, Fault, Fields, Framed, FramerCore, Header, Hint, HttpError, Limits,
     Span, Step, Version,
 };
 use super::Vec;
@@ -121,24 +121,28 @@ impl RequestParser {
     /// ones. After any other step, the next call starts `consumed` bytes further.
     pub fn parse(&mut self, buf: &[u8]) -> Result<RequestStep, HttpError> {
         let spare = &mut self.spare;
-        self.core.parse(buf, |b, l, h| {
-            let mut slot = None;
-            // `parse_head` fills `slot` whenever it returns a head.
-            Ok(parse_head(b, l, h, spare, &mut slot)?.and_then(|(consumed, _)| Some((consumed, slot?))))
-        })
+        self.core
+            .parse(buf, |b, l, h| {
+                let mut slot = None;
+                // `parse_head` fills `slot` whenever it returns a head.
+                Ok(parse_head(b, l, h, spare, &mut slot)?.and_then(|(consumed, ..)| Some((consumed, slot?))))
+            })
+            .map_err(HttpError::from)
     }
 
     /// [`parse`](Self::parse) with the head written into `slot` (replacing what it held)
     /// instead of returned: `Step::Head` then carries only the head's framing. A server
     /// connection keeps the head in its state; this saves the moves of the ~140-byte head
     /// out of the step and into that state (about 60 instructions a request).
-    pub(crate) fn parse_into(
-        &mut self,
-        buf: &[u8],
-        slot: &mut Option<RequestHead>,
-    ) -> Result<Step<Framing>, HttpError> {
+    pub(crate) fn parse_into(&mut self, buf: &[u8], slot: &mut Option<RequestHead>) -> Result<Step<Framing>, Bad> {
         let spare = &mut self.spare;
-        self.core.parse(buf, |b, l, h| parse_head(b, l, h, spare, slot))
+        self.core.parse(buf, |b, l, h| {
+            // The framing as two values, put together here: a `Framing` moved out of
+            // `parse_head`'s result is copied with its padding (four loads and stores more
+            // a request, under callgrind).
+            Ok(parse_head(b, l, h, spare, slot)?
+                .map(|(consumed, body, keep_alive)| (consumed, Framing(body, keep_alive))))
+        })
     }
 
     /// Gives back the header vector of a request that is over (`head.headers`), for the
@@ -180,7 +184,7 @@ impl RequestParser {
 
     /// The error the parser failed with, if it did.
     pub fn error(&self) -> Option<HttpError> {
-        self.core.error()
+        self.core.error().map(HttpError::from)
     }
 
     /// Tells the parser the peer closed the connection; `unconsumed` is how many received
@@ -188,11 +192,9 @@ impl RequestParser {
     /// `Ok(Eof::Clean)` if no message was in progress; an error (status 400) if a head or
     /// body was cut short. The parser is closed afterwards.
     pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
-        self.core.finish_on_eof(
-            unconsumed,
-            bad("connection closed inside a request head"),
-            bad("connection closed inside a request body"),
-        )
+        self.core
+            .finish_on_eof(unconsumed, Bad::ClosedInRequestHead, Bad::ClosedInRequestBody)
+            .map_err(HttpError::from)
     }
 }
 
@@ -212,18 +214,16 @@ fn uri_token_len(line: &[u8]) -> usize {
 /// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
 /// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
 /// is a malformed request line, `400`.
-pub(crate) fn request_line_version_error(line: &[u8]) -> HttpError {
-    let mut parts = line.split(|&b| b == b' ');
-    let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return bad("malformed request line");
-    };
-    let token = !method.is_empty() && method.iter().all(|&b| is_token_byte(b));
-    let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
-    if !token || !target_ok {
-        return bad("malformed request line");
+pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
+    // `token SP target SP proto`: the method's tchars, then the target's visible bytes
+    // (`skip_text`'s 0x21..=0x7e and obs-text), each followed by an SP; then a protocol
+    // without one (the walk's own pieces: one copy fewer of a line split, cold code).
+    let m = skip_tchars(line, 0);
+    let t = skip_text(line, m + 1, 0x21, false);
+    match (line.get(m), line.get(t), line.get(t + 1..)) {
+        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && !proto.contains(&b' ') => version_error(proto),
+        _ => Bad::MalformedRequestLine,
     }
-    version_error(proto)
 }
 
 /// What [`walk_head`] found: the head's end, its first line's end, method, target,
@@ -243,8 +243,18 @@ type WalkedHead = (usize, usize, Span, Span, Span, Version, Option<Fields>);
 /// first checks [`line_start`] made. What it accepts has clean raw lines and passes those
 /// first checks, so both ways give one verdict (property-tested). The limits on the head's
 /// and the target's length are the caller's.
+///
+/// `FAST`: the field lines walked by the inlined [`walk_fields`] (the first look, `/hello`'s
+/// path); else by [`walk_fields_outlined`], the copy the response framer and the trailer
+/// check call (the full path, off the usual request's way: one copy of the field walk
+/// fewer in the server step).
 #[inline(always)]
-fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Header>) -> Result<WalkedHead, Fault> {
+fn walk_head<const FAST: bool>(
+    buf: &[u8],
+    start: usize,
+    max_headers: usize,
+    headers: &mut Vec<Header>,
+) -> Result<WalkedHead, Fault> {
     let mut i = skip_tchars(buf, start);
     match buf.get(i) {
         Some(b' ') if i > start => {}
@@ -254,8 +264,11 @@ fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Hea
     let method = Span::new(start, i);
     i += 1;
     let t0 = i;
-    i = skip_range(buf, i, 0x21);
-    if buf.get(i) != Some(&b' ') || i == t0 {
+    // As in `walk_fields`: the out-of-line `skip_text` alone when not `FAST`.
+    if FAST {
+        i = skip_range(buf, i, 0x21);
+    }
+    if !FAST || buf.get(i) != Some(&b' ') || i == t0 {
         // Obs-text in the target (or a fault): the rare way.
         i = skip_text(buf, i, 0x21, false);
         match buf.get(i) {
@@ -280,7 +293,10 @@ fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Hea
         return Err(crlf_fault(buf, line_end, Fault::NewLine));
     }
     let proto = Span::new(i + 1, line_end);
-    let (end, hosts, plain) = walk_fields(buf, line_end + 2, max_headers, headers)?;
+    let (end, hosts, plain) = match FAST {
+        true => walk_fields::<true>(buf, line_end + 2, max_headers, headers)?,
+        false => walk_fields_outlined(buf, line_end + 2, max_headers, headers)?,
+    };
     let fields = plain.then_some(Fields {
         hosts,
         ..Fields::default()
@@ -289,21 +305,22 @@ fn walk_head(buf: &[u8], start: usize, max_headers: usize, headers: &mut Vec<Hea
 }
 
 /// Parses a request head at the start of `buf` into `slot` (replacing what it held) and
-/// returns its length and framing. `Ok(None)`: incomplete (`slot` untouched).
+/// returns its length and framing (body, keep-alive). `Ok(None)`: incomplete (`slot`
+/// untouched).
 fn parse_head(
     buf: &[u8],
     limits: &Limits,
     hint: &mut Hint,
     spare: &mut Vec<Header>,
     slot: &mut Option<RequestHead>,
-) -> Result<Option<(usize, Framing)>, HttpError> {
+) -> Result<Option<(usize, Body, bool)>, Bad> {
     // The usual head in one pass, on the first look at it only (a head that arrives in
     // pieces is scanned incrementally by `scan_head`, never rescanned from its start).
     // What the walk accepts from byte 0 starts with a method token, so none of the full
     // path's first checks (leading empty lines, whitespace, 414 with the target's length
     // checked here) could have refused it: they run for the full path only.
     let fast = match *hint == Hint::default() {
-        true => walk_head(buf, 0, limits.max_headers, spare).ok(),
+        true => walk_head::<true>(buf, 0, limits.max_headers, spare).ok(),
         false => None,
     };
     let (i, (end, _, method, target, proto, version, fields)) = match fast {
@@ -314,19 +331,17 @@ fn parse_head(
             };
             let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint)? {
                 Some(b) => (b.end, b.line_end),
-                None if buf.len() >= limits.max_head_bytes => {
-                    return Err(HttpError::new(431, "request head too large"))
-                }
+                None if buf.len() >= limits.max_head_bytes => return Err(Bad::RequestHeadTooLarge),
                 None => return Ok(None),
             };
-            let h = match walk_head(&buf[..end], i, limits.max_headers, spare) {
+            let h = match walk_head::<false>(&buf[..end], i, limits.max_headers, spare) {
                 Ok(h) if h.0 == end => h,
-                Ok(_) => return Err(bad("malformed request head")),
+                Ok(_) => return Err(Bad::MalformedRequestHead),
                 Err(Fault::Version) => return Err(request_line_version_error(&buf[i..line_end])),
-                Err(f) => return Err(f.error(bad("malformed request head"))),
+                Err(f) => return Err(f.error(Bad::MalformedRequestHead)),
             };
             if h.3.len() > limits.max_uri_bytes {
-                return Err(HttpError::new(414, "URI too long"));
+                return Err(Bad::UriTooLong);
             }
             (i, h)
         }
@@ -334,27 +349,27 @@ fn parse_head(
     // One call of the always-inlined `head_from_parts` for both paths (two cost 700 B).
     let headers = core::mem::take(spare);
     let head = head_from_parts(buf, i, end, method, target, proto, version, headers, fields, limits)?;
-    let framing = Framing(head.body, head.keep_alive);
+    let (body, keep_alive) = (head.body, head.keep_alive);
     *slot = Some(head);
-    Ok(Some((end, framing)))
+    Ok(Some((end, body, keep_alive)))
 }
 
 /// The full path's first checks, on any part of a head: skips the empty lines before the
 /// request line (RFC 9112 §2.2) and refuses what is wrong before the line's end is there
 /// (too many empty lines, a bare LF, whitespace first, a target over `max_uri_bytes`).
 /// The request line's start; `Ok(None)` while nothing but empty lines came.
-pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
+pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, Bad> {
     // RFC 9112 §2.2: skip empty lines before the request line.
     let mut i = 0;
     while buf[i..].starts_with(b"\r\n") {
         i += 2;
     }
     if i >= limits.max_head_bytes && i > 0 {
-        return Err(HttpError::new(431, "request head too large"));
+        return Err(Bad::RequestHeadTooLarge);
     }
     match &buf[i..] {
         [] | [b'\r'] => return Ok(None),
-        [b'\n', ..] => return Err(bad("bare LF before request line")),
+        [b'\n', ..] => return Err(Bad::BareLfBeforeLine),
         _ => {}
     }
 
@@ -362,7 +377,7 @@ pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, H
     // the earliest decided byte wins whatever the reads were. The only fault that can come
     // before the byte that makes the target too long is whitespace at the start.
     if is_ows(buf[i]) {
-        return Err(bad("whitespace before the request line"));
+        return Err(Bad::WhitespaceBeforeLine);
     }
 
     // 414 as early as the request-target is known to be too long, complete head or not.
@@ -373,7 +388,7 @@ pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, H
         let rest = &view[i..];
         let line_end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
         if uri_token_len(&rest[..line_end]) > limits.max_uri_bytes {
-            return Err(HttpError::new(414, "URI too long"));
+            return Err(Bad::UriTooLong);
         }
     }
 
@@ -395,7 +410,7 @@ pub(crate) fn head_from_parts(
     headers: Vec<Header>,
     fields: Option<Fields>,
     limits: &Limits,
-) -> Result<RequestHead, HttpError> {
+) -> Result<RequestHead, Bad> {
     let t = target.get(buf);
     // The usual target is a short path: a plain loop beats memchr's setup there.
     let q = if t.len() <= 64 {
@@ -417,18 +432,18 @@ pub(crate) fn head_from_parts(
     };
     if version == Version::Http10 && f.chunked {
         // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-        return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+        return Err(Bad::TeInHttp10Request);
     }
     match (version, f.hosts) {
-        (Version::Http11, 0) => return Err(bad("missing Host")),
-        (_, h) if h > 1 => return Err(bad("more than one Host")),
+        (Version::Http11, 0) => return Err(Bad::MissingHost),
+        (_, h) if h > 1 => return Err(Bad::ManyHosts),
         _ => {}
     }
     let body = if f.chunked {
         Body::Chunked
     } else if let Some(n) = f.content_length {
         if n > limits.max_body {
-            return Err(HttpError::new(413, "body too large"));
+            return Err(Bad::BodyTooLarge);
         }
         Body::Length(n)
     } else {
@@ -1370,6 +1385,76 @@ mod tests {
 }
 
 #[cfg(test)]
+mod version_error_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `request_line_version_error` was: the line split at every SP.
+    fn by_split(line: &[u8]) -> Bad {
+        let mut parts = line.split(|&b| b == b' ');
+        let (Some(method), Some(target), Some(proto), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Bad::MalformedRequestLine;
+        };
+        let token = !method.is_empty() && method.iter().all(|&b| crate::http::is_token_byte(b));
+        let target_ok = !target.is_empty() && target.iter().all(|&b| b > b' ' && b != 0x7f);
+        if !token || !target_ok {
+            return Bad::MalformedRequestLine;
+        }
+        version_error(proto)
+    }
+
+    #[test]
+    fn request_line_version_errors() {
+        for line in [
+            &b"GET / HTTP/2.0"[..],
+            b"GET /a b HTTP/1.1",
+            b"GET  / HTTP/2.0",
+            b"GET / HTTP/2.0 ",
+            b" GET / HTTP/2.0",
+            b"G@T / HTTP/2.0",
+            b"GET /\x7f HTTP/2.0",
+            b"GET /\xff HTTP/2.0",
+            b"GET /\t HTTP/2.0",
+            b"GET / HTTP/2",
+            b"GET /",
+            b"GET ",
+            b"",
+        ] {
+            assert_eq!(request_line_version_error(line), by_split(line), "{line:?}");
+        }
+        assert_eq!(request_line_version_error(b"GET / HTTP/2.0"), Bad::VersionNotSupported);
+        assert_eq!(
+            request_line_version_error(b"GET /a b HTTP/1.1"),
+            Bad::MalformedRequestLine
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn request_line_version_error_is_the_split_rule(
+            parts in proptest::collection::vec(prop_oneof![
+                4 => Just(&b" "[..]),
+                3 => Just(&b"GET"[..]),
+                3 => Just(&b"/a"[..]),
+                3 => Just(&b"HTTP/2.0"[..]),
+                1 => Just(&b"HTTP/1.1"[..]),
+                1 => Just(&b"\x7f"[..]),
+                1 => Just(&b"\xc3\xa9"[..]),
+                1 => Just(&b"\t"[..]),
+                1 => Just(&b"@"[..]),
+                1 => Just(&b"\x00"[..]),
+            ], 0..8)
+        ) {
+            let line = parts.concat();
+            prop_assert_eq!(request_line_version_error(&line), by_split(&line));
+        }
+    }
+}
+
+#[cfg(test)]
 mod walk_tests {
     use super::*;
     use proptest::prelude::*;
@@ -1384,7 +1469,7 @@ mod walk_tests {
         }
         let mut fast_hdrs = Vec::new();
         let Ok((end, line_end, method, target, proto, version, fields)) =
-            walk_head(buf, 0, limits.max_headers, &mut fast_hdrs)
+            walk_head::<true>(buf, 0, limits.max_headers, &mut fast_hdrs)
         else {
             return;
         };
@@ -1401,7 +1486,7 @@ mod walk_tests {
             String::from_utf8_lossy(buf)
         );
         let mut full_hdrs = Vec::new();
-        let full = walk_head(&buf[..b.end], 0, limits.max_headers, &mut full_hdrs);
+        let full = walk_head::<false>(&buf[..b.end], 0, limits.max_headers, &mut full_hdrs);
         assert_eq!(
             full,
             Ok((end, line_end, method, target, proto, version, fields)),
@@ -1440,7 +1525,8 @@ mod walk_tests {
     /// Whether the one-pass walk takes `h` whole under `l`.
     fn fast(h: &[u8], l: &Limits) -> bool {
         let mut v = Vec::new();
-        walk_head(h, 0, l.max_headers, &mut v).is_ok_and(|w| w.0 <= l.max_head_bytes && w.3.len() <= l.max_uri_bytes)
+        walk_head::<true>(h, 0, l.max_headers, &mut v)
+            .is_ok_and(|w| w.0 <= l.max_head_bytes && w.3.len() <= l.max_uri_bytes)
     }
 
     #[test]

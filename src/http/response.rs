@@ -8,7 +8,7 @@
 //! [`ResponseParser::finish_on_eof`]). Interim responses (100, 102, 103, ...) are skipped.
 
 use super::common::{
-    analyze_fields, bad, scan_head, skip_text, version_error, walk_fields_outlined, word_at, Body, Eof, Fault, Framed,
+    analyze_fields, scan_head, skip_text, version_error, walk_fields_outlined, word_at, Bad, Body, Eof, Fault, Framed,
     FramerCore, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 use super::Vec;
@@ -103,6 +103,12 @@ impl ResponseParser {
     /// Feeds the not-yet-consumed bytes of the connection; returns one step. Same contract
     /// as [`RequestParser::parse`](super::RequestParser::parse).
     pub fn parse(&mut self, buf: &[u8]) -> Result<ResponseStep, HttpError> {
+        self.step(buf).map_err(HttpError::from)
+    }
+
+    /// [`parse`](Self::parse) with the error as the crate keeps it (one byte): the server's
+    /// response tracker only needs to know that there is one.
+    pub(crate) fn step(&mut self, buf: &[u8]) -> Result<ResponseStep, Bad> {
         let answering = self.answering;
         self.core.parse(buf, |buf, limits, hint| {
             let mut start = 0usize;
@@ -130,7 +136,7 @@ impl ResponseParser {
 
     /// The error the parser failed with, if it did.
     pub fn error(&self) -> Option<HttpError> {
-        self.core.error()
+        self.core.error().map(HttpError::from)
     }
 
     /// Tells the parser the server closed the connection; `unconsumed` is how many received
@@ -140,11 +146,9 @@ impl ResponseParser {
     /// `Ok(Eof::Clean)`: no response was in progress. An error (status 400) if a head, a
     /// Content-Length body or a chunked body was cut short. The parser is closed afterwards.
     pub fn finish_on_eof(&mut self, unconsumed: usize) -> Result<Eof, HttpError> {
-        self.core.finish_on_eof(
-            unconsumed,
-            bad("connection closed inside a response head"),
-            bad("connection closed inside a response body"),
-        )
+        self.core
+            .finish_on_eof(unconsumed, Bad::ClosedInResponseHead, Bad::ClosedInResponseBody)
+            .map_err(HttpError::from)
     }
 }
 
@@ -155,21 +159,19 @@ fn parse_head(
     limits: &Limits,
     hint: &mut Hint,
     answering: Answering,
-) -> Result<Option<(usize, ResponseHead)>, HttpError> {
+) -> Result<Option<(usize, ResponseHead)>, Bad> {
     match &buf[start..] {
         [] => return Ok(None),
-        [b'\r' | b'\n', ..] => return Err(bad("empty line before status line")),
+        [b'\r' | b'\n', ..] => return Err(Bad::EmptyLineBeforeStatus),
         // Bytes that cannot grow into a status line are refused now, not once a head's end
         // arrives that may never come (a body written after an interim status, a peer that
         // does not speak HTTP): the caller learns at once that the bytes do not frame.
-        rest if !b"HTTP/".starts_with(&rest[..rest.len().min(5)]) => {
-            return Err(bad("response does not start with HTTP/"))
-        }
+        rest if !b"HTTP/".starts_with(&rest[..rest.len().min(5)]) => return Err(Bad::NotHttpResponse),
         _ => {}
     }
     let (end, line_end) = match scan_head(buf, start, limits.max_head_bytes, hint)? {
         Some(b) => (b.end, b.line_end),
-        None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "response head too large")),
+        None if buf.len() >= limits.max_head_bytes => return Err(Bad::ResponseHeadTooLarge),
         None => return Ok(None),
     };
     // The status line and the fields, checked.
@@ -183,7 +185,7 @@ fn parse_head(
     } else {
         let f = analyze_fields(buf, &headers)?;
         if version == Version::Http10 && f.chunked {
-            return Err(bad("Transfer-Encoding in an HTTP/1.0 response"));
+            return Err(Bad::TeInHttp10Response);
         }
         let persistent = match version {
             Version::Http11 => !f.close,
@@ -198,7 +200,7 @@ fn parse_head(
             (Body::Chunked, persistent)
         } else if let Some(n) = f.content_length {
             if n > limits.max_body {
-                return Err(HttpError::new(413, "body too large"));
+                return Err(Bad::BodyTooLarge);
             }
             (Body::Length(n), persistent)
         } else {
@@ -228,15 +230,15 @@ pub(crate) fn line_and_fields(
     end: usize,
     line_end: usize,
     limits: &Limits,
-) -> Result<(Version, u16, Span, Vec<Header>), HttpError> {
+) -> Result<(Version, u16, Span, Vec<Header>), Bad> {
     match status_line_and_fields(buf, start, end, limits) {
-        Ok(h) if h.1 < 100 => Err(bad("invalid status code")),
+        Ok(h) if h.1 < 100 => Err(Bad::InvalidStatusCode),
         Ok(h) => Ok(h),
         Err(Fault::Version) => {
             let proto = buf[start..line_end].split(|&b| b == b' ').next().unwrap_or(&[]);
             Err(version_error(proto))
         }
-        Err(f) => Err(f.error(bad("malformed response head"))),
+        Err(f) => Err(f.error(Bad::MalformedResponseHead)),
     }
 }
 

@@ -19,7 +19,7 @@
 use alloc::vec::Vec;
 
 use crate::http::{
-    Body, HttpError, Limits as HttpLimits, RequestHead, RequestParser, ResponseHead, ResponseParser, Step, Version,
+    Bad, Body, Limits as HttpLimits, RequestHead, RequestParser, ResponseHead, ResponseParser, Step, Version,
 };
 
 extern crate alloc;
@@ -399,7 +399,7 @@ impl OutTracker {
                     continue;
                 }
             };
-            match self.parser.parse(buf) {
+            match self.parser.step(buf) {
                 Ok(Step::NeedMore) => break,
                 Ok(Step::Head { consumed, head }) => {
                     self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
@@ -695,20 +695,25 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
 /// `HTTP/1.1 <status> <reason>`, `Content-Type: text/plain`, `Content-Length`,
 /// `Connection: close`, and the body `<status> <reason>: <diagnostic>\n` (the head written
 /// by [`write_reply_head`], as `mg_http_reply`'s).
-pub fn write_error_response(out: &mut Vec<u8>, e: &HttpError) {
-    let reason = crate::http::status_reason_bytes(e.status);
-    let mut num = itoa::Buffer::new();
-    let code = num.format(e.status).as_bytes();
-    let body = [code, b" ", reason, b": ", e.reason.as_bytes(), b"\n"];
-    let len = body.iter().map(|p| p.len()).sum();
+pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
+    let status = e.status();
+    let reason = crate::http::status_reason_bytes(status);
+    let text = e.text_bytes();
+    // The status has three digits (every `Bad`'s is in 400..=505): no formatter.
+    let code = [
+        b'0' + (status / 100) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+        b' ',
+    ];
     write_reply_head(
         out,
-        e.status,
+        status,
         b"Content-Type: text/plain\r\n",
-        len,
+        code.len() + reason.len() + 2 + text.len() + 1,
         b"Connection: close\r\n",
     );
-    for p in body {
+    for p in [&code[..], reason, b": ", text, b"\n"] {
         out.extend_from_slice(p);
     }
 }
@@ -955,14 +960,14 @@ mod tests {
     #[test]
     fn error_response_bytes() {
         let mut out = b"earlier".to_vec();
-        write_error_response(&mut out, &HttpError::new(408, "request head timed out"));
+        write_error_response(&mut out, Bad::HeadTimedOut);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "earlierHTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n\
              Connection: close\r\n\r\n408 Request Timeout: request head timed out\n"
         );
         let mut out = Vec::new();
-        write_error_response(&mut out, &HttpError::new(400, "missing Host"));
+        write_error_response(&mut out, Bad::MissingHost);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::http::{ctx_of, write_error_response, HttpServer, Phase, Proto};
 use super::{Conn, Event, Handler, HttpMessage, Limits, Mgr};
 use crate::handle::Handle;
-use crate::http::{Eof, HttpError, Limits as HttpLimits, Step};
+use crate::http::{Bad, Eof, Limits as HttpLimits, Step};
 
 extern crate alloc;
 
@@ -46,6 +46,17 @@ pub(super) const HTTP_HOOKS: HttpHooks = HttpHooks {
     },
 };
 
+impl crate::log::Put for Bad {
+    /// `"<status> <reason>"`, as the [`HttpError`](crate::http::HttpError) it stands for.
+    fn put(&self, out: &mut dyn crate::log::Out) {
+        self.status().put(out);
+        out.text(" ");
+        // The bytes as they are (the texts are printable ASCII without quotes or
+        // backslashes, checked where the table is built): no UTF-8 check linked for it.
+        crate::log::Escaped(self.text_bytes()).put(out);
+    }
+}
+
 enum Act {
     Again,
     /// A head: deliver `Event::HttpHeaders`; `body_checks` when the head declares a body
@@ -58,7 +69,7 @@ enum Act {
     },
     Chunk(Vec<u8>),
     Msg,
-    Error(HttpError),
+    Error(Bad),
     Done,
 }
 
@@ -215,7 +226,7 @@ impl Mgr {
                         if hs.streaming {
                             Act::Chunk(piece.to_vec())
                         } else if (hs.msg.len() - hs.head_len + piece.len()) as u64 > hs.max_body {
-                            Act::Error(HttpError::new(413, "body larger than http_max_body"))
+                            Act::Error(Bad::BodyOverMaxBody)
                         } else {
                             hs.msg.extend_from_slice(piece);
                             Act::Again
@@ -262,7 +273,7 @@ impl Mgr {
     }
 
     /// Answer a framing error (unless a response already started) and close after it.
-    fn http_error(&self, h: Handle, e: HttpError) {
+    fn http_error(&self, h: Handle, e: Bad) {
         crate::mlog!(crate::log::LL_DEBUG; "conn ", h.serial(), ": bad request: ", e);
         let mut core = self.core.borrow_mut();
         if let Some(c) = core.conns.get_mut(h) {
@@ -270,7 +281,7 @@ impl Mgr {
             // handler: a second one would be taken as the answer to the next request.
             let responded = matches!(&c.proto, Proto::HttpServer(hs) if hs.ctx.is_some() && hs.out.started);
             if !responded && !c.closing {
-                write_error_response(c.out_buf(), &e);
+                write_error_response(c.out_buf(), e);
             }
             c.draining = true;
             c.recv_off = c.recv.len(); // nothing after a bad request is read
@@ -279,15 +290,14 @@ impl Mgr {
 
     /// After `Event::HttpHeaders`: a declared body over the cap is refused at once unless the
     /// handler chose to stream it (or already answered).
-    fn buffered_body_too_large(&self, h: Handle) -> Option<HttpError> {
+    fn buffered_body_too_large(&self, h: Handle) -> Option<Bad> {
         let core = self.core.borrow();
         let hs = core.conns.get(h)?.http_server()?;
         let declared = match hs.head.as_ref()?.body {
             crate::http::Body::Length(n) => n,
             _ => return None,
         };
-        (!hs.streaming && !hs.out.started && declared > hs.max_body)
-            .then(|| HttpError::new(413, "body larger than http_max_body"))
+        (!hs.streaming && !hs.out.started && declared > hs.max_body).then_some(Bad::BodyOverMaxBody)
     }
 
     /// `Expect: 100-continue`: when the handler did not answer in `Event::HttpHeaders`, tell the
@@ -603,8 +613,7 @@ impl Mgr {
                 match due {
                     Due::Fresh | Due::Idle => c.closing = true,
                     Due::Head => {
-                        let e = HttpError::new(408, "request head timed out");
-                        write_error_response(c.out_buf(), &e);
+                        write_error_response(c.out_buf(), Bad::HeadTimedOut);
                         c.draining = true;
                     }
                     Due::Body => {
@@ -613,8 +622,7 @@ impl Mgr {
                         // a 408 would be taken for the next response: just end after it.
                         let responded = c.http_server().is_some_and(|hs| hs.out.started);
                         if !responded {
-                            let e = HttpError::new(408, "request body timed out");
-                            write_error_response(c.out_buf(), &e);
+                            write_error_response(c.out_buf(), Bad::BodyTimedOut);
                         }
                         c.draining = true;
                         c.recv_off = c.recv.len();
