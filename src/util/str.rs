@@ -147,6 +147,26 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
             return false;
         }
     }
+    // One wildcard and literals after it (`/api/#`, `*.txt`), the usual route: no rows.
+    if let Some(w) = pattern.iter().position(|&c| is_wildcard(c)) {
+        let tail = &pattern[w + 1..];
+        if !tail.iter().any(|&c| is_wildcard(c)) {
+            let Some(len) = s.len().checked_sub(w + tail.len()) else {
+                return false;
+            };
+            let sub = &s[w..w + len];
+            let matched = s.ends_with(tail)
+                && match pattern[w] {
+                    b'#' => true,
+                    b'*' => !sub.contains(&b'/'),
+                    _ => len == 1,
+                };
+            if matched {
+                cap(0, w, len);
+            }
+            return matched;
+        }
+    }
     let n = s.len();
     let cols = n + 1;
     let nstars = pattern.iter().filter(|&&c| is_star(c)).count();
