@@ -92,7 +92,15 @@ use crate::util::str::digits;
 
 impl Put for u64 {
     fn put(&self, out: &mut dyn Out) {
-        out.text(digits(*self, 10, &mut [0; 20]))
+        put_ascii(out, digits(*self, 10, &mut [0; 20]).as_bytes())
+    }
+}
+
+/// ASCII bytes (digits, escapes) into `out`, a character at a time: a `&str` of them at once
+/// would take `core::str::from_utf8` (see [`crate::util::str::Digits`]).
+fn put_ascii(out: &mut dyn Out, b: &[u8]) {
+    for &c in b {
+        out.text(char::from(c).encode_utf8(&mut [0; 4]))
     }
 }
 
@@ -237,7 +245,7 @@ impl Line {
         let mut l = Line(heapless::String::new());
         let mut buf = [0; 20];
         let hex = digits(now, 16, &mut buf);
-        l.text(hex);
+        put_ascii(&mut l, hex.as_bytes());
         l.text("       ".get(hex.len().min(8) - 1..).unwrap_or_default());
         l.text(" ");
         l.text(level_name(level));
@@ -351,7 +359,7 @@ impl Put for Escaped<'_> {
                     4
                 }
             };
-            out.text(core::str::from_utf8(e.get(..n).unwrap_or_default()).unwrap_or_default());
+            put_ascii(out, e.get(..n).unwrap_or_default());
         }
     }
 }

@@ -69,7 +69,15 @@ pub(crate) fn cstr_bytes_or_empty<'a>(ptr: *const c_char) -> Result<&'a [u8], c_
 
 /// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
 pub(crate) fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
-    cstr(ptr)?.to_str().map_err(|_| MG_ERR_INVALID)
+    utf8(cstr(ptr)?.to_bytes()).ok_or(MG_ERR_INVALID)
+}
+
+/// `b` as text if it is UTF-8 (`core::str::from_utf8(b).ok()`), checked by the library's
+/// own small validator ([`crate::util::str::is_utf8`]): core's is 500 bytes of a plain
+/// server's code (footprint build) for the C strings of a listener's URL and log prefix.
+pub(crate) fn utf8(b: &[u8]) -> Option<&str> {
+    // SAFETY: `is_utf8` accepts exactly what `core::str::from_utf8` accepts (tested).
+    crate::util::str::is_utf8(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
 }
 
 /// A shared reference to a C struct; NULL is an error.

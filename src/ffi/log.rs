@@ -71,7 +71,7 @@ fn c_sink(bytes: &[u8]) {
 pub extern "C" fn mg_log_prefix(level: c_int, file: *const c_char, line: c_int, fname: *const c_char) -> bool {
     guard(|| {
         let text = |p: *const c_char| match cast::cstr_bytes(p) {
-            Ok(b) => core::str::from_utf8(b).unwrap_or("?"),
+            Ok(b) => cast::utf8(b).unwrap_or("?"),
             Err(_) => "",
         };
         crate::log::prefix(level, text(file), line, text(fname))

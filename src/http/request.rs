@@ -276,7 +276,7 @@ fn walk_head<const FAST: bool>(
             None => return Err(Fault::More),
             Some(_) => return Err(Fault::Token),
         }
-        if core::str::from_utf8(&buf[t0..i]).is_err() {
+        if !crate::util::str::is_utf8(&buf[t0..i]) {
             return Err(Fault::Token);
         }
     }

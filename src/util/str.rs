@@ -20,7 +20,7 @@ pub static HEX_UPPER: [u8; 18] = *b"0123456789ABCDEF\0\0";
 /// The digits of `n` in base `radix` (10 or 16, lowercase; taken into 10..=16, so that
 /// 20 bytes always hold them), written at the end of `buf`. Without core's formatting, which
 /// a firmware image would otherwise link for its log lines and listings alone.
-pub fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
+pub fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> Digits<'_> {
     let radix = radix.clamp(10, 16);
     let mut i = buf.len();
     while let Some(b) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
@@ -31,7 +31,65 @@ pub fn digits(mut n: u64, radix: u64, buf: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    core::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default()
+    Digits(buf.get(i..).unwrap_or_default())
+}
+
+/// What [`digits`] wrote: ASCII digits, as bytes. Not a `&str`: making one in safe code
+/// means `core::str::from_utf8`, 500 bytes of a plain server's code (footprint build) when
+/// nothing else needs it; a log line takes them a character at a time (`log::put_ascii`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digits<'a>(pub &'a [u8]);
+
+impl<'a> Digits<'a> {
+    /// The digits.
+    pub fn as_bytes(self) -> &'a [u8] {
+        self.0
+    }
+
+    /// How many digits.
+    #[allow(clippy::len_without_is_empty)] // never empty
+    pub fn len(self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Whether `b` is UTF-8, exactly as `core::str::from_utf8(b).is_ok()` says (no overlong
+/// forms, no surrogates, nothing above U+10FFFF): one byte at a time, in a tenth of the
+/// size of core's validator (~500 bytes, word-at-a-time for ASCII), which a plain server
+/// would link for the rare request target with bytes above 0x7f alone.
+pub fn is_utf8(b: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if c < 0x80 {
+            continue;
+        }
+        // Continuation bytes that follow, and the range of the first of them (which
+        // excludes the overlong forms, the surrogates and what is above U+10FFFF); the
+        // others are 0x80..=0xbf.
+        let (mut n, mut lo, mut hi) = match c {
+            0xc2..=0xdf => (1, 0x80, 0xbf),
+            0xe0..=0xef => (
+                2,
+                if c == 0xe0 { 0xa0 } else { 0x80 },
+                if c == 0xed { 0x9f } else { 0xbf },
+            ),
+            0xf0..=0xf4 => (
+                3,
+                if c == 0xf0 { 0x90 } else { 0x80 },
+                if c == 0xf4 { 0x8f } else { 0xbf },
+            ),
+            _ => return false,
+        };
+        while n > 0 {
+            match b.get(i) {
+                Some(&d) if (lo..=hi).contains(&d) => {}
+                _ => return false,
+            }
+            (i, n, lo, hi) = (i + 1, n - 1, 0x80, 0xbf);
+        }
+    }
+    true
 }
 
 /// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
@@ -316,18 +374,61 @@ mod tests {
     #[test]
     fn digits_are_what_format_writes() {
         for n in [0, 1, 9, 10, 15, 16, 255, 1 << 32, u64::MAX - 1, u64::MAX] {
-            assert_eq!(digits(n, 10, &mut [0; 20]), format!("{n}"));
-            assert_eq!(digits(n, 16, &mut [0; 20]), format!("{n:x}"));
+            assert_eq!(digits(n, 10, &mut [0; 20]).as_bytes(), format!("{n}").as_bytes());
+            assert_eq!(digits(n, 16, &mut [0; 20]).as_bytes(), format!("{n:x}").as_bytes());
+            assert_eq!(digits(n, 10, &mut [0; 20]).len(), format!("{n}").len());
         }
         assert_eq!(
-            digits(u64::MAX, 2, &mut [0; 20]),
-            format!("{}", u64::MAX),
+            digits(u64::MAX, 2, &mut [0; 20]).as_bytes(),
+            format!("{}", u64::MAX).as_bytes(),
             "under 10 is 10"
         );
-        assert_eq!(digits(255, 99, &mut [0; 20]), "ff", "over 16 is 16");
+        assert_eq!(digits(255, 99, &mut [0; 20]).as_bytes(), b"ff", "over 16 is 16");
+    }
+
+    #[test]
+    fn is_utf8_is_core_from_utf8() {
+        // Every sequence of up to 3 bytes from the bytes where the verdict turns, and
+        // every 4-byte one that starts with a 4-byte lead.
+        let edges = [
+            0x00u8, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed,
+            0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+        ];
+        let mut v = Vec::new();
+        for &a in &edges {
+            for &b in &edges {
+                for &c in &edges {
+                    for s in [&[a][..], &[a, b], &[a, b, c]] {
+                        assert_eq!(is_utf8(s), core::str::from_utf8(s).is_ok(), "{s:x?}");
+                    }
+                    if a >= 0xf0 {
+                        for &d in &edges {
+                            v.clear();
+                            v.extend_from_slice(&[a, b, c, d]);
+                            assert_eq!(is_utf8(&v), core::str::from_utf8(&v).is_ok(), "{v:x?}");
+                        }
+                    }
+                }
+            }
+        }
+        for c in ['a', 'é', '€', '😀', '\u{10ffff}', '\u{d7ff}', '\u{e000}'] {
+            assert!(is_utf8(c.to_string().as_bytes()));
+        }
     }
 
     proptest::proptest! {
+        #[test]
+        fn is_utf8_agrees_with_core(b in proptest::collection::vec(proptest::sample::select(vec![
+            0x00u8, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1,
+            0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff]), 0..12)) {
+            proptest::prop_assert_eq!(is_utf8(&b), core::str::from_utf8(&b).is_ok());
+        }
+
+        #[test]
+        fn is_utf8_agrees_with_core_any(b in proptest::collection::vec(proptest::num::u8::ANY, 0..12)) {
+            proptest::prop_assert_eq!(is_utf8(&b), core::str::from_utf8(&b).is_ok());
+        }
+
         #[test]
         fn find_is_the_first_match(hay in proptest::collection::vec(proptest::sample::select(b"ab\r\n:/".to_vec()), 0..40),
                                    needle in proptest::collection::vec(proptest::sample::select(b"ab\r\n:/".to_vec()), 1..5)) {
