@@ -246,7 +246,7 @@ impl Line {
         let mut buf = [0; 20];
         let hex = digits(now, 16, &mut buf);
         put_ascii(&mut l, hex.as_bytes());
-        l.text("       ".get(hex.len().min(8) - 1..).unwrap_or_default());
+        put_ascii(&mut l, b"       ".get(hex.len().min(8) - 1..).unwrap_or_default());
         l.text(" ");
         l.text(level_name(level));
         l.text(" ");
@@ -294,7 +294,10 @@ pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
 
 /// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix).
 fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
-    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    // After the last separator (ASCII, so a character boundary). Bytes, not
+    // `str::rsplit(['/', '\\'])`, whose reverse char search is ~340 bytes of code.
+    let cut = file.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |i| i + 1);
+    let base = file.get(cut..).unwrap_or(file);
     let mut l = Line::start(level, now);
     for p in [&base as &dyn Put, &":", &line, &":", &func, &" "] {
         p.put(&mut l);
@@ -475,7 +478,14 @@ mod tests {
             prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").0.as_str(),
             "1b3      INFO main.c:42:main "
         );
-        for (file, line, func) in [("x.c", 0, "f"), ("", -7, ""), ("d/\u{e9}.c", i32::MAX, "\u{20ac}")] {
+        for (file, line, func) in [
+            ("x.c", 0, "f"),
+            ("", -7, ""),
+            ("d/\u{e9}.c", i32::MAX, "\u{20ac}"),
+            ("\u{e9}\\\u{20ac}/", 1, "g"),
+            ("a\\b\u{e9}", 2, "h"),
+            ("/", 3, ""),
+        ] {
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
             let want = format!("{:<8x} {} {}:{}:{} ", 77u64, "DEBUG", base, line, func);
             assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).0.as_str(), want);

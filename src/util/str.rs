@@ -57,6 +57,7 @@ impl<'a> Digits<'a> {
 /// forms, no surrogates, nothing above U+10FFFF): one byte at a time, in a tenth of the
 /// size of core's validator (~500 bytes, word-at-a-time for ASCII), which a plain server
 /// would link for the rare request target with bytes above 0x7f alone.
+#[inline(never)] // cold (obs-text targets, C strings): kept out of the request parser
 pub fn is_utf8(b: &[u8]) -> bool {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
