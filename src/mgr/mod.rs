@@ -993,8 +993,8 @@ impl Mgr {
     /// Listen on `url` (`tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; port
     /// 0 picks a free port, see [`Mgr::info`]). The host must be an IP address, empty (any)
     /// or `localhost`. `handler` gets [`Event::Open`] now; accepted connections share it.
-    /// Errors: `Url`, `Port`, `Addr` (in use, not local), `Limit`, `Closing` (during
-    /// [`Mgr::shutdown`]).
+    /// Errors: `Url`, `Port`, `Addr` (in use, not local; an IPv6 host without the feature
+    /// `ipv6`), `Limit`, `Closing` (during [`Mgr::shutdown`]).
     pub fn listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
         self.open_listener(url, Rc::new(handler), ProtoKind::Raw)
     }
@@ -1139,7 +1139,8 @@ impl Mgr {
     /// never blocking the loop. `handler` gets [`Event::Open`] now, then
     /// [`Event::Resolve`] (names only), then [`Event::Connect`], or [`Event::Error`] then
     /// [`Event::Close`]. Data sent before the connection is established is queued.
-    /// Errors: `Url`, `Port`, `Limit`, `Closing`.
+    /// Errors: `Url`, `Port`, `Limit`, `Closing`; `Addr` for an IPv6 host in a build without
+    /// the feature `ipv6`.
     pub fn connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
         self.open_client(url, Rc::new(handler), ProtoKind::Raw)
     }
@@ -1169,6 +1170,12 @@ impl Mgr {
         }
         if ep.host.is_empty() {
             return Err(Error::Url);
+        }
+        // Without the feature `ipv6` an IPv6 host (`[...]`, the only hosts with a `:`) is
+        // an address that cannot be used, as for `listen`.
+        #[cfg(not(feature = "ipv6"))]
+        if ep.host.contains(':') {
+            return Err(Error::Addr);
         }
         let literal: Option<IpAddr> = crate::util::net::parse_ip(ep.host);
         let now = self.now();
@@ -1269,7 +1276,11 @@ impl Mgr {
         if !resolving {
             return;
         }
-        match r.ok().and_then(|v| v.into_iter().next()) {
+        // Without the feature `ipv6`, the first IPv4 address (IPv6 sockets cannot be made).
+        match r
+            .ok()
+            .and_then(|v| v.into_iter().find(|a| cfg!(feature = "ipv6") || a.is_ipv4()))
+        {
             Some(addr) => {
                 if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
                     c.state = State::Connecting;

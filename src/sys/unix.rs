@@ -5,7 +5,9 @@
 
 use crate::prelude::*;
 use core::ffi::c_int;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+#[cfg(feature = "ipv6")]
+use core::net::{Ipv6Addr, SocketAddrV6};
 
 use super::{Errno, Result};
 
@@ -146,7 +148,9 @@ pub fn pollfd(fd: RawFd, events: i16) -> PollFd {
 
 // ---- addresses --------------------------------------------------------------------------
 
-/// `a` as a sockaddr and its length.
+/// `a` as a sockaddr and its length. Without the feature `ipv6` an IPv6 address is length
+/// 0, which every call refuses (EINVAL); none gets here: [`new_socket`] makes no IPv6
+/// socket, and the addresses the others are given come from IPv4 sockets.
 fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
     let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
@@ -161,6 +165,9 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             };
             core::mem::size_of::<libc::sockaddr_in>()
         }
+        #[cfg(not(feature = "ipv6"))]
+        SocketAddr::V6(_) => 0,
+        #[cfg(feature = "ipv6")]
         SocketAddr::V6(v6) => {
             // SAFETY: as above, for sockaddr_in6.
             let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
@@ -177,7 +184,7 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (ss, len as libc::socklen_t)
 }
 
-/// The address in `ss` (IPv4 or IPv6).
+/// The address in `ss` (IPv4, or IPv6 with the feature `ipv6`).
 fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match c_int::from(ss.ss_family) {
         libc::AF_INET => {
@@ -186,6 +193,7 @@ fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
             Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
         }
+        #[cfg(feature = "ipv6")]
         libc::AF_INET6 => {
             // SAFETY: the family says the storage holds a sockaddr_in6.
             let sin6 = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
@@ -302,8 +310,17 @@ fn no_sigpipe(_fd: RawFd) -> Result<()> {
     Ok(())
 }
 
+/// A non-blocking, close-on-exec socket for `addr`'s family. Without the feature `ipv6`
+/// (Mongoose's `MG_ENABLE_IPV6`) an IPv6 address fails with EAFNOSUPPORT.
 fn new_socket(addr: &SocketAddr, ty: c_int) -> Result<Fd> {
+    #[cfg(feature = "ipv6")]
     let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    #[cfg(not(feature = "ipv6"))]
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        return Err(Errno(libc::EAFNOSUPPORT));
+    };
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // SAFETY: plain syscall; the result is checked.
@@ -439,7 +456,7 @@ pub fn set_dscp(s: &Sock, dscp: u8) -> Result<()> {
 fn dscp_option(s: &Sock) -> Result<(c_int, c_int)> {
     match sock_name(s.fd(), libc::getsockname) {
         Some(SocketAddr::V4(_)) => Ok((libc::IPPROTO_IP, libc::IP_TOS)),
-        #[cfg(not(target_os = "espidf"))]
+        #[cfg(all(feature = "ipv6", not(target_os = "espidf")))]
         Some(SocketAddr::V6(_)) => Ok((libc::IPPROTO_IPV6, libc::IPV6_TCLASS)),
         _ => Err(Errno(libc::EAFNOSUPPORT)),
     }
@@ -1187,9 +1204,13 @@ impl Drop for SigpipeBlock {
 ///
 /// - epoll (Linux): registrations persist between polls and `epoll_ctl` runs only when a
 ///   socket's interest changes, so a poll costs the kernel work for the ready sockets only.
-/// - poll(2) (elsewhere, when epoll cannot be had, or when the environment variable
-///   `MEERKAT_POLLER=poll` is set at `mg_mgr_init`; the tests run both): the set is built
-///   anew for each call.
+/// - poll(2) (elsewhere; on Linux with the feature `poller-switch` when epoll cannot be had
+///   or when the environment variable `MEERKAT_POLLER=poll` is set at `mg_mgr_init`, the
+///   tests run both; or built with `--cfg meerkat_poll`): the set is built anew for each call.
+///
+/// Which are compiled in: with `poller-switch` (a default feature) both on Linux, chosen at
+/// run time; without it one, chosen at compile time as Mongoose chooses (`MG_ENABLE_EPOLL`):
+/// epoll on Linux, poll(2) elsewhere or with `--cfg meerkat_poll`.
 ///
 /// The waker is part of the set from the start, with token [`WAKER_TOKEN`]; connection
 /// tokens are handles, never 0.
@@ -1199,8 +1220,9 @@ impl Drop for SigpipeBlock {
 /// [`wait`]: Poller::wait
 #[derive(Debug)]
 pub enum Poller {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     Epoll { ep: Fd, events: Vec<libc::epoll_event> },
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
     Poll {
         waker: RawFd,
         fds: Vec<PollFd>,
@@ -1217,10 +1239,10 @@ pub(crate) const WAKER_TOKEN: u64 = 0;
 /// soon as one is used, other protocols' texts included (scripts/merge_pools.py lists it).
 static ROOT_C: [u8; 2] = *b"/\0";
 static DOT_C: [u8; 2] = *b".\0";
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "poller-switch"))]
 static POLLER_VAR: [u8; 15] = *b"MEERKAT_POLLER\0";
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "poller-switch"))]
 fn poll_forced() -> bool {
     // SAFETY: the name is NUL-terminated; the result is read at once, not kept.
     unsafe {
@@ -1232,24 +1254,32 @@ fn poll_forced() -> bool {
 impl Poller {
     /// A poller whose set holds `waker` (readable: wake up).
     pub fn open(waker: RawFd) -> Result<Poller> {
-        #[cfg(target_os = "linux")]
+        // With both compiled in, poll(2) also where epoll cannot be had.
+        #[cfg(all(target_os = "linux", feature = "poller-switch"))]
         if !poll_forced() {
-            // SAFETY: plain syscall; the result is checked.
-            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-            if fd >= 0 {
-                let mut p = Poller::Epoll {
-                    ep: Fd(fd),
-                    events: Vec::new(),
-                };
-                p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
-                return Ok(p);
+            if let Ok(ep) = epoll_create() {
+                return Poller::epoll(ep, waker);
             }
         }
+        #[cfg(all(
+            all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))),
+            not(feature = "poller-switch")
+        ))]
+        return Poller::epoll(epoll_create()?, waker);
+        #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
         Ok(Poller::Poll {
             waker,
             fds: Vec::new(),
             tokens: Vec::new(),
         })
+    }
+
+    /// An epoll poller on `ep` whose set holds `waker`.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    fn epoll(ep: Fd, waker: RawFd) -> Result<Poller> {
+        let mut p = Poller::Epoll { ep, events: Vec::new() };
+        p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
+        Ok(p)
     }
 
     /// Whether what [`update`](Poller::update) asked for stays asked for without being
@@ -1258,14 +1288,17 @@ impl Poller {
     #[inline]
     pub fn keeps_interest(&self) -> bool {
         match self {
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { .. } => true,
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { .. } => false,
         }
     }
 
     /// Start describing the set for the next [`wait`](Poller::wait).
     pub fn begin(&mut self) {
+        #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
+        #[allow(irrefutable_let_patterns)]
         if let Poller::Poll { waker, fds, tokens } = self {
             fds.clear();
             tokens.clear();
@@ -1282,12 +1315,17 @@ impl Poller {
     /// Inlined, so that the usual case (epoll already has what is wanted) costs the caller
     /// a comparison instead of a call per socket per poll.
     #[inline]
+    #[cfg_attr(
+        not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))),
+        allow(unused_variables)
+    )]
     pub fn update(&mut self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
         match self {
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { .. } if *have == want => Ok(()),
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { ep, .. } => epoll_update(ep.0, fd, token, have, want),
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { fds, tokens, .. } => {
                 if want != 0 {
                     fds.push(pollfd(fd, want));
@@ -1302,8 +1340,9 @@ impl Poller {
     /// of every ready socket to `ready`.
     pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> Result<()> {
         match self {
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { ep, events } => epoll_wait(ep.0, events, timeout_ms, ready),
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { fds, tokens, .. } => {
                 poll(fds, timeout_ms)?;
                 for (pfd, &token) in fds.iter().zip(tokens.iter()) {
@@ -1317,7 +1356,14 @@ impl Poller {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// A new epoll instance.
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+fn epoll_create() -> Result<Fd> {
+    // SAFETY: plain syscall; the result is checked.
+    cvt_i(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }).map(Fd)
+}
+
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
 #[inline(never)]
 fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
     if *have == want {
@@ -1354,7 +1400,7 @@ fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -
     r
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
 fn epoll_wait(
     epfd: RawFd,
     events: &mut Vec<libc::epoll_event>,
@@ -1532,6 +1578,7 @@ mod tests {
     }
 
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll() -> (Poller, (UnixStream, UnixStream)) {
         let waker = UnixStream::pair().expect("pair");
         // SAFETY: plain syscall; the result is checked.
@@ -1547,6 +1594,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll_reports_readiness_by_token_and_forgets_removed_descriptors() {
         let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
@@ -1580,6 +1628,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn a_closed_descriptor_leaves_the_set() {
         let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
@@ -1598,6 +1647,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
     fn poll_mode_reports_the_set_built_for_this_wait() {
         let (wr, ww) = UnixStream::pair().expect("pair");
         let (a, b) = UnixStream::pair().expect("pair");
