@@ -148,16 +148,36 @@ pub fn pollfd(fd: RawFd, events: i16) -> PollFd {
 
 // ---- addresses --------------------------------------------------------------------------
 
+/// Room for a socket address of the families the library makes sockets of: a
+/// `sockaddr_in6` (which a `sockaddr_in` fits in: both start with the family), or without the
+/// feature `ipv6` a `sockaddr_in`. Not a `sockaddr_storage`: that is 128 bytes, zeroed for
+/// each accept, `getsockname` and datagram. An address of another family (a Unix socket given
+/// to `mg_wrapfd`) is cut to this size by the kernel, and [`from_sockaddr`] says `None` for
+/// its family as before.
+#[cfg(feature = "ipv6")]
+type SockAddrBuf = libc::sockaddr_in6;
+/// See above.
+#[cfg(not(feature = "ipv6"))]
+type SockAddrBuf = libc::sockaddr_in;
+
+/// An all-zero [`SockAddrBuf`] and its size, for the kernel to write an address into.
+fn sockaddr_buf() -> (SockAddrBuf, libc::socklen_t) {
+    // SAFETY: sockaddr_in and sockaddr_in6 are plain data; all-zero is a valid value.
+    (
+        unsafe { core::mem::zeroed() },
+        core::mem::size_of::<SockAddrBuf>() as libc::socklen_t,
+    )
+}
+
 /// `a` as a sockaddr and its length. Without the feature `ipv6` an IPv6 address is length
 /// 0, which every call refuses (EINVAL); none gets here: [`new_socket`] makes no IPv6
 /// socket, and the addresses the others are given come from IPv4 sockets.
-fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+fn to_sockaddr(a: &SocketAddr) -> (SockAddrBuf, libc::socklen_t) {
+    let (mut ss, _) = sockaddr_buf();
     let len = match a {
         SocketAddr::V4(v4) => {
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            // SAFETY: SockAddrBuf is sockaddr_in or the larger sockaddr_in6, aligned alike.
+            let sin = unsafe { &mut *(&mut ss as *mut SockAddrBuf).cast::<libc::sockaddr_in>() };
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = v4.port().to_be();
             sin.sin_addr = libc::in_addr {
@@ -169,8 +189,7 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
         SocketAddr::V6(_) => 0,
         #[cfg(feature = "ipv6")]
         SocketAddr::V6(v6) => {
-            // SAFETY: as above, for sockaddr_in6.
-            let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6: &mut libc::sockaddr_in6 = &mut ss;
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sin6.sin6_port = v6.port().to_be();
             sin6.sin6_flowinfo = v6.flowinfo();
@@ -185,18 +204,17 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 }
 
 /// The address in `ss` (IPv4, or IPv6 with the feature `ipv6`).
-fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match c_int::from(ss.ss_family) {
+fn from_sockaddr(ss: &SockAddrBuf) -> Option<SocketAddr> {
+    // SAFETY: as in `to_sockaddr`; the family is the first field of both.
+    let sin = unsafe { &*(ss as *const SockAddrBuf).cast::<libc::sockaddr_in>() };
+    match c_int::from(sin.sin_family) {
         libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let sin = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
             Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
         }
         #[cfg(feature = "ipv6")]
         libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let sin6 = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6: &libc::sockaddr_in6 = ss;
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             Some(SocketAddr::V6(SocketAddrV6::new(
                 ip,
@@ -212,11 +230,9 @@ fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
 type NameFn = unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> c_int;
 
 fn sock_name(fd: RawFd, f: NameFn) -> Option<SocketAddr> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size; `f` writes at most that.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: see above.
-    let r = unsafe { f(fd, (&mut ss as *mut libc::sockaddr_storage).cast(), &mut len) };
+    let (mut ss, mut len) = sockaddr_buf();
+    // SAFETY: `ss` has room for `len` bytes; `f` writes at most that.
+    let r = unsafe { f(fd, (&mut ss as *mut SockAddrBuf).cast(), &mut len) };
     if r < 0 {
         return None;
     }
@@ -340,7 +356,7 @@ fn new_socket(addr: &SocketAddr, ty: c_int) -> Result<Fd> {
 fn bind(fd: &Fd, addr: &SocketAddr) -> Result<()> {
     let (ss, len) = to_sockaddr(addr);
     // SAFETY: `ss` holds a sockaddr of `len` bytes.
-    cvt_i(unsafe { libc::bind(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
+    cvt_i(unsafe { libc::bind(fd.0, (&ss as *const SockAddrBuf).cast(), len) }).map(|_| ())
 }
 
 pub fn tcp_listen(addr: SocketAddr, backlog: i32) -> Result<Sock> {
@@ -362,7 +378,7 @@ pub fn udp_bind(addr: SocketAddr) -> Result<Sock> {
 fn connect(fd: &Fd, addr: &SocketAddr) -> Result<()> {
     let (ss, len) = to_sockaddr(addr);
     // SAFETY: `ss` holds a sockaddr of `len` bytes.
-    cvt_i(unsafe { libc::connect(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
+    cvt_i(unsafe { libc::connect(fd.0, (&ss as *const SockAddrBuf).cast(), len) }).map(|_| ())
 }
 
 /// Start a non-blocking connect; completion is signalled by writability + `take_error`.
@@ -385,10 +401,8 @@ pub fn udp_connect(addr: SocketAddr) -> Result<Sock> {
 
 /// Accept one pending connection, if any.
 pub fn accept(l: &Fd) -> Result<Option<(Fd, SocketAddr)>> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let p = (&mut ss as *mut libc::sockaddr_storage).cast();
+    let (mut ss, mut len) = sockaddr_buf();
+    let p = (&mut ss as *mut SockAddrBuf).cast();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     // SAFETY: `p` points to `len` writable bytes.
     let r = unsafe { libc::accept4(l.0, p, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
@@ -523,7 +537,7 @@ pub fn udp_send_to(s: &Fd, buf: &[u8], to: SocketAddr) -> Result<usize> {
             buf.as_ptr().cast(),
             buf.len(),
             SEND_FLAGS,
-            (&ss as *const libc::sockaddr_storage).cast(),
+            (&ss as *const SockAddrBuf).cast(),
             len,
         )
     })
@@ -531,9 +545,7 @@ pub fn udp_send_to(s: &Fd, buf: &[u8], to: SocketAddr) -> Result<usize> {
 
 /// Receive one datagram and its sender.
 pub fn udp_recv_from(s: &Fd, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let (mut ss, mut len) = sockaddr_buf();
     // SAFETY: `buf` is writable for its length; `ss` has room for `len` bytes.
     let n = cvt(unsafe {
         libc::recvfrom(
@@ -541,7 +553,7 @@ pub fn udp_recv_from(s: &Fd, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
             buf.as_mut_ptr().cast(),
             buf.len(),
             0,
-            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            (&mut ss as *mut SockAddrBuf).cast(),
             &mut len,
         )
     })?;
