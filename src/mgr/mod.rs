@@ -584,6 +584,13 @@ pub struct Core {
     mqtt_hooks: Option<ProtoHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
+    /// The protocol machines' step ([`STEPS`]), installed with the first HTTP, WebSocket or
+    /// MQTT hooks: only their connections are ever put on `dirty`, so a program with none
+    /// (tcp-echo) does not link the steps.
+    pub(super) steps: Option<fn(&Mgr, u64)>,
+    /// The HTTP deadline of a connection for the poll's wait ([`httpconn::http_due`]),
+    /// installed with the HTTP hooks (only HTTP connections have one).
+    http_due: Option<fn(&Conn, &Limits) -> u64>,
     /// The timer pass ([`TimerPass`]), installed by the first timer added to this manager
     /// ([`Mgr::timer_add_with`]): until then there is no timer to run or wait for, and a
     /// program that never adds one does not link the pass.
@@ -592,6 +599,9 @@ pub struct Core {
     /// names no connect code, so a program that only listens does not link it.
     on_resolved: Option<ResolvedFn>,
 }
+
+/// `Core::steps` once installed.
+pub(super) const STEPS: fn(&Mgr, u64) = |m, now| m.http_steps(now);
 
 /// What the loop calls with a `Msg::Resolved` (see `Core::on_resolved`).
 type ResolvedFn = fn(&Mgr, Handle, Result<Vec<SocketAddr>, ()>);
@@ -867,6 +877,8 @@ impl Mgr {
                 ws_hooks: None,
                 mqtt_hooks: None,
                 http_hooks: None,
+                steps: None,
+                http_due: None,
                 timer_pass: None,
                 on_resolved: None,
             })),
@@ -1024,7 +1036,19 @@ impl Mgr {
     /// The HTTP machines on this manager (see [`httpconn::HttpHooks`]). Called only where
     /// HTTP is asked for, never on the path of a plain [`Mgr::listen`]/[`Mgr::connect`].
     fn install_http(&self) {
-        self.core.borrow_mut().http_hooks = Some(httpconn::HTTP_HOOKS);
+        let mut core = self.core.borrow_mut();
+        core.http_hooks = Some(httpconn::HTTP_HOOKS);
+        core.steps = Some(STEPS);
+        // HTTP timeouts fire once the clock passes their deadline.
+        core.http_due = Some(|c, l| httpconn::http_due(c, l).map_or(u64::MAX, |(at, _)| at.saturating_add(1)));
+    }
+
+    /// Run the protocol machines that have something new (`Core::steps`).
+    fn run_steps(&self, now: u64) {
+        let steps = self.core.borrow().steps;
+        if let Some(f) = steps {
+            f(self, now);
+        }
     }
 
     /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
@@ -1867,7 +1891,7 @@ impl Mgr {
         self.with(|core| core.ready = ready);
         #[cfg(feature = "tls")]
         self.tls_drain_all();
-        self.http_steps(now);
+        self.run_steps(now);
         if woke || self.shared.pending() {
             // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
             let msgs = self.shared.take_all();
@@ -1884,7 +1908,7 @@ impl Mgr {
             (p.run)(self, now);
         }
         self.poll_event(now);
-        self.http_steps(now);
+        self.run_steps(now);
         self.flush_all();
         self.close_pending();
         polled.map(|_| ()).map_err(|_| Error::Io)
@@ -1899,8 +1923,10 @@ impl Mgr {
         // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
         // this wait, the HTTP deadlines cannot shorten it and are not looked at.
         // (Without the HTTP hooks no connection speaks HTTP: there is no HTTP deadline.)
-        let http_far = core.http_hooks.is_none()
-            || (timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64));
+        let http_due = core
+            .http_due
+            .filter(|_| timeout_ms < 0 || core.http_quiet_until <= now.saturating_add(timeout_ms as u64));
+        let http_far = http_due.is_none();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && Self::oldest_evictable(&core.conns, u64::MAX).is_none();
         let limits = core.limits;
@@ -1943,13 +1969,9 @@ impl Mgr {
                 State::Resolving { deadline } => (deadline, false),
                 _ => (u64::MAX, true),
             };
-            // HTTP timeouts fire once the clock passes their deadline.
-            let wake_at = if http && !http_far {
-                httpconn::http_due(c, &limits)
-                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
-                    .min(wake_at)
-            } else {
-                wake_at
+            let wake_at = match http_due {
+                Some(f) if http => f(c, &limits).min(wake_at),
+                _ => wake_at,
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -2466,8 +2488,11 @@ impl Mgr {
     /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
     /// must depend on nothing but the connection. In a vector reused across polls (hand it
     /// back with [`Mgr::recycle`]).
-    #[inline(always)]
-    fn changed_where(&self, bit: u8, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
+    ///
+    /// One copy for its two callers (the flush and the close walks), with `pred` called
+    /// through a pointer for the connections that changed only.
+    #[inline(never)]
+    fn changed_where(&self, bit: u8, pred: fn(&Conn) -> bool) -> Vec<Handle> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut v = core::mem::take(&mut core.handle_scratch);
