@@ -238,7 +238,7 @@ pub struct Conn {
     pub paused_until: u64,
     /// File segments queued after `send` (zero-copy file bodies), each followed by the bytes
     /// queued after it.
-    pub files: alloc::collections::VecDeque<FileSeg>,
+    pub files: FileQueue,
     /// Reading (and the protocol machine) paused by the application (`mg_recv_pause`).
     pub paused: bool,
     /// Host of the URL given to `mg_connect` (TLS server name by default).
@@ -284,7 +284,7 @@ impl Conn {
             ext: None,
             timers: Vec::new(),
             paused_until: 0,
-            files: alloc::collections::VecDeque::new(),
+            files: FileQueue(Vec::new()),
             paused: false,
             url_host: None,
             #[cfg(feature = "tls")]
@@ -489,6 +489,33 @@ impl Conn {
             self.recv.drain(..self.recv_off);
         }
         self.recv_off = 0;
+    }
+}
+
+/// The file segments queued on a connection, first to send first: a queue on a `Vec` (it
+/// rarely holds more than one segment), so that no `VecDeque<FileSeg>` is linked beside the
+/// wakeup queue's `VecDeque<Msg>`.
+#[derive(Debug, Default)]
+pub struct FileQueue(Vec<FileSeg>);
+
+impl FileQueue {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> core::slice::Iter<'_, FileSeg> {
+        self.0.iter()
+    }
+    pub fn front_mut(&mut self) -> Option<&mut FileSeg> {
+        self.0.first_mut()
+    }
+    pub fn back_mut(&mut self) -> Option<&mut FileSeg> {
+        self.0.last_mut()
+    }
+    pub fn push_back(&mut self, f: FileSeg) {
+        self.0.push(f);
+    }
+    pub fn pop_front(&mut self) -> Option<FileSeg> {
+        (!self.0.is_empty()).then(|| self.0.remove(0))
     }
 }
 
