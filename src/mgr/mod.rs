@@ -493,8 +493,7 @@ impl Conn {
 }
 
 /// The file segments queued on a connection, first to send first: a queue on a `Vec` (it
-/// rarely holds more than one segment), so that no `VecDeque<FileSeg>` is linked beside the
-/// wakeup queue's `VecDeque<Msg>`.
+/// rarely holds more than one segment), so that no `VecDeque` is linked for it.
 #[derive(Debug, Default)]
 pub struct FileQueue(Vec<FileSeg>);
 
@@ -2545,7 +2544,7 @@ impl Mgr {
     }
 
     /// Deliver the messages other threads queued (through `wakeup::Delivery`).
-    fn deliver_messages(&self, msgs: alloc::collections::VecDeque<Msg>) {
+    fn deliver_messages(&self, msgs: Vec<Msg>) {
         for m in msgs {
             match m {
                 Msg::ToConn(h, data) => {
