@@ -596,8 +596,8 @@ pub struct Core {
     #[cfg(feature = "tls")]
     pub(super) tls_seen: bool,
     poller: sys::Poller,
-    /// (token, revents) of the descriptors found ready by the last wait, reused.
-    ready: Vec<(u64, i16)>,
+    /// The descriptors found ready by the last wait (the buffer the poller fills), reused.
+    ready: Vec<sys::Ready>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, sys::Errno)>,
     /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
@@ -1907,9 +1907,10 @@ impl Mgr {
         let polled = self.with(|core| core.poller.wait(timeout, &mut ready));
         let now = clock();
         let mut woke = false;
-        for &(token, revents) in ready.iter() {
+        for r in ready.iter() {
+            let token = r.token();
             match Handle::from_raw(token) {
-                Some(h) if token != sys::WAKER_TOKEN => self.on_ready(h, revents, now),
+                Some(h) if token != sys::WAKER_TOKEN => self.on_ready(h, r.bits(), now),
                 _ => woke = true,
             }
         }

@@ -1233,13 +1233,78 @@ impl Drop for SigpipeBlock {
 #[derive(Debug)]
 pub enum Poller {
     #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
-    Epoll { ep: Fd, events: Vec<libc::epoll_event> },
+    Epoll { ep: Fd },
     #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
     Poll {
         waker: RawFd,
         fds: Vec<PollFd>,
         tokens: Vec<u64>,
     },
+}
+
+/// What [`Poller::wait`] reports of one ready descriptor: its token ([`Ready::token`]) and
+/// poll(2)-style bits ([`Ready::bits`]). With epoll compiled in, the kernel's own record,
+/// which `epoll_wait` writes straight into the loop's buffer (no copy into another list).
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct Ready(libc::epoll_event);
+
+/// See above.
+#[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+#[derive(Clone, Copy, Debug)]
+pub struct Ready(u64, i16);
+
+impl Ready {
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
+    fn new(token: u64, bits: i16) -> Ready {
+        #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+        return Ready(libc::epoll_event {
+            events: bits as u16 as u32,
+            u64: token,
+        });
+        #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+        Ready(token, bits)
+    }
+    /// The token the descriptor was registered with.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    #[inline]
+    pub fn token(&self) -> u64 {
+        self.0.u64
+    }
+    /// The token the descriptor was registered with.
+    #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+    #[inline]
+    pub fn token(&self) -> u64 {
+        self.0
+    }
+    /// `POLLIN` / `POLLOUT` / `POLLERR` / `POLLHUP` bits.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    #[inline]
+    pub fn bits(&self) -> i16 {
+        // Linux gives the epoll bits the values of the poll(2) ones (checked below).
+        const MASK: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32;
+        const _: () = assert!(
+            libc::EPOLLIN as i16 == POLLIN
+                && libc::EPOLLOUT as i16 == POLLOUT
+                && libc::EPOLLERR as i16 == POLLERR
+                && libc::EPOLLHUP as i16 == POLLHUP
+        );
+        (self.0.events & MASK) as i16
+    }
+    /// `POLLIN` / `POLLOUT` / `POLLERR` / `POLLHUP` bits.
+    #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+    #[inline]
+    pub fn bits(&self) -> i16 {
+        self.1
+    }
+}
+
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+impl core::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Ready").field(&self.token()).field(&self.bits()).finish()
+    }
 }
 
 /// Token of the waker (connection tokens are handles, never 0).
@@ -1289,7 +1354,7 @@ impl Poller {
     /// An epoll poller on `ep` whose set holds `waker`.
     #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll(ep: Fd, waker: RawFd) -> Result<Poller> {
-        let mut p = Poller::Epoll { ep, events: Vec::new() };
+        let mut p = Poller::Epoll { ep };
         p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
         Ok(p)
     }
@@ -1348,18 +1413,18 @@ impl Poller {
         }
     }
 
-    /// Wait up to `timeout_ms` (negative: no limit) and append (token, poll-style revents)
-    /// of every ready socket to `ready`.
-    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> Result<()> {
+    /// Wait up to `timeout_ms` (negative: no limit) and put what is ready in `ready` (which
+    /// must be empty; its capacity is kept for the next call).
+    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<Ready>) -> Result<()> {
         match self {
             #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
-            Poller::Epoll { ep, events } => epoll_wait(ep.0, events, timeout_ms, ready),
+            Poller::Epoll { ep } => epoll_wait(ep.0, timeout_ms, ready),
             #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { fds, tokens, .. } => {
                 poll(fds, timeout_ms)?;
                 for (pfd, &token) in fds.iter().zip(tokens.iter()) {
                     if pfd.revents != 0 {
-                        ready.push((token, pfd.revents));
+                        ready.push(Ready::new(token, pfd.revents));
                     }
                 }
                 Ok(())
@@ -1413,39 +1478,21 @@ fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -
 }
 
 #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
-fn epoll_wait(
-    epfd: RawFd,
-    events: &mut Vec<libc::epoll_event>,
-    timeout_ms: i32,
-    ready: &mut Vec<(u64, i16)>,
-) -> Result<()> {
-    if events.capacity() < 256 {
-        events.reserve_exact(256);
+fn epoll_wait(epfd: RawFd, timeout_ms: i32, ready: &mut Vec<Ready>) -> Result<()> {
+    if ready.capacity() < 256 {
+        ready.reserve_exact(256);
     }
-    let cap = events.capacity().min(i32::MAX as usize);
-    // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is set to
-    // what it reports.
-    let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), cap as i32, timeout_ms) };
+    let cap = ready.capacity().min(i32::MAX as usize);
+    // SAFETY: `ready` has room for `cap` entries (`Ready` is an `epoll_event`), which the
+    // kernel fills; `len` is set to what it reports.
+    let n = unsafe { libc::epoll_wait(epfd, ready.as_mut_ptr().cast(), cap as i32, timeout_ms) };
     let n = match cvt_i(n) {
         Ok(n) => n,
         Err(e) if e.0 == libc::EINTR => return Ok(()),
         Err(e) => return Err(e),
     };
     // SAFETY: the kernel initialised the first `n` (<= cap) entries.
-    unsafe { events.set_len(n as usize) };
-    // Linux gives the epoll bits the values of the poll(2) ones (checked below).
-    const MASK: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32;
-    const _: () = assert!(
-        libc::EPOLLIN as i16 == POLLIN
-            && libc::EPOLLOUT as i16 == POLLOUT
-            && libc::EPOLLERR as i16 == POLLERR
-            && libc::EPOLLHUP as i16 == POLLHUP
-    );
-    for ev in events.iter() {
-        let (bits, token) = (ev.events, ev.u64);
-        ready.push((token, (bits & MASK) as i16));
-    }
-    events.clear();
+    unsafe { ready.set_len(n as usize) };
     Ok(())
 }
 
@@ -1589,6 +1636,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&base);
     }
 
+    /// What one wait of `p` reports, as (token, bits).
+    fn wait(p: &mut Poller, ms: i32) -> Vec<(u64, i16)> {
+        let mut ready = Vec::new();
+        p.wait(ms, &mut ready).expect("wait");
+        ready.iter().map(|r| (r.token(), r.bits())).collect()
+    }
+
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
     #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll() -> (Poller, (UnixStream, UnixStream)) {
@@ -1596,10 +1650,7 @@ mod tests {
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
-        let mut p = Poller::Epoll {
-            ep: Fd(fd),
-            events: Vec::new(),
-        };
+        let mut p = Poller::Epoll { ep: Fd(fd) };
         p.update(waker.0.as_raw_fd(), WAKER_TOKEN, &mut 0, POLLIN)
             .expect("waker");
         (p, waker)
@@ -1611,29 +1662,26 @@ mod tests {
         let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
         let mut have = 0;
-        let mut ready = Vec::new();
         p.update(a.as_raw_fd(), 42, &mut have, POLLIN).expect("add");
         assert_eq!(have, POLLIN);
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "nothing to read yet: {ready:?}");
         (&b).write_all(b"x").expect("write");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(42, POLLIN)]);
         // Level-triggered: still readable, reported again; asking for POLLOUT too adds it.
-        ready.clear();
         p.update(a.as_raw_fd(), 42, &mut have, POLLIN | POLLOUT).expect("mod");
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert_eq!(ready, [(42, POLLIN | POLLOUT)]);
         // Interest 0 removes the registration: a hung-up peer no longer wakes the loop.
-        ready.clear();
         p.update(a.as_raw_fd(), 42, &mut have, 0).expect("del");
         assert_eq!(have, 0);
         drop(b);
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "{ready:?}");
         // Registering again works, and the hang-up shows.
         p.update(a.as_raw_fd(), 7, &mut have, POLLIN).expect("re-add");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].0, 7);
         assert!(ready[0].1 & (POLLIN | POLLHUP) != 0);
@@ -1648,8 +1696,7 @@ mod tests {
         p.update(a.as_raw_fd(), 1, &mut have, POLLIN).expect("add");
         drop(a);
         (&b).write_all(b"x").ok();
-        let mut ready = Vec::new();
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "{ready:?}");
         // Removing what the kernel already dropped is not an error.
         let (c, _d) = UnixStream::pair().expect("pair");
@@ -1668,18 +1715,16 @@ mod tests {
             fds: Vec::new(),
             tokens: Vec::new(),
         };
-        let mut ready = Vec::new();
         (&b).write_all(b"x").expect("write");
         p.begin();
         p.update(a.as_raw_fd(), 5, &mut 0, POLLIN).expect("update");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(5, POLLIN)]);
         // Not asked for this time: not reported; the waker always is.
-        ready.clear();
         (&ww).write_all(b"w").expect("wake");
         p.begin();
         p.update(a.as_raw_fd(), 5, &mut 0, 0).expect("update");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(WAKER_TOKEN, POLLIN)]);
     }
 }
