@@ -827,6 +827,15 @@ fn udp_send(c: &Conn, data: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Why [`Mgr::flush`] stopped with an error (its `Event::Error` text is made after the
+/// connection's borrow ends, in one place).
+enum FlushError {
+    Sock(sys::Errno),
+    /// The file is shorter than promised: the response cannot be completed.
+    Shrank,
+    File,
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -2138,9 +2147,9 @@ impl Mgr {
                     let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         // Installed by the listen that made `kind` Http.
-                        let hooks = self.core.borrow().http_hooks;
-                        if let Some(k) = hooks {
-                            conn.proto = (k.accepted)(self.limits().http(), now);
+                        let core = self.core.borrow();
+                        if let Some(k) = core.http_hooks {
+                            conn.proto = (k.accepted)(core.limits.http(), now);
                         }
                     } else if kind == ProtoKind::Mqtt {
                         // Installed by the `mqtt_listen` that made `kind` Mqtt.
@@ -2428,7 +2437,7 @@ impl Mgr {
                         }
                         Err(e) if sys::would_block(&e) => break,
                         Err(e) => {
-                            err = Some(crate::log::string(&[&e]));
+                            err = Some(FlushError::Sock(e));
                             break;
                         }
                     }
@@ -2450,7 +2459,7 @@ impl Mgr {
                 match send_file_chunk(s, f, chunk, scratch) {
                     Ok(0) => {
                         // The file is shorter than promised: the response cannot be completed.
-                        err = Some(String::from("file shrank while sending"));
+                        err = Some(FlushError::Shrank);
                         break;
                     }
                     Ok(n) => {
@@ -2459,11 +2468,11 @@ impl Mgr {
                     }
                     Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
                     Err(FileSendError::Sock(e)) => {
-                        err = Some(crate::log::string(&[&e]));
+                        err = Some(FlushError::Sock(e));
                         break;
                     }
                     Err(FileSendError::File) => {
-                        err = Some(String::from("reading the file failed"));
+                        err = Some(FlushError::File);
                         break;
                     }
                 }
@@ -2489,8 +2498,11 @@ impl Mgr {
         if let Some(f) = f {
             self.deliver_in_poll(h, &f, Event::Write(written));
         }
-        if let Some(e) = err {
-            self.fail(h, &e);
+        match err {
+            Some(FlushError::Sock(e)) => self.fail_with(h, &[&e]),
+            Some(FlushError::Shrank) => self.fail(h, "file shrank while sending"),
+            Some(FlushError::File) => self.fail(h, "reading the file failed"),
+            None => {}
         }
     }
 
