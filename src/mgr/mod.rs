@@ -368,6 +368,11 @@ impl Conn {
         }
         self.send.len() - self.send_off + self.files.iter().map(|f| f.after.len()).sum::<usize>()
     }
+    /// Bytes to send on an open connection that is not closing (the flush walk's question).
+    #[inline(always)]
+    fn wants_flush(&self) -> bool {
+        (self.send_pending() > 0 || self.tls_pending_write()) && self.state == State::Open && !self.closing
+    }
     fn ready_to_close(&self) -> bool {
         !self.close_started
             && (self.closing
@@ -498,21 +503,27 @@ impl Conn {
 pub struct FileQueue(Vec<FileSeg>);
 
 impl FileQueue {
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    #[inline]
     pub fn iter(&self) -> core::slice::Iter<'_, FileSeg> {
         self.0.iter()
     }
+    #[inline]
     pub fn front_mut(&mut self) -> Option<&mut FileSeg> {
         self.0.first_mut()
     }
+    #[inline]
     pub fn back_mut(&mut self) -> Option<&mut FileSeg> {
         self.0.last_mut()
     }
+    #[inline]
     pub fn push_back(&mut self, f: FileSeg) {
         self.0.push(f);
     }
+    #[inline]
     pub fn pop_front(&mut self) -> Option<FileSeg> {
         (!self.0.is_empty()).then(|| self.0.remove(0))
     }
@@ -2523,21 +2534,28 @@ impl Mgr {
         }
     }
 
-    /// Handles of the connections that satisfy `pred`, asking only those that changed since
-    /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
-    /// must depend on nothing but the connection. In a vector reused across polls (hand it
-    /// back with [`Mgr::recycle`]).
+    /// Handles of the connections that the walk `bit` asks for, asking only those that
+    /// changed since this walk last asked or were found then (see `Table::walk_changed`):
+    /// [`WALK_FLUSH`], those with bytes to send ([`Conn::wants_flush`]); [`WALK_CLOSE`],
+    /// those ready to close ([`Conn::ready_to_close`]). Each question depends on nothing but
+    /// the connection. In a vector reused across polls (hand it back with [`Mgr::recycle`]).
     ///
-    /// One copy for its two callers (the flush and the close walks), with `pred` called
-    /// through a pointer for the connections that changed only.
+    /// One copy for both walks, each question inlined in it (chosen per connection that
+    /// changed by a branch on `bit`, not a call through a pointer: this runs for every
+    /// request).
     #[inline(never)]
-    fn changed_where(&self, bit: u8, pred: fn(&Conn) -> bool) -> Vec<Handle> {
+    fn changed_where(&self, bit: u8) -> Vec<Handle> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut v = core::mem::take(&mut core.handle_scratch);
         v.clear();
         core.conns.walk_changed(bit, |h, c, changed| {
-            let hit = changed && pred(c);
+            let hit = changed
+                && if bit == WALK_FLUSH {
+                    c.wants_flush()
+                } else {
+                    c.ready_to_close()
+                };
             if hit {
                 v.push(h);
             }
@@ -2547,9 +2565,7 @@ impl Mgr {
     }
 
     fn flush_all(&self) {
-        let pending = self.changed_where(WALK_FLUSH, |c| {
-            (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing
-        });
+        let pending = self.changed_where(WALK_FLUSH);
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2701,7 +2717,7 @@ impl Mgr {
 
     fn close_pending(&self) {
         loop {
-            let ready = self.changed_where(WALK_CLOSE, |c| c.ready_to_close());
+            let ready = self.changed_where(WALK_CLOSE);
             if ready.is_empty() {
                 self.recycle(ready);
                 return;
