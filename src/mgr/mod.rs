@@ -847,6 +847,47 @@ enum FlushError {
     File,
 }
 
+/// One step of [`Mgr::flush`] once `send` is empty and a file segment is queued: drop the
+/// first segment if it is done (the bytes queued after it become `send`), else send a chunk
+/// of it. `Ok(true)`: go on; `Ok(false)`: the socket is full. Out of line, so that the usual
+/// flush (a response in `send`, no file) keeps its few registers.
+#[inline(never)]
+fn flush_file_step(
+    s: &sys::Fd,
+    files: &mut FileQueue,
+    send: &mut Vec<u8>,
+    send_off: &mut usize,
+    scratch: &mut [u8],
+    written: &mut usize,
+) -> Result<bool, FlushError> {
+    let Some(f) = files.front_mut() else { return Ok(false) };
+    if f.remaining == 0 {
+        let Some(f) = files.pop_front() else { return Ok(false) };
+        // `send` is drained here: it keeps its allocation (for the next response's head)
+        // unless bytes were queued after the file.
+        if f.after.is_empty() {
+            send.clear();
+        } else {
+            *send = f.after;
+        }
+        *send_off = 0;
+        return Ok(true);
+    }
+    let chunk = f.remaining.min(1 << 20) as usize;
+    match send_file_chunk(s, f, chunk, scratch) {
+        // The file is shorter than promised: the response cannot be completed.
+        Ok(0) => Err(FlushError::Shrank),
+        Ok(n) => {
+            f.remaining -= n as u64;
+            *written += n;
+            Ok(true)
+        }
+        Err(FileSendError::Sock(e)) if sys::would_block(&e) => Ok(false),
+        Err(FileSendError::Sock(e)) => Err(FlushError::Sock(e)),
+        Err(FileSendError::File) => Err(FlushError::File),
+    }
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -2453,37 +2494,14 @@ impl Mgr {
                         }
                     }
                 }
-                let Some(f) = c.files.front_mut() else { break };
-                if f.remaining == 0 {
-                    let f = c.files.pop_front().expect("front exists");
-                    // `send` is drained here: it keeps its allocation (for the next
-                    // response's head) unless bytes were queued after the file.
-                    if f.after.is_empty() {
-                        c.send.clear();
-                    } else {
-                        c.send = f.after;
-                    }
-                    c.send_off = 0;
-                    continue;
+                if c.files.is_empty() {
+                    break;
                 }
-                let chunk = f.remaining.min(1 << 20) as usize;
-                match send_file_chunk(s, f, chunk, scratch) {
-                    Ok(0) => {
-                        // The file is shorter than promised: the response cannot be completed.
-                        err = Some(FlushError::Shrank);
-                        break;
-                    }
-                    Ok(n) => {
-                        f.remaining -= n as u64;
-                        written += n;
-                    }
-                    Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
-                    Err(FileSendError::Sock(e)) => {
-                        err = Some(FlushError::Sock(e));
-                        break;
-                    }
-                    Err(FileSendError::File) => {
-                        err = Some(FlushError::File);
+                match flush_file_step(s, &mut c.files, &mut c.send, &mut c.send_off, scratch, &mut written) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        err = Some(e);
                         break;
                     }
                 }
