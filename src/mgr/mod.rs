@@ -2552,28 +2552,18 @@ impl Mgr {
         }
     }
 
-    /// Handles of the connections that the walk `bit` asks for, asking only those that
-    /// changed since this walk last asked or were found then (see `Table::walk_changed`):
-    /// [`WALK_FLUSH`], those with bytes to send ([`Conn::wants_flush`]); [`WALK_CLOSE`],
-    /// those ready to close ([`Conn::ready_to_close`]). Each question depends on nothing but
-    /// the connection. In a vector reused across polls (hand it back with [`Mgr::recycle`]).
-    ///
-    /// One copy for both walks, each question inlined in it (chosen per connection that
-    /// changed by a branch on `bit`, not a call through a pointer: this runs for every
-    /// request).
-    #[inline(never)]
-    fn changed_where(&self, bit: u8) -> Vec<Handle> {
+    /// Handles of the connections that satisfy `pred`, asking only those that changed since
+    /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
+    /// must depend on nothing but the connection. In a vector reused across polls (hand it
+    /// back with [`Mgr::recycle`]).
+    #[inline(always)]
+    fn changed_where(&self, bit: u8, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut v = core::mem::take(&mut core.handle_scratch);
         v.clear();
         core.conns.walk_changed(bit, |h, c, changed| {
-            let hit = changed
-                && if bit == WALK_FLUSH {
-                    c.wants_flush()
-                } else {
-                    c.ready_to_close()
-                };
+            let hit = changed && pred(c);
             if hit {
                 v.push(h);
             }
@@ -2583,7 +2573,7 @@ impl Mgr {
     }
 
     fn flush_all(&self) {
-        let pending = self.changed_where(WALK_FLUSH);
+        let pending = self.changed_where(WALK_FLUSH, |c| c.wants_flush());
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2735,7 +2725,7 @@ impl Mgr {
 
     fn close_pending(&self) {
         loop {
-            let ready = self.changed_where(WALK_CLOSE);
+            let ready = self.changed_where(WALK_CLOSE, |c| c.ready_to_close());
             if ready.is_empty() {
                 self.recycle(ready);
                 return;
