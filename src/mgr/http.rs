@@ -239,9 +239,10 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
 
 /// `HTTP/1.1 <status> <reason>\r\n`.
 fn write_status_line(out: &mut Vec<u8>, status: u16) {
-    let mut num = itoa::Buffer::new();
+    // `util::str::digits`, which the rest of the crate links anyway, not `itoa` (its code
+    // and its 200-byte pair table were linked for this line alone).
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(num.format(status).as_bytes());
+    out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
     out.push(b' ');
     out.extend_from_slice(crate::http::status_reason_bytes(status));
     out.extend_from_slice(b"\r\n");
@@ -279,8 +280,8 @@ pub fn plain_head(head: &[u8], body_len: u64) -> bool {
         return false;
     }
     i += 2;
-    let mut digits = itoa::Buffer::new();
-    let want = digits.format(body_len).as_bytes();
+    let mut digits = [0; 20];
+    let want = crate::util::str::digits(body_len, 10, &mut digits).as_bytes();
     let (mut lines, mut lengths) = (0usize, 0usize);
     while i < head.len() - 2 {
         lines += 1;
