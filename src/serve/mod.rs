@@ -441,13 +441,15 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         h.content_type(t.requested, opts);
         h.field_num("Content-Length", len);
         if status == 206 {
-            let mut cr = b"bytes ".to_vec();
-            push_num(&mut cr, offset);
-            cr.push(b'-');
-            push_num(&mut cr, offset + len - 1);
-            cr.push(b'/');
-            push_num(&mut cr, f.size);
-            h.field("Content-Range", &cr);
+            // Written into the head: no value built apart.
+            let v = &mut h.0;
+            v.extend_from_slice(b"Content-Range: bytes ");
+            push_num(v, offset);
+            v.push(b'-');
+            push_num(v, offset + len - 1);
+            v.push(b'/');
+            push_num(v, f.size);
+            v.extend_from_slice(b"\r\n");
         }
         if gzip {
             h.line(b"Content-Encoding: gzip\r\n");
