@@ -30,7 +30,9 @@
 //!   If-None-Match (weak comparison, takes precedence) / If-Modified-Since → `304`.
 //!   Without the `http-dates` feature (on by default; Mongoose has no dates at all): no
 //!   `Last-Modified`, If-Unmodified-Since and If-Modified-Since are ignored, an `If-Range`
-//!   date never matches (`date` is left out).
+//!   date never matches (`date` is left out). Without the `http-if-match-range` feature (on
+//!   by default; Mongoose has neither field) If-Match is ignored and a Range that comes with
+//!   an If-Range is not honoured (whole file, `200`).
 //! - Ranges ([`range`]), GET only: one range → `206` with `Content-Range`; unsatisfiable →
 //!   `416` with `Content-Range: bytes */len`; several ranges or bad syntax → whole file `200`.
 //!   `If-Range` with a non-matching validator → whole file `200`.
@@ -78,6 +80,14 @@ impl<'a> Request<'a> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| *v)
+    }
+
+    /// The values of the fields named `name`, in order.
+    pub fn fields(&self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| *v)
     }
 
@@ -201,6 +211,13 @@ impl Head {
         self.0.extend_from_slice(b"\r\n");
         self
     }
+    /// `Content-Type` of file `name` ([`mime::push`]).
+    fn content_type(&mut self, name: &[u8], opts: &Options<'_>) -> &mut Head {
+        self.0.extend_from_slice(b"Content-Type: ");
+        mime::push(name, opts.mime_types, &mut self.0);
+        self.0.extend_from_slice(b"\r\n");
+        self
+    }
     fn field(&mut self, name: &str, value: &[u8]) -> &mut Head {
         self.0.extend_from_slice(name.as_bytes());
         self.0.extend_from_slice(b": ");
@@ -298,7 +315,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
     if let Some(p) = opts.page404 {
         if let Ok(f) = open_regular(fs, p, false) {
             let mut h = Head::new(404);
-            h.field("Content-Type", mime::lookup(p, opts.mime_types));
+            h.content_type(p, opts);
             h.field_num("Content-Length", f.size);
             return Reply {
                 status: 404,
@@ -369,10 +386,9 @@ fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
 
 /// Serve one regular file (the common tail of both entry points).
 fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'_>) -> Reply {
-    let ctype = mime::lookup(t.requested, opts.mime_types);
     let gz = find_gz(fs, &t);
     let vary = gz.is_some();
-    let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
+    let want_gz = vary && cond::accepts_gzip_in(req.fields("accept-encoding"));
     let nofollow = t.root.is_some();
     // The sibling when the client takes gzip and it opens, else the file itself (absent
     // when only the sibling exists: 404), as confining it opened it or opened now.
@@ -393,7 +409,12 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
     let inm = req.header_list("if-none-match");
-    let im = req.header_list("if-match");
+    // Without the `http-if-match-range` feature If-Match is not looked at (as in Mongoose).
+    let im = if cfg!(feature = "http-if-match-range") {
+        req.header_list("if-match")
+    } else {
+        None
+    };
     let conditions = cond::Conditions {
         if_match: im.as_deref(),
         #[cfg(feature = "http-dates")]
@@ -410,9 +431,11 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
             let mut ranged = range::Ranged::Whole;
             if req.method == b"GET" {
                 if let Some(r) = req.header("range") {
-                    let allowed = req
-                        .header("if-range")
-                        .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
+                    // Without the `http-if-match-range` feature a Range with an If-Range is
+                    // not honoured (RFC 9110 §14.2: a server may ignore Range).
+                    let allowed = req.header("if-range").is_none_or(|v| {
+                        cfg!(feature = "http-if-match-range") && cond::if_range_allows(v, tag.as_ref(), f.mtime_secs)
+                    });
                     if allowed {
                         ranged = range::evaluate(r, f.size);
                     }
@@ -432,16 +455,18 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let mut h = Head::new(status);
     let sent = status != 304;
     if sent {
-        h.field("Content-Type", ctype);
+        h.content_type(t.requested, opts);
         h.field_num("Content-Length", len);
         if status == 206 {
-            let mut cr = b"bytes ".to_vec();
-            push_num(&mut cr, offset);
-            cr.push(b'-');
-            push_num(&mut cr, offset + len - 1);
-            cr.push(b'/');
-            push_num(&mut cr, f.size);
-            h.field("Content-Range", &cr);
+            // Written into the head: no value built apart.
+            let v = &mut h.0;
+            v.extend_from_slice(b"Content-Range: bytes ");
+            push_num(v, offset);
+            v.push(b'-');
+            push_num(v, offset + len - 1);
+            v.push(b'/');
+            push_num(v, f.size);
+            v.extend_from_slice(b"\r\n");
         }
         if gzip {
             h.line(b"Content-Encoding: gzip\r\n");
