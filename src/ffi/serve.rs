@@ -250,9 +250,6 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
 ///   `If-Modified-Since` give `304`; `If-Match` / `If-Unmodified-Since` give `412`. Built
 ///   without the `http-dates` feature (on by default; Mongoose has no dates): no
 ///   `Last-Modified`, the two date fields ignored, an `If-Range` date never matching.
-///   Built without the `http-if-match-range` feature (on by default; Mongoose has neither
-///   field): `If-Match` ignored, and a `Range` that comes with an `If-Range` not honoured
-///   (the whole file, `200`).
 /// - GET with one `Range: bytes=a-b`, `a-` or `-n` gives `206` with `Content-Range`, or
 ///   `416` with a `Content-Range` naming the file size (`bytes *` + `/` + size) when out of range. Several ranges (no
 ///   multipart/byteranges) or a malformed header: the whole file with `200`. `If-Range`

@@ -30,9 +30,7 @@
 //!   If-None-Match (weak comparison, takes precedence) / If-Modified-Since → `304`.
 //!   Without the `http-dates` feature (on by default; Mongoose has no dates at all): no
 //!   `Last-Modified`, If-Unmodified-Since and If-Modified-Since are ignored, an `If-Range`
-//!   date never matches (`date` is left out). Without the `http-if-match-range` feature (on
-//!   by default; Mongoose has neither field) If-Match is ignored and a Range that comes with
-//!   an If-Range is not honoured (whole file, `200`).
+//!   date never matches (`date` is left out).
 //! - Ranges ([`range`]), GET only: one range → `206` with `Content-Range`; unsatisfiable →
 //!   `416` with `Content-Range: bytes */len`; several ranges or bad syntax → whole file `200`.
 //!   `If-Range` with a non-matching validator → whole file `200`.
@@ -409,12 +407,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
     let inm = req.header_list("if-none-match");
-    // Without the `http-if-match-range` feature If-Match is not looked at (as in Mongoose).
-    let im = if cfg!(feature = "http-if-match-range") {
-        req.header_list("if-match")
-    } else {
-        None
-    };
+    let im = req.header_list("if-match");
     let conditions = cond::Conditions {
         if_match: im.as_deref(),
         #[cfg(feature = "http-dates")]
@@ -431,11 +424,9 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
             let mut ranged = range::Ranged::Whole;
             if req.method == b"GET" {
                 if let Some(r) = req.header("range") {
-                    // Without the `http-if-match-range` feature a Range with an If-Range is
-                    // not honoured (RFC 9110 §14.2: a server may ignore Range).
-                    let allowed = req.header("if-range").is_none_or(|v| {
-                        cfg!(feature = "http-if-match-range") && cond::if_range_allows(v, tag.as_ref(), f.mtime_secs)
-                    });
+                    let allowed = req
+                        .header("if-range")
+                        .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
                     if allowed {
                         ranged = range::evaluate(r, f.size);
                     }

@@ -204,16 +204,6 @@ fn methods() {
     assert_eq!(field(&r, "Content-Length").unwrap(), "12");
 }
 
-/// `status` with the `http-if-match-range` feature; `200` without it (If-Match ignored, a
-/// Range with an If-Range not honoured).
-fn if_match_range(status: u16) -> u16 {
-    if cfg!(feature = "http-if-match-range") {
-        status
-    } else {
-        200
-    }
-}
-
 #[test]
 fn conditionals_and_ranges() {
     let t = Tree::new("cond");
@@ -244,7 +234,7 @@ fn conditionals_and_ranges() {
             &root,
             &o,
         );
-        assert_eq!(r.status, if_match_range(206));
+        assert_eq!(r.status, 206);
     }
     // Without the feature the date fields are ignored, and an If-Range date never matches.
     #[cfg(not(feature = "http-dates"))]
@@ -262,8 +252,7 @@ fn conditionals_and_ranges() {
         assert_eq!(r.status, 200, "If-Range {value}");
     }
     let r = serve_dir(&get("/hello.txt", &[("If-Match", "\"x\"")]), &root, &o);
-    // Without the `http-if-match-range` feature If-Match is ignored.
-    assert_eq!(r.status, if_match_range(412));
+    assert_eq!(r.status, 412);
 
     let r = serve_dir(&get("/hello.txt", &[("Range", "bytes=6-")]), &root, &o);
     assert_eq!(r.status, 206);
@@ -282,8 +271,7 @@ fn conditionals_and_ranges() {
         &root,
         &o,
     );
-    // Without the `http-if-match-range` feature a Range with an If-Range is not honoured.
-    assert_eq!(r.status, if_match_range(206));
+    assert_eq!(r.status, 206);
     let r = serve_dir(
         &get("/hello.txt", &[("Range", "bytes=0-1"), ("If-Range", "\"old\"")]),
         &root,
