@@ -81,14 +81,6 @@ impl<'a> Request<'a> {
             .map(|(_, v)| *v)
     }
 
-    /// The values of the fields named `name`, in order.
-    pub fn fields(&self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| *v)
-    }
-
     /// All fields named `name`, combined into one list value (RFC 9110 §5.3).
     pub fn header_list(&self, name: &str) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
@@ -386,7 +378,7 @@ fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
 fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'_>) -> Reply {
     let gz = find_gz(fs, &t);
     let vary = gz.is_some();
-    let want_gz = vary && cond::accepts_gzip_in(req.fields("accept-encoding"));
+    let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
     let nofollow = t.root.is_some();
     // The sibling when the client takes gzip and it opens, else the file itself (absent
     // when only the sibling exists: 404), as confining it opened it or opened now.
