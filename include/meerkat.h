@@ -1801,7 +1801,8 @@ void mg_http_serve_ssi(struct mg_conn c, const char *root, const char *fullpath)
  The host must be an IP address, empty (any) or `localhost`. `fn(c, ev, ev_data)` gets
  `MG_EV_OPEN` now, and accepted connections inherit `fn` and `fn_data`.
  Returns the listener's handle, or `{0}` with `mg_last_error()` set: `MG_ERR_URL`,
- `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
+ `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local; an IPv6 host in a build without the
+ cargo feature `ipv6`), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
  `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while `mg_mgr_free` runs, e.g. from an
  `MG_EV_CLOSE` handler). Owner thread.
  */
@@ -1815,7 +1816,8 @@ struct mg_conn mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t
  Data sent before the connection is established is queued. Returns the handle, or `{0}`
  with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),
  `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while
- `mg_mgr_free` runs). Owner thread.
+ `mg_mgr_free` runs), `MG_ERR_ADDR` (an IPv6 host, in a build without the cargo feature
+ `ipv6`). Owner thread.
  */
 struct mg_conn mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t f, void *fn_data);
 
@@ -3291,7 +3293,8 @@ size_t mg_mqtt_next_prop(struct mg_mqtt_message *msg, struct mg_mqtt_prop *prop,
  `::ffff:1.2.3.4`. On success sets `addr->ip` (network order; IPv4 in the first 4 bytes,
  the rest zeroed), `addr->is_ip6` and `addr->scope_id` (0 when absent), leaves
  `addr->port` alone, and returns true. Returns false, leaving `*addr` unchanged, for
- anything else, a NULL `addr` or a `(NULL, n > 0)` `str`. Thread: any thread.
+ anything else, a NULL `addr` or a `(NULL, n > 0)` `str`; also for IPv6 in a build without
+ the cargo feature `ipv6` (as Mongoose with `MG_ENABLE_IPV6=0`). Thread: any thread.
  */
 bool mg_aton(struct mg_str s, struct mg_addr *addr);
 

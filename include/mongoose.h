@@ -167,7 +167,8 @@ static inline int mg_mkdir(const char *path, mode_t mode) {
 #endif
 #ifndef MG_ENABLE_EPOLL
 #ifdef __linux__
-#define MG_ENABLE_EPOLL 1 /* epoll(7) on Linux (MEERKAT_POLLER=poll in the environment: poll) */
+#define MG_ENABLE_EPOLL 1 /* epoll(7) on Linux (with the default cargo feature poller-switch,
+                             MEERKAT_POLLER=poll in the environment: poll) */
 #else
 #define MG_ENABLE_EPOLL 0
 #endif
@@ -176,7 +177,8 @@ static inline int mg_mkdir(const char *path, mode_t mode) {
 #define MG_ENABLE_POLL 1 /* poll(2) elsewhere, and on Linux when asked */
 #endif
 #ifndef MG_ENABLE_IPV6
-#define MG_ENABLE_IPV6 1 /* IPv6 addresses in URLs ("tcp://[::1]:80") */
+#define MG_ENABLE_IPV6 1 /* IPv6 addresses in URLs ("tcp://[::1]:80"); 0 in effect in a
+                            libmeerkat built without the cargo feature ipv6 (a default one) */
 #endif
 #ifndef MG_ENABLE_DIRLIST
 #define MG_ENABLE_DIRLIST 1 /* mg_http_serve_dir lists directories without an index */

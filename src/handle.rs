@@ -14,7 +14,6 @@
 //! so this holds on 32-bit targets without 64-bit atomics.
 #![forbid(unsafe_code)]
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 extern crate alloc;
@@ -109,8 +108,9 @@ const ALL_CHANGED: u8 = u8::MAX;
 #[derive(Debug)]
 pub struct Table<T> {
     slots: Vec<Slot<T>>,
-    /// Free slots, reused oldest first so a slot rests as long as possible.
-    free: VecDeque<u32>,
+    /// Free slots, the one freed last reused first (a stack: no second queue type to link;
+    /// a reused slot's handles are told apart by their serials).
+    free: Vec<u32>,
     len: usize,
     capacity: usize,
     serials: Serials,
@@ -124,7 +124,7 @@ impl<T> Table<T> {
     pub fn new(capacity: usize) -> Self {
         Table {
             slots: Vec::new(),
-            free: VecDeque::new(),
+            free: Vec::new(),
             len: 0,
             capacity: capacity.clamp(1, MAX_SLOTS),
             serials: Serials::Global,
@@ -165,7 +165,7 @@ impl<T> Table<T> {
         if self.is_full() {
             return Err(TableError::Full);
         }
-        let index = match self.free.front() {
+        let index = match self.free.last() {
             Some(&i) => i as usize,
             None if self.slots.len() < MAX_SLOTS => self.slots.len(),
             None => return Err(TableError::Full),
@@ -178,7 +178,7 @@ impl<T> Table<T> {
                 value: None,
             });
         } else {
-            self.free.pop_front();
+            self.free.pop();
         }
         let h = Handle::new(index, serial);
         self.newest = serial;
@@ -222,7 +222,7 @@ impl<T> Table<T> {
         slot.serial = 0;
         let v = slot.value.take();
         self.len -= 1;
-        self.free.push_back(h.slot() as u32);
+        self.free.push(h.slot() as u32);
         v
     }
 

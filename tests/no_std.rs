@@ -246,3 +246,29 @@ fn the_no_std_archive_has_no_ssi_listings_or_dates() {
     drop(s);
     child.kill();
 }
+
+/// Built without default features there is no IPv6 (feature `ipv6`; Mongoose's
+/// `MG_ENABLE_IPV6`, 0 by default): an IPv6 host in `mg_listen`/`mg_connect` fails with
+/// `MG_ERR_ADDR` and `mg_aton` refuses IPv6 texts, while IPv4 works; and one readiness backend
+/// chosen at compile time (feature `poller-switch`): epoll on Linux, even with
+/// `MEERKAT_POLLER=poll`, which only the default build reads.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_no_std_archive_has_no_ipv6_and_polls_with_epoll_only() {
+    {
+        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
+        cargo("rustc", &["--crate-type", "staticlib"], &[]);
+    }
+    let lib = target_dir().join("footprint/libmeerkat.a");
+    let bin = target_dir().join("nostd-ipv4");
+    link(&root().join("tests/c/nostd_ipv4.c"), &bin, &lib);
+    let out = Command::new(&bin)
+        .env("MEERKAT_POLLER", "poll")
+        .output()
+        .expect("run nostd-ipv4");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "aton6 0 aton4 1 listen6 -8 connect6 -8 listen4 1 epoll 1"
+    );
+}

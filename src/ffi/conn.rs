@@ -46,6 +46,10 @@ pub(crate) fn addr_to_c(a: Option<SocketAddr>) -> mg_addr {
             out.ip[..4].copy_from_slice(&v4.ip().octets());
             out.port = v4.port().to_be();
         }
+        // Without the feature `ipv6` no connection has an IPv6 address.
+        #[cfg(not(feature = "ipv6"))]
+        Some(SocketAddr::V6(_)) => {}
+        #[cfg(feature = "ipv6")]
         Some(SocketAddr::V6(v6)) => {
             out.ip = v6.ip().octets();
             out.port = v6.port().to_be();
@@ -62,7 +66,8 @@ pub(crate) fn addr_to_c(a: Option<SocketAddr>) -> mg_addr {
 /// The host must be an IP address, empty (any) or `localhost`. `fn(c, ev, ev_data)` gets
 /// `MG_EV_OPEN` now, and accepted connections inherit `fn` and `fn_data`.
 /// Returns the listener's handle, or `{0}` with `mg_last_error()` set: `MG_ERR_URL`,
-/// `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
+/// `MG_ERR_PORT`, `MG_ERR_ADDR` (in use, not local; an IPv6 host in a build without the
+/// cargo feature `ipv6`), `MG_ERR_LIMIT`, `MG_ERR_INVALID`,
 /// `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while `mg_mgr_free` runs, e.g. from an
 /// `MG_EV_CLOSE` handler). Owner thread.
 #[no_mangle]
@@ -82,7 +87,8 @@ pub extern "C" fn mg_listen(
 /// Data sent before the connection is established is queued. Returns the handle, or `{0}`
 /// with `mg_last_error()` set: `MG_ERR_URL`, `MG_ERR_PORT` (missing, 0 or > 65535),
 /// `MG_ERR_LIMIT`, `MG_ERR_INVALID`, `MG_ERR_WRONG_THREAD`, `MG_ERR_CLOSING` (called while
-/// `mg_mgr_free` runs). Owner thread.
+/// `mg_mgr_free` runs), `MG_ERR_ADDR` (an IPv6 host, in a build without the cargo feature
+/// `ipv6`). Owner thread.
 #[no_mangle]
 pub extern "C" fn mg_connect(
     mgr: *mut mg_mgr,

@@ -15,7 +15,8 @@ use crate::util::net::{self, AclError};
 /// `::ffff:1.2.3.4`. On success sets `addr->ip` (network order; IPv4 in the first 4 bytes,
 /// the rest zeroed), `addr->is_ip6` and `addr->scope_id` (0 when absent), leaves
 /// `addr->port` alone, and returns true. Returns false, leaving `*addr` unchanged, for
-/// anything else, a NULL `addr` or a `(NULL, n > 0)` `str`. Thread: any thread.
+/// anything else, a NULL `addr` or a `(NULL, n > 0)` `str`; also for IPv6 in a build without
+/// the cargo feature `ipv6` (as Mongoose with `MG_ENABLE_IPV6=0`). Thread: any thread.
 #[no_mangle]
 pub extern "C" fn mg_aton(s: mg_str, addr: *mut mg_addr) -> bool {
     guard(|| {

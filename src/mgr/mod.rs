@@ -238,7 +238,7 @@ pub struct Conn {
     pub paused_until: u64,
     /// File segments queued after `send` (zero-copy file bodies), each followed by the bytes
     /// queued after it.
-    pub files: alloc::collections::VecDeque<FileSeg>,
+    pub files: FileQueue,
     /// Reading (and the protocol machine) paused by the application (`mg_recv_pause`).
     pub paused: bool,
     /// Host of the URL given to `mg_connect` (TLS server name by default).
@@ -284,7 +284,7 @@ impl Conn {
             ext: None,
             timers: Vec::new(),
             paused_until: 0,
-            files: alloc::collections::VecDeque::new(),
+            files: FileQueue(Vec::new()),
             paused: false,
             url_host: None,
             #[cfg(feature = "tls")]
@@ -367,6 +367,11 @@ impl Conn {
             return self.send.len() - self.send_off;
         }
         self.send.len() - self.send_off + self.files.iter().map(|f| f.after.len()).sum::<usize>()
+    }
+    /// Bytes to send on an open connection that is not closing (the flush walk's question).
+    #[inline(always)]
+    fn wants_flush(&self) -> bool {
+        (self.send_pending() > 0 || self.tls_pending_write()) && self.state == State::Open && !self.closing
     }
     fn ready_to_close(&self) -> bool {
         !self.close_started
@@ -492,6 +497,38 @@ impl Conn {
     }
 }
 
+/// The file segments queued on a connection, first to send first: a queue on a `Vec` (it
+/// rarely holds more than one segment), so that no `VecDeque` is linked for it.
+#[derive(Debug, Default)]
+pub struct FileQueue(Vec<FileSeg>);
+
+impl FileQueue {
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    #[inline]
+    pub fn iter(&self) -> core::slice::Iter<'_, FileSeg> {
+        self.0.iter()
+    }
+    #[inline]
+    pub fn front_mut(&mut self) -> Option<&mut FileSeg> {
+        self.0.first_mut()
+    }
+    #[inline]
+    pub fn back_mut(&mut self) -> Option<&mut FileSeg> {
+        self.0.last_mut()
+    }
+    #[inline]
+    pub fn push_back(&mut self, f: FileSeg) {
+        self.0.push(f);
+    }
+    #[inline]
+    pub fn pop_front(&mut self) -> Option<FileSeg> {
+        (!self.0.is_empty()).then(|| self.0.remove(0))
+    }
+}
+
 /// A piece of a file to send, then the bytes that were queued after it.
 pub struct FileSeg {
     pub file: Box<dyn crate::fs::File>,
@@ -570,8 +607,8 @@ pub struct Core {
     #[cfg(feature = "tls")]
     pub(super) tls_seen: bool,
     poller: sys::Poller,
-    /// (token, revents) of the descriptors found ready by the last wait, reused.
-    ready: Vec<(u64, i16)>,
+    /// The descriptors found ready by the last wait (the buffer the poller fills), reused.
+    ready: Vec<sys::Ready>,
     /// Connections whose epoll registration failed (they fail with `Event::Error`).
     poll_failed: Vec<(Handle, sys::Errno)>,
     /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
@@ -584,6 +621,13 @@ pub struct Core {
     mqtt_hooks: Option<ProtoHooks>,
     /// Installed by the first HTTP listener or client (see [`httpconn::HttpHooks`]).
     http_hooks: Option<httpconn::HttpHooks>,
+    /// The protocol machines' step ([`STEPS`]), installed with the first HTTP, WebSocket or
+    /// MQTT hooks: only their connections are ever put on `dirty`, so a program with none
+    /// (tcp-echo) does not link the steps.
+    pub(super) steps: Option<fn(&Mgr, u64)>,
+    /// The HTTP deadline of a connection for the poll's wait ([`httpconn::http_due`]),
+    /// installed with the HTTP hooks (only HTTP connections have one).
+    http_due: Option<fn(&Conn, &Limits) -> u64>,
     /// The timer pass ([`TimerPass`]), installed by the first timer added to this manager
     /// ([`Mgr::timer_add_with`]): until then there is no timer to run or wait for, and a
     /// program that never adds one does not link the pass.
@@ -592,6 +636,9 @@ pub struct Core {
     /// names no connect code, so a program that only listens does not link it.
     on_resolved: Option<ResolvedFn>,
 }
+
+/// `Core::steps` once installed.
+pub(super) const STEPS: fn(&Mgr, u64) = |m, now| m.http_steps(now);
 
 /// What the loop calls with a `Msg::Resolved` (see `Core::on_resolved`).
 type ResolvedFn = fn(&Mgr, Handle, Result<Vec<SocketAddr>, ()>);
@@ -791,6 +838,56 @@ fn udp_send(c: &Conn, data: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Why [`Mgr::flush`] stopped with an error (its `Event::Error` text is made after the
+/// connection's borrow ends, in one place).
+enum FlushError {
+    Sock(sys::Errno),
+    /// The file is shorter than promised: the response cannot be completed.
+    Shrank,
+    File,
+}
+
+/// One step of [`Mgr::flush`] once `send` is empty and a file segment is queued: drop the
+/// first segment if it is done (the bytes queued after it become `send`), else send a chunk
+/// of it. `Ok(true)`: go on; `Ok(false)`: the socket is full. Out of line, so that the usual
+/// flush (a response in `send`, no file) keeps its few registers.
+#[inline(never)]
+fn flush_file_step(
+    s: &sys::Fd,
+    files: &mut FileQueue,
+    send: &mut Vec<u8>,
+    send_off: &mut usize,
+    scratch: &mut [u8],
+    written: &mut usize,
+) -> Result<bool, FlushError> {
+    let Some(f) = files.front_mut() else { return Ok(false) };
+    if f.remaining == 0 {
+        let Some(f) = files.pop_front() else { return Ok(false) };
+        // `send` is drained here: it keeps its allocation (for the next response's head)
+        // unless bytes were queued after the file.
+        if f.after.is_empty() {
+            send.clear();
+        } else {
+            *send = f.after;
+        }
+        *send_off = 0;
+        return Ok(true);
+    }
+    let chunk = f.remaining.min(1 << 20) as usize;
+    match send_file_chunk(s, f, chunk, scratch) {
+        // The file is shorter than promised: the response cannot be completed.
+        Ok(0) => Err(FlushError::Shrank),
+        Ok(n) => {
+            f.remaining -= n as u64;
+            *written += n;
+            Ok(true)
+        }
+        Err(FileSendError::Sock(e)) if sys::would_block(&e) => Ok(false),
+        Err(FileSendError::Sock(e)) => Err(FlushError::Sock(e)),
+        Err(FileSendError::File) => Err(FlushError::File),
+    }
+}
+
 /// Why [`send_file_chunk`] sent nothing.
 enum FileSendError {
     Sock(sys::Errno),
@@ -867,6 +964,8 @@ impl Mgr {
                 ws_hooks: None,
                 mqtt_hooks: None,
                 http_hooks: None,
+                steps: None,
+                http_due: None,
                 timer_pass: None,
                 on_resolved: None,
             })),
@@ -993,8 +1092,8 @@ impl Mgr {
     /// Listen on `url` (`tcp://0.0.0.0:8000`, `udp://127.0.0.1:5353`, `tcp://[::1]:0`; port
     /// 0 picks a free port, see [`Mgr::info`]). The host must be an IP address, empty (any)
     /// or `localhost`. `handler` gets [`Event::Open`] now; accepted connections share it.
-    /// Errors: `Url`, `Port`, `Addr` (in use, not local), `Limit`, `Closing` (during
-    /// [`Mgr::shutdown`]).
+    /// Errors: `Url`, `Port`, `Addr` (in use, not local; an IPv6 host without the feature
+    /// `ipv6`), `Limit`, `Closing` (during [`Mgr::shutdown`]).
     pub fn listen(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
         self.open_listener(url, Rc::new(handler), ProtoKind::Raw)
     }
@@ -1024,7 +1123,19 @@ impl Mgr {
     /// The HTTP machines on this manager (see [`httpconn::HttpHooks`]). Called only where
     /// HTTP is asked for, never on the path of a plain [`Mgr::listen`]/[`Mgr::connect`].
     fn install_http(&self) {
-        self.core.borrow_mut().http_hooks = Some(httpconn::HTTP_HOOKS);
+        let mut core = self.core.borrow_mut();
+        core.http_hooks = Some(httpconn::HTTP_HOOKS);
+        core.steps = Some(STEPS);
+        // HTTP timeouts fire once the clock passes their deadline.
+        core.http_due = Some(|c, l| httpconn::http_due(c, l).map_or(u64::MAX, |(at, _)| at.saturating_add(1)));
+    }
+
+    /// Run the protocol machines that have something new (`Core::steps`).
+    fn run_steps(&self, now: u64) {
+        let steps = self.core.borrow().steps;
+        if let Some(f) = steps {
+            f(self, now);
+        }
     }
 
     /// [`Mgr::listen_with`] without installing anything: for `ProtoKind::Raw` and `Mqtt`.
@@ -1139,7 +1250,8 @@ impl Mgr {
     /// never blocking the loop. `handler` gets [`Event::Open`] now, then
     /// [`Event::Resolve`] (names only), then [`Event::Connect`], or [`Event::Error`] then
     /// [`Event::Close`]. Data sent before the connection is established is queued.
-    /// Errors: `Url`, `Port`, `Limit`, `Closing`.
+    /// Errors: `Url`, `Port`, `Limit`, `Closing`; `Addr` for an IPv6 host in a build without
+    /// the feature `ipv6`.
     pub fn connect(&self, url: &str, handler: impl Handler) -> Result<Handle, Error> {
         self.open_client(url, Rc::new(handler), ProtoKind::Raw)
     }
@@ -1169,6 +1281,12 @@ impl Mgr {
         }
         if ep.host.is_empty() {
             return Err(Error::Url);
+        }
+        // Without the feature `ipv6` an IPv6 host (`[...]`, the only hosts with a `:`) is
+        // an address that cannot be used, as for `listen`.
+        #[cfg(not(feature = "ipv6"))]
+        if ep.host.contains(':') {
+            return Err(Error::Addr);
         }
         let literal: Option<IpAddr> = crate::util::net::parse_ip(ep.host);
         let now = self.now();
@@ -1269,7 +1387,11 @@ impl Mgr {
         if !resolving {
             return;
         }
-        match r.ok().and_then(|v| v.into_iter().next()) {
+        // Without the feature `ipv6`, the first IPv4 address (IPv6 sockets cannot be made).
+        match r
+            .ok()
+            .and_then(|v| v.into_iter().find(|a| cfg!(feature = "ipv6") || a.is_ipv4()))
+        {
             Some(addr) => {
                 if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
                     c.state = State::Connecting;
@@ -1837,9 +1959,10 @@ impl Mgr {
         let polled = self.with(|core| core.poller.wait(timeout, &mut ready));
         let now = clock();
         let mut woke = false;
-        for &(token, revents) in ready.iter() {
+        for r in ready.iter() {
+            let token = r.token();
             match Handle::from_raw(token) {
-                Some(h) if token != sys::WAKER_TOKEN => self.on_ready(h, revents, now),
+                Some(h) if token != sys::WAKER_TOKEN => self.on_ready(h, r.bits(), now),
                 _ => woke = true,
             }
         }
@@ -1847,7 +1970,7 @@ impl Mgr {
         self.with(|core| core.ready = ready);
         #[cfg(feature = "tls")]
         self.tls_drain_all();
-        self.http_steps(now);
+        self.run_steps(now);
         if woke || self.shared.pending() {
             // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
             let msgs = self.shared.take_all();
@@ -1864,7 +1987,7 @@ impl Mgr {
             (p.run)(self, now);
         }
         self.poll_event(now);
-        self.http_steps(now);
+        self.run_steps(now);
         self.flush_all();
         self.close_pending();
         polled.map(|_| ()).map_err(|_| Error::Io)
@@ -1879,8 +2002,10 @@ impl Mgr {
         // No HTTP deadline passes before `http_quiet_until` (see there): when that is after
         // this wait, the HTTP deadlines cannot shorten it and are not looked at.
         // (Without the HTTP hooks no connection speaks HTTP: there is no HTTP deadline.)
-        let http_far = core.http_hooks.is_none()
-            || (timeout_ms >= 0 && core.http_quiet_until > now.saturating_add(timeout_ms as u64));
+        let http_due = core
+            .http_due
+            .filter(|_| timeout_ms < 0 || core.http_quiet_until <= now.saturating_add(timeout_ms as u64));
+        let http_far = http_due.is_none();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && Self::oldest_evictable(&core.conns, u64::MAX).is_none();
         let limits = core.limits;
@@ -1923,13 +2048,9 @@ impl Mgr {
                 State::Resolving { deadline } => (deadline, false),
                 _ => (u64::MAX, true),
             };
-            // HTTP timeouts fire once the clock passes their deadline.
-            let wake_at = if http && !http_far {
-                httpconn::http_due(c, &limits)
-                    .map_or(u64::MAX, |(at, _)| at.saturating_add(1))
-                    .min(wake_at)
-            } else {
-                wake_at
+            let wake_at = match http_due {
+                Some(f) if http => f(c, &limits).min(wake_at),
+                _ => wake_at,
             };
             let wake_at = if c.paused_until > now {
                 wake_at.min(c.paused_until)
@@ -2069,9 +2190,9 @@ impl Mgr {
                     let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
                     if kind == ProtoKind::Http {
                         // Installed by the listen that made `kind` Http.
-                        let hooks = self.core.borrow().http_hooks;
-                        if let Some(k) = hooks {
-                            conn.proto = (k.accepted)(self.limits().http(), now);
+                        let core = self.core.borrow();
+                        if let Some(k) = core.http_hooks {
+                            conn.proto = (k.accepted)(core.limits.http(), now);
                         }
                     } else if kind == ProtoKind::Mqtt {
                         // Installed by the `mqtt_listen` that made `kind` Mqtt.
@@ -2359,42 +2480,19 @@ impl Mgr {
                         }
                         Err(e) if sys::would_block(&e) => break,
                         Err(e) => {
-                            err = Some(crate::log::string(&[&e]));
+                            err = Some(FlushError::Sock(e));
                             break;
                         }
                     }
                 }
-                let Some(f) = c.files.front_mut() else { break };
-                if f.remaining == 0 {
-                    let f = c.files.pop_front().expect("front exists");
-                    // `send` is drained here: it keeps its allocation (for the next
-                    // response's head) unless bytes were queued after the file.
-                    if f.after.is_empty() {
-                        c.send.clear();
-                    } else {
-                        c.send = f.after;
-                    }
-                    c.send_off = 0;
-                    continue;
+                if c.files.is_empty() {
+                    break;
                 }
-                let chunk = f.remaining.min(1 << 20) as usize;
-                match send_file_chunk(s, f, chunk, scratch) {
-                    Ok(0) => {
-                        // The file is shorter than promised: the response cannot be completed.
-                        err = Some(String::from("file shrank while sending"));
-                        break;
-                    }
-                    Ok(n) => {
-                        f.remaining -= n as u64;
-                        written += n;
-                    }
-                    Err(FileSendError::Sock(e)) if sys::would_block(&e) => break,
-                    Err(FileSendError::Sock(e)) => {
-                        err = Some(crate::log::string(&[&e]));
-                        break;
-                    }
-                    Err(FileSendError::File) => {
-                        err = Some(String::from("reading the file failed"));
+                match flush_file_step(s, &mut c.files, &mut c.send, &mut c.send_off, scratch, &mut written) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        err = Some(e);
                         break;
                     }
                 }
@@ -2420,8 +2518,11 @@ impl Mgr {
         if let Some(f) = f {
             self.deliver_in_poll(h, &f, Event::Write(written));
         }
-        if let Some(e) = err {
-            self.fail(h, &e);
+        match err {
+            Some(FlushError::Sock(e)) => self.fail_with(h, &[&e]),
+            Some(FlushError::Shrank) => self.fail(h, "file shrank while sending"),
+            Some(FlushError::File) => self.fail(h, "reading the file failed"),
+            None => {}
         }
     }
 
@@ -2463,9 +2564,7 @@ impl Mgr {
     }
 
     fn flush_all(&self) {
-        let pending = self.changed_where(WALK_FLUSH, |c| {
-            (c.send_pending() > 0 || c.tls_pending_write()) && c.state == State::Open && !c.closing
-        });
+        let pending = self.changed_where(WALK_FLUSH, |c| c.wants_flush());
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2473,7 +2572,7 @@ impl Mgr {
     }
 
     /// Deliver the messages other threads queued (through `wakeup::Delivery`).
-    fn deliver_messages(&self, msgs: alloc::collections::VecDeque<Msg>) {
+    fn deliver_messages(&self, msgs: Vec<Msg>) {
         for m in msgs {
             match m {
                 Msg::ToConn(h, data) => {

@@ -117,7 +117,9 @@ const MQTT_HOOKS: ProtoHooks = ProtoHooks {
 impl Mgr {
     /// MQTT's hooks on this manager, before its first MQTT connection exists.
     fn install_mqtt(&self) {
-        self.core.borrow_mut().mqtt_hooks = Some(MQTT_HOOKS);
+        let mut core = self.core.borrow_mut();
+        core.mqtt_hooks = Some(MQTT_HOOKS);
+        core.steps = Some(super::STEPS);
     }
 }
 

@@ -9,7 +9,6 @@
 //! can name its recipients (and count them) when it is accepted, and every recipient that
 //! cannot take it at delivery is reported to the undelivered callback, one by one.
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use core::net::SocketAddr;
@@ -85,7 +84,9 @@ pub struct QueueStats {
 
 #[derive(Debug)]
 struct Inner {
-    msgs: VecDeque<Msg>,
+    /// In the order accepted: a `Vec` (only ever appended to and taken whole), so that the
+    /// library links no `VecDeque` for it.
+    msgs: Vec<Msg>,
     /// Payload bytes of user messages in `msgs`.
     bytes: usize,
     /// User messages in `msgs`.
@@ -118,14 +119,14 @@ struct Inner {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Delivery {
     /// Deliver what [`Shared::take_all`] took, in order.
-    pub(super) deliver: fn(&Mgr, VecDeque<Msg>),
+    pub(super) deliver: fn(&Mgr, Vec<Msg>),
     /// Take the payloads queued for a connection that closed out of the queue
     /// ([`Shared::set_dead`]).
     take_orphans: fn(&mut Inner, Handle) -> Vec<Vec<u8>>,
     /// Hand those payloads to the undelivered callback.
     pub(super) orphans: fn(&Mgr, Handle, Vec<Vec<u8>>),
     /// What [`Shared::close`] gave back when the manager is freed.
-    pub(super) leftovers: fn(&Mgr, VecDeque<Msg>),
+    pub(super) leftovers: fn(&Mgr, Vec<Msg>),
 }
 
 /// The payloads queued for `h`, taken out of the queue ([`Shared::set_dead`], through
@@ -139,8 +140,8 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
         _ => false,
     };
     if q.msgs.iter().any(mine) {
-        let mut keep = VecDeque::with_capacity(q.msgs.len());
-        while let Some(m) = q.msgs.pop_front() {
+        let mut keep = Vec::with_capacity(q.msgs.len());
+        for m in core::mem::take(&mut q.msgs) {
             match m {
                 Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
                     q.bytes -= data.len();
@@ -155,10 +156,10 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
                         q.bytes -= data.len();
                         q.count -= 1;
                     } else {
-                        keep.push_back(Msg::WsAll(op, data, to));
+                        keep.push(Msg::WsAll(op, data, to));
                     }
                 }
-                other => keep.push_back(other),
+                other => keep.push(other),
             }
         }
         q.msgs = keep;
@@ -188,7 +189,7 @@ impl Inner {
     /// since the last `take_all`).
     fn push(&mut self, m: Msg) -> bool {
         self.delivery = Some(DELIVERY);
-        self.msgs.push_back(m);
+        self.msgs.push(m);
         !core::mem::replace(&mut self.signaled, true)
     }
 }
@@ -215,7 +216,7 @@ impl Shared {
     pub fn new(waker: Waker, max_msgs: usize, max_bytes: usize) -> Shared {
         Shared {
             inner: spin::Mutex::new(Inner {
-                msgs: VecDeque::new(),
+                msgs: Vec::new(),
                 bytes: 0,
                 count: 0,
                 max_msgs,
@@ -411,7 +412,7 @@ impl Shared {
     }
 
     /// Loop thread: take every queued message, in order.
-    pub fn take_all(&self) -> VecDeque<Msg> {
+    pub fn take_all(&self) -> Vec<Msg> {
         self.waker.drain();
         let mut q = self.inner.lock();
         q.signaled = false;
@@ -431,7 +432,7 @@ impl Shared {
     }
 
     /// Loop thread, at `mg_mgr_free`: refuse everything from now on; return what was queued.
-    pub fn close(&self) -> VecDeque<Msg> {
+    pub fn close(&self) -> Vec<Msg> {
         let mut q = self.inner.lock();
         q.closed = true;
         q.live.clear();
@@ -533,7 +534,7 @@ mod tests {
         assert_eq!(s.stats(), (2, 2, 3));
     }
 
-    fn payloads(msgs: VecDeque<Msg>) -> Vec<(Option<Handle>, Vec<u8>)> {
+    fn payloads(msgs: Vec<Msg>) -> Vec<(Option<Handle>, Vec<u8>)> {
         msgs.into_iter()
             .map(|m| match m {
                 Msg::ToConn(h, d) | Msg::MqttPub(h, d) => (Some(h), d),

@@ -303,6 +303,7 @@ impl Mgr {
             c.proto = Proto::Ws(Box::new(WsState::new(conn, true)));
             self.shared.set_ws(h);
             core.ws_hooks = Some(WS_HOOKS);
+            core.steps = Some(super::STEPS);
         }
         Ok(())
     }
@@ -572,6 +573,7 @@ impl Mgr {
         let h = self.open_client(url, handler, ProtoKind::Raw)?;
         let mut core = self.core.borrow_mut();
         core.ws_hooks = Some(WS_HOOKS);
+        core.steps = Some(super::STEPS);
         if let Some(c) = core.conns.get_mut(h) {
             if !c.closing {
                 c.proto = Proto::WsClient(Box::new(WsClientHs {

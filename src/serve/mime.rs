@@ -5,6 +5,7 @@
 //! the file name, ASCII case-insensitive, on a `.` boundary, so an option entry may name a
 //! compound extension (`tar.gz=application/x-gtar`). Text types carry `charset=utf-8`.
 
+use crate::prelude::*;
 use crate::util::packed::Packed;
 
 /// Type for names that match nothing.
@@ -80,7 +81,7 @@ const TABLE: &[(&str, &str)] = &[
 ];
 
 /// The one built-in extension longer than [`KEY_MAX`] bytes, and its type.
-const LONG: (&[u8], &[u8]) = (b"webmanifest", b"application/manifest+json");
+const LONG: (&str, &str) = ("webmanifest", "application/manifest+json");
 
 const N: usize = TABLE.len();
 
@@ -125,22 +126,100 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// Index into [`TABLE`] of the first entry with the same type as entry `i`.
+/// The type of entry `i` of [`TABLE`], [`LONG`]'s type at `N`.
+const fn type_at(i: usize) -> &'static str {
+    if i == N {
+        LONG.1
+    } else {
+        TABLE[i].1
+    }
+}
+
+/// Index of the first entry (of [`TABLE`], then [`LONG`]) with the same type as entry `i`.
 const fn first_of(i: usize) -> usize {
     let mut j = 0;
-    while !str_eq(TABLE[j].1, TABLE[i].1) {
+    while !str_eq(type_at(j), type_at(i)) {
         j += 1;
     }
     j
 }
 
-/// Number of distinct types, and their bytes together.
+/// The types' shared beginnings: the first [`TYPES`], by number (a stored type names one by
+/// its first byte).
+const PREFIXES: [&str; 6] = ["text/", "application/", "image/", "video/", "audio/", "font/"];
+/// Number of [`PREFIXES`]: the first type number of a whole type.
+const NP: usize = PREFIXES.len();
+/// The ending of every text type (bit 3 of a stored type's first byte).
+const CHARSET: &[u8] = b"; charset=utf-8";
+/// Bit of a stored type's first byte saying that it ends with [`CHARSET`].
+const WITH_CHARSET: u8 = 8;
+
+/// Whether `s` begins with `p`.
+const fn begins(s: &[u8], p: &[u8]) -> bool {
+    if s.len() < p.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if s[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `ty` as stored: a byte (prefix number, [`WITH_CHARSET`]), then the rest of the type
+/// without its prefix and [`CHARSET`], in `buf`; the stored length.
+const fn encode(ty: &str, buf: &mut [u8; 64]) -> usize {
+    let mut t = ty.as_bytes();
+    let mut code = 0u8;
+    let mut p = 0;
+    while p < PREFIXES.len() {
+        if begins(t, PREFIXES[p].as_bytes()) {
+            code = p as u8;
+            t = t.split_at(PREFIXES[p].len()).1;
+            break;
+        }
+        p += 1;
+    }
+    assert!(p < PREFIXES.len(), "every built-in type has one of the prefixes");
+    if t.len() > CHARSET.len() {
+        let (head, tail) = t.split_at(t.len() - CHARSET.len());
+        let mut k = 0;
+        let mut same = true;
+        while k < CHARSET.len() {
+            if tail[k] != CHARSET[k] {
+                same = false;
+            }
+            k += 1;
+        }
+        if same {
+            code |= WITH_CHARSET;
+            t = head;
+        }
+    }
+    buf[0] = code;
+    let mut k = 0;
+    while k < t.len() {
+        buf[1 + k] = t[k];
+        k += 1;
+    }
+    1 + t.len()
+}
+
+/// Number of [`TYPES`] (prefixes and distinct types), and their stored bytes together.
 const fn distinct() -> (usize, usize) {
-    let (mut n, mut bytes, mut i) = (0, 0, 0);
-    while i < N {
+    let (mut n, mut bytes, mut i) = (NP, 0, 0);
+    while i < NP {
+        bytes += PREFIXES[i].len();
+        i += 1;
+    }
+    i = 0;
+    while i <= N {
         if first_of(i) == i {
             n += 1;
-            bytes += TABLE[i].1.len();
+            bytes += encode(type_at(i), &mut [0; 64]);
         }
         i += 1;
     }
@@ -150,16 +229,23 @@ const fn distinct() -> (usize, usize) {
 const NT: usize = distinct().0;
 const NB: usize = distinct().1;
 
-/// The distinct types, in order of first appearance, and the type number of each entry of
-/// [`TABLE`].
-const fn pack() -> (Packed<NT, NB>, [u8; N]) {
+/// The [`PREFIXES`], then the distinct types, stored ([`encode`]), in order of first
+/// appearance; and the type number of each entry of [`TABLE`] (and [`LONG`] at `N`).
+const fn pack() -> (Packed<NT, NB>, [u8; N + 1]) {
     let mut types = Packed::empty();
-    let mut no = [0u8; N];
-    let (mut t, mut i) = (0, 0);
-    while i < N {
+    let mut no = [0u8; N + 1];
+    let mut t = 0;
+    while t < NP {
+        types = types.with(PREFIXES[t].as_bytes());
+        t += 1;
+    }
+    let mut i = 0;
+    while i <= N {
         let f = first_of(i);
         if f == i {
-            types = types.with(TABLE[i].1.as_bytes());
+            let mut buf = [0u8; 64];
+            let n = encode(type_at(i), &mut buf);
+            types = types.with(buf.split_at(n).0);
             no[i] = t as u8;
             t += 1;
         } else {
@@ -170,9 +256,22 @@ const fn pack() -> (Packed<NT, NB>, [u8; N]) {
     (types, no)
 }
 
-const PACKED: (Packed<NT, NB>, [u8; N]) = pack();
-/// The distinct types, by type number.
+const PACKED: (Packed<NT, NB>, [u8; N + 1]) = pack();
+/// The prefixes, then the distinct types stored as [`encode`] writes them, by number.
 static TYPES: Packed<NT, NB> = PACKED.0;
+/// The type number of [`LONG`].
+const LONG_TYPE: u8 = PACKED.1[N];
+/// The type number of [`DEFAULT`] (the built-in `bin`).
+const DEFAULT_TYPE: u8 = PACKED.1[first_of_type(DEFAULT)];
+
+/// Index of the first entry of [`TABLE`] with type `ty`.
+const fn first_of_type(ty: &str) -> usize {
+    let mut j = 0;
+    while !str_eq(TABLE[j].1, ty) {
+        j += 1;
+    }
+    j
+}
 
 /// The extensions' [`key`]s, ascending, and the type number of each.
 const fn sorted() -> ([u32; N], [u8; N]) {
@@ -218,23 +317,23 @@ fn valid_type(t: &[u8]) -> bool {
     !t.is_empty() && t.iter().all(|&c| c == b' ' || c == b'\t' || (0x21..0x7f).contains(&c))
 }
 
-/// The built-in type for `name`'s last extension, if any: a binary search of the
+/// The built-in type number for `name`'s last extension, if any: a binary search of the
 /// extension's [`key`].
-fn builtin(name: &[u8]) -> Option<&'static [u8]> {
+fn builtin(name: &[u8]) -> Option<u8> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
     let ext = name.get(dot + 1..)?;
     if ext.len() > KEY_MAX {
-        return ext.eq_ignore_ascii_case(LONG.0).then_some(LONG.1);
+        return ext.eq_ignore_ascii_case(LONG.0.as_bytes()).then_some(LONG_TYPE);
     }
     let i = KEYS.binary_search(&key(ext)?).ok()?;
-    Some(TYPES.get(usize::from(*TYPE_OF.get(i)?)))
+    TYPE_OF.get(i).copied()
 }
 
-/// The type of `name` (a file name or path; only its end matters): the first matching entry
-/// of `extra` (`"ext=type,..."`, entries with an empty or control-character type are
-/// skipped; an extension may be written with a leading dot), else the built-in table, else
-/// [`DEFAULT`].
-pub fn lookup<'a>(name: &[u8], extra: &'a [u8]) -> &'a [u8] {
+/// Append the type of `name` (a file name or path; only its end matters) to `out`: the
+/// first matching entry of `extra` (`"ext=type,..."`, entries with an empty or
+/// control-character type are skipped; an extension may be written with a leading dot),
+/// else the built-in table, else [`DEFAULT`].
+pub fn push(name: &[u8], extra: &[u8], out: &mut Vec<u8>) {
     let mut rest = extra;
     while let Some(entry) = super::cond::piece(&mut rest, b',') {
         let Some(eq) = entry.iter().position(|&c| c == b'=') else {
@@ -244,10 +343,24 @@ pub fn lookup<'a>(name: &[u8], extra: &'a [u8]) -> &'a [u8] {
         let ext = ext.strip_prefix(b".").unwrap_or(ext);
         let ty = entry[eq + 1..].trim_ascii();
         if !ext.is_empty() && valid_type(ty) && has_ext(name, ext) {
-            return ty;
+            out.extend_from_slice(ty);
+            return;
         }
     }
-    builtin(name).unwrap_or(DEFAULT.as_bytes())
+    let no = builtin(name).unwrap_or(DEFAULT_TYPE);
+    let (code, rest) = TYPES.get(usize::from(no)).split_first().unwrap_or((&0, &[]));
+    out.extend_from_slice(TYPES.get(usize::from(code & 7)));
+    out.extend_from_slice(rest);
+    if code & WITH_CHARSET != 0 {
+        out.extend_from_slice(CHARSET);
+    }
+}
+
+/// The type [`push`] writes, as bytes.
+pub fn lookup(name: &[u8], extra: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    push(name, extra, &mut v);
+    v
 }
 
 #[cfg(test)]

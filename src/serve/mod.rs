@@ -201,6 +201,13 @@ impl Head {
         self.0.extend_from_slice(b"\r\n");
         self
     }
+    /// `Content-Type` of file `name` ([`mime::push`]).
+    fn content_type(&mut self, name: &[u8], opts: &Options<'_>) -> &mut Head {
+        self.0.extend_from_slice(b"Content-Type: ");
+        mime::push(name, opts.mime_types, &mut self.0);
+        self.0.extend_from_slice(b"\r\n");
+        self
+    }
     fn field(&mut self, name: &str, value: &[u8]) -> &mut Head {
         self.0.extend_from_slice(name.as_bytes());
         self.0.extend_from_slice(b": ");
@@ -298,7 +305,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
     if let Some(p) = opts.page404 {
         if let Ok(f) = open_regular(fs, p, false) {
             let mut h = Head::new(404);
-            h.field("Content-Type", mime::lookup(p, opts.mime_types));
+            h.content_type(p, opts);
             h.field_num("Content-Length", f.size);
             return Reply {
                 status: 404,
@@ -369,7 +376,6 @@ fn find_gz(fs: &dyn Fs, t: &Target<'_>) -> Option<Vec<u8>> {
 
 /// Serve one regular file (the common tail of both entry points).
 fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'_>) -> Reply {
-    let ctype = mime::lookup(t.requested, opts.mime_types);
     let gz = find_gz(fs, &t);
     let vary = gz.is_some();
     let want_gz = vary && cond::accepts_gzip(req.header_list("accept-encoding").as_deref());
@@ -432,16 +438,18 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let mut h = Head::new(status);
     let sent = status != 304;
     if sent {
-        h.field("Content-Type", ctype);
+        h.content_type(t.requested, opts);
         h.field_num("Content-Length", len);
         if status == 206 {
-            let mut cr = b"bytes ".to_vec();
-            push_num(&mut cr, offset);
-            cr.push(b'-');
-            push_num(&mut cr, offset + len - 1);
-            cr.push(b'/');
-            push_num(&mut cr, f.size);
-            h.field("Content-Range", &cr);
+            // Written into the head: no value built apart.
+            let v = &mut h.0;
+            v.extend_from_slice(b"Content-Range: bytes ");
+            push_num(v, offset);
+            v.push(b'-');
+            push_num(v, offset + len - 1);
+            v.push(b'/');
+            push_num(v, f.size);
+            v.extend_from_slice(b"\r\n");
         }
         if gzip {
             h.line(b"Content-Encoding: gzip\r\n");

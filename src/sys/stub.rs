@@ -198,6 +198,19 @@ impl crate::fs::Fs for PosixFs {
 
 pub fn write_stdout(_bytes: &[u8]) {}
 
+/// One ready descriptor: its token and poll(2)-style bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Ready(u64, i16);
+
+impl Ready {
+    pub fn token(&self) -> u64 {
+        self.0
+    }
+    pub fn bits(&self) -> i16 {
+        self.1
+    }
+}
+
 /// Readiness notification.
 #[derive(Debug)]
 pub struct Poller;
@@ -218,7 +231,7 @@ impl Poller {
     pub fn update(&mut self, _fd: RawFd, _token: u64, _have: &mut i16, _want: i16) -> Result<()> {
         Err(Errno::UNSUPPORTED)
     }
-    pub fn wait(&mut self, _timeout_ms: i32, _ready: &mut Vec<(u64, i16)>) -> Result<()> {
+    pub fn wait(&mut self, _timeout_ms: i32, _ready: &mut Vec<Ready>) -> Result<()> {
         Err(Errno::UNSUPPORTED)
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::prelude::*;
 use core::ffi::c_int;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+#[cfg(feature = "ipv6")]
+use core::net::{Ipv6Addr, SocketAddrV6};
 
 use super::{Errno, Result};
 
@@ -146,14 +148,36 @@ pub fn pollfd(fd: RawFd, events: i16) -> PollFd {
 
 // ---- addresses --------------------------------------------------------------------------
 
-/// `a` as a sockaddr and its length.
-fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+/// Room for a socket address of the families the library makes sockets of: a
+/// `sockaddr_in6` (which a `sockaddr_in` fits in: both start with the family), or without the
+/// feature `ipv6` a `sockaddr_in`. Not a `sockaddr_storage`: that is 128 bytes, zeroed for
+/// each accept, `getsockname` and datagram. An address of another family (a Unix socket given
+/// to `mg_wrapfd`) is cut to this size by the kernel, and [`from_sockaddr`] says `None` for
+/// its family as before.
+#[cfg(feature = "ipv6")]
+type SockAddrBuf = libc::sockaddr_in6;
+/// See above.
+#[cfg(not(feature = "ipv6"))]
+type SockAddrBuf = libc::sockaddr_in;
+
+/// An all-zero [`SockAddrBuf`] and its size, for the kernel to write an address into.
+fn sockaddr_buf() -> (SockAddrBuf, libc::socklen_t) {
+    // SAFETY: sockaddr_in and sockaddr_in6 are plain data; all-zero is a valid value.
+    (
+        unsafe { core::mem::zeroed() },
+        core::mem::size_of::<SockAddrBuf>() as libc::socklen_t,
+    )
+}
+
+/// `a` as a sockaddr and its length. Without the feature `ipv6` an IPv6 address is length
+/// 0, which every call refuses (EINVAL); none gets here: [`new_socket`] makes no IPv6
+/// socket, and the addresses the others are given come from IPv4 sockets.
+fn to_sockaddr(a: &SocketAddr) -> (SockAddrBuf, libc::socklen_t) {
+    let (mut ss, _) = sockaddr_buf();
     let len = match a {
         SocketAddr::V4(v4) => {
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            // SAFETY: SockAddrBuf is sockaddr_in or the larger sockaddr_in6, aligned alike.
+            let sin = unsafe { &mut *(&mut ss as *mut SockAddrBuf).cast::<libc::sockaddr_in>() };
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = v4.port().to_be();
             sin.sin_addr = libc::in_addr {
@@ -161,9 +185,11 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             };
             core::mem::size_of::<libc::sockaddr_in>()
         }
+        #[cfg(not(feature = "ipv6"))]
+        SocketAddr::V6(_) => 0,
+        #[cfg(feature = "ipv6")]
         SocketAddr::V6(v6) => {
-            // SAFETY: as above, for sockaddr_in6.
-            let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6: &mut libc::sockaddr_in6 = &mut ss;
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sin6.sin6_port = v6.port().to_be();
             sin6.sin6_flowinfo = v6.flowinfo();
@@ -177,18 +203,18 @@ fn to_sockaddr(a: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (ss, len as libc::socklen_t)
 }
 
-/// The address in `ss` (IPv4 or IPv6).
-fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match c_int::from(ss.ss_family) {
+/// The address in `ss` (IPv4, or IPv6 with the feature `ipv6`).
+fn from_sockaddr(ss: &SockAddrBuf) -> Option<SocketAddr> {
+    // SAFETY: as in `to_sockaddr`; the family is the first field of both.
+    let sin = unsafe { &*(ss as *const SockAddrBuf).cast::<libc::sockaddr_in>() };
+    match c_int::from(sin.sin_family) {
         libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let sin = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
             Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
         }
+        #[cfg(feature = "ipv6")]
         libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let sin6 = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let sin6: &libc::sockaddr_in6 = ss;
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             Some(SocketAddr::V6(SocketAddrV6::new(
                 ip,
@@ -204,11 +230,9 @@ fn from_sockaddr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
 type NameFn = unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> c_int;
 
 fn sock_name(fd: RawFd, f: NameFn) -> Option<SocketAddr> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size; `f` writes at most that.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: see above.
-    let r = unsafe { f(fd, (&mut ss as *mut libc::sockaddr_storage).cast(), &mut len) };
+    let (mut ss, mut len) = sockaddr_buf();
+    // SAFETY: `ss` has room for `len` bytes; `f` writes at most that.
+    let r = unsafe { f(fd, (&mut ss as *mut SockAddrBuf).cast(), &mut len) };
     if r < 0 {
         return None;
     }
@@ -302,8 +326,17 @@ fn no_sigpipe(_fd: RawFd) -> Result<()> {
     Ok(())
 }
 
+/// A non-blocking, close-on-exec socket for `addr`'s family. Without the feature `ipv6`
+/// (Mongoose's `MG_ENABLE_IPV6`) an IPv6 address fails with EAFNOSUPPORT.
 fn new_socket(addr: &SocketAddr, ty: c_int) -> Result<Fd> {
+    #[cfg(feature = "ipv6")]
     let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    #[cfg(not(feature = "ipv6"))]
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        return Err(Errno(libc::EAFNOSUPPORT));
+    };
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // SAFETY: plain syscall; the result is checked.
@@ -323,7 +356,7 @@ fn new_socket(addr: &SocketAddr, ty: c_int) -> Result<Fd> {
 fn bind(fd: &Fd, addr: &SocketAddr) -> Result<()> {
     let (ss, len) = to_sockaddr(addr);
     // SAFETY: `ss` holds a sockaddr of `len` bytes.
-    cvt_i(unsafe { libc::bind(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
+    cvt_i(unsafe { libc::bind(fd.0, (&ss as *const SockAddrBuf).cast(), len) }).map(|_| ())
 }
 
 pub fn tcp_listen(addr: SocketAddr, backlog: i32) -> Result<Sock> {
@@ -345,7 +378,7 @@ pub fn udp_bind(addr: SocketAddr) -> Result<Sock> {
 fn connect(fd: &Fd, addr: &SocketAddr) -> Result<()> {
     let (ss, len) = to_sockaddr(addr);
     // SAFETY: `ss` holds a sockaddr of `len` bytes.
-    cvt_i(unsafe { libc::connect(fd.0, (&ss as *const libc::sockaddr_storage).cast(), len) }).map(|_| ())
+    cvt_i(unsafe { libc::connect(fd.0, (&ss as *const SockAddrBuf).cast(), len) }).map(|_| ())
 }
 
 /// Start a non-blocking connect; completion is signalled by writability + `take_error`.
@@ -368,10 +401,8 @@ pub fn udp_connect(addr: SocketAddr) -> Result<Sock> {
 
 /// Accept one pending connection, if any.
 pub fn accept(l: &Fd) -> Result<Option<(Fd, SocketAddr)>> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let p = (&mut ss as *mut libc::sockaddr_storage).cast();
+    let (mut ss, mut len) = sockaddr_buf();
+    let p = (&mut ss as *mut SockAddrBuf).cast();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     // SAFETY: `p` points to `len` writable bytes.
     let r = unsafe { libc::accept4(l.0, p, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) };
@@ -439,7 +470,7 @@ pub fn set_dscp(s: &Sock, dscp: u8) -> Result<()> {
 fn dscp_option(s: &Sock) -> Result<(c_int, c_int)> {
     match sock_name(s.fd(), libc::getsockname) {
         Some(SocketAddr::V4(_)) => Ok((libc::IPPROTO_IP, libc::IP_TOS)),
-        #[cfg(not(target_os = "espidf"))]
+        #[cfg(all(feature = "ipv6", not(target_os = "espidf")))]
         Some(SocketAddr::V6(_)) => Ok((libc::IPPROTO_IPV6, libc::IPV6_TCLASS)),
         _ => Err(Errno(libc::EAFNOSUPPORT)),
     }
@@ -506,7 +537,7 @@ pub fn udp_send_to(s: &Fd, buf: &[u8], to: SocketAddr) -> Result<usize> {
             buf.as_ptr().cast(),
             buf.len(),
             SEND_FLAGS,
-            (&ss as *const libc::sockaddr_storage).cast(),
+            (&ss as *const SockAddrBuf).cast(),
             len,
         )
     })
@@ -514,9 +545,7 @@ pub fn udp_send_to(s: &Fd, buf: &[u8], to: SocketAddr) -> Result<usize> {
 
 /// Receive one datagram and its sender.
 pub fn udp_recv_from(s: &Fd, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
-    // SAFETY: zeroed sockaddr_storage is valid; `len` is its size.
-    let mut ss: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-    let mut len = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let (mut ss, mut len) = sockaddr_buf();
     // SAFETY: `buf` is writable for its length; `ss` has room for `len` bytes.
     let n = cvt(unsafe {
         libc::recvfrom(
@@ -524,7 +553,7 @@ pub fn udp_recv_from(s: &Fd, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
             buf.as_mut_ptr().cast(),
             buf.len(),
             0,
-            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            (&mut ss as *mut SockAddrBuf).cast(),
             &mut len,
         )
     })?;
@@ -1187,9 +1216,13 @@ impl Drop for SigpipeBlock {
 ///
 /// - epoll (Linux): registrations persist between polls and `epoll_ctl` runs only when a
 ///   socket's interest changes, so a poll costs the kernel work for the ready sockets only.
-/// - poll(2) (elsewhere, when epoll cannot be had, or when the environment variable
-///   `MEERKAT_POLLER=poll` is set at `mg_mgr_init`; the tests run both): the set is built
-///   anew for each call.
+/// - poll(2) (elsewhere; on Linux with the feature `poller-switch` when epoll cannot be had
+///   or when the environment variable `MEERKAT_POLLER=poll` is set at `mg_mgr_init`, the
+///   tests run both; or built with `--cfg meerkat_poll`): the set is built anew for each call.
+///
+/// Which are compiled in: with `poller-switch` (a default feature) both on Linux, chosen at
+/// run time; without it one, chosen at compile time as Mongoose chooses (`MG_ENABLE_EPOLL`):
+/// epoll on Linux, poll(2) elsewhere or with `--cfg meerkat_poll`.
 ///
 /// The waker is part of the set from the start, with token [`WAKER_TOKEN`]; connection
 /// tokens are handles, never 0.
@@ -1199,13 +1232,79 @@ impl Drop for SigpipeBlock {
 /// [`wait`]: Poller::wait
 #[derive(Debug)]
 pub enum Poller {
-    #[cfg(target_os = "linux")]
-    Epoll { ep: Fd, events: Vec<libc::epoll_event> },
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    Epoll { ep: Fd },
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
     Poll {
         waker: RawFd,
         fds: Vec<PollFd>,
         tokens: Vec<u64>,
     },
+}
+
+/// What [`Poller::wait`] reports of one ready descriptor: its token ([`Ready::token`]) and
+/// poll(2)-style bits ([`Ready::bits`]). With epoll compiled in, the kernel's own record,
+/// which `epoll_wait` writes straight into the loop's buffer (no copy into another list).
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct Ready(libc::epoll_event);
+
+/// See above.
+#[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+#[derive(Clone, Copy, Debug)]
+pub struct Ready(u64, i16);
+
+impl Ready {
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
+    fn new(token: u64, bits: i16) -> Ready {
+        #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+        return Ready(libc::epoll_event {
+            events: bits as u16 as u32,
+            u64: token,
+        });
+        #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+        Ready(token, bits)
+    }
+    /// The token the descriptor was registered with.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    #[inline]
+    pub fn token(&self) -> u64 {
+        self.0.u64
+    }
+    /// The token the descriptor was registered with.
+    #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+    #[inline]
+    pub fn token(&self) -> u64 {
+        self.0
+    }
+    /// `POLLIN` / `POLLOUT` / `POLLERR` / `POLLHUP` bits.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    #[inline]
+    pub fn bits(&self) -> i16 {
+        // Linux gives the epoll bits the values of the poll(2) ones (checked below).
+        const MASK: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32;
+        const _: () = assert!(
+            libc::EPOLLIN as i16 == POLLIN
+                && libc::EPOLLOUT as i16 == POLLOUT
+                && libc::EPOLLERR as i16 == POLLERR
+                && libc::EPOLLHUP as i16 == POLLHUP
+        );
+        (self.0.events & MASK) as i16
+    }
+    /// `POLLIN` / `POLLOUT` / `POLLERR` / `POLLHUP` bits.
+    #[cfg(not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))))]
+    #[inline]
+    pub fn bits(&self) -> i16 {
+        self.1
+    }
+}
+
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+impl core::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Ready").field(&self.token()).field(&self.bits()).finish()
+    }
 }
 
 /// Token of the waker (connection tokens are handles, never 0).
@@ -1217,10 +1316,10 @@ pub(crate) const WAKER_TOKEN: u64 = 0;
 /// soon as one is used, other protocols' texts included (scripts/merge_pools.py lists it).
 static ROOT_C: [u8; 2] = *b"/\0";
 static DOT_C: [u8; 2] = *b".\0";
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "poller-switch"))]
 static POLLER_VAR: [u8; 15] = *b"MEERKAT_POLLER\0";
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "poller-switch"))]
 fn poll_forced() -> bool {
     // SAFETY: the name is NUL-terminated; the result is read at once, not kept.
     unsafe {
@@ -1232,24 +1331,32 @@ fn poll_forced() -> bool {
 impl Poller {
     /// A poller whose set holds `waker` (readable: wake up).
     pub fn open(waker: RawFd) -> Result<Poller> {
-        #[cfg(target_os = "linux")]
+        // With both compiled in, poll(2) also where epoll cannot be had.
+        #[cfg(all(target_os = "linux", feature = "poller-switch"))]
         if !poll_forced() {
-            // SAFETY: plain syscall; the result is checked.
-            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-            if fd >= 0 {
-                let mut p = Poller::Epoll {
-                    ep: Fd(fd),
-                    events: Vec::new(),
-                };
-                p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
-                return Ok(p);
+            if let Ok(ep) = epoll_create() {
+                return Poller::epoll(ep, waker);
             }
         }
+        #[cfg(all(
+            all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))),
+            not(feature = "poller-switch")
+        ))]
+        return Poller::epoll(epoll_create()?, waker);
+        #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
         Ok(Poller::Poll {
             waker,
             fds: Vec::new(),
             tokens: Vec::new(),
         })
+    }
+
+    /// An epoll poller on `ep` whose set holds `waker`.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+    fn epoll(ep: Fd, waker: RawFd) -> Result<Poller> {
+        let mut p = Poller::Epoll { ep };
+        p.update(waker, WAKER_TOKEN, &mut 0, POLLIN)?;
+        Ok(p)
     }
 
     /// Whether what [`update`](Poller::update) asked for stays asked for without being
@@ -1258,14 +1365,17 @@ impl Poller {
     #[inline]
     pub fn keeps_interest(&self) -> bool {
         match self {
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { .. } => true,
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { .. } => false,
         }
     }
 
     /// Start describing the set for the next [`wait`](Poller::wait).
     pub fn begin(&mut self) {
+        #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
+        #[allow(irrefutable_let_patterns)]
         if let Poller::Poll { waker, fds, tokens } = self {
             fds.clear();
             tokens.clear();
@@ -1282,12 +1392,17 @@ impl Poller {
     /// Inlined, so that the usual case (epoll already has what is wanted) costs the caller
     /// a comparison instead of a call per socket per poll.
     #[inline]
+    #[cfg_attr(
+        not(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll)))),
+        allow(unused_variables)
+    )]
     pub fn update(&mut self, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
         match self {
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { .. } if *have == want => Ok(()),
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
             Poller::Epoll { ep, .. } => epoll_update(ep.0, fd, token, have, want),
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { fds, tokens, .. } => {
                 if want != 0 {
                     fds.push(pollfd(fd, want));
@@ -1298,17 +1413,18 @@ impl Poller {
         }
     }
 
-    /// Wait up to `timeout_ms` (negative: no limit) and append (token, poll-style revents)
-    /// of every ready socket to `ready`.
-    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<(u64, i16)>) -> Result<()> {
+    /// Wait up to `timeout_ms` (negative: no limit) and put what is ready in `ready` (which
+    /// must be empty; its capacity is kept for the next call).
+    pub fn wait(&mut self, timeout_ms: i32, ready: &mut Vec<Ready>) -> Result<()> {
         match self {
-            #[cfg(target_os = "linux")]
-            Poller::Epoll { ep, events } => epoll_wait(ep.0, events, timeout_ms, ready),
+            #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+            Poller::Epoll { ep } => epoll_wait(ep.0, timeout_ms, ready),
+            #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
             Poller::Poll { fds, tokens, .. } => {
                 poll(fds, timeout_ms)?;
                 for (pfd, &token) in fds.iter().zip(tokens.iter()) {
                     if pfd.revents != 0 {
-                        ready.push((token, pfd.revents));
+                        ready.push(Ready::new(token, pfd.revents));
                     }
                 }
                 Ok(())
@@ -1317,7 +1433,14 @@ impl Poller {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// A new epoll instance.
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+fn epoll_create() -> Result<Fd> {
+    // SAFETY: plain syscall; the result is checked.
+    cvt_i(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }).map(Fd)
+}
+
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
 #[inline(never)]
 fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -> Result<()> {
     if *have == want {
@@ -1354,40 +1477,22 @@ fn epoll_update(epfd: RawFd, fd: RawFd, token: u64, have: &mut i16, want: i16) -
     r
 }
 
-#[cfg(target_os = "linux")]
-fn epoll_wait(
-    epfd: RawFd,
-    events: &mut Vec<libc::epoll_event>,
-    timeout_ms: i32,
-    ready: &mut Vec<(u64, i16)>,
-) -> Result<()> {
-    if events.capacity() < 256 {
-        events.reserve_exact(256);
+#[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
+fn epoll_wait(epfd: RawFd, timeout_ms: i32, ready: &mut Vec<Ready>) -> Result<()> {
+    if ready.capacity() < 256 {
+        ready.reserve_exact(256);
     }
-    let cap = events.capacity().min(i32::MAX as usize);
-    // SAFETY: `events` has room for `cap` entries, which the kernel fills; `len` is set to
-    // what it reports.
-    let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), cap as i32, timeout_ms) };
+    let cap = ready.capacity().min(i32::MAX as usize);
+    // SAFETY: `ready` has room for `cap` entries (`Ready` is an `epoll_event`), which the
+    // kernel fills; `len` is set to what it reports.
+    let n = unsafe { libc::epoll_wait(epfd, ready.as_mut_ptr().cast(), cap as i32, timeout_ms) };
     let n = match cvt_i(n) {
         Ok(n) => n,
         Err(e) if e.0 == libc::EINTR => return Ok(()),
         Err(e) => return Err(e),
     };
     // SAFETY: the kernel initialised the first `n` (<= cap) entries.
-    unsafe { events.set_len(n as usize) };
-    // Linux gives the epoll bits the values of the poll(2) ones (checked below).
-    const MASK: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLERR | libc::EPOLLHUP) as u32;
-    const _: () = assert!(
-        libc::EPOLLIN as i16 == POLLIN
-            && libc::EPOLLOUT as i16 == POLLOUT
-            && libc::EPOLLERR as i16 == POLLERR
-            && libc::EPOLLHUP as i16 == POLLHUP
-    );
-    for ev in events.iter() {
-        let (bits, token) = (ev.events, ev.u64);
-        ready.push((token, (bits & MASK) as i16));
-    }
-    events.clear();
+    unsafe { ready.set_len(n as usize) };
     Ok(())
 }
 
@@ -1531,55 +1636,59 @@ mod tests {
         let _ = std::fs::remove_dir_all(&base);
     }
 
+    /// What one wait of `p` reports, as (token, bits).
+    fn wait(p: &mut Poller, ms: i32) -> Vec<(u64, i16)> {
+        let mut ready = Vec::new();
+        p.wait(ms, &mut ready).expect("wait");
+        ready.iter().map(|r| (r.token(), r.bits())).collect()
+    }
+
     /// An epoll poller (whatever MEERKAT_POLLER says) with a waker nobody wakes.
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll() -> (Poller, (UnixStream, UnixStream)) {
         let waker = UnixStream::pair().expect("pair");
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
-        let mut p = Poller::Epoll {
-            ep: Fd(fd),
-            events: Vec::new(),
-        };
+        let mut p = Poller::Epoll { ep: Fd(fd) };
         p.update(waker.0.as_raw_fd(), WAKER_TOKEN, &mut 0, POLLIN)
             .expect("waker");
         (p, waker)
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn epoll_reports_readiness_by_token_and_forgets_removed_descriptors() {
         let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
         let mut have = 0;
-        let mut ready = Vec::new();
         p.update(a.as_raw_fd(), 42, &mut have, POLLIN).expect("add");
         assert_eq!(have, POLLIN);
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "nothing to read yet: {ready:?}");
         (&b).write_all(b"x").expect("write");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(42, POLLIN)]);
         // Level-triggered: still readable, reported again; asking for POLLOUT too adds it.
-        ready.clear();
         p.update(a.as_raw_fd(), 42, &mut have, POLLIN | POLLOUT).expect("mod");
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert_eq!(ready, [(42, POLLIN | POLLOUT)]);
         // Interest 0 removes the registration: a hung-up peer no longer wakes the loop.
-        ready.clear();
         p.update(a.as_raw_fd(), 42, &mut have, 0).expect("del");
         assert_eq!(have, 0);
         drop(b);
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "{ready:?}");
         // Registering again works, and the hang-up shows.
         p.update(a.as_raw_fd(), 7, &mut have, POLLIN).expect("re-add");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].0, 7);
         assert!(ready[0].1 & (POLLIN | POLLHUP) != 0);
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", any(feature = "poller-switch", not(meerkat_poll))))]
     fn a_closed_descriptor_leaves_the_set() {
         let (mut p, _w) = epoll();
         let (a, b) = UnixStream::pair().expect("pair");
@@ -1587,8 +1696,7 @@ mod tests {
         p.update(a.as_raw_fd(), 1, &mut have, POLLIN).expect("add");
         drop(a);
         (&b).write_all(b"x").ok();
-        let mut ready = Vec::new();
-        p.wait(0, &mut ready).expect("wait");
+        let ready = wait(&mut p, 0);
         assert!(ready.is_empty(), "{ready:?}");
         // Removing what the kernel already dropped is not an error.
         let (c, _d) = UnixStream::pair().expect("pair");
@@ -1598,6 +1706,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(not(target_os = "linux"), feature = "poller-switch", meerkat_poll))]
     fn poll_mode_reports_the_set_built_for_this_wait() {
         let (wr, ww) = UnixStream::pair().expect("pair");
         let (a, b) = UnixStream::pair().expect("pair");
@@ -1606,18 +1715,16 @@ mod tests {
             fds: Vec::new(),
             tokens: Vec::new(),
         };
-        let mut ready = Vec::new();
         (&b).write_all(b"x").expect("write");
         p.begin();
         p.update(a.as_raw_fd(), 5, &mut 0, POLLIN).expect("update");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(5, POLLIN)]);
         // Not asked for this time: not reported; the waker always is.
-        ready.clear();
         (&ww).write_all(b"w").expect("wake");
         p.begin();
         p.update(a.as_raw_fd(), 5, &mut 0, 0).expect("update");
-        p.wait(1000, &mut ready).expect("wait");
+        let ready = wait(&mut p, 1000);
         assert_eq!(ready, [(WAKER_TOKEN, POLLIN)]);
     }
 }

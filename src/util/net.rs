@@ -94,6 +94,7 @@ fn v4_at(s: &[u8], i: &mut usize) -> Option<[u8; 4]> {
 /// digits separated by `:`, at most one `::`, the last group possibly a dotted IPv4 address
 /// (worth two), eight groups in all or at most seven with the `::`. One pass: the groups go
 /// to the front, then those after the `::` move to the end.
+#[cfg(feature = "ipv6")]
 pub fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
     let mut out = [0u8; 16];
     let mut n = 0; // bytes written
@@ -147,21 +148,26 @@ pub fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
 }
 
 /// An IPv4 (dotted quad, as `core::net` reads it) or IPv6 address literal, without brackets,
-/// port or scope: `core::net::IpAddr::from_str` without its code size.
+/// port or scope: `core::net::IpAddr::from_str` without its code size. Without the feature
+/// `ipv6`, IPv4 only (an IPv6 text is `None`, as any text that is no address).
 pub fn parse_ip(s: &str) -> Option<core::net::IpAddr> {
     let b = s.as_bytes();
     let mut i = 0;
     match v4_at(b, &mut i) {
         // An address that starts with an IPv4 one is no IPv6 one: the whole text or nothing.
         Some(v4) => (i == b.len()).then(|| core::net::IpAddr::from(v4)),
+        #[cfg(feature = "ipv6")]
         None => parse_ipv6(b).map(core::net::IpAddr::from),
+        #[cfg(not(feature = "ipv6"))]
+        None => None,
     }
 }
 
 /// `mg_aton`: the empty string (0.0.0.0, IPv4), `localhost` (any case; 127.0.0.1),
 /// dotted-quad IPv4, or IPv6 in any RFC 4291 text form (with `::`, with a trailing dotted
 /// IPv4 part such as `::ffff:1.2.3.4`), optionally in brackets, optionally followed by
-/// `%N`, a decimal scope id 0..=255. No port.
+/// `%N`, a decimal scope id 0..=255. No port. Without the feature `ipv6` every IPv6 text
+/// is `None`, as Mongoose's `mg_aton` built with `MG_ENABLE_IPV6=0`.
 pub fn aton(s: &[u8]) -> Option<Ip> {
     if s.is_empty() {
         return Some(Ip::v4([0; 4]));
@@ -172,6 +178,18 @@ pub fn aton(s: &[u8]) -> Option<Ip> {
     if let Some(b) = parse_ipv4(s) {
         return Some(Ip::v4(b));
     }
+    aton6(s)
+}
+
+/// [`aton`] of a text that is no IPv4 address.
+#[cfg(not(feature = "ipv6"))]
+fn aton6(_: &[u8]) -> Option<Ip> {
+    None
+}
+
+/// [`aton`] of a text that is no IPv4 address.
+#[cfg(feature = "ipv6")]
+fn aton6(s: &[u8]) -> Option<Ip> {
     let s = match s {
         [b'[', inner @ .., b']'] => inner,
         _ => s,
@@ -249,11 +267,13 @@ pub fn check_acl(acl: &[u8], ip: [u8; 4]) -> Result<bool, AclError> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ipv6")]
     fn v6(s: &str) -> [u8; 16] {
         s.parse::<core::net::Ipv6Addr>().unwrap().octets()
     }
 
     #[test]
+    #[cfg(feature = "ipv6")]
     fn ip_parsers_agree_with_core_net_on_examples() {
         for s in [
             "::",
@@ -294,6 +314,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "ipv6")]
     proptest::proptest! {
         #[test]
         fn ip_parsers_agree_with_core_net(s in "[0-9a-fA-F:.]{0,24}") {
@@ -313,6 +334,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ipv6")]
     fn aton_forms() {
         assert_eq!(aton(b""), Some(Ip::v4([0, 0, 0, 0])));
         assert_eq!(aton(b"LocalHost"), Some(Ip::v4([127, 0, 0, 1])));
