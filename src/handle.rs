@@ -185,7 +185,11 @@ impl<T> Table<T> {
         let slot = &mut self.slots[index];
         slot.serial = serial;
         slot.changed = ALL_CHANGED;
-        slot.value = Some(f(h));
+        // The slot is empty (a new one, or from `free`): its old value needs no drop glue here
+        // (forgetting a `None` is a no-op).
+        let old = slot.value.replace(f(h));
+        debug_assert!(old.is_none());
+        core::mem::forget(old);
         self.len += 1;
         Ok(h)
     }
