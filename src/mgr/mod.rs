@@ -783,6 +783,14 @@ impl Drop for Busy<'_> {
     }
 }
 
+/// Put `v` in `place`, a field of a connection fresh from [`Conn::new`] that still holds its
+/// default (`Proto::Raw`, `None`: nothing to drop), without the drop glue a plain assignment
+/// calls for the old value.
+#[inline(always)]
+fn set_fresh<T>(place: &mut T, v: T) {
+    core::mem::forget(core::mem::replace(place, v));
+}
+
 /// The connection `h`, if the application may still queue bytes on it (`Error::Stale`,
 /// `Error::Closing` otherwise).
 fn writable(conns: &mut Table<Conn>, h: Handle) -> Result<&mut Conn, Error> {
@@ -1194,7 +1202,7 @@ impl Mgr {
         };
         let mut conn = Conn::new(handler, ep.transport, state);
         conn.loc = sock.local_addr();
-        conn.sock = Some(sock);
+        set_fresh(&mut conn.sock, Some(sock));
         conn.tls = ep.tls;
         conn.accept_kind = kind;
         let h = self.insert_conn(conn)?;
@@ -1299,12 +1307,13 @@ impl Mgr {
         let mut conn = Conn::new(handler, ep.transport, state);
         conn.is_client = true;
         conn.tls = ep.tls;
-        conn.url_host = Some(ep.host.to_string());
+        set_fresh(&mut conn.url_host, Some(ep.host.to_string()));
         if kind == ProtoKind::Http {
-            conn.proto = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(
+            let p = Proto::HttpClient(alloc::boxed::Box::new(http::HttpClient::new(
                 self.limits().http(),
                 |m, h, now| m.http_client_step(h, now),
             )));
+            set_fresh(&mut conn.proto, p);
         }
         self.with(|core| core.on_connected = Some(|m, h| m.finish_connect(h)));
         let h = self.insert_conn(conn)?;
@@ -2195,13 +2204,13 @@ impl Mgr {
                         // Installed by the listen that made `kind` Http.
                         let core = self.core.borrow();
                         if let Some(k) = core.http_hooks {
-                            conn.proto = (k.accepted)(core.limits.http(), now);
+                            set_fresh(&mut conn.proto, (k.accepted)(core.limits.http(), now));
                         }
                     } else if kind == ProtoKind::Mqtt {
                         // Installed by the `mqtt_listen` that made `kind` Mqtt.
                         let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
                         if let Some(f) = accepted {
-                            conn.proto = f();
+                            set_fresh(&mut conn.proto, f());
                         }
                     }
                     conn.is_accepted = true;
@@ -2209,7 +2218,7 @@ impl Mgr {
                     conn.rem = Some(addr);
                     let sock = Sock::Stream(stream);
                     conn.loc = sock.local_addr();
-                    conn.sock = Some(sock);
+                    set_fresh(&mut conn.sock, Some(sock));
                     let Ok(h) = self.insert_conn(conn) else { return };
                     self.with(|core| core.stats.accepted += 1);
                     #[cfg(feature = "tls")]
