@@ -93,6 +93,25 @@ pub fn is_utf8(b: &[u8]) -> bool {
     true
 }
 
+/// ASCII case-insensitive equality, as `<[u8]>::eq_ignore_ascii_case` (the header names,
+/// tokens and schemes the HTTP code compares): a byte loop, where core's links a word-at-a-time
+/// `eq_ignore_ascii_case_chunks` and a fallback (~250 B) for strings this short.
+pub fn eq_ci(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+/// [`eq_ci`] as a method, to read like the core one it stands for.
+pub trait EqCi {
+    /// `eq_ci(self, other)`.
+    fn eq_ci(&self, other: &[u8]) -> bool;
+}
+
+impl EqCi for [u8] {
+    fn eq_ci(&self, other: &[u8]) -> bool {
+        eq_ci(self, other)
+    }
+}
+
 /// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
 /// for the short separators the framers look for (`://`, CRLFCRLF). Smaller than
 /// `memchr::memmem`, whose searchers (two-way, Rabin-Karp, prefilters) cost about 8 KiB of
