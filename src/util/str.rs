@@ -393,6 +393,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn eq_ci_is_core_eq_ignore_ascii_case() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                assert_eq!(
+                    eq_ci(&[a, b'x'], &[b, b'X']),
+                    [a, b'x'].eq_ignore_ascii_case(&[b, b'X'])
+                );
+            }
+        }
+        assert!(eq_ci(b"", b""));
+        assert!(!eq_ci(b"host", b"hos"));
+        assert!(b"Content-Length".eq_ci(b"content-length"));
+    }
+
+    #[test]
     fn digits_are_what_format_writes() {
         for n in [0, 1, 9, 10, 15, 16, 255, 1 << 32, u64::MAX - 1, u64::MAX] {
             assert_eq!(digits(n, 10, &mut [0; 20]).as_bytes(), format!("{n}").as_bytes());
