@@ -3,6 +3,7 @@
 //! Everything here is sans-IO: functions look at byte slices handed in by the caller and
 //! answer with [`Span`]s (offsets into those slices), facts and errors.
 
+use crate::util::str::EqCi;
 use core::fmt;
 
 use super::Vec;
@@ -882,10 +883,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
             17 => 34,
             _ => continue,
         };
-        if !KNOWN
-            .get(at..at + name.len())
-            .is_some_and(|known| name.eq_ignore_ascii_case(known))
-        {
+        if !KNOWN.get(at..at + name.len()).is_some_and(|known| name.eq_ci(known)) {
             continue;
         }
         let value = h.value.get(buf);
@@ -895,7 +893,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
                 continue;
             }
             6 => {
-                f.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+                f.expect_continue |= value.eq_ci(b"100-continue");
                 continue;
             }
             // An empty value is an empty list: not a number.
@@ -920,8 +918,8 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
                 // Empty list elements are allowed and ignored (RFC 9110 §5.6.1).
                 continue;
             } else if name.len() == 10 {
-                f.close |= item.eq_ignore_ascii_case(b"close");
-                f.keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
+                f.close |= item.eq_ci(b"close");
+                f.keep_alive |= item.eq_ci(b"keep-alive");
             } else {
                 let coding = trim_ows(&item[..memchr::memchr(b';', item).unwrap_or(item.len())]);
                 if coding.is_empty() || !all_tchar(coding) {
@@ -929,7 +927,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
                 }
                 te_codings += 1;
                 te_after_chunked |= te_chunked_seen;
-                if coding.eq_ignore_ascii_case(b"chunked") {
+                if coding.eq_ci(b"chunked") {
                     if te_chunked_seen {
                         return Err(Bad::ChunkedTwice);
                     }

@@ -7,6 +7,7 @@
 use super::common::{is_ows, is_token_byte, trim_ows, Header, Span};
 use super::Vec;
 use crate::util::packed::Packed;
+use crate::util::str::EqCi;
 
 /// Reason phrases (RFC 9110 names) by status code, ascending, as written; only the packed
 /// form below ([`CODES`], [`PHRASES`]) is in the program (a `match`
@@ -135,10 +136,7 @@ pub fn status_reason(status: u16) -> &'static str {
 /// The value span of the first field in `headers` whose name equals `name` ASCII
 /// case-insensitively (`mg_http_get_header`). `buf` is the slice the spans refer to.
 pub fn get_header(buf: &[u8], headers: &[Header], name: &[u8]) -> Option<Span> {
-    headers
-        .iter()
-        .find(|h| h.name.get(buf).eq_ignore_ascii_case(name))
-        .map(|h| h.value)
+    headers.iter().find(|h| h.name.get(buf).eq_ci(name)).map(|h| h.value)
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -218,7 +216,7 @@ pub fn find_var(buf: &[u8], name: &[u8]) -> Option<Span> {
     for part in buf.split(|&b| b == b'&') {
         let part_start = start;
         start += part.len() + 1;
-        if part.len() > name.len() && part[name.len()] == b'=' && part[..name.len()].eq_ignore_ascii_case(name) {
+        if part.len() > name.len() && part[name.len()] == b'=' && part[..name.len()].eq_ci(name) {
             let v = part_start + name.len() + 1;
             return Some(Span::new(v, part_start + part.len()));
         }
@@ -299,7 +297,7 @@ pub fn get_header_var(value: &[u8], name: &[u8]) -> Option<Span> {
             let trailing = raw.iter().rev().take_while(|&&b| is_ows(b)).count();
             ve = i - trailing;
         }
-        if key.eq_ignore_ascii_case(name) {
+        if key.eq_ci(name) {
             return Some(Span::new(vs, ve));
         }
     }
@@ -385,7 +383,7 @@ pub fn creds(buf: &[u8], headers: &[Header], query: Option<Span>) -> Credentials
         let scheme_len = v.iter().position(|&b| b == b' ').unwrap_or(v.len());
         let (scheme, rest) = v.split_at(scheme_len);
         let rest = trim_ows(rest);
-        if scheme.eq_ignore_ascii_case(b"Basic") {
+        if scheme.eq_ci(b"Basic") {
             if let Some(dec) = base64_decode(rest) {
                 if let Some(colon) = dec.iter().position(|&b| b == b':') {
                     c.user = dec[..colon].to_vec();
@@ -394,7 +392,7 @@ pub fn creds(buf: &[u8], headers: &[Header], query: Option<Span>) -> Credentials
             }
             return c;
         }
-        if scheme.eq_ignore_ascii_case(b"Bearer") {
+        if scheme.eq_ci(b"Bearer") {
             c.pass = rest.to_vec();
             return c;
         }
@@ -471,7 +469,7 @@ pub fn next_multipart(body: &[u8], offset: usize) -> Option<(usize, Part)> {
             break;
         }
         let colon = line.iter().position(|&b| b == b':')?;
-        if line[..colon].eq_ignore_ascii_case(b"content-disposition") {
+        if line[..colon].eq_ci(b"content-disposition") {
             let vstart = line_start + colon + 1;
             let value = &body[vstart..line_start + eol];
             if let Some(s) = get_header_var(value, b"name") {
@@ -527,10 +525,7 @@ pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
             return None;
         }
         let n = &rest[..name];
-        if n.eq_ignore_ascii_case(b"connection")
-            || n.eq_ignore_ascii_case(b"content-length")
-            || n.eq_ignore_ascii_case(b"transfer-encoding")
-        {
+        if n.eq_ci(b"connection") || n.eq_ci(b"content-length") || n.eq_ci(b"transfer-encoding") {
             plain = false;
         }
         lines += 1;

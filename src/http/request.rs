@@ -221,7 +221,9 @@ pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
     let m = skip_tchars(line, 0);
     let t = skip_text(line, m + 1, 0x21, false);
     match (line.get(m), line.get(t), line.get(t + 1..)) {
-        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && !proto.contains(&b' ') => version_error(proto),
+        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && proto.iter().all(|&c| c != b' ') => {
+            version_error(proto)
+        }
         _ => Bad::MalformedRequestLine,
     }
 }

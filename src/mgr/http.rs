@@ -16,6 +16,7 @@
 //! not say so, adds `Connection: keep-alive` for HTTP/1.0 keep-alive, and drops the body of a
 //! response to `HEAD`.
 
+use crate::util::str::EqCi;
 use alloc::vec::Vec;
 
 use crate::http::{
@@ -293,10 +294,10 @@ pub fn plain_head(head: &[u8], body_len: u64) -> bool {
         }
         let value = head[v0..i].trim_ascii();
         i += 2;
-        if name.eq_ignore_ascii_case(b"connection") || name.eq_ignore_ascii_case(b"transfer-encoding") {
+        if name.eq_ci(b"connection") || name.eq_ci(b"transfer-encoding") {
             return false;
         }
-        if name.eq_ignore_ascii_case(b"content-length") {
+        if name.eq_ci(b"content-length") {
             lengths += 1;
             if value != want {
                 return false;
@@ -307,10 +308,7 @@ pub fn plain_head(head: &[u8], body_len: u64) -> bool {
 }
 
 fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
-    value.is_some_and(|v| {
-        v.split(|b| *b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
-    })
+    value.is_some_and(|v| v.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ci(token)))
 }
 
 impl Default for OutTracker {

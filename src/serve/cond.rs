@@ -8,6 +8,7 @@
 //! [`if_range_allows`].
 
 use crate::prelude::*;
+use crate::util::str::EqCi;
 /// The strong entity tag (with quotes) of a representation.
 pub fn etag(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> String {
     let gz = if gzip { "-gz" } else { "" };
@@ -198,11 +199,11 @@ pub fn accepts_gzip(value: Option<&[u8]>) -> bool {
         let coding = piece(&mut item, b';').unwrap_or_default();
         let mut q = true;
         while let Some(p) = piece(&mut item, b';') {
-            if p.len() >= 2 && p[..2].eq_ignore_ascii_case(b"q=") {
+            if p.len() >= 2 && p[..2].eq_ci(b"q=") {
                 q = qvalue_nonzero(p[2..].trim_ascii());
             }
         }
-        if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+        if coding.eq_ci(b"gzip") || coding.eq_ci(b"x-gzip") {
             return q;
         }
         if coding == b"*" {

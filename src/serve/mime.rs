@@ -7,6 +7,7 @@
 
 use crate::prelude::*;
 use crate::util::packed::Packed;
+use crate::util::str::EqCi;
 
 /// Type for names that match nothing.
 const DEFAULT: &str = "application/octet-stream";
@@ -307,9 +308,7 @@ static TYPE_OF: [u8; N] = SORTED.1;
 
 /// Whether `name` ends with `.ext` (ASCII case-insensitive); `ext` is non-empty.
 fn has_ext(name: &[u8], ext: &[u8]) -> bool {
-    name.len() > ext.len()
-        && name[name.len() - ext.len() - 1] == b'.'
-        && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    name.len() > ext.len() && name[name.len() - ext.len() - 1] == b'.' && name[name.len() - ext.len()..].eq_ci(ext)
 }
 
 /// A media type from the application is used only if it cannot break the response head.
@@ -323,7 +322,7 @@ fn builtin(name: &[u8]) -> Option<u8> {
     let dot = name.iter().rposition(|&c| c == b'.')?;
     let ext = name.get(dot + 1..)?;
     if ext.len() > KEY_MAX {
-        return ext.eq_ignore_ascii_case(LONG.0.as_bytes()).then_some(LONG_TYPE);
+        return ext.eq_ci(LONG.0.as_bytes()).then_some(LONG_TYPE);
     }
     let i = KEYS.binary_search(&key(ext)?).ok()?;
     TYPE_OF.get(i).copied()

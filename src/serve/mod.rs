@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 
 use crate::prelude::*;
+use crate::util::str::EqCi;
 pub mod cond;
 #[cfg(feature = "http-dates")]
 pub mod date;
@@ -77,18 +78,14 @@ impl<'a> Request<'a> {
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
         self.headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .find(|(n, _)| n.eq_ci(name.as_bytes()))
             .map(|(_, v)| *v)
     }
 
     /// All fields named `name`, combined into one list value (RFC 9110 §5.3).
     pub fn header_list(&self, name: &str) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
-        for (_, v) in self
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        {
+        for (_, v) in self.headers.iter().filter(|(n, _)| n.eq_ci(name.as_bytes())) {
             let o = out.get_or_insert_with(Vec::new);
             if !o.is_empty() {
                 o.extend_from_slice(b", ");
@@ -171,9 +168,7 @@ pub struct Reply {
 fn frames_nothing(extra: &[u8]) -> bool {
     extra.split(|&b| b == b'\n').all(|line| {
         let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        !(name.eq_ignore_ascii_case(b"connection")
-            || name.eq_ignore_ascii_case(b"content-length")
-            || name.eq_ignore_ascii_case(b"transfer-encoding"))
+        !(name.eq_ci(b"connection") || name.eq_ci(b"content-length") || name.eq_ci(b"transfer-encoding"))
     })
 }
 

@@ -6,6 +6,8 @@
 //! syntax, or uses another unit, is ignored the same way. A single syntactically valid range
 //! that does not overlap the file is 416.
 
+use crate::util::str::EqCi;
+
 /// What to send for a `Range` header and a representation of `len` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ranged {
@@ -34,7 +36,7 @@ pub fn evaluate(value: &[u8], len: u64) -> Ranged {
     let Some(eq) = value.iter().position(|&c| c == b'=') else {
         return Ranged::Whole;
     };
-    if !value[..eq].trim_ascii().eq_ignore_ascii_case(b"bytes") {
+    if !value[..eq].trim_ascii().eq_ci(b"bytes") {
         return Ranged::Whole;
     }
     let mut specs = &value[eq + 1..];

@@ -93,6 +93,25 @@ pub fn is_utf8(b: &[u8]) -> bool {
     true
 }
 
+/// ASCII case-insensitive equality, as `<[u8]>::eq_ignore_ascii_case` (the header names,
+/// tokens and schemes the HTTP code compares): a byte loop, where core's links a word-at-a-time
+/// `eq_ignore_ascii_case_chunks` and a fallback (~250 B) for strings this short.
+pub fn eq_ci(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+/// [`eq_ci`] as a method, to read like the core one it stands for.
+pub trait EqCi {
+    /// `eq_ci(self, other)`.
+    fn eq_ci(&self, other: &[u8]) -> bool;
+}
+
+impl EqCi for [u8] {
+    fn eq_ci(&self, other: &[u8]) -> bool {
+        eq_ci(self, other)
+    }
+}
+
 /// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
 /// for the short separators the framers look for (`://`, CRLFCRLF). Smaller than
 /// `memchr::memmem`, whose searchers (two-way, Rabin-Karp, prefilters) cost about 8 KiB of
@@ -217,7 +236,8 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
             let matched = s.ends_with(tail)
                 && match pattern[w] {
                     b'#' => true,
-                    b'*' => !sub.contains(&b'/'),
+                    // A loop, not `contains`: that links core's `memchr` (~240 B).
+                    b'*' => sub.iter().all(|&c| c != b'/'),
                     _ => len == 1,
                 };
             if matched {
@@ -371,6 +391,21 @@ pub fn str_to_num(s: &[u8], base: i32, width: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eq_ci_is_core_eq_ignore_ascii_case() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                assert_eq!(
+                    eq_ci(&[a, b'x'], &[b, b'X']),
+                    [a, b'x'].eq_ignore_ascii_case(&[b, b'X'])
+                );
+            }
+        }
+        assert!(eq_ci(b"", b""));
+        assert!(!eq_ci(b"host", b"hos"));
+        assert!(b"Content-Length".eq_ci(b"content-length"));
+    }
 
     #[test]
     fn digits_are_what_format_writes() {

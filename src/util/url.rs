@@ -4,6 +4,7 @@
 //! Everything here is a total function over bytes: no input makes it panic, and no input makes
 //! it allocate.
 
+use crate::util::str::EqCi;
 use core::ops::Range;
 
 use crate::error::Error;
@@ -78,7 +79,7 @@ pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let scheme = url.get(..sep).ok_or(Error::Url)?;
     let &(_, transport, tls, default_port) = SCHEMES
         .iter()
-        .find(|(name, ..)| name.eq_ignore_ascii_case(scheme.as_bytes()))
+        .find(|(name, ..)| name.eq_ci(scheme.as_bytes()))
         .ok_or(Error::Url)?;
     // The authority: after `://`, up to the first `/`, `?` or `#`; the host (and port) after
     // its last `@`. What `parse` finds, read here alone: this is all `mg_listen` and
@@ -241,7 +242,7 @@ pub fn parse(url: &[u8]) -> UrlParts {
 
 fn scheme_is(url: &[u8], p: &UrlParts, names: &[&str]) -> bool {
     let s = &url[p.scheme.clone()];
-    names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(s))
+    names.iter().any(|n| n.as_bytes().eq_ci(s))
 }
 
 /// `mg_url_port`: the explicit port, else the scheme's default (http/ws 80, https/wss 443,
