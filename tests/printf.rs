@@ -32,8 +32,8 @@ fn require_gcc() {
     );
 }
 
-/// Compile `printf_test.c` + the shim into `exe` with the given extra flags.
-fn compile(exe: &Path, extra: &[&str]) -> Output {
+/// Compile `tests/c/<test>` + the shim into `exe` with the given extra flags.
+fn compile(exe: &Path, test: &str, extra: &[&str]) -> Output {
     let root = root();
     let header = root.join("include/meerkat.h");
     assert!(
@@ -48,7 +48,7 @@ fn compile(exe: &Path, extra: &[&str]) -> Output {
         .arg(root.join("include"))
         .arg("-I")
         .arg(root.join("src/shim"))
-        .arg(root.join("tests/c/printf_test.c"))
+        .arg(root.join("tests/c").join(test))
         .arg(root.join("src/shim/meerkat_shim.c"))
         .arg("-o")
         .arg(exe)
@@ -97,6 +97,7 @@ fn c_printf_shim_under_asan_and_ubsan() {
     let exe = out_dir("printf_test").join("printf_test");
     let out = compile(
         &exe,
+        "printf_test.c",
         &[
             "-fsanitize=address,undefined",
             "-fno-sanitize-recover=all",
@@ -134,10 +135,11 @@ fn c_printf_shim_on_32_bit_if_available() {
     // Prefer sanitizers; 32-bit sanitizer runtimes are often not installed.
     let mut out = compile(
         &exe,
+        "printf_test.c",
         &["-m32", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
     );
     if !out.status.success() {
-        out = compile(&exe, &["-m32"]);
+        out = compile(&exe, "printf_test.c", &["-m32"]);
     }
     assert!(
         out.status.success(),
@@ -155,25 +157,20 @@ fn c_printf_shim_on_32_bit_if_available() {
 #[test]
 fn c_printf_shim_without_printf_features() {
     require_gcc();
-    let root = root();
     let exe = out_dir("printf_minimal").join("printf_minimal");
-    let out = Command::new("gcc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
-        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
-        .args(["-DMK_NO_PRINTF_WIDE", "-DMK_NO_PRINTF_JSON"])
-        // Only the formatting functions are linked: nothing calls the Rust functions.
-        .args(["-ffunction-sections", "-Wl,--gc-sections"])
-        .arg("-I")
-        .arg(root.join("include"))
-        .arg("-I")
-        .arg(root.join("src/shim"))
-        .arg(root.join("tests/c/printf_minimal.c"))
-        .arg(root.join("src/shim/meerkat_shim.c"))
-        .arg("-o")
-        .arg(&exe)
-        .arg("-lm")
-        .output()
-        .expect("failed to start gcc");
+    let out = compile(
+        &exe,
+        "printf_minimal.c",
+        &[
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-DMK_NO_PRINTF_WIDE",
+            "-DMK_NO_PRINTF_JSON",
+            // Only the formatting functions are linked: nothing calls the Rust functions.
+            "-ffunction-sections",
+            "-Wl,--gc-sections",
+        ],
+    );
     assert!(
         out.status.success(),
         "compiling tests/c/printf_minimal.c + the shim failed:\n{}",
