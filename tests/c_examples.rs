@@ -242,14 +242,15 @@ fn timers(flavor: Flavor) {
     f.assert_clean_exit();
     let mut want = vec![
         format!("listening on {url}"),
-        "repeat: call 1 (MG_TIMER_RUN_NOW: at the first poll)".into(),
-        "repeat: call 2, cancelling the 75 ms timer: mg_timer_free = 0".into(),
+        "repeat: call 1 (MG_TIMER_RUN_NOW: at the first poll), adding a 300 ms timer".into(),
+        "repeat: call 2, cancelling the 300 ms timer: mg_timer_free = 0".into(),
         "repeat: call 3, freeing itself: mg_timer_free = 0".into(),
+        "repeat: added a 200 ms one-shot timer".into(),
         "once: fired after 200 ms".into(),
         "once: mg_timer_free(repeat timer) = MG_ERR_STALE (it freed itself)".into(),
         "once: mg_timer_free(cancelled timer) = MG_ERR_STALE".into(),
         "once: mg_timer_free(itself) = 0 (safe in its own callback)".into(),
-        "client: connected, tick timer every 100 ms".into(),
+        "client: connected, tick timer every 200 ms".into(),
     ];
     for n in 1..=4 {
         want.push(format!("tick {n}"));
@@ -270,9 +271,9 @@ fn timers(flavor: Flavor) {
         .map(String::from),
     );
     assert_eq!(f.stdout, want, "transcript\n{}", f.describe());
-    // 200 ms to the one-shot timer, 5 ticks of 100 ms, 250 ms after the close: no timer
+    // 100 + 200 ms to the one-shot timer, 5 ticks of 200 ms, 450 ms after the close: no timer
     // may fire early, and the program stops by itself.
-    assert!(took >= Duration::from_millis(900), "finished too early: {took:?}");
+    assert!(took >= Duration::from_millis(1700), "finished too early: {took:?}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 

@@ -5,17 +5,21 @@
  *
  * Phase 1, global timers (mg_timer_add):
  *   - a repeating 50 ms timer with MG_TIMER_RUN_NOW: its first call comes at the first
- *     mg_mgr_poll; on its second call it cancels a one-shot 75 ms timer before that one
- *     fires; on its third call it frees itself (safe inside its own callback);
+ *     mg_mgr_poll and adds a one-shot 300 ms timer; its second call cancels that one before
+ *     it fires; its third call frees itself (safe inside its own callback) and adds
  *   - a one-shot 200 ms timer, which shows that the freed timers' handles are now stale
  *     (MG_ERR_STALE, nothing happens) and then starts phase 2.
  * Phase 2, a connection-owned timer (mg_timer_add_conn): the program connects to its own
- *   listener; the client connection sends "tick N" every 100 ms from its own timer, and after
+ *   listener; the client connection sends "tick N" every 200 ms from its own timer, and after
  *   5 ticks it drains and closes. Its timer dies with it: no tick 6, and mg_timer_free on
  *   its handle returns MG_ERR_STALE.
  *
  * Every line printed is deterministic (no times, no port numbers except the URL given), and
- * the program exits with status 0 after about one second.
+ * the program exits with status 0 after about two seconds. Each timer is
+ * added by the event before it, and the delays leave a quarter of a second or more between
+ * events whose order the transcript shows, so that a loaded machine that stalls the process
+ * for a while does not reorder them (when all were added at start, with 25 to 100 ms
+ * between them, a stall at start-up let the one-shot timers fire first).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +31,7 @@ static struct mg_conn s_listener;
 static struct mg_timer s_repeat, s_cancel, s_once, s_tick, s_give_up;
 static int s_repeat_calls;
 static int s_done; /* 1: finished, 2: gave up */
+static const char *s_url;
 
 /* A transcript line, printed and flushed at once (printf-style arguments). */
 #define SAY(...) (printf(__VA_ARGS__), printf("\n"), fflush(stdout))
@@ -40,6 +45,7 @@ static const char *err_name(int rc) {
 }
 
 static void client_fn(struct mg_conn c, int ev, void *ev_data);
+static void once_cb(void *arg);
 
 /* ---- phase 1: global timers ---------------------------------------------------------- */
 
@@ -52,12 +58,16 @@ static void repeat_cb(void *arg) {
   (void) arg;
   s_repeat_calls++;
   if (s_repeat_calls == 1) {
-    SAY("repeat: call 1 (MG_TIMER_RUN_NOW: at the first poll)");
+    s_cancel = mg_timer_add(&s_mgr, 300, MG_TIMER_ONCE, cancelled_cb, NULL);
+    SAY("repeat: call 1 (MG_TIMER_RUN_NOW: at the first poll), adding a 300 ms timer%s",
+        s_cancel.h != 0 ? "" : " FAILED");
   } else if (s_repeat_calls == 2) {
-    SAY("repeat: call 2, cancelling the 75 ms timer: mg_timer_free = %s",
+    SAY("repeat: call 2, cancelling the 300 ms timer: mg_timer_free = %s",
         err_name(mg_timer_free(s_cancel)));
   } else if (s_repeat_calls == 3) {
     SAY("repeat: call 3, freeing itself: mg_timer_free = %s", err_name(mg_timer_free(s_repeat)));
+    s_once = mg_timer_add(&s_mgr, 200, MG_TIMER_ONCE, once_cb, (void *) s_url);
+    SAY("repeat: added a 200 ms one-shot timer%s", s_once.h != 0 ? "" : " FAILED");
   } else {
     SAY("BUG: repeat timer called after it freed itself (call %d)", s_repeat_calls);
   }
@@ -118,8 +128,8 @@ static void tick_cb(struct mg_conn c, void *arg) {
 static void client_fn(struct mg_conn c, int ev, void *ev_data) {
   (void) ev_data;
   if (ev == MG_EV_CONNECT) {
-    s_tick = mg_timer_add_conn(c, 100, MG_TIMER_REPEAT, tick_cb, NULL);
-    SAY("client: connected, tick timer every 100 ms%s", s_tick.h != 0 ? "" : " FAILED");
+    s_tick = mg_timer_add_conn(c, 200, MG_TIMER_REPEAT, tick_cb, NULL);
+    SAY("client: connected, tick timer every 200 ms%s", s_tick.h != 0 ? "" : " FAILED");
   } else if (ev == MG_EV_ERROR) {
     SAY("client: error: %s", (const char *) ev_data);
     s_done = 2;
@@ -158,7 +168,7 @@ static void server_fn(struct mg_conn c, int ev, void *ev_data) {
     if (mg_conn_info(c, &ci) == 0 && ci.is_accepted) {
       SAY("server: client closed after %d lines", ss->lines);
       /* Wait a little longer than two tick periods: no tick may come any more. */
-      mg_timer_add(&s_mgr, 250, MG_TIMER_ONCE, finish_cb, NULL);
+      mg_timer_add(&s_mgr, 450, MG_TIMER_ONCE, finish_cb, NULL);
     }
   }
 }
@@ -181,12 +191,11 @@ int main(int argc, char *argv[]) {
     mg_mgr_free(&s_mgr);
     return 1;
   }
+  s_url = url;
   printf("listening on %s\n", url);
   fflush(stdout);
 
   s_repeat = mg_timer_add(&s_mgr, 50, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, repeat_cb, NULL);
-  s_cancel = mg_timer_add(&s_mgr, 75, MG_TIMER_ONCE, cancelled_cb, NULL);
-  s_once = mg_timer_add(&s_mgr, 200, MG_TIMER_ONCE, once_cb, (void *) url);
   s_give_up = mg_timer_add(&s_mgr, 5000, MG_TIMER_ONCE, give_up_cb, NULL);
 
   while (s_done == 0) mg_mgr_poll(&s_mgr, 1000);
