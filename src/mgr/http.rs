@@ -307,8 +307,17 @@ pub fn plain_head(head: &[u8], body_len: u64) -> bool {
     i == head.len() - 2 && lengths == 1
 }
 
+/// Whether the comma list `value` has `token` (ASCII case-insensitive, whitespace around
+/// items ignored), through the list splitter the static server uses too
+/// ([`crate::util::str::piece`]).
 fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
-    value.is_some_and(|v| v.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ci(token)))
+    let Some(mut rest) = value else { return false };
+    while let Some(t) = crate::util::str::piece(&mut rest, b',') {
+        if t.eq_ci(token) {
+            return true;
+        }
+    }
+    false
 }
 
 impl Default for OutTracker {
