@@ -509,13 +509,14 @@ pub fn next_multipart(body: &[u8], offset: usize) -> Option<(usize, Part)> {
 /// control character. `Some(true)` when the final CRLF has to be added, `Some(false)` when
 /// the text is complete as it is (the empty text included).
 pub fn check_header_lines(raw: &[u8]) -> Option<bool> {
-    header_lines(raw).map(|(add_crlf, _)| add_crlf)
+    header_lines(raw, 0).map(|(add_crlf, _)| add_crlf)
 }
 
-/// [`check_header_lines`], and whether the lines are plain: fewer than 64 of them, none
-/// named Content-Length, Transfer-Encoding or Connection (what `mg_http_reply`'s fast
-/// path may write as it is).
-pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
+/// [`check_header_lines`], and whether the lines are plain: fewer than `max_lines` of them,
+/// none named Content-Length, Transfer-Encoding or Connection (with 64, what
+/// `mg_http_reply`'s fast path may write as it is; with `usize::MAX`, whether the static
+/// server's `extra_headers` leave its framing alone).
+pub(crate) fn header_lines(raw: &[u8], max_lines: usize) -> Option<(bool, bool)> {
     let mut rest = raw;
     let mut lines = 0usize;
     let mut plain = true;
@@ -534,12 +535,12 @@ pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
         // other byte (a bare CR or LF, a control character) stops it short of a CRLF.
         let value = super::common::skip_text(after, 0, 0x20, true);
         rest = match &after[value..] {
-            [] => return Some((true, plain && lines < 64)),
+            [] => return Some((true, plain && lines < max_lines)),
             [b'\r', b'\n', next @ ..] => next,
             _ => return None,
         };
     }
-    Some((false, plain && lines < 64))
+    Some((false, plain && lines < max_lines))
 }
 
 /// Appends one chunk of a chunked body to `out`: `{hex len}\r\n{data}\r\n`; empty `data`
@@ -661,7 +662,7 @@ mod tests {
             ], 0..12)
         ) {
             let raw = parts.concat();
-            prop_assert_eq!(header_lines(&raw), header_lines_by_memchr(&raw));
+            prop_assert_eq!(header_lines(&raw, 64), header_lines_by_memchr(&raw));
         }
     }
 

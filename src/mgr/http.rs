@@ -145,7 +145,7 @@ impl ReplyHeadersMemo {
 /// (see [`ReplyHeaders`]), so the fast path does not look at them again.
 #[inline(never)]
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
-    let fault = match crate::http::message::header_lines(raw) {
+    let fault = match crate::http::message::header_lines(raw, 64) {
         Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
         // Each with the line's next piece: alone, both are exactly 32 bytes, and LLVM pools
         // 32-byte literals into one `.rodata.cst32` that GNU ld keeps whole (864 B, other

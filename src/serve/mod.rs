@@ -101,6 +101,10 @@ impl<'a> Request<'a> {
 pub struct Options<'a> {
     /// Complete `Name: value\r\n` lines (see [`extra_headers`]), added to every response.
     pub extra_headers: Vec<u8>,
+    /// One of `extra_headers` is named `Connection`, `Content-Length` or
+    /// `Transfer-Encoding` (found by [`extra_headers`]): replies are then not
+    /// [`Reply::plain`].
+    pub extra_frames: bool,
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
@@ -113,18 +117,20 @@ pub struct Options<'a> {
 /// Check and normalize the application's `extra_headers` with
 /// [`crate::http::check_header_lines`] (the rule `mg_http_reply`'s headers follow too): zero
 /// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
-/// when the text would break the response head.
-pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
+/// when the text would break the response head; else the lines and whether one of them
+/// speaks of framing or of the connection ([`Options::extra_frames`]: found in the same
+/// pass, not by a walk of its own per reply).
+pub fn extra_headers(raw: &[u8]) -> Option<(Vec<u8>, bool)> {
     if raw.is_empty() {
-        return Some(Vec::new()); // the usual case: no allocation
+        return Some((Vec::new(), false)); // the usual case: no allocation
     }
-    let add_crlf = crate::http::check_header_lines(raw)?;
+    let (add_crlf, plain) = crate::http::message::header_lines(raw, usize::MAX)?;
     let mut out = Vec::with_capacity(raw.len() + 2);
     out.extend_from_slice(raw);
     if add_crlf {
         out.extend_from_slice(b"\r\n");
     }
-    Some(out)
+    Some((out, !plain))
 }
 
 /// The body of a [`Reply`].
@@ -160,16 +166,6 @@ pub struct Reply {
     /// included), so the connection may write it without parsing it back
     /// (`Mgr::send_file_with`). Only file bodies say so.
     pub plain: bool,
-}
-
-/// Whether `extra` (checked `Name: value\r\n` lines, [`extra_headers`]) leaves the framing
-/// and the connection alone: none of its names is `Connection`, `Content-Length` or
-/// `Transfer-Encoding`.
-fn frames_nothing(extra: &[u8]) -> bool {
-    extra.split(|&b| b == b'\n').all(|line| {
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        !(name.eq_ci(b"connection") || name.eq_ci(b"content-length") || name.eq_ci(b"transfer-encoding"))
-    })
 }
 
 /// Response head builder.
@@ -310,7 +306,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
                     offset: 0,
                     len: f.size,
                 },
-                plain: frames_nothing(&opts.extra_headers),
+                plain: !opts.extra_frames,
             };
         }
     }
@@ -474,7 +470,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         } else {
             Body::Bytes(Vec::new())
         },
-        plain: sent && frames_nothing(&opts.extra_headers),
+        plain: sent && !opts.extra_frames,
     }
 }
 
