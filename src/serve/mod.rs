@@ -99,12 +99,8 @@ impl<'a> Request<'a> {
 /// `struct mg_http_serve_opts`, checked.
 #[derive(Debug, Clone, Default)]
 pub struct Options<'a> {
-    /// Complete `Name: value\r\n` lines (see [`extra_headers`]), added to every response.
-    pub extra_headers: Vec<u8>,
-    /// One of `extra_headers` is named `Connection`, `Content-Length` or
-    /// `Transfer-Encoding` (found by [`extra_headers`]): replies are then not
-    /// [`Reply::plain`].
-    pub extra_frames: bool,
+    /// `Name: value` lines (see [`extra_headers`]), added to every response.
+    pub extra_headers: Extra<'a>,
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
@@ -114,23 +110,43 @@ pub struct Options<'a> {
     pub ssi_pattern: &'a [u8],
 }
 
-/// Check and normalize the application's `extra_headers` with
-/// [`crate::http::check_header_lines`] (the rule `mg_http_reply`'s headers follow too): zero
-/// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
-/// when the text would break the response head; else the lines and whether one of them
-/// speaks of framing or of the connection ([`Options::extra_frames`]: found in the same
-/// pass, not by a walk of its own per reply).
-pub fn extra_headers(raw: &[u8]) -> Option<(Vec<u8>, bool)> {
-    if raw.is_empty() {
-        return Some((Vec::new(), false)); // the usual case: no allocation
+/// The application's `extra_headers`, checked ([`extra_headers`]); none by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// The lines as given.
+    lines: &'a [u8],
+    /// The last line has no CRLF: one is written after it.
+    add_crlf: bool,
+    /// One of the lines is named `Connection`, `Content-Length` or `Transfer-Encoding`:
+    /// replies are then not [`Reply::plain`].
+    frames: bool,
+}
+
+impl Extra<'_> {
+    /// The lines as they are written into a head: each ended by CRLF.
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = self.lines.to_vec();
+        if self.add_crlf {
+            v.extend_from_slice(b"\r\n");
+        }
+        v
     }
+}
+
+/// Check the application's `extra_headers` with [`crate::http::check_header_lines`] (the
+/// rule `mg_http_reply`'s headers follow too): zero or more `Name: value` lines, each ended
+/// by CRLF (a missing final CRLF is added when they are written). `None` when the text
+/// would break the response head. Borrowed, not copied: whether the final CRLF is missing
+/// and whether a line speaks of framing or of the connection are found in the same pass
+/// (not by a walk of their own per reply).
+pub fn extra_headers(raw: &[u8]) -> Option<Extra<'_>> {
     let (add_crlf, plain) = crate::http::message::header_lines(raw, usize::MAX)?;
-    let mut out = Vec::with_capacity(raw.len() + 2);
-    out.extend_from_slice(raw);
-    if add_crlf {
-        out.extend_from_slice(b"\r\n");
-    }
-    Some((out, !plain))
+    Some(Extra {
+        lines: raw,
+        add_crlf,
+        frames: !plain,
+    })
 }
 
 /// The body of a [`Reply`].
@@ -212,7 +228,11 @@ impl Head {
         self
     }
     fn end(mut self, opts: &Options<'_>) -> Vec<u8> {
-        self.0.extend_from_slice(&opts.extra_headers);
+        let e = &opts.extra_headers;
+        self.0.extend_from_slice(e.lines);
+        if e.add_crlf {
+            self.0.extend_from_slice(b"\r\n");
+        }
         self.0.extend_from_slice(b"\r\n");
         self.0
     }
@@ -306,7 +326,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
                     offset: 0,
                     len: f.size,
                 },
-                plain: !opts.extra_frames,
+                plain: !opts.extra_headers.frames,
             };
         }
     }
@@ -470,7 +490,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         } else {
             Body::Bytes(Vec::new())
         },
-        plain: sent && !opts.extra_frames,
+        plain: sent && !opts.extra_headers.frames,
     }
 }
 

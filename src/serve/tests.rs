@@ -342,10 +342,8 @@ fn mounts_and_extra_headers() {
         t.0.join("other").into_os_string().into_encoded_bytes(),
     ]
     .concat();
-    let (extra, frames) = extra_headers(b"X-A: 1\r\nX-B: 2").unwrap();
     let o = Options {
-        extra_headers: extra,
-        extra_frames: frames,
+        extra_headers: extra_headers(b"X-A: 1\r\nX-B: 2").unwrap(),
         mime_types: b"txt=text/x-custom",
         page404: None,
         ssi_pattern: b"",
@@ -418,9 +416,9 @@ fn a_file_the_os_refuses_is_403_and_one_it_cannot_find_404() {
 
 #[test]
 fn extra_headers_validation() {
-    assert_eq!(extra_headers(b"").unwrap(), (vec![], false));
-    assert_eq!(extra_headers(b"A: b").unwrap(), (b"A: b\r\n".to_vec(), false));
-    assert_eq!(extra_headers(b"A: b\r\nC: d\r\n").unwrap(), (b"A: b\r\nC: d\r\n".to_vec(), false));
+    assert_eq!(extra_headers(b"").unwrap().to_vec(), b"");
+    assert_eq!(extra_headers(b"A: b").unwrap().to_vec(), b"A: b\r\n");
+    assert_eq!(extra_headers(b"A: b\r\nC: d\r\n").unwrap().to_vec(), b"A: b\r\nC: d\r\n");
     for bad in [
         &b"A: b\r\n\r\nbody"[..],
         b"A: b\nC: d",
@@ -516,7 +514,7 @@ mod props {
             0..4,
         )) {
             let raw: String = lines.iter().map(|(n, v, end)| format!("{n}{v}{end}")).collect();
-            if let Some((out, _)) = extra_headers(raw.as_bytes()) {
+            if let Some(out) = extra_headers(raw.as_bytes()).map(|e| e.to_vec()) {
                 prop_assert!(out.is_empty() || out.ends_with(b"\r\n"));
                 for (i, &c) in out.iter().enumerate() {
                     prop_assert!(c != 0);
@@ -726,10 +724,8 @@ fn file_replies_are_plain_unless_extra_headers_frame() {
         (b"Content-Length: 3", false),
         (b"Transfer-Encoding: chunked\r\n", false),
     ] {
-        let (lines, frames) = extra_headers(extra).unwrap();
         let o = Options {
-            extra_headers: lines,
-            extra_frames: frames,
+            extra_headers: extra_headers(extra).unwrap(),
             ..Options::default()
         };
         let r = serve_dir(&get("/hello.txt", &[]), &root, &o);
