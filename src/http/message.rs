@@ -127,6 +127,18 @@ pub fn status_reason_bytes(status: u16) -> &'static [u8] {
     }
 }
 
+/// `HTTP/1.1 <status> <reason>\r\n`: `mg_http_reply`'s status line (other than its
+/// common `200`) and the static server's, one function.
+pub(crate) fn write_status_line(out: &mut Vec<u8>, status: u16) {
+    // `util::str::digits`, which the rest of the crate links anyway, not `itoa` (its code
+    // and its 200-byte pair table were linked for this line alone).
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status_reason_bytes(status));
+    out.extend_from_slice(b"\r\n");
+}
+
 /// The reason phrase for a status code (RFC 9110 names), or `""` for an unknown code
 /// (an empty reason phrase is valid in a status line, RFC 9112 §4).
 pub fn status_reason(status: u16) -> &'static str {

@@ -201,7 +201,7 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
     out.reserve(96 + headers.len() + extra.len());
     match common_status_line(status) {
         Some(line) => out.extend_from_slice(line),
-        None => write_status_line(out, status),
+        None => crate::http::message::write_status_line(out, status),
     }
     out.extend_from_slice(headers);
     // "Content-Length: <digits>\r\n" assembled right-aligned on the stack (digits from
@@ -228,16 +228,6 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
     out.extend_from_slice(b"\r\n");
 }
 
-/// `HTTP/1.1 <status> <reason>\r\n`.
-fn write_status_line(out: &mut Vec<u8>, status: u16) {
-    // `util::str::digits`, which the rest of the crate links anyway, not `itoa` (its code
-    // and its 200-byte pair table were linked for this line alone).
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(crate::http::status_reason_bytes(status));
-    out.extend_from_slice(b"\r\n");
-}
 
 /// Whether `head` is a response head the framer would take as it is, framing a body of
 /// `body_len` bytes by its Content-Length, with nothing it would add or act on: `HTTP/1.1`,
@@ -978,7 +968,7 @@ mod tests {
         for status in 100u16..=999 {
             if let Some(line) = common_status_line(status) {
                 let mut want = Vec::new();
-                write_status_line(&mut want, status);
+                crate::http::message::write_status_line(&mut want, status);
                 assert_eq!(line, &want[..], "{status}");
             }
         }

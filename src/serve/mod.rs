@@ -191,14 +191,8 @@ impl Head {
     fn new(status: u16) -> Head {
         // Room for a file response's fields, so the head is allocated once.
         let mut v = Vec::with_capacity(256);
-        // The statuses used here have three digits.
-        let mut line = *b"HTTP/1.1 000 ";
-        line[9] = b'0' + (status / 100 % 10) as u8;
-        line[10] = b'0' + (status / 10 % 10) as u8;
-        line[11] = b'0' + (status % 10) as u8;
-        v.extend_from_slice(&line);
-        v.extend_from_slice(crate::http::status_reason_bytes(status));
-        v.extend_from_slice(b"\r\n");
+        // `mg_http_reply`'s writer.
+        crate::http::message::write_status_line(&mut v, status);
         Head(v)
     }
     fn field_num(&mut self, name: &str, n: u64) -> &mut Head {
