@@ -228,7 +228,6 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
     out.extend_from_slice(b"\r\n");
 }
 
-
 /// Whether `head` is a response head the framer would take as it is, framing a body of
 /// `body_len` bytes by its Content-Length, with nothing it would add or act on: `HTTP/1.1`,
 /// a status of 200..=999 other than 204 and 304, well-formed `Name: value` lines (at most

@@ -418,7 +418,10 @@ fn a_file_the_os_refuses_is_403_and_one_it_cannot_find_404() {
 fn extra_headers_validation() {
     assert_eq!(extra_headers(b"").unwrap().to_vec(), b"");
     assert_eq!(extra_headers(b"A: b").unwrap().to_vec(), b"A: b\r\n");
-    assert_eq!(extra_headers(b"A: b\r\nC: d\r\n").unwrap().to_vec(), b"A: b\r\nC: d\r\n");
+    assert_eq!(
+        extra_headers(b"A: b\r\nC: d\r\n").unwrap().to_vec(),
+        b"A: b\r\nC: d\r\n"
+    );
     for bad in [
         &b"A: b\r\n\r\nbody"[..],
         b"A: b\nC: d",
