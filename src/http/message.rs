@@ -127,6 +127,18 @@ pub fn status_reason_bytes(status: u16) -> &'static [u8] {
     }
 }
 
+/// `HTTP/1.1 <status> <reason>\r\n`: `mg_http_reply`'s status line (other than its
+/// common `200`) and the static server's, one function.
+pub(crate) fn write_status_line(out: &mut Vec<u8>, status: u16) {
+    // `util::str::digits`, which the rest of the crate links anyway, not `itoa` (its code
+    // and its 200-byte pair table were linked for this line alone).
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status_reason_bytes(status));
+    out.extend_from_slice(b"\r\n");
+}
+
 /// The reason phrase for a status code (RFC 9110 names), or `""` for an unknown code
 /// (an empty reason phrase is valid in a status line, RFC 9112 §4).
 pub fn status_reason(status: u16) -> &'static str {
@@ -509,13 +521,14 @@ pub fn next_multipart(body: &[u8], offset: usize) -> Option<(usize, Part)> {
 /// control character. `Some(true)` when the final CRLF has to be added, `Some(false)` when
 /// the text is complete as it is (the empty text included).
 pub fn check_header_lines(raw: &[u8]) -> Option<bool> {
-    header_lines(raw).map(|(add_crlf, _)| add_crlf)
+    header_lines(raw, 0).map(|(add_crlf, _)| add_crlf)
 }
 
-/// [`check_header_lines`], and whether the lines are plain: fewer than 64 of them, none
-/// named Content-Length, Transfer-Encoding or Connection (what `mg_http_reply`'s fast
-/// path may write as it is).
-pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
+/// [`check_header_lines`], and whether the lines are plain: fewer than `max_lines` of them,
+/// none named Content-Length, Transfer-Encoding or Connection (with 64, what
+/// `mg_http_reply`'s fast path may write as it is; with `usize::MAX`, whether the static
+/// server's `extra_headers` leave its framing alone).
+pub(crate) fn header_lines(raw: &[u8], max_lines: usize) -> Option<(bool, bool)> {
     let mut rest = raw;
     let mut lines = 0usize;
     let mut plain = true;
@@ -534,12 +547,12 @@ pub(crate) fn header_lines(raw: &[u8]) -> Option<(bool, bool)> {
         // other byte (a bare CR or LF, a control character) stops it short of a CRLF.
         let value = super::common::skip_text(after, 0, 0x20, true);
         rest = match &after[value..] {
-            [] => return Some((true, plain && lines < 64)),
+            [] => return Some((true, plain && lines < max_lines)),
             [b'\r', b'\n', next @ ..] => next,
             _ => return None,
         };
     }
-    Some((false, plain && lines < 64))
+    Some((false, plain && lines < max_lines))
 }
 
 /// Appends one chunk of a chunked body to `out`: `{hex len}\r\n{data}\r\n`; empty `data`
@@ -661,7 +674,7 @@ mod tests {
             ], 0..12)
         ) {
             let raw = parts.concat();
-            prop_assert_eq!(header_lines(&raw), header_lines_by_memchr(&raw));
+            prop_assert_eq!(header_lines(&raw, 64), header_lines_by_memchr(&raw));
         }
     }
 

@@ -145,7 +145,7 @@ impl ReplyHeadersMemo {
 /// (see [`ReplyHeaders`]), so the fast path does not look at them again.
 #[inline(never)]
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
-    let fault = match crate::http::message::header_lines(raw) {
+    let fault = match crate::http::message::header_lines(raw, 64) {
         Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
         // Each with the line's next piece: alone, both are exactly 32 bytes, and LLVM pools
         // 32-byte literals into one `.rodata.cst32` that GNU ld keeps whole (864 B, other
@@ -201,7 +201,7 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
     out.reserve(96 + headers.len() + extra.len());
     match common_status_line(status) {
         Some(line) => out.extend_from_slice(line),
-        None => write_status_line(out, status),
+        None => crate::http::message::write_status_line(out, status),
     }
     out.extend_from_slice(headers);
     // "Content-Length: <digits>\r\n" assembled right-aligned on the stack (digits from
@@ -225,17 +225,6 @@ fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: us
     line[at..at + NAME.len()].copy_from_slice(&NAME);
     out.extend_from_slice(&line[at..]);
     out.extend_from_slice(extra);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// `HTTP/1.1 <status> <reason>\r\n`.
-fn write_status_line(out: &mut Vec<u8>, status: u16) {
-    // `util::str::digits`, which the rest of the crate links anyway, not `itoa` (its code
-    // and its 200-byte pair table were linked for this line alone).
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(crate::http::status_reason_bytes(status));
     out.extend_from_slice(b"\r\n");
 }
 
@@ -307,8 +296,17 @@ pub fn plain_head(head: &[u8], body_len: u64) -> bool {
     i == head.len() - 2 && lengths == 1
 }
 
+/// Whether the comma list `value` has `token` (ASCII case-insensitive, whitespace around
+/// items ignored), through the list splitter the static server uses too
+/// ([`crate::util::str::piece`]).
 fn has_token(value: Option<&[u8]>, token: &[u8]) -> bool {
-    value.is_some_and(|v| v.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ci(token)))
+    let Some(mut rest) = value else { return false };
+    while let Some(t) = crate::util::str::piece(&mut rest, b',') {
+        if t.eq_ci(token) {
+            return true;
+        }
+    }
+    false
 }
 
 impl Default for OutTracker {
@@ -969,7 +967,7 @@ mod tests {
         for status in 100u16..=999 {
             if let Some(line) = common_status_line(status) {
                 let mut want = Vec::new();
-                write_status_line(&mut want, status);
+                crate::http::message::write_status_line(&mut want, status);
                 assert_eq!(line, &want[..], "{status}");
             }
         }

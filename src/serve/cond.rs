@@ -8,7 +8,7 @@
 //! [`if_range_allows`].
 
 use crate::prelude::*;
-use crate::util::str::EqCi;
+use crate::util::str::{piece, EqCi};
 /// The strong entity tag (with quotes) of a representation.
 pub fn etag(size: u64, mtime_secs: i64, mtime_nanos: u32, gzip: bool) -> String {
     let gz = if gzip { "-gz" } else { "" };
@@ -211,22 +211,6 @@ pub fn accepts_gzip(value: Option<&[u8]>) -> bool {
         }
     }
     star
-}
-
-/// The next piece of the list `rest` up to `sep` (or its end), without surrounding
-/// whitespace, `rest` moved past it and the separator; `None` once `rest` is empty (so an
-/// empty last piece is not seen: no caller minds). One function for the lists of
-/// `Accept-Encoding`, `Range` and `mime_types`: core's `split` with `trim_ascii`, inlined at each loop, was
-/// ~500 bytes more of a static server's code.
-#[inline(never)]
-pub(super) fn piece<'a>(rest: &mut &'a [u8], sep: u8) -> Option<&'a [u8]> {
-    if rest.is_empty() {
-        return None;
-    }
-    let i = rest.iter().position(|&c| c == sep).unwrap_or(rest.len());
-    let (p, r) = rest.split_at(i);
-    *rest = r.get(1..).unwrap_or_default();
-    Some(p.trim_ascii())
 }
 
 /// A qvalue is non-zero unless it is `0`, `0.`, `0.0`, `0.00` or `0.000`. Malformed: zero.

@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 use crate::util::packed::Packed;
-use crate::util::str::EqCi;
+use crate::util::str::{piece, EqCi};
 
 /// Type for names that match nothing.
 const DEFAULT: &str = "application/octet-stream";
@@ -334,7 +334,7 @@ fn builtin(name: &[u8]) -> Option<u8> {
 /// else the built-in table, else [`DEFAULT`].
 pub fn push(name: &[u8], extra: &[u8], out: &mut Vec<u8>) {
     let mut rest = extra;
-    while let Some(entry) = super::cond::piece(&mut rest, b',') {
+    while let Some(entry) = piece(&mut rest, b',') {
         let Some(eq) = entry.iter().position(|&c| c == b'=') else {
             continue;
         };

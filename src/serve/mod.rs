@@ -99,8 +99,8 @@ impl<'a> Request<'a> {
 /// `struct mg_http_serve_opts`, checked.
 #[derive(Debug, Clone, Default)]
 pub struct Options<'a> {
-    /// Complete `Name: value\r\n` lines (see [`extra_headers`]), added to every response.
-    pub extra_headers: Vec<u8>,
+    /// `Name: value` lines (see [`extra_headers`]), added to every response.
+    pub extra_headers: Extra<'a>,
     /// `ext=type,...` (see [`mime::lookup`]).
     pub mime_types: &'a [u8],
     /// File served with status 404 when a path is not found.
@@ -110,21 +110,43 @@ pub struct Options<'a> {
     pub ssi_pattern: &'a [u8],
 }
 
-/// Check and normalize the application's `extra_headers` with
-/// [`crate::http::check_header_lines`] (the rule `mg_http_reply`'s headers follow too): zero
-/// or more `Name: value` lines, each ended by CRLF (a missing final CRLF is added). `None`
-/// when the text would break the response head.
-pub fn extra_headers(raw: &[u8]) -> Option<Vec<u8>> {
-    if raw.is_empty() {
-        return Some(Vec::new()); // the usual case: no allocation
+/// The application's `extra_headers`, checked ([`extra_headers`]); none by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// The lines as given.
+    lines: &'a [u8],
+    /// The last line has no CRLF: one is written after it.
+    add_crlf: bool,
+    /// One of the lines is named `Connection`, `Content-Length` or `Transfer-Encoding`:
+    /// replies are then not [`Reply::plain`].
+    frames: bool,
+}
+
+impl Extra<'_> {
+    /// The lines as they are written into a head: each ended by CRLF.
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = self.lines.to_vec();
+        if self.add_crlf {
+            v.extend_from_slice(b"\r\n");
+        }
+        v
     }
-    let add_crlf = crate::http::check_header_lines(raw)?;
-    let mut out = Vec::with_capacity(raw.len() + 2);
-    out.extend_from_slice(raw);
-    if add_crlf {
-        out.extend_from_slice(b"\r\n");
-    }
-    Some(out)
+}
+
+/// Check the application's `extra_headers` with [`crate::http::check_header_lines`] (the
+/// rule `mg_http_reply`'s headers follow too): zero or more `Name: value` lines, each ended
+/// by CRLF (a missing final CRLF is added when they are written). `None` when the text
+/// would break the response head. Borrowed, not copied: whether the final CRLF is missing
+/// and whether a line speaks of framing or of the connection are found in the same pass
+/// (not by a walk of their own per reply).
+pub fn extra_headers(raw: &[u8]) -> Option<Extra<'_>> {
+    let (add_crlf, plain) = crate::http::message::header_lines(raw, usize::MAX)?;
+    Some(Extra {
+        lines: raw,
+        add_crlf,
+        frames: !plain,
+    })
 }
 
 /// The body of a [`Reply`].
@@ -162,16 +184,6 @@ pub struct Reply {
     pub plain: bool,
 }
 
-/// Whether `extra` (checked `Name: value\r\n` lines, [`extra_headers`]) leaves the framing
-/// and the connection alone: none of its names is `Connection`, `Content-Length` or
-/// `Transfer-Encoding`.
-fn frames_nothing(extra: &[u8]) -> bool {
-    extra.split(|&b| b == b'\n').all(|line| {
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        !(name.eq_ci(b"connection") || name.eq_ci(b"content-length") || name.eq_ci(b"transfer-encoding"))
-    })
-}
-
 /// Response head builder.
 struct Head(Vec<u8>);
 
@@ -179,14 +191,8 @@ impl Head {
     fn new(status: u16) -> Head {
         // Room for a file response's fields, so the head is allocated once.
         let mut v = Vec::with_capacity(256);
-        // The statuses used here have three digits.
-        let mut line = *b"HTTP/1.1 000 ";
-        line[9] = b'0' + (status / 100 % 10) as u8;
-        line[10] = b'0' + (status / 10 % 10) as u8;
-        line[11] = b'0' + (status % 10) as u8;
-        v.extend_from_slice(&line);
-        v.extend_from_slice(crate::http::status_reason_bytes(status));
-        v.extend_from_slice(b"\r\n");
+        // `mg_http_reply`'s writer.
+        crate::http::message::write_status_line(&mut v, status);
         Head(v)
     }
     fn field_num(&mut self, name: &str, n: u64) -> &mut Head {
@@ -216,7 +222,11 @@ impl Head {
         self
     }
     fn end(mut self, opts: &Options<'_>) -> Vec<u8> {
-        self.0.extend_from_slice(&opts.extra_headers);
+        let e = &opts.extra_headers;
+        self.0.extend_from_slice(e.lines);
+        if e.add_crlf {
+            self.0.extend_from_slice(b"\r\n");
+        }
         self.0.extend_from_slice(b"\r\n");
         self.0
     }
@@ -310,7 +320,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
                     offset: 0,
                     len: f.size,
                 },
-                plain: frames_nothing(&opts.extra_headers),
+                plain: !opts.extra_headers.frames,
             };
         }
     }
@@ -474,7 +484,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         } else {
             Body::Bytes(Vec::new())
         },
-        plain: sent && frames_nothing(&opts.extra_headers),
+        plain: sent && !opts.extra_headers.frames,
     }
 }
 
@@ -503,7 +513,10 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
 
 /// `mg_http_serve_dir`: serve the file the request's path names under `root_spec`
 /// (Mongoose's `root_dir`, see [`path::parse_roots`]) from `fs`. `roots` keeps the parsed,
-/// canonical roots between requests (one per manager).
+/// canonical roots between requests (one per manager). Not inlined into its one caller
+/// (`mg_http_serve_dir`): there, LLVM moved the [`Reply`] of each of its exits on to the
+/// queueing code (272 bytes more of a static server's code).
+#[inline(never)]
 pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spec: &[u8], opts: &Options<'_>) -> Reply {
     if !method_allowed(req) {
         return not_allowed(opts);

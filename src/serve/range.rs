@@ -6,7 +6,7 @@
 //! syntax, or uses another unit, is ignored the same way. A single syntactically valid range
 //! that does not overlap the file is 416.
 
-use crate::util::str::EqCi;
+use crate::util::str::{piece, EqCi};
 
 /// What to send for a `Range` header and a representation of `len` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn evaluate(value: &[u8], len: u64) -> Ranged {
     }
     let mut specs = &value[eq + 1..];
     let mut one = None;
-    while let Some(s) = super::cond::piece(&mut specs, b',') {
+    while let Some(s) = piece(&mut specs, b',') {
         if s.is_empty() {
             continue;
         }

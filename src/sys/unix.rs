@@ -943,26 +943,37 @@ const CPATH_STACK: usize = 256;
 /// on the stack when it is short (the paths a static file request names: a request makes
 /// several of these, and a heap copy each cost more than the call's own user-space work),
 /// on the heap beyond. Built in this frame and lent to `f`: a returned copy would be moved
-/// (a 256-byte memcpy) on its way out.
+/// (a 256-byte memcpy) on its way out. The copying is [`cpath`], one function for every
+/// caller (inlined into each, it was one copy per file system call a program links).
+#[inline(always)]
 fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const libc::c_char) -> R) -> Option<R> {
+    let mut b = [0u8; CPATH_STACK];
+    let mut heap = Vec::new();
+    let p = cpath(path, &mut b, &mut heap);
+    (!p.is_null()).then(|| f(p))
+}
+
+/// [`with_cpath`]'s copy, not generic: `path` NUL-terminated in `b` when it fits (`b` is
+/// zeroed), else in `heap`; NULL when `path` holds a NUL.
+#[inline(never)]
+fn cpath(path: &[u8], b: &mut [u8; CPATH_STACK], heap: &mut Vec<u8>) -> *const libc::c_char {
     if path.len() < CPATH_STACK {
-        let mut b = [0u8; CPATH_STACK];
         b[..path.len()].copy_from_slice(path);
         // A NUL inside `path` ends the C string early. The C library's strlen finds that
         // in a fraction of what a generic byte search costs on these short paths.
         // SAFETY: `b` is NUL-terminated: it is zeroed past `path`.
         if unsafe { libc::strlen(b.as_ptr().cast()) } != path.len() {
-            return None;
+            return core::ptr::null();
         }
-        return Some(f(b.as_ptr().cast()));
+        return b.as_ptr().cast();
     }
     if memchr::memchr(0, path).is_some() {
-        return None;
+        return core::ptr::null();
     }
-    let mut v = Vec::with_capacity(path.len() + 1);
-    v.extend_from_slice(path);
-    v.push(0);
-    Some(f(v.as_ptr().cast()))
+    heap.reserve_exact(path.len() + 1);
+    heap.extend_from_slice(path);
+    heap.push(0);
+    heap.as_ptr().cast()
 }
 
 // The field types differ between C libraries and word sizes: the casts are needed elsewhere.
