@@ -1744,17 +1744,15 @@ impl Mgr {
                 _ => Vec::new(),
             };
             core.stats.closed += 1;
-            (conn, timers, self.shared.set_dead(h))
+            (conn, timers, self.shared.set_dead_due(h))
         };
         // Closes the socket and drops what hung on the connection (its handler, `ext`, its
         // timers' callbacks) with no borrow held: their destructors may call back in.
         drop(conn);
         drop(timers);
-        // Only queued messages make orphans, and the first one queued installed this.
-        if !orphans.is_empty() {
-            if let Some(d) = self.shared.delivery() {
-                (d.orphans)(self, h, orphans);
-            }
+        // Only queued messages make orphans, and the first one queued installed `f`.
+        if let Some((orphans, f)) = orphans {
+            f(self, h, orphans);
         }
     }
 
@@ -1980,14 +1978,9 @@ impl Mgr {
         #[cfg(feature = "tls")]
         self.tls_drain_all();
         self.run_steps(now);
-        if woke || self.shared.pending() {
-            // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
-            let msgs = self.shared.take_all();
-            if !msgs.is_empty() {
-                if let Some(d) = self.shared.delivery() {
-                    (d.deliver)(self, msgs);
-                }
-            }
+        // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
+        if let Some((msgs, d)) = self.shared.take_due(woke) {
+            (d.deliver)(self, msgs);
         }
         self.check_deadlines(now);
         // Installed by the first timer (see `TimerPass`).
@@ -2758,11 +2751,8 @@ impl Mgr {
                 }
             }
         }
-        let left = self.shared.close();
-        if !left.is_empty() {
-            if let Some(d) = self.shared.delivery() {
-                (d.leftovers)(self, left);
-            }
+        if let Some((left, d)) = self.shared.close_due() {
+            (d.leftovers)(self, left);
         }
         // Timers exist only once the first one installed the pass.
         let pass = self.core.borrow().timer_pass;

@@ -124,10 +124,13 @@ pub(super) struct Delivery {
     /// ([`Shared::set_dead`]).
     take_orphans: fn(&mut Inner, Handle) -> Vec<Vec<u8>>,
     /// Hand those payloads to the undelivered callback.
-    pub(super) orphans: fn(&Mgr, Handle, Vec<Vec<u8>>),
+    pub(super) orphans: OrphansFn,
     /// What [`Shared::close`] gave back when the manager is freed.
     pub(super) leftovers: fn(&Mgr, Vec<Msg>),
 }
+
+/// What hands a closed connection's queued payloads to the undelivered callback.
+pub(super) type OrphansFn = fn(&Mgr, Handle, Vec<Vec<u8>>);
 
 /// The payloads queued for `h`, taken out of the queue ([`Shared::set_dead`], through
 /// [`Delivery::take_orphans`]); a broadcast that named it loses it from its recipients
@@ -278,16 +281,25 @@ impl Shared {
     /// they can be reported undelivered (ownership goes back to the application's callback).
     /// A broadcast that named it loses it from its recipients and gives back a copy.
     pub fn set_dead(&self, h: Handle) -> Vec<Vec<u8>> {
+        self.set_dead_due(h).map_or_else(Vec::new, |(orphans, _)| orphans)
+    }
+
+    /// [`Shared::set_dead`], the payloads coming with what hands them to the undelivered
+    /// callback ([`Delivery::orphans`]); `None` when there are none (one lock, and
+    /// [`Mgr::close_now`] names no drop of them).
+    pub(super) fn set_dead_due(&self, h: Handle) -> Option<(Vec<Vec<u8>>, OrphansFn)> {
         let mut q = self.inner.lock();
         mirror(&mut q.live, h, false);
         if q.ws.get(h.slot()) == Some(&h.raw()) {
             q.ws[h.slot()] = 0;
         }
         // Only queued messages make orphans, and the first one queued set `delivery`.
-        match q.delivery {
-            Some(d) => (d.take_orphans)(&mut q, h),
-            None => Vec::new(),
+        let d = q.delivery?;
+        let orphans = (d.take_orphans)(&mut q, h);
+        if orphans.is_empty() {
+            return None;
         }
+        Some((orphans, d.orphans))
     }
 
     /// Any thread: queue one WebSocket message for connection `h`. Refused (nothing queued)
@@ -421,9 +433,26 @@ impl Shared {
         core::mem::take(&mut q.msgs)
     }
 
-    /// Loop thread: what to do with queued messages; `None` while none was ever queued.
-    pub(super) fn delivery(&self) -> Option<Delivery> {
-        self.inner.lock().delivery
+    /// Loop thread, once a poll: when the waker fired (`woke`) or something is queued,
+    /// drain the waker and take every queued message, in order, with what delivers them
+    /// (set by the first message queued, see [`Delivery`]); `None` when nothing is queued.
+    /// [`Shared::pending`] and [`Shared::take_all`] in one, with the delivery read in the
+    /// same lock: a poll with nothing queued takes the lock once, and the loop names no
+    /// drop of a `Vec<Msg>`.
+    pub(super) fn take_due(&self, woke: bool) -> Option<(Vec<Msg>, Delivery)> {
+        if !woke && self.inner.lock().msgs.is_empty() {
+            return None;
+        }
+        self.waker.drain();
+        let mut q = self.inner.lock();
+        q.signaled = false;
+        q.bytes = 0;
+        q.count = 0;
+        let d = q.delivery?;
+        if q.msgs.is_empty() {
+            return None;
+        }
+        Some((core::mem::take(&mut q.msgs), d))
     }
 
     /// Loop thread: has anything been queued since the last `take_all`?
@@ -433,12 +462,23 @@ impl Shared {
 
     /// Loop thread, at `mg_mgr_free`: refuse everything from now on; return what was queued.
     pub fn close(&self) -> Vec<Msg> {
+        self.close_due().map_or_else(Vec::new, |(msgs, _)| msgs)
+    }
+
+    /// [`Shared::close`], what was queued coming with what hands it to the undelivered
+    /// callback ([`Delivery::leftovers`]); `None` when nothing was (one lock, and
+    /// [`Mgr::shutdown`] names no drop of a `Vec<Msg>`).
+    pub(super) fn close_due(&self) -> Option<(Vec<Msg>, Delivery)> {
         let mut q = self.inner.lock();
         q.closed = true;
         q.live.clear();
         q.timers_live.clear();
         q.ws.clear();
-        core::mem::take(&mut q.msgs)
+        let d = q.delivery?;
+        if q.msgs.is_empty() {
+            return None;
+        }
+        Some((core::mem::take(&mut q.msgs), d))
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {
