@@ -692,10 +692,14 @@ struct TimerPass {
     run: fn(&Mgr, u64),
     /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
     next: fn(&mut Timers) -> Option<u64>,
-    /// Take the timers a closing connection owns out of the table ([`Timers::take_owned`]).
-    take_owned: fn(&mut Timers, &Shared, &[Handle]) -> Vec<timer::Timer>,
-    /// Take every timer out of the table, at shutdown ([`Timers::take_all`]).
-    take_all: fn(&mut Timers) -> Vec<timer::Timer>,
+    /// Free a closed connection (taken out of the table) and the timers it owns: the
+    /// timers taken out of theirs ([`Timers::take_owned`]), then the connection and their
+    /// callbacks dropped with no borrow held. Through the pass, so that a program without
+    /// timers names no drop of one.
+    close_owned: fn(&Mgr, Conn),
+    /// Take every timer out of the table and drop them with no borrow held, at shutdown
+    /// ([`Timers::take_all`]).
+    free_all: fn(&Mgr),
 }
 
 impl Core {
@@ -1730,7 +1734,7 @@ impl Mgr {
             c.closing = true;
         }
         self.dispatch(h, Event::Close);
-        let (conn, timers, orphans) = {
+        let (conn, pass, orphans) = {
             let mut core = self.core.borrow_mut();
             #[allow(unused_mut)]
             let mut conn = core.conns.remove(h);
@@ -1738,18 +1742,17 @@ impl Mgr {
             if let Some(c) = conn.as_mut() {
                 Self::tls_goodbye(c);
             }
-            // A connection owns timers only once the first timer installed the pass.
-            let timers = match (&conn, core.timer_pass) {
-                (Some(c), Some(p)) if !c.timers.is_empty() => (p.take_owned)(&mut core.timers, &self.shared, &c.timers),
-                _ => Vec::new(),
-            };
             core.stats.closed += 1;
-            (conn, timers, self.shared.set_dead_due(h))
+            (conn, core.timer_pass, self.shared.set_dead_due(h))
         };
         // Closes the socket and drops what hung on the connection (its handler, `ext`, its
-        // timers' callbacks) with no borrow held: their destructors may call back in.
-        drop(conn);
-        drop(timers);
+        // timers' callbacks) with no borrow held: their destructors may call back in. A
+        // connection owns timers only once the first timer installed the pass, which takes
+        // them out of their table first.
+        match (conn, pass) {
+            (Some(c), Some(p)) if !c.timers.is_empty() => (p.close_owned)(self, c),
+            (conn, _) => drop(conn),
+        }
         // Only queued messages make orphans, and the first one queued installed `f`.
         if let Some((orphans, f)) = orphans {
             f(self, h, orphans);
@@ -1840,8 +1843,15 @@ impl Mgr {
         core.timer_pass = Some(TimerPass {
             run: |m, now| m.run_timers(now),
             next: Timers::next_deadline,
-            take_owned: Timers::take_owned,
-            take_all: Timers::take_all,
+            close_owned: |m, c| {
+                let timers = m.with(|core| core.timers.take_owned(&m.shared, &c.timers));
+                drop(c);
+                drop(timers);
+            },
+            free_all: |m| {
+                let timers = m.with(|core| core.timers.take_all());
+                drop(timers);
+            },
         });
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
@@ -2757,8 +2767,7 @@ impl Mgr {
         // Timers exist only once the first one installed the pass.
         let pass = self.core.borrow().timer_pass;
         if let Some(p) = pass {
-            let timers = self.with(|core| (p.take_all)(&mut core.timers));
-            drop(timers); // callbacks dropped with no borrow held
+            (p.free_all)(self);
         }
         Ok(())
     }
