@@ -219,7 +219,10 @@ pub(crate) fn free(p: *mut mg_mgr) -> Result<(), c_int> {
     per_thread::disown(raw);
     // Exactly one entry is this manager's (the order of the list does not matter).
     let mut all = ALL.lock();
-    let live = all.iter().position(|l| l.raw == raw as usize).map(|i| all.swap_remove(i));
+    let live = all
+        .iter()
+        .position(|l| l.raw == raw as usize)
+        .map(|i| all.swap_remove(i));
     drop(all);
     drop(live);
     internal_slot(p)?.store(core::ptr::null_mut(), Ordering::Release);

@@ -563,7 +563,11 @@ impl fmt::Debug for Undelivered {
 #[derive(Debug)]
 pub struct Core {
     pub conns: Table<Conn>,
-    pub timers: Timers,
+    /// The timer table ([`Timers`]), made by the first timer added to this manager
+    /// ([`Mgr::timer_add_with`], with the timer pass) and reached through [`timers_mut`]:
+    /// behind `dyn Any`, so that a program that never adds a timer names neither the
+    /// table's constructor nor the drop of a timer.
+    timers: Option<Box<dyn Any>>,
     pub limits: Limits,
     pub stats: Stats,
     scratch: Vec<u8>,
@@ -691,7 +695,7 @@ struct TimerPass {
     /// Run every timer due at `now` ([`Mgr::run_timers`]).
     run: fn(&Mgr, u64),
     /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
-    next: fn(&mut Timers) -> Option<u64>,
+    next: fn(&mut Core) -> Option<u64>,
     /// Free a closed connection (taken out of the table) and the timers it owns: the
     /// timers taken out of theirs ([`Timers::take_owned`]), then the connection and their
     /// callbacks dropped with no borrow held. Through the pass, so that a program without
@@ -793,6 +797,15 @@ impl Drop for Busy<'_> {
 #[inline(always)]
 fn set_fresh<T>(place: &mut T, v: T) {
     core::mem::forget(core::mem::replace(place, v));
+}
+
+/// The timer table of `Core::timers`, once the first timer made it.
+fn timers_mut(slot: &mut Option<Box<dyn Any>>) -> Option<&mut Timers> {
+    slot.as_mut()?.downcast_mut()
+}
+
+fn timers_ref(slot: &Option<Box<dyn Any>>) -> Option<&Timers> {
+    slot.as_ref()?.downcast_ref()
 }
 
 /// The connection `h`, if the application may still queue bytes on it (`Error::Stale`,
@@ -952,7 +965,7 @@ impl Mgr {
         Ok(Box::new(Mgr {
             core: CoreCell(RefCell::new(Core {
                 conns: Table::new(limits.max_conns),
-                timers: Timers::new(limits.max_timers),
+                timers: None,
                 limits,
                 stats: Stats::default(),
                 scratch: vec![0; SCRATCH],
@@ -1035,7 +1048,9 @@ impl Mgr {
         }
         let mut core = self.core.borrow_mut();
         core.conns.set_capacity(l.max_conns);
-        core.timers.table.set_capacity(l.max_timers);
+        if let Some(t) = timers_mut(&mut core.timers) {
+            t.table.set_capacity(l.max_timers);
+        }
         core.limits = l;
         core.http_quiet_until = 0;
         // `max_recv` decides what a socket is watched for: every walk looks again.
@@ -1601,7 +1616,7 @@ impl Mgr {
 
     /// Whether `t` is a live timer of this manager.
     pub fn has_timer(&self, t: Handle) -> bool {
-        self.core.borrow().timers.table.contains(t)
+        timers_ref(&self.core.borrow().timers).is_some_and(|x| x.table.contains(t))
     }
 
     /// What there is to know about connection `h` (addresses, state, buffered bytes).
@@ -1839,17 +1854,22 @@ impl Mgr {
                 return Err(Error::Stale);
             }
         }
-        let t = core.timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
+        let max = core.limits.max_timers;
+        let timers = core.timers.get_or_insert_with(|| Box::new(Timers::new(max)));
+        let Some(timers) = timers.downcast_mut::<Timers>() else {
+            return Err(Error::Invalid); // never: nothing else is put there
+        };
+        let t = timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
         core.timer_pass = Some(TimerPass {
             run: |m, now| m.run_timers(now),
-            next: Timers::next_deadline,
+            next: |core| timers_mut(&mut core.timers).and_then(Timers::next_deadline),
             close_owned: |m, c| {
-                let timers = m.with(|core| core.timers.take_owned(&m.shared, &c.timers));
+                let timers = m.with(|core| timers_mut(&mut core.timers).map(|t| t.take_owned(&m.shared, &c.timers)));
                 drop(c);
                 drop(timers);
             },
             free_all: |m| {
-                let timers = m.with(|core| core.timers.take_all());
+                let timers = m.with(|core| timers_mut(&mut core.timers).map(|t| t.take_all()));
                 drop(timers);
             },
         });
@@ -1867,7 +1887,9 @@ impl Mgr {
     pub fn timer_free(&self, t: Handle) -> Result<(), Error> {
         let timer = {
             let mut core = self.core.borrow_mut();
-            let timer = core.timers.remove(t).ok_or(Error::Stale)?;
+            let timer = timers_mut(&mut core.timers)
+                .and_then(|x| x.remove(t))
+                .ok_or(Error::Stale)?;
             self.shared.set_timer_live(t, false);
             if let Some(o) = timer.owner {
                 if let Some(c) = core.conns.get_mut(o) {
@@ -1881,16 +1903,13 @@ impl Mgr {
     }
 
     fn run_timers(&self, now: u64) {
-        let due = self.core.borrow_mut().timers.take_due(now);
+        let due = timers_mut(&mut self.core.borrow_mut().timers)
+            .map(|t| t.take_due(now))
+            .unwrap_or_default();
         for d in due {
             // Lent to the call; None: freed by an earlier callback in this batch.
-            let Some(mut cb) = self
-                .core
-                .borrow_mut()
-                .timers
-                .table
-                .get_mut(d.h)
-                .and_then(|t| t.cb.take())
+            let Some(mut cb) =
+                timers_mut(&mut self.core.borrow_mut().timers).and_then(|x| x.table.get_mut(d.h)?.cb.take())
             else {
                 continue;
             };
@@ -1912,13 +1931,17 @@ impl Mgr {
             let mut cb = Some(cb);
             {
                 let mut core = self.core.borrow_mut();
-                if let Some(t) = core.timers.table.get_mut(d.h) {
+                let core = &mut *core;
+                let Some(timers) = timers_mut(&mut core.timers) else {
+                    continue;
+                };
+                if let Some(t) = timers.table.get_mut(d.h) {
                     if t.repeat {
                         t.cb = cb.take();
                     }
                 }
                 // Some(owner): a one-shot timer, gone now.
-                if let Some(owner) = core.timers.after_run(d.h, now) {
+                if let Some(owner) = timers.after_run(d.h, now) {
                     self.shared.set_timer_live(d.h, false);
                     if let Some(c) = owner.and_then(|o| core.conns.get_mut(o)) {
                         c.timers.retain(|x| *x != d.h);
@@ -2113,7 +2136,7 @@ impl Mgr {
         };
         let next = {
             let mut core = self.core.borrow_mut();
-            core.timer_pass.and_then(|p| (p.next)(&mut core.timers))
+            core.timer_pass.and_then(|p| (p.next)(&mut core))
         };
         if let Some(d) = next {
             consider(d);
@@ -2774,7 +2797,11 @@ impl Mgr {
 
     pub fn stats(&self) -> (Stats, usize, usize) {
         let core = self.core.borrow();
-        (core.stats, core.conns.len(), core.timers.table.len())
+        (
+            core.stats,
+            core.conns.len(),
+            timers_ref(&core.timers).map_or(0, |t| t.table.len()),
+        )
     }
 
     /// The live connection with the smallest slot index above `after`'s (all when `None`).
