@@ -749,7 +749,9 @@ pub struct Mgr {
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
     busy: Cell<u32>,
     /// The UDP resolver's settings and lookups (`mgr/dns.rs`).
-    dns: RefCell<dns::DnsConf>,
+    /// Made by its first use ([`Mgr::dns`]) and kept behind `dyn Any`, so that a program
+    /// that never resolves with it names neither its defaults nor its drop.
+    dns: RefCell<Option<Box<dyn Any>>>,
 }
 
 /// Dropping a manager shuts it down first ([`Mgr::shutdown`]): every connection gets its
@@ -999,7 +1001,7 @@ impl Mgr {
             serve_roots: RefCell::new(crate::serve::RootCache::default()),
             external_now: Cell::new(None),
             busy: Cell::new(0),
-            dns: RefCell::new(dns::DnsConf::default()),
+            dns: RefCell::new(None),
         }))
     }
 
@@ -1011,6 +1013,19 @@ impl Mgr {
     /// ([`crate::serve::serve_dir`]). Borrowed only for the call that serves a request.
     pub fn serve_roots(&self) -> core::cell::RefMut<'_, crate::serve::RootCache> {
         self.serve_roots.borrow_mut()
+    }
+
+    /// The UDP resolver's settings and lookups, made at the first call.
+    fn dns(&self) -> core::cell::RefMut<'_, dns::DnsConf> {
+        core::cell::RefMut::map(self.dns.borrow_mut(), |d| {
+            match d
+                .get_or_insert_with(|| Box::new(dns::DnsConf::default()))
+                .downcast_mut()
+            {
+                Some(conf) => conf,
+                None => unreachable!("only a DnsConf is put there"),
+            }
+        })
     }
 
     pub fn is_busy(&self) -> bool {
