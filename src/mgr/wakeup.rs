@@ -11,6 +11,7 @@
 
 use alloc::vec::Vec;
 
+use core::mem::ManuallyDrop;
 use core::net::SocketAddr;
 
 use crate::error::Error;
@@ -85,8 +86,10 @@ pub struct QueueStats {
 #[derive(Debug)]
 struct Inner {
     /// In the order accepted: a `Vec` (only ever appended to and taken whole), so that the
-    /// library links no `VecDeque` for it.
-    msgs: Vec<Msg>,
+    /// library links no `VecDeque` for it. Dropped by `Inner`'s `Drop` through the
+    /// [`Delivery`] that the first message installed (before it, nothing was ever queued):
+    /// a program that queues nothing names no drop of a message.
+    msgs: ManuallyDrop<Vec<Msg>>,
     /// Payload bytes of user messages in `msgs`.
     bytes: usize,
     /// User messages in `msgs`.
@@ -127,6 +130,8 @@ pub(super) struct Delivery {
     pub(super) orphans: OrphansFn,
     /// What [`Shared::close`] gave back when the manager is freed.
     pub(super) leftovers: fn(&Mgr, Vec<Msg>),
+    /// Drop messages still queued when the queue itself goes away (`Inner`'s `Drop`).
+    discard: fn(Vec<Msg>),
 }
 
 /// What hands a closed connection's queued payloads to the undelivered callback.
@@ -144,7 +149,7 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
     };
     if q.msgs.iter().any(mine) {
         let mut keep = Vec::with_capacity(q.msgs.len());
-        for m in core::mem::take(&mut q.msgs) {
+        for m in core::mem::take(&mut *q.msgs) {
             match m {
                 Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
                     q.bytes -= data.len();
@@ -165,7 +170,7 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
                 other => keep.push(other),
             }
         }
-        q.msgs = keep;
+        *q.msgs = keep;
     }
     orphans
 }
@@ -184,7 +189,16 @@ const DELIVERY: Delivery = Delivery {
             m.report_msg_undelivered(msg);
         }
     },
+    discard: drop,
 };
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(d) = self.delivery {
+            (d.discard)(core::mem::take(&mut *self.msgs));
+        }
+    }
+}
 
 impl Inner {
     /// Queue `m` (caps already checked) with the loop's side of the queue, which the first
@@ -219,7 +233,7 @@ impl Shared {
     pub fn new(waker: Waker, max_msgs: usize, max_bytes: usize) -> Shared {
         Shared {
             inner: spin::Mutex::new(Inner {
-                msgs: Vec::new(),
+                msgs: ManuallyDrop::new(Vec::new()),
                 bytes: 0,
                 count: 0,
                 max_msgs,
@@ -430,7 +444,7 @@ impl Shared {
         q.signaled = false;
         q.bytes = 0;
         q.count = 0;
-        core::mem::take(&mut q.msgs)
+        core::mem::take(&mut *q.msgs)
     }
 
     /// Loop thread, once a poll: when the waker fired (`woke`) or something is queued,
@@ -452,7 +466,7 @@ impl Shared {
         if q.msgs.is_empty() {
             return None;
         }
-        Some((core::mem::take(&mut q.msgs), d))
+        Some((core::mem::take(&mut *q.msgs), d))
     }
 
     /// Loop thread: has anything been queued since the last `take_all`?
@@ -478,7 +492,7 @@ impl Shared {
         if q.msgs.is_empty() {
             return None;
         }
-        Some((core::mem::take(&mut q.msgs), d))
+        Some((core::mem::take(&mut *q.msgs), d))
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {
