@@ -105,6 +105,7 @@ mod per_thread {
     /// it only looks at the manager (no C code runs, nothing re-enters the registry).
     pub fn find(mut f: impl FnMut(*const Mgr) -> bool) -> Option<*const Mgr> {
         let me = thread_id();
+        // Locked inline: every call on a connection or a manager comes here.
         ALL.lock()
             .iter()
             .filter(|e| e.owner == me)
@@ -116,6 +117,12 @@ mod per_thread {
 /// Every live manager: (its `Box<Mgr>` address, the `struct mg_mgr` it lives in, its
 /// `Shared`; without std, its owner thread).
 static ALL: spin::Mutex<Vec<Live>> = spin::Mutex::new(Vec::new());
+
+/// [`ALL`], locked: one copy of the spin loop for the registry's calls.
+#[inline(never)]
+fn all() -> spin::MutexGuard<'static, Vec<Live>> {
+    ALL.lock()
+}
 
 struct Live {
     raw: usize,
@@ -174,14 +181,14 @@ fn internal_slot(p: *mut mg_mgr) -> Result<&'static AtomicPtr<core::ffi::c_void>
 pub(crate) fn init(p: *mut mg_mgr) -> Result<(), c_int> {
     let slot = internal_slot(p)?;
     let old = slot.load(Ordering::Acquire) as usize;
-    if old != 0 && ALL.lock().iter().any(|l| l.raw == old && l.home == p as usize) {
+    if old != 0 && all().iter().any(|l| l.raw == old && l.home == p as usize) {
         return Err(MG_ERR_BUSY);
     }
     let m = Mgr::new_boxed()?;
     let shared = m.shared.clone();
     let raw = alloc::boxed::Box::into_raw(m);
     per_thread::own(raw);
-    ALL.lock().push(Live {
+    all().push(Live {
         raw: raw as usize,
         home: p as usize,
         shared,
@@ -204,7 +211,7 @@ pub(crate) fn mgr<'a>(p: *mut mg_mgr) -> Result<&'a Mgr, c_int> {
         // the manager is busy, so no outer frame can be holding it.
         return Ok(unsafe { &*raw });
     }
-    if ALL.lock().iter().any(|l| l.raw == raw as usize) {
+    if all().iter().any(|l| l.raw == raw as usize) {
         Err(MG_ERR_WRONG_THREAD)
     } else {
         Err(MG_ERR_INVALID)
@@ -218,7 +225,7 @@ pub(crate) fn free(p: *mut mg_mgr) -> Result<(), c_int> {
     let raw = m as *const Mgr;
     per_thread::disown(raw);
     // Exactly one entry is this manager's (the order of the list does not matter).
-    let mut all = ALL.lock();
+    let mut all = all();
     let live = all
         .iter()
         .position(|l| l.raw == raw as usize)
@@ -238,7 +245,7 @@ pub(crate) fn shared(p: *mut mg_mgr) -> Result<Arc<Shared>, c_int> {
     if raw == 0 {
         return Err(MG_ERR_INVALID);
     }
-    ALL.lock()
+    all()
         .iter()
         .find(|l| l.raw == raw)
         .map(|l| l.shared.clone())
@@ -256,7 +263,7 @@ pub(crate) fn conn<'a>(c: mg_conn) -> Result<(&'a Mgr, Handle), c_int> {
         // SAFETY: as above.
         return Ok((unsafe { &*raw }, h));
     }
-    if ALL.lock().iter().any(|l| l.shared.is_live(h)) {
+    if all().iter().any(|l| l.shared.is_live(h)) {
         Err(MG_ERR_WRONG_THREAD)
     } else {
         Err(MG_ERR_STALE)
@@ -274,7 +281,7 @@ pub(crate) fn timer<'a>(t: u64) -> Result<(&'a Mgr, Handle), c_int> {
         // SAFETY: as in `mgr`.
         Some(raw) => Ok((unsafe { &*raw }, h)),
         // Alive in a manager of another thread (G2): the same answer as for connections.
-        None if ALL.lock().iter().any(|l| l.shared.is_timer_live(h)) => Err(MG_ERR_WRONG_THREAD),
+        None if all().iter().any(|l| l.shared.is_timer_live(h)) => Err(MG_ERR_WRONG_THREAD),
         None => Err(MG_ERR_STALE),
     }
 }
