@@ -230,6 +230,13 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The queue, locked: one copy of the spin loop for every call here (none of them is
+    /// made per request).
+    #[inline(never)]
+    fn lock(&self) -> spin::MutexGuard<'_, Inner> {
+        self.inner.lock()
+    }
+
     pub fn new(waker: Waker, max_msgs: usize, max_bytes: usize) -> Shared {
         Shared {
             inner: spin::Mutex::new(Inner {
@@ -251,37 +258,37 @@ impl Shared {
     }
 
     pub fn set_caps(&self, max_msgs: usize, max_bytes: usize) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.max_msgs = max_msgs;
         q.max_bytes = max_bytes;
     }
 
     /// Is `h` a live connection of this manager (as of the last loop update)? Any thread.
     pub fn is_live(&self, h: Handle) -> bool {
-        self.inner.lock().live.get(h.slot()) == Some(&h.serial())
+        self.lock().live.get(h.slot()) == Some(&h.serial())
     }
 
     /// Is `t` a live timer of this manager? Any thread.
     pub fn is_timer_live(&self, t: Handle) -> bool {
-        self.inner.lock().timers_live.get(t.slot()) == Some(&t.serial())
+        self.lock().timers_live.get(t.slot()) == Some(&t.serial())
     }
 
     /// Loop thread: timer `t` was added (`true`) or is gone (`false`).
     pub fn set_timer_live(&self, t: Handle, live: bool) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         mirror(&mut q.timers_live, t, live);
     }
 
     /// Loop thread: a connection was created.
     pub fn set_live(&self, h: Handle) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         mirror(&mut q.live, h, true);
     }
 
     /// Loop thread: connection `h` is now a WebSocket (upgraded, or a client's `101` was
     /// accepted): WebSocket sends by handle and broadcasts reach it from now on.
     pub fn set_ws(&self, h: Handle) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         if q.live.get(h.slot()) != Some(&h.serial()) {
             return;
         }
@@ -302,7 +309,7 @@ impl Shared {
     /// callback ([`Delivery::orphans`]); `None` when there are none (one lock, and
     /// [`Mgr::close_now`] names no drop of them).
     pub(super) fn set_dead_due(&self, h: Handle) -> Option<(Vec<Vec<u8>>, OrphansFn)> {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         mirror(&mut q.live, h, false);
         if q.ws.get(h.slot()) == Some(&h.raw()) {
             q.ws[h.slot()] = 0;
@@ -357,7 +364,7 @@ impl Shared {
         let wake;
         let n;
         {
-            let mut q = self.inner.lock();
+            let mut q = self.lock();
             if q.closed {
                 return Err(Error::Closing);
             }
@@ -418,7 +425,7 @@ impl Shared {
     pub fn push_internal(&self, m: Msg) {
         let wake;
         {
-            let mut q = self.inner.lock();
+            let mut q = self.lock();
             if q.closed {
                 return;
             }
@@ -431,7 +438,7 @@ impl Shared {
 
     /// Any thread: make the loop's current or next poll return.
     pub fn wake(&self) {
-        let wake = !core::mem::replace(&mut self.inner.lock().signaled, true);
+        let wake = !core::mem::replace(&mut self.lock().signaled, true);
         if wake {
             self.waker.wake();
         }
@@ -440,7 +447,7 @@ impl Shared {
     /// Loop thread: take every queued message, in order.
     pub fn take_all(&self) -> Vec<Msg> {
         self.waker.drain();
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.signaled = false;
         q.bytes = 0;
         q.count = 0;
@@ -454,11 +461,11 @@ impl Shared {
     /// same lock: a poll with nothing queued takes the lock once, and the loop names no
     /// drop of a `Vec<Msg>`.
     pub(super) fn take_due(&self, woke: bool) -> Option<(Vec<Msg>, Delivery)> {
-        if !woke && self.inner.lock().msgs.is_empty() {
+        if !woke && self.lock().msgs.is_empty() {
             return None;
         }
         self.waker.drain();
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.signaled = false;
         q.bytes = 0;
         q.count = 0;
@@ -471,7 +478,7 @@ impl Shared {
 
     /// Loop thread: has anything been queued since the last `take_all`?
     pub fn pending(&self) -> bool {
-        !self.inner.lock().msgs.is_empty()
+        !self.lock().msgs.is_empty()
     }
 
     /// Loop thread, at `mg_mgr_free`: refuse everything from now on; return what was queued.
@@ -483,7 +490,7 @@ impl Shared {
     /// callback ([`Delivery::leftovers`]); `None` when nothing was (one lock, and
     /// [`Mgr::shutdown`] names no drop of a `Vec<Msg>`).
     pub(super) fn close_due(&self) -> Option<(Vec<Msg>, Delivery)> {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.closed = true;
         q.live.clear();
         q.timers_live.clear();
@@ -496,7 +503,7 @@ impl Shared {
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {
-        let q = self.inner.lock();
+        let q = self.lock();
         (q.stats.accepted, q.stats.rejected_full, q.stats.rejected_stale)
     }
 }
