@@ -2058,18 +2058,17 @@ impl Mgr {
         let http_far = http_due.is_none();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && Self::oldest_evictable(&core.conns, u64::MAX).is_none();
-        let limits = core.limits;
-        let max_recv = limits.max_recv;
+        let max_recv = core.limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
         // The WebSocket and MQTT deadlines, through their hooks: no such connection exists
         // before its protocol's hooks are installed. (A pass of their own over the table, so
         // the walk below may skip unchanged connections without missing one.)
         if let Some(k) = core.ws_hooks {
-            due.deadline = (k.due)(&core.conns, &limits);
+            due.deadline = (k.due)(&core.conns, &core.limits);
         }
         if let Some(k) = core.mqtt_hooks {
-            due.deadline = due.deadline.min((k.due)(&core.conns, &limits));
+            due.deadline = due.deadline.min((k.due)(&core.conns, &core.limits));
         }
         // An open connection that did not change since the last poll looked at it (see
         // `Table::walk_changed`: every change lends it out mutably) answers as it did then:
@@ -2083,8 +2082,10 @@ impl Mgr {
             conns,
             poller,
             poll_failed,
+            limits,
             ..
         } = &mut *core;
+        let limits = &*limits;
         conns.walk_changed(WALK_PREPARE, |h, c, changed| {
             // (An open connection's own deadlines are all HTTP ones: the WebSocket and MQTT
             // deadlines came from their hooks above.)
@@ -2099,7 +2100,7 @@ impl Mgr {
                 _ => (u64::MAX, true),
             };
             let wake_at = match http_due {
-                Some(f) if http => f(c, &limits).min(wake_at),
+                Some(f) if http => f(c, limits).min(wake_at),
                 _ => wake_at,
             };
             let wake_at = if c.paused_until > now {
