@@ -1,6 +1,7 @@
 //! Which managers exist, which thread owns each, and how a handle from C finds its manager.
 //!
-//! - Each thread keeps the list of managers it owns (the thread that called `mg_mgr_init`).
+//! - Each thread keeps the list of managers it owns (the thread that called `mg_mgr_init`);
+//!   without std, that list is the process-wide one below, filtered by owner.
 //!   A connection handle is resolved by asking those managers, so a call made on a thread
 //!   that does not own the connection's manager can never touch it.
 //! - A process-wide list maps each live manager to its cross-thread half (`Shared`), for
