@@ -168,7 +168,7 @@ impl Handler for DnsLayer {
             Event::Error(e) if resolving(mgr, self.target) => {
                 mgr.fail_with(self.target, &[&"host name lookup failed: ", &e]);
             }
-            Event::Close => mgr.dns.borrow_mut().pending.retain(|&(_, u)| u != udp),
+            Event::Close => mgr.dns().pending.retain(|&(_, u)| u != udp),
             _ => {}
         }
     }
@@ -185,7 +185,7 @@ impl Mgr {
                 return Err(Error::Url);
             }
         }
-        let mut d = self.dns.borrow_mut();
+        let mut d = self.dns();
         if let Some(u) = dns4 {
             d.dns4 = Some(u.to_string());
         }
@@ -201,12 +201,12 @@ impl Mgr {
     /// system's on a helper thread (`false`, the default with std; without std the UDP
     /// resolver is the only one).
     pub fn set_udp_resolver(&self, on: bool) {
-        self.dns.borrow_mut().use_udp = on || !cfg!(feature = "std");
+        self.dns().use_udp = on || !cfg!(feature = "std");
     }
 
     /// Whether [`Mgr::connect`] uses the UDP resolver.
     pub fn uses_udp_resolver(&self) -> bool {
-        self.dns.borrow().use_udp
+        self.dns().use_udp
     }
 
     /// Start resolving `host` for client connection `h` (in `State::Resolving`) with the
@@ -214,7 +214,7 @@ impl Mgr {
     pub fn resolve_udp(&self, h: Handle, host: &str, port: u16) -> Result<(), Error> {
         if host.eq_ignore_ascii_case("localhost") {
             // As Mongoose (and /etc/hosts): never asked of a server.
-            let ip: IpAddr = if self.dns.borrow().use_dns6 {
+            let ip: IpAddr = if self.dns().use_dns6 {
                 core::net::Ipv6Addr::LOCALHOST.into()
             } else {
                 core::net::Ipv4Addr::LOCALHOST.into()
@@ -223,7 +223,7 @@ impl Mgr {
             return Ok(());
         }
         let (server, qtype) = {
-            let d = self.dns.borrow();
+            let d = self.dns();
             let (server, qtype) = d.server();
             (server.to_string(), qtype)
         };
@@ -242,7 +242,7 @@ impl Mgr {
             query: RefCell::new(query),
         };
         let udp = self.open_client(&server, Rc::new(layer), ProtoKind::Raw)?;
-        self.dns.borrow_mut().pending.push((h, udp));
+        self.dns().pending.push((h, udp));
         Ok(())
     }
 
@@ -286,7 +286,7 @@ impl Mgr {
 
     fn cancel_lookups(&self, h: Handle) {
         let udps: Vec<Handle> = {
-            let mut d = self.dns.borrow_mut();
+            let mut d = self.dns();
             let v = d.pending.iter().filter(|p| p.0 == h).map(|p| p.1).collect();
             d.pending.retain(|p| p.0 != h);
             v
@@ -305,13 +305,13 @@ mod tests {
     #[test]
     fn default_servers_until_set() {
         let m = Mgr::new().unwrap();
-        assert_eq!(m.dns.borrow().server(), (DEFAULT_DNS4, dns::TYPE_A));
+        assert_eq!(m.dns().server(), (DEFAULT_DNS4, dns::TYPE_A));
         m.set_dns(None, None, true).unwrap();
-        assert_eq!(m.dns.borrow().server(), (DEFAULT_DNS6, dns::TYPE_AAAA));
+        assert_eq!(m.dns().server(), (DEFAULT_DNS6, dns::TYPE_AAAA));
         m.set_dns(Some("udp://127.0.0.1:5300"), Some("udp://[::1]:5300"), false)
             .unwrap();
-        assert_eq!(m.dns.borrow().server(), ("udp://127.0.0.1:5300", dns::TYPE_A));
+        assert_eq!(m.dns().server(), ("udp://127.0.0.1:5300", dns::TYPE_A));
         m.set_dns(None, None, true).unwrap();
-        assert_eq!(m.dns.borrow().server(), ("udp://[::1]:5300", dns::TYPE_AAAA));
+        assert_eq!(m.dns().server(), ("udp://[::1]:5300", dns::TYPE_AAAA));
     }
 }

@@ -563,7 +563,11 @@ impl fmt::Debug for Undelivered {
 #[derive(Debug)]
 pub struct Core {
     pub conns: Table<Conn>,
-    pub timers: Timers,
+    /// The timer table ([`Timers`]), made by the first timer added to this manager
+    /// ([`Mgr::timer_add_with`], with the timer pass) and reached through [`timers_mut`]:
+    /// behind `dyn Any`, so that a program that never adds a timer names neither the
+    /// table's constructor nor the drop of a timer.
+    timers: Option<Box<dyn Any>>,
     pub limits: Limits,
     pub stats: Stats,
     scratch: Vec<u8>,
@@ -691,11 +695,15 @@ struct TimerPass {
     /// Run every timer due at `now` ([`Mgr::run_timers`]).
     run: fn(&Mgr, u64),
     /// The earliest deadline of a live timer ([`Timers::next_deadline`]).
-    next: fn(&mut Timers) -> Option<u64>,
-    /// Take the timers a closing connection owns out of the table ([`Timers::take_owned`]).
-    take_owned: fn(&mut Timers, &Shared, &[Handle]) -> Vec<timer::Timer>,
-    /// Take every timer out of the table, at shutdown ([`Timers::take_all`]).
-    take_all: fn(&mut Timers) -> Vec<timer::Timer>,
+    next: fn(&mut Core) -> Option<u64>,
+    /// Free a closed connection (taken out of the table) and the timers it owns: the
+    /// timers taken out of theirs ([`Timers::take_owned`]), then the connection and their
+    /// callbacks dropped with no borrow held. Through the pass, so that a program without
+    /// timers names no drop of one.
+    close_owned: fn(&Mgr, Conn),
+    /// Take every timer out of the table and drop them with no borrow held, at shutdown
+    /// ([`Timers::take_all`]).
+    free_all: fn(&Mgr),
 }
 
 impl Core {
@@ -741,7 +749,9 @@ pub struct Mgr {
     /// >0 while `mg_mgr_poll` runs or a handler is being called.
     busy: Cell<u32>,
     /// The UDP resolver's settings and lookups (`mgr/dns.rs`).
-    dns: RefCell<dns::DnsConf>,
+    /// Made by its first use ([`Mgr::dns`]) and kept behind `dyn Any`, so that a program
+    /// that never resolves with it names neither its defaults nor its drop.
+    dns: RefCell<Option<Box<dyn Any>>>,
 }
 
 /// Dropping a manager shuts it down first ([`Mgr::shutdown`]): every connection gets its
@@ -789,6 +799,15 @@ impl Drop for Busy<'_> {
 #[inline(always)]
 fn set_fresh<T>(place: &mut T, v: T) {
     core::mem::forget(core::mem::replace(place, v));
+}
+
+/// The timer table of `Core::timers`, once the first timer made it.
+fn timers_mut(slot: &mut Option<Box<dyn Any>>) -> Option<&mut Timers> {
+    slot.as_mut()?.downcast_mut()
+}
+
+fn timers_ref(slot: &Option<Box<dyn Any>>) -> Option<&Timers> {
+    slot.as_ref()?.downcast_ref()
 }
 
 /// The connection `h`, if the application may still queue bytes on it (`Error::Stale`,
@@ -948,7 +967,7 @@ impl Mgr {
         Ok(Box::new(Mgr {
             core: CoreCell(RefCell::new(Core {
                 conns: Table::new(limits.max_conns),
-                timers: Timers::new(limits.max_timers),
+                timers: None,
                 limits,
                 stats: Stats::default(),
                 scratch: vec![0; SCRATCH],
@@ -982,7 +1001,7 @@ impl Mgr {
             serve_roots: RefCell::new(crate::serve::RootCache::default()),
             external_now: Cell::new(None),
             busy: Cell::new(0),
-            dns: RefCell::new(dns::DnsConf::default()),
+            dns: RefCell::new(None),
         }))
     }
 
@@ -994,6 +1013,19 @@ impl Mgr {
     /// ([`crate::serve::serve_dir`]). Borrowed only for the call that serves a request.
     pub fn serve_roots(&self) -> core::cell::RefMut<'_, crate::serve::RootCache> {
         self.serve_roots.borrow_mut()
+    }
+
+    /// The UDP resolver's settings and lookups, made at the first call.
+    fn dns(&self) -> core::cell::RefMut<'_, dns::DnsConf> {
+        core::cell::RefMut::map(self.dns.borrow_mut(), |d| {
+            match d
+                .get_or_insert_with(|| Box::new(dns::DnsConf::default()))
+                .downcast_mut()
+            {
+                Some(conf) => conf,
+                None => unreachable!("only a DnsConf is put there"),
+            }
+        })
     }
 
     pub fn is_busy(&self) -> bool {
@@ -1031,7 +1063,9 @@ impl Mgr {
         }
         let mut core = self.core.borrow_mut();
         core.conns.set_capacity(l.max_conns);
-        core.timers.table.set_capacity(l.max_timers);
+        if let Some(t) = timers_mut(&mut core.timers) {
+            t.table.set_capacity(l.max_timers);
+        }
         core.limits = l;
         core.http_quiet_until = 0;
         // `max_recv` decides what a socket is watched for: every walk looks again.
@@ -1597,7 +1631,7 @@ impl Mgr {
 
     /// Whether `t` is a live timer of this manager.
     pub fn has_timer(&self, t: Handle) -> bool {
-        self.core.borrow().timers.table.contains(t)
+        timers_ref(&self.core.borrow().timers).is_some_and(|x| x.table.contains(t))
     }
 
     /// What there is to know about connection `h` (addresses, state, buffered bytes).
@@ -1730,7 +1764,7 @@ impl Mgr {
             c.closing = true;
         }
         self.dispatch(h, Event::Close);
-        let (conn, timers, orphans) = {
+        let (conn, pass, orphans) = {
             let mut core = self.core.borrow_mut();
             #[allow(unused_mut)]
             let mut conn = core.conns.remove(h);
@@ -1738,23 +1772,20 @@ impl Mgr {
             if let Some(c) = conn.as_mut() {
                 Self::tls_goodbye(c);
             }
-            // A connection owns timers only once the first timer installed the pass.
-            let timers = match (&conn, core.timer_pass) {
-                (Some(c), Some(p)) if !c.timers.is_empty() => (p.take_owned)(&mut core.timers, &self.shared, &c.timers),
-                _ => Vec::new(),
-            };
             core.stats.closed += 1;
-            (conn, timers, self.shared.set_dead(h))
+            (conn, core.timer_pass, self.shared.set_dead_due(h))
         };
         // Closes the socket and drops what hung on the connection (its handler, `ext`, its
-        // timers' callbacks) with no borrow held: their destructors may call back in.
-        drop(conn);
-        drop(timers);
-        // Only queued messages make orphans, and the first one queued installed this.
-        if !orphans.is_empty() {
-            if let Some(d) = self.shared.delivery() {
-                (d.orphans)(self, h, orphans);
-            }
+        // timers' callbacks) with no borrow held: their destructors may call back in. A
+        // connection owns timers only once the first timer installed the pass, which takes
+        // them out of their table first.
+        match (conn, pass) {
+            (Some(c), Some(p)) if !c.timers.is_empty() => (p.close_owned)(self, c),
+            (conn, _) => drop(conn),
+        }
+        // Only queued messages make orphans, and the first one queued installed `f`.
+        if let Some((orphans, f)) = orphans {
+            f(self, h, orphans);
         }
     }
 
@@ -1838,12 +1869,24 @@ impl Mgr {
                 return Err(Error::Stale);
             }
         }
-        let t = core.timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
+        let max = core.limits.max_timers;
+        let timers = core.timers.get_or_insert_with(|| Box::new(Timers::new(max)));
+        let Some(timers) = timers.downcast_mut::<Timers>() else {
+            return Err(Error::Invalid); // never: nothing else is put there
+        };
+        let t = timers.add(now, ms, opts, cb, owner).map_err(table_err)?;
         core.timer_pass = Some(TimerPass {
             run: |m, now| m.run_timers(now),
-            next: Timers::next_deadline,
-            take_owned: Timers::take_owned,
-            take_all: Timers::take_all,
+            next: |core| timers_mut(&mut core.timers).and_then(Timers::next_deadline),
+            close_owned: |m, c| {
+                let timers = m.with(|core| timers_mut(&mut core.timers).map(|t| t.take_owned(&m.shared, &c.timers)));
+                drop(c);
+                drop(timers);
+            },
+            free_all: |m| {
+                let timers = m.with(|core| timers_mut(&mut core.timers).map(|t| t.take_all()));
+                drop(timers);
+            },
         });
         self.shared.set_timer_live(t, true);
         if let Some(o) = owner {
@@ -1859,7 +1902,9 @@ impl Mgr {
     pub fn timer_free(&self, t: Handle) -> Result<(), Error> {
         let timer = {
             let mut core = self.core.borrow_mut();
-            let timer = core.timers.remove(t).ok_or(Error::Stale)?;
+            let timer = timers_mut(&mut core.timers)
+                .and_then(|x| x.remove(t))
+                .ok_or(Error::Stale)?;
             self.shared.set_timer_live(t, false);
             if let Some(o) = timer.owner {
                 if let Some(c) = core.conns.get_mut(o) {
@@ -1873,16 +1918,13 @@ impl Mgr {
     }
 
     fn run_timers(&self, now: u64) {
-        let due = self.core.borrow_mut().timers.take_due(now);
+        let due = timers_mut(&mut self.core.borrow_mut().timers)
+            .map(|t| t.take_due(now))
+            .unwrap_or_default();
         for d in due {
             // Lent to the call; None: freed by an earlier callback in this batch.
-            let Some(mut cb) = self
-                .core
-                .borrow_mut()
-                .timers
-                .table
-                .get_mut(d.h)
-                .and_then(|t| t.cb.take())
+            let Some(mut cb) =
+                timers_mut(&mut self.core.borrow_mut().timers).and_then(|x| x.table.get_mut(d.h)?.cb.take())
             else {
                 continue;
             };
@@ -1904,13 +1946,17 @@ impl Mgr {
             let mut cb = Some(cb);
             {
                 let mut core = self.core.borrow_mut();
-                if let Some(t) = core.timers.table.get_mut(d.h) {
+                let core = &mut *core;
+                let Some(timers) = timers_mut(&mut core.timers) else {
+                    continue;
+                };
+                if let Some(t) = timers.table.get_mut(d.h) {
                     if t.repeat {
                         t.cb = cb.take();
                     }
                 }
                 // Some(owner): a one-shot timer, gone now.
-                if let Some(owner) = core.timers.after_run(d.h, now) {
+                if let Some(owner) = timers.after_run(d.h, now) {
                     self.shared.set_timer_live(d.h, false);
                     if let Some(c) = owner.and_then(|o| core.conns.get_mut(o)) {
                         c.timers.retain(|x| *x != d.h);
@@ -1980,14 +2026,9 @@ impl Mgr {
         #[cfg(feature = "tls")]
         self.tls_drain_all();
         self.run_steps(now);
-        if woke || self.shared.pending() {
-            // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
-            let msgs = self.shared.take_all();
-            if !msgs.is_empty() {
-                if let Some(d) = self.shared.delivery() {
-                    (d.deliver)(self, msgs);
-                }
-            }
+        // Drains the waker; the messages come with their delivery (see `wakeup::Delivery`).
+        if let Some((msgs, d)) = self.shared.take_due(woke) {
+            (d.deliver)(self, msgs);
         }
         self.check_deadlines(now);
         // Installed by the first timer (see `TimerPass`).
@@ -2017,18 +2058,17 @@ impl Mgr {
         let http_far = http_due.is_none();
         // At the cap, listeners are watched only if a connection can make room (eviction).
         let full = core.conns.is_full() && Self::oldest_evictable(&core.conns, u64::MAX).is_none();
-        let limits = core.limits;
-        let max_recv = limits.max_recv;
+        let max_recv = core.limits.max_recv;
         let mut paused = false;
         let mut due = PollDue::default();
         // The WebSocket and MQTT deadlines, through their hooks: no such connection exists
         // before its protocol's hooks are installed. (A pass of their own over the table, so
         // the walk below may skip unchanged connections without missing one.)
         if let Some(k) = core.ws_hooks {
-            due.deadline = (k.due)(&core.conns, &limits);
+            due.deadline = (k.due)(&core.conns, &core.limits);
         }
         if let Some(k) = core.mqtt_hooks {
-            due.deadline = due.deadline.min((k.due)(&core.conns, &limits));
+            due.deadline = due.deadline.min((k.due)(&core.conns, &core.limits));
         }
         // An open connection that did not change since the last poll looked at it (see
         // `Table::walk_changed`: every change lends it out mutably) answers as it did then:
@@ -2042,8 +2082,10 @@ impl Mgr {
             conns,
             poller,
             poll_failed,
+            limits,
             ..
         } = &mut *core;
+        let limits = &*limits;
         conns.walk_changed(WALK_PREPARE, |h, c, changed| {
             // (An open connection's own deadlines are all HTTP ones: the WebSocket and MQTT
             // deadlines came from their hooks above.)
@@ -2058,7 +2100,7 @@ impl Mgr {
                 _ => (u64::MAX, true),
             };
             let wake_at = match http_due {
-                Some(f) if http => f(c, &limits).min(wake_at),
+                Some(f) if http => f(c, limits).min(wake_at),
                 _ => wake_at,
             };
             let wake_at = if c.paused_until > now {
@@ -2110,7 +2152,7 @@ impl Mgr {
         };
         let next = {
             let mut core = self.core.borrow_mut();
-            core.timer_pass.and_then(|p| (p.next)(&mut core.timers))
+            core.timer_pass.and_then(|p| (p.next)(&mut core))
         };
         if let Some(d) = next {
             consider(d);
@@ -2758,24 +2800,24 @@ impl Mgr {
                 }
             }
         }
-        let left = self.shared.close();
-        if !left.is_empty() {
-            if let Some(d) = self.shared.delivery() {
-                (d.leftovers)(self, left);
-            }
+        if let Some((left, d)) = self.shared.close_due() {
+            (d.leftovers)(self, left);
         }
         // Timers exist only once the first one installed the pass.
         let pass = self.core.borrow().timer_pass;
         if let Some(p) = pass {
-            let timers = self.with(|core| (p.take_all)(&mut core.timers));
-            drop(timers); // callbacks dropped with no borrow held
+            (p.free_all)(self);
         }
         Ok(())
     }
 
     pub fn stats(&self) -> (Stats, usize, usize) {
         let core = self.core.borrow();
-        (core.stats, core.conns.len(), core.timers.table.len())
+        (
+            core.stats,
+            core.conns.len(),
+            timers_ref(&core.timers).map_or(0, |t| t.table.len()),
+        )
     }
 
     /// The live connection with the smallest slot index above `after`'s (all when `None`).

@@ -11,6 +11,7 @@
 
 use alloc::vec::Vec;
 
+use core::mem::ManuallyDrop;
 use core::net::SocketAddr;
 
 use crate::error::Error;
@@ -85,8 +86,10 @@ pub struct QueueStats {
 #[derive(Debug)]
 struct Inner {
     /// In the order accepted: a `Vec` (only ever appended to and taken whole), so that the
-    /// library links no `VecDeque` for it.
-    msgs: Vec<Msg>,
+    /// library links no `VecDeque` for it. Dropped by `Inner`'s `Drop` through the
+    /// [`Delivery`] that the first message installed (before it, nothing was ever queued):
+    /// a program that queues nothing names no drop of a message.
+    msgs: ManuallyDrop<Vec<Msg>>,
     /// Payload bytes of user messages in `msgs`.
     bytes: usize,
     /// User messages in `msgs`.
@@ -124,10 +127,15 @@ pub(super) struct Delivery {
     /// ([`Shared::set_dead`]).
     take_orphans: fn(&mut Inner, Handle) -> Vec<Vec<u8>>,
     /// Hand those payloads to the undelivered callback.
-    pub(super) orphans: fn(&Mgr, Handle, Vec<Vec<u8>>),
+    pub(super) orphans: OrphansFn,
     /// What [`Shared::close`] gave back when the manager is freed.
     pub(super) leftovers: fn(&Mgr, Vec<Msg>),
+    /// Drop messages still queued when the queue itself goes away (`Inner`'s `Drop`).
+    discard: fn(Vec<Msg>),
 }
+
+/// What hands a closed connection's queued payloads to the undelivered callback.
+pub(super) type OrphansFn = fn(&Mgr, Handle, Vec<Vec<u8>>);
 
 /// The payloads queued for `h`, taken out of the queue ([`Shared::set_dead`], through
 /// [`Delivery::take_orphans`]); a broadcast that named it loses it from its recipients
@@ -141,7 +149,7 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
     };
     if q.msgs.iter().any(mine) {
         let mut keep = Vec::with_capacity(q.msgs.len());
-        for m in core::mem::take(&mut q.msgs) {
+        for m in core::mem::take(&mut *q.msgs) {
             match m {
                 Msg::ToConn(t, data) | Msg::WsTo(t, _, data) | Msg::MqttPub(t, data) if t == h => {
                     q.bytes -= data.len();
@@ -162,7 +170,7 @@ fn take_orphans(q: &mut Inner, h: Handle) -> Vec<Vec<u8>> {
                 other => keep.push(other),
             }
         }
-        q.msgs = keep;
+        *q.msgs = keep;
     }
     orphans
 }
@@ -181,7 +189,16 @@ const DELIVERY: Delivery = Delivery {
             m.report_msg_undelivered(msg);
         }
     },
+    discard: drop,
 };
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(d) = self.delivery {
+            (d.discard)(core::mem::take(&mut *self.msgs));
+        }
+    }
+}
 
 impl Inner {
     /// Queue `m` (caps already checked) with the loop's side of the queue, which the first
@@ -213,10 +230,17 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The queue, locked: one copy of the spin loop for every call here (none of them is
+    /// made per request).
+    #[inline(never)]
+    fn lock(&self) -> spin::MutexGuard<'_, Inner> {
+        self.inner.lock()
+    }
+
     pub fn new(waker: Waker, max_msgs: usize, max_bytes: usize) -> Shared {
         Shared {
             inner: spin::Mutex::new(Inner {
-                msgs: Vec::new(),
+                msgs: ManuallyDrop::new(Vec::new()),
                 bytes: 0,
                 count: 0,
                 max_msgs,
@@ -234,37 +258,37 @@ impl Shared {
     }
 
     pub fn set_caps(&self, max_msgs: usize, max_bytes: usize) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.max_msgs = max_msgs;
         q.max_bytes = max_bytes;
     }
 
     /// Is `h` a live connection of this manager (as of the last loop update)? Any thread.
     pub fn is_live(&self, h: Handle) -> bool {
-        self.inner.lock().live.get(h.slot()) == Some(&h.serial())
+        self.lock().live.get(h.slot()) == Some(&h.serial())
     }
 
     /// Is `t` a live timer of this manager? Any thread.
     pub fn is_timer_live(&self, t: Handle) -> bool {
-        self.inner.lock().timers_live.get(t.slot()) == Some(&t.serial())
+        self.lock().timers_live.get(t.slot()) == Some(&t.serial())
     }
 
     /// Loop thread: timer `t` was added (`true`) or is gone (`false`).
     pub fn set_timer_live(&self, t: Handle, live: bool) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         mirror(&mut q.timers_live, t, live);
     }
 
     /// Loop thread: a connection was created.
     pub fn set_live(&self, h: Handle) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         mirror(&mut q.live, h, true);
     }
 
     /// Loop thread: connection `h` is now a WebSocket (upgraded, or a client's `101` was
     /// accepted): WebSocket sends by handle and broadcasts reach it from now on.
     pub fn set_ws(&self, h: Handle) {
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         if q.live.get(h.slot()) != Some(&h.serial()) {
             return;
         }
@@ -278,16 +302,25 @@ impl Shared {
     /// they can be reported undelivered (ownership goes back to the application's callback).
     /// A broadcast that named it loses it from its recipients and gives back a copy.
     pub fn set_dead(&self, h: Handle) -> Vec<Vec<u8>> {
-        let mut q = self.inner.lock();
+        self.set_dead_due(h).map_or_else(Vec::new, |(orphans, _)| orphans)
+    }
+
+    /// [`Shared::set_dead`], the payloads coming with what hands them to the undelivered
+    /// callback ([`Delivery::orphans`]); `None` when there are none (one lock, and
+    /// [`Mgr::close_now`] names no drop of them).
+    pub(super) fn set_dead_due(&self, h: Handle) -> Option<(Vec<Vec<u8>>, OrphansFn)> {
+        let mut q = self.lock();
         mirror(&mut q.live, h, false);
         if q.ws.get(h.slot()) == Some(&h.raw()) {
             q.ws[h.slot()] = 0;
         }
         // Only queued messages make orphans, and the first one queued set `delivery`.
-        match q.delivery {
-            Some(d) => (d.take_orphans)(&mut q, h),
-            None => Vec::new(),
+        let d = q.delivery?;
+        let orphans = (d.take_orphans)(&mut q, h);
+        if orphans.is_empty() {
+            return None;
         }
+        Some((orphans, d.orphans))
     }
 
     /// Any thread: queue one WebSocket message for connection `h`. Refused (nothing queued)
@@ -331,7 +364,7 @@ impl Shared {
         let wake;
         let n;
         {
-            let mut q = self.inner.lock();
+            let mut q = self.lock();
             if q.closed {
                 return Err(Error::Closing);
             }
@@ -392,7 +425,7 @@ impl Shared {
     pub fn push_internal(&self, m: Msg) {
         let wake;
         {
-            let mut q = self.inner.lock();
+            let mut q = self.lock();
             if q.closed {
                 return;
             }
@@ -405,7 +438,7 @@ impl Shared {
 
     /// Any thread: make the loop's current or next poll return.
     pub fn wake(&self) {
-        let wake = !core::mem::replace(&mut self.inner.lock().signaled, true);
+        let wake = !core::mem::replace(&mut self.lock().signaled, true);
         if wake {
             self.waker.wake();
         }
@@ -414,35 +447,63 @@ impl Shared {
     /// Loop thread: take every queued message, in order.
     pub fn take_all(&self) -> Vec<Msg> {
         self.waker.drain();
-        let mut q = self.inner.lock();
+        let mut q = self.lock();
         q.signaled = false;
         q.bytes = 0;
         q.count = 0;
-        core::mem::take(&mut q.msgs)
+        core::mem::take(&mut *q.msgs)
     }
 
-    /// Loop thread: what to do with queued messages; `None` while none was ever queued.
-    pub(super) fn delivery(&self) -> Option<Delivery> {
-        self.inner.lock().delivery
+    /// Loop thread, once a poll: when the waker fired (`woke`) or something is queued,
+    /// drain the waker and take every queued message, in order, with what delivers them
+    /// (set by the first message queued, see [`Delivery`]); `None` when nothing is queued.
+    /// [`Shared::pending`] and [`Shared::take_all`] in one, with the delivery read in the
+    /// same lock: a poll with nothing queued takes the lock once, and the loop names no
+    /// drop of a `Vec<Msg>`.
+    pub(super) fn take_due(&self, woke: bool) -> Option<(Vec<Msg>, Delivery)> {
+        if !woke && self.lock().msgs.is_empty() {
+            return None;
+        }
+        self.waker.drain();
+        let mut q = self.lock();
+        q.signaled = false;
+        q.bytes = 0;
+        q.count = 0;
+        let d = q.delivery?;
+        if q.msgs.is_empty() {
+            return None;
+        }
+        Some((core::mem::take(&mut *q.msgs), d))
     }
 
     /// Loop thread: has anything been queued since the last `take_all`?
     pub fn pending(&self) -> bool {
-        !self.inner.lock().msgs.is_empty()
+        !self.lock().msgs.is_empty()
     }
 
     /// Loop thread, at `mg_mgr_free`: refuse everything from now on; return what was queued.
     pub fn close(&self) -> Vec<Msg> {
-        let mut q = self.inner.lock();
+        self.close_due().map_or_else(Vec::new, |(msgs, _)| msgs)
+    }
+
+    /// [`Shared::close`], what was queued coming with what hands it to the undelivered
+    /// callback ([`Delivery::leftovers`]); `None` when nothing was (one lock, and
+    /// [`Mgr::shutdown`] names no drop of a `Vec<Msg>`).
+    pub(super) fn close_due(&self) -> Option<(Vec<Msg>, Delivery)> {
+        let mut q = self.lock();
         q.closed = true;
         q.live.clear();
         q.timers_live.clear();
         q.ws.clear();
-        core::mem::take(&mut q.msgs)
+        let d = q.delivery?;
+        if q.msgs.is_empty() {
+            return None;
+        }
+        Some((core::mem::take(&mut *q.msgs), d))
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {
-        let q = self.inner.lock();
+        let q = self.lock();
         (q.stats.accepted, q.stats.rejected_full, q.stats.rejected_stale)
     }
 }

@@ -1197,12 +1197,12 @@ impl SigpipeBlock {
     fn new() -> SigpipeBlock {
         // SAFETY: sigset_t is plain data; the libc calls only write into the two sets.
         unsafe {
-            let mut set: libc::sigset_t = core::mem::zeroed();
-            let mut old: libc::sigset_t = core::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGPIPE);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
-            SigpipeBlock { old, set }
+            // Built where it is returned (one zeroing, no copy of the two sets).
+            let mut b: SigpipeBlock = core::mem::zeroed();
+            libc::sigemptyset(&mut b.set);
+            libc::sigaddset(&mut b.set, libc::SIGPIPE);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &b.set, &mut b.old);
+            b
         }
     }
 
