@@ -67,6 +67,15 @@ const LINE_MAX: usize = 512;
 pub trait Out {
     /// Append `s`.
     fn text(&mut self, s: &str);
+
+    /// Append ASCII bytes (digits, escapes, padding), each its own character: what a
+    /// `&str` of them would append, without making one (`core::str::from_utf8`) nor a
+    /// `char` at a time (`char::encode_utf8`, ~120 B of code).
+    fn ascii(&mut self, b: &[u8]) {
+        for &c in b {
+            self.text(char::from(c).encode_utf8(&mut [0; 4]))
+        }
+    }
 }
 
 /// A value that writes itself into a log line or a message without `core::fmt`: texts,
@@ -92,15 +101,7 @@ use crate::util::str::digits;
 
 impl Put for u64 {
     fn put(&self, out: &mut dyn Out) {
-        put_ascii(out, digits(*self, 10, &mut [0; 20]).as_bytes())
-    }
-}
-
-/// ASCII bytes (digits, escapes) into `out`, a character at a time: a `&str` of them at once
-/// would take `core::str::from_utf8` (see [`crate::util::str::Digits`]).
-fn put_ascii(out: &mut dyn Out, b: &[u8]) {
-    for &c in b {
-        out.text(char::from(c).encode_utf8(&mut [0; 4]))
+        out.ascii(digits(*self, 10, &mut [0; 20]).as_bytes())
     }
 }
 
@@ -209,6 +210,13 @@ impl Out for String {
     fn text(&mut self, s: &str) {
         self.push_str(s)
     }
+
+    fn ascii(&mut self, b: &[u8]) {
+        for &c in b {
+            debug_assert!(c.is_ascii());
+            self.push(char::from(c & 0x7f));
+        }
+    }
 }
 
 /// The pieces joined into a `String` (an error message for [`Mgr::fail`](crate::mgr::Mgr::fail)).
@@ -220,36 +228,44 @@ pub fn string(parts: &[&dyn Put]) -> String {
     s
 }
 
-/// One log line on the stack. Over-long text is cut rather than allocated, leaving room for
-/// the "\r\n" that ends the line: each piece keeps the whole characters that fit.
-struct Line(heapless::String<LINE_MAX>);
+/// One log line on the stack: UTF-8 text (every piece is a `&str` or ASCII). Over-long text
+/// is cut rather than allocated, leaving room for the "\r\n" that ends the line: each piece
+/// keeps the whole characters that fit.
+struct Line(heapless::Vec<u8, LINE_MAX>);
 
 impl Out for Line {
     fn text(&mut self, s: &str) {
-        // Whole characters that fit, copied at once (`get`, not indexing: a str slice's
-        // panic path links core's character-escaping tables).
-        let mut n = s.len().min((LINE_MAX - 2).saturating_sub(self.0.len()));
+        // Whole characters that fit.
+        let mut n = s.len().min(self.room());
         while !s.is_char_boundary(n) {
             n -= 1;
         }
-        if let Some(part) = s.get(..n) {
-            let _ = self.0.push_str(part);
-        }
+        self.ascii(s.as_bytes().get(..n).unwrap_or_default())
+    }
+
+    fn ascii(&mut self, b: &[u8]) {
+        let _ = self.0.extend_from_slice(b.get(..self.room()).unwrap_or(b));
     }
 }
 
 impl Line {
+    /// Bytes left before the room kept for the line end.
+    fn room(&self) -> usize {
+        (LINE_MAX - 2).saturating_sub(self.0.len())
+    }
+
     /// A line that starts with the time `now` in hexadecimal, left-aligned in 8 columns
     /// (`{:<8x}`), and the level's name: `"2a       INFO "`.
     fn start(level: i32, now: u64) -> Line {
-        let mut l = Line(heapless::String::new());
+        let mut l = Line(heapless::Vec::new());
         let mut buf = [0; 20];
         let hex = digits(now, 16, &mut buf);
-        put_ascii(&mut l, hex.as_bytes());
-        put_ascii(&mut l, b"       ".get(hex.len().min(8) - 1..).unwrap_or_default());
-        l.text(" ");
+        l.ascii(hex.as_bytes());
+        // The padding to 8 columns and the space after them (from 9 bytes: an 8-byte literal
+        // would be pooled, see [`LINE_TEXTS`]).
+        l.ascii(b"         ".get(hex.len().min(8)..).unwrap_or_default());
         l.text(level_name(level));
-        l.text(" ");
+        l.ascii(b" ");
         l
     }
 }
@@ -284,11 +300,7 @@ pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
     if !enabled(level) {
         return false;
     }
-    write(
-        prefix_line(level, crate::util::clock::millis(), file, line, func)
-            .0
-            .as_bytes(),
-    );
+    write(&prefix_line(level, crate::util::clock::millis(), file, line, func).0);
     true
 }
 
@@ -311,7 +323,7 @@ pub fn put_line(level: i32, parts: &[&dyn Put]) {
     if !enabled(level) {
         return;
     }
-    write(rust_line(level, crate::util::clock::millis(), parts).0.as_bytes());
+    write(&rust_line(level, crate::util::clock::millis(), parts).0);
 }
 
 fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
@@ -320,7 +332,7 @@ fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
     for p in parts {
         p.put(&mut l);
     }
-    let _ = l.0.push_str("\r\n");
+    let _ = l.0.extend_from_slice(b"\r\n");
     l
 }
 
@@ -362,7 +374,7 @@ impl Put for Escaped<'_> {
                     4
                 }
             };
-            put_ascii(out, e.get(..n).unwrap_or_default());
+            out.ascii(e.get(..n).unwrap_or_default());
         }
     }
 }
@@ -407,6 +419,13 @@ mod tests {
 
     fn show(p: &dyn Put) -> String {
         string(&[p])
+    }
+
+    impl Line {
+        /// The line as text (it is UTF-8: made of `&str` pieces and ASCII).
+        fn as_str(&self) -> &str {
+            core::str::from_utf8(&self.0).unwrap()
+        }
     }
 
     #[test]
@@ -464,18 +483,18 @@ mod tests {
         for now in [0, 1, 0xf, 0x10, 0x2a, 0xfff_ffff, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
             for level in [LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE] {
                 let want = format!("{:<8x} {} ", now, level_name(level));
-                assert_eq!(Line::start(level, now).0.as_str(), want);
+                assert_eq!(Line::start(level, now).as_str(), want);
             }
         }
-        assert_eq!(Line::start(LL_INFO, 0x2a).0.as_str(), "2a       INFO ");
-        assert_eq!(Line::start(LL_ERROR, 0x1_2345_6789).0.as_str(), "123456789 ERROR ");
+        assert_eq!(Line::start(LL_INFO, 0x2a).as_str(), "2a       INFO ");
+        assert_eq!(Line::start(LL_ERROR, 0x1_2345_6789).as_str(), "123456789 ERROR ");
     }
 
     #[test]
     fn prefixes_and_lines_are_the_bytes_the_format_strings_made() {
         // The C prefix, as `"{:<8x} {} {}:{}:{} "` made it.
         assert_eq!(
-            prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").0.as_str(),
+            prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").as_str(),
             "1b3      INFO main.c:42:main "
         );
         for (file, line, func) in [
@@ -488,13 +507,13 @@ mod tests {
         ] {
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
             let want = format!("{:<8x} {} {}:{}:{} ", 77u64, "DEBUG", base, line, func);
-            assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).0.as_str(), want);
+            assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).as_str(), want);
         }
         // Rust lines: "{:<8x} {} meerkat " + the message + "\r\n".
         let e = crate::http::HttpError::new(400, "bad header name");
         let l = rust_line(LL_DEBUG, 0xabc, &[&"conn ", &7u64, &": bad request: ", &e]);
         assert_eq!(
-            l.0.as_str(),
+            l.as_str(),
             "abc      DEBUG meerkat conn 7: bad request: 400 bad header name\r\n"
         );
         let raw = b"X-A: \x01\"\r\n";
@@ -510,7 +529,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            l.0.as_str(),
+            l.as_str(),
             "0        ERROR meerkat mg_http_reply: malformed headers (bad), nothing sent: \"X-A: \\x01\\\"\\r\\n\"\r\n"
         );
         let l = rust_line(
@@ -522,33 +541,33 @@ mod tests {
             "5        ERROR meerkat 123 connect failed: {}\r\n",
             crate::sys::Errno(111)
         );
-        assert_eq!(l.0.as_str(), want);
+        assert_eq!(l.as_str(), want);
     }
 
     #[test]
     fn lines_keep_whole_characters_and_room_for_the_line_end() {
-        let mut l = Line(heapless::String::new());
+        let mut l = Line(heapless::Vec::new());
         l.text("ab");
         7u8.put(&mut l);
-        assert_eq!(l.0.as_str(), "ab7");
+        assert_eq!(l.as_str(), "ab7");
         // 3-byte characters from an odd offset: the cut falls inside one of them.
         let long = "€".repeat(LINE_MAX);
         l.text(&long);
         assert!(l.0.len() <= LINE_MAX - 2 && l.0.len() > LINE_MAX - 5, "{}", l.0.len());
-        assert!(l.0.as_str()[3..].chars().all(|c| c == '€'));
+        assert!(l.as_str()[3..].chars().all(|c| c == '€'));
         // A later, shorter piece still fills the room left.
         let before = l.0.len();
         l.text("xyz");
         assert_eq!(l.0.len(), (before + 3).min(LINE_MAX - 2));
-        assert!(l.0.push_str("\r\n").is_ok());
+        assert!(l.0.extend_from_slice(b"\r\n").is_ok());
         l.text("more");
-        assert!(l.0.ends_with("\r\n"));
+        assert!(l.0.ends_with(b"\r\n"));
         // A whole over-long line: cut, still ended; the same bytes through `core::fmt`.
         let big = "x".repeat(2000);
         let a = rust_line(LL_ERROR, 1, &[&"é", &big.as_str(), &"€"]);
         let b = rust_line(LL_ERROR, 1, &[&format_args!("é{}€", big)]);
         assert_eq!(a.0.len(), LINE_MAX);
-        assert!(a.0.ends_with("xx\r\n"));
+        assert!(a.0.ends_with(b"xx\r\n"));
         assert_eq!(a.0, b.0);
     }
 }
