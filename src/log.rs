@@ -279,7 +279,7 @@ const LINE_TEXTS: &str = "ERRORINFODEBUGVERBOSEmeerkat accept: ";
 
 /// `LINE_TEXTS[at..end]`, at compile time.
 const fn line_text(at: usize, end: usize) -> &'static str {
-    LINE_TEXTS.split_at(end).0.split_at(at).1
+    crate::util::str::cut(LINE_TEXTS, at, end)
 }
 
 const MEERKAT: &str = line_text(21, 29);

@@ -17,6 +17,16 @@ pub static HEX_LOWER: [u8; 18] = *b"0123456789abcdef\0\0";
 /// Uppercase, as percent-encoding writes them (see [`HEX_LOWER`]).
 pub static HEX_UPPER: [u8; 18] = *b"0123456789ABCDEF\0\0";
 
+/// `text[at..end]`, at compile time: for short texts sliced out of one longer literal. A
+/// literal of exactly 4, 8, 16 or 32 bytes, or a NUL-terminated one, is an `unnamed_addr`
+/// constant that LLVM puts with every other such constant of the library (other protocols'
+/// texts, SIMD constants) into one `.rodata.cst4/8/16/32` or `.rodata.str1.1`, which GNU ld
+/// keeps whole as soon as one piece is used (scripts/merge_pools.py); a slice of a longer
+/// literal is no such constant.
+pub const fn cut(text: &'static str, at: usize, end: usize) -> &'static str {
+    text.split_at(end).0.split_at(at).1
+}
+
 /// The digits of `n` in base `radix` (10 or 16, lowercase; taken into 10..=16, so that
 /// 20 bytes always hold them), written at the end of `buf`. Without core's formatting, which
 /// a firmware image would otherwise link for its log lines and listings alone.
