@@ -450,9 +450,9 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
             let v = &mut h.0;
             v.extend_from_slice(b"Content-Range: bytes ");
             push_num(v, offset);
-            v.push(b'-');
+            crate::util::push_byte(v, b'-');
             push_num(v, offset + len - 1);
-            v.push(b'/');
+            crate::util::push_byte(v, b'/');
             push_num(v, f.size);
             v.extend_from_slice(b"\r\n");
         }
@@ -496,7 +496,7 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
     let mut push = |s: &[u8]| {
         for &c in s {
             if (0x21..0x7f).contains(&c) {
-                loc.push(c);
+                crate::util::push_byte(&mut loc, c);
             } else {
                 loc.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
             }
@@ -656,10 +656,10 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
 #[cfg(feature = "dirlist")]
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
     let mut uri = Vec::with_capacity(p.path.len() + 2);
-    uri.push(b'/');
+    crate::util::push_byte(&mut uri, b'/');
     if !p.path.is_empty() {
         uri.extend_from_slice(&p.path);
-        uri.push(b'/');
+        crate::util::push_byte(&mut uri, b'/');
     }
     // Entries that lead out of `root` (through a symbolic link) are left out, so the page
     // does not show what the server would refuse.

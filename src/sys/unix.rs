@@ -961,7 +961,7 @@ fn with_cpath<R>(path: &[u8], f: impl FnOnce(*const libc::c_char) -> R) -> Optio
     }
     let mut v = Vec::with_capacity(path.len() + 1);
     v.extend_from_slice(path);
-    v.push(0);
+    crate::util::push_byte(&mut v, 0);
     Some(f(v.as_ptr().cast()))
 }
 
