@@ -311,9 +311,12 @@ fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line 
     let cut = file.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |i| i + 1);
     let base = file.get(cut..).unwrap_or(file);
     let mut l = Line::start(level, now);
-    for p in [&base as &dyn Put, &":", &line, &":", &func, &" "] {
-        p.put(&mut l);
-    }
+    l.text(base);
+    l.ascii(b":");
+    line.put(&mut l);
+    l.ascii(b":");
+    l.text(func);
+    l.ascii(b" ");
     l
 }
 
