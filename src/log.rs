@@ -354,28 +354,21 @@ pub struct Escaped<'a>(pub &'a [u8]);
 
 impl Put for Escaped<'_> {
     fn put(&self, out: &mut dyn Out) {
+        // The escaped bytes and, at the same place, what follows their backslash.
+        const FROM: &[u8; 6] = b"\t\r\n\\'\"";
+        const TO: &[u8; 6] = b"trn\\'\"";
         for &b in self.0 {
-            let mut e = [b'\\', b, 0, 0];
-            let n = match b {
-                b'\t' | b'\r' | b'\n' => {
-                    e[1] = match b {
-                        b'\t' => b't',
-                        b'\r' => b'r',
-                        _ => b'n',
-                    };
+            let mut e = [b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+            let n = match FROM.iter().position(|&c| c == b) {
+                Some(i) => {
+                    e[1] = TO[i];
                     2
                 }
-                b'\\' | b'\'' | b'"' => 2,
-                0x20..=0x7e => {
+                None if (0x20..0x7f).contains(&b) => {
                     e[0] = b;
                     1
                 }
-                _ => {
-                    e[1] = b'x';
-                    e[2] = HEX[usize::from(b >> 4)];
-                    e[3] = HEX[usize::from(b & 15)];
-                    4
-                }
+                None => 4,
             };
             out.ascii(e.get(..n).unwrap_or_default());
         }
