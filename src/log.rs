@@ -254,19 +254,23 @@ impl Line {
         (LINE_MAX - 2).saturating_sub(self.0.len())
     }
 
-    /// A line that starts with the time `now` in hexadecimal, left-aligned in 8 columns
+    /// An empty line. The lines are filled in place (`&mut self`): a 514-byte `Line`
+    /// returned by value is copied.
+    fn new() -> Line {
+        Line(heapless::Vec::new())
+    }
+
+    /// Start the line with the time `now` in hexadecimal, left-aligned in 8 columns
     /// (`{:<8x}`), and the level's name: `"2a       INFO "`.
-    fn start(level: i32, now: u64) -> Line {
-        let mut l = Line(heapless::Vec::new());
+    fn start(&mut self, level: i32, now: u64) {
         let mut buf = [0; 20];
         let hex = digits(now, 16, &mut buf);
-        l.ascii(hex.as_bytes());
+        self.ascii(hex.as_bytes());
         // The padding to 8 columns and the space after them (from 9 bytes: an 8-byte literal
         // would be pooled, see [`LINE_TEXTS`]).
-        l.ascii(b"         ".get(hex.len().min(8)..).unwrap_or_default());
-        l.text(level_name(level));
-        l.ascii(b" ");
-        l
+        self.ascii(b"         ".get(hex.len().min(8)..).unwrap_or_default());
+        self.text(level_name(level));
+        self.ascii(b" ");
     }
 }
 
@@ -300,24 +304,25 @@ pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
     if !enabled(level) {
         return false;
     }
-    write(&prefix_line(level, crate::util::clock::millis(), file, line, func).0);
+    let mut l = Line::new();
+    prefix_line(&mut l, level, crate::util::clock::millis(), file, line, func);
+    write(&l.0);
     true
 }
 
-/// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix).
-fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
+/// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix), into `l`.
+fn prefix_line(l: &mut Line, level: i32, now: u64, file: &str, line: i32, func: &str) {
     // After the last separator (ASCII, so a character boundary). Bytes, not
     // `str::rsplit(['/', '\\'])`, whose reverse char search is ~340 bytes of code.
     let cut = file.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |i| i + 1);
     let base = file.get(cut..).unwrap_or(file);
-    let mut l = Line::start(level, now);
+    l.start(level, now);
     l.text(base);
     l.ascii(b":");
-    line.put(&mut l);
+    line.put(l);
     l.ascii(b":");
     l.text(func);
     l.ascii(b" ");
-    l
 }
 
 /// Log one line from Rust code: `"<time> <LEVEL> meerkat "`, the pieces, `"\r\n"`. The
@@ -326,17 +331,19 @@ pub fn put_line(level: i32, parts: &[&dyn Put]) {
     if !enabled(level) {
         return;
     }
-    write(&rust_line(level, crate::util::clock::millis(), parts).0);
+    let mut l = Line::new();
+    rust_line(&mut l, level, crate::util::clock::millis(), parts);
+    write(&l.0);
 }
 
-fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
-    let mut l = Line::start(level, now);
+/// `"<time> <LEVEL> meerkat "`, the pieces, `"\r\n"`, into `l`.
+fn rust_line(l: &mut Line, level: i32, now: u64, parts: &[&dyn Put]) {
+    l.start(level, now);
     l.text(MEERKAT);
     for p in parts {
-        p.put(&mut l);
+        p.put(l);
     }
     let _ = l.0.extend_from_slice(b"\r\n");
-    l
 }
 
 /// Log one line from Rust code formatted with `core::fmt` (`format_args!`), as [`put_line`]
@@ -422,6 +429,27 @@ mod tests {
         fn as_str(&self) -> &str {
             core::str::from_utf8(&self.0).unwrap()
         }
+
+        /// A line started by [`Line::start`].
+        fn started(level: i32, now: u64) -> Line {
+            let mut l = Line::new();
+            l.start(level, now);
+            l
+        }
+    }
+
+    /// What [`super::prefix_line`] writes, as a line.
+    fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
+        let mut l = Line::new();
+        super::prefix_line(&mut l, level, now, file, line, func);
+        l
+    }
+
+    /// What [`super::rust_line`] writes, as a line.
+    fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
+        let mut l = Line::new();
+        super::rust_line(&mut l, level, now, parts);
+        l
     }
 
     #[test]
@@ -479,11 +507,11 @@ mod tests {
         for now in [0, 1, 0xf, 0x10, 0x2a, 0xfff_ffff, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
             for level in [LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE] {
                 let want = format!("{:<8x} {} ", now, level_name(level));
-                assert_eq!(Line::start(level, now).as_str(), want);
+                assert_eq!(Line::started(level, now).as_str(), want);
             }
         }
-        assert_eq!(Line::start(LL_INFO, 0x2a).as_str(), "2a       INFO ");
-        assert_eq!(Line::start(LL_ERROR, 0x1_2345_6789).as_str(), "123456789 ERROR ");
+        assert_eq!(Line::started(LL_INFO, 0x2a).as_str(), "2a       INFO ");
+        assert_eq!(Line::started(LL_ERROR, 0x1_2345_6789).as_str(), "123456789 ERROR ");
     }
 
     #[test]
@@ -542,7 +570,7 @@ mod tests {
 
     #[test]
     fn lines_keep_whole_characters_and_room_for_the_line_end() {
-        let mut l = Line(heapless::Vec::new());
+        let mut l = Line::new();
         l.text("ab");
         7u8.put(&mut l);
         assert_eq!(l.as_str(), "ab7");
