@@ -26,6 +26,6 @@ pub mod url;
 /// that the byte is an argument: a `&[0]` at a call site would be a pooled 1-byte constant
 /// (see [`str::cut`]).
 #[inline(never)]
-pub fn push_byte(v: &mut alloc::vec::Vec<u8>, b: u8) {
+pub(crate) fn push_byte(v: &mut alloc::vec::Vec<u8>, b: u8) {
     v.extend_from_slice(&[b]);
 }

@@ -23,7 +23,7 @@ pub static HEX_UPPER: [u8; 18] = *b"0123456789ABCDEF\0\0";
 /// texts, SIMD constants) into one `.rodata.cst4/8/16/32` or `.rodata.str1.1`, which GNU ld
 /// keeps whole as soon as one piece is used (scripts/merge_pools.py); a slice of a longer
 /// literal is no such constant.
-pub const fn cut(text: &'static str, at: usize, end: usize) -> &'static str {
+pub(crate) const fn cut(text: &'static str, at: usize, end: usize) -> &'static str {
     text.split_at(end).0.split_at(at).1
 }
 
