@@ -38,5 +38,11 @@ fn main() {
     if std::env::var_os("CARGO_FEATURE_PRINTF_JSON").is_none() {
         build.define("MK_NO_PRINTF_JSON", None);
     }
+    // opt-level "z" (the footprint profile): cc passes GCC -Os (GCC before 12 has no -Oz);
+    // GCC 12+ takes -Oz, which is smaller still (the printf core -2.6 %), and the last -O wins.
+    let compiler = build.get_compiler();
+    if std::env::var("OPT_LEVEL").as_deref() == Ok("z") && compiler.is_like_gnu() && !compiler.is_like_clang() {
+        build.flag_if_supported("-Oz");
+    }
     build.compile("meerkat_shim");
 }

@@ -67,6 +67,15 @@ const LINE_MAX: usize = 512;
 pub trait Out {
     /// Append `s`.
     fn text(&mut self, s: &str);
+
+    /// Append ASCII bytes (digits, escapes, padding), each its own character: what a
+    /// `&str` of them would append, without making one (`core::str::from_utf8`) nor a
+    /// `char` at a time (`char::encode_utf8`, ~120 B of code).
+    fn ascii(&mut self, b: &[u8]) {
+        for &c in b {
+            self.text(char::from(c).encode_utf8(&mut [0; 4]))
+        }
+    }
 }
 
 /// A value that writes itself into a log line or a message without `core::fmt`: texts,
@@ -92,15 +101,7 @@ use crate::util::str::digits;
 
 impl Put for u64 {
     fn put(&self, out: &mut dyn Out) {
-        put_ascii(out, digits(*self, 10, &mut [0; 20]).as_bytes())
-    }
-}
-
-/// ASCII bytes (digits, escapes) into `out`, a character at a time: a `&str` of them at once
-/// would take `core::str::from_utf8` (see [`crate::util::str::Digits`]).
-fn put_ascii(out: &mut dyn Out, b: &[u8]) {
-    for &c in b {
-        out.text(char::from(c).encode_utf8(&mut [0; 4]))
+        out.ascii(digits(*self, 10, &mut [0; 20]).as_bytes())
     }
 }
 
@@ -209,6 +210,13 @@ impl Out for String {
     fn text(&mut self, s: &str) {
         self.push_str(s)
     }
+
+    fn ascii(&mut self, b: &[u8]) {
+        for &c in b {
+            debug_assert!(c.is_ascii());
+            self.push(char::from(c & 0x7f));
+        }
+    }
 }
 
 /// The pieces joined into a `String` (an error message for [`Mgr::fail`](crate::mgr::Mgr::fail)).
@@ -220,37 +228,49 @@ pub fn string(parts: &[&dyn Put]) -> String {
     s
 }
 
-/// One log line on the stack. Over-long text is cut rather than allocated, leaving room for
-/// the "\r\n" that ends the line: each piece keeps the whole characters that fit.
-struct Line(heapless::String<LINE_MAX>);
+/// One log line on the stack: UTF-8 text (every piece is a `&str` or ASCII). Over-long text
+/// is cut rather than allocated, leaving room for the "\r\n" that ends the line: each piece
+/// keeps the whole characters that fit.
+struct Line(heapless::Vec<u8, LINE_MAX>);
 
 impl Out for Line {
     fn text(&mut self, s: &str) {
-        // Whole characters that fit, copied at once (`get`, not indexing: a str slice's
-        // panic path links core's character-escaping tables).
-        let mut n = s.len().min((LINE_MAX - 2).saturating_sub(self.0.len()));
+        // Whole characters that fit.
+        let mut n = s.len().min(self.room());
         while !s.is_char_boundary(n) {
             n -= 1;
         }
-        if let Some(part) = s.get(..n) {
-            let _ = self.0.push_str(part);
-        }
+        self.ascii(s.as_bytes().get(..n).unwrap_or_default())
+    }
+
+    fn ascii(&mut self, b: &[u8]) {
+        let _ = self.0.extend_from_slice(b.get(..self.room()).unwrap_or(b));
     }
 }
 
 impl Line {
-    /// A line that starts with the time `now` in hexadecimal, left-aligned in 8 columns
+    /// Bytes left before the room kept for the line end.
+    fn room(&self) -> usize {
+        (LINE_MAX - 2).saturating_sub(self.0.len())
+    }
+
+    /// An empty line. The lines are filled in place (`&mut self`): a 514-byte `Line`
+    /// returned by value is copied.
+    fn new() -> Line {
+        Line(heapless::Vec::new())
+    }
+
+    /// Start the line with the time `now` in hexadecimal, left-aligned in 8 columns
     /// (`{:<8x}`), and the level's name: `"2a       INFO "`.
-    fn start(level: i32, now: u64) -> Line {
-        let mut l = Line(heapless::String::new());
+    fn start(&mut self, level: i32, now: u64) {
         let mut buf = [0; 20];
         let hex = digits(now, 16, &mut buf);
-        put_ascii(&mut l, hex.as_bytes());
-        put_ascii(&mut l, b"       ".get(hex.len().min(8) - 1..).unwrap_or_default());
-        l.text(" ");
-        l.text(level_name(level));
-        l.text(" ");
-        l
+        self.ascii(hex.as_bytes());
+        // The padding to 8 columns and the space after them (from 9 bytes: an 8-byte literal
+        // would be pooled, see [`LINE_TEXTS`]).
+        self.ascii(b"         ".get(hex.len().min(8)..).unwrap_or_default());
+        self.text(level_name(level));
+        self.ascii(b" ");
     }
 }
 
@@ -263,7 +283,7 @@ const LINE_TEXTS: &str = "ERRORINFODEBUGVERBOSEmeerkat accept: ";
 
 /// `LINE_TEXTS[at..end]`, at compile time.
 const fn line_text(at: usize, end: usize) -> &'static str {
-    LINE_TEXTS.split_at(end).0.split_at(at).1
+    crate::util::str::cut(LINE_TEXTS, at, end)
 }
 
 const MEERKAT: &str = line_text(21, 29);
@@ -284,25 +304,25 @@ pub fn prefix(level: i32, file: &str, line: i32, func: &str) -> bool {
     if !enabled(level) {
         return false;
     }
-    write(
-        prefix_line(level, crate::util::clock::millis(), file, line, func)
-            .0
-            .as_bytes(),
-    );
+    let mut l = Line::new();
+    prefix_line(&mut l, level, crate::util::clock::millis(), file, line, func);
+    write(&l.0);
     true
 }
 
-/// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix).
-fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
+/// `"<time> <LEVEL> <file's base name>:<line>:<func> "` (Mongoose's prefix), into `l`.
+fn prefix_line(l: &mut Line, level: i32, now: u64, file: &str, line: i32, func: &str) {
     // After the last separator (ASCII, so a character boundary). Bytes, not
     // `str::rsplit(['/', '\\'])`, whose reverse char search is ~340 bytes of code.
     let cut = file.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |i| i + 1);
     let base = file.get(cut..).unwrap_or(file);
-    let mut l = Line::start(level, now);
-    for p in [&base as &dyn Put, &":", &line, &":", &func, &" "] {
-        p.put(&mut l);
-    }
-    l
+    l.start(level, now);
+    l.text(base);
+    l.ascii(b":");
+    line.put(l);
+    l.ascii(b":");
+    l.text(func);
+    l.ascii(b" ");
 }
 
 /// Log one line from Rust code: `"<time> <LEVEL> meerkat "`, the pieces, `"\r\n"`. The
@@ -311,17 +331,19 @@ pub fn put_line(level: i32, parts: &[&dyn Put]) {
     if !enabled(level) {
         return;
     }
-    write(rust_line(level, crate::util::clock::millis(), parts).0.as_bytes());
+    let mut l = Line::new();
+    rust_line(&mut l, level, crate::util::clock::millis(), parts);
+    write(&l.0);
 }
 
-fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
-    let mut l = Line::start(level, now);
+/// `"<time> <LEVEL> meerkat "`, the pieces, `"\r\n"`, into `l`.
+fn rust_line(l: &mut Line, level: i32, now: u64, parts: &[&dyn Put]) {
+    l.start(level, now);
     l.text(MEERKAT);
     for p in parts {
-        p.put(&mut l);
+        p.put(l);
     }
-    let _ = l.0.push_str("\r\n");
-    l
+    let _ = l.0.extend_from_slice(b"\r\n");
 }
 
 /// Log one line from Rust code formatted with `core::fmt` (`format_args!`), as [`put_line`]
@@ -339,30 +361,23 @@ pub struct Escaped<'a>(pub &'a [u8]);
 
 impl Put for Escaped<'_> {
     fn put(&self, out: &mut dyn Out) {
+        // The escaped bytes and, at the same place, what follows their backslash.
+        const FROM: &[u8; 6] = b"\t\r\n\\'\"";
+        const TO: &[u8; 6] = b"trn\\'\"";
         for &b in self.0 {
-            let mut e = [b'\\', b, 0, 0];
-            let n = match b {
-                b'\t' | b'\r' | b'\n' => {
-                    e[1] = match b {
-                        b'\t' => b't',
-                        b'\r' => b'r',
-                        _ => b'n',
-                    };
+            let mut e = [b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+            let n = match FROM.iter().position(|&c| c == b) {
+                Some(i) => {
+                    e[1] = TO[i];
                     2
                 }
-                b'\\' | b'\'' | b'"' => 2,
-                0x20..=0x7e => {
+                None if (0x20..0x7f).contains(&b) => {
                     e[0] = b;
                     1
                 }
-                _ => {
-                    e[1] = b'x';
-                    e[2] = HEX[usize::from(b >> 4)];
-                    e[3] = HEX[usize::from(b & 15)];
-                    4
-                }
+                None => 4,
             };
-            put_ascii(out, e.get(..n).unwrap_or_default());
+            out.ascii(e.get(..n).unwrap_or_default());
         }
     }
 }
@@ -407,6 +422,34 @@ mod tests {
 
     fn show(p: &dyn Put) -> String {
         string(&[p])
+    }
+
+    impl Line {
+        /// The line as text (it is UTF-8: made of `&str` pieces and ASCII).
+        fn as_str(&self) -> &str {
+            core::str::from_utf8(&self.0).unwrap()
+        }
+
+        /// A line started by [`Line::start`].
+        fn started(level: i32, now: u64) -> Line {
+            let mut l = Line::new();
+            l.start(level, now);
+            l
+        }
+    }
+
+    /// What [`super::prefix_line`] writes, as a line.
+    fn prefix_line(level: i32, now: u64, file: &str, line: i32, func: &str) -> Line {
+        let mut l = Line::new();
+        super::prefix_line(&mut l, level, now, file, line, func);
+        l
+    }
+
+    /// What [`super::rust_line`] writes, as a line.
+    fn rust_line(level: i32, now: u64, parts: &[&dyn Put]) -> Line {
+        let mut l = Line::new();
+        super::rust_line(&mut l, level, now, parts);
+        l
     }
 
     #[test]
@@ -464,18 +507,18 @@ mod tests {
         for now in [0, 1, 0xf, 0x10, 0x2a, 0xfff_ffff, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
             for level in [LL_ERROR, LL_INFO, LL_DEBUG, LL_VERBOSE] {
                 let want = format!("{:<8x} {} ", now, level_name(level));
-                assert_eq!(Line::start(level, now).0.as_str(), want);
+                assert_eq!(Line::started(level, now).as_str(), want);
             }
         }
-        assert_eq!(Line::start(LL_INFO, 0x2a).0.as_str(), "2a       INFO ");
-        assert_eq!(Line::start(LL_ERROR, 0x1_2345_6789).0.as_str(), "123456789 ERROR ");
+        assert_eq!(Line::started(LL_INFO, 0x2a).as_str(), "2a       INFO ");
+        assert_eq!(Line::started(LL_ERROR, 0x1_2345_6789).as_str(), "123456789 ERROR ");
     }
 
     #[test]
     fn prefixes_and_lines_are_the_bytes_the_format_strings_made() {
         // The C prefix, as `"{:<8x} {} {}:{}:{} "` made it.
         assert_eq!(
-            prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").0.as_str(),
+            prefix_line(LL_INFO, 0x1b3, "/a/b\\main.c", 42, "main").as_str(),
             "1b3      INFO main.c:42:main "
         );
         for (file, line, func) in [
@@ -488,13 +531,13 @@ mod tests {
         ] {
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
             let want = format!("{:<8x} {} {}:{}:{} ", 77u64, "DEBUG", base, line, func);
-            assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).0.as_str(), want);
+            assert_eq!(prefix_line(LL_DEBUG, 77, file, line, func).as_str(), want);
         }
         // Rust lines: "{:<8x} {} meerkat " + the message + "\r\n".
         let e = crate::http::HttpError::new(400, "bad header name");
         let l = rust_line(LL_DEBUG, 0xabc, &[&"conn ", &7u64, &": bad request: ", &e]);
         assert_eq!(
-            l.0.as_str(),
+            l.as_str(),
             "abc      DEBUG meerkat conn 7: bad request: 400 bad header name\r\n"
         );
         let raw = b"X-A: \x01\"\r\n";
@@ -510,7 +553,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            l.0.as_str(),
+            l.as_str(),
             "0        ERROR meerkat mg_http_reply: malformed headers (bad), nothing sent: \"X-A: \\x01\\\"\\r\\n\"\r\n"
         );
         let l = rust_line(
@@ -522,33 +565,33 @@ mod tests {
             "5        ERROR meerkat 123 connect failed: {}\r\n",
             crate::sys::Errno(111)
         );
-        assert_eq!(l.0.as_str(), want);
+        assert_eq!(l.as_str(), want);
     }
 
     #[test]
     fn lines_keep_whole_characters_and_room_for_the_line_end() {
-        let mut l = Line(heapless::String::new());
+        let mut l = Line::new();
         l.text("ab");
         7u8.put(&mut l);
-        assert_eq!(l.0.as_str(), "ab7");
+        assert_eq!(l.as_str(), "ab7");
         // 3-byte characters from an odd offset: the cut falls inside one of them.
         let long = "€".repeat(LINE_MAX);
         l.text(&long);
         assert!(l.0.len() <= LINE_MAX - 2 && l.0.len() > LINE_MAX - 5, "{}", l.0.len());
-        assert!(l.0.as_str()[3..].chars().all(|c| c == '€'));
+        assert!(l.as_str()[3..].chars().all(|c| c == '€'));
         // A later, shorter piece still fills the room left.
         let before = l.0.len();
         l.text("xyz");
         assert_eq!(l.0.len(), (before + 3).min(LINE_MAX - 2));
-        assert!(l.0.push_str("\r\n").is_ok());
+        assert!(l.0.extend_from_slice(b"\r\n").is_ok());
         l.text("more");
-        assert!(l.0.ends_with("\r\n"));
+        assert!(l.0.ends_with(b"\r\n"));
         // A whole over-long line: cut, still ended; the same bytes through `core::fmt`.
         let big = "x".repeat(2000);
         let a = rust_line(LL_ERROR, 1, &[&"é", &big.as_str(), &"€"]);
         let b = rust_line(LL_ERROR, 1, &[&format_args!("é{}€", big)]);
         assert_eq!(a.0.len(), LINE_MAX);
-        assert!(a.0.ends_with("xx\r\n"));
+        assert!(a.0.ends_with(b"xx\r\n"));
         assert_eq!(a.0, b.0);
     }
 }

@@ -259,7 +259,7 @@ impl CHandler {
                 // iterator's `collect` 43 B more than this).
                 let mut text = Vec::with_capacity(msg.len() + 1);
                 text.extend_from_slice(msg.as_bytes());
-                text.push(0);
+                crate::util::push_byte(&mut text, 0);
                 for b in &mut text[..msg.len()] {
                     if *b == 0 {
                         *b = b' ';

@@ -240,7 +240,7 @@ unsafe extern "C" fn packed_ls(path: *const c_char, f: mg_fs_ls_fn, arg: *mut c_
         Packed::new(CTable::current()).list(p, &mut |n| {
             name.clear();
             name.extend_from_slice(n);
-            name.push(0);
+            crate::util::push_byte(&mut name, 0);
             // SAFETY: `f` is the caller's listing callback; `name` is NUL-terminated and
             // lives through the call.
             unsafe { f(name.as_ptr().cast(), arg) }
@@ -475,7 +475,7 @@ fn c_path(path: &[u8]) -> Option<Vec<u8>> {
     }
     let mut v = Vec::with_capacity(path.len() + 1);
     v.extend_from_slice(path);
-    v.push(0);
+    crate::util::push_byte(&mut v, 0);
     Some(v)
 }
 
@@ -763,8 +763,8 @@ fn temp_name(path: &[u8]) -> Vec<u8> {
     let mut v = path.to_vec();
     v.extend_from_slice(b"..");
     for b in r {
-        v.push(crate::util::str::HEX_LOWER[usize::from(b >> 4)]);
-        v.push(crate::util::str::HEX_LOWER[usize::from(b & 15)]);
+        crate::util::push_byte(&mut v, crate::util::str::HEX_LOWER[usize::from(b >> 4)]);
+        crate::util::push_byte(&mut v, crate::util::str::HEX_LOWER[usize::from(b & 15)]);
     }
     v
 }

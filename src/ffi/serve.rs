@@ -207,7 +207,11 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
     // (`log::Escaped`, as elsewhere in log lines), not through `String::from_utf8_lossy`,
     // which was 1 KB of a static server's text for log lines alone.
     if crate::log::enabled(crate::log::LL_DEBUG) {
-        crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(req.method), " ", crate::log::Escaped(req.uri), " -> ", r.status);
+        // " -> " out of a longer literal: alone it would be pooled (`util::str::cut`).
+        const TEXTS: &str = "serve:  -> ";
+        const SERVE: &str = crate::util::str::cut(TEXTS, 0, 7);
+        const ARROW: &str = crate::util::str::cut(TEXTS, 7, 11);
+        crate::mlog!(crate::log::LL_DEBUG; SERVE, crate::log::Escaped(req.method), " ", crate::log::Escaped(req.uri), ARROW, r.status);
     }
     let body: Option<(Box<dyn crate::fs::File>, u64, u64)> = match r.body {
         // A body in memory (an error text, a listing, an SSI page) is sent as the socket

@@ -134,7 +134,7 @@ pub(crate) fn write_status_line(out: &mut Vec<u8>, status: u16) {
     // and its 200-byte pair table were linked for this line alone).
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(crate::util::str::digits(status.into(), 10, &mut [0; 20]).as_bytes());
-    out.push(b' ');
+    crate::util::push_byte(out, b' ');
     out.extend_from_slice(status_reason_bytes(status));
     out.extend_from_slice(b"\r\n");
 }

@@ -365,7 +365,10 @@ impl OutTracker {
                 OutMode::Head => {
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
-                        match crate::util::str::find(buf, b"\r\n\r\n") {
+                        // The head's end, out of a 5-byte literal: a 4-byte one would be pooled
+                        // (`util::str::cut`).
+                        const END: &[u8] = b"\r\n\r\n\r".split_at(4).0;
+                        match crate::util::str::find(buf, END) {
                             Some(end) => {
                                 out.extend_from_slice(&buf[..end + 4]);
                                 self.started = true;

@@ -203,7 +203,9 @@ pub fn accepts_gzip(value: Option<&[u8]>) -> bool {
                 q = qvalue_nonzero(p[2..].trim_ascii());
             }
         }
-        if coding.eq_ci(b"gzip") || coding.eq_ci(b"x-gzip") {
+        // "gzip" from "x-gzip": a 4-byte literal would be pooled (see `super::TEXTS`).
+        const X_GZIP: &[u8] = b"x-gzip";
+        if coding.eq_ci(X_GZIP.split_at(2).1) || coding.eq_ci(X_GZIP) {
             return q;
         }
         if coding == b"*" {

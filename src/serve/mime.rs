@@ -347,7 +347,11 @@ pub fn push(name: &[u8], extra: &[u8], out: &mut Vec<u8>) {
         }
     }
     let no = builtin(name).unwrap_or(DEFAULT_TYPE);
-    let (code, rest) = TYPES.get(usize::from(no)).split_first().unwrap_or((&0, &[]));
+    // By value: a `&0` default would be a 1-byte constant, pooled as an empty C string.
+    let (code, rest) = match TYPES.get(usize::from(no)).split_first() {
+        Some((&code, rest)) => (code, rest),
+        None => (0, &[][..]),
+    };
     out.extend_from_slice(TYPES.get(usize::from(code & 7)));
     out.extend_from_slice(rest);
     if code & WITH_CHARSET != 0 {

@@ -61,6 +61,16 @@ use crate::fs::{File, Fs, Stat, FS_NOFOLLOW, FS_READ};
 
 use path::Miss;
 
+/// The names and texts of 4 and 8 bytes that a plain server sends or looks up, sliced out of
+/// one literal at compile time (`util::str::cut`): alone, each would be pooled with every
+/// other 4- or 8-byte constant of the library in a `.rodata.cst4`/`.cst8` kept whole.
+const TEXTS: &str = "if-matchif-rangebytes */LocationETag";
+const IF_MATCH: &str = crate::util::str::cut(TEXTS, 0, 8);
+const IF_RANGE: &str = crate::util::str::cut(TEXTS, 8, 16);
+const BYTES_STAR: &str = crate::util::str::cut(TEXTS, 16, 24);
+const LOCATION: &str = crate::util::str::cut(TEXTS, 24, 32);
+const ETAG: &str = crate::util::str::cut(TEXTS, 32, 36);
+
 /// The parts of a request that static serving looks at.
 #[derive(Debug, Clone, Default)]
 pub struct Request<'a> {
@@ -404,7 +414,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     let tag = cond::etag_buf(f.size, f.mtime_secs, f.mtime_nanos, gzip);
 
     let inm = req.header_list("if-none-match");
-    let im = req.header_list("if-match");
+    let im = req.header_list(IF_MATCH);
     let conditions = cond::Conditions {
         if_match: im.as_deref(),
         #[cfg(feature = "http-dates")]
@@ -422,7 +432,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
             if req.method == b"GET" {
                 if let Some(r) = req.header("range") {
                     let allowed = req
-                        .header("if-range")
+                        .header(IF_RANGE)
                         .is_none_or(|v| cond::if_range_allows(v, tag.as_ref(), f.mtime_secs));
                     if allowed {
                         ranged = range::evaluate(r, f.size);
@@ -433,7 +443,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
                 range::Ranged::Whole => (200, 0, f.size),
                 range::Ranged::Part { start, end } => (206, start, end - start + 1),
                 range::Ranged::Unsatisfiable => {
-                    let mut cr = b"bytes */".to_vec();
+                    let mut cr = BYTES_STAR.as_bytes().to_vec();
                     push_num(&mut cr, f.size);
                     return text(416, &[("Content-Range", &cr)], b"Range not satisfiable\n", opts);
                 }
@@ -450,9 +460,9 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
             let v = &mut h.0;
             v.extend_from_slice(b"Content-Range: bytes ");
             push_num(v, offset);
-            v.push(b'-');
+            crate::util::push_byte(v, b'-');
             push_num(v, offset + len - 1);
-            v.push(b'/');
+            crate::util::push_byte(v, b'/');
             push_num(v, f.size);
             v.extend_from_slice(b"\r\n");
         }
@@ -465,7 +475,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
         h.line(b"Vary: Accept-Encoding\r\n");
     }
     h.line(b"Accept-Ranges: bytes\r\n");
-    h.field("ETag", tag.as_ref());
+    h.field(ETAG, tag.as_ref());
     #[cfg(feature = "http-dates")]
     {
         h.0.extend_from_slice(b"Last-Modified: ");
@@ -496,7 +506,7 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
     let mut push = |s: &[u8]| {
         for &c in s {
             if (0x21..0x7f).contains(&c) {
-                loc.push(c);
+                crate::util::push_byte(&mut loc, c);
             } else {
                 loc.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
             }
@@ -559,7 +569,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         drop(file);
         if !p.trailing_slash {
             let loc = slash_location(req);
-            return text(301, &[("Location", &loc)], b"", opts);
+            return text(301, &[(LOCATION, &loc)], b"", opts);
         }
         for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
             let requested = path::join(&canon, index);
@@ -659,10 +669,10 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
 #[cfg(feature = "dirlist")]
 fn listing(fs: &dyn Fs, dir: &[u8], root: &[u8], p: &path::UriPath, opts: &Options<'_>) -> Reply {
     let mut uri = Vec::with_capacity(p.path.len() + 2);
-    uri.push(b'/');
+    crate::util::push_byte(&mut uri, b'/');
     if !p.path.is_empty() {
         uri.extend_from_slice(&p.path);
-        uri.push(b'/');
+        crate::util::push_byte(&mut uri, b'/');
     }
     // Entries that lead out of `root` (through a symbolic link) are left out, so the page
     // does not show what the server would refuse.

@@ -245,7 +245,7 @@ pub fn join(dir: &[u8], rest: &[u8]) -> Vec<u8> {
     v.extend_from_slice(dir);
     if !rest.is_empty() {
         if v.last().is_some_and(|&c| c != b'/') {
-            v.push(b'/');
+            crate::util::push_byte(&mut v, b'/');
         }
         v.extend_from_slice(rest);
     }
@@ -560,7 +560,7 @@ mod tests {
         let root = b(fs::canonicalize(base.join("root")).unwrap());
         let at = |rel: &str| {
             let mut v = root.clone();
-            v.push(b'/');
+            crate::util::push_byte(&mut v, b'/');
             v.extend_from_slice(rel.as_bytes());
             v
         };

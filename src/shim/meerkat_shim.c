@@ -312,16 +312,17 @@ union mk_val {
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
 /* The format is built by mk_libc_conv from a parsed specification, and the argument has
- * the type that specification names. */
-static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
-                       const union mk_val *v) {
+ * the type that specification names; the floats and %ls take their precision as a `*`
+ * argument (negative: as if omitted, C99 7.19.6.1). */
+MK_NOINLINE static int mk_libc_one(char *buf, size_t size, const char *f, enum mk_kind k,
+                                   int prec, const union mk_val *v) {
   switch (k) {
-    case K_DOUBLE: return snprintf(buf, size, f, v->d);
+    case K_DOUBLE: return snprintf(buf, size, f, prec, v->d);
     case K_PTR: return snprintf(buf, size, f, v->p);
 #if MK_PRINTF_WIDE
-    case K_LDOUBLE: return snprintf(buf, size, f, v->ld);
+    case K_LDOUBLE: return snprintf(buf, size, f, prec, v->ld);
     case K_WCHAR: return snprintf(buf, size, f, v->wc);
-    case K_WSTR: return snprintf(buf, size, f, v->ws);
+    case K_WSTR: return snprintf(buf, size, f, prec, v->ws);
 #else
     default: break;
 #endif
@@ -357,7 +358,7 @@ static size_t mk_c_radix(char *buf, size_t n) {
  * result stays short), then pad it. */
 static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_kind k,
                          const union mk_val *v) {
-  char f[32], stackbuf[MK_CONV_BUF], *buf = stackbuf;
+  char f[16], stackbuf[MK_CONV_BUF], *buf = stackbuf;
   size_t fl = 0, n, plen = 0;
   /* What the sink still hands to its output (a count-only sink: no limit). */
   size_t room = s->out == NULL ? SIZE_MAX : s->n < s->limit ? s->limit - s->n : 0;
@@ -371,10 +372,9 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
       if (sp->f[i]) f[fl++] = mk_flag_chars[i];
     }
   }
-  if (sp->prec >= 0 && (is_float || k == K_WSTR)) {
-    /* "." + at most 10 digits + length + conversion + NUL fit in the rest of f */
-    int w = snprintf(f + fl, sizeof(f) - fl, ".%d", sp->prec);
-    if (w > 0) fl += (size_t) w;
+  if (is_float || k == K_WSTR) { /* the precision as an argument (mk_libc_one) */
+    f[fl++] = '.';
+    f[fl++] = '*';
   }
 #if MK_PRINTF_WIDE
   if (k == K_LDOUBLE) f[fl++] = 'L';
@@ -391,7 +391,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
     mk_count(s, (size_t) sp->prec > sp->width ? (size_t) sp->prec : sp->width);
     return;
   }
-  r = mk_libc_one(stackbuf, sizeof(stackbuf), f, k, v);
+  r = mk_libc_one(stackbuf, sizeof(stackbuf), f, k, sp->prec, v);
   if (r < 0) return; /* encoding error: nothing to print */
   n = (size_t) r;
   /* (n >= sizeof(stackbuf) > 16, so n - 16 does not wrap.) */
@@ -403,7 +403,7 @@ static void mk_libc_conv(struct mk_sink *s, const struct mk_spec *sp, enum mk_ki
   }
   if (n >= sizeof(stackbuf)) {
     char *big = (char *) malloc(n + 1);
-    if (big != NULL && mk_libc_one(big, n + 1, f, k, v) == r) {
+    if (big != NULL && mk_libc_one(big, n + 1, f, k, sp->prec, v) == r) {
       buf = big;
     } else {
       n = sizeof(stackbuf) - 1; /* out of memory: print what fitted */

@@ -972,7 +972,7 @@ fn cpath(path: &[u8], b: &mut [u8; CPATH_STACK], heap: &mut Vec<u8>) -> *const l
     }
     heap.reserve_exact(path.len() + 1);
     heap.extend_from_slice(path);
-    heap.push(0);
+    crate::util::push_byte(heap, 0);
     heap.as_ptr().cast()
 }
 

@@ -18,3 +18,14 @@ pub mod ssi;
 pub mod str;
 pub mod timer;
 pub mod url;
+
+/// `v.push(b)` for the byte vectors of the footprint build's code, through
+/// `extend_from_slice`: a byte `Vec::push` grows through std's own precompiled
+/// `RawVec<u8>::grow_one` and its `finish_grow` (~200 B that no other vector shares), where
+/// `extend_from_slice` grows through the code every vector links anyway. Out of line, so
+/// that the byte is an argument: a `&[0]` at a call site would be a pooled 1-byte constant
+/// (see [`str::cut`]).
+#[inline(never)]
+pub(crate) fn push_byte(v: &mut alloc::vec::Vec<u8>, b: u8) {
+    v.extend_from_slice(&[b]);
+}

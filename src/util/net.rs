@@ -57,7 +57,7 @@ pub fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
 fn number(s: &[u8], i: &mut usize, radix: u32, max: usize, limit: u32) -> Option<u32> {
     let start = *i;
     let mut v = 0u32;
-    while let Some(d) = s.get(*i).and_then(|&c| (c as char).to_digit(radix)) {
+    while let Some(d) = s.get(*i).and_then(|&c| digit(c, radix)) {
         v = v * radix + d;
         *i += 1;
         if *i - start > max {
@@ -69,6 +69,17 @@ fn number(s: &[u8], i: &mut usize, radix: u32, max: usize, limit: u32) -> Option
         return None;
     }
     Some(v)
+}
+
+/// The value of `c` as a digit of `radix` (10 or 16), as `char::to_digit` gives it, in a
+/// few instructions where radix 10 is known (core's is a call).
+fn digit(c: u8, radix: u32) -> Option<u32> {
+    let d = match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' | b'A'..=b'F' => (c | 0x20) - b'a' + 10,
+        _ => return None,
+    };
+    Some(u32::from(d)).filter(|&d| d < radix)
 }
 
 /// A dotted-quad IPv4 address at `s[*i..]` as `core::net` reads it (four decimal parts of

@@ -17,6 +17,16 @@ pub static HEX_LOWER: [u8; 18] = *b"0123456789abcdef\0\0";
 /// Uppercase, as percent-encoding writes them (see [`HEX_LOWER`]).
 pub static HEX_UPPER: [u8; 18] = *b"0123456789ABCDEF\0\0";
 
+/// `text[at..end]`, at compile time: for short texts sliced out of one longer literal. A
+/// literal of exactly 4, 8, 16 or 32 bytes, or a NUL-terminated one, is an `unnamed_addr`
+/// constant that LLVM puts with every other such constant of the library (other protocols'
+/// texts, SIMD constants) into one `.rodata.cst4/8/16/32` or `.rodata.str1.1`, which GNU ld
+/// keeps whole as soon as one piece is used (scripts/merge_pools.py); a slice of a longer
+/// literal is no such constant.
+pub(crate) const fn cut(text: &'static str, at: usize, end: usize) -> &'static str {
+    text.split_at(end).0.split_at(at).1
+}
+
 /// The digits of `n` in base `radix` (10 or 16, lowercase; taken into 10..=16, so that
 /// 20 bytes always hold them), written at the end of `buf`. Without core's formatting, which
 /// a firmware image would otherwise link for its log lines and listings alone.
@@ -112,19 +122,21 @@ impl EqCi for [u8] {
     }
 }
 
-/// The first position of `needle` in `hay` (`memchr` for its first byte, then a compare):
-/// for the short separators the framers look for (`://`, CRLFCRLF). Smaller than
-/// `memchr::memmem`, whose searchers (two-way, Rabin-Karp, prefilters) cost about 8 KiB of
-/// code in the footprint build for needles this short.
+/// The first position of `needle` in `hay` (none for an empty `needle`): for the short
+/// separators looked for in short texts (`://` in a URL, CRLFCRLF in an interim response's
+/// head). A plain walk: smaller than `memchr::memmem`, whose searchers (two-way, Rabin-Karp,
+/// prefilters) cost about 8 KiB of code in the footprint build for needles this short, and
+/// than a `memchr` for the first byte and a compare.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
+    if needle.is_empty() {
+        return None;
+    }
     let mut at = 0;
-    while let Some(i) = memchr::memchr(first, hay.get(at..)?) {
-        let start = at + i;
-        if hay.get(start + 1..start + needle.len()) == Some(rest) {
-            return Some(start);
+    while let Some(rest) = hay.get(at..) {
+        if rest.starts_with(needle) {
+            return Some(at);
         }
-        at = start + 1;
+        at += 1;
     }
     None
 }

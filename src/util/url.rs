@@ -139,10 +139,16 @@ fn is_ip6_char(c: u8) -> bool {
 
 /// A port: 1 to 5 ASCII digits, value at most 65535.
 fn parse_port(digits: &[u8]) -> Option<u16> {
-    if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 5 {
         return None;
     }
-    let v = digits.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+    let mut v = 0u32;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(d - b'0');
+    }
     u16::try_from(v).ok()
 }
 
