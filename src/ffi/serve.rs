@@ -209,20 +209,9 @@ fn queue(m: &Mgr, h: Handle, req: &serve::Request<'_>, r: serve::Reply) -> Resul
     if crate::log::enabled(crate::log::LL_DEBUG) {
         crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(req.method), " ", crate::log::Escaped(req.uri), " -> ", r.status);
     }
-    let body: Option<(Box<dyn crate::fs::File>, u64, u64)> = match r.body {
-        // A body in memory (an error text, a listing, an SSI page) is sent as the socket
-        // takes it, like a file: one way for any length, none copied next to the head.
-        serve::Body::Bytes(b) => {
-            let len = b.len() as u64;
-            match len {
-                0 => None,
-                _ => Some((Box::new(crate::fs::Memory::new(b)), 0, len)),
-            }
-        }
-        serve::Body::File { file, offset, len } => Some((file, offset, len)),
-    };
-    // One call for every reply (`plain` only ever says so of a file body).
-    m.send_file_with(h, &r.head, body, r.plain)?;
+    // One call for every reply (`plain` only ever says so of a file body); a body in
+    // memory is a file too, sent as the socket takes it.
+    m.send_file_with(h, &r.head, r.body, r.plain)?;
     Ok(MG_OK)
 }
 

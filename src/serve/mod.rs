@@ -149,29 +149,19 @@ pub fn extra_headers(raw: &[u8]) -> Option<Extra<'_>> {
     })
 }
 
-/// The body of a [`Reply`].
-pub enum Body {
-    /// Bytes sent right after the head.
-    Bytes(Vec<u8>),
-    /// `len` bytes of `file` from `offset`.
-    File { file: Box<dyn File>, offset: u64, len: u64 },
-}
+/// The body of a [`Reply`]: `len` bytes of `file` from `offset`, or nothing (a `304`). A
+/// body in memory (an error text, a listing, an SSI page) is a [`crate::fs::Memory`] file, so
+/// every body is sent one way, as the socket takes it, and the reply's body is what
+/// `Mgr::send_file_with` takes (no conversion where it is queued).
+pub type Body = Option<(Box<dyn File>, u64, u64)>;
 
-impl core::fmt::Debug for Body {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Body::Bytes(b) => f.debug_tuple("Bytes").field(&b.len()).finish(),
-            Body::File { offset, len, .. } => f
-                .debug_struct("File")
-                .field("offset", offset)
-                .field("len", len)
-                .finish(),
-        }
-    }
+/// All of `data` (a text or a page built in memory) as a [`Body`].
+fn memory<B: AsRef<[u8]> + 'static>(data: B) -> Body {
+    let len = data.as_ref().len() as u64;
+    Some((Box::new(crate::fs::Memory::new(data)), 0, len))
 }
 
 /// A complete response.
-#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     /// Status line and header fields, ending with the empty line.
@@ -182,6 +172,17 @@ pub struct Reply {
     /// included), so the connection may write it without parsing it back
     /// (`Mgr::send_file_with`). Only file bodies say so.
     pub plain: bool,
+}
+
+impl core::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("head", &self.head.len())
+            .field("body", &self.body.as_ref().map(|(_, offset, len)| (offset, len)))
+            .field("plain", &self.plain)
+            .finish()
+    }
 }
 
 /// Response head builder.
@@ -238,7 +239,7 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
 }
 
 /// A response with a short text body.
-fn text(status: u16, fields: &[(&str, &[u8])], body: &[u8], opts: &Options<'_>) -> Reply {
+fn text(status: u16, fields: &[(&str, &[u8])], body: &'static [u8], opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
     h.line(b"Content-Type: text/plain; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
@@ -248,7 +249,7 @@ fn text(status: u16, fields: &[(&str, &[u8])], body: &[u8], opts: &Options<'_>) 
     Reply {
         status,
         head: h.end(opts),
-        body: Body::Bytes(body.to_vec()),
+        body: memory(body),
         plain: false,
     }
 }
@@ -315,11 +316,7 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
             return Reply {
                 status: 404,
                 head: h.end(opts),
-                body: Body::File {
-                    file: f.file,
-                    offset: 0,
-                    len: f.size,
-                },
+                body: Some((f.file, 0, f.size)),
                 plain: !opts.extra_headers.frames,
             };
         }
@@ -475,15 +472,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     Reply {
         status,
         head: h.end(opts),
-        body: if sent {
-            Body::File {
-                file: f.file,
-                offset,
-                len,
-            }
-        } else {
-            Body::Bytes(Vec::new())
-        },
+        body: if sent { Some((f.file, offset, len)) } else { None },
         plain: sent && !opts.extra_headers.frames,
     }
 }
@@ -687,7 +676,7 @@ fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     Reply {
         status: 200,
         head: h.end(opts),
-        body: Body::Bytes(body),
+        body: memory(body),
         plain: false,
     }
 }
