@@ -550,7 +550,10 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
             let loc = slash_location(req);
             return text(301, &[("Location", &loc)], b"", opts);
         }
-        for index in [&b"index.html"[..], b"index.htm", b"index.shtml"] {
+        // A slice iterator over a static: smaller than an array's by-value iterator
+        // (-64 B).
+        static INDEXES: [&[u8]; 3] = [b"index.html", b"index.htm", b"index.shtml"];
+        for index in &INDEXES {
             let requested = path::join(&canon, index);
             let Ok(found) = path::confine_open(fs, &requested, root) else {
                 continue;
