@@ -238,12 +238,14 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
     crate::fs::push_num(out, n, 1);
 }
 
-/// A response with a short text body.
-fn text(status: u16, fields: &[(&str, &[u8])], body: &'static [u8], opts: &Options<'_>) -> Reply {
+/// A response with a short text body (a static text, sent from where it is) and at most one
+/// field of its own (`Allow`, `Location`, `Content-Range`): an `Option`, not a slice walked
+/// by a loop (-96 B).
+fn text(status: u16, field: Option<(&str, &[u8])>, body: &'static [u8], opts: &Options<'_>) -> Reply {
     let mut h = Head::new(status);
     h.line(b"Content-Type: text/plain; charset=utf-8\r\n");
     h.field_num("Content-Length", body.len() as u64);
-    for (n, v) in fields {
+    if let Some((n, v)) = field {
         h.field(n, v);
     }
     Reply {
@@ -262,7 +264,7 @@ fn method_allowed(req: &Request<'_>) -> bool {
 /// `405` for a method other than GET and HEAD. (The check is a test at the call, the reply
 /// built here: not an `Option<Reply>` copied out on every request.)
 fn not_allowed(opts: &Options<'_>) -> Reply {
-    text(405, &[("Allow", b"GET, HEAD")], b"Method not allowed\n", opts)
+    text(405, Some(("Allow", b"GET, HEAD")), b"Method not allowed\n", opts)
 }
 
 /// An open regular file with its size and modification time.
@@ -321,13 +323,13 @@ fn not_found(fs: &dyn Fs, opts: &Options<'_>) -> Reply {
             };
         }
     }
-    text(404, &[], b"Not found\n", opts)
+    text(404, None, b"Not found\n", opts)
 }
 
 fn miss(fs: &dyn Fs, m: Miss, opts: &Options<'_>) -> Reply {
     match m {
         Miss::NotFound => not_found(fs, opts),
-        Miss::Forbidden => text(403, &[], b"Forbidden\n", opts),
+        Miss::Forbidden => text(403, None, b"Forbidden\n", opts),
     }
 }
 
@@ -412,7 +414,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
     };
     // (status, offset, length) of what is sent: a `304` sends nothing but the validators.
     let (status, offset, len) = match cond::evaluate(&conditions, tag.as_ref(), f.mtime_secs) {
-        cond::Outcome::Failed => return text(412, &[], b"Precondition failed\n", opts),
+        cond::Outcome::Failed => return text(412, None, b"Precondition failed\n", opts),
         cond::Outcome::NotModified => (304, 0, 0),
         cond::Outcome::Proceed => {
             let mut ranged = range::Ranged::Whole;
@@ -432,7 +434,7 @@ fn serve_regular(req: &Request<'_>, fs: &dyn Fs, t: Target<'_>, opts: &Options<'
                 range::Ranged::Unsatisfiable => {
                     let mut cr = b"bytes */".to_vec();
                     push_num(&mut cr, f.size);
-                    return text(416, &[("Content-Range", &cr)], b"Range not satisfiable\n", opts);
+                    return text(416, Some(("Content-Range", &cr)), b"Range not satisfiable\n", opts);
                 }
             }
         }
@@ -511,7 +513,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         return not_allowed(opts);
     }
     let Ok(p) = path::decode(req.uri) else {
-        return text(400, &[], b"Bad request\n", opts);
+        return text(400, None, b"Bad request\n", opts);
     };
     let roots = roots.get(root_spec, fs.has_links());
     let Some((i, rest)) = path::select(&roots.mounts, &p) else {
@@ -548,7 +550,7 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
         drop(file);
         if !p.trailing_slash {
             let loc = slash_location(req);
-            return text(301, &[("Location", &loc)], b"", opts);
+            return text(301, Some(("Location", &loc)), b"", opts);
         }
         // A slice iterator over a static: smaller than an array's by-value iterator
         // (-64 B).
@@ -644,7 +646,7 @@ fn ssi(_fs: &dyn Fs, _t: &Target<'_>, opts: &Options<'_>) -> Reply {
     // A static: a 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
     // `crate::util::str::HEX_LOWER`).
     static SSI_OFF: [u8; 16] = *b"SSI not enabled\n";
-    text(501, &[], &SSI_OFF, opts)
+    text(501, None, &SSI_OFF, opts)
 }
 
 /// The listing page of directory `dir` (canonical, under `root`), requested as `p`.
