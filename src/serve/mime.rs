@@ -341,13 +341,14 @@ fn builtin(name: &[u8]) -> Option<u8> {
 /// else the built-in table, else [`DEFAULT`].
 pub fn push(name: &[u8], extra: &[u8], out: &mut Vec<u8>) {
     let mut rest = extra;
-    while let Some(entry) = piece(&mut rest, b',') {
-        let Some(eq) = entry.iter().position(|&c| c == b'=') else {
+    while let Some(mut entry) = piece(&mut rest, b',') {
+        // `ext=type`, both trimmed, by the same splitter; an entry without `=` leaves no
+        // type, so it is skipped like one with an empty type.
+        let Some(ext) = piece(&mut entry, b'=') else {
             continue;
         };
-        let ext = entry[..eq].trim_ascii();
         let ext = ext.strip_prefix(b".").unwrap_or(ext);
-        let ty = entry[eq + 1..].trim_ascii();
+        let ty = entry.trim_ascii();
         if !ext.is_empty() && valid_type(ty) && has_ext(name, ext) {
             out.extend_from_slice(ty);
             return;
@@ -492,5 +493,10 @@ mod tests {
         // Only whole extensions match.
         assert_eq!(lookup(b"a.xtxt", extra), DEFAULT.as_bytes());
         assert_eq!(lookup(b"txt", extra), DEFAULT.as_bytes());
+        // An entry without `=` (or with nothing before it) is skipped.
+        let extra = b"txt, =text/x-none,foo=application/foo";
+        assert_eq!(lookup(b"a.txt", extra), b"text/plain; charset=utf-8");
+        assert_eq!(lookup(b"a.foo", extra), b"application/foo");
+        assert_eq!(lookup(b"a.", extra), DEFAULT.as_bytes());
     }
 }
