@@ -505,11 +505,7 @@ impl OutTracker {
         } else {
             b""
         };
-        let split = head.len() - 2; // before the final CRLF
-        out.reserve(head.len() + extra.len());
-        out.extend_from_slice(&head[..split]);
-        out.extend_from_slice(extra);
-        out.extend_from_slice(&head[split..]);
+        splice_head(head, head.len() - 2, extra, out);
         self.started = true;
         let mut ev = OutEvents {
             complete: false,
@@ -562,16 +558,22 @@ impl OutTracker {
         if !ctx.keep_alive || unframed || says_close {
             ev.close_after = true;
         }
-        let h = head.head.get(raw);
-        if extra.is_empty() || h.len() < 2 {
-            out.extend_from_slice(raw);
-        } else {
-            let split = head.head.end - 2; // before the final CRLF
-            out.extend_from_slice(&raw[..split]);
-            out.extend_from_slice(extra);
-            out.extend_from_slice(&raw[split..]);
-        }
+        let (split, extra) = match head.head.get(raw).len() < 2 {
+            true => (0, &b""[..]),
+            false => (head.head.end - 2, extra),
+        };
+        splice_head(raw, split, extra, out);
     }
+}
+
+/// `raw` into `out` with `extra` (a `Connection` field, or nothing) at `split` (before the
+/// head's final CRLF): one copy of the code for both ways a head is written.
+fn splice_head(raw: &[u8], split: usize, extra: &[u8], out: &mut Vec<u8>) {
+    let (a, b) = raw.split_at(split.min(raw.len()));
+    out.reserve(raw.len() + extra.len());
+    out.extend_from_slice(a);
+    out.extend_from_slice(extra);
+    out.extend_from_slice(b);
 }
 
 /// Where a server connection is in its request/response cycle.

@@ -13,7 +13,7 @@ use crate::util::str::{piece, EqCi};
 const DEFAULT: &str = "application/octet-stream";
 
 /// The built-in table, by last extension (lower case, at most 8 bytes), as written; only
-/// the packed form below ([`KEYS`], [`TYPE_OF`], [`TYPES`]) is in the program.
+/// the packed form below ([`ENTRIES`], [`TYPES`]) is in the program.
 const TABLE: &[(&str, &str)] = &[
     ("html", "text/html; charset=utf-8"),
     ("htm", "text/html; charset=utf-8"),
@@ -89,10 +89,11 @@ const N: usize = TABLE.len();
 /// The longest extension that has a [`key`].
 const KEY_MAX: usize = 5;
 
-/// An extension of 1..=[`KEY_MAX`] letters and digits (ASCII, either case) as a number: six
-/// bits a byte (`a`..`z` 1..=26, `0`..`9` 27..=36), little-endian, so a key fits in 30 bits
-/// (half the table of a byte a byte) and no two extensions share one. `None` for any other
-/// byte or length: no built-in extension has it.
+/// An extension of 1..=[`KEY_MAX`] letters and digits (ASCII, either case) as a number: its
+/// bytes (`a`..`z` 1..=26, `0`..`9` 27..=36) as the digits of a bijective base-36 numeral, so
+/// no two extensions share one and a key is below 36 + 36^2 + ... + 36^5 < 2^26, leaving the
+/// low bits of an [`ENTRIES`] word to its type. `None` for any other byte or length: no
+/// built-in extension has it.
 const fn key(ext: &[u8]) -> Option<u32> {
     if ext.is_empty() || ext.len() > KEY_MAX {
         return None;
@@ -106,7 +107,7 @@ const fn key(ext: &[u8]) -> Option<u32> {
             b'0'..=b'9' => c - b'0' + 27,
             _ => return None,
         };
-        k |= (code as u32) << (6 * i);
+        k = k * 36 + code as u32;
         i += 1;
     }
     Some(k)
@@ -274,37 +275,42 @@ const fn first_of_type(ty: &str) -> usize {
     j
 }
 
-/// The extensions' [`key`]s, ascending, and the type number of each.
-const fn sorted() -> ([u32; N], [u8; N]) {
-    let mut keys = [0u32; N];
-    let mut types = [0u8; N];
+/// Bits of an [`ENTRIES`] word that hold the type number.
+const TYPE_BITS: u32 = 6;
+
+/// The extensions' [`key`]s shifted left by [`TYPE_BITS`], each with its type number in the
+/// low bits, ascending.
+const fn sorted() -> [u32; N] {
+    let mut entries = [0u32; N];
     let mut i = 0;
     while i < N {
         let e = TABLE[i].0.as_bytes();
         let Some(k) = key(e) else {
             panic!("built-in extensions have 1..=KEY_MAX letters and digits");
         };
-        let t = PACKED.1[i];
+        assert!(k < 1 << (32 - TYPE_BITS), "a key leaves room for the type");
+        let t = PACKED.1[i] as u32;
+        assert!(t < 1 << TYPE_BITS, "a type number fits in TYPE_BITS");
+        let w = k << TYPE_BITS | t;
         // Insertion sort.
         let mut j = i;
-        while j > 0 && keys[j - 1] > k {
-            keys[j] = keys[j - 1];
-            types[j] = types[j - 1];
+        while j > 0 && entries[j - 1] > w {
+            entries[j] = entries[j - 1];
             j -= 1;
         }
-        assert!(j == 0 || keys[j - 1] != k, "an extension is listed twice");
-        keys[j] = k;
-        types[j] = t;
+        assert!(
+            j == 0 || entries[j - 1] >> TYPE_BITS != k,
+            "an extension is listed twice"
+        );
+        entries[j] = w;
         i += 1;
     }
-    (keys, types)
+    entries
 }
 
-const SORTED: ([u32; N], [u8; N]) = sorted();
-/// Built-in extensions as [`key`]s, ascending.
-static KEYS: [u32; N] = SORTED.0;
-/// The type number (into [`TYPES`]) of each of [`KEYS`].
-static TYPE_OF: [u8; N] = SORTED.1;
+/// Built-in extensions: each a [`key`] and its type number (into [`TYPES`]) in one word
+/// (see [`sorted`]), ascending; one table searched by key, no separate array of types.
+static ENTRIES: [u32; N] = sorted();
 
 /// Whether `name` ends with `.ext` (ASCII case-insensitive); `ext` is non-empty.
 fn has_ext(name: &[u8], ext: &[u8]) -> bool {
@@ -324,8 +330,9 @@ fn builtin(name: &[u8]) -> Option<u8> {
     if ext.len() > KEY_MAX {
         return ext.eq_ci(LONG.0.as_bytes()).then_some(LONG_TYPE);
     }
-    let i = KEYS.binary_search(&key(ext)?).ok()?;
-    TYPE_OF.get(i).copied()
+    let k = key(ext)?;
+    let i = ENTRIES.binary_search_by(|w| (w >> TYPE_BITS).cmp(&k)).ok()?;
+    Some(ENTRIES[i] as u8 & ((1 << TYPE_BITS) - 1))
 }
 
 /// Append the type of `name` (a file name or path; only its end matters) to `out`: the
@@ -334,13 +341,14 @@ fn builtin(name: &[u8]) -> Option<u8> {
 /// else the built-in table, else [`DEFAULT`].
 pub fn push(name: &[u8], extra: &[u8], out: &mut Vec<u8>) {
     let mut rest = extra;
-    while let Some(entry) = piece(&mut rest, b',') {
-        let Some(eq) = entry.iter().position(|&c| c == b'=') else {
+    while let Some(mut entry) = piece(&mut rest, b',') {
+        // `ext=type`, both trimmed, by the same splitter; an entry without `=` leaves no
+        // type, so it is skipped like one with an empty type.
+        let Some(ext) = piece(&mut entry, b'=') else {
             continue;
         };
-        let ext = entry[..eq].trim_ascii();
         let ext = ext.strip_prefix(b".").unwrap_or(ext);
-        let ty = entry[eq + 1..].trim_ascii();
+        let ty = entry.trim_ascii();
         if !ext.is_empty() && valid_type(ty) && has_ext(name, ext) {
             out.extend_from_slice(ty);
             return;
@@ -489,5 +497,10 @@ mod tests {
         // Only whole extensions match.
         assert_eq!(lookup(b"a.xtxt", extra), DEFAULT.as_bytes());
         assert_eq!(lookup(b"txt", extra), DEFAULT.as_bytes());
+        // An entry without `=` (or with nothing before it) is skipped.
+        let extra = b"txt, =text/x-none,foo=application/foo";
+        assert_eq!(lookup(b"a.txt", extra), b"text/plain; charset=utf-8");
+        assert_eq!(lookup(b"a.foo", extra), b"application/foo");
+        assert_eq!(lookup(b"a.", extra), DEFAULT.as_bytes());
     }
 }

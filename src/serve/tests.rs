@@ -72,8 +72,8 @@ fn field(r: &Reply, name: &str) -> Option<String> {
 
 fn body(r: Reply) -> Vec<u8> {
     match r.body {
-        Body::Bytes(b) => b,
-        Body::File { mut file, offset, len } => {
+        None => Vec::new(),
+        Some((mut file, offset, len)) => {
             file.seek(offset).unwrap();
             let mut v = vec![0u8; len as usize];
             let mut got = 0;
