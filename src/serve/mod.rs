@@ -185,7 +185,10 @@ impl Head {
         line[10] = b'0' + (status / 10 % 10) as u8;
         line[11] = b'0' + (status % 10) as u8;
         v.extend_from_slice(&line);
-        v.extend_from_slice(crate::http::status_reason_bytes(status));
+        v.extend_from_slice(crate::http::message::status_reason_into(
+            status,
+            &mut [0; crate::util::packed::MAX_TEXT],
+        ));
         v.extend_from_slice(b"\r\n");
         Head(v)
     }
