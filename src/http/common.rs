@@ -634,6 +634,12 @@ pub(crate) enum Fault {
     HeaderValue,
     /// One field more than [`Limits::max_headers`] (`TooManyHeaders`).
     TooMany,
+    /// A complete request line whose protocol is a well-formed `HTTP/x.y` other than 1.0 and
+    /// 1.1 (a `Version` that is a 505).
+    Unsupported,
+    /// A complete request line that httparse refused as a `Version` for a stray SP (a
+    /// malformed request line, 400).
+    Line,
 }
 
 impl Fault {
@@ -649,6 +655,8 @@ impl Fault {
             Fault::Status => Bad::InvalidStatusLine,
             Fault::Token => Bad::InvalidToken,
             Fault::Version => Bad::InvalidVersion,
+            Fault::Unsupported => Bad::VersionNotSupported,
+            Fault::Line => Bad::MalformedRequestLine,
         }
     }
 }
