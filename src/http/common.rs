@@ -1014,21 +1014,25 @@ struct BodyReader {
 
 /// Parses a chunk-size line without its CRLF: `1*HEXDIG [ BWS ";" ext ]`.
 fn parse_chunk_line(line: &[u8]) -> Result<u64, Bad> {
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 {
-        return Err(Bad::ChunkNotHex);
-    }
+    // The hex digits and their value in one loop; too many significant digits overflow.
     let mut size: u64 = 0;
-    for &d in &line[..digits] {
+    let mut digits = 0;
+    for &d in line {
         let v = match d {
             b'0'..=b'9' => d - b'0',
-            b'a'..=b'f' => d - b'a' + 10,
-            _ => d - b'A' + 10,
+            _ => match d | 0x20 {
+                c @ b'a'..=b'f' => c - b'a' + 10,
+                _ => break,
+            },
         };
-        size = size
-            .checked_mul(16)
-            .map(|s| s | u64::from(v))
-            .ok_or(Bad::ChunkOverflows)?;
+        if size >> 60 != 0 {
+            return Err(Bad::ChunkOverflows);
+        }
+        size = size << 4 | u64::from(v);
+        digits += 1;
+    }
+    if digits == 0 {
+        return Err(Bad::ChunkNotHex);
     }
     let rest = &line[digits..];
     if !rest.is_empty() {
@@ -1566,6 +1570,34 @@ mod tests {
             Ok(Some(HeadBlock { end, line_end }))
         }
 
+        /// `parse_chunk_line` as it was: the hex digits counted, then folded with
+        /// `checked_mul`.
+        pub fn parse_chunk_line(line: &[u8]) -> Result<u64, Bad> {
+            let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+            if digits == 0 {
+                return Err(Bad::ChunkNotHex);
+            }
+            let mut size: u64 = 0;
+            for &d in &line[..digits] {
+                let v = (d as char).to_digit(16).unwrap_or(0);
+                size = size
+                    .checked_mul(16)
+                    .map(|s| s | u64::from(v))
+                    .ok_or(Bad::ChunkOverflows)?;
+            }
+            let rest = &line[digits..];
+            if !rest.is_empty() {
+                let ext = &rest[rest.iter().position(|&b| !is_ows(b)).unwrap_or(rest.len())..];
+                if ext.first() != Some(&b';') {
+                    return Err(Bad::JunkAfterChunkSize);
+                }
+                if !ext.iter().all(|&b| is_field_vchar(b)) {
+                    return Err(Bad::ChunkExtControl);
+                }
+            }
+            Ok(size)
+        }
+
         /// `scan_head` as a byte loop: the first fault or the first empty line after the
         /// first line, whichever comes first; `None` if neither is within reach.
         pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, Bad> {
@@ -1672,6 +1704,14 @@ mod tests {
                 if early != Ok(None) {
                     prop_assert_eq!(early, new);
                 }
+            }
+
+            #[test]
+            fn chunk_lines_match_oracle(line in proptest::collection::vec(prop_oneof![
+                6 => proptest::sample::select(&b"0123456789abcdefABCDEFgG"[..]),
+                1 => proptest::sample::select(&b" \t;=x\r\n\x00\x7f\x80\xff@`"[..]),
+            ], 0..24)) {
+                prop_assert_eq!(parse_chunk_line(&line), oracle::parse_chunk_line(&line));
             }
 
             #[test]
