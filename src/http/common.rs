@@ -634,8 +634,8 @@ pub(crate) enum Fault {
     HeaderValue,
     /// One field more than [`Limits::max_headers`] (`TooManyHeaders`).
     TooMany,
-    /// A complete request line whose protocol is a well-formed `HTTP/x.y` other than 1.0 and
-    /// 1.1 (a `Version` that is a 505).
+    /// A complete request or status line whose protocol is a well-formed `HTTP/x.y` other
+    /// than 1.0 and 1.1 (a `Version` that is a 505).
     Unsupported,
     /// A complete request line that httparse refused as a `Version` for a stray SP (a
     /// malformed request line, 400).
