@@ -56,7 +56,7 @@ fn nth<'t>(text: &'t [u8], ends: &[u16], i: usize) -> &'t [u8] {
 }
 
 /// Longest text a [`Words`] table holds (the buffer [`Words::get`] writes into).
-pub const MAX_TEXT: usize = 64;
+pub(crate) const MAX_TEXT: usize = 64;
 
 /// Texts of ASCII words joined by single spaces, each word kept once: `words` holds the
 /// distinct words back to back, the last byte of each with bit 7 set; `codes` each text's
@@ -65,7 +65,7 @@ pub const MAX_TEXT: usize = 64;
 /// paths (error replies, status lines other than `200 OK`). Built at compile time by
 /// [`Words::new`] from the texts of a `(u16, &str)` list (the numbers are the caller's),
 /// with [`words_sizes`] giving its two sizes.
-pub struct Words<const W: usize, const C: usize> {
+pub(crate) struct Words<const W: usize, const C: usize> {
     words: [u8; W],
     codes: [u8; C],
 }
@@ -182,7 +182,7 @@ const fn build(list: &[(u16, &str)], first: usize) -> Built {
 }
 
 /// The sizes `(W, C)` of the [`Words`] table of `list`'s texts.
-pub const fn words_sizes(list: &[(u16, &str)]) -> (usize, usize) {
+pub(crate) const fn words_sizes(list: &[(u16, &str)]) -> (usize, usize) {
     let w = build(list, 0);
     (w.nwords, w.ncodes)
 }
@@ -191,7 +191,7 @@ impl<const W: usize, const C: usize> Words<W, C> {
     /// The table of `list`'s texts, in order (a compile-time error unless `(W, C)` is
     /// [`words_sizes`] of it), the words of text `first` numbered first (the text read
     /// most: its words are found without counting through the others).
-    pub const fn new(list: &[(u16, &str)], first: usize) -> Self {
+    pub(crate) const fn new(list: &[(u16, &str)], first: usize) -> Self {
         let b = build(list, first);
         assert!(b.nwords == W && b.ncodes == C, "sizes from words_sizes");
         let mut t = Words {
@@ -212,7 +212,7 @@ impl<const W: usize, const C: usize> Words<W, C> {
     }
 
     /// Text `i`, written into `buf` (empty past the last).
-    pub fn get<'b>(&self, i: usize, buf: &'b mut [u8; MAX_TEXT]) -> &'b [u8] {
+    pub(crate) fn get<'b>(&self, i: usize, buf: &'b mut [u8; MAX_TEXT]) -> &'b [u8] {
         decode(&self.words, &self.codes, i, buf)
     }
 }
