@@ -149,7 +149,7 @@ pub fn compare_response(buf: &[u8], limits: Limits) {
         return;
     };
     let want = response_line_and_fields(buf, 0, end, line_end, &limits);
-    let got = line_and_fields(buf, 0, end, line_end, &limits).map_err(HttpError::from);
+    let got = line_and_fields(buf, 0, end, &limits).map_err(HttpError::from);
     assert_eq!(got, want, "{:?}", super::alloc::string::String::from_utf8_lossy(buf));
 }
 

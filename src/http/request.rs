@@ -213,7 +213,8 @@ fn uri_token_len(line: &[u8]) -> usize {
 /// and the target up to the first SP after each and then expects `HTTP/1.x`, so it says
 /// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
 /// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
-/// is a malformed request line, `400`.
+/// is a malformed request line, `400`. The oracle's rule (`oracle::parse_head`); the
+/// parser's full path finds the same verdict in its walk ([`version_fault`]).
 pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
     // `token SP target SP proto`: the method's tchars, then the target's visible bytes
     // (`skip_text`'s 0x21..=0x7e and obs-text), each followed by an SP; then a protocol
@@ -225,6 +226,20 @@ pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
             version_error(proto)
         }
         _ => Bad::MalformedRequestLine,
+    }
+}
+
+/// The fault for a refused protocol on a complete request line whose method, target and
+/// their SPs [`walk_head`] took, `rest` the bytes after the second SP: the protocol runs to
+/// the line's CR (the line has no bare CR); a 505 for a well-formed unsupported
+/// `HTTP/x.y`, a malformed line if an SP comes first, else an invalid version. The verdict
+/// of [`request_line_version_error`] on the line (property-tested: the oracle's).
+fn version_fault(rest: &[u8]) -> Fault {
+    let e = rest.iter().position(|&b| b == b'\r' || b == b' ').unwrap_or(rest.len());
+    match (rest.get(e), version_error(&rest[..e])) {
+        (Some(b' '), _) => Fault::Line,
+        (_, Bad::VersionNotSupported) => Fault::Unsupported,
+        _ => Fault::Version,
     }
 }
 
@@ -288,7 +303,10 @@ fn walk_head<const FAST: bool>(
         Some(w) if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
         // Fewer than 8 bytes left, all of them the start of a version httparse takes.
         None if b"HTTP/1.".starts_with(buf.get(i + 1..).unwrap_or(&[])) => return Err(Fault::More),
-        _ => return Err(Fault::Version),
+        _ if FAST => return Err(Fault::Version),
+        // The full path's complete line: which version error, from the walk's own pieces
+        // (what `request_line_version_error` finds splitting the line again).
+        _ => return Err(version_fault(buf.get(i + 1..).unwrap_or_default())),
     };
     let line_end = i + 9;
     if buf.get(line_end..line_end + 2) != Some(b"\r\n") {
@@ -331,15 +349,14 @@ fn parse_head(
             let Some(i) = line_start(buf, limits)? else {
                 return Ok(None);
             };
-            let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, hint)? {
-                Some(b) => (b.end, b.line_end),
+            let end = match scan_head(buf, i, limits.max_head_bytes, hint)? {
+                Some(b) => b.end,
                 None if buf.len() >= limits.max_head_bytes => return Err(Bad::RequestHeadTooLarge),
                 None => return Ok(None),
             };
             let h = match walk_head::<false>(&buf[..end], i, limits.max_headers, spare) {
                 Ok(h) if h.0 == end => h,
                 Ok(_) => return Err(Bad::MalformedRequestHead),
-                Err(Fault::Version) => return Err(request_line_version_error(&buf[i..line_end])),
                 Err(f) => return Err(f.error(Bad::MalformedRequestHead)),
             };
             if h.3.len() > limits.max_uri_bytes {
@@ -1452,6 +1469,14 @@ mod version_error_tests {
         ) {
             let line = parts.concat();
             prop_assert_eq!(request_line_version_error(&line), by_split(&line));
+            // The parser's verdict on the line in a head, fast path (whole) and full path
+            // (split: the walk's own version verdict, `version_fault`), is the oracle's,
+            // which takes this function's for httparse's `Version`.
+            let mut buf = line.clone();
+            buf.extend_from_slice(b"\r\nHost: x\r\n\r\n");
+            for split in [0, 1, line.len()] {
+                super::super::oracle::compare_request(&buf, Limits::default(), split);
+            }
         }
     }
 }

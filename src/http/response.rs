@@ -169,13 +169,13 @@ fn parse_head(
         rest if !b"HTTP/".starts_with(&rest[..rest.len().min(5)]) => return Err(Bad::NotHttpResponse),
         _ => {}
     }
-    let (end, line_end) = match scan_head(buf, start, limits.max_head_bytes, hint)? {
-        Some(b) => (b.end, b.line_end),
+    let end = match scan_head(buf, start, limits.max_head_bytes, hint)? {
+        Some(b) => b.end,
         None if buf.len() >= limits.max_head_bytes => return Err(Bad::ResponseHeadTooLarge),
         None => return Ok(None),
     };
     // The status line and the fields, checked.
-    let (version, status, reason, headers) = line_and_fields(buf, start, end, line_end, limits)?;
+    let (version, status, reason, headers) = line_and_fields(buf, start, end, limits)?;
     let proto = Span::new(start, start + 8);
     let code = Span::new(start + 9, start + 12);
 
@@ -228,17 +228,26 @@ pub(crate) fn line_and_fields(
     buf: &[u8],
     start: usize,
     end: usize,
-    line_end: usize,
     limits: &Limits,
 ) -> Result<(Version, u16, Span, Vec<Header>), Bad> {
     match status_line_and_fields(buf, start, end, limits) {
         Ok(h) if h.1 < 100 => Err(Bad::InvalidStatusCode),
         Ok(h) => Ok(h),
-        Err(Fault::Version) => {
-            let proto = buf[start..line_end].split(|&b| b == b' ').next().unwrap_or(&[]);
-            Err(version_error(proto))
-        }
         Err(f) => Err(f.error(Bad::MalformedResponseHead)),
+    }
+}
+
+/// The fault for a status line that does not start with `HTTP/1.0 ` or `HTTP/1.1 `: its
+/// protocol is the line up to the first SP, a 505 when that is a well-formed `HTTP/x.y`
+/// (8 bytes, then SP or the line's CR), else an invalid version.
+fn status_version_fault(buf: &[u8], start: usize) -> Fault {
+    let proto = match buf.get(start + 8) {
+        Some(b' ' | b'\r') => &buf[start..start + 8],
+        _ => &[],
+    };
+    match version_error(proto) {
+        Bad::VersionNotSupported => Fault::Unsupported,
+        _ => Fault::Version,
     }
 }
 
@@ -257,10 +266,10 @@ fn status_line_and_fields(
     let version = match word_at(buf, start) {
         Some(w) if w == u64::from_le_bytes(*b"HTTP/1.1") => Version::Http11,
         Some(w) if w == u64::from_le_bytes(*b"HTTP/1.0") => Version::Http10,
-        _ => return Err(Fault::Version),
+        _ => return Err(status_version_fault(buf, start)),
     };
     if buf.get(start + 8) != Some(&b' ') {
-        return Err(Fault::Version);
+        return Err(status_version_fault(buf, start));
     }
     let mut status = 0u16;
     for i in start + 9..start + 12 {

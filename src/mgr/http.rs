@@ -178,7 +178,11 @@ pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
     // The common lines' lengths without searching the reason table.
     let status_line = match common_status_line(status) {
         Some(line) => line.len(),
-        None => "HTTP/1.1 ".len() + digits(status.into()) + 1 + crate::http::status_reason_bytes(status).len() + 2,
+        None => {
+            let reason =
+                crate::http::message::status_reason_into(status, &mut [0; crate::util::packed::MAX_TEXT]).len();
+            "HTTP/1.1 ".len() + digits(status.into()) + 1 + reason + 2
+        }
     };
     status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
 }
@@ -689,8 +693,10 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
 /// by [`write_reply_head`], as `mg_http_reply`'s).
 pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
     let status = e.status();
-    let reason = crate::http::status_reason_bytes(status);
-    let text = e.text_bytes();
+    let mut buf = [0; crate::util::packed::MAX_TEXT];
+    let reason = crate::http::message::status_reason_into(status, &mut buf);
+    let mut buf = [0; crate::util::packed::MAX_TEXT];
+    let text = e.text_into(&mut buf);
     // The status has three digits (every `Bad`'s is in 400..=505): no formatter.
     let code = [
         b'0' + (status / 100) as u8,

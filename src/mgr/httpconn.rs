@@ -53,7 +53,7 @@ impl crate::log::Put for Bad {
         out.text(" ");
         // The bytes as they are (the texts are printable ASCII without quotes or
         // backslashes, checked where the table is built): no UTF-8 check linked for it.
-        crate::log::Escaped(self.text_bytes()).put(out);
+        crate::log::Escaped(self.text_into(&mut [0; crate::util::packed::MAX_TEXT])).put(out);
     }
 }
 
