@@ -1215,10 +1215,13 @@ impl Mgr {
             (Transport::Udp, None) => return Err(Error::Url),
             (_, udp) => udp,
         };
-        let ip: IpAddr = match ep.host {
-            "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            h => crate::util::net::parse_ip(h).ok_or(Error::Addr)?,
+        let h = ep.host;
+        let ip: IpAddr = if h.is_empty() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else if h == "localhost" {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            crate::util::net::parse_ip(h).ok_or(Error::Addr)?
         };
         let addr = SocketAddr::new(ip, ep.port);
         let sock = match (ep.transport, udp) {

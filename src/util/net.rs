@@ -54,6 +54,7 @@ pub fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
 /// A number at `s[*i..]`, as `core::net` reads one: 1 to `max` digits of `radix` (more is an
 /// error), at most `limit`; in decimal, no leading zero before another digit. Moves `*i`
 /// past the digits (callers read from a copy of their cursor, so a failure moves nothing).
+#[cfg(feature = "ipv6")]
 fn number(s: &[u8], i: &mut usize, radix: u32, max: usize, limit: u32) -> Option<u32> {
     let start = *i;
     let mut v = 0u32;
@@ -73,6 +74,7 @@ fn number(s: &[u8], i: &mut usize, radix: u32, max: usize, limit: u32) -> Option
 
 /// The value of `c` as a digit of `radix` (10 or 16), as `char::to_digit` gives it, in a
 /// few instructions where radix 10 is known (core's is a call).
+#[cfg(feature = "ipv6")]
 fn digit(c: u8, radix: u32) -> Option<u32> {
     let d = match c {
         b'0'..=b'9' => c - b'0',
@@ -80,6 +82,27 @@ fn digit(c: u8, radix: u32) -> Option<u32> {
         _ => return None,
     };
     Some(u32::from(d)).filter(|&d| d < radix)
+}
+
+/// A decimal part of an IPv4 address at `s[*i..]`, as `core::net` reads one: 1 to 3 digits,
+/// at most 255, no leading zero before another digit. A loop of its own (no hex digits to
+/// tell apart, no bounds check). Moves `*i` past what it read.
+fn octet(s: &[u8], i: &mut usize) -> Option<u8> {
+    let mut v = 0u32;
+    let mut n = 0;
+    while let Some(&c) = s.get(*i).filter(|c| c.is_ascii_digit()) {
+        // A leading zero before another digit; over 255 (a fourth digit is over 999).
+        if n > 0 && v == 0 {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+        if v > 255 {
+            return None;
+        }
+        n += 1;
+        *i += 1;
+    }
+    (n > 0).then_some(v as u8)
 }
 
 /// A dotted-quad IPv4 address at `s[*i..]` as `core::net` reads it (four decimal parts of
@@ -94,7 +117,7 @@ fn v4_at(s: &[u8], i: &mut usize) -> Option<[u8; 4]> {
             }
             j += 1;
         }
-        *o = number(s, &mut j, 10, 3, 255)? as u8;
+        *o = octet(s, &mut j)?;
     }
     *i = j;
     Some(out)
@@ -322,6 +345,15 @@ mod tests {
             "1:2:3:4:5:6:7:8::",
         ] {
             assert_eq!(parse_ip(s), s.parse::<core::net::IpAddr>().ok(), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Dotted decimal texts (leading zeros, parts over 255, of 4 digits, too few or
+        /// too many parts): `octet` reads what `core::net` reads.
+        #[test]
+        fn ipv4_parts_agree_with_core_net(s in "[0-9]{0,4}(\\.[0-9]{0,4}){0,4}\\.?") {
+            proptest::prop_assert_eq!(parse_ip(&s), s.parse::<core::net::IpAddr>().ok());
         }
     }
 

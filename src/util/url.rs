@@ -32,29 +32,39 @@ pub struct Endpoint<'a> {
     pub port_given: bool,
 }
 
-/// Schemes `parse_endpoint` accepts: (name, transport, tls, default port).
-/// The scheme names, sliced out of one literal ([`name`]): alone, `"http"` and `"mqtt"` are
-/// 4-byte literals, which LLVM puts with every other 4-byte constant of the library into one
-/// `.rodata.cst4` that GNU ld keeps whole when one piece is used (scripts/merge_pools.py).
+/// The scheme names `parse_endpoint` accepts, one after the other in one literal (alone,
+/// `"http"` and `"mqtt"` would be 4-byte literals, which LLVM puts with every other 4-byte
+/// constant of the library into one `.rodata.cst4` that GNU ld keeps whole when one piece is
+/// used, scripts/merge_pools.py).
 const NAMES: &[u8] = b"tcpudphttpwshttpswsstlssslmqttmqtts";
 
-/// `NAMES[at..end]`, at compile time.
-const fn name(at: usize, end: usize) -> &'static [u8] {
-    NAMES.split_at(end).0.split_at(at).1
-}
-
-const SCHEMES: &[(&[u8], Transport, bool, u16)] = &[
-    (name(0, 3), Transport::Tcp, false, 0),      // tcp
-    (name(3, 6), Transport::Udp, false, 0),      // udp
-    (name(6, 10), Transport::Tcp, false, 80),    // http
-    (name(10, 12), Transport::Tcp, false, 80),   // ws
-    (name(12, 17), Transport::Tcp, true, 443),   // https
-    (name(17, 20), Transport::Tcp, true, 443),   // wss
-    (name(20, 23), Transport::Tcp, true, 0),     // tls
-    (name(23, 26), Transport::Tcp, true, 0),     // ssl
-    (name(26, 30), Transport::Tcp, false, 1883), // mqtt
-    (name(30, 35), Transport::Tcp, true, 8883),  // mqtts
+/// Each scheme: (end of its name in [`NAMES`], where the previous one ends; transport; TLS;
+/// default port). 6 bytes an entry where a `&[u8]` name made 24.
+const SCHEMES: [(u8, Transport, bool, u16); 10] = [
+    (3, Transport::Tcp, false, 0),     // tcp
+    (6, Transport::Udp, false, 0),     // udp
+    (10, Transport::Tcp, false, 80),   // http
+    (12, Transport::Tcp, false, 80),   // ws
+    (17, Transport::Tcp, true, 443),   // https
+    (20, Transport::Tcp, true, 443),   // wss
+    (23, Transport::Tcp, true, 0),     // tls
+    (26, Transport::Tcp, true, 0),     // ssl
+    (30, Transport::Tcp, false, 1883), // mqtt
+    (35, Transport::Tcp, true, 8883),  // mqtts
 ];
+
+/// The entry of `scheme` (any case) in [`SCHEMES`]: (transport, TLS, default port).
+fn scheme_entry(scheme: &[u8]) -> Option<(Transport, bool, u16)> {
+    let mut at = 0;
+    for &(end, transport, tls, port) in &SCHEMES {
+        let end = usize::from(end);
+        if NAMES.get(at..end).unwrap_or_default().eq_ci(scheme) {
+            return Some((transport, tls, port));
+        }
+        at = end;
+    }
+    None
+}
 
 /// Parse a Mongoose-style URL for `mg_listen` / `mg_connect`.
 ///
@@ -77,10 +87,7 @@ pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     // and unlike `&url[..sep]` it links no panic path (whose message formatting, with char
     // escaping and Unicode tables, is about 4 KB of flash).
     let scheme = url.get(..sep).ok_or(Error::Url)?;
-    let &(_, transport, tls, default_port) = SCHEMES
-        .iter()
-        .find(|(name, ..)| name.eq_ci(scheme.as_bytes()))
-        .ok_or(Error::Url)?;
+    let (transport, tls, default_port) = scheme_entry(scheme.as_bytes()).ok_or(Error::Url)?;
     // The authority: after `://`, up to the first `/`, `?` or `#`; the host (and port) after
     // its last `@`. What `parse` finds, read here alone: this is all `mg_listen` and
     // `mg_connect` need, in a third of `parse`'s code.
@@ -93,16 +100,18 @@ pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     let at = auth.iter().rposition(|&c| c == b'@').map_or(0, |i| i + 1);
     let hp = &auth[at..];
     // The host (a range of `hp`) and what follows it: nothing or `:port`.
-    let (host, rest) = if hp.first() == Some(&b'[') {
-        let close = hp.iter().position(|&c| c == b']').ok_or(Error::Url)?;
-        let inner = &hp[1..close];
-        if inner.is_empty() || !inner.iter().all(|&c| is_ip6_char(c)) {
+    let (host, rest) = if let [b'[', tail @ ..] = hp {
+        let close = tail.iter().position(|&c| c == b']').ok_or(Error::Url)?;
+        let inner = &tail[..close];
+        if inner.is_empty() || !host_ok(inner, true) {
             return Err(Error::Url);
         }
-        (1..close, &hp[close + 1..])
+        (1..close + 1, &tail[close + 1..])
     } else {
         let end = hp.iter().position(|&c| c == b':').unwrap_or(hp.len());
-        if !hp[..end].iter().all(|&c| is_host_char(c)) || hp[end..].iter().any(|&c| c == b'[' || c == b']') {
+        // No bracket anywhere: the host part has none when `host_ok` holds, so this looks
+        // at the `:port` part.
+        if !host_ok(&hp[..end], false) || hp.iter().any(|&c| c == b'[' || c == b']') {
             return Err(Error::Url);
         }
         (0..end, &hp[end..])
@@ -125,14 +134,25 @@ pub fn parse_endpoint(url: &str) -> Result<Endpoint<'_>, Error> {
     })
 }
 
-/// A byte that may appear in an unbracketed host: a DNS name, an IPv4 address, or a
-/// percent-encoded name. Anything else (space, controls, non-ASCII, delimiters) is junk.
+/// Every byte of `s` may be in a host: ASCII letters and digits, `.`, `-`, `_`, `%` (a
+/// percent-encoded name, an IPv6 zone id), and `~` in an unbracketed host (a DNS name or an
+/// IPv4 address) or `:` inside `[...]` (IPv6 groups, `fe80::1%eth0`). Anything else (space,
+/// controls, non-ASCII, delimiters) is junk. One loop for both forms.
+#[inline(never)]
+fn host_ok(s: &[u8], bracketed: bool) -> bool {
+    let extra = if bracketed { b':' } else { b'~' };
+    s.iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'%') || c == extra)
+}
+
+/// A byte that may appear in an unbracketed host (the oracle's test, as it was written).
+#[cfg(test)]
 fn is_host_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'~' | b'%')
 }
 
-/// A byte that may appear inside `[...]`: IPv6 digits, `:`, an embedded IPv4 address, and a
-/// zone id after `%` (`fe80::1%eth0`).
+/// A byte that may appear inside `[...]` (the oracle's test, as it was written).
+#[cfg(test)]
 fn is_ip6_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b':' | b'.' | b'%' | b'-' | b'_')
 }
@@ -351,12 +371,44 @@ pub fn url_decode(src: &[u8], out: &mut [u8], form: bool) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// The schemes as the oracle knows them: (name, transport, tls, default port).
+    const ORACLE_SCHEMES: &[(&[u8], Transport, bool, u16)] = &[
+        (b"tcp", Transport::Tcp, false, 0),
+        (b"udp", Transport::Udp, false, 0),
+        (b"http", Transport::Tcp, false, 80),
+        (b"ws", Transport::Tcp, false, 80),
+        (b"https", Transport::Tcp, true, 443),
+        (b"wss", Transport::Tcp, true, 443),
+        (b"tls", Transport::Tcp, true, 0),
+        (b"ssl", Transport::Tcp, true, 0),
+        (b"mqtt", Transport::Tcp, false, 1883),
+        (b"mqtts", Transport::Tcp, true, 8883),
+    ];
+
+    #[test]
+    fn scheme_table_matches_the_oracle() {
+        for &(name, transport, tls, port) in ORACLE_SCHEMES {
+            assert_eq!(scheme_entry(name), Some((transport, tls, port)), "{name:?}");
+            assert_eq!(scheme_entry(&name.to_ascii_uppercase()), Some((transport, tls, port)));
+            assert_eq!(
+                scheme_entry(&name[1..]),
+                ORACLE_SCHEMES
+                    .iter()
+                    .find(|e| e.0 == &name[1..])
+                    .map(|e| (e.1, e.2, e.3))
+            );
+        }
+        for bad in [&b""[..], b"tcpudp", b"http ", b"mqttss", b"wsss", b"h"] {
+            assert_eq!(scheme_entry(bad), None, "{bad:?}");
+        }
+    }
+
     /// `parse_endpoint` as it was written over [`parse`] (its oracle in the property tests).
     fn endpoint_by_parts(url: &str) -> Result<Endpoint<'_>, Error> {
         let b = url.as_bytes();
         let sep = crate::util::str::find(b, b"://").ok_or(Error::Url)?;
         let scheme = url.get(..sep).ok_or(Error::Url)?;
-        let &(_, transport, tls, default_port) = SCHEMES
+        let &(_, transport, tls, default_port) = ORACLE_SCHEMES
             .iter()
             .find(|(name, ..)| name.eq_ignore_ascii_case(scheme.as_bytes()))
             .ok_or(Error::Url)?;
@@ -599,7 +651,7 @@ mod tests {
                 user in proptest::option::of("[a-z]{1,5}(:[a-z]{0,5})?"),
                 path in "(/[a-z0-9]{0,8}){0,3}",
             ) {
-                let (scheme, transport, tls, default_port) = SCHEMES[si];
+                let (scheme, transport, tls, default_port) = super::ORACLE_SCHEMES[si];
                 let h = if v6 { format!("[{host}]") } else { host.clone() };
                 let mut url = format!("{}://", std::str::from_utf8(scheme).unwrap());
                 if let Some(u) = &user { url.push_str(u); url.push('@'); }
