@@ -240,21 +240,20 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
         }
     }
     // One wildcard (at `w`) and literals after it (`/api/#`, `*.txt`), the usual route: no rows.
-    if let Some(tail) = pattern.get(w + 1..) {
+    // (`s` has the `w` bytes of the prefix; `strip_suffix` checks the length: no panics.)
+    if let Some((&wc, tail)) = pattern.get(w..).and_then(<[u8]>::split_first) {
         if !tail.iter().any(|&c| is_wildcard(c)) {
-            let Some(len) = s.len().checked_sub(w + tail.len()) else {
+            let Some(sub) = s.get(w..).and_then(|r| r.strip_suffix(tail)) else {
                 return false;
             };
-            let sub = &s[w..w + len];
-            let matched = s.ends_with(tail)
-                && match pattern[w] {
-                    b'#' => true,
-                    // A loop, not `contains`: that links core's `memchr` (~240 B).
-                    b'*' => sub.iter().all(|&c| c != b'/'),
-                    _ => len == 1,
-                };
+            let matched = match wc {
+                b'#' => true,
+                // A loop, not `contains`: that links core's `memchr` (~240 B).
+                b'*' => sub.iter().all(|&c| c != b'/'),
+                _ => sub.len() == 1,
+            };
             if matched {
-                cap(0, w, len);
+                cap(0, w, sub.len());
             }
             return matched;
         }
