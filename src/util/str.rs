@@ -290,23 +290,28 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
     for &pc in pattern.iter().rev() {
         let Some(row) = j.checked_sub(1) else { break };
         let at = row * cols;
-        if is_star(pc) {
+        let star = is_star(pc);
+        if star {
             if row == 0 {
                 break;
             }
-            // From si: either the rest starts here, or this star takes s[si] too.
-            let mut acc = false;
-            for si in (0..cols).rev() {
-                acc = get(bits, at + si) || (acc && (pc == b'#' || s.get(si) != Some(&b'/')));
-                set(bits, at - cols + si, acc);
-            }
             j = row;
-        } else {
-            // In place, upwards: bit si + 1 is read before it is rewritten.
-            for si in 0..cols {
-                let v = s.get(si).is_some_and(|&b| pc == b'?' || pc == b) && get(bits, at + si + 1);
-                set(bits, at + si, v);
-            }
+        }
+        // One loop, downwards from the end of `s`. A star derives the row before it: from
+        // si, either the rest starts here or this star takes s[si] too (`carry`: the new bit
+        // si + 1). A literal or `?` rewrites its row in place (`carry`: the old bit si + 1).
+        let to = if star { at - cols } else { at };
+        let mut carry = false;
+        for si in (0..cols).rev() {
+            let here = get(bits, at + si);
+            let b = s.get(si);
+            let v = if star {
+                here || (carry && (pc == b'#' || b != Some(&b'/')))
+            } else {
+                carry && b.is_some_and(|&b| pc == b'?' || pc == b)
+            };
+            set(bits, to + si, v);
+            carry = if star { v } else { here };
         }
     }
     // The walk: once to know, once to report (nothing is reported on no match). Once the
