@@ -338,13 +338,14 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
                     Some(&b) if pc == b'?' || pc == b => si += 1,
                     _ => return false,
                 }
-            }
-            if is_wildcard(pc) {
-                if report {
-                    cap(i, start, si - start);
+                if pc != b'?' {
+                    continue;
                 }
-                i += 1;
             }
+            if report {
+                cap(i, start, si - start);
+            }
+            i += 1;
         }
         if si != n {
             return false;
