@@ -300,16 +300,15 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
         // One loop, downwards from the end of `s`. A star derives the row before it: from
         // si, either the rest starts here or this star takes s[si] too (`carry`: the new bit
         // si + 1). A literal or `?` rewrites its row in place (`carry`: the old bit si + 1).
+        // `ok`: s[si] may be taken: by `#` or `?` any byte, by `*` any but '/', by a
+        // literal itself.
         let to = if star { at - cols } else { at };
+        let (any, want) = (pc == b'#' || pc == b'?', if star { b'/' } else { pc });
         let mut carry = false;
         for si in (0..cols).rev() {
             let here = get(bits, at + si);
-            let b = s.get(si);
-            let v = if star {
-                here || (carry && (pc == b'#' || b != Some(&b'/')))
-            } else {
-                carry && b.is_some_and(|&b| pc == b'?' || pc == b)
-            };
+            let ok = s.get(si).is_some_and(|&b| any || (b == want) != star);
+            let v = (star && here) || (carry && ok);
             set(bits, to + si, v);
             carry = if star { v } else { here };
         }
