@@ -316,7 +316,8 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
     // The walk: once to know, once to report (nothing is reported on no match). Once the
     // first star has its bytes, the rows say that the rest matches: the first walk stops
     // there.
-    for report in [false, true] {
+    let mut report = false;
+    loop {
         let (mut si, mut j, mut i) = (0, 0, 0);
         for &pc in pattern {
             let start = si;
@@ -349,8 +350,11 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
         if si != n {
             return false;
         }
+        if report {
+            return true;
+        }
+        report = true;
     }
-    true
 }
 
 /// The next piece of the list `rest` up to `sep` (or its end), without surrounding
