@@ -123,15 +123,15 @@ pub extern "C" fn mg_match(s: mg_str, pattern: mg_str, caps: *mut mg_str) -> boo
         let (Ok(sb), Ok(pb)) = (cast::mg_str_bytes(s), cast::mg_str_bytes(pattern)) else {
             return false;
         };
-        // Each capture straight into the caller's array, once the match is known (one call
-        // of the matcher for a NULL `caps` too: nothing is written then).
+        if caps.is_null() {
+            return ustr::glob(sb, pb, &mut |_, _, _| {});
+        }
+        // Each capture straight into the caller's array, once the match is known.
         let mut n = 0;
         let matched = ustr::glob(sb, pb, &mut |i, off, len| {
-            if !caps.is_null() {
-                let got = sb.get(off..off + len).unwrap_or_default();
-                cast::write_opt(caps.wrapping_add(i), mg_str::from_bytes(got));
-                n = i + 1;
-            }
+            let got = sb.get(off..off + len).unwrap_or_default();
+            cast::write_opt(caps.wrapping_add(i), mg_str::from_bytes(got));
+            n = i + 1;
         });
         if matched {
             cast::write_opt(caps.wrapping_add(n), mg_str::EMPTY);
