@@ -229,15 +229,15 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
 pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) -> bool {
     // The literal bytes before the first wildcard first, so that a route differing early
     // (`/hello` against `/static/#`) is refused after a few bytes, before any set-up.
-    let mut w = pattern.len();
-    for (i, &c) in pattern.iter().enumerate() {
+    let mut w = 0;
+    while let Some(&c) = pattern.get(w) {
         if is_wildcard(c) {
-            w = i;
             break;
         }
-        if s.get(i) != Some(&c) {
+        if s.get(w) != Some(&c) {
             return false;
         }
+        w += 1;
     }
     // One wildcard (at `w`) and literals after it (`/api/#`, `*.txt`), the usual route: no rows.
     // (`s` has the `w` bytes of the prefix; `strip_suffix` checks the length: no panics.)
