@@ -229,32 +229,31 @@ pub fn match_glob(s: &[u8], pattern: &[u8], caps: Option<&mut [(usize, usize)]>)
 pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) -> bool {
     // The literal bytes before the first wildcard first, so that a route differing early
     // (`/hello` against `/static/#`) is refused after a few bytes, before any set-up.
-    let mut w = pattern.len();
-    for (i, &c) in pattern.iter().enumerate() {
+    let mut w = 0;
+    while let Some(&c) = pattern.get(w) {
         if is_wildcard(c) {
-            w = i;
             break;
         }
-        if s.get(i) != Some(&c) {
+        if s.get(w) != Some(&c) {
             return false;
         }
+        w += 1;
     }
     // One wildcard (at `w`) and literals after it (`/api/#`, `*.txt`), the usual route: no rows.
-    if let Some(tail) = pattern.get(w + 1..) {
+    // (`s` has the `w` bytes of the prefix; `strip_suffix` checks the length: no panics.)
+    if let Some((&wc, tail)) = pattern.get(w..).and_then(<[u8]>::split_first) {
         if !tail.iter().any(|&c| is_wildcard(c)) {
-            let Some(len) = s.len().checked_sub(w + tail.len()) else {
+            let Some(sub) = s.get(w..).and_then(|r| r.strip_suffix(tail)) else {
                 return false;
             };
-            let sub = &s[w..w + len];
-            let matched = s.ends_with(tail)
-                && match pattern[w] {
-                    b'#' => true,
-                    // A loop, not `contains`: that links core's `memchr` (~240 B).
-                    b'*' => sub.iter().all(|&c| c != b'/'),
-                    _ => len == 1,
-                };
+            let matched = match wc {
+                b'#' => true,
+                // A loop, not `contains`: that links core's `memchr` (~240 B).
+                b'*' => sub.iter().all(|&c| c != b'/'),
+                _ => sub.len() == 1,
+            };
             if matched {
-                cap(0, w, len);
+                cap(0, w, sub.len());
             }
             return matched;
         }
@@ -291,29 +290,34 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
     for &pc in pattern.iter().rev() {
         let Some(row) = j.checked_sub(1) else { break };
         let at = row * cols;
-        if is_star(pc) {
+        let star = is_star(pc);
+        if star {
             if row == 0 {
                 break;
             }
-            // From si: either the rest starts here, or this star takes s[si] too.
-            let mut acc = false;
-            for si in (0..cols).rev() {
-                acc = get(bits, at + si) || (acc && (pc == b'#' || s.get(si) != Some(&b'/')));
-                set(bits, at - cols + si, acc);
-            }
             j = row;
-        } else {
-            // In place, upwards: bit si + 1 is read before it is rewritten.
-            for si in 0..cols {
-                let v = s.get(si).is_some_and(|&b| pc == b'?' || pc == b) && get(bits, at + si + 1);
-                set(bits, at + si, v);
-            }
+        }
+        // One loop, downwards from the end of `s`. A star derives the row before it: from
+        // si, either the rest starts here or this star takes s[si] too (`carry`: the new bit
+        // si + 1). A literal or `?` rewrites its row in place (`carry`: the old bit si + 1).
+        // `ok`: s[si] may be taken: by `#` or `?` any byte, by `*` any but '/', by a
+        // literal itself.
+        let to = if star { at - cols } else { at };
+        let (any, want) = (pc == b'#' || pc == b'?', if star { b'/' } else { pc });
+        let mut carry = false;
+        for si in (0..cols).rev() {
+            let here = get(bits, at + si);
+            let ok = s.get(si).is_some_and(|&b| any || (b == want) != star);
+            let v = (star && here) || (carry && ok);
+            set(bits, to + si, v);
+            carry = if star { v } else { here };
         }
     }
     // The walk: once to know, once to report (nothing is reported on no match). Once the
     // first star has its bytes, the rows say that the rest matches: the first walk stops
     // there.
-    for report in [false, true] {
+    let mut report = false;
+    loop {
         let (mut si, mut j, mut i) = (0, 0, 0);
         for &pc in pattern {
             let start = si;
@@ -334,19 +338,23 @@ pub fn glob(s: &[u8], pattern: &[u8], cap: &mut dyn FnMut(usize, usize, usize)) 
                     Some(&b) if pc == b'?' || pc == b => si += 1,
                     _ => return false,
                 }
-            }
-            if is_wildcard(pc) {
-                if report {
-                    cap(i, start, si - start);
+                if pc != b'?' {
+                    continue;
                 }
-                i += 1;
             }
+            if report {
+                cap(i, start, si - start);
+            }
+            i += 1;
         }
         if si != n {
             return false;
         }
+        if report {
+            return true;
+        }
+        report = true;
     }
-    true
 }
 
 /// The next piece of the list `rest` up to `sep` (or its end), without surrounding
