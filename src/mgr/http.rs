@@ -62,7 +62,9 @@ pub struct OutTracker {
     /// frames one (`arm` itself does not, since a reply through [`reply`](Self::reply) or
     /// [`head_known`](Self::head_known), the usual way, never asks it).
     fresh: bool,
-    ctx: Option<ReqCtx>,
+    /// What the response being framed answers: meaningful while `mode` is `Head` or
+    /// `Body` (set by `arm`, the only way into them).
+    ctx: ReqCtx,
     mode: OutMode,
     pending: Vec<u8>,
     /// Some byte of the current response was passed on.
@@ -318,7 +320,11 @@ impl Default for OutTracker {
         OutTracker {
             parser: ResponseParser::new(out_limits()),
             fresh: false,
-            ctx: None,
+            ctx: ReqCtx {
+                head_method: false,
+                keep_alive: true,
+                http10: false,
+            },
             mode: OutMode::Idle,
             pending: Vec::new(),
             started: false,
@@ -333,7 +339,7 @@ impl OutTracker {
             return;
         }
         self.fresh = true;
-        self.ctx = Some(ctx);
+        self.ctx = ctx;
         self.mode = OutMode::Head;
         self.started = false;
     }
@@ -353,11 +359,7 @@ impl OutTracker {
             self.parser = ResponseParser::new(out_limits());
         }
         self.pending.extend_from_slice(data);
-        let ctx = self.ctx.unwrap_or(ReqCtx {
-            head_method: false,
-            keep_alive: true,
-            http10: false,
-        });
+        let ctx = self.ctx;
         let mut pos = 0;
         loop {
             let buf = &self.pending[pos..];
@@ -461,7 +463,7 @@ impl OutTracker {
         if self.mode != OutMode::Head || !self.pending.is_empty() {
             return None;
         }
-        let ctx = self.ctx?;
+        let ctx = self.ctx;
         if !(200..=999).contains(&status) || status == 204 || status == 304 || !headers.plain {
             return None;
         }
@@ -501,7 +503,7 @@ impl OutTracker {
         if self.mode != OutMode::Head || !self.pending.is_empty() {
             return None;
         }
-        let ctx = self.ctx?;
+        let ctx = self.ctx;
         let extra: &[u8] = if !ctx.keep_alive {
             b"Connection: close\r\n"
         } else if ctx.http10 {
@@ -527,11 +529,12 @@ impl OutTracker {
             out.extend_from_slice(head);
             return (OutEvents::default(), true);
         }
-        let head_method = self.ctx.is_some_and(|c| c.head_method);
+        let head_method = self.ctx.head_method;
         let mut ev = self.feed(head, out);
         let send_body = matches!(self.mode, OutMode::Body { .. }) && !head_method;
         if matches!(self.mode, OutMode::Body { .. }) {
-            self.parser = ResponseParser::new(out_limits());
+            // The framer is left inside the body: the next `arm` makes it new (`fresh`)
+            // before it frames a byte, and nothing asks it before that.
             self.finish(&mut ev);
         }
         (ev, send_body)
@@ -546,7 +549,6 @@ impl OutTracker {
     fn finish(&mut self, ev: &mut OutEvents) {
         ev.complete = true;
         self.mode = OutMode::Idle;
-        self.ctx = None;
     }
 
     fn write_head(&self, raw: &[u8], head: &ResponseHead, ctx: ReqCtx, out: &mut Vec<u8>, ev: &mut OutEvents) {
