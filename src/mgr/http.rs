@@ -363,12 +363,12 @@ impl OutTracker {
         let mut pos = 0;
         loop {
             let buf = &self.pending[pos..];
-            // An empty body still needs one more call to see its end.
-            if buf.is_empty() && !matches!(self.mode, OutMode::Body { .. }) {
-                break;
-            }
             let discard = match self.mode {
                 OutMode::Head => {
+                    // (An empty body, below, still needs one more call to see its end.)
+                    if buf.is_empty() {
+                        break;
+                    }
                     // Interim responses (100 Continue, 103) go out at once, untouched.
                     if buf.len() >= 12 && buf.starts_with(b"HTTP/1.") && buf[9] == b'1' && &buf[9..12] != b"101" {
                         // The head's end, out of a 5-byte literal: a 4-byte one would be pooled
@@ -388,11 +388,11 @@ impl OutTracker {
                 }
                 OutMode::Body { discard } => discard,
                 OutMode::Idle | OutMode::Raw => {
-                    // The response ended inside this call: the rest is not part of any
-                    // response we know of; pass it through.
+                    // The response ended inside this call (or could not be framed): the
+                    // rest is not part of any response we know of; pass it through.
                     out.extend_from_slice(buf);
                     pos = self.pending.len();
-                    continue;
+                    break;
                 }
             };
             match self.parser.step(buf) {
@@ -425,10 +425,8 @@ impl OutTracker {
                     }
                 }
                 Err(_) => {
-                    // Not a response we can frame: hand everything through and close
-                    // after it, since where it ends is unknown.
-                    out.extend_from_slice(buf);
-                    pos = self.pending.len();
+                    // Not a response we can frame: hand everything through (the `Raw`
+                    // arm above) and close after it, since where it ends is unknown.
                     self.mode = OutMode::Raw;
                     ev.complete = true;
                     ev.close_after = true;
