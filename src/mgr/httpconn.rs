@@ -580,7 +580,8 @@ impl Mgr {
             if now < core.http_quiet_until {
                 return;
             }
-            let l = core.limits;
+            // Borrowed, not copied (the 160-byte `Limits` copy cost code and stack).
+            let l = &core.limits;
             // A deadline set after this scan is `since + timeout` with `since >= now`.
             let shortest = l
                 .http_head_timeout_ms
@@ -594,7 +595,7 @@ impl Mgr {
                 {
                     continue;
                 }
-                if reading_paused(c, &l) {
+                if reading_paused(c, l) {
                     // Its clocks restart from each scan: scan every millisecond meanwhile.
                     quiet_until = 0;
                     match &mut c.proto {
@@ -605,7 +606,7 @@ impl Mgr {
                     }
                     continue;
                 }
-                let Some((at, due)) = http_due(c, &l) else { continue };
+                let Some((at, due)) = http_due(c, l) else { continue };
                 if now <= at {
                     quiet_until = quiet_until.min(at.saturating_add(1));
                     continue;
