@@ -88,6 +88,9 @@ impl Mgr {
     /// completes lets the next pipelined request be parsed); after 8 rounds whatever is
     /// still flagged waits for the next poll.
     pub(super) fn http_steps(&self, now: u64) {
+        // Read once: hooks are never removed, and an HTTP server connection exists only once
+        // they are installed (by the listen that made its listener).
+        let server_step = self.core.borrow().http_hooks.map(|k| k.step);
         for _ in 0..8 {
             let dirty = {
                 let mut core = self.core.borrow_mut();
@@ -95,11 +98,8 @@ impl Mgr {
                 spare.clear();
                 core::mem::replace(&mut core.dirty, spare)
             };
-            if dirty.is_empty() {
-                self.recycle(dirty);
-                return;
-            }
-            let server_step = self.core.borrow().http_hooks.map(|k| k.step);
+            // An empty list ends the rounds, after the one `recycle` below.
+            let done = dirty.is_empty();
             for &h in dirty.iter() {
                 // Other machines through their stored step (see `http::StepFn`).
                 let step = match self.core.borrow().conns.get(h).map(|c| &c.proto) {
@@ -121,6 +121,9 @@ impl Mgr {
                 }
             }
             self.recycle(dirty);
+            if done {
+                return;
+            }
         }
     }
 
@@ -580,7 +583,8 @@ impl Mgr {
             if now < core.http_quiet_until {
                 return;
             }
-            let l = core.limits;
+            // Borrowed, not copied (the 160-byte `Limits` copy cost code and stack).
+            let l = &core.limits;
             // A deadline set after this scan is `since + timeout` with `since >= now`.
             let shortest = l
                 .http_head_timeout_ms
@@ -594,7 +598,7 @@ impl Mgr {
                 {
                     continue;
                 }
-                if reading_paused(c, &l) {
+                if reading_paused(c, l) {
                     // Its clocks restart from each scan: scan every millisecond meanwhile.
                     quiet_until = 0;
                     match &mut c.proto {
@@ -605,7 +609,7 @@ impl Mgr {
                     }
                     continue;
                 }
-                let Some((at, due)) = http_due(c, &l) else { continue };
+                let Some((at, due)) = http_due(c, l) else { continue };
                 if now <= at {
                     quiet_until = quiet_until.min(at.saturating_add(1));
                     continue;
