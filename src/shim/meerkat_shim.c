@@ -162,6 +162,11 @@ static const unsigned char mk_len_bytes[] = {sizeof(int),       sizeof(short),  
 enum { F_LEFT, F_PLUS, F_SPACE, F_ALT, F_ZERO };
 static const char mk_flag_chars[] = "-+ #0";
 
+/* The conversions, by class: mk_format's places for each. */
+static const char mk_conv_chars[] = "diouxXcseEfFgGaApn%QqMmHV";
+enum { C_CHR = 6, C_STR = 7, C_PTR = 16, C_N = 17, C_PCT = 18, C_BIG_Q = 19, C_Q = 20, C_BIG_M = 21,
+       C_M = 22 };
+
 struct mk_spec {
   bool f[5]; /* F_LEFT ... F_ZERO */
   size_t width; /* 0: none */
@@ -525,17 +530,16 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
     p++;
     if (sp.f[F_LEFT]) sp.f[F_ZERO] = false; /* '-' overrides '0' */
 
-    switch (sp.conv) {
-      case 'd':
-      case 'i':
-      case 'u':
-      case 'o':
-      case 'x':
-      case 'X': {
+    /* The conversion's place in mk_conv_chars: the classes by ranges (no jump table). */
+    i = mk_find(mk_conv_chars, sp.conv);
+    do { /* `break` ends the conversion */
+      if (i < 0) { /* unknown: print the specification as written, consume nothing */
+        mk_write(s, start, (size_t) (p - start));
+      } else if (i < C_CHR) { /* d i u o x X */
         /* One read for both signednesses (the unsigned type of the argument's width), then
          * the value is cut to that width (hh: char, h: short) and, for %d and %i, taken as
          * two's complement: its sign and magnitude. */
-        bool is_signed = sp.conv == 'd' || sp.conv == 'i';
+        bool is_signed = i < 2; /* d i */
         uintmax_t v = mk_uarg(ap, sp.len);
         uintmax_t top = (uintmax_t) 1 << (mk_len_bytes[sp.len] * CHAR_BIT - 1);
         uintmax_t mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
@@ -543,9 +547,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         v &= mask;
         neg = is_signed && (v & top) != 0;
         mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, is_signed);
-        break;
-      }
-      case 'c':
+      } else if (i == C_CHR) {
         if (sp.len == LEN_L) {
 #if MK_PRINTF_WIDE
           union mk_val v;
@@ -563,8 +565,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           char ch = (char) mk_uarg(ap, LEN_NONE);
           mk_field(s, &sp, "", 0, 0, &ch, 1, false);
         }
-        break;
-      case 's':
+      } else if (i == C_STR) {
         if (sp.len == LEN_L) {
 #if MK_PRINTF_WIDE
           union mk_val v;
@@ -579,15 +580,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           if (str == NULL) str = "(null)";
           mk_field(s, &sp, "", 0, 0, str, mk_strnlen(str, sp.prec), false);
         }
-        break;
-      case 'e':
-      case 'E':
-      case 'f':
-      case 'F':
-      case 'g':
-      case 'G':
-      case 'a':
-      case 'A': {
+      } else if (i < C_PTR) { /* e E f F g G a A */
         union mk_val v;
         if (sp.len == LEN_BIG_L) {
           v.ld = va_arg(*ap, long double);
@@ -600,62 +593,47 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           v.d = va_arg(*ap, double);
           mk_libc_conv(s, &sp, K_DOUBLE, &v);
         }
-        break;
-      }
-      case 'p': {
+      } else if (i == C_PTR) {
         union mk_val v;
         v.p = mk_parg(ap);
         mk_libc_conv(s, &sp, K_PTR, &v);
-        break;
-      }
-      case 'n':
+      } else if (i == C_N) {
         (void) mk_parg(ap); /* consumed, never written through */
-        break;
-      case '%':
+      } else if (i == C_PCT) {
         mk_put(s, '%');
-        break;
-      case 'm':
-      case 'M':
-      case 'Q':
-      case 'q':
-      case 'H':
-      case 'V': {
+      } else { /* Q q M m H V */
         /* The extensions: %m %M call a printer, %Q %q print a string JSON-escaped, %H %V
          * bytes in hex and base64; %m %Q %H %V in double quotes. A NULL string: %Q prints
          * null, %q nothing. */
-        bool quote = sp.conv != 'M' && sp.conv != 'q';
+        bool quote = i != C_Q && i != C_BIG_M;
         mg_pm_t fn = NULL;
         const char *str = NULL;
         int n = 0;
-        if (sp.conv == 'm' || sp.conv == 'M') {
+        if (i == C_BIG_M || i == C_M) {
           fn = va_arg(*ap, mg_pm_t);
         } else {
-          if (sp.conv == 'H' || sp.conv == 'V') n = (int) mk_uarg(ap, LEN_NONE);
+          if (i > C_M) n = (int) mk_uarg(ap, LEN_NONE); /* H V */
           str = mk_parg(ap);
           if (!MK_PRINTF_JSON) { /* not built: the arguments consumed, the spec as written */
             mk_write(s, start, (size_t) (p - start));
             break;
           }
-          if (str == NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
-            if (sp.conv == 'Q') mk_write(s, "null", 4);
+          if (str == NULL && i <= C_Q) {
+            if (i == C_BIG_Q) mk_write(s, "null", 4);
             break;
           }
         }
         if (quote) mk_put(s, '"');
         if (fn != NULL) {
           (void) fn(mk_sink_cb, s, ap);
-        } else if (str != NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+        } else if (str != NULL && i <= C_Q) {
           mk_json_esc(s, str, mk_strnlen(str, sp.prec));
         } else if (str != NULL && n > 0) {
           (sp.conv == 'H' ? mk_hex : mk_base64)(s, (const unsigned char *) str, (size_t) n);
         }
         if (quote) mk_put(s, '"');
-        break;
       }
-      default: /* unknown: print the specification as written, consume nothing */
-        mk_write(s, start, (size_t) (p - start));
-        break;
-    }
+    } while (0);
   }
 }
 
