@@ -179,17 +179,21 @@ struct mk_spec {
  * (or with more zeros after pre when zero_pad, the '0' flag's rule). */
 static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pre, size_t plen,
                      size_t zeros, const char *body, size_t blen, bool zero_pad) {
-  size_t total = plen + zeros + blen;
-  size_t pad = sp->width > total ? sp->width - total : 0;
-  if (zero_pad && !sp->f[F_LEFT]) {
-    zeros += pad;
+  size_t total = plen + zeros + blen, lead = 0;
+  size_t pad = sp->width > total ? sp->width - total : 0; /* after the body ('-' flag) */
+  if (!sp->f[F_LEFT]) { /* before the body: spaces first, or zeros after pre */
+    if (zero_pad) {
+      zeros += pad;
+    } else {
+      lead = pad;
+    }
     pad = 0;
   }
-  if (!sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
+  mk_repeat(s, ' ', lead);
   mk_write(s, pre, plen);
   mk_repeat(s, '0', zeros);
   mk_write(s, body, blen);
-  if (sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
+  mk_repeat(s, ' ', pad);
 }
 
 /* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
