@@ -163,7 +163,7 @@ enum { F_LEFT, F_PLUS, F_SPACE, F_ALT, F_ZERO };
 static const char mk_flag_chars[] = "-+ #0";
 
 /* The conversions, by class: mk_format's places for each. */
-static const char mk_conv_chars[] = "diouxXcseEfFgGaApn%QqMmHV";
+static const char mk_conv_chars[] = "diuoxXcseEfFgGaApn%QqMmHV";
 enum { C_CHR = 6, C_STR = 7, C_PTR = 16, C_N = 17, C_PCT = 18, C_BIG_Q = 19, C_Q = 20, C_BIG_M = 21,
        C_M = 22 };
 
@@ -196,19 +196,17 @@ static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pr
   mk_repeat(s, ' ', pad);
 }
 
-/* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
+/* %d %i %u %o %x %X, numbered k = 0 .. 5 in that order (their places in mk_conv_chars).
+ * `mag` is the magnitude, `neg` its sign (signed conversions only). */
 static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t mag, bool neg,
-                       bool is_signed) {
+                       int k) {
   char digits[3 * sizeof(uintmax_t) + 1]; /* octal needs ceil(bits / 3) digits */
   char pre[2];
   size_t plen = 0, nd, zeros = 0, i = sizeof(digits);
-  unsigned base = 10;
-  const char *set = mk_hex_lower;
+  unsigned base = k < 3 ? 10 : k == 3 ? 8 : 16;
+  const char *set = k == 5 ? mk_hex_upper : mk_hex_lower;
   bool nonzero = mag != 0;
 
-  if (sp->conv == 'o') base = 8;
-  if (sp->conv == 'x' || sp->conv == 'X') base = 16;
-  if (sp->conv == 'X') set = mk_hex_upper;
   while (mag != 0) {
     digits[--i] = set[mag % base];
     mag /= base;
@@ -219,7 +217,7 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
   } else if (nd == 0) {
     zeros = 1; /* default precision 1: zero prints as "0" */
   }
-  if (is_signed) {
+  if (k < 2) { /* d i */
     if (neg) {
       pre[plen++] = '-';
     } else if (sp->f[F_PLUS]) {
@@ -228,8 +226,8 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
       pre[plen++] = ' ';
     }
   }
-  if (sp->f[F_ALT] && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
-  if (sp->f[F_ALT] && base == 16 && nonzero) {
+  if (sp->f[F_ALT] && k == 3 && zeros == 0) zeros = 1; /* %#o: first digit must be 0 */
+  if (sp->f[F_ALT] && k > 3 && nonzero) { /* %#x %#X */
     pre[plen++] = '0';
     pre[plen++] = sp->conv;
   }
@@ -527,11 +525,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       }
     }
     sp.conv = *p;
-    if (sp.conv == '\0') { /* the format ends inside a specification: print it as is */
-      mk_write(s, start, (size_t) (p - start));
-      break;
-    }
-    p++;
+    /* The format may end inside a specification: then it is printed as is, as an unknown
+     * conversion is (mk_find finds no '\0'), and the loop ends at the NUL. */
+    if (sp.conv != '\0') p++;
     if (sp.f[F_LEFT]) sp.f[F_ZERO] = false; /* '-' overrides '0' */
 
     /* The conversion's place in mk_conv_chars: the classes by ranges (no jump table). */
@@ -550,7 +546,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         bool neg;
         v &= mask;
         neg = is_signed && (v & top) != 0;
-        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, is_signed);
+        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, i);
       } else if (i == C_CHR) {
         if (sp.len == LEN_L) {
 #if MK_PRINTF_WIDE
