@@ -491,6 +491,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
     const char *start;
     struct mk_spec sp;
     int w, i;
+    const char *body = NULL; /* %c %s: what is padded to the width, blen bytes */
+    size_t blen = 0;
+    char ch;
 
     if (*p != '%') {
       mk_put(s, *p++);
@@ -562,8 +565,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           mk_write(s, start, (size_t) (p - start));
 #endif
         } else {
-          char ch = (char) mk_uarg(ap, LEN_NONE);
-          mk_field(s, &sp, "", 0, 0, &ch, 1, false);
+          ch = (char) mk_uarg(ap, LEN_NONE);
+          body = &ch;
+          blen = 1;
         }
       } else if (i == C_STR) {
         if (sp.len == LEN_L) {
@@ -576,9 +580,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           mk_write(s, start, (size_t) (p - start));
 #endif
         } else {
-          const char *str = mk_parg(ap);
-          if (str == NULL) str = "(null)";
-          mk_field(s, &sp, "", 0, 0, str, mk_strnlen(str, sp.prec), false);
+          body = mk_parg(ap);
+          if (body == NULL) body = "(null)";
+          blen = mk_strnlen(body, sp.prec);
         }
       } else if (i < C_PTR) { /* e E f F g G a A */
         union mk_val v;
@@ -634,6 +638,7 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
         if (quote) mk_put(s, '"');
       }
     } while (0);
+    if (body != NULL) mk_field(s, &sp, "", 0, 0, body, blen, false); /* %c %s */
   }
 }
 
