@@ -162,6 +162,11 @@ static const unsigned char mk_len_bytes[] = {sizeof(int),       sizeof(short),  
 enum { F_LEFT, F_PLUS, F_SPACE, F_ALT, F_ZERO };
 static const char mk_flag_chars[] = "-+ #0";
 
+/* The conversions, by class: mk_format's places for each. */
+static const char mk_conv_chars[] = "diuoxXcseEfFgGaApn%QqMmHV";
+enum { C_CHR = 6, C_STR = 7, C_PTR = 16, C_N = 17, C_PCT = 18, C_BIG_Q = 19, C_Q = 20, C_BIG_M = 21,
+       C_M = 22 };
+
 struct mk_spec {
   bool f[5]; /* F_LEFT ... F_ZERO */
   size_t width; /* 0: none */
@@ -174,32 +179,34 @@ struct mk_spec {
  * (or with more zeros after pre when zero_pad, the '0' flag's rule). */
 static void mk_field(struct mk_sink *s, const struct mk_spec *sp, const char *pre, size_t plen,
                      size_t zeros, const char *body, size_t blen, bool zero_pad) {
-  size_t total = plen + zeros + blen;
-  size_t pad = sp->width > total ? sp->width - total : 0;
-  if (zero_pad && !sp->f[F_LEFT]) {
-    zeros += pad;
+  size_t total = plen + zeros + blen, lead = 0;
+  size_t pad = sp->width > total ? sp->width - total : 0; /* after the body ('-' flag) */
+  if (!sp->f[F_LEFT]) { /* before the body: spaces first, or zeros after pre */
+    if (zero_pad) {
+      zeros += pad;
+    } else {
+      lead = pad;
+    }
     pad = 0;
   }
-  if (!sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
+  mk_repeat(s, ' ', lead);
   mk_write(s, pre, plen);
   mk_repeat(s, '0', zeros);
   mk_write(s, body, blen);
-  if (sp->f[F_LEFT]) mk_repeat(s, ' ', pad);
+  mk_repeat(s, ' ', pad);
 }
 
-/* %d %i %u %o %x %X. `mag` is the magnitude, `neg` its sign (signed conversions only). */
+/* %d %i %u %o %x %X, numbered k = 0 .. 5 in that order (their places in mk_conv_chars).
+ * `mag` is the magnitude, `neg` its sign (signed conversions only). */
 static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t mag, bool neg,
-                       bool is_signed) {
+                       int k) {
   char digits[3 * sizeof(uintmax_t) + 1]; /* octal needs ceil(bits / 3) digits */
   char pre[2];
   size_t plen = 0, nd, zeros = 0, i = sizeof(digits);
-  unsigned base = 10;
-  const char *set = mk_hex_lower;
+  unsigned base = k < 3 ? 10 : k == 3 ? 8 : 16;
+  const char *set = k == 5 ? mk_hex_upper : mk_hex_lower;
   bool nonzero = mag != 0;
 
-  if (sp->conv == 'o') base = 8;
-  if (sp->conv == 'x' || sp->conv == 'X') base = 16;
-  if (sp->conv == 'X') set = mk_hex_upper;
   while (mag != 0) {
     digits[--i] = set[mag % base];
     mag /= base;
@@ -210,7 +217,7 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
   } else if (nd == 0) {
     zeros = 1; /* default precision 1: zero prints as "0" */
   }
-  if (is_signed) {
+  if (k < 2) { /* d i */
     if (neg) {
       pre[plen++] = '-';
     } else if (sp->f[F_PLUS]) {
@@ -219,8 +226,8 @@ static void mk_integer(struct mk_sink *s, const struct mk_spec *sp, uintmax_t ma
       pre[plen++] = ' ';
     }
   }
-  if (sp->f[F_ALT] && base == 8 && zeros == 0) zeros = 1; /* first digit must be 0 */
-  if (sp->f[F_ALT] && base == 16 && nonzero) {
+  if (sp->f[F_ALT] && k == 3 && zeros == 0) zeros = 1; /* %#o: first digit must be 0 */
+  if (sp->f[F_ALT] && k > 3 && nonzero) { /* %#x %#X */
     pre[plen++] = '0';
     pre[plen++] = sp->conv;
   }
@@ -484,6 +491,9 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
     const char *start;
     struct mk_spec sp;
     int w, i;
+    const char *body = NULL; /* %c %s: what is padded to the width, blen bytes */
+    size_t blen = 0;
+    char ch;
 
     if (*p != '%') {
       mk_put(s, *p++);
@@ -518,34 +528,29 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
       }
     }
     sp.conv = *p;
-    if (sp.conv == '\0') { /* the format ends inside a specification: print it as is */
-      mk_write(s, start, (size_t) (p - start));
-      break;
-    }
-    p++;
+    /* The format may end inside a specification: then it is printed as is, as an unknown
+     * conversion is (mk_find finds no '\0'), and the loop ends at the NUL. */
+    if (sp.conv != '\0') p++;
     if (sp.f[F_LEFT]) sp.f[F_ZERO] = false; /* '-' overrides '0' */
 
-    switch (sp.conv) {
-      case 'd':
-      case 'i':
-      case 'u':
-      case 'o':
-      case 'x':
-      case 'X': {
+    /* The conversion's place in mk_conv_chars: the classes by ranges (no jump table). */
+    i = mk_find(mk_conv_chars, sp.conv);
+    do { /* `break` ends the conversion */
+      if (i < 0) { /* unknown: print the specification as written, consume nothing */
+        mk_write(s, start, (size_t) (p - start));
+      } else if (i < C_CHR) { /* d i u o x X */
         /* One read for both signednesses (the unsigned type of the argument's width), then
          * the value is cut to that width (hh: char, h: short) and, for %d and %i, taken as
          * two's complement: its sign and magnitude. */
-        bool is_signed = sp.conv == 'd' || sp.conv == 'i';
+        bool is_signed = i < 2; /* d i */
         uintmax_t v = mk_uarg(ap, sp.len);
         uintmax_t top = (uintmax_t) 1 << (mk_len_bytes[sp.len] * CHAR_BIT - 1);
         uintmax_t mask = (top << 1) - 1; /* all ones at uintmax_t's own width */
         bool neg;
         v &= mask;
         neg = is_signed && (v & top) != 0;
-        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, is_signed);
-        break;
-      }
-      case 'c':
+        mk_integer(s, &sp, neg ? (0 - v) & mask : v, neg, i);
+      } else if (i == C_CHR) {
         if (sp.len == LEN_L) {
 #if MK_PRINTF_WIDE
           union mk_val v;
@@ -560,11 +565,11 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           mk_write(s, start, (size_t) (p - start));
 #endif
         } else {
-          char ch = (char) mk_uarg(ap, LEN_NONE);
-          mk_field(s, &sp, "", 0, 0, &ch, 1, false);
+          ch = (char) mk_uarg(ap, LEN_NONE);
+          body = &ch;
+          blen = 1;
         }
-        break;
-      case 's':
+      } else if (i == C_STR) {
         if (sp.len == LEN_L) {
 #if MK_PRINTF_WIDE
           union mk_val v;
@@ -575,19 +580,11 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           mk_write(s, start, (size_t) (p - start));
 #endif
         } else {
-          const char *str = mk_parg(ap);
-          if (str == NULL) str = "(null)";
-          mk_field(s, &sp, "", 0, 0, str, mk_strnlen(str, sp.prec), false);
+          body = mk_parg(ap);
+          if (body == NULL) body = "(null)";
+          blen = mk_strnlen(body, sp.prec);
         }
-        break;
-      case 'e':
-      case 'E':
-      case 'f':
-      case 'F':
-      case 'g':
-      case 'G':
-      case 'a':
-      case 'A': {
+      } else if (i < C_PTR) { /* e E f F g G a A */
         union mk_val v;
         if (sp.len == LEN_BIG_L) {
           v.ld = va_arg(*ap, long double);
@@ -600,62 +597,48 @@ static void mk_format(struct mk_sink *s, const char *fmt, va_list *ap) {
           v.d = va_arg(*ap, double);
           mk_libc_conv(s, &sp, K_DOUBLE, &v);
         }
-        break;
-      }
-      case 'p': {
+      } else if (i == C_PTR) {
         union mk_val v;
         v.p = mk_parg(ap);
         mk_libc_conv(s, &sp, K_PTR, &v);
-        break;
-      }
-      case 'n':
+      } else if (i == C_N) {
         (void) mk_parg(ap); /* consumed, never written through */
-        break;
-      case '%':
+      } else if (i == C_PCT) {
         mk_put(s, '%');
-        break;
-      case 'm':
-      case 'M':
-      case 'Q':
-      case 'q':
-      case 'H':
-      case 'V': {
+      } else { /* Q q M m H V */
         /* The extensions: %m %M call a printer, %Q %q print a string JSON-escaped, %H %V
          * bytes in hex and base64; %m %Q %H %V in double quotes. A NULL string: %Q prints
          * null, %q nothing. */
-        bool quote = sp.conv != 'M' && sp.conv != 'q';
+        bool quote = i != C_Q && i != C_BIG_M;
         mg_pm_t fn = NULL;
         const char *str = NULL;
         int n = 0;
-        if (sp.conv == 'm' || sp.conv == 'M') {
+        if (i == C_BIG_M || i == C_M) {
           fn = va_arg(*ap, mg_pm_t);
         } else {
-          if (sp.conv == 'H' || sp.conv == 'V') n = (int) mk_uarg(ap, LEN_NONE);
+          if (i > C_M) n = (int) mk_uarg(ap, LEN_NONE); /* H V */
           str = mk_parg(ap);
           if (!MK_PRINTF_JSON) { /* not built: the arguments consumed, the spec as written */
             mk_write(s, start, (size_t) (p - start));
             break;
           }
-          if (str == NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
-            if (sp.conv == 'Q') mk_write(s, "null", 4);
+          if (str == NULL && i <= C_Q) {
+            if (i == C_BIG_Q) mk_write(s, "null", 4);
             break;
           }
         }
         if (quote) mk_put(s, '"');
         if (fn != NULL) {
           (void) fn(mk_sink_cb, s, ap);
-        } else if (str != NULL && (sp.conv == 'Q' || sp.conv == 'q')) {
+        } else if (str != NULL && i <= C_Q) {
           mk_json_esc(s, str, mk_strnlen(str, sp.prec));
         } else if (str != NULL && n > 0) {
           (sp.conv == 'H' ? mk_hex : mk_base64)(s, (const unsigned char *) str, (size_t) n);
         }
         if (quote) mk_put(s, '"');
-        break;
       }
-      default: /* unknown: print the specification as written, consume nothing */
-        mk_write(s, start, (size_t) (p - start));
-        break;
-    }
+    } while (0);
+    if (body != NULL) mk_field(s, &sp, "", 0, 0, body, blen, false); /* %c %s */
   }
 }
 
