@@ -114,18 +114,7 @@ const fn key(ext: &[u8]) -> Option<u32> {
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    a.len() == b.len() && begins(a.as_bytes(), b.as_bytes())
 }
 
 /// The type of entry `i` of [`TABLE`], [`LONG`]'s type at `N`.
