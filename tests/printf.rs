@@ -112,6 +112,47 @@ fn c_printf_shim_under_asan_and_ubsan() {
     run_and_check(&exe);
 }
 
+/// GCC's optimisation flag for the shim in the footprint build (build.rs: `-Oz` where GCC
+/// takes it, else `-Os`).
+fn footprint_opt_level() -> &'static str {
+    let dir = out_dir("printf_oz_probe");
+    let probe_src = dir.join("probe.c");
+    std::fs::write(&probe_src, "int main(void) { return 0; }\n").expect("write probe");
+    let oz = Command::new("gcc")
+        .args(["-Oz", "-c", "-o"])
+        .arg(dir.join("probe.o"))
+        .arg(&probe_src)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if oz {
+        "-Oz"
+    } else {
+        "-Os"
+    }
+}
+
+/// The same program with the shim optimised as the footprint build ships it (build.rs: GCC
+/// `-Oz` where GCC has it, else `-Os`): the runs above are unoptimised, and a shim change that
+/// is wrong only once optimised (h-printf's reordered conversion letters were caught by hand
+/// at `-Oz`) must fail here.
+#[test]
+fn c_printf_shim_optimised_as_shipped() {
+    require_gcc();
+    let level = footprint_opt_level();
+    let exe = out_dir("printf_test_oz").join("printf_test");
+    let out = compile(
+        &exe,
+        "printf_test.c",
+        &[level, "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+    );
+    assert!(
+        out.status.success(),
+        "compiling tests/c/printf_test.c + the shim at {level} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run_and_check(&exe);
+}
+
 /// The same program on a 32-bit target (`size_t`, `long` and pointers of 32 bits), when gcc has
 /// multilib support here; skipped (with a note) otherwise.
 #[test]
@@ -153,7 +194,7 @@ fn c_printf_shim_on_32_bit_if_available() {
 /// (`MK_NO_PRINTF_WIDE`, `MK_NO_PRINTF_JSON`; the footprint build): `tests/c/printf_minimal.c`
 /// checks that `%lc`, `%ls`, the long double floats, `%Q`, `%q`, `%H` and `%V` print their
 /// specification as written, consuming their arguments, and that the other conversions are
-/// unchanged.
+/// unchanged. Optimised as the footprint build compiles it.
 #[test]
 fn c_printf_shim_without_printf_features() {
     require_gcc();
@@ -162,6 +203,7 @@ fn c_printf_shim_without_printf_features() {
         &exe,
         "printf_minimal.c",
         &[
+            footprint_opt_level(),
             "-fsanitize=address,undefined",
             "-fno-sanitize-recover=all",
             "-DMK_NO_PRINTF_WIDE",
