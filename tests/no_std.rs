@@ -272,3 +272,20 @@ fn the_no_std_archive_has_no_ipv6_and_polls_with_epoll_only() {
         "aton6 0 aton4 1 listen6 -8 connect6 -8 listen4 1 epoll 1"
     );
 }
+
+/// G2 without std: the registry keeps each manager's owner thread in its process-wide list
+/// (no thread-locals); another thread's calls on it are refused with `MG_ERR_WRONG_THREAD`
+/// and change nothing, while that thread's own manager works (tests/c/nostd_threads.c).
+#[test]
+fn the_no_std_archive_refuses_calls_from_other_threads() {
+    {
+        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
+        cargo("rustc", &["--crate-type", "staticlib"], &[]);
+    }
+    let lib = target_dir().join("footprint/libmeerkat.a");
+    let bin = target_dir().join("nostd-threads");
+    link(&root().join("tests/c/nostd_threads.c"), &bin, &lib);
+    let out = Command::new(&bin).output().expect("run nostd-threads");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{out:?}");
+}
