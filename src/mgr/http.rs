@@ -177,27 +177,12 @@ fn digits(mut n: usize) -> usize {
 
 /// `reply_bytes(status, headers, body).len()`, without building it.
 pub fn reply_len(status: u16, headers: &[u8], body_len: usize) -> usize {
-    // The common lines' lengths without searching the reason table.
-    let status_line = match common_status_line(status) {
-        Some(line) => line.len(),
-        None => {
-            let reason =
-                crate::http::message::status_reason_into(status, &mut [0; crate::util::packed::MAX_TEXT]).len();
-            "HTTP/1.1 ".len() + digits(status.into()) + 1 + reason + 2
-        }
-    };
-    status_line + headers.len() + "Content-Length: ".len() + digits(body_len) + 4 + body_len
-}
-
-/// The status line of the replies most made (`/hello`'s `200 OK`), whole (the same bytes
-/// [`write_reply_head`] would format, checked by a test): one copy instead of formatting the
-/// code and searching the reason. Only that one: a table of the nine commonest lines was
-/// 450 bytes of code and text for a few dozen instructions on the others.
-fn common_status_line(status: u16) -> Option<&'static [u8]> {
-    match status {
-        200 => Some(b"HTTP/1.1 200 OK\r\n"),
-        _ => None,
-    }
+    crate::http::message::status_line_len(status)
+        + headers.len()
+        + "Content-Length: ".len()
+        + digits(body_len)
+        + 4
+        + body_len
 }
 
 /// The head of `mg_http_reply`'s response, through the final CRLF, with `extra` (a
@@ -205,10 +190,7 @@ fn common_status_line(status: u16) -> Option<&'static [u8]> {
 /// [`OutTracker`] inserts it.
 fn write_reply_head(out: &mut Vec<u8>, status: u16, headers: &[u8], body_len: usize, extra: &[u8]) {
     out.reserve(96 + headers.len() + extra.len());
-    match common_status_line(status) {
-        Some(line) => out.extend_from_slice(line),
-        None => crate::http::message::write_status_line(out, status),
-    }
+    crate::http::message::write_status_line(out, status);
     out.extend_from_slice(headers);
     // "Content-Length: <digits>\r\n" assembled right-aligned on the stack (digits from
     // the right, then the name before them): one copy into `out`.
@@ -971,17 +953,6 @@ mod tests {
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\
              Connection: close\r\n\r\n400 Bad Request: missing Host\n"
         );
-    }
-
-    #[test]
-    fn common_status_lines_are_the_formatted_ones() {
-        for status in 100u16..=999 {
-            if let Some(line) = common_status_line(status) {
-                let mut want = Vec::new();
-                crate::http::message::write_status_line(&mut want, status);
-                assert_eq!(line, &want[..], "{status}");
-            }
-        }
     }
 
     /// `reply_len` counts what `reply_bytes` writes, for every status (the common lines'
