@@ -84,6 +84,17 @@ fn link(src: &Path, out: &Path, lib: &Path) {
     );
 }
 
+/// `src` (from the repository root) built into `target/<name>` against the no_std archive
+/// (`cargo rustc --crate-type staticlib --profile footprint --no-default-features`), as
+/// firmware links it ([`link`]).
+fn nostd_program(src: &str, name: &str) -> PathBuf {
+    let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
+    cargo("rustc", &["--crate-type", "staticlib"], &[]);
+    let bin = target_dir().join(name);
+    link(&root().join(src), &bin, &target_dir().join("footprint/libmeerkat.a"));
+    bin
+}
+
 /// One HTTP/1.1 request on a kept-alive connection: (status, body), framed by
 /// Content-Length.
 fn get(s: &mut TcpStream, path: &str) -> (u16, Vec<u8>) {
@@ -132,13 +143,7 @@ fn request(s: &mut TcpStream, path: &str, fields: &str) -> (u16, String, Vec<u8>
 
 #[test]
 fn the_no_std_archive_serves_http_from_a_c_program() {
-    {
-        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("rustc", &["--crate-type", "staticlib"], &[]);
-    }
-    let lib = target_dir().join("footprint/libmeerkat.a");
-    let bin = target_dir().join("nostd-http-hello");
-    link(&root().join("benches/c/meerkat_hello.c"), &bin, &lib);
+    let bin = nostd_program("benches/c/meerkat_hello.c", "nostd-http-hello");
 
     let www = TempDir::new("nostd-www");
     std::fs::create_dir_all(www.path("static")).expect("mkdir");
@@ -175,13 +180,7 @@ fn the_no_std_archive_serves_http_from_a_c_program() {
 /// usual. Plain files are served as usual.
 #[test]
 fn the_no_std_archive_has_no_ssi_listings_or_dates() {
-    {
-        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("rustc", &["--crate-type", "staticlib"], &[]);
-    }
-    let lib = target_dir().join("footprint/libmeerkat.a");
-    let bin = target_dir().join("nostd-serve");
-    link(&root().join("tests/c/nostd_serve.c"), &bin, &lib);
+    let bin = nostd_program("tests/c/nostd_serve.c", "nostd-serve");
 
     let www = TempDir::new("nostd-serve");
     let page = "<p><!--#include virtual=\"/b.txt\" --></p>";
@@ -255,13 +254,7 @@ fn the_no_std_archive_has_no_ssi_listings_or_dates() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_no_std_archive_has_no_ipv6_and_polls_with_epoll_only() {
-    {
-        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("rustc", &["--crate-type", "staticlib"], &[]);
-    }
-    let lib = target_dir().join("footprint/libmeerkat.a");
-    let bin = target_dir().join("nostd-ipv4");
-    link(&root().join("tests/c/nostd_ipv4.c"), &bin, &lib);
+    let bin = nostd_program("tests/c/nostd_ipv4.c", "nostd-ipv4");
     let out = Command::new(&bin)
         .env("MEERKAT_POLLER", "poll")
         .output()
@@ -278,13 +271,7 @@ fn the_no_std_archive_has_no_ipv6_and_polls_with_epoll_only() {
 /// and change nothing, while that thread's own manager works (tests/c/nostd_threads.c).
 #[test]
 fn the_no_std_archive_refuses_calls_from_other_threads() {
-    {
-        let _l = CARGO.lock().unwrap_or_else(|e| e.into_inner());
-        cargo("rustc", &["--crate-type", "staticlib"], &[]);
-    }
-    let lib = target_dir().join("footprint/libmeerkat.a");
-    let bin = target_dir().join("nostd-threads");
-    link(&root().join("tests/c/nostd_threads.c"), &bin, &lib);
+    let bin = nostd_program("tests/c/nostd_threads.c", "nostd-threads");
     let out = Command::new(&bin).output().expect("run nostd-threads");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{out:?}");
