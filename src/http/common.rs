@@ -454,7 +454,7 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let last_start = hay.len().checked_sub(needle.len())?;
     let mut from = 0;
     while from <= last_start {
-        let p = from + memchr::memchr(first, &hay[from..=last_start])?;
+        let p = from + crate::util::memchr(first, &hay[from..=last_start])?;
         if hay[p + 1..p + needle.len()] == *rest {
             return Some(p);
         }
@@ -560,7 +560,7 @@ pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut H
     let (mut pos, mut from) = hint.resume(start, hay).unwrap_or((start, start));
     // The first line's CRLF, once the scan went past it. When a resumed scan starts past
     // the first line, its end is found again: those bytes are clean, so it is the first CR.
-    let mut line_end = (pos > start).then(|| start + memchr::memchr(b'\r', &hay[start..pos]).unwrap_or(0));
+    let mut line_end = (pos > start).then(|| start + crate::util::memchr(b'\r', &hay[start..pos]).unwrap_or(0));
     loop {
         if from == pos {
             match hay.get(pos) {
@@ -576,7 +576,7 @@ pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut H
                 }
             }
         }
-        let Some(off) = memchr::memchr2(b'\r', b'\n', &hay[from..]) else {
+        let Some(off) = crate::util::memchr2(b'\r', b'\n', &hay[from..]) else {
             *hint = Hint {
                 start,
                 line: pos,
@@ -919,7 +919,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
         // empty one is not a number), the others' non-empty ones.
         let mut rest = Some(value);
         while let Some(r) = rest {
-            let (item, next) = match memchr::memchr(b',', r) {
+            let (item, next) = match crate::util::memchr(b',', r) {
                 Some(p) => (&r[..p], Some(&r[p + 1..])),
                 None => (r, None),
             };
@@ -935,7 +935,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
                 f.close |= item.eq_ci(b"close");
                 f.keep_alive |= item.eq_ci(b"keep-alive");
             } else {
-                let coding = trim_ows(&item[..memchr::memchr(b';', item).unwrap_or(item.len())]);
+                let coding = trim_ows(&item[..crate::util::memchr(b';', item).unwrap_or(item.len())]);
                 if coding.is_empty() || !all_tchar(coding) {
                     return Err(Bad::MalformedTe);
                 }
@@ -1129,7 +1129,7 @@ impl BodyReader {
                     // it is seen (a client that ends the line with LF alone would
                     // otherwise wait for a timeout).
                     let lim = avail.len().min(MAX_CHUNK_LINE + 2);
-                    let crlf = match memchr::memchr2(b'\r', b'\n', &avail[..lim]) {
+                    let crlf = match crate::util::memchr2(b'\r', b'\n', &avail[..lim]) {
                         Some(e) if avail[e] == b'\n' => return Err(Bad::BareLfChunkLine),
                         Some(e) => match avail.get(e + 1) {
                             Some(b'\n') if e <= MAX_CHUNK_LINE => Some(e),

@@ -68,7 +68,7 @@ pub(crate) fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(usize, R
         Ok((method, target, version))
     })?;
     let line = &buf[i..line_end];
-    let proto_start = memchr::memrchr(b' ', line).map_or(line_end, |p| i + p + 1);
+    let proto_start = line.iter().rposition(|&b| b == b' ').map_or(line_end, |p| i + p + 1);
     let proto = Span::new(proto_start, line_end);
     let head = head_from_parts(buf, i, end, method, target, proto, version, headers, None, limits)?;
     Ok(Some((end, head)))

@@ -405,7 +405,7 @@ pub(crate) fn line_start(buf: &[u8], limits: &Limits) -> Result<Option<usize>, B
     let view = &buf[..buf.len().min(limits.max_head_bytes)];
     if view.len().saturating_sub(i) > limits.max_uri_bytes {
         let rest = &view[i..];
-        let line_end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        let line_end = crate::util::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
         if uri_token_len(&rest[..line_end]) > limits.max_uri_bytes {
             return Err(Bad::UriTooLong);
         }
@@ -435,7 +435,7 @@ pub(crate) fn head_from_parts(
     let q = if t.len() <= 64 {
         t.iter().position(|&b| b == b'?')
     } else {
-        memchr::memchr(b'?', t)
+        crate::util::memchr(b'?', t)
     };
     let (uri, query) = match q {
         Some(q) => (

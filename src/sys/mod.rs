@@ -30,6 +30,7 @@
 //! | `udp_join_multicast_v4`, `local_ip_for` | mDNS: join a group; the local address a peer is reached from |
 //! | `Poller` (`open`, `begin`, `update`, `wait`), `POLLIN`.. | readiness: epoll on Linux, poll(2) elsewhere |
 //! | `Waker` (`new`, `fd`, `wake`, `drain`) | wakes a `wait` from another thread |
+//! | `memchr` | the first occurrence of a byte: the platform C library's where there is one (the parsers' line and field search) |
 //! | `monotonic_millis` | the platform clock; read only by `Mgr::poll`, which passes it to `Mgr::poll_at` |
 //! | `random_bytes` | a CSPRNG (weaker fallback where there is none, documented there) |
 //! | `ThreadId`, `thread_id` | the calling thread's identity (`pthread_self`), for G2 |

@@ -50,6 +50,11 @@ pub fn thread_id() -> ThreadId {
     ThreadId(0)
 }
 
+/// The first `b` in `hay` (a platform with a C library gives its `memchr` here).
+pub fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&x| x == b)
+}
+
 /// No clock: always 0 (the manager is driven through `Mgr::poll_at` on such a platform).
 pub fn monotonic_millis() -> u64 {
     0

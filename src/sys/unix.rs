@@ -95,6 +95,22 @@ pub fn thread_id() -> ThreadId {
     ThreadId(unsafe { libc::pthread_self() } as usize)
 }
 
+/// The first `b` in `hay`: the C library's `memchr` (vectorised in glibc; in ROM on ESP-IDF,
+/// whose newlib the firmware links anyway), as std itself searches on Unix. A program that
+/// searches bytes then carries no second search of its own (the `memchr` crate's SSE2 pair
+/// was ~0.7 KB of http-hello).
+#[inline]
+pub fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
+    if hay.is_empty() {
+        return None;
+    }
+    let base = hay.as_ptr();
+    // SAFETY: `base..base + len` is `hay`, readable for its length; memchr reads no further
+    // and returns NULL or a pointer into that range.
+    let p = unsafe { libc::memchr(base.cast(), b.into(), hay.len()) };
+    (!p.is_null()).then(|| p as usize - base as usize)
+}
+
 /// Milliseconds from CLOCK_MONOTONIC.
 pub fn monotonic_millis() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -817,7 +833,7 @@ fn root_rel(b: &mut [u8; CPATH_STACK], root: &[u8], rel: &[u8]) -> Option<(usize
         b[root.len() + 1..n].copy_from_slice(rel);
     }
     // No NUL inside the path (`b` is zeroed past `n`, so it stays NUL-terminated).
-    memchr::memchr(0, &b[..n]).is_none().then_some((root.len(), n))
+    memchr(0, &b[..n]).is_none().then_some((root.len(), n))
 }
 
 /// `fd` as [`crate::fs::Beneath::Opened`], with its `fstat`.
@@ -850,7 +866,7 @@ fn open_walk(b: &mut [u8; CPATH_STACK], n: usize) -> crate::fs::Beneath {
     // b[0] is the leading `/`; each name ends at a `/` or at the NUL at `n`.
     let mut start = 1;
     loop {
-        let i = name_end(b, start);
+        let i = name_end(b, start, n);
         let last = i == n;
         if matches!(b.get(start..i), None | Some(b"" | b"." | b"..")) {
             return Beneath::Unknown; // not in normal form
@@ -885,11 +901,12 @@ pub(crate) fn open_walk_for_tests(root: &[u8], rel: &[u8]) -> crate::fs::Beneath
     }
 }
 
-/// The index of the first `/` or NUL in `b` from `i` on (`b` ends with a NUL).
+/// The index of the first `/` in `b[i..n]`, else `n` (the path's end). A plain loop: names
+/// are a few bytes, shorter than a call to the C library's `memchr` pays for.
 #[cfg(target_os = "linux")]
-fn name_end(b: &[u8; CPATH_STACK], i: usize) -> usize {
-    let rest = b.get(i..).unwrap_or_default();
-    i + memchr::memchr2(b'/', 0, rest).unwrap_or(rest.len())
+fn name_end(b: &[u8; CPATH_STACK], i: usize, n: usize) -> usize {
+    let name = b.get(i..n).unwrap_or_default();
+    i + name.iter().position(|&c| c == b'/').unwrap_or(name.len())
 }
 
 /// Linux's `struct open_how` (`linux/openat2.h`; the libc crate's is `non_exhaustive`).
@@ -967,7 +984,7 @@ fn cpath(path: &[u8], b: &mut [u8; CPATH_STACK], heap: &mut Vec<u8>) -> *const l
         }
         return b.as_ptr().cast();
     }
-    if memchr::memchr(0, path).is_some() {
+    if memchr(0, path).is_some() {
         return core::ptr::null();
     }
     heap.reserve_exact(path.len() + 1);
