@@ -901,12 +901,11 @@ pub(crate) fn open_walk_for_tests(root: &[u8], rel: &[u8]) -> crate::fs::Beneath
     }
 }
 
-/// The index of the first `/` in `b[i..n]`, else `n` (the path's end). A plain loop: names
-/// are a few bytes, shorter than a call to the C library's `memchr` pays for.
+/// The index of the first `/` in `b[i..n]`, else `n` (the path's end).
 #[cfg(target_os = "linux")]
 fn name_end(b: &[u8; CPATH_STACK], i: usize, n: usize) -> usize {
     let name = b.get(i..n).unwrap_or_default();
-    i + name.iter().position(|&c| c == b'/').unwrap_or(name.len())
+    i + memchr(b'/', name).unwrap_or(name.len())
 }
 
 /// Linux's `struct open_how` (`linux/openat2.h`; the libc crate's is `non_exhaustive`).

@@ -45,3 +45,41 @@ pub fn memchr2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
 pub(crate) fn push_byte(v: &mut alloc::vec::Vec<u8>, b: u8) {
     v.extend_from_slice(&[b]);
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Bytes drawn mostly from the searched ones, so that hits, misses, CRLF pairs and
+    /// empty slices all come up.
+    fn bytes() -> impl Strategy<Value = alloc::vec::Vec<u8>> {
+        proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(0u8), any::<u8>()], 0..80)
+    }
+
+    proptest! {
+        /// The platform search and the two-byte search built on it agree with the `memchr`
+        /// crate's (what the framers called before), at every offset into the slice.
+        #[test]
+        fn memchr_and_memchr2_are_the_crates(hay in bytes(), a in any::<u8>(), b in any::<u8>(), from in 0usize..80) {
+            let hay = hay.get(from..).unwrap_or_default();
+            prop_assert_eq!(super::memchr(a, hay), memchr::memchr(a, hay));
+            prop_assert_eq!(super::memchr2(a, b, hay), memchr::memchr2(a, b, hay));
+            prop_assert_eq!(super::memchr2(b'\r', b'\n', hay), memchr::memchr2(b'\r', b'\n', hay));
+        }
+    }
+
+    #[test]
+    fn memchr_edges() {
+        assert_eq!(super::memchr(b'x', b""), None);
+        assert_eq!(super::memchr(0, b"\0"), Some(0));
+        assert_eq!(super::memchr2(b'\r', b'\n', b"ab\n\r"), Some(2));
+        assert_eq!(super::memchr2(b'\r', b'\n', b"ab\r\n"), Some(2));
+        assert_eq!(super::memchr2(b'\r', b'\n', b"abc"), None);
+        // Past a 4 KiB page and a 64-byte vector: the C library's wide loads stay in bounds.
+        let long = [b'a'; 5000];
+        assert_eq!(super::memchr(b'b', &long[1..]), None);
+        let mut long = long;
+        long[4999] = b'\n';
+        assert_eq!(super::memchr2(b'\r', b'\n', &long[3..]), Some(4996));
+    }
+}
