@@ -1224,14 +1224,17 @@ impl Mgr {
             crate::util::net::parse_ip(h).ok_or(Error::Addr)?
         };
         let addr = SocketAddr::new(ip, ep.port);
-        let sock = match (ep.transport, udp) {
+        let opened = match (ep.transport, udp) {
             (Transport::Udp, Some(bind)) => bind(self, addr),
             _ => sys::tcp_listen(addr, 128),
-        }
-        .map_err(|e| {
-            crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
-            io_err_to_code(&e)
-        })?;
+        };
+        let sock = match opened {
+            Ok(s) => s,
+            Err(e) => {
+                crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
+                return Err(io_err_to_code(&e));
+            }
+        };
         let state = if ep.transport == Transport::Udp {
             State::Open
         } else {
