@@ -2212,7 +2212,7 @@ impl Mgr {
         // Victims come from the connections there before this call: not one it accepted.
         let newest = self.core.borrow().conns.newest_serial();
         for _ in 0..ACCEPT_BATCH {
-            let (accepted, victim) = {
+            let (stream, addr, handler, tls, kind, _setup, victim) = {
                 let core = self.core.borrow();
                 if core.freeing {
                     return;
@@ -2229,63 +2229,57 @@ impl Mgr {
                 }
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
-                let accepted = match sys::accept(sock) {
+                match sys::accept(sock) {
                     Ok(Some((s, addr))) => {
                         #[cfg(feature = "tls")]
                         let setup = l.tls_setup.clone();
                         #[cfg(not(feature = "tls"))]
                         let setup = ();
-                        Ok(Some((s, addr, l.handler.clone(), l.tls, l.accept_kind, setup)))
+                        (s, addr, l.handler.clone(), l.tls, l.accept_kind, setup, victim)
                     }
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e),
-                };
-                (accepted, victim)
-            };
-            match accepted {
-                Ok(Some((stream, addr, handler, tls, kind, _setup))) => {
-                    if let Some(v) = victim {
-                        self.evict(v);
-                    }
-                    let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
-                    if kind == ProtoKind::Http {
-                        // Installed by the listen that made `kind` Http.
-                        let core = self.core.borrow();
-                        if let Some(k) = core.http_hooks {
-                            set_fresh(&mut conn.proto, (k.accepted)(core.limits.http(), now));
+                    Ok(None) => return,
+                    Err(e) => {
+                        drop(core);
+                        // "accept: ", out of the log's one literal (see `log::LINE_TEXTS`).
+                        crate::mlog!(crate::log::LL_ERROR; crate::log::ACCEPT, e);
+                        if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
+                            l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
                         }
-                    } else if kind == ProtoKind::Mqtt {
-                        // Installed by the `mqtt_listen` that made `kind` Mqtt.
-                        let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
-                        if let Some(f) = accepted {
-                            set_fresh(&mut conn.proto, f());
-                        }
+                        return;
                     }
-                    conn.is_accepted = true;
-                    conn.tls = tls;
-                    conn.rem = Some(addr);
-                    let sock = Sock::Stream(stream);
-                    conn.loc = sock.local_addr();
-                    set_fresh(&mut conn.sock, Some(sock));
-                    let Ok(h) = self.insert_conn(conn) else { return };
-                    self.with(|core| core.stats.accepted += 1);
-                    #[cfg(feature = "tls")]
-                    if let Some(setup) = _setup {
-                        self.tls_on_accept(h, setup);
-                    }
-                    self.dispatch(h, Event::Open);
-                    self.dispatch(h, Event::Accept);
                 }
-                Ok(None) => return,
-                Err(e) => {
-                    // "accept: ", out of the log's one literal (see `log::LINE_TEXTS`).
-                    crate::mlog!(crate::log::LL_ERROR; crate::log::ACCEPT, e);
-                    if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
-                        l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
-                    }
-                    return;
+            };
+            if let Some(v) = victim {
+                self.evict(v);
+            }
+            let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
+            if kind == ProtoKind::Http {
+                // Installed by the listen that made `kind` Http.
+                let core = self.core.borrow();
+                if let Some(k) = core.http_hooks {
+                    set_fresh(&mut conn.proto, (k.accepted)(core.limits.http(), now));
+                }
+            } else if kind == ProtoKind::Mqtt {
+                // Installed by the `mqtt_listen` that made `kind` Mqtt.
+                let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
+                if let Some(f) = accepted {
+                    set_fresh(&mut conn.proto, f());
                 }
             }
+            conn.is_accepted = true;
+            conn.tls = tls;
+            conn.rem = Some(addr);
+            let sock = Sock::Stream(stream);
+            conn.loc = sock.local_addr();
+            set_fresh(&mut conn.sock, Some(sock));
+            let Ok(h) = self.insert_conn(conn) else { return };
+            self.with(|core| core.stats.accepted += 1);
+            #[cfg(feature = "tls")]
+            if let Some(setup) = _setup {
+                self.tls_on_accept(h, setup);
+            }
+            self.dispatch(h, Event::Open);
+            self.dispatch(h, Event::Accept);
         }
     }
 
