@@ -1645,12 +1645,16 @@ impl Mgr {
         let core = self.core.borrow();
         let max_recv = core.limits.max_recv;
         let c = core.conns.get(h).ok_or(Error::Stale)?;
+        // The lengths first (out-of-line calls): the fields are then stored straight into
+        // the result, not staged around the calls.
+        let recv_len = c.recv_pending().len();
+        let send_len = c.send_pending();
         Ok(ConnInfo {
             id: h.serial(),
             local: c.loc,
             remote: c.rem,
-            recv_len: c.recv_pending().len(),
-            send_len: c.send_pending(),
+            recv_len,
+            send_len,
             is_listening: c.state == State::Listening || (c.transport == Transport::Udp && !c.is_client),
             is_client: c.is_client,
             is_accepted: c.is_accepted,
@@ -1662,7 +1666,7 @@ impl Mgr {
             is_connecting: c.state == State::Connecting,
             is_closing: c.closing || c.close_started,
             is_draining: c.draining,
-            is_full: c.recv_pending().len() >= max_recv,
+            is_full: recv_len >= max_recv,
         })
     }
 
