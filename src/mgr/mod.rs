@@ -879,14 +879,15 @@ enum FlushError {
 /// of it. `Ok(true)`: go on; `Ok(false)`: the socket is full. Out of line, so that the usual
 /// flush (a response in `send`, no file) keeps its few registers.
 #[inline(never)]
-fn flush_file_step(
-    s: &sys::Fd,
-    files: &mut FileQueue,
-    send: &mut Vec<u8>,
-    send_off: &mut usize,
-    scratch: &mut [u8],
-    written: &mut usize,
-) -> Result<bool, FlushError> {
+fn flush_file_step(c: &mut Conn, scratch: &mut [u8], written: &mut usize) -> Result<bool, FlushError> {
+    let Conn {
+        sock,
+        files,
+        send,
+        send_off,
+        ..
+    } = c;
+    let Some(Sock::Stream(s)) = sock else { return Ok(false) };
     let Some(f) = files.front_mut() else { return Ok(false) };
     if f.remaining == 0 {
         let Some(f) = files.pop_front() else { return Ok(false) };
@@ -2524,7 +2525,10 @@ impl Mgr {
             if c.state != State::Open || c.close_started {
                 return;
             }
-            let Some(Sock::Stream(s)) = &c.sock else { return };
+            let mut s: &sys::Fd = match &c.sock {
+                Some(Sock::Stream(s)) => s,
+                _ => return,
+            };
             let mut written = 0usize;
             let mut err = None;
             loop {
@@ -2546,8 +2550,13 @@ impl Mgr {
                 if c.files.is_empty() {
                     break;
                 }
-                match flush_file_step(s, &mut c.files, &mut c.send, &mut c.send_off, scratch, &mut written) {
-                    Ok(true) => {}
+                // The step takes the connection whole (three arguments, not six); the
+                // socket is looked up again after it, on the file path only.
+                match flush_file_step(c, scratch, &mut written) {
+                    Ok(true) => {
+                        let Some(Sock::Stream(fd)) = &c.sock else { break };
+                        s = fd;
+                    }
                     Ok(false) => break,
                     Err(e) => {
                         err = Some(e);
