@@ -2804,13 +2804,22 @@ impl Mgr {
         self.with(|core| core.freeing = true);
         // In slot order, by index (no copy of the handles: `freeing` refuses new
         // connections, and each `close_now` removes its own), until none is left.
-        while !self.core.borrow().conns.is_empty() {
-            let n = self.core.borrow().conns.slot_count();
-            for i in 0..n {
-                let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
-                if let Some(h) = h {
-                    self.close_now(h);
+        // One borrow a slot: the pass starts again at slot 0 after the last slot.
+        let mut i = 0;
+        loop {
+            let h = {
+                let core = self.core.borrow();
+                if core.conns.is_empty() {
+                    break;
                 }
+                if i >= core.conns.slot_count() {
+                    i = 0;
+                }
+                core.conns.at(i).map(|(h, _)| h)
+            };
+            i += 1;
+            if let Some(h) = h {
+                self.close_now(h);
             }
         }
         if let Some((left, d)) = self.shared.close_due() {
