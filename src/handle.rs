@@ -189,7 +189,11 @@ impl<T> Table<T> {
         }
         let h = Handle::new(index, serial);
         self.newest = serial;
-        let slot = &mut self.slots[index];
+        // `index` is a slot (pushed above, or a free one): `get_mut` only spares the
+        // indexing panic path.
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Err(TableError::Full);
+        };
         self.free = slot.next_free;
         slot.serial = serial;
         slot.changed = ALL_CHANGED;
