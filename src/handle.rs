@@ -98,8 +98,14 @@ struct Slot<T> {
     /// One bit per walk that skips what did not change (see [`Table::walk_changed`]): set
     /// when the entry is inserted or lent out mutably, cleared by that walk.
     changed: u8,
+    /// While the slot is free: the free slot freed before it ([`NO_FREE`]: none). In the
+    /// slot's padding beside `changed`: no `Vec` of free indexes to grow and drop.
+    next_free: u32,
     value: Option<T>,
 }
+
+/// The end of [`Table`]'s free list.
+const NO_FREE: u32 = u32::MAX;
 
 /// Every bit of [`Slot::changed`].
 const ALL_CHANGED: u8 = u8::MAX;
@@ -108,9 +114,10 @@ const ALL_CHANGED: u8 = u8::MAX;
 #[derive(Debug)]
 pub struct Table<T> {
     slots: Vec<Slot<T>>,
-    /// Free slots, the one freed last reused first (a stack: no second queue type to link;
-    /// a reused slot's handles are told apart by their serials).
-    free: Vec<u32>,
+    /// The free slot freed last, reused first ([`NO_FREE`]: none); the others are linked
+    /// through [`Slot::next_free`] (a stack: a reused slot's handles are told apart by their
+    /// serials).
+    free: u32,
     len: usize,
     capacity: usize,
     serials: Serials,
@@ -124,7 +131,7 @@ impl<T> Table<T> {
     pub fn new(capacity: usize) -> Self {
         Table {
             slots: Vec::new(),
-            free: Vec::new(),
+            free: NO_FREE,
             len: 0,
             capacity: capacity.clamp(1, MAX_SLOTS),
             serials: Serials::Global,
@@ -165,24 +172,29 @@ impl<T> Table<T> {
         if self.is_full() {
             return Err(TableError::Full);
         }
-        let index = match self.free.last() {
-            Some(&i) => i as usize,
-            None if self.slots.len() < MAX_SLOTS => self.slots.len(),
-            None => return Err(TableError::Full),
+        let index = match self.free {
+            NO_FREE if self.slots.len() < MAX_SLOTS => self.slots.len(),
+            NO_FREE => return Err(TableError::Full),
+            i => i as usize,
         };
         let serial = self.serials.next().ok_or(TableError::Exhausted)?;
         if index == self.slots.len() {
+            // A new slot: the free list stays empty (taken below from its `next_free`).
             self.slots.push(Slot {
                 serial: 0,
                 changed: 0,
+                next_free: NO_FREE,
                 value: None,
             });
-        } else {
-            self.free.pop();
         }
         let h = Handle::new(index, serial);
         self.newest = serial;
-        let slot = &mut self.slots[index];
+        // `index` is a slot (pushed above, or a free one): `get_mut` only spares the
+        // indexing panic path.
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Err(TableError::Full);
+        };
+        self.free = slot.next_free;
         slot.serial = serial;
         slot.changed = ALL_CHANGED;
         // The slot is empty (a new one, or from `free`): its old value needs no drop glue here
@@ -226,7 +238,8 @@ impl<T> Table<T> {
         slot.serial = 0;
         let v = slot.value.take();
         self.len -= 1;
-        self.free.push(h.slot() as u32);
+        slot.next_free = self.free;
+        self.free = h.slot() as u32;
         v
     }
 

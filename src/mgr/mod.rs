@@ -879,14 +879,15 @@ enum FlushError {
 /// of it. `Ok(true)`: go on; `Ok(false)`: the socket is full. Out of line, so that the usual
 /// flush (a response in `send`, no file) keeps its few registers.
 #[inline(never)]
-fn flush_file_step(
-    s: &sys::Fd,
-    files: &mut FileQueue,
-    send: &mut Vec<u8>,
-    send_off: &mut usize,
-    scratch: &mut [u8],
-    written: &mut usize,
-) -> Result<bool, FlushError> {
+fn flush_file_step(c: &mut Conn, scratch: &mut [u8], written: &mut usize) -> Result<bool, FlushError> {
+    let Conn {
+        sock,
+        files,
+        send,
+        send_off,
+        ..
+    } = c;
+    let Some(Sock::Stream(s)) = sock else { return Ok(false) };
     let Some(f) = files.front_mut() else { return Ok(false) };
     if f.remaining == 0 {
         let Some(f) = files.pop_front() else { return Ok(false) };
@@ -1224,14 +1225,17 @@ impl Mgr {
             crate::util::net::parse_ip(h).ok_or(Error::Addr)?
         };
         let addr = SocketAddr::new(ip, ep.port);
-        let sock = match (ep.transport, udp) {
+        let opened = match (ep.transport, udp) {
             (Transport::Udp, Some(bind)) => bind(self, addr),
             _ => sys::tcp_listen(addr, 128),
-        }
-        .map_err(|e| {
-            crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
-            io_err_to_code(&e)
-        })?;
+        };
+        let sock = match opened {
+            Ok(s) => s,
+            Err(e) => {
+                crate::mlog!(crate::log::LL_ERROR; "listen ", url, ": ", e);
+                return Err(io_err_to_code(&e));
+            }
+        };
         let state = if ep.transport == Transport::Udp {
             State::Open
         } else {
@@ -1642,12 +1646,16 @@ impl Mgr {
         let core = self.core.borrow();
         let max_recv = core.limits.max_recv;
         let c = core.conns.get(h).ok_or(Error::Stale)?;
+        // The lengths first (out-of-line calls): the fields are then stored straight into
+        // the result, not staged around the calls.
+        let recv_len = c.recv_pending().len();
+        let send_len = c.send_pending();
         Ok(ConnInfo {
             id: h.serial(),
             local: c.loc,
             remote: c.rem,
-            recv_len: c.recv_pending().len(),
-            send_len: c.send_pending(),
+            recv_len,
+            send_len,
             is_listening: c.state == State::Listening || (c.transport == Transport::Udp && !c.is_client),
             is_client: c.is_client,
             is_accepted: c.is_accepted,
@@ -1659,7 +1667,7 @@ impl Mgr {
             is_connecting: c.state == State::Connecting,
             is_closing: c.closing || c.close_started,
             is_draining: c.draining,
-            is_full: c.recv_pending().len() >= max_recv,
+            is_full: recv_len >= max_recv,
         })
     }
 
@@ -2209,7 +2217,7 @@ impl Mgr {
         // Victims come from the connections there before this call: not one it accepted.
         let newest = self.core.borrow().conns.newest_serial();
         for _ in 0..ACCEPT_BATCH {
-            let (accepted, victim) = {
+            let (stream, addr, handler, tls, kind, _setup, victim) = {
                 let core = self.core.borrow();
                 if core.freeing {
                     return;
@@ -2226,63 +2234,57 @@ impl Mgr {
                 }
                 let Some(l) = core.conns.get(lh) else { return };
                 let Some(Sock::Listener(sock)) = &l.sock else { return };
-                let accepted = match sys::accept(sock) {
+                match sys::accept(sock) {
                     Ok(Some((s, addr))) => {
                         #[cfg(feature = "tls")]
                         let setup = l.tls_setup.clone();
                         #[cfg(not(feature = "tls"))]
                         let setup = ();
-                        Ok(Some((s, addr, l.handler.clone(), l.tls, l.accept_kind, setup)))
+                        (s, addr, l.handler.clone(), l.tls, l.accept_kind, setup, victim)
                     }
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e),
-                };
-                (accepted, victim)
-            };
-            match accepted {
-                Ok(Some((stream, addr, handler, tls, kind, _setup))) => {
-                    if let Some(v) = victim {
-                        self.evict(v);
-                    }
-                    let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
-                    if kind == ProtoKind::Http {
-                        // Installed by the listen that made `kind` Http.
-                        let core = self.core.borrow();
-                        if let Some(k) = core.http_hooks {
-                            set_fresh(&mut conn.proto, (k.accepted)(core.limits.http(), now));
+                    Ok(None) => return,
+                    Err(e) => {
+                        drop(core);
+                        // "accept: ", out of the log's one literal (see `log::LINE_TEXTS`).
+                        crate::mlog!(crate::log::LL_ERROR; crate::log::ACCEPT, e);
+                        if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
+                            l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
                         }
-                    } else if kind == ProtoKind::Mqtt {
-                        // Installed by the `mqtt_listen` that made `kind` Mqtt.
-                        let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
-                        if let Some(f) = accepted {
-                            set_fresh(&mut conn.proto, f());
-                        }
+                        return;
                     }
-                    conn.is_accepted = true;
-                    conn.tls = tls;
-                    conn.rem = Some(addr);
-                    let sock = Sock::Stream(stream);
-                    conn.loc = sock.local_addr();
-                    set_fresh(&mut conn.sock, Some(sock));
-                    let Ok(h) = self.insert_conn(conn) else { return };
-                    self.with(|core| core.stats.accepted += 1);
-                    #[cfg(feature = "tls")]
-                    if let Some(setup) = _setup {
-                        self.tls_on_accept(h, setup);
-                    }
-                    self.dispatch(h, Event::Open);
-                    self.dispatch(h, Event::Accept);
                 }
-                Ok(None) => return,
-                Err(e) => {
-                    // "accept: ", out of the log's one literal (see `log::LINE_TEXTS`).
-                    crate::mlog!(crate::log::LL_ERROR; crate::log::ACCEPT, e);
-                    if let Some(l) = self.core.borrow_mut().conns.get_mut(lh) {
-                        l.paused_until = now + 100; // EMFILE and friends: back off instead of spinning
-                    }
-                    return;
+            };
+            if let Some(v) = victim {
+                self.evict(v);
+            }
+            let mut conn = Conn::new(handler, Transport::Tcp, State::Open);
+            if kind == ProtoKind::Http {
+                // Installed by the listen that made `kind` Http.
+                let core = self.core.borrow();
+                if let Some(k) = core.http_hooks {
+                    set_fresh(&mut conn.proto, (k.accepted)(core.limits.http(), now));
+                }
+            } else if kind == ProtoKind::Mqtt {
+                // Installed by the `mqtt_listen` that made `kind` Mqtt.
+                let accepted = self.core.borrow().mqtt_hooks.and_then(|k| k.accepted);
+                if let Some(f) = accepted {
+                    set_fresh(&mut conn.proto, f());
                 }
             }
+            conn.is_accepted = true;
+            conn.tls = tls;
+            conn.rem = Some(addr);
+            let sock = Sock::Stream(stream);
+            conn.loc = sock.local_addr();
+            set_fresh(&mut conn.sock, Some(sock));
+            let Ok(h) = self.insert_conn(conn) else { return };
+            self.with(|core| core.stats.accepted += 1);
+            #[cfg(feature = "tls")]
+            if let Some(setup) = _setup {
+                self.tls_on_accept(h, setup);
+            }
+            self.dispatch(h, Event::Open);
+            self.dispatch(h, Event::Accept);
         }
     }
 
@@ -2523,7 +2525,10 @@ impl Mgr {
             if c.state != State::Open || c.close_started {
                 return;
             }
-            let Some(Sock::Stream(s)) = &c.sock else { return };
+            let mut s: &sys::Fd = match &c.sock {
+                Some(Sock::Stream(s)) => s,
+                _ => return,
+            };
             let mut written = 0usize;
             let mut err = None;
             loop {
@@ -2545,8 +2550,13 @@ impl Mgr {
                 if c.files.is_empty() {
                     break;
                 }
-                match flush_file_step(s, &mut c.files, &mut c.send, &mut c.send_off, scratch, &mut written) {
-                    Ok(true) => {}
+                // The step takes the connection whole (three arguments, not six); the
+                // socket is looked up again after it, on the file path only.
+                match flush_file_step(c, scratch, &mut written) {
+                    Ok(true) => {
+                        let Some(Sock::Stream(fd)) = &c.sock else { break };
+                        s = fd;
+                    }
                     Ok(false) => break,
                     Err(e) => {
                         err = Some(e);
@@ -2794,13 +2804,22 @@ impl Mgr {
         self.with(|core| core.freeing = true);
         // In slot order, by index (no copy of the handles: `freeing` refuses new
         // connections, and each `close_now` removes its own), until none is left.
-        while !self.core.borrow().conns.is_empty() {
-            let n = self.core.borrow().conns.slot_count();
-            for i in 0..n {
-                let h = self.core.borrow().conns.at(i).map(|(h, _)| h);
-                if let Some(h) = h {
-                    self.close_now(h);
+        // One borrow a slot: the pass starts again at slot 0 after the last slot.
+        let mut i = 0;
+        loop {
+            let h = {
+                let core = self.core.borrow();
+                if core.conns.is_empty() {
+                    break;
                 }
+                if i >= core.conns.slot_count() {
+                    i = 0;
+                }
+                core.conns.at(i).map(|(h, _)| h)
+            };
+            i += 1;
+            if let Some(h) = h {
+                self.close_now(h);
             }
         }
         if let Some((left, d)) = self.shared.close_due() {

@@ -218,8 +218,18 @@ fn mirror(slots: &mut Vec<u64>, h: Handle, live: bool) {
             slots.resize(h.slot() + 1, 0);
         }
         slots[h.slot()] = h.serial();
-    } else if slots.get(h.slot()) == Some(&h.serial()) {
-        slots[h.slot()] = 0;
+    } else {
+        clear_if(slots, h.slot(), h.serial());
+    }
+}
+
+/// Zero `slots[i]` if it holds `v` (one bounds check, no indexing panic path).
+#[inline]
+fn clear_if(slots: &mut [u64], i: usize, v: u64) {
+    if let Some(s) = slots.get_mut(i) {
+        if *s == v {
+            *s = 0;
+        }
     }
 }
 
@@ -311,9 +321,7 @@ impl Shared {
     pub(super) fn set_dead_due(&self, h: Handle) -> Option<(Vec<Vec<u8>>, OrphansFn)> {
         let mut q = self.lock();
         mirror(&mut q.live, h, false);
-        if q.ws.get(h.slot()) == Some(&h.raw()) {
-            q.ws[h.slot()] = 0;
-        }
+        clear_if(&mut q.ws, h.slot(), h.raw());
         // Only queued messages make orphans, and the first one queued set `delivery`.
         let d = q.delivery?;
         let orphans = (d.take_orphans)(&mut q, h);
