@@ -70,7 +70,6 @@ enum Act {
     Chunk(Vec<u8>),
     Msg,
     Error(Bad),
-    Done,
 }
 
 /// Whether the server step stops on `c` (closing, closing started, draining a refused
@@ -184,8 +183,10 @@ impl Mgr {
                 match hs.parser.parse_into(data, &mut hs.head) {
                     Ok(Step::NeedMore) => {
                         if *eof {
-                            // The peer finished sending: a partial request is never delivered.
-                            Act::Done
+                            // The peer finished sending: a partial request is never delivered;
+                            // whatever was already answered still goes out before the close.
+                            *draining = true;
+                            return;
                         } else {
                             if !data.is_empty() && hs.phase == Phase::Idle {
                                 hs.phase = Phase::InMessage;
@@ -247,23 +248,15 @@ impl Mgr {
             };
             match act {
                 Act::Again => {}
-                Act::Done => {
-                    // Whatever was already answered still goes out before the close.
-                    if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                        c.draining = true;
-                    }
-                    return;
-                }
                 Act::Hdrs { body_checks, bodyless } => {
                     self.dispatch_request(h, false, bodyless.then_some(now));
                     if !body_checks {
                         continue;
                     }
-                    if let Some(e) = self.buffered_body_too_large(h) {
+                    if let Some(e) = self.after_head(h) {
                         self.http_error(h, e);
                         return;
                     }
-                    self.maybe_continue(h);
                 }
                 Act::Chunk(piece) => self.dispatch(h, Event::HttpChunk(&piece)),
                 Act::Msg => self.dispatch_request(h, true, None),
@@ -291,30 +284,25 @@ impl Mgr {
         }
     }
 
-    /// After `Event::HttpHeaders`: a declared body over the cap is refused at once unless the
-    /// handler chose to stream it (or already answered).
-    fn buffered_body_too_large(&self, h: Handle) -> Option<Bad> {
-        let core = self.core.borrow();
-        let hs = core.conns.get(h)?.http_server()?;
-        let declared = match hs.head.as_ref()?.body {
-            crate::http::Body::Length(n) => n,
-            _ => return None,
-        };
-        (!hs.streaming && !hs.out.started && declared > hs.max_body).then_some(Bad::BodyOverMaxBody)
-    }
-
-    /// `Expect: 100-continue`: when the handler did not answer in `Event::HttpHeaders`, tell the
-    /// client to send the body.
-    fn maybe_continue(&self, h: Handle) {
+    /// After `Event::HttpHeaders` of a head that declares a body length or expects `100
+    /// Continue`, in one look at the connection: a declared body over the cap is refused at
+    /// once (`Some`, for `http_error`) unless the handler chose to stream it (or already
+    /// answered); else, for `Expect: 100-continue` when the handler did not answer, the
+    /// client is told to send the body.
+    fn after_head(&self, h: Handle) -> Option<Bad> {
         let mut core = self.core.borrow_mut();
-        let Some(c) = core.conns.get_mut(h) else { return };
-        if c.closing {
-            return;
+        let c = core.conns.get_mut(h)?;
+        let Proto::HttpServer(hs) = &c.proto else { return None };
+        let head = hs.head.as_ref()?;
+        if let crate::http::Body::Length(n) = head.body {
+            if !hs.streaming && !hs.out.started && n > hs.max_body {
+                return Some(Bad::BodyOverMaxBody);
+            }
         }
-        let Proto::HttpServer(hs) = &c.proto else { return };
-        if hs.head.as_ref().is_some_and(|hd| hd.expect_continue) && !hs.out.started && !hs.answered {
+        if head.expect_continue && !hs.out.started && !hs.answered && !c.closing {
             c.out_buf().extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
+        None
     }
 
     /// Deliver the current request (`HttpHeaders`, or `HttpMessage` when `done`). The
