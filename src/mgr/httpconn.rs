@@ -352,6 +352,8 @@ impl Mgr {
                 end.is_some_and(|now| self.bodyless_next(h, now, f, &mut done))
             });
         }
+        // Let go of the handler here, once (not on each way out below).
+        drop(f);
         let ws_open = {
             let mut core = self.core.borrow_mut();
             let Some(c) = core.conns.get_mut(h) else { return };
