@@ -359,21 +359,21 @@ impl Mgr {
             match &mut c.proto {
                 Proto::HttpServer(hs) => {
                     hs.lent = false;
+                    // Swapped back into place: what the locals hold then (the empty vectors
+                    // taken for the call, a buffer too big to keep) is dropped in one place.
+                    let (mut msg, mut headers) = (msg, headers);
                     if done {
                         // The request is over (nothing reads its head while it is lent).
                         hs.head = None;
-                        hs.parser.recycle(headers);
-                        let mut msg = msg;
+                        hs.parser.recycle_into(&mut headers);
                         msg.clear();
-                        if msg.capacity() <= MSG_KEEP {
-                            hs.msg = msg;
+                        if msg.capacity() > MSG_KEEP {
+                            msg = Vec::new();
                         }
-                    } else {
-                        hs.msg = msg;
-                        if let Some(head) = hs.head.as_mut() {
-                            head.headers = headers;
-                        }
+                    } else if let Some(head) = hs.head.as_mut() {
+                        core::mem::swap(&mut head.headers, &mut headers);
                     }
+                    core::mem::swap(&mut hs.msg, &mut msg);
                     return;
                 }
                 // `Mgr::ws_upgrade` switched the connection during that event.
