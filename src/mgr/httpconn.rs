@@ -59,16 +59,17 @@ impl crate::log::Put for Bad {
 
 enum Act {
     Again,
-    /// A head: deliver `Event::HttpHeaders`; `body_checks` when the head declares a body
-    /// length or expects `100 Continue` (only then is there anything to check after it).
-    Hdrs {
+    /// Deliver the request: `Event::HttpHeaders` after a head (`done` false), with `end`
+    /// the step's time when the head has no body at all (`HttpMessage` may then follow in
+    /// the same delivery, see `dispatch_request`); `Event::HttpMessage` once it is whole
+    /// (`done`). `body_checks` when the head declares a body length or expects `100
+    /// Continue` (only then is there anything to check after it).
+    Deliver {
+        done: bool,
+        end: Option<u64>,
         body_checks: bool,
-        /// No body at all: `HttpMessage` may follow in the same delivery (see
-        /// `dispatch_request`).
-        bodyless: bool,
     },
     Chunk(Vec<u8>),
-    Msg,
     Error(Bad),
 }
 
@@ -220,7 +221,11 @@ impl Mgr {
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
-                        Act::Hdrs { body_checks, bodyless }
+                        Act::Deliver {
+                            done: false,
+                            end: bodyless.then_some(now),
+                            body_checks,
+                        }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         let piece = span.get(data);
@@ -241,34 +246,40 @@ impl Mgr {
                         hs.phase = Phase::Awaiting;
                         hs.since = now;
                         hs.unparsed = 0;
-                        Act::Msg
+                        Act::Deliver {
+                            done: true,
+                            end: None,
+                            body_checks: false,
+                        }
                     }
                     Err(e) => Act::Error(e),
                 }
             };
-            match act {
-                Act::Again => {}
-                Act::Hdrs { body_checks, bodyless } => {
-                    self.dispatch_request(h, false, bodyless.then_some(now));
-                    if !body_checks {
-                        continue;
-                    }
-                    if let Some(e) = self.after_head(h) {
-                        self.http_error(h, e);
-                        return;
+            let e = match act {
+                Act::Again => continue,
+                Act::Deliver { done, end, body_checks } => {
+                    self.dispatch_request(h, done, end);
+                    match body_checks {
+                        true => match self.after_head(h) {
+                            Some(e) => e,
+                            None => continue,
+                        },
+                        false => continue,
                     }
                 }
-                Act::Chunk(piece) => self.dispatch(h, Event::HttpChunk(&piece)),
-                Act::Msg => self.dispatch_request(h, true, None),
-                Act::Error(e) => {
-                    self.http_error(h, e);
-                    return;
+                Act::Chunk(piece) => {
+                    self.dispatch(h, Event::HttpChunk(&piece));
+                    continue;
                 }
-            }
+                Act::Error(e) => e,
+            };
+            self.http_error(h, e);
+            return;
         }
     }
 
     /// Answer a framing error (unless a response already started) and close after it.
+    #[inline(never)]
     fn http_error(&self, h: Handle, e: Bad) {
         crate::mlog!(crate::log::LL_DEBUG; "conn ", h.serial(), ": bad request: ", e);
         let mut core = self.core.borrow_mut();
