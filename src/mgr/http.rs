@@ -377,7 +377,7 @@ impl OutTracker {
                     break;
                 }
             };
-            match self.parser.step(buf) {
+            let (consumed, end) = match self.parser.step(buf) {
                 Ok(Step::NeedMore) => break,
                 Ok(Step::Head { consumed, head }) => {
                     self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
@@ -393,26 +393,28 @@ impl OutTracker {
                             discard: ctx.head_method,
                         };
                     }
+                    continue;
                 }
                 // A head comes first, then only body steps: the framer is new for each
-                // response (`arm`).
-                Ok(step) => {
-                    let consumed = step.consumed();
-                    if !discard {
-                        out.extend_from_slice(&buf[..consumed]);
-                    }
-                    pos += consumed;
-                    if matches!(step, Step::End { .. }) {
-                        self.finish(&mut ev);
-                    }
-                }
+                // response (`arm`). (Matched by kind, not bound whole: no drop of a step
+                // that holds no head.)
+                Ok(Step::Body { consumed, .. }) => (consumed, false),
+                Ok(Step::End { consumed, .. }) => (consumed, true),
                 Err(_) => {
                     // Not a response we can frame: hand everything through (the `Raw`
                     // arm above) and close after it, since where it ends is unknown.
                     self.mode = OutMode::Raw;
                     ev.complete = true;
                     ev.close_after = true;
+                    continue;
                 }
+            };
+            if !discard {
+                out.extend_from_slice(&buf[..consumed]);
+            }
+            pos += consumed;
+            if end {
+                self.finish(&mut ev);
             }
         }
         self.pending.drain(..pos);
