@@ -433,7 +433,7 @@ impl Mgr {
         hs.phase = Phase::Awaiting;
         hs.since = now;
         hs.unparsed = 0;
-        hs.head = None;
+        // (The head is dropped by `dispatch_request` when the buffers come back: `done`.)
         *done = true;
         true
     }
