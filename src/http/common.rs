@@ -867,6 +867,27 @@ fn parse_decimal_u64(s: &[u8]) -> Result<u64, Bad> {
     Ok(v)
 }
 
+/// Which of the field names the framers act on `name` is (ASCII case-insensitive): its
+/// length (4 `Host`, 6 `Expect`, 10 `Connection`, 14 `Content-Length`, 17
+/// `Transfer-Encoding`: they differ in length, so most names are passed over on it alone),
+/// or 0. One text and one comparison for all five, for [`analyze_fields`] and
+/// `message::header_lines`.
+pub(crate) fn known_field(name: &[u8]) -> usize {
+    static KNOWN: [u8; 51] = *b"hostexpectconnectioncontent-lengthtransfer-encoding";
+    let at = match name.len() {
+        4 => 0,
+        6 => 4,
+        10 => 10,
+        14 => 20,
+        17 => 34,
+        _ => return 0,
+    };
+    match KNOWN.get(at..at + name.len()) {
+        Some(known) if name.eq_ci(known) => name.len(),
+        _ => 0,
+    }
+}
+
 /// Examines Content-Length, Transfer-Encoding, Connection, Host and Expect.
 ///
 /// Rejects (in this order): a Content-Length that is not a plain decimal number or
@@ -886,18 +907,7 @@ pub(crate) fn analyze_fields(buf: &[u8], headers: &[Header]) -> Result<Fields, B
 
     for h in headers {
         let name = h.name.get(buf);
-        // The names looked for differ in length: most fields are passed over on it alone.
-        // One text and one comparison for all five (a literal each were five calls).
-        static KNOWN: [u8; 51] = *b"hostexpectconnectioncontent-lengthtransfer-encoding";
-        let at = match name.len() {
-            4 => 0,
-            6 => 4,
-            10 => 10,
-            14 => 20,
-            17 => 34,
-            _ => continue,
-        };
-        if !KNOWN.get(at..at + name.len()).is_some_and(|known| name.eq_ci(known)) {
+        if known_field(name) == 0 {
             continue;
         }
         let value = h.value.get(buf);

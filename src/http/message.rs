@@ -612,7 +612,7 @@ pub(crate) fn header_lines(raw: &[u8], max_lines: usize) -> Option<(bool, bool)>
             return None;
         }
         let n = &rest[..name];
-        if n.eq_ci(b"connection") || n.eq_ci(b"content-length") || n.eq_ci(b"transfer-encoding") {
+        if matches!(super::common::known_field(n), 10 | 14 | 17) {
             plain = false;
         }
         lines += 1;

@@ -147,9 +147,15 @@ impl RequestParser {
 
     /// Gives back the header vector of a request that is over (`head.headers`), for the
     /// next head to reuse.
-    pub fn recycle(&mut self, headers: Vec<Header>) {
+    pub fn recycle(&mut self, mut headers: Vec<Header>) {
+        self.recycle_into(&mut headers);
+    }
+
+    /// [`recycle`](Self::recycle) by a swap: `headers` is left holding what is to be dropped
+    /// (the vector given, or the spare it replaced), for the caller to drop with the rest.
+    pub(crate) fn recycle_into(&mut self, headers: &mut Vec<Header>) {
         if headers.capacity() <= SPARE_KEEP && headers.capacity() > self.spare.capacity() {
-            self.spare = headers;
+            core::mem::swap(&mut self.spare, headers);
         }
     }
 

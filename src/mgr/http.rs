@@ -377,7 +377,7 @@ impl OutTracker {
                     break;
                 }
             };
-            match self.parser.step(buf) {
+            let (consumed, end) = match self.parser.step(buf) {
                 Ok(Step::NeedMore) => break,
                 Ok(Step::Head { consumed, head }) => {
                     self.write_head(&buf[..consumed], &head, ctx, out, &mut ev);
@@ -393,26 +393,28 @@ impl OutTracker {
                             discard: ctx.head_method,
                         };
                     }
+                    continue;
                 }
                 // A head comes first, then only body steps: the framer is new for each
-                // response (`arm`).
-                Ok(step) => {
-                    let consumed = step.consumed();
-                    if !discard {
-                        out.extend_from_slice(&buf[..consumed]);
-                    }
-                    pos += consumed;
-                    if matches!(step, Step::End { .. }) {
-                        self.finish(&mut ev);
-                    }
-                }
+                // response (`arm`). (Matched by kind, not bound whole: no drop of a step
+                // that holds no head.)
+                Ok(Step::Body { consumed, .. }) => (consumed, false),
+                Ok(Step::End { consumed, .. }) => (consumed, true),
                 Err(_) => {
                     // Not a response we can frame: hand everything through (the `Raw`
                     // arm above) and close after it, since where it ends is unknown.
                     self.mode = OutMode::Raw;
                     ev.complete = true;
                     ev.close_after = true;
+                    continue;
                 }
+            };
+            if !discard {
+                out.extend_from_slice(&buf[..consumed]);
+            }
+            pos += consumed;
+            if end {
+                self.finish(&mut ev);
             }
         }
         self.pending.drain(..pos);
@@ -676,26 +678,23 @@ pub fn ctx_of(head: &RequestHead, msg: &[u8]) -> ReqCtx {
 pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
     let status = e.status();
     let mut buf = [0; crate::util::packed::MAX_TEXT];
-    let reason = crate::http::message::status_reason_into(status, &mut buf);
-    let mut buf = [0; crate::util::packed::MAX_TEXT];
+    // The body starts with the status line's `<status> <reason>` (three digits, every
+    // `Bad`'s status being in 400..=505): copied from the line once it is written, so
+    // neither the reason is decoded nor the digits made a second time here.
+    let line = 4 + crate::http::message::status_reason_into(status, &mut buf).len();
     let text = e.text_into(&mut buf);
-    // The status has three digits (every `Bad`'s is in 400..=505): no formatter.
-    let code = [
-        b'0' + (status / 100) as u8,
-        b'0' + (status / 10 % 10) as u8,
-        b'0' + (status % 10) as u8,
-        b' ',
-    ];
+    let at = out.len() + b"HTTP/1.1 ".len();
     write_reply_head(
         out,
         status,
         b"Content-Type: text/plain\r\n",
-        code.len() + reason.len() + 2 + text.len() + 1,
+        line + 2 + text.len() + 1,
         b"Connection: close\r\n",
     );
-    for p in [&code[..], reason, b": ", text, b"\n"] {
-        out.extend_from_slice(p);
-    }
+    out.extend_from_within(at..at + line);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(text);
+    crate::util::push_byte(out, b'\n');
 }
 
 /// A protocol's step function (`Mgr::http_steps` calls it for a connection with new bytes).

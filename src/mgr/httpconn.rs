@@ -59,18 +59,18 @@ impl crate::log::Put for Bad {
 
 enum Act {
     Again,
-    /// A head: deliver `Event::HttpHeaders`; `body_checks` when the head declares a body
-    /// length or expects `100 Continue` (only then is there anything to check after it).
-    Hdrs {
+    /// Deliver the request: `Event::HttpHeaders` after a head (`done` false), with `end`
+    /// the step's time when the head has no body at all (`HttpMessage` may then follow in
+    /// the same delivery, see `dispatch_request`); `Event::HttpMessage` once it is whole
+    /// (`done`). `body_checks` when the head declares a body length or expects `100
+    /// Continue` (only then is there anything to check after it).
+    Deliver {
+        done: bool,
+        end: Option<u64>,
         body_checks: bool,
-        /// No body at all: `HttpMessage` may follow in the same delivery (see
-        /// `dispatch_request`).
-        bodyless: bool,
     },
     Chunk(Vec<u8>),
-    Msg,
     Error(Bad),
-    Done,
 }
 
 /// Whether the server step stops on `c` (closing, closing started, draining a refused
@@ -184,8 +184,10 @@ impl Mgr {
                 match hs.parser.parse_into(data, &mut hs.head) {
                     Ok(Step::NeedMore) => {
                         if *eof {
-                            // The peer finished sending: a partial request is never delivered.
-                            Act::Done
+                            // The peer finished sending: a partial request is never delivered;
+                            // whatever was already answered still goes out before the close.
+                            *draining = true;
+                            return;
                         } else {
                             if !data.is_empty() && hs.phase == Phase::Idle {
                                 hs.phase = Phase::InMessage;
@@ -219,7 +221,11 @@ impl Mgr {
                         hs.since = now;
                         hs.seen_request = true;
                         hs.unparsed = 0;
-                        Act::Hdrs { body_checks, bodyless }
+                        Act::Deliver {
+                            done: false,
+                            end: bodyless.then_some(now),
+                            body_checks,
+                        }
                     }
                     Ok(Step::Body { consumed, data: span }) => {
                         let piece = span.get(data);
@@ -240,42 +246,40 @@ impl Mgr {
                         hs.phase = Phase::Awaiting;
                         hs.since = now;
                         hs.unparsed = 0;
-                        Act::Msg
+                        Act::Deliver {
+                            done: true,
+                            end: None,
+                            body_checks: false,
+                        }
                     }
                     Err(e) => Act::Error(e),
                 }
             };
-            match act {
-                Act::Again => {}
-                Act::Done => {
-                    // Whatever was already answered still goes out before the close.
-                    if let Some(c) = self.core.borrow_mut().conns.get_mut(h) {
-                        c.draining = true;
+            let e = match act {
+                Act::Again => continue,
+                Act::Deliver { done, end, body_checks } => {
+                    self.dispatch_request(h, done, end);
+                    match body_checks {
+                        true => match self.after_head(h) {
+                            Some(e) => e,
+                            None => continue,
+                        },
+                        false => continue,
                     }
-                    return;
                 }
-                Act::Hdrs { body_checks, bodyless } => {
-                    self.dispatch_request(h, false, bodyless.then_some(now));
-                    if !body_checks {
-                        continue;
-                    }
-                    if let Some(e) = self.buffered_body_too_large(h) {
-                        self.http_error(h, e);
-                        return;
-                    }
-                    self.maybe_continue(h);
+                Act::Chunk(piece) => {
+                    self.dispatch(h, Event::HttpChunk(&piece));
+                    continue;
                 }
-                Act::Chunk(piece) => self.dispatch(h, Event::HttpChunk(&piece)),
-                Act::Msg => self.dispatch_request(h, true, None),
-                Act::Error(e) => {
-                    self.http_error(h, e);
-                    return;
-                }
-            }
+                Act::Error(e) => e,
+            };
+            self.http_error(h, e);
+            return;
         }
     }
 
     /// Answer a framing error (unless a response already started) and close after it.
+    #[inline(never)]
     fn http_error(&self, h: Handle, e: Bad) {
         crate::mlog!(crate::log::LL_DEBUG; "conn ", h.serial(), ": bad request: ", e);
         let mut core = self.core.borrow_mut();
@@ -291,30 +295,25 @@ impl Mgr {
         }
     }
 
-    /// After `Event::HttpHeaders`: a declared body over the cap is refused at once unless the
-    /// handler chose to stream it (or already answered).
-    fn buffered_body_too_large(&self, h: Handle) -> Option<Bad> {
-        let core = self.core.borrow();
-        let hs = core.conns.get(h)?.http_server()?;
-        let declared = match hs.head.as_ref()?.body {
-            crate::http::Body::Length(n) => n,
-            _ => return None,
-        };
-        (!hs.streaming && !hs.out.started && declared > hs.max_body).then_some(Bad::BodyOverMaxBody)
-    }
-
-    /// `Expect: 100-continue`: when the handler did not answer in `Event::HttpHeaders`, tell the
-    /// client to send the body.
-    fn maybe_continue(&self, h: Handle) {
+    /// After `Event::HttpHeaders` of a head that declares a body length or expects `100
+    /// Continue`, in one look at the connection: a declared body over the cap is refused at
+    /// once (`Some`, for `http_error`) unless the handler chose to stream it (or already
+    /// answered); else, for `Expect: 100-continue` when the handler did not answer, the
+    /// client is told to send the body.
+    fn after_head(&self, h: Handle) -> Option<Bad> {
         let mut core = self.core.borrow_mut();
-        let Some(c) = core.conns.get_mut(h) else { return };
-        if c.closing {
-            return;
+        let c = core.conns.get_mut(h)?;
+        let Proto::HttpServer(hs) = &c.proto else { return None };
+        let head = hs.head.as_ref()?;
+        if let crate::http::Body::Length(n) = head.body {
+            if !hs.streaming && !hs.out.started && n > hs.max_body {
+                return Some(Bad::BodyOverMaxBody);
+            }
         }
-        let Proto::HttpServer(hs) = &c.proto else { return };
-        if hs.head.as_ref().is_some_and(|hd| hd.expect_continue) && !hs.out.started && !hs.answered {
+        if head.expect_continue && !hs.out.started && !hs.answered && !c.closing {
             c.out_buf().extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
+        None
     }
 
     /// Deliver the current request (`HttpHeaders`, or `HttpMessage` when `done`). The
@@ -323,8 +322,10 @@ impl Mgr {
     /// else reads them meanwhile) and put back afterwards, so their allocations serve the
     /// next request too. The rest of the head is a few spans, copied; the head itself stays
     /// (a move of the whole `RequestHead` there and back cost about 100 instructions a
-    /// request). For `HttpMessage` the request is over: the head is gone from the start of
-    /// the call, and only the emptied buffers go back.
+    /// request). For `HttpMessage` the request is over: the head is dropped in the look after
+    /// the call (no one reads it while the request is lent; dropped before the call, the
+    /// head's spans were kept across a drop call, 150 B more code), and only the emptied
+    /// buffers go back.
     ///
     /// `end` (the step's time), for the head of a request without a body: the handler gets
     /// `HttpHeaders` and then, in the same call ([`Handler::handle_http`]: the C adapter
@@ -348,9 +349,6 @@ impl Mgr {
             let headers = core::mem::take(&mut head.headers);
             let span = head.head;
             let parts = [Some(head.method), Some(head.uri), head.query, Some(head.proto)];
-            if done {
-                hs.head = None;
-            }
             hs.lent = true;
             (core::mem::take(&mut hs.msg), headers, span, parts, hs.head_len, f)
         };
@@ -364,25 +362,29 @@ impl Mgr {
                 end.is_some_and(|now| self.bodyless_next(h, now, f, &mut done))
             });
         }
+        // Let go of the handler here, once (not on each way out below).
+        drop(f);
         let ws_open = {
             let mut core = self.core.borrow_mut();
             let Some(c) = core.conns.get_mut(h) else { return };
             match &mut c.proto {
                 Proto::HttpServer(hs) => {
                     hs.lent = false;
+                    // Swapped back into place: what the locals hold then (the empty vectors
+                    // taken for the call, a buffer too big to keep) is dropped in one place.
+                    let (mut msg, mut headers) = (msg, headers);
                     if done {
-                        hs.parser.recycle(headers);
-                        let mut msg = msg;
+                        // The request is over (nothing reads its head while it is lent).
+                        hs.head = None;
+                        hs.parser.recycle_into(&mut headers);
                         msg.clear();
-                        if msg.capacity() <= MSG_KEEP {
-                            hs.msg = msg;
+                        if msg.capacity() > MSG_KEEP {
+                            msg = Vec::new();
                         }
-                    } else {
-                        hs.msg = msg;
-                        if let Some(head) = hs.head.as_mut() {
-                            head.headers = headers;
-                        }
+                    } else if let Some(head) = hs.head.as_mut() {
+                        core::mem::swap(&mut head.headers, &mut headers);
                     }
+                    core::mem::swap(&mut hs.msg, &mut msg);
                     return;
                 }
                 // `Mgr::ws_upgrade` switched the connection during that event.
@@ -431,7 +433,7 @@ impl Mgr {
         hs.phase = Phase::Awaiting;
         hs.since = now;
         hs.unparsed = 0;
-        hs.head = None;
+        // (The head is dropped by `dispatch_request` when the buffers come back: `done`.)
         *done = true;
         true
     }
