@@ -613,8 +613,6 @@ pub struct Core {
     poller: sys::Poller,
     /// The descriptors found ready by the last wait (the buffer the poller fills), reused.
     ready: Vec<sys::Ready>,
-    /// Connections whose epoll registration failed (they fail with `Event::Error`).
-    poll_failed: Vec<(Handle, sys::Errno)>,
     /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
     reply_headers: http::ReplyHeadersMemo,
     /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
@@ -769,6 +767,11 @@ struct PollDue {
     close_ready: bool,
     /// Earliest name-lookup or HTTP deadline or end of an accept pause (`u64::MAX`: none).
     deadline: u64,
+    /// The first connection whose registration with the poller failed in this pass, and
+    /// why: it fails with `Event::Error` before the wait. Another one that failed in the
+    /// same pass is asked again by the next pass, which comes at once (the first one's
+    /// close does not wait): one such report a poll, and no list of them to keep.
+    failed: Option<(Handle, sys::Errno)>,
 }
 
 impl Default for PollDue {
@@ -776,6 +779,7 @@ impl Default for PollDue {
         PollDue {
             close_ready: false,
             deadline: u64::MAX,
+            failed: None,
         }
     }
 }
@@ -985,7 +989,6 @@ impl Mgr {
                 tls_seen: false,
                 poller,
                 ready: Vec::new(),
-                poll_failed: Vec::new(),
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
                 ws_hooks: None,
@@ -2007,9 +2010,8 @@ impl Mgr {
         let _busy = Busy::enter(&self.busy);
         let now = clock();
         let mut due = self.prepare_poll(now, timeout_ms);
-        let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
-        due.close_ready |= !failed.is_empty();
-        for (h, e) in failed {
+        if let Some((h, e)) = due.failed {
+            due.close_ready = true;
             self.fail_with(h, &[&"cannot watch the socket: ", &e]);
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
@@ -2082,11 +2084,7 @@ impl Mgr {
         // every socket on every poll, so there nothing is skipped.
         let skip_unchanged = http_far && core.poller.keeps_interest();
         let Core {
-            conns,
-            poller,
-            poll_failed,
-            limits,
-            ..
+            conns, poller, limits, ..
         } = &mut *core;
         let limits = &*limits;
         conns.walk_changed(WALK_PREPARE, |h, c, changed| {
@@ -2134,10 +2132,15 @@ impl Mgr {
                     }
                 }
             }
-            if let Err(e) = poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
-                poll_failed.push((h, e));
+            match poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
+                Ok(()) => false,
+                Err(e) => {
+                    // Reported after the walk (see `PollDue::failed`); the changed mark is
+                    // kept, so the next pass asks the poller again for this connection.
+                    due.failed.get_or_insert((h, e));
+                    true
+                }
             }
-            false
         });
         if paused {
             core.stats.accept_paused += 1;
