@@ -2731,9 +2731,10 @@ impl Mgr {
     /// handles out first: a connection opened by a handler meanwhile has a serial above
     /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
     /// handler is skipped (after close only `Event::Close` is delivered, [`Conn::handler_for`]
-    /// says). Each slot is looked at once: its handler is cloned out in the same borrow
-    /// that finds the connection, then called with no borrow held (G7), as `dispatch` does;
-    /// `poll_clocked`, the only caller, holds the manager busy throughout.
+    /// says). A C handler's call ([`event::PollCall`]) is read in the borrow that finds the
+    /// connection and made with no borrow held (G7); any other handler gets the event
+    /// through `dispatch` (a second look at the connection, the one code path for calling a
+    /// handler's `Rc`). `poll_clocked`, the only caller, holds the manager busy throughout.
     fn poll_event(&self, now: u64) {
         let (n, newest) = {
             let core = self.core.borrow();
@@ -2758,16 +2759,15 @@ impl Mgr {
                             call
                         }
                     };
-                    match call {
-                        Some(p) => Some((h, Ok(p))),
-                        None => Some((h, Err(c.handler.clone()))),
-                    }
+                    Some((h, call))
                 }
                 _ => None,
             };
             match found {
-                Some((h, Ok(p))) => (p.f)(p.arg, h, now),
-                Some((h, Err(f))) => f.handle(self, h, Event::Poll(now)),
+                Some((h, Some(p))) => (p.f)(p.arg, h, now),
+                // Any other handler (a Rust one) as every event goes: `dispatch` looks the
+                // connection up again (the one still open here) and calls a clone of it.
+                Some((h, None)) => self.dispatch(h, Event::Poll(now)),
                 None => {}
             }
         }
