@@ -797,9 +797,9 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Put `v` in `place`, a field of a connection fresh from [`Conn::new`] that still holds its
-/// default (`Proto::Raw`, `None`: nothing to drop), without the drop glue a plain assignment
-/// calls for the old value.
+/// Put `v` in `place`, a field of a connection fresh from [`Conn::new`] (or a buffer the
+/// loop took out of `Core`) that still holds its default (`Proto::Raw`, `None`, an empty
+/// `Vec`: nothing to drop), without the drop glue a plain assignment calls for the old value.
 #[inline(always)]
 fn set_fresh<T>(place: &mut T, v: T) {
     core::mem::forget(core::mem::replace(place, v));
@@ -2027,7 +2027,9 @@ impl Mgr {
             }
         }
         ready.clear();
-        self.with(|core| core.ready = ready);
+        // `Core::ready` still holds the empty `Vec` `take` left (the loop is not re-entered,
+        // `is_busy`): no drop glue for it.
+        self.with(|core| set_fresh(&mut core.ready, ready));
         #[cfg(feature = "tls")]
         self.tls_drain_all();
         self.run_steps(now);
