@@ -582,7 +582,7 @@ pub struct Core {
     pub dirty: Vec<Handle>,
     /// The `now` of the last [`Mgr::check_deadlines`] scan.
     deadlines_checked_at: u64,
-    /// The HTTP timeouts scan ([`Mgr::http_timeouts`]) has nothing to do before this time
+    /// The HTTP timeouts scan ([`Mgr::http_timeouts_impl`]) has nothing to do before this time
     /// (0: scan at the next millisecond). Set by each scan that finds no HTTP connection
     /// paused on our side (whose clocks the scan restarts) to the earliest deadline it
     /// saw, or the scan's `now` plus the shortest HTTP timeout if earlier: every deadline
@@ -2669,22 +2669,25 @@ impl Mgr {
     /// look per millisecond is enough: a busy loop polling many times per millisecond does
     /// not rescan every connection each time.
     fn check_deadlines(&self, now: u64) {
-        {
+        // The hooks as installed when the check begins: one installed by a handler during
+        // it came with a connection made now, whose deadlines are all to come.
+        let (lookups, http, ws, mqtt) = {
             let mut core = self.core.borrow_mut();
             if core.deadlines_checked_at == now {
                 return;
             }
             core.deadlines_checked_at = now;
-        }
-        let lookups = self.core.borrow().lookup_timeouts;
+            (core.lookup_timeouts, core.http_hooks, core.ws_hooks, core.mqtt_hooks)
+        };
         if let Some(f) = lookups {
             f(self, now);
         }
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
-        self.http_timeouts(now);
-        // WebSocket, then MQTT: only where they were started (see `ProtoHooks`).
-        let (ws, mqtt) = self.with(|core| (core.ws_hooks, core.mqtt_hooks));
+        // HTTP (`httpconn::HttpHooks`), WebSocket, then MQTT: only where they were started (see `ProtoHooks`).
+        if let Some(k) = http {
+            (k.timeouts)(self, now);
+        }
         if let Some(k) = ws {
             (k.timeouts)(self, now);
         }
