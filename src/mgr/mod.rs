@@ -2605,12 +2605,22 @@ impl Mgr {
         }
     }
 
-    /// Handles of the connections that satisfy `pred`, asking only those that changed since
-    /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
-    /// must depend on nothing but the connection. In a vector reused across polls (hand it
-    /// back with [`Mgr::recycle`]).
-    #[inline(always)]
-    fn changed_where(&self, bit: u8, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
+    /// Handles of the connections that answer this walk's question (`bit`: [`WALK_FLUSH`],
+    /// [`Conn::wants_flush`]; [`WALK_CLOSE`], [`Conn::ready_to_close`]), asking only those
+    /// that changed since this walk last asked or that answered yes then (see
+    /// `Table::walk_changed`): the question depends on nothing but the connection. In a
+    /// vector reused across polls (hand it back with [`Mgr::recycle`]). One copy for both
+    /// walks, the question chosen by a branch on `bit` (http-hello −192 B; `/hello` the
+    /// same at equal poll counts, see benches/README.md, session 7, h-poll).
+    #[inline(never)]
+    fn changed_where(&self, bit: u8) -> Vec<Handle> {
+        let pred = |c: &Conn| {
+            if bit == WALK_FLUSH {
+                c.wants_flush()
+            } else {
+                c.ready_to_close()
+            }
+        };
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut v = core::mem::take(&mut core.handle_scratch);
@@ -2626,7 +2636,7 @@ impl Mgr {
     }
 
     fn flush_all(&self) {
-        let pending = self.changed_where(WALK_FLUSH, |c| c.wants_flush());
+        let pending = self.changed_where(WALK_FLUSH);
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2781,7 +2791,7 @@ impl Mgr {
 
     fn close_pending(&self) {
         loop {
-            let ready = self.changed_where(WALK_CLOSE, |c| c.ready_to_close());
+            let ready = self.changed_where(WALK_CLOSE);
             if ready.is_empty() {
                 self.recycle(ready);
                 return;
