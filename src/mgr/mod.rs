@@ -2154,20 +2154,14 @@ impl Mgr {
         if due.close_ready {
             return 0;
         }
-        let mut t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
-        let mut consider = |deadline: u64| {
-            t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
-        };
+        let t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
+        // The earliest deadline, the timers' included (`u64::MAX`, none, bounds nothing).
         let next = {
             let mut core = self.core.borrow_mut();
             core.timer_pass.and_then(|p| (p.next)(&mut core))
         };
-        if let Some(d) = next {
-            consider(d);
-        }
-        if due.deadline != u64::MAX {
-            consider(due.deadline);
-        }
+        let deadline = next.map_or(due.deadline, |d| d.min(due.deadline));
+        let t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
         if t == i64::MAX {
             -1
         } else {
