@@ -987,3 +987,48 @@ fn what_a_handler_does_in_the_headers_of_a_bodyless_request_decides_what_follows
     want.sort();
     assert_eq!(log, want);
 }
+
+/// A descriptor epoll refuses to watch (`/dev/null`: EPERM) fails with "cannot watch the
+/// socket" and closes; so does each of several refused in the same pass (one is reported
+/// a poll, the next pass asks again for the others at once). poll(2) watches it: it reads
+/// end of file and closes without an error.
+#[cfg(target_os = "linux")]
+#[test]
+fn each_descriptor_the_poller_refuses_fails_and_closes() {
+    use std::os::fd::IntoRawFd;
+    let epoll = std::env::var_os("MEERKAT_POLLER").is_none_or(|v| v != "poll");
+    let mgr = Mgr::new().unwrap();
+    let log: Log = Rc::default();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let fd = std::fs::File::open("/dev/null").unwrap().into_raw_fd();
+        let lg = log.clone();
+        let handler = move |_: &Mgr, c: ConnId, ev: Event<'_>| {
+            if !matches!(ev, Event::Poll(_)) {
+                lg.borrow_mut().push(format!("{} {}", c.raw(), name(&ev)));
+            }
+        };
+        conns.push(mgr.wrap_fd(fd, Rc::new(handler)).unwrap());
+    }
+    poll_until(&mgr, "every close", || {
+        log.borrow().iter().filter(|s| s.ends_with(" close")).count() == conns.len()
+    });
+    for c in &conns {
+        let mine: Vec<String> = log
+            .borrow()
+            .iter()
+            .filter_map(|s| s.strip_prefix(&format!("{} ", c.raw())).map(String::from))
+            .collect();
+        let (first, rest) = mine.split_first().unwrap();
+        assert_eq!(first, "open");
+        assert_eq!(rest.last().map(String::as_str), Some("close"), "{mine:?}");
+        let errors: Vec<&String> = rest.iter().filter(|s| s.starts_with("error")).collect();
+        if epoll {
+            assert_eq!(errors.len(), 1, "{mine:?}");
+            assert!(errors[0].starts_with("error cannot watch the socket: "), "{mine:?}");
+        } else {
+            assert!(errors.is_empty(), "{mine:?}");
+        }
+    }
+    assert_eq!(mgr.stats().1, 0, "every connection freed");
+}

@@ -566,14 +566,9 @@ impl Mgr {
     /// takes too long gets 408, a connection that sends nothing at all after accept is closed,
     /// as is an idle keep-alive connection; a request body that stops gets 408, a response
     /// that stops fails the client connection (`Event::Error`). While reading is paused on
-    /// our side the clocks do not run: they restart when reading resumes.
-    pub(super) fn http_timeouts(&self, now: u64) {
-        let hooks = self.core.borrow().http_hooks;
-        if let Some(k) = hooks {
-            (k.timeouts)(self, now);
-        }
-    }
-
+    /// our side the clocks do not run: they restart when reading resumes. Through
+    /// `HttpHooks::timeouts` ([`Mgr::check_deadlines`], once per millisecond).
+    ///
     /// The scan of every connection, skipped while `Core::http_quiet_until` says that it
     /// would find nothing to do (see there); each scan that finds no connection paused on
     /// our side sets it again.

@@ -582,7 +582,7 @@ pub struct Core {
     pub dirty: Vec<Handle>,
     /// The `now` of the last [`Mgr::check_deadlines`] scan.
     deadlines_checked_at: u64,
-    /// The HTTP timeouts scan ([`Mgr::http_timeouts`]) has nothing to do before this time
+    /// The HTTP timeouts scan ([`Mgr::http_timeouts_impl`]) has nothing to do before this time
     /// (0: scan at the next millisecond). Set by each scan that finds no HTTP connection
     /// paused on our side (whose clocks the scan restarts) to the earliest deadline it
     /// saw, or the scan's `now` plus the shortest HTTP timeout if earlier: every deadline
@@ -613,8 +613,6 @@ pub struct Core {
     poller: sys::Poller,
     /// The descriptors found ready by the last wait (the buffer the poller fills), reused.
     ready: Vec<sys::Ready>,
-    /// Connections whose epoll registration failed (they fail with `Event::Error`).
-    poll_failed: Vec<(Handle, sys::Errno)>,
     /// `mg_http_reply`'s last accepted header text (see [`http::ReplyHeadersMemo`]).
     reply_headers: http::ReplyHeadersMemo,
     /// The last MQTT packet id given out (Mongoose's `mgr->mqtt_id`).
@@ -769,6 +767,11 @@ struct PollDue {
     close_ready: bool,
     /// Earliest name-lookup or HTTP deadline or end of an accept pause (`u64::MAX`: none).
     deadline: u64,
+    /// The first connection whose registration with the poller failed in this pass, and
+    /// why: it fails with `Event::Error` before the wait. Another one that failed in the
+    /// same pass is asked again by the next pass, which comes at once (the first one's
+    /// close does not wait): one such report a poll, and no list of them to keep.
+    failed: Option<(Handle, sys::Errno)>,
 }
 
 impl Default for PollDue {
@@ -776,6 +779,7 @@ impl Default for PollDue {
         PollDue {
             close_ready: false,
             deadline: u64::MAX,
+            failed: None,
         }
     }
 }
@@ -793,9 +797,9 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Put `v` in `place`, a field of a connection fresh from [`Conn::new`] that still holds its
-/// default (`Proto::Raw`, `None`: nothing to drop), without the drop glue a plain assignment
-/// calls for the old value.
+/// Put `v` in `place`, a field of a connection fresh from [`Conn::new`] (or a buffer the
+/// loop took out of `Core`) that still holds its default (`Proto::Raw`, `None`, an empty
+/// `Vec`: nothing to drop), without the drop glue a plain assignment calls for the old value.
 #[inline(always)]
 fn set_fresh<T>(place: &mut T, v: T) {
     core::mem::forget(core::mem::replace(place, v));
@@ -986,7 +990,6 @@ impl Mgr {
                 tls_seen: false,
                 poller,
                 ready: Vec::new(),
-                poll_failed: Vec::new(),
                 reply_headers: http::ReplyHeadersMemo::default(),
                 mqtt_id: 0,
                 ws_hooks: None,
@@ -2015,9 +2018,8 @@ impl Mgr {
         let _busy = Busy::enter(&self.busy);
         let now = clock();
         let mut due = self.prepare_poll(now, timeout_ms);
-        let failed = self.with(|core| core::mem::take(&mut core.poll_failed));
-        due.close_ready |= !failed.is_empty();
-        for (h, e) in failed {
+        if let Some((h, e)) = due.failed {
+            due.close_ready = true;
             self.fail_with(h, &[&"cannot watch the socket: ", &e]);
         }
         let timeout = self.poll_timeout(now, timeout_ms, due);
@@ -2033,7 +2035,9 @@ impl Mgr {
             }
         }
         ready.clear();
-        self.with(|core| core.ready = ready);
+        // `Core::ready` still holds the empty `Vec` `take` left (the loop is not re-entered,
+        // `is_busy`): no drop glue for it.
+        self.with(|core| set_fresh(&mut core.ready, ready));
         #[cfg(feature = "tls")]
         self.tls_drain_all();
         self.run_steps(now);
@@ -2090,11 +2094,7 @@ impl Mgr {
         // every socket on every poll, so there nothing is skipped.
         let skip_unchanged = http_far && core.poller.keeps_interest();
         let Core {
-            conns,
-            poller,
-            poll_failed,
-            limits,
-            ..
+            conns, poller, limits, ..
         } = &mut *core;
         let limits = &*limits;
         conns.walk_changed(WALK_PREPARE, |h, c, changed| {
@@ -2142,10 +2142,15 @@ impl Mgr {
                     }
                 }
             }
-            if let Err(e) = poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
-                poll_failed.push((h, e));
+            match poller.update(sock.fd(), h.raw(), &mut c.polled, ev) {
+                Ok(()) => false,
+                Err(e) => {
+                    // Reported after the walk (see `PollDue::failed`); the changed mark is
+                    // kept, so the next pass asks the poller again for this connection.
+                    due.failed.get_or_insert((h, e));
+                    true
+                }
             }
-            false
         });
         if paused {
             core.stats.accept_paused += 1;
@@ -2157,20 +2162,14 @@ impl Mgr {
         if due.close_ready {
             return 0;
         }
-        let mut t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
-        let mut consider = |deadline: u64| {
-            t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
-        };
+        let t = if timeout_ms < 0 { i64::MAX } else { timeout_ms as i64 };
+        // The earliest deadline, the timers' included (`u64::MAX`, none, bounds nothing).
         let next = {
             let mut core = self.core.borrow_mut();
             core.timer_pass.and_then(|p| (p.next)(&mut core))
         };
-        if let Some(d) = next {
-            consider(d);
-        }
-        if due.deadline != u64::MAX {
-            consider(due.deadline);
-        }
+        let deadline = next.map_or(due.deadline, |d| d.min(due.deadline));
+        let t = t.min(deadline.saturating_sub(now).min(i64::MAX as u64) as i64);
         if t == i64::MAX {
             -1
         } else {
@@ -2610,12 +2609,22 @@ impl Mgr {
         }
     }
 
-    /// Handles of the connections that satisfy `pred`, asking only those that changed since
-    /// this walk (`bit`) last asked or satisfied it then (see `Table::walk_changed`): `pred`
-    /// must depend on nothing but the connection. In a vector reused across polls (hand it
-    /// back with [`Mgr::recycle`]).
-    #[inline(always)]
-    fn changed_where(&self, bit: u8, pred: impl Fn(&Conn) -> bool) -> Vec<Handle> {
+    /// Handles of the connections that answer this walk's question (`bit`: [`WALK_FLUSH`],
+    /// [`Conn::wants_flush`]; [`WALK_CLOSE`], [`Conn::ready_to_close`]), asking only those
+    /// that changed since this walk last asked or that answered yes then (see
+    /// `Table::walk_changed`): the question depends on nothing but the connection. In a
+    /// vector reused across polls (hand it back with [`Mgr::recycle`]). One copy for both
+    /// walks, the question chosen by a branch on `bit` (http-hello −192 B; `/hello` the
+    /// same at equal poll counts, see benches/README.md, session 7, h-poll).
+    #[inline(never)]
+    fn changed_where(&self, bit: u8) -> Vec<Handle> {
+        let pred = |c: &Conn| {
+            if bit == WALK_FLUSH {
+                c.wants_flush()
+            } else {
+                c.ready_to_close()
+            }
+        };
         let mut core = self.core.borrow_mut();
         let core = &mut *core;
         let mut v = core::mem::take(&mut core.handle_scratch);
@@ -2631,7 +2640,7 @@ impl Mgr {
     }
 
     fn flush_all(&self) {
-        let pending = self.changed_where(WALK_FLUSH, |c| c.wants_flush());
+        let pending = self.changed_where(WALK_FLUSH);
         for &h in pending.iter() {
             self.flush(h);
         }
@@ -2674,22 +2683,25 @@ impl Mgr {
     /// look per millisecond is enough: a busy loop polling many times per millisecond does
     /// not rescan every connection each time.
     fn check_deadlines(&self, now: u64) {
-        {
+        // The hooks as installed when the check begins: one installed by a handler during
+        // it came with a connection made now, whose deadlines are all to come.
+        let (lookups, http, ws, mqtt) = {
             let mut core = self.core.borrow_mut();
             if core.deadlines_checked_at == now {
                 return;
             }
             core.deadlines_checked_at = now;
-        }
-        let lookups = self.core.borrow().lookup_timeouts;
+            (core.lookup_timeouts, core.http_hooks, core.ws_hooks, core.mqtt_hooks)
+        };
         if let Some(f) = lookups {
             f(self, now);
         }
         #[cfg(feature = "tls")]
         self.tls_timeouts(now);
-        self.http_timeouts(now);
-        // WebSocket, then MQTT: only where they were started (see `ProtoHooks`).
-        let (ws, mqtt) = self.with(|core| (core.ws_hooks, core.mqtt_hooks));
+        // HTTP (`httpconn::HttpHooks`), WebSocket, then MQTT: only where they were started (see `ProtoHooks`).
+        if let Some(k) = http {
+            (k.timeouts)(self, now);
+        }
         if let Some(k) = ws {
             (k.timeouts)(self, now);
         }
@@ -2738,9 +2750,10 @@ impl Mgr {
     /// handles out first: a connection opened by a handler meanwhile has a serial above
     /// `newest` (or a slot past `n`) and waits for the next poll; one closed by an earlier
     /// handler is skipped (after close only `Event::Close` is delivered, [`Conn::handler_for`]
-    /// says). Each slot is looked at once: its handler is cloned out in the same borrow
-    /// that finds the connection, then called with no borrow held (G7), as `dispatch` does;
-    /// `poll_clocked`, the only caller, holds the manager busy throughout.
+    /// says). A C handler's call ([`event::PollCall`]) is read in the borrow that finds the
+    /// connection and made with no borrow held (G7); any other handler gets the event
+    /// through `dispatch` (a second look at the connection, the one code path for calling a
+    /// handler's `Rc`). `poll_clocked`, the only caller, holds the manager busy throughout.
     fn poll_event(&self, now: u64) {
         let (n, newest) = {
             let core = self.core.borrow();
@@ -2765,16 +2778,15 @@ impl Mgr {
                             call
                         }
                     };
-                    match call {
-                        Some(p) => Some((h, Ok(p))),
-                        None => Some((h, Err(c.handler.clone()))),
-                    }
+                    Some((h, call))
                 }
                 _ => None,
             };
             match found {
-                Some((h, Ok(p))) => (p.f)(p.arg, h, now),
-                Some((h, Err(f))) => f.handle(self, h, Event::Poll(now)),
+                Some((h, Some(p))) => (p.f)(p.arg, h, now),
+                // Any other handler (a Rust one) as every event goes: `dispatch` looks the
+                // connection up again (the one still open here) and calls a clone of it.
+                Some((h, None)) => self.dispatch(h, Event::Poll(now)),
                 None => {}
             }
         }
@@ -2783,7 +2795,7 @@ impl Mgr {
 
     fn close_pending(&self) {
         loop {
-            let ready = self.changed_where(WALK_CLOSE, |c| c.ready_to_close());
+            let ready = self.changed_where(WALK_CLOSE);
             if ready.is_empty() {
                 self.recycle(ready);
                 return;

@@ -701,11 +701,12 @@ impl Waker {
     }
     /// Consume pending wake signals. Loop thread.
     pub fn drain(&self) {
-        let mut buf = [0u8; 64];
+        // Never read back: no need to zero it first.
+        let mut buf = core::mem::MaybeUninit::<[u8; 64]>::uninit();
         loop {
-            // SAFETY: `buf` is writable for its length.
-            let n = unsafe { libc::read(self.rx.0, buf.as_mut_ptr().cast(), buf.len()) };
-            if n < buf.len() as isize {
+            // SAFETY: `buf` is writable for its 64 bytes (`read` only writes them).
+            let n = unsafe { libc::read(self.rx.0, buf.as_mut_ptr().cast(), 64) };
+            if n < 64 {
                 break;
             }
         }
