@@ -271,12 +271,12 @@ impl CHandler {
                 // iterator's `collect` 43 B more than this).
                 let mut text = Vec::with_capacity(msg.len() + 1);
                 text.extend_from_slice(msg.as_bytes());
-                crate::util::push_byte(&mut text, 0);
-                for b in &mut text[..msg.len()] {
+                for b in &mut text {
                     if *b == 0 {
                         *b = b' ';
                     }
                 }
+                crate::util::push_byte(&mut text, 0);
                 self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
             }
             Event::HttpChunk(data) | Event::Wakeup(data) => {
