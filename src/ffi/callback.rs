@@ -117,12 +117,12 @@ fn view(hdrs: &mut Vec<mg_http_header>, m: &HttpMessage<'_>) -> mg_http_message 
             value: v.span(f.value),
         };
     }
-    let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| v.span(sp));
+    let [method, uri, query, proto] = raw.line.map(|sp| sp.map_or(mg_str::EMPTY, |sp| v.span(sp)));
     mg_http_message {
-        method: field(raw.line[0]),
-        uri: field(raw.line[1]),
-        query: field(raw.line[2]),
-        proto: field(raw.line[3]),
+        method,
+        uri,
+        query,
+        proto,
         headers: hdrs.as_mut_ptr(),
         num_headers: fields.len(),
         body: v.from(raw.head_len),
