@@ -732,7 +732,7 @@ static void mk_dyn_put(char c, void *param) {
       d->oom = true;
       return;
     }
-    nb = (char *) (d->heap ? realloc(d->buf, ncap) : malloc(ncap));
+    nb = (char *) realloc(d->heap ? d->buf : NULL, ncap); /* NULL: as malloc */
     if (nb == NULL) {
       d->oom = true;
       return;
