@@ -240,7 +240,7 @@ impl Handler for CHandler {
 /// through a `long *` (on 64-bit targets: `n` itself).
 #[inline(always)]
 fn long_bits(n: usize) -> u64 {
-    let l = n as c_long as i64 as u64;
+    let l = i64::from(n as c_long) as u64;
     if cfg!(target_endian = "big") && core::mem::size_of::<c_long>() < 8 {
         l << 32
     } else {
