@@ -128,10 +128,8 @@ impl ReplyHeadersMemo {
 
     /// Remember an accepted text (one of up to 64 bytes) for [`lookup`](Self::lookup).
     pub fn remember(&mut self, checked: ReplyHeaders<'_>) {
-        // In place (a `from_slice` made a 72-byte value and moved it twice).
-        if checked.raw.len() <= self.text.capacity() {
-            self.text.clear();
-            let _ = self.text.extend_from_slice(checked.raw);
+        if let Ok(text) = heapless::Vec::from_slice(checked.raw) {
+            self.text = text;
             self.plain = checked.plain;
         }
     }
