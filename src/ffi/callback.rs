@@ -239,8 +239,10 @@ impl Handler for CHandler {
 /// A `long` (`MG_EV_READ`, `MG_EV_WRITE`) in the first bytes of a `u64`, as C reads it
 /// through a `long *` (on 64-bit targets: `n` itself).
 #[inline(always)]
+// `c_long` is `i64` here, `i32` on other targets: the cast to `i64` is not always a no-op.
+#[allow(clippy::unnecessary_cast)]
 fn long_bits(n: usize) -> u64 {
-    let l = i64::from(n as c_long) as u64;
+    let l = n as c_long as i64 as u64;
     if cfg!(target_endian = "big") && core::mem::size_of::<c_long>() < 8 {
         l << 32
     } else {
