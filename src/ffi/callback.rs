@@ -117,12 +117,12 @@ fn view(hdrs: &mut Vec<mg_http_header>, m: &HttpMessage<'_>) -> mg_http_message 
             value: v.span(f.value),
         };
     }
-    let field = |sp: Option<Span>| sp.map_or(mg_str::EMPTY, |sp| v.span(sp));
+    let [method, uri, query, proto] = raw.line.map(|sp| sp.map_or(mg_str::EMPTY, |sp| v.span(sp)));
     mg_http_message {
-        method: field(raw.line[0]),
-        uri: field(raw.line[1]),
-        query: field(raw.line[2]),
-        proto: field(raw.line[3]),
+        method,
+        uri,
+        query,
+        proto,
         headers: hdrs.as_mut_ptr(),
         num_headers: fields.len(),
         body: v.from(raw.head_len),
@@ -177,39 +177,39 @@ impl Handler for CHandler {
     /// instructions of prologue and epilogue (the WebSocket, MQTT, SNTP, mDNS and Modbus
     /// events go on from there to `proto_event`, when installed: see `PROTO_EVENTS`).
     fn handle(&self, _mgr: &Mgr, h: Handle, ev: Event<'_>) {
-        if self.f.is_none() {
-            return;
-        }
-        let null = core::ptr::null_mut();
-        match ev {
-            Event::Poll(now) => {
-                let mut t = now;
-                self.call(h, MG_EV_POLL, &mut t as *mut u64 as *mut c_void);
-            }
-            Event::Read(n) => {
-                let mut n = n as c_long;
-                self.call(h, MG_EV_READ, &mut n as *mut c_long as *mut c_void);
-            }
-            Event::Write(n) => {
-                let mut n = n as c_long;
-                self.call(h, MG_EV_WRITE, &mut n as *mut c_long as *mut c_void);
-            }
-            Event::Open => self.call(h, MG_EV_OPEN, null),
-            Event::Resolve => self.call(h, MG_EV_RESOLVE, null),
-            Event::Connect => self.call(h, MG_EV_CONNECT, null),
-            Event::Accept => self.call(h, MG_EV_ACCEPT, null),
-            Event::TlsHandshake => self.call(h, MG_EV_TLS_HS, null),
-            Event::Close => self.call(h, MG_EV_CLOSE, null),
+        let Some(f) = self.f else { return };
+        // Each arm gives the number and, for the three events with a number, its value
+        // (the same bytes for `uint64_t` and, where it is 64 bits, `long`): a table, not
+        // a jump per event.
+        let (num, val) = match ev {
+            Event::Open => (MG_EV_OPEN, None),
+            Event::Poll(now) => (MG_EV_POLL, Some(now)),
+            Event::Resolve => (MG_EV_RESOLVE, None),
+            Event::Connect => (MG_EV_CONNECT, None),
+            Event::Accept => (MG_EV_ACCEPT, None),
+            Event::TlsHandshake => (MG_EV_TLS_HS, None),
+            Event::Read(n) => (MG_EV_READ, Some(long_bits(n))),
+            Event::Write(n) => (MG_EV_WRITE, Some(long_bits(n))),
+            Event::Close => (MG_EV_CLOSE, None),
             Event::HttpHeaders(m) | Event::HttpMessage(m) => {
                 let num = if matches!(ev, Event::HttpMessage(_)) {
                     MG_EV_HTTP_MSG
                 } else {
                     MG_EV_HTTP_HDRS
                 };
-                self.call_http(h, num, m, None)
+                return self.call_http(h, num, m, None);
             }
-            _ => self.handle_data(h, ev),
-        }
+            _ => return self.handle_data(h, ev),
+        };
+        let mut v = val.unwrap_or(0);
+        let p = if val.is_some() {
+            &mut v as *mut u64 as *mut c_void
+        } else {
+            core::ptr::null_mut()
+        };
+        // SAFETY: as in `CHandler::call`: `f` was registered by the application as an
+        // event handler with this signature; `p` is NULL or valid for the call.
+        unsafe { f(mg_conn { h: h.raw() }, num, p) }
     }
 
     /// `MG_EV_POLL` straight to the C function (see `c_poll`): the poll walk clones no
@@ -236,6 +236,20 @@ impl Handler for CHandler {
     }
 }
 
+/// A `long` (`MG_EV_READ`, `MG_EV_WRITE`) in the first bytes of a `u64`, as C reads it
+/// through a `long *` (on 64-bit targets: `n` itself).
+#[inline(always)]
+// `c_long` is `i64` here, `i32` on other targets: the cast to `i64` is not always a no-op.
+#[allow(clippy::unnecessary_cast)]
+fn long_bits(n: usize) -> u64 {
+    let l = n as c_long as i64 as u64;
+    if cfg!(target_endian = "big") && core::mem::size_of::<c_long>() < 8 {
+        l << 32
+    } else {
+        l
+    }
+}
+
 /// [`CHandler`]'s `Event::Poll` (see [`crate::mgr::event::PollCall`]): `arg` is the C
 /// function, as [`CHandler::poll_call`] made it.
 fn c_poll(arg: usize, h: Handle, now: u64) {
@@ -259,12 +273,12 @@ impl CHandler {
                 // iterator's `collect` 43 B more than this).
                 let mut text = Vec::with_capacity(msg.len() + 1);
                 text.extend_from_slice(msg.as_bytes());
-                crate::util::push_byte(&mut text, 0);
-                for b in &mut text[..msg.len()] {
+                for b in &mut text {
                     if *b == 0 {
                         *b = b' ';
                     }
                 }
+                crate::util::push_byte(&mut text, 0);
                 self.call(h, MG_EV_ERROR, text.as_mut_ptr() as *mut c_void);
             }
             Event::HttpChunk(data) | Event::Wakeup(data) => {

@@ -44,18 +44,14 @@ pub(crate) fn out_buf<'a>(ptr: *mut c_void, cap: usize, need: usize) -> Result<&
     slice_mut(ptr, cap.min(need))
 }
 
-/// A NUL-terminated C string; NULL is an error.
-pub(crate) fn cstr<'a>(ptr: *const c_char) -> Result<&'a CStr, c_int> {
+/// A NUL-terminated C string as bytes (without the NUL); NULL is an error. (The one place
+/// that reads a C string: the others are made from it.)
+pub(crate) fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
     if ptr.is_null() {
         return Err(MG_ERR_INVALID);
     }
     // SAFETY: the caller promised a NUL-terminated string at the non-NULL `ptr`.
-    Ok(unsafe { CStr::from_ptr(ptr) })
-}
-
-/// A NUL-terminated C string as bytes (without the NUL); NULL is an error.
-pub(crate) fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
-    cstr(ptr).map(CStr::to_bytes)
+    Ok(unsafe { CStr::from_ptr(ptr) }.to_bytes())
 }
 
 /// An optional NUL-terminated C string as bytes: NULL is empty.
@@ -69,7 +65,7 @@ pub(crate) fn cstr_bytes_or_empty<'a>(ptr: *const c_char) -> Result<&'a [u8], c_
 
 /// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
 pub(crate) fn cstr_utf8<'a>(ptr: *const c_char) -> Result<&'a str, c_int> {
-    utf8(cstr(ptr)?.to_bytes()).ok_or(MG_ERR_INVALID)
+    utf8(cstr_bytes(ptr)?).ok_or(MG_ERR_INVALID)
 }
 
 /// `b` as text if it is UTF-8 (`core::str::from_utf8(b).ok()`), checked by the library's
@@ -274,7 +270,7 @@ mod tests {
         assert_eq!(slice(core::ptr::null(), 0).unwrap(), &[] as &[u8]);
         assert_eq!(slice(core::ptr::null(), 1), Err(MG_ERR_INVALID));
         assert_eq!(slice(b"x".as_ptr().cast(), usize::MAX), Err(MG_ERR_INVALID));
-        assert_eq!(cstr(core::ptr::null()), Err(MG_ERR_INVALID));
+        assert_eq!(cstr_bytes(core::ptr::null()), Err(MG_ERR_INVALID));
     }
 
     #[test]

@@ -82,10 +82,10 @@ pub const MG_ERR_TOO_LARGE: c_int = -16;
 /// (including positive numbers) get a generic text.
 pub fn strerror(c: c_int) -> &'static core::ffi::CStr {
     // TEXTS: 0 success, 1..=16 MG_ERR_INVALID..MG_ERR_TOO_LARGE, 17 unknown.
-    let i = if (MG_ERR_TOO_LARGE..=MG_OK).contains(&c) {
-        c.unsigned_abs()
-    } else {
-        17
+    // A pattern, not `RangeInclusive::contains` (an out-of-line call at opt-level z).
+    let i = match c {
+        MG_ERR_TOO_LARGE..=MG_OK => c.unsigned_abs(),
+        _ => 17,
     };
     let t = crate::error::TEXTS.get(i as usize);
     // SAFETY: every entry of TEXTS ends with its only NUL (checked when it is built, at

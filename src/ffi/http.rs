@@ -71,7 +71,7 @@ pub extern "C" fn mg_http_reply_n(
 ) -> c_int {
     guard_code(|| {
         let (m, h) = registry::conn(c)?;
-        if !(100..=999).contains(&status) {
+        if !matches!(status, 100..=999) {
             return Err(MG_ERR_INVALID);
         }
         let headers = cast::cstr_bytes_or_empty(headers)?;

@@ -1499,19 +1499,22 @@ impl Mgr {
     /// [`Mgr::send`] like any bytes. Same errors as `send`, and `Invalid` for malformed
     /// `headers` (see [`http::reply_headers`]).
     pub fn http_reply(&self, h: Handle, status: u16, headers: &[u8], body: &[u8]) -> Result<(), Error> {
-        // Checked with no borrow held: a refusal is logged, and the log sink may be the
-        // application's.
-        let memo = self.core.borrow().reply_headers.lookup(headers);
-        let headers = match memo {
+        // One borrow for the memo and the reply when the memo knows the text (a program's
+        // every reply, but the first of each text).
+        let mut core = self.core.borrow_mut();
+        let headers = match core.reply_headers.lookup(headers) {
             Some(checked) => checked,
             None => {
+                // Checked with no borrow held: a refusal is logged, and the log sink may be
+                // the application's.
+                drop(core);
                 let checked = http::reply_headers(headers)?;
-                self.core.borrow_mut().reply_headers.remember(checked);
+                core = self.core.borrow_mut();
+                core.reply_headers.remember(checked);
                 checked
             }
         };
         {
-            let mut core = self.core.borrow_mut();
             let core = &mut *core;
             let max_send = core.limits.max_send;
             let c = writable(&mut core.conns, h)?;
@@ -1529,6 +1532,7 @@ impl Mgr {
                 }
             }
         }
+        drop(core);
         self.send(h, &http::reply_bytes(status, headers.bytes(), body))
     }
 
