@@ -701,8 +701,11 @@ struct Root {
     /// Whether it was resolved on a file system with links: the same directory served
     /// from another kind of file system is another entry.
     links: bool,
-    /// `dir` canonicalized, with its `stat` when it was; `None` until it was usable.
-    canon: Option<(Vec<u8>, Stat)>,
+    /// `dir` canonicalized when it was last usable (empty before).
+    canon: Vec<u8>,
+    /// The `stat` of `dir` when `canon` was resolved; `None` until then. Apart from
+    /// `canon`, not a pair in an `Option`: one assignment each when it is resolved again.
+    stat: Option<Stat>,
 }
 
 /// How many web root directories a [`RootCache`] keeps resolved.
@@ -741,7 +744,8 @@ impl RootCache {
                 let root = Root {
                     dir: dir.to_vec(),
                     links,
-                    canon: None,
+                    canon: Vec::new(),
+                    stat: None,
                 };
                 let i = self.added % ROOTS_KEEP;
                 self.added = self.added.wrapping_add(1);
@@ -754,13 +758,12 @@ impl RootCache {
         };
         let m = self.entries.get_mut(i)?;
         let now = fs.stat(dir);
-        let fresh = matches!((&m.canon, now), (Some((_, then)), Some(st)) if *then == st);
-        if !fresh {
-            let st = now.filter(|s| s.dir)?;
-            let c = if links { fs.canonical(dir)? } else { dir.to_vec() };
-            m.canon = Some((c, st));
+        if now.is_none() || m.stat != now {
+            now.filter(|s| s.dir)?;
+            m.canon = if links { fs.canonical(dir)? } else { dir.to_vec() };
+            m.stat = now;
         }
-        m.canon.as_ref().map(|(c, _)| c.as_slice())
+        Some(&m.canon)
     }
 }
 
