@@ -52,26 +52,16 @@ fn inner(p: &[u8]) -> &[u8] {
     p.strip_suffix(b"/").unwrap_or(p)
 }
 
-/// What [`check`] found.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// [`inner`] of the path is already normalized (no empty or `.` segment in between).
-    Normal,
-    /// It has empty or `.` segments to drop ([`compact`]).
-    Messy,
-    /// It has a `%` (only when `%` is not plain): decode it, then check again.
-    Encoded,
-}
-
 /// Check a path starting with `/`, in one pass: a NUL, a backslash or a `..` segment is
-/// [`BadPath`]. With `percent` plain (a decoded path), a `%` is a byte like another;
-/// otherwise the first `%` ends the pass with [`Shape::Encoded`] (what comes after it is
-/// checked once decoded).
-fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
+/// [`BadPath`]. `Ok(true)`: [`inner`] of the path is already normalized (no empty or `.`
+/// segment in between, no `%`), the usual case. `Ok(false)`: it must be decoded and
+/// [`compact`]ed; with `percent_plain` (a decoded path) a `%` is a byte like another,
+/// otherwise the first `%` ends the pass (what comes after it is checked once decoded).
+fn check(p: &[u8], percent_plain: bool) -> Result<bool, BadPath> {
     // The bytes that need a look, as bits of a mask (all are below 0x60).
     const SPECIAL: u128 = 1 << b'/' | 1 << b'%' | 1 << 0 | 1 << b'\\';
     let rest = inner(p);
-    let mut shape = Shape::Normal;
+    let mut normal = true;
     let mut start = 0;
     for (i, &c) in rest.iter().enumerate() {
         if c > b'\\' || SPECIAL & (1 << c) == 0 {
@@ -79,26 +69,27 @@ fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
         }
         match c {
             b'/' => {
-                segment(rest.get(start..i).unwrap_or_default(), &mut shape)?;
+                segment(rest.get(start..i).unwrap_or_default(), &mut normal)?;
                 start = i + 1;
             }
             b'%' if percent_plain => {}
-            b'%' => return Ok(Shape::Encoded),
+            b'%' => return Ok(false),
             _ => return Err(BadPath), // NUL, backslash
         }
     }
     if !rest.is_empty() {
-        segment(rest.get(start..).unwrap_or_default(), &mut shape)?;
+        segment(rest.get(start..).unwrap_or_default(), &mut normal)?;
     }
-    Ok(shape)
+    Ok(normal)
 }
 
-/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path messy.
-fn segment(seg: &[u8], shape: &mut Shape) -> Result<(), BadPath> {
+/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path not
+/// normal.
+fn segment(seg: &[u8], normal: &mut bool) -> Result<(), BadPath> {
     match seg {
         b".." => Err(BadPath),
         b"" | b"." => {
-            *shape = Shape::Messy;
+            *normal = false;
             Ok(())
         }
         _ => Ok(()),
@@ -150,20 +141,15 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
     };
     // Without a `%` the path decodes to itself: no copy unless it needs normalizing.
     let trailing_slash = path.ends_with(b"/");
-    let mut v = match check(path, false)? {
-        Shape::Normal => {
-            return Ok(UriPath {
-                path: Cow::Borrowed(inner(path)),
-                trailing_slash,
-            })
-        }
-        Shape::Messy => path.to_vec(),
-        Shape::Encoded => {
-            let v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
-            check(&v, true)?;
-            v
-        }
-    };
+    if check(path, false)? {
+        return Ok(UriPath {
+            path: Cow::Borrowed(inner(path)),
+            trailing_slash,
+        });
+    }
+    // Decoded (a path without `%` decodes to a copy of itself), checked again, compacted.
+    let mut v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    check(&v, true)?;
     let trailing_slash = v.ends_with(b"/");
     compact(&mut v);
     Ok(UriPath {

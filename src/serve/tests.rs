@@ -598,7 +598,10 @@ fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
     assert_eq!(get_at("/o.txt").0, 404);
     std::os::unix::fs::symlink(t.0.join("www"), t.0.join("site")).unwrap();
     assert_eq!(get_at("/hello.txt").0, 200);
-    assert_eq!(cache.entries[0].canon, bytes(fs::canonicalize(t.0.join("www")).unwrap()));
+    assert_eq!(
+        cache.entries[0].canon,
+        bytes(fs::canonicalize(t.0.join("www")).unwrap())
+    );
 }
 
 /// A packed web root with a gzip-only file, an SSI page and a directory without index.
