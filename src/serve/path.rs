@@ -245,7 +245,8 @@ pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]
     }
     let c = fs.canonical(p).ok_or(Miss::NotFound)?;
     if under(&c, root) {
-        Ok(if c == p { Cow::Borrowed(p) } else { Cow::Owned(c) })
+        // Already a copy of its own: kept, not compared with `p` to lend `p` instead.
+        Ok(Cow::Owned(c))
     } else {
         crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(p), " resolves outside the web root");
         Err(Miss::NotFound)
