@@ -525,10 +525,12 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Ok(p) = path::decode(req.uri) else {
         return text(400, None, b"Bad request\n", opts);
     };
-    let Some((dir, rest)) = path::select(root_spec, &p) else {
+    // A `root_dir` of one directory alone, served before, is that directory: no walk of it.
+    let whole = roots.whole(root_spec, fs.has_links());
+    let Some((dir, rest)) = path::select(root_spec, &p, whole) else {
         return not_found(fs, opts);
     };
-    let Some(root) = roots.root(fs, dir) else {
+    let Some(root) = roots.root(fs, dir, root_spec) else {
         // The first piece printable ASCII, so `Escaped` writes it as it is: a static, because a
         // 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
         // `crate::util::str::HEX_LOWER`).
@@ -706,6 +708,9 @@ struct Root {
     /// The `stat` of `dir` when `canon` was resolved; `None` until then. Apart from
     /// `canon`, not a pair in an `Option`: one assignment each when it is resolved again.
     stat: Option<Stat>,
+    /// `dir` was all of a `root_dir` (one directory alone: no `,`, no `=`), so that text
+    /// names this directory alone ([`RootCache::whole`]).
+    whole: bool,
 }
 
 /// How many web root directories a [`RootCache`] keeps resolved.
@@ -733,10 +738,19 @@ impl core::fmt::Debug for RootCache {
 }
 
 impl RootCache {
-    /// The canonical form of the web root `dir`. It is resolved again when a `stat` of
-    /// `dir` (following links) no longer matches the one taken when it was resolved: a root
-    /// replaced, moved, or re-pointed by a symlink is noticed on the next request.
-    fn root(&mut self, fs: &dyn Fs, dir: &[u8]) -> Option<&[u8]> {
+    /// Whether `spec` (a `root_dir`) is one directory alone, served before: then it serves
+    /// every path as it is (one comparison, not a walk of the text per request).
+    fn whole(&self, spec: &[u8], links: bool) -> bool {
+        self.entries
+            .iter()
+            .any(|r| r.whole && r.links == links && r.dir == spec)
+    }
+
+    /// The canonical form of the web root `dir`, a part of the `root_dir` text `spec`. It
+    /// is resolved again when a `stat` of `dir` (following links) no longer matches the one
+    /// taken when it was resolved: a root replaced, moved, or re-pointed by a symlink is
+    /// noticed on the next request.
+    fn root(&mut self, fs: &dyn Fs, dir: &[u8], spec: &[u8]) -> Option<&[u8]> {
         let links = fs.has_links();
         let i = match self.entries.iter().position(|r| r.dir == dir && r.links == links) {
             Some(i) => i,
@@ -746,6 +760,7 @@ impl RootCache {
                     links,
                     canon: Vec::new(),
                     stat: None,
+                    whole: false,
                 };
                 let i = self.added % ROOTS_KEEP;
                 self.added = self.added.wrapping_add(1);
@@ -757,6 +772,8 @@ impl RootCache {
             }
         };
         let m = self.entries.get_mut(i)?;
+        // A part of `spec` as long as `spec` is all of it.
+        m.whole |= dir.len() == spec.len();
         let now = fs.stat(dir);
         if now.is_none() || m.stat != now {
             now.filter(|s| s.dir)?;

@@ -165,9 +165,13 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
 /// empty directory or a prefix that does not start with `/` are skipped. Prefixes are
 /// compared literally (not URL-decoded), segment by segment with empty segments ignored
 /// (`//a//b/` is `a/b`); one with a `.` or `..` segment never matches, as `p` has none.
-/// The text is walked on each request, not parsed into a table of its own: the root cache
-/// is keyed by the directory ([`crate::serve::RootCache`]).
-pub fn select<'s, 'p>(spec: &'s [u8], p: &'p UriPath<'_>) -> Option<(&'s [u8], &'p [u8])> {
+/// The text is walked on each request, not parsed into a table of its own (the root cache
+/// is keyed by the directory, [`crate::serve::RootCache`]), unless it is known to be one
+/// directory alone (`whole`: no `,`, no `=`), which serves every path as it is.
+pub fn select<'s, 'p>(spec: &'s [u8], p: &'p UriPath<'_>, whole: bool) -> Option<(&'s [u8], &'p [u8])> {
+    if whole {
+        return Some((spec, &p.path));
+    }
     let mut best: Option<(&[u8], &[u8])> = None;
     for entry in spec.split(|&c| c == b',') {
         let (prefix, dir) = match entry.iter().position(|&c| c == b'=') {
@@ -480,7 +484,7 @@ mod tests {
         let m: &[u8] = b"/srv/www,/static/=/srv/static,/api=/srv/api,bogus=/x,/empty=,/a/../b=/y";
         let sel = |spec: &'static [u8], uri: &'static [u8]| {
             let p = decode(uri).unwrap();
-            select(spec, &p).map(|(dir, rest)| (dir, rest.to_vec()))
+            select(spec, &p, false).map(|(dir, rest)| (dir, rest.to_vec()))
         };
         assert_eq!(
             sel(m, b"/static/css/x.css"),

@@ -604,6 +604,42 @@ fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
     );
 }
 
+/// The cache is keyed by directory: one directory alone (found again by its whole text),
+/// the same directory in a list of mounts, and a text that only looks like a directory (a
+/// `=` in it makes it `/prefix=dir`) are each served as the walk of the text says.
+#[test]
+fn root_dir_texts_share_the_cache_by_directory() {
+    let t = Tree::new("rootspecs");
+    let www = t.root();
+    let eq_dir = t.0.join("a=b");
+    fs::create_dir_all(&eq_dir).unwrap();
+    fs::write(eq_dir.join("e.txt"), b"eq").unwrap();
+    let eq = bytes(eq_dir);
+    let mut multi = www.clone();
+    multi.extend_from_slice(b",/o=");
+    multi.extend_from_slice(&bytes(t.0.join("other")));
+    let mut mounted = b"/e=".to_vec();
+    mounted.extend_from_slice(&eq);
+    let mut cache = RootCache::default();
+    let fs_ = crate::sys::PosixFs;
+    let mut at = |spec: &[u8], uri: &str| {
+        let r = super::serve_dir(&get(uri, &[]), &fs_, &mut cache, spec, &Options::default());
+        (r.status, body(r))
+    };
+    let hello = (200, b"hello world\n".to_vec());
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&multi, "/o/o.txt"), (200, b"other".to_vec()));
+    assert_eq!(at(&multi, "/hello.txt"), hello);
+    assert_eq!(at(&www, "/o/o.txt").0, 404);
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&mounted, "/e/e.txt"), (200, b"eq".to_vec()));
+    for _ in 0..2 {
+        assert_eq!(at(&eq, "/e.txt").0, 404);
+    }
+    assert_eq!(cache.entries.len(), 3);
+}
+
 /// A packed web root with a gzip-only file, an SSI page and a directory without index.
 static PACKED: [crate::fs::packed::Entry; 5] = [
     crate::fs::packed::Entry {
