@@ -527,10 +527,10 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     };
     // A `root_dir` of one directory alone, served before, is that directory: no walk of it.
     let whole = roots.whole(root_spec, fs.has_links());
-    let Some((dir, rest)) = path::select(root_spec, &p, whole) else {
+    let Some((dir, rest)) = path::select(root_spec, &p, whole.is_some()) else {
         return not_found(fs, opts);
     };
-    let Some(root) = roots.root(fs, dir, root_spec) else {
+    let Some(root) = roots.root(fs, dir, root_spec, whole) else {
         // The first piece printable ASCII, so `Escaped` writes it as it is: a static, because a
         // 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
         // `crate::util::str::HEX_LOWER`).
@@ -738,21 +738,24 @@ impl core::fmt::Debug for RootCache {
 }
 
 impl RootCache {
-    /// Whether `spec` (a `root_dir`) is one directory alone, served before: then it serves
-    /// every path as it is (one comparison, not a walk of the text per request).
-    fn whole(&self, spec: &[u8], links: bool) -> bool {
+    /// The entry of `spec` (a `root_dir`) when it is one directory alone, served before:
+    /// then it serves every path as it is (one comparison, not a walk of the text per
+    /// request), and [`RootCache::root`] is handed the entry (not looked up again).
+    fn whole(&self, spec: &[u8], links: bool) -> Option<usize> {
         self.entries
             .iter()
-            .any(|r| r.whole && r.links == links && r.dir == spec)
+            .position(|r| r.whole && r.links == links && r.dir == spec)
     }
 
     /// The canonical form of the web root `dir`, a part of the `root_dir` text `spec`. It
     /// is resolved again when a `stat` of `dir` (following links) no longer matches the one
     /// taken when it was resolved: a root replaced, moved, or re-pointed by a symlink is
     /// noticed on the next request.
-    fn root(&mut self, fs: &dyn Fs, dir: &[u8], spec: &[u8]) -> Option<&[u8]> {
+    /// `known`: its entry, when [`RootCache::whole`] found it.
+    fn root(&mut self, fs: &dyn Fs, dir: &[u8], spec: &[u8], known: Option<usize>) -> Option<&[u8]> {
         let links = fs.has_links();
-        let i = match self.entries.iter().position(|r| r.dir == dir && r.links == links) {
+        let known = known.or_else(|| self.entries.iter().position(|r| r.dir == dir && r.links == links));
+        let i = match known {
             Some(i) => i,
             None => {
                 let root = Root {
