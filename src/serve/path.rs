@@ -168,6 +168,9 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
 /// The text is walked on each request, not parsed into a table of its own (the root cache
 /// is keyed by the directory, [`crate::serve::RootCache`]), unless it is known to be one
 /// directory alone (`whole`: no `,`, no `=`), which serves every path as it is.
+/// Inlined where it can be (its one caller is `serve_dir`): out of line, the release
+/// build paid a call for the `whole` answer on every request.
+#[inline]
 pub fn select<'s, 'p>(spec: &'s [u8], p: &'p UriPath<'_>, whole: bool) -> Option<(&'s [u8], &'p [u8])> {
     if whole {
         return Some((spec, &p.path));
