@@ -513,7 +513,7 @@ fn slash_location(req: &Request<'_>) -> Vec<u8> {
 }
 
 /// `mg_http_serve_dir`: serve the file the request's path names under `root_spec`
-/// (Mongoose's `root_dir`, see [`path::parse_roots`]) from `fs`. `roots` keeps the parsed,
+/// (Mongoose's `root_dir`, see [`path::select`]) from `fs`. `roots` keeps the
 /// canonical roots between requests (one per manager). Not inlined into its one caller
 /// (`mg_http_serve_dir`): there, LLVM moved the [`Reply`] of each of its exits on to the
 /// queueing code (272 bytes more of a static server's code).
@@ -525,16 +525,17 @@ pub fn serve_dir(req: &Request<'_>, fs: &dyn Fs, roots: &mut RootCache, root_spe
     let Ok(p) = path::decode(req.uri) else {
         return text(400, None, b"Bad request\n", opts);
     };
-    let roots = roots.get(root_spec, fs.has_links());
-    let Some((i, rest)) = path::select(&roots.mounts, &p) else {
+    // A `root_dir` of one directory alone, served before, is that directory: no walk of it.
+    let whole = roots.whole(root_spec, fs.has_links());
+    let Some((dir, rest)) = path::select(root_spec, &p, whole.is_some()) else {
         return not_found(fs, opts);
     };
-    let Some(root) = roots.root(fs, i) else {
+    let Some(root) = roots.root(fs, dir, root_spec, whole) else {
         // The first piece printable ASCII, so `Escaped` writes it as it is: a static, because a
         // 16-byte literal would keep LLVM's `.rodata.cst16` pool (see
         // `crate::util::str::HEX_LOWER`).
         static WEB_ROOT: [u8; 16] = *b"serve: web root ";
-        crate::mlog!(crate::log::LL_ERROR; crate::log::Escaped(&WEB_ROOT), crate::log::Escaped(&roots.mounts[i].dir), " is not usable");
+        crate::mlog!(crate::log::LL_ERROR; crate::log::Escaped(&WEB_ROOT), crate::log::Escaped(dir), " is not usable");
         return not_found(fs, opts);
     };
     let joined = path::join(root, rest);
@@ -696,48 +697,33 @@ fn html_page(body: Vec<u8>, opts: &Options<'_>) -> Reply {
     }
 }
 
-/// A `root_dir` parsed, with each mount's directory canonicalized: (canonical path, the
-/// directory's stat when it was resolved), `None` when it was not usable then.
-struct Roots {
-    spec: Vec<u8>,
-    /// Whether the roots were resolved on a file system with links: the same `root_dir`
-    /// served from another kind of file system is another entry.
+/// A web root directory as `root_dir` names it, with its canonical form.
+struct Root {
+    dir: Vec<u8>,
+    /// Whether it was resolved on a file system with links: the same directory served
+    /// from another kind of file system is another entry.
     links: bool,
-    /// Each with its canonical directory once resolved ([`path::Mount::canon`]).
-    mounts: Vec<path::Mount>,
+    /// `dir` canonicalized when it was last usable (empty before).
+    canon: Vec<u8>,
+    /// The `stat` of `dir` when `canon` was resolved; `None` until then. Apart from
+    /// `canon`, not a pair in an `Option`: one assignment each when it is resolved again.
+    stat: Option<Stat>,
+    /// `dir` was all of a `root_dir` (one directory alone: no `,`, no `=`), so that text
+    /// names this directory alone ([`RootCache::whole`]).
+    whole: bool,
 }
 
-impl Roots {
-    /// Mount `i`'s canonical directory. It is resolved again when a `stat` of the mount's
-    /// directory (following links) no longer matches the one taken when it was resolved:
-    /// a root replaced, moved, or re-pointed by a symlink is noticed on the next request.
-    fn root(&mut self, fs: &dyn Fs, i: usize) -> Option<&[u8]> {
-        let m = self.mounts.get_mut(i)?;
-        let now = fs.stat(&m.dir);
-        let fresh = matches!((&m.canon, now), (Some((_, then)), Some(st)) if *then == st);
-        if !fresh {
-            let st = now.filter(|s| s.dir)?;
-            let c = if fs.has_links() {
-                fs.canonical(&m.dir)?
-            } else {
-                m.dir.clone()
-            };
-            m.canon = Some((c, st));
-        }
-        m.canon.as_ref().map(|(c, _)| c.as_slice())
-    }
-}
-
-/// How many distinct `root_dir` strings a [`RootCache`] keeps parsed.
+/// How many web root directories a [`RootCache`] keeps resolved.
 const ROOTS_KEEP: usize = 8;
 
-/// The web roots a manager served from recently, parsed and canonicalized, keyed by the
-/// `root_dir` string: the root is resolved once (`realpath` costs a `readlink` per
-/// component), not on every request, and resolved again when its `stat` changes. Paths
-/// below it are confined on every request.
+/// The web root directories a manager served from recently (each mount's directory of the
+/// `root_dir` strings, [`path::select`]), canonicalized, keyed by the directory as written:
+/// a root is resolved once (`realpath` costs a `readlink` per component), not on every
+/// request, and resolved again when its `stat` changes. Paths below it are confined on
+/// every request.
 #[derive(Default)]
 pub struct RootCache {
-    entries: Vec<Roots>,
+    entries: Vec<Root>,
     /// How many entries were added: once [`ROOTS_KEEP`] are kept, entry `added % ROOTS_KEEP`
     /// is the oldest, replaced by the next one (first in, first out, nothing moved).
     added: usize,
@@ -752,27 +738,52 @@ impl core::fmt::Debug for RootCache {
 }
 
 impl RootCache {
-    fn get(&mut self, root_spec: &[u8], links: bool) -> &mut Roots {
-        if let Some(i) = self
-            .entries
+    /// The entry of `spec` (a `root_dir`) when it is one directory alone, served before:
+    /// then it serves every path as it is (one comparison, not a walk of the text per
+    /// request), and [`RootCache::root`] is handed the entry (not looked up again).
+    fn whole(&self, spec: &[u8], links: bool) -> Option<usize> {
+        self.entries
             .iter()
-            .position(|r| r.spec == root_spec && r.links == links)
-        {
-            return &mut self.entries[i];
-        }
-        let roots = Roots {
-            spec: root_spec.to_vec(),
-            links,
-            mounts: path::parse_roots(root_spec),
+            .position(|r| r.whole && r.links == links && r.dir == spec)
+    }
+
+    /// The canonical form of the web root `dir`, a part of the `root_dir` text `spec`. It
+    /// is resolved again when a `stat` of `dir` (following links) no longer matches the one
+    /// taken when it was resolved: a root replaced, moved, or re-pointed by a symlink is
+    /// noticed on the next request.
+    /// `known`: its entry, when [`RootCache::whole`] found it.
+    fn root(&mut self, fs: &dyn Fs, dir: &[u8], spec: &[u8], known: Option<usize>) -> Option<&[u8]> {
+        let links = fs.has_links();
+        let known = known.or_else(|| self.entries.iter().position(|r| r.dir == dir && r.links == links));
+        let i = match known {
+            Some(i) => i,
+            None => {
+                let root = Root {
+                    dir: dir.to_vec(),
+                    links,
+                    canon: Vec::new(),
+                    stat: None,
+                    whole: false,
+                };
+                let i = self.added % ROOTS_KEEP;
+                self.added = self.added.wrapping_add(1);
+                match self.entries.get_mut(i) {
+                    Some(old) => *old = root,
+                    None => self.entries.push(root),
+                }
+                i.min(self.entries.len() - 1)
+            }
         };
-        let i = self.added % ROOTS_KEEP;
-        self.added = self.added.wrapping_add(1);
-        match self.entries.get_mut(i) {
-            Some(old) => *old = roots,
-            None => self.entries.push(roots),
+        let m = self.entries.get_mut(i)?;
+        // A part of `spec` as long as `spec` is all of it.
+        m.whole |= dir.len() == spec.len();
+        let now = fs.stat(dir);
+        if now.is_none() || m.stat != now {
+            now.filter(|s| s.dir)?;
+            m.canon = if links { fs.canonical(dir)? } else { dir.to_vec() };
+            m.stat = now;
         }
-        let last = self.entries.len() - 1;
-        &mut self.entries[i.min(last)]
+        Some(&m.canon)
     }
 }
 

@@ -11,7 +11,7 @@
 //!    Linux), [`confine_open`] does that first: the path is then its own canonical form,
 //!    and is served from the file opened to prove it; paths with links are canonicalized.
 //!
-//! Web roots ([`parse_roots`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
+//! Web roots ([`select`]) follow Mongoose's `root_dir` syntax: a comma-separated list of
 //! `dir` (served at `/`) and `/prefix=dir` entries.
 
 use crate::fs::{Beneath, File, Fs, Stat};
@@ -52,26 +52,16 @@ fn inner(p: &[u8]) -> &[u8] {
     p.strip_suffix(b"/").unwrap_or(p)
 }
 
-/// What [`check`] found.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// [`inner`] of the path is already normalized (no empty or `.` segment in between).
-    Normal,
-    /// It has empty or `.` segments to drop ([`compact`]).
-    Messy,
-    /// It has a `%` (only when `%` is not plain): decode it, then check again.
-    Encoded,
-}
-
 /// Check a path starting with `/`, in one pass: a NUL, a backslash or a `..` segment is
-/// [`BadPath`]. With `percent` plain (a decoded path), a `%` is a byte like another;
-/// otherwise the first `%` ends the pass with [`Shape::Encoded`] (what comes after it is
-/// checked once decoded).
-fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
+/// [`BadPath`]. `Ok(true)`: [`inner`] of the path is already normalized (no empty or `.`
+/// segment in between, no `%`), the usual case. `Ok(false)`: it must be decoded and
+/// [`compact`]ed; with `percent_plain` (a decoded path) a `%` is a byte like another,
+/// otherwise the first `%` ends the pass (what comes after it is checked once decoded).
+fn check(p: &[u8], percent_plain: bool) -> Result<bool, BadPath> {
     // The bytes that need a look, as bits of a mask (all are below 0x60).
     const SPECIAL: u128 = 1 << b'/' | 1 << b'%' | 1 << 0 | 1 << b'\\';
     let rest = inner(p);
-    let mut shape = Shape::Normal;
+    let mut normal = true;
     let mut start = 0;
     for (i, &c) in rest.iter().enumerate() {
         if c > b'\\' || SPECIAL & (1 << c) == 0 {
@@ -79,26 +69,27 @@ fn check(p: &[u8], percent_plain: bool) -> Result<Shape, BadPath> {
         }
         match c {
             b'/' => {
-                segment(rest.get(start..i).unwrap_or_default(), &mut shape)?;
+                segment(rest.get(start..i).unwrap_or_default(), &mut normal)?;
                 start = i + 1;
             }
             b'%' if percent_plain => {}
-            b'%' => return Ok(Shape::Encoded),
+            b'%' => return Ok(false),
             _ => return Err(BadPath), // NUL, backslash
         }
     }
     if !rest.is_empty() {
-        segment(rest.get(start..).unwrap_or_default(), &mut shape)?;
+        segment(rest.get(start..).unwrap_or_default(), &mut normal)?;
     }
-    Ok(shape)
+    Ok(normal)
 }
 
-/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path messy.
-fn segment(seg: &[u8], shape: &mut Shape) -> Result<(), BadPath> {
+/// One segment for [`check`]: `..` is refused, an empty or `.` one makes the path not
+/// normal.
+fn segment(seg: &[u8], normal: &mut bool) -> Result<(), BadPath> {
     match seg {
         b".." => Err(BadPath),
         b"" | b"." => {
-            *shape = Shape::Messy;
+            *normal = false;
             Ok(())
         }
         _ => Ok(()),
@@ -150,20 +141,15 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
     };
     // Without a `%` the path decodes to itself: no copy unless it needs normalizing.
     let trailing_slash = path.ends_with(b"/");
-    let mut v = match check(path, false)? {
-        Shape::Normal => {
-            return Ok(UriPath {
-                path: Cow::Borrowed(inner(path)),
-                trailing_slash,
-            })
-        }
-        Shape::Messy => path.to_vec(),
-        Shape::Encoded => {
-            let v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
-            check(&v, true)?;
-            v
-        }
-    };
+    if check(path, false)? {
+        return Ok(UriPath {
+            path: Cow::Borrowed(inner(path)),
+            trailing_slash,
+        });
+    }
+    // Decoded (a path without `%` decodes to a copy of itself), checked again, compacted.
+    let mut v = crate::http::url_decode_vec(path, false).ok_or(BadPath)?;
+    check(&v, true)?;
     let trailing_slash = v.ends_with(b"/");
     compact(&mut v);
     Ok(UriPath {
@@ -172,70 +158,55 @@ pub fn decode(raw: &[u8]) -> Result<UriPath<'_>, BadPath> {
     })
 }
 
-/// One entry of `root_dir`: URI prefix (normalized like [`UriPath::path`]: segments joined
-/// by `/`; empty for `/`) and directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub prefix: Vec<u8>,
-    pub dir: Vec<u8>,
-    /// `dir` canonicalized, with its `stat` when it was (the server's cache of it; `None`
-    /// from [`parse_roots`], and while the directory is not usable).
-    pub canon: Option<(Vec<u8>, Stat)>,
-}
-
-/// Parse Mongoose's `root_dir`: comma-separated `dir` or `/prefix=dir` entries. Entries with
-/// an empty directory, or a prefix that does not start with `/` or contains a `..` or `.`
-/// segment, are skipped. Prefixes are compared literally (not URL-decoded).
-pub fn parse_roots(spec: &[u8]) -> Vec<Mount> {
-    let mut out = Vec::new();
+/// The entry of `root_dir` (Mongoose's syntax: comma-separated `dir` or `/prefix=dir`
+/// entries; `dir` alone is served at `/`) that serves `p`: its directory and the rest of
+/// `p` below its prefix. The entry whose prefix is the longest start of `p` (whole
+/// segments) wins; among equal prefixes the last one listed (as Mongoose). Entries with an
+/// empty directory or a prefix that does not start with `/` are skipped. Prefixes are
+/// compared literally (not URL-decoded), segment by segment with empty segments ignored
+/// (`//a//b/` is `a/b`); one with a `.` or `..` segment never matches, as `p` has none.
+/// The text is walked on each request, not parsed into a table of its own (the root cache
+/// is keyed by the directory, [`crate::serve::RootCache`]), unless it is known to be one
+/// directory alone (`whole`: no `,`, no `=`), which serves every path as it is.
+/// Inlined where it can be (its one caller is `serve_dir`): out of line, the release
+/// build paid a call for the `whole` answer on every request.
+#[inline]
+pub fn select<'s, 'p>(spec: &'s [u8], p: &'p UriPath<'_>, whole: bool) -> Option<(&'s [u8], &'p [u8])> {
+    if whole {
+        return Some((spec, &p.path));
+    }
+    let mut best: Option<(&[u8], &[u8])> = None;
     for entry in spec.split(|&c| c == b',') {
         let (prefix, dir) = match entry.iter().position(|&c| c == b'=') {
             Some(eq) => (&entry[..eq], &entry[eq + 1..]),
             None => (&b"/"[..], entry),
         };
-        if dir.is_empty() || prefix.first() != Some(&b'/') || segments(prefix).any(|s| s == b"." || s == b"..") {
+        if dir.is_empty() || prefix.first() != Some(&b'/') {
             continue;
         }
-        // Its segments joined by single `/`s (it has no `.` segment to drop).
-        let mut norm = prefix.to_vec();
-        compact(&mut norm);
-        out.push(Mount {
-            prefix: norm,
-            dir: dir.to_vec(),
-            canon: None,
-        });
-    }
-    out
-}
-
-/// The rest of `path` below `prefix` (both normalized), when `prefix` is whole segments at
-/// its start.
-fn below<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
-    if prefix.is_empty() {
-        return Some(path);
-    }
-    let rest = path.strip_prefix(prefix)?;
-    match rest.split_first() {
-        None => Some(rest),
-        Some((b'/', r)) => Some(r),
-        Some(_) => None,
-    }
-}
-
-/// The mount serving `p`: the one with the longest prefix (whole segments) that `p` starts
-/// with; among equal prefixes the last one listed. Returns its index and the rest of the
-/// path below its prefix (normalized).
-pub fn select<'p>(mounts: &[Mount], p: &'p UriPath<'_>) -> Option<(usize, &'p [u8])> {
-    let mut best: Option<(usize, &[u8])> = None;
-    for (i, m) in mounts.iter().enumerate() {
-        if let Some(rest) = below(&p.path, &m.prefix) {
+        if let Some(rest) = below(&p.path, prefix) {
             // A longer prefix leaves a shorter rest.
             if best.is_none_or(|(_, r)| rest.len() <= r.len()) {
-                best = Some((i, rest));
+                best = Some((dir, rest));
             }
         }
     }
     best
+}
+
+/// The rest of `path` (normalized) below `prefix` (as written in `root_dir`), when the
+/// non-empty segments of `prefix` are whole segments at its start.
+fn below<'p>(path: &'p [u8], prefix: &[u8]) -> Option<&'p [u8]> {
+    let mut rest = path;
+    for seg in segments(prefix) {
+        let r = rest.strip_prefix(seg)?;
+        rest = match r.split_first() {
+            None => r,
+            Some((b'/', r)) => r,
+            Some(_) => return None,
+        };
+    }
+    Some(rest)
 }
 
 /// `dir` joined with `rest` (a normalized path: plain names separated by `/`, no `.` or
@@ -281,7 +252,8 @@ pub fn confine<'p>(fs: &dyn Fs, p: &'p [u8], root: &[u8]) -> Result<Cow<'p, [u8]
     }
     let c = fs.canonical(p).ok_or(Miss::NotFound)?;
     if under(&c, root) {
-        Ok(if c == p { Cow::Borrowed(p) } else { Cow::Owned(c) })
+        // Already a copy of its own: kept, not compared with `p` to lend `p` instead.
+        Ok(Cow::Owned(c))
     } else {
         crate::mlog!(crate::log::LL_DEBUG; "serve: ", crate::log::Escaped(p), " resolves outside the web root");
         Err(Miss::NotFound)
@@ -512,39 +484,37 @@ mod tests {
 
     #[test]
     fn roots_and_selection() {
-        let m = parse_roots(b"/srv/www,/static/=/srv/static,/api=/srv/api,bogus=/x,/empty=,/a/../b=/y");
-        assert_eq!(m.len(), 3);
-        assert_eq!(m[0].prefix, b"");
-        assert_eq!(m[0].dir, b"/srv/www");
-        assert_eq!(m[1].prefix, b"static");
-        assert_eq!(m[1].dir, b"/srv/static");
-
-        let p = decode(b"/static/css/x.css").unwrap();
-        let (i, rest) = select(&m, &p).unwrap();
-        assert_eq!(m[i].dir, b"/srv/static");
-        assert_eq!(rest, b"css/x.css");
-
+        let m: &[u8] = b"/srv/www,/static/=/srv/static,/api=/srv/api,bogus=/x,/empty=,/a/../b=/y";
+        let sel = |spec: &'static [u8], uri: &'static [u8]| {
+            let p = decode(uri).unwrap();
+            select(spec, &p, false).map(|(dir, rest)| (dir, rest.to_vec()))
+        };
+        assert_eq!(
+            sel(m, b"/static/css/x.css"),
+            Some((&b"/srv/static"[..], b"css/x.css".to_vec()))
+        );
+        assert_eq!(sel(m, b"/x.txt"), Some((&b"/srv/www"[..], b"x.txt".to_vec())));
         // Prefixes match whole segments only.
-        let p = decode(b"/staticky/x").unwrap();
-        assert_eq!(m[select(&m, &p).unwrap().0].dir, b"/srv/www");
+        assert_eq!(sel(m, b"/staticky/x").unwrap().0, b"/srv/www");
         // The prefix itself maps to the mounted directory.
-        let p = decode(b"/api").unwrap();
-        let (i, rest) = select(&m, &p).unwrap();
-        assert_eq!((m[i].dir.as_slice(), rest.len()), (&b"/srv/api"[..], 0));
+        assert_eq!(sel(m, b"/api"), Some((&b"/srv/api"[..], Vec::new())));
+        // Skipped: a prefix without `/`, an empty directory, a `..` segment.
+        assert_eq!(sel(m, b"/empty/f").unwrap().0, b"/srv/www");
+        assert_eq!(sel(m, b"/b/f").unwrap().0, b"/srv/www");
+        assert_eq!(sel(m, b"/bogus/f").unwrap().0, b"/srv/www");
         // Prefixes are normalized like paths.
-        let deep = parse_roots(b"/srv/www,//a//b/=/srv/ab,/a/./b=/srv/dot");
-        assert_eq!((deep.len(), &deep[1].prefix[..]), (2, &b"a/b"[..]));
-        let p = decode(b"/a/b/c").unwrap();
-        assert_eq!(select(&deep, &p), Some((1, &b"c"[..])));
-        let p = decode(b"/a/bc").unwrap();
-        assert_eq!(select(&deep, &p), Some((0, &b"a/bc"[..])));
-
+        let deep: &[u8] = b"/srv/www,//a//b/=/srv/ab,/a/./b=/srv/dot";
+        assert_eq!(sel(deep, b"/a/b/c"), Some((&b"/srv/ab"[..], b"c".to_vec())));
+        assert_eq!(sel(deep, b"/a/bc"), Some((&b"/srv/www"[..], b"a/bc".to_vec())));
+        assert_eq!(sel(deep, b"/a/b"), Some((&b"/srv/ab"[..], Vec::new())));
         // Without a "/" entry, unmatched paths have no mount.
-        let only = parse_roots(b"/x=/srv/x");
-        assert!(select(&only, &decode(b"/y").unwrap()).is_none());
-        // Equal prefixes: the last one wins.
-        let dup = parse_roots(b"/a,/b");
-        assert_eq!(dup[select(&dup, &decode(b"/f").unwrap()).unwrap().0].dir, b"/b");
+        assert!(sel(b"/x=/srv/x", b"/y").is_none());
+        assert!(sel(b"/x=/srv/x", b"/").is_none());
+        assert_eq!(sel(b"/x=/srv/x", b"/x/"), Some((&b"/srv/x"[..], Vec::new())));
+        // Equal prefixes: the last one wins; a longer one wins wherever it is listed.
+        assert_eq!(sel(b"/a,/b", b"/f").unwrap().0, b"/b");
+        assert_eq!(sel(b"/p=/long,/srv", b"/p/f").unwrap().0, b"/long");
+        assert_eq!(sel(b"/p=/one,/p/=/two", b"/p/f").unwrap().0, b"/two");
     }
 
     #[test]

@@ -598,8 +598,46 @@ fn the_root_is_resolved_once_per_manager_and_again_when_it_changes() {
     assert_eq!(get_at("/o.txt").0, 404);
     std::os::unix::fs::symlink(t.0.join("www"), t.0.join("site")).unwrap();
     assert_eq!(get_at("/hello.txt").0, 200);
-    let cached = cache.entries[0].mounts[0].canon.as_ref().map(|c| c.0.clone());
-    assert_eq!(cached, Some(bytes(fs::canonicalize(t.0.join("www")).unwrap())));
+    assert_eq!(
+        cache.entries[0].canon,
+        bytes(fs::canonicalize(t.0.join("www")).unwrap())
+    );
+}
+
+/// The cache is keyed by directory: one directory alone (found again by its whole text),
+/// the same directory in a list of mounts, and a text that only looks like a directory (a
+/// `=` in it makes it `/prefix=dir`) are each served as the walk of the text says.
+#[test]
+fn root_dir_texts_share_the_cache_by_directory() {
+    let t = Tree::new("rootspecs");
+    let www = t.root();
+    let eq_dir = t.0.join("a=b");
+    fs::create_dir_all(&eq_dir).unwrap();
+    fs::write(eq_dir.join("e.txt"), b"eq").unwrap();
+    let eq = bytes(eq_dir);
+    let mut multi = www.clone();
+    multi.extend_from_slice(b",/o=");
+    multi.extend_from_slice(&bytes(t.0.join("other")));
+    let mut mounted = b"/e=".to_vec();
+    mounted.extend_from_slice(&eq);
+    let mut cache = RootCache::default();
+    let fs_ = crate::sys::PosixFs;
+    let mut at = |spec: &[u8], uri: &str| {
+        let r = super::serve_dir(&get(uri, &[]), &fs_, &mut cache, spec, &Options::default());
+        (r.status, body(r))
+    };
+    let hello = (200, b"hello world\n".to_vec());
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&multi, "/o/o.txt"), (200, b"other".to_vec()));
+    assert_eq!(at(&multi, "/hello.txt"), hello);
+    assert_eq!(at(&www, "/o/o.txt").0, 404);
+    assert_eq!(at(&www, "/hello.txt"), hello);
+    assert_eq!(at(&mounted, "/e/e.txt"), (200, b"eq".to_vec()));
+    for _ in 0..2 {
+        assert_eq!(at(&eq, "/e.txt").0, 404);
+    }
+    assert_eq!(cache.entries.len(), 3);
 }
 
 /// A packed web root with a gzip-only file, an SSI page and a directory without index.
@@ -901,10 +939,10 @@ fn a_root_turned_into_a_link_is_seen_on_the_next_request() {
         let mut cache = RootCache::default();
         let r = super::serve_dir(&get("/hello.txt", &[]), &fs_, &mut cache, &root, &Options::default());
         assert_eq!(r.status, 200, "{name}");
-        let before = cache.entries[0].mounts[0].canon.clone().unwrap();
+        let before = cache.entries[0].stat.unwrap();
         fs::rename(t.0.join("www"), t.0.join("moved")).unwrap();
         std::os::unix::fs::symlink(t.0.join("moved"), t.0.join("www")).unwrap();
-        assert_eq!(fs_.stat(&root), Some(before.1), "{name}: the cached stat still matches");
+        assert_eq!(fs_.stat(&root), Some(before), "{name}: the cached stat still matches");
         let r = super::serve_dir(&get("/hello.txt", &[]), &fs_, &mut cache, &root, &Options::default());
         assert_eq!(r.status, 404, "{name}");
         let r = super::serve_dir(&get("/sub/", &[]), &fs_, &mut cache, &root, &Options::default());
