@@ -101,6 +101,21 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
                 0
             );
         }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/twice" => {
+            // A second reply to the same request: what the client sees is pinned below.
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            let text = describe(hm);
+            reply(c, &text);
+            let h = CString::new("Content-Type: text/plain\r\n").unwrap();
+            assert_eq!(mg_http_reply_n(c, 201, h.as_ptr(), c"again".as_ptr(), 5), 0);
+        }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/drain" => {
+            // Answered, then closed once that answer is sent: pipelined requests after it
+            // are never answered.
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            reply(c, &describe(hm));
+            assert_eq!(mg_drain(c), 0);
+        }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/stream") => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
@@ -669,4 +684,88 @@ fn mg_http_reply_refuses_malformed_headers_and_sends_nothing() {
         "each request answered once, framed"
     );
     assert!(!closed);
+}
+
+#[test]
+fn pipelined_expect_continue_over_the_cap_gets_413_alone_after_earlier_answers() {
+    // A bodyless request, then a PUT that expects 100-continue with a body over
+    // http_max_body (1000), then one more request: the first is answered, the PUT gets the
+    // 413 alone (no 100 Continue before it), and nothing after it is read.
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n\
+PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n\
+GET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    let first = ok("GET /a q= body=");
+    assert!(got.starts_with(&first), "{got}");
+    let rest = &got[first.len()..];
+    assert!(rest.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{got}");
+    assert!(!got.contains("100 Continue"), "{got}");
+    assert!(!got.contains("GET /b"), "{got}");
+    // The error's body starts with its status line's code and reason.
+    let body = rest.split_once("\r\n\r\n").unwrap().1;
+    assert!(body.starts_with("413 Content Too Large: "), "{body:?}");
+    assert!(body.ends_with('\n'), "{body:?}");
+    assert!(closed);
+}
+
+#[test]
+fn expect_continue_within_the_cap_after_a_pipelined_request() {
+    // The 100 Continue comes after the earlier request's answer, then the PUT's own.
+    let p = server(false);
+    let mut c = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    c.write_all(
+        b"HEAD /h HTTP/1.1\r\nHost: h\r\n\r\nPUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n\r\n";
+    let want = format!("{head}HTTP/1.1 100 Continue\r\n\r\n");
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+    c.write_all(b"okGET /n HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    let want = ok("PUT /u q= body=ok") + &ok("GET /n q= body=");
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn a_second_reply_to_one_request_and_a_drain_in_http_msg() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /twice HTTP/1.1\r\nHost: h\r\n\r\nGET /n HTTP/1.1\r\nHost: h\r\n\r\n\
+GET /drain HTTP/1.1\r\nHost: h\r\n\r\nGET /never HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    // Both replies to /twice go out as written, in order, before /n's; /drain's answer is
+    // the last thing sent, then the close: /never is not answered.
+    let second = "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nagain";
+    assert_eq!(
+        got,
+        ok("GET /twice q= body=") + second + &ok("GET /n q= body=") + &ok("GET /drain q= body=")
+    );
+    assert!(closed, "{got}");
+}
+
+#[test]
+fn a_slow_second_head_on_a_kept_alive_connection_gets_408_on_the_head_clock() {
+    // The first request is over (its head dropped once its HttpMessage is delivered): the
+    // partial head after it runs on http_head_timeout_ms (500 here), not on the body clock
+    // (15 s), and gets its 408 after the first request's answer.
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n",
+        Duration::from_secs(4),
+    );
+    let first = ok("GET /a q= body=");
+    assert!(got.starts_with(&first), "{got}");
+    assert!(got[first.len()..].starts_with("HTTP/1.1 408 "), "{got}");
+    assert!(closed);
 }
