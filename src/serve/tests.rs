@@ -954,3 +954,85 @@ fn a_root_turned_into_a_link_is_seen_on_the_next_request() {
         assert_eq!(r.status, 200, "{name}");
     }
 }
+
+/// Odd `root_dir` texts, each request made twice through one cache (the second finds the
+/// directory cached, and a text of one directory alone takes the `whole` path): the mount
+/// the walk of the text selects is the one that serves, as Mongoose's syntax says.
+#[test]
+fn odd_root_dir_texts_select_the_mount_the_text_says() {
+    let t = Tree::new("oddspecs");
+    let w = String::from_utf8(t.root()).unwrap();
+    let o = String::from_utf8(bytes(t.0.join("other"))).unwrap();
+    let mut cache = RootCache::default();
+    let fs_ = crate::sys::PosixFs;
+    let mut at = |spec: &str, uri: &str| {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let r = super::serve_dir(&get(uri, &[]), &fs_, &mut cache, spec.as_bytes(), &Options::default());
+            seen.push((r.status, body(r)));
+        }
+        assert_eq!(seen[0], seen[1], "{spec:?} {uri:?}: the cached answer differs");
+        seen.pop().unwrap()
+    };
+    let hello = (200, b"hello world\n".to_vec());
+    let other = (200, b"other".to_vec());
+    // Equal prefixes, written differently: the last one listed wins.
+    assert_eq!(at(&format!("/a={o},/a/={w}"), "/a/hello.txt"), hello);
+    assert_eq!(at(&format!("/a={o},/a/={w}"), "/a/o.txt").0, 404);
+    assert_eq!(at(&format!("/a/={w},/a={o}"), "/a/o.txt"), other);
+    // `/=dir` is the root mount, like `dir` alone; then `dir` alone (the whole text).
+    assert_eq!(at(&format!("/={o}"), "/o.txt"), other);
+    assert_eq!(at(&format!("/={o}"), "/hello.txt").0, 404);
+    assert_eq!(at(&o, "/o.txt"), other);
+    assert_eq!(at(&o, "/hello.txt").0, 404);
+    assert_eq!(at(&format!("{w},/={o}"), "/o.txt"), other);
+    assert_eq!(at(&format!("/={o},{w}"), "/hello.txt"), hello);
+    // Empty entries and trailing commas are skipped.
+    let commas = format!(",{w},,/o={o},");
+    assert_eq!(at(&commas, "/hello.txt"), hello);
+    assert_eq!(at(&commas, "/o/o.txt"), other);
+    assert_eq!(at(&format!("/o=,{w}"), "/o/o.txt").0, 404);
+    // Prefixes with empty segments (`//`), and messy or %-encoded request paths.
+    let slashes = format!("{w},//o//={o}");
+    assert_eq!(at(&slashes, "/o/o.txt"), other);
+    assert_eq!(at(&slashes, "//o//o.txt"), other);
+    assert_eq!(at(&slashes, "/./o/./o.txt"), other);
+    assert_eq!(at(&slashes, "/%6f/o.txt"), other);
+    assert_eq!(at(&slashes, "/h%65llo.txt"), hello);
+    assert_eq!(at(&slashes, "/sub//index.html"), (200, b"<h1>sub</h1>".to_vec()));
+    assert_eq!(at(&slashes, "/o%2fo.txt"), other, "a decoded `/` separates segments");
+    assert_eq!(at(&slashes, "/oo.txt").0, 404, "whole segments only");
+    assert_eq!(at(&slashes, "/%zz").0, 400);
+    // A prefix that is never matched: with a `.` or `..` segment, without a leading `/`,
+    // or %-encoded (prefixes are compared as written).
+    assert_eq!(at(&format!("{w},/./o={o}"), "/o/o.txt").0, 404);
+    assert_eq!(at(&format!("{w},/x/../o={o}"), "/o/o.txt").0, 404);
+    assert_eq!(at(&format!("{w},o={o}"), "/o/o.txt").0, 404);
+    assert_eq!(at(&format!("{w},/%6f={o}"), "/o/o.txt").0, 404);
+    // No root mount: paths outside every prefix are not found.
+    assert_eq!(at(&format!("/o={o}"), "/hello.txt").0, 404);
+    assert_eq!(at(&format!("/o={o}"), "/o/o.txt"), other);
+    // More directories than the cache keeps, then the first ones again.
+    for i in 0..10 {
+        let d = t.0.join(format!("d{i}"));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("n.txt"), format!("{i}")).unwrap();
+    }
+    for round in 0..2 {
+        for i in 0..10 {
+            let d = String::from_utf8(bytes(t.0.join(format!("d{i}")))).unwrap();
+            assert_eq!(at(&d, "/n.txt"), (200, format!("{i}").into_bytes()), "round {round}");
+            assert_eq!(
+                at(&format!("/m={d},{w}"), "/m/n.txt"),
+                (200, format!("{i}").into_bytes())
+            );
+            assert_eq!(at(&format!("/m={d},{w}"), "/hello.txt"), hello);
+        }
+    }
+    // Each directory kept is kept with its own canonical form.
+    assert_eq!(cache.entries.len(), ROOTS_KEEP);
+    for e in &cache.entries {
+        let dir = std::str::from_utf8(&e.dir).unwrap();
+        assert_eq!(e.canon, bytes(fs::canonicalize(dir).unwrap()), "{dir}");
+    }
+}
