@@ -534,6 +534,9 @@ mod tests {
             let mut live: HashMap<Handle, u32> = HashMap::new();
             let mut ever: Vec<Handle> = Vec::new();
             let mut next_val = 0u32;
+            // The free slots, the one freed last at the end: the next insert takes it
+            // (a stack), and only with none free does the table grow by a slot.
+            let mut freed: Vec<usize> = Vec::new();
             for op in ops {
                 match op {
                     Op::Insert => {
@@ -544,6 +547,9 @@ mod tests {
                             let h = r.unwrap();
                             prop_assert!(!ever.contains(&h), "handle reissued");
                             prop_assert!(h.raw() != 0);
+                            let slots = live.len() + freed.len();
+                            let want = freed.pop().unwrap_or(slots);
+                            prop_assert_eq!(h.slot(), want, "the slot freed last is reused first");
                             live.insert(h, next_val);
                             ever.push(h);
                         }
@@ -551,7 +557,11 @@ mod tests {
                     }
                     Op::Remove(i) if !ever.is_empty() => {
                         let h = ever[i % ever.len()];
-                        prop_assert_eq!(t.remove(h), live.remove(&h));
+                        let was = live.remove(&h);
+                        if was.is_some() {
+                            freed.push(h.slot());
+                        }
+                        prop_assert_eq!(t.remove(h), was);
                     }
                     Op::Get(i) if !ever.is_empty() => {
                         let h = ever[i % ever.len()];
@@ -565,6 +575,7 @@ mod tests {
                     _ => {}
                 }
                 prop_assert_eq!(t.len(), live.len());
+                prop_assert_eq!(t.slot_count(), live.len() + freed.len(), "no slot leaked");
                 for h in &ever {
                     prop_assert_eq!(t.get(*h), live.get(h));
                 }
