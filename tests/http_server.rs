@@ -769,3 +769,29 @@ fn a_slow_second_head_on_a_kept_alive_connection_gets_408_on_the_head_clock() {
     assert!(got[first.len()..].starts_with("HTTP/1.1 408 "), "{got}");
     assert!(closed);
 }
+
+#[test]
+fn a_bodyless_request_expecting_100_continue_gets_100_continue_then_its_answer() {
+    // As the server has done (a head that expects 100-continue is not taken down the
+    // bodyless path): 100 Continue, then the answer, for each such request in a pipeline,
+    // and a plain request after them is answered as usual.
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /e HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n\
+POST /z HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n\
+GET /n HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    let cont = "HTTP/1.1 100 Continue\r\n\r\n";
+    assert_eq!(
+        got,
+        format!(
+            "{cont}{}{cont}{}{}",
+            ok("GET /e q= body="),
+            ok("POST /z q= body="),
+            ok("GET /n q= body=")
+        )
+    );
+    assert!(!closed);
+}
