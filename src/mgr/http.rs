@@ -952,6 +952,32 @@ mod tests {
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\
              Connection: close\r\n\r\n400 Bad Request: missing Host\n"
         );
+        // Every status a `Bad` has: the body starts with the status line's code and reason
+        // (copied from the line), and Content-Length counts the body.
+        for e in [
+            Bad::ClAndTe,
+            Bad::BodyTimedOut,
+            Bad::BodyOverMaxBody,
+            Bad::UriTooLong,
+            Bad::TooManyHeaders,
+            Bad::UnsupportedCoding,
+            Bad::VersionNotSupported,
+        ] {
+            let mut out = b"before".to_vec();
+            write_error_response(&mut out, e);
+            let text = String::from_utf8(out).unwrap();
+            let text = text.strip_prefix("before").unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            let line = head.split("\r\n").next().unwrap();
+            let code_reason = line.strip_prefix("HTTP/1.1 ").unwrap();
+            assert!(code_reason.starts_with(&format!("{} ", e.status())), "{line}");
+            assert!(code_reason.len() > 4, "{line}");
+            assert_eq!(body, format!("{code_reason}: {}\n", e.text()));
+            assert!(
+                head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())),
+                "{head}"
+            );
+        }
     }
 
     /// `reply_len` counts what `reply_bytes` writes, for every status (the common lines'
