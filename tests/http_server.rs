@@ -109,6 +109,18 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             let h = CString::new("Content-Type: text/plain\r\n").unwrap();
             assert_eq!(mg_http_reply_n(c, 201, h.as_ptr(), c"again".as_ptr(), 5), 0);
         }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/close" => {
+            // Answered, then closed at once (unsent bytes discarded): nothing after it.
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            reply(c, &describe(hm));
+            assert_eq!(mg_close(c), 0);
+            let h = CString::new("Content-Type: text/plain\r\n").unwrap();
+            assert_ne!(
+                mg_http_reply_n(c, 200, h.as_ptr(), c"late".as_ptr(), 4),
+                0,
+                "refused once closing"
+            );
+        }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/drain" => {
             // Answered, then closed once that answer is sent: pipelined requests after it
             // are never answered.
@@ -794,4 +806,17 @@ GET /n HTTP/1.1\r\nHost: h\r\n\r\n",
         )
     );
     assert!(!closed);
+}
+
+#[test]
+fn a_close_in_http_msg_ends_a_pipeline_with_nothing_after_it() {
+    let p = server(false);
+    let (got, closed) = exchange(
+        p,
+        b"GET /close HTTP/1.1\r\nHost: h\r\n\r\nGET /never HTTP/1.1\r\nHost: h\r\n\r\n",
+        SHORT,
+    );
+    assert!(closed, "{got}");
+    // The close discards what was queued: at most the /close answer (if already sent).
+    assert!(got.is_empty() || got == ok("GET /close q= body="), "{got}");
 }
