@@ -1093,3 +1093,62 @@ fn every_open_connection_gets_one_poll_event_per_poll_with_its_time() {
     assert_eq!(take().iter().map(|e| e.0).collect::<Vec<_>>(), vec![a.h, c.h]);
     assert_eq!(m.live(), 3, "b closed");
 }
+
+// ---- MG_EV_READ / MG_EV_WRITE ev_data --------------------------------------------------
+
+thread_local! {
+    /// Every `*(long *) ev_data` of MG_EV_READ and of MG_EV_WRITE, with `mg_recv`'s length
+    /// at each MG_EV_READ.
+    static COUNTS: RefCell<(Vec<(i64, usize)>, Vec<i64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Reads `ev_data` as a Mongoose handler does (`long n = *(long *) ev_data;`); consumes
+/// nothing, and echoes the whole of what came once 5000 bytes are there.
+unsafe extern "C" fn count_bytes(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    if ev == MG_EV_READ {
+        let n = unsafe { *(ev_data as *const std::ffi::c_long) } as i64;
+        let have = mg_recv(c).len;
+        COUNTS.with(|k| k.borrow_mut().0.push((n, have)));
+        if have == 5000 {
+            let data = recv_bytes(c);
+            assert_eq!(mg_send(c, data.as_ptr().cast(), data.len()), 0);
+            mg_recv_consume(c, data.len());
+        }
+    } else if ev == MG_EV_WRITE {
+        let n = unsafe { *(ev_data as *const std::ffi::c_long) } as i64;
+        COUNTS.with(|k| k.borrow_mut().1.push(n));
+    }
+}
+
+/// MG_EV_READ's `long *` is the number of bytes that read added to `mg_recv` (so they add
+/// up to what the peer sent), MG_EV_WRITE's the number of bytes that write sent (so they
+/// add up to what the handler queued): checked with a real client over 127.0.0.1, in two
+/// writes that arrive as separate reads.
+#[test]
+fn read_and_write_events_carry_the_byte_counts_as_long() {
+    let mut m = Mgr::new();
+    let l = m.listen("tcp://127.0.0.1:0", Some(count_bytes), std::ptr::null_mut());
+    let mut cli = TcpStream::connect(("127.0.0.1", port(l))).unwrap();
+    cli.write_all(&[b'a'; 1000]).unwrap();
+    m.poll_until(5, "the first 1000 bytes", |_| {
+        COUNTS.with(|k| k.borrow().0.last().is_some_and(|e| e.1 == 1000))
+    });
+    cli.write_all(&[b'b'; 4000]).unwrap();
+    m.poll_until(5, "the echo flushed", |_| {
+        COUNTS.with(|k| k.borrow().1.iter().sum::<i64>() >= 5000)
+    });
+    let (reads, writes) = COUNTS.with(|k| k.borrow().clone());
+    let mut have = 0;
+    for &(n, len) in &reads {
+        assert!(n > 0, "a read of nothing: {reads:?}");
+        have += n as usize;
+        assert_eq!(len, have, "mg_recv grew by the read's count: {reads:?}");
+    }
+    assert_eq!(have, 5000, "{reads:?}");
+    assert!(writes.iter().all(|&n| n > 0), "{writes:?}");
+    assert_eq!(writes.iter().sum::<i64>(), 5000, "{writes:?}");
+    let mut back = vec![0u8; 5000];
+    cli.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    cli.read_exact(&mut back).unwrap();
+    assert!(back[..1000].iter().all(|&b| b == b'a') && back[1000..].iter().all(|&b| b == b'b'));
+}
