@@ -1656,6 +1656,34 @@ mod tests {
             assert_eq!(kind(tier(&linked, b"h.txt")), "unknown", "{name}");
             assert_eq!(kind(tier(&linked, b"")), "unknown", "{name}");
         }
+        // The walk splits names at each `/` up to the path's end: a path not in normal form
+        // (an empty, `.` or `..` name, a trailing `/`) is left to realpath, and so is one
+        // too long for the stack copy; a name that ends the copy at its last byte opens.
+        for rel in [
+            "sub/",
+            "sub//g.txt",
+            "./f.txt",
+            "sub/./g.txt",
+            "sub/..",
+            "/f.txt",
+            "f.txt/",
+            "sub/g.txt/",
+        ] {
+            assert_eq!(kind(open_walk_for_tests(&root, rel.as_bytes())), "unknown", "{rel:?}");
+        }
+        let fill = CPATH_STACK - 1 - root.len() - 1; // root/name: 255 bytes
+        assert!(fill > 2 && fill <= 255, "temp dir path too long for this check: {fill}");
+        for (len, want) in [(fill, "file"), (fill + 1, "unknown")] {
+            let name = "n".repeat(len);
+            std::fs::write(base.join("www").join(&name), b"x").unwrap();
+            assert_eq!(kind(open_walk_for_tests(&root, name.as_bytes())), want, "{len}");
+            if have_openat2 {
+                assert_eq!(kind(openat2_tier(&root, name.as_bytes())), want, "{len}");
+            }
+        }
+        let sub = format!("sub/{}", "g".repeat(fill - 4));
+        std::fs::write(base.join("www").join(&sub), b"x").unwrap();
+        assert_eq!(kind(open_walk_for_tests(&root, sub.as_bytes())), "file");
         // The root `/`.
         assert_eq!(kind(open_walk_for_tests(b"/", b"")), "unknown");
         let rel = root.strip_prefix(b"/").unwrap().to_vec();
