@@ -1561,6 +1561,34 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// `Waker::drain` empties the pipe however many wakes piled up (more than one 64-byte
+    /// read's worth, and exactly one), so the next wait blocks; a wake after it is seen.
+    #[test]
+    fn drain_empties_the_pipe_of_any_number_of_wakes() {
+        let readable = |w: &Waker| {
+            let mut p = libc::pollfd {
+                fd: w.fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, 0) == 1 }
+        };
+        let w = Waker::new().expect("waker");
+        assert!(!readable(&w));
+        for wakes in [1, 63, 64, 65, 128, 1000] {
+            for _ in 0..wakes {
+                w.wake();
+            }
+            assert!(readable(&w), "{wakes}");
+            w.drain();
+            assert!(!readable(&w), "{wakes} wakes left bytes behind");
+        }
+        w.drain(); // nothing pending: returns at once
+        w.wake();
+        assert!(readable(&w));
+    }
+
     /// What `open_beneath` answered, in short: `Opened` with the file's kind, or the verdict.
     fn kind(b: crate::fs::Beneath) -> &'static str {
         use crate::fs::Beneath;
