@@ -1152,3 +1152,37 @@ fn read_and_write_events_carry_the_byte_counts_as_long() {
     cli.read_exact(&mut back).unwrap();
     assert!(back[..1000].iter().all(|&b| b == b'a') && back[1000..].iter().all(|&b| b == b'b'));
 }
+
+thread_local! {
+    /// Every `*(uint64_t *) ev_data` of MG_EV_POLL that `sntp_polls` got.
+    static SNTP_POLLS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+unsafe extern "C" fn sntp_polls(_c: mg_conn, ev: c_int, ev_data: *mut c_void) {
+    if ev == MG_EV_POLL {
+        let t = unsafe { *(ev_data as *const u64) };
+        SNTP_POLLS.with(|p| p.borrow_mut().push(t));
+    }
+}
+
+/// A handler behind a protocol layer (SNTP's) gets MG_EV_POLL through the adapter's event
+/// dispatch rather than the poll walk's direct call: the same `uint64_t *` to the poll's
+/// time in milliseconds, once per poll.
+#[test]
+fn a_layered_c_handler_gets_poll_events_with_the_time() {
+    let mut m = Mgr::new();
+    // A UDP socket that never answers: the request stays pending over the polls.
+    let quiet = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let url = CString::new(format!("udp://127.0.0.1:{}", quiet.local_addr().unwrap().port())).unwrap();
+    let c = meerkat::ffi::sntp::mg_sntp_connect(m.ptr(), url.as_ptr(), Some(sntp_polls), std::ptr::null_mut());
+    assert!(c.h != 0);
+    for _ in 0..3 {
+        let before = meerkat::util::clock::millis();
+        m.poll(0);
+        let after = meerkat::util::clock::millis();
+        let got = SNTP_POLLS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(before <= got[0] && got[0] <= after, "{before} <= {got:?} <= {after}");
+    }
+    assert_eq!(mg_close(c), 0);
+}
