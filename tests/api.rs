@@ -1096,14 +1096,18 @@ fn every_open_connection_gets_one_poll_event_per_poll_with_its_time() {
 
 // ---- MG_EV_READ / MG_EV_WRITE ev_data --------------------------------------------------
 
+/// Every `*(long *) ev_data` of MG_EV_READ with `mg_recv`'s length then, and every one of
+/// MG_EV_WRITE.
+type Counts = (Vec<(i64, usize)>, Vec<i64>);
+
 thread_local! {
-    /// Every `*(long *) ev_data` of MG_EV_READ and of MG_EV_WRITE, with `mg_recv`'s length
-    /// at each MG_EV_READ.
-    static COUNTS: RefCell<(Vec<(i64, usize)>, Vec<i64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static COUNTS: RefCell<Counts> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Reads `ev_data` as a Mongoose handler does (`long n = *(long *) ev_data;`); consumes
 /// nothing, and echoes the whole of what came once 5000 bytes are there.
+// `long` is `i64` here, `i32` on other targets.
+#[allow(clippy::unnecessary_cast)]
 unsafe extern "C" fn count_bytes(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
     if ev == MG_EV_READ {
         let n = unsafe { *(ev_data as *const std::ffi::c_long) } as i64;

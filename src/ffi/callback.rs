@@ -519,6 +519,8 @@ mod tests {
 
     /// A `long` read through a `long *` at the `u64` that `long_bits` fills is the count.
     #[test]
+    // `c_long` is `i64` here, `i32` on other targets.
+    #[allow(clippy::unnecessary_cast)]
     fn long_bits_is_the_long_a_c_handler_reads() {
         for n in [0usize, 1, 255, 256, 65_536, i32::MAX as usize] {
             let v = long_bits(n);

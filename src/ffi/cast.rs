@@ -279,7 +279,8 @@ mod tests {
     fn c_strings_are_their_bytes_up_to_the_nul() {
         assert_eq!(cstr_bytes(c"".as_ptr()), Ok(&b""[..]));
         assert_eq!(cstr_bytes(c"GET /\xff?".as_ptr()), Ok(&b"GET /\xff?"[..]));
-        assert_eq!(cstr_bytes(b"ab\0cd\0".as_ptr().cast()), Ok(&b"ab"[..]));
+        let inner_nul: [u8; 6] = *b"ab\0cd\0";
+        assert_eq!(cstr_bytes(inner_nul.as_ptr().cast()), Ok(&b"ab"[..]));
         assert_eq!(cstr_bytes_or_empty(core::ptr::null()), Ok(&b""[..]));
         assert_eq!(cstr_bytes_or_empty(c"x".as_ptr()), Ok(&b"x"[..]));
         assert_eq!(cstr_utf8(c"caf\u{e9}".as_ptr()), Ok("caf\u{e9}"));
