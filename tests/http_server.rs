@@ -128,6 +128,26 @@ unsafe extern "C" fn handler(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
             reply(c, &describe(hm));
             assert_eq!(mg_drain(c), 0);
         }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/line") => {
+            // The request line's four parts, each as the C view shows it.
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            let text = format!("m={} u={} q={} p={}", s(hm.method), s(hm.uri), s(hm.query), s(hm.proto));
+            reply(c, &text);
+        }
+        MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri) == "/status" => {
+            // Statuses outside 100..=999 are refused and send nothing; then the one the
+            // query names (100 or 999, the range's ends).
+            let hm = unsafe { &*(ev_data as *const mg_http_message) };
+            let mut codes = Vec::new();
+            for bad in [99, 1000, 0, -1, -200, i32::MIN, i32::MAX] {
+                codes.push(mg_http_reply_n(c, bad, std::ptr::null(), c"x".as_ptr(), 1).to_string());
+            }
+            let body = codes.join(" ");
+            // Not asserted here (a panic in a handler aborts the run): a refused one
+            // sends nothing, which the client sees.
+            let status: c_int = s(hm.query).parse().unwrap_or(200);
+            let _ = mg_http_reply_n(c, status, std::ptr::null(), body.as_ptr().cast(), body.len());
+        }
         MG_EV_HTTP_MSG if s(unsafe { &*(ev_data as *const mg_http_message) }.uri).starts_with("/stream") => {
             let hm = unsafe { &*(ev_data as *const mg_http_message) };
             assert_eq!(hm.body.len, 0, "a streamed body is not buffered");
@@ -819,4 +839,60 @@ fn a_close_in_http_msg_ends_a_pipeline_with_nothing_after_it() {
     assert!(closed, "{got}");
     // The close discards what was queued: at most the /close answer (if already sent).
     assert!(got.is_empty() || got == ok("GET /close q= body="), "{got}");
+}
+
+/// The C view's request-line parts (`method`, `uri`, `query`, `proto`) for targets with
+/// and without a query, an empty one, a `?` at the end, several `?` (the first splits), and
+/// targets longer than 64 bytes (searched another way than short ones), with the `?` early,
+/// late and last.
+#[test]
+fn request_line_parts_are_each_their_own_view() {
+    let p = server(false);
+    let long = "a".repeat(100);
+    let cases = [
+        ("GET /line HTTP/1.1", "m=GET u=/line q= p=HTTP/1.1"),
+        ("GET /line?x=1&y=2 HTTP/1.1", "m=GET u=/line q=x=1&y=2 p=HTTP/1.1"),
+        ("POST /line? HTTP/1.1", "m=POST u=/line q= p=HTTP/1.1"),
+        ("DELETE /line?a?b HTTP/1.0", "m=DELETE u=/line q=a?b p=HTTP/1.0"),
+        (
+            &format!("GET /line/{long} HTTP/1.1"),
+            &format!("m=GET u=/line/{long} q= p=HTTP/1.1"),
+        ),
+        (
+            &format!("GET /line?{long}? HTTP/1.1"),
+            &format!("m=GET u=/line q={long}? p=HTTP/1.1"),
+        ),
+        (
+            &format!("GET /line/{long}?z HTTP/1.1"),
+            &format!("m=GET u=/line/{long} q=z p=HTTP/1.1"),
+        ),
+        (
+            &format!("GET /line/{long}? HTTP/1.1"),
+            &format!("m=GET u=/line/{long} q= p=HTTP/1.1"),
+        ),
+    ];
+    for (line, want) in cases {
+        let req = format!("{line}\r\nHost: h\r\nConnection: close\r\n\r\n");
+        let (got, closed) = exchange(p, req.as_bytes(), SHORT);
+        assert_eq!(got, ok_close(want), "{line}");
+        assert!(closed, "{line}");
+    }
+}
+
+/// `mg_http_reply_n` takes statuses 100 to 999 (both ends sent as given) and refuses the
+/// others with MG_ERR_INVALID, sending nothing for them.
+#[test]
+fn reply_status_must_be_three_digits() {
+    let p = server(false);
+    let refused = [meerkat::ffi::error::MG_ERR_INVALID; 7]
+        .map(|e| e.to_string())
+        .join(" ");
+    for status in [100, 999] {
+        let req = format!("GET /status?{status} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        let (got, _) = exchange(p, req.as_bytes(), SHORT);
+        let head = format!("HTTP/1.1 {status} ");
+        assert!(got.starts_with(&head), "{got:?}");
+        assert!(got.ends_with(&format!("\r\n\r\n{refused}")), "{got:?}");
+        assert_eq!(got.matches("HTTP/1.1").count(), 1, "{got:?}");
+    }
 }

@@ -419,6 +419,117 @@ impl Drop for ConnData {
 mod tests {
     use super::*;
 
+    use crate::mgr::{Event, Handler, Mgr};
+    use std::cell::RefCell;
+
+    /// What the C function saw of one call.
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        /// `ev_data` was NULL.
+        Null,
+        /// `*(uint64_t *) ev_data` (MG_EV_POLL).
+        U64(u64),
+        /// `*(long *) ev_data` (MG_EV_READ, MG_EV_WRITE).
+        Long(c_long),
+        /// `(const char *) ev_data` up to its NUL (MG_EV_ERROR).
+        Text(Vec<u8>),
+        /// The `struct mg_str` of MG_EV_WAKEUP or MG_EV_HTTP_CHUNK.
+        Str(Vec<u8>),
+    }
+
+    thread_local! {
+        static SEEN: RefCell<Vec<(u64, c_int, Seen)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A C event handler that reads `ev_data` as Mongoose documents it for each event.
+    unsafe extern "C" fn seen(c: mg_conn, ev: c_int, p: *mut c_void) {
+        let what = if p.is_null() {
+            Seen::Null
+        } else {
+            // SAFETY: the event's documented type (what a C handler would dereference).
+            unsafe {
+                match ev {
+                    MG_EV_POLL => Seen::U64(*(p as *const u64)),
+                    MG_EV_READ | MG_EV_WRITE => Seen::Long(*(p as *const c_long)),
+                    MG_EV_ERROR => Seen::Text(core::ffi::CStr::from_ptr(p as *const c_char).to_bytes().to_vec()),
+                    _ => {
+                        let s = &*(p as *const mg_str);
+                        Seen::Str(core::slice::from_raw_parts(s.buf as *const u8, s.len).to_vec())
+                    }
+                }
+            }
+        };
+        SEEN.with(|v| v.borrow_mut().push((c.h, ev, what)));
+    }
+
+    /// `CHandler::handle` gives a C handler each event's Mongoose number and `ev_data`: NULL
+    /// for the events without data, a `uint64_t *` to the time for MG_EV_POLL (all 64
+    /// bits), a `long *` to the byte count for MG_EV_READ and MG_EV_WRITE, the error text
+    /// NUL-terminated with its inner NULs as spaces, an `mg_str` for MG_EV_WAKEUP; and the
+    /// handle it was called for. Without a C function nothing is called.
+    #[test]
+    fn handle_gives_each_event_its_number_and_ev_data() {
+        let mgr = Mgr::new().expect("mgr");
+        let h = Handle::from_raw((7 << crate::handle::SLOT_BITS) | 3).unwrap();
+        let ch = CHandler::new(Some(seen), core::ptr::null_mut());
+        let big = 0x1_2345_6789u64; // more than 32 bits
+        let events = [
+            Event::Open,
+            Event::Poll(big),
+            Event::Resolve,
+            Event::Connect,
+            Event::Accept,
+            Event::TlsHandshake,
+            Event::Read(1234),
+            Event::Write(70_000),
+            Event::Read(0),
+            Event::Error("a\0b\0"),
+            Event::Error(""),
+            Event::Wakeup(b"w\0x"),
+            Event::Close,
+        ];
+        for ev in events {
+            ch.handle(&mgr, h, ev);
+        }
+        let got = SEEN.with(|v| core::mem::take(&mut *v.borrow_mut()));
+        let want = [
+            (MG_EV_OPEN, Seen::Null),
+            (MG_EV_POLL, Seen::U64(big)),
+            (MG_EV_RESOLVE, Seen::Null),
+            (MG_EV_CONNECT, Seen::Null),
+            (MG_EV_ACCEPT, Seen::Null),
+            (MG_EV_TLS_HS, Seen::Null),
+            (MG_EV_READ, Seen::Long(1234)),
+            (MG_EV_WRITE, Seen::Long(70_000)),
+            (MG_EV_READ, Seen::Long(0)),
+            (MG_EV_ERROR, Seen::Text(b"a b ".to_vec())),
+            (MG_EV_ERROR, Seen::Text(Vec::new())),
+            (MG_EV_WAKEUP, Seen::Str(b"w\0x".to_vec())),
+            (MG_EV_CLOSE, Seen::Null),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(ev, s)| (h.raw(), ev, s)).collect();
+        assert_eq!(got, want);
+
+        let none = CHandler::new(None, core::ptr::null_mut());
+        none.handle(&mgr, h, Event::Read(1));
+        none.handle(&mgr, h, Event::Error("x"));
+        none.handle(&mgr, h, Event::Open);
+        assert!(SEEN.with(|v| v.borrow().is_empty()), "no C function, no call");
+    }
+
+    /// A `long` read through a `long *` at the `u64` that `long_bits` fills is the count.
+    #[test]
+    // `c_long` is `i64` here, `i32` on other targets.
+    #[allow(clippy::unnecessary_cast)]
+    fn long_bits_is_the_long_a_c_handler_reads() {
+        for n in [0usize, 1, 255, 256, 65_536, i32::MAX as usize] {
+            let v = long_bits(n);
+            // SAFETY: a `u64` is at least as large and as aligned as a `long`.
+            let l = unsafe { *(&v as *const u64 as *const c_long) };
+            assert_eq!(l as i64, n as i64, "{n}");
+        }
+    }
+
     /// `Views` gives what `mg_str::from_bytes(span.get(msg))` gives, for spans inside,
     /// at the end of, reversed or past a message, and for messages with and without an
     /// address.

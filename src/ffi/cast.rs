@@ -273,6 +273,21 @@ mod tests {
         assert_eq!(cstr_bytes(core::ptr::null()), Err(MG_ERR_INVALID));
     }
 
+    /// The C strings: the bytes before the first NUL (none for `""`), whatever they are;
+    /// NULL an error, or empty where it is optional; UTF-8 checked only where asked.
+    #[test]
+    fn c_strings_are_their_bytes_up_to_the_nul() {
+        assert_eq!(cstr_bytes(c"".as_ptr()), Ok(&b""[..]));
+        assert_eq!(cstr_bytes(c"GET /\xff?".as_ptr()), Ok(&b"GET /\xff?"[..]));
+        let inner_nul: [u8; 6] = *b"ab\0cd\0";
+        assert_eq!(cstr_bytes(inner_nul.as_ptr().cast()), Ok(&b"ab"[..]));
+        assert_eq!(cstr_bytes_or_empty(core::ptr::null()), Ok(&b""[..]));
+        assert_eq!(cstr_bytes_or_empty(c"x".as_ptr()), Ok(&b"x"[..]));
+        assert_eq!(cstr_utf8(c"caf\u{e9}".as_ptr()), Ok("caf\u{e9}"));
+        assert_eq!(cstr_utf8(c"\xff".as_ptr()), Err(MG_ERR_INVALID));
+        assert_eq!(cstr_utf8(core::ptr::null()), Err(MG_ERR_INVALID));
+    }
+
     #[test]
     fn copy_to_cbuf_truncates_and_terminates() {
         let mut buf = [0x55 as c_char; 4];

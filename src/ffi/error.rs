@@ -102,6 +102,17 @@ mod tests {
         let unknown = strerror(i32::MIN);
         assert_eq!(unknown, c"unknown error code");
         assert_eq!(strerror(1), unknown);
+        // Just outside the range at both ends, and far out on either side.
+        for c in [
+            MG_ERR_TOO_LARGE - 1,
+            MG_ERR_TOO_LARGE - 2,
+            MG_OK + 1,
+            i32::MAX,
+            i32::MIN + 1,
+            -100,
+        ] {
+            assert_eq!(strerror(c), unknown, "{c}");
+        }
         let codes = MG_ERR_TOO_LARGE..=MG_OK;
         let known: Vec<_> = codes.clone().map(strerror).collect();
         for (code, m) in codes.zip(&known) {

@@ -1407,6 +1407,91 @@ mod tests {
         let ones = vec![1; stream.len()];
         assert_eq!(crate::http::drive::request_events(stream, &ones, lim()), whole);
     }
+
+    /// The line ends the byte search finds give the same events however the bytes come:
+    /// a chunk-size line of exactly `MAX_CHUNK_LINE` bytes (accepted) and one byte longer
+    /// (400), split at every point around the limit (the line and its CR there, its LF not
+    /// yet), and heads and chunk lines with a bare CR, a bare LF or a CRLF whose two bytes
+    /// come in two reads, split everywhere and fed a byte at a time.
+    #[test]
+    fn line_ends_are_found_the_same_in_any_split() {
+        use crate::http::drive::{request_events, Ev};
+        let max = super::super::common::MAX_CHUNK_LINE;
+        let pre = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let line = |n: usize| {
+            let mut v = pre.to_vec();
+            v.extend_from_slice(b"1;");
+            v.extend(std::iter::repeat_n(b'e', n - 2));
+            v.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+            v
+        };
+        for (n, ok) in [(max, true), (max + 1, false)] {
+            let stream = line(n);
+            let whole = request_events(&stream, &[stream.len()], lim());
+            assert_eq!(!whole.iter().any(|e| matches!(e, Ev::Err(_))), ok, "{n}: {whole:?}");
+            if ok {
+                assert!(whole.contains(&Ev::Data(b"x".to_vec())), "{whole:?}");
+            } else {
+                assert_eq!(whole.last(), Some(&Ev::Err(400)));
+            }
+            // Split points from just before the line's end to just after its CRLF.
+            let end = pre.len() + n;
+            for k in end - 3..=end + 3 {
+                let got = request_events(&stream, &[k, stream.len() - k], lim());
+                assert_eq!(got, whole, "line {n}, split at {k}");
+                let got = request_events(&stream, &[k, 1, 1, 1, stream.len()], lim());
+                assert_eq!(got, whole, "line {n}, bytes one at a time from {k}");
+            }
+        }
+        let streams: [&[u8]; 8] = [
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\rHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nY: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n",
+        ];
+        let want_err = [false, true, true, true, true, true, false, false];
+        for (stream, bad) in streams.into_iter().zip(want_err) {
+            let whole = request_events(stream, &[stream.len()], lim());
+            let failed = whole.iter().any(|e| matches!(e, Ev::Err(_)));
+            assert_eq!(
+                failed,
+                bad,
+                "{:?}: {whole:?}",
+                std::string::String::from_utf8_lossy(stream)
+            );
+            for k in 0..=stream.len() {
+                assert_eq!(
+                    request_events(stream, &[k, stream.len() - k], lim()),
+                    whole,
+                    "split at {k}"
+                );
+            }
+            let ones = vec![1; stream.len()];
+            assert_eq!(request_events(stream, &ones, lim()), whole);
+        }
+        // Chunk-size lines with a bare LF, a bare CR, and the CR and LF apart.
+        for (tail, bad) in [
+            (&b"3\nabc\r\n0\r\n\r\n"[..], true),
+            (b"3\rabc\r\n0\r\n\r\n", true),
+            (b"3;x\r\nabc\r\n0\r\n\r\n", false),
+        ] {
+            let mut stream = pre.to_vec();
+            stream.extend_from_slice(tail);
+            let whole = request_events(&stream, &[stream.len()], lim());
+            assert_eq!(whole.last() == Some(&Ev::Err(400)), bad, "{whole:?}");
+            for k in pre.len()..=stream.len() {
+                assert_eq!(
+                    request_events(&stream, &[k, stream.len() - k], lim()),
+                    whole,
+                    "split at {k}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

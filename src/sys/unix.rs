@@ -1561,6 +1561,34 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// `Waker::drain` empties the pipe however many wakes piled up (more than one 64-byte
+    /// read's worth, and exactly one), so the next wait blocks; a wake after it is seen.
+    #[test]
+    fn drain_empties_the_pipe_of_any_number_of_wakes() {
+        let readable = |w: &Waker| {
+            let mut p = libc::pollfd {
+                fd: w.fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, 0) == 1 }
+        };
+        let w = Waker::new().expect("waker");
+        assert!(!readable(&w));
+        for wakes in [1, 63, 64, 65, 128, 1000] {
+            for _ in 0..wakes {
+                w.wake();
+            }
+            assert!(readable(&w), "{wakes}");
+            w.drain();
+            assert!(!readable(&w), "{wakes} wakes left bytes behind");
+        }
+        w.drain(); // nothing pending: returns at once
+        w.wake();
+        assert!(readable(&w));
+    }
+
     /// What `open_beneath` answered, in short: `Opened` with the file's kind, or the verdict.
     fn kind(b: crate::fs::Beneath) -> &'static str {
         use crate::fs::Beneath;
@@ -1655,6 +1683,41 @@ mod tests {
             std::fs::write(base.join("real/h.txt"), b"x").unwrap();
             assert_eq!(kind(tier(&linked, b"h.txt")), "unknown", "{name}");
             assert_eq!(kind(tier(&linked, b"")), "unknown", "{name}");
+        }
+        // The walk splits names at each `/` up to the path's end: a path not in normal form
+        // (an empty, `.` or `..` name, a trailing `/`) is left to realpath, and so is one
+        // too long for the stack copy; a name that ends the copy at its last byte opens.
+        for rel in [
+            "sub/",
+            "sub//g.txt",
+            "./f.txt",
+            "sub/./g.txt",
+            "sub/..",
+            "/f.txt",
+            "f.txt/",
+            "sub/g.txt/",
+        ] {
+            assert_eq!(kind(open_walk_for_tests(&root, rel.as_bytes())), "unknown", "{rel:?}");
+        }
+        // root/name: 255 bytes (none where the temp directory's path is too long for it).
+        let fill = (CPATH_STACK - 2).saturating_sub(root.len());
+        let boundary = if fill > 8 {
+            vec![(fill, "file"), (fill + 1, "unknown")]
+        } else {
+            Vec::new()
+        };
+        for (len, want) in boundary {
+            let name = "n".repeat(len);
+            std::fs::write(base.join("www").join(&name), b"x").unwrap();
+            assert_eq!(kind(open_walk_for_tests(&root, name.as_bytes())), want, "{len}");
+            if have_openat2 {
+                assert_eq!(kind(openat2_tier(&root, name.as_bytes())), want, "{len}");
+            }
+        }
+        if fill > 8 {
+            let sub = format!("sub/{}", "g".repeat(fill - 4));
+            std::fs::write(base.join("www").join(&sub), b"x").unwrap();
+            assert_eq!(kind(open_walk_for_tests(&root, sub.as_bytes())), "file");
         }
         // The root `/`.
         assert_eq!(kind(open_walk_for_tests(b"/", b"")), "unknown");

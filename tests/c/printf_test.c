@@ -281,6 +281,15 @@ static void test_integers(void) {
           DIFF(fmt, 0ULL);
           DIFF(fmt, 0x123456789abcdefULL);
         }
+        FMT("L"); /* as ll for the integer conversions (glibc and Mongoose alike) */
+        if (sig) {
+          DIFF(fmt, LLONG_MIN);
+          DIFF(fmt, LLONG_MAX);
+          DIFF(fmt, -1234567890123LL);
+        } else {
+          DIFF(fmt, ULLONG_MAX);
+          DIFF(fmt, 0x123456789abcdefULL);
+        }
         FMT("z");
         if (sig) {
           DIFF(fmt, (size_t) 12345);
@@ -310,6 +319,16 @@ static void test_integers(void) {
     }
   }
 
+  /* Every length in one format, with '*' widths and precisions between them: each
+   * argument read at its own width, in order. */
+  {
+    /* Through a variable: gcc -pedantic refuses %L with integers in a literal format. */
+    const char *mixed = "[%hhd|%*lld|%hu|%.*jd|%zu|%-*td|%lx|%d|%Lu|%*.*hhx]";
+    const char *down = "[%Ld|%lld|%ld|%d|%hd|%hhd]";
+    DIFF(mixed, -129, 25, LLONG_MIN, 70000u, 30, (intmax_t) INTMAX_MIN, (size_t) SIZE_MAX, -12,
+         (ptrdiff_t) -3, ULONG_MAX, INT_MIN, ULLONG_MAX, -9, 5, 0x1ffu);
+    DIFF(down, LLONG_MAX, LLONG_MIN, LONG_MIN, INT_MIN, SHRT_MIN, SCHAR_MIN);
+  }
   /* '*' width and precision, including negative values. */
   DIFF("[%*d]", 5, 42);
   DIFF("[%*d]", -5, 42);
