@@ -88,8 +88,10 @@ pub fn strerror(c: c_int) -> &'static core::ffi::CStr {
         _ => 17,
     };
     let t = crate::error::TEXTS.get(i as usize);
-    // SAFETY: every entry of TEXTS ends with its only NUL (checked when it is built, at
-    // compile time, in crate::error); `get` returns a whole entry, NUL included.
+    // SAFETY: `i` is 0..=17 by the match above, each an entry of TEXTS (an index past the
+    // last would give an empty slice, which this call must never see); every entry ends
+    // with its only NUL (checked when it is built, at compile time, in crate::error), and
+    // `get` returns a whole entry, NUL included.
     unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(t) }
 }
 
