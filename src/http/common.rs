@@ -528,20 +528,12 @@ const OBS_FOLD: Bad = Bad::ObsFold;
 const BARE_CR: Bad = Bad::BareCrHead;
 const BARE_LF: Bad = Bad::BareLfHead;
 
-/// A complete head found by [`scan_head`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct HeadBlock {
-    /// Offset one past the CRLF of the empty line that ends the head.
-    pub end: usize,
-    /// Offset of the CRLF that ends the first line.
-    pub line_end: usize,
-}
-
 /// Finds the end of a head (or trailer section) that starts at `start`, checking its raw
 /// lines on the way: every line ends with CRLF, no bare CR, no bare LF, no line starts with
 /// SP or HTAB (obs-fold, RFC 9112 §5.2). The head ends at its first empty line after the
 /// first line. Only `buf[..limit_end]` is looked at.
 ///
+/// `Ok(Some(end))`: `end` is one past the CRLF of the empty line that ends the head.
 /// `Ok(None)` while neither the end nor a fault is within reach. A fault is reported as
 /// soon as its bytes are there, complete head or not: a line that ends in a bare LF (a
 /// client that ends its head with `\n\n` or `\r\n\n`) would otherwise never be seen to
@@ -550,7 +542,7 @@ pub(crate) struct HeadBlock {
 ///
 /// One pass over the head in the usual case (the whole head arrived in one read); after a
 /// `NeedMore` the scan resumes where it stopped (see [`Hint`]).
-pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Result<Option<HeadBlock>, Bad> {
+pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut Hint) -> Result<Option<usize>, Bad> {
     let hay = &buf[..limit_end.min(buf.len())];
     if start >= hay.len() {
         return Ok(None);
@@ -558,9 +550,6 @@ pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut H
     // Invariants: `pos` starts a line; no fault and no end lies before `pos`; `pos..from`
     // holds no CR or LF, and if `from > pos` the first byte of the line was checked.
     let (mut pos, mut from) = hint.resume(start, hay).unwrap_or((start, start));
-    // The first line's CRLF, once the scan went past it. When a resumed scan starts past
-    // the first line, its end is found again: those bytes are clean, so it is the first CR.
-    let mut line_end = (pos > start).then(|| start + crate::util::memchr(b'\r', &hay[start..pos]).unwrap_or(0));
     loop {
         if from == pos {
             match hay.get(pos) {
@@ -602,11 +591,9 @@ pub(crate) fn scan_head(buf: &[u8], start: usize, limit_end: usize, hint: &mut H
             }
         }
         if p == pos && pos > start {
-            // The empty line (`line_end` is set: a line came before it).
-            let line_end = line_end.unwrap_or(start);
-            return Ok(Some(HeadBlock { end: p + 2, line_end }));
+            // The empty line, after the first line.
+            return Ok(Some(p + 2));
         }
-        line_end.get_or_insert(p);
         pos = p + 2;
         from = pos;
     }
@@ -1205,7 +1192,7 @@ impl BodyReader {
                             let limit = pos.saturating_add(limits.max_head_bytes);
                             // A fault (a bare LF, say) is refused at once, as in a head.
                             match scan_head(buf, pos, limit, hint)? {
-                                Some(HeadBlock { end, .. }) => {
+                                Some(end) => {
                                     check_trailers(&buf[pos..end], limits)?;
                                     end
                                 }
@@ -1462,7 +1449,7 @@ mod tests {
 
     /// `scan_head` on a whole buffer from 0: `Ok(Some(end))`, `Ok(None)` or the error.
     fn scan(b: &[u8]) -> Result<Option<usize>, Bad> {
-        scan_head(b, 0, usize::MAX, &mut Hint::default()).map(|o| o.map(|h| h.end))
+        scan_head(b, 0, usize::MAX, &mut Hint::default())
     }
 
     #[test]
@@ -1500,7 +1487,7 @@ mod tests {
                 let r = scan_head(&b[..k], 0, usize::MAX, &mut hint);
                 assert_eq!(r, Ok(None), "prefix {k} of {b:?}");
             }
-            let last = scan_head(b, 0, usize::MAX, &mut hint).map(|o| o.map(|h| h.end));
+            let last = scan_head(b, 0, usize::MAX, &mut hint);
             assert_eq!(last, scan(b));
             assert_ne!(last, Ok(None));
         }
@@ -1565,7 +1552,7 @@ mod tests {
         /// What the framers did before faults were reported early: search the end
         /// (`\r\n\r\n`), check the complete block, find the first CRLF. A head that this
         /// finds complete gets the same verdict from `scan_head`.
-        pub fn scan_complete_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, Bad> {
+        pub fn scan_complete_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<usize>, Bad> {
             let end = limit_end.min(buf.len());
             if start >= end {
                 return Ok(None);
@@ -1576,8 +1563,7 @@ mod tests {
             let end = start + p + 4;
             let block = &buf[start..end];
             check_raw_lines(block)?;
-            let line_end = start + find(block, b"\r\n").unwrap_or(0);
-            Ok(Some(HeadBlock { end, line_end }))
+            Ok(Some(end))
         }
 
         /// `parse_chunk_line` as it was: the hex digits counted, then folded with
@@ -1610,10 +1596,9 @@ mod tests {
 
         /// `scan_head` as a byte loop: the first fault or the first empty line after the
         /// first line, whichever comes first; `None` if neither is within reach.
-        pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<HeadBlock>, Bad> {
+        pub fn scan_head(buf: &[u8], start: usize, limit_end: usize) -> Result<Option<usize>, Bad> {
             let hay = &buf[..limit_end.min(buf.len())];
             let mut line_start = start;
-            let mut first = None;
             let mut i = start;
             while i < hay.len() {
                 let b = hay[i];
@@ -1626,10 +1611,8 @@ mod tests {
                         None => return Ok(None),
                         Some(b'\n') => {
                             if i == line_start && i > start {
-                                let line_end = first.expect("a line before the empty one");
-                                return Ok(Some(HeadBlock { end: i + 2, line_end }));
+                                return Ok(Some(i + 2));
                             }
-                            first.get_or_insert(i);
                             i += 2;
                             line_start = i;
                             continue;

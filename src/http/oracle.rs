@@ -11,7 +11,7 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    all_field_vchar, all_tchar, check_trailers, scan_head, span_of, trim_span, version_error, HeadBlock, Header, Hint,
+    all_field_vchar, all_tchar, check_trailers, find, scan_head, span_of, trim_span, version_error, Header, Hint,
     HttpError, Limits, Span, Step, Version,
 };
 
@@ -27,6 +27,12 @@ use super::request::{head_from_parts, line_start, request_line_version_error, Re
 use super::response::line_and_fields;
 use super::Vec;
 
+/// The offset of the CRLF that ends the first line of the head `buf[start..end]` (one
+/// `scan_head` found: it has one).
+fn first_line_end(buf: &[u8], start: usize, end: usize) -> usize {
+    start + find(&buf[start..end], b"\r\n").unwrap_or(0)
+}
+
 /// The request head at the start of `buf` as the framer parsed it with httparse: its
 /// length and the head, `Ok(None)` while incomplete, or the error.
 pub(crate) fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(usize, RequestHead)>, HttpError> {
@@ -34,7 +40,7 @@ pub(crate) fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(usize, R
         return Ok(None);
     };
     let (end, line_end) = match scan_head(buf, i, limits.max_head_bytes, &mut Hint::default())? {
-        Some(b) => (b.end, b.line_end),
+        Some(end) => (end, first_line_end(buf, i, end)),
         None if buf.len() >= limits.max_head_bytes => return Err(HttpError::new(431, "request head too large")),
         None => return Ok(None),
     };
@@ -145,9 +151,10 @@ pub fn compare_response(buf: &[u8], limits: Limits) {
     if matches!(buf.first(), None | Some(b'\r' | b'\n')) {
         return;
     }
-    let Ok(Some(HeadBlock { end, line_end })) = scan_head(buf, 0, usize::MAX, &mut Hint::default()) else {
+    let Ok(Some(end)) = scan_head(buf, 0, usize::MAX, &mut Hint::default()) else {
         return;
     };
+    let line_end = first_line_end(buf, 0, end);
     let want = response_line_and_fields(buf, 0, end, line_end, &limits);
     let got = line_and_fields(buf, 0, end, &limits).map_err(HttpError::from);
     assert_eq!(got, want, "{:?}", super::alloc::string::String::from_utf8_lossy(buf));
@@ -187,7 +194,7 @@ pub fn compare_request(buf: &[u8], limits: Limits, split: usize) {
             super::alloc::string::String::from_utf8_lossy(buf)
         );
     }
-    if let Ok(Some(HeadBlock { end, .. })) = scan_head(buf, 0, usize::MAX, &mut Hint::default()) {
+    if let Ok(Some(end)) = scan_head(buf, 0, usize::MAX, &mut Hint::default()) {
         let block = &buf[..end];
         assert_eq!(
             check_trailers(block, &limits).map_err(HttpError::from),

@@ -170,7 +170,7 @@ fn parse_head(
         _ => {}
     }
     let end = match scan_head(buf, start, limits.max_head_bytes, hint)? {
-        Some(b) => b.end,
+        Some(end) => end,
         None if buf.len() >= limits.max_head_bytes => return Err(Bad::ResponseHeadTooLarge),
         None => return Ok(None),
     };
