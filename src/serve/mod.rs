@@ -132,18 +132,6 @@ pub struct Extra<'a> {
     frames: bool,
 }
 
-impl Extra<'_> {
-    /// The lines as they are written into a head: each ended by CRLF.
-    #[cfg(test)]
-    pub fn to_vec(&self) -> Vec<u8> {
-        let mut v = self.lines.to_vec();
-        if self.add_crlf {
-            v.extend_from_slice(b"\r\n");
-        }
-        v
-    }
-}
-
 /// Check the application's `extra_headers` with [`crate::http::check_header_lines`] (the
 /// rule `mg_http_reply`'s headers follow too): zero or more `Name: value` lines, each ended
 /// by CRLF (a missing final CRLF is added when they are written). `None` when the text
