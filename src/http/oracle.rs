@@ -11,8 +11,8 @@
 use core::mem::MaybeUninit;
 
 use super::common::{
-    all_field_vchar, all_tchar, check_trailers, find, scan_head, span_of, trim_span, version_error, Header, Hint,
-    HttpError, Limits, Span, Step, Version,
+    all_field_vchar, all_tchar, check_trailers, find, scan_head, skip_tchars, skip_text, span_of, trim_span,
+    version_error, Header, Hint, HttpError, Limits, Span, Step, Version,
 };
 
 /// A 400 with this diagnostic (the framers' own errors are [`super::Bad`]s; the oracle
@@ -23,9 +23,29 @@ const fn bad(reason: &'static str) -> HttpError {
 
 /// httparse's `TooManyHeaders`, as the framer reported it.
 const TOO_MANY_HEADERS: HttpError = HttpError::new(431, "too many header fields");
-use super::request::{head_from_parts, line_start, request_line_version_error, RequestHead, RequestParser};
+use super::request::{head_from_parts, line_start, RequestHead, RequestParser};
 use super::response::line_and_fields;
 use super::Vec;
+
+/// The error for a request line whose version httparse refused. httparse reads the method
+/// and the target up to the first SP after each and then expects `HTTP/1.x`, so it says
+/// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
+/// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
+/// is a malformed request line, `400`. The oracle's rule ([`parse_head`]); the parser's
+/// full path finds the same verdict in its walk (`request::version_fault`).
+pub(crate) fn request_line_version_error(line: &[u8]) -> super::Bad {
+    // `token SP target SP proto`: the method's tchars, then the target's visible bytes
+    // (`skip_text`'s 0x21..=0x7e and obs-text), each followed by an SP; then a protocol
+    // without one (the walk's own pieces: one copy fewer of a line split, cold code).
+    let m = skip_tchars(line, 0);
+    let t = skip_text(line, m + 1, 0x21, false);
+    match (line.get(m), line.get(t), line.get(t + 1..)) {
+        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && proto.iter().all(|&c| c != b' ') => {
+            version_error(proto)
+        }
+        _ => super::Bad::MalformedRequestLine,
+    }
+}
 
 /// The offset of the CRLF that ends the first line of the head `buf[start..end]` (one
 /// `scan_head` found: it has one).

@@ -215,31 +215,12 @@ fn uri_token_len(line: &[u8]) -> usize {
     }
 }
 
-/// The error for a request line whose version httparse refused. httparse reads the method
-/// and the target up to the first SP after each and then expects `HTTP/1.x`, so it says
-/// "version" for any line with a stray SP (`GET /a b HTTP/1.1`) too. Only a well-formed line,
-/// `token SP target SP HTTP/x.y` with a target of visible bytes, gets `505`; anything else
-/// is a malformed request line, `400`. The oracle's rule (`oracle::parse_head`); the
-/// parser's full path finds the same verdict in its walk ([`version_fault`]).
-pub(crate) fn request_line_version_error(line: &[u8]) -> Bad {
-    // `token SP target SP proto`: the method's tchars, then the target's visible bytes
-    // (`skip_text`'s 0x21..=0x7e and obs-text), each followed by an SP; then a protocol
-    // without one (the walk's own pieces: one copy fewer of a line split, cold code).
-    let m = skip_tchars(line, 0);
-    let t = skip_text(line, m + 1, 0x21, false);
-    match (line.get(m), line.get(t), line.get(t + 1..)) {
-        (Some(b' '), Some(b' '), Some(proto)) if m > 0 && t > m + 1 && proto.iter().all(|&c| c != b' ') => {
-            version_error(proto)
-        }
-        _ => Bad::MalformedRequestLine,
-    }
-}
-
 /// The fault for a refused protocol on a complete request line whose method, target and
 /// their SPs [`walk_head`] took, `rest` the bytes after the second SP: the protocol runs to
 /// the line's CR (the line has no bare CR); a 505 for a well-formed unsupported
 /// `HTTP/x.y`, a malformed line if an SP comes first, else an invalid version. The verdict
-/// of [`request_line_version_error`] on the line (property-tested: the oracle's).
+/// of the oracle's [`request_line_version_error`](super::oracle::request_line_version_error)
+/// on the line (property-tested).
 fn version_fault(rest: &[u8]) -> Fault {
     let e = rest.iter().position(|&b| b == b'\r' || b == b' ').unwrap_or(rest.len());
     match (rest.get(e), version_error(&rest[..e])) {
@@ -1496,6 +1477,7 @@ mod tests {
 
 #[cfg(test)]
 mod version_error_tests {
+    use super::super::oracle::request_line_version_error;
     use super::*;
     use proptest::prelude::*;
 
