@@ -546,9 +546,10 @@ impl OutTracker {
         if !ctx.keep_alive || unframed || says_close {
             ev.close_after = true;
         }
-        let (split, extra) = match head.head.get(raw).len() < 2 {
-            true => (0, &b""[..]),
-            false => (head.head.end - 2, extra),
+        let (split, extra) = if head.head.get(raw).len() < 2 {
+            (0, &b""[..])
+        } else {
+            (head.head.end - 2, extra)
         };
         splice_head(raw, split, extra, out);
     }
