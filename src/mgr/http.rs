@@ -681,7 +681,7 @@ pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
     let mut buf = [0; crate::util::packed::MAX_TEXT];
     // The body starts with the status line's `<status> <reason>` (three digits, every
     // `Bad`'s status being in 400..=505): copied from the line once it is written, so
-    // neither the reason is decoded nor the digits made a second time here.
+    // neither is written a second time here (the reason is decoded here only to measure it).
     let line = 4 + crate::http::message::status_reason_into(status, &mut buf).len();
     let text = e.text_into(&mut buf);
     let at = out.len() + b"HTTP/1.1 ".len();
