@@ -99,10 +99,13 @@ pub fn reply_bytes(status: u16, headers: &[u8], body: &[u8]) -> Vec<u8> {
 #[derive(Debug, Clone, Copy)]
 pub struct ReplyHeaders<'a> {
     raw: &'a [u8],
-    /// At most 64 lines, none of them Content-Length, Transfer-Encoding or Connection:
-    /// [`OutTracker::reply`] may write them without the response framer.
+    /// Fewer than [`PLAIN_LINES`] lines, none of them Content-Length, Transfer-Encoding or
+    /// Connection: [`OutTracker::reply`] may write them without the response framer.
     plain: bool,
 }
+
+/// `mg_http_reply`'s headers are plain ([`ReplyHeaders`]) only with fewer lines than this.
+const PLAIN_LINES: usize = 64;
 
 impl<'a> ReplyHeaders<'a> {
     /// The checked text.
@@ -147,7 +150,7 @@ impl ReplyHeadersMemo {
 /// (see [`ReplyHeaders`]), so the fast path does not look at them again.
 #[inline(never)]
 pub fn reply_headers(raw: &[u8]) -> Result<ReplyHeaders<'_>, crate::error::Error> {
-    let fault = match crate::http::message::header_lines(raw, 64) {
+    let fault = match crate::http::message::header_lines(raw, PLAIN_LINES) {
         Some((false, plain)) => return Ok(ReplyHeaders { raw, plain }),
         // Each with the line's next piece: alone, both are exactly 32 bytes, and LLVM pools
         // 32-byte literals into one `.rodata.cst32` that GNU ld keeps whole (864 B, other
@@ -546,9 +549,10 @@ impl OutTracker {
         if !ctx.keep_alive || unframed || says_close {
             ev.close_after = true;
         }
-        let (split, extra) = match head.head.get(raw).len() < 2 {
-            true => (0, &b""[..]),
-            false => (head.head.end - 2, extra),
+        let (split, extra) = if head.head.get(raw).len() < 2 {
+            (0, &b""[..])
+        } else {
+            (head.head.end - 2, extra)
         };
         splice_head(raw, split, extra, out);
     }
@@ -680,7 +684,7 @@ pub(crate) fn write_error_response(out: &mut Vec<u8>, e: Bad) {
     let mut buf = [0; crate::util::packed::MAX_TEXT];
     // The body starts with the status line's `<status> <reason>` (three digits, every
     // `Bad`'s status being in 400..=505): copied from the line once it is written, so
-    // neither the reason is decoded nor the digits made a second time here.
+    // neither is written a second time here (the reason is decoded here only to measure it).
     let line = 4 + crate::http::message::status_reason_into(status, &mut buf).len();
     let text = e.text_into(&mut buf);
     let at = out.len() + b"HTTP/1.1 ".len();
@@ -994,6 +998,16 @@ mod tests {
                     "{status} {body_len}"
                 );
             }
+        }
+    }
+
+    /// 63 header lines may take the fast path; 64 go through the framer (still accepted).
+    #[test]
+    fn reply_headers_are_plain_below_64_lines() {
+        for (n, plain) in [(0, true), (63, true), (64, false), (65, false)] {
+            let raw = "X-A: 1\r\n".repeat(n);
+            let h = reply_headers(raw.as_bytes()).unwrap();
+            assert_eq!(h.plain, plain, "{n} lines");
         }
     }
 

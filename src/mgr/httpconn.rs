@@ -259,13 +259,11 @@ impl Mgr {
                 Act::Again => continue,
                 Act::Deliver { done, end, body_checks } => {
                     self.dispatch_request(h, done, end);
-                    match body_checks {
-                        true => match self.after_head(h) {
-                            Some(e) => e,
-                            None => continue,
-                        },
-                        false => continue,
+                    if !body_checks {
+                        continue;
                     }
+                    let Some(e) = self.after_head(h) else { continue };
+                    e
                 }
                 Act::Chunk(piece) => {
                     self.dispatch(h, Event::HttpChunk(&piece));

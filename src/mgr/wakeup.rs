@@ -452,22 +452,18 @@ impl Shared {
         }
     }
 
-    /// Loop thread: take every queued message, in order.
+    /// Loop thread: drain the waker and take every queued message, in order
+    /// ([`Shared::take_due`], the loop's call, as if the waker had fired).
     pub fn take_all(&self) -> Vec<Msg> {
-        self.waker.drain();
-        let mut q = self.lock();
-        q.signaled = false;
-        q.bytes = 0;
-        q.count = 0;
-        core::mem::take(&mut *q.msgs)
+        self.take_due(true).map_or_else(Vec::new, |(msgs, _)| msgs)
     }
 
     /// Loop thread, once a poll: when the waker fired (`woke`) or something is queued,
     /// drain the waker and take every queued message, in order, with what delivers them
     /// (set by the first message queued, see [`Delivery`]); `None` when nothing is queued.
-    /// [`Shared::pending`] and [`Shared::take_all`] in one, with the delivery read in the
-    /// same lock: a poll with nothing queued takes the lock once, and the loop names no
-    /// drop of a `Vec<Msg>`.
+    /// [`Shared::pending`] and the take in one, with the delivery read in the same lock: a
+    /// poll with nothing queued takes the lock once, and the loop names no drop of a
+    /// `Vec<Msg>`.
     pub(super) fn take_due(&self, woke: bool) -> Option<(Vec<Msg>, Delivery)> {
         if !woke && self.lock().msgs.is_empty() {
             return None;
