@@ -244,6 +244,17 @@ fn ok(body: &str) -> String {
     )
 }
 
+/// `got` is the 200 answers with the bodies `answers` (in order), then a reply that starts
+/// with `then` (an error after pipelined requests that were fine); returns that reply.
+fn answered_then<'g>(got: &'g str, answers: &[&str], then: &str) -> &'g str {
+    let first: String = answers.iter().map(|b| ok(b)).collect();
+    let rest = got
+        .strip_prefix(first.as_str())
+        .unwrap_or_else(|| panic!("answers first: {got}"));
+    assert!(rest.starts_with(then), "{then:?} after the answers: {got}");
+    rest
+}
+
 fn ok_close(body: &str) -> String {
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
@@ -380,9 +391,11 @@ fn malformed_request_after_valid_ones_gets_400_after_their_responses() {
         b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost h\r\n\r\n",
         Duration::from_secs(2),
     );
-    let first = ok("GET /1 q= body=") + &ok("GET /2 q= body=");
-    assert!(got.starts_with(&first), "{got}");
-    assert!(got[first.len()..].starts_with("HTTP/1.1 400 Bad Request\r\n"), "{got}");
+    answered_then(
+        &got,
+        &["GET /1 q= body=", "GET /2 q= body="],
+        "HTTP/1.1 400 Bad Request\r\n",
+    );
     assert!(got.contains("Connection: close\r\n"));
     assert!(closed);
 }
@@ -600,9 +613,7 @@ fn a_head_ending_in_a_bare_lf_is_answered_at_once() {
         b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\n",
         Duration::from_secs(2),
     );
-    let first = ok("GET /1 q= body=");
-    assert!(got.starts_with(&first), "{got}");
-    assert!(got[first.len()..].starts_with("HTTP/1.1 400 "), "{got}");
+    answered_then(&got, &["GET /1 q= body="], "HTTP/1.1 400 ");
     assert!(closed);
 }
 
@@ -658,9 +669,7 @@ fn a_declared_chunk_over_http_max_body_is_refused_at_its_size_line() {
     req.extend_from_slice(chunked);
     req.extend_from_slice(b"3e9\r\n");
     let (got, closed) = exchange(p, &req, Duration::from_secs(2));
-    let first = ok("GET /1 q= body=");
-    assert!(got.starts_with(&first), "{got}");
-    assert!(got[first.len()..].starts_with("HTTP/1.1 413 "), "{got}");
+    answered_then(&got, &["GET /1 q= body="], "HTTP/1.1 413 ");
     assert!(closed);
 }
 
@@ -731,10 +740,7 @@ PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r
 GET /b HTTP/1.1\r\nHost: h\r\n\r\n",
         SHORT,
     );
-    let first = ok("GET /a q= body=");
-    assert!(got.starts_with(&first), "{got}");
-    let rest = &got[first.len()..];
-    assert!(rest.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{got}");
+    let rest = answered_then(&got, &["GET /a q= body="], "HTTP/1.1 413 Content Too Large\r\n");
     assert!(!got.contains("100 Continue"), "{got}");
     assert!(!got.contains("GET /b"), "{got}");
     // The error's body starts with its status line's code and reason.
@@ -796,9 +802,7 @@ fn a_slow_second_head_on_a_kept_alive_connection_gets_408_on_the_head_clock() {
         b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n",
         Duration::from_secs(4),
     );
-    let first = ok("GET /a q= body=");
-    assert!(got.starts_with(&first), "{got}");
-    assert!(got[first.len()..].starts_with("HTTP/1.1 408 "), "{got}");
+    answered_then(&got, &["GET /a q= body="], "HTTP/1.1 408 ");
     assert!(closed);
 }
 
