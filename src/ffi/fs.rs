@@ -802,4 +802,14 @@ mod tests {
         assert_eq!(MG_FS_READ as u32, FS_READ);
         assert_eq!(MG_FS_WRITE as u32, FS_WRITE);
     }
+
+    /// The path a C file system's functions get: NUL-terminated, and refused (the call
+    /// fails, nothing reaches C) when a NUL inside it would cut it short there.
+    #[test]
+    fn c_path_is_nul_terminated_and_refuses_inner_nuls() {
+        assert_eq!(c_path(b"/www/a.txt").as_deref(), Some(&b"/www/a.txt\0"[..]));
+        assert_eq!(c_path(b"").as_deref(), Some(&b"\0"[..]));
+        assert_eq!(c_path(b"/www/a.txt\0.html"), None);
+        assert_eq!(c_path(b"\0"), None);
+    }
 }
