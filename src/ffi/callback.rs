@@ -177,7 +177,9 @@ impl Handler for CHandler {
     /// instructions of prologue and epilogue (the WebSocket, MQTT, SNTP, mDNS and Modbus
     /// events go on from there to `proto_event`, when installed: see `PROTO_EVENTS`).
     fn handle(&self, _mgr: &Mgr, h: Handle, ev: Event<'_>) {
-        let Some(f) = self.f else { return };
+        if self.f.is_none() {
+            return;
+        }
         // Each arm gives the number and, for the three events with a number, its value
         // (the same bytes for `uint64_t` and, where it is 64 bits, `long`): a table, not
         // a jump per event.
@@ -207,9 +209,7 @@ impl Handler for CHandler {
         } else {
             core::ptr::null_mut()
         };
-        // SAFETY: as in `CHandler::call`: `f` was registered by the application as an
-        // event handler with this signature; `p` is NULL or valid for the call.
-        unsafe { f(mg_conn { h: h.raw() }, num, p) }
+        self.call(h, num, p)
     }
 
     /// `MG_EV_POLL` straight to the C function (see `c_poll`): the poll walk clones no

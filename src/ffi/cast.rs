@@ -54,13 +54,9 @@ pub(crate) fn cstr_bytes<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
     Ok(unsafe { CStr::from_ptr(ptr) }.to_bytes())
 }
 
-/// An optional NUL-terminated C string as bytes: NULL is empty.
-pub(crate) fn cstr_bytes_or_empty<'a>(ptr: *const c_char) -> Result<&'a [u8], c_int> {
-    if ptr.is_null() {
-        Ok(&[])
-    } else {
-        cstr_bytes(ptr)
-    }
+/// An optional NUL-terminated C string as bytes: NULL is empty (so it cannot fail).
+pub(crate) fn cstr_bytes_or_empty<'a>(ptr: *const c_char) -> &'a [u8] {
+    cstr_bytes(ptr).unwrap_or_default()
 }
 
 /// A NUL-terminated C string as UTF-8 text; NULL or invalid UTF-8 is an error.
@@ -281,8 +277,8 @@ mod tests {
         assert_eq!(cstr_bytes(c"GET /\xff?".as_ptr()), Ok(&b"GET /\xff?"[..]));
         let inner_nul: [u8; 6] = *b"ab\0cd\0";
         assert_eq!(cstr_bytes(inner_nul.as_ptr().cast()), Ok(&b"ab"[..]));
-        assert_eq!(cstr_bytes_or_empty(core::ptr::null()), Ok(&b""[..]));
-        assert_eq!(cstr_bytes_or_empty(c"x".as_ptr()), Ok(&b"x"[..]));
+        assert_eq!(cstr_bytes_or_empty(core::ptr::null()), b"");
+        assert_eq!(cstr_bytes_or_empty(c"x".as_ptr()), b"x");
         assert_eq!(cstr_utf8(c"caf\u{e9}".as_ptr()), Ok("caf\u{e9}"));
         assert_eq!(cstr_utf8(c"\xff".as_ptr()), Err(MG_ERR_INVALID));
         assert_eq!(cstr_utf8(core::ptr::null()), Err(MG_ERR_INVALID));

@@ -446,7 +446,7 @@ pub extern "C" fn mg_call(c: mg_conn, ev: c_int, ev_data: *mut c_void) {
 #[no_mangle]
 pub extern "C" fn mk_error(c: mg_conn, msg: *const c_char) {
     guard(|| {
-        let text = cast::cstr_bytes_or_empty(msg).unwrap_or_default();
+        let text = cast::cstr_bytes_or_empty(msg);
         let id = super::conn::mg_conn_id(c);
         crate::mlog!(crate::log::LL_ERROR; id, " ", &*alloc::string::String::from_utf8_lossy(text));
         if registry::conn(c).is_err() {
@@ -605,7 +605,8 @@ pub extern "C" fn mg_http_serve_ssi(c: mg_conn, root: *const c_char, fullpath: *
     });
     #[cfg(feature = "ssi")]
     guard(|| {
-        let (Ok(root), Ok(path)) = (cast::cstr_bytes_or_empty(root), cast::cstr_bytes(fullpath)) else {
+        let root = cast::cstr_bytes_or_empty(root);
+        let Ok(path) = cast::cstr_bytes(fullpath) else {
             reply(c, 404, b"Not found\n");
             return;
         };

@@ -1001,7 +1001,7 @@ unsafe extern "C" fn upload_done(c: mg_conn, err: *const c_char) {
             }
         };
         if !err.is_null() {
-            let why = cast::cstr_bytes_or_empty(err).unwrap_or_default();
+            let why = cast::cstr_bytes_or_empty(err);
             let mut body = b"Write error: ".to_vec();
             body.extend_from_slice(why);
             body.push(b'\n');

@@ -469,8 +469,8 @@ pub struct CFs {
 
 /// `path` with a NUL, or `None` if it holds one.
 fn c_path(path: &[u8]) -> Option<Vec<u8>> {
-    // A loop, not `contains`: that links core's `memchr` (~240 B).
-    if !path.iter().all(|&c| c != 0) {
+    // The platform's search, not `contains`: that links core's `memchr` (~240 B).
+    if crate::util::memchr(0, path).is_some() {
         return None;
     }
     let mut v = Vec::with_capacity(path.len() + 1);
@@ -801,5 +801,15 @@ mod tests {
         assert_eq!(MG_FS_DIR as u32, FS_DIR);
         assert_eq!(MG_FS_READ as u32, FS_READ);
         assert_eq!(MG_FS_WRITE as u32, FS_WRITE);
+    }
+
+    /// The path a C file system's functions get: NUL-terminated, and refused (the call
+    /// fails, nothing reaches C) when a NUL inside it would cut it short there.
+    #[test]
+    fn c_path_is_nul_terminated_and_refuses_inner_nuls() {
+        assert_eq!(c_path(b"/www/a.txt").as_deref(), Some(&b"/www/a.txt\0"[..]));
+        assert_eq!(c_path(b"").as_deref(), Some(&b"\0"[..]));
+        assert_eq!(c_path(b"/www/a.txt\0.html"), None);
+        assert_eq!(c_path(b"\0"), None);
     }
 }

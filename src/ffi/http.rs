@@ -74,7 +74,7 @@ pub extern "C" fn mg_http_reply_n(
         if !matches!(status, 100..=999) {
             return Err(MG_ERR_INVALID);
         }
-        let headers = cast::cstr_bytes_or_empty(headers)?;
+        let headers = cast::cstr_bytes_or_empty(headers);
         let body = cast::slice(body as *const c_void, len)?;
         m.http_reply(h, status as u16, headers, body)?;
         Ok(MG_OK)

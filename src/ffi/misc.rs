@@ -19,8 +19,8 @@ pub const MG_VERSION: &str = "7.22";
 #[no_mangle]
 pub extern "C" fn mg_casecmp(s1: *const c_char, s2: *const c_char) -> c_int {
     guard(|| {
-        let a = cast::cstr_bytes_or_empty(s1).unwrap_or_default();
-        let b = cast::cstr_bytes_or_empty(s2).unwrap_or_default();
+        let a = cast::cstr_bytes_or_empty(s1);
+        let b = cast::cstr_bytes_or_empty(s2);
         codec::casecmp(a, b)
     })
 }

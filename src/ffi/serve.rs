@@ -129,18 +129,16 @@ impl FsChoice {
 /// The checked options (the file system they name is [`FsChoice::of`] `o.fs`, asked for
 /// first; apart, so that neither is moved out of a tuple in a `Result`).
 fn options(o: &mg_http_serve_opts) -> Result<serve::Options<'_>, c_int> {
-    // NULL is empty, and nothing else fails: no error to pass on per string.
-    let text = |p| cast::cstr_bytes_or_empty(p).unwrap_or_default();
-    let extra = serve::extra_headers(text(o.extra_headers)).ok_or(MG_ERR_INVALID)?;
-    let page404 = match text(o.page404) {
+    let extra = serve::extra_headers(cast::cstr_bytes_or_empty(o.extra_headers)).ok_or(MG_ERR_INVALID)?;
+    let page404 = match cast::cstr_bytes_or_empty(o.page404) {
         [] => None,
         p => Some(p),
     };
     Ok(serve::Options {
         extra_headers: extra,
-        mime_types: text(o.mime_types),
+        mime_types: cast::cstr_bytes_or_empty(o.mime_types),
         page404,
-        ssi_pattern: text(o.ssi_pattern),
+        ssi_pattern: cast::cstr_bytes_or_empty(o.ssi_pattern),
     })
 }
 
